@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * compiler.h - small language helpers shared by every pinmm file.
+ *
+ * pinmm models the Linux memory manager in userspace and keeps the kernel's
+ * vocabulary so that call sites read the same.  This header supplies the
+ * handful of kernel idioms the rest of the code leans on (container_of,
+ * READ_ONCE/WRITE_ONCE, likely/unlikely, BUILD_BUG_ON) implemented with
+ * GCC/Clang builtins.  READ_ONCE and WRITE_ONCE are relaxed atomic accesses,
+ * so ThreadSanitizer sees intentional racy reads as atomic rather than as
+ * data races.
+ */
+#ifndef PINMM_COMPILER_H
+#define PINMM_COMPILER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define BUILD_BUG_ON(cond)	_Static_assert(!(cond), #cond)
+
+/*
+ * Relaxed single-copy-atomic loads and stores.  Used for fields that are
+ * read without the lock that protects their writers (statistics, flags
+ * peeked at before taking a lock).  They order nothing: pair them with a
+ * lock or with an explicit acquire/release where ordering matters.
+ */
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+#define ALIGN(x, a)		(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a)	((x) & ~((__typeof__(x))(a) - 1))
+#define IS_ALIGNED(x, a)	(((x) & ((__typeof__(x))(a) - 1)) == 0)
+
+#define min_t(t, a, b)	((t)(a) < (t)(b) ? (t)(a) : (t)(b))
+#define max_t(t, a, b)	((t)(a) > (t)(b) ? (t)(a) : (t)(b))
+
+#define __maybe_unused	__attribute__((unused))
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+#define __must_check	__attribute__((warn_unused_result))
+
+/* An address in a modelled process's address space (never dereferenced). */
+#define __user
+
+/* Linux encodes -errno in the top 4095 values of an unsigned long. */
+#define MAX_ERRNO	4095
+#define IS_ERR_VALUE(x)	((unsigned long)(x) >= (unsigned long)-MAX_ERRNO)
+
+#endif /* PINMM_COMPILER_H */

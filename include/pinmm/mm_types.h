@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mm_types.h - the memory manager's core objects.
+ *
+ *   struct page            one per 4 KiB frame of the arena (mem_map[])
+ *   struct folio           the head page of a power-of-two group of frames
+ *                          that is allocated, mapped and freed as one
+ *   struct vm_area_struct  one mapping of a process (VMA)
+ *   struct mm_struct       a process address space
+ *   struct address_space   what a file's (or shmem object's) pages belong to
+ *
+ * Lock order (outermost first; the function that nests them in brackets):
+ *
+ *   mm->mmap_lock                     (faults: read; mmap/munmap/mprotect/
+ *                                      madvise/fork/exit: write)
+ *     folio lock (PG_locked)          (migration, split, shmem/file fault)
+ *       mm->page_table_lock           (populating PGD/PUD entries)
+ *       PMD table ptl  (pmd_lock)     (THP install/split, PTE-table install)
+ *         PTE table ptl               (every PTE change: fault, zap, COW,
+ *                                      fork copy, migration, mprotect)
+ *           folio rmap lock            (adding/removing a folio mapping)
+ *             mapping->i_pages.xa_lock (page cache insert/remove)
+ *               zone->lock            (buddy allocator)
+ *
+ *   The rmap walker (rmap.c) runs with the folio locked and must reach
+ *   mm->mmap_lock, which is *outside* the folio lock: it therefore only
+ *   ever trylocks mmap_lock (read) and backs off with -EAGAIN.
+ *   Two PTE-table ptls are nested only in fork (parent then child, under
+ *   both mmap_locks held for write), mirroring copy_pte_range().
+ *
+ * Invariants (checked by pnm_check_folio(), pnm_check_mm()):
+ *   refcount >= mapcount(PTE mappings) + PMD mappings + page-cache refs
+ *   sum over pages of _mapcount == number of PTE rmap items on the folio
+ *   _entire_mapcount == number of PMD rmap items on the folio
+ *   an anon page with PG_anon_exclusive is mapped by at most one mm
+ *   every present PTE/PMD of every mm has a matching rmap item
+ */
+#ifndef PINMM_MM_TYPES_H
+#define PINMM_MM_TYPES_H
+
+#include <sys/types.h>
+#include <pinmm/compiler.h>
+#include <pinmm/atomic.h>
+#include <pinmm/list.h>
+#include <pinmm/spinlock.h>
+#include <pinmm/page-flags.h>
+#include <pinmm/xarray.h>
+
+typedef unsigned long pgoff_t;
+typedef unsigned int gfp_t;
+typedef unsigned int vm_fault_t;
+
+struct mm_struct;
+struct vm_area_struct;
+struct address_space;
+struct file;
+struct inode;
+struct vm_fault;
+
+/*
+ * The fields of a frame descriptor, shared by struct page and struct folio
+ * (a folio *is* its head page, as in Linux).  Fields marked "head" are only
+ * meaningful on the head page of a folio (or on an order-0 page).
+ */
+#define PNM_PAGE_FIELDS							\
+	unsigned long flags;		/* PG_* bits + zone; atomic bitops */	\
+	union {								\
+		struct {	/* allocated to a user or free in the buddy */	\
+			/* buddy free list (zone->lock) or page-cache/LRU	\
+			 * list (its owner's lock) */			\
+			struct list_head lru;				\
+			/* head: anon marker (PAGE_MAPPING_ANON) or the	\
+			 * owning address_space; set under folio lock */	\
+			struct address_space *mapping;			\
+			/* head: page index in mapping, or (anon) the	\
+			 * address >> PAGE_SHIFT where first mapped */	\
+			pgoff_t index;					\
+			/* buddy: block order; fs: block state */		\
+			unsigned long private;				\
+		};							\
+		struct {	/* a page-table page (ptdesc) */		\
+			spinlock_t ptl;	/* PTE/PMD table entries */	\
+			struct mm_struct *pt_mm;	/* owning mm */		\
+			unsigned long pt_level;	/* 1=PTE .. 4=PGD */	\
+		};							\
+	};								\
+	/* PTE mappings of this page (0-based, unlike Linux's -1 bias);	\
+	 * changed under the PTE ptl + folio rmap lock */		\
+	atomic_t _mapcount;						\
+	/* head: references, including one per mapping, the page cache's	\
+	 * folio_nr_pages(), temporary gets and (issue 4) pins */	\
+	atomic_t _refcount;						\
+	/* tail: head page address | 1; head/order-0: 0.  Set at alloc */	\
+	unsigned long compound_head;					\
+	/* head: log2 of the number of frames; set at allocation */	\
+	unsigned int _folio_order;					\
+	/* head: PMD mappings of the whole folio; PMD ptl + rmap lock */	\
+	atomic_t _entire_mapcount;					\
+	/* head, large folios: exact FOLL_PIN count (Linux _pincount) */	\
+	atomic_t _pincount;						\
+	/* per page: exact pins of this page ("exact" accounting) */	\
+	atomic_t pnm_pincount;						\
+	/* head: struct pnm_rmap_item list; folio rmap lock */		\
+	struct list_head pnm_rmap;
+
+struct page {
+	PNM_PAGE_FIELDS
+};
+
+struct folio {
+	union {
+		struct {
+			PNM_PAGE_FIELDS
+		};
+		struct page page;
+	};
+};
+
+BUILD_BUG_ON(sizeof(struct folio) != sizeof(struct page));
+
+/* page->mapping low bit set: anonymous folio (no address_space). */
+#define PAGE_MAPPING_ANON	0x1UL
+
+/* --- VMAs ---------------------------------------------------------------- */
+
+/* vm_flags, Linux's values */
+#define VM_NONE		0x00000000UL
+#define VM_READ		0x00000001UL
+#define VM_WRITE	0x00000002UL
+#define VM_EXEC		0x00000004UL
+#define VM_SHARED	0x00000008UL
+#define VM_MAYREAD	0x00000010UL
+#define VM_MAYWRITE	0x00000020UL
+#define VM_MAYEXEC	0x00000040UL
+#define VM_MAYSHARE	0x00000080UL
+#define VM_GROWSDOWN	0x00000100UL
+#define VM_PFNMAP	0x00000400UL
+#define VM_LOCKED	0x00002000UL
+#define VM_IO		0x00004000UL
+#define VM_DONTCOPY	0x00020000UL
+#define VM_DONTEXPAND	0x00040000UL
+#define VM_ACCOUNT	0x00100000UL
+#define VM_NORESERVE	0x00200000UL
+#define VM_HUGETLB	0x00400000UL
+#define VM_HUGEPAGE	0x20000000UL
+#define VM_NOHUGEPAGE	0x40000000UL
+#define VM_MIXEDMAP	0x10000000UL
+#define VM_ACCESS_FLAGS	(VM_READ | VM_WRITE | VM_EXEC)
+
+struct vm_operations_struct {
+	void (*open)(struct vm_area_struct *vma);	/* on split/fork copy */
+	void (*close)(struct vm_area_struct *vma);	/* on unmap */
+	/* Find or create the page for vmf->pgoff; VM_FAULT_* result.  On
+	 * success sets vmf->page with a reference held (and, if it returns
+	 * VM_FAULT_LOCKED, the folio locked). */
+	vm_fault_t (*fault)(struct vm_fault *vmf);
+	/* A shared page is about to become writable; VM_FAULT_* result.
+	 * Called with the folio unlocked; returns VM_FAULT_LOCKED with the
+	 * folio locked on success. */
+	vm_fault_t (*page_mkwrite)(struct vm_fault *vmf);
+	const char *(*name)(struct vm_area_struct *vma);
+};
+
+struct vm_area_struct {
+	unsigned long vm_start;		/* first byte; mmap_lock (write) */
+	unsigned long vm_end;		/* first byte after; mmap_lock (write) */
+	struct mm_struct *vm_mm;	/* set once at creation */
+	unsigned long vm_flags;		/* VM_*; mmap_lock (write) */
+	unsigned long vm_pgoff;		/* file offset (pages) of vm_start;
+					 * anon: vm_start >> PAGE_SHIFT */
+	struct file *vm_file;		/* backing file or NULL; reference */
+	const struct vm_operations_struct *vm_ops;	/* NULL: private anon */
+	void *vm_private_data;
+};
+
+/* --- address spaces ------------------------------------------------------ */
+
+enum {
+	MM_FILEPAGES,	/* resident file-backed pages */
+	MM_ANONPAGES,	/* resident anonymous pages */
+	MM_SWAPENTS,	/* unused: no swap in the model */
+	MM_SHMEMPAGES,	/* resident shmem pages */
+	NR_MM_COUNTERS
+};
+
+/* mm->flags bits (MMF_*), Linux's numbering where Linux has one */
+#define MMF_HAS_PINNED	27	/* FOLL_PIN has run; never cleared */
+
+/*
+ * The set of VMAs, sorted by address and non-overlapping.  Linux keeps them
+ * in a maple tree; the model keeps a sorted array, searched by bisection.
+ * Protected by mmap_lock: read to look up, write to change.
+ */
+struct pnm_vma_set {
+	struct vm_area_struct **vmas;
+	int nr;
+	int cap;
+};
+
+struct mm_struct {
+	struct pnm_vma_set mm_vmas;	/* mmap_lock */
+	/* top-level table (a PG_table frame of the arena); set at creation,
+	 * freed after mm_users and mm_count reach zero */
+	unsigned long *pgd;
+	struct rw_semaphore mmap_lock;
+	spinlock_t page_table_lock;	/* populating PGD and PUD entries */
+	atomic_t mm_users;		/* users of the address space (mmget) */
+	atomic_t mm_count;		/* references to the struct (mmgrab) */
+	unsigned long flags;		/* MMF_*; atomic bitops */
+	/* odd while fork write-protects this mm's PTEs; written with
+	 * mmap_lock held for write (see fork.c, gup_fast.c) */
+	seqcount_t write_protect_seq;
+	atomic_long_t rss_stat[NR_MM_COUNTERS];	/* atomic */
+	atomic_long_t pgtables_bytes;	/* atomic */
+	unsigned long total_vm;		/* pages mapped; mmap_lock (write) */
+	int map_count;			/* VMAs; mmap_lock (write) */
+	unsigned long mmap_base;	/* top-down search start; set once */
+	unsigned long task_size;	/* end of user space; set once */
+	struct list_head mmlist;	/* all mms; pnm_mm_list_lock */
+	int owner_pid;			/* pid of the creating task; set once */
+	void *pnm_pin_state;		/* reserved for the pin registry */
+};
+
+/* --- files (grown by the files issue) ----------------------------------- */
+
+struct address_space_operations {
+	/* Drop fs-private state before the folio leaves the cache. */
+	void (*invalidate_folio)(struct folio *folio, size_t off, size_t len);
+	/* Release a folio removed from the cache (refcount still held). */
+	void (*free_folio)(struct folio *folio);
+	/* Dirty a folio (caller holds folio lock); true if newly dirtied. */
+	bool (*dirty_folio)(struct address_space *mapping, struct folio *folio);
+	/* Decide whether migration may move this folio (0 ok). */
+	int (*migrate_folio)(struct address_space *mapping, struct folio *dst,
+			     struct folio *src);
+};
+
+struct address_space {
+	struct inode *host;
+	struct xarray i_pages;		/* index -> folio; i_pages.xa_lock */
+	unsigned long nrpages;		/* i_pages.xa_lock */
+	const struct address_space_operations *a_ops;
+	unsigned long flags;		/* AS_*; atomic bitops */
+	struct rw_semaphore invalidate_lock;	/* truncate vs fault */
+	void *private_data;
+};
+
+struct inode {
+	unsigned long i_ino;
+	loff_t i_size;			/* inode lock */
+	atomic_t i_count;
+	struct mutex i_lock;		/* serialises size changes */
+	struct address_space i_data;
+	struct address_space *i_mapping;	/* == &i_data */
+	void *i_private;		/* filesystem private */
+};
+
+struct file {
+	atomic_long_t f_count;
+	struct inode *f_inode;
+	struct address_space *f_mapping;
+	unsigned int f_mode;		/* FMODE_READ | FMODE_WRITE */
+	unsigned int f_flags;		/* O_* */
+	/* called by do_mmap to install vm_ops; 0 or -errno */
+	int (*f_mmap)(struct file *file, struct vm_area_struct *vma);
+	void (*f_release)(struct file *file);
+	void *private_data;
+};
+
+#define FMODE_READ	0x1
+#define FMODE_WRITE	0x2
+
+#endif /* PINMM_MM_TYPES_H */

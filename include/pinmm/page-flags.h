@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * page-flags.h - PG_* bits kept in page->flags and their accessors.
+ *
+ * All flag updates are atomic bitops (page->flags is shared by every CPU
+ * that can reach the page).  Bits that are only meaningful on the head page
+ * of a folio are read through the folio accessors.  The zone a frame belongs
+ * to is fixed at boot and lives in the top bits of page->flags.
+ */
+#ifndef PINMM_PAGE_FLAGS_H
+#define PINMM_PAGE_FLAGS_H
+
+#include <pinmm/atomic.h>
+
+enum pageflags {
+	PG_locked,		/* folio lock (filemap.c); head only */
+	PG_referenced,
+	PG_uptodate,		/* data valid (page cache) */
+	PG_dirty,		/* data newer than backing store; head only */
+	PG_lru,
+	PG_head,		/* head page of a large folio */
+	PG_reserved,		/* never allocated/freed: zero page, holes */
+	PG_private,		/* page->private holds fs data (block state) */
+	PG_writeback,		/* under writeback I/O; head only */
+	PG_swapbacked,		/* anon or shmem: backed by swap, not a file */
+	PG_anon_exclusive,	/* anon page mapped by exactly one mm; per page */
+	PG_buddy,		/* free block head in the buddy allocator */
+	PG_table,		/* page-table page */
+	PG_isolated,		/* taken by migration/compaction */
+	PG_mlocked,
+	PG_has_hwpoisoned,	/* reserved */
+	__NR_PAGEFLAGS,
+};
+
+#define ZONES_SHIFT	2
+#define ZONES_PGSHIFT	(BITS_PER_LONG - ZONES_SHIFT)
+#define ZONES_MASK	((1UL << ZONES_SHIFT) - 1)
+
+#endif /* PINMM_PAGE_FLAGS_H */

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched.h - processes (tasks) and the host threads that run them.
+ *
+ * A task is a modelled process: a pid, a name and an mm.  Host threads act
+ * as CPUs: any thread can run as any task by entering it, which sets the
+ * thread-local `current`.  Several threads may run as the same task at
+ * once (threads of one process).
+ */
+#ifndef PINMM_SCHED_H
+#define PINMM_SCHED_H
+
+#include <pinmm/mm.h>
+
+#define TASK_COMM_LEN	16
+
+struct task_struct {
+	int pid;			/* set once */
+	char comm[TASK_COMM_LEN];	/* set once */
+	struct mm_struct *mm;		/* NULL after exit; task_lock */
+	struct task_struct *parent;	/* set once; may be exited */
+	int exited;			/* set by pnm_task_exit; task_lock */
+	atomic_t usage;			/* references to the struct */
+	struct list_head tasks;		/* all tasks; pnm_task_list_lock */
+	spinlock_t alloc_lock;		/* task_lock(): mm and exited */
+};
+
+extern _Thread_local struct task_struct *pnm_current;
+#define current pnm_current
+
+/* Create a process with an empty address space (NULL on -ENOMEM). */
+struct task_struct *pnm_task_create(const char *comm);
+/*
+ * fork(2): a child with a copy of @parent's address space (COW for private
+ * mappings, shared for MAP_SHARED, skipped for MADV_DONTFORK areas).
+ * 0 with *childp set, -ENOMEM (nothing left behind), -ESRCH if the parent
+ * has exited.
+ */
+int pnm_task_fork(struct task_struct *parent, const char *comm,
+		  struct task_struct **childp);
+/* exit(2): release the address space (mmput).  Idempotent. */
+void pnm_task_exit(struct task_struct *task);
+/* Task references: the creator holds one; freed at zero. */
+static inline void get_task_struct(struct task_struct *t) { atomic_inc(&t->usage); }
+void put_task_struct(struct task_struct *t);
+/* Find a live task by pid (with a reference) or NULL. */
+struct task_struct *pnm_find_task(int pid);
+/* Run the calling host thread as @t; returns the previous current. */
+struct task_struct *pnm_task_enter(struct task_struct *t);
+/* Restore the previous current returned by pnm_task_enter(). */
+void pnm_task_leave(struct task_struct *prev);
+static inline void task_lock(struct task_struct *t) { spin_lock(&t->alloc_lock); }
+static inline void task_unlock(struct task_struct *t) { spin_unlock(&t->alloc_lock); }
+/* Call @fn for each task that has not been freed (pnm_task_list_lock held). */
+void pnm_for_each_task(void (*fn)(struct task_struct *t, void *arg), void *arg);
+
+#endif /* PINMM_SCHED_H */

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmstat.h - global counters (like /proc/vmstat) and trace events.
+ *
+ * One table of counters, named as Linux names them where Linux has the
+ * counter, with a "pnm_" prefix where it is the model's own.  Counters are
+ * atomic longs updated with relaxed atomics: they order nothing.
+ * Later issues append items before NR_VM_STAT_ITEMS and a name to
+ * vmstat_text[] (vmstat.c); the build checks the two stay the same length.
+ */
+#ifndef PINMM_VMSTAT_H
+#define PINMM_VMSTAT_H
+
+#include <stdio.h>
+#include <pinmm/atomic.h>
+
+enum pnm_stat_item {
+	/* state (gauges) */
+	NR_FREE_PAGES,
+	NR_ANON_MAPPED,		/* nr_anon_pages: anon pages mapped (base pages) */
+	NR_FILE_MAPPED,		/* nr_mapped: file/shmem pages mapped */
+	NR_FILE_PAGES,		/* page-cache pages (incl. shmem) */
+	NR_SHMEM,
+	NR_FILE_DIRTY,
+	NR_WRITEBACK,
+	NR_ANON_THPS,		/* nr_anon_transparent_hugepages */
+	NR_PAGETABLE,		/* nr_page_table_pages */
+	NR_FOLL_PIN_ACQUIRED,
+	NR_FOLL_PIN_RELEASED,
+	/* events */
+	PGALLOC_NORMAL,
+	PGALLOC_MOVABLE,
+	PGALLOC_CMA,
+	PGFREE,
+	PGFAULT,
+	PGMAJFAULT,
+	PGMIGRATE_SUCCESS,
+	PGMIGRATE_FAIL,
+	COMPACTMIGRATE_SCANNED,
+	COMPACTFREE_SCANNED,
+	COMPACTISOLATED,
+	COMPACTSTALL,
+	COMPACTFAIL,
+	COMPACTSUCCESS,
+	THP_FAULT_ALLOC,
+	THP_FAULT_FALLBACK,
+	THP_SPLIT_PAGE,
+	THP_SPLIT_PAGE_FAILED,
+	THP_SPLIT_PMD,
+	THP_MIGRATION_SUCCESS,
+	THP_MIGRATION_FAIL,
+	/* the model's own */
+	PNM_ZERO_PAGE_MAPPED,	/* read faults served by the zero page */
+	PNM_COW_COPY,		/* write faults that copied a shared page */
+	PNM_COW_REUSE,		/* write faults that reused the page in place */
+	PNM_UNSHARE_COPY,	/* FAULT_FLAG_UNSHARE copies */
+	PNM_FORK_COPY_PINNED,	/* pages copied at fork because maybe pinned */
+	PNM_MIGRATE_REFUSED_REFS, /* migrations refused: extra references */
+	PNM_PGTABLE_ALLOC,	/* page-table frames allocated */
+	PNM_PGTABLE_FREE,	/* page-table frames freed */
+	NR_VM_STAT_ITEMS
+};
+
+extern const char *const vmstat_text[];
+extern atomic_long_t vm_stat[NR_VM_STAT_ITEMS];
+
+static inline void mod_vm_stat(enum pnm_stat_item i, long delta) { atomic_long_add(delta, &vm_stat[i]); }
+static inline void count_vm_event(enum pnm_stat_item i) { mod_vm_stat(i, 1); }
+static inline void count_vm_events(enum pnm_stat_item i, long n) { mod_vm_stat(i, n); }
+static inline long global_stat(enum pnm_stat_item i) { return atomic_long_read(&vm_stat[i]); }
+/* Look a counter up by its printed name; -1 if unknown. */
+int pnm_stat_lookup(const char *name);
+/* Reset the event counters (not the gauges); used at pnm_init(). */
+void pnm_stat_reset(void);
+/* Print "name value" lines, Linux /proc/vmstat style, then per-zone lines. */
+void pnm_stat_print(FILE *out);
+
+/* --- trace events (scenario --trace, demo narration) -------------------- */
+enum pnm_trace_event {
+	TRACE_FAULT,		/* a = addr, b = fault flags, c = result */
+	TRACE_ZERO_PAGE,	/* a = addr */
+	TRACE_ANON_ALLOC,	/* a = addr, b = pfn, c = order */
+	TRACE_COW_COPY,		/* a = addr, b = old pfn, c = new pfn */
+	TRACE_COW_REUSE,	/* a = addr, b = pfn */
+	TRACE_UNSHARE_COPY,	/* a = addr, b = old pfn, c = new pfn */
+	TRACE_THP_FALLBACK,	/* a = addr */
+	TRACE_SPLIT_PMD,	/* a = addr, b = pfn */
+	TRACE_SPLIT_FOLIO,	/* b = pfn, c = old order */
+	TRACE_MIGRATE,		/* b = old pfn, c = new pfn, d = result */
+	TRACE_FORK,		/* a = parent pid, b = child pid */
+	TRACE_FORK_COPY,	/* a = addr, b = parent pfn, c = child pfn */
+	TRACE_COMPACT,		/* b = zone, c = migrated, d = result */
+	TRACE_MUNMAP,		/* a = addr, b = len */
+	TRACE_EXIT,		/* a = pid */
+	NR_TRACE_EVENTS
+};
+
+struct pnm_trace_rec {
+	enum pnm_trace_event ev;
+	int pid;		/* mm owner, or 0 */
+	unsigned long a, b, c;
+	long d;
+};
+
+typedef void pnm_trace_fn(const struct pnm_trace_rec *rec, void *arg);
+/* Install (or with NULL remove) the single trace consumer. */
+void pnm_trace_set(pnm_trace_fn *fn, void *arg);
+extern pnm_trace_fn *pnm_trace_hook;
+void __pnm_trace(enum pnm_trace_event ev, int pid, unsigned long a,
+		 unsigned long b, unsigned long c, long d);
+/* Cheap when no consumer is installed (one relaxed load). */
+#define pnm_trace(ev, pid, a, b, c, d)					\
+	do {								\
+		if (unlikely(READ_ONCE(pnm_trace_hook)))		\
+			__pnm_trace((ev), (pid), (a), (b), (c), (d));	\
+	} while (0)
+extern const char *const pnm_trace_names[NR_TRACE_EVENTS];
+
+#endif /* PINMM_VMSTAT_H */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* test_util.c - see test_util.h. */
+#include "test_util.h"
+#include "internal.h"
+
+void pnm_test_config(struct pnm_config *cfg)
+{
+	pnm_config_default(cfg);
+	cfg->zone_frames[ZONE_NORMAL] = 4096;	/* 16 MiB */
+	cfg->zone_frames[ZONE_MOVABLE] = 2048;	/* 8 MiB */
+	cfg->zone_frames[ZONE_CMA] = 1024;	/* 4 MiB */
+}
+
+void pnm_test_init_with(const struct pnm_config *cfg)
+{
+	assert_int_equal(pnm_init(cfg), 0);
+	CHECK_ALL();
+}
+
+int pnm_test_setup(void **state)
+{
+	struct pnm_config cfg;
+
+	(void)state;
+	pnm_test_config(&cfg);
+	pnm_test_init_with(&cfg);
+	return 0;
+}
+
+static void exit_one(struct task_struct *t, void *arg)
+{
+	(void)arg;
+	pnm_task_exit(t);
+}
+
+int pnm_test_teardown(void **state)
+{
+	(void)state;
+	current = NULL;
+	pnm_for_each_task(exit_one, NULL);
+	CHECK_ALL();
+	assert_int_equal(pnm_fini(), 0);
+	return 0;
+}
+
+unsigned long test_mmap(struct task_struct *t, unsigned long len,
+			unsigned long prot, unsigned long flags)
+{
+	long addr = pnm_mmap(t->mm, 0, len, prot, flags, NULL, 0);
+
+	assert_true(addr > 0);
+	return (unsigned long)addr;
+}
+
+void test_write_byte(struct task_struct *t, unsigned long addr, unsigned char v)
+{
+	assert_int_equal(pnm_user_write(t, addr, &v, 1), 0);
+}
+
+unsigned char test_read_byte(struct task_struct *t, unsigned long addr)
+{
+	unsigned char v = 0;
+
+	assert_int_equal(pnm_user_read(t, addr, &v, 1), 0);
+	return v;
+}
+
+unsigned long test_pfn(struct task_struct *t, unsigned long addr)
+{
+	unsigned long pfn = 0;
+	bool w;
+
+	assert_int_equal(pnm_translate(t->mm, addr, &pfn, &w), 0);
+	return pfn;
+}

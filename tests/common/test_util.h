@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_util.h - fixtures shared by the unit and stress tests.
+ *
+ * Every test runs against a freshly initialised model (pnm_test_setup) and
+ * ends with the balance checks (pnm_test_teardown): all tasks gone, every
+ * invariant holds, every frame returned.  Tests call CHECK_ALL() after
+ * every step.  cmocka assertions may only be used on the test's own thread;
+ * worker threads record failures in atomics for the main thread to assert.
+ */
+#ifndef PINMM_TEST_UTIL_H
+#define PINMM_TEST_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <pinmm/pinmm.h>
+
+/* Small model: NORMAL 16 MiB, MOVABLE 8 MiB, CMA 4 MiB, THP on madvise. */
+void pnm_test_config(struct pnm_config *cfg);
+int pnm_test_setup(void **state);
+/* Exits every remaining task, checks invariants and that no frame leaked. */
+int pnm_test_teardown(void **state);
+/* Setup with a caller-made config. */
+void pnm_test_init_with(const struct pnm_config *cfg);
+
+#define CHECK_ALL()	assert_true(pnm_check_system())
+
+/* Map anonymous memory in @t's mm; fails the test on error. */
+unsigned long test_mmap(struct task_struct *t, unsigned long len,
+			unsigned long prot, unsigned long flags);
+/* Write/read one byte; fails the test on error. */
+void test_write_byte(struct task_struct *t, unsigned long addr, unsigned char v);
+unsigned char test_read_byte(struct task_struct *t, unsigned long addr);
+/* The pfn mapped at @addr (fails the test if none). */
+unsigned long test_pfn(struct task_struct *t, unsigned long addr);
+
+/* Seeded xorshift64* for stress tests. */
+static inline uint64_t test_rand(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+#endif /* PINMM_TEST_UTIL_H */
