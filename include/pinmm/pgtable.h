@@ -88,6 +88,9 @@ static inline bool pte_write(pte_t p) { return p.pte & _PAGE_RW; }
 static inline bool pte_dirty(pte_t p) { return p.pte & _PAGE_DIRTY; }
 static inline bool pte_young(pte_t p) { return p.pte & _PAGE_ACCESSED; }
 static inline bool pte_special(pte_t p) { return p.pte & _PAGE_SPECIAL; }
+/* Present but not user-accessible: a PROT_NONE mapping keeps its PTEs with
+ * _PAGE_USER clear, so every access faults (and is refused by the VMA). */
+static inline bool pte_protnone(pte_t p) { return (p.pte & (_PAGE_PRESENT | _PAGE_USER)) == _PAGE_PRESENT; }
 static inline unsigned long pte_pfn(pte_t p) { return (p.pte & _PAGE_PFN_MASK) >> PAGE_SHIFT; }
 static inline pte_t pte_mkwrite(pte_t p) { return __pte(p.pte | _PAGE_RW); }
 static inline pte_t pte_wrprotect(pte_t p) { return __pte(p.pte & ~_PAGE_RW); }
@@ -117,8 +120,13 @@ static inline bool pgd_none(pgd_t p) { return p.pgd == 0; }
 static inline bool pgd_present(pgd_t p) { return p.pgd & _PAGE_PRESENT; }
 static inline unsigned long pgd_pfn(pgd_t p) { return (p.pgd & _PAGE_PFN_MASK) >> PAGE_SHIFT; }
 
-/* Protection bits for a VMA's vm_flags (writable only if VM_WRITE and
- * the mapping may be written directly: callers clear _PAGE_RW for COW). */
+/*
+ * Protection bits for a VMA's vm_flags: _PAGE_PRESENT | _PAGE_ACCESSED,
+ * plus _PAGE_USER if the VMA is accessible at all (VM_READ|VM_WRITE|
+ * VM_EXEC), plus _PAGE_RW only for VM_SHARED|VM_WRITE mappings.  Private
+ * writable mappings get read-only PTEs until a write fault proves the page
+ * exclusive (maybe_mkwrite() in memory.c), exactly like Linux's PAGE_COPY.
+ */
 pteval_t vm_get_page_prot(unsigned long vm_flags);
 static inline pte_t pfn_pte(unsigned long pfn, pteval_t prot)
 { return __pte((pfn << PAGE_SHIFT) | prot); }
