@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# dev.sh - the two Quick start commands of README.md, plus the CI tiers.
+#
+#   ./dev.sh demo            install missing packages, build, run `pinmm demo`
+#   ./dev.sh test            install missing packages, build, run every test (ctest, dev preset)
+#   ./dev.sh sanitizers      unit + scenario tiers under asan, unit + scenario + stress under tsan
+#   ./dev.sh deps            only install the Debian packages the build needs
+#
+# Works as root on a fresh Debian 12 machine; as another user it uses sudo for apt-get.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(build-essential cmake ninja-build pkg-config libcmocka-dev liburcu-dev liburing-dev python3)
+
+deps() {
+	local missing=()
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	echo "dev.sh: installing ${missing[*]}"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+}
+
+build() {
+	local preset=$1
+	cmake --preset "$preset" >/dev/null
+	cmake --build --preset "$preset"
+}
+
+case "${1:-}" in
+deps)
+	deps ;;
+demo)
+	deps
+	build release
+	shift
+	exec build/release/pinmm demo "$@" ;;
+test)
+	deps
+	build dev
+	ctest --preset dev ;;
+sanitizers)
+	deps
+	build asan
+	ctest --preset asan
+	build tsan
+	ctest --preset tsan ;;
+*)
+	echo "usage: ./dev.sh demo|test|sanitizers|deps" >&2
+	exit 2 ;;
+esac
