@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * demo.c - `pinmm demo`: a narrated tour of the model with real numbers.
+ *
+ * Every number printed here is read back from the model as it runs: frame
+ * numbers from the page tables, counters from vmstat, data from the
+ * processes' own memory.  Nothing is precomputed.  The demo checks the
+ * model's invariants after every act and fails (exit 1) if one breaks or if
+ * the model does not behave as the narration says.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <getopt.h>
+#include <pinmm/pinmm.h>
+#include "cli.h"
+#include "internal.h"
+
+struct demo {
+	FILE *out;
+	int failures;
+	long mark[NR_VM_STAT_ITEMS];	/* counters at the start of an act */
+};
+
+static void say(struct demo *d, const char *fmt, ...) __printf(2, 3);
+static void say(struct demo *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("  ", d->out);
+	vfprintf(d->out, fmt, ap);
+	fputc('\n', d->out);
+	va_end(ap);
+}
+
+static void act(struct demo *d, int n, const char *title)
+{
+	fprintf(d->out, "\n%d. %s\n", n, title);
+	for (int i = 0; i < NR_VM_STAT_ITEMS; i++)
+		d->mark[i] = global_stat(i);
+}
+
+static long delta(struct demo *d, enum pnm_stat_item i)
+{
+	return global_stat(i) - d->mark[i];
+}
+
+/* Record a claim the narration makes; a false claim fails the demo. */
+static void claim(struct demo *d, bool ok, const char *what)
+{
+	if (!ok) {
+		fprintf(d->out, "  !! expected: %s\n", what);
+		d->failures++;
+	}
+}
+
+static void check(struct demo *d)
+{
+	if (!pnm_check_system()) {
+		fprintf(d->out, "  !! invariant violated: %s\n", pnm_check_error());
+		d->failures++;
+	}
+}
+
+static unsigned long pfn_at(struct task_struct *t, unsigned long addr)
+{
+	unsigned long pfn = 0;
+	bool w;
+
+	if (pnm_translate(t->mm, addr, &pfn, &w))
+		return 0;
+	return pfn;
+}
+
+static bool writable_at(struct task_struct *t, unsigned long addr)
+{
+	unsigned long pfn;
+	bool w = false;
+
+	return !pnm_translate(t->mm, addr, &pfn, &w) && w;
+}
+
+static const char *zone_of(unsigned long pfn)
+{
+	return zone_type_name(page_zonenum(pfn_to_page(pfn)));
+}
+
+static int put_str(struct task_struct *t, unsigned long addr, const char *s)
+{
+	return pnm_user_write(t, addr, s, strlen(s) + 1);
+}
+
+static void get_str(struct task_struct *t, unsigned long addr, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (pnm_user_read(t, addr, buf, len))
+		snprintf(buf, len, "<fault>");
+	buf[len - 1] = '\0';
+}
+
+/* Act 1: demand faults and the shared zero page. */
+static unsigned long act_faults(struct demo *d, struct task_struct *a)
+{
+	const unsigned long len = 16 * PAGE_SIZE;
+	unsigned long zero_hits = 0, fresh = 0;
+	unsigned char byte;
+	long addr;
+
+	act(d, 1, "A process, demand faults and the zero page");
+	addr = pnm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+	claim(d, addr > 0, "mmap succeeds");
+	if (addr <= 0)
+		return 0;
+	say(d, "pid %d \"%s\" maps 64 KiB anonymous private memory at %#lx: "
+	    "rss %ld pages, nothing is allocated until touched", a->pid, a->comm,
+	    (unsigned long)addr, (long)get_mm_rss(a->mm));
+	for (unsigned long off = 0; off < len; off += PAGE_SIZE) {
+		pnm_user_read(a, addr + off, &byte, 1);
+		zero_hits += is_zero_pfn(pfn_at(a, addr + off));
+	}
+	say(d, "reading all 16 pages: %ld faults, %lu pages now map the shared "
+	    "zero page (pfn %lu), %ld frames allocated", delta(d, PGFAULT),
+	    zero_hits, pnm_mem.zero_pfn,
+	    delta(d, PGALLOC_NORMAL) + delta(d, PGALLOC_MOVABLE) + delta(d, PGALLOC_CMA));
+	claim(d, zero_hits == 16, "read faults map the zero page");
+	act(d, 1, "(continued) first writes");
+	for (unsigned long off = 0; off < len; off += PAGE_SIZE) {
+		char msg[32];
+
+		snprintf(msg, sizeof(msg), "page %lu of A", off / PAGE_SIZE);
+		put_str(a, addr + off, msg);
+		fresh += !is_zero_pfn(pfn_at(a, addr + off));
+	}
+	say(d, "writing each page: %ld write faults replace the zero page by %lu "
+	    "private frames (first at pfn %lu in zone %s)", delta(d, PGFAULT),
+	    fresh, pfn_at(a, addr), zone_of(pfn_at(a, addr)));
+	say(d, "rss is now %ld pages; nr_anon_pages %ld",
+	    (long)get_mm_rss(a->mm), global_stat(NR_ANON_MAPPED));
+	claim(d, fresh == 16, "write faults allocate private frames");
+	check(d);
+	return (unsigned long)addr;
+}
+
+/* Act 2: fork and copy-on-write. */
+static struct task_struct *act_fork(struct demo *d, struct task_struct *a,
+				    unsigned long addr)
+{
+	struct task_struct *b = NULL;
+	unsigned long before, pa, pb;
+	char buf[32];
+
+	act(d, 2, "fork() and copy-on-write");
+	before = pfn_at(a, addr);
+	if (pnm_task_fork(a, "child", &b)) {
+		claim(d, false, "fork succeeds");
+		return NULL;
+	}
+	say(d, "pid %d forks pid %d: the child maps the parent's frames "
+	    "(page 0: parent pfn %lu, child pfn %lu), both now read-only "
+	    "(parent writable: %s)", a->pid, b->pid, pfn_at(a, addr),
+	    pfn_at(b, addr), writable_at(a, addr) ? "yes" : "no");
+	claim(d, pfn_at(b, addr) == before, "fork shares frames");
+	act(d, 2, "(continued) the child writes");
+	put_str(b, addr, "child wrote here");
+	pa = pfn_at(a, addr);
+	pb = pfn_at(b, addr);
+	get_str(a, addr, buf, sizeof(buf));
+	say(d, "the child writes page 0: one copy (pnm_cow_copy +%ld), child now "
+	    "at pfn %lu, parent keeps pfn %lu and still reads \"%s\"",
+	    delta(d, PNM_COW_COPY), pb, pa, buf);
+	claim(d, pa == before && pb != before, "the writer gets the copy");
+	claim(d, !strcmp(buf, "page 0 of A"), "parent data unchanged");
+	act(d, 2, "(continued) the parent writes");
+	put_str(a, addr, "parent wrote here");
+	say(d, "the parent writes page 0, which nobody else maps any more: "
+	    "reused in place (pnm_cow_reuse +%ld, pnm_cow_copy +%ld), pfn %lu",
+	    delta(d, PNM_COW_REUSE), delta(d, PNM_COW_COPY), pfn_at(a, addr));
+	claim(d, pfn_at(a, addr) == before && delta(d, PNM_COW_COPY) == 0,
+	      "the last sharer reuses its page");
+	put_str(a, addr + PAGE_SIZE, "parent page 1");
+	get_str(b, addr + PAGE_SIZE, buf, sizeof(buf));
+	say(d, "the parent writes page 1, still shared: copied (pnm_cow_copy "
+	    "+%ld); the child still reads \"%s\"", delta(d, PNM_COW_COPY), buf);
+	claim(d, !strcmp(buf, "page 1 of A"), "child data unchanged");
+	check(d);
+	return b;
+}
+
+/* Act 3: a transparent huge page, and what fork does to it. */
+static void act_thp(struct demo *d, struct task_struct *a)
+{
+	const unsigned long len = 4 * PMD_SIZE;
+	struct task_struct *c = NULL;
+	unsigned long huge;
+	long addr;
+
+	act(d, 3, "Transparent huge pages");
+	addr = pnm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+	claim(d, addr > 0, "mmap succeeds");
+	if (addr <= 0)
+		return;
+	pnm_madvise(a->mm, (unsigned long)addr, len, MADV_HUGEPAGE);
+	huge = ALIGN((unsigned long)addr, PMD_SIZE);
+	put_str(a, huge, "huge");
+	say(d, "madvise(MADV_HUGEPAGE) on 8 MiB, one write at %#lx: thp_fault_alloc "
+	    "+%ld, a 2 MiB folio (order %u) at pfn %lu mapped by one PMD; "
+	    "rss %ld pages", huge, delta(d, THP_FAULT_ALLOC),
+	    folio_order(pfn_folio(pfn_at(a, huge))), pfn_at(a, huge),
+	    (long)get_mm_rss(a->mm));
+	claim(d, folio_order(pfn_folio(pfn_at(a, huge))) == HPAGE_PMD_ORDER,
+	      "a PMD-sized folio backs the huge region");
+	act(d, 3, "(continued) fork, then the child writes 4 KiB of it");
+	if (pnm_task_fork(a, "thp-child", &c) == 0) {
+		put_str(c, huge + PAGE_SIZE, "child");
+		say(d, "the child's write splits its PMD mapping (thp_split_pmd +%ld) "
+		    "and copies one 4 KiB page (pnm_cow_copy +%ld); the parent "
+		    "still maps order-%u folio pfn %lu",
+		    delta(d, THP_SPLIT_PMD), delta(d, PNM_COW_COPY),
+		    folio_order(pfn_folio(pfn_at(a, huge))), pfn_at(a, huge));
+		claim(d, delta(d, PNM_COW_COPY) == 1, "only 4 KiB copied");
+		pnm_task_exit(c);
+		put_task_struct(c);
+	}
+	check(d);
+}
+
+/* Act 4: migration, and a reference that refuses it. */
+static void act_migrate(struct demo *d, struct task_struct *a, unsigned long addr)
+{
+	unsigned long from, to;
+	struct folio *folio;
+	char buf[32];
+	long moved;
+
+	act(d, 4, "Migration");
+	from = pfn_at(a, addr + 2 * PAGE_SIZE);
+	moved = pnm_migrate_range(a->mm, addr + 2 * PAGE_SIZE, PAGE_SIZE, ZONE_NORMAL);
+	to = pfn_at(a, addr + 2 * PAGE_SIZE);
+	get_str(a, addr + 2 * PAGE_SIZE, buf, sizeof(buf));
+	say(d, "move page 2 to zone Normal: %ld page moved, pfn %lu (%s) -> pfn "
+	    "%lu (%s), reads \"%s\", pgmigrate_success +%ld", moved, from,
+	    zone_of(from), to, zone_of(to), buf, delta(d, PGMIGRATE_SUCCESS));
+	claim(d, moved == 1 && page_zonenum(pfn_to_page(to)) == ZONE_NORMAL,
+	      "the page moved to Normal");
+	act(d, 4, "(continued) an extra reference refuses migration");
+	from = pfn_at(a, addr + 3 * PAGE_SIZE);
+	folio = pfn_folio(from);
+	folio_get(folio);	/* what a get_user_pages() reference does */
+	moved = pnm_migrate_range(a->mm, addr + 3 * PAGE_SIZE, PAGE_SIZE, ZONE_NORMAL);
+	say(d, "hold one extra reference on page 3 (pfn %lu), as a GUP user would: "
+	    "migration returns %s, the page stays at pfn %lu "
+	    "(pnm_migrate_refused_refs +%ld)", from,
+	    moved < 0 ? pnm_errno_name((int)-moved) : "success",
+	    pfn_at(a, addr + 3 * PAGE_SIZE), delta(d, PNM_MIGRATE_REFUSED_REFS));
+	claim(d, moved == -EBUSY && pfn_at(a, addr + 3 * PAGE_SIZE) == from,
+	      "a referenced page is not migrated");
+	folio_put(folio);
+	check(d);
+}
+
+/* Act 5: compaction of a fragmented zone. */
+static void act_compact(struct demo *d, struct task_struct *a)
+{
+	struct zone *zone = pnm_zone(ZONE_MOVABLE);
+	struct compact_result res = { 0 };
+	unsigned long len, freed = 0;
+	int before, ret;
+	long addr;
+
+	act(d, 5, "Compaction");
+	if (!zone) {
+		say(d, "(no Movable zone configured)");
+		return;
+	}
+	len = (zone->spanned_pages / 2) * PAGE_SIZE;
+	addr = pnm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, NULL, 0);
+	if (addr <= 0) {
+		say(d, "(could not map %lu KiB)", len >> 10);
+		return;
+	}
+	for (unsigned long off = 0; off < len; off += 2 * PAGE_SIZE) {
+		pnm_madvise(a->mm, addr + off, PAGE_SIZE, MADV_DONTNEED);
+		freed++;
+	}
+	before = zone_largest_free_order(zone);
+	ret = compact_zone(zone, HPAGE_PMD_ORDER, &res);
+	say(d, "fill half of zone Movable, free every other page (%lu pages): "
+	    "largest free block order %d", freed, before);
+	say(d, "compact_zone: %lu pages scanned, %lu migrated, %lu refused; "
+	    "largest free block now order %u (%s)", res.migrate_scanned,
+	    res.migrated, res.failed, res.largest_free_order,
+	    ret == 0 ? "a 2 MiB block is available" : "no 2 MiB block");
+	claim(d, res.largest_free_order >= (unsigned int)before,
+	      "compaction does not fragment further");
+	pnm_munmap(a->mm, addr, len);
+	check(d);
+}
+
+static void print_counters(struct demo *d)
+{
+	static const enum pnm_stat_item shown[] = {
+		PGFAULT, PNM_ZERO_PAGE_MAPPED, PNM_COW_COPY, PNM_COW_REUSE,
+		THP_FAULT_ALLOC, THP_FAULT_FALLBACK, THP_SPLIT_PMD,
+		PGMIGRATE_SUCCESS, PGMIGRATE_FAIL, PNM_MIGRATE_REFUSED_REFS,
+		COMPACTSTALL, COMPACTSUCCESS, COMPACTFAIL,
+		PGALLOC_NORMAL, PGALLOC_MOVABLE, PGALLOC_CMA, PGFREE,
+		NR_FREE_PAGES, NR_PAGETABLE,
+	};
+
+	fprintf(d->out, "\nCounters of this run (Linux /proc/vmstat names; pnm_* are the model's own):\n");
+	for (size_t i = 0; i < ARRAY_SIZE(shown); i++)
+		fprintf(d->out, "  %-28s %ld\n", vmstat_text[shown[i]], global_stat(shown[i]));
+}
+
+void cmd_demo_help(FILE *out)
+{
+	fprintf(out,
+		"usage: pinmm demo [--quiet]\n\n"
+		"A narrated tour of the memory manager at work: demand faults and the\n"
+		"zero page, copy-on-write across fork, a transparent huge page split by\n"
+		"COW, migration (and its refusal while a reference is held), compaction,\n"
+		"and the counters the run produced.  Every number is read back from the\n"
+		"model; the demo checks the model's invariants after each act and exits\n"
+		"1 if any claim it makes does not hold.\n\n"
+		"  --quiet   print only the verdict\n");
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	struct demo d = { .out = stdout };
+	struct task_struct *a, *b;
+	struct pnm_config cfg;
+	unsigned long addr;
+	bool quiet = false;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quiet")) {
+			quiet = true;
+		} else {
+			fprintf(stderr, "pinmm demo: unknown argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (quiet)
+		d.out = fopen("/dev/null", "w");
+	if (!d.out)
+		return 2;
+
+	pnm_config_default(&cfg);
+	ret = pnm_init(&cfg);
+	if (ret) {
+		fprintf(stderr, "pinmm demo: pnm_init: %s\n", pnm_strerror(ret));
+		return 1;
+	}
+	fprintf(d.out, "pinmm %s demo: the memory core at work\n", PINMM_VERSION);
+	fprintf(d.out, "Frames: Normal %lu, Movable %lu, CMA %lu (4 KiB each); "
+		"transparent huge pages on madvise\n",
+		cfg.zone_frames[ZONE_NORMAL], cfg.zone_frames[ZONE_MOVABLE],
+		cfg.zone_frames[ZONE_CMA]);
+
+	a = pnm_task_create("editor");
+	if (!a) {
+		pnm_fini();
+		return 1;
+	}
+	addr = act_faults(&d, a);
+	b = addr ? act_fork(&d, a, addr) : NULL;
+	act_thp(&d, a);
+	if (addr)
+		act_migrate(&d, a, addr);
+	act_compact(&d, a);
+
+	act(&d, 6, "Exit");
+	if (b) {
+		pnm_task_exit(b);
+		put_task_struct(b);
+	}
+	pnm_task_exit(a);
+	put_task_struct(a);
+	say(&d, "both processes exit: pgfree +%ld, %ld frames free of %lu",
+	    delta(&d, PGFREE), global_stat(NR_FREE_PAGES), pnm_mem.nr_frames);
+	check(&d);
+	print_counters(&d);
+	ret = pnm_fini();
+	if (ret) {
+		fprintf(d.out, "  !! frames leaked at teardown\n");
+		d.failures++;
+	}
+	if (quiet)
+		fclose(d.out);
+	printf("%s: %d claim%s failed\n", d.failures ? "demo FAILED" : "demo ok",
+	       d.failures, d.failures == 1 ? "" : "s");
+	return d.failures ? 1 : 0;
+}
