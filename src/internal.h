@@ -30,6 +30,10 @@ int zone_largest_free_order(struct zone *zone);
  * (compaction/migration targets); NULL if not entirely free. */
 struct page *pnm_isolate_free_range(struct zone *zone, unsigned long pfn,
 				    unsigned int order);
+/* Largest arena pnm_init() accepts: 16M frames (64 GiB). */
+#define PNM_MAX_FRAMES		(16UL << 20)
+/* Frames free in the buddy lists of every zone (sum of NR_ZONE_FREE_PAGES). */
+unsigned long pnm_nr_free_frames(void);
 
 /* ---- filemap.c (folio lock) ---- */
 void pnm_folio_lock_init(void);
@@ -39,6 +43,38 @@ void pnm_folio_lock_init(void);
 void pnm_clear_folio(struct folio *folio);
 /* Wait for a migration entry's folio to be unlocked (fault path). */
 void migration_entry_wait_pfn(unsigned long pfn);
+/* @pte with _PAGE_RW set iff @vma has VM_WRITE (fault proved it may be). */
+pte_t maybe_mkwrite(pte_t pte, struct vm_area_struct *vma);
+
+/* ---- rmap.c / huge_memory.c ---- */
+/*
+ * __split_huge_pmd()'s rmap step: replace the present PMD item of @mm at
+ * @haddr by 512 PTE items (one per page, mapcounts moved from the entire
+ * mapcount to the pages; RSS and NR_ANON_MAPPED unchanged).  Caller holds
+ * the PMD lock.  0 or -ENOMEM (nothing changed).  No refcount change.
+ */
+int pnm_rmap_split_pmd(struct folio *folio, struct mm_struct *mm,
+		       unsigned long haddr);
+/*
+ * Number of PTE tables deposited with the huge PMDs (and PMD migration
+ * entries) of the PMD table @pmd_table: one per such entry.  They are
+ * allocated with pnm_pgtable_alloc(mm, 1), so they are counted in
+ * pgtables_bytes and NR_PAGETABLE without being reachable from the PGD;
+ * page-table checkers add them.  Caller holds the mm's mmap_lock.
+ */
+unsigned long pnm_thp_nr_deposited(struct page *pmd_table);
+
+/* ---- migrate.c (shared with compaction.c) ---- */
+#define PNM_MIGRATE_ASYNC	0x1	/* never block: trylock the folio, one pass */
+/*
+ * migrate_folio_to() with a mode: PNM_MIGRATE_ASYNC makes a busy folio
+ * lock fail with -EAGAIN instead of waiting, so it may be used by callers
+ * that must not sleep on a folio lock (compaction).  Same contract and
+ * counters otherwise.
+ */
+int pnm_migrate_folio(struct folio *src, new_folio_t *get_new,
+		      unsigned long private, enum migrate_reason reason,
+		      unsigned int mode, struct folio **dstp);
 
 /* ---- fork.c / task.c ---- */
 extern spinlock_t pnm_mm_list_lock;
@@ -46,6 +82,10 @@ extern struct list_head pnm_mm_list;	/* all live mms; pnm_mm_list_lock */
 extern spinlock_t pnm_task_list_lock;
 extern struct list_head pnm_task_list;
 void pnm_tasks_fini(void);
+/* fork.c: copy @oldmm for a child with pid @child_pid (TRACE_FORK from
+ * @parent_pid); 0 with *mmp set, or -ENOMEM with nothing left behind. */
+int dup_mm(struct mm_struct *oldmm, int parent_pid, int child_pid,
+	   struct mm_struct **mmp);
 
 /* ---- vma.c ---- */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
@@ -57,8 +97,20 @@ void vma_set_remove(struct mm_struct *mm, struct vm_area_struct *vma);
 /* Split @vma at @addr (page aligned, strictly inside); the new VMA covers
  * [addr, end) if @new_below is false.  0 or -ENOMEM. */
 int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below);
-/* Try to merge @vma with its neighbours if compatible. */
+/* Try to merge @vma with its neighbours if compatible; @vma survives. */
 void vma_merge_neighbours(struct mm_struct *mm, struct vm_area_struct *vma);
+/* Room for @nr more inserts (mmap_lock write); 0 or -ENOMEM. */
+int vma_set_reserve(struct mm_struct *mm, int nr);
+/* Free the (empty) set's array at mm teardown. */
+void vma_set_destroy(struct mm_struct *mm);
+/* Neighbours of @vma in its set, or NULL (mmap_lock held). */
+struct vm_area_struct *vma_prev(struct vm_area_struct *vma);
+struct vm_area_struct *vma_next(struct vm_area_struct *vma);
+/* Release a VMA already out of the set: vm_ops->close, fput, free. */
+void remove_vma(struct vm_area_struct *vma);
+/* Undo split_vma(): @upper is absorbed into @lower. */
+void vma_unsplit(struct mm_struct *mm, struct vm_area_struct *lower,
+		 struct vm_area_struct *upper);
 
 /* ---- debug.c ---- */
 void dump_page(struct page *page, const char *reason);

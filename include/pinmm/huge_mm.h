@@ -21,9 +21,12 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf);
 vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf);
 /*
  * Replace a huge PMD mapping by a PTE table mapping the same 512 pages
- * (same permissions, per-page anon-exclusive kept).  Caller holds
- * mmap_lock; takes the PMD lock.  No-op if *pmd is not huge.
- * Returns 0 or -ENOMEM (no frame for the PTE table).
+ * (same permissions, per-page anon-exclusive kept; the PMD's reference
+ * becomes 512 PTE references).  Uses the table deposited with the PMD.
+ * Caller holds mmap_lock and no page-table lock; takes the PMD lock.
+ * No-op if *pmd is not huge; waits for the migration to end if *pmd is a
+ * PMD migration entry.  Returns 0 or -ENOMEM (no memory for the rmap
+ * items; nothing changed).
  */
 int __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long address);
 /* Split the PMD covering @address, if it is huge. */
@@ -37,7 +40,36 @@ int split_huge_pmd_address(struct vm_area_struct *vma, unsigned long address);
  * unlocked, each with the references of its own mappings.
  */
 int split_folio(struct folio *folio);
-/* Zap/copy/protect helpers used by memory.c, fork and mprotect. */
+/*
+ * Zap/copy/protect helpers used by memory.c, fork and mprotect.  Each takes
+ * the PMD lock itself; the caller holds mmap_lock and no page-table lock.
+ *
+ * A huge PMD always has a PTE table deposited with it (Linux's
+ * pgtable_trans_huge_deposit), allocated with pnm_pgtable_alloc() when the
+ * PMD is installed and counted in pgtables_bytes/NR_PAGETABLE like any
+ * table; __split_huge_pmd() uses it, so a split needs no frame, and
+ * zap_huge_pmd() frees it.  See pnm_thp_nr_deposited() in internal.h for
+ * page-table checkers.
+ *
+ * zap_huge_pmd(): if *pmd is a huge PMD, clear it, remove its rmap, drop
+ * its reference and free its deposited table, and return 1; if it is a
+ * PMD migration entry, just clear it (the entry owns nothing, rmap.h) and
+ * free the table, and return 1; return 0 if *pmd is none or points to a
+ * PTE table (the caller walks the PTEs).  The caller zaps the whole
+ * 2 MiB range @addr lies in; a partial range must be split first.
+ *
+ * copy_huge_pmd(): fork, both mmap_locks held for write; *dst_pmd is none.
+ * Returns 0 (the child maps the same folio, both PMDs write-protected,
+ * PG_anon_exclusive cleared), -ENOMEM (nothing changed), or -EAGAIN: *src_pmd
+ * is not (or no longer) huge -- it maps a maybe-pinned exclusive folio, so
+ * it has been split -- and the caller must copy the range at PTE level.
+ *
+ * change_huge_pmd(): mprotect (mmap_lock write), after vma->vm_flags has
+ * been updated; @newprot = vm_get_page_prot(vma->vm_flags).  Returns 1 if
+ * *pmd was huge and now carries @newprot (kept writable only where the
+ * folio is anon-exclusive and the VMA has VM_WRITE, as Linux's
+ * can_change_pmd_writable()), 0 if it is not huge (caller handles PTEs).
+ */
 int zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr);
 int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
 		  pmd_t *dst_pmd, pmd_t *src_pmd, unsigned long addr);

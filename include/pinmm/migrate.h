@@ -58,7 +58,8 @@ struct compact_result {
  * Compact a zone: move movable in-use folios from the low end of the zone
  * to free frames at its high end, so free memory coalesces into large
  * blocks.  Pinned or otherwise referenced folios stay.  Returns 0 if a free
- * block of order >= @order exists afterwards, else -EAGAIN; fills @res.
+ * block of order >= @order exists afterwards, else -EAGAIN (-EINVAL for a
+ * NULL zone or @order > MAX_PAGE_ORDER); fills @res.
  */
 int compact_zone(struct zone *zone, unsigned int order, struct compact_result *res);
 

@@ -51,7 +51,9 @@ struct task_struct *pnm_task_enter(struct task_struct *t);
 void pnm_task_leave(struct task_struct *prev);
 static inline void task_lock(struct task_struct *t) { spin_lock(&t->alloc_lock); }
 static inline void task_unlock(struct task_struct *t) { spin_unlock(&t->alloc_lock); }
-/* Call @fn for each task that has not been freed (pnm_task_list_lock held). */
+/* Call @fn for each task that has not been freed.  The list lock is not
+ * held while @fn runs (the task is pinned by a reference), so @fn may exit
+ * the task or create new ones. */
 void pnm_for_each_task(void (*fn)(struct task_struct *t, void *arg), void *arg);
 
 #endif /* PINMM_SCHED_H */

@@ -58,6 +58,7 @@ enum pnm_stat_item {
 	PNM_MIGRATE_REFUSED_REFS, /* migrations refused: extra references */
 	PNM_PGTABLE_ALLOC,	/* page-table frames allocated */
 	PNM_PGTABLE_FREE,	/* page-table frames freed */
+	THP_MIGRATION_SPLIT,	/* THPs split because no 2 MiB target existed */
 	NR_VM_STAT_ITEMS
 };
 

@@ -121,9 +121,11 @@ static unsigned long act_faults(struct demo *d, struct task_struct *a)
 		zero_hits += is_zero_pfn(pfn_at(a, addr + off));
 	}
 	say(d, "reading all 16 pages: %ld faults, %lu pages now map the shared "
-	    "zero page (pfn %lu), %ld frames allocated", delta(d, PGFAULT),
+	    "zero page (pfn %lu); frames allocated: %ld, all of them page "
+	    "tables (nr_page_table_pages +%ld)", delta(d, PGFAULT),
 	    zero_hits, pnm_mem.zero_pfn,
-	    delta(d, PGALLOC_NORMAL) + delta(d, PGALLOC_MOVABLE) + delta(d, PGALLOC_CMA));
+	    delta(d, PGALLOC_NORMAL) + delta(d, PGALLOC_MOVABLE) + delta(d, PGALLOC_CMA),
+	    delta(d, NR_PAGETABLE));
 	claim(d, zero_hits == 16, "read faults map the zero page");
 	act(d, 1, "(continued) first writes");
 	for (unsigned long off = 0; off < len; off += PAGE_SIZE) {
@@ -275,27 +277,32 @@ static void act_compact(struct demo *d, struct task_struct *a)
 		say(d, "(no Movable zone configured)");
 		return;
 	}
-	len = (zone->spanned_pages / 2) * PAGE_SIZE;
+	/* Fill every free frame of the zone, then free every other page. */
+	len = zone_page_state(zone, NR_ZONE_FREE_PAGES) * PAGE_SIZE;
 	addr = pnm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, NULL, 0);
+			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 	if (addr <= 0) {
 		say(d, "(could not map %lu KiB)", len >> 10);
 		return;
 	}
+	for (unsigned long off = 0; off < len; off += PAGE_SIZE)
+		put_str(a, addr + off, "x");
 	for (unsigned long off = 0; off < len; off += 2 * PAGE_SIZE) {
 		pnm_madvise(a->mm, addr + off, PAGE_SIZE, MADV_DONTNEED);
 		freed++;
 	}
 	before = zone_largest_free_order(zone);
+	say(d, "fill zone Movable (%lu pages), then free every other page: %lu "
+	    "pages free, largest free block order %d: no 2 MiB block",
+	    len / PAGE_SIZE, zone_page_state(zone, NR_ZONE_FREE_PAGES), before);
 	ret = compact_zone(zone, HPAGE_PMD_ORDER, &res);
-	say(d, "fill half of zone Movable, free every other page (%lu pages): "
-	    "largest free block order %d", freed, before);
 	say(d, "compact_zone: %lu pages scanned, %lu migrated, %lu refused; "
 	    "largest free block now order %u (%s)", res.migrate_scanned,
 	    res.migrated, res.failed, res.largest_free_order,
 	    ret == 0 ? "a 2 MiB block is available" : "no 2 MiB block");
-	claim(d, res.largest_free_order >= (unsigned int)before,
-	      "compaction does not fragment further");
+	claim(d, before < HPAGE_PMD_ORDER, "the zone was fragmented");
+	claim(d, ret == 0 && res.largest_free_order >= HPAGE_PMD_ORDER,
+	      "compaction made a 2 MiB block");
 	pnm_munmap(a->mm, addr, len);
 	check(d);
 }

@@ -1,0 +1,603 @@
+// SPDX-License-Identifier: MIT
+/*
+ * huge_memory.c - transparent huge pages: 2 MiB anonymous folios mapped by
+ * a single PMD (Linux's mm/huge_memory.c, anonymous THP only).
+ *
+ * A THP is born in do_huge_pmd_anonymous_page() when a fault hits an empty
+ * PMD of a suitable VMA (thp_vma_suitable), and lives PMD-mapped until
+ * something needs 4 KiB granularity: a COW break, a partial munmap,
+ * mprotect or MADV_DONTNEED, or a pinned THP at fork.  Then
+ * __split_huge_pmd() turns the PMD into a PTE table mapping the same 512
+ * pages (the folio stays one order-9 folio, now PTE-mapped), and
+ * split_folio() can later break the folio itself into 512 order-0 folios.
+ *
+ * Deposited page tables.  Like Linux (pgtable_trans_huge_deposit), every
+ * huge PMD -- and every PMD migration entry, which is a huge PMD in
+ * transit -- owns one PTE table allocated when the PMD is installed, so
+ * splitting a PMD never needs a frame.  The tables hang off the PMD table's
+ * struct page: its pnm_rmap list head (unused by page-table frames) heads a
+ * list linked through the deposited tables' own pnm_rmap heads.  Any table
+ * of the list serves any huge PMD of that PMD table; the list is protected
+ * by the PMD table's ptl (pmd_lock), and its length equals the number of
+ * huge PMDs + PMD migration entries in the table.  Deposited tables are
+ * counted in pgtables_bytes and NR_PAGETABLE (pnm_pgtable_alloc does it).
+ *
+ * References (brief §1): a huge PMD holds one reference on its folio.
+ * Splitting the PMD turns it into 512, one per PTE.  split_folio() uses
+ * the migration machinery of rmap.c and its reference rule (rmap.h).
+ *
+ * Locking: mmap_lock (read for faults and MADV_DONTNEED, write for munmap,
+ * mprotect, fork), then pmd_lock() for every PMD leaf change, then the
+ * folio rmap lock inside the rmap calls.  split_folio() runs under the
+ * folio lock and only trylocks mmap_locks (pnm_rmap_lock_mms).
+ */
+#include <sched.h>
+
+#include "internal.h"
+
+/* --- deposited tables (pmd_lock held) -------------------------------------- */
+
+/* The struct page of the PMD table frame that holds the entry @pmd. */
+static struct page *pmd_table_page(pmd_t *pmd)
+{
+	unsigned long off = (unsigned long)((unsigned char *)pmd - pnm_mem.base);
+
+	return pfn_to_page(off >> PAGE_SHIFT);
+}
+
+static void pgtable_trans_huge_deposit(pmd_t *pmd, struct page *pgtable)
+{
+	struct page *pmd_table = pmd_table_page(pmd);
+
+	lockdep_assert_held(&pmd_table->ptl);
+	list_add(&pgtable->pnm_rmap, &pmd_table->pnm_rmap);
+}
+
+static struct page *pgtable_trans_huge_withdraw(pmd_t *pmd)
+{
+	struct page *pmd_table = pmd_table_page(pmd), *pgtable;
+
+	lockdep_assert_held(&pmd_table->ptl);
+	if (list_empty(&pmd_table->pnm_rmap))
+		return NULL;
+	pgtable = list_first_entry(&pmd_table->pnm_rmap, struct page, pnm_rmap);
+	list_del_init(&pgtable->pnm_rmap);
+	return pgtable;
+}
+
+/*
+ * pnm_thp_nr_deposited - see internal.h.  Read without the PMD lock: the
+ * caller (a checker) holds mmap_lock and runs with the model quiescent.
+ */
+unsigned long pnm_thp_nr_deposited(struct page *pmd_table)
+{
+	struct list_head *pos;
+	unsigned long n = 0;
+
+	list_for_each(pos, &pmd_table->pnm_rmap)
+		n++;
+	return n;
+}
+
+/*
+ * Replace a PMD entry by @new and return the old value.  seq_cst exchange:
+ * full barrier that pairs with gup-fast's "take reference, then re-read the
+ * PMD" (so either it sees the change and backs out, or we see its
+ * reference), and a release that publishes whatever @new points to.
+ */
+static pmd_t pmdp_establish(pmd_t *pmdp, pmd_t new)
+{
+	return __pmd(__atomic_exchange_n(&pmdp->pmd, pmd_val(new), __ATOMIC_SEQ_CST));
+}
+
+/* --- suitability and the fault ---------------------------------------------- */
+
+/*
+ * thp_vma_suitable - may a PMD-sized anon folio back @addr in @vma?  The
+ * THP mode (never / madvise: VM_HUGEPAGE needed / always), VM_NOHUGEPAGE,
+ * a private anonymous VMA, and the aligned 2 MiB range around @addr lying
+ * inside the VMA.  Caller holds mmap_lock.
+ */
+bool thp_vma_suitable(struct vm_area_struct *vma, unsigned long addr)
+{
+	unsigned long haddr = addr & PMD_MASK, flags = vma->vm_flags;
+
+	switch (pnm_config.thp) {
+	case PNM_THP_NEVER:
+		return false;
+	case PNM_THP_MADVISE:
+		if (!(flags & VM_HUGEPAGE))
+			return false;
+		break;
+	case PNM_THP_ALWAYS:
+		break;
+	}
+	if (flags & (VM_NOHUGEPAGE | VM_SHARED | VM_MAYSHARE | VM_PFNMAP |
+		     VM_MIXEDMAP | VM_IO | VM_HUGETLB))
+		return false;
+	if (!vma_is_anonymous(vma))
+		return false;
+	return haddr >= vma->vm_start && haddr + HPAGE_PMD_SIZE <= vma->vm_end;
+}
+
+/*
+ * do_huge_pmd_anonymous_page - fault on an empty PMD of a suitable VMA:
+ * allocate a zeroed order-9 folio and a PTE table to deposit, and map the
+ * folio by PMD, writable if the VMA is (the folio is new and exclusive).
+ * Caller holds mmap_lock for read and set vmf->vma/address/flags/pmd.
+ * Returns 0 (mapped, or another thread mapped something first),
+ * VM_FAULT_FALLBACK (unsuitable, or no free 2 MiB block: thp_fault_fallback),
+ * or VM_FAULT_OOM (no frame for the deposited table, or no rmap item).
+ */
+vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long haddr = vmf->address & PMD_MASK;
+	struct page *pgtable;
+	struct folio *folio;
+	vm_fault_t ret = 0;
+	spinlock_t *ptl;
+	pmd_t entry;
+
+	if (!thp_vma_suitable(vma, haddr))
+		return VM_FAULT_FALLBACK;
+	folio = folio_alloc(GFP_TRANSHUGE | __GFP_ZERO, HPAGE_PMD_ORDER);
+	if (!folio) {
+		count_vm_event(THP_FAULT_FALLBACK);
+		pnm_trace(TRACE_THP_FALLBACK, mm->owner_pid, haddr, 0, 0, 0);
+		return VM_FAULT_FALLBACK;
+	}
+	pgtable = pnm_pgtable_alloc(mm, 1);
+	if (!pgtable) {
+		ret = VM_FAULT_OOM;
+		goto out_put_folio;
+	}
+
+	ptl = pmd_lock(mm, vmf->pmd);
+	if (!pmd_none(pmdp_get(vmf->pmd)))
+		goto out_unlock;	/* raced: let the caller retry */
+	if (folio_add_new_anon_rmap(folio, vma, haddr, RMAP_EXCLUSIVE)) {
+		ret = VM_FAULT_OOM;
+		goto out_unlock;
+	}
+	pgtable_trans_huge_deposit(vmf->pmd, pgtable);
+	entry = pmd_mkdirty(pfn_pmd(folio_pfn(folio), vm_get_page_prot(vma->vm_flags)));
+	if (vma->vm_flags & VM_WRITE)
+		entry = pmd_mkwrite(entry);
+	/* Release store: the zeroed data, refcount and rmap are visible to a
+	 * lockless walker that sees the entry (pairs with pmdp_get_lockless).
+	 * The allocation's reference becomes the mapping's. */
+	set_pmd_at(mm, haddr, vmf->pmd, entry);
+	spin_unlock(ptl);
+	count_vm_event(THP_FAULT_ALLOC);
+	pnm_trace(TRACE_ANON_ALLOC, mm->owner_pid, haddr, folio_pfn(folio),
+		  HPAGE_PMD_ORDER, 0);
+	return 0;
+
+out_unlock:
+	spin_unlock(ptl);
+	pnm_pgtable_free(mm, pgtable);
+out_put_folio:
+	folio_put(folio);
+	return ret;
+}
+
+/* Is every page of @folio PG_anon_exclusive? */
+static bool folio_all_exclusive(struct folio *folio)
+{
+	unsigned long i;
+
+	for (i = 0; i < folio_nr_pages(folio); i++)
+		if (!PageAnonExclusive(folio_page(folio, i)))
+			return false;
+	return true;
+}
+
+/*
+ * do_huge_pmd_wp_page - write (or FAULT_FLAG_UNSHARE) fault on a present
+ * huge PMD that is read-only.  If the folio is anon-exclusive the PMD is
+ * reused: made writable and dirty (unshare: nothing to do).  Otherwise the
+ * PMD is split and VM_FAULT_FALLBACK returned, so the PTE path copies the
+ * 4 KiB page (PNM_COW_COPY).  0 if the PMD changed meanwhile (caller
+ * retries).  Caller holds mmap_lock for read and set vmf->vma/address/
+ * flags/pmd.  VM_FAULT_OOM if the split could not get its rmap items.
+ */
+vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long haddr = vmf->address & PMD_MASK;
+	bool unshare = vmf->flags & FAULT_FLAG_UNSHARE;
+	struct folio *folio;
+	spinlock_t *ptl;
+	pmd_t orig;
+
+	ptl = pmd_lock(mm, vmf->pmd);
+	orig = pmdp_get(vmf->pmd);
+	if (!pmd_trans_huge(orig)) {
+		spin_unlock(ptl);
+		return 0;
+	}
+	folio = pfn_folio(pmd_pfn(orig));
+	if (folio_test_anon(folio) && folio_all_exclusive(folio)) {
+		if (!unshare && !pmd_write(orig)) {
+			set_pmd_at(mm, haddr, vmf->pmd,
+				   pmd_mkyoung(pmd_mkdirty(pmd_mkwrite(orig))));
+			count_vm_event(PNM_COW_REUSE);
+			pnm_trace(TRACE_COW_REUSE, mm->owner_pid, haddr,
+				  folio_pfn(folio), 0, 0);
+		}
+		spin_unlock(ptl);
+		return 0;
+	}
+	spin_unlock(ptl);
+	if (__split_huge_pmd(vma, vmf->pmd, haddr))
+		return VM_FAULT_OOM;
+	return VM_FAULT_FALLBACK;
+}
+
+/* --- splitting a PMD -------------------------------------------------------- */
+
+/*
+ * Turn the huge PMD @val at @haddr into the deposited PTE table, filled
+ * with 512 PTEs carrying the PMD's permission and dirty/accessed bits.
+ * PMD lock held.  0 or -ENOMEM (rmap items; nothing changed).
+ */
+static int __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmd,
+				   unsigned long haddr, pmd_t val)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct folio *folio = pfn_folio(pmd_pfn(val));
+	unsigned long i, pfn = folio_pfn(folio);
+	struct page *pgtable;
+	pteval_t flags;
+	pte_t *ptes;
+	int ret;
+
+	ret = pnm_rmap_split_pmd(folio, mm, haddr);
+	if (ret)
+		return ret;
+	pgtable = pgtable_trans_huge_withdraw(pmd);
+	VM_BUG_ON_PAGE(!pgtable, pmd_table_page(pmd));
+	/* The PMD's reference becomes one reference per PTE (brief §1). */
+	folio_ref_add(folio, HPAGE_PMD_NR - 1);
+	flags = pmd_val(val) & ~(_PAGE_PFN_MASK | _PAGE_PSE);
+	ptes = page_address(pgtable);
+	/* The table is not reachable yet: relaxed stores, published below. */
+	for (i = 0; i < HPAGE_PMD_NR; i++)
+		__atomic_store_n(&ptes[i].pte, ((pfn + i) << PAGE_SHIFT) | flags,
+				 __ATOMIC_RELAXED);
+	pmdp_establish(pmd, __pmd((page_to_pfn(pgtable) << PAGE_SHIFT) | _PAGE_TABLE));
+	count_vm_event(THP_SPLIT_PMD);
+	pnm_trace(TRACE_SPLIT_PMD, mm->owner_pid, haddr, pfn, 0, 0);
+	return 0;
+}
+
+/*
+ * __split_huge_pmd - turn the huge PMD at @address into a PTE table of the
+ * same 512 pages (permissions, dirty bits and per-page exclusivity kept;
+ * one reference per PTE).  Returns 0 (also if *pmd is not huge) or -ENOMEM
+ * (rmap items; nothing changed).  Caller holds mmap_lock and no page-table
+ * lock.  A PMD migration entry is waited out like a fault does (brief §9):
+ * reference the folio, drop the lock, wait for the migrator to unlock it,
+ * retry; a frozen folio (refcount 0) means the migration is about to end.
+ */
+int __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long address)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long haddr = address & PMD_MASK;
+	struct folio *folio;
+	spinlock_t *ptl;
+	pmd_t val;
+	int ret;
+
+	for (;;) {
+		ptl = pmd_lock(mm, pmd);
+		val = pmdp_get(pmd);
+		if (!is_swap_pmd(val))
+			break;
+		folio = pfn_folio(swp_offset_pfn(pmd_to_swp_entry(val)));
+		if (folio_try_get(folio)) {
+			spin_unlock(ptl);
+			folio_wait_locked(folio);
+			folio_put(folio);
+		} else {
+			spin_unlock(ptl);
+			sched_yield();
+		}
+	}
+	ret = pmd_trans_huge(val) ? __split_huge_pmd_locked(vma, pmd, haddr, val) : 0;
+	spin_unlock(ptl);
+	return ret;
+}
+
+/* split_huge_pmd_address - split the PMD covering @address if it is huge
+ * (or wait out a PMD migration entry there).  Caller holds mmap_lock. */
+int split_huge_pmd_address(struct vm_area_struct *vma, unsigned long address)
+{
+	pmd_t *pmd = pnm_pmd_lookup(vma->vm_mm, address);
+	pmd_t val;
+
+	if (!pmd)
+		return 0;
+	val = pmdp_get_lockless(pmd);
+	if (!pmd_trans_huge(val) && !is_swap_pmd(val))
+		return 0;
+	return __split_huge_pmd(vma, pmd, address);
+}
+
+/* --- zap, fork, mprotect ---------------------------------------------------- */
+
+/*
+ * zap_huge_pmd - unmap the whole 2 MiB at @addr if *pmd is a huge PMD (rmap
+ * removed, the mapping's reference dropped, deposited table freed) or a
+ * PMD migration entry (cleared; it owns no reference).  Returns 1 if so,
+ * 0 if *pmd is none or a PTE table.  Caller holds mmap_lock and no
+ * page-table lock; takes the PMD lock.
+ */
+int zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long haddr = addr & PMD_MASK;
+	struct folio *folio = NULL;
+	struct page *pgtable;
+	spinlock_t *ptl;
+	pmd_t val;
+
+	ptl = pmd_lock(mm, pmd);
+	val = pmdp_get(pmd);
+	if (!pmd_trans_huge(val) && !is_swap_pmd(val)) {
+		spin_unlock(ptl);
+		return 0;
+	}
+	/* seq_cst exchange: pairs with gup-fast's reference-then-recheck. */
+	val = pmdp_huge_get_and_clear(mm, haddr, pmd);
+	if (pmd_trans_huge(val)) {
+		folio = pfn_folio(pmd_pfn(val));
+		if (pmd_dirty(val))
+			SetPageDirty(&folio->page);
+		folio_remove_rmap_pmd(folio, vma, haddr);
+	}
+	/* A migration entry owns no reference or mapcount (rmap.h). */
+	pgtable = pgtable_trans_huge_withdraw(pmd);
+	VM_BUG_ON_PAGE(!pgtable, pmd_table_page(pmd));
+	spin_unlock(ptl);
+	pnm_pgtable_free(mm, pgtable);
+	if (folio)
+		folio_put(folio);
+	return 1;
+}
+
+/*
+ * copy_huge_pmd - fork: make the child's empty *dst_pmd map the parent's
+ * THP too, both write-protected and COW-shared, with a deposited table of
+ * its own.  Returns 0, -ENOMEM (nothing changed), or -EAGAIN when *src_pmd
+ * is not huge or maps a maybe-pinned exclusive THP, which is then split
+ * so the caller copies at PTE level (pinned pages get copies).  Both
+ * mmap_locks held for write.  The two PMD locks nest (child inside parent)
+ * only here, where no other thread can take them in the other order.
+ */
+int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+		  pmd_t *dst_pmd, pmd_t *src_pmd, unsigned long addr)
+{
+	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
+	unsigned long haddr = addr & PMD_MASK;
+	spinlock_t *src_ptl, *dst_ptl;
+	struct page *pgtable;
+	struct folio *folio;
+	pmd_t val;
+	int ret;
+
+	pgtable = pnm_pgtable_alloc(dst_mm, 1);
+	if (!pgtable)
+		return -ENOMEM;
+	src_ptl = pmd_lock(src_mm, src_pmd);
+	dst_ptl = pmd_lock(dst_mm, dst_pmd);
+	val = pmdp_get(src_pmd);
+	if (!pmd_trans_huge(val)) {
+		ret = -EAGAIN;
+		goto out_unlock;
+	}
+	VM_BUG_ON(!pmd_none(pmdp_get(dst_pmd)));
+	folio = pfn_folio(pmd_pfn(val));
+	ret = folio_try_dup_anon_rmap_pmd(folio, dst_vma, src_vma, haddr);
+	if (ret == -EBUSY) {
+		/* Maybe pinned: keep it exclusive to the parent and let the
+		 * PTE-level copy give the child copies of the pages. */
+		spin_unlock(dst_ptl);
+		spin_unlock(src_ptl);
+		pnm_pgtable_free(dst_mm, pgtable);
+		ret = __split_huge_pmd(src_vma, src_pmd, haddr);
+		return ret ? ret : -EAGAIN;
+	}
+	if (ret)
+		goto out_unlock;
+	folio_get(folio);	/* the child's mapping */
+	pgtable_trans_huge_deposit(dst_pmd, pgtable);
+	/* seq_cst: ordered against gup-fast like fork's PTE write-protect */
+	pmdp_set_wrprotect(src_mm, haddr, src_pmd);
+	set_pmd_at(dst_mm, haddr, dst_pmd, pmd_wrprotect(val));
+	spin_unlock(dst_ptl);
+	spin_unlock(src_ptl);
+	return 0;
+
+out_unlock:
+	spin_unlock(dst_ptl);
+	spin_unlock(src_ptl);
+	pnm_pgtable_free(dst_mm, pgtable);
+	return ret;
+}
+
+/*
+ * change_huge_pmd - mprotect of a whole huge PMD: give it @newprot, keeping
+ * its dirty/accessed bits, and writable where the VMA is private with
+ * VM_WRITE and the THP is anon-exclusive.  Returns 1 if *pmd was huge, 0
+ * otherwise (the caller handles PTEs).  mmap_lock held for write,
+ * vma->vm_flags already updated; takes the PMD lock.
+ */
+int change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr,
+		    pteval_t newprot)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct folio *folio;
+	spinlock_t *ptl;
+	pmd_t val, entry;
+
+	ptl = pmd_lock(mm, pmd);
+	val = pmdp_get(pmd);
+	if (!pmd_trans_huge(val)) {
+		spin_unlock(ptl);
+		return 0;
+	}
+	folio = pfn_folio(pmd_pfn(val));
+	entry = __pmd(pmd_val(pfn_pmd(pmd_pfn(val), newprot)) |
+		      (pmd_val(val) & (_PAGE_DIRTY | _PAGE_ACCESSED | _PAGE_SOFT_DIRTY)));
+	if (!pmd_write(entry) && (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE &&
+	    folio_test_anon(folio) && folio_all_exclusive(folio))
+		entry = pmd_mkwrite(entry);
+	/* Full barrier: a write-protect must be seen by gup-fast's recheck. */
+	pmdp_establish(pmd, entry);
+	spin_unlock(ptl);
+	return 1;
+}
+
+/* --- splitting the folio ---------------------------------------------------- */
+
+struct split_pmd_arg {
+	int err;
+};
+
+/* rmap_walk_locked callback: split each PMD mapping of the folio. */
+static bool split_pmd_one(struct folio *folio, struct vm_area_struct *vma,
+			  unsigned long address, enum pnm_rmap_level level,
+			  bool migration, void *arg)
+{
+	struct split_pmd_arg *spa = arg;
+	pmd_t *pmd;
+
+	if (level != PNM_RMAP_PMD || migration)
+		return true;
+	pmd = pnm_pmd_lookup(vma->vm_mm, address);
+	if (pmd)
+		spa->err = __split_huge_pmd(vma, pmd, address);
+	return spa->err == 0;
+}
+
+/*
+ * Turn the frozen, unmapped large @folio into order-0 folios in place.
+ * Each page keeps its own PG_anon_exclusive (clear: try_to_migrate shared
+ * them) and gets the head's mapping, index + i, PG_swapbacked/dirty/
+ * uptodate/referenced and PG_locked.  The head is unfrozen with the
+ * caller's reference; every other page gets one temporary reference,
+ * dropped by split_folio() once its mappings are restored.
+ */
+static void split_folio_struct(struct folio *folio)
+{
+	struct page *head = &folio->page;
+	unsigned long i, nr = folio_nr_pages(folio);
+	unsigned long copy = READ_ONCE(head->flags) &
+		(BIT(PG_locked) | BIT(PG_swapbacked) | BIT(PG_dirty) |
+		 BIT(PG_uptodate) | BIT(PG_referenced));
+	struct address_space *mapping = READ_ONCE(folio->mapping);
+
+	for (i = 1; i < nr; i++) {
+		struct page *p = head + i;
+
+		__atomic_fetch_or(&p->flags, copy, __ATOMIC_RELAXED);
+		WRITE_ONCE(p->mapping, mapping);
+		p->index = folio->index + i;
+		WRITE_ONCE(p->private, 0);
+		WRITE_ONCE(p->_folio_order, 0);
+		atomic_set(&p->_entire_mapcount, 0);
+		atomic_set(&p->_pincount, 0);
+		atomic_set(&p->_refcount, 1);
+		/*
+		 * Release: a thread that sees this page become its own folio
+		 * (page_folio) sees it locked and referenced.  Faults meeting
+		 * a migration entry pair with it through folio_try_get() and
+		 * folio_wait_locked() on that folio.
+		 */
+		__atomic_store_n(&p->compound_head, 0, __ATOMIC_RELEASE);
+	}
+	WRITE_ONCE(folio->_folio_order, 0);
+	atomic_set(&folio->_entire_mapcount, 0);
+	atomic_set(&folio->_pincount, 0);
+	ClearPageHead(head);
+	/* Unfreeze with the caller's reference; release publishes the above
+	 * to whoever folio_try_get()s the head next. */
+	atomic_set_release(&folio->_refcount, 1);
+}
+
+/*
+ * split_folio - huge_mm.h.  Only anonymous folios can be split for now:
+ * every large folio of the model is an anon THP, so a folio with a page
+ * cache mapping (which would need its cache slots re-pointed) is refused
+ * with -EINVAL, as is an order-0 folio.  Steps: lock the mms that map it;
+ * split its PMD mappings; unmap every PTE to a migration entry
+ * (try_to_migrate: a maybe-pinned page refuses); freeze the refcount at 1
+ * (the caller's; migration entries hold none, rmap.h); rewrite the
+ * descriptors as order-0 folios; restore the mappings per page
+ * (remove_migration_ptes finds each entry's own folio); unlock and drop the
+ * temporary reference of every page but the head.  On failure (-EBUSY
+ * pinned or referenced, -EAGAIN busy mm, -ENOMEM) every mapping is
+ * restored, though PMD mappings stay split.
+ */
+int split_folio(struct folio *folio)
+{
+	unsigned long pfn = folio_pfn(folio), i, nr = folio_nr_pages(folio);
+	unsigned int order = folio_order(folio);
+	struct split_pmd_arg spa = { 0 };
+	struct rmap_walk_control rwc = { .arg = &spa, .rmap_one = split_pmd_one };
+	struct pnm_rmap_mms mms;
+	int ret;
+
+	VM_BUG_ON_PAGE(!folio_test_locked(folio), &folio->page);
+	if (!folio_test_large(folio) || !folio_test_anon(folio))
+		return -EINVAL;
+
+	ret = pnm_rmap_lock_mms(folio, &mms);
+	if (ret)
+		goto out_failed;
+	if (folio_entire_mapcount(folio)) {
+		rmap_walk_locked(folio, &rwc);
+		if (folio_entire_mapcount(folio)) {
+			ret = spa.err ? spa.err : -ENOMEM;
+			goto out_unlock_mms;
+		}
+	}
+	if (!try_to_migrate(folio)) {
+		ret = -EBUSY;
+		goto out_remap;
+	}
+	/*
+	 * Freeze: fully ordered cmpxchg from the one expected reference (the
+	 * caller's) to 0.  Pairs with folio_try_get() (gup-fast, faults on
+	 * our migration entries): either their increment came first and this
+	 * fails, or they find 0 and back off (brief §10).
+	 */
+	if (atomic_cmpxchg(&folio->_refcount, 1, 0) != 1) {
+		ret = -EBUSY;
+		goto out_remap;
+	}
+	split_folio_struct(folio);
+	remove_migration_ptes(folio, folio);
+	pnm_rmap_unlock_mms(&mms);
+	for (i = 1; i < nr; i++) {
+		struct folio *sub = (struct folio *)folio_page(folio, i);
+
+		folio_unlock(sub);
+		folio_put(sub);	/* frees the pages nothing maps */
+	}
+	count_vm_event(THP_SPLIT_PAGE);
+	pnm_trace(TRACE_SPLIT_FOLIO, 0, 0, pfn, order, 0);
+	return 0;
+
+out_remap:
+	remove_migration_ptes(folio, folio);
+out_unlock_mms:
+	pnm_rmap_unlock_mms(&mms);
+out_failed:
+	count_vm_event(THP_SPLIT_PAGE_FAILED);
+	return ret;
+}

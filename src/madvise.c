@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+/*
+ * madvise.c - advice about the use of memory (madvise(2)).
+ *
+ * Two kinds of advice are modelled, as in Linux:
+ *
+ *   MADV_DONTNEED       drop the pages now: the range is zapped and the
+ *                       next access faults in zero-filled (anon) or the
+ *                       object's (shmem) pages.  Runs under mmap_lock for
+ *                       *read*, concurrently with faults, like Linux.
+ *   MADV_DONTFORK/DOFORK, MADV_HUGEPAGE/NOHUGEPAGE, MADV_NORMAL
+ *                       change VMA flags (VM_DONTCOPY, VM_HUGEPAGE,
+ *                       VM_NOHUGEPAGE), splitting VMAs at the edges of the
+ *                       range and merging them back with compatible
+ *                       neighbours; mmap_lock for write.  MADV_NORMAL only
+ *                       clears read-ahead hints the model does not have, so
+ *                       it changes nothing but still reports holes.
+ *
+ * Like Linux's madvise_walk_vmas(), the advice is applied to every mapped
+ * part of the range and an unmapped hole is reported afterwards with
+ * -ENOMEM.  A split that runs out of memory is reported as -EAGAIN, which
+ * is what Linux turns that -ENOMEM into so that callers can tell it from a
+ * hole.
+ */
+#include "internal.h"
+
+#ifndef PAGE_ALIGN
+#define PAGE_ALIGN(x)	ALIGN((x), PAGE_SIZE)
+#endif
+
+static bool madvise_behavior_valid(int advice)
+{
+	switch (advice) {
+	case MADV_NORMAL:
+	case MADV_DONTNEED:
+	case MADV_DONTFORK:
+	case MADV_DOFORK:
+	case MADV_HUGEPAGE:
+	case MADV_NOHUGEPAGE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* DONTNEED is the only advice here that runs with mmap_lock for read. */
+static bool madvise_need_mmap_write(int advice)
+{
+	return advice != MADV_DONTNEED;
+}
+
+/*
+ * Give [start, end) of @vma the flags @new_flags, splitting off the parts
+ * of @vma outside the range and merging the result with its neighbours.
+ * Returns 0 or -EAGAIN (a split had no memory; the VMA is as it was).
+ * Caller holds mmap_lock for write.
+ */
+static int madvise_update_vma(struct vm_area_struct *vma, unsigned long start,
+			      unsigned long end, unsigned long new_flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vm_area_struct *split_lo = NULL;
+
+	if (new_flags == vma->vm_flags)
+		return 0;
+	if (start > vma->vm_start) {
+		if (split_vma(vma, start, 0))
+			return -EAGAIN;
+		split_lo = vma;
+		vma = vma_next(vma);
+	}
+	if (end < vma->vm_end) {
+		if (split_vma(vma, end, 0)) {
+			if (split_lo)
+				vma_unsplit(mm, split_lo, vma);
+			return -EAGAIN;
+		}
+	}
+	WRITE_ONCE(vma->vm_flags, new_flags);
+	vma_merge_neighbours(mm, vma);
+	return 0;
+}
+
+/*
+ * Apply @advice to [start, end), which lies inside @vma.  Returns 0 or
+ * -errno (-EINVAL for advice the VMA refuses, -EAGAIN from a split).
+ */
+static int madvise_vma_behavior(struct vm_area_struct *vma, unsigned long start,
+				unsigned long end, int advice)
+{
+	unsigned long new_flags = vma->vm_flags;
+
+	switch (advice) {
+	case MADV_DONTNEED:
+		/* can_madv_lru_vma(): locked and raw-PFN mappings stay. */
+		if (vma->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
+			return -EINVAL;
+		zap_page_range_single(vma, start, end - start);
+		return 0;
+	case MADV_NORMAL:
+		return 0;
+	case MADV_DONTFORK:
+		new_flags |= VM_DONTCOPY;
+		break;
+	case MADV_DOFORK:
+		if (vma->vm_flags & VM_IO)
+			return -EINVAL;
+		new_flags &= ~VM_DONTCOPY;
+		break;
+	case MADV_HUGEPAGE:
+		new_flags &= ~VM_NOHUGEPAGE;
+		new_flags |= VM_HUGEPAGE;
+		break;
+	case MADV_NOHUGEPAGE:
+		new_flags &= ~VM_HUGEPAGE;
+		new_flags |= VM_NOHUGEPAGE;
+		break;
+	}
+	return madvise_update_vma(vma, start, end, new_flags);
+}
+
+/*
+ * Linux's madvise_walk_vmas(): visit each VMA part of [start, end); an
+ * error from a visit stops the walk and is returned; a hole is remembered
+ * and reported as -ENOMEM once the mapped parts have been done.  Caller
+ * holds mmap_lock in the mode the advice needs.
+ */
+static int madvise_walk_vmas(struct mm_struct *mm, unsigned long start,
+			     unsigned long end, int advice)
+{
+	struct vm_area_struct *vma = find_vma(mm, start);
+	int unmapped_error = 0;
+
+	for (;;) {
+		unsigned long tmp;
+		int err;
+
+		if (!vma)
+			return -ENOMEM;
+		if (start < vma->vm_start) {
+			unmapped_error = -ENOMEM;
+			start = vma->vm_start;
+			if (start >= end)
+				break;
+		}
+		tmp = min_t(unsigned long, vma->vm_end, end);
+		err = madvise_vma_behavior(vma, start, tmp, advice);
+		if (err)
+			return err;
+		start = tmp;
+		if (start >= end)
+			break;
+		/* The VMA may have been split or merged: look up again. */
+		vma = find_vma(mm, start);
+	}
+	return unmapped_error;
+}
+
+/*
+ * madvise(2) for the model.  Returns 0, or
+ *   -EINVAL  unknown advice, unaligned @start, a length that wraps, or
+ *            MADV_DONTNEED on a VM_LOCKED/VM_PFNMAP mapping, MADV_DOFORK
+ *            on VM_IO
+ *   -ENOMEM  part of the range is not mapped (the advice was still
+ *            applied to the mapped parts, as in Linux)
+ *   -EAGAIN  a VMA could not be split for lack of memory
+ * A zero length is a successful no-op.  Takes mmap_lock for read
+ * (MADV_DONTNEED) or write (everything else).
+ */
+int pnm_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_in,
+		int advice)
+{
+	bool write = madvise_need_mmap_write(advice);
+	unsigned long len, end;
+	int err;
+
+	if (!madvise_behavior_valid(advice))
+		return -EINVAL;
+	if (!IS_ALIGNED(start, PAGE_SIZE))
+		return -EINVAL;
+	len = PAGE_ALIGN(len_in);
+	/* A tiny negative length rounds up to zero. */
+	if (len_in && !len)
+		return -EINVAL;
+	end = start + len;
+	if (end < start)
+		return -EINVAL;
+	if (end == start)
+		return 0;
+
+	if (write)
+		mmap_write_lock(mm);
+	else
+		mmap_read_lock(mm);
+	err = madvise_walk_vmas(mm, start, end, advice);
+	if (write)
+		mmap_write_unlock(mm);
+	else
+		mmap_read_unlock(mm);
+	return err;
+}

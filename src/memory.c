@@ -1,0 +1,1028 @@
+// SPDX-License-Identifier: MIT
+/*
+ * memory.c - page faults, unmapping and fork-time copying of page tables.
+ *
+ * handle_mm_fault() is the model's MMU fault entry: it checks the access
+ * against the VMA, walks (allocating) the page tables, hands PMD-sized
+ * anonymous faults to huge_memory.c and resolves the rest at PTE level:
+ *
+ *   pte_none, anonymous VMA   read: map the shared zero page (special, r/o)
+ *                             write: a new zeroed, exclusive anon page
+ *   pte_none, vm_ops VMA      read: map the file page read-only
+ *                             private write: copy it into an anon page
+ *                             shared write: page_mkwrite, map writable
+ *   migration entry           wait for the migration, retry
+ *   present, r/o, write       do_wp_page(): reuse an exclusive anon page,
+ *                             copy a COW-shared one, make a shared file
+ *                             page writable (page_mkwrite)
+ *   FAULT_FLAG_UNSHARE        as the write case for anon pages, but the
+ *                             result stays read-only (GUP R/O pins)
+ *
+ * Reference rules (brief §1): every present PTE mapping a struct page owns
+ * one reference; a freshly allocated folio's reference becomes its first
+ * mapping's.  The rmap functions (rmap.c) keep mapcounts, rmap items and
+ * RSS counters; this file keeps refcounts.  All PTE changes happen under
+ * the PTE table's ptl.  The fault never drops mmap_lock: whenever a race
+ * is detected (entry changed while the ptl was dropped) the fault simply
+ * walks again (PNM_FAULT_AGAIN, internal).
+ *
+ * Also here: zap_page_range_single() (munmap, MADV_DONTNEED, exit) and
+ * copy_page_range() (fork, brief §12).
+ */
+#include <sched.h>
+#include <string.h>
+#include "internal.h"
+
+/* Internal: the entry changed under us; walk the tables again.  Never
+ * returned by handle_mm_fault(). */
+#define PNM_FAULT_AGAIN		0x80000000u
+#define FAULT_DONE_MASK		(VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)
+
+static unsigned long pmd_addr_end(unsigned long addr, unsigned long end)
+{
+	unsigned long next = (addr + PMD_SIZE) & PMD_MASK;
+
+	return next - 1 < end - 1 ? next : end;
+}
+
+static unsigned long pud_addr_end(unsigned long addr, unsigned long end)
+{
+	unsigned long next = (addr + PUD_SIZE) & PUD_MASK;
+
+	return next - 1 < end - 1 ? next : end;
+}
+
+static pte_t mk_pte(struct page *page, pteval_t prot)
+{
+	return pfn_pte(page_to_pfn(page), prot);
+}
+
+/*
+ * maybe_mkwrite - make @pte writable if the VMA allows writing.  Used when
+ * the fault proved the page may be written through this mapping.
+ */
+pte_t maybe_mkwrite(pte_t pte, struct vm_area_struct *vma)
+{
+	if (likely(vma->vm_flags & VM_WRITE))
+		pte = pte_mkwrite(pte);
+	return pte;
+}
+
+/*
+ * vm_normal_page - the struct page mapped by present @pte, or NULL for a
+ * special mapping (the zero page, VM_PFNMAP).  Caller holds the ptl.
+ */
+struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, pte_t pte)
+{
+	unsigned long pfn = pte_pfn(pte);
+
+	(void)addr;
+	if (pte_special(pte) || is_zero_pfn(pfn))
+		return NULL;
+	if (vma->vm_flags & VM_PFNMAP)
+		return NULL;
+	if (!pfn_valid(pfn))
+		return NULL;
+	return pfn_to_page(pfn);
+}
+
+/* vm_normal_folio - the folio of vm_normal_page(), or NULL. */
+struct folio *vm_normal_folio(struct vm_area_struct *vma, unsigned long addr, pte_t pte)
+{
+	struct page *page = vm_normal_page(vma, addr, pte);
+
+	return page ? page_folio(page) : NULL;
+}
+
+/*
+ * vm_fault_to_errno - -ENOMEM for VM_FAULT_OOM, -EFAULT for SIGBUS,
+ * SIGSEGV and HWPOISON, else 0.  @foll_flags is unused in the model.
+ */
+int vm_fault_to_errno(vm_fault_t vmf, unsigned int foll_flags)
+{
+	(void)foll_flags;
+	if (vmf & VM_FAULT_OOM)
+		return -ENOMEM;
+	if (vmf & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_HWPOISON))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * pnm_clear_folio - zero every byte of @folio.  The caller owns the folio
+ * and nobody else can see its contents yet.
+ */
+void pnm_clear_folio(struct folio *folio)
+{
+	memset(folio_address(folio), 0, folio_size(folio));
+}
+
+/* A mapped file page was written: remember it in the folio. */
+static void folio_set_dirty_mapped(struct folio *folio)
+{
+	if (!folio_test_dirty(folio))
+		SetPageDirty(&folio->page);
+}
+
+/* --- migration entries (brief §9) ---------------------------------------- */
+
+/*
+ * The entry at hand is a migration entry for @folio and the caller holds
+ * @ptl (PTE or PMD table lock).  Take a reference so the folio cannot go
+ * away, drop @ptl and wait for the migrator to unlock the folio.  If the
+ * reference cannot be taken (the folio is frozen or being freed) the
+ * migration is about to finish: just yield.  The caller walks again.
+ */
+static void migration_wait_locked(spinlock_t *ptl, swp_entry_t entry)
+{
+	struct folio *folio = pfn_folio(swp_offset_pfn(entry));
+	bool got = folio_try_get(folio);
+
+	spin_unlock(ptl);
+	if (!got) {
+		sched_yield();
+		return;
+	}
+	folio_wait_locked(folio);
+	folio_put(folio);
+}
+
+/*
+ * migration_entry_wait_pfn - wait for the migration of the folio at @pfn
+ * to finish.  The caller saw a migration entry naming @pfn and has dropped
+ * the entry's ptl; it holds mmap_lock (read), which keeps the migrator's
+ * folio alive until its entries are gone.  Returns at once (after a yield)
+ * if no reference can be taken; the caller retries its walk either way.
+ */
+void migration_entry_wait_pfn(unsigned long pfn)
+{
+	struct folio *folio = pfn_folio(pfn);
+
+	if (!folio_try_get(folio)) {
+		sched_yield();
+		return;
+	}
+	folio_wait_locked(folio);
+	folio_put(folio);
+}
+
+/* A PMD migration entry was read locklessly at vmf->pmd: recheck and wait. */
+static void pmd_migration_wait(struct mm_struct *mm, pmd_t *pmd)
+{
+	spinlock_t *ptl = pmd_lock(mm, pmd);
+	pmd_t val = pmdp_get(pmd);
+
+	if (is_swap_pmd(val) && is_migration_entry(pmd_to_swp_entry(val))) {
+		migration_wait_locked(ptl, pmd_to_swp_entry(val));
+		return;
+	}
+	spin_unlock(ptl);
+}
+
+/* --- anonymous faults ----------------------------------------------------- */
+
+static void trace_fault_event(struct vm_fault *vmf, enum pnm_trace_event ev,
+			      unsigned long b, unsigned long c)
+{
+	pnm_trace(ev, vmf->vma->vm_mm->owner_pid, vmf->address, b, c, 0);
+}
+
+/*
+ * Map a new anon folio at vmf->address if the PTE is still @expect.  On
+ * success the folio's allocation reference becomes the mapping's; on any
+ * failure the caller still owns it.  Returns 0, PNM_FAULT_AGAIN or
+ * VM_FAULT_OOM (rmap item).  On success with @old_page non-NULL, the old
+ * mapping's rmap and reference are dropped.
+ */
+static vm_fault_t map_new_anon(struct vm_fault *vmf, struct folio *folio, pte_t entry,
+			       pte_t expect, struct page *old_page)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pte_t *pte;
+
+	pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &ptl);
+	if (!pte)
+		return PNM_FAULT_AGAIN;
+	if (!pte_same(ptep_get(pte), expect)) {
+		pte_unmap_unlock(pte, ptl);
+		return PNM_FAULT_AGAIN;
+	}
+	if (folio_add_new_anon_rmap(folio, vma, vmf->address, RMAP_EXCLUSIVE)) {
+		pte_unmap_unlock(pte, ptl);
+		return VM_FAULT_OOM;
+	}
+	if (old_page) {
+		struct folio *old = page_folio(old_page);
+
+		/* seq_cst clear: a GUP-fast walker that grabbed the old page
+		 * sees the entry change when it re-checks (pgtable.h). */
+		ptep_get_and_clear(mm, vmf->address, pte);
+		set_pte_at(mm, vmf->address, pte, entry);
+		folio_remove_rmap_pte(old, old_page, vma, vmf->address);
+		folio_put(old);		/* the old mapping's reference */
+	} else {
+		set_pte_at(mm, vmf->address, pte, entry);
+	}
+	pte_unmap_unlock(pte, ptl);
+	return 0;
+}
+
+/*
+ * Fault on an empty PTE of a private anonymous VMA.  Read: the zero page,
+ * special and read-only.  Write: a new zeroed page, exclusive, writable
+ * and dirty.  Allocation failure changes nothing (VM_FAULT_OOM).
+ */
+static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	pteval_t prot = vm_get_page_prot(vma->vm_flags);
+	struct folio *folio;
+	vm_fault_t ret;
+	pte_t entry;
+
+	if (vma->vm_flags & VM_SHARED)
+		return VM_FAULT_SIGBUS;		/* shared anon is shmem */
+	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
+		spinlock_t *ptl;
+		pte_t *pte;
+
+		entry = pte_mkspecial(pfn_pte(pnm_mem.zero_pfn, prot & ~_PAGE_RW));
+		pte = pte_offset_map_lock(vma->vm_mm, vmf->pmd, vmf->address, &ptl);
+		if (!pte)
+			return PNM_FAULT_AGAIN;
+		if (!pte_none(ptep_get(pte))) {
+			pte_unmap_unlock(pte, ptl);
+			return PNM_FAULT_AGAIN;
+		}
+		set_pte_at(vma->vm_mm, vmf->address, pte, entry);
+		pte_unmap_unlock(pte, ptl);
+		count_vm_event(PNM_ZERO_PAGE_MAPPED);
+		trace_fault_event(vmf, TRACE_ZERO_PAGE, 0, 0);
+		return 0;
+	}
+	folio = folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
+	if (!folio)
+		return VM_FAULT_OOM;
+	entry = pte_mkdirty(maybe_mkwrite(mk_pte(&folio->page, prot), vma));
+	ret = map_new_anon(vmf, folio, entry, __pte(0), NULL);
+	if (ret) {
+		folio_put(folio);
+		return ret;
+	}
+	trace_fault_event(vmf, TRACE_ANON_ALLOC, folio_pfn(folio), 0);
+	return 0;
+}
+
+/* --- write-protect faults ----------------------------------------------- */
+
+/*
+ * Copy-on-write (or unshare): give this mapping a private, exclusive copy
+ * of @old_page (NULL: the zero page, so the copy is a zeroed page).  Called
+ * without the ptl; the caller holds a reference on @old_page's folio, which
+ * is dropped here.  Writable and dirty for a write fault, read-only for
+ * FAULT_FLAG_UNSHARE.
+ */
+static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
+{
+	bool unshare = vmf->flags & FAULT_FLAG_UNSHARE;
+	struct vm_area_struct *vma = vmf->vma;
+	struct folio *old = old_page ? page_folio(old_page) : NULL;
+	unsigned long old_pfn = pte_pfn(vmf->orig_pte);
+	struct folio *folio;
+	vm_fault_t ret;
+	pte_t entry;
+
+	folio = folio_alloc(GFP_HIGHUSER_MOVABLE | (old ? 0 : __GFP_ZERO), 0);
+	if (!folio) {
+		ret = VM_FAULT_OOM;
+		goto out_put_old;
+	}
+	if (old_page)
+		memcpy(folio_address(folio), page_address(old_page), PAGE_SIZE);
+	entry = mk_pte(&folio->page, vm_get_page_prot(vma->vm_flags));
+	if (!unshare)
+		entry = pte_mkdirty(maybe_mkwrite(entry, vma));
+	ret = map_new_anon(vmf, folio, entry, vmf->orig_pte, old_page);
+	if (ret) {
+		folio_put(folio);
+		goto out_put_old;
+	}
+	if (unshare) {
+		count_vm_event(PNM_UNSHARE_COPY);
+		trace_fault_event(vmf, TRACE_UNSHARE_COPY, old_pfn, folio_pfn(folio));
+	} else {
+		count_vm_event(PNM_COW_COPY);
+		trace_fault_event(vmf, TRACE_COW_COPY, old_pfn, folio_pfn(folio));
+	}
+out_put_old:
+	if (old)
+		folio_put(old);
+	return ret;
+}
+
+/*
+ * The page may be written in place: make the PTE writable and dirty.
+ * Caller holds the ptl (released here) and has checked the entry.
+ */
+static vm_fault_t wp_page_reuse(struct vm_fault *vmf)
+{
+	pte_t entry = pte_mkdirty(pte_mkyoung(vmf->orig_pte));
+
+	entry = maybe_mkwrite(entry, vmf->vma);
+	set_pte_at(vmf->vma->vm_mm, vmf->address, vmf->pte, entry);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+}
+
+/*
+ * May a non-exclusive anon page be reused?  Only a small folio whose only
+ * reference is this mapping's: no other mapping, no GUP reference, no
+ * migration in flight.  Caller holds the ptl, so our mapping (and its
+ * reference) cannot go away, and any new mapping would need fork (mmap_lock
+ * write, excluded by our read lock) or the ptl.  The page becomes
+ * exclusive again.
+ */
+static bool wp_can_reuse_anon_folio(struct folio *folio, struct page *page)
+{
+	if (folio_test_large(folio))
+		return false;
+	/*
+	 * Acquire: pairs with the fully ordered decrement in folio_put() of
+	 * the previous sharer (swap.c), so its last reads of the page (its
+	 * COW copy) happen before our writes to it.
+	 */
+	if (atomic_read_acquire(&folio->_refcount) != 1)
+		return false;
+	SetPageAnonExclusive(page);
+	return true;
+}
+
+/*
+ * A shared file page mapped read-only in a VM_SHARED mapping is written.
+ * Caller holds the ptl.  With ->page_mkwrite the filesystem is told first
+ * (ptl dropped, folio referenced; the entry is re-checked afterwards).
+ */
+static vm_fault_t wp_page_shared(struct vm_fault *vmf, struct folio *folio)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	vm_fault_t ret;
+	pte_t *pte;
+
+	if (!vma->vm_ops || !vma->vm_ops->page_mkwrite) {
+		folio_set_dirty_mapped(folio);
+		return wp_page_reuse(vmf);
+	}
+	folio_get(folio);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	vmf->page = pfn_to_page(pte_pfn(vmf->orig_pte));
+	vmf->flags |= FAULT_FLAG_MKWRITE;
+	ret = vma->vm_ops->page_mkwrite(vmf);
+	if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) {
+		if (ret & VM_FAULT_LOCKED)
+			folio_unlock(folio);
+		goto out_put;
+	}
+	if (!(ret & VM_FAULT_LOCKED))
+		folio_lock(folio);
+	ret = 0;
+	pte = pte_offset_map_lock(vma->vm_mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!pte) {
+		ret = PNM_FAULT_AGAIN;
+		goto out_unlock_folio;
+	}
+	if (!pte_same(ptep_get(pte), vmf->orig_pte)) {
+		pte_unmap_unlock(pte, vmf->ptl);
+		ret = PNM_FAULT_AGAIN;
+		goto out_unlock_folio;
+	}
+	vmf->pte = pte;
+	folio_set_dirty_mapped(folio);
+	wp_page_reuse(vmf);
+out_unlock_folio:
+	folio_unlock(folio);
+out_put:
+	folio_put(folio);
+	return ret;
+}
+
+/*
+ * A write (or unshare) fault on a present read-only PTE.  Caller holds the
+ * ptl (vmf->pte, vmf->ptl, vmf->orig_pte); it is released here.
+ */
+static vm_fault_t do_wp_page(struct vm_fault *vmf)
+{
+	bool unshare = vmf->flags & FAULT_FLAG_UNSHARE;
+	struct vm_area_struct *vma = vmf->vma;
+	struct folio *folio;
+	struct page *page;
+
+	page = vm_normal_page(vma, vmf->address, vmf->orig_pte);
+	if (!page) {
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		if (!is_zero_pfn(pte_pfn(vmf->orig_pte)))
+			return VM_FAULT_SIGBUS;		/* raw pfn mapping */
+		return wp_page_copy(vmf, NULL);
+	}
+	folio = page_folio(page);
+	if (folio_test_anon(folio)) {
+		if (PageAnonExclusive(page) || wp_can_reuse_anon_folio(folio, page)) {
+			if (unshare) {
+				/* Already exclusive: nothing to unshare. */
+				pte_unmap_unlock(vmf->pte, vmf->ptl);
+				return 0;
+			}
+			count_vm_event(PNM_COW_REUSE);
+			trace_fault_event(vmf, TRACE_COW_REUSE, page_to_pfn(page), 0);
+			return wp_page_reuse(vmf);
+		}
+	} else if (vma->vm_flags & VM_SHARED) {
+		return wp_page_shared(vmf, folio);
+	}
+	/* COW-shared anon page, or a file page in a private mapping: copy. */
+	folio_get(folio);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return wp_page_copy(vmf, page);
+}
+
+/* --- file (vm_ops) faults ------------------------------------------------- */
+
+/*
+ * Ask the VMA's ->fault for the page at vmf->pgoff.  On success vmf->page
+ * is set, referenced and its folio locked.
+ */
+static vm_fault_t __do_fault(struct vm_fault *vmf)
+{
+	vm_fault_t ret;
+
+	vmf->page = NULL;
+	ret = vmf->vma->vm_ops->fault(vmf);
+	if (ret & FAULT_DONE_MASK)
+		return ret;
+	if (!vmf->page)
+		return VM_FAULT_SIGBUS;
+	if (!(ret & VM_FAULT_LOCKED))
+		folio_lock(page_folio(vmf->page));
+	return ret | VM_FAULT_LOCKED;
+}
+
+/*
+ * Map the locked, referenced file page vmf->page at vmf->address if the
+ * PTE is still none.  On success the caller's reference becomes the
+ * mapping's.  Returns 0, PNM_FAULT_AGAIN or VM_FAULT_OOM.
+ */
+static vm_fault_t map_file_page(struct vm_fault *vmf, bool writable)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct folio *folio = page_folio(vmf->page);
+	spinlock_t *ptl;
+	pte_t entry, *pte;
+
+	entry = mk_pte(vmf->page, vm_get_page_prot(vma->vm_flags) & ~_PAGE_RW);
+	if (writable)
+		entry = pte_mkdirty(pte_mkwrite(entry));
+	pte = pte_offset_map_lock(vma->vm_mm, vmf->pmd, vmf->address, &ptl);
+	if (!pte)
+		return PNM_FAULT_AGAIN;
+	if (!pte_none(ptep_get(pte))) {
+		pte_unmap_unlock(pte, ptl);
+		return PNM_FAULT_AGAIN;
+	}
+	if (folio_add_file_rmap_pte(folio, vmf->page, vma, vmf->address)) {
+		pte_unmap_unlock(pte, ptl);
+		return VM_FAULT_OOM;
+	}
+	set_pte_at(vma->vm_mm, vmf->address, pte, entry);
+	pte_unmap_unlock(pte, ptl);
+	if (writable)
+		folio_set_dirty_mapped(folio);
+	return 0;
+}
+
+/* Read fault in a vm_ops VMA: map the object's page read-only. */
+static vm_fault_t do_read_fault(struct vm_fault *vmf)
+{
+	struct folio *folio;
+	vm_fault_t ret;
+
+	ret = __do_fault(vmf);
+	if (ret & FAULT_DONE_MASK)
+		return ret;
+	folio = page_folio(vmf->page);
+	ret = map_file_page(vmf, false);
+	folio_unlock(folio);
+	if (ret)
+		folio_put(folio);
+	return ret;
+}
+
+/* Write fault on an empty PTE of a private file mapping: copy the file
+ * page into a new exclusive anon page. */
+static vm_fault_t do_cow_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct folio *new, *folio;
+	vm_fault_t ret;
+	pte_t entry;
+
+	new = folio_alloc(GFP_HIGHUSER_MOVABLE, 0);
+	if (!new)
+		return VM_FAULT_OOM;
+	ret = __do_fault(vmf);
+	if (ret & FAULT_DONE_MASK)
+		goto out_put_new;
+	folio = page_folio(vmf->page);
+	memcpy(folio_address(new), page_address(vmf->page), PAGE_SIZE);
+	folio_unlock(folio);
+	folio_put(folio);
+	entry = mk_pte(&new->page, vm_get_page_prot(vma->vm_flags));
+	entry = pte_mkdirty(maybe_mkwrite(entry, vma));
+	ret = map_new_anon(vmf, new, entry, __pte(0), NULL);
+	if (ret)
+		goto out_put_new;
+	trace_fault_event(vmf, TRACE_ANON_ALLOC, folio_pfn(new), 0);
+	return 0;
+out_put_new:
+	folio_put(new);
+	return ret;
+}
+
+/* Write fault on an empty PTE of a shared mapping: page_mkwrite, then map
+ * the page writable and dirty. */
+static vm_fault_t do_shared_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct folio *folio;
+	vm_fault_t ret;
+
+	ret = __do_fault(vmf);
+	if (ret & FAULT_DONE_MASK)
+		return ret;
+	folio = page_folio(vmf->page);
+	if (vma->vm_ops->page_mkwrite) {
+		folio_unlock(folio);
+		vmf->flags |= FAULT_FLAG_MKWRITE;
+		ret = vma->vm_ops->page_mkwrite(vmf);
+		if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) {
+			if (ret & VM_FAULT_LOCKED)
+				folio_unlock(folio);
+			folio_put(folio);
+			return ret;
+		}
+		if (!(ret & VM_FAULT_LOCKED))
+			folio_lock(folio);
+	}
+	ret = map_file_page(vmf, true);
+	folio_unlock(folio);
+	if (ret)
+		folio_put(folio);
+	return ret;
+}
+
+static vm_fault_t do_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+
+	if (!vma->vm_ops->fault)
+		return VM_FAULT_SIGBUS;
+	if (!(vmf->flags & FAULT_FLAG_WRITE))
+		return do_read_fault(vmf);
+	if (!(vma->vm_flags & VM_SHARED))
+		return do_cow_fault(vmf);
+	return do_shared_fault(vmf);
+}
+
+/* --- the fault walk -------------------------------------------------------- */
+
+/*
+ * The PTE level: vmf->pmd points to a PTE table.  Returns a VM_FAULT_*
+ * result or PNM_FAULT_AGAIN.
+ */
+static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	pte_t entry;
+
+	vmf->pte = pte_offset_map_lock(vma->vm_mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte)
+		return PNM_FAULT_AGAIN;
+	entry = ptep_get(vmf->pte);
+	vmf->orig_pte = entry;
+	if (pte_none(entry)) {
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		vmf->pte = NULL;
+		if (vma_is_anonymous(vma))
+			return do_anonymous_page(vmf);
+		return do_fault(vmf);
+	}
+	if (!pte_present(entry)) {
+		swp_entry_t swp = pte_to_swp_entry(entry);
+
+		if (is_migration_entry(swp)) {
+			migration_wait_locked(vmf->ptl, swp);
+			return PNM_FAULT_AGAIN;
+		}
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return VM_FAULT_SIGBUS;
+	}
+	if (!(pte_val(entry) & _PAGE_USER)) {
+		/* PROT_NONE leftover in an accessible VMA: restore access. */
+		set_pte_at(vma->vm_mm, vmf->address, vmf->pte,
+			   __pte(pte_val(entry) | _PAGE_USER));
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return PNM_FAULT_AGAIN;
+	}
+	if (vmf->flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) {
+		if (!pte_write(entry))
+			return do_wp_page(vmf);
+		if (vmf->flags & FAULT_FLAG_WRITE)
+			entry = pte_mkdirty(entry);
+	}
+	entry = pte_mkyoung(entry);
+	if (!pte_same(entry, vmf->orig_pte))
+		set_pte_at(vma->vm_mm, vmf->address, vmf->pte, entry);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+}
+
+/*
+ * A present huge PMD.  Write/unshare on a read-only one goes to
+ * do_huge_pmd_wp_page() (which reuses or splits: VM_FAULT_FALLBACK then
+ * sends us to the PTE level); otherwise just mark it young (and dirty).
+ */
+static vm_fault_t huge_pmd_fault(struct vm_fault *vmf)
+{
+	struct mm_struct *mm = vmf->vma->vm_mm;
+	pmd_t val = vmf->orig_pmd;
+	spinlock_t *ptl;
+
+	if ((pmd_val(val) & _PAGE_USER) && !pmd_write(val) &&
+	    (vmf->flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)))
+		return do_huge_pmd_wp_page(vmf);
+	/* Mark it young (and dirty); restore _PAGE_USER left by PROT_NONE. */
+	ptl = pmd_lock(mm, vmf->pmd);
+	if (pmd_same(pmdp_get(vmf->pmd), val)) {
+		val = pmd_mkyoung(__pmd(pmd_val(val) | _PAGE_USER));
+		if ((vmf->flags & FAULT_FLAG_WRITE) && pmd_write(val))
+			val = pmd_mkdirty(val);
+		if (!pmd_same(val, vmf->orig_pmd)) {
+			set_pmd_at(mm, vmf->address, vmf->pmd, val);
+			spin_unlock(ptl);
+			return PNM_FAULT_AGAIN;
+		}
+	}
+	spin_unlock(ptl);
+	return 0;
+}
+
+static vm_fault_t __handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+				    unsigned int flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vm_fault vmf = {
+		.vma = vma,
+		.address = address & PAGE_MASK,
+		.flags = flags,
+		.pgoff = linear_page_index(vma, address & PAGE_MASK),
+	};
+	vm_fault_t ret;
+	int err;
+
+	for (;;) {
+		vmf.flags = flags;
+		vmf.pte = NULL;
+		vmf.pmd = pnm_pmd_alloc(mm, vmf.address);
+		if (!vmf.pmd)
+			return VM_FAULT_OOM;
+		vmf.orig_pmd = pmdp_get_lockless(vmf.pmd);
+		if (pmd_none(vmf.orig_pmd) && thp_vma_suitable(vma, vmf.address)) {
+			ret = do_huge_pmd_anonymous_page(&vmf);
+			if (!(ret & VM_FAULT_FALLBACK))
+				return ret;
+			vmf.orig_pmd = pmdp_get_lockless(vmf.pmd);
+		}
+		if (is_swap_pmd(vmf.orig_pmd)) {
+			pmd_migration_wait(mm, vmf.pmd);
+			continue;
+		}
+		if (pmd_trans_huge(vmf.orig_pmd)) {
+			ret = huge_pmd_fault(&vmf);
+			if (!(ret & (VM_FAULT_FALLBACK | PNM_FAULT_AGAIN)))
+				return ret;
+			continue;
+		}
+		if (pmd_none(vmf.orig_pmd)) {
+			err = __pte_alloc(mm, vmf.pmd);
+			if (err == -ENOMEM)
+				return VM_FAULT_OOM;
+			if (err)
+				continue;	/* became huge under us */
+		}
+		ret = handle_pte_fault(&vmf);
+		if (ret != PNM_FAULT_AGAIN)
+			return ret;
+	}
+}
+
+/*
+ * handle_mm_fault - resolve a fault at @address in @vma (contract in
+ * mm.h).  Caller holds mmap_lock for read (or write) and keeps it.  Counts
+ * PGFAULT; refuses with VM_FAULT_SIGSEGV an access the VMA does not allow.
+ * FAULT_FLAG_UNSHARE is ignored outside COW mappings and may not be
+ * combined with FAULT_FLAG_WRITE.
+ */
+vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+			   unsigned int flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	vm_fault_t ret;
+
+	mmap_assert_locked(mm);
+	count_vm_event(PGFAULT);
+	if (flags & FAULT_FLAG_UNSHARE) {
+		if (VM_WARN_ON_ONCE(flags & FAULT_FLAG_WRITE)) {
+			ret = VM_FAULT_SIGSEGV;
+			goto out;
+		}
+		if (!is_cow_mapping(vma->vm_flags))
+			flags &= ~FAULT_FLAG_UNSHARE;
+	}
+	if (address < vma->vm_start || address >= vma->vm_end ||
+	    !(vma->vm_flags & VM_ACCESS_FLAGS) ||
+	    ((flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_WRITE))) {
+		ret = VM_FAULT_SIGSEGV;
+		goto out;
+	}
+	ret = __handle_mm_fault(vma, address, flags);
+out:
+	pnm_trace(TRACE_FAULT, mm->owner_pid, address, flags, ret, 0);
+	return ret;
+}
+
+/* --- unmapping ------------------------------------------------------------ */
+
+/*
+ * Zap the PTEs of [addr, end) (inside one PMD).  Returns false if the walk
+ * must be retried at the PMD level (the table changed, or a migration
+ * entry was waited for).
+ */
+static bool zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
+			  unsigned long addr, unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pte_t *pte;
+
+	pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	if (!pte)
+		return false;
+	for (; addr < end; addr += PAGE_SIZE, pte++) {
+		pte_t entry = ptep_get(pte);
+		struct folio *folio;
+		struct page *page;
+
+		if (pte_none(entry))
+			continue;
+		if (!pte_present(entry)) {
+			swp_entry_t swp = pte_to_swp_entry(entry);
+
+			if (is_migration_entry(swp)) {
+				/* Only MADV_DONTNEED (mmap_lock read) can meet one. */
+				VM_WARN_ON_ONCE(rwsem_is_write_held(&mm->mmap_lock));
+				migration_wait_locked(ptl, swp);
+				return false;
+			}
+			VM_WARN_ON_ONCE(1);
+			ptep_get_and_clear(mm, addr, pte);
+			continue;
+		}
+		/* seq_cst clear: pairs with GUP-fast's grab-then-recheck. */
+		entry = ptep_get_and_clear(mm, addr, pte);
+		page = vm_normal_page(vma, addr, entry);
+		if (!page)
+			continue;
+		folio = page_folio(page);
+		if (!folio_test_anon(folio) && pte_dirty(entry))
+			folio_set_dirty_mapped(folio);
+		folio_remove_rmap_pte(folio, page, vma, addr);
+		folio_put(folio);
+	}
+	pte_unmap_unlock(pte, ptl);
+	return true;
+}
+
+/*
+ * zap_page_range_single - unmap [start, start + size) of @vma (contract in
+ * mm.h).  A huge PMD entirely inside the range is zapped whole; one that
+ * straddles its edge is split first.  Page tables stay (free_pgd_range()
+ * frees them).  Caller holds mmap_lock: write (munmap, exit) or read
+ * (MADV_DONTNEED, which may meet and wait for migration entries).
+ */
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
+			   unsigned long size)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long end = start + size, addr, next;
+
+	mmap_assert_locked(mm);
+	if (start < vma->vm_start)
+		start = vma->vm_start;
+	if (end > vma->vm_end || end < start)
+		end = vma->vm_end;
+	for (addr = start; addr < end; addr = next) {
+		pmd_t *pmd = pnm_pmd_lookup(mm, addr);
+		pmd_t val;
+
+		if (!pmd) {
+			next = pud_addr_end(addr, end);
+			continue;
+		}
+		next = pmd_addr_end(addr, end);
+again:
+		val = pmdp_get_lockless(pmd);
+		if (pmd_none(val))
+			continue;
+		if (is_swap_pmd(val)) {
+			VM_WARN_ON_ONCE(rwsem_is_write_held(&mm->mmap_lock));
+			pmd_migration_wait(mm, pmd);
+			goto again;
+		}
+		if (pmd_trans_huge(val)) {
+			if (IS_ALIGNED(addr, PMD_SIZE) && next - addr == PMD_SIZE) {
+				if (!zap_huge_pmd(vma, pmd, addr))
+					goto again;
+				continue;
+			}
+			if (__split_huge_pmd(vma, pmd, addr)) {
+				/* No frame for the PTE table: the huge page stays. */
+				VM_WARN_ON_ONCE(1);
+				continue;
+			}
+			goto again;
+		}
+		if (!zap_pte_range(vma, pmd, addr, next))
+			goto again;
+	}
+}
+
+/* --- fork ------------------------------------------------------------------ */
+
+/*
+ * The parent's anon page is exclusive and may be pinned: give the child
+ * its own copy now (brief §11), exclusive, writable if the VMA is.  Both
+ * ptls held.  0 or -ENOMEM (nothing changed).
+ */
+static int copy_present_page(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			     pte_t *dst_pte, unsigned long addr, struct page *page)
+{
+	struct folio *new = folio_alloc(GFP_HIGHUSER_MOVABLE, 0);
+	pte_t entry;
+
+	if (!new)
+		return -ENOMEM;
+	memcpy(folio_address(new), page_address(page), PAGE_SIZE);
+	if (folio_add_new_anon_rmap(new, dst_vma, addr, RMAP_EXCLUSIVE)) {
+		folio_put(new);
+		return -ENOMEM;
+	}
+	entry = mk_pte(&new->page, vm_get_page_prot(dst_vma->vm_flags));
+	if (dst_vma->vm_flags & VM_WRITE)
+		entry = pte_mkdirty(pte_mkwrite(entry));
+	set_pte_at(dst_vma->vm_mm, addr, dst_pte, entry);
+	count_vm_event(PNM_FORK_COPY_PINNED);
+	pnm_trace(TRACE_FORK_COPY, src_vma->vm_mm->owner_pid, addr, page_to_pfn(page),
+		  folio_pfn(new), 0);
+	return 0;
+}
+
+/* Copy one present or migration PTE; both ptls held.  0 or -ENOMEM. */
+static int copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			pte_t *dst_pte, pte_t *src_pte, unsigned long addr)
+{
+	struct mm_struct *src_mm = src_vma->vm_mm;
+	pte_t entry = ptep_get(src_pte);
+	struct folio *folio;
+	struct page *page;
+	int err;
+
+	if (!pte_present(entry)) {
+		/* Migrators hold mmap_lock for read: fork excludes them. */
+		VM_WARN_ON_ONCE(1);
+		return 0;
+	}
+	page = vm_normal_page(src_vma, addr, entry);
+	if (!page) {
+		/* The zero page: no reference, no rmap. */
+		set_pte_at(dst_vma->vm_mm, addr, dst_pte, entry);
+		return 0;
+	}
+	folio = page_folio(page);
+	if (folio_test_anon(folio)) {
+		err = folio_try_dup_anon_rmap_pte(folio, page, dst_vma, src_vma, addr);
+		if (err == -EBUSY)
+			return copy_present_page(dst_vma, src_vma, dst_pte, addr, page);
+		if (err)
+			return err;
+		folio_get(folio);		/* the child's mapping */
+		if (is_cow_mapping(src_vma->vm_flags) && pte_write(entry)) {
+			/* seq_cst: ordered against GUP-fast (write_protect_seq). */
+			ptep_set_wrprotect(src_mm, addr, src_pte);
+			entry = pte_wrprotect(entry);
+		}
+	} else {
+		err = folio_dup_file_rmap_pte(folio, page, dst_vma, addr);
+		if (err)
+			return err;
+		folio_get(folio);
+		if (is_cow_mapping(src_vma->vm_flags))
+			entry = pte_wrprotect(entry);
+	}
+	set_pte_at(dst_vma->vm_mm, addr, dst_pte, entry);
+	return 0;
+}
+
+/* Copy the PTE table under @src_pmd for [addr, end) into the child. */
+static int copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			  pmd_t *dst_pmd, pmd_t *src_pmd, unsigned long addr,
+			  unsigned long end)
+{
+	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
+	spinlock_t *src_ptl, *dst_ptl;
+	pte_t *src_pte, *dst_pte;
+	int err = 0;
+
+	if (__pte_alloc(dst_mm, dst_pmd))
+		return -ENOMEM;
+	src_pte = pte_offset_map_lock(src_mm, src_pmd, addr, &src_ptl);
+	if (!src_pte)
+		return 0;
+	/* Parent's ptl, then the child's (mm_types.h). */
+	dst_ptl = pte_lockptr(dst_mm, dst_pmd);
+	spin_lock(dst_ptl);
+	dst_pte = pte_offset_kernel(dst_pmd, addr);
+	for (; addr < end; addr += PAGE_SIZE, src_pte++, dst_pte++) {
+		if (pte_none(ptep_get(src_pte)))
+			continue;
+		err = copy_one_pte(dst_vma, src_vma, dst_pte, src_pte, addr);
+		if (err)
+			break;
+	}
+	spin_unlock(dst_ptl);
+	pte_unmap_unlock(src_pte, src_ptl);
+	return err;
+}
+
+/*
+ * copy_page_range - fork's copy of @src_vma's mappings into @dst_vma
+ * (brief §12).  Shared mappings are not copied (the child refaults from
+ * the shared object).  In COW mappings the parent's writable anon PTEs are
+ * write-protected; the caller (dup_mmap) holds the parent's
+ * write_protect_seq odd around the whole copy, so GUP-fast either sees the
+ * fork or fork sees its pin.  Returns 0 or -ENOMEM; after
+ * -ENOMEM the child holds a consistent partial copy (every copied entry
+ * with its reference and rmap item) for exit_mmap to tear down.  Both
+ * mmap_locks held for write.
+ */
+int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
+{
+	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
+	unsigned long addr, next, end = src_vma->vm_end;
+	int err = 0;
+
+	mmap_assert_write_locked(src_mm);
+	mmap_assert_write_locked(dst_mm);
+	if (src_vma->vm_flags & VM_SHARED)
+		return 0;
+	for (addr = src_vma->vm_start; addr < end; addr = next) {
+		pmd_t *src_pmd = pnm_pmd_lookup(src_mm, addr);
+		pmd_t *dst_pmd;
+		pmd_t val;
+
+		if (!src_pmd) {
+			next = pud_addr_end(addr, end);
+			continue;
+		}
+		next = pmd_addr_end(addr, end);
+		val = pmdp_get(src_pmd);
+		if (pmd_none(val))
+			continue;
+		dst_pmd = pnm_pmd_alloc(dst_mm, addr);
+		if (!dst_pmd) {
+			err = -ENOMEM;
+			break;
+		}
+		if (pmd_trans_huge(val) || is_swap_pmd(val)) {
+			err = copy_huge_pmd(dst_vma, src_vma, dst_pmd, src_pmd, addr);
+			if (err == -ENOMEM)
+				break;
+			if (!err)
+				continue;
+			err = 0;	/* -EAGAIN: split, copy the PTEs */
+		}
+		err = copy_pte_range(dst_vma, src_vma, dst_pmd, src_pmd, addr, next);
+		if (err)
+			break;
+	}
+	return err;
+}

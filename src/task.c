@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+/*
+ * task.c - modelled processes: creation, fork, exit, lookup, and the
+ * thread-local `current`.
+ *
+ * A task is a pid, a name and an address space.  It lives on pnm_task_list
+ * from creation until its last reference goes (put_task_struct), or until
+ * pnm_fini() sweeps every remaining task (pnm_tasks_fini).  Exiting
+ * (pnm_task_exit) releases the address space but keeps the struct, so a
+ * test can still look at an exited task it holds.
+ *
+ * Pids count up from 1 and restart at 1 after pnm_fini(), so a run's pids
+ * are reproducible.  A fork that fails gives its pid back when no other
+ * pid was handed out meanwhile, so a failed fork does not shift the pids
+ * of a single-threaded scenario.
+ *
+ * Locks: pnm_task_list_lock protects the list links only; task_lock()
+ * (alloc_lock) protects task->mm and task->exited.  Neither is held while
+ * an address space is created, copied or destroyed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+spinlock_t pnm_task_list_lock = { .m = PTHREAD_MUTEX_INITIALIZER, .owner = 0 };
+LIST_HEAD(pnm_task_list);		/* all unfreed tasks; pnm_task_list_lock */
+
+_Thread_local struct task_struct *pnm_current;
+
+/* The next pid to hand out; atomic RMWs, no lock. */
+static atomic_t next_pid = ATOMIC_INIT(1);
+
+/* A task struct with a fresh pid and one reference; not on the list. */
+static struct task_struct *task_alloc(const char *comm, struct task_struct *parent)
+{
+	struct task_struct *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	/* Only uniqueness matters; the RMW orders nothing. */
+	t->pid = atomic_fetch_add(1, &next_pid);
+	strncpy(t->comm, comm ? comm : "", TASK_COMM_LEN - 1);
+	atomic_set(&t->usage, 1);
+	spin_lock_init(&t->alloc_lock);
+	INIT_LIST_HEAD(&t->tasks);
+	t->parent = parent;
+	if (parent)
+		get_task_struct(parent);
+	return t;
+}
+
+/*
+ * Free a task that never went on the list (failed create/fork), giving
+ * its pid back if it is still the most recent one.
+ */
+static void task_free_unlisted(struct task_struct *t)
+{
+	/* Succeeds only if nobody took a pid since ours (the fetch_add in
+	 * task_alloc() is the only other writer); orders nothing else. */
+	atomic_cmpxchg(&next_pid, t->pid + 1, t->pid);
+	spin_lock_destroy(&t->alloc_lock);
+	free(t);
+}
+
+static void task_list_add(struct task_struct *t)
+{
+	spin_lock(&pnm_task_list_lock);
+	list_add_tail(&t->tasks, &pnm_task_list);
+	spin_unlock(&pnm_task_list_lock);
+}
+
+/*
+ * Create a process named @comm with an empty address space and one
+ * reference (the caller's).  Returns NULL on -ENOMEM (no pid consumed).
+ */
+struct task_struct *pnm_task_create(const char *comm)
+{
+	struct task_struct *t = task_alloc(comm, NULL);
+	struct mm_struct *mm;
+
+	if (!t)
+		return NULL;
+	mm = mm_alloc();
+	if (!mm) {
+		task_free_unlisted(t);
+		return NULL;
+	}
+	mm->owner_pid = t->pid;
+	t->mm = mm;
+	task_list_add(t);
+	return t;
+}
+
+/*
+ * fork(2): create a child of @parent named @comm whose address space is a
+ * copy of the parent's (see dup_mm()).  Returns 0 with *childp set (the
+ * caller owns one reference), -ESRCH if the parent has exited, or -ENOMEM
+ * with nothing left behind.  The caller must not hold the parent's
+ * mmap_lock.
+ */
+int pnm_task_fork(struct task_struct *parent, const char *comm,
+		  struct task_struct **childp)
+{
+	struct task_struct *child;
+	struct mm_struct *oldmm, *mm;
+	int err;
+
+	task_lock(parent);
+	oldmm = parent->mm;
+	if (parent->exited || !oldmm) {
+		task_unlock(parent);
+		return -ESRCH;
+	}
+	mmget(oldmm);		/* the parent may exit while we copy */
+	task_unlock(parent);
+
+	child = task_alloc(comm, parent);
+	if (!child) {
+		err = -ENOMEM;
+		goto out_mmput;
+	}
+	err = dup_mm(oldmm, parent->pid, child->pid, &mm);
+	if (err)
+		goto out_free_child;
+	child->mm = mm;
+	task_list_add(child);
+	mmput(oldmm);
+	*childp = child;
+	return 0;
+
+out_free_child:
+	put_task_struct(parent);
+	task_free_unlisted(child);
+out_mmput:
+	mmput(oldmm);
+	return err;
+}
+
+/*
+ * exit(2): release the task's address space (mmput, which tears it down
+ * if this was the last user).  The struct stays until its last reference.
+ * Idempotent.  The caller must not hold the task's mmap_lock.
+ */
+void pnm_task_exit(struct task_struct *task)
+{
+	struct mm_struct *mm;
+
+	task_lock(task);
+	if (task->exited) {
+		task_unlock(task);
+		return;
+	}
+	task->exited = 1;
+	mm = task->mm;
+	task->mm = NULL;
+	task_unlock(task);
+
+	pnm_trace(TRACE_EXIT, task->pid, (unsigned long)task->pid, 0, 0, 0);
+	if (mm)
+		mmput(mm);
+}
+
+/*
+ * Drop a reference to a task; the last one exits it if it has not exited,
+ * takes it off the task list and frees it (dropping its reference on the
+ * parent).  Takes pnm_task_list_lock; the caller must not hold it.
+ */
+void put_task_struct(struct task_struct *t)
+{
+	struct task_struct *parent;
+
+	/* Fully ordered: all use of the task happens before the free. */
+	if (!atomic_dec_and_test(&t->usage))
+		return;
+	pnm_task_exit(t);
+	spin_lock(&pnm_task_list_lock);
+	list_del_init(&t->tasks);
+	spin_unlock(&pnm_task_list_lock);
+	parent = t->parent;
+	spin_lock_destroy(&t->alloc_lock);
+	free(t);
+	if (parent)
+		put_task_struct(parent);
+}
+
+/*
+ * The live (not exited) task with pid @pid, with a reference the caller
+ * drops with put_task_struct(), or NULL.
+ */
+struct task_struct *pnm_find_task(int pid)
+{
+	struct task_struct *t, *found = NULL;
+
+	spin_lock(&pnm_task_list_lock);
+	list_for_each_entry(t, &pnm_task_list, tasks) {
+		if (t->pid != pid)
+			continue;
+		task_lock(t);
+		if (!t->exited) {
+			get_task_struct(t);
+			found = t;
+		}
+		task_unlock(t);
+		break;
+	}
+	spin_unlock(&pnm_task_list_lock);
+	return found;
+}
+
+/*
+ * Run the calling host thread as @t (which may be NULL: no task).  Returns
+ * the previous current for pnm_task_leave().  Takes no reference: the
+ * caller keeps @t alive while it runs as it.
+ */
+struct task_struct *pnm_task_enter(struct task_struct *t)
+{
+	struct task_struct *prev = pnm_current;
+
+	pnm_current = t;
+	return prev;
+}
+
+/* Restore the current task saved by pnm_task_enter(). */
+void pnm_task_leave(struct task_struct *prev)
+{
+	pnm_current = prev;
+}
+
+/*
+ * Call @fn(t, arg) for every task not yet freed, in creation order.  The
+ * list lock is not held while @fn runs (each visited task is pinned with
+ * a reference instead), so @fn may exit the task, drop references, or
+ * create and fork tasks (new ones may or may not be visited).
+ */
+void pnm_for_each_task(void (*fn)(struct task_struct *t, void *arg), void *arg)
+{
+	struct task_struct *t = NULL, *next;
+
+	spin_lock(&pnm_task_list_lock);
+	if (!list_empty(&pnm_task_list)) {
+		t = list_first_entry(&pnm_task_list, struct task_struct, tasks);
+		get_task_struct(t);
+	}
+	spin_unlock(&pnm_task_list_lock);
+
+	while (t) {
+		fn(t, arg);
+		/* @t is still listed: our reference keeps it from being freed. */
+		spin_lock(&pnm_task_list_lock);
+		next = NULL;
+		if (t->tasks.next != &pnm_task_list) {
+			next = list_entry(t->tasks.next, struct task_struct, tasks);
+			get_task_struct(next);
+		}
+		spin_unlock(&pnm_task_list_lock);
+		put_task_struct(t);
+		t = next;
+	}
+}
+
+/*
+ * At pnm_fini(): exit and free every task still on the list, whatever its
+ * reference count (pointers the caller still holds become invalid), and
+ * restart pids at 1.  No other thread may be using the model.
+ */
+void pnm_tasks_fini(void)
+{
+	struct task_struct *t;
+
+	pnm_current = NULL;
+	spin_lock(&pnm_task_list_lock);
+	while (!list_empty(&pnm_task_list)) {
+		t = list_first_entry(&pnm_task_list, struct task_struct, tasks);
+		list_del_init(&t->tasks);
+		spin_unlock(&pnm_task_list_lock);
+		pnm_task_exit(t);
+		spin_lock_destroy(&t->alloc_lock);
+		free(t);	/* parents are on the list too: no put */
+		spin_lock(&pnm_task_list_lock);
+	}
+	spin_unlock(&pnm_task_list_lock);
+	atomic_set(&next_pid, 1);
+}

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vma.c - the set of VMAs of an address space.
+ *
+ * Linux keeps an mm's VMAs in a maple tree; the model keeps them in a
+ * sorted array of pointers (struct pnm_vma_set) searched by bisection,
+ * which is small, obviously correct and fast enough for the few hundred
+ * VMAs a modelled process has.  This file owns that array and the VMA
+ * life cycle: allocation, duplication (split, fork), insertion and removal,
+ * splitting a VMA in two and merging compatible neighbours back together,
+ * and the checker that verifies the set.
+ *
+ * Locking: every lookup needs mm->mmap_lock held in some mode; every change
+ * to the set or to a VMA's vm_start/vm_end/vm_pgoff/vm_flags needs it held
+ * for write.  Faults (mmap_lock read) may therefore use a VMA pointer for
+ * as long as they hold the lock.
+ *
+ * Accounting: vma_set_insert() and vma_set_remove() keep mm->map_count and
+ * mm->total_vm in step with the set, so that callers (mmap, munmap, fork,
+ * exit) never adjust them by hand; split and merge conserve both.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* --- the sorted array ------------------------------------------------------ */
+
+/*
+ * Index of the first VMA whose vm_end is above @addr (set->nr if none).
+ * VMAs are sorted and disjoint, so vm_end is increasing with the index.
+ */
+static int vma_index_after(const struct pnm_vma_set *set, unsigned long addr)
+{
+	int lo = 0, hi = set->nr;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (set->vmas[mid]->vm_end > addr)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Index of @vma in its mm's set; the VMA must be in the set. */
+static int vma_index(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	int i = vma_index_after(&mm->mm_vmas, vma->vm_start);
+
+	VM_BUG_ON(i >= mm->mm_vmas.nr || mm->mm_vmas.vmas[i] != vma);
+	return i;
+}
+
+/*
+ * Make room for @nr more VMAs in @mm's set, so that the next @nr inserts
+ * cannot fail.  Returns 0 or -ENOMEM (the set is unchanged).  Caller holds
+ * mmap_lock for write.
+ */
+int vma_set_reserve(struct mm_struct *mm, int nr)
+{
+	struct pnm_vma_set *set = &mm->mm_vmas;
+	struct vm_area_struct **vmas;
+	int cap;
+
+	mmap_assert_write_locked(mm);
+	if (set->nr + nr <= set->cap)
+		return 0;
+	cap = set->cap ? set->cap : 16;
+	while (cap < set->nr + nr)
+		cap *= 2;
+	vmas = realloc(set->vmas, (size_t)cap * sizeof(*vmas));
+	if (!vmas)
+		return -ENOMEM;
+	set->vmas = vmas;
+	set->cap = cap;
+	return 0;
+}
+
+/*
+ * Insert @vma into @mm's set at its address.  The range must be free.
+ * Adds the VMA to mm->map_count and its pages to mm->total_vm.  Caller
+ * holds mmap_lock for write.  Returns 0, or -ENOMEM if the array could not
+ * grow (nothing changed; cannot happen after vma_set_reserve()).
+ */
+int vma_set_insert(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	struct pnm_vma_set *set = &mm->mm_vmas;
+	int i;
+
+	if (vma_set_reserve(mm, 1))
+		return -ENOMEM;
+	VM_BUG_ON(vma->vm_mm != mm);
+	VM_BUG_ON(vma->vm_start >= vma->vm_end);
+	i = vma_index_after(set, vma->vm_start);
+	/* The next VMA must start at or above our end: no overlap. */
+	VM_BUG_ON(i < set->nr && set->vmas[i]->vm_start < vma->vm_end);
+	memmove(&set->vmas[i + 1], &set->vmas[i],
+		(size_t)(set->nr - i) * sizeof(set->vmas[0]));
+	set->vmas[i] = vma;
+	set->nr++;
+	mm->map_count++;
+	mm->total_vm += vma_pages(vma);
+	return 0;
+}
+
+/*
+ * Take @vma out of @mm's set (it is not freed).  Subtracts it from
+ * mm->map_count and mm->total_vm.  Caller holds mmap_lock for write.
+ */
+void vma_set_remove(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	struct pnm_vma_set *set = &mm->mm_vmas;
+	int i;
+
+	mmap_assert_write_locked(mm);
+	i = vma_index(mm, vma);
+	memmove(&set->vmas[i], &set->vmas[i + 1],
+		(size_t)(set->nr - i - 1) * sizeof(set->vmas[0]));
+	set->nr--;
+	mm->map_count--;
+	mm->total_vm -= vma_pages(vma);
+}
+
+/*
+ * Free the array behind an mm's set once the set is empty (mm teardown).
+ */
+void vma_set_destroy(struct mm_struct *mm)
+{
+	VM_BUG_ON(mm->mm_vmas.nr != 0);
+	free(mm->mm_vmas.vmas);
+	mm->mm_vmas.vmas = NULL;
+	mm->mm_vmas.cap = 0;
+}
+
+/* --- lookups ---------------------------------------------------------------- */
+
+/*
+ * The first VMA with vm_end > @addr, or NULL.  Caller holds mmap_lock.
+ */
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
+{
+	int i;
+
+	mmap_assert_locked(mm);
+	i = vma_index_after(&mm->mm_vmas, addr);
+	return i < mm->mm_vmas.nr ? mm->mm_vmas.vmas[i] : NULL;
+}
+
+/*
+ * The VMA containing @addr, or NULL.  Caller holds mmap_lock.
+ */
+struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *vma = find_vma(mm, addr);
+
+	return vma && vma->vm_start <= addr ? vma : NULL;
+}
+
+/*
+ * The first VMA intersecting [start, end), or NULL.  Caller holds
+ * mmap_lock.
+ */
+struct vm_area_struct *find_vma_intersection(struct mm_struct *mm,
+					     unsigned long start, unsigned long end)
+{
+	struct vm_area_struct *vma = find_vma(mm, start);
+
+	return vma && vma->vm_start < end ? vma : NULL;
+}
+
+/*
+ * The VMA immediately below @vma in its mm (ending at or before its start),
+ * or NULL.  Caller holds mmap_lock.
+ */
+struct vm_area_struct *vma_prev(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	int i = vma_index(mm, vma);
+
+	return i > 0 ? mm->mm_vmas.vmas[i - 1] : NULL;
+}
+
+/*
+ * The VMA immediately above @vma, or NULL.  Caller holds mmap_lock.
+ */
+struct vm_area_struct *vma_next(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	int i = vma_index(mm, vma);
+
+	return i + 1 < mm->mm_vmas.nr ? mm->mm_vmas.vmas[i + 1] : NULL;
+}
+
+/* --- VMA objects ------------------------------------------------------------ */
+
+/*
+ * A zeroed VMA belonging to @mm (not inserted anywhere), or NULL on
+ * -ENOMEM.  Free with vm_area_free().
+ */
+struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma = calloc(1, sizeof(*vma));
+
+	if (vma)
+		vma->vm_mm = mm;
+	return vma;
+}
+
+/*
+ * A copy of @orig for a split or for fork.  The copy takes its own
+ * reference on the backing file and the object is told about the new VMA
+ * through vm_ops->open, so that vm_area_free() after remove_vma()-style
+ * teardown (close + fput) balances.  The copy belongs to the same mm;
+ * fork re-targets vm_mm before inserting it.  NULL on -ENOMEM (nothing
+ * taken).
+ */
+struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
+{
+	struct vm_area_struct *vma = malloc(sizeof(*vma));
+
+	if (!vma)
+		return NULL;
+	*vma = *orig;
+	if (vma->vm_file)
+		get_file(vma->vm_file);
+	if (vma->vm_ops && vma->vm_ops->open)
+		vma->vm_ops->open(vma);
+	return vma;
+}
+
+/*
+ * Free the VMA structure itself.  It must not be in a set; the file
+ * reference and vm_ops->close are the caller's business (remove_vma()).
+ */
+void vm_area_free(struct vm_area_struct *vma)
+{
+	free(vma);
+}
+
+/*
+ * Release a VMA that has been taken out of its set: tell the object
+ * (vm_ops->close), drop the file reference, free the structure.  Caller
+ * holds mmap_lock for write (or the mm is being torn down).
+ */
+void remove_vma(struct vm_area_struct *vma)
+{
+	if (vma->vm_ops && vma->vm_ops->close)
+		vma->vm_ops->close(vma);
+	if (vma->vm_file)
+		fput(vma->vm_file);
+	vm_area_free(vma);
+}
+
+/* --- split and merge --------------------------------------------------------- */
+
+/*
+ * Split @vma at @addr (page aligned, strictly inside it).  With @new_below
+ * false the new VMA covers [addr, vm_end) and @vma keeps the lower part;
+ * with @new_below true the new VMA covers [vm_start, addr) and @vma keeps
+ * the upper part.  A huge PMD straddling @addr is split first, because a
+ * PMD mapping must lie inside one VMA.  Caller holds mmap_lock for write.
+ *
+ * Returns 0 or -ENOMEM.  On failure the VMA set is unchanged; the one
+ * thing that can have happened is nothing visible (the allocation that
+ * failed is tried after the others succeeded).
+ */
+int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vm_area_struct *new;
+	unsigned long delta;
+	int err;
+
+	mmap_assert_write_locked(mm);
+	VM_BUG_ON(addr <= vma->vm_start || addr >= vma->vm_end);
+	VM_BUG_ON(!IS_ALIGNED(addr, PAGE_SIZE));
+
+	new = vm_area_dup(vma);
+	if (!new)
+		return -ENOMEM;
+	err = vma_set_reserve(mm, 1);
+	if (err)
+		goto out_free_new;
+	if (!IS_ALIGNED(addr, PMD_SIZE)) {
+		err = split_huge_pmd_address(vma, addr);
+		if (err)
+			goto out_free_new;
+	}
+
+	delta = (addr - vma->vm_start) >> PAGE_SHIFT;
+	/*
+	 * Both halves stay in the set the whole time as far as total_vm is
+	 * concerned: shrink @vma's account before the insert adds @new's.
+	 */
+	if (new_below) {
+		new->vm_end = addr;
+		mm->total_vm -= delta;
+		vma->vm_start = addr;
+		vma->vm_pgoff += delta;
+	} else {
+		new->vm_start = addr;
+		new->vm_pgoff += delta;
+		mm->total_vm -= vma_pages(new);
+		vma->vm_end = addr;
+	}
+	err = vma_set_insert(mm, new);
+	VM_BUG_ON(err);		/* room was reserved above */
+	return 0;
+
+out_free_new:
+	remove_vma(new);
+	return err;
+}
+
+/*
+ * Can @a (below) and @b (directly above it) become one VMA?  Same flags,
+ * same object at contiguous offsets, same operations; objects that want
+ * to hear about every VMA going away (vm_ops->close) are never merged, as
+ * in Linux.
+ */
+static bool vmas_mergeable(const struct vm_area_struct *a,
+			   const struct vm_area_struct *b)
+{
+	if (a->vm_end != b->vm_start)
+		return false;
+	if (a->vm_flags != b->vm_flags || a->vm_file != b->vm_file ||
+	    a->vm_ops != b->vm_ops || a->vm_private_data != b->vm_private_data)
+		return false;
+	if (a->vm_ops && a->vm_ops->close)
+		return false;
+	return a->vm_pgoff + vma_pages(a) == b->vm_pgoff;
+}
+
+/*
+ * Absorb @victim into @vma (adjacent; either side) and release @victim.
+ * The page tables are untouched: they already map the union.
+ */
+static void vma_absorb(struct mm_struct *mm, struct vm_area_struct *vma,
+		       struct vm_area_struct *victim)
+{
+	unsigned long pages = vma_pages(victim);
+
+	vma_set_remove(mm, victim);
+	if (victim->vm_end == vma->vm_start) {
+		vma->vm_start = victim->vm_start;
+		vma->vm_pgoff = victim->vm_pgoff;
+	} else {
+		VM_BUG_ON(victim->vm_start != vma->vm_end);
+		vma->vm_end = victim->vm_end;
+	}
+	mm->total_vm += pages;
+	remove_vma(victim);
+}
+
+/*
+ * Merge @vma with the VMA directly below and the one directly above it
+ * where they are compatible: private anonymous VMAs with identical flags,
+ * and VMAs of the same file at contiguous offsets with identical flags.
+ * @vma always survives (it grows to cover its neighbours, which are
+ * released), so the caller's pointer stays valid.  Caller holds mmap_lock
+ * for write.  Cannot fail.
+ */
+void vma_merge_neighbours(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	struct vm_area_struct *prev, *next;
+
+	mmap_assert_write_locked(mm);
+	prev = vma_prev(vma);
+	if (prev && vmas_mergeable(prev, vma))
+		vma_absorb(mm, vma, prev);
+	next = vma_next(vma);
+	if (next && vmas_mergeable(vma, next))
+		vma_absorb(mm, vma, next);
+}
+
+/*
+ * Undo a split: @upper (which starts where @lower ends and was split from
+ * it) is absorbed into @lower.  Used by error paths that must leave the
+ * layout as they found it.  Caller holds mmap_lock for write.
+ */
+void vma_unsplit(struct mm_struct *mm, struct vm_area_struct *lower,
+		 struct vm_area_struct *upper)
+{
+	VM_BUG_ON(lower->vm_end != upper->vm_start);
+	VM_BUG_ON(lower->vm_file != upper->vm_file);
+	vma_absorb(mm, lower, upper);
+}
+
+/* --- checking ------------------------------------------------------------------ */
+
+/*
+ * Check one VMA on its own: alignment, bounds, owner, flag consistency.
+ */
+static bool check_one_vma(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	unsigned long f = vma->vm_flags;
+
+	if (vma->vm_mm != mm)
+		return pnm_check_fail("vma [%#lx,%#lx): vm_mm %p, expected %p",
+				      vma->vm_start, vma->vm_end,
+				      (void *)vma->vm_mm, (void *)mm);
+	if (!IS_ALIGNED(vma->vm_start, PAGE_SIZE) ||
+	    !IS_ALIGNED(vma->vm_end, PAGE_SIZE) || vma->vm_start >= vma->vm_end)
+		return pnm_check_fail("vma [%#lx,%#lx): bad range",
+				      vma->vm_start, vma->vm_end);
+	if (vma->vm_start < MMAP_MIN_ADDR || vma->vm_end > mm->task_size)
+		return pnm_check_fail("vma [%#lx,%#lx): outside user space",
+				      vma->vm_start, vma->vm_end);
+	/* Every permission needs its VM_MAY* twin (mprotect relies on it). */
+	if ((f & ~(f >> 4)) & VM_ACCESS_FLAGS)
+		return pnm_check_fail("vma [%#lx,%#lx): flags %#lx lack VM_MAY*",
+				      vma->vm_start, vma->vm_end, f);
+	if ((f & VM_SHARED) && !(f & VM_MAYSHARE))
+		return pnm_check_fail("vma [%#lx,%#lx): VM_SHARED without VM_MAYSHARE",
+				      vma->vm_start, vma->vm_end);
+	if ((f & VM_HUGEPAGE) && (f & VM_NOHUGEPAGE))
+		return pnm_check_fail("vma [%#lx,%#lx): both VM_HUGEPAGE and VM_NOHUGEPAGE",
+				      vma->vm_start, vma->vm_end);
+	if (!vma->vm_ops && vma->vm_file)
+		return pnm_check_fail("vma [%#lx,%#lx): file without vm_ops",
+				      vma->vm_start, vma->vm_end);
+	if (vma->vm_file && atomic_long_read(&vma->vm_file->f_count) <= 0)
+		return pnm_check_fail("vma [%#lx,%#lx): file with f_count %ld",
+				      vma->vm_start, vma->vm_end,
+				      atomic_long_read(&vma->vm_file->f_count));
+	if (vma_is_anonymous(vma) &&
+	    vma->vm_pgoff != vma->vm_start >> PAGE_SHIFT)
+		return pnm_check_fail("vma [%#lx,%#lx): anon vm_pgoff %#lx",
+				      vma->vm_start, vma->vm_end, vma->vm_pgoff);
+	return true;
+}
+
+/*
+ * Check the VMA set: sorted, non-overlapping, page aligned, inside
+ * [MMAP_MIN_ADDR, task_size), vm_mm correct, and map_count and total_vm
+ * agree with the set.  Caller holds mmap_lock.  Reports the first problem
+ * through pnm_check_fail() and returns false; never aborts.
+ */
+bool pnm_check_vmas(struct mm_struct *mm)
+{
+	struct pnm_vma_set *set = &mm->mm_vmas;
+	unsigned long pages = 0, prev_end = 0;
+	int i;
+
+	mmap_assert_locked(mm);
+	if (set->nr < 0 || set->nr > set->cap || (set->cap && !set->vmas))
+		return pnm_check_fail("mm %p: vma set nr %d cap %d",
+				      (void *)mm, set->nr, set->cap);
+	for (i = 0; i < set->nr; i++) {
+		struct vm_area_struct *vma = set->vmas[i];
+
+		if (!vma)
+			return pnm_check_fail("mm %p: NULL vma at %d", (void *)mm, i);
+		if (!check_one_vma(mm, vma))
+			return false;
+		if (vma->vm_start < prev_end)
+			return pnm_check_fail("mm %p: vma [%#lx,%#lx) overlaps or is below %#lx",
+					      (void *)mm, vma->vm_start,
+					      vma->vm_end, prev_end);
+		prev_end = vma->vm_end;
+		pages += vma_pages(vma);
+	}
+	if (mm->map_count != set->nr)
+		return pnm_check_fail("mm %p: map_count %d, %d vmas",
+				      (void *)mm, mm->map_count, set->nr);
+	if (mm->total_vm != pages)
+		return pnm_check_fail("mm %p: total_vm %lu, vmas cover %lu pages",
+				      (void *)mm, mm->total_vm, pages);
+	return true;
+}

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vmstat.c - the global counters (/proc/vmstat) and the trace hook.
+ *
+ * vm_stat[] holds one relaxed atomic per enum pnm_stat_item; the code that
+ * observes an event bumps its counter with count_vm_event()/mod_vm_stat()
+ * (vmstat.h).  The first items are gauges (current state, e.g.
+ * nr_free_pages), the rest are events (cumulative).  pnm_stat_reset()
+ * clears only the events: a gauge describes memory that still exists.
+ * Names are Linux's where Linux has the counter, so that output can be
+ * compared with /proc/vmstat; the model's own counters start with "pnm_".
+ *
+ * Trace events go to at most one consumer, installed with pnm_trace_set().
+ * The pnm_trace() macro tests the hook with one relaxed load so that
+ * tracing costs nothing when off; __pnm_trace() then calls the consumer
+ * under trace_lock, so consumers are serialised (their output does not
+ * interleave) and never see a half-installed (fn, arg) pair.  trace_lock
+ * is taken with arbitrary model locks held, so it is innermost: a consumer
+ * must not call back into the model.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+atomic_long_t vm_stat[NR_VM_STAT_ITEMS];
+
+/*
+ * First event counter: items before it are gauges.  Items appended to the
+ * enum later (before NR_VM_STAT_ITEMS) are events; a new gauge must be
+ * inserted before PGALLOC_NORMAL instead.
+ */
+#define FIRST_EVENT	PGALLOC_NORMAL
+
+const char *const vmstat_text[] = {
+	[NR_FREE_PAGES]			= "nr_free_pages",
+	[NR_ANON_MAPPED]		= "nr_anon_pages",
+	[NR_FILE_MAPPED]		= "nr_mapped",
+	[NR_FILE_PAGES]			= "nr_file_pages",
+	[NR_SHMEM]			= "nr_shmem",
+	[NR_FILE_DIRTY]			= "nr_dirty",
+	[NR_WRITEBACK]			= "nr_writeback",
+	[NR_ANON_THPS]			= "nr_anon_transparent_hugepages",
+	[NR_PAGETABLE]			= "nr_page_table_pages",
+	[NR_FOLL_PIN_ACQUIRED]		= "nr_foll_pin_acquired",
+	[NR_FOLL_PIN_RELEASED]		= "nr_foll_pin_released",
+	[PGALLOC_NORMAL]		= "pgalloc_normal",
+	[PGALLOC_MOVABLE]		= "pgalloc_movable",
+	[PGALLOC_CMA]			= "pgalloc_cma",
+	[PGFREE]			= "pgfree",
+	[PGFAULT]			= "pgfault",
+	[PGMAJFAULT]			= "pgmajfault",
+	[PGMIGRATE_SUCCESS]		= "pgmigrate_success",
+	[PGMIGRATE_FAIL]		= "pgmigrate_fail",
+	[COMPACTMIGRATE_SCANNED]	= "compact_migrate_scanned",
+	[COMPACTFREE_SCANNED]		= "compact_free_scanned",
+	[COMPACTISOLATED]		= "compact_isolated",
+	[COMPACTSTALL]			= "compact_stall",
+	[COMPACTFAIL]			= "compact_fail",
+	[COMPACTSUCCESS]		= "compact_success",
+	[THP_FAULT_ALLOC]		= "thp_fault_alloc",
+	[THP_FAULT_FALLBACK]		= "thp_fault_fallback",
+	[THP_SPLIT_PAGE]		= "thp_split_page",
+	[THP_SPLIT_PAGE_FAILED]		= "thp_split_page_failed",
+	[THP_SPLIT_PMD]			= "thp_split_pmd",
+	[THP_MIGRATION_SUCCESS]		= "thp_migration_success",
+	[THP_MIGRATION_FAIL]		= "thp_migration_fail",
+	[PNM_ZERO_PAGE_MAPPED]		= "pnm_zero_page_mapped",
+	[PNM_COW_COPY]			= "pnm_cow_copy",
+	[PNM_COW_REUSE]			= "pnm_cow_reuse",
+	[PNM_UNSHARE_COPY]		= "pnm_unshare_copy",
+	[PNM_FORK_COPY_PINNED]		= "pnm_fork_copy_pinned",
+	[PNM_MIGRATE_REFUSED_REFS]	= "pnm_migrate_refused_refs",
+	[PNM_PGTABLE_ALLOC]		= "pnm_pgtable_alloc",
+	[PNM_PGTABLE_FREE]		= "pnm_pgtable_free",
+	[THP_MIGRATION_SPLIT]		= "thp_migration_split",
+};
+
+/*
+ * Designated initialisers would silently leave a hole for a forgotten
+ * name; the length check catches a name missing at the end, and
+ * pnm_stat_lookup()'s tests catch holes.
+ */
+_Static_assert(sizeof(vmstat_text) / sizeof(vmstat_text[0]) == NR_VM_STAT_ITEMS,
+	       "vmstat_text[] must name every enum pnm_stat_item");
+
+/*
+ * Index of the counter printed as @name, or -1 if there is none.  Exact,
+ * case-sensitive match.  Lock free.
+ */
+int pnm_stat_lookup(const char *name)
+{
+	int i;
+
+	if (!name)
+		return -1;
+	for (i = 0; i < NR_VM_STAT_ITEMS; i++)
+		if (vmstat_text[i] && strcmp(vmstat_text[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Zero every event counter; gauges (nr_free_pages ... nr_foll_pin_released)
+ * keep their values.  Relaxed stores: a concurrent event may or may not be
+ * lost, so call it while the model is quiet.
+ */
+void pnm_stat_reset(void)
+{
+	int i;
+
+	for (i = FIRST_EVENT; i < NR_VM_STAT_ITEMS; i++)
+		atomic_long_set(&vm_stat[i], 0);
+}
+
+static void print_zone(FILE *out, struct zone *zone)
+{
+	unsigned long nr_free[NR_PAGE_ORDERS];
+	unsigned int o;
+
+	/* Snapshot the free lists consistently. */
+	spin_lock(&zone->lock);
+	for (o = 0; o <= MAX_PAGE_ORDER; o++)
+		nr_free[o] = zone->free_area[o].nr_free;
+	spin_unlock(&zone->lock);
+
+	fprintf(out, "zone %s free %lu alloc %lu freed %lu alloc_fail %lu start_pfn %lu spanned %lu\n",
+		zone->name, zone_page_state(zone, NR_ZONE_FREE_PAGES),
+		zone_page_state(zone, NR_ZONE_ALLOC),
+		zone_page_state(zone, NR_ZONE_FREED),
+		zone_page_state(zone, NR_ZONE_ALLOC_FAIL),
+		zone->zone_start_pfn, zone->spanned_pages);
+	fprintf(out, "Node 0, zone %8s", zone->name);
+	for (o = 0; o <= MAX_PAGE_ORDER; o++)
+		fprintf(out, " %6lu", nr_free[o]);
+	fputc('\n', out);
+}
+
+/*
+ * Print every counter as a "name value" line, in enum order, then for each
+ * populated zone a "zone <Name> free <n> alloc <n> freed <n> alloc_fail <n>
+ * start_pfn <n> spanned <n>" line followed by a /proc/buddyinfo-style line
+ * ("Node 0, zone <Name>" and the number of free blocks of each order 0..9).
+ * Takes each zone->lock briefly; the counters are a relaxed snapshot.
+ */
+void pnm_stat_print(FILE *out)
+{
+	int i;
+
+	for (i = 0; i < NR_VM_STAT_ITEMS; i++)
+		fprintf(out, "%s %ld\n", vmstat_text[i], global_stat(i));
+	for (i = 0; i < MAX_NR_ZONES; i++) {
+		struct zone *zone = pnm_zone(i);
+
+		if (zone)
+			print_zone(out, zone);
+	}
+}
+
+/* --- trace ----------------------------------------------------------------- */
+
+const char *const pnm_trace_names[NR_TRACE_EVENTS] = {
+	[TRACE_FAULT]		= "fault",
+	[TRACE_ZERO_PAGE]	= "zero_page",
+	[TRACE_ANON_ALLOC]	= "anon_alloc",
+	[TRACE_COW_COPY]	= "cow_copy",
+	[TRACE_COW_REUSE]	= "cow_reuse",
+	[TRACE_UNSHARE_COPY]	= "unshare_copy",
+	[TRACE_THP_FALLBACK]	= "thp_fallback",
+	[TRACE_SPLIT_PMD]	= "split_pmd",
+	[TRACE_SPLIT_FOLIO]	= "split_folio",
+	[TRACE_MIGRATE]		= "migrate",
+	[TRACE_FORK]		= "fork",
+	[TRACE_FORK_COPY]	= "fork_copy",
+	[TRACE_COMPACT]		= "compact",
+	[TRACE_MUNMAP]		= "munmap",
+	[TRACE_EXIT]		= "exit",
+};
+
+/*
+ * The consumer.  pnm_trace_hook is written under trace_lock and read
+ * without it (relaxed) by the pnm_trace() fast-path test; the consumer is
+ * only ever called with trace_lock held, after re-reading the hook.
+ */
+pnm_trace_fn *pnm_trace_hook;
+static void *pnm_trace_arg;		/* trace_lock */
+static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Install @fn (called with @arg for every event) as the trace consumer,
+ * replacing any previous one; NULL removes it.  Once this returns, the
+ * previous consumer is not running and will not be called again.
+ */
+void pnm_trace_set(pnm_trace_fn *fn, void *arg)
+{
+	pthread_mutex_lock(&trace_lock);
+	pnm_trace_arg = arg;
+	WRITE_ONCE(pnm_trace_hook, fn);
+	pthread_mutex_unlock(&trace_lock);
+}
+
+/*
+ * Deliver one event to the consumer, if one is installed (the pnm_trace()
+ * macro calls this only when the hook looked set).  Takes trace_lock, so
+ * it may be called with any model lock held; the consumer must not call
+ * back into the model.
+ */
+void __pnm_trace(enum pnm_trace_event ev, int pid, unsigned long a,
+		 unsigned long b, unsigned long c, long d)
+{
+	struct pnm_trace_rec rec = {
+		.ev = ev, .pid = pid, .a = a, .b = b, .c = c, .d = d,
+	};
+	pnm_trace_fn *fn;
+
+	pthread_mutex_lock(&trace_lock);
+	fn = pnm_trace_hook;
+	if (fn)
+		fn(&rec, pnm_trace_arg);
+	pthread_mutex_unlock(&trace_lock);
+}

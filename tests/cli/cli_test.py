@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Tests of the pinmm command line (registered by tests/cli/CMakeLists.txt).
+
+usage: cli_test.py PINMM CLI_DIR SCENARIO_DIR CASE [ARG]
+
+Each CASE checks exit codes and output of one aspect of `pinmm`; `bad NAME`
+checks that bad/NAME.scn is rejected with exit status 2 and the first error
+line of bad/NAME.err ("..." in it matches any text).  Exits 0 on success,
+1 with a message on failure.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+PINMM, CLI_DIR, SCN_DIR, CASE = sys.argv[1:5]
+PINMM = os.path.abspath(PINMM)
+ARG = sys.argv[5] if len(sys.argv) > 5 else None
+SUBCOMMANDS = ["run", "stats", "demo"]
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def run(*args, cwd=None, expect=None):
+    p = subprocess.run([PINMM, *args], capture_output=True, cwd=cwd, timeout=300)
+    out = p.stdout.decode("utf-8", "replace")
+    err = p.stderr.decode("utf-8", "replace")
+    if expect is not None and p.returncode != expect:
+        fail("pinmm %s: exit %d, expected %d\nstdout:\n%s\nstderr:\n%s"
+             % (" ".join(args), p.returncode, expect, out[-3000:], err[-3000:]))
+    return p.returncode, out, err
+
+
+def matches(pattern, text):
+    """Do the '...'-separated parts of pattern occur in text, in order?"""
+    pos = 0
+    for part in pattern.split("..."):
+        i = text.find(part, pos)
+        if i < 0:
+            return False
+        pos = i + len(part)
+    return True
+
+
+def scn(name):
+    return os.path.join(SCN_DIR, name)
+
+
+def case_bad():
+    path = os.path.join(CLI_DIR, "bad", ARG + ".scn")
+    with open(os.path.join(CLI_DIR, "bad", ARG + ".err"), encoding="utf-8") as f:
+        want = f.read().strip()
+    # Run from the directory so the message names the file as given.
+    _, out, err = run("run", ARG + ".scn", cwd=os.path.dirname(path), expect=2)
+    first = err.splitlines()[0] if err else ""
+    if not matches(want, first):
+        fail("error message\n  got:      %s\n  expected: %s" % (first, want))
+    if "PASS" in out or "FAIL" in out:
+        fail("steps were run despite the parse error:\n" + out)
+    # The same input in --json mode yields a JSON document naming the error.
+    _, out, _ = run("run", "--json", ARG + ".scn", cwd=os.path.dirname(path), expect=2)
+    doc = json.loads(out)
+    if not matches(want, doc.get("error", "")) or doc.get("ok") is not False:
+        fail("--json error document: " + out)
+
+
+def case_help():
+    rc, out, _ = run("--help", expect=0)
+    for sub in SUBCOMMANDS:
+        if sub not in out:
+            fail("pinmm --help does not list '%s'" % sub)
+    for sub in SUBCOMMANDS:
+        for flag in ("--help", "-h"):
+            _, out, _ = run(sub, flag, expect=0)
+            if "usage: pinmm " + sub not in out:
+                fail("pinmm %s %s prints no usage line:\n%s" % (sub, flag, out))
+    _, out, _ = run("run", "--help", expect=0)
+    # The language reference lists the core commands with an example each.
+    for word in ("mmap", "fork", "expect read", "expect fail", "expect counter",
+                 "expect page", "migrate", "compact", "hold", "e.g."):
+        if word not in out:
+            fail("pinmm run --help does not mention '%s'" % word)
+    run("nosuchcommand", expect=2)
+    run(expect=2)
+    run("--version", expect=0)
+
+
+def case_exit_codes():
+    run("run", scn("cow_fork.scn"), expect=0)
+    run("run", os.path.join(CLI_DIR, "failing.scn"), expect=1)
+    # A parse error in any file runs nothing, even the good ones.
+    rc, out, err = run("run", scn("cow_fork.scn"),
+                       os.path.join(CLI_DIR, "bad", "unknown_command.scn"), expect=2)
+    if "PASS" in out:
+        fail("a good file ran although another did not parse")
+
+
+def case_failing():
+    _, out, _ = run("run", os.path.join(CLI_DIR, "failing.scn"), expect=1)
+    lines = out.splitlines()
+    fails = [l for l in lines if ": FAIL " in l]
+    passes = [l for l in lines if ": PASS " in l]
+    if len(fails) != 5 or len(passes) != 2:
+        fail("expected 5 FAIL and 2 PASS lines:\n" + out)
+    if not fails[0].endswith('failing.scn:8: FAIL expect read A buf "HELLO"  '
+                             '[differs at +0x0: read "hello", expected "HELLO"]'):
+        fail("unexpected first failure line: " + fails[0])
+    if "succeeded; expected EFAULT" not in out or "failed with EFAULT" not in out:
+        fail("expect fail / failed step details missing:\n" + out)
+    if lines[-1] != "2 passed, 5 failed":
+        fail("summary line: " + lines[-1])
+
+
+def load_json(out):
+    try:
+        return json.loads(out)
+    except ValueError as e:
+        fail("invalid JSON (%s):\n%s" % (e, out[:2000]))
+
+
+def json_tool_ok(out):
+    p = subprocess.run([sys.executable, "-m", "json.tool"], input=out.encode(),
+                       capture_output=True)
+    if p.returncode:
+        fail("python3 -m json.tool rejects the output: " + p.stderr.decode())
+
+
+def case_json():
+    _, out, _ = run("run", "--json", "--trace", scn("cow_fork.scn"), scn("zero_page.scn"),
+                    expect=0)
+    json_tool_ok(out)
+    doc = load_json(out)
+    if doc["ok"] is not True or doc["failed"] != 0 or doc["passed"] < 10:
+        fail("summary fields: %r" % {k: doc[k] for k in ("ok", "passed", "failed")})
+    if len(doc["files"]) != 2:
+        fail("expected two files")
+    for f in doc["files"]:
+        c = f["counters"]
+        for name in ("pgfault", "nr_free_pages", "pnm_cow_copy", "thp_fault_alloc"):
+            if name not in c:
+                fail("counter %s missing" % name)
+    cow = doc["files"][0]
+    if not cow["file"].endswith("cow_fork.scn") or cow["counters"]["pnm_cow_copy"] != 2:
+        fail("cow_fork counters: %r" % cow)
+    for st in doc["steps"]:
+        for key in ("file", "line", "command", "status", "detail"):
+            if key not in st:
+                fail("step without %s: %r" % (key, st))
+        if st["status"] not in ("ok", "pass", "fail"):
+            fail("bad status %r" % st["status"])
+    traced = [t for st in doc["steps"] for t in st.get("trace", [])]
+    if not any(t["event"] == "cow_copy" for t in traced):
+        fail("no cow_copy trace event in --json --trace output")
+
+
+def case_json_failing():
+    _, out, _ = run("run", "--json", os.path.join(CLI_DIR, "failing.scn"), expect=1)
+    json_tool_ok(out)
+    doc = load_json(out)
+    if doc["ok"] is not False or doc["failed"] != 5 or doc["passed"] != 2:
+        fail("failing summary: %r" % doc)
+    bad = [s for s in doc["steps"] if s["status"] == "fail"]
+    if bad[0]["line"] != 8 or "differs" not in bad[0]["detail"]:
+        fail("first failing step: %r" % bad[0])
+
+
+def case_json_parse_error():
+    path = os.path.join(CLI_DIR, "bad", "invalid_utf8.scn")
+    _, out, err = run("run", "--json", path, expect=2)
+    json_tool_ok(out)
+    doc = load_json(out)
+    if "invalid UTF-8" not in doc["error"] or "invalid UTF-8" not in err:
+        fail("parse error in JSON mode: %r / %r" % (out, err))
+
+
+def case_trace():
+    _, out, _ = run("run", "--trace", scn("cow_fork.scn"), expect=0)
+    for ev in ("trace: fault A", "trace: anon_alloc A", "trace: fork A -> B",
+               "trace: cow_copy B", "trace: cow_reuse A", "trace: exit"):
+        if ev not in out:
+            fail("--trace output lacks '%s'" % ev)
+    lines = out.splitlines()
+    # Events appear under the step that caused them.
+    i = next(i for i, l in enumerate(lines) if l.endswith('ok write B buf "CHILD!"'))
+    if not lines[i + 1].startswith("    trace: "):
+        fail("trace not under its step:\n" + "\n".join(lines[i:i + 4]))
+    _, out, _ = run("run", "--trace", scn("thp_cow_split.scn"), expect=0)
+    for ev in ("trace: split_pmd", "trace: cow_copy"):
+        if ev not in out:
+            fail("--trace output lacks '%s'" % ev)
+    _, out, _ = run("run", "--trace", scn("migrate_zone.scn"), expect=0)
+    if "trace: migrate" not in out:
+        fail("--trace shows no migration")
+    _, out, _ = run("run", "--trace", scn("zero_page.scn"), expect=0)
+    if "trace: zero_page A" not in out:
+        fail("--trace shows no zero-page use")
+    _, out, _ = run("run", scn("cow_fork.scn"), expect=0)
+    if "trace:" in out:
+        fail("trace events printed without --trace")
+
+
+def case_stats():
+    _, out, _ = run("stats", scn("cow_fork.scn"), expect=0)
+    vals = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].lstrip("-").isdigit():
+            vals[parts[0]] = int(parts[1])
+    for name, want in (("pnm_cow_copy", 2), ("pnm_cow_reuse", 3), ("nr_anon_pages", 5)):
+        if vals.get(name) != want:
+            fail("stats: %s = %r, expected %d\n%s" % (name, vals.get(name), want, out))
+    if "pgfault" not in vals or "zone" not in out:
+        fail("stats output incomplete:\n" + out)
+    run("stats", os.path.join(CLI_DIR, "failing.scn"), expect=1)
+    run("stats", expect=2)
+
+
+def case_stats_json():
+    _, out, _ = run("stats", "--json", scn("cow_fork.scn"), expect=0)
+    json_tool_ok(out)
+    doc = load_json(out)
+    if doc["files"][0]["counters"]["pnm_cow_copy"] != 2:
+        fail("stats --json: %r" % doc["files"][0])
+
+
+def case_check():
+    _, out, _ = run("run", "--check", scn("cow_fork.scn"), expect=0)
+    if "syntax ok" not in out or "PASS" in out:
+        fail("--check output: " + out)
+    run("run", "--check", os.path.join(CLI_DIR, "bad", "bad_zone.scn"), expect=2)
+
+
+def case_usage():
+    _, _, err = run("run", expect=2)
+    if "no scenario files" not in err:
+        fail("no-file message: " + err)
+    _, _, err = run("run", "--bogus", scn("cow_fork.scn"), expect=2)
+    if "unknown option" not in err:
+        fail("bad option message: " + err)
+    run("stats", "--trace", scn("cow_fork.scn"), expect=2)
+
+
+def case_missing_file():
+    _, _, err = run("run", "/nonexistent/x.scn", expect=2)
+    if "/nonexistent/x.scn: error: cannot open" not in err:
+        fail("missing file message: " + err)
+    with tempfile.TemporaryDirectory() as d:
+        run("run", d, expect=2)
+        empty = os.path.join(d, "empty.scn")
+        open(empty, "w").close()
+        _, out, _ = run("run", empty, expect=0)
+        if not out.strip().endswith("0 passed, 0 failed"):
+            fail("empty file: " + out)
+
+
+def case_multi_file():
+    _, out, _ = run("run", scn("cow_fork.scn"), os.path.join(CLI_DIR, "failing.scn"),
+                    scn("zero_page.scn"), expect=1)
+    if "cow_fork.scn: " not in out or "zero_page.scn: " not in out:
+        fail("per-file summaries missing:\n" + out)
+
+
+def case_quiet():
+    _, out, _ = run("run", "-q", os.path.join(CLI_DIR, "failing.scn"), expect=1)
+    if ": PASS " in out or ": ok " in out or out.count(": FAIL ") != 5:
+        fail("-q output:\n" + out)
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+if CASE not in CASES:
+    fail("unknown case " + CASE)
+CASES[CASE]()
+print("ok: " + CASE + (" " + ARG if ARG else ""))

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scn.h - the scenario language: lexer, parser, command registry and runner.
+ *
+ * A scenario is a text file with one command per line ("mmap A buf 8M",
+ * "fork A B", "expect read B buf+4K \"hello\"").  The language core knows
+ * only tokens and argument *types*; every command is an entry in a registry
+ * that declares its name, its argument schema, a help line and a handler.
+ * Later capabilities (pins, DMA, files, ...) add commands by defining a
+ * table of struct scn_cmd in a new scn_<topic>.c file and registering it
+ * with SCN_REGISTER(); nothing in the lexer, parser or runner changes.
+ *
+ * Life of a file:
+ *   scn_parse_file()   reads, validates (UTF-8, sizes, numbers) and parses
+ *                      every line against the registry; the first error is
+ *                      reported as "file:line:col: error: expected ...".
+ *   scn_run_script()   builds a fresh model (pnm_init) from the script's
+ *                      configuration, executes each step, checks every
+ *                      invariant after it, tears the model down (pnm_fini)
+ *                      and reports each step to an output sink.
+ *
+ * Threading: the whole scenario machinery is single-threaded; the model it
+ * drives may be called from no other thread while a script runs.
+ */
+#ifndef PINMM_SCN_H
+#define PINMM_SCN_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <pinmm/pinmm.h>
+
+/* --- limits ---------------------------------------------------------------- */
+#define SCN_MAX_FILE		(4u << 20)	/* bytes per scenario file */
+#define SCN_MAX_LINE		4096		/* bytes per line, newline excluded */
+#define SCN_MAX_NAME		32		/* bytes in a defined name */
+#define SCN_MAX_VALUES		64		/* argument values per step */
+#define SCN_MAX_MEMORY		(1ULL << 30)	/* model memory, all zones */
+#define SCN_MAX_LEN		(1ULL << 48)	/* lengths, offsets, addresses */
+
+/* --- source positions ------------------------------------------------------- */
+struct scn_pos {
+	const char *file;	/* as given on the command line */
+	unsigned int line;	/* 1-based */
+	unsigned int col;	/* 1-based, in characters */
+};
+
+/* --- argument schema ---------------------------------------------------------
+ * A command's arguments are a list of struct scn_arg, terminated by an entry
+ * of type SCN_ARG_END.  Parsing produces one struct scn_value per slot, in
+ * schema order; SCN_ARG_FLAGS occupies 1 + (number of options) slots and a
+ * SCN_ARG_VARIANT (always last) is followed by the slots of the chosen
+ * member's own schema.
+ */
+enum scn_arg_type {
+	SCN_ARG_END = 0,
+	SCN_ARG_LITERAL,	/* the word .name itself (use SCN_OPTIONAL) */
+	SCN_ARG_WORD,		/* any word */
+	SCN_ARG_KEYWORD,	/* one of .choices; value.index */
+	SCN_ARG_DEF,		/* defines a new name in namespace .ns */
+	SCN_ARG_REF,		/* a name defined earlier in namespace .ns */
+	SCN_ARG_INT,		/* unsigned integer < 2^63 */
+	SCN_ARG_SIZE,		/* byte count, at most the model's memory */
+	SCN_ARG_LEN,		/* address-space length, at most SCN_MAX_LEN */
+	SCN_ARG_ADDR,		/* region[+offset] or an absolute number */
+	SCN_ARG_STRING,		/* "quoted string" */
+	SCN_ARG_DATA,		/* "string" | pattern BYTE SIZE */
+	SCN_ARG_ERRNO,		/* EFAULT (or a number); value.index = errno */
+	SCN_ARG_ZONE,		/* Normal | Movable | CMA; value.index */
+	SCN_ARG_COUNTER,	/* a vmstat counter name; value.index */
+	SCN_ARG_CHANGE,		/* +N | -N | OP N  (counter expectations) */
+	SCN_ARG_CMP,		/* OP N | N        (N alone means == N) */
+	SCN_ARG_FLAGS,		/* any of .choices and key=value .options */
+	SCN_ARG_VARIANT,	/* a member of family .family, then its args */
+	SCN_ARG_COMMAND,	/* the rest of the line is another command */
+};
+
+#define SCN_OPTIONAL	0x1	/* may be absent (value.present false) */
+#define SCN_REDEFINE	0x2	/* SCN_ARG_DEF: redefining a name is fine */
+
+/* Comparison operators (value.op of SCN_ARG_CHANGE / SCN_ARG_CMP). */
+enum scn_op { SCN_OP_EQ, SCN_OP_NE, SCN_OP_LT, SCN_OP_LE, SCN_OP_GT, SCN_OP_GE,
+	      SCN_OP_DELTA };
+
+struct scn_option {
+	const char *key;		/* key of key=value */
+	enum scn_arg_type type;		/* simple types only (no FLAGS etc.) */
+	const char *const *choices;	/* SCN_ARG_KEYWORD */
+	const char *ns;			/* SCN_ARG_DEF/REF: the namespace */
+};
+
+struct scn_arg {
+	enum scn_arg_type type;
+	const char *name;		/* shown in usage and errors */
+	unsigned int flags;		/* SCN_OPTIONAL, SCN_REDEFINE */
+	const char *ns;			/* DEF/REF: "process", "region", ... */
+	const char *const *choices;	/* KEYWORD/FLAGS; NULL-terminated */
+	const struct scn_option *options; /* FLAGS; terminated by .key NULL */
+	const char *family;		/* VARIANT */
+};
+
+/* Namespaces the core resolves itself. */
+#define SCN_NS_PROCESS	"process"
+#define SCN_NS_REGION	"region"
+
+/* --- parsed values ----------------------------------------------------------- */
+struct scn_step;
+struct scn_cmd;
+
+struct scn_value {
+	enum scn_arg_type type;
+	struct scn_pos pos;		/* where the value starts */
+	bool present;			/* false for an absent optional arg */
+	const char *word;		/* words, names; ADDR: region or NULL */
+	int index;			/* KEYWORD/ZONE/ERRNO/COUNTER; op */
+	uint64_t num;			/* numbers; ADDR offset; FLAGS bits */
+	int64_t delta;			/* SCN_ARG_CHANGE with SCN_OP_DELTA */
+	const unsigned char *data;	/* STRING/DATA bytes (DATA: NULL if
+					 * a pattern) */
+	size_t len;			/* STRING/DATA length */
+	int fill;			/* DATA pattern byte, or -1 */
+	const struct scn_cmd *variant;	/* VARIANT: the member chosen */
+	struct scn_step *inner;		/* COMMAND */
+};
+
+struct scn_step {
+	const struct scn_cmd *cmd;
+	struct scn_pos pos;		/* of the command's first word */
+	const char *text;		/* source text, comment stripped */
+	struct scn_value *args;
+	unsigned int nargs;
+};
+
+struct scn_script {
+	const char *name;		/* file name */
+	struct scn_step **steps;
+	unsigned int nsteps;
+	unsigned int nlines;
+	struct pnm_config cfg;		/* set by config commands at parse */
+	uint64_t mem_bytes;		/* total model memory in cfg */
+	struct scn_arena *arena;	/* owns everything above */
+};
+
+/* --- commands -----------------------------------------------------------------
+ * A command (family NULL) is a line of the language; a family member (family
+ * "page-property", ...) is a keyword-introduced tail of a command whose last
+ * argument is SCN_ARG_VARIANT of that family.  Its @test hook is called by
+ * the owning command with a subject the owner defines.
+ */
+struct scn_parser;
+struct scn_run;
+
+#define SCN_EXPECT	0x1	/* an expectation: reported PASS/FAIL */
+#define SCN_OBSERVE	0x2	/* only looks: keeps the counter window */
+#define SCN_CONFIG	0x4	/* configures the model; before any step */
+
+/* Handler results (besides 0 = done/held and -errno = operation failed). */
+#define SCN_FAILED	1	/* did not hold / could not run; detail set */
+
+struct scn_cmd {
+	const char *name;		/* "mmap", "expect read"; member: "zone" */
+	const char *family;		/* NULL for commands */
+	const char *section;		/* help grouping ("memory", ...) */
+	const struct scn_arg *args;	/* schema, SCN_ARG_END terminated */
+	const char *help;		/* one line */
+	const char *example;		/* a sample line, or NULL */
+	unsigned int flags;		/* SCN_EXPECT | SCN_OBSERVE | SCN_CONFIG */
+	/* Parse-time validation beyond the schema; 0 or scn_parse_error(). */
+	int (*check)(struct scn_parser *p, const struct scn_step *st,
+		     const struct scn_value *args);
+	/* Execute: 0, -errno (the modelled call failed), or SCN_FAILED. */
+	int (*run)(struct scn_run *r, const struct scn_step *st,
+		   const struct scn_value *args);
+	/* Family members: evaluate against the owner's @subject. */
+	int (*test)(struct scn_run *r, void *subject, const struct scn_value *args);
+};
+
+/*
+ * Add @n commands or family members to the registry.  Called at program
+ * start (SCN_REGISTER) before any parsing; not thread-safe.  A duplicate
+ * name in the same family is a programming error and aborts.
+ */
+void scn_register(const struct scn_cmd *cmds, size_t n);
+#define SCN_REGISTER(table)						\
+	static void __attribute__((constructor)) scn_register_##table(void) \
+	{ scn_register(table, ARRAY_SIZE(table)); }
+/* The entry named @name in @family (NULL: commands), or NULL. */
+const struct scn_cmd *scn_lookup(const char *family, const char *name);
+/* Print the language reference (every command, its usage and help). */
+void scn_print_reference(FILE *out);
+/* Write "<name> <arg> [arg]..." for @cmd into @buf. */
+void scn_format_usage(const struct scn_cmd *cmd, char *buf, size_t size);
+
+/* --- parsing ------------------------------------------------------------------ */
+
+/*
+ * Parse @len bytes named @name.  Returns the script, or NULL with the first
+ * error written to @err ("name:line:col: error: ...", then the source line
+ * and a caret when printable).  Never reads outside the buffer; any bytes
+ * are acceptable input.  Free with scn_script_free().
+ */
+struct scn_script *scn_parse_buffer(const char *name, const char *buf,
+				    size_t len, char *err, size_t errlen);
+/* Read and parse @path (as scn_parse_buffer; I/O errors are reported too). */
+struct scn_script *scn_parse_file(const char *path, char *err, size_t errlen);
+void scn_script_free(struct scn_script *s);
+
+/* For check hooks: report an error at @pos; always returns -1. */
+int scn_parse_error(struct scn_parser *p, const struct scn_pos *pos,
+		    const char *fmt, ...) __printf(3, 4);
+/* For check hooks of SCN_CONFIG commands: the configuration being built. */
+struct scn_script *scn_parser_script(struct scn_parser *p);
+
+/* Levenshtein distance, capped (used for "did you mean" hints). */
+unsigned int scn_edit_distance(const char *a, const char *b);
+
+/* --- running -------------------------------------------------------------------- */
+
+enum scn_status { SCN_ST_OK, SCN_ST_PASS, SCN_ST_FAIL };
+
+struct scn_trace_line {
+	struct pnm_trace_rec rec;
+	char text[160];
+};
+
+/* One executed step, as given to the output sink. */
+struct scn_result {
+	const struct scn_step *step;	/* NULL: end-of-file teardown */
+	const char *file;
+	unsigned int line;
+	const char *command;		/* step text or a description */
+	enum scn_status status;
+	const char *detail;		/* "" if none */
+	const char *output;		/* extra lines (stats, maps) or "" */
+	const struct scn_trace_line *trace;
+	unsigned int ntrace;
+};
+
+/* Where results go (human text, JSON, nothing); see scn_out.c. */
+struct scn_sink {
+	void (*begin_file)(struct scn_sink *s, const char *file);
+	void (*step)(struct scn_sink *s, const struct scn_result *res);
+	/* After teardown; @counters (NR_VM_STAT_ITEMS values) and @stat_text
+	 * (pnm_stat_print() output) were taken before the model was freed. */
+	void (*end_file)(struct scn_sink *s, const char *file,
+			 unsigned int passed, unsigned int failed,
+			 const long *counters, const char *stat_text);
+	void (*finish)(struct scn_sink *s, unsigned int passed, unsigned int failed);
+	void *priv;
+};
+
+struct scn_run_opts {
+	bool trace;			/* capture trace events per step */
+};
+
+/*
+ * Execute @script in a fresh model and report each step to @sink.  The
+ * model must not be initialised on entry and is torn down on return.
+ * Adds the number of passed/failed expectations to @passed and @failed.
+ * Returns 0 if the model could be built and torn down, -errno if pnm_init
+ * failed (reported as a FAIL step too).
+ */
+int scn_run_script(const struct scn_script *script, const struct scn_run_opts *opts,
+		   struct scn_sink *sink, unsigned int *passed, unsigned int *failed);
+
+/* Output sinks (scn_out.c).  Free with scn_sink_free(). */
+struct scn_sink *scn_sink_human(FILE *out, bool quiet);
+struct scn_sink *scn_sink_json(FILE *out);
+/* Prints counters per file (pinmm stats); @json selects the format. */
+struct scn_sink *scn_sink_stats(FILE *out, bool json);
+void scn_sink_free(struct scn_sink *s);
+
+/* --- helpers for command handlers (scn_run.c) ------------------------------------ */
+
+/* The live task named by a SCN_NS_PROCESS value; NULL + detail if exited. */
+struct task_struct *scn_task(struct scn_run *r, const struct scn_value *v);
+/* Register a task under @name (the runner exits it at teardown). */
+int scn_task_add(struct scn_run *r, const char *name, struct task_struct *t);
+/* Name of the task with @pid, or NULL. */
+const char *scn_task_name(struct scn_run *r, int pid);
+/* Resolve an SCN_ARG_ADDR value: 0, or SCN_FAILED with detail set. */
+int scn_addr(struct scn_run *r, const struct scn_value *v, unsigned long *addr);
+/* Record region @name = [addr, addr + len). */
+int scn_region_set(struct scn_run *r, const char *name, unsigned long addr,
+		   unsigned long len);
+
+/* Set the step's detail text (shown in brackets after the step). */
+void scn_detail(struct scn_run *r, const char *fmt, ...) __printf(2, 3);
+/* Set the detail and return SCN_FAILED. */
+int scn_fail(struct scn_run *r, const char *fmt, ...) __printf(2, 3);
+/* Append lines to the step's output block (stats, maps). */
+void scn_output(struct scn_run *r, const char *fmt, ...) __printf(2, 3);
+/* Quote up to @max bytes of @buf as a C-like string into @out. */
+void scn_quote(char *out, size_t size, const unsigned char *buf, size_t len,
+	       size_t max);
+
+/*
+ * Named objects with a release hook, for commands that create state
+ * (holds, later pins and files).  Released in reverse creation order at
+ * teardown, before the tasks exit.  scn_obj_add returns 0 or -ENOMEM.
+ */
+typedef void scn_release_fn(struct scn_run *r, void *obj);
+int scn_obj_add(struct scn_run *r, const char *ns, const char *name, void *obj,
+		scn_release_fn *release);
+void *scn_obj_find(struct scn_run *r, const char *ns, const char *name);
+/* Remove and release; returns false if not found. */
+bool scn_obj_remove(struct scn_run *r, const char *ns, const char *name);
+
+/* Counter change made by the most recent step that is not SCN_OBSERVE. */
+long scn_counter_delta(struct scn_run *r, enum pnm_stat_item item);
+/* Compare: does @have satisfy the CMP/CHANGE value @v (op, num/delta)? */
+bool scn_compare(const struct scn_value *v, long have);
+/* "== 3", "+1", ">= 9" for details. */
+void scn_format_cmp(char *buf, size_t size, const struct scn_value *v);
+
+/* Materialise DATA bytes [off, off + n) of @v into @buf. */
+void scn_data_get(const struct scn_value *v, size_t off, void *buf, size_t n);
+static inline size_t scn_data_len(const struct scn_value *v) { return v->len; }
+
+/* What `expect page` hands to its "page-property" family members. */
+struct scn_page_info {
+	struct task_struct *task;
+	unsigned long addr;
+	bool present;			/* something is mapped at addr */
+	unsigned long pfn;		/* valid if present */
+	bool writable;			/* valid if present */
+	struct page *page;		/* pfn_to_page(pfn) if present */
+	struct folio *folio;		/* page_folio(page) if present */
+};
+/* Fill @pi for @t/@addr without faulting; 0 (present or not). */
+int scn_page_info(struct task_struct *t, unsigned long addr, struct scn_page_info *pi);
+
+
+/* --- internals shared by scn_lex.c and scn_parse.c ------------------------------ */
+
+/* A bump allocator owning a script's memory; freed as a whole. */
+struct scn_arena;
+struct scn_arena *scn_arena_new(void);
+void scn_arena_free(struct scn_arena *a);
+/* Zeroed, 16-byte aligned; exits the program on host out-of-memory. */
+void *scn_arena_alloc(struct scn_arena *a, size_t n);
+char *scn_arena_strndup(struct scn_arena *a, const char *s, size_t n);
+
+enum scn_tok_kind {
+	SCN_TK_EOL,		/* end of the line (or a comment) */
+	SCN_TK_WORD,		/* [A-Za-z_][A-Za-z0-9_.-]* */
+	SCN_TK_NUMBER,		/* 42, 0x2a, 4K, 2M; .num */
+	SCN_TK_STRING,		/* "..." decoded into .str/.slen */
+	SCN_TK_PLUS,		/* + */
+	SCN_TK_MINUS,		/* - */
+	SCN_TK_ASSIGN,		/* = */
+	SCN_TK_OP,		/* == != < <= > >=; .op */
+};
+
+struct scn_token {
+	enum scn_tok_kind kind;
+	struct scn_pos pos;
+	const char *text;		/* in the source buffer */
+	size_t tlen;			/* source bytes of the token */
+	uint64_t num;
+	const unsigned char *str;	/* arena copy, NUL-terminated */
+	size_t slen;
+	enum scn_op op;
+};
+
+struct scn_lexer {
+	const char *name;
+	const char *buf;
+	size_t len;
+	size_t off;			/* start of the next line */
+	unsigned int line;		/* number of the line last lexed */
+	struct scn_arena *arena;
+	char *err;			/* first error, formatted */
+	size_t errlen;
+	const char *line_text;		/* the line last lexed */
+	size_t line_len;
+};
+
+/*
+ * Check the whole buffer before any parsing: size, NUL bytes, UTF-8, control
+ * characters, line lengths.  0, or -1 with the error in lx->err.
+ */
+int scn_lex_validate(struct scn_lexer *lx);
+/*
+ * Tokenise the next line into @toks (room for @max, which must be at least
+ * SCN_MAX_LINE / 2 + 2).  Returns the number of tokens including the final
+ * SCN_TK_EOL, 0 at end of input, or -1 with the error in lx->err.
+ */
+int scn_lex_line(struct scn_lexer *lx, struct scn_token *toks, unsigned int max);
+/* Format "file:line:col: error: msg" (+ source line and caret if @line). */
+void scn_format_error(char *err, size_t errlen, const struct scn_pos *pos,
+		      const char *line, size_t line_len, const char *fmt, va_list ap);
+/* Length of the strict UTF-8 sequence at @s (<= @n bytes), 0 if invalid. */
+size_t scn_utf8_seq(const unsigned char *s, size_t n);
+/* Describe a token for "found ..." messages. */
+void scn_describe_token(const struct scn_token *t, char *buf, size_t size);
+
+#endif /* PINMM_SCN_H */

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scn_cli.c - `pinmm run` and `pinmm stats`: the command-line face of the
+ * scenario language.
+ *
+ * Both parse every file first (a parse error anywhere runs nothing and
+ * exits 2), then run each file in a fresh model.  Exit status: 0 when every
+ * expectation held and every step worked, 1 when something failed, 2 for
+ * usage, input or parse errors.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "scn.h"
+
+struct run_args {
+	bool json;
+	bool trace;
+	bool quiet;
+	bool check_only;
+	int nfiles;
+	char **files;
+};
+
+static int parse_args(int argc, char **argv, struct run_args *ra, bool stats,
+		      void (*help)(FILE *))
+{
+	int i;
+
+	memset(ra, 0, sizeof(*ra));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || !a[1])
+			break;
+		if (!strcmp(a, "--json"))
+			ra->json = true;
+		else if (!stats && !strcmp(a, "--trace"))
+			ra->trace = true;
+		else if (!stats && (!strcmp(a, "-q") || !strcmp(a, "--quiet")))
+			ra->quiet = true;
+		else if (!stats && !strcmp(a, "--check"))
+			ra->check_only = true;
+		else {
+			fprintf(stderr, "pinmm %s: unknown option '%s'\n\n", argv[0], a);
+			help(stderr);
+			return -1;
+		}
+	}
+	ra->files = argv + i;
+	ra->nfiles = argc - i;
+	if (!ra->nfiles) {
+		fprintf(stderr, "pinmm %s: no scenario files given\n\n", argv[0]);
+		help(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Report a parse error: stderr, and a JSON document on stdout with --json. */
+static void parse_failed(const struct run_args *ra, const char *err)
+{
+	fprintf(stderr, "%s\n", err);
+	if (ra->json) {
+		printf("{\"version\": 1, \"error\": \"");
+		for (const unsigned char *p = (const unsigned char *)err; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				printf("\\%c", *p);
+			else if (*p < 0x20 || *p >= 0x7f)
+				printf("\\u%04x", *p);
+			else
+				putchar(*p);
+		}
+		printf("\", \"passed\": 0, \"failed\": 0, \"ok\": false}\n");
+	}
+}
+
+static int run_files(const struct run_args *ra, struct scn_sink *sink)
+{
+	struct scn_script **scripts = calloc((size_t)ra->nfiles, sizeof(*scripts));
+	struct scn_run_opts opts = { .trace = ra->trace };
+	unsigned int passed = 0, failed = 0;
+	char err[8192];
+	int status = 0, i;
+
+	if (!scripts) {
+		fputs("pinmm: out of memory\n", stderr);
+		return 2;
+	}
+	for (i = 0; i < ra->nfiles; i++) {
+		scripts[i] = scn_parse_file(ra->files[i], err, sizeof(err));
+		if (!scripts[i]) {
+			parse_failed(ra, err);
+			status = 2;
+			goto out_free;
+		}
+	}
+	if (ra->check_only) {
+		for (i = 0; i < ra->nfiles; i++)
+			printf("%s: %u steps, syntax ok\n", ra->files[i], scripts[i]->nsteps);
+		goto out_free;
+	}
+	for (i = 0; i < ra->nfiles; i++)
+		scn_run_script(scripts[i], &opts, sink, &passed, &failed);
+	sink->finish(sink, passed, failed);
+	status = failed ? 1 : 0;
+out_free:
+	for (i = 0; i < ra->nfiles; i++)
+		scn_script_free(scripts[i]);
+	free(scripts);
+	return status;
+}
+
+/*
+ * `pinmm run [--json] [--trace] [-q] [--check] FILE...`: execute scenarios.
+ * Returns the exit status (0 all held, 1 failures, 2 usage/parse error).
+ */
+int cmd_run(int argc, char **argv)
+{
+	struct run_args ra;
+	struct scn_sink *sink;
+	int status;
+
+	if (parse_args(argc, argv, &ra, false, cmd_run_help))
+		return 2;
+	sink = ra.json ? scn_sink_json(stdout) : scn_sink_human(stdout, ra.quiet);
+	status = run_files(&ra, sink);
+	scn_sink_free(sink);
+	return status;
+}
+
+/* Full help of `pinmm run`, including the language reference. */
+void cmd_run_help(FILE *out)
+{
+	fprintf(out,
+		"usage: pinmm run [options] FILE...\n"
+		"\n"
+		"Execute scenario files (docs/scenarios.md).  Every file is parsed first;\n"
+		"then each runs in a fresh model, every step is followed by the model's\n"
+		"invariant checks, and the model must be empty at the end.\n"
+		"\n"
+		"options:\n"
+		"  --json      one JSON document: every step and the final counters\n"
+		"  --trace     show the model's events (faults, zero page, COW, splits,\n"
+		"              migrations) under the step that caused them\n"
+		"  -q, --quiet print only failures and the summary\n"
+		"  --check     parse only; report syntax errors\n"
+		"  -h, --help  this text\n"
+		"\n"
+		"output: one line per step, FILE:LINE: ok|PASS|FAIL COMMAND [detail],\n"
+		"then 'N passed, N failed'.\n"
+		"exit status: 0 every expectation held, 1 something failed,\n"
+		"             2 usage, input or parse error (FILE:LINE:COL: error: ...).\n"
+		"\n"
+		"The language: one command per line, '#' starts a comment, numbers take\n"
+		"K/M/G/T suffixes or 0x, addresses are region+offset, strings are \"quoted\".\n"
+		"\n");
+	scn_print_reference(out);
+}
+
+/*
+ * `pinmm stats [--json] FILE...`: run scenarios, print their counters.
+ * Returns the exit status as cmd_run().
+ */
+int cmd_stats(int argc, char **argv)
+{
+	struct run_args ra;
+	struct scn_sink *sink;
+	int status;
+
+	if (parse_args(argc, argv, &ra, true, cmd_stats_help))
+		return 2;
+	sink = scn_sink_stats(stdout, ra.json);
+	status = run_files(&ra, sink);
+	scn_sink_free(sink);
+	return status;
+}
+
+/* Full help of `pinmm stats`. */
+void cmd_stats_help(FILE *out)
+{
+	fprintf(out,
+		"usage: pinmm stats [--json] FILE...\n"
+		"\n"
+		"Run scenario files and print, for each, the counters at the end of the\n"
+		"run in Linux's /proc/vmstat naming (nr_free_pages, pgfault,\n"
+		"thp_fault_alloc, ...; the model's own counters start with pnm_),\n"
+		"followed by per-zone lines.  Counters are taken when the last step has\n"
+		"run, before the scenario's processes exit.  Failing steps are reported\n"
+		"on stderr.\n"
+		"\n"
+		"options:\n"
+		"  --json      one JSON document with the counters of each file\n"
+		"  -h, --help  this text\n"
+		"\n"
+		"exit status: as pinmm run (0 ok, 1 a step failed, 2 usage/parse error).\n");
+}

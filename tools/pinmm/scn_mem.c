@@ -1,0 +1,650 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scn_mem.c - the scenario commands of the memory core.
+ *
+ *   memory [normal=] [movable=] [cma=] [thp=]   size and zone split (first)
+ *   process, fork, exit                          processes
+ *   mmap, munmap, mprotect, madvise              address-space system calls
+ *   write, read                                  CPU stores and loads
+ *   migrate, compact                             moving pages
+ *   hold, release                                an extra folio reference
+ *   stats, maps, pages                           looking at the model
+ *
+ * Each command is a table entry (schema + handler); the handlers call the
+ * model's public API exactly as a program or the kernel would and return
+ * its -errno unchanged so that "expect fail EINVAL mmap ..." can test it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "scn.h"
+#include "internal.h"
+
+#define CHUNK	65536		/* bytes moved per CPU access */
+
+static const char *const prot_words[] = { "r", "rw", "rx", "rwx", "none", NULL };
+static const unsigned long prot_values[] = {
+	PROT_READ, PROT_READ | PROT_WRITE, PROT_READ | PROT_EXEC,
+	PROT_READ | PROT_WRITE | PROT_EXEC, PROT_NONE,
+};
+
+static const char *prot_name(unsigned long prot)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(prot_values); i++)
+		if (prot_values[i] == prot)
+			return prot_words[i];
+	return "?";
+}
+
+/* --- memory ------------------------------------------------------------------------ */
+
+static const char *const thp_modes[] = { "never", "madvise", "always", NULL };
+static const struct scn_option memory_opts[] = {
+	{ "normal", SCN_ARG_LEN, NULL, NULL },
+	{ "movable", SCN_ARG_LEN, NULL, NULL },
+	{ "cma", SCN_ARG_LEN, NULL, NULL },
+	{ "thp", SCN_ARG_KEYWORD, thp_modes, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+static int memory_check(struct scn_parser *p, const struct scn_step *st,
+			const struct scn_value *args)
+{
+	struct scn_script *s = scn_parser_script(p);
+	static const enum zone_type zones[] = { ZONE_NORMAL, ZONE_MOVABLE, ZONE_CMA };
+	uint64_t total = 0;
+
+	for (int i = 0; i < 3; i++) {
+		const struct scn_value *v = &args[1 + i];
+		uint64_t bytes;
+
+		if (!v->present)
+			bytes = (uint64_t)s->cfg.zone_frames[zones[i]] << PAGE_SHIFT;
+		else
+			bytes = v->num;
+		if (bytes > SCN_MAX_MEMORY)
+			return scn_parse_error(p, &v->pos,
+					       "%s= is larger than the model supports (1G in all)",
+					       memory_opts[i].key);
+		bytes = ALIGN(bytes, (uint64_t)HPAGE_PMD_SIZE);
+		if (zones[i] == ZONE_NORMAL && !bytes)
+			return scn_parse_error(p, &v->pos, "normal= must not be 0");
+		s->cfg.zone_frames[zones[i]] = (unsigned long)(bytes >> PAGE_SHIFT);
+		total += bytes;
+	}
+	if (total > SCN_MAX_MEMORY)
+		return scn_parse_error(p, &st->pos, "the zones add up to more than 1G");
+	if (args[4].present)
+		s->cfg.thp = (enum pnm_thp_mode)args[4].index;
+	return 0;
+}
+
+/* --- processes ----------------------------------------------------------------------- */
+
+static int process_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = pnm_task_create(a[0].word);
+
+	if (!t)
+		return -ENOMEM;
+	scn_task_add(r, a[0].word, t);
+	scn_detail(r, "pid %d", t->pid);
+	return 0;
+}
+
+static int fork_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *parent = scn_task(r, &a[0]), *child = NULL;
+	int ret;
+
+	if (!parent)
+		return SCN_FAILED;
+	ret = pnm_task_fork(parent, a[1].word, &child);
+	if (ret)
+		return ret;
+	scn_task_add(r, a[1].word, child);
+	scn_detail(r, "pid %d", child->pid);
+	return 0;
+}
+
+static int exit_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+
+	if (!t)
+		return SCN_FAILED;
+	pnm_task_exit(t);
+	return 0;
+}
+
+/* --- mmap and friends ----------------------------------------------------------------- */
+
+enum {
+	MF_PRIVATE, MF_SHARED, MF_ANON, MF_R, MF_RW, MF_RX, MF_RWX, MF_NONE,
+	MF_HUGEPAGE, MF_NOHUGEPAGE, MF_POPULATE, MF_NORESERVE, MF_DONTFORK,
+	MF_FIXED, MF_FIXED_NOREPLACE,
+};
+static const char *const mmap_words[] = {
+	"private", "shared", "anon", "r", "rw", "rx", "rwx", "none",
+	"hugepage", "nohugepage", "populate", "noreserve", "dontfork",
+	"fixed", "fixed-noreplace", NULL,
+};
+enum { MO_AT = 1, MO_ALIGN, MO_PROT, MO_FLAGS };	/* value slots after the bits */
+static const struct scn_option mmap_opts[] = {
+	{ "at", SCN_ARG_ADDR, NULL, NULL },
+	{ "align", SCN_ARG_LEN, NULL, NULL },
+	{ "prot", SCN_ARG_INT, NULL, NULL },
+	{ "flags", SCN_ARG_INT, NULL, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+
+static int mmap_check(struct scn_parser *p, const struct scn_step *st, const struct scn_value *a)
+{
+	const struct scn_value *f = &a[3];
+	uint64_t prots = f->num & (BIT(MF_R) | BIT(MF_RW) | BIT(MF_RX) | BIT(MF_RWX) | BIT(MF_NONE));
+	const struct scn_value *align = &f[MO_ALIGN];
+
+	if (prots & (prots - 1))
+		return scn_parse_error(p, &f->pos, "give one protection (r, rw, rx, rwx or none)");
+	if ((f->num & BIT(MF_HUGEPAGE)) && (f->num & BIT(MF_NOHUGEPAGE)))
+		return scn_parse_error(p, &f->pos, "hugepage and nohugepage exclude each other");
+	if ((f->num & BIT(MF_FIXED)) && (f->num & BIT(MF_FIXED_NOREPLACE)))
+		return scn_parse_error(p, &f->pos, "fixed and fixed-noreplace exclude each other");
+	if ((f->num & (BIT(MF_FIXED) | BIT(MF_FIXED_NOREPLACE))) && !f[MO_AT].present)
+		return scn_parse_error(p, &f->pos, "fixed mappings need at=<address>");
+	if (align->present) {
+		if (align->num < PAGE_SIZE || (align->num & (align->num - 1)))
+			return scn_parse_error(p, &align->pos,
+					       "align= must be a power of two of at least 4K");
+		if (f->num & (BIT(MF_FIXED) | BIT(MF_FIXED_NOREPLACE)))
+			return scn_parse_error(p, &align->pos, "align= cannot be combined with fixed");
+	}
+	if (f[MO_PROT].present && f[MO_PROT].num > 0xffffffffULL)
+		return scn_parse_error(p, &f[MO_PROT].pos, "prot= is a 32-bit value");
+	return 0;
+}
+
+static int mmap_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	const struct scn_value *f = &a[3];
+	uint64_t bits = f->num;
+	unsigned long len = (unsigned long)a[2].num, hint = 0, prot = PROT_READ | PROT_WRITE;
+	unsigned long flags = MAP_ANONYMOUS, maplen = len, align = 0;
+	long addr;
+	int ret;
+
+	if (!t)
+		return SCN_FAILED;
+	for (int i = MF_R; i <= MF_NONE; i++)
+		if (bits & BIT(i))
+			prot = prot_values[i - MF_R];
+	if (bits & BIT(MF_SHARED))
+		flags |= MAP_SHARED;
+	if ((bits & BIT(MF_PRIVATE)) || !(bits & BIT(MF_SHARED)))
+		flags |= MAP_PRIVATE;
+	if (bits & BIT(MF_POPULATE))
+		flags |= MAP_POPULATE;
+	if (bits & BIT(MF_NORESERVE))
+		flags |= MAP_NORESERVE;
+	if (bits & BIT(MF_FIXED))
+		flags |= MAP_FIXED;
+	if (bits & BIT(MF_FIXED_NOREPLACE))
+		flags |= MAP_FIXED_NOREPLACE;
+	if (f[MO_PROT].present)
+		prot = (unsigned long)f[MO_PROT].num;
+	if (f[MO_FLAGS].present)
+		flags = (unsigned long)f[MO_FLAGS].num;
+	if (f[MO_AT].present && scn_addr(r, &f[MO_AT], &hint))
+		return SCN_FAILED;
+	if (f[MO_ALIGN].present && len) {	/* len 0: let mmap say EINVAL */
+		align = (unsigned long)f[MO_ALIGN].num;
+		maplen = len + align;	/* both < 2^48: no overflow */
+	}
+
+	addr = pnm_mmap(t->mm, hint, maplen, prot, flags, NULL, 0);
+	if (addr < 0 && addr >= -MAX_ERRNO)
+		return (int)addr;
+	if (align) {
+		unsigned long start = ALIGN((unsigned long)addr, align);
+		unsigned long end = (unsigned long)addr + maplen;
+
+		if (start > (unsigned long)addr)
+			ret = pnm_munmap(t->mm, (unsigned long)addr, start - (unsigned long)addr);
+		else
+			ret = 0;
+		if (!ret && end > start + len)
+			ret = pnm_munmap(t->mm, start + len, end - (start + len));
+		if (ret) {
+			pnm_munmap(t->mm, (unsigned long)addr, maplen);
+			return ret;
+		}
+		addr = (long)start;
+	}
+	if (bits & (BIT(MF_HUGEPAGE) | BIT(MF_NOHUGEPAGE) | BIT(MF_DONTFORK))) {
+		ret = 0;
+		if (bits & BIT(MF_HUGEPAGE))
+			ret = pnm_madvise(t->mm, (unsigned long)addr, len, MADV_HUGEPAGE);
+		if (!ret && (bits & BIT(MF_NOHUGEPAGE)))
+			ret = pnm_madvise(t->mm, (unsigned long)addr, len, MADV_NOHUGEPAGE);
+		if (!ret && (bits & BIT(MF_DONTFORK)))
+			ret = pnm_madvise(t->mm, (unsigned long)addr, len, MADV_DONTFORK);
+		if (ret) {
+			pnm_munmap(t->mm, (unsigned long)addr, len);
+			return ret;
+		}
+	}
+	scn_region_set(r, a[1].word, (unsigned long)addr, len);
+	scn_detail(r, "0x%lx-0x%lx %s %s", (unsigned long)addr, (unsigned long)addr + len,
+		   prot_name(prot), (flags & MAP_SHARED) ? "shared" : "private");
+	return 0;
+}
+
+static int munmap_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	unsigned long addr;
+
+	if (!t || scn_addr(r, &a[1], &addr))
+		return SCN_FAILED;
+	return pnm_munmap(t->mm, addr, (unsigned long)a[2].num);
+}
+
+static int mprotect_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	unsigned long addr;
+
+	if (!t || scn_addr(r, &a[1], &addr))
+		return SCN_FAILED;
+	return pnm_mprotect(t->mm, addr, (unsigned long)a[2].num, prot_values[a[3].index]);
+}
+
+static const char *const advice_words[] = {
+	"dontneed", "dontfork", "dofork", "hugepage", "nohugepage", "normal", NULL,
+};
+static const int advice_values[] = {
+	MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_NORMAL,
+};
+
+static int madvise_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	unsigned long addr;
+
+	if (!t || scn_addr(r, &a[1], &addr))
+		return SCN_FAILED;
+	return pnm_madvise(t->mm, addr, (unsigned long)a[2].num, advice_values[a[3].index]);
+}
+
+/* --- CPU accesses ------------------------------------------------------------------------ */
+
+static int write_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	size_t len = scn_data_len(&a[2]);
+	unsigned char *buf;
+	unsigned long addr;
+	int ret = 0;
+
+	if (!t || scn_addr(r, &a[1], &addr))
+		return SCN_FAILED;
+	buf = malloc(CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	for (size_t off = 0; off < len && !ret; off += CHUNK) {
+		size_t n = min_t(size_t, CHUNK, len - off);
+
+		scn_data_get(&a[2], off, buf, n);
+		ret = pnm_user_write(t, addr + off, buf, n);
+		if (ret)
+			scn_detail(r, "at 0x%lx", addr + off);
+	}
+	free(buf);
+	return ret;
+}
+
+static int read_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	size_t len = (size_t)a[2].num;
+	unsigned char *buf;
+	unsigned long addr;
+	char q[300];
+	int ret = 0;
+
+	if (!t || scn_addr(r, &a[1], &addr))
+		return SCN_FAILED;
+	buf = malloc(CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	for (size_t off = 0; off < len && !ret; off += CHUNK) {
+		size_t n = min_t(size_t, CHUNK, len - off);
+
+		ret = pnm_user_read(t, addr + off, buf, n);
+		if (!ret && off == 0) {
+			scn_quote(q, sizeof(q), buf, n, 64);
+			scn_detail(r, "%s", q);
+		}
+	}
+	free(buf);
+	return ret;
+}
+
+/* --- migration and compaction ------------------------------------------------------------- */
+
+static int zone_arg(struct scn_run *r, const struct scn_value *v, struct zone **zp)
+{
+	*zp = pnm_zone((enum zone_type)v->index);
+	if (!*zp)
+		return scn_fail(r, "zone %s has no memory in this model", v->word);
+	return 0;
+}
+
+static int migrate_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	unsigned long addr, len = a[2].present ? (unsigned long)a[2].num : PAGE_SIZE;
+	struct zone *z;
+	long moved;
+
+	if (!t || scn_addr(r, &a[1], &addr) || zone_arg(r, &a[4], &z))
+		return SCN_FAILED;
+	moved = pnm_migrate_range(t->mm, addr, len, (enum zone_type)a[4].index);
+	if (moved < 0)
+		return (int)moved;
+	scn_detail(r, "%ld page%s moved to %s", moved, moved == 1 ? "" : "s", a[4].word);
+	return 0;
+}
+
+static const struct scn_option compact_opts[] = {
+	{ "order", SCN_ARG_INT, NULL, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+static int compact_check(struct scn_parser *p, const struct scn_step *st,
+			 const struct scn_value *a)
+{
+	if (a[2].present && a[2].num > MAX_PAGE_ORDER)
+		return scn_parse_error(p, &a[2].pos, "order= must be 0..%d", MAX_PAGE_ORDER);
+	return 0;
+}
+
+static int compact_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct compact_result res = { 0 };
+	unsigned int order = a[2].present ? (unsigned int)a[2].num : MAX_PAGE_ORDER;
+	struct zone *z;
+	int ret;
+
+	if (zone_arg(r, &a[0], &z))
+		return SCN_FAILED;
+	ret = compact_zone(z, order, &res);
+	scn_detail(r, "migrated %lu, failed %lu, scanned %lu+%lu, largest free order %u",
+		   res.migrated, res.failed, res.migrate_scanned, res.free_scanned,
+		   res.largest_free_order);
+	if (ret == -EAGAIN && !a[2].present)
+		return 0;
+	return ret;
+}
+
+/* --- hold / release ------------------------------------------------------------------------ */
+
+struct hold {
+	struct folio *folio;
+	unsigned long pfn;
+};
+
+static void hold_release(struct scn_run *r, void *obj)
+{
+	struct hold *h = obj;
+
+	folio_put(h->folio);
+	free(h);
+}
+
+static void hold_key(char *buf, size_t size, const char *task, unsigned long addr)
+{
+	snprintf(buf, size, "%s@%lx", task, addr & PAGE_MASK);
+}
+
+static int hold_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	bool write = a[2].present;
+	struct scn_page_info pi;
+	unsigned long addr;
+	struct hold *h;
+	char key[80];
+	int ret;
+
+	if (!t || scn_addr(r, &a[1], &addr))
+		return SCN_FAILED;
+	hold_key(key, sizeof(key), a[0].word, addr);
+	if (scn_obj_find(r, "hold", key))
+		return scn_fail(r, "%s already holds the page at 0x%lx", a[0].word, addr & PAGE_MASK);
+	scn_page_info(t, addr, &pi);
+	if (!pi.present || (write && !pi.writable)) {
+		unsigned char b;
+
+		/* Fault it in as get_user_pages would: a write re-stores the byte. */
+		ret = pnm_mm_access(t->mm, addr, &b, 1, false);
+		if (!ret && write)
+			ret = pnm_mm_access(t->mm, addr, &b, 1, true);
+		if (ret)
+			return ret;
+		scn_page_info(t, addr, &pi);
+	}
+	if (!pi.present)
+		return scn_fail(r, "nothing mapped at 0x%lx after faulting", addr);
+	if (is_zero_pfn(pi.pfn))
+		return scn_fail(r, "the zero page is mapped at 0x%lx (use: hold ... write)", addr);
+	h = malloc(sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	if (!folio_try_get(pi.folio)) {
+		free(h);
+		return -EAGAIN;
+	}
+	h->folio = pi.folio;
+	h->pfn = pi.pfn;
+	if (scn_obj_add(r, "hold", key, h, hold_release)) {
+		hold_release(r, h);
+		return -ENOMEM;
+	}
+	scn_detail(r, "pfn 0x%lx refcount %d", pi.pfn, folio_ref_count(pi.folio));
+	return 0;
+}
+
+static int release_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	unsigned long addr;
+	char key[80];
+
+	if (scn_addr(r, &a[1], &addr))
+		return SCN_FAILED;
+	hold_key(key, sizeof(key), a[0].word, addr);
+	if (!scn_obj_remove(r, "hold", key))
+		return scn_fail(r, "%s holds no page at 0x%lx", a[0].word, addr & PAGE_MASK);
+	return 0;
+}
+
+/* --- looking ---------------------------------------------------------------------------------- */
+
+static int stats_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return -ENOMEM;
+	pnm_stat_print(f);
+	fclose(f);
+	scn_output(r, "%s", text ? text : "");
+	free(text);
+	return 0;
+}
+
+static int maps_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+
+	if (!t)
+		return SCN_FAILED;
+	mm = t->mm;
+	mmap_read_lock(mm);
+	for_each_vma(mm, vma) {
+		unsigned long f = vma->vm_flags;
+
+		scn_output(r, "%012lx-%012lx %c%c%c%c %s%s%s\n", vma->vm_start, vma->vm_end,
+			   f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
+			   f & VM_EXEC ? 'x' : '-', f & VM_SHARED ? 's' : 'p',
+			   vma_is_anonymous(vma) ? "anon" : "shmem",
+			   f & VM_HUGEPAGE ? " hugepage" : f & VM_NOHUGEPAGE ? " nohugepage" : "",
+			   f & VM_DONTCOPY ? " dontfork" : "");
+	}
+	scn_detail(r, "%d vma%s, rss anon %ld file %ld shmem %ld", mm->map_count,
+		   mm->map_count == 1 ? "" : "s", get_mm_counter(mm, MM_ANONPAGES),
+		   get_mm_counter(mm, MM_FILEPAGES), get_mm_counter(mm, MM_SHMEMPAGES));
+	mmap_read_unlock(mm);
+	return 0;
+}
+
+static int pages_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	unsigned long addr, len = (unsigned long)a[2].num, shown = 0;
+
+	if (!t || scn_addr(r, &a[1], &addr))
+		return SCN_FAILED;
+	for (unsigned long off = 0; off < len; off += PAGE_SIZE) {
+		struct scn_page_info pi;
+
+		if (shown++ == 64) {
+			scn_output(r, "... (first 64 pages shown)\n");
+			break;
+		}
+		scn_page_info(t, addr + off, &pi);
+		if (!pi.present) {
+			scn_output(r, "%012lx  -\n", (addr + off) & PAGE_MASK);
+			continue;
+		}
+		if (is_zero_pfn(pi.pfn)) {
+			scn_output(r, "%012lx  pfn 0x%lx zero page\n", (addr + off) & PAGE_MASK, pi.pfn);
+			continue;
+		}
+		scn_output(r, "%012lx  pfn 0x%lx %s order %u map %d ref %d%s%s\n",
+			   (addr + off) & PAGE_MASK, pi.pfn, zone_type_name(page_zonenum(pi.page)),
+			   folio_order(pi.folio), page_mapcount(pi.page), folio_ref_count(pi.folio),
+			   pi.writable ? " writable" : "",
+			   PageAnonExclusive(pi.page) ? " anon-exclusive" : "");
+	}
+	return 0;
+}
+
+/* --- the table -------------------------------------------------------------------------------- */
+
+#define TASK(n)		{ .type = SCN_ARG_REF, .name = n, .ns = SCN_NS_PROCESS }
+#define ADDR(n)		{ .type = SCN_ARG_ADDR, .name = n }
+#define LEN(n)		{ .type = SCN_ARG_LEN, .name = n }
+#define END		{ .type = SCN_ARG_END }
+
+static const struct scn_arg memory_args[] = {
+	{ .type = SCN_ARG_FLAGS, .name = "option", .options = memory_opts }, END };
+static const struct scn_arg process_args[] = {
+	{ .type = SCN_ARG_DEF, .name = "name", .ns = SCN_NS_PROCESS }, END };
+static const struct scn_arg fork_args[] = {
+	TASK("parent"), { .type = SCN_ARG_DEF, .name = "child", .ns = SCN_NS_PROCESS }, END };
+static const struct scn_arg task_args[] = { TASK("process"), END };
+static const struct scn_arg mmap_args[] = {
+	TASK("process"),
+	{ .type = SCN_ARG_DEF, .name = "region", .ns = SCN_NS_REGION, .flags = SCN_REDEFINE },
+	LEN("length"),
+	{ .type = SCN_ARG_FLAGS, .name = "flag", .choices = mmap_words, .options = mmap_opts },
+	END };
+static const struct scn_arg range_args[] = { TASK("process"), ADDR("address"), LEN("length"), END };
+static const struct scn_arg mprotect_args[] = {
+	TASK("process"), ADDR("address"), LEN("length"),
+	{ .type = SCN_ARG_KEYWORD, .name = "protection", .choices = prot_words }, END };
+static const struct scn_arg madvise_args[] = {
+	TASK("process"), ADDR("address"), LEN("length"),
+	{ .type = SCN_ARG_KEYWORD, .name = "advice", .choices = advice_words }, END };
+static const struct scn_arg write_args[] = {
+	TASK("process"), ADDR("address"), { .type = SCN_ARG_DATA, .name = "data" }, END };
+static const struct scn_arg read_args[] = {
+	TASK("process"), ADDR("address"), { .type = SCN_ARG_SIZE, .name = "size" }, END };
+static const struct scn_arg migrate_args[] = {
+	TASK("process"), ADDR("address"),
+	{ .type = SCN_ARG_LEN, .name = "length", .flags = SCN_OPTIONAL },
+	{ .type = SCN_ARG_LITERAL, .name = "zone" },
+	{ .type = SCN_ARG_ZONE, .name = "zone" }, END };
+static const struct scn_arg compact_args[] = {
+	{ .type = SCN_ARG_ZONE, .name = "zone" },
+	{ .type = SCN_ARG_FLAGS, .name = "option", .options = compact_opts }, END };
+static const struct scn_arg hold_args[] = {
+	TASK("process"), ADDR("address"),
+	{ .type = SCN_ARG_LITERAL, .name = "write", .flags = SCN_OPTIONAL }, END };
+static const struct scn_arg release_args[] = { TASK("process"), ADDR("address"), END };
+static const struct scn_arg no_args[] = { END };
+static const struct scn_arg pages_args[] = {
+	TASK("process"), ADDR("address"), { .type = SCN_ARG_LEN, .name = "length" }, END };
+
+static const struct scn_cmd mem_cmds[] = {
+	{ .name = "memory", .section = "setup", .args = memory_args, .flags = SCN_CONFIG,
+	  .check = memory_check,
+	  .help = "size the zones (rounded up to 2M; default normal=64M movable=32M cma=16M) "
+		  "and the THP mode (default madvise); must come first",
+	  .example = "memory normal=64M movable=32M cma=16M thp=madvise" },
+	{ .name = "process", .section = "setup", .args = process_args, .run = process_run,
+	  .help = "create a process with an empty address space", .example = "process A" },
+	{ .name = "fork", .section = "setup", .args = fork_args, .run = fork_run,
+	  .help = "fork(2): the child gets a copy-on-write copy of the parent's memory",
+	  .example = "fork A B" },
+	{ .name = "exit", .section = "setup", .args = task_args, .run = exit_run,
+	  .help = "exit(2): release the process's address space", .example = "exit B" },
+
+	{ .name = "mmap", .section = "memory", .args = mmap_args, .run = mmap_run,
+	  .check = mmap_check,
+	  .help = "mmap(2) anonymous memory and name the region (default: private anon rw); "
+		  "hugepage/nohugepage/dontfork also madvise it",
+	  .example = "mmap A buf 4M anon private rw hugepage align=2M" },
+	{ .name = "munmap", .section = "memory", .args = range_args, .run = munmap_run,
+	  .help = "munmap(2) a range", .example = "munmap A buf+4K 4K" },
+	{ .name = "mprotect", .section = "memory", .args = mprotect_args, .run = mprotect_run,
+	  .help = "mprotect(2) a range", .example = "mprotect A buf 8K r" },
+	{ .name = "madvise", .section = "memory", .args = madvise_args, .run = madvise_run,
+	  .help = "madvise(2) a range", .example = "madvise A buf 4K dontneed" },
+	{ .name = "write", .section = "memory", .args = write_args, .run = write_run,
+	  .help = "store bytes as the process's CPU would (faults as needed)",
+	  .example = "write A buf+4K \"hello\"" },
+	{ .name = "read", .section = "memory", .args = read_args, .run = read_run,
+	  .help = "load bytes as the process's CPU would and show them",
+	  .example = "read A buf 16" },
+	{ .name = "migrate", .section = "memory", .args = migrate_args, .run = migrate_run,
+	  .help = "move the pages mapped in a range to another zone (default length 4K)",
+	  .example = "migrate A buf 8K zone Normal" },
+	{ .name = "compact", .section = "memory", .args = compact_args, .run = compact_run,
+	  .check = compact_check,
+	  .help = "compact a zone; with order=N the step fails (EAGAIN) unless a free "
+		  "block of that order results",
+	  .example = "compact Movable order=9" },
+	{ .name = "hold", .section = "memory", .args = hold_args, .run = hold_run,
+	  .help = "take an extra reference on the folio mapped at an address (a stand-in "
+		  "for a pin); 'write' faults it in for writing first",
+	  .example = "hold A buf" },
+	{ .name = "release", .section = "memory", .args = release_args, .run = release_run,
+	  .help = "drop a reference taken by hold", .example = "release A buf" },
+
+	{ .name = "stats", .section = "inspect", .args = no_args, .run = stats_run,
+	  .flags = SCN_OBSERVE, .help = "print every counter (/proc/vmstat naming)",
+	  .example = "stats" },
+	{ .name = "maps", .section = "inspect", .args = task_args, .run = maps_run,
+	  .flags = SCN_OBSERVE, .help = "print a process's VMAs and RSS", .example = "maps A" },
+	{ .name = "pages", .section = "inspect", .args = pages_args, .run = pages_run,
+	  .flags = SCN_OBSERVE, .help = "print what each page of a range maps (no faulting)",
+	  .example = "pages A buf 16K" },
+};
+SCN_REGISTER(mem_cmds)
