@@ -9,6 +9,9 @@
 #ifndef PINMM_INTERNAL_H
 #define PINMM_INTERNAL_H
 
+/* Library code defines the GUP entry points, so it must not see the
+ * call-site-capturing macros of gup.h. */
+#define PNM_GUP_NO_CALL_SITE_MACROS
 #include <pinmm/pinmm.h>
 
 /* ---- pnm.c (init/fini, config, checkers' error buffer) ---- */
@@ -111,6 +114,35 @@ void remove_vma(struct vm_area_struct *vma);
 /* Undo split_vma(): @upper is absorbed into @lower. */
 void vma_unsplit(struct mm_struct *mm, struct vm_area_struct *lower,
 		 struct vm_area_struct *upper);
+
+/* ---- gup.c / gup_fast.c (GUP issue) ---- */
+/* Grab helpers live in include/pinmm/gup.h.  Every FOLL_PIN acquire keeps
+ * page->pnm_pincount (the exact per-page count) in step in *every*
+ * accounting mode: the registry and misuse detection rely on it; only the
+ * "exact" mode uses it to answer folio_maybe_dma_pinned().
+ * Ordering rule shared with pin_registry.c's put check: a pin adds to
+ * _refcount before it adds to the pin counts; an unpin subtracts from the
+ * pin counts before it subtracts from _refcount. */
+
+/* ---- pin_registry.c (GUP issue) ---- */
+void pnm_pin_registry_init(void);
+void pnm_pin_registry_fini(void);
+/* After a successful pin call (FOLL_PIN, or a legacy-mode pin): record the
+ * @nr pages in @pages (user range from @start) for @mm. */
+void pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
+			  struct page **pages, unsigned long nr, unsigned int flags);
+/* Before releasing one pin of @page: false if no live pin of @page is
+ * recorded (a misuse, already reported; the caller must not release). */
+bool pnm_pin_registry_del(struct page *page);
+/* folio_put_refs() hook: @after is the refcount its decrement produced;
+ * reports PNM_MISUSE_PUT_ON_PIN if it fell below what the folio's pins
+ * account for.  Cheap when the folio has no pins. */
+void pnm_pin_check_put(struct folio *folio, int after);
+/* The last user of @mm is gone (mmput): report pins it still owns. */
+void pnm_pin_registry_mm_exit(struct mm_struct *mm);
+/* Record a misuse report (also printed when detection is on). */
+void pnm_misuse_report(enum pnm_misuse_kind kind, struct page *page,
+		       const char *fmt, ...) __printf(3, 4);
 
 /* ---- debug.c ---- */
 void dump_page(struct page *page, const char *reason);

@@ -699,15 +699,13 @@ static int snapshot_mms(struct folio *folio, struct pnm_rmap_mms *set)
 	return -EAGAIN;
 }
 
-/* Drop the first @locked mms' locks and users, every grab, and the array. */
+/* Drop the first @locked mms' read locks, every grab, and the array. */
 static void release_mms(struct pnm_rmap_mms *set, int locked)
 {
 	int i;
 
-	for (i = 0; i < locked; i++) {
+	for (i = 0; i < locked; i++)
 		mmap_read_unlock(set->mms[i]);
-		mmput(set->mms[i]);
-	}
 	for (i = 0; i < set->nr; i++)
 		mmdrop(set->mms[i]);
 	free(set->mms);
@@ -752,14 +750,11 @@ int pnm_rmap_lock_mms(struct folio *folio, struct pnm_rmap_mms *set)
 			continue;
 		if (ret)
 			return ret;
-		for (i = 0; i < set->nr; i++) {
-			if (!mmget_not_zero(set->mms[i]))
+		/* No mm_users reference: see rmap.h for why the read
+		 * lock alone keeps each mm intact. */
+		for (i = 0; i < set->nr; i++)
+			if (!mmap_read_trylock(set->mms[i]))
 				break;
-			if (!mmap_read_trylock(set->mms[i])) {
-				mmput(set->mms[i]);
-				break;
-			}
-		}
 		if (i < set->nr) {
 			release_mms(set, i);
 			return -EAGAIN;
@@ -772,9 +767,11 @@ int pnm_rmap_lock_mms(struct folio *folio, struct pnm_rmap_mms *set)
 }
 
 /*
- * pnm_rmap_unlock_mms - release what pnm_rmap_lock_mms() took.  May run
- * exit_mmap() of an mm whose last user left meanwhile, so no migration
- * entry may remain.  @set is emptied.
+ * pnm_rmap_unlock_mms - release what pnm_rmap_lock_mms() took: the read
+ * locks and the struct references (mmdrop never tears an address space
+ * down, so this is safe under the folio lock).  An exit that was waiting
+ * for our read lock proceeds afterwards, so no migration entry may remain.
+ * @set is emptied.
  */
 void pnm_rmap_unlock_mms(struct pnm_rmap_mms *set)
 {

@@ -17,6 +17,7 @@
 #include <pinmm/vmstat.h>
 #include <pinmm/sched.h>
 #include <pinmm/uaccess.h>
+#include <pinmm/gup.h>
 
 #define PINMM_VERSION "0.1.0"
 

@@ -139,15 +139,19 @@ int folio_try_share_anon_rmap_pmd(struct folio *folio);
 
 /*
  * A locked set of the mms that map a folio.  pnm_rmap_lock_mms() snapshots
- * the folio's items and, for each distinct mm, takes mm_users (skipping
- * mms already exiting) and trylocks mmap_lock for read.  Returns 0 with
- * every lock held, or -EAGAIN (nothing held) if some mmap_lock was busy or
- * some mm is exiting (mm_users already 0: its exit will drop the mappings,
- * try again later), or -ENOMEM.  After locking, it re-checks that every
- * item's mm is in the set (a fork may have added one), so on success the
- * set of mms is closed: no further mm can start mapping the folio.  The
- * folio must be locked.  Release with pnm_rmap_unlock_mms() only after
- * every migration entry is gone (dropping mm_users may run exit_mmap()).
+ * the folio's items and, for each distinct mm, holds the struct (mmgrab)
+ * and trylocks mmap_lock for read.  It deliberately takes no mm_users
+ * reference: dropping the last one would run exit_mmap() under the folio
+ * lock, against the lock order.  None is needed either: exit_mmap() holds
+ * mmap_lock for write for the whole teardown, so while the read lock is
+ * held the mm is either wholly intact or wholly torn down (and then it has
+ * no items left).  Returns 0 with every lock held, or -EAGAIN (nothing
+ * held) if some mmap_lock was busy, or -ENOMEM.  After locking, it
+ * re-checks that every item's mm is in the set (a fork may have added
+ * one), so on success the set of mms is closed: no further mm can start
+ * mapping the folio.  The folio must be locked.  Release with
+ * pnm_rmap_unlock_mms() once every migration entry is gone; it only
+ * unlocks and mmdrops, so it is safe under the folio lock.
  */
 struct pnm_rmap_mms {
 	struct mm_struct **mms;

@@ -34,6 +34,7 @@ static void usage(FILE *out)
 		fprintf(out, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
 }
 
+/* True if an argument before "--" is -h or --help. */
 int cli_wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -45,6 +46,7 @@ int cli_wants_help(int argc, char **argv)
 	return 0;
 }
 
+/* Dispatch to the subcommand named by argv[1]; exit status as cli.h says. */
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
