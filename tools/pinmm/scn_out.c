@@ -45,7 +45,6 @@ static void human_begin(struct scn_sink *s, const char *file)
 	struct human *h = s->priv;
 
 	h->files++;
-	(void)file;
 }
 
 static void human_step(struct scn_sink *s, const struct scn_result *res)
@@ -72,8 +71,6 @@ static void human_end_file(struct scn_sink *s, const char *file, unsigned int pa
 
 	if (!h->quiet || failed)
 		fprintf(h->out, "%s: %u passed, %u failed\n", file, passed, failed);
-	(void)counters;
-	(void)stat_text;
 }
 
 static void human_finish(struct scn_sink *s, unsigned int passed, unsigned int failed)
@@ -164,8 +161,6 @@ struct json {
 
 static void json_begin(struct scn_sink *s, const char *file)
 {
-	(void)s;
-	(void)file;
 }
 
 static void json_step(struct scn_sink *s, const struct scn_result *res)
@@ -218,7 +213,6 @@ static void json_end_file(struct scn_sink *s, const char *file, unsigned int pas
 	fprintf(f, ", \"passed\": %u, \"failed\": %u, \"counters\": ", passed, failed);
 	json_counters(f, counters);
 	fputc('}', f);
-	(void)stat_text;
 }
 
 static void json_finish(struct scn_sink *s, unsigned int passed, unsigned int failed)
@@ -267,13 +261,10 @@ struct scn_sink *scn_sink_json(FILE *out)
 
 static void stats_begin(struct scn_sink *s, const char *file)
 {
-	(void)s;
-	(void)file;
 }
 
 static void stats_step(struct scn_sink *s, const struct scn_result *res)
 {
-	(void)s;
 	if (res->status == SCN_ST_FAIL)
 		fprintf(stderr, "%s:%u: FAIL %s  [%s]\n", res->file, res->line, res->command,
 			res->detail);
@@ -285,14 +276,11 @@ static void stats_end_file(struct scn_sink *s, const char *file, unsigned int pa
 	FILE *out = s->priv;
 
 	fprintf(out, "# %s (%u passed, %u failed)\n%s", file, passed, failed, stat_text);
-	(void)counters;
 }
 
 static void stats_finish(struct scn_sink *s, unsigned int passed, unsigned int failed)
 {
 	fflush((FILE *)s->priv);
-	(void)passed;
-	(void)failed;
 }
 
 /* Counters of each run on @out (text as /proc/vmstat, or JSON). */

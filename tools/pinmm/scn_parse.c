@@ -560,7 +560,6 @@ static int parse_addr(struct scn_parser *p, const struct scn_arg *a, struct scn_
 		next(p);
 	}
 	v->num = off;
-	(void)a;
 	return 0;
 }
 
@@ -833,14 +832,14 @@ static struct scn_value *valbuf_add(struct scn_parser *p, struct valbuf *vb)
 static int parse_flags(struct scn_parser *p, const struct scn_arg *a, struct valbuf *vb)
 {
 	struct scn_value *bits = valbuf_add(p, vb);
-	unsigned int first_opt = vb->n, nopt = 0;
+	unsigned int first_opt = vb->n;
 
 	if (!bits)
 		return -1;
 	bits->type = SCN_ARG_FLAGS;
 	bits->pos = peek(p)->pos;
 	bits->present = true;
-	for (const struct scn_option *o = a->options; o && o->key; o++, nopt++)
+	for (const struct scn_option *o = a->options; o && o->key; o++)
 		if (!valbuf_add(p, vb))
 			return -1;
 	while (peek(p)->kind == SCN_TK_WORD) {
@@ -879,6 +878,19 @@ static int parse_flags(struct scn_parser *p, const struct scn_arg *a, struct val
 			continue;
 		}
 		idx = choice_index(a->choices, tword(t));
+		if (idx < 0 && a[1].type == SCN_ARG_END) {
+			/* Nothing else may follow: this was meant as a flag. */
+			char keys[256];
+			size_t n = add(keys, sizeof(keys), 0, "key=value (");
+
+			if (a->choices)
+				return error_choices(p, t, a->name, a->choices);
+			for (const struct scn_option *o = a->options; o && o->key; o++)
+				n = add(keys, sizeof(keys), n, "%s%s=", o == a->options ? "" : ", ",
+					o->key);
+			add(keys, sizeof(keys), n, ")");
+			return expected(p, t, keys, NULL);
+		}
 		if (idx < 0)
 			break;
 		if (bits->num & (1ULL << idx))
@@ -886,7 +898,6 @@ static int parse_flags(struct scn_parser *p, const struct scn_arg *a, struct val
 		bits->num |= 1ULL << idx;
 		next(p);
 	}
-	(void)nopt;
 	return 0;
 }
 
@@ -945,7 +956,6 @@ static int parse_args(struct scn_parser *p, const struct scn_cmd *cmd, const str
 		if (parse_simple(p, a, a->type, a->choices, v))
 			return -1;
 	}
-	(void)cmd;
 	return 0;
 }
 
