@@ -73,3 +73,30 @@ unsigned long test_pfn(struct task_struct *t, unsigned long addr)
 	assert_int_equal(pnm_translate(t->mm, addr, &pfn, &w), 0);
 	return pfn;
 }
+
+struct task_struct *test_fork(struct task_struct *parent)
+{
+	struct task_struct *child = NULL;
+
+	assert_int_equal(pnm_task_fork(parent, "child", &child), 0);
+	assert_non_null(child);
+	return child;
+}
+
+struct folio *test_folio(struct task_struct *t, unsigned long addr)
+{
+	return pfn_folio(test_pfn(t, addr));
+}
+
+unsigned long test_vma_flags(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *vma;
+	unsigned long f;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	assert_non_null(vma);
+	f = vma->vm_flags;
+	mmap_read_unlock(mm);
+	return f;
+}

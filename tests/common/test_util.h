@@ -37,6 +37,13 @@ unsigned char test_read_byte(struct task_struct *t, unsigned long addr);
 /* The pfn mapped at @addr (fails the test if none). */
 unsigned long test_pfn(struct task_struct *t, unsigned long addr);
 
+/* Fork @parent (child named "child"); fails the test on error. */
+struct task_struct *test_fork(struct task_struct *parent);
+/* The folio mapped at @addr in @t (fails the test if none). */
+struct folio *test_folio(struct task_struct *t, unsigned long addr);
+/* vm_flags of the VMA containing @addr (fails the test if none). */
+unsigned long test_vma_flags(struct mm_struct *mm, unsigned long addr);
+
 /* Seeded xorshift64* for stress tests. */
 static inline uint64_t test_rand(uint64_t *s)
 {

@@ -18,20 +18,6 @@
 #define MAP_ANON_PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define PROT_RW		(PROT_READ | PROT_WRITE)
 
-static struct task_struct *fork_of(struct task_struct *parent)
-{
-	struct task_struct *child = NULL;
-
-	assert_int_equal(pnm_task_fork(parent, "child", &child), 0);
-	assert_non_null(child);
-	return child;
-}
-
-static struct folio *folio_at(struct task_struct *t, unsigned long addr)
-{
-	return pfn_folio(test_pfn(t, addr));
-}
-
 /* The PMD entry covering @addr in @t (none if no PMD table). */
 static pmd_t pmd_at(struct task_struct *t, unsigned long addr)
 {
@@ -86,7 +72,7 @@ static void check_thp_data(struct task_struct *t, unsigned long haddr,
 /* Is @addr mapped by 4 KiB pages of an order-0 folio? */
 static void assert_small_page(struct task_struct *t, unsigned long addr)
 {
-	struct folio *folio = folio_at(t, addr);
+	struct folio *folio = test_folio(t, addr);
 
 	assert_int_equal(folio_order(folio), 0);
 	assert_false(pmd_trans_huge(pmd_at(t, addr)));
@@ -113,7 +99,7 @@ static void test_thp_fault_alloc(void **state)
 	pmd = pmd_at(a, haddr);
 	assert_true(pmd_trans_huge(pmd));
 	assert_true(pmd_write(pmd));
-	folio = folio_at(a, haddr);
+	folio = test_folio(a, haddr);
 	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
 	assert_int_equal(folio_pfn(folio), pmd_pfn(pmd));
 	assert_true(folio_test_anon(folio));
@@ -134,7 +120,7 @@ static void test_thp_fault_alloc(void **state)
 		assert_int_equal(test_read_byte(a, h2 + 3), 0);
 		assert_int_equal(global_stat(THP_FAULT_ALLOC), allocs + 2);
 		assert_true(pmd_trans_huge(pmd_at(a, h2)));
-		assert_int_equal(folio_order(folio_at(a, h2)), HPAGE_PMD_ORDER);
+		assert_int_equal(folio_order(test_folio(a, h2)), HPAGE_PMD_ORDER);
 	}
 	CHECK_ALL();
 	pnm_task_exit(a);
@@ -260,8 +246,8 @@ static void test_thp_fork_write_splits(void **state)
 
 	(void)state;
 	fill_thp(a, haddr);
-	folio = folio_at(a, haddr);
-	c = fork_of(a);
+	folio = test_folio(a, haddr);
+	c = test_fork(a);
 	CHECK_ALL();
 	assert_true(pmd_trans_huge(pmd_at(c, haddr)));
 	assert_false(pmd_write(pmd_at(c, haddr)));
@@ -284,7 +270,7 @@ static void test_thp_fork_write_splits(void **state)
 	assert_int_equal((long)pnm_nr_allocated_frames(), frames + 1);
 	assert_false(pmd_trans_huge(pmd_at(c, haddr)));
 	assert_true(pmd_trans_huge(pmd_at(a, haddr)));
-	assert_true(folio_at(c, target) != folio);
+	assert_true(test_folio(c, target) != folio);
 	assert_int_equal(test_pfn(c, target + PAGE_SIZE), folio_pfn(folio) + 101);
 	assert_int_equal(test_read_byte(c, target + 0x123), 0xee);
 	check_thp_data(a, haddr, 0, HPAGE_PMD_NR);
@@ -317,7 +303,7 @@ static void test_thp_partial_munmap(void **state)
 
 	(void)state;
 	fill_thp(a, haddr);
-	folio = folio_at(a, haddr);
+	folio = test_folio(a, haddr);
 	assert_int_equal(global_stat(NR_ANON_THPS), thps + 1);
 	assert_int_equal(pnm_munmap(a->mm, haddr + 7 * PAGE_SIZE, PAGE_SIZE), 0);
 	CHECK_ALL();
@@ -365,8 +351,8 @@ static void test_split_folio(void **state)
 
 	(void)state;
 	fill_thp(a, haddr);
-	c = fork_of(a);
-	folio = folio_at(a, haddr);
+	c = test_fork(a);
+	folio = test_folio(a, haddr);
 	pfn = folio_pfn(folio);
 	anon_mapped = global_stat(NR_ANON_MAPPED);
 
@@ -422,7 +408,7 @@ static void test_split_folio_frees_unmapped(void **state)
 
 	(void)state;
 	fill_thp(a, haddr);
-	folio = folio_at(a, haddr);
+	folio = test_folio(a, haddr);
 	assert_int_equal(pnm_munmap(a->mm, haddr + 256 * PAGE_SIZE, 256 * PAGE_SIZE), 0);
 	frames = (long)pnm_nr_allocated_frames();
 	folio_get(folio);
@@ -446,7 +432,7 @@ static void test_split_folio_refused(void **state)
 
 	(void)state;
 	fill_thp(a, haddr);
-	folio = folio_at(a, haddr);
+	folio = test_folio(a, haddr);
 	folio_get(folio);		/* the caller's */
 	folio_get(folio);		/* somebody else's */
 	folio_lock(folio);
@@ -542,10 +528,10 @@ static void split_race_round(struct task_struct *owner, bool with_child,
 
 	ra.haddr = thp_area(owner, NULL);
 	fill_thp(owner, ra.haddr);
-	folio = folio_at(owner, ra.haddr);
+	folio = test_folio(owner, ra.haddr);
 	pfn = folio_pfn(folio);
 	if (with_child) {
-		child = fork_of(owner);
+		child = test_fork(owner);
 		ra.task = child;	/* its writes COW-copy pages meanwhile */
 	}
 	folio_get(folio);

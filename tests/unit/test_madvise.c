@@ -17,19 +17,6 @@
 #define PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define SHARED	(MAP_SHARED | MAP_ANONYMOUS)
 
-static unsigned long vma_flags_at(struct mm_struct *mm, unsigned long addr)
-{
-	struct vm_area_struct *vma;
-	unsigned long f;
-
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, addr);
-	assert_non_null(vma);
-	f = vma->vm_flags;
-	mmap_read_unlock(mm);
-	return f;
-}
-
 static void test_dontneed_anon(void **state)
 {
 	struct task_struct *t = pnm_task_create("madv");
@@ -130,9 +117,9 @@ static void test_hole_applies_to_mapped_parts(void **state)
 	assert_int_equal(get_mm_rss(mm), 0);
 	assert_int_equal(test_read_byte(t, a), 0);
 	assert_int_equal(pnm_madvise(mm, b + 2 * PG, 12 * PG, MADV_DONTFORK), -ENOMEM);
-	assert_true(vma_flags_at(mm, b + 2 * PG) & VM_DONTCOPY);
-	assert_false(vma_flags_at(mm, b + PG) & VM_DONTCOPY);
-	assert_true(vma_flags_at(mm, a + 3 * PG) & VM_DONTCOPY);
+	assert_true(test_vma_flags(mm, b + 2 * PG) & VM_DONTCOPY);
+	assert_false(test_vma_flags(mm, b + PG) & VM_DONTCOPY);
+	assert_true(test_vma_flags(mm, a + 3 * PG) & VM_DONTCOPY);
 	assert_int_equal(mm->map_count, 3);
 	CHECK_ALL();
 }
@@ -148,17 +135,17 @@ static void test_hugepage_flags(void **state)
 	test_write_byte(t, a + 5 * PG, 0x99);
 	assert_int_equal(pnm_madvise(mm, a + 4 * PG, 4 * PG, MADV_HUGEPAGE), 0);
 	assert_int_equal(mm->map_count, 3);
-	f = vma_flags_at(mm, a + 4 * PG);
+	f = test_vma_flags(mm, a + 4 * PG);
 	assert_true(f & VM_HUGEPAGE);
 	assert_false(f & VM_NOHUGEPAGE);
-	assert_false(vma_flags_at(mm, a + 3 * PG) & VM_HUGEPAGE);
-	assert_false(vma_flags_at(mm, a + 8 * PG) & VM_HUGEPAGE);
+	assert_false(test_vma_flags(mm, a + 3 * PG) & VM_HUGEPAGE);
+	assert_false(test_vma_flags(mm, a + 8 * PG) & VM_HUGEPAGE);
 	CHECK_ALL();
 	assert_int_equal(pnm_madvise(mm, a + 6 * PG, 4 * PG, MADV_NOHUGEPAGE), 0);
-	f = vma_flags_at(mm, a + 6 * PG);
+	f = test_vma_flags(mm, a + 6 * PG);
 	assert_true(f & VM_NOHUGEPAGE);
 	assert_false(f & VM_HUGEPAGE);
-	assert_true(vma_flags_at(mm, a + 5 * PG) & VM_HUGEPAGE);
+	assert_true(test_vma_flags(mm, a + 5 * PG) & VM_HUGEPAGE);
 	assert_int_equal(mm->map_count, 4);
 	/* NORMAL leaves the THP flags alone. */
 	assert_int_equal(pnm_madvise(mm, a, 16 * PG, MADV_NORMAL), 0);
@@ -168,7 +155,7 @@ static void test_hugepage_flags(void **state)
 	/* A new mapping next to a VM_HUGEPAGE one inherits nothing. */
 	unsigned long b = test_mmap(t, 4 * PG, RW, PRIV);
 	assert_int_equal(b, a - 4 * PG);
-	assert_false(vma_flags_at(mm, b) & (VM_HUGEPAGE | VM_NOHUGEPAGE));
+	assert_false(test_vma_flags(mm, b) & (VM_HUGEPAGE | VM_NOHUGEPAGE));
 	assert_int_equal(mm->map_count, 4);	/* merged with [a, a+4) */
 	CHECK_ALL();
 }

@@ -30,15 +30,6 @@ static bool exclusive_at(struct task_struct *t, unsigned long addr)
 	return PageAnonExclusive(pfn_to_page(test_pfn(t, addr)));
 }
 
-static struct task_struct *fork_of(struct task_struct *parent)
-{
-	struct task_struct *child = NULL;
-
-	assert_int_equal(pnm_task_fork(parent, "child", &child), 0);
-	assert_non_null(child);
-	return child;
-}
-
 static void fill(unsigned char *buf, size_t len, unsigned int seed)
 {
 	for (size_t i = 0; i < len; i++)
@@ -173,7 +164,7 @@ static void test_fork_cow(void **state)
 	test_write_byte(p, x + PAGE_SIZE, 0x22);
 	ppfn = test_pfn(p, x);
 	assert_true(exclusive_at(p, x));
-	c = fork_of(p);
+	c = test_fork(p);
 	CHECK_ALL();
 	assert_int_equal(test_pfn(c, x), ppfn);
 	assert_false(is_writable(p, x));
@@ -229,7 +220,7 @@ static void test_fork_zero_page(void **state)
 
 	(void)state;
 	assert_int_equal(test_read_byte(p, x), 0);
-	c = fork_of(p);
+	c = test_fork(p);
 	assert_int_equal(test_pfn(c, x), pnm_mem.zero_pfn);
 	test_write_byte(c, x, 1);
 	test_write_byte(p, x, 2);
@@ -251,7 +242,7 @@ static void test_unshare(void **state)
 	(void)state;
 	test_write_byte(p, x, 7);
 	ppfn = test_pfn(p, x);
-	c = fork_of(p);
+	c = test_fork(p);
 	unshares = global_stat(PNM_UNSHARE_COPY);
 	copies = global_stat(PNM_COW_COPY);
 	assert_int_equal(fault(c, x, FAULT_FLAG_UNSHARE), 0);
@@ -371,7 +362,7 @@ static void test_fault_enomem(void **state)
 		unsigned long pfn;
 
 		test_write_byte(t, x, 1);
-		c = fork_of(t);
+		c = test_fork(t);
 		pfn = test_pfn(t, x);
 		pnm_fail_nth_alloc(1);
 		v = 2;
@@ -431,7 +422,7 @@ static void test_shared_anon_fork(void **state)
 	(void)state;
 	test_write_byte(p, x, 0x61);
 	assert_true(is_writable(p, x));
-	c = fork_of(p);
+	c = test_fork(p);
 	assert_int_equal(test_read_byte(c, x), 0x61);
 	assert_int_equal(test_pfn(c, x), test_pfn(p, x));
 	test_write_byte(c, x + 1, 0x62);
@@ -537,7 +528,7 @@ static void test_file_private(void **state)
 	assert_int_equal(test_read_byte(b, xb + 2 * PAGE_SIZE), 0);
 	page2 = test_pfn(b, xb + 2 * PAGE_SIZE);
 	assert_false(folio_test_anon(pfn_folio(page2)));
-	c = fork_of(b);
+	c = test_fork(b);
 	assert_int_equal(test_pfn(c, xb + 2 * PAGE_SIZE), page2);
 	assert_int_equal(test_pfn(c, xb), test_pfn(b, xb));
 	assert_int_equal(test_read_byte(c, xb + 1), 0x72);

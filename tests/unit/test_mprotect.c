@@ -25,19 +25,6 @@ static bool writable(struct task_struct *t, unsigned long addr)
 	return w;
 }
 
-static unsigned long vma_flags_at(struct mm_struct *mm, unsigned long addr)
-{
-	struct vm_area_struct *vma;
-	unsigned long f;
-
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, addr);
-	assert_non_null(vma);
-	f = vma->vm_flags;
-	mmap_read_unlock(mm);
-	return f;
-}
-
 /* Layout + flags fingerprint for "nothing changed". */
 static unsigned long layout_hash(struct mm_struct *mm)
 {
@@ -110,8 +97,8 @@ static void test_split_and_merge(void **state)
 	assert_int_equal(pnm_mprotect(mm, a + 2 * PG, 2 * PG, PROT_READ), 0);
 	assert_int_equal(mm->map_count, 3);
 	assert_int_equal(mm->total_vm, 8);
-	assert_int_equal(vma_flags_at(mm, a + 2 * PG) & VM_ACCESS_FLAGS, VM_READ);
-	assert_int_equal(vma_flags_at(mm, a + PG) & VM_ACCESS_FLAGS, VM_READ | VM_WRITE);
+	assert_int_equal(test_vma_flags(mm, a + 2 * PG) & VM_ACCESS_FLAGS, VM_READ);
+	assert_int_equal(test_vma_flags(mm, a + PG) & VM_ACCESS_FLAGS, VM_READ | VM_WRITE);
 	assert_int_equal(pnm_user_write(t, a + 3 * PG, "x", 1), -EFAULT);
 	assert_int_equal(test_read_byte(t, a + 3 * PG), 0x13);
 	test_write_byte(t, a + 4 * PG, 0x44);

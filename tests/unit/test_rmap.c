@@ -16,20 +16,6 @@
 #define MAP_ANON_PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define PROT_RW		(PROT_READ | PROT_WRITE)
 
-static struct task_struct *fork_of(struct task_struct *parent)
-{
-	struct task_struct *child = NULL;
-
-	assert_int_equal(pnm_task_fork(parent, "child", &child), 0);
-	assert_non_null(child);
-	return child;
-}
-
-static struct folio *folio_at(struct task_struct *t, unsigned long addr)
-{
-	return pfn_folio(test_pfn(t, addr));
-}
-
 /* Items of @folio: total, and those of @mm at @addr. */
 static int nr_items(struct folio *folio, struct mm_struct *mm, unsigned long addr)
 {
@@ -65,7 +51,7 @@ static void test_fault_fork_unmap_counts(void **state)
 	(void)state;
 	test_write_byte(a, x + 10, 0x5a);
 	CHECK_ALL();
-	folio = folio_at(a, x);
+	folio = test_folio(a, x);
 	assert_true(folio_test_anon(folio));
 	assert_true(folio_test_swapbacked(folio));
 	assert_int_equal(folio->index, x >> PAGE_SHIFT);
@@ -79,9 +65,9 @@ static void test_fault_fork_unmap_counts(void **state)
 	assert_int_equal(get_mm_counter(a->mm, MM_ANONPAGES), 1);
 	assert_int_equal(global_stat(NR_ANON_MAPPED), anon_mapped + 1);
 
-	c = fork_of(a);
+	c = test_fork(a);
 	CHECK_ALL();
-	assert_ptr_equal(folio_at(c, x), folio);
+	assert_ptr_equal(test_folio(c, x), folio);
 	assert_int_equal(atomic_read(&folio->page._mapcount), 2);
 	assert_int_equal(nr_items(folio, NULL, 0), 2);
 	assert_int_equal(nr_items(folio, c->mm, x), 1);
@@ -188,23 +174,23 @@ static void test_migration_round_trip(void **state)
 	test_write_byte(a, x + 2 * PAGE_SIZE, 3);
 
 	/* Writable and exclusive. */
-	round_trip(folio_at(a, x), mms, 1, x, SWP_MIGRATION_WRITE);
+	round_trip(test_folio(a, x), mms, 1, x, SWP_MIGRATION_WRITE);
 	CHECK_ALL();
 	assert_int_equal(test_read_byte(a, x), 1);
 
 	/* Read-only but exclusive (mprotect keeps PG_anon_exclusive). */
 	assert_int_equal(pnm_mprotect(a->mm, x + PAGE_SIZE, PAGE_SIZE, PROT_READ), 0);
-	folio = folio_at(a, x + PAGE_SIZE);
+	folio = test_folio(a, x + PAGE_SIZE);
 	assert_true(PageAnonExclusive(&folio->page));
 	round_trip(folio, mms, 1, x + PAGE_SIZE, SWP_MIGRATION_READ_EXCLUSIVE);
 	CHECK_ALL();
 	assert_true(PageAnonExclusive(&folio->page));
 
 	/* COW-shared with a child: readable entries in both mms. */
-	c = fork_of(a);
+	c = test_fork(a);
 	mms[1] = c->mm;
-	folio = folio_at(a, x + 2 * PAGE_SIZE);
-	assert_ptr_equal(folio_at(c, x + 2 * PAGE_SIZE), folio);
+	folio = test_folio(a, x + 2 * PAGE_SIZE);
+	assert_ptr_equal(test_folio(c, x + 2 * PAGE_SIZE), folio);
 	round_trip(folio, mms, 2, x + 2 * PAGE_SIZE, SWP_MIGRATION_READ);
 	CHECK_ALL();
 	assert_int_equal(test_read_byte(c, x + 2 * PAGE_SIZE), 3);
@@ -224,7 +210,7 @@ static void test_migration_refused_when_pinned(void **state)
 
 	(void)state;
 	test_write_byte(a, x, 9);
-	folio = folio_at(a, x);
+	folio = test_folio(a, x);
 	folio_get(folio);
 	folio_lock(folio);
 	assert_int_equal(pnm_rmap_lock_mms(folio, &set), 0);
@@ -276,8 +262,8 @@ static void test_lock_mms_busy(void **state)
 
 	(void)state;
 	test_write_byte(a, x, 1);
-	c = fork_of(a);
-	folio = folio_at(a, x);
+	c = test_fork(a);
+	folio = test_folio(a, x);
 	folio_get(folio);
 	folio_lock(folio);
 
@@ -391,27 +377,27 @@ static void test_fork_copies_maybe_pinned(void **state)
 	(void)state;
 	test_write_byte(a, x, 0x11);
 	test_write_byte(a, x + PAGE_SIZE, 0x22);
-	folio = folio_at(a, x);
+	folio = test_folio(a, x);
 	folio_ref_add(folio, GUP_PIN_COUNTING_BIAS);	/* fake pin */
 	mmap_read_lock(a->mm);
 	vma = vma_lookup(a->mm, x);
 	assert_false(folio_needs_cow_for_dma(vma, folio));
 	set_bit(MMF_HAS_PINNED, &a->mm->flags);
 	assert_true(folio_needs_cow_for_dma(vma, folio));
-	assert_false(folio_needs_cow_for_dma(vma, folio_at(a, x + PAGE_SIZE)));
+	assert_false(folio_needs_cow_for_dma(vma, test_folio(a, x + PAGE_SIZE)));
 	mmap_read_unlock(a->mm);
 
-	c = fork_of(a);
+	c = test_fork(a);
 	assert_int_equal(global_stat(PNM_FORK_COPY_PINNED), copies + 1);
 	/* The pinned page stays the parent's, exclusive; the child has a copy. */
-	assert_ptr_equal(folio_at(a, x), folio);
+	assert_ptr_equal(test_folio(a, x), folio);
 	assert_true(PageAnonExclusive(&folio->page));
 	assert_int_equal(nr_items(folio, NULL, 0), 1);
-	assert_true(folio_at(c, x) != folio);
+	assert_true(test_folio(c, x) != folio);
 	assert_int_equal(test_read_byte(c, x), 0x11);
 	/* The unpinned page is COW-shared as usual. */
-	assert_ptr_equal(folio_at(c, x + PAGE_SIZE), folio_at(a, x + PAGE_SIZE));
-	assert_false(PageAnonExclusive(&folio_at(a, x + PAGE_SIZE)->page));
+	assert_ptr_equal(test_folio(c, x + PAGE_SIZE), test_folio(a, x + PAGE_SIZE));
+	assert_false(PageAnonExclusive(&test_folio(a, x + PAGE_SIZE)->page));
 	atomic_sub(GUP_PIN_COUNTING_BIAS, &folio->_refcount);
 	clear_bit(MMF_HAS_PINNED, &a->mm->flags);
 	CHECK_ALL();
@@ -428,7 +414,7 @@ static void test_check_folio_catches_corruption(void **state)
 	(void)state;
 	test_write_byte(a, x, 1);
 	test_write_byte(a, x + PAGE_SIZE, 2);
-	folio = folio_at(a, x);
+	folio = test_folio(a, x);
 	assert_true(pnm_check_folio(folio));
 
 	/* A mapcount that disagrees with the items. */
@@ -453,8 +439,8 @@ static void test_check_folio_catches_corruption(void **state)
 	atomic_set(&folio->_entire_mapcount, 0);
 
 	/* PG_anon_exclusive on a page two mms map. */
-	c = fork_of(a);
-	shared = folio_at(a, x + PAGE_SIZE);
+	c = test_fork(a);
+	shared = test_folio(a, x + PAGE_SIZE);
 	assert_true(pnm_check_folio(shared));
 	SetPageAnonExclusive(&shared->page);
 	assert_false(pnm_check_folio(shared));
