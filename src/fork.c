@@ -104,6 +104,8 @@ void mmput(struct mm_struct *mm)
 	spin_lock(&pnm_mm_list_lock);
 	list_del_init(&mm->mmlist);
 	spin_unlock(&pnm_mm_list_lock);
+	/* Pins it still owns outlive it: report them (they stay). */
+	pnm_pin_registry_mm_exit(mm);
 	exit_mmap(mm);
 	mmdrop(mm);
 }

@@ -124,6 +124,79 @@ void vma_unsplit(struct mm_struct *mm, struct vm_area_struct *lower,
  * _refcount before it adds to the pin counts; an unpin subtracts from the
  * pin counts before it subtracts from _refcount. */
 
+/*
+ * pnm_gup_slow - the slow path behind the _fast entry points (Linux's
+ * gup_fast_fallback() calling __gup_longterm_locked() with FOLL_TOUCH |
+ * FOLL_UNLOCKABLE and *locked == 0).  Takes @mm's mmap_lock for read
+ * itself and has dropped it on return; the caller must not hold it.
+ * Faults pages in, unshares for R/O pins, and for FOLL_LONGTERM migrates
+ * unpinnable folios out of MOVABLE/CMA and retries.  @gup_flags: the
+ * entry point's validated flags (FOLL_GET or FOLL_PIN set, @pages
+ * non-NULL, no FOLL_FAST_ONLY).  Sets MMF_HAS_PINNED for FOLL_PIN.  Does
+ * NOT record pins in the registry: the entry point records the whole
+ * call.  Returns the pages done (may be fewer than asked), 0 for
+ * @nr_pages == 0, or -errno if none.
+ */
+long pnm_gup_slow(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
+		  unsigned int gup_flags, struct page **pages);
+/* Set MMF_HAS_PINNED if @gup_flags has FOLL_PIN (test first, so pinning
+ * threads do not bounce mm->flags); nothing in legacy mode.  Lockless. */
+void mm_set_has_pinned_flag(struct mm_struct *mm, unsigned int gup_flags);
+/* Legacy mode: every FOLL_PIN acquire/release is a plain reference. */
+static inline bool gup_pin_is_legacy(unsigned int gup_flags)
+{
+	return (gup_flags & FOLL_PIN) && pnm_config.legacy_gup;
+}
+/*
+ * Page-precise grabs (the model keeps an exact pin count per page, so a
+ * grab must say which pages it pins).  All take @nr consecutive pages
+ * page..page+nr-1 of ONE folio.
+ *
+ * pnm_grab_pages(): try_grab_folio() with the pins charged to those
+ * pages.  Caller holds the ptl mapping them or a reference.  0, -ENOMEM
+ * (refcount <= 0: overflow guard, warns).  try_grab_folio(folio, n, f)
+ * itself charges folio-level pins to the head page (unpin_folio()).
+ *
+ * pnm_grab_pages_fast() (gup_fast.c): gup-fast's grab (Linux's
+ * try_grab_folio_fast()) with no stable reference: speculative references
+ * (fail on a free, frozen or overflowed folio), the folio re-checked,
+ * FOLL_LONGTERM on an unpinnable folio refused, then the pin units and a
+ * full barrier that pairs with folio_try_share_anon_rmap_*() (the caller
+ * re-checks the PTE/PMD afterwards).  Returns the folio, or NULL (fall back; nothing
+ * held).  The zero page is returned uncounted for FOLL_PIN.
+ *
+ * pnm_put_pages(): undo either exactly (same @page, @nr, @flags): pin
+ * counts first, then the references.  Does not touch the pin registry.
+ */
+int pnm_grab_pages(struct page *page, int nr, unsigned int flags);
+struct folio *pnm_grab_pages_fast(struct page *page, int nr, unsigned int flags);
+void pnm_put_pages(struct page *page, int nr, unsigned int flags);
+/*
+ * gup_fast.c: pin_user_pages_fast() without the slow path (FOLL_PIN |
+ * FOLL_FAST_ONLY: Linux's former pin_user_pages_fast_only()).  Lockless,
+ * never faults; returns the pages pinned from @start on (recorded in the
+ * registry), or -EINVAL/-EOVERFLOW/-EFAULT as pin_user_pages_fast().
+ * Tests use it to observe the lockless part alone.
+ */
+int pnm_pin_user_pages_fast_only(unsigned long start, int nr_pages,
+				 unsigned int gup_flags, struct page **pages);
+/* gup_fast.c: walks whose pins were all dropped again because fork's
+ * write_protect_seq changed under them (statistics for tests). */
+extern atomic_long_t pnm_gup_fast_seq_retries;
+/*
+ * gup_fast.c, for tests: a hook called inside the lockless walk (RCU read
+ * section, no lock held) right before a speculative grab of @nr pages
+ * from @page, and right after a successful one, before the entries are
+ * re-read -- where a racing page-table change must be caught.  The hook
+ * may take mmap_lock and change the page tables (not free table frames
+ * that need a grace period: no munmap).  pnm_gup_fast_set_race_hook()
+ * installs it (NULL removes) and returns false in NDEBUG builds, which
+ * have no hook.
+ */
+enum pnm_gup_fast_race { PNM_GUP_FAST_BEFORE_GRAB, PNM_GUP_FAST_BEFORE_RECHECK };
+typedef void pnm_gup_fast_race_fn(enum pnm_gup_fast_race where, struct page *page, int nr);
+bool pnm_gup_fast_set_race_hook(pnm_gup_fast_race_fn *fn);
+
 /* ---- pin_registry.c (GUP issue) ---- */
 void pnm_pin_registry_init(void);
 void pnm_pin_registry_fini(void);
@@ -143,6 +216,31 @@ void pnm_pin_registry_mm_exit(struct mm_struct *mm);
 /* Record a misuse report (also printed when detection is on). */
 void pnm_misuse_report(enum pnm_misuse_kind kind, struct page *page,
 		       const char *fmt, ...) __printf(3, 4);
+/* "put_on_pin", "unpin_unpinned", ... ("?" for an unknown kind). */
+const char *pnm_misuse_name(enum pnm_misuse_kind kind);
+/* Spell FOLL_* flags ("FOLL_PIN|FOLL_WRITE"); snprintf-style return. */
+size_t pnm_gup_flags_str(unsigned int flags, char *buf, size_t size);
+/* folio_put_refs(), before freeing: the folio's frames lose their
+ * released-pin history (lock free unless they have some). */
+void pnm_pin_registry_forget(struct folio *folio);
+/* pnm_fini(): print the pins still held (the reason frames leaked);
+ * returns the number of pinned pages found. */
+unsigned long pnm_pin_registry_report_leaks(FILE *out);
+/*
+ * folio_put_refs()'s cheap test before pnm_pin_check_put(): detection on,
+ * not legacy mode, and the folio has pins (_pincount for a large folio,
+ * the page's exact pnm_pincount for a small one).  Relaxed loads of the
+ * descriptor the put just touched; the folio may already be someone
+ * else's (the caller dropped its reference), which the check tolerates.
+ */
+static inline bool pnm_pin_check_wanted(struct folio *folio)
+{
+	if (likely(!pnm_config.pin_debug) || pnm_config.legacy_gup)
+		return false;
+	if (folio_has_pincount(folio))
+		return atomic_read(&folio->_pincount) > 0;
+	return atomic_read(&folio->page.pnm_pincount) > 0;
+}
 
 /* ---- debug.c ---- */
 void dump_page(struct page *page, const char *reason);

@@ -30,6 +30,10 @@
  * munmap splits the VMAs at the edges of the range first (so that an
  * -ENOMEM leaves everything as it was), then zaps the pages, frees page
  * tables no remaining VMA needs, and releases the VMAs.
+ *
+ * pnm_mmap_pfnmap() makes a device-style VM_IO/VM_PFNMAP mapping by
+ * mmap()ing a one-off device file whose f_mmap marks the VMA (the GUP
+ * tests and scenarios use it to show GUP refusing such areas).
  */
 #include <stdlib.h>
 
@@ -467,6 +471,63 @@ long pnm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	}
 out_unlock:
 	mmap_write_unlock(mm);
+	return ret;
+}
+
+/* --- device (VM_IO / VM_PFNMAP) mappings ----------------------------------- */
+
+#define PNM_PFNMAP_FLAGS	(VM_IO | VM_PFNMAP | VM_DONTCOPY | VM_DONTEXPAND)
+
+/* A device mapping has nothing behind it in the model: any fault is a bus
+ * error, as for an MMIO range the driver has not populated. */
+static vm_fault_t pfnmap_fault(struct vm_fault *vmf)
+{
+	(void)vmf;
+	return VM_FAULT_SIGBUS;
+}
+
+static const char *pfnmap_vma_name(struct vm_area_struct *vma)
+{
+	(void)vma;
+	return "[pfnmap]";
+}
+
+static const struct vm_operations_struct pfnmap_vm_ops = {
+	.fault = pfnmap_fault,
+	.name = pfnmap_vma_name,
+};
+
+/* f_mmap of a device file: the driver marks the VMA as raw PFN/IO space
+ * (the flags asked for are kept in file->private_data). */
+static int pfnmap_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	vma->vm_flags |= (unsigned long)(uintptr_t)file->private_data;
+	vma->vm_ops = &pfnmap_vm_ops;
+	return 0;
+}
+
+/*
+ * pnm_mmap_pfnmap - a VM_IO/VM_PFNMAP mapping (contract in mm.h): mmap(2)
+ * of a one-off device file whose f_mmap marks the VMA.  The file is freed
+ * with the last VMA that maps it (fput without f_release frees it).
+ */
+long pnm_mmap_pfnmap(struct mm_struct *mm, unsigned long len, unsigned long prot,
+		     unsigned long vm_flags)
+{
+	struct file *file;
+	long ret;
+
+	if (!(vm_flags & (VM_IO | VM_PFNMAP)) || (vm_flags & ~PNM_PFNMAP_FLAGS))
+		return -EINVAL;
+	file = calloc(1, sizeof(*file));
+	if (!file)
+		return -ENOMEM;
+	atomic_long_set(&file->f_count, 1);
+	file->f_mode = FMODE_READ | FMODE_WRITE;
+	file->f_mmap = pfnmap_file_mmap;
+	file->private_data = (void *)(uintptr_t)vm_flags;
+	ret = pnm_mmap(mm, 0, len, prot, MAP_SHARED, file, 0);
+	fput(file);		/* the VMA holds its own reference */
 	return ret;
 }
 

@@ -353,11 +353,37 @@ void pnm_fail_nth_alloc(unsigned long nth)
  * The zones @gfp may use, in the order they are tried.  Movable data may
  * live anywhere: ZONE_MOVABLE first (keep NORMAL for kernel data), then
  * NORMAL, then CMA if __GFP_CMA allows it.  Everything else (page tables,
- * kernel data) is ZONE_NORMAL only.
+ * kernel data) is ZONE_NORMAL only, and so is everything allocated inside a
+ * memalloc_pin_save() scope.
  */
+/* Set while the thread is inside a memalloc_pin_save() scope. */
+static _Thread_local bool memalloc_pin;
+
+/*
+ * memalloc_pin_save - from now until memalloc_pin_restore(), allocations by
+ * this thread are treated as unmovable (no ZONE_MOVABLE, no ZONE_CMA).
+ * Thread-local, so no locking.
+ */
+unsigned int memalloc_pin_save(void)
+{
+	unsigned int old = memalloc_pin;
+
+	memalloc_pin = true;
+	return old;
+}
+
+/* memalloc_pin_restore - end the scope opened by memalloc_pin_save(). */
+void memalloc_pin_restore(unsigned int cookie)
+{
+	memalloc_pin = cookie;
+}
+
 static int build_zonelist(gfp_t gfp, enum zone_type zl[MAX_NR_ZONES])
 {
 	int n = 0;
+
+	if (memalloc_pin)
+		gfp &= ~(__GFP_MOVABLE | __GFP_CMA);
 
 	if (gfp & __GFP_MOVABLE)
 		zl[n++] = ZONE_MOVABLE;
@@ -470,13 +496,17 @@ void __free_pages(struct page *page, unsigned int order)
  * Free a folio whose refcount has just dropped to zero (folio_put_refs()).
  * The folio must be unmapped, off every rmap list, unpinned, unlocked and,
  * if it was a page table, have had PG_table cleared by pgtable.c; anything
- * else is a refcounting bug and fatal.  Takes zone->lock.
+ * else is a refcounting bug and fatal.  Every path that returns a folio's
+ * frames (folio_put_refs(), migration's frozen source) comes through here,
+ * so this is where the pin registry learns that the frames change hands.
+ * Takes zone->lock.
  */
 void free_folio_frames(struct folio *folio)
 {
 	unsigned int order = folio_order(folio);
 
 	free_pages_check(&folio->page, order);
+	pnm_pin_registry_forget(folio);
 	free_frames(&folio->page, order);
 }
 

@@ -17,8 +17,8 @@
  * Tables are only freed with mmap_lock held for write (free_pgd_range) or
  * when the mm is dead (pgd_free), so a walker holding mmap_lock (either
  * mode) may keep pointers to upper-level entries.  Every table release goes
- * through pnm_pgtable_free(), so that a later step can defer it past an RCU
- * grace period for lockless walkers.
+ * through pnm_pgtable_free(), which defers it past an RCU grace period when
+ * a lockless walker (gup-fast, which holds no mmap_lock) may be reading it.
  *
  * Installing a table entry is a release store made after the new table was
  * zeroed and initialised; the acquire loads in the walkers below pair with
@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "rcu.h"
 
 /* The struct page of the table frame that contains the entry at @entry. */
 static struct page *table_page_of(const void *entry)
@@ -116,17 +117,13 @@ struct page *pnm_pgtable_alloc(struct mm_struct *mm, int level)
 }
 
 /*
- * pnm_pgtable_free - release a table frame that no entry points to any more
- * and that maps nothing.  The single release point of table frames (the
- * GUP-fast step defers the final put past an RCU grace period).  Undoes
- * pnm_pgtable_alloc(): accounting, PG_table, the lock, the ptdesc fields.
+ * Hand a table frame back to the page allocator: undo what
+ * pnm_pgtable_alloc() did to the descriptor (PG_table, the lock, the
+ * ptdesc fields) and drop the allocation's reference.  No walker can reach
+ * the frame any more.
  */
-void pnm_pgtable_free(struct mm_struct *mm, struct page *table)
+static void pgtable_release(struct page *table)
 {
-	VM_WARN_ON_ONCE(table->pt_mm != mm);
-	atomic_long_sub(PAGE_SIZE, &mm->pgtables_bytes);
-	mod_vm_stat(NR_PAGETABLE, -1);
-	count_vm_event(PNM_PGTABLE_FREE);
 	ClearPageTable(table);
 	spin_lock_destroy(&table->ptl);
 	/* Hand the frame back with lru/mapping/index/private cleared. */
@@ -134,6 +131,65 @@ void pnm_pgtable_free(struct mm_struct *mm, struct page *table)
 	       offsetof(struct page, _mapcount) - offsetof(struct page, lru));
 	INIT_LIST_HEAD(&table->lru);
 	folio_put(page_folio(table));
+}
+
+/* A table frame waiting for the end of a grace period. */
+struct pgtable_rcu {
+	struct pnm_rcu_head rcu;
+	struct page *table;
+};
+
+/* call_rcu callback: the grace period is over, no walker sees the frame. */
+static void pgtable_free_rcu(struct pnm_rcu_head *rh)
+{
+	struct pgtable_rcu *p = container_of(rh, struct pgtable_rcu, rcu);
+
+	pgtable_release(p->table);
+	free(p);
+}
+
+/*
+ * pnm_pgtable_free - release a table frame that no entry points to any more
+ * (its entry was cleared with a seq_cst exchange, or it was never
+ * installed) and that maps nothing.  The single release point of table
+ * frames.  The mm's accounting (pgtables_bytes, NR_PAGETABLE,
+ * pnm_pgtable_free) is undone at once; the frame itself goes back to the
+ * allocator:
+ *   - at once if no lockless walker (gup-fast) is inside its walk: one that
+ *     starts now cannot find the unhooked table (rcu.h explains the
+ *     ordering), so single-threaded callers see exact frame counts;
+ *   - otherwise after an RCU grace period (pnm_call_rcu), because a walker
+ *     may still be reading the table's entries.  Until then the frame stays
+ *     allocated with PG_table set and pt_mm NULL; the frame accounting of
+ *     pnm_check_system() counts it as allocated, which it is.
+ * If the host cannot allocate the deferral record, waits for a grace
+ * period and frees at once (Linux's tlb_remove_table_one()).  Must not be
+ * called inside an RCU read section; any locks may be held.
+ */
+void pnm_pgtable_free(struct mm_struct *mm, struct page *table)
+{
+	struct pgtable_rcu *p;
+
+	VM_WARN_ON_ONCE(table->pt_mm != mm);
+	atomic_long_sub(PAGE_SIZE, &mm->pgtables_bytes);
+	mod_vm_stat(NR_PAGETABLE, -1);
+	count_vm_event(PNM_PGTABLE_FREE);
+	/* The mm may be gone before the grace period ends. */
+	table->pt_mm = NULL;
+
+	/* seq_cst loads after the caller's seq_cst unhooking (rcu.h). */
+	if (!pnm_lockless_walkers()) {
+		pgtable_release(table);
+		return;
+	}
+	p = malloc(sizeof(*p));
+	if (!p) {
+		pnm_synchronize_rcu();
+		pgtable_release(table);
+		return;
+	}
+	p->table = table;
+	pnm_call_rcu(&p->rcu, pgtable_free_rcu);
 }
 
 /* --- walking -------------------------------------------------------------- */

@@ -6,7 +6,8 @@
  * One model instance exists per process.  pnm_init() builds it in this
  * order: the arena and zones (page_alloc.c, which also allocates the zero
  * page), the folio wait queues (filemap.c), the counters (all zeroed, then
- * nr_free_pages set from the zones), and the global task and mm lists.
+ * nr_free_pages set from the zones), the pin registry and misuse state
+ * (pin_registry.c), and the global task and mm lists.
  * pnm_fini() exits every task (task.c), reports frames that are still
  * allocated as leaks and tears everything down; a new pnm_init() may follow
  * (the tests build a fresh model for every test).
@@ -27,6 +28,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "rcu.h"
 
 /* Set by pnm_init(), read-only until pnm_fini(). */
 struct pnm_config pnm_config;
@@ -34,7 +36,8 @@ bool pnm_initialised;
 
 /*
  * Default configuration: 64 MiB NORMAL, 32 MiB MOVABLE, 16 MiB CMA, THP
- * on madvise, Linux pin accounting, current (not legacy) GUP.
+ * on madvise, Linux pin accounting, current (not legacy) GUP, the pin
+ * registry on, misuse detection on unless built with NDEBUG.
  */
 void pnm_config_default(struct pnm_config *cfg)
 {
@@ -45,6 +48,12 @@ void pnm_config_default(struct pnm_config *cfg)
 	cfg->thp = PNM_THP_MADVISE;
 	cfg->pin_accounting = PNM_PIN_ACCOUNTING_LINUX;
 	cfg->legacy_gup = false;
+	cfg->pin_registry = true;
+#ifdef NDEBUG
+	cfg->pin_debug = false;
+#else
+	cfg->pin_debug = true;
+#endif
 }
 
 static int validate_config(const struct pnm_config *cfg)
@@ -103,6 +112,8 @@ int pnm_init(const struct pnm_config *cfg)
 		atomic_long_set(&vm_stat[i], 0);
 	mod_vm_stat(NR_FREE_PAGES, pnm_nr_free_frames());
 	atomic_long_set(&pnm_nr_warnings, 0);
+	/* No pins, records or misuse reports yet. */
+	pnm_pin_registry_init();
 
 	/* The list locks are statically initialised by their owners
 	 * (fork.c, task.c); the lists start empty for every model. */
@@ -136,12 +147,14 @@ static void report_leaks(unsigned long leaked)
 }
 
 /*
- * Tear the model down: exit every remaining task (pnm_tasks_fini()), then
- * check that every frame except the zero page came back and unmap the
+ * Tear the model down: exit every remaining task (pnm_tasks_fini()), wait
+ * for page-table frees deferred past an RCU grace period (pnm_rcu_barrier),
+ * then check that every frame except the zero page came back and unmap the
  * arena.  Not thread safe: no other thread may be using the model.
  * Returns 0, -EINVAL if the model is not initialised, or -EBUSY if frames
- * (or mms) were leaked; leaks are reported on stderr and the model is torn
- * down anyway, so pnm_init() can be called again.
+ * (or mms) were leaked; leaks are reported on stderr (pins still held,
+ * which keep their frames allocated, are listed first as the reason) and
+ * the model is torn down anyway, so pnm_init() can be called again.
  */
 int pnm_fini(void)
 {
@@ -151,6 +164,9 @@ int pnm_fini(void)
 	if (!pnm_initialised)
 		return -EINVAL;
 	pnm_tasks_fini();
+	/* Table frames whose release waits for a grace period (pgtable.c)
+	 * must be back before the frames are counted. */
+	pnm_rcu_barrier();
 
 	spin_lock(&pnm_mm_list_lock);
 	if (!list_empty(&pnm_mm_list)) {
@@ -161,6 +177,8 @@ int pnm_fini(void)
 
 	leaked = pnm_nr_allocated_frames() - 1;		/* the zero page */
 	if (leaked) {
+		/* Pins outlive their processes: name them as the reason. */
+		pnm_pin_registry_report_leaks(stderr);
 		report_leaks(leaked);
 		ret = -EBUSY;
 	}
@@ -170,6 +188,7 @@ int pnm_fini(void)
 		ret = -EBUSY;
 	}
 
+	pnm_pin_registry_fini();
 	pnm_page_alloc_fini();
 	/* Leaked structures are abandoned; the next model starts clean. */
 	INIT_LIST_HEAD(&pnm_mm_list);
@@ -320,7 +339,9 @@ bool pnm_check_system(void)
 				      global_stat(NR_FREE_PAGES), free_frames);
 
 	zero = pfn_folio(pnm_mem.zero_pfn);
-	if (!folio_test_reserved(zero) || folio_ref_count(zero) != 1 ||
+	/* refcount 1, plus any FOLL_GET references get_user_pages*() took on
+	 * it (as Linux, they count; pins do not). */
+	if (!folio_test_reserved(zero) || folio_ref_count(zero) < 1 ||
 	    folio_test_large(zero) || atomic_read(&zero->_mapcount) ||
 	    !list_empty(&zero->pnm_rmap))
 		return pnm_check_fail("zero page pfn %#lx: reserved %d refcount %d mapcount %d",

@@ -49,6 +49,8 @@ void folio_put_refs(struct folio *folio, int nr)
 	}
 	if (refs == 0)
 		free_folio_frames(folio);
+	else if (pnm_pin_check_wanted(folio))
+		pnm_pin_check_put(folio, refs);	/* put_page() on a pin? */
 }
 
 /*

@@ -74,6 +74,9 @@ const char *const vmstat_text[] = {
 	[PNM_PGTABLE_ALLOC]		= "pnm_pgtable_alloc",
 	[PNM_PGTABLE_FREE]		= "pnm_pgtable_free",
 	[THP_MIGRATION_SPLIT]		= "thp_migration_split",
+	[PNM_DMA_WRITE_BYTES]		= "pnm_dma_write_bytes",
+	[PNM_DMA_READ_BYTES]		= "pnm_dma_read_bytes",
+	[PNM_PIN_MISUSE]		= "pnm_pin_misuse",
 };
 
 /*
@@ -145,8 +148,17 @@ static void print_zone(FILE *out, struct zone *zone)
  */
 void pnm_stat_print(FILE *out)
 {
+	const struct pnm_config *cfg = pnm_get_config();
 	int i;
 
+	/* How pins are counted is part of what the numbers mean: say it first
+	 * (a '#' line, so "name value" readers can skip it). */
+	if (cfg)
+		fprintf(out, "# pin accounting: %s, legacy gup: %s, pin registry: %s\n",
+			cfg->pin_accounting == PNM_PIN_ACCOUNTING_EXACT ?
+			"exact (per-page pin counts)" :
+			"linux (GUP_PIN_COUNTING_BIAS 1024 on small folios, _pincount on large)",
+			cfg->legacy_gup ? "on" : "off", cfg->pin_registry ? "on" : "off");
 	for (i = 0; i < NR_VM_STAT_ITEMS; i++)
 		fprintf(out, "%s %ld\n", vmstat_text[i], global_stat(i));
 	for (i = 0; i < MAX_NR_ZONES; i++) {

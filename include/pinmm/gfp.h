@@ -43,6 +43,16 @@ static inline struct page *alloc_page(gfp_t gfp) { return alloc_pages(gfp, 0); }
  */
 void __free_pages(struct page *page, unsigned int order);
 /*
+ * Scope in which the calling thread's allocations must not land in
+ * ZONE_MOVABLE or ZONE_CMA (Linux's memalloc_pin_save()): long-term GUP
+ * faults pages in under it, so they are born where a long-term pin may
+ * stay instead of being migrated right after.  Returns a cookie for
+ * memalloc_pin_restore(); scopes nest.
+ */
+unsigned int memalloc_pin_save(void);
+void memalloc_pin_restore(unsigned int cookie);
+
+/*
  * Fault injection for tests: make the next @nth-th allocation (1 = the
  * next one) fail as if memory were exhausted; 0 disables.
  */

@@ -300,6 +300,20 @@ bool pnm_check_mm(struct mm_struct *mm);
 long pnm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	      unsigned long prot, unsigned long flags, struct file *file,
 	      unsigned long off);
+/*
+ * A device-style VM_IO / VM_PFNMAP mapping (what a driver's mmap of MMIO
+ * gives a process), for showing that GUP refuses such areas.  @vm_flags
+ * must contain VM_IO and/or VM_PFNMAP and nothing else but VM_DONTCOPY and
+ * VM_DONTEXPAND; @prot is PROT_READ/WRITE/EXEC.  The mapping is
+ * MAP_SHARED, backed by a device file of its own, and has no pages: the
+ * model does not map device frames, so every CPU access to it faults with
+ * SIGBUS (-EFAULT from pnm_user_read/write), and GUP refuses it up front
+ * with -EFAULT.  Returns the address, or -EINVAL (bad @vm_flags, @prot or
+ * @len), -ENOMEM (no room, no memory), as pnm_mmap().  Takes mmap_lock
+ * for write.  (mmap.c)
+ */
+long pnm_mmap_pfnmap(struct mm_struct *mm, unsigned long len, unsigned long prot,
+		     unsigned long vm_flags);
 /* munmap(2): 0, or -EINVAL (unaligned start, zero/overflowing length,
  * outside user space); splits VMAs at the edges; -ENOMEM if a split would
  * need memory it cannot get. */

@@ -27,6 +27,10 @@
  *   ever trylocks mmap_lock (read) and backs off with -EAGAIN.
  *   Two PTE-table ptls are nested only in fork (parent then child, under
  *   both mmap_locks held for write), mirroring copy_pte_range().
+ *   The pin registry lock (pin_registry.c) is a leaf: it may be taken with
+ *   any of the locks above held (folio_put_refs() reports put-on-pin
+ *   misuse from under a ptl or zone->lock) and no model lock is ever
+ *   taken while it is held.
  *
  * Invariants (checked by pnm_check_folio(), pnm_check_mm()):
  *   refcount >= mapcount(PTE mappings) + PMD mappings + page-cache refs

@@ -238,8 +238,10 @@ spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd);
 spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd);
 
 /* Allocate/free one table frame (PG_table, ptl initialised, zeroed).
- * pnm_pgtable_free() is the single place a table is released; the GUP
- * issue defers it past an RCU grace period for lockless walkers. */
+ * pnm_pgtable_free() is the single place a table is released: the mm's
+ * accounting drops at once; the frame is freed at once if no lockless
+ * walker (gup-fast) is running, else after an RCU grace period (src/rcu.h;
+ * pnm_fini() waits for those).  Not inside an RCU read section. */
 struct page *pnm_pgtable_alloc(struct mm_struct *mm, int level);
 void pnm_pgtable_free(struct mm_struct *mm, struct page *table);
 

@@ -34,6 +34,11 @@ struct pnm_config {
 	enum pnm_thp_mode thp;			/* default PNM_THP_MADVISE */
 	enum pnm_pin_accounting pin_accounting;	/* default LINUX */
 	bool legacy_gup;			/* pre-2019 pins (GUP issue) */
+	/* Record every pin's provenance (pin_registry.c); default true. */
+	bool pin_registry;
+	/* Misuse detection: the put-on-pin check and stderr reports;
+	 * default true unless NDEBUG. */
+	bool pin_debug;
 };
 
 /* Defaults: 64 MiB NORMAL, 32 MiB MOVABLE, 16 MiB CMA, THP on madvise. */

@@ -59,6 +59,9 @@ enum pnm_stat_item {
 	PNM_PGTABLE_ALLOC,	/* page-table frames allocated */
 	PNM_PGTABLE_FREE,	/* page-table frames freed */
 	THP_MIGRATION_SPLIT,	/* THPs split because no 2 MiB target existed */
+	PNM_DMA_WRITE_BYTES,	/* bytes devices wrote through page arrays */
+	PNM_DMA_READ_BYTES,	/* bytes devices read through page arrays */
+	PNM_PIN_MISUSE,		/* pin misuse reports (pin_registry.c) */
 	NR_VM_STAT_ITEMS
 };
 

@@ -306,6 +306,18 @@ void *scn_obj_find(struct scn_run *r, const char *ns, const char *name);
 /* Remove and release; returns false if not found. */
 bool scn_obj_remove(struct scn_run *r, const char *ns, const char *name);
 
+/*
+ * Step hooks: @fn is called around every step that acts on the model (not
+ * SCN_OBSERVE), exactly where the runner samples the vmstat counters for
+ * the counter window: with @after false just before the step runs, with
+ * @after true just after it.  A capability that keeps counts outside
+ * vmstat (pin misuse reports per kind) keeps its own window this way, and
+ * may add lines to the step's output (scn_output).  Register from a
+ * constructor, like commands; not thread-safe.
+ */
+typedef void scn_step_hook_fn(struct scn_run *r, bool after);
+void scn_register_step_hook(scn_step_hook_fn *fn);
+
 /* Counter change made by the most recent step that is not SCN_OBSERVE. */
 long scn_counter_delta(struct scn_run *r, enum pnm_stat_item item);
 /* Compare: does @have satisfy the CMP/CHANGE value @v (op, num/delta)? */

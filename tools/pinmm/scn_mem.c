@@ -2,18 +2,20 @@
 /*
  * scn_mem.c - the scenario commands of the memory core.
  *
- *   memory [normal=] [movable=] [cma=] [thp=]   size and zone split (first)
+ *   memory [normal=] [movable=] [cma=] [thp=]   size and zone split (first),
+ *          [accounting=] [legacy=] [registry=] [debug=]  and pin settings
  *   process, fork, exit                          processes
  *   mmap, munmap, mprotect, madvise              address-space system calls
  *   write, read                                  CPU stores and loads
  *   migrate, compact                             moving pages
- *   hold, release                                an extra folio reference
+ *   hold, release                                extra folio references
  *   stats, maps, pages                           looking at the model
  *
  * Each command is a table entry (schema + handler); the handlers call the
  * model's public API exactly as a program or the kernel would and return
  * its -errno unchanged so that "expect fail EINVAL mmap ..." can test it.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "scn.h"
@@ -38,11 +40,18 @@ static const char *prot_name(unsigned long prot)
 /* --- memory ------------------------------------------------------------------------ */
 
 static const char *const thp_modes[] = { "never", "madvise", "always", NULL };
+static const char *const accounting_modes[] = { "linux", "exact", NULL };
+static const char *const on_off[] = { "off", "on", NULL };
 static const struct scn_option memory_opts[] = {
 	{ "normal", SCN_ARG_LEN, NULL, NULL },
 	{ "movable", SCN_ARG_LEN, NULL, NULL },
 	{ "cma", SCN_ARG_LEN, NULL, NULL },
 	{ "thp", SCN_ARG_KEYWORD, thp_modes, NULL },
+	/* pins (struct pnm_config): value index = enum / bool */
+	{ "accounting", SCN_ARG_KEYWORD, accounting_modes, NULL },
+	{ "legacy", SCN_ARG_KEYWORD, on_off, NULL },
+	{ "registry", SCN_ARG_KEYWORD, on_off, NULL },
+	{ "debug", SCN_ARG_KEYWORD, on_off, NULL },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -75,6 +84,15 @@ static int memory_check(struct scn_parser *p, const struct scn_step *st,
 		return scn_parse_error(p, &st->pos, "the zones add up to more than 1G");
 	if (args[4].present)
 		s->cfg.thp = (enum pnm_thp_mode)args[4].index;
+	if (args[5].present)
+		s->cfg.pin_accounting = args[5].index ? PNM_PIN_ACCOUNTING_EXACT :
+							PNM_PIN_ACCOUNTING_LINUX;
+	if (args[6].present)
+		s->cfg.legacy_gup = args[6].index;
+	if (args[7].present)
+		s->cfg.pin_registry = args[7].index;
+	if (args[8].present)
+		s->cfg.pin_debug = args[8].index;
 	return 0;
 }
 
@@ -121,12 +139,12 @@ static int exit_run(struct scn_run *r, const struct scn_step *st, const struct s
 enum {
 	MF_PRIVATE, MF_SHARED, MF_ANON, MF_R, MF_RW, MF_RX, MF_RWX, MF_NONE,
 	MF_HUGEPAGE, MF_NOHUGEPAGE, MF_POPULATE, MF_NORESERVE, MF_DONTFORK,
-	MF_FIXED, MF_FIXED_NOREPLACE,
+	MF_FIXED, MF_FIXED_NOREPLACE, MF_IO, MF_PFNMAP,
 };
 static const char *const mmap_words[] = {
 	"private", "shared", "anon", "r", "rw", "rx", "rwx", "none",
 	"hugepage", "nohugepage", "populate", "noreserve", "dontfork",
-	"fixed", "fixed-noreplace", NULL,
+	"fixed", "fixed-noreplace", "io", "pfnmap", NULL,
 };
 enum { MO_AT = 1, MO_ALIGN, MO_PROT, MO_FLAGS };	/* value slots after the bits */
 static const struct scn_option mmap_opts[] = {
@@ -161,6 +179,14 @@ static int mmap_check(struct scn_parser *p, const struct scn_step *st, const str
 	}
 	if (f[MO_PROT].present && f[MO_PROT].num > 0xffffffffULL)
 		return scn_parse_error(p, &f[MO_PROT].pos, "prot= is a 32-bit value");
+	/* Device mappings (pnm_mmap_pfnmap) take a length and a protection. */
+	if ((f->num & (BIT(MF_IO) | BIT(MF_PFNMAP))) &&
+	    ((f->num & ~(BIT(MF_IO) | BIT(MF_PFNMAP) | BIT(MF_SHARED) | BIT(MF_DONTFORK) |
+			 BIT(MF_R) | BIT(MF_RW) | BIT(MF_RX) | BIT(MF_RWX) | BIT(MF_NONE))) ||
+	     f[MO_AT].present || align->present || f[MO_FLAGS].present))
+		return scn_parse_error(p, &f->pos,
+				       "io/pfnmap device mappings take only a protection, shared "
+				       "and dontfork");
 	return 0;
 }
 
@@ -202,7 +228,12 @@ static int mmap_run(struct scn_run *r, const struct scn_step *st, const struct s
 		maplen = len + align;	/* both < 2^48: no overflow */
 	}
 
-	addr = pnm_mmap(t->mm, hint, maplen, prot, flags, NULL, 0);
+	if (bits & (BIT(MF_IO) | BIT(MF_PFNMAP)))	/* a device mapping */
+		addr = pnm_mmap_pfnmap(t->mm, len, prot,
+				       ((bits & BIT(MF_IO)) ? VM_IO : 0) |
+				       ((bits & BIT(MF_PFNMAP)) ? VM_PFNMAP : 0));
+	else
+		addr = pnm_mmap(t->mm, hint, maplen, prot, flags, NULL, 0);
 	if (addr < 0 && addr >= -MAX_ERRNO)
 		return (int)addr;
 	if (align) {
@@ -236,7 +267,8 @@ static int mmap_run(struct scn_run *r, const struct scn_step *st, const struct s
 	}
 	scn_region_set(r, a[1].word, (unsigned long)addr, len);
 	scn_detail(r, "0x%lx-0x%lx %s %s", (unsigned long)addr, (unsigned long)addr + len,
-		   prot_name(prot), (flags & MAP_SHARED) ? "shared" : "private");
+		   prot_name(prot), (bits & (BIT(MF_IO) | BIT(MF_PFNMAP))) ? "device (VM_IO/VM_PFNMAP)" :
+		   (flags & MAP_SHARED) ? "shared" : "private");
 	return 0;
 }
 
@@ -393,14 +425,29 @@ static int compact_run(struct scn_run *r, const struct scn_step *st, const struc
 struct hold {
 	struct folio *folio;
 	unsigned long pfn;
+	int count;			/* references held */
 };
 
 static void hold_release(struct scn_run *r, void *obj)
 {
 	struct hold *h = obj;
 
-	folio_put(h->folio);
+	folio_put_refs(h->folio, h->count);
 	free(h);
+}
+
+#define HOLD_MAX_COUNT	(1 << 30)	/* count= limit; refcounts stay < 2^31 */
+static const char *const hold_words[] = { "write", NULL };
+static const struct scn_option hold_opts[] = {
+	{ "count", SCN_ARG_INT, NULL, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+static int hold_check(struct scn_parser *p, const struct scn_step *st, const struct scn_value *a)
+{
+	if (a[3].present && (a[3].num < 1 || a[3].num > HOLD_MAX_COUNT))
+		return scn_parse_error(p, &a[3].pos, "count= must be 1..%d", HOLD_MAX_COUNT);
+	return 0;
 }
 
 static void hold_key(char *buf, size_t size, const char *task, unsigned long addr)
@@ -411,7 +458,8 @@ static void hold_key(char *buf, size_t size, const char *task, unsigned long add
 static int hold_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
 {
 	struct task_struct *t = scn_task(r, &a[0]);
-	bool write = a[2].present;
+	bool write = a[2].num & 1;
+	int count = a[3].present ? (int)a[3].num : 1;
 	struct scn_page_info pi;
 	unsigned long addr;
 	struct hold *h;
@@ -439,6 +487,9 @@ static int hold_run(struct scn_run *r, const struct scn_step *st, const struct s
 		return scn_fail(r, "nothing mapped at 0x%lx after faulting", addr);
 	if (is_zero_pfn(pi.pfn))
 		return scn_fail(r, "the zero page is mapped at 0x%lx (use: hold ... write)", addr);
+	if (folio_ref_count(pi.folio) > INT_MAX - count)
+		return scn_fail(r, "refcount %d + count=%d would overflow", folio_ref_count(pi.folio),
+				count);
 	h = malloc(sizeof(*h));
 	if (!h)
 		return -ENOMEM;
@@ -446,8 +497,11 @@ static int hold_run(struct scn_run *r, const struct scn_step *st, const struct s
 		free(h);
 		return -EAGAIN;
 	}
+	if (count > 1)
+		folio_ref_add(pi.folio, count - 1);
 	h->folio = pi.folio;
 	h->pfn = pi.pfn;
+	h->count = count;
 	if (scn_obj_add(r, "hold", key, h, hold_release)) {
 		hold_release(r, h);
 		return -ENOMEM;
@@ -502,6 +556,7 @@ static int maps_run(struct scn_run *r, const struct scn_step *st, const struct s
 		scn_output(r, "%012lx-%012lx %c%c%c%c %s%s%s\n", vma->vm_start, vma->vm_end,
 			   f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
 			   f & VM_EXEC ? 'x' : '-', f & VM_SHARED ? 's' : 'p',
+			   f & (VM_IO | VM_PFNMAP) ? "device" :
 			   vma_is_anonymous(vma) ? "anon" : "shmem",
 			   f & VM_HUGEPAGE ? " hugepage" : f & VM_NOHUGEPAGE ? " nohugepage" : "",
 			   f & VM_DONTCOPY ? " dontfork" : "");
@@ -586,7 +641,8 @@ static const struct scn_arg compact_args[] = {
 	{ .type = SCN_ARG_FLAGS, .name = "option", .options = compact_opts }, END };
 static const struct scn_arg hold_args[] = {
 	TASK("process"), ADDR("address"),
-	{ .type = SCN_ARG_LITERAL, .name = "write", .flags = SCN_OPTIONAL }, END };
+	{ .type = SCN_ARG_FLAGS, .name = "flag", .choices = hold_words, .options = hold_opts },
+	END };
 static const struct scn_arg release_args[] = { TASK("process"), ADDR("address"), END };
 static const struct scn_arg no_args[] = { END };
 static const struct scn_arg pages_args[] = {
@@ -595,8 +651,9 @@ static const struct scn_arg pages_args[] = {
 static const struct scn_cmd mem_cmds[] = {
 	{ .name = "memory", .section = "setup", .args = memory_args, .flags = SCN_CONFIG,
 	  .check = memory_check,
-	  .help = "size the zones (rounded up to 2M; default normal=64M movable=32M cma=16M) "
-		  "and the THP mode (default madvise); must come first",
+	  .help = "size the zones (rounded up to 2M; default normal=64M movable=32M cma=16M), "
+		  "the THP mode (default madvise) and the pin settings (accounting=linux, "
+		  "legacy=off, registry=on, debug=on); must come first",
 	  .example = "memory normal=64M movable=32M cma=16M thp=madvise" },
 	{ .name = "process", .section = "setup", .args = process_args, .run = process_run,
 	  .help = "create a process with an empty address space", .example = "process A" },
@@ -609,7 +666,8 @@ static const struct scn_cmd mem_cmds[] = {
 	{ .name = "mmap", .section = "memory", .args = mmap_args, .run = mmap_run,
 	  .check = mmap_check,
 	  .help = "mmap(2) anonymous memory and name the region (default: private anon rw); "
-		  "hugepage/nohugepage/dontfork also madvise it",
+		  "hugepage/nohugepage/dontfork also madvise it; io/pfnmap: a device "
+		  "mapping (VM_IO/VM_PFNMAP, no pages) that GUP refuses",
 	  .example = "mmap A buf 4M anon private rw hugepage align=2M" },
 	{ .name = "munmap", .section = "memory", .args = range_args, .run = munmap_run,
 	  .help = "munmap(2) a range", .example = "munmap A buf+4K 4K" },
@@ -632,9 +690,10 @@ static const struct scn_cmd mem_cmds[] = {
 		  "block of that order results",
 	  .example = "compact Movable order=9" },
 	{ .name = "hold", .section = "memory", .args = hold_args, .run = hold_run,
-	  .help = "take an extra reference on the folio mapped at an address (a stand-in "
-		  "for a pin); 'write' faults it in for writing first",
-	  .example = "hold A buf" },
+	  .check = hold_check,
+	  .help = "take an extra reference (count=N: N of them) on the folio mapped at an "
+		  "address; 'write' faults it in for writing first",
+	  .example = "hold A buf count=1023" },
 	{ .name = "release", .section = "memory", .args = release_args, .run = release_run,
 	  .help = "drop a reference taken by hold", .example = "release A buf" },
 

@@ -804,6 +804,10 @@ static bool optional_matches(struct scn_parser *p, const struct scn_arg *a)
 		return t->kind == SCN_TK_NUMBER;
 	case SCN_ARG_STRING:
 		return t->kind == SCN_TK_STRING;
+	case SCN_ARG_WORD:
+	case SCN_ARG_DEF:
+	case SCN_ARG_REF:
+		return t->kind == SCN_TK_WORD;	/* names are words */
 	case SCN_ARG_CHANGE:
 	case SCN_ARG_CMP:
 		return t->kind == SCN_TK_OP || t->kind == SCN_TK_PLUS ||

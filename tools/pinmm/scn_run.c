@@ -312,6 +312,26 @@ void scn_format_cmp(char *buf, size_t size, const struct scn_value *v)
 		snprintf(buf, size, "%s %llu", ops[v->index], (unsigned long long)v->num);
 }
 
+/* Step hooks (scn_register_step_hook); written only at start-up. */
+static scn_step_hook_fn *step_hooks[8];
+static unsigned int nr_step_hooks;
+
+/* Add a hook called around every acting step (see scn.h). */
+void scn_register_step_hook(scn_step_hook_fn *fn)
+{
+	if (nr_step_hooks == ARRAY_SIZE(step_hooks)) {
+		fputs("pinmm: too many scenario step hooks\n", stderr);
+		abort();
+	}
+	step_hooks[nr_step_hooks++] = fn;
+}
+
+static void call_step_hooks(struct scn_run *r, bool after)
+{
+	for (unsigned int i = 0; i < nr_step_hooks; i++)
+		step_hooks[i](r, after);
+}
+
 static void snapshot(long *vals)
 {
 	for (int i = 0; i < NR_VM_STAT_ITEMS; i++)
@@ -528,14 +548,18 @@ static void run_step(struct scn_run *r, const struct scn_step *st)
 	enum scn_status status;
 	int ret;
 
-	if (!observe)
+	if (!observe) {
 		snapshot(r->before);
+		call_step_hooks(r, false);
+	}
 	if (r->opts && r->opts->trace)
 		pnm_trace_set(trace_hook, r);
 	ret = cmd->run ? cmd->run(r, st, st->args) : 0;
 	pnm_trace_set(NULL, NULL);
-	if (!observe)
+	if (!observe) {
 		snapshot(r->after);
+		call_step_hooks(r, true);
+	}
 
 	if (ret == 0) {
 		status = (cmd->flags & SCN_EXPECT) ? SCN_ST_PASS : SCN_ST_OK;
@@ -564,12 +588,25 @@ static void config_detail(struct scn_run *r)
 {
 	const struct pnm_config *c = &r->script->cfg;
 	static const char *const thp[] = { "never", "madvise", "always" };
+	struct pnm_config def;
+	char pins[96] = "";
 
-	scn_detail(r, "Normal %luM, Movable %luM, CMA %luM, thp=%s",
+	/* Pin settings are shown where they differ from the defaults. */
+	pnm_config_default(&def);
+	if (c->pin_accounting != def.pin_accounting)
+		strcat(pins, c->pin_accounting == PNM_PIN_ACCOUNTING_EXACT ?
+		       ", accounting=exact" : ", accounting=linux");
+	if (c->legacy_gup != def.legacy_gup)
+		strcat(pins, c->legacy_gup ? ", legacy=on" : ", legacy=off");
+	if (c->pin_registry != def.pin_registry)
+		strcat(pins, c->pin_registry ? ", registry=on" : ", registry=off");
+	if (c->pin_debug != def.pin_debug)
+		strcat(pins, c->pin_debug ? ", debug=on" : ", debug=off");
+	scn_detail(r, "Normal %luM, Movable %luM, CMA %luM, thp=%s%s",
 		   (unsigned long)(ALIGN(c->zone_frames[ZONE_NORMAL], 512UL) >> 8),
 		   (unsigned long)(ALIGN(c->zone_frames[ZONE_MOVABLE], 512UL) >> 8),
 		   (unsigned long)(ALIGN(c->zone_frames[ZONE_CMA], 512UL) >> 8),
-		   (unsigned int)c->thp < 3 ? thp[c->thp] : "?");
+		   (unsigned int)c->thp < 3 ? thp[c->thp] : "?", pins);
 }
 
 static void teardown(struct scn_run *r)
@@ -630,7 +667,9 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 		pnm_trace_set(trace_hook, &r);
 	teardown(&r);
 	pnm_trace_set(NULL, NULL);
-	if (r.ntrace)	/* while the tasks still exist: names its events */
+	/* While the tasks still exist (names the trace events); release
+	 * hooks may have left notes in the output (pins the runner unpinned). */
+	if (r.ntrace || r.out_len)
 		report(&r, NULL, last_line, "end of scenario", SCN_ST_OK);
 	if (!r.stop && !pnm_check_system()) {
 		const char *msg = pnm_check_error();

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dma.c - the device side of a pin: a DMA engine reading and writing page
+ * data through the page array a pin call returned.
+ *
+ * This is the consumer FOLL_PIN exists for.  The device never looks at
+ * page tables: it was handed struct page pointers (a scatter list) and
+ * transfers bytes to and from page_address() of those frames, whatever
+ * the process has done to its mappings since.  That is exactly why the
+ * page must stay the process's page while pinned (fork copies it for the
+ * child, COW reuses it, migration and reclaim leave it alone), and why a
+ * pin must keep the frame allocated after munmap or exit: otherwise the
+ * device writes into memory that belongs to someone else by then.
+ *
+ * A transfer runs in byte order across the array: @offset is a byte
+ * offset into the concatenation of the pages.  For each frame the model
+ * checks that it is still allocated (not free in the buddy allocator, its
+ * folio's refcount not zero); a freed frame is reported as
+ * PNM_MISUSE_DMA_TO_FREED and skipped (a read yields zeroes for it), so a
+ * use-after-unpin shows up as a report instead of corrupting the
+ * allocator.  A frame that was freed and reallocated cannot be told from
+ * a live one, exactly as on real hardware.
+ *
+ * Writes do not dirty anything: the device writes behind the mm's back,
+ * which is why callers release written pins with
+ * unpin_user_pages_dirty_lock(..., true).  A write into the shared zero
+ * page (a read-only pin used for a device write) is refused with a
+ * warning: it would change what every process reads as zeroes.
+ *
+ * No locks are taken; device transfers race with CPU accesses to the same
+ * bytes just as real DMA does, so callers (tests) must not run the two
+ * concurrently on the same page.
+ */
+#include <limits.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Is the frame still allocated to someone?  Relaxed peeks at a frame the
+ * device does not own; a frame being freed concurrently may go either way. */
+static bool frame_allocated(struct page *page)
+{
+	if (PageBuddy(page))
+		return false;
+	return folio_ref_count(page_folio(page)) > 0;
+}
+
+/*
+ * Validate [@offset, @offset + @len) against @npages pages of @pages:
+ * inside the array and no NULL entry in it.  0 or -EINVAL.
+ */
+static int dma_check_range(struct page **pages, unsigned long npages,
+			   size_t offset, size_t len)
+{
+	unsigned long first, last, i;
+
+	if (!pages || npages > ULONG_MAX / PAGE_SIZE)
+		return -EINVAL;
+	if (offset > npages * PAGE_SIZE || len > npages * PAGE_SIZE - offset)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	first = offset >> PAGE_SHIFT;
+	last = (offset + len - 1) >> PAGE_SHIFT;
+	for (i = first; i <= last; i++)
+		if (!pages[i])
+			return -EINVAL;
+	return 0;
+}
+
+/*
+ * Move @len bytes between @buf and the pages, starting at byte @offset of
+ * the array; @write says in which direction.  Returns the number of bytes
+ * actually transferred (freed frames are skipped).
+ */
+static size_t dma_transfer(struct page **pages, size_t offset, void *buf,
+			   size_t len, bool write)
+{
+	unsigned char *p = buf;
+	size_t done = 0;
+
+	while (len) {
+		struct page *page = pages[offset >> PAGE_SHIFT];
+		size_t in = offset & (PAGE_SIZE - 1);
+		size_t chunk = min_t(size_t, len, PAGE_SIZE - in);
+		unsigned char *data = (unsigned char *)page_address(page) + in;
+
+		if (!frame_allocated(page)) {
+			pnm_misuse_report(PNM_MISUSE_DMA_TO_FREED, page,
+					  "device %s of %zu byte%s at offset %zu of a freed frame",
+					  write ? "write" : "read", chunk,
+					  chunk == 1 ? "" : "s", in);
+			if (!write)
+				memset(p, 0, chunk);
+		} else if (write && is_zero_pfn(page_to_pfn(page))) {
+			pnm_warn_on_once(true, "device write into the zero page",
+					 __FILE__, __LINE__);
+		} else {
+			if (write)
+				memcpy(data, p, chunk);
+			else
+				memcpy(p, data, chunk);
+			done += chunk;
+		}
+		p += chunk;
+		offset += chunk;
+		len -= chunk;
+	}
+	return done;
+}
+
+/*
+ * The device writes @len bytes of @buf into the pages of @pages (an array
+ * of @npages entries, e.g. from pin_user_pages), starting @offset bytes
+ * into the first page and continuing across pages.  The page data changes
+ * behind the mm's back: no PTE or folio is dirtied.  Freed frames are
+ * reported (PNM_MISUSE_DMA_TO_FREED) and skipped; the zero page is never
+ * written (warning).  Counts the bytes written in pnm_dma_write_bytes.
+ * Returns 0, or -EINVAL (nothing written) if the range does not fit in
+ * the array or names a NULL entry.  Takes no lock.
+ */
+int pnm_dma_write(struct page **pages, unsigned long npages, size_t offset,
+		  const void *buf, size_t len)
+{
+	int err = dma_check_range(pages, npages, offset, len);
+
+	if (err)
+		return err;
+	count_vm_events(PNM_DMA_WRITE_BYTES,
+			(long)dma_transfer(pages, offset, (void *)buf, len, true));
+	return 0;
+}
+
+/*
+ * The device reads @len bytes from the pages of @pages into @buf, starting
+ * @offset bytes into the first page.  Freed frames are reported
+ * (PNM_MISUSE_DMA_TO_FREED) and read as zeroes.  Counts the bytes read in
+ * pnm_dma_read_bytes.  Returns 0, or -EINVAL (nothing read) as
+ * pnm_dma_write().  Takes no lock.
+ */
+int pnm_dma_read(struct page **pages, unsigned long npages, size_t offset,
+		 void *buf, size_t len)
+{
+	int err = dma_check_range(pages, npages, offset, len);
+
+	if (err)
+		return err;
+	count_vm_events(PNM_DMA_READ_BYTES,
+			(long)dma_transfer(pages, offset, buf, len, false));
+	return 0;
+}

@@ -1,0 +1,1294 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gup.c - get_user_pages (FOLL_GET) and pin_user_pages (FOLL_PIN): the slow
+ * path, the entry points, pin accounting and the unpin family (Linux's
+ * mm/gup.c minus the lockless fast path, which is gup_fast.c).
+ *
+ * A GUP call walks a user range page by page with mmap_lock held for read:
+ *
+ *   check_vma_flags()     may this VMA be GUP'd with these flags at all?
+ *   follow_page_mask()    walk the tables under the leaf's ptl; if the page
+ *                         is present and usable as asked, grab it (a
+ *                         reference or a pin) and return it;
+ *   faultin_page()        otherwise fault it in with handle_mm_fault()
+ *                         (FAULT_FLAG_WRITE breaks COW, FAULT_FLAG_UNSHARE
+ *                         gives a R/O pin an exclusive copy) and walk again.
+ *
+ * A huge PMD is grabbed once for every page of the request it covers.
+ * FOLL_LONGTERM pins then check that every folio may stay pinned where it
+ * is (not ZONE_MOVABLE or ZONE_CMA); if not, everything is unpinned, the
+ * offending folios are migrated to ZONE_NORMAL and the whole range is
+ * pinned again (__gup_longterm_locked(), bounded).
+ *
+ * Accounting (brief-gup §1).  FOLL_GET adds plain references.  FOLL_PIN,
+ * in "linux" accounting, adds GUP_PIN_COUNTING_BIAS per pin to a small
+ * folio's refcount, or 1 per pin to a large folio's refcount plus its
+ * exact _pincount; in "exact" accounting, 1 per pin to the refcount plus
+ * _pincount on large folios.  In both modes every pinned page's own
+ * pnm_pincount counts its pins exactly (the registry and misuse detection
+ * rely on it; "exact" mode answers folio_maybe_dma_pinned() from it).
+ * NR_FOLL_PIN_ACQUIRED/RELEASED count base pages.  The zero page is never
+ * counted for pins (it is for FOLL_GET).  Ordering rule (internal.h): a
+ * pin raises _refcount before the pin counts, an unpin lowers the pin
+ * counts before _refcount, so refcount >= what the pins account for at
+ * every instant.  The overflow guard refuses a grab when the refcount is
+ * already <= 0 (at or past 2^31): -ENOMEM here, a fall back in gup-fast.
+ *
+ * Legacy mode (pnm_config.legacy_gup) makes every FOLL_PIN acquire and
+ * release a plain reference, as pre-2019 kernels did: no pin counts, no
+ * NR_FOLL_PIN_*, no MMF_HAS_PINNED, no unsharing for R/O pins, no
+ * long-term migration.  The registry still records such pins.
+ *
+ * Model notes (where the model differs from Linux, and why):
+ *   - handle_mm_fault() here also performs the architecture's VMA
+ *     permission check, so it refuses a write fault on a !VM_WRITE VMA
+ *     that Linux's handle_mm_fault() accepts for FOLL_FORCE in COW
+ *     mappings.  A FOLL_FORCE write into such a VMA is therefore faulted
+ *     with FAULT_FLAG_UNSHARE instead, which has the same effect there (an
+ *     exclusive anonymous page, left read-only because the VMA is not
+ *     writable); can_follow_write_pte() then accepts it as Linux does.
+ *   - Faults never drop mmap_lock, so VM_FAULT_RETRY/COMPLETED do not
+ *     occur (except VM_FAULT_RETRY with FOLL_NOWAIT, which keeps the lock)
+ *     and *locked only changes when this file takes and drops the lock
+ *     itself (the _unlocked and fast-fallback paths).
+ *   - hugetlb, FS-DAX, secretmem, P2PDMA and hwpoison do not exist in the
+ *     model, so their refusals never trigger.
+ *
+ * Locking: mmap_lock (read) across the walk, ptl/pmd_lock around each
+ * follow, the folio lock only in the dirtying unpins and in migration.
+ */
+#include <sched.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* follow_page_mask()'s "no usable page here: fault it in" (Linux's NULL). */
+#define GUP_NEED_FAULT		1
+/* Faults on one address before giving up: a fault that never produces a
+ * usable entry is a model bug, not something to spin on forever. */
+#define GUP_MAX_FAULTS		100000
+/* Long-term pin passes (pin, migrate, pin again) before -ENOMEM. */
+#define GUP_LONGTERM_MAX_PASSES	16
+/* Attempts per folio in the long-term migration (-EAGAIN/-EBUSY retry). */
+#define GUP_MIGRATE_ATTEMPTS	4
+
+struct follow_page_context {
+	unsigned int page_mask;		/* pages - 1 of a huge leaf, else 0 */
+};
+
+/* --- accounting ------------------------------------------------------------ */
+
+/* What @refs pins add to @folio's refcount in the current accounting mode. */
+static int pin_refcount_units(struct folio *folio, int refs)
+{
+	if (folio_has_pincount(folio) ||
+	    pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_EXACT)
+		return refs;
+	return refs * (int)GUP_PIN_COUNTING_BIAS;
+}
+
+/* Legacy mode serves FOLL_PIN as FOLL_GET. */
+static unsigned int gup_effective_flags(unsigned int flags)
+{
+	if (gup_pin_is_legacy(flags))
+		return (flags & ~FOLL_PIN) | FOLL_GET;
+	return flags;
+}
+
+/*
+ * The pin counts of one grab: _pincount (large folios) and the exact
+ * per-page counts of @page..@page+@refs-1 (@page NULL: all on the head).
+ * Called after the refcount part (ordering rule).
+ */
+static void add_pin_counts(struct folio *folio, struct page *page, int refs)
+{
+	int i;
+
+	if (folio_has_pincount(folio))
+		atomic_add(refs, &folio->_pincount);
+	if (!page) {
+		atomic_add(refs, &folio->page.pnm_pincount);
+		return;
+	}
+	for (i = 0; i < refs; i++)
+		atomic_inc(&page[i].pnm_pincount);
+}
+
+/* The pin counts of one release, before the refcount part. */
+static void sub_pin_counts(struct folio *folio, struct page *page, int refs)
+{
+	int i;
+
+	if (!page)
+		atomic_sub(refs, &folio->page.pnm_pincount);
+	else
+		for (i = 0; i < refs; i++)
+			atomic_dec(&page[i].pnm_pincount);
+	if (folio_has_pincount(folio))
+		atomic_sub(refs, &folio->_pincount);
+}
+
+/*
+ * Grab @refs references or pins on @folio, charging pins to the pages at
+ * @page (NULL: the head).  The caller holds a stable reference or the ptl.
+ */
+static int __grab_folio(struct folio *folio, struct page *page, int refs,
+			unsigned int flags)
+{
+	flags = gup_effective_flags(flags);
+	/* Overflow guard: at or past 2^31 the count must not grow further. */
+	if (VM_WARN_ON_ONCE(folio_ref_count(folio) <= 0))
+		return -ENOMEM;
+	if (flags & FOLL_GET) {
+		folio_ref_add(folio, refs);
+		return 0;
+	}
+	if (!(flags & FOLL_PIN) || is_zero_folio(folio))
+		return 0;	/* the zero page's pins are only pretended */
+	/*
+	 * Fully ordered: the refcount part is visible before the pin counts
+	 * (pairs with pnm_pin_check_put()'s pins-then-refcount snapshots).
+	 */
+	(void)atomic_add_return(pin_refcount_units(folio, refs), &folio->_refcount);
+	add_pin_counts(folio, page, refs);
+	mod_vm_stat(NR_FOLL_PIN_ACQUIRED, refs);
+	return 0;
+}
+
+/* Undo __grab_folio() with the same arguments. */
+static void __put_folio(struct folio *folio, struct page *page, int refs,
+			unsigned int flags)
+{
+	flags = gup_effective_flags(flags);
+	if (flags & FOLL_PIN) {
+		if (is_zero_folio(folio))
+			return;
+		sub_pin_counts(folio, page, refs);
+		mod_vm_stat(NR_FOLL_PIN_RELEASED, refs);
+		refs = pin_refcount_units(folio, refs);
+	}
+	/* folio_put_refs() is fully ordered: the pin counts drop first. */
+	folio_put_refs(folio, refs);
+}
+
+/*
+ * try_grab_folio - add @refs references (FOLL_GET) or pins (FOLL_PIN) to
+ * @folio; folio-level pins are charged to the head page's exact count, so
+ * release them with gup_put_folio() or unpin_folio().  The caller holds a
+ * stable reference or the ptl of a mapping of the folio.  Returns 0, or
+ * -ENOMEM (refcount <= 0: the overflow guard, with a warning).  Neither
+ * flag: nothing done, 0.  The model has no P2PDMA pages, so -EREMOTEIO
+ * never happens.
+ */
+int try_grab_folio(struct folio *folio, int refs, unsigned int flags)
+{
+	return __grab_folio(folio, NULL, refs, flags);
+}
+
+/*
+ * gup_put_folio - release what try_grab_folio(@folio, @refs, @flags) took:
+ * pin counts first, then the references (the last one frees the folio).
+ * The zero page's pins are ignored.  No registry check (the unpin_*
+ * functions do that).
+ */
+void gup_put_folio(struct folio *folio, int refs, unsigned int flags)
+{
+	__put_folio(folio, NULL, refs, flags);
+}
+
+/*
+ * pnm_grab_pages - see internal.h: try_grab_folio() for the @nr pages at
+ * @page, each page's exact count charged.  Caller holds the ptl or a
+ * reference.  0 or -ENOMEM (overflow guard).
+ */
+int pnm_grab_pages(struct page *page, int nr, unsigned int flags)
+{
+	return __grab_folio(page_folio(page), page, nr, flags);
+}
+
+/* pnm_put_pages - undo pnm_grab_pages()/pnm_grab_pages_fast() (internal.h). */
+void pnm_put_pages(struct page *page, int nr, unsigned int flags)
+{
+	__put_folio(page_folio(page), page, nr, flags);
+}
+
+/*
+ * folio_is_longterm_pinnable - may @folio stay pinned indefinitely where it
+ * is?  Not in ZONE_MOVABLE (it must stay migratable, hot-unpluggable) nor
+ * ZONE_CMA (pins would fragment the region).  The zero page may: its pins
+ * are only pretended.  Lockless; the zone of a frame never changes.
+ */
+bool folio_is_longterm_pinnable(struct folio *folio)
+{
+	enum zone_type zt;
+
+	if (is_zero_folio(folio))
+		return true;
+	zt = page_zonenum(&folio->page);
+	return zt != ZONE_MOVABLE && zt != ZONE_CMA;
+}
+
+/*
+ * mm_set_has_pinned_flag - record in @mm that FOLL_PIN has run (internal.h).
+ * Test first so concurrent pinners do not bounce mm->flags; never cleared.
+ */
+void mm_set_has_pinned_flag(struct mm_struct *mm, unsigned int gup_flags)
+{
+	if (!(gup_flags & FOLL_PIN) || gup_pin_is_legacy(gup_flags))
+		return;
+	if (!test_bit(MMF_HAS_PINNED, &mm->flags))
+		set_bit(MMF_HAS_PINNED, &mm->flags);
+}
+
+/*
+ * gup_must_unshare - must a R/O FOLL_PIN of @page first give the mm an
+ * exclusive anonymous copy?  Only R/O pins (a write pin takes a write
+ * fault, which breaks COW anyway).  Anonymous page: yes unless it is
+ * PageAnonExclusive.  Other pages (page cache, the zero page): only for
+ * FOLL_LONGTERM in a COW mapping, because a short-term R/O pin has no
+ * reason to observe later changes; with no VMA (gup-fast) the answer is
+ * "yes, go slow".  Never in legacy mode.  Caller holds the ptl or a
+ * reference on the page.
+ */
+bool gup_must_unshare(struct vm_area_struct *vma, unsigned int flags,
+		      struct page *page)
+{
+	if ((flags & (FOLL_WRITE | FOLL_PIN)) != FOLL_PIN || pnm_config.legacy_gup)
+		return false;
+	if (!folio_test_anon(page_folio(page))) {
+		if (!(flags & FOLL_LONGTERM))
+			return false;
+		if (!vma)
+			return true;
+		return is_cow_mapping(vma->vm_flags);
+	}
+	/*
+	 * Acquire: pairs with the full barrier in folio_try_share_anon_rmap_*()
+	 * that precedes clearing the bit (the gup-fast side of the protocol).
+	 */
+	return !test_bit_acquire(PG_anon_exclusive, &page->flags);
+}
+
+/* --- dirtying ----------------------------------------------------------------- */
+
+/*
+ * folio_mark_dirty - mark @folio's data dirty.  A mapping that tracks
+ * dirtying (a_ops->dirty_folio: files with writeback) decides itself;
+ * anonymous and shmem folios just get PG_dirty.  The caller should hold
+ * the folio lock (set_page_dirty_lock() does).  Returns true if the folio
+ * was newly dirtied.
+ */
+bool folio_mark_dirty(struct folio *folio)
+{
+	struct address_space *mapping = folio_mapping(folio);
+
+	if (mapping && mapping->a_ops && mapping->a_ops->dirty_folio)
+		return mapping->a_ops->dirty_folio(mapping, folio);
+	if (folio_test_dirty(folio))
+		return false;
+	return !test_and_set_bit(PG_dirty, &folio->page.flags);
+}
+
+/*
+ * set_page_dirty_lock - folio_mark_dirty() under the folio lock, for
+ * FOLL_GET users that wrote to a page before put_page().  Sleeps on the
+ * folio lock: the caller must not hold it (mmap_lock is fine).
+ */
+void set_page_dirty_lock(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	folio_lock(folio);
+	folio_mark_dirty(folio);
+	folio_unlock(folio);
+}
+
+/* The dirtying step of the *_dirty_lock unpins (the zero page is never
+ * dirtied: it is nobody's data). */
+static void gup_dirty_folio(struct folio *folio)
+{
+	if (is_zero_folio(folio) || folio_test_dirty(folio))
+		return;
+	folio_lock(folio);
+	folio_mark_dirty(folio);
+	folio_unlock(folio);
+}
+
+/* --- unpinning ------------------------------------------------------------------- */
+
+/*
+ * Release the pins of @nr pages of one @folio: list[0..nr) if @list, else
+ * the consecutive pages from @first.  Each page is first checked against
+ * the pin registry (a page with no pin to release is reported there and
+ * skipped); the rest are released with one folio operation, pin counts
+ * before references.
+ */
+static void unpin_run(struct folio *folio, struct page *const *list,
+		      struct page *first, unsigned long nr)
+{
+	bool legacy = pnm_config.legacy_gup, zero = is_zero_folio(folio);
+	unsigned long i;
+	int ok = 0;
+
+	for (i = 0; i < nr; i++) {
+		struct page *page = list ? list[i] : first + i;
+
+		if (!pnm_pin_registry_del(page))
+			continue;
+		if (!legacy && !zero)
+			atomic_dec(&page->pnm_pincount);
+		ok++;
+	}
+	if (!ok)
+		return;
+	if (legacy) {
+		/* Legacy pins are plain references, the zero page's too. */
+		folio_put_refs(folio, ok);
+		return;
+	}
+	if (zero)
+		return;
+	if (folio_has_pincount(folio))
+		atomic_sub(ok, &folio->_pincount);
+	mod_vm_stat(NR_FOLL_PIN_RELEASED, ok);
+	folio_put_refs(folio, pin_refcount_units(folio, ok));
+}
+
+/* Consecutive entries of @pages from @i that belong to one folio. */
+static struct folio *gup_folio_next(struct page **pages, unsigned long npages,
+				    unsigned long i, unsigned long *nr)
+{
+	struct folio *folio = page_folio(pages[i]);
+	unsigned long j;
+
+	for (j = i + 1; j < npages; j++)
+		if (!pages[j] || page_folio(pages[j]) != folio)
+			break;
+	*nr = j - i;
+	return folio;
+}
+
+/* Physically consecutive pages from @start + @i that belong to one folio. */
+static struct folio *gup_folio_range_next(struct page *start, unsigned long npages,
+					  unsigned long i, unsigned long *nr)
+{
+	struct page *next = start + i;
+	struct folio *folio = page_folio(next);
+	unsigned long n = 1;
+
+	if (folio_test_large(folio))
+		n = min_t(unsigned long, npages - i,
+			  folio_nr_pages(folio) - folio_page_idx(folio, next));
+	*nr = n;
+	return folio;
+}
+
+/*
+ * unpin_user_page - release one pin taken by a pin_user_pages*() call.
+ * A page with no pin to release is reported (pin registry) and left
+ * alone.  Never sleeps; may free the page.
+ */
+void unpin_user_page(struct page *page)
+{
+	unpin_run(page_folio(page), NULL, page, 1);
+}
+
+/* Shared body of unpin_user_pages*(). */
+static void unpin_pages(struct page **pages, unsigned long npages, bool make_dirty)
+{
+	unsigned long i, nr;
+
+	/* An error value passed as a count: most likely a caller that
+	 * forwarded a failed pin's -errno.  Do nothing. */
+	if (VM_WARN_ON_ONCE(IS_ERR_VALUE(npages)))
+		return;
+	for (i = 0; i < npages; i += nr) {
+		struct folio *folio;
+
+		if (!pages[i]) {
+			nr = 1;
+			continue;
+		}
+		folio = gup_folio_next(pages, npages, i, &nr);
+		if (make_dirty)
+			gup_dirty_folio(folio);
+		unpin_run(folio, pages + i, NULL, nr);
+	}
+}
+
+/*
+ * unpin_user_pages - release the pins of @npages entries of @pages.  An
+ * @npages that looks like an -errno warns and does nothing; NULL entries
+ * are skipped; consecutive entries of one folio are released together.
+ * Never sleeps.
+ */
+void unpin_user_pages(struct page **pages, unsigned long npages)
+{
+	unpin_pages(pages, npages, false);
+}
+
+/*
+ * unpin_user_pages_dirty_lock - as unpin_user_pages(), first marking each
+ * folio dirty under its folio lock if @make_dirty and it is not dirty
+ * already (a racing writeback cleaning it is harmless: the data goes out
+ * either way).  Sleeps on folio locks when dirtying.
+ */
+void unpin_user_pages_dirty_lock(struct page **pages, unsigned long npages,
+				 bool make_dirty)
+{
+	unpin_pages(pages, npages, make_dirty);
+}
+
+/*
+ * unpin_user_page_range_dirty_lock - release one pin on each of the
+ * @npages physically consecutive pages from @page (dirtying each folio
+ * first if @make_dirty), one operation per folio.
+ */
+void unpin_user_page_range_dirty_lock(struct page *page, unsigned long npages,
+				      bool make_dirty)
+{
+	unsigned long i, nr;
+
+	for (i = 0; i < npages; i += nr) {
+		struct folio *folio = gup_folio_range_next(page, npages, i, &nr);
+
+		if (make_dirty)
+			gup_dirty_folio(folio);
+		unpin_run(folio, NULL, page + i, nr);
+	}
+}
+
+/*
+ * The page of @folio whose pin a folio-level unpin releases.  Pins are
+ * charged to the page they were taken through (a THP pinned through a
+ * tail page carries the pin on that tail), while Linux's unpin_folio()
+ * only names the folio: release the head's pin if it has one, else the
+ * first page that has one.  With no pinned page (or in legacy mode, which
+ * keeps no per-page counts) the head is named, and the registry reports
+ * the misuse.
+ */
+static struct page *folio_pinned_page(struct folio *folio)
+{
+	unsigned long i, nr = folio_nr_pages(folio);
+
+	if (pnm_config.legacy_gup)
+		return &folio->page;
+	for (i = 0; i < nr; i++)
+		if (atomic_read(&folio_page(folio, i)->pnm_pincount) > 0)
+			return folio_page(folio, i);
+	return &folio->page;
+}
+
+/*
+ * unpin_folio - release one pin of @folio, whichever of its pages carries
+ * it (folio_pinned_page()); pins taken with try_grab_folio() are charged
+ * to the head.
+ */
+void unpin_folio(struct folio *folio)
+{
+	unpin_run(folio, NULL, folio_pinned_page(folio), 1);
+}
+
+/*
+ * unpin_folios - release one pin per entry of @folios; NULL entries are
+ * skipped; an -errno count warns and does nothing.  Each pin released is
+ * one of the folio's page pins (folio_pinned_page()).
+ */
+void unpin_folios(struct folio **folios, unsigned long nfolios)
+{
+	unsigned long i;
+
+	if (VM_WARN_ON_ONCE(IS_ERR_VALUE(nfolios)))
+		return;
+	for (i = 0; i < nfolios; i++)
+		if (folios[i])
+			unpin_folio(folios[i]);
+}
+
+/* --- VMA checks ------------------------------------------------------------------ */
+
+/* Model stand-in for mapping_can_writeback(): the mapping tracks dirtying
+ * for writeback (a_ops->dirty_folio).  shmem does not, like tmpfs. */
+static bool mapping_can_writeback(struct address_space *mapping)
+{
+	return mapping && mapping->a_ops && mapping->a_ops->dirty_folio;
+}
+
+/* Must writes through @vma be noticed (write-notify, writeback)? */
+static bool vma_needs_dirty_tracking(struct vm_area_struct *vma)
+{
+	if ((vma->vm_flags & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE))
+		return false;
+	if (vma->vm_ops && vma->vm_ops->page_mkwrite)
+		return true;
+	if (vma->vm_flags & VM_PFNMAP)
+		return false;
+	return vma->vm_file && mapping_can_writeback(vma->vm_file->f_mapping);
+}
+
+/* A writable long-term pin of a file whose dirtying is tracked would let
+ * the device dirty pages behind the filesystem's back: refused. */
+static bool writable_file_mapping_allowed(struct vm_area_struct *vma,
+					  unsigned int gup_flags)
+{
+	if ((gup_flags & (FOLL_PIN | FOLL_LONGTERM)) != (FOLL_PIN | FOLL_LONGTERM) ||
+	    gup_pin_is_legacy(gup_flags))
+		return true;
+	return !vma_needs_dirty_tracking(vma);
+}
+
+/*
+ * May @vma be accessed by GUP with @gup_flags?  Linux's checks, in
+ * Linux's order: raw PFN/IO mappings have no pages to hand out (-EFAULT);
+ * FOLL_ANON wants anonymous memory (-EFAULT); writes need a writable
+ * mapping (FOLL_FORCE may write a private read-only one) and, for a
+ * long-term pin of a file, no dirty tracking (-EFAULT); reads need
+ * VM_READ, or FOLL_FORCE and VM_MAYREAD (-EFAULT).  (FS-DAX, hugetlb and
+ * secretmem refusals have no model counterpart.)
+ */
+static int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
+{
+	unsigned long vm_flags = vma->vm_flags;
+	bool vma_anon = vma_is_anonymous(vma);
+
+	if (vm_flags & (VM_IO | VM_PFNMAP))
+		return -EFAULT;
+	if ((gup_flags & FOLL_ANON) && !vma_anon)
+		return -EFAULT;
+	if (gup_flags & FOLL_WRITE) {
+		if (!vma_anon && !writable_file_mapping_allowed(vma, gup_flags))
+			return -EFAULT;
+		if (!(vm_flags & VM_WRITE)) {
+			if (!(gup_flags & FOLL_FORCE))
+				return -EFAULT;
+			/* FOLL_FORCE never writes into a shared mapping. */
+			if (!is_cow_mapping(vm_flags))
+				return -EFAULT;
+		}
+	} else if (!(vm_flags & VM_READ)) {
+		if (!(gup_flags & FOLL_FORCE))
+			return -EFAULT;
+		if (!(vm_flags & VM_MAYREAD))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* --- following the page tables ----------------------------------------------- */
+
+/* Nothing mapped: fault it in, except that a core dump (FOLL_DUMP) wants
+ * a hole rather than a freshly zero-filled page. */
+static int no_page_table(struct vm_area_struct *vma, unsigned int flags)
+{
+	if ((flags & FOLL_DUMP) && (vma_is_anonymous(vma) || !vma->vm_ops->fault))
+		return -EFAULT;
+	return GUP_NEED_FAULT;
+}
+
+/* A PROT_NONE-style entry (present, _PAGE_USER clear) may be followed
+ * unless the caller honours NUMA-hinting faults in an accessible VMA. */
+static bool gup_can_follow_protnone(struct vm_area_struct *vma, unsigned int flags)
+{
+	if (!(flags & FOLL_HONOR_NUMA_FAULT))
+		return true;
+	return !(vma->vm_flags & VM_ACCESS_FLAGS);
+}
+
+/*
+ * FOLL_FORCE may write through a read-only entry only in a private,
+ * may-write, not-writable mapping, and only to an exclusive anonymous page
+ * (COW already broken: the write lands in the process's own copy).
+ */
+static bool can_follow_write_common(struct page *page, struct vm_area_struct *vma,
+				    unsigned int flags)
+{
+	if (!(flags & FOLL_FORCE))
+		return false;
+	if (vma->vm_flags & (VM_MAYSHARE | VM_SHARED))
+		return false;
+	if (!(vma->vm_flags & VM_MAYWRITE))
+		return false;
+	if (vma->vm_flags & VM_WRITE)
+		return false;
+	return page && folio_test_anon(page_folio(page)) && PageAnonExclusive(page);
+}
+
+static bool can_follow_write_pte(pte_t pte, struct page *page,
+				 struct vm_area_struct *vma, unsigned int flags)
+{
+	return pte_write(pte) || can_follow_write_common(page, vma, flags);
+}
+
+/* FOLL_TOUCH on a page found: dirty it for a write, mark it referenced. */
+static void gup_touch_page(struct page *page, unsigned int flags, bool entry_dirty)
+{
+	struct folio *folio = page_folio(page);
+
+	if (is_zero_folio(folio))
+		return;
+	if ((flags & FOLL_WRITE) && !entry_dirty && !folio_test_dirty(folio))
+		folio_mark_dirty(folio);
+	SetPageReferenced(&folio->page);
+}
+
+/*
+ * The PTE level: grab the page @address maps under the PTE table's lock.
+ * Returns 0 with *pagep set, GUP_NEED_FAULT, -EMLINK (R/O pin must
+ * unshare first), -EEXIST (a raw pfn, no struct page), or -errno.
+ */
+static int follow_page_pte(struct vm_area_struct *vma, unsigned long address,
+			   pmd_t *pmd, unsigned int flags, struct page **pagep)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct page *page;
+	spinlock_t *ptl;
+	pte_t *ptep, pte;
+	int ret = GUP_NEED_FAULT;
+
+	ptep = pte_offset_map_lock(mm, pmd, address, &ptl);
+	if (!ptep)
+		return no_page_table(vma, flags);
+	pte = ptep_get(ptep);
+	if (!pte_present(pte))
+		goto no_page;		/* migration entries: the fault waits */
+	if (pte_protnone(pte) && !gup_can_follow_protnone(vma, flags))
+		goto no_page;
+	page = vm_normal_page(vma, address, pte);
+	if ((flags & FOLL_WRITE) && !can_follow_write_pte(pte, page, vma, flags))
+		goto out;
+	if (!page) {
+		if (flags & FOLL_DUMP) {
+			ret = -EFAULT;		/* no special pages in core dumps */
+			goto out;
+		}
+		if (!is_zero_pfn(pte_pfn(pte))) {
+			ret = -EEXIST;		/* a pfn without a struct page */
+			goto out;
+		}
+		page = pfn_to_page(pte_pfn(pte));
+	}
+	if (!pte_write(pte) && gup_must_unshare(vma, flags, page)) {
+		ret = -EMLINK;
+		goto out;
+	}
+	ret = pnm_grab_pages(page, 1, flags);
+	if (ret)
+		goto out;
+	if (flags & FOLL_TOUCH)
+		gup_touch_page(page, flags, pte_dirty(pte));
+	*pagep = page;
+out:
+	pte_unmap_unlock(ptep, ptl);
+	return ret;
+no_page:
+	pte_unmap_unlock(ptep, ptl);
+	if (!pte_none(pte))
+		return GUP_NEED_FAULT;
+	return no_page_table(vma, flags);
+}
+
+/*
+ * A huge PMD mapping @pmdval, pmd_lock held: grab the page @address
+ * falls in and report the leaf size in ctx->page_mask (the caller grabs
+ * the rest of the request's pages in the folio).
+ */
+static int follow_huge_pmd(struct vm_area_struct *vma, unsigned long address,
+			   pmd_t *pmd, pmd_t pmdval, unsigned int flags,
+			   struct follow_page_context *ctx, struct page **pagep)
+{
+	struct page *page = pfn_to_page(pmd_pfn(pmdval) +
+					((address & ~PMD_MASK) >> PAGE_SHIFT));
+	bool protnone = !(pmd_val(pmdval) & _PAGE_USER);
+	int ret;
+
+	if ((flags & FOLL_WRITE) && !pmd_write(pmdval) &&
+	    !can_follow_write_common(page, vma, flags))
+		return GUP_NEED_FAULT;
+	if (protnone && !gup_can_follow_protnone(vma, flags))
+		return GUP_NEED_FAULT;
+	if (!pmd_write(pmdval) && gup_must_unshare(vma, flags, page))
+		return -EMLINK;
+	ret = pnm_grab_pages(page, 1, flags);
+	if (ret)
+		return ret;
+	if (flags & FOLL_TOUCH) {
+		pmd_t touched = pmd_mkyoung(pmdval);
+
+		if ((flags & FOLL_WRITE) && pmd_write(pmdval))
+			touched = pmd_mkdirty(touched);
+		if (!pmd_same(touched, pmdval))
+			set_pmd_at(vma->vm_mm, address & PMD_MASK, pmd, touched);
+		gup_touch_page(page, flags, pmd_dirty(pmdval));
+	}
+	ctx->page_mask = HPAGE_PMD_NR - 1;
+	*pagep = page;
+	return 0;
+}
+
+/*
+ * follow_page_mask - find and grab the page mapped at @address (see
+ * follow_page_pte for the returns).  FOLL_SPLIT_PMD splits a huge PMD
+ * first and follows the PTE.  Caller holds mmap_lock.
+ */
+static int follow_page_mask(struct vm_area_struct *vma, unsigned long address,
+			    unsigned int flags, struct follow_page_context *ctx,
+			    struct page **pagep)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pmd_t *pmd, pmdval;
+	int ret;
+
+	ctx->page_mask = 0;
+	pmd = pnm_pmd_lookup(mm, address);
+	if (!pmd)
+		return no_page_table(vma, flags);
+	pmdval = pmdp_get_lockless(pmd);
+	if (pmd_none(pmdval) || !pmd_present(pmdval))
+		return no_page_table(vma, flags);	/* a PMD migration entry too */
+	if (!pmd_trans_huge(pmdval))
+		return follow_page_pte(vma, address, pmd, flags, pagep);
+
+	ptl = pmd_lock(mm, pmd);
+	pmdval = pmdp_get(pmd);
+	if (unlikely(!pmd_present(pmdval))) {
+		spin_unlock(ptl);
+		return no_page_table(vma, flags);
+	}
+	if (unlikely(!pmd_trans_huge(pmdval))) {
+		spin_unlock(ptl);
+		return follow_page_pte(vma, address, pmd, flags, pagep);
+	}
+	if (flags & FOLL_SPLIT_PMD) {
+		spin_unlock(ptl);
+		if (__split_huge_pmd(vma, pmd, address))
+			return -ENOMEM;
+		return follow_page_pte(vma, address, pmd, flags, pagep);
+	}
+	ret = follow_huge_pmd(vma, address, pmd, pmdval, flags, ctx, pagep);
+	spin_unlock(ptl);
+	return ret;
+}
+
+/*
+ * Fault @address in as the walk needs it.  FOLL_WRITE takes a write fault
+ * (breaking COW), @unshare an unshare fault (a R/O pin of a page that is
+ * not exclusive).  Returns 0 (walk again), -EFAULT (FOLL_NOFAULT, or the
+ * fault failed with SIGSEGV/SIGBUS), -ENOMEM (VM_FAULT_OOM), or -EBUSY
+ * (FOLL_NOWAIT and the fault would have had to wait).  Caller holds
+ * mmap_lock; the model's faults never drop it.
+ */
+static int faultin_page(struct vm_area_struct *vma, unsigned long address,
+			unsigned int flags, bool unshare)
+{
+	unsigned int fault_flags = 0;
+	vm_fault_t ret;
+
+	if (flags & FOLL_NOFAULT)
+		return -EFAULT;
+	if (flags & FOLL_WRITE)
+		fault_flags |= FAULT_FLAG_WRITE;
+	if (flags & FOLL_REMOTE)
+		fault_flags |= FAULT_FLAG_REMOTE;
+	if (flags & FOLL_UNLOCKABLE) {
+		fault_flags |= FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE;
+		if (flags & FOLL_INTERRUPTIBLE)
+			fault_flags |= FAULT_FLAG_INTERRUPTIBLE;
+	}
+	if (flags & FOLL_NOWAIT)
+		fault_flags |= FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_RETRY_NOWAIT;
+	if (flags & FOLL_TRIED)
+		fault_flags |= FAULT_FLAG_TRIED;
+	if (unshare)
+		fault_flags |= FAULT_FLAG_UNSHARE;
+	/*
+	 * FOLL_FORCE write into a read-only COW mapping (check_vma_flags()
+	 * allowed it): the model's handle_mm_fault() refuses write faults on
+	 * !VM_WRITE VMAs, so break COW with an unshare fault, which leaves an
+	 * exclusive anon page mapped read-only -- what Linux's write fault
+	 * leaves there too (see the file comment).
+	 */
+	if ((fault_flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_WRITE))
+		fault_flags = (fault_flags & ~FAULT_FLAG_WRITE) | FAULT_FLAG_UNSHARE;
+
+	ret = handle_mm_fault(vma, address, fault_flags);
+	if (ret & VM_FAULT_ERROR) {
+		int err = vm_fault_to_errno(ret, flags);
+
+		return err ? err : -EFAULT;
+	}
+	if (ret & VM_FAULT_RETRY) {
+		/* Only FOLL_NOWAIT faults may ask for a retry: lock kept. */
+		VM_WARN_ON_ONCE(!(fault_flags & FAULT_FLAG_RETRY_NOWAIT));
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/*
+ * __get_user_pages - the walk: for each page of [start, start + nr_pages
+ * pages) check the VMA, follow, fault in as needed, grab (FOLL_GET/PIN)
+ * and store it in @pages.  Caller holds mmap_lock for read.  Returns the
+ * number of pages done if any, else -errno (0 only for FOLL_NOWAIT).
+ */
+static long __get_user_pages(struct mm_struct *mm, unsigned long start,
+			     unsigned long nr_pages, unsigned int gup_flags,
+			     struct page **pages)
+{
+	struct vm_area_struct *vma = NULL;
+	long ret = 0, i = 0;
+
+	if (!nr_pages)
+		return 0;
+	VM_BUG_ON(!!pages != !!(gup_flags & (FOLL_GET | FOLL_PIN)));
+	do {
+		struct follow_page_context ctx = { 0 };
+		struct page *page = NULL;
+		unsigned long page_increm, j;
+		unsigned int faults = 0;
+		int err;
+
+		/* first iteration or crossing into the next VMA */
+		if (!vma || start >= vma->vm_end) {
+			vma = vma_lookup(mm, start);
+			if (!vma) {
+				ret = -EFAULT;
+				goto out;
+			}
+			ret = check_vma_flags(vma, gup_flags);
+			if (ret)
+				goto out;
+		}
+retry:
+		err = follow_page_mask(vma, start, gup_flags, &ctx, &page);
+		if (err == GUP_NEED_FAULT || err == -EMLINK) {
+			if (VM_WARN_ON_ONCE(++faults > GUP_MAX_FAULTS)) {
+				ret = -EFAULT;
+				goto out;
+			}
+			err = faultin_page(vma, start, gup_flags, err == -EMLINK);
+			if (!err)
+				goto retry;
+			ret = (err == -EBUSY) ? 0 : err;
+			goto out;
+		} else if (err == -EEXIST) {
+			/* A pfn mapping: fine for a prefault, fatal for pages[]. */
+			if (pages) {
+				ret = err;
+				goto out;
+			}
+		} else if (err) {
+			ret = err;
+			goto out;
+		}
+
+		page_increm = 1 + (~(start >> PAGE_SHIFT) & ctx.page_mask);
+		if (page_increm > nr_pages)
+			page_increm = nr_pages;
+		if (pages) {
+			/* The rest of a huge leaf: we hold the first page's
+			 * grab, so the folio is stable; cannot overflow. */
+			if (page_increm > 1 &&
+			    pnm_grab_pages(page + 1, (int)page_increm - 1, gup_flags)) {
+				pnm_put_pages(page, 1, gup_flags);
+				ret = -EFAULT;
+				goto out;
+			}
+			for (j = 0; j < page_increm; j++)
+				pages[i + j] = page + j;
+		}
+		i += page_increm;
+		start += page_increm * PAGE_SIZE;
+		nr_pages -= page_increm;
+	} while (nr_pages);
+out:
+	return i ? i : ret;
+}
+
+/*
+ * __get_user_pages_locked - __get_user_pages() with the lock protocol of
+ * the entry points: *locked == 1 means the caller holds mmap_lock (kept),
+ * *locked == 0 that it must be taken here and released before return
+ * (then *locked is 0 again).  Sets MMF_HAS_PINNED for FOLL_PIN and
+ * FOLL_GET for a get with a page array.  Returns pages done or -errno;
+ * "nothing done" without FOLL_NOWAIT is -EFAULT (with a warning).
+ */
+static long __get_user_pages_locked(struct mm_struct *mm, unsigned long start,
+				    unsigned long nr_pages, struct page **pages,
+				    int *locked, unsigned int flags)
+{
+	bool must_unlock = false;
+	long ret;
+
+	if (!nr_pages)
+		return 0;
+	if (!*locked) {
+		mmap_read_lock(mm);
+		must_unlock = true;
+		*locked = 1;
+	} else {
+		mmap_assert_locked(mm);
+	}
+	if (flags & FOLL_PIN)
+		mm_set_has_pinned_flag(mm, flags);
+	/* Historic behaviour: a get with a page array takes references. */
+	if (pages && !(flags & FOLL_PIN))
+		flags |= FOLL_GET;
+
+	ret = __get_user_pages(mm, start, nr_pages, flags, pages);
+
+	if (must_unlock && *locked) {
+		mmap_read_unlock(mm);
+		*locked = 0;
+	}
+	if (VM_WARN_ON_ONCE(ret == 0 && !(flags & FOLL_NOWAIT)))
+		return -EFAULT;
+	return ret;
+}
+
+/* --- long-term pins -------------------------------------------------------------- */
+
+static int folio_ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct folio *const *)a;
+	uintptr_t y = (uintptr_t)*(struct folio *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Migrate @folio (referenced by us) to ZONE_NORMAL; drops our reference
+ * (on the new folio if it moved).  0 or -errno. */
+static int migrate_longterm_folio(struct folio *folio)
+{
+	struct folio *dst = NULL;
+	int err = -EAGAIN, tries;
+
+	for (tries = 0; tries < GUP_MIGRATE_ATTEMPTS; tries++) {
+		err = migrate_folio_to(folio, alloc_migration_target_zone,
+				       ZONE_NORMAL, MR_LONGTERM_PIN, &dst);
+		if (err != -EAGAIN && err != -EBUSY)
+			break;
+		sched_yield();
+	}
+	folio_put(err ? folio : dst);
+	return err;
+}
+
+/*
+ * Linux's check_and_migrate_movable_pages(): if every pinned folio of
+ * pages[0..nr) may stay pinned, return 0 and keep the pins.  Otherwise
+ * release ALL the pins, migrate the unpinnable folios to ZONE_NORMAL and
+ * return -EAGAIN (pin the range again), or -ENOMEM if a folio could not
+ * be moved.  mmap_lock may or may not be held: migration only trylocks
+ * it.
+ */
+static long check_and_migrate_movable_pages(struct page **pages, unsigned long nr,
+					    unsigned int flags)
+{
+	struct folio **folios = NULL;
+	unsigned long i, n = 0, cap = 0, uniq;
+	long ret = -EAGAIN;
+
+	for (i = 0; i < nr; i++) {
+		struct folio *folio = page_folio(pages[i]);
+
+		if (folio_is_longterm_pinnable(folio))
+			continue;
+		if (n && folios[n - 1] == folio)
+			continue;		/* the next page of the same folio */
+		if (n == cap) {
+			unsigned long ncap = cap ? 2 * cap : 16;
+			struct folio **f = realloc(folios, ncap * sizeof(*f));
+
+			if (!f) {
+				ret = -ENOMEM;
+				break;
+			}
+			folios = f;
+			cap = ncap;
+		}
+		folio_get(folio);	/* migration needs our own reference */
+		folios[n++] = folio;
+	}
+	if (!n && ret == -EAGAIN)
+		return 0;		/* everything may stay pinned */
+
+	/* Migration expects exactly one reference from us per folio. */
+	if (n)
+		qsort(folios, n, sizeof(*folios), folio_ptr_cmp);
+	for (i = 0, uniq = 0; i < n; i++) {
+		if (uniq && folios[uniq - 1] == folios[i])
+			folio_put(folios[i]);
+		else
+			folios[uniq++] = folios[i];
+	}
+
+	for (i = 0; i < nr; i++)
+		pnm_put_pages(pages[i], 1, flags);
+	for (i = 0; i < uniq; i++) {
+		if (ret != -EAGAIN)
+			folio_put(folios[i]);	/* no memory: just let go */
+		else if (migrate_longterm_folio(folios[i]))
+			ret = -ENOMEM;
+	}
+	free(folios);
+	return ret;
+}
+
+/*
+ * __gup_longterm_locked - __get_user_pages_locked(), and for FOLL_LONGTERM
+ * pins (not in legacy mode) the migrate-and-retry loop: pin, and if some
+ * folio lies in MOVABLE/CMA, unpin all, migrate, pin again; -ENOMEM if
+ * migration fails or the loop does not settle.  Same lock protocol.
+ */
+static long __gup_longterm_locked(struct mm_struct *mm, unsigned long start,
+				  unsigned long nr_pages, struct page **pages,
+				  int *locked, unsigned int gup_flags)
+{
+	unsigned int cookie;
+	long ret = -ENOMEM;
+	int pass;
+
+	if (!(gup_flags & FOLL_LONGTERM) || gup_pin_is_legacy(gup_flags))
+		return __get_user_pages_locked(mm, start, nr_pages, pages, locked,
+					       gup_flags);
+	/* Pages faulted in for a long-term pin are born unmovable (Linux's
+	 * memalloc_pin_save()); only pages that already existed in
+	 * MOVABLE/CMA still need the migration below. */
+	cookie = memalloc_pin_save();
+	for (pass = 0; pass < GUP_LONGTERM_MAX_PASSES; pass++) {
+		long nr, rc;
+
+		nr = __get_user_pages_locked(mm, start, nr_pages, pages, locked,
+					     gup_flags);
+		if (nr <= 0) {
+			ret = nr;
+			break;
+		}
+		rc = check_and_migrate_movable_pages(pages, (unsigned long)nr, gup_flags);
+		if (rc != -EAGAIN) {
+			ret = rc ? rc : nr;
+			break;
+		}
+	}
+	memalloc_pin_restore(cookie);
+	return ret;
+}
+
+/* --- entry points --------------------------------------------------------------- */
+
+/*
+ * Linux's is_valid_gup_args(): refuse (with a warning) internal flags from
+ * the caller, a *locked that is not 1, FOLL_GET together with FOLL_PIN,
+ * FOLL_LONGTERM without FOLL_PIN, FOLL_GET/FOLL_PIN without a page array,
+ * and FOLL_LONGTERM with FOLL_PCI_P2PDMA.  On success *@gup_flags_p gets
+ * @to_set (and FOLL_UNLOCKABLE if @locked).
+ */
+static bool is_valid_gup_args(struct page **pages, int *locked,
+			      unsigned int *gup_flags_p, unsigned int to_set)
+{
+	unsigned int gup_flags = *gup_flags_p;
+
+	if (VM_WARN_ON_ONCE(gup_flags & INTERNAL_GUP_FLAGS))
+		return false;
+	gup_flags |= to_set;
+	if (locked) {
+		if (VM_WARN_ON_ONCE(*locked != 1))
+			return false;
+		gup_flags |= FOLL_UNLOCKABLE;
+	}
+	if (VM_WARN_ON_ONCE((gup_flags & (FOLL_PIN | FOLL_GET)) == (FOLL_PIN | FOLL_GET)))
+		return false;
+	if (VM_WARN_ON_ONCE(!(gup_flags & FOLL_PIN) && (gup_flags & FOLL_LONGTERM)))
+		return false;
+	if (VM_WARN_ON_ONCE((gup_flags & (FOLL_GET | FOLL_PIN)) && !pages))
+		return false;
+	if (VM_WARN_ON_ONCE((gup_flags & FOLL_LONGTERM) && (gup_flags & FOLL_PCI_P2PDMA)))
+		return false;
+	*gup_flags_p = gup_flags;
+	return true;
+}
+
+/* The calling task's mm (NULL if the thread runs no task, or it exited). */
+static struct mm_struct *gup_current_mm(void)
+{
+	struct mm_struct *mm;
+
+	if (!current)
+		return NULL;
+	task_lock(current);
+	mm = current->mm;
+	task_unlock(current);
+	return mm;
+}
+
+/* As gup_current_mm(), holding a user reference (the caller drops it with
+ * mmput): for the entry points that take mmap_lock themselves. */
+static struct mm_struct *gup_current_mm_get(void)
+{
+	struct mm_struct *mm;
+
+	if (!current)
+		return NULL;
+	task_lock(current);
+	mm = current->mm;
+	if (mm && !mmget_not_zero(mm))
+		mm = NULL;
+	task_unlock(current);
+	return mm;
+}
+
+/* A pin call succeeded for @nr pages: record it (flags as the caller
+ * passed them; the registry adds FOLL_PIN, and FOLL_GET in legacy mode). */
+static void gup_record_pins(struct mm_struct *mm, unsigned long start,
+			    struct page **pages, long nr, unsigned int caller_flags)
+{
+	if (nr > 0)
+		pnm_pin_registry_add(mm, start, pages, (unsigned long)nr, caller_flags);
+}
+
+/*
+ * get_user_pages - take references on @nr_pages pages of current's mm
+ * from @start (gup.h).  The caller holds mmap_lock for read; it is not
+ * dropped.  Returns pages done (may be fewer: release exactly those with
+ * put_page()), 0 for @nr_pages == 0, or -errno: -EINVAL for invalid
+ * arguments (FOLL_LONGTERM, FOLL_PIN or other internal flags, FOLL_GET
+ * without @pages), -EFAULT (no VMA, refused VMA, failed fault), -ENOMEM.
+ */
+long get_user_pages(unsigned long start, unsigned long nr_pages,
+		    unsigned int gup_flags, struct page **pages)
+{
+	struct mm_struct *mm;
+	int locked = 1;
+
+	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_TOUCH))
+		return -EINVAL;
+	mm = gup_current_mm();
+	if (!mm)
+		return -EFAULT;
+	return __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+}
+
+/*
+ * get_user_pages_remote - get_user_pages() on @mm (FOLL_REMOTE faults).
+ * The caller holds @mm's mmap_lock for read; with @locked non-NULL
+ * (*locked must be 1) the lock may be dropped and *locked says whether it
+ * is held on return (the model never drops it here).  Returns as
+ * get_user_pages(); -EINVAL for invalid arguments.
+ */
+long get_user_pages_remote(struct mm_struct *mm, unsigned long start,
+			   unsigned long nr_pages, unsigned int gup_flags,
+			   struct page **pages, int *locked)
+{
+	int local_locked = 1;
+
+	if (!is_valid_gup_args(pages, locked, &gup_flags, FOLL_TOUCH | FOLL_REMOTE))
+		return -EINVAL;
+	return __get_user_pages_locked(mm, start, nr_pages, pages,
+				       locked ? locked : &local_locked, gup_flags);
+}
+
+/*
+ * get_user_pages_unlocked - get_user_pages() that takes and releases
+ * current's mmap_lock itself (the caller must not hold it).  Returns as
+ * get_user_pages(); -EINVAL for invalid arguments.
+ */
+long get_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
+			     struct page **pages, unsigned int gup_flags)
+{
+	struct mm_struct *mm;
+	int locked = 0;
+	long ret;
+
+	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_TOUCH | FOLL_UNLOCKABLE))
+		return -EINVAL;
+	mm = gup_current_mm_get();
+	if (!mm)
+		return -EFAULT;
+	ret = __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+	mmput(mm);
+	return ret;
+}
+
+/*
+ * pin_user_pages - pin @nr_pages pages of current's mm from @start for
+ * DMA (gup.h); FOLL_LONGTERM pins are first moved out of MOVABLE/CMA.
+ * The caller holds mmap_lock for read (not dropped).  Returns pages
+ * pinned (may be fewer: release exactly those with unpin_user_pages()),
+ * -errno if none, and 0 -- not -EINVAL -- for invalid arguments (a
+ * warning is issued), as Linux.  Records the pins in the registry.
+ */
+long pin_user_pages(unsigned long start, unsigned long nr_pages,
+		    unsigned int gup_flags, struct page **pages)
+{
+	unsigned int caller_flags = gup_flags;
+	struct mm_struct *mm;
+	int locked = 1;
+	long ret;
+
+	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_PIN))
+		return 0;
+	mm = gup_current_mm();
+	if (!mm)
+		return -EFAULT;
+	ret = __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+	gup_record_pins(mm, start, pages, ret, caller_flags);
+	return ret;
+}
+
+/*
+ * pin_user_pages_remote - pin_user_pages() on @mm, with get_user_pages_
+ * remote()'s lock protocol.  0 for invalid arguments, as Linux.
+ */
+long pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
+			   unsigned long nr_pages, unsigned int gup_flags,
+			   struct page **pages, int *locked)
+{
+	unsigned int caller_flags = gup_flags;
+	int local_locked = 1;
+	long ret;
+
+	if (!is_valid_gup_args(pages, locked, &gup_flags,
+			       FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE))
+		return 0;
+	ret = __gup_longterm_locked(mm, start, nr_pages, pages,
+				    locked ? locked : &local_locked, gup_flags);
+	gup_record_pins(mm, start, pages, ret, caller_flags);
+	return ret;
+}
+
+/*
+ * pin_user_pages_unlocked - pin_user_pages() that takes and releases
+ * current's mmap_lock itself (also around long-term migration, which
+ * then runs unlocked).  0 for invalid arguments, as Linux.
+ */
+long pin_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
+			     struct page **pages, unsigned int gup_flags)
+{
+	unsigned int caller_flags = gup_flags;
+	struct mm_struct *mm;
+	int locked = 0;
+	long ret;
+
+	if (!is_valid_gup_args(pages, NULL, &gup_flags,
+			       FOLL_PIN | FOLL_TOUCH | FOLL_UNLOCKABLE))
+		return 0;
+	mm = gup_current_mm_get();
+	if (!mm)
+		return -EFAULT;
+	ret = __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+	gup_record_pins(mm, start, pages, ret, caller_flags);
+	mmput(mm);
+	return ret;
+}
+
+/* pnm_gup_slow - gup_fast.c's fallback (contract in internal.h). */
+long pnm_gup_slow(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
+		  unsigned int gup_flags, struct page **pages)
+{
+	int locked = 0;
+
+	VM_WARN_ON_ONCE(gup_flags & FOLL_FAST_ONLY);
+	return __gup_longterm_locked(mm, start, nr_pages, pages, &locked,
+				     gup_flags | FOLL_TOUCH | FOLL_UNLOCKABLE);
+}

@@ -1,0 +1,715 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gup_fast.c - get_user_pages_fast(), get_user_pages_fast_only() and
+ * pin_user_pages_fast(): the lockless page-table walk, and the fallback to
+ * the slow path (gup.c) for whatever it could not do (mm/gup.c's
+ * gup_fast_fallback() and gup_fast_*_range()).
+ *
+ * The walk takes no lock at all, not even mmap_lock: it is what I/O paths
+ * pay per request, so it must not serialise against faults or munmap.  It
+ * can be that cheap because of a protocol every page-table change follows:
+ *
+ *   gup-fast                               anyone changing an entry
+ *   --------                               ------------------------
+ *   1. read the entry (seq_cst load)       1. clear or replace the entry
+ *   2. speculatively grab the folio           (seq_cst exchange under its
+ *      (folio_try_get-style: fails on a       ptl: ptep_get_and_clear,
+ *      free or frozen folio), add the         pmdp_huge_get_and_clear,
+ *      pin units with seq_cst RMWs            pmdp_establish, the
+ *   3. re-read the PMD and the entry          write-protects of fork and
+ *      (seq_cst loads); if either changed,    mprotect)
+ *      drop what was grabbed and stop      2. then look at the refcount /
+ *                                             pin counts (migration's
+ *                                             freeze cmpxchg,
+ *                                             folio_try_share_anon_rmap_*)
+ *
+ * All four steps are seq_cst operations, so they are in one total order:
+ * either the re-read in step 3 sees the change and backs out, or the
+ * changer's step 2 sees the new reference or pin (so migration refuses,
+ * compaction skips, try_to_migrate keeps the page exclusive).  The
+ * speculative grab never resurrects a freed folio (refcount 0 fails) and
+ * never adds to a frozen one (migration and split freeze at 0).  After the
+ * grab the page is checked to still belong to the folio, all of the
+ * batch: a split that raced the walk makes the tail pages folios of their
+ * own.  The pin count RMW followed by the seq_cst re-read is Linux's
+ * smp_mb__after_atomic() in try_grab_folio_fast(), pairing with the
+ * barrier in folio_try_share_anon_rmap_*() (rmap.c): a page whose entry
+ * survived the re-read is still PageAnonExclusive when we test it.
+ *
+ * Page-table frames: the walk runs between pnm_lockless_walk_begin() and
+ * _end() (rcu.h): an RCU read-side critical section plus a walker count.
+ * pnm_pgtable_free() frees a table frame at once only if no walker is
+ * counted, else after a grace period, so a table the walk reached stays
+ * allocated (and full of none or stale entries, never of foreign data)
+ * until the walk ends.  Linux disables interrupts for the same effect.
+ *
+ * Fork (FOLL_PIN only, reference §5.3): dup_mmap() keeps the parent's
+ * write_protect_seq odd while it write-protects PTEs for COW, after
+ * checking each anon page with folio_needs_cow_for_dma().  A lockless pin
+ * landing between that check and the write-protect would leave a pinned
+ * page COW-shared, and the parent's next write would move away from the
+ * DMA target.  So gup_fast() samples the count before the walk and returns
+ * 0 pages if it is odd (everything goes to the slow path, which takes
+ * mmap_lock and so waits for fork); after the walk it re-reads the count
+ * (seq_cst, after the seq_cst pin RMWs) and, if it changed, unpins
+ * everything the walk took and returns 0.  Either fork's seqcount
+ * increment precedes our re-read (we see it and back out), or our pins
+ * precede fork's check (fork copies the pinned pages for the child).
+ *
+ * What the walk leaves to the slow path (it stops at the first such
+ * entry; the slow path continues from there): none, migration entries,
+ * PROT_NONE (protnone), special entries (the zero page, PFN maps: Linux
+ * bails on pte_special too, and the slow path returns the zero page
+ * uncounted for pins), FOLL_WRITE on a read-only entry, R/O FOLL_PIN where
+ * gup_must_unshare(NULL, ...) says the mm needs its own copy first,
+ * FOLL_LONGTERM on folios that must migrate first, writable long-term pins
+ * of non-shmem files, and folios whose refcount has overflowed.
+ *
+ * Batching: a huge PMD is grabbed once for all the subpages in range
+ * (refs = their number), and consecutive PTEs mapping consecutive pages of
+ * one large folio with identical bits are grabbed together too, so a
+ * 2 MiB folio costs one refcount atomic (plus one _pincount atomic for
+ * pins) however many pages are taken.  Pages of small folios cost one
+ * atomic each for FOLL_GET and, for Linux-accounted short-term pins, one
+ * cmpxchg that adds GUP_PIN_COUNTING_BIAS at once.  The exact per-page
+ * shadow count (pnm_pincount, internal.h) adds one atomic per pinned page.
+ * NR_FOLL_PIN_ACQUIRED is added once per call.
+ *
+ * Legacy mode (pnm_config.legacy_gup): FOLL_PIN acquires are plain
+ * references as before 2019: no pin counts, no MMF_HAS_PINNED, no
+ * write_protect_seq handshake (it came with the pin counts, in 5.11) and
+ * no unsharing; the registry still records them.
+ */
+#include "internal.h"
+#include "rcu.h"
+
+atomic_long_t pnm_gup_fast_seq_retries;
+
+/* Flags gup_fast_fallback() accepts (anything else: WARN, -EINVAL). */
+#define GUP_FAST_FLAGS	(FOLL_WRITE | FOLL_LONGTERM | FOLL_FORCE | FOLL_PIN | \
+			 FOLL_GET | FOLL_FAST_ONLY | FOLL_NOFAULT | \
+			 FOLL_PCI_P2PDMA | FOLL_HONOR_NUMA_FAULT)
+
+/*
+ * Entry reads of the walk.  seq_cst loads (plain loads on x86): they are
+ * ordered after the walker count increment (rcu.h) and, as re-reads, after
+ * the grab's seq_cst RMWs (the protocol above).  They also have acquire
+ * semantics, pairing with the release stores that install entries
+ * (set_pte_at, set_pmd_at, set_pgd/set_pud in pgtable.c), so the walker
+ * sees initialised tables and folios.
+ */
+static inline pgd_t gup_pgdp_get(pgd_t *p) { return __pgd(__atomic_load_n(&p->pgd, __ATOMIC_SEQ_CST)); }
+static inline pud_t gup_pudp_get(pud_t *p) { return __pud(__atomic_load_n(&p->pud, __ATOMIC_SEQ_CST)); }
+static inline pmd_t gup_pmdp_get(pmd_t *p) { return __pmd(__atomic_load_n(&p->pmd, __ATOMIC_SEQ_CST)); }
+static inline pte_t gup_ptep_get(pte_t *p) { return __pte(__atomic_load_n(&p->pte, __ATOMIC_SEQ_CST)); }
+
+/* The entries of the table in frame @pfn. */
+static inline void *gup_table(unsigned long pfn)
+{
+	return page_address(pfn_to_page(pfn));
+}
+
+/* Per-call state of one walk. */
+struct gup_fast_walk {
+	unsigned int flags;
+	struct page **pages;
+	unsigned long nr;		/* pages recorded so far */
+	long acquired;			/* pins taken (NR_FOLL_PIN_ACQUIRED) */
+};
+
+/*
+ * Race hook for tests (builds without NDEBUG only): called at the two
+ * points where a racing page-table change matters, so a test can make
+ * the change happen exactly there.  Read with a relaxed load.
+ */
+#ifndef NDEBUG
+static pnm_gup_fast_race_fn *gup_fast_race_hook;
+
+static inline void gup_fast_race(enum pnm_gup_fast_race where, struct page *page, int nr)
+{
+	pnm_gup_fast_race_fn *fn = READ_ONCE(gup_fast_race_hook);
+
+	if (unlikely(fn))
+		fn(where, page, nr);
+}
+#else
+static inline void gup_fast_race(enum pnm_gup_fast_race where, struct page *page, int nr)
+{
+	(void)where;
+	(void)page;
+	(void)nr;
+}
+#endif
+
+/*
+ * pnm_gup_fast_set_race_hook - install (or with NULL remove) the test
+ * hook (internal.h).  Returns false, installing nothing, in NDEBUG builds.
+ * Not thread safe against running walks: set it while none runs.
+ */
+bool pnm_gup_fast_set_race_hook(pnm_gup_fast_race_fn *fn)
+{
+#ifndef NDEBUG
+	WRITE_ONCE(gup_fast_race_hook, fn);
+	return true;
+#else
+	(void)fn;
+	return false;
+#endif
+}
+
+/* --- grabbing without a stable reference ---------------------------------- */
+
+/*
+ * Add @delta references to @folio unless its refcount is 0 (free, being
+ * freed, or frozen by migration/split) or negative (overflowed: Linux's
+ * try_get_folio() refuses and gup-fast falls back).  Fully ordered on
+ * success (seq_cst cmpxchg): pairs with the freeze cmpxchg and with the
+ * entry clearing of the protocol above.  The sum is computed unsigned: an
+ * add that crosses 2^31 leaves a negative count that the next grab and the
+ * slow path's overflow guard refuse, as in Linux.
+ */
+static bool folio_try_get_refs(struct folio *folio, int delta)
+{
+	int c = atomic_read(&folio->_refcount);
+
+	do {
+		if (unlikely(c <= 0))
+			return false;
+	} while (!atomic_try_cmpxchg(&folio->_refcount, &c,
+				     (int)((unsigned int)c + (unsigned int)delta)));
+	return true;
+}
+
+/*
+ * The grab of gup-fast (contract in internal.h, pnm_grab_pages_fast());
+ * pins are added to *@acquired instead of NR_FOLL_PIN_ACQUIRED so that a
+ * walk updates the counter once.
+ */
+static inline struct folio *grab_pages_fast(struct page *page, int nr, unsigned int flags,
+					    long *acquired)
+{
+	bool pin = (flags & FOLL_PIN) && !gup_pin_is_legacy(flags);
+	struct folio *folio;
+	int delta = nr;
+
+	/* (Test first: VM_WARN_ON_ONCE() is a call, and this is per grab.) */
+	if (unlikely(!(flags & (FOLL_GET | FOLL_PIN)))) {
+		VM_WARN_ON_ONCE(!(flags & (FOLL_GET | FOLL_PIN)));
+		return NULL;
+	}
+	/* Never the zero page: the walk leaves special entries to the slow
+	 * path and pnm_grab_pages_fast() handles it before calling us. */
+	folio = page_folio(page);
+	/*
+	 * A short-term pin of a small folio in Linux accounting is all
+	 * refcount: take the whole GUP_PIN_COUNTING_BIAS in the one cmpxchg.
+	 * FOLL_LONGTERM must look at the folio (its zone) before pinning, so
+	 * it takes plain references first, as Linux's try_grab_folio_fast().
+	 */
+	if (pin && !(flags & FOLL_LONGTERM) && !folio_has_pincount(folio) &&
+	    pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_LINUX)
+		delta = nr * (int)GUP_PIN_COUNTING_BIAS;
+	gup_fast_race(PNM_GUP_FAST_BEFORE_GRAB, page, nr);
+	if (!folio_try_get_refs(folio, delta))
+		return NULL;
+	/*
+	 * We hold a reference now, so the folio can no longer be split (a
+	 * split freezes the refcount).  If it was split before we got it,
+	 * @page (or part of the batch) belongs to another folio: let go.
+	 * The acquire side of our cmpxchg pairs with the release store of
+	 * compound_head in split_folio_struct().
+	 */
+	if (unlikely(page_folio(page) != folio ||
+		     folio_page_idx(folio, page) + (unsigned long)nr > folio_nr_pages(folio))) {
+		folio_put_refs(folio, delta);
+		return NULL;
+	}
+	if (!pin)
+		return folio;		/* FOLL_GET, or a legacy-mode pin */
+
+	if ((flags & FOLL_LONGTERM) && !folio_is_longterm_pinnable(folio)) {
+		/* The slow path migrates it first (gup.c). */
+		folio_put_refs(folio, nr);
+		return NULL;
+	}
+	/*
+	 * The rest of the pin units, refcount before pin counts (internal.h
+	 * ordering rule).  Value-returning RMWs: seq_cst, so the caller's
+	 * seq_cst re-read of the entry is ordered after the pin is visible
+	 * (Linux's smp_mb__after_atomic(); pairs with the RMWs in
+	 * maybe_pinned_after_barrier() of folio_try_share_anon_rmap_*()).
+	 */
+	if (folio_has_pincount(folio)) {
+		atomic_add_return(nr, &folio->_pincount);
+	} else if (pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_LINUX &&
+		   (flags & FOLL_LONGTERM)) {
+		atomic_add_return(nr * (int)(GUP_PIN_COUNTING_BIAS - 1), &folio->_refcount);
+	}
+	/* The exact shadow count, per page; it is the pin itself for a small
+	 * folio in exact accounting (folio_maybe_dma_pinned reads it). */
+	for (int i = 0; i < nr; i++)
+		atomic_add_return(1, &page[i].pnm_pincount);
+	*acquired += nr;
+	return folio;
+}
+
+/*
+ * pnm_grab_pages_fast - gup-fast's grab of @nr consecutive pages @page..
+ * of one folio without a stable reference (contract in internal.h: Linux's
+ * try_grab_folio_fast() made page-precise).  Returns the folio with the
+ * references/pins taken and NR_FOLL_PIN_ACQUIRED counted, or NULL with
+ * nothing held (free, frozen, split or overflowed folio; FOLL_LONGTERM on
+ * an unpinnable folio).  The zero page is returned uncounted for FOLL_PIN.
+ * The caller re-checks its page-table entry and undoes a grab it does not
+ * keep with pnm_put_pages().  Lockless; any context.
+ */
+struct folio *pnm_grab_pages_fast(struct page *page, int nr, unsigned int flags)
+{
+	long acquired = 0;
+	struct folio *folio;
+
+	if (is_zero_pfn(page_to_pfn(page))) {
+		/* Pins of the zero page are not counted (Linux); a plain
+		 * reference would move its refcount off 1: slow path. */
+		if ((flags & FOLL_PIN) && !gup_pin_is_legacy(flags))
+			return page_folio(page);
+		return NULL;
+	}
+	folio = grab_pages_fast(page, nr, flags, &acquired);
+
+	if (acquired)
+		mod_vm_stat(NR_FOLL_PIN_ACQUIRED, acquired);
+	return folio;
+}
+
+/*
+ * May gup-fast keep a grab of @folio?  Writable long-term pins need the
+ * slow path's check of the mapping for anything but anonymous memory and
+ * shmem (reference §6.3: file pages need dirty tracking).  We hold a
+ * reference, so the folio's fields are stable enough to read; the mapping
+ * is read once.  The model's only swap-backed file folios are shmem.
+ */
+static bool gup_fast_folio_allowed(struct folio *folio, unsigned int flags)
+{
+	struct address_space *mapping;
+
+	if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !=
+	    (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE))
+		return true;
+	mapping = READ_ONCE(folio->mapping);
+	if (!mapping)
+		return false;		/* truncated meanwhile: let the slow path decide */
+	if ((unsigned long)mapping & PAGE_MAPPING_ANON)
+		return true;
+	return folio_test_swapbacked(folio);
+}
+
+/* Index of the first of @nr pages from @page that a R/O pin may not take
+ * without unsharing first (gup_must_unshare, no VMA), or @nr. */
+static int first_must_unshare(struct page *page, int nr, unsigned int flags)
+{
+	int i;
+
+	if (gup_pin_is_legacy(flags))
+		return nr;	/* legacy pins never unshare */
+	for (i = 0; i < nr; i++)
+		if (gup_must_unshare(NULL, flags, page + i))
+			break;
+	return i;
+}
+
+/* Record @nr grabbed pages from @page and mark the folio referenced (test
+ * first: after the first access it already is, and a set_bit is an
+ * atomic). */
+static void gup_fast_record(struct gup_fast_walk *w, struct folio *folio,
+			    struct page *page, int nr)
+{
+	if (!PageReferenced(&folio->page))
+		SetPageReferenced(&folio->page);
+	for (int i = 0; i < nr; i++)
+		w->pages[w->nr + i] = page + i;
+	w->nr += nr;
+}
+
+/* --- the walk --------------------------------------------------------------- */
+
+/* End of the range covered by the entry of size @size holding @addr,
+ * clamped to @end (Linux's pXd_addr_end). */
+static inline unsigned long entry_end(unsigned long addr, unsigned long end,
+				      unsigned long size)
+{
+	unsigned long next = (addr + size) & ~(size - 1);
+
+	return next - 1 < end - 1 ? next : end;
+}
+
+/*
+ * PTEs of the table @pmd points to, for [addr, end) inside one PMD.
+ * Returns false at the first page left to the slow path.
+ */
+static bool gup_fast_pte_range(struct gup_fast_walk *w, pmd_t pmd, pmd_t *pmdp,
+			       unsigned long addr, unsigned long end)
+{
+	pte_t *ptep = (pte_t *)gup_table(pmd_pfn(pmd)) + pte_index(addr);
+	unsigned int flags = w->flags;
+
+	while (addr < end) {
+		pte_t pte = gup_ptep_get(ptep);
+		unsigned long max = (end - addr) >> PAGE_SHIFT;
+		struct folio *folio;
+		struct page *page;
+		int nr = 1, keep, i;
+
+		if (!pte_present(pte) || pte_protnone(pte) || pte_special(pte))
+			return false;
+		if ((flags & FOLL_WRITE) && !pte_write(pte))
+			return false;
+		page = pfn_to_page(pte_pfn(pte));
+		folio = page_folio(page);
+		/*
+		 * Batch the following PTEs that map the following pages of the
+		 * same large folio with the same bits.  The folio may be stale
+		 * here; the grab re-checks that every page of the batch is in
+		 * it, and the re-read below that every PTE is unchanged.
+		 */
+		if (max > 1 && folio_test_large(folio)) {
+			unsigned long idx = folio_page_idx(folio, page);
+			unsigned long left = folio_nr_pages(folio);
+
+			left = idx < left ? left - idx : 1;
+			if (max > left)
+				max = left;
+			while ((unsigned long)nr < max &&
+			       pte_val(gup_ptep_get(ptep + nr)) ==
+			       pte_val(pte) + ((unsigned long)nr << PAGE_SHIFT))
+				nr++;
+		}
+
+		folio = grab_pages_fast(page, nr, flags, &w->acquired);
+		if (!folio)
+			return false;
+		gup_fast_race(PNM_GUP_FAST_BEFORE_RECHECK, page, nr);
+		/* Re-read (protocol step 3): the PMD, for a table replaced
+		 * under us, and every PTE of the batch. */
+		if (pmd_val(gup_pmdp_get(pmdp)) != pmd_val(pmd))
+			goto undo;
+		for (i = 0; i < nr; i++)
+			if (pte_val(gup_ptep_get(ptep + i)) !=
+			    pte_val(pte) + ((unsigned long)i << PAGE_SHIFT))
+				goto undo;
+		if (!gup_fast_folio_allowed(folio, flags))
+			goto undo;
+		keep = nr;
+		if (!pte_write(pte))
+			keep = first_must_unshare(page, nr, flags);
+		if (keep < nr) {
+			pnm_put_pages(page + keep, nr - keep, flags);
+			if (keep)
+				gup_fast_record(w, folio, page, keep);
+			return false;
+		}
+		gup_fast_record(w, folio, page, nr);
+		addr += (unsigned long)nr << PAGE_SHIFT;
+		ptep += nr;
+		continue;
+undo:
+		pnm_put_pages(page, nr, flags);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A huge PMD @pmd mapping [addr, end): one grab of every subpage in range
+ * (Linux's gup_fast_pmd_leaf()).  False if left to the slow path.
+ */
+static bool gup_fast_pmd_leaf(struct gup_fast_walk *w, pmd_t pmd, pmd_t *pmdp,
+			      unsigned long addr, unsigned long end)
+{
+	unsigned int flags = w->flags;
+	int nr = (int)((end - addr) >> PAGE_SHIFT);
+	struct folio *folio;
+	struct page *page;
+
+	if (!(pmd_val(pmd) & _PAGE_USER))
+		return false;		/* PROT_NONE */
+	if ((flags & FOLL_WRITE) && !pmd_write(pmd))
+		return false;
+	page = pfn_to_page(pmd_pfn(pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT));
+	folio = grab_pages_fast(page, nr, flags, &w->acquired);
+	if (!folio)
+		return false;
+	gup_fast_race(PNM_GUP_FAST_BEFORE_RECHECK, page, nr);
+	if (pmd_val(gup_pmdp_get(pmdp)) != pmd_val(pmd) ||
+	    !gup_fast_folio_allowed(folio, flags) ||
+	    (!pmd_write(pmd) && !gup_pin_is_legacy(flags) &&
+	     gup_must_unshare(NULL, flags, &folio->page))) {
+		pnm_put_pages(page, nr, flags);
+		return false;
+	}
+	gup_fast_record(w, folio, page, nr);
+	return true;
+}
+
+static bool gup_fast_pmd_range(struct gup_fast_walk *w, pud_t pud,
+			       unsigned long addr, unsigned long end)
+{
+	pmd_t *pmdp = (pmd_t *)gup_table(pud_pfn(pud)) + pmd_index(addr);
+	unsigned long next;
+
+	for (; addr < end; addr = next, pmdp++) {
+		pmd_t pmd = gup_pmdp_get(pmdp);
+
+		next = entry_end(addr, end, PMD_SIZE);
+		/* none, or a PMD migration entry */
+		if (!pmd_present(pmd))
+			return false;
+		if (pmd_trans_huge(pmd)) {
+			if (!gup_fast_pmd_leaf(w, pmd, pmdp, addr, next))
+				return false;
+		} else if (!gup_fast_pte_range(w, pmd, pmdp, addr, next)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool gup_fast_pud_range(struct gup_fast_walk *w, pgd_t pgd,
+			       unsigned long addr, unsigned long end)
+{
+	pud_t *pudp = (pud_t *)gup_table(pgd_pfn(pgd)) + pud_index(addr);
+	unsigned long next;
+
+	for (; addr < end; addr = next, pudp++) {
+		pud_t pud = gup_pudp_get(pudp);
+
+		next = entry_end(addr, end, PUD_SIZE);
+		if (!pud_present(pud))
+			return false;
+		if (!gup_fast_pmd_range(w, pud, addr, next))
+			return false;
+	}
+	return true;
+}
+
+static void gup_fast_pgd_range(struct gup_fast_walk *w, struct mm_struct *mm,
+			       unsigned long addr, unsigned long end)
+{
+	pgd_t *pgdp = pgd_offset(mm, addr);
+	unsigned long next;
+
+	for (; addr < end; addr = next, pgdp++) {
+		pgd_t pgd = gup_pgdp_get(pgdp);
+
+		next = entry_end(addr, end, PGDIR_SIZE);
+		if (!pgd_present(pgd))
+			return;
+		if (!gup_fast_pud_range(w, pgd, addr, next))
+			return;
+	}
+}
+
+/*
+ * Undo the grabs of a walk (Linux's gup_fast_unpin_user_pages()): runs of
+ * consecutive pages of one folio are released together, exactly as they
+ * may have been grabbed.  No sanity checks: after a fork the pages may be
+ * shared.
+ */
+static void gup_fast_undo(struct page **pages, unsigned long nr, unsigned int flags)
+{
+	unsigned long i = 0;
+
+	while (i < nr) {
+		struct folio *folio = page_folio(pages[i]);
+		unsigned long n = 1;
+
+		while (i + n < nr && pages[i + n] == pages[i] + n &&
+		       page_folio(pages[i + n]) == folio)
+			n++;
+		pnm_put_pages(pages[i], (int)n, flags);
+		i += n;
+	}
+}
+
+/*
+ * The lockless part: walk [start, end) of @mm, grabbing pages until the
+ * first one left to the slow path.  Returns the number of pages taken
+ * (stored in @pages).
+ */
+static unsigned long gup_fast(struct mm_struct *mm, unsigned long start,
+			      unsigned long end, unsigned int flags, struct page **pages)
+{
+	struct gup_fast_walk w = { .flags = flags, .pages = pages };
+	bool handshake = (flags & FOLL_PIN) && !gup_pin_is_legacy(flags);
+	unsigned int seq = 0;
+
+	if (start >= end)
+		return 0;
+	if (handshake) {
+		/* Acquire; odd: fork is write-protecting, use the slow path. */
+		seq = raw_read_seqcount(&mm->write_protect_seq);
+		if (seq & 1)
+			return 0;
+	}
+
+	pnm_lockless_walk_begin();
+	gup_fast_pgd_range(&w, mm, start, end);
+	pnm_lockless_walk_end();
+
+	/*
+	 * seq_cst re-read, after the seq_cst pin RMWs: pairs with the seq_cst
+	 * increment in raw_write_seqcount_begin() (fork.c), which precedes
+	 * fork's folio_needs_cow_for_dma() checks.
+	 */
+	if (handshake &&
+	    __atomic_load_n(&mm->write_protect_seq.sequence, __ATOMIC_SEQ_CST) != seq) {
+		gup_fast_undo(pages, w.nr, flags);
+		w.nr = 0;
+		atomic_long_inc(&pnm_gup_fast_seq_retries);
+	}
+	/* Pins backed out above were counted released by pnm_put_pages(). */
+	if (w.acquired)
+		mod_vm_stat(NR_FOLL_PIN_ACQUIRED, w.acquired);
+	return w.nr;
+}
+
+/* --- entry points ------------------------------------------------------------ */
+
+/*
+ * Linux's is_valid_gup_args() for the _fast entry points (no @locked):
+ * internal flags refused, FOLL_GET and FOLL_PIN exclusive, FOLL_LONGTERM
+ * only with FOLL_PIN, a page array for GET/PIN, no LONGTERM with P2PDMA.
+ * Each refusal warns once.  On success *@gup_flags has @to_set added.
+ */
+static bool gup_fast_valid_args(struct page **pages, unsigned int *gup_flags,
+				unsigned int to_set)
+{
+	unsigned int flags = *gup_flags;
+
+	if (VM_WARN_ON_ONCE(flags & INTERNAL_GUP_FLAGS))
+		return false;
+	flags |= to_set;
+	if (VM_WARN_ON_ONCE((flags & (FOLL_PIN | FOLL_GET)) == (FOLL_PIN | FOLL_GET)))
+		return false;
+	if (VM_WARN_ON_ONCE(!(flags & FOLL_PIN) && (flags & FOLL_LONGTERM)))
+		return false;
+	if (VM_WARN_ON_ONCE((flags & (FOLL_GET | FOLL_PIN)) && !pages))
+		return false;
+	if (VM_WARN_ON_ONCE((flags & FOLL_LONGTERM) && (flags & FOLL_PCI_P2PDMA)))
+		return false;
+	*gup_flags = flags;
+	return true;
+}
+
+/*
+ * Linux's gup_fast_fallback(): the checks, the lockless walk, and the slow
+ * path for the rest.  Returns pages taken (fast + slow, or the fast count
+ * if the slow part failed after the fast part took some), 0 for 0 pages,
+ * or -errno.  Records FOLL_PIN calls in the pin registry once.
+ */
+static long gup_fast_fallback(unsigned long start, unsigned long nr_pages,
+			      unsigned int gup_flags, struct page **pages)
+{
+	unsigned long len, end, nr_pinned;
+	struct mm_struct *mm;
+	long ret;
+
+	if (VM_WARN_ON_ONCE(gup_flags & ~GUP_FAST_FLAGS))
+		return -EINVAL;
+	mm = current ? current->mm : NULL;
+	if (!mm)
+		return -EFAULT;		/* no process: nothing to walk */
+	mm_set_has_pinned_flag(mm, gup_flags);
+
+	start &= PAGE_MASK;
+	len = nr_pages << PAGE_SHIFT;
+	if (__builtin_add_overflow(start, len, &end))
+		return -EOVERFLOW;
+	if (end > TASK_SIZE)
+		return -EFAULT;
+
+	nr_pinned = gup_fast(mm, start, end, gup_flags, pages);
+	if (nr_pinned == nr_pages || (gup_flags & FOLL_FAST_ONLY)) {
+		ret = (long)nr_pinned;
+		goto out_record;
+	}
+	/* The slow path takes mmap_lock itself (FOLL_UNLOCKABLE, *locked 0). */
+	ret = pnm_gup_slow(mm, start + (nr_pinned << PAGE_SHIFT), nr_pages - nr_pinned,
+			   gup_flags, pages + nr_pinned);
+	if (ret < 0) {
+		/* The caller must release what the fast part took, so a
+		 * partial result beats an error. */
+		if (!nr_pinned)
+			return ret;
+		ret = 0;
+	}
+	ret += (long)nr_pinned;
+out_record:
+	if (gup_flags & FOLL_PIN)
+		pnm_pin_registry_add(mm, start, pages, (unsigned long)ret, gup_flags);
+	return ret;
+}
+
+/*
+ * get_user_pages_fast - take references (FOLL_GET) on @nr_pages pages of
+ * current's mm from @start, lockless where possible, faulting the rest in
+ * through the slow path (which takes mmap_lock for read: the caller must
+ * not hold it).  @gup_flags: FOLL_WRITE, FOLL_FORCE, FOLL_NOFAULT... (not
+ * FOLL_LONGTERM, not internal flags).  Returns the number of pages taken
+ * (possibly fewer), 0 for @nr_pages 0, or -errno: -EINVAL (bad flags or
+ * no @pages), -EOVERFLOW (range wraps), -EFAULT (beyond TASK_SIZE, no
+ * mapping, not permitted), -ENOMEM.  Release with put_page().
+ */
+int get_user_pages_fast(unsigned long start, int nr_pages,
+			unsigned int gup_flags, struct page **pages)
+{
+	if (!gup_fast_valid_args(pages, &gup_flags, FOLL_GET))
+		return -EINVAL;
+	return (int)gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+}
+
+/*
+ * get_user_pages_fast_only - as get_user_pages_fast() but never falls back
+ * (FOLL_FAST_ONLY): never takes mmap_lock, never faults, never sleeps; may
+ * be called with mmap_lock held by anyone.  Returns the pages it could
+ * take lockless from @start on (0 if the first one needs a fault), or
+ * -EINVAL/-EOVERFLOW/-EFAULT for bad arguments.
+ */
+int get_user_pages_fast_only(unsigned long start, int nr_pages,
+			     unsigned int gup_flags, struct page **pages)
+{
+	if (!gup_fast_valid_args(pages, &gup_flags, FOLL_GET | FOLL_FAST_ONLY))
+		return -EINVAL;
+	return (int)gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+}
+
+/*
+ * pin_user_pages_fast - pin (FOLL_PIN) @nr_pages pages of current's mm
+ * from @start for DMA, lockless where possible, the rest through the slow
+ * path (faults, COW break for FOLL_WRITE, unsharing for R/O pins,
+ * FOLL_LONGTERM migration out of MOVABLE/CMA); the caller must not hold
+ * mmap_lock.  Sets MMF_HAS_PINNED.  Records the call in the pin registry.
+ * Returns pages pinned (possibly fewer), 0 for @nr_pages 0, or -errno:
+ * unlike pin_user_pages(), invalid arguments give -EINVAL (as Linux);
+ * -EOVERFLOW, -EFAULT, -ENOMEM as get_user_pages_fast().  Release with
+ * unpin_user_page(s)().
+ */
+int pin_user_pages_fast(unsigned long start, int nr_pages,
+			unsigned int gup_flags, struct page **pages)
+{
+	if (!gup_fast_valid_args(pages, &gup_flags, FOLL_PIN))
+		return -EINVAL;
+	return (int)gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+}
+
+/*
+ * pnm_pin_user_pages_fast_only - pin_user_pages_fast() that never falls
+ * back (contract in internal.h).  May be called with mmap_lock held.
+ */
+int pnm_pin_user_pages_fast_only(unsigned long start, int nr_pages,
+				 unsigned int gup_flags, struct page **pages)
+{
+	if (!gup_fast_valid_args(pages, &gup_flags, FOLL_PIN | FOLL_FAST_ONLY))
+		return -EINVAL;
+	return (int)gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+}
