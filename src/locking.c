@@ -252,3 +252,8 @@ bool pnm_warn_on_once(bool cond, const char *what, const char *file, int line)
 		fprintf(stderr, "pinmm: WARNING at %s:%d: %s\n", file, line, what);
 	return true;
 }
+
+#ifdef __SANITIZE_THREAD__
+/* The word smp_mb() updates in ThreadSanitizer builds (atomic.h). */
+unsigned long pnm_tsan_fence_word;
+#endif

@@ -482,19 +482,6 @@ bool folio_maybe_dma_pinned(struct folio *folio)
 }
 
 /*
- * folio_needs_cow_for_dma - must fork copy @folio for the child instead of
- * sharing it?  Only if the parent mm has ever pinned (MMF_HAS_PINNED) and
- * the folio may be pinned.  The caller (fork) holds the parent's
- * write_protect_seq, which keeps gup-fast from pinning meanwhile.
- */
-bool folio_needs_cow_for_dma(struct vm_area_struct *vma, struct folio *folio)
-{
-	if (!test_bit(MMF_HAS_PINNED, &vma->vm_mm->flags))
-		return false;
-	return folio_maybe_dma_pinned(folio);
-}
-
-/*
  * Read the pin state after a full barrier.  The fully ordered RMWs pair
  * with gup-fast's "take reference/pin (fully ordered), full barrier,
  * re-read the PTE and PageAnonExclusive": our caller has already cleared
@@ -537,6 +524,27 @@ int folio_try_share_anon_rmap_pmd(struct folio *folio)
 	for (i = 0; i < folio_nr_pages(folio); i++)
 		ClearPageAnonExclusive(folio_page(folio, i));
 	return 0;
+}
+
+/*
+ * folio_needs_cow_for_dma - must fork copy @folio for the child instead of
+ * sharing it?  Only if the parent mm has ever pinned (MMF_HAS_PINNED) and
+ * the folio may be pinned.  The caller (fork) holds the parent's
+ * write_protect_seq for write.  This is a store-buffering handshake with
+ * gup-fast: fork writes the seqcount (seq_cst) then reads the flag and the
+ * pin counts; gup-fast sets the flag and takes its pin (seq_cst) then
+ * re-reads the seqcount after a full barrier.  So both reads here are
+ * sequentially consistent (a seq_cst load, and the RMWs of
+ * maybe_pinned_after_barrier()): either fork sees the pin and copies, or
+ * gup-fast sees the odd/changed count and backs its pin out.
+ */
+bool folio_needs_cow_for_dma(struct vm_area_struct *vma, struct folio *folio)
+{
+	unsigned long flags = __atomic_load_n(&vma->vm_mm->flags, __ATOMIC_SEQ_CST);
+
+	if (!(flags & BIT(MMF_HAS_PINNED)))
+		return false;
+	return maybe_pinned_after_barrier(folio);
 }
 
 /* --- fork ------------------------------------------------------------------ */

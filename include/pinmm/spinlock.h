@@ -112,8 +112,10 @@ static inline unsigned int raw_read_seqcount(const seqcount_t *s)
 { return __atomic_load_n(&s->sequence, __ATOMIC_ACQUIRE); }
 static inline bool read_seqcount_retry(const seqcount_t *s, unsigned int start)
 {
-	/* Full barrier: order the reader's preceding accesses before the re-check. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Full barrier (smp_mb(), atomic.h): order the reader's preceding
+	 * accesses before the re-check; pairs with the writer's seq_cst
+	 * raw_write_seqcount_begin(). */
+	smp_mb();
 	return __atomic_load_n(&s->sequence, __ATOMIC_ACQUIRE) != start;
 }
 static inline void raw_write_seqcount_begin(seqcount_t *s)

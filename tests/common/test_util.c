@@ -2,6 +2,7 @@
 /* test_util.c - see test_util.h. */
 #include "test_util.h"
 #include "internal.h"
+#include "rcu.h"
 
 void pnm_test_config(struct pnm_config *cfg)
 {
@@ -38,6 +39,9 @@ int pnm_test_teardown(void **state)
 	(void)state;
 	current = NULL;
 	pnm_for_each_task(exit_one, NULL);
+	/* Page-table frames a lockless walker might have seen are freed after
+	 * a grace period: wait for those frees before counting frames. */
+	pnm_rcu_barrier();
 	CHECK_ALL();
 	assert_int_equal(pnm_fini(), 0);
 	return 0;
