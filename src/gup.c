@@ -24,10 +24,14 @@
  * in "linux" accounting, adds GUP_PIN_COUNTING_BIAS per pin to a small
  * folio's refcount, or 1 per pin to a large folio's refcount plus its
  * exact _pincount; in "exact" accounting, 1 per pin to the refcount plus
- * _pincount on large folios.  In both modes every pinned page's own
- * pnm_pincount counts its pins exactly (the registry and misuse detection
- * rely on it; "exact" mode answers folio_maybe_dma_pinned() from it).
- * NR_FOLL_PIN_ACQUIRED/RELEASED count base pages.  The zero page is never
+ * _pincount on large folios.  While pnm_pin_shadow_count() (internal.h:
+ * exact accounting, registry or pin_debug on) every pinned page's own
+ * pnm_pincount also counts its pins exactly (the registry and misuse
+ * detection rely on it; "exact" mode answers folio_maybe_dma_pinned()
+ * from it); otherwise it is not touched at all, which spares the
+ * production configuration one atomic per page on each side.
+ * NR_FOLL_PIN_ACQUIRED/RELEASED count base pages (the unpin_* functions
+ * add RELEASED once per call).  The zero page is never
  * counted for pins (it is for FOLL_GET).  Ordering rule (internal.h): a
  * pin raises _refcount before the pin counts, an unpin lowers the pin
  * counts before _refcount, so refcount >= what the pins account for at
@@ -96,9 +100,10 @@ static unsigned int gup_effective_flags(unsigned int flags)
 }
 
 /*
- * The pin counts of one grab: _pincount (large folios) and the exact
- * per-page counts of @page..@page+@refs-1 (@page NULL: all on the head).
- * Called after the refcount part (ordering rule).
+ * The pin counts of one grab: _pincount (large folios) and, if shadow
+ * counts are kept, the exact per-page counts of @page..@page+@refs-1
+ * (@page NULL: all on the head).  Called after the refcount part
+ * (ordering rule).
  */
 static void add_pin_counts(struct folio *folio, struct page *page, int refs)
 {
@@ -106,6 +111,8 @@ static void add_pin_counts(struct folio *folio, struct page *page, int refs)
 
 	if (folio_has_pincount(folio))
 		atomic_add(refs, &folio->_pincount);
+	if (!pnm_pin_shadow_count())
+		return;
 	if (!page) {
 		atomic_add(refs, &folio->page.pnm_pincount);
 		return;
@@ -119,11 +126,13 @@ static void sub_pin_counts(struct folio *folio, struct page *page, int refs)
 {
 	int i;
 
-	if (!page)
-		atomic_sub(refs, &folio->page.pnm_pincount);
-	else
-		for (i = 0; i < refs; i++)
-			atomic_dec(&page[i].pnm_pincount);
+	if (pnm_pin_shadow_count()) {
+		if (!page)
+			atomic_sub(refs, &folio->page.pnm_pincount);
+		else
+			for (i = 0; i < refs; i++)
+				atomic_dec(&page[i].pnm_pincount);
+	}
 	if (folio_has_pincount(folio))
 		atomic_sub(refs, &folio->_pincount);
 }
@@ -318,40 +327,42 @@ static void gup_dirty_folio(struct folio *folio)
 
 /*
  * Release the pins of @nr pages of one @folio: list[0..nr) if @list, else
- * the consecutive pages from @first.  Each page is first checked against
- * the pin registry (a page with no pin to release is reported there and
- * skipped); the rest are released with one folio operation, pin counts
- * before references.
+ * the consecutive pages from @first.  @ok (indexed like the pages) says
+ * which ones pnm_pin_registry_del_pages() let through: it already retired
+ * their registry nodes and shadow counts (a page with no pin to release
+ * was reported there and is skipped).  @ok NULL: check each page with
+ * pnm_pin_registry_del() here if pnm_unpin_needs_check(), else release
+ * all.  The rest are released with one folio operation, pin counts before
+ * references.  Returns the pins released for NR_FOLL_PIN_RELEASED, which
+ * the caller adds once per call.
  */
-static void unpin_run(struct folio *folio, struct page *const *list,
-		      struct page *first, unsigned long nr)
+static unsigned long unpin_run(struct folio *folio, struct page *const *list,
+			       struct page *first, unsigned long nr, const bool *ok)
 {
-	bool legacy = pnm_config.legacy_gup, zero = is_zero_folio(folio);
-	unsigned long i;
-	int ok = 0;
+	bool legacy = pnm_config.legacy_gup;
+	unsigned long i, n = nr;
 
-	for (i = 0; i < nr; i++) {
-		struct page *page = list ? list[i] : first + i;
-
-		if (!pnm_pin_registry_del(page))
-			continue;
-		if (!legacy && !zero)
-			atomic_dec(&page->pnm_pincount);
-		ok++;
+	if (ok) {
+		for (i = 0, n = 0; i < nr; i++)
+			n += ok[i];
+	} else if (pnm_unpin_needs_check()) {
+		for (i = 0, n = 0; i < nr; i++)
+			n += pnm_pin_registry_del(list ? list[i] : first + i);
 	}
-	if (!ok)
-		return;
+	if (!n)
+		return 0;
 	if (legacy) {
 		/* Legacy pins are plain references, the zero page's too. */
-		folio_put_refs(folio, ok);
-		return;
+		folio_put_refs(folio, (int)n);
+		return 0;
 	}
-	if (zero)
-		return;
+	if (is_zero_folio(folio))
+		return 0;
 	if (folio_has_pincount(folio))
-		atomic_sub(ok, &folio->_pincount);
-	mod_vm_stat(NR_FOLL_PIN_RELEASED, ok);
-	folio_put_refs(folio, pin_refcount_units(folio, ok));
+		atomic_sub((int)n, &folio->_pincount);
+	/* Fully ordered: the pin counts drop before the references. */
+	folio_put_refs(folio, pin_refcount_units(folio, (int)n));
+	return n;
 }
 
 /* Consecutive entries of @pages from @i that belong to one folio. */
@@ -390,30 +401,62 @@ static struct folio *gup_folio_range_next(struct page *start, unsigned long npag
  */
 void unpin_user_page(struct page *page)
 {
-	unpin_run(page_folio(page), NULL, page, 1);
+	unsigned long released = unpin_run(page_folio(page), NULL, page, 1, NULL);
+
+	if (released)
+		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
 }
 
-/* Shared body of unpin_user_pages*(). */
+/* Entries of @pages checked against the registry per pin_lock round trip
+ * (the ok[] array lives on the stack): one 2 MiB folio's worth. */
+#define UNPIN_BATCH	HPAGE_PMD_NR
+
+/*
+ * Shared body of unpin_user_pages*(), per batch of up to UNPIN_BATCH
+ * entries: dirty the folios (if asked), check and retire every entry in
+ * one pnm_pin_registry_del_pages() call (one lock round trip), then
+ * release each run of one folio with one refcount atomic (and one
+ * _pincount atomic for a large folio).  NR_FOLL_PIN_RELEASED is added
+ * once per call.
+ */
 static void unpin_pages(struct page **pages, unsigned long npages, bool make_dirty)
 {
-	unsigned long i, nr;
+	bool check = pnm_unpin_needs_check();
+	unsigned long base, i, nr, released = 0;
+	bool ok[UNPIN_BATCH];
 
 	/* An error value passed as a count: most likely a caller that
 	 * forwarded a failed pin's -errno.  Do nothing. */
 	if (VM_WARN_ON_ONCE(IS_ERR_VALUE(npages)))
 		return;
-	for (i = 0; i < npages; i += nr) {
-		struct folio *folio;
+	for (base = 0; base < npages; base += UNPIN_BATCH, pages += UNPIN_BATCH) {
+		unsigned long n = min_t(unsigned long, npages - base, UNPIN_BATCH);
 
-		if (!pages[i]) {
-			nr = 1;
-			continue;
+		if (make_dirty) {
+			for (i = 0; i < n; i += nr) {
+				if (!pages[i]) {
+					nr = 1;
+					continue;
+				}
+				gup_dirty_folio(gup_folio_next(pages, n, i, &nr));
+			}
 		}
-		folio = gup_folio_next(pages, npages, i, &nr);
-		if (make_dirty)
-			gup_dirty_folio(folio);
-		unpin_run(folio, pages + i, NULL, nr);
+		if (check)
+			pnm_pin_registry_del_pages(pages, n, ok);
+		for (i = 0; i < n; i += nr) {
+			struct folio *folio;
+
+			if (!pages[i]) {
+				nr = 1;
+				continue;
+			}
+			folio = gup_folio_next(pages, n, i, &nr);
+			released += unpin_run(folio, pages + i, NULL, nr,
+					      check ? ok + i : NULL);
+		}
 	}
+	if (released)
+		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
 }
 
 /*
@@ -447,15 +490,17 @@ void unpin_user_pages_dirty_lock(struct page **pages, unsigned long npages,
 void unpin_user_page_range_dirty_lock(struct page *page, unsigned long npages,
 				      bool make_dirty)
 {
-	unsigned long i, nr;
+	unsigned long i, nr, released = 0;
 
 	for (i = 0; i < npages; i += nr) {
 		struct folio *folio = gup_folio_range_next(page, npages, i, &nr);
 
 		if (make_dirty)
 			gup_dirty_folio(folio);
-		unpin_run(folio, NULL, page + i, nr);
+		released += unpin_run(folio, NULL, page + i, nr, NULL);
 	}
+	if (released)
+		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
 }
 
 /*
@@ -463,15 +508,15 @@ void unpin_user_page_range_dirty_lock(struct page *page, unsigned long npages,
  * charged to the page they were taken through (a THP pinned through a
  * tail page carries the pin on that tail), while Linux's unpin_folio()
  * only names the folio: release the head's pin if it has one, else the
- * first page that has one.  With no pinned page (or in legacy mode, which
- * keeps no per-page counts) the head is named, and the registry reports
- * the misuse.
+ * first page that has one.  With no pinned page (or in legacy mode, or
+ * without shadow counts: no per-page counts to look at) the head is named,
+ * and the registry reports the misuse if there is one.
  */
 static struct page *folio_pinned_page(struct folio *folio)
 {
 	unsigned long i, nr = folio_nr_pages(folio);
 
-	if (pnm_config.legacy_gup)
+	if (pnm_config.legacy_gup || !pnm_pin_shadow_count())
 		return &folio->page;
 	for (i = 0; i < nr; i++)
 		if (atomic_read(&folio_page(folio, i)->pnm_pincount) > 0)
@@ -486,7 +531,10 @@ static struct page *folio_pinned_page(struct folio *folio)
  */
 void unpin_folio(struct folio *folio)
 {
-	unpin_run(folio, NULL, folio_pinned_page(folio), 1);
+	unsigned long released = unpin_run(folio, NULL, folio_pinned_page(folio), 1, NULL);
+
+	if (released)
+		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
 }
 
 /*

@@ -72,7 +72,10 @@
  * pins) however many pages are taken.  Pages of small folios cost one
  * atomic each for FOLL_GET and, for Linux-accounted short-term pins, one
  * cmpxchg that adds GUP_PIN_COUNTING_BIAS at once.  The exact per-page
- * shadow count (pnm_pincount, internal.h) adds one atomic per pinned page.
+ * shadow count (pnm_pincount) adds one atomic per pinned page, but only
+ * where it is kept (pnm_pin_shadow_count(), internal.h: exact accounting,
+ * registry or pin_debug on); the configuration, including that answer,
+ * is read once per walk (struct gup_fast_walk), not per page.
  * NR_FOLL_PIN_ACQUIRED is added once per call.
  *
  * Legacy mode (pnm_config.legacy_gup): FOLL_PIN acquires are plain
@@ -112,10 +115,28 @@ static inline void *gup_table(unsigned long pfn)
 /* Per-call state of one walk. */
 struct gup_fast_walk {
 	unsigned int flags;
+	bool pin;			/* FOLL_PIN, not legacy: pin counts */
+	bool bias;			/* pins of small folios are GUP_PIN_COUNTING_BIAS */
+	bool shadow;			/* keep pnm_pincount (pnm_pin_shadow_count()) */
 	struct page **pages;
 	unsigned long nr;		/* pages recorded so far */
 	long acquired;			/* pins taken (NR_FOLL_PIN_ACQUIRED) */
 };
+
+/* The configuration a walk with @flags needs, read once (it is fixed at
+ * pnm_init(); the walk's atomics would otherwise force a re-read per
+ * page). */
+static inline void gup_fast_walk_init(struct gup_fast_walk *w, unsigned int flags,
+				      struct page **pages)
+{
+	w->flags = flags;
+	w->pin = (flags & FOLL_PIN) && !gup_pin_is_legacy(flags);
+	w->bias = pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_LINUX;
+	w->shadow = pnm_pin_shadow_count();
+	w->pages = pages;
+	w->nr = 0;
+	w->acquired = 0;
+}
 
 /*
  * Race hook for tests (builds without NDEBUG only): called at the two
@@ -181,14 +202,16 @@ static bool folio_try_get_refs(struct folio *folio, int delta)
 }
 
 /*
- * The grab of gup-fast (contract in internal.h, pnm_grab_pages_fast());
- * pins are added to *@acquired instead of NR_FOLL_PIN_ACQUIRED so that a
- * walk updates the counter once.
+ * The grab of gup-fast (contract in internal.h, pnm_grab_pages_fast()),
+ * for walk @w (its flags and configuration); pins are added to
+ * w->acquired instead of NR_FOLL_PIN_ACQUIRED so that a walk updates the
+ * counter once.
  */
-static inline struct folio *grab_pages_fast(struct page *page, int nr, unsigned int flags,
-					    long *acquired)
+static inline struct folio *grab_pages_fast(struct gup_fast_walk *w, struct page *page,
+					    int nr)
 {
-	bool pin = (flags & FOLL_PIN) && !gup_pin_is_legacy(flags);
+	unsigned int flags = w->flags;
+	bool pin = w->pin;
 	struct folio *folio;
 	int delta = nr;
 
@@ -206,8 +229,7 @@ static inline struct folio *grab_pages_fast(struct page *page, int nr, unsigned 
 	 * FOLL_LONGTERM must look at the folio (its zone) before pinning, so
 	 * it takes plain references first, as Linux's try_grab_folio_fast().
 	 */
-	if (pin && !(flags & FOLL_LONGTERM) && !folio_has_pincount(folio) &&
-	    pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_LINUX)
+	if (pin && w->bias && !(flags & FOLL_LONGTERM) && !folio_has_pincount(folio))
 		delta = nr * (int)GUP_PIN_COUNTING_BIAS;
 	gup_fast_race(PNM_GUP_FAST_BEFORE_GRAB, page, nr);
 	if (!folio_try_get_refs(folio, delta))
@@ -241,15 +263,21 @@ static inline struct folio *grab_pages_fast(struct page *page, int nr, unsigned 
 	 */
 	if (folio_has_pincount(folio)) {
 		atomic_add_return(nr, &folio->_pincount);
-	} else if (pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_LINUX &&
-		   (flags & FOLL_LONGTERM)) {
+	} else if (w->bias && (flags & FOLL_LONGTERM)) {
 		atomic_add_return(nr * (int)(GUP_PIN_COUNTING_BIAS - 1), &folio->_refcount);
 	}
-	/* The exact shadow count, per page; it is the pin itself for a small
-	 * folio in exact accounting (folio_maybe_dma_pinned reads it). */
-	for (int i = 0; i < nr; i++)
-		atomic_add_return(1, &page[i].pnm_pincount);
-	*acquired += nr;
+	/*
+	 * The exact shadow count, per page, where it is kept; it is the pin
+	 * itself for a small folio in exact accounting (folio_maybe_dma_pinned
+	 * reads it), and then this seq_cst RMW is the one the caller's re-read
+	 * is ordered after.  Without it (linux accounting) a small folio's
+	 * pin is the bias cmpxchg above, a large one's the _pincount RMW:
+	 * either is a seq_cst RMW before the re-read, as the protocol needs.
+	 */
+	if (w->shadow)
+		for (int i = 0; i < nr; i++)
+			atomic_add_return(1, &page[i].pnm_pincount);
+	w->acquired += nr;
 	return folio;
 }
 
@@ -265,7 +293,7 @@ static inline struct folio *grab_pages_fast(struct page *page, int nr, unsigned 
  */
 struct folio *pnm_grab_pages_fast(struct page *page, int nr, unsigned int flags)
 {
-	long acquired = 0;
+	struct gup_fast_walk w;
 	struct folio *folio;
 
 	if (is_zero_pfn(page_to_pfn(page))) {
@@ -275,10 +303,10 @@ struct folio *pnm_grab_pages_fast(struct page *page, int nr, unsigned int flags)
 			return page_folio(page);
 		return NULL;
 	}
-	folio = grab_pages_fast(page, nr, flags, &acquired);
-
-	if (acquired)
-		mod_vm_stat(NR_FOLL_PIN_ACQUIRED, acquired);
+	gup_fast_walk_init(&w, flags, NULL);
+	folio = grab_pages_fast(&w, page, nr);
+	if (w.acquired)
+		mod_vm_stat(NR_FOLL_PIN_ACQUIRED, w.acquired);
 	return folio;
 }
 
@@ -385,7 +413,7 @@ static bool gup_fast_pte_range(struct gup_fast_walk *w, pmd_t pmd, pmd_t *pmdp,
 				nr++;
 		}
 
-		folio = grab_pages_fast(page, nr, flags, &w->acquired);
+		folio = grab_pages_fast(w, page, nr);
 		if (!folio)
 			return false;
 		gup_fast_race(PNM_GUP_FAST_BEFORE_RECHECK, page, nr);
@@ -436,7 +464,7 @@ static bool gup_fast_pmd_leaf(struct gup_fast_walk *w, pmd_t pmd, pmd_t *pmdp,
 	if ((flags & FOLL_WRITE) && !pmd_write(pmd))
 		return false;
 	page = pfn_to_page(pmd_pfn(pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT));
-	folio = grab_pages_fast(page, nr, flags, &w->acquired);
+	folio = grab_pages_fast(w, page, nr);
 	if (!folio)
 		return false;
 	gup_fast_race(PNM_GUP_FAST_BEFORE_RECHECK, page, nr);
@@ -539,12 +567,14 @@ static void gup_fast_undo(struct page **pages, unsigned long nr, unsigned int fl
 static unsigned long gup_fast(struct mm_struct *mm, unsigned long start,
 			      unsigned long end, unsigned int flags, struct page **pages)
 {
-	struct gup_fast_walk w = { .flags = flags, .pages = pages };
-	bool handshake = (flags & FOLL_PIN) && !gup_pin_is_legacy(flags);
+	struct gup_fast_walk w;
+	bool handshake;
 	unsigned int seq = 0;
 
 	if (start >= end)
 		return 0;
+	gup_fast_walk_init(&w, flags, pages);
+	handshake = w.pin;
 	if (handshake) {
 		/* Acquire; odd: fork is write-protecting, use the slow path. */
 		seq = raw_read_seqcount(&mm->write_protect_seq);

@@ -116,10 +116,14 @@ void vma_unsplit(struct mm_struct *mm, struct vm_area_struct *lower,
 		 struct vm_area_struct *upper);
 
 /* ---- gup.c / gup_fast.c (GUP issue) ---- */
-/* Grab helpers live in include/pinmm/gup.h.  Every FOLL_PIN acquire keeps
- * page->pnm_pincount (the exact per-page count) in step in *every*
- * accounting mode: the registry and misuse detection rely on it; only the
- * "exact" mode uses it to answer folio_maybe_dma_pinned().
+/* Grab helpers live in include/pinmm/gup.h.  FOLL_PIN acquires keep
+ * page->pnm_pincount (the exact per-page "shadow" count) in step only
+ * while pnm_pin_shadow_count() says so (pin_registry.c section): "exact"
+ * accounting answers folio_maybe_dma_pinned() from it, the registry and
+ * misuse detection rely on it.  Otherwise (linux accounting, registry and
+ * pin_debug off: the production configuration) no path touches it and it
+ * stays 0.  Every pin and unpin path (gup.c, gup_fast.c, pin_registry.c)
+ * asks the same predicate, so acquire and release always agree.
  * Ordering rule shared with pin_registry.c's put check: a pin adds to
  * _refcount before it adds to the pin counts; an unpin subtracts from the
  * pin counts before it subtracts from _refcount. */
@@ -204,9 +208,47 @@ void pnm_pin_registry_fini(void);
  * @nr pages in @pages (user range from @start) for @mm. */
 void pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 			  struct page **pages, unsigned long nr, unsigned int flags);
-/* Before releasing one pin of @page: false if no live pin of @page is
- * recorded (a misuse, already reported; the caller must not release). */
+/*
+ * Are per-page shadow pin counts (page->pnm_pincount) kept?  True for
+ * "exact" accounting, or with the registry or misuse detection on
+ * (pnm_config.pin_registry / pin_debug); fixed by pnm_init() (cached by
+ * pnm_pin_registry_init(), so a later change of pnm_config cannot make
+ * a pin and its unpin disagree).  When false, no pin or unpin touches
+ * pnm_pincount, and the checks that need it are unavailable: an unpin
+ * of a page that has no pin goes unnoticed (the registry is off too),
+ * and the put-on-pin floor of small folios is 0 (pin_debug is off too).
+ * Legacy-mode pins never keep pin counts, whatever this says.
+ */
+extern bool pnm_pin_shadow;
+static inline bool pnm_pin_shadow_count(void)
+{
+	return pnm_pin_shadow;
+}
+/*
+ * Before releasing one pin of @page: false if there is no pin to release
+ * (a misuse, already reported; the caller must not release).  On true the
+ * page's record node is retired (registry on) and, if shadow counts are
+ * kept and not in legacy mode, its pnm_pincount has been decremented:
+ * the caller releases only _pincount and _refcount.  Takes pin_lock with
+ * the registry on or to report.
+ */
 bool pnm_pin_registry_del(struct page *page);
+/*
+ * pnm_pin_registry_del() for the @n entries of @pages (NULL entries are
+ * skipped and get ok[i] false) under one pin_lock round trip: ok[i] says
+ * whether pages[i] may be released; returns the number of refused
+ * entries.  Same effects per page, in array order, as @n calls.  Callers
+ * may skip it when pnm_unpin_needs_check() is false (then every entry
+ * may be released and there is nothing to retire or decrement).
+ */
+unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
+					 bool *ok);
+/* Does an unpin have anything to check or retire per page (registry on,
+ * or shadow counts kept outside legacy mode)? */
+static inline bool pnm_unpin_needs_check(void)
+{
+	return pnm_config.pin_registry || (pnm_pin_shadow && !pnm_config.legacy_gup);
+}
 /* folio_put_refs() hook: @after is the refcount its decrement produced;
  * reports PNM_MISUSE_PUT_ON_PIN if it fell below what the folio's pins
  * account for.  Cheap when the folio has no pins. */
@@ -229,7 +271,9 @@ unsigned long pnm_pin_registry_report_leaks(FILE *out);
 /*
  * folio_put_refs()'s cheap test before pnm_pin_check_put(): detection on,
  * not legacy mode, and the folio has pins (_pincount for a large folio,
- * the page's exact pnm_pincount for a small one).  Relaxed loads of the
+ * the page's exact pnm_pincount for a small one; detection on implies
+ * shadow counts are kept unless pin_debug was switched on after
+ * pnm_init(), when small folios read 0 and are never checked).  Relaxed loads of the
  * descriptor the put just touched; the folio may already be someone
  * else's (the caller dropped its reference), which the check tolerates.
  */

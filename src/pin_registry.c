@@ -37,9 +37,17 @@
  *
  * With pnm_config.pin_registry off, add/del/foreach do nothing and the
  * unpin check relies on the exact per-page shadow count page->pnm_pincount
- * alone (kept in every accounting mode by gup.c), so an unpin of a page
- * with no pin at all is still caught.  In legacy mode pins are plain
- * references with no pin counts: only the registry can tell.
+ * alone, so an unpin of a page with no pin at all is still caught -- if
+ * shadow counts are kept (pnm_pin_shadow_count(): exact accounting or
+ * pin_debug on).  In the production configuration (linux accounting,
+ * registry and pin_debug off) nothing keeps them and such an unpin goes
+ * unnoticed, releasing a pin that is not there; the PUT_ON_PIN check is
+ * off too.  In legacy mode pins are plain references with no pin counts:
+ * only the registry can tell.
+ *
+ * The unpin_user_pages*() family checks a whole page array with one
+ * pnm_pin_registry_del_pages() call: one pin_lock round trip per call
+ * rather than per page.
  *
  * Locking: pin_lock protects the record list, the hash, the graveyard, the
  * report ring and the logical clock.  It is a leaf: folio_put_refs() may
@@ -122,6 +130,10 @@ static unsigned long *grave_bits;
 static struct misuse_ent misuse_ring[MISUSE_KEEP];	/* pin_lock */
 static unsigned long nr_misuse_kept;			/* pin_lock */
 static atomic_long_t misuse_counts[NR_PNM_MISUSE];
+
+/* pnm_pin_shadow_count() (internal.h): set by pnm_pin_registry_init()
+ * from pnm_config, read-only afterwards. */
+bool pnm_pin_shadow;
 
 static _Thread_local const char *pin_tag;
 static _Thread_local struct call_site gup_site;
@@ -556,43 +568,33 @@ static bool release_node(unsigned long pfn)
 }
 
 /*
- * Before gup.c releases one pin of @page: is there a pin to release?
- * The zero page always passes (its pins are not counted).  With the
- * registry on, a live node of the page is retired (the caller's own
- * process's pin preferred) and true returned.  Otherwise, or with the
- * registry off, the exact shadow count decides: a page whose
- * pnm_pincount is 0 has no pin at all (not checked in legacy mode, which
- * keeps no pin counts).  On a misuse the report (UNPIN_UNPINNED, or
- * OVER_UNPIN if the page's pin was recently released) names the pin and
- * the unpin's call site, and false tells the caller not to release
- * anything.  Takes pin_lock (registry on, or to report).
+ * Take one shadow pin of @page away if it has one: a cmpxchg loop that
+ * never takes pnm_pincount below 0, so the check and the release are one
+ * step (two unpins racing for the last pin cannot both pass).  Fully
+ * ordered: the pin count drops before the caller's refcount decrement
+ * (ordering rule, pairs with pnm_pin_check_put()'s snapshots).
  */
-bool pnm_pin_registry_del(struct page *page)
+static bool shadow_put(struct page *page)
+{
+	int c = atomic_read(&page->pnm_pincount);
+
+	do {
+		if (c <= 0)
+			return false;
+	} while (!atomic_try_cmpxchg(&page->pnm_pincount, &c, c - 1));
+	return true;
+}
+
+/* Report the unpin of @page, which has no pin to release.  pin_lock held. */
+static void report_stray_locked(struct page *page)
 {
 	unsigned long pfn = page_to_pfn(page);
-	bool counted = pnm_config.legacy_gup || atomic_read(&page->pnm_pincount) > 0;
 	const struct pin_grave *g = NULL;
 	char detail[192];
 	int n;
 
-	if (is_zero_pfn(pfn))
-		return true;
-	if (!pnm_config.pin_registry && counted)
-		return true;
-
-	spin_lock(&pin_lock);
-	if (pnm_config.pin_registry) {
-		if (release_node(pfn)) {
-			spin_unlock(&pin_lock);
-			return true;
-		}
-		if (counted && !pnm_config.legacy_gup && nr_unrecorded) {
-			nr_unrecorded--;
-			spin_unlock(&pin_lock);
-			return true;
-		}
+	if (pnm_config.pin_registry)
 		g = find_grave(pfn, true);
-	}
 	n = snprintf(detail, sizeof(detail), "%s (refcount %d, page pins %d)",
 		     g ? "more unpins than pins" : "unpin of a page with no pin",
 		     page_ref_count(page), atomic_read(&page->pnm_pincount));
@@ -602,8 +604,91 @@ bool pnm_pin_registry_del(struct page *page)
 			 gup_site.func ? gup_site.func : "?");
 	report_locked(g ? PNM_MISUSE_OVER_UNPIN : PNM_MISUSE_UNPIN_UNPINNED,
 		      pfn, g ? &g->rec : NULL, g != NULL, detail);
-	spin_unlock(&pin_lock);
+}
+
+/*
+ * The check of one unpin of @page (pnm_pin_registry_del()'s contract).
+ * Takes pin_lock if it needs it and *@locked is false, setting *@locked;
+ * the caller unlocks.  @shadow: shadow counts kept and not legacy mode.
+ */
+static bool del_one(struct page *page, bool shadow, bool *locked)
+{
+	if (is_zero_pfn(page_to_pfn(page)))
+		return true;
+	if (!pnm_config.pin_registry) {
+		/* Without shadow counts (or in legacy mode, which keeps no
+		 * pin counts) nothing can tell a stray unpin. */
+		if (!shadow || shadow_put(page))
+			return true;
+	} else {
+		if (!*locked) {
+			spin_lock(&pin_lock);
+			*locked = true;
+		}
+		if (release_node(page_to_pfn(page))) {
+			/* A live record implies the shadow pin; after the
+			 * registry, before the caller's refcount decrement. */
+			if (shadow)
+				atomic_dec(&page->pnm_pincount);
+			return true;
+		}
+		/* A pin whose record could not be allocated. */
+		if (shadow && nr_unrecorded && shadow_put(page)) {
+			nr_unrecorded--;
+			return true;
+		}
+	}
+	if (!*locked) {
+		spin_lock(&pin_lock);
+		*locked = true;
+	}
+	report_stray_locked(page);
 	return false;
+}
+
+/*
+ * Before gup.c releases one pin of @page: is there a pin to release?
+ * The zero page always passes (its pins are not counted).  With the
+ * registry on, a live node of the page is retired (the caller's own
+ * process's pin preferred) and true returned.  Otherwise, with the
+ * registry off, the exact shadow count decides if it is kept
+ * (pnm_pin_shadow_count()): a page whose pnm_pincount is 0 has no pin at
+ * all; without shadow counts, or in legacy mode (no pin counts), every
+ * unpin passes.  On true the shadow count, if kept, has been decremented.
+ * On a misuse the report (UNPIN_UNPINNED, or OVER_UNPIN if the page's pin
+ * was recently released) names the pin and the unpin's call site, and
+ * false tells the caller not to release anything.  Takes pin_lock
+ * (registry on, or to report).
+ */
+bool pnm_pin_registry_del(struct page *page)
+{
+	bool locked = false, ok;
+
+	ok = del_one(page, pnm_pin_shadow && !pnm_config.legacy_gup, &locked);
+	if (locked)
+		spin_unlock(&pin_lock);
+	return ok;
+}
+
+/*
+ * pnm_pin_registry_del() for each non-NULL entry of @pages[0..n), in
+ * order, with pin_lock taken at most once for all of them (registry on,
+ * or at the first report).  ok[i]: pages[i] may be released (false for
+ * NULL entries).  Returns the number of non-NULL entries refused.
+ */
+unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
+					 bool *ok)
+{
+	bool shadow = pnm_pin_shadow && !pnm_config.legacy_gup, locked = false;
+	unsigned long i, refused = 0;
+
+	for (i = 0; i < n; i++) {
+		ok[i] = pages[i] && del_one(pages[i], shadow, &locked);
+		refused += pages[i] && !ok[i];
+	}
+	if (locked)
+		spin_unlock(&pin_lock);
+	return refused;
 }
 
 /*
@@ -845,6 +930,8 @@ static void registry_reset(bool for_new_model)
  */
 void pnm_pin_registry_init(void)
 {
+	pnm_pin_shadow = pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_EXACT ||
+			 pnm_config.pin_registry || pnm_config.pin_debug;
 	registry_reset(true);
 }
 
@@ -852,7 +939,7 @@ void pnm_pin_registry_init(void)
  * pnm_fini(), before the frames go: print the pins still held, which
  * explain frames that are still allocated (pins outlive the processes
  * that took them).  With the registry off, pages with a non-zero
- * pnm_pincount are listed instead (a few).  Returns the number of pinned
+ * pnm_pincount are listed instead (a few; none without shadow counts).  Returns the number of pinned
  * pages found.  Not thread safe.
  */
 unsigned long pnm_pin_registry_report_leaks(FILE *out)

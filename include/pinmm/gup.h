@@ -18,6 +18,10 @@
  * in "exact" accounting every page keeps an exact pin count (no false
  * positives).  Each pin is also recorded in the pin registry (owner,
  * caller tag, call site, range, flags, time), and misuse is reported.
+ * The per-page count is kept only with exact accounting, the registry or
+ * pnm_config.pin_debug on: with linux accounting and both off (the
+ * production configuration) an unpin of a page that has no pin cannot be
+ * detected (docs/pinning.md).
  *
  * Return conventions (Documentation/core-api/pin_user_pages.rst, mm/gup.c):
  *   - nr_pages == 0 -> 0;

@@ -387,6 +387,7 @@ static int setup_registry_off(void **state)
 	(void)state;
 	pnm_test_config(&cfg);
 	cfg.pin_registry = false;
+	cfg.pin_debug = true;		/* keeps the shadow counts the test relies on */
 	pnm_test_init_with(&cfg);
 	return 0;
 }
@@ -429,6 +430,79 @@ static void test_registry_off(void **state)
 	assert_int_equal(rs.pfn[0], page_to_pfn(got));
 	assert_true(has_site(rs.text[0], line));
 	put_page(got);
+	CHECK_ALL();
+}
+
+/*
+ * The production configuration (linux accounting, registry and pin_debug
+ * off): no per-page shadow count is kept, pin and unpin still balance.
+ */
+static int setup_production(void **state)
+{
+	struct pnm_config cfg;
+
+	(void)state;
+	pnm_test_config(&cfg);
+	cfg.pin_accounting = PNM_PIN_ACCOUNTING_LINUX;
+	cfg.pin_registry = false;
+	cfg.pin_debug = false;
+	pnm_test_init_with(&cfg);
+	return 0;
+}
+
+static void test_production_no_shadow(void **state)
+{
+	struct task_struct *p = pnm_task_create("p");
+	unsigned long a = test_mmap(p, 4 * PG, RW, PRIV);
+	long acq = global_stat(NR_FOLL_PIN_ACQUIRED), rel = global_stat(NR_FOLL_PIN_RELEASED);
+	struct page *pages[4];
+	int refs, i;
+
+	(void)state;
+	assert_false(pnm_pin_shadow_count());
+	touch(p, a, 4);
+	refs = 1;		/* one mapping, nothing else */
+	assert_int_equal(pin_remote(p, a, 4, FOLL_WRITE, pages), 4);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(atomic_read(&pages[i]->pnm_pincount), 0);
+		assert_int_equal(page_ref_count(pages[i]), refs + (int)GUP_PIN_COUNTING_BIAS);
+		assert_true(page_maybe_dma_pinned(pages[i]));
+	}
+	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED), acq + 4);
+	CHECK_ALL();
+	unpin_user_pages(pages, 4);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(atomic_read(&pages[i]->pnm_pincount), 0);
+		assert_int_equal(page_ref_count(pages[i]), refs);
+		assert_false(page_maybe_dma_pinned(pages[i]));
+	}
+	assert_int_equal(global_stat(NR_FOLL_PIN_RELEASED), rel + 4);
+	assert_int_equal(all_misuse(), 0);
+	CHECK_ALL();
+}
+
+/* The batched unpin checks entries in order: a page listed twice in one
+ * unpin_user_pages() call with one pin is released once and reported once. */
+static void test_batched_unpin_duplicate(void **state)
+{
+	struct task_struct *p = pnm_task_create("p");
+	unsigned long a = test_mmap(p, 2 * PG, RW, PRIV);
+	struct page *pages[2], *twice[3];
+	int refs;
+
+	(void)state;
+	touch(p, a, 2);
+	refs = 1;		/* one mapping, nothing else */
+	assert_int_equal(pin_remote(p, a, 2, FOLL_WRITE, pages), 2);
+	twice[0] = pages[0];
+	twice[1] = pages[1];
+	twice[2] = pages[0];
+	unpin_user_pages(twice, 3);
+	assert_int_equal(all_misuse(), 1);
+	assert_int_equal(page_ref_count(pages[0]), refs);
+	assert_int_equal(page_ref_count(pages[1]), refs);
+	assert_int_equal(atomic_read(&pages[0]->pnm_pincount), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
 	CHECK_ALL();
 }
 
@@ -1027,6 +1101,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_same_page_twice, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_zero_page_not_recorded, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_registry_off, setup_registry_off, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_production_no_shadow, setup_production, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_batched_unpin_duplicate, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_batched_unpin_duplicate, setup_registry_off, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_misuse_unpin_unpinned, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_misuse_over_unpin, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_misuse_put_on_pin, pnm_test_setup, pnm_test_teardown),

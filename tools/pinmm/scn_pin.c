@@ -289,6 +289,8 @@ static bool pin_counted(const struct scn_pin *pin, struct page *page)
 {
 	if (pin->get || pin->legacy || is_zero_pfn(page_to_pfn(page)))
 		return true;
+	if (!pnm_pin_shadow_count())
+		return true;	/* no per-page counts kept: cannot tell */
 	return atomic_read(&page->pnm_pincount) > 0;
 }
 
@@ -640,7 +642,8 @@ static void call_unpin(enum unpin_api api, struct page **pages, unsigned long n,
 /*
  * May a misuse unpin of @page (no pin of ours behind it) go to the
  * library?  Only where pnm_pin_registry_del() refuses it: it does unless
- * legacy mode runs without the registry (then every unpin is a put_page).
+ * legacy mode runs without the registry (then every unpin is a put_page),
+ * or the registry is off and no shadow counts are kept.
  * A dirtying variant would also touch a freed frame's flags first.
  */
 static const char *misuse_unpin_refused(struct page *page, bool dirty)
@@ -649,6 +652,8 @@ static const char *misuse_unpin_refused(struct page *page, bool dirty)
 
 	if (c->legacy_gup && !c->pin_registry)
 		return "legacy mode without the registry cannot tell an unpin without a pin";
+	if (!c->pin_registry && !pnm_pin_shadow_count())
+		return "without the registry, debug or exact accounting no per-page pin count is kept: an unpin without a pin cannot be told";
 	if (dirty && (PageBuddy(page) || !page_ref_count(page)))
 		return "the page has been freed (dirtying it would change a free frame)";
 	if (PageTable(page))
