@@ -170,20 +170,6 @@ static inline unsigned long gt_pfn_or_none(struct task_struct *t, unsigned long 
 	return pfn;
 }
 
-/* vm_flags of the VMA containing @addr (fails the test if none). */
-static inline unsigned long gt_vma_flags(struct mm_struct *mm, unsigned long addr)
-{
-	struct vm_area_struct *vma;
-	unsigned long f;
-
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, addr);
-	assert_non_null(vma);
-	f = vma->vm_flags;
-	mmap_read_unlock(mm);
-	return f;
-}
-
 static inline unsigned char gt_page_byte(struct page *page, size_t off)
 {
 	return ((unsigned char *)page_address(page))[off];

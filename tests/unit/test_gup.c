@@ -872,9 +872,9 @@ static void test_pfnmap(void **state)
 
 	(void)state;
 	assert_true(io > 0 && pfnmap > 0);
-	assert_int_equal(gt_vma_flags(t->mm, (unsigned long)io) & (VM_IO | VM_SHARED),
+	assert_int_equal(test_vma_flags(t->mm, (unsigned long)io) & (VM_IO | VM_SHARED),
 			 VM_IO | VM_SHARED);
-	assert_true(gt_vma_flags(t->mm, (unsigned long)pfnmap) & VM_PFNMAP);
+	assert_true(test_vma_flags(t->mm, (unsigned long)pfnmap) & VM_PFNMAP);
 	CHECK_ALL();
 	assert_int_equal(gt_get(t, (unsigned long)io, 1, 0, pages), -EFAULT);
 	assert_int_equal(gt_pin(t, (unsigned long)pfnmap, 2, 0, pages), -EFAULT);
