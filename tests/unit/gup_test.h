@@ -196,4 +196,42 @@ static inline unsigned long gt_thp(struct task_struct *t, unsigned char v)
 	return a;
 }
 
+/*
+ * Install by hand, at @addr in @t, a read-only special PTE for a freshly
+ * allocated frame that no VMA flag explains (a raw pfn entry: no struct
+ * page GUP may hand out).  Returns the frame; undo with gt_remove_raw_pfn().
+ */
+static inline struct page *gt_install_raw_pfn(struct task_struct *t, unsigned long addr)
+{
+	struct page *frame = alloc_page(GFP_KERNEL);
+	spinlock_t *ptl;
+	pte_t *pte;
+
+	assert_non_null(frame);
+	mmap_read_lock(t->mm);
+	pte = pte_alloc_map_lock(t->mm, pnm_pmd_alloc(t->mm, addr), addr, &ptl);
+	assert_non_null(pte);
+	set_pte_at(t->mm, addr, pte, pte_mkspecial(pfn_pte(page_to_pfn(frame),
+			_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)));
+	pte_unmap_unlock(pte, ptl);
+	mmap_read_unlock(t->mm);
+	return frame;
+}
+
+/* Clear the entry gt_install_raw_pfn() made and free its frame. */
+static inline void gt_remove_raw_pfn(struct task_struct *t, unsigned long addr,
+				     struct page *frame)
+{
+	spinlock_t *ptl;
+	pte_t *pte;
+
+	mmap_read_lock(t->mm);
+	pte = pte_offset_map_lock(t->mm, pnm_pmd_lookup(t->mm, addr), addr, &ptl);
+	assert_non_null(pte);
+	ptep_get_and_clear(t->mm, addr, pte);
+	pte_unmap_unlock(pte, ptl);
+	mmap_read_unlock(t->mm);
+	put_page(frame);
+}
+
 #endif /* PINMM_GUP_TEST_H */

@@ -828,21 +828,12 @@ static void test_raw_pfn_eexist(void **state)
 {
 	struct task_struct *t = gt_task("gup");
 	unsigned long a = test_mmap(t, 2 * PG, RW, PRIV);
-	struct page *frame = alloc_page(GFP_KERNEL), *pages[2];
-	spinlock_t *ptl;
-	pte_t *pte;
+	struct page *frame, *pages[2];
 
 	(void)state;
-	assert_non_null(frame);
 	gt_write(t, a + PG, 1, 1);
 	/* Install a special read-only entry by hand (no VM_PFNMAP VMA). */
-	mmap_read_lock(t->mm);
-	pte = pte_alloc_map_lock(t->mm, pnm_pmd_alloc(t->mm, a), a, &ptl);
-	assert_non_null(pte);
-	set_pte_at(t->mm, a, pte, pte_mkspecial(pfn_pte(page_to_pfn(frame),
-			_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)));
-	pte_unmap_unlock(pte, ptl);
-	mmap_read_unlock(t->mm);
+	frame = gt_install_raw_pfn(t, a);
 
 	assert_int_equal(gt_get(t, a, 2, 0, pages), -EEXIST);
 	assert_int_equal(gt_pin(t, a, 2, 0, pages), -EEXIST);
@@ -851,12 +842,7 @@ static void test_raw_pfn_eexist(void **state)
 	assert_int_equal(gt_get(t, a, 2, 0, NULL), 2);
 	assert_int_equal(page_ref_count(frame), 1);
 
-	mmap_read_lock(t->mm);
-	pte = pte_offset_map_lock(t->mm, pnm_pmd_lookup(t->mm, a), a, &ptl);
-	ptep_get_and_clear(t->mm, a, pte);
-	pte_unmap_unlock(pte, ptl);
-	mmap_read_unlock(t->mm);
-	put_page(frame);
+	gt_remove_raw_pfn(t, a, frame);
 	CHECK_ALL();
 }
 

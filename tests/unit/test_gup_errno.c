@@ -415,31 +415,17 @@ static void test_eexist(void **state)
 {
 	struct task_struct *t = gt_task("errno");
 	unsigned long a = test_mmap(t, PG, PROT_READ, PRIV);
-	struct page *frame = alloc_page(GFP_KERNEL), *pages[1];
-	spinlock_t *ptl;
-	pte_t *pte;
+	struct page *frame, *pages[1];
 
 	(void)state;
-	assert_non_null(frame);
-	mmap_read_lock(t->mm);
-	pte = pte_alloc_map_lock(t->mm, pnm_pmd_alloc(t->mm, a), a, &ptl);
-	assert_non_null(pte);
-	set_pte_at(t->mm, a, pte, pte_mkspecial(pfn_pte(page_to_pfn(frame),
-			_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)));
-	pte_unmap_unlock(pte, ptl);
-	mmap_read_unlock(t->mm);
+	frame = gt_install_raw_pfn(t, a);
 	for (int e = 0; e < NR_ENTRIES; e++)
 		assert_int_equal(call((enum entry)e, t, a, 1, 0, pages, NULL),
 				 e == E_GET_FAST_ONLY ? 0 : -EEXIST);
 	/* Without a page array (a prefault) the entry just counts. */
 	assert_int_equal(gt_get(t, a, 1, 0, NULL), 1);
 	assert_int_equal(page_ref_count(frame), 1);
-	mmap_read_lock(t->mm);
-	pte = pte_offset_map_lock(t->mm, pnm_pmd_lookup(t->mm, a), a, &ptl);
-	ptep_get_and_clear(t->mm, a, pte);
-	pte_unmap_unlock(pte, ptl);
-	mmap_read_unlock(t->mm);
-	put_page(frame);
+	gt_remove_raw_pfn(t, a, frame);
 	CHECK_ALL();
 }
 
