@@ -286,6 +286,22 @@ static inline bool pnm_pin_check_wanted(struct folio *folio)
 	return atomic_read(&folio->page.pnm_pincount) > 0;
 }
 
+/* ---- page-writeback.c (issue 5; owner: writeback) ---- */
+int pnm_writeback_init(const struct pnm_config *cfg);	/* flusher if asked */
+void pnm_writeback_fini(void);
+
+/* ---- swap.c / vmscan.c: file LRU, reclaim (issue 5; owner: writeback) ---- */
+
+/* ---- filemap.c / truncate.c (issue 5; owner: pagecache) ---- */
+
+/* ---- fs/namei.c, fs/disk.c, fs/dax.c (issue 5; owner: fs) ---- */
+/* Create (or adopt) the data directory; inode table empty.  0/-errno. */
+int pnm_fs_init(const struct pnm_config *cfg);
+/* Close files callers left open (reported on stderr), evict every inode,
+ * remove a private data directory.  Returns -EBUSY if anything was left
+ * open, else 0. */
+int pnm_fs_fini(void);
+
 /* ---- debug.c ---- */
 void dump_page(struct page *page, const char *reason);
 

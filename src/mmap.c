@@ -6,7 +6,7 @@
  * pnm_mmap() follows Linux's do_mmap()/mmap_region(): validate the
  * arguments, compute the VMA flags (VM_MAY* included), choose an address
  * (the hint if it is free, else a top-down search below mm->mmap_base),
- * let the backing object set the VMA up (file->f_mmap, or a shmem object
+ * let the backing object set the VMA up (file->f_op->mmap, or a shmem object
  * for MAP_SHARED|MAP_ANONYMOUS), replace what was there for MAP_FIXED,
  * insert the VMA and merge it with compatible neighbours.  MAP_POPULATE
  * then faults the range in with mmap_lock downgraded to read.
@@ -32,7 +32,7 @@
  * tables no remaining VMA needs, and releases the VMAs.
  *
  * pnm_mmap_pfnmap() makes a device-style VM_IO/VM_PFNMAP mapping by
- * mmap()ing a one-off device file whose f_mmap marks the VMA (the GUP
+ * mmap()ing a one-off device file whose f_op->mmap marks the VMA (the GUP
  * tests and scenarios use it to show GUP refusing such areas).
  */
 #include <stdlib.h>
@@ -270,7 +270,7 @@ static long mmap_region(struct mm_struct *mm, struct file *file,
 	if (file) {
 		get_file(file);
 		vma->vm_file = file;
-		err = file->f_mmap(file, vma);
+		err = file->f_op->mmap(file, vma);
 		if (err)
 			goto out_fput;
 		VM_WARN_ON_ONCE(!vma->vm_ops);
@@ -438,7 +438,7 @@ long pnm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 		}
 		if (!(file->f_mode & FMODE_READ))
 			return -EACCES;
-		if (!file->f_mmap)
+		if (!file->f_op || !file->f_op->mmap)
 			return -ENODEV;
 	} else if (type == MAP_SHARED) {
 		vm_flags |= VM_SHARED | VM_MAYSHARE;
@@ -497,7 +497,7 @@ static const struct vm_operations_struct pfnmap_vm_ops = {
 	.name = pfnmap_vma_name,
 };
 
-/* f_mmap of a device file: the driver marks the VMA as raw PFN/IO space
+/* ->mmap of a device file: the driver marks the VMA as raw PFN/IO space
  * (the flags asked for are kept in file->private_data). */
 static int pfnmap_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -506,10 +506,14 @@ static int pfnmap_file_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+static const struct file_operations pfnmap_file_ops = {
+	.mmap = pfnmap_file_mmap,
+};
+
 /*
  * pnm_mmap_pfnmap - a VM_IO/VM_PFNMAP mapping (contract in mm.h): mmap(2)
- * of a one-off device file whose f_mmap marks the VMA.  The file is freed
- * with the last VMA that maps it (fput without f_release frees it).
+ * of a one-off device file whose ->mmap marks the VMA.  The file is freed
+ * with the last VMA that maps it (fput without ->release frees it).
  */
 long pnm_mmap_pfnmap(struct mm_struct *mm, unsigned long len, unsigned long prot,
 		     unsigned long vm_flags)
@@ -524,7 +528,7 @@ long pnm_mmap_pfnmap(struct mm_struct *mm, unsigned long len, unsigned long prot
 		return -ENOMEM;
 	atomic_long_set(&file->f_count, 1);
 	file->f_mode = FMODE_READ | FMODE_WRITE;
-	file->f_mmap = pfnmap_file_mmap;
+	file->f_op = &pfnmap_file_ops;
 	file->private_data = (void *)(uintptr_t)vm_flags;
 	ret = pnm_mmap(mm, 0, len, prot, MAP_SHARED, file, 0);
 	fput(file);		/* the VMA holds its own reference */

@@ -54,6 +54,9 @@ void pnm_config_default(struct pnm_config *cfg)
 #else
 	cfg->pin_debug = true;
 #endif
+	cfg->data_dir = NULL;
+	cfg->wb_policy = PNM_WB_STABLE;
+	cfg->writeback_thread = false;
 }
 
 static int validate_config(const struct pnm_config *cfg)
@@ -120,8 +123,23 @@ int pnm_init(const struct pnm_config *cfg)
 	INIT_LIST_HEAD(&pnm_mm_list);
 	INIT_LIST_HEAD(&pnm_task_list);
 
+	/* Files: the data directory and inode table, then the flusher. */
+	err = pnm_fs_init(cfg);
+	if (err)
+		goto out_page_alloc;
+	err = pnm_writeback_init(cfg);
+	if (err)
+		goto out_fs;
+
 	pnm_initialised = true;
 	return 0;
+
+out_fs:
+	pnm_fs_fini();
+out_page_alloc:
+	pnm_pin_registry_fini();
+	pnm_page_alloc_fini();
+	return err;
 }
 
 /* Print up to a few leaked folios so that a failing test says what leaked. */
@@ -164,6 +182,11 @@ int pnm_fini(void)
 	if (!pnm_initialised)
 		return -EINVAL;
 	pnm_tasks_fini();
+	/* No process maps a file any more: stop the flusher, then close
+	 * what callers left open (reported) and evict every inode. */
+	pnm_writeback_fini();
+	if (pnm_fs_fini())
+		ret = -EBUSY;
 	/* Table frames whose release waits for a grace period (pgtable.c)
 	 * must be back before the frames are counted. */
 	pnm_rcu_barrier();
@@ -350,6 +373,8 @@ bool pnm_check_system(void)
 				      atomic_read(&zero->_mapcount));
 
 	if (!check_folios())
+		return false;
+	if (!pnm_check_inodes())
 		return false;
 	return check_mms();
 }

@@ -227,7 +227,7 @@ static const struct address_space_operations shmem_aops = {
 	.migrate_folio = shmem_migrate_folio,
 };
 
-/* file->f_mmap for shmem files: the VMA faults through the page cache. */
+/* ->mmap for shmem files: the VMA faults through the page cache. */
 static int shmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	(void)file;
@@ -236,7 +236,7 @@ static int shmem_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 /*
- * file->f_release for shmem files: the last reference to the object is
+ * ->release for shmem files: the last reference to the object is
  * gone; empty the cache and free the inode (the struct file goes with it:
  * they are one allocation).
  */
@@ -252,6 +252,11 @@ static void shmem_release(struct file *file)
 	mutex_destroy(&obj->inode.i_lock);
 	free(obj);
 }
+
+static const struct file_operations shmem_file_ops = {
+	.mmap = shmem_mmap,
+	.release = shmem_release,
+};
 
 /* --- object life cycle -------------------------------------------------------- */
 
@@ -285,11 +290,11 @@ struct file *shmem_file_setup(const char *name, loff_t size)
 	inode->i_private = obj->name;
 
 	atomic_long_set(&file->f_count, 1);
+	spin_lock_init(&file->f_lock);
 	file->f_inode = inode;
 	file->f_mapping = inode->i_mapping;
 	file->f_mode = FMODE_READ | FMODE_WRITE;
-	file->f_mmap = shmem_mmap;
-	file->f_release = shmem_release;
+	file->f_op = &shmem_file_ops;
 	return file;
 }
 
@@ -314,7 +319,7 @@ int shmem_zero_setup(struct vm_area_struct *vma)
 
 /*
  * Drop a file reference.  The last one releases the file through its
- * f_release hook, which owns freeing everything (for shmem: truncate the
+ * ->release hook, which owns freeing everything (for shmem: truncate the
  * cache, free inode and file); a file without the hook is simply freed.
  * Must not be called with the folio lock or xa_lock of its cache held.
  */
@@ -323,8 +328,8 @@ void fput(struct file *file)
 	/* Fully ordered: every use of the file happens before the release. */
 	if (atomic_long_add_return(-1, &file->f_count) != 0)
 		return;
-	if (file->f_release)
-		file->f_release(file);
+	if (file->f_op && file->f_op->release)
+		file->f_op->release(file);
 	else
 		free(file);
 }

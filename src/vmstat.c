@@ -44,6 +44,8 @@ const char *const vmstat_text[] = {
 	[NR_PAGETABLE]			= "nr_page_table_pages",
 	[NR_FOLL_PIN_ACQUIRED]		= "nr_foll_pin_acquired",
 	[NR_FOLL_PIN_RELEASED]		= "nr_foll_pin_released",
+	[PNM_NR_DAX_PAGES]		= "pnm_nr_dax_pages",
+	[PNM_NR_TRUNCATED_LIVE]		= "pnm_nr_truncated_live",
 	[PGALLOC_NORMAL]		= "pgalloc_normal",
 	[PGALLOC_MOVABLE]		= "pgalloc_movable",
 	[PGALLOC_CMA]			= "pgalloc_cma",
@@ -77,6 +79,23 @@ const char *const vmstat_text[] = {
 	[PNM_DMA_WRITE_BYTES]		= "pnm_dma_write_bytes",
 	[PNM_DMA_READ_BYTES]		= "pnm_dma_read_bytes",
 	[PNM_PIN_MISUSE]		= "pnm_pin_misuse",
+	[PGPGIN]			= "pgpgin",
+	[PGPGOUT]			= "pgpgout",
+	[NR_DIRTIED]			= "nr_dirtied",
+	[NR_WRITTEN]			= "nr_written",
+	[PGSCAN_FILE]			= "pgscan_file",
+	[PGSTEAL_FILE]			= "pgsteal_file",
+	[PNM_RECLAIM_SKIP_PINNED]	= "pnm_reclaim_skip_pinned",
+	[PNM_PAGE_MKCLEAN]		= "pnm_page_mkclean",
+	[PNM_WB_BOUNCED]		= "pnm_wb_bounced",
+	[PNM_WB_SKIP_PINNED]		= "pnm_wb_skip_pinned",
+	[PNM_WB_PINNED_INPLACE]		= "pnm_wb_pinned_inplace",
+	[PNM_WB_UNSTABLE]		= "pnm_wb_unstable",
+	[PNM_WB_IO_ERRORS]		= "pnm_wb_io_errors",
+	[PNM_FS_DIRTY_NO_BLOCKS]	= "pnm_fs_dirty_no_blocks",
+	[PNM_WB_LOST]			= "pnm_wb_lost",
+	[PNM_TRUNCATE_PINNED]		= "pnm_truncate_pinned",
+	[PNM_DMA_WRITE_TRUNCATED]	= "pnm_dma_write_truncated",
 };
 
 /*
@@ -187,6 +206,11 @@ const char *const pnm_trace_names[NR_TRACE_EVENTS] = {
 	[TRACE_COMPACT]		= "compact",
 	[TRACE_MUNMAP]		= "munmap",
 	[TRACE_EXIT]		= "exit",
+	[TRACE_WRITEBACK]	= "writeback",
+	[TRACE_WB_BOUNCE]	= "wb-bounce",
+	[TRACE_FS_VIOLATION]	= "fs-violation",
+	[TRACE_TRUNCATE]	= "truncate",
+	[TRACE_RECLAIM]		= "reclaim",
 };
 
 /*

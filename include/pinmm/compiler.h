@@ -54,4 +54,10 @@
 #define MAX_ERRNO	4095
 #define IS_ERR_VALUE(x)	((unsigned long)(x) >= (unsigned long)-MAX_ERRNO)
 
+/* Pointers that carry a -errno instead (Linux's ERR_PTR family). */
+static inline void *ERR_PTR(long err) { return (void *)err; }
+static inline long PTR_ERR(const void *ptr) { return (long)ptr; }
+static inline int IS_ERR(const void *ptr) { return IS_ERR_VALUE((unsigned long)ptr); }
+static inline int IS_ERR_OR_NULL(const void *ptr) { return !ptr || IS_ERR(ptr); }
+
 #endif /* PINMM_COMPILER_H */

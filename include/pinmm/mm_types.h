@@ -225,10 +225,22 @@ struct mm_struct {
 	void *pnm_pin_state;		/* reserved for the pin registry */
 };
 
-/* --- files (grown by the files issue) ----------------------------------- */
+/* --- files (issue 5: pagemap.h, writeback.h, fs.h) ----------------------- */
+
+/*
+ * A sequence counter for writeback errors (Linux's errseq_t): the low bits
+ * hold the latest -errno, the rest a counter bumped when an error is
+ * recorded after someone has seen the previous one.  Each struct file
+ * samples it at open and reports a new error from fsync exactly once.
+ * Atomic (cmpxchg); see page-writeback.c.
+ */
+typedef unsigned int errseq_t;
+
+struct writeback_control;
 
 struct address_space_operations {
-	/* Drop fs-private state before the folio leaves the cache. */
+	/* Drop fs-private state for [off, off + len) of a locked folio that
+	 * is leaving the cache (or being partly truncated). */
 	void (*invalidate_folio)(struct folio *folio, size_t off, size_t len);
 	/* Release a folio removed from the cache (refcount still held). */
 	void (*free_folio)(struct folio *folio);
@@ -237,7 +249,33 @@ struct address_space_operations {
 	/* Decide whether migration may move this folio (0 ok). */
 	int (*migrate_folio)(struct address_space *mapping, struct folio *dst,
 			     struct folio *src);
+	/* Fill a locked, !uptodate folio from the backing store.  Returns
+	 * with the folio still locked: 0 (PG_uptodate set) or -errno. */
+	int (*read_folio)(struct file *file, struct folio *folio);
+	/* Write a locked folio under writeback from wbc->pnm_src (the data
+	 * or a bounce copy of it): 0 or -errno.  writeback.h. */
+	int (*writepage)(struct folio *folio, struct writeback_control *wbc);
+	/* Buffered write (filemap.c): return in *foliop the locked,
+	 * referenced folio covering @pos, read first if the write covers
+	 * only part of a !uptodate folio, ready (block state) for @len bytes
+	 * at @pos.  0 or -errno. */
+	int (*write_begin)(struct file *file, struct address_space *mapping,
+			   loff_t pos, unsigned int len, struct folio **foliop);
+	/* @copied bytes were copied at @pos: dirty the folio, extend i_size,
+	 * unlock and put it.  Returns @copied or -errno. */
+	int (*write_end)(struct file *file, struct address_space *mapping,
+			 loff_t pos, unsigned int len, unsigned int copied,
+			 struct folio *folio);
+	/* Reclaim: may the clean, locked folio's private state go?  true if
+	 * released (or there was none). */
+	bool (*release_folio)(struct folio *folio);
+	/* Check fs-private state of a cached folio (checkers); NULL: none. */
+	bool (*pnm_check_folio)(struct address_space *mapping, struct folio *folio);
 };
+
+/* mapping->flags bits (AS_*) */
+#define AS_LARGE_FOLIO_SUPPORT	6	/* the cache may hold large folios */
+#define AS_UNEVICTABLE		3	/* never reclaimed (shmem, dax) */
 
 struct address_space {
 	struct inode *host;
@@ -245,18 +283,40 @@ struct address_space {
 	unsigned long nrpages;		/* i_pages.xa_lock */
 	const struct address_space_operations *a_ops;
 	unsigned long flags;		/* AS_*; atomic bitops */
-	struct rw_semaphore invalidate_lock;	/* truncate vs fault */
+	/* Held shared by page-cache fills (faults, reads) and exclusive by
+	 * truncate and hole punch, so neither sees a half-removed range. */
+	struct rw_semaphore invalidate_lock;
+	errseq_t wb_err;		/* writeback errors; atomic */
 	void *private_data;
 };
 
 struct inode {
 	unsigned long i_ino;
-	loff_t i_size;			/* inode lock */
-	atomic_t i_count;
-	struct mutex i_lock;		/* serialises size changes */
+	loff_t i_size;			/* i_lock to change; READ_ONCE */
+	atomic_t i_count;		/* references (files, iterators) */
+	struct mutex i_lock;		/* serialises size changes (i_rwsem) */
+	unsigned int i_flags;		/* S_*; set at creation */
+	int i_fs;			/* enum pnm_fs_type; set at creation */
 	struct address_space i_data;
 	struct address_space *i_mapping;	/* == &i_data */
+	struct list_head i_sb_list;	/* all inodes; pnm_inode_lock */
 	void *i_private;		/* filesystem private */
+};
+
+#define S_DAX	8192			/* Linux's value */
+
+struct file_operations {
+	/* set the VMA up (vm_ops...) at mmap: 0 or -errno */
+	int (*mmap)(struct file *file, struct vm_area_struct *vma);
+	/* the last reference is gone: free everything (NULL: free(file)) */
+	void (*release)(struct file *file);
+	ssize_t (*read)(struct file *file, void *buf, size_t count, loff_t *pos);
+	ssize_t (*write)(struct file *file, const void *buf, size_t count, loff_t *pos);
+	/* write back and wait for [start, end] (inclusive); errseq result */
+	int (*fsync)(struct file *file, loff_t start, loff_t end, int datasync);
+	long (*fallocate)(struct file *file, int mode, loff_t offset, loff_t len);
+	/* change i_size (ftruncate): 0 or -errno */
+	int (*setsize)(struct file *file, loff_t size);
 };
 
 struct file {
@@ -265,9 +325,9 @@ struct file {
 	struct address_space *f_mapping;
 	unsigned int f_mode;		/* FMODE_READ | FMODE_WRITE */
 	unsigned int f_flags;		/* O_* */
-	/* called by do_mmap to install vm_ops; 0 or -errno */
-	int (*f_mmap)(struct file *file, struct vm_area_struct *vma);
-	void (*f_release)(struct file *file);
+	const struct file_operations *f_op;
+	errseq_t f_wb_err;		/* mapping->wb_err seen; f_lock */
+	spinlock_t f_lock;
 	void *private_data;
 };
 

@@ -29,6 +29,21 @@ enum pageflags {
 	PG_isolated,		/* taken by migration/compaction */
 	PG_mlocked,
 	PG_has_hwpoisoned,	/* reserved */
+	/*
+	 * Model-only bits (no Linux counterpart), head only:
+	 * PG_pnm_truncated  the folio left its file's cache (truncate, hole
+	 *                   punch, eviction) while still referenced, e.g.
+	 *                   pinned; device writes into it never reach the
+	 *                   file (dma.c counts them).  Set under the folio
+	 *                   lock; cleared when the frames are freed.
+	 * PG_pnm_nofs_dirty the folio was dirtied without the filesystem's
+	 *                   knowledge (no block state: the 2018 failure) and
+	 *                   that was reported; lets the checkers accept the
+	 *                   reported state.  Folio lock; cleared when the
+	 *                   folio is cleaned, truncated or freed.
+	 */
+	PG_pnm_truncated,
+	PG_pnm_nofs_dirty,
 	__NR_PAGEFLAGS,
 };
 

@@ -18,8 +18,27 @@
 #include <pinmm/sched.h>
 #include <pinmm/uaccess.h>
 #include <pinmm/gup.h>
+#include <pinmm/pagemap.h>
+#include <pinmm/writeback.h>
+#include <pinmm/fs.h>
 
 #define PINMM_VERSION "0.1.0"
+
+/*
+ * How writeback treats a page that may be pinned (folio_maybe_dma_pinned):
+ * a device may be writing it while it is written out.
+ */
+enum pnm_wb_policy {
+	/* Beyond Linux (default): write a maybe-pinned page from a bounce
+	 * copy and leave it dirty, with its block state, until unpinned;
+	 * background writeback skips it.  The file always gets a stable
+	 * snapshot and the device's later writes are never lost. */
+	PNM_WB_STABLE,
+	/* What Linux does today: write it in place and clean it like any
+	 * other page (the data may change under the I/O; a device write
+	 * after cleaning is only kept if the pin is released dirty). */
+	PNM_WB_LINUX,
+};
 
 /* How pins are counted (used from the GUP issue on). */
 enum pnm_pin_accounting {
@@ -39,6 +58,25 @@ struct pnm_config {
 	/* Misuse detection: the put-on-pin check and stderr reports;
 	 * default true unless NDEBUG. */
 	bool pin_debug;
+	/* --- files (fs.h, writeback.h) --- */
+	/* Host directory holding the backing files of disk and dax files.
+	 * NULL: a private directory is created under $TMPDIR (or /tmp) at
+	 * pnm_init() and removed with its contents at pnm_fini(). */
+	const char *data_dir;
+	enum pnm_wb_policy wb_policy;		/* default PNM_WB_STABLE */
+	/* Dirty page-cache pages above which background writeback starts,
+	 * and above which a writer must write back itself (Linux's
+	 * dirty_background_bytes / dirty_bytes, in pages).  0 picks the
+	 * default: 10% and 20% of all frames. */
+	unsigned long dirty_background_pages;
+	unsigned long dirty_limit_pages;
+	/* Run the background writeback thread (the flusher), waking every
+	 * @writeback_interval_ms (0: 500) and when the background threshold
+	 * is crossed.  Default false: writeback then runs only when asked
+	 * (fsync, sync, pnm_writeback_run) or when a writer crosses the
+	 * dirty limit, which keeps single-threaded runs deterministic. */
+	bool writeback_thread;
+	unsigned int writeback_interval_ms;
 };
 
 /* Defaults: 64 MiB NORMAL, 32 MiB MOVABLE, 16 MiB CMA, THP on madvise. */

@@ -199,6 +199,26 @@ bool try_to_migrate(struct folio *folio);
 void remove_migration_ptes(struct folio *src, struct folio *dst);
 
 /*
+ * Write-protect and clean every PTE mapping of the locked @folio (Linux's
+ * folio_mkclean, used by writeback before it cleans a page cache folio):
+ * the next CPU write through any mapping faults and reaches
+ * ->page_mkwrite.  The PTEs' dirty bits are folded into the return value:
+ * the number of PTEs that were writable or dirty.  Counts
+ * PNM_PAGE_MKCLEAN per PTE changed.  Takes the mms with
+ * pnm_rmap_lock_mms() itself: returns -EAGAIN (nothing changed) when one
+ * is busy; the caller drops the folio lock, yields and retries.
+ */
+int folio_mkclean(struct folio *folio);
+/*
+ * Unmap the locked page-cache (or dax) @folio from every process that maps
+ * it (reclaim, truncate): each PTE is cleared, its dirty bit moved to the
+ * folio, rmap/RSS/NR_FILE_MAPPED updated and the mapping's reference
+ * dropped.  Anon folios are not handled (-EINVAL).  Takes the mms itself
+ * (-EAGAIN as folio_mkclean()).  Returns 0 when no mapping is left.
+ */
+int try_to_unmap(struct folio *folio);
+
+/*
  * Check one folio: refcount/mapcount/rmap-list agreement, flags, order,
  * tails pointing at the head, anon folios PG_swapbacked, PG_anon_exclusive
  * only on anon pages mapped by at most one mapping.  Migration items are

@@ -27,6 +27,8 @@ enum pnm_stat_item {
 	NR_PAGETABLE,		/* nr_page_table_pages */
 	NR_FOLL_PIN_ACQUIRED,
 	NR_FOLL_PIN_RELEASED,
+	PNM_NR_DAX_PAGES,	/* frames that are dax file storage */
+	PNM_NR_TRUNCATED_LIVE,	/* truncated folios still referenced */
 	/* events */
 	PGALLOC_NORMAL,
 	PGALLOC_MOVABLE,
@@ -62,6 +64,24 @@ enum pnm_stat_item {
 	PNM_DMA_WRITE_BYTES,	/* bytes devices wrote through page arrays */
 	PNM_DMA_READ_BYTES,	/* bytes devices read through page arrays */
 	PNM_PIN_MISUSE,		/* pin misuse reports (pin_registry.c) */
+	/* files (issue 5) */
+	PGPGIN,			/* pages read from backing files (Linux: KiB) */
+	PGPGOUT,		/* pages written to backing files (Linux: KiB) */
+	NR_DIRTIED,		/* pages dirtied (Linux keeps it as a node stat) */
+	NR_WRITTEN,		/* pages whose writeback completed */
+	PGSCAN_FILE,		/* cache folios looked at by reclaim */
+	PGSTEAL_FILE,		/* cache pages reclaimed */
+	PNM_RECLAIM_SKIP_PINNED, /* cache folios reclaim kept: maybe pinned */
+	PNM_PAGE_MKCLEAN,	/* PTEs write-protected for writeback */
+	PNM_WB_BOUNCED,		/* pinned pages written from a bounce copy */
+	PNM_WB_SKIP_PINNED,	/* background writeback skipped: maybe pinned */
+	PNM_WB_PINNED_INPLACE,	/* pinned pages written in place (linux) */
+	PNM_WB_UNSTABLE,	/* pages whose data changed while written */
+	PNM_WB_IO_ERRORS,	/* backing write errors recorded (errseq) */
+	PNM_FS_DIRTY_NO_BLOCKS,	/* folios dirtied behind the fs's back */
+	PNM_WB_LOST,		/* dirty pages the fs could not write */
+	PNM_TRUNCATE_PINNED,	/* pages truncated while maybe pinned */
+	PNM_DMA_WRITE_TRUNCATED, /* bytes devices wrote into truncated pages */
 	NR_VM_STAT_ITEMS
 };
 
@@ -96,6 +116,12 @@ enum pnm_trace_event {
 	TRACE_COMPACT,		/* b = zone, c = migrated, d = result */
 	TRACE_MUNMAP,		/* a = addr, b = len */
 	TRACE_EXIT,		/* a = pid */
+	TRACE_WRITEBACK,	/* a = ino, b = pfn, c = index, d = result */
+	TRACE_WB_BOUNCE,	/* a = ino, b = pfn, c = index */
+	TRACE_FS_VIOLATION,	/* a = ino, b = pfn, c = index, d = kind */
+	TRACE_TRUNCATE,		/* a = ino, b = new size, c = pages dropped,
+				 * d = of those, still referenced */
+	TRACE_RECLAIM,		/* a = ino, b = pfn, c = index */
 	NR_TRACE_EVENTS
 };
 

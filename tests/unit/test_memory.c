@@ -555,6 +555,7 @@ static void test_file_private(void **state)
 /* A shmem file whose mappings also have ->page_mkwrite (write-notify). */
 static int (*shmem_f_mmap)(struct file *file, struct vm_area_struct *vma);
 static struct vm_operations_struct mkwrite_ops;
+static struct file_operations mkwrite_fops;
 static atomic_t mkwrite_calls;
 static vm_fault_t mkwrite_result;
 
@@ -592,8 +593,10 @@ static void test_file_shared_mkwrite(void **state)
 
 	(void)state;
 	assert_non_null(f);
-	shmem_f_mmap = f->f_mmap;
-	f->f_mmap = mkwrite_mmap;
+	shmem_f_mmap = f->f_op->mmap;
+	mkwrite_fops = *f->f_op;
+	mkwrite_fops.mmap = mkwrite_mmap;
+	f->f_op = &mkwrite_fops;
 	atomic_set(&mkwrite_calls, 0);
 	mkwrite_result = 0;
 	x = (unsigned long)pnm_mmap(t->mm, 0, 4 * PAGE_SIZE, PROT_RW, MAP_SHARED, f, 0);

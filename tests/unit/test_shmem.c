@@ -26,7 +26,7 @@ static void test_setup_and_fput(void **state)
 	assert_int_equal(f->f_inode->i_size, 10 * PG + 1);
 	assert_ptr_equal(f->f_mapping, f->f_inode->i_mapping);
 	assert_int_equal(f->f_mode, FMODE_READ | FMODE_WRITE);
-	assert_non_null(f->f_mmap);
+	assert_non_null(f->f_op->mmap);
 	assert_int_equal(f->f_mapping->nrpages, 0);
 	get_file(f);
 	fput(f);

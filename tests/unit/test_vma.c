@@ -41,7 +41,7 @@ static struct vm_area_struct *mk_file(struct mm_struct *mm, struct file *file,
 	vma->vm_pgoff = pgoff;
 	get_file(file);
 	vma->vm_file = file;
-	assert_int_equal(file->f_mmap(file, vma), 0);
+	assert_int_equal(file->f_op->mmap(file, vma), 0);
 	assert_int_equal(vma_set_insert(mm, vma), 0);
 	return vma;
 }

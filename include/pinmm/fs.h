@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fs.h - files and the filesystems inside the model.
+ *
+ * Three filesystems, chosen per file at open:
+ *
+ *   PNM_FS_DISK   ext4-like.  Each file is backed by a real host file
+ *                 <data_dir>/<name>.  Its pages live in the page cache,
+ *                 are read from the host file on first touch and written
+ *                 back by writeback.  Per-page block state (like buffer
+ *                 heads, folio->private) is created when a page is first
+ *                 dirtied the way the filesystem sees (->page_mkwrite,
+ *                 write()) and dropped when the page is cleaned and not
+ *                 maybe pinned, or truncated; a page dirtied without block
+ *                 state was dirtied behind the filesystem's back and is
+ *                 reported (PNM_FS_DIRTY_NO_BLOCKS), the 2018 failure.
+ *   PNM_FS_SHMEM  tmpfs/memfd: page cache only, no writeback, no backing
+ *                 file; the data dies with the last reference.
+ *   PNM_FS_DAX    the file's pages are the storage itself (persistent
+ *                 memory): mapped directly, no page cache, no writeback;
+ *                 fsync persists them to the host file <data_dir>/<name>.
+ *                 Long-term pins are refused (-EOPNOTSUPP, gup.c).
+ *
+ * Names are 1-64 characters of [A-Za-z0-9._-], not "." or "..".  Opening
+ * the same (filesystem, name) twice gives two struct files sharing one
+ * inode.  An inode lives while a file (or a VMA's file) references it; the
+ * last reference writes a disk inode back, empties its cache (folios that
+ * are still pinned live on, detached) and frees it.
+ *
+ * Every call below validates its arguments and, on error, changes
+ * nothing: -EBADF (file opened without the access), -EINVAL, -EFBIG,
+ * -ENOSPC / -EIO (backing store), -ENOMEM.
+ *
+ * Implemented in src/fs/ (namei.c, disk.c, dax.c) and src/shmem.c; msync
+ * in mmap.c.
+ */
+#ifndef PINMM_FS_H
+#define PINMM_FS_H
+
+#include <fcntl.h>
+#include <pinmm/writeback.h>
+
+enum pnm_fs_type { PNM_FS_DISK, PNM_FS_SHMEM, PNM_FS_DAX, PNM_NR_FS };
+
+/* "disk", "shmem", "dax"; and back (-1 if unknown). */
+const char *pnm_fs_name(enum pnm_fs_type fs);
+int pnm_fs_parse(const char *name);
+
+#define PNM_FS_NAME_MAX		64
+/* Largest file the model accepts (-EFBIG beyond). */
+#define PNM_MAX_FILE_SIZE	(1LL << 40)
+
+static inline bool IS_DAX(const struct inode *inode) { return inode->i_flags & S_DAX; }
+static inline bool vma_is_dax(const struct vm_area_struct *vma)
+{ return vma->vm_file && IS_DAX(vma->vm_file->f_inode); }
+/* Linux: dax on a regular file, where the filesystem manages the blocks. */
+static inline bool vma_is_fsdax(const struct vm_area_struct *vma) { return vma_is_dax(vma); }
+
+/*
+ * Open (with O_CREAT: create) file @name of filesystem @fs.  @flags:
+ * O_RDONLY/O_WRONLY/O_RDWR, O_CREAT, O_EXCL, O_TRUNC.  Returns the file
+ * with one reference (drop it with fput()), or ERR_PTR: -EINVAL (bad name
+ * or flags), -ENAMETOOLONG, -ENOENT, -EEXIST, -EIO (host error), -ENOMEM.
+ * Takes no model lock besides the inode table's.
+ */
+struct file *pnm_file_open(enum pnm_fs_type fs, const char *name, int flags);
+
+/* read(2)/write(2) at *pos (pread/pwrite style: *pos advances). */
+ssize_t kernel_read(struct file *file, void *buf, size_t count, loff_t *pos);
+ssize_t kernel_write(struct file *file, const void *buf, size_t count, loff_t *pos);
+/* fsync(2)/fdatasync(2), and for a byte range [start, end] (inclusive). */
+int vfs_fsync(struct file *file, int datasync);
+int vfs_fsync_range(struct file *file, loff_t start, loff_t end, int datasync);
+/* ftruncate(2): grow (a hole) or shrink; -EINVAL for a negative size. */
+int do_ftruncate(struct file *file, loff_t length);
+/* fallocate(2): FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE (punch) or 0
+ * (allocate, extends i_size); other modes -EOPNOTSUPP. */
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE	0x01
+#define FALLOC_FL_PUNCH_HOLE	0x02
+#endif
+int vfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len);
+
+/*
+ * msync(2) on [start, start + len) of @mm: MS_ASYNC (nothing to do),
+ * MS_SYNC (fsync the file range of every shared file mapping in the
+ * range, returning the first error), MS_INVALIDATE (accepted; -EBUSY on
+ * VM_LOCKED).  -EINVAL (unaligned start, bad flags, both MS_SYNC and
+ * MS_ASYNC), -ENOMEM (a hole in the range).  Takes mmap_lock for read.
+ */
+#ifndef MS_ASYNC
+#define MS_ASYNC	1
+#define MS_INVALIDATE	2
+#define MS_SYNC		4
+#endif
+int pnm_msync(struct mm_struct *mm, unsigned long start, size_t len, int flags);
+
+/*
+ * Fault injection on the backing store of a disk or dax file: the next
+ * @count backing operations of kind @op fail with @err: -EIO, -ENOSPC, or
+ * PNM_IO_SHORT (the host stores only part of a write, which the
+ * filesystem records as -EIO).  count 0 clears.  0, -EINVAL.
+ */
+#define PNM_IO_READ	0x1
+#define PNM_IO_WRITE	0x2
+#define PNM_IO_SHORT	(-4096)
+int pnm_fs_inject_error(struct file *file, unsigned int op, int err, unsigned int count);
+
+/* The host directory of backing files (valid between init and fini). */
+const char *pnm_fs_data_dir(void);
+/* The host path of @file's backing file into @buf: 0, -EINVAL (shmem),
+ * -ENAMETOOLONG. */
+int pnm_fs_backing_path(struct file *file, char *buf, size_t size);
+
+/* Inode references and iteration over every live inode (writeback). */
+void ihold(struct inode *inode);
+/* Drop a reference; the last one evicts the inode (writes a disk inode
+ * back, empties its cache).  Must not be called with a folio lock held. */
+void iput(struct inode *inode);
+/* Next live inode after @prev (NULL: the first), referenced; drops
+ * @prev's reference.  NULL at the end. */
+struct inode *pnm_inode_next(struct inode *prev);
+
+/* Check every live inode and its mapping (pnm_check_system calls it). */
+bool pnm_check_inodes(void);
+
+#endif /* PINMM_FS_H */
