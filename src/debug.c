@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * debug.c - printing a frame descriptor when something went wrong.
+ * debug.c - printing a frame descriptor when something went wrong, and
+ * the folio invariant checker (pnm_check_folio, contract in rmap.h).
  *
  * dump_page() is what VM_BUG_ON_PAGE() and the refcount-underflow check
  * print before the model aborts, so it must work on a descriptor in any
@@ -9,6 +10,7 @@
  * that may be inconsistent if other threads are changing the page.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "internal.h"
 
@@ -29,6 +31,8 @@ static const char *const pageflag_names[__NR_PAGEFLAGS] = {
 	[PG_isolated]		= "isolated",
 	[PG_mlocked]		= "mlocked",
 	[PG_has_hwpoisoned]	= "has_hwpoisoned",
+	[PG_pnm_truncated]	= "pnm_truncated",
+	[PG_pnm_nofs_dirty]	= "pnm_nofs_dirty",
 };
 
 static void print_flags(FILE *out, unsigned long flags)
@@ -116,4 +120,205 @@ void dump_page(struct page *page, const char *reason)
 		head->pnm_rmap.next == &head->pnm_rmap ? "empty" : "non-empty",
 		is_zero_pfn(page_to_pfn(head)) ? " (zero page)" : "");
 	fflush(stderr);
+}
+
+/* --- the folio invariant checker ------------------------------------------- */
+
+/*
+ * Moved here from rmap.c (which owns the structures it reads: the rmap
+ * items, mapcounts and PG_anon_exclusive) to keep rmap.c to one concern.
+ * It takes the folio's rmap lock and nothing else.
+ */
+
+/* Per-page tallies of one folio's items. */
+struct folio_tally {
+	int pte[HPAGE_PMD_NR];		/* present PTE items per page */
+	struct mm_struct *mm[HPAGE_PMD_NR];	/* an mm mapping the page */
+	bool multi_mm[HPAGE_PMD_NR];	/* mapped by more than one mm */
+	int pmd;			/* present PMD items */
+	struct mm_struct *pmd_mm;
+	bool pmd_multi_mm;
+	int migration;			/* migration items */
+};
+
+static bool tally_items(struct folio *folio, struct folio_tally *t)
+{
+	unsigned long pfn = folio_pfn(folio), nr = folio_nr_pages(folio);
+	struct pnm_rmap_item *item;
+	bool ok = true;
+
+	list_for_each_entry(item, &folio->pnm_rmap, node) {
+		unsigned long idx = item->pfn - pfn;
+
+		if (item->migration) {
+			t->migration++;
+			continue;
+		}
+		if (item->level == PNM_RMAP_PTE) {
+			if (idx >= nr || (item->address & ~PAGE_MASK)) {
+				ok = pnm_check_fail("folio %#lx: PTE item mm %p addr %#lx pfn %#lx outside the folio",
+						    pfn, (void *)item->mm, item->address, item->pfn);
+				continue;
+			}
+			t->pte[idx]++;
+			if (t->mm[idx] && t->mm[idx] != item->mm)
+				t->multi_mm[idx] = true;
+			t->mm[idx] = item->mm;
+		} else if (item->level == PNM_RMAP_PMD) {
+			if (nr != HPAGE_PMD_NR || idx || (item->address & ~PMD_MASK)) {
+				ok = pnm_check_fail("folio %#lx: bad PMD item addr %#lx pfn %#lx (order %u)",
+						    pfn, item->address, item->pfn,
+						    folio_order(folio));
+				continue;
+			}
+			t->pmd++;
+			if (t->pmd_mm && t->pmd_mm != item->mm)
+				t->pmd_multi_mm = true;
+			t->pmd_mm = item->mm;
+		} else {
+			ok = pnm_check_fail("folio %#lx: item with level %d", pfn,
+					    (int)item->level);
+		}
+	}
+	return ok;
+}
+
+static bool check_compound(struct folio *folio)
+{
+	unsigned long pfn = folio_pfn(folio), nr = folio_nr_pages(folio), i;
+	unsigned int order = folio_order(folio);
+
+	if (order > MAX_PAGE_ORDER)
+		return pnm_check_fail("folio %#lx: order %u", pfn, order);
+	if (pfn & (nr - 1))
+		return pnm_check_fail("folio %#lx: not aligned to its order %u", pfn, order);
+	if (!!order != PageHead(&folio->page))
+		return pnm_check_fail("folio %#lx: order %u but PG_head %d", pfn, order,
+				      PageHead(&folio->page));
+	for (i = 1; i < nr; i++) {
+		struct page *p = folio_page(folio, i);
+
+		if (READ_ONCE(p->compound_head) != ((unsigned long)folio | 1))
+			return pnm_check_fail("folio %#lx: tail %lu does not point at the head",
+					      pfn, i);
+		if (PageHead(p) || PageBuddy(p) || PageTable(p))
+			return pnm_check_fail("folio %#lx: tail %lu has flags %#lx",
+					      pfn, i, READ_ONCE(p->flags));
+		if (atomic_read(&p->_refcount))
+			return pnm_check_fail("folio %#lx: tail %lu has refcount %d",
+					      pfn, i, atomic_read(&p->_refcount));
+		if (!list_empty(&p->pnm_rmap))
+			return pnm_check_fail("folio %#lx: tail %lu has rmap items", pfn, i);
+	}
+	return true;
+}
+
+/* Page-cache references of @folio: folio_nr_pages() if a cache holds it. */
+static int cache_refs(struct folio *folio)
+{
+	struct address_space *mapping = folio_mapping(folio);
+
+	if (!mapping)
+		return 0;
+	return xa_load(&mapping->i_pages, folio->index) == folio ?
+	       (int)folio_nr_pages(folio) : 0;
+}
+
+/*
+ * pnm_check_folio - check @folio (a head or order-0 page in use) against
+ * the invariants of mm_types.h and rmap.h; see rmap.h for the contract.
+ */
+bool pnm_check_folio(struct folio *folio)
+{
+	unsigned long pfn = folio_pfn(folio), nr, i;
+	struct folio_tally *t;
+	long mappings;
+	int refs, em, cache, t_migration;
+	bool anon, ok = true;
+
+	if (PageTail(&folio->page))
+		return pnm_check_fail("pfn %#lx: checked as a folio but is a tail", pfn);
+	if (PageBuddy(&folio->page))
+		return pnm_check_fail("pfn %#lx: checked as a folio but is free", pfn);
+	if (PageTable(&folio->page)) {
+		if (folio_order(folio) || PageHead(&folio->page))
+			return pnm_check_fail("pfn %#lx: page table frame of order %u",
+					      pfn, folio_order(folio));
+		return true;
+	}
+	if (!check_compound(folio))
+		return false;
+	refs = folio_ref_count(folio);
+	if (refs <= 0)
+		return pnm_check_fail("folio %#lx: in use with refcount %d", pfn, refs);
+	nr = folio_nr_pages(folio);
+	anon = folio_test_anon(folio);
+	em = atomic_read(&folio->_entire_mapcount);
+	if (is_zero_folio(folio)) {
+		if (!PageReserved(&folio->page) || em || atomic_read(&folio->page._mapcount) ||
+		    !list_empty(&folio->pnm_rmap))
+			return pnm_check_fail("zero page %#lx: reserved %d mapcount %d rmap %d",
+					      pfn, PageReserved(&folio->page),
+					      atomic_read(&folio->page._mapcount),
+					      !list_empty(&folio->pnm_rmap));
+		return true;
+	}
+	if (anon && !folio_test_swapbacked(folio))
+		ok = pnm_check_fail("anon folio %#lx without PG_swapbacked", pfn);
+	if (atomic_read(&folio->_pincount) < 0 ||
+	    (!folio_test_large(folio) && atomic_read(&folio->_pincount)))
+		ok = pnm_check_fail("folio %#lx: _pincount %d (order %u)", pfn,
+				    atomic_read(&folio->_pincount), folio_order(folio));
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return pnm_check_fail("folio %#lx: no memory to check", pfn);
+	spin_lock(folio_rmap_lock(folio));
+	ok &= tally_items(folio, t);
+	if (t->migration && !folio_test_locked(folio))
+		ok = pnm_check_fail("folio %#lx: %d migration items but not locked",
+				    pfn, t->migration);
+	if (em != t->pmd)
+		ok = pnm_check_fail("folio %#lx: entire mapcount %d but %d PMD items",
+				    pfn, em, t->pmd);
+	mappings = t->pmd;
+	for (i = 0; i < nr; i++) {
+		struct page *p = folio_page(folio, i);
+		int mc = atomic_read(&p->_mapcount);
+
+		mappings += t->pte[i];
+		if (mc != t->pte[i])
+			ok = pnm_check_fail("folio %#lx page %lu: mapcount %d but %d PTE items",
+					    pfn, i, mc, t->pte[i]);
+		if (atomic_read(&p->pnm_pincount) < 0)
+			ok = pnm_check_fail("folio %#lx page %lu: pnm_pincount %d", pfn, i,
+					    atomic_read(&p->pnm_pincount));
+		if (!PageAnonExclusive(p))
+			continue;
+		if (!anon)
+			ok = pnm_check_fail("folio %#lx page %lu: PG_anon_exclusive on a non-anon page",
+					    pfn, i);
+		else if (t->pte[i] + t->pmd > 1 || t->multi_mm[i] || t->pmd_multi_mm ||
+			 (t->pte[i] && t->pmd && t->mm[i] != t->pmd_mm))
+			ok = pnm_check_fail("folio %#lx page %lu: PG_anon_exclusive but mapped %d times",
+					    pfn, i, t->pte[i] + t->pmd);
+	}
+	t_migration = t->migration;
+	spin_unlock(folio_rmap_lock(folio));
+	free(t);
+
+	if (mappings && !READ_ONCE(folio->mapping))
+		ok = pnm_check_fail("folio %#lx: mapped %ld times but has no mapping",
+				    pfn, mappings);
+	/* A truncated folio left its file for good: detached and unmapped
+	 * (nothing can map it again: faults go through the cache). */
+	if (test_bit(PG_pnm_truncated, &folio->flags) &&
+	    (READ_ONCE(folio->mapping) || mappings || t_migration))
+		ok = pnm_check_fail("folio %#lx: truncated but mapping %p, %ld mappings",
+				    pfn, (void *)READ_ONCE(folio->mapping), mappings);
+	cache = cache_refs(folio);
+	if (refs < mappings + cache)
+		ok = pnm_check_fail("folio %#lx: refcount %d < %ld mappings + %d cache refs",
+				    pfn, refs, mappings, cache);
+	return ok;
 }

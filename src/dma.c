@@ -27,14 +27,87 @@
  * page (a read-only pin used for a device write) is refused with a
  * warning: it would change what every process reads as zeroes.
  *
+ * A device write into a folio that a truncate or hole punch already took
+ * out of its file (PG_pnm_truncated) still happens -- the memory is alive
+ * because it is pinned -- but no file will ever see it: the bytes are
+ * counted in PNM_DMA_WRITE_TRUNCATED.
+ *
  * No locks are taken; device transfers race with CPU accesses to the same
- * bytes just as real DMA does, so callers (tests) must not run the two
- * concurrently on the same page.
+ * bytes just as real DMA does.  Page data is copied with relaxed atomic
+ * word accesses (pnm_copy_to_page_racy/pnm_copy_from_page_racy), which
+ * writeback uses on its side too, so a device racing with writeback is a
+ * defined (and tsan-quiet) race; plain CPU accesses through page tables
+ * are not atomic, so tests must not run those concurrently with a device
+ * transfer on the same bytes.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
+
+/*
+ * Racy page-data copies.  A device transfer and a CPU-side reader of the
+ * same page (writeback's bounce copy, checksum and write source) run
+ * concurrently on purpose: that race is what the writeback policies are
+ * about.  Both sides access page data with relaxed atomic word accesses
+ * so the race is well defined in C11 and ThreadSanitizer reports only
+ * races that do not go through these helpers.  Words are
+ * sizeof(unsigned long), aligned on the page side; the unaligned edges
+ * are copied a byte at a time (also relaxed atomics).  No ordering is
+ * implied: the relaxed accesses pair with nothing; whoever needs the data
+ * of a finished transfer orders through its own synchronisation (the pin
+ * and unpin, a folio lock, a thread join).
+ */
+
+/* Copy @n bytes from the page memory at @src (possibly being written by a
+ * device or a CPU concurrently) to the private buffer @dst.  Any
+ * alignment; @dst must not be shared with another writer. */
+void pnm_copy_from_page_racy(void *dst, const void *src, size_t n)
+{
+	const unsigned char *s = src;
+	unsigned char *d = dst;
+
+	while (n && ((uintptr_t)s & (sizeof(unsigned long) - 1))) {
+		*d++ = __atomic_load_n(s++, __ATOMIC_RELAXED);
+		n--;
+	}
+	while (n >= sizeof(unsigned long)) {
+		unsigned long w = __atomic_load_n((const unsigned long *)s,
+						  __ATOMIC_RELAXED);
+
+		memcpy(d, &w, sizeof(w));
+		s += sizeof(w);
+		d += sizeof(w);
+		n -= sizeof(w);
+	}
+	while (n--)
+		*d++ = __atomic_load_n(s++, __ATOMIC_RELAXED);
+}
+
+/* Copy @n bytes from the private buffer @src into the page memory at
+ * @dst, which others may read or write concurrently.  Any alignment. */
+void pnm_copy_to_page_racy(void *dst, const void *src, size_t n)
+{
+	const unsigned char *s = src;
+	unsigned char *d = dst;
+
+	while (n && ((uintptr_t)d & (sizeof(unsigned long) - 1))) {
+		__atomic_store_n(d++, *s++, __ATOMIC_RELAXED);
+		n--;
+	}
+	while (n >= sizeof(unsigned long)) {
+		unsigned long w;
+
+		memcpy(&w, s, sizeof(w));
+		__atomic_store_n((unsigned long *)d, w, __ATOMIC_RELAXED);
+		s += sizeof(w);
+		d += sizeof(w);
+		n -= sizeof(w);
+	}
+	while (n--)
+		__atomic_store_n(d++, *s++, __ATOMIC_RELAXED);
+}
 
 /* Is the frame still allocated to someone?  Relaxed peeks at a frame the
  * device does not own; a frame being freed concurrently may go either way. */
@@ -96,10 +169,17 @@ static size_t dma_transfer(struct page **pages, size_t offset, void *buf,
 			pnm_warn_on_once(true, "device write into the zero page",
 					 __FILE__, __LINE__);
 		} else {
-			if (write)
-				memcpy(data, p, chunk);
-			else
-				memcpy(p, data, chunk);
+			if (write) {
+				/* Relaxed peek: PG_pnm_truncated is set under
+				 * the folio lock by truncate; a transfer racing
+				 * with the truncate may be counted either way,
+				 * as a real device write could land either side. */
+				if (test_bit(PG_pnm_truncated, &page_folio(page)->flags))
+					count_vm_events(PNM_DMA_WRITE_TRUNCATED, (long)chunk);
+				pnm_copy_to_page_racy(data, p, chunk);
+			} else {
+				pnm_copy_from_page_racy(p, data, chunk);
+			}
 			done += chunk;
 		}
 		p += chunk;
@@ -115,7 +195,9 @@ static size_t dma_transfer(struct page **pages, size_t offset, void *buf,
  * into the first page and continuing across pages.  The page data changes
  * behind the mm's back: no PTE or folio is dirtied.  Freed frames are
  * reported (PNM_MISUSE_DMA_TO_FREED) and skipped; the zero page is never
- * written (warning).  Counts the bytes written in pnm_dma_write_bytes.
+ * written (warning).  Counts the bytes written in pnm_dma_write_bytes,
+ * and those landing in truncated folios also in
+ * pnm_dma_write_truncated.
  * Returns 0, or -EINVAL (nothing written) if the range does not fit in
  * the array or names a NULL entry.  Takes no lock.
  */

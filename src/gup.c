@@ -224,8 +224,10 @@ void pnm_put_pages(struct page *page, int nr, unsigned int flags)
 /*
  * folio_is_longterm_pinnable - may @folio stay pinned indefinitely where it
  * is?  Not in ZONE_MOVABLE (it must stay migratable, hot-unpluggable) nor
- * ZONE_CMA (pins would fragment the region).  The zero page may: its pins
- * are only pretended.  Lockless; the zone of a frame never changes.
+ * ZONE_CMA (pins would fragment the region), nor dax file storage.  The
+ * zero page may: its pins are only pretended.  Lockless; the zone of a
+ * frame never changes, and the dax test reads the mapping's host inside
+ * an RCU read section (fs/namei.c frees inodes after a grace period).
  */
 bool folio_is_longterm_pinnable(struct folio *folio)
 {
@@ -234,7 +236,12 @@ bool folio_is_longterm_pinnable(struct folio *folio)
 	if (is_zero_folio(folio))
 		return true;
 	zt = page_zonenum(&folio->page);
-	return zt != ZONE_MOVABLE && zt != ZONE_CMA;
+	if (zt == ZONE_MOVABLE || zt == ZONE_CMA)
+		return false;
+	/* FS-DAX storage belongs to the filesystem, which must be able to
+	 * reclaim it (truncate, punch); check_vma_flags() already refused
+	 * FOLL_LONGTERM on dax VMAs, this covers the fast path. */
+	return !pnm_folio_is_dax(folio);
 }
 
 /*
@@ -280,23 +287,7 @@ bool gup_must_unshare(struct vm_area_struct *vma, unsigned int flags,
 
 /* --- dirtying ----------------------------------------------------------------- */
 
-/*
- * folio_mark_dirty - mark @folio's data dirty.  A mapping that tracks
- * dirtying (a_ops->dirty_folio: files with writeback) decides itself;
- * anonymous and shmem folios just get PG_dirty.  The caller should hold
- * the folio lock (set_page_dirty_lock() does).  Returns true if the folio
- * was newly dirtied.
- */
-bool folio_mark_dirty(struct folio *folio)
-{
-	struct address_space *mapping = folio_mapping(folio);
-
-	if (mapping && mapping->a_ops && mapping->a_ops->dirty_folio)
-		return mapping->a_ops->dirty_folio(mapping, folio);
-	if (folio_test_dirty(folio))
-		return false;
-	return !test_and_set_bit(PG_dirty, &folio->page.flags);
-}
+/* folio_mark_dirty() itself lives in page-writeback.c. */
 
 /*
  * set_page_dirty_lock - folio_mark_dirty() under the folio lock, for
@@ -591,8 +582,10 @@ static bool writable_file_mapping_allowed(struct vm_area_struct *vma,
  * FOLL_ANON wants anonymous memory (-EFAULT); writes need a writable
  * mapping (FOLL_FORCE may write a private read-only one) and, for a
  * long-term pin of a file, no dirty tracking (-EFAULT); reads need
- * VM_READ, or FOLL_FORCE and VM_MAYREAD (-EFAULT).  (FS-DAX, hugetlb and
- * secretmem refusals have no model counterpart.)
+ * VM_READ, or FOLL_FORCE and VM_MAYREAD (-EFAULT).  FOLL_LONGTERM on an
+ * FS-DAX mapping is -EOPNOTSUPP, whatever the access (reference §6.4),
+ * also in legacy mode (get_user_pages_longterm() refused it in 2018
+ * already).  (hugetlb and secretmem refusals have no model counterpart.)
  */
 static int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 {
@@ -603,6 +596,8 @@ static int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 		return -EFAULT;
 	if ((gup_flags & FOLL_ANON) && !vma_anon)
 		return -EFAULT;
+	if ((gup_flags & FOLL_LONGTERM) && vma_is_fsdax(vma))
+		return -EOPNOTSUPP;
 	if (gup_flags & FOLL_WRITE) {
 		if (!vma_anon && !writable_file_mapping_allowed(vma, gup_flags))
 			return -EFAULT;

@@ -62,8 +62,9 @@
  * bails on pte_special too, and the slow path returns the zero page
  * uncounted for pins), FOLL_WRITE on a read-only entry, R/O FOLL_PIN where
  * gup_must_unshare(NULL, ...) says the mm needs its own copy first,
- * FOLL_LONGTERM on folios that must migrate first, writable long-term pins
- * of non-shmem files, and folios whose refcount has overflowed.
+ * FOLL_LONGTERM on folios that must migrate first or are dax storage,
+ * writable long-term pins of files that track dirtying (anything but
+ * anonymous memory and shmem), and folios whose refcount has overflowed.
  *
  * Batching: a huge PMD is grabbed once for all the subpages in range
  * (refs = their number), and consecutive PTEs mapping consecutive pages of
@@ -311,25 +312,42 @@ struct folio *pnm_grab_pages_fast(struct page *page, int nr, unsigned int flags)
 }
 
 /*
- * May gup-fast keep a grab of @folio?  Writable long-term pins need the
- * slow path's check of the mapping for anything but anonymous memory and
- * shmem (reference §6.3: file pages need dirty tracking).  We hold a
- * reference, so the folio's fields are stable enough to read; the mapping
- * is read once.  The model's only swap-backed file folios are shmem.
+ * May gup-fast keep a grab of @folio?  Only FOLL_LONGTERM grabs are
+ * restricted (reference §6.3, §6.4):
+ *   - dax storage never: the slow path refuses it (-EOPNOTSUPP), also in
+ *     legacy mode;
+ *   - writable long-term pins (FOLL_PIN | FOLL_WRITE) only of anonymous
+ *     memory and of mappings that do not track dirtying (no
+ *     a_ops->dirty_folio: shmem), because a filesystem must see every
+ *     write to its pages; a folio truncated meanwhile (mapping NULL) is
+ *     left to the slow path too.
+ * We hold a reference, so the folio's fields are stable enough to read;
+ * the mapping is read once.  Its address_space lives in an inode that
+ * fs/namei.c frees only after an RCU grace period, and we run inside the
+ * walk's RCU read section (Linux relies on the same for
+ * gup_fast_folio_allowed()), so reading mapping->host and ->a_ops of a
+ * folio that left its file meanwhile is safe.
  */
 static bool gup_fast_folio_allowed(struct folio *folio, unsigned int flags)
 {
 	struct address_space *mapping;
+	const struct address_space_operations *a_ops;
+	struct inode *host;
 
-	if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !=
-	    (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE))
+	if (!(flags & FOLL_LONGTERM))
 		return true;
 	mapping = READ_ONCE(folio->mapping);
-	if (!mapping)
-		return false;		/* truncated meanwhile: let the slow path decide */
 	if ((unsigned long)mapping & PAGE_MAPPING_ANON)
 		return true;
-	return folio_test_swapbacked(folio);
+	host = mapping ? READ_ONCE(mapping->host) : NULL;
+	if (host && IS_DAX(host))
+		return false;
+	if ((flags & (FOLL_PIN | FOLL_WRITE)) != (FOLL_PIN | FOLL_WRITE))
+		return true;
+	if (!mapping)
+		return false;		/* truncated meanwhile: let the slow path decide */
+	a_ops = READ_ONCE(mapping->a_ops);
+	return !a_ops || !a_ops->dirty_folio;
 }
 
 /* Index of the first of @nr pages from @page that a R/O pin may not take

@@ -201,6 +201,18 @@ enum pnm_gup_fast_race { PNM_GUP_FAST_BEFORE_GRAB, PNM_GUP_FAST_BEFORE_RECHECK }
 typedef void pnm_gup_fast_race_fn(enum pnm_gup_fast_race where, struct page *page, int nr);
 bool pnm_gup_fast_set_race_hook(pnm_gup_fast_race_fn *fn);
 
+/* ---- dma.c ---- */
+/*
+ * Copy page data that a device (dma.c) or another thread may be changing
+ * concurrently: relaxed atomic word accesses (aligned on the page side,
+ * bytes at the edges), so the race is defined and invisible to tsan.
+ * _from_ reads page memory @src into the private @dst; _to_ writes the
+ * private @src into page memory @dst.  Order nothing.  Writeback's bounce
+ * copy, checksums and write source use them against dma.c transfers.
+ */
+void pnm_copy_from_page_racy(void *dst, const void *src, size_t n);
+void pnm_copy_to_page_racy(void *dst, const void *src, size_t n);
+
 /* ---- pin_registry.c (GUP issue) ---- */
 void pnm_pin_registry_init(void);
 void pnm_pin_registry_fini(void);
@@ -289,18 +301,147 @@ static inline bool pnm_pin_check_wanted(struct folio *folio)
 /* ---- page-writeback.c (issue 5; owner: writeback) ---- */
 int pnm_writeback_init(const struct pnm_config *cfg);	/* flusher if asked */
 void pnm_writeback_fini(void);
+/* Tests: wake the flusher and wait until a pass that started after the
+ * call finished (0), or -ESRCH if it does not run.  Passes finished. */
+int pnm_flusher_kick_and_wait(void);
+unsigned long pnm_flusher_passes(void);
 
 /* ---- swap.c / vmscan.c: file LRU, reclaim (issue 5; owner: writeback) ---- */
+/* Reclaim's isolation: the oldest LRU folio of a zone in @zone_mask (bit
+ * per zone_type), referenced and off the list (PG_lru clear), looking at
+ * most at *max_scan candidates; NULL if none. */
+struct folio *pnm_lru_isolate(unsigned long *max_scan, unsigned int zone_mask);
+/* Put an isolated folio back at the tail if it is still cached. */
+void pnm_lru_putback(struct folio *folio);
+/* Pages on the file LRU; the LRU's checker; forget a previous model's
+ * list (pnm_init, through pnm_writeback_init). */
+unsigned long pnm_lru_pages(void);
+bool pnm_check_lru(void);
+void pnm_lru_reset(void);
+/* Reclaim calls nesting (the allocator does not recurse into reclaim). */
+bool pnm_in_reclaim(void);
+/* The allocator's reclaim after a failure: pnm_reclaim_pages(nr, false)
+ * restricted to folios in the zones of @zone_mask (bit per zone_type). */
+unsigned long pnm_reclaim_for_alloc(unsigned long nr_pages, unsigned int zone_mask);
 
 /* ---- filemap.c / truncate.c (issue 5; owner: pagecache) ---- */
+/*
+ * filemap_remove_folio() without dropping the cache's references, for a
+ * caller that froze the refcount at zero and so owns them (reclaim frees
+ * the folio itself afterwards).  Locked, unmapped, not under writeback.
+ */
+void __filemap_remove_folio(struct folio *folio);
+/* Zero [@off, @off + @len) of the locked @folio with racy word stores (a
+ * device may be writing it through a pin). */
+void pnm_folio_zero_range(struct folio *folio, size_t off, size_t len);
 
-/* ---- fs/namei.c, fs/disk.c, fs/dax.c (issue 5; owner: fs) ---- */
+/* ---- fs/namei.c, fs/disk.c, fs/dax.c, shmem.c (issue 5; owner: fs) ---- */
 /* Create (or adopt) the data directory; inode table empty.  0/-errno. */
 int pnm_fs_init(const struct pnm_config *cfg);
 /* Close files callers left open (reported on stderr), evict every inode,
  * remove a private data directory.  Returns -EBUSY if anything was left
  * open, else 0. */
 int pnm_fs_fini(void);
+
+/*
+ * The model's inode: the VFS inode plus what namei and the filesystems
+ * keep about it.  Allocated and freed by namei.c (freed after an RCU
+ * grace period, because gup-fast reads folio->mapping->host of folios it
+ * found without locks, as Linux's gup_fast_folio_allowed() does).
+ */
+struct pnm_inode {
+	struct inode vfs;
+	enum pnm_fs_type fs;		/* set at creation */
+	bool anon;			/* unnamed (shmem_file_setup): never
+					 * found by name; set at creation */
+	unsigned int state;		/* PNM_I_*; inode table lock */
+	char name[PNM_FS_NAME_MAX + 1];	/* set at creation */
+	int host_fd;			/* disk, dax: <data_dir>/<name> opened
+					 * O_RDWR for the inode's life; -1 */
+	spinlock_t io_lock;		/* io_fault[] (a leaf) */
+	struct {
+		int err;		/* -EIO, -ENOSPC, PNM_IO_SHORT */
+		unsigned int count;	/* operations left to fail */
+	} io_fault[2];			/* [0] reads, [1] writes */
+	void *fs_info;			/* the filesystem's own (dax) */
+};
+#define PNM_I_NEW	0x1		/* being set up: lookups wait */
+#define PNM_I_FREEING	0x2		/* being evicted: lookups wait */
+
+static inline struct pnm_inode *PNM_I(struct inode *inode)
+{
+	return container_of(inode, struct pnm_inode, vfs);
+}
+
+/*
+ * What a filesystem gives namei.c.  init_inode sets a new inode up (a_ops,
+ * i_flags, i_size; for backed filesystems host_fd is already open and
+ * i_size is the host file's size): 0 or -errno, after which the inode is
+ * freed without evict_inode.  evict_inode runs when the last reference is
+ * gone (no file, no VMA, no iterator): write back what must survive,
+ * empty the cache (folios still referenced live on, detached), and leave
+ * the mapping empty; namei then closes host_fd and frees the inode.
+ * setsize/punch (under i_lock and invalidate_lock exclusive, taken by the
+ * caller) change the size or drop [start, end] (bytes, inclusive) and the
+ * backing store behind it: 0 or -errno.
+ */
+struct pnm_fs_type_ops {
+	bool backed;			/* has a host file */
+	const struct file_operations *f_op;
+	int (*init_inode)(struct pnm_inode *pi);
+	void (*evict_inode)(struct pnm_inode *pi);
+	int (*setsize)(struct inode *inode, loff_t size);
+	int (*punch)(struct inode *inode, loff_t start, loff_t end);
+};
+extern const struct pnm_fs_type_ops pnm_disk_fs_type;	/* fs/disk.c */
+extern const struct pnm_fs_type_ops pnm_dax_fs_type;	/* fs/dax.c */
+extern const struct pnm_fs_type_ops pnm_shmem_fs_type;	/* shmem.c */
+
+/* namei.c services for the filesystems. */
+/* A new unnamed shmem-like inode of filesystem @fs (no table name, never
+ * found by lookups) with one reference; ERR_PTR(-ENOMEM/-EINVAL). */
+struct inode *pnm_new_anon_inode(enum pnm_fs_type fs, const char *label, loff_t size);
+/* A new struct file on @inode (takes its own inode reference) opened with
+ * O_* @flags; ERR_PTR(-ENOMEM). */
+struct file *pnm_alloc_file(struct inode *inode, int flags);
+/* ->release of every model file: drop the inode reference, free. */
+void pnm_file_release(struct file *file);
+/* The file's name ("" for unnamed objects); valid while referenced. */
+const char *pnm_inode_name(struct inode *inode);
+/*
+ * Consume one injected fault for a backing operation of kind @op
+ * (PNM_IO_READ or PNM_IO_WRITE) on @inode: returns the error to fail it
+ * with (-EIO, -ENOSPC, PNM_IO_SHORT) or 0.  @alloc: the operation is a
+ * block allocation, which only an injected -ENOSPC of kind PNM_IO_WRITE
+ * fails (and only such a fault is consumed).  Takes io_lock.
+ */
+int pnm_fs_io_fault(struct inode *inode, unsigned int op, bool alloc);
+/* pread/pwrite of the host file, retried until done: bytes, or -errno.
+ * A read stops at the host EOF (the rest is not touched). */
+ssize_t pnm_host_pread(struct inode *inode, void *buf, size_t n, loff_t off);
+ssize_t pnm_host_pwrite(struct inode *inode, const void *buf, size_t n, loff_t off);
+/* fdatasync the host file unless PINMM_NO_HOST_FSYNC is set: 0 / -EIO. */
+int pnm_host_sync(struct inode *inode);
+/* The generic file operations of the model's filesystems (namei.c):
+ * ->setsize takes i_lock and invalidate_lock exclusive around the
+ * filesystem's setsize; ->fallocate dispatches to setsize/punch. */
+int pnm_generic_setsize(struct file *file, loff_t size);
+long pnm_generic_fallocate(struct file *file, int mode, loff_t offset, loff_t len);
+/* Change the size through ->setsize without the access check (O_TRUNC). */
+int do_truncate(struct file *file, loff_t length);
+/* sync(2)'s part that is not page-cache writeback: dax persists its
+ * storage to the host file (0 for others).  0 or -errno (also recorded
+ * in the mapping's wb_err).  Caller holds no folio lock. */
+int pnm_fs_sync_inode(struct inode *inode);
+/* Is @folio dax storage (its mapping's host is S_DAX)?  Lockless: reads
+ * folio->mapping->host inside an RCU read section (inodes are RCU-freed). */
+bool pnm_folio_is_dax(struct folio *folio);
+
+/* fs/disk.c: ->page_mkwrite of disk mappings (also for tests). */
+vm_fault_t disk_page_mkwrite(struct vm_fault *vmf);
+/* fs/dax.c: persist [start, end] of a dax inode's storage to its host
+ * file (fsync, sync, eviction).  0 or -errno (recorded in wb_err). */
+int dax_writeback_range(struct inode *inode, loff_t start, loff_t end);
 
 /* ---- debug.c ---- */
 void dump_page(struct page *page, const char *reason);

@@ -117,7 +117,17 @@ void pnm_clear_folio(struct folio *folio)
 	memset(folio_address(folio), 0, folio_size(folio));
 }
 
-/* A mapped file page was written: remember it in the folio. */
+/*
+ * A dirty PTE of a file page is going away (zap) or a shmem page is made
+ * writable without ->page_mkwrite: remember the dirtiness in the folio.
+ * Called under the ptl, where the folio lock (ordered outside it) cannot
+ * be taken, so this only sets PG_dirty.  That is enough: a mapping that
+ * tracks dirtying (a_ops->dirty_folio) only ever has writable, dirty PTEs
+ * on a folio its ->page_mkwrite already dirtied, and writeback's
+ * folio_mkclean() cleans and write-protects them before it cleans the
+ * folio, so for those folios this finds PG_dirty already set.  Where the
+ * folio lock is held, folio_mark_dirty() is used instead.
+ */
 static void folio_set_dirty_mapped(struct folio *folio)
 {
 	if (!folio_test_dirty(folio))
@@ -398,7 +408,8 @@ static vm_fault_t wp_page_shared(struct vm_fault *vmf, struct folio *folio)
 		goto out_unlock_folio;
 	}
 	vmf->pte = pte;
-	folio_set_dirty_mapped(folio);
+	/* Folio locked since ->page_mkwrite: through the filesystem. */
+	folio_mark_dirty(folio);
 	wp_page_reuse(vmf);
 out_unlock_folio:
 	folio_unlock(folio);
@@ -470,7 +481,10 @@ static vm_fault_t __do_fault(struct vm_fault *vmf)
 /*
  * Map the locked, referenced file page vmf->page at vmf->address if the
  * PTE is still none.  On success the caller's reference becomes the
- * mapping's.  Returns 0, PNM_FAULT_AGAIN or VM_FAULT_OOM.
+ * mapping's.  Read faults map it read-only even in a writable shared VMA,
+ * so the first write reaches ->page_mkwrite (dirty tracking); a @writable
+ * mapping is made dirty and dirties the folio through folio_mark_dirty()
+ * (we hold its lock).  Returns 0, PNM_FAULT_AGAIN or VM_FAULT_OOM.
  */
 static vm_fault_t map_file_page(struct vm_fault *vmf, bool writable)
 {
@@ -496,7 +510,7 @@ static vm_fault_t map_file_page(struct vm_fault *vmf, bool writable)
 	set_pte_at(vma->vm_mm, vmf->address, pte, entry);
 	pte_unmap_unlock(pte, ptl);
 	if (writable)
-		folio_set_dirty_mapped(folio);
+		folio_mark_dirty(folio);
 	return 0;
 }
 

@@ -218,8 +218,12 @@ static int move_to_new_folio(struct folio *src, struct folio *dst,
 	 * (release stores in remove_migration_ptes), both ordered after this.
 	 */
 	atomic_set(&dst->_refcount, expected);
-	if (mapping)
+	if (mapping) {
 		replace_page_cache_folio(mapping, src, dst);
+		/* The replacement keeps the source's place (age) on the
+		 * file LRU, if it had one (swap.c). */
+		folio_lru_replace(src, dst);
+	}
 	remove_migration_ptes(src, dst);
 	pnm_rmap_unlock_mms(&mms);
 	folio_unlock(dst);

@@ -31,6 +31,9 @@
  * -ENOMEM leaves everything as it was), then zaps the pages, frees page
  * tables no remaining VMA needs, and releases the VMAs.
  *
+ * pnm_msync() is msync(2): MS_SYNC fsyncs the file range behind each
+ * shared file mapping, dropping mmap_lock around every fsync.
+ *
  * pnm_mmap_pfnmap() makes a device-style VM_IO/VM_PFNMAP mapping by
  * mmap()ing a one-off device file whose f_op->mmap marks the VMA (the GUP
  * tests and scenarios use it to show GUP refusing such areas).
@@ -472,6 +475,89 @@ long pnm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 out_unlock:
 	mmap_write_unlock(mm);
 	return ret;
+}
+
+/* --- msync ------------------------------------------------------------------ */
+
+#define PNM_MS_KNOWN	(MS_ASYNC | MS_INVALIDATE | MS_SYNC)
+
+/*
+ * msync(2) (fs.h), following Linux's: walk the VMAs of [start, start +
+ * len); MS_SYNC fsyncs the file range behind every shared file mapping in
+ * it.  mmap_lock is held for read only while looking at VMAs: for each
+ * fsync the file is referenced (get_file), the lock dropped (writeback
+ * takes folio locks and reaches mms only by trylock; holding our own
+ * mmap_lock across it could stall a writer queued on it), and retaken to
+ * continue from the end of that VMA, which may have changed meanwhile.
+ * Returns 0, the first fsync error, -EBUSY (MS_INVALIDATE over VM_LOCKED),
+ * or, when everything else went well, -ENOMEM if part of the range was
+ * not mapped.  -EINVAL for bad flags, both MS_SYNC and MS_ASYNC, or an
+ * unaligned @start; -ENOMEM if the range wraps.  MS_ASYNC alone has
+ * nothing to do (the flusher writes dirty pages anyway), as in Linux.
+ */
+int pnm_msync(struct mm_struct *mm, unsigned long start, size_t len, int flags)
+{
+	unsigned long end;
+	int unmapped = 0, err = 0;
+	struct vm_area_struct *vma;
+
+	if (!mm || (flags & ~PNM_MS_KNOWN))
+		return -EINVAL;
+	if ((flags & MS_ASYNC) && (flags & MS_SYNC))
+		return -EINVAL;
+	if (!IS_ALIGNED(start, PAGE_SIZE))
+		return -EINVAL;
+	len = ALIGN(len, PAGE_SIZE);
+	end = start + len;
+	if (end < start)
+		return -ENOMEM;
+	if (end == start)
+		return 0;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, start);
+	for (;;) {
+		struct file *file;
+		loff_t fstart, fend;
+
+		if (!vma) {
+			err = -ENOMEM;		/* the rest is unmapped */
+			break;
+		}
+		if (start < vma->vm_start) {
+			if (end <= vma->vm_start) {
+				err = -ENOMEM;
+				break;
+			}
+			unmapped = -ENOMEM;	/* a hole, then more mappings */
+			start = vma->vm_start;
+		}
+		if ((flags & MS_INVALIDATE) && (vma->vm_flags & VM_LOCKED)) {
+			err = -EBUSY;
+			break;
+		}
+		file = vma->vm_file;
+		fstart = (loff_t)(start - vma->vm_start) +
+			 ((loff_t)vma->vm_pgoff << PAGE_SHIFT);
+		fend = fstart + (loff_t)(min_t(unsigned long, end, vma->vm_end) - start) - 1;
+		start = vma->vm_end;
+		if ((flags & MS_SYNC) && file && (vma->vm_flags & VM_SHARED)) {
+			get_file(file);
+			mmap_read_unlock(mm);
+			err = vfs_fsync_range(file, fstart, fend, 1);
+			fput(file);
+			if (err || start >= end)
+				return err ? err : unmapped;
+			mmap_read_lock(mm);
+			vma = find_vma(mm, start);
+			continue;
+		}
+		if (start >= end)
+			break;
+		vma = vma_next(vma);
+	}
+	mmap_read_unlock(mm);
+	return err ? err : unmapped;
 }
 
 /* --- device (VM_IO / VM_PFNMAP) mappings ----------------------------------- */

@@ -393,22 +393,51 @@ static int build_zonelist(gfp_t gfp, enum zone_type zl[MAX_NR_ZONES])
 	return n;
 }
 
+/* Take a block of @order from the first zone of @zl that has one. */
+static struct page *rmqueue_zonelist(unsigned int order, const enum zone_type *zl,
+				     int nr, struct zone **zonep)
+{
+	struct page *page = NULL;
+	int i;
+
+	for (i = 0; i < nr && !page; i++) {
+		*zonep = pnm_zone(zl[i]);
+		if (*zonep)
+			page = rmqueue(*zonep, order);
+	}
+	return page;
+}
+
+/* Pages reclaim is asked for when an allocation fails (SWAP_CLUSTER_MAX). */
+#define ALLOC_RECLAIM_BATCH	32UL
+
 static struct page *alloc_from_zonelist(gfp_t gfp, unsigned int order,
 					const enum zone_type *zl, int nr)
 {
 	unsigned long n = 1UL << order;
 	struct page *page = NULL;
 	struct zone *zone = NULL;
-	int i;
 
 	if (!pnm_mem.mem_map || order > MAX_PAGE_ORDER)
 		return NULL;
 	if (should_fail_alloc())
 		goto fail;
-	for (i = 0; i < nr && !page; i++) {
-		zone = pnm_zone(zl[i]);
-		if (zone)
-			page = rmqueue(zone, order);
+	page = rmqueue_zonelist(order, zl, nr, &zone);
+	/*
+	 * Out of free blocks: reclaim clean page cache of the zones we may
+	 * use once (without unmapping, so any caller context is fine;
+	 * vmscan.c) and retry.  Not for __GFP_NORETRY (THP attempts fall
+	 * back instead), and never from inside reclaim itself.
+	 */
+	if (!page && !(gfp & __GFP_NORETRY) && !pnm_in_reclaim()) {
+		unsigned int mask = 0;
+		int i;
+
+		for (i = 0; i < nr; i++)
+			mask |= 1u << zl[i];
+		if (pnm_reclaim_for_alloc(n > ALLOC_RECLAIM_BATCH ? n : ALLOC_RECLAIM_BATCH,
+					  mask))
+			page = rmqueue_zonelist(order, zl, nr, &zone);
 	}
 	if (!page)
 		goto fail;
@@ -494,11 +523,14 @@ void __free_pages(struct page *page, unsigned int order)
 
 /*
  * Free a folio whose refcount has just dropped to zero (folio_put_refs()).
- * The folio must be unmapped, off every rmap list, unpinned, unlocked and,
- * if it was a page table, have had PG_table cleared by pgtable.c; anything
- * else is a refcounting bug and fatal.  Every path that returns a folio's
- * frames (folio_put_refs(), migration's frozen source) comes through here,
- * so this is where the pin registry learns that the frames change hands.
+ * The folio must be unmapped, off every rmap list, unpinned, unlocked, not
+ * under writeback and, if it was a page table, have had PG_table cleared
+ * by pgtable.c; anything else is a refcounting bug and fatal.  PG_dirty,
+ * PG_uptodate, PG_private and the model's PG_pnm_* bits are legal and
+ * cleared (a PG_pnm_truncated folio leaves PNM_NR_TRUNCATED_LIVE).
+ * Every path that returns a folio's frames (folio_put_refs(), migration's
+ * frozen source) comes through here, so this is where the pin registry
+ * learns that the frames change hands.
  * Takes zone->lock.
  */
 void free_folio_frames(struct folio *folio)
@@ -506,6 +538,17 @@ void free_folio_frames(struct folio *folio)
 	unsigned int order = folio_order(folio);
 
 	free_pages_check(&folio->page, order);
+	/*
+	 * A folio that a truncate took out of its file while it was still
+	 * referenced (truncate.c) stops being a live truncated folio now.
+	 * truncate.c counted it before setting the flag, and the flag was set
+	 * before that thread's final put, which is ordered before this free
+	 * (swap.c), so the counter never goes negative.  PG_dirty and the
+	 * other state flags such a folio may carry (an unpin after the
+	 * device wrote it dirties it) are simply reset with the descriptor.
+	 */
+	if (test_bit(PG_pnm_truncated, &folio->flags))
+		mod_vm_stat(PNM_NR_TRUNCATED_LIVE, -(long)folio_nr_pages(folio));
 	pnm_pin_registry_forget(folio);
 	free_frames(&folio->page, order);
 }

@@ -269,10 +269,15 @@ const char *pnm_check_error(void)
 	return check_msg_copy;
 }
 
-/* Walk mem_map[] and check every allocated, ordinary folio. */
+/*
+ * Walk mem_map[] and check every allocated, ordinary folio, including
+ * detached ones (a truncated folio still pinned: mapping NULL, not anon;
+ * pnm_check_folio() accepts it).  Also checks the PNM_NR_TRUNCATED_LIVE
+ * gauge against the PG_pnm_truncated folios found.
+ */
 static bool check_folios(void)
 {
-	unsigned long pfn = 0;
+	unsigned long pfn = 0, truncated = 0;
 
 	while (pfn < pnm_mem.nr_frames) {
 		struct page *page = pfn_to_page(pfn);
@@ -290,8 +295,13 @@ static bool check_folios(void)
 		folio = (struct folio *)page;
 		if (!pnm_check_folio(folio))
 			return false;
+		if (test_bit(PG_pnm_truncated, &folio->flags))
+			truncated += folio_nr_pages(folio);
 		pfn += folio_nr_pages(folio);
 	}
+	if ((long)truncated != global_stat(PNM_NR_TRUNCATED_LIVE))
+		return pnm_check_fail("%lu pages of truncated folios alive but pnm_nr_truncated_live %ld",
+				      truncated, global_stat(PNM_NR_TRUNCATED_LIVE));
 	return true;
 }
 

@@ -10,9 +10,11 @@
  * it: the mapcounts, the per-mm RSS counters, the NR_ANON_MAPPED /
  * NR_FILE_MAPPED / NR_ANON_THPS gauges and PG_anon_exclusive.  It also
  * holds the two halves of migration that touch page tables of other
- * processes (try_to_migrate, remove_migration_ptes), the locking of the set
- * of mms that map a folio, the pin queries fork and migration ask, and the
- * folio invariant checker.
+ * processes (try_to_migrate, remove_migration_ptes), their page-cache
+ * counterparts (folio_mkclean for writeback, try_to_unmap for truncate
+ * and reclaim), the locking of the set of mms that map a folio, and the
+ * pin queries fork and migration ask.  The folio invariant checker that
+ * reads all of this lives in debug.c.
  *
  * Locking (see the lock order in mm_types.h):
  *
@@ -1126,190 +1128,166 @@ void remove_migration_ptes(struct folio *src, struct folio *dst)
 	}
 }
 
-/* --- the invariant checker -------------------------------------------------- */
+/* --- unmapping and cleaning page-cache folios ------------------------------ */
 
-/* Per-page tallies of one folio's items. */
-struct folio_tally {
-	int pte[HPAGE_PMD_NR];		/* present PTE items per page */
-	struct mm_struct *mm[HPAGE_PMD_NR];	/* an mm mapping the page */
-	bool multi_mm[HPAGE_PMD_NR];	/* mapped by more than one mm */
-	int pmd;			/* present PMD items */
-	struct mm_struct *pmd_mm;
-	bool pmd_multi_mm;
-	int migration;			/* migration items */
-};
+/*
+ * Writeback, truncate and reclaim reach the PTEs of a page-cache folio
+ * from the folio: locked folio, mms trylocked (pnm_rmap_lock_mms), then a
+ * walk over a snapshot of the items (rmap_walk_locked).  With the folio
+ * locked and the mms read-locked no mapping can be added (file faults map
+ * an existing folio only under its lock; fork needs mmap_lock for write),
+ * but one may still go (MADV_DONTNEED, a COW of a private mapping), so
+ * each step re-reads its PTE under the ptl and skips one that no longer
+ * maps the folio.  Page-cache folios are only mapped by PTEs in the model.
+ *
+ * Both clear the PTE with a seq_cst exchange before they change or drop
+ * it: that pairs with gup-fast's "grab, then re-read the entry" (rmap.h),
+ * so a lockless walker either sees the change and backs out, or its
+ * reference is visible to whoever looks after us (truncate, reclaim).
+ */
 
-static bool tally_items(struct folio *folio, struct folio_tally *t)
+/* The PTE at @address of @vma, locked, if it maps a page of @folio. */
+static pte_t *folio_pte_lock(struct folio *folio, struct vm_area_struct *vma,
+			     unsigned long address, spinlock_t **ptlp)
 {
-	unsigned long pfn = folio_pfn(folio), nr = folio_nr_pages(folio);
-	struct pnm_rmap_item *item;
-	bool ok = true;
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long nr = folio_nr_pages(folio);
+	pmd_t *pmd = pnm_pmd_lookup(mm, address);
+	pte_t *ptep, entry;
 
-	list_for_each_entry(item, &folio->pnm_rmap, node) {
-		unsigned long idx = item->pfn - pfn;
-
-		if (item->migration) {
-			t->migration++;
-			continue;
-		}
-		if (item->level == PNM_RMAP_PTE) {
-			if (idx >= nr || (item->address & ~PAGE_MASK)) {
-				ok = pnm_check_fail("folio %#lx: PTE item mm %p addr %#lx pfn %#lx outside the folio",
-						    pfn, (void *)item->mm, item->address, item->pfn);
-				continue;
-			}
-			t->pte[idx]++;
-			if (t->mm[idx] && t->mm[idx] != item->mm)
-				t->multi_mm[idx] = true;
-			t->mm[idx] = item->mm;
-		} else if (item->level == PNM_RMAP_PMD) {
-			if (nr != HPAGE_PMD_NR || idx || (item->address & ~PMD_MASK)) {
-				ok = pnm_check_fail("folio %#lx: bad PMD item addr %#lx pfn %#lx (order %u)",
-						    pfn, item->address, item->pfn,
-						    folio_order(folio));
-				continue;
-			}
-			t->pmd++;
-			if (t->pmd_mm && t->pmd_mm != item->mm)
-				t->pmd_multi_mm = true;
-			t->pmd_mm = item->mm;
-		} else {
-			ok = pnm_check_fail("folio %#lx: item with level %d", pfn,
-					    (int)item->level);
-		}
+	if (!pmd)
+		return NULL;
+	ptep = pte_offset_map_lock(mm, pmd, address, ptlp);
+	if (!ptep)
+		return NULL;
+	entry = ptep_get(ptep);
+	if (!pte_present(entry) || pte_pfn(entry) - folio_pfn(folio) >= nr) {
+		pte_unmap_unlock(ptep, *ptlp);
+		return NULL;
 	}
-	return ok;
+	return ptep;
 }
 
-static bool check_compound(struct folio *folio)
+/* rmap_walk_locked() callback of folio_mkclean(); @arg counts PTEs. */
+static bool mkclean_one(struct folio *folio, struct vm_area_struct *vma,
+			unsigned long address, enum pnm_rmap_level level,
+			bool migration, void *arg)
 {
-	unsigned long pfn = folio_pfn(folio), nr = folio_nr_pages(folio), i;
-	unsigned int order = folio_order(folio);
+	struct mm_struct *mm = vma->vm_mm;
+	int *cleaned = arg;
+	spinlock_t *ptl;
+	pte_t *ptep, old;
 
-	if (order > MAX_PAGE_ORDER)
-		return pnm_check_fail("folio %#lx: order %u", pfn, order);
-	if (pfn & (nr - 1))
-		return pnm_check_fail("folio %#lx: not aligned to its order %u", pfn, order);
-	if (!!order != PageHead(&folio->page))
-		return pnm_check_fail("folio %#lx: order %u but PG_head %d", pfn, order,
-				      PageHead(&folio->page));
-	for (i = 1; i < nr; i++) {
-		struct page *p = folio_page(folio, i);
-
-		if (READ_ONCE(p->compound_head) != ((unsigned long)folio | 1))
-			return pnm_check_fail("folio %#lx: tail %lu does not point at the head",
-					      pfn, i);
-		if (PageHead(p) || PageBuddy(p) || PageTable(p))
-			return pnm_check_fail("folio %#lx: tail %lu has flags %#lx",
-					      pfn, i, READ_ONCE(p->flags));
-		if (atomic_read(&p->_refcount))
-			return pnm_check_fail("folio %#lx: tail %lu has refcount %d",
-					      pfn, i, atomic_read(&p->_refcount));
-		if (!list_empty(&p->pnm_rmap))
-			return pnm_check_fail("folio %#lx: tail %lu has rmap items", pfn, i);
+	if (migration)
+		return true;
+	if (level != PNM_RMAP_PTE) {
+		VM_WARN_ON_ONCE(1);	/* no PMD-mapped cache folios */
+		return true;
 	}
+	ptep = folio_pte_lock(folio, vma, address, &ptl);
+	if (!ptep)
+		return true;
+	old = ptep_get(ptep);
+	if (pte_write(old) || pte_dirty(old)) {
+		/* seq_cst exchange, then the release store of the clean,
+		 * read-only entry (see above). */
+		old = ptep_get_and_clear(mm, address, ptep);
+		set_pte_at(mm, address, ptep, pte_mkclean(pte_wrprotect(old)));
+		(*cleaned)++;
+		count_vm_event(PNM_PAGE_MKCLEAN);
+	}
+	pte_unmap_unlock(ptep, ptl);
 	return true;
 }
 
-/* Page-cache references of @folio: folio_nr_pages() if a cache holds it. */
-static int cache_refs(struct folio *folio)
+/*
+ * folio_mkclean - write-protect and clean every PTE of the locked page-
+ * cache @folio (rmap.h).  Returns the number of PTEs that were writable or
+ * dirty, 0 if it is not mapped, -EAGAIN (an mm busy; nothing changed) or
+ * -ENOMEM.  The caller moves a PTE's dirtiness into the folio if the
+ * result is positive (folio_clear_dirty_for_io re-dirties, as Linux).
+ */
+int folio_mkclean(struct folio *folio)
 {
-	struct address_space *mapping = folio_mapping(folio);
+	struct rmap_walk_control rwc = { .rmap_one = mkclean_one };
+	struct pnm_rmap_mms mms;
+	int cleaned = 0, err;
 
-	if (!mapping)
+	VM_BUG_ON_PAGE(!folio_test_locked(folio), &folio->page);
+	VM_BUG_ON_PAGE(folio_test_anon(folio), &folio->page);
+	/* Exact: new mappings need our folio lock. */
+	if (!folio_mapped(folio))
 		return 0;
-	return xa_load(&mapping->i_pages, folio->index) == folio ?
-	       (int)folio_nr_pages(folio) : 0;
+	err = pnm_rmap_lock_mms(folio, &mms);
+	if (err)
+		return err;
+	rwc.arg = &cleaned;
+	rmap_walk_locked(folio, &rwc);
+	pnm_rmap_unlock_mms(&mms);
+	return cleaned;
+}
+
+struct unmap_state {
+	bool dirty;		/* a removed PTE was dirty */
+};
+
+/* rmap_walk_locked() callback of try_to_unmap(). */
+static bool unmap_one(struct folio *folio, struct vm_area_struct *vma,
+		      unsigned long address, enum pnm_rmap_level level,
+		      bool migration, void *arg)
+{
+	struct unmap_state *st = arg;
+	spinlock_t *ptl;
+	pte_t *ptep, old;
+
+	if (migration || level != PNM_RMAP_PTE) {
+		/* Migration holds the folio lock (we do); no PMD-mapped
+		 * cache folios exist.  try_to_unmap() reports it mapped. */
+		VM_WARN_ON_ONCE(1);
+		return true;
+	}
+	ptep = folio_pte_lock(folio, vma, address, &ptl);
+	if (!ptep)
+		return true;
+	/* seq_cst exchange: pairs with gup-fast (see above). */
+	old = ptep_get_and_clear(vma->vm_mm, address, ptep);
+	if (pte_dirty(old))
+		st->dirty = true;
+	folio_remove_rmap_pte(folio, pfn_to_page(pte_pfn(old)), vma, address);
+	pte_unmap_unlock(ptep, ptl);
+	/* The mapping's reference; the caller's keeps the folio alive. */
+	folio_put(folio);
+	return true;
 }
 
 /*
- * pnm_check_folio - check @folio (a head or order-0 page in use) against
- * the invariants of mm_types.h and rmap.h; see rmap.h for the contract.
+ * try_to_unmap - remove every mapping of the locked page-cache or dax
+ * @folio (rmap.h).  A dirty PTE makes the folio dirty, through
+ * folio_mark_dirty() once the ptls are dropped (we still hold the folio
+ * lock it wants).  Returns 0 when the folio is left unmapped; -EINVAL for
+ * an anon folio; -EAGAIN (nothing changed) or -ENOMEM from locking the
+ * mms; -EBUSY if a mapping could not be removed (a PMD mapping, or no
+ * memory for the walk's snapshot).
  */
-bool pnm_check_folio(struct folio *folio)
+int try_to_unmap(struct folio *folio)
 {
-	unsigned long pfn = folio_pfn(folio), nr, i;
-	struct folio_tally *t;
-	long mappings;
-	int refs, em, cache;
-	bool anon, ok = true;
+	struct rmap_walk_control rwc = { .rmap_one = unmap_one };
+	struct unmap_state st = { .dirty = false };
+	struct pnm_rmap_mms mms;
+	int err;
 
-	if (PageTail(&folio->page))
-		return pnm_check_fail("pfn %#lx: checked as a folio but is a tail", pfn);
-	if (PageBuddy(&folio->page))
-		return pnm_check_fail("pfn %#lx: checked as a folio but is free", pfn);
-	if (PageTable(&folio->page)) {
-		if (folio_order(folio) || PageHead(&folio->page))
-			return pnm_check_fail("pfn %#lx: page table frame of order %u",
-					      pfn, folio_order(folio));
-		return true;
-	}
-	if (!check_compound(folio))
-		return false;
-	refs = folio_ref_count(folio);
-	if (refs <= 0)
-		return pnm_check_fail("folio %#lx: in use with refcount %d", pfn, refs);
-	nr = folio_nr_pages(folio);
-	anon = folio_test_anon(folio);
-	em = atomic_read(&folio->_entire_mapcount);
-	if (is_zero_folio(folio)) {
-		if (!PageReserved(&folio->page) || em || atomic_read(&folio->page._mapcount) ||
-		    !list_empty(&folio->pnm_rmap))
-			return pnm_check_fail("zero page %#lx: reserved %d mapcount %d rmap %d",
-					      pfn, PageReserved(&folio->page),
-					      atomic_read(&folio->page._mapcount),
-					      !list_empty(&folio->pnm_rmap));
-		return true;
-	}
-	if (anon && !folio_test_swapbacked(folio))
-		ok = pnm_check_fail("anon folio %#lx without PG_swapbacked", pfn);
-	if (atomic_read(&folio->_pincount) < 0 ||
-	    (!folio_test_large(folio) && atomic_read(&folio->_pincount)))
-		ok = pnm_check_fail("folio %#lx: _pincount %d (order %u)", pfn,
-				    atomic_read(&folio->_pincount), folio_order(folio));
-
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return pnm_check_fail("folio %#lx: no memory to check", pfn);
-	spin_lock(folio_rmap_lock(folio));
-	ok &= tally_items(folio, t);
-	if (t->migration && !folio_test_locked(folio))
-		ok = pnm_check_fail("folio %#lx: %d migration items but not locked",
-				    pfn, t->migration);
-	if (em != t->pmd)
-		ok = pnm_check_fail("folio %#lx: entire mapcount %d but %d PMD items",
-				    pfn, em, t->pmd);
-	mappings = t->pmd;
-	for (i = 0; i < nr; i++) {
-		struct page *p = folio_page(folio, i);
-		int mc = atomic_read(&p->_mapcount);
-
-		mappings += t->pte[i];
-		if (mc != t->pte[i])
-			ok = pnm_check_fail("folio %#lx page %lu: mapcount %d but %d PTE items",
-					    pfn, i, mc, t->pte[i]);
-		if (atomic_read(&p->pnm_pincount) < 0)
-			ok = pnm_check_fail("folio %#lx page %lu: pnm_pincount %d", pfn, i,
-					    atomic_read(&p->pnm_pincount));
-		if (!PageAnonExclusive(p))
-			continue;
-		if (!anon)
-			ok = pnm_check_fail("folio %#lx page %lu: PG_anon_exclusive on a non-anon page",
-					    pfn, i);
-		else if (t->pte[i] + t->pmd > 1 || t->multi_mm[i] || t->pmd_multi_mm ||
-			 (t->pte[i] && t->pmd && t->mm[i] != t->pmd_mm))
-			ok = pnm_check_fail("folio %#lx page %lu: PG_anon_exclusive but mapped %d times",
-					    pfn, i, t->pte[i] + t->pmd);
-	}
-	spin_unlock(folio_rmap_lock(folio));
-	free(t);
-
-	if (mappings && !READ_ONCE(folio->mapping))
-		ok = pnm_check_fail("folio %#lx: mapped %ld times but has no mapping",
-				    pfn, mappings);
-	cache = cache_refs(folio);
-	if (refs < mappings + cache)
-		ok = pnm_check_fail("folio %#lx: refcount %d < %ld mappings + %d cache refs",
-				    pfn, refs, mappings, cache);
-	return ok;
+	VM_BUG_ON_PAGE(!folio_test_locked(folio), &folio->page);
+	if (folio_test_anon(folio))
+		return -EINVAL;
+	if (!folio_mapped(folio))
+		return 0;
+	err = pnm_rmap_lock_mms(folio, &mms);
+	if (err)
+		return err;
+	rwc.arg = &st;
+	rmap_walk_locked(folio, &rwc);
+	pnm_rmap_unlock_mms(&mms);
+	if (st.dirty)
+		folio_mark_dirty(folio);
+	return folio_mapped(folio) ? -EBUSY : 0;
 }

@@ -3,202 +3,115 @@
  * shmem.c - memory objects that live only in their page cache (tmpfs,
  * memfd, MAP_SHARED|MAP_ANONYMOUS), and the file reference (fput).
  *
- * A shmem file is a struct file + struct inode whose address_space holds
- * the object's data: one order-0 folio per page offset, created zeroed on
- * first touch by the fault handler.  There is no backing store and no
- * swap, so a folio stays in the cache until the object dies: when the last
- * file reference goes, the cache is truncated (every folio removed, the
- * cache's reference dropped) and the inode freed.  Folios still pinned or
- * referenced by someone else live on, detached (mapping NULL), until their
- * last reference goes.
+ * A shmem object is an inode of filesystem PNM_FS_SHMEM (fs/namei.c
+ * allocates it) whose address_space holds the object's data: one
+ * order-0, PG_swapbacked folio per page offset, created zeroed on first
+ * touch (a fault or a write).  There is no backing store and no swap, so
+ * there is no writeback: no ->dirty_folio (PG_dirty is set, never
+ * counted), no ->writepage, and the cache is unevictable (not on the file
+ * LRU, never reclaimed).  Objects are either named (pnm_file_open() with
+ * PNM_FS_SHMEM: found by name while referenced, memfd-like) or unnamed
+ * (shmem_file_setup(), shmem_zero_setup()).  Either way the data dies
+ * with the last reference: eviction truncates the cache (folios still
+ * pinned or referenced elsewhere live on, detached, PG_pnm_truncated).
  *
- * References: the page cache holds folio_nr_pages() (here 1) references
- * on each folio and counts it in NR_FILE_PAGES and NR_SHMEM.  The fault
- * handler returns the folio locked with one more reference, which memory.c
- * turns into the mapping's reference.
+ * The cache is the generic one (filemap.c): filemap_add_folio() counts
+ * NR_FILE_PAGES and NR_SHMEM and takes the cache's reference;
+ * truncate_inode_pages_range() and friends (truncate.c) remove folios.
+ * shmem only decides how folios are born (zeroed, uptodate,
+ * swap-backed).  Writable long-term pins of shmem mappings are allowed
+ * (gup.c): nothing writes them back behind a device's back.
  *
- * Locking: the cache (i_pages) is protected by its xa_lock, taken inside
- * the folio lock (mm_types.h).  A folio's mapping/index are set before it
- * becomes visible in the cache and cleared under the folio lock when it
- * leaves, so a holder of the folio lock who finds folio->mapping == ours
- * knows the folio is (still) in our cache at folio->index.  Migration
- * (H4) replaces a cache entry with the folio locked, which is why the
- * lookups below re-check the entry after locking.
+ * Locking (mm_types.h): a fault or write creates folios under
+ * invalidate_lock shared after checking i_size (faults); ftruncate and
+ * hole punch hold it exclusive.  write(2) and size changes hold i_lock.
+ * Reads take no lock beyond a reference on each folio: a hole reads as
+ * zeroes without creating a folio, as in Linux.
  */
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-/* The pieces of a shmem object, allocated together. */
-struct shmem_object {
-	struct file file;
-	struct inode inode;
-	char name[32];
-};
-
-static atomic_long_t shmem_next_ino = { 1 };
-
 static const struct vm_operations_struct shmem_vm_ops;
 static const struct address_space_operations shmem_aops;
 
-static struct shmem_object *file_shmem(struct file *file)
+static pgoff_t shmem_size_pages(struct inode *inode)
 {
-	return container_of(file, struct shmem_object, file);
+	loff_t size = i_size_read(inode);
+
+	return (pgoff_t)((size + (loff_t)PAGE_SIZE - 1) >> PAGE_SHIFT);
 }
 
 /* --- the page cache ----------------------------------------------------------- */
 
 /*
- * Remove every folio from @mapping's cache, dropping the cache's
- * references and page counts.  Each folio is locked while it leaves, so a
- * migration in progress finishes first (and we then find its replacement).
- * Nobody maps the object any more (every VMA holds a file reference), but
- * folios may still be referenced elsewhere; those survive, detached.
- */
-static void shmem_truncate(struct address_space *mapping)
-{
-	unsigned long index = 0;
-
-	for (;;) {
-		struct folio *folio;
-		long nr;
-
-		spin_lock(&mapping->i_pages.xa_lock);
-		folio = xa_find_locked(&mapping->i_pages, &index, ~0UL);
-		/*
-		 * folio_try_get() fails only on a frozen (zero) count: pairs
-		 * with the migrator's freeze cmpxchg (brief §10), after which
-		 * it replaces the cache entry.
-		 */
-		if (folio && !folio_try_get(folio)) {
-			/* Frozen by a migration: let it finish, then retry. */
-			spin_unlock(&mapping->i_pages.xa_lock);
-			sched_yield();
-			continue;
-		}
-		spin_unlock(&mapping->i_pages.xa_lock);
-		if (!folio)
-			break;
-
-		folio_lock(folio);
-		spin_lock(&mapping->i_pages.xa_lock);
-		if (xa_load_locked(&mapping->i_pages, index) != folio) {
-			/* Replaced by migration meanwhile: look again. */
-			spin_unlock(&mapping->i_pages.xa_lock);
-			folio_unlock(folio);
-			folio_put(folio);
-			continue;
-		}
-		nr = (long)folio_nr_pages(folio);
-		xa_erase_locked(&mapping->i_pages, index);
-		mapping->nrpages -= (unsigned long)nr;
-		WRITE_ONCE(folio->mapping, NULL);
-		spin_unlock(&mapping->i_pages.xa_lock);
-		mod_vm_stat(NR_FILE_PAGES, -nr);
-		mod_vm_stat(NR_SHMEM, -nr);
-		folio_unlock(folio);
-		folio_put(folio);		/* ours */
-		folio_put_refs(folio, (int)nr);	/* the cache's */
-		index++;
-	}
-}
-
-/*
  * The folio at @index of @mapping, locked and with a reference for the
- * caller, creating it (zeroed) if the cache has none.  Returns NULL on
- * -ENOMEM.  Caller holds mmap_lock for read (fault) or nothing.
+ * caller, creating it (zeroed, uptodate, swap-backed) if the cache has
+ * none.  Returns the folio or ERR_PTR(-ENOMEM).  Caller holds
+ * invalidate_lock shared (creation must not race a truncate or punch)
+ * and no folio lock.
  */
 static struct folio *shmem_get_folio(struct address_space *mapping, pgoff_t index)
 {
-	struct folio *folio, *new;
+	struct folio *folio;
 	int err;
 
-retry:
-	spin_lock(&mapping->i_pages.xa_lock);
-	folio = xa_load_locked(&mapping->i_pages, index);
-	if (folio) {
-		/* Pairs with migration's freeze, as in shmem_truncate(). */
-		if (!folio_try_get(folio)) {
-			/* Frozen (being migrated): wait for the new one. */
-			spin_unlock(&mapping->i_pages.xa_lock);
-			sched_yield();
-			goto retry;
-		}
-		spin_unlock(&mapping->i_pages.xa_lock);
-		folio_lock(folio);
-		if (READ_ONCE(folio->mapping) != mapping || folio->index != index) {
-			/* Left the cache (migrated) while we waited. */
-			folio_unlock(folio);
-			folio_put(folio);
-			goto retry;
-		}
-		return folio;
-	}
-	spin_unlock(&mapping->i_pages.xa_lock);
+	for (;;) {
+		folio = filemap_lock_folio(mapping, index);
+		if (!IS_ERR(folio) || PTR_ERR(folio) != -ENOENT)
+			return folio;
 
-	new = folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
-	if (!new)
-		return NULL;
-	/* Not visible to anyone yet: the lock cannot be contended. */
-	if (!folio_trylock(new))
-		VM_BUG_ON(1);
-	SetPageSwapBacked(&new->page);
-	SetPageUptodate(&new->page);
-	new->index = index;
-	WRITE_ONCE(new->mapping, mapping);
-	folio_ref_add(new, 1);		/* the cache's reference */
-
-	spin_lock(&mapping->i_pages.xa_lock);
-	if (xa_load_locked(&mapping->i_pages, index)) {
+		folio = folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
+		if (!folio)
+			return ERR_PTR(-ENOMEM);
+		/* Not visible to anyone yet: the lock cannot be contended. */
+		if (!folio_trylock(folio))
+			VM_BUG_ON(1);
+		SetPageSwapBacked(&folio->page);
+		SetPageUptodate(&folio->page);
+		err = filemap_add_folio(mapping, folio, index, GFP_HIGHUSER_MOVABLE);
+		if (!err)
+			return folio;
+		folio_unlock(folio);
+		folio_put(folio);
+		if (err != -EEXIST)
+			return ERR_PTR(err);
 		/* Somebody else created it first: use theirs. */
-		spin_unlock(&mapping->i_pages.xa_lock);
-		err = 0;
-		goto out_discard;
 	}
-	err = xa_store_locked(&mapping->i_pages, index, new);
-	if (err) {
-		spin_unlock(&mapping->i_pages.xa_lock);
-		goto out_discard;
-	}
-	mapping->nrpages++;
-	spin_unlock(&mapping->i_pages.xa_lock);
-	mod_vm_stat(NR_FILE_PAGES, 1);
-	mod_vm_stat(NR_SHMEM, 1);
-	return new;
-
-out_discard:
-	WRITE_ONCE(new->mapping, NULL);
-	folio_unlock(new);
-	folio_put_refs(new, 2);
-	if (!err)
-		goto retry;
-	return NULL;
 }
 
 /* --- the VMA side ------------------------------------------------------------- */
 
 /*
- * ->fault for shmem mappings (brief §16): find or create the folio at
- * vmf->pgoff and return it in vmf->page, locked, with a reference for the
- * caller (VM_FAULT_LOCKED).  VM_FAULT_SIGBUS beyond the end of the object,
+ * ->fault for shmem mappings: find or create the folio at vmf->pgoff and
+ * return it in vmf->page, locked, with a reference for the caller
+ * (VM_FAULT_LOCKED).  VM_FAULT_SIGBUS at or beyond the end of the object
+ * (checked again under the folio lock, against a racing truncate),
  * VM_FAULT_OOM when no frame is free.  Caller holds mmap_lock for read.
  */
 static vm_fault_t shmem_fault(struct vm_fault *vmf)
 {
-	struct file *file = vmf->vma->vm_file;
-	struct inode *inode = file->f_inode;
+	struct inode *inode = vmf->vma->vm_file->f_inode;
+	struct address_space *mapping = inode->i_mapping;
 	struct folio *folio;
-	unsigned long nr_pages;
 
-	nr_pages = ((unsigned long)READ_ONCE(inode->i_size) + PAGE_SIZE - 1) >> PAGE_SHIFT;
-	if (vmf->pgoff >= nr_pages)
+	down_read(&mapping->invalidate_lock);
+	if (vmf->pgoff >= shmem_size_pages(inode)) {
+		up_read(&mapping->invalidate_lock);
 		return VM_FAULT_SIGBUS;
-	folio = shmem_get_folio(file->f_mapping, vmf->pgoff);
-	if (!folio)
+	}
+	folio = shmem_get_folio(mapping, vmf->pgoff);
+	up_read(&mapping->invalidate_lock);
+	if (IS_ERR(folio))
 		return VM_FAULT_OOM;
-	vmf->page = &folio->page;
+	/* Locked: a truncate either finished (i_size shows it) or waits. */
+	if (vmf->pgoff >= shmem_size_pages(inode)) {
+		folio_unlock(folio);
+		folio_put(folio);
+		return VM_FAULT_SIGBUS;
+	}
+	vmf->page = folio_page(folio, vmf->pgoff - folio->index);
 	return VM_FAULT_LOCKED;
 }
 
@@ -213,6 +126,16 @@ static const struct vm_operations_struct shmem_vm_ops = {
 	.name = shmem_vma_name,
 };
 
+/* ->mmap for shmem files: the VMA faults through the page cache. */
+static int shmem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	(void)file;
+	vma->vm_ops = &shmem_vm_ops;
+	return 0;
+}
+
+/* --- address space operations ----------------------------------------------- */
+
 /* shmem folios have no private state: migration may always move them. */
 static int shmem_migrate_folio(struct address_space *mapping, struct folio *dst,
 			       struct folio *src)
@@ -223,79 +146,206 @@ static int shmem_migrate_folio(struct address_space *mapping, struct folio *dst,
 	return 0;
 }
 
-static const struct address_space_operations shmem_aops = {
-	.migrate_folio = shmem_migrate_folio,
-};
-
-/* ->mmap for shmem files: the VMA faults through the page cache. */
-static int shmem_mmap(struct file *file, struct vm_area_struct *vma)
+/* ->write_begin: the locked folio covering @pos, created zeroed. */
+static int shmem_write_begin(struct file *file, struct address_space *mapping,
+			     loff_t pos, unsigned int len, struct folio **foliop)
 {
+	struct folio *folio;
+
 	(void)file;
-	vma->vm_ops = &shmem_vm_ops;
+	(void)len;
+	down_read(&mapping->invalidate_lock);
+	folio = shmem_get_folio(mapping, (pgoff_t)(pos >> PAGE_SHIFT));
+	up_read(&mapping->invalidate_lock);
+	if (IS_ERR(folio))
+		return (int)PTR_ERR(folio);
+	*foliop = folio;
 	return 0;
 }
 
-/*
- * ->release for shmem files: the last reference to the object is
- * gone; empty the cache and free the inode (the struct file goes with it:
- * they are one allocation).
- */
-static void shmem_release(struct file *file)
+/* ->write_end: dirty (PG_dirty only), extend i_size, unlock, put.
+ * Caller holds i_lock. */
+static int shmem_write_end(struct file *file, struct address_space *mapping,
+			   loff_t pos, unsigned int len, unsigned int copied,
+			   struct folio *folio)
 {
-	struct shmem_object *obj = file_shmem(file);
-	struct address_space *mapping = &obj->inode.i_data;
+	struct inode *inode = mapping->host;
 
-	shmem_truncate(mapping);
-	VM_BUG_ON(mapping->nrpages != 0);
-	xa_destroy(&mapping->i_pages);
-	rwsem_destroy(&mapping->invalidate_lock);
-	mutex_destroy(&obj->inode.i_lock);
-	free(obj);
+	(void)file;
+	(void)len;
+	if (copied) {
+		folio_mark_dirty(folio);
+		if (pos + copied > i_size_read(inode))
+			i_size_write(inode, pos + copied);
+	}
+	folio_unlock(folio);
+	folio_put(folio);
+	return (int)copied;
+}
+
+/* ->pnm_check_folio: shmem folios are order 0, swap-backed, uptodate,
+ * off the LRU, without private state or writeback. */
+static bool shmem_check_folio(struct address_space *mapping, struct folio *folio)
+{
+	(void)mapping;
+	if (folio_test_large(folio) || !folio_test_swapbacked(folio) ||
+	    !folio_test_uptodate(folio) || PageLru(&folio->page) ||
+	    PagePrivate(&folio->page) || folio_test_writeback(folio))
+		return pnm_check_fail("shmem folio %#lx index %lu: order %u swapbacked %d uptodate %d lru %d private %d writeback %d",
+				      folio_pfn(folio), folio->index, folio_order(folio),
+				      folio_test_swapbacked(folio), folio_test_uptodate(folio),
+				      PageLru(&folio->page), PagePrivate(&folio->page),
+				      folio_test_writeback(folio));
+	return true;
+}
+
+static const struct address_space_operations shmem_aops = {
+	.migrate_folio = shmem_migrate_folio,
+	.write_begin = shmem_write_begin,
+	.write_end = shmem_write_end,
+	.pnm_check_folio = shmem_check_folio,
+};
+
+/* --- file operations ---------------------------------------------------------- */
+
+/*
+ * ->read: copy [*pos, *pos + count) clamped to i_size; pages the object
+ * never had read as zeroes (no folio is created).  Bytes read (0 at EOF).
+ * Lockless apart from a reference on each folio; data is copied with
+ * the racy page copy (a device may be writing it).
+ */
+static ssize_t shmem_file_read(struct file *file, void *buf, size_t count, loff_t *pos)
+{
+	struct address_space *mapping = file->f_mapping;
+	struct inode *inode = mapping->host;
+	unsigned char *dst = buf;
+	ssize_t done = 0;
+
+	while (count) {
+		loff_t size = i_size_read(inode);
+		struct folio *folio;
+		size_t off, n;
+
+		if (*pos >= size)
+			break;
+		folio = filemap_get_folio(mapping, (pgoff_t)(*pos >> PAGE_SHIFT));
+		if (IS_ERR(folio)) {
+			off = (size_t)(*pos & (PAGE_SIZE - 1));
+			n = min_t(size_t, count, PAGE_SIZE - off);
+		} else {
+			off = (size_t)(*pos - folio_pos(folio));
+			n = min_t(size_t, count, folio_size(folio) - off);
+		}
+		/* After the folio is held: nothing beyond a racing truncate. */
+		size = i_size_read(inode);
+		if (*pos + (loff_t)n > size)
+			n = *pos < size ? (size_t)(size - *pos) : 0;
+		if (IS_ERR(folio)) {
+			memset(dst, 0, n);
+		} else {
+			pnm_copy_from_page_racy(dst, (char *)folio_address(folio) + off, n);
+			folio_put(folio);
+		}
+		if (!n)
+			break;
+		dst += n;
+		*pos += (loff_t)n;
+		count -= n;
+		done += (ssize_t)n;
+	}
+	return done;
+}
+
+/* ->write: the generic buffered write under i_lock. */
+static ssize_t shmem_file_write(struct file *file, const void *buf, size_t count,
+				loff_t *pos)
+{
+	struct inode *inode = file->f_inode;
+	ssize_t ret;
+
+	mutex_lock(&inode->i_lock);
+	ret = generic_perform_write(file, buf, count, pos);
+	mutex_unlock(&inode->i_lock);
+	return ret;
+}
+
+/* ->fsync: memory is all there is; nothing can fail (Linux's noop_fsync). */
+static int shmem_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	(void)file;
+	(void)start;
+	(void)end;
+	(void)datasync;
+	return 0;
 }
 
 static const struct file_operations shmem_file_ops = {
 	.mmap = shmem_mmap,
-	.release = shmem_release,
+	.release = pnm_file_release,
+	.read = shmem_file_read,
+	.write = shmem_file_write,
+	.fsync = shmem_fsync,
+	.fallocate = pnm_generic_fallocate,
+	.setsize = pnm_generic_setsize,
 };
 
 /* --- object life cycle -------------------------------------------------------- */
 
+static int shmem_init_inode(struct pnm_inode *pi)
+{
+	address_space_init(&pi->vfs.i_data, &pi->vfs, &shmem_aops);
+	mapping_set_unevictable(&pi->vfs.i_data);
+	return 0;
+}
+
+/* The last reference is gone: the data dies with it. */
+static void shmem_evict_inode(struct pnm_inode *pi)
+{
+	truncate_inode_pages(&pi->vfs.i_data, 0);
+	address_space_destroy(&pi->vfs.i_data);
+}
+
+/* Change the size; shrinking drops the cache beyond it.  Caller holds
+ * i_lock and invalidate_lock exclusive. */
+static int shmem_setsize(struct inode *inode, loff_t size)
+{
+	truncate_setsize(inode, size);
+	return 0;
+}
+
+/* Drop the cache of [start, end] (zeroing partial pages).  Caller holds
+ * i_lock and invalidate_lock exclusive. */
+static int shmem_punch(struct inode *inode, loff_t start, loff_t end)
+{
+	truncate_pagecache_range(inode, start, end);
+	return 0;
+}
+
+const struct pnm_fs_type_ops pnm_shmem_fs_type = {
+	.backed = false,
+	.f_op = &shmem_file_ops,
+	.init_inode = shmem_init_inode,
+	.evict_inode = shmem_evict_inode,
+	.setsize = shmem_setsize,
+	.punch = shmem_punch,
+};
+
 /*
- * A new shmem file named @name of @size bytes, open for reading and
- * writing, with one reference (the caller's; drop it with fput()).
- * Returns NULL on -ENOMEM.  Takes no lock.
+ * A new unnamed shmem file labelled @name of @size bytes, open for
+ * reading and writing, with one reference (the caller's; drop it with
+ * fput()).  Returns NULL on -ENOMEM (or a negative size).  Takes the
+ * inode table lock.
  */
 struct file *shmem_file_setup(const char *name, loff_t size)
 {
-	struct shmem_object *obj = calloc(1, sizeof(*obj));
-	struct inode *inode;
+	struct inode *inode = pnm_new_anon_inode(PNM_FS_SHMEM, name, size);
 	struct file *file;
 
-	if (!obj)
+	if (IS_ERR(inode))
 		return NULL;
-	inode = &obj->inode;
-	file = &obj->file;
-	strncpy(obj->name, name ? name : "", sizeof(obj->name) - 1);
-
-	/* Only uniqueness matters; the RMW orders nothing. */
-	inode->i_ino = (unsigned long)atomic_long_add_return(1, &shmem_next_ino) - 1;
-	inode->i_size = size;
-	atomic_set(&inode->i_count, 1);
-	mutex_init(&inode->i_lock);
-	inode->i_data.host = inode;
-	xa_init(&inode->i_data.i_pages);
-	inode->i_data.a_ops = &shmem_aops;
-	init_rwsem(&inode->i_data.invalidate_lock);
-	inode->i_mapping = &inode->i_data;
-	inode->i_private = obj->name;
-
-	atomic_long_set(&file->f_count, 1);
-	spin_lock_init(&file->f_lock);
-	file->f_inode = inode;
-	file->f_mapping = inode->i_mapping;
-	file->f_mode = FMODE_READ | FMODE_WRITE;
-	file->f_op = &shmem_file_ops;
-	return file;
+	file = pnm_alloc_file(inode, O_RDWR);
+	iput(inode);		/* the file holds its own (or it is freed) */
+	return IS_ERR(file) ? NULL : file;
 }
 
 /*
@@ -319,9 +369,10 @@ int shmem_zero_setup(struct vm_area_struct *vma)
 
 /*
  * Drop a file reference.  The last one releases the file through its
- * ->release hook, which owns freeing everything (for shmem: truncate the
- * cache, free inode and file); a file without the hook is simply freed.
- * Must not be called with the folio lock or xa_lock of its cache held.
+ * ->release hook, which owns freeing everything (model files:
+ * pnm_file_release, which drops the inode reference and may evict the
+ * inode); a file without the hook is simply freed.  Must not be called
+ * with a folio lock, ptl or xa_lock held (eviction takes folio locks).
  */
 void fput(struct file *file)
 {

@@ -28,8 +28,18 @@
  * are still pinned live on, detached) and frees it.
  *
  * Every call below validates its arguments and, on error, changes
- * nothing: -EBADF (file opened without the access), -EINVAL, -EFBIG,
- * -ENOSPC / -EIO (backing store), -ENOMEM.
+ * nothing: -EBADF (file opened without the access; ftruncate says
+ * -EINVAL, as Linux does), -EINVAL, -EFBIG, -ENOSPC / -EIO (backing
+ * store), -ENOMEM, and for dax -EBUSY (a truncate or punch over a pinned
+ * page).
+ *
+ * Writeback errors: a failed backing write is recorded on the file's
+ * mapping (errseq, writeback.h) and returned by the next vfs_fsync() of
+ * each struct file that was open before it, once.  Injected -ENOSPC
+ * strikes where a real filesystem allocates blocks: write(2)'s
+ * write_begin and the first write fault of a clean shared page
+ * (SIGBUS), and fallocate; any injected write error also strikes
+ * writeback (fsync).
  *
  * Implemented in src/fs/ (namei.c, disk.c, dax.c) and src/shmem.c; msync
  * in mmap.c.
@@ -58,10 +68,13 @@ static inline bool vma_is_fsdax(const struct vm_area_struct *vma) { return vma_i
 
 /*
  * Open (with O_CREAT: create) file @name of filesystem @fs.  @flags:
- * O_RDONLY/O_WRONLY/O_RDWR, O_CREAT, O_EXCL, O_TRUNC.  Returns the file
- * with one reference (drop it with fput()), or ERR_PTR: -EINVAL (bad name
- * or flags), -ENAMETOOLONG, -ENOENT, -EEXIST, -EIO (host error), -ENOMEM.
- * Takes no model lock besides the inode table's.
+ * O_RDONLY/O_WRONLY/O_RDWR, O_CREAT, O_EXCL, O_TRUNC (any other bit, and
+ * O_EXCL without O_CREAT, are -EINVAL).  Returns the file with one
+ * reference (drop it with fput()), or ERR_PTR: -EINVAL (bad name or
+ * flags), -ENAMETOOLONG, -ENOENT, -EEXIST, -EBUSY (a disk name open as
+ * dax or the other way round: they share the host file), -EIO (host
+ * error), -ENOMEM.  Takes the inode table lock (and, for O_TRUNC, the
+ * inode's i_lock); waits for an eviction of the same name to finish.
  */
 struct file *pnm_file_open(enum pnm_fs_type fs, const char *name, int flags);
 
@@ -71,7 +84,8 @@ ssize_t kernel_write(struct file *file, const void *buf, size_t count, loff_t *p
 /* fsync(2)/fdatasync(2), and for a byte range [start, end] (inclusive). */
 int vfs_fsync(struct file *file, int datasync);
 int vfs_fsync_range(struct file *file, loff_t start, loff_t end, int datasync);
-/* ftruncate(2): grow (a hole) or shrink; -EINVAL for a negative size. */
+/* ftruncate(2): grow (a hole) or shrink; -EINVAL for a negative size or
+ * a file not open for writing, -EFBIG, dax -EBUSY. */
 int do_ftruncate(struct file *file, loff_t length);
 /* fallocate(2): FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE (punch) or 0
  * (allocate, extends i_size); other modes -EOPNOTSUPP. */
@@ -105,6 +119,12 @@ int pnm_msync(struct mm_struct *mm, unsigned long start, size_t len, int flags);
 #define PNM_IO_WRITE	0x2
 #define PNM_IO_SHORT	(-4096)
 int pnm_fs_inject_error(struct file *file, unsigned int op, int err, unsigned int count);
+
+/* TRACE_FS_VIOLATION's kind (d): what a disk file saw go wrong. */
+enum pnm_fs_violation {
+	PNM_FS_VIOL_DIRTY_NO_BLOCKS = 1,	/* dirtied without block state */
+	PNM_FS_VIOL_WB_LOST = 2,		/* writeback could not write it */
+};
 
 /* The host directory of backing files (valid between init and fini). */
 const char *pnm_fs_data_dir(void);

@@ -11,9 +11,14 @@
  *
  * Lock order (outermost first; the function that nests them in brackets):
  *
+ *   inode->i_lock                     (write, ftruncate, fallocate: the
+ *                                      file's size and blocks)
  *   mm->mmap_lock                     (faults: read; mmap/munmap/mprotect/
  *                                      madvise/fork/exit: write)
- *     folio lock (PG_locked)          (migration, split, shmem/file fault)
+ *     mapping->invalidate_lock        (cache fills: shared; truncate and
+ *                                      hole punch: exclusive)
+ *     folio lock (PG_locked)          (migration, split, file faults,
+ *                                      writeback, truncate, reclaim)
  *       mm->page_table_lock           (populating PGD/PUD entries)
  *       PMD table ptl  (pmd_lock)     (THP install/split, PTE-table install)
  *         PTE table ptl               (every PTE change: fault, zap, COW,
@@ -24,7 +29,12 @@
  *
  *   The rmap walker (rmap.c) runs with the folio locked and must reach
  *   mm->mmap_lock, which is *outside* the folio lock: it therefore only
- *   ever trylocks mmap_lock (read) and backs off with -EAGAIN.
+ *   ever trylocks mmap_lock (read) and backs off with -EAGAIN.  Writeback
+ *   (folio_mkclean), truncate and reclaim (try_to_unmap) reach the mms of
+ *   a folio only that way; msync drops mmap_lock before it writes back.
+ *   Leaf locks, under which nothing else is taken: the file LRU's
+ *   lru_lock (swap.c), the inode table lock (fs/namei.c), file->f_lock
+ *   (errseq sampling), the flusher's mutex (page-writeback.c).
  *   Two PTE-table ptls are nested only in fork (parent then child, under
  *   both mmap_locks held for write), mirroring copy_pte_range().
  *   The pin registry lock (pin_registry.c) is a leaf: it may be taken with

@@ -115,10 +115,11 @@ vm_fault_t filemap_page_mkwrite(struct vm_fault *vmf);
 /*
  * Buffered I/O for page-cache files (->read, ->write of their
  * file_operations).  filemap_read() copies [*pos, *pos + count) clamped to
- * i_size, reading missing folios; generic_perform_write() goes through
- * a_ops->write_begin/write_end page by page, then
- * balance_dirty_pages_ratelimited().  Both advance *pos and return the
- * bytes done, or -errno if nothing was done.
+ * i_size, reading missing folios; it needs no lock.
+ * generic_perform_write() goes through a_ops->write_begin/write_end page
+ * by page, calling balance_dirty_pages_ratelimited() after each page; the
+ * caller holds inode->i_lock.  Both advance *pos and return the bytes
+ * done, or -errno if nothing was done (-EINVAL for a negative *pos).
  */
 ssize_t filemap_read(struct file *file, void *buf, size_t count, loff_t *pos);
 ssize_t generic_perform_write(struct file *file, const void *buf, size_t count,
@@ -133,8 +134,13 @@ ssize_t generic_perform_write(struct file *file, const void *buf, size_t count,
  * (a_ops->invalidate_folio) and removed from the cache.  A folio still
  * referenced after that (pinned, or held by GUP) lives on detached, marked
  * PG_pnm_truncated (PNM_TRUNCATE_PINNED if maybe pinned).  A folio only
- * partly inside the range has that part zeroed and invalidated.  Caller
- * holds invalidate_lock exclusive (or is the last user of the inode).
+ * partly inside the range is unmapped and has that part zeroed and
+ * invalidated (it stays cached; large folios are not split).  Caller
+ * holds invalidate_lock exclusive (or is the last user of the inode) and
+ * no folio lock, mmap_lock or ptl.  While try_to_unmap() cannot lock some
+ * mm, an exclusive invalidate_lock held by the caller is released for a
+ * moment (a fault holding that mmap_lock may be waiting for it) and the
+ * range is walked again from its start; i_size must already be final.
  */
 void truncate_inode_pages_range(struct address_space *mapping, loff_t lstart,
 				loff_t lend);

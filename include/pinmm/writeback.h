@@ -104,6 +104,9 @@ int filemap_write_and_wait_range(struct address_space *mapping, loff_t start,
 int file_write_and_wait_range(struct file *file, loff_t start, loff_t end);
 
 /* --- dirty thresholds and the flusher ------------------------------------ */
+/* The background threshold and the dirty limit in pages (pinmm.h config,
+ * defaults 10% / 20% of all frames; background >= limit becomes limit/2). */
+void global_dirty_limits(unsigned long *pbackground, unsigned long *pdirty);
 /*
  * After dirtying pages of @mapping: above the background threshold wake
  * the flusher (or, without the thread, do nothing yet); above the dirty

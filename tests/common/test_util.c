@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* test_util.c - see test_util.h. */
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
 #include "test_util.h"
 #include "internal.h"
 #include "rcu.h"
@@ -103,4 +107,27 @@ unsigned long test_vma_flags(struct mm_struct *mm, unsigned long addr)
 	f = vma->vm_flags;
 	mmap_read_unlock(mm);
 	return f;
+}
+
+struct file *test_open(enum pnm_fs_type fs, const char *name)
+{
+	struct file *f = pnm_file_open(fs, name, O_RDWR | O_CREAT);
+
+	assert_false(IS_ERR_OR_NULL(f));
+	return f;
+}
+
+ssize_t test_host_pread(struct file *f, void *buf, size_t n, off_t off)
+{
+	char path[PATH_MAX];
+	ssize_t ret;
+	int fd;
+
+	assert_int_equal(pnm_fs_backing_path(f, path, sizeof(path)), 0);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ret = pread(fd, buf, n, off);
+	close(fd);
+	return ret;
 }

@@ -16,7 +16,9 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <sys/types.h>
 #include <pinmm/pinmm.h>
+#include <pinmm/fs.h>
 
 /* Small model: NORMAL 16 MiB, MOVABLE 8 MiB, CMA 4 MiB, THP on madvise. */
 void pnm_test_config(struct pnm_config *cfg);
@@ -43,6 +45,15 @@ struct task_struct *test_fork(struct task_struct *parent);
 struct folio *test_folio(struct task_struct *t, unsigned long addr);
 /* vm_flags of the VMA containing @addr (fails the test if none). */
 unsigned long test_vma_flags(struct mm_struct *mm, unsigned long addr);
+
+/* Open (O_RDWR|O_CREAT) file @name of filesystem @fs; fails the test on
+ * error.  Drop it with fput(). */
+struct file *test_open(enum pnm_fs_type fs, const char *name);
+/* pread() @n bytes at @off of @f's real backing host file (disk, dax),
+ * bypassing the model: what reached "the disk".  Returns pread's result
+ * (bytes read, 0 at EOF, -1 on error); fails the test if the file has no
+ * backing path. */
+ssize_t test_host_pread(struct file *f, void *buf, size_t n, off_t off);
 
 /* Seeded xorshift64* for stress tests. */
 static inline uint64_t test_rand(uint64_t *s)

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <getopt.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <pinmm/pinmm.h>
 #include "cli.h"
 #include "internal.h"
@@ -407,6 +409,177 @@ out:
 	return true;
 }
 
+/*
+ * Act 9: the 2018 story.  A process writes one page of a disk file through
+ * a MAP_SHARED mapping and pins it for a device write (Direct I/O); fsync
+ * runs while the pin is held; the device writes; the pin is released
+ * dirty; fsync again.  Run three times, each in a fresh model: legacy
+ * pins, then FOLL_PIN with the stable and the linux writeback policies.
+ * What the disk holds is read from the real backing file.
+ */
+enum file_pin_mode { FILE_PIN_LEGACY, FILE_PIN_STABLE, FILE_PIN_LINUX };
+
+/* Read the start of @f's backing file on the host (the "disk"). */
+static void disk_str(struct file *f, char *buf, size_t len)
+{
+	char path[4096];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(buf, len, "<unreadable>");
+	if (pnm_fs_backing_path(f, path, sizeof(path)))
+		return;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	n = pread(fd, buf, len - 1, 0);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+static bool act_file_pin(struct demo *d, int n, enum file_pin_mode mode)
+{
+	static const char *const titles[] = {
+		"Files: a device writing a file page through a pin (pre-2019 pins)",
+		"(continued) the same with FOLL_PIN, writeback policy \"stable\"",
+		"(continued) the same with FOLL_PIN, writeback policy \"linux\"",
+	};
+	char disk[32], mem[32], page_buf[PAGE_SIZE];
+	struct task_struct *p, *prev;
+	struct pnm_config cfg;
+	struct page *page;
+	struct folio *folio;
+	struct file *f;
+	loff_t pos = 0;
+	long addr, ret;
+	bool dirty_after_fsync;
+
+	pnm_config_default(&cfg);
+	cfg.legacy_gup = mode == FILE_PIN_LEGACY;
+	cfg.wb_policy = mode == FILE_PIN_LINUX ? PNM_WB_LINUX : PNM_WB_STABLE;
+	if (pnm_init(&cfg))
+		return false;
+	act(d, n, titles[mode]);
+	p = pnm_task_create("dio-app");
+	f = pnm_file_open(PNM_FS_DISK, "data.db", O_RDWR | O_CREAT);
+	if (!p || IS_ERR(f)) {
+		if (p) {
+			pnm_task_exit(p);
+			put_task_struct(p);
+		}
+		pnm_fini();
+		return false;
+	}
+	memset(page_buf, 0, sizeof(page_buf));
+	strcpy(page_buf, "v1 on disk");
+	claim(d, kernel_write(f, page_buf, PAGE_SIZE, &pos) == PAGE_SIZE &&
+	      vfs_fsync(f, 0) == 0, "the file is written and synced");
+	addr = pnm_mmap(p->mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+	claim(d, addr > 0, "mmap of the file succeeds");
+	if (addr <= 0)
+		goto out;
+	put_str(p, addr, "v2 by the CPU");
+	prev = pnm_task_enter(p);
+	ret = pin_user_pages_fast(addr, 1, FOLL_WRITE, &page);
+	pnm_task_leave(prev);
+	claim(d, ret == 1, "the page is pinned");
+	if (ret != 1)
+		goto out;
+	folio = page_folio(page);
+	vfs_fsync(f, 0);
+	disk_str(f, disk, sizeof(disk));
+	dirty_after_fsync = folio_test_dirty(folio);
+	switch (mode) {
+	case FILE_PIN_LEGACY:
+		say(d, "the process writes \"v2 by the CPU\" into its shared mapping of "
+		    "disk file data.db and pins the page for a device (a plain "
+		    "reference: page_maybe_dma_pinned %s)",
+		    folio_maybe_dma_pinned(folio) ? "yes" : "no");
+		say(d, "fsync writes \"%s\", cleans the page and drops its block state "
+		    "(dirty %s, block state %s)", disk, dirty_after_fsync ? "yes" : "no",
+		    PagePrivate(&folio->page) ? "kept" : "dropped");
+		claim(d, !dirty_after_fsync && !PagePrivate(&folio->page),
+		      "writeback cannot see a legacy pin and cleans the page");
+		break;
+	case FILE_PIN_STABLE:
+		say(d, "fsync while the pin is held writes a bounce copy (pnm_wb_bounced "
+		    "+%ld): the disk gets \"%s\", the page stays dirty (%s) with its "
+		    "block state", delta(d, PNM_WB_BOUNCED), disk,
+		    dirty_after_fsync ? "yes" : "no");
+		claim(d, delta(d, PNM_WB_BOUNCED) == 1 && dirty_after_fsync &&
+		      PagePrivate(&folio->page), "a pinned page is bounced and stays dirty");
+		break;
+	case FILE_PIN_LINUX:
+		say(d, "fsync while the pin is held writes the page in place "
+		    "(pnm_wb_pinned_inplace +%ld): the disk gets \"%s\", the page is "
+		    "clean (dirty %s) but keeps its block state while pinned",
+		    delta(d, PNM_WB_PINNED_INPLACE), disk, dirty_after_fsync ? "yes" : "no");
+		claim(d, delta(d, PNM_WB_PINNED_INPLACE) == 1 && !dirty_after_fsync &&
+		      PagePrivate(&folio->page), "linux writes a pinned page in place");
+		break;
+	}
+	claim(d, !strcmp(disk, "v2 by the CPU"), "the first fsync wrote the CPU's data");
+
+	pnm_dma_write(&page, 1, 0, "v3 by the device", 17);
+	unpin_user_pages_dirty_lock(&page, 1, true);
+	say(d, "the device writes \"v3 by the device\" through the pin, which is "
+	    "released dirty: pnm_fs_dirty_no_blocks +%ld", delta(d, PNM_FS_DIRTY_NO_BLOCKS));
+	ret = vfs_fsync(f, 0);
+	disk_str(f, disk, sizeof(disk));
+	get_str(p, addr, mem, sizeof(mem));
+	say(d, "fsync (%s): the disk holds \"%s\", memory \"%s\"; pnm_wb_lost +%ld",
+	    ret ? pnm_errno_name((int)-ret) : "ok", disk, mem, delta(d, PNM_WB_LOST));
+	if (mode == FILE_PIN_LEGACY) {
+		say(d, "=> the page was dirtied behind the filesystem's back (ext4's "
+		    "BUG in 2018) and the device's data never reaches the disk");
+		claim(d, delta(d, PNM_FS_DIRTY_NO_BLOCKS) == 1 && delta(d, PNM_WB_LOST) == 1 &&
+		      !strcmp(disk, "v2 by the CPU"),
+		      "legacy pins lose the device's data, reported");
+	} else {
+		claim(d, delta(d, PNM_FS_DIRTY_NO_BLOCKS) == 0 && delta(d, PNM_WB_LOST) == 0 &&
+		      !strcmp(disk, "v3 by the device"),
+		      "with FOLL_PIN the device's data reaches the disk");
+	}
+	if (mode == FILE_PIN_STABLE) {
+		say(d, "=> no violation, nothing lost: the file always got a stable "
+		    "snapshot and the device's data after the unpin");
+	} else if (mode == FILE_PIN_LINUX) {
+		/* The documented risk: an unpin that does not dirty. */
+		prev = pnm_task_enter(p);
+		ret = pin_user_pages_fast(addr, 1, FOLL_WRITE, &page);
+		pnm_task_leave(prev);
+		claim(d, ret == 1, "the page is pinned again");
+		if (ret == 1) {
+			vfs_fsync(f, 0);
+			pnm_dma_write(&page, 1, 0, "v4 by the device", 17);
+			unpin_user_pages(&page, 1);
+			vfs_fsync(f, 0);
+			disk_str(f, disk, sizeof(disk));
+			get_str(p, addr, mem, sizeof(mem));
+			say(d, "the risk: pin, fsync (in place, clean), the device writes "
+			    "\"v4 by the device\", an unpin that does NOT dirty, fsync: "
+			    "memory \"%s\", disk \"%s\"; nothing reported "
+			    "(pnm_fs_dirty_no_blocks +%ld): eviction will drop v4",
+			    mem, disk, delta(d, PNM_FS_DIRTY_NO_BLOCKS));
+			claim(d, !strcmp(mem, "v4 by the device") &&
+			      !strcmp(disk, "v3 by the device") &&
+			      delta(d, PNM_FS_DIRTY_NO_BLOCKS) == 0,
+			      "linux keeps data only if the unpin dirties it");
+		}
+	}
+	pnm_munmap(p->mm, (unsigned long)addr, PAGE_SIZE);
+out:
+	fput(f);
+	pnm_task_exit(p);
+	put_task_struct(p);
+	check(d);
+	if (pnm_fini()) {
+		fprintf(d->out, "  !! frames leaked at teardown\n");
+		d->failures++;
+	}
+	return true;
+}
+
 /* Print the help text of `pinmm demo` to @out. */
 void cmd_demo_help(FILE *out)
 {
@@ -416,15 +589,19 @@ void cmd_demo_help(FILE *out)
 		"zero page, copy-on-write across fork, a transparent huge page split by\n"
 		"COW, migration (and its refusal while a reference is held), compaction,\n"
 		"the counters the run produced, then a buffer pinned for DMA across\n"
-		"fork(), with FOLL_PIN and again with pre-2019 (legacy) pins.  Every number is read back from the\n"
-		"model; the demo checks the model's invariants after each act and exits\n"
-		"1 if any claim it makes does not hold.\n\n"
+		"fork(), with FOLL_PIN and again with pre-2019 (legacy) pins, and a device\n"
+		"writing a pinned page of a disk file while fsync runs: legacy pins\n"
+		"(the 2018 data loss), then the \"stable\" and \"linux\" writeback\n"
+		"policies, checked against the real backing file.  Every number is read\n"
+		"back from the model; the demo checks the model's invariants after each\n"
+		"act and exits 1 if any claim it makes does not hold.\n\n"
 		"  --quiet   print only the verdict\n");
 }
 
 /*
  * `pinmm demo [--quiet]`: build a model with the default configuration, run
- * the six acts, print the counters and tear the model down.  Returns 0 when
+ * the six acts, print the counters and tear the model down; then the pinning
+ * acts (7, 8) and the file act (9), each part in a fresh model.  Returns 0 when
  * every claim held, every invariant check passed and nothing leaked; 1
  * otherwise; 2 for a bad argument.
  */
@@ -492,6 +669,11 @@ int cmd_demo(int argc, char **argv)
 	}
 	if (!act_pin_fork(&d, 7, false) || !act_pin_fork(&d, 8, true)) {
 		fprintf(d.out, "  !! could not set up the pinning acts\n");
+		d.failures++;
+	}
+	if (!act_file_pin(&d, 9, FILE_PIN_LEGACY) || !act_file_pin(&d, 9, FILE_PIN_STABLE) ||
+	    !act_file_pin(&d, 9, FILE_PIN_LINUX)) {
+		fprintf(d.out, "  !! could not set up the file act\n");
 		d.failures++;
 	}
 	if (quiet)

@@ -168,7 +168,9 @@ struct scn_cmd {
 	/* Parse-time validation beyond the schema; 0 or scn_parse_error(). */
 	int (*check)(struct scn_parser *p, const struct scn_step *st,
 		     const struct scn_value *args);
-	/* Execute: 0, -errno (the modelled call failed), or SCN_FAILED. */
+	/* Execute: 0, -errno (the modelled call failed), or SCN_FAILED.
+	 * SCN_CONFIG commands are applied by @check at parse time; their
+	 * optional @run only sets the detail describing the settings. */
 	int (*run)(struct scn_run *r, const struct scn_step *st,
 		   const struct scn_value *args);
 	/* Family members: evaluate against the owner's @subject. */

@@ -649,7 +649,11 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 		const struct scn_step *st = script->steps[i];
 
 		if (st->cmd->flags & SCN_CONFIG) {
-			config_detail(&r);
+			/* Applied at parse time; a run hook only describes it. */
+			if (st->cmd->run)
+				st->cmd->run(&r, st, st->args);
+			else
+				config_detail(&r);
 			report(&r, st, st->pos.line, st->text, SCN_ST_OK);
 			continue;
 		}

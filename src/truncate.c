@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: MIT
+/*
+ * truncate.c - taking folios out of a file's page cache: truncate and
+ * ftruncate, hole punching, eviction, and dropping clean cache.
+ *
+ * A whole folio inside the range goes like this, with the folio locked:
+ *
+ *   1. wait for writeback to end;
+ *   2. try_to_unmap(): every PTE mapping it (shared or private, in every
+ *      process) is cleared; the mms are only trylocked (rmap.h), so on
+ *      -EAGAIN the folio is unlocked and the pass backs off (below);
+ *   3. its dirtiness is cancelled (the data is going away) and
+ *      PG_pnm_nofs_dirty dropped;
+ *   4. a_ops->invalidate_folio() for the whole folio (the fs drops its
+ *      block state);
+ *   5. filemap_remove_folio(): out of the xarray, mapping cleared, the
+ *      cache's references dropped;
+ *   6. if anyone else still holds it -- a pin above all, but also a GUP
+ *      reference or a lookup that is waiting for our lock -- it lives on,
+ *      detached: PG_pnm_truncated is set, PNM_NR_TRUNCATED_LIVE counts its
+ *      pages until page_alloc.c frees it, and PNM_TRUNCATE_PINNED counts
+ *      them if it may be DMA-pinned.  Nothing the device writes into it
+ *      afterwards can reach the file.
+ *
+ * A folio only partly inside the range (the page holding the new EOF, or
+ * a large folio straddling an edge) is unmapped too, then the covered
+ * bytes are zeroed and invalidated; it stays cached.  Unmapping it first
+ * means a later write through a mapping faults again and goes through
+ * ->page_mkwrite (or gets SIGBUS beyond EOF), as Linux's
+ * unmap_mapping_range() before truncate_inode_pages_range() ensures.
+ *
+ * Backing off.  The caller normally holds invalidate_lock exclusive
+ * (ftruncate, punch).  A fault that holds some process's mmap_lock may be
+ * blocked on that invalidate_lock, and a writer queued on that mmap_lock
+ * then makes every read trylock of it fail: try_to_unmap() could retry
+ * forever.  So when it returns -EAGAIN and we hold invalidate_lock
+ * exclusive, the pass drops it for a moment (after a yield) and starts
+ * again from the beginning of the range: i_size was lowered before the
+ * lock was first taken, so faults beyond it get SIGBUS, and anything a
+ * fault re-created inside a punched hole is removed again by the new
+ * pass.  Callers must tolerate this short release (truncate_setsize()'s
+ * callers do: they update i_size first).
+ *
+ * Lock order: invalidate_lock (caller) -> folio lock -> (mmap_lock only by
+ * trylock, inside try_to_unmap) -> ptl -> rmap lock -> xa_lock.
+ */
+#include <limits.h>
+#include <sched.h>
+
+#include "internal.h"
+
+/*
+ * The first folio with a slot in [*index, end], referenced; *index is set
+ * to that slot and *next to the first index after the folio.  NULL when
+ * there is none.  A frozen folio (being migrated or reclaimed) is waited
+ * out.  Takes xa_lock.
+ */
+static struct folio *find_next_folio(struct address_space *mapping, pgoff_t *index,
+				     pgoff_t end, pgoff_t *next)
+{
+	struct folio *folio;
+
+	for (;;) {
+		unsigned long i = *index;
+
+		spin_lock(&mapping->i_pages.xa_lock);
+		folio = xa_find_locked(&mapping->i_pages, &i, end);
+		/* Pairs with the freeze cmpxchg of migration/reclaim, as in
+		 * filemap_get_entry(). */
+		if (!folio || folio_try_get(folio)) {
+			if (folio) {
+				*index = i;
+				*next = folio->index + folio_nr_pages(folio);
+			}
+			spin_unlock(&mapping->i_pages.xa_lock);
+			return folio;
+		}
+		spin_unlock(&mapping->i_pages.xa_lock);
+		sched_yield();
+	}
+}
+
+/*
+ * try_to_unmap() could not lock some mm.  Let whoever holds it make
+ * progress: without invalidate_lock just yield; with it held exclusive by
+ * us, release it around the yield (see the top of the file).  Returns
+ * true if the lock was dropped (the caller restarts its pass).
+ */
+static bool truncate_back_off(struct address_space *mapping)
+{
+	if (!rwsem_is_write_held(&mapping->invalidate_lock)) {
+		sched_yield();
+		return false;
+	}
+	up_write(&mapping->invalidate_lock);
+	sched_yield();
+	down_write(&mapping->invalidate_lock);
+	return true;
+}
+
+/*
+ * Steps 3-6 for the locked, unmapped @folio.  Returns true if it lives on
+ * detached (still referenced by someone besides the caller).
+ */
+static bool truncate_whole_folio(struct address_space *mapping, struct folio *folio)
+{
+	long nr = (long)folio_nr_pages(folio);
+
+	if (folio_test_dirty(folio))
+		folio_cancel_dirty(folio);
+	clear_bit(PG_pnm_nofs_dirty, &folio->flags);
+	if (mapping->a_ops && mapping->a_ops->invalidate_folio)
+		mapping->a_ops->invalidate_folio(folio, 0, folio_size(folio));
+	filemap_remove_folio(folio);
+	/*
+	 * filemap_remove_folio() ended with a fully ordered RMW on
+	 * _refcount, so this read sees every reference taken before it;
+	 * none can be taken through the cache or a PTE any more.
+	 */
+	if (folio_ref_count(folio) <= 1)
+		return false;
+	/* Counted before the flag is visible: the free path (page_alloc.c)
+	 * subtracts only what it sees flagged. */
+	mod_vm_stat(PNM_NR_TRUNCATED_LIVE, nr);
+	set_bit(PG_pnm_truncated, &folio->flags);
+	/* Full barrier so an exact-mode pin count written after its
+	 * reference is seen (the pin order is refcount, then pin count). */
+	smp_mb();
+	if (folio_maybe_dma_pinned(folio))
+		count_vm_events(PNM_TRUNCATE_PINNED, nr);
+	return true;
+}
+
+/*
+ * truncate_inode_pages_range - remove the cache of [lstart, lend] (bytes,
+ * inclusive; lend -1 to the end), see pagemap.h and the top of this file.
+ * Each folio is locked (sleeping) in index order; one TRACE_TRUNCATE per
+ * call.  May briefly release invalidate_lock if the caller holds it
+ * exclusive (top of file).  Caller holds no folio lock, mmap_lock or ptl.
+ */
+void truncate_inode_pages_range(struct address_space *mapping, loff_t lstart,
+				loff_t lend)
+{
+	unsigned long dropped = 0, live = 0;
+	pgoff_t start, end, index;
+
+	if (lend == -1)
+		lend = LLONG_MAX;
+	if (lstart < 0 || lend < lstart)
+		return;
+	start = (pgoff_t)(lstart >> PAGE_SHIFT);
+	end = (pgoff_t)(lend >> PAGE_SHIFT);
+	index = start;
+	while (index <= end) {
+		struct folio *folio;
+		loff_t fstart, fend;
+		pgoff_t next;
+		int err;
+
+		folio = find_next_folio(mapping, &index, end, &next);
+		if (!folio)
+			break;
+		folio_lock(folio);
+		if (READ_ONCE(folio->mapping) != mapping) {
+			/* Left (or was replaced) while we waited: look again. */
+			folio_unlock(folio);
+			folio_put(folio);
+			continue;
+		}
+		folio_wait_writeback(folio);
+		err = try_to_unmap(folio);
+		if (err) {
+			/* -EAGAIN (an mm busy), or a transient -ENOMEM/-EBUSY
+			 * (no memory for the walk): unlock and try again. */
+			folio_unlock(folio);
+			folio_put(folio);
+			VM_WARN_ON_ONCE(err != -EAGAIN && err != -ENOMEM && err != -EBUSY);
+			if (truncate_back_off(mapping))
+				index = start;
+			continue;
+		}
+		fstart = folio_pos(folio);
+		fend = fstart + (loff_t)folio_size(folio) - 1;
+		if (fstart >= lstart && fend <= lend) {
+			dropped += folio_nr_pages(folio);
+			if (truncate_whole_folio(mapping, folio))
+				live += folio_nr_pages(folio);
+		} else {
+			loff_t zs = fstart > lstart ? fstart : lstart;
+			loff_t ze = fend < lend ? fend : lend;
+			size_t off = (size_t)(zs - fstart), len = (size_t)(ze - zs + 1);
+
+			pnm_folio_zero_range(folio, off, len);
+			if (mapping->a_ops && mapping->a_ops->invalidate_folio)
+				mapping->a_ops->invalidate_folio(folio, off, len);
+		}
+		folio_unlock(folio);
+		folio_put(folio);
+		if (next == 0)
+			break;		/* wrapped at the end of the index space */
+		index = next;
+	}
+	pnm_trace(TRACE_TRUNCATE, 0, mapping->host ? mapping->host->i_ino : 0,
+		  (unsigned long)lstart, dropped, (long)live);
+}
+
+/*
+ * truncate_inode_pages - truncate_inode_pages_range() from @lstart to the
+ * end of the file.  Same context; eviction calls it with lstart 0 as the
+ * last user of the inode (no lock needed then).
+ */
+void truncate_inode_pages(struct address_space *mapping, loff_t lstart)
+{
+	truncate_inode_pages_range(mapping, lstart, -1);
+}
+
+/*
+ * truncate_setsize - ftruncate's cache part (pagemap.h): i_size becomes
+ * @newsize first, then a shrink drops the cache from @newsize on (the
+ * page holding the new EOF is zeroed beyond it).  Growing only sets the
+ * size.  Caller holds inode->i_lock and invalidate_lock exclusive.
+ */
+void truncate_setsize(struct inode *inode, loff_t newsize)
+{
+	loff_t oldsize = i_size_read(inode);
+
+	i_size_write(inode, newsize);
+	if (newsize < oldsize)
+		truncate_inode_pages(inode->i_mapping, newsize);
+}
+
+/*
+ * truncate_pagecache_range - a hole punched in [lstart, lend] (bytes,
+ * inclusive): whole folios inside leave the cache, partly covered ones
+ * are zeroed there.  Caller holds i_lock and invalidate_lock exclusive
+ * and punches the backing store itself (before or after; faults are kept
+ * out by invalidate_lock).
+ */
+void truncate_pagecache_range(struct inode *inode, loff_t lstart, loff_t lend)
+{
+	truncate_inode_pages_range(inode->i_mapping, lstart, lend);
+}
+
+/*
+ * May @folio (locked, in @mapping) be dropped by invalidate_mapping_pages()?
+ * Only if nothing but the cache and the caller hold it and nothing makes
+ * its data precious.
+ */
+static bool folio_invalidatable(struct address_space *mapping, struct folio *folio)
+{
+	long nr = (long)folio_nr_pages(folio);
+
+	if (folio_test_dirty(folio) || folio_test_writeback(folio) || folio_mapped(folio))
+		return false;
+	if (folio_maybe_dma_pinned(folio))
+		return false;
+	/* Any reference besides ours and the cache's (a legacy pin, GUP). */
+	if (folio_ref_count(folio) > 1 + nr)
+		return false;
+	if (PagePrivate(&folio->page) && mapping->a_ops && mapping->a_ops->release_folio &&
+	    !mapping->a_ops->release_folio(folio))
+		return false;
+	return true;
+}
+
+/*
+ * invalidate_mapping_pages - drop the clean, unused folios lying wholly in
+ * [start, end] (page indices): not dirty, under writeback, mapped, maybe
+ * pinned, otherwise referenced or locked (trylock only; never sleeps on a
+ * folio), and whose private state the fs releases.  Returns the pages
+ * dropped.  Caller holds no folio lock; any other context is fine.
+ */
+unsigned long invalidate_mapping_pages(struct address_space *mapping,
+				       pgoff_t start, pgoff_t end)
+{
+	unsigned long count = 0;
+	pgoff_t index = start;
+
+	while (index <= end) {
+		struct folio *folio;
+		pgoff_t next;
+
+		folio = find_next_folio(mapping, &index, end, &next);
+		if (!folio)
+			break;
+		if (folio_trylock(folio)) {
+			if (READ_ONCE(folio->mapping) == mapping &&
+			    folio->index >= start && next - 1 <= end &&
+			    folio_invalidatable(mapping, folio)) {
+				count += folio_nr_pages(folio);
+				filemap_remove_folio(folio);
+			}
+			folio_unlock(folio);
+		}
+		folio_put(folio);
+		if (next == 0)
+			break;
+		index = next;
+	}
+	return count;
+}
