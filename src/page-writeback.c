@@ -26,11 +26,13 @@
  *              around ->writepage, whose source is the folio's own memory.
  *   bounced    (pnm_config.wb_policy == PNM_WB_STABLE and
  *              folio_maybe_dma_pinned) WB_SYNC_NONE skips the folio;
- *              WB_SYNC_ALL copies it to a private buffer and writes that,
- *              leaving the folio dirty and its block state in place, so
- *              that what a device writes later reaches the file after the
- *              unpin.  Under PNM_WB_LINUX pinned folios are written in
- *              place like any other (PNM_WB_PINNED_INPLACE).
+ *              WB_SYNC_ALL write-protects its PTEs too (so CPU writers
+ *              wait, as for any write in progress), copies it to a private
+ *              buffer and writes that, leaving the folio dirty and its
+ *              block state in place, so that what a device writes later
+ *              reaches the file after the unpin.  Under PNM_WB_LINUX
+ *              pinned folios are written in place like any other
+ *              (PNM_WB_PINNED_INPLACE).
  *
  * "Maybe pinned" is asked twice under STABLE: before cleaning, and again
  * after folio_mkclean() write-protected the PTEs (with a full barrier that
@@ -430,9 +432,14 @@ static int wb_write_folio(struct address_space *mapping, struct folio *folio,
 /*
  * The STABLE policy for a maybe-pinned, dirty, locked @folio: skipped by
  * WB_SYNC_NONE; WB_SYNC_ALL writes a private snapshot and leaves the folio
- * dirty (with its block state).  *@err gets the write's result, or
- * -ENOMEM if no bounce buffer could be had (the folio stays dirty; not a
- * writeback error of the file, so not recorded in errseq).
+ * dirty (with its block state).  The PTEs are write-protected first (the
+ * folio stays dirty): CPU writers then fault into ->page_mkwrite and wait
+ * for our folio lock instead of changing the page under the copy (stable
+ * pages, as for an in-place write); only the device, through the pin,
+ * races with the copy, which is what the bounce is for.  Returns WB_AGAIN
+ * if an mm was busy.  *@err gets the write's result, or -ENOMEM if no
+ * bounce buffer could be had (the folio stays dirty; not a writeback error
+ * of the file, so not recorded in errseq).
  */
 static enum wb_outcome wb_pinned_stable(struct address_space *mapping,
 					struct folio *folio,
@@ -445,6 +452,17 @@ static enum wb_outcome wb_pinned_stable(struct address_space *mapping,
 		count_vm_events(PNM_WB_SKIP_PINNED, nr);
 		wbc->pages_skipped += nr;
 		return WB_SKIPPED;
+	}
+	if (folio_mapped(folio)) {
+		int ret = folio_mkclean(folio);
+
+		if (ret == -EAGAIN)
+			return WB_AGAIN;
+		if (ret < 0) {
+			*err = ret;
+			wbc->pages_skipped += nr;
+			return WB_SKIPPED;
+		}
 	}
 	bounce = malloc(folio_size(folio));
 	if (!bounce) {
@@ -504,6 +522,7 @@ static enum wb_outcome writeback_locked_folio(struct address_space *mapping,
 	if (pinned && stable)
 		return wb_pinned_stable(mapping, folio, wbc, err);
 
+	/* In place: clean it, write-protecting the PTEs. */
 	ret = folio_clear_dirty_for_io(folio);
 	if (ret == -EAGAIN)
 		return WB_AGAIN;

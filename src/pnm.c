@@ -386,6 +386,8 @@ bool pnm_check_system(void)
 		return false;
 	if (!pnm_check_inodes())
 		return false;
+	if (!pnm_check_lru())
+		return false;
 	return check_mms();
 }
 

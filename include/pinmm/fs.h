@@ -62,7 +62,7 @@ int pnm_fs_parse(const char *name);
 
 static inline bool IS_DAX(const struct inode *inode) { return inode->i_flags & S_DAX; }
 static inline bool vma_is_dax(const struct vm_area_struct *vma)
-{ return vma->vm_file && IS_DAX(vma->vm_file->f_inode); }
+{ return vma->vm_file && vma->vm_file->f_inode && IS_DAX(vma->vm_file->f_inode); }
 /* Linux: dax on a regular file, where the filesystem manages the blocks. */
 static inline bool vma_is_fsdax(const struct vm_area_struct *vma) { return vma_is_dax(vma); }
 

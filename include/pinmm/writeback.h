@@ -20,9 +20,14 @@
  *                  during the write (PNM_WB_UNSTABLE counts a checksum
  *                  mismatch) and after the folio is clean.
  *   PNM_WB_STABLE  WB_SYNC_NONE writeback skips it (PNM_WB_SKIP_PINNED);
- *                  WB_SYNC_ALL writes a bounce copy (PNM_WB_BOUNCED) and
- *                  leaves the folio dirty, with its block state, so the
- *                  device's later data is written after the unpin.
+ *                  WB_SYNC_ALL write-protects its PTEs (CPU writers wait
+ *                  in ->page_mkwrite, as for any write in progress),
+ *                  writes a bounce copy (PNM_WB_BOUNCED) and leaves the
+ *                  folio dirty, with its block state, so the device's
+ *                  later data is written after the unpin.  A pin that
+ *                  appears while a folio is being cleaned for an in-place
+ *                  write is caught after the write-protect and handled
+ *                  the same way.
  *
  * Writeback I/O is synchronous in the model and runs with the folio
  * locked; PG_writeback is still set around it (and counted in
@@ -82,7 +87,8 @@ bool folio_mark_dirty(struct folio *folio);
  * Prepare a locked dirty folio for in-place writeback: folio_mkclean()
  * (retrying -EAGAIN with the folio lock held is not allowed: returns
  * -EAGAIN to the caller, which unlocks and retries), then clear PG_dirty
- * and NR_FILE_DIRTY.  Returns 1 if it was dirty, 0 if not, -EAGAIN.
+ * and NR_FILE_DIRTY.  Returns 1 if it was dirty, 0 if not, -EAGAIN (or
+ * -ENOMEM from locking the mms; nothing changed).
  */
 int folio_clear_dirty_for_io(struct folio *folio);
 /* Cancel a folio's dirtiness without writing (truncate). */

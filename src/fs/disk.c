@@ -33,9 +33,10 @@
  * PNM_FS_DIRTY_NO_BLOCKS, emits TRACE_FS_VIOLATION, sets
  * PG_pnm_nofs_dirty and then dirties the folio anyway (what ext4's
  * set_page_dirty did).  ->writepage cannot write such a folio (no blocks
- * to write to): it counts PNM_WB_LOST, reports, and writes nothing -- the
- * host file keeps the old data.  Linux BUG()ed in ext4_writepage or lost
- * the data silently; the model loses it loudly.
+ * to write to): it counts PNM_WB_LOST, reports, writes nothing -- the
+ * host file keeps the old data -- and fails with -EIO, which fsync then
+ * reports to each opener.  Linux BUG()ed in ext4_writepage or lost the
+ * data silently; the model loses it loudly.
  *
  * A page whose block was dropped by a partial truncate or punch while
  * the rest of its (large, dirty) folio stayed cached is remembered in
@@ -199,15 +200,39 @@ static bool disk_dirty_folio(struct address_space *mapping, struct folio *folio)
 	return filemap_dirty_folio(mapping, folio);
 }
 
-/* Per-thread staging buffer for in-place writes (largest folio). */
-static _Thread_local unsigned char disk_wb_buf[PAGE_SIZE << PNM_MAX_PAGECACHE_ORDER];
+/*
+ * pwrite @len bytes from @src to the host at @pos.  A bounce copy is
+ * private and written as is; an in-place source (the folio itself, which
+ * a device may be writing) is staged a page at a time with the racy page
+ * copy, so the host write never reads racing memory directly.  Bytes
+ * written, or -EIO.
+ */
+static ssize_t disk_write_out(struct inode *inode, const unsigned char *src, size_t len,
+			      loff_t pos, bool bounced)
+{
+	unsigned char stage[PAGE_SIZE];
+	size_t done = 0;
+
+	if (bounced)
+		return pnm_host_pwrite(inode, src, len, pos) < 0 ? -EIO : (ssize_t)len;
+	while (done < len) {
+		size_t n = min_t(size_t, len - done, sizeof(stage));
+
+		pnm_copy_from_page_racy(stage, src + done, n);
+		if (pnm_host_pwrite(inode, stage, n, pos + (loff_t)done) < 0)
+			return -EIO;
+		done += n;
+	}
+	return (ssize_t)done;
+}
 
 /*
  * ->writepage: write the locked @folio (PG_writeback set) from
  * wbc->pnm_src, clamped to i_size, to the host file.  Without block state
- * nothing can be written: PNM_WB_LOST, reported, 0 (the data is lost, the
- * host keeps the old bytes).  An in-place source is first copied with the
- * racy page copy (a device may be writing it).  Injected faults: -EIO and
+ * nothing can be written: PNM_WB_LOST, reported, and -EIO, so that the
+ * loss reaches every opener's next fsync through errseq (the data is
+ * lost, the host keeps the old bytes; it is never dropped silently).  An in-place source is staged with the racy
+ * page copy (a device may be writing it).  Injected faults: -EIO and
  * -ENOSPC write nothing; PNM_IO_SHORT stores the first half and is -EIO.
  * After a good write of a folio that is now clean and not maybe pinned,
  * the block state is dropped.  PGPGOUT counts pages written.
@@ -237,7 +262,7 @@ static int disk_writepage(struct folio *folio, struct writeback_control *wbc)
 		pnm_trace(TRACE_FS_VIOLATION, 0, inode->i_ino, folio_pfn(folio),
 			  folio->index, PNM_FS_VIOL_WB_LOST);
 		clear_bit(PG_pnm_nofs_dirty, &folio->flags);
-		return 0;
+		return -EIO;
 	}
 
 	err = pnm_fs_io_fault(inode, PNM_IO_WRITE, false);
@@ -245,11 +270,7 @@ static int disk_writepage(struct folio *folio, struct writeback_control *wbc)
 		return err;
 	if (err == PNM_IO_SHORT)
 		len /= 2;
-	if (!wbc->pnm_bounced) {
-		pnm_copy_from_page_racy(disk_wb_buf, src, len);
-		src = disk_wb_buf;
-	}
-	n = len ? pnm_host_pwrite(inode, src, len, pos) : 0;
+	n = disk_write_out(inode, src, len, pos, wbc->pnm_bounced);
 	if (n < 0)
 		return -EIO;
 	if (err == PNM_IO_SHORT) {

@@ -396,9 +396,11 @@ void ihold(struct inode *inode)
 
 /*
  * Drop a reference (fs.h).  The last one evicts: writes a disk inode
- * back, empties the cache, frees the inode.  Must not be called with a
- * folio lock, ptl or mmap_lock... held that eviction needs (it takes
- * folio locks, invalidate_lock and the inode table lock).
+ * back, empties the cache, frees the inode (after a grace period).  Must
+ * not be called with a folio lock, ptl, xa_lock, invalidate_lock or the
+ * inode table lock held (eviction takes them).  mmap_lock is fine:
+ * munmap drops the last file reference under it, and by then no VMA maps
+ * the inode's folios, so eviction never needs an mm.
  */
 void iput(struct inode *inode)
 {

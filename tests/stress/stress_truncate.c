@@ -7,20 +7,21 @@
  * two processes: "dio-app", whose threads pin its pages for a device, and
  * "user", whose threads fault on them.  Threads:
  *
- *   truncator     the driver: ftruncate to a random size (shrink or grow,
- *                 page or half-page aligned), punch a random hole
+ *   truncator     ftruncate to a random size (shrink or grow, page or
+ *                 half-page aligned), punch a random hole
  *                 (FALLOC_FL_PUNCH_HOLE | KEEP_SIZE), fallocate (extends
  *                 the size), fsync, in a random mix;
  *   faulters (2)  pnm_user_write()/pnm_user_read() of their own 8-byte slot
  *                 in the "cpu" pages, reads of the "quiet" pages;
  *   pinner        pin_user_pages_fast(FOLL_WRITE) of one or two "dma"
- *                 pages, pnm_dma_write() a stamp, pnm_dma_read() it back,
- *                 unpin_user_pages_dirty_lock(); sometimes a read-only pin,
- *                 sometimes a FOLL_LONGTERM write pin (-EFAULT on disk);
+ *                 pages, pnm_dma_write() a stamp (one to three times),
+ *                 pnm_dma_read() it back, unpin_user_pages_dirty_lock();
+ *                 sometimes a read-only pin, sometimes a FOLL_LONGTERM
+ *                 write pin (-EFAULT on disk);
  *   buffered      kernel_write()/kernel_read() of an 8-byte stamp in the
  *                 "buffered" pages (a write beyond the end grows the file);
- *   the flusher   (disk) pnm_writeback_start(), 2 ms interval, stopped before
- *                 the checkers run (they need a quiescent model).
+ *   the flusher   (disk) pnm_writeback_start(), 2 ms interval, stopped
+ *                 before the checkers run (they need a quiescent model).
  *
  * Pages are classed by index % 4 (cpu, dma, buffered, quiet) and every
  * thread touches only the first 256 bytes of its own class, while sizes and
@@ -41,8 +42,10 @@
  * file (no host file; a shmem long-term write pin is allowed).
  *
  * Usage: stress_truncate [seed [iterations]], or PINMM_STRESS_SEED and
- * PINMM_STRESS_ITERS (the arguments win).  Seeded and bounded: the other
- * threads stop when the truncator is done.
+ * PINMM_STRESS_ITERS (the arguments win).  Seeded and bounded: each
+ * faulter, the pinner and the buffered writer have that many iterations
+ * as their quota, the truncator 1/32 of it; a thread that has done its
+ * quota keeps going until every thread has.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -62,23 +65,25 @@
 enum { CLS_CPU, CLS_DMA, CLS_BUF, CLS_QUIET, NR_CLS };
 
 #ifdef PNM_TSAN
-#define DEFAULT_ITERS	2000
+#define DEFAULT_ITERS	100000
 #else
-#define DEFAULT_ITERS	8000
+#define DEFAULT_ITERS	200000
 #endif
 
 static uint64_t seed = 0x7a0cca7e;
 static unsigned long nr_iters = DEFAULT_ITERS;
+/* The truncator's quota: its calls are far more expensive. */
+#define TRUNC_QUOTA	(nr_iters / 32 ? nr_iters / 32 : 1)
 
 struct shared {
 	enum pnm_fs_type fs;
 	struct task_struct *app, *user;
 	struct file *f;
 	unsigned long app_base, user_base;
-	atomic_t done;
+	atomic_t pending;			/* threads short of their quota */
 	atomic_t failures;
 	atomic_t first_error;
-	atomic_long_t ok, efault, pins, partial_pins, truncated_dma, shrinks, punches;
+	atomic_long_t ok, efault, pins, partial_pins, truncated_dma, resizes, punches;
 	pthread_barrier_t start;		/* every thread starts at once */
 };
 
@@ -89,10 +94,17 @@ static void record_failure(struct shared *sh, int code)
 	atomic_cmpxchg(&sh->first_error, 0, code);
 }
 
-static bool running(struct shared *sh)
+/*
+ * Called before iteration @iter of a thread whose quota is @quota
+ * iterations: true to run it.  A thread that has done its quota keeps
+ * going until every thread has, so the races continue to the end.
+ */
+static bool keep_going(struct shared *sh, unsigned long iter, unsigned long quota)
 {
-	/* Acquire: pairs with the truncator's release store. */
-	return !atomic_read_acquire(&sh->done);
+	/* Release: pairs with the acquire read of the others. */
+	if (iter == quota + 1)
+		atomic_sub_return(1, &sh->pending);
+	return iter <= quota || atomic_read_acquire(&sh->pending) > 0;
 }
 
 /* A random page of class @cls. */
@@ -129,7 +141,7 @@ static void *truncator_main(void *arg)
 	struct shared *sh = w->sh;
 
 	pthread_barrier_wait(&sh->start);
-	for (unsigned long iter = 0; iter < nr_iters; iter++) {
+	for (unsigned long iter = 1; keep_going(sh, iter, TRUNC_QUOTA); iter++) {
 		uint64_t r = test_rand(&w->rng);
 		loff_t a = (loff_t)((r >> 8) % (2 * MAXP + 1)) * HALF;
 		loff_t len = (loff_t)(1 + (r >> 24) % 24) * HALF;
@@ -142,7 +154,7 @@ static void *truncator_main(void *arg)
 		case 1:
 		case 2:
 			err = do_ftruncate(sh->f, (r >> 40) & 1 ? a : a & ~(loff_t)(PG - 1));
-			atomic_long_inc(&sh->shrinks);
+			atomic_long_inc(&sh->resizes);
 			break;
 		case 3:
 		case 4:
@@ -169,8 +181,6 @@ static void *truncator_main(void *arg)
 		if (err)
 			record_failure(sh, 100 * what - err);
 	}
-	/* Release: the others stop after seeing it. */
-	atomic_set_release(&sh->done, 1);
 	return NULL;
 }
 
@@ -193,7 +203,7 @@ static void *faulter_main(void *arg)
 	unsigned char buf[SLOTS];
 
 	pthread_barrier_wait(&sh->start);
-	for (unsigned long iter = 1; running(sh); iter++) {
+	for (unsigned long iter = 1; keep_going(sh, iter, nr_iters); iter++) {
 		uint64_t r = test_rand(&w->rng);
 		unsigned long addr;
 		uint64_t v = stamp(w->id, iter), seen = 0;
@@ -231,7 +241,7 @@ static void *pinner_main(void *arg)
 
 	pnm_task_enter(sh->app);
 	pthread_barrier_wait(&sh->start);
-	for (unsigned long iter = 1; running(sh); iter++) {
+	for (unsigned long iter = 1; keep_going(sh, iter, nr_iters); iter++) {
 		uint64_t r = test_rand(&w->rng);
 		unsigned long first = pick(r >> 8, CLS_DMA);
 		unsigned long addr = sh->app_base + first * PG;
@@ -266,8 +276,10 @@ static void *pinner_main(void *arg)
 		n = ret;
 		atomic_long_inc(&sh->pins);
 		if (flags & FOLL_WRITE) {
-			if (pnm_dma_write(pages, 1, 0, &v, sizeof(v)))
-				record_failure(sh, 601);
+			/* One to three transfers while the pin is held. */
+			for (uint64_t k = 0; k <= (r >> 6) % 3; k++)
+				if (pnm_dma_write(pages, 1, 0, &v, sizeof(v)))
+					record_failure(sh, 601);
 			if (test_bit(PG_pnm_truncated, &page_folio(pages[0])->flags))
 				atomic_long_inc(&sh->truncated_dma);
 			seen = 0;
@@ -290,7 +302,7 @@ static void *buffered_main(void *arg)
 	struct shared *sh = w->sh;
 
 	pthread_barrier_wait(&sh->start);
-	for (unsigned long iter = 1; running(sh); iter++) {
+	for (unsigned long iter = 1; keep_going(sh, iter, nr_iters); iter++) {
 		uint64_t r = test_rand(&w->rng);
 		loff_t off = (loff_t)(pick(r >> 8, CLS_BUF) * PG), pos = off;
 		uint64_t v = stamp(9, iter), seen = 0;
@@ -442,6 +454,7 @@ static void run(enum pnm_fs_type fs, unsigned long iters)
 		wk[i].rng = seed * (2 * (uint64_t)i + 3) + 7 + (uint64_t)fs;
 	}
 	nr_iters = iters;
+	atomic_set(&sh->pending, 3 + NR_FAULTERS);
 	assert_int_equal(pthread_barrier_init(&sh->start, NULL, 3 + NR_FAULTERS), 0);
 	if (fs == PNM_FS_DISK)
 		assert_int_equal(pnm_writeback_start(), 0);
@@ -454,11 +467,11 @@ static void run(enum pnm_fs_type fs, unsigned long iters)
 	pnm_writeback_stop();
 	pthread_barrier_destroy(&sh->start);
 
-	print_message("stress_truncate[%s]: seed %#llx, %lu iterations: %ld shrinks, %ld "
+	print_message("stress_truncate[%s]: seed %#llx, %lu iterations: %ld resizes, %ld "
 		      "punches, %ld accesses ok, %ld -EFAULT, %ld pins (%ld dma into "
 		      "truncated pages, pnm_truncate_pinned %ld, pnm_dma_write_truncated %ld); "
 		      "%d failures (first %d)\n", pnm_fs_name(fs),
-		      (unsigned long long)seed, iters, atomic_long_read(&sh->shrinks),
+		      (unsigned long long)seed, iters, atomic_long_read(&sh->resizes),
 		      atomic_long_read(&sh->punches), atomic_long_read(&sh->ok),
 		      atomic_long_read(&sh->efault), atomic_long_read(&sh->pins),
 		      atomic_long_read(&sh->truncated_dma), global_stat(PNM_TRUNCATE_PINNED),

@@ -47,7 +47,9 @@
  *
  * Usage: stress_writeback [seed [iterations]], or the environment
  * variables PINMM_STRESS_SEED and PINMM_STRESS_ITERS (the arguments win).
- * Seeded and bounded: the other threads stop when the devices are done.
+ * Seeded and bounded: the other threads stop when the devices are done
+ * or after their own bound (cpu writer 4, buffered 2, syncer 1 times the
+ * device iterations), whichever comes first.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -71,9 +73,9 @@
 #define WORDS		(PG / sizeof(uint64_t))
 
 #ifdef PNM_TSAN
-#define DEFAULT_ITERS	2000
+#define DEFAULT_ITERS	1000
 #else
-#define DEFAULT_ITERS	8000
+#define DEFAULT_ITERS	4000
 #endif
 
 static uint64_t seed = 0x5eedb0c5;
@@ -175,10 +177,10 @@ static void *device_main(void *arg)
 
 	pnm_task_enter(sh->p);
 	for (unsigned long iter = 1; iter <= sh->iters; iter++) {
-		uint64_t r = test_rand(&dv->rng);
+		uint64_t r = test_rand(&dv->rng), r2 = test_rand(&dv->rng);
 		int n = (r >> 8) & 1 ? RUN : 1;
 		unsigned long first = pick_page(r >> 16, dv->id, n == RUN);
-		int writes = 1 + (int)((r >> 12) % 3);
+		int writes = 1 + (int)((r2 >> 16) % 3);
 		uint64_t stamp = 0;
 		int ret;
 
@@ -206,7 +208,7 @@ static void *device_main(void *arg)
 			/* Now and then the 2018 sequence on this page: fsync
 			 * while pinned (bounce / in place), the device writes
 			 * again afterwards. */
-			if (((r >> 20) & 7) == 0) {
+			if ((r2 & 7) == 0) {
 				loff_t pos = (loff_t)((first + (unsigned long)i) * PG);
 				int err = vfs_fsync_range(sh->f, pos, pos + (loff_t)PG - 1, 1);
 
@@ -231,7 +233,7 @@ static void *device_main(void *arg)
 		 * time and stable writeback never cleans a pinned page, so
 		 * the data must reach the disk anyway. */
 		unpin_user_pages_dirty_lock(pages, (unsigned long)n,
-					    sh->policy != PNM_WB_STABLE || (r >> 30) % 4);
+					    sh->policy != PNM_WB_STABLE || (r2 >> 8) % 4);
 	}
 	/* Release: the others stop after seeing zero. */
 	atomic_sub_return(1, &sh->devices_left);
@@ -252,7 +254,7 @@ static void *cpu_writer_main(void *arg)
 	struct worker *w = arg;
 	struct shared *sh = w->sh;
 
-	for (unsigned long iter = 1; devices_running(sh); iter++) {
+	for (unsigned long iter = 1; devices_running(sh) && iter <= 4 * sh->iters; iter++) {
 		unsigned long index = pick_page(test_rand(&w->rng), OWNER_CPU, false);
 		unsigned long addr = sh->base + index * PG;
 		uint64_t stamp = make_stamp(OWNER_CPU, iter, index, 0);
@@ -276,7 +278,7 @@ static void *buffered_writer_main(void *arg)
 	struct worker *w = arg;
 	struct shared *sh = w->sh;
 
-	for (unsigned long iter = 1; devices_running(sh); iter++) {
+	for (unsigned long iter = 1; devices_running(sh) && iter <= 2 * sh->iters; iter++) {
 		unsigned long index = pick_page(test_rand(&w->rng), OWNER_BUF, false);
 		uint64_t stamp = make_stamp(OWNER_BUF, iter, index, 0);
 		loff_t pos = (loff_t)(index * PG);
@@ -306,7 +308,7 @@ static void *syncer_main(void *arg)
 	struct worker *w = arg;
 	struct shared *sh = w->sh;
 
-	while (devices_running(sh)) {
+	for (unsigned long n = 0; devices_running(sh) && n < sh->iters; n++) {
 		uint64_t r = test_rand(&w->rng);
 		loff_t start = (loff_t)((r >> 8) % NR_PAGES) * PG;
 		loff_t len = (loff_t)(1 + (r >> 24) % 16) * PG;

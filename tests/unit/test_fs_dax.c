@@ -3,7 +3,7 @@
  * test_fs_dax.c - the dax filesystem (fs/dax.c): storage frames mapped
  * directly (no page cache, no dirtying, PNM_NR_DAX_PAGES instead of
  * NR_FILE_PAGES), read and write going to the same frames, persistence to
- * the host file at fsync and eviction (and only then), injected write
+ * the host file at fsync, sync(2) and eviction (and only then), injected write
  * errors reported once per opener, truncate and punch freeing storage,
  * -EBUSY while a page to drop is pinned, and the long-term pin refusal.
  */
@@ -91,6 +91,12 @@ static void test_open_and_io(void **state)
 	assert_int_equal(vfs_fsync(f, 0), 0);
 	assert_int_equal(host_size(f), PG + 10);
 	assert_int_equal(host_byte(f, PG + 3), 'p');
+	/* sync(2) persists dax storage too. */
+	pos = 2;
+	assert_int_equal(kernel_write(f, "S", 1, &pos), 1);
+	assert_int_equal(host_byte(f, 2), 0);
+	ksys_sync();
+	assert_int_equal(host_byte(f, 2), 'S');
 	fput(f);
 	assert_int_equal(global_stat(PNM_NR_DAX_PAGES), dax);
 	CHECK_ALL();

@@ -30,7 +30,8 @@
  *                silently.
  *
  * Also: a truncate while pinned (device writes after it are counted in
- * pnm_dma_write_truncated and never reach the file), and the long-term
+ * pnm_dma_write_truncated and never reach the file), the last close of
+ * the file while pinned (the same, through eviction), and the long-term
  * rule (a writable FOLL_LONGTERM pin of a MAP_SHARED disk mapping fails
  * with -EFAULT, nothing pinned).
  *
@@ -384,7 +385,7 @@ static void test_truncate_while_pinned(void **state)
 	assert_int_equal(do_ftruncate(f, 0), 0);
 	assert_int_equal(i_size_read(f->f_inode), 0);
 	assert_int_equal(global_stat(PNM_TRUNCATE_PINNED), tpinned + (long)nr);
-	assert_int_equal(global_stat(PNM_NR_TRUNCATED_LIVE), live + 1);
+	assert_int_equal(global_stat(PNM_NR_TRUNCATED_LIVE), live + (long)nr);
 	assert_true(test_bit(PG_pnm_truncated, &folio->flags));
 	assert_null(folio_mapping(folio));
 	assert_int_equal(f->f_mapping->nrpages, 0);
@@ -413,6 +414,56 @@ static void test_truncate_while_pinned(void **state)
 	assert_int_equal(global_stat(PNM_WB_LOST), lost);
 	CHECK_ALL();
 
+	fput(f);
+	pnm_task_exit(p);
+	put_task_struct(p);
+	CHECK_ALL();
+}
+
+/* --- the last close while pinned ---------------------------------------- */
+
+/* The file is closed and unmapped while a device still holds a pin: the
+ * inode is evicted (written back, cache emptied); the pinned page lives
+ * on detached and the device's later writes go nowhere. */
+static void test_evict_while_pinned(void **state)
+{
+	struct task_struct *p;
+	struct page *page = NULL;
+	struct file *f;
+	unsigned long addr;
+	long live, tpinned, dmat;
+
+	(void)state;
+	init_model(false, PNM_WB_STABLE);
+	p = pnm_task_create("dio-app");
+	assert_non_null(p);
+	addr = setup_file_page(p, "victim", &f);
+	assert_int_equal(pin_as(p, addr, FOLL_WRITE, &page), 1);
+	live = global_stat(PNM_NR_TRUNCATED_LIVE);
+	tpinned = global_stat(PNM_TRUNCATE_PINNED);
+
+	assert_int_equal(pnm_munmap(p->mm, addr, PG), 0);
+	fput(f);		/* the last reference: eviction */
+	assert_true(test_bit(PG_pnm_truncated, &page_folio(page)->flags));
+	assert_int_equal(global_stat(PNM_NR_TRUNCATED_LIVE),
+			 live + (long)folio_nr_pages(page_folio(page)));
+	assert_int_equal(global_stat(PNM_TRUNCATE_PINNED),
+			 tpinned + (long)folio_nr_pages(page_folio(page)));
+	CHECK_ALL();
+
+	dmat = global_stat(PNM_DMA_WRITE_TRUNCATED);
+	assert_int_equal(pnm_dma_write(&page, 1, 0, dma_v3, sizeof(dma_v3)), 0);
+	assert_int_equal(global_stat(PNM_DMA_WRITE_TRUNCATED), dmat + (long)sizeof(dma_v3));
+	unpin_user_pages_dirty_lock(&page, 1, true);
+	assert_int_equal(global_stat(PNM_NR_TRUNCATED_LIVE), live);
+	assert_int_equal(global_stat(PNM_FS_DIRTY_NO_BLOCKS), 0);
+	assert_int_equal(global_stat(PNM_WB_LOST), 0);
+	CHECK_ALL();
+
+	/* Eviction wrote what the process had written; the rest is gone. */
+	f = test_open(PNM_FS_DISK, "victim");
+	assert_true(read_has(f, cpu_v2));
+	assert_true(host_has(f, cpu_v2));
 	fput(f);
 	pnm_task_exit(p);
 	put_task_struct(p);
@@ -466,6 +517,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_stable_bounces_and_keeps_data, pnm_test_teardown),
 		cmocka_unit_test_teardown(test_linux_inplace_and_risk, pnm_test_teardown),
 		cmocka_unit_test_teardown(test_truncate_while_pinned, pnm_test_teardown),
+		cmocka_unit_test_teardown(test_evict_while_pinned, pnm_test_teardown),
 		cmocka_unit_test_teardown(test_longterm_write_pin_refused, pnm_test_teardown),
 	};
 

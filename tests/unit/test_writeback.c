@@ -307,8 +307,13 @@ static void test_stable_pinned(void **state)
 	assert_true(folio_test_dirty(folio));
 	assert_int_equal(global_stat(NR_FILE_DIRTY), dirty + 1);
 	assert_int_equal(global_stat(PNM_WB_BOUNCED), bounced + 1);
-	/* Not write-protected: the CPU keeps writing without a fault. */
-	assert_true(pte_is_writable(p, a + PG));
+	/* Write-protected for the copy (stable pages), though still dirty:
+	 * the next CPU write faults into ->page_mkwrite again. */
+	assert_false(pte_is_writable(p, a + PG));
+	test_write_byte(p, a + PG + 1, 0x32);
+	assert_int_equal(atomic_read(&t->mkwrites), 2);
+	assert_true(folio_test_dirty(folio));
+	assert_int_equal(global_stat(NR_FILE_DIRTY), dirty + 1);
 	CHECK_ALL();
 
 	/* The device writes; the next fsync-style pass bounces that. */
@@ -327,6 +332,7 @@ static void test_stable_pinned(void **state)
 	assert_false(t->recs[tfs_nrec(t) - 1].bounced);
 	assert_true(t->recs[tfs_nrec(t) - 1].src_is_folio);
 	assert_int_equal(t->disk[PG + 263], 0xd2);
+	assert_int_equal(t->disk[PG + 1], 0x32);
 	assert_false(folio_test_dirty(folio));
 	assert_int_equal(global_stat(NR_FILE_DIRTY), dirty);
 	assert_int_equal(global_stat(PNM_WB_UNSTABLE), 0);
