@@ -606,7 +606,7 @@ static int filemap_fill_folio(struct file *file, struct address_space *mapping,
 
 	if (!mapping->a_ops || !mapping->a_ops->read_folio) {
 		pnm_clear_folio(folio);
-		SetPageUptodate(&folio->page);
+		folio_mark_uptodate(folio);
 		return 0;
 	}
 	err = mapping->a_ops->read_folio(file, folio);

@@ -69,7 +69,7 @@ static struct folio *shmem_get_folio(struct address_space *mapping, pgoff_t inde
 		if (!folio_trylock(folio))
 			VM_BUG_ON(1);
 		SetPageSwapBacked(&folio->page);
-		SetPageUptodate(&folio->page);
+		folio_mark_uptodate(folio);
 		err = filemap_add_folio(mapping, folio, index, GFP_HIGHUSER_MOVABLE);
 		if (!err)
 			return folio;

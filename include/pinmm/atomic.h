@@ -106,6 +106,10 @@ static inline void set_bit(long nr, unsigned long *addr)
 { __atomic_fetch_or(addr, BIT(nr), R_); }
 static inline void clear_bit(long nr, unsigned long *addr)
 { __atomic_fetch_and(addr, ~BIT(nr), R_); }
+/* Release ordering: everything before is visible to whoever sees it set
+ * with test_bit_acquire() (PG_uptodate: the data, then the flag). */
+static inline void set_bit_release(long nr, unsigned long *addr)
+{ __atomic_fetch_or(addr, BIT(nr), __ATOMIC_RELEASE); }
 /* Release ordering: everything before is visible to whoever sees it clear. */
 static inline void clear_bit_unlock(long nr, unsigned long *addr)
 { __atomic_fetch_and(addr, ~BIT(nr), __ATOMIC_RELEASE); }

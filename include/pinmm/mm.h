@@ -86,7 +86,16 @@ static inline struct address_space *folio_mapping(const struct folio *f)
 static inline bool folio_test_dirty(const struct folio *f) { return PageDirty(&f->page); }
 static inline bool folio_test_locked(const struct folio *f) { return PageLocked(&f->page); }
 static inline bool folio_test_writeback(const struct folio *f) { return PageWriteback(&f->page); }
-static inline bool folio_test_uptodate(const struct folio *f) { return PageUptodate(&f->page); }
+/*
+ * PG_uptodate publishes a folio's data: whoever fills it sets the flag
+ * with release (folio_mark_uptodate) after the data is in place, and a
+ * reader that looks without the folio lock tests it with acquire, so a
+ * true result means the data is visible (Linux's smp_wmb/smp_rmb pair).
+ */
+static inline bool folio_test_uptodate(const struct folio *f)
+{ return test_bit_acquire(PG_uptodate, &f->page.flags); }
+static inline void folio_mark_uptodate(struct folio *f)
+{ set_bit_release(PG_uptodate, &f->page.flags); }
 static inline bool folio_test_swapbacked(const struct folio *f) { return PageSwapBacked(&f->page); }
 static inline bool folio_test_reserved(const struct folio *f) { return PageReserved(&f->page); }
 /* Index of @page inside its folio. */

@@ -100,7 +100,7 @@ static struct folio *dax_get_folio(struct inode *inode, pgoff_t index)
 		return ERR_PTR(-EIO);
 	}
 	memset((char *)folio_address(folio) + n, 0, PAGE_SIZE - (size_t)n);
-	SetPageUptodate(&folio->page);
+	folio_mark_uptodate(folio);
 	folio->index = index;
 	WRITE_ONCE(folio->mapping, mapping);
 	folio_get(folio);		/* ours; the allocation's is the storage's */

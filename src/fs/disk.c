@@ -170,7 +170,7 @@ static int disk_read_folio(struct file *file, struct folio *folio)
 	/* Set after the data: readers test it under the folio lock, or
 	 * without it and then copy with the relaxed racy copy, which the
 	 * folio lock release (our caller's unlock) orders. */
-	SetPageUptodate(&folio->page);
+	folio_mark_uptodate(folio);
 	count_vm_events(PGPGIN, (long)folio_nr_pages(folio));
 	return 0;
 }
@@ -340,7 +340,7 @@ static int disk_write_end(struct file *file, struct address_space *mapping,
 		if (copied < len)
 			copied = 0;
 		else
-			SetPageUptodate(&folio->page);
+			folio_mark_uptodate(folio);
 	}
 	if (copied) {
 		folio_mark_dirty(folio);
