@@ -329,6 +329,34 @@ void address_space_destroy(struct address_space *mapping)
 /* --- lookup and insertion ----------------------------------------------------- */
 
 /*
+ * filemap_get_next_folio - the first cached folio at or after *index, up
+ * to @end (contract in pagemap.h).  The fully ordered folio_try_get()
+ * pairs with the freeze cmpxchg of migration and reclaim: either the
+ * freezer sees our reference and gives up, or we see 0 and wait for the
+ * entry to be replaced or erased.
+ */
+struct folio *filemap_get_next_folio(struct address_space *mapping, pgoff_t *index,
+				     pgoff_t end)
+{
+	struct folio *folio;
+
+	for (;;) {
+		unsigned long i = *index;
+
+		spin_lock(&mapping->i_pages.xa_lock);
+		folio = xa_find_locked(&mapping->i_pages, &i, end);
+		if (!folio || folio_try_get(folio)) {
+			if (folio)
+				*index = i;
+			spin_unlock(&mapping->i_pages.xa_lock);
+			return folio;
+		}
+		spin_unlock(&mapping->i_pages.xa_lock);
+		sched_yield();
+	}
+}
+
+/*
  * filemap_add_folio - insert the new, locked @folio at @index (pagemap.h).
  * Every slot of the folio's range must be empty: the check and the stores
  * happen under one hold of xa_lock, so two racing inserts of overlapping

@@ -547,29 +547,6 @@ static enum wb_outcome writeback_locked_folio(struct address_space *mapping,
 
 /* --- walking a mapping --------------------------------------------------------- */
 
-/*
- * The first cached folio at an index in [*index, end], referenced, with
- * *index set to where it was found; NULL if none.  A folio frozen at
- * refcount 0 (migration replacing it) is waited out.  Takes xa_lock.
- */
-static struct folio *wb_next_folio(struct address_space *mapping, pgoff_t *index,
-				   pgoff_t end)
-{
-	struct folio *folio;
-
-	for (;;) {
-		spin_lock(&mapping->i_pages.xa_lock);
-		folio = xa_find_locked(&mapping->i_pages, index, end);
-		/* Fully ordered try_get: pairs with the freeze cmpxchg of
-		 * migration (which then replaces the entry). */
-		if (!folio || folio_try_get(folio)) {
-			spin_unlock(&mapping->i_pages.xa_lock);
-			return folio;
-		}
-		spin_unlock(&mapping->i_pages.xa_lock);
-		sched_yield();
-	}
-}
 
 /* Index after @folio, from an unlocked (possibly stale) look at it. */
 static pgoff_t wb_index_after(struct folio *folio, pgoff_t found)
@@ -611,7 +588,7 @@ int do_writepages(struct address_space *mapping, struct writeback_control *wbc)
 
 		if (wbc->sync_mode == WB_SYNC_NONE && wbc->nr_to_write <= 0)
 			break;
-		folio = wb_next_folio(mapping, &index, end);
+		folio = filemap_get_next_folio(mapping, &index, end);
 		if (!folio)
 			break;
 		if (wbc->sync_mode == WB_SYNC_NONE) {
@@ -664,7 +641,7 @@ static void fdatawait_range(struct address_space *mapping, loff_t start, loff_t 
 
 	if (start < 0 || end < start)
 		return;
-	while (index <= last && (folio = wb_next_folio(mapping, &index, last))) {
+	while (index <= last && (folio = filemap_get_next_folio(mapping, &index, last))) {
 		pgoff_t next = wb_index_after(folio, index);
 
 		if (folio_test_writeback(folio))

@@ -58,26 +58,11 @@
 static struct folio *find_next_folio(struct address_space *mapping, pgoff_t *index,
 				     pgoff_t end, pgoff_t *next)
 {
-	struct folio *folio;
+	struct folio *folio = filemap_get_next_folio(mapping, index, end);
 
-	for (;;) {
-		unsigned long i = *index;
-
-		spin_lock(&mapping->i_pages.xa_lock);
-		folio = xa_find_locked(&mapping->i_pages, &i, end);
-		/* Pairs with the freeze cmpxchg of migration/reclaim, as in
-		 * filemap_get_entry(). */
-		if (!folio || folio_try_get(folio)) {
-			if (folio) {
-				*index = i;
-				*next = folio->index + folio_nr_pages(folio);
-			}
-			spin_unlock(&mapping->i_pages.xa_lock);
-			return folio;
-		}
-		spin_unlock(&mapping->i_pages.xa_lock);
-		sched_yield();
-	}
+	if (folio)
+		*next = folio->index + folio_nr_pages(folio);
+	return folio;
 }
 
 /*

@@ -80,6 +80,16 @@ static inline struct folio *filemap_lock_folio(struct address_space *m, pgoff_t 
 { return __filemap_get_folio(m, index, FGP_LOCK, 0); }
 
 /*
+ * The first cached folio at an index in [*index, end], with a reference
+ * for the caller and *index set to the index it was found at (any index
+ * the folio covers); NULL if there is none.  A folio frozen at refcount 0
+ * (migration or reclaim replacing or removing it) is waited out.  Takes
+ * xa_lock; caller holds no xa_lock.
+ */
+struct folio *filemap_get_next_folio(struct address_space *mapping, pgoff_t *index,
+				     pgoff_t end);
+
+/*
  * Insert the new, locked @folio at @index (aligned to its size): sets
  * mapping and index, takes the cache's folio_nr_pages() references,
  * counts NR_FILE_PAGES (and NR_SHMEM for PG_swapbacked folios) and puts

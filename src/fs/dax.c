@@ -180,11 +180,7 @@ static int dax_drop_range(struct inode *inode, pgoff_t first, pgoff_t last)
 		unsigned long i = index;
 		bool busy;
 
-		spin_lock(&mapping->i_pages.xa_lock);
-		folio = xa_find_locked(&mapping->i_pages, &i, last);
-		if (folio && !folio_try_get(folio))
-			folio = NULL;
-		spin_unlock(&mapping->i_pages.xa_lock);
+		folio = filemap_get_next_folio(mapping, &i, last);
 		if (!folio)
 			break;
 		index = i;
@@ -202,11 +198,7 @@ static int dax_drop_range(struct inode *inode, pgoff_t first, pgoff_t last)
 		struct folio *folio;
 		int err;
 
-		spin_lock(&mapping->i_pages.xa_lock);
-		folio = xa_find_locked(&mapping->i_pages, &i, last);
-		if (folio && !folio_try_get(folio))
-			folio = NULL;
-		spin_unlock(&mapping->i_pages.xa_lock);
+		folio = filemap_get_next_folio(mapping, &i, last);
 		if (!folio)
 			break;
 		index = i;
@@ -277,11 +269,7 @@ int dax_writeback_range(struct inode *inode, loff_t start, loff_t end)
 		size_t len;
 		int err;
 
-		spin_lock(&mapping->i_pages.xa_lock);
-		folio = xa_find_locked(&mapping->i_pages, &i, last);
-		if (folio && !folio_try_get(folio))
-			folio = NULL;
-		spin_unlock(&mapping->i_pages.xa_lock);
+		folio = filemap_get_next_folio(mapping, &i, last);
 		if (!folio)
 			break;
 		index = i;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_util.c - see test_util.h. */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -130,4 +131,24 @@ ssize_t test_host_pread(struct file *f, void *buf, size_t n, off_t off)
 	ret = pread(fd, buf, n, off);
 	close(fd);
 	return ret;
+}
+
+/* Stress-test parameters: see test_util.h. */
+void test_stress_params(const char *name, int argc, char **argv,
+			uint64_t *seed, unsigned long *iters)
+{
+	const char *env;
+
+	setenv("PINMM_NO_HOST_FSYNC", "1", 0);
+	if ((env = getenv("PINMM_STRESS_SEED")))
+		*seed = strtoull(env, NULL, 0);
+	if ((env = getenv("PINMM_STRESS_ITERS")))
+		*iters = strtoul(env, NULL, 0);
+	if (argc > 1)
+		*seed = strtoull(argv[1], NULL, 0);
+	if (argc > 2)
+		*iters = strtoul(argv[2], NULL, 0);
+	print_message("%s: seed %#llx, %lu iterations "
+		      "(PINMM_STRESS_SEED/PINMM_STRESS_ITERS or arguments to override)\n",
+		      name, (unsigned long long)*seed, *iters);
 }

@@ -55,6 +55,16 @@ struct file *test_open(enum pnm_fs_type fs, const char *name);
  * backing path. */
 ssize_t test_host_pread(struct file *f, void *buf, size_t n, off_t off);
 
+/*
+ * Stress-test parameters for the file stress tests: the seed and the
+ * iteration count come from PINMM_STRESS_SEED / PINMM_STRESS_ITERS, then
+ * from argv[1] / argv[2] (the arguments win); the values are printed with
+ * @name.  Also sets PINMM_NO_HOST_FSYNC=1 unless the environment says
+ * otherwise: the host file's own durability is not under test.
+ */
+void test_stress_params(const char *name, int argc, char **argv,
+			uint64_t *seed, unsigned long *iters);
+
 /* Seeded xorshift64* for stress tests. */
 static inline uint64_t test_rand(uint64_t *s)
 {

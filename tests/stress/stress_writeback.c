@@ -532,21 +532,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(stress_writeback_stable, pnm_test_teardown),
 		cmocka_unit_test_teardown(stress_writeback_linux, pnm_test_teardown),
 	};
-	const char *env;
-
-	/* The host file's own durability is not under test: skip fdatasync
-	 * (set PINMM_NO_HOST_FSYNC=0 to keep it). */
-	setenv("PINMM_NO_HOST_FSYNC", "1", 0);
-	if ((env = getenv("PINMM_STRESS_SEED")))
-		seed = strtoull(env, NULL, 0);
-	if ((env = getenv("PINMM_STRESS_ITERS")))
-		nr_iters = strtoul(env, NULL, 0);
-	if (argc > 1)
-		seed = strtoull(argv[1], NULL, 0);
-	if (argc > 2)
-		nr_iters = strtoul(argv[2], NULL, 0);
-	print_message("stress_writeback: seed %#llx, %lu iterations "
-		      "(PINMM_STRESS_SEED/PINMM_STRESS_ITERS or arguments to override)\n",
-		      (unsigned long long)seed, nr_iters);
+	test_stress_params("stress_writeback", argc, argv, &seed, &nr_iters);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
