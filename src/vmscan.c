@@ -49,6 +49,7 @@
  * already reclaiming (the allocator, from inside a filesystem callback)
  * returns 0.
  */
+#include <limits.h>
 #include <sched.h>
 
 #include "internal.h"
@@ -167,9 +168,13 @@ keep:
 	return 0;
 }
 
-/* Reclaim from the zones in @zone_mask; see pnm_reclaim_pages(). */
+/*
+ * Reclaim from the zones in @zone_mask, looking at no more than
+ * @scan_budget pages of the LRU (and never at more than it holds now);
+ * see pnm_reclaim_pages().
+ */
 static unsigned long reclaim_zones(unsigned long nr_pages, bool may_unmap,
-				   unsigned int zone_mask)
+				   unsigned int zone_mask, unsigned long scan_budget)
 {
 	unsigned long reclaimed = 0, max_scan;
 	struct folio *folio;
@@ -178,7 +183,7 @@ static unsigned long reclaim_zones(unsigned long nr_pages, bool may_unmap,
 		return 0;
 	reclaim_depth++;
 	/* Folios on the list now; a folio has at least one page. */
-	max_scan = pnm_lru_pages();
+	max_scan = min_t(unsigned long, pnm_lru_pages(), scan_budget);
 	while (reclaimed < nr_pages &&
 	       (folio = pnm_lru_isolate(&max_scan, zone_mask)))
 		reclaimed += shrink_folio(folio, may_unmap);
@@ -195,17 +200,25 @@ static unsigned long reclaim_zones(unsigned long nr_pages, bool may_unmap,
  */
 unsigned long pnm_reclaim_pages(unsigned long nr_pages, bool may_unmap)
 {
-	return reclaim_zones(nr_pages, may_unmap, ~0u);
+	return reclaim_zones(nr_pages, may_unmap, ~0u, ULONG_MAX);
 }
 
 /*
  * pnm_reclaim_for_alloc - the page allocator's reclaim after a failure:
  * pnm_reclaim_pages(@nr_pages, false), but only folios living in a zone
  * of @zone_mask (bit per enum zone_type: the zones the failed allocation
- * may use) are taken, since freeing others could not help it.  Same
- * context rules as pnm_reclaim_pages(.., false).  Returns pages freed.
+ * may use) are taken, since freeing others could not help it.  A failing
+ * allocation pays for this every time, so the scan is bounded (Linux
+ * scans a priority-sized slice of the LRU too): at most
+ * PNM_ALLOC_RECLAIM_SCAN pages per page wanted, at least 64.  Folios that
+ * could not be freed go back to the tail, so the next call looks at
+ * others.  Same context rules as pnm_reclaim_pages(.., false).  Returns
+ * pages freed.
  */
+#define PNM_ALLOC_RECLAIM_SCAN	32UL
 unsigned long pnm_reclaim_for_alloc(unsigned long nr_pages, unsigned int zone_mask)
 {
-	return reclaim_zones(nr_pages, false, zone_mask);
+	unsigned long budget = max_t(unsigned long, 64, nr_pages * PNM_ALLOC_RECLAIM_SCAN);
+
+	return reclaim_zones(nr_pages, false, zone_mask, budget);
 }
