@@ -769,10 +769,10 @@ void balance_dirty_pages_ratelimited(struct address_space *mapping)
 			.range_start = 0,
 			.range_end = LLONG_MAX,
 		};
-		long todo = wbc.nr_to_write;
+		long wanted = wbc.nr_to_write;
 
 		do_writepages(mapping, &wbc);	/* errors are in wb_err */
-		if (wbc.nr_to_write == todo)
+		if (wbc.nr_to_write == wanted)
 			break;		/* nothing more can be written */
 		nr = nr_dirty_pages();
 	}

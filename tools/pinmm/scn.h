@@ -288,6 +288,9 @@ int scn_region_set(struct scn_run *r, const char *name, unsigned long addr,
 
 /* Set the step's detail text (shown in brackets after the step). */
 void scn_detail(struct scn_run *r, const char *fmt, ...) __printf(2, 3);
+/* For property tests: set the step's detail from @fmt and return 0 if
+ * @holds, SCN_FAILED otherwise (scn_expect.c). */
+int scn_prop_result(struct scn_run *r, bool holds, const char *fmt, ...) __printf(3, 4);
 /* Set the detail and return SCN_FAILED. */
 int scn_fail(struct scn_run *r, const char *fmt, ...) __printf(2, 3);
 /* Append lines to the step's output block (stats, maps). */

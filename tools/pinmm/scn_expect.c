@@ -237,9 +237,8 @@ static int expect_page_run(struct scn_run *r, const struct scn_step *st,
 #define NEED_STRUCT_PAGE(pi)						\
 	do { if (!(pi)->present || is_zero_pfn((pi)->pfn)) return -ENOENT; } while (0)
 
-static int prop_result(struct scn_run *r, bool holds, const char *fmt, ...) __printf(3, 4);
-
-static int prop_result(struct scn_run *r, bool holds, const char *fmt, ...)
+/* scn_prop_result - contract in scn.h. */
+int scn_prop_result(struct scn_run *r, bool holds, const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -256,7 +255,7 @@ static int prop_present(struct scn_run *r, void *subject, const struct scn_value
 	struct scn_page_info *pi = subject;
 	char d[96];
 
-	return prop_result(r, pi->present, "%s", page_desc(pi, d, sizeof(d)));
+	return scn_prop_result(r, pi->present, "%s", page_desc(pi, d, sizeof(d)));
 }
 
 static int prop_zero_page(struct scn_run *r, void *subject, const struct scn_value *a)
@@ -265,7 +264,7 @@ static int prop_zero_page(struct scn_run *r, void *subject, const struct scn_val
 	char d[96];
 
 	NEED_PRESENT(pi);
-	return prop_result(r, is_zero_pfn(pi->pfn), "%s", page_desc(pi, d, sizeof(d)));
+	return scn_prop_result(r, is_zero_pfn(pi->pfn), "%s", page_desc(pi, d, sizeof(d)));
 }
 
 static int frame_compare(struct scn_run *r, void *subject, const struct scn_value *a,
@@ -280,11 +279,11 @@ static int frame_compare(struct scn_run *r, void *subject, const struct scn_valu
 		return -ESRCH;
 	scn_page_info(t2, addr2, &other);
 	if (!other.present)
-		return prop_result(r, false, "nothing mapped at %s 0x%lx", a[0].word, addr2);
+		return scn_prop_result(r, false, "nothing mapped at %s 0x%lx", a[0].word, addr2);
 	if ((pi->pfn == other.pfn) == want_same)
-		return prop_result(r, true, "pfn 0x%lx %s pfn 0x%lx", pi->pfn,
+		return scn_prop_result(r, true, "pfn 0x%lx %s pfn 0x%lx", pi->pfn,
 				   want_same ? "==" : "!=", other.pfn);
-	return prop_result(r, false, "pfn 0x%lx %s pfn 0x%lx", pi->pfn,
+	return scn_prop_result(r, false, "pfn 0x%lx %s pfn 0x%lx", pi->pfn,
 			   want_same ? "!=" : "==", other.pfn);
 }
 
@@ -303,7 +302,7 @@ static int prop_anon_exclusive(struct scn_run *r, void *subject, const struct sc
 	struct scn_page_info *pi = subject;
 
 	NEED_STRUCT_PAGE(pi);
-	return prop_result(r, PageAnonExclusive(pi->page), "pfn 0x%lx is %sanon-exclusive",
+	return scn_prop_result(r, PageAnonExclusive(pi->page), "pfn 0x%lx is %sanon-exclusive",
 			   pi->pfn, PageAnonExclusive(pi->page) ? "" : "not ");
 }
 
@@ -312,7 +311,7 @@ static int prop_anon(struct scn_run *r, void *subject, const struct scn_value *a
 	struct scn_page_info *pi = subject;
 
 	NEED_STRUCT_PAGE(pi);
-	return prop_result(r, folio_test_anon(pi->folio), "pfn 0x%lx is %s", pi->pfn,
+	return scn_prop_result(r, folio_test_anon(pi->folio), "pfn 0x%lx is %s", pi->pfn,
 			   folio_test_anon(pi->folio) ? "anonymous" : "a file/shmem page");
 }
 
@@ -321,7 +320,7 @@ static int prop_writable(struct scn_run *r, void *subject, const struct scn_valu
 	struct scn_page_info *pi = subject;
 
 	NEED_PRESENT(pi);
-	return prop_result(r, pi->writable, "pfn 0x%lx mapped %s", pi->pfn,
+	return scn_prop_result(r, pi->writable, "pfn 0x%lx mapped %s", pi->pfn,
 			   pi->writable ? "writable" : "read-only");
 }
 
@@ -332,7 +331,7 @@ static int prop_zone(struct scn_run *r, void *subject, const struct scn_value *a
 
 	NEED_STRUCT_PAGE(pi);
 	z = page_zonenum(pi->page);
-	return prop_result(r, (int)z == a[0].index, "pfn 0x%lx is in zone %s", pi->pfn,
+	return scn_prop_result(r, (int)z == a[0].index, "pfn 0x%lx is in zone %s", pi->pfn,
 			   zone_type_name(z));
 }
 
@@ -343,7 +342,7 @@ static int prop_order(struct scn_run *r, void *subject, const struct scn_value *
 
 	NEED_STRUCT_PAGE(pi);
 	order = folio_order(pi->folio);
-	return prop_result(r, order == a[0].num, "pfn 0x%lx is in a folio of order %u", pi->pfn,
+	return scn_prop_result(r, order == a[0].num, "pfn 0x%lx is in a folio of order %u", pi->pfn,
 			   order);
 }
 
@@ -356,7 +355,7 @@ static int prop_mapcount(struct scn_run *r, void *subject, const struct scn_valu
 	NEED_STRUCT_PAGE(pi);
 	mc = page_mapcount(pi->page);
 	scn_format_cmp(want, sizeof(want), &a[0]);
-	return prop_result(r, scn_compare(&a[0], mc), "pfn 0x%lx mapcount %d (expected %s)",
+	return scn_prop_result(r, scn_compare(&a[0], mc), "pfn 0x%lx mapcount %d (expected %s)",
 			   pi->pfn, mc, want);
 }
 
@@ -369,7 +368,7 @@ static int prop_refcount(struct scn_run *r, void *subject, const struct scn_valu
 	NEED_STRUCT_PAGE(pi);
 	rc = folio_ref_count(pi->folio);
 	scn_format_cmp(want, sizeof(want), &a[0]);
-	return prop_result(r, scn_compare(&a[0], rc), "folio 0x%lx refcount %d (expected %s)",
+	return scn_prop_result(r, scn_compare(&a[0], rc), "folio 0x%lx refcount %d (expected %s)",
 			   folio_pfn(pi->folio), rc, want);
 }
 
@@ -428,7 +427,7 @@ static int zprop_largest(struct scn_run *r, void *subject, const struct scn_valu
 	char want[48];
 
 	scn_format_cmp(want, sizeof(want), &a[0]);
-	return prop_result(r, scn_compare(&a[0], order), "largest free block has order %d "
+	return scn_prop_result(r, scn_compare(&a[0], order), "largest free block has order %d "
 			   "(expected %s)", order, want);
 }
 
@@ -438,7 +437,7 @@ static int zprop_free(struct scn_run *r, void *subject, const struct scn_value *
 	char want[48];
 
 	scn_format_cmp(want, sizeof(want), &a[0]);
-	return prop_result(r, scn_compare(&a[0], nr), "%ld free pages (expected %s)", nr, want);
+	return scn_prop_result(r, scn_compare(&a[0], nr), "%ld free pages (expected %s)", nr, want);
 }
 
 /* --- tables ------------------------------------------------------------------------------- */

@@ -1062,20 +1062,6 @@ static int expect_file_page_check(struct scn_parser *p, const struct scn_step *s
 
 /* --- page properties of file pages ----------------------------------------------------------- */
 
-static int prop_holds(struct scn_run *r, bool holds, const char *fmt, ...) __printf(3, 4);
-
-static int prop_holds(struct scn_run *r, bool holds, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	scn_detail(r, "%s", buf);
-	return holds ? 0 : SCN_FAILED;
-}
-
 /* The folio of @subject, or NULL when nothing (or the zero page) is there. */
 static struct folio *subject_folio(void *subject)
 {
@@ -1097,7 +1083,7 @@ static int prop_cached(struct scn_run *r, void *subject, const struct scn_value 
 
 	if (!folio)
 		return -ENOENT;
-	return prop_holds(r, folio_in_cache(folio), "folio 0x%lx is %s", folio_pfn(folio),
+	return scn_prop_result(r, folio_in_cache(folio), "folio 0x%lx is %s", folio_pfn(folio),
 			  folio_in_cache(folio) ? "in a page cache" :
 			  folio_test_anon(folio) ? "anonymous" : "in no page cache");
 }
@@ -1108,7 +1094,7 @@ static int prop_not_cached(struct scn_run *r, void *subject, const struct scn_va
 
 	if (!folio)
 		return -ENOENT;
-	return prop_holds(r, !folio_in_cache(folio), "folio 0x%lx is %s", folio_pfn(folio),
+	return scn_prop_result(r, !folio_in_cache(folio), "folio 0x%lx is %s", folio_pfn(folio),
 			  folio_in_cache(folio) ? "in a page cache" : "in no page cache");
 }
 
@@ -1120,7 +1106,7 @@ static int prop_truncated(struct scn_run *r, void *subject, const struct scn_val
 	if (!folio)
 		return -ENOENT;
 	t = test_bit(PG_pnm_truncated, &folio->page.flags);
-	return prop_holds(r, t, "folio 0x%lx %s (refcount %d)", folio_pfn(folio),
+	return scn_prop_result(r, t, "folio 0x%lx %s (refcount %d)", folio_pfn(folio),
 			  t ? "left its file's cache while referenced (PG_pnm_truncated)" :
 			  "is not a truncated page", folio_ref_count(folio));
 }
@@ -1133,7 +1119,7 @@ static int prop_blocks(struct scn_run *r, void *subject, const struct scn_value 
 	if (!folio)
 		return -ENOENT;
 	b = PagePrivate(&folio->page);
-	return prop_holds(r, b, "folio 0x%lx %s block state", folio_pfn(folio), b ? "has" : "has no");
+	return scn_prop_result(r, b, "folio 0x%lx %s block state", folio_pfn(folio), b ? "has" : "has no");
 }
 
 static int prop_no_blocks(struct scn_run *r, void *subject, const struct scn_value *a)
@@ -1144,7 +1130,7 @@ static int prop_no_blocks(struct scn_run *r, void *subject, const struct scn_val
 	if (!folio)
 		return -ENOENT;
 	b = PagePrivate(&folio->page);
-	return prop_holds(r, !b, "folio 0x%lx %s block state%s", folio_pfn(folio),
+	return scn_prop_result(r, !b, "folio 0x%lx %s block state%s", folio_pfn(folio),
 			  b ? "has" : "has no",
 			  !b && folio_test_dirty(folio) ? " but is dirty" : "");
 }
@@ -1157,7 +1143,7 @@ static int prop_nofs_dirty(struct scn_run *r, void *subject, const struct scn_va
 	if (!folio)
 		return -ENOENT;
 	b = test_bit(PG_pnm_nofs_dirty, &folio->page.flags);
-	return prop_holds(r, b, "folio 0x%lx %s", folio_pfn(folio),
+	return scn_prop_result(r, b, "folio 0x%lx %s", folio_pfn(folio),
 			  b ? "was dirtied behind the filesystem's back (PG_pnm_nofs_dirty)" :
 			  "was not dirtied behind the filesystem's back");
 }
@@ -1168,7 +1154,7 @@ static int prop_writeback(struct scn_run *r, void *subject, const struct scn_val
 
 	if (!folio)
 		return -ENOENT;
-	return prop_holds(r, folio_test_writeback(folio), "folio 0x%lx is %sunder writeback",
+	return scn_prop_result(r, folio_test_writeback(folio), "folio 0x%lx is %sunder writeback",
 			  folio_pfn(folio), folio_test_writeback(folio) ? "" : "not ");
 }
 
@@ -1178,7 +1164,7 @@ static int prop_uptodate(struct scn_run *r, void *subject, const struct scn_valu
 
 	if (!folio)
 		return -ENOENT;
-	return prop_holds(r, folio_test_uptodate(folio), "folio 0x%lx is %suptodate",
+	return scn_prop_result(r, folio_test_uptodate(folio), "folio 0x%lx is %suptodate",
 			  folio_pfn(folio), folio_test_uptodate(folio) ? "" : "not ");
 }
 
@@ -1191,7 +1177,7 @@ static int prop_clean(struct scn_run *r, void *subject, const struct scn_value *
 		return -ENOENT;
 	dirty = folio_test_dirty(folio);
 	wb = folio_test_writeback(folio);
-	return prop_holds(r, !dirty && !wb, "folio 0x%lx is %s", folio_pfn(folio),
+	return scn_prop_result(r, !dirty && !wb, "folio 0x%lx is %s", folio_pfn(folio),
 			  dirty ? "dirty" : wb ? "under writeback" : "clean");
 }
 
