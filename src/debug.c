@@ -116,71 +116,68 @@ void dump_page(struct page *page, const char *reason)
 	if (!(READ_ONCE(head->flags) & BIT(PG_table)))
 		fprintf(stderr, " mapping %p index %#lx",
 			(void *)READ_ONCE(head->mapping), READ_ONCE(head->index));
-	fprintf(stderr, " rmap %s%s\n",
-		head->pnm_rmap.next == &head->pnm_rmap ? "empty" : "non-empty",
-		is_zero_pfn(page_to_pfn(head)) ? " (zero page)" : "");
+	fprintf(stderr, "%s\n", is_zero_pfn(page_to_pfn(head)) ? " (zero page)" : "");
 	fflush(stderr);
 }
 
 /* --- the folio invariant checker ------------------------------------------- */
 
 /*
- * Moved here from rmap.c (which owns the structures it reads: the rmap
- * items, mapcounts and PG_anon_exclusive) to keep rmap.c to one concern.
- * It takes the folio's rmap lock and nothing else.
+ * The checker counts a folio's mappings the way every reverse-map user
+ * finds them: a walk of its anon_vma tree or i_mmap (rmap_walk), then the
+ * entries of each VMA (page_vma_mapped_walk), and compares with the
+ * mapcounts.  The page-table checker (pgtable.c) proves the other half:
+ * every leaf of every mm is reachable by such a walk.  Together: the
+ * mapcounts are exactly the mappings in the page tables, and the reverse
+ * map finds all of them.
  */
 
-/* Per-page tallies of one folio's items. */
+/* Per-page tallies of one folio's mappings, found through its rmap. */
 struct folio_tally {
-	int pte[HPAGE_PMD_NR];		/* present PTE items per page */
+	int pte[HPAGE_PMD_NR];		/* present PTEs per page */
 	struct mm_struct *mm[HPAGE_PMD_NR];	/* an mm mapping the page */
 	bool multi_mm[HPAGE_PMD_NR];	/* mapped by more than one mm */
-	int pmd;			/* present PMD items */
+	int pmd;			/* present PMDs */
 	struct mm_struct *pmd_mm;
 	bool pmd_multi_mm;
-	int migration;			/* migration items */
+	int migration;			/* migration entries naming its pages */
 };
 
-static bool tally_items(struct folio *folio, struct folio_tally *t)
+/* rmap_walk() callback: tally @folio's entries in @vma. */
+static bool tally_vma(struct folio *folio, struct vm_area_struct *vma,
+		      unsigned long address, void *arg)
 {
-	unsigned long pfn = folio_pfn(folio), nr = folio_nr_pages(folio);
-	struct pnm_rmap_item *item;
-	bool ok = true;
+	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, 0);
+	DEFINE_FOLIO_VMA_WALK(mvmw, folio, vma, address, PVMW_MIGRATION);
+	struct folio_tally *t = arg;
+	struct mm_struct *mm = vma->vm_mm;
 
-	list_for_each_entry(item, &folio->pnm_rmap, node) {
-		unsigned long idx = item->pfn - pfn;
+	while (page_vma_mapped_walk(&pvmw)) {
+		unsigned long idx;
 
-		if (item->migration) {
-			t->migration++;
+		if (!pvmw.pte) {
+			t->pmd++;
+			if (t->pmd_mm && t->pmd_mm != mm)
+				t->pmd_multi_mm = true;
+			t->pmd_mm = mm;
 			continue;
 		}
-		if (item->level == PNM_RMAP_PTE) {
-			if (idx >= nr || (item->address & ~PAGE_MASK)) {
-				ok = pnm_check_fail("folio %#lx: PTE item mm %p addr %#lx pfn %#lx outside the folio",
-						    pfn, (void *)item->mm, item->address, item->pfn);
-				continue;
-			}
-			t->pte[idx]++;
-			if (t->mm[idx] && t->mm[idx] != item->mm)
-				t->multi_mm[idx] = true;
-			t->mm[idx] = item->mm;
-		} else if (item->level == PNM_RMAP_PMD) {
-			if (nr != HPAGE_PMD_NR || idx || (item->address & ~PMD_MASK)) {
-				ok = pnm_check_fail("folio %#lx: bad PMD item addr %#lx pfn %#lx (order %u)",
-						    pfn, item->address, item->pfn,
-						    folio_order(folio));
-				continue;
-			}
-			t->pmd++;
-			if (t->pmd_mm && t->pmd_mm != item->mm)
-				t->pmd_multi_mm = true;
-			t->pmd_mm = item->mm;
-		} else {
-			ok = pnm_check_fail("folio %#lx: item with level %d", pfn,
-					    (int)item->level);
-		}
+		idx = pte_pfn(ptep_get(pvmw.pte)) - folio_pfn(folio);
+		t->pte[idx]++;
+		if (t->mm[idx] && t->mm[idx] != mm)
+			t->multi_mm[idx] = true;
+		t->mm[idx] = mm;
 	}
-	return ok;
+	while (page_vma_mapped_walk(&mvmw))
+		t->migration++;
+	return true;
+}
+
+/* The anon_lock of the checker's walk: no reference is held, so only a
+ * mapped folio's anon_vma may be looked at. */
+static struct anon_vma *check_lock_anon(struct folio *folio)
+{
+	return folio_lock_anon_vma_read(folio);
 }
 
 static bool check_compound(struct folio *folio)
@@ -207,8 +204,6 @@ static bool check_compound(struct folio *folio)
 		if (atomic_read(&p->_refcount))
 			return pnm_check_fail("folio %#lx: tail %lu has refcount %d",
 					      pfn, i, atomic_read(&p->_refcount));
-		if (!list_empty(&p->pnm_rmap))
-			return pnm_check_fail("folio %#lx: tail %lu has rmap items", pfn, i);
 	}
 	return true;
 }
@@ -255,12 +250,10 @@ bool pnm_check_folio(struct folio *folio)
 	anon = folio_test_anon(folio);
 	em = atomic_read(&folio->_entire_mapcount);
 	if (is_zero_folio(folio)) {
-		if (!PageReserved(&folio->page) || em || atomic_read(&folio->page._mapcount) ||
-		    !list_empty(&folio->pnm_rmap))
-			return pnm_check_fail("zero page %#lx: reserved %d mapcount %d rmap %d",
+		if (!PageReserved(&folio->page) || em || atomic_read(&folio->page._mapcount))
+			return pnm_check_fail("zero page %#lx: reserved %d mapcount %d",
 					      pfn, PageReserved(&folio->page),
-					      atomic_read(&folio->page._mapcount),
-					      !list_empty(&folio->pnm_rmap));
+					      atomic_read(&folio->page._mapcount));
 		return true;
 	}
 	if (anon && !folio_test_swapbacked(folio))
@@ -273,13 +266,26 @@ bool pnm_check_folio(struct folio *folio)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return pnm_check_fail("folio %#lx: no memory to check", pfn);
-	spin_lock(folio_rmap_lock(folio));
-	ok &= tally_items(folio, t);
+	/*
+	 * An unmapped anon folio's anon_vma may be gone, so it is walked only
+	 * while mapped (then its mapcounts must be zero, which is checked
+	 * below).  A file folio is walked whenever it has a mapping: locked,
+	 * it may have migration entries in flight.
+	 */
+	if (anon ? folio_mapped(folio) : folio_mapping(folio) != NULL) {
+		struct rmap_walk_control rwc = {
+			.arg = t,
+			.rmap_one = tally_vma,
+			.anon_lock = check_lock_anon,
+		};
+
+		rmap_walk(folio, &rwc);
+	}
 	if (t->migration && !folio_test_locked(folio))
-		ok = pnm_check_fail("folio %#lx: %d migration items but not locked",
+		ok = pnm_check_fail("folio %#lx: %d migration entries but not locked",
 				    pfn, t->migration);
 	if (em != t->pmd)
-		ok = pnm_check_fail("folio %#lx: entire mapcount %d but %d PMD items",
+		ok = pnm_check_fail("folio %#lx: entire mapcount %d but the reverse map finds %d PMDs",
 				    pfn, em, t->pmd);
 	mappings = t->pmd;
 	for (i = 0; i < nr; i++) {
@@ -288,7 +294,7 @@ bool pnm_check_folio(struct folio *folio)
 
 		mappings += t->pte[i];
 		if (mc != t->pte[i])
-			ok = pnm_check_fail("folio %#lx page %lu: mapcount %d but %d PTE items",
+			ok = pnm_check_fail("folio %#lx page %lu: mapcount %d but the reverse map finds %d PTEs",
 					    pfn, i, mc, t->pte[i]);
 		if (atomic_read(&p->pnm_pincount) < 0)
 			ok = pnm_check_fail("folio %#lx page %lu: pnm_pincount %d", pfn, i,
@@ -304,7 +310,6 @@ bool pnm_check_folio(struct folio *folio)
 					    pfn, i, t->pte[i] + t->pmd);
 	}
 	t_migration = t->migration;
-	spin_unlock(folio_rmap_lock(folio));
 	free(t);
 
 	if (mappings && !READ_ONCE(folio->mapping))

@@ -295,7 +295,8 @@ static pgoff_t size_in_pages(const struct inode *inode)
 
 /*
  * address_space_init - set @mapping up empty for @host with @a_ops: the
- * xarray, invalidate_lock, no flags, no writeback error.  The caller
+ * xarray, invalidate_lock, an empty i_mmap tree with its rwsem, no flags,
+ * no writeback error.  The caller
  * sets AS_* flags afterwards (mapping_set_large_folios() ...).  Pair with
  * address_space_destroy().  Takes no lock: nobody can see @mapping yet.
  */
@@ -308,6 +309,8 @@ void address_space_init(struct address_space *mapping, struct inode *host,
 	mapping->a_ops = a_ops;
 	mapping->flags = 0;
 	init_rwsem(&mapping->invalidate_lock);
+	mapping->i_mmap = (struct pnm_itree_root)PNM_ITREE_ROOT_INIT;
+	init_rwsem(&mapping->i_mmap_rwsem);
 	mapping->wb_err = 0;
 	mapping->private_data = NULL;
 }
@@ -315,15 +318,17 @@ void address_space_init(struct address_space *mapping, struct inode *host,
 /*
  * address_space_destroy - free what address_space_init() set up.  The
  * cache must be empty (truncate_inode_pages(mapping, 0) first; fatal
- * otherwise) and nobody may use @mapping any more.
+ * otherwise), no VMA may map it any more, and nobody may use @mapping.
  */
 void address_space_destroy(struct address_space *mapping)
 {
 	spin_lock(&mapping->i_pages.xa_lock);
 	VM_BUG_ON(mapping->nrpages != 0);
 	spin_unlock(&mapping->i_pages.xa_lock);
+	VM_BUG_ON(!pnm_itree_empty(&mapping->i_mmap));
 	xa_destroy(&mapping->i_pages);
 	rwsem_destroy(&mapping->invalidate_lock);
+	rwsem_destroy(&mapping->i_mmap_rwsem);
 }
 
 /* --- lookup and insertion ----------------------------------------------------- */

@@ -154,11 +154,24 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 			break;
 		}
 		tmp->vm_mm = mm;
-		err = vma_set_insert(mm, tmp);
+		/*
+		 * Reverse-map links before any entry is copied, and after the
+		 * parent's in every tree (interval_tree.h): a walker that
+		 * meets the parent's mapping before fork copies it meets the
+		 * child's copy later in the same walk.
+		 */
+		err = anon_vma_fork(tmp, mpnt);
 		if (err) {
 			remove_vma(tmp);
 			break;
 		}
+		err = vma_set_insert(mm, tmp);
+		if (err) {
+			unlink_anon_vmas(tmp);
+			remove_vma(tmp);
+			break;
+		}
+		vma_link_file(tmp);
 		if (vma_needs_copy(mpnt)) {
 			err = copy_page_range(tmp, mpnt);
 			if (err)

@@ -15,8 +15,8 @@
  * huge PMD -- and every PMD migration entry, which is a huge PMD in
  * transit -- owns one PTE table allocated when the PMD is installed, so
  * splitting a PMD never needs a frame.  The tables hang off the PMD table's
- * struct page: its pnm_rmap list head (unused by page-table frames) heads a
- * list linked through the deposited tables' own pnm_rmap heads.  Any table
+ * struct page: its pt_deposit list head heads a list linked through the
+ * deposited tables' own pt_deposit heads.  Any table
  * of the list serves any huge PMD of that PMD table; the list is protected
  * by the PMD table's ptl (pmd_lock), and its length equals the number of
  * huge PMDs + PMD migration entries in the table.  Deposited tables are
@@ -28,8 +28,9 @@
  *
  * Locking: mmap_lock (read for faults and MADV_DONTNEED, write for munmap,
  * mprotect, fork), then pmd_lock() for every PMD leaf change, then the
- * folio rmap lock inside the rmap calls.  split_folio() runs under the
- * folio lock and only trylocks mmap_locks (pnm_rmap_lock_mms).
+ * folio mapcount lock inside the rmap calls.  split_folio() runs under
+ * the folio lock and reaches the folio's mappings through the reverse map
+ * (the anon_vma root rwsem, then pmd_lock), never through an mmap_lock.
  */
 #include <sched.h>
 
@@ -50,7 +51,7 @@ static void pgtable_trans_huge_deposit(pmd_t *pmd, struct page *pgtable)
 	struct page *pmd_table = pmd_table_page(pmd);
 
 	lockdep_assert_held(&pmd_table->ptl);
-	list_add(&pgtable->pnm_rmap, &pmd_table->pnm_rmap);
+	list_add(&pgtable->pt_deposit, &pmd_table->pt_deposit);
 }
 
 static struct page *pgtable_trans_huge_withdraw(pmd_t *pmd)
@@ -58,10 +59,10 @@ static struct page *pgtable_trans_huge_withdraw(pmd_t *pmd)
 	struct page *pmd_table = pmd_table_page(pmd), *pgtable;
 
 	lockdep_assert_held(&pmd_table->ptl);
-	if (list_empty(&pmd_table->pnm_rmap))
+	if (list_empty(&pmd_table->pt_deposit))
 		return NULL;
-	pgtable = list_first_entry(&pmd_table->pnm_rmap, struct page, pnm_rmap);
-	list_del_init(&pgtable->pnm_rmap);
+	pgtable = list_first_entry(&pmd_table->pt_deposit, struct page, pt_deposit);
+	list_del_init(&pgtable->pt_deposit);
 	return pgtable;
 }
 
@@ -74,7 +75,7 @@ unsigned long pnm_thp_nr_deposited(struct page *pmd_table)
 	struct list_head *pos;
 	unsigned long n = 0;
 
-	list_for_each(pos, &pmd_table->pnm_rmap)
+	list_for_each(pos, &pmd_table->pt_deposit)
 		n++;
 	return n;
 }
@@ -127,7 +128,8 @@ bool thp_vma_suitable(struct vm_area_struct *vma, unsigned long addr)
  * Caller holds mmap_lock for read and set vmf->vma/address/flags/pmd.
  * Returns 0 (mapped, or another thread mapped something first),
  * VM_FAULT_FALLBACK (unsuitable, or no free 2 MiB block: thp_fault_fallback),
- * or VM_FAULT_OOM (no frame for the deposited table, or no rmap item).
+ * or VM_FAULT_OOM (no frame for the deposited table, or no memory for the
+ * VMA's anon_vma).
  */
 vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 {
@@ -142,6 +144,8 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 
 	if (!thp_vma_suitable(vma, haddr))
 		return VM_FAULT_FALLBACK;
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
 	folio = folio_alloc(GFP_TRANSHUGE | __GFP_ZERO, HPAGE_PMD_ORDER);
 	if (!folio) {
 		count_vm_event(THP_FAULT_FALLBACK);
@@ -157,10 +161,7 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 	ptl = pmd_lock(mm, vmf->pmd);
 	if (!pmd_none(pmdp_get(vmf->pmd)))
 		goto out_unlock;	/* raced: let the caller retry */
-	if (folio_add_new_anon_rmap(folio, vma, haddr, RMAP_EXCLUSIVE)) {
-		ret = VM_FAULT_OOM;
-		goto out_unlock;
-	}
+	folio_add_new_anon_rmap(folio, vma, haddr, RMAP_EXCLUSIVE);
 	pgtable_trans_huge_deposit(vmf->pmd, pgtable);
 	entry = pmd_mkdirty(pfn_pmd(folio_pfn(folio), vm_get_page_prot(vma->vm_flags)));
 	if (vma->vm_flags & VM_WRITE)
@@ -201,7 +202,7 @@ static bool folio_all_exclusive(struct folio *folio)
  * PMD is split and VM_FAULT_FALLBACK returned, so the PTE path copies the
  * 4 KiB page (PNM_COW_COPY).  0 if the PMD changed meanwhile (caller
  * retries).  Caller holds mmap_lock for read and set vmf->vma/address/
- * flags/pmd.  VM_FAULT_OOM if the split could not get its rmap items.
+ * flags/pmd.
  */
 vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 {
@@ -232,8 +233,7 @@ vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 		return 0;
 	}
 	spin_unlock(ptl);
-	if (__split_huge_pmd(vma, vmf->pmd, haddr))
-		return VM_FAULT_OOM;
+	__split_huge_pmd(vma, vmf->pmd, haddr);
 	return VM_FAULT_FALLBACK;
 }
 
@@ -242,10 +242,10 @@ vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 /*
  * Turn the huge PMD @val at @haddr into the deposited PTE table, filled
  * with 512 PTEs carrying the PMD's permission and dirty/accessed bits.
- * PMD lock held.  0 or -ENOMEM (rmap items; nothing changed).
+ * PMD lock held.  Cannot fail (the table was deposited).
  */
-static int __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmd,
-				   unsigned long haddr, pmd_t val)
+static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmd,
+				    unsigned long haddr, pmd_t val)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct folio *folio = pfn_folio(pmd_pfn(val));
@@ -253,11 +253,8 @@ static int __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmd,
 	struct page *pgtable;
 	pteval_t flags;
 	pte_t *ptes;
-	int ret;
 
-	ret = pnm_rmap_split_pmd(folio, mm, haddr);
-	if (ret)
-		return ret;
+	folio_split_pmd_rmap(folio, vma);
 	pgtable = pgtable_trans_huge_withdraw(pmd);
 	VM_BUG_ON_PAGE(!pgtable, pmd_table_page(pmd));
 	/* The PMD's reference becomes one reference per PTE (brief §1). */
@@ -271,17 +268,17 @@ static int __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmd,
 	pmdp_establish(pmd, __pmd((page_to_pfn(pgtable) << PAGE_SHIFT) | _PAGE_TABLE));
 	count_vm_event(THP_SPLIT_PMD);
 	pnm_trace(TRACE_SPLIT_PMD, mm->owner_pid, haddr, pfn, 0, 0);
-	return 0;
 }
 
 /*
  * __split_huge_pmd - turn the huge PMD at @address into a PTE table of the
  * same 512 pages (permissions, dirty bits and per-page exclusivity kept;
- * one reference per PTE).  Returns 0 (also if *pmd is not huge) or -ENOMEM
- * (rmap items; nothing changed).  Caller holds mmap_lock and no page-table
- * lock.  A PMD migration entry is waited out like a fault does (brief §9):
- * reference the folio, drop the lock, wait for the migrator to unlock it,
- * retry; a frozen folio (refcount 0) means the migration is about to end.
+ * one reference per PTE).  Returns 0 (also if *pmd is not huge).  Caller
+ * holds mmap_lock, or (a reverse-map walker) the rmap lock covering @vma,
+ * and no page-table lock.  A PMD migration entry is waited out like a
+ * fault does (brief §9): reference the folio, drop the lock, wait for the
+ * migrator to unlock it, retry; a frozen folio (refcount 0) means the
+ * migration is about to end.
  */
 int __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long address)
 {
@@ -290,7 +287,6 @@ int __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addre
 	struct folio *folio;
 	spinlock_t *ptl;
 	pmd_t val;
-	int ret;
 
 	for (;;) {
 		ptl = pmd_lock(mm, pmd);
@@ -307,9 +303,10 @@ int __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addre
 			sched_yield();
 		}
 	}
-	ret = pmd_trans_huge(val) ? __split_huge_pmd_locked(vma, pmd, haddr, val) : 0;
+	if (pmd_trans_huge(val))
+		__split_huge_pmd_locked(vma, pmd, haddr, val);
 	spin_unlock(ptl);
-	return ret;
+	return 0;
 }
 
 /* split_huge_pmd_address - split the PMD covering @address if it is huge
@@ -357,7 +354,7 @@ int zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr)
 		folio = pfn_folio(pmd_pfn(val));
 		if (pmd_dirty(val))
 			SetPageDirty(&folio->page);
-		folio_remove_rmap_pmd(folio, vma, haddr);
+		folio_remove_rmap_pmd(folio, vma);
 	}
 	/* A migration entry owns no reference or mapcount (rmap.h). */
 	pgtable = pgtable_trans_huge_withdraw(pmd);
@@ -372,9 +369,10 @@ int zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr)
 /*
  * copy_huge_pmd - fork: make the child's empty *dst_pmd map the parent's
  * THP too, both write-protected and COW-shared, with a deposited table of
- * its own.  Returns 0, -ENOMEM (nothing changed), or -EAGAIN when *src_pmd
- * is not huge or maps a maybe-pinned exclusive THP, which is then split
- * so the caller copies at PTE level (pinned pages get copies).  Both
+ * its own; a PMD migration entry is copied (made readable in both, as a
+ * PTE one is: memory.c).  Returns 0, -ENOMEM (nothing changed), or -EAGAIN
+ * when *src_pmd is neither or maps a maybe-pinned exclusive THP, which is
+ * then split so the caller copies at PTE level (pinned pages get copies).  Both
  * mmap_locks held for write.  The two PMD locks nest (child inside parent)
  * only here, where no other thread can take them in the other order.
  */
@@ -395,13 +393,27 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 	src_ptl = pmd_lock(src_mm, src_pmd);
 	dst_ptl = pmd_lock(dst_mm, dst_pmd);
 	val = pmdp_get(src_pmd);
+	if (is_swap_pmd(val)) {
+		swp_entry_t entry = pmd_to_swp_entry(val);
+
+		VM_BUG_ON(!is_migration_entry(entry));
+		if (swp_type(entry) != SWP_MIGRATION_READ) {
+			entry = migration_entry_retype(entry, SWP_MIGRATION_READ);
+			set_pmd_at(src_mm, haddr, src_pmd, swp_entry_to_pmd(entry));
+		}
+		pgtable_trans_huge_deposit(dst_pmd, pgtable);
+		set_pmd_at(dst_mm, haddr, dst_pmd, swp_entry_to_pmd(entry));
+		spin_unlock(dst_ptl);
+		spin_unlock(src_ptl);
+		return 0;
+	}
 	if (!pmd_trans_huge(val)) {
 		ret = -EAGAIN;
 		goto out_unlock;
 	}
 	VM_BUG_ON(!pmd_none(pmdp_get(dst_pmd)));
 	folio = pfn_folio(pmd_pfn(val));
-	ret = folio_try_dup_anon_rmap_pmd(folio, dst_vma, src_vma, haddr);
+	ret = folio_try_dup_anon_rmap_pmd(folio, dst_vma, src_vma);
 	if (ret == -EBUSY) {
 		/* Maybe pinned: keep it exclusive to the parent and let the
 		 * PTE-level copy give the child copies of the pages. */
@@ -464,24 +476,25 @@ int change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr,
 
 /* --- splitting the folio ---------------------------------------------------- */
 
-struct split_pmd_arg {
-	int err;
-};
-
-/* rmap_walk_locked callback: split each PMD mapping of the folio. */
+/* rmap_walk() callback: split each PMD mapping of the folio in @vma. */
 static bool split_pmd_one(struct folio *folio, struct vm_area_struct *vma,
-			  unsigned long address, enum pnm_rmap_level level,
-			  bool migration, void *arg)
+			  unsigned long address, void *arg)
 {
-	struct split_pmd_arg *spa = arg;
-	pmd_t *pmd;
+	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, 0);
 
-	if (level != PNM_RMAP_PMD || migration)
-		return true;
-	pmd = pnm_pmd_lookup(vma->vm_mm, address);
-	if (pmd)
-		spa->err = __split_huge_pmd(vma, pmd, address);
-	return spa->err == 0;
+	(void)arg;
+	while (page_vma_mapped_walk(&pvmw)) {
+		pmd_t *pmd = pvmw.pmd;
+		unsigned long haddr = pvmw.address;
+
+		if (pvmw.pte)
+			continue;
+		/* A PMD mapping covers the whole folio: the walk is over. */
+		page_vma_mapped_walk_done(&pvmw);
+		__split_huge_pmd(vma, pmd, haddr);
+		break;
+	}
+	return true;
 }
 
 /*
@@ -533,40 +546,38 @@ static void split_folio_struct(struct folio *folio)
  * split_folio - huge_mm.h.  Only anonymous folios can be split for now:
  * every large folio of the model is an anon THP, so a folio with a page
  * cache mapping (which would need its cache slots re-pointed) is refused
- * with -EINVAL, as is an order-0 folio.  Steps: lock the mms that map it;
- * split its PMD mappings; unmap every PTE to a migration entry
- * (try_to_migrate: a maybe-pinned page refuses); freeze the refcount at 1
- * (the caller's; migration entries hold none, rmap.h); rewrite the
- * descriptors as order-0 folios; restore the mappings per page
- * (remove_migration_ptes finds each entry's own folio); unlock and drop the
- * temporary reference of every page but the head.  On failure (-EBUSY
- * pinned or referenced, -EAGAIN busy mm, -ENOMEM) every mapping is
- * restored, though PMD mappings stay split.
+ * with -EINVAL, as is an order-0 folio.  Steps: take a reference on the
+ * anon_vma (the folio will be unmapped for a while); split its PMD
+ * mappings; unmap every PTE to a migration entry (try_to_migrate: a
+ * maybe-pinned page refuses); freeze the refcount at 1 (the caller's;
+ * migration entries hold none, rmap.h); rewrite the descriptors as
+ * order-0 folios; restore the mappings of each new folio
+ * (remove_migration_ptes per page); drop the temporary reference of every
+ * page but the head.  No process's mmap_lock is involved.  On failure
+ * (-EBUSY pinned or referenced) every mapping is restored, though PMD
+ * mappings stay split.
  */
 int split_folio(struct folio *folio)
 {
 	unsigned long pfn = folio_pfn(folio), i, nr = folio_nr_pages(folio);
 	unsigned int order = folio_order(folio);
-	struct split_pmd_arg spa = { 0 };
-	struct rmap_walk_control rwc = { .arg = &spa, .rmap_one = split_pmd_one };
-	struct pnm_rmap_mms mms;
+	struct rmap_walk_control rwc = { .rmap_one = split_pmd_one };
+	struct anon_vma *anon_vma = NULL;
+	bool was_mapped;
 	int ret;
 
 	VM_BUG_ON_PAGE(!folio_test_locked(folio), &folio->page);
 	if (!folio_test_large(folio) || !folio_test_anon(folio))
 		return -EINVAL;
 
-	ret = pnm_rmap_lock_mms(folio, &mms);
-	if (ret)
-		goto out_failed;
-	if (folio_entire_mapcount(folio)) {
-		rmap_walk_locked(folio, &rwc);
-		if (folio_entire_mapcount(folio)) {
-			ret = spa.err ? spa.err : -ENOMEM;
-			goto out_unlock_mms;
-		}
-	}
-	if (!try_to_migrate(folio)) {
+	/* Unmapped and locked: it cannot become mapped (migrate.c). */
+	anon_vma = folio_get_anon_vma(folio);
+	was_mapped = folio_mapped(folio);
+	VM_BUG_ON_PAGE(was_mapped && !anon_vma, &folio->page);
+	if (folio_entire_mapcount(folio))
+		rmap_walk(folio, &rwc);
+	VM_BUG_ON_PAGE(folio_entire_mapcount(folio), &folio->page);
+	if (was_mapped && !try_to_migrate(folio)) {
 		ret = -EBUSY;
 		goto out_remap;
 	}
@@ -581,8 +592,13 @@ int split_folio(struct folio *folio)
 		goto out_remap;
 	}
 	split_folio_struct(folio);
-	remove_migration_ptes(folio, folio);
-	pnm_rmap_unlock_mms(&mms);
+	for (i = 0; was_mapped && i < nr; i++) {
+		struct folio *sub = (struct folio *)folio_page(folio, i);
+
+		remove_migration_ptes(sub, sub);
+	}
+	if (anon_vma)
+		put_anon_vma(anon_vma);
 	for (i = 1; i < nr; i++) {
 		struct folio *sub = (struct folio *)folio_page(folio, i);
 
@@ -594,10 +610,10 @@ int split_folio(struct folio *folio)
 	return 0;
 
 out_remap:
-	remove_migration_ptes(folio, folio);
-out_unlock_mms:
-	pnm_rmap_unlock_mms(&mms);
-out_failed:
+	if (was_mapped)
+		remove_migration_ptes(folio, folio);
+	if (anon_vma)
+		put_anon_vma(anon_vma);
 	count_vm_event(THP_SPLIT_PAGE_FAILED);
 	return ret;
 }

@@ -49,15 +49,15 @@ void migration_entry_wait_pfn(unsigned long pfn);
 /* @pte with _PAGE_RW set iff @vma has VM_WRITE (fault proved it may be). */
 pte_t maybe_mkwrite(pte_t pte, struct vm_area_struct *vma);
 
-/* ---- rmap.c / huge_memory.c ---- */
+/* ---- rmap.c ---- */
 /*
- * __split_huge_pmd()'s rmap step: replace the present PMD item of @mm at
- * @haddr by 512 PTE items (one per page, mapcounts moved from the entire
- * mapcount to the pages; RSS and NR_ANON_MAPPED unchanged).  Caller holds
- * the PMD lock.  0 or -ENOMEM (nothing changed).  No refcount change.
+ * anon_vmas and anon_vma_chain links alive now (*@chains if non-NULL):
+ * the leak check at pnm_fini() and the tests.  anon_vmas leave the count
+ * when their last reference goes (their memory a grace period later).
  */
-int pnm_rmap_split_pmd(struct folio *folio, struct mm_struct *mm,
-		       unsigned long haddr);
+long pnm_nr_anon_vmas(long *chains);
+
+/* ---- huge_memory.c ---- */
 /*
  * Number of PTE tables deposited with the huge PMDs (and PMD migration
  * entries) of the PMD table @pmd_table: one per such entry.  They are

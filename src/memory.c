@@ -201,8 +201,8 @@ static void trace_fault_event(struct vm_fault *vmf, enum pnm_trace_event ev,
  * Map a new anon folio at vmf->address if the PTE is still @expect.  On
  * success the folio's allocation reference becomes the mapping's; on any
  * failure the caller still owns it.  Returns 0, PNM_FAULT_AGAIN or
- * VM_FAULT_OOM (rmap item).  On success with @old_page non-NULL, the old
- * mapping's rmap and reference are dropped.
+ * VM_FAULT_OOM (no memory for the VMA's anon_vma).  On success with
+ * @old_page non-NULL, the old mapping's rmap and reference are dropped.
  */
 static vm_fault_t map_new_anon(struct vm_fault *vmf, struct folio *folio, pte_t entry,
 			       pte_t expect, struct page *old_page)
@@ -212,6 +212,9 @@ static vm_fault_t map_new_anon(struct vm_fault *vmf, struct folio *folio, pte_t 
 	spinlock_t *ptl;
 	pte_t *pte;
 
+	/* The first anonymous folio of the VMA creates its anon_vma. */
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
 	pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &ptl);
 	if (!pte)
 		return PNM_FAULT_AGAIN;
@@ -219,10 +222,7 @@ static vm_fault_t map_new_anon(struct vm_fault *vmf, struct folio *folio, pte_t 
 		pte_unmap_unlock(pte, ptl);
 		return PNM_FAULT_AGAIN;
 	}
-	if (folio_add_new_anon_rmap(folio, vma, vmf->address, RMAP_EXCLUSIVE)) {
-		pte_unmap_unlock(pte, ptl);
-		return VM_FAULT_OOM;
-	}
+	folio_add_new_anon_rmap(folio, vma, vmf->address, RMAP_EXCLUSIVE);
 	if (old_page) {
 		struct folio *old = page_folio(old_page);
 
@@ -230,7 +230,7 @@ static vm_fault_t map_new_anon(struct vm_fault *vmf, struct folio *folio, pte_t 
 		 * sees the entry change when it re-checks (pgtable.h). */
 		ptep_get_and_clear(mm, vmf->address, pte);
 		set_pte_at(mm, vmf->address, pte, entry);
-		folio_remove_rmap_pte(old, old_page, vma, vmf->address);
+		folio_remove_rmap_pte(old, old_page, vma);
 		folio_put(old);		/* the old mapping's reference */
 	} else {
 		set_pte_at(mm, vmf->address, pte, entry);
@@ -484,7 +484,7 @@ static vm_fault_t __do_fault(struct vm_fault *vmf)
  * mapping's.  Read faults map it read-only even in a writable shared VMA,
  * so the first write reaches ->page_mkwrite (dirty tracking); a @writable
  * mapping is made dirty and dirties the folio through folio_mark_dirty()
- * (we hold its lock).  Returns 0, PNM_FAULT_AGAIN or VM_FAULT_OOM.
+ * (we hold its lock).  Returns 0 or PNM_FAULT_AGAIN.
  */
 static vm_fault_t map_file_page(struct vm_fault *vmf, bool writable)
 {
@@ -503,10 +503,7 @@ static vm_fault_t map_file_page(struct vm_fault *vmf, bool writable)
 		pte_unmap_unlock(pte, ptl);
 		return PNM_FAULT_AGAIN;
 	}
-	if (folio_add_file_rmap_pte(folio, vmf->page, vma, vmf->address)) {
-		pte_unmap_unlock(pte, ptl);
-		return VM_FAULT_OOM;
-	}
+	folio_add_file_rmap_pte(folio, vmf->page, vma);
 	set_pte_at(vma->vm_mm, vmf->address, pte, entry);
 	pte_unmap_unlock(pte, ptl);
 	if (writable)
@@ -778,8 +775,7 @@ out:
 
 /*
  * Zap the PTEs of [addr, end) (inside one PMD).  Returns false if the walk
- * must be retried at the PMD level (the table changed, or a migration
- * entry was waited for).
+ * must be retried at the PMD level (the table changed).
  */
 static bool zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 			  unsigned long addr, unsigned long end)
@@ -799,15 +795,12 @@ static bool zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 		if (pte_none(entry))
 			continue;
 		if (!pte_present(entry)) {
-			swp_entry_t swp = pte_to_swp_entry(entry);
-
-			if (is_migration_entry(swp)) {
-				/* Only MADV_DONTNEED (mmap_lock read) can meet one. */
-				VM_WARN_ON_ONCE(rwsem_is_write_held(&mm->mmap_lock));
-				migration_wait_locked(ptl, swp);
-				return false;
-			}
-			VM_WARN_ON_ONCE(1);
+			/*
+			 * A migration entry owns no reference, mapcount or RSS
+			 * (rmap.h): clear it.  remove_migration_ptes() will not
+			 * find it and restores nothing here.
+			 */
+			VM_WARN_ON_ONCE(!is_migration_entry(pte_to_swp_entry(entry)));
 			ptep_get_and_clear(mm, addr, pte);
 			continue;
 		}
@@ -819,7 +812,7 @@ static bool zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 		folio = page_folio(page);
 		if (!folio_test_anon(folio) && pte_dirty(entry))
 			folio_set_dirty_mapped(folio);
-		folio_remove_rmap_pte(folio, page, vma, addr);
+		folio_remove_rmap_pte(folio, page, vma);
 		folio_put(folio);
 	}
 	pte_unmap_unlock(pte, ptl);
@@ -830,8 +823,11 @@ static bool zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
  * zap_page_range_single - unmap [start, start + size) of @vma (contract in
  * mm.h).  A huge PMD entirely inside the range is zapped whole; one that
  * straddles its edge is split first.  Page tables stay (free_pgd_range()
- * frees them).  Caller holds mmap_lock: write (munmap, exit) or read
- * (MADV_DONTNEED, which may meet and wait for migration entries).
+ * frees them).  Migration entries are cleared like mappings (they own
+ * nothing); a PMD migration entry only partly in the range is waited out
+ * (a PMD in transit cannot be split).  Caller holds mmap_lock: write
+ * (munmap, exit) or read (MADV_DONTNEED).  Waiting with mmap_lock held is
+ * safe: a migrator needs no mmap_lock (rmap.h).
  */
 void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
 			   unsigned long size)
@@ -858,7 +854,11 @@ again:
 		if (pmd_none(val))
 			continue;
 		if (is_swap_pmd(val)) {
-			VM_WARN_ON_ONCE(rwsem_is_write_held(&mm->mmap_lock));
+			if (IS_ALIGNED(addr, PMD_SIZE) && next - addr == PMD_SIZE) {
+				if (!zap_huge_pmd(vma, pmd, addr))
+					goto again;
+				continue;
+			}
 			pmd_migration_wait(mm, pmd);
 			goto again;
 		}
@@ -896,10 +896,8 @@ static int copy_present_page(struct vm_area_struct *dst_vma, struct vm_area_stru
 	if (!new)
 		return -ENOMEM;
 	memcpy(folio_address(new), page_address(page), PAGE_SIZE);
-	if (folio_add_new_anon_rmap(new, dst_vma, addr, RMAP_EXCLUSIVE)) {
-		folio_put(new);
-		return -ENOMEM;
-	}
+	/* The child's VMA got its own anon_vma in anon_vma_fork(). */
+	folio_add_new_anon_rmap(new, dst_vma, addr, RMAP_EXCLUSIVE);
 	entry = mk_pte(&new->page, vm_get_page_prot(dst_vma->vm_flags));
 	if (dst_vma->vm_flags & VM_WRITE)
 		entry = pte_mkdirty(pte_mkwrite(entry));
@@ -908,6 +906,30 @@ static int copy_present_page(struct vm_area_struct *dst_vma, struct vm_area_stru
 	pnm_trace(TRACE_FORK_COPY, src_vma->vm_mm->owner_pid, addr, page_to_pfn(page),
 		  folio_pfn(new), 0);
 	return 0;
+}
+
+/*
+ * Fork meets a migration entry (a migrator runs without our mmap_lock):
+ * the child gets a copy, which remove_migration_ptes() will find because
+ * the child's VMA is after the parent's in the reverse map.  In a COW
+ * mapping a writable entry becomes readable in both (the page is COW-
+ * shared from now on), and an exclusive one shared.  Both ptls held.
+ */
+static void copy_migration_pte(struct vm_area_struct *dst_vma,
+			       struct vm_area_struct *src_vma,
+			       pte_t *dst_pte, pte_t *src_pte, unsigned long addr)
+{
+	swp_entry_t entry = pte_to_swp_entry(ptep_get(src_pte));
+
+	VM_WARN_ON_ONCE(!is_migration_entry(entry));
+	if (!is_cow_mapping(src_vma->vm_flags) ||
+	    swp_type(entry) == SWP_MIGRATION_READ) {
+		set_pte_at(dst_vma->vm_mm, addr, dst_pte, swp_entry_to_pte(entry));
+		return;
+	}
+	entry = migration_entry_retype(entry, SWP_MIGRATION_READ);
+	set_pte_at(src_vma->vm_mm, addr, src_pte, swp_entry_to_pte(entry));
+	set_pte_at(dst_vma->vm_mm, addr, dst_pte, swp_entry_to_pte(entry));
 }
 
 /* Copy one present or migration PTE; both ptls held.  0 or -ENOMEM. */
@@ -921,8 +943,7 @@ static int copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *s
 	int err;
 
 	if (!pte_present(entry)) {
-		/* Migrators hold mmap_lock for read: fork excludes them. */
-		VM_WARN_ON_ONCE(1);
+		copy_migration_pte(dst_vma, src_vma, dst_pte, src_pte, addr);
 		return 0;
 	}
 	page = vm_normal_page(src_vma, addr, entry);
@@ -933,11 +954,9 @@ static int copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *s
 	}
 	folio = page_folio(page);
 	if (folio_test_anon(folio)) {
-		err = folio_try_dup_anon_rmap_pte(folio, page, dst_vma, src_vma, addr);
+		err = folio_try_dup_anon_rmap_pte(folio, page, dst_vma, src_vma);
 		if (err == -EBUSY)
 			return copy_present_page(dst_vma, src_vma, dst_pte, addr, page);
-		if (err)
-			return err;
 		folio_get(folio);		/* the child's mapping */
 		if (is_cow_mapping(src_vma->vm_flags) && pte_write(entry)) {
 			/* seq_cst: ordered against GUP-fast (write_protect_seq). */
@@ -945,9 +964,7 @@ static int copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *s
 			entry = pte_wrprotect(entry);
 		}
 	} else {
-		err = folio_dup_file_rmap_pte(folio, page, dst_vma, addr);
-		if (err)
-			return err;
+		folio_dup_file_rmap_pte(folio, page, dst_vma);
 		folio_get(folio);
 		if (is_cow_mapping(src_vma->vm_flags))
 			entry = pte_wrprotect(entry);

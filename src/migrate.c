@@ -9,10 +9,14 @@
  *   2. lock the source folio (folio_lock, or folio_trylock in async mode)
  *      and mark it PG_isolated so compaction scanners leave it alone;
  *   3. allocate the destination through the caller's new_folio_t;
- *   4. pnm_rmap_lock_mms(): trylock, for read, the mmap_lock of every mm
- *      that maps the folio, so the set of mappings cannot change;
+ *   4. for an anon folio, take a reference on its anon_vma
+ *      (folio_get_anon_vma), so the reverse map stays walkable while the
+ *      folio is unmapped;
  *   5. try_to_migrate(): every present mapping becomes a migration entry
- *      (a pinned anon page stops this: restore and refuse);
+ *      (a pinned anon page stops this: restore and refuse).  It reaches
+ *      other processes' page tables through the reverse map only, never
+ *      through their mmap_lock (rmap.h), so a process sitting on its own
+ *      mmap_lock cannot make a migration fail;
  *   6. freeze: swap the refcount from the expected value to 0 with one
  *      atomic_cmpxchg.  Any other value means someone else holds a
  *      reference (a pin, a get_user_pages reference, a fault waiting on
@@ -29,8 +33,12 @@
  *
  * Locking: the folio lock is taken with no mmap_lock held, which is what
  * makes the blocking folio_lock() safe (the lock order puts mmap_lock
- * outside the folio lock); mmap_locks are then only ever trylocked.  Async
- * mode (compaction) never blocks at all.
+ * outside the folio lock); inside it, the walks take i_mmap_rwsem or the
+ * anon_vma root rwsem for read and the ptls.  Async mode (compaction) only
+ * trylocks the folio.
+ *
+ * remove_migration_ptes(), the other half of try_to_migrate(), lives here
+ * as in Linux.
  */
 #include <sched.h>
 #include <stdlib.h>
@@ -162,37 +170,132 @@ static void free_migrated_source(struct folio *src)
 	free_folio_frames(src);
 }
 
+/* --- restoring migration entries ------------------------------------------- */
+
+struct restore_arg {
+	struct folio *src;	/* the pages the entries name */
+};
+
+/* The PTE that replaces migration entry @e for @page in @vma. */
+static pteval_t restored_entry(struct vm_area_struct *vma, struct page *page,
+			       swp_entry_t e, bool pmd)
+{
+	/* The VMA's protection now (mprotect may have run), but never more
+	 * than the entry allows: a readable entry gives a read-only mapping
+	 * even in a writable VMA (COW, dirty tracking). */
+	pteval_t v = (page_to_pfn(page) << PAGE_SHIFT) |
+		     (vm_get_page_prot(READ_ONCE(vma->vm_flags)) & ~_PAGE_RW);
+
+	if (is_writable_migration_entry(e))
+		v |= _PAGE_RW;
+	if (!is_migration_entry_young(e))
+		v &= ~_PAGE_ACCESSED;
+	if (is_migration_entry_dirty(e))
+		v |= _PAGE_DIRTY;
+	if (is_migration_entry_soft_dirty(e))
+		v |= _PAGE_SOFT_DIRTY;
+	if (pmd)
+		v |= _PAGE_PSE;
+	return v;
+}
+
+/* rmap_walk() callback: restore @arg->src's migration entries in @vma as
+ * mappings of the same-index pages of @dst. */
+static bool remove_migration_pte(struct folio *dst, struct vm_area_struct *vma,
+				 unsigned long address, void *arg)
+{
+	struct restore_arg *ra = arg;
+	DEFINE_FOLIO_VMA_WALK(pvmw, ra->src, vma, address, PVMW_MIGRATION);
+	struct mm_struct *mm = vma->vm_mm;
+
+	while (page_vma_mapped_walk(&pvmw)) {
+		swp_entry_t e;
+		struct page *page;
+		bool excl;
+
+		e.val = pvmw.pte ? pte_val(ptep_get(pvmw.pte)) : pmd_val(pmdp_get(pvmw.pmd));
+		page = folio_page(dst, swp_offset_pfn(e) - folio_pfn(ra->src));
+		excl = folio_test_anon(dst) &&
+		       (is_writable_migration_entry(e) || is_readable_exclusive_migration_entry(e));
+		/* The restored mapping's reference (rmap.h). */
+		folio_get(dst);
+		if (pvmw.pte) {
+			if (folio_test_anon(dst))
+				folio_add_anon_rmap_pte(dst, page, vma, pvmw.address,
+							excl ? RMAP_EXCLUSIVE : RMAP_NONE);
+			else
+				folio_add_file_rmap_pte(dst, page, vma);
+			/* Release store: a lockless walker that sees the PTE
+			 * sees the folio's reference, mapcount and data (pairs
+			 * with ptep_get_lockless). */
+			set_pte_at(mm, pvmw.address, pvmw.pte,
+				   __pte(restored_entry(vma, page, e, false)));
+		} else {
+			VM_BUG_ON_PAGE(folio_order(dst) != HPAGE_PMD_ORDER, &dst->page);
+			if (folio_test_anon(dst))
+				folio_add_anon_rmap_pmd(dst, vma, pvmw.address,
+							excl ? RMAP_EXCLUSIVE : RMAP_NONE);
+			else
+				folio_add_file_rmap_pmd(dst, vma);
+			set_pmd_at(mm, pvmw.address, pvmw.pmd,
+				   __pmd(restored_entry(vma, &dst->page, e, true)));
+		}
+	}
+	return true;
+}
+
+/*
+ * remove_migration_ptes - see rmap.h.  Walks @dst's reverse map (the
+ * mapping and index are @src's), looking for entries that name @src's
+ * pages.
+ */
+void remove_migration_ptes(struct folio *src, struct folio *dst)
+{
+	struct restore_arg ra = { .src = src };
+	struct rmap_walk_control rwc = { .arg = &ra, .rmap_one = remove_migration_pte };
+
+	VM_BUG_ON_PAGE(folio_nr_pages(src) != folio_nr_pages(dst), &dst->page);
+	rmap_walk(dst, &rwc);
+}
+
 /*
  * Steps 4-7 for a locked, isolated @src and a fresh @dst of the same
  * order (refcount 1, unmapped).  On success @dst holds @src's references
  * and mappings, @src is frozen at refcount 0 and fully unmapped, and 0 is
  * returned; the caller frees @src.  On failure every mapping of @src is
- * restored, @dst is untouched and -EAGAIN (an mm lock was busy), -ENOMEM,
- * -EBUSY (pinned or otherwise referenced) or the mapping's refusal is
- * returned.
+ * restored, @dst is untouched and -EBUSY (pinned or otherwise referenced)
+ * or the mapping's refusal is returned.
  */
 static int move_to_new_folio(struct folio *src, struct folio *dst,
 			     struct migrate_ctx *mc)
 {
 	struct address_space *mapping = folio_mapping(src);
-	struct pnm_rmap_mms mms;
+	struct anon_vma *anon_vma = NULL;
+	bool was_mapped;
 	int expected, ret;
 
+	(void)mc;
 	/* A new folio nobody else can see yet: the trylock cannot fail. */
 	if (!folio_trylock(dst))
 		VM_BUG_ON_PAGE(1, &dst->page);
 
-	ret = pnm_rmap_lock_mms(src, &mms);
-	if (ret)
-		goto out_unlock_dst;
+	/*
+	 * An unmapped anon folio cannot become mapped while we hold its lock
+	 * (fork only copies existing mappings), so when it is not mapped now
+	 * there is no mapping to move and no anon_vma is needed.
+	 */
+	if (folio_test_anon(src))
+		anon_vma = folio_get_anon_vma(src);
+	was_mapped = folio_mapped(src);
+	VM_BUG_ON_PAGE(folio_test_anon(src) && was_mapped && !anon_vma, &src->page);
 
 	if (mapping && mapping->a_ops && mapping->a_ops->migrate_folio) {
 		ret = mapping->a_ops->migrate_folio(mapping, dst, src);
 		if (ret)
-			goto out_unlock_mms;
+			goto out;
 	}
 
-	if (!try_to_migrate(src)) {
+	if (was_mapped && !try_to_migrate(src)) {
 		/* A maybe-pinned anon page refused to be unmapped. */
 		ret = -EBUSY;
 		goto out_restore;
@@ -201,8 +304,8 @@ static int move_to_new_folio(struct folio *src, struct folio *dst,
 	/*
 	 * Freeze.  Fully ordered cmpxchg: pairs with the fully ordered
 	 * folio_try_get() of faults on our migration entries, page-cache
-	 * lookups and (later) gup-fast.  Either they incremented first and
-	 * the cmpxchg fails, or the count is 0 and their try_get fails.
+	 * lookups and gup-fast.  Either they incremented first and the
+	 * cmpxchg fails, or the count is 0 and their try_get fails.
 	 */
 	expected = folio_expected_refs(src);
 	if (atomic_cmpxchg(&src->_refcount, expected, 0) != expected) {
@@ -224,16 +327,17 @@ static int move_to_new_folio(struct folio *src, struct folio *dst,
 		 * file LRU, if it had one (swap.c). */
 		folio_lru_replace(src, dst);
 	}
-	remove_migration_ptes(src, dst);
-	pnm_rmap_unlock_mms(&mms);
-	folio_unlock(dst);
-	return 0;
+	if (was_mapped)
+		remove_migration_ptes(src, dst);
+	ret = 0;
+	goto out;
 
 out_restore:
-	remove_migration_ptes(src, src);
-out_unlock_mms:
-	pnm_rmap_unlock_mms(&mms);
-out_unlock_dst:
+	if (was_mapped)
+		remove_migration_ptes(src, src);
+out:
+	if (anon_vma)
+		put_anon_vma(anon_vma);
 	folio_unlock(dst);
 	return ret;
 }
@@ -401,8 +505,9 @@ static void migrate_note_failure(struct migrate_ctx *mc, struct folio *src, int 
 
 /*
  * migrate_one() with Linux's retry policy for sync callers: a folio that
- * was busy (-EAGAIN: locks; -EBUSY: transient references, such as a fault
- * waiting on our migration entry) is tried again, up to
+ * was busy (-EAGAIN: under writeback, or its lock taken in async mode;
+ * -EBUSY: transient references, such as a fault waiting on our migration
+ * entry) is tried again, up to
  * NR_MAX_MIGRATE_PASSES times in all.  Records a final failure.
  */
 static int migrate_one_retry(struct folio *src, new_folio_t *get_new,
@@ -445,8 +550,9 @@ static void migrate_count_events(const struct migrate_ctx *mc)
 /*
  * Migrate @src, which the caller holds a reference on, with the mode's
  * locking behaviour (internal.h).  Caller holds no mmap_lock and no folio
- * lock: the source folio lock is taken (or trylocked in async mode) here
- * and the mms' mmap_locks are trylocked under it.  Returns 0 with *dstp
+ * lock: the source folio lock is taken (or trylocked in async mode) here;
+ * no mm's mmap_lock is needed (the reverse map is walked instead).
+ * Returns 0 with *dstp
  * set, the caller's reference moved to it, or -EBUSY, -EAGAIN, -ENOMEM,
  * -EINVAL (see migrate_folio_to) with @src still the caller's.  Counts
  * pgmigrate_success/fail per base page (any error but -EINVAL is a
@@ -469,8 +575,8 @@ int pnm_migrate_folio(struct folio *src, new_folio_t *get_new,
 /*
  * Migrate one folio (contract in migrate.h).  The caller must not hold any
  * mmap_lock or folio lock: this sleeps on the source's folio lock, which
- * ranks inside mmap_lock, and then needs the read side of every mapping
- * mm's mmap_lock (trylocked: -EAGAIN when one is write-held).  One
+ * ranks inside mmap_lock.  Other processes' mmap_locks play no part: a
+ * process holding its own, even for write, does not make this fail.  One
  * attempt; the caller decides whether to retry -EAGAIN/-EBUSY.
  */
 int migrate_folio_to(struct folio *src, new_folio_t *get_new,

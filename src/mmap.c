@@ -163,9 +163,10 @@ static long get_unmapped_area(struct mm_struct *mm, struct file *file,
 
 /*
  * Unmap [start, start + len) (page aligned, inside user space).  Splits the
- * VMAs straddling the edges, zaps the pages, frees the page tables that
- * only the removed VMAs needed, and releases the VMAs (vm_ops->close,
- * fput).  Returns 0 or -ENOMEM (a split could not get memory), in which
+ * VMAs straddling the edges, zaps the pages, takes the VMAs out of the
+ * reverse map, frees the page tables that only the removed VMAs needed
+ * (after the unlinking: a reverse-map walker that found one of the VMAs
+ * still reads its tables), and releases the VMAs (vm_ops->close, fput).  Returns 0 or -ENOMEM (a split could not get memory), in which
  * case the VMA set is as it was.  Caller holds mmap_lock for write.
  */
 static int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
@@ -211,6 +212,10 @@ static int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long le
 
 	for (vma = first; vma && vma->vm_start < end; vma = vma_next(vma))
 		zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	for (vma = first; vma && vma->vm_start < end; vma = vma_next(vma)) {
+		unlink_anon_vmas(vma);
+		unlink_file_vma(vma);
+	}
 	free_pgd_range(mm, start, end, floor, ceiling);
 	while ((vma = find_vma_intersection(mm, start, end))) {
 		vma_set_remove(mm, vma);
@@ -292,6 +297,7 @@ static long mmap_region(struct mm_struct *mm, struct file *file,
 
 	err = vma_set_insert(mm, vma);
 	VM_BUG_ON(err);		/* room reserved above */
+	vma_link_file(vma);
 	vma_merge_neighbours(mm, vma);
 	return (long)addr;
 
@@ -622,11 +628,12 @@ long pnm_mmap_pfnmap(struct mm_struct *mm, unsigned long len, unsigned long prot
 }
 
 /*
- * Tear down every mapping of a dying mm: zap all pages, release every VMA
- * (vm_ops->close, fput) and free all page tables including the PGD.  Called
- * by mmput() when the last user goes; nobody else can reach the address
- * space any more except rmap walkers, which skip mms whose mm_users is
- * zero.  Takes mmap_lock for write.
+ * Tear down every mapping of a dying mm: zap all pages, take every VMA out
+ * of the reverse map, free all page tables including the PGD, release
+ * every VMA (vm_ops->close, fput).  Called by mmput() when the last user
+ * goes; nobody else can reach the address space any more except reverse-
+ * map walkers, which reach it through the VMAs until they are unlinked
+ * (and so see its tables until then).  Takes mmap_lock for write.
  */
 void exit_mmap(struct mm_struct *mm)
 {
@@ -635,6 +642,10 @@ void exit_mmap(struct mm_struct *mm)
 	mmap_write_lock(mm);
 	for_each_vma(mm, vma)
 		zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	for_each_vma(mm, vma) {
+		unlink_anon_vmas(vma);
+		unlink_file_vma(vma);
+	}
 	while (mm->mm_vmas.nr) {
 		vma = mm->mm_vmas.vmas[mm->mm_vmas.nr - 1];
 		vma_set_remove(mm, vma);

@@ -85,6 +85,26 @@ static bool can_change_pte_writable(struct vm_area_struct *vma,
 	return page && folio_test_anon(page_folio(page)) && PageAnonExclusive(page);
 }
 
+/*
+ * A migration entry met by mprotect (a migrator needs no mmap_lock, so
+ * entries can be in flight here): a writable one is made readable (an
+ * anon page stays exclusive), as Linux does whatever the new protection;
+ * the restored mapping takes the VMA's permissions then, and a later
+ * write fault reuses an exclusive page.  Returns the new value.
+ */
+static pteval_t downgrade_migration_entry(pteval_t e)
+{
+	swp_entry_t entry = { e };
+
+	if (!is_writable_migration_entry(entry))
+		return e;
+	if (folio_test_anon(pfn_folio(swp_offset_pfn(entry))))
+		entry = migration_entry_retype(entry, SWP_MIGRATION_READ_EXCLUSIVE);
+	else
+		entry = migration_entry_retype(entry, SWP_MIGRATION_READ);
+	return entry.val;
+}
+
 /* Rewrite the present PTEs of one PTE table in [addr, end). */
 static void change_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 			     unsigned long addr, unsigned long end,
@@ -101,7 +121,9 @@ static void change_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 		pte_t old = ptep_get(ptep), new;
 
 		if (!pte_present(old)) {
-			VM_WARN_ON_ONCE(is_swap_pte(old));
+			if (is_swap_pte(old))
+				set_pte_at(mm, addr, ptep,
+					   __pte(downgrade_migration_entry(pte_val(old))));
 			continue;
 		}
 		new = pte_modify(old, newprot);
@@ -153,6 +175,17 @@ static void change_protection(struct vm_area_struct *vma, unsigned long start,
 		pmdval = pmdp_get(pmd);
 		if (pmd_none(pmdval))
 			continue;
+		if (is_swap_pmd(pmdval)) {
+			spinlock_t *ptl = pmd_lock(mm, pmd);
+
+			pmdval = pmdp_get(pmd);
+			if (is_swap_pmd(pmdval))
+				set_pmd_at(mm, addr & PMD_MASK, pmd,
+					   __pmd(downgrade_migration_entry(pmd_val(pmdval))));
+			spin_unlock(ptl);
+			if (is_swap_pmd(pmdval))
+				continue;
+		}
 		if (pmd_trans_huge(pmdval)) {
 			if (IS_ALIGNED(addr, PMD_SIZE) && next - addr == PMD_SIZE) {
 				change_huge_pmd(vma, pmd, addr, newprot);

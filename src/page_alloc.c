@@ -156,7 +156,6 @@ static void reset_page(struct page *page)
 	atomic_set(&page->_entire_mapcount, 0);
 	atomic_set(&page->_pincount, 0);
 	atomic_set(&page->pnm_pincount, 0);
-	INIT_LIST_HEAD(&page->pnm_rmap);
 }
 
 /*
@@ -216,7 +215,6 @@ static void free_pages_check(struct page *page, unsigned int order)
 		       page);
 	VM_BUG_ON_PAGE(atomic_read(&page->_entire_mapcount) != 0, page);
 	VM_BUG_ON_PAGE(atomic_read(&page->_pincount) != 0, page);
-	VM_BUG_ON_PAGE(!list_empty(&page->pnm_rmap), page);
 	for (i = 0; i < nr; i++) {
 		struct page *p = &page[i];
 
@@ -792,7 +790,6 @@ static void zone_init(struct zone *zone, enum zone_type idx,
 
 		page->flags = (unsigned long)idx << ZONES_PGSHIFT;
 		INIT_LIST_HEAD(&page->lru);
-		INIT_LIST_HEAD(&page->pnm_rmap);
 	}
 	/* Lowest pfns end up first on the list: early allocations are low. */
 	spin_lock(&zone->lock);

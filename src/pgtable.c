@@ -109,6 +109,7 @@ struct page *pnm_pgtable_alloc(struct mm_struct *mm, int level)
 	spin_lock_init(&page->ptl);
 	page->pt_mm = mm;
 	page->pt_level = (unsigned long)level;
+	INIT_LIST_HEAD(&page->pt_deposit);
 	SetPageTable(page);
 	atomic_long_add(PAGE_SIZE, &mm->pgtables_bytes);
 	mod_vm_stat(NR_PAGETABLE, 1);
@@ -124,6 +125,7 @@ struct page *pnm_pgtable_alloc(struct mm_struct *mm, int level)
  */
 static void pgtable_release(struct page *table)
 {
+	VM_BUG_ON_PAGE(!list_empty(&table->pt_deposit), table);
 	ClearPageTable(table);
 	spin_lock_destroy(&table->ptl);
 	/* Hand the frame back with lru/mapping/index/private cleared. */
@@ -545,11 +547,13 @@ void free_pgd_range(struct mm_struct *mm, unsigned long addr, unsigned long end,
 
 /* --- the checker --------------------------------------------------------- */
 
-/* One present leaf found in the tables (for the rmap cross-check). */
+enum leaf_level { LEAF_PTE = 1, LEAF_PMD = 2 };
+
+/* One present leaf found in the tables (for the reference cross-check). */
 struct leaf {
 	unsigned long addr;
 	unsigned long pfn;		/* the mapped page (PMD: the head) */
-	enum pnm_rmap_level level;
+	enum leaf_level level;
 };
 
 struct check_state {
@@ -576,7 +580,7 @@ static bool check_failf(struct check_state *cs, bool ok)
 				   ##__VA_ARGS__))
 
 static bool record_leaf(struct check_state *cs, unsigned long addr,
-			unsigned long pfn, enum pnm_rmap_level level)
+			unsigned long pfn, enum leaf_level level)
 {
 	if (cs->nr_leaves == cs->cap_leaves) {
 		size_t cap = cs->cap_leaves ? 2 * cs->cap_leaves : 256;
@@ -597,18 +601,40 @@ static bool record_leaf(struct check_state *cs, unsigned long addr,
 	return true;
 }
 
-/* Does @folio's rmap list hold a present-mapping item (@addr, @level) of
- * this mm?  Caller holds the folio's rmap lock. */
-static bool rmap_has_item(struct folio *folio, struct mm_struct *mm,
-			  unsigned long addr, enum pnm_rmap_level level)
+/*
+ * Would a walk of @folio's reverse map find the leaf at @addr of @vma
+ * mapping its page @idx?  Its VMA must be linked to the folio's anon_vma
+ * (anon) or be in its mapping's i_mmap (file), and the page's offset must
+ * be the one @addr has in the VMA.  Caller holds mmap_lock (the VMA's
+ * links are stable).
+ */
+static bool leaf_reachable(struct folio *folio, unsigned long idx,
+			   struct vm_area_struct *vma, unsigned long addr,
+			   const char **why)
 {
-	struct pnm_rmap_item *item;
+	if (linear_page_index(vma, addr) != folio->index + idx) {
+		*why = "the page's index is not the VMA's offset of the address";
+		return false;
+	}
+	if (folio_test_anon(folio)) {
+		struct anon_vma *av = folio_anon_vma(folio);
+		struct anon_vma_chain *avc;
 
-	list_for_each_entry(item, &folio->pnm_rmap, node)
-		if (item->mm == mm && item->address == addr &&
-		    item->level == level && !item->migration)
-			return true;
-	return false;
+		list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
+			if (avc->anon_vma == av)
+				return true;
+		*why = "the VMA is not linked to the folio's anon_vma";
+		return false;
+	}
+	if (!vma->vm_file || vma->vm_file->f_mapping != folio_mapping(folio)) {
+		*why = "the folio belongs to another mapping than the VMA's file";
+		return false;
+	}
+	if (!interval_tree_node_linked(&vma->shared)) {
+		*why = "the VMA is not in its file's i_mmap";
+		return false;
+	}
+	return true;
 }
 
 /* Exactly a table pointer: a pfn and _PAGE_TABLE, no other bit. */
@@ -645,17 +671,18 @@ static bool check_table_frame(struct check_state *cs, unsigned long pfn, int lev
 
 /* Common checks of a present leaf mapping @pfn at @addr (PTE or PMD). */
 static void check_leaf(struct check_state *cs, unsigned long addr, pteval_t e,
-		       enum pnm_rmap_level level)
+		       enum leaf_level level)
 {
 	unsigned long pfn = (e & _PAGE_PFN_MASK) >> PAGE_SHIFT;
-	unsigned long size = level == PNM_RMAP_PMD ? PMD_SIZE : PAGE_SIZE;
+	unsigned long size = level == LEAF_PMD ? PMD_SIZE : PAGE_SIZE;
+	const char *why = NULL;
 	struct vm_area_struct *vma = vma_lookup(cs->mm, addr);
 	struct folio *folio;
 	struct page *page;
 
 	if (!CHECK(cs, vma && addr + size <= vma->vm_end,
 		   "leaf %#lx (%s) outside any VMA", addr,
-		   level == PNM_RMAP_PMD ? "pmd" : "pte"))
+		   level == LEAF_PMD ? "pmd" : "pte"))
 		return;
 	CHECK(cs, !(e & _PAGE_RW) || (vma->vm_flags & VM_WRITE),
 	      "writable leaf %#lx in a VMA without VM_WRITE", addr);
@@ -665,7 +692,7 @@ static void check_leaf(struct check_state *cs, unsigned long addr, pteval_t e,
 	if (!CHECK(cs, pfn_valid(pfn), "leaf %#lx: bad pfn %#lx", addr, pfn))
 		return;
 	if (e & _PAGE_SPECIAL) {
-		CHECK(cs, level == PNM_RMAP_PTE &&
+		CHECK(cs, level == LEAF_PTE &&
 			  (is_zero_pfn(pfn) || (vma->vm_flags & VM_PFNMAP)),
 		      "special leaf %#lx maps pfn %#lx (not the zero page)", addr, pfn);
 		CHECK(cs, !(e & _PAGE_RW), "zero page mapped writable at %#lx", addr);
@@ -679,7 +706,7 @@ static void check_leaf(struct check_state *cs, unsigned long addr, pteval_t e,
 		   "(zero %d table %d buddy %d ref %d)", addr, pfn, is_zero_pfn(pfn),
 		   PageTable(page), PageBuddy(&folio->page), folio_ref_count(folio)))
 		return;
-	if (level == PNM_RMAP_PMD) {
+	if (level == LEAF_PMD) {
 		if (!CHECK(cs, folio_order(folio) == HPAGE_PMD_ORDER && &folio->page == page &&
 				 IS_ALIGNED(addr, PMD_SIZE),
 			   "pmd leaf %#lx maps pfn %#lx of a folio of order %u", addr,
@@ -698,11 +725,13 @@ static void check_leaf(struct check_state *cs, unsigned long addr, pteval_t e,
 		      addr, pfn);
 	if (!record_leaf(cs, addr, pfn, level))
 		return;
-	spin_lock(folio_rmap_lock(folio));
-	CHECK(cs, rmap_has_item(folio, cs->mm, addr, level),
-	      "leaf %#lx (pfn %#lx, %s) has no rmap item", addr, pfn,
-	      level == PNM_RMAP_PMD ? "pmd" : "pte");
-	spin_unlock(folio_rmap_lock(folio));
+	CHECK(cs, leaf_reachable(folio, pfn - folio_pfn(folio), vma, addr, &why),
+	      "leaf %#lx (pfn %#lx, %s) not found by the reverse map: %s", addr, pfn,
+	      level == LEAF_PMD ? "pmd" : "pte", why);
+	CHECK(cs, level == LEAF_PMD ? folio_entire_mapcount(folio) > 0
+				    : atomic_read(&page->_mapcount) > 0,
+	      "leaf %#lx (pfn %#lx, %s) but the mapcount is zero", addr, pfn,
+	      level == LEAF_PMD ? "pmd" : "pte");
 }
 
 /* A non-present, non-none entry: only migration entries exist. */
@@ -710,7 +739,8 @@ static void check_swap_entry(struct check_state *cs, unsigned long addr, pteval_
 {
 	swp_entry_t entry = { e };
 
-	if (!CHECK(cs, is_migration_entry(entry) && !(e & ~(_PAGE_PFN_MASK | 0x3eUL)),
+	if (!CHECK(cs, is_migration_entry(entry) &&
+			 !(e & ~(_PAGE_PFN_MASK | 0x3eUL | _PAGE_SWP_FLAGS)),
 		   "entry %#lx at %#lx is neither present nor a migration entry", e, addr))
 		return;
 	CHECK(cs, pfn_valid(swp_offset_pfn(entry)),
@@ -737,7 +767,7 @@ static void check_pte_table(struct check_state *cs, pmd_t *pmd, unsigned long ba
 			continue;
 		}
 		CHECK(cs, !(pte_val(entry) & _PAGE_PSE), "PTE %#lx has the PSE bit", addr);
-		check_leaf(cs, addr, pte_val(entry), PNM_RMAP_PTE);
+		check_leaf(cs, addr, pte_val(entry), LEAF_PTE);
 	}
 	pte_unmap_unlock(pte, ptl);
 }
@@ -770,7 +800,7 @@ static void check_pmd_table(struct check_state *cs, pud_t *pud, unsigned long ba
 		ptl = pmd_lock(cs->mm, pmd);
 		val = pmdp_get(pmd);
 		if (pmd_trans_huge(val))
-			check_leaf(cs, addr, pmd_val(val), PNM_RMAP_PMD);
+			check_leaf(cs, addr, pmd_val(val), LEAF_PMD);
 		spin_unlock(ptl);
 	}
 }
@@ -800,66 +830,39 @@ static int cmp_ulong(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int cmp_leaf(const void *a, const void *b)
-{
-	const struct leaf *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return (int)x->level - (int)y->level;
-}
-
 /*
- * Reverse direction: every present-mapping rmap item of this mm on a folio
- * the tables map must correspond to a leaf mapping that folio at that
- * address and level.
+ * Per folio mapped by this mm: its references cover at least this mm's
+ * mappings.  (That the mapcounts equal what the reverse map finds across
+ * every mm is pnm_check_folio()'s part.)
  */
-static void check_rmap_reverse(struct check_state *cs)
+static void check_mapped_refs(struct check_state *cs)
 {
 	size_t n = cs->nr_leaves;
 
 	if (!n)		/* no leaves: nothing to match (and qsort(NULL) is UB) */
 		return;
-	qsort(cs->leaves, n, sizeof(*cs->leaves), cmp_leaf);
 	qsort(cs->folios, n, sizeof(*cs->folios), cmp_ulong);
 	for (size_t i = 0; i < n; i++) {
 		struct folio *folio = pfn_folio(cs->folios[i]);
-		unsigned long first = folio_pfn(folio);
-		unsigned long last = first + folio_nr_pages(folio);
-		struct pnm_rmap_item *item;
 		long mapped = 0;
 
 		if (i && cs->folios[i] == cs->folios[i - 1])
 			continue;
-		spin_lock(folio_rmap_lock(folio));
-		list_for_each_entry(item, &folio->pnm_rmap, node) {
-			struct leaf key = { .addr = item->address, .level = item->level };
-			struct leaf *l;
-
-			if (item->mm != cs->mm || item->migration)
-				continue;
-			l = bsearch(&key, cs->leaves, n, sizeof(key), cmp_leaf);
-			CHECK(cs, l && l->pfn == item->pfn && l->pfn >= first && l->pfn < last,
-			      "rmap item (%#lx, %s, pfn %#lx) of folio %#lx has no matching leaf",
-			      item->address, item->level == PNM_RMAP_PMD ? "pmd" : "pte",
-			      item->pfn, first);
-		}
-		spin_unlock(folio_rmap_lock(folio));
-		/* The references cover at least this mm's mappings. */
 		for (size_t j = i; j < n && cs->folios[j] == cs->folios[i]; j++)
 			mapped++;
 		CHECK(cs, folio_ref_count(folio) >= mapped,
 		      "folio %#lx: refcount %d below the %ld mappings of this mm",
-		      first, folio_ref_count(folio), mapped);
+		      folio_pfn(folio), folio_ref_count(folio), mapped);
 	}
 }
 
 /*
  * pnm_check_pgtables - check the page tables of @mm (contract in
  * pgtable.h): table frames, entry formats, leaves against VMAs and folios,
- * RSS counters and pgtables_bytes against what the tables hold, and leaves
- * against rmap items in both directions.  Caller holds mmap_lock (any
- * mode) and no ptl; takes the table locks and folio rmap locks.
+ * RSS counters and pgtables_bytes against what the tables hold, each leaf
+ * reachable through the reverse map with a non-zero mapcount, and the
+ * reverse-map links of the VMAs.  Caller holds mmap_lock (any mode) and no
+ * ptl; takes the table locks and the reverse-map locks for read.
  */
 bool pnm_check_pgtables(struct mm_struct *mm)
 {
@@ -901,15 +904,16 @@ bool pnm_check_pgtables(struct mm_struct *mm)
 		      "rss %s counter %ld but the tables map %ld pages", rss_name[i],
 		      get_mm_counter(mm, i), cs.rss[i]);
 	if (cs.ok)
-		check_rmap_reverse(&cs);
+		check_mapped_refs(&cs);
 	free(cs.leaves);
 	free(cs.folios);
 	return cs.ok;
 }
 
 /*
- * pnm_check_mm - the full check of one mm: its VMAs (pnm_check_vmas) and
- * its page tables (pnm_check_pgtables).  Takes mmap_lock for read.
+ * pnm_check_mm - the full check of one mm: its VMAs (pnm_check_vmas), their
+ * reverse-map links (pnm_check_vma_rmap) and its page tables
+ * (pnm_check_pgtables).  Takes mmap_lock for read.
  */
 bool pnm_check_mm(struct mm_struct *mm)
 {
@@ -917,6 +921,7 @@ bool pnm_check_mm(struct mm_struct *mm)
 
 	mmap_read_lock(mm);
 	ok = pnm_check_vmas(mm);
+	ok = pnm_check_vma_rmap(mm) && ok;
 	ok = pnm_check_pgtables(mm) && ok;
 	mmap_read_unlock(mm);
 	return ok;

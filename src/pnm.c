@@ -375,8 +375,7 @@ bool pnm_check_system(void)
 	/* refcount 1, plus any FOLL_GET references get_user_pages*() took on
 	 * it (as Linux, they count; pins do not). */
 	if (!folio_test_reserved(zero) || folio_ref_count(zero) < 1 ||
-	    folio_test_large(zero) || atomic_read(&zero->_mapcount) ||
-	    !list_empty(&zero->pnm_rmap))
+	    folio_test_large(zero) || atomic_read(&zero->_mapcount))
 		return pnm_check_fail("zero page pfn %#lx: reserved %d refcount %d mapcount %d",
 				      pnm_mem.zero_pfn, folio_test_reserved(zero),
 				      folio_ref_count(zero),

@@ -1,137 +1,68 @@
 // SPDX-License-Identifier: MIT
 /*
- * rmap.c - reverse mapping: which PTEs and PMDs map a folio.
+ * rmap.c - reverse mapping: which PTEs and PMDs map a folio (rmap.h).
  *
- * Linux reaches a folio's mappings through anon_vma chains and the file
- * i_mmap tree.  The model keeps an explicit list per folio instead: one
- * struct pnm_rmap_item (mm, address, level, pfn) per present PTE or PMD
- * mapping, plus one per migration entry while a migration is in flight
- * (rmap.h).  This file owns that list and everything that must change with
- * it: the mapcounts, the per-mm RSS counters, the NR_ANON_MAPPED /
- * NR_FILE_MAPPED / NR_ANON_THPS gauges and PG_anon_exclusive.  It also
- * holds the two halves of migration that touch page tables of other
- * processes (try_to_migrate, remove_migration_ptes), their page-cache
- * counterparts (folio_mkclean for writeback, try_to_unmap for truncate
- * and reclaim), the locking of the set of mms that map a folio, and the
- * pin queries fork and migration ask.  The folio invariant checker that
- * reads all of this lives in debug.c.
+ * This file owns the anon_vma objects and their chains (created at a VMA's
+ * first anonymous fault, cloned and forked with the VMA, unlinked before
+ * its page tables go), the walk over a folio's mappings (rmap_walk: the
+ * anon_vma interval tree or the file's i_mmap tree, then the page tables
+ * of each VMA found), and everything that must change when a mapping
+ * appears or goes: the mapcounts, the per-mm RSS counters, the
+ * NR_ANON_MAPPED / NR_FILE_MAPPED / NR_ANON_THPS gauges and
+ * PG_anon_exclusive.  It also holds the walkers that change other
+ * processes' page tables: try_to_migrate (migration and split; its other
+ * half, remove_migration_ptes, is in migrate.c), folio_mkclean
+ * (writeback) and try_to_unmap (truncate, reclaim), and the pin queries
+ * fork and migration ask.  The folio invariant checker is in debug.c,
+ * the per-VMA entry finder in page_vma_mapped.c, the trees in
+ * interval_tree.c.
  *
- * Locking (see the lock order in mm_types.h):
+ * Locking (the whole order is in mm_types.h):
  *
- *   entry's ptl (PTE table lock, or pmd_lock for a PMD)
- *     folio rmap lock  (rmap_locks[], hashed by the folio's 2 MiB block)
+ *   folio lock                 walkers (try_to_migrate, folio_mkclean,
+ *                              try_to_unmap) and remove_migration_ptes
+ *     mapping->i_mmap_rwsem    file folios: read to walk
+ *       anon_vma->root->rwsem  anon folios: read to walk; write to change
+ *                              any tree of the family
+ *         entry's ptl          every entry looked at or changed
+ *           folio mapcount lock (folio_mapcount_lock(), striped)
  *
- * The rmap lock protects a folio's item list and its mapcounts; every add
- * or remove runs with the entry's ptl held by the caller, so "entry present
- * <=> present item" holds for anyone holding the ptl.  Walkers that must
- * reach the page tables (try_to_migrate, remove_migration_ptes) pick an
- * item under the rmap lock, drop it, take the ptl, and re-find the item
- * under the rmap lock again before acting.  Those walkers need the folio
- * locked and the mms locked (pnm_rmap_lock_mms), which keeps new mappings
- * of the folio from appearing; mappings may still disappear (MADV_DONTNEED
- * and COW faults run under mmap_lock read), which each step tolerates.
- *
- * The lock table is statically initialised, so no init hook is needed.
+ * No mmap_lock is taken here: a walker reaches an mm's page tables only
+ * through a VMA it found in a tree, and the lock on that tree keeps the
+ * VMA, its range and its page tables in place (rmap.h).
  */
-#include <sched.h>
 #include <stdlib.h>
 
 #include "internal.h"
+#include "rcu.h"
 
-/* --- the striped rmap lock ------------------------------------------------ */
+/* --- the striped mapcount lock ----------------------------------------------- */
 
-#define RMAP_LOCK_BITS	6
-#define NR_RMAP_LOCKS	(1U << RMAP_LOCK_BITS)
+#define MAPCOUNT_LOCK_BITS	6
+#define NR_MAPCOUNT_LOCKS	(1U << MAPCOUNT_LOCK_BITS)
 
 /*
  * Hashed by pfn >> HPAGE_PMD_ORDER: every folio is naturally aligned and at
  * most PMD sized, so a large folio, each of its pages and the order-0 folios
- * a split turns it into all map to the same lock.  A page's rmap lock
- * therefore never changes, whichever folio it currently belongs to.
+ * a split turns it into all map to the same lock.  A page's lock therefore
+ * never changes, whichever folio it currently belongs to.
  */
-static spinlock_t rmap_locks[NR_RMAP_LOCKS] = {
-	[0 ... NR_RMAP_LOCKS - 1] = { .m = PTHREAD_MUTEX_INITIALIZER, .owner = 0 },
+static spinlock_t mapcount_locks[NR_MAPCOUNT_LOCKS] = {
+	[0 ... NR_MAPCOUNT_LOCKS - 1] = { .m = PTHREAD_MUTEX_INITIALIZER, .owner = 0 },
 };
-
-static spinlock_t *rmap_lock_pfn(unsigned long pfn)
-{
-	unsigned long block = pfn >> HPAGE_PMD_ORDER;
-
-	return &rmap_locks[(block * 0x9E3779B97F4A7C15UL) >> (64 - RMAP_LOCK_BITS)];
-}
 
 /*
- * folio_rmap_lock - the lock protecting @folio's rmap list and mapcounts.
- * Returned unlocked.  Innermost but for xa_lock and zone->lock.
+ * folio_mapcount_lock - the lock serialising changes to @folio's
+ * mapcounts (rmap.h).  Returned unlocked.
  */
-spinlock_t *folio_rmap_lock(struct folio *folio)
+spinlock_t *folio_mapcount_lock(struct folio *folio)
 {
-	return rmap_lock_pfn(folio_pfn(folio));
+	unsigned long block = folio_pfn(folio) >> HPAGE_PMD_ORDER;
+
+	return &mapcount_locks[(block * 0x9E3779B97F4A7C15UL) >> (64 - MAPCOUNT_LOCK_BITS)];
 }
 
-/* --- items and accounting (rmap lock held) -------------------------------- */
-
-/* What a walker copies out of an item before dropping the rmap lock. */
-struct rmap_key {
-	struct mm_struct *mm;
-	unsigned long address;
-	enum pnm_rmap_level level;
-	unsigned long pfn;
-};
-
-static struct pnm_rmap_item *rmap_item_alloc(struct mm_struct *mm,
-					     unsigned long address,
-					     enum pnm_rmap_level level,
-					     unsigned long pfn)
-{
-	struct pnm_rmap_item *item = malloc(sizeof(*item));
-
-	if (!item)
-		return NULL;
-	INIT_LIST_HEAD(&item->node);
-	item->mm = mm;
-	item->address = address;
-	item->level = level;
-	item->migration = false;
-	item->pfn = pfn;
-	item->saved_bits = 0;
-	return item;
-}
-
-static struct pnm_rmap_item *find_item(struct folio *folio, struct mm_struct *mm,
-				       unsigned long address,
-				       enum pnm_rmap_level level, bool migration)
-{
-	struct pnm_rmap_item *item;
-
-	list_for_each_entry(item, &folio->pnm_rmap, node)
-		if (item->mm == mm && item->address == address &&
-		    item->level == level && item->migration == migration)
-			return item;
-	return NULL;
-}
-
-/* First item of @folio whose migration flag is @migration, copied to @key. */
-static bool first_item(struct folio *folio, bool migration, struct rmap_key *key)
-{
-	spinlock_t *lock = folio_rmap_lock(folio);
-	struct pnm_rmap_item *item;
-	bool found = false;
-
-	spin_lock(lock);
-	list_for_each_entry(item, &folio->pnm_rmap, node) {
-		if (item->migration != migration)
-			continue;
-		key->mm = item->mm;
-		key->address = item->address;
-		key->level = item->level;
-		key->pfn = item->pfn;
-		found = true;
-		break;
-	}
-	spin_unlock(lock);
-	return found;
-}
+/* --- accounting (mapcount lock held) ------------------------------------------ */
 
 static int mm_counter_of(struct folio *folio)
 {
@@ -149,8 +80,8 @@ static enum pnm_stat_item mapped_stat(struct folio *folio)
  * One PTE mapping of @page appears (@delta 1) or goes (-1): mapcount,
  * NR_*_MAPPED when the page changes between mapped and unmapped, RSS.
  * Returns true if the page is left with no mapping at all.  Mapcounts are
- * only written under the rmap lock; lockless readers (page_mapcount) see a
- * relaxed value, as in Linux.
+ * only written under the mapcount lock; lockless readers (page_mapcount,
+ * folio_mapped) see a relaxed value, as in Linux.
  */
 static bool account_pte(struct folio *folio, struct page *page,
 			struct mm_struct *mm, int delta)
@@ -197,12 +128,11 @@ static void account_pmd(struct folio *folio, struct mm_struct *mm, int delta,
 	add_mm_counter(mm, mm_counter_of(folio), delta * (long)nr);
 }
 
-static void set_exclusive(struct folio *folio, struct page *page,
-			  enum pnm_rmap_level level)
+static void set_exclusive(struct folio *folio, struct page *page, bool pmd)
 {
 	unsigned long i;
 
-	if (level == PNM_RMAP_PTE) {
+	if (!pmd) {
 		SetPageAnonExclusive(page);
 		return;
 	}
@@ -210,68 +140,40 @@ static void set_exclusive(struct folio *folio, struct page *page,
 		SetPageAnonExclusive(folio_page(folio, i));
 }
 
-/* Link a preallocated @item and account the mapping.  Rmap lock held. */
-static void add_item_locked(struct folio *folio, struct page *page,
-			    struct pnm_rmap_item *item, bool exclusive)
-{
-	list_add_tail(&item->node, &folio->pnm_rmap);
-	if (item->level == PNM_RMAP_PTE)
-		account_pte(folio, page, item->mm, 1);
-	else
-		account_pmd(folio, item->mm, 1, false);
-	if (exclusive)
-		set_exclusive(folio, page, item->level);
-}
-
-static void check_map_args(struct folio *folio, struct page *page,
-			   unsigned long address, enum pnm_rmap_level level)
+static void check_map_args(struct folio *folio, struct page *page, bool pmd)
 {
 	VM_BUG_ON_PAGE(PageTail(&folio->page), &folio->page);
-	if (level == PNM_RMAP_PTE) {
+	if (!pmd)
 		VM_BUG_ON_PAGE(page_folio(page) != folio, page);
-		VM_BUG_ON(address & ~PAGE_MASK);
-	} else {
+	else
 		VM_BUG_ON_PAGE(folio_order(folio) != HPAGE_PMD_ORDER, &folio->page);
-		VM_BUG_ON(address & ~PMD_MASK);
-	}
 }
 
-static int folio_add_rmap(struct folio *folio, struct page *page,
-			  struct mm_struct *mm, unsigned long address,
-			  enum pnm_rmap_level level, bool exclusive)
+static void folio_add_rmap(struct folio *folio, struct page *page,
+			   struct mm_struct *mm, bool pmd, bool exclusive)
 {
-	spinlock_t *lock = folio_rmap_lock(folio);
-	struct pnm_rmap_item *item;
+	spinlock_t *lock = folio_mapcount_lock(folio);
 
-	check_map_args(folio, page, address, level);
-	item = rmap_item_alloc(mm, address, level, page_to_pfn(page));
-	if (!item)
-		return -ENOMEM;
+	check_map_args(folio, page, pmd);
 	spin_lock(lock);
-	add_item_locked(folio, page, item, exclusive);
+	if (pmd)
+		account_pmd(folio, mm, 1, false);
+	else
+		account_pte(folio, page, mm, 1);
+	if (exclusive)
+		set_exclusive(folio, page, pmd);
 	spin_unlock(lock);
-	return 0;
 }
 
 static void folio_remove_rmap(struct folio *folio, struct page *page,
-			      struct mm_struct *mm, unsigned long address,
-			      enum pnm_rmap_level level)
+			      struct mm_struct *mm, bool pmd)
 {
-	spinlock_t *lock = folio_rmap_lock(folio);
-	struct pnm_rmap_item *item;
+	spinlock_t *lock = folio_mapcount_lock(folio);
 	bool anon = folio_test_anon(folio);
 
-	check_map_args(folio, page, address, level);
+	check_map_args(folio, page, pmd);
 	spin_lock(lock);
-	item = find_item(folio, mm, address, level, false);
-	if (unlikely(!item)) {
-		spin_unlock(lock);
-		dump_page(page, "rmap: removing a mapping that has no rmap item");
-		PNM_DIE("rmap item missing", 0);
-	}
-	VM_BUG_ON_PAGE(item->pfn != page_to_pfn(page), page);
-	list_del(&item->node);
-	if (level == PNM_RMAP_PTE) {
+	if (!pmd) {
 		/* Linux forgets exclusivity when the page is freed; the model
 		 * when its last mapping goes, which is the same for anon. */
 		if (account_pte(folio, page, mm, -1) && anon)
@@ -280,166 +182,113 @@ static void folio_remove_rmap(struct folio *folio, struct page *page,
 		account_pmd(folio, mm, -1, anon);
 	}
 	spin_unlock(lock);
-	free(item);
 }
 
-/* --- adding and removing mappings ----------------------------------------- */
+/* --- adding and removing mappings ------------------------------------------- */
 
 /*
  * folio_add_new_anon_rmap - first mapping of a freshly allocated folio that
- * becomes anonymous: sets mapping = PAGE_MAPPING_ANON, index = @address >>
- * PAGE_SHIFT and PG_swapbacked, then maps it by PTE (order 0) or by PMD
- * (PMD order).  Caller holds the entry's ptl and transfers the allocation's
- * reference to the mapping.  0, or -ENOMEM with the folio untouched.
+ * becomes anonymous in @vma (rmap.h): mapping = vma->anon_vma |
+ * PAGE_MAPPING_ANON, index = the page offset of @address in @vma,
+ * PG_swapbacked, then a PTE (order 0) or PMD (PMD order) mapping.  Caller
+ * holds the entry's ptl and transfers the allocation's reference.
  */
-int folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
-			    unsigned long address, int flags)
+void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
+			     unsigned long address, int flags)
 {
-	enum pnm_rmap_level level = folio_test_large(folio) ? PNM_RMAP_PMD : PNM_RMAP_PTE;
-	spinlock_t *lock = folio_rmap_lock(folio);
-	struct pnm_rmap_item *item;
+	struct anon_vma *anon_vma = smp_load_acquire(&vma->anon_vma);
+	bool pmd = folio_test_large(folio);
 
-	VM_BUG_ON_PAGE(folio_test_large(folio) &&
-		       folio_order(folio) != HPAGE_PMD_ORDER, &folio->page);
-	check_map_args(folio, &folio->page, address, level);
-	item = rmap_item_alloc(vma->vm_mm, address, level, folio_pfn(folio));
-	if (!item)
-		return -ENOMEM;
-	folio->index = address >> PAGE_SHIFT;
+	VM_BUG_ON(!anon_vma);
+	VM_BUG_ON_PAGE(pmd && folio_order(folio) != HPAGE_PMD_ORDER, &folio->page);
+	VM_BUG_ON(address & ((pmd ? PMD_SIZE : PAGE_SIZE) - 1));
+	folio->index = linear_page_index(vma, address);
 	SetPageSwapBacked(&folio->page);
-	WRITE_ONCE(folio->mapping, (struct address_space *)PAGE_MAPPING_ANON);
-	spin_lock(lock);
-	add_item_locked(folio, &folio->page, item, flags & RMAP_EXCLUSIVE);
-	spin_unlock(lock);
-	return 0;
+	/* The folio is not visible to anyone yet: ordered before the entry's
+	 * release store by the caller. */
+	WRITE_ONCE(folio->mapping,
+		   (struct address_space *)((unsigned long)anon_vma | PAGE_MAPPING_ANON));
+	folio_add_rmap(folio, &folio->page, vma->vm_mm, pmd, flags & RMAP_EXCLUSIVE);
 }
 
 /*
- * folio_add_anon_rmap_pte - the PTE at @address of @vma now maps @page of
- * the (already anonymous) @folio; RMAP_EXCLUSIVE marks the page exclusive.
- * Caller holds the ptl and transfers a reference.  0 or -ENOMEM.
+ * folio_add_anon_rmap_pte - the PTE at an address of @vma now maps @page
+ * of the (already anonymous) @folio; RMAP_EXCLUSIVE marks the page
+ * exclusive.  Caller holds the ptl and transfers a reference.
  */
-int folio_add_anon_rmap_pte(struct folio *folio, struct page *page,
-			    struct vm_area_struct *vma, unsigned long address, int flags)
+void folio_add_anon_rmap_pte(struct folio *folio, struct page *page,
+			     struct vm_area_struct *vma, unsigned long address, int flags)
 {
 	VM_BUG_ON_PAGE(!folio_test_anon(folio), &folio->page);
-	return folio_add_rmap(folio, page, vma->vm_mm, address, PNM_RMAP_PTE,
-			      flags & RMAP_EXCLUSIVE);
+	VM_BUG_ON_PAGE(linear_page_index(vma, address) !=
+		       folio->index + (unsigned long)(page - &folio->page), page);
+	folio_add_rmap(folio, page, vma->vm_mm, false, flags & RMAP_EXCLUSIVE);
 }
 
 /*
- * folio_add_anon_rmap_pmd - the PMD at @address now maps the whole anon
- * THP @folio; RMAP_EXCLUSIVE marks all its pages.  Caller holds the PMD
- * lock and transfers a reference.  0 or -ENOMEM.
+ * folio_add_anon_rmap_pmd - a PMD of @vma at @address now maps the whole
+ * anon THP @folio; RMAP_EXCLUSIVE marks all its pages.  Caller holds the
+ * PMD lock and transfers a reference.
  */
-int folio_add_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
-			    unsigned long address, int flags)
+void folio_add_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
+			     unsigned long address, int flags)
 {
 	VM_BUG_ON_PAGE(!folio_test_anon(folio), &folio->page);
-	return folio_add_rmap(folio, &folio->page, vma->vm_mm, address,
-			      PNM_RMAP_PMD, flags & RMAP_EXCLUSIVE);
+	VM_BUG_ON_PAGE(linear_page_index(vma, address) != folio->index, &folio->page);
+	folio_add_rmap(folio, &folio->page, vma->vm_mm, true, flags & RMAP_EXCLUSIVE);
 }
 
 /*
- * folio_add_file_rmap_pte - the PTE at @address now maps @page of the
- * page-cache @folio (NR_FILE_MAPPED, MM_SHMEMPAGES or MM_FILEPAGES).
- * Caller holds the ptl and transfers a reference.  0 or -ENOMEM.
+ * folio_add_file_rmap_pte - a PTE of @vma now maps @page of the page-cache
+ * @folio (NR_FILE_MAPPED, MM_SHMEMPAGES or MM_FILEPAGES).  Caller holds
+ * the ptl and transfers a reference.
  */
-int folio_add_file_rmap_pte(struct folio *folio, struct page *page,
-			    struct vm_area_struct *vma, unsigned long address)
+void folio_add_file_rmap_pte(struct folio *folio, struct page *page,
+			     struct vm_area_struct *vma)
 {
 	VM_BUG_ON_PAGE(folio_test_anon(folio), &folio->page);
-	return folio_add_rmap(folio, page, vma->vm_mm, address, PNM_RMAP_PTE, false);
+	folio_add_rmap(folio, page, vma->vm_mm, false, false);
 }
 
-/* folio_add_file_rmap_pmd - as folio_add_file_rmap_pte() for a PMD mapping
- * of a whole PMD-sized page-cache folio.  PMD lock held.  0 or -ENOMEM. */
-int folio_add_file_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
-			    unsigned long address)
+/* folio_add_file_rmap_pmd - as folio_add_file_rmap_pte() for a PMD
+ * mapping of a whole PMD-sized page-cache folio.  PMD lock held. */
+void folio_add_file_rmap_pmd(struct folio *folio, struct vm_area_struct *vma)
 {
 	VM_BUG_ON_PAGE(folio_test_anon(folio), &folio->page);
-	return folio_add_rmap(folio, &folio->page, vma->vm_mm, address,
-			      PNM_RMAP_PMD, false);
+	folio_add_rmap(folio, &folio->page, vma->vm_mm, true, false);
 }
 
 /*
- * folio_remove_rmap_pte - the PTE at @address of @vma no longer maps
- * @page.  Caller holds the ptl and drops the mapping's reference itself.
+ * folio_remove_rmap_pte - a PTE of @vma no longer maps @page.  Caller
+ * holds the ptl and drops the mapping's reference itself.
  */
 void folio_remove_rmap_pte(struct folio *folio, struct page *page,
-			   struct vm_area_struct *vma, unsigned long address)
+			   struct vm_area_struct *vma)
 {
-	folio_remove_rmap(folio, page, vma->vm_mm, address, PNM_RMAP_PTE);
+	folio_remove_rmap(folio, page, vma->vm_mm, false);
 }
 
-/* folio_remove_rmap_pmd - the PMD at @address of @vma no longer maps
- * @folio.  Caller holds the PMD lock and drops the reference itself. */
-void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
-			   unsigned long address)
+/* folio_remove_rmap_pmd - a PMD of @vma no longer maps @folio.  Caller
+ * holds the PMD lock and drops the reference itself. */
+void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma)
 {
-	folio_remove_rmap(folio, &folio->page, vma->vm_mm, address, PNM_RMAP_PMD);
-}
-
-/* Flip an item between present and migration, with the accounting. */
-static void set_migration_locked(struct folio *folio, struct pnm_rmap_item *item,
-				 bool migration)
-{
-	struct page *page = pfn_to_page(item->pfn);
-	int delta = migration ? -1 : 1;
-
-	item->migration = migration;
-	if (item->level == PNM_RMAP_PTE)
-		account_pte(folio, page, item->mm, delta);
-	else
-		account_pmd(folio, item->mm, delta, false);
+	folio_remove_rmap(folio, &folio->page, vma->vm_mm, true);
 }
 
 /*
- * pnm_rmap_item_set_migration - turn the present item of @mm at @address
- * into a migration item, or back (rmap.h).  Caller holds the entry's ptl;
- * the item must exist (VM_BUG_ON otherwise).
+ * folio_split_pmd_rmap - see rmap.h.  Every page stays mapped, so
+ * NR_*_MAPPED and RSS do not move; NR_ANON_THPS falls if this was the last
+ * PMD mapping.
  */
-void pnm_rmap_item_set_migration(struct folio *folio, struct mm_struct *mm,
-				 unsigned long address, bool migration)
+void folio_split_pmd_rmap(struct folio *folio, struct vm_area_struct *vma)
 {
-	spinlock_t *lock = folio_rmap_lock(folio);
-	struct pnm_rmap_item *item;
+	spinlock_t *lock = folio_mapcount_lock(folio);
+	unsigned long i, nr = folio_nr_pages(folio);
 
-	spin_lock(lock);
-	item = find_item(folio, mm, address, PNM_RMAP_PTE, !migration);
-	if (!item)
-		item = find_item(folio, mm, address, PNM_RMAP_PMD, !migration);
-	VM_BUG_ON_PAGE(!item, &folio->page);
-	set_migration_locked(folio, item, migration);
-	spin_unlock(lock);
-}
-
-/*
- * pnm_rmap_split_pmd - see internal.h.  The PMD item of @mm at @haddr
- * becomes 512 PTE items; page mapcounts rise by one, the entire mapcount
- * falls by one.  Every page stays mapped, so NR_ANON_MAPPED and RSS do not
- * move; NR_ANON_THPS falls if this was the last PMD mapping.
- */
-int pnm_rmap_split_pmd(struct folio *folio, struct mm_struct *mm,
-		       unsigned long haddr)
-{
-	spinlock_t *lock = folio_rmap_lock(folio);
-	unsigned long i, nr = folio_nr_pages(folio), pfn = folio_pfn(folio);
-	struct pnm_rmap_item *item, *tmp, *pmd_item;
-	LIST_HEAD(items);
-
+	(void)vma;
 	VM_BUG_ON_PAGE(nr != HPAGE_PMD_NR, &folio->page);
-	for (i = 0; i < nr; i++) {
-		item = rmap_item_alloc(mm, haddr + i * PAGE_SIZE, PNM_RMAP_PTE, pfn + i);
-		if (!item)
-			goto out_free_items;
-		list_add_tail(&item->node, &items);
-	}
-
 	spin_lock(lock);
-	pmd_item = find_item(folio, mm, haddr, PNM_RMAP_PMD, false);
-	VM_BUG_ON_PAGE(!pmd_item, &folio->page);
-	list_del(&pmd_item->node);
+	VM_BUG_ON_PAGE(atomic_read(&folio->_entire_mapcount) <= 0, &folio->page);
 	for (i = 0; i < nr; i++) {
 		struct page *p = folio_page(folio, i);
 
@@ -449,18 +298,23 @@ int pnm_rmap_split_pmd(struct folio *folio, struct mm_struct *mm,
 		   atomic_read(&folio->_entire_mapcount) - 1);
 	if (!atomic_read(&folio->_entire_mapcount) && folio_test_anon(folio))
 		mod_vm_stat(NR_ANON_THPS, -1);
-	list_for_each_entry_safe(item, tmp, &items, node)
-		list_move_tail(&item->node, &folio->pnm_rmap);
 	spin_unlock(lock);
-	free(pmd_item);
-	return 0;
+}
 
-out_free_items:
-	list_for_each_entry_safe(item, tmp, &items, node) {
-		list_del(&item->node);
-		free(item);
-	}
-	return -ENOMEM;
+/*
+ * folio_move_anon_rmap - see rmap.h.  The new anon_vma is linked to every
+ * VMA that can map the folio: only @vma maps it (exclusive), and @vma is
+ * linked to its own anon_vma.  Release store: a lockless reader
+ * (folio_get_anon_vma) sees a fully set up anon_vma.
+ */
+void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma)
+{
+	struct anon_vma *anon_vma = smp_load_acquire(&vma->anon_vma);
+
+	VM_BUG_ON_PAGE(!folio_test_anon(folio), &folio->page);
+	VM_BUG_ON(!anon_vma);
+	smp_store_release(&folio->mapping,
+			  (struct address_space *)((unsigned long)anon_vma | PAGE_MAPPING_ANON));
 }
 
 /* --- pins ------------------------------------------------------------------ */
@@ -553,27 +407,22 @@ bool folio_needs_cow_for_dma(struct vm_area_struct *vma, struct folio *folio)
 
 /*
  * folio_try_dup_anon_rmap_pte - fork: the child maps @page too (rmap.h).
- * The item is allocated before anything changes, so -ENOMEM and -EBUSY
- * both leave the page as it was.
+ * -EBUSY leaves the page as it was.
  */
 int folio_try_dup_anon_rmap_pte(struct folio *folio, struct page *page,
 				struct vm_area_struct *dst_vma,
-				struct vm_area_struct *src_vma, unsigned long address)
+				struct vm_area_struct *src_vma)
 {
-	spinlock_t *lock = folio_rmap_lock(folio);
-	struct pnm_rmap_item *item;
+	spinlock_t *lock = folio_mapcount_lock(folio);
 	bool excl = PageAnonExclusive(page);
 
-	check_map_args(folio, page, address, PNM_RMAP_PTE);
+	check_map_args(folio, page, false);
 	if (excl && folio_needs_cow_for_dma(src_vma, folio))
 		return -EBUSY;
-	item = rmap_item_alloc(dst_vma->vm_mm, address, PNM_RMAP_PTE, page_to_pfn(page));
-	if (!item)
-		return -ENOMEM;
 	spin_lock(lock);
 	if (excl)
 		ClearPageAnonExclusive(page);
-	add_item_locked(folio, page, item, false);
+	account_pte(folio, page, dst_vma->vm_mm, 1);
 	spin_unlock(lock);
 	return 0;
 }
@@ -582,43 +431,38 @@ int folio_try_dup_anon_rmap_pte(struct folio *folio, struct page *page,
  * PG_anon_exclusive unless the folio may be pinned (-EBUSY). */
 int folio_try_dup_anon_rmap_pmd(struct folio *folio,
 				struct vm_area_struct *dst_vma,
-				struct vm_area_struct *src_vma, unsigned long address)
+				struct vm_area_struct *src_vma)
 {
-	spinlock_t *lock = folio_rmap_lock(folio);
+	spinlock_t *lock = folio_mapcount_lock(folio);
 	unsigned long i, nr = folio_nr_pages(folio);
-	struct pnm_rmap_item *item;
 	bool excl = false;
 
-	check_map_args(folio, &folio->page, address, PNM_RMAP_PMD);
+	check_map_args(folio, &folio->page, true);
 	for (i = 0; i < nr && !excl; i++)
 		excl = PageAnonExclusive(folio_page(folio, i));
 	if (excl && folio_needs_cow_for_dma(src_vma, folio))
 		return -EBUSY;
-	item = rmap_item_alloc(dst_vma->vm_mm, address, PNM_RMAP_PMD, folio_pfn(folio));
-	if (!item)
-		return -ENOMEM;
 	spin_lock(lock);
 	for (i = 0; excl && i < nr; i++)
 		ClearPageAnonExclusive(folio_page(folio, i));
-	add_item_locked(folio, &folio->page, item, false);
+	account_pmd(folio, dst_vma->vm_mm, 1, false);
 	spin_unlock(lock);
 	return 0;
 }
 
-/* folio_dup_file_rmap_pte - fork: the child's PTE at @address maps the
- * page-cache @page too.  Both ptls held.  0 or -ENOMEM. */
-int folio_dup_file_rmap_pte(struct folio *folio, struct page *page,
-			    struct vm_area_struct *dst_vma, unsigned long address)
+/* folio_dup_file_rmap_pte - fork: the child's PTE maps the page-cache
+ * @page too.  Both ptls held. */
+void folio_dup_file_rmap_pte(struct folio *folio, struct page *page,
+			     struct vm_area_struct *dst_vma)
 {
-	return folio_add_file_rmap_pte(folio, page, dst_vma, address);
+	folio_add_file_rmap_pte(folio, page, dst_vma);
 }
 
-/* folio_dup_file_rmap_pmd - fork: the child maps page-cache @folio by
- * PMD too.  Both PMD locks held.  0 or -ENOMEM. */
-int folio_dup_file_rmap_pmd(struct folio *folio,
-			    struct vm_area_struct *dst_vma, unsigned long address)
+/* folio_dup_file_rmap_pmd - fork: the child maps page-cache @folio by PMD
+ * too.  Both PMD locks held. */
+void folio_dup_file_rmap_pmd(struct folio *folio, struct vm_area_struct *dst_vma)
 {
-	return folio_add_file_rmap_pmd(folio, dst_vma, address);
+	folio_add_file_rmap_pmd(folio, dst_vma);
 }
 
 /* --- mapcounts --------------------------------------------------------------*/
@@ -651,201 +495,502 @@ bool folio_mapped(struct folio *folio)
 	return false;
 }
 
-/* --- locking the mms that map a folio -------------------------------------- */
+/* --- anon_vma objects -------------------------------------------------------- */
 
-#define LOCK_MMS_ATTEMPTS	4
-
-static bool set_contains(const struct pnm_rmap_mms *set, struct mm_struct *mm)
-{
-	int i;
-
-	for (i = 0; i < set->nr; i++)
-		if (set->mms[i] == mm)
-			return true;
-	return false;
-}
-
-/*
- * Collect the distinct mms of @folio's items and mmgrab() each under the
- * rmap lock: an item exists only while its mm is alive (exit_mmap removes
- * the item before the mm can be freed), so the grab is safe there.
- * 0, -ENOMEM, or -EAGAIN if the items grew between counting and collecting.
- */
-static int snapshot_mms(struct folio *folio, struct pnm_rmap_mms *set)
-{
-	spinlock_t *lock = folio_rmap_lock(folio);
-	struct pnm_rmap_item *item;
-	int n = 0, i;
-	bool overflow = false;
-
-	spin_lock(lock);
-	list_for_each_entry(item, &folio->pnm_rmap, node)
-		n++;
-	spin_unlock(lock);
-
-	set->nr = 0;
-	set->mms = malloc(sizeof(*set->mms) * (size_t)(n ? n : 1));
-	if (!set->mms)
-		return -ENOMEM;
-	spin_lock(lock);
-	list_for_each_entry(item, &folio->pnm_rmap, node) {
-		if (set_contains(set, item->mm))
-			continue;
-		if (set->nr == n) {
-			overflow = true;
-			break;
-		}
-		mmgrab(item->mm);
-		set->mms[set->nr++] = item->mm;
-	}
-	spin_unlock(lock);
-	if (!overflow)
-		return 0;
-	for (i = 0; i < set->nr; i++)
-		mmdrop(set->mms[i]);
-	free(set->mms);
-	set->mms = NULL;
-	set->nr = 0;
-	return -EAGAIN;
-}
-
-/* Drop the first @locked mms' read locks, every grab, and the array. */
-static void release_mms(struct pnm_rmap_mms *set, int locked)
-{
-	int i;
-
-	for (i = 0; i < locked; i++)
-		mmap_read_unlock(set->mms[i]);
-	for (i = 0; i < set->nr; i++)
-		mmdrop(set->mms[i]);
-	free(set->mms);
-	set->mms = NULL;
-	set->nr = 0;
-}
-
-/* After locking: does the set still cover every item (no fork slipped in)? */
-static bool set_covers_items(struct folio *folio, const struct pnm_rmap_mms *set)
-{
-	spinlock_t *lock = folio_rmap_lock(folio);
-	struct pnm_rmap_item *item;
-	bool ok = true;
-
-	spin_lock(lock);
-	list_for_each_entry(item, &folio->pnm_rmap, node) {
-		if (!set_contains(set, item->mm)) {
-			ok = false;
-			break;
-		}
-	}
-	spin_unlock(lock);
-	return ok;
-}
-
-/*
- * pnm_rmap_lock_mms - read-lock (trylock) every mm mapping the locked
- * @folio (rmap.h).  mmap_lock is outside the folio lock in the lock order,
- * so blocking on it here could deadlock against a fault that holds it and
- * waits for our folio lock: only trylocks, and -EAGAIN on contention.
- */
-int pnm_rmap_lock_mms(struct folio *folio, struct pnm_rmap_mms *set)
-{
-	int attempt, i, ret;
-
-	VM_BUG_ON_PAGE(!folio_test_locked(folio), &folio->page);
-	set->mms = NULL;
-	set->nr = 0;
-	for (attempt = 0; attempt < LOCK_MMS_ATTEMPTS; attempt++) {
-		ret = snapshot_mms(folio, set);
-		if (ret == -EAGAIN)
-			continue;
-		if (ret)
-			return ret;
-		/* No mm_users reference: see rmap.h for why the read
-		 * lock alone keeps each mm intact. */
-		for (i = 0; i < set->nr; i++)
-			if (!mmap_read_trylock(set->mms[i]))
-				break;
-		if (i < set->nr) {
-			release_mms(set, i);
-			return -EAGAIN;
-		}
-		if (set_covers_items(folio, set))
-			return 0;
-		release_mms(set, set->nr);
-	}
-	return -EAGAIN;
-}
-
-/*
- * pnm_rmap_unlock_mms - release what pnm_rmap_lock_mms() took: the read
- * locks and the struct references (mmdrop never tears an address space
- * down, so this is safe under the folio lock).  An exit that was waiting
- * for our read lock proceeds afterwards, so no migration entry may remain.
- * @set is emptied.
- */
-void pnm_rmap_unlock_mms(struct pnm_rmap_mms *set)
-{
-	release_mms(set, set->nr);
-}
-
-/* --- walking --------------------------------------------------------------- */
-
-struct walk_entry {
-	struct mm_struct *mm;
-	unsigned long address;
-	enum pnm_rmap_level level;
-	bool migration;
+/* An anon_vma with the RCU head that defers its free (rcu.h is private to
+ * the core, so the head lives beside the public structure). */
+struct anon_vma_box {
+	struct anon_vma av;
+	struct pnm_rcu_head rcu;
 };
 
+/* anon_vmas and chain links alive, for the leak checks (pnm.c). */
+static atomic_long_t nr_anon_vmas = ATOMIC_LONG_INIT(0);
+static atomic_long_t nr_anon_vma_chains = ATOMIC_LONG_INIT(0);
+
 /*
- * rmap_walk_locked - call @rwc->rmap_one for each item of @folio, from a
- * snapshot taken under the rmap lock (the callback may change the list).
- * Folio locked, mms locked.  Items whose address has no VMA are skipped.
- * If the snapshot cannot be allocated nothing is visited and a warning is
- * counted (callers see the folio still mapped).
+ * pnm_nr_anon_vmas - see internal.h.
+ */
+long pnm_nr_anon_vmas(long *chains)
+{
+	if (chains)
+		*chains = atomic_long_read(&nr_anon_vma_chains);
+	return atomic_long_read(&nr_anon_vmas);
+}
+
+/* A new root anon_vma: refcount 1, its own root and parent. */
+static struct anon_vma *anon_vma_alloc(void)
+{
+	struct anon_vma_box *box = calloc(1, sizeof(*box));
+	struct anon_vma *av;
+
+	if (!box)
+		return NULL;
+	av = &box->av;
+	av->root = av;
+	av->parent = av;
+	atomic_set(&av->refcount, 1);
+	init_rwsem(&av->rwsem);
+	av->rb_root = (struct pnm_itree_root)PNM_ITREE_ROOT_INIT;
+	atomic_long_inc(&nr_anon_vmas);
+	return av;
+}
+
+static void anon_vma_free_rcu(struct pnm_rcu_head *rh)
+{
+	struct anon_vma_box *box = container_of(rh, struct anon_vma_box, rcu);
+
+	rwsem_destroy(&box->av.rwsem);
+	free(box);
+}
+
+/*
+ * The last reference is gone.  A folio_lock_anon_vma_read() caller may
+ * still hold the root rwsem for read without a reference (it drops its
+ * temporary one once locked): wait for it by taking the lock for write,
+ * as Linux's anon_vma_free() does.  The memory itself goes after a grace
+ * period, because lockless readers find us through folio->mapping.
+ */
+static void anon_vma_free(struct anon_vma *av)
+{
+	struct anon_vma_box *box = container_of(av, struct anon_vma_box, av);
+
+	VM_BUG_ON(!pnm_itree_empty(&av->rb_root));
+	anon_vma_lock_write(av);
+	anon_vma_unlock_write(av);
+	atomic_long_dec(&nr_anon_vmas);
+	pnm_call_rcu(&box->rcu, anon_vma_free_rcu);
+}
+
+static void get_anon_vma(struct anon_vma *av)
+{
+	atomic_inc(&av->refcount);
+}
+
+static void __put_anon_vma(struct anon_vma *av)
+{
+	struct anon_vma *root = av->root;
+
+	anon_vma_free(av);
+	if (root != av && atomic_dec_and_test(&root->refcount))
+		anon_vma_free(root);
+}
+
+/*
+ * put_anon_vma - drop a reference on @anon_vma; the last one frees it
+ * (and drops its reference on the root).  Must not be called with the
+ * family's root rwsem held.
+ */
+void put_anon_vma(struct anon_vma *anon_vma)
+{
+	/* Fully ordered: everything we did with the anon_vma happens before
+	 * whoever sees the count reach zero frees it. */
+	if (atomic_dec_and_test(&anon_vma->refcount))
+		__put_anon_vma(anon_vma);
+}
+
+static struct anon_vma_chain *anon_vma_chain_alloc(void)
+{
+	struct anon_vma_chain *avc = calloc(1, sizeof(*avc));
+
+	if (avc)
+		atomic_long_inc(&nr_anon_vma_chains);
+	return avc;
+}
+
+static void anon_vma_chain_free(struct anon_vma_chain *avc)
+{
+	atomic_long_dec(&nr_anon_vma_chains);
+	free(avc);
+}
+
+/* Link @vma and @anon_vma through @avc.  Root rwsem held for write. */
+static void anon_vma_chain_link(struct vm_area_struct *vma, struct anon_vma_chain *avc,
+				struct anon_vma *anon_vma)
+{
+	avc->vma = vma;
+	avc->anon_vma = anon_vma;
+	list_add(&avc->same_vma, &vma->anon_vma_chain);
+	anon_vma_interval_tree_insert(avc, &anon_vma->rb_root);
+}
+
+/*
+ * anon_vma_prepare - see rmap.h.  The new anon_vma is a root whose
+ * num_children counts itself (its self-parent link), so it is never taken
+ * for reuse by anon_vma_clone().  Published with a release store under
+ * mm->page_table_lock (which serialises concurrent first faults); the
+ * fast check is an acquire load, pairing with it.
+ */
+int anon_vma_prepare(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct anon_vma *anon_vma;
+	struct anon_vma_chain *avc;
+
+	if (likely(smp_load_acquire(&vma->anon_vma)))
+		return 0;
+	mmap_assert_locked(mm);
+	avc = anon_vma_chain_alloc();
+	if (!avc)
+		return -ENOMEM;
+	anon_vma = anon_vma_alloc();
+	if (!anon_vma) {
+		anon_vma_chain_free(avc);
+		return -ENOMEM;
+	}
+	anon_vma_lock_write(anon_vma);
+	spin_lock(&mm->page_table_lock);
+	if (likely(!vma->anon_vma)) {
+		anon_vma_chain_link(vma, avc, anon_vma);
+		anon_vma->num_active_vmas++;
+		anon_vma->num_children++;	/* self-parent link of a root */
+		smp_store_release(&vma->anon_vma, anon_vma);
+		avc = NULL;
+	}
+	spin_unlock(&mm->page_table_lock);
+	anon_vma_unlock_write(anon_vma);
+	if (avc) {
+		/* Another fault won: ours was never visible. */
+		anon_vma_chain_free(avc);
+		put_anon_vma(anon_vma);
+	}
+	return 0;
+}
+
+/*
+ * anon_vma_clone - see rmap.h.  Every anon_vma on @src's chain shares one
+ * root, whose rwsem is taken once for the whole clone.  When called from
+ * anon_vma_fork() (@dst->anon_vma NULL), an anon_vma of the chain that no
+ * VMA uses any more and that has at most one child is adopted as @dst's
+ * own, instead of a new one: this is what keeps a long chain of forks (each
+ * parent exiting after its fork) from growing the family without bound.
+ */
+int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src)
+{
+	struct anon_vma_chain *avc, *pavc;
+	struct anon_vma *root = NULL;
+
+	list_for_each_entry_reverse(pavc, &src->anon_vma_chain, same_vma) {
+		struct anon_vma *anon_vma = pavc->anon_vma;
+
+		avc = anon_vma_chain_alloc();
+		if (!avc)
+			goto enomem;
+		if (!root) {
+			root = anon_vma->root;
+			down_write(&root->rwsem);
+		}
+		VM_BUG_ON(anon_vma->root != root);
+		anon_vma_chain_link(dst, avc, anon_vma);
+		if (!dst->anon_vma && src->anon_vma &&
+		    anon_vma->num_children < 2 && anon_vma->num_active_vmas == 0)
+			dst->anon_vma = anon_vma;
+	}
+	if (dst->anon_vma)
+		dst->anon_vma->num_active_vmas++;
+	if (root)
+		up_write(&root->rwsem);
+	return 0;
+
+enomem:
+	if (root)
+		up_write(&root->rwsem);
+	/* Nothing was counted active yet. */
+	dst->anon_vma = NULL;
+	unlink_anon_vmas(dst);
+	return -ENOMEM;
+}
+
+/*
+ * anon_vma_fork - see rmap.h.  The child's own anon_vma holds a reference
+ * on the family root and counts as a child of the parent's anon_vma.
+ */
+int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
+{
+	struct anon_vma_chain *avc;
+	struct anon_vma *anon_vma;
+	int err;
+
+	if (!pvma->anon_vma)
+		return 0;
+	vma->anon_vma = NULL;
+	err = anon_vma_clone(vma, pvma);
+	if (err)
+		return err;
+	if (vma->anon_vma)
+		return 0;		/* reused an idle anon_vma */
+
+	anon_vma = anon_vma_alloc();
+	if (!anon_vma)
+		goto out_unlink;
+	avc = anon_vma_chain_alloc();
+	if (!avc) {
+		put_anon_vma(anon_vma);
+		goto out_unlink;
+	}
+	anon_vma->num_active_vmas++;
+	anon_vma->root = pvma->anon_vma->root;
+	anon_vma->parent = pvma->anon_vma;
+	get_anon_vma(anon_vma->root);
+	/* The child VMA is not visible to any walker yet: a plain store. */
+	vma->anon_vma = anon_vma;
+	anon_vma_lock_write(anon_vma);
+	anon_vma_chain_link(vma, avc, anon_vma);
+	anon_vma->parent->num_children++;
+	anon_vma_unlock_write(anon_vma);
+	return 0;
+
+out_unlink:
+	unlink_anon_vmas(vma);
+	return -ENOMEM;
+}
+
+/*
+ * unlink_anon_vmas - see rmap.h.  Two passes, as in Linux: under the root
+ * rwsem each link leaves its tree (if still in it: a merge takes the
+ * absorbed VMA's links out of their trees under its own locking), and
+ * links whose anon_vma is left with an empty tree stay on the VMA's list; after unlocking, those anon_vmas
+ * drop their self-reference (which may free them and, in turn, the root:
+ * that needs the root rwsem, hence outside it).
+ */
+void unlink_anon_vmas(struct vm_area_struct *vma)
+{
+	struct anon_vma_chain *avc, *next;
+	struct anon_vma *root = NULL;
+
+	list_for_each_entry_safe(avc, next, &vma->anon_vma_chain, same_vma) {
+		struct anon_vma *anon_vma = avc->anon_vma;
+
+		if (!root) {
+			root = anon_vma->root;
+			down_write(&root->rwsem);
+		}
+		if (interval_tree_node_linked(&avc->rb))
+			anon_vma_interval_tree_remove(avc, &anon_vma->rb_root);
+		if (pnm_itree_empty(&anon_vma->rb_root)) {
+			anon_vma->parent->num_children--;
+			continue;
+		}
+		list_del(&avc->same_vma);
+		anon_vma_chain_free(avc);
+	}
+	if (vma->anon_vma) {
+		if (root)
+			vma->anon_vma->num_active_vmas--;
+		vma->anon_vma = NULL;
+	}
+	if (root)
+		up_write(&root->rwsem);
+
+	list_for_each_entry_safe(avc, next, &vma->anon_vma_chain, same_vma) {
+		VM_BUG_ON(avc->anon_vma->num_active_vmas);
+		put_anon_vma(avc->anon_vma);
+		list_del(&avc->same_vma);
+		anon_vma_chain_free(avc);
+	}
+}
+
+/*
+ * anon_vma_interval_tree_pre_update_vma / _post_update_vma - see rmap.h.
+ */
+void anon_vma_interval_tree_pre_update_vma(struct vm_area_struct *vma)
+{
+	struct anon_vma_chain *avc;
+
+	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
+		anon_vma_interval_tree_remove(avc, &avc->anon_vma->rb_root);
+}
+
+void anon_vma_interval_tree_post_update_vma(struct vm_area_struct *vma)
+{
+	struct anon_vma_chain *avc;
+
+	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
+		anon_vma_interval_tree_insert(avc, &avc->anon_vma->rb_root);
+}
+
+/*
+ * folio_get_anon_vma - see rmap.h.  Inside an RCU read section the
+ * anon_vma's memory cannot be reused (frees wait for a grace period); the
+ * folio being mapped (checked before and after taking the reference)
+ * proves it had not reached refcount zero for good: a mapped folio's VMA
+ * is in the anon_vma's tree, which holds the self-reference.
+ */
+struct anon_vma *folio_get_anon_vma(struct folio *folio)
+{
+	struct anon_vma *anon_vma = NULL;
+
+	pnm_rcu_read_lock();
+	if (!folio_test_anon(folio) || !folio_mapped(folio))
+		goto out;
+	anon_vma = folio_anon_vma(folio);
+	if (!atomic_add_unless(&anon_vma->refcount, 1, 0)) {
+		anon_vma = NULL;
+		goto out;
+	}
+	if (!folio_mapped(folio)) {
+		pnm_rcu_read_unlock();
+		put_anon_vma(anon_vma);
+		return NULL;
+	}
+out:
+	pnm_rcu_read_unlock();
+	return anon_vma;
+}
+
+/*
+ * folio_lock_anon_vma_read - see rmap.h.  Try the root rwsem under RCU
+ * first; if it is contended, take a temporary reference, leave the RCU
+ * section and sleep on the lock, then drop the reference (the last one
+ * frees the anon_vma here, after unlocking).
+ */
+struct anon_vma *folio_lock_anon_vma_read(struct folio *folio)
+{
+	struct anon_vma *anon_vma = NULL, *root;
+
+	pnm_rcu_read_lock();
+	if (!folio_test_anon(folio) || !folio_mapped(folio))
+		goto out;
+	anon_vma = folio_anon_vma(folio);
+	root = READ_ONCE(anon_vma->root);
+	if (down_read_trylock(&root->rwsem)) {
+		/* Unmapped meanwhile: the anon_vma may be on its way out. */
+		if (!folio_mapped(folio)) {
+			up_read(&root->rwsem);
+			anon_vma = NULL;
+		}
+		goto out;
+	}
+	if (!atomic_add_unless(&anon_vma->refcount, 1, 0)) {
+		anon_vma = NULL;
+		goto out;
+	}
+	if (!folio_mapped(folio)) {
+		pnm_rcu_read_unlock();
+		put_anon_vma(anon_vma);
+		return NULL;
+	}
+	pnm_rcu_read_unlock();
+	anon_vma_lock_read(anon_vma);
+	if (atomic_dec_and_test(&anon_vma->refcount)) {
+		anon_vma_unlock_read(anon_vma);
+		__put_anon_vma(anon_vma);
+		return NULL;
+	}
+	return anon_vma;
+out:
+	pnm_rcu_read_unlock();
+	return anon_vma;
+}
+
+/* --- walking ----------------------------------------------------------------- */
+
+/*
+ * vma_address - see rmap.h.  The shift can wrap for offsets far beyond
+ * the VMA; the range check catches that too.
+ */
+unsigned long vma_address(struct vm_area_struct *vma, pgoff_t pgoff, unsigned long nr)
+{
+	unsigned long address;
+
+	if (pgoff >= vma->vm_pgoff) {
+		address = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+		if (address < vma->vm_start || address >= vma->vm_end)
+			return -EFAULT;
+		return address;
+	}
+	if (pgoff + nr - 1 >= vma->vm_pgoff)
+		return vma->vm_start;
+	return -EFAULT;
+}
+
+static void rmap_walk_anon(struct folio *folio, struct rmap_walk_control *rwc,
+			   bool locked)
+{
+	pgoff_t first = folio->index, last = first + folio_nr_pages(folio) - 1;
+	struct anon_vma_chain *avc;
+	struct anon_vma *anon_vma;
+
+	if (locked) {
+		anon_vma = folio_anon_vma(folio);
+		VM_BUG_ON_PAGE(!anon_vma, &folio->page);
+	} else if (rwc->anon_lock) {
+		anon_vma = rwc->anon_lock(folio);
+		if (!anon_vma)
+			return;
+	} else {
+		anon_vma = folio_anon_vma(folio);
+		if (!anon_vma)
+			return;
+		anon_vma_lock_read(anon_vma);
+	}
+	anon_vma_interval_tree_foreach(avc, &anon_vma->rb_root, first, last) {
+		struct vm_area_struct *vma = avc->vma;
+		unsigned long address = vma_address(vma, first, folio_nr_pages(folio));
+
+		VM_BUG_ON(IS_ERR_VALUE(address));
+		if (!rwc->rmap_one(folio, vma, address, rwc->arg))
+			break;
+		if (rwc->done && rwc->done(folio))
+			break;
+	}
+	if (!locked)
+		anon_vma_unlock_read(anon_vma);
+}
+
+static void rmap_walk_file(struct folio *folio, struct rmap_walk_control *rwc,
+			   bool locked)
+{
+	struct address_space *mapping = folio_mapping(folio);
+	pgoff_t first = folio->index, last = first + folio_nr_pages(folio) - 1;
+	struct vm_area_struct *vma;
+
+	if (!mapping)
+		return;
+	if (!locked)
+		i_mmap_lock_read(mapping);
+	vma_interval_tree_foreach(vma, &mapping->i_mmap, first, last) {
+		unsigned long address = vma_address(vma, first, folio_nr_pages(folio));
+
+		VM_BUG_ON(IS_ERR_VALUE(address));
+		if (!rwc->rmap_one(folio, vma, address, rwc->arg))
+			break;
+		if (rwc->done && rwc->done(folio))
+			break;
+	}
+	if (!locked)
+		i_mmap_unlock_read(mapping);
+}
+
+/*
+ * rmap_walk - see rmap.h.
+ */
+void rmap_walk(struct folio *folio, struct rmap_walk_control *rwc)
+{
+	if (folio_test_anon(folio))
+		rmap_walk_anon(folio, rwc, false);
+	else
+		rmap_walk_file(folio, rwc, false);
+}
+
+/*
+ * rmap_walk_locked - see rmap.h: the caller holds the anon_vma root rwsem
+ * or i_mmap_rwsem already.
  */
 void rmap_walk_locked(struct folio *folio, struct rmap_walk_control *rwc)
 {
-	spinlock_t *lock = folio_rmap_lock(folio);
-	struct pnm_rmap_item *item;
-	struct walk_entry *snap = NULL;
-	int n, i, cap = 0;
-
-	VM_BUG_ON_PAGE(!folio_test_locked(folio), &folio->page);
-	for (;;) {
-		n = 0;
-		spin_lock(lock);
-		list_for_each_entry(item, &folio->pnm_rmap, node) {
-			if (n < cap) {
-				snap[n].mm = item->mm;
-				snap[n].address = item->address;
-				snap[n].level = item->level;
-				snap[n].migration = item->migration;
-			}
-			n++;
-		}
-		spin_unlock(lock);
-		if (n <= cap)
-			break;
-		free(snap);
-		cap = n;
-		snap = malloc(sizeof(*snap) * (size_t)cap);
-		if (VM_WARN_ON_ONCE(!snap))
-			return;
-	}
-	for (i = 0; i < n; i++) {
-		struct vm_area_struct *vma = vma_lookup(snap[i].mm, snap[i].address);
-
-		if (!vma)
-			continue;
-		if (!rwc->rmap_one(folio, vma, snap[i].address, snap[i].level,
-				   snap[i].migration, rwc->arg))
-			break;
-	}
-	free(snap);
+	if (folio_test_anon(folio))
+		rmap_walk_anon(folio, rwc, true);
+	else
+		rmap_walk_file(folio, rwc, true);
 }
 
-/* --- migration entries ----------------------------------------------------- */
+static bool folio_not_mapped(struct folio *folio)
+{
+	return !folio_mapped(folio);
+}
+
+/* --- migration entries --------------------------------------------------------- */
 
 static swp_entry_t make_migration_entry(unsigned long pfn, bool writable, bool excl)
 {
@@ -856,289 +1001,125 @@ static swp_entry_t make_migration_entry(unsigned long pfn, bool writable, bool e
 	return make_readable_migration_entry(pfn);
 }
 
-/* Under the entry's ptl: is there still a present item for @key? */
-static bool present_item_exists(struct folio *folio, const struct rmap_key *key)
+/* The migration entry that replaces present entry @old (PTE or PMD bits). */
+static pteval_t migration_entry_for(unsigned long pfn, pteval_t old, bool excl)
 {
-	spinlock_t *lock = folio_rmap_lock(folio);
-	bool found;
+	swp_entry_t entry = make_migration_entry(pfn, old & _PAGE_RW, excl);
 
-	spin_lock(lock);
-	found = find_item(folio, key->mm, key->address, key->level, false) != NULL;
-	spin_unlock(lock);
-	return found;
-}
-
-/* Under the entry's ptl: the present item for @key becomes a migration item
- * remembering @saved, and goes to the tail (walkers pick from the head). */
-static void item_to_migration(struct folio *folio, const struct rmap_key *key,
-			      pteval_t saved)
-{
-	spinlock_t *lock = folio_rmap_lock(folio);
-	struct pnm_rmap_item *item;
-
-	spin_lock(lock);
-	item = find_item(folio, key->mm, key->address, key->level, false);
-	VM_BUG_ON_PAGE(!item, &folio->page);
-	item->saved_bits = saved;
-	set_migration_locked(folio, item, true);
-	list_move_tail(&item->node, &folio->pnm_rmap);
-	spin_unlock(lock);
+	if (old & _PAGE_ACCESSED)
+		entry = make_migration_entry_young(entry);
+	if (old & _PAGE_DIRTY)
+		entry = make_migration_entry_dirty(entry);
+	if (old & _PAGE_SOFT_DIRTY)
+		entry = make_migration_entry_soft_dirty(entry);
+	return entry.val;
 }
 
 /*
- * Replace the PTE of @key by a migration entry.  Returns true if done (or
- * if the mapping went away meanwhile), false if the page may be pinned or
- * the tables disagree with the item (the entry is then left as it was).
+ * Replace the locked present PTE at pvmw->pte by a migration entry.
+ * Returns false (the entry left as it was) if the page may be pinned.
  */
-static bool migrate_one_pte(struct folio *folio, const struct rmap_key *key)
+static bool migrate_one_pte(struct folio *folio, struct page_vma_mapped_walk *pvmw)
 {
-	struct mm_struct *mm = key->mm;
-	struct page *page = pfn_to_page(key->pfn);
-	bool excl = false, gone;
-	spinlock_t *ptl;
-	pte_t *ptep, old;
-	pmd_t *pmd;
+	struct vm_area_struct *vma = pvmw->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long address = pvmw->address;
+	pte_t old = ptep_get(pvmw->pte);
+	struct page *page = pfn_to_page(pte_pfn(old));
+	bool excl = folio_test_anon(folio) && PageAnonExclusive(page);
 
-	pmd = pnm_pmd_lookup(mm, key->address);
-	ptep = pmd ? pte_offset_map_lock(mm, pmd, key->address, &ptl) : NULL;
-	if (!ptep)
-		return !present_item_exists(folio, key);
-	old = ptep_get(ptep);
-	if (!pte_present(old) || pte_pfn(old) != key->pfn) {
-		gone = !present_item_exists(folio, key);
-		pte_unmap_unlock(ptep, ptl);
-		return gone;
-	}
-	if (folio_test_anon(folio))
-		excl = PageAnonExclusive(page);
 	/* seq_cst exchange: pairs with gup-fast's pin-then-recheck (pgtable.h) */
-	old = ptep_get_and_clear(mm, key->address, ptep);
+	old = ptep_get_and_clear(mm, address, pvmw->pte);
 	if (excl && folio_try_share_anon_rmap_pte(folio, page)) {
-		set_pte_at(mm, key->address, ptep, old);
-		pte_unmap_unlock(ptep, ptl);
+		set_pte_at(mm, address, pvmw->pte, old);
 		return false;
 	}
 	if (pte_dirty(old))
 		SetPageDirty(&folio->page);
-	set_pte_at(mm, key->address, ptep,
-		   swp_entry_to_pte(make_migration_entry(key->pfn, pte_write(old), excl)));
-	item_to_migration(folio, key, pte_val(old) & ~(_PAGE_PFN_MASK | _PAGE_RW));
-	pte_unmap_unlock(ptep, ptl);
-	/* The entry holds no reference (rmap.h); the caller's keeps the folio. */
+	set_pte_at(mm, address, pvmw->pte,
+		   __pte(migration_entry_for(page_to_pfn(page), pte_val(old), excl)));
+	folio_remove_rmap_pte(folio, page, vma);
+	/* The entry holds no reference (rmap.h); the caller's keeps the
+	 * folio alive, so this never frees it. */
 	folio_put(folio);
 	return true;
 }
 
-/* As migrate_one_pte() for a PMD mapping: a PMD migration entry. */
-static bool migrate_one_pmd(struct folio *folio, const struct rmap_key *key)
+/* As migrate_one_pte() for a locked huge PMD: a PMD migration entry. */
+static bool migrate_one_pmd(struct folio *folio, struct page_vma_mapped_walk *pvmw)
 {
-	struct mm_struct *mm = key->mm;
-	bool excl = false, gone;
-	spinlock_t *ptl;
-	pmd_t *pmd, old;
+	struct vm_area_struct *vma = pvmw->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	bool excl = folio_test_anon(folio) && PageAnonExclusive(&folio->page);
+	pmd_t old;
 
-	pmd = pnm_pmd_lookup(mm, key->address);
-	if (!pmd)
-		return !present_item_exists(folio, key);
-	ptl = pmd_lock(mm, pmd);
-	old = pmdp_get(pmd);
-	if (!pmd_trans_huge(old) || pmd_pfn(old) != folio_pfn(folio)) {
-		gone = !present_item_exists(folio, key);
-		spin_unlock(ptl);
-		return gone;
-	}
-	if (folio_test_anon(folio))
-		excl = PageAnonExclusive(&folio->page);
 	/* seq_cst exchange: pairs with gup-fast's pin-then-recheck */
-	old = pmdp_huge_get_and_clear(mm, key->address, pmd);
+	old = pmdp_huge_get_and_clear(mm, pvmw->address, pvmw->pmd);
 	if (excl && folio_try_share_anon_rmap_pmd(folio)) {
-		set_pmd_at(mm, key->address, pmd, old);
-		spin_unlock(ptl);
+		set_pmd_at(mm, pvmw->address, pvmw->pmd, old);
 		return false;
 	}
 	if (pmd_dirty(old))
 		SetPageDirty(&folio->page);
 	/* The deposited PTE table stays with the entry (huge_memory.c). */
-	set_pmd_at(mm, key->address, pmd,
-		   swp_entry_to_pmd(make_migration_entry(key->pfn, pmd_write(old), excl)));
-	item_to_migration(folio, key, pmd_val(old) & ~(_PAGE_PFN_MASK | _PAGE_RW));
-	spin_unlock(ptl);
+	set_pmd_at(mm, pvmw->address, pvmw->pmd,
+		   __pmd(migration_entry_for(folio_pfn(folio), pmd_val(old), excl)));
+	folio_remove_rmap_pmd(folio, vma);
 	folio_put(folio);
 	return true;
 }
 
+/* rmap_walk() callback of try_to_migrate(); @arg: bool, set on failure. */
+static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma,
+			       unsigned long address, void *arg)
+{
+	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, 0);
+	bool *failed = arg;
+
+	while (page_vma_mapped_walk(&pvmw)) {
+		bool ok = pvmw.pte ? migrate_one_pte(folio, &pvmw)
+				   : migrate_one_pmd(folio, &pvmw);
+
+		if (!ok) {
+			page_vma_mapped_walk_done(&pvmw);
+			*failed = true;
+			return false;
+		}
+	}
+	return true;
+}
+
 /*
- * try_to_migrate - replace every present mapping of the locked @folio by a
- * migration entry (rmap.h).  Each round picks the first present item;
- * converted items move to the list's tail, so the loop ends when none is
- * left or a step fails.
+ * try_to_migrate - see rmap.h.
  */
 bool try_to_migrate(struct folio *folio)
 {
-	struct rmap_key key;
-	bool ok;
+	bool failed = false;
+	struct rmap_walk_control rwc = {
+		.arg = &failed,
+		.rmap_one = try_to_migrate_one,
+		.done = folio_not_mapped,
+	};
 
 	VM_BUG_ON_PAGE(!folio_test_locked(folio), &folio->page);
-	while (first_item(folio, false, &key)) {
-		if (key.level == PNM_RMAP_PTE)
-			ok = migrate_one_pte(folio, &key);
-		else
-			ok = migrate_one_pmd(folio, &key);
-		if (!ok)
-			return false;
-	}
-	return !folio_mapped(folio);
+	if (!folio_mapped(folio))
+		return true;
+	rmap_walk(folio, &rwc);
+	return !failed && !folio_mapped(folio);
 }
 
-/*
- * Take the migration item for @key off @src's list.  Only the migrator
- * (who holds @src locked) removes migration items, so it is there.
- */
-static struct pnm_rmap_item *detach_migration_item(struct folio *src,
-						   const struct rmap_key *key)
-{
-	spinlock_t *lock = folio_rmap_lock(src);
-	struct pnm_rmap_item *item;
-
-	spin_lock(lock);
-	item = find_item(src, key->mm, key->address, key->level, true);
-	VM_BUG_ON_PAGE(!item, &src->page);
-	list_del(&item->node);
-	spin_unlock(lock);
-	return item;
-}
-
-/* Put a restored @item on @folio's list, mapping @page; account it. */
-static void attach_restored_item(struct folio *folio, struct page *page,
-				 struct pnm_rmap_item *item, bool excl)
-{
-	spinlock_t *lock = folio_rmap_lock(folio);
-
-	item->pfn = page_to_pfn(page);
-	item->migration = false;
-	spin_lock(lock);
-	add_item_locked(folio, page, item, excl && folio_test_anon(folio));
-	spin_unlock(lock);
-}
-
-/* Is @e still the migration entry @key installed? */
-static bool is_our_migration_entry(pteval_t e, const struct rmap_key *key)
-{
-	swp_entry_t entry = { e };
-
-	return e && !(e & _PAGE_PRESENT) && is_migration_entry(entry) &&
-	       swp_offset_pfn(entry) == key->pfn;
-}
-
-static struct page *target_page(struct folio *src, struct folio *dst,
-				unsigned long pfn)
-{
-	return pfn_to_page(folio_pfn(dst) + (pfn - folio_pfn(src)));
-}
-
-static void restore_one_pte(struct folio *src, struct folio *dst,
-			    const struct rmap_key *key)
-{
-	struct mm_struct *mm = key->mm;
-	struct pnm_rmap_item *item;
-	struct folio *tfolio;
-	struct page *tpage;
-	spinlock_t *ptl;
-	pte_t *ptep = NULL;
-	pmd_t *pmd;
-	swp_entry_t entry;
-	bool writable;
-
-	pmd = pnm_pmd_lookup(mm, key->address);
-	if (pmd)
-		ptep = pte_offset_map_lock(mm, pmd, key->address, &ptl);
-	item = detach_migration_item(src, key);
-	if (!ptep || !is_our_migration_entry(pte_val(ptep_get(ptep)), key)) {
-		/* Zapped meanwhile (MADV_DONTNEED): the item is stale. */
-		if (ptep)
-			pte_unmap_unlock(ptep, ptl);
-		free(item);
-		return;
-	}
-	entry = pte_to_swp_entry(ptep_get(ptep));
-	writable = is_writable_migration_entry(entry);
-	tpage = target_page(src, dst, key->pfn);
-	tfolio = page_folio(tpage);
-	/* The restored mapping's reference (rmap.h). */
-	folio_get(tfolio);
-	attach_restored_item(tfolio, tpage, item,
-			     writable || is_readable_exclusive_migration_entry(entry));
-	/* Release store: a lockless walker that sees the PTE sees the folio's
-	 * reference, mapcount and data (pairs with ptep_get_lockless). */
-	set_pte_at(mm, key->address, ptep,
-		   __pte((page_to_pfn(tpage) << PAGE_SHIFT) | item->saved_bits |
-			 (writable ? _PAGE_RW : 0)));
-	pte_unmap_unlock(ptep, ptl);
-}
-
-static void restore_one_pmd(struct folio *src, struct folio *dst,
-			    const struct rmap_key *key)
-{
-	struct mm_struct *mm = key->mm;
-	struct pnm_rmap_item *item;
-	struct folio *tfolio;
-	spinlock_t *ptl = NULL;
-	pmd_t *pmd;
-	swp_entry_t entry;
-	bool writable;
-
-	pmd = pnm_pmd_lookup(mm, key->address);
-	if (pmd)
-		ptl = pmd_lock(mm, pmd);
-	item = detach_migration_item(src, key);
-	if (!pmd || !is_our_migration_entry(pmd_val(pmdp_get(pmd)), key)) {
-		if (ptl)
-			spin_unlock(ptl);
-		free(item);
-		return;
-	}
-	entry = pmd_to_swp_entry(pmdp_get(pmd));
-	writable = is_writable_migration_entry(entry);
-	tfolio = page_folio(target_page(src, dst, key->pfn));
-	VM_BUG_ON_PAGE(folio_order(tfolio) != HPAGE_PMD_ORDER, &tfolio->page);
-	folio_get(tfolio);
-	attach_restored_item(tfolio, &tfolio->page, item,
-			     writable || is_readable_exclusive_migration_entry(entry));
-	/* Release store, as for PTEs; saved_bits still hold _PAGE_PSE. */
-	set_pmd_at(mm, key->address, pmd,
-		   __pmd((folio_pfn(tfolio) << PAGE_SHIFT) | item->saved_bits |
-			 (writable ? _PAGE_RW : 0)));
-	spin_unlock(ptl);
-}
-
-/*
- * remove_migration_ptes - turn @src's migration entries into mappings of
- * @dst (rmap.h).  Each round restores (or discards) the first migration
- * item on @src's list and takes it off that list, so the loop ends.
- */
-void remove_migration_ptes(struct folio *src, struct folio *dst)
-{
-	struct rmap_key key;
-
-	while (first_item(src, true, &key)) {
-		if (key.level == PNM_RMAP_PTE)
-			restore_one_pte(src, dst, &key);
-		else
-			restore_one_pmd(src, dst, &key);
-	}
-}
-
-/* --- unmapping and cleaning page-cache folios ------------------------------ */
+/* --- unmapping and cleaning page-cache folios ---------------------------------- */
 
 /*
  * Writeback, truncate and reclaim reach the PTEs of a page-cache folio
- * from the folio: locked folio, mms trylocked (pnm_rmap_lock_mms), then a
- * walk over a snapshot of the items (rmap_walk_locked).  With the folio
- * locked and the mms read-locked no mapping can be added (file faults map
- * an existing folio only under its lock; fork needs mmap_lock for write),
- * but one may still go (MADV_DONTNEED, a COW of a private mapping), so
- * each step re-reads its PTE under the ptl and skips one that no longer
- * maps the folio.  Page-cache folios are only mapped by PTEs in the model.
+ * from the folio: locked folio, i_mmap_rwsem for read, each VMA's entries
+ * under their ptl.  With the folio locked no mapping of it can be added
+ * (file faults map an existing folio only under its lock; fork copies
+ * only from a mapping that exists, and takes i_mmap_rwsem for write to
+ * link the child's VMA, so it is either done before the walk or after
+ * it), but one may still go (MADV_DONTNEED, a COW of a private mapping),
+ * which page_vma_mapped_walk() simply does not find.  Page-cache folios
+ * are only mapped by PTEs in the model.
  *
  * Both clear the PTE with a seq_cst exchange before they change or drop
  * it: that pairs with gup-fast's "grab, then re-read the entry" (rmap.h),
@@ -1146,147 +1127,109 @@ void remove_migration_ptes(struct folio *src, struct folio *dst)
  * reference is visible to whoever looks after us (truncate, reclaim).
  */
 
-/* The PTE at @address of @vma, locked, if it maps a page of @folio. */
-static pte_t *folio_pte_lock(struct folio *folio, struct vm_area_struct *vma,
-			     unsigned long address, spinlock_t **ptlp)
-{
-	struct mm_struct *mm = vma->vm_mm;
-	unsigned long nr = folio_nr_pages(folio);
-	pmd_t *pmd = pnm_pmd_lookup(mm, address);
-	pte_t *ptep, entry;
-
-	if (!pmd)
-		return NULL;
-	ptep = pte_offset_map_lock(mm, pmd, address, ptlp);
-	if (!ptep)
-		return NULL;
-	entry = ptep_get(ptep);
-	if (!pte_present(entry) || pte_pfn(entry) - folio_pfn(folio) >= nr) {
-		pte_unmap_unlock(ptep, *ptlp);
-		return NULL;
-	}
-	return ptep;
-}
-
-/* rmap_walk_locked() callback of folio_mkclean(); @arg counts PTEs. */
+/* rmap_walk() callback of folio_mkclean(); @arg counts PTEs. */
 static bool mkclean_one(struct folio *folio, struct vm_area_struct *vma,
-			unsigned long address, enum pnm_rmap_level level,
-			bool migration, void *arg)
+			unsigned long address, void *arg)
 {
-	struct mm_struct *mm = vma->vm_mm;
+	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, 0);
 	int *cleaned = arg;
-	spinlock_t *ptl;
-	pte_t *ptep, old;
 
-	if (migration)
-		return true;
-	if (level != PNM_RMAP_PTE) {
-		VM_WARN_ON_ONCE(1);	/* no PMD-mapped cache folios */
-		return true;
-	}
-	ptep = folio_pte_lock(folio, vma, address, &ptl);
-	if (!ptep)
-		return true;
-	old = ptep_get(ptep);
-	if (pte_write(old) || pte_dirty(old)) {
+	while (page_vma_mapped_walk(&pvmw)) {
+		struct mm_struct *mm = vma->vm_mm;
+		pte_t old;
+
+		if (!pvmw.pte) {
+			VM_WARN_ON_ONCE(1);	/* no PMD-mapped cache folios */
+			continue;
+		}
+		old = ptep_get(pvmw.pte);
+		if (!pte_write(old) && !pte_dirty(old))
+			continue;
 		/* seq_cst exchange, then the release store of the clean,
 		 * read-only entry (see above). */
-		old = ptep_get_and_clear(mm, address, ptep);
-		set_pte_at(mm, address, ptep, pte_mkclean(pte_wrprotect(old)));
+		old = ptep_get_and_clear(mm, pvmw.address, pvmw.pte);
+		set_pte_at(mm, pvmw.address, pvmw.pte, pte_mkclean(pte_wrprotect(old)));
 		(*cleaned)++;
 		count_vm_event(PNM_PAGE_MKCLEAN);
 	}
-	pte_unmap_unlock(ptep, ptl);
 	return true;
 }
 
 /*
  * folio_mkclean - write-protect and clean every PTE of the locked page-
  * cache @folio (rmap.h).  Returns the number of PTEs that were writable or
- * dirty, 0 if it is not mapped, -EAGAIN (an mm busy; nothing changed) or
- * -ENOMEM.  The caller moves a PTE's dirtiness into the folio if the
- * result is positive (folio_clear_dirty_for_io re-dirties, as Linux).
+ * dirty, 0 if it is not mapped.  The caller moves a PTE's dirtiness into
+ * the folio if the result is positive (folio_clear_dirty_for_io
+ * re-dirties, as Linux).
  */
 int folio_mkclean(struct folio *folio)
 {
-	struct rmap_walk_control rwc = { .rmap_one = mkclean_one };
-	struct pnm_rmap_mms mms;
-	int cleaned = 0, err;
+	int cleaned = 0;
+	struct rmap_walk_control rwc = { .arg = &cleaned, .rmap_one = mkclean_one };
 
 	VM_BUG_ON_PAGE(!folio_test_locked(folio), &folio->page);
 	VM_BUG_ON_PAGE(folio_test_anon(folio), &folio->page);
 	/* Exact: new mappings need our folio lock. */
 	if (!folio_mapped(folio))
 		return 0;
-	err = pnm_rmap_lock_mms(folio, &mms);
-	if (err)
-		return err;
-	rwc.arg = &cleaned;
-	rmap_walk_locked(folio, &rwc);
-	pnm_rmap_unlock_mms(&mms);
+	rmap_walk(folio, &rwc);
 	return cleaned;
 }
 
 struct unmap_state {
 	bool dirty;		/* a removed PTE was dirty */
+	bool failed;		/* a mapping could not be removed */
 };
 
-/* rmap_walk_locked() callback of try_to_unmap(). */
+/* rmap_walk() callback of try_to_unmap(). */
 static bool unmap_one(struct folio *folio, struct vm_area_struct *vma,
-		      unsigned long address, enum pnm_rmap_level level,
-		      bool migration, void *arg)
+		      unsigned long address, void *arg)
 {
+	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, 0);
 	struct unmap_state *st = arg;
-	spinlock_t *ptl;
-	pte_t *ptep, old;
 
-	if (migration || level != PNM_RMAP_PTE) {
-		/* Migration holds the folio lock (we do); no PMD-mapped
-		 * cache folios exist.  try_to_unmap() reports it mapped. */
-		VM_WARN_ON_ONCE(1);
-		return true;
+	while (page_vma_mapped_walk(&pvmw)) {
+		pte_t old;
+
+		if (!pvmw.pte) {
+			/* No PMD-mapped cache folios exist in the model. */
+			VM_WARN_ON_ONCE(1);
+			st->failed = true;
+			continue;
+		}
+		/* seq_cst exchange: pairs with gup-fast (see above). */
+		old = ptep_get_and_clear(vma->vm_mm, pvmw.address, pvmw.pte);
+		if (pte_dirty(old))
+			st->dirty = true;
+		folio_remove_rmap_pte(folio, pfn_to_page(pte_pfn(old)), vma);
+		/* The mapping's reference; the caller's keeps the folio. */
+		folio_put(folio);
 	}
-	ptep = folio_pte_lock(folio, vma, address, &ptl);
-	if (!ptep)
-		return true;
-	/* seq_cst exchange: pairs with gup-fast (see above). */
-	old = ptep_get_and_clear(vma->vm_mm, address, ptep);
-	if (pte_dirty(old))
-		st->dirty = true;
-	folio_remove_rmap_pte(folio, pfn_to_page(pte_pfn(old)), vma, address);
-	pte_unmap_unlock(ptep, ptl);
-	/* The mapping's reference; the caller's keeps the folio alive. */
-	folio_put(folio);
 	return true;
 }
 
 /*
  * try_to_unmap - remove every mapping of the locked page-cache or dax
  * @folio (rmap.h).  A dirty PTE makes the folio dirty, through
- * folio_mark_dirty() once the ptls are dropped (we still hold the folio
- * lock it wants).  Returns 0 when the folio is left unmapped; -EINVAL for
- * an anon folio; -EAGAIN (nothing changed) or -ENOMEM from locking the
- * mms; -EBUSY if a mapping could not be removed (a PMD mapping, or no
- * memory for the walk's snapshot).
+ * folio_mark_dirty() once the walk is over (it wants our folio lock held
+ * and no ptl).  Returns 0 when the folio is left unmapped; -EINVAL for an
+ * anon folio; -EBUSY if a mapping could not be removed.
  */
 int try_to_unmap(struct folio *folio)
 {
-	struct rmap_walk_control rwc = { .rmap_one = unmap_one };
-	struct unmap_state st = { .dirty = false };
-	struct pnm_rmap_mms mms;
-	int err;
+	struct unmap_state st = { .dirty = false, .failed = false };
+	struct rmap_walk_control rwc = {
+		.arg = &st,
+		.rmap_one = unmap_one,
+		.done = folio_not_mapped,
+	};
 
 	VM_BUG_ON_PAGE(!folio_test_locked(folio), &folio->page);
 	if (folio_test_anon(folio))
 		return -EINVAL;
 	if (!folio_mapped(folio))
 		return 0;
-	err = pnm_rmap_lock_mms(folio, &mms);
-	if (err)
-		return err;
-	rwc.arg = &st;
-	rmap_walk_locked(folio, &rwc);
-	pnm_rmap_unlock_mms(&mms);
+	rmap_walk(folio, &rwc);
 	if (st.dirty)
 		folio_mark_dirty(folio);
 	return folio_mapped(folio) ? -EBUSY : 0;

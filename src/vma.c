@@ -10,10 +10,20 @@
  * splitting a VMA in two and merging compatible neighbours back together,
  * and the checker that verifies the set.
  *
+ * Also here: the file half of the reverse map (vma_link_file,
+ * unlink_file_vma: a file VMA in its mapping's i_mmap tree) and the locking
+ * that lets split and merge change a VMA's range while reverse-map walkers
+ * look at it (vma_rmap_lock), plus the checker of every VMA's reverse-map
+ * links (pnm_check_vma_rmap).
+ *
  * Locking: every lookup needs mm->mmap_lock held in some mode; every change
  * to the set or to a VMA's vm_start/vm_end/vm_pgoff/vm_flags needs it held
  * for write.  Faults (mmap_lock read) may therefore use a VMA pointer for
- * as long as they hold the lock.
+ * as long as they hold the lock.  Reverse-map walkers hold no mmap_lock:
+ * they reach a VMA through i_mmap or an anon_vma tree, so a range change
+ * of a VMA that is in those trees is also made under the trees' locks held
+ * for write (i_mmap_rwsem, then the anon_vma root rwsem), with the VMA
+ * taken out of the trees and put back under its new range.
  *
  * Accounting: vma_set_insert() and vma_set_remove() keep mm->map_count and
  * mm->total_vm in step with the set, so that callers (mmap, munmap, fork,
@@ -204,8 +214,10 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 {
 	struct vm_area_struct *vma = calloc(1, sizeof(*vma));
 
-	if (vma)
+	if (vma) {
 		vma->vm_mm = mm;
+		INIT_LIST_HEAD(&vma->anon_vma_chain);
+	}
 	return vma;
 }
 
@@ -214,8 +226,10 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
  * reference on the backing file and the object is told about the new VMA
  * through vm_ops->open, so that vm_area_free() after remove_vma()-style
  * teardown (close + fput) balances.  The copy belongs to the same mm;
- * fork re-targets vm_mm before inserting it.  NULL on -ENOMEM (nothing
- * taken).
+ * fork re-targets vm_mm before inserting it.  It is in no reverse-map
+ * tree and has no anon_vma links yet (vma->anon_vma is copied: the caller
+ * links it with anon_vma_clone or anon_vma_fork, and vma_link_file).
+ * NULL on -ENOMEM (nothing taken).
  */
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 {
@@ -224,6 +238,8 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 	if (!vma)
 		return NULL;
 	*vma = *orig;
+	INIT_LIST_HEAD(&vma->anon_vma_chain);
+	vma->shared = (struct interval_tree_node){ 0 };
 	if (vma->vm_file)
 		get_file(vma->vm_file);
 	if (vma->vm_ops && vma->vm_ops->open)
@@ -232,12 +248,101 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 }
 
 /*
- * Free the VMA structure itself.  It must not be in a set; the file
- * reference and vm_ops->close are the caller's business (remove_vma()).
+ * Free the VMA structure itself.  It must not be in a set nor in the
+ * reverse map (unlink_anon_vmas, unlink_file_vma); the file reference and
+ * vm_ops->close are the caller's business (remove_vma()).
  */
 void vm_area_free(struct vm_area_struct *vma)
 {
+	VM_BUG_ON(!list_empty(&vma->anon_vma_chain));
+	VM_BUG_ON(interval_tree_node_linked(&vma->shared));
 	free(vma);
+}
+
+/* --- the reverse-map side ------------------------------------------------------ */
+
+static struct address_space *vma_mapping(const struct vm_area_struct *vma)
+{
+	return vma->vm_file ? vma->vm_file->f_mapping : NULL;
+}
+
+/*
+ * vma_link_file - index @vma in its file's i_mmap (rmap.h).  Called once
+ * the VMA is in its mm's set (mmap, fork, split).  Takes i_mmap_rwsem for
+ * write.
+ */
+void vma_link_file(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma_mapping(vma);
+
+	if (!mapping)
+		return;
+	i_mmap_lock_write(mapping);
+	vma_interval_tree_insert(vma, &mapping->i_mmap);
+	i_mmap_unlock_write(mapping);
+}
+
+/*
+ * unlink_file_vma - take @vma out of its file's i_mmap (rmap.h), before
+ * its page tables are freed (munmap, exit) or when it is discarded.  Takes
+ * i_mmap_rwsem for write.  No-op for a VMA that is not linked.
+ */
+void unlink_file_vma(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma_mapping(vma);
+
+	if (!mapping || !interval_tree_node_linked(&vma->shared))
+		return;
+	i_mmap_lock_write(mapping);
+	vma_interval_tree_remove(vma, &mapping->i_mmap);
+	i_mmap_unlock_write(mapping);
+}
+
+/*
+ * vma_rmap_lock - see rmap.h.  The anon_vma is vma->anon_vma (every link of
+ * the VMA shares its root).
+ */
+void vma_rmap_lock(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma_mapping(vma);
+
+	mmap_assert_write_locked(vma->vm_mm);
+	if (mapping)
+		i_mmap_lock_write(mapping);
+	if (vma->anon_vma)
+		anon_vma_lock_write(vma->anon_vma);
+}
+
+/* vma_rmap_unlock - release what vma_rmap_lock() took (on the same VMA,
+ * whose file and anon_vma root are unchanged). */
+void vma_rmap_unlock(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma_mapping(vma);
+
+	if (vma->anon_vma)
+		anon_vma_unlock_write(vma->anon_vma);
+	if (mapping)
+		i_mmap_unlock_write(mapping);
+}
+
+/* Out of every tree, before its range changes (rmap locks held). */
+static void vma_rmap_pre_update(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma_mapping(vma);
+
+	if (mapping && interval_tree_node_linked(&vma->shared))
+		vma_interval_tree_remove(vma, &mapping->i_mmap);
+	anon_vma_interval_tree_pre_update_vma(vma);
+}
+
+/* Back into every tree under its new range (rmap locks held). */
+static void vma_rmap_post_update(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma_mapping(vma);
+
+	if (mapping)
+		vma_interval_tree_insert(vma, &mapping->i_mmap);
+	anon_vma_interval_tree_post_update_vma(vma);
 }
 
 /*
@@ -261,7 +366,10 @@ void remove_vma(struct vm_area_struct *vma)
  * false the new VMA covers [addr, vm_end) and @vma keeps the lower part;
  * with @new_below true the new VMA covers [vm_start, addr) and @vma keeps
  * the upper part.  A huge PMD straddling @addr is split first, because a
- * PMD mapping must lie inside one VMA.  Caller holds mmap_lock for write.
+ * PMD mapping must lie inside one VMA.  The new VMA gets @vma's reverse-
+ * map links (anon_vma_clone, vma_link_file); both halves change their
+ * trees under the rmap locks, so a walker sees either the whole VMA or the
+ * two halves.  Caller holds mmap_lock for write.
  *
  * Returns 0 or -ENOMEM.  On failure the VMA set is unchanged; the one
  * thing that can have happened is nothing visible (the allocation that
@@ -291,28 +399,70 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below)
 	}
 
 	delta = (addr - vma->vm_start) >> PAGE_SHIFT;
+	if (new_below) {
+		new->vm_end = addr;
+	} else {
+		new->vm_start = addr;
+		new->vm_pgoff += delta;
+	}
+	/* Links for @new under its own range (it maps nothing yet that a
+	 * walker could not also find through @vma). */
+	err = anon_vma_clone(new, vma);
+	if (err)
+		goto out_free_new;
+
+	vma_rmap_lock(vma);
+	vma_rmap_pre_update(vma);
 	/*
 	 * Both halves stay in the set the whole time as far as total_vm is
 	 * concerned: shrink @vma's account before the insert adds @new's.
 	 */
 	if (new_below) {
-		new->vm_end = addr;
 		mm->total_vm -= delta;
 		vma->vm_start = addr;
 		vma->vm_pgoff += delta;
 	} else {
-		new->vm_start = addr;
-		new->vm_pgoff += delta;
 		mm->total_vm -= vma_pages(new);
 		vma->vm_end = addr;
 	}
+	vma_rmap_post_update(vma);
+	if (vma_mapping(new))
+		vma_interval_tree_insert(new, &vma_mapping(new)->i_mmap);
+	vma_rmap_unlock(vma);
 	err = vma_set_insert(mm, new);
 	VM_BUG_ON(err);		/* room was reserved above */
 	return 0;
 
 out_free_new:
+	unlink_anon_vmas(new);
 	remove_vma(new);
 	return err;
+}
+
+/*
+ * May @a and @b share one anon_vma chain?  Either has none (the merged VMA
+ * takes the other's), or both have the same anon_vma and links to the
+ * same anon_vmas (halves of one split, or of one fork copy).
+ */
+static bool anon_vmas_mergeable(const struct vm_area_struct *a,
+				const struct vm_area_struct *b)
+{
+	const struct list_head *la, *lb;
+
+	if (!a->anon_vma || !b->anon_vma)
+		return true;
+	if (a->anon_vma != b->anon_vma)
+		return false;
+	for (la = a->anon_vma_chain.next, lb = b->anon_vma_chain.next;
+	     la != &a->anon_vma_chain && lb != &b->anon_vma_chain;
+	     la = la->next, lb = lb->next) {
+		const struct anon_vma_chain *ca = list_entry(la, struct anon_vma_chain, same_vma);
+		const struct anon_vma_chain *cb = list_entry(lb, struct anon_vma_chain, same_vma);
+
+		if (ca->anon_vma != cb->anon_vma)
+			return false;
+	}
+	return la == &a->anon_vma_chain && lb == &b->anon_vma_chain;
 }
 
 /*
@@ -331,19 +481,34 @@ static bool vmas_mergeable(const struct vm_area_struct *a,
 		return false;
 	if (a->vm_ops && a->vm_ops->close)
 		return false;
+	if (!anon_vmas_mergeable(a, b))
+		return false;
 	return a->vm_pgoff + vma_pages(a) == b->vm_pgoff;
 }
 
 /*
- * Absorb @victim into @vma (adjacent; either side) and release @victim.
- * The page tables are untouched: they already map the union.
+ * Absorb @victim into @vma (adjacent; either side; vmas_mergeable) and
+ * release @victim.  The page tables are untouched: they already map the
+ * union.  If only @victim has an anon_vma, @vma first gets links to its
+ * anon_vmas (anon_vma_clone: this can fail, -ENOMEM, and then nothing
+ * changed).  Under the rmap locks, @victim leaves every tree and @vma is
+ * re-indexed under the union, so a walker finds each mapping through
+ * exactly one of them at any time.  Returns 0 or -ENOMEM.
  */
-static void vma_absorb(struct mm_struct *mm, struct vm_area_struct *vma,
-		       struct vm_area_struct *victim)
+static int vma_absorb(struct mm_struct *mm, struct vm_area_struct *vma,
+		      struct vm_area_struct *victim)
 {
 	unsigned long pages = vma_pages(victim);
 
+	if (!vma->anon_vma && victim->anon_vma) {
+		vma->anon_vma = victim->anon_vma;
+		if (anon_vma_clone(vma, victim))
+			return -ENOMEM;	/* vma->anon_vma reset by the clone */
+	}
 	vma_set_remove(mm, victim);
+	vma_rmap_lock(vma);
+	vma_rmap_pre_update(victim);
+	vma_rmap_pre_update(vma);
 	if (victim->vm_end == vma->vm_start) {
 		vma->vm_start = victim->vm_start;
 		vma->vm_pgoff = victim->vm_pgoff;
@@ -351,17 +516,24 @@ static void vma_absorb(struct mm_struct *mm, struct vm_area_struct *vma,
 		VM_BUG_ON(victim->vm_start != vma->vm_end);
 		vma->vm_end = victim->vm_end;
 	}
+	vma_rmap_post_update(vma);
+	vma_rmap_unlock(vma);
+	/* Its links are out of the trees; every anon_vma they name is also
+	 * linked from @vma, so this frees the links and nothing else. */
+	unlink_anon_vmas(victim);
 	mm->total_vm += pages;
 	remove_vma(victim);
+	return 0;
 }
 
 /*
  * Merge @vma with the VMA directly below and the one directly above it
- * where they are compatible: private anonymous VMAs with identical flags,
- * and VMAs of the same file at contiguous offsets with identical flags.
- * @vma always survives (it grows to cover its neighbours, which are
- * released), so the caller's pointer stays valid.  Caller holds mmap_lock
- * for write.  Cannot fail.
+ * where they are compatible: private anonymous VMAs with identical flags
+ * and anon_vma chains (or no anon_vma on one side), and VMAs of the same
+ * file at contiguous offsets with identical flags.  @vma always survives
+ * (it grows to cover its neighbours, which are released), so the caller's
+ * pointer stays valid.  A merge that would need memory it cannot get is
+ * skipped.  Caller holds mmap_lock for write.  Cannot fail.
  */
 void vma_merge_neighbours(struct mm_struct *mm, struct vm_area_struct *vma)
 {
@@ -370,23 +542,26 @@ void vma_merge_neighbours(struct mm_struct *mm, struct vm_area_struct *vma)
 	mmap_assert_write_locked(mm);
 	prev = vma_prev(vma);
 	if (prev && vmas_mergeable(prev, vma))
-		vma_absorb(mm, vma, prev);
+		(void)vma_absorb(mm, vma, prev);
 	next = vma_next(vma);
 	if (next && vmas_mergeable(vma, next))
-		vma_absorb(mm, vma, next);
+		(void)vma_absorb(mm, vma, next);
 }
 
 /*
  * Undo a split: @upper (which starts where @lower ends and was split from
  * it) is absorbed into @lower.  Used by error paths that must leave the
- * layout as they found it.  Caller holds mmap_lock for write.
+ * layout as they found it.  Both halves have the same links, so this
+ * cannot fail.  Caller holds mmap_lock for write.
  */
 void vma_unsplit(struct mm_struct *mm, struct vm_area_struct *lower,
 		 struct vm_area_struct *upper)
 {
 	VM_BUG_ON(lower->vm_end != upper->vm_start);
 	VM_BUG_ON(lower->vm_file != upper->vm_file);
-	vma_absorb(mm, lower, upper);
+	VM_BUG_ON(lower->anon_vma != upper->anon_vma);
+	if (vma_absorb(mm, lower, upper))
+		VM_BUG_ON(1);
 }
 
 /* --- checking ------------------------------------------------------------------ */
@@ -470,4 +645,130 @@ bool pnm_check_vmas(struct mm_struct *mm)
 		return pnm_check_fail("mm %p: total_vm %lu, vmas cover %lu pages",
 				      (void *)mm, mm->total_vm, pages);
 	return true;
+}
+
+/* --- checking the reverse-map links ----------------------------------------------- */
+
+/* Is @node one of the nodes of @root intersecting [node->start, node->last]? */
+static bool itree_contains(const struct pnm_itree_root *root,
+			   struct interval_tree_node *node)
+{
+	struct interval_tree_node *n;
+
+	for (n = interval_tree_iter_first(root, node->start, node->last); n;
+	     n = interval_tree_iter_next(n, node->start, node->last))
+		if (n == node)
+			return true;
+	return false;
+}
+
+static bool check_vma_file_link(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma_mapping(vma);
+	unsigned long first, last;
+	bool ok = true;
+
+	if (!mapping)
+		return interval_tree_node_linked(&vma->shared) ?
+		       pnm_check_fail("vma [%#lx,%#lx): no file but in an i_mmap tree",
+				      vma->vm_start, vma->vm_end) : true;
+	first = vma->vm_pgoff;
+	last = vma->vm_pgoff + vma_pages(vma) - 1;
+	i_mmap_lock_read(mapping);
+	if (!interval_tree_node_linked(&vma->shared) ||
+	    vma->shared.start != first || vma->shared.last != last)
+		ok = pnm_check_fail("vma [%#lx,%#lx): i_mmap node %s [%#lx,%#lx], expected [%#lx,%#lx]",
+				    vma->vm_start, vma->vm_end,
+				    interval_tree_node_linked(&vma->shared) ? "at" : "unlinked",
+				    vma->shared.start, vma->shared.last, first, last);
+	else if (!itree_contains(&mapping->i_mmap, &vma->shared))
+		ok = pnm_check_fail("vma [%#lx,%#lx): not in its file's i_mmap tree",
+				    vma->vm_start, vma->vm_end);
+	else
+		ok = pnm_check_itree(&mapping->i_mmap, "i_mmap");
+	i_mmap_unlock_read(mapping);
+	return ok;
+}
+
+static bool check_vma_anon_links(struct vm_area_struct *vma)
+{
+	unsigned long first = vma->vm_pgoff, last = vma->vm_pgoff + vma_pages(vma) - 1;
+	struct anon_vma *own = vma->anon_vma, *root;
+	struct anon_vma_chain *avc, *other;
+	bool found_own = false, ok = true;
+
+	if (list_empty(&vma->anon_vma_chain))
+		return own ? pnm_check_fail("vma [%#lx,%#lx): anon_vma %p but no chain links",
+					    vma->vm_start, vma->vm_end, (void *)own) : true;
+	if (!own)
+		return pnm_check_fail("vma [%#lx,%#lx): chain links but no anon_vma",
+				      vma->vm_start, vma->vm_end);
+	root = own->root;
+	down_read(&root->rwsem);
+	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma) {
+		struct anon_vma *av = avc->anon_vma;
+
+		if (avc->vma != vma || !av || av->root != root) {
+			ok = pnm_check_fail("vma [%#lx,%#lx): chain link %p names vma %p, anon_vma %p of another family",
+					    vma->vm_start, vma->vm_end, (void *)avc,
+					    (void *)avc->vma, (void *)av);
+			break;
+		}
+		if (av == own)
+			found_own = true;
+		if (atomic_read(&av->refcount) <= 0) {
+			ok = pnm_check_fail("anon_vma %p: refcount %d while linked",
+					    (void *)av, atomic_read(&av->refcount));
+			break;
+		}
+		for (other = list_next_entry(avc, same_vma);
+		     &other->same_vma != &vma->anon_vma_chain;
+		     other = list_next_entry(other, same_vma))
+			if (other->anon_vma == av)
+				ok = pnm_check_fail("vma [%#lx,%#lx): two links to anon_vma %p",
+						    vma->vm_start, vma->vm_end, (void *)av);
+		if (!ok)
+			break;
+		if (!interval_tree_node_linked(&avc->rb) || avc->rb.start != first ||
+		    avc->rb.last != last) {
+			ok = pnm_check_fail("vma [%#lx,%#lx): chain link keyed [%#lx,%#lx] (linked %d), expected [%#lx,%#lx]",
+					    vma->vm_start, vma->vm_end, avc->rb.start,
+					    avc->rb.last, interval_tree_node_linked(&avc->rb),
+					    first, last);
+			break;
+		}
+		if (!itree_contains(&av->rb_root, &avc->rb)) {
+			ok = pnm_check_fail("vma [%#lx,%#lx): chain link not in anon_vma %p's tree",
+					    vma->vm_start, vma->vm_end, (void *)av);
+			break;
+		}
+		if (!pnm_check_itree(&av->rb_root, "anon_vma tree")) {
+			ok = false;
+			break;
+		}
+	}
+	up_read(&root->rwsem);
+	if (ok && !found_own)
+		ok = pnm_check_fail("vma [%#lx,%#lx): its anon_vma %p is not on its chain",
+				    vma->vm_start, vma->vm_end, (void *)own);
+	return ok;
+}
+
+/*
+ * pnm_check_vma_rmap - see rmap.h.  Takes i_mmap_rwsem and anon_vma root
+ * rwsems for read, inside the caller's mmap_lock (the lock order).
+ */
+bool pnm_check_vma_rmap(struct mm_struct *mm)
+{
+	struct pnm_vma_set *set = &mm->mm_vmas;
+	bool ok = true;
+	int i;
+
+	mmap_assert_locked(mm);
+	for (i = 0; i < set->nr && ok; i++) {
+		struct vm_area_struct *vma = set->vmas[i];
+
+		ok = check_vma_file_link(vma) && check_vma_anon_links(vma);
+	}
+	return ok;
 }

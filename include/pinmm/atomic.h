@@ -27,6 +27,7 @@ typedef struct { int counter; } atomic_t;
 typedef struct { long counter; } atomic_long_t;
 
 #define ATOMIC_INIT(i)	{ (i) }
+#define ATOMIC_LONG_INIT(i)	{ (i) }
 
 #define R_ __ATOMIC_RELAXED
 #define SC_ __ATOMIC_SEQ_CST

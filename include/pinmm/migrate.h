@@ -29,7 +29,7 @@ typedef struct folio *new_folio_t(struct folio *src, unsigned long private);
  * Returns 0 with *dstp set to the new folio (the caller's reference is
  * moved to it: drop it with folio_put), or:
  *   -EBUSY   unexpected references (pinned or otherwise held)
- *   -EAGAIN  the folio or an mm lock was busy; try again
+ *   -EAGAIN  the folio was under writeback, or (async) its lock was busy
  *   -ENOMEM  no destination frame
  *   -EINVAL  not migratable (zero page, reserved, page table, free)
  * Counts pgmigrate_success/pgmigrate_fail (per base page).

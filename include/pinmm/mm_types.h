@@ -9,7 +9,9 @@
  *   struct mm_struct       a process address space
  *   struct address_space   what a file's (or shmem object's) pages belong to
  *
- * Lock order (outermost first; the function that nests them in brackets):
+ * Lock order (outermost first; the function that nests them in brackets).
+ * It is Linux's (the comment at the top of Linux's mm/rmap.c), restricted
+ * to the locks the model has:
  *
  *   inode->i_lock                     (write, ftruncate, fallocate: the
  *                                      file's size and blocks)
@@ -17,21 +19,32 @@
  *                                      madvise/fork/exit: write)
  *     mapping->invalidate_lock        (cache fills: shared; truncate and
  *                                      hole punch: exclusive)
- *     folio lock (PG_locked)          (migration, split, file faults,
+ *       folio lock (PG_locked)        (migration, split, file faults,
  *                                      writeback, truncate, reclaim)
- *       mm->page_table_lock           (populating PGD/PUD entries)
- *       PMD table ptl  (pmd_lock)     (THP install/split, PTE-table install)
- *         PTE table ptl               (every PTE change: fault, zap, COW,
+ *         mapping->i_mmap_rwsem       (rmap walks of file folios: read;
+ *                                      linking/unlinking/resizing file
+ *                                      VMAs: write)
+ *           anon_vma->root->rwsem     (rmap walks of anon folios: read;
+ *                                      anon_vma_prepare/clone/fork,
+ *                                      unlink, resizing anon VMAs: write)
+ *             mm->page_table_lock     (populating PGD/PUD entries; also
+ *                                      publishing vma->anon_vma)
+ *             PMD table ptl (pmd_lock) (THP install/split, PTE-table install)
+ *               PTE table ptl         (every PTE change: fault, zap, COW,
  *                                      fork copy, migration, mprotect)
- *           folio rmap lock            (adding/removing a folio mapping)
- *             mapping->i_pages.xa_lock (page cache insert/remove)
- *               zone->lock            (buddy allocator)
+ *                 folio mapcount lock (mapcount changes, rmap.c)
+ *                   mapping->i_pages.xa_lock (page cache insert/remove)
+ *                     zone->lock      (buddy allocator)
  *
- *   The rmap walker (rmap.c) runs with the folio locked and must reach
- *   mm->mmap_lock, which is *outside* the folio lock: it therefore only
- *   ever trylocks mmap_lock (read) and backs off with -EAGAIN.  Writeback
- *   (folio_mkclean), truncate and reclaim (try_to_unmap) reach the mms of
- *   a folio only that way; msync drops mmap_lock before it writes back.
+ *   Reverse-map walkers (rmap.c: migration, split, writeback's
+ *   folio_mkclean, truncate's and reclaim's try_to_unmap) hold the folio
+ *   lock, then i_mmap_rwsem or the anon_vma root rwsem for read, then the
+ *   ptl of each entry.  They never take any mm's mmap_lock, so a process
+ *   holding its own mmap_lock (even for write, for as long as it likes)
+ *   neither blocks nor fails them.  VMA changes that a walker could see
+ *   (a VMA appearing, going, or changing range) happen under mmap_lock
+ *   for write *and* the reverse-map locks for write; page tables are freed
+ *   only after their VMAs have left the trees.
  *   Leaf locks, under which nothing else is taken: the file LRU's
  *   lru_lock (swap.c), the inode table lock (fs/namei.c), file->f_lock
  *   (errseq sampling), the flusher's mutex (page-writeback.c).
@@ -44,10 +57,12 @@
  *
  * Invariants (checked by pnm_check_folio(), pnm_check_mm()):
  *   refcount >= mapcount(PTE mappings) + PMD mappings + page-cache refs
- *   sum over pages of _mapcount == number of PTE rmap items on the folio
- *   _entire_mapcount == number of PMD rmap items on the folio
- *   an anon page with PG_anon_exclusive is mapped by at most one mm
- *   every present PTE/PMD of every mm has a matching rmap item
+ *   each page's _mapcount == the PTEs that map it, as a walk of the
+ *     folio's reverse map finds them; _entire_mapcount == the PMDs
+ *   every present PTE/PMD of every mm is found by that walk: its VMA is
+ *     linked to the folio's anon_vma (anon) or in its mapping's i_mmap
+ *     (file), at the address the folio's index gives in that VMA
+ *   an anon page with PG_anon_exclusive is mapped by at most one mapping
  */
 #ifndef PINMM_MM_TYPES_H
 #define PINMM_MM_TYPES_H
@@ -59,6 +74,7 @@
 #include <pinmm/spinlock.h>
 #include <pinmm/page-flags.h>
 #include <pinmm/xarray.h>
+#include <pinmm/interval_tree.h>
 
 typedef unsigned long pgoff_t;
 typedef unsigned int gfp_t;
@@ -83,11 +99,12 @@ struct vm_fault;
 			/* buddy free list (zone->lock) or page-cache/LRU	\
 			 * list (its owner's lock) */			\
 			struct list_head lru;				\
-			/* head: anon marker (PAGE_MAPPING_ANON) or the	\
+			/* head: anon_vma | PAGE_MAPPING_ANON, or the	\
 			 * owning address_space; set under folio lock */	\
 			struct address_space *mapping;			\
 			/* head: page index in mapping, or (anon) the	\
-			 * address >> PAGE_SHIFT where first mapped */	\
+			 * page offset in the VMA that created it	\
+			 * (linear_page_index) */			\
 			pgoff_t index;					\
 			/* buddy: block order; fs: block state */		\
 			unsigned long private;				\
@@ -96,10 +113,14 @@ struct vm_fault;
 			spinlock_t ptl;	/* PTE/PMD table entries */	\
 			struct mm_struct *pt_mm;	/* owning mm */		\
 			unsigned long pt_level;	/* 1=PTE .. 4=PGD */	\
+			/* PMD table: head of the PTE tables deposited	\
+			 * for its huge PMDs; a deposited table: its	\
+			 * link (huge_memory.c); the PMD table's ptl */	\
+			struct list_head pt_deposit;			\
 		};							\
 	};								\
 	/* PTE mappings of this page (0-based, unlike Linux's -1 bias);	\
-	 * changed under the PTE ptl + folio rmap lock */		\
+	 * changed under the PTE ptl + folio mapcount lock */		\
 	atomic_t _mapcount;						\
 	/* head: references, including one per mapping, the page cache's	\
 	 * folio_nr_pages(), temporary gets and (issue 4) pins */	\
@@ -108,14 +129,12 @@ struct vm_fault;
 	unsigned long compound_head;					\
 	/* head: log2 of the number of frames; set at allocation */	\
 	unsigned int _folio_order;					\
-	/* head: PMD mappings of the whole folio; PMD ptl + rmap lock */	\
+	/* head: PMD mappings of the whole folio; PMD ptl + mapcount lock */	\
 	atomic_t _entire_mapcount;					\
 	/* head, large folios: exact FOLL_PIN count (Linux _pincount) */	\
 	atomic_t _pincount;						\
 	/* per page: exact pins of this page ("exact" accounting) */	\
-	atomic_t pnm_pincount;						\
-	/* head: struct pnm_rmap_item list; folio rmap lock */		\
-	struct list_head pnm_rmap;
+	atomic_t pnm_pincount;
 
 struct page {
 	PNM_PAGE_FIELDS
@@ -132,7 +151,7 @@ struct folio {
 
 BUILD_BUG_ON(sizeof(struct folio) != sizeof(struct page));
 
-/* page->mapping low bit set: anonymous folio (no address_space). */
+/* page->mapping low bit set: anonymous folio; the rest is its anon_vma. */
 #define PAGE_MAPPING_ANON	0x1UL
 
 /* --- VMAs ---------------------------------------------------------------- */
@@ -176,15 +195,31 @@ struct vm_operations_struct {
 };
 
 struct vm_area_struct {
-	unsigned long vm_start;		/* first byte; mmap_lock (write) */
-	unsigned long vm_end;		/* first byte after; mmap_lock (write) */
+	/* vm_start, vm_end, vm_pgoff change under mmap_lock (write) and, once
+	 * the VMA is linked into the reverse map, also under the rmap locks
+	 * for write (vma_rmap_lock): rmap walkers read them holding only
+	 * those locks. */
+	unsigned long vm_start;		/* first byte */
+	unsigned long vm_end;		/* first byte after */
 	struct mm_struct *vm_mm;	/* set once at creation */
-	unsigned long vm_flags;		/* VM_*; mmap_lock (write) */
+	/* VM_*; changed with WRITE_ONCE (vm_flags_reset) under mmap_lock
+	 * (write); rmap walkers read it with READ_ONCE */
+	unsigned long vm_flags;
 	unsigned long vm_pgoff;		/* file offset (pages) of vm_start;
-					 * anon: vm_start >> PAGE_SHIFT */
+					 * anon: vm_start >> PAGE_SHIFT at
+					 * creation, kept by splits */
 	struct file *vm_file;		/* backing file or NULL; reference */
 	const struct vm_operations_struct *vm_ops;	/* NULL: private anon */
 	void *vm_private_data;
+	/* file VMAs: node in vm_file->f_mapping->i_mmap; i_mmap_rwsem */
+	struct interval_tree_node shared;
+	/* links to every anon_vma this VMA's folios may belong to
+	 * (struct anon_vma_chain.same_vma); mmap_lock (write), or mmap_lock
+	 * (read) + mm->page_table_lock in anon_vma_prepare() */
+	struct list_head anon_vma_chain;
+	/* the anon_vma new anonymous folios of this VMA get; published once
+	 * (release) under mm->page_table_lock, read with acquire */
+	struct anon_vma *anon_vma;
 };
 
 /* --- address spaces ------------------------------------------------------ */
@@ -296,6 +331,9 @@ struct address_space {
 	/* Held shared by page-cache fills (faults, reads) and exclusive by
 	 * truncate and hole punch, so neither sees a half-removed range. */
 	struct rw_semaphore invalidate_lock;
+	/* every VMA mapping this file, keyed by the pages it covers (rmap.h) */
+	struct pnm_itree_root i_mmap;		/* i_mmap_rwsem */
+	struct rw_semaphore i_mmap_rwsem;
 	errseq_t wb_err;		/* writeback errors; atomic */
 	void *private_data;
 };

@@ -12,7 +12,9 @@
  *              _PAGE_ACCESSED? | _PAGE_DIRTY? | _PAGE_PSE (PMD leaf) |
  *              _PAGE_SPECIAL (no struct page refcounting: zero page)
  *   not present, non-zero: a swap-style entry; the model only uses
- *              migration entries: type in bits 1..5, pfn in bits 12..
+ *              migration entries: type in bits 1..5, pfn in bits 12..,
+ *              and what the replaced mapping had: accessed (bit 8),
+ *              dirty (bit 6), soft-dirty (bit 11)
  *   zero:      none
  *
  * Memory ordering: entries are read with relaxed atomic loads (ptep_get)
@@ -160,6 +162,25 @@ static inline swp_entry_t make_readable_exclusive_migration_entry(unsigned long 
 { return swp_entry(SWP_MIGRATION_READ_EXCLUSIVE, pfn); }
 static inline swp_entry_t make_writable_migration_entry(unsigned long pfn)
 { return swp_entry(SWP_MIGRATION_WRITE, pfn); }
+/* The state of the mapping a migration entry replaced (Linux keeps young
+ * and dirty in the entry too, so the restored mapping needs no fault). */
+#define _PAGE_SWP_MIG_DIRTY	(1UL << 6)
+#define _PAGE_SWP_MIG_YOUNG	(1UL << 8)
+#define _PAGE_SWP_SOFT_DIRTY	(1UL << 11)
+#define _PAGE_SWP_FLAGS		(_PAGE_SWP_MIG_DIRTY | _PAGE_SWP_MIG_YOUNG | _PAGE_SWP_SOFT_DIRTY)
+static inline swp_entry_t make_migration_entry_young(swp_entry_t e)
+{ return (swp_entry_t){ e.val | _PAGE_SWP_MIG_YOUNG }; }
+static inline swp_entry_t make_migration_entry_dirty(swp_entry_t e)
+{ return (swp_entry_t){ e.val | _PAGE_SWP_MIG_DIRTY }; }
+static inline swp_entry_t make_migration_entry_soft_dirty(swp_entry_t e)
+{ return (swp_entry_t){ e.val | _PAGE_SWP_SOFT_DIRTY }; }
+static inline bool is_migration_entry_young(swp_entry_t e) { return e.val & _PAGE_SWP_MIG_YOUNG; }
+static inline bool is_migration_entry_dirty(swp_entry_t e) { return e.val & _PAGE_SWP_MIG_DIRTY; }
+static inline bool is_migration_entry_soft_dirty(swp_entry_t e) { return e.val & _PAGE_SWP_SOFT_DIRTY; }
+/* @e with its type changed (fork, mprotect downgrade writable entries);
+ * pfn and flags kept. */
+static inline swp_entry_t migration_entry_retype(swp_entry_t e, unsigned int type)
+{ return (swp_entry_t){ (e.val & ~(0x1fUL << 1)) | ((unsigned long)type << 1) }; }
 
 /* --- index helpers ------------------------------------------------------- */
 static inline unsigned long pgd_index(unsigned long a) { return (a >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1); }

@@ -1,134 +1,303 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rmap.h - reverse mapping: from a folio to every PTE/PMD that maps it.
+ * rmap.h - reverse mapping: from a folio to every PTE/PMD that maps it,
+ * the Linux way, without any process's mmap_lock.
  *
- * Linux finds mappings through anon_vma chains and the file i_mmap tree;
- * the model keeps, per folio, an explicit list of the places it is mapped
- * (struct pnm_rmap_item: mm + address + level), in the spirit of the early
- * pte_chain rmap.  One item exists per present PTE or PMD mapping, and per
- * migration entry while a migration is in flight.  Items are added and
- * removed by the code that changes the entry, with the entry's ptl held,
- * under the folio's rmap lock (a striped lock hashed by pfn).
+ * Anonymous folios.  folio->mapping is (struct anon_vma * | PAGE_MAPPING_ANON)
+ * and folio->index the folio's page offset in the VMA that created it
+ * (linear_page_index()).  An anon_vma is the "family" of an anonymous
+ * region: every VMA that may map one of its folios is linked to it by a
+ * struct anon_vma_chain, kept in the anon_vma's interval tree keyed by the
+ * VMA's page offsets.  A VMA is linked to its own anon_vma (created at its
+ * first anonymous fault, anon_vma_prepare) and, after fork, the child's
+ * VMA is linked to every anon_vma the parent's VMA was (anon_vma_clone)
+ * plus a new one of its own (anon_vma_fork), whose folios no other process
+ * can map.  All anon_vmas of one fork family share a root, whose rwsem
+ * protects every tree of the family.  So the mappings of an anon folio are
+ * found by walking folio_anon_vma(folio)'s tree for the folio's offsets and
+ * looking, in each VMA found, at the address those offsets have there.
  *
- * Walking: the folio must be locked (stops new mappings of existing
- * folios: every path that maps an already-existing folio into a further mm
- * either holds the folio lock or holds the mmap_lock of an mm that already
- * maps it for write, i.e. fork).  The walker snapshots the items and
- * trylocks each distinct mm's mmap_lock for read: with those held and the
- * folio locked, the set of mappings cannot change under it.
+ * File folios (page cache, shmem, dax).  Every VMA that maps a file is in
+ * its mapping->i_mmap interval tree, keyed by the file pages it covers,
+ * under mapping->i_mmap_rwsem.  A walk looks at each VMA covering the
+ * folio's index range.
+ *
+ * Walking (rmap_walk): the walker holds the anon_vma's root rwsem or
+ * i_mmap_rwsem for read, which keeps every VMA in the tree alive and its
+ * range and page tables in place (munmap and exit unlink a VMA from the
+ * trees before they free its page tables; split, merge and fork change the
+ * trees only with the lock held for write).  It then reads the page tables
+ * of each VMA's mm directly, taking only the entry's ptl
+ * (page_vma_mapped_walk).  No mmap_lock of any process is needed, so
+ * migration, writeback, truncate and reclaim never wait for or fail on a
+ * process that holds its own mmap_lock.
+ *
+ * Lock order (Linux's, see mm_types.h for the whole list):
+ *
+ *   mm->mmap_lock
+ *     mapping->invalidate_lock
+ *       folio lock
+ *         mapping->i_mmap_rwsem
+ *           anon_vma->root->rwsem
+ *             mm->page_table_lock or a page-table ptl
+ *               folio mapcount lock (folio_mapcount_lock(), model only)
+ *
+ * Lifetime of an anon_vma: a reference count.  Each anon_vma holds one on
+ * itself while its tree is non-empty and one on its root while it exists;
+ * walkers that leave a folio unmapped for a while (migration, split) take
+ * one (folio_get_anon_vma) so the anon_vma outlives the unmapping.  The
+ * memory is freed after an RCU grace period, so folio_get_anon_vma() and
+ * folio_lock_anon_vma_read() may look at folio->mapping without any lock.
  *
  * Migration entries and references (the rule migrate.c, huge_memory.c and
  * memory.c rely on):
  *
  *   - A migration entry holds NO reference, counts in no mapcount, no RSS
  *     counter and no NR_* statistic: try_to_migrate() accounts each entry
- *     it installs exactly as an unmap (mapcount, RSS, NR_*) and drops the
- *     mapping's reference with folio_put().  The migrator's own reference
- *     (and its folio lock) keep the folio alive.  So after try_to_migrate()
- *     an unpinned folio has refcount == 1 (the migrator's) + page-cache
- *     references, which is the value the refcount freeze expects (brief §10).
+ *     it installs exactly as an unmap and drops the mapping's reference.
+ *     The migrator's own reference (and its folio lock) keep the folio
+ *     alive, so after try_to_migrate() an unpinned folio has refcount == 1
+ *     (the migrator's) + page-cache references, the value the refcount
+ *     freeze expects.
+ *   - The entry itself records everything needed to restore the mapping:
+ *     the pfn, writable / readable-exclusive / readable, and the dirty,
+ *     accessed and soft-dirty bits (pgtable.h); the permissions come from
+ *     the VMA at restore time, as in Linux.
  *   - remove_migration_ptes(src, dst) takes one reference on the target
- *     folio for every entry it turns back into a present mapping, and
- *     accounts it as a map.  After a successful freeze the migrator sets
- *     dst's refcount to 1 + page-cache refs *before* calling it.
- *   - The entry's item stays on the source folio's list, marked
- *     ->migration, until remove_migration_ptes() moves it to the target
- *     folio (or frees it).
- *   - Zapping a migration entry (MADV_DONTNEED runs under mmap_lock read
- *     and may meet one): either wait for the migration to end, as a fault
- *     does (memory.c does), or just clear the entry under its ptl.  In the
- *     latter case change no refcount, mapcount, RSS counter or rmap item
- *     (the entry owns none); remove_migration_ptes() frees the item when it
- *     finds the entry gone.
- *   - Splitting a PMD migration entry is not done: __split_huge_pmd()
- *     waits for the migration to finish (as a fault does, brief §9).
+ *     folio for every entry it turns back into a present mapping and
+ *     accounts it as a map.
+ *   - Anyone else meeting a migration entry may copy it (fork: a writable
+ *     entry becomes readable in parent and child), downgrade it (mprotect:
+ *     writable becomes readable[-exclusive]), clear it (zap: it owns
+ *     nothing to release) or wait for the migration to end (faults, and a
+ *     partial zap or split of a PMD entry).  remove_migration_ptes()
+ *     restores whatever entries it finds.
  *   - PG_anon_exclusive is not copied by the migrator: the entry type
- *     (writable / readable-exclusive / readable) records it per page and
- *     remove_migration_ptes() sets it on the target page.
+ *     records it per page and remove_migration_ptes() sets it on the target
+ *     page.
  */
 #ifndef PINMM_RMAP_H
 #define PINMM_RMAP_H
 
 #include <pinmm/mm.h>
+#include <pinmm/interval_tree.h>
 
-enum pnm_rmap_level { PNM_RMAP_PTE = 1, PNM_RMAP_PMD = 2 };
-
-struct pnm_rmap_item {
-	struct list_head node;		/* folio->pnm_rmap; folio rmap lock */
-	struct mm_struct *mm;
-	unsigned long address;		/* page (PTE) or PMD aligned */
-	enum pnm_rmap_level level;
-	bool migration;			/* entry is a migration entry */
-	/* the page mapped (PTE) or the folio's head (PMD); for a migration
-	 * item, the pfn recorded in the migration entry */
-	unsigned long pfn;
-	/* migration item: the replaced entry's flag bits (no pfn, no RW),
-	 * restored verbatim by remove_migration_ptes() */
-	pteval_t saved_bits;
+struct anon_vma {
+	/* the root of this fork family; set at creation, never changes */
+	struct anon_vma *root;
+	/* W: modifying any tree of the family; R: walking.  Only the
+	 * root's is used. */
+	struct rw_semaphore rwsem;
+	/* references: itself while its tree is non-empty, each child
+	 * (on the root), folio_get_anon_vma() holders; atomic */
+	atomic_t refcount;
+	/* child anon_vmas (anon_vma_fork) and VMAs whose vma->anon_vma
+	 * this is; root rwsem (W) -- used to decide reuse at fork */
+	unsigned long num_children;
+	unsigned long num_active_vmas;
+	/* the anon_vma this one was forked from (self for a root) */
+	struct anon_vma *parent;
+	/* anon_vma_chain links of the VMAs that may map our folios, keyed by
+	 * each VMA's page offsets; root rwsem */
+	struct pnm_itree_root rb_root;
 };
+
+/*
+ * One link between a VMA and an anon_vma: on the VMA's list
+ * (vma->anon_vma_chain; mmap_lock for write, or mmap_lock for read plus
+ * mm->page_table_lock in anon_vma_prepare) and in the anon_vma's tree
+ * (root rwsem).
+ */
+struct anon_vma_chain {
+	struct vm_area_struct *vma;
+	struct anon_vma *anon_vma;
+	struct list_head same_vma;
+	struct interval_tree_node rb;
+};
+
+/* The anon_vma of an anonymous folio (NULL for file folios).  Stable while
+ * the folio is mapped and the caller holds a lock that keeps it mapped, or
+ * holds a reference (folio_get_anon_vma). */
+static inline struct anon_vma *folio_anon_vma(const struct folio *folio)
+{
+	unsigned long m = (unsigned long)READ_ONCE(folio->mapping);
+
+	if (!(m & PAGE_MAPPING_ANON))
+		return NULL;
+	return (struct anon_vma *)(m - PAGE_MAPPING_ANON);
+}
+
+static inline void anon_vma_lock_write(struct anon_vma *av) { down_write(&av->root->rwsem); }
+static inline void anon_vma_unlock_write(struct anon_vma *av) { up_write(&av->root->rwsem); }
+static inline void anon_vma_lock_read(struct anon_vma *av) { down_read(&av->root->rwsem); }
+static inline void anon_vma_unlock_read(struct anon_vma *av) { up_read(&av->root->rwsem); }
+
+/*
+ * anon_vma_prepare - make sure @vma has an anon_vma (its first anonymous
+ * fault): allocate one with its chain link and publish it as
+ * vma->anon_vma.  Caller holds mmap_lock (read is enough: racing faults
+ * are serialised by mm->page_table_lock).  0 or -ENOMEM (nothing changed).
+ */
+int anon_vma_prepare(struct vm_area_struct *vma);
+/*
+ * anon_vma_clone - link @dst (a new VMA: split, or fork's copy) to every
+ * anon_vma @src is linked to, and give it @src's anon_vma.  Caller holds
+ * mmap_lock for write of @dst's mm.  0 or -ENOMEM (@dst unlinked again).
+ */
+int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src);
+/*
+ * anon_vma_fork - fork: @vma (the child's copy of @pvma, not yet visible)
+ * gets the parent's links (anon_vma_clone) and an anon_vma of its own,
+ * child of @pvma's, so folios it creates from now on are walked only
+ * through the child.  Reuses an anon_vma of the family that no VMA uses
+ * any more instead of allocating one, as Linux does, so a chain of forks
+ * does not grow the family without bound.  Nothing to do if @pvma has no
+ * anon_vma.  Both mmap_locks held for write.  0 or -ENOMEM (nothing left
+ * linked).
+ */
+int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma);
+/*
+ * unlink_anon_vmas - take @vma out of every anon_vma tree and drop the
+ * references that were only held for it; anon_vmas left without VMAs and
+ * references are freed (after a grace period).  Before the VMA's page
+ * tables are freed (munmap, exit) or when the VMA is discarded.  mmap_lock
+ * held for write (or the mm is dying).
+ */
+void unlink_anon_vmas(struct vm_area_struct *vma);
+/*
+ * Around a change of @vma's vm_start / vm_end / vm_pgoff (split, merge,
+ * moves): take its chain links out of their trees, and put them back
+ * under the new range.  Root rwsem held for write (vma_rmap_lock).
+ */
+void anon_vma_interval_tree_pre_update_vma(struct vm_area_struct *vma);
+void anon_vma_interval_tree_post_update_vma(struct vm_area_struct *vma);
+/*
+ * folio_get_anon_vma - a reference on the anon_vma of the anon @folio, so
+ * it survives while the folio is unmapped (migration, split).  NULL if the
+ * folio is not anonymous or no longer mapped (its anon_vma may be gone).
+ * Lockless (RCU).  Release with put_anon_vma().
+ */
+struct anon_vma *folio_get_anon_vma(struct folio *folio);
+void put_anon_vma(struct anon_vma *anon_vma);
+/*
+ * folio_lock_anon_vma_read - the anon_vma of the mapped anon @folio,
+ * returned with its root rwsem held for read; NULL if the folio is not
+ * anonymous or not mapped.  For walkers that hold no reference (the
+ * checkers).  Release with anon_vma_unlock_read().
+ */
+struct anon_vma *folio_lock_anon_vma_read(struct folio *folio);
+
+/* The interval trees (interval_tree.c). */
+void vma_interval_tree_insert(struct vm_area_struct *vma, struct pnm_itree_root *root);
+void vma_interval_tree_remove(struct vm_area_struct *vma, struct pnm_itree_root *root);
+struct vm_area_struct *vma_interval_tree_iter_first(struct pnm_itree_root *root,
+						    unsigned long first, unsigned long last);
+struct vm_area_struct *vma_interval_tree_iter_next(struct vm_area_struct *vma,
+						   unsigned long first, unsigned long last);
+#define vma_interval_tree_foreach(vma, root, first, last)			\
+	for ((vma) = vma_interval_tree_iter_first((root), (first), (last)); (vma); \
+	     (vma) = vma_interval_tree_iter_next((vma), (first), (last)))
+void anon_vma_interval_tree_insert(struct anon_vma_chain *avc, struct pnm_itree_root *root);
+void anon_vma_interval_tree_remove(struct anon_vma_chain *avc, struct pnm_itree_root *root);
+struct anon_vma_chain *anon_vma_interval_tree_iter_first(struct pnm_itree_root *root,
+							 unsigned long first,
+							 unsigned long last);
+struct anon_vma_chain *anon_vma_interval_tree_iter_next(struct anon_vma_chain *avc,
+							unsigned long first,
+							unsigned long last);
+#define anon_vma_interval_tree_foreach(avc, root, first, last)			\
+	for ((avc) = anon_vma_interval_tree_iter_first((root), (first), (last)); (avc); \
+	     (avc) = anon_vma_interval_tree_iter_next((avc), (first), (last)))
+
+/*
+ * The file side (vma.c): index a file VMA in its mapping's i_mmap
+ * (vma_link_file) or take it out (unlink_file_vma); both take
+ * i_mmap_rwsem for write.  No-ops for VMAs without a file.
+ */
+void vma_link_file(struct vm_area_struct *vma);
+void unlink_file_vma(struct vm_area_struct *vma);
+static inline void i_mmap_lock_write(struct address_space *m) { down_write(&m->i_mmap_rwsem); }
+static inline void i_mmap_unlock_write(struct address_space *m) { up_write(&m->i_mmap_rwsem); }
+static inline void i_mmap_lock_read(struct address_space *m) { down_read(&m->i_mmap_rwsem); }
+static inline void i_mmap_unlock_read(struct address_space *m) { up_read(&m->i_mmap_rwsem); }
+
+/*
+ * vma_rmap_lock / vma_rmap_unlock - hold, for write, every reverse-map lock
+ * that covers @vma (its file's i_mmap_rwsem, then its anon_vma root's
+ * rwsem), so its range may change (vma.c: split, merge).  Caller holds
+ * mmap_lock for write.
+ */
+void vma_rmap_lock(struct vm_area_struct *vma);
+void vma_rmap_unlock(struct vm_area_struct *vma);
 
 #define RMAP_NONE	0x0
 #define RMAP_EXCLUSIVE	0x1	/* the new mapping is anon-exclusive */
 
-/* The striped lock protecting @folio's rmap list and mapcounts.  Hashed by
- * the 2 MiB block the folio lies in, so a large folio and the order-0
- * folios it is split into share one lock. */
-spinlock_t *folio_rmap_lock(struct folio *folio);
+/*
+ * The lock protecting @folio's mapcounts (page _mapcount, _entire_mapcount)
+ * while they change.  Model only: Linux updates them with atomics.  Striped
+ * by the 2 MiB block the folio lies in, so a large folio and the order-0
+ * folios it is split into share one lock.  Innermost but for xa_lock and
+ * zone->lock.
+ */
+spinlock_t *folio_mapcount_lock(struct folio *folio);
 
 /*
- * Mapping bookkeeping.  Each function updates the mapcount(s), the rmap
- * list, the per-mm RSS counter and the NR_* statistics.  None of them
- * touches the refcount: the caller already holds (and transfers) the
- * reference the new mapping owns.  Caller holds the ptl of the entry.
- * The _pte variants map one page (@page, inside @folio); the _pmd variants
- * map the whole (PMD-sized) folio.  Return -ENOMEM (nothing changed) if the
- * rmap item cannot be allocated, else 0.  RMAP_EXCLUSIVE sets
+ * Mapping bookkeeping.  Each function updates the mapcount(s), the per-mm
+ * RSS counter and the NR_* statistics.  None touches the refcount: the
+ * caller already holds (and transfers) the reference the new mapping owns.
+ * Caller holds the ptl of the entry.  The _pte variants map one page
+ * (@page, inside @folio); the _pmd variants map the whole (PMD-sized)
+ * folio.  Nothing is allocated, so nothing can fail.  RMAP_EXCLUSIVE sets
  * PG_anon_exclusive on the mapped page(s) (all 512 for a PMD).  Removing
- * the last mapping of a page clears its PG_anon_exclusive.  Removing a
- * mapping that has no item is a caller bug (VM_BUG_ON).
+ * the last mapping of a page clears its PG_anon_exclusive.
  */
-int folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
-			    unsigned long address, int flags);	/* pte or pmd by order */
-int folio_add_anon_rmap_pte(struct folio *folio, struct page *page,
-			    struct vm_area_struct *vma, unsigned long address, int flags);
-int folio_add_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
-			    unsigned long address, int flags);
-int folio_add_file_rmap_pte(struct folio *folio, struct page *page,
-			    struct vm_area_struct *vma, unsigned long address);
-int folio_add_file_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
-			    unsigned long address);
+/* A new folio becomes anonymous in @vma (which has an anon_vma:
+ * anon_vma_prepare) at @address: mapping, index, PG_swapbacked, then a PTE
+ * (order 0) or PMD (PMD order) mapping. */
+void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
+			     unsigned long address, int flags);
+void folio_add_anon_rmap_pte(struct folio *folio, struct page *page,
+			     struct vm_area_struct *vma, unsigned long address, int flags);
+void folio_add_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
+			     unsigned long address, int flags);
+void folio_add_file_rmap_pte(struct folio *folio, struct page *page,
+			     struct vm_area_struct *vma);
+void folio_add_file_rmap_pmd(struct folio *folio, struct vm_area_struct *vma);
 void folio_remove_rmap_pte(struct folio *folio, struct page *page,
-			   struct vm_area_struct *vma, unsigned long address);
-void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
-			   unsigned long address);
+			   struct vm_area_struct *vma);
+void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma);
 /*
- * Convert the item of a present mapping at @address into a migration item
- * (@migration true: accounted as an unmap) or a migration item back into a
- * present one (false: accounted as a map of item->pfn).  Changes no
- * refcount and no PG_anon_exclusive bit.  Used by try_to_migrate(); the
- * caller holds the entry's ptl.
+ * A PMD mapping of @folio in @vma becomes 512 PTE mappings of its pages
+ * (__split_huge_pmd): page mapcounts rise by one, the entire mapcount
+ * falls by one; RSS and NR_*_MAPPED do not move.  PMD lock held.
  */
-void pnm_rmap_item_set_migration(struct folio *folio, struct mm_struct *mm,
-				 unsigned long address, bool migration);
+void folio_split_pmd_rmap(struct folio *folio, struct vm_area_struct *vma);
+/*
+ * @folio_anon_vma(folio) moves to @vma's own anon_vma (a COW fault that
+ * reuses an exclusive page: Linux's folio_move_anon_rmap), so later walks
+ * need not look at the whole fork family.  Folio locked, or the caller
+ * holds the only mapping under its ptl.
+ */
+void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma);
 
 /*
  * Fork: duplicate the mapping of an anon page into the child.  If the page
  * is anon-exclusive and folio_needs_cow_for_dma() says it may be pinned,
  * returns -EBUSY and changes nothing (the caller copies the page for the
  * child).  Otherwise clears PG_anon_exclusive (the page becomes COW-shared),
- * adds the child's rmap item and returns 0 (-ENOMEM if the item cannot be
- * allocated).  Caller holds both ptls and both mmap_locks for write.
+ * accounts the child's mapping and returns 0.  Caller holds both ptls and
+ * both mmap_locks for write.
  */
 int folio_try_dup_anon_rmap_pte(struct folio *folio, struct page *page,
 				struct vm_area_struct *dst_vma,
-				struct vm_area_struct *src_vma, unsigned long address);
+				struct vm_area_struct *src_vma);
 int folio_try_dup_anon_rmap_pmd(struct folio *folio,
 				struct vm_area_struct *dst_vma,
-				struct vm_area_struct *src_vma, unsigned long address);
-int folio_dup_file_rmap_pte(struct folio *folio, struct page *page,
-			    struct vm_area_struct *dst_vma, unsigned long address);
-int folio_dup_file_rmap_pmd(struct folio *folio,
-			    struct vm_area_struct *dst_vma, unsigned long address);
+				struct vm_area_struct *src_vma);
+void folio_dup_file_rmap_pte(struct folio *folio, struct page *page,
+			     struct vm_area_struct *dst_vma);
+void folio_dup_file_rmap_pmd(struct folio *folio, struct vm_area_struct *dst_vma);
 /*
  * Before a temporary unmap that must remember exclusivity (migration):
  * full barrier, then -EBUSY if the folio may be pinned (the unmap must be
@@ -137,95 +306,139 @@ int folio_dup_file_rmap_pmd(struct folio *folio,
 int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page);
 int folio_try_share_anon_rmap_pmd(struct folio *folio);
 
-/*
- * A locked set of the mms that map a folio.  pnm_rmap_lock_mms() snapshots
- * the folio's items and, for each distinct mm, holds the struct (mmgrab)
- * and trylocks mmap_lock for read.  It deliberately takes no mm_users
- * reference: dropping the last one would run exit_mmap() under the folio
- * lock, against the lock order.  None is needed either: exit_mmap() holds
- * mmap_lock for write for the whole teardown, so while the read lock is
- * held the mm is either wholly intact or wholly torn down (and then it has
- * no items left).  Returns 0 with every lock held, or -EAGAIN (nothing
- * held) if some mmap_lock was busy, or -ENOMEM.  After locking, it
- * re-checks that every item's mm is in the set (a fork may have added
- * one), so on success the set of mms is closed: no further mm can start
- * mapping the folio.  The folio must be locked.  Release with
- * pnm_rmap_unlock_mms() once every migration entry is gone; it only
- * unlocks and mmdrops, so it is safe under the folio lock.
- */
-struct pnm_rmap_mms {
-	struct mm_struct **mms;
-	int nr;
-};
-int pnm_rmap_lock_mms(struct folio *folio, struct pnm_rmap_mms *set);
-void pnm_rmap_unlock_mms(struct pnm_rmap_mms *set);
+/* --- finding the entries that map a folio in one VMA ---------------------- */
+
+#define PVMW_MIGRATION	0x1	/* look for migration entries, not mappings */
 
 /*
- * Visit each mapping of a folio (items snapshotted under the rmap lock).
- * @fn gets the VMA containing the address; returning false stops the walk.
- * The folio must be locked and the mms locked with pnm_rmap_lock_mms().
+ * page_vma_mapped_walk - the entries of @vma that map pages [pfn, pfn +
+ * nr_pages) (page offsets from @pgoff): set them up with
+ * DEFINE_FOLIO_VMA_WALK and call page_vma_mapped_walk() until it returns
+ * false.  Each true return leaves one entry locked: a PTE (pvmw.pte, its
+ * ptl in pvmw.ptl) or a PMD (pvmw.pte NULL, pvmw.pmd, the PMD lock in
+ * pvmw.ptl), at pvmw.address.  With PVMW_MIGRATION it stops at migration
+ * entries naming one of the pages instead of present mappings of them.
+ * Stop early with page_vma_mapped_walk_done().  Caller holds a reverse-map
+ * lock that covers @vma (or its mmap_lock).
+ */
+struct page_vma_mapped_walk {
+	unsigned long pfn;
+	unsigned long nr_pages;
+	pgoff_t pgoff;
+	struct vm_area_struct *vma;
+	unsigned long address;
+	pmd_t *pmd;
+	pte_t *pte;
+	spinlock_t *ptl;
+	unsigned int flags;
+};
+
+#define DEFINE_FOLIO_VMA_WALK(name, _folio, _vma, _address, _flags)	\
+	struct page_vma_mapped_walk name = {				\
+		.pfn = folio_pfn(_folio),				\
+		.nr_pages = folio_nr_pages(_folio),			\
+		.pgoff = (_folio)->index,				\
+		.vma = (_vma),						\
+		.address = (_address),					\
+		.flags = (_flags),					\
+	}
+
+bool page_vma_mapped_walk(struct page_vma_mapped_walk *pvmw);
+void page_vma_mapped_walk_done(struct page_vma_mapped_walk *pvmw);
+
+/*
+ * The first address in @vma of page offsets [pgoff, pgoff + nr) (clipped
+ * to vm_start), or -EFAULT if none of them lies in @vma.
+ */
+unsigned long vma_address(struct vm_area_struct *vma, pgoff_t pgoff, unsigned long nr);
+
+/* --- walking every mapping of a folio -------------------------------------- */
+
+/*
+ * rmap_walk - call @rwc->rmap_one(folio, vma, address, arg) for each VMA
+ * that may map a page of @folio, with @address the folio's first address
+ * in that VMA (rmap_one finds the entries with page_vma_mapped_walk).
+ * Returning false stops the walk; @rwc->done, if set, is asked after each
+ * VMA whether to stop.  Locks: for a file folio, i_mmap_rwsem (read); for
+ * an anon folio, the anon_vma root rwsem (read), with the anon_vma found
+ * by @rwc->anon_lock if set (it returns it locked, or NULL: nothing to
+ * walk), else by folio_anon_vma(): then the caller must keep it alive
+ * (folio_get_anon_vma).  The folio must be locked, except for the
+ * checkers' walks.  rmap_walk_locked() is the same with the lock already
+ * held by the caller.
  */
 struct rmap_walk_control {
 	void *arg;
 	bool (*rmap_one)(struct folio *folio, struct vm_area_struct *vma,
-			 unsigned long address, enum pnm_rmap_level level,
-			 bool migration, void *arg);
+			 unsigned long address, void *arg);
+	bool (*done)(struct folio *folio);
+	struct anon_vma *(*anon_lock)(struct folio *folio);
 };
+void rmap_walk(struct folio *folio, struct rmap_walk_control *rwc);
 void rmap_walk_locked(struct folio *folio, struct rmap_walk_control *rwc);
 
 /*
- * Replace every present mapping of the (locked) folio by a migration
- * entry that remembers writability and anon-exclusivity; mms locked.  A
- * pinned anon page stops the walk (folio_try_share_anon_rmap fails; that
- * mapping is left present).  Returns true if the folio is no longer mapped
- * anywhere; on false the caller must still call remove_migration_ptes(f, f)
- * to restore the entries already installed.  PMD mappings become PMD
- * migration entries.  Each converted mapping's reference is dropped (see
- * the reference rule above); the caller's reference keeps the folio alive.
+ * Replace every present mapping of the locked @folio by a migration entry
+ * (Linux's try_to_migrate; PMD mappings become PMD migration entries that
+ * keep their deposited table).  For an anon folio the caller holds a reference on its anon_vma
+ * (folio_get_anon_vma).  A pinned anon page stops the walk
+ * (folio_try_share_anon_rmap fails; that mapping is left present).
+ * Returns true if the folio is no longer mapped anywhere; on false the
+ * caller must still call remove_migration_ptes(f, f) to restore the
+ * entries already installed.  Each converted mapping's reference is
+ * dropped (see the reference rule above).
  */
 bool try_to_migrate(struct folio *folio);
 /*
- * Turn migration entries for @src back into present mappings of @dst
- * (same order; @dst == @src to restore after a failed migration; for a
- * split, each entry maps the page of @dst at the same index).  The target
- * page is pfn_to_page(folio_pfn(dst) + entry pfn - folio_pfn(src)) and its
- * folio is page_folio() of it, so after a split (@src == @dst == the old
- * head) every entry lands in the order-0 folio of its own page.  Takes one
- * reference on the target folio per restored mapping; restores the saved
- * dirty/accessed bits, writability and PG_anon_exclusive from the entry;
- * moves the items to the target folio.  Entries zapped meanwhile are
- * skipped (their items freed).  Folio(s) locked, mms locked; cannot fail.
+ * Turn the migration entries naming pages of @src back into present
+ * mappings of the same-index pages of @dst (@dst == @src to restore after
+ * a failed migration or after a split, called once per new folio).  Walks
+ * @dst's reverse map (its mapping and index are @src's).  Takes one
+ * reference on @dst per restored mapping; rebuilds each PTE from the VMA's
+ * protection and the entry's writability, dirty/accessed/soft-dirty bits
+ * and exclusivity.  Entries zapped meanwhile are simply not found.  Folios
+ * locked; for anon, the caller holds the anon_vma reference.  Cannot fail.
+ * (migrate.c)
  */
 void remove_migration_ptes(struct folio *src, struct folio *dst);
 
 /*
- * Write-protect and clean every PTE mapping of the locked @folio (Linux's
- * folio_mkclean, used by writeback before it cleans a page cache folio):
- * the next CPU write through any mapping faults and reaches
- * ->page_mkwrite.  The PTEs' dirty bits are folded into the return value:
- * the number of PTEs that were writable or dirty.  Counts
- * PNM_PAGE_MKCLEAN per PTE changed.  Takes the mms with
- * pnm_rmap_lock_mms() itself: returns -EAGAIN (nothing changed) when one
- * is busy; the caller drops the folio lock, yields and retries.
+ * Write-protect and clean every PTE mapping of the locked page-cache
+ * @folio (Linux's folio_mkclean, used by writeback before it cleans a
+ * folio): the next CPU write through any mapping faults and reaches
+ * ->page_mkwrite.  Returns the number of PTEs that were writable or dirty
+ * (the caller moves that dirtiness into the folio).  Counts
+ * PNM_PAGE_MKCLEAN per PTE changed.  Cannot fail.
  */
 int folio_mkclean(struct folio *folio);
 /*
  * Unmap the locked page-cache (or dax) @folio from every process that maps
  * it (reclaim, truncate): each PTE is cleared, its dirty bit moved to the
- * folio, rmap/RSS/NR_FILE_MAPPED updated and the mapping's reference
- * dropped.  Anon folios are not handled (-EINVAL).  Takes the mms itself
- * (-EAGAIN as folio_mkclean()).  Returns 0 when no mapping is left.
+ * folio, mapcount/RSS/NR_FILE_MAPPED updated and the mapping's reference
+ * dropped.  Anon folios are not handled (-EINVAL).  Returns 0 when no
+ * mapping is left, -EBUSY if one could not be removed (a PMD mapping of a
+ * cache folio, which the model never creates).
  */
 int try_to_unmap(struct folio *folio);
 
 /*
- * Check one folio: refcount/mapcount/rmap-list agreement, flags, order,
- * tails pointing at the head, anon folios PG_swapbacked, PG_anon_exclusive
- * only on anon pages mapped by at most one mapping.  Migration items are
- * accepted only while the folio is locked.  Page-table frames and the zero
- * page get the checks that apply to them.  Takes the folio's rmap lock;
- * call with the model quiescent.  Reports with pnm_check_fail().
+ * Check one folio: mapcounts against what a walk of its reverse map finds
+ * in the page tables (per page, per level, per mm), refcount against the
+ * mappings and cache references, flags, order, tails pointing at the
+ * head, anon folios PG_swapbacked with a live anon_vma, PG_anon_exclusive
+ * only on anon pages mapped by at most one mapping.  Migration entries
+ * are accepted only while the folio is locked.  Page-table frames and the
+ * zero page get the checks that apply to them.  Call with the model
+ * quiescent.  Reports with pnm_check_fail().  (debug.c)
  */
 bool pnm_check_folio(struct folio *folio);
+/*
+ * Check the reverse-map links of @mm's VMAs: each anon VMA's chain (one
+ * link per anon_vma, each in its anon_vma's tree under the VMA's current
+ * range, vma->anon_vma among them, one family), each file VMA in its
+ * mapping's i_mmap under its current range, and the trees' own shape.
+ * mmap_lock held.  (vma.c)
+ */
+bool pnm_check_vma_rmap(struct mm_struct *mm);
 
 #endif /* PINMM_RMAP_H */

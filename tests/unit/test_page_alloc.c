@@ -390,7 +390,6 @@ static void test_large_folio_wiring(void **state)
 		assert_int_equal(folio_entire_mapcount(f), 0);
 		assert_int_equal(atomic_read(&f->_pincount), 0);
 		assert_null(f->mapping);
-		assert_true(list_empty(&f->pnm_rmap));
 		for (i = 1; i < folio_nr_pages(f); i++) {
 			struct page *p = folio_page(f, i);
 

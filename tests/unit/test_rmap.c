@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_rmap.c - the reverse map: mapcounts, rmap items, RSS and NR_*
- * through fault, fork and unmap; migration entries (try_to_migrate and
- * remove_migration_ptes restore exactly the same PTEs and exclusivity,
- * pinned pages refuse); pnm_rmap_lock_mms() backing off from a
- * write-locked mm; the pin queries in both accounting modes; fork copying
- * a maybe-pinned page; and pnm_check_folio() noticing corruption.
+ * test_rmap.c - the reverse map: mapcounts, what a walk of the anon_vma
+ * tree finds, RSS and NR_* through fault, fork and unmap; migration
+ * entries (try_to_migrate and remove_migration_ptes restore exactly the
+ * same PTEs and exclusivity, pinned pages refuse), also while another
+ * thread holds the other process's mmap_lock for write; anon_vma families
+ * across fork, split, merge and exit (and their reuse in a chain of
+ * forks); the pin queries in both accounting modes; fork copying a
+ * maybe-pinned page; and pnm_check_folio() noticing corruption.
  */
 #include <pthread.h>
 #include <string.h>
@@ -16,18 +18,44 @@
 #define MAP_ANON_PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define PROT_RW		(PROT_READ | PROT_WRITE)
 
-/* Items of @folio: total, and those of @mm at @addr. */
+struct count_arg {
+	struct mm_struct *mm;		/* NULL: any */
+	unsigned long addr;
+	unsigned int flags;		/* PVMW_MIGRATION or 0 */
+	int n;
+};
+
+static bool count_one(struct folio *folio, struct vm_area_struct *vma,
+		      unsigned long address, void *arg)
+{
+	struct count_arg *ca = arg;
+	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, ca->flags);
+
+	while (page_vma_mapped_walk(&pvmw))
+		if (!ca->mm || (vma->vm_mm == ca->mm && pvmw.address == ca->addr))
+			ca->n++;
+	return true;
+}
+
+/*
+ * Entries (present mappings, or migration entries with PVMW_MIGRATION)
+ * of @folio that a walk of its reverse map finds: total, or those of @mm
+ * at @addr.  The caller keeps the anon_vma alive: the folio mapped, or a
+ * reference (folio_get_anon_vma).
+ */
+static int nr_found(struct folio *folio, struct mm_struct *mm, unsigned long addr,
+		    unsigned int flags)
+{
+	struct count_arg ca = { .mm = mm, .addr = addr, .flags = flags };
+	struct rmap_walk_control rwc = { .arg = &ca, .rmap_one = count_one };
+
+	rmap_walk(folio, &rwc);
+	return ca.n;
+}
+
 static int nr_items(struct folio *folio, struct mm_struct *mm, unsigned long addr)
 {
-	struct pnm_rmap_item *item;
-	int n = 0;
-
-	spin_lock(folio_rmap_lock(folio));
-	list_for_each_entry(item, &folio->pnm_rmap, node)
-		if (!mm || (item->mm == mm && item->address == addr))
-			n++;
-	spin_unlock(folio_rmap_lock(folio));
-	return n;
+	return nr_found(folio, mm, addr, 0);
 }
 
 /* The raw PTE at @addr; the caller holds @mm's mmap_lock. */
@@ -110,7 +138,7 @@ static void round_trip(struct folio *folio, struct mm_struct **mms, int nr,
 	long anon_mapped = global_stat(NR_ANON_MAPPED);
 	int refs = folio_ref_count(folio), mapcount = folio_mapcount(folio);
 	bool excl = PageAnonExclusive(&folio->page);
-	struct pnm_rmap_mms set;
+	struct anon_vma *anon_vma;
 	long rss[4];
 	pte_t before[4];
 	int i;
@@ -118,8 +146,9 @@ static void round_trip(struct folio *folio, struct mm_struct **mms, int nr,
 	assert_true(nr <= 4);
 	folio_get(folio);
 	folio_lock(folio);
-	assert_int_equal(pnm_rmap_lock_mms(folio, &set), 0);
-	assert_int_equal(set.nr, nr);
+	anon_vma = folio_get_anon_vma(folio);
+	assert_non_null(anon_vma);
+	assert_int_equal(nr_items(folio, NULL, 0), nr);
 	for (i = 0; i < nr; i++) {
 		before[i] = raw_pte(mms[i], addr);
 		assert_true(pte_present(before[i]));
@@ -132,7 +161,8 @@ static void round_trip(struct folio *folio, struct mm_struct **mms, int nr,
 	assert_int_equal(folio_ref_count(folio), 1);
 	assert_int_equal(global_stat(NR_ANON_MAPPED), anon_mapped - 1);
 	assert_false(PageAnonExclusive(&folio->page));
-	assert_int_equal(nr_items(folio, NULL, 0), nr);
+	assert_int_equal(nr_items(folio, NULL, 0), 0);
+	assert_int_equal(nr_found(folio, NULL, 0, PVMW_MIGRATION), nr);
 	for (i = 0; i < nr; i++) {
 		pte_t pte = raw_pte(mms[i], addr);
 		swp_entry_t e = pte_to_swp_entry(pte);
@@ -153,7 +183,8 @@ static void round_trip(struct folio *folio, struct mm_struct **mms, int nr,
 	assert_int_equal(folio_ref_count(folio), refs + 1);
 	assert_int_equal(folio_mapcount(folio), mapcount);
 	assert_int_equal(global_stat(NR_ANON_MAPPED), anon_mapped);
-	pnm_rmap_unlock_mms(&set);
+	assert_int_equal(nr_found(folio, NULL, 0, PVMW_MIGRATION), 0);
+	put_anon_vma(anon_vma);
 	assert_true(pnm_check_folio(folio));
 	folio_unlock(folio);
 	folio_put(folio);
@@ -204,7 +235,7 @@ static void test_migration_refused_when_pinned(void **state)
 {
 	struct task_struct *a = pnm_task_create("a");
 	unsigned long x = test_mmap(a, PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
-	struct pnm_rmap_mms set;
+	struct anon_vma *anon_vma;
 	struct folio *folio;
 	pte_t before;
 
@@ -213,7 +244,8 @@ static void test_migration_refused_when_pinned(void **state)
 	folio = test_folio(a, x);
 	folio_get(folio);
 	folio_lock(folio);
-	assert_int_equal(pnm_rmap_lock_mms(folio, &set), 0);
+	anon_vma = folio_get_anon_vma(folio);
+	assert_non_null(anon_vma);
 	before = raw_pte(a->mm, x);
 	/* A fake FOLL_PIN in Linux accounting (small folio: refcount bias). */
 	folio_ref_add(folio, GUP_PIN_COUNTING_BIAS);
@@ -225,19 +257,19 @@ static void test_migration_refused_when_pinned(void **state)
 	remove_migration_ptes(folio, folio);	/* nothing to restore */
 	assert_int_equal(pte_val(raw_pte(a->mm, x)), pte_val(before));
 	atomic_sub(GUP_PIN_COUNTING_BIAS, &folio->_refcount);
-	pnm_rmap_unlock_mms(&set);
+	put_anon_vma(anon_vma);
 	folio_unlock(folio);
 	folio_put(folio);
 	CHECK_ALL();
 	assert_int_equal(test_read_byte(a, x), 9);
 }
 
-/* --- pnm_rmap_lock_mms vs a writer on another thread ---------------------- */
+/* --- migration while another thread holds the mapping mm's mmap_lock --- */
 
 struct writer_arg {
 	struct mm_struct *mm;
 	pthread_barrier_t locked;	/* writer holds the lock */
-	pthread_barrier_t release;	/* main thread is done trying */
+	pthread_barrier_t release;	/* main thread is done */
 };
 
 static void *hold_write_lock(void *p)
@@ -251,70 +283,194 @@ static void *hold_write_lock(void *p)
 	return NULL;
 }
 
-static void test_lock_mms_busy(void **state)
+/*
+ * Migrating a COW-shared page while the child's mmap_lock is held for
+ * write the whole time: the reverse map needs no mmap_lock, so it
+ * succeeds at once, moves both mappings, and the data follows.
+ */
+static void test_migrate_with_mm_write_locked(void **state)
 {
 	struct task_struct *a = pnm_task_create("a"), *c;
 	unsigned long x = test_mmap(a, PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
-	struct pnm_rmap_mms set = { 0 };
+	struct folio *folio, *dst = NULL;
+	unsigned long old_pfn;
 	struct writer_arg w;
-	struct folio *folio;
 	pthread_t thr;
 
 	(void)state;
-	test_write_byte(a, x, 1);
+	test_write_byte(a, x, 0x77);
 	c = test_fork(a);
 	folio = test_folio(a, x);
-	folio_get(folio);
-	folio_lock(folio);
+	old_pfn = folio_pfn(folio);
+	assert_int_equal(page_zonenum(&folio->page), ZONE_MOVABLE);
 
-	/* Both mms free: locked, two distinct mms. */
-	assert_int_equal(pnm_rmap_lock_mms(folio, &set), 0);
-	assert_int_equal(set.nr, 2);
-	assert_true(set.mms[0] == a->mm || set.mms[1] == a->mm);
-	assert_true(set.mms[0] == c->mm || set.mms[1] == c->mm);
-	pnm_rmap_unlock_mms(&set);
-	assert_int_equal(set.nr, 0);
-
-	/* The child's mm write-locked by another thread: -EAGAIN, nothing held. */
 	w.mm = c->mm;
 	assert_int_equal(pthread_barrier_init(&w.locked, NULL, 2), 0);
 	assert_int_equal(pthread_barrier_init(&w.release, NULL, 2), 0);
 	assert_int_equal(pthread_create(&thr, NULL, hold_write_lock, &w), 0);
 	pthread_barrier_wait(&w.locked);
-	assert_int_equal(pnm_rmap_lock_mms(folio, &set), -EAGAIN);
-	assert_int_equal(set.nr, 0);
-	/* The parent's lock was not left held: a write trylock succeeds. */
-	assert_true(down_write_trylock(&a->mm->mmap_lock));
-	mmap_write_unlock(a->mm);
+
+	folio_get(folio);
+	assert_int_equal(migrate_folio_to(folio, alloc_migration_target_zone,
+					  ZONE_NORMAL, MR_SYSCALL, &dst), 0);
+	assert_non_null(dst);
+	assert_true(folio_pfn(dst) != old_pfn);
+	assert_int_equal(page_zonenum(&dst->page), ZONE_NORMAL);
+	assert_int_equal(folio_mapcount(dst), 2);
+	folio_put(dst);
+
 	pthread_barrier_wait(&w.release);
 	assert_int_equal(pthread_join(thr, NULL), 0);
 	pthread_barrier_destroy(&w.locked);
 	pthread_barrier_destroy(&w.release);
+	CHECK_ALL();
+	assert_int_equal(test_pfn(a, x), test_pfn(c, x));
+	assert_int_equal(test_read_byte(c, x), 0x77);
+	assert_int_equal(test_read_byte(a, x), 0x77);
+}
 
-	assert_int_equal(pnm_rmap_lock_mms(folio, &set), 0);
-	assert_int_equal(set.nr, 2);
-	pnm_rmap_unlock_mms(&set);
+/* An unmapped folio: nothing to migrate away, and nothing found. */
+static void test_try_to_migrate_unmapped(void **state)
+{
+	struct folio *folio = folio_alloc(GFP_HIGHUSER_MOVABLE, 0);
+
+	(void)state;
+	assert_non_null(folio);
+	folio_lock(folio);
+	assert_true(try_to_migrate(folio));
+	assert_null(folio_get_anon_vma(folio));
 	folio_unlock(folio);
 	folio_put(folio);
 	CHECK_ALL();
 }
 
-/* An unmapped folio locks an empty set. */
-static void test_lock_mms_unmapped(void **state)
+/* --- anon_vma families ------------------------------------------------------ */
+
+/*
+ * The first write creates the VMA's anon_vma; fork gives the child a
+ * linked anon_vma of the same family; a page the child creates is found
+ * only through the child; a COW-shared page through both; munmap and exit
+ * give every anon_vma and link back.
+ */
+static void test_anon_vma_fork_family(void **state)
 {
-	struct folio *folio = folio_alloc(GFP_HIGHUSER_MOVABLE, 0);
-	struct pnm_rmap_mms set;
+	long base_av = pnm_nr_anon_vmas(NULL), chains, base_chains;
+	struct task_struct *a = pnm_task_create("a"), *c;
+	unsigned long x = test_mmap(a, 2 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
+	struct vm_area_struct *pv, *cv;
+	struct folio *shared, *own;
 
 	(void)state;
-	assert_non_null(folio);
-	folio_lock(folio);
-	assert_int_equal(pnm_rmap_lock_mms(folio, &set), 0);
-	assert_int_equal(set.nr, 0);
-	assert_true(try_to_migrate(folio));
-	pnm_rmap_unlock_mms(&set);
-	folio_unlock(folio);
-	folio_put(folio);
+	pnm_nr_anon_vmas(&base_chains);
+	mmap_read_lock(a->mm);
+	assert_null(vma_lookup(a->mm, x)->anon_vma);
+	mmap_read_unlock(a->mm);
+	test_write_byte(a, x, 1);
+	assert_int_equal(pnm_nr_anon_vmas(&chains), base_av + 1);
+	assert_int_equal(chains, base_chains + 1);
+
+	c = test_fork(a);
 	CHECK_ALL();
+	/* The child: a link to the parent's anon_vma and one of its own. */
+	assert_int_equal(pnm_nr_anon_vmas(&chains), base_av + 2);
+	assert_int_equal(chains, base_chains + 3);
+	mmap_read_lock(a->mm);
+	mmap_read_lock(c->mm);
+	pv = vma_lookup(a->mm, x);
+	cv = vma_lookup(c->mm, x);
+	assert_non_null(cv->anon_vma);
+	assert_true(cv->anon_vma != pv->anon_vma);
+	assert_ptr_equal(cv->anon_vma->root, pv->anon_vma);
+	assert_ptr_equal(cv->anon_vma->parent, pv->anon_vma);
+	mmap_read_unlock(c->mm);
+	mmap_read_unlock(a->mm);
+
+	shared = test_folio(a, x);
+	assert_ptr_equal(folio_anon_vma(shared), pv->anon_vma);
+	assert_int_equal(nr_items(shared, NULL, 0), 2);
+	assert_int_equal(nr_items(shared, c->mm, x), 1);
+
+	/* A page born in the child belongs to the child's anon_vma only. */
+	test_write_byte(c, x + PAGE_SIZE, 2);
+	own = test_folio(c, x + PAGE_SIZE);
+	assert_ptr_equal(folio_anon_vma(own), cv->anon_vma);
+	assert_int_equal(own->index, (x + PAGE_SIZE) >> PAGE_SHIFT);
+	assert_int_equal(nr_items(own, NULL, 0), 1);
+	assert_int_equal(nr_items(own, c->mm, x + PAGE_SIZE), 1);
+	CHECK_ALL();
+
+	pnm_task_exit(c);
+	put_task_struct(c);
+	CHECK_ALL();
+	assert_int_equal(pnm_nr_anon_vmas(&chains), base_av + 1);
+	assert_int_equal(chains, base_chains + 1);
+	assert_int_equal(pnm_munmap(a->mm, x, 2 * PAGE_SIZE), 0);
+	assert_int_equal(pnm_nr_anon_vmas(&chains), base_av);
+	assert_int_equal(chains, base_chains);
+	CHECK_ALL();
+}
+
+/*
+ * A chain of forks where each parent exits after forking: the idle
+ * anon_vma of an exited generation is reused, so the family stays small
+ * instead of growing by one anon_vma and one link per generation.
+ */
+static void test_anon_vma_reuse_in_fork_chain(void **state)
+{
+	long base_av = pnm_nr_anon_vmas(NULL), chains, base_chains;
+	struct task_struct *t = pnm_task_create("gen0"), *child;
+	unsigned long x = test_mmap(t, PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
+	int gen;
+
+	(void)state;
+	pnm_nr_anon_vmas(&base_chains);
+	test_write_byte(t, x, 1);
+	for (gen = 1; gen <= 20; gen++) {
+		child = test_fork(t);
+		pnm_task_exit(t);
+		put_task_struct(t);
+		t = child;
+		/* Each generation also writes (a page of its own). */
+		test_write_byte(t, x, (unsigned char)gen);
+		CHECK_ALL();
+	}
+	assert_true(pnm_nr_anon_vmas(&chains) <= base_av + 3);
+	assert_true(chains <= base_chains + 3);
+	assert_int_equal(test_read_byte(t, x), 20);
+	pnm_task_exit(t);
+	put_task_struct(t);
+	assert_int_equal(pnm_nr_anon_vmas(&chains), base_av);
+	assert_int_equal(chains, base_chains);
+	CHECK_ALL();
+}
+
+/*
+ * mprotect splits the VMA in three (the pieces share the anon_vma and are
+ * re-keyed in its tree) and merges it back; every page stays reachable.
+ */
+static void test_anon_vma_split_merge(void **state)
+{
+	struct task_struct *a = pnm_task_create("a");
+	unsigned long x = test_mmap(a, 4 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		test_write_byte(a, x + i * PAGE_SIZE, (unsigned char)(i + 1));
+	assert_int_equal(pnm_mprotect(a->mm, x + PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ), 0);
+	assert_int_equal(a->mm->map_count, 1 + 2);
+	CHECK_ALL();
+	for (i = 0; i < 4; i++)
+		assert_int_equal(nr_items(test_folio(a, x + i * PAGE_SIZE), a->mm,
+					  x + i * PAGE_SIZE), 1);
+	assert_int_equal(pnm_mprotect(a->mm, x + PAGE_SIZE, 2 * PAGE_SIZE, PROT_RW), 0);
+	assert_int_equal(a->mm->map_count, 1);
+	CHECK_ALL();
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(nr_items(test_folio(a, x + i * PAGE_SIZE), a->mm,
+					  x + i * PAGE_SIZE), 1);
+		assert_int_equal(test_read_byte(a, x + i * PAGE_SIZE), i + 1);
+	}
 }
 
 /* --- pins --------------------------------------------------------------- */
@@ -417,7 +573,7 @@ static void test_check_folio_catches_corruption(void **state)
 	folio = test_folio(a, x);
 	assert_true(pnm_check_folio(folio));
 
-	/* A mapcount that disagrees with the items. */
+	/* A mapcount that disagrees with what the reverse map finds. */
 	atomic_inc(&folio->page._mapcount);
 	assert_false(pnm_check_folio(folio));
 	atomic_dec(&folio->page._mapcount);
@@ -433,7 +589,7 @@ static void test_check_folio_catches_corruption(void **state)
 	assert_false(pnm_check_folio(folio));
 	SetPageSwapBacked(&folio->page);
 
-	/* An entire mapcount without a PMD item. */
+	/* An entire mapcount without a PMD mapping. */
 	atomic_set(&folio->_entire_mapcount, 1);
 	assert_false(pnm_check_folio(folio));
 	atomic_set(&folio->_entire_mapcount, 0);
@@ -459,9 +615,15 @@ int main(void)
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_migration_refused_when_pinned,
 						pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_lock_mms_busy,
+		cmocka_unit_test_setup_teardown(test_migrate_with_mm_write_locked,
 						pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_lock_mms_unmapped,
+		cmocka_unit_test_setup_teardown(test_try_to_migrate_unmapped,
+						pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_anon_vma_fork_family,
+						pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_anon_vma_reuse_in_fork_chain,
+						pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_anon_vma_split_merge,
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_maybe_dma_pinned_modes,
 						pnm_test_setup, pnm_test_teardown),

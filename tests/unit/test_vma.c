@@ -43,6 +43,7 @@ static struct vm_area_struct *mk_file(struct mm_struct *mm, struct file *file,
 	vma->vm_file = file;
 	assert_int_equal(file->f_op->mmap(file, vma), 0);
 	assert_int_equal(vma_set_insert(mm, vma), 0);
+	vma_link_file(vma);
 	return vma;
 }
 
@@ -70,6 +71,8 @@ static void remove_all(struct mm_struct *mm)
 	while (mm->mm_vmas.nr) {
 		struct vm_area_struct *vma = mm->mm_vmas.vmas[0];
 
+		unlink_anon_vmas(vma);
+		unlink_file_vma(vma);
 		vma_set_remove(mm, vma);
 		remove_vma(vma);
 	}
