@@ -73,7 +73,8 @@
 #define GUP_MAX_FAULTS		100000
 /* Long-term pin passes (pin, migrate, pin again) before -ENOMEM. */
 #define GUP_LONGTERM_MAX_PASSES	16
-/* Attempts per folio in the long-term migration (-EAGAIN/-EBUSY retry). */
+/* Attempts per folio in the long-term migration (-EAGAIN: under
+ * writeback; -EBUSY: a transient reference). */
 #define GUP_MIGRATE_ATTEMPTS	4
 
 struct follow_page_context {
@@ -1022,8 +1023,9 @@ static int migrate_longterm_folio(struct folio *folio)
  * pages[0..nr) may stay pinned, return 0 and keep the pins.  Otherwise
  * release ALL the pins, migrate the unpinnable folios to ZONE_NORMAL and
  * return -EAGAIN (pin the range again), or -ENOMEM if a folio could not
- * be moved.  mmap_lock may or may not be held: migration only trylocks
- * it.
+ * be moved.  mmap_lock may or may not be held: migration needs no
+ * mmap_lock of any process (it walks the reverse map), so neither ours
+ * nor one another process holds can make it fail.
  */
 static long check_and_migrate_movable_pages(struct page **pages, unsigned long nr,
 					    unsigned int flags)

@@ -59,13 +59,13 @@
  * Locking.  Callers of the writeback passes hold no folio lock, ptl or
  * xa_lock (they take folio locks, possibly sleeping).  inode->i_lock may
  * be held (write(2) balances dirty pages under it).  Under the folio lock
- * the mms mapping the folio are only trylocked (folio_mkclean, -EAGAIN:
- * WB_SYNC_NONE skips the folio, WB_SYNC_ALL unlocks, yields and retries).
+ * folio_mkclean() reaches the PTEs through the file's i_mmap tree
+ * (i_mmap_rwsem for read, then each ptl), never through a process's
+ * mmap_lock, so it cannot fail and no process holds writeback up.
  * The flusher's mutex (flusher.lock) is a leaf: nothing is taken under it.
  * file->f_lock (errseq sampling of one file) is a leaf too.
  */
 #include <limits.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -292,8 +292,7 @@ bool folio_mark_dirty(struct folio *folio)
  * folio_clear_dirty_for_io - get the locked @folio ready to be written in
  * place (contract in writeback.h): write-protect its mappings so the next
  * CPU write faults into ->page_mkwrite, then clear PG_dirty and its
- * accounting.  Returns 1 if it was dirty (now clean), 0 if it was clean,
- * -EAGAIN (nothing changed) if an mm mapping it was busy.
+ * accounting.  Returns 1 if it was dirty (now clean), 0 if it was clean.
  *
  * folio_mkclean() is skipped for an unmapped folio: a page-cache folio
  * gains a mapping only under its folio lock (file faults map it locked;
@@ -302,16 +301,14 @@ bool folio_mark_dirty(struct folio *folio)
 int folio_clear_dirty_for_io(struct folio *folio)
 {
 	struct address_space *mapping = folio_mapping(folio);
-	int ret;
 
 	VM_BUG_ON_PAGE(!folio_test_locked(folio), &folio->page);
 	if (!mapping_accounts_dirty(mapping))
 		return test_and_clear_bit(PG_dirty, &folio->page.flags) ? 1 : 0;
 
 	if (folio_mapped(folio)) {
-		ret = folio_mkclean(folio);
-		if (ret < 0)
-			return ret;
+		int ret = folio_mkclean(folio);
+
 		/*
 		 * A dirty PTE on a clean folio would be a write the
 		 * filesystem was not told of; move it to the folio as Linux
@@ -363,7 +360,6 @@ enum wb_outcome {
 	WB_WRITTEN,	/* ->writepage ran (maybe failing: see the error) */
 	WB_CLEAN,	/* nothing to write */
 	WB_SKIPPED,	/* busy or pinned; counted in pages_skipped */
-	WB_AGAIN,	/* an mm was busy: unlock, yield and retry */
 };
 
 /*
@@ -436,8 +432,7 @@ static int wb_write_folio(struct address_space *mapping, struct folio *folio,
  * folio stays dirty): CPU writers then fault into ->page_mkwrite and wait
  * for our folio lock instead of changing the page under the copy (stable
  * pages, as for an in-place write); only the device, through the pin,
- * races with the copy, which is what the bounce is for.  Returns WB_AGAIN
- * if an mm was busy.  *@err gets the write's result, or -ENOMEM if no
+ * races with the copy, which is what the bounce is for.  *@err gets the write's result, or -ENOMEM if no
  * bounce buffer could be had (the folio stays dirty; not a writeback error
  * of the file, so not recorded in errseq).
  */
@@ -453,17 +448,8 @@ static enum wb_outcome wb_pinned_stable(struct address_space *mapping,
 		wbc->pages_skipped += nr;
 		return WB_SKIPPED;
 	}
-	if (folio_mapped(folio)) {
-		int ret = folio_mkclean(folio);
-
-		if (ret == -EAGAIN)
-			return WB_AGAIN;
-		if (ret < 0) {
-			*err = ret;
-			wbc->pages_skipped += nr;
-			return WB_SKIPPED;
-		}
-	}
+	if (folio_mapped(folio))
+		(void)folio_mkclean(folio);	/* the folio stays dirty */
 	bounce = malloc(folio_size(folio));
 	if (!bounce) {
 		*err = -ENOMEM;
@@ -524,14 +510,6 @@ static enum wb_outcome writeback_locked_folio(struct address_space *mapping,
 
 	/* In place: clean it, write-protecting the PTEs. */
 	ret = folio_clear_dirty_for_io(folio);
-	if (ret == -EAGAIN)
-		return WB_AGAIN;
-	if (ret < 0) {
-		/* -ENOMEM locking the mms: still dirty, try another time. */
-		*err = ret;
-		wbc->pages_skipped += nr;
-		return WB_SKIPPED;
-	}
 	if (!ret)
 		return WB_CLEAN;
 	if (stable && wb_maybe_pinned_after_mkclean(folio)) {
@@ -580,7 +558,6 @@ int do_writepages(struct address_space *mapping, struct writeback_control *wbc)
 	      (pgoff_t)(wbc->range_end >> PAGE_SHIFT);
 
 	while (index <= end) {
-		enum wb_outcome out;
 		struct folio *folio;
 		unsigned long nr;
 		pgoff_t next;
@@ -613,18 +590,11 @@ int do_writepages(struct address_space *mapping, struct writeback_control *wbc)
 		}
 		nr = folio_nr_pages(folio);
 		next = folio->index + nr;
-		out = writeback_locked_folio(mapping, folio, wbc, &err);
+		writeback_locked_folio(mapping, folio, wbc, &err);
 		folio_unlock(folio);
 		folio_put(folio);
 		if (err && !ret)
 			ret = err;
-		if (out == WB_AGAIN) {
-			if (wbc->sync_mode == WB_SYNC_ALL) {
-				sched_yield();
-				continue;	/* the same folio again */
-			}
-			wbc->pages_skipped += (long)nr;
-		}
 		index = next;
 		if (!index)
 			break;

@@ -7,8 +7,9 @@
  *
  *   1. wait for writeback to end;
  *   2. try_to_unmap(): every PTE mapping it (shared or private, in every
- *      process) is cleared; the mms are only trylocked (rmap.h), so on
- *      -EAGAIN the folio is unlocked and the pass backs off (below);
+ *      process) is cleared, found through the file's i_mmap tree with no
+ *      process's mmap_lock (rmap.h), so a process that holds its own
+ *      mmap_lock, for as long as it likes, does not hold truncate up;
  *   3. its dirtiness is cancelled (the data is going away) and
  *      PG_pnm_nofs_dirty dropped;
  *   4. a_ops->invalidate_folio() for the whole folio (the fs drops its
@@ -29,23 +30,10 @@
  * ->page_mkwrite (or gets SIGBUS beyond EOF), as Linux's
  * unmap_mapping_range() before truncate_inode_pages_range() ensures.
  *
- * Backing off.  The caller normally holds invalidate_lock exclusive
- * (ftruncate, punch).  A fault that holds some process's mmap_lock may be
- * blocked on that invalidate_lock, and a writer queued on that mmap_lock
- * then makes every read trylock of it fail: try_to_unmap() could retry
- * forever.  So when it returns -EAGAIN and we hold invalidate_lock
- * exclusive, the pass drops it for a moment (after a yield) and starts
- * again from the beginning of the range: i_size was lowered before the
- * lock was first taken, so faults beyond it get SIGBUS, and anything a
- * fault re-created inside a punched hole is removed again by the new
- * pass.  Callers must tolerate this short release (truncate_setsize()'s
- * callers do: they update i_size first).
- *
- * Lock order: invalidate_lock (caller) -> folio lock -> (mmap_lock only by
- * trylock, inside try_to_unmap) -> ptl -> rmap lock -> xa_lock.
+ * Lock order: invalidate_lock (caller) -> folio lock -> i_mmap_rwsem (read,
+ * inside try_to_unmap) -> ptl -> mapcount lock -> xa_lock.
  */
 #include <limits.h>
-#include <sched.h>
 
 #include "internal.h"
 
@@ -63,24 +51,6 @@ static struct folio *find_next_folio(struct address_space *mapping, pgoff_t *ind
 	if (folio)
 		*next = folio->index + folio_nr_pages(folio);
 	return folio;
-}
-
-/*
- * try_to_unmap() could not lock some mm.  Let whoever holds it make
- * progress: without invalidate_lock just yield; with it held exclusive by
- * us, release it around the yield (see the top of the file).  Returns
- * true if the lock was dropped (the caller restarts its pass).
- */
-static bool truncate_back_off(struct address_space *mapping)
-{
-	if (!rwsem_is_write_held(&mapping->invalidate_lock)) {
-		sched_yield();
-		return false;
-	}
-	up_write(&mapping->invalidate_lock);
-	sched_yield();
-	down_write(&mapping->invalidate_lock);
-	return true;
 }
 
 /*
@@ -120,8 +90,7 @@ static bool truncate_whole_folio(struct address_space *mapping, struct folio *fo
  * truncate_inode_pages_range - remove the cache of [lstart, lend] (bytes,
  * inclusive; lend -1 to the end), see pagemap.h and the top of this file.
  * Each folio is locked (sleeping) in index order; one TRACE_TRUNCATE per
- * call.  May briefly release invalidate_lock if the caller holds it
- * exclusive (top of file).  Caller holds no folio lock, mmap_lock or ptl.
+ * call.  Caller holds no folio lock, mmap_lock or ptl.
  */
 void truncate_inode_pages_range(struct address_space *mapping, loff_t lstart,
 				loff_t lend)
@@ -153,17 +122,9 @@ void truncate_inode_pages_range(struct address_space *mapping, loff_t lstart,
 			continue;
 		}
 		folio_wait_writeback(folio);
+		/* Cannot fail for cache folios, which are only PTE-mapped. */
 		err = try_to_unmap(folio);
-		if (err) {
-			/* -EAGAIN (an mm busy), or a transient -ENOMEM/-EBUSY
-			 * (no memory for the walk): unlock and try again. */
-			folio_unlock(folio);
-			folio_put(folio);
-			VM_WARN_ON_ONCE(err != -EAGAIN && err != -ENOMEM && err != -EBUSY);
-			if (truncate_back_off(mapping))
-				index = start;
-			continue;
-		}
+		VM_BUG_ON_PAGE(err, &folio->page);
 		fstart = folio_pos(folio);
 		fend = fstart + (loff_t)folio_size(folio) - 1;
 		if (fstart >= lstart && fend <= lend) {

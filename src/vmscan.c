@@ -16,7 +16,7 @@
  *      if it may be pinned for DMA (PNM_RECLAIM_SKIP_PINNED): its data
  *      and its filesystem state (block state) must stay;
  *   4. if it is mapped: keep it unless the caller allows unmapping; then
- *      try_to_unmap() (the mms are only trylocked: -EAGAIN keeps it), keep
+ *      try_to_unmap() (through i_mmap; it cannot fail), keep
  *      it if the PTEs' dirty bits made it dirty, and look at the pins
  *      once more -- after the unmap nobody can take a new pin through a
  *      page table, and one taken just before is visible now (the check

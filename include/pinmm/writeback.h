@@ -85,10 +85,8 @@ bool filemap_dirty_folio(struct address_space *mapping, struct folio *folio);
 bool folio_mark_dirty(struct folio *folio);
 /*
  * Prepare a locked dirty folio for in-place writeback: folio_mkclean()
- * (retrying -EAGAIN with the folio lock held is not allowed: returns
- * -EAGAIN to the caller, which unlocks and retries), then clear PG_dirty
- * and NR_FILE_DIRTY.  Returns 1 if it was dirty, 0 if not, -EAGAIN (or
- * -ENOMEM from locking the mms; nothing changed).
+ * (every PTE write-protected and cleaned, through the reverse map), then
+ * clear PG_dirty and NR_FILE_DIRTY.  Returns 1 if it was dirty, 0 if not.
  */
 int folio_clear_dirty_for_io(struct folio *folio);
 /* Cancel a folio's dirtiness without writing (truncate). */

@@ -39,7 +39,6 @@
 #define _GNU_SOURCE		/* fallocate() on the host */
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -163,9 +162,8 @@ static bool dax_frame_busy(struct folio *folio)
  * Drop the storage of pages [first, last] (a shrinking truncate or a
  * punch).  First every frame is checked under its lock: one that is
  * pinned or otherwise referenced makes it -EBUSY with nothing changed.
- * Then each is locked, unmapped from every process (try_to_unmap; a busy
- * mm makes us back off, releasing invalidate_lock for a moment like
- * truncate.c) and removed.  Caller holds i_lock and invalidate_lock
+ * Then each is locked, unmapped from every process (try_to_unmap, through
+ * the file's i_mmap) and removed.  Caller holds i_lock and invalidate_lock
  * exclusive, and for a truncate has lowered i_size already (faults
  * beyond it get SIGBUS, so nothing re-creates the frames).
  */
@@ -208,15 +206,9 @@ static int dax_drop_range(struct inode *inode, pgoff_t first, pgoff_t last)
 			folio_put(folio);
 			continue;
 		}
+		/* dax frames are only PTE-mapped: this cannot fail. */
 		err = try_to_unmap(folio);
-		if (err) {
-			folio_unlock(folio);
-			folio_put(folio);
-			up_write(&mapping->invalidate_lock);
-			sched_yield();
-			down_write(&mapping->invalidate_lock);
-			continue;
-		}
+		VM_BUG_ON_PAGE(err, &folio->page);
 		dropped++;
 		if (dax_remove_frame(mapping, folio))
 			live++;

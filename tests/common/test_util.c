@@ -152,3 +152,44 @@ void test_stress_params(const char *name, int argc, char **argv,
 		      "(PINMM_STRESS_SEED/PINMM_STRESS_ITERS or arguments to override)\n",
 		      name, (unsigned long long)*seed, *iters);
 }
+
+static void *mm_holder_thread(void *arg)
+{
+	struct test_mm_holder *h = arg;
+
+	mmap_write_lock(h->mm);
+	pthread_mutex_lock(&h->lock);
+	h->state = 1;
+	pthread_cond_broadcast(&h->cond);
+	while (h->state != 2)
+		pthread_cond_wait(&h->cond, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+	mmap_write_unlock(h->mm);
+	return NULL;
+}
+
+/* An mmap_lock holder thread: see test_util.h. */
+void test_mm_holder_start(struct test_mm_holder *h, struct mm_struct *mm)
+{
+	h->mm = mm;
+	h->state = 0;
+	assert_int_equal(pthread_mutex_init(&h->lock, NULL), 0);
+	assert_int_equal(pthread_cond_init(&h->cond, NULL), 0);
+	assert_int_equal(pthread_create(&h->thread, NULL, mm_holder_thread, h), 0);
+	pthread_mutex_lock(&h->lock);
+	while (h->state != 1)
+		pthread_cond_wait(&h->cond, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Let the holder release the lock and exit. */
+void test_mm_holder_stop(struct test_mm_holder *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->state = 2;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	assert_int_equal(pthread_join(h->thread, NULL), 0);
+	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->cond);
+}

@@ -11,6 +11,7 @@
 #ifndef PINMM_TEST_UTIL_H
 #define PINMM_TEST_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +65,21 @@ ssize_t test_host_pread(struct file *f, void *buf, size_t n, off_t off);
  */
 void test_stress_params(const char *name, int argc, char **argv,
 			uint64_t *seed, unsigned long *iters);
+
+/*
+ * Another thread of the test that takes @mm's mmap_lock for write and sits
+ * on it until test_mm_holder_stop(): a process that holds its own
+ * mmap_lock for as long as it likes.  start returns once the lock is held.
+ */
+struct test_mm_holder {
+	struct mm_struct *mm;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int state;		/* 0 starting, 1 holding, 2 release; lock */
+};
+void test_mm_holder_start(struct test_mm_holder *h, struct mm_struct *mm);
+void test_mm_holder_stop(struct test_mm_holder *h);
 
 /* Seeded xorshift64* for stress tests. */
 static inline uint64_t test_rand(uint64_t *s)

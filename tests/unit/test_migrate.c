@@ -492,30 +492,12 @@ static void test_migrate_thp_enomem(void **state)
 	put_task_struct(t);
 }
 
-/* A thread that holds the mm's mmap_lock for write until released. */
-struct locker {
-	struct mm_struct *mm;
-	pthread_barrier_t locked, done;
-};
-
-static void *locker_fn(void *arg)
-{
-	struct locker *l = arg;
-
-	mmap_write_lock(l->mm);
-	pthread_barrier_wait(&l->locked);
-	pthread_barrier_wait(&l->done);
-	mmap_write_unlock(l->mm);
-	return NULL;
-}
-
 static void test_migrate_mm_write_locked(void **state)
 {
 	struct task_struct *t = pnm_task_create("busy");
-	struct locker l;
 	struct folio *folio, *dst = NULL;
+	struct test_mm_holder h;
 	unsigned long addr, pfn;
-	pthread_t th;
 
 	(void)state;
 	addr = test_mmap(t, PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
@@ -528,21 +510,14 @@ static void test_migrate_mm_write_locked(void **state)
 	 * migration: the reverse map reaches its page tables without it, so
 	 * the folio moves at once.
 	 */
-	l.mm = t->mm;
-	assert_int_equal(pthread_barrier_init(&l.locked, NULL, 2), 0);
-	assert_int_equal(pthread_barrier_init(&l.done, NULL, 2), 0);
-	assert_int_equal(pthread_create(&th, NULL, locker_fn, &l), 0);
-	pthread_barrier_wait(&l.locked);
+	test_mm_holder_start(&h, t->mm);
 	assert_int_equal(migrate_folio_to(folio, alloc_migration_target_zone, ZONE_NORMAL,
 					  MR_SYSCALL, &dst), 0);
 	assert_non_null(dst);
 	assert_false(folio_test_locked(dst));
 	assert_int_equal(folio_mapcount(dst), 1);
 	folio_put(dst);
-	pthread_barrier_wait(&l.done);
-	assert_int_equal(pthread_join(th, NULL), 0);
-	pthread_barrier_destroy(&l.locked);
-	pthread_barrier_destroy(&l.done);
+	test_mm_holder_stop(&h);
 
 	assert_true(test_pfn(t, addr) != pfn);
 	assert_int_equal(pfn_zone(test_pfn(t, addr)), ZONE_NORMAL);

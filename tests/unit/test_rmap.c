@@ -266,23 +266,6 @@ static void test_migration_refused_when_pinned(void **state)
 
 /* --- migration while another thread holds the mapping mm's mmap_lock --- */
 
-struct writer_arg {
-	struct mm_struct *mm;
-	pthread_barrier_t locked;	/* writer holds the lock */
-	pthread_barrier_t release;	/* main thread is done */
-};
-
-static void *hold_write_lock(void *p)
-{
-	struct writer_arg *w = p;
-
-	mmap_write_lock(w->mm);
-	pthread_barrier_wait(&w->locked);
-	pthread_barrier_wait(&w->release);
-	mmap_write_unlock(w->mm);
-	return NULL;
-}
-
 /*
  * Migrating a COW-shared page while the child's mmap_lock is held for
  * write the whole time: the reverse map needs no mmap_lock, so it
@@ -293,9 +276,8 @@ static void test_migrate_with_mm_write_locked(void **state)
 	struct task_struct *a = pnm_task_create("a"), *c;
 	unsigned long x = test_mmap(a, PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	struct folio *folio, *dst = NULL;
+	struct test_mm_holder h;
 	unsigned long old_pfn;
-	struct writer_arg w;
-	pthread_t thr;
 
 	(void)state;
 	test_write_byte(a, x, 0x77);
@@ -304,12 +286,7 @@ static void test_migrate_with_mm_write_locked(void **state)
 	old_pfn = folio_pfn(folio);
 	assert_int_equal(page_zonenum(&folio->page), ZONE_MOVABLE);
 
-	w.mm = c->mm;
-	assert_int_equal(pthread_barrier_init(&w.locked, NULL, 2), 0);
-	assert_int_equal(pthread_barrier_init(&w.release, NULL, 2), 0);
-	assert_int_equal(pthread_create(&thr, NULL, hold_write_lock, &w), 0);
-	pthread_barrier_wait(&w.locked);
-
+	test_mm_holder_start(&h, c->mm);
 	folio_get(folio);
 	assert_int_equal(migrate_folio_to(folio, alloc_migration_target_zone,
 					  ZONE_NORMAL, MR_SYSCALL, &dst), 0);
@@ -318,11 +295,7 @@ static void test_migrate_with_mm_write_locked(void **state)
 	assert_int_equal(page_zonenum(&dst->page), ZONE_NORMAL);
 	assert_int_equal(folio_mapcount(dst), 2);
 	folio_put(dst);
-
-	pthread_barrier_wait(&w.release);
-	assert_int_equal(pthread_join(thr, NULL), 0);
-	pthread_barrier_destroy(&w.locked);
-	pthread_barrier_destroy(&w.release);
+	test_mm_holder_stop(&h);
 	CHECK_ALL();
 	assert_int_equal(test_pfn(a, x), test_pfn(c, x));
 	assert_int_equal(test_read_byte(c, x), 0x77);

@@ -84,52 +84,6 @@ static void test_mkclean_then_mkwrite(void **state)
 }
 
 /* A thread that holds an mm's mmap_lock for write until told to let go. */
-struct mm_holder {
-	struct mm_struct *mm;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int state;		/* 0 start, 1 holding, 2 release; lock */
-};
-
-static void *hold_mmap_lock(void *arg)
-{
-	struct mm_holder *h = arg;
-
-	mmap_write_lock(h->mm);
-	pthread_mutex_lock(&h->lock);
-	h->state = 1;
-	pthread_cond_broadcast(&h->cond);
-	while (h->state != 2)
-		pthread_cond_wait(&h->cond, &h->lock);
-	pthread_mutex_unlock(&h->lock);
-	mmap_write_unlock(h->mm);
-	return NULL;
-}
-
-static void holder_start(struct mm_holder *h, struct mm_struct *mm, pthread_t *th)
-{
-	h->mm = mm;
-	h->state = 0;
-	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->cond, NULL);
-	assert_int_equal(pthread_create(th, NULL, hold_mmap_lock, h), 0);
-	pthread_mutex_lock(&h->lock);
-	while (h->state != 1)
-		pthread_cond_wait(&h->cond, &h->lock);
-	pthread_mutex_unlock(&h->lock);
-}
-
-static void holder_stop(struct mm_holder *h, pthread_t th)
-{
-	pthread_mutex_lock(&h->lock);
-	h->state = 2;
-	pthread_cond_broadcast(&h->cond);
-	pthread_mutex_unlock(&h->lock);
-	assert_int_equal(pthread_join(th, NULL), 0);
-	pthread_mutex_destroy(&h->lock);
-	pthread_cond_destroy(&h->cond);
-}
-
 /*
  * A process holding its own mmap_lock for write the whole time neither
  * blocks nor fails writeback's folio_mkclean() or truncate's and
@@ -139,9 +93,8 @@ static void test_busy_mm_no_backoff(void **state)
 {
 	struct task_struct *p = pnm_task_create("p"), *q = pnm_task_create("q");
 	struct file *f = tfs_create(2 * PG, 0, false);
-	struct mm_holder h;
+	struct test_mm_holder h;
 	struct folio *folio;
-	pthread_t th;
 	long a, b;
 
 	(void)state;
@@ -150,14 +103,14 @@ static void test_busy_mm_no_backoff(void **state)
 	test_write_byte(p, (unsigned long)a, 1);
 	test_write_byte(q, (unsigned long)b, 2);
 	folio = tfs_cached(f, 0);
-	holder_start(&h, q->mm, &th);
+	test_mm_holder_start(&h, q->mm);
 	folio_lock(folio);
 	assert_int_equal(folio_mkclean(folio), 2);
 	assert_int_equal(folio_mapcount(folio), 2);
 	assert_int_equal(try_to_unmap(folio), 0);
 	assert_false(folio_mapped(folio));
 	folio_unlock(folio);
-	holder_stop(&h, th);
+	test_mm_holder_stop(&h);
 	assert_int_equal(get_mm_counter(q->mm, MM_SHMEMPAGES) +
 			 get_mm_counter(q->mm, MM_FILEPAGES), 0);
 	/* Both refault the same page, which kept its data. */
