@@ -664,9 +664,11 @@ static long gup_fast_fallback(unsigned long start, unsigned long nr_pages,
 
 	if (VM_WARN_ON_ONCE(gup_flags & ~GUP_FAST_FLAGS))
 		return -EINVAL;
-	mm = current ? current->mm : NULL;
+	/* The thread's own user reference keeps it alive for the whole call,
+	 * whoever exits the task meanwhile (task.c). */
+	mm = pnm_current_mm;
 	if (!mm)
-		return -EFAULT;		/* no process: nothing to walk */
+		return -EFAULT;		/* no process, or it exited: nothing to walk */
 	mm_set_has_pinned_flag(mm, gup_flags);
 
 	start &= PAGE_MASK;

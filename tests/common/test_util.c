@@ -42,7 +42,7 @@ static void exit_one(struct task_struct *t, void *arg)
 int pnm_test_teardown(void **state)
 {
 	(void)state;
-	current = NULL;
+	pnm_task_enter(NULL);
 	pnm_for_each_task(exit_one, NULL);
 	/* Page-table frames a lockless walker might have seen are freed after
 	 * a grace period: wait for those frees before counting frames. */
