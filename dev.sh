@@ -4,6 +4,7 @@
 #   ./dev.sh demo            install missing packages, build, run `pinmm demo`
 #   ./dev.sh test            install missing packages, build, run every test (ctest, dev preset)
 #   ./dev.sh sanitizers      unit + scenario tiers under asan, unit + scenario + stress under tsan
+#   ./dev.sh release-test    build the release preset (optimised, NDEBUG), run every test
 #   ./dev.sh deps            only install the Debian packages the build needs
 #
 # Works as root on a fresh Debian 12 machine; as another user it uses sudo for apt-get.
@@ -49,7 +50,11 @@ sanitizers)
 	ctest --preset asan
 	build tsan
 	ctest --preset tsan ;;
+release-test)
+	deps
+	build release
+	ctest --preset release ;;
 *)
-	echo "usage: ./dev.sh demo|test|sanitizers|deps" >&2
+	echo "usage: ./dev.sh demo|test|sanitizers|release-test|deps" >&2
 	exit 2 ;;
 esac

@@ -22,7 +22,8 @@
  * and printed as ns per page (and per folio for 2 MiB), with the ratio
  * to the baseline of the same shape.  Each figure is the median of
  * several timed runs of enough passes to last ~50 ms.  Everything runs
- * twice: with the pin registry on and off (pnm_config.pin_registry).
+ * twice: with the pin registry on and off (pnm_config.pin_registry),
+ * misuse detection (pnm_config.pin_debug) off.
  *
  * Usage: bench_gup_fast [-m MiB] [-r runs] [-q]
  *   -m  size of each area in MiB (default 32: 8192 small pages, 16 THPs)
@@ -277,6 +278,9 @@ static void run_config(bool registry)
 	cfg.zone_frames[ZONE_MOVABLE] = 2 * nr + 4 * HPAGE_PMD_NR;
 	cfg.zone_frames[ZONE_CMA] = 0;
 	cfg.pin_registry = registry;
+	/* Misuse detection off: with the registry off this is the production
+	 * configuration (docs/performance.md). */
+	cfg.pin_debug = false;
 	err = pnm_init(&cfg);
 	if (err)
 		die("pnm_init", err);

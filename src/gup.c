@@ -1154,33 +1154,11 @@ static bool is_valid_gup_args(struct page **pages, int *locked,
 	return true;
 }
 
-/* The calling task's mm (NULL if the thread runs no task, or it exited). */
+/* The calling thread's address space (NULL if it runs no task, or entered
+ * it after it exited), kept alive by the thread's own hold (task.c). */
 static struct mm_struct *gup_current_mm(void)
 {
-	struct mm_struct *mm;
-
-	if (!current)
-		return NULL;
-	task_lock(current);
-	mm = current->mm;
-	task_unlock(current);
-	return mm;
-}
-
-/* As gup_current_mm(), holding a user reference (the caller drops it with
- * mmput): for the entry points that take mmap_lock themselves. */
-static struct mm_struct *gup_current_mm_get(void)
-{
-	struct mm_struct *mm;
-
-	if (!current)
-		return NULL;
-	task_lock(current);
-	mm = current->mm;
-	if (mm && !mmget_not_zero(mm))
-		mm = NULL;
-	task_unlock(current);
-	return mm;
+	return pnm_current_mm;
 }
 
 /* A pin call succeeded for @nr pages: record it (flags as the caller
@@ -1243,16 +1221,13 @@ long get_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 {
 	struct mm_struct *mm;
 	int locked = 0;
-	long ret;
 
 	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_TOUCH | FOLL_UNLOCKABLE))
 		return -EINVAL;
-	mm = gup_current_mm_get();
+	mm = gup_current_mm();
 	if (!mm)
 		return -EFAULT;
-	ret = __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
-	mmput(mm);
-	return ret;
+	return __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
 }
 
 /*
@@ -1318,12 +1293,11 @@ long pin_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 	if (!is_valid_gup_args(pages, NULL, &gup_flags,
 			       FOLL_PIN | FOLL_TOUCH | FOLL_UNLOCKABLE))
 		return 0;
-	mm = gup_current_mm_get();
+	mm = gup_current_mm();
 	if (!mm)
 		return -EFAULT;
 	ret = __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
 	gup_record_pins(mm, start, pages, ret, caller_flags);
-	mmput(mm);
 	return ret;
 }
 

@@ -140,11 +140,12 @@ static inline void gup_fast_walk_init(struct gup_fast_walk *w, unsigned int flag
 }
 
 /*
- * Race hook for tests (builds without NDEBUG only): called at the two
- * points where a racing page-table change matters, so a test can make
- * the change happen exactly there.  Read with a relaxed load.
+ * Race hook for tests, in every build: called at the two points where a
+ * racing page-table change matters, so a test can make the change happen
+ * exactly there.  Read with a relaxed load (the installer runs while no
+ * walk does: pnm_gup_fast_set_race_hook()); when none is installed the
+ * cost is that load and a predicted-not-taken branch per grab.
  */
-#ifndef NDEBUG
 static pnm_gup_fast_race_fn *gup_fast_race_hook;
 
 static inline void gup_fast_race(enum pnm_gup_fast_race where, struct page *page, int nr)
@@ -154,29 +155,15 @@ static inline void gup_fast_race(enum pnm_gup_fast_race where, struct page *page
 	if (unlikely(fn))
 		fn(where, page, nr);
 }
-#else
-static inline void gup_fast_race(enum pnm_gup_fast_race where, struct page *page, int nr)
-{
-	(void)where;
-	(void)page;
-	(void)nr;
-}
-#endif
 
 /*
  * pnm_gup_fast_set_race_hook - install (or with NULL remove) the test
- * hook (internal.h).  Returns false, installing nothing, in NDEBUG builds.
- * Not thread safe against running walks: set it while none runs.
+ * hook (internal.h).  Not thread safe against running walks: set it while
+ * none runs.
  */
-bool pnm_gup_fast_set_race_hook(pnm_gup_fast_race_fn *fn)
+void pnm_gup_fast_set_race_hook(pnm_gup_fast_race_fn *fn)
 {
-#ifndef NDEBUG
 	WRITE_ONCE(gup_fast_race_hook, fn);
-	return true;
-#else
-	(void)fn;
-	return false;
-#endif
 }
 
 /* --- grabbing without a stable reference ---------------------------------- */
@@ -664,9 +651,11 @@ static long gup_fast_fallback(unsigned long start, unsigned long nr_pages,
 
 	if (VM_WARN_ON_ONCE(gup_flags & ~GUP_FAST_FLAGS))
 		return -EINVAL;
-	mm = current ? current->mm : NULL;
+	/* The thread's own user reference keeps it alive for the whole call,
+	 * whoever exits the task meanwhile (task.c). */
+	mm = pnm_current_mm;
 	if (!mm)
-		return -EFAULT;		/* no process: nothing to walk */
+		return -EFAULT;		/* no process, or it exited: nothing to walk */
 	mm_set_has_pinned_flag(mm, gup_flags);
 
 	start &= PAGE_MASK;

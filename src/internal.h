@@ -194,12 +194,11 @@ extern atomic_long_t pnm_gup_fast_seq_retries;
  * re-read -- where a racing page-table change must be caught.  The hook
  * may take mmap_lock and change the page tables (not free table frames
  * that need a grace period: no munmap).  pnm_gup_fast_set_race_hook()
- * installs it (NULL removes) and returns false in NDEBUG builds, which
- * have no hook.
+ * installs it (NULL removes), in every build, while no walk runs.
  */
 enum pnm_gup_fast_race { PNM_GUP_FAST_BEFORE_GRAB, PNM_GUP_FAST_BEFORE_RECHECK };
 typedef void pnm_gup_fast_race_fn(enum pnm_gup_fast_race where, struct page *page, int nr);
-bool pnm_gup_fast_set_race_hook(pnm_gup_fast_race_fn *fn);
+void pnm_gup_fast_set_race_hook(pnm_gup_fast_race_fn *fn);
 
 /* ---- dma.c ---- */
 /*

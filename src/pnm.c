@@ -37,7 +37,8 @@ bool pnm_initialised;
 /*
  * Default configuration: 64 MiB NORMAL, 32 MiB MOVABLE, 16 MiB CMA, THP
  * on madvise, Linux pin accounting, current (not legacy) GUP, the pin
- * registry on, misuse detection on unless built with NDEBUG.
+ * registry and misuse detection on -- the same in every build type
+ * (docs/pinning.md, "Misuse detection", says why).
  */
 void pnm_config_default(struct pnm_config *cfg)
 {
@@ -49,11 +50,7 @@ void pnm_config_default(struct pnm_config *cfg)
 	cfg->pin_accounting = PNM_PIN_ACCOUNTING_LINUX;
 	cfg->legacy_gup = false;
 	cfg->pin_registry = true;
-#ifdef NDEBUG
-	cfg->pin_debug = false;
-#else
 	cfg->pin_debug = true;
-#endif
 	cfg->data_dir = NULL;
 	cfg->wb_policy = PNM_WB_STABLE;
 	cfg->writeback_thread = false;

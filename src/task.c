@@ -14,6 +14,17 @@
  * pid was handed out meanwhile, so a failed fork does not shift the pids
  * of a single-threaded scenario.
  *
+ * Host threads run as a task between pnm_task_enter() and
+ * pnm_task_leave().  Like a thread of a Linux process, a host thread
+ * inside a task holds its own user reference (mm_users) on the task's
+ * address space, in the thread-local pnm_current_mm: taken when it
+ * enters (none if the task has already exited), dropped when it leaves,
+ * switches to another task, or exits the task itself.  Every path that
+ * acts on "current's mm" (gup, gup-fast, copy_to_user, pnm_user_*) uses
+ * that reference, so another thread's pnm_task_exit() -- which drops only
+ * the task's own reference -- can never free the address space under
+ * it: the last thread to leave tears it down.
+ *
  * Locks: pnm_task_list_lock protects the list links only; task_lock()
  * (alloc_lock) protects task->mm and task->exited.  Neither is held while
  * an address space is created, copied or destroyed.
@@ -27,6 +38,8 @@ spinlock_t pnm_task_list_lock = { .m = PTHREAD_MUTEX_INITIALIZER, .owner = 0 };
 LIST_HEAD(pnm_task_list);		/* all unfreed tasks; pnm_task_list_lock */
 
 _Thread_local struct task_struct *pnm_current;
+/* The calling thread's user reference on pnm_current's address space. */
+_Thread_local struct mm_struct *pnm_current_mm;
 
 /* The next pid to hand out; atomic RMWs, no lock. */
 static atomic_t next_pid = ATOMIC_INIT(1);
@@ -138,14 +151,24 @@ out_mmput:
 }
 
 /*
- * exit(2): release the task's address space (mmput, which tears it down
- * if this was the last user).  The struct stays until its last reference.
- * Idempotent.  The caller must not hold the task's mmap_lock.
+ * exit(2): drop the task's reference on its address space (mmput) and,
+ * if the calling thread runs as @task, the thread's own reference too.
+ * The address space is torn down by the last user: here, or when the last
+ * other thread inside the task leaves it.  Pins and accesses of a thread
+ * that enters the task afterwards fail with -EFAULT.  The struct stays
+ * until its last reference.  Idempotent.  The caller must not hold the
+ * task's mmap_lock.
  */
 void pnm_task_exit(struct task_struct *task)
 {
 	struct mm_struct *mm;
 
+	/* A thread that exits the task it runs as gives up its own hold. */
+	if (task == pnm_current && pnm_current_mm) {
+		mm = pnm_current_mm;
+		pnm_current_mm = NULL;
+		mmput(mm);
+	}
 	task_lock(task);
 	if (task->exited) {
 		task_unlock(task);
@@ -209,22 +232,65 @@ struct task_struct *pnm_find_task(int pid)
 }
 
 /*
- * Run the calling host thread as @t (which may be NULL: no task).  Returns
- * the previous current for pnm_task_leave().  Takes no reference: the
- * caller keeps @t alive while it runs as it.
+ * Make the calling host thread run as @t (NULL: no task) with its own
+ * user reference on @t's address space (none if @t has exited), dropping
+ * the reference it held on the previous task's.  Nothing changes if it
+ * already runs as @t.  The caller must not hold the mmap_lock of the
+ * address space it leaves (dropping the last reference tears it down).
+ */
+static void thread_switch(struct task_struct *t)
+{
+	struct mm_struct *old = pnm_current_mm, *mm = NULL;
+
+	if (t == pnm_current)
+		return;
+	if (t) {
+		task_lock(t);
+		mm = t->mm;
+		/* task->mm is non-NULL only while the task's own reference is
+		 * held (pnm_task_exit clears it under task_lock before its
+		 * mmput), so mm_users cannot be zero here. */
+		if (mm)
+			mmget(mm);
+		task_unlock(t);
+	}
+	pnm_current = t;
+	pnm_current_mm = mm;
+	if (old)
+		mmput(old);
+}
+
+/*
+ * Run the calling host thread as @t (which may be NULL: no task) until
+ * pnm_task_leave().  Returns the previous current for pnm_task_leave().
+ * The thread holds a user reference on @t's address space while it runs
+ * as @t (pnm_current_mm; NULL if @t has already exited), so the space
+ * outlives a concurrent pnm_task_exit() until the thread leaves.  Entering
+ * the task the thread already runs as changes nothing; entering another
+ * one gives up the hold on the previous task's address space (taken again
+ * by pnm_task_leave() if that task has not exited).  Takes no reference on
+ * the task struct: the caller keeps @t alive while it runs as it.  A host
+ * thread must leave (or enter NULL) before it ends: a hold left behind
+ * keeps the address space alive.  The caller must not hold any mmap_lock
+ * of the address space it leaves.
  */
 struct task_struct *pnm_task_enter(struct task_struct *t)
 {
 	struct task_struct *prev = pnm_current;
 
-	pnm_current = t;
+	thread_switch(t);
 	return prev;
 }
 
-/* Restore the current task saved by pnm_task_enter(). */
+/*
+ * Run as @prev again (the value pnm_task_enter() returned): as
+ * pnm_task_enter(@prev), so the thread's hold on the address space it
+ * ran in is dropped and one on @prev's is taken, unless @prev is the
+ * task it already runs as.
+ */
 void pnm_task_leave(struct task_struct *prev)
 {
-	pnm_current = prev;
+	thread_switch(prev);
 }
 
 /*
@@ -260,15 +326,16 @@ void pnm_for_each_task(void (*fn)(struct task_struct *t, void *arg), void *arg)
 }
 
 /*
- * At pnm_fini(): exit and free every task still on the list, whatever its
- * reference count (pointers the caller still holds become invalid), and
- * restart pids at 1.  No other thread may be using the model.
+ * At pnm_fini(): leave the calling thread's task, exit and free every task
+ * still on the list, whatever its reference count (pointers the caller
+ * still holds become invalid), and restart pids at 1.  No other thread may
+ * be using the model or be inside a task.
  */
 void pnm_tasks_fini(void)
 {
 	struct task_struct *t;
 
-	pnm_current = NULL;
+	thread_switch(NULL);
 	spin_lock(&pnm_task_list_lock);
 	while (!list_empty(&pnm_task_list)) {
 		t = list_first_entry(&pnm_task_list, struct task_struct, tasks);

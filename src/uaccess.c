@@ -133,12 +133,14 @@ static int mm_access(struct mm_struct *mm, unsigned long addr, void *buf, size_t
 /*
  * copy_to_user - store @n bytes from @from at user address @to of
  * current's mm, faulting pages in as needed.  Returns the number of bytes
- * NOT copied (0 on success; all of them without a current mm).  Takes
+ * NOT copied (0 on success; all of them when the thread runs no task or
+ * the task has exited).  Uses the thread's own hold on the address space
+ * (pnm_current_mm), so a concurrent exit cannot free it mid-copy.  Takes
  * mmap_lock for read: the caller must not hold it.
  */
 unsigned long copy_to_user(void __user *to, const void *from, unsigned long n)
 {
-	struct mm_struct *mm = current ? current->mm : NULL;
+	struct mm_struct *mm = pnm_current_mm;
 	size_t done;
 
 	if (!mm)
@@ -150,7 +152,7 @@ unsigned long copy_to_user(void __user *to, const void *from, unsigned long n)
 /* copy_from_user - the load direction of copy_to_user(), same contract. */
 unsigned long copy_from_user(void *to, const void __user *from, unsigned long n)
 {
-	struct mm_struct *mm = current ? current->mm : NULL;
+	struct mm_struct *mm = pnm_current_mm;
 	size_t done;
 
 	if (!mm)
@@ -160,34 +162,30 @@ unsigned long copy_from_user(void *to, const void __user *from, unsigned long n)
 }
 
 /*
- * Run as @task and access its memory.  The mm is pinned with mm_users for
- * the duration, so a concurrent exit cannot tear it down mid-access.
+ * Run as @task and access its memory through the thread's hold on the
+ * address space (pnm_task_enter), so a concurrent exit cannot tear it
+ * down mid-access.  -EFAULT if the thread has no address space (the task
+ * exited before this thread entered it).
  */
 static int task_access(struct task_struct *task, unsigned long addr, void *buf,
 		       size_t len, bool write)
 {
 	struct task_struct *prev = pnm_task_enter(task);
-	struct mm_struct *mm;
 	size_t done;
 	int err = -EFAULT;
 
-	task_lock(task);
-	mm = task->mm;
-	if (mm && !mmget_not_zero(mm))
-		mm = NULL;
-	task_unlock(task);
-	if (mm) {
-		err = mm_access(mm, addr, buf, len, write, &done);
-		mmput(mm);
-	}
+	if (pnm_current_mm)
+		err = mm_access(pnm_current_mm, addr, buf, len, write, &done);
 	pnm_task_leave(prev);
 	return err;
 }
 
 /*
  * pnm_user_write - store @len bytes of @buf at @addr as @task (contract in
- * uaccess.h): 0, -EFAULT or -ENOMEM; the pages before the failing one were
- * written.  The caller must not hold the task's mmap_lock.
+ * uaccess.h): 0, -EFAULT (also when @task has exited and the calling
+ * thread does not already run as it) or -ENOMEM; the pages before the
+ * failing one were written.  The caller must not hold the task's
+ * mmap_lock.
  */
 int pnm_user_write(struct task_struct *task, unsigned long addr,
 		   const void *buf, size_t len)

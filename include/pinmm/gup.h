@@ -176,7 +176,7 @@ struct pnm_misuse_report {
 	char text[256];				/* one-line description */
 };
 /* Misuse reports so far (since pnm_init); a report is also printed to
- * stderr when detection is on (default in builds without NDEBUG). */
+ * stderr when detection is on (pnm_config.pin_debug, default on). */
 unsigned long pnm_misuse_count(enum pnm_misuse_kind kind);
 void pnm_misuse_foreach(void (*fn)(const struct pnm_misuse_report *r, void *arg),
 			void *arg);

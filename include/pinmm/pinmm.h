@@ -56,7 +56,7 @@ struct pnm_config {
 	/* Record every pin's provenance (pin_registry.c); default true. */
 	bool pin_registry;
 	/* Misuse detection: the put-on-pin check and stderr reports;
-	 * default true unless NDEBUG. */
+	 * default true (in every build type). */
 	bool pin_debug;
 	/* --- files (fs.h, writeback.h) --- */
 	/* Host directory holding the backing files of disk and dax files.

@@ -18,8 +18,10 @@ unsigned long copy_to_user(void __user *to, const void *from, unsigned long n);
 unsigned long copy_from_user(void *to, const void __user *from, unsigned long n);
 /*
  * Model convenience: run as @task and store/load @len bytes at @addr.
- * Returns 0, -EFAULT (unmapped or not permitted), or -ENOMEM (a fault
- * could not get a frame).  Bytes before the failing page were done.
+ * Returns 0, -EFAULT (unmapped or not permitted, or @task has exited --
+ * unless the calling thread was already inside it, sched.h), or -ENOMEM
+ * (a fault could not get a frame).  Bytes before the failing page were
+ * done.
  */
 int pnm_user_write(struct task_struct *task, unsigned long addr,
 		   const void *buf, size_t len);

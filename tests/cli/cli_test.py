@@ -271,6 +271,37 @@ def case_quiet():
         fail("-q output:\n" + out)
 
 
+PUT_ON_PIN = """memory normal=32M movable=16M cma=0 registry=on%s
+process A
+mmap A buf 8K
+write A buf pattern 0x64 8K
+pin A buf 1 write as P
+munmap A buf 4K
+put P
+expect misuse put-on-pin +1
+unpin P
+"""
+
+
+def case_pin_debug():
+    """--pin-debug/--no-pin-debug set misuse detection for files that do not
+    set `memory debug=`; a file's own setting wins."""
+    with tempfile.TemporaryDirectory() as d:
+        plain = os.path.join(d, "plain.scn")
+        explicit = os.path.join(d, "explicit.scn")
+        with open(plain, "w", encoding="utf-8") as f:
+            f.write(PUT_ON_PIN % "")
+        with open(explicit, "w", encoding="utf-8") as f:
+            f.write(PUT_ON_PIN % " debug=on")
+        run("run", plain, expect=0)              # on by default, every build
+        run("run", "--pin-debug", plain, expect=0)
+        _, out, _ = run("run", "--no-pin-debug", plain, expect=1)
+        if "FAIL expect misuse put-on-pin +1" not in out:
+            fail("--no-pin-debug did not switch detection off:\n" + out)
+        run("run", "--no-pin-debug", explicit, expect=0)
+        run("stats", "--no-pin-debug", plain, expect=1)
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 if CASE not in CASES:
     fail("unknown case " + CASE)

@@ -12,6 +12,11 @@
 void pnm_test_config(struct pnm_config *cfg)
 {
 	pnm_config_default(cfg);
+	/* The checks the tests rely on, whatever the library's defaults:
+	 * misuse detection (pnm_misuse_count() stays 0 only if nothing was
+	 * misused) and the pin registry. */
+	cfg->pin_registry = true;
+	cfg->pin_debug = true;
 	cfg->zone_frames[ZONE_NORMAL] = 4096;	/* 16 MiB */
 	cfg->zone_frames[ZONE_MOVABLE] = 2048;	/* 8 MiB */
 	cfg->zone_frames[ZONE_CMA] = 1024;	/* 4 MiB */
@@ -42,7 +47,7 @@ static void exit_one(struct task_struct *t, void *arg)
 int pnm_test_teardown(void **state)
 {
 	(void)state;
-	current = NULL;
+	pnm_task_enter(NULL);
 	pnm_for_each_task(exit_one, NULL);
 	/* Page-table frames a lockless walker might have seen are freed after
 	 * a grace period: wait for those frees before counting frames. */

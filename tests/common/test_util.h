@@ -21,7 +21,8 @@
 #include <pinmm/pinmm.h>
 #include <pinmm/fs.h>
 
-/* Small model: NORMAL 16 MiB, MOVABLE 8 MiB, CMA 4 MiB, THP on madvise. */
+/* Small model: NORMAL 16 MiB, MOVABLE 8 MiB, CMA 4 MiB, THP on madvise;
+ * the pin registry and misuse detection switched on explicitly. */
 void pnm_test_config(struct pnm_config *cfg);
 int pnm_test_setup(void **state);
 /* Exits every remaining task, checks invariants and that no frame leaked. */

@@ -276,6 +276,7 @@ static void *pinner_main(void *arg)
 				record_failure(sh, 4);
 		unpin_user_pages_dirty_lock(pn->pages, (unsigned long)ret, flags & FOLL_WRITE);
 	}
+	pnm_task_leave(NULL);
 	/* Release: the others stop after seeing zero. */
 	atomic_sub_return(1, &sh->pinners_left);
 	return NULL;

@@ -227,6 +227,7 @@ static void *pinner_main(void *arg)
 	for (int i = 0; i < HOLD; i++)
 		if (w->held[i].page)
 			check_and_unpin(w, &w->held[i]);
+	pnm_task_leave(NULL);
 	/* Release: the others stop after seeing zero. */
 	atomic_sub_return(1, &sh->pinners_left);
 	return NULL;

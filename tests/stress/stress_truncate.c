@@ -291,6 +291,7 @@ static void *pinner_main(void *arg)
 		}
 		unpin_user_pages_dirty_lock(pages, (unsigned long)n, flags & FOLL_WRITE);
 	}
+	pnm_task_leave(NULL);
 	return NULL;
 }
 

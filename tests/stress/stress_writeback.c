@@ -235,6 +235,7 @@ static void *device_main(void *arg)
 		unpin_user_pages_dirty_lock(pages, (unsigned long)n,
 					    sh->policy != PNM_WB_STABLE || (r2 >> 8) % 4);
 	}
+	pnm_task_leave(NULL);
 	/* Release: the others stop after seeing zero. */
 	atomic_sub_return(1, &sh->devices_left);
 	return NULL;

@@ -3,7 +3,8 @@
  * test_uaccess.c - the CPU access paths: copy_to_user/copy_from_user as
  * current (partial copies report the bytes not copied), pnm_user_* as a
  * task, pnm_mm_access from any thread, accesses spanning VMAs with
- * different protections, the accessed/dirty bits, and pnm_translate().
+ * different protections, the accessed/dirty bits, pnm_translate(), and
+ * the address space of a task exited while a thread runs as it.
  */
 #include <string.h>
 #include <pthread.h>
@@ -170,6 +171,79 @@ static void test_exited_task(void **state)
 	CHECK_ALL();
 }
 
+static void *exit_task_thread(void *arg)
+{
+	pnm_task_exit(arg);
+	return NULL;
+}
+
+/* Run as @arg from a fresh thread: its memory, read through the task. */
+static void *late_reader_thread(void *arg)
+{
+	struct task_struct *t = arg;
+	unsigned char v;
+
+	return (void *)(long)pnm_user_read(t, BASE, &v, 1);
+}
+
+/*
+ * A thread inside a task keeps its address space usable while another
+ * thread exits the task; one entering after the exit gets -EFAULT; the
+ * last thread to leave tears the space down.  A thread that exits the task
+ * it runs as gives up its own hold at once.
+ */
+static void test_exit_while_inside(void **state)
+{
+	struct task_struct *t = pnm_task_create("inside"), *prev;
+	struct page *page;
+	unsigned long frames;
+	unsigned char v = 0;
+	pthread_t th;
+	void *ret;
+
+	(void)state;
+	map_fixed(t, BASE, PAGE_SIZE, PROT_RW);
+	test_write_byte(t, BASE, 0x5a);
+	prev = pnm_task_enter(t);
+	assert_int_equal(pthread_create(&th, NULL, exit_task_thread, t), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(t->exited && !t->mm);
+	CHECK_ALL();
+
+	/* Still inside: the address space is intact. */
+	assert_int_equal(copy_from_user(&v, (const void __user *)BASE, 1), 0);
+	assert_int_equal(v, 0x5a);
+	assert_int_equal(pnm_user_read(t, BASE, &v, 1), 0);
+	assert_int_equal(pin_user_pages_fast(BASE, 1, FOLL_WRITE, &page), 1);
+	assert_int_equal(*(unsigned char *)page_address(page), 0x5a);
+	unpin_user_page(page);
+	/* A thread entering now finds no address space. */
+	assert_int_equal(pthread_create(&th, NULL, late_reader_thread, t), 0);
+	assert_int_equal(pthread_join(th, &ret), 0);
+	assert_int_equal((long)ret, -EFAULT);
+	CHECK_ALL();
+
+	/* The last one out tears it down. */
+	frames = pnm_nr_allocated_frames();
+	pnm_task_leave(prev);
+	assert_true(pnm_nr_allocated_frames() < frames);
+	assert_int_equal(global_stat(NR_ANON_MAPPED), 0);
+	assert_int_equal(pnm_user_read(t, BASE, &v, 1), -EFAULT);
+	CHECK_ALL();
+
+	/* Exiting the task one runs as drops one's own hold too. */
+	t = pnm_task_create("self");
+	map_fixed(t, BASE, PAGE_SIZE, PROT_RW);
+	test_write_byte(t, BASE, 1);
+	prev = pnm_task_enter(t);
+	pnm_task_exit(t);
+	assert_int_equal(global_stat(NR_ANON_MAPPED), 0);
+	assert_int_equal(copy_to_user((void __user *)BASE, &v, 1), 1);
+	assert_int_equal(pin_user_pages_fast(BASE, 1, FOLL_WRITE, &page), -EFAULT);
+	pnm_task_leave(prev);
+	CHECK_ALL();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +252,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dirty_young, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_mm_access_other_thread, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_exited_task, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_exit_while_inside, pnm_test_setup,
+						pnm_test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

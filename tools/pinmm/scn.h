@@ -137,6 +137,7 @@ struct scn_script {
 	unsigned int nsteps;
 	unsigned int nlines;
 	struct pnm_config cfg;		/* set by config commands at parse */
+	bool pin_debug_set;		/* `memory debug=` given: the run keeps it */
 	uint64_t mem_bytes;		/* total model memory in cfg */
 	struct scn_arena *arena;	/* owns everything above */
 };
@@ -251,8 +252,14 @@ struct scn_sink {
 	void *priv;
 };
 
+/* A command-line override of a configuration switch. */
+enum scn_switch { SCN_SWITCH_DEFAULT, SCN_SWITCH_OFF, SCN_SWITCH_ON };
+
 struct scn_run_opts {
 	bool trace;			/* capture trace events per step */
+	/* Misuse detection (pnm_config.pin_debug) for scripts that do not
+	 * set `memory debug=` themselves (--pin-debug / --no-pin-debug). */
+	enum scn_switch pin_debug;
 };
 
 /*

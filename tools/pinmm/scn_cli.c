@@ -18,6 +18,7 @@ struct run_args {
 	bool trace;
 	bool quiet;
 	bool check_only;
+	enum scn_switch pin_debug;	/* --pin-debug / --no-pin-debug */
 	int nfiles;
 	char **files;
 };
@@ -45,6 +46,10 @@ static int parse_args(int argc, char **argv, struct run_args *ra, bool stats,
 			ra->quiet = true;
 		else if (!stats && !strcmp(a, "--check"))
 			ra->check_only = true;
+		else if (!strcmp(a, "--pin-debug"))
+			ra->pin_debug = SCN_SWITCH_ON;
+		else if (!strcmp(a, "--no-pin-debug"))
+			ra->pin_debug = SCN_SWITCH_OFF;
 		else {
 			fprintf(stderr, "pinmm %s: unknown option '%s'\n\n", argv[0], a);
 			help(stderr);
@@ -82,7 +87,7 @@ static void parse_failed(const struct run_args *ra, const char *err)
 static int run_files(const struct run_args *ra, struct scn_sink *sink)
 {
 	struct scn_script **scripts = calloc((size_t)ra->nfiles, sizeof(*scripts));
-	struct scn_run_opts opts = { .trace = ra->trace };
+	struct scn_run_opts opts = { .trace = ra->trace, .pin_debug = ra->pin_debug };
 	unsigned int passed = 0, failed = 0;
 	char err[8192];
 	int status = 0, i;
@@ -116,7 +121,8 @@ out_free:
 }
 
 /*
- * `pinmm run [--json] [--trace] [-q] [--check] FILE...`: execute scenarios.
+ * `pinmm run [--json] [--trace] [-q] [--check] [--[no-]pin-debug] FILE...`:
+ * execute scenarios.
  * Returns the exit status (0 all held, 1 failures, 2 usage/parse error).
  */
 int cmd_run(int argc, char **argv)
@@ -149,6 +155,9 @@ void cmd_run_help(FILE *out)
 		"              migrations) under the step that caused them\n"
 		"  -q, --quiet print only failures and the summary\n"
 		"  --check     parse only; report syntax errors\n"
+		"  --pin-debug, --no-pin-debug\n"
+		"              misuse detection on/off (default on) for files that do\n"
+		"              not set `memory debug=` themselves\n"
 		"  -h, --help  this text\n"
 		"\n"
 		"output: one line per step, FILE:LINE: ok|PASS|FAIL COMMAND [detail],\n"
@@ -163,7 +172,8 @@ void cmd_run_help(FILE *out)
 }
 
 /*
- * `pinmm stats [--json] FILE...`: run scenarios, print their counters.
+ * `pinmm stats [--json] [--[no-]pin-debug] FILE...`: run scenarios, print
+ * their counters.
  * Returns the exit status as cmd_run().
  */
 int cmd_stats(int argc, char **argv)
@@ -184,7 +194,7 @@ int cmd_stats(int argc, char **argv)
 void cmd_stats_help(FILE *out)
 {
 	fprintf(out,
-		"usage: pinmm stats [--json] FILE...\n"
+		"usage: pinmm stats [--json] [--pin-debug|--no-pin-debug] FILE...\n"
 		"\n"
 		"Run scenario files and print, for each, the counters at the end of the\n"
 		"run in Linux's /proc/vmstat naming (nr_free_pages, pgfault,\n"
@@ -195,6 +205,8 @@ void cmd_stats_help(FILE *out)
 		"\n"
 		"options:\n"
 		"  --json      one JSON document with the counters of each file\n"
+		"  --pin-debug, --no-pin-debug\n"
+		"              misuse detection on/off, as pinmm run\n"
 		"  -h, --help  this text\n"
 		"\n"
 		"exit status: as pinmm run (0 ok, 1 a step failed, 2 usage/parse error).\n");

@@ -91,8 +91,10 @@ static int memory_check(struct scn_parser *p, const struct scn_step *st,
 		s->cfg.legacy_gup = args[6].index;
 	if (args[7].present)
 		s->cfg.pin_registry = args[7].index;
-	if (args[8].present)
+	if (args[8].present) {
 		s->cfg.pin_debug = args[8].index;
+		s->pin_debug_set = true;
+	}
 	return 0;
 }
 

@@ -42,6 +42,7 @@ struct scn_obj_ent {
 struct scn_run {
 	const struct scn_script *script;
 	const struct scn_run_opts *opts;
+	struct pnm_config cfg;		/* the script's, with the options applied */
 	struct scn_sink *sink;
 
 	struct scn_task_ent *tasks;
@@ -586,7 +587,7 @@ static void run_step(struct scn_run *r, const struct scn_step *st)
 
 static void config_detail(struct scn_run *r)
 {
-	const struct pnm_config *c = &r->script->cfg;
+	const struct pnm_config *c = &r->cfg;
 	static const char *const thp[] = { "never", "madvise", "always" };
 	struct pnm_config def;
 	char pins[96] = "";
@@ -637,7 +638,10 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 	int ret;
 
 	sink->begin_file(sink, script->name);
-	ret = pnm_init(&script->cfg);
+	r.cfg = script->cfg;
+	if (opts && opts->pin_debug != SCN_SWITCH_DEFAULT && !script->pin_debug_set)
+		r.cfg.pin_debug = opts->pin_debug == SCN_SWITCH_ON;
+	ret = pnm_init(&r.cfg);
 	if (ret) {
 		scn_detail(&r, "cannot build the model: %s", pnm_strerror(ret));
 		report(&r, NULL, 1, "memory", SCN_ST_FAIL);
