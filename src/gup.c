@@ -48,14 +48,18 @@
  * NR_FOLL_PIN_*, no MMF_HAS_PINNED, no unsharing for R/O pins, no
  * long-term migration.  The registry still records such pins.
  *
+ * FOLL_FORCE (ptrace, /proc/pid/mem): check_vma_flags() alone decides
+ * what GUP may touch.  A forced read needs VM_MAYREAD, so it works on a
+ * PROT_NONE private mapping too (an untouched anonymous page reads as the
+ * zero page: a FOLL_GET reference is counted on it, a pin is not); a
+ * forced write needs a COW mapping (private, VM_MAYWRITE) and breaks COW
+ * with an ordinary write fault: the new exclusive page stays mapped
+ * read-only (a COW copy, pnm_cow_copy), and can_follow_write_pte() lets
+ * the write through it.  faultin_page() passes no FAULT_FLAG_USER, so
+ * handle_mm_fault() does not re-check VM_READ/VM_WRITE, as in Linux where
+ * that check belongs to the architecture's user fault handler.
+ *
  * Model notes (where the model differs from Linux, and why):
- *   - handle_mm_fault() here also performs the architecture's VMA
- *     permission check, so it refuses a write fault on a !VM_WRITE VMA
- *     that Linux's handle_mm_fault() accepts for FOLL_FORCE in COW
- *     mappings.  A FOLL_FORCE write into such a VMA is therefore faulted
- *     with FAULT_FLAG_UNSHARE instead, which has the same effect there (an
- *     exclusive anonymous page, left read-only because the VMA is not
- *     writable); can_follow_write_pte() then accepts it as Linux does.
  *   - Faults never drop mmap_lock, so VM_FAULT_RETRY/COMPLETED do not
  *     occur (except VM_FAULT_RETRY with FOLL_NOWAIT, which keeps the lock)
  *     and *locked only changes when this file takes and drops the lock
@@ -868,15 +872,8 @@ static int faultin_page(struct vm_area_struct *vma, unsigned long address,
 		fault_flags |= FAULT_FLAG_TRIED;
 	if (unshare)
 		fault_flags |= FAULT_FLAG_UNSHARE;
-	/*
-	 * FOLL_FORCE write into a read-only COW mapping (check_vma_flags()
-	 * allowed it): the model's handle_mm_fault() refuses write faults on
-	 * !VM_WRITE VMAs, so break COW with an unshare fault, which leaves an
-	 * exclusive anon page mapped read-only -- what Linux's write fault
-	 * leaves there too (see the file comment).
-	 */
-	if ((fault_flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_WRITE))
-		fault_flags = (fault_flags & ~FAULT_FLAG_WRITE) | FAULT_FLAG_UNSHARE;
+	/* No FAULT_FLAG_USER: check_vma_flags() already decided whether this
+	 * access (FOLL_FORCE included) is allowed. */
 
 	ret = handle_mm_fault(vma, address, fault_flags);
 	if (ret & VM_FAULT_ERROR) {
