@@ -227,7 +227,7 @@ bool pnm_check_folio(struct folio *folio)
 {
 	unsigned long pfn = folio_pfn(folio), nr, i;
 	struct folio_tally *t;
-	long mappings;
+	long mappings, shadow_pins = 0;
 	int refs, em, cache, t_migration;
 	bool anon, ok = true;
 
@@ -299,6 +299,7 @@ bool pnm_check_folio(struct folio *folio)
 		if (atomic_read(&p->pnm_pincount) < 0)
 			ok = pnm_check_fail("folio %#lx page %lu: pnm_pincount %d", pfn, i,
 					    atomic_read(&p->pnm_pincount));
+		shadow_pins += atomic_read(&p->pnm_pincount);
 		if (!PageAnonExclusive(p))
 			continue;
 		if (!anon)
@@ -311,6 +312,14 @@ bool pnm_check_folio(struct folio *folio)
 	}
 	t_migration = t->migration;
 	free(t);
+
+	/* Pins belong to the folio: where exact per-page counts are kept,
+	 * they add up to the folio's _pincount (however the pins were
+	 * released, through whichever pages). */
+	if (folio_test_large(folio) && pnm_pin_shadow_count() &&
+	    shadow_pins != atomic_read(&folio->_pincount))
+		ok = pnm_check_fail("folio %#lx: per-page pin counts add up to %ld, _pincount %d",
+				    pfn, shadow_pins, atomic_read(&folio->_pincount));
 
 	if (mappings && !READ_ONCE(folio->mapping))
 		ok = pnm_check_fail("folio %#lx: mapped %ld times but has no mapping",

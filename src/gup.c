@@ -30,6 +30,11 @@
  * detection rely on it; "exact" mode answers folio_maybe_dma_pinned()
  * from it); otherwise it is not touched at all, which spares the
  * production configuration one atomic per page on each side.
+ * Pins belong to the folio, as in Linux: an unpin through any page of a
+ * folio (or of the folio itself) releases one of the folio's pins; the
+ * per-page count that drops is the named page's if it has a pin, else
+ * the first pinned page's from the head on (pin_registry.c), so the
+ * per-page counts of a folio always add up to its _pincount.
  * NR_FOLL_PIN_ACQUIRED/RELEASED count base pages (the unpin_* functions
  * add RELEASED once per call).  The zero page is never
  * counted for pins (it is for FOLL_GET).  Ordering rule (internal.h): a
@@ -43,14 +48,18 @@
  * NR_FOLL_PIN_*, no MMF_HAS_PINNED, no unsharing for R/O pins, no
  * long-term migration.  The registry still records such pins.
  *
+ * FOLL_FORCE (ptrace, /proc/pid/mem): check_vma_flags() alone decides
+ * what GUP may touch.  A forced read needs VM_MAYREAD, so it works on a
+ * PROT_NONE private mapping too (an untouched anonymous page reads as the
+ * zero page: a FOLL_GET reference is counted on it, a pin is not); a
+ * forced write needs a COW mapping (private, VM_MAYWRITE) and breaks COW
+ * with an ordinary write fault: the new exclusive page stays mapped
+ * read-only (a COW copy, pnm_cow_copy), and can_follow_write_pte() lets
+ * the write through it.  faultin_page() passes no FAULT_FLAG_USER, so
+ * handle_mm_fault() does not re-check VM_READ/VM_WRITE, as in Linux where
+ * that check belongs to the architecture's user fault handler.
+ *
  * Model notes (where the model differs from Linux, and why):
- *   - handle_mm_fault() here also performs the architecture's VMA
- *     permission check, so it refuses a write fault on a !VM_WRITE VMA
- *     that Linux's handle_mm_fault() accepts for FOLL_FORCE in COW
- *     mappings.  A FOLL_FORCE write into such a VMA is therefore faulted
- *     with FAULT_FLAG_UNSHARE instead, which has the same effect there (an
- *     exclusive anonymous page, left read-only because the VMA is not
- *     writable); can_follow_write_pte() then accepts it as Linux does.
  *   - Faults never drop mmap_lock, so VM_FAULT_RETRY/COMPLETED do not
  *     occur (except VM_FAULT_RETRY with FOLL_NOWAIT, which keeps the lock)
  *     and *locked only changes when this file takes and drops the lock
@@ -122,14 +131,21 @@ static void add_pin_counts(struct folio *folio, struct page *page, int refs)
 		atomic_inc(&page[i].pnm_pincount);
 }
 
-/* The pin counts of one release, before the refcount part. */
+/*
+ * The pin counts of one release, before the refcount part.  @page NULL:
+ * folio-level pins, which belong to the folio as a whole: the shadow
+ * counts that go are the head's first, then those of the first pinned
+ * pages (pnm_pin_shadow_take()), so a pin taken through any page of the
+ * folio can be released this way.
+ */
 static void sub_pin_counts(struct folio *folio, struct page *page, int refs)
 {
 	int i;
 
 	if (pnm_pin_shadow_count()) {
 		if (!page)
-			atomic_sub(refs, &folio->page.pnm_pincount);
+			VM_WARN_ON_ONCE(pnm_pin_shadow_take(folio, NULL, (unsigned long)refs) !=
+					(unsigned long)refs);
 		else
 			for (i = 0; i < refs; i++)
 				atomic_dec(&page[i].pnm_pincount);
@@ -183,8 +199,9 @@ static void __put_folio(struct folio *folio, struct page *page, int refs,
 
 /*
  * try_grab_folio - add @refs references (FOLL_GET) or pins (FOLL_PIN) to
- * @folio; folio-level pins are charged to the head page's exact count, so
- * release them with gup_put_folio() or unpin_folio().  The caller holds a
+ * @folio; folio-level pins are charged to the head page's exact count
+ * (like every pin, they belong to the folio: any unpin of the folio
+ * releases them).  The caller holds a
  * stable reference or the ptl of a mapping of the folio.  Returns 0, or
  * -ENOMEM (refcount <= 0: the overflow guard, with a warning).  Neither
  * flag: nothing done, 0.  The model has no P2PDMA pages, so -EREMOTEIO
@@ -196,10 +213,12 @@ int try_grab_folio(struct folio *folio, int refs, unsigned int flags)
 }
 
 /*
- * gup_put_folio - release what try_grab_folio(@folio, @refs, @flags) took:
- * pin counts first, then the references (the last one frees the folio).
- * The zero page's pins are ignored.  No registry check (the unpin_*
- * functions do that).
+ * gup_put_folio - release @refs references (FOLL_GET) or pins (FOLL_PIN)
+ * of @folio, as try_grab_folio() takes them: pin counts first, then the
+ * references (the last one frees the folio).  Pins are the folio's: the
+ * exact per-page counts that go are the head's, then those of the first
+ * pinned pages.  The zero page's pins are ignored.  No registry check
+ * (the unpin_* functions do that).
  */
 void gup_put_folio(struct folio *folio, int refs, unsigned int flags)
 {
@@ -318,32 +337,16 @@ static void gup_dirty_folio(struct folio *folio)
 /* --- unpinning ------------------------------------------------------------------- */
 
 /*
- * Release the pins of @nr pages of one @folio: list[0..nr) if @list, else
- * the consecutive pages from @first.  @ok (indexed like the pages) says
- * which ones pnm_pin_registry_del_pages() let through: it already retired
- * their registry nodes and shadow counts (a page with no pin to release
- * was reported there and is skipped).  @ok NULL: check each page with
- * pnm_pin_registry_del() here if pnm_unpin_needs_check(), else release
- * all.  The rest are released with one folio operation, pin counts before
+ * Release @n pins of @folio (already checked: their registry nodes and
+ * shadow counts are gone) with one folio operation, _pincount before the
  * references.  Returns the pins released for NR_FOLL_PIN_RELEASED, which
- * the caller adds once per call.
+ * the caller adds once per call (0 in legacy mode and for the zero page).
  */
-static unsigned long unpin_run(struct folio *folio, struct page *const *list,
-			       struct page *first, unsigned long nr, const bool *ok)
+static unsigned long unpin_folio_pins(struct folio *folio, unsigned long n)
 {
-	bool legacy = pnm_config.legacy_gup;
-	unsigned long i, n = nr;
-
-	if (ok) {
-		for (i = 0, n = 0; i < nr; i++)
-			n += ok[i];
-	} else if (pnm_unpin_needs_check()) {
-		for (i = 0, n = 0; i < nr; i++)
-			n += pnm_pin_registry_del(list ? list[i] : first + i);
-	}
 	if (!n)
 		return 0;
-	if (legacy) {
+	if (pnm_config.legacy_gup) {
 		/* Legacy pins are plain references, the zero page's too. */
 		folio_put_refs(folio, (int)n);
 		return 0;
@@ -355,6 +358,31 @@ static unsigned long unpin_run(struct folio *folio, struct page *const *list,
 	/* Fully ordered: the pin counts drop before the references. */
 	folio_put_refs(folio, pin_refcount_units(folio, (int)n));
 	return n;
+}
+
+/*
+ * Release the pins of @nr pages of one @folio: list[0..nr) if @list, else
+ * the consecutive pages from @first.  @ok (indexed like the pages) says
+ * which ones pnm_pin_registry_del_pages() let through: it already retired
+ * their pins' registry nodes and shadow counts (an entry whose folio had
+ * no pin left was reported there and is skipped).  @ok NULL: check each
+ * page with pnm_pin_registry_del() here if pnm_unpin_needs_check(), else
+ * release all.  Pins belong to the folio, so any page of it may release
+ * any of its pins.  Returns the pins released (unpin_folio_pins()).
+ */
+static unsigned long unpin_run(struct folio *folio, struct page *const *list,
+			       struct page *first, unsigned long nr, const bool *ok)
+{
+	unsigned long i, n = nr;
+
+	if (ok) {
+		for (i = 0, n = 0; i < nr; i++)
+			n += ok[i];
+	} else if (pnm_unpin_needs_check()) {
+		for (i = 0, n = 0; i < nr; i++)
+			n += pnm_pin_registry_del(list ? list[i] : first + i);
+	}
+	return unpin_folio_pins(folio, n);
 }
 
 /* Consecutive entries of @pages from @i that belong to one folio. */
@@ -387,9 +415,11 @@ static struct folio *gup_folio_range_next(struct page *start, unsigned long npag
 }
 
 /*
- * unpin_user_page - release one pin taken by a pin_user_pages*() call.
- * A page with no pin to release is reported (pin registry) and left
- * alone.  Never sleeps; may free the page.
+ * unpin_user_page - release one pin of @page's folio taken by a
+ * pin_user_pages*() call through any page of that folio (a THP pinned
+ * through its sixth page may be released through its head).  A folio
+ * with no pin left to release is reported (pin registry) and left alone.
+ * Never sleeps; may free the folio.
  */
 void unpin_user_page(struct page *page)
 {
@@ -496,43 +526,41 @@ void unpin_user_page_range_dirty_lock(struct page *page, unsigned long npages,
 }
 
 /*
- * The page of @folio whose pin a folio-level unpin releases.  Pins are
- * charged to the page they were taken through (a THP pinned through a
- * tail page carries the pin on that tail), while Linux's unpin_folio()
- * only names the folio: release the head's pin if it has one, else the
- * first page that has one.  With no pinned page (or in legacy mode, or
- * without shadow counts: no per-page counts to look at) the head is named,
- * and the registry reports the misuse if there is one.
+ * unpin_user_folio - release @npages pins of @folio at once, whichever
+ * pages they were taken through (the io_uring pattern: pin a THP's pages
+ * one by one, give them back as one folio).  The exact per-page counts
+ * and registry nodes that go are the head's first, then those of the
+ * following pages (pnm_pin_registry_del_folio()); if the folio has fewer
+ * pins left, the shortfall is reported once and only the pins it has are
+ * released.  @npages 0 does nothing.  Never sleeps; may free the folio.
  */
-static struct page *folio_pinned_page(struct folio *folio)
+void unpin_user_folio(struct folio *folio, unsigned long npages)
 {
-	unsigned long i, nr = folio_nr_pages(folio);
+	unsigned long n = npages, released;
 
-	if (pnm_config.legacy_gup || !pnm_pin_shadow_count())
-		return &folio->page;
-	for (i = 0; i < nr; i++)
-		if (atomic_read(&folio_page(folio, i)->pnm_pincount) > 0)
-			return folio_page(folio, i);
-	return &folio->page;
-}
-
-/*
- * unpin_folio - release one pin of @folio, whichever of its pages carries
- * it (folio_pinned_page()); pins taken with try_grab_folio() are charged
- * to the head.
- */
-void unpin_folio(struct folio *folio)
-{
-	unsigned long released = unpin_run(folio, NULL, folio_pinned_page(folio), 1, NULL);
-
+	if (!npages)
+		return;
+	if (pnm_unpin_needs_check())
+		n = pnm_pin_registry_del_folio(folio, npages);
+	released = unpin_folio_pins(folio, n);
 	if (released)
 		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
 }
 
 /*
- * unpin_folios - release one pin per entry of @folios; NULL entries are
- * skipped; an -errno count warns and does nothing.  Each pin released is
- * one of the folio's page pins (folio_pinned_page()).
+ * unpin_folio - release one pin of @folio, whichever of its pages it was
+ * taken through: unpin_user_folio(@folio, 1).  Pins taken with
+ * try_grab_folio() are charged to the head, others to their page; the
+ * head's go first.
+ */
+void unpin_folio(struct folio *folio)
+{
+	unpin_user_folio(folio, 1);
+}
+
+/*
+ * unpin_folios - release one pin per entry of @folios (unpin_folio());
+ * NULL entries are skipped; an -errno count warns and does nothing.
  */
 void unpin_folios(struct folio **folios, unsigned long nfolios)
 {
@@ -845,15 +873,8 @@ static int faultin_page(struct vm_area_struct *vma, unsigned long address,
 		fault_flags |= FAULT_FLAG_TRIED;
 	if (unshare)
 		fault_flags |= FAULT_FLAG_UNSHARE;
-	/*
-	 * FOLL_FORCE write into a read-only COW mapping (check_vma_flags()
-	 * allowed it): the model's handle_mm_fault() refuses write faults on
-	 * !VM_WRITE VMAs, so break COW with an unshare fault, which leaves an
-	 * exclusive anon page mapped read-only -- what Linux's write fault
-	 * leaves there too (see the file comment).
-	 */
-	if ((fault_flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_WRITE))
-		fault_flags = (fault_flags & ~FAULT_FLAG_WRITE) | FAULT_FLAG_UNSHARE;
+	/* No FAULT_FLAG_USER: check_vma_flags() already decided whether this
+	 * access (FOLL_FORCE included) is allowed. */
 
 	ret = handle_mm_fault(vma, address, fault_flags);
 	if (ret & VM_FAULT_ERROR) {

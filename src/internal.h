@@ -236,14 +236,26 @@ static inline bool pnm_pin_shadow_count(void)
 	return pnm_pin_shadow;
 }
 /*
- * Before releasing one pin of @page: false if there is no pin to release
- * (a misuse, already reported; the caller must not release).  On true the
- * page's record node is retired (registry on) and, if shadow counts are
- * kept and not in legacy mode, its pnm_pincount has been decremented:
- * the caller releases only _pincount and _refcount.  Takes pin_lock with
- * the registry on or to report.
+ * Before releasing one pin through @page: false if its folio has no pin
+ * left to release (a misuse, already reported; the caller must not
+ * release).  Pins belong to the folio: the pin retired is @page's own if
+ * it has one, else another page's of the same folio (pin_registry.c).  On
+ * true that pin's record node is retired (registry on) and, if shadow
+ * counts are kept and not in legacy mode, the pnm_pincount of the page
+ * that carried it has been decremented: the caller releases only
+ * _pincount and _refcount.  Takes pin_lock with the registry on or to
+ * report.
  */
 bool pnm_pin_registry_del(struct page *page);
+/* The same for @nr pins of @folio named by the folio alone (unpin_folio,
+ * unpin_user_folio): head first.  Returns how many may be released; a
+ * shortfall is one report. */
+unsigned long pnm_pin_registry_del_folio(struct folio *folio, unsigned long nr);
+/* Take up to @nr shadow pins of @folio's pages away, @via's (may be NULL)
+ * first, then from the head on, never below 0; returns the number taken.
+ * No registry check, no report (gup_put_folio() of folio-level pins).
+ * Lock free. */
+unsigned long pnm_pin_shadow_take(struct folio *folio, struct page *via, unsigned long nr);
 /*
  * pnm_pin_registry_del() for the @n entries of @pages (NULL entries are
  * skipped and get ok[i] false) under one pin_lock round trip: ok[i] says

@@ -2,8 +2,8 @@
 /*
  * memory.c - page faults, unmapping and fork-time copying of page tables.
  *
- * handle_mm_fault() is the model's MMU fault entry: it checks the access
- * against the VMA, walks (allocating) the page tables, hands PMD-sized
+ * handle_mm_fault() is the model's MMU fault entry: it checks a user
+ * access against the VMA, walks (allocating) the page tables, hands PMD-sized
  * anonymous faults to huge_memory.c and resolves the rest at PTE level:
  *
  *   pte_none, anonymous VMA   read: map the shared zero page (special, r/o)
@@ -637,8 +637,9 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
 		return VM_FAULT_SIGBUS;
 	}
-	if (!(pte_val(entry) & _PAGE_USER)) {
-		/* PROT_NONE leftover in an accessible VMA: restore access. */
+	if (!(pte_val(entry) & _PAGE_USER) && (vma->vm_flags & VM_ACCESS_FLAGS)) {
+		/* PROT_NONE leftover in an accessible VMA: restore access.
+		 * (In a PROT_NONE VMA only GUP's FOLL_FORCE gets here.) */
 		set_pte_at(vma->vm_mm, vmf->address, vmf->pte,
 			   __pte(pte_val(entry) | _PAGE_USER));
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
@@ -665,16 +666,19 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 static vm_fault_t huge_pmd_fault(struct vm_fault *vmf)
 {
 	struct mm_struct *mm = vmf->vma->vm_mm;
+	/* _PAGE_USER only in an accessible VMA (a PROT_NONE one is reached
+	 * by GUP's FOLL_FORCE only, and stays inaccessible to the user). */
+	pteval_t user = (vmf->vma->vm_flags & VM_ACCESS_FLAGS) ? _PAGE_USER : 0;
 	pmd_t val = vmf->orig_pmd;
 	spinlock_t *ptl;
 
-	if ((pmd_val(val) & _PAGE_USER) && !pmd_write(val) &&
+	if (((pmd_val(val) & _PAGE_USER) || !user) && !pmd_write(val) &&
 	    (vmf->flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)))
 		return do_huge_pmd_wp_page(vmf);
 	/* Mark it young (and dirty); restore _PAGE_USER left by PROT_NONE. */
 	ptl = pmd_lock(mm, vmf->pmd);
 	if (pmd_same(pmdp_get(vmf->pmd), val)) {
-		val = pmd_mkyoung(__pmd(pmd_val(val) | _PAGE_USER));
+		val = pmd_mkyoung(__pmd(pmd_val(val) | user));
 		if ((vmf->flags & FAULT_FLAG_WRITE) && pmd_write(val))
 			val = pmd_mkdirty(val);
 		if (!pmd_same(val, vmf->orig_pmd)) {
@@ -739,7 +743,13 @@ static vm_fault_t __handle_mm_fault(struct vm_area_struct *vma, unsigned long ad
 /*
  * handle_mm_fault - resolve a fault at @address in @vma (contract in
  * mm.h).  Caller holds mmap_lock for read (or write) and keeps it.  Counts
- * PGFAULT; refuses with VM_FAULT_SIGSEGV an access the VMA does not allow.
+ * PGFAULT.  A user fault (FAULT_FLAG_USER: the CPU's own access) that the
+ * VMA does not allow is refused with VM_FAULT_SIGSEGV -- the architecture
+ * fault handler's check; other faults (GUP, whose check_vma_flags()
+ * decided, e.g. FOLL_FORCE on a PROT_NONE or read-only private mapping)
+ * are not checked against VM_READ/VM_WRITE.  A write fault needs
+ * VM_MAYWRITE, and into a !VM_WRITE VMA only a COW mapping (Linux's
+ * sanitize_fault_flags(); SIGSEGV with a warning otherwise).
  * FAULT_FLAG_UNSHARE is ignored outside COW mappings and may not be
  * combined with FAULT_FLAG_WRITE.
  */
@@ -760,8 +770,15 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 			flags &= ~FAULT_FLAG_UNSHARE;
 	}
 	if (address < vma->vm_start || address >= vma->vm_end ||
-	    !(vma->vm_flags & VM_ACCESS_FLAGS) ||
-	    ((flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_WRITE))) {
+	    ((flags & FAULT_FLAG_USER) &&
+	     (!(vma->vm_flags & VM_ACCESS_FLAGS) ||
+	      ((flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_WRITE))))) {
+		ret = VM_FAULT_SIGSEGV;
+		goto out;
+	}
+	if ((flags & FAULT_FLAG_WRITE) &&
+	    (VM_WARN_ON_ONCE(!(vma->vm_flags & VM_MAYWRITE)) ||
+	     VM_WARN_ON_ONCE(!(vma->vm_flags & VM_WRITE) && !is_cow_mapping(vma->vm_flags)))) {
 		ret = VM_FAULT_SIGSEGV;
 		goto out;
 	}

@@ -11,8 +11,9 @@
  * hash keyed by pfn; the nodes are allocated in the same block as their
  * record, so a call costs one allocation and one lock round trip.  Every
  * unpin of a page first calls pnm_pin_registry_del(), which finds a live
- * node for that pfn and retires it; a record is freed when its last page
- * is unpinned (nr_live reaches 0).  Zero-page entries are not recorded:
+ * node for that pfn -- or, since pins belong to the folio as in Linux, for
+ * another page of the same folio -- and retires it; a record is freed
+ * when its last page is unpinned (nr_live reaches 0).  Zero-page entries are not recorded:
  * Linux does not count their pins and unpinning them does nothing.
  *
  * Misuse is detected at four places and reported (never aborting): kept
@@ -23,7 +24,7 @@
  *   PUT_ON_PIN       folio_put_refs() took the refcount below what the
  *                    folio's pins account for (pnm_pin_check_put(); only
  *                    with pin_debug, not in legacy mode).
- *   UNPIN_UNPINNED   an unpin of a page that holds no pin of the caller.
+ *   UNPIN_UNPINNED   an unpin of a page whose folio holds no pin at all.
  *   OVER_UNPIN       the same, for a page whose pin was recently released
  *                    (the registry remembers the last GRAVE_KEEP releases,
  *                    "graves", so the report can name the pin that was
@@ -37,7 +38,7 @@
  *
  * With pnm_config.pin_registry off, add/del/foreach do nothing and the
  * unpin check relies on the exact per-page shadow count page->pnm_pincount
- * alone, so an unpin of a page with no pin at all is still caught -- if
+ * alone, so an unpin through a folio with no pin at all is still caught -- if
  * shadow counts are kept (pnm_pin_shadow_count(): exact accounting or
  * pin_debug on).  In the production configuration (linux accounting,
  * registry and pin_debug off) nothing keeps them and such an unpin goes
@@ -310,18 +311,20 @@ static struct pin_node *find_live(unsigned long pfn)
 }
 
 /*
- * The most recent released pin of @pfn, or NULL; with @same_frame, only
- * if the frame has not been freed since (the page is the one that pin
- * held).  pin_lock held.
+ * The most recent released pin of a frame in [@pfn, @pfn + @nr) (the
+ * frames of one folio), or NULL; with @same_frame, only if that frame has
+ * not been freed since (the page is the one that pin held).  pin_lock
+ * held.
  */
-static const struct pin_grave *find_grave(unsigned long pfn, bool same_frame)
+static const struct pin_grave *find_grave(unsigned long pfn, unsigned long nr,
+					  bool same_frame)
 {
 	unsigned long i, n = nr_graves < GRAVE_KEEP ? nr_graves : GRAVE_KEEP;
 
 	for (i = 1; i <= n; i++) {
 		struct pin_grave *g = &graves[(nr_graves - i) % GRAVE_KEEP];
 
-		if (g->pfn != pfn)
+		if (g->pfn - pfn >= nr)
 			continue;
 		if (same_frame && g->freed)
 			return NULL;
@@ -350,7 +353,7 @@ static void report_range(enum pnm_misuse_kind kind, unsigned long pfn,
 		if (n)
 			owner = &n->rec->pub;
 	}
-	if (!owner && nr && (g = find_grave(pfn, false))) {
+	if (!owner && nr && (g = find_grave(pfn, 1, false))) {
 		owner = &g->rec;
 		last = true;
 	}
@@ -533,23 +536,25 @@ void pnm_pin_registry_forget(struct folio *folio)
 }
 
 /*
- * Unlink and retire the live node for @pfn that the unpin should release:
- * one owned by the calling task's process if there is one, else the
- * oldest.  Frees the record when it was its last live page.  Returns
- * false if no live node exists.  pin_lock held.
+ * Unlink and retire one live node for @pfn: with @any, the oldest one;
+ * else only one owned by process @pid (the most recent).  Frees the record
+ * when it was its last live page.  Returns false if no such node exists.
+ * pin_lock held.
  */
-static bool release_node(unsigned long pfn)
+static bool release_node(unsigned long pfn, int pid, bool any)
 {
 	struct pin_node **link, **pick = NULL, *n;
-	int pid = current ? current->pid : -1;
 	struct pin_rec *rec;
 
 	for (link = pin_bucket(pfn); (n = *link); link = &n->next) {
 		if (n->pfn != pfn)
 			continue;
-		pick = link;		/* head insertion: later is older */
-		if (n->rec->pub.pid == pid)
+		if (any) {
+			pick = link;	/* head insertion: later is older */
+		} else if (n->rec->pub.pid == pid) {
+			pick = link;
 			break;
+		}
 	}
 	if (!pick)
 		return false;
@@ -585,19 +590,107 @@ static bool shadow_put(struct page *page)
 	return true;
 }
 
-/* Report the unpin of @page, which has no pin to release.  pin_lock held. */
-static void report_stray_locked(struct page *page)
+/*
+ * The pages of @folio in the order a release through @via looks for a pin
+ * to release (the folio rule, see pnm_pin_registry_del()): @via itself,
+ * then every page from the head on, @via skipped.  @k runs from 0 to
+ * folio_pages_to_visit(); NULL for the skipped slot.
+ */
+static inline unsigned long folio_pages_to_visit(struct folio *folio)
+{
+	return folio_nr_pages(folio) + 1;
+}
+
+static inline struct page *folio_visit(struct folio *folio, struct page *via,
+				       unsigned long k)
+{
+	struct page *p;
+
+	if (k == 0)
+		return via;
+	p = folio_page(folio, k - 1);
+	return p == via ? NULL : p;
+}
+
+/*
+ * pnm_pin_shadow_take - take up to @nr shadow pins (page->pnm_pincount)
+ * of @folio away, from @via (may be NULL) first, then from the first
+ * pinned pages from the head on (internal.h).  Never takes a count below
+ * 0; each page's step is one cmpxchg (shadow_put()), so concurrent
+ * releases of one folio cannot take the same pin.  Returns the number
+ * taken.  Lock free.
+ */
+unsigned long pnm_pin_shadow_take(struct folio *folio, struct page *via, unsigned long nr)
+{
+	unsigned long k, done = 0, end = folio_pages_to_visit(folio);
+
+	for (k = 0; k < end && done < nr; k++) {
+		struct page *p = folio_visit(folio, via, k);
+
+		while (p && done < nr && shadow_put(p))
+			done++;
+	}
+	return done;
+}
+
+/*
+ * Retire up to @nr live registry nodes of @folio's pages (the folio rule):
+ * nodes of the calling task's process first, @via's before the others',
+ * then anybody's, again @via's first.  The shadow count of each page
+ * whose node goes is decremented with it if @shadow.  Returns the number
+ * retired.  pin_lock held.
+ */
+static unsigned long take_nodes_locked(struct folio *folio, struct page *via,
+				       unsigned long nr, bool shadow)
+{
+	unsigned long k, done = 0, end = folio_pages_to_visit(folio);
+	int pid = current ? current->pid : -1;
+	int pass;
+
+	for (pass = pid < 0 ? 1 : 0; pass < 2 && done < nr; pass++) {
+		for (k = 0; k < end && done < nr; k++) {
+			struct page *p = folio_visit(folio, via, k);
+
+			while (p && done < nr && release_node(page_to_pfn(p), pid, pass == 1)) {
+				/* A live node implies the shadow pin; after the
+				 * registry, before the caller's refcount
+				 * decrement. */
+				if (shadow)
+					atomic_dec(&p->pnm_pincount);
+				done++;
+			}
+		}
+	}
+	return done;
+}
+
+/*
+ * Report a release of @missing pins through @page (of @folio) that has
+ * none left to release.  OVER_UNPIN if a page of the folio had a pin
+ * released recently (naming that pin), else UNPIN_UNPINNED.  pin_lock held.
+ */
+static void report_stray_locked(struct folio *folio, struct page *page,
+				unsigned long missing)
 {
 	unsigned long pfn = page_to_pfn(page);
+	bool large = folio_test_large(folio);
 	const struct pin_grave *g = NULL;
-	char detail[192];
+	char detail[192], count[48] = "";
 	int n;
 
 	if (pnm_config.pin_registry)
-		g = find_grave(pfn, true);
-	n = snprintf(detail, sizeof(detail), "%s (refcount %d, page pins %d)",
-		     g ? "more unpins than pins" : "unpin of a page with no pin",
-		     page_ref_count(page), atomic_read(&page->pnm_pincount));
+		g = find_grave(folio_pfn(folio), folio_nr_pages(folio), true);
+	if (missing > 1)
+		snprintf(count, sizeof(count), "%lu unpins: ", missing);
+	if (large)
+		n = snprintf(detail, sizeof(detail), "%s%s (refcount %d, folio pins %d)", count,
+			     g ? "more unpins than pins on the folio" :
+				 "unpin of a page whose folio has no pin left",
+			     folio_ref_count(folio), atomic_read(&folio->_pincount));
+	else
+		n = snprintf(detail, sizeof(detail), "%s%s (refcount %d, page pins %d)", count,
+			     g ? "more unpins than pins" : "unpin of a page with no pin",
+			     page_ref_count(page), atomic_read(&page->pnm_pincount));
 	if (gup_site.file && n > 0 && (size_t)n < sizeof(detail))
 		snprintf(detail + n, sizeof(detail) - (size_t)n, "; unpin at %s:%d %s()",
 			 site_file(gup_site.file), gup_site.line,
@@ -607,64 +700,94 @@ static void report_stray_locked(struct page *page)
 }
 
 /*
- * The check of one unpin of @page (pnm_pin_registry_del()'s contract).
- * Takes pin_lock if it needs it and *@locked is false, setting *@locked;
- * the caller unlocks.  @shadow: shadow counts kept and not legacy mode.
+ * The check of @nr unpins of @folio through @via (NULL: through the folio
+ * itself, as unpin_folio() and unpin_user_folio() name it); see
+ * pnm_pin_registry_del()'s contract.  Takes pin_lock if it needs it and
+ * *@locked is false, setting *@locked; the caller unlocks.  @shadow:
+ * shadow counts kept and not legacy mode.  Returns how many of the @nr
+ * may be released; the rest were reported (one report).
  */
-static bool del_one(struct page *page, bool shadow, bool *locked)
+static unsigned long del_pins(struct folio *folio, struct page *via, unsigned long nr,
+			      bool shadow, bool *locked)
 {
-	if (is_zero_pfn(page_to_pfn(page)))
-		return true;
+	unsigned long done;
+
+	if (is_zero_folio(folio) || !nr)
+		return nr;
 	if (!pnm_config.pin_registry) {
 		/* Without shadow counts (or in legacy mode, which keeps no
 		 * pin counts) nothing can tell a stray unpin. */
-		if (!shadow || shadow_put(page))
-			return true;
+		if (!shadow)
+			return nr;
+		done = pnm_pin_shadow_take(folio, via, nr);
 	} else {
 		if (!*locked) {
 			spin_lock(&pin_lock);
 			*locked = true;
 		}
-		if (release_node(page_to_pfn(page))) {
-			/* A live record implies the shadow pin; after the
-			 * registry, before the caller's refcount decrement. */
-			if (shadow)
-				atomic_dec(&page->pnm_pincount);
-			return true;
-		}
-		/* A pin whose record could not be allocated. */
-		if (shadow && nr_unrecorded && shadow_put(page)) {
-			nr_unrecorded--;
-			return true;
+		done = take_nodes_locked(folio, via, nr, shadow);
+		/* Pins whose record could not be allocated. */
+		if (done < nr && shadow && nr_unrecorded) {
+			unsigned long more = pnm_pin_shadow_take(folio, via,
+								 min_t(unsigned long, nr - done,
+								       nr_unrecorded));
+
+			nr_unrecorded -= more;
+			done += more;
 		}
 	}
+	if (done == nr)
+		return done;
 	if (!*locked) {
 		spin_lock(&pin_lock);
 		*locked = true;
 	}
-	report_stray_locked(page);
-	return false;
+	report_stray_locked(folio, via ? via : &folio->page, nr - done);
+	return done;
 }
 
 /*
- * Before gup.c releases one pin of @page: is there a pin to release?
- * The zero page always passes (its pins are not counted).  With the
- * registry on, a live node of the page is retired (the caller's own
- * process's pin preferred) and true returned.  Otherwise, with the
- * registry off, the exact shadow count decides if it is kept
- * (pnm_pin_shadow_count()): a page whose pnm_pincount is 0 has no pin at
- * all; without shadow counts, or in legacy mode (no pin counts), every
- * unpin passes.  On true the shadow count, if kept, has been decremented.
- * On a misuse the report (UNPIN_UNPINNED, or OVER_UNPIN if the page's pin
- * was recently released) names the pin and the unpin's call site, and
- * false tells the caller not to release anything.  Takes pin_lock
- * (registry on, or to report).
+ * Before gup.c releases one pin through @page: is there a pin to release?
+ * Pins belong to the folio (as in Linux, where any page of a folio
+ * releases one of the folio's pins): a release through @page retires a
+ * pin of @page itself if it has one, else one of another page of its
+ * folio, from the head on -- with the registry on, the calling task's
+ * process's pins first (see take_nodes_locked()).  Only a folio with no
+ * pin left at all makes it a misuse.  The zero page always passes (its
+ * pins are not counted).  With the registry on, the pin's node is
+ * retired; otherwise the exact shadow counts decide if they are kept
+ * (pnm_pin_shadow_count()); without them, or in legacy mode (no pin
+ * counts), every unpin passes.  On true the shadow count of the page
+ * whose pin was taken, if kept, has been decremented.  On a misuse the
+ * report (UNPIN_UNPINNED, or OVER_UNPIN if a page of the folio had a pin
+ * released recently) names the pin and the unpin's call site, and false
+ * tells the caller not to release anything.  Takes pin_lock (registry
+ * on, or to report).
  */
 bool pnm_pin_registry_del(struct page *page)
 {
-	bool locked = false, ok;
+	bool locked = false;
+	unsigned long ok;
 
-	ok = del_one(page, pnm_pin_shadow && !pnm_config.legacy_gup, &locked);
+	ok = del_pins(page_folio(page), page, 1, pnm_pin_shadow && !pnm_config.legacy_gup,
+		      &locked);
+	if (locked)
+		spin_unlock(&pin_lock);
+	return ok;
+}
+
+/*
+ * pnm_pin_registry_del() for @nr pins of @folio named by the folio alone
+ * (unpin_folio(), unpin_user_folio()): the pins of the head first, then
+ * those of the following pages.  Returns how many may be released; a
+ * shortfall is reported once.  Takes pin_lock as pnm_pin_registry_del().
+ */
+unsigned long pnm_pin_registry_del_folio(struct folio *folio, unsigned long nr)
+{
+	bool locked = false;
+	unsigned long ok;
+
+	ok = del_pins(folio, NULL, nr, pnm_pin_shadow && !pnm_config.legacy_gup, &locked);
 	if (locked)
 		spin_unlock(&pin_lock);
 	return ok;
@@ -683,7 +806,7 @@ unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned lon
 	unsigned long i, refused = 0;
 
 	for (i = 0; i < n; i++) {
-		ok[i] = pages[i] && del_one(pages[i], shadow, &locked);
+		ok[i] = pages[i] && del_pins(page_folio(pages[i]), pages[i], 1, shadow, &locked);
 		refused += pages[i] && !ok[i];
 	}
 	if (locked)

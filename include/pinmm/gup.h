@@ -94,7 +94,14 @@ long pin_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 int pin_user_pages_fast(unsigned long start, int nr_pages,
 			unsigned int gup_flags, struct page **pages);
 
-/* --- release (gup.c) ------------------------------------------------------ */
+/* --- release (gup.c) ------------------------------------------------------
+ * Pins belong to the folio, as in Linux: a pin taken through any page of a
+ * folio may be released through any page of it (or the folio itself), and
+ * only a folio with no pin left makes an unpin a misuse.  The exact
+ * per-page counts follow: the count that drops is the named page's if it
+ * has a pin, else the first pinned page's from the head on
+ * (docs/pinning.md).
+ */
 void unpin_user_page(struct page *page);
 /* n that looks like an error value -> warning, nothing done; NULL entries
  * skipped; consecutive pages of one folio released with one operation. */
@@ -106,8 +113,11 @@ void unpin_user_pages_dirty_lock(struct page **pages, unsigned long npages,
 /* Physically contiguous range starting at @page. */
 void unpin_user_page_range_dirty_lock(struct page *page, unsigned long npages,
 				      bool make_dirty);
+/* One pin of @folio; one per entry (NULL skipped, -errno count refused
+ * with a warning); @npages pins of @folio at once (0: nothing). */
 void unpin_folio(struct folio *folio);
 void unpin_folios(struct folio **folios, unsigned long nfolios);
+void unpin_user_folio(struct folio *folio, unsigned long npages);
 /* Mark a page's folio dirty with its folio lock held (for FOLL_GET users). */
 void set_page_dirty_lock(struct page *page);
 bool folio_mark_dirty(struct folio *folio);

@@ -212,8 +212,12 @@ struct vm_fault {
  * new page on write), THP allocation in VM_HUGEPAGE areas with fallback,
  * COW break and anon-exclusive reuse on write, FAULT_FLAG_UNSHARE, shared
  * and file faults through vm_ops, waiting on migration entries.
- * Returns 0 or VM_FAULT_* bits (VM_FAULT_OOM: out of frames; SIGSEGV: the
- * access is not permitted by the VMA; SIGBUS: beyond the backing object).
+ * Returns 0 or VM_FAULT_* bits (VM_FAULT_OOM: out of frames; SIGSEGV: a
+ * user access (FAULT_FLAG_USER) the VMA does not permit, or a write fault
+ * on a VMA that no forced write may change -- not VM_MAYWRITE, or shared
+ * and not VM_WRITE; SIGBUS: beyond the backing object).  Faults without
+ * FAULT_FLAG_USER (GUP, which checked the VMA itself: FOLL_FORCE) are not
+ * checked against VM_READ/VM_WRITE.
  */
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 			   unsigned int flags);

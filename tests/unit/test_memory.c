@@ -302,8 +302,8 @@ static void test_refused_access(void **state)
 	assert_int_equal(pnm_translate(t->mm, ro, &pfn, &w), -EFAULT);
 	assert_int_equal(test_read_byte(t, ro), 0);
 	assert_int_equal(pnm_user_write(t, ro, &v, 1), -EFAULT);
-	assert_int_equal(fault(t, ro, FAULT_FLAG_WRITE), VM_FAULT_SIGSEGV);
-	assert_int_equal(fault(t, none, 0), VM_FAULT_SIGSEGV);
+	assert_int_equal(fault(t, ro, FAULT_FLAG_USER | FAULT_FLAG_WRITE), VM_FAULT_SIGSEGV);
+	assert_int_equal(fault(t, none, FAULT_FLAG_USER), VM_FAULT_SIGSEGV);
 	assert_int_equal(test_pfn(t, ro), pnm_mem.zero_pfn);
 	/* Unmapped addresses. */
 	assert_int_equal(pnm_user_write(t, rw + PAGE_SIZE * 1000, &v, 1), -EFAULT);
@@ -320,6 +320,83 @@ static void test_refused_access(void **state)
 	CHECK_ALL();
 	assert_int_equal(pnm_mprotect(t->mm, rw, PAGE_SIZE, PROT_READ), 0);
 	assert_int_equal(test_read_byte(t, rw), 0x5a);
+	CHECK_ALL();
+}
+
+/*
+ * Only user faults (FAULT_FLAG_USER) are checked against the VMA's
+ * VM_READ/VM_WRITE, as the architecture's fault handler does; GUP's
+ * faults (FOLL_FORCE) were already allowed by check_vma_flags().  A write
+ * fault still needs VM_MAYWRITE, and a !VM_WRITE VMA must be a COW
+ * mapping (sanitize_fault_flags()).
+ */
+/* The pfn a present PTE maps at @addr, read from the table (also where
+ * the user has no access); -1UL if none is present. */
+static unsigned long raw_pfn(struct task_struct *t, unsigned long addr)
+{
+	unsigned long pfn = -1UL;
+	spinlock_t *ptl;
+	pmd_t *pmd;
+	pte_t *pte;
+
+	mmap_read_lock(t->mm);
+	pmd = pnm_pmd_lookup(t->mm, addr);
+	pte = pmd ? pte_offset_map_lock(t->mm, pmd, addr, &ptl) : NULL;
+	if (pte) {
+		if (pte_present(ptep_get(pte)))
+			pfn = pte_pfn(ptep_get(pte));
+		pte_unmap_unlock(pte, ptl);
+	}
+	mmap_read_unlock(t->mm);
+	return pfn;
+}
+
+static void test_non_user_faults(void **state)
+{
+	struct task_struct *t = pnm_task_create("force");
+	unsigned long none = test_mmap(t, PAGE_SIZE, PROT_NONE, MAP_ANON_PRIV);
+	unsigned long ro = test_mmap(t, PAGE_SIZE, PROT_READ, MAP_ANON_PRIV);
+	unsigned long shro = test_mmap(t, PAGE_SIZE, PROT_READ, MAP_ANON_SHARED);
+	long cow = global_stat(PNM_COW_COPY), warns;
+	unsigned char v;
+	unsigned long pfn;
+	bool w;
+
+	(void)state;
+	/* A non-user read of PROT_NONE memory maps the zero page, which the
+	 * user still cannot reach. */
+	assert_int_equal(fault(t, none, 0), 0);
+	assert_int_equal(raw_pfn(t, none), pnm_mem.zero_pfn);
+	assert_int_equal(pnm_user_read(t, none, &v, 1), -EFAULT);
+	assert_int_equal(pnm_translate(t->mm, none, &pfn, &w), 0);	/* mapped, */
+	assert_false(w);					/* not for the user */
+	CHECK_ALL();
+	/* A non-user write into a read-only private mapping breaks COW of
+	 * the zero page; the copy stays read-only. */
+	assert_int_equal(test_read_byte(t, ro), 0);
+	assert_int_equal(fault(t, ro, FAULT_FLAG_WRITE), 0);
+	assert_int_equal(global_stat(PNM_COW_COPY), cow + 1);
+	assert_true(test_pfn(t, ro) != pnm_mem.zero_pfn);
+	assert_true(exclusive_at(t, ro));
+	assert_false(is_writable(t, ro));
+	assert_int_equal(pnm_user_write(t, ro, &v, 1), -EFAULT);
+	CHECK_ALL();
+	/* ... and into PROT_NONE memory too (forced writes may). */
+	assert_int_equal(fault(t, none, FAULT_FLAG_WRITE), 0);
+	assert_int_equal(global_stat(PNM_COW_COPY), cow + 2);
+	assert_true(raw_pfn(t, none) != pnm_mem.zero_pfn);
+	assert_true(raw_pfn(t, none) != -1UL);
+	assert_int_equal(pnm_user_read(t, none, &v, 1), -EFAULT);
+	CHECK_ALL();
+	/* A shared read-only mapping is never written by a fault: the user's
+	 * write is refused by the access check (no warning), a non-user one
+	 * is a caller bug (warned). */
+	warns = atomic_long_read(&pnm_nr_warnings);
+	v = 1;
+	assert_int_equal(pnm_user_write(t, shro, &v, 1), -EFAULT);
+	assert_int_equal(atomic_long_read(&pnm_nr_warnings), warns);
+	assert_int_equal(fault(t, shro, FAULT_FLAG_WRITE), VM_FAULT_SIGSEGV);
+	assert_true(atomic_long_read(&pnm_nr_warnings) > warns);
 	CHECK_ALL();
 }
 
@@ -644,6 +721,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fork_zero_page, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_unshare, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_refused_access, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_non_user_faults, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_fault_enomem, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_fork_enomem, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_shared_anon_fork, pnm_test_setup, pnm_test_teardown),

@@ -9,7 +9,9 @@
  *                                   the result is a named pin (or, for the
  *                                   get_user_pages* entry points, a named
  *                                   set of references)
- *   unpin PIN [dirty] [pages=N] [api=]   unpin_user_page* (all or N pages)
+ *   unpin PIN [dirty] [pages=N] [api=] [via=head]
+ *                                   unpin_user_page* (all or N pages; via=head:
+ *                                   through the head page of each one's folio)
  *   put PIN [dirty] [pages=N]            put_page() each page
  *   dma write PIN [+OFF] DATA            the device writes through the page
  *   dma read PIN [+OFF] expect DATA      array (never the page tables)
@@ -284,11 +286,20 @@ static void pin_free(struct scn_pin *pin)
 	free(pin);
 }
 
-/* Is @page of a (non-legacy) pin still counted as pinned at all? */
+/*
+ * Is @page of a (non-legacy) pin still counted as pinned at all?  Pins
+ * belong to the folio (an unpin through another page of it may have taken
+ * this page's count, legitimately): a page of a large folio is counted
+ * while the folio has pins left.
+ */
 static bool pin_counted(const struct scn_pin *pin, struct page *page)
 {
+	struct folio *folio = page_folio(page);
+
 	if (pin->get || pin->legacy || is_zero_pfn(page_to_pfn(page)))
 		return true;
+	if (folio_test_large(folio))
+		return atomic_read(&folio->_pincount) > 0;
 	if (!pnm_pin_shadow_count())
 		return true;	/* no per-page counts kept: cannot tell */
 	return atomic_read(&page->pnm_pincount) > 0;
@@ -563,17 +574,20 @@ static struct scn_pin *pin_get(struct scn_run *r, const struct scn_value *v)
 
 enum unpin_api {
 	UNPIN_USER_PAGE, UNPIN_USER_PAGES, UNPIN_USER_PAGES_DIRTY_LOCK,
-	UNPIN_USER_PAGE_RANGE_DIRTY_LOCK, UNPIN_FOLIO, UNPIN_FOLIOS,
+	UNPIN_USER_PAGE_RANGE_DIRTY_LOCK, UNPIN_FOLIO, UNPIN_FOLIOS, UNPIN_USER_FOLIO,
 };
 static const char *const unpin_api_words[] = {
 	"unpin_user_page", "unpin_user_pages", "unpin_user_pages_dirty_lock",
-	"unpin_user_page_range_dirty_lock", "unpin_folio", "unpin_folios", NULL,
+	"unpin_user_page_range_dirty_lock", "unpin_folio", "unpin_folios",
+	"unpin_user_folio", NULL,
 };
 static const char *const dirty_words[] = { "dirty", NULL };
-enum { UO_PAGES = 1, UO_API };		/* slots after the bits */
+static const char *const via_words[] = { "head", NULL };
+enum { UO_PAGES = 1, UO_API, UO_VIA };	/* slots after the bits */
 static const struct scn_option unpin_opts[] = {
 	{ "pages", SCN_ARG_INT, NULL, NULL },
 	{ "api", SCN_ARG_KEYWORD, unpin_api_words, NULL },
+	{ "via", SCN_ARG_KEYWORD, via_words, NULL },
 	{ NULL, 0, NULL, NULL },
 };
 static const struct scn_option put_opts[] = {
@@ -622,6 +636,14 @@ static void call_unpin(enum unpin_api api, struct page **pages, unsigned long n,
 		for (i = 0; i < n; i++)
 			unpin_folio(page_folio(pages[i]));
 		break;
+	case UNPIN_USER_FOLIO:
+		/* One call per run of entries of one folio, for all their pins. */
+		for (i = 0; i < n; i = j) {
+			for (j = i + 1; j < n && page_folio(pages[j]) == page_folio(pages[i]); j++)
+				;
+			unpin_user_folio(page_folio(pages[i]), j - i);
+		}
+		break;
 	case UNPIN_FOLIOS: {
 		struct folio **folios = malloc(sizeof(*folios) * (n ? n : 1));
 
@@ -668,6 +690,7 @@ static int unpin_run(struct scn_run *r, const struct scn_step *st, const struct 
 	bool dirty = f->num & 1;
 	enum unpin_api api = f[UO_API].present ? (enum unpin_api)f[UO_API].index :
 			     dirty ? UNPIN_USER_PAGES_DIRTY_LOCK : UNPIN_USER_PAGES;
+	bool via_head = f[UO_VIA].present;
 	unsigned long want, n = 0, stolen = 0, zero = 0;
 	struct task_struct *prev;
 	struct page **batch;
@@ -690,20 +713,6 @@ static int unpin_run(struct scn_run *r, const struct scn_step *st, const struct 
 	batch = malloc(sizeof(*batch) * want);
 	if (!batch)
 		return -ENOMEM;
-	for (unsigned long i = 0, k = 0; i < pin->nr && k < want; i++) {
-		if (!misuse && !pin->held[i])
-			continue;
-		k++;
-		/* unpin_folio() releases the pin charged to the folio's head
-		 * page (gup.c): for another page of a large folio it would be
-		 * refused, and this pin would stay. */
-		if ((api == UNPIN_FOLIO || api == UNPIN_FOLIOS) && PageTail(pin->pages[i])) {
-			free(batch);
-			return scn_fail(r, "page %lu of %s is not the head of its folio: %s releases "
-					"the head page's pin (use unpin_user_pages)", i, a[0].word,
-					unpin_api_words[api]);
-		}
-	}
 	for (unsigned long i = 0; i < pin->nr && n < want; i++) {
 		const char *why;
 
@@ -717,7 +726,8 @@ static int unpin_run(struct scn_run *r, const struct scn_step *st, const struct 
 						a[0].word, why);
 			}
 		}
-		batch[n++] = pin->pages[i];
+		/* Pins belong to the folio: any page of it may release them. */
+		batch[n++] = via_head ? &page_folio(pin->pages[i])->page : pin->pages[i];
 		zero += is_zero_pfn(page_to_pfn(pin->pages[i]));
 		if (!misuse) {
 			if (!pin_counted(pin, pin->pages[i]))
@@ -739,9 +749,9 @@ static int unpin_run(struct scn_run *r, const struct scn_step *st, const struct 
 			   n == 1 ? "" : "s", pin->get ? "that hold references, not pins" :
 			   "already unpinned");
 	else
-		scn_detail(r, "%s on %lu page%s, %lu still pinned%s", unpin_api_words[api], n,
-			   n == 1 ? "" : "s", pin->nr_held,
-			   stolen ? " (some had lost their pin to a misuse)" : "");
+		scn_detail(r, "%s on %lu page%s%s, %lu still pinned%s", unpin_api_words[api], n,
+			   n == 1 ? "" : "s", via_head ? " (through their folios' heads)" : "",
+			   pin->nr_held, stolen ? " (some had lost their pin to a misuse)" : "");
 	return 0;
 }
 
@@ -1231,7 +1241,8 @@ static const struct scn_cmd pin_cmds[] = {
 	{ .name = "unpin", .section = "pins", .args = unpin_args, .run = unpin_run,
 	  .check = unpin_check,
 	  .help = "unpin_user_pages the pin's pages (pages=N: the next N; dirty: the "
-		  "_dirty_lock variant); unpinning again or unpinning references is a misuse",
+		  "_dirty_lock variant; api= another unpin function; via=head: name each "
+		  "folio's head page instead); unpinning again or unpinning references is a misuse",
 	  .example = "unpin P1 dirty" },
 	{ .name = "put", .section = "pins", .args = put_args, .run = put_run, .check = unpin_check,
 	  .help = "put_page each page of a get_* result (dirty: set_page_dirty_lock first); "
