@@ -194,12 +194,23 @@ static bool folio_all_exclusive(struct folio *folio)
 	return true;
 }
 
+/* Legacy reuse of a PMD-mapped folio: it is ours alone again. */
+static void folio_set_all_exclusive(struct folio *folio)
+{
+	unsigned long i;
+
+	for (i = 0; i < folio_nr_pages(folio); i++)
+		SetPageAnonExclusive(folio_page(folio, i));
+}
+
 /*
  * do_huge_pmd_wp_page - write (or FAULT_FLAG_UNSHARE) fault on a present
  * huge PMD that is read-only.  If the folio is anon-exclusive the PMD is
  * reused: made writable and dirty (unshare: nothing to do).  Otherwise the
  * PMD is split and VM_FAULT_FALLBACK returned, so the PTE path copies the
- * 4 KiB page (PNM_COW_COPY).  0 if the PMD changed meanwhile (caller
+ * 4 KiB page (PNM_COW_COPY).  Legacy mode also reuses a folio mapped only
+ * by this PMD, as the kernel before 5.8 did (pnm_legacy_anon_mapped_once).
+ * 0 if the PMD changed meanwhile (caller
  * retries).  Caller holds mmap_lock for read and set vmf->vma/address/
  * flags/pmd.  VM_FAULT_OOM if the split could not get its rmap items.
  */
@@ -220,8 +231,12 @@ vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 		return 0;
 	}
 	folio = pfn_folio(pmd_pfn(orig));
-	if (folio_test_anon(folio) && folio_all_exclusive(folio)) {
+	if (folio_test_anon(folio) &&
+	    (folio_all_exclusive(folio) ||
+	     (pnm_config.legacy_gup && pnm_legacy_anon_mapped_once(folio)))) {
 		if (!unshare && !pmd_write(orig)) {
+			if (pnm_config.legacy_gup)
+				folio_set_all_exclusive(folio);
 			set_pmd_at(mm, haddr, vmf->pmd,
 				   pmd_mkyoung(pmd_mkdirty(pmd_mkwrite(orig))));
 			count_vm_event(PNM_COW_REUSE);

@@ -48,6 +48,15 @@ void pnm_clear_folio(struct folio *folio);
 void migration_entry_wait_pfn(unsigned long pfn);
 /* @pte with _PAGE_RW set iff @vma has VM_WRITE (fault proved it may be). */
 pte_t maybe_mkwrite(pte_t pte, struct vm_area_struct *vma);
+/*
+ * Legacy mode's copy-on-write reuse rule (the kernel before 5.8, which
+ * had no PG_anon_exclusive): may a write fault reuse the anon @folio in
+ * place?  Yes when no page of it is mapped more than once (a PMD mapping
+ * counts once for each page), however many other references (GUP) it
+ * has.  Caller holds the ptl or PMD lock of its own mapping; takes the
+ * folio's rmap lock.
+ */
+bool pnm_legacy_anon_mapped_once(struct folio *folio);
 
 /* ---- rmap.c / huge_memory.c ---- */
 /*
