@@ -118,7 +118,8 @@ void dump_page(struct page *page, const char *reason)
 			(void *)READ_ONCE(head->mapping), READ_ONCE(head->index));
 	fprintf(stderr, " rmap %s%s\n",
 		head->pnm_rmap.next == &head->pnm_rmap ? "empty" : "non-empty",
-		is_zero_pfn(page_to_pfn(head)) ? " (zero page)" : "");
+		is_zero_pfn(page_to_pfn(head)) ? " (zero page)" :
+		is_huge_zero_pfn(page_to_pfn(head)) ? " (huge zero page)" : "");
 	fflush(stderr);
 }
 
@@ -254,6 +255,8 @@ bool pnm_check_folio(struct folio *folio)
 	nr = folio_nr_pages(folio);
 	anon = folio_test_anon(folio);
 	em = atomic_read(&folio->_entire_mapcount);
+	if (is_huge_zero_folio(folio))
+		return pnm_check_huge_zero();	/* huge_memory.c owns it */
 	if (is_zero_folio(folio)) {
 		if (!PageReserved(&folio->page) || em || atomic_read(&folio->page._mapcount) ||
 		    !list_empty(&folio->pnm_rmap))

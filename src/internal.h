@@ -75,6 +75,20 @@ int pnm_rmap_split_pmd(struct folio *folio, struct mm_struct *mm,
  * page-table checkers add them.  Caller holds the mm's mmap_lock.
  */
 unsigned long pnm_thp_nr_deposited(struct page *pmd_table);
+/*
+ * Check the huge zero page (huge_mm.h), if allocated: an order-9 folio of
+ * ZONE_NORMAL, not anon, no mapping, no mapcount, rmap item, dirty or
+ * anon-exclusive bit, refcount >= 1 + pincount, every byte zero.  Returns
+ * false with the reason in pnm_check_error().  Model quiescent.
+ */
+bool pnm_check_huge_zero(void);
+/*
+ * pnm_fini()'s end of the huge zero page: unpublish it and free it.  If
+ * references or pins besides its own are left (GUP users that never
+ * released them), report them on stderr, leave it allocated (its frames
+ * then show as leaked) and return false.  Single-threaded.
+ */
+bool pnm_huge_zero_fini(void);
 
 /* ---- migrate.c (shared with compaction.c) ---- */
 #define PNM_MIGRATE_ASYNC	0x1	/* never block: trylock the folio, one pass */
