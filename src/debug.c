@@ -116,7 +116,8 @@ void dump_page(struct page *page, const char *reason)
 	if (!(READ_ONCE(head->flags) & BIT(PG_table)))
 		fprintf(stderr, " mapping %p index %#lx",
 			(void *)READ_ONCE(head->mapping), READ_ONCE(head->index));
-	fprintf(stderr, "%s\n", is_zero_pfn(page_to_pfn(head)) ? " (zero page)" : "");
+	fprintf(stderr, "%s\n", is_zero_pfn(page_to_pfn(head)) ? " (zero page)" :
+		is_huge_zero_pfn(page_to_pfn(head)) ? " (huge zero page)" : "");
 	fflush(stderr);
 }
 
@@ -249,6 +250,8 @@ bool pnm_check_folio(struct folio *folio)
 	nr = folio_nr_pages(folio);
 	anon = folio_test_anon(folio);
 	em = atomic_read(&folio->_entire_mapcount);
+	if (is_huge_zero_folio(folio))
+		return pnm_check_huge_zero();	/* huge_memory.c owns it */
 	if (is_zero_folio(folio)) {
 		if (!PageReserved(&folio->page) || em || atomic_read(&folio->page._mapcount))
 			return pnm_check_fail("zero page %#lx: reserved %d mapcount %d",

@@ -24,8 +24,9 @@
  * Writes do not dirty anything: the device writes behind the mm's back,
  * which is why callers release written pins with
  * unpin_user_pages_dirty_lock(..., true).  A write into the shared zero
- * page (a read-only pin used for a device write) is refused with a
- * warning: it would change what every process reads as zeroes.
+ * page or the huge zero page (a read-only pin used for a device write) is
+ * refused with a warning: it would change what every process reads as
+ * zeroes.
  *
  * A device write into a folio that a truncate or hole punch already took
  * out of its file (PG_pnm_truncated) still happens -- the memory is alive
@@ -165,8 +166,9 @@ static size_t dma_transfer(struct page **pages, size_t offset, void *buf,
 					  chunk == 1 ? "" : "s", in);
 			if (!write)
 				memset(p, 0, chunk);
-		} else if (write && is_zero_pfn(page_to_pfn(page))) {
-			pnm_warn_on_once(true, "device write into the zero page",
+		} else if (write && (is_zero_pfn(page_to_pfn(page)) ||
+				     is_huge_zero_pfn(page_to_pfn(page)))) {
+			pnm_warn_on_once(true, "device write into a zero page",
 					 __FILE__, __LINE__);
 		} else {
 			if (write) {
@@ -194,9 +196,9 @@ static size_t dma_transfer(struct page **pages, size_t offset, void *buf,
  * of @npages entries, e.g. from pin_user_pages), starting @offset bytes
  * into the first page and continuing across pages.  The page data changes
  * behind the mm's back: no PTE or folio is dirtied.  Freed frames are
- * reported (PNM_MISUSE_DMA_TO_FREED) and skipped; the zero page is never
- * written (warning).  Counts the bytes written in pnm_dma_write_bytes,
- * and those landing in truncated folios also in
+ * reported (PNM_MISUSE_DMA_TO_FREED) and skipped; the zero page and the
+ * huge zero page are never written (warning).  Counts the bytes written
+ * in pnm_dma_write_bytes, and those landing in truncated folios also in
  * pnm_dma_write_truncated.
  * Returns 0, or -EINVAL (nothing written) if the range does not fit in
  * the array or names a NULL entry.  Takes no lock.

@@ -323,11 +323,11 @@ void set_page_dirty_lock(struct page *page)
 	folio_unlock(folio);
 }
 
-/* The dirtying step of the *_dirty_lock unpins (the zero page is never
- * dirtied: it is nobody's data). */
+/* The dirtying step of the *_dirty_lock unpins (the zero pages are never
+ * dirtied: they are nobody's data). */
 static void gup_dirty_folio(struct folio *folio)
 {
-	if (is_zero_folio(folio) || folio_test_dirty(folio))
+	if (is_zero_folio(folio) || is_huge_zero_folio(folio) || folio_test_dirty(folio))
 		return;
 	folio_lock(folio);
 	folio_mark_dirty(folio);
@@ -696,7 +696,7 @@ static void gup_touch_page(struct page *page, unsigned int flags, bool entry_dir
 {
 	struct folio *folio = page_folio(page);
 
-	if (is_zero_folio(folio))
+	if (is_zero_folio(folio) || is_huge_zero_folio(folio))
 		return;
 	if ((flags & FOLL_WRITE) && !entry_dirty && !folio_test_dirty(folio))
 		folio_mark_dirty(folio);
@@ -776,6 +776,9 @@ static int follow_huge_pmd(struct vm_area_struct *vma, unsigned long address,
 	if ((flags & FOLL_WRITE) && !pmd_write(pmdval) &&
 	    !can_follow_write_common(page, vma, flags))
 		return GUP_NEED_FAULT;
+	/* No huge zero page in core dumps either. */
+	if ((flags & FOLL_DUMP) && is_huge_zero_pmd(pmdval))
+		return -EFAULT;
 	if (protnone && !gup_can_follow_protnone(vma, flags))
 		return GUP_NEED_FAULT;
 	if (!pmd_write(pmdval) && gup_must_unshare(vma, flags, page))

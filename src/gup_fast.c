@@ -468,6 +468,8 @@ static bool gup_fast_pmd_leaf(struct gup_fast_walk *w, pmd_t pmd, pmd_t *pmdp,
 		return false;		/* PROT_NONE */
 	if ((flags & FOLL_WRITE) && !pmd_write(pmd))
 		return false;
+	if (pmd_special(pmd))
+		return false;		/* the huge zero page: slow path, as Linux */
 	page = pfn_to_page(pmd_pfn(pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT));
 	folio = grab_pages_fast(w, page, nr);
 	if (!folio)

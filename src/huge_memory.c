@@ -31,8 +31,16 @@
  * folio mapcount lock inside the rmap calls.  split_folio() runs under
  * the folio lock and reaches the folio's mappings through the reverse map
  * (the anon_vma root rwsem, then pmd_lock), never through an mmap_lock.
+ *
+ * The huge zero page (huge_mm.h) is here too: a read fault maps it by a
+ * special read-only PMD that owns a deposited table but no reference,
+ * mapcount or RSS, and is in no reverse map; splitting such a PMD fills
+ * the table with PTEs of the small zero page; zap just clears it; fork
+ * copies it.
  */
 #include <sched.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -91,6 +99,160 @@ static pmd_t pmdp_establish(pmd_t *pmdp, pmd_t new)
 	return __pmd(__atomic_exchange_n(&pmdp->pmd, pmd_val(new), __ATOMIC_SEQ_CST));
 }
 
+/* --- the huge zero page ------------------------------------------------------ */
+
+/* huge_mm.h: NULL until the first use publishes it; reset by pnm_fini(). */
+struct folio *huge_zero_folio;
+
+/*
+ * The huge zero folio, allocated on first use: a zeroed order-9 folio of
+ * ZONE_NORMAL (it is never migrated, so never movable).  Racing first
+ * users each allocate; one cmpxchg wins and the others free theirs.
+ * NULL if no free 2 MiB block was found (thp_zero_page_alloc_failed).
+ * Lockless.
+ */
+static struct folio *get_huge_zero_folio(void)
+{
+	struct folio *zero, *published = NULL;
+
+	/* Acquire: pairs with the release of the winning cmpxchg below, so
+	 * the zeroed frames and the folio's fields are seen initialised. */
+	zero = __atomic_load_n(&huge_zero_folio, __ATOMIC_ACQUIRE);
+	if (zero)
+		return zero;
+	zero = folio_alloc((GFP_TRANSHUGE & ~(__GFP_MOVABLE | __GFP_CMA)) | __GFP_ZERO,
+			   HPAGE_PMD_ORDER);
+	if (!zero) {
+		count_vm_event(THP_ZERO_PAGE_ALLOC_FAILED);
+		return NULL;
+	}
+	/* Release on success publishes the folio; acquire on failure pairs
+	 * with the winner's release. */
+	if (!__atomic_compare_exchange_n(&huge_zero_folio, &published, zero, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		folio_put(zero);	/* never published: freed */
+		return published;
+	}
+	count_vm_event(THP_ZERO_PAGE_ALLOC);
+	return zero;
+}
+
+/* The PMD that maps the huge zero page in @vma: special, read-only. */
+static pmd_t huge_zero_pmd(struct folio *zero, struct vm_area_struct *vma)
+{
+	return pmd_mkspecial(pfn_pmd(folio_pfn(zero),
+				     vm_get_page_prot(vma->vm_flags) & ~_PAGE_RW));
+}
+
+/*
+ * A read fault on the empty PMD of a suitable VMA with use_zero_page on:
+ * map the huge zero page, with a deposited table like any huge PMD.  The
+ * mapping takes no reference and no rmap item and counts in no RSS.
+ * 0 (also when another thread filled the PMD first), VM_FAULT_FALLBACK
+ * (no huge zero page: thp_fault_fallback, as Linux) or VM_FAULT_OOM (no
+ * frame for the table).
+ */
+static vm_fault_t do_huge_zero_page_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long haddr = vmf->address & PMD_MASK;
+	struct page *pgtable;
+	struct folio *zero;
+	spinlock_t *ptl;
+
+	pgtable = pnm_pgtable_alloc(mm, 1);
+	if (!pgtable)
+		return VM_FAULT_OOM;
+	zero = get_huge_zero_folio();
+	if (!zero) {
+		pnm_pgtable_free(mm, pgtable);
+		count_vm_event(THP_FAULT_FALLBACK);
+		pnm_trace(TRACE_THP_FALLBACK, mm->owner_pid, haddr, 0, 0, 0);
+		return VM_FAULT_FALLBACK;
+	}
+	ptl = pmd_lock(mm, vmf->pmd);
+	if (!pmd_none(pmdp_get(vmf->pmd))) {
+		spin_unlock(ptl);	/* raced: let the caller retry */
+		pnm_pgtable_free(mm, pgtable);
+		return 0;
+	}
+	pgtable_trans_huge_deposit(vmf->pmd, pgtable);
+	/* Release store: pairs with pmdp_get_lockless() as for any huge PMD. */
+	set_pmd_at(mm, haddr, vmf->pmd, huge_zero_pmd(zero, vma));
+	spin_unlock(ptl);
+	count_vm_event(PNM_HUGE_ZERO_PAGE_MAPPED);
+	pnm_trace(TRACE_ZERO_PAGE, mm->owner_pid, haddr, HPAGE_PMD_ORDER, 0, 0);
+	return 0;
+}
+
+/*
+ * pnm_check_huge_zero - internal.h.  Reads without locks: the caller runs
+ * with the model quiescent.
+ */
+bool pnm_check_huge_zero(void)
+{
+	static const unsigned char zeroes[PAGE_SIZE];
+	struct folio *zero = READ_ONCE(huge_zero_folio);
+	unsigned long i, pfn;
+	int refs, pins;
+
+	if (!zero)
+		return true;
+	pfn = folio_pfn(zero);
+	refs = folio_ref_count(zero);
+	pins = atomic_read(&zero->_pincount);
+	if (folio_order(zero) != HPAGE_PMD_ORDER || !PageHead(&zero->page) ||
+	    PageBuddy(&zero->page) || page_zonenum(&zero->page) != ZONE_NORMAL)
+		return pnm_check_fail("huge zero page %#lx: order %u head %d buddy %d zone %d",
+				      pfn, folio_order(zero), PageHead(&zero->page),
+				      PageBuddy(&zero->page), page_zonenum(&zero->page));
+	if (READ_ONCE(zero->mapping) || folio_entire_mapcount(zero) ||
+	    folio_test_dirty(zero) || folio_test_locked(zero) || PageLru(&zero->page))
+		return pnm_check_fail("huge zero page %#lx: mapping %p entire_mapcount %d "
+				      "dirty %d locked %d lru %d", pfn,
+				      (void *)READ_ONCE(zero->mapping), folio_entire_mapcount(zero),
+				      folio_test_dirty(zero), folio_test_locked(zero),
+				      PageLru(&zero->page));
+	/* Its own reference, plus one per GUP reference or pin. */
+	if (pins < 0 || refs < 1 + pins)
+		return pnm_check_fail("huge zero page %#lx: refcount %d pincount %d",
+				      pfn, refs, pins);
+	for (i = 0; i < HPAGE_PMD_NR; i++) {
+		struct page *p = folio_page(zero, i);
+
+		if (atomic_read(&p->_mapcount) || PageAnonExclusive(p) ||
+		    atomic_read(&p->pnm_pincount) < 0)
+			return pnm_check_fail("huge zero page %#lx page %lu: mapcount %d "
+					      "anon-exclusive %d pnm_pincount %d", pfn, i,
+					      atomic_read(&p->_mapcount), PageAnonExclusive(p),
+					      atomic_read(&p->pnm_pincount));
+		if (memcmp(page_address(p), zeroes, PAGE_SIZE))
+			return pnm_check_fail("huge zero page %#lx page %lu: not zero", pfn, i);
+	}
+	return true;
+}
+
+/*
+ * pnm_huge_zero_fini - internal.h.  Unpublished first, so the free path's
+ * "never freed" check lets this one put through.  Single-threaded.
+ */
+bool pnm_huge_zero_fini(void)
+{
+	struct folio *zero = huge_zero_folio;
+
+	huge_zero_folio = NULL;
+	if (!zero)
+		return true;
+	if (folio_ref_count(zero) != 1 || atomic_read(&zero->_pincount)) {
+		fprintf(stderr, "pinmm: pnm_fini: huge zero page refcount %d pincount %d\n",
+			folio_ref_count(zero), atomic_read(&zero->_pincount));
+		return false;
+	}
+	folio_put(zero);
+	return true;
+}
+
 /* --- suitability and the fault ---------------------------------------------- */
 
 /*
@@ -122,9 +284,11 @@ bool thp_vma_suitable(struct vm_area_struct *vma, unsigned long addr)
 }
 
 /*
- * do_huge_pmd_anonymous_page - fault on an empty PMD of a suitable VMA:
- * allocate a zeroed order-9 folio and a PTE table to deposit, and map the
- * folio by PMD, writable if the VMA is (the folio is new and exclusive).
+ * do_huge_pmd_anonymous_page - fault on an empty PMD of a suitable VMA.
+ * A read fault with use_zero_page on maps the huge zero page
+ * (do_huge_zero_page_fault).  Otherwise allocate a zeroed order-9 folio
+ * and a PTE table to deposit, and map the folio by PMD, writable if the
+ * VMA is (the folio is new and exclusive).
  * Caller holds mmap_lock for read and set vmf->vma/address/flags/pmd.
  * Returns 0 (mapped, or another thread mapped something first),
  * VM_FAULT_FALLBACK (unsuitable, or no free 2 MiB block: thp_fault_fallback),
@@ -144,6 +308,8 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 
 	if (!thp_vma_suitable(vma, haddr))
 		return VM_FAULT_FALLBACK;
+	if (!(vmf->flags & FAULT_FLAG_WRITE) && pnm_config.thp_use_zero_page)
+		return do_huge_zero_page_fault(vmf);
 	if (anon_vma_prepare(vma))
 		return VM_FAULT_OOM;
 	folio = folio_alloc(GFP_TRANSHUGE | __GFP_ZERO, HPAGE_PMD_ORDER);
@@ -195,12 +361,25 @@ static bool folio_all_exclusive(struct folio *folio)
 	return true;
 }
 
+/* Legacy reuse of a PMD-mapped folio: it is ours alone again. */
+static void folio_set_all_exclusive(struct folio *folio)
+{
+	unsigned long i;
+
+	for (i = 0; i < folio_nr_pages(folio); i++)
+		SetPageAnonExclusive(folio_page(folio, i));
+}
+
 /*
  * do_huge_pmd_wp_page - write (or FAULT_FLAG_UNSHARE) fault on a present
  * huge PMD that is read-only.  If the folio is anon-exclusive the PMD is
  * reused: made writable and dirty (unshare: nothing to do).  Otherwise the
  * PMD is split and VM_FAULT_FALLBACK returned, so the PTE path copies the
- * 4 KiB page (PNM_COW_COPY).  0 if the PMD changed meanwhile (caller
+ * 4 KiB page (PNM_COW_COPY); the huge zero page (not anon) always takes
+ * that way, its PMD split into PTEs of the small zero page, as in Linux.
+ * Legacy mode also reuses a folio mapped only
+ * by this PMD, as the kernel before 5.8 did (pnm_legacy_anon_mapped_once).
+ * 0 if the PMD changed meanwhile (caller
  * retries).  Caller holds mmap_lock for read and set vmf->vma/address/
  * flags/pmd.
  */
@@ -221,8 +400,12 @@ vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 		return 0;
 	}
 	folio = pfn_folio(pmd_pfn(orig));
-	if (folio_test_anon(folio) && folio_all_exclusive(folio)) {
+	if (folio_test_anon(folio) &&
+	    (folio_all_exclusive(folio) ||
+	     (pnm_config.legacy_gup && pnm_legacy_anon_mapped_once(folio)))) {
 		if (!unshare && !pmd_write(orig)) {
+			if (pnm_config.legacy_gup)
+				folio_set_all_exclusive(folio);
 			set_pmd_at(mm, haddr, vmf->pmd,
 				   pmd_mkyoung(pmd_mkdirty(pmd_mkwrite(orig))));
 			count_vm_event(PNM_COW_REUSE);
@@ -240,6 +423,32 @@ vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 /* --- splitting a PMD -------------------------------------------------------- */
 
 /*
+ * Split a huge zero PMD @val: fill the deposited table with special
+ * read-only PTEs of the small zero page (Linux maps the 4 KiB zero page,
+ * not the huge one's pages), keeping the PMD's access bits.  No reference
+ * or rmap to move.  PMD lock held.
+ */
+static void __split_huge_zero_pmd_locked(struct vm_area_struct *vma, pmd_t *pmd,
+					 unsigned long haddr, pmd_t val)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct page *pgtable = pgtable_trans_huge_withdraw(pmd);
+	pteval_t flags = pmd_val(val) & ~(_PAGE_PFN_MASK | _PAGE_PSE | _PAGE_RW | _PAGE_DIRTY);
+	pte_t *ptes;
+	unsigned long i;
+
+	VM_BUG_ON_PAGE(!pgtable, pmd_table_page(pmd));
+	ptes = page_address(pgtable);
+	/* The table is not reachable yet: relaxed stores, published below. */
+	for (i = 0; i < HPAGE_PMD_NR; i++)
+		__atomic_store_n(&ptes[i].pte, (pnm_mem.zero_pfn << PAGE_SHIFT) | flags,
+				 __ATOMIC_RELAXED);
+	pmdp_establish(pmd, __pmd((page_to_pfn(pgtable) << PAGE_SHIFT) | _PAGE_TABLE));
+	count_vm_event(THP_SPLIT_PMD);
+	pnm_trace(TRACE_SPLIT_PMD, mm->owner_pid, haddr, pmd_pfn(val), 0, 0);
+}
+
+/*
  * Turn the huge PMD @val at @haddr into the deposited PTE table, filled
  * with 512 PTEs carrying the PMD's permission and dirty/accessed bits.
  * PMD lock held.  Cannot fail (the table was deposited).
@@ -254,6 +463,10 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmd,
 	pteval_t flags;
 	pte_t *ptes;
 
+	if (is_huge_zero_pmd(val)) {
+		__split_huge_zero_pmd_locked(vma, pmd, haddr, val);
+		return;
+	}
 	folio_split_pmd_rmap(folio, vma);
 	pgtable = pgtable_trans_huge_withdraw(pmd);
 	VM_BUG_ON_PAGE(!pgtable, pmd_table_page(pmd));
@@ -329,7 +542,8 @@ int split_huge_pmd_address(struct vm_area_struct *vma, unsigned long address)
 /*
  * zap_huge_pmd - unmap the whole 2 MiB at @addr if *pmd is a huge PMD (rmap
  * removed, the mapping's reference dropped, deposited table freed) or a
- * PMD migration entry (cleared; it owns no reference).  Returns 1 if so,
+ * PMD migration entry (cleared; it owns no reference) or maps the huge zero
+ * page (cleared, table freed).  Returns 1 if so,
  * 0 if *pmd is none or a PTE table.  Caller holds mmap_lock and no
  * page-table lock; takes the PMD lock.
  */
@@ -350,7 +564,8 @@ int zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr)
 	}
 	/* seq_cst exchange: pairs with gup-fast's reference-then-recheck. */
 	val = pmdp_huge_get_and_clear(mm, haddr, pmd);
-	if (pmd_trans_huge(val)) {
+	/* The huge zero page: no rmap, no reference, just the table. */
+	if (pmd_trans_huge(val) && !is_huge_zero_pmd(val)) {
 		folio = pfn_folio(pmd_pfn(val));
 		if (pmd_dirty(val))
 			SetPageDirty(&folio->page);
@@ -370,9 +585,10 @@ int zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr)
  * copy_huge_pmd - fork: make the child's empty *dst_pmd map the parent's
  * THP too, both write-protected and COW-shared, with a deposited table of
  * its own; a PMD migration entry is copied (made readable in both, as a
- * PTE one is: memory.c).  Returns 0, -ENOMEM (nothing changed), or -EAGAIN
- * when *src_pmd is neither or maps a maybe-pinned exclusive THP, which is
- * then split so the caller copies at PTE level (pinned pages get copies).  Both
+ * PTE one is: memory.c), and so is the huge zero page's special PMD.
+ * Returns 0, -ENOMEM (nothing changed), or -EAGAIN when *src_pmd is
+ * neither or maps a maybe-pinned exclusive THP, which is then split so
+ * the caller copies at PTE level (pinned pages get copies).  Both
  * mmap_locks held for write.  The two PMD locks nest (child inside parent)
  * only here, where no other thread can take them in the other order.
  */
@@ -412,6 +628,14 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 		goto out_unlock;
 	}
 	VM_BUG_ON(!pmd_none(pmdp_get(dst_pmd)));
+	if (is_huge_zero_pmd(val)) {
+		/* Already read-only; no reference or rmap to duplicate. */
+		pgtable_trans_huge_deposit(dst_pmd, pgtable);
+		set_pmd_at(dst_mm, haddr, dst_pmd, val);
+		spin_unlock(dst_ptl);
+		spin_unlock(src_ptl);
+		return 0;
+	}
 	folio = pfn_folio(pmd_pfn(val));
 	ret = folio_try_dup_anon_rmap_pmd(folio, dst_vma, src_vma);
 	if (ret == -EBUSY) {
@@ -465,8 +689,10 @@ int change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr,
 	folio = pfn_folio(pmd_pfn(val));
 	entry = __pmd(pmd_val(pfn_pmd(pmd_pfn(val), newprot)) |
 		      (pmd_val(val) & (_PAGE_DIRTY | _PAGE_ACCESSED | _PAGE_SOFT_DIRTY)));
-	if (!pmd_write(entry) && (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE &&
-	    folio_test_anon(folio) && folio_all_exclusive(folio))
+	if (pmd_special(val))	/* the huge zero page stays special, read-only */
+		entry = pmd_mkspecial(pmd_wrprotect(entry));
+	else if (!pmd_write(entry) && (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE &&
+		 folio_test_anon(folio) && folio_all_exclusive(folio))
 		entry = pmd_mkwrite(entry);
 	/* Full barrier: a write-protect must be seen by gup-fast's recheck. */
 	pmdp_establish(pmd, entry);

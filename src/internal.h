@@ -48,6 +48,15 @@ void pnm_clear_folio(struct folio *folio);
 void migration_entry_wait_pfn(unsigned long pfn);
 /* @pte with _PAGE_RW set iff @vma has VM_WRITE (fault proved it may be). */
 pte_t maybe_mkwrite(pte_t pte, struct vm_area_struct *vma);
+/*
+ * Legacy mode's copy-on-write reuse rule (the kernel before 5.8, which
+ * had no PG_anon_exclusive): may a write fault reuse the anon @folio in
+ * place?  Yes when no page of it is mapped more than once (a PMD mapping
+ * counts once for each page), however many other references (GUP) it
+ * has.  Caller holds the ptl or PMD lock of its own mapping; takes the
+ * folio's mapcount lock.
+ */
+bool pnm_legacy_anon_mapped_once(struct folio *folio);
 
 /* ---- rmap.c ---- */
 /*
@@ -66,6 +75,20 @@ long pnm_nr_anon_vmas(long *chains);
  * page-table checkers add them.  Caller holds the mm's mmap_lock.
  */
 unsigned long pnm_thp_nr_deposited(struct page *pmd_table);
+/*
+ * Check the huge zero page (huge_mm.h), if allocated: an order-9 folio of
+ * ZONE_NORMAL, not anon, no mapping, no mapcount, rmap item, dirty or
+ * anon-exclusive bit, refcount >= 1 + pincount, every byte zero.  Returns
+ * false with the reason in pnm_check_error().  Model quiescent.
+ */
+bool pnm_check_huge_zero(void);
+/*
+ * pnm_fini()'s end of the huge zero page: unpublish it and free it.  If
+ * references or pins besides its own are left (GUP users that never
+ * released them), report them on stderr, leave it allocated (its frames
+ * then show as leaked) and return false.  Single-threaded.
+ */
+bool pnm_huge_zero_fini(void);
 
 /* ---- migrate.c (shared with compaction.c) ---- */
 #define PNM_MIGRATE_ASYNC	0x1	/* never block: trylock the folio, one pass */

@@ -14,7 +14,8 @@
  *   migration entry           wait for the migration, retry
  *   present, r/o, write       do_wp_page(): reuse an exclusive anon page,
  *                             copy a COW-shared one, make a shared file
- *                             page writable (page_mkwrite)
+ *                             page writable (page_mkwrite); legacy mode
+ *                             reuses any anon page mapped only once
  *   FAULT_FLAG_UNSHARE        as the write case for anon pages, but the
  *                             result stays read-only (GUP R/O pins)
  *
@@ -352,10 +353,18 @@ static vm_fault_t wp_page_reuse(struct vm_fault *vmf)
  * migration in flight.  Caller holds the ptl, so our mapping (and its
  * reference) cannot go away, and any new mapping would need fork (mmap_lock
  * write, excluded by our read lock) or the ptl.  The page becomes
- * exclusive again.
+ * exclusive again.  Legacy mode (pnm_config.legacy_gup) uses the pre-5.8
+ * rule instead: reuse when no page of the folio is mapped more than once,
+ * whatever other references (GUP) the folio has.
  */
 static bool wp_can_reuse_anon_folio(struct folio *folio, struct page *page)
 {
+	if (pnm_config.legacy_gup) {
+		if (!pnm_legacy_anon_mapped_once(folio))
+			return false;
+		SetPageAnonExclusive(page);
+		return true;
+	}
 	if (folio_test_large(folio))
 		return false;
 	/*
@@ -367,6 +376,25 @@ static bool wp_can_reuse_anon_folio(struct folio *folio, struct page *page)
 		return false;
 	SetPageAnonExclusive(page);
 	return true;
+}
+
+/*
+ * pnm_legacy_anon_mapped_once - internal.h.  The mapcounts are read under
+ * the folio's mapcount lock: a previous sharer that copied the page away
+ * dropped its mapcount under that lock after its copy, so the unlock/lock
+ * pair orders its last reads of the data before the caller's writes.
+ */
+bool pnm_legacy_anon_mapped_once(struct folio *folio)
+{
+	spinlock_t *lock = folio_mapcount_lock(folio);
+	unsigned long i, nr = folio_nr_pages(folio);
+	bool once = true;
+
+	spin_lock(lock);
+	for (i = 0; i < nr && once; i++)
+		once = page_mapcount(folio_page(folio, i)) <= 1;
+	spin_unlock(lock);
+	return once;
 }
 
 /*

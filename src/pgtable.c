@@ -692,12 +692,23 @@ static void check_leaf(struct check_state *cs, unsigned long addr, pteval_t e,
 	if (!CHECK(cs, pfn_valid(pfn), "leaf %#lx: bad pfn %#lx", addr, pfn))
 		return;
 	if (e & _PAGE_SPECIAL) {
-		CHECK(cs, level == LEAF_PTE &&
-			  (is_zero_pfn(pfn) || (vma->vm_flags & VM_PFNMAP)),
-		      "special leaf %#lx maps pfn %#lx (not the zero page)", addr, pfn);
+		/* The zero page, a raw pfn, or (PMD) the whole huge zero page
+		 * in a private anonymous VMA; none is counted anywhere. */
+		if (level == LEAF_PMD)
+			CHECK(cs, is_huge_zero_folio(pfn_folio(pfn)) &&
+				  folio_pfn(pfn_folio(pfn)) == pfn && IS_ALIGNED(addr, PMD_SIZE) &&
+				  vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED),
+			      "special pmd leaf %#lx maps pfn %#lx (not the huge zero page)",
+			      addr, pfn);
+		else
+			CHECK(cs, is_zero_pfn(pfn) || (vma->vm_flags & VM_PFNMAP),
+			      "special leaf %#lx maps pfn %#lx (not the zero page)", addr, pfn);
 		CHECK(cs, !(e & _PAGE_RW), "zero page mapped writable at %#lx", addr);
 		return;
 	}
+	CHECK(cs, !is_huge_zero_pfn(pfn),
+	      "leaf %#lx maps the huge zero page (pfn %#lx) without the special bit",
+	      addr, pfn);
 	page = pfn_to_page(pfn);
 	folio = page_folio(page);
 	if (!CHECK(cs, !is_zero_pfn(pfn) && !PageTable(page) && !PageBuddy(&folio->page) &&

@@ -36,9 +36,9 @@ bool pnm_initialised;
 
 /*
  * Default configuration: 64 MiB NORMAL, 32 MiB MOVABLE, 16 MiB CMA, THP
- * on madvise, Linux pin accounting, current (not legacy) GUP, the pin
- * registry and misuse detection on -- the same in every build type
- * (docs/pinning.md, "Misuse detection", says why).
+ * on madvise with the huge zero page, Linux pin accounting, current (not
+ * legacy) GUP, the pin registry and misuse detection on -- the same in
+ * every build type (docs/pinning.md, "Misuse detection", says why).
  */
 void pnm_config_default(struct pnm_config *cfg)
 {
@@ -47,6 +47,7 @@ void pnm_config_default(struct pnm_config *cfg)
 	cfg->zone_frames[ZONE_MOVABLE] = 8192;
 	cfg->zone_frames[ZONE_CMA] = 4096;
 	cfg->thp = PNM_THP_MADVISE;
+	cfg->thp_use_zero_page = true;
 	cfg->pin_accounting = PNM_PIN_ACCOUNTING_LINUX;
 	cfg->legacy_gup = false;
 	cfg->pin_registry = true;
@@ -164,7 +165,8 @@ static void report_leaks(unsigned long leaked)
 /*
  * Tear the model down: exit every remaining task (pnm_tasks_fini()), wait
  * for page-table frees deferred past an RCU grace period (pnm_rcu_barrier),
- * then check that every frame except the zero page came back and unmap the
+ * free the huge zero page (pnm_huge_zero_fini), then check that every
+ * frame except the zero page came back and unmap the
  * arena.  Not thread safe: no other thread may be using the model.
  * Returns 0, -EINVAL if the model is not initialised, or -EBUSY if frames
  * (or mms) were leaked; leaks are reported on stderr (pins still held,
@@ -187,6 +189,9 @@ int pnm_fini(void)
 	/* Table frames whose release waits for a grace period (pgtable.c)
 	 * must be back before the frames are counted. */
 	pnm_rcu_barrier();
+	/* No mapping is left: the huge zero page goes back too. */
+	if (!pnm_huge_zero_fini())
+		ret = -EBUSY;
 
 	spin_lock(&pnm_mm_list_lock);
 	if (!list_empty(&pnm_mm_list)) {
@@ -289,6 +294,10 @@ static bool check_folios(void)
 			pfn++;
 			continue;
 		}
+		if (is_huge_zero_pfn(pfn)) {	/* pnm_check_huge_zero() */
+			pfn += HPAGE_PMD_NR;
+			continue;
+		}
 		folio = (struct folio *)page;
 		if (!pnm_check_folio(folio))
 			return false;
@@ -337,8 +346,8 @@ static bool check_mms(void)
 
 /*
  * Check the whole model: every zone's buddy state, every allocated folio
- * (except the zero page and page tables, which their owners check), every
- * live mm, the zero page, and the frame accounting (free + allocated ==
+ * (except the zero pages and page tables, which their owners check), every
+ * live mm, the zero page, the huge zero page, and the frame accounting (free + allocated ==
  * total, and nr_free_pages == the zones' free frames).  Call it while no
  * other thread changes the model.  Returns true if everything holds;
  * otherwise the first problem is in pnm_check_error().
@@ -378,6 +387,8 @@ bool pnm_check_system(void)
 				      folio_ref_count(zero),
 				      atomic_read(&zero->_mapcount));
 
+	if (!pnm_check_huge_zero())
+		return false;
 	if (!check_folios())
 		return false;
 	if (!pnm_check_inodes())

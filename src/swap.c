@@ -51,6 +51,9 @@ void folio_put_refs(struct folio *folio, int nr)
 		PNM_DIE("folio refcount underflow", 0);
 	}
 	if (refs == 0) {
+		/* The huge zero page is only freed by pnm_fini(), after it
+		 * unpublished it: a put reaching zero here is a bug. */
+		VM_BUG_ON_PAGE(is_huge_zero_folio(folio), &folio->page);
 		/* Nobody else can reach the folio now except through the
 		 * LRU, which only takes references with folio_try_get(). */
 		if (unlikely(PageLru(&folio->page)))

@@ -9,15 +9,55 @@
 
 enum pnm_thp_mode { PNM_THP_NEVER, PNM_THP_MADVISE, PNM_THP_ALWAYS };
 
+/*
+ * The huge zero page: one zeroed order-9 folio that read faults in
+ * THP-suitable VMAs map (pnm_config.thp_use_zero_page, Linux's
+ * transparent_hugepage/use_zero_page), by a special read-only PMD
+ * (pmd_special).  Like Linux it is allocated on first use, from
+ * ZONE_NORMAL (never movable), and counted in thp_zero_page_alloc; unlike
+ * Linux, which refcounts its users and frees it from a shrinker, it then
+ * lives until pnm_fini().  Its mappings hold no reference and count in
+ * no mapcount, rmap list or RSS counter; its refcount is its own 1 plus
+ * what GUP takes (FOLL_GET references, and FOLL_PIN pins, counted as for
+ * any large folio).  A write fault splits the PMD into PTEs mapping the
+ * small zero page and copies from there; so does an unshare fault (a R/O
+ * FOLL_LONGTERM pin in a private mapping).
+ *
+ * huge_zero_folio is NULL until allocated; written once (a cmpxchg, in
+ * huge_memory.c), reset by pnm_fini().  A thread that found a PMD mapping
+ * it under the PMD lock or through the lockless walk's acquire sees it
+ * set, because the installer read it before publishing the PMD.
+ */
+extern struct folio *huge_zero_folio;
+
+static inline bool is_huge_zero_folio(const struct folio *folio)
+{
+	return folio && READ_ONCE(huge_zero_folio) == folio;
+}
+/* Does @pfn lie in the huge zero page? */
+static inline bool is_huge_zero_pfn(unsigned long pfn)
+{
+	struct folio *zero = READ_ONCE(huge_zero_folio);
+
+	return zero && pfn - folio_pfn(zero) < HPAGE_PMD_NR;
+}
+/* Does present huge PMD @pmd map the huge zero page? */
+static inline bool is_huge_zero_pmd(pmd_t pmd)
+{
+	return pmd_present(pmd) && is_huge_zero_pfn(pmd_pfn(pmd));
+}
+
 /* True if a PMD-sized anon folio may back @addr in @vma (mode, VM_HUGEPAGE/
  * VM_NOHUGEPAGE, the aligned 2 MiB range lies inside the VMA). */
 bool thp_vma_suitable(struct vm_area_struct *vma, unsigned long addr);
-/* Anonymous THP fault on an empty PMD: allocate and map a 2 MiB folio (or
- * the zero page... not modelled: read faults also allocate).  Returns
- * VM_FAULT_FALLBACK if no 2 MiB block is free (thp_fault_fallback). */
+/* Anonymous THP fault on an empty PMD: a read fault maps the huge zero
+ * page (if thp_use_zero_page), a write fault allocates and maps a 2 MiB
+ * folio.  Returns VM_FAULT_FALLBACK if no 2 MiB block is free
+ * (thp_fault_fallback). */
 vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf);
 /* Write fault on a read-only huge PMD: reuse if exclusive, else split the
- * PMD and let the PTE path copy (VM_FAULT_FALLBACK). */
+ * PMD and let the PTE path copy (VM_FAULT_FALLBACK); the huge zero page
+ * is always split (into PTEs mapping the small zero page). */
 vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf);
 /*
  * Replace a huge PMD mapping by a PTE table mapping the same 512 pages

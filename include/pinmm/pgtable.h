@@ -10,7 +10,8 @@
  * Entry format (pteval_t):
  *   present:   pfn << 12 | _PAGE_PRESENT | _PAGE_RW? | _PAGE_USER |
  *              _PAGE_ACCESSED? | _PAGE_DIRTY? | _PAGE_PSE (PMD leaf) |
- *              _PAGE_SPECIAL (no struct page refcounting: zero page)
+ *              _PAGE_SPECIAL (no struct page refcounting: the zero
+ *              page, the huge zero page)
  *   not present, non-zero: a swap-style entry; the model only uses
  *              migration entries: type in bits 1..5, pfn in bits 12..,
  *              and what the replaced mapping had: accessed (bit 8),
@@ -114,6 +115,10 @@ static inline pmd_t pmd_mkwrite(pmd_t p) { return __pmd(p.pmd | _PAGE_RW); }
 static inline pmd_t pmd_wrprotect(pmd_t p) { return __pmd(p.pmd & ~_PAGE_RW); }
 static inline pmd_t pmd_mkdirty(pmd_t p) { return __pmd(p.pmd | _PAGE_DIRTY); }
 static inline pmd_t pmd_mkyoung(pmd_t p) { return __pmd(p.pmd | _PAGE_ACCESSED); }
+/* A special huge PMD maps the huge zero page (huge_mm.h): no reference,
+ * no rmap, no RSS. */
+static inline bool pmd_special(pmd_t p) { return p.pmd & _PAGE_SPECIAL; }
+static inline pmd_t pmd_mkspecial(pmd_t p) { return __pmd(p.pmd | _PAGE_SPECIAL); }
 static inline bool pmd_same(pmd_t a, pmd_t b) { return a.pmd == b.pmd; }
 static inline bool pud_none(pud_t p) { return p.pud == 0; }
 static inline bool pud_present(pud_t p) { return p.pud & _PAGE_PRESENT; }

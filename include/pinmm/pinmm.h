@@ -51,6 +51,9 @@ struct pnm_config {
 	 * ZONE_NORMAL must be non-empty; the others may be 0. */
 	unsigned long zone_frames[MAX_NR_ZONES];
 	enum pnm_thp_mode thp;			/* default PNM_THP_MADVISE */
+	/* Read faults in THP-suitable VMAs map the huge zero page (Linux's
+	 * transparent_hugepage/use_zero_page); default true. */
+	bool thp_use_zero_page;
 	enum pnm_pin_accounting pin_accounting;	/* default LINUX */
 	bool legacy_gup;			/* pre-2019 pins (GUP issue) */
 	/* Record every pin's provenance (pin_registry.c); default true. */

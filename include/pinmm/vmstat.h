@@ -51,8 +51,11 @@ enum pnm_stat_item {
 	THP_SPLIT_PMD,
 	THP_MIGRATION_SUCCESS,
 	THP_MIGRATION_FAIL,
+	THP_ZERO_PAGE_ALLOC,	/* huge zero page allocated (once per model) */
+	THP_ZERO_PAGE_ALLOC_FAILED, /* ... and attempts that found no 2 MiB */
 	/* the model's own */
 	PNM_ZERO_PAGE_MAPPED,	/* read faults served by the zero page */
+	PNM_HUGE_ZERO_PAGE_MAPPED, /* read faults served by the huge zero page */
 	PNM_COW_COPY,		/* write faults that copied a shared page */
 	PNM_COW_REUSE,		/* write faults that reused the page in place */
 	PNM_UNSHARE_COPY,	/* FAULT_FLAG_UNSHARE copies */
@@ -102,7 +105,7 @@ void pnm_stat_print(FILE *out);
 /* --- trace events (scenario --trace, demo narration) -------------------- */
 enum pnm_trace_event {
 	TRACE_FAULT,		/* a = addr, b = fault flags, c = result */
-	TRACE_ZERO_PAGE,	/* a = addr */
+	TRACE_ZERO_PAGE,	/* a = addr, b = order (9: the huge zero page) */
 	TRACE_ANON_ALLOC,	/* a = addr, b = pfn, c = order */
 	TRACE_COW_COPY,		/* a = addr, b = old pfn, c = new pfn */
 	TRACE_COW_REUSE,	/* a = addr, b = pfn */

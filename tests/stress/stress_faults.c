@@ -267,8 +267,10 @@ static void test_fork_writers(void **state)
 /*
  * Phase 4: faults race MADV_DONTNEED (mmap_lock read on both sides) in a
  * THP-eligible area: zaps split huge PMDs under the faulting threads and
- * meet PTE tables being filled.  A slot reads back as its last value or,
- * after a zap, 0.
+ * meet PTE tables being filled.  Even rounds start from a THP (a write
+ * fault), odd ones from the huge zero page (a read fault), which the
+ * workers' writes and the zaps split.  A slot reads back as its last
+ * value or, after a zap, 0.
  */
 static void test_fault_vs_zap(void **state)
 {
@@ -278,6 +280,7 @@ static void test_fault_vs_zap(void **state)
 	pthread_t th[NTHREADS];
 	atomic_t failures = ATOMIC_INIT(0);
 	long thp_allocs = global_stat(THP_FAULT_ALLOC);
+	long huge_zero = global_stat(PNM_HUGE_ZERO_PAGE_MAPPED);
 	long splits = global_stat(THP_SPLIT_PMD);
 
 	(void)state;
@@ -286,6 +289,14 @@ static void test_fault_vs_zap(void **state)
 				  NULL, 0), (long)base);
 	assert_int_equal(pnm_madvise(t->mm, base, PMD_SIZE, MADV_HUGEPAGE), 0);
 	for (int round = 0; round < 4; round++) {
+		uint64_t zero = 0;
+
+		/* The area is empty: a write maps a THP, a read the huge
+		 * zero page (it reads as zeroes either way). */
+		if (round & 1)
+			assert_int_equal(read_u64(t, base), 0);
+		else
+			assert_int_equal(pnm_user_write(t, base, &zero, sizeof(zero)), 0);
 		for (int i = 0; i < NTHREADS; i++) {
 			w[i] = (struct worker){ .task = t, .base = base, .slot = i,
 						.rng = (seed ^ 0x9e37ULL) * (i + 3 + round * 5) | 1,
@@ -305,11 +316,16 @@ static void test_fault_vs_zap(void **state)
 			}
 		}
 		CHECK_ALL();
-		/* Start the next round from a whole huge page again. */
-		assert_int_equal(pnm_madvise(t->mm, base, PMD_SIZE, MADV_DONTNEED), 0);
+		/* Start the next round from an empty PMD again (MADV_DONTNEED
+		 * would leave the split PMD's PTE table in place). */
+		assert_int_equal(pnm_munmap(t->mm, base, PMD_SIZE), 0);
+		assert_int_equal(pnm_mmap(t->mm, base, PMD_SIZE, PROT_RW,
+					  MAP_ANON_PRIV | MAP_FIXED, NULL, 0), (long)base);
+		assert_int_equal(pnm_madvise(t->mm, base, PMD_SIZE, MADV_HUGEPAGE), 0);
 	}
 	/* The fresh model had 2 MiB blocks: huge pages were made and split. */
 	assert_true(global_stat(THP_FAULT_ALLOC) > thp_allocs);
+	assert_true(global_stat(PNM_HUGE_ZERO_PAGE_MAPPED) > huge_zero);
 	assert_true(global_stat(THP_SPLIT_PMD) > splits);
 	CHECK_ALL();
 }

@@ -27,8 +27,8 @@
  * reads at that address while the pin is held, unless the process itself
  * unmapped or DONTNEED'd that chunk meanwhile (Linux semantics: the pin
  * then keeps an orphaned page); a R/O pin sees the process's later
- * writes (except short-term R/O pins of the zero page, which Linux does
- * not unshare); every call returns pages or an error the concurrent
+ * writes (except short-term R/O pins of the zero page or the huge zero
+ * page, which Linux does not unshare); every call returns pages or an error the concurrent
  * unmapping explains; afterwards NR_FOLL_PIN_ACQUIRED == RELEASED, no
  * misuse was reported, pnm_check_system() holds, no frame leaked, and the
  * run is clean under ThreadSanitizer.
@@ -198,7 +198,8 @@ static void check_read_pin(struct pinner *pn, int c, unsigned long addr, int n,
 		uint64_t stamp = ((uint64_t)(pn->id + 1) << 56) | (iter << 12) | (uint64_t)i, seen;
 		int err;
 
-		if (is_zero_pfn(page_to_pfn(pn->pages[i]))) {
+		if (is_zero_pfn(page_to_pfn(pn->pages[i])) ||
+		    is_huge_zero_pfn(page_to_pfn(pn->pages[i]))) {
 			atomic_long_inc(&sh->skipped);	/* not unshared: Linux */
 			continue;
 		}

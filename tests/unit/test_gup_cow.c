@@ -26,8 +26,9 @@
  *
  * Cases 1-14 run with a base page, a PMD-mapped THP, a PTE-mapped THP and
  * a single PTE of a THP (no swap, mremap or hugetlb in the model); 19-21
- * with the shared zero page and a memfd (shmem file mapped MAP_PRIVATE,
- * with a second, shared read-only view).  vmsplice() is modelled by what
+ * with the shared zero page, a memfd (shmem file mapped MAP_PRIVATE,
+ * with a second, shared read-only view) and the huge zero page (two THP
+ * areas populated by reads).  vmsplice() is modelled by what
  * it does to the pages: a read-only get_user_pages() (FOLL_GET) reference
  * whose data is read later ("the pipe").  An io_uring fixed buffer is a
  * FOLL_WRITE|FOLL_LONGTERM pin, PIN_LONGTERM_TEST_START a FOLL_LONGTERM
@@ -344,10 +345,10 @@ ANON_CASE(ro_pin_exclusive_fast, "R/O GUP-fast pin on R/O-mapped exclusive page"
 
 /* --- 19-21: non-anonymous private mappings ----------------------------------------- */
 
-enum non_anon_variant { N_ZERO_PAGE, N_MEMFD, NR_NON_ANON_VARIANTS };
+enum non_anon_variant { N_ZERO_PAGE, N_MEMFD, N_HUGE_ZERO_PAGE, NR_NON_ANON_VARIANTS };
 
 static const char *const non_anon_variant_name[NR_NON_ANON_VARIANTS] = {
-	"shared zeropage", "memfd",
+	"shared zeropage", "memfd", "huge zeropage",
 };
 
 /* @mem: the private mapping under test; @smem: another view of the same
@@ -370,6 +371,20 @@ static struct non_anon non_anon_area(enum non_anon_variant v)
 		assert_int_equal(test_read_byte(na.t, na.mem), 0);
 		assert_int_equal(test_read_byte(na.t, na.smem), 0);
 		assert_int_equal(test_pfn(na.t, na.mem), pnm_mem.zero_pfn);
+		return na;
+	}
+	if (v == N_HUGE_ZERO_PAGE) {
+		/* Two THP areas populated by reads: both map the huge zero
+		 * page (use_zero_page is on by default). */
+		na.size = PMD_SIZE;
+		na.mem = test_mmap(na.t, PMD_SIZE, RW, PRIV);
+		na.smem = test_mmap(na.t, PMD_SIZE, PROT_READ, PRIV);
+		assert_int_equal(pnm_madvise(na.t->mm, na.mem, PMD_SIZE, MADV_HUGEPAGE), 0);
+		assert_int_equal(pnm_madvise(na.t->mm, na.smem, PMD_SIZE, MADV_HUGEPAGE), 0);
+		assert_int_equal(test_read_byte(na.t, na.mem), 0);
+		assert_int_equal(test_read_byte(na.t, na.smem), 0);
+		assert_true(is_huge_zero_pfn(test_pfn(na.t, na.mem)));
+		assert_int_equal(test_pfn(na.t, na.mem), test_pfn(na.t, na.smem));
 		return na;
 	}
 	file = shmem_file_setup("memfd", PG);
@@ -420,7 +435,7 @@ static void non_anon_basic_cow(struct non_anon *na)
 
 static void do_non_anon_ro_pin(struct non_anon *na, bool fast)
 {
-	unsigned char *old = snapshot(na->t, na->smem, na->size), *now;
+	unsigned char *old = snapshot(na->t, na->smem, PG), *now;
 	struct page *pin[1];
 	long ret;
 
@@ -432,12 +447,13 @@ static void do_non_anon_ro_pin(struct non_anon *na, bool fast)
 	/* Unshared first: an anonymous copy, not the shared page. */
 	assert_true(folio_test_anon(page_folio(pin[0])));
 	assert_int_not_equal(page_to_pfn(pin[0]), pnm_mem.zero_pfn);
+	assert_false(is_huge_zero_pfn(page_to_pfn(pin[0])));
 	assert_int_equal(test_pfn(na->t, na->mem), page_to_pfn(pin[0]));
-	gt_write(na->t, na->mem, 0xff, na->size);
-	now = snapshot(na->t, na->mem, na->size);
+	gt_write(na->t, na->mem, 0xff, PG);
+	now = snapshot(na->t, na->mem, PG);
 	/* Longterm R/O pin is reliable */
-	assert_true(pages_equal(pin, na->size, now));
-	assert_true(mem_equals(na->t, na->smem, old, na->size));
+	assert_true(pages_equal(pin, PG, now));
+	assert_true(mem_equals(na->t, na->smem, old, PG));
 	unpin_user_pages(pin, 1);
 	free(now);
 	free(old);

@@ -9,7 +9,8 @@
  *
  *   GUP after fork.  A process pins a private page for a device to write,
  *   forks, then writes the page itself.  Legacy: fork COW-shares the page,
- *   the parent's write copies it away, and the device's data lands in the
+ *   the parent's write copies it away (it is mapped twice, so even the
+ *   old COW rule copies), and the device's data lands in the
  *   page the *child* keeps: the parent loses it and the child sees it.
  *   Pin mode: fork sees the pin (MMF_HAS_PINNED + maybe-pinned) and gives
  *   the child its own copy; the parent keeps writing the pinned page and
@@ -17,21 +18,19 @@
  *
  *   vmsplice-style reference (CVE-2020-29374).  A child takes a read-only
  *   reference (FOLL_GET, or a R/O pin) on a page it shares with its
- *   parent, unmaps it, and the parent writes.  The core's COW rules
- *   (reuse only when exclusive or the only reference) copy the parent's
- *   write away from the referenced page, so the reference never sees the
- *   parent's new data in either mode.
+ *   parent, unmaps it, and the parent writes.  Legacy mode has the COW
+ *   rule of the kernel before 5.8 too: the parent's page is mapped once
+ *   now, so its write reuses it in place and the child's reference (the
+ *   pipe) reads the parent's new data.  Pin mode: the write copies (the
+ *   page is neither anon-exclusive nor referenced only by the mapping), or
+ *   the R/O pin had unshared the child's page first; the reference keeps
+ *   the old contents.  Run with a base page, a PMD-mapped THP and a
+ *   PTE-mapped THP.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "test_util.h"
-#include "internal.h"
+#include "gup_test.h"
 
-#define PG	PAGE_SIZE
-#define RW	(PROT_READ | PROT_WRITE)
-#define PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define OFF	100		/* where the device writes */
 
 static int setup_legacy(void **state)
@@ -135,7 +134,8 @@ static void gup_after_fork(bool legacy)
 	cow_copies = global_stat(PNM_COW_COPY);
 	test_write_byte(p, a, 'P');
 	if (legacy) {
-		/* Shared and referenced: copied away from the DMA page. */
+		/* Mapped by both (the old rule too): copied away from the
+		 * DMA page. */
 		assert_int_equal(global_stat(PNM_COW_COPY), cow_copies + 1);
 		assert_int_not_equal(test_pfn(p, a), pinned_pfn);
 		assert_int_equal(test_pfn(c, a), pinned_pfn);
@@ -182,21 +182,36 @@ static void test_gup_after_fork_legacy(void **state)
 	gup_after_fork(true);
 }
 
+enum leak_kind { LEAK_BASE, LEAK_THP, LEAK_PTE_THP };
+
 /*
  * The child holds a R/O reference (@pin: a R/O pin) to a page shared with
- * the parent, unmaps it; the parent writes a secret.  The reference must
- * keep showing the old contents.
+ * the parent, unmaps it; the parent writes a secret.  Legacy mode: the
+ * reference sees the secret (the parent's page was mapped once, so the
+ * write reused it).  Pin mode: it keeps showing the old contents.
  */
-static void vmsplice_leak(bool legacy, bool pin)
+static void vmsplice_leak(bool legacy, bool pin, enum leak_kind kind)
 {
 	struct task_struct *p = pnm_task_create("parent"), *c;
-	unsigned long a = test_mmap(p, PG, RW, PRIV);
+	unsigned long a, len = kind == LEAK_BASE ? PG : PMD_SIZE;
 	unsigned long shared_pfn, ref_pfn;
+	long reuses, copies;
 	struct page *ref = NULL;
 	char buf[8];
 	long ret;
 
 	assert_int_equal(pnm_get_config()->legacy_gup, legacy);
+	if (kind == LEAK_BASE) {
+		a = test_mmap(p, PG, RW, PRIV);
+	} else {
+		a = gt_thp(p, 0);
+		if (kind == LEAK_PTE_THP) {
+			/* mprotect() of one page splits the PMD, not the folio. */
+			assert_int_equal(pnm_mprotect(p->mm, a + PG, PG, PROT_READ), 0);
+			assert_int_equal(pnm_mprotect(p->mm, a + PG, PG, RW), 0);
+			assert_int_equal(folio_entire_mapcount(test_folio(p, a)), 0);
+		}
+	}
 	assert_int_equal(pnm_user_write(p, a, "old-data", 8), 0);
 	shared_pfn = test_pfn(p, a);
 	assert_int_equal(pnm_task_fork(p, "child", &c), 0);
@@ -219,17 +234,31 @@ static void vmsplice_leak(bool legacy, bool pin)
 	}
 	CHECK_ALL();
 
-	assert_int_equal(pnm_munmap(c->mm, a, PG), 0);
+	assert_int_equal(pnm_munmap(c->mm, a, len), 0);
+	reuses = global_stat(PNM_COW_REUSE);
+	copies = global_stat(PNM_COW_COPY);
 	assert_int_equal(pnm_user_write(p, a, "SECRET!!", 8), 0);
 	CHECK_ALL();
-	if (ref_pfn == shared_pfn)	/* still referenced: the parent copied */
-		assert_int_not_equal(test_pfn(p, a), shared_pfn);
-	else				/* the child left: the parent reused */
+	if (legacy) {
+		/* Mapped once: reused in place, references or not. */
 		assert_int_equal(test_pfn(p, a), shared_pfn);
+		assert_int_equal(global_stat(PNM_COW_REUSE), reuses + 1);
+		assert_int_equal(global_stat(PNM_COW_COPY), copies);
+		assert_true(PageAnonExclusive(pfn_to_page(shared_pfn)));
+		if (kind == LEAK_THP)	/* the PMD itself was reused */
+			assert_int_equal(folio_entire_mapcount(test_folio(p, a)), 1);
+	} else if (ref_pfn == shared_pfn) {
+		/* Still referenced: the parent copied. */
+		assert_int_not_equal(test_pfn(p, a), shared_pfn);
+		assert_int_equal(global_stat(PNM_COW_COPY), copies + 1);
+	} else if (kind == LEAK_BASE) {
+		/* The child left with its own copy: the parent reused. */
+		assert_int_equal(test_pfn(p, a), shared_pfn);
+	}
 
-	/* The reference (the pipe) still shows the old contents. */
+	/* What the reference (the pipe) shows now. */
 	assert_int_equal(pnm_dma_read(&ref, 1, 0, buf, 8), 0);
-	assert_memory_equal(buf, "old-data", 8);
+	assert_memory_equal(buf, legacy ? "SECRET!!" : "old-data", 8);
 	read_at(p, a, buf, 8);
 	assert_memory_equal(buf, "SECRET!!", 8);
 
@@ -244,25 +273,33 @@ static void vmsplice_leak(bool legacy, bool pin)
 static void test_vmsplice_get_pin_mode(void **state)
 {
 	(void)state;
-	vmsplice_leak(false, false);
+	vmsplice_leak(false, false, LEAK_BASE);
+	vmsplice_leak(false, false, LEAK_THP);
+	vmsplice_leak(false, false, LEAK_PTE_THP);
 }
 
 static void test_vmsplice_get_legacy(void **state)
 {
 	(void)state;
-	vmsplice_leak(true, false);
+	vmsplice_leak(true, false, LEAK_BASE);
+	vmsplice_leak(true, false, LEAK_THP);
+	vmsplice_leak(true, false, LEAK_PTE_THP);
 }
 
 static void test_vmsplice_ro_pin_pin_mode(void **state)
 {
 	(void)state;
-	vmsplice_leak(false, true);
+	vmsplice_leak(false, true, LEAK_BASE);
+	vmsplice_leak(false, true, LEAK_THP);
+	vmsplice_leak(false, true, LEAK_PTE_THP);
 }
 
 static void test_vmsplice_ro_pin_legacy(void **state)
 {
 	(void)state;
-	vmsplice_leak(true, true);
+	vmsplice_leak(true, true, LEAK_BASE);
+	vmsplice_leak(true, true, LEAK_THP);
+	vmsplice_leak(true, true, LEAK_PTE_THP);
 }
 
 /* Legacy mode keeps the registry and the unpin check, not the put check. */

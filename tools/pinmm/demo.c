@@ -329,7 +329,8 @@ static void print_counters(struct demo *d)
  * Acts 7 and 8: a device pins a buffer for DMA, the process forks and then
  * writes the buffer, and the device completes its write.  Run once with
  * FOLL_PIN and once in legacy mode (pins are plain references, as before
- * 2019), each in a fresh model.  Returns false if the model could not be
+ * 2019, and the old COW rule: the shared page is mapped twice, so the
+ * parent's write copies it either way), each in a fresh model.  Returns false if the model could not be
  * set up.
  */
 static bool act_pin_fork(struct demo *d, int n, bool legacy)
@@ -346,7 +347,8 @@ static bool act_pin_fork(struct demo *d, int n, bool legacy)
 	cfg.legacy_gup = legacy;
 	if (pnm_init(&cfg))
 		return false;
-	act(d, n, legacy ? "The same with pre-2019 pins (legacy mode: pins are plain references)"
+	act(d, n, legacy ? "The same in legacy mode (pre-2019 pins are plain references; "
+			   "pre-5.8 COW reuses a page mapped once)"
 			 : "Pinning for DMA, then fork() (FOLL_PIN)");
 	p = pnm_task_create("driver-app");
 	if (!p) {

@@ -199,6 +199,8 @@ static const char *page_desc(const struct scn_page_info *pi, char *buf, size_t s
 		snprintf(buf, size, "nothing mapped");
 	else if (is_zero_pfn(pi->pfn))
 		snprintf(buf, size, "pfn 0x%lx (zero page)", pi->pfn);
+	else if (is_huge_zero_pfn(pi->pfn))
+		snprintf(buf, size, "pfn 0x%lx (huge zero page)", pi->pfn);
 	else
 		snprintf(buf, size, "pfn 0x%lx %s order %u", pi->pfn,
 			 zone_type_name(page_zonenum(pi->page)), folio_order(pi->folio));
@@ -265,6 +267,15 @@ static int prop_zero_page(struct scn_run *r, void *subject, const struct scn_val
 
 	NEED_PRESENT(pi);
 	return scn_prop_result(r, is_zero_pfn(pi->pfn), "%s", page_desc(pi, d, sizeof(d)));
+}
+
+static int prop_huge_zero_page(struct scn_run *r, void *subject, const struct scn_value *a)
+{
+	struct scn_page_info *pi = subject;
+	char d[96];
+
+	NEED_PRESENT(pi);
+	return scn_prop_result(r, is_huge_zero_pfn(pi->pfn), "%s", page_desc(pi, d, sizeof(d)));
 }
 
 static int frame_compare(struct scn_run *r, void *subject, const struct scn_value *a,
@@ -518,6 +529,8 @@ SCN_REGISTER(expect_cmds)
 static const struct scn_cmd page_props[] = {
 	PAGE_PROP("present", none_args, prop_present, "something is mapped"),
 	PAGE_PROP("zero-page", none_args, prop_zero_page, "the shared zero page is mapped"),
+	PAGE_PROP("huge-zero-page", none_args, prop_huge_zero_page,
+		  "the huge zero page is mapped (a read fault in a THP area)"),
 	PAGE_PROP("same-frame", other_page_args, prop_same_frame,
 		  "the same frame is mapped there in the other process"),
 	PAGE_PROP("not-same-frame", other_page_args, prop_not_same_frame,

@@ -3,7 +3,8 @@
  * scn_mem.c - the scenario commands of the memory core.
  *
  *   memory [normal=] [movable=] [cma=] [thp=]   size and zone split (first),
- *          [accounting=] [legacy=] [registry=] [debug=]  and pin settings
+ *          [use_zero_page=] [accounting=] [legacy=]     THP, pin settings
+ *          [registry=] [debug=]
  *   process, fork, exit                          processes
  *   mmap, munmap, mprotect, madvise              address-space system calls
  *   write, read                                  CPU stores and loads
@@ -52,6 +53,8 @@ static const struct scn_option memory_opts[] = {
 	{ "legacy", SCN_ARG_KEYWORD, on_off, NULL },
 	{ "registry", SCN_ARG_KEYWORD, on_off, NULL },
 	{ "debug", SCN_ARG_KEYWORD, on_off, NULL },
+	/* transparent_hugepage/use_zero_page */
+	{ "use_zero_page", SCN_ARG_KEYWORD, on_off, NULL },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -95,6 +98,8 @@ static int memory_check(struct scn_parser *p, const struct scn_step *st,
 		s->cfg.pin_debug = args[8].index;
 		s->pin_debug_set = true;
 	}
+	if (args[9].present)
+		s->cfg.thp_use_zero_page = args[9].index;
 	return 0;
 }
 
@@ -593,6 +598,12 @@ static int pages_run(struct scn_run *r, const struct scn_step *st, const struct 
 			scn_output(r, "%012lx  pfn 0x%lx zero page\n", (addr + off) & PAGE_MASK, pi.pfn);
 			continue;
 		}
+		if (is_huge_zero_pfn(pi.pfn)) {
+			scn_output(r, "%012lx  pfn 0x%lx huge zero page ref %d pin %d\n",
+				   (addr + off) & PAGE_MASK, pi.pfn, folio_ref_count(pi.folio),
+				   atomic_read(&pi.folio->_pincount));
+			continue;
+		}
 		scn_output(r, "%012lx  pfn 0x%lx %s order %u map %d ref %d%s%s\n",
 			   (addr + off) & PAGE_MASK, pi.pfn, zone_type_name(page_zonenum(pi.page)),
 			   folio_order(pi.folio), page_mapcount(pi.page), folio_ref_count(pi.folio),
@@ -654,8 +665,9 @@ static const struct scn_cmd mem_cmds[] = {
 	{ .name = "memory", .section = "setup", .args = memory_args, .flags = SCN_CONFIG,
 	  .check = memory_check,
 	  .help = "size the zones (rounded up to 2M; default normal=64M movable=32M cma=16M), "
-		  "the THP mode (default madvise) and the pin settings (accounting=linux, "
-		  "legacy=off, registry=on, debug=on); must come first",
+		  "the THP mode (default madvise) and the huge zero page (use_zero_page=on), "
+		  "and the pin settings (accounting=linux, legacy=off, registry=on, "
+		  "debug=on); must come first",
 	  .example = "memory normal=64M movable=32M cma=16M thp=madvise" },
 	{ .name = "process", .section = "setup", .args = process_args, .run = process_run,
 	  .help = "create a process with an empty address space", .example = "process A" },

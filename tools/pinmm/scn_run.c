@@ -440,6 +440,11 @@ static void format_trace(struct scn_run *r, struct scn_trace_line *tl)
 		snprintf(t, sz, "%s %s 0x%lx %s -> %s", name, p, e->a, f, res);
 		break;
 	case TRACE_ZERO_PAGE:
+		if (e->b)	/* the huge zero page */
+			snprintf(t, sz, "%s %s 0x%lx order %lu", name, p, e->a, e->b);
+		else
+			snprintf(t, sz, "%s %s 0x%lx", name, p, e->a);
+		break;
 	case TRACE_THP_FALLBACK:
 		snprintf(t, sz, "%s %s 0x%lx", name, p, e->a);
 		break;
@@ -603,6 +608,8 @@ static void config_detail(struct scn_run *r)
 		strcat(pins, c->pin_registry ? ", registry=on" : ", registry=off");
 	if (c->pin_debug != def.pin_debug)
 		strcat(pins, c->pin_debug ? ", debug=on" : ", debug=off");
+	if (c->thp_use_zero_page != def.thp_use_zero_page)
+		strcat(pins, c->thp_use_zero_page ? ", use_zero_page=on" : ", use_zero_page=off");
 	scn_detail(r, "Normal %luM, Movable %luM, CMA %luM, thp=%s%s",
 		   (unsigned long)(ALIGN(c->zone_frames[ZONE_NORMAL], 512UL) >> 8),
 		   (unsigned long)(ALIGN(c->zone_frames[ZONE_MOVABLE], 512UL) >> 8),
