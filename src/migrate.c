@@ -663,7 +663,7 @@ static void folio_array_unique(struct folio_array *fa)
  * Collect the folios mapped in [start, end) of @vma: huge PMDs under the
  * PMD lock, PTEs under the PTE table's lock (both keep the mapping, and so
  * the folio, alive while we take our reference).  Migration entries and
- * special mappings are skipped.  Caller holds mmap_lock for read.
+ * special mappings (zero page, huge zero page) are skipped.  Caller holds mmap_lock for read.
  */
 static int collect_vma_folios(struct vm_area_struct *vma, unsigned long start,
 			      unsigned long end, struct folio_array *fa)
@@ -687,7 +687,8 @@ static int collect_vma_folios(struct vm_area_struct *vma, unsigned long start,
 		if (pmd_trans_huge(pmdval)) {
 			ptl = pmd_lock(mm, pmd);
 			pmdval = pmdp_get(pmd);
-			if (pmd_trans_huge(pmdval))
+			/* The huge zero page's special PMD: nothing to move. */
+			if (pmd_trans_huge(pmdval) && !is_huge_zero_pmd(pmdval))
 				err = folio_array_add(fa, pfn_folio(pmd_pfn(pmdval)));
 			spin_unlock(ptl);
 			if (!pmd_present(pmdval) || pmd_trans_huge(pmdval))

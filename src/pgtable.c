@@ -27,8 +27,7 @@
  *
  * The second half of the file is the page-table checker, pnm_check_pgtables()
  * and pnm_check_mm(): table shape and accounting, leaf sanity against the
- * VMAs, RSS counters, and the agreement between leaves and rmap items in
- * both directions.
+ * VMAs, RSS counters, and every leaf reachable through the reverse map.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -549,22 +548,14 @@ void free_pgd_range(struct mm_struct *mm, unsigned long addr, unsigned long end,
 
 enum leaf_level { LEAF_PTE = 1, LEAF_PMD = 2 };
 
-/* One present leaf found in the tables (for the reference cross-check). */
-struct leaf {
-	unsigned long addr;
-	unsigned long pfn;		/* the mapped page (PMD: the head) */
-	enum leaf_level level;
-};
-
 struct check_state {
 	struct mm_struct *mm;
 	bool ok;
 	unsigned long tables;
 	long rss[NR_MM_COUNTERS];
-	struct leaf *leaves;
-	size_t nr_leaves, cap_leaves;
 	/* head pfns of the folios mapped, one per leaf (sorted later) */
 	unsigned long *folios;
+	size_t nr_leaves, cap_leaves;
 };
 
 static bool check_failf(struct check_state *cs, bool ok)
@@ -579,23 +570,18 @@ static bool check_failf(struct check_state *cs, bool ok)
 		    pnm_check_fail("pgtable pid %d: " fmt, (cs)->mm->owner_pid, \
 				   ##__VA_ARGS__))
 
-static bool record_leaf(struct check_state *cs, unsigned long addr,
-			unsigned long pfn, enum leaf_level level)
+/* Note the folio of a present leaf mapping @pfn (check_mapped_refs). */
+static bool record_leaf(struct check_state *cs, unsigned long pfn)
 {
 	if (cs->nr_leaves == cs->cap_leaves) {
 		size_t cap = cs->cap_leaves ? 2 * cs->cap_leaves : 256;
-		struct leaf *l = realloc(cs->leaves, cap * sizeof(*l));
 		unsigned long *f = realloc(cs->folios, cap * sizeof(*f));
 
-		if (l)
-			cs->leaves = l;
-		if (f)
-			cs->folios = f;
-		if (!l || !f)
+		if (!f)
 			return CHECK(cs, false, "checker out of memory");
+		cs->folios = f;
 		cs->cap_leaves = cap;
 	}
-	cs->leaves[cs->nr_leaves] = (struct leaf){ addr, pfn, level };
 	cs->folios[cs->nr_leaves] = folio_pfn(pfn_folio(pfn));
 	cs->nr_leaves++;
 	return true;
@@ -734,7 +720,7 @@ static void check_leaf(struct check_state *cs, unsigned long addr, pteval_t e,
 		CHECK(cs, !(e & _PAGE_RW) || (vma->vm_flags & VM_SHARED),
 		      "writable leaf %#lx maps file page %#lx in a private mapping",
 		      addr, pfn);
-	if (!record_leaf(cs, addr, pfn, level))
+	if (!record_leaf(cs, pfn))
 		return;
 	CHECK(cs, leaf_reachable(folio, pfn - folio_pfn(folio), vma, addr, &why),
 	      "leaf %#lx (pfn %#lx, %s) not found by the reverse map: %s", addr, pfn,
@@ -916,7 +902,6 @@ bool pnm_check_pgtables(struct mm_struct *mm)
 		      get_mm_counter(mm, i), cs.rss[i]);
 	if (cs.ok)
 		check_mapped_refs(&cs);
-	free(cs.leaves);
 	free(cs.folios);
 	return cs.ok;
 }

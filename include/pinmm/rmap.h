@@ -426,8 +426,10 @@ int try_to_unmap(struct folio *folio);
  * in the page tables (per page, per level, per mm), refcount against the
  * mappings and cache references, flags, order, tails pointing at the
  * head, anon folios PG_swapbacked with a live anon_vma, PG_anon_exclusive
- * only on anon pages mapped by at most one mapping.  Migration entries
- * are accepted only while the folio is locked.  Page-table frames and the
+ * only on anon pages mapped by at most one mapping, and (where exact
+ * per-page pin counts are kept) those counts adding up to a large folio's
+ * _pincount.  Migration entries are accepted only while the folio is
+ * locked.  Page-table frames and the
  * zero page get the checks that apply to them.  Call with the model
  * quiescent.  Reports with pnm_check_fail().  (debug.c)
  */

@@ -537,6 +537,32 @@ static void test_first_use_race(void **state)
 	}
 }
 
+/*
+ * Migrating a range that maps the huge zero page moves the real pages
+ * and leaves the shared zero page where it is (Linux skips it), instead
+ * of failing.
+ */
+static void test_migrate_range_skips_huge_zero(void **state)
+{
+	struct task_struct *t = gt_task("mover");
+	unsigned long a = hz_read(t);
+	unsigned long b = test_mmap(t, 2 * PG, RW, PRIV);
+
+	(void)state;
+	test_write_byte(t, b, 1);
+	test_write_byte(t, b + PG, 2);
+	assert_int_equal(page_zonenum(pfn_to_page(test_pfn(t, b))), ZONE_MOVABLE);
+	/* Only the huge zero page: nothing to move, and no error. */
+	assert_int_equal(pnm_migrate_range(t->mm, a, PMD_SIZE, ZONE_NORMAL), 0);
+	assert_huge_zero_pmd(t, a);
+	/* The real pages of the other area move as usual. */
+	assert_int_equal(pnm_migrate_range(t->mm, b, 2 * PG, ZONE_NORMAL), 2);
+	assert_int_equal(page_zonenum(pfn_to_page(test_pfn(t, b))), ZONE_NORMAL);
+	assert_huge_zero_pmd(t, a);
+	assert_huge_zero_unmapped();
+	CHECK_ALL();
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, pnm_test_setup, pnm_test_teardown)
 
 int main(void)
@@ -558,6 +584,7 @@ int main(void)
 						pnm_test_teardown),
 		T(test_checker),
 		T(test_first_use_race),
+		T(test_migrate_range_skips_huge_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
