@@ -956,9 +956,10 @@ static int copy_present_page(struct vm_area_struct *dst_vma, struct vm_area_stru
 /*
  * Fork meets a migration entry (a migrator runs without our mmap_lock):
  * the child gets a copy, which remove_migration_ptes() will find because
- * the child's VMA is after the parent's in the reverse map.  In a COW
- * mapping a writable entry becomes readable in both (the page is COW-
- * shared from now on), and an exclusive one shared.  Both ptls held.
+ * the child's VMA is after the parent's in the reverse map.  The page is
+ * mapped by both from now on, so a writable or exclusive entry becomes a
+ * plain readable one in both (the restored mappings are COW-shared).  Both
+ * ptls held.
  */
 static void copy_migration_pte(struct vm_area_struct *dst_vma,
 			       struct vm_area_struct *src_vma,
@@ -967,8 +968,7 @@ static void copy_migration_pte(struct vm_area_struct *dst_vma,
 	swp_entry_t entry = pte_to_swp_entry(ptep_get(src_pte));
 
 	VM_WARN_ON_ONCE(!is_migration_entry(entry));
-	if (!is_cow_mapping(src_vma->vm_flags) ||
-	    swp_type(entry) == SWP_MIGRATION_READ) {
+	if (swp_type(entry) == SWP_MIGRATION_READ) {
 		set_pte_at(dst_vma->vm_mm, addr, dst_pte, swp_entry_to_pte(entry));
 		return;
 	}

@@ -197,6 +197,15 @@ int pnm_fini(void)
 	if (!list_empty(&pnm_mm_list)) {
 		fprintf(stderr, "pinmm: pnm_fini: mm_structs still alive\n");
 		ret = -EBUSY;
+	} else {
+		long chains, anon_vmas = pnm_nr_anon_vmas(&chains);
+
+		/* Every VMA is gone, so every anon_vma and link must be. */
+		if (anon_vmas || chains) {
+			fprintf(stderr, "pinmm: pnm_fini: %ld anon_vmas and %ld anon_vma "
+				"links leaked\n", anon_vmas, chains);
+			ret = -EBUSY;
+		}
 	}
 	spin_unlock(&pnm_mm_list_lock);
 

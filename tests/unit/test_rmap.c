@@ -317,6 +317,87 @@ static void test_try_to_migrate_unmapped(void **state)
 	CHECK_ALL();
 }
 
+/*
+ * What others do to migration entries now that a migrator runs without
+ * their mmap_lock: fork copies an entry into the child (readable in both,
+ * and the restore then maps the page COW-shared in both), mprotect
+ * downgrades a writable entry, munmap clears one (the restore then skips
+ * it).  Deterministic: the entries stay installed while the test holds
+ * the folios locked.
+ */
+static void test_migration_entries_meet_fork_mprotect_munmap(void **state)
+{
+	struct task_struct *a = pnm_task_create("a"), *c;
+	unsigned long x = test_mmap(a, 3 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
+	struct folio *f[3];
+	struct anon_vma *av[3];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		test_write_byte(a, x + i * PAGE_SIZE, (unsigned char)(0x40 + i));
+		f[i] = test_folio(a, x + i * PAGE_SIZE);
+		folio_get(f[i]);
+		folio_lock(f[i]);
+		av[i] = folio_get_anon_vma(f[i]);
+		assert_non_null(av[i]);
+		assert_true(try_to_migrate(f[i]));
+	}
+	mmap_read_lock(a->mm);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(swp_type(pte_to_swp_entry(raw_pte(a->mm, x + i * PAGE_SIZE))),
+				 SWP_MIGRATION_WRITE);
+	mmap_read_unlock(a->mm);
+
+	/* mprotect over page 1: writable entry -> readable, still exclusive. */
+	assert_int_equal(pnm_mprotect(a->mm, x + PAGE_SIZE, PAGE_SIZE, PROT_READ), 0);
+	mmap_read_lock(a->mm);
+	i = swp_type(pte_to_swp_entry(raw_pte(a->mm, x + PAGE_SIZE)));
+	mmap_read_unlock(a->mm);
+	assert_int_equal(i, SWP_MIGRATION_READ_EXCLUSIVE);
+	/* munmap of page 2: its entry is simply cleared. */
+	assert_int_equal(pnm_munmap(a->mm, x + 2 * PAGE_SIZE, PAGE_SIZE), 0);
+	/* fork copies the entries of pages 0 and 1: readable in both. */
+	c = test_fork(a);
+	for (i = 0; i < 2; i++) {
+		unsigned int ta, tc;
+
+		mmap_read_lock(a->mm);
+		mmap_read_lock(c->mm);
+		ta = swp_type(pte_to_swp_entry(raw_pte(a->mm, x + i * PAGE_SIZE)));
+		tc = swp_type(pte_to_swp_entry(raw_pte(c->mm, x + i * PAGE_SIZE)));
+		mmap_read_unlock(c->mm);
+		mmap_read_unlock(a->mm);
+		assert_int_equal(ta, SWP_MIGRATION_READ);
+		assert_int_equal(tc, SWP_MIGRATION_READ);
+	}
+
+	for (i = 0; i < 3; i++) {
+		remove_migration_ptes(f[i], f[i]);
+		put_anon_vma(av[i]);
+		folio_unlock(f[i]);
+	}
+	/* Pages 0 and 1: COW-shared by parent and child, read-only in both. */
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(folio_mapcount(f[i]), 2);
+		assert_false(PageAnonExclusive(&f[i]->page));
+	}
+	/* Page 2: unmapped, only our reference is left. */
+	assert_int_equal(folio_mapcount(f[2]), 0);
+	assert_int_equal(folio_ref_count(f[2]), 1);
+	CHECK_ALL();
+	for (i = 0; i < 3; i++)
+		folio_put(f[i]);
+	CHECK_ALL();
+	assert_int_equal(test_read_byte(c, x), 0x40);
+	test_write_byte(c, x, 0x50);		/* COW */
+	assert_int_equal(test_read_byte(a, x), 0x40);
+	assert_int_equal(test_read_byte(c, x + PAGE_SIZE), 0x41);
+	test_write_byte(a, x, 0x51);
+	assert_int_equal(test_read_byte(c, x), 0x50);
+	CHECK_ALL();
+}
+
 /* --- anon_vma families ------------------------------------------------------ */
 
 /*
@@ -591,6 +672,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_with_mm_write_locked,
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_try_to_migrate_unmapped,
+						pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_migration_entries_meet_fork_mprotect_munmap,
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_anon_vma_fork_family,
 						pnm_test_setup, pnm_test_teardown),
