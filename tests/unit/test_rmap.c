@@ -74,6 +74,7 @@ static void test_fault_fork_unmap_counts(void **state)
 	struct task_struct *a = pnm_task_create("a"), *c;
 	unsigned long x = test_mmap(a, 4 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	long anon_mapped = global_stat(NR_ANON_MAPPED);
+	struct anon_vma *av;
 	struct folio *folio;
 
 	(void)state;
@@ -113,12 +114,17 @@ static void test_fault_fork_unmap_counts(void **state)
 	assert_int_equal(get_mm_counter(c->mm, MM_ANONPAGES), 0);
 	assert_int_equal(global_stat(NR_ANON_MAPPED), anon_mapped + 1);
 
-	/* The last mapping goes: page unmapped, counted out, freed. */
+	/* The last mapping goes: page unmapped, counted out, freed.  (Our
+	 * reference on its anon_vma keeps the reverse map walkable.) */
 	folio_get(folio);
+	av = folio_get_anon_vma(folio);
+	assert_non_null(av);
 	assert_int_equal(pnm_munmap(a->mm, x, 4 * PAGE_SIZE), 0);
 	assert_int_equal(folio_mapcount(folio), 0);
 	assert_false(folio_mapped(folio));
 	assert_int_equal(nr_items(folio, NULL, 0), 0);
+	assert_null(folio_get_anon_vma(folio));		/* unmapped: none to take */
+	put_anon_vma(av);
 	assert_false(PageAnonExclusive(&folio->page));
 	assert_int_equal(global_stat(NR_ANON_MAPPED), anon_mapped);
 	assert_int_equal(get_mm_counter(a->mm, MM_ANONPAGES), 0);
