@@ -428,8 +428,12 @@ static int migrate_one(struct folio *src, new_folio_t *get_new,
 	struct folio *dst;
 	int ret;
 
-	if (!folio_migratable(src) || PageIsolated(&src->page))
+	if (!folio_migratable(src))
 		return -EINVAL;
+	/* Another migrator has it: busy, not unmovable (Linux's failed
+	 * isolation), so a retry may succeed. */
+	if (PageIsolated(&src->page))
+		return -EBUSY;
 
 	if (mc->mode & PNM_MIGRATE_ASYNC) {
 		if (!folio_trylock(src))
@@ -437,9 +441,10 @@ static int migrate_one(struct folio *src, new_folio_t *get_new,
 	} else {
 		folio_lock(src);
 	}
-	/* The mapping may have gone (truncation) while we waited. */
+	/* The mapping may have gone (truncation) while we waited, or another
+	 * migrator may have taken it first. */
 	if (!folio_migratable(src) || PageIsolated(&src->page)) {
-		ret = -EINVAL;
+		ret = folio_migratable(src) ? -EBUSY : -EINVAL;
 		goto out_unlock;
 	}
 	/* Data in flight to a backing store: not now, try again later. */
@@ -456,6 +461,11 @@ static int migrate_one(struct folio *src, new_folio_t *get_new,
 			goto out_unlock;
 		}
 		ret = split_folio(src);
+		/* A large page-cache folio cannot be split in the model:
+		 * there is just no destination for it (-ENOMEM), which is
+		 * not the same as a folio that cannot move at all. */
+		if (ret == -EINVAL)
+			ret = -ENOMEM;
 		if (ret)
 			goto out_unlock;	/* busy or pinned: unchanged */
 		mc->thp_split++;

@@ -77,8 +77,12 @@ static bool can_change_pte_writable(struct vm_area_struct *vma,
 {
 	struct page *page;
 
-	if (!(vma->vm_flags & VM_WRITE) || (vma->vm_flags & VM_SHARED))
+	if (!(vma->vm_flags & VM_WRITE))
 		return false;
+	/* A dirty-tracked shared mapping: a clean PTE still owes the
+	 * filesystem its write fault (->page_mkwrite); a dirty one had it. */
+	if (vma->vm_flags & VM_SHARED)
+		return vma_wants_writenotify(vma) && pte_dirty(pte) && !pte_protnone(pte);
 	if (pte_protnone(pte) || pte_special(pte))
 		return false;
 	page = vm_normal_page(vma, addr, pte);
@@ -162,6 +166,9 @@ static void change_protection(struct vm_area_struct *vma, unsigned long start,
 	unsigned long addr, next;
 
 	mmap_assert_write_locked(mm);
+	/* As the fault path maps them: read-only until ->page_mkwrite. */
+	if (vma_wants_writenotify(vma))
+		newprot &= ~_PAGE_RW;
 	for (addr = start; addr < end; addr = next) {
 		pmd_t *pmd;
 		pmd_t pmdval;

@@ -28,9 +28,11 @@ typedef struct folio *new_folio_t(struct folio *src, unsigned long private);
  * Migrate one folio.  The caller holds a reference on @src (not the lock).
  * Returns 0 with *dstp set to the new folio (the caller's reference is
  * moved to it: drop it with folio_put), or:
- *   -EBUSY   unexpected references (pinned or otherwise held)
+ *   -EBUSY   unexpected references (pinned or otherwise held), or another
+ *            migrator has the folio isolated
  *   -EAGAIN  the folio was under writeback, or (async) its lock was busy
- *   -ENOMEM  no destination frame
+ *   -ENOMEM  no destination frame (for a large page-cache folio: none of
+ *            its order, since the model cannot split those)
  *   -EINVAL  not migratable (zero page, reserved, page table, free)
  * Counts pgmigrate_success/pgmigrate_fail (per base page).
  */

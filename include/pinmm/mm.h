@@ -259,6 +259,17 @@ struct vm_area_struct *find_vma_intersection(struct mm_struct *mm,
 static inline unsigned long vma_pages(const struct vm_area_struct *v)
 { return (v->vm_end - v->vm_start) >> PAGE_SHIFT; }
 static inline bool vma_is_anonymous(const struct vm_area_struct *v) { return v->vm_ops == NULL; }
+/*
+ * Does a shared writable mapping track writes (Linux's
+ * vma_wants_writenotify)?  Yes when its object has ->page_mkwrite: its
+ * pages are then mapped read-only until a write fault told the
+ * filesystem, and nothing else (mprotect) may make a clean one writable.
+ */
+static inline bool vma_wants_writenotify(const struct vm_area_struct *v)
+{
+	return (v->vm_flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) &&
+	       v->vm_ops && v->vm_ops->page_mkwrite;
+}
 static inline bool is_cow_mapping(unsigned long flags)
 { return (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE; }
 static inline pgoff_t linear_page_index(const struct vm_area_struct *v, unsigned long addr)

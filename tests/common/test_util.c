@@ -198,3 +198,35 @@ void test_mm_holder_stop(struct test_mm_holder *h)
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->cond);
 }
+
+/* The raw PMD entry at @addr: see test_util.h. */
+pmd_t test_pmd_val(struct task_struct *t, unsigned long addr)
+{
+	pmd_t *pmd, val = __pmd(0);
+
+	mmap_read_lock(t->mm);
+	pmd = pnm_pmd_lookup(t->mm, addr);
+	if (pmd)
+		val = pmdp_get(pmd);
+	mmap_read_unlock(t->mm);
+	return val;
+}
+
+/* The raw PTE at @addr: see test_util.h. */
+pte_t test_pte_val(struct task_struct *t, unsigned long addr)
+{
+	pte_t val = __pte(0);
+	spinlock_t *ptl;
+	pmd_t *pmd;
+	pte_t *pte;
+
+	mmap_read_lock(t->mm);
+	pmd = pnm_pmd_lookup(t->mm, addr);
+	pte = pmd ? pte_offset_map_lock(t->mm, pmd, addr, &ptl) : NULL;
+	if (pte) {
+		val = ptep_get(pte);
+		pte_unmap_unlock(pte, ptl);
+	}
+	mmap_read_unlock(t->mm);
+	return val;
+}

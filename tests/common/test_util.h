@@ -45,6 +45,11 @@ unsigned long test_pfn(struct task_struct *t, unsigned long addr);
 struct task_struct *test_fork(struct task_struct *parent);
 /* The folio mapped at @addr in @t (fails the test if none). */
 struct folio *test_folio(struct task_struct *t, unsigned long addr);
+/* The raw PMD / PTE entry covering @addr in @t (zero if there is no such
+ * table, or the PMD is huge for test_pte_val); takes mmap_lock for read
+ * and the entry's lock. */
+pmd_t test_pmd_val(struct task_struct *t, unsigned long addr);
+pte_t test_pte_val(struct task_struct *t, unsigned long addr);
 /* vm_flags of the VMA containing @addr (fails the test if none). */
 unsigned long test_vma_flags(struct mm_struct *mm, unsigned long addr);
 

@@ -15,26 +15,6 @@ static struct page *zero_page(void)
 	return pfn_to_page(pnm_mem.zero_pfn);
 }
 
-/* The present PTE at @addr, read from the table (the user may have no
- * access); pte_none if nothing is there. */
-static pte_t raw_pte(struct task_struct *t, unsigned long addr)
-{
-	pte_t val = __pte(0);
-	spinlock_t *ptl;
-	pmd_t *pmd;
-	pte_t *pte;
-
-	mmap_read_lock(t->mm);
-	pmd = pnm_pmd_lookup(t->mm, addr);
-	pte = pmd ? pte_offset_map_lock(t->mm, pmd, addr, &ptl) : NULL;
-	if (pte) {
-		val = ptep_get(pte);
-		pte_unmap_unlock(pte, ptl);
-	}
-	mmap_read_unlock(t->mm);
-	return val;
-}
-
 /* The user cannot read @addr (one byte). */
 static void assert_user_cannot_read(struct task_struct *t, unsigned long addr)
 {
@@ -65,8 +45,8 @@ static void test_force_read_prot_none(void **state)
 	put_page(page);
 	assert_int_equal(page_ref_count(zero_page()), zrefs);
 	/* The zero page is mapped, but not for the user. */
-	assert_int_equal(pte_pfn(raw_pte(t, a)), pnm_mem.zero_pfn);
-	assert_true(pte_protnone(raw_pte(t, a)));
+	assert_int_equal(pte_pfn(test_pte_val(t, a)), pnm_mem.zero_pfn);
+	assert_true(pte_protnone(test_pte_val(t, a)));
 	assert_user_cannot_read(t, a);
 	CHECK_ALL();
 
@@ -102,7 +82,7 @@ static void test_force_read_prot_none_data(void **state)
 	gt_write(t, a, 0x6b, PG);
 	assert_int_equal(pnm_mprotect(t->mm, a, PG, PROT_NONE), 0);
 	assert_int_equal(gt_get(t, a, 1, FOLL_FORCE, &page), 1);
-	assert_int_equal(page_to_pfn(page), pte_pfn(raw_pte(t, a)));
+	assert_int_equal(page_to_pfn(page), pte_pfn(test_pte_val(t, a)));
 	assert_int_equal(gt_page_byte(page, 100), 0x6b);
 	put_page(page);
 	assert_user_cannot_read(t, a);
@@ -125,7 +105,7 @@ static void test_no_force_prot_none(void **state)
 	assert_int_equal(gt_pin_fast(t, a, 1, FOLL_WRITE, &page), -EFAULT);
 	assert_int_equal(pnm_user_read(t, a, &v, 1), -EFAULT);
 	assert_int_equal(pnm_user_write(t, a, &v, 1), -EFAULT);
-	assert_true(pte_none(raw_pte(t, a)));
+	assert_true(pte_none(test_pte_val(t, a)));
 	CHECK_ALL();
 }
 
@@ -235,8 +215,8 @@ static void test_force_write_prot_none(void **state)
 	assert_int_equal(gt_get(t, a, 1, FOLL_FORCE | FOLL_WRITE, &page), 1);
 	assert_int_equal(global_stat(PNM_COW_COPY), cow + 1);
 	assert_ptr_not_equal(page, zero_page());
-	assert_int_equal(page_to_pfn(page), pte_pfn(raw_pte(t, a)));
-	assert_true(pte_protnone(raw_pte(t, a)));
+	assert_int_equal(page_to_pfn(page), pte_pfn(test_pte_val(t, a)));
+	assert_true(pte_protnone(test_pte_val(t, a)));
 	put_page(page);
 	assert_user_cannot_read(t, a);
 	CHECK_ALL();
@@ -257,7 +237,7 @@ static void test_force_longterm_pin_prot_none(void **state)
 	assert_int_equal(gt_pin(t, a, 1, FOLL_FORCE | FOLL_LONGTERM, &page), 1);
 	assert_int_equal(global_stat(PNM_UNSHARE_COPY), unshare + 1);
 	assert_ptr_not_equal(page, zero_page());
-	assert_true(pte_protnone(raw_pte(t, a)));
+	assert_true(pte_protnone(test_pte_val(t, a)));
 	assert_user_cannot_read(t, a);
 	CHECK_ALL();
 	unpin_user_page(page);
@@ -289,7 +269,7 @@ static void test_force_pin_prot_none_reuse(void **state)
 	assert_int_equal(page_to_pfn(page), pfn);		/* reused, */
 	assert_int_equal(global_stat(PNM_UNSHARE_COPY), unshare);	/* not copied */
 	assert_true(PageAnonExclusive(page));
-	assert_true(pte_protnone(raw_pte(t, a)));
+	assert_true(pte_protnone(test_pte_val(t, a)));
 	assert_user_cannot_read(t, a);
 	CHECK_ALL();
 	unpin_user_page(page);

@@ -18,19 +18,6 @@
 #define MAP_ANON_PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define PROT_RW		(PROT_READ | PROT_WRITE)
 
-/* The PMD entry covering @addr in @t (none if no PMD table). */
-static pmd_t pmd_at(struct task_struct *t, unsigned long addr)
-{
-	pmd_t *pmd, val = __pmd(0);
-
-	mmap_read_lock(t->mm);
-	pmd = pnm_pmd_lookup(t->mm, addr);
-	if (pmd)
-		val = pmdp_get(pmd);
-	mmap_read_unlock(t->mm);
-	return val;
-}
-
 /* 4 MiB of private anon memory with MADV_HUGEPAGE; returns the 2 MiB
  * aligned address inside it. */
 static unsigned long thp_area(struct task_struct *t, unsigned long *base)
@@ -75,7 +62,7 @@ static void assert_small_page(struct task_struct *t, unsigned long addr)
 	struct folio *folio = test_folio(t, addr);
 
 	assert_int_equal(folio_order(folio), 0);
-	assert_false(pmd_trans_huge(pmd_at(t, addr)));
+	assert_false(pmd_trans_huge(test_pmd_val(t, addr)));
 }
 
 static void test_thp_fault_alloc(void **state)
@@ -96,7 +83,7 @@ static void test_thp_fault_alloc(void **state)
 	assert_int_equal(global_stat(NR_ANON_THPS), thps + 1);
 	assert_int_equal(global_stat(NR_ANON_MAPPED), anon_mapped + HPAGE_PMD_NR);
 	assert_int_equal(get_mm_counter(a->mm, MM_ANONPAGES), rss + HPAGE_PMD_NR);
-	pmd = pmd_at(a, haddr);
+	pmd = test_pmd_val(a, haddr);
 	assert_true(pmd_trans_huge(pmd));
 	assert_true(pmd_write(pmd));
 	folio = test_folio(a, haddr);
@@ -120,8 +107,8 @@ static void test_thp_fault_alloc(void **state)
 
 		assert_int_equal(test_read_byte(a, h2 + 3), 0);
 		assert_int_equal(global_stat(THP_FAULT_ALLOC), allocs + 1);
-		assert_true(pmd_trans_huge(pmd_at(a, h2)));
-		assert_true(is_huge_zero_pmd(pmd_at(a, h2)));
+		assert_true(pmd_trans_huge(test_pmd_val(a, h2)));
+		assert_true(is_huge_zero_pmd(test_pmd_val(a, h2)));
 		assert_int_equal(get_mm_counter(a->mm, MM_ANONPAGES), rss + HPAGE_PMD_NR);
 	}
 	CHECK_ALL();
@@ -166,7 +153,7 @@ static void test_thp_unsuitable_fallback(void **state)
 	haddr = ALIGN(test_mmap(a, 2 * HPAGE_PMD_SIZE, PROT_RW, MAP_ANON_PRIV),
 		      HPAGE_PMD_SIZE);
 	test_write_byte(a, haddr, 1);
-	assert_true(pmd_trans_huge(pmd_at(a, haddr)));
+	assert_true(pmd_trans_huge(test_pmd_val(a, haddr)));
 	assert_int_equal(global_stat(THP_FAULT_ALLOC), allocs + 1);
 	pnm_config.thp = saved;
 
@@ -232,7 +219,7 @@ static void test_thp_no_block_fallback(void **state)
 	haddr = thp_area(a, NULL);
 	test_write_byte(a, haddr, 1);
 	assert_int_equal(global_stat(THP_FAULT_ALLOC), allocs + 1);
-	assert_true(pmd_trans_huge(pmd_at(a, haddr)));
+	assert_true(pmd_trans_huge(test_pmd_val(a, haddr)));
 	CHECK_ALL();
 }
 
@@ -251,9 +238,9 @@ static void test_thp_fork_write_splits(void **state)
 	folio = test_folio(a, haddr);
 	c = test_fork(a);
 	CHECK_ALL();
-	assert_true(pmd_trans_huge(pmd_at(c, haddr)));
-	assert_false(pmd_write(pmd_at(c, haddr)));
-	assert_false(pmd_write(pmd_at(a, haddr)));
+	assert_true(pmd_trans_huge(test_pmd_val(c, haddr)));
+	assert_false(pmd_write(test_pmd_val(c, haddr)));
+	assert_false(pmd_write(test_pmd_val(a, haddr)));
 	assert_int_equal(folio_entire_mapcount(folio), 2);
 	assert_int_equal(folio_ref_count(folio), 2);
 	assert_false(PageAnonExclusive(folio_page(folio, 0)));
@@ -270,8 +257,8 @@ static void test_thp_fork_write_splits(void **state)
 	assert_int_equal(global_stat(PNM_COW_COPY), copies + 1);
 	/* One 4 KiB copy; the PTE table was deposited at fork. */
 	assert_int_equal((long)pnm_nr_allocated_frames(), frames + 1);
-	assert_false(pmd_trans_huge(pmd_at(c, haddr)));
-	assert_true(pmd_trans_huge(pmd_at(a, haddr)));
+	assert_false(pmd_trans_huge(test_pmd_val(c, haddr)));
+	assert_true(pmd_trans_huge(test_pmd_val(a, haddr)));
 	assert_true(test_folio(c, target) != folio);
 	assert_int_equal(test_pfn(c, target + PAGE_SIZE), folio_pfn(folio) + 101);
 	assert_int_equal(test_read_byte(c, target + 0x123), 0xee);
@@ -311,7 +298,7 @@ static void test_thp_partial_munmap(void **state)
 	CHECK_ALL();
 	assert_int_equal(global_stat(THP_SPLIT_PMD), splits + 1);
 	assert_int_equal(global_stat(NR_ANON_THPS), thps);
-	assert_false(pmd_trans_huge(pmd_at(a, haddr)));
+	assert_false(pmd_trans_huge(test_pmd_val(a, haddr)));
 	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
 	assert_int_equal(folio_mapcount(folio), HPAGE_PMD_NR - 1);
 	assert_int_equal(folio_ref_count(folio), HPAGE_PMD_NR - 1);
@@ -381,8 +368,8 @@ static void test_split_folio(void **state)
 	folio_unlock(folio);
 	folio_put(folio);
 	CHECK_ALL();
-	assert_false(pmd_trans_huge(pmd_at(a, haddr)));
-	assert_false(pmd_trans_huge(pmd_at(c, haddr)));
+	assert_false(pmd_trans_huge(test_pmd_val(a, haddr)));
+	assert_false(pmd_trans_huge(test_pmd_val(c, haddr)));
 	for (i = 0; i < HPAGE_PMD_NR; i += 31) {
 		assert_int_equal(test_pfn(a, haddr + i * PAGE_SIZE), pfn + i);
 		assert_int_equal(test_pfn(c, haddr + i * PAGE_SIZE), pfn + i);

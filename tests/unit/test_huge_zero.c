@@ -32,18 +32,6 @@ static unsigned long hz_area(struct task_struct *t)
 	return a;
 }
 
-static pmd_t pmd_at(struct task_struct *t, unsigned long addr)
-{
-	pmd_t *pmd, val = __pmd(0);
-
-	mmap_read_lock(t->mm);
-	pmd = pnm_pmd_lookup(t->mm, addr);
-	if (pmd)
-		val = pmdp_get(pmd);
-	mmap_read_unlock(t->mm);
-	return val;
-}
-
 static long normal_free(void)
 {
 	return (long)zone_page_state(pnm_zone(ZONE_NORMAL), NR_ZONE_FREE_PAGES);
@@ -52,7 +40,7 @@ static long normal_free(void)
 /* @a maps the huge zero page by a special, read-only PMD. */
 static void assert_huge_zero_pmd(struct task_struct *t, unsigned long a)
 {
-	pmd_t pmd = pmd_at(t, a);
+	pmd_t pmd = test_pmd_val(t, a);
 
 	assert_true(pmd_trans_huge(pmd));
 	assert_true(pmd_special(pmd));
@@ -159,7 +147,7 @@ static void test_use_zero_page_off(void **state)
 	assert_int_equal(global_stat(THP_FAULT_ALLOC), allocs + 1);
 	assert_int_equal(global_stat(THP_ZERO_PAGE_ALLOC), 0);
 	assert_null(huge_zero_folio);
-	assert_false(pmd_special(pmd_at(t, a)));
+	assert_false(pmd_special(test_pmd_val(t, a)));
 	folio = test_folio(t, a);
 	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
 	assert_true(folio_test_anon(folio));
@@ -184,7 +172,7 @@ static void test_write_fault_splits(void **state)
 	assert_int_equal(global_stat(THP_FAULT_ALLOC), allocs);
 	/* One 4 KiB page: the table was deposited with the PMD. */
 	assert_int_equal(free0 - global_stat(NR_FREE_PAGES), 1);
-	assert_false(pmd_trans_huge(pmd_at(t, a)));
+	assert_false(pmd_trans_huge(test_pmd_val(t, a)));
 	folio = test_folio(t, a + 5 * PG);
 	assert_int_equal(folio_order(folio), 0);
 	assert_true(folio_test_anon(folio));
@@ -309,7 +297,7 @@ static void do_longterm_pin(bool fast)
 	assert_true(PageAnonExclusive(pin));
 	assert_int_equal(test_pfn(t, a + 4 * PG), page_to_pfn(pin));
 	assert_int_equal(global_stat(PNM_UNSHARE_COPY), unshares + 1);
-	assert_false(pmd_trans_huge(pmd_at(t, a)));
+	assert_false(pmd_trans_huge(test_pmd_val(t, a)));
 	assert_int_equal(atomic_read(&huge_zero_folio->_pincount), 0);
 	CHECK_ALL();
 	/* Long-term R/O pin is reliable: the process's write is seen. */
@@ -365,7 +353,7 @@ static void test_fork_copies_pmd(void **state)
 	assert_int_equal(get_mm_counter(c->mm, MM_ANONPAGES), 0);
 	CHECK_ALL();
 	test_write_byte(c, a + PG, 3);
-	assert_false(pmd_trans_huge(pmd_at(c, a)));
+	assert_false(pmd_trans_huge(test_pmd_val(c, a)));
 	assert_huge_zero_pmd(p, a);
 	assert_int_equal(test_read_byte(p, a + PG), 0);
 	assert_int_equal(test_read_byte(c, a + PG), 3);
@@ -387,7 +375,7 @@ static void test_unmap_and_protect(void **state)
 
 	(void)state;
 	assert_int_equal(pnm_munmap(t->mm, a, PMD_SIZE), 0);
-	assert_true(pmd_none(pmd_at(t, a)));
+	assert_true(pmd_none(test_pmd_val(t, a)));
 	assert_true(atomic_long_read(&t->mm->pgtables_bytes) < tables);
 	assert_int_equal(folio_ref_count(huge_zero_folio), 1);
 	CHECK_ALL();
@@ -440,7 +428,7 @@ static void test_alloc_failure_falls_back(void **state)
 	assert_int_equal(global_stat(THP_FAULT_FALLBACK), 1);
 	assert_null(huge_zero_folio);
 	assert_int_equal(test_pfn(t, a), pnm_mem.zero_pfn);
-	assert_false(pmd_trans_huge(pmd_at(t, a)));
+	assert_false(pmd_trans_huge(test_pmd_val(t, a)));
 	CHECK_ALL();
 }
 

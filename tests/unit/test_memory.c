@@ -334,21 +334,9 @@ static void test_refused_access(void **state)
  * the user has no access); -1UL if none is present. */
 static unsigned long raw_pfn(struct task_struct *t, unsigned long addr)
 {
-	unsigned long pfn = -1UL;
-	spinlock_t *ptl;
-	pmd_t *pmd;
-	pte_t *pte;
+	pte_t pte = test_pte_val(t, addr);
 
-	mmap_read_lock(t->mm);
-	pmd = pnm_pmd_lookup(t->mm, addr);
-	pte = pmd ? pte_offset_map_lock(t->mm, pmd, addr, &ptl) : NULL;
-	if (pte) {
-		if (pte_present(ptep_get(pte)))
-			pfn = pte_pfn(ptep_get(pte));
-		pte_unmap_unlock(pte, ptl);
-	}
-	mmap_read_unlock(t->mm);
-	return pfn;
+	return pte_present(pte) ? pte_pfn(pte) : -1UL;
 }
 
 static void test_non_user_faults(void **state)

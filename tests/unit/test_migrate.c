@@ -526,6 +526,61 @@ static void test_migrate_mm_write_locked(void **state)
 	put_task_struct(t);
 }
 
+/* A folio another migrator has isolated is busy (-EBUSY, worth a retry),
+ * not unmovable (-EINVAL). */
+static void test_migrate_isolated_is_busy(void **state)
+{
+	struct task_struct *t = pnm_task_create("iso");
+	unsigned long addr = test_mmap(t, PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
+	struct folio *folio, *dst = NULL;
+
+	(void)state;
+	fill_page(t, addr, 7);
+	folio = get_folio_at(t, addr);
+	folio_lock(folio);
+	SetPageIsolated(&folio->page);		/* as a migrator in flight does */
+	folio_unlock(folio);
+	assert_int_equal(migrate_folio_to(folio, alloc_migration_target_zone, ZONE_NORMAL,
+					  MR_SYSCALL, &dst), -EBUSY);
+	folio_lock(folio);
+	ClearPageIsolated(&folio->page);
+	folio_unlock(folio);
+	assert_int_equal(migrate_folio_to(folio, alloc_migration_target_zone, ZONE_NORMAL,
+					  MR_SYSCALL, &dst), 0);
+	folio_put(dst);
+	check_page(t, addr, 7);
+	CHECK_ALL();
+}
+
+static struct folio *no_target(struct folio *src, unsigned long private)
+{
+	(void)src;
+	(void)private;
+	return NULL;
+}
+
+/* A large page-cache folio with no destination of its order (and which
+ * the model cannot split) fails with -ENOMEM, not -EINVAL. */
+static void test_migrate_large_file_folio_no_target(void **state)
+{
+	struct task_struct *t = pnm_task_create("lf");
+	struct file *f = test_open(PNM_FS_DISK, "large");
+	struct folio *folio, *dst = NULL;
+	long a;
+
+	(void)state;
+	assert_int_equal(do_ftruncate(f, 16 * PAGE_SIZE), 0);
+	a = pnm_mmap(t->mm, 0, 16 * PAGE_SIZE, PROT_RW, MAP_SHARED, f, 0);
+	assert_true(a > 0);
+	test_write_byte(t, (unsigned long)a, 1);
+	folio = get_folio_at(t, (unsigned long)a);
+	assert_true(folio_test_large(folio));
+	assert_int_equal(migrate_folio_to(folio, no_target, 0, MR_SYSCALL, &dst), -ENOMEM);
+	folio_put(folio);
+	CHECK_ALL();
+	fput(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +593,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_thp_split, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_enomem, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_thp_enomem, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_isolated_is_busy, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_large_file_folio_no_target, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_mm_write_locked, pnm_test_setup, pnm_test_teardown),
 	};
 

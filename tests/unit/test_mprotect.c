@@ -226,6 +226,47 @@ static void test_shared_becomes_writable(void **state)
 	CHECK_ALL();
 }
 
+/*
+ * A shared mapping of a disk file tracks writes (->page_mkwrite): after
+ * writeback cleaned and write-protected a page, taking write permission
+ * away and giving it back must not make the clean page writable, or the
+ * next write would bypass the filesystem and never reach the disk.
+ */
+static void test_shared_file_stays_write_tracked(void **state)
+{
+	struct task_struct *t = pnm_task_create("mprot");
+	struct mm_struct *mm = t->mm;
+	struct file *f = test_open(PNM_FS_DISK, "mprot-wn");
+	unsigned char byte = 0;
+	long a;
+
+	(void)state;
+	assert_int_equal(do_ftruncate(f, PG), 0);
+	a = pnm_mmap(mm, 0, PG, RW, MAP_SHARED, f, 0);
+	assert_true(a > 0);
+	test_write_byte(t, (unsigned long)a, 0x11);
+	assert_true(writable(t, (unsigned long)a));	/* dirty: page_mkwrite ran */
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_false(writable(t, (unsigned long)a));	/* cleaned, write-protected */
+	assert_int_equal(pnm_mprotect(mm, (unsigned long)a, PG, PROT_READ), 0);
+	assert_int_equal(pnm_mprotect(mm, (unsigned long)a, PG, RW), 0);
+	assert_false(writable(t, (unsigned long)a));
+	test_write_byte(t, (unsigned long)a, 0x22);	/* faults: page_mkwrite */
+	assert_true(folio_test_dirty(test_folio(t, (unsigned long)a)));
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(test_host_pread(f, &byte, 1, 0), 1);
+	assert_int_equal(byte, 0x22);
+	/* A page that is still dirty (the filesystem knows) may get its
+	 * write permission back. */
+	test_write_byte(t, (unsigned long)a, 0x33);
+	assert_int_equal(pnm_mprotect(mm, (unsigned long)a, PG, PROT_READ), 0);
+	assert_false(writable(t, (unsigned long)a));
+	assert_int_equal(pnm_mprotect(mm, (unsigned long)a, PG, RW), 0);
+	assert_true(writable(t, (unsigned long)a));
+	CHECK_ALL();
+	fput(f);
+}
+
 /* Huge PMDs: whole ones are changed in place, partial ones split. */
 static void test_thp(void **state)
 {
@@ -270,6 +311,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cow_shared_stays_readonly, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_prot_none, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_shared_becomes_writable, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_shared_file_stays_write_tracked,
+						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_thp, pnm_test_setup, pnm_test_teardown),
 	};
 
