@@ -904,6 +904,19 @@ unsigned long vma_address(struct vm_area_struct *vma, pgoff_t pgoff, unsigned lo
 	return -EFAULT;
 }
 
+/* Visit @vma in a walk of @folio; false: stop the walk. */
+static bool rmap_visit(struct folio *folio, struct vm_area_struct *vma,
+		       struct rmap_walk_control *rwc)
+{
+	unsigned long address = vma_address(vma, folio->index, folio_nr_pages(folio));
+
+	/* The tree query only returns VMAs that cover some of the pages. */
+	VM_BUG_ON(IS_ERR_VALUE(address));
+	if (!rwc->rmap_one(folio, vma, address, rwc->arg))
+		return false;
+	return !(rwc->done && rwc->done(folio));
+}
+
 static void rmap_walk_anon(struct folio *folio, struct rmap_walk_control *rwc,
 			   bool locked)
 {
@@ -924,16 +937,9 @@ static void rmap_walk_anon(struct folio *folio, struct rmap_walk_control *rwc,
 			return;
 		anon_vma_lock_read(anon_vma);
 	}
-	anon_vma_interval_tree_foreach(avc, &anon_vma->rb_root, first, last) {
-		struct vm_area_struct *vma = avc->vma;
-		unsigned long address = vma_address(vma, first, folio_nr_pages(folio));
-
-		VM_BUG_ON(IS_ERR_VALUE(address));
-		if (!rwc->rmap_one(folio, vma, address, rwc->arg))
+	anon_vma_interval_tree_foreach(avc, &anon_vma->rb_root, first, last)
+		if (!rmap_visit(folio, avc->vma, rwc))
 			break;
-		if (rwc->done && rwc->done(folio))
-			break;
-	}
 	if (!locked)
 		anon_vma_unlock_read(anon_vma);
 }
@@ -949,15 +955,9 @@ static void rmap_walk_file(struct folio *folio, struct rmap_walk_control *rwc,
 		return;
 	if (!locked)
 		i_mmap_lock_read(mapping);
-	vma_interval_tree_foreach(vma, &mapping->i_mmap, first, last) {
-		unsigned long address = vma_address(vma, first, folio_nr_pages(folio));
-
-		VM_BUG_ON(IS_ERR_VALUE(address));
-		if (!rwc->rmap_one(folio, vma, address, rwc->arg))
+	vma_interval_tree_foreach(vma, &mapping->i_mmap, first, last)
+		if (!rmap_visit(folio, vma, rwc))
 			break;
-		if (rwc->done && rwc->done(folio))
-			break;
-	}
 	if (!locked)
 		i_mmap_unlock_read(mapping);
 }
