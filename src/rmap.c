@@ -810,32 +810,39 @@ void anon_vma_interval_tree_post_update_vma(struct vm_area_struct *vma)
 }
 
 /*
- * folio_get_anon_vma - see rmap.h.  Inside an RCU read section the
- * anon_vma's memory cannot be reused (frees wait for a grace period); the
- * folio being mapped (checked before and after taking the reference)
- * proves it had not reached refcount zero for good: a mapped folio's VMA
- * is in the anon_vma's tree, which holds the self-reference.
+ * Called inside an RCU read section, which it leaves: a reference on
+ * @anon_vma (@folio's) if it has not reached zero and the folio is still
+ * mapped once we hold it, else NULL.  A mapped folio's VMA is in the
+ * anon_vma's tree, which holds its self-reference, so "mapped after our
+ * increment" proves the anon_vma was alive, not being torn down.
  */
-struct anon_vma *folio_get_anon_vma(struct folio *folio)
+static struct anon_vma *anon_vma_tryget_mapped(struct folio *folio,
+					       struct anon_vma *anon_vma)
 {
-	struct anon_vma *anon_vma = NULL;
-
-	pnm_rcu_read_lock();
-	if (!folio_test_anon(folio) || !folio_mapped(folio))
-		goto out;
-	anon_vma = folio_anon_vma(folio);
 	if (!atomic_add_unless(&anon_vma->refcount, 1, 0)) {
-		anon_vma = NULL;
-		goto out;
-	}
-	if (!folio_mapped(folio)) {
 		pnm_rcu_read_unlock();
+		return NULL;
+	}
+	pnm_rcu_read_unlock();
+	if (!folio_mapped(folio)) {
 		put_anon_vma(anon_vma);
 		return NULL;
 	}
-out:
-	pnm_rcu_read_unlock();
 	return anon_vma;
+}
+
+/*
+ * folio_get_anon_vma - see rmap.h.  Inside an RCU read section the
+ * anon_vma's memory cannot be reused (frees wait for a grace period).
+ */
+struct anon_vma *folio_get_anon_vma(struct folio *folio)
+{
+	pnm_rcu_read_lock();
+	if (!folio_test_anon(folio) || !folio_mapped(folio)) {
+		pnm_rcu_read_unlock();
+		return NULL;
+	}
+	return anon_vma_tryget_mapped(folio, folio_anon_vma(folio));
 }
 
 /*
@@ -846,40 +853,33 @@ out:
  */
 struct anon_vma *folio_lock_anon_vma_read(struct folio *folio)
 {
-	struct anon_vma *anon_vma = NULL, *root;
+	struct anon_vma *anon_vma, *root;
 
 	pnm_rcu_read_lock();
-	if (!folio_test_anon(folio) || !folio_mapped(folio))
-		goto out;
+	if (!folio_test_anon(folio) || !folio_mapped(folio)) {
+		pnm_rcu_read_unlock();
+		return NULL;
+	}
 	anon_vma = folio_anon_vma(folio);
 	root = READ_ONCE(anon_vma->root);
 	if (down_read_trylock(&root->rwsem)) {
+		pnm_rcu_read_unlock();
 		/* Unmapped meanwhile: the anon_vma may be on its way out. */
 		if (!folio_mapped(folio)) {
 			up_read(&root->rwsem);
-			anon_vma = NULL;
+			return NULL;
 		}
-		goto out;
+		return anon_vma;
 	}
-	if (!atomic_add_unless(&anon_vma->refcount, 1, 0)) {
-		anon_vma = NULL;
-		goto out;
-	}
-	if (!folio_mapped(folio)) {
-		pnm_rcu_read_unlock();
-		put_anon_vma(anon_vma);
+	anon_vma = anon_vma_tryget_mapped(folio, anon_vma);
+	if (!anon_vma)
 		return NULL;
-	}
-	pnm_rcu_read_unlock();
 	anon_vma_lock_read(anon_vma);
 	if (atomic_dec_and_test(&anon_vma->refcount)) {
 		anon_vma_unlock_read(anon_vma);
 		__put_anon_vma(anon_vma);
 		return NULL;
 	}
-	return anon_vma;
-out:
-	pnm_rcu_read_unlock();
 	return anon_vma;
 }
 
