@@ -19,9 +19,28 @@
  * nr_pages) in the VMA's file or anonymous region; page i can only be
  * mapped at the VMA address of pgoff + i, so the walk looks at those
  * addresses only, and stops at the first PMD that maps the range as a
- * whole.
+ * whole.  vma_address() gives the address the walk starts at.
  */
 #include "internal.h"
+
+/*
+ * vma_address - see rmap.h.  The shift can wrap for offsets far beyond
+ * the VMA; the range check catches that too.
+ */
+unsigned long vma_address(struct vm_area_struct *vma, pgoff_t pgoff, unsigned long nr)
+{
+	unsigned long address;
+
+	if (pgoff >= vma->vm_pgoff) {
+		address = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+		if (address < vma->vm_start || address >= vma->vm_end)
+			return -EFAULT;
+		return address;
+	}
+	if (pgoff + nr - 1 >= vma->vm_pgoff)
+		return vma->vm_start;
+	return -EFAULT;
+}
 
 /* One past the last address of the range in the VMA. */
 static unsigned long walk_end(const struct page_vma_mapped_walk *pvmw)

@@ -885,25 +885,6 @@ struct anon_vma *folio_lock_anon_vma_read(struct folio *folio)
 
 /* --- walking ----------------------------------------------------------------- */
 
-/*
- * vma_address - see rmap.h.  The shift can wrap for offsets far beyond
- * the VMA; the range check catches that too.
- */
-unsigned long vma_address(struct vm_area_struct *vma, pgoff_t pgoff, unsigned long nr)
-{
-	unsigned long address;
-
-	if (pgoff >= vma->vm_pgoff) {
-		address = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
-		if (address < vma->vm_start || address >= vma->vm_end)
-			return -EFAULT;
-		return address;
-	}
-	if (pgoff + nr - 1 >= vma->vm_pgoff)
-		return vma->vm_start;
-	return -EFAULT;
-}
-
 /* Visit @vma in a walk of @folio; false: stop the walk. */
 static bool rmap_visit(struct folio *folio, struct vm_area_struct *vma,
 		       struct rmap_walk_control *rwc)
