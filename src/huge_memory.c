@@ -702,7 +702,14 @@ int change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr,
 
 /* --- splitting the folio ---------------------------------------------------- */
 
-/* rmap_walk() callback: split each PMD mapping of the folio in @vma. */
+/*
+ * rmap_walk() callback: split the PMD mapping of the folio in @vma, if
+ * any, under the PMD lock the walk found it with.  Never through
+ * __split_huge_pmd(), which may wait for a migration of some other folio
+ * that took the slot meanwhile: waiting for a folio lock while holding
+ * the reverse-map lock could deadlock against that migrator, which needs
+ * the same lock for reading behind a queued writer.
+ */
 static bool split_pmd_one(struct folio *folio, struct vm_area_struct *vma,
 			  unsigned long address, void *arg)
 {
@@ -710,14 +717,13 @@ static bool split_pmd_one(struct folio *folio, struct vm_area_struct *vma,
 
 	(void)arg;
 	while (page_vma_mapped_walk(&pvmw)) {
-		pmd_t *pmd = pvmw.pmd;
-		unsigned long haddr = pvmw.address;
-
 		if (pvmw.pte)
 			continue;
-		/* A PMD mapping covers the whole folio: the walk is over. */
+		/* A present huge PMD of @folio, locked: it covers the whole
+		 * folio, so the walk of this VMA is over. */
+		__split_huge_pmd_locked(vma, pvmw.pmd, pvmw.address,
+					pmdp_get(pvmw.pmd));
 		page_vma_mapped_walk_done(&pvmw);
-		__split_huge_pmd(vma, pmd, haddr);
 		break;
 	}
 	return true;
