@@ -29,6 +29,17 @@
  *   writeback     fsync / fsync of a range / msync(MS_SYNC) of the disk
  *                 file, a background writeback pass, and reclaim with
  *                 unmapping (pnm_reclaim_pages(.., true));
+ *   churn         (only with PINMM_STRESS_RMAP_CHURN=1 in the environment:
+ *                 it reproduces an open bug, about once in a hundred runs
+ *                 -- split_folio() finding the folio still PMD-mapped after
+ *                 its walk split every PMD mapping it found; see the
+ *                 closing note of issue 9)
+ *                 its own THP area of the parent: fills it (a THP when a
+ *                 2 MiB block is free), splits its PMD (mprotect of a
+ *                 sub-range and back) or the folio (split_folio),
+ *                 migrates it, unmaps and maps it again -- while the mutator's
+ *                 forks COW-share it with children and their exits unmap
+ *                 it: THP split and migration racing with fork and exit;
  *   mutator       on its own slices and scratch: forks children (up to
  *                 MAX_CHILDREN alive) that check their COW snapshot (the
  *                 mutator's private values at fork time; the shared
@@ -110,6 +121,9 @@ struct shared {
 	 * owner while running, by the main thread after the join */
 	unsigned long expect[NR_REGIONS][HPAGE_PMD_NR];
 	unsigned long scratch_expect[SCRATCH_PAGES];	/* mutator only */
+	unsigned long churn;			/* PMD-aligned; the churn thread's */
+	unsigned long churn_expect[HPAGE_PMD_NR];	/* churn thread only */
+	bool churn_empty;			/* churn thread only */
 	atomic_t done;			/* the mutator has finished */
 	atomic_t failures;
 	char what[256];			/* first failure (failures == 1 writer) */
@@ -150,6 +164,11 @@ static unsigned long page_addr(struct shared *sh, int r, unsigned long page)
 static unsigned long scratch_addr(struct shared *sh, unsigned long page)
 {
 	return sh->scratch + page * PG + (page % 16) * 8;
+}
+
+static unsigned long churn_addr(struct shared *sh, unsigned long page)
+{
+	return sh->churn + page * PG + (page % 16) * 8;
 }
 
 /* A random page of @owner's slice of region @r. */
@@ -306,6 +325,84 @@ static void *migrator_main(void *arg)
 		}
 		atomic_inc(&sh->migrator_rounds);
 	}
+	return NULL;
+}
+
+/* --- THP churn ------------------------------------------------------------------ */
+
+static void churn_check(struct shared *sh, unsigned long first, unsigned long n)
+{
+	for (unsigned long i = first; i < first + n; i++)
+		check_word(sh, sh->parent, churn_addr(sh, i), sh->churn_expect[i], "churn");
+}
+
+/* The churn thread when it is not wanted: the area keeps its fill. */
+static void *churn_off(void *arg)
+{
+	(void)arg;
+	return NULL;
+}
+
+static void *churn_main(void *arg)
+{
+	static const enum zone_type zones[] = { ZONE_NORMAL, ZONE_MOVABLE };
+	struct worker *w = arg;
+	struct shared *sh = w->sh;
+	struct task_struct *p = sh->parent;
+	unsigned long i, first, n;
+	long moved;
+	int err;
+
+	while (running(sh)) {
+		uint64_t rnd = test_rand(&w->rng);
+
+		first = (rnd >> 8) % HPAGE_PMD_NR;
+		n = 1 + (rnd >> 20) % (HPAGE_PMD_NR - first);
+		/* An empty area is filled first: writing before any read
+		 * faults a THP in (a read would map the huge zero page). */
+		switch (sh->churn_empty ? 0 : rnd % 8) {
+		case 0:
+		case 1:		/* fill */
+			for (i = 0; i < HPAGE_PMD_NR; i += 1 + (rnd >> 32) % 4) {
+				sh->churn_expect[i] = new_value(&w->rng);
+				write_word(sh, p, churn_addr(sh, i), sh->churn_expect[i], "churn");
+			}
+			sh->churn_empty = false;
+			break;
+		case 2:		/* split the folio */
+			split_at(sh, churn_addr(sh, first), true);
+			break;
+		case 3:		/* split the PMD, then merge the VMA back */
+			err = pnm_mprotect(p->mm, sh->churn + first * PG, n * PG, PROT_READ);
+			if (!err)
+				churn_check(sh, first, n < 8 ? n : 8);
+			if (err || pnm_mprotect(p->mm, sh->churn + first * PG, n * PG, RW))
+				record_failure(sh, "churn mprotect: %d", err);
+			break;
+		case 4:
+			moved = pnm_migrate_range(p->mm, sh->churn, PMD_SIZE,
+						  zones[(rnd >> 40) & 1]);
+			if (!migrate_ok(moved))
+				record_failure(sh, "churn migrate: %ld", moved);
+			break;
+		case 5:		/* a new area, page tables and all: the next fill
+				 * faults a new THP (MADV_DONTNEED would leave the
+				 * split PTE table behind) */
+			if (pnm_munmap(p->mm, sh->churn, PMD_SIZE) ||
+			    pnm_mmap(p->mm, sh->churn, PMD_SIZE, RW,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0) !=
+				    (long)sh->churn ||
+			    pnm_madvise(p->mm, sh->churn, PMD_SIZE, MADV_HUGEPAGE))
+				record_failure(sh, "churn remap");
+			memset(sh->churn_expect, 0, sizeof(sh->churn_expect));
+			sh->churn_empty = true;
+			break;
+		default:
+			churn_check(sh, first, n < 16 ? n : 16);
+			break;
+		}
+	}
+	churn_check(sh, 0, HPAGE_PMD_NR);
 	return NULL;
 }
 
@@ -781,12 +878,13 @@ static unsigned long map_thp_area(struct shared *sh)
 static void stress_rmap(void **state)
 {
 	struct shared *sh = calloc(1, sizeof(*sh));
-	struct worker wk[NR_WRITERS + 2];
+	struct worker wk[NR_WRITERS + 3];
 	struct mutator mut;
 	pthread_t mut_thread;
 	long succ = global_stat(PGMIGRATE_SUCCESS);
 	unsigned long i;
 	uint64_t rng = seed;
+	bool churn = getenv("PINMM_STRESS_RMAP_CHURN") != NULL;
 	int r, n;
 
 	(void)state;
@@ -801,6 +899,7 @@ static void stress_rmap(void **state)
 	sh->base[R_SHMEM] = map_region(sh, sh->shm, region_pages[R_SHMEM]);
 	sh->base[R_DISK] = map_region(sh, sh->disk, region_pages[R_DISK]);
 	sh->scratch = map_thp_area(sh);
+	sh->churn = map_thp_area(sh);
 	for (r = 0; r < NR_REGIONS; r++)
 		for (i = 0; i < region_pages[r]; i++) {
 			sh->expect[r][i] = new_value(&rng);
@@ -819,9 +918,11 @@ static void stress_rmap(void **state)
 	memset(&mut, 0, sizeof(mut));
 	mut.sh = sh;
 	mut.rng = seed * 0x100000001b3ULL + 101;
-	for (n = 0; n < NR_WRITERS + 2; n++) {
+	for (n = 0; n < NR_WRITERS + 3; n++) {
 		void *(*fn)(void *) = n < NR_WRITERS ? writer_main :
-				      n == NR_WRITERS ? migrator_main : writeback_main;
+				      n == NR_WRITERS ? migrator_main :
+				      n == NR_WRITERS + 1 ? writeback_main :
+				      churn ? churn_main : churn_off;
 
 		wk[n].sh = sh;
 		wk[n].id = n;
@@ -830,14 +931,15 @@ static void stress_rmap(void **state)
 	}
 	assert_int_equal(pthread_create(&mut_thread, NULL, mutator_main, &mut), 0);
 	assert_int_equal(pthread_join(mut_thread, NULL), 0);
-	for (n = 0; n < NR_WRITERS + 2; n++)
+	for (n = 0; n < NR_WRITERS + 3; n++)
 		assert_int_equal(pthread_join(wk[n].thread, NULL), 0);
 
 	print_message("stress_rmap: seed %#llx, %lu iterations: %ld writes, %ld reads, "
 		      "%d migrator rounds, %ld pages migrated (%ld while a child's mmap_lock "
 		      "was held, %ld holds), %ld splits (%ld busy), %ld writeback ops, "
 		      "%ld reclaimed, %ld forks, %ld mprotects, %ld dontneeds, %ld remaps; "
-		      "thp_split_pmd %ld, thp_migration_split %ld; %d failures\n",
+		      "thp_fault_alloc %ld, thp_split_pmd %ld, thp_split_page %ld, "
+		      "thp_migration_split %ld; %d failures\n",
 		      (unsigned long long)seed, nr_iters, atomic_long_read(&sh->writes),
 		      atomic_long_read(&sh->reads), atomic_read(&sh->migrator_rounds),
 		      atomic_long_read(&sh->migrated), atomic_long_read(&sh->held_migrated),
@@ -845,7 +947,8 @@ static void stress_rmap(void **state)
 		      atomic_long_read(&sh->split_busy), atomic_long_read(&sh->syncs),
 		      atomic_long_read(&sh->reclaimed), atomic_long_read(&sh->forks),
 		      atomic_long_read(&sh->mprotects), atomic_long_read(&sh->dontneeds),
-		      atomic_long_read(&sh->remaps), global_stat(THP_SPLIT_PMD),
+		      atomic_long_read(&sh->remaps), global_stat(THP_FAULT_ALLOC),
+		      global_stat(THP_SPLIT_PMD), global_stat(THP_SPLIT_PAGE),
 		      global_stat(THP_MIGRATION_SPLIT), atomic_read(&sh->failures));
 	if (atomic_read(&sh->failures))
 		fail_msg("%d failures, first: %s", atomic_read(&sh->failures), sh->what);
@@ -878,10 +981,24 @@ static void stress_rmap(void **state)
 	free(sh);
 }
 
+/* The test configuration; with the churn thread a MOVABLE zone large
+ * enough that its THP faults keep finding free 2 MiB blocks. */
+static int setup_rmap(void **state)
+{
+	struct pnm_config cfg;
+
+	(void)state;
+	pnm_test_config(&cfg);
+	if (getenv("PINMM_STRESS_RMAP_CHURN"))
+		cfg.zone_frames[ZONE_MOVABLE] = 16384;	/* 64 MiB */
+	pnm_test_init_with(&cfg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(stress_rmap, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(stress_rmap, setup_rmap, pnm_test_teardown),
 	};
 
 	test_stress_params("stress_rmap", argc, argv, &seed, &nr_iters);
