@@ -808,7 +808,18 @@ int split_folio(struct folio *folio)
 	VM_BUG_ON_PAGE(was_mapped && !anon_vma, &folio->page);
 	if (folio_entire_mapcount(folio))
 		rmap_walk(folio, &rwc);
-	VM_BUG_ON_PAGE(folio_entire_mapcount(folio), &folio->page);
+	/*
+	 * No PMD mapping is left that the walk could see, but the count may
+	 * still say one: a zap (munmap, exit) clears a PMD and then drops its
+	 * count under the PMD lock, and the walk skips a cleared PMD without
+	 * taking that lock.  The folio is as good as unmapped there, but not
+	 * yet: busy, try again.  (Nothing can add a PMD mapping of a locked
+	 * folio: fork copies only existing ones, and the walk split those.)
+	 */
+	if (folio_entire_mapcount(folio)) {
+		ret = -EBUSY;
+		goto out_put;
+	}
 	if (was_mapped && !try_to_migrate(folio)) {
 		ret = -EBUSY;
 		goto out_remap;
@@ -844,6 +855,7 @@ int split_folio(struct folio *folio)
 out_remap:
 	if (was_mapped)
 		remove_migration_ptes(folio, folio);
+out_put:
 	if (anon_vma)
 		put_anon_vma(anon_vma);
 	count_vm_event(THP_SPLIT_PAGE_FAILED);
