@@ -29,11 +29,10 @@
  *   writeback     fsync / fsync of a range / msync(MS_SYNC) of the disk
  *                 file, a background writeback pass, and reclaim with
  *                 unmapping (pnm_reclaim_pages(.., true));
- *   churn         (only with PINMM_STRESS_RMAP_CHURN=1 in the environment:
- *                 it reproduces an open bug, about once in a hundred runs
- *                 -- split_folio() finding the folio still PMD-mapped after
- *                 its walk split every PMD mapping it found; see the
- *                 closing note of issue 9)
+ *   churn         (only with PINMM_STRESS_RMAP_CHURN=1 in the environment,
+ *                 which also makes the MOVABLE zone 64 MiB so THP faults
+ *                 find free blocks; it is how split_folio()'s race with a
+ *                 zap that cleared a PMD but still counted it was found)
  *                 its own THP area of the parent: fills it (a THP when a
  *                 2 MiB block is free), splits its PMD (mprotect of a
  *                 sub-range and back) or the folio (split_folio),
