@@ -75,7 +75,8 @@ int split_huge_pmd_address(struct vm_area_struct *vma, unsigned long address);
  * Split a large folio into order-0 folios.  The folio must be locked by
  * the caller and the caller must hold one reference.  Fails with -EBUSY if
  * references other than mappings, the page cache and the caller's exist
- * (pins, gets); no process's mmap_lock is needed.  On success the
+ * (pins, gets), or if a mapping is still being torn down (a racing zap:
+ * try again); no process's mmap_lock is needed.  On success the
  * head remains locked and referenced by the caller; the other pages are
  * unlocked, each with the references of its own mappings.
  */
