@@ -467,7 +467,7 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmd,
 		__split_huge_zero_pmd_locked(vma, pmd, haddr, val);
 		return;
 	}
-	folio_split_pmd_rmap(folio, vma);
+	folio_split_pmd_rmap(folio);
 	pgtable = pgtable_trans_huge_withdraw(pmd);
 	VM_BUG_ON_PAGE(!pgtable, pmd_table_page(pmd));
 	/* The PMD's reference becomes one reference per PTE (brief §1). */

@@ -280,12 +280,11 @@ void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma)
  * NR_*_MAPPED and RSS do not move; NR_ANON_THPS falls if this was the last
  * PMD mapping.
  */
-void folio_split_pmd_rmap(struct folio *folio, struct vm_area_struct *vma)
+void folio_split_pmd_rmap(struct folio *folio)
 {
 	spinlock_t *lock = folio_mapcount_lock(folio);
 	unsigned long i, nr = folio_nr_pages(folio);
 
-	(void)vma;
 	VM_BUG_ON_PAGE(nr != HPAGE_PMD_NR, &folio->page);
 	spin_lock(lock);
 	VM_BUG_ON_PAGE(atomic_read(&folio->_entire_mapcount) <= 0, &folio->page);
@@ -299,22 +298,6 @@ void folio_split_pmd_rmap(struct folio *folio, struct vm_area_struct *vma)
 	if (!atomic_read(&folio->_entire_mapcount) && folio_test_anon(folio))
 		mod_vm_stat(NR_ANON_THPS, -1);
 	spin_unlock(lock);
-}
-
-/*
- * folio_move_anon_rmap - see rmap.h.  The new anon_vma is linked to every
- * VMA that can map the folio: only @vma maps it (exclusive), and @vma is
- * linked to its own anon_vma.  Release store: a lockless reader
- * (folio_get_anon_vma) sees a fully set up anon_vma.
- */
-void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma)
-{
-	struct anon_vma *anon_vma = smp_load_acquire(&vma->anon_vma);
-
-	VM_BUG_ON_PAGE(!folio_test_anon(folio), &folio->page);
-	VM_BUG_ON(!anon_vma);
-	smp_store_release(&folio->mapping,
-			  (struct address_space *)((unsigned long)anon_vma | PAGE_MAPPING_ANON));
 }
 
 /* --- pins ------------------------------------------------------------------ */
@@ -898,17 +881,13 @@ static bool rmap_visit(struct folio *folio, struct vm_area_struct *vma,
 	return !(rwc->done && rwc->done(folio));
 }
 
-static void rmap_walk_anon(struct folio *folio, struct rmap_walk_control *rwc,
-			   bool locked)
+static void rmap_walk_anon(struct folio *folio, struct rmap_walk_control *rwc)
 {
 	pgoff_t first = folio->index, last = first + folio_nr_pages(folio) - 1;
 	struct anon_vma_chain *avc;
 	struct anon_vma *anon_vma;
 
-	if (locked) {
-		anon_vma = folio_anon_vma(folio);
-		VM_BUG_ON_PAGE(!anon_vma, &folio->page);
-	} else if (rwc->anon_lock) {
+	if (rwc->anon_lock) {
 		anon_vma = rwc->anon_lock(folio);
 		if (!anon_vma)
 			return;
@@ -921,12 +900,10 @@ static void rmap_walk_anon(struct folio *folio, struct rmap_walk_control *rwc,
 	anon_vma_interval_tree_foreach(avc, &anon_vma->rb_root, first, last)
 		if (!rmap_visit(folio, avc->vma, rwc))
 			break;
-	if (!locked)
-		anon_vma_unlock_read(anon_vma);
+	anon_vma_unlock_read(anon_vma);
 }
 
-static void rmap_walk_file(struct folio *folio, struct rmap_walk_control *rwc,
-			   bool locked)
+static void rmap_walk_file(struct folio *folio, struct rmap_walk_control *rwc)
 {
 	struct address_space *mapping = folio_mapping(folio);
 	pgoff_t first = folio->index, last = first + folio_nr_pages(folio) - 1;
@@ -934,13 +911,11 @@ static void rmap_walk_file(struct folio *folio, struct rmap_walk_control *rwc,
 
 	if (!mapping)
 		return;
-	if (!locked)
-		i_mmap_lock_read(mapping);
+	i_mmap_lock_read(mapping);
 	vma_interval_tree_foreach(vma, &mapping->i_mmap, first, last)
 		if (!rmap_visit(folio, vma, rwc))
 			break;
-	if (!locked)
-		i_mmap_unlock_read(mapping);
+	i_mmap_unlock_read(mapping);
 }
 
 /*
@@ -949,21 +924,9 @@ static void rmap_walk_file(struct folio *folio, struct rmap_walk_control *rwc,
 void rmap_walk(struct folio *folio, struct rmap_walk_control *rwc)
 {
 	if (folio_test_anon(folio))
-		rmap_walk_anon(folio, rwc, false);
+		rmap_walk_anon(folio, rwc);
 	else
-		rmap_walk_file(folio, rwc, false);
-}
-
-/*
- * rmap_walk_locked - see rmap.h: the caller holds the anon_vma root rwsem
- * or i_mmap_rwsem already.
- */
-void rmap_walk_locked(struct folio *folio, struct rmap_walk_control *rwc)
-{
-	if (folio_test_anon(folio))
-		rmap_walk_anon(folio, rwc, true);
-	else
-		rmap_walk_file(folio, rwc, true);
+		rmap_walk_file(folio, rwc);
 }
 
 static bool folio_not_mapped(struct folio *folio)

@@ -268,19 +268,11 @@ void folio_remove_rmap_pte(struct folio *folio, struct page *page,
 			   struct vm_area_struct *vma);
 void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma);
 /*
- * A PMD mapping of @folio in @vma becomes 512 PTE mappings of its pages
+ * A PMD mapping of @folio becomes 512 PTE mappings of its pages
  * (__split_huge_pmd): page mapcounts rise by one, the entire mapcount
  * falls by one; RSS and NR_*_MAPPED do not move.  PMD lock held.
  */
-void folio_split_pmd_rmap(struct folio *folio, struct vm_area_struct *vma);
-/*
- * @folio_anon_vma(folio) moves to @vma's own anon_vma (a COW fault that
- * reuses an exclusive page: Linux's folio_move_anon_rmap), so later walks
- * need not look at the whole fork family.  Folio locked, or the caller
- * holds the only mapping under its ptl.
- */
-void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma);
-
+void folio_split_pmd_rmap(struct folio *folio);
 /*
  * Fork: duplicate the mapping of an anon page into the child.  If the page
  * is anon-exclusive and folio_needs_cow_for_dma() says it may be pinned,
@@ -364,8 +356,7 @@ unsigned long vma_address(struct vm_area_struct *vma, pgoff_t pgoff, unsigned lo
  * by @rwc->anon_lock if set (it returns it locked, or NULL: nothing to
  * walk), else by folio_anon_vma(): then the caller must keep it alive
  * (folio_get_anon_vma).  The folio must be locked, except for the
- * checkers' walks.  rmap_walk_locked() is the same with the lock already
- * held by the caller.
+ * checkers' walks.
  */
 struct rmap_walk_control {
 	void *arg;
@@ -375,7 +366,6 @@ struct rmap_walk_control {
 	struct anon_vma *(*anon_lock)(struct folio *folio);
 };
 void rmap_walk(struct folio *folio, struct rmap_walk_control *rwc);
-void rmap_walk_locked(struct folio *folio, struct rmap_walk_control *rwc);
 
 /*
  * Replace every present mapping of the locked @folio by a migration entry
