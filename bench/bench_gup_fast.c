@@ -236,14 +236,14 @@ static double measure_half(half_fn *fn, unsigned long addr, unsigned long nr, in
 
 static unsigned long map_area(struct task_struct *t, unsigned long bytes, bool thp)
 {
-	long x = pnm_mmap(t->mm, 0, bytes + (thp ? PMD_SIZE : 0), PROT_READ | PROT_WRITE,
+	long x = pnm_mm_mmap(t->mm, 0, bytes + (thp ? PMD_SIZE : 0), PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 	unsigned long a;
 
 	if (x < 0)
 		die("mmap", x);
 	a = thp ? ALIGN((unsigned long)x, PMD_SIZE) : (unsigned long)x;
-	if (pnm_madvise(t->mm, a, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+	if (pnm_mm_madvise(t->mm, a, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
 		die("madvise", 0);
 	for (unsigned long off = 0; off < bytes; off += PG) {
 		unsigned char v = 1;
@@ -284,9 +284,9 @@ static void run_config(bool registry)
 	err = pnm_init(&cfg);
 	if (err)
 		die("pnm_init", err);
-	t = pnm_task_create("bench");
-	if (!t)
-		die("task", 0);
+	err = pnm_task_create("bench", &t);
+	if (err)
+		die("task", err);
 	pnm_task_enter(t);
 	bench_mm = t->mm;
 	small = map_area(t, bytes, false);
@@ -295,7 +295,7 @@ static void run_config(bool registry)
 		unsigned long pfn;
 		bool w;
 
-		if (pnm_translate(t->mm, huge + off, &pfn, &w) ||
+		if (pnm_mm_translate(t->mm, huge + off, &pfn, &w) ||
 		    folio_order(pfn_folio(pfn)) != HPAGE_PMD_ORDER)
 			die("the THP area is not all THPs", (long)off);
 	}

@@ -5,3 +5,7 @@ function(pinmm_warnings target)
     -Wall -Wextra -Werror -Wshadow=local -Wstrict-prototypes
     -Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla)
 endfunction()
+
+# __FILE__ (warnings, VM_BUG_ON reports, call sites) names files relative to
+# the source tree, never by the build machine's absolute path.
+add_compile_options(-fmacro-prefix-map=${CMAKE_SOURCE_DIR}/=)

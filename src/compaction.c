@@ -48,7 +48,7 @@ struct compact_control {
 	unsigned long free_pfn;		/* the free scanner has looked at >= this */
 	struct list_head freepages;	/* isolated destinations, via page->lru */
 	unsigned long nr_freepages;
-	struct compact_result *res;
+	struct pnm_compact_result *res;
 };
 
 /*
@@ -193,9 +193,9 @@ static bool compact_finished(struct compact_control *cc)
  * Counts compactstall, compactsuccess/compactfail, compact_migrate_scanned,
  * compact_free_scanned, compact_isolated and the migrations' events.
  */
-int compact_zone(struct zone *zone, unsigned int order, struct compact_result *res)
+int compact_zone(struct zone *zone, unsigned int order, struct pnm_compact_result *res)
 {
-	struct compact_result dummy;
+	struct pnm_compact_result dummy;
 	struct compact_control cc = {
 		.zone = zone,
 		.order = order,
@@ -255,6 +255,6 @@ int compact_zone(struct zone *zone, unsigned int order, struct compact_result *r
 out:
 	lfo = zone_largest_free_order(zone);
 	cc.res->largest_free_order = lfo < 0 ? 0 : (unsigned int)lfo;
-	pnm_trace(TRACE_COMPACT, 0, order, zone->idx, cc.res->migrated, ret);
+	pnm_trace(PNM_TRACE_COMPACT, 0, order, zone->idx, cc.res->migrated, ret);
 	return ret;
 }

@@ -188,7 +188,7 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 /*
  * Build the address space of a child being forked from @oldmm (which the
  * caller keeps alive with mm_users): a new mm owned by @child_pid holding
- * a copy of every VMA but the VM_DONTCOPY ones.  Emits TRACE_FORK.
+ * a copy of every VMA but the VM_DONTCOPY ones.  Emits PNM_TRACE_FORK.
  * Returns 0 with *mmp set, or -ENOMEM after tearing the partial child down
  * (nothing leaks; the parent's data is unchanged).  Takes both mmap_locks
  * for write; the caller holds neither.
@@ -208,7 +208,7 @@ int dup_mm(struct mm_struct *oldmm, int parent_pid, int child_pid,
 		mmput(mm);
 		return err;
 	}
-	pnm_trace(TRACE_FORK, parent_pid, (unsigned long)parent_pid,
+	pnm_trace(PNM_TRACE_FORK, parent_pid, (unsigned long)parent_pid,
 		  (unsigned long)child_pid, 0, 0);
 	*mmp = mm;
 	return 0;

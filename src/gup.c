@@ -1182,7 +1182,7 @@ static bool is_valid_gup_args(struct page **pages, int *locked,
  * it after it exited), kept alive by the thread's own hold (task.c). */
 static struct mm_struct *gup_current_mm(void)
 {
-	return pnm_current_mm;
+	return pnm_thread_mm;
 }
 
 /* A pin call succeeded for @nr pages: record it (flags as the caller

@@ -655,7 +655,7 @@ static long gup_fast_fallback(unsigned long start, unsigned long nr_pages,
 		return -EINVAL;
 	/* The thread's own user reference keeps it alive for the whole call,
 	 * whoever exits the task meanwhile (task.c). */
-	mm = pnm_current_mm;
+	mm = pnm_thread_mm;
 	if (!mm)
 		return -EFAULT;		/* no process, or it exited: nothing to walk */
 	mm_set_has_pinned_flag(mm, gup_flags);

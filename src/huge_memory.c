@@ -168,7 +168,7 @@ static vm_fault_t do_huge_zero_page_fault(struct vm_fault *vmf)
 	if (!zero) {
 		pnm_pgtable_free(mm, pgtable);
 		count_vm_event(THP_FAULT_FALLBACK);
-		pnm_trace(TRACE_THP_FALLBACK, mm->owner_pid, haddr, 0, 0, 0);
+		pnm_trace(PNM_TRACE_THP_FALLBACK, mm->owner_pid, haddr, 0, 0, 0);
 		return VM_FAULT_FALLBACK;
 	}
 	ptl = pmd_lock(mm, vmf->pmd);
@@ -182,7 +182,7 @@ static vm_fault_t do_huge_zero_page_fault(struct vm_fault *vmf)
 	set_pmd_at(mm, haddr, vmf->pmd, huge_zero_pmd(zero, vma));
 	spin_unlock(ptl);
 	count_vm_event(PNM_HUGE_ZERO_PAGE_MAPPED);
-	pnm_trace(TRACE_ZERO_PAGE, mm->owner_pid, haddr, HPAGE_PMD_ORDER, 0, 0);
+	pnm_trace(PNM_TRACE_ZERO_PAGE, mm->owner_pid, haddr, HPAGE_PMD_ORDER, 0, 0);
 	return 0;
 }
 
@@ -315,7 +315,7 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 	folio = folio_alloc(GFP_TRANSHUGE | __GFP_ZERO, HPAGE_PMD_ORDER);
 	if (!folio) {
 		count_vm_event(THP_FAULT_FALLBACK);
-		pnm_trace(TRACE_THP_FALLBACK, mm->owner_pid, haddr, 0, 0, 0);
+		pnm_trace(PNM_TRACE_THP_FALLBACK, mm->owner_pid, haddr, 0, 0, 0);
 		return VM_FAULT_FALLBACK;
 	}
 	pgtable = pnm_pgtable_alloc(mm, 1);
@@ -338,7 +338,7 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 	set_pmd_at(mm, haddr, vmf->pmd, entry);
 	spin_unlock(ptl);
 	count_vm_event(THP_FAULT_ALLOC);
-	pnm_trace(TRACE_ANON_ALLOC, mm->owner_pid, haddr, folio_pfn(folio),
+	pnm_trace(PNM_TRACE_ANON_ALLOC, mm->owner_pid, haddr, folio_pfn(folio),
 		  HPAGE_PMD_ORDER, 0);
 	return 0;
 
@@ -409,7 +409,7 @@ vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 			set_pmd_at(mm, haddr, vmf->pmd,
 				   pmd_mkyoung(pmd_mkdirty(pmd_mkwrite(orig))));
 			count_vm_event(PNM_COW_REUSE);
-			pnm_trace(TRACE_COW_REUSE, mm->owner_pid, haddr,
+			pnm_trace(PNM_TRACE_COW_REUSE, mm->owner_pid, haddr,
 				  folio_pfn(folio), 0, 0);
 		}
 		spin_unlock(ptl);
@@ -445,7 +445,7 @@ static void __split_huge_zero_pmd_locked(struct vm_area_struct *vma, pmd_t *pmd,
 				 __ATOMIC_RELAXED);
 	pmdp_establish(pmd, __pmd((page_to_pfn(pgtable) << PAGE_SHIFT) | _PAGE_TABLE));
 	count_vm_event(THP_SPLIT_PMD);
-	pnm_trace(TRACE_SPLIT_PMD, mm->owner_pid, haddr, pmd_pfn(val), 0, 0);
+	pnm_trace(PNM_TRACE_SPLIT_PMD, mm->owner_pid, haddr, pmd_pfn(val), 0, 0);
 }
 
 /*
@@ -480,7 +480,7 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmd,
 				 __ATOMIC_RELAXED);
 	pmdp_establish(pmd, __pmd((page_to_pfn(pgtable) << PAGE_SHIFT) | _PAGE_TABLE));
 	count_vm_event(THP_SPLIT_PMD);
-	pnm_trace(TRACE_SPLIT_PMD, mm->owner_pid, haddr, pfn, 0, 0);
+	pnm_trace(PNM_TRACE_SPLIT_PMD, mm->owner_pid, haddr, pfn, 0, 0);
 }
 
 /*
@@ -849,7 +849,7 @@ int split_folio(struct folio *folio)
 		folio_put(sub);	/* frees the pages nothing maps */
 	}
 	count_vm_event(THP_SPLIT_PAGE);
-	pnm_trace(TRACE_SPLIT_FOLIO, 0, 0, pfn, order, 0);
+	pnm_trace(PNM_TRACE_SPLIT_FOLIO, 0, 0, pfn, order, 0);
 	return 0;
 
 out_remap:

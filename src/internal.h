@@ -12,7 +12,7 @@
 /* Library code defines the GUP entry points, so it must not see the
  * call-site-capturing macros of gup.h. */
 #define PNM_GUP_NO_CALL_SITE_MACROS
-#include <pinmm/pinmm.h>
+#include <model/pinmm.h>
 
 /* ---- pnm.c (init/fini, config, checkers' error buffer) ---- */
 extern struct pnm_config pnm_config;
@@ -108,7 +108,7 @@ extern struct list_head pnm_mm_list;	/* all live mms; pnm_mm_list_lock */
 extern spinlock_t pnm_task_list_lock;
 extern struct list_head pnm_task_list;
 void pnm_tasks_fini(void);
-/* fork.c: copy @oldmm for a child with pid @child_pid (TRACE_FORK from
+/* fork.c: copy @oldmm for a child with pid @child_pid (PNM_TRACE_FORK from
  * @parent_pid); 0 with *mmp set, or -ENOMEM with nothing left behind. */
 int dup_mm(struct mm_struct *oldmm, int parent_pid, int child_pid,
 	   struct mm_struct **mmp);

@@ -167,7 +167,7 @@ static int madvise_walk_vmas(struct mm_struct *mm, unsigned long start,
  * A zero length is a successful no-op.  Takes mmap_lock for read
  * (MADV_DONTNEED) or write (everything else).
  */
-int pnm_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_in,
+int pnm_mm_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_in,
 		int advice)
 {
 	bool write = madvise_need_mmap_write(advice);

@@ -270,7 +270,7 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 		set_pte_at(vma->vm_mm, vmf->address, pte, entry);
 		pte_unmap_unlock(pte, ptl);
 		count_vm_event(PNM_ZERO_PAGE_MAPPED);
-		trace_fault_event(vmf, TRACE_ZERO_PAGE, 0, 0);
+		trace_fault_event(vmf, PNM_TRACE_ZERO_PAGE, 0, 0);
 		return 0;
 	}
 	folio = folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
@@ -282,7 +282,7 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 		folio_put(folio);
 		return ret;
 	}
-	trace_fault_event(vmf, TRACE_ANON_ALLOC, folio_pfn(folio), 0);
+	trace_fault_event(vmf, PNM_TRACE_ANON_ALLOC, folio_pfn(folio), 0);
 	return 0;
 }
 
@@ -322,10 +322,10 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
 	}
 	if (unshare) {
 		count_vm_event(PNM_UNSHARE_COPY);
-		trace_fault_event(vmf, TRACE_UNSHARE_COPY, old_pfn, folio_pfn(folio));
+		trace_fault_event(vmf, PNM_TRACE_UNSHARE_COPY, old_pfn, folio_pfn(folio));
 	} else {
 		count_vm_event(PNM_COW_COPY);
-		trace_fault_event(vmf, TRACE_COW_COPY, old_pfn, folio_pfn(folio));
+		trace_fault_event(vmf, PNM_TRACE_COW_COPY, old_pfn, folio_pfn(folio));
 	}
 out_put_old:
 	if (old)
@@ -473,7 +473,7 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 				return 0;
 			}
 			count_vm_event(PNM_COW_REUSE);
-			trace_fault_event(vmf, TRACE_COW_REUSE, page_to_pfn(page), 0);
+			trace_fault_event(vmf, PNM_TRACE_COW_REUSE, page_to_pfn(page), 0);
 			return wp_page_reuse(vmf);
 		}
 	} else if (vma->vm_flags & VM_SHARED) {
@@ -580,7 +580,7 @@ static vm_fault_t do_cow_fault(struct vm_fault *vmf)
 	ret = map_new_anon(vmf, new, entry, __pte(0), NULL);
 	if (ret)
 		goto out_put_new;
-	trace_fault_event(vmf, TRACE_ANON_ALLOC, folio_pfn(new), 0);
+	trace_fault_event(vmf, PNM_TRACE_ANON_ALLOC, folio_pfn(new), 0);
 	return 0;
 out_put_new:
 	folio_put(new);
@@ -812,7 +812,7 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 	}
 	ret = __handle_mm_fault(vma, address, flags);
 out:
-	pnm_trace(TRACE_FAULT, mm->owner_pid, address, flags, ret, 0);
+	pnm_trace(PNM_TRACE_FAULT, mm->owner_pid, address, flags, ret, 0);
 	return ret;
 }
 
@@ -948,7 +948,7 @@ static int copy_present_page(struct vm_area_struct *dst_vma, struct vm_area_stru
 		entry = pte_mkdirty(pte_mkwrite(entry));
 	set_pte_at(dst_vma->vm_mm, addr, dst_pte, entry);
 	count_vm_event(PNM_FORK_COPY_PINNED);
-	pnm_trace(TRACE_FORK_COPY, src_vma->vm_mm->owner_pid, addr, page_to_pfn(page),
+	pnm_trace(PNM_TRACE_FORK_COPY, src_vma->vm_mm->owner_pid, addr, page_to_pfn(page),
 		  folio_pfn(new), 0);
 	return 0;
 }

@@ -379,9 +379,9 @@ static int migrate_split_pages(struct folio *src, unsigned int old_order,
 	if (ret) {
 		ClearPageIsolated(&src->page);
 		folio_unlock(src);
-		pnm_trace(TRACE_MIGRATE, mc->pid, mc->reason, head_pfn, 0, ret);
+		pnm_trace(PNM_TRACE_MIGRATE, mc->pid, mc->reason, head_pfn, 0, ret);
 	} else {
-		pnm_trace(TRACE_MIGRATE, mc->pid, mc->reason, head_pfn, folio_pfn(dst), 0);
+		pnm_trace(PNM_TRACE_MIGRATE, mc->pid, mc->reason, head_pfn, folio_pfn(dst), 0);
 		mc->succeeded++;
 		free_migrated_source(src);
 		*dstp = dst;
@@ -487,12 +487,12 @@ static int migrate_one(struct folio *src, new_folio_t *get_new,
 		mc->thp_succeeded++;
 	free_migrated_source(src);
 	*dstp = dst;
-	pnm_trace(TRACE_MIGRATE, mc->pid, mc->reason, old_pfn, folio_pfn(dst), 0);
+	pnm_trace(PNM_TRACE_MIGRATE, mc->pid, mc->reason, old_pfn, folio_pfn(dst), 0);
 	return 0;
 
 out_unlock:
 	folio_unlock(src);
-	pnm_trace(TRACE_MIGRATE, mc->pid, mc->reason, old_pfn, 0, ret);
+	pnm_trace(PNM_TRACE_MIGRATE, mc->pid, mc->reason, old_pfn, 0, ret);
 	return ret;
 }
 
@@ -737,7 +737,7 @@ static int collect_vma_folios(struct vm_area_struct *vma, unsigned long start,
  * for a bad zone or range, -ENOMEM if the walk could not record a folio.
  * Caller holds no mmap_lock and no folio lock.
  */
-long pnm_migrate_range(struct mm_struct *mm, unsigned long addr,
+long pnm_mm_migrate_range(struct mm_struct *mm, unsigned long addr,
 		       unsigned long len, enum zone_type zone)
 {
 	struct migrate_ctx mc = { .mode = 0, .reason = MR_SYSCALL };

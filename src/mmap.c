@@ -3,7 +3,7 @@
  * mmap.c - creating and destroying mappings: mmap(2), munmap(2) and the
  * teardown of a dying address space.
  *
- * pnm_mmap() follows Linux's do_mmap()/mmap_region(): validate the
+ * pnm_mm_mmap() follows Linux's do_mmap()/mmap_region(): validate the
  * arguments, compute the VMA flags (VM_MAY* included), choose an address
  * (the hint if it is free, else a top-down search below mm->mmap_base),
  * let the backing object set the VMA up (file->f_op->mmap, or a shmem object
@@ -31,10 +31,10 @@
  * -ENOMEM leaves everything as it was), then zaps the pages, frees page
  * tables no remaining VMA needs, and releases the VMAs.
  *
- * pnm_msync() is msync(2): MS_SYNC fsyncs the file range behind each
+ * pnm_mm_msync() is msync(2): MS_SYNC fsyncs the file range behind each
  * shared file mapping, dropping mmap_lock around every fsync.
  *
- * pnm_mmap_pfnmap() makes a device-style VM_IO/VM_PFNMAP mapping by
+ * pnm_mm_mmap_pfnmap() makes a device-style VM_IO/VM_PFNMAP mapping by
  * mmap()ing a one-off device file whose f_op->mmap marks the VMA (the GUP
  * tests and scenarios use it to show GUP refusing such areas).
  */
@@ -221,7 +221,7 @@ static int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long le
 		vma_set_remove(mm, vma);
 		remove_vma(vma);
 	}
-	pnm_trace(TRACE_MUNMAP, mm->owner_pid, start, len, 0, 0);
+	pnm_trace(PNM_TRACE_MUNMAP, mm->owner_pid, start, len, 0, 0);
 	return 0;
 }
 
@@ -231,7 +231,7 @@ static int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long le
  * (a VMA straddling an edge could not be split; nothing changed).  Takes
  * mmap_lock for write.
  */
-int pnm_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+int pnm_mm_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 {
 	int err;
 
@@ -399,7 +399,7 @@ static void mm_populate(struct mm_struct *mm, unsigned long start, unsigned long
  * On error nothing has changed.  Takes mmap_lock for write; MAP_POPULATE
  * downgrades it to read to fault the range in.
  */
-long pnm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
+long pnm_mm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	      unsigned long prot, unsigned long flags, struct file *file,
 	      unsigned long off)
 {
@@ -501,7 +501,7 @@ out_unlock:
  * unaligned @start; -ENOMEM if the range wraps.  MS_ASYNC alone has
  * nothing to do (the flusher writes dirty pages anyway), as in Linux.
  */
-int pnm_msync(struct mm_struct *mm, unsigned long start, size_t len, int flags)
+int pnm_mm_msync(struct mm_struct *mm, unsigned long start, size_t len, int flags)
 {
 	unsigned long end;
 	int unmapped = 0, err = 0;
@@ -607,7 +607,7 @@ static const struct file_operations pfnmap_file_ops = {
  * of a one-off device file whose ->mmap marks the VMA.  The file is freed
  * with the last VMA that maps it (fput without ->release frees it).
  */
-long pnm_mmap_pfnmap(struct mm_struct *mm, unsigned long len, unsigned long prot,
+long pnm_mm_mmap_pfnmap(struct mm_struct *mm, unsigned long len, unsigned long prot,
 		     unsigned long vm_flags)
 {
 	struct file *file;
@@ -622,7 +622,7 @@ long pnm_mmap_pfnmap(struct mm_struct *mm, unsigned long len, unsigned long prot
 	file->f_mode = FMODE_READ | FMODE_WRITE;
 	file->f_op = &pfnmap_file_ops;
 	file->private_data = (void *)(uintptr_t)vm_flags;
-	ret = pnm_mmap(mm, 0, len, prot, MAP_SHARED, file, 0);
+	ret = pnm_mm_mmap(mm, 0, len, prot, MAP_SHARED, file, 0);
 	fput(file);		/* the VMA holds its own reference */
 	return ret;
 }

@@ -241,7 +241,7 @@ static int mprotect_validate(struct mm_struct *mm, unsigned long start,
  *            shared mapping of a file opened read-only)
  * On error nothing has changed.  Takes mmap_lock for write.
  */
-int pnm_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
+int pnm_mm_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
 		 unsigned long prot)
 {
 	struct vm_area_struct *vma, *split_lo = NULL;

@@ -420,7 +420,7 @@ static int wb_write_folio(struct address_space *mapping, struct folio *folio,
 		count_vm_event(PNM_WB_IO_ERRORS);
 	}
 	wbc->nr_to_write -= nr;
-	pnm_trace(TRACE_WRITEBACK, 0, mapping_ino(mapping), folio_pfn(folio),
+	pnm_trace(PNM_TRACE_WRITEBACK, 0, mapping_ino(mapping), folio_pfn(folio),
 		  folio->index, err);
 	return err;
 }
@@ -458,7 +458,7 @@ static enum wb_outcome wb_pinned_stable(struct address_space *mapping,
 	}
 	pnm_copy_from_page_racy(bounce, folio_address(folio), folio_size(folio));
 	count_vm_events(PNM_WB_BOUNCED, nr);
-	pnm_trace(TRACE_WB_BOUNCE, 0, mapping_ino(mapping), folio_pfn(folio),
+	pnm_trace(PNM_TRACE_WB_BOUNCE, 0, mapping_ino(mapping), folio_pfn(folio),
 		  folio->index, 0);
 	*err = wb_write_folio(mapping, folio, wbc, bounce, true);
 	free(bounce);

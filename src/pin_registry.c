@@ -130,7 +130,7 @@ static unsigned long nr_graves;				/* pin_lock */
 static unsigned long *grave_bits;
 static struct misuse_ent misuse_ring[MISUSE_KEEP];	/* pin_lock */
 static unsigned long nr_misuse_kept;			/* pin_lock */
-static atomic_long_t misuse_counts[NR_PNM_MISUSE];
+static atomic_long_t misuse_counts[PNM_NR_MISUSE];
 
 /* pnm_pin_shadow_count() (internal.h): set by pnm_pin_registry_init()
  * from pnm_config, read-only afterwards. */
@@ -139,7 +139,7 @@ bool pnm_pin_shadow;
 static _Thread_local const char *pin_tag;
 static _Thread_local struct call_site gup_site;
 
-static const char *const misuse_names[NR_PNM_MISUSE] = {
+static const char *const misuse_names[PNM_NR_MISUSE] = {
 	[PNM_MISUSE_PUT_ON_PIN]		= "put_on_pin",
 	[PNM_MISUSE_UNPIN_UNPINNED]	= "unpin_unpinned",
 	[PNM_MISUSE_OVER_UNPIN]		= "over_unpin",
@@ -249,7 +249,7 @@ size_t pnm_gup_flags_str(unsigned int flags, char *buf, size_t size)
 /* The printable name of a misuse kind ("put_on_pin"), or "?" if unknown. */
 const char *pnm_misuse_name(enum pnm_misuse_kind kind)
 {
-	if ((unsigned int)kind >= NR_PNM_MISUSE)
+	if ((unsigned int)kind >= PNM_NR_MISUSE)
 		return "?";
 	return misuse_names[kind];
 }
@@ -374,7 +374,7 @@ void pnm_misuse_report(enum pnm_misuse_kind kind, struct page *page,
 	char detail[192];
 	va_list ap;
 
-	if ((unsigned int)kind >= NR_PNM_MISUSE)
+	if ((unsigned int)kind >= PNM_NR_MISUSE)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
@@ -388,7 +388,7 @@ void pnm_misuse_report(enum pnm_misuse_kind kind, struct page *page,
  */
 unsigned long pnm_misuse_count(enum pnm_misuse_kind kind)
 {
-	if ((unsigned int)kind >= NR_PNM_MISUSE)
+	if ((unsigned int)kind >= PNM_NR_MISUSE)
 		return 0;
 	return (unsigned long)atomic_long_read(&misuse_counts[kind]);
 }
@@ -1038,7 +1038,7 @@ static void registry_reset(bool for_new_model)
 				    sizeof(*grave_bits));
 	nr_misuse_kept = 0;
 	memset(misuse_ring, 0, sizeof(misuse_ring));
-	for (k = 0; k < NR_PNM_MISUSE; k++)
+	for (k = 0; k < PNM_NR_MISUSE; k++)
 		atomic_long_set(&misuse_counts[k], 0);
 	spin_unlock(&pin_lock);
 	pin_tag = NULL;

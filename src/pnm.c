@@ -40,21 +40,60 @@ bool pnm_initialised;
  * legacy) GUP, the pin registry and misuse detection on -- the same in
  * every build type (docs/pinning.md, "Misuse detection", says why).
  */
-void pnm_config_default(struct pnm_config *cfg)
+void pnm_config_init(struct pnm_config *cfg, size_t size)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->zone_frames[ZONE_NORMAL] = 16384;
-	cfg->zone_frames[ZONE_MOVABLE] = 8192;
-	cfg->zone_frames[ZONE_CMA] = 4096;
-	cfg->thp = PNM_THP_MADVISE;
-	cfg->thp_use_zero_page = true;
-	cfg->pin_accounting = PNM_PIN_ACCOUNTING_LINUX;
-	cfg->legacy_gup = false;
-	cfg->pin_registry = true;
-	cfg->pin_debug = true;
-	cfg->data_dir = NULL;
-	cfg->wb_policy = PNM_WB_STABLE;
-	cfg->writeback_thread = false;
+	struct pnm_config def;
+
+	memset(&def, 0, sizeof(def));
+	def.zone_frames[ZONE_NORMAL] = 16384;
+	def.zone_frames[ZONE_MOVABLE] = 8192;
+	def.zone_frames[ZONE_CMA] = 4096;
+	def.thp = PNM_THP_MADVISE;
+	def.thp_use_zero_page = true;
+	def.pin_accounting = PNM_PIN_ACCOUNTING_LINUX;
+	def.legacy_gup = false;
+	def.pin_registry = true;
+	def.pin_debug = true;
+	def.data_dir = NULL;
+	def.wb_policy = PNM_WB_STABLE;
+	def.writeback_thread = false;
+	if (size > sizeof(def))
+		size = sizeof(def);
+	def.size = size;
+	memcpy(cfg, &def, size);
+}
+
+/*
+ * The smallest struct pnm_config a caller may pass: the first release
+ * with a size field (0.2.0) had every field up to fatal_arg.  Later
+ * releases only append.
+ */
+#define PNM_CONFIG_SIZE_0_2	(offsetof(struct pnm_config, fatal_arg) + sizeof(void *))
+
+/*
+ * Copy the caller's configuration of cfg->size bytes into @out: fields it
+ * does not know take their defaults; fields this library does not know
+ * must be zero (-E2BIG otherwise, as Linux's copy_struct_from_user()).
+ */
+static int config_import(const struct pnm_config *cfg, struct pnm_config *out)
+{
+	size_t size = cfg->size;
+
+	if (size < PNM_CONFIG_SIZE_0_2)
+		return -EINVAL;
+	if (size > sizeof(*out)) {
+		const unsigned char *tail = (const unsigned char *)cfg + sizeof(*out);
+		size_t i;
+
+		for (i = 0; i < size - sizeof(*out); i++)
+			if (tail[i])
+				return -E2BIG;
+		size = sizeof(*out);
+	}
+	pnm_config_init(out, sizeof(*out));
+	memcpy(out, cfg, size);
+	out->size = sizeof(*out);
+	return 0;
 }
 
 static int validate_config(const struct pnm_config *cfg)
@@ -79,7 +118,8 @@ static int validate_config(const struct pnm_config *cfg)
 }
 
 /*
- * Build the model from @cfg (NULL: pnm_config_default()).  Not thread
+ * Build the model from @cfg (NULL: pnm_config_default()), imported by
+ * its size field (config_import()).  Not thread
  * safe: call it before starting any thread that uses the model.  Returns
  * 0; -EBUSY if already initialised; -EINVAL for a bad configuration (no
  * NORMAL frames, more than PNM_MAX_FRAMES frames after rounding each zone
@@ -95,8 +135,12 @@ int pnm_init(const struct pnm_config *cfg)
 		return -EBUSY;
 	if (!cfg) {
 		pnm_config_default(&def);
-		cfg = &def;
+	} else {
+		err = config_import(cfg, &def);
+		if (err)
+			return err;
 	}
+	cfg = &def;
 	err = validate_config(cfg);
 	if (err)
 		return err;

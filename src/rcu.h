@@ -67,7 +67,7 @@
 #define PINMM_RCU_H
 
 #include <urcu/urcu-memb.h>
-#include <pinmm/compiler.h>
+#include <model/compiler.h>
 
 #ifdef PNM_TSAN
 void __tsan_acquire(void *addr);

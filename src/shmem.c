@@ -9,7 +9,7 @@
  * touch (a fault or a write).  There is no backing store and no swap, so
  * there is no writeback: no ->dirty_folio (PG_dirty is set, never
  * counted), no ->writepage, and the cache is unevictable (not on the file
- * LRU, never reclaimed).  Objects are either named (pnm_file_open() with
+ * LRU, never reclaimed).  Objects are either named (pnm_filp_open() with
  * PNM_FS_SHMEM: found by name while referenced, memfd-like) or unnamed
  * (shmem_file_setup(), shmem_zero_setup()).  Either way the data dies
  * with the last reference: eviction truncates the cache (folios still

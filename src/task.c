@@ -17,7 +17,7 @@
  * Host threads run as a task between pnm_task_enter() and
  * pnm_task_leave().  Like a thread of a Linux process, a host thread
  * inside a task holds its own user reference (mm_users) on the task's
- * address space, in the thread-local pnm_current_mm: taken when it
+ * address space, in the thread-local pnm_thread_mm: taken when it
  * enters (none if the task has already exited), dropped when it leaves,
  * switches to another task, or exits the task itself.  Every path that
  * acts on "current's mm" (gup, gup-fast, copy_to_user, pnm_user_*) uses
@@ -39,7 +39,7 @@ LIST_HEAD(pnm_task_list);		/* all unfreed tasks; pnm_task_list_lock */
 
 _Thread_local struct task_struct *pnm_current;
 /* The calling thread's user reference on pnm_current's address space. */
-_Thread_local struct mm_struct *pnm_current_mm;
+_Thread_local struct mm_struct *pnm_thread_mm;
 
 /* The next pid to hand out; atomic RMWs, no lock. */
 static atomic_t next_pid = ATOMIC_INIT(1);
@@ -85,24 +85,26 @@ static void task_list_add(struct task_struct *t)
 
 /*
  * Create a process named @comm with an empty address space and one
- * reference (the caller's).  Returns NULL on -ENOMEM (no pid consumed).
+ * reference (the caller's), stored in *@taskp.  Returns 0, or -ENOMEM
+ * with *@taskp untouched.
  */
-struct task_struct *pnm_task_create(const char *comm)
+int pnm_task_create(const char *comm, struct task_struct **taskp)
 {
 	struct task_struct *t = task_alloc(comm, NULL);
 	struct mm_struct *mm;
 
 	if (!t)
-		return NULL;
+		return -ENOMEM;
 	mm = mm_alloc();
 	if (!mm) {
 		task_free_unlisted(t);
-		return NULL;
+		return -ENOMEM;
 	}
 	mm->owner_pid = t->pid;
 	t->mm = mm;
 	task_list_add(t);
-	return t;
+	*taskp = t;
+	return 0;
 }
 
 /*
@@ -164,9 +166,9 @@ void pnm_task_exit(struct task_struct *task)
 	struct mm_struct *mm;
 
 	/* A thread that exits the task it runs as gives up its own hold. */
-	if (task == pnm_current && pnm_current_mm) {
-		mm = pnm_current_mm;
-		pnm_current_mm = NULL;
+	if (task == pnm_current && pnm_thread_mm) {
+		mm = pnm_thread_mm;
+		pnm_thread_mm = NULL;
 		mmput(mm);
 	}
 	task_lock(task);
@@ -179,7 +181,7 @@ void pnm_task_exit(struct task_struct *task)
 	task->mm = NULL;
 	task_unlock(task);
 
-	pnm_trace(TRACE_EXIT, task->pid, (unsigned long)task->pid, 0, 0, 0);
+	pnm_trace(PNM_TRACE_EXIT, task->pid, (unsigned long)task->pid, 0, 0, 0);
 	if (mm)
 		mmput(mm);
 }
@@ -205,6 +207,72 @@ void put_task_struct(struct task_struct *t)
 	free(t);
 	if (parent)
 		put_task_struct(parent);
+}
+
+/* The public names of get_task_struct()/put_task_struct(). */
+void pnm_task_get(struct task_struct *task)
+{
+	get_task_struct(task);
+}
+
+void pnm_task_put(struct task_struct *task)
+{
+	put_task_struct(task);
+}
+
+/* Set at creation: no lock needed. */
+int pnm_task_pid(const struct task_struct *task)
+{
+	return task->pid;
+}
+
+const char *pnm_task_comm(const struct task_struct *task)
+{
+	return task->comm;
+}
+
+int pnm_task_ppid(const struct task_struct *task)
+{
+	return task->parent ? task->parent->pid : 0;
+}
+
+/* Whether pnm_task_exit() has run on @task (task_lock). */
+bool pnm_task_exited(struct task_struct *task)
+{
+	bool exited;
+
+	task_lock(task);
+	exited = task->exited;
+	task_unlock(task);
+	return exited;
+}
+
+/*
+ * get_task_mm: @task's address space with a user reference the caller
+ * drops with mmput(), or NULL once the task has exited.  task_lock keeps
+ * task->mm stable while the reference is taken.
+ */
+struct mm_struct *get_task_mm(struct task_struct *task)
+{
+	struct mm_struct *mm;
+
+	task_lock(task);
+	mm = task->mm;
+	if (mm)
+		mmget(mm);
+	task_unlock(task);
+	return mm;
+}
+
+/* The calling thread's current task and address space (thread-local). */
+struct task_struct *pnm_current_task(void)
+{
+	return pnm_current;
+}
+
+struct mm_struct *pnm_current_mm(void)
+{
+	return pnm_thread_mm;
 }
 
 /*
@@ -240,7 +308,7 @@ struct task_struct *pnm_find_task(int pid)
  */
 static void thread_switch(struct task_struct *t)
 {
-	struct mm_struct *old = pnm_current_mm, *mm = NULL;
+	struct mm_struct *old = pnm_thread_mm, *mm = NULL;
 
 	if (t == pnm_current)
 		return;
@@ -255,7 +323,7 @@ static void thread_switch(struct task_struct *t)
 		task_unlock(t);
 	}
 	pnm_current = t;
-	pnm_current_mm = mm;
+	pnm_thread_mm = mm;
 	if (old)
 		mmput(old);
 }
@@ -264,7 +332,7 @@ static void thread_switch(struct task_struct *t)
  * Run the calling host thread as @t (which may be NULL: no task) until
  * pnm_task_leave().  Returns the previous current for pnm_task_leave().
  * The thread holds a user reference on @t's address space while it runs
- * as @t (pnm_current_mm; NULL if @t has already exited), so the space
+ * as @t (pnm_thread_mm; NULL if @t has already exited), so the space
  * outlives a concurrent pnm_task_exit() until the thread leaves.  Entering
  * the task the thread already runs as changes nothing; entering another
  * one gives up the hold on the previous task's address space (taken again

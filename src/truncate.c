@@ -89,7 +89,7 @@ static bool truncate_whole_folio(struct address_space *mapping, struct folio *fo
 /*
  * truncate_inode_pages_range - remove the cache of [lstart, lend] (bytes,
  * inclusive; lend -1 to the end), see pagemap.h and the top of this file.
- * Each folio is locked (sleeping) in index order; one TRACE_TRUNCATE per
+ * Each folio is locked (sleeping) in index order; one PNM_TRACE_TRUNCATE per
  * call.  Caller holds no folio lock, mmap_lock or ptl.
  */
 void truncate_inode_pages_range(struct address_space *mapping, loff_t lstart,
@@ -146,7 +146,7 @@ void truncate_inode_pages_range(struct address_space *mapping, loff_t lstart,
 			break;		/* wrapped at the end of the index space */
 		index = next;
 	}
-	pnm_trace(TRACE_TRUNCATE, 0, mapping->host ? mapping->host->i_ino : 0,
+	pnm_trace(PNM_TRACE_TRUNCATE, 0, mapping->host ? mapping->host->i_ino : 0,
 		  (unsigned long)lstart, dropped, (long)live);
 }
 

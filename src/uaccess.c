@@ -135,12 +135,12 @@ static int mm_access(struct mm_struct *mm, unsigned long addr, void *buf, size_t
  * current's mm, faulting pages in as needed.  Returns the number of bytes
  * NOT copied (0 on success; all of them when the thread runs no task or
  * the task has exited).  Uses the thread's own hold on the address space
- * (pnm_current_mm), so a concurrent exit cannot free it mid-copy.  Takes
+ * (pnm_thread_mm), so a concurrent exit cannot free it mid-copy.  Takes
  * mmap_lock for read: the caller must not hold it.
  */
 unsigned long copy_to_user(void __user *to, const void *from, unsigned long n)
 {
-	struct mm_struct *mm = pnm_current_mm;
+	struct mm_struct *mm = pnm_thread_mm;
 	size_t done;
 
 	if (!mm)
@@ -152,7 +152,7 @@ unsigned long copy_to_user(void __user *to, const void *from, unsigned long n)
 /* copy_from_user - the load direction of copy_to_user(), same contract. */
 unsigned long copy_from_user(void *to, const void __user *from, unsigned long n)
 {
-	struct mm_struct *mm = pnm_current_mm;
+	struct mm_struct *mm = pnm_thread_mm;
 	size_t done;
 
 	if (!mm)
@@ -174,8 +174,8 @@ static int task_access(struct task_struct *task, unsigned long addr, void *buf,
 	size_t done;
 	int err = -EFAULT;
 
-	if (pnm_current_mm)
-		err = mm_access(pnm_current_mm, addr, buf, len, write, &done);
+	if (pnm_thread_mm)
+		err = mm_access(pnm_thread_mm, addr, buf, len, write, &done);
 	pnm_task_leave(prev);
 	return err;
 }
@@ -218,7 +218,7 @@ int pnm_mm_access(struct mm_struct *mm, unsigned long addr, void *buf,
  * migration entry counts as not present).  Takes mmap_lock for read and
  * the leaf's table lock.
  */
-int pnm_translate(struct mm_struct *mm, unsigned long addr, unsigned long *pfn,
+int pnm_mm_translate(struct mm_struct *mm, unsigned long addr, unsigned long *pfn,
 		  bool *writable)
 {
 	int err = -EFAULT;

@@ -34,7 +34,7 @@
  *
  * Kept folios go back to the tail of the LRU (pnm_lru_putback).  Counts
  * PGSCAN_FILE (pages looked at), PGSTEAL_FILE (pages freed), trace
- * TRACE_RECLAIM per folio freed.
+ * PNM_TRACE_RECLAIM per folio freed.
  *
  * Locking.  The folio lock is only trylocked.  Otherwise reclaim takes
  * lru_lock (a leaf), the mapping's xa_lock (removal), zone->lock
@@ -155,7 +155,7 @@ static unsigned long shrink_folio(struct folio *folio, bool may_unmap)
 	folio_unlock(folio);
 	free_folio_frames(folio);
 	count_vm_events(PGSTEAL_FILE, (long)nr);
-	pnm_trace(TRACE_RECLAIM, 0, ino, pfn, index, 0);
+	pnm_trace(PNM_TRACE_RECLAIM, 0, ino, pfn, index, 0);
 	return nr;
 
 keep_pinned:

@@ -193,27 +193,27 @@ void pnm_stat_print(FILE *out)
 
 /* --- trace ----------------------------------------------------------------- */
 
-const char *const pnm_trace_names[NR_TRACE_EVENTS] = {
-	[TRACE_FAULT]		= "fault",
-	[TRACE_ZERO_PAGE]	= "zero_page",
-	[TRACE_ANON_ALLOC]	= "anon_alloc",
-	[TRACE_COW_COPY]	= "cow_copy",
-	[TRACE_COW_REUSE]	= "cow_reuse",
-	[TRACE_UNSHARE_COPY]	= "unshare_copy",
-	[TRACE_THP_FALLBACK]	= "thp_fallback",
-	[TRACE_SPLIT_PMD]	= "split_pmd",
-	[TRACE_SPLIT_FOLIO]	= "split_folio",
-	[TRACE_MIGRATE]		= "migrate",
-	[TRACE_FORK]		= "fork",
-	[TRACE_FORK_COPY]	= "fork_copy",
-	[TRACE_COMPACT]		= "compact",
-	[TRACE_MUNMAP]		= "munmap",
-	[TRACE_EXIT]		= "exit",
-	[TRACE_WRITEBACK]	= "writeback",
-	[TRACE_WB_BOUNCE]	= "wb-bounce",
-	[TRACE_FS_VIOLATION]	= "fs-violation",
-	[TRACE_TRUNCATE]	= "truncate",
-	[TRACE_RECLAIM]		= "reclaim",
+const char *const pnm_trace_names[PNM_NR_TRACE_EVENTS] = {
+	[PNM_TRACE_FAULT]		= "fault",
+	[PNM_TRACE_ZERO_PAGE]	= "zero_page",
+	[PNM_TRACE_ANON_ALLOC]	= "anon_alloc",
+	[PNM_TRACE_COW_COPY]	= "cow_copy",
+	[PNM_TRACE_COW_REUSE]	= "cow_reuse",
+	[PNM_TRACE_UNSHARE_COPY]	= "unshare_copy",
+	[PNM_TRACE_THP_FALLBACK]	= "thp_fallback",
+	[PNM_TRACE_SPLIT_PMD]	= "split_pmd",
+	[PNM_TRACE_SPLIT_FOLIO]	= "split_folio",
+	[PNM_TRACE_MIGRATE]		= "migrate",
+	[PNM_TRACE_FORK]		= "fork",
+	[PNM_TRACE_FORK_COPY]	= "fork_copy",
+	[PNM_TRACE_COMPACT]		= "compact",
+	[PNM_TRACE_MUNMAP]		= "munmap",
+	[PNM_TRACE_EXIT]		= "exit",
+	[PNM_TRACE_WRITEBACK]	= "writeback",
+	[PNM_TRACE_WB_BOUNCE]	= "wb-bounce",
+	[PNM_TRACE_FS_VIOLATION]	= "fs-violation",
+	[PNM_TRACE_TRUNCATE]	= "truncate",
+	[PNM_TRACE_RECLAIM]		= "reclaim",
 };
 
 /*

@@ -1,28 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pinmm.h - umbrella header and system lifetime.
+ * pinmm/pinmm.h - the public API: system lifetime, configuration, the
+ * embedder's hooks, invariant checks and errno helpers; includes every
+ * other public header.
  *
  * pinmm is a userspace model of the Linux memory manager and its page
  * pinning (FOLL_PIN) system.  One model instance exists per process:
- * pnm_init() builds the arena, zones and zero page; pnm_fini() tears it
- * down after every modelled process has exited.
+ * pnm_init() builds the arena, zones and zero page; pnm_fini() (everything
+ * released first) or pnm_teardown() (whatever is left is cleaned up and
+ * reported) ends it.  docs/api.md lists every call with its contract.
  */
 #ifndef PINMM_PINMM_H
 #define PINMM_PINMM_H
 
-#include <pinmm/mm.h>
-#include <pinmm/rmap.h>
-#include <pinmm/huge_mm.h>
-#include <pinmm/migrate.h>
-#include <pinmm/vmstat.h>
-#include <pinmm/sched.h>
-#include <pinmm/uaccess.h>
+#include <pinmm/types.h>
+#include <pinmm/task.h>
+#include <pinmm/mman.h>
+#include <pinmm/file.h>
 #include <pinmm/gup.h>
-#include <pinmm/pagemap.h>
-#include <pinmm/writeback.h>
-#include <pinmm/fs.h>
+#include <pinmm/dma.h>
+#include <pinmm/stat.h>
 
-#define PINMM_VERSION "0.1.0"
+PNM_BEGIN_DECLS
+
+#define PINMM_VERSION		"0.2.0"
+#define PINMM_VERSION_MAJOR	0
+#define PINMM_VERSION_MINOR	2
 
 /*
  * How writeback treats a page that may be pinned (folio_maybe_dma_pinned):
@@ -40,28 +43,64 @@ enum pnm_wb_policy {
 	PNM_WB_LINUX,
 };
 
-/* How pins are counted (used from the GUP issue on). */
+/* How pins are counted. */
 enum pnm_pin_accounting {
 	PNM_PIN_ACCOUNTING_LINUX,	/* GUP_PIN_COUNTING_BIAS, as Linux */
 	PNM_PIN_ACCOUNTING_EXACT,	/* per-page exact pin counts */
 };
 
+/* Severity of a message handed to the log hook. */
+enum pnm_log_level {
+	PNM_LOG_ERR,		/* a misuse report, a leak, a failed check */
+	PNM_LOG_WARN,		/* a warning (WARN_ON-style), bad arguments */
+	PNM_LOG_INFO,		/* informational */
+};
+
+/*
+ * The log hook receives every line the library would print: misuse
+ * reports, warnings, leak and teardown reports, failed invariant checks.
+ * @msg is one line without the trailing newline, valid only during the
+ * call.  It may be called from any thread, with model locks held: it
+ * must not call back into pinmm.  NULL (the default) writes the line and
+ * a newline to stderr.
+ */
+typedef void pnm_log_fn(void *arg, enum pnm_log_level level, const char *msg);
+/*
+ * The fatal hook runs when the model finds its own state corrupt (a
+ * VM_BUG_ON) and cannot go on: @msg says what and where.  It may log,
+ * flush or exit(); if it returns, the library calls abort().  NULL (the
+ * default) prints @msg to stderr and aborts.
+ */
+typedef void pnm_fatal_fn(void *arg, const char *msg);
+
+/*
+ * Configuration.  Fill it with pnm_config_default() (which records the
+ * size this header gives the struct), change what you need, pass it to
+ * pnm_init().  Fields are only ever appended: a program built against an
+ * older header passes a smaller @size and gets the defaults for the
+ * fields it does not know.
+ */
 struct pnm_config {
+	/* sizeof(struct pnm_config) as the caller compiled it; set by
+	 * pnm_config_default(). */
+	size_t size;
 	/* Frames per zone; each is rounded up to a multiple of 512 (2 MiB).
-	 * ZONE_NORMAL must be non-empty; the others may be 0. */
-	unsigned long zone_frames[MAX_NR_ZONES];
+	 * PNM_ZONE_NORMAL must be non-empty; the others may be 0. */
+	unsigned long zone_frames[PNM_NR_ZONES];
 	enum pnm_thp_mode thp;			/* default PNM_THP_MADVISE */
 	/* Read faults in THP-suitable VMAs map the huge zero page (Linux's
 	 * transparent_hugepage/use_zero_page); default true. */
 	bool thp_use_zero_page;
 	enum pnm_pin_accounting pin_accounting;	/* default LINUX */
-	bool legacy_gup;			/* pre-2019 pins (GUP issue) */
-	/* Record every pin's provenance (pin_registry.c); default true. */
+	/* Pre-2019 pins: FOLL_PIN takes plain references (the bugs FOLL_PIN
+	 * exists to prevent); default false. */
+	bool legacy_gup;
+	/* Record every pin's provenance (the pin registry); default true. */
 	bool pin_registry;
-	/* Misuse detection: the put-on-pin check and stderr reports;
-	 * default true (in every build type). */
+	/* Misuse detection: the put-on-pin check and its reports; default
+	 * true (in every build type). */
 	bool pin_debug;
-	/* --- files (fs.h, writeback.h) --- */
+	/* --- files (pinmm/file.h) --- */
 	/* Host directory holding the backing files of disk and dax files.
 	 * NULL: a private directory is created under $TMPDIR (or /tmp) at
 	 * pnm_init() and removed with its contents at pnm_fini(). */
@@ -80,41 +119,76 @@ struct pnm_config {
 	 * dirty limit, which keeps single-threaded runs deterministic. */
 	bool writeback_thread;
 	unsigned int writeback_interval_ms;
+	/* --- the embedder's hooks (default NULL: stderr, abort) --- */
+	pnm_log_fn *log;
+	void *log_arg;
+	pnm_fatal_fn *fatal;
+	void *fatal_arg;
 };
 
-/* Defaults: 64 MiB NORMAL, 32 MiB MOVABLE, 16 MiB CMA, THP on madvise. */
-void pnm_config_default(struct pnm_config *cfg);
+/* Defaults: 64 MiB NORMAL, 32 MiB MOVABLE, 16 MiB CMA, THP on madvise,
+ * linux pin accounting, registry and misuse detection on. */
+#define pnm_config_default(cfg)	pnm_config_init((cfg), sizeof(*(cfg)))
+/* pnm_config_default()'s function: fill the first @size bytes of @cfg
+ * with the defaults and set cfg->size = @size (at most the library's
+ * own size). */
+PNM_API void pnm_config_init(struct pnm_config *cfg, size_t size);
 /*
  * Build the model.  Returns 0, -EINVAL (bad config: no NORMAL frames, too
- * many frames), -ENOMEM (host memory), -EBUSY (already initialised).
+ * many frames, a size smaller than the first release's struct), -E2BIG
+ * (cfg->size is larger than this library knows and the unknown tail is
+ * not all zero), -ENOMEM (host memory), -EBUSY (already initialised), or
+ * the host's error creating the data directory.
  */
-int pnm_init(const struct pnm_config *cfg);
+PNM_API int pnm_init(const struct pnm_config *cfg);
 /*
- * Tear the model down.  Every task must have exited; returns 0, or
- * -EBUSY if frames are still in use (leaks are reported on stderr and the
- * model is torn down anyway).
+ * Tear the model down.  Every task must have exited and every file been
+ * closed; returns 0, or -EBUSY if something was still in use (what is
+ * reported through the log hook, and the model is torn down anyway).
  */
-int pnm_fini(void);
+PNM_API int pnm_fini(void);
+
+/* What pnm_teardown() found and cleaned up. */
+struct pnm_teardown_report {
+	size_t size;			/* set by the caller: sizeof(*report) */
+	unsigned long tasks;		/* live tasks it exited (children too) */
+	unsigned long files;		/* files left open that it closed */
+	unsigned long pins;		/* pins still held that it released */
+	unsigned long pinned_pages;	/* pages those pins covered */
+	unsigned long leaked_frames;	/* frames still in use at the end */
+};
+/*
+ * The embedder's one-call error path: exit every live task (fork children
+ * included), release the pins the registry still records, close files
+ * left open, stop the flusher, then pnm_fini().  Each thing cleaned up is
+ * reported through the log hook and counted in @report (may be NULL; its
+ * size field must be set).  Must be called with no other thread inside
+ * the model; the calling thread's current task, if any, is left first.
+ * Returns 0 if nothing was left over, -EBUSY if something was (and was
+ * cleaned up), -EINVAL if the model is not initialised.
+ */
+PNM_API int pnm_teardown(struct pnm_teardown_report *report);
+
 /* The active configuration (valid between init and fini). */
-const struct pnm_config *pnm_get_config(void);
+PNM_API const struct pnm_config *pnm_get_config(void);
 
 /*
- * Invariant checkers.  Each returns true when the object is consistent;
- * otherwise it records a message (pnm_check_error()) and prints it to
- * stderr.  pnm_check_system() checks every zone, every allocated folio and
- * every live mm, and that the frame accounting adds up (free + allocated
- * == total).  Call them when no other thread is changing the model.
+ * Invariant checks.  pnm_check_system() checks every zone, every
+ * allocated folio, every live mm and file, and that the frame accounting
+ * adds up; it returns true when all is consistent, otherwise records the
+ * first problem (pnm_check_error()) and logs it.  Call it when no other
+ * thread is changing the model.
  */
-bool pnm_check_system(void);
-const char *pnm_check_error(void);
-/* Record a check failure (used by the checkers); always returns false. */
-bool pnm_check_fail(const char *fmt, ...) __printf(1, 2);
+PNM_API bool pnm_check_system(void);
+PNM_API const char *pnm_check_error(void);
 
 /* Text for a negative errno ("-ENOMEM" -> "ENOMEM: Cannot allocate memory"). */
-const char *pnm_strerror(int err);
+PNM_API const char *pnm_strerror(int err);
 /* Symbolic name ("ENOMEM") for a positive errno, or NULL. */
-const char *pnm_errno_name(int err);
+PNM_API const char *pnm_errno_name(int err);
 /* Parse "ENOMEM" (or a number) to a positive errno; -1 if unknown. */
-int pnm_errno_parse(const char *name);
+PNM_API int pnm_errno_parse(const char *name);
+
+PNM_END_DECLS
 
 #endif /* PINMM_PINMM_H */

@@ -217,7 +217,7 @@ static int dax_drop_range(struct inode *inode, pgoff_t first, pgoff_t last)
 		if (++index == 0)
 			break;
 	}
-	pnm_trace(TRACE_TRUNCATE, 0, inode->i_ino, (unsigned long)first << PAGE_SHIFT,
+	pnm_trace(PNM_TRACE_TRUNCATE, 0, inode->i_ino, (unsigned long)first << PAGE_SHIFT,
 		  dropped, (long)live);
 	return 0;
 }

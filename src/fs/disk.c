@@ -30,7 +30,7 @@
  * device keeps writing through its page array; unpin_user_pages_dirty_lock()
  * then dirties the folio with no block state.  disk_dirty_folio() detects
  * that, reports it once per folio on stderr, counts
- * PNM_FS_DIRTY_NO_BLOCKS, emits TRACE_FS_VIOLATION, sets
+ * PNM_FS_DIRTY_NO_BLOCKS, emits PNM_TRACE_FS_VIOLATION, sets
  * PG_pnm_nofs_dirty and then dirties the folio anyway (what ext4's
  * set_page_dirty did).  ->writepage cannot write such a folio (no blocks
  * to write to): it counts PNM_WB_LOST, reports, writes nothing -- the
@@ -194,7 +194,7 @@ static bool disk_dirty_folio(struct address_space *mapping, struct folio *folio)
 			"device through a pin after writeback cleaned it)\n",
 			pnm_inode_name(inode), folio->index, folio_pfn(folio));
 		count_vm_event(PNM_FS_DIRTY_NO_BLOCKS);
-		pnm_trace(TRACE_FS_VIOLATION, 0, inode->i_ino, folio_pfn(folio),
+		pnm_trace(PNM_TRACE_FS_VIOLATION, 0, inode->i_ino, folio_pfn(folio),
 			  folio->index, PNM_FS_VIOL_DIRTY_NO_BLOCKS);
 	}
 	return filemap_dirty_folio(mapping, folio);
@@ -259,7 +259,7 @@ static int disk_writepage(struct folio *folio, struct writeback_control *wbc)
 			"written: %lu page%s lost (the disk keeps the old data)\n",
 			pnm_inode_name(inode), folio->index, pages, pages == 1 ? "" : "s");
 		count_vm_events(PNM_WB_LOST, (long)pages);
-		pnm_trace(TRACE_FS_VIOLATION, 0, inode->i_ino, folio_pfn(folio),
+		pnm_trace(PNM_TRACE_FS_VIOLATION, 0, inode->i_ino, folio_pfn(folio),
 			  folio->index, PNM_FS_VIOL_WB_LOST);
 		clear_bit(PG_pnm_nofs_dirty, &folio->flags);
 		return -EIO;

@@ -621,7 +621,7 @@ void pnm_file_release(struct file *file)
  * does.  Takes inode_lock (waiting out an eviction of the same name), the
  * inode's i_lock for O_TRUNC; no other model lock.
  */
-struct file *pnm_file_open(enum pnm_fs_type fs, const char *name, int flags)
+struct file *pnm_filp_open(enum pnm_fs_type fs, const char *name, int flags)
 {
 	struct pnm_inode *pi;
 	struct file *file;

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 #include "rcu.h"
 
 void pnm_test_config(struct pnm_config *cfg)
@@ -60,7 +60,7 @@ int pnm_test_teardown(void **state)
 unsigned long test_mmap(struct task_struct *t, unsigned long len,
 			unsigned long prot, unsigned long flags)
 {
-	long addr = pnm_mmap(t->mm, 0, len, prot, flags, NULL, 0);
+	long addr = pnm_mm_mmap(t->mm, 0, len, prot, flags, NULL, 0);
 
 	assert_true(addr > 0);
 	return (unsigned long)addr;
@@ -84,8 +84,17 @@ unsigned long test_pfn(struct task_struct *t, unsigned long addr)
 	unsigned long pfn = 0;
 	bool w;
 
-	assert_int_equal(pnm_translate(t->mm, addr, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(t->mm, addr, &pfn, &w), 0);
 	return pfn;
+}
+
+struct task_struct *test_task_create(const char *comm)
+{
+	struct task_struct *t = NULL;
+
+	assert_int_equal(pnm_task_create(comm, &t), 0);
+	assert_non_null(t);
+	return t;
 }
 
 struct task_struct *test_fork(struct task_struct *parent)
@@ -117,7 +126,7 @@ unsigned long test_vma_flags(struct mm_struct *mm, unsigned long addr)
 
 struct file *test_open(enum pnm_fs_type fs, const char *name)
 {
-	struct file *f = pnm_file_open(fs, name, O_RDWR | O_CREAT);
+	struct file *f = pnm_filp_open(fs, name, O_RDWR | O_CREAT);
 
 	assert_false(IS_ERR_OR_NULL(f));
 	return f;

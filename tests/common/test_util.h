@@ -18,8 +18,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <sys/types.h>
-#include <pinmm/pinmm.h>
-#include <pinmm/fs.h>
+#include "pinmm_test_internal.h"
 
 /* Small model: NORMAL 16 MiB, MOVABLE 8 MiB, CMA 4 MiB, THP on madvise;
  * the pin registry and misuse detection switched on explicitly. */
@@ -41,6 +40,8 @@ unsigned char test_read_byte(struct task_struct *t, unsigned long addr);
 /* The pfn mapped at @addr (fails the test if none). */
 unsigned long test_pfn(struct task_struct *t, unsigned long addr);
 
+/* Create a task named @comm; fails the test on error. */
+struct task_struct *test_task_create(const char *comm);
 /* Fork @parent (child named "child"); fails the test on error. */
 struct task_struct *test_fork(struct task_struct *parent);
 /* The folio mapped at @addr in @t (fails the test if none). */

@@ -17,7 +17,7 @@
 #include <pthread.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define MAP_ANON_PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define PROT_RW		(PROT_READ | PROT_WRITE)
@@ -64,7 +64,7 @@ static void *slot_worker(void *arg)
 
 			if (first + nr > NPAGES)
 				nr = NPAGES - first;
-			if (pnm_madvise(w->task->mm, w->base + first * PAGE_SIZE,
+			if (pnm_mm_madvise(w->task->mm, w->base + first * PAGE_SIZE,
 					nr * PAGE_SIZE, MADV_DONTNEED))
 				record_failure(w);
 			for (unsigned long q = first; q < first + nr; q++)
@@ -125,7 +125,7 @@ static void join_workers(pthread_t *th, int n)
 /* Threads of one process race faults on the same untouched pages. */
 static void test_same_pages(void **state)
 {
-	struct task_struct *t = pnm_task_create("stress");
+	struct task_struct *t = test_task_create("stress");
 	unsigned long base = test_mmap(t, NPAGES * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	struct worker w[NTHREADS];
 	pthread_t th[NTHREADS];
@@ -172,7 +172,7 @@ static void *new_page_worker(void *arg)
 
 static void test_same_new_page(void **state)
 {
-	struct task_struct *t = pnm_task_create("newpage");
+	struct task_struct *t = test_task_create("newpage");
 	int rounds = iterations / 10 > 0 ? iterations / 10 : 1;
 	struct worker w[NTHREADS];
 	pthread_t th[NTHREADS];
@@ -205,7 +205,7 @@ static void test_same_new_page(void **state)
 		assert_int_not_equal(test_pfn(t, round_base), pnm_mem.zero_pfn);
 		if (r % 16 == 0)
 			CHECK_ALL();
-		assert_int_equal(pnm_munmap(t->mm, base, len), 0);
+		assert_int_equal(pnm_mm_munmap(t->mm, base, len), 0);
 	}
 	join_workers(th, NTHREADS);
 	pthread_barrier_destroy(&barrier);
@@ -216,7 +216,7 @@ static void test_same_new_page(void **state)
 /* Phase 3: parent and child threads write the COW-shared pages at once. */
 static void test_fork_writers(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c = NULL;
+	struct task_struct *p = test_task_create("parent"), *c = NULL;
 	unsigned long base = test_mmap(p, NPAGES * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	uint64_t initial[NPAGES][NTHREADS];
 	struct worker w[NTHREADS];
@@ -274,7 +274,7 @@ static void test_fork_writers(void **state)
  */
 static void test_fault_vs_zap(void **state)
 {
-	struct task_struct *t = pnm_task_create("zaprace");
+	struct task_struct *t = test_task_create("zaprace");
 	unsigned long base = 11UL << PGDIR_SHIFT;
 	struct worker w[NTHREADS];
 	pthread_t th[NTHREADS];
@@ -285,9 +285,9 @@ static void test_fault_vs_zap(void **state)
 
 	(void)state;
 	BUILD_BUG_ON(NPAGES * PAGE_SIZE > PMD_SIZE);
-	assert_int_equal(pnm_mmap(t->mm, base, PMD_SIZE, PROT_RW, MAP_ANON_PRIV | MAP_FIXED,
+	assert_int_equal(pnm_mm_mmap(t->mm, base, PMD_SIZE, PROT_RW, MAP_ANON_PRIV | MAP_FIXED,
 				  NULL, 0), (long)base);
-	assert_int_equal(pnm_madvise(t->mm, base, PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(t->mm, base, PMD_SIZE, MADV_HUGEPAGE), 0);
 	for (int round = 0; round < 4; round++) {
 		uint64_t zero = 0;
 
@@ -318,10 +318,10 @@ static void test_fault_vs_zap(void **state)
 		CHECK_ALL();
 		/* Start the next round from an empty PMD again (MADV_DONTNEED
 		 * would leave the split PMD's PTE table in place). */
-		assert_int_equal(pnm_munmap(t->mm, base, PMD_SIZE), 0);
-		assert_int_equal(pnm_mmap(t->mm, base, PMD_SIZE, PROT_RW,
+		assert_int_equal(pnm_mm_munmap(t->mm, base, PMD_SIZE), 0);
+		assert_int_equal(pnm_mm_mmap(t->mm, base, PMD_SIZE, PROT_RW,
 					  MAP_ANON_PRIV | MAP_FIXED, NULL, 0), (long)base);
-		assert_int_equal(pnm_madvise(t->mm, base, PMD_SIZE, MADV_HUGEPAGE), 0);
+		assert_int_equal(pnm_mm_madvise(t->mm, base, PMD_SIZE, MADV_HUGEPAGE), 0);
 	}
 	/* The fresh model had 2 MiB blocks: huge pages were made and split. */
 	assert_true(global_stat(THP_FAULT_ALLOC) > thp_allocs);

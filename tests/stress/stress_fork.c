@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG		PAGE_SIZE
 #define NR_SMALL	64
@@ -183,13 +183,13 @@ static void stress_fork(void **state)
 
 	(void)state;
 	memset(&sh, 0, sizeof(sh));
-	sh.parent = pnm_task_create("parent");
+	sh.parent = test_task_create("parent");
 	assert_non_null(sh.parent);
 	sh.small = test_mmap(sh.parent, NR_SMALL * PG, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS);
 	sh.huge = test_mmap(sh.parent, PMD_SIZE, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS);
-	assert_int_equal(pnm_madvise(sh.parent->mm, sh.huge, PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(sh.parent->mm, sh.huge, PMD_SIZE, MADV_HUGEPAGE), 0);
 	sh.nr_pages = NR_SMALL + HPAGE_PMD_NR;
 
 	for (int i = 0; i < NR_WRITERS; i++) {

@@ -20,7 +20,7 @@
  *                 THP PMDs);
  *   forker        fork, let the child write (COW) and exit;
  *   writer        CPU stores all over the area (COW breaks after forks);
- *   migrator      pnm_migrate_range() between NORMAL and MOVABLE, and
+ *   migrator      pnm_mm_migrate_range() between NORMAL and MOVABLE, and
  *                 compact_zone().
  *
  * Invariants: data a device wrote through a write pin is what the process
@@ -53,7 +53,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 #include "rcu.h"
 
 #define PG		PAGE_SIZE
@@ -304,17 +304,17 @@ static void *unmapper_main(void *arg)
 
 		gen_bump(&sh->gen_loss[c]);
 		if ((r >> 8) % 3 == 0) {
-			if (pnm_munmap(mm, a, PMD_SIZE))
+			if (pnm_mm_munmap(mm, a, PMD_SIZE))
 				record_failure(sh, 30);
-			if (pnm_mmap(mm, a, PMD_SIZE, RW, PRIV | MAP_FIXED, NULL, 0) != (long)a)
+			if (pnm_mm_mmap(mm, a, PMD_SIZE, RW, PRIV | MAP_FIXED, NULL, 0) != (long)a)
 				record_failure(sh, 31);
-			if (chunk_thp(c) && pnm_madvise(mm, a, PMD_SIZE, MADV_HUGEPAGE))
+			if (chunk_thp(c) && pnm_mm_madvise(mm, a, PMD_SIZE, MADV_HUGEPAGE))
 				record_failure(sh, 32);
 		} else {
 			unsigned long n = 1 + (r >> 16) % 64;
 			unsigned long first = (r >> 24) % (CHUNK_PAGES - n + 1);
 
-			if (pnm_madvise(mm, a + first * PG, n * PG, MADV_DONTNEED))
+			if (pnm_mm_madvise(mm, a + first * PG, n * PG, MADV_DONTNEED))
 				record_failure(sh, 33);
 		}
 		gen_bump(&sh->gen_loss[c]);
@@ -348,8 +348,8 @@ static void *splitter_main(void *arg)
 		int loss = atomic_read_acquire(&sh->gen_loss[c]), err;
 
 		gen_bump(&sh->gen_perm[c]);
-		err = pnm_mprotect(mm, a, n * PG, PROT_READ);
-		err = pnm_mprotect(mm, a, n * PG, RW) ?: err;
+		err = pnm_mm_mprotect(mm, a, n * PG, PROT_READ);
+		err = pnm_mm_mprotect(mm, a, n * PG, RW) ?: err;
 		gen_bump(&sh->gen_perm[c]);
 		/* -ENOMEM only if the unmapper had the chunk unmapped. */
 		if (err && !(loss & 1) && loss == atomic_read_acquire(&sh->gen_loss[c]))
@@ -415,7 +415,7 @@ static void *migrator_main(void *arg)
 {
 	struct worker *w = arg;
 	struct shared *sh = w->sh;
-	struct compact_result res;
+	struct pnm_compact_result res;
 
 	for (unsigned long n = 0; pinners_running(sh); n++) {
 		uint64_t r = test_rand(&w->rng);
@@ -431,7 +431,7 @@ static void *migrator_main(void *arg)
 			(void)compact_zone(pnm_zone(ZONE_MOVABLE), HPAGE_PMD_ORDER, &res);
 			continue;
 		}
-		moved = pnm_migrate_range(sh->p->mm, chunk_addr(sh, c) + first, len, z);
+		moved = pnm_mm_migrate_range(sh->p->mm, chunk_addr(sh, c) + first, len, z);
 		if (moved > 0)
 			atomic_long_add(moved, &sh->migrated);
 	}
@@ -464,13 +464,13 @@ static void stress_gup_fast(void **state)
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	assert_int_equal(pthread_rwlock_init(&sh.dma_lock, &attr), 0);
 	pthread_rwlockattr_destroy(&attr);
-	sh.p = pnm_task_create("pinner");
+	sh.p = test_task_create("pinner");
 	assert_non_null(sh.p);
 	x = test_mmap(sh.p, (NR_CHUNKS + 1) * PMD_SIZE, RW, PRIV);
 	sh.base = ALIGN(x, PMD_SIZE);
 	for (int c = 0; c < NR_CHUNKS; c++) {
 		if (chunk_thp(c))
-			assert_int_equal(pnm_madvise(sh.p->mm, chunk_addr(&sh, c), PMD_SIZE,
+			assert_int_equal(pnm_mm_madvise(sh.p->mm, chunk_addr(&sh, c), PMD_SIZE,
 						     MADV_HUGEPAGE), 0);
 		for (unsigned long i = 0; i < CHUNK_PAGES; i += 3)
 			test_write_byte(sh.p, chunk_addr(&sh, c) + i * PG + 3072, 1);
@@ -506,7 +506,7 @@ static void stress_gup_fast(void **state)
 	assert_int_equal(atomic_read(&sh.failures), 0);
 	assert_true(atomic_long_read(&sh.checked) > 0);
 	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED), global_stat(NR_FOLL_PIN_RELEASED));
-	for (int k = 0; k < NR_PNM_MISUSE; k++)
+	for (int k = 0; k < PNM_NR_MISUSE; k++)
 		assert_int_equal(pnm_misuse_count(k), 0);
 	/* Table frees deferred while pinners walked: wait, then check. */
 	pnm_rcu_barrier();

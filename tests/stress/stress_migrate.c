@@ -24,7 +24,7 @@
 #include <pthread.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define NR_WRITERS	3
 #define SLICE_PAGES	32	/* pages of each region per writer */
@@ -52,14 +52,14 @@ struct stress {
 	char what[256];				/* first failure, for the report */
 };
 
-/* TRACE_MIGRATE outcomes, tallied by the trace hook (any thread). */
+/* PNM_TRACE_MIGRATE outcomes, tallied by the trace hook (any thread). */
 enum { T_OK, T_EBUSY, T_EAGAIN, T_ENOMEM, T_EINVAL, T_OTHER, NR_T };
 static atomic_t trace_tally[NR_T];
 
 static void tally_migrate(const struct pnm_trace_rec *rec, void *arg)
 {
 	(void)arg;
-	if (rec->ev != TRACE_MIGRATE)
+	if (rec->ev != PNM_TRACE_MIGRATE)
 		return;
 	switch (rec->d) {
 	case 0:
@@ -173,17 +173,17 @@ static void *migrator_fn(void *arg)
 
 	for (round = 0; round < opt_rounds; round++) {
 		enum zone_type zt = zones[round % ARRAY_SIZE(zones)];
-		struct compact_result res;
+		struct pnm_compact_result res;
 		int r, ret;
 
 		for (r = 0; r < NR_REGIONS; r++) {
-			long moved = pnm_migrate_range(s->parent->mm, s->region[r],
+			long moved = pnm_mm_migrate_range(s->parent->mm, s->region[r],
 						       s->region_len[r], zt);
 
 			if (!migrate_result_ok(moved))
 				record_failure(s, "migrate region %d: %ld", r, moved);
 		}
-		ret = (int)pnm_migrate_range(s->child->mm, s->region[0],
+		ret = (int)pnm_mm_migrate_range(s->child->mm, s->region[0],
 					     REGION_PAGES * PAGE_SIZE, zt);
 		if (!migrate_result_ok(ret))
 			record_failure(s, "migrate child region: %d", ret);
@@ -220,13 +220,13 @@ static void stress_migrate(void **state)
 
 	(void)state;
 	assert_non_null(s);
-	s->parent = pnm_task_create("stress");
+	s->parent = test_task_create("stress");
 	assert_non_null(s->parent);
 	s->region[0] = test_mmap(s->parent, REGION_PAGES * PAGE_SIZE,
 				 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
 	base = test_mmap(s->parent, 2 * PMD_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS);
-	assert_int_equal(pnm_madvise(s->parent->mm, base, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(s->parent->mm, base, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
 	s->region[1] = ALIGN(base, PMD_SIZE);
 	s->region[2] = test_mmap(s->parent, REGION_PAGES * PAGE_SIZE,
 				 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
@@ -253,17 +253,17 @@ static void stress_migrate(void **state)
 	 */
 	for (i = 0; i < BALLAST_PAGES; i++)
 		test_write_byte(s->parent, s->ballast + i * PAGE_SIZE, (unsigned char)i);
-	assert_int_equal(pnm_migrate_range(s->parent->mm, s->ballast,
+	assert_int_equal(pnm_mm_migrate_range(s->parent->mm, s->ballast,
 					   BALLAST_PAGES * PAGE_SIZE, ZONE_CMA),
 			 BALLAST_PAGES);
 	for (i = 1; i < BALLAST_PAGES; i += 2)
-		assert_int_equal(pnm_madvise(s->parent->mm, s->ballast + i * PAGE_SIZE,
+		assert_int_equal(pnm_mm_madvise(s->parent->mm, s->ballast + i * PAGE_SIZE,
 					     PAGE_SIZE, MADV_DONTNEED), 0);
 	assert_int_equal(zone_largest_free_order(pnm_zone(ZONE_CMA)), 0);
 	assert_int_equal(pnm_task_fork(s->parent, "child", &s->child), 0);
 	CHECK_ALL();
 	/* One migration before the race starts, so some surely happened. */
-	assert_int_equal(pnm_migrate_range(s->parent->mm, s->region[0], PAGE_SIZE,
+	assert_int_equal(pnm_mm_migrate_range(s->parent->mm, s->region[0], PAGE_SIZE,
 					   ZONE_NORMAL), 1);
 
 	atomic_set(&s->writers_left, NR_WRITERS);

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG		PAGE_SIZE
 #define NR_FAULTERS	3
@@ -115,47 +115,47 @@ static void *mapper_main(void *arg)
 		subrange(&rng, sh->base, &start, &len);
 		switch (op) {
 		case 0:		/* everything away */
-			ret = pnm_munmap(mm, sh->base, RANGE);
+			ret = pnm_mm_munmap(mm, sh->base, RANGE);
 			if (ret)
 				record_failure(sh, 200 - (int)ret);
 			break;
 		case 1:		/* part away */
-			ret = pnm_munmap(mm, start, len);
+			ret = pnm_mm_munmap(mm, start, len);
 			if (ret)
 				record_failure(sh, 300 - (int)ret);
 			break;
 		case 2:		/* the whole range anew */
-			ret = pnm_mmap(mm, sh->base, RANGE, prot,
+			ret = pnm_mm_mmap(mm, sh->base, RANGE, prot,
 				       type | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
 			if (ret != (long)sh->base)
 				record_failure(sh, 400 - (int)ret);
 			break;
 		case 3:		/* part anew, maybe populated */
-			ret = pnm_mmap(mm, start, len, prot,
+			ret = pnm_mm_mmap(mm, start, len, prot,
 				       type | MAP_ANONYMOUS | MAP_FIXED |
 				       ((n & 1) ? MAP_POPULATE : 0), NULL, 0);
 			if (ret != (long)start)
 				record_failure(sh, 500 - (int)ret);
 			break;
 		case 4:
-			ret = pnm_mmap(mm, start, len, prot,
+			ret = pnm_mm_mmap(mm, start, len, prot,
 				       type | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, NULL, 0);
 			if (ret != (long)start && ret != -EEXIST)
 				record_failure(sh, 600 - (int)ret);
 			break;
 		case 5:
-			ret = pnm_mprotect(mm, start, len, prot);
+			ret = pnm_mm_mprotect(mm, start, len, prot);
 			if (ret && ret != -ENOMEM)
 				record_failure(sh, 700 - (int)ret);
 			break;
 		case 6:
 		case 7:
-			ret = pnm_madvise(mm, start, len, MADV_DONTNEED);
+			ret = pnm_mm_madvise(mm, start, len, MADV_DONTNEED);
 			if (ret && ret != -ENOMEM)
 				record_failure(sh, 800 - (int)ret);
 			break;
 		case 8:
-			ret = pnm_madvise(mm, start, len,
+			ret = pnm_mm_madvise(mm, start, len,
 					  (n & 2) ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 			if (ret && ret != -ENOMEM)
 				record_failure(sh, 900 - (int)ret);
@@ -175,12 +175,12 @@ static void stress_munmap(void **state)
 
 	(void)state;
 	memset(&sh, 0, sizeof(sh));
-	sh.task = pnm_task_create("victim");
+	sh.task = test_task_create("victim");
 	assert_non_null(sh.task);
 	sh.base = test_mmap(sh.task, RANGE, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS);
 	assert_true(IS_ALIGNED(sh.base, PMD_SIZE));
-	assert_int_equal(pnm_madvise(sh.task->mm, sh.base, RANGE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(sh.task->mm, sh.base, RANGE, MADV_HUGEPAGE), 0);
 
 	for (int i = 0; i < NR_FAULTERS; i++) {
 		f[i].sh = &sh;
@@ -199,7 +199,7 @@ static void stress_munmap(void **state)
 	assert_int_equal(atomic_read(&sh.failures), 0);
 	CHECK_ALL();
 	/* Still usable afterwards. */
-	assert_int_equal(pnm_mmap(sh.task->mm, sh.base, RANGE, PROT_READ | PROT_WRITE,
+	assert_int_equal(pnm_mm_mmap(sh.task->mm, sh.base, RANGE, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0),
 			 (long)sh.base);
 	test_write_byte(sh.task, sh.base + 12345, 0x42);

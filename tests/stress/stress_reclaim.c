@@ -50,7 +50,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG		PAGE_SIZE
 #define RW		(PROT_READ | PROT_WRITE)
@@ -170,7 +170,7 @@ static void check_and_unpin(struct worker *w, struct held *h)
 	} else {
 		if (!slot_is(buf, h->index, h->stamp))
 			record_failure(sh, 13);
-		if (pnm_translate(sh->app->mm, addr, &pfn, &writable) == 0 &&
+		if (pnm_mm_translate(sh->app->mm, addr, &pfn, &writable) == 0 &&
 		    pfn != page_to_pfn(h->page))
 			record_failure(sh, 14);	/* a new page was read in */
 		atomic_long_inc(&sh->checked);
@@ -360,7 +360,7 @@ static void prelude_pinned_survives(struct shared *sh)
 	unpin_user_page(page);
 	CHECK_ALL();
 	/* Unpinned and unmapped, it goes. */
-	assert_int_equal(pnm_madvise(sh->app->mm, addr, PG, MADV_DONTNEED), 0);
+	assert_int_equal(pnm_mm_madvise(sh->app->mm, addr, PG, MADV_DONTNEED), 0);
 	(void)pnm_reclaim_pages(FILE_PAGES, true);
 	cached = filemap_get_folio(sh->f->f_mapping, index);
 	assert_true(IS_ERR(cached) || cached != folio);
@@ -415,15 +415,15 @@ static void run(enum pnm_wb_policy policy)
 	sh = calloc(1, sizeof(*sh));
 	assert_non_null(sh);
 	create_host_file();
-	sh->app = pnm_task_create("dio-app");
-	sh->user = pnm_task_create("user");
+	sh->app = test_task_create("dio-app");
+	sh->user = test_task_create("user");
 	assert_non_null(sh->app);
 	assert_non_null(sh->user);
 	sh->f = test_open(PNM_FS_DISK, NAME);
 	assert_int_equal(i_size_read(sh->f->f_inode), (loff_t)(FILE_PAGES * PG));
-	sh->app_base = (unsigned long)pnm_mmap(sh->app->mm, 0, FILE_PAGES * PG, RW,
+	sh->app_base = (unsigned long)pnm_mm_mmap(sh->app->mm, 0, FILE_PAGES * PG, RW,
 					       MAP_SHARED, sh->f, 0);
-	sh->user_base = (unsigned long)pnm_mmap(sh->user->mm, 0, FILE_PAGES * PG, RW,
+	sh->user_base = (unsigned long)pnm_mm_mmap(sh->user->mm, 0, FILE_PAGES * PG, RW,
 						MAP_SHARED, sh->f, 0);
 	assert_true((long)sh->app_base > 0 && (long)sh->user_base > 0);
 	CHECK_ALL();
@@ -468,7 +468,7 @@ static void run(enum pnm_wb_policy policy)
 	assert_true(atomic_long_read(&sh->reads) > 0);
 	assert_true(global_stat(PGSTEAL_FILE) > steal);
 	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED), global_stat(NR_FOLL_PIN_RELEASED));
-	for (int k = 0; k < NR_PNM_MISUSE; k++)
+	for (int k = 0; k < PNM_NR_MISUSE; k++)
 		assert_int_equal(pnm_misuse_count(k), 0);
 	assert_int_equal(global_stat(PNM_FS_DIRTY_NO_BLOCKS), 0);
 	assert_int_equal(global_stat(PNM_WB_LOST), 0);
@@ -480,8 +480,8 @@ static void run(enum pnm_wb_policy policy)
 
 	/* Evict (unmap everything, drop the file), reopen, read it all back
 	 * through the cache of a machine smaller than the file. */
-	assert_int_equal(pnm_munmap(sh->app->mm, sh->app_base, FILE_PAGES * PG), 0);
-	assert_int_equal(pnm_munmap(sh->user->mm, sh->user_base, FILE_PAGES * PG), 0);
+	assert_int_equal(pnm_mm_munmap(sh->app->mm, sh->app_base, FILE_PAGES * PG), 0);
+	assert_int_equal(pnm_mm_munmap(sh->user->mm, sh->user_base, FILE_PAGES * PG), 0);
 	fput(sh->f);
 	CHECK_ALL();
 	sh->f = test_open(PNM_FS_DISK, NAME);

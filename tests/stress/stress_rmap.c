@@ -73,7 +73,7 @@
 #include <pthread.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG		PAGE_SIZE
 #define RW		(PROT_READ | PROT_WRITE)
@@ -296,13 +296,13 @@ static void *migrator_main(void *arg)
 		int r;
 
 		for (r = 0; r < NR_REGIONS; r++) {
-			moved = pnm_migrate_range(mm, sh->base[r], region_pages[r] * PG, zt);
+			moved = pnm_mm_migrate_range(mm, sh->base[r], region_pages[r] * PG, zt);
 			if (!migrate_ok(moved))
 				record_failure(sh, "migrate %s: %ld", region_name[r], moved);
 			else if (moved > 0)
 				atomic_long_add(moved, &sh->migrated);
 		}
-		moved = pnm_migrate_range(mm, sh->scratch, SCRATCH_PAGES * PG, zt);
+		moved = pnm_mm_migrate_range(mm, sh->scratch, SCRATCH_PAGES * PG, zt);
 		if (!migrate_ok(moved))
 			record_failure(sh, "migrate scratch: %ld", moved);
 		else if (moved > 0)
@@ -314,7 +314,7 @@ static void *migrator_main(void *arg)
 		if (rnd & 2)
 			split_at(sh, sh->scratch + ((rnd >> 20) % SCRATCH_PAGES) * PG, true);
 		if ((rnd & 0x1c) == 0) {
-			struct compact_result res;
+			struct pnm_compact_result res;
 			int ret = compact_zone(pnm_zone(zones[(rnd >> 32) % ARRAY_SIZE(zones)]),
 					       1 + (unsigned int)((rnd >> 40) % HPAGE_PMD_ORDER),
 					       &res);
@@ -372,14 +372,14 @@ static void *churn_main(void *arg)
 			split_at(sh, churn_addr(sh, first), true);
 			break;
 		case 3:		/* split the PMD, then merge the VMA back */
-			err = pnm_mprotect(p->mm, sh->churn + first * PG, n * PG, PROT_READ);
+			err = pnm_mm_mprotect(p->mm, sh->churn + first * PG, n * PG, PROT_READ);
 			if (!err)
 				churn_check(sh, first, n < 8 ? n : 8);
-			if (err || pnm_mprotect(p->mm, sh->churn + first * PG, n * PG, RW))
+			if (err || pnm_mm_mprotect(p->mm, sh->churn + first * PG, n * PG, RW))
 				record_failure(sh, "churn mprotect: %d", err);
 			break;
 		case 4:
-			moved = pnm_migrate_range(p->mm, sh->churn, PMD_SIZE,
+			moved = pnm_mm_migrate_range(p->mm, sh->churn, PMD_SIZE,
 						  zones[(rnd >> 40) & 1]);
 			if (!migrate_ok(moved))
 				record_failure(sh, "churn migrate: %ld", moved);
@@ -387,11 +387,11 @@ static void *churn_main(void *arg)
 		case 5:		/* a new area, page tables and all: the next fill
 				 * faults a new THP (MADV_DONTNEED would leave the
 				 * split PTE table behind) */
-			if (pnm_munmap(p->mm, sh->churn, PMD_SIZE) ||
-			    pnm_mmap(p->mm, sh->churn, PMD_SIZE, RW,
+			if (pnm_mm_munmap(p->mm, sh->churn, PMD_SIZE) ||
+			    pnm_mm_mmap(p->mm, sh->churn, PMD_SIZE, RW,
 				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0) !=
 				    (long)sh->churn ||
-			    pnm_madvise(p->mm, sh->churn, PMD_SIZE, MADV_HUGEPAGE))
+			    pnm_mm_madvise(p->mm, sh->churn, PMD_SIZE, MADV_HUGEPAGE))
 				record_failure(sh, "churn remap");
 			memset(sh->churn_expect, 0, sizeof(sh->churn_expect));
 			sh->churn_empty = true;
@@ -427,7 +427,7 @@ static void *writeback_main(void *arg)
 			break;
 		case 3:
 		case 4:
-			err = pnm_msync(sh->parent->mm, sh->base[R_DISK],
+			err = pnm_mm_msync(sh->parent->mm, sh->base[R_DISK],
 					region_pages[R_DISK] * PG, MS_SYNC);
 			break;
 		case 5:
@@ -590,18 +590,18 @@ static void child_reshape_and_exit(struct mutator *m, struct child *c)
 	unsigned long off = ((rnd >> 8) % 32) * PG, len = (1 + (rnd >> 16) % 32) * PG;
 	int err;
 
-	err = pnm_mprotect(mm, sh->base[R_ANON] + off % (region_pages[R_ANON] * PG / 2),
+	err = pnm_mm_mprotect(mm, sh->base[R_ANON] + off % (region_pages[R_ANON] * PG / 2),
 			   len % (region_pages[R_ANON] * PG / 2) + PG, PROT_READ);
 	if (err)
 		record_failure(sh, "child mprotect anon: %d", err);
-	err = pnm_mprotect(mm, sh->base[R_DISK] + off % (region_pages[R_DISK] * PG / 2),
+	err = pnm_mm_mprotect(mm, sh->base[R_DISK] + off % (region_pages[R_DISK] * PG / 2),
 			   len % (region_pages[R_DISK] * PG / 2) + PG, PROT_READ);
 	if (err)
 		record_failure(sh, "child mprotect disk: %d", err);
-	err = pnm_munmap(mm, sh->base[R_THP] + off * 4, len * 3);
+	err = pnm_mm_munmap(mm, sh->base[R_THP] + off * 4, len * 3);
 	if (err)
 		record_failure(sh, "child munmap thp: %d", err);
-	err = pnm_munmap(mm, sh->scratch + off * 8, len * 4);
+	err = pnm_mm_munmap(mm, sh->scratch + off * 8, len * 4);
 	if (err)
 		record_failure(sh, "child munmap scratch: %d", err);
 	/* Its anon pages are still there, read-only or not. */
@@ -679,7 +679,7 @@ static void mut_mprotect(struct mutator *m)
 		n = 1 + (rnd >> 20) % ((unsigned long)(MUT + 1) * slice_pages(r) - first);
 		start = sh->base[r];
 	}
-	err = pnm_mprotect(mm, start + first * PG, n * PG, PROT_READ);
+	err = pnm_mm_mprotect(mm, start + first * PG, n * PG, PROT_READ);
 	if (err) {
 		record_failure(sh, "mprotect read-only: %d", err);
 		return;
@@ -692,7 +692,7 @@ static void mut_mprotect(struct mutator *m)
 			check_word(sh, sh->parent, page_addr(sh, r, i), sh->expect[r][i],
 				   "read-only region");
 	}
-	err = pnm_mprotect(mm, start + first * PG, n * PG, RW);
+	err = pnm_mm_mprotect(mm, start + first * PG, n * PG, RW);
 	if (err)
 		record_failure(sh, "mprotect read-write: %d", err);
 	atomic_long_inc(&sh->mprotects);
@@ -705,7 +705,7 @@ static void mut_dontneed(struct mutator *m)
 	uint64_t rnd = test_rand(&m->rng);
 	unsigned long first = rnd & 1 ? 0 : (rnd >> 8) % SCRATCH_PAGES;
 	unsigned long n = rnd & 1 ? SCRATCH_PAGES : 1 + (rnd >> 20) % (SCRATCH_PAGES - first);
-	int err = pnm_madvise(sh->parent->mm, sh->scratch + first * PG, n * PG, MADV_DONTNEED);
+	int err = pnm_mm_madvise(sh->parent->mm, sh->scratch + first * PG, n * PG, MADV_DONTNEED);
 
 	if (err) {
 		record_failure(sh, "MADV_DONTNEED: %d", err);
@@ -730,18 +730,18 @@ static void mut_remap(struct mutator *m)
 	long ret;
 	int err;
 
-	err = pnm_munmap(mm, addr, n * PG);
+	err = pnm_mm_munmap(mm, addr, n * PG);
 	if (err) {
 		record_failure(sh, "munmap scratch: %d", err);
 		return;
 	}
-	ret = pnm_mmap(mm, addr, n * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
+	ret = pnm_mm_mmap(mm, addr, n * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
 	if (ret != (long)addr) {
 		record_failure(sh, "mmap scratch: %ld", ret);
 		return;
 	}
 	if (n == SCRATCH_PAGES) {
-		err = pnm_madvise(mm, sh->scratch, SCRATCH_PAGES * PG, MADV_HUGEPAGE);
+		err = pnm_mm_madvise(mm, sh->scratch, SCRATCH_PAGES * PG, MADV_HUGEPAGE);
 		if (err)
 			record_failure(sh, "MADV_HUGEPAGE scratch: %d", err);
 	}
@@ -774,7 +774,7 @@ static void mut_hold_child(struct mutator *m)
 	/* To both zones: the second moves what the first found in place. */
 	for (z = 0; z < 2; z++)
 		for (r = R_ANON; r <= R_THP; r++) {
-			moved = pnm_migrate_range(sh->parent->mm,
+			moved = pnm_mm_migrate_range(sh->parent->mm,
 						  sh->base[r] + pick(0, r, MUT) * PG,
 						  slice_pages(r) * PG, zones[z ^ (int)(rnd & 1)]);
 			if (!migrate_ok(moved))
@@ -860,7 +860,7 @@ static unsigned long map_region(struct shared *sh, struct file *f, unsigned long
 	long addr;
 
 	assert_int_equal(do_ftruncate(f, (loff_t)(pages * PG)), 0);
-	addr = pnm_mmap(sh->parent->mm, 0, pages * PG, RW, MAP_SHARED, f, 0);
+	addr = pnm_mm_mmap(sh->parent->mm, 0, pages * PG, RW, MAP_SHARED, f, 0);
 	assert_true(addr > 0);
 	return (unsigned long)addr;
 }
@@ -870,7 +870,7 @@ static unsigned long map_thp_area(struct shared *sh)
 	unsigned long base = test_mmap(sh->parent, 2 * PMD_SIZE, RW, MAP_PRIVATE | MAP_ANONYMOUS);
 	unsigned long start = ALIGN(base, PMD_SIZE);
 
-	assert_int_equal(pnm_madvise(sh->parent->mm, start, PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(sh->parent->mm, start, PMD_SIZE, MADV_HUGEPAGE), 0);
 	return start;
 }
 
@@ -888,7 +888,7 @@ static void stress_rmap(void **state)
 
 	(void)state;
 	assert_non_null(sh);
-	sh->parent = pnm_task_create("parent");
+	sh->parent = test_task_create("parent");
 	assert_non_null(sh->parent);
 	sh->base[R_ANON] = test_mmap(sh->parent, region_pages[R_ANON] * PG, RW,
 				     MAP_PRIVATE | MAP_ANONYMOUS);
@@ -954,7 +954,7 @@ static void stress_rmap(void **state)
 	assert_true(global_stat(PGMIGRATE_SUCCESS) > succ);
 	if (atomic_long_read(&sh->held) >= 8)
 		assert_true(atomic_long_read(&sh->held_migrated) > 0);
-	for (int k = 0; k < NR_PNM_MISUSE; k++)
+	for (int k = 0; k < PNM_NR_MISUSE; k++)
 		assert_int_equal(pnm_misuse_count(k), 0);
 	assert_int_equal(global_stat(PNM_FS_DIRTY_NO_BLOCKS), 0);
 	assert_int_equal(global_stat(PNM_WB_LOST), 0);

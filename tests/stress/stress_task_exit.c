@@ -39,7 +39,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 #include "rcu.h"
 
 #define PG		PAGE_SIZE
@@ -233,7 +233,7 @@ static void stress_task_exit(void **state, uint64_t seed, unsigned long rounds)
 		struct round rd;
 
 		memset(&rd, 0, sizeof(rd));
-		rd.t = pnm_task_create("victim");
+		rd.t = test_task_create("victim");
 		assert_non_null(rd.t);
 		rd.base = test_mmap(rd.t, NR_PAGES * PG, PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS);
@@ -267,7 +267,7 @@ static void stress_task_exit(void **state, uint64_t seed, unsigned long rounds)
 		      atomic_read(&sh.failures), atomic_read(&sh.first_error));
 	assert_int_equal(atomic_read(&sh.failures), 0);
 	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED), global_stat(NR_FOLL_PIN_RELEASED));
-	for (int k = 0; k < NR_PNM_MISUSE; k++)
+	for (int k = 0; k < PNM_NR_MISUSE; k++)
 		assert_int_equal(pnm_misuse_count(k), 0);
 	pnm_rcu_barrier();
 	CHECK_ALL();

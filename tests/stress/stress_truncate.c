@@ -53,7 +53,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG		PAGE_SIZE
 #define HALF		(PAGE_SIZE / 2)
@@ -370,7 +370,7 @@ static void scripted_check(struct shared *sh)
 	/* Shrink into the middle of page 9: nothing beyond stays mapped. */
 	assert_int_equal(do_ftruncate(sh->f, 9 * PG + HALF), 0);
 	for (unsigned long i = 10; i < n; i++) {
-		assert_int_equal(pnm_translate(sh->user->mm, sh->user_base + i * PG, &pfn, &w),
+		assert_int_equal(pnm_mm_translate(sh->user->mm, sh->user_base + i * PG, &pfn, &w),
 				 -EFAULT);
 		assert_int_equal(pnm_user_read(sh->user, sh->user_base + i * PG, got, 1), -EFAULT);
 	}
@@ -398,7 +398,7 @@ static void scripted_check(struct shared *sh)
 				       3 * PG, 3 * PG), 0);
 	assert_int_equal(i_size_read(sh->f->f_inode), (loff_t)(n * PG));
 	for (unsigned long i = 3; i <= 5; i++) {
-		assert_int_equal(pnm_translate(sh->user->mm, sh->user_base + i * PG, &pfn, &w),
+		assert_int_equal(pnm_mm_translate(sh->user->mm, sh->user_base + i * PG, &pfn, &w),
 				 -EFAULT);
 		assert_int_equal(pnm_user_read(sh->user, sh->user_base + i * PG, got, PG), 0);
 		assert_memory_equal(got, zero, PG);
@@ -433,14 +433,14 @@ static void run(enum pnm_fs_type fs, unsigned long iters)
 	sh = calloc(1, sizeof(*sh));
 	assert_non_null(sh);
 	sh->fs = fs;
-	sh->app = pnm_task_create("dio-app");
-	sh->user = pnm_task_create("user");
+	sh->app = test_task_create("dio-app");
+	sh->user = test_task_create("user");
 	assert_non_null(sh->app);
 	assert_non_null(sh->user);
 	sh->f = test_open(fs, "truncfile");
 	assert_int_equal(do_ftruncate(sh->f, (loff_t)(MAXP * PG)), 0);
-	sh->app_base = (unsigned long)pnm_mmap(sh->app->mm, 0, MAXP * PG, RW, MAP_SHARED, sh->f, 0);
-	sh->user_base = (unsigned long)pnm_mmap(sh->user->mm, 0, MAXP * PG, RW, MAP_SHARED,
+	sh->app_base = (unsigned long)pnm_mm_mmap(sh->app->mm, 0, MAXP * PG, RW, MAP_SHARED, sh->f, 0);
+	sh->user_base = (unsigned long)pnm_mm_mmap(sh->user->mm, 0, MAXP * PG, RW, MAP_SHARED,
 						sh->f, 0);
 	assert_true((long)sh->app_base > 0 && (long)sh->user_base > 0);
 	CHECK_ALL();
@@ -481,7 +481,7 @@ static void run(enum pnm_fs_type fs, unsigned long iters)
 	assert_int_equal(atomic_read(&sh->failures), 0);
 	assert_true(atomic_long_read(&sh->ok) > 0);
 	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED), global_stat(NR_FOLL_PIN_RELEASED));
-	for (int k = 0; k < NR_PNM_MISUSE; k++)
+	for (int k = 0; k < PNM_NR_MISUSE; k++)
 		assert_int_equal(pnm_misuse_count(k), 0);
 	assert_int_equal(global_stat(PNM_NR_TRUNCATED_LIVE), live);
 	assert_int_equal(global_stat(PNM_FS_DIRTY_NO_BLOCKS), nob);

@@ -60,7 +60,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG		PAGE_SIZE
 #define RW		(PROT_READ | PROT_WRITE)
@@ -327,7 +327,7 @@ static void *syncer_main(void *arg)
 		case 4:
 			if (start + len > (loff_t)(NR_PAGES * PG))
 				len = (loff_t)(NR_PAGES * PG) - start;
-			err = pnm_msync(sh->p->mm, sh->base + (unsigned long)start,
+			err = pnm_mm_msync(sh->p->mm, sh->base + (unsigned long)start,
 					(size_t)len, MS_SYNC);
 			break;
 		case 5:
@@ -405,7 +405,7 @@ static void run(enum pnm_wb_policy policy, unsigned long iters)
 	assert_non_null(sh);
 	assert_non_null(buf);
 	sh->policy = policy;
-	sh->p = pnm_task_create("dio-app");
+	sh->p = test_task_create("dio-app");
 	assert_non_null(sh->p);
 	/* The first half of the file is written through the model (write()
 	 * makes small folios), the second half exists on the host before the
@@ -425,7 +425,7 @@ static void run(enum pnm_wb_policy policy, unsigned long iters)
 		assert_int_equal(kernel_write(sh->f, buf, PG, &pos), PG);
 	}
 	assert_int_equal(vfs_fsync(sh->f, 0), 0);
-	sh->base = (unsigned long)pnm_mmap(sh->p->mm, 0, NR_PAGES * PG, RW, MAP_SHARED, sh->f, 0);
+	sh->base = (unsigned long)pnm_mm_mmap(sh->p->mm, 0, NR_PAGES * PG, RW, MAP_SHARED, sh->f, 0);
 	assert_true((long)sh->base > 0);
 	check_host(sh, sh->f, buf, "after setup");
 	CHECK_ALL();
@@ -475,7 +475,7 @@ static void run(enum pnm_wb_policy policy, unsigned long iters)
 		      atomic_read(&sh->failures), atomic_read(&sh->first_error));
 	assert_int_equal(atomic_read(&sh->failures), 0);
 	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED), global_stat(NR_FOLL_PIN_RELEASED));
-	for (int k = 0; k < NR_PNM_MISUSE; k++)
+	for (int k = 0; k < PNM_NR_MISUSE; k++)
 		assert_int_equal(pnm_misuse_count(k), 0);
 	assert_int_equal(global_stat(PNM_FS_DIRTY_NO_BLOCKS), nob);
 	assert_int_equal(global_stat(PNM_WB_IO_ERRORS), ioerr);
@@ -495,7 +495,7 @@ static void run(enum pnm_wb_policy policy, unsigned long iters)
 	CHECK_ALL();
 
 	/* Evict the inode, reopen: what a new opener reads is the same. */
-	assert_int_equal(pnm_munmap(sh->p->mm, sh->base, NR_PAGES * PG), 0);
+	assert_int_equal(pnm_mm_munmap(sh->p->mm, sh->base, NR_PAGES * PG), 0);
 	fput(sh->f);
 	CHECK_ALL();
 	sh->f = test_open(PNM_FS_DISK, "wbfile");

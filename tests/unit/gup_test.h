@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -21,7 +21,7 @@
 
 static inline struct task_struct *gt_task(const char *name)
 {
-	struct task_struct *t = pnm_task_create(name);
+	struct task_struct *t = test_task_create(name);
 
 	assert_non_null(t);
 	return t;
@@ -165,7 +165,7 @@ static inline unsigned long gt_pfn_or_none(struct task_struct *t, unsigned long 
 	unsigned long pfn = 0;
 	bool w;
 
-	if (pnm_translate(t->mm, addr, &pfn, &w))
+	if (pnm_mm_translate(t->mm, addr, &pfn, &w))
 		return -1UL;
 	return pfn;
 }
@@ -185,7 +185,7 @@ static inline unsigned long gt_thp(struct task_struct *t, unsigned char v)
 	struct folio *folio;
 
 	assert_true(IS_ALIGNED(a, PMD_SIZE));
-	assert_int_equal(pnm_madvise(t->mm, a, PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(t->mm, a, PMD_SIZE, MADV_HUGEPAGE), 0);
 	gt_write(t, a, v, 1);
 	folio = pfn_folio(test_pfn(t, a));
 	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);

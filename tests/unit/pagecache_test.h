@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -261,7 +261,7 @@ static inline void tfs_fill_pattern(struct file *f)
 static inline long tfs_map(struct task_struct *p, struct file *f, unsigned long len,
 			   unsigned long flags, loff_t off)
 {
-	long a = pnm_mmap(p->mm, 0, len, RW, flags, f, (unsigned long)off);
+	long a = pnm_mm_mmap(p->mm, 0, len, RW, flags, f, (unsigned long)off);
 
 	assert_true(a > 0);
 	return a;

@@ -3,13 +3,13 @@
  * test_compaction.c - compact_zone() turns a zone fragmented down to
  * single free frames back into one with a free 2 MiB block, keeps every
  * byte of the data it moves, leaves referenced folios and page tables
- * where they are, and reports its work in struct compact_result and the
+ * where they are, and reports its work in struct pnm_compact_result and the
  * compact* counters.
  */
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PROT_RW		(PROT_READ | PROT_WRITE)
 
@@ -53,7 +53,7 @@ static void fragment(struct frag *f)
 {
 	unsigned long total = pnm_mem.nr_frames, i, len;
 
-	f->t = pnm_task_create("frag");
+	f->t = test_task_create("frag");
 	assert_non_null(f->t);
 	len = total * PAGE_SIZE;
 	f->addr = test_mmap(f->t, len + PMD_SIZE, PROT_RW, MAP_PRIVATE | MAP_ANONYMOUS);
@@ -68,7 +68,7 @@ static void fragment(struct frag *f)
 	f->npages = i;
 	assert_int_equal(zone_free(ZONE_MOVABLE), 0);
 	for (i = 1; i < f->npages; i += 2)
-		assert_int_equal(pnm_madvise(f->t->mm, f->addr + i * PAGE_SIZE, PAGE_SIZE,
+		assert_int_equal(pnm_mm_madvise(f->t->mm, f->addr + i * PAGE_SIZE, PAGE_SIZE,
 					     MADV_DONTNEED), 0);
 	CHECK_ALL();
 }
@@ -90,7 +90,7 @@ static void test_compact_movable(void **state)
 	long fsc = global_stat(COMPACTFREE_SCANNED), iso = global_stat(COMPACTISOLATED);
 	long succ = global_stat(PGMIGRATE_SUCCESS);
 	unsigned long nfree, nr_alloc;
-	struct compact_result res;
+	struct pnm_compact_result res;
 	struct frag f;
 
 	(void)state;
@@ -143,7 +143,7 @@ static void test_compact_extra_ref(void **state)
 {
 	struct zone *zone = pnm_zone(ZONE_MOVABLE);
 	long refused = global_stat(PNM_MIGRATE_REFUSED_REFS);
-	struct compact_result res;
+	struct pnm_compact_result res;
 	struct folio *held;
 	unsigned long pfn;
 	struct frag f;
@@ -180,7 +180,7 @@ static void test_compact_normal(void **state)
 {
 	struct zone *zone = pnm_zone(ZONE_NORMAL);
 	unsigned long pfn, tables = 0, tables_after = 0;
-	struct compact_result res;
+	struct pnm_compact_result res;
 	struct frag f;
 
 	(void)state;
@@ -207,7 +207,7 @@ static void test_compact_fail(void **state)
 	struct zone *zone = pnm_zone(ZONE_CMA);
 	static struct page *filler[1024];
 	long fail = global_stat(COMPACTFAIL);
-	struct compact_result res;
+	struct pnm_compact_result res;
 	unsigned long pfn, n = 0, i;
 
 	(void)state;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -31,14 +31,14 @@ static unsigned long all_misuse(void)
 	unsigned long n = 0;
 	int k;
 
-	for (k = 0; k < NR_PNM_MISUSE; k++)
+	for (k = 0; k < PNM_NR_MISUSE; k++)
 		n += pnm_misuse_count(k);
 	return n;
 }
 
 static void test_dma_across_pages(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 3 * PG, RW, PRIV);
 	long wbytes = global_stat(PNM_DMA_WRITE_BYTES);
 	long rbytes = global_stat(PNM_DMA_READ_BYTES);
@@ -91,7 +91,7 @@ static void test_dma_across_pages(void **state)
 
 static void test_dma_bad_range(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 2 * PG, RW, PRIV);
 	long wbytes = global_stat(PNM_DMA_WRITE_BYTES);
 	struct page *pages[2], *holey[2];
@@ -130,7 +130,7 @@ static void test_dma_bad_range(void **state)
 /* The device writes behind the mm's back: no folio or PTE gets dirty. */
 static void test_dma_write_does_not_dirty(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long s = test_mmap(p, PG, RW, SHARED);
 	struct page *page;
 	char buf[4] = "abc";
@@ -155,7 +155,7 @@ static void test_dma_write_does_not_dirty(void **state)
  */
 static void test_dma_to_unmapped_then_freed(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 2 * PG, RW, PRIV);
 	long wbytes, rbytes;
 	struct page *pages[2];
@@ -166,7 +166,7 @@ static void test_dma_to_unmapped_then_freed(void **state)
 	test_write_byte(p, a + PG, 0x22);
 	pages[0] = grab_page(p, a);
 	pages[1] = grab_page(p, a + PG);
-	assert_int_equal(pnm_munmap(p->mm, a, 2 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(p->mm, a, 2 * PG), 0);
 	CHECK_ALL();
 	assert_int_equal(page_ref_count(pages[0]), 1);
 
@@ -202,7 +202,7 @@ static void test_dma_to_unmapped_then_freed(void **state)
 
 static void test_dma_zero_page_never_written(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, PG, RW, PRIV);
 	struct page *zero = ZERO_PAGE(0);
 	long warnings = atomic_long_read(&pnm_nr_warnings);
@@ -224,7 +224,7 @@ static void test_dma_zero_page_never_written(void **state)
 /* Across the pages of a THP, through its subpage descriptors. */
 static void test_dma_thp_subpages(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long len = 2 * HPAGE_PMD_SIZE, a, h;
 	struct page *pages[3];
 	struct folio *folio;
@@ -234,7 +234,7 @@ static void test_dma_thp_subpages(void **state)
 	(void)state;
 	a = test_mmap(p, len, RW, PRIV);
 	h = ALIGN(a, HPAGE_PMD_SIZE);
-	assert_int_equal(pnm_madvise(p->mm, h, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(p->mm, h, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
 	test_write_byte(p, h, 1);
 	folio = page_folio(pfn_to_page(test_pfn(p, h)));
 	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
@@ -255,7 +255,7 @@ static void test_dma_thp_subpages(void **state)
  */
 static void test_dma_through_pin(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long s = test_mmap(p, 2 * PG, RW, SHARED);
 	struct page *pages[2];
 	char back[6];

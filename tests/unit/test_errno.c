@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 /* Every errno the model returns somewhere. */
 static const int used[] = {

@@ -155,7 +155,7 @@ static void test_small_only_mapping(void **state)
 /* Read faults fill the cache from ->read_folio, with large folios. */
 static void test_read_fault_fills(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = tfs_create(40 * PG, -1, true);
 	long maj = global_stat(PGMAJFAULT), files = global_stat(NR_FILE_PAGES);
 	struct folio *folio;
@@ -183,7 +183,7 @@ static void test_read_fault_fills(void **state)
 	assert_int_equal(folio_ref_count(folio), 16 + 2);
 	assert_int_equal(folio_mapcount(folio), 2);
 	/* Clean shared file pages are mapped read-only (dirty tracking). */
-	assert_int_equal(pnm_translate(p->mm, (unsigned long)a + 6 * PG, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(p->mm, (unsigned long)a + 6 * PG, &pfn, &w), 0);
 	assert_false(w);
 	assert_int_equal(pfn, folio_pfn(folio) + 6);
 	/* Near EOF the folio shrinks to fit below i_size. */
@@ -202,7 +202,7 @@ static void test_read_fault_fills(void **state)
 /* SIGBUS past EOF; the partial last page is mapped with zeroes after EOF. */
 static void test_sigbus_past_eof(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = tfs_create(2 * PG + 100, 0x5a, false);
 	unsigned char v = 1;
 	long a;
@@ -222,7 +222,7 @@ static void test_sigbus_past_eof(void **state)
 /* A failed ->read_folio is SIGBUS (-EFAULT) or -EIO; the next try works. */
 static void test_read_error(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = tfs_create(4 * PG, 0x33, false);
 	unsigned char v, buf[8];
 	loff_t pos = 0;
@@ -250,7 +250,7 @@ static void test_read_error(void **state)
 /* The first write to a page goes through ->page_mkwrite and dirties it. */
 static void test_write_fault_mkwrite(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = tfs_create(4 * PG, 0, false);
 	long dirty = global_stat(NR_FILE_DIRTY), dirtied = global_stat(NR_DIRTIED);
 	struct folio *folio;
@@ -267,7 +267,7 @@ static void test_write_fault_mkwrite(void **state)
 	assert_true(folio_test_dirty(folio));
 	assert_int_equal(global_stat(NR_FILE_DIRTY), dirty + 1);
 	assert_int_equal(global_stat(NR_DIRTIED), dirtied + 1);
-	assert_int_equal(pnm_translate(p->mm, (unsigned long)a, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(p->mm, (unsigned long)a, &pfn, &w), 0);
 	assert_true(w);
 	/* Read first, then write: the read-only PTE faults into mkwrite. */
 	assert_int_equal(test_read_byte(p, (unsigned long)a + PG), 0);
@@ -291,7 +291,7 @@ static void test_write_fault_mkwrite(void **state)
 /* A private mapping shares clean cache pages and copies on write. */
 static void test_private_mapping(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = tfs_create(4 * PG, 0x44, true);
 	struct folio *cache;
 	long a;
@@ -354,7 +354,7 @@ static void test_buffered_io(void **state)
 /* ->page_mkwrite on a folio a truncate took away: VM_FAULT_NOPAGE. */
 static void test_page_mkwrite_truncated(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = tfs_create(4 * PG, 0, false);
 	struct vm_fault vmf;
 	struct folio *folio;

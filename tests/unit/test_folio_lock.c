@@ -15,7 +15,7 @@
 #include <stdlib.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define NR_FOLIOS	600	/* more than wait queues: queues are shared */
 #define NR_HOT		3	/* the heavily contended ones */

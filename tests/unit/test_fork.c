@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -18,7 +18,7 @@
 
 static void test_private_cow(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c;
+	struct task_struct *p = test_task_create("parent"), *c;
 	unsigned long a = test_mmap(p, 4 * PG, RW, PRIV);
 	unsigned long pfn0, pfn1;
 	long copies, reuses;
@@ -67,7 +67,7 @@ static void test_private_cow(void **state)
 
 static void test_shared_stays_shared(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c, *g;
+	struct task_struct *p = test_task_create("parent"), *c, *g;
 	unsigned long s = test_mmap(p, 4 * PG, RW, SHARED);
 
 	(void)state;
@@ -91,7 +91,7 @@ static void test_shared_stays_shared(void **state)
 
 static void test_dontfork_hole(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c;
+	struct task_struct *p = test_task_create("parent"), *c;
 	unsigned long a = test_mmap(p, 2 * PG, RW, PRIV);
 	unsigned long b = test_mmap(p, 2 * PG, RW, SHARED);
 	unsigned char v;
@@ -99,8 +99,8 @@ static void test_dontfork_hole(void **state)
 	(void)state;
 	test_write_byte(p, a, 1);
 	test_write_byte(p, b, 2);
-	assert_int_equal(pnm_madvise(p->mm, a, 2 * PG, MADV_DONTFORK), 0);
-	assert_int_equal(pnm_madvise(p->mm, b, 2 * PG, MADV_DONTFORK), 0);
+	assert_int_equal(pnm_mm_madvise(p->mm, a, 2 * PG, MADV_DONTFORK), 0);
+	assert_int_equal(pnm_mm_madvise(p->mm, b, 2 * PG, MADV_DONTFORK), 0);
 	assert_int_equal(pnm_task_fork(p, "child", &c), 0);
 	assert_int_equal(c->mm->map_count, 0);
 	assert_int_equal(c->mm->total_vm, 0);
@@ -110,7 +110,7 @@ static void test_dontfork_hole(void **state)
 	unsigned long pfn;
 	bool w;
 
-	assert_int_equal(pnm_translate(p->mm, a, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(p->mm, a, &pfn, &w), 0);
 	assert_true(w);
 	CHECK_ALL();
 }
@@ -118,7 +118,7 @@ static void test_dontfork_hole(void **state)
 /* Exit of the child gives back every frame it took. */
 static void test_exit_frees_everything(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c;
+	struct task_struct *p = test_task_create("parent"), *c;
 	unsigned long a = test_mmap(p, 64 * PG, RW, PRIV);
 	unsigned long s = test_mmap(p, 8 * PG, RW, SHARED);
 	unsigned long before;
@@ -163,7 +163,7 @@ static void test_exit_frees_everything(void **state)
  */
 static void test_fork_enomem_everywhere(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c = NULL;
+	struct task_struct *p = test_task_create("parent"), *c = NULL;
 	struct mm_struct *mm = p->mm;
 	unsigned long a = test_mmap(p, 4 * PMD_SIZE, RW, PRIV);
 	unsigned long s = test_mmap(p, 4 * PG, RW, SHARED);
@@ -173,13 +173,13 @@ static void test_fork_enomem_everywhere(void **state)
 
 	(void)state;
 	/* Pages spread over several PTE tables, one possibly in a THP. */
-	assert_int_equal(pnm_madvise(mm, a + 2 * PMD_SIZE, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(mm, a + 2 * PMD_SIZE, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
 	for (unsigned long off = 0; off < 4 * PMD_SIZE; off += PMD_SIZE / 4)
 		test_write_byte(p, a + off, (unsigned char)(off >> 19));
 	test_write_byte(p, s, 0x5a);
 	before = pnm_nr_allocated_frames();
 	map_count = mm->map_count;
-	probe = pnm_task_create("probe");
+	probe = test_task_create("probe");
 	pid_next = probe->pid + 1;
 	pnm_task_exit(probe);
 	CHECK_ALL();
@@ -214,7 +214,7 @@ static void test_fork_enomem_everywhere(void **state)
 /* Fork of a pinned-looking page copies it for the child (brief §11). */
 static void test_fork_copies_maybe_pinned(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c;
+	struct task_struct *p = test_task_create("parent"), *c;
 	unsigned long a = test_mmap(p, PG, RW, PRIV);
 	unsigned long pfn;
 	struct folio *folio;
@@ -244,13 +244,13 @@ static void test_fork_copies_maybe_pinned(void **state)
 
 static void test_thp_fork(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c;
+	struct task_struct *p = test_task_create("parent"), *c;
 	struct mm_struct *mm = p->mm;
 	unsigned long a = test_mmap(p, 2 * PMD_SIZE, RW, PRIV);
 	long thp = global_stat(THP_FAULT_ALLOC);
 
 	(void)state;
-	assert_int_equal(pnm_madvise(mm, a, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(mm, a, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
 	test_write_byte(p, a + 17 * PG, 0x71);
 	if (global_stat(THP_FAULT_ALLOC) == thp) {
 		CHECK_ALL();
@@ -276,10 +276,10 @@ static void trace_fn(const struct pnm_trace_rec *rec, void *arg)
 {
 	struct trace_log *log = arg;
 
-	if (rec->ev == TRACE_FORK) {
+	if (rec->ev == PNM_TRACE_FORK) {
 		log->forks++;
 		log->last_fork = *rec;
-	} else if (rec->ev == TRACE_EXIT) {
+	} else if (rec->ev == PNM_TRACE_EXIT) {
 		log->exits++;
 	}
 }
@@ -298,7 +298,7 @@ static void test_tasks_and_trace(void **state)
 
 	(void)state;
 	pnm_trace_set(trace_fn, &log);
-	p = pnm_task_create("parent");
+	p = test_task_create("parent");
 	assert_int_equal(p->pid, 1);			/* pids restart per init */
 	assert_string_equal(p->comm, "parent");
 	assert_int_equal(pnm_task_fork(p, "a-very-long-child-name", &c), 0);

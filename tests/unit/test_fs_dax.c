@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -116,7 +116,7 @@ static void test_evict_persists_and_disk_view(void **state)
 
 	(void)state;
 	fwrite_fill(f, 0, 0x3c, 2 * PG);
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, "shared-name", O_RDWR), ERR_PTR(-EBUSY));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, "shared-name", O_RDWR), ERR_PTR(-EBUSY));
 	fput(f);
 	f = test_open(PNM_FS_DISK, "shared-name");
 	assert_false(IS_DAX(f->f_inode));
@@ -129,14 +129,14 @@ static void test_evict_persists_and_disk_view(void **state)
  * each other, no page_mkwrite, nothing dirty. */
 static void test_mmap_is_storage(void **state)
 {
-	struct task_struct *p = pnm_task_create("p"), *q = pnm_task_create("q");
+	struct task_struct *p = test_task_create("p"), *q = test_task_create("q");
 	struct file *f = test_open(PNM_FS_DAX, "m");
 	long a, b;
 
 	(void)state;
 	fwrite_fill(f, 0, 0x21, 3 * PG);
-	a = pnm_mmap(p->mm, 0, 3 * PG, RW, MAP_SHARED, f, 0);
-	b = pnm_mmap(q->mm, 0, 3 * PG, PROT_READ, MAP_PRIVATE, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 3 * PG, RW, MAP_SHARED, f, 0);
+	b = pnm_mm_mmap(q->mm, 0, 3 * PG, PROT_READ, MAP_PRIVATE, f, 0);
 	assert_true(a > 0 && b > 0);
 	assert_int_equal(test_read_byte(p, (unsigned long)a + PG), 0x21);
 	assert_int_equal(test_pfn(p, (unsigned long)a + PG), folio_pfn(frame(f, 1)));
@@ -150,7 +150,7 @@ static void test_mmap_is_storage(void **state)
 	assert_int_equal(host_byte(f, 2 * PG + 7), 0xee);
 	assert_int_equal(pnm_user_write(p, (unsigned long)a + 3 * PG, "x", 1), -EFAULT);
 	CHECK_ALL();
-	assert_int_equal(pnm_msync(p->mm, (unsigned long)a, 3 * PG, MS_SYNC), 0);
+	assert_int_equal(pnm_mm_msync(p->mm, (unsigned long)a, 3 * PG, MS_SYNC), 0);
 	assert_int_equal(host_byte(f, 2 * PG + 7), 0x22);
 	/* Storage cannot migrate away. */
 	assert_int_equal(migrate_folio_to(frame(f, 0), alloc_migration_target_zone,
@@ -184,7 +184,7 @@ static void test_write_error_once(void **state)
 /* Truncate frees storage; a pinned page makes it -EBUSY, unchanged. */
 static void test_truncate_and_pins(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(PNM_FS_DAX, "tp");
 	long dax = global_stat(PNM_NR_DAX_PAGES);
 	struct task_struct *prev;
@@ -195,7 +195,7 @@ static void test_truncate_and_pins(void **state)
 	(void)state;
 	fwrite_fill(f, 0, 0x55, 4 * PG);
 	assert_int_equal(global_stat(PNM_NR_DAX_PAGES), dax + 4);
-	a = pnm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
 	test_write_byte(p, (unsigned long)a + 3 * PG, 0x56);
 
 	/* A short-term pin works. */
@@ -247,7 +247,7 @@ static void test_truncate_and_pins(void **state)
  * pins of every kind work. */
 static void test_longterm_refused(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(PNM_FS_DAX, "lt");
 	struct task_struct *prev;
 	struct page *pages[2];
@@ -255,7 +255,7 @@ static void test_longterm_refused(void **state)
 
 	(void)state;
 	fwrite_fill(f, 0, 1, 2 * PG);
-	a = pnm_mmap(p->mm, 0, 2 * PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 2 * PG, RW, MAP_SHARED, f, 0);
 	test_write_byte(p, (unsigned long)a, 2);
 	test_write_byte(p, (unsigned long)a + PG, 2);
 	prev = pnm_task_enter(p);
@@ -284,7 +284,7 @@ static void test_longterm_refused(void **state)
 /* Eviction with a frame still pinned: it lives on detached. */
 static void test_evict_with_pin(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(PNM_FS_DAX, "ep");
 	long live = global_stat(PNM_NR_TRUNCATED_LIVE);
 	long dma_lost = global_stat(PNM_DMA_WRITE_TRUNCATED);
@@ -294,11 +294,11 @@ static void test_evict_with_pin(void **state)
 
 	(void)state;
 	fwrite_fill(f, 0, 0x61, PG);
-	a = pnm_mmap(p->mm, 0, PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, PG, RW, MAP_SHARED, f, 0);
 	prev = pnm_task_enter(p);
 	assert_int_equal(pin_user_pages_fast((unsigned long)a, 1, FOLL_WRITE, pages), 1);
 	pnm_task_leave(prev);
-	assert_int_equal(pnm_munmap(p->mm, (unsigned long)a, PG), 0);
+	assert_int_equal(pnm_mm_munmap(p->mm, (unsigned long)a, PG), 0);
 	fput(f);				/* evicted, persisted */
 	assert_int_equal(global_stat(PNM_NR_TRUNCATED_LIVE), live + 1);
 	assert_true(test_bit(PG_pnm_truncated, &page_folio(pages[0])->flags));

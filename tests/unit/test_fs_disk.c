@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -88,8 +88,8 @@ static void test_open_create_excl(void **state)
 	struct stat st;
 
 	(void)state;
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, "a", O_RDWR), ERR_PTR(-ENOENT));
-	f = pnm_file_open(PNM_FS_DISK, "a", O_RDWR | O_CREAT | O_EXCL);
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, "a", O_RDWR), ERR_PTR(-ENOENT));
+	f = pnm_filp_open(PNM_FS_DISK, "a", O_RDWR | O_CREAT | O_EXCL);
 	assert_false(IS_ERR_OR_NULL(f));
 	assert_int_equal(pnm_fs_backing_path(f, path, sizeof(path)), 0);
 	assert_int_equal(stat(path, &st), 0);
@@ -100,23 +100,23 @@ static void test_open_create_excl(void **state)
 	assert_false(IS_DAX(f->f_inode));
 
 	/* Open twice: one inode.  Exclusive create of an open name fails. */
-	g = pnm_file_open(PNM_FS_DISK, "a", O_RDONLY);
+	g = pnm_filp_open(PNM_FS_DISK, "a", O_RDONLY);
 	assert_false(IS_ERR_OR_NULL(g));
 	assert_ptr_equal(g->f_inode, f->f_inode);
 	assert_int_equal(g->f_mode, FMODE_READ);
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, "a", O_RDWR | O_CREAT | O_EXCL),
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, "a", O_RDWR | O_CREAT | O_EXCL),
 			 ERR_PTR(-EEXIST));
 	/* The same host name as dax while open as disk: refused. */
-	assert_ptr_equal(pnm_file_open(PNM_FS_DAX, "a", O_RDWR), ERR_PTR(-EBUSY));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DAX, "a", O_RDWR), ERR_PTR(-EBUSY));
 	fput(g);
 	fput(f);
 	CHECK_ALL();
 
 	/* Closed, the host file still exists: exclusive create fails, a
 	 * plain open finds it. */
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, "a", O_RDWR | O_CREAT | O_EXCL),
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, "a", O_RDWR | O_CREAT | O_EXCL),
 			 ERR_PTR(-EEXIST));
-	f = pnm_file_open(PNM_FS_DISK, "a", O_WRONLY);
+	f = pnm_filp_open(PNM_FS_DISK, "a", O_WRONLY);
 	assert_false(IS_ERR_OR_NULL(f));
 	assert_int_equal(f->f_mode, FMODE_WRITE);
 	fput(f);
@@ -129,30 +129,30 @@ static void test_names_and_flags(void **state)
 	struct file *f;
 
 	(void)state;
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, "", O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, NULL, O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, ".", O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, "..", O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, "a/b", O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, "sp ace", O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
-	assert_ptr_equal(pnm_file_open(PNM_NR_FS, "x", O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, "", O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, NULL, O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, ".", O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, "..", O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, "a/b", O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, "sp ace", O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
+	assert_ptr_equal(pnm_filp_open(PNM_NR_FS, "x", O_RDWR | O_CREAT), ERR_PTR(-EINVAL));
 	memset(name, 'n', sizeof(name));
 	name[PNM_FS_NAME_MAX + 1] = '\0';
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, name, O_RDWR | O_CREAT),
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, name, O_RDWR | O_CREAT),
 			 ERR_PTR(-ENAMETOOLONG));
 	name[PNM_FS_NAME_MAX] = '\0';		/* exactly the maximum */
-	f = pnm_file_open(PNM_FS_DISK, name, O_RDWR | O_CREAT);
+	f = pnm_filp_open(PNM_FS_DISK, name, O_RDWR | O_CREAT);
 	assert_false(IS_ERR_OR_NULL(f));
 	fput(f);
 	f = test_open(PNM_FS_DISK, "A-z_0.9");
 	fput(f);
 
 	/* Flags: unknown bits, O_ACCMODE 3, O_EXCL without O_CREAT. */
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, "x", O_RDWR | O_CREAT | O_APPEND),
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, "x", O_RDWR | O_CREAT | O_APPEND),
 			 ERR_PTR(-EINVAL));
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, "x", O_ACCMODE | O_CREAT), ERR_PTR(-EINVAL));
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, "x", O_RDWR | O_EXCL), ERR_PTR(-EINVAL));
-	assert_ptr_equal(pnm_file_open(PNM_FS_DISK, "x", O_RDWR), ERR_PTR(-ENOENT));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, "x", O_ACCMODE | O_CREAT), ERR_PTR(-EINVAL));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, "x", O_RDWR | O_EXCL), ERR_PTR(-EINVAL));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_DISK, "x", O_RDWR), ERR_PTR(-ENOENT));
 
 	assert_string_equal(pnm_fs_name(PNM_FS_DISK), "disk");
 	assert_string_equal(pnm_fs_name(PNM_FS_SHMEM), "shmem");
@@ -172,8 +172,8 @@ static void test_access_checks(void **state)
 
 	(void)state;
 	fwrite_fill(f, 0, 1, 8);
-	r = pnm_file_open(PNM_FS_DISK, "acc", O_RDONLY);
-	w = pnm_file_open(PNM_FS_DISK, "acc", O_WRONLY);
+	r = pnm_filp_open(PNM_FS_DISK, "acc", O_RDONLY);
+	w = pnm_filp_open(PNM_FS_DISK, "acc", O_WRONLY);
 	assert_false(IS_ERR_OR_NULL(r) || IS_ERR_OR_NULL(w));
 	assert_int_equal(kernel_write(r, b, 1, &pos), -EBADF);
 	assert_int_equal(kernel_read(w, b, 1, &pos), -EBADF);
@@ -218,7 +218,7 @@ static void test_o_trunc(void **state)
 	fwrite_fill(f, 0, 0x33, 3 * PG);
 	assert_int_equal(vfs_fsync(f, 0), 0);
 	assert_int_equal(host_size(f), 3 * PG);
-	g = pnm_file_open(PNM_FS_DISK, "t", O_RDWR | O_TRUNC);
+	g = pnm_filp_open(PNM_FS_DISK, "t", O_RDWR | O_TRUNC);
 	assert_false(IS_ERR_OR_NULL(g));
 	assert_int_equal(i_size_read(f->f_inode), 0);
 	assert_int_equal(host_size(f), 0);
@@ -319,14 +319,14 @@ static void test_large_io(void **state)
 
 static void test_mmap_shared(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(PNM_FS_DISK, "m");
 	long a;
 
 	(void)state;
 	fwrite_fill(f, 0, 0x41, 4 * PG);
 	assert_int_equal(vfs_fsync(f, 0), 0);
-	a = pnm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
 	assert_true(a > 0);
 	/* Read through the mapping what write(2) wrote. */
 	assert_int_equal(test_read_byte(p, (unsigned long)a + 2 * PG + 1), 0x41);
@@ -340,8 +340,8 @@ static void test_mmap_shared(void **state)
 	CHECK_ALL();
 
 	/* Beyond EOF: SIGBUS. */
-	assert_int_equal(pnm_munmap(p->mm, (unsigned long)a, 4 * PG), 0);
-	a = pnm_mmap(p->mm, 0, 8 * PG, RW, MAP_SHARED, f, 0);
+	assert_int_equal(pnm_mm_munmap(p->mm, (unsigned long)a, 4 * PG), 0);
+	a = pnm_mm_mmap(p->mm, 0, 8 * PG, RW, MAP_SHARED, f, 0);
 	assert_true(a > 0);
 	assert_int_equal(pnm_user_write(p, (unsigned long)a + 5 * PG, "x", 1), -EFAULT);
 	fput(f);
@@ -350,14 +350,14 @@ static void test_mmap_shared(void **state)
 
 static void test_mmap_private_copies(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(PNM_FS_DISK, "priv");
 	unsigned long cache_pfn;
 	long a;
 
 	(void)state;
 	fwrite_fill(f, 0, 0x10, 2 * PG);
-	a = pnm_mmap(p->mm, 0, 2 * PG, RW, MAP_PRIVATE, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 2 * PG, RW, MAP_PRIVATE, f, 0);
 	assert_true(a > 0);
 	assert_int_equal(test_read_byte(p, (unsigned long)a + PG), 0x10);
 	cache_pfn = test_pfn(p, (unsigned long)a + PG);
@@ -377,7 +377,7 @@ static void test_mmap_private_copies(void **state)
  * write-protects and drops it again. */
 static void test_dirty_tracking(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(PNM_FS_DISK, "dt");
 	unsigned long pfn;
 	struct folio *folio;
@@ -392,14 +392,14 @@ static void test_dirty_tracking(void **state)
 	assert_false(folio_test_dirty(folio));
 	assert_false(PagePrivate(&folio->page));	/* cleaned: blocks dropped */
 
-	a = pnm_mmap(p->mm, 0, PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, PG, RW, MAP_SHARED, f, 0);
 	assert_int_equal(test_read_byte(p, (unsigned long)a), 0x1);
-	assert_int_equal(pnm_translate(p->mm, (unsigned long)a, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(p->mm, (unsigned long)a, &pfn, &w), 0);
 	assert_false(w);				/* clean: read-only */
 	assert_int_equal(pfn, folio_pfn(folio));
 
 	test_write_byte(p, (unsigned long)a, 0x2);
-	assert_int_equal(pnm_translate(p->mm, (unsigned long)a, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(p->mm, (unsigned long)a, &pfn, &w), 0);
 	assert_true(w);
 	assert_true(folio_test_dirty(folio));
 	assert_true(PagePrivate(&folio->page));		/* page_mkwrite's blocks */
@@ -408,7 +408,7 @@ static void test_dirty_tracking(void **state)
 	assert_int_equal(vfs_fsync(f, 0), 0);
 	assert_false(folio_test_dirty(folio));
 	assert_false(PagePrivate(&folio->page));
-	assert_int_equal(pnm_translate(p->mm, (unsigned long)a, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(p->mm, (unsigned long)a, &pfn, &w), 0);
 	assert_false(w);				/* write-protected again */
 	assert_int_equal(host_byte(f, 0), 0x2);
 
@@ -443,10 +443,10 @@ static void test_dirty_without_blocks_detected(void **state)
 	pnm_test_config(&cfg);
 	cfg.legacy_gup = true;
 	pnm_test_init_with(&cfg);
-	p = pnm_task_create("p");
+	p = test_task_create("p");
 	f = test_open(PNM_FS_DISK, "2018");
 	fwrite_fill(f, 0, 0x11, PG);
-	a = pnm_mmap(p->mm, 0, PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, PG, RW, MAP_SHARED, f, 0);
 	prev = pnm_task_enter(p);
 	assert_int_equal(pin_user_pages_fast((unsigned long)a, 1, FOLL_WRITE | FOLL_LONGTERM,
 					     pages), 1);
@@ -520,7 +520,7 @@ static void test_eio_once_per_opener(void **state)
  * writeback fsync reports it. */
 static void test_enospc(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(PNM_FS_DISK, "nospc");
 	unsigned char v = 9;
 	loff_t pos = 0;
@@ -545,7 +545,7 @@ static void test_enospc(void **state)
 	assert_false(PagePrivate(&cached(f, 0)->page));
 
 	/* page_mkwrite cannot allocate: the write faults with SIGBUS. */
-	a = pnm_mmap(p->mm, 0, PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, PG, RW, MAP_SHARED, f, 0);
 	assert_int_equal(test_read_byte(p, (unsigned long)a), 0x61);
 	assert_int_equal(pnm_fs_inject_error(f, PNM_IO_WRITE, -ENOSPC, 1), 0);
 	assert_int_equal(pnm_user_write(p, (unsigned long)a, &v, 1), -EFAULT);
@@ -576,7 +576,7 @@ static void test_short_write(void **state)
 /* Read errors: read(2) -EIO, a fault SIGBUS; the next try reads. */
 static void test_read_error(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(PNM_FS_DISK, "rerr");
 	unsigned char v;
 	loff_t pos = 0;
@@ -593,7 +593,7 @@ static void test_read_error(void **state)
 	CHECK_ALL();
 
 	f = test_open(PNM_FS_DISK, "rerr");
-	a = pnm_mmap(p->mm, 0, 2 * PG, PROT_READ, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 2 * PG, PROT_READ, MAP_SHARED, f, 0);
 	assert_int_equal(pnm_fs_inject_error(f, PNM_IO_READ, -EIO, 1), 0);
 	assert_int_equal(pnm_user_read(p, (unsigned long)a + PG, &v, 1), -EFAULT);
 	assert_int_equal(test_read_byte(p, (unsigned long)a + PG), 0x55);
@@ -609,7 +609,7 @@ static void test_read_error(void **state)
 
 static void test_ftruncate(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(PNM_FS_DISK, "trunc");
 	unsigned char v;
 	long a;
@@ -617,7 +617,7 @@ static void test_ftruncate(void **state)
 	(void)state;
 	fwrite_fill(f, 0, 0x66, 4 * PG);
 	assert_int_equal(vfs_fsync(f, 0), 0);
-	a = pnm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
 	assert_int_equal(test_read_byte(p, (unsigned long)a + 3 * PG), 0x66);
 
 	/* Shrink to 1.5 pages: host, cache, mapping. */
@@ -644,14 +644,14 @@ static void test_ftruncate(void **state)
 
 static void test_punch_and_allocate(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(PNM_FS_DISK, "punch");
 	long a;
 
 	(void)state;
 	fwrite_fill(f, 0, 0x71, 4 * PG);
 	assert_int_equal(vfs_fsync(f, 0), 0);
-	a = pnm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
 	test_write_byte(p, (unsigned long)a + PG, 0x72);	/* dirty, mapped */
 
 	assert_int_equal(vfs_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -766,7 +766,7 @@ static void *open_race_main(void *arg)
 
 		while (atomic_read_acquire(r->turn) != r->id)
 			sched_yield();
-		f = pnm_file_open(PNM_FS_DISK, "race", O_RDWR | O_CREAT);
+		f = pnm_filp_open(PNM_FS_DISK, "race", O_RDWR | O_CREAT);
 		if (IS_ERR_OR_NULL(f)) {
 			atomic_inc(r->errors);
 			atomic_set_release(r->turn, !r->id);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -43,12 +43,12 @@ static void test_lifetime(void **state)
 	char path[PATH_MAX];
 
 	(void)state;
-	assert_ptr_equal(pnm_file_open(PNM_FS_SHMEM, "s", O_RDWR), ERR_PTR(-ENOENT));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_SHMEM, "s", O_RDWR), ERR_PTR(-ENOENT));
 	f = test_open(PNM_FS_SHMEM, "s");
-	g = pnm_file_open(PNM_FS_SHMEM, "s", O_RDONLY);
+	g = pnm_filp_open(PNM_FS_SHMEM, "s", O_RDONLY);
 	assert_false(IS_ERR_OR_NULL(g));
 	assert_ptr_equal(f->f_inode, g->f_inode);
-	assert_ptr_equal(pnm_file_open(PNM_FS_SHMEM, "s", O_RDWR | O_CREAT | O_EXCL),
+	assert_ptr_equal(pnm_filp_open(PNM_FS_SHMEM, "s", O_RDWR | O_CREAT | O_EXCL),
 			 ERR_PTR(-EEXIST));
 	/* shmem names are their own namespace: a disk file may share one. */
 	fput(test_open(PNM_FS_DISK, "s"));
@@ -65,7 +65,7 @@ static void test_lifetime(void **state)
 	assert_int_equal(global_stat(NR_FILE_PAGES), files);
 	assert_int_equal(global_stat(NR_SHMEM), shm);
 	/* Gone with the last reference. */
-	assert_ptr_equal(pnm_file_open(PNM_FS_SHMEM, "s", O_RDWR), ERR_PTR(-ENOENT));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_SHMEM, "s", O_RDWR), ERR_PTR(-ENOENT));
 	f = test_open(PNM_FS_SHMEM, "s");
 	assert_int_equal(i_size_read(f->f_inode), 0);
 	fput(f);
@@ -106,14 +106,14 @@ static void test_read_write_holes(void **state)
 
 static void test_mmap_truncate_punch(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(PNM_FS_SHMEM, "tp");
 	unsigned char v;
 	long a;
 
 	(void)state;
 	assert_int_equal(do_ftruncate(f, 4 * PG), 0);
-	a = pnm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
 	assert_true(a > 0);
 	for (int i = 0; i < 4; i++)
 		test_write_byte(p, (unsigned long)a + i * PG + 1, (unsigned char)(0x10 + i));
@@ -143,7 +143,7 @@ static void test_mmap_truncate_punch(void **state)
 /* Writable long-term pins of shmem are allowed on every path. */
 static void test_longterm_allowed(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(PNM_FS_SHMEM, "lt");
 	struct task_struct *prev;
 	struct page *pages[2];
@@ -151,7 +151,7 @@ static void test_longterm_allowed(void **state)
 
 	(void)state;
 	assert_int_equal(do_ftruncate(f, 2 * PG), 0);
-	a = pnm_mmap(p->mm, 0, 2 * PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 2 * PG, RW, MAP_SHARED, f, 0);
 	test_write_byte(p, (unsigned long)a, 1);
 	test_write_byte(p, (unsigned long)a + PG, 1);
 	prev = pnm_task_enter(p);
@@ -182,7 +182,7 @@ static void test_unnamed(void **state)
 
 	(void)state;
 	assert_non_null(f);
-	assert_ptr_equal(pnm_file_open(PNM_FS_SHMEM, "anon", O_RDWR), ERR_PTR(-ENOENT));
+	assert_ptr_equal(pnm_filp_open(PNM_FS_SHMEM, "anon", O_RDWR), ERR_PTR(-ENOENT));
 	fwrite_fill(f, 0, 7, 10);
 	assert_int_equal(fread_byte(f, 9), 7);
 	fput(f);

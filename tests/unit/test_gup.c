@@ -136,7 +136,7 @@ static void test_partial(void **state)
 
 	(void)state;
 	/* Leave a hole after the mapping. */
-	assert_int_equal(pnm_munmap(t->mm, a + 2 * PG, 2 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(t->mm, a + 2 * PG, 2 * PG), 0);
 	assert_int_equal(gt_pin(t, a, 4, FOLL_WRITE, pages), 2);
 	assert_int_equal(atomic_read(&pages[0]->pnm_pincount), 1);
 	assert_int_equal(atomic_read(&pages[1]->pnm_pincount), 1);
@@ -151,7 +151,7 @@ static void test_partial(void **state)
 	assert_int_equal(gt_pin(t, a, 0, 0, pages), 0);
 	assert_int_equal(gt_get(t, a, 0, 0, pages), 0);
 	/* A request straddling two VMAs continues into the second. */
-	assert_int_equal(pnm_mmap(t->mm, a + 2 * PG, PG, PROT_READ, PRIV | MAP_FIXED, NULL, 0),
+	assert_int_equal(pnm_mm_mmap(t->mm, a + 2 * PG, PG, PROT_READ, PRIV | MAP_FIXED, NULL, 0),
 			 (long)(a + 2 * PG));
 	assert_int_equal(gt_get(t, a, 3, 0, pages), 3);
 	assert_int_equal(page_to_pfn(pages[2]), pnm_mem.zero_pfn);
@@ -357,19 +357,19 @@ static void test_migration_refuses_pinned(void **state)
 	pfn1 = test_pfn(t, a + PG);
 	assert_int_equal(page_zonenum(pfn_to_page(pfn)), ZONE_MOVABLE);
 	assert_int_equal(gt_pin(t, a, 1, 0, &page), 1);
-	assert_int_equal(pnm_migrate_range(t->mm, a, PG, ZONE_NORMAL), -EBUSY);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, a, PG, ZONE_NORMAL), -EBUSY);
 	assert_true(global_stat(PNM_MIGRATE_REFUSED_REFS) > refused);
 	assert_int_equal(test_pfn(t, a), pfn);
 	assert_true(page_maybe_dma_pinned(pfn_to_page(pfn)));
 	CHECK_ALL();
 	/* A FOLL_GET reference refuses as well. */
 	assert_int_equal(gt_get(t, a + PG, 1, 0, &page), 1);
-	assert_int_equal(pnm_migrate_range(t->mm, a + PG, PG, ZONE_NORMAL), -EBUSY);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, a + PG, PG, ZONE_NORMAL), -EBUSY);
 	assert_int_equal(test_pfn(t, a + PG), pfn1);
 	put_page(page);
 	/* Once released, both move. */
 	unpin_user_page(pfn_to_page(pfn));
-	assert_int_equal(pnm_migrate_range(t->mm, a, 2 * PG, ZONE_NORMAL), 2);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, a, 2 * PG, ZONE_NORMAL), 2);
 	assert_int_not_equal(test_pfn(t, a), pfn);
 	assert_int_equal(test_read_byte(t, a), 0x33);
 	assert_int_equal(test_read_byte(t, a + PG), 0x34);
@@ -388,7 +388,7 @@ static void test_compaction_skips_pinned(void **state)
 	unsigned long a = test_mmap(t, 2 * PG, RW, PRIV);
 	struct zone *movable = pnm_zone(ZONE_MOVABLE);
 	struct page *blocks[8], *page, *plug;
-	struct compact_result res;
+	struct pnm_compact_result res;
 	unsigned long pfn, high;
 	int nr_blocks = 0, top = 0;
 
@@ -444,7 +444,7 @@ static void test_pinned_survives_unmap(void **state)
 	(void)state;
 	gt_write(t, a, 0x44, PG);
 	assert_int_equal(gt_pin(t, a, 1, FOLL_WRITE, &page), 1);
-	assert_int_equal(pnm_munmap(t->mm, a, PG), 0);
+	assert_int_equal(pnm_mm_munmap(t->mm, a, PG), 0);
 	CHECK_ALL();
 	assert_int_equal(page_mapcount(page), 0);
 	assert_int_equal(page_ref_count(page), small_pin_units());
@@ -453,7 +453,7 @@ static void test_pinned_survives_unmap(void **state)
 	/* The "device" writes; nobody maps the page any more. */
 	((unsigned char *)page_address(page))[7] = 0x45;
 	/* A new mapping at the same place gets a fresh page. */
-	assert_int_equal(pnm_mmap(t->mm, a, PG, RW, PRIV | MAP_FIXED, NULL, 0), (long)a);
+	assert_int_equal(pnm_mm_mmap(t->mm, a, PG, RW, PRIV | MAP_FIXED, NULL, 0), (long)a);
 	assert_int_equal(test_read_byte(t, a + 7), 0);
 	gt_write(t, a, 1, 1);
 	assert_int_not_equal(test_pfn(t, a), page_to_pfn(page));
@@ -539,7 +539,7 @@ static void test_unpin_folio_tail_pin(void **state)
 	struct folio *folio;
 
 	(void)state;
-	assert_int_equal(pnm_madvise(t->mm, a, 4 * PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(t->mm, a, 4 * PMD_SIZE, MADV_HUGEPAGE), 0);
 	gt_write(t, huge, 7, 1);
 	folio = test_folio(t, huge);
 	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
@@ -793,7 +793,7 @@ static void test_legacy_accounting(void **state)
 	assert_int_equal(global_stat(NR_FOLL_PIN_RELEASED), rel);
 	CHECK_ALL();
 	/* Even the zero page gets (and loses) a plain reference. */
-	assert_int_equal(pnm_madvise(t->mm, a, PG, MADV_DONTNEED), 0);
+	assert_int_equal(pnm_mm_madvise(t->mm, a, PG, MADV_DONTNEED), 0);
 	assert_int_equal(gt_pin(t, a, 1, 0, pages), 1);
 	assert_int_equal(page_to_pfn(pages[0]), pnm_mem.zero_pfn);
 	assert_int_equal(page_ref_count(pages[0]), 2);
@@ -846,13 +846,13 @@ static void test_raw_pfn_eexist(void **state)
 	CHECK_ALL();
 }
 
-/* VM_IO / VM_PFNMAP mappings: created by pnm_mmap_pfnmap(), refused by
+/* VM_IO / VM_PFNMAP mappings: created by pnm_mm_mmap_pfnmap(), refused by
  * GUP and unusable by the CPU (no pages behind them in the model). */
 static void test_pfnmap(void **state)
 {
 	struct task_struct *t = gt_task("gup");
-	long io = pnm_mmap_pfnmap(t->mm, 2 * PG, RW, VM_IO);
-	long pfnmap = pnm_mmap_pfnmap(t->mm, 2 * PG, PROT_READ, VM_IO | VM_PFNMAP);
+	long io = pnm_mm_mmap_pfnmap(t->mm, 2 * PG, RW, VM_IO);
+	long pfnmap = pnm_mm_mmap_pfnmap(t->mm, 2 * PG, PROT_READ, VM_IO | VM_PFNMAP);
 	struct page *pages[2];
 	unsigned char c;
 
@@ -866,12 +866,12 @@ static void test_pfnmap(void **state)
 	assert_int_equal(gt_pin(t, (unsigned long)pfnmap, 2, 0, pages), -EFAULT);
 	assert_int_equal(gt_get(t, (unsigned long)pfnmap, 1, 0, NULL), -EFAULT);
 	assert_int_equal(pnm_user_read(t, (unsigned long)io, &c, 1), -EFAULT);
-	assert_int_equal(pnm_mmap_pfnmap(t->mm, PG, RW, 0), -EINVAL);
-	assert_int_equal(pnm_mmap_pfnmap(t->mm, PG, RW, VM_IO | VM_LOCKED), -EINVAL);
-	assert_int_equal(pnm_mmap_pfnmap(t->mm, 0, RW, VM_IO), -EINVAL);
+	assert_int_equal(pnm_mm_mmap_pfnmap(t->mm, PG, RW, 0), -EINVAL);
+	assert_int_equal(pnm_mm_mmap_pfnmap(t->mm, PG, RW, VM_IO | VM_LOCKED), -EINVAL);
+	assert_int_equal(pnm_mm_mmap_pfnmap(t->mm, 0, RW, VM_IO), -EINVAL);
 	/* Fork keeps the area (shared, no pages), munmap removes it. */
 	assert_int_equal(gt_get(gt_fork(t), (unsigned long)io, 1, 0, pages), -EFAULT);
-	assert_int_equal(pnm_munmap(t->mm, (unsigned long)io, PG), 0);
+	assert_int_equal(pnm_mm_munmap(t->mm, (unsigned long)io, PG), 0);
 	CHECK_ALL();
 }
 
@@ -996,10 +996,10 @@ static void *disturber(void *arg)
 
 		switch ((r >> 8) % 3) {
 		case 0:
-			(void)pnm_migrate_range(c->t->mm, c->a, CONC_PAGES * PG, ZONE_MOVABLE);
+			(void)pnm_mm_migrate_range(c->t->mm, c->a, CONC_PAGES * PG, ZONE_MOVABLE);
 			break;
 		case 1:
-			(void)pnm_madvise(c->t->mm, c->a + off * PG, PG, MADV_DONTNEED);
+			(void)pnm_mm_madvise(c->t->mm, c->a + off * PG, PG, MADV_DONTNEED);
 			break;
 		case 2:
 			if (pnm_task_fork(c->t, "child", &child) == 0)

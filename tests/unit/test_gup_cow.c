@@ -111,12 +111,12 @@ static struct area anon_area(enum anon_variant v)
 	if (v == V_THP)
 		return ar;
 	/* mprotect() of one page splits the PMD; the folio stays large. */
-	assert_int_equal(pnm_mprotect(ar.t->mm, ar.addr + PG, PG, PROT_READ), 0);
-	assert_int_equal(pnm_mprotect(ar.t->mm, ar.addr + PG, PG, RW), 0);
+	assert_int_equal(pnm_mm_mprotect(ar.t->mm, ar.addr + PG, PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(ar.t->mm, ar.addr + PG, PG, RW), 0);
 	assert_int_equal(folio_entire_mapcount(folio), 0);
 	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
 	if (v == V_SINGLE_PTE_THP) {
-		assert_int_equal(pnm_madvise(ar.t->mm, ar.addr + PG, PMD_SIZE - PG,
+		assert_int_equal(pnm_mm_madvise(ar.t->mm, ar.addr + PG, PMD_SIZE - PG,
 					     MADV_DONTNEED), 0);
 		ar.size = PG;
 		assert_int_equal(folio_order(pfn_folio(test_pfn(ar.t, ar.addr))),
@@ -154,8 +154,8 @@ static void do_basic_cow(struct area *ar, bool mprotect_opt)
 	struct task_struct *child = gt_fork(ar->t);
 
 	if (mprotect_opt) {
-		assert_int_equal(pnm_mprotect(ar->t->mm, ar->addr, ar->size, PROT_READ), 0);
-		assert_int_equal(pnm_mprotect(ar->t->mm, ar->addr, ar->size, RW), 0);
+		assert_int_equal(pnm_mm_mprotect(ar->t->mm, ar->addr, ar->size, PROT_READ), 0);
+		assert_int_equal(pnm_mm_mprotect(ar->t->mm, ar->addr, ar->size, RW), 0);
 	}
 	gt_write(ar->t, ar->addr, 0xff, ar->size);
 	/* No leak from parent into child */
@@ -181,10 +181,10 @@ static void do_vmsplice_in_child(struct area *ar, bool mprotect_opt)
 	struct task_struct *child = gt_fork(ar->t);
 
 	assert_int_equal(gt_get(child, ar->addr, n, 0, pipe), (long)n);
-	assert_int_equal(pnm_munmap(child->mm, ar->addr, ar->size), 0);
+	assert_int_equal(pnm_mm_munmap(child->mm, ar->addr, ar->size), 0);
 	if (mprotect_opt) {
-		assert_int_equal(pnm_mprotect(ar->t->mm, ar->addr, ar->size, PROT_READ), 0);
-		assert_int_equal(pnm_mprotect(ar->t->mm, ar->addr, ar->size, RW), 0);
+		assert_int_equal(pnm_mm_mprotect(ar->t->mm, ar->addr, ar->size, PROT_READ), 0);
+		assert_int_equal(pnm_mm_mprotect(ar->t->mm, ar->addr, ar->size, RW), 0);
 	}
 	gt_write(ar->t, ar->addr, 0xff, ar->size);
 	CHECK_ALL();
@@ -215,7 +215,7 @@ static void do_vmsplice_in_parent(struct area *ar, bool before_fork)
 	child = gt_fork(ar->t);
 	if (!before_fork)
 		assert_int_equal(gt_get(ar->t, ar->addr, n, 0, pipe), (long)n);
-	assert_int_equal(pnm_munmap(ar->t->mm, ar->addr, ar->size), 0);
+	assert_int_equal(pnm_mm_munmap(ar->t->mm, ar->addr, ar->size), 0);
 	gt_write(child, ar->addr, 0xff, ar->size);
 	CHECK_ALL();
 	/* No leak from child into parent */
@@ -245,8 +245,8 @@ static void do_iouring(struct area *ar, bool use_fork)
 		child_old = snapshot(child, ar->addr, ar->size);
 	} else {
 		/* R/O-map the buffer, then R/W again. */
-		assert_int_equal(pnm_mprotect(ar->t->mm, ar->addr, ar->size, PROT_READ), 0);
-		assert_int_equal(pnm_mprotect(ar->t->mm, ar->addr, ar->size, RW), 0);
+		assert_int_equal(pnm_mm_mprotect(ar->t->mm, ar->addr, ar->size, PROT_READ), 0);
+		assert_int_equal(pnm_mm_mprotect(ar->t->mm, ar->addr, ar->size, RW), 0);
 	}
 	gt_write(ar->t, ar->addr, 0xfe, ar->size);
 	now = snapshot(ar->t, ar->addr, ar->size);
@@ -290,8 +290,8 @@ static void do_ro_pin(struct area *ar, enum ro_pin_test test, bool fast)
 		}
 		break;
 	case RO_PIN_RO_EXCLUSIVE:
-		assert_int_equal(pnm_mprotect(ar->t->mm, ar->addr, ar->size, PROT_READ), 0);
-		assert_int_equal(pnm_mprotect(ar->t->mm, ar->addr, ar->size, RW), 0);
+		assert_int_equal(pnm_mm_mprotect(ar->t->mm, ar->addr, ar->size, PROT_READ), 0);
+		assert_int_equal(pnm_mm_mprotect(ar->t->mm, ar->addr, ar->size, RW), 0);
 		break;
 	}
 	/* Take a R/O pin: this must unshare what is shared. */
@@ -379,8 +379,8 @@ static struct non_anon non_anon_area(enum non_anon_variant v)
 		na.size = PMD_SIZE;
 		na.mem = test_mmap(na.t, PMD_SIZE, RW, PRIV);
 		na.smem = test_mmap(na.t, PMD_SIZE, PROT_READ, PRIV);
-		assert_int_equal(pnm_madvise(na.t->mm, na.mem, PMD_SIZE, MADV_HUGEPAGE), 0);
-		assert_int_equal(pnm_madvise(na.t->mm, na.smem, PMD_SIZE, MADV_HUGEPAGE), 0);
+		assert_int_equal(pnm_mm_madvise(na.t->mm, na.mem, PMD_SIZE, MADV_HUGEPAGE), 0);
+		assert_int_equal(pnm_mm_madvise(na.t->mm, na.smem, PMD_SIZE, MADV_HUGEPAGE), 0);
 		assert_int_equal(test_read_byte(na.t, na.mem), 0);
 		assert_int_equal(test_read_byte(na.t, na.smem), 0);
 		assert_true(is_huge_zero_pfn(test_pfn(na.t, na.mem)));
@@ -389,14 +389,14 @@ static struct non_anon non_anon_area(enum non_anon_variant v)
 	}
 	file = shmem_file_setup("memfd", PG);
 	assert_non_null(file);
-	addr = pnm_mmap(na.t->mm, 0, PG, RW, MAP_SHARED, file, 0);
+	addr = pnm_mm_mmap(na.t->mm, 0, PG, RW, MAP_SHARED, file, 0);
 	assert_true(addr > 0);
 	gt_write(na.t, (unsigned long)addr, 0x3c, PG);
-	assert_int_equal(pnm_munmap(na.t->mm, (unsigned long)addr, PG), 0);
-	addr = pnm_mmap(na.t->mm, 0, PG, RW, MAP_PRIVATE, file, 0);
+	assert_int_equal(pnm_mm_munmap(na.t->mm, (unsigned long)addr, PG), 0);
+	addr = pnm_mm_mmap(na.t->mm, 0, PG, RW, MAP_PRIVATE, file, 0);
 	assert_true(addr > 0);
 	na.mem = (unsigned long)addr;
-	addr = pnm_mmap(na.t->mm, 0, PG, PROT_READ, MAP_SHARED, file, 0);
+	addr = pnm_mm_mmap(na.t->mm, 0, PG, PROT_READ, MAP_SHARED, file, 0);
 	assert_true(addr > 0);
 	na.smem = (unsigned long)addr;
 	fput(file);

@@ -222,14 +222,14 @@ static void test_efault_rules(void **state)
 	unsigned long ro = test_mmap(t, PG, PROT_READ, PRIV);
 	unsigned long none = test_mmap(t, PG, RW, PRIV);
 	unsigned long shm = test_mmap(t, PG, PROT_READ, SHARED);
-	long io = pnm_mmap_pfnmap(t->mm, PG, RW, VM_IO | VM_PFNMAP);
+	long io = pnm_mm_mmap_pfnmap(t->mm, PG, RW, VM_IO | VM_PFNMAP);
 	struct page *pages[4];
 
 	(void)state;
 	assert_true(io > 0);
 	gt_write(t, a, 1, 2 * PG);		/* two present pages, two not */
 	gt_write(t, none, 2, 1);
-	assert_int_equal(pnm_mprotect(t->mm, none, PG, PROT_NONE), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, none, PG, PROT_NONE), 0);
 	(void)test_read_byte(t, ro);		/* zero page, read-only */
 	(void)test_read_byte(t, shm);
 
@@ -273,7 +273,7 @@ static void test_efault_rules(void **state)
 		release(en, pages, ret);
 		CHECK_ALL();
 		/* Undo the faults of this round for the next entry point. */
-		assert_int_equal(pnm_madvise(t->mm, a + 2 * PG, 2 * PG, MADV_DONTNEED), 0);
+		assert_int_equal(pnm_mm_madvise(t->mm, a + 2 * PG, 2 * PG, MADV_DONTNEED), 0);
 	}
 	/* FOLL_ANON: anonymous memory only (slow path flags). */
 	assert_int_equal(gt_get(t, shm, 1, FOLL_ANON, pages), -EFAULT);
@@ -285,8 +285,8 @@ static void test_efault_rules(void **state)
 	unpin_user_page(pages[0]);
 	/* A read of PROT_NONE memory that needs a fault: refused without
 	 * FOLL_FORCE; with it (VM_MAYREAD) the zero page, as Linux. */
-	assert_int_equal(pnm_mprotect(t->mm, a + 3 * PG, PG, PROT_NONE), 0);
-	assert_int_equal(pnm_madvise(t->mm, a + 3 * PG, PG, MADV_DONTNEED), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, a + 3 * PG, PG, PROT_NONE), 0);
+	assert_int_equal(pnm_mm_madvise(t->mm, a + 3 * PG, PG, MADV_DONTNEED), 0);
 	assert_int_equal(gt_get(t, a + 3 * PG, 1, 0, pages), -EFAULT);
 	assert_int_equal(gt_get(t, a + 3 * PG, 1, FOLL_FORCE, pages), 1);
 	assert_int_equal(page_to_pfn(pages[0]), pnm_mem.zero_pfn);
@@ -313,7 +313,7 @@ static void test_fast_range_rules(void **state)
 	ret = gt_pin_fast(t, a, 3, 0, pages);
 	assert_int_equal(ret, 2);
 	unpin_user_pages(pages, 2);
-	assert_int_equal(pnm_munmap(t->mm, a + PG, PG), 0);
+	assert_int_equal(pnm_mm_munmap(t->mm, a + PG, PG), 0);
 	ret = gt_pin_fast(t, a, 2, 0, pages);
 	assert_int_equal(ret, 1);
 	unpin_user_pages(pages, 1);

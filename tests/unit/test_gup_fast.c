@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 #include "rcu.h"
 
 #define PG		PAGE_SIZE
@@ -31,7 +31,7 @@
 /* A task that the calling thread runs as (current) for the test. */
 static struct task_struct *enter_new_task(const char *name)
 {
-	struct task_struct *t = pnm_task_create(name);
+	struct task_struct *t = test_task_create(name);
 
 	assert_non_null(t);
 	pnm_task_enter(t);
@@ -55,7 +55,7 @@ static unsigned long thp_area(struct task_struct *t)
 {
 	unsigned long x = test_mmap(t, 2 * PMD_SIZE, RW, PRIV);
 
-	assert_int_equal(pnm_madvise(t->mm, x, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(t->mm, x, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
 	return ALIGN(x, PMD_SIZE);
 }
 
@@ -275,7 +275,7 @@ static void test_thp_pte_mapped_batches(void **state)
 	folio = folio_at(t, h);
 	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
 	/* Pages 200..263 read-only: the PMD is split into PTEs. */
-	assert_int_equal(pnm_mprotect(t->mm, h + 200 * PG, 64 * PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, h + 200 * PG, 64 * PG, PROT_READ), 0);
 	assert_non_null(pte_table_at(t->mm, h));
 	ref0 = folio_ref_count(folio);
 
@@ -418,7 +418,7 @@ static void test_partial_results(void **state)
 	(void)state;
 	/* Pages 4..7 unmapped after pages 0..3 were faulted in. */
 	touch_pages(t, a, 4);
-	assert_int_equal(pnm_munmap(t->mm, a + 4 * PG, 4 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(t->mm, a + 4 * PG, 4 * PG), 0);
 	acq = global_stat(NR_FOLL_PIN_ACQUIRED);
 	assert_int_equal(pin_user_pages_fast(a, 8, FOLL_WRITE, pages), 4);
 	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED), acq + 4);
@@ -429,7 +429,7 @@ static void test_partial_results(void **state)
 	/* Nothing present at all and nothing mapped: the slow path's error. */
 	assert_int_equal(pin_user_pages_fast(a + 4 * PG, 2, 0, pages), -EFAULT);
 	/* A page that needs a fault for writing (read-faulted: zero page). */
-	assert_int_equal(pnm_munmap(t->mm, a, 4 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(t->mm, a, 4 * PG), 0);
 	a = test_mmap(t, 4 * PG, RW, PRIV);
 	touch_pages(t, a, 2);
 	test_read_byte(t, a + 2 * PG);
@@ -666,7 +666,7 @@ static void test_pgtable_free_grace_period(void **state)
 	table = pte_table_at(t->mm, a);
 	assert_non_null(table);
 	frames = (long)pnm_nr_allocated_frames();
-	assert_int_equal(pnm_munmap(t->mm, a, 4 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(t->mm, a, 4 * PG), 0);
 	assert_false(PageTable(table));
 	assert_true((long)pnm_nr_allocated_frames() <= frames - 5);
 	CHECK_ALL();
@@ -683,7 +683,7 @@ static void test_pgtable_free_grace_period(void **state)
 	assert_true(pnm_lockless_walkers());
 	nr_pt = global_stat(NR_PAGETABLE);
 	frames = (long)pnm_nr_allocated_frames();
-	assert_int_equal(pnm_munmap(t->mm, b, 4 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(t->mm, b, 4 * PG), 0);
 	/* Accounting dropped at once, the frame itself is still there. */
 	assert_true(global_stat(NR_PAGETABLE) < nr_pt);
 	assert_true(PageTable(table));
@@ -697,7 +697,7 @@ static void test_pgtable_free_grace_period(void **state)
 		unsigned long c = test_mmap(t, PG, RW, PRIV);
 
 		touch_pages(t, c, 1);
-		assert_int_equal(pnm_munmap(t->mm, c, PG), 0);
+		assert_int_equal(pnm_mm_munmap(t->mm, c, PG), 0);
 	}
 	assert_true(PageTable(table));
 	atomic_set_release(&w.state, 2);
@@ -755,7 +755,7 @@ static void hook_zap(enum pnm_gup_fast_race where, struct page *page, int nr)
 	(void)page;
 	(void)nr;
 	if (race_fire(where, page))
-		assert_int_equal(pnm_madvise(race.task->mm, race.addr, race.len,
+		assert_int_equal(pnm_mm_madvise(race.task->mm, race.addr, race.len,
 					     MADV_DONTNEED), 0);
 }
 
@@ -764,7 +764,7 @@ static void hook_wrprotect(enum pnm_gup_fast_race where, struct page *page, int 
 	(void)page;
 	(void)nr;
 	if (race_fire(where, page))
-		assert_int_equal(pnm_mprotect(race.task->mm, race.addr, race.len,
+		assert_int_equal(pnm_mm_mprotect(race.task->mm, race.addr, race.len,
 					      PROT_READ), 0);
 }
 
@@ -905,7 +905,7 @@ static void test_race_split_before_grab(void **state)
 	/* PTE-mapped: split the PMD with an mprotect of the last page. */
 	test_write_byte(t, h, 1);
 	assert_int_equal(folio_order(folio_at(t, h)), HPAGE_PMD_ORDER);
-	assert_int_equal(pnm_mprotect(t->mm, h + 511 * PG, PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, h + 511 * PG, PG, PROT_READ), 0);
 	race_setup(PNM_GUP_FAST_BEFORE_GRAB, t, h, PMD_SIZE, hook_split);
 	assert_int_equal(pnm_pin_user_pages_fast_only(h, 64, FOLL_WRITE, pages), 0);
 	race_done();

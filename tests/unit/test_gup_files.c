@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -54,12 +54,12 @@ static int setup_legacy(void **state)
 static struct task_struct *mapped(enum pnm_fs_type fs, const char *name, int npages,
 				  unsigned long flags, struct file **fp, unsigned long *addr)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = test_open(fs, name);
 	long a;
 
 	assert_int_equal(do_ftruncate(f, (loff_t)npages * PG), 0);
-	a = pnm_mmap(p->mm, 0, (unsigned long)npages * PG, RW, flags, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, (unsigned long)npages * PG, RW, flags, f, 0);
 	assert_true(a > 0);
 	for (int i = 0; i < npages; i++)
 		test_write_byte(p, (unsigned long)a + (unsigned long)i * PG, (unsigned char)(i + 1));
@@ -180,13 +180,13 @@ static void test_private_file_longterm(void **state)
 	unsigned char v = 0;
 	unsigned long a;
 	struct file *f;
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	long r;
 
 	(void)state;
 	f = test_open(PNM_FS_DISK, "priv");
 	assert_int_equal(do_ftruncate(f, 2 * PG), 0);
-	r = pnm_mmap(p->mm, 0, 2 * PG, RW, MAP_PRIVATE, f, 0);
+	r = pnm_mm_mmap(p->mm, 0, 2 * PG, RW, MAP_PRIVATE, f, 0);
 	assert_true(r > 0);
 	a = (unsigned long)r;
 	assert_int_equal(test_read_byte(p, a + PG), 0);	/* the cache page, R/O */

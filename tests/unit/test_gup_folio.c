@@ -35,7 +35,7 @@ static unsigned long all_misuse(void)
 {
 	unsigned long n = 0;
 
-	for (int k = 0; k < NR_PNM_MISUSE; k++)
+	for (int k = 0; k < PNM_NR_MISUSE; k++)
 		n += pnm_misuse_count((enum pnm_misuse_kind)k);
 	return n;
 }

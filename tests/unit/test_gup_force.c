@@ -80,7 +80,7 @@ static void test_force_read_prot_none_data(void **state)
 
 	(void)state;
 	gt_write(t, a, 0x6b, PG);
-	assert_int_equal(pnm_mprotect(t->mm, a, PG, PROT_NONE), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, a, PG, PROT_NONE), 0);
 	assert_int_equal(gt_get(t, a, 1, FOLL_FORCE, &page), 1);
 	assert_int_equal(page_to_pfn(page), pte_pfn(test_pte_val(t, a)));
 	assert_int_equal(gt_page_byte(page, 100), 0x6b);
@@ -131,7 +131,7 @@ static void test_force_write_readonly_private(void **state)
 	assert_int_equal(global_stat(PNM_COW_COPY), cow + 1);
 	assert_int_equal(global_stat(PNM_UNSHARE_COPY), unshare);
 	assert_ptr_not_equal(page, zero_page());
-	assert_int_equal(pnm_translate(t->mm, a, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(t->mm, a, &pfn, &w), 0);
 	assert_int_equal(pfn, page_to_pfn(page));
 	assert_false(w);					/* still read-only */
 	assert_true(PageAnonExclusive(page));
@@ -147,7 +147,7 @@ static void test_force_write_readonly_private(void **state)
 	CHECK_ALL();
 	/* Never touched: a fresh exclusive page, mapped read-only. */
 	assert_int_equal(gt_get(t, a + PG, 1, FOLL_FORCE | FOLL_WRITE, &page), 1);
-	assert_int_equal(pnm_translate(t->mm, a + PG, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(t->mm, a + PG, &pfn, &w), 0);
 	assert_int_equal(pfn, page_to_pfn(page));
 	assert_false(w);
 	put_page(page);
@@ -166,7 +166,7 @@ static void test_force_write_after_fork(void **state)
 
 	(void)state;
 	gt_write(t, a, 0x10, PG);
-	assert_int_equal(pnm_mprotect(t->mm, a, PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, a, PG, PROT_READ), 0);
 	child = gt_fork(t);
 	assert_int_equal(test_pfn(t, a), test_pfn(child, a));
 	cow = global_stat(PNM_COW_COPY);
@@ -261,7 +261,7 @@ static void test_force_pin_prot_none_reuse(void **state)
 	(void)state;
 	gt_write(t, a, 0x2e, PG);
 	pfn = test_pfn(t, a);
-	assert_int_equal(pnm_mprotect(t->mm, a, PG, PROT_NONE), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, a, PG, PROT_NONE), 0);
 	child = gt_fork(t);
 	pnm_task_exit(child);
 	assert_false(PageAnonExclusive(pfn_to_page(pfn)));
@@ -290,7 +290,7 @@ static void test_force_write_prot_none_thp(void **state)
 	struct page *page;
 
 	(void)state;
-	assert_int_equal(pnm_mprotect(t->mm, a, PMD_SIZE, PROT_NONE), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, a, PMD_SIZE, PROT_NONE), 0);
 	child = gt_fork(t);
 	CHECK_ALL();
 	assert_int_equal(gt_get(t, a + 3 * PG, 1, FOLL_FORCE | FOLL_WRITE, &page), 1);
@@ -300,7 +300,7 @@ static void test_force_write_prot_none_thp(void **state)
 	assert_user_cannot_read(t, a + 3 * PG);
 	CHECK_ALL();
 	/* The child keeps the old data. */
-	assert_int_equal(pnm_mprotect(child->mm, a, PMD_SIZE, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(child->mm, a, PMD_SIZE, PROT_READ), 0);
 	assert_int_equal(test_read_byte(child, a + 3 * PG), 0x3c);
 	CHECK_ALL();
 }

@@ -137,11 +137,11 @@ static void scene_setup(struct scene *s, enum mem m, bool prot_read)
 		file = shmem_file_setup("memfd", PG);
 		assert_non_null(file);
 		/* Fill the file through a shared view, then map it privately. */
-		addr = pnm_mmap(s->t->mm, 0, PG, RW, MAP_SHARED, file, 0);
+		addr = pnm_mm_mmap(s->t->mm, 0, PG, RW, MAP_SHARED, file, 0);
 		assert_true(addr > 0);
 		s->data = 0x44;
 		gt_write(s->t, (unsigned long)addr, s->data, PG);
-		addr = pnm_mmap(s->t->mm, 0, PG, RW, MAP_PRIVATE, file, 0);
+		addr = pnm_mm_mmap(s->t->mm, 0, PG, RW, MAP_PRIVATE, file, 0);
 		assert_true(addr > 0);
 		s->addr = (unsigned long)addr;
 		fput(file);
@@ -149,7 +149,7 @@ static void scene_setup(struct scene *s, enum mem m, bool prot_read)
 		assert_false(folio_test_anon(pfn_folio(test_pfn(s->t, s->addr))));
 		break;
 	case M_PFNMAP:
-		addr = pnm_mmap_pfnmap(s->t->mm, PG, RW, VM_IO | VM_PFNMAP);
+		addr = pnm_mm_mmap_pfnmap(s->t->mm, PG, RW, VM_IO | VM_PFNMAP);
 		assert_true(addr > 0);
 		s->addr = (unsigned long)addr;
 		break;
@@ -157,7 +157,7 @@ static void scene_setup(struct scene *s, enum mem m, bool prot_read)
 		fail();
 	}
 	if (prot_read)
-		assert_int_equal(pnm_mprotect(s->t->mm, s->addr, PG, PROT_READ), 0);
+		assert_int_equal(pnm_mm_mprotect(s->t->mm, s->addr, PG, PROT_READ), 0);
 	s->pfn0 = gt_pfn_or_none(s->t, s->addr);
 	CHECK_ALL();
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define MAP_ANON_PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define PROT_RW		(PROT_READ | PROT_WRITE)
@@ -24,7 +24,7 @@ static unsigned long thp_area(struct task_struct *t, unsigned long *base)
 {
 	unsigned long x = test_mmap(t, 2 * HPAGE_PMD_SIZE, PROT_RW, MAP_ANON_PRIV);
 
-	assert_int_equal(pnm_madvise(t->mm, x, 2 * HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(t->mm, x, 2 * HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
 	if (base)
 		*base = x;
 	return ALIGN(x, HPAGE_PMD_SIZE);
@@ -67,7 +67,7 @@ static void assert_small_page(struct task_struct *t, unsigned long addr)
 
 static void test_thp_fault_alloc(void **state)
 {
-	struct task_struct *a = pnm_task_create("a");
+	struct task_struct *a = test_task_create("a");
 	unsigned long haddr = thp_area(a, NULL), i;
 	long allocs = global_stat(THP_FAULT_ALLOC);
 	long thps = global_stat(NR_ANON_THPS);
@@ -124,7 +124,7 @@ static void test_thp_fault_alloc(void **state)
 static void test_thp_unsuitable_fallback(void **state)
 {
 	enum pnm_thp_mode saved = pnm_config.thp;
-	struct task_struct *a = pnm_task_create("a");
+	struct task_struct *a = test_task_create("a");
 	long allocs = global_stat(THP_FAULT_ALLOC);
 	long fallbacks = global_stat(THP_FAULT_FALLBACK);
 	unsigned long haddr, x, base;
@@ -146,7 +146,7 @@ static void test_thp_unsuitable_fallback(void **state)
 	/* MADV_NOHUGEPAGE wins even in "always" mode */
 	pnm_config.thp = PNM_THP_ALWAYS;
 	x = test_mmap(a, 2 * HPAGE_PMD_SIZE, PROT_RW, MAP_ANON_PRIV);
-	assert_int_equal(pnm_madvise(a->mm, x, 2 * HPAGE_PMD_SIZE, MADV_NOHUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(a->mm, x, 2 * HPAGE_PMD_SIZE, MADV_NOHUGEPAGE), 0);
 	test_write_byte(a, ALIGN(x, HPAGE_PMD_SIZE), 1);
 	assert_small_page(a, ALIGN(x, HPAGE_PMD_SIZE));
 	/* ...and without it "always" maps a THP */
@@ -159,18 +159,18 @@ static void test_thp_unsuitable_fallback(void **state)
 
 	/* a MADV_HUGEPAGE VMA smaller than 2 MiB */
 	x = test_mmap(a, HPAGE_PMD_SIZE / 2, PROT_RW, MAP_ANON_PRIV);
-	assert_int_equal(pnm_madvise(a->mm, x, HPAGE_PMD_SIZE / 2, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(a->mm, x, HPAGE_PMD_SIZE / 2, MADV_HUGEPAGE), 0);
 	test_write_byte(a, x, 1);
 	assert_small_page(a, x);
 
 	/* a 2 MiB VMA that straddles a 2 MiB boundary */
 	base = ALIGN(test_mmap(a, 3 * HPAGE_PMD_SIZE, PROT_RW, MAP_ANON_PRIV),
 		     HPAGE_PMD_SIZE);
-	assert_int_equal(pnm_munmap(a->mm, base, 2 * HPAGE_PMD_SIZE), 0);
-	addr = pnm_mmap(a->mm, base + HPAGE_PMD_SIZE / 2, HPAGE_PMD_SIZE, PROT_RW,
+	assert_int_equal(pnm_mm_munmap(a->mm, base, 2 * HPAGE_PMD_SIZE), 0);
+	addr = pnm_mm_mmap(a->mm, base + HPAGE_PMD_SIZE / 2, HPAGE_PMD_SIZE, PROT_RW,
 			MAP_ANON_PRIV | MAP_FIXED, NULL, 0);
 	assert_int_equal(addr, (long)(base + HPAGE_PMD_SIZE / 2));
-	assert_int_equal(pnm_madvise(a->mm, addr, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(a->mm, addr, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
 	test_write_byte(a, addr, 1);
 	test_write_byte(a, base + HPAGE_PMD_SIZE + 8, 2);
 	assert_small_page(a, addr);
@@ -186,7 +186,7 @@ static void test_thp_unsuitable_fallback(void **state)
 /* With every free 2 MiB block taken, a THP fault falls back (counted). */
 static void test_thp_no_block_fallback(void **state)
 {
-	struct task_struct *a = pnm_task_create("a");
+	struct task_struct *a = test_task_create("a");
 	unsigned long haddr = thp_area(a, NULL);
 	long allocs = global_stat(THP_FAULT_ALLOC);
 	long fallbacks = global_stat(THP_FAULT_FALLBACK);
@@ -227,7 +227,7 @@ static void test_thp_no_block_fallback(void **state)
  * and copies one 4 KiB page. */
 static void test_thp_fork_write_splits(void **state)
 {
-	struct task_struct *a = pnm_task_create("a"), *c;
+	struct task_struct *a = test_task_create("a"), *c;
 	unsigned long haddr = thp_area(a, NULL);
 	unsigned long target = haddr + 100 * PAGE_SIZE;
 	long splits, copies, frames;
@@ -284,7 +284,7 @@ static void test_thp_fork_write_splits(void **state)
 /* munmap of one page of a THP splits the PMD and keeps the other 511. */
 static void test_thp_partial_munmap(void **state)
 {
-	struct task_struct *a = pnm_task_create("a");
+	struct task_struct *a = test_task_create("a");
 	unsigned long haddr = thp_area(a, NULL);
 	long splits = global_stat(THP_SPLIT_PMD);
 	long thps = global_stat(NR_ANON_THPS);
@@ -294,7 +294,7 @@ static void test_thp_partial_munmap(void **state)
 	fill_thp(a, haddr);
 	folio = test_folio(a, haddr);
 	assert_int_equal(global_stat(NR_ANON_THPS), thps + 1);
-	assert_int_equal(pnm_munmap(a->mm, haddr + 7 * PAGE_SIZE, PAGE_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(a->mm, haddr + 7 * PAGE_SIZE, PAGE_SIZE), 0);
 	CHECK_ALL();
 	assert_int_equal(global_stat(THP_SPLIT_PMD), splits + 1);
 	assert_int_equal(global_stat(NR_ANON_THPS), thps);
@@ -319,7 +319,7 @@ static void test_thp_partial_munmap(void **state)
 
 		fill_thp(a, h2);
 		frames = (long)pnm_nr_allocated_frames();
-		assert_int_equal(pnm_madvise(a->mm, h2, HPAGE_PMD_SIZE, MADV_DONTNEED), 0);
+		assert_int_equal(pnm_mm_madvise(a->mm, h2, HPAGE_PMD_SIZE, MADV_DONTNEED), 0);
 		/* The folio and its deposited table. */
 		assert_int_equal((long)pnm_nr_allocated_frames(), frames - HPAGE_PMD_NR - 1);
 		assert_int_equal(test_read_byte(a, h2 + 0x123), 0);
@@ -331,7 +331,7 @@ static void test_thp_partial_munmap(void **state)
  * processes, each page referenced by its own mappings. */
 static void test_split_folio(void **state)
 {
-	struct task_struct *a = pnm_task_create("a"), *c;
+	struct task_struct *a = test_task_create("a"), *c;
 	unsigned long haddr = thp_area(a, NULL), i, pfn;
 	long splits = global_stat(THP_SPLIT_PAGE);
 	long thps = global_stat(NR_ANON_THPS);
@@ -390,7 +390,7 @@ static void test_split_folio(void **state)
 /* Pages nothing maps any more are freed by the split. */
 static void test_split_folio_frees_unmapped(void **state)
 {
-	struct task_struct *a = pnm_task_create("a");
+	struct task_struct *a = test_task_create("a");
 	unsigned long haddr = thp_area(a, NULL);
 	struct folio *folio;
 	long frames;
@@ -398,7 +398,7 @@ static void test_split_folio_frees_unmapped(void **state)
 	(void)state;
 	fill_thp(a, haddr);
 	folio = test_folio(a, haddr);
-	assert_int_equal(pnm_munmap(a->mm, haddr + 256 * PAGE_SIZE, 256 * PAGE_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(a->mm, haddr + 256 * PAGE_SIZE, 256 * PAGE_SIZE), 0);
 	frames = (long)pnm_nr_allocated_frames();
 	folio_get(folio);
 	folio_lock(folio);
@@ -414,7 +414,7 @@ static void test_split_folio_frees_unmapped(void **state)
  * restore every mapping. */
 static void test_split_folio_refused(void **state)
 {
-	struct task_struct *a = pnm_task_create("a");
+	struct task_struct *a = test_task_create("a");
 	unsigned long haddr = thp_area(a, NULL), i;
 	long failed = global_stat(THP_SPLIT_PAGE_FAILED);
 	struct folio *folio;
@@ -557,7 +557,7 @@ static void split_race_round(struct task_struct *owner, bool with_child,
 		pnm_task_exit(child);
 		put_task_struct(child);
 	}
-	assert_int_equal(pnm_munmap(owner->mm, ra.haddr, HPAGE_PMD_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(owner->mm, ra.haddr, HPAGE_PMD_SIZE), 0);
 	CHECK_ALL();
 }
 
@@ -565,7 +565,7 @@ static void split_race_round(struct task_struct *owner, bool with_child,
  * the migration entries wait, the data survives, the split completes. */
 static void test_split_folio_concurrent_access(void **state)
 {
-	struct task_struct *a = pnm_task_create("a");
+	struct task_struct *a = test_task_create("a");
 	int r;
 
 	(void)state;

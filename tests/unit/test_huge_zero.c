@@ -28,7 +28,7 @@ static unsigned long hz_area(struct task_struct *t)
 	unsigned long a = test_mmap(t, PMD_SIZE, RW, PRIV);
 
 	assert_true(IS_ALIGNED(a, PMD_SIZE));
-	assert_int_equal(pnm_madvise(t->mm, a, PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(t->mm, a, PMD_SIZE, MADV_HUGEPAGE), 0);
 	return a;
 }
 
@@ -374,13 +374,13 @@ static void test_unmap_and_protect(void **state)
 	long splits = global_stat(THP_SPLIT_PMD);
 
 	(void)state;
-	assert_int_equal(pnm_munmap(t->mm, a, PMD_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(t->mm, a, PMD_SIZE), 0);
 	assert_true(pmd_none(test_pmd_val(t, a)));
 	assert_true(atomic_long_read(&t->mm->pgtables_bytes) < tables);
 	assert_int_equal(folio_ref_count(huge_zero_folio), 1);
 	CHECK_ALL();
 
-	assert_int_equal(pnm_madvise(t->mm, b + PG, PG, MADV_DONTNEED), 0);
+	assert_int_equal(pnm_mm_madvise(t->mm, b + PG, PG, MADV_DONTNEED), 0);
 	assert_int_equal(global_stat(THP_SPLIT_PMD), splits + 1);
 	assert_int_equal(gt_pfn_or_none(t, b + PG), -1UL);
 	assert_int_equal(test_pfn(t, b), pnm_mem.zero_pfn);
@@ -388,13 +388,13 @@ static void test_unmap_and_protect(void **state)
 	CHECK_ALL();
 
 	/* The whole PMD: stays the huge zero page, read-only. */
-	assert_int_equal(pnm_mprotect(t->mm, c, PMD_SIZE, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, c, PMD_SIZE, PROT_READ), 0);
 	assert_huge_zero_pmd(t, c);
-	assert_int_equal(pnm_mprotect(t->mm, c, PMD_SIZE, RW), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, c, PMD_SIZE, RW), 0);
 	assert_huge_zero_pmd(t, c);
 	CHECK_ALL();
 	/* Part of it: split. */
-	assert_int_equal(pnm_mprotect(t->mm, c, PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, c, PG, PROT_READ), 0);
 	assert_int_equal(global_stat(THP_SPLIT_PMD), splits + 2);
 	assert_int_equal(test_pfn(t, c + PG), pnm_mem.zero_pfn);
 	assert_int_equal(test_read_byte(t, c + 100 * PG), 0);
@@ -541,10 +541,10 @@ static void test_migrate_range_skips_huge_zero(void **state)
 	test_write_byte(t, b + PG, 2);
 	assert_int_equal(page_zonenum(pfn_to_page(test_pfn(t, b))), ZONE_MOVABLE);
 	/* Only the huge zero page: nothing to move, and no error. */
-	assert_int_equal(pnm_migrate_range(t->mm, a, PMD_SIZE, ZONE_NORMAL), 0);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, a, PMD_SIZE, ZONE_NORMAL), 0);
 	assert_huge_zero_pmd(t, a);
 	/* The real pages of the other area move as usual. */
-	assert_int_equal(pnm_migrate_range(t->mm, b, 2 * PG, ZONE_NORMAL), 2);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, b, 2 * PG, ZONE_NORMAL), 2);
 	assert_int_equal(page_zonenum(pfn_to_page(test_pfn(t, b))), ZONE_NORMAL);
 	assert_huge_zero_pmd(t, a);
 	assert_huge_zero_unmapped();

@@ -49,7 +49,7 @@ static unsigned long all_misuse(void)
 	unsigned long n = 0;
 	int k;
 
-	for (k = 0; k < NR_PNM_MISUSE; k++)
+	for (k = 0; k < PNM_NR_MISUSE; k++)
 		n += pnm_misuse_count(k);
 	return n;
 }
@@ -77,7 +77,7 @@ static struct page *pin_one_as(struct task_struct *t, unsigned long addr,
 
 static void gup_after_fork(bool legacy)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c;
+	struct task_struct *p = test_task_create("parent"), *c;
 	unsigned long a = test_mmap(p, PG, RW, PRIV);
 	long fork_copies = global_stat(PNM_FORK_COPY_PINNED);
 	long cow_copies, acquired = global_stat(NR_FOLL_PIN_ACQUIRED);
@@ -192,7 +192,7 @@ enum leak_kind { LEAK_BASE, LEAK_THP, LEAK_PTE_THP };
  */
 static void vmsplice_leak(bool legacy, bool pin, enum leak_kind kind)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c;
+	struct task_struct *p = test_task_create("parent"), *c;
 	unsigned long a, len = kind == LEAK_BASE ? PG : PMD_SIZE;
 	unsigned long shared_pfn, ref_pfn;
 	long reuses, copies;
@@ -207,8 +207,8 @@ static void vmsplice_leak(bool legacy, bool pin, enum leak_kind kind)
 		a = gt_thp(p, 0);
 		if (kind == LEAK_PTE_THP) {
 			/* mprotect() of one page splits the PMD, not the folio. */
-			assert_int_equal(pnm_mprotect(p->mm, a + PG, PG, PROT_READ), 0);
-			assert_int_equal(pnm_mprotect(p->mm, a + PG, PG, RW), 0);
+			assert_int_equal(pnm_mm_mprotect(p->mm, a + PG, PG, PROT_READ), 0);
+			assert_int_equal(pnm_mm_mprotect(p->mm, a + PG, PG, RW), 0);
 			assert_int_equal(folio_entire_mapcount(test_folio(p, a)), 0);
 		}
 	}
@@ -234,7 +234,7 @@ static void vmsplice_leak(bool legacy, bool pin, enum leak_kind kind)
 	}
 	CHECK_ALL();
 
-	assert_int_equal(pnm_munmap(c->mm, a, len), 0);
+	assert_int_equal(pnm_mm_munmap(c->mm, a, len), 0);
 	reuses = global_stat(PNM_COW_REUSE);
 	copies = global_stat(PNM_COW_COPY);
 	assert_int_equal(pnm_user_write(p, a, "SECRET!!", 8), 0);
@@ -305,7 +305,7 @@ static void test_vmsplice_ro_pin_legacy(void **state)
 /* Legacy mode keeps the registry and the unpin check, not the put check. */
 static void test_legacy_registry_and_checks(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 2 * PG, RW, PRIV);
 	struct page *pages[2], *got;
 	long ret;
@@ -322,7 +322,7 @@ static void test_legacy_registry_and_checks(void **state)
 	assert_int_equal(page_ref_count(pages[0]), 2);
 
 	/* No pin counts, so no put-on-pin check: zap puts are quiet. */
-	assert_int_equal(pnm_munmap(p->mm, a, 2 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(p->mm, a, 2 * PG), 0);
 	assert_int_equal(page_ref_count(pages[0]), 1);
 	assert_int_equal(all_misuse(), 0);
 	unpin_user_pages(pages, 2);		/* put_page: frames freed */

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define MAP_ANON_PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define MAP_ANON_SHARED	(MAP_SHARED | MAP_ANONYMOUS)
@@ -21,7 +21,7 @@ static bool is_writable(struct task_struct *t, unsigned long addr)
 	unsigned long pfn;
 	bool w = false;
 
-	assert_int_equal(pnm_translate(t->mm, addr, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(t->mm, addr, &pfn, &w), 0);
 	return w;
 }
 
@@ -54,7 +54,7 @@ static vm_fault_t fault(struct task_struct *t, unsigned long addr, unsigned int 
  * write then gets a private, zeroed, exclusive page. */
 static void test_zero_page_then_private(void **state)
 {
-	struct task_struct *a = pnm_task_create("a"), *b = pnm_task_create("b");
+	struct task_struct *a = test_task_create("a"), *b = test_task_create("b");
 	unsigned long x = test_mmap(a, 8 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	unsigned long y = test_mmap(b, 8 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	long zero_mapped = global_stat(PNM_ZERO_PAGE_MAPPED);
@@ -96,7 +96,7 @@ static void test_zero_page_then_private(void **state)
 /* A write to an untouched page allocates directly (no zero page). */
 static void test_demand_zero_write(void **state)
 {
-	struct task_struct *t = pnm_task_create("dz");
+	struct task_struct *t = test_task_create("dz");
 	unsigned long x = test_mmap(t, 4 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	long zero_mapped = global_stat(PNM_ZERO_PAGE_MAPPED);
 	unsigned char page[PAGE_SIZE];
@@ -112,7 +112,7 @@ static void test_demand_zero_write(void **state)
 		unsigned long pfn;
 		bool w;
 
-		assert_int_equal(pnm_translate(t->mm, x, &pfn, &w), -EFAULT);
+		assert_int_equal(pnm_mm_translate(t->mm, x, &pfn, &w), -EFAULT);
 	}
 	CHECK_ALL();
 }
@@ -121,7 +121,7 @@ static void test_demand_zero_write(void **state)
  * boundaries and through pnm_mm_access(). */
 static void test_round_trip(void **state)
 {
-	struct task_struct *t = pnm_task_create("rt");
+	struct task_struct *t = test_task_create("rt");
 	unsigned long x = test_mmap(t, 8 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	static unsigned char in[3 * PAGE_SIZE + 123], out[sizeof(in)];
 	unsigned char edge[100], back[100];
@@ -154,7 +154,7 @@ static void test_round_trip(void **state)
  */
 static void test_fork_cow(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c;
+	struct task_struct *p = test_task_create("parent"), *c;
 	unsigned long x = test_mmap(p, 4 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	long copies, reuses;
 	unsigned long ppfn;
@@ -215,7 +215,7 @@ static void test_fork_cow(void **state)
  * pages in each process. */
 static void test_fork_zero_page(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c;
+	struct task_struct *p = test_task_create("parent"), *c;
 	unsigned long x = test_mmap(p, PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 
 	(void)state;
@@ -234,7 +234,7 @@ static void test_fork_zero_page(void **state)
  * an exclusive one is left alone; the zero page is replaced by a copy. */
 static void test_unshare(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c;
+	struct task_struct *p = test_task_create("parent"), *c;
 	unsigned long x = test_mmap(p, 2 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	long unshares, copies;
 	unsigned long ppfn;
@@ -286,7 +286,7 @@ static void test_unshare(void **state)
 /* Accesses the VMA does not permit fail with -EFAULT and change nothing. */
 static void test_refused_access(void **state)
 {
-	struct task_struct *t = pnm_task_create("prot");
+	struct task_struct *t = test_task_create("prot");
 	unsigned long none = test_mmap(t, PAGE_SIZE, PROT_NONE, MAP_ANON_PRIV);
 	unsigned long ro = test_mmap(t, PAGE_SIZE, PROT_READ, MAP_ANON_PRIV);
 	unsigned long rw = test_mmap(t, PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
@@ -297,9 +297,9 @@ static void test_refused_access(void **state)
 	(void)state;
 	assert_int_equal(pnm_user_write(t, none, &v, 1), -EFAULT);
 	assert_int_equal(pnm_user_read(t, none, &v, 1), -EFAULT);
-	assert_int_equal(pnm_translate(t->mm, none, &pfn, &w), -EFAULT);
+	assert_int_equal(pnm_mm_translate(t->mm, none, &pfn, &w), -EFAULT);
 	assert_int_equal(pnm_user_write(t, ro, &v, 1), -EFAULT);
-	assert_int_equal(pnm_translate(t->mm, ro, &pfn, &w), -EFAULT);
+	assert_int_equal(pnm_mm_translate(t->mm, ro, &pfn, &w), -EFAULT);
 	assert_int_equal(test_read_byte(t, ro), 0);
 	assert_int_equal(pnm_user_write(t, ro, &v, 1), -EFAULT);
 	assert_int_equal(fault(t, ro, FAULT_FLAG_USER | FAULT_FLAG_WRITE), VM_FAULT_SIGSEGV);
@@ -315,10 +315,10 @@ static void test_refused_access(void **state)
 
 	/* mprotect(PROT_NONE) over written data: refused, data kept. */
 	test_write_byte(t, rw, 0x5a);
-	assert_int_equal(pnm_mprotect(t->mm, rw, PAGE_SIZE, PROT_NONE), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, rw, PAGE_SIZE, PROT_NONE), 0);
 	assert_int_equal(pnm_user_read(t, rw, &v, 1), -EFAULT);
 	CHECK_ALL();
-	assert_int_equal(pnm_mprotect(t->mm, rw, PAGE_SIZE, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(t->mm, rw, PAGE_SIZE, PROT_READ), 0);
 	assert_int_equal(test_read_byte(t, rw), 0x5a);
 	CHECK_ALL();
 }
@@ -341,7 +341,7 @@ static unsigned long raw_pfn(struct task_struct *t, unsigned long addr)
 
 static void test_non_user_faults(void **state)
 {
-	struct task_struct *t = pnm_task_create("force");
+	struct task_struct *t = test_task_create("force");
 	unsigned long none = test_mmap(t, PAGE_SIZE, PROT_NONE, MAP_ANON_PRIV);
 	unsigned long ro = test_mmap(t, PAGE_SIZE, PROT_READ, MAP_ANON_PRIV);
 	unsigned long shro = test_mmap(t, PAGE_SIZE, PROT_READ, MAP_ANON_SHARED);
@@ -356,7 +356,7 @@ static void test_non_user_faults(void **state)
 	assert_int_equal(fault(t, none, 0), 0);
 	assert_int_equal(raw_pfn(t, none), pnm_mem.zero_pfn);
 	assert_int_equal(pnm_user_read(t, none, &v, 1), -EFAULT);
-	assert_int_equal(pnm_translate(t->mm, none, &pfn, &w), 0);	/* mapped, */
+	assert_int_equal(pnm_mm_translate(t->mm, none, &pfn, &w), 0);	/* mapped, */
 	assert_false(w);					/* not for the user */
 	CHECK_ALL();
 	/* A non-user write into a read-only private mapping breaks COW of
@@ -396,7 +396,7 @@ static void test_non_user_faults(void **state)
  */
 static void test_fault_enomem(void **state)
 {
-	struct task_struct *t = pnm_task_create("oom");
+	struct task_struct *t = test_task_create("oom");
 	unsigned long base = 5UL << PGDIR_SHIFT;
 	unsigned char v = 0x77;
 
@@ -407,12 +407,12 @@ static void test_fault_enomem(void **state)
 		unsigned long pfn;
 		bool w;
 
-		assert_int_equal(pnm_mmap(t->mm, addr, PAGE_SIZE, PROT_RW,
+		assert_int_equal(pnm_mm_mmap(t->mm, addr, PAGE_SIZE, PROT_RW,
 					  MAP_ANON_PRIV | MAP_FIXED, NULL, 0), (long)addr);
 		pnm_fail_nth_alloc(n);
 		assert_int_equal(pnm_user_write(t, addr, &v, 1), -ENOMEM);
 		pnm_fail_nth_alloc(0);
-		assert_int_equal(pnm_translate(t->mm, addr, &pfn, &w), -EFAULT);
+		assert_int_equal(pnm_mm_translate(t->mm, addr, &pfn, &w), -EFAULT);
 		assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), anon);
 		CHECK_ALL();
 		assert_int_equal(pnm_user_write(t, addr, &v, 1), 0);
@@ -448,14 +448,14 @@ static void test_fault_enomem(void **state)
  * behind, the parent's data unchanged; eventually it succeeds. */
 static void test_fork_enomem(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent");
+	struct task_struct *p = test_task_create("parent");
 	unsigned long x = test_mmap(p, 64 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	unsigned long far = 9UL << PGDIR_SHIFT;
 	struct task_struct *c = NULL;
 	int err = -ENOMEM;
 
 	(void)state;
-	assert_int_equal(pnm_mmap(p->mm, far, PAGE_SIZE, PROT_RW,
+	assert_int_equal(pnm_mm_mmap(p->mm, far, PAGE_SIZE, PROT_RW,
 				  MAP_ANON_PRIV | MAP_FIXED, NULL, 0), (long)far);
 	for (int i = 0; i < 64; i++)
 		test_write_byte(p, x + i * PAGE_SIZE, (unsigned char)i);
@@ -481,7 +481,7 @@ static void test_fork_enomem(void **state)
 /* MAP_SHARED|MAP_ANONYMOUS stays shared with a forked child both ways. */
 static void test_shared_anon_fork(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c;
+	struct task_struct *p = test_task_create("parent"), *c;
 	unsigned long x = test_mmap(p, 4 * PAGE_SIZE, PROT_RW, MAP_ANON_SHARED);
 
 	(void)state;
@@ -513,7 +513,7 @@ static void test_shared_anon_fork(void **state)
 /* MADV_DONTNEED zaps: the pages go, the next read sees zeroes. */
 static void test_zap(void **state)
 {
-	struct task_struct *t = pnm_task_create("zap");
+	struct task_struct *t = test_task_create("zap");
 	unsigned long x = test_mmap(t, 8 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	unsigned long free_before;
 
@@ -522,7 +522,7 @@ static void test_zap(void **state)
 		test_write_byte(t, x + i * PAGE_SIZE, 1);
 	free_before = pnm_nr_free_frames();
 	assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), 8);
-	assert_int_equal(pnm_madvise(t->mm, x + 2 * PAGE_SIZE, 4 * PAGE_SIZE, MADV_DONTNEED), 0);
+	assert_int_equal(pnm_mm_madvise(t->mm, x + 2 * PAGE_SIZE, 4 * PAGE_SIZE, MADV_DONTNEED), 0);
 	assert_int_equal(pnm_nr_free_frames(), free_before + 4);
 	assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), 4);
 	assert_int_equal(test_read_byte(t, x + 2 * PAGE_SIZE), 0);
@@ -541,7 +541,7 @@ static void test_zap(void **state)
  */
 static void test_file_private(void **state)
 {
-	struct task_struct *a = pnm_task_create("sharer"), *b = pnm_task_create("private");
+	struct task_struct *a = test_task_create("sharer"), *b = test_task_create("private");
 	struct file *f = shmem_file_setup("obj", 4 * PAGE_SIZE);
 	unsigned long xa, xb, cache_pfn, page2;
 	struct task_struct *c;
@@ -550,8 +550,8 @@ static void test_file_private(void **state)
 
 	(void)state;
 	assert_non_null(f);
-	xa = (unsigned long)pnm_mmap(a->mm, 0, 4 * PAGE_SIZE, PROT_RW, MAP_SHARED, f, 0);
-	xb = (unsigned long)pnm_mmap(b->mm, 0, 8 * PAGE_SIZE, PROT_RW, MAP_PRIVATE, f, 0);
+	xa = (unsigned long)pnm_mm_mmap(a->mm, 0, 4 * PAGE_SIZE, PROT_RW, MAP_SHARED, f, 0);
+	xb = (unsigned long)pnm_mm_mmap(b->mm, 0, 8 * PAGE_SIZE, PROT_RW, MAP_PRIVATE, f, 0);
 	assert_false(IS_ERR_VALUE(xa));
 	assert_false(IS_ERR_VALUE(xb));
 	fput(f);		/* the VMAs hold the file now */
@@ -651,7 +651,7 @@ static int mkwrite_mmap(struct file *file, struct vm_area_struct *vma)
  */
 static void test_file_shared_mkwrite(void **state)
 {
-	struct task_struct *t = pnm_task_create("mkwrite");
+	struct task_struct *t = test_task_create("mkwrite");
 	struct file *f = shmem_file_setup("notify", 4 * PAGE_SIZE);
 	unsigned long x, pfn;
 	unsigned char v = 9;
@@ -664,7 +664,7 @@ static void test_file_shared_mkwrite(void **state)
 	f->f_op = &mkwrite_fops;
 	atomic_set(&mkwrite_calls, 0);
 	mkwrite_result = 0;
-	x = (unsigned long)pnm_mmap(t->mm, 0, 4 * PAGE_SIZE, PROT_RW, MAP_SHARED, f, 0);
+	x = (unsigned long)pnm_mm_mmap(t->mm, 0, 4 * PAGE_SIZE, PROT_RW, MAP_SHARED, f, 0);
 	assert_false(IS_ERR_VALUE(x));
 	fput(f);
 

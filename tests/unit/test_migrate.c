@@ -9,7 +9,7 @@
 #include <pthread.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define MAP_ANON_PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define PROT_RW		(PROT_READ | PROT_WRITE)
@@ -24,7 +24,7 @@ static bool pfn_writable(struct task_struct *t, unsigned long addr)
 	unsigned long pfn;
 	bool w = false;
 
-	assert_int_equal(pnm_translate(t->mm, addr, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(t->mm, addr, &pfn, &w), 0);
 	return w;
 }
 
@@ -82,7 +82,7 @@ static void release_pages(struct page **pages, unsigned long n)
 /* An anon page moves MOVABLE -> NORMAL with everything it had. */
 static void test_migrate_anon(void **state)
 {
-	struct task_struct *t = pnm_task_create("mig");
+	struct task_struct *t = test_task_create("mig");
 	long succ = global_stat(PGMIGRATE_SUCCESS), fail = global_stat(PGMIGRATE_FAIL);
 	long nfree, mov_free, norm_free;
 	unsigned long addr, old, new;
@@ -102,7 +102,7 @@ static void test_migrate_anon(void **state)
 	nfree = global_stat(NR_FREE_PAGES);
 	mov_free = zone_page_state(pnm_zone(ZONE_MOVABLE), NR_ZONE_FREE_PAGES);
 	norm_free = zone_page_state(pnm_zone(ZONE_NORMAL), NR_ZONE_FREE_PAGES);
-	assert_int_equal(pnm_migrate_range(t->mm, addr, PAGE_SIZE, ZONE_NORMAL), 1);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, addr, PAGE_SIZE, ZONE_NORMAL), 1);
 	CHECK_ALL();
 
 	new = test_pfn(t, addr);
@@ -127,7 +127,7 @@ static void test_migrate_anon(void **state)
 	assert_int_equal(pfn_zone(test_pfn(t, addr + PAGE_SIZE)), ZONE_MOVABLE);
 
 	/* Already in the zone: nothing to do. */
-	assert_int_equal(pnm_migrate_range(t->mm, addr, PAGE_SIZE, ZONE_NORMAL), 0);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, addr, PAGE_SIZE, ZONE_NORMAL), 0);
 
 	/* migrate_folio_to directly, into CMA; the page stays writable. */
 	folio = get_folio_at(t, addr + PAGE_SIZE);
@@ -147,8 +147,8 @@ static void test_migrate_anon(void **state)
 	assert_int_equal(test_read_byte(t, addr + PAGE_SIZE), 0x5a);
 
 	/* Bad arguments. */
-	assert_int_equal(pnm_migrate_range(t->mm, addr, PAGE_SIZE, MAX_NR_ZONES), -EINVAL);
-	assert_int_equal(pnm_migrate_range(t->mm, addr, 0, ZONE_CMA), 0);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, addr, PAGE_SIZE, MAX_NR_ZONES), -EINVAL);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, addr, 0, ZONE_CMA), 0);
 	CHECK_ALL();
 	put_task_struct(t);
 }
@@ -156,7 +156,7 @@ static void test_migrate_anon(void **state)
 /* A COW-shared page: both processes map the new frame afterwards. */
 static void test_migrate_fork_shared(void **state)
 {
-	struct task_struct *p = pnm_task_create("parent"), *c = NULL;
+	struct task_struct *p = test_task_create("parent"), *c = NULL;
 	unsigned long addr, old, new;
 
 	(void)state;
@@ -169,7 +169,7 @@ static void test_migrate_fork_shared(void **state)
 	assert_false(PageAnonExclusive(pfn_to_page(old)));
 	assert_int_equal(folio_ref_count(pfn_folio(old)), 2);
 
-	assert_int_equal(pnm_migrate_range(c->mm, addr, PAGE_SIZE, ZONE_NORMAL), 1);
+	assert_int_equal(pnm_mm_migrate_range(c->mm, addr, PAGE_SIZE, ZONE_NORMAL), 1);
 	CHECK_ALL();
 	new = test_pfn(p, addr);
 	assert_int_not_equal(new, old);
@@ -197,7 +197,7 @@ static void test_migrate_fork_shared(void **state)
 /* An extra reference (a stand-in for a GUP pin) refuses the move. */
 static void test_migrate_extra_ref(void **state)
 {
-	struct task_struct *t = pnm_task_create("pinned");
+	struct task_struct *t = test_task_create("pinned");
 	long refused = global_stat(PNM_MIGRATE_REFUSED_REFS);
 	long fail = global_stat(PGMIGRATE_FAIL), succ = global_stat(PGMIGRATE_SUCCESS);
 	struct folio *folio, *dst = NULL, *extra;
@@ -227,7 +227,7 @@ static void test_migrate_extra_ref(void **state)
 	folio_put(folio);
 
 	/* The range call retries, then reports the refusal, counted once. */
-	assert_int_equal(pnm_migrate_range(t->mm, addr, PAGE_SIZE, ZONE_NORMAL), -EBUSY);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, addr, PAGE_SIZE, ZONE_NORMAL), -EBUSY);
 	assert_int_equal(test_pfn(t, addr), pfn);
 	assert_int_equal(global_stat(PGMIGRATE_FAIL), fail + 2);
 	assert_int_equal(global_stat(PNM_MIGRATE_REFUSED_REFS), refused + 2);
@@ -236,7 +236,7 @@ static void test_migrate_extra_ref(void **state)
 
 	/* Unpinned, it moves. */
 	folio_put(extra);
-	assert_int_equal(pnm_migrate_range(t->mm, addr, PAGE_SIZE, ZONE_NORMAL), 1);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, addr, PAGE_SIZE, ZONE_NORMAL), 1);
 	assert_int_equal(pfn_zone(test_pfn(t, addr)), ZONE_NORMAL);
 	check_page(t, addr, 9);
 	CHECK_ALL();
@@ -246,7 +246,7 @@ static void test_migrate_extra_ref(void **state)
 /* The zero page and page tables are not migratable. */
 static void test_migrate_unmovable(void **state)
 {
-	struct task_struct *t = pnm_task_create("zero");
+	struct task_struct *t = test_task_create("zero");
 	struct folio *zero = pfn_folio(pnm_mem.zero_pfn), *dst = NULL;
 	long fail = global_stat(PGMIGRATE_FAIL);
 	unsigned long addr;
@@ -263,7 +263,7 @@ static void test_migrate_unmovable(void **state)
 	folio_put(zero);
 	assert_null(dst);
 	/* The range walk does not even consider the zero page. */
-	assert_int_equal(pnm_migrate_range(t->mm, addr, PAGE_SIZE, ZONE_MOVABLE), 0);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, addr, PAGE_SIZE, ZONE_MOVABLE), 0);
 	assert_int_equal(test_pfn(t, addr), pnm_mem.zero_pfn);
 
 	/* A page-table page. */
@@ -288,7 +288,7 @@ static void test_migrate_unmovable(void **state)
 /* A shmem page: the page cache points at the new folio afterwards. */
 static void test_migrate_shmem(void **state)
 {
-	struct task_struct *t = pnm_task_create("shm"), *c = NULL;
+	struct task_struct *t = test_task_create("shm"), *c = NULL;
 	long shmem = global_stat(NR_SHMEM), filep = global_stat(NR_FILE_PAGES);
 	struct address_space *mapping;
 	struct vm_area_struct *vma;
@@ -312,7 +312,7 @@ static void test_migrate_shmem(void **state)
 	assert_ptr_equal(xa_load(&mapping->i_pages, 1), pfn_folio(old));
 	assert_int_equal(global_stat(NR_SHMEM), shmem + 1);
 
-	assert_int_equal(pnm_migrate_range(t->mm, addr, 2 * PAGE_SIZE, ZONE_CMA), 1);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, addr, 2 * PAGE_SIZE, ZONE_CMA), 1);
 	CHECK_ALL();
 	new = test_pfn(t, addr + PAGE_SIZE);
 	assert_int_not_equal(new, old);
@@ -344,7 +344,7 @@ static unsigned long map_thp(struct task_struct *t)
 	long thp = global_stat(THP_FAULT_ALLOC);
 	unsigned long i;
 
-	assert_int_equal(pnm_madvise(t->mm, base, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(t->mm, base, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
 	test_write_byte(t, addr, 0);
 	assert_int_equal(global_stat(THP_FAULT_ALLOC), thp + 1);
 	for (i = 0; i < HPAGE_PMD_NR; i++)
@@ -365,7 +365,7 @@ static void check_thp_data(struct task_struct *t, unsigned long addr)
 /* A THP moves whole when an order-9 block is free in the target zone. */
 static void test_migrate_thp_whole(void **state)
 {
-	struct task_struct *t = pnm_task_create("thp");
+	struct task_struct *t = test_task_create("thp");
 	long ok = global_stat(THP_MIGRATION_SUCCESS), succ = global_stat(PGMIGRATE_SUCCESS);
 	long split = global_stat(THP_MIGRATION_SPLIT);
 	unsigned long addr, old, new;
@@ -376,7 +376,7 @@ static void test_migrate_thp_whole(void **state)
 	old = test_pfn(t, addr);
 	CHECK_ALL();
 
-	assert_int_equal(pnm_migrate_range(t->mm, addr + PAGE_SIZE, PAGE_SIZE, ZONE_NORMAL),
+	assert_int_equal(pnm_mm_migrate_range(t->mm, addr + PAGE_SIZE, PAGE_SIZE, ZONE_NORMAL),
 			 HPAGE_PMD_NR);
 	CHECK_ALL();
 	new = test_pfn(t, addr);
@@ -401,7 +401,7 @@ static void test_migrate_thp_whole(void **state)
  */
 static void test_migrate_thp_split(void **state)
 {
-	struct task_struct *t = pnm_task_create("thpsplit");
+	struct task_struct *t = test_task_create("thpsplit");
 	long split = global_stat(THP_MIGRATION_SPLIT), succ = global_stat(PGMIGRATE_SUCCESS);
 	long ok = global_stat(THP_MIGRATION_SUCCESS);
 	struct zone *cma = pnm_zone(ZONE_CMA);
@@ -419,7 +419,7 @@ static void test_migrate_thp_split(void **state)
 	}
 	assert_true(zone_largest_free_order(cma) < HPAGE_PMD_ORDER);
 
-	assert_int_equal(pnm_migrate_range(t->mm, addr, PMD_SIZE, ZONE_CMA), HPAGE_PMD_NR);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, addr, PMD_SIZE, ZONE_CMA), HPAGE_PMD_NR);
 	CHECK_ALL();
 	assert_int_equal(global_stat(THP_MIGRATION_SPLIT), split + 1);
 	assert_int_equal(global_stat(THP_MIGRATION_SUCCESS), ok);
@@ -441,7 +441,7 @@ static void test_migrate_thp_split(void **state)
 /* A full target zone: -ENOMEM and nothing changed. */
 static void test_migrate_enomem(void **state)
 {
-	struct task_struct *t = pnm_task_create("full");
+	struct task_struct *t = test_task_create("full");
 	static struct page *filler[4096];
 	long fail = global_stat(PGMIGRATE_FAIL);
 	unsigned long addr, pfn, n;
@@ -460,7 +460,7 @@ static void test_migrate_enomem(void **state)
 					  MR_SYSCALL, &dst), -ENOMEM);
 	assert_int_equal(folio_ref_count(folio), 2);
 	folio_put(folio);
-	assert_int_equal(pnm_migrate_range(t->mm, addr, PAGE_SIZE, ZONE_CMA), -ENOMEM);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, addr, PAGE_SIZE, ZONE_CMA), -ENOMEM);
 	assert_int_equal(global_stat(PGMIGRATE_FAIL), fail + 2);
 	assert_int_equal(test_pfn(t, addr), pfn);
 	assert_true(pfn_writable(t, addr));
@@ -474,7 +474,7 @@ static void test_migrate_enomem(void **state)
 /* A THP with no room at all: split, then nothing moves. */
 static void test_migrate_thp_enomem(void **state)
 {
-	struct task_struct *t = pnm_task_create("thpfull");
+	struct task_struct *t = test_task_create("thpfull");
 	static struct page *filler[4096];
 	unsigned long addr, n, pfn;
 
@@ -482,7 +482,7 @@ static void test_migrate_thp_enomem(void **state)
 	addr = map_thp(t);
 	pfn = test_pfn(t, addr);
 	n = fill_zone(ZONE_CMA, filler, ARRAY_SIZE(filler));
-	assert_int_equal(pnm_migrate_range(t->mm, addr, PMD_SIZE, ZONE_CMA), -ENOMEM);
+	assert_int_equal(pnm_mm_migrate_range(t->mm, addr, PMD_SIZE, ZONE_CMA), -ENOMEM);
 	CHECK_ALL();
 	/* Split by the fallback, but every page is where it was. */
 	assert_int_equal(test_pfn(t, addr + 9 * PAGE_SIZE), pfn + 9);
@@ -494,7 +494,7 @@ static void test_migrate_thp_enomem(void **state)
 
 static void test_migrate_mm_write_locked(void **state)
 {
-	struct task_struct *t = pnm_task_create("busy");
+	struct task_struct *t = test_task_create("busy");
 	struct folio *folio, *dst = NULL;
 	struct test_mm_holder h;
 	unsigned long addr, pfn;
@@ -530,7 +530,7 @@ static void test_migrate_mm_write_locked(void **state)
  * not unmovable (-EINVAL). */
 static void test_migrate_isolated_is_busy(void **state)
 {
-	struct task_struct *t = pnm_task_create("iso");
+	struct task_struct *t = test_task_create("iso");
 	unsigned long addr = test_mmap(t, PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	struct folio *folio, *dst = NULL;
 
@@ -563,14 +563,14 @@ static struct folio *no_target(struct folio *src, unsigned long private)
  * the model cannot split) fails with -ENOMEM, not -EINVAL. */
 static void test_migrate_large_file_folio_no_target(void **state)
 {
-	struct task_struct *t = pnm_task_create("lf");
+	struct task_struct *t = test_task_create("lf");
 	struct file *f = test_open(PNM_FS_DISK, "large");
 	struct folio *folio, *dst = NULL;
 	long a;
 
 	(void)state;
 	assert_int_equal(do_ftruncate(f, 16 * PAGE_SIZE), 0);
-	a = pnm_mmap(t->mm, 0, 16 * PAGE_SIZE, PROT_RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(t->mm, 0, 16 * PAGE_SIZE, PROT_RW, MAP_SHARED, f, 0);
 	assert_true(a > 0);
 	test_write_byte(t, (unsigned long)a, 1);
 	folio = get_folio_at(t, (unsigned long)a);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -90,7 +90,7 @@ static void expect_page(struct task_struct *t, unsigned long base, int i, int se
  * read-only area and a shared area. */
 static struct task_struct *busy_task(unsigned long *base)
 {
-	struct task_struct *t = pnm_task_create("mmap");
+	struct task_struct *t = test_task_create("mmap");
 
 	assert_non_null(t);
 	*base = test_mmap(t, 8 * PG, RW, PRIV);
@@ -142,7 +142,7 @@ static void test_mmap_errors_change_nothing(void **state)
 	snap_take(mm, &s);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct mmap_case *c = &cases[i];
-		long ret = pnm_mmap(mm, c->addr, c->len, c->prot, c->flags, NULL, c->off);
+		long ret = pnm_mm_mmap(mm, c->addr, c->len, c->prot, c->flags, NULL, c->off);
 
 		if (ret != c->expect)
 			fail_msg("%s: got %ld, expected %ld", c->what, ret, c->expect);
@@ -162,14 +162,14 @@ static void test_munmap_errors_change_nothing(void **state)
 
 	(void)state;
 	snap_take(mm, &s);
-	assert_int_equal(pnm_munmap(mm, base + 1, PG), -EINVAL);
-	assert_int_equal(pnm_munmap(mm, base, 0), -EINVAL);
-	assert_int_equal(pnm_munmap(mm, TASK_SIZE + PG, PG), -EINVAL);
-	assert_int_equal(pnm_munmap(mm, base, ~0UL - PG), -EINVAL);
-	assert_int_equal(pnm_munmap(mm, base, TASK_SIZE), -EINVAL);
+	assert_int_equal(pnm_mm_munmap(mm, base + 1, PG), -EINVAL);
+	assert_int_equal(pnm_mm_munmap(mm, base, 0), -EINVAL);
+	assert_int_equal(pnm_mm_munmap(mm, TASK_SIZE + PG, PG), -EINVAL);
+	assert_int_equal(pnm_mm_munmap(mm, base, ~0UL - PG), -EINVAL);
+	assert_int_equal(pnm_mm_munmap(mm, base, TASK_SIZE), -EINVAL);
 	snap_expect_same(mm, &s);
 	/* Unmapping nothing succeeds and changes nothing. */
-	assert_int_equal(pnm_munmap(mm, MMAP_MIN_ADDR, PG), 0);
+	assert_int_equal(pnm_mm_munmap(mm, MMAP_MIN_ADDR, PG), 0);
 	snap_expect_same(mm, &s);
 	for (int i = 0; i < 8; i++)
 		expect_page(t, base, i, 1);
@@ -191,19 +191,19 @@ static void test_file_mode_rules(void **state)
 	assert_non_null(f);
 	snap_take(mm, &s);
 	f->f_mode = FMODE_READ;
-	assert_int_equal(pnm_mmap(mm, 0, PG, RW, MAP_SHARED, f, 0), -EACCES);
+	assert_int_equal(pnm_mm_mmap(mm, 0, PG, RW, MAP_SHARED, f, 0), -EACCES);
 	f->f_mode = FMODE_WRITE;
-	assert_int_equal(pnm_mmap(mm, 0, PG, PROT_READ, MAP_PRIVATE, f, 0), -EACCES);
-	assert_int_equal(pnm_mmap(mm, 0, PG, PROT_READ, MAP_SHARED, f, 0), -EACCES);
+	assert_int_equal(pnm_mm_mmap(mm, 0, PG, PROT_READ, MAP_PRIVATE, f, 0), -EACCES);
+	assert_int_equal(pnm_mm_mmap(mm, 0, PG, PROT_READ, MAP_SHARED, f, 0), -EACCES);
 	f->f_mode = FMODE_READ | FMODE_WRITE;
-	assert_int_equal(pnm_mmap(mm, 0, PG, RW, MAP_SHARED | MAP_ANONYMOUS, f, 0), -EINVAL);
-	assert_int_equal(pnm_mmap(mm, 0, PG, RW, MAP_SHARED, f, 123), -EINVAL);
+	assert_int_equal(pnm_mm_mmap(mm, 0, PG, RW, MAP_SHARED | MAP_ANONYMOUS, f, 0), -EINVAL);
+	assert_int_equal(pnm_mm_mmap(mm, 0, PG, RW, MAP_SHARED, f, 123), -EINVAL);
 	snap_expect_same(mm, &s);
 	assert_int_equal(atomic_long_read(&f->f_count), 1);
 
 	/* Read-only file, shared read-only mapping: allowed, never writable. */
 	f->f_mode = FMODE_READ;
-	addr = pnm_mmap(mm, 0, 4 * PG, PROT_READ, MAP_SHARED, f, 4 * PG);
+	addr = pnm_mm_mmap(mm, 0, 4 * PG, PROT_READ, MAP_SHARED, f, 4 * PG);
 	assert_true(addr > 0);
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, (unsigned long)addr);
@@ -215,7 +215,7 @@ static void test_file_mode_rules(void **state)
 	mmap_read_unlock(mm);
 	assert_int_equal(atomic_long_read(&f->f_count), 2);
 	/* Private mapping of a read-only file may be writable (COW). */
-	addr = pnm_mmap(mm, 0, 4 * PG, RW, MAP_PRIVATE, f, 0);
+	addr = pnm_mm_mmap(mm, 0, 4 * PG, RW, MAP_PRIVATE, f, 0);
 	assert_true(addr > 0);
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, (unsigned long)addr);
@@ -235,7 +235,7 @@ static void test_file_mode_rules(void **state)
 
 static void test_topdown_and_merge(void **state)
 {
-	struct task_struct *t = pnm_task_create("mmap");
+	struct task_struct *t = test_task_create("mmap");
 	struct mm_struct *mm = t->mm;
 	unsigned long a, b, c;
 
@@ -258,40 +258,40 @@ static void test_topdown_and_merge(void **state)
 
 static void test_hints(void **state)
 {
-	struct task_struct *t = pnm_task_create("mmap");
+	struct task_struct *t = test_task_create("mmap");
 	struct mm_struct *mm = t->mm;
 	unsigned long hint = 0x200000000UL;
 	long a, b;
 
 	(void)state;
-	a = pnm_mmap(mm, hint, 4 * PG, RW, PRIV, NULL, 0);
+	a = pnm_mm_mmap(mm, hint, 4 * PG, RW, PRIV, NULL, 0);
 	assert_int_equal(a, hint);			/* free: honoured */
-	b = pnm_mmap(mm, hint + PG, 4 * PG, RW, PRIV, NULL, 0);
+	b = pnm_mm_mmap(mm, hint + PG, 4 * PG, RW, PRIV, NULL, 0);
 	assert_true(b > 0);
 	assert_true((unsigned long)b + 4 * PG <= hint ||
 		    (unsigned long)b >= hint + 4 * PG);	/* taken: elsewhere */
-	a = pnm_mmap(mm, hint + 16 * PG + 123, PG, RW, PRIV, NULL, 0);
+	a = pnm_mm_mmap(mm, hint + 16 * PG + 123, PG, RW, PRIV, NULL, 0);
 	assert_int_equal(a, hint + 16 * PG);		/* rounded down */
-	a = pnm_mmap(mm, 0x1000, PG, RW, PRIV, NULL, 0);
+	a = pnm_mm_mmap(mm, 0x1000, PG, RW, PRIV, NULL, 0);
 	assert_int_equal(a, MMAP_MIN_ADDR);		/* raised to the minimum */
-	a = pnm_mmap(mm, TASK_SIZE - PG, 2 * PG, RW, PRIV, NULL, 0);
+	a = pnm_mm_mmap(mm, TASK_SIZE - PG, 2 * PG, RW, PRIV, NULL, 0);
 	assert_true(a > 0 && (unsigned long)a + 2 * PG <= TASK_SIZE);
 	CHECK_ALL();
 }
 
 static void test_fixed_noreplace(void **state)
 {
-	struct task_struct *t = pnm_task_create("mmap");
+	struct task_struct *t = test_task_create("mmap");
 	struct mm_struct *mm = t->mm;
 	unsigned long where = 0x300000000UL;
 
 	(void)state;
-	assert_int_equal(pnm_mmap(mm, where, 4 * PG, RW, PRIV | MAP_FIXED_NOREPLACE, NULL, 0),
+	assert_int_equal(pnm_mm_mmap(mm, where, 4 * PG, RW, PRIV | MAP_FIXED_NOREPLACE, NULL, 0),
 			 where);
 	fill_page(t, where, 0, 3);
-	assert_int_equal(pnm_mmap(mm, where + 3 * PG, 4 * PG, RW,
+	assert_int_equal(pnm_mm_mmap(mm, where + 3 * PG, 4 * PG, RW,
 				  PRIV | MAP_FIXED_NOREPLACE, NULL, 0), -EEXIST);
-	assert_int_equal(pnm_mmap(mm, where + 4 * PG, 4 * PG, RW,
+	assert_int_equal(pnm_mm_mmap(mm, where + 4 * PG, 4 * PG, RW,
 				  PRIV | MAP_FIXED_NOREPLACE, NULL, 0), where + 4 * PG);
 	assert_int_equal(mm->map_count, 1);
 	expect_page(t, where, 0, 3);
@@ -302,7 +302,7 @@ static void test_fixed_noreplace(void **state)
 
 static void test_fixed_replaces(void **state)
 {
-	struct task_struct *t = pnm_task_create("mmap");
+	struct task_struct *t = test_task_create("mmap");
 	struct mm_struct *mm = t->mm;
 	unsigned long base = test_mmap(t, 8 * PG, RW, PRIV);
 	long anon_before;
@@ -314,7 +314,7 @@ static void test_fixed_replaces(void **state)
 	assert_int_equal(anon_before, 8);
 
 	/* Same flags: the replacement merges back into one VMA. */
-	assert_int_equal(pnm_mmap(mm, base + 2 * PG, 3 * PG, RW, PRIV | MAP_FIXED, NULL, 0),
+	assert_int_equal(pnm_mm_mmap(mm, base + 2 * PG, 3 * PG, RW, PRIV | MAP_FIXED, NULL, 0),
 			 base + 2 * PG);
 	assert_int_equal(mm->map_count, 1);
 	assert_int_equal(mm->total_vm, 8);
@@ -324,7 +324,7 @@ static void test_fixed_replaces(void **state)
 	CHECK_ALL();
 
 	/* Different protection: three VMAs; the middle one is read-only. */
-	assert_int_equal(pnm_mmap(mm, base + 3 * PG, 2 * PG, PROT_READ, PRIV | MAP_FIXED,
+	assert_int_equal(pnm_mm_mmap(mm, base + 3 * PG, 2 * PG, PROT_READ, PRIV | MAP_FIXED,
 				  NULL, 0), base + 3 * PG);
 	assert_int_equal(mm->map_count, 3);
 	assert_int_equal(pnm_user_write(t, base + 3 * PG, "x", 1), -EFAULT);
@@ -333,8 +333,8 @@ static void test_fixed_replaces(void **state)
 	CHECK_ALL();
 
 	/* Over several VMAs and a hole, with a shared mapping. */
-	assert_int_equal(pnm_munmap(mm, base + 6 * PG, PG), 0);
-	assert_int_equal(pnm_mmap(mm, base + PG, 7 * PG, RW, SHARED | MAP_FIXED, NULL, 0),
+	assert_int_equal(pnm_mm_munmap(mm, base + 6 * PG, PG), 0);
+	assert_int_equal(pnm_mm_mmap(mm, base + PG, 7 * PG, RW, SHARED | MAP_FIXED, NULL, 0),
 			 base + PG);
 	assert_int_equal(mm->map_count, 2);
 	assert_int_equal(mm->total_vm, 8);
@@ -347,7 +347,7 @@ static void test_fixed_replaces(void **state)
 
 static void test_munmap_middle(void **state)
 {
-	struct task_struct *t = pnm_task_create("mmap");
+	struct task_struct *t = test_task_create("mmap");
 	struct mm_struct *mm = t->mm;
 	unsigned long base = test_mmap(t, 8 * PG, RW, PRIV);
 	long free_before;
@@ -356,7 +356,7 @@ static void test_munmap_middle(void **state)
 	for (int i = 0; i < 8; i++)
 		fill_page(t, base, i, 5);
 	free_before = global_stat(NR_FREE_PAGES);
-	assert_int_equal(pnm_munmap(mm, base + 3 * PG, 2 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(mm, base + 3 * PG, 2 * PG), 0);
 	assert_int_equal(mm->map_count, 2);
 	assert_int_equal(mm->total_vm, 6);
 	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 6);
@@ -378,13 +378,13 @@ static void test_munmap_middle(void **state)
 	CHECK_ALL();
 
 	/* Across the hole and both pieces' edges. */
-	assert_int_equal(pnm_munmap(mm, base + 2 * PG, 4 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(mm, base + 2 * PG, 4 * PG), 0);
 	assert_int_equal(mm->map_count, 2);
 	assert_int_equal(mm->total_vm, 4);
 	expect_page(t, base, 1, 5);
 	expect_page(t, base, 6, 5);
 	/* Everything, with an unaligned length. */
-	assert_int_equal(pnm_munmap(mm, base, 8 * PG - 1), 0);
+	assert_int_equal(pnm_mm_munmap(mm, base, 8 * PG - 1), 0);
 	assert_int_equal(mm->map_count, 0);
 	assert_int_equal(get_mm_rss(mm), 0);
 	CHECK_ALL();
@@ -393,7 +393,7 @@ static void test_munmap_middle(void **state)
 /* Unmapping everything frees the page tables under it. */
 static void test_munmap_frees_tables(void **state)
 {
-	struct task_struct *t = pnm_task_create("mmap");
+	struct task_struct *t = test_task_create("mmap");
 	struct mm_struct *mm = t->mm;
 	long empty = atomic_long_read(&mm->pgtables_bytes);
 	unsigned long a = test_mmap(t, 64 * PG, RW, PRIV);
@@ -406,12 +406,12 @@ static void test_munmap_frees_tables(void **state)
 		test_write_byte(t, b + off, 2);
 	assert_true(atomic_long_read(&mm->pgtables_bytes) > empty);
 	/* Unmapping half of b keeps a's and b's other tables. */
-	assert_int_equal(pnm_munmap(mm, b, 4 * PMD_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(mm, b, 4 * PMD_SIZE), 0);
 	assert_true(atomic_long_read(&mm->pgtables_bytes) > empty);
 	assert_int_equal(test_read_byte(t, b + 4 * PMD_SIZE), 2);
 	CHECK_ALL();
-	assert_int_equal(pnm_munmap(mm, a, 64 * PG), 0);
-	assert_int_equal(pnm_munmap(mm, b, 8 * PMD_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(mm, a, 64 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(mm, b, 8 * PMD_SIZE), 0);
 	assert_int_equal(atomic_long_read(&mm->pgtables_bytes), empty);
 	assert_int_equal(get_mm_rss(mm), 0);
 	CHECK_ALL();
@@ -421,7 +421,7 @@ static void test_munmap_frees_tables(void **state)
 
 static void test_shared_anon(void **state)
 {
-	struct task_struct *t = pnm_task_create("mmap");
+	struct task_struct *t = test_task_create("mmap");
 	struct mm_struct *mm = t->mm;
 	unsigned long sh = test_mmap(t, 4 * PG, RW, SHARED);
 	struct vm_area_struct *vma;
@@ -448,7 +448,7 @@ static void test_shared_anon(void **state)
 	assert_int_equal(get_mm_counter(mm, MM_SHMEMPAGES), 2);
 	CHECK_ALL();
 	/* Unmapping the last VMA drops the object and its cache. */
-	assert_int_equal(pnm_munmap(mm, sh, 4 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(mm, sh, 4 * PG), 0);
 	assert_int_equal(global_stat(NR_FILE_PAGES), file_before);
 	assert_int_equal(global_stat(NR_SHMEM), shmem_before);
 	CHECK_ALL();
@@ -458,7 +458,7 @@ static void test_shared_anon(void **state)
 
 static void test_populate(void **state)
 {
-	struct task_struct *t = pnm_task_create("mmap");
+	struct task_struct *t = test_task_create("mmap");
 	struct mm_struct *mm = t->mm;
 	unsigned long a, n = 16;
 	long faults;
@@ -471,7 +471,7 @@ static void test_populate(void **state)
 		bool w;
 		unsigned long pfn;
 
-		assert_int_equal(pnm_translate(mm, a + i * PG, &pfn, &w), 0);
+		assert_int_equal(pnm_mm_translate(mm, a + i * PG, &pfn, &w), 0);
 		assert_true(w);		/* private writable: write-faulted */
 		fill_page(t, a, (int)i, 7);
 		expect_page(t, a, (int)i, 7);
@@ -502,13 +502,13 @@ static void test_populate(void **state)
 /* Population that runs out of memory does not fail the mmap. */
 static void test_populate_oom(void **state)
 {
-	struct task_struct *t = pnm_task_create("mmap");
+	struct task_struct *t = test_task_create("mmap");
 	struct mm_struct *mm = t->mm;
 	long a;
 
 	(void)state;
 	pnm_fail_nth_alloc(3);
-	a = pnm_mmap(mm, 0, 16 * PG, RW, PRIV | MAP_POPULATE, NULL, 0);
+	a = pnm_mm_mmap(mm, 0, 16 * PG, RW, PRIV | MAP_POPULATE, NULL, 0);
 	pnm_fail_nth_alloc(0);
 	assert_true(a > 0);
 	assert_true(get_mm_counter(mm, MM_ANONPAGES) < 16);
@@ -526,14 +526,14 @@ static void test_populate_oom(void **state)
  */
 static void test_munmap_inside_thp(void **state)
 {
-	struct task_struct *t = pnm_task_create("mmap");
+	struct task_struct *t = test_task_create("mmap");
 	struct mm_struct *mm = t->mm;
 	unsigned long a = test_mmap(t, 2 * PMD_SIZE, RW, PRIV);
 	long thp_before = global_stat(THP_FAULT_ALLOC);
 	long splits;
 
 	(void)state;
-	assert_int_equal(pnm_madvise(mm, a, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(mm, a, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
 	fill_page(t, a, 5, 9);
 	fill_page(t, a, 511, 9);
 	if (global_stat(THP_FAULT_ALLOC) == thp_before) {
@@ -542,7 +542,7 @@ static void test_munmap_inside_thp(void **state)
 		return;
 	}
 	splits = global_stat(THP_SPLIT_PMD);
-	assert_int_equal(pnm_munmap(mm, a + 7 * PG, PG), 0);
+	assert_int_equal(pnm_mm_munmap(mm, a + 7 * PG, PG), 0);
 	assert_int_equal(global_stat(THP_SPLIT_PMD), splits + 1);
 	assert_int_equal(mm->map_count, 2);
 	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 511);
@@ -553,7 +553,7 @@ static void test_munmap_inside_thp(void **state)
 	/* A PMD-aligned munmap of the whole THP needs no split. */
 	fill_page(t, a, 512 + 3, 9);
 	splits = global_stat(THP_SPLIT_PMD);
-	assert_int_equal(pnm_munmap(mm, a + PMD_SIZE, PMD_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(mm, a + PMD_SIZE, PMD_SIZE), 0);
 	assert_int_equal(global_stat(THP_SPLIT_PMD), splits);
 	CHECK_ALL();
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -21,7 +21,7 @@ static bool writable(struct task_struct *t, unsigned long addr)
 	unsigned long pfn;
 	bool w = false;
 
-	assert_int_equal(pnm_translate(t->mm, addr, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(t->mm, addr, &pfn, &w), 0);
 	return w;
 }
 
@@ -43,7 +43,7 @@ static unsigned long layout_hash(struct mm_struct *mm)
 
 static void test_errors_change_nothing(void **state)
 {
-	struct task_struct *t = pnm_task_create("mprot");
+	struct task_struct *t = test_task_create("mprot");
 	struct mm_struct *mm = t->mm;
 	unsigned long a = test_mmap(t, 4 * PG, RW, PRIV);
 	unsigned long b, h;
@@ -53,31 +53,31 @@ static void test_errors_change_nothing(void **state)
 	(void)state;
 	/* [a, a+4) RW, hole, [b, b+4) RW further down */
 	b = a - 8 * PG;
-	assert_int_equal(pnm_mmap(mm, b, 4 * PG, RW, PRIV | MAP_FIXED, NULL, 0), b);
+	assert_int_equal(pnm_mm_mmap(mm, b, 4 * PG, RW, PRIV | MAP_FIXED, NULL, 0), b);
 	test_write_byte(t, a, 1);
 	test_write_byte(t, b, 2);
 	assert_non_null(f);
 	f->f_mode = FMODE_READ;
-	ro = pnm_mmap(mm, 0x200000000UL, 4 * PG, PROT_READ, MAP_SHARED, f, 0);
+	ro = pnm_mm_mmap(mm, 0x200000000UL, 4 * PG, PROT_READ, MAP_SHARED, f, 0);
 	assert_true(ro > 0);
 	fput(f);
 	h = layout_hash(mm);
 
-	assert_int_equal(pnm_mprotect(mm, a + 1, PG, PROT_READ), -EINVAL);
-	assert_int_equal(pnm_mprotect(mm, a, PG, PROT_READ | 0x10), -EINVAL);
-	assert_int_equal(pnm_mprotect(mm, a, ~0UL - PG, PROT_READ), -ENOMEM);
+	assert_int_equal(pnm_mm_mprotect(mm, a + 1, PG, PROT_READ), -EINVAL);
+	assert_int_equal(pnm_mm_mprotect(mm, a, PG, PROT_READ | 0x10), -EINVAL);
+	assert_int_equal(pnm_mm_mprotect(mm, a, ~0UL - PG, PROT_READ), -ENOMEM);
 	/* A hole in the middle: b's part must not be changed either. */
-	assert_int_equal(pnm_mprotect(mm, b, 12 * PG, PROT_READ), -ENOMEM);
-	assert_int_equal(pnm_mprotect(mm, b + 2 * PG, 4 * PG, PROT_READ), -ENOMEM);
+	assert_int_equal(pnm_mm_mprotect(mm, b, 12 * PG, PROT_READ), -ENOMEM);
+	assert_int_equal(pnm_mm_mprotect(mm, b + 2 * PG, 4 * PG, PROT_READ), -ENOMEM);
 	/* Starting in a hole, and beyond the last VMA. */
-	assert_int_equal(pnm_mprotect(mm, a - PG, 2 * PG, PROT_READ), -ENOMEM);
-	assert_int_equal(pnm_mprotect(mm, MMAP_BASE, PG, PROT_READ), -ENOMEM);
+	assert_int_equal(pnm_mm_mprotect(mm, a - PG, 2 * PG, PROT_READ), -ENOMEM);
+	assert_int_equal(pnm_mm_mprotect(mm, MMAP_BASE, PG, PROT_READ), -ENOMEM);
 	/* Write to a shared mapping of a read-only file. */
-	assert_int_equal(pnm_mprotect(mm, (unsigned long)ro, PG, RW), -EACCES);
-	assert_int_equal(pnm_mprotect(mm, (unsigned long)ro, PG, PROT_READ | PROT_EXEC), 0);
-	assert_int_equal(pnm_mprotect(mm, (unsigned long)ro, PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, (unsigned long)ro, PG, RW), -EACCES);
+	assert_int_equal(pnm_mm_mprotect(mm, (unsigned long)ro, PG, PROT_READ | PROT_EXEC), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, (unsigned long)ro, PG, PROT_READ), 0);
 	/* Zero length: success, nothing to do. */
-	assert_int_equal(pnm_mprotect(mm, a, 0, PROT_NONE), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a, 0, PROT_NONE), 0);
 	assert_int_equal(layout_hash(mm), h);
 	assert_true(writable(t, a));
 	assert_true(writable(t, b));
@@ -87,14 +87,14 @@ static void test_errors_change_nothing(void **state)
 
 static void test_split_and_merge(void **state)
 {
-	struct task_struct *t = pnm_task_create("mprot");
+	struct task_struct *t = test_task_create("mprot");
 	struct mm_struct *mm = t->mm;
 	unsigned long a = test_mmap(t, 8 * PG, RW, PRIV);
 
 	(void)state;
 	for (int i = 0; i < 8; i++)
 		test_write_byte(t, a + i * PG, (unsigned char)(0x10 + i));
-	assert_int_equal(pnm_mprotect(mm, a + 2 * PG, 2 * PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a + 2 * PG, 2 * PG, PROT_READ), 0);
 	assert_int_equal(mm->map_count, 3);
 	assert_int_equal(mm->total_vm, 8);
 	assert_int_equal(test_vma_flags(mm, a + 2 * PG) & VM_ACCESS_FLAGS, VM_READ);
@@ -105,10 +105,10 @@ static void test_split_and_merge(void **state)
 	CHECK_ALL();
 
 	/* Same protection again: no change, no split. */
-	assert_int_equal(pnm_mprotect(mm, a + 2 * PG, PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a + 2 * PG, PG, PROT_READ), 0);
 	assert_int_equal(mm->map_count, 3);
 	/* Spanning all three back to RW: one VMA again. */
-	assert_int_equal(pnm_mprotect(mm, a, 8 * PG, RW), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a, 8 * PG, RW), 0);
 	assert_int_equal(mm->map_count, 1);
 	test_write_byte(t, a + 3 * PG, 0x33);
 	assert_int_equal(test_read_byte(t, a + 3 * PG), 0x33);
@@ -119,7 +119,7 @@ static void test_split_and_merge(void **state)
 /* RO write-protects; RW again makes exclusive anon PTEs writable at once. */
 static void test_exclusive_anon_shortcut(void **state)
 {
-	struct task_struct *t = pnm_task_create("mprot");
+	struct task_struct *t = test_task_create("mprot");
 	struct mm_struct *mm = t->mm;
 	unsigned long a = test_mmap(t, 4 * PG, RW, PRIV);
 	unsigned long pfn0 = 0;
@@ -132,14 +132,14 @@ static void test_exclusive_anon_shortcut(void **state)
 	pfn0 = test_pfn(t, a);
 	assert_true(writable(t, a));
 
-	assert_int_equal(pnm_mprotect(mm, a, 4 * PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a, 4 * PG, PROT_READ), 0);
 	assert_false(writable(t, a));
 	assert_false(writable(t, a + PG));
 	assert_int_equal(test_read_byte(t, a), 0x11);
 	assert_int_equal(pnm_user_write(t, a, "x", 1), -EFAULT);
 	CHECK_ALL();
 
-	assert_int_equal(pnm_mprotect(mm, a, 4 * PG, RW), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a, 4 * PG, RW), 0);
 	assert_true(writable(t, a));		/* PageAnonExclusive: direct */
 	assert_true(writable(t, a + PG));
 	assert_false(writable(t, a + 2 * PG));	/* the zero page never */
@@ -157,7 +157,7 @@ static void test_exclusive_anon_shortcut(void **state)
 /* COW-shared pages are not made writable by mprotect. */
 static void test_cow_shared_stays_readonly(void **state)
 {
-	struct task_struct *t = pnm_task_create("mprot"), *c;
+	struct task_struct *t = test_task_create("mprot"), *c;
 	struct mm_struct *mm = t->mm;
 	unsigned long a = test_mmap(t, 2 * PG, RW, PRIV);
 	unsigned long pfn;
@@ -167,8 +167,8 @@ static void test_cow_shared_stays_readonly(void **state)
 	pfn = test_pfn(t, a);
 	assert_int_equal(pnm_task_fork(t, "child", &c), 0);
 	assert_false(writable(t, a));
-	assert_int_equal(pnm_mprotect(mm, a, 2 * PG, PROT_READ), 0);
-	assert_int_equal(pnm_mprotect(mm, a, 2 * PG, RW), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a, 2 * PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a, 2 * PG, RW), 0);
 	assert_false(writable(t, a));		/* still COW-shared */
 	assert_int_equal(test_pfn(t, a), pfn);
 	test_write_byte(t, a, 0x66);		/* COW break */
@@ -180,7 +180,7 @@ static void test_cow_shared_stays_readonly(void **state)
 
 static void test_prot_none(void **state)
 {
-	struct task_struct *t = pnm_task_create("mprot");
+	struct task_struct *t = test_task_create("mprot");
 	struct mm_struct *mm = t->mm;
 	unsigned long a = test_mmap(t, 2 * PG, RW, PRIV);
 	unsigned long pfn, pfn2;
@@ -190,16 +190,16 @@ static void test_prot_none(void **state)
 	(void)state;
 	test_write_byte(t, a, 0x77);
 	pfn = test_pfn(t, a);
-	assert_int_equal(pnm_mprotect(mm, a, 2 * PG, PROT_NONE), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a, 2 * PG, PROT_NONE), 0);
 	assert_int_equal(pnm_user_read(t, a, &c, 1), -EFAULT);
 	assert_int_equal(pnm_user_write(t, a, &c, 1), -EFAULT);
 	/* The page stays mapped (present, not user accessible). */
-	assert_int_equal(pnm_translate(mm, a, &pfn2, &w), 0);
+	assert_int_equal(pnm_mm_translate(mm, a, &pfn2, &w), 0);
 	assert_int_equal(pfn2, pfn);
 	assert_false(w);
 	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 1);
 	CHECK_ALL();
-	assert_int_equal(pnm_mprotect(mm, a, PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a, PG, PROT_READ), 0);
 	assert_int_equal(test_read_byte(t, a), 0x77);
 	assert_int_equal(test_pfn(t, a), pfn);
 	assert_int_equal(pnm_user_read(t, a + PG, &c, 1), -EFAULT);
@@ -209,17 +209,17 @@ static void test_prot_none(void **state)
 
 static void test_shared_becomes_writable(void **state)
 {
-	struct task_struct *t = pnm_task_create("mprot");
+	struct task_struct *t = test_task_create("mprot");
 	struct mm_struct *mm = t->mm;
 	unsigned long a = test_mmap(t, 2 * PG, RW, SHARED);
 
 	(void)state;
 	test_write_byte(t, a, 0x12);
 	assert_true(writable(t, a));
-	assert_int_equal(pnm_mprotect(mm, a, 2 * PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a, 2 * PG, PROT_READ), 0);
 	assert_false(writable(t, a));
 	assert_int_equal(pnm_user_write(t, a, "x", 1), -EFAULT);
-	assert_int_equal(pnm_mprotect(mm, a, 2 * PG, RW), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a, 2 * PG, RW), 0);
 	assert_true(writable(t, a));
 	test_write_byte(t, a, 0x34);
 	assert_int_equal(test_read_byte(t, a), 0x34);
@@ -234,7 +234,7 @@ static void test_shared_becomes_writable(void **state)
  */
 static void test_shared_file_stays_write_tracked(void **state)
 {
-	struct task_struct *t = pnm_task_create("mprot");
+	struct task_struct *t = test_task_create("mprot");
 	struct mm_struct *mm = t->mm;
 	struct file *f = test_open(PNM_FS_DISK, "mprot-wn");
 	unsigned char byte = 0;
@@ -242,14 +242,14 @@ static void test_shared_file_stays_write_tracked(void **state)
 
 	(void)state;
 	assert_int_equal(do_ftruncate(f, PG), 0);
-	a = pnm_mmap(mm, 0, PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(mm, 0, PG, RW, MAP_SHARED, f, 0);
 	assert_true(a > 0);
 	test_write_byte(t, (unsigned long)a, 0x11);
 	assert_true(writable(t, (unsigned long)a));	/* dirty: page_mkwrite ran */
 	assert_int_equal(vfs_fsync(f, 0), 0);
 	assert_false(writable(t, (unsigned long)a));	/* cleaned, write-protected */
-	assert_int_equal(pnm_mprotect(mm, (unsigned long)a, PG, PROT_READ), 0);
-	assert_int_equal(pnm_mprotect(mm, (unsigned long)a, PG, RW), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, (unsigned long)a, PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, (unsigned long)a, PG, RW), 0);
 	assert_false(writable(t, (unsigned long)a));
 	test_write_byte(t, (unsigned long)a, 0x22);	/* faults: page_mkwrite */
 	assert_true(folio_test_dirty(test_folio(t, (unsigned long)a)));
@@ -259,9 +259,9 @@ static void test_shared_file_stays_write_tracked(void **state)
 	/* A page that is still dirty (the filesystem knows) may get its
 	 * write permission back. */
 	test_write_byte(t, (unsigned long)a, 0x33);
-	assert_int_equal(pnm_mprotect(mm, (unsigned long)a, PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, (unsigned long)a, PG, PROT_READ), 0);
 	assert_false(writable(t, (unsigned long)a));
-	assert_int_equal(pnm_mprotect(mm, (unsigned long)a, PG, RW), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, (unsigned long)a, PG, RW), 0);
 	assert_true(writable(t, (unsigned long)a));
 	CHECK_ALL();
 	fput(f);
@@ -270,31 +270,31 @@ static void test_shared_file_stays_write_tracked(void **state)
 /* Huge PMDs: whole ones are changed in place, partial ones split. */
 static void test_thp(void **state)
 {
-	struct task_struct *t = pnm_task_create("mprot");
+	struct task_struct *t = test_task_create("mprot");
 	struct mm_struct *mm = t->mm;
 	unsigned long a = test_mmap(t, 2 * PMD_SIZE, RW, PRIV);
 	long thp = global_stat(THP_FAULT_ALLOC);
 
 	(void)state;
-	assert_int_equal(pnm_madvise(mm, a, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(mm, a, 2 * PMD_SIZE, MADV_HUGEPAGE), 0);
 	test_write_byte(t, a, 0x21);
 	test_write_byte(t, a + PMD_SIZE + 5 * PG, 0x22);
 	if (global_stat(THP_FAULT_ALLOC) == thp) {
 		CHECK_ALL();
 		return;		/* no THP available here */
 	}
-	assert_int_equal(pnm_mprotect(mm, a, PMD_SIZE, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a, PMD_SIZE, PROT_READ), 0);
 	assert_false(writable(t, a + 9 * PG));
 	assert_int_equal(test_read_byte(t, a), 0x21);
 	assert_int_equal(pnm_user_write(t, a, "x", 1), -EFAULT);
 	CHECK_ALL();
-	assert_int_equal(pnm_mprotect(mm, a, PMD_SIZE, RW), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a, PMD_SIZE, RW), 0);
 	test_write_byte(t, a + 3 * PG, 0x23);
 	assert_int_equal(test_read_byte(t, a + 3 * PG), 0x23);
 	CHECK_ALL();
 
 	/* Part of the second huge PMD: split, the rest keeps data. */
-	assert_int_equal(pnm_mprotect(mm, a + PMD_SIZE + 4 * PG, 4 * PG, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(mm, a + PMD_SIZE + 4 * PG, 4 * PG, PROT_READ), 0);
 	assert_int_equal(pnm_user_write(t, a + PMD_SIZE + 5 * PG, "x", 1), -EFAULT);
 	assert_int_equal(test_read_byte(t, a + PMD_SIZE + 5 * PG), 0x22);
 	test_write_byte(t, a + PMD_SIZE + 9 * PG, 0x24);

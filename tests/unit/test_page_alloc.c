@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define NORMAL_FRAMES	4096UL
 #define MOVABLE_FRAMES	2048UL

@@ -10,7 +10,7 @@
 #include <sched.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define MAP_ANON_PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define PROT_RW		(PROT_READ | PROT_WRITE)
@@ -24,7 +24,7 @@ static long pgt_bytes(struct task_struct *t)
 
 static void map_fixed(struct task_struct *t, unsigned long addr, unsigned long len)
 {
-	long ret = pnm_mmap(t->mm, addr, len, PROT_RW, MAP_ANON_PRIV | MAP_FIXED, NULL, 0);
+	long ret = pnm_mm_mmap(t->mm, addr, len, PROT_RW, MAP_ANON_PRIV | MAP_FIXED, NULL, 0);
 
 	assert_int_equal(ret, (long)addr);
 }
@@ -47,7 +47,7 @@ static void test_vm_get_page_prot(void **state)
 /* A table frame: flags, owner, level, zone, zeroed, accounted, freed. */
 static void test_pgtable_alloc_free(void **state)
 {
-	struct task_struct *t = pnm_task_create("pgt");
+	struct task_struct *t = test_task_create("pgt");
 	long bytes, nr_pt = global_stat(NR_PAGETABLE);
 	long allocs = global_stat(PNM_PGTABLE_ALLOC), frees = global_stat(PNM_PGTABLE_FREE);
 	unsigned long free_before = pnm_nr_free_frames();
@@ -89,7 +89,7 @@ static void test_pgtable_alloc_free(void **state)
 	assert_int_equal(global_stat(NR_PAGETABLE), nr_pt + 3);
 	CHECK_ALL();
 	/* Unmapping the only VMA frees all three again. */
-	assert_int_equal(pnm_munmap(t->mm, BASE, PAGE_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(t->mm, BASE, PAGE_SIZE), 0);
 	assert_int_equal(pgt_bytes(t), bytes);
 	assert_int_equal(global_stat(NR_PAGETABLE), nr_pt);
 	mmap_read_lock(t->mm);
@@ -111,7 +111,7 @@ static void test_pgtable_alloc_free(void **state)
 /* The walkers find the entries the fault installed. */
 static void test_walk(void **state)
 {
-	struct task_struct *t = pnm_task_create("walk");
+	struct task_struct *t = test_task_create("walk");
 	unsigned long addr = BASE + PUD_SIZE + 5 * PMD_SIZE + 7 * PAGE_SIZE;
 	unsigned long pfn;
 	spinlock_t *ptl;
@@ -173,7 +173,7 @@ static void *map_lock_fn(void *arg)
  */
 static void test_pte_offset_map_lock_revalidates(void **state)
 {
-	struct task_struct *t = pnm_task_create("reval");
+	struct task_struct *t = test_task_create("reval");
 	unsigned long addr = BASE + 3 * PAGE_SIZE;
 	struct mm_struct *mm = t->mm;
 	int nulls = 0;
@@ -221,7 +221,7 @@ static void test_pte_offset_map_lock_revalidates(void **state)
 /* A PMD that is none or huge has no PTE table to lock. */
 static void test_pte_offset_map_lock_none(void **state)
 {
-	struct task_struct *t = pnm_task_create("none");
+	struct task_struct *t = test_task_create("none");
 	spinlock_t *ptl = NULL;
 	pmd_t *pmd;
 
@@ -252,7 +252,7 @@ static bool has_pte_table(struct mm_struct *mm, unsigned long addr)
  */
 static void test_free_pgd_range(void **state)
 {
-	struct task_struct *t = pnm_task_create("free");
+	struct task_struct *t = test_task_create("free");
 	struct mm_struct *mm = t->mm;
 	long bytes;
 
@@ -264,7 +264,7 @@ static void test_free_pgd_range(void **state)
 	assert_int_equal(pgt_bytes(t), bytes + 4 * (long)PAGE_SIZE);
 
 	/* Unmapping the second PMD frees its PTE table only. */
-	assert_int_equal(pnm_munmap(mm, BASE + PMD_SIZE, PMD_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(mm, BASE + PMD_SIZE, PMD_SIZE), 0);
 	assert_int_equal(pgt_bytes(t), bytes + 3 * (long)PAGE_SIZE);
 	mmap_read_lock(mm);
 	assert_true(has_pte_table(mm, BASE));
@@ -274,7 +274,7 @@ static void test_free_pgd_range(void **state)
 
 	/* A hole inside a table's span keeps the table (floor/ceiling). */
 	test_write_byte(t, BASE + 2 * PAGE_SIZE, 3);
-	assert_int_equal(pnm_munmap(mm, BASE, PAGE_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(mm, BASE, PAGE_SIZE), 0);
 	assert_int_equal(pgt_bytes(t), bytes + 3 * (long)PAGE_SIZE);
 	assert_int_equal(test_read_byte(t, BASE + 2 * PAGE_SIZE), 3);
 	CHECK_ALL();
@@ -306,7 +306,7 @@ static void test_free_pgd_range(void **state)
 /* The checker must notice corrupted entries and counters. */
 static void test_checker_catches_corruption(void **state)
 {
-	struct task_struct *t = pnm_task_create("corrupt");
+	struct task_struct *t = test_task_create("corrupt");
 	unsigned long addr = test_mmap(t, 4 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	struct mm_struct *mm = t->mm;
 	unsigned long pfn;

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -97,7 +97,7 @@ static unsigned long all_misuse(void)
 	unsigned long n = 0;
 	int k;
 
-	for (k = 0; k < NR_PNM_MISUSE; k++)
+	for (k = 0; k < PNM_NR_MISUSE; k++)
 		n += pnm_misuse_count(k);
 	return n;
 }
@@ -168,7 +168,7 @@ static char *print_registry(int pid)
 
 static void test_record_fields(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 4 * PG, RW, PRIV);
 	struct page *pages[3];
 	struct recs rs;
@@ -229,7 +229,7 @@ static void test_record_fields(void **state)
 
 static void test_listing_per_process(void **state)
 {
-	struct task_struct *p1 = pnm_task_create("p1"), *p2 = pnm_task_create("p2");
+	struct task_struct *p1 = test_task_create("p1"), *p2 = test_task_create("p2");
 	unsigned long a1 = test_mmap(p1, 4 * PG, RW, PRIV);
 	unsigned long a2 = test_mmap(p2, 4 * PG, RW, PRIV);
 	struct page *x[2], *y[4], *z[1];
@@ -291,7 +291,7 @@ static void test_listing_per_process(void **state)
 
 static void test_partial_unpin(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 4 * PG, RW, PRIV);
 	long acq = global_stat(NR_FOLL_PIN_ACQUIRED);
 	struct page *pages[4];
@@ -330,7 +330,7 @@ static void test_partial_unpin(void **state)
 /* Two pins of one page: each unpin retires one record's page. */
 static void test_same_page_twice(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, PG, RW, PRIV);
 	struct page *x, *y;
 	struct recs rs;
@@ -358,7 +358,7 @@ static void test_same_page_twice(void **state)
 /* Zero-page pins are not counted, so they are not recorded either. */
 static void test_zero_page_not_recorded(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 2 * PG, RW, PRIV);
 	struct page *pages[2];
 	struct recs rs;
@@ -394,7 +394,7 @@ static int setup_registry_off(void **state)
 
 static void test_registry_off(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 2 * PG, RW, PRIV);
 	struct page *pages[2], *got;
 	struct reports rs;
@@ -452,7 +452,7 @@ static int setup_production(void **state)
 
 static void test_production_no_shadow(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 4 * PG, RW, PRIV);
 	long acq = global_stat(NR_FOLL_PIN_ACQUIRED), rel = global_stat(NR_FOLL_PIN_RELEASED);
 	struct page *pages[4];
@@ -485,7 +485,7 @@ static void test_production_no_shadow(void **state)
  * unpin_user_pages() call with one pin is released once and reported once. */
 static void test_batched_unpin_duplicate(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 2 * PG, RW, PRIV);
 	struct page *pages[2], *twice[3];
 	int refs;
@@ -510,7 +510,7 @@ static void test_batched_unpin_duplicate(void **state)
 
 static void test_misuse_unpin_unpinned(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, PG, RW, PRIV);
 	struct page *page;
 	struct reports rs;
@@ -539,7 +539,7 @@ static void test_misuse_unpin_unpinned(void **state)
 
 static void test_misuse_over_unpin(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 2 * PG, RW, PRIV);
 	struct page *pages[2];
 	struct reports rs;
@@ -577,7 +577,7 @@ static void test_misuse_over_unpin(void **state)
 /* put_page() on a pinned small page (linux accounting). */
 static void test_misuse_put_on_pin(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, PG, RW, PRIV);
 	struct page *page;
 	struct reports rs;
@@ -592,7 +592,7 @@ static void test_misuse_put_on_pin(void **state)
 	pnm_pin_set_tag(NULL);
 	assert_int_equal(page_ref_count(page), 1 + GUP_PIN_COUNTING_BIAS);
 	/* munmap drops the mapping's reference: the pin still covers it. */
-	assert_int_equal(pnm_munmap(p->mm, a, PG), 0);
+	assert_int_equal(pnm_mm_munmap(p->mm, a, PG), 0);
 	assert_int_equal(all_misuse(), 0);
 	assert_int_equal(page_ref_count(page), GUP_PIN_COUNTING_BIAS);
 	/* The caller "releases" its pin with put_page(). */
@@ -617,14 +617,14 @@ static void test_misuse_put_on_pin(void **state)
 /* On a THP the exact _pincount is the floor. */
 static void test_misuse_put_on_pin_thp(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 2 * HPAGE_PMD_SIZE, RW, PRIV);
 	unsigned long h = ALIGN(a, HPAGE_PMD_SIZE);
 	struct page *pages[2];
 	struct folio *folio;
 
 	(void)state;
-	assert_int_equal(pnm_madvise(p->mm, h, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(p->mm, h, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
 	test_write_byte(p, h, 1);
 	folio = page_folio(pfn_to_page(test_pfn(p, h)));
 	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
@@ -632,7 +632,7 @@ static void test_misuse_put_on_pin_thp(void **state)
 	assert_int_equal(pin_remote(p, h + 5 * PG, 2, FOLL_WRITE, pages), 2);
 	pnm_pin_set_tag(NULL);
 	assert_int_equal(atomic_read(&folio->_pincount), 2);
-	assert_int_equal(pnm_munmap(p->mm, h, HPAGE_PMD_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(p->mm, h, HPAGE_PMD_SIZE), 0);
 	assert_int_equal(folio_ref_count(folio), 2);
 	assert_int_equal(all_misuse(), 0);
 	put_page(pages[1]);
@@ -664,7 +664,7 @@ static int setup_exact(void **state)
 /* Exact accounting: each pin holds one reference; two pins, one put. */
 static void test_misuse_put_on_pin_exact(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, PG, RW, PRIV);
 	struct page *x, *y;
 	int line;
@@ -676,7 +676,7 @@ static void test_misuse_put_on_pin_exact(void **state)
 	mmap_read_unlock(p->mm);
 	assert_int_equal(pin_remote(p, a, 1, 0, &y), 1);
 	assert_int_equal(page_ref_count(x), 3);
-	assert_int_equal(pnm_munmap(p->mm, a, PG), 0);
+	assert_int_equal(pnm_mm_munmap(p->mm, a, PG), 0);
 	put_page(x);
 	assert_int_equal(pnm_misuse_count(PNM_MISUSE_PUT_ON_PIN), 1);
 	{
@@ -695,7 +695,7 @@ static void test_misuse_put_on_pin_exact(void **state)
 
 static void test_misuse_pin_at_exit(void **state)
 {
-	struct task_struct *p = pnm_task_create("p"), *c;
+	struct task_struct *p = test_task_create("p"), *c;
 	unsigned long a = test_mmap(p, 3 * PG, RW, PRIV);
 	struct page *pages[2], *other;
 	struct reports rs;
@@ -752,7 +752,7 @@ static void test_misuse_pin_at_exit(void **state)
 
 static void test_misuse_dma_to_freed(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, PG, RW, PRIV);
 	struct page *page;
 	struct reports rs;
@@ -766,7 +766,7 @@ static void test_misuse_dma_to_freed(void **state)
 	mmap_read_unlock(p->mm);
 	pnm_pin_set_tag(NULL);
 	unpin_user_page(page);
-	assert_int_equal(pnm_munmap(p->mm, a, PG), 0);	/* frame freed */
+	assert_int_equal(pnm_mm_munmap(p->mm, a, PG), 0);	/* frame freed */
 	CHECK_ALL();
 	/* The device still uses the stale array. */
 	assert_int_equal(pnm_dma_write(&page, 1, 0, "stale", 5), 0);
@@ -789,7 +789,7 @@ static void test_misuse_dma_to_freed(void **state)
  */
 static void test_misuse_reused_frame(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, PG, RW, PRIV), b, pfn;
 	struct page *page, *got;
 	struct reports rs;
@@ -799,7 +799,7 @@ static void test_misuse_reused_frame(void **state)
 	assert_int_equal(pin_remote(p, a, 1, FOLL_WRITE, &page), 1);
 	pfn = page_to_pfn(page);
 	unpin_user_page(page);
-	assert_int_equal(pnm_munmap(p->mm, a, PG), 0);	/* frame freed */
+	assert_int_equal(pnm_mm_munmap(p->mm, a, PG), 0);	/* frame freed */
 	b = test_mmap(p, PG, RW, PRIV);
 	test_write_byte(p, b, 9);
 	assert_int_equal(test_pfn(p, b), pfn);		/* reused (LIFO) */
@@ -831,13 +831,13 @@ static void test_flags_str(void **state)
 	assert_int_equal(pnm_gup_flags_str(FOLL_PIN | FOLL_WRITE, buf, 6), 19);
 	assert_string_equal(buf, "FOLL_");
 	assert_string_equal(pnm_misuse_name(PNM_MISUSE_OVER_UNPIN), "over_unpin");
-	assert_string_equal(pnm_misuse_name(NR_PNM_MISUSE), "?");
+	assert_string_equal(pnm_misuse_name(PNM_NR_MISUSE), "?");
 }
 
 /* What pnm_fini() prints when frames leak because pins are still held. */
 static void test_leak_report(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 2 * PG, RW, PRIV);
 	struct page *pages[2];
 	char *text = NULL;
@@ -885,7 +885,7 @@ static void walk_ring(const struct pnm_misuse_report *r, void *arg)
 
 static void test_misuse_list_bounded(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, PG, RW, PRIV);
 	struct ring_walk w = { 0, 0, 0 };
 	struct page *page;
@@ -1014,7 +1014,7 @@ static void *stress_worker(void *arg)
 		} else {
 			/* zap a small page: the mapping's put races with pins */
 			addr = st->small + (test_rand(&rnd) % STRESS_SMALL) * PG;
-			if (pnm_madvise(current->mm, addr, PG, MADV_DONTNEED))
+			if (pnm_mm_madvise(current->mm, addr, PG, MADV_DONTNEED))
 				atomic_inc(&st->failures);
 			atomic_inc(&st->zaps);
 		}
@@ -1029,7 +1029,7 @@ static void *stress_worker(void *arg)
 
 static void run_stress(uint64_t seed)
 {
-	struct task_struct *p = pnm_task_create("stress");
+	struct task_struct *p = test_task_create("stress");
 	pthread_t th[STRESS_THREADS];
 	pthread_barrier_t start;
 	struct stress st[STRESS_THREADS];
@@ -1039,7 +1039,7 @@ static void run_stress(uint64_t seed)
 	small = test_mmap(p, STRESS_SMALL * PG, RW, PRIV);
 	big = test_mmap(p, 2 * HPAGE_PMD_SIZE, RW, PRIV);
 	huge = ALIGN(big, HPAGE_PMD_SIZE);
-	assert_int_equal(pnm_madvise(p->mm, huge, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_mm_madvise(p->mm, huge, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
 	touch(p, small, STRESS_SMALL);
 	test_write_byte(p, huge, 1);
 	CHECK_ALL();

@@ -40,7 +40,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -103,7 +103,7 @@ static unsigned long setup_file_page(struct task_struct *t, const char *name,
 	assert_true(host_has(f, file_v1));
 	CHECK_ALL();
 
-	addr = pnm_mmap(t->mm, 0, PG, RW, MAP_SHARED, f, 0);
+	addr = pnm_mm_mmap(t->mm, 0, PG, RW, MAP_SHARED, f, 0);
 	assert_true(addr > 0);
 	assert_int_equal(pnm_user_write(t, (unsigned long)addr, cpu_v2, sizeof(cpu_v2)), 0);
 	assert_true(folio_test_dirty(test_folio(t, (unsigned long)addr)));
@@ -128,7 +128,7 @@ static long pin_as(struct task_struct *t, unsigned long addr, unsigned int flags
 static struct file *evict_and_reopen(struct task_struct *t, unsigned long addr,
 				     struct file *f, const char *name)
 {
-	assert_int_equal(pnm_munmap(t->mm, addr, PG), 0);
+	assert_int_equal(pnm_mm_munmap(t->mm, addr, PG), 0);
 	fput(f);
 	CHECK_ALL();
 	return test_open(PNM_FS_DISK, name);
@@ -158,7 +158,7 @@ static void test_legacy_loses_device_data(void **state)
 
 	(void)state;
 	init_model(true, PNM_WB_STABLE);
-	p = pnm_task_create("dio-app");
+	p = test_task_create("dio-app");
 	assert_non_null(p);
 	addr = setup_file_page(p, "victim", &f);
 
@@ -225,7 +225,7 @@ static void test_stable_bounces_and_keeps_data(void **state)
 
 	(void)state;
 	init_model(false, PNM_WB_STABLE);
-	p = pnm_task_create("dio-app");
+	p = test_task_create("dio-app");
 	assert_non_null(p);
 	addr = setup_file_page(p, "victim", &f);
 	nob = global_stat(PNM_FS_DIRTY_NO_BLOCKS);
@@ -299,7 +299,7 @@ static void test_linux_inplace_and_risk(void **state)
 
 	(void)state;
 	init_model(false, PNM_WB_LINUX);
-	p = pnm_task_create("dio-app");
+	p = test_task_create("dio-app");
 	assert_non_null(p);
 	addr = setup_file_page(p, "victim", &f);
 	nob = global_stat(PNM_FS_DIRTY_NO_BLOCKS);
@@ -370,7 +370,7 @@ static void test_truncate_while_pinned(void **state)
 
 	(void)state;
 	init_model(false, PNM_WB_STABLE);
-	p = pnm_task_create("dio-app");
+	p = test_task_create("dio-app");
 	assert_non_null(p);
 	addr = setup_file_page(p, "victim", &f);
 	assert_int_equal(pin_as(p, addr, FOLL_WRITE, &page), 1);
@@ -435,14 +435,14 @@ static void test_evict_while_pinned(void **state)
 
 	(void)state;
 	init_model(false, PNM_WB_STABLE);
-	p = pnm_task_create("dio-app");
+	p = test_task_create("dio-app");
 	assert_non_null(p);
 	addr = setup_file_page(p, "victim", &f);
 	assert_int_equal(pin_as(p, addr, FOLL_WRITE, &page), 1);
 	live = global_stat(PNM_NR_TRUNCATED_LIVE);
 	tpinned = global_stat(PNM_TRUNCATE_PINNED);
 
-	assert_int_equal(pnm_munmap(p->mm, addr, PG), 0);
+	assert_int_equal(pnm_mm_munmap(p->mm, addr, PG), 0);
 	fput(f);		/* the last reference: eviction */
 	assert_true(test_bit(PG_pnm_truncated, &page_folio(page)->flags));
 	assert_int_equal(global_stat(PNM_NR_TRUNCATED_LIVE),
@@ -482,7 +482,7 @@ static void test_longterm_write_pin_refused(void **state)
 
 	(void)state;
 	init_model(false, PNM_WB_STABLE);
-	p = pnm_task_create("rdma-app");
+	p = test_task_create("rdma-app");
 	assert_non_null(p);
 	addr = setup_file_page(p, "victim", &f);
 	acq = global_stat(NR_FOLL_PIN_ACQUIRED);

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define MAP_ANON_PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define PROT_RW		(PROT_READ | PROT_WRITE)
@@ -71,7 +71,7 @@ static pte_t raw_pte(struct mm_struct *mm, unsigned long addr)
 /* A private page written at @addr: exclusive, mapped once, counted once. */
 static void test_fault_fork_unmap_counts(void **state)
 {
-	struct task_struct *a = pnm_task_create("a"), *c;
+	struct task_struct *a = test_task_create("a"), *c;
 	unsigned long x = test_mmap(a, 4 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	long anon_mapped = global_stat(NR_ANON_MAPPED);
 	struct anon_vma *av;
@@ -106,7 +106,7 @@ static void test_fault_fork_unmap_counts(void **state)
 	/* Still one base page mapped, however many times. */
 	assert_int_equal(global_stat(NR_ANON_MAPPED), anon_mapped + 1);
 
-	assert_int_equal(pnm_munmap(c->mm, x, 4 * PAGE_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(c->mm, x, 4 * PAGE_SIZE), 0);
 	CHECK_ALL();
 	assert_int_equal(atomic_read(&folio->page._mapcount), 1);
 	assert_int_equal(nr_items(folio, NULL, 0), 1);
@@ -119,7 +119,7 @@ static void test_fault_fork_unmap_counts(void **state)
 	folio_get(folio);
 	av = folio_get_anon_vma(folio);
 	assert_non_null(av);
-	assert_int_equal(pnm_munmap(a->mm, x, 4 * PAGE_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(a->mm, x, 4 * PAGE_SIZE), 0);
 	assert_int_equal(folio_mapcount(folio), 0);
 	assert_false(folio_mapped(folio));
 	assert_int_equal(nr_items(folio, NULL, 0), 0);
@@ -199,7 +199,7 @@ static void round_trip(struct folio *folio, struct mm_struct **mms, int nr,
 /* Writable, read-only exclusive, and COW-shared pages each round-trip. */
 static void test_migration_round_trip(void **state)
 {
-	struct task_struct *a = pnm_task_create("a"), *c;
+	struct task_struct *a = test_task_create("a"), *c;
 	unsigned long x = test_mmap(a, 4 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	struct mm_struct *mms[2];
 	struct folio *folio;
@@ -216,7 +216,7 @@ static void test_migration_round_trip(void **state)
 	assert_int_equal(test_read_byte(a, x), 1);
 
 	/* Read-only but exclusive (mprotect keeps PG_anon_exclusive). */
-	assert_int_equal(pnm_mprotect(a->mm, x + PAGE_SIZE, PAGE_SIZE, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(a->mm, x + PAGE_SIZE, PAGE_SIZE, PROT_READ), 0);
 	folio = test_folio(a, x + PAGE_SIZE);
 	assert_true(PageAnonExclusive(&folio->page));
 	round_trip(folio, mms, 1, x + PAGE_SIZE, SWP_MIGRATION_READ_EXCLUSIVE);
@@ -239,7 +239,7 @@ static void test_migration_round_trip(void **state)
 /* A maybe-pinned exclusive anon page stops try_to_migrate; nothing moves. */
 static void test_migration_refused_when_pinned(void **state)
 {
-	struct task_struct *a = pnm_task_create("a");
+	struct task_struct *a = test_task_create("a");
 	unsigned long x = test_mmap(a, PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	struct anon_vma *anon_vma;
 	struct folio *folio;
@@ -279,7 +279,7 @@ static void test_migration_refused_when_pinned(void **state)
  */
 static void test_migrate_with_mm_write_locked(void **state)
 {
-	struct task_struct *a = pnm_task_create("a"), *c;
+	struct task_struct *a = test_task_create("a"), *c;
 	unsigned long x = test_mmap(a, PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	struct folio *folio, *dst = NULL;
 	struct test_mm_holder h;
@@ -333,7 +333,7 @@ static void test_try_to_migrate_unmapped(void **state)
  */
 static void test_migration_entries_meet_fork_mprotect_munmap(void **state)
 {
-	struct task_struct *a = pnm_task_create("a"), *c;
+	struct task_struct *a = test_task_create("a"), *c;
 	unsigned long x = test_mmap(a, 3 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	struct folio *f[3];
 	struct anon_vma *av[3];
@@ -356,13 +356,13 @@ static void test_migration_entries_meet_fork_mprotect_munmap(void **state)
 	mmap_read_unlock(a->mm);
 
 	/* mprotect over page 1: writable entry -> readable, still exclusive. */
-	assert_int_equal(pnm_mprotect(a->mm, x + PAGE_SIZE, PAGE_SIZE, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(a->mm, x + PAGE_SIZE, PAGE_SIZE, PROT_READ), 0);
 	mmap_read_lock(a->mm);
 	i = swp_type(pte_to_swp_entry(raw_pte(a->mm, x + PAGE_SIZE)));
 	mmap_read_unlock(a->mm);
 	assert_int_equal(i, SWP_MIGRATION_READ_EXCLUSIVE);
 	/* munmap of page 2: its entry is simply cleared. */
-	assert_int_equal(pnm_munmap(a->mm, x + 2 * PAGE_SIZE, PAGE_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(a->mm, x + 2 * PAGE_SIZE, PAGE_SIZE), 0);
 	/* fork copies the entries of pages 0 and 1: readable in both. */
 	c = test_fork(a);
 	for (i = 0; i < 2; i++) {
@@ -415,7 +415,7 @@ static void test_migration_entries_meet_fork_mprotect_munmap(void **state)
 static void test_anon_vma_fork_family(void **state)
 {
 	long base_av = pnm_nr_anon_vmas(NULL), chains, base_chains;
-	struct task_struct *a = pnm_task_create("a"), *c;
+	struct task_struct *a = test_task_create("a"), *c;
 	unsigned long x = test_mmap(a, 2 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	struct vm_area_struct *pv, *cv;
 	struct folio *shared, *own;
@@ -464,7 +464,7 @@ static void test_anon_vma_fork_family(void **state)
 	CHECK_ALL();
 	assert_int_equal(pnm_nr_anon_vmas(&chains), base_av + 1);
 	assert_int_equal(chains, base_chains + 1);
-	assert_int_equal(pnm_munmap(a->mm, x, 2 * PAGE_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(a->mm, x, 2 * PAGE_SIZE), 0);
 	assert_int_equal(pnm_nr_anon_vmas(&chains), base_av);
 	assert_int_equal(chains, base_chains);
 	CHECK_ALL();
@@ -478,7 +478,7 @@ static void test_anon_vma_fork_family(void **state)
 static void test_anon_vma_reuse_in_fork_chain(void **state)
 {
 	long base_av = pnm_nr_anon_vmas(NULL), chains, base_chains;
-	struct task_struct *t = pnm_task_create("gen0"), *child;
+	struct task_struct *t = test_task_create("gen0"), *child;
 	unsigned long x = test_mmap(t, PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	int gen;
 
@@ -510,20 +510,20 @@ static void test_anon_vma_reuse_in_fork_chain(void **state)
  */
 static void test_anon_vma_split_merge(void **state)
 {
-	struct task_struct *a = pnm_task_create("a");
+	struct task_struct *a = test_task_create("a");
 	unsigned long x = test_mmap(a, 4 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	int i;
 
 	(void)state;
 	for (i = 0; i < 4; i++)
 		test_write_byte(a, x + i * PAGE_SIZE, (unsigned char)(i + 1));
-	assert_int_equal(pnm_mprotect(a->mm, x + PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ), 0);
+	assert_int_equal(pnm_mm_mprotect(a->mm, x + PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ), 0);
 	assert_int_equal(a->mm->map_count, 1 + 2);
 	CHECK_ALL();
 	for (i = 0; i < 4; i++)
 		assert_int_equal(nr_items(test_folio(a, x + i * PAGE_SIZE), a->mm,
 					  x + i * PAGE_SIZE), 1);
-	assert_int_equal(pnm_mprotect(a->mm, x + PAGE_SIZE, 2 * PAGE_SIZE, PROT_RW), 0);
+	assert_int_equal(pnm_mm_mprotect(a->mm, x + PAGE_SIZE, 2 * PAGE_SIZE, PROT_RW), 0);
 	assert_int_equal(a->mm->map_count, 1);
 	CHECK_ALL();
 	for (i = 0; i < 4; i++) {
@@ -584,7 +584,7 @@ static void test_maybe_dma_pinned_modes(void **state)
 /* folio_needs_cow_for_dma() needs MMF_HAS_PINNED; fork then copies. */
 static void test_fork_copies_maybe_pinned(void **state)
 {
-	struct task_struct *a = pnm_task_create("a"), *c;
+	struct task_struct *a = test_task_create("a"), *c;
 	unsigned long x = test_mmap(a, 2 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	long copies = global_stat(PNM_FORK_COPY_PINNED);
 	struct vm_area_struct *vma;
@@ -623,7 +623,7 @@ static void test_fork_copies_maybe_pinned(void **state)
 
 static void test_check_folio_catches_corruption(void **state)
 {
-	struct task_struct *a = pnm_task_create("a"), *c;
+	struct task_struct *a = test_task_create("a"), *c;
 	unsigned long x = test_mmap(a, 2 * PAGE_SIZE, PROT_RW, MAP_ANON_PRIV);
 	struct folio *folio, *shared;
 

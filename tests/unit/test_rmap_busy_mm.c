@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -25,8 +25,8 @@
 static struct task_struct *map_file(const char *comm, struct file *f, int npages,
 				    unsigned long flags, unsigned long *addr)
 {
-	struct task_struct *t = pnm_task_create(comm);
-	long a = pnm_mmap(t->mm, 0, (unsigned long)npages * PG, RW, flags, f, 0);
+	struct task_struct *t = test_task_create(comm);
+	long a = pnm_mm_mmap(t->mm, 0, (unsigned long)npages * PG, RW, flags, f, 0);
 
 	assert_true(a > 0);
 	*addr = (unsigned long)a;
@@ -47,7 +47,7 @@ static bool pte_is_writable(struct task_struct *t, unsigned long addr)
 	unsigned long pfn;
 	bool w = false;
 
-	assert_int_equal(pnm_translate(t->mm, addr, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(t->mm, addr, &pfn, &w), 0);
 	return w;
 }
 

@@ -18,7 +18,7 @@ static bool pte_writable(struct task_struct *t, unsigned long addr)
 	unsigned long pfn;
 	bool w = false;
 
-	assert_int_equal(pnm_translate(t->mm, addr, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(t->mm, addr, &pfn, &w), 0);
 	return w;
 }
 
@@ -27,13 +27,13 @@ static bool pte_mapped(struct task_struct *t, unsigned long addr)
 	unsigned long pfn;
 	bool w;
 
-	return pnm_translate(t->mm, addr, &pfn, &w) == 0;
+	return pnm_mm_translate(t->mm, addr, &pfn, &w) == 0;
 }
 
 /* After folio_mkclean, the next write faults into ->page_mkwrite again. */
 static void test_mkclean_then_mkwrite(void **state)
 {
-	struct task_struct *p = pnm_task_create("p"), *q = pnm_task_create("q");
+	struct task_struct *p = test_task_create("p"), *q = test_task_create("q");
 	struct file *f = tfs_create(4 * PG, 0, false);
 	long cleaned = global_stat(PNM_PAGE_MKCLEAN);
 	struct folio *folio;
@@ -91,7 +91,7 @@ static void test_mkclean_then_mkwrite(void **state)
  */
 static void test_busy_mm_no_backoff(void **state)
 {
-	struct task_struct *p = pnm_task_create("p"), *q = pnm_task_create("q");
+	struct task_struct *p = test_task_create("p"), *q = test_task_create("q");
 	struct file *f = tfs_create(2 * PG, 0, false);
 	struct test_mm_holder h;
 	struct folio *folio;
@@ -128,7 +128,7 @@ static void test_busy_mm_no_backoff(void **state)
  */
 static void test_unmap_two_processes(void **state)
 {
-	struct task_struct *p = pnm_task_create("p"), *q = pnm_task_create("q");
+	struct task_struct *p = test_task_create("p"), *q = test_task_create("q");
 	struct file *f = tfs_create(4 * PG, 0x21, false);
 	long mapped, dirty;
 	struct folio *folio, *cow;
@@ -181,7 +181,7 @@ static void test_unmap_two_processes(void **state)
 /* A large folio mapped page by page, in two processes. */
 static void test_unmap_large_folio(void **state)
 {
-	struct task_struct *p = pnm_task_create("p"), *q = pnm_task_create("q");
+	struct task_struct *p = test_task_create("p"), *q = test_task_create("q");
 	struct file *f = tfs_create(16 * PG, 0x12, true);
 	struct folio *folio;
 	unsigned long i;
@@ -210,7 +210,7 @@ static void test_unmap_large_folio(void **state)
 /* Anonymous folios are not try_to_unmap()'s business. */
 static void test_unmap_anon_refused(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, PG, RW, MAP_PRIVATE | MAP_ANONYMOUS);
 	struct folio *folio;
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
@@ -39,15 +39,15 @@ static void test_setup_and_fput(void **state)
 /* Two processes map one file: they share its pages; the cache counts them. */
 static void test_two_processes_share(void **state)
 {
-	struct task_struct *p = pnm_task_create("p"), *q = pnm_task_create("q");
+	struct task_struct *p = test_task_create("p"), *q = test_task_create("q");
 	struct file *f = shmem_file_setup("obj", 8 * PG);
 	long files = global_stat(NR_FILE_PAGES), shm = global_stat(NR_SHMEM);
 	long mapped = global_stat(NR_FILE_MAPPED);
 	long a, b;
 
 	(void)state;
-	a = pnm_mmap(p->mm, 0, 8 * PG, RW, MAP_SHARED, f, 0);
-	b = pnm_mmap(q->mm, 0, 4 * PG, RW, MAP_SHARED, f, 4 * PG);
+	a = pnm_mm_mmap(p->mm, 0, 8 * PG, RW, MAP_SHARED, f, 0);
+	b = pnm_mm_mmap(q->mm, 0, 4 * PG, RW, MAP_SHARED, f, 4 * PG);
 	assert_true(a > 0 && b > 0);
 	assert_int_equal(atomic_long_read(&f->f_count), 3);
 	test_write_byte(p, (unsigned long)a + 5 * PG + 9, 0x51);
@@ -76,7 +76,7 @@ static void test_two_processes_share(void **state)
 	pnm_task_exit(p);
 	assert_int_equal(test_read_byte(q, (unsigned long)b + PG + 9), 0x51);
 	assert_int_equal(global_stat(NR_FILE_PAGES), files + 2);
-	assert_int_equal(pnm_munmap(q->mm, (unsigned long)b, 4 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(q->mm, (unsigned long)b, 4 * PG), 0);
 	/* Last reference gone: cache truncated, frames back. */
 	assert_int_equal(global_stat(NR_FILE_PAGES), files);
 	assert_int_equal(global_stat(NR_SHMEM), shm);
@@ -86,13 +86,13 @@ static void test_two_processes_share(void **state)
 
 static void test_sigbus_beyond_size(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = shmem_file_setup("small", 2 * PG + 100);
 	unsigned char v;
 	long a;
 
 	(void)state;
-	a = pnm_mmap(p->mm, 0, 8 * PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 8 * PG, RW, MAP_SHARED, f, 0);
 	assert_true(a > 0);
 	fput(f);
 	test_write_byte(p, (unsigned long)a + 2 * PG + 50, 1);	/* last, partial page */
@@ -104,14 +104,14 @@ static void test_sigbus_beyond_size(void **state)
 /* A private mapping reads the object and copies on write. */
 static void test_private_mapping_cows(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = shmem_file_setup("obj", 4 * PG);
 	long shared, priv;
 	unsigned long cache_pfn;
 
 	(void)state;
-	shared = pnm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
-	priv = pnm_mmap(p->mm, 0, 4 * PG, RW, MAP_PRIVATE, f, 0);
+	shared = pnm_mm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
+	priv = pnm_mm_mmap(p->mm, 0, 4 * PG, RW, MAP_PRIVATE, f, 0);
 	assert_true(shared > 0 && priv > 0);
 	fput(f);
 	test_write_byte(p, (unsigned long)shared + PG, 0x61);
@@ -131,20 +131,20 @@ static void test_private_mapping_cows(void **state)
 /* A folio referenced elsewhere survives truncation, detached. */
 static void test_truncate_with_extra_ref(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = shmem_file_setup("obj", 4 * PG);
 	struct folio *folio;
 	unsigned long allocated;
 	long a, files = global_stat(NR_FILE_PAGES);
 
 	(void)state;
-	a = pnm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
 	assert_true(a > 0);
 	fput(f);
 	test_write_byte(p, (unsigned long)a + 3 * PG, 0x71);
 	folio = pfn_folio(test_pfn(p, (unsigned long)a + 3 * PG));
 	folio_get(folio);
-	assert_int_equal(pnm_munmap(p->mm, (unsigned long)a, 4 * PG), 0);
+	assert_int_equal(pnm_mm_munmap(p->mm, (unsigned long)a, 4 * PG), 0);
 	allocated = pnm_nr_allocated_frames();
 	assert_int_equal(global_stat(NR_FILE_PAGES), files);
 	assert_null(folio->mapping);
@@ -158,7 +158,7 @@ static void test_truncate_with_extra_ref(void **state)
 /* The fault hook directly: locked folio, extra reference, same folio twice. */
 static void test_fault_contract(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = shmem_file_setup("obj", 4 * PG);
 	struct vm_area_struct *vma;
 	struct vm_fault vmf;
@@ -167,7 +167,7 @@ static void test_fault_contract(void **state)
 	long a;
 
 	(void)state;
-	a = pnm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
+	a = pnm_mm_mmap(p->mm, 0, 4 * PG, RW, MAP_SHARED, f, 0);
 	assert_true(a > 0);
 	mmap_read_lock(p->mm);
 	vma = vma_lookup(p->mm, (unsigned long)a);
@@ -200,7 +200,7 @@ static void test_fault_contract(void **state)
 /* Page-cache allocation failure is VM_FAULT_OOM -> -ENOMEM, nothing leaks. */
 static void test_fault_oom(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	unsigned long a = test_mmap(p, 4 * PG, RW, MAP_SHARED | MAP_ANONYMOUS);
 	unsigned char v = 1;
 	int err;

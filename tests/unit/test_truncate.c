@@ -19,7 +19,7 @@ static struct pnm_trace_rec last_truncate;
 static void trace_truncate(const struct pnm_trace_rec *rec, void *arg)
 {
 	(void)arg;
-	if (rec->ev == TRACE_TRUNCATE)
+	if (rec->ev == PNM_TRACE_TRUNCATE)
 		last_truncate = *rec;
 }
 
@@ -34,7 +34,7 @@ static unsigned char file_byte(struct file *f, loff_t pos)
 /* Shrinking a file mapped by two processes unmaps and drops the tail. */
 static void test_truncate_mapped(void **state)
 {
-	struct task_struct *p = pnm_task_create("p"), *q = pnm_task_create("q");
+	struct task_struct *p = test_task_create("p"), *q = test_task_create("q");
 	struct file *f = tfs_create(8 * PG, -1, false);
 	long files, dirty, mapped, live = global_stat(PNM_NR_TRUNCATED_LIVE);
 	unsigned long allocated, i, pfn;
@@ -73,7 +73,7 @@ static void test_truncate_mapped(void **state)
 	assert_int_equal(get_mm_counter(q->mm, MM_FILEPAGES), 3);
 	assert_int_equal(atomic_read(&tfs_of(f)->invalidates), 5);
 	assert_int_equal(global_stat(PNM_NR_TRUNCATED_LIVE), live);
-	assert_int_equal(pnm_translate(p->mm, (unsigned long)a + 4 * PG, &pfn, &w), -EFAULT);
+	assert_int_equal(pnm_mm_translate(p->mm, (unsigned long)a + 4 * PG, &pfn, &w), -EFAULT);
 	assert_int_equal(pnm_user_read(p, (unsigned long)a + 4 * PG, &v, 1), -EFAULT);
 	assert_int_equal(pnm_user_write(q, (unsigned long)b + 7 * PG, &v, 1), -EFAULT);
 	assert_int_equal(test_read_byte(q, (unsigned long)b + 2 * PG), 0x82);
@@ -84,7 +84,7 @@ static void test_truncate_mapped(void **state)
 	assert_int_equal(f->f_mapping->nrpages, 3);
 	assert_int_equal(tfs_of(f)->last_inv_off, 100);
 	assert_int_equal(tfs_of(f)->last_inv_len, PG - 100);
-	assert_int_equal(pnm_translate(p->mm, (unsigned long)a + 2 * PG, &pfn, &w), -EFAULT);
+	assert_int_equal(pnm_mm_translate(p->mm, (unsigned long)a + 2 * PG, &pfn, &w), -EFAULT);
 	assert_int_equal(test_read_byte(p, (unsigned long)a + 2 * PG + 99),
 			 tfs_pattern(2 * PG + 99));
 	assert_int_equal(test_read_byte(p, (unsigned long)a + 2 * PG + 100), 0);
@@ -100,7 +100,7 @@ static void test_truncate_mapped(void **state)
  */
 static void test_truncate_pinned(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = tfs_create(4 * PG, 0x11, false);
 	long live = global_stat(PNM_NR_TRUNCATED_LIVE);
 	long tpinned = global_stat(PNM_TRUNCATE_PINNED);
@@ -169,7 +169,7 @@ static void test_truncate_pinned(void **state)
 /* A pinned large folio: all its pages are counted while it lives. */
 static void test_truncate_pinned_large(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = tfs_create(16 * PG, 0x22, true);
 	long live = global_stat(PNM_NR_TRUNCATED_LIVE);
 	long tpinned = global_stat(PNM_TRUNCATE_PINNED);
@@ -202,7 +202,7 @@ static void test_truncate_pinned_large(void **state)
 /* A large folio only partly beyond the new size is zeroed there, not split. */
 static void test_truncate_partial_large(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = tfs_create(16 * PG, 0xaa, true);
 	struct folio *folio;
 	unsigned char *data, v;
@@ -247,7 +247,7 @@ static void test_truncate_partial_large(void **state)
 /* Punching a hole: whole pages leave, edges are zeroed, size unchanged. */
 static void test_punch_hole(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = tfs_create(8 * PG, -1, false);
 	struct file *g = tfs_create(16 * PG, -1, true);
 	struct folio *big;
@@ -293,7 +293,7 @@ static void test_punch_hole(void **state)
 /* invalidate_mapping_pages drops only clean, unused, unlocked folios. */
 static void test_invalidate_mapping_pages(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct file *f = tfs_create(8 * PG, 0x66, false);
 	struct address_space *m = f->f_mapping;
 	unsigned char buf[8 * PG];
@@ -313,7 +313,7 @@ static void test_invalidate_mapping_pages(void **state)
 	assert_int_equal(pin_user_pages_remote(p->mm, (unsigned long)a + 3 * PG, 1, 0,
 					       pages, NULL), 1);
 	mmap_read_unlock(p->mm);
-	assert_int_equal(pnm_munmap(p->mm, (unsigned long)a + 3 * PG, PG), 0);
+	assert_int_equal(pnm_mm_munmap(p->mm, (unsigned long)a + 3 * PG, PG), 0);
 	assert_false(folio_mapped(page_folio(pages[0])));
 	held = tfs_cached(f, 4);					/* 4: referenced */
 	folio_get(held);
@@ -517,7 +517,7 @@ static void run_race(uint64_t seed, bool large)
 	pthread_t th[4];
 	int i;
 
-	r.p = pnm_task_create("racer");
+	r.p = test_task_create("racer");
 	r.f = tfs_create(RACE_PAGES * PG, 0x55, large);
 	r.a = (unsigned long)tfs_map(r.p, r.f, RACE_PAGES * PG, MAP_SHARED, 0);
 	r.seed = env ? strtoull(env, NULL, 0) ^ seed : seed;

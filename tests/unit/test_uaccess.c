@@ -3,14 +3,14 @@
  * test_uaccess.c - the CPU access paths: copy_to_user/copy_from_user as
  * current (partial copies report the bytes not copied), pnm_user_* as a
  * task, pnm_mm_access from any thread, accesses spanning VMAs with
- * different protections, the accessed/dirty bits, pnm_translate(), and
+ * different protections, the accessed/dirty bits, pnm_mm_translate(), and
  * the address space of a task exited while a thread runs as it.
  */
 #include <string.h>
 #include <pthread.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define MAP_ANON_PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 #define PROT_RW		(PROT_READ | PROT_WRITE)
@@ -33,14 +33,14 @@ static pte_t pte_at(struct mm_struct *mm, unsigned long addr)
 static void map_fixed(struct task_struct *t, unsigned long addr, unsigned long len,
 		      unsigned long prot)
 {
-	assert_int_equal(pnm_mmap(t->mm, addr, len, prot, MAP_ANON_PRIV | MAP_FIXED, NULL, 0),
+	assert_int_equal(pnm_mm_mmap(t->mm, addr, len, prot, MAP_ANON_PRIV | MAP_FIXED, NULL, 0),
 			 (long)addr);
 }
 
 /* copy_*_user work on current's mm and return the bytes NOT copied. */
 static void test_copy_user(void **state)
 {
-	struct task_struct *t = pnm_task_create("cu"), *prev;
+	struct task_struct *t = test_task_create("cu"), *prev;
 	char in[3000], out[3000];
 
 	(void)state;
@@ -74,7 +74,7 @@ static void test_copy_user(void **state)
 /* A write across a RW and a R/O VMA: the RW page is written, then -EFAULT. */
 static void test_span_vmas(void **state)
 {
-	struct task_struct *t = pnm_task_create("span");
+	struct task_struct *t = test_task_create("span");
 	unsigned char buf[200], back[100];
 
 	(void)state;
@@ -98,7 +98,7 @@ static void test_span_vmas(void **state)
 /* The MMU bits: a read leaves the PTE clean, a write makes it dirty. */
 static void test_dirty_young(void **state)
 {
-	struct task_struct *t = pnm_task_create("bits");
+	struct task_struct *t = test_task_create("bits");
 	unsigned long pfn;
 	bool w;
 	pte_t pte;
@@ -115,10 +115,10 @@ static void test_dirty_young(void **state)
 	pte = pte_at(t->mm, BASE + PAGE_SIZE);
 	assert_true(pte_dirty(pte) && pte_write(pte) && pte_young(pte));
 	assert_false(pte_special(pte));
-	assert_int_equal(pnm_translate(t->mm, BASE + PAGE_SIZE + 5, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(t->mm, BASE + PAGE_SIZE + 5, &pfn, &w), 0);
 	assert_int_equal(pfn, pte_pfn(pte));
 	assert_true(w);
-	assert_int_equal(pnm_translate(t->mm, BASE + 2 * PAGE_SIZE, &pfn, &w), -EFAULT);
+	assert_int_equal(pnm_mm_translate(t->mm, BASE + 2 * PAGE_SIZE, &pfn, &w), -EFAULT);
 	CHECK_ALL();
 }
 
@@ -139,7 +139,7 @@ static void *mm_access_fn(void *arg)
 /* pnm_mm_access works from a thread that is not running any task. */
 static void test_mm_access_other_thread(void **state)
 {
-	struct task_struct *t = pnm_task_create("remote");
+	struct task_struct *t = test_task_create("remote");
 	struct mm_arg a = { .err = 1 };
 	pthread_t th;
 	unsigned char v = 0;
@@ -159,7 +159,7 @@ static void test_mm_access_other_thread(void **state)
 /* An exited task's memory cannot be accessed. */
 static void test_exited_task(void **state)
 {
-	struct task_struct *t = pnm_task_create("gone");
+	struct task_struct *t = test_task_create("gone");
 	unsigned char v = 1;
 
 	(void)state;
@@ -194,7 +194,7 @@ static void *late_reader_thread(void *arg)
  */
 static void test_exit_while_inside(void **state)
 {
-	struct task_struct *t = pnm_task_create("inside"), *prev;
+	struct task_struct *t = test_task_create("inside"), *prev;
 	struct page *page;
 	unsigned long frames;
 	unsigned char v = 0;
@@ -232,7 +232,7 @@ static void test_exit_while_inside(void **state)
 	CHECK_ALL();
 
 	/* Exiting the task one runs as drops one's own hold too. */
-	t = pnm_task_create("self");
+	t = test_task_create("self");
 	map_fixed(t, BASE, PAGE_SIZE, PROT_RW);
 	test_write_byte(t, BASE, 1);
 	prev = pnm_task_enter(t);

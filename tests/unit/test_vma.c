@@ -8,7 +8,7 @@
  * so they exercise vma.c without going through mmap.
  */
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define A0	0x10000000UL		/* an arbitrary, PMD-aligned base */
 #define PG	PAGE_SIZE
@@ -90,7 +90,7 @@ static void remove_all(struct mm_struct *mm)
  */
 static void test_insert_and_lookup(void **state)
 {
-	struct task_struct *t = pnm_task_create("vma");
+	struct task_struct *t = test_task_create("vma");
 	struct mm_struct *mm = t->mm;
 	struct vm_area_struct *a, *b, *c;
 	const unsigned long M = 0x100000UL;
@@ -135,7 +135,7 @@ static void test_insert_and_lookup(void **state)
 /* Split below and above, check ranges, pgoffs and accounting; unsplit. */
 static void test_split(void **state)
 {
-	struct task_struct *t = pnm_task_create("vma");
+	struct task_struct *t = test_task_create("vma");
 	struct mm_struct *mm = t->mm;
 	struct vm_area_struct *v, *lo, *hi;
 
@@ -182,7 +182,7 @@ static void test_split(void **state)
 /* Anonymous neighbours merge only with identical flags. */
 static void test_merge_anon(void **state)
 {
-	struct task_struct *t = pnm_task_create("vma");
+	struct task_struct *t = test_task_create("vma");
 	struct mm_struct *mm = t->mm;
 	struct vm_area_struct *a, *b, *c, *d;
 
@@ -212,7 +212,7 @@ static void test_merge_anon(void **state)
 /* File VMAs merge with the same file at contiguous offsets only. */
 static void test_merge_file(void **state)
 {
-	struct task_struct *t = pnm_task_create("vma");
+	struct task_struct *t = test_task_create("vma");
 	struct mm_struct *mm = t->mm;
 	struct file *f = shmem_file_setup("f", 64 * PG);
 	struct file *g = shmem_file_setup("g", 64 * PG);
@@ -257,7 +257,7 @@ static void test_merge_file(void **state)
 /* The checker notices a wrong count and an overlap, without aborting. */
 static void test_checker_catches(void **state)
 {
-	struct task_struct *t = pnm_task_create("vma");
+	struct task_struct *t = test_task_create("vma");
 	struct mm_struct *mm = t->mm;
 	struct vm_area_struct *a, *b;
 
@@ -294,7 +294,7 @@ static void test_checker_catches(void **state)
 /* Many VMAs: the array grows and bisection stays right. */
 static void test_many(void **state)
 {
-	struct task_struct *t = pnm_task_create("vma");
+	struct task_struct *t = test_task_create("vma");
 	struct mm_struct *mm = t->mm;
 	int i, n = 300;
 

@@ -66,7 +66,7 @@ static void test_reclaim_clean_oldest_first(void **state)
 
 static void test_reclaim_keeps_busy(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct tfs *t = tfs_create(0);
 	unsigned long a = tfs_mmap_task(t, p);
 	long pinned_skips = global_stat(PNM_RECLAIM_SKIP_PINNED);
@@ -131,7 +131,7 @@ static void test_reclaim_keeps_busy(void **state)
 
 static void test_reclaim_mapped(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct tfs *t = tfs_create(0x44);
 	unsigned long a = tfs_mmap_task(t, p);
 	int reads;
@@ -171,7 +171,7 @@ static void test_reclaim_mapped(void **state)
 /* The allocator reclaims clean cache when it runs out of frames. */
 static void test_allocator_reclaims(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct tfs *t[8];
 	struct folio *dirty0;
 	long steal = global_stat(PGSTEAL_FILE);
@@ -227,7 +227,7 @@ static void test_allocator_reclaims(void **state)
 /* A migrated cache folio takes its predecessor's place on the LRU. */
 static void test_lru_survives_migration(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct tfs *t = tfs_create(0x66);
 	unsigned long a = tfs_mmap_task(t, p), lru;
 	struct folio *old, *new, *first;
@@ -241,7 +241,7 @@ static void test_lru_survives_migration(void **state)
 	assert_true(PageLru(&old->page));
 	lru = pnm_lru_pages();
 
-	assert_int_equal(pnm_migrate_range(p->mm, a + PG, PG, ZONE_NORMAL), 1);
+	assert_int_equal(pnm_mm_migrate_range(p->mm, a + PG, PG, ZONE_NORMAL), 1);
 	new = test_folio(p, a + PG);
 	assert_true(new != old);
 	assert_int_equal(folio_zone(new)->idx, ZONE_NORMAL);
@@ -252,7 +252,7 @@ static void test_lru_survives_migration(void **state)
 	CHECK_ALL();
 
 	/* Same age as before: after the oldest, before the youngest. */
-	assert_int_equal(pnm_munmap(p->mm, a, TFS_SIZE), 0);
+	assert_int_equal(pnm_mm_munmap(p->mm, a, TFS_SIZE), 0);
 	folio_put(first);
 	assert_int_equal(pnm_reclaim_pages(2, false), 2);
 	assert_false(cached(t, 0, NULL));
@@ -322,7 +322,7 @@ static void *rr_user(void *arg)
 
 static void test_reclaim_races(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct tfs *t = tfs_create(0);
 	struct rr r = { .t = t, .task = p, .seed = 0x7ec1a1dULL };
 	pthread_t user;

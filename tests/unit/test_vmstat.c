@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 static void test_names_and_lookup(void **state)
 {
@@ -39,15 +39,15 @@ static void test_names_and_lookup(void **state)
 	assert_int_equal(pnm_stat_lookup(""), -1);
 	assert_int_equal(pnm_stat_lookup(NULL), -1);
 
-	for (i = 0; i < NR_TRACE_EVENTS; i++) {
+	for (i = 0; i < PNM_NR_TRACE_EVENTS; i++) {
 		assert_non_null(pnm_trace_names[i]);
 		for (j = 0; j < i; j++)
 			assert_string_not_equal(pnm_trace_names[i], pnm_trace_names[j]);
 	}
-	assert_string_equal(pnm_trace_names[TRACE_FAULT], "fault");
-	assert_string_equal(pnm_trace_names[TRACE_ZERO_PAGE], "zero_page");
-	assert_string_equal(pnm_trace_names[TRACE_COW_COPY], "cow_copy");
-	assert_string_equal(pnm_trace_names[TRACE_EXIT], "exit");
+	assert_string_equal(pnm_trace_names[PNM_TRACE_FAULT], "fault");
+	assert_string_equal(pnm_trace_names[PNM_TRACE_ZERO_PAGE], "zero_page");
+	assert_string_equal(pnm_trace_names[PNM_TRACE_COW_COPY], "cow_copy");
+	assert_string_equal(pnm_trace_names[PNM_TRACE_EXIT], "exit");
 }
 
 static void test_reset_keeps_gauges(void **state)
@@ -157,21 +157,21 @@ static void test_trace_hook(void **state)
 	struct trace_log log = { 0 };
 
 	(void)state;
-	pnm_trace(TRACE_COW_COPY, 7, 0x1000, 2, 3, -4);	/* no consumer */
+	pnm_trace(PNM_TRACE_COW_COPY, 7, 0x1000, 2, 3, -4);	/* no consumer */
 	pnm_trace_set(trace_fn, &log);
-	pnm_trace(TRACE_COW_COPY, 7, 0x1000, 2, 3, -4);
+	pnm_trace(PNM_TRACE_COW_COPY, 7, 0x1000, 2, 3, -4);
 	assert_int_equal(log.calls, 1);
-	assert_int_equal(log.last.ev, TRACE_COW_COPY);
+	assert_int_equal(log.last.ev, PNM_TRACE_COW_COPY);
 	assert_int_equal(log.last.pid, 7);
 	assert_int_equal(log.last.a, 0x1000);
 	assert_int_equal(log.last.b, 2);
 	assert_int_equal(log.last.c, 3);
 	assert_int_equal(log.last.d, -4);
-	pnm_trace(TRACE_EXIT, 9, 9, 0, 0, 0);
+	pnm_trace(PNM_TRACE_EXIT, 9, 9, 0, 0, 0);
 	assert_int_equal(log.calls, 2);
-	assert_int_equal(log.last.ev, TRACE_EXIT);
+	assert_int_equal(log.last.ev, PNM_TRACE_EXIT);
 	pnm_trace_set(NULL, NULL);
-	pnm_trace(TRACE_EXIT, 9, 9, 0, 0, 0);
+	pnm_trace(PNM_TRACE_EXIT, 9, 9, 0, 0, 0);
 	assert_int_equal(log.calls, 2);
 }
 

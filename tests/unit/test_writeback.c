@@ -48,7 +48,7 @@ static bool pte_is_writable(struct task_struct *t, unsigned long addr)
 	unsigned long pfn;
 	bool w = false;
 
-	assert_int_equal(pnm_translate(t->mm, addr, &pfn, &w), 0);
+	assert_int_equal(pnm_mm_translate(t->mm, addr, &pfn, &w), 0);
 	return w;
 }
 
@@ -225,7 +225,7 @@ static void test_range_and_limits(void **state)
 /* After a clean, the next CPU write faults into ->page_mkwrite again. */
 static void test_clean_write_protects(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct tfs *t = tfs_create(0x5a);
 	long mkclean = global_stat(PNM_PAGE_MKCLEAN);
 	unsigned long a = tfs_mmap_task(t, p);
@@ -272,7 +272,7 @@ static void test_clean_write_protects(void **state)
  * integrity, stays dirty until unpinned; the device's data then lands. */
 static void test_stable_pinned(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct tfs *t = tfs_create(0);
 	unsigned long a = tfs_mmap_task(t, p);
 	long bounced = global_stat(PNM_WB_BOUNCED), skipped = global_stat(PNM_WB_SKIP_PINNED);
@@ -348,7 +348,7 @@ static void test_stable_pinned(void **state)
  * later device write is kept only if the pin is released dirty. */
 static void test_linux_pinned(void **state)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct tfs *t = tfs_create(0);
 	unsigned long a = tfs_mmap_task(t, p);
 	unsigned char dev[16];
@@ -411,7 +411,7 @@ static void device_writes_during_io(struct tfs *t, struct folio *folio,
 
 static void run_unstable(enum pnm_wb_policy policy)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct tfs *t = tfs_create(0);
 	unsigned long a = tfs_mmap_task(t, p);
 	struct page *page;
@@ -675,7 +675,7 @@ static void test_run_and_sync(void **state)
 	CHECK_ALL();
 
 	/* A failing sync: nothing returned, each opener told once. */
-	g2 = pnm_file_open(PNM_FS_DISK, "syncme", O_RDWR);
+	g2 = pnm_filp_open(PNM_FS_DISK, "syncme", O_RDWR);
 	assert_false(IS_ERR_OR_NULL(g2));
 	file_fill(g, 0, PG, 0x55);
 	assert_int_equal(pnm_fs_inject_error(g, PNM_IO_WRITE, -EIO, 1), 0);
@@ -735,7 +735,7 @@ static void *device_thread(void *arg)
 
 static void run_race(enum pnm_wb_policy policy, uint64_t seed)
 {
-	struct task_struct *p = pnm_task_create("p");
+	struct task_struct *p = test_task_create("p");
 	struct tfs *t = tfs_create(0);
 	unsigned long a = tfs_mmap_task(t, p);
 	struct race r = { .seed = seed };

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 /* Fail the n-th node allocation from now (1 = next); 0 = never. */
 static long xa_fail_nth;

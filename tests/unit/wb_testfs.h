@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "internal.h"
+#include "pinmm_test_internal.h"
 
 #define TFS_PAGES	64			/* file size, pages */
 #define TFS_SIZE	((loff_t)(TFS_PAGES * PAGE_SIZE))
@@ -297,7 +297,7 @@ static inline void tfs_destroy(struct tfs *t)
 /* A process mapping the whole tfs file MAP_SHARED read/write. */
 static inline unsigned long tfs_mmap_task(struct tfs *t, struct task_struct *task)
 {
-	long a = pnm_mmap(task->mm, 0, TFS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+	long a = pnm_mm_mmap(task->mm, 0, TFS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 			  &t->file, 0);
 
 	assert_true(a > 0);

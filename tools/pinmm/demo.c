@@ -14,7 +14,7 @@
 #include <getopt.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <pinmm/pinmm.h>
+#include <model/pinmm.h>
 #include "cli.h"
 #include "internal.h"
 
@@ -70,7 +70,7 @@ static unsigned long pfn_at(struct task_struct *t, unsigned long addr)
 	unsigned long pfn = 0;
 	bool w;
 
-	if (pnm_translate(t->mm, addr, &pfn, &w))
+	if (pnm_mm_translate(t->mm, addr, &pfn, &w))
 		return 0;
 	return pfn;
 }
@@ -80,7 +80,7 @@ static bool writable_at(struct task_struct *t, unsigned long addr)
 	unsigned long pfn;
 	bool w = false;
 
-	return !pnm_translate(t->mm, addr, &pfn, &w) && w;
+	return !pnm_mm_translate(t->mm, addr, &pfn, &w) && w;
 }
 
 static const char *zone_of(unsigned long pfn)
@@ -110,7 +110,7 @@ static unsigned long act_faults(struct demo *d, struct task_struct *a)
 	long addr;
 
 	act(d, 1, "A process, demand faults and the zero page");
-	addr = pnm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
+	addr = pnm_mm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 	claim(d, addr > 0, "mmap succeeds");
 	if (addr <= 0)
@@ -201,12 +201,12 @@ static void act_thp(struct demo *d, struct task_struct *a)
 	long addr;
 
 	act(d, 3, "Transparent huge pages");
-	addr = pnm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
+	addr = pnm_mm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 	claim(d, addr > 0, "mmap succeeds");
 	if (addr <= 0)
 		return;
-	pnm_madvise(a->mm, (unsigned long)addr, len, MADV_HUGEPAGE);
+	pnm_mm_madvise(a->mm, (unsigned long)addr, len, MADV_HUGEPAGE);
 	huge = ALIGN((unsigned long)addr, PMD_SIZE);
 	put_str(a, huge, "huge");
 	say(d, "madvise(MADV_HUGEPAGE) on 8 MiB, one write at %#lx: thp_fault_alloc "
@@ -241,7 +241,7 @@ static void act_migrate(struct demo *d, struct task_struct *a, unsigned long add
 
 	act(d, 4, "Migration");
 	from = pfn_at(a, addr + 2 * PAGE_SIZE);
-	moved = pnm_migrate_range(a->mm, addr + 2 * PAGE_SIZE, PAGE_SIZE, ZONE_NORMAL);
+	moved = pnm_mm_migrate_range(a->mm, addr + 2 * PAGE_SIZE, PAGE_SIZE, ZONE_NORMAL);
 	to = pfn_at(a, addr + 2 * PAGE_SIZE);
 	get_str(a, addr + 2 * PAGE_SIZE, buf, sizeof(buf));
 	say(d, "move page 2 to zone Normal: %ld page moved, pfn %lu (%s) -> pfn "
@@ -253,7 +253,7 @@ static void act_migrate(struct demo *d, struct task_struct *a, unsigned long add
 	from = pfn_at(a, addr + 3 * PAGE_SIZE);
 	folio = pfn_folio(from);
 	folio_get(folio);	/* what a get_user_pages() reference does */
-	moved = pnm_migrate_range(a->mm, addr + 3 * PAGE_SIZE, PAGE_SIZE, ZONE_NORMAL);
+	moved = pnm_mm_migrate_range(a->mm, addr + 3 * PAGE_SIZE, PAGE_SIZE, ZONE_NORMAL);
 	say(d, "hold one extra reference on page 3 (pfn %lu), as a GUP user would: "
 	    "migration returns %s, the page stays at pfn %lu "
 	    "(pnm_migrate_refused_refs +%ld)", from,
@@ -269,7 +269,7 @@ static void act_migrate(struct demo *d, struct task_struct *a, unsigned long add
 static void act_compact(struct demo *d, struct task_struct *a)
 {
 	struct zone *zone = pnm_zone(ZONE_MOVABLE);
-	struct compact_result res = { 0 };
+	struct pnm_compact_result res = { 0 };
 	unsigned long len, freed = 0;
 	int before, ret;
 	long addr;
@@ -281,7 +281,7 @@ static void act_compact(struct demo *d, struct task_struct *a)
 	}
 	/* Fill every free frame of the zone, then free every other page. */
 	len = zone_page_state(zone, NR_ZONE_FREE_PAGES) * PAGE_SIZE;
-	addr = pnm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
+	addr = pnm_mm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 	if (addr <= 0) {
 		say(d, "(could not map %lu KiB)", len >> 10);
@@ -290,7 +290,7 @@ static void act_compact(struct demo *d, struct task_struct *a)
 	for (unsigned long off = 0; off < len; off += PAGE_SIZE)
 		put_str(a, addr + off, "x");
 	for (unsigned long off = 0; off < len; off += 2 * PAGE_SIZE) {
-		pnm_madvise(a->mm, addr + off, PAGE_SIZE, MADV_DONTNEED);
+		pnm_mm_madvise(a->mm, addr + off, PAGE_SIZE, MADV_DONTNEED);
 		freed++;
 	}
 	before = zone_largest_free_order(zone);
@@ -305,7 +305,7 @@ static void act_compact(struct demo *d, struct task_struct *a)
 	claim(d, before < HPAGE_PMD_ORDER, "the zone was fragmented");
 	claim(d, ret == 0 && res.largest_free_order >= HPAGE_PMD_ORDER,
 	      "compaction made a 2 MiB block");
-	pnm_munmap(a->mm, addr, len);
+	pnm_mm_munmap(a->mm, addr, len);
 	check(d);
 }
 
@@ -350,12 +350,11 @@ static bool act_pin_fork(struct demo *d, int n, bool legacy)
 	act(d, n, legacy ? "The same in legacy mode (pre-2019 pins are plain references; "
 			   "pre-5.8 COW reuses a page mapped once)"
 			 : "Pinning for DMA, then fork() (FOLL_PIN)");
-	p = pnm_task_create("driver-app");
-	if (!p) {
+	if (pnm_task_create("driver-app", &p)) {
 		pnm_fini();
 		return false;
 	}
-	addr = pnm_mmap(p->mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+	addr = pnm_mm_mmap(p->mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 	put_str(p, addr, "app data");
 	before = pfn_at(p, addr);
@@ -462,8 +461,9 @@ static bool act_file_pin(struct demo *d, int n, enum file_pin_mode mode)
 	if (pnm_init(&cfg))
 		return false;
 	act(d, n, titles[mode]);
-	p = pnm_task_create("dio-app");
-	f = pnm_file_open(PNM_FS_DISK, "data.db", O_RDWR | O_CREAT);
+	if (pnm_task_create("dio-app", &p))
+		p = NULL;
+	f = pnm_filp_open(PNM_FS_DISK, "data.db", O_RDWR | O_CREAT);
 	if (!p || IS_ERR(f)) {
 		if (p) {
 			pnm_task_exit(p);
@@ -476,7 +476,7 @@ static bool act_file_pin(struct demo *d, int n, enum file_pin_mode mode)
 	strcpy(page_buf, "v1 on disk");
 	claim(d, kernel_write(f, page_buf, PAGE_SIZE, &pos) == PAGE_SIZE &&
 	      vfs_fsync(f, 0) == 0, "the file is written and synced");
-	addr = pnm_mmap(p->mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+	addr = pnm_mm_mmap(p->mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
 	claim(d, addr > 0, "mmap of the file succeeds");
 	if (addr <= 0)
 		goto out;
@@ -574,7 +574,7 @@ static bool act_file_pin(struct demo *d, int n, enum file_pin_mode mode)
 			      "linux keeps data only if the unpin dirties it");
 		}
 	}
-	pnm_munmap(p->mm, (unsigned long)addr, PAGE_SIZE);
+	pnm_mm_munmap(p->mm, (unsigned long)addr, PAGE_SIZE);
 out:
 	fput(f);
 	pnm_task_exit(p);
@@ -646,8 +646,7 @@ int cmd_demo(int argc, char **argv)
 		cfg.zone_frames[ZONE_NORMAL], cfg.zone_frames[ZONE_MOVABLE],
 		cfg.zone_frames[ZONE_CMA]);
 
-	a = pnm_task_create("editor");
-	if (!a) {
+	if (pnm_task_create("editor", &a)) {
 		pnm_fini();
 		return 1;
 	}

@@ -28,7 +28,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <pinmm/pinmm.h>
+#include <model/pinmm.h>
 
 /* --- limits ---------------------------------------------------------------- */
 #define SCN_MAX_FILE		(4u << 20)	/* bytes per scenario file */

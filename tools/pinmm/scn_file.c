@@ -205,7 +205,7 @@ static int file_open_as(struct scn_run *r, const char *sname, enum pnm_fs_type f
 
 	if (strlen(name) > PNM_FS_NAME_MAX)
 		return -ENAMETOOLONG;
-	file = pnm_file_open(fs, name, flags);
+	file = pnm_filp_open(fs, name, flags);
 	if (IS_ERR(file))
 		return (int)PTR_ERR(file);
 	sf = calloc(1, sizeof(*sf));
@@ -357,7 +357,7 @@ static int mmapf_run(struct scn_run *r, const struct scn_step *st, const struct 
 		flags = (unsigned long)f[MFO_FLAGS].num;
 	if (f[MFO_AT].present && scn_addr(r, &f[MFO_AT], &hint))
 		return SCN_FAILED;
-	addr = pnm_mmap(t->mm, hint, len, prot, flags, sf->file, off);
+	addr = pnm_mm_mmap(t->mm, hint, len, prot, flags, sf->file, off);
 	if (addr < 0 && addr >= -MAX_ERRNO)
 		return (int)addr;
 	scn_region_set(r, a[1].word, (unsigned long)addr, len);
@@ -579,7 +579,7 @@ static int msync_run(struct scn_run *r, const struct scn_step *st, const struct 
 	if (f[1].present)
 		flags = (int)f[1].num;
 	wb_mark(&m);
-	ret = pnm_msync(t->mm, addr, (size_t)a[2].num, flags);
+	ret = pnm_mm_msync(t->mm, addr, (size_t)a[2].num, flags);
 	wb_summary(&m, sum, sizeof(sum));
 	scn_detail(r, "%s", sum);
 	return ret;

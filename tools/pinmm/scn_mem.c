@@ -107,10 +107,11 @@ static int memory_check(struct scn_parser *p, const struct scn_step *st,
 
 static int process_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
 {
-	struct task_struct *t = pnm_task_create(a[0].word);
+	struct task_struct *t;
+	int err = pnm_task_create(a[0].word, &t);
 
-	if (!t)
-		return -ENOMEM;
+	if (err)
+		return err;
 	scn_task_add(r, a[0].word, t);
 	scn_detail(r, "pid %d", t->pid);
 	return 0;
@@ -236,11 +237,11 @@ static int mmap_run(struct scn_run *r, const struct scn_step *st, const struct s
 	}
 
 	if (bits & (BIT(MF_IO) | BIT(MF_PFNMAP)))	/* a device mapping */
-		addr = pnm_mmap_pfnmap(t->mm, len, prot,
+		addr = pnm_mm_mmap_pfnmap(t->mm, len, prot,
 				       ((bits & BIT(MF_IO)) ? VM_IO : 0) |
 				       ((bits & BIT(MF_PFNMAP)) ? VM_PFNMAP : 0));
 	else
-		addr = pnm_mmap(t->mm, hint, maplen, prot, flags, NULL, 0);
+		addr = pnm_mm_mmap(t->mm, hint, maplen, prot, flags, NULL, 0);
 	if (addr < 0 && addr >= -MAX_ERRNO)
 		return (int)addr;
 	if (align) {
@@ -248,13 +249,13 @@ static int mmap_run(struct scn_run *r, const struct scn_step *st, const struct s
 		unsigned long end = (unsigned long)addr + maplen;
 
 		if (start > (unsigned long)addr)
-			ret = pnm_munmap(t->mm, (unsigned long)addr, start - (unsigned long)addr);
+			ret = pnm_mm_munmap(t->mm, (unsigned long)addr, start - (unsigned long)addr);
 		else
 			ret = 0;
 		if (!ret && end > start + len)
-			ret = pnm_munmap(t->mm, start + len, end - (start + len));
+			ret = pnm_mm_munmap(t->mm, start + len, end - (start + len));
 		if (ret) {
-			pnm_munmap(t->mm, (unsigned long)addr, maplen);
+			pnm_mm_munmap(t->mm, (unsigned long)addr, maplen);
 			return ret;
 		}
 		addr = (long)start;
@@ -262,13 +263,13 @@ static int mmap_run(struct scn_run *r, const struct scn_step *st, const struct s
 	if (bits & (BIT(MF_HUGEPAGE) | BIT(MF_NOHUGEPAGE) | BIT(MF_DONTFORK))) {
 		ret = 0;
 		if (bits & BIT(MF_HUGEPAGE))
-			ret = pnm_madvise(t->mm, (unsigned long)addr, len, MADV_HUGEPAGE);
+			ret = pnm_mm_madvise(t->mm, (unsigned long)addr, len, MADV_HUGEPAGE);
 		if (!ret && (bits & BIT(MF_NOHUGEPAGE)))
-			ret = pnm_madvise(t->mm, (unsigned long)addr, len, MADV_NOHUGEPAGE);
+			ret = pnm_mm_madvise(t->mm, (unsigned long)addr, len, MADV_NOHUGEPAGE);
 		if (!ret && (bits & BIT(MF_DONTFORK)))
-			ret = pnm_madvise(t->mm, (unsigned long)addr, len, MADV_DONTFORK);
+			ret = pnm_mm_madvise(t->mm, (unsigned long)addr, len, MADV_DONTFORK);
 		if (ret) {
-			pnm_munmap(t->mm, (unsigned long)addr, len);
+			pnm_mm_munmap(t->mm, (unsigned long)addr, len);
 			return ret;
 		}
 	}
@@ -286,7 +287,7 @@ static int munmap_run(struct scn_run *r, const struct scn_step *st, const struct
 
 	if (!t || scn_addr(r, &a[1], &addr))
 		return SCN_FAILED;
-	return pnm_munmap(t->mm, addr, (unsigned long)a[2].num);
+	return pnm_mm_munmap(t->mm, addr, (unsigned long)a[2].num);
 }
 
 static int mprotect_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
@@ -296,7 +297,7 @@ static int mprotect_run(struct scn_run *r, const struct scn_step *st, const stru
 
 	if (!t || scn_addr(r, &a[1], &addr))
 		return SCN_FAILED;
-	return pnm_mprotect(t->mm, addr, (unsigned long)a[2].num, prot_values[a[3].index]);
+	return pnm_mm_mprotect(t->mm, addr, (unsigned long)a[2].num, prot_values[a[3].index]);
 }
 
 static const char *const advice_words[] = {
@@ -313,7 +314,7 @@ static int madvise_run(struct scn_run *r, const struct scn_step *st, const struc
 
 	if (!t || scn_addr(r, &a[1], &addr))
 		return SCN_FAILED;
-	return pnm_madvise(t->mm, addr, (unsigned long)a[2].num, advice_values[a[3].index]);
+	return pnm_mm_madvise(t->mm, addr, (unsigned long)a[2].num, advice_values[a[3].index]);
 }
 
 /* --- CPU accesses ------------------------------------------------------------------------ */
@@ -389,7 +390,7 @@ static int migrate_run(struct scn_run *r, const struct scn_step *st, const struc
 
 	if (!t || scn_addr(r, &a[1], &addr) || zone_arg(r, &a[4], &z))
 		return SCN_FAILED;
-	moved = pnm_migrate_range(t->mm, addr, len, (enum zone_type)a[4].index);
+	moved = pnm_mm_migrate_range(t->mm, addr, len, (enum zone_type)a[4].index);
 	if (moved < 0)
 		return (int)moved;
 	scn_detail(r, "%ld page%s moved to %s", moved, moved == 1 ? "" : "s", a[4].word);
@@ -411,7 +412,7 @@ static int compact_check(struct scn_parser *p, const struct scn_step *st,
 
 static int compact_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
 {
-	struct compact_result res = { 0 };
+	struct pnm_compact_result res = { 0 };
 	unsigned int order = a[2].present ? (unsigned int)a[2].num : MAX_PAGE_ORDER;
 	struct zone *z;
 	int ret;

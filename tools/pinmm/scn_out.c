@@ -191,7 +191,7 @@ static void json_step(struct scn_sink *s, const struct scn_result *res)
 			const struct pnm_trace_rec *e = &res->trace[i].rec;
 
 			fprintf(f, "%s{\"event\": ", i ? ", " : "");
-			json_str(f, (unsigned int)e->ev < NR_TRACE_EVENTS ? pnm_trace_names[e->ev] : "?");
+			json_str(f, (unsigned int)e->ev < PNM_NR_TRACE_EVENTS ? pnm_trace_names[e->ev] : "?");
 			fprintf(f, ", \"pid\": %d, \"a\": %lu, \"b\": %lu, \"c\": %lu, \"d\": %ld, \"text\": ",
 				e->pid, e->a, e->b, e->c, e->d);
 			json_str(f, res->trace[i].text);

@@ -64,8 +64,8 @@ struct pin_owner {
 };
 
 struct pin_state {
-	unsigned long before[NR_PNM_MISUSE];	/* misuse counts around the */
-	unsigned long after[NR_PNM_MISUSE];	/* last acting step */
+	unsigned long before[PNM_NR_MISUSE];	/* misuse counts around the */
+	unsigned long after[PNM_NR_MISUSE];	/* last acting step */
 	struct pin_owner *owners;	/* processes that pinned: pids survive exit */
 	size_t nowners, owners_cap;
 };
@@ -88,7 +88,7 @@ static struct pin_state *pin_state(struct scn_run *r)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	for (int k = 0; k < NR_PNM_MISUSE; k++)
+	for (int k = 0; k < PNM_NR_MISUSE; k++)
 		s->before[k] = s->after[k] = pnm_misuse_count((enum pnm_misuse_kind)k);
 	if (scn_obj_add(r, NS_PIN_STATE, "state", s, pin_state_free)) {
 		free(s);
@@ -147,7 +147,7 @@ static const char *const misuse_words[] = {
 	[PNM_MISUSE_OVER_UNPIN] = "over-unpin",
 	[PNM_MISUSE_PIN_AT_EXIT] = "pin-at-exit",
 	[PNM_MISUSE_DMA_TO_FREED] = "dma-to-freed",
-	[NR_PNM_MISUSE] = "any",
+	[PNM_NR_MISUSE] = "any",
 	NULL,
 };
 
@@ -155,7 +155,7 @@ static unsigned long misuse_sum(const unsigned long *v)
 {
 	unsigned long n = 0;
 
-	for (int k = 0; k < NR_PNM_MISUSE; k++)
+	for (int k = 0; k < PNM_NR_MISUSE; k++)
 		n += v[k];
 	return n;
 }
@@ -193,7 +193,7 @@ static void pin_step_hook(struct scn_run *r, bool after)
 
 	if (!s)
 		return;
-	for (int k = 0; k < NR_PNM_MISUSE; k++)
+	for (int k = 0; k < PNM_NR_MISUSE; k++)
 		(after ? s->after : s->before)[k] = pnm_misuse_count((enum pnm_misuse_kind)k);
 	if (!after) {
 		memcpy(s->after, s->before, sizeof(s->after));
@@ -1066,9 +1066,9 @@ static int expect_misuse_run(struct scn_run *r, const struct scn_step *st,
 	long have, delta;
 	char want[48];
 
-	if (k == NR_PNM_MISUSE) {
+	if (k == PNM_NR_MISUSE) {
 		have = 0;
-		for (int i = 0; i < NR_PNM_MISUSE; i++)
+		for (int i = 0; i < PNM_NR_MISUSE; i++)
 			have += (long)pnm_misuse_count((enum pnm_misuse_kind)i);
 		delta = s ? (long)(misuse_sum(s->after) - misuse_sum(s->before)) : 0;
 	} else {
@@ -1120,7 +1120,7 @@ static int expect_pin_run(struct scn_run *r, const struct scn_step *st, const st
 	pi.page = pin->pages[i];
 	pi.pfn = page_to_pfn(pi.page);
 	pi.folio = page_folio(pi.page);
-	if (pin->task->mm && !pnm_translate(pin->task->mm, pi.addr, &pfn, &w) && pfn == pi.pfn)
+	if (pin->task->mm && !pnm_mm_translate(pin->task->mm, pi.addr, &pfn, &w) && pfn == pi.pfn)
 		pi.writable = w;
 	ret = prop->test(r, &pi, &a[5]);
 	if (ret == -ESRCH)

@@ -361,7 +361,7 @@ int scn_page_info(struct task_struct *t, unsigned long addr, struct scn_page_inf
 	memset(pi, 0, sizeof(*pi));
 	pi->task = t;
 	pi->addr = addr;
-	if (!t->mm || pnm_translate(t->mm, addr, &pfn, &w) || !pfn_valid(pfn))
+	if (!t->mm || pnm_mm_translate(t->mm, addr, &pfn, &w) || !pfn_valid(pfn))
 		return 0;
 	pi->present = true;
 	pi->pfn = pfn;
@@ -427,43 +427,43 @@ static void format_trace(struct scn_run *r, struct scn_trace_line *tl)
 {
 	const struct pnm_trace_rec *e = &tl->rec;
 	char w[32], w2[32], f[48], res[32];
-	const char *name = (unsigned int)e->ev < NR_TRACE_EVENTS && pnm_trace_names[e->ev] ?
+	const char *name = (unsigned int)e->ev < PNM_NR_TRACE_EVENTS && pnm_trace_names[e->ev] ?
 			   pnm_trace_names[e->ev] : "?";
 	const char *p = who(r, e->pid, w, sizeof(w));
 	char *t = tl->text;
 	size_t sz = sizeof(tl->text);
 
 	switch (e->ev) {
-	case TRACE_FAULT:
+	case PNM_TRACE_FAULT:
 		fault_flags(e->b, f, sizeof(f));
 		fault_result(e->c, res, sizeof(res));
 		snprintf(t, sz, "%s %s 0x%lx %s -> %s", name, p, e->a, f, res);
 		break;
-	case TRACE_ZERO_PAGE:
+	case PNM_TRACE_ZERO_PAGE:
 		if (e->b)	/* the huge zero page */
 			snprintf(t, sz, "%s %s 0x%lx order %lu", name, p, e->a, e->b);
 		else
 			snprintf(t, sz, "%s %s 0x%lx", name, p, e->a);
 		break;
-	case TRACE_THP_FALLBACK:
+	case PNM_TRACE_THP_FALLBACK:
 		snprintf(t, sz, "%s %s 0x%lx", name, p, e->a);
 		break;
-	case TRACE_ANON_ALLOC:
+	case PNM_TRACE_ANON_ALLOC:
 		snprintf(t, sz, "%s %s 0x%lx pfn 0x%lx order %lu", name, p, e->a, e->b, e->c);
 		break;
-	case TRACE_COW_COPY:
-	case TRACE_UNSHARE_COPY:
-	case TRACE_FORK_COPY:
+	case PNM_TRACE_COW_COPY:
+	case PNM_TRACE_UNSHARE_COPY:
+	case PNM_TRACE_FORK_COPY:
 		snprintf(t, sz, "%s %s 0x%lx pfn 0x%lx -> 0x%lx", name, p, e->a, e->b, e->c);
 		break;
-	case TRACE_COW_REUSE:
-	case TRACE_SPLIT_PMD:
+	case PNM_TRACE_COW_REUSE:
+	case PNM_TRACE_SPLIT_PMD:
 		snprintf(t, sz, "%s %s 0x%lx pfn 0x%lx", name, p, e->a, e->b);
 		break;
-	case TRACE_SPLIT_FOLIO:
+	case PNM_TRACE_SPLIT_FOLIO:
 		snprintf(t, sz, "%s pfn 0x%lx order %lu -> 0", name, e->b, e->c);
 		break;
-	case TRACE_MIGRATE: {
+	case PNM_TRACE_MIGRATE: {
 		static const char *const reasons[] = { "compaction", "longterm pin", "syscall",
 						       "numa" };
 		const char *why = e->a < ARRAY_SIZE(reasons) ? reasons[e->a] : "?";
@@ -476,19 +476,19 @@ static void format_trace(struct scn_run *r, struct scn_trace_line *tl)
 			snprintf(t, sz, "%s pfn 0x%lx -> 0x%lx (%s)", name, e->b, e->c, why);
 		break;
 	}
-	case TRACE_FORK:
+	case PNM_TRACE_FORK:
 		snprintf(t, sz, "%s %s -> %s", name, who(r, (int)e->a, w, sizeof(w)),
 			 who(r, (int)e->b, w2, sizeof(w2)));
 		break;
-	case TRACE_COMPACT:
+	case PNM_TRACE_COMPACT:
 		snprintf(t, sz, "%s %s migrated %lu -> %s", name,
 			 e->b < MAX_NR_ZONES ? zone_type_name((enum zone_type)e->b) : "?", e->c,
 			 e->d ? pnm_errno_name((int)-e->d) ? pnm_errno_name((int)-e->d) : "error" : "ok");
 		break;
-	case TRACE_MUNMAP:
+	case PNM_TRACE_MUNMAP:
 		snprintf(t, sz, "%s %s 0x%lx len 0x%lx", name, p, e->a, e->b);
 		break;
-	case TRACE_EXIT:
+	case PNM_TRACE_EXIT:
 		snprintf(t, sz, "%s %s", name, who(r, (int)e->a, w, sizeof(w)));
 		break;
 	default:

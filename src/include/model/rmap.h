@@ -76,11 +76,11 @@
  *     records it per page and remove_migration_ptes() sets it on the target
  *     page.
  */
-#ifndef PINMM_RMAP_H
-#define PINMM_RMAP_H
+#ifndef PNM_MODEL_RMAP_H
+#define PNM_MODEL_RMAP_H
 
-#include <pinmm/mm.h>
-#include <pinmm/interval_tree.h>
+#include <model/mm.h>
+#include <model/interval_tree.h>
 
 struct anon_vma {
 	/* the root of this fork family; set at creation, never changes */
@@ -433,4 +433,4 @@ bool pnm_check_folio(struct folio *folio);
  */
 bool pnm_check_vma_rmap(struct mm_struct *mm);
 
-#endif /* PINMM_RMAP_H */
+#endif /* PNM_MODEL_RMAP_H */

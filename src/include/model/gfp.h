@@ -6,10 +6,10 @@
  * the flags has a free block of the order asked for, the allocator returns
  * NULL and the caller turns that into -ENOMEM (or VM_FAULT_OOM).
  */
-#ifndef PINMM_GFP_H
-#define PINMM_GFP_H
+#ifndef PNM_MODEL_GFP_H
+#define PNM_MODEL_GFP_H
 
-#include <pinmm/mmzone.h>
+#include <model/mmzone.h>
 
 #define __GFP_MOVABLE	0x01u	/* may use ZONE_MOVABLE */
 #define __GFP_CMA	0x02u	/* may use ZONE_CMA (movable data only) */
@@ -58,4 +58,4 @@ void memalloc_pin_restore(unsigned int cookie);
  */
 void pnm_fail_nth_alloc(unsigned long nth);
 
-#endif /* PINMM_GFP_H */
+#endif /* PNM_MODEL_GFP_H */

@@ -17,10 +17,10 @@
  * Writeback flags, dirtying and errors are in writeback.h; files and
  * filesystems in fs.h.  Implemented in filemap.c and truncate.c.
  */
-#ifndef PINMM_PAGEMAP_H
-#define PINMM_PAGEMAP_H
+#ifndef PNM_MODEL_PAGEMAP_H
+#define PNM_MODEL_PAGEMAP_H
 
-#include <pinmm/mm.h>
+#include <model/mm.h>
 
 /* __filemap_get_folio() flags (Linux's FGP_*). */
 #define FGP_ACCESSED	0x01u	/* mark the folio referenced */
@@ -175,4 +175,4 @@ unsigned long invalidate_mapping_pages(struct address_space *mapping,
  */
 bool pnm_check_mapping(struct address_space *mapping);
 
-#endif /* PINMM_PAGEMAP_H */
+#endif /* PNM_MODEL_PAGEMAP_H */

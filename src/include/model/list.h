@@ -5,10 +5,10 @@
  * Not thread safe: every list is protected by the lock named at the field
  * that holds its head.
  */
-#ifndef PINMM_LIST_H
-#define PINMM_LIST_H
+#ifndef PNM_MODEL_LIST_H
+#define PNM_MODEL_LIST_H
 
-#include <pinmm/compiler.h>
+#include <model/compiler.h>
 
 struct list_head {
 	struct list_head *next, *prev;
@@ -78,4 +78,4 @@ static inline void list_move_tail(struct list_head *e, struct list_head *head)
 	     &pos->member != (head);					\
 	     pos = n, n = list_entry(n->member.next, __typeof__(*n), member))
 
-#endif /* PINMM_LIST_H */
+#endif /* PNM_MODEL_LIST_H */

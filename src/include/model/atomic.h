@@ -18,10 +18,10 @@
  *
  * Callers that rely on ordering say in a comment what the access pairs with.
  */
-#ifndef PINMM_ATOMIC_H
-#define PINMM_ATOMIC_H
+#ifndef PNM_MODEL_ATOMIC_H
+#define PNM_MODEL_ATOMIC_H
 
-#include <pinmm/compiler.h>
+#include <model/compiler.h>
 
 typedef struct { int counter; } atomic_t;
 typedef struct { long counter; } atomic_long_t;
@@ -148,4 +148,4 @@ static inline void smp_mb__before_atomic(void) { smp_mb(); }
 #undef R_
 #undef SC_
 
-#endif /* PINMM_ATOMIC_H */
+#endif /* PNM_MODEL_ATOMIC_H */

@@ -28,10 +28,10 @@
  * release store, pairing with the acquire in the lockless walk so the
  * walker sees an initialised folio.
  */
-#ifndef PINMM_PGTABLE_H
-#define PINMM_PGTABLE_H
+#ifndef PNM_MODEL_PGTABLE_H
+#define PNM_MODEL_PGTABLE_H
 
-#include <pinmm/mm_types.h>
+#include <model/mm_types.h>
 
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)
@@ -290,4 +290,4 @@ void free_pgd_range(struct mm_struct *mm, unsigned long addr, unsigned long end,
  */
 bool pnm_check_pgtables(struct mm_struct *mm);
 
-#endif /* PINMM_PGTABLE_H */
+#endif /* PNM_MODEL_PGTABLE_H */

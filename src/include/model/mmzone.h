@@ -10,19 +10,20 @@
  * them it only serves movable allocations, so FOLL_LONGTERM pins must
  * migrate out of it.
  */
-#ifndef PINMM_MMZONE_H
-#define PINMM_MMZONE_H
+#ifndef PNM_MODEL_MMZONE_H
+#define PNM_MODEL_MMZONE_H
 
-#include <pinmm/mm_types.h>
+#include <model/mm_types.h>
 
 #define MAX_PAGE_ORDER	9
 #define NR_PAGE_ORDERS	(MAX_PAGE_ORDER + 1)
 
+/* Linux's names for the public enum pnm_zone_type's values. */
 enum zone_type {
-	ZONE_NORMAL,
-	ZONE_MOVABLE,
-	ZONE_CMA,
-	MAX_NR_ZONES
+	ZONE_NORMAL = PNM_ZONE_NORMAL,
+	ZONE_MOVABLE = PNM_ZONE_MOVABLE,
+	ZONE_CMA = PNM_ZONE_CMA,
+	MAX_NR_ZONES = PNM_NR_ZONES
 };
 
 enum zone_stat_item {
@@ -67,4 +68,4 @@ const char *zone_type_name(enum zone_type idx);
  */
 bool pnm_check_zone(struct zone *zone);
 
-#endif /* PINMM_MMZONE_H */
+#endif /* PNM_MODEL_MMZONE_H */

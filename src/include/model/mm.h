@@ -3,13 +3,13 @@
  * mm.h - the memory manager's main interface: frames and folios, the folio
  * reference and lock, faults, VMAs and the process-side calls.
  */
-#ifndef PINMM_MM_H
-#define PINMM_MM_H
+#ifndef PNM_MODEL_MM_H
+#define PNM_MODEL_MM_H
 
 #include <errno.h>
 #include <sys/mman.h>
-#include <pinmm/gfp.h>
-#include <pinmm/pgtable.h>
+#include <model/gfp.h>
+#include <model/pgtable.h>
 
 /* --- the arena (page_alloc.c) -------------------------------------------- */
 
@@ -307,7 +307,8 @@ static inline unsigned long get_mm_rss(struct mm_struct *mm)
 bool pnm_check_mm(struct mm_struct *mm);
 
 /* --- process-side calls (mmap.c, mprotect.c, madvise.c) -------------------
- * These are the model's system calls.  They take the mm explicitly, take
+ * The model's system calls on an mm (pinmm/mman.h has them on a task:
+ * pnm_mm_mmap() ...).  They take the mm explicitly, take
  * its mmap_lock themselves, validate their arguments as Linux does and,
  * on error, change nothing.
  */
@@ -321,7 +322,7 @@ bool pnm_check_mm(struct mm_struct *mm);
  * -ENOMEM (no room, or length overflows), -EEXIST (FIXED_NOREPLACE overlap),
  * -EACCES (file mode forbids the protection).
  */
-long pnm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
+long pnm_mm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	      unsigned long prot, unsigned long flags, struct file *file,
 	      unsigned long off);
 /*
@@ -333,22 +334,22 @@ long pnm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
  * model does not map device frames, so every CPU access to it faults with
  * SIGBUS (-EFAULT from pnm_user_read/write), and GUP refuses it up front
  * with -EFAULT.  Returns the address, or -EINVAL (bad @vm_flags, @prot or
- * @len), -ENOMEM (no room, no memory), as pnm_mmap().  Takes mmap_lock
+ * @len), -ENOMEM (no room, no memory), as pnm_mm_mmap().  Takes mmap_lock
  * for write.  (mmap.c)
  */
-long pnm_mmap_pfnmap(struct mm_struct *mm, unsigned long len, unsigned long prot,
+long pnm_mm_mmap_pfnmap(struct mm_struct *mm, unsigned long len, unsigned long prot,
 		     unsigned long vm_flags);
 /* munmap(2): 0, or -EINVAL (unaligned start, zero/overflowing length,
  * outside user space); splits VMAs at the edges; -ENOMEM if a split would
  * need memory it cannot get. */
-int pnm_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len);
+int pnm_mm_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len);
 /* mprotect(2): 0, -EINVAL, -ENOMEM (range not fully mapped), -EACCES
  * (PROT_WRITE on a shared mapping of a file opened read-only). */
-int pnm_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len,
+int pnm_mm_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len,
 		 unsigned long prot);
 /* madvise(2): MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE,
  * MADV_NOHUGEPAGE, MADV_NORMAL.  0, -EINVAL, -ENOMEM (unmapped hole). */
-int pnm_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len,
+int pnm_mm_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len,
 		int advice);
 
 /* --- shmem (shmem.c): page-cache-only objects ---------------------------- */
@@ -359,4 +360,4 @@ int shmem_zero_setup(struct vm_area_struct *vma);
 static inline void get_file(struct file *f) { atomic_long_inc(&f->f_count); }
 void fput(struct file *file);
 
-#endif /* PINMM_MM_H */
+#endif /* PNM_MODEL_MM_H */

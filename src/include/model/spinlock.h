@@ -16,11 +16,11 @@
  * "must be called with X held" contracts written above functions.  A failing
  * pthread call is not recoverable and goes to pnm_die().
  */
-#ifndef PINMM_SPINLOCK_H
-#define PINMM_SPINLOCK_H
+#ifndef PNM_MODEL_SPINLOCK_H
+#define PNM_MODEL_SPINLOCK_H
 
 #include <pthread.h>
-#include <pinmm/atomic.h>
+#include <model/atomic.h>
 
 /* Print "file:func:line: what: strerror(err)" and abort. */
 void pnm_die(const char *file, const char *func, int line, const char *what,
@@ -143,4 +143,4 @@ static inline void raw_write_seqcount_end(seqcount_t *s)
 	do { if (!rwsem_is_locked(s)) PNM_DIE("rwsem not held: " #s, 0); } while (0)
 #endif
 
-#endif /* PINMM_SPINLOCK_H */
+#endif /* PNM_MODEL_SPINLOCK_H */

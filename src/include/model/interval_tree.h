@@ -29,8 +29,8 @@
  * protects the tree (i_mmap_rwsem, anon_vma->root->rwsem).  Readers hold
  * that lock shared; the tree itself has no lock.
  */
-#ifndef PINMM_INTERVAL_TREE_H
-#define PINMM_INTERVAL_TREE_H
+#ifndef PNM_MODEL_INTERVAL_TREE_H
+#define PNM_MODEL_INTERVAL_TREE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -92,4 +92,4 @@ struct interval_tree_node *interval_tree_iter_next(struct interval_tree_node *no
  */
 bool pnm_check_itree(const struct pnm_itree_root *root, const char *what);
 
-#endif /* PINMM_INTERVAL_TREE_H */
+#endif /* PNM_MODEL_INTERVAL_TREE_H */

@@ -10,9 +10,35 @@
  * so ThreadSanitizer sees intentional racy reads as atomic rather than as
  * data races.
  */
-#ifndef PINMM_COMPILER_H
-#define PINMM_COMPILER_H
+#ifndef PNM_MODEL_COMPILER_H
+#define PNM_MODEL_COMPILER_H
 
+/* The library defines the GUP entry points: it must not see the public
+ * call-site-capturing macros (pinmm/gup.h). */
+#define PNM_GUP_NO_CALL_SITE_MACROS
+#include <pinmm/pinmm.h>
+
+/*
+ * Accessors that the library keeps inline (model/mm.h, model/sched.h) and
+ * also exports as functions for the public API (pinmm/gup.h,
+ * pinmm/task.h).  Inside the library each name means the inline, renamed
+ * here; src/util.c defines the exported function of the same name after
+ * an #undef, so the compiler checks it against the public prototype.
+ */
+#define get_page		pnm_inline_get_page
+#define put_page		pnm_inline_put_page
+#define folio_get		pnm_inline_folio_get
+#define folio_put		pnm_inline_folio_put
+#define page_folio		pnm_inline_page_folio
+#define folio_page		pnm_inline_folio_page
+#define folio_nr_pages		pnm_inline_folio_nr_pages
+#define page_to_pfn		pnm_inline_page_to_pfn
+#define folio_pfn		pnm_inline_folio_pfn
+#define page_address		pnm_inline_page_address
+#define folio_address		pnm_inline_folio_address
+#define page_maybe_dma_pinned	pnm_inline_page_maybe_dma_pinned
+#define mmap_read_lock		pnm_inline_mmap_read_lock
+#define mmap_read_unlock	pnm_inline_mmap_read_unlock
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -60,4 +86,4 @@ static inline long PTR_ERR(const void *ptr) { return (long)ptr; }
 static inline int IS_ERR(const void *ptr) { return IS_ERR_VALUE((unsigned long)ptr); }
 static inline int IS_ERR_OR_NULL(const void *ptr) { return !ptr || IS_ERR(ptr); }
 
-#endif /* PINMM_COMPILER_H */
+#endif /* PNM_MODEL_COMPILER_H */

@@ -42,10 +42,10 @@
  * thresholds, flusher, errseq), filemap.c (the writeback flag) and
  * vmscan.c/swap.c (LRU and reclaim).
  */
-#ifndef PINMM_WRITEBACK_H
-#define PINMM_WRITEBACK_H
+#ifndef PNM_MODEL_WRITEBACK_H
+#define PNM_MODEL_WRITEBACK_H
 
-#include <pinmm/pagemap.h>
+#include <model/pagemap.h>
 
 enum writeback_sync_modes {
 	WB_SYNC_NONE,	/* background: skip busy folios, don't wait */
@@ -163,4 +163,4 @@ void folio_lru_replace(struct folio *src, struct folio *dst);
  */
 unsigned long pnm_reclaim_pages(unsigned long nr_pages, bool may_unmap);
 
-#endif /* PINMM_WRITEBACK_H */
+#endif /* PNM_MODEL_WRITEBACK_H */

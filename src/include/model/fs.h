@@ -44,22 +44,13 @@
  * Implemented in src/fs/ (namei.c, disk.c, dax.c) and src/shmem.c; msync
  * in mmap.c.
  */
-#ifndef PINMM_FS_H
-#define PINMM_FS_H
+#ifndef PNM_MODEL_FS_H
+#define PNM_MODEL_FS_H
 
 #include <fcntl.h>
-#include <pinmm/writeback.h>
+#include <model/writeback.h>
 
-enum pnm_fs_type { PNM_FS_DISK, PNM_FS_SHMEM, PNM_FS_DAX, PNM_NR_FS };
-
-/* "disk", "shmem", "dax"; and back (-1 if unknown). */
-const char *pnm_fs_name(enum pnm_fs_type fs);
-int pnm_fs_parse(const char *name);
-
-#define PNM_FS_NAME_MAX		64
-/* Largest file the model accepts (-EFBIG beyond). */
-#define PNM_MAX_FILE_SIZE	(1LL << 40)
-
+/* enum pnm_fs_type, names, limits: pinmm/file.h. */
 static inline bool IS_DAX(const struct inode *inode) { return inode->i_flags & S_DAX; }
 static inline bool vma_is_dax(const struct vm_area_struct *vma)
 { return vma->vm_file && vma->vm_file->f_inode && IS_DAX(vma->vm_file->f_inode); }
@@ -70,13 +61,14 @@ static inline bool vma_is_fsdax(const struct vm_area_struct *vma) { return vma_i
  * Open (with O_CREAT: create) file @name of filesystem @fs.  @flags:
  * O_RDONLY/O_WRONLY/O_RDWR, O_CREAT, O_EXCL, O_TRUNC (any other bit, and
  * O_EXCL without O_CREAT, are -EINVAL).  Returns the file with one
- * reference (drop it with fput()), or ERR_PTR: -EINVAL (bad name or
+ * reference (drop it with fput()), or ERR_PTR (the public
+ * pnm_filp_open() returns the error and the file apart): -EINVAL (bad name or
  * flags), -ENAMETOOLONG, -ENOENT, -EEXIST, -EBUSY (a disk name open as
  * dax or the other way round: they share the host file), -EIO (host
  * error), -ENOMEM.  Takes the inode table lock (and, for O_TRUNC, the
  * inode's i_lock); waits for an eviction of the same name to finish.
  */
-struct file *pnm_file_open(enum pnm_fs_type fs, const char *name, int flags);
+struct file *pnm_filp_open(enum pnm_fs_type fs, const char *name, int flags);
 
 /* read(2)/write(2) at *pos (pread/pwrite style: *pos advances). */
 ssize_t kernel_read(struct file *file, void *buf, size_t count, loff_t *pos);
@@ -96,7 +88,7 @@ int do_ftruncate(struct file *file, loff_t length);
 int vfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len);
 
 /*
- * msync(2) on [start, start + len) of @mm: MS_ASYNC (nothing to do),
+ * msync(2) on [start, start + len) of @mm (pinmm/mman.h's pnm_msync): MS_ASYNC (nothing to do),
  * MS_SYNC (fsync the file range of every shared file mapping in the
  * range, returning the first error), MS_INVALIDATE (accepted; -EBUSY on
  * VM_LOCKED).  -EINVAL (unaligned start, bad flags, both MS_SYNC and
@@ -107,31 +99,9 @@ int vfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len);
 #define MS_INVALIDATE	2
 #define MS_SYNC		4
 #endif
-int pnm_msync(struct mm_struct *mm, unsigned long start, size_t len, int flags);
+int pnm_mm_msync(struct mm_struct *mm, unsigned long start, size_t len, int flags);
 
-/*
- * Fault injection on the backing store of a disk or dax file: the next
- * @count backing operations of kind @op fail with @err: -EIO, -ENOSPC, or
- * PNM_IO_SHORT (the host stores only part of a write, which the
- * filesystem records as -EIO).  count 0 clears.  0, -EINVAL.
- */
-#define PNM_IO_READ	0x1
-#define PNM_IO_WRITE	0x2
-#define PNM_IO_SHORT	(-4096)
-int pnm_fs_inject_error(struct file *file, unsigned int op, int err, unsigned int count);
-
-/* TRACE_FS_VIOLATION's kind (d): what a disk file saw go wrong. */
-enum pnm_fs_violation {
-	PNM_FS_VIOL_DIRTY_NO_BLOCKS = 1,	/* dirtied without block state */
-	PNM_FS_VIOL_WB_LOST = 2,		/* writeback could not write it */
-};
-
-/* The host directory of backing files (valid between init and fini). */
-const char *pnm_fs_data_dir(void);
-/* The host path of @file's backing file into @buf: 0, -EINVAL (shmem),
- * -ENAMETOOLONG. */
-int pnm_fs_backing_path(struct file *file, char *buf, size_t size);
-
+/* Fault injection, the data directory, backing paths: pinmm/file.h. */
 /* Inode references and iteration over every live inode (writeback). */
 void ihold(struct inode *inode);
 /* Drop a reference; the last one evicts the inode (writes a disk inode
@@ -144,4 +114,4 @@ struct inode *pnm_inode_next(struct inode *prev);
 /* Check every live inode and its mapping (pnm_check_system calls it). */
 bool pnm_check_inodes(void);
 
-#endif /* PINMM_FS_H */
+#endif /* PNM_MODEL_FS_H */

@@ -8,11 +8,11 @@
  * Later issues append items before NR_VM_STAT_ITEMS and a name to
  * vmstat_text[] (vmstat.c); the build checks the two stay the same length.
  */
-#ifndef PINMM_VMSTAT_H
-#define PINMM_VMSTAT_H
+#ifndef PNM_MODEL_VMSTAT_H
+#define PNM_MODEL_VMSTAT_H
 
 #include <stdio.h>
-#include <pinmm/atomic.h>
+#include <model/atomic.h>
 
 enum pnm_stat_item {
 	/* state (gauges) */
@@ -95,49 +95,11 @@ static inline void mod_vm_stat(enum pnm_stat_item i, long delta) { atomic_long_a
 static inline void count_vm_event(enum pnm_stat_item i) { mod_vm_stat(i, 1); }
 static inline void count_vm_events(enum pnm_stat_item i, long n) { mod_vm_stat(i, n); }
 static inline long global_stat(enum pnm_stat_item i) { return atomic_long_read(&vm_stat[i]); }
-/* Look a counter up by its printed name; -1 if unknown. */
-int pnm_stat_lookup(const char *name);
-/* Reset the event counters (not the gauges); used at pnm_init(). */
-void pnm_stat_reset(void);
-/* Print "name value" lines, Linux /proc/vmstat style, then per-zone lines. */
-void pnm_stat_print(FILE *out);
+/* pnm_stat_lookup/reset/print and friends: pinmm/stat.h. */
 
 /* --- trace events (scenario --trace, demo narration) -------------------- */
-enum pnm_trace_event {
-	TRACE_FAULT,		/* a = addr, b = fault flags, c = result */
-	TRACE_ZERO_PAGE,	/* a = addr, b = order (9: the huge zero page) */
-	TRACE_ANON_ALLOC,	/* a = addr, b = pfn, c = order */
-	TRACE_COW_COPY,		/* a = addr, b = old pfn, c = new pfn */
-	TRACE_COW_REUSE,	/* a = addr, b = pfn */
-	TRACE_UNSHARE_COPY,	/* a = addr, b = old pfn, c = new pfn */
-	TRACE_THP_FALLBACK,	/* a = addr */
-	TRACE_SPLIT_PMD,	/* a = addr, b = pfn */
-	TRACE_SPLIT_FOLIO,	/* b = pfn, c = old order */
-	TRACE_MIGRATE,		/* b = old pfn, c = new pfn, d = result */
-	TRACE_FORK,		/* a = parent pid, b = child pid */
-	TRACE_FORK_COPY,	/* a = addr, b = parent pfn, c = child pfn */
-	TRACE_COMPACT,		/* b = zone, c = migrated, d = result */
-	TRACE_MUNMAP,		/* a = addr, b = len */
-	TRACE_EXIT,		/* a = pid */
-	TRACE_WRITEBACK,	/* a = ino, b = pfn, c = index, d = result */
-	TRACE_WB_BOUNCE,	/* a = ino, b = pfn, c = index */
-	TRACE_FS_VIOLATION,	/* a = ino, b = pfn, c = index, d = kind */
-	TRACE_TRUNCATE,		/* a = ino, b = new size, c = pages dropped,
-				 * d = of those, still referenced */
-	TRACE_RECLAIM,		/* a = ino, b = pfn, c = index */
-	NR_TRACE_EVENTS
-};
+/* The events and struct pnm_trace_rec are public (pinmm/stat.h). */
 
-struct pnm_trace_rec {
-	enum pnm_trace_event ev;
-	int pid;		/* mm owner, or 0 */
-	unsigned long a, b, c;
-	long d;
-};
-
-typedef void pnm_trace_fn(const struct pnm_trace_rec *rec, void *arg);
-/* Install (or with NULL remove) the single trace consumer. */
-void pnm_trace_set(pnm_trace_fn *fn, void *arg);
 extern pnm_trace_fn *pnm_trace_hook;
 void __pnm_trace(enum pnm_trace_event ev, int pid, unsigned long a,
 		 unsigned long b, unsigned long c, long d);
@@ -147,6 +109,6 @@ void __pnm_trace(enum pnm_trace_event ev, int pid, unsigned long a,
 		if (unlikely(READ_ONCE(pnm_trace_hook)))		\
 			__pnm_trace((ev), (pid), (a), (b), (c), (d));	\
 	} while (0)
-extern const char *const pnm_trace_names[NR_TRACE_EVENTS];
+extern const char *const pnm_trace_names[PNM_NR_TRACE_EVENTS];
 
-#endif /* PINMM_VMSTAT_H */
+#endif /* PNM_MODEL_VMSTAT_H */

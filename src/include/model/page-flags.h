@@ -7,10 +7,10 @@
  * of a folio are read through the folio accessors.  The zone a frame belongs
  * to is fixed at boot and lives in the top bits of page->flags.
  */
-#ifndef PINMM_PAGE_FLAGS_H
-#define PINMM_PAGE_FLAGS_H
+#ifndef PNM_MODEL_PAGE_FLAGS_H
+#define PNM_MODEL_PAGE_FLAGS_H
 
-#include <pinmm/atomic.h>
+#include <model/atomic.h>
 
 enum pageflags {
 	PG_locked,		/* folio lock (filemap.c); head only */
@@ -51,4 +51,4 @@ enum pageflags {
 #define ZONES_PGSHIFT	(BITS_PER_LONG - ZONES_SHIFT)
 #define ZONES_MASK	((1UL << ZONES_SHIFT) - 1)
 
-#endif /* PINMM_PAGE_FLAGS_H */
+#endif /* PNM_MODEL_PAGE_FLAGS_H */

@@ -8,10 +8,10 @@
  * switch page-cache entries, and map the new folio where the old one was.
  * A fault that meets a migration entry waits on the folio lock and retries.
  */
-#ifndef PINMM_MIGRATE_H
-#define PINMM_MIGRATE_H
+#ifndef PNM_MODEL_MIGRATE_H
+#define PNM_MODEL_MIGRATE_H
 
-#include <pinmm/mm.h>
+#include <model/mm.h>
 
 enum migrate_reason {
 	MR_COMPACTION,
@@ -46,16 +46,10 @@ struct folio *alloc_migration_target_zone(struct folio *src, unsigned long priva
  * model's move_pages()).  Returns the number of base pages moved or -errno
  * for the first failure if none moved.  Takes mmap_lock for read.
  */
-long pnm_migrate_range(struct mm_struct *mm, unsigned long addr,
+long pnm_mm_migrate_range(struct mm_struct *mm, unsigned long addr,
 		       unsigned long len, enum zone_type zone);
 
-struct compact_result {
-	unsigned long migrate_scanned;	/* pages looked at for moving */
-	unsigned long free_scanned;	/* pages looked at as targets */
-	unsigned long migrated;		/* base pages moved */
-	unsigned long failed;		/* base pages that would not move */
-	unsigned int largest_free_order;	/* after compaction */
-};
+/* struct pnm_compact_result: pinmm/mman.h. */
 /*
  * Compact a zone: move movable in-use folios from the low end of the zone
  * to free frames at its high end, so free memory coalesces into large
@@ -63,6 +57,6 @@ struct compact_result {
  * block of order >= @order exists afterwards, else -EAGAIN (-EINVAL for a
  * NULL zone or @order > MAX_PAGE_ORDER); fills @res.
  */
-int compact_zone(struct zone *zone, unsigned int order, struct compact_result *res);
+int compact_zone(struct zone *zone, unsigned int order, struct pnm_compact_result *res);
 
-#endif /* PINMM_MIGRATE_H */
+#endif /* PNM_MODEL_MIGRATE_H */

@@ -64,17 +64,17 @@
  *     (file), at the address the folio's index gives in that VMA
  *   an anon page with PG_anon_exclusive is mapped by at most one mapping
  */
-#ifndef PINMM_MM_TYPES_H
-#define PINMM_MM_TYPES_H
+#ifndef PNM_MODEL_MM_TYPES_H
+#define PNM_MODEL_MM_TYPES_H
 
 #include <sys/types.h>
-#include <pinmm/compiler.h>
-#include <pinmm/atomic.h>
-#include <pinmm/list.h>
-#include <pinmm/spinlock.h>
-#include <pinmm/page-flags.h>
-#include <pinmm/xarray.h>
-#include <pinmm/interval_tree.h>
+#include <model/compiler.h>
+#include <model/atomic.h>
+#include <model/list.h>
+#include <model/spinlock.h>
+#include <model/page-flags.h>
+#include <model/xarray.h>
+#include <model/interval_tree.h>
 
 typedef unsigned long pgoff_t;
 typedef unsigned int gfp_t;
@@ -382,4 +382,4 @@ struct file {
 #define FMODE_READ	0x1
 #define FMODE_WRITE	0x2
 
-#endif /* PINMM_MM_TYPES_H */
+#endif /* PNM_MODEL_MM_TYPES_H */

@@ -2,12 +2,11 @@
 /*
  * huge_mm.h - transparent huge pages (2 MiB anonymous folios).
  */
-#ifndef PINMM_HUGE_MM_H
-#define PINMM_HUGE_MM_H
+#ifndef PNM_MODEL_HUGE_MM_H
+#define PNM_MODEL_HUGE_MM_H
 
-#include <pinmm/mm.h>
+#include <model/mm.h>
 
-enum pnm_thp_mode { PNM_THP_NEVER, PNM_THP_MADVISE, PNM_THP_ALWAYS };
 
 /*
  * The huge zero page: one zeroed order-9 folio that read faults in
@@ -117,4 +116,4 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 int change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr,
 		    pteval_t newprot);
 
-#endif /* PINMM_HUGE_MM_H */
+#endif /* PNM_MODEL_HUGE_MM_H */

@@ -7,10 +7,10 @@
  * kernel's XArray, but with a smaller API.  Writers are serialised by
  * xa_lock; readers in this model also take xa_lock (no RCU lookups).
  */
-#ifndef PINMM_XARRAY_H
-#define PINMM_XARRAY_H
+#ifndef PNM_MODEL_XARRAY_H
+#define PNM_MODEL_XARRAY_H
 
-#include <pinmm/spinlock.h>
+#include <model/spinlock.h>
 
 struct xa_node;
 
@@ -40,4 +40,4 @@ void *xa_erase(struct xarray *xa, unsigned long index);
 /* Check the tree's shape and count; prints the first violation. */
 bool pnm_check_xarray(struct xarray *xa);
 
-#endif /* PINMM_XARRAY_H */
+#endif /* PNM_MODEL_XARRAY_H */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pinmm/dma.h - the device side: a DMA engine's reads and writes.
+ *
+ * A device reads and writes page data through the page array it was
+ * given (by a pin), never through page tables: its writes land in
+ * whatever frames the array names, whether or not any process still maps
+ * them.  That is what makes an unpinned or wrongly released page a data
+ * corruption, and what the scenarios show.
+ */
+#ifndef PINMM_DMA_H
+#define PINMM_DMA_H
+
+#include <pinmm/types.h>
+
+PNM_BEGIN_DECLS
+
+/*
+ * Write @len bytes from @buf at byte @offset of the buffer made of the
+ * @npages pages of @pages (each a base page, in order); read likewise.
+ * Returns 0, or -EINVAL for a range outside the array.  Access to a frame
+ * that has been freed is reported (PNM_MISUSE_DMA_TO_FREED) and skipped.
+ * Safe against concurrent CPU access and other devices (word-atomic).
+ */
+PNM_API int pnm_dma_write(struct page **pages, unsigned long npages, size_t offset,
+			  const void *buf, size_t len);
+PNM_API int pnm_dma_read(struct page **pages, unsigned long npages, size_t offset,
+			 void *buf, size_t len);
+
+PNM_END_DECLS
+
+#endif /* PINMM_DMA_H */

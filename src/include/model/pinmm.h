@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pinmm.h - the model's umbrella header (internal).
+ *
+ * pinmm is a userspace model of the Linux memory manager and its page
+ * pinning (FOLL_PIN) system.  One model instance exists per process:
+ * pnm_init() builds the arena, zones and zero page; pnm_fini() tears it
+ * down after every modelled process has exited.
+ */
+#ifndef PNM_MODEL_PINMM_H
+#define PNM_MODEL_PINMM_H
+
+#include <model/mm.h>
+#include <model/rmap.h>
+#include <model/huge_mm.h>
+#include <model/migrate.h>
+#include <model/vmstat.h>
+#include <model/sched.h>
+#include <model/uaccess.h>
+#include <model/gup.h>
+#include <model/pagemap.h>
+#include <model/writeback.h>
+#include <model/fs.h>
+
+/* Configuration, lifetime, checks and errno helpers are public
+ * (pinmm/pinmm.h). */
+
+/* Record a check failure (used by the checkers); always returns false. */
+bool pnm_check_fail(const char *fmt, ...) __printf(1, 2);
+
+
+#endif /* PNM_MODEL_PINMM_H */
