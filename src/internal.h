@@ -139,7 +139,7 @@ void vma_unsplit(struct mm_struct *mm, struct vm_area_struct *lower,
 		 struct vm_area_struct *upper);
 
 /* ---- gup.c / gup_fast.c (GUP issue) ---- */
-/* Grab helpers live in include/pinmm/gup.h.  FOLL_PIN acquires keep
+/* Grab helpers live in src/include/model/gup.h.  FOLL_PIN acquires keep
  * page->pnm_pincount (the exact per-page "shadow" count) in step only
  * while pnm_pin_shadow_count() says so (pin_registry.c section): "exact"
  * accounting answers folio_maybe_dma_pinned() from it, the registry and
