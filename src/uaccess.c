@@ -213,19 +213,26 @@ int pnm_mm_access(struct mm_struct *mm, unsigned long addr, void *buf,
 }
 
 /*
- * pnm_translate - the pfn mapped at @addr of @mm and whether the mapping
- * is writable, without faulting; -EFAULT if no present leaf maps it (a
+ * pnm_mm_translate - the pfn mapped at @addr of @mm and whether the
+ * mapping is writable (either pointer may be NULL), without faulting; -EFAULT if no present leaf maps it (a
  * migration entry counts as not present).  Takes mmap_lock for read and
  * the leaf's table lock.
  */
 int pnm_mm_translate(struct mm_struct *mm, unsigned long addr, unsigned long *pfn,
-		  bool *writable)
+		     bool *writable)
 {
+	unsigned long pfn_scratch;
+	bool writable_scratch;
 	int err = -EFAULT;
 	spinlock_t *ptl;
 	pmd_t *pmd;
 	pte_t *pte;
 
+	/* Either result may be unwanted (NULL). */
+	if (!pfn)
+		pfn = &pfn_scratch;
+	if (!writable)
+		writable = &writable_scratch;
 	mmap_read_lock(mm);
 	pmd = pnm_pmd_lookup(mm, addr);
 	if (!pmd)

@@ -20,7 +20,9 @@ PNM_BEGIN_DECLS
  * @npages pages of @pages (each a base page, in order); read likewise.
  * Returns 0, or -EINVAL for a range outside the array.  Access to a frame
  * that has been freed is reported (PNM_MISUSE_DMA_TO_FREED) and skipped.
- * Safe against concurrent CPU access and other devices (word-atomic).
+ * Transfers are word-atomic against other devices and the model's own
+ * page copies (writeback, migration); a CPU access (pnm_user_write/read)
+ * to the same bytes at the same time is a data race, as on hardware.
  */
 PNM_API int pnm_dma_write(struct page **pages, unsigned long npages, size_t offset,
 			  const void *buf, size_t len);

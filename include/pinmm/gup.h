@@ -165,7 +165,8 @@ struct pnm_pin_record {
 	unsigned long long seq;		/* logical time of the pin */
 };
 /* Visit live records (owner @pid, or all if pid < 0), oldest first.  The
- * registry lock is held during the walk: @fn must not call GUP. */
+ * registry lock is held during the walk: @fn must not pin, unpin or drop
+ * page references. */
 PNM_API void pnm_pin_registry_foreach(int pid,
 				      void (*fn)(const struct pnm_pin_record *rec, void *arg),
 				      void *arg);
@@ -190,8 +191,10 @@ struct pnm_misuse_report {
 	const struct pnm_pin_record *pin;	/* owning pin if known (copy) */
 	char text[256];				/* one-line description */
 };
-/* Misuse reports so far (since pnm_init); each is also logged while
- * detection is on (pnm_config.pin_debug, default on). */
+/* Misuse reports so far (since pnm_init), by kind; each is also logged
+ * while detection is on (pnm_config.pin_debug, default on).  The foreach
+ * visits the last 128 reports kept, oldest first, under the registry
+ * lock (@fn must not pin, unpin or drop page references). */
 PNM_API unsigned long pnm_misuse_count(enum pnm_misuse_kind kind);
 PNM_API void pnm_misuse_foreach(void (*fn)(const struct pnm_misuse_report *r, void *arg),
 				void *arg);

@@ -5,8 +5,9 @@
  * compaction, reclaim).
  *
  * Every call takes the task whose address space it acts on, takes the
- * locks it needs itself, validates its arguments as Linux does and, on
- * error, changes nothing.  Protection, flag and advice values are
+ * locks it needs itself and validates its arguments as Linux does; an
+ * invalid argument changes nothing.  As in Linux, madvise and msync over
+ * a range with holes act on the mapped parts and then return -ENOMEM.  Protection, flag and advice values are
  * Linux's (PROT_*, MAP_*, MADV_*, MS_* of <sys/mman.h>).  A task that has
  * exited gives -ESRCH.
  */
@@ -24,7 +25,9 @@ PNM_BEGIN_DECLS
  * backed by a shmem object).  Returns the address, or -EINVAL (bad
  * alignment, zero length, unknown flags, both or neither of PRIVATE/SHARED),
  * -ENOMEM (no room, or length overflows), -EEXIST (FIXED_NOREPLACE overlap),
- * -EACCES (file mode forbids the protection), -ESRCH.
+ * -EACCES (file mode forbids the protection), -EOVERFLOW (@off + @len
+ * wraps the file offset), -EPERM (MAP_FIXED below 64 KiB, Linux's
+ * mmap_min_addr), -ESRCH.
  */
 PNM_API long pnm_mmap(struct task_struct *task, unsigned long addr, unsigned long len,
 		      unsigned long prot, unsigned long flags, struct file *file,
@@ -56,8 +59,8 @@ PNM_API int pnm_munmap(struct task_struct *task, unsigned long addr, unsigned lo
 PNM_API int pnm_mprotect(struct task_struct *task, unsigned long addr, unsigned long len,
 			 unsigned long prot);
 /* madvise(2): MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE,
- * MADV_NOHUGEPAGE, MADV_NORMAL.  0, -EINVAL, -ENOMEM (unmapped hole),
- * -ESRCH. */
+ * MADV_NOHUGEPAGE, MADV_NORMAL.  0, -EINVAL, -ENOMEM (a hole: the mapped
+ * parts were advised), -EAGAIN (a split needed memory), -ESRCH. */
 PNM_API int pnm_madvise(struct task_struct *task, unsigned long addr, unsigned long len,
 			int advice);
 /*
@@ -90,9 +93,11 @@ PNM_API int pnm_translate(struct task_struct *task, unsigned long addr,
 
 /*
  * Migrate the folios mapped at [addr, addr + len) of @task to @zone (the
- * model's move_pages()).  Returns the number of base pages moved, or
- * -errno for the first failure if none moved (-EINVAL, -EFAULT, -EBUSY
- * for pinned or referenced folios, -ENOMEM, -ESRCH).
+ * model's move_pages()); unmapped parts and zero pages are skipped.
+ * Returns the number of base pages moved (0 if nothing needed moving), or
+ * -errno for the first failure if none moved: -EINVAL (bad range, a zone
+ * with no memory), -EBUSY (pinned or otherwise referenced folios, dax
+ * storage), -EAGAIN (a folio under writeback), -ENOMEM, -ESRCH.
  */
 PNM_API long pnm_migrate_range(struct task_struct *task, unsigned long addr,
 			       unsigned long len, enum pnm_zone_type zone);

@@ -134,17 +134,19 @@ struct pnm_config {
  * own size). */
 PNM_API void pnm_config_init(struct pnm_config *cfg, size_t size);
 /*
- * Build the model.  Returns 0, -EINVAL (bad config: no NORMAL frames, too
- * many frames, a size smaller than the first release's struct), -E2BIG
+ * Build the model from @cfg (NULL: the defaults).  Returns 0, -EINVAL (bad
+ * config: no NORMAL frames, too many frames, an unknown THP or accounting
+ * mode, a size smaller than the first release's struct), -E2BIG
  * (cfg->size is larger than this library knows and the unknown tail is
  * not all zero), -ENOMEM (host memory), -EBUSY (already initialised), or
  * the host's error creating the data directory.
  */
 PNM_API int pnm_init(const struct pnm_config *cfg);
 /*
- * Tear the model down.  Every task must have exited and every file been
- * closed; returns 0, or -EBUSY if something was still in use (what is
- * reported through the log hook, and the model is torn down anyway).
+ * Tear the model down.  Tasks still alive are exited; every pin should
+ * have been released and every file closed.  Returns 0, -EBUSY if frames
+ * or files were still in use (what is reported through the log hook, and
+ * the model is torn down anyway), -EINVAL if not initialised.
  */
 PNM_API int pnm_fini(void);
 
