@@ -11,7 +11,8 @@
  * process reads what the device wrote.  It also calls
  * pin_user_pages_fast() through a function pointer (the entry points are
  * real functions), and checks that the pin registry saw both pins come
- * and go, that the model is consistent, and that it shuts down clean.
+ * and go (the first named by its file and line, the second by its
+ * caller's return address), that the model is consistent, and that it shuts down clean.
  *
  * Exit status 0: every step did what the API promises; 1 otherwise, with
  * the failing step on stderr.
@@ -37,6 +38,15 @@ static int failures;
 		}							\
 	} while (0)
 
+/* pnm_pin_registry_foreach() callback: keep the newest record. */
+static void newest_record(const struct pnm_pin_record *rec, void *arg)
+{
+	struct pnm_pin_record *out = arg;
+
+	if (rec->id >= out->id)
+		*out = *rec;
+}
+
 /* Fill @buf with a pattern that differs per byte and per @seed. */
 static void pattern(unsigned char *buf, size_t len, unsigned int seed)
 {
@@ -52,6 +62,7 @@ static void run(struct task_struct *task)
 		back[NPAGES * PNM_PAGE_SIZE];
 	int (*pin_fast)(unsigned long, int, unsigned int, struct page **) = pin_user_pages_fast;
 	struct page *pages[NPAGES] = { NULL };
+	struct pnm_pin_record rec;
 	int pid = pnm_task_pid(task);
 	unsigned long before;
 	long addr;
@@ -81,6 +92,11 @@ static void run(struct task_struct *task)
 	      "registry: %lu pinned pages, expected %lu", pnm_pin_registry_count(pid),
 	      before + NPAGES);
 	CHECK(folio_maybe_dma_pinned(page_folio(pages[0])), "a pinned folio is not dma-pinned");
+	/* The call-site macro recorded this file and line. */
+	memset(&rec, 0, sizeof(rec));
+	pnm_pin_registry_foreach(pid, newest_record, &rec);
+	CHECK(rec.file && strstr(rec.file, "embed_example.c") && rec.line > 0 && !rec.caller,
+	      "the pin's record does not name its call site");
 
 	/* The device writes through the page array, not the page tables. */
 	pattern(dev, sizeof(dev), 2);
@@ -102,6 +118,10 @@ static void run(struct task_struct *task)
 	if (ret == 1) {
 		CHECK(pnm_pin_registry_count(pid) == before + 1,
 		      "registry after a pin through a pointer: %lu", pnm_pin_registry_count(pid));
+		/* No macro: the record has the caller's return address. */
+		memset(&rec, 0, sizeof(rec));
+		pnm_pin_registry_foreach(pid, newest_record, &rec);
+		CHECK(!rec.file && rec.caller, "a pin through a pointer does not record its caller");
 		unpin_user_page(pages[0]);
 	}
 	CHECK(pnm_pin_registry_count(pid) == before, "registry at the end: %lu",
