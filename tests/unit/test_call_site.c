@@ -187,6 +187,10 @@ static enum unpin_api arg_unpin;
 static unsigned long arg_addr;
 static struct page *arg_pages[1];
 static long arg_ret;
+/* Which caller ran: each stores its own number, which also keeps the
+ * optimiser from folding callers with the same body into one (-fipa-icf),
+ * which would make two names one address. */
+static int arg_who;
 
 void call_site_plain_pin(void);
 void call_site_pointer_pin(void);
@@ -197,6 +201,7 @@ NOINLINE void call_site_plain_pin(void)
 {
 	arg_ret = pin_user_pages_fast(arg_addr, 1, FOLL_WRITE, arg_pages);
 	AFTER_CALL();
+	arg_who = 1;
 }
 
 /* The pin entry point @arg_api through a function pointer. */
@@ -229,6 +234,7 @@ NOINLINE void call_site_pointer_pin(void)
 		break;
 	}
 	AFTER_CALL();
+	arg_who = 2;
 }
 
 /* The unpin entry point @arg_unpin on arg_pages[0], through a pointer. */
@@ -267,6 +273,7 @@ NOINLINE void call_site_pointer_unpin(void)
 		break;
 	}
 	AFTER_CALL();
+	arg_who = 3;
 }
 
 /* A static caller: not in the dynamic symbol table, so not nameable. */
@@ -276,6 +283,7 @@ static NOINLINE void static_pointer_pin(void)
 
 	arg_ret = fast(arg_addr, 1, FOLL_WRITE, arg_pages);
 	AFTER_CALL();
+	arg_who = 4;
 }
 
 /* --- part 1: the macros off ------------------------------------------------------ */
@@ -288,6 +296,7 @@ static void test_no_capture_plain_call(void **state)
 	(void)state;
 	arg_addr = base;
 	call_site_plain_pin();
+	assert_int_equal(arg_who, 1);
 	assert_int_equal(arg_ret, 1);
 	rec = newest();
 	assert_int_equal(rec.start, base);
@@ -331,6 +340,7 @@ static void test_unnamed_caller(void **state)
 	(void)state;
 	arg_addr = base;
 	static_pointer_pin();
+	assert_int_equal(arg_who, 4);
 	assert_int_equal(arg_ret, 1);
 	rec = newest();
 	assert_null(rec.file);
@@ -396,6 +406,7 @@ NOINLINE void call_site_parenthesised_pin(void)
 {
 	arg_ret = (pin_user_pages_fast)(arg_addr, 1, FOLL_WRITE, arg_pages);
 	AFTER_CALL();
+	arg_who = 5;
 }
 
 /* A call through the macro records file:line:function, and prints it. */
@@ -424,6 +435,7 @@ static void test_macro_records_site(void **state)
 	/* The parenthesised name bypasses the macro: the caller is recorded. */
 	arg_addr = base;
 	call_site_parenthesised_pin();
+	assert_int_equal(arg_who, 5);
 	assert_int_equal(arg_ret, 1);
 	rec = newest();
 	assert_caller_record(&rec, call_site_parenthesised_pin, "call_site_parenthesised_pin");
