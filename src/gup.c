@@ -67,6 +67,12 @@
  *   - hugetlb, FS-DAX, secretmem, P2PDMA and hwpoison do not exist in the
  *     model, so their refusals never trigger.
  *
+ * Call sites: every exported entry point, here and in gup_fast.c, starts
+ * with pnm_gup_site_enter(__builtin_return_address(0)) and ends with
+ * pnm_gup_site_exit(), so that its pin record and unpin reports name the
+ * caller even when the gup.h macros did not record a site
+ * (pin_registry.c); entry points therefore never call each other.
+ *
  * Locking: mmap_lock (read) across the walk, ptl/pmd_lock around each
  * follow, the folio lock only in the dirtying unpins and in migration.
  */
@@ -423,10 +429,13 @@ static struct folio *gup_folio_range_next(struct page *start, unsigned long npag
  */
 void unpin_user_page(struct page *page)
 {
-	unsigned long released = unpin_run(page_folio(page), NULL, page, 1, NULL);
+	unsigned long released;
 
+	pnm_gup_site_enter(__builtin_return_address(0));
+	released = unpin_run(page_folio(page), NULL, page, 1, NULL);
 	if (released)
 		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
+	pnm_gup_site_exit();
 }
 
 /* Entries of @pages checked against the registry per pin_lock round trip
@@ -489,7 +498,9 @@ static void unpin_pages(struct page **pages, unsigned long npages, bool make_dir
  */
 void unpin_user_pages(struct page **pages, unsigned long npages)
 {
+	pnm_gup_site_enter(__builtin_return_address(0));
 	unpin_pages(pages, npages, false);
+	pnm_gup_site_exit();
 }
 
 /*
@@ -501,7 +512,9 @@ void unpin_user_pages(struct page **pages, unsigned long npages)
 void unpin_user_pages_dirty_lock(struct page **pages, unsigned long npages,
 				 bool make_dirty)
 {
+	pnm_gup_site_enter(__builtin_return_address(0));
 	unpin_pages(pages, npages, make_dirty);
+	pnm_gup_site_exit();
 }
 
 /*
@@ -514,6 +527,7 @@ void unpin_user_page_range_dirty_lock(struct page *page, unsigned long npages,
 {
 	unsigned long i, nr, released = 0;
 
+	pnm_gup_site_enter(__builtin_return_address(0));
 	for (i = 0; i < npages; i += nr) {
 		struct folio *folio = gup_folio_range_next(page, npages, i, &nr);
 
@@ -521,6 +535,22 @@ void unpin_user_page_range_dirty_lock(struct page *page, unsigned long npages,
 			gup_dirty_folio(folio);
 		released += unpin_run(folio, NULL, page + i, nr, NULL);
 	}
+	if (released)
+		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
+	pnm_gup_site_exit();
+}
+
+/* unpin_user_folio()'s work, for the entry points of this section (which
+ * must not call each other: see pnm_gup_site_enter()). */
+static void unpin_folio_checked(struct folio *folio, unsigned long npages)
+{
+	unsigned long n = npages, released;
+
+	if (!npages)
+		return;
+	if (pnm_unpin_needs_check())
+		n = pnm_pin_registry_del_folio(folio, npages);
+	released = unpin_folio_pins(folio, n);
 	if (released)
 		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
 }
@@ -536,15 +566,9 @@ void unpin_user_page_range_dirty_lock(struct page *page, unsigned long npages,
  */
 void unpin_user_folio(struct folio *folio, unsigned long npages)
 {
-	unsigned long n = npages, released;
-
-	if (!npages)
-		return;
-	if (pnm_unpin_needs_check())
-		n = pnm_pin_registry_del_folio(folio, npages);
-	released = unpin_folio_pins(folio, n);
-	if (released)
-		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
+	pnm_gup_site_enter(__builtin_return_address(0));
+	unpin_folio_checked(folio, npages);
+	pnm_gup_site_exit();
 }
 
 /*
@@ -555,7 +579,9 @@ void unpin_user_folio(struct folio *folio, unsigned long npages)
  */
 void unpin_folio(struct folio *folio)
 {
-	unpin_user_folio(folio, 1);
+	pnm_gup_site_enter(__builtin_return_address(0));
+	unpin_folio_checked(folio, 1);
+	pnm_gup_site_exit();
 }
 
 /*
@@ -566,11 +592,13 @@ void unpin_folios(struct folio **folios, unsigned long nfolios)
 {
 	unsigned long i;
 
-	if (VM_WARN_ON_ONCE(IS_ERR_VALUE(nfolios)))
-		return;
-	for (i = 0; i < nfolios; i++)
-		if (folios[i])
-			unpin_folio(folios[i]);
+	pnm_gup_site_enter(__builtin_return_address(0));
+	if (!VM_WARN_ON_ONCE(IS_ERR_VALUE(nfolios))) {
+		for (i = 0; i < nfolios; i++)
+			if (folios[i])
+				unpin_folio_checked(folios[i], 1);
+	}
+	pnm_gup_site_exit();
 }
 
 /* --- VMA checks ------------------------------------------------------------------ */
@@ -1205,15 +1233,19 @@ static void gup_record_pins(struct mm_struct *mm, unsigned long start,
 long get_user_pages(unsigned long start, unsigned long nr_pages,
 		    unsigned int gup_flags, struct page **pages)
 {
-	struct mm_struct *mm;
+	struct mm_struct *mm = gup_current_mm();
 	int locked = 1;
+	long ret;
 
+	pnm_gup_site_enter(__builtin_return_address(0));
 	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_TOUCH))
-		return -EINVAL;
-	mm = gup_current_mm();
-	if (!mm)
-		return -EFAULT;
-	return __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+		ret = -EINVAL;
+	else if (!mm)
+		ret = -EFAULT;
+	else
+		ret = __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+	pnm_gup_site_exit();
+	return ret;
 }
 
 /*
@@ -1228,11 +1260,16 @@ long get_user_pages_remote(struct mm_struct *mm, unsigned long start,
 			   struct page **pages, int *locked)
 {
 	int local_locked = 1;
+	long ret;
 
+	pnm_gup_site_enter(__builtin_return_address(0));
 	if (!is_valid_gup_args(pages, locked, &gup_flags, FOLL_TOUCH | FOLL_REMOTE))
-		return -EINVAL;
-	return __get_user_pages_locked(mm, start, nr_pages, pages,
-				       locked ? locked : &local_locked, gup_flags);
+		ret = -EINVAL;
+	else
+		ret = __get_user_pages_locked(mm, start, nr_pages, pages,
+					      locked ? locked : &local_locked, gup_flags);
+	pnm_gup_site_exit();
+	return ret;
 }
 
 /*
@@ -1243,15 +1280,19 @@ long get_user_pages_remote(struct mm_struct *mm, unsigned long start,
 long get_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 			     struct page **pages, unsigned int gup_flags)
 {
-	struct mm_struct *mm;
+	struct mm_struct *mm = gup_current_mm();
 	int locked = 0;
+	long ret;
 
+	pnm_gup_site_enter(__builtin_return_address(0));
 	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_TOUCH | FOLL_UNLOCKABLE))
-		return -EINVAL;
-	mm = gup_current_mm();
-	if (!mm)
-		return -EFAULT;
-	return __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+		ret = -EINVAL;
+	else if (!mm)
+		ret = -EFAULT;
+	else
+		ret = __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+	pnm_gup_site_exit();
+	return ret;
 }
 
 /*
@@ -1266,17 +1307,20 @@ long pin_user_pages(unsigned long start, unsigned long nr_pages,
 		    unsigned int gup_flags, struct page **pages)
 {
 	unsigned int caller_flags = gup_flags;
-	struct mm_struct *mm;
+	struct mm_struct *mm = gup_current_mm();
 	int locked = 1;
 	long ret;
 
-	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_PIN))
-		return 0;
-	mm = gup_current_mm();
-	if (!mm)
-		return -EFAULT;
-	ret = __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
-	gup_record_pins(mm, start, pages, ret, caller_flags);
+	pnm_gup_site_enter(__builtin_return_address(0));
+	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_PIN)) {
+		ret = 0;
+	} else if (!mm) {
+		ret = -EFAULT;
+	} else {
+		ret = __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+		gup_record_pins(mm, start, pages, ret, caller_flags);
+	}
+	pnm_gup_site_exit();
 	return ret;
 }
 
@@ -1290,14 +1334,16 @@ long pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
 {
 	unsigned int caller_flags = gup_flags;
 	int local_locked = 1;
-	long ret;
+	long ret = 0;
 
-	if (!is_valid_gup_args(pages, locked, &gup_flags,
-			       FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE))
-		return 0;
-	ret = __gup_longterm_locked(mm, start, nr_pages, pages,
-				    locked ? locked : &local_locked, gup_flags);
-	gup_record_pins(mm, start, pages, ret, caller_flags);
+	pnm_gup_site_enter(__builtin_return_address(0));
+	if (is_valid_gup_args(pages, locked, &gup_flags,
+			      FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE)) {
+		ret = __gup_longterm_locked(mm, start, nr_pages, pages,
+					    locked ? locked : &local_locked, gup_flags);
+		gup_record_pins(mm, start, pages, ret, caller_flags);
+	}
+	pnm_gup_site_exit();
 	return ret;
 }
 
@@ -1310,18 +1356,21 @@ long pin_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 			     struct page **pages, unsigned int gup_flags)
 {
 	unsigned int caller_flags = gup_flags;
-	struct mm_struct *mm;
+	struct mm_struct *mm = gup_current_mm();
 	int locked = 0;
 	long ret;
 
+	pnm_gup_site_enter(__builtin_return_address(0));
 	if (!is_valid_gup_args(pages, NULL, &gup_flags,
-			       FOLL_PIN | FOLL_TOUCH | FOLL_UNLOCKABLE))
-		return 0;
-	mm = gup_current_mm();
-	if (!mm)
-		return -EFAULT;
-	ret = __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
-	gup_record_pins(mm, start, pages, ret, caller_flags);
+			       FOLL_PIN | FOLL_TOUCH | FOLL_UNLOCKABLE)) {
+		ret = 0;
+	} else if (!mm) {
+		ret = -EFAULT;
+	} else {
+		ret = __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+		gup_record_pins(mm, start, pages, ret, caller_flags);
+	}
+	pnm_gup_site_exit();
 	return ret;
 }
 

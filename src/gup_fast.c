@@ -702,9 +702,13 @@ out_record:
 int get_user_pages_fast(unsigned long start, int nr_pages,
 			unsigned int gup_flags, struct page **pages)
 {
-	if (!gup_fast_valid_args(pages, &gup_flags, FOLL_GET))
-		return -EINVAL;
-	return (int)gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+	long ret = -EINVAL;
+
+	pnm_gup_site_enter(__builtin_return_address(0));
+	if (gup_fast_valid_args(pages, &gup_flags, FOLL_GET))
+		ret = gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+	pnm_gup_site_exit();
+	return (int)ret;
 }
 
 /*
@@ -717,9 +721,13 @@ int get_user_pages_fast(unsigned long start, int nr_pages,
 int get_user_pages_fast_only(unsigned long start, int nr_pages,
 			     unsigned int gup_flags, struct page **pages)
 {
-	if (!gup_fast_valid_args(pages, &gup_flags, FOLL_GET | FOLL_FAST_ONLY))
-		return -EINVAL;
-	return (int)gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+	long ret = -EINVAL;
+
+	pnm_gup_site_enter(__builtin_return_address(0));
+	if (gup_fast_valid_args(pages, &gup_flags, FOLL_GET | FOLL_FAST_ONLY))
+		ret = gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+	pnm_gup_site_exit();
+	return (int)ret;
 }
 
 /*
@@ -736,9 +744,13 @@ int get_user_pages_fast_only(unsigned long start, int nr_pages,
 int pin_user_pages_fast(unsigned long start, int nr_pages,
 			unsigned int gup_flags, struct page **pages)
 {
-	if (!gup_fast_valid_args(pages, &gup_flags, FOLL_PIN))
-		return -EINVAL;
-	return (int)gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+	long ret = -EINVAL;
+
+	pnm_gup_site_enter(__builtin_return_address(0));
+	if (gup_fast_valid_args(pages, &gup_flags, FOLL_PIN))
+		ret = gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
+	pnm_gup_site_exit();
+	return (int)ret;
 }
 
 /*

@@ -239,9 +239,21 @@ void pnm_copy_to_page_racy(void *dst, const void *src, size_t n);
 void pnm_pin_registry_init(void);
 void pnm_pin_registry_fini(void);
 /* After a successful pin call (FOLL_PIN, or a legacy-mode pin): record the
- * @nr pages in @pages (user range from @start) for @mm. */
+ * @nr pages in @pages (user range from @start) for @mm, with the thread's
+ * call site. */
 void pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 			  struct page **pages, unsigned long nr, unsigned int flags);
+/*
+ * Call sites (pin_registry.c, "Call sites").  Every exported GUP and unpin
+ * entry point starts with pnm_gup_site_enter(__builtin_return_address(0))
+ * -- the return address taken in the entry function itself, never in a
+ * helper -- and ends with pnm_gup_site_exit() on every return path.  The
+ * site of the call is then the one the gup.h macros recorded, else that
+ * return address; the pin record and the unpin misuse reports name it.
+ * Entry points never call each other (each would forget the outer site).
+ */
+void pnm_gup_site_enter(const void *caller);
+void pnm_gup_site_exit(void);
 /*
  * Are per-page shadow pin counts (page->pnm_pincount) kept?  True for
  * "exact" accounting, or with the registry or misuse detection on

@@ -6,8 +6,8 @@
  * provenance: every successful pin call (gup.c, gup_fast.c) hands its page
  * array to pnm_pin_registry_add(), which makes one record per call: the
  * owner (mm->owner_pid), the caller's tag (pnm_pin_set_tag), the call site
- * (pnm_gup_set_call_site, done by the gup.h macros), the user range, the
- * FOLL_* flags and a logical time.  Each page of the call gets a node in a
+ * (see "Call sites" below), the user range, the FOLL_* flags and a logical
+ * time.  Each page of the call gets a node in a
  * hash keyed by pfn; the nodes are allocated in the same block as their
  * record, so a call costs one allocation and one lock round trip.  Every
  * unpin of a page first calls pnm_pin_registry_del(), which finds a live
@@ -50,12 +50,32 @@
  * pnm_pin_registry_del_pages() call: one pin_lock round trip per call
  * rather than per page.
  *
+ * Call sites.  Every exported GUP and unpin entry point (gup.c,
+ * gup_fast.c) brackets its work with pnm_gup_site_enter() and
+ * pnm_gup_site_exit().  The site of the call is what the gup.h macros (or
+ * a caller, with pnm_gup_set_call_site()) recorded on the thread just
+ * before; if nothing was recorded -- a call through a function pointer,
+ * as (pin_user_pages)(...), or built with PNM_NO_CALL_SITE_CAPTURE --
+ * enter takes the entry function's return address instead.  Exit forgets
+ * the site, so no site outlives its call (a get_user_pages() call, which
+ * records nothing, does not leave its site to the next pin).  A record
+ * keeps file:line:function, or file NULL and the return address in
+ * `caller`; reports and pnm_pin_registry_print() show the latter as
+ * "symbol+0x1c" when the dynamic loader can name it (dladdr: exported
+ * symbols only), else as the address and "(object+offset)", which
+ * addr2line resolves.
+ *
  * Locking: pin_lock protects the record list, the hash, the graveyard, the
- * report ring and the logical clock.  It is a leaf: folio_put_refs() may
- * report with any model lock held, so nothing is ever taken under it (the
- * callbacks of the foreach functions run under it and must not pin, unpin
- * or drop page references).  The tag and call site are thread-local.
+ * report ring and the logical clock.  It is a leaf among the model's
+ * locks: folio_put_refs() may report with any model lock held, so no model
+ * lock is ever taken under it (the callbacks of the foreach functions run
+ * under it and must not pin, unpin or drop page references).  Naming a
+ * return address (dladdr()) takes the dynamic loader's lock under it,
+ * which calls nothing of the model.  The tag and call site are
+ * thread-local.
  */
+#define _GNU_SOURCE		/* dladdr() */
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,10 +125,13 @@ struct misuse_ent {
 	char tag[PIN_TAG_LEN];
 };
 
+/* The thread's current call site: file:line:func as recorded, or (file
+ * NULL) the return address of the entry point running. */
 struct call_site {
 	const char *file;
 	int line;
 	const char *func;
+	const void *caller;
 };
 
 static spinlock_t pin_lock = { .m = PTHREAD_MUTEX_INITIALIZER, .owner = 0 };
@@ -192,16 +215,64 @@ void pnm_pin_set_tag(const char *tag)
 }
 
 /*
- * Remember @file:@line (@func) as the call site of the next GUP call on
- * this thread.  The gup.h macros call it before every entry point.  The
- * next recorded pin call consumes it; unpin misuse reports quote it
- * without consuming it.  Thread-local, never fails.
+ * Remember @file:@line (@func) as the call site of the next GUP or unpin
+ * call on this thread.  The gup.h macros call it before every entry
+ * point.  That call's pin record and unpin misuse reports name it, and
+ * the call forgets it when it returns.  @file NULL records nothing (the
+ * next call names its return address).  Thread-local, never fails.
  */
 void pnm_gup_set_call_site(const char *file, int line, const char *func)
 {
-	gup_site.file = file;
-	gup_site.line = line;
-	gup_site.func = func;
+	gup_site = (struct call_site){ file, line, func, NULL };
+}
+
+/*
+ * pnm_gup_site_enter - an exported GUP or unpin entry point starts;
+ * @caller is its return address (__builtin_return_address(0), taken in
+ * the entry function itself).  Keeps the site recorded on this thread
+ * (pnm_gup_set_call_site()), or, if none is, makes @caller the site.
+ * Thread-local, never fails.
+ */
+void pnm_gup_site_enter(const void *caller)
+{
+	if (!gup_site.file)
+		gup_site = (struct call_site){ NULL, 0, NULL, caller };
+}
+
+/* pnm_gup_site_exit - the entry point returns: forget its site. */
+void pnm_gup_site_exit(void)
+{
+	gup_site = (struct call_site){ NULL, 0, NULL, NULL };
+}
+
+/*
+ * Where a pin or unpin was called from, into @buf: "file.c:12 func()" for
+ * a recorded site (@file set); else, for a return address @caller,
+ * "symbol+0x1c" if the dynamic loader can name it, else
+ * "0x55d0c4a1b2c4 (program+0x12c4)" or the bare address; "?:0 ?()" if
+ * neither is known.  Returns @buf.
+ */
+static const char *format_site(char *buf, size_t size, const char *file, int line,
+			       const char *func, const void *caller)
+{
+	Dl_info info;
+
+	if (file || !caller) {
+		snprintf(buf, size, "%s:%d %s()", site_file(file), line, func ? func : "?");
+		return buf;
+	}
+	memset(&info, 0, sizeof(info));
+	if (!dladdr(caller, &info))
+		snprintf(buf, size, "%p", caller);
+	else if (info.dli_sname && info.dli_saddr)
+		snprintf(buf, size, "%s+%#lx", info.dli_sname,
+			 (unsigned long)((uintptr_t)caller - (uintptr_t)info.dli_saddr));
+	else if (info.dli_fname && info.dli_fname[0] && info.dli_fbase)
+		snprintf(buf, size, "%p (%s+%#lx)", caller, site_file(info.dli_fname),
+			 (unsigned long)((uintptr_t)caller - (uintptr_t)info.dli_fbase));
+	else
+		snprintf(buf, size, "%p", caller);
+	return buf;
 }
 
 /*
@@ -256,13 +327,15 @@ const char *pnm_misuse_name(enum pnm_misuse_kind kind)
 
 /* --- reports ------------------------------------------------------------- */
 
-/* "pin 3 pid 2 tag "dio" at file.c:12 func()" */
+/* "pin 3 pid 2 tag "dio" at file.c:12 func()" (or "at symbol+0x1c") */
 static void format_pin(char *buf, size_t size, const struct pnm_pin_record *rec)
 {
-	snprintf(buf, size, "pin %lu pid %d tag %s%s%s at %s:%d %s()",
+	char site[128];
+
+	snprintf(buf, size, "pin %lu pid %d tag %s%s%s at %s",
 		 rec->id, rec->pid, rec->tag ? "\"" : "",
 		 rec->tag ? rec->tag : "-", rec->tag ? "\"" : "",
-		 site_file(rec->file), rec->line, rec->func ? rec->func : "?");
+		 format_site(site, sizeof(site), rec->file, rec->line, rec->func, rec->caller));
 }
 
 /*
@@ -418,8 +491,8 @@ void pnm_misuse_foreach(void (*fn)(const struct pnm_misuse_report *r, void *arg)
  * the zero page are skipped), pinned from user address @start of @mm, with
  * @flags (internal flags other than FOLL_PIN are dropped; FOLL_PIN is
  * added, in legacy mode FOLL_GET|FOLL_PIN, which is how a legacy record is
- * recognised).  Consumes the thread's call site and
- * copies its tag.  Call after the pins are counted and before the caller
+ * recognised).  Consumes the thread's call site (file:line:func, or
+ * file NULL and the entry point's return address) and copies its tag.  Call after the pins are counted and before the caller
  * can unpin them.  If the record cannot be allocated the pins are kept
  * anonymously (their unpins are still allowed) and a warning is issued.
  * Takes pin_lock.  No-op when the registry is off.
@@ -431,7 +504,7 @@ void pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 	unsigned long i, tracked = 0;
 	struct pin_rec *rec;
 
-	gup_site = (struct call_site){ NULL, 0, NULL };
+	gup_site = (struct call_site){ NULL, 0, NULL, NULL };
 	if (!pnm_config.pin_registry || !pages)
 		return;
 	for (i = 0; i < nr; i++)
@@ -458,6 +531,7 @@ void pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 	rec->pub.file = site.file;
 	rec->pub.line = site.line;
 	rec->pub.func = site.func;
+	rec->pub.caller = site.file ? NULL : site.caller;
 	rec->pub.start = start;
 	rec->pub.nr_pages = nr;
 	rec->pub.nr_live = tracked;
@@ -675,7 +749,7 @@ static void report_stray_locked(struct folio *folio, struct page *page,
 	unsigned long pfn = page_to_pfn(page);
 	bool large = folio_test_large(folio);
 	const struct pin_grave *g = NULL;
-	char detail[192], count[48] = "";
+	char detail[192], count[48] = "", site[128];
 	int n;
 
 	if (pnm_config.pin_registry)
@@ -691,10 +765,10 @@ static void report_stray_locked(struct folio *folio, struct page *page,
 		n = snprintf(detail, sizeof(detail), "%s%s (refcount %d, page pins %d)", count,
 			     g ? "more unpins than pins" : "unpin of a page with no pin",
 			     page_ref_count(page), atomic_read(&page->pnm_pincount));
-	if (gup_site.file && n > 0 && (size_t)n < sizeof(detail))
-		snprintf(detail + n, sizeof(detail) - (size_t)n, "; unpin at %s:%d %s()",
-			 site_file(gup_site.file), gup_site.line,
-			 gup_site.func ? gup_site.func : "?");
+	if ((gup_site.file || gup_site.caller) && n > 0 && (size_t)n < sizeof(detail))
+		snprintf(detail + n, sizeof(detail) - (size_t)n, "; unpin at %s",
+			 format_site(site, sizeof(site), gup_site.file, gup_site.line,
+				     gup_site.func, gup_site.caller));
 	report_locked(g ? PNM_MISUSE_OVER_UNPIN : PNM_MISUSE_UNPIN_UNPINNED,
 		      pfn, g ? &g->rec : NULL, g != NULL, detail);
 }
@@ -858,12 +932,12 @@ unsigned long pnm_pin_registry_count(int pid)
 static void print_rec(FILE *out, const struct pin_rec *rec)
 {
 	const struct pnm_pin_record *r = &rec->pub;
-	char flags[256];
+	char flags[256], site[128];
 
 	pnm_gup_flags_str(r->gup_flags, flags, sizeof(flags));
-	fprintf(out, "pin %lu pid %d tag %s at %s:%d %s() range %#lx-%#lx pages %lu/%lu %s%s%s seq %llu\n",
-		r->id, r->pid, r->tag ? r->tag : "-", site_file(r->file),
-		r->line, r->func ? r->func : "?", r->start,
+	fprintf(out, "pin %lu pid %d tag %s at %s range %#lx-%#lx pages %lu/%lu %s%s%s seq %llu\n",
+		r->id, r->pid, r->tag ? r->tag : "-",
+		format_site(site, sizeof(site), r->file, r->line, r->func, r->caller), r->start,
 		r->start + r->nr_pages * PAGE_SIZE, r->nr_live, r->nr_pages,
 		flags, rec_is_legacy(r) ? " legacy" : "",
 		rec->exit_reported ? " owner-exited" : "", r->seq);
@@ -872,10 +946,13 @@ static void print_rec(FILE *out, const struct pin_rec *rec)
 /*
  * Print the records of @pid (all if @pid < 0), oldest first, one line
  * each:
- *   pin <id> pid <pid> tag <tag|-> at <file>:<line> <func>() range
+ *   pin <id> pid <pid> tag <tag|-> at <site> range
  *   <start>-<end> pages <live>/<total> <FOLL_...|...>[ legacy]
  *   [ owner-exited] seq <time>
- * or "no pins" if there is none ("pin registry off" when disabled).
+ * where <site> is <file>:<line> <func>(), or for a call that recorded no
+ * site its return address: <symbol>+<offset>, or <address>
+ * (<object>+<offset>); or "no pins" if there is none ("pin registry off"
+ * when disabled).
  * Takes pin_lock while printing.
  */
 void pnm_pin_registry_print(FILE *out, int pid)
@@ -1042,7 +1119,7 @@ static void registry_reset(bool for_new_model)
 		atomic_long_set(&misuse_counts[k], 0);
 	spin_unlock(&pin_lock);
 	pin_tag = NULL;
-	gup_site = (struct call_site){ NULL, 0, NULL };
+	gup_site = (struct call_site){ NULL, 0, NULL, NULL };
 }
 
 /*

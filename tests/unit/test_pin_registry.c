@@ -210,6 +210,7 @@ static void test_record_fields(void **state)
 	rs = list_recs(-1);
 	assert_int_equal(rs.nr, 2);
 	assert_null(rs.c[1].r.file);
+	assert_non_null(rs.c[1].r.caller);	/* its return address instead */
 	assert_null(rs.c[1].r.tag);
 	assert_int_equal(rs.c[1].r.gup_flags, FOLL_PIN);
 	assert_true(rs.c[1].r.id > rs.c[0].r.id);

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# check_headers.sh - the public headers compile cleanly as an embedder
+# includes them (ctest: abi.headers.<std>).
+#
+#   check_headers.sh LANG COMPILER STD INCLUDE_DIR WORK_DIR [LIB_DIR [LINK_FLAGS]]
+#
+#   LANG         c or c++
+#   COMPILER     the C or C++ compiler; empty for c++ means "no C++
+#                compiler was found": the check is skipped (exit 77)
+#   STD          c11, gnu11, c++17 ... (passed as -std=STD)
+#   INCLUDE_DIR  the public include/ directory: the only -I given
+#   WORK_DIR     where the generated programs go (emptied first)
+#   LIB_DIR      if given, one program using the API is also linked against
+#                LIB_DIR/libpinmm.so and run: the declarations link (from
+#                C++: through their extern "C")
+#   LINK_FLAGS   extra flags for that link (the build's sanitizer flags)
+#
+# Generated translation units, each compiled with
+# -std=STD -Wall -Wextra -Werror -pedantic (plus -Wshadow -Wundef, and
+# -Wstrict-prototypes in C):
+#   self.<h>         each public header alone, included twice (it is
+#                    self-contained and guarded)
+#   pair.<s>.<order> <pinmm/pinmm.h> with one system header, pinmm first
+#                    and system header first
+#   all.<h>.<order>  each public header with all the system headers,
+#                    in both orders
+# The system headers: <stdatomic.h> (C) or <atomic> (C++), <sys/user.h>,
+# <sys/mman.h>, <pthread.h>, <liburing.h>.  Every program also uses the
+# API it includes (types, macros, the call-site macros), so the
+# declarations are checked, not just parsed.
+#
+# One exception, not the headers' doing: in strict ISO mode (-std=c11)
+# <liburing.h> needs POSIX's sigset_t, which glibc hides once any other
+# header has been included without a feature macro; programs that include
+# it get -D_POSIX_C_SOURCE=200809L in that mode, as any strict-C user of
+# liburing must.
+set -euo pipefail
+
+if [ $# -lt 5 ]; then
+	echo "usage: $0 c|c++ COMPILER STD INCLUDE_DIR WORK_DIR [LIB_DIR [LINK_FLAGS]]" >&2
+	exit 2
+fi
+lang=$1 cc=$2 std=$3 incdir=$4 work=$5 libdir=${6:-} linkflags=${7:-}
+
+if [ -z "$cc" ]; then
+	if [ "$lang" = c++ ]; then
+		echo "SKIP: no C++ compiler was found at configure time (check_language(CXX));"
+		echo "      the C++ half of the header check did not run."
+		exit 77
+	fi
+	echo "no C compiler given" >&2
+	exit 2
+fi
+# Nothing but include/ on the include path.
+unset CPATH C_INCLUDE_PATH CPLUS_INCLUDE_PATH OBJC_INCLUDE_PATH
+
+rm -rf "$work"
+mkdir -p "$work"
+
+flags=(-std="$std" -Wall -Wextra -Werror -pedantic -Wshadow -Wundef -I"$incdir")
+if [ "$lang" = c ]; then
+	ext=c
+	flags+=(-Wstrict-prototypes -x c)
+	atomic_h=stdatomic.h
+else
+	ext=cc
+	flags+=(-x c++)
+	atomic_h=atomic
+fi
+strict=false
+case "$std" in c[0-9]*) strict=true ;; esac
+sys_headers=("$atomic_h" sys/user.h sys/mman.h pthread.h liburing.h)
+
+mapfile -t pub_headers < <(cd "$incdir" && ls pinmm/*.h)
+if [ ${#pub_headers[@]} -eq 0 ]; then
+	echo "no public headers under $incdir/pinmm" >&2
+	exit 2
+fi
+
+# What a program does with the headers it includes: use something of each,
+# so that a declaration that does not compile in this language fails.
+use_of() {
+	case "$1" in
+	pinmm/types.h)
+		echo '	void *p = pnm_err_ptr(-12);'
+		echo '	struct page *pg = NULL; struct folio *fo = NULL;'
+		echo '	enum pnm_zone_type z = PNM_ZONE_MOVABLE; enum pnm_thp_mode t = PNM_THP_ALWAYS;'
+		echo '	(void)pg; (void)fo;'
+		echo '	n += (int)(PNM_HPAGE_PMD_SIZE / PNM_PAGE_SIZE) + pnm_is_err(p) + (int)pnm_ptr_err(p) + (int)z + (int)t;' ;;
+	pinmm/task.h)
+		echo '	int (*create)(const char *, struct task_struct **) = pnm_task_create;'
+		echo '	struct mm_struct *(*tm)(struct task_struct *) = get_task_mm;'
+		echo '	n += (create != NULL) + (tm != NULL);' ;;
+	pinmm/mman.h)
+		echo '	static struct pnm_compact_result cr;'
+		echo '	long (*mm)(struct task_struct *, unsigned long, unsigned long, unsigned long,'
+		echo '		   unsigned long, struct file *, unsigned long) = pnm_mmap;'
+		echo '	n += (int)cr.migrated + (mm != NULL) + (int)(PNM_VM_IO | PNM_VM_PFNMAP);' ;;
+	pinmm/file.h)
+		echo '	enum pnm_fs_type fs = PNM_FS_SHMEM;'
+		echo '	ssize_t (*rd)(struct file *, void *, size_t, int64_t) = pnm_file_read;'
+		echo '	n += (int)fs + (rd != NULL) + PNM_FS_NAME_MAX + (PNM_MAX_FILE_SIZE > 0) + PNM_IO_WRITE;' ;;
+	pinmm/gup.h)
+		echo '	struct page *pages[1] = { NULL };'
+		echo '	static struct pnm_pin_record rec;'
+		echo '	int (*fast)(unsigned long, int, unsigned int, struct page **) = pin_user_pages_fast;'
+		echo '	enum pnm_misuse_kind k = PNM_MISUSE_OVER_UNPIN;'
+		echo '	if (n < 0) {	/* never runs: the call-site macros compile */'
+		echo '		n += pin_user_pages_fast(0, 1, FOLL_WRITE | FOLL_LONGTERM, pages);'
+		echo '		unpin_user_pages_dirty_lock(pages, 1, true);'
+		echo '		n += (int)(pin_user_pages_fast)(0, 1, FOLL_WRITE, pages);'
+		echo '	}'
+		echo '	n += (fast != NULL) + (int)rec.line + (int)k + (int)FOLL_PIN;' ;;
+	pinmm/dma.h)
+		echo '	int (*wr)(struct page **, unsigned long, size_t, const void *, size_t) = pnm_dma_write;'
+		echo '	n += (wr != NULL);' ;;
+	pinmm/stat.h)
+		echo '	static struct pnm_trace_rec tr;'
+		echo '	pnm_trace_fn *fn = NULL;'
+		echo '	n += (int)tr.ev + (fn != NULL) + PNM_NR_TRACE_EVENTS;' ;;
+	pinmm/pinmm.h)
+		echo '	struct pnm_config cfg;'
+		echo '	enum pnm_log_level lv = PNM_LOG_WARN;'
+		echo '	pnm_log_fn *log_hook = NULL;'
+		echo '	if (n < 0) {	/* never runs */'
+		echo '		pnm_config_default(&cfg);'
+		echo '		n += pnm_init(&cfg);'
+		echo '	}'
+		echo '	n += (int)lv + (log_hook != NULL) + PINMM_VERSION_MAJOR + (int)sizeof(PINMM_VERSION);' ;;
+	*)
+		echo '	/* no use written for this header yet */' ;;
+	esac
+}
+
+# gen FILE INCLUDE... : write a program including the INCLUDEs in order,
+# with one block using each public header they name (the umbrella names
+# them all).
+gen() {
+	local out=$1 inc h hs
+	local -A seen=()
+	shift
+	{
+		for inc in "$@"; do echo "#include <$inc>"; done
+		echo
+		echo 'static int use(int n)'
+		echo '{'
+		for inc in "$@"; do
+			case "$inc" in
+			pinmm/pinmm.h) hs=("${pub_headers[@]}") ;;
+			pinmm/*) hs=("$inc") ;;
+			*) continue ;;
+			esac
+			for h in "${hs[@]}"; do
+				[ -n "${seen[$h]:-}" ] && continue
+				seen[$h]=1
+				echo '	{'
+				use_of "$h" | sed 's/^/\t/'
+				echo '	}'
+			done
+		done
+		echo '	return n;'
+		echo '}'
+		echo
+		echo 'int main(void)'
+		echo '{'
+		echo '	return use(0) == -1;'
+		echo '}'
+	} >"$out"
+}
+
+failed=0
+total=0
+compile() {
+	local src=$1 extra=()
+
+	total=$((total + 1))
+	if $strict && grep -q '^#include <liburing.h>' "$src"; then
+		extra=(-D_POSIX_C_SOURCE=200809L)
+	fi
+	if ! "$cc" "${flags[@]}" "${extra[@]}" -c "$src" -o "${src%.*}.o" 2>"${src%.*}.log"; then
+		echo "FAIL: $(basename "$src") ($lang, -std=$std):"
+		sed 's/^/    /' "$src"
+		echo "  compiler said:"
+		head -n 40 "${src%.*}.log" | sed 's/^/    /'
+		failed=$((failed + 1))
+	fi
+}
+
+# Each public header alone, twice (guards), then with the system headers.
+for h in "${pub_headers[@]}"; do
+	b=$(basename "$h" .h)
+	gen "$work/self.$b.$ext" "$h" "$h"
+	compile "$work/self.$b.$ext"
+	gen "$work/all.$b.pinmm_first.$ext" "$h" "${sys_headers[@]}"
+	compile "$work/all.$b.pinmm_first.$ext"
+	gen "$work/all.$b.system_first.$ext" "${sys_headers[@]}" "$h"
+	compile "$work/all.$b.system_first.$ext"
+done
+# The umbrella with each system header alone, in both orders.
+for s in "${sys_headers[@]}"; do
+	b=$(echo "$s" | tr '/.' '__')
+	gen "$work/pair.$b.pinmm_first.$ext" pinmm/pinmm.h "$s"
+	compile "$work/pair.$b.pinmm_first.$ext"
+	gen "$work/pair.$b.system_first.$ext" "$s" pinmm/pinmm.h
+	compile "$work/pair.$b.system_first.$ext"
+done
+
+# Link and run: the declarations name the library's symbols (C linkage).
+if [ -n "$libdir" ]; then
+	total=$((total + 1))
+	prog="$work/link.$ext"
+	{
+		echo '#include <pinmm/pinmm.h>'
+		echo '#include <stdio.h>'
+		echo 'int main(void)'
+		echo '{'
+		echo '	struct pnm_config cfg;'
+		echo '	int (*fast)(unsigned long, int, unsigned int, struct page **) = pin_user_pages_fast;'
+		echo '	void (*unpin)(struct page **, unsigned long) = unpin_user_pages;'
+		echo '	struct task_struct *t = NULL;'
+		echo '	int ret;'
+		echo '	pnm_config_default(&cfg);'
+		echo '	ret = pnm_init(&cfg);'
+		echo '	if (ret) { fprintf(stderr, "pnm_init: %s\n", pnm_strerror(ret)); return 1; }'
+		echo '	ret = pnm_task_create("link", &t);'
+		echo '	if (ret) { fprintf(stderr, "pnm_task_create: %s\n", pnm_strerror(ret)); return 1; }'
+		echo '	pnm_task_exit(t);'
+		echo '	pnm_task_put(t);'
+		echo '	if (!fast || !unpin || !pnm_check_system()) return 1;'
+		echo '	return pnm_fini() != 0;'
+		echo '}'
+	} >"$prog"
+	# shellcheck disable=SC2086 # LINK_FLAGS is a list of flags
+	if ! "$cc" "${flags[@]}" "$prog" -o "$work/link" -L"$libdir" -Wl,-rpath,"$libdir" \
+		-lpinmm $linkflags 2>"$work/link.log"; then
+		echo "FAIL: link.$ext does not link against $libdir/libpinmm.so ($lang):"
+		sed 's/^/    /' "$work/link.log"
+		failed=$((failed + 1))
+	elif ! "$work/link" >"$work/link.out" 2>&1; then
+		echo "FAIL: link.$ext linked but did not run cleanly ($lang):"
+		sed 's/^/    /' "$work/link.out"
+		failed=$((failed + 1))
+	fi
+fi
+
+if [ "$failed" -ne 0 ]; then
+	echo "$failed of $total header programs failed ($lang, -std=$std)"
+	exit 1
+fi
+echo "ok: $total header programs ($lang, -std=$std, ${#pub_headers[@]} public headers," \
+     "${#sys_headers[@]} system headers)"
