@@ -154,6 +154,8 @@ int pnm_file_fsync(struct file *file, int64_t start, int64_t end, bool datasync)
  */
 int pnm_file_writeback(struct file *file, int64_t start, int64_t end)
 {
+	if (!file)
+		return -EBADF;
 	return pnm_writeback_range(file, start, end, PNM_WB_SYNC_NONE);
 }
 
