@@ -623,7 +623,7 @@ static int writeback_check(struct scn_parser *p, const struct scn_step *st,
  * writeback              one flusher pass: WB_SYNC_NONE over every inode
  * writeback background   the same, only while above the background threshold
  * writeback sync         WB_SYNC_ALL over every inode (returns the first error)
- * writeback [sync] F     do_writepages on F's mapping (filemap_flush /
+ * writeback [sync] F     one pass of that mode over F only (filemap_flush /
  *                        filemap_fdatawrite), returning its error
  */
 static int writeback_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
