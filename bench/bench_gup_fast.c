@@ -14,7 +14,12 @@
  *             atomic increment of its refcount and store the page in the
  *             array; then one atomic decrement per page.  For 2 MiB
  *             folios: one increment and one decrement per folio, the
- *             array still filled per page.
+ *             array still filled per page.  The library's page tables
+ *             and descriptors are not public, so the baseline does this
+ *             work on the bench's own copy of them (below): the same
+ *             four-level layout of 512-entry tables, filled from
+ *             pnm_translate(), and one descriptor per frame of the
+ *             library's descriptor size.
  *   pin half  only the pin_user_pages_fast() calls timed (the unpins run
  *             untimed), against the baseline's walk + read + increment:
  *             the lockless path's own share, apart from the release side.
@@ -31,22 +36,32 @@
  *   -q  quick: 3 runs of ~10 ms
  * Build with the release preset; docs/performance.md has the figures.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+/* The entry points alone: without the header's call-site capture (one
+ * pnm_gup_set_call_site() call per GUP call), pins are recorded with their
+ * return address instead. */
+#define PNM_NO_CALL_SITE_CAPTURE
+#include <pinmm/pinmm.h>
 
-#define PG	PAGE_SIZE
+#define PG		PNM_PAGE_SIZE
+#define PMD_SIZE	PNM_HPAGE_PMD_SIZE
+#define HPAGE_PMD_ORDER	PNM_HPAGE_PMD_ORDER
+#define HPAGE_PMD_NR	(1 << PNM_HPAGE_PMD_ORDER)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define ALIGN(x, a)	(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 
 static unsigned long area_mib = 32;
 static int runs = 7;
 static double target_ns = 50e6;
 
 static struct page *pages[HPAGE_PMD_NR];
-static struct mm_struct *bench_mm;
 
 static double now_ns(void)
 {
@@ -89,11 +104,126 @@ static void pass_get(unsigned long addr, unsigned long nr, int batch)
 	}
 }
 
-static pmd_t *walk_pmd(unsigned long addr)
-{
-	pgd_t *pgd = pgd_offset(bench_mm, addr);
+/* --- the baseline's copy of the structures ------------------------------------
+ *
+ * Page tables as the library lays them out (x86-64, 48-bit addresses): four
+ * levels of 512 eight-byte entries; an entry holds the frame number of the
+ * next table (or, in a leaf, of the data) shifted by the page shift, with a
+ * present bit, and a PMD leaf a huge bit.  Tables live in one arena of 4 KiB
+ * frames, reached as the library reaches its own: base + (entry & ~0xfff).
+ * Descriptors: one per frame number, laid out as the library's struct page
+ * is today (120 bytes; the reference count at byte 92, then the
+ * compound_head word: 0 for a head, head | 1 for a tail).
+ */
+#define E_PRESENT	0x1UL
+#define E_HUGE		0x80UL
+#define E_ADDR_MASK	0x000ffffffffff000UL
+#define NR_TABLES	4096
 
-	return pmd_offset(pud_offset(pgd, addr), addr);
+struct desc {
+	unsigned char before[92];
+	int refcount;
+	unsigned long compound_head;
+	unsigned char after[16];
+};
+_Static_assert(sizeof(struct desc) == 120, "the library's descriptor size");
+
+static unsigned char *tables;		/* NR_TABLES frames of 512 entries */
+static unsigned long nr_tables;
+static unsigned long pgd_entry;		/* the root table's entry */
+static struct desc *descs;		/* one per frame */
+static void *slots[HPAGE_PMD_NR];	/* the baseline's page array */
+
+static unsigned long *table_at(unsigned long e)
+{
+	return (unsigned long *)(tables + (e & E_ADDR_MASK));
+}
+
+static struct desc *desc_of(unsigned long pfn)
+{
+	return &descs[pfn];
+}
+
+static struct desc *desc_head(struct desc *d)
+{
+	unsigned long h = __atomic_load_n(&d->compound_head, __ATOMIC_RELAXED);
+
+	return (h & 1) ? (struct desc *)(h - 1) : d;
+}
+
+static unsigned long new_table(void)
+{
+	if (nr_tables == NR_TABLES)
+		die("baseline tables", (long)nr_tables);
+	return (nr_tables++ << 12) | E_PRESENT;
+}
+
+/* The entry slot for @addr at @level (4: PGD .. 1: PTE), creating tables. */
+static unsigned long *shadow_slot(unsigned long addr, int level)
+{
+	unsigned long *e = &pgd_entry;
+
+	for (int l = 4; l >= level; l--) {
+		unsigned long *t;
+
+		if (!*e)
+			*e = new_table();
+		t = table_at(*e);
+		e = &t[(addr >> (12 + 9 * (l - 1))) & 511];
+	}
+	return e;
+}
+
+/* Mirror what @t maps in [addr, addr + bytes): PTEs, or PMDs for @thp. */
+static void shadow_map(struct task_struct *t, unsigned long addr, unsigned long bytes, bool thp)
+{
+	unsigned long step = thp ? PMD_SIZE : PG;
+
+	for (unsigned long off = 0; off < bytes; off += step) {
+		unsigned long pfn;
+		bool w;
+
+		if (pnm_translate(t, addr + off, &pfn, &w))
+			die("translate", (long)off);
+		*shadow_slot(addr + off, thp ? 2 : 1) = (pfn << 12) | E_PRESENT |
+							(thp ? E_HUGE : 0);
+		if (thp)
+			for (unsigned long i = 1; i < HPAGE_PMD_NR; i++)
+				desc_of(pfn + i)->compound_head = (unsigned long)desc_of(pfn) | 1;
+	}
+}
+
+static void shadow_init(unsigned long frames)
+{
+	tables = mmap(NULL, NR_TABLES << 12, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	descs = mmap(NULL, frames * sizeof(struct desc), PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (tables == MAP_FAILED || descs == MAP_FAILED)
+		die("baseline memory", 0);
+	nr_tables = 0;
+	pgd_entry = 0;
+}
+
+static void shadow_fini(unsigned long frames)
+{
+	munmap(tables, NR_TABLES << 12);
+	munmap(descs, frames * sizeof(struct desc));
+}
+
+static unsigned long *walk_pmd(unsigned long addr)
+{
+	unsigned long *pgd = table_at(pgd_entry);
+	unsigned long pgde = __atomic_load_n(&pgd[(addr >> 39) & 511], __ATOMIC_ACQUIRE);
+	unsigned long *pud = table_at(pgde);
+	unsigned long pude = __atomic_load_n(&pud[(addr >> 30) & 511], __ATOMIC_ACQUIRE);
+
+	return &table_at(pude)[(addr >> 21) & 511];
+}
+
+static unsigned long *pte_table(unsigned long *pmd, unsigned long addr)
+{
+	return &table_at(__atomic_load_n(pmd, __ATOMIC_ACQUIRE))[(addr >> 12) & 511];
 }
 
 /* The unavoidable work per page: read the PTE, one atomic increment and
@@ -102,18 +232,17 @@ static void pass_baseline(unsigned long addr, unsigned long nr, int batch)
 {
 	for (unsigned long off = 0; off < nr; off += (unsigned long)batch) {
 		unsigned long a = addr + off * PG;
-		pte_t *ptep = pte_offset_kernel(walk_pmd(a), a);
+		unsigned long *ptep = pte_table(walk_pmd(a), a);
 
 		for (int i = 0; i < batch; i++) {
-			struct page *page = pfn_to_page(pte_pfn(ptep_get_lockless(ptep + i)));
+			unsigned long pte = __atomic_load_n(ptep + i, __ATOMIC_ACQUIRE);
+			struct desc *page = desc_of(pte >> 12);
 
-			__atomic_fetch_add(&page_folio(page)->_refcount.counter, 1,
-					   __ATOMIC_SEQ_CST);
-			pages[i] = page;
+			__atomic_fetch_add(&desc_head(page)->refcount, 1, __ATOMIC_SEQ_CST);
+			slots[i] = page;
 		}
 		for (int i = 0; i < batch; i++)
-			__atomic_fetch_sub(&page_folio(pages[i])->_refcount.counter, 1,
-					   __ATOMIC_SEQ_CST);
+			__atomic_fetch_sub(&desc_head(slots[i])->refcount, 1, __ATOMIC_SEQ_CST);
 	}
 }
 
@@ -123,12 +252,13 @@ static void pass_baseline_thp(unsigned long addr, unsigned long nr, int batch)
 {
 	for (unsigned long off = 0; off < nr; off += (unsigned long)batch) {
 		unsigned long a = addr + off * PG;
-		struct folio *folio = pfn_folio(pmd_pfn(pmdp_get_lockless(walk_pmd(a))));
+		unsigned long pmd = __atomic_load_n(walk_pmd(a), __ATOMIC_ACQUIRE);
+		struct desc *folio = desc_of((pmd & E_ADDR_MASK) >> 12);
 
-		__atomic_fetch_add(&folio->_refcount.counter, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&folio->refcount, 1, __ATOMIC_SEQ_CST);
 		for (int i = 0; i < batch; i++)
-			pages[i] = folio_page(folio, (unsigned long)i);
-		__atomic_fetch_sub(&folio->_refcount.counter, 1, __ATOMIC_SEQ_CST);
+			slots[i] = folio + i;
+		__atomic_fetch_sub(&folio->refcount, 1, __ATOMIC_SEQ_CST);
 	}
 }
 
@@ -161,19 +291,18 @@ static double pass_baseline_half(unsigned long addr, unsigned long nr, int batch
 	for (unsigned long off = 0; off < nr; off += (unsigned long)batch) {
 		unsigned long a = addr + off * PG;
 		double t0 = now_ns();
-		pte_t *ptep = pte_offset_kernel(walk_pmd(a), a);
+		unsigned long *ptep = pte_table(walk_pmd(a), a);
 
 		for (int i = 0; i < batch; i++) {
-			struct page *page = pfn_to_page(pte_pfn(ptep_get_lockless(ptep + i)));
+			unsigned long pte = __atomic_load_n(ptep + i, __ATOMIC_ACQUIRE);
+			struct desc *page = desc_of(pte >> 12);
 
-			__atomic_fetch_add(&page_folio(page)->_refcount.counter, 1,
-					   __ATOMIC_SEQ_CST);
-			pages[i] = page;
+			__atomic_fetch_add(&desc_head(page)->refcount, 1, __ATOMIC_SEQ_CST);
+			slots[i] = page;
 		}
 		t += now_ns() - t0;
 		for (int i = 0; i < batch; i++)
-			__atomic_fetch_sub(&page_folio(pages[i])->_refcount.counter, 1,
-					   __ATOMIC_SEQ_CST);
+			__atomic_fetch_sub(&desc_head(slots[i])->refcount, 1, __ATOMIC_SEQ_CST);
 	}
 	return t;
 }
@@ -236,14 +365,14 @@ static double measure_half(half_fn *fn, unsigned long addr, unsigned long nr, in
 
 static unsigned long map_area(struct task_struct *t, unsigned long bytes, bool thp)
 {
-	long x = pnm_mm_mmap(t->mm, 0, bytes + (thp ? PMD_SIZE : 0), PROT_READ | PROT_WRITE,
+	long x = pnm_mmap(t, 0, bytes + (thp ? PMD_SIZE : 0), PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 	unsigned long a;
 
 	if (x < 0)
 		die("mmap", x);
 	a = thp ? ALIGN((unsigned long)x, PMD_SIZE) : (unsigned long)x;
-	if (pnm_mm_madvise(t->mm, a, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+	if (pnm_madvise(t, a, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
 		die("madvise", 0);
 	for (unsigned long off = 0; off < bytes; off += PG) {
 		unsigned char v = 1;
@@ -268,15 +397,17 @@ static void run_config(bool registry)
 {
 	unsigned long bytes = area_mib << 20, nr = bytes / PG;
 	static const int batches[] = { 1, 16, 512 };
+	struct pnm_mem_info mi = { .size = sizeof(mi) };
 	struct pnm_config cfg;
 	struct task_struct *t;
 	unsigned long small, huge;
+	int acquired, released;
 	int err;
 
 	pnm_config_default(&cfg);
-	cfg.zone_frames[ZONE_NORMAL] = 16384;
-	cfg.zone_frames[ZONE_MOVABLE] = 2 * nr + 4 * HPAGE_PMD_NR;
-	cfg.zone_frames[ZONE_CMA] = 0;
+	cfg.zone_frames[PNM_ZONE_NORMAL] = 16384;
+	cfg.zone_frames[PNM_ZONE_MOVABLE] = 2 * nr + 4 * HPAGE_PMD_NR;
+	cfg.zone_frames[PNM_ZONE_CMA] = 0;
 	cfg.pin_registry = registry;
 	/* Misuse detection off: with the registry off this is the production
 	 * configuration (docs/performance.md). */
@@ -288,17 +419,20 @@ static void run_config(bool registry)
 	if (err)
 		die("task", err);
 	pnm_task_enter(t);
-	bench_mm = t->mm;
 	small = map_area(t, bytes, false);
 	huge = map_area(t, bytes, true);
 	for (unsigned long off = 0; off < bytes; off += PMD_SIZE) {
-		unsigned long pfn;
-		bool w;
+		struct pnm_page_info pi = { .size = sizeof(pi) };
 
-		if (pnm_mm_translate(t->mm, huge + off, &pfn, &w) ||
-		    folio_order(pfn_folio(pfn)) != HPAGE_PMD_ORDER)
+		if (pnm_task_page_info(t, huge + off, &pi) || pi.order != HPAGE_PMD_ORDER ||
+		    !(pi.flags & PNM_PAGE_MAP_PMD))
 			die("the THP area is not all THPs", (long)off);
 	}
+	if (pnm_mem_info(&mi))
+		die("pnm_mem_info", 0);
+	shadow_init(mi.frames);
+	shadow_map(t, small, bytes, false);
+	shadow_map(t, huge, bytes, true);
 
 	printf("registry %s, pin_debug %s, accounting %s: %lu small pages, %lu THPs\n",
 	       registry ? "on" : "off", cfg.pin_debug ? "on" : "off",
@@ -322,11 +456,14 @@ static void run_config(bool registry)
 		row("pin half 4K x512", measure_half(pass_pin_half, small, nr, HPAGE_PMD_NR),
 		    base, 0);
 	}
-	if (global_stat(NR_FOLL_PIN_ACQUIRED) != global_stat(NR_FOLL_PIN_RELEASED))
-		die("pins leaked", global_stat(NR_FOLL_PIN_ACQUIRED) - global_stat(NR_FOLL_PIN_RELEASED));
+	acquired = pnm_stat_lookup("nr_foll_pin_acquired");
+	released = pnm_stat_lookup("nr_foll_pin_released");
+	if (pnm_stat_read(acquired) != pnm_stat_read(released))
+		die("pins leaked", pnm_stat_read(acquired) - pnm_stat_read(released));
+	shadow_fini(mi.frames);
 	pnm_task_enter(NULL);
 	pnm_task_exit(t);
-	put_task_struct(t);
+	pnm_task_put(t);
 	err = pnm_fini();
 	if (err)
 		die("pnm_fini", err);

@@ -125,6 +125,31 @@ int pnm_stat_lookup(const char *name)
 	return -1;
 }
 
+/* The number of counters (NR_VM_STAT_ITEMS); constant, also before
+ * pnm_init(). */
+int pnm_stat_count(void)
+{
+	return NR_VM_STAT_ITEMS;
+}
+
+/* The name of counter @item ("pgfault"), NULL if out of range.  The
+ * string is static. */
+const char *pnm_stat_name(int item)
+{
+	if ((unsigned int)item >= NR_VM_STAT_ITEMS)
+		return NULL;
+	return vmstat_text[item];
+}
+
+/* The value of counter @item (a relaxed load: it orders nothing), 0 if
+ * out of range. */
+long pnm_stat_read(int item)
+{
+	if ((unsigned int)item >= NR_VM_STAT_ITEMS)
+		return 0;
+	return global_stat((enum pnm_stat_item)item);
+}
+
 /*
  * Zero every event counter; gauges (nr_free_pages ... nr_foll_pin_released)
  * keep their values.  Relaxed stores: a concurrent event may or may not be
@@ -215,6 +240,15 @@ const char *const pnm_trace_names[PNM_NR_TRACE_EVENTS] = {
 	[PNM_TRACE_TRUNCATE]	= "truncate",
 	[PNM_TRACE_RECLAIM]		= "reclaim",
 };
+
+/* The name of trace event @ev ("fault", "cow_copy" ...), NULL if out of
+ * range.  The string is static. */
+const char *pnm_trace_name(enum pnm_trace_event ev)
+{
+	if ((unsigned int)ev >= PNM_NR_TRACE_EVENTS)
+		return NULL;
+	return pnm_trace_names[ev];
+}
 
 /*
  * The consumer.  pnm_trace_hook is written under trace_lock and read

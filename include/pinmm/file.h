@@ -70,6 +70,22 @@ PNM_API int pnm_file_fallocate(struct file *file, int mode, int64_t off, int64_t
 /* Start writeback of the dirty pages in [start, end] and do not wait
  * (sync_file_range(SYNC_FILE_RANGE_WRITE)); 0 or -errno. */
 PNM_API int pnm_file_writeback(struct file *file, int64_t start, int64_t end);
+/* How a writeback pass treats busy pages (Linux's writeback_sync_modes). */
+enum pnm_wb_mode {
+	/* The flusher's way: skip pages that are locked, under writeback or
+	 * (wb_policy STABLE) maybe pinned. */
+	PNM_WB_SYNC_NONE,
+	/* Data integrity: write every page dirty when reached, waiting for
+	 * its lock; maybe-pinned pages per wb_policy (STABLE: a bounce copy,
+	 * the page stays dirty). */
+	PNM_WB_SYNC_ALL,
+};
+/* One writeback pass of @mode over the dirty pages in [start, end] of
+ * @file, or of every live file (NULL), without waiting and without the
+ * filesystem's own sync (dax is fsync's): 0, the first write error (also
+ * kept for each opener's next fsync), -EINVAL. */
+PNM_API int pnm_writeback_range(struct file *file, int64_t start, int64_t end,
+				enum pnm_wb_mode mode);
 /* The file's size in bytes, filesystem and name ("" for unnamed). */
 PNM_API int64_t pnm_file_size(struct file *file);
 PNM_API enum pnm_fs_type pnm_file_fs(struct file *file);

@@ -58,6 +58,17 @@ enum pnm_fs_violation {
 	PNM_FS_VIOL_WB_LOST = 2,		/* writeback could not write it */
 };
 
+/* PNM_TRACE_FAULT's fault flags (b) and result (c): Linux's FAULT_FLAG_*
+ * and VM_FAULT_* values; a result of 0 is success. */
+#define PNM_FAULT_FLAG_WRITE	0x01u	/* the access is a write */
+#define PNM_FAULT_FLAG_USER	0x40u	/* a CPU access of the process */
+#define PNM_FAULT_FLAG_REMOTE	0x80u	/* on behalf of another mm (GUP) */
+#define PNM_FAULT_FLAG_UNSHARE	0x400u	/* unshare a page for a R/O pin */
+#define PNM_VM_FAULT_OOM	0x0001u
+#define PNM_VM_FAULT_SIGBUS	0x0002u
+#define PNM_VM_FAULT_SIGSEGV	0x0040u
+#define PNM_VM_FAULT_RETRY	0x0400u
+
 struct pnm_trace_rec {
 	enum pnm_trace_event ev;
 	int pid;		/* the mm's owner, or 0 */

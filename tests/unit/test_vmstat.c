@@ -50,6 +50,40 @@ static void test_names_and_lookup(void **state)
 	assert_string_equal(pnm_trace_names[PNM_TRACE_EXIT], "exit");
 }
 
+/* The public accessors (pinmm/stat.h): count, names, values, events. */
+static void test_public_accessors(void **state)
+{
+	long before;
+
+	(void)state;
+	/* Constant, and usable before pnm_init(). */
+	assert_int_equal(pnm_stat_count(), NR_VM_STAT_ITEMS);
+	for (int i = 0; i < pnm_stat_count(); i++) {
+		assert_ptr_equal(pnm_stat_name(i), vmstat_text[i]);
+		assert_int_equal(pnm_stat_lookup(pnm_stat_name(i)), i);
+	}
+	assert_null(pnm_stat_name(-1));
+	assert_null(pnm_stat_name(NR_VM_STAT_ITEMS));
+	assert_null(pnm_stat_name(1 << 30));
+	for (int i = 0; i < PNM_NR_TRACE_EVENTS; i++)
+		assert_ptr_equal(pnm_trace_name((enum pnm_trace_event)i), pnm_trace_names[i]);
+	assert_string_equal(pnm_trace_name(PNM_TRACE_MIGRATE), "migrate");
+	assert_null(pnm_trace_name(PNM_NR_TRACE_EVENTS));
+	assert_null(pnm_trace_name((enum pnm_trace_event)-1));
+
+	/* Values: what the counter holds, 0 out of range. */
+	pnm_test_setup(NULL);
+	before = pnm_stat_read(PNM_COW_COPY);
+	count_vm_events(PNM_COW_COPY, 3);
+	assert_int_equal(pnm_stat_read(PNM_COW_COPY), before + 3);
+	assert_int_equal(pnm_stat_read(PNM_COW_COPY), global_stat(PNM_COW_COPY));
+	assert_int_equal(pnm_stat_read(NR_FREE_PAGES), global_stat(NR_FREE_PAGES));
+	assert_true(pnm_stat_read(NR_FREE_PAGES) > 0);
+	assert_int_equal(pnm_stat_read(-1), 0);
+	assert_int_equal(pnm_stat_read(NR_VM_STAT_ITEMS), 0);
+	pnm_test_teardown(NULL);
+}
+
 static void test_reset_keeps_gauges(void **state)
 {
 	long free0 = global_stat(NR_FREE_PAGES);
@@ -197,6 +231,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_and_lookup),
+		cmocka_unit_test(test_public_accessors),
 		cmocka_unit_test_setup_teardown(test_reset_keeps_gauges,
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_print,

@@ -14,14 +14,13 @@
 #include <getopt.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <model/pinmm.h>
 #include "cli.h"
-#include "internal.h"
+#include "util.h"
 
 struct demo {
 	FILE *out;
 	int failures;
-	long mark[NR_VM_STAT_ITEMS];	/* counters at the start of an act */
+	long *mark;			/* counters at the start of an act */
 };
 
 static void say(struct demo *d, const char *fmt, ...) __printf(2, 3);
@@ -36,16 +35,35 @@ static void say(struct demo *d, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The index of counter @name; a name the library lacks is a build mismatch. */
+static int stat_index(const char *name)
+{
+	int i = pnm_stat_lookup(name);
+
+	if (i < 0) {
+		fprintf(stderr, "pinmm demo: the library has no counter %s\n", name);
+		abort();
+	}
+	return i;
+}
+
+static long stat_now(const char *name)
+{
+	return pnm_stat_read(stat_index(name));
+}
+
 static void act(struct demo *d, int n, const char *title)
 {
 	fprintf(d->out, "\n%d. %s\n", n, title);
-	for (int i = 0; i < NR_VM_STAT_ITEMS; i++)
-		d->mark[i] = global_stat(i);
+	for (int i = 0; i < pnm_stat_count(); i++)
+		d->mark[i] = pnm_stat_read(i);
 }
 
-static long delta(struct demo *d, enum pnm_stat_item i)
+static long delta(struct demo *d, const char *name)
 {
-	return global_stat(i) - d->mark[i];
+	int i = stat_index(name);
+
+	return pnm_stat_read(i) - d->mark[i];
 }
 
 /* Record a claim the narration makes; a false claim fails the demo. */
@@ -70,7 +88,7 @@ static unsigned long pfn_at(struct task_struct *t, unsigned long addr)
 	unsigned long pfn = 0;
 	bool w;
 
-	if (pnm_mm_translate(t->mm, addr, &pfn, &w))
+	if (pnm_translate(t, addr, &pfn, &w))
 		return 0;
 	return pfn;
 }
@@ -80,12 +98,61 @@ static bool writable_at(struct task_struct *t, unsigned long addr)
 	unsigned long pfn;
 	bool w = false;
 
-	return !pnm_mm_translate(t->mm, addr, &pfn, &w) && w;
+	return !pnm_translate(t, addr, &pfn, &w) && w;
+}
+
+/* A snapshot of frame @pfn (zeroes if there is no such frame). */
+static struct pnm_page_info frame(unsigned long pfn)
+{
+	struct pnm_page_info fi = { .size = sizeof(fi) };
+
+	if (pnm_pfn_info(pfn, &fi))
+		memset(&fi, 0, sizeof(fi));
+	return fi;
 }
 
 static const char *zone_of(unsigned long pfn)
 {
-	return zone_type_name(page_zonenum(pfn_to_page(pfn)));
+	return pnm_zone_name(frame(pfn).zone);
+}
+
+/* The order of the folio frame @pfn belongs to. */
+static unsigned int order_of(unsigned long pfn)
+{
+	return frame(pfn).order;
+}
+
+static bool is_zero_pfn(unsigned long pfn)
+{
+	return frame(pfn).flags & PNM_PAGE_ZERO;
+}
+
+static struct pnm_mem_info mem_info(void)
+{
+	struct pnm_mem_info mi = { .size = sizeof(mi) };
+
+	if (pnm_mem_info(&mi))
+		memset(&mi, 0, sizeof(mi));
+	return mi;
+}
+
+static struct pnm_zone_info zone_info(enum pnm_zone_type zone)
+{
+	struct pnm_zone_info zi = { .size = sizeof(zi) };
+
+	if (pnm_zone_info(zone, &zi))
+		memset(&zi, 0, sizeof(zi));
+	return zi;
+}
+
+/* The process's resident pages, all kinds. */
+static long rss(struct task_struct *t)
+{
+	struct pnm_mm_info mi = { .size = sizeof(mi) };
+
+	if (pnm_task_mm_info(t, &mi))
+		return 0;
+	return mi.rss_anon + mi.rss_file + mi.rss_shmem;
 }
 
 static int put_str(struct task_struct *t, unsigned long addr, const char *s)
@@ -110,24 +177,24 @@ static unsigned long act_faults(struct demo *d, struct task_struct *a)
 	long addr;
 
 	act(d, 1, "A process, demand faults and the zero page");
-	addr = pnm_mm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
+	addr = pnm_mmap(a, 0, len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 	claim(d, addr > 0, "mmap succeeds");
 	if (addr <= 0)
 		return 0;
 	say(d, "pid %d \"%s\" maps 64 KiB anonymous private memory at %#lx: "
-	    "rss %ld pages, nothing is allocated until touched", a->pid, a->comm,
-	    (unsigned long)addr, (long)get_mm_rss(a->mm));
+	    "rss %ld pages, nothing is allocated until touched", pnm_task_pid(a), pnm_task_comm(a),
+	    (unsigned long)addr, rss(a));
 	for (unsigned long off = 0; off < len; off += PAGE_SIZE) {
 		pnm_user_read(a, addr + off, &byte, 1);
 		zero_hits += is_zero_pfn(pfn_at(a, addr + off));
 	}
 	say(d, "reading all 16 pages: %ld faults, %lu pages now map the shared "
 	    "zero page (pfn %lu); frames allocated: %ld, all of them page "
-	    "tables (nr_page_table_pages +%ld)", delta(d, PGFAULT),
-	    zero_hits, pnm_mem.zero_pfn,
-	    delta(d, PGALLOC_NORMAL) + delta(d, PGALLOC_MOVABLE) + delta(d, PGALLOC_CMA),
-	    delta(d, NR_PAGETABLE));
+	    "tables (nr_page_table_pages +%ld)", delta(d, "pgfault"),
+	    zero_hits, mem_info().zero_pfn,
+	    delta(d, "pgalloc_normal") + delta(d, "pgalloc_movable") + delta(d, "pgalloc_cma"),
+	    delta(d, "nr_page_table_pages"));
 	claim(d, zero_hits == 16, "read faults map the zero page");
 	act(d, 1, "(continued) first writes");
 	for (unsigned long off = 0; off < len; off += PAGE_SIZE) {
@@ -138,10 +205,10 @@ static unsigned long act_faults(struct demo *d, struct task_struct *a)
 		fresh += !is_zero_pfn(pfn_at(a, addr + off));
 	}
 	say(d, "writing each page: %ld write faults replace the zero page by %lu "
-	    "private frames (first at pfn %lu in zone %s)", delta(d, PGFAULT),
+	    "private frames (first at pfn %lu in zone %s)", delta(d, "pgfault"),
 	    fresh, pfn_at(a, addr), zone_of(pfn_at(a, addr)));
 	say(d, "rss is now %ld pages; nr_anon_pages %ld",
-	    (long)get_mm_rss(a->mm), global_stat(NR_ANON_MAPPED));
+	    rss(a), stat_now("nr_anon_pages"));
 	claim(d, fresh == 16, "write faults allocate private frames");
 	check(d);
 	return (unsigned long)addr;
@@ -163,7 +230,7 @@ static struct task_struct *act_fork(struct demo *d, struct task_struct *a,
 	}
 	say(d, "pid %d forks pid %d: the child maps the parent's frames "
 	    "(page 0: parent pfn %lu, child pfn %lu), both now read-only "
-	    "(parent writable: %s)", a->pid, b->pid, pfn_at(a, addr),
+	    "(parent writable: %s)", pnm_task_pid(a), pnm_task_pid(b), pfn_at(a, addr),
 	    pfn_at(b, addr), writable_at(a, addr) ? "yes" : "no");
 	claim(d, pfn_at(b, addr) == before, "fork shares frames");
 	act(d, 2, "(continued) the child writes");
@@ -173,20 +240,20 @@ static struct task_struct *act_fork(struct demo *d, struct task_struct *a,
 	get_str(a, addr, buf, sizeof(buf));
 	say(d, "the child writes page 0: one copy (pnm_cow_copy +%ld), child now "
 	    "at pfn %lu, parent keeps pfn %lu and still reads \"%s\"",
-	    delta(d, PNM_COW_COPY), pb, pa, buf);
+	    delta(d, "pnm_cow_copy"), pb, pa, buf);
 	claim(d, pa == before && pb != before, "the writer gets the copy");
 	claim(d, !strcmp(buf, "page 0 of A"), "parent data unchanged");
 	act(d, 2, "(continued) the parent writes");
 	put_str(a, addr, "parent wrote here");
 	say(d, "the parent writes page 0, which nobody else maps any more: "
 	    "reused in place (pnm_cow_reuse +%ld, pnm_cow_copy +%ld), pfn %lu",
-	    delta(d, PNM_COW_REUSE), delta(d, PNM_COW_COPY), pfn_at(a, addr));
-	claim(d, pfn_at(a, addr) == before && delta(d, PNM_COW_COPY) == 0,
+	    delta(d, "pnm_cow_reuse"), delta(d, "pnm_cow_copy"), pfn_at(a, addr));
+	claim(d, pfn_at(a, addr) == before && delta(d, "pnm_cow_copy") == 0,
 	      "the last sharer reuses its page");
 	put_str(a, addr + PAGE_SIZE, "parent page 1");
 	get_str(b, addr + PAGE_SIZE, buf, sizeof(buf));
 	say(d, "the parent writes page 1, still shared: copied (pnm_cow_copy "
-	    "+%ld); the child still reads \"%s\"", delta(d, PNM_COW_COPY), buf);
+	    "+%ld); the child still reads \"%s\"", delta(d, "pnm_cow_copy"), buf);
 	claim(d, !strcmp(buf, "page 1 of A"), "child data unchanged");
 	check(d);
 	return b;
@@ -195,26 +262,26 @@ static struct task_struct *act_fork(struct demo *d, struct task_struct *a,
 /* Act 3: a transparent huge page, and what fork does to it. */
 static void act_thp(struct demo *d, struct task_struct *a)
 {
-	const unsigned long len = 4 * PMD_SIZE;
+	const unsigned long len = 4 * HPAGE_PMD_SIZE;
 	struct task_struct *c = NULL;
 	unsigned long huge;
 	long addr;
 
 	act(d, 3, "Transparent huge pages");
-	addr = pnm_mm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
+	addr = pnm_mmap(a, 0, len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 	claim(d, addr > 0, "mmap succeeds");
 	if (addr <= 0)
 		return;
-	pnm_mm_madvise(a->mm, (unsigned long)addr, len, MADV_HUGEPAGE);
-	huge = ALIGN((unsigned long)addr, PMD_SIZE);
+	pnm_madvise(a, (unsigned long)addr, len, MADV_HUGEPAGE);
+	huge = ALIGN((unsigned long)addr, HPAGE_PMD_SIZE);
 	put_str(a, huge, "huge");
 	say(d, "madvise(MADV_HUGEPAGE) on 8 MiB, one write at %#lx: thp_fault_alloc "
 	    "+%ld, a 2 MiB folio (order %u) at pfn %lu mapped by one PMD; "
-	    "rss %ld pages", huge, delta(d, THP_FAULT_ALLOC),
-	    folio_order(pfn_folio(pfn_at(a, huge))), pfn_at(a, huge),
-	    (long)get_mm_rss(a->mm));
-	claim(d, folio_order(pfn_folio(pfn_at(a, huge))) == HPAGE_PMD_ORDER,
+	    "rss %ld pages", huge, delta(d, "thp_fault_alloc"),
+	    order_of(pfn_at(a, huge)), pfn_at(a, huge),
+	    rss(a));
+	claim(d, order_of(pfn_at(a, huge)) == HPAGE_PMD_ORDER,
 	      "a PMD-sized folio backs the huge region");
 	act(d, 3, "(continued) fork, then the child writes 4 KiB of it");
 	if (pnm_task_fork(a, "thp-child", &c) == 0) {
@@ -222,11 +289,11 @@ static void act_thp(struct demo *d, struct task_struct *a)
 		say(d, "the child's write splits its PMD mapping (thp_split_pmd +%ld) "
 		    "and copies one 4 KiB page (pnm_cow_copy +%ld); the parent "
 		    "still maps order-%u folio pfn %lu",
-		    delta(d, THP_SPLIT_PMD), delta(d, PNM_COW_COPY),
-		    folio_order(pfn_folio(pfn_at(a, huge))), pfn_at(a, huge));
-		claim(d, delta(d, PNM_COW_COPY) == 1, "only 4 KiB copied");
+		    delta(d, "thp_split_pmd"), delta(d, "pnm_cow_copy"),
+		    order_of(pfn_at(a, huge)), pfn_at(a, huge));
+		claim(d, delta(d, "pnm_cow_copy") == 1, "only 4 KiB copied");
 		pnm_task_exit(c);
-		put_task_struct(c);
+		pnm_task_put(c);
 	}
 	check(d);
 }
@@ -241,24 +308,24 @@ static void act_migrate(struct demo *d, struct task_struct *a, unsigned long add
 
 	act(d, 4, "Migration");
 	from = pfn_at(a, addr + 2 * PAGE_SIZE);
-	moved = pnm_mm_migrate_range(a->mm, addr + 2 * PAGE_SIZE, PAGE_SIZE, ZONE_NORMAL);
+	moved = pnm_migrate_range(a, addr + 2 * PAGE_SIZE, PAGE_SIZE, PNM_ZONE_NORMAL);
 	to = pfn_at(a, addr + 2 * PAGE_SIZE);
 	get_str(a, addr + 2 * PAGE_SIZE, buf, sizeof(buf));
 	say(d, "move page 2 to zone Normal: %ld page moved, pfn %lu (%s) -> pfn "
 	    "%lu (%s), reads \"%s\", pgmigrate_success +%ld", moved, from,
-	    zone_of(from), to, zone_of(to), buf, delta(d, PGMIGRATE_SUCCESS));
-	claim(d, moved == 1 && page_zonenum(pfn_to_page(to)) == ZONE_NORMAL,
+	    zone_of(from), to, zone_of(to), buf, delta(d, "pgmigrate_success"));
+	claim(d, moved == 1 && frame(to).zone == PNM_ZONE_NORMAL,
 	      "the page moved to Normal");
 	act(d, 4, "(continued) an extra reference refuses migration");
 	from = pfn_at(a, addr + 3 * PAGE_SIZE);
-	folio = pfn_folio(from);
+	folio = page_folio(frame(from).page);
 	folio_get(folio);	/* what a get_user_pages() reference does */
-	moved = pnm_mm_migrate_range(a->mm, addr + 3 * PAGE_SIZE, PAGE_SIZE, ZONE_NORMAL);
+	moved = pnm_migrate_range(a, addr + 3 * PAGE_SIZE, PAGE_SIZE, PNM_ZONE_NORMAL);
 	say(d, "hold one extra reference on page 3 (pfn %lu), as a GUP user would: "
 	    "migration returns %s, the page stays at pfn %lu "
 	    "(pnm_migrate_refused_refs +%ld)", from,
 	    moved < 0 ? pnm_errno_name((int)-moved) : "success",
-	    pfn_at(a, addr + 3 * PAGE_SIZE), delta(d, PNM_MIGRATE_REFUSED_REFS));
+	    pfn_at(a, addr + 3 * PAGE_SIZE), delta(d, "pnm_migrate_refused_refs"));
 	claim(d, moved == -EBUSY && pfn_at(a, addr + 3 * PAGE_SIZE) == from,
 	      "a referenced page is not migrated");
 	folio_put(folio);
@@ -268,20 +335,20 @@ static void act_migrate(struct demo *d, struct task_struct *a, unsigned long add
 /* Act 5: compaction of a fragmented zone. */
 static void act_compact(struct demo *d, struct task_struct *a)
 {
-	struct zone *zone = pnm_zone(ZONE_MOVABLE);
+	struct pnm_zone_info zone = zone_info(PNM_ZONE_MOVABLE);
 	struct pnm_compact_result res = { 0 };
 	unsigned long len, freed = 0;
 	int before, ret;
 	long addr;
 
 	act(d, 5, "Compaction");
-	if (!zone) {
+	if (!zone.frames) {
 		say(d, "(no Movable zone configured)");
 		return;
 	}
 	/* Fill every free frame of the zone, then free every other page. */
-	len = zone_page_state(zone, NR_ZONE_FREE_PAGES) * PAGE_SIZE;
-	addr = pnm_mm_mmap(a->mm, 0, len, PROT_READ | PROT_WRITE,
+	len = zone.free_pages * PAGE_SIZE;
+	addr = pnm_mmap(a, 0, len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 	if (addr <= 0) {
 		say(d, "(could not map %lu KiB)", len >> 10);
@@ -290,14 +357,15 @@ static void act_compact(struct demo *d, struct task_struct *a)
 	for (unsigned long off = 0; off < len; off += PAGE_SIZE)
 		put_str(a, addr + off, "x");
 	for (unsigned long off = 0; off < len; off += 2 * PAGE_SIZE) {
-		pnm_mm_madvise(a->mm, addr + off, PAGE_SIZE, MADV_DONTNEED);
+		pnm_madvise(a, addr + off, PAGE_SIZE, MADV_DONTNEED);
 		freed++;
 	}
-	before = zone_largest_free_order(zone);
+	zone = zone_info(PNM_ZONE_MOVABLE);
+	before = zone.largest_free_order;
 	say(d, "fill zone Movable (%lu pages), then free every other page: %lu "
 	    "pages free, largest free block order %d: no 2 MiB block",
-	    len / PAGE_SIZE, zone_page_state(zone, NR_ZONE_FREE_PAGES), before);
-	ret = compact_zone(zone, HPAGE_PMD_ORDER, &res);
+	    len / PAGE_SIZE, zone.free_pages, before);
+	ret = pnm_compact_zone(PNM_ZONE_MOVABLE, HPAGE_PMD_ORDER, &res);
 	say(d, "compact_zone: %lu pages scanned, %lu migrated, %lu refused; "
 	    "largest free block now order %u (%s)", res.migrate_scanned,
 	    res.migrated, res.failed, res.largest_free_order,
@@ -305,24 +373,24 @@ static void act_compact(struct demo *d, struct task_struct *a)
 	claim(d, before < HPAGE_PMD_ORDER, "the zone was fragmented");
 	claim(d, ret == 0 && res.largest_free_order >= HPAGE_PMD_ORDER,
 	      "compaction made a 2 MiB block");
-	pnm_mm_munmap(a->mm, addr, len);
+	pnm_munmap(a, addr, len);
 	check(d);
 }
 
 static void print_counters(struct demo *d)
 {
-	static const enum pnm_stat_item shown[] = {
-		PGFAULT, PNM_ZERO_PAGE_MAPPED, PNM_COW_COPY, PNM_COW_REUSE,
-		THP_FAULT_ALLOC, THP_FAULT_FALLBACK, THP_SPLIT_PMD,
-		PGMIGRATE_SUCCESS, PGMIGRATE_FAIL, PNM_MIGRATE_REFUSED_REFS,
-		COMPACTSTALL, COMPACTSUCCESS, COMPACTFAIL,
-		PGALLOC_NORMAL, PGALLOC_MOVABLE, PGALLOC_CMA, PGFREE,
-		NR_FREE_PAGES, NR_PAGETABLE,
+	static const char *const shown[] = {
+		"pgfault", "pnm_zero_page_mapped", "pnm_cow_copy", "pnm_cow_reuse",
+		"thp_fault_alloc", "thp_fault_fallback", "thp_split_pmd",
+		"pgmigrate_success", "pgmigrate_fail", "pnm_migrate_refused_refs",
+		"compact_stall", "compact_success", "compact_fail",
+		"pgalloc_normal", "pgalloc_movable", "pgalloc_cma", "pgfree",
+		"nr_free_pages", "nr_page_table_pages",
 	};
 
 	fprintf(d->out, "\nCounters of this run (Linux /proc/vmstat names; pnm_* are the model's own):\n");
 	for (size_t i = 0; i < ARRAY_SIZE(shown); i++)
-		fprintf(d->out, "  %-28s %ld\n", vmstat_text[shown[i]], global_stat(shown[i]));
+		fprintf(d->out, "  %-28s %ld\n", shown[i], stat_now(shown[i]));
 }
 
 /*
@@ -354,7 +422,7 @@ static bool act_pin_fork(struct demo *d, int n, bool legacy)
 		pnm_fini();
 		return false;
 	}
-	addr = pnm_mm_mmap(p->mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+	addr = pnm_mmap(p, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 	put_str(p, addr, "app data");
 	before = pfn_at(p, addr);
@@ -365,9 +433,9 @@ static bool act_pin_fork(struct demo *d, int n, bool legacy)
 	if (ret != 1)
 		goto out;
 	say(d, "pid %d pins its buffer for a device write: pfn %lu, refcount %d, "
-	    "page_maybe_dma_pinned %s, nr_foll_pin_acquired +%ld", p->pid,
-	    page_to_pfn(page), page_ref_count(page),
-	    page_maybe_dma_pinned(page) ? "yes" : "no", delta(d, NR_FOLL_PIN_ACQUIRED));
+	    "page_maybe_dma_pinned %s, nr_foll_pin_acquired +%ld", pnm_task_pid(p),
+	    page_to_pfn(page), frame(page_to_pfn(page)).refcount,
+	    page_maybe_dma_pinned(page) ? "yes" : "no", delta(d, "nr_foll_pin_acquired"));
 	if (pnm_task_fork(p, "child", &c)) {
 		claim(d, false, "fork succeeds");
 		goto out_unpin;
@@ -375,7 +443,7 @@ static bool act_pin_fork(struct demo *d, int n, bool legacy)
 	say(d, "fork: %s (pnm_fork_copy_pinned +%ld; parent pfn %lu, child pfn %lu)",
 	    pfn_at(c, addr) == before ? "the page is COW-shared with the child"
 				      : "the child gets its own copy at once",
-	    delta(d, PNM_FORK_COPY_PINNED), pfn_at(p, addr), pfn_at(c, addr));
+	    delta(d, "pnm_fork_copy_pinned"), pfn_at(p, addr), pfn_at(c, addr));
 	put_str(p, addr, "app data v2");
 	say(d, "the parent writes its buffer: it now maps pfn %lu", pfn_at(p, addr));
 	pnm_dma_write(&page, 1, 0, "DMA result", 11);
@@ -396,12 +464,12 @@ static bool act_pin_fork(struct demo *d, int n, bool legacy)
 		      "with FOLL_PIN the parent keeps the device's data");
 	}
 	pnm_task_exit(c);
-	put_task_struct(c);
+	pnm_task_put(c);
 out_unpin:
 	unpin_user_pages_dirty_lock(&page, 1, true);
 out:
 	pnm_task_exit(p);
-	put_task_struct(p);
+	pnm_task_put(p);
 	check(d);
 	if (pnm_fini()) {
 		fprintf(d->out, "  !! frames leaked at teardown\n");
@@ -419,6 +487,18 @@ out:
  * What the disk holds is read from the real backing file.
  */
 enum file_pin_mode { FILE_PIN_LEGACY, FILE_PIN_STABLE, FILE_PIN_LINUX };
+
+/* fsync(2) of the whole file. */
+static int file_fsync(struct file *f)
+{
+	return pnm_file_fsync(f, 0, INT64_MAX, false);
+}
+
+/* The PNM_PAGE_* state of @page and its folio now. */
+static unsigned int page_flags(struct page *page)
+{
+	return frame(page_to_pfn(page)).flags;
+}
 
 /* Read the start of @f's backing file on the host (the "disk"). */
 static void disk_str(struct file *f, char *buf, size_t len)
@@ -449,9 +529,7 @@ static bool act_file_pin(struct demo *d, int n, enum file_pin_mode mode)
 	struct task_struct *p, *prev;
 	struct pnm_config cfg;
 	struct page *page;
-	struct folio *folio;
-	struct file *f;
-	loff_t pos = 0;
+	struct file *f = NULL;
 	long addr, ret;
 	bool dirty_after_fsync;
 
@@ -463,20 +541,19 @@ static bool act_file_pin(struct demo *d, int n, enum file_pin_mode mode)
 	act(d, n, titles[mode]);
 	if (pnm_task_create("dio-app", &p))
 		p = NULL;
-	f = pnm_filp_open(PNM_FS_DISK, "data.db", O_RDWR | O_CREAT);
-	if (!p || IS_ERR(f)) {
+	if (!p || pnm_file_open(PNM_FS_DISK, "data.db", O_RDWR | O_CREAT, &f)) {
 		if (p) {
 			pnm_task_exit(p);
-			put_task_struct(p);
+			pnm_task_put(p);
 		}
 		pnm_fini();
 		return false;
 	}
 	memset(page_buf, 0, sizeof(page_buf));
 	strcpy(page_buf, "v1 on disk");
-	claim(d, kernel_write(f, page_buf, PAGE_SIZE, &pos) == PAGE_SIZE &&
-	      vfs_fsync(f, 0) == 0, "the file is written and synced");
-	addr = pnm_mm_mmap(p->mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+	claim(d, pnm_file_write(f, page_buf, PAGE_SIZE, 0) == PAGE_SIZE &&
+	      file_fsync(f) == 0, "the file is written and synced");
+	addr = pnm_mmap(p, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
 	claim(d, addr > 0, "mmap of the file succeeds");
 	if (addr <= 0)
 		goto out;
@@ -487,39 +564,38 @@ static bool act_file_pin(struct demo *d, int n, enum file_pin_mode mode)
 	claim(d, ret == 1, "the page is pinned");
 	if (ret != 1)
 		goto out;
-	folio = page_folio(page);
-	vfs_fsync(f, 0);
+	file_fsync(f);
 	disk_str(f, disk, sizeof(disk));
-	dirty_after_fsync = folio_test_dirty(folio);
+	dirty_after_fsync = page_flags(page) & PNM_PAGE_DIRTY;
 	switch (mode) {
 	case FILE_PIN_LEGACY:
 		say(d, "the process writes \"v2 by the CPU\" into its shared mapping of "
 		    "disk file data.db and pins the page for a device (a plain "
 		    "reference: page_maybe_dma_pinned %s)",
-		    folio_maybe_dma_pinned(folio) ? "yes" : "no");
+		    page_maybe_dma_pinned(page) ? "yes" : "no");
 		say(d, "fsync writes \"%s\", cleans the page and drops its block state "
 		    "(dirty %s, block state %s)", disk, dirty_after_fsync ? "yes" : "no",
-		    PagePrivate(&folio->page) ? "kept" : "dropped");
-		claim(d, !dirty_after_fsync && !PagePrivate(&folio->page),
+		    (page_flags(page) & PNM_PAGE_PRIVATE) ? "kept" : "dropped");
+		claim(d, !dirty_after_fsync && !(page_flags(page) & PNM_PAGE_PRIVATE),
 		      "writeback cannot see a legacy pin and cleans the page");
 		break;
 	case FILE_PIN_STABLE:
 		say(d, "same start, a real pin (page_maybe_dma_pinned %s); fsync while "
 		    "it is held writes a bounce copy (pnm_wb_bounced +%ld): the disk "
 		    "gets \"%s\", the page stays dirty (%s) with its block state",
-		    folio_maybe_dma_pinned(folio) ? "yes" : "no",
-		    delta(d, PNM_WB_BOUNCED), disk, dirty_after_fsync ? "yes" : "no");
-		claim(d, delta(d, PNM_WB_BOUNCED) == 1 && dirty_after_fsync &&
-		      PagePrivate(&folio->page), "a pinned page is bounced and stays dirty");
+		    page_maybe_dma_pinned(page) ? "yes" : "no",
+		    delta(d, "pnm_wb_bounced"), disk, dirty_after_fsync ? "yes" : "no");
+		claim(d, delta(d, "pnm_wb_bounced") == 1 && dirty_after_fsync &&
+		      (page_flags(page) & PNM_PAGE_PRIVATE), "a pinned page is bounced and stays dirty");
 		break;
 	case FILE_PIN_LINUX:
 		say(d, "same start, a real pin (page_maybe_dma_pinned %s); fsync while "
 		    "it is held writes the page in place (pnm_wb_pinned_inplace +%ld): "
 		    "the disk gets \"%s\", the page is clean (dirty %s) but keeps its "
-		    "block state while pinned", folio_maybe_dma_pinned(folio) ? "yes" : "no",
-		    delta(d, PNM_WB_PINNED_INPLACE), disk, dirty_after_fsync ? "yes" : "no");
-		claim(d, delta(d, PNM_WB_PINNED_INPLACE) == 1 && !dirty_after_fsync &&
-		      PagePrivate(&folio->page), "linux writes a pinned page in place");
+		    "block state while pinned", page_maybe_dma_pinned(page) ? "yes" : "no",
+		    delta(d, "pnm_wb_pinned_inplace"), disk, dirty_after_fsync ? "yes" : "no");
+		claim(d, delta(d, "pnm_wb_pinned_inplace") == 1 && !dirty_after_fsync &&
+		      (page_flags(page) & PNM_PAGE_PRIVATE), "linux writes a pinned page in place");
 		break;
 	}
 	claim(d, !strcmp(disk, "v2 by the CPU"), "the first fsync wrote the CPU's data");
@@ -529,21 +605,21 @@ static bool act_file_pin(struct demo *d, int n, enum file_pin_mode mode)
 	pnm_dma_write(&page, 1, 0, "v3 by the device", 17);
 	unpin_user_pages_dirty_lock(&page, 1, true);
 	say(d, "the device writes \"v3 by the device\" through the pin, which is "
-	    "released dirty: pnm_fs_dirty_no_blocks +%ld", delta(d, PNM_FS_DIRTY_NO_BLOCKS));
-	ret = vfs_fsync(f, 0);
+	    "released dirty: pnm_fs_dirty_no_blocks +%ld", delta(d, "pnm_fs_dirty_no_blocks"));
+	ret = file_fsync(f);
 	disk_str(f, disk, sizeof(disk));
 	get_str(p, addr, mem, sizeof(mem));
 	say(d, "fsync (%s): the disk holds \"%s\", memory \"%s\"; pnm_wb_lost +%ld",
-	    ret ? pnm_errno_name((int)-ret) : "ok", disk, mem, delta(d, PNM_WB_LOST));
+	    ret ? pnm_errno_name((int)-ret) : "ok", disk, mem, delta(d, "pnm_wb_lost"));
 	if (mode == FILE_PIN_LEGACY) {
 		say(d, "=> the page was dirtied behind the filesystem's back (ext4's "
 		    "BUG in 2018; the model reports both events on stderr) and the "
 		    "device's data never reaches the disk");
-		claim(d, delta(d, PNM_FS_DIRTY_NO_BLOCKS) == 1 && delta(d, PNM_WB_LOST) == 1 &&
+		claim(d, delta(d, "pnm_fs_dirty_no_blocks") == 1 && delta(d, "pnm_wb_lost") == 1 &&
 		      !strcmp(disk, "v2 by the CPU"),
 		      "legacy pins lose the device's data, reported");
 	} else {
-		claim(d, delta(d, PNM_FS_DIRTY_NO_BLOCKS) == 0 && delta(d, PNM_WB_LOST) == 0 &&
+		claim(d, delta(d, "pnm_fs_dirty_no_blocks") == 0 && delta(d, "pnm_wb_lost") == 0 &&
 		      !strcmp(disk, "v3 by the device"),
 		      "with FOLL_PIN the device's data reaches the disk");
 	}
@@ -557,28 +633,28 @@ static bool act_file_pin(struct demo *d, int n, enum file_pin_mode mode)
 		pnm_task_leave(prev);
 		claim(d, ret == 1, "the page is pinned again");
 		if (ret == 1) {
-			vfs_fsync(f, 0);
+			file_fsync(f);
 			pnm_dma_write(&page, 1, 0, "v4 by the device", 17);
 			unpin_user_pages(&page, 1);
-			vfs_fsync(f, 0);
+			file_fsync(f);
 			disk_str(f, disk, sizeof(disk));
 			get_str(p, addr, mem, sizeof(mem));
 			say(d, "the risk: pin, fsync (in place, clean), the device writes "
 			    "\"v4 by the device\", an unpin that does NOT dirty, fsync: "
 			    "memory \"%s\", disk \"%s\"; nothing reported "
 			    "(pnm_fs_dirty_no_blocks +%ld): eviction will drop v4",
-			    mem, disk, delta(d, PNM_FS_DIRTY_NO_BLOCKS));
+			    mem, disk, delta(d, "pnm_fs_dirty_no_blocks"));
 			claim(d, !strcmp(mem, "v4 by the device") &&
 			      !strcmp(disk, "v3 by the device") &&
-			      delta(d, PNM_FS_DIRTY_NO_BLOCKS) == 0,
+			      delta(d, "pnm_fs_dirty_no_blocks") == 0,
 			      "linux keeps data only if the unpin dirties it");
 		}
 	}
-	pnm_mm_munmap(p->mm, (unsigned long)addr, PAGE_SIZE);
+	pnm_munmap(p, (unsigned long)addr, PAGE_SIZE);
 out:
-	fput(f);
+	pnm_file_close(f);
 	pnm_task_exit(p);
-	put_task_struct(p);
+	pnm_task_put(p);
 	check(d);
 	if (pnm_fini()) {
 		fprintf(d->out, "  !! frames leaked at teardown\n");
@@ -633,21 +709,28 @@ int cmd_demo(int argc, char **argv)
 		d.out = fopen("/dev/null", "w");
 	if (!d.out)
 		return 2;
+	d.mark = calloc((size_t)pnm_stat_count(), sizeof(*d.mark));
+	if (!d.mark) {
+		fputs("pinmm demo: out of memory\n", stderr);
+		return 1;
+	}
 
 	pnm_config_default(&cfg);
 	ret = pnm_init(&cfg);
 	if (ret) {
 		fprintf(stderr, "pinmm demo: pnm_init: %s\n", pnm_strerror(ret));
+		free(d.mark);
 		return 1;
 	}
 	fprintf(d.out, "pinmm %s demo: the memory core at work\n", PINMM_VERSION);
 	fprintf(d.out, "Frames: Normal %lu, Movable %lu, CMA %lu (4 KiB each); "
 		"transparent huge pages on madvise\n",
-		cfg.zone_frames[ZONE_NORMAL], cfg.zone_frames[ZONE_MOVABLE],
-		cfg.zone_frames[ZONE_CMA]);
+		cfg.zone_frames[PNM_ZONE_NORMAL], cfg.zone_frames[PNM_ZONE_MOVABLE],
+		cfg.zone_frames[PNM_ZONE_CMA]);
 
 	if (pnm_task_create("editor", &a)) {
 		pnm_fini();
+		free(d.mark);
 		return 1;
 	}
 	addr = act_faults(&d, a);
@@ -660,12 +743,12 @@ int cmd_demo(int argc, char **argv)
 	act(&d, 6, "Exit");
 	if (b) {
 		pnm_task_exit(b);
-		put_task_struct(b);
+		pnm_task_put(b);
 	}
 	pnm_task_exit(a);
-	put_task_struct(a);
+	pnm_task_put(a);
 	say(&d, "both processes exit: pgfree +%ld, %ld frames free of %lu",
-	    delta(&d, PGFREE), global_stat(NR_FREE_PAGES), pnm_mem.nr_frames);
+	    delta(&d, "pgfree"), stat_now("nr_free_pages"), mem_info().frames);
 	check(&d);
 	print_counters(&d);
 	ret = pnm_fini();
@@ -684,6 +767,7 @@ int cmd_demo(int argc, char **argv)
 	}
 	if (quiet)
 		fclose(d.out);
+	free(d.mark);
 	printf("%s: %d claim%s failed\n", d.failures ? "demo FAILED" : "demo ok",
 	       d.failures, d.failures == 1 ? "" : "s");
 	return d.failures ? 1 : 0;

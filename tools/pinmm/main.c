@@ -10,7 +10,7 @@
  * `pinmm <subcommand> --help` are generated from it.
  */
 #include <string.h>
-#include <model/pinmm.h>
+#include "util.h"
 #include "cli.h"
 
 static const struct pnm_subcommand subcommands[] = {

@@ -28,7 +28,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <model/pinmm.h>
+#include "util.h"
 
 /* --- limits ---------------------------------------------------------------- */
 #define SCN_MAX_FILE		(4u << 20)	/* bytes per scenario file */
@@ -243,7 +243,7 @@ struct scn_result {
 struct scn_sink {
 	void (*begin_file)(struct scn_sink *s, const char *file);
 	void (*step)(struct scn_sink *s, const struct scn_result *res);
-	/* After teardown; @counters (NR_VM_STAT_ITEMS values) and @stat_text
+	/* After teardown; @counters (pnm_stat_count() values) and @stat_text
 	 * (pnm_stat_print() output) were taken before the model was freed. */
 	void (*end_file)(struct scn_sink *s, const char *file,
 			 unsigned int passed, unsigned int failed,
@@ -331,7 +331,7 @@ typedef void scn_step_hook_fn(struct scn_run *r, bool after);
 void scn_register_step_hook(scn_step_hook_fn *fn);
 
 /* Counter change made by the most recent step that is not SCN_OBSERVE. */
-long scn_counter_delta(struct scn_run *r, enum pnm_stat_item item);
+long scn_counter_delta(struct scn_run *r, int item);
 /* Compare: does @have satisfy the CMP/CHANGE value @v (op, num/delta)? */
 bool scn_compare(const struct scn_value *v, long have);
 /* "== 3", "+1", ">= 9" for details. */
@@ -348,11 +348,16 @@ struct scn_page_info {
 	bool present;			/* something is mapped at addr */
 	unsigned long pfn;		/* valid if present */
 	bool writable;			/* valid if present */
-	struct page *page;		/* pfn_to_page(pfn) if present */
-	struct folio *folio;		/* page_folio(page) if present */
+	struct pnm_page_info frame;	/* the frame's snapshot, if present */
 };
 /* Fill @pi for @t/@addr without faulting; 0 (present or not). */
 int scn_page_info(struct task_struct *t, unsigned long addr, struct scn_page_info *pi);
+/* Fill @pi as a present page from the snapshot of frame @pfn (a pinned
+ * page, a cached page); @pi->writable is left false.  0, or -EINVAL. */
+int scn_frame_info(unsigned long pfn, struct scn_page_info *pi);
+/* The index of counter @name (pnm_stat_lookup), aborting the program if
+ * the library has no such counter: the command line's own names. */
+int scn_stat(const char *name);
 
 
 /* --- internals shared by scn_lex.c and scn_parse.c ------------------------------ */

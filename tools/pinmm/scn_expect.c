@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "scn.h"
-#include "internal.h"
 
 #define CHUNK	65536
 
@@ -130,12 +129,12 @@ static void checkpoint_free(struct scn_run *r, void *obj)
 static int checkpoint_run(struct scn_run *r, const struct scn_step *st,
 			  const struct scn_value *a)
 {
-	long *vals = malloc(sizeof(long) * NR_VM_STAT_ITEMS);
+	long *vals = malloc(sizeof(long) * (size_t)pnm_stat_count());
 
 	if (!vals)
 		return -ENOMEM;
-	for (int i = 0; i < NR_VM_STAT_ITEMS; i++)
-		vals[i] = global_stat((enum pnm_stat_item)i);
+	for (int i = 0; i < pnm_stat_count(); i++)
+		vals[i] = pnm_stat_read(i);
 	scn_obj_remove(r, NS_CHECKPOINT, a[0].word);
 	if (scn_obj_add(r, NS_CHECKPOINT, a[0].word, vals, checkpoint_free)) {
 		free(vals);
@@ -158,7 +157,7 @@ static int expect_counter_check(struct scn_parser *p, const struct scn_step *st,
 static int expect_counter_run(struct scn_run *r, const struct scn_step *st,
 			      const struct scn_value *a)
 {
-	enum pnm_stat_item item = (enum pnm_stat_item)a[0].index;
+	int item = a[0].index;
 	char want[48];
 	long have;
 
@@ -168,12 +167,12 @@ static int expect_counter_run(struct scn_run *r, const struct scn_step *st,
 
 		if (!mark)
 			return scn_fail(r, "checkpoint %s was not taken", a[3].word);
-		have = global_stat(item) - mark[item];
+		have = pnm_stat_read(item) - mark[item];
 		if (!scn_compare(&a[1], have))
 			return scn_fail(r, "%s changed by %+ld since %s; expected %s", a[0].word,
 					have, a[3].word, want);
 		scn_detail(r, "%s changed by %+ld since %s (now %ld)", a[0].word, have,
-			   a[3].word, global_stat(item));
+			   a[3].word, pnm_stat_read(item));
 		return 0;
 	}
 	if (a[1].index == SCN_OP_DELTA) {
@@ -181,10 +180,10 @@ static int expect_counter_run(struct scn_run *r, const struct scn_step *st,
 		if (!scn_compare(&a[1], have))
 			return scn_fail(r, "%s changed by %+ld over the last step; expected %s",
 					a[0].word, have, want);
-		scn_detail(r, "%s changed by %+ld (now %ld)", a[0].word, have, global_stat(item));
+		scn_detail(r, "%s changed by %+ld (now %ld)", a[0].word, have, pnm_stat_read(item));
 		return 0;
 	}
-	have = global_stat(item);
+	have = pnm_stat_read(item);
 	if (!scn_compare(&a[1], have))
 		return scn_fail(r, "%s is %ld; expected %s", a[0].word, have, want);
 	scn_detail(r, "%s is %ld", a[0].word, have);
@@ -197,13 +196,13 @@ static const char *page_desc(const struct scn_page_info *pi, char *buf, size_t s
 {
 	if (!pi->present)
 		snprintf(buf, size, "nothing mapped");
-	else if (is_zero_pfn(pi->pfn))
+	else if (pi->frame.flags & PNM_PAGE_ZERO)
 		snprintf(buf, size, "pfn 0x%lx (zero page)", pi->pfn);
-	else if (is_huge_zero_pfn(pi->pfn))
+	else if (pi->frame.flags & PNM_PAGE_HUGE_ZERO)
 		snprintf(buf, size, "pfn 0x%lx (huge zero page)", pi->pfn);
 	else
 		snprintf(buf, size, "pfn 0x%lx %s order %u", pi->pfn,
-			 zone_type_name(page_zonenum(pi->page)), folio_order(pi->folio));
+			 pnm_zone_name(pi->frame.zone), pi->frame.order);
 	return buf;
 }
 
@@ -237,7 +236,10 @@ static int expect_page_run(struct scn_run *r, const struct scn_step *st,
 /* Helpers for the property tests: need a mapped (non-zero) page. */
 #define NEED_PRESENT(pi)	do { if (!(pi)->present) return -ENOENT; } while (0)
 #define NEED_STRUCT_PAGE(pi)						\
-	do { if (!(pi)->present || is_zero_pfn((pi)->pfn)) return -ENOENT; } while (0)
+	do {								\
+		if (!(pi)->present || ((pi)->frame.flags & PNM_PAGE_ZERO))	\
+			return -ENOENT;					\
+	} while (0)
 
 /* scn_prop_result - contract in scn.h. */
 int scn_prop_result(struct scn_run *r, bool holds, const char *fmt, ...)
@@ -266,7 +268,8 @@ static int prop_zero_page(struct scn_run *r, void *subject, const struct scn_val
 	char d[96];
 
 	NEED_PRESENT(pi);
-	return scn_prop_result(r, is_zero_pfn(pi->pfn), "%s", page_desc(pi, d, sizeof(d)));
+	return scn_prop_result(r, pi->frame.flags & PNM_PAGE_ZERO, "%s",
+			       page_desc(pi, d, sizeof(d)));
 }
 
 static int prop_huge_zero_page(struct scn_run *r, void *subject, const struct scn_value *a)
@@ -275,7 +278,8 @@ static int prop_huge_zero_page(struct scn_run *r, void *subject, const struct sc
 	char d[96];
 
 	NEED_PRESENT(pi);
-	return scn_prop_result(r, is_huge_zero_pfn(pi->pfn), "%s", page_desc(pi, d, sizeof(d)));
+	return scn_prop_result(r, pi->frame.flags & PNM_PAGE_HUGE_ZERO, "%s",
+			       page_desc(pi, d, sizeof(d)));
 }
 
 static int frame_compare(struct scn_run *r, void *subject, const struct scn_value *a,
@@ -311,19 +315,23 @@ static int prop_not_same_frame(struct scn_run *r, void *subject, const struct sc
 static int prop_anon_exclusive(struct scn_run *r, void *subject, const struct scn_value *a)
 {
 	struct scn_page_info *pi = subject;
+	bool excl;
 
 	NEED_STRUCT_PAGE(pi);
-	return scn_prop_result(r, PageAnonExclusive(pi->page), "pfn 0x%lx is %sanon-exclusive",
-			   pi->pfn, PageAnonExclusive(pi->page) ? "" : "not ");
+	excl = pi->frame.flags & PNM_PAGE_ANON_EXCLUSIVE;
+	return scn_prop_result(r, excl, "pfn 0x%lx is %sanon-exclusive", pi->pfn,
+			       excl ? "" : "not ");
 }
 
 static int prop_anon(struct scn_run *r, void *subject, const struct scn_value *a)
 {
 	struct scn_page_info *pi = subject;
+	bool anon;
 
 	NEED_STRUCT_PAGE(pi);
-	return scn_prop_result(r, folio_test_anon(pi->folio), "pfn 0x%lx is %s", pi->pfn,
-			   folio_test_anon(pi->folio) ? "anonymous" : "a file/shmem page");
+	anon = pi->frame.flags & PNM_PAGE_ANON;
+	return scn_prop_result(r, anon, "pfn 0x%lx is %s", pi->pfn,
+			       anon ? "anonymous" : "a file/shmem page");
 }
 
 static int prop_writable(struct scn_run *r, void *subject, const struct scn_value *a)
@@ -338,12 +346,12 @@ static int prop_writable(struct scn_run *r, void *subject, const struct scn_valu
 static int prop_zone(struct scn_run *r, void *subject, const struct scn_value *a)
 {
 	struct scn_page_info *pi = subject;
-	enum zone_type z;
+	enum pnm_zone_type z;
 
 	NEED_STRUCT_PAGE(pi);
-	z = page_zonenum(pi->page);
+	z = pi->frame.zone;
 	return scn_prop_result(r, (int)z == a[0].index, "pfn 0x%lx is in zone %s", pi->pfn,
-			   zone_type_name(z));
+			       pnm_zone_name(z));
 }
 
 static int prop_order(struct scn_run *r, void *subject, const struct scn_value *a)
@@ -352,7 +360,7 @@ static int prop_order(struct scn_run *r, void *subject, const struct scn_value *
 	unsigned int order;
 
 	NEED_STRUCT_PAGE(pi);
-	order = folio_order(pi->folio);
+	order = pi->frame.order;
 	return scn_prop_result(r, order == a[0].num, "pfn 0x%lx is in a folio of order %u", pi->pfn,
 			   order);
 }
@@ -364,7 +372,7 @@ static int prop_mapcount(struct scn_run *r, void *subject, const struct scn_valu
 	int mc;
 
 	NEED_STRUCT_PAGE(pi);
-	mc = page_mapcount(pi->page);
+	mc = pi->frame.mapcount;
 	scn_format_cmp(want, sizeof(want), &a[0]);
 	return scn_prop_result(r, scn_compare(&a[0], mc), "pfn 0x%lx mapcount %d (expected %s)",
 			   pi->pfn, mc, want);
@@ -377,26 +385,30 @@ static int prop_refcount(struct scn_run *r, void *subject, const struct scn_valu
 	int rc;
 
 	NEED_STRUCT_PAGE(pi);
-	rc = folio_ref_count(pi->folio);
+	rc = pi->frame.refcount;
 	scn_format_cmp(want, sizeof(want), &a[0]);
 	return scn_prop_result(r, scn_compare(&a[0], rc), "folio 0x%lx refcount %d (expected %s)",
-			   folio_pfn(pi->folio), rc, want);
+			       pi->frame.head_pfn, rc, want);
 }
 
 /* --- expect rss / vmas / zone ------------------------------------------------------------- */
 
 static const char *const rss_words[] = { "anon", "file", "shmem", NULL };
-static const int rss_members[] = { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES };
 
 static int expect_rss_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
 {
 	struct task_struct *t = scn_task(r, &a[0]);
+	struct pnm_mm_info mi = { .size = sizeof(mi) };
 	char want[48];
 	long have;
+	int err;
 
 	if (!t)
 		return SCN_FAILED;
-	have = get_mm_counter(t->mm, rss_members[a[1].index]);
+	err = pnm_task_mm_info(t, &mi);
+	if (err)
+		return err;
+	have = a[1].index == 0 ? mi.rss_anon : a[1].index == 1 ? mi.rss_file : mi.rss_shmem;
 	scn_format_cmp(want, sizeof(want), &a[2]);
 	if (!scn_compare(&a[2], have))
 		return scn_fail(r, "%s rss %s is %ld pages; expected %s", a[0].word, a[1].word,
@@ -408,14 +420,16 @@ static int expect_rss_run(struct scn_run *r, const struct scn_step *st, const st
 static int expect_vmas_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
 {
 	struct task_struct *t = scn_task(r, &a[0]);
+	struct pnm_mm_info mi = { .size = sizeof(mi) };
 	char want[48];
-	int have;
+	int have, err;
 
 	if (!t)
 		return SCN_FAILED;
-	mmap_read_lock(t->mm);
-	have = t->mm->map_count;
-	mmap_read_unlock(t->mm);
+	err = pnm_task_mm_info(t, &mi);
+	if (err)
+		return err;
+	have = mi.vmas;
 	scn_format_cmp(want, sizeof(want), &a[1]);
 	if (!scn_compare(&a[1], have))
 		return scn_fail(r, "%s has %d VMAs; expected %s", a[0].word, have, want);
@@ -425,16 +439,16 @@ static int expect_vmas_run(struct scn_run *r, const struct scn_step *st, const s
 
 static int expect_zone_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
 {
-	struct zone *z = pnm_zone((enum zone_type)a[0].index);
+	struct pnm_zone_info zi = { .size = sizeof(zi) };
 
-	if (!z)
+	if (pnm_zone_info((enum pnm_zone_type)a[0].index, &zi) || !zi.frames)
 		return scn_fail(r, "zone %s has no memory in this model", a[0].word);
-	return a[1].variant->test(r, z, &a[2]);
+	return a[1].variant->test(r, &zi, &a[2]);
 }
 
 static int zprop_largest(struct scn_run *r, void *subject, const struct scn_value *a)
 {
-	int order = zone_largest_free_order(subject);
+	int order = ((const struct pnm_zone_info *)subject)->largest_free_order;
 	char want[48];
 
 	scn_format_cmp(want, sizeof(want), &a[0]);
@@ -444,7 +458,7 @@ static int zprop_largest(struct scn_run *r, void *subject, const struct scn_valu
 
 static int zprop_free(struct scn_run *r, void *subject, const struct scn_value *a)
 {
-	long nr = (long)zone_page_state(subject, NR_ZONE_FREE_PAGES);
+	long nr = (long)((const struct pnm_zone_info *)subject)->free_pages;
 	char want[48];
 
 	scn_format_cmp(want, sizeof(want), &a[0]);

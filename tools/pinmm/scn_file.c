@@ -50,7 +50,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "scn.h"
-#include "internal.h"
+
+/* fallocate(2) modes (Linux's values; <fcntl.h> has them with _GNU_SOURCE). */
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE	0x01
+#define FALLOC_FL_PUNCH_HOLE	0x02
+#endif
 
 #define NS_FILE		"file"
 #define CHUNK		65536		/* bytes moved per call */
@@ -123,7 +128,7 @@ static void file_release(struct scn_run *r, void *obj)
 {
 	struct scn_file *sf = obj;
 
-	fput(sf->file);
+	pnm_file_close(sf->file);
 	free(sf);
 }
 
@@ -202,15 +207,16 @@ static int file_open_as(struct scn_run *r, const char *sname, enum pnm_fs_type f
 {
 	struct scn_file *sf;
 	struct file *file;
+	int err;
 
 	if (strlen(name) > PNM_FS_NAME_MAX)
 		return -ENAMETOOLONG;
-	file = pnm_filp_open(fs, name, flags);
-	if (IS_ERR(file))
-		return (int)PTR_ERR(file);
+	err = pnm_file_open(fs, name, flags, &file);
+	if (err)
+		return err;
 	sf = calloc(1, sizeof(*sf));
 	if (!sf) {
-		fput(file);
+		pnm_file_close(file);
 		return -ENOMEM;
 	}
 	sf->file = file;
@@ -226,11 +232,12 @@ static int file_open_as(struct scn_run *r, const char *sname, enum pnm_fs_type f
 
 static void describe_open(struct scn_run *r, const struct scn_file *sf, const char *what)
 {
-	struct inode *inode = sf->file->f_inode;
+	struct pnm_file_info fi = { .size = sizeof(fi) };
 
+	pnm_file_info(sf->file, &fi);
 	scn_detail(r, "%s %s file \"%s\", inode %lu, size %lld%s", what, pnm_fs_name(sf->fs),
-		   sf->name, inode->i_ino, (long long)i_size_read(inode),
-		   IS_DAX(inode) ? ", S_DAX" : "");
+		   sf->name, fi.ino, (long long)fi.file_size,
+		   (fi.flags & PNM_FILE_DAX) ? ", S_DAX" : "");
 }
 
 static int file_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
@@ -250,7 +257,7 @@ static int file_run(struct scn_run *r, const struct scn_step *st, const struct s
 	if (ret)
 		return ret;
 	if (f[FFO_SIZE].present) {
-		ret = do_ftruncate(sf->file, (loff_t)f[FFO_SIZE].num);
+		ret = pnm_file_truncate(sf->file, (int64_t)f[FFO_SIZE].num);
 		if (ret) {
 			scn_obj_remove(r, NS_FILE, a[0].word);
 			scn_detail(r, "ftruncate to size= %llu", (unsigned long long)f[FFO_SIZE].num);
@@ -335,13 +342,15 @@ static int mmapf_run(struct scn_run *r, const struct scn_step *st, const struct 
 	const struct scn_value *f = &a[4];
 	unsigned long len = (unsigned long)a[3].num, hint = 0, prot, flags = 0;
 	unsigned long off = f[MFO_OFFSET].present ? (unsigned long)f[MFO_OFFSET].num : 0;
+	struct pnm_file_info fi = { .size = sizeof(fi) };
 	long addr;
 
 	if (!t || !sf)
 		return SCN_FAILED;
 	/* Default protection: what the file was opened for. */
 	prot = PROT_READ;
-	if ((sf->file->f_mode & FMODE_WRITE) && (sf->file->f_mode & FMODE_READ))
+	if (!pnm_file_info(sf->file, &fi) && (fi.flags & PNM_FILE_WRITE) &&
+	    (fi.flags & PNM_FILE_READ))
 		prot |= PROT_WRITE;
 	for (int i = MF_R; i <= MF_NONE; i++)
 		if (f->num & BIT(i))
@@ -357,8 +366,8 @@ static int mmapf_run(struct scn_run *r, const struct scn_step *st, const struct 
 		flags = (unsigned long)f[MFO_FLAGS].num;
 	if (f[MFO_AT].present && scn_addr(r, &f[MFO_AT], &hint))
 		return SCN_FAILED;
-	addr = pnm_mm_mmap(t->mm, hint, len, prot, flags, sf->file, off);
-	if (addr < 0 && addr >= -MAX_ERRNO)
+	addr = pnm_mmap(t, hint, len, prot, flags, sf->file, off);
+	if (addr < 0 && addr >= -PNM_MAX_ERRNO)
 		return (int)addr;
 	scn_region_set(r, a[1].word, (unsigned long)addr, len);
 	scn_detail(r, "0x%lx-0x%lx %s%s%s %s of %s file \"%s\" at offset %lu",
@@ -372,9 +381,9 @@ static int mmapf_run(struct scn_run *r, const struct scn_step *st, const struct 
 /* --- writeback summaries ----------------------------------------------------------- */
 
 /* What a step that writes back did, from counter deltas. */
-static const enum pnm_stat_item wb_items[] = {
-	PGPGOUT, PNM_WB_BOUNCED, PNM_WB_SKIP_PINNED, PNM_WB_PINNED_INPLACE, PNM_WB_UNSTABLE,
-	PNM_WB_LOST, PNM_WB_IO_ERRORS,
+static const char *const wb_items[] = {
+	"pgpgout", "pnm_wb_bounced", "pnm_wb_skip_pinned", "pnm_wb_pinned_inplace",
+	"pnm_wb_unstable", "pnm_wb_lost", "pnm_wb_io_errors",
 };
 static const char *const wb_labels[] = {	/* "%ld pages %s", or "%ld %s" */
 	"written", "bounced (pinned)", "skipped (pinned)", "written in place while pinned",
@@ -388,7 +397,7 @@ struct wb_mark {
 static void wb_mark(struct wb_mark *m)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(wb_items); i++)
-		m->v[i] = global_stat(wb_items[i]);
+		m->v[i] = pnm_stat_read(scn_stat(wb_items[i]));
 }
 
 /* Append "N pages written, N bounced (pinned), ..." to @buf. */
@@ -398,7 +407,7 @@ static void wb_summary(const struct wb_mark *m, char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(wb_items) && o < size; i++) {
-		long d = global_stat(wb_items[i]) - m->v[i];
+		long d = pnm_stat_read(scn_stat(wb_items[i])) - m->v[i];
 
 		if (!d && i)
 			continue;
@@ -414,7 +423,7 @@ static int pwrite_run(struct scn_run *r, const struct scn_step *st, const struct
 {
 	struct scn_file *sf = file_get(r, &a[0]);
 	size_t len = scn_data_len(&a[2]), done = 0;
-	loff_t pos = (loff_t)a[1].num;
+	int64_t pos = (int64_t)a[1].num;
 	unsigned char *buf;
 	int ret = 0;
 
@@ -430,7 +439,7 @@ static int pwrite_run(struct scn_run *r, const struct scn_step *st, const struct
 		ssize_t w;
 
 		scn_data_get(&a[2], done, buf, n);
-		w = kernel_write(sf->file, buf, n, &pos);
+		w = pnm_file_write(sf->file, buf, n, pos);
 		if (w < 0) {
 			ret = (int)w;
 			break;
@@ -442,29 +451,31 @@ static int pwrite_run(struct scn_run *r, const struct scn_step *st, const struct
 			break;
 		}
 		done += (size_t)w;
+		pos += w;
 	}
 	free(buf);
 	if (ret && done)
 		scn_detail(r, "wrote %zu of %zu bytes before the error", done, len);
 	else if (!ret)
 		scn_detail(r, "wrote %zu byte%s at %llu, size now %lld", len, len == 1 ? "" : "s",
-			   (unsigned long long)a[1].num, (long long)i_size_read(sf->file->f_inode));
+			   (unsigned long long)a[1].num, (long long)pnm_file_size(sf->file));
 	return ret;
 }
 
 /* Read up to @len bytes at @off into @buf; returns bytes read or -errno. */
-static ssize_t file_read_all(struct file *file, loff_t off, void *buf, size_t len)
+static ssize_t file_read_all(struct file *file, int64_t off, void *buf, size_t len)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = kernel_read(file, (char *)buf + done, len - done, &off);
+		ssize_t n = pnm_file_read(file, (char *)buf + done, len - done, off);
 
 		if (n < 0)
 			return done ? (ssize_t)done : n;
 		if (!n)
 			break;
 		done += (size_t)n;
+		off += n;
 	}
 	return (ssize_t)done;
 }
@@ -483,7 +494,7 @@ static int pread_run(struct scn_run *r, const struct scn_step *st, const struct 
 		return -ENOMEM;
 	for (size_t off = 0; off < len; off += CHUNK) {
 		size_t n = min_t(size_t, CHUNK, len - off);
-		ssize_t got = file_read_all(sf->file, (loff_t)(a[1].num + off), buf, n);
+		ssize_t got = file_read_all(sf->file, (int64_t)(a[1].num + off), buf, n);
 
 		if (got < 0) {
 			free(buf);
@@ -524,7 +535,7 @@ static int fsync_run(struct scn_run *r, const struct scn_step *st, const struct 
 {
 	struct scn_file *sf = file_get(r, &a[0]);
 	const struct scn_value *f = &a[1];
-	int datasync = f->num & 1;
+	bool datasync = f->num & 1;
 	struct wb_mark m;
 	char sum[256];
 	int ret;
@@ -533,13 +544,13 @@ static int fsync_run(struct scn_run *r, const struct scn_step *st, const struct 
 		return SCN_FAILED;
 	wb_mark(&m);
 	if (f[FSO_OFFSET].present || f[FSO_LENGTH].present) {
-		loff_t start = f[FSO_OFFSET].present ? (loff_t)f[FSO_OFFSET].num : 0;
-		loff_t end = f[FSO_LENGTH].present ? start + (loff_t)f[FSO_LENGTH].num - 1 :
-			     LLONG_MAX;
+		int64_t start = f[FSO_OFFSET].present ? (int64_t)f[FSO_OFFSET].num : 0;
+		int64_t end = f[FSO_LENGTH].present ? start + (int64_t)f[FSO_LENGTH].num - 1 :
+			      INT64_MAX;
 
-		ret = vfs_fsync_range(sf->file, start, end, datasync);
+		ret = pnm_file_fsync(sf->file, start, end, datasync);
 	} else {
-		ret = vfs_fsync(sf->file, datasync);
+		ret = pnm_file_fsync(sf->file, 0, INT64_MAX, datasync);
 	}
 	wb_summary(&m, sum, sizeof(sum));
 	scn_detail(r, "%s", sum);
@@ -579,7 +590,7 @@ static int msync_run(struct scn_run *r, const struct scn_step *st, const struct 
 	if (f[1].present)
 		flags = (int)f[1].num;
 	wb_mark(&m);
-	ret = pnm_mm_msync(t->mm, addr, (size_t)a[2].num, flags);
+	ret = pnm_msync(t, addr, (size_t)a[2].num, flags);
 	wb_summary(&m, sum, sizeof(sum));
 	scn_detail(r, "%s", sum);
 	return ret;
@@ -591,7 +602,7 @@ static int sync_run(struct scn_run *r, const struct scn_step *st, const struct s
 	char sum[256];
 
 	wb_mark(&m);
-	ksys_sync();
+	pnm_sync();
 	wb_summary(&m, sum, sizeof(sum));
 	scn_detail(r, "%s", sum);
 	return 0;
@@ -612,7 +623,7 @@ static int writeback_check(struct scn_parser *p, const struct scn_step *st,
  * writeback              one flusher pass: WB_SYNC_NONE over every inode
  * writeback background   the same, only while above the background threshold
  * writeback sync         WB_SYNC_ALL over every inode (returns the first error)
- * writeback [sync] F     do_writepages on F's mapping (filemap_flush /
+ * writeback [sync] F     one pass of that mode over F only (filemap_flush /
  *                        filemap_fdatawrite), returning its error
  */
 static int writeback_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
@@ -626,27 +637,11 @@ static int writeback_run(struct scn_run *r, const struct scn_step *st, const str
 	if (a[1].present && !(sf = file_get(r, &a[1])))
 		return SCN_FAILED;
 	wb_mark(&m);
-	if (sf) {
-		struct writeback_control wbc = {
-			.nr_to_write = LONG_MAX,
-			.range_start = 0,
-			.range_end = LLONG_MAX,
-			.sync_mode = sync ? WB_SYNC_ALL : WB_SYNC_NONE,
-		};
-
-		ret = do_writepages(sf->file->f_mapping, &wbc);
-	} else if (sync) {
-		struct inode *inode = NULL;
-
-		while ((inode = pnm_inode_next(inode))) {
-			int err = filemap_fdatawrite_range(inode->i_mapping, 0, LLONG_MAX);
-
-			if (err && !ret)
-				ret = err;
-		}
-	} else {
+	if (sf || sync)		/* one file, or WB_SYNC_ALL over every file */
+		ret = pnm_writeback_range(sf ? sf->file : NULL, 0, INT64_MAX,
+					  sync ? PNM_WB_SYNC_ALL : PNM_WB_SYNC_NONE);
+	else
 		pnm_writeback_run(a[0].present);
-	}
 	wb_summary(&m, sum, sizeof(sum));
 	scn_detail(r, "%s (%s)", sum, sync ? "WB_SYNC_ALL" : "WB_SYNC_NONE");
 	return ret;
@@ -657,18 +652,20 @@ static int writeback_run(struct scn_run *r, const struct scn_step *st, const str
 static int truncate_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
 {
 	struct scn_file *sf = file_get(r, &a[0]);
-	long live = global_stat(PNM_NR_TRUNCATED_LIVE);
-	long pinned = global_stat(PNM_TRUNCATE_PINNED);
+	int live_item = scn_stat("pnm_nr_truncated_live");
+	int pinned_item = scn_stat("pnm_truncate_pinned");
+	long live = pnm_stat_read(live_item);
+	long pinned = pnm_stat_read(pinned_item);
 	int ret;
 
 	if (!sf)
 		return SCN_FAILED;
-	ret = do_ftruncate(sf->file, (loff_t)a[1].num);
+	ret = pnm_file_truncate(sf->file, (int64_t)a[1].num);
 	if (ret)
 		return ret;
-	live = global_stat(PNM_NR_TRUNCATED_LIVE) - live;
-	pinned = global_stat(PNM_TRUNCATE_PINNED) - pinned;
-	scn_detail(r, "size now %lld%s", (long long)i_size_read(sf->file->f_inode),
+	live = pnm_stat_read(live_item) - live;
+	pinned = pnm_stat_read(pinned_item) - pinned;
+	scn_detail(r, "size now %lld%s", (long long)pnm_file_size(sf->file),
 		   live || pinned ? "; pages still referenced live on, detached" : "");
 	return 0;
 }
@@ -680,9 +677,9 @@ static int fallocate_common(struct scn_run *r, const struct scn_value *a, int mo
 
 	if (!sf)
 		return SCN_FAILED;
-	ret = vfs_fallocate(sf->file, mode, (loff_t)a[1].num, (loff_t)a[2].num);
+	ret = pnm_file_fallocate(sf->file, mode, (int64_t)a[1].num, (int64_t)a[2].num);
 	if (!ret)
-		scn_detail(r, "size %lld", (long long)i_size_read(sf->file->f_inode));
+		scn_detail(r, "size %lld", (long long)pnm_file_size(sf->file));
 	return ret;
 }
 
@@ -712,11 +709,12 @@ static int reclaim_check(struct scn_parser *p, const struct scn_step *st, const 
 static int reclaim_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
 {
 	bool may_unmap = !(a[1].num & 1);
-	long skipped = global_stat(PNM_RECLAIM_SKIP_PINNED);
+	int skip_item = scn_stat("pnm_reclaim_skip_pinned");
+	long skipped = pnm_stat_read(skip_item);
 	unsigned long got;
 
 	got = pnm_reclaim_pages((unsigned long)a[0].num, may_unmap);
-	skipped = global_stat(PNM_RECLAIM_SKIP_PINNED) - skipped;
+	skipped = pnm_stat_read(skip_item) - skipped;
 	scn_detail(r, "reclaimed %lu of %llu page%s%s%s", got, (unsigned long long)a[0].num,
 		   a[0].num == 1 ? "" : "s", may_unmap ? "" : " (mapped pages kept)",
 		   skipped ? "; kept maybe-pinned folios" : "");
@@ -923,7 +921,7 @@ static int expect_file_run(struct scn_run *r, const struct scn_step *st,
 	}
 	for (size_t done = 0; done < len && !ret; done += CHUNK) {
 		size_t n = min_t(size_t, CHUNK, len - done);
-		ssize_t k = file_read_all(sf->file, (loff_t)(off + done), got, n);
+		ssize_t k = file_read_all(sf->file, (int64_t)(off + done), got, n);
 
 		if (k < 0) {
 			const char *e = pnm_errno_name((int)-k);
@@ -935,7 +933,7 @@ static int expect_file_run(struct scn_run *r, const struct scn_step *st,
 		if ((size_t)k < n) {
 			ret = scn_fail(r, "the file ends at %lld (size %lld); expected %zu bytes at "
 				       "offset %llu", (long long)(off + done + (size_t)k),
-				       (long long)i_size_read(sf->file->f_inode), len, off);
+				       (long long)pnm_file_size(sf->file), len, off);
 			goto out;
 		}
 		ret = compare_chunk(r, "read", off, got, &a[2], done, n, want);
@@ -953,11 +951,11 @@ static int expect_size_run(struct scn_run *r, const struct scn_step *st,
 {
 	struct scn_file *sf = file_get(r, &a[0]);
 	char want[48];
-	loff_t size;
+	int64_t size;
 
 	if (!sf)
 		return SCN_FAILED;
-	size = i_size_read(sf->file->f_inode);
+	size = pnm_file_size(sf->file);
 	scn_format_cmp(want, sizeof(want), &a[1]);
 	if (!scn_compare(&a[1], (long)size))
 		return scn_fail(r, "i_size is %lld; expected %s", (long long)size, want);
@@ -969,12 +967,14 @@ static int expect_cached_run(struct scn_run *r, const struct scn_step *st,
 			     const struct scn_value *a)
 {
 	struct scn_file *sf = file_get(r, &a[0]);
+	struct pnm_file_info fi = { .size = sizeof(fi) };
 	char want[48];
 	long nr;
 
 	if (!sf)
 		return SCN_FAILED;
-	nr = (long)READ_ONCE(sf->file->f_mapping->nrpages);
+	pnm_file_info(sf->file, &fi);
+	nr = (long)fi.cached_pages;
 	scn_format_cmp(want, sizeof(want), &a[1]);
 	if (!scn_compare(&a[1], nr))
 		return scn_fail(r, "%ld page%s of \"%s\" cached; expected %s", nr,
@@ -991,9 +991,8 @@ static int expect_file_page_run(struct scn_run *r, const struct scn_step *st,
 	struct scn_file *sf = file_get(r, &a[0]);
 	const struct scn_cmd *prop = a[3].variant;
 	bool negate = a[2].present;
-	pgoff_t index = (pgoff_t)(a[1].num >> PAGE_SHIFT);
+	unsigned long index = (unsigned long)(a[1].num >> PAGE_SHIFT);
 	struct scn_page_info pi;
-	struct folio *folio;
 	int ret;
 
 	if (!sf)
@@ -1001,18 +1000,15 @@ static int expect_file_page_run(struct scn_run *r, const struct scn_step *st,
 	memset(&pi, 0, sizeof(pi));
 	pi.addr = (unsigned long)a[1].num;
 	/*
-	 * The lookup's reference is dropped before the property looks, so
-	 * that refcounts read as the cache and its users hold them: the
-	 * cache's own references keep the folio, and nothing else runs while
-	 * a scenario step does (no flusher thread in scenarios).
+	 * The snapshot is taken without the lookup's reference, so that
+	 * refcounts read as the cache and its users hold them: the cache's
+	 * own references keep the folio, and nothing else runs while a
+	 * scenario step does (no flusher thread in scenarios).
 	 */
-	folio = filemap_get_folio(sf->file->f_mapping, index);
-	if (!IS_ERR(folio)) {
+	pi.frame.size = sizeof(pi.frame);
+	if (!pnm_file_page_info(sf->file, (int64_t)a[1].num, &pi.frame)) {
 		pi.present = true;
-		pi.page = folio_page(folio, index - folio->index);
-		pi.pfn = page_to_pfn(pi.page);
-		pi.folio = folio;
-		folio_put(folio);
+		pi.pfn = pi.frame.pfn;
 	}
 	if (!pi.present) {
 		/* Nothing cached: only present / cached / not-cached can tell. */
@@ -1062,122 +1058,126 @@ static int expect_file_page_check(struct scn_parser *p, const struct scn_step *s
 
 /* --- page properties of file pages ----------------------------------------------------------- */
 
-/* The folio of @subject, or NULL when nothing (or the zero page) is there. */
-static struct folio *subject_folio(void *subject)
+/* The frame of @subject, or NULL when nothing (or the zero page) is there. */
+static const struct pnm_page_info *subject_frame(void *subject)
 {
 	struct scn_page_info *pi = subject;
 
-	if (!pi->present || is_zero_pfn(pi->pfn))
+	if (!pi->present || (pi->frame.flags & PNM_PAGE_ZERO))
 		return NULL;
-	return pi->folio;
+	return &pi->frame;
 }
 
-static bool folio_in_cache(struct folio *folio)
+static bool frame_has(const struct pnm_page_info *f, unsigned int flag)
 {
-	return folio_mapping(folio) && !test_bit(PG_pnm_truncated, &folio->page.flags);
+	return f->flags & flag;
 }
 
 static int prop_cached(struct scn_run *r, void *subject, const struct scn_value *a)
 {
-	struct folio *folio = subject_folio(subject);
+	const struct pnm_page_info *f = subject_frame(subject);
 
-	if (!folio)
+	if (!f)
 		return -ENOENT;
-	return scn_prop_result(r, folio_in_cache(folio), "folio 0x%lx is %s", folio_pfn(folio),
-			  folio_in_cache(folio) ? "in a page cache" :
-			  folio_test_anon(folio) ? "anonymous" : "in no page cache");
+	return scn_prop_result(r, frame_has(f, PNM_PAGE_CACHED), "folio 0x%lx is %s", f->head_pfn,
+			  frame_has(f, PNM_PAGE_CACHED) ? "in a page cache" :
+			  frame_has(f, PNM_PAGE_ANON) ? "anonymous" : "in no page cache");
 }
 
 static int prop_not_cached(struct scn_run *r, void *subject, const struct scn_value *a)
 {
-	struct folio *folio = subject_folio(subject);
+	const struct pnm_page_info *f = subject_frame(subject);
 
-	if (!folio)
+	if (!f)
 		return -ENOENT;
-	return scn_prop_result(r, !folio_in_cache(folio), "folio 0x%lx is %s", folio_pfn(folio),
-			  folio_in_cache(folio) ? "in a page cache" : "in no page cache");
+	return scn_prop_result(r, !frame_has(f, PNM_PAGE_CACHED), "folio 0x%lx is %s",
+			  f->head_pfn,
+			  frame_has(f, PNM_PAGE_CACHED) ? "in a page cache" : "in no page cache");
 }
 
 static int prop_truncated(struct scn_run *r, void *subject, const struct scn_value *a)
 {
-	struct folio *folio = subject_folio(subject);
+	const struct pnm_page_info *f = subject_frame(subject);
 	bool t;
 
-	if (!folio)
+	if (!f)
 		return -ENOENT;
-	t = test_bit(PG_pnm_truncated, &folio->page.flags);
-	return scn_prop_result(r, t, "folio 0x%lx %s (refcount %d)", folio_pfn(folio),
+	t = frame_has(f, PNM_PAGE_TRUNCATED);
+	return scn_prop_result(r, t, "folio 0x%lx %s (refcount %d)", f->head_pfn,
 			  t ? "left its file's cache while referenced (PG_pnm_truncated)" :
-			  "is not a truncated page", folio_ref_count(folio));
+			  "is not a truncated page", f->refcount);
 }
 
 static int prop_blocks(struct scn_run *r, void *subject, const struct scn_value *a)
 {
-	struct folio *folio = subject_folio(subject);
+	const struct pnm_page_info *f = subject_frame(subject);
 	bool b;
 
-	if (!folio)
+	if (!f)
 		return -ENOENT;
-	b = PagePrivate(&folio->page);
-	return scn_prop_result(r, b, "folio 0x%lx %s block state", folio_pfn(folio), b ? "has" : "has no");
+	b = frame_has(f, PNM_PAGE_PRIVATE);
+	return scn_prop_result(r, b, "folio 0x%lx %s block state", f->head_pfn, b ? "has" : "has no");
 }
 
 static int prop_no_blocks(struct scn_run *r, void *subject, const struct scn_value *a)
 {
-	struct folio *folio = subject_folio(subject);
+	const struct pnm_page_info *f = subject_frame(subject);
 	bool b;
 
-	if (!folio)
+	if (!f)
 		return -ENOENT;
-	b = PagePrivate(&folio->page);
-	return scn_prop_result(r, !b, "folio 0x%lx %s block state%s", folio_pfn(folio),
+	b = frame_has(f, PNM_PAGE_PRIVATE);
+	return scn_prop_result(r, !b, "folio 0x%lx %s block state%s", f->head_pfn,
 			  b ? "has" : "has no",
-			  !b && folio_test_dirty(folio) ? " but is dirty" : "");
+			  !b && frame_has(f, PNM_PAGE_DIRTY) ? " but is dirty" : "");
 }
 
 static int prop_nofs_dirty(struct scn_run *r, void *subject, const struct scn_value *a)
 {
-	struct folio *folio = subject_folio(subject);
+	const struct pnm_page_info *f = subject_frame(subject);
 	bool b;
 
-	if (!folio)
+	if (!f)
 		return -ENOENT;
-	b = test_bit(PG_pnm_nofs_dirty, &folio->page.flags);
-	return scn_prop_result(r, b, "folio 0x%lx %s", folio_pfn(folio),
+	b = frame_has(f, PNM_PAGE_NOFS_DIRTY);
+	return scn_prop_result(r, b, "folio 0x%lx %s", f->head_pfn,
 			  b ? "was dirtied behind the filesystem's back (PG_pnm_nofs_dirty)" :
 			  "was not dirtied behind the filesystem's back");
 }
 
 static int prop_writeback(struct scn_run *r, void *subject, const struct scn_value *a)
 {
-	struct folio *folio = subject_folio(subject);
+	const struct pnm_page_info *f = subject_frame(subject);
+	bool wb;
 
-	if (!folio)
+	if (!f)
 		return -ENOENT;
-	return scn_prop_result(r, folio_test_writeback(folio), "folio 0x%lx is %sunder writeback",
-			  folio_pfn(folio), folio_test_writeback(folio) ? "" : "not ");
+	wb = frame_has(f, PNM_PAGE_WRITEBACK);
+	return scn_prop_result(r, wb, "folio 0x%lx is %sunder writeback", f->head_pfn,
+			  wb ? "" : "not ");
 }
 
 static int prop_uptodate(struct scn_run *r, void *subject, const struct scn_value *a)
 {
-	struct folio *folio = subject_folio(subject);
+	const struct pnm_page_info *f = subject_frame(subject);
+	bool u;
 
-	if (!folio)
+	if (!f)
 		return -ENOENT;
-	return scn_prop_result(r, folio_test_uptodate(folio), "folio 0x%lx is %suptodate",
-			  folio_pfn(folio), folio_test_uptodate(folio) ? "" : "not ");
+	u = frame_has(f, PNM_PAGE_UPTODATE);
+	return scn_prop_result(r, u, "folio 0x%lx is %suptodate", f->head_pfn, u ? "" : "not ");
 }
 
 static int prop_clean(struct scn_run *r, void *subject, const struct scn_value *a)
 {
-	struct folio *folio = subject_folio(subject);
+	const struct pnm_page_info *f = subject_frame(subject);
 	bool dirty, wb;
 
-	if (!folio)
+	if (!f)
 		return -ENOENT;
-	dirty = folio_test_dirty(folio);
-	wb = folio_test_writeback(folio);
-	return scn_prop_result(r, !dirty && !wb, "folio 0x%lx is %s", folio_pfn(folio),
+	dirty = frame_has(f, PNM_PAGE_DIRTY);
+	wb = frame_has(f, PNM_PAGE_WRITEBACK);
+	return scn_prop_result(r, !dirty && !wb, "folio 0x%lx is %s", f->head_pfn,
 			  dirty ? "dirty" : wb ? "under writeback" : "clean");
 }
 

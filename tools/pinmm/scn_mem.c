@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "scn.h"
-#include "internal.h"
 
 #define CHUNK	65536		/* bytes moved per CPU access */
 
@@ -62,7 +61,8 @@ static int memory_check(struct scn_parser *p, const struct scn_step *st,
 			const struct scn_value *args)
 {
 	struct scn_script *s = scn_parser_script(p);
-	static const enum zone_type zones[] = { ZONE_NORMAL, ZONE_MOVABLE, ZONE_CMA };
+	static const enum pnm_zone_type zones[] = { PNM_ZONE_NORMAL, PNM_ZONE_MOVABLE,
+						    PNM_ZONE_CMA };
 	uint64_t total = 0;
 
 	for (int i = 0; i < 3; i++) {
@@ -78,7 +78,7 @@ static int memory_check(struct scn_parser *p, const struct scn_step *st,
 					       "%s= is larger than the model supports (1G in all)",
 					       memory_opts[i].key);
 		bytes = ALIGN(bytes, (uint64_t)HPAGE_PMD_SIZE);
-		if (zones[i] == ZONE_NORMAL && !bytes)
+		if (zones[i] == PNM_ZONE_NORMAL && !bytes)
 			return scn_parse_error(p, &v->pos, "normal= must not be 0");
 		s->cfg.zone_frames[zones[i]] = (unsigned long)(bytes >> PAGE_SHIFT);
 		total += bytes;
@@ -113,7 +113,7 @@ static int process_run(struct scn_run *r, const struct scn_step *st, const struc
 	if (err)
 		return err;
 	scn_task_add(r, a[0].word, t);
-	scn_detail(r, "pid %d", t->pid);
+	scn_detail(r, "pid %d", pnm_task_pid(t));
 	return 0;
 }
 
@@ -128,7 +128,7 @@ static int fork_run(struct scn_run *r, const struct scn_step *st, const struct s
 	if (ret)
 		return ret;
 	scn_task_add(r, a[1].word, child);
-	scn_detail(r, "pid %d", child->pid);
+	scn_detail(r, "pid %d", pnm_task_pid(child));
 	return 0;
 }
 
@@ -237,25 +237,25 @@ static int mmap_run(struct scn_run *r, const struct scn_step *st, const struct s
 	}
 
 	if (bits & (BIT(MF_IO) | BIT(MF_PFNMAP)))	/* a device mapping */
-		addr = pnm_mm_mmap_pfnmap(t->mm, len, prot,
-				       ((bits & BIT(MF_IO)) ? VM_IO : 0) |
-				       ((bits & BIT(MF_PFNMAP)) ? VM_PFNMAP : 0));
+		addr = pnm_mmap_pfnmap(t, len, prot,
+				       ((bits & BIT(MF_IO)) ? PNM_VM_IO : 0) |
+				       ((bits & BIT(MF_PFNMAP)) ? PNM_VM_PFNMAP : 0));
 	else
-		addr = pnm_mm_mmap(t->mm, hint, maplen, prot, flags, NULL, 0);
-	if (addr < 0 && addr >= -MAX_ERRNO)
+		addr = pnm_mmap(t, hint, maplen, prot, flags, NULL, 0);
+	if (addr < 0 && addr >= -PNM_MAX_ERRNO)
 		return (int)addr;
 	if (align) {
 		unsigned long start = ALIGN((unsigned long)addr, align);
 		unsigned long end = (unsigned long)addr + maplen;
 
 		if (start > (unsigned long)addr)
-			ret = pnm_mm_munmap(t->mm, (unsigned long)addr, start - (unsigned long)addr);
+			ret = pnm_munmap(t, (unsigned long)addr, start - (unsigned long)addr);
 		else
 			ret = 0;
 		if (!ret && end > start + len)
-			ret = pnm_mm_munmap(t->mm, start + len, end - (start + len));
+			ret = pnm_munmap(t, start + len, end - (start + len));
 		if (ret) {
-			pnm_mm_munmap(t->mm, (unsigned long)addr, maplen);
+			pnm_munmap(t, (unsigned long)addr, maplen);
 			return ret;
 		}
 		addr = (long)start;
@@ -263,13 +263,13 @@ static int mmap_run(struct scn_run *r, const struct scn_step *st, const struct s
 	if (bits & (BIT(MF_HUGEPAGE) | BIT(MF_NOHUGEPAGE) | BIT(MF_DONTFORK))) {
 		ret = 0;
 		if (bits & BIT(MF_HUGEPAGE))
-			ret = pnm_mm_madvise(t->mm, (unsigned long)addr, len, MADV_HUGEPAGE);
+			ret = pnm_madvise(t, (unsigned long)addr, len, MADV_HUGEPAGE);
 		if (!ret && (bits & BIT(MF_NOHUGEPAGE)))
-			ret = pnm_mm_madvise(t->mm, (unsigned long)addr, len, MADV_NOHUGEPAGE);
+			ret = pnm_madvise(t, (unsigned long)addr, len, MADV_NOHUGEPAGE);
 		if (!ret && (bits & BIT(MF_DONTFORK)))
-			ret = pnm_mm_madvise(t->mm, (unsigned long)addr, len, MADV_DONTFORK);
+			ret = pnm_madvise(t, (unsigned long)addr, len, MADV_DONTFORK);
 		if (ret) {
-			pnm_mm_munmap(t->mm, (unsigned long)addr, len);
+			pnm_munmap(t, (unsigned long)addr, len);
 			return ret;
 		}
 	}
@@ -287,7 +287,7 @@ static int munmap_run(struct scn_run *r, const struct scn_step *st, const struct
 
 	if (!t || scn_addr(r, &a[1], &addr))
 		return SCN_FAILED;
-	return pnm_mm_munmap(t->mm, addr, (unsigned long)a[2].num);
+	return pnm_munmap(t, addr, (unsigned long)a[2].num);
 }
 
 static int mprotect_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
@@ -297,7 +297,7 @@ static int mprotect_run(struct scn_run *r, const struct scn_step *st, const stru
 
 	if (!t || scn_addr(r, &a[1], &addr))
 		return SCN_FAILED;
-	return pnm_mm_mprotect(t->mm, addr, (unsigned long)a[2].num, prot_values[a[3].index]);
+	return pnm_mprotect(t, addr, (unsigned long)a[2].num, prot_values[a[3].index]);
 }
 
 static const char *const advice_words[] = {
@@ -314,7 +314,7 @@ static int madvise_run(struct scn_run *r, const struct scn_step *st, const struc
 
 	if (!t || scn_addr(r, &a[1], &addr))
 		return SCN_FAILED;
-	return pnm_mm_madvise(t->mm, addr, (unsigned long)a[2].num, advice_values[a[3].index]);
+	return pnm_madvise(t, addr, (unsigned long)a[2].num, advice_values[a[3].index]);
 }
 
 /* --- CPU accesses ------------------------------------------------------------------------ */
@@ -373,10 +373,12 @@ static int read_run(struct scn_run *r, const struct scn_step *st, const struct s
 
 /* --- migration and compaction ------------------------------------------------------------- */
 
-static int zone_arg(struct scn_run *r, const struct scn_value *v, struct zone **zp)
+/* SCN_FAILED with the detail set if the zone of @v has no memory. */
+static int zone_arg(struct scn_run *r, const struct scn_value *v)
 {
-	*zp = pnm_zone((enum zone_type)v->index);
-	if (!*zp)
+	struct pnm_zone_info zi = { .size = sizeof(zi) };
+
+	if (pnm_zone_info((enum pnm_zone_type)v->index, &zi) || !zi.frames)
 		return scn_fail(r, "zone %s has no memory in this model", v->word);
 	return 0;
 }
@@ -385,12 +387,11 @@ static int migrate_run(struct scn_run *r, const struct scn_step *st, const struc
 {
 	struct task_struct *t = scn_task(r, &a[0]);
 	unsigned long addr, len = a[2].present ? (unsigned long)a[2].num : PAGE_SIZE;
-	struct zone *z;
 	long moved;
 
-	if (!t || scn_addr(r, &a[1], &addr) || zone_arg(r, &a[4], &z))
+	if (!t || scn_addr(r, &a[1], &addr) || zone_arg(r, &a[4]))
 		return SCN_FAILED;
-	moved = pnm_mm_migrate_range(t->mm, addr, len, (enum zone_type)a[4].index);
+	moved = pnm_migrate_range(t, addr, len, (enum pnm_zone_type)a[4].index);
 	if (moved < 0)
 		return (int)moved;
 	scn_detail(r, "%ld page%s moved to %s", moved, moved == 1 ? "" : "s", a[4].word);
@@ -405,21 +406,20 @@ static const struct scn_option compact_opts[] = {
 static int compact_check(struct scn_parser *p, const struct scn_step *st,
 			 const struct scn_value *a)
 {
-	if (a[2].present && a[2].num > MAX_PAGE_ORDER)
-		return scn_parse_error(p, &a[2].pos, "order= must be 0..%d", MAX_PAGE_ORDER);
+	if (a[2].present && a[2].num > HPAGE_PMD_ORDER)
+		return scn_parse_error(p, &a[2].pos, "order= must be 0..%d", HPAGE_PMD_ORDER);
 	return 0;
 }
 
 static int compact_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
 {
 	struct pnm_compact_result res = { 0 };
-	unsigned int order = a[2].present ? (unsigned int)a[2].num : MAX_PAGE_ORDER;
-	struct zone *z;
+	unsigned int order = a[2].present ? (unsigned int)a[2].num : HPAGE_PMD_ORDER;
 	int ret;
 
-	if (zone_arg(r, &a[0], &z))
+	if (zone_arg(r, &a[0]))
 		return SCN_FAILED;
-	ret = compact_zone(z, order, &res);
+	ret = pnm_compact_zone((enum pnm_zone_type)a[0].index, order, &res);
 	scn_detail(r, "migrated %lu, failed %lu, scanned %lu+%lu, largest free order %u",
 		   res.migrated, res.failed, res.migrate_scanned, res.free_scanned,
 		   res.largest_free_order);
@@ -440,7 +440,8 @@ static void hold_release(struct scn_run *r, void *obj)
 {
 	struct hold *h = obj;
 
-	folio_put_refs(h->folio, h->count);
+	for (int i = 0; i < h->count; i++)
+		folio_put(h->folio);
 	free(h);
 }
 
@@ -484,37 +485,38 @@ static int hold_run(struct scn_run *r, const struct scn_step *st, const struct s
 		unsigned char b;
 
 		/* Fault it in as get_user_pages would: a write re-stores the byte. */
-		ret = pnm_mm_access(t->mm, addr, &b, 1, false);
+		ret = pnm_user_read(t, addr, &b, 1);
 		if (!ret && write)
-			ret = pnm_mm_access(t->mm, addr, &b, 1, true);
+			ret = pnm_user_write(t, addr, &b, 1);
 		if (ret)
 			return ret;
 		scn_page_info(t, addr, &pi);
 	}
 	if (!pi.present)
 		return scn_fail(r, "nothing mapped at 0x%lx after faulting", addr);
-	if (is_zero_pfn(pi.pfn))
+	if (pi.frame.flags & PNM_PAGE_ZERO)
 		return scn_fail(r, "the zero page is mapped at 0x%lx (use: hold ... write)", addr);
-	if (folio_ref_count(pi.folio) > INT_MAX - count)
-		return scn_fail(r, "refcount %d + count=%d would overflow", folio_ref_count(pi.folio),
+	if (pi.frame.refcount > INT_MAX - count)
+		return scn_fail(r, "refcount %d + count=%d would overflow", pi.frame.refcount,
 				count);
 	h = malloc(sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	if (!folio_try_get(pi.folio)) {
+	/* Mapped, so referenced: nothing else runs while a step does. */
+	if (pi.frame.refcount <= 0) {
 		free(h);
 		return -EAGAIN;
 	}
-	if (count > 1)
-		folio_ref_add(pi.folio, count - 1);
-	h->folio = pi.folio;
+	h->folio = page_folio(pi.frame.page);
+	for (int i = 0; i < count; i++)
+		folio_get(h->folio);
 	h->pfn = pi.pfn;
 	h->count = count;
 	if (scn_obj_add(r, "hold", key, h, hold_release)) {
 		hold_release(r, h);
 		return -ENOMEM;
 	}
-	scn_detail(r, "pfn 0x%lx refcount %d", pi.pfn, folio_ref_count(pi.folio));
+	scn_detail(r, "pfn 0x%lx refcount %d", pi.pfn, pi.frame.refcount + count);
 	return 0;
 }
 
@@ -551,28 +553,32 @@ static int stats_run(struct scn_run *r, const struct scn_step *st, const struct 
 static int maps_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
 {
 	struct task_struct *t = scn_task(r, &a[0]);
-	struct vm_area_struct *vma;
-	struct mm_struct *mm;
+	struct pnm_mm_info mi = { .size = sizeof(mi) };
+	struct pnm_vma_info v = { .size = sizeof(v) };
+	unsigned long addr = 0;
+	int err;
 
 	if (!t)
 		return SCN_FAILED;
-	mm = t->mm;
-	mmap_read_lock(mm);
-	for_each_vma(mm, vma) {
-		unsigned long f = vma->vm_flags;
+	while (!(err = pnm_task_vma_next(t, addr, &v))) {
+		unsigned long f = v.vm_flags;
 
-		scn_output(r, "%012lx-%012lx %c%c%c%c %s%s%s\n", vma->vm_start, vma->vm_end,
-			   f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
-			   f & VM_EXEC ? 'x' : '-', f & VM_SHARED ? 's' : 'p',
-			   f & (VM_IO | VM_PFNMAP) ? "device" :
-			   vma_is_anonymous(vma) ? "anon" : "shmem",
-			   f & VM_HUGEPAGE ? " hugepage" : f & VM_NOHUGEPAGE ? " nohugepage" : "",
-			   f & VM_DONTCOPY ? " dontfork" : "");
+		scn_output(r, "%012lx-%012lx %c%c%c%c %s%s%s\n", v.start, v.end,
+			   f & PNM_VM_READ ? 'r' : '-', f & PNM_VM_WRITE ? 'w' : '-',
+			   f & PNM_VM_EXEC ? 'x' : '-', f & PNM_VM_SHARED ? 's' : 'p',
+			   v.kind == PNM_VMA_DEVICE ? "device" :
+			   v.kind == PNM_VMA_ANON ? "anon" : "shmem",
+			   f & PNM_VM_HUGEPAGE ? " hugepage" : f & PNM_VM_NOHUGEPAGE ? " nohugepage" : "",
+			   f & PNM_VM_DONTCOPY ? " dontfork" : "");
+		addr = v.end;
 	}
-	scn_detail(r, "%d vma%s, rss anon %ld file %ld shmem %ld", mm->map_count,
-		   mm->map_count == 1 ? "" : "s", get_mm_counter(mm, MM_ANONPAGES),
-		   get_mm_counter(mm, MM_FILEPAGES), get_mm_counter(mm, MM_SHMEMPAGES));
-	mmap_read_unlock(mm);
+	if (err != -ENOENT)
+		return err;
+	err = pnm_task_mm_info(t, &mi);
+	if (err)
+		return err;
+	scn_detail(r, "%d vma%s, rss anon %ld file %ld shmem %ld", mi.vmas,
+		   mi.vmas == 1 ? "" : "s", mi.rss_anon, mi.rss_file, mi.rss_shmem);
 	return 0;
 }
 
@@ -585,6 +591,7 @@ static int pages_run(struct scn_run *r, const struct scn_step *st, const struct 
 		return SCN_FAILED;
 	for (unsigned long off = 0; off < len; off += PAGE_SIZE) {
 		struct scn_page_info pi;
+		const struct pnm_page_info *fr = &pi.frame;
 
 		if (shown++ == 64) {
 			scn_output(r, "... (first 64 pages shown)\n");
@@ -595,21 +602,21 @@ static int pages_run(struct scn_run *r, const struct scn_step *st, const struct 
 			scn_output(r, "%012lx  -\n", (addr + off) & PAGE_MASK);
 			continue;
 		}
-		if (is_zero_pfn(pi.pfn)) {
+		if (fr->flags & PNM_PAGE_ZERO) {
 			scn_output(r, "%012lx  pfn 0x%lx zero page\n", (addr + off) & PAGE_MASK, pi.pfn);
 			continue;
 		}
-		if (is_huge_zero_pfn(pi.pfn)) {
+		if (fr->flags & PNM_PAGE_HUGE_ZERO) {
 			scn_output(r, "%012lx  pfn 0x%lx huge zero page ref %d pin %d\n",
-				   (addr + off) & PAGE_MASK, pi.pfn, folio_ref_count(pi.folio),
-				   atomic_read(&pi.folio->_pincount));
+				   (addr + off) & PAGE_MASK, pi.pfn, fr->refcount,
+				   fr->folio_pincount);
 			continue;
 		}
 		scn_output(r, "%012lx  pfn 0x%lx %s order %u map %d ref %d%s%s\n",
-			   (addr + off) & PAGE_MASK, pi.pfn, zone_type_name(page_zonenum(pi.page)),
-			   folio_order(pi.folio), page_mapcount(pi.page), folio_ref_count(pi.folio),
+			   (addr + off) & PAGE_MASK, pi.pfn, pnm_zone_name(fr->zone),
+			   fr->order, fr->mapcount, fr->refcount,
 			   pi.writable ? " writable" : "",
-			   PageAnonExclusive(pi.page) ? " anon-exclusive" : "");
+			   (fr->flags & PNM_PAGE_ANON_EXCLUSIVE) ? " anon-exclusive" : "");
 	}
 	return 0;
 }

@@ -139,9 +139,9 @@ static void json_str(FILE *f, const char *str)
 static void json_counters(FILE *f, const long *counters)
 {
 	fputc('{', f);
-	for (int i = 0; i < NR_VM_STAT_ITEMS; i++) {
+	for (int i = 0; i < pnm_stat_count(); i++) {
 		fprintf(f, "%s", i ? ", " : "");
-		json_str(f, vmstat_text[i]);
+		json_str(f, pnm_stat_name(i));
 		fprintf(f, ": %ld", counters[i]);
 	}
 	fputc('}', f);
@@ -191,7 +191,7 @@ static void json_step(struct scn_sink *s, const struct scn_result *res)
 			const struct pnm_trace_rec *e = &res->trace[i].rec;
 
 			fprintf(f, "%s{\"event\": ", i ? ", " : "");
-			json_str(f, (unsigned int)e->ev < PNM_NR_TRACE_EVENTS ? pnm_trace_names[e->ev] : "?");
+			json_str(f, pnm_trace_name(e->ev) ? pnm_trace_name(e->ev) : "?");
 			fprintf(f, ", \"pid\": %d, \"a\": %lu, \"b\": %lu, \"c\": %lu, \"d\": %ld, \"text\": ",
 				e->pid, e->a, e->b, e->c, e->d);
 			json_str(f, res->trace[i].text);

@@ -728,7 +728,7 @@ static int parse_simple(struct scn_parser *p, const struct scn_arg *a, enum scn_
 		}
 		return 0;
 	case SCN_ARG_ERRNO:
-		if (t->kind == SCN_TK_NUMBER && t->num >= 1 && t->num <= MAX_ERRNO) {
+		if (t->kind == SCN_TK_NUMBER && t->num >= 1 && t->num <= PNM_MAX_ERRNO) {
 			v->index = (int)t->num;
 		} else if (t->kind != SCN_TK_WORD ||
 			   (v->index = pnm_errno_parse(tword(t))) <= 0) {
@@ -742,16 +742,17 @@ static int parse_simple(struct scn_parser *p, const struct scn_arg *a, enum scn_
 		next(p);
 		return 0;
 	case SCN_ARG_ZONE:
-		for (idx = 0; idx < MAX_NR_ZONES; idx++)
-			if (t->kind == SCN_TK_WORD && !strcasecmp(tword(t), zone_type_name(idx)))
+		for (idx = 0; idx < PNM_NR_ZONES; idx++)
+			if (t->kind == SCN_TK_WORD &&
+			    !strcasecmp(tword(t), pnm_zone_name((enum pnm_zone_type)idx)))
 				break;
-		if (idx == MAX_NR_ZONES) {
+		if (idx == PNM_NR_ZONES) {
 			static const char *const zones[] = { "Normal", "Movable", "CMA", NULL };
 
 			return error_choices(p, t, "a zone", zones);
 		}
 		v->index = idx;
-		v->word = zone_type_name(idx);
+		v->word = pnm_zone_name((enum pnm_zone_type)idx);
 		next(p);
 		return 0;
 	case SCN_ARG_COUNTER:
@@ -761,8 +762,8 @@ static int parse_simple(struct scn_parser *p, const struct scn_arg *a, enum scn_
 		if (v->index < 0) {
 			struct suggest sg = { tword(t), NULL, 0 };
 
-			for (int i = 0; i < NR_VM_STAT_ITEMS; i++)
-				suggest_offer(&sg, vmstat_text[i]);
+			for (int i = 0; i < pnm_stat_count(); i++)
+				suggest_offer(&sg, pnm_stat_name(i));
 			if (sg.best)
 				return scn_parse_error(p, &t->pos,
 						       "unknown counter '%s'; did you mean '%s'?",
@@ -1132,7 +1133,7 @@ static uint64_t config_bytes(const struct pnm_config *cfg)
 {
 	uint64_t total = 0;
 
-	for (int z = 0; z < MAX_NR_ZONES; z++)
+	for (int z = 0; z < PNM_NR_ZONES; z++)
 		total += (uint64_t)ALIGN(cfg->zone_frames[z], 512UL) << PAGE_SHIFT;
 	return total;
 }

@@ -47,12 +47,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include "scn.h"
-#include "internal.h"
 
 #define NS_PIN		"pin"
 #define NS_PIN_STATE	"pin-state"
 #define PIN_MAX_PAGES	(1UL << 18)	/* 1G of 4K pages: all the model has */
 #define CHUNK		65536		/* bytes moved per device transfer */
+
+/* --- frames ---------------------------------------------------------------------
+ * What the command line needs to know about a pinned page's frame, from
+ * the library's snapshot (the frame exists whatever became of the page).
+ */
+
+static struct pnm_page_info frame_of(struct page *page)
+{
+	struct pnm_page_info fi = { .size = sizeof(fi) };
+
+	if (pnm_pfn_info(page_to_pfn(page), &fi))
+		memset(&fi, 0, sizeof(fi));
+	return fi;
+}
+
+static bool is_zero_page(struct page *page)
+{
+	return frame_of(page).flags & PNM_PAGE_ZERO;
+}
+
+/* Does the model keep exact per-page pin counts (fixed at pnm_init)? */
+static bool page_pins_kept(void)
+{
+	struct pnm_mem_info mi = { .size = sizeof(mi) };
+
+	return !pnm_mem_info(&mi) && mi.page_pins_kept;
+}
 
 /* --- per-run state -------------------------------------------------------------
  * Kept as a scenario object so it lives exactly as long as one file's run.
@@ -135,7 +161,7 @@ static bool owner_pid(struct scn_run *r, const struct scn_value *v, int *pid)
 	scn_detail(r, "%s", "");
 	if (!t)
 		return false;
-	*pid = t->pid;
+	*pid = pnm_task_pid(t);
 	return true;
 }
 
@@ -280,7 +306,7 @@ struct scn_pin {
 static void pin_free(struct scn_pin *pin)
 {
 	if (pin->task)
-		put_task_struct(pin->task);
+		pnm_task_put(pin->task);
 	free(pin->pages);
 	free(pin->held);
 	free(pin);
@@ -294,15 +320,15 @@ static void pin_free(struct scn_pin *pin)
  */
 static bool pin_counted(const struct scn_pin *pin, struct page *page)
 {
-	struct folio *folio = page_folio(page);
+	struct pnm_page_info fi = frame_of(page);
 
-	if (pin->get || pin->legacy || is_zero_pfn(page_to_pfn(page)))
+	if (pin->get || pin->legacy || (fi.flags & PNM_PAGE_ZERO))
 		return true;
-	if (folio_test_large(folio))
-		return atomic_read(&folio->_pincount) > 0;
-	if (!pnm_pin_shadow_count())
+	if (fi.order > 0)
+		return fi.folio_pincount > 0;
+	if (!page_pins_kept())
 		return true;	/* no per-page counts kept: cannot tell */
-	return atomic_read(&page->pnm_pincount) > 0;
+	return fi.page_pins > 0;
 }
 
 /*
@@ -416,7 +442,7 @@ static long call_gup(const struct scn_step *st, enum pin_api api, struct task_st
 		     unsigned long nr, unsigned int flags, struct page **pages)
 {
 	const char *tag = f[PO_TAG].present ? (const char *)f[PO_TAG].data : NULL;
-	struct mm_struct *mm = t->mm;
+	struct mm_struct *mm = get_task_mm(t);	/* t is live: never NULL */
 	struct task_struct *prev;
 	int locked = 1, *lockedp = NULL;
 	long ret;
@@ -472,6 +498,7 @@ static long call_gup(const struct scn_step *st, enum pin_api api, struct task_st
 	}
 	pnm_pin_set_tag(NULL);
 	pnm_task_leave(prev);
+	mmput(mm);
 	return ret;
 }
 
@@ -523,8 +550,8 @@ static int pin_run(struct scn_run *r, const struct scn_step *st, const struct sc
 		pin_free(pin);
 		return -ENOMEM;
 	}
-	owner_note(s, a[0].word, t->pid);
-	get_task_struct(t);
+	owner_note(s, a[0].word, pnm_task_pid(t));
+	pnm_task_get(t);
 	pin->task = t;
 	pin->owner = a[0].word;
 	pin->file = st->pos.file;
@@ -674,11 +701,11 @@ static const char *misuse_unpin_refused(struct page *page, bool dirty)
 
 	if (c->legacy_gup && !c->pin_registry)
 		return "legacy mode without the registry cannot tell an unpin without a pin";
-	if (!c->pin_registry && !pnm_pin_shadow_count())
+	if (!c->pin_registry && !page_pins_kept())
 		return "without the registry, debug or exact accounting no per-page pin count is kept: an unpin without a pin cannot be told";
-	if (dirty && (PageBuddy(page) || !page_ref_count(page)))
+	if (dirty && frame_of(page).kind == PNM_FRAME_FREE)
 		return "the page has been freed (dirtying it would change a free frame)";
-	if (PageTable(page))
+	if (frame_of(page).kind == PNM_FRAME_PAGE_TABLE)
 		return "the frame now holds page tables";
 	return NULL;
 }
@@ -727,8 +754,8 @@ static int unpin_run(struct scn_run *r, const struct scn_step *st, const struct 
 			}
 		}
 		/* Pins belong to the folio: any page of it may release them. */
-		batch[n++] = via_head ? &page_folio(pin->pages[i])->page : pin->pages[i];
-		zero += is_zero_pfn(page_to_pfn(pin->pages[i]));
+		batch[n++] = via_head ? folio_page(page_folio(pin->pages[i]), 0) : pin->pages[i];
+		zero += is_zero_page(pin->pages[i]);
 		if (!misuse) {
 			if (!pin_counted(pin, pin->pages[i]))
 				stolen++;
@@ -781,9 +808,9 @@ static int put_run(struct scn_run *r, const struct scn_step *st, const struct sc
 			if (!pin->held[i])
 				continue;
 			k++;
-			if (is_zero_pfn(page_to_pfn(pin->pages[i])))
+			if (is_zero_page(pin->pages[i]))
 				continue;	/* the zero page: pins hold nothing */
-			if (page_ref_count(pin->pages[i]) <= 1)
+			if (frame_of(pin->pages[i]).refcount <= 1)
 				return scn_fail(r, "put_page on page %lu of %s would free it under "
 						"its pin", i, a[0].word);
 		}
@@ -796,7 +823,7 @@ static int put_run(struct scn_run *r, const struct scn_step *st, const struct sc
 			continue;
 		n++;
 		if (!pin->get) {
-			if (is_zero_pfn(page_to_pfn(page))) {
+			if (is_zero_page(page)) {
 				zero++;
 				continue;
 			}
@@ -846,14 +873,15 @@ static int dma_guard(struct scn_run *r, const struct scn_pin *pin, const char *n
 	if (!write || !len || off >= pin->nr * PAGE_SIZE || len > pin->nr * PAGE_SIZE - off)
 		return 0;	/* reads are harmless; a bad range is -EINVAL */
 	for (size_t i = off >> PAGE_SHIFT; i <= (off + len - 1) >> PAGE_SHIFT; i++) {
-		struct page *page = pin->pages[i];
+		struct pnm_page_info fi = frame_of(pin->pages[i]);
 
-		if (pin->held[i] || is_zero_pfn(page_to_pfn(page)))
+		if (pin->held[i] || (fi.flags & PNM_PAGE_ZERO))
 			continue;
-		if (PageTable(page) || PageReserved(page))
+		if (fi.kind == PNM_FRAME_PAGE_TABLE || fi.kind == PNM_FRAME_RESERVED)
 			return scn_fail(r, "page %zu of %s was released and its frame now holds %s: "
 					"not letting the device write there", i, name,
-					PageTable(page) ? "page tables" : "reserved memory");
+					fi.kind == PNM_FRAME_PAGE_TABLE ? "page tables" :
+					"reserved memory");
 	}
 	return 0;
 }
@@ -870,7 +898,7 @@ static void dma_note(char *buf, size_t size, const struct scn_pin *pin, size_t o
 	for (size_t i = off >> PAGE_SHIFT; i <= (off + len - 1) >> PAGE_SHIFT; i++) {
 		if (!pin->held[i])
 			released++;
-		else if (is_zero_pfn(page_to_pfn(pin->pages[i])))
+		else if (is_zero_page(pin->pages[i]))
 			zero++;
 	}
 	if (released)
@@ -884,7 +912,7 @@ static int dma_write_run(struct scn_run *r, const struct scn_step *st, const str
 {
 	struct scn_pin *pin = pin_get(r, &a[0]);
 	size_t off = a[1].present ? (size_t)a[1].delta : 0, len = scn_data_len(&a[2]);
-	long wrote = global_stat(PNM_DMA_WRITE_BYTES);
+	long wrote = pnm_stat_read(scn_stat("pnm_dma_write_bytes"));
 	unsigned char *buf;
 	char note[96];
 	int ret = 0;
@@ -911,7 +939,7 @@ static int dma_write_run(struct scn_run *r, const struct scn_step *st, const str
 		return ret;
 	}
 	/* Freed frames (reported) and the zero page are skipped by the device. */
-	wrote = global_stat(PNM_DMA_WRITE_BYTES) - wrote;
+	wrote = pnm_stat_read(scn_stat("pnm_dma_write_bytes")) - wrote;
 	dma_note(note, sizeof(note), pin, off, len, true);
 	if ((size_t)wrote == len)
 		scn_detail(r, "device wrote %zu byte%s at +%zu%s", len, len == 1 ? "" : "s", off,
@@ -1116,18 +1144,17 @@ static int expect_pin_run(struct scn_run *r, const struct scn_step *st, const st
 	memset(&pi, 0, sizeof(pi));
 	pi.task = pin->task;
 	pi.addr = (pin->start & PAGE_MASK) + i * PAGE_SIZE;
-	pi.present = true;
-	pi.page = pin->pages[i];
-	pi.pfn = page_to_pfn(pi.page);
-	pi.folio = page_folio(pi.page);
-	if (pin->task->mm && !pnm_mm_translate(pin->task->mm, pi.addr, &pfn, &w) && pfn == pi.pfn)
+	ret = scn_frame_info(page_to_pfn(pin->pages[i]), &pi);
+	if (ret)
+		return ret;
+	if (!pnm_translate(pin->task, pi.addr, &pfn, &w) && pfn == pi.pfn)
 		pi.writable = w;
 	ret = prop->test(r, &pi, &a[5]);
 	if (ret == -ESRCH)
 		return SCN_FAILED;
 	if (ret < 0)
 		return scn_fail(r, "cannot tell for pfn 0x%lx%s", pi.pfn,
-				is_zero_pfn(pi.pfn) ? " (the zero page)" : "");
+				(pi.frame.flags & PNM_PAGE_ZERO) ? " (the zero page)" : "");
 	if (!negate)
 		return ret;
 	if (ret == 0)
@@ -1147,11 +1174,11 @@ static int prop_pinned(struct scn_run *r, void *subject, const struct scn_value 
 
 	if (!pi->present)
 		return -ENOENT;
-	pinned = page_maybe_dma_pinned(pi->page);
+	pinned = pi->frame.flags & PNM_PAGE_MAYBE_PINNED;
 	scn_detail(r, "pfn 0x%lx: page_maybe_dma_pinned() is %s (%s accounting; refcount %d, "
 		   "exact pins %d)", pi->pfn, pinned ? "true" : "false",
 		   c->pin_accounting == PNM_PIN_ACCOUNTING_EXACT ? "exact" : "linux",
-		   folio_ref_count(pi->folio), atomic_read(&pi->page->pnm_pincount));
+		   pi->frame.refcount, pi->frame.page_pins);
 	return pinned ? 0 : SCN_FAILED;
 }
 
@@ -1163,7 +1190,7 @@ static int prop_pincount(struct scn_run *r, void *subject, const struct scn_valu
 
 	if (!pi->present)
 		return -ENOENT;
-	n = atomic_read(&pi->page->pnm_pincount);
+	n = pi->frame.page_pins;
 	scn_format_cmp(want, sizeof(want), &a[0]);
 	scn_detail(r, "pfn 0x%lx has %d pin%s (expected %s)", pi->pfn, n, n == 1 ? "" : "s", want);
 	return scn_compare(&a[0], n) ? 0 : SCN_FAILED;
@@ -1174,10 +1201,10 @@ static int prop_dirty(struct scn_run *r, void *subject, const struct scn_value *
 	struct scn_page_info *pi = subject;
 	bool dirty;
 
-	if (!pi->present || is_zero_pfn(pi->pfn))
+	if (!pi->present || (pi->frame.flags & PNM_PAGE_ZERO))
 		return -ENOENT;
-	dirty = folio_test_dirty(pi->folio);
-	scn_detail(r, "folio 0x%lx is %sdirty", folio_pfn(pi->folio), dirty ? "" : "not ");
+	dirty = pi->frame.flags & PNM_PAGE_DIRTY;
+	scn_detail(r, "folio 0x%lx is %sdirty", pi->frame.head_pfn, dirty ? "" : "not ");
 	return dirty ? 0 : SCN_FAILED;
 }
 

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "scn.h"
-#include "internal.h"
 
 struct scn_task_ent {
 	const char *name;		/* arena/registry string, outlives run */
@@ -60,9 +59,10 @@ struct scn_run {
 	unsigned int ntrace, trace_cap;
 	bool trace_overflow;
 
-	/* the counter window: around the last acting step */
-	long before[NR_VM_STAT_ITEMS];
-	long after[NR_VM_STAT_ITEMS];
+	/* the counter window: around the last acting step (pnm_stat_count()
+	 * values each) */
+	long *before;
+	long *after;
 
 	unsigned int passed, failed;
 	bool stop;			/* the model is inconsistent */
@@ -191,7 +191,7 @@ struct task_struct *scn_task(struct scn_run *r, const struct scn_value *v)
 		scn_detail(r, "process %s does not exist (creating it failed)", v->word);
 		return NULL;
 	}
-	if (e->task->exited || !e->task->mm) {
+	if (pnm_task_exited(e->task)) {
 		scn_detail(r, "process %s has exited", v->word);
 		return NULL;
 	}
@@ -202,7 +202,7 @@ struct task_struct *scn_task(struct scn_run *r, const struct scn_value *v)
 const char *scn_task_name(struct scn_run *r, int pid)
 {
 	for (size_t i = 0; i < r->ntasks; i++)
-		if (r->tasks[i].task->pid == pid)
+		if (pnm_task_pid(r->tasks[i].task) == pid)
 			return r->tasks[i].name;
 	return NULL;
 }
@@ -280,7 +280,7 @@ bool scn_obj_remove(struct scn_run *r, const char *ns, const char *name)
 /* --- counters ---------------------------------------------------------------------- */
 
 /* Change of @item over the most recent acting step. */
-long scn_counter_delta(struct scn_run *r, enum pnm_stat_item item)
+long scn_counter_delta(struct scn_run *r, int item)
 {
 	return r->after[item] - r->before[item];
 }
@@ -335,8 +335,33 @@ static void call_step_hooks(struct scn_run *r, bool after)
 
 static void snapshot(long *vals)
 {
-	for (int i = 0; i < NR_VM_STAT_ITEMS; i++)
-		vals[i] = global_stat((enum pnm_stat_item)i);
+	for (int i = 0; i < pnm_stat_count(); i++)
+		vals[i] = pnm_stat_read(i);
+}
+
+/* A zeroed array of one long per counter; exits on host out-of-memory. */
+static long *counter_array(void)
+{
+	long *vals = calloc((size_t)pnm_stat_count(), sizeof(long));
+
+	if (!vals) {
+		fputs("pinmm: out of memory\n", stderr);
+		exit(2);
+	}
+	return vals;
+}
+
+/* The index of counter @name; the names the command line uses are the
+ * library's, so a miss is a build mismatch. */
+int scn_stat(const char *name)
+{
+	int i = pnm_stat_lookup(name);
+
+	if (i < 0) {
+		fprintf(stderr, "pinmm: the library has no counter %s\n", name);
+		abort();
+	}
+	return i;
 }
 
 /* --- data values ---------------------------------------------------------------------- */
@@ -355,19 +380,29 @@ void scn_data_get(const struct scn_value *v, size_t off, void *buf, size_t n)
 /* Describe what @t has mapped at @addr, without faulting anything in. */
 int scn_page_info(struct task_struct *t, unsigned long addr, struct scn_page_info *pi)
 {
-	unsigned long pfn = 0;
-	bool w = false;
-
 	memset(pi, 0, sizeof(*pi));
 	pi->task = t;
 	pi->addr = addr;
-	if (!t->mm || pnm_mm_translate(t->mm, addr, &pfn, &w) || !pfn_valid(pfn))
+	pi->frame.size = sizeof(pi->frame);
+	if (pnm_task_page_info(t, addr, &pi->frame))
 		return 0;
 	pi->present = true;
+	pi->pfn = pi->frame.pfn;
+	pi->writable = pi->frame.flags & PNM_PAGE_MAP_WRITE;
+	return 0;
+}
+
+/* Describe frame @pfn as a present page (contract in scn.h). */
+int scn_frame_info(unsigned long pfn, struct scn_page_info *pi)
+{
+	int err;
+
+	pi->frame.size = sizeof(pi->frame);
+	err = pnm_pfn_info(pfn, &pi->frame);
+	if (err)
+		return err;
+	pi->present = true;
 	pi->pfn = pfn;
-	pi->writable = w;
-	pi->page = pfn_to_page(pfn);
-	pi->folio = page_folio(pi->page);
 	return 0;
 }
 
@@ -402,22 +437,22 @@ static const char *who(struct scn_run *r, int pid, char *buf, size_t size)
 
 static void fault_flags(unsigned long flags, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s%s%s", flags & FAULT_FLAG_WRITE ? "write" : "read",
-		 flags & FAULT_FLAG_UNSHARE ? "|unshare" : "",
-		 flags & FAULT_FLAG_REMOTE ? "|remote" : "");
+	snprintf(buf, size, "%s%s%s", flags & PNM_FAULT_FLAG_WRITE ? "write" : "read",
+		 flags & PNM_FAULT_FLAG_UNSHARE ? "|unshare" : "",
+		 flags & PNM_FAULT_FLAG_REMOTE ? "|remote" : "");
 }
 
 static void fault_result(unsigned long res, char *buf, size_t size)
 {
 	if (!res)
 		snprintf(buf, size, "ok");
-	else if (res & VM_FAULT_OOM)
+	else if (res & PNM_VM_FAULT_OOM)
 		snprintf(buf, size, "OOM");
-	else if (res & VM_FAULT_SIGSEGV)
+	else if (res & PNM_VM_FAULT_SIGSEGV)
 		snprintf(buf, size, "SIGSEGV");
-	else if (res & VM_FAULT_SIGBUS)
+	else if (res & PNM_VM_FAULT_SIGBUS)
 		snprintf(buf, size, "SIGBUS");
-	else if (res & VM_FAULT_RETRY)
+	else if (res & PNM_VM_FAULT_RETRY)
 		snprintf(buf, size, "retry");
 	else
 		snprintf(buf, size, "0x%lx", res);
@@ -427,8 +462,7 @@ static void format_trace(struct scn_run *r, struct scn_trace_line *tl)
 {
 	const struct pnm_trace_rec *e = &tl->rec;
 	char w[32], w2[32], f[48], res[32];
-	const char *name = (unsigned int)e->ev < PNM_NR_TRACE_EVENTS && pnm_trace_names[e->ev] ?
-			   pnm_trace_names[e->ev] : "?";
+	const char *name = pnm_trace_name(e->ev) ? pnm_trace_name(e->ev) : "?";
 	const char *p = who(r, e->pid, w, sizeof(w));
 	char *t = tl->text;
 	size_t sz = sizeof(tl->text);
@@ -482,7 +516,7 @@ static void format_trace(struct scn_run *r, struct scn_trace_line *tl)
 		break;
 	case PNM_TRACE_COMPACT:
 		snprintf(t, sz, "%s %s migrated %lu -> %s", name,
-			 e->b < MAX_NR_ZONES ? zone_type_name((enum zone_type)e->b) : "?", e->c,
+			 e->b < PNM_NR_ZONES ? pnm_zone_name((enum pnm_zone_type)e->b) : "?", e->c,
 			 e->d ? pnm_errno_name((int)-e->d) ? pnm_errno_name((int)-e->d) : "error" : "ok");
 		break;
 	case PNM_TRACE_MUNMAP:
@@ -611,9 +645,9 @@ static void config_detail(struct scn_run *r)
 	if (c->thp_use_zero_page != def.thp_use_zero_page)
 		strcat(pins, c->thp_use_zero_page ? ", use_zero_page=on" : ", use_zero_page=off");
 	scn_detail(r, "Normal %luM, Movable %luM, CMA %luM, thp=%s%s",
-		   (unsigned long)(ALIGN(c->zone_frames[ZONE_NORMAL], 512UL) >> 8),
-		   (unsigned long)(ALIGN(c->zone_frames[ZONE_MOVABLE], 512UL) >> 8),
-		   (unsigned long)(ALIGN(c->zone_frames[ZONE_CMA], 512UL) >> 8),
+		   (unsigned long)(ALIGN(c->zone_frames[PNM_ZONE_NORMAL], 512UL) >> 8),
+		   (unsigned long)(ALIGN(c->zone_frames[PNM_ZONE_MOVABLE], 512UL) >> 8),
+		   (unsigned long)(ALIGN(c->zone_frames[PNM_ZONE_CMA], 512UL) >> 8),
 		   (unsigned int)c->thp < 3 ? thp[c->thp] : "?", pins);
 }
 
@@ -637,13 +671,15 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 		   struct scn_sink *sink, unsigned int *passed, unsigned int *failed)
 {
 	struct scn_run r = { .script = script, .opts = opts, .sink = sink };
-	long counters[NR_VM_STAT_ITEMS];
+	long *counters = counter_array();
 	unsigned int last_line = script->nlines ? script->nlines : 1;
 	char *stat_text = NULL;
 	size_t stat_len = 0;
 	FILE *mf;
 	int ret;
 
+	r.before = counter_array();
+	r.after = counter_array();
 	sink->begin_file(sink, script->name);
 	r.cfg = script->cfg;
 	if (opts && opts->pin_debug != SCN_SWITCH_DEFAULT && !script->pin_debug_set)
@@ -652,7 +688,6 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 	if (ret) {
 		scn_detail(&r, "cannot build the model: %s", pnm_strerror(ret));
 		report(&r, NULL, 1, "memory", SCN_ST_FAIL);
-		memset(counters, 0, sizeof(counters));
 		sink->end_file(sink, script->name, r.passed, r.failed, counters, "");
 		goto out;
 	}
@@ -694,7 +729,8 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 		report(&r, NULL, last_line, "end of scenario", SCN_ST_FAIL);
 	}
 	{
-		unsigned long in_use = pnm_nr_allocated_frames();
+		struct pnm_mem_info mi = { .size = sizeof(mi) };
+		unsigned long in_use = pnm_mem_info(&mi) ? 0 : mi.allocated_frames;
 
 		ret = pnm_fini();
 		if (ret) {
@@ -710,6 +746,9 @@ out:
 	*passed += r.passed;
 	*failed += r.failed;
 	free(stat_text);
+	free(counters);
+	free(r.before);
+	free(r.after);
 	free(r.tasks);
 	free(r.regions);
 	free(r.objs);

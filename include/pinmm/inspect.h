@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pinmm/inspect.h - looking at the model: what a process maps at an
+ * address, its mappings and resident memory, a frame and its folio, a
+ * file's page cache, the zones and the arena.
+ *
+ * Every query fills a snapshot structure that the caller owns.  Such a
+ * structure starts with a size_t size member, which the caller sets to
+ * sizeof(the structure) before the call: structures may grow in later
+ * releases (fields are only appended), and the library fills
+ * min(size, its own size) bytes and sets size to that number, so a
+ * program built against an older or newer header keeps working.  A size
+ * smaller than the structure had in the release that introduced the call
+ * is -EINVAL.
+ *
+ * A snapshot is read without stopping the model: fields are read with
+ * relaxed loads (those of one page table entry or one zone under the
+ * entry's or zone's lock).  It is exact while no other thread changes
+ * what it describes -- single-threaded programs, scenarios, a model
+ * quiesced by the caller -- and otherwise a consistent-enough picture
+ * for statistics.  Queries take only the locks named in their contract,
+ * briefly, and change nothing.  Calls return 0 or a negative errno;
+ * -EINVAL also when the model is not initialised.
+ */
+#ifndef PINMM_INSPECT_H
+#define PINMM_INSPECT_H
+
+#include <pinmm/types.h>
+#include <pinmm/file.h>
+
+PNM_BEGIN_DECLS
+
+/* Orders of the buddy allocator: 0 (4 KiB) .. PNM_HPAGE_PMD_ORDER (2 MiB). */
+#define PNM_NR_PAGE_ORDERS	(PNM_HPAGE_PMD_ORDER + 1)
+
+/* "Normal", "Movable", "CMA" ("?" for anything else). */
+PNM_API const char *pnm_zone_name(enum pnm_zone_type zone);
+
+/* --- the arena --------------------------------------------------------------- */
+
+struct pnm_mem_info {
+	size_t size;			/* set by the caller: sizeof(*info) */
+	unsigned long frames;		/* frames in the arena, all zones */
+	unsigned long free_frames;	/* in the buddy allocator */
+	unsigned long allocated_frames;	/* handed out (zero page included) */
+	unsigned long zero_pfn;		/* the shared zero page */
+	/* Does the model keep an exact pin count per page
+	 * (pnm_page_info.page_pins)?  Yes with exact accounting, the pin
+	 * registry or pin_debug (fixed at pnm_init()); otherwise page_pins
+	 * reads 0 whatever the pins. */
+	bool page_pins_kept;
+};
+/* The arena as a whole.  0, -EINVAL (bad @info, not initialised). */
+PNM_API int pnm_mem_info(struct pnm_mem_info *info);
+
+/* --- zones ------------------------------------------------------------------- */
+
+struct pnm_zone_info {
+	size_t size;			/* set by the caller: sizeof(*info) */
+	unsigned long start_pfn;	/* first frame */
+	unsigned long frames;		/* frames spanned; 0: the zone has no memory */
+	unsigned long free_pages;	/* free frames */
+	int largest_free_order;		/* order of the largest free block, -1 if none */
+	/* Free blocks of each order (/proc/buddyinfo). */
+	unsigned long nr_free[PNM_NR_PAGE_ORDERS];
+	unsigned long alloc;		/* pages handed out so far */
+	unsigned long freed;		/* pages given back so far */
+	unsigned long alloc_fail;	/* allocation attempts that found nothing */
+};
+/* @zone's frames and free memory; a zone configured with no frames gives
+ * frames 0 and largest_free_order -1.  Takes the zone's lock briefly.
+ * 0, -EINVAL (unknown zone, bad @info, not initialised). */
+PNM_API int pnm_zone_info(enum pnm_zone_type zone, struct pnm_zone_info *info);
+
+/* --- frames, folios and what maps them ---------------------------------------- */
+
+/* What a frame is used for. */
+enum pnm_frame_kind {
+	PNM_FRAME_FREE,		/* in the buddy allocator (or on its way there) */
+	PNM_FRAME_FOLIO,	/* part of an allocated folio: process, page
+				 * cache or dax storage data */
+	PNM_FRAME_PAGE_TABLE,	/* holds a page table */
+	PNM_FRAME_RESERVED,	/* never allocated or freed: the zero page */
+};
+
+/* pnm_page_info.flags: the folio's and the page's state (Linux's flags
+ * where Linux has one). */
+#define PNM_PAGE_ANON		0x0001u	/* an anonymous folio (PageAnon) */
+#define PNM_PAGE_ANON_EXCLUSIVE	0x0002u	/* this page: PG_anon_exclusive */
+#define PNM_PAGE_DIRTY		0x0004u	/* PG_dirty */
+#define PNM_PAGE_WRITEBACK	0x0008u	/* PG_writeback */
+#define PNM_PAGE_LOCKED		0x0010u	/* PG_locked (the folio lock) */
+#define PNM_PAGE_UPTODATE	0x0020u	/* PG_uptodate */
+#define PNM_PAGE_PRIVATE	0x0040u	/* PG_private: disk block state */
+#define PNM_PAGE_LRU		0x0080u	/* on the file LRU (reclaimable) */
+#define PNM_PAGE_CACHED		0x0100u	/* in a file's page cache */
+#define PNM_PAGE_TRUNCATED	0x0200u	/* left its file's cache while still
+					 * referenced (pinned, say) */
+#define PNM_PAGE_NOFS_DIRTY	0x0400u	/* dirtied behind the filesystem's
+					 * back (reported) */
+#define PNM_PAGE_ZERO		0x0800u	/* the shared zero page */
+#define PNM_PAGE_HUGE_ZERO	0x1000u	/* a page of the huge zero page */
+#define PNM_PAGE_MAYBE_PINNED	0x2000u	/* folio_maybe_dma_pinned() */
+/* Set by pnm_task_page_info() only: the entry mapping the page there. */
+#define PNM_PAGE_MAP_WRITE	0x10000u /* writable (no COW or write notify pending) */
+#define PNM_PAGE_MAP_DIRTY	0x20000u /* the entry's dirty bit */
+#define PNM_PAGE_MAP_PMD	0x40000u /* a PMD maps the whole folio */
+
+struct pnm_page_info {
+	size_t size;			/* set by the caller: sizeof(*info) */
+	unsigned long pfn;		/* the frame */
+	/* Its struct page, for the calls of pinmm/gup.h.  Using it beyond
+	 * looking needs a reference or pin held on its folio. */
+	struct page *page;
+	enum pnm_frame_kind kind;
+	enum pnm_zone_type zone;	/* fixed per frame */
+	unsigned int flags;		/* PNM_PAGE_* */
+	unsigned long head_pfn;	/* first frame of its folio */
+	unsigned int order;		/* log2 of the folio's frames (9: 2 MiB) */
+	int refcount;			/* references to the folio */
+	int mapcount;			/* mappings of this page: its PTEs plus
+					 * the PMDs mapping the whole folio */
+	int folio_pincount;		/* pins of a large folio (Linux's
+					 * _pincount); 0 for a small one */
+	int page_pins;			/* exact pins of this page (see
+					 * pnm_mem_info.page_pins_kept) */
+};
+/*
+ * The frame @pfn, whatever it holds (free frames too: zone and kind).
+ * 0, -EINVAL (@pfn outside the arena, bad @info, not initialised).
+ * Lockless.
+ */
+PNM_API int pnm_pfn_info(unsigned long pfn, struct pnm_page_info *info);
+/*
+ * What @task maps at user address @addr, without faulting: the frame (as
+ * pnm_pfn_info) plus the PNM_PAGE_MAP_* bits of the entry.  0, -EFAULT
+ * (nothing present there), -ESRCH (@task has exited), -EINVAL.  Takes the
+ * task's mmap_lock for read and the entry's page-table lock.
+ */
+PNM_API int pnm_task_page_info(struct task_struct *task, unsigned long addr,
+			       struct pnm_page_info *info);
+/*
+ * The page @file's page cache holds for byte @off (the page of the
+ * cached folio covering it), without reading or creating anything; the
+ * lookup's own reference is dropped before the snapshot, so refcount
+ * shows the cache's and its users'.  0, -ENOENT (nothing cached there;
+ * dax files never cache), -EBADF (NULL @file), -EINVAL (negative @off,
+ * bad @info).  Takes the cache's lock briefly.
+ */
+PNM_API int pnm_file_page_info(struct file *file, int64_t off, struct pnm_page_info *info);
+
+/* --- a process's address space ------------------------------------------------ */
+
+/* VM_* flags of a mapping (Linux's values; PNM_VM_IO, PNM_VM_PFNMAP,
+ * PNM_VM_DONTCOPY and PNM_VM_DONTEXPAND are in pinmm/mman.h).  Other bits
+ * may be set; these are the ones with a meaning in the contract. */
+#define PNM_VM_READ		0x00000001UL
+#define PNM_VM_WRITE		0x00000002UL
+#define PNM_VM_EXEC		0x00000004UL
+#define PNM_VM_SHARED		0x00000008UL	/* MAP_SHARED */
+#define PNM_VM_MAYREAD		0x00000010UL
+#define PNM_VM_MAYWRITE		0x00000020UL	/* mprotect may add PROT_WRITE */
+#define PNM_VM_MAYEXEC		0x00000040UL
+#define PNM_VM_MAYSHARE		0x00000080UL
+#define PNM_VM_LOCKED		0x00002000UL
+#define PNM_VM_HUGEPAGE		0x20000000UL	/* MADV_HUGEPAGE */
+#define PNM_VM_NOHUGEPAGE	0x40000000UL	/* MADV_NOHUGEPAGE */
+
+/* What backs a mapping. */
+enum pnm_vma_kind {
+	PNM_VMA_ANON,		/* private anonymous memory: no backing object */
+	PNM_VMA_FILE,		/* a file: named, or an unnamed shmem object
+				 * (MAP_SHARED|MAP_ANONYMOUS, pnm_shmem_file_create) */
+	PNM_VMA_DEVICE,		/* a VM_IO/VM_PFNMAP device mapping */
+};
+
+struct pnm_vma_info {
+	size_t size;			/* set by the caller: sizeof(*info) */
+	unsigned long start;		/* first byte */
+	unsigned long end;		/* first byte after */
+	unsigned long vm_flags;		/* PNM_VM_* */
+	enum pnm_vma_kind kind;
+	int fs;				/* PNM_VMA_FILE: its enum pnm_fs_type;
+					 * otherwise -1 */
+	int64_t offset;			/* PNM_VMA_FILE: file offset (bytes)
+					 * mapped at start; otherwise 0 */
+	char file_name[PNM_FS_NAME_MAX + 1];	/* PNM_VMA_FILE: its name, ""
+						 * if unnamed; otherwise "" */
+};
+/*
+ * The first mapping of @task that ends above @addr (mappings do not
+ * overlap and come in address order: start with 0 and continue from
+ * info->end).  0, -ENOENT (none), -ESRCH (@task has exited), -EINVAL.
+ * Takes the task's mmap_lock for read.
+ */
+PNM_API int pnm_task_vma_next(struct task_struct *task, unsigned long addr,
+			      struct pnm_vma_info *info);
+
+struct pnm_mm_info {
+	size_t size;			/* set by the caller: sizeof(*info) */
+	int vmas;			/* mappings (map_count) */
+	unsigned long total_vm;		/* pages mapped */
+	long rss_anon;			/* resident pages: anonymous */
+	long rss_file;			/* ... of files */
+	long rss_shmem;			/* ... of shmem objects */
+	long pgtables_bytes;		/* page tables */
+	bool has_pinned;		/* FOLL_PIN has run on it (MMF_HAS_PINNED) */
+};
+/* @task's address space in numbers.  0, -ESRCH (@task has exited),
+ * -EINVAL.  Takes the task's mmap_lock for read. */
+PNM_API int pnm_task_mm_info(struct task_struct *task, struct pnm_mm_info *info);
+
+/* --- files ------------------------------------------------------------------------ */
+
+/* pnm_file_info.flags */
+#define PNM_FILE_READ		0x1u	/* opened for reading */
+#define PNM_FILE_WRITE		0x2u	/* opened for writing */
+#define PNM_FILE_DAX		0x4u	/* S_DAX: its pages are the storage */
+
+struct pnm_file_info {
+	size_t size;			/* set by the caller: sizeof(*info) */
+	enum pnm_fs_type fs;
+	unsigned long ino;		/* the inode's number (unique per model) */
+	int64_t file_size;		/* bytes (i_size) */
+	unsigned long cached_pages;	/* pages in its page cache */
+	unsigned int flags;		/* PNM_FILE_* */
+};
+/* The open @file and its inode.  0, -EBADF (NULL @file), -EINVAL.
+ * Lockless. */
+PNM_API int pnm_file_info(struct file *file, struct pnm_file_info *info);
+
+PNM_END_DECLS
+
+#endif /* PINMM_INSPECT_H */
