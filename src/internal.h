@@ -106,7 +106,7 @@ bool pnm_check_huge_zero(void);
 /*
  * pnm_fini()'s end of the huge zero page: unpublish it and free it.  If
  * references or pins besides its own are left (GUP users that never
- * released them), report them on stderr, leave it allocated (its frames
+ * released them), log them, leave it allocated (its frames
  * then show as leaked) and return false.  Single-threaded.
  */
 bool pnm_huge_zero_fini(void);

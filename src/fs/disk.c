@@ -29,7 +29,7 @@
  * cleans the page, write-protects its PTEs and drops the blocks; the
  * device keeps writing through its page array; unpin_user_pages_dirty_lock()
  * then dirties the folio with no block state.  disk_dirty_folio() detects
- * that, reports it once per folio on stderr, counts
+ * that, reports it once per folio (pnm_log), counts
  * PNM_FS_DIRTY_NO_BLOCKS, emits PNM_TRACE_FS_VIOLATION, sets
  * PG_pnm_nofs_dirty and then dirties the folio anyway (what ext4's
  * set_page_dirty did).  ->writepage cannot write such a folio (no blocks
