@@ -358,12 +358,14 @@ static void count_pin(const struct pnm_pin_record *rec, void *arg)
  * so page->pnm_pincount says how many pins each frame carries, whether
  * or not its owner has exited and its folio is still mapped or cached;
  * each unpin_user_page() retires one record node.  Legacy-mode pins keep
- * no pin counts: they are listed but stay, and their frames leak.
+ * no pin counts: they are listed but stay, are not counted in @r, and
+ * their frames leak (pnm_fini() counts them).
  */
 static void teardown_pins(struct pnm_teardown_report *r)
 {
+	struct pnm_teardown_report left;
 	struct pnm_log_stream ls;
-	unsigned long pfn, left;
+	unsigned long pfn;
 
 	if (!pnm_config.pin_registry)
 		return;
@@ -384,10 +386,17 @@ static void teardown_pins(struct pnm_teardown_report *r)
 		while (pins-- > 0)
 			unpin_user_page(page);
 	}
-	left = pnm_pin_registry_count(-1);
-	if (left)
-		pnm_log(PNM_LOG_ERR, "pinmm: pnm_teardown: %lu pinned page%s could not be "
-			"released (legacy pins keep no pin counts)", left, plural(left));
+	/* What is still recorded was not released: not counted as such
+	 * (its frames are counted as leaked instead). */
+	memset(&left, 0, sizeof(left));
+	pnm_pin_registry_foreach(-1, count_pin, &left);
+	if (left.pins) {
+		pnm_log(PNM_LOG_ERR, "pinmm: pnm_teardown: %lu pin%s of %lu page%s could not be "
+			"released (legacy pins keep no pin counts)", left.pins,
+			plural(left.pins), left.pinned_pages, plural(left.pinned_pages));
+		r->pins -= left.pins;
+		r->pinned_pages -= left.pinned_pages;
+	}
 }
 
 /*

@@ -7,8 +7,10 @@
  * that already exited), open files and the flusher running gives -EBUSY
  * with exact counts, every item reported through the log hook and
  * nothing on stderr, and a new pnm_init() then finds every frame free;
- * with the registry off pinned frames are counted as leaked; the report
- * may be NULL; its size is checked like the configuration's.
+ * a pin of the huge zero page is released too; with the registry off, and
+ * for legacy pins (plain references), pinned frames are counted as
+ * leaked; the report may be NULL; its size is checked like the
+ * configuration's.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -234,6 +236,38 @@ static void test_leftovers_registry_on(void **state)
 	assert_fresh_model(&cfg);
 }
 
+/* A read-only pin of the huge zero page (a read fault in a THP-suitable
+ * VMA maps it) is released too, and the huge zero page goes back. */
+static void test_huge_zero_pin(void **state)
+{
+	struct pnm_teardown_report r = garbage_report();
+	struct pnm_config cfg;
+	struct page *pages[2];
+	struct task_struct *t;
+	unsigned char v = 1;
+	unsigned long a;
+
+	(void)state;
+	td_config(&cfg);
+	td_init(&cfg);
+	t = gt_task("reader");
+	a = test_mmap(t, PMD_SIZE, RW, PRIV);
+	assert_int_equal(pnm_mm_madvise(t->mm, a, PMD_SIZE, MADV_HUGEPAGE), 0);
+	assert_int_equal(pnm_user_read(t, a, &v, 1), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(gt_pin_fast(t, a + PG, 2, 0, pages), 2);
+	assert_true(is_huge_zero_folio(page_folio(pages[0])));
+	pnm_task_exit(t);
+
+	assert_int_equal(pnm_teardown(&r), -EBUSY);
+	assert_int_equal(r.tasks, 0);
+	assert_int_equal(r.pins, 1);
+	assert_int_equal(r.pinned_pages, 2);
+	assert_int_equal(r.leaked_frames, 0);
+	assert_int_equal(count_lines("huge zero page", PNM_LOG_ERR), 0);
+	assert_fresh_model(&cfg);
+}
+
 /* Registry off: the pins cannot be found, so the pinned frames are
  * counted (and reported) as leaked. */
 static void test_registry_off_counts_leaked_frames(void **state)
@@ -265,6 +299,36 @@ static void test_registry_off_counts_leaked_frames(void **state)
 	assert_int_equal(count_lines("pinmm: pnm_fini: pages still pinned", PNM_LOG_ERR), 1);
 	assert_int_equal(count_lines("pinmm: pnm_fini: 3 frames still allocated", PNM_LOG_ERR), 1);
 	assert_int_equal(count_lines("3 frames leaked", PNM_LOG_INFO), 1);
+	assert_fresh_model(&cfg);
+}
+
+/* Legacy pins are plain references with no pin counts: the registry
+ * lists them but teardown cannot release them; their frames leak. */
+static void test_legacy_pins_leak(void **state)
+{
+	struct pnm_teardown_report r = garbage_report();
+	struct pnm_config cfg;
+	struct page *pages[2];
+	struct task_struct *t;
+	unsigned long a;
+
+	(void)state;
+	td_config(&cfg);
+	cfg.legacy_gup = true;
+	td_init(&cfg);
+	t = gt_task("old");
+	a = test_mmap(t, 2 * PG, RW, PRIV);
+	gt_write(t, a, 5, 2 * PG);
+	assert_int_equal(gt_pin_fast(t, a, 2, FOLL_WRITE, pages), 2);
+	assert_int_equal(pnm_pin_registry_count(-1), 2);
+
+	assert_int_equal(pnm_teardown(&r), -EBUSY);
+	assert_int_equal(r.tasks, 1);
+	assert_int_equal(r.pins, 0);
+	assert_int_equal(r.pinned_pages, 0);
+	assert_int_equal(r.leaked_frames, 2);
+	assert_int_equal(count_lines("releasing 1 pin of 2 pages still held", PNM_LOG_ERR), 1);
+	assert_int_equal(count_lines("1 pin of 2 pages could not be released", PNM_LOG_ERR), 1);
 	assert_fresh_model(&cfg);
 }
 
@@ -352,7 +416,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_clean_model, cleanup),
 		cmocka_unit_test_teardown(test_leftovers_registry_on, cleanup),
+		cmocka_unit_test_teardown(test_huge_zero_pin, cleanup),
 		cmocka_unit_test_teardown(test_registry_off_counts_leaked_frames, cleanup),
+		cmocka_unit_test_teardown(test_legacy_pins_leak, cleanup),
 		cmocka_unit_test_teardown(test_null_report, cleanup),
 		cmocka_unit_test_teardown(test_report_size, cleanup),
 	};
