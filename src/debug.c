@@ -1,18 +1,212 @@
 // SPDX-License-Identifier: MIT
 /*
- * debug.c - printing a frame descriptor when something went wrong, and
- * the folio invariant checker (pnm_check_folio, contract in rmap.h).
+ * debug.c - where the library's messages go (the embedder's log and fatal
+ * hooks), printing a frame descriptor when something went wrong, and the
+ * folio invariant checker (pnm_check_folio, contract in rmap.h).
+ *
+ * Messages.  Every line the library has to say -- a misuse report, a
+ * warning, a leak or teardown report, a failed check, a page dump -- goes
+ * through pnm_log(): formatted into one line without its newline and
+ * handed to pnm_config.log, or, with no hook (the default, and always
+ * outside pnm_init()..pnm_fini()), written with its newline to stderr in
+ * one write.  A report a module writes to a FILE * (the registry's leak
+ * list) is captured in a memory stream and logged line by line
+ * (pnm_log_stream_begin/end).  A thread that is already inside the log
+ * hook and logs again (the hook called back into pinmm, which it must
+ * not) writes to stderr instead of recursing.
+ *
+ * Fatal errors.  pnm_fatal() (PNM_DIE, VM_BUG_ON, every unrecoverable host
+ * failure) hands its one-line message to pnm_config.fatal and aborts if
+ * the hook returns; with no hook it writes the message to stderr and
+ * aborts.  A fatal error raised while the same thread runs the fatal hook
+ * writes to stderr and aborts at once, so a failing hook cannot loop.
  *
  * dump_page() is what VM_BUG_ON_PAGE() and the refcount-underflow check
  * print before the model aborts, so it must work on a descriptor in any
  * state (free, a tail, a page table, half torn down) and take no lock.
  * Every field is read with a relaxed atomic load; the dump is a snapshot
- * that may be inconsistent if other threads are changing the page.
+ * that may be inconsistent if other threads are changing the page.  It
+ * builds its lines in a stack buffer (no allocation) and logs each.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
+
+/* --- messages: the log and fatal hooks ------------------------------------- */
+
+/*
+ * The hooks in force: copied from the configuration by pnm_init()
+ * (pnm_hooks_set) and cleared at the end of pnm_fini(), both while no
+ * other thread uses the model; read-only in between.
+ */
+static struct {
+	pnm_log_fn *log;
+	void *log_arg;
+	pnm_fatal_fn *fatal;
+	void *fatal_arg;
+} hooks;
+
+static _Thread_local bool in_log_hook;
+static _Thread_local bool in_fatal_hook;
+
+/* Lines up to this long are formatted on the stack; longer ones are
+ * allocated (or cut to it if the host has no memory). */
+#define LOG_LINE_MAX	1024
+
+/* Install the hooks of @cfg (pnm_init(); contract in internal.h). */
+void pnm_hooks_set(const struct pnm_config *cfg)
+{
+	hooks.log = cfg->log;
+	hooks.log_arg = cfg->log_arg;
+	hooks.fatal = cfg->fatal;
+	hooks.fatal_arg = cfg->fatal_arg;
+}
+
+/* Back to stderr and abort() (end of pnm_fini(); contract in internal.h). */
+void pnm_hooks_clear(void)
+{
+	memset(&hooks, 0, sizeof(hooks));
+}
+
+/* Hand one formatted line (@len bytes, NUL-terminated, with room for one
+ * more byte) to the hook, or write it and a newline to stderr. */
+static void emit_line(enum pnm_log_level level, char *line, size_t len)
+{
+	pnm_log_fn *fn = hooks.log;
+
+	if (fn && !in_log_hook) {
+		in_log_hook = true;
+		fn(hooks.log_arg, level, line);
+		in_log_hook = false;
+		return;
+	}
+	line[len] = '\n';
+	fwrite(line, 1, len + 1, stderr);
+	line[len] = '\0';
+}
+
+/*
+ * pnm_vlog - format one line from @fmt and @ap (no trailing newline) and
+ * hand it to the log hook with @level, or write it and a newline to
+ * stderr in one write when no hook is installed.  Thread safe; takes no
+ * lock of its own (the hook may be called with any model lock held).
+ * Never fails: a line the host has no memory for is cut short.
+ */
+void pnm_vlog(enum pnm_log_level level, const char *fmt, va_list ap)
+{
+	char buf[LOG_LINE_MAX + 1], *line = buf;
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(buf, LOG_LINE_MAX, fmt, ap);
+	if (n < 0) {
+		va_end(aq);
+		return;
+	}
+	if (n >= LOG_LINE_MAX) {
+		line = malloc((size_t)n + 2);
+		if (line) {
+			vsnprintf(line, (size_t)n + 1, fmt, aq);
+		} else {
+			line = buf;
+			n = LOG_LINE_MAX - 1;
+		}
+	}
+	va_end(aq);
+	emit_line(level, line, (size_t)n);
+	if (line != buf)
+		free(line);
+}
+
+/* pnm_log - pnm_vlog() with variable arguments. */
+void pnm_log(enum pnm_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pnm_vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * pnm_log_stream_begin - a FILE * for a report written with stdio (one
+ * that prints to a caller's stream elsewhere), whose text
+ * pnm_log_stream_end() then logs line by line: a memory stream, or
+ * stderr itself if the host cannot make one (the text then bypasses the
+ * hook).  @s is the caller's, passed to both calls.
+ */
+FILE *pnm_log_stream_begin(struct pnm_log_stream *s)
+{
+	s->buf = NULL;
+	s->len = 0;
+	s->f = open_memstream(&s->buf, &s->len);
+	return s->f ? s->f : stderr;
+}
+
+/*
+ * pnm_log_stream_end - close the stream of pnm_log_stream_begin() and log
+ * each line written to it with @level (a last line without a newline
+ * counts too); frees the text.
+ */
+void pnm_log_stream_end(struct pnm_log_stream *s, enum pnm_log_level level)
+{
+	char *line, *nl;
+
+	if (!s->f)
+		return;
+	fclose(s->f);
+	s->f = NULL;
+	for (line = s->buf; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl) {
+			pnm_log(level, "%s", line);
+			break;
+		}
+		*nl = '\0';
+		pnm_log(level, "%s", line);
+	}
+	free(s->buf);
+	s->buf = NULL;
+}
+
+/*
+ * pnm_fatal - the end of every unrecoverable error: format the one-line
+ * message, hand it to the fatal hook and abort() if the hook returns;
+ * with no hook (or when the calling thread is already inside the fatal
+ * hook) write it and a newline to stderr and abort().  Never returns;
+ * safe to call with any lock held.
+ */
+void pnm_fatal(const char *fmt, ...)
+{
+	char msg[LOG_LINE_MAX + 1];
+	pnm_fatal_fn *fn = hooks.fatal;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, LOG_LINE_MAX, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	else if (n >= LOG_LINE_MAX)
+		n = LOG_LINE_MAX - 1;
+	msg[n] = '\0';
+	if (fn && !in_fatal_hook) {
+		in_fatal_hook = true;
+		fn(hooks.fatal_arg, msg);
+		abort();
+	}
+	msg[n] = '\n';
+	fwrite(msg, 1, (size_t)n + 1, stderr);
+	fflush(stderr);
+	abort();
+}
+
+/* --- dump_page --------------------------------------------------------------- */
 
 static const char *const pageflag_names[__NR_PAGEFLAGS] = {
 	[PG_locked]		= "locked",
@@ -35,19 +229,49 @@ static const char *const pageflag_names[__NR_PAGEFLAGS] = {
 	[PG_pnm_nofs_dirty]	= "pnm_nofs_dirty",
 };
 
-static void print_flags(FILE *out, unsigned long flags)
+/* One line of a dump being built on the stack. */
+struct dump_line {
+	char buf[512];
+	size_t len;
+};
+
+static void __printf(2, 3) line_add(struct dump_line *l, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (l->len >= sizeof(l->buf) - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		l->len = l->len + (size_t)n < sizeof(l->buf) ? l->len + (size_t)n :
+			 sizeof(l->buf) - 1;
+}
+
+/* Log the line (PNM_LOG_ERR: a dump precedes a fatal error or a leak
+ * report) and start the next. */
+static void line_log(struct dump_line *l)
+{
+	pnm_log(PNM_LOG_ERR, "%s", l->buf);
+	l->len = 0;
+	l->buf[0] = '\0';
+}
+
+static void print_flags(struct dump_line *l, unsigned long flags)
 {
 	const char *sep = "";
 	int i;
 
-	fprintf(out, "%#lx(", flags & ~(ZONES_MASK << ZONES_PGSHIFT));
+	line_add(l, "%#lx(", flags & ~(ZONES_MASK << ZONES_PGSHIFT));
 	for (i = 0; i < __NR_PAGEFLAGS; i++) {
 		if (flags & BIT(i)) {
-			fprintf(out, "%s%s", sep, pageflag_names[i]);
+			line_add(l, "%s%s", sep, pageflag_names[i]);
 			sep = "|";
 		}
 	}
-	fputc(')', out);
+	line_add(l, ")");
 }
 
 static bool in_mem_map(const struct page *page)
@@ -60,65 +284,68 @@ static bool in_mem_map(const struct page *page)
 }
 
 /*
- * Print everything known about @page to stderr, headed by @reason: pfn,
- * zone, flags by name, refcount, mapcount, entire mapcount, pin counts,
- * folio order, mapping and index (or the page-table fields for a PG_table
- * frame; the buddy order for a free block head).  For a tail page the head
- * is printed too.  Takes no lock and never fails; a pointer outside
- * mem_map[] is reported as such.
+ * Log everything known about @page, one pnm_log(PNM_LOG_ERR) line at a
+ * time, headed by @reason: pfn, zone, flags by name, refcount, mapcount,
+ * entire mapcount, pin counts, folio order, mapping and index (or the
+ * page-table fields for a PG_table frame; the buddy order for a free
+ * block head).  For a tail page the head is printed too.  Takes no lock,
+ * allocates nothing and never fails; a pointer outside mem_map[] is
+ * reported as such.
  */
 void dump_page(struct page *page, const char *reason)
 {
+	struct dump_line l = { .len = 0 };
 	unsigned long pfn, flags;
 	struct page *head;
 
-	fprintf(stderr, "pinmm: dump_page: %s\n", reason ? reason : "");
+	pnm_log(PNM_LOG_ERR, "pinmm: dump_page: %s", reason ? reason : "");
 	if (!in_mem_map(page)) {
-		fprintf(stderr, "  page %p is not in mem_map\n", (void *)page);
-		fflush(stderr);
+		pnm_log(PNM_LOG_ERR, "  page %p is not in mem_map", (void *)page);
 		return;
 	}
 	pfn = page_to_pfn(page);
 	flags = READ_ONCE(page->flags);
 	head = compound_head(page);
 	if (!in_mem_map(head)) {
-		fprintf(stderr, "  pfn %#lx: corrupt compound_head %#lx\n", pfn,
+		pnm_log(PNM_LOG_ERR, "  pfn %#lx: corrupt compound_head %#lx", pfn,
 			READ_ONCE(page->compound_head));
 		head = page;
 	}
 
-	fprintf(stderr, "  page pfn %#lx zone %s flags ", pfn,
-		zone_type_name(page_zonenum(page)));
-	print_flags(stderr, flags);
-	fprintf(stderr, "\n  refcount %d mapcount %d pnm_pincount %d",
-		atomic_read(&page->_refcount), atomic_read(&page->_mapcount),
-		atomic_read(&page->pnm_pincount));
+	line_add(&l, "  page pfn %#lx zone %s flags ", pfn,
+		 zone_type_name(page_zonenum(page)));
+	print_flags(&l, flags);
+	line_log(&l);
+	line_add(&l, "  refcount %d mapcount %d pnm_pincount %d",
+		 atomic_read(&page->_refcount), atomic_read(&page->_mapcount),
+		 atomic_read(&page->pnm_pincount));
 	if (flags & BIT(PG_table))
-		fprintf(stderr, " page table level %lu mm %p\n",
-			READ_ONCE(page->pt_level), (void *)READ_ONCE(page->pt_mm));
+		line_add(&l, " page table level %lu mm %p",
+			 READ_ONCE(page->pt_level), (void *)READ_ONCE(page->pt_mm));
 	else if (flags & BIT(PG_buddy))
-		fprintf(stderr, " free block order %lu\n", READ_ONCE(page->private));
+		line_add(&l, " free block order %lu", READ_ONCE(page->private));
 	else
-		fprintf(stderr, " mapping %p index %#lx private %#lx\n",
-			(void *)READ_ONCE(page->mapping), READ_ONCE(page->index),
-			READ_ONCE(page->private));
+		line_add(&l, " mapping %p index %#lx private %#lx",
+			 (void *)READ_ONCE(page->mapping), READ_ONCE(page->index),
+			 READ_ONCE(page->private));
+	line_log(&l);
 
 	if (head != page) {
-		fprintf(stderr, "  tail %lu of head pfn %#lx flags ",
-			(unsigned long)(page - head), page_to_pfn(head));
-		print_flags(stderr, READ_ONCE(head->flags));
-		fputc('\n', stderr);
+		line_add(&l, "  tail %lu of head pfn %#lx flags ",
+			 (unsigned long)(page - head), page_to_pfn(head));
+		print_flags(&l, READ_ONCE(head->flags));
+		line_log(&l);
 	}
-	fprintf(stderr, "  folio order %u refcount %d entire_mapcount %d pincount %d",
-		READ_ONCE(head->_folio_order), atomic_read(&head->_refcount),
-		atomic_read(&head->_entire_mapcount),
-		atomic_read(&head->_pincount));
+	line_add(&l, "  folio order %u refcount %d entire_mapcount %d pincount %d",
+		 READ_ONCE(head->_folio_order), atomic_read(&head->_refcount),
+		 atomic_read(&head->_entire_mapcount),
+		 atomic_read(&head->_pincount));
 	if (!(READ_ONCE(head->flags) & BIT(PG_table)))
-		fprintf(stderr, " mapping %p index %#lx",
-			(void *)READ_ONCE(head->mapping), READ_ONCE(head->index));
-	fprintf(stderr, "%s\n", is_zero_pfn(page_to_pfn(head)) ? " (zero page)" :
-		is_huge_zero_pfn(page_to_pfn(head)) ? " (huge zero page)" : "");
-	fflush(stderr);
+		line_add(&l, " mapping %p index %#lx",
+			 (void *)READ_ONCE(head->mapping), READ_ONCE(head->index));
+	line_add(&l, "%s", is_zero_pfn(page_to_pfn(head)) ? " (zero page)" :
+		 is_huge_zero_pfn(page_to_pfn(head)) ? " (huge zero page)" : "");
+	line_log(&l);
 }
 
 /* --- the folio invariant checker ------------------------------------------- */

@@ -245,7 +245,7 @@ bool pnm_huge_zero_fini(void)
 	if (!zero)
 		return true;
 	if (folio_ref_count(zero) != 1 || atomic_read(&zero->_pincount)) {
-		fprintf(stderr, "pinmm: pnm_fini: huge zero page refcount %d pincount %d\n",
+		pnm_log(PNM_LOG_ERR, "pinmm: pnm_fini: huge zero page refcount %d pincount %d",
 			folio_ref_count(zero), atomic_read(&zero->_pincount));
 		return false;
 	}

@@ -12,11 +12,32 @@
 /* Library code defines the GUP entry points, so it must not see the
  * call-site-capturing macros of gup.h. */
 #define PNM_GUP_NO_CALL_SITE_MACROS
+#include <stdarg.h>
+#include <stdio.h>
 #include <model/pinmm.h>
 
-/* ---- pnm.c (init/fini, config, checkers' error buffer) ---- */
+/* ---- pnm.c (init/fini/teardown, config, checkers' error buffer) ---- */
 extern struct pnm_config pnm_config;
 extern bool pnm_initialised;
+/* The smallest versioned structs a caller may pass: those of the first
+ * release with size fields (0.2.0).  Later releases only append. */
+#define PNM_CONFIG_SIZE_0_2	(offsetof(struct pnm_config, fatal_arg) + sizeof(void *))
+#define PNM_TEARDOWN_REPORT_SIZE_0_2					\
+	(offsetof(struct pnm_teardown_report, leaked_frames) + sizeof(unsigned long))
+/* The largest size a caller's versioned struct may claim. */
+#define PNM_STRUCT_SIZE_MAX	4096
+/*
+ * Import the caller's configuration (cfg->size bytes of it) into @out:
+ * the defaults, overwritten by the first cfg->size bytes (the caller's
+ * memory beyond them is never read); a larger struct is accepted if every
+ * byte this library does not know is zero.  Returns 0 (out->size is then
+ * this library's size), -EINVAL if cfg->size is below @min_size (pnm_init()
+ * passes PNM_CONFIG_SIZE_0_2; tests pass less to play an older release),
+ * -E2BIG for a non-zero unknown tail or a size above PNM_STRUCT_SIZE_MAX.
+ * @out is written only on success.  Does not validate the values.
+ */
+int pnm_config_import(const struct pnm_config *cfg, size_t min_size,
+		      struct pnm_config *out);
 
 /* ---- page_alloc.c ---- */
 int pnm_page_alloc_init(const struct pnm_config *cfg);	/* arena, zones */
@@ -85,7 +106,7 @@ bool pnm_check_huge_zero(void);
 /*
  * pnm_fini()'s end of the huge zero page: unpublish it and free it.  If
  * references or pins besides its own are left (GUP users that never
- * released them), report them on stderr, leave it allocated (its frames
+ * released them), log them, leave it allocated (its frames
  * then show as leaked) and return false.  Single-threaded.
  */
 bool pnm_huge_zero_fini(void);
@@ -384,10 +405,10 @@ void pnm_folio_zero_range(struct folio *folio, size_t off, size_t len);
 /* ---- fs/namei.c, fs/disk.c, fs/dax.c, shmem.c (issue 5; owner: fs) ---- */
 /* Create (or adopt) the data directory; inode table empty.  0/-errno. */
 int pnm_fs_init(const struct pnm_config *cfg);
-/* Close files callers left open (reported on stderr), evict every inode,
- * remove a private data directory.  Returns -EBUSY if anything was left
- * open, else 0. */
-int pnm_fs_fini(void);
+/* Close files callers left open (reported through pnm_log(), counted in
+ * *@nr_files if not NULL), evict every inode, remove a private data
+ * directory.  Returns -EBUSY if anything was left open, else 0. */
+int pnm_fs_fini(unsigned long *nr_files);
 
 /*
  * The model's inode: the VFS inode plus what namei and the filesystems
@@ -489,7 +510,39 @@ vm_fault_t disk_page_mkwrite(struct vm_fault *vmf);
  * file (fsync, sync, eviction).  0 or -errno (recorded in wb_err). */
 int dax_writeback_range(struct inode *inode, loff_t start, loff_t end);
 
-/* ---- debug.c ---- */
+/* ---- debug.c (messages: the embedder's log and fatal hooks; dump_page) ---- */
+/*
+ * Every line the library writes goes through pnm_log(): one line without
+ * its newline, handed to pnm_config.log with @level, or (no hook, or
+ * outside pnm_init()..pnm_fini()) written with a newline to stderr in one
+ * write.  A multi-line report is several calls.  Thread safe; the hook may
+ * run with any model lock held.  Output to a FILE * a caller passed
+ * (pnm_pin_registry_print(out), pnm_stat_print(out)) does not use it.
+ */
+void pnm_log(enum pnm_log_level level, const char *fmt, ...) __printf(2, 3);
+void pnm_vlog(enum pnm_log_level level, const char *fmt, va_list ap) __printf(2, 0);
+/* A report written with stdio, logged line by line: write it to the FILE *
+ * pnm_log_stream_begin() returns, then pnm_log_stream_end() logs every
+ * line with @level and frees the text (stderr directly if the host could
+ * not make a memory stream). */
+struct pnm_log_stream {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+FILE *pnm_log_stream_begin(struct pnm_log_stream *s);
+void pnm_log_stream_end(struct pnm_log_stream *s, enum pnm_log_level level);
+/*
+ * An unrecoverable error: format one line, hand it to pnm_config.fatal
+ * and abort() if the hook returns; with no hook, stderr and abort().  A
+ * fatal error inside the fatal hook (same thread) aborts at once.
+ */
+void pnm_fatal(const char *fmt, ...) __printf(1, 2) __attribute__((noreturn));
+/* pnm_init(): route messages to @cfg's hooks; pnm_fini(), at its very
+ * end: back to stderr and plain abort().  Not thread safe. */
+void pnm_hooks_set(const struct pnm_config *cfg);
+void pnm_hooks_clear(void);
+/* Log (PNM_LOG_ERR) everything known about @page, headed by @reason. */
 void dump_page(struct page *page, const char *reason);
 
 /* ---- strays: VM_BUG_ON-style always-on assertion ---- */

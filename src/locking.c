@@ -35,7 +35,8 @@
 #include "internal.h"
 
 /*
- * Print where an unrecoverable failure happened and abort.
+ * Report where an unrecoverable failure happened and abort (pnm_fatal():
+ * the embedder's fatal hook, else stderr).
  *
  * @what names the failed operation or the violated assertion; @err, if
  * non-zero, is a positive errno (a pthread return value) that is printed
@@ -45,12 +46,8 @@ void pnm_die(const char *file, const char *func, int line, const char *what,
 	     int err)
 {
 	if (err)
-		fprintf(stderr, "pinmm: %s:%s:%d: %s: %s\n", file, func, line,
-			what, strerror(err));
-	else
-		fprintf(stderr, "pinmm: %s:%s:%d: %s\n", file, func, line, what);
-	fflush(stderr);
-	abort();
+		pnm_fatal("pinmm: %s:%s:%d: %s: %s", file, func, line, what, strerror(err));
+	pnm_fatal("pinmm: %s:%s:%d: %s", file, func, line, what);
 }
 
 /* Next thread id to hand out; ids start at 1 so that 0 means "nobody". */
@@ -223,9 +220,9 @@ static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
  * VM_WARN_ON_ONCE() backend.  If @cond is true, counts the warning in
- * pnm_nr_warnings and, the first time a given file:line fires, prints
- * "@what" with its location to stderr.  Returns @cond so that it can be
- * used in an if ().  Never fails; takes an internal mutex only when @cond.
+ * pnm_nr_warnings and, the first time a given file:line fires, logs
+ * "@what" with its location (pnm_log(), PNM_LOG_WARN).  Returns @cond so
+ * that it can be used in an if ().  Never fails; takes an internal mutex only when @cond.
  */
 bool pnm_warn_on_once(bool cond, const char *what, const char *file, int line)
 {
@@ -249,7 +246,7 @@ bool pnm_warn_on_once(bool cond, const char *what, const char *file, int line)
 	}
 	pthread_mutex_unlock(&warn_lock);
 	if (print)
-		fprintf(stderr, "pinmm: WARNING at %s:%d: %s\n", file, line, what);
+		pnm_log(PNM_LOG_WARN, "pinmm: WARNING at %s:%d: %s", file, line, what);
 	return true;
 }
 

@@ -369,7 +369,7 @@ static void report_locked(enum pnm_misuse_kind kind, unsigned long pfn,
 	atomic_long_inc(&misuse_counts[kind]);
 	count_vm_event(PNM_PIN_MISUSE);
 	if (pnm_config.pin_debug)
-		fprintf(stderr, "pinmm: pin misuse: %s\n", e->r.text);
+		pnm_log(PNM_LOG_ERR, "pinmm: pin misuse: %s", e->r.text);
 }
 
 /* A live node for @pfn, or NULL.  pin_lock held. */

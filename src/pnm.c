@@ -10,10 +10,19 @@
  * (pin_registry.c), and the global task and mm lists.
  * pnm_fini() exits every task (task.c), reports frames that are still
  * allocated as leaks and tears everything down; a new pnm_init() may follow
- * (the tests build a fresh model for every test).
+ * (the tests build a fresh model for every test).  pnm_teardown() is the
+ * embedder's error path: it first cleans up what the caller left behind
+ * (live tasks, pins, open files, the flusher), reporting and counting each
+ * thing, then runs the same teardown.  Every report goes through pnm_log()
+ * (debug.c): the embedder's log hook, or stderr.
+ *
+ * Configuration: struct pnm_config carries its size, so a caller compiled
+ * against an older header (smaller struct: the fields it does not know
+ * take their defaults) or a newer one (larger struct: accepted if the
+ * fields this library does not know are zero) works; pnm_config_import().
  *
  * The checkers (pnm_check_*) report through pnm_check_fail(), which keeps
- * the last message in a mutex-protected buffer and prints it to stderr;
+ * the last message in a mutex-protected buffer and logs it;
  * pnm_check_error() hands a thread-private copy of it back.
  *
  * Error texts: one X-macro table (PNM_ERRNO_MAP) lists every errno the
@@ -64,23 +73,23 @@ void pnm_config_init(struct pnm_config *cfg, size_t size)
 }
 
 /*
- * The smallest struct pnm_config a caller may pass: the first release
- * with a size field (0.2.0) had every field up to fatal_arg.  Later
- * releases only append.
+ * Import the caller's configuration of cfg->size bytes into @out (contract
+ * in internal.h): fields beyond cfg->size take their defaults, whatever
+ * the caller's memory holds there; fields this library does not know must
+ * be zero (-E2BIG otherwise, as Linux's copy_struct_from_user()).  A size
+ * below @min_size (pnm_init(): PNM_CONFIG_SIZE_0_2) is -EINVAL; one above
+ * PNM_STRUCT_SIZE_MAX is -E2BIG without reading the tail.  @out is only
+ * written on success.
  */
-#define PNM_CONFIG_SIZE_0_2	(offsetof(struct pnm_config, fatal_arg) + sizeof(void *))
-
-/*
- * Copy the caller's configuration of cfg->size bytes into @out: fields it
- * does not know take their defaults; fields this library does not know
- * must be zero (-E2BIG otherwise, as Linux's copy_struct_from_user()).
- */
-static int config_import(const struct pnm_config *cfg, struct pnm_config *out)
+int pnm_config_import(const struct pnm_config *cfg, size_t min_size,
+		      struct pnm_config *out)
 {
 	size_t size = cfg->size;
 
-	if (size < PNM_CONFIG_SIZE_0_2)
+	if (size < min_size || size < sizeof(cfg->size))
 		return -EINVAL;
+	if (size > PNM_STRUCT_SIZE_MAX)
+		return -E2BIG;
 	if (size > sizeof(*out)) {
 		const unsigned char *tail = (const unsigned char *)cfg + sizeof(*out);
 		size_t i;
@@ -114,16 +123,21 @@ static int validate_config(const struct pnm_config *cfg)
 		return -EINVAL;
 	if ((unsigned int)cfg->pin_accounting > PNM_PIN_ACCOUNTING_EXACT)
 		return -EINVAL;
+	if ((unsigned int)cfg->wb_policy > PNM_WB_LINUX)
+		return -EINVAL;
 	return 0;
 }
 
 /*
  * Build the model from @cfg (NULL: pnm_config_default()), imported by
- * its size field (config_import()).  Not thread
- * safe: call it before starting any thread that uses the model.  Returns
- * 0; -EBUSY if already initialised; -EINVAL for a bad configuration (no
- * NORMAL frames, more than PNM_MAX_FRAMES frames after rounding each zone
- * up to 512, an unknown THP or accounting mode); -ENOMEM if the host
+ * its size field (pnm_config_import()).  Not thread safe: call it before
+ * starting any thread that uses the model.  From here until the end of
+ * pnm_fini() the library's messages and fatal errors go to @cfg's hooks.
+ * Returns 0; -EBUSY if already initialised; -EINVAL for a bad
+ * configuration (a size below the first release's struct, no NORMAL
+ * frames, more than PNM_MAX_FRAMES frames after rounding each zone up to
+ * 512, an unknown THP, accounting or writeback mode); -E2BIG for a larger
+ * struct whose fields unknown here are not zero; -ENOMEM if the host
  * cannot map the arena.  On error nothing is left initialised.
  */
 int pnm_init(const struct pnm_config *cfg)
@@ -136,7 +150,7 @@ int pnm_init(const struct pnm_config *cfg)
 	if (!cfg) {
 		pnm_config_default(&def);
 	} else {
-		err = config_import(cfg, &def);
+		err = pnm_config_import(cfg, PNM_CONFIG_SIZE_0_2, &def);
 		if (err)
 			return err;
 	}
@@ -145,10 +159,11 @@ int pnm_init(const struct pnm_config *cfg)
 	if (err)
 		return err;
 	pnm_config = *cfg;
+	pnm_hooks_set(cfg);
 
 	err = pnm_page_alloc_init(cfg);
 	if (err)
-		return err;
+		goto out_hooks;
 	pnm_folio_lock_init();
 
 	/* A fresh model starts from zero; the gauge of free frames is the
@@ -177,19 +192,21 @@ int pnm_init(const struct pnm_config *cfg)
 	return 0;
 
 out_fs:
-	pnm_fs_fini();
+	pnm_fs_fini(NULL);
 out_page_alloc:
 	pnm_pin_registry_fini();
 	pnm_page_alloc_fini();
+out_hooks:
+	pnm_hooks_clear();
 	return err;
 }
 
-/* Print up to a few leaked folios so that a failing test says what leaked. */
+/* Log up to a few leaked folios so that a failing test says what leaked. */
 static void report_leaks(unsigned long leaked)
 {
 	unsigned long pfn, shown = 0;
 
-	fprintf(stderr, "pinmm: pnm_fini: %lu frame%s still allocated\n", leaked,
+	pnm_log(PNM_LOG_ERR, "pinmm: pnm_fini: %lu frame%s still allocated", leaked,
 		leaked == 1 ? "" : "s");
 	for (pfn = 0; pfn < pnm_mem.nr_frames && shown < 4; pfn++) {
 		struct page *page = pfn_to_page(pfn);
@@ -206,29 +223,34 @@ static void report_leaks(unsigned long leaked)
 	}
 }
 
+/* What model_fini() found left over. */
+struct fini_leftovers {
+	unsigned long files;		/* files left open, closed */
+	unsigned long leaked;		/* frames still allocated at the end */
+};
+
 /*
- * Tear the model down: exit every remaining task (pnm_tasks_fini()), wait
- * for page-table frees deferred past an RCU grace period (pnm_rcu_barrier),
- * free the huge zero page (pnm_huge_zero_fini), then check that every
- * frame except the zero page came back and unmap the
- * arena.  Not thread safe: no other thread may be using the model.
- * Returns 0, -EINVAL if the model is not initialised, or -EBUSY if frames
- * (or mms) were leaked; leaks are reported on stderr (pins still held,
- * which keep their frames allocated, are listed first as the reason) and
- * the model is torn down anyway, so pnm_init() can be called again.
+ * pnm_fini()'s work, minus the hooks (pnm_teardown() reports after it):
+ * exit every remaining task (pnm_tasks_fini()), stop the flusher, close
+ * the files left open and evict every inode, wait for page-table frees
+ * deferred past an RCU grace period (pnm_rcu_barrier), free the huge zero
+ * page (pnm_huge_zero_fini), then check that every frame except the zero
+ * page came back and unmap the arena.  Each leftover is logged; *@left
+ * counts them.  Returns 0, or -EBUSY if something was left.
  */
-int pnm_fini(void)
+static int model_fini(struct fini_leftovers *left)
 {
+	struct pnm_log_stream ls;
 	unsigned long leaked;
 	int ret = 0;
 
-	if (!pnm_initialised)
-		return -EINVAL;
+	left->files = 0;
+	left->leaked = 0;
 	pnm_tasks_fini();
 	/* No process maps a file any more: stop the flusher, then close
 	 * what callers left open (reported) and evict every inode. */
 	pnm_writeback_fini();
-	if (pnm_fs_fini())
+	if (pnm_fs_fini(&left->files))
 		ret = -EBUSY;
 	/* Table frames whose release waits for a grace period (pgtable.c)
 	 * must be back before the frames are counted. */
@@ -239,15 +261,15 @@ int pnm_fini(void)
 
 	spin_lock(&pnm_mm_list_lock);
 	if (!list_empty(&pnm_mm_list)) {
-		fprintf(stderr, "pinmm: pnm_fini: mm_structs still alive\n");
+		pnm_log(PNM_LOG_ERR, "pinmm: pnm_fini: mm_structs still alive");
 		ret = -EBUSY;
 	} else {
 		long chains, anon_vmas = pnm_nr_anon_vmas(&chains);
 
 		/* Every VMA is gone, so every anon_vma and link must be. */
 		if (anon_vmas || chains) {
-			fprintf(stderr, "pinmm: pnm_fini: %ld anon_vmas and %ld anon_vma "
-				"links leaked\n", anon_vmas, chains);
+			pnm_log(PNM_LOG_ERR, "pinmm: pnm_fini: %ld anon_vmas and %ld anon_vma "
+				"links leaked", anon_vmas, chains);
 			ret = -EBUSY;
 		}
 	}
@@ -256,12 +278,14 @@ int pnm_fini(void)
 	leaked = pnm_nr_allocated_frames() - 1;		/* the zero page */
 	if (leaked) {
 		/* Pins outlive their processes: name them as the reason. */
-		pnm_pin_registry_report_leaks(stderr);
+		pnm_pin_registry_report_leaks(pnm_log_stream_begin(&ls));
+		pnm_log_stream_end(&ls, PNM_LOG_ERR);
 		report_leaks(leaked);
+		left->leaked = leaked;
 		ret = -EBUSY;
 	}
 	if (folio_ref_count(pfn_folio(pnm_mem.zero_pfn)) != 1) {
-		fprintf(stderr, "pinmm: pnm_fini: zero page refcount %d\n",
+		pnm_log(PNM_LOG_ERR, "pinmm: pnm_fini: zero page refcount %d",
 			folio_ref_count(pfn_folio(pnm_mem.zero_pfn)));
 		ret = -EBUSY;
 	}
@@ -272,6 +296,163 @@ int pnm_fini(void)
 	INIT_LIST_HEAD(&pnm_mm_list);
 	INIT_LIST_HEAD(&pnm_task_list);
 	pnm_initialised = false;
+	return ret;
+}
+
+/*
+ * Tear the model down (model_fini()): every task is exited, the flusher
+ * stopped, files left open closed, and every frame except the zero page
+ * must have come back.  Not thread safe: no other thread may be using the
+ * model.  Returns 0, -EINVAL if the model is not initialised, or -EBUSY
+ * if files, frames or mms were leaked; leaks are logged (pnm_log(): the
+ * log hook or stderr; pins still held, which keep their frames allocated,
+ * are listed first as the reason) and the model is torn down anyway, so
+ * pnm_init() can be called again.  Messages go to stderr afterwards.
+ */
+int pnm_fini(void)
+{
+	struct fini_leftovers left;
+	int ret;
+
+	if (!pnm_initialised)
+		return -EINVAL;
+	ret = model_fini(&left);
+	pnm_hooks_clear();
+	return ret;
+}
+
+/* --- teardown ------------------------------------------------------------------ */
+
+static const char *plural(unsigned long n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* pnm_for_each_task() callback: exit @t if it still runs, counting it. */
+static void teardown_task(struct task_struct *t, void *arg)
+{
+	unsigned long *tasks = arg;
+
+	if (pnm_task_exited(t))
+		return;
+	pnm_log(PNM_LOG_ERR, "pinmm: pnm_teardown: task %d '%s' still running: exited",
+		t->pid, t->comm);
+	pnm_task_exit(t);
+	(*tasks)++;
+}
+
+/* pnm_pin_registry_foreach() callback: count a live record and its pages. */
+static void count_pin(const struct pnm_pin_record *rec, void *arg)
+{
+	struct pnm_teardown_report *r = arg;
+
+	r->pins++;
+	r->pinned_pages += rec->nr_live;
+}
+
+/*
+ * Release every pin the registry records (a no-op with the registry off:
+ * nothing says which frames are pinned, and pnm_fini() reports them as
+ * leaked).  The pins are listed first, then released page by page: with
+ * the registry on, shadow pin counts are kept (pnm_pin_shadow_count()),
+ * so page->pnm_pincount says how many pins each frame carries, whether
+ * or not its owner has exited and its folio is still mapped or cached;
+ * each unpin_user_page() retires one record node.  Legacy-mode pins keep
+ * no pin counts: they are listed but stay, are not counted in @r, and
+ * their frames leak (pnm_fini() counts them).
+ */
+static void teardown_pins(struct pnm_teardown_report *r)
+{
+	struct pnm_teardown_report left;
+	struct pnm_log_stream ls;
+	unsigned long pfn;
+
+	if (!pnm_config.pin_registry)
+		return;
+	pnm_pin_registry_foreach(-1, count_pin, r);
+	if (!r->pins)
+		return;
+	pnm_log(PNM_LOG_ERR, "pinmm: pnm_teardown: releasing %lu pin%s of %lu page%s still held:",
+		r->pins, plural(r->pins), r->pinned_pages, plural(r->pinned_pages));
+	pnm_pin_registry_print(pnm_log_stream_begin(&ls), -1);
+	pnm_log_stream_end(&ls, PNM_LOG_ERR);
+
+	for (pfn = 0; pfn < pnm_mem.nr_frames; pfn++) {
+		struct page *page = pfn_to_page(pfn);
+		int pins = atomic_read(&page->pnm_pincount);
+
+		/* Bounded by the count read once: an unpin the registry
+		 * refused (reported) must not loop. */
+		while (pins-- > 0)
+			unpin_user_page(page);
+	}
+	/* What is still recorded was not released: not counted as such
+	 * (its frames are counted as leaked instead). */
+	memset(&left, 0, sizeof(left));
+	pnm_pin_registry_foreach(-1, count_pin, &left);
+	if (left.pins) {
+		pnm_log(PNM_LOG_ERR, "pinmm: pnm_teardown: %lu pin%s of %lu page%s could not be "
+			"released (legacy pins keep no pin counts)", left.pins,
+			plural(left.pins), left.pinned_pages, plural(left.pinned_pages));
+		r->pins -= left.pins;
+		r->pinned_pages -= left.pinned_pages;
+	}
+}
+
+/*
+ * The embedder's one-call error path (pinmm.h): with no other thread
+ * inside the model, leave the calling thread's task, exit every task
+ * still running (fork children included), release the pins the registry
+ * records (teardown_pins(): also those whose owner has exited and whose
+ * pages are detached), stop the flusher, then pnm_fini()'s teardown,
+ * which closes the files left open and counts the frames still allocated.
+ * Each thing is logged (PNM_LOG_ERR) and counted in @report, then a
+ * summary line (PNM_LOG_INFO) if anything was left.  @report may be NULL;
+ * its size must be at least the 0.2 struct's (else -EINVAL, nothing
+ * done); a larger struct gets its unknown tail zeroed.  Returns 0 if
+ * nothing was left over, -EBUSY if something was (cleaned up; leaked
+ * frames are abandoned with the arena), -EINVAL if the model is not
+ * initialised.  pnm_init() may follow in the same process.
+ */
+int pnm_teardown(struct pnm_teardown_report *report)
+{
+	struct pnm_teardown_report r;
+	struct fini_leftovers left;
+	int ret;
+
+	if (!pnm_initialised)
+		return -EINVAL;
+	if (report && (report->size < PNM_TEARDOWN_REPORT_SIZE_0_2 ||
+		       report->size > PNM_STRUCT_SIZE_MAX))
+		return -EINVAL;
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+
+	pnm_task_enter(NULL);
+	pnm_for_each_task(teardown_task, &r.tasks);
+	teardown_pins(&r);
+	pnm_writeback_stop();
+	ret = model_fini(&left);
+	r.files = left.files;
+	r.leaked_frames = left.leaked;
+	if (r.tasks || r.files || r.pins || r.leaked_frames) {
+		pnm_log(PNM_LOG_INFO, "pinmm: pnm_teardown: %lu task%s exited, %lu file%s closed, "
+			"%lu pin%s of %lu page%s released, %lu frame%s leaked",
+			r.tasks, plural(r.tasks), r.files, plural(r.files), r.pins,
+			plural(r.pins), r.pinned_pages, plural(r.pinned_pages),
+			r.leaked_frames, plural(r.leaked_frames));
+		ret = -EBUSY;
+	}
+	pnm_hooks_clear();
+
+	if (report) {
+		size_t size = report->size;
+
+		memcpy((char *)report + sizeof(report->size), (char *)&r + sizeof(r.size),
+		       (size < sizeof(r) ? size : sizeof(r)) - sizeof(r.size));
+		if (size > sizeof(r))
+			memset((char *)report + sizeof(r), 0, size - sizeof(r));
+	}
 	return ret;
 }
 
@@ -291,7 +472,7 @@ static _Thread_local char check_msg_copy[CHECK_MSG_LEN];
 
 /*
  * Record a checker failure: format the message, keep it as the last error
- * (pnm_check_error()) and print it to stderr.  Thread safe; takes an
+ * (pnm_check_error()) and log it (PNM_LOG_ERR).  Thread safe; takes an
  * internal mutex that nests inside every model lock.  Always returns false
  * so that checkers can "return pnm_check_fail(...)".
  */
@@ -307,7 +488,7 @@ bool pnm_check_fail(const char *fmt, ...)
 	pthread_mutex_lock(&check_lock);
 	memcpy(check_msg, buf, sizeof(check_msg));
 	pthread_mutex_unlock(&check_lock);
-	fprintf(stderr, "pinmm: check failed: %s\n", buf);
+	pnm_log(PNM_LOG_ERR, "pinmm: check failed: %s", buf);
 	return false;
 }
 

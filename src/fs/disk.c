@@ -29,7 +29,7 @@
  * cleans the page, write-protects its PTEs and drops the blocks; the
  * device keeps writing through its page array; unpin_user_pages_dirty_lock()
  * then dirties the folio with no block state.  disk_dirty_folio() detects
- * that, reports it once per folio on stderr, counts
+ * that, reports it once per folio (pnm_log), counts
  * PNM_FS_DIRTY_NO_BLOCKS, emits PNM_TRACE_FS_VIOLATION, sets
  * PG_pnm_nofs_dirty and then dirties the folio anyway (what ext4's
  * set_page_dirty did).  ->writepage cannot write such a folio (no blocks
@@ -188,10 +188,10 @@ static bool disk_dirty_folio(struct address_space *mapping, struct folio *folio)
 	    !test_and_set_bit(PG_pnm_nofs_dirty, &folio->flags)) {
 		struct inode *inode = mapping->host;
 
-		fprintf(stderr,
+		pnm_log(PNM_LOG_WARN,
 			"pinmm: disk: %s page %lu dirtied without block state "
 			"(pfn %#lx: written behind the filesystem's back, e.g. by a "
-			"device through a pin after writeback cleaned it)\n",
+			"device through a pin after writeback cleaned it)",
 			pnm_inode_name(inode), folio->index, folio_pfn(folio));
 		count_vm_event(PNM_FS_DIRTY_NO_BLOCKS);
 		pnm_trace(PNM_TRACE_FS_VIOLATION, 0, inode->i_ino, folio_pfn(folio),
@@ -254,9 +254,9 @@ static int disk_writepage(struct folio *folio, struct writeback_control *wbc)
 	pages = pages_below(folio, size);
 
 	if (!folio_blocks(folio)) {
-		fprintf(stderr,
+		pnm_log(PNM_LOG_ERR,
 			"pinmm: disk: %s page %lu: dirty without block state, cannot be "
-			"written: %lu page%s lost (the disk keeps the old data)\n",
+			"written: %lu page%s lost (the disk keeps the old data)",
 			pnm_inode_name(inode), folio->index, pages, pages == 1 ? "" : "s");
 		count_vm_events(PNM_WB_LOST, (long)pages);
 		pnm_trace(PNM_TRACE_FS_VIOLATION, 0, inode->i_ino, folio_pfn(folio),

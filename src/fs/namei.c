@@ -216,7 +216,7 @@ static void remove_private_dir(void)
 		closedir(dir);
 	}
 	if (rmdir(data_dir))
-		fprintf(stderr, "pinmm: cannot remove %s: %s\n", data_dir, strerror(errno));
+		pnm_log(PNM_LOG_WARN, "pinmm: cannot remove %s: %s", data_dir, strerror(errno));
 }
 
 /* --- host I/O ------------------------------------------------------------------ */
@@ -970,14 +970,16 @@ bool pnm_check_inodes(void)
 
 /*
  * Tear the namespace down (internal.h): every file still open is reported
- * and closed (its references dropped, evicting its inode), any inode
- * still referenced otherwise is reported and evicted, and a private data
- * directory is removed.  Returns -EBUSY if something was left open, else
- * 0.  No other thread may use files meanwhile.
+ * and closed (its references dropped, evicting its inode) and counted in
+ * *@nr_files (if not NULL), any inode still referenced otherwise is
+ * reported and evicted, and a private data directory is removed.  Returns
+ * -EBUSY if something was left open, else 0.  No other thread may use
+ * files meanwhile.
  */
-int pnm_fs_fini(void)
+int pnm_fs_fini(unsigned long *nr_files)
 {
 	struct pnm_inode *pi;
+	unsigned long files = 0;
 	int ret = 0;
 
 	for (;;) {
@@ -991,14 +993,17 @@ int pnm_fs_fini(void)
 		if (!pf)
 			break;
 		file = &pf->file;
-		fprintf(stderr, "pinmm: %s file '%s' left open (%ld reference%s)\n",
+		pnm_log(PNM_LOG_ERR, "pinmm: %s file '%s' left open (%ld reference%s)",
 			pnm_fs_name(PNM_I(file->f_inode)->fs),
 			PNM_I(file->f_inode)->name, atomic_long_read(&file->f_count),
 			atomic_long_read(&file->f_count) == 1 ? "" : "s");
 		ret = -EBUSY;
+		files++;
 		atomic_long_set(&file->f_count, 0);
 		pnm_file_release(file);
 	}
+	if (nr_files)
+		*nr_files = files;
 	for (;;) {
 		pthread_mutex_lock(&inode_lock);
 		pi = NULL;
@@ -1009,7 +1014,7 @@ int pnm_fs_fini(void)
 		pthread_mutex_unlock(&inode_lock);
 		if (!pi)
 			break;
-		fprintf(stderr, "pinmm: %s inode %lu '%s' still referenced (%d)\n",
+		pnm_log(PNM_LOG_ERR, "pinmm: %s inode %lu '%s' still referenced (%d)",
 			pnm_fs_name(pi->fs), pi->vfs.i_ino, pi->name,
 			atomic_read(&pi->vfs.i_count));
 		ret = -EBUSY;

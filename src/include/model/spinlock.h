@@ -22,7 +22,8 @@
 #include <pthread.h>
 #include <model/atomic.h>
 
-/* Print "file:func:line: what: strerror(err)" and abort. */
+/* Report "file:func:line: what: strerror(err)" through pnm_fatal() (the
+ * embedder's fatal hook, else stderr) and abort. */
 void pnm_die(const char *file, const char *func, int line, const char *what,
 	     int err) __attribute__((noreturn));
 #define PNM_DIE(what, err) pnm_die(__FILE__, __func__, __LINE__, (what), (err))
