@@ -428,7 +428,7 @@ static void run_config(bool registry)
 		    !(pi.flags & PNM_PAGE_MAP_PMD))
 			die("the THP area is not all THPs", (long)off);
 	}
-	if (pnm_mem_info(&mi))
+	if (pnm_get_mem_info(&mi))
 		die("pnm_mem_info", 0);
 	shadow_init(mi.frames);
 	shadow_map(t, small, bytes, false);

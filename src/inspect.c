@@ -82,7 +82,7 @@ const char *pnm_zone_name(enum pnm_zone_type zone)
  * pfn and whether exact per-page pin counts are kept.  0, or -EINVAL (bad
  * @info, not initialised).  Lockless.
  */
-int pnm_mem_info(struct pnm_mem_info *info)
+int pnm_get_mem_info(struct pnm_mem_info *info)
 {
 	struct pnm_mem_info mi;
 
@@ -104,7 +104,7 @@ int pnm_mem_info(struct pnm_mem_info *info)
  * the zone lock (taken briefly), so they agree with each other.  0, or
  * -EINVAL (unknown @zone, bad @info, not initialised).
  */
-int pnm_zone_info(enum pnm_zone_type zone, struct pnm_zone_info *info)
+int pnm_get_zone_info(enum pnm_zone_type zone, struct pnm_zone_info *info)
 {
 	struct pnm_zone_info zi;
 	struct zone *z;
@@ -426,7 +426,7 @@ int pnm_task_mm_info(struct task_struct *task, struct pnm_mm_info *info)
  * pinmm/inspect.h).  0, -EBADF (NULL @file), -EINVAL (bad @info).
  * Lockless: the inode lives while the file does.
  */
-int pnm_file_info(struct file *file, struct pnm_file_info *info)
+int pnm_get_file_info(struct file *file, struct pnm_file_info *info)
 {
 	struct pnm_file_info fi;
 	struct inode *inode;

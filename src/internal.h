@@ -347,6 +347,9 @@ void pnm_pin_registry_forget(struct folio *folio);
 /* pnm_fini(): print the pins still held (the reason frames leaked);
  * returns the number of pinned pages found. */
 unsigned long pnm_pin_registry_report_leaks(FILE *out);
+/* A pinned frame the registry still records, for pnm_teardown(): true
+ * with *@pfn set, false if none (or the registry is off). */
+bool pnm_pin_registry_any_live(unsigned long *pfn);
 /*
  * folio_put_refs()'s cheap test before pnm_pin_check_put(): detection on,
  * not legacy mode, and the folio has pins (_pincount for a large folio,

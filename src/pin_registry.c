@@ -492,8 +492,8 @@ void pnm_misuse_foreach(void (*fn)(const struct pnm_misuse_report *r, void *arg)
  * @flags (internal flags other than FOLL_PIN are dropped; FOLL_PIN is
  * added, in legacy mode FOLL_GET|FOLL_PIN, which is how a legacy record is
  * recognised).  Consumes the thread's call site (file:line:func, or
- * file NULL and the entry point's return address) and copies its tag.  Call after the pins are counted and before the caller
- * can unpin them.  If the record cannot be allocated the pins are kept
+ * file NULL and the entry point's return address) and copies its tag.
+ * Call after the pins are counted and before the caller can unpin them.  If the record cannot be allocated the pins are kept
  * anonymously (their unpins are still allowed) and a warning is issued.
  * Takes pin_lock.  No-op when the registry is off.
  */
@@ -906,6 +906,33 @@ void pnm_pin_registry_foreach(int pid,
 		if (pid < 0 || rec->pub.pid == pid)
 			fn(&rec->pub, arg);
 	spin_unlock(&pin_lock);
+}
+
+/*
+ * The frame of some pinned page the registry still records (the oldest
+ * record's first live page) in *@pfn: true, or false if there is none or
+ * the registry is off.  pnm_teardown() releases what is left with it,
+ * legacy pins included (they keep no per-page count).  Takes pin_lock.
+ */
+bool pnm_pin_registry_any_live(unsigned long *pfn)
+{
+	struct pin_rec *rec;
+	unsigned long i;
+
+	if (!pnm_config.pin_registry)
+		return false;
+	spin_lock(&pin_lock);
+	list_for_each_entry(rec, &pin_records, list) {
+		for (i = 0; i < rec->nr_nodes; i++) {
+			if (rec->nodes[i].rec) {
+				*pfn = rec->nodes[i].pfn;
+				spin_unlock(&pin_lock);
+				return true;
+			}
+		}
+	}
+	spin_unlock(&pin_lock);
+	return false;
 }
 
 /*

@@ -66,6 +66,15 @@ void pnm_config_init(struct pnm_config *cfg, size_t size)
 	def.data_dir = NULL;
 	def.wb_policy = PNM_WB_STABLE;
 	def.writeback_thread = false;
+	/* A caller built against a newer header has fields this library
+	 * does not know: zero them and keep its size, so that setting one
+	 * makes pnm_init() fail with -E2BIG instead of ignoring it. */
+	if (size > sizeof(def) && size <= PNM_STRUCT_SIZE_MAX) {
+		memset((char *)cfg + sizeof(def), 0, size - sizeof(def));
+		def.size = size;
+		memcpy(cfg, &def, sizeof(def));
+		return;
+	}
 	if (size > sizeof(def))
 		size = sizeof(def);
 	def.size = size;
@@ -358,14 +367,14 @@ static void count_pin(const struct pnm_pin_record *rec, void *arg)
  * so page->pnm_pincount says how many pins each frame carries, whether
  * or not its owner has exited and its folio is still mapped or cached;
  * each unpin_user_page() retires one record node.  Legacy-mode pins keep
- * no pin counts: they are listed but stay, are not counted in @r, and
- * their frames leak (pnm_fini() counts them).
+ * no pin counts: they are released through the records the registry
+ * still holds (pnm_pin_registry_any_live()).
  */
 static void teardown_pins(struct pnm_teardown_report *r)
 {
 	struct pnm_teardown_report left;
 	struct pnm_log_stream ls;
-	unsigned long pfn;
+	unsigned long pfn, budget;
 
 	if (!pnm_config.pin_registry)
 		return;
@@ -386,13 +395,19 @@ static void teardown_pins(struct pnm_teardown_report *r)
 		while (pins-- > 0)
 			unpin_user_page(page);
 	}
+	/* Legacy pins keep no per-page count: release what the registry
+	 * still records one recorded page at a time, each unpin retiring
+	 * its node.  Bounded by the pages counted above, so a refused unpin
+	 * (reported) cannot loop. */
+	for (budget = r->pinned_pages; budget && pnm_pin_registry_any_live(&pfn); budget--)
+		unpin_user_page(pfn_to_page(pfn));
 	/* What is still recorded was not released: not counted as such
 	 * (its frames are counted as leaked instead). */
 	memset(&left, 0, sizeof(left));
 	pnm_pin_registry_foreach(-1, count_pin, &left);
 	if (left.pins) {
 		pnm_log(PNM_LOG_ERR, "pinmm: pnm_teardown: %lu pin%s of %lu page%s could not be "
-			"released (legacy pins keep no pin counts)", left.pins,
+			"released", left.pins,
 			plural(left.pins), left.pinned_pages, plural(left.pinned_pages));
 		r->pins -= left.pins;
 		r->pinned_pages -= left.pinned_pages;

@@ -159,6 +159,12 @@ void folio_put(struct folio *folio)
 	pnm_inline_folio_put(folio);
 }
 
+#undef folio_ref_add
+void folio_ref_add(struct folio *folio, int nr)
+{
+	pnm_inline_folio_ref_add(folio, nr);
+}
+
 #undef page_folio
 struct folio *page_folio(const struct page *page)
 {

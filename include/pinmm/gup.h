@@ -126,6 +126,9 @@ PNM_API void get_page(struct page *page);
 PNM_API void put_page(struct page *page);
 PNM_API void folio_get(struct folio *folio);
 PNM_API void folio_put(struct folio *folio);
+/* @nr references at once (@nr > 0; the caller already holds one). */
+PNM_API void folio_ref_add(struct folio *folio, int nr);
+PNM_API void folio_put_refs(struct folio *folio, int nr);
 /* The folio a page belongs to, and the @n-th page of a folio. */
 PNM_API struct folio *page_folio(const struct page *page);
 PNM_API struct page *folio_page(struct folio *folio, unsigned long n);

@@ -51,7 +51,7 @@ struct pnm_mem_info {
 	bool page_pins_kept;
 };
 /* The arena as a whole.  0, -EINVAL (bad @info, not initialised). */
-PNM_API int pnm_mem_info(struct pnm_mem_info *info);
+PNM_API int pnm_get_mem_info(struct pnm_mem_info *info);
 
 /* --- zones ------------------------------------------------------------------- */
 
@@ -70,7 +70,7 @@ struct pnm_zone_info {
 /* @zone's frames and free memory; a zone configured with no frames gives
  * frames 0 and largest_free_order -1.  Takes the zone's lock briefly.
  * 0, -EINVAL (unknown zone, bad @info, not initialised). */
-PNM_API int pnm_zone_info(enum pnm_zone_type zone, struct pnm_zone_info *info);
+PNM_API int pnm_get_zone_info(enum pnm_zone_type zone, struct pnm_zone_info *info);
 
 /* --- frames, folios and what maps them ---------------------------------------- */
 
@@ -227,7 +227,7 @@ struct pnm_file_info {
 };
 /* The open @file and its inode.  0, -EBADF (NULL @file), -EINVAL.
  * Lockless. */
-PNM_API int pnm_file_info(struct file *file, struct pnm_file_info *info);
+PNM_API int pnm_get_file_info(struct file *file, struct pnm_file_info *info);
 
 PNM_END_DECLS
 

@@ -131,8 +131,11 @@ struct pnm_config {
  * linux pin accounting, registry and misuse detection on. */
 #define pnm_config_default(cfg)	pnm_config_init((cfg), sizeof(*(cfg)))
 /* pnm_config_default()'s function: fill the first @size bytes of @cfg
- * with the defaults and set cfg->size = @size (at most the library's
- * own size). */
+ * with the defaults and set cfg->size = @size.  Bytes beyond the fields
+ * this library knows (a caller built against a newer header) are zeroed
+ * and kept in the size, so that pnm_init() refuses a field set there
+ * (-E2BIG) rather than ignore it; a @size above 4096 is capped at the
+ * library's own size. */
 PNM_API void pnm_config_init(struct pnm_config *cfg, size_t size);
 /*
  * Build the model from @cfg (NULL: the defaults).  Returns 0, -EINVAL (bad

@@ -79,7 +79,7 @@ static void test_defaults(void **state)
 }
 
 /* pnm_config_init() writes the first @size bytes and nothing more; a
- * larger size is clamped to the library's struct. */
+ * larger size (a newer caller) has its unknown tail zeroed and kept. */
 static void test_init_respects_size(void **state)
 {
 	size_t old = offsetof(struct pnm_config, log);
@@ -101,10 +101,14 @@ static void test_init_respects_size(void **state)
 
 	memset(&big, JUNK, sizeof(big));
 	pnm_config_init(&big.c, sizeof(big));	/* a newer caller's size */
-	assert_int_equal(big.c.size, sizeof(big.c));
+	assert_int_equal(big.c.size, sizeof(big));
 	assert_null(big.c.fatal_arg);
 	for (i = 0; i < sizeof(big.newer); i++)
-		assert_int_equal(big.newer[i], JUNK);
+		assert_int_equal(big.newer[i], 0);
+	/* ... so that a newer field it then sets is refused, not ignored. */
+	assert_int_equal(pnm_init(&big.c) == 0 ? pnm_fini() : -1, 0);
+	big.newer[3] = 1;
+	assert_int_equal(pnm_init(&big.c), -E2BIG);
 
 	memset(&big, JUNK, sizeof(big));
 	pnm_config_init(&big.c, 0);

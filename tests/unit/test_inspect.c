@@ -74,7 +74,7 @@ static void test_mem_info(void **state)
 	unsigned long addr = test_mmap(t, 16 * PG, RW, ANON), before;
 
 	(void)state;
-	assert_int_equal(pnm_mem_info(&mi), 0);
+	assert_int_equal(pnm_get_mem_info(&mi), 0);
 	assert_int_equal(mi.size, sizeof(mi));
 	assert_int_equal(mi.frames, pnm_mem.nr_frames);
 	assert_int_equal(mi.frames, 4096 + 2048 + 1024);
@@ -85,16 +85,16 @@ static void test_mem_info(void **state)
 	before = mi.allocated_frames;
 	for (unsigned long off = 0; off < 16 * PG; off += PG)
 		test_write_byte(t, addr + off, 1);
-	assert_int_equal(pnm_mem_info(&mi), 0);
+	assert_int_equal(pnm_get_mem_info(&mi), 0);
 	assert_true(mi.allocated_frames >= before + 16);
 	assert_int_equal(mi.free_frames + mi.allocated_frames, mi.frames);
 
 	/* Errors: NULL, a size below the structure's. */
-	assert_int_equal(pnm_mem_info(NULL), -EINVAL);
+	assert_int_equal(pnm_get_mem_info(NULL), -EINVAL);
 	mi.size = sizeof(mi) - 1;
-	assert_int_equal(pnm_mem_info(&mi), -EINVAL);
+	assert_int_equal(pnm_get_mem_info(&mi), -EINVAL);
 	mi.size = 0;
-	assert_int_equal(pnm_mem_info(&mi), -EINVAL);
+	assert_int_equal(pnm_get_mem_info(&mi), -EINVAL);
 	CHECK_ALL();
 }
 
@@ -111,7 +111,7 @@ static void test_mem_info_no_page_pins(void **state)
 	cfg.pin_debug = false;
 	cfg.pin_accounting = PNM_PIN_ACCOUNTING_LINUX;
 	pnm_test_init_with(&cfg);
-	assert_int_equal(pnm_mem_info(&mi), 0);
+	assert_int_equal(pnm_get_mem_info(&mi), 0);
 	assert_false(mi.page_pins_kept);
 	assert_int_equal(pnm_test_teardown(NULL), 0);
 
@@ -120,7 +120,7 @@ static void test_mem_info_no_page_pins(void **state)
 	cfg.pin_debug = false;
 	cfg.pin_accounting = PNM_PIN_ACCOUNTING_EXACT;
 	pnm_test_init_with(&cfg);
-	assert_int_equal(pnm_mem_info(&mi), 0);
+	assert_int_equal(pnm_get_mem_info(&mi), 0);
 	assert_true(mi.page_pins_kept);
 	assert_int_equal(pnm_test_teardown(NULL), 0);
 }
@@ -133,8 +133,8 @@ static void test_not_initialised(void **state)
 	struct pnm_page_info pi = { .size = sizeof(pi) };
 
 	(void)state;
-	assert_int_equal(pnm_mem_info(&mi), -EINVAL);
-	assert_int_equal(pnm_zone_info(PNM_ZONE_NORMAL, &zi), -EINVAL);
+	assert_int_equal(pnm_get_mem_info(&mi), -EINVAL);
+	assert_int_equal(pnm_get_zone_info(PNM_ZONE_NORMAL, &zi), -EINVAL);
 	assert_int_equal(pnm_pfn_info(0, &pi), -EINVAL);
 }
 
@@ -144,7 +144,7 @@ static void check_zone(enum pnm_zone_type type)
 	struct zone *z = pnm_zone((enum zone_type)type);
 	unsigned long free = 0;
 
-	assert_int_equal(pnm_zone_info(type, &zi), 0);
+	assert_int_equal(pnm_get_zone_info(type, &zi), 0);
 	assert_non_null(z);
 	assert_int_equal(zi.start_pfn, z->zone_start_pfn);
 	assert_int_equal(zi.frames, z->spanned_pages);
@@ -170,26 +170,26 @@ static void test_zone_info(void **state)
 	(void)state;
 	for (int z = 0; z < PNM_NR_ZONES; z++)
 		check_zone((enum pnm_zone_type)z);
-	assert_int_equal(pnm_zone_info(PNM_ZONE_NORMAL, &zi), 0);
+	assert_int_equal(pnm_get_zone_info(PNM_ZONE_NORMAL, &zi), 0);
 	assert_int_equal(zi.frames, 4096);
 	/* Anonymous memory comes from the zone its first page came from. */
 	test_write_byte(t, addr, 1);
 	zone = page_info(t, addr).zone;
-	assert_int_equal(pnm_zone_info(zone, &zi), 0);
+	assert_int_equal(pnm_get_zone_info(zone, &zi), 0);
 	free0 = zi.free_pages;
 	alloc0 = zi.alloc;
 	for (unsigned long off = PG; off < 64 * PG; off += PG)
 		test_write_byte(t, addr + off, 1);
-	assert_int_equal(pnm_zone_info(zone, &zi), 0);
+	assert_int_equal(pnm_get_zone_info(zone, &zi), 0);
 	assert_true(zi.free_pages <= free0 - 63);
 	assert_true(zi.alloc >= alloc0 + 63);
 	check_zone(zone);
 
-	assert_int_equal(pnm_zone_info(PNM_NR_ZONES, &zi), -EINVAL);
-	assert_int_equal(pnm_zone_info((enum pnm_zone_type)-1, &zi), -EINVAL);
-	assert_int_equal(pnm_zone_info(PNM_ZONE_NORMAL, NULL), -EINVAL);
+	assert_int_equal(pnm_get_zone_info(PNM_NR_ZONES, &zi), -EINVAL);
+	assert_int_equal(pnm_get_zone_info((enum pnm_zone_type)-1, &zi), -EINVAL);
+	assert_int_equal(pnm_get_zone_info(PNM_ZONE_NORMAL, NULL), -EINVAL);
 	zi.size = sizeof(zi) / 2;
-	assert_int_equal(pnm_zone_info(PNM_ZONE_NORMAL, &zi), -EINVAL);
+	assert_int_equal(pnm_get_zone_info(PNM_ZONE_NORMAL, &zi), -EINVAL);
 	CHECK_ALL();
 }
 
@@ -204,7 +204,7 @@ static void test_zone_info_empty(void **state)
 	cfg.zone_frames[ZONE_CMA] = 0;
 	pnm_test_init_with(&cfg);
 	memset(&zi.nr_free, 0xff, sizeof(zi.nr_free));
-	assert_int_equal(pnm_zone_info(PNM_ZONE_CMA, &zi), 0);
+	assert_int_equal(pnm_get_zone_info(PNM_ZONE_CMA, &zi), 0);
 	assert_int_equal(zi.frames, 0);
 	assert_int_equal(zi.free_pages, 0);
 	assert_int_equal(zi.largest_free_order, -1);
@@ -618,7 +618,7 @@ static void test_file_info(void **state)
 	assert_int_equal(pnm_file_open(PNM_FS_DAX, "dx", O_RDWR | O_CREAT, &dax), 0);
 	assert_int_equal(pnm_file_write(rw, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
 
-	assert_int_equal(pnm_file_info(rw, &fi), 0);
+	assert_int_equal(pnm_get_file_info(rw, &fi), 0);
 	assert_int_equal(fi.size, sizeof(fi));
 	assert_int_equal(fi.fs, PNM_FS_DISK);
 	assert_int_equal(fi.ino, rw->f_inode->i_ino);
@@ -626,20 +626,20 @@ static void test_file_info(void **state)
 	assert_int_equal(fi.cached_pages, 3);
 	assert_int_equal(fi.cached_pages, rw->f_mapping->nrpages);
 	assert_int_equal(fi.flags, PNM_FILE_READ | PNM_FILE_WRITE);
-	assert_int_equal(pnm_file_info(ro, &fi), 0);
+	assert_int_equal(pnm_get_file_info(ro, &fi), 0);
 	assert_int_equal(fi.flags, PNM_FILE_READ);
 	assert_int_equal(fi.ino, rw->f_inode->i_ino);	/* one inode */
-	assert_int_equal(pnm_file_info(wo, &fi), 0);
+	assert_int_equal(pnm_get_file_info(wo, &fi), 0);
 	assert_int_equal(fi.flags, PNM_FILE_WRITE);
-	assert_int_equal(pnm_file_info(dax, &fi), 0);
+	assert_int_equal(pnm_get_file_info(dax, &fi), 0);
 	assert_int_equal(fi.fs, PNM_FS_DAX);
 	assert_int_equal(fi.flags, PNM_FILE_READ | PNM_FILE_WRITE | PNM_FILE_DAX);
 	assert_true(fi.ino != rw->f_inode->i_ino);
 
-	assert_int_equal(pnm_file_info(NULL, &fi), -EBADF);
-	assert_int_equal(pnm_file_info(rw, NULL), -EINVAL);
+	assert_int_equal(pnm_get_file_info(NULL, &fi), -EBADF);
+	assert_int_equal(pnm_get_file_info(rw, NULL), -EINVAL);
 	fi.size = 3;
-	assert_int_equal(pnm_file_info(rw, &fi), -EINVAL);
+	assert_int_equal(pnm_get_file_info(rw, &fi), -EINVAL);
 	pnm_file_close(rw);
 	pnm_file_close(ro);
 	pnm_file_close(wo);

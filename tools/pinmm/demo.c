@@ -131,7 +131,7 @@ static struct pnm_mem_info mem_info(void)
 {
 	struct pnm_mem_info mi = { .size = sizeof(mi) };
 
-	if (pnm_mem_info(&mi))
+	if (pnm_get_mem_info(&mi))
 		memset(&mi, 0, sizeof(mi));
 	return mi;
 }
@@ -140,7 +140,7 @@ static struct pnm_zone_info zone_info(enum pnm_zone_type zone)
 {
 	struct pnm_zone_info zi = { .size = sizeof(zi) };
 
-	if (pnm_zone_info(zone, &zi))
+	if (pnm_get_zone_info(zone, &zi))
 		memset(&zi, 0, sizeof(zi));
 	return zi;
 }

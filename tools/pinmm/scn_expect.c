@@ -441,7 +441,7 @@ static int expect_zone_run(struct scn_run *r, const struct scn_step *st, const s
 {
 	struct pnm_zone_info zi = { .size = sizeof(zi) };
 
-	if (pnm_zone_info((enum pnm_zone_type)a[0].index, &zi) || !zi.frames)
+	if (pnm_get_zone_info((enum pnm_zone_type)a[0].index, &zi) || !zi.frames)
 		return scn_fail(r, "zone %s has no memory in this model", a[0].word);
 	return a[1].variant->test(r, &zi, &a[2]);
 }

@@ -234,7 +234,7 @@ static void describe_open(struct scn_run *r, const struct scn_file *sf, const ch
 {
 	struct pnm_file_info fi = { .size = sizeof(fi) };
 
-	pnm_file_info(sf->file, &fi);
+	pnm_get_file_info(sf->file, &fi);
 	scn_detail(r, "%s %s file \"%s\", inode %lu, size %lld%s", what, pnm_fs_name(sf->fs),
 		   sf->name, fi.ino, (long long)fi.file_size,
 		   (fi.flags & PNM_FILE_DAX) ? ", S_DAX" : "");
@@ -349,7 +349,7 @@ static int mmapf_run(struct scn_run *r, const struct scn_step *st, const struct 
 		return SCN_FAILED;
 	/* Default protection: what the file was opened for. */
 	prot = PROT_READ;
-	if (!pnm_file_info(sf->file, &fi) && (fi.flags & PNM_FILE_WRITE) &&
+	if (!pnm_get_file_info(sf->file, &fi) && (fi.flags & PNM_FILE_WRITE) &&
 	    (fi.flags & PNM_FILE_READ))
 		prot |= PROT_WRITE;
 	for (int i = MF_R; i <= MF_NONE; i++)
@@ -973,7 +973,7 @@ static int expect_cached_run(struct scn_run *r, const struct scn_step *st,
 
 	if (!sf)
 		return SCN_FAILED;
-	pnm_file_info(sf->file, &fi);
+	pnm_get_file_info(sf->file, &fi);
 	nr = (long)fi.cached_pages;
 	scn_format_cmp(want, sizeof(want), &a[1]);
 	if (!scn_compare(&a[1], nr))

@@ -378,7 +378,7 @@ static int zone_arg(struct scn_run *r, const struct scn_value *v)
 {
 	struct pnm_zone_info zi = { .size = sizeof(zi) };
 
-	if (pnm_zone_info((enum pnm_zone_type)v->index, &zi) || !zi.frames)
+	if (pnm_get_zone_info((enum pnm_zone_type)v->index, &zi) || !zi.frames)
 		return scn_fail(r, "zone %s has no memory in this model", v->word);
 	return 0;
 }
@@ -440,8 +440,7 @@ static void hold_release(struct scn_run *r, void *obj)
 {
 	struct hold *h = obj;
 
-	for (int i = 0; i < h->count; i++)
-		folio_put(h->folio);
+	folio_put_refs(h->folio, h->count);
 	free(h);
 }
 
@@ -508,8 +507,7 @@ static int hold_run(struct scn_run *r, const struct scn_step *st, const struct s
 		return -EAGAIN;
 	}
 	h->folio = page_folio(pi.frame.page);
-	for (int i = 0; i < count; i++)
-		folio_get(h->folio);
+	folio_ref_add(h->folio, count);
 	h->pfn = pi.pfn;
 	h->count = count;
 	if (scn_obj_add(r, "hold", key, h, hold_release)) {

@@ -77,7 +77,7 @@ static bool page_pins_kept(void)
 {
 	struct pnm_mem_info mi = { .size = sizeof(mi) };
 
-	return !pnm_mem_info(&mi) && mi.page_pins_kept;
+	return !pnm_get_mem_info(&mi) && mi.page_pins_kept;
 }
 
 /* --- per-run state -------------------------------------------------------------

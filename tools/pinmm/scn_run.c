@@ -730,7 +730,7 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 	}
 	{
 		struct pnm_mem_info mi = { .size = sizeof(mi) };
-		unsigned long in_use = pnm_mem_info(&mi) ? 0 : mi.allocated_frames;
+		unsigned long in_use = pnm_get_mem_info(&mi) ? 0 : mi.allocated_frames;
 
 		ret = pnm_fini();
 		if (ret) {

@@ -29,6 +29,7 @@
 #define put_page		pnm_inline_put_page
 #define folio_get		pnm_inline_folio_get
 #define folio_put		pnm_inline_folio_put
+#define folio_ref_add		pnm_inline_folio_ref_add
 #define page_folio		pnm_inline_page_folio
 #define folio_page		pnm_inline_folio_page
 #define folio_nr_pages		pnm_inline_folio_nr_pages
