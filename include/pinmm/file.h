@@ -95,7 +95,8 @@ PNM_API const char *pnm_file_name(struct file *file);
  * Fault injection on the backing store of a disk or dax file: the next
  * @count backing operations of kind @op fail with @err: -EIO, -ENOSPC, or
  * PNM_IO_SHORT (the host stores only part of a write, which the
- * filesystem records as -EIO).  count 0 clears.  0, -EINVAL.
+ * filesystem records as -EIO).  count 0 clears.  0, -EBADF (NULL file),
+ * -EINVAL (a shmem file, bad @op or @err).
  */
 #define PNM_IO_READ	0x1
 #define PNM_IO_WRITE	0x2
@@ -104,8 +105,8 @@ PNM_API int pnm_fs_inject_error(struct file *file, unsigned int op, int err,
 				unsigned int count);
 /* The host directory of backing files (valid between init and fini). */
 PNM_API const char *pnm_fs_data_dir(void);
-/* The host path of @file's backing file into @buf: 0, -EINVAL (shmem),
- * -ENAMETOOLONG. */
+/* The host path of @file's backing file into @buf: 0, -EBADF (NULL
+ * file), -EINVAL (shmem, NULL @buf), -ENAMETOOLONG. */
 PNM_API int pnm_fs_backing_path(struct file *file, char *buf, size_t size);
 
 /* sync(2): write back every dirty page of every file and wait. */

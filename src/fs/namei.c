@@ -182,14 +182,16 @@ static int host_path(const char *name, char *buf, size_t size)
 }
 
 /*
- * The host path of @file's backing file into @buf (fs.h): 0, -EINVAL
- * (NULL, shmem or unnamed), -ENAMETOOLONG.  Lockless: the name is fixed.
+ * The host path of @file's backing file into @buf (pinmm/file.h): 0,
+ * -EBADF (NULL file), -EINVAL (NULL @buf, shmem or unnamed), -ENAMETOOLONG.  Lockless: the name is fixed.
  */
 int pnm_fs_backing_path(struct file *file, char *buf, size_t size)
 {
 	struct pnm_inode *pi;
 
-	if (!file || !file->f_inode || !buf)
+	if (!file || !file->f_inode)
+		return -EBADF;
+	if (!buf)
 		return -EINVAL;
 	pi = PNM_I(file->f_inode);
 	if (!fs_types[pi->fs]->backed || pi->anon)
@@ -276,8 +278,8 @@ int pnm_host_sync(struct inode *inode)
 /*
  * Fault injection on @file's backing store (fs.h).  @op is PNM_IO_READ,
  * PNM_IO_WRITE or both; @err -EIO or -ENOSPC, or PNM_IO_SHORT (writes
- * only); count 0 clears.  Returns 0 or -EINVAL (shmem has no backing
- * store; -ENOSPC or a short transfer make no sense for reads).  Takes the
+ * only); count 0 clears.  Returns 0, -EBADF (NULL @file) or -EINVAL (shmem
+ * has no backing store; -ENOSPC or a short transfer make no sense for reads).  Takes the
  * inode's io_lock.
  */
 int pnm_fs_inject_error(struct file *file, unsigned int op, int err, unsigned int count)
@@ -286,7 +288,7 @@ int pnm_fs_inject_error(struct file *file, unsigned int op, int err, unsigned in
 	int i;
 
 	if (!file || !file->f_inode)
-		return -EINVAL;
+		return -EBADF;
 	pi = PNM_I(file->f_inode);
 	if (!fs_types[pi->fs]->backed)
 		return -EINVAL;

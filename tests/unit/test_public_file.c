@@ -164,6 +164,8 @@ static void test_read_write(void **state)
 	/* Errors, and nothing changed by them. */
 	assert_int_equal(pnm_file_read(NULL, out, 1, 0), -EBADF);
 	assert_int_equal(pnm_file_write(NULL, buf, 1, 0), -EBADF);
+	assert_int_equal(pnm_fs_inject_error(NULL, PNM_IO_WRITE, -EIO, 1), -EBADF);
+	assert_int_equal(pnm_fs_backing_path(NULL, (char *)out, sizeof(out)), -EBADF);
 	assert_int_equal(pnm_file_read(f, out, 1, -1), -EINVAL);
 	assert_int_equal(pnm_file_write(f, buf, 1, -4096), -EINVAL);
 	assert_int_equal(pnm_file_read(f, NULL, 1, 0), -EFAULT);
