@@ -147,6 +147,14 @@ ssize_t test_host_pread(struct file *f, void *buf, size_t n, off_t off)
 	return ret;
 }
 
+unsigned char test_host_byte(struct file *f, off_t off)
+{
+	unsigned char v = 0xee;
+
+	test_host_pread(f, &v, 1, off);
+	return v;
+}
+
 /* Stress-test parameters: see test_util.h. */
 void test_stress_params(const char *name, int argc, char **argv,
 			uint64_t *seed, unsigned long *iters)
@@ -238,4 +246,51 @@ pte_t test_pte_val(struct task_struct *t, unsigned long addr)
 	}
 	mmap_read_unlock(t->mm);
 	return val;
+}
+
+/* The real fd 2 while redirected (a failing test leaves it for cleanup). */
+static int test_saved_stderr = -1;
+
+void test_stderr_begin(struct test_stderr *s)
+{
+	char path[] = "/tmp/pinmm-stderr-XXXXXX";
+
+	fflush(stderr);
+	s->fd = mkstemp(path);
+	assert_true(s->fd >= 0);
+	unlink(path);
+	s->saved = dup(2);
+	assert_true(s->saved >= 0);
+	test_saved_stderr = s->saved;
+	assert_int_equal(dup2(s->fd, 2), 2);
+}
+
+void test_stderr_end(struct test_stderr *s)
+{
+	ssize_t n;
+
+	fflush(stderr);
+	assert_int_equal(dup2(s->saved, 2), 2);
+	close(s->saved);
+	test_saved_stderr = -1;
+	s->len = lseek(s->fd, 0, SEEK_END);
+	assert_true(s->len >= 0);
+	n = pread(s->fd, s->text, sizeof(s->text) - 1, 0);
+	s->text[n > 0 ? n : 0] = '\0';
+	close(s->fd);
+}
+
+int test_cleanup_stderr_and_model(void **state)
+{
+	(void)state;
+	if (test_saved_stderr >= 0) {
+		dup2(test_saved_stderr, 2);
+		close(test_saved_stderr);
+		test_saved_stderr = -1;
+	}
+	if (pnm_initialised) {
+		pnm_task_enter(NULL);
+		pnm_fini();
+	}
+	return 0;
 }

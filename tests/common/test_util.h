@@ -62,6 +62,8 @@ struct file *test_open(enum pnm_fs_type fs, const char *name);
  * (bytes read, 0 at EOF, -1 on error); fails the test if the file has no
  * backing path. */
 ssize_t test_host_pread(struct file *f, void *buf, size_t n, off_t off);
+/* One byte of the host file behind @f (0xee beyond its end). */
+unsigned char test_host_byte(struct file *f, off_t off);
 
 /*
  * Stress-test parameters for the file stress tests: the seed and the
@@ -99,5 +101,24 @@ static inline uint64_t test_rand(uint64_t *s)
 	*s = x;
 	return x * 0x2545F4914F6CDD1DULL;
 }
+
+/*
+ * fd 2 redirected to a temporary file, to see what the library would
+ * print when no log hook is installed.  test_stderr_end() restores it and
+ * leaves in s->text what was written (NUL-terminated, cut at
+ * sizeof(text) - 1) and its full length in s->len.
+ */
+struct test_stderr {
+	int saved;
+	int fd;
+	char text[8192];
+	ssize_t len;
+};
+void test_stderr_begin(struct test_stderr *s);
+void test_stderr_end(struct test_stderr *s);
+/* A cmocka teardown for tests that redirect fd 2 or leave a model behind
+ * when they fail: fd 2 restored, the calling thread out of its task, the
+ * model finished. */
+int test_cleanup_stderr_and_model(void **state);
 
 #endif /* PINMM_TEST_UTIL_H */

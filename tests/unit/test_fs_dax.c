@@ -28,14 +28,6 @@ static off_t host_size(struct file *f)
 	return st.st_size;
 }
 
-static unsigned char host_byte(struct file *f, off_t off)
-{
-	unsigned char v = 0xee;
-
-	test_host_pread(f, &v, 1, off);
-	return v;
-}
-
 static void fwrite_fill(struct file *f, loff_t pos, unsigned char v, size_t n)
 {
 	unsigned char buf[4 * PAGE_SIZE];
@@ -90,13 +82,13 @@ static void test_open_and_io(void **state)
 	CHECK_ALL();
 	assert_int_equal(vfs_fsync(f, 0), 0);
 	assert_int_equal(host_size(f), PG + 10);
-	assert_int_equal(host_byte(f, PG + 3), 'p');
+	assert_int_equal(test_host_byte(f, PG + 3), 'p');
 	/* sync(2) persists dax storage too. */
 	pos = 2;
 	assert_int_equal(kernel_write(f, "S", 1, &pos), 1);
-	assert_int_equal(host_byte(f, 2), 0);
+	assert_int_equal(test_host_byte(f, 2), 0);
 	ksys_sync();
-	assert_int_equal(host_byte(f, 2), 'S');
+	assert_int_equal(test_host_byte(f, 2), 'S');
 	fput(f);
 	assert_int_equal(global_stat(PNM_NR_DAX_PAGES), dax);
 	CHECK_ALL();
@@ -147,11 +139,11 @@ static void test_mmap_is_storage(void **state)
 	assert_int_equal(test_read_byte(q, (unsigned long)b + 2 * PG + 7), 0x22);
 	assert_int_equal(global_stat(NR_FILE_DIRTY), 0);
 	assert_int_equal(global_stat(NR_FILE_PAGES), 0);
-	assert_int_equal(host_byte(f, 2 * PG + 7), 0xee);
+	assert_int_equal(test_host_byte(f, 2 * PG + 7), 0xee);
 	assert_int_equal(pnm_user_write(p, (unsigned long)a + 3 * PG, "x", 1), -EFAULT);
 	CHECK_ALL();
 	assert_int_equal(pnm_mm_msync(p->mm, (unsigned long)a, 3 * PG, MS_SYNC), 0);
-	assert_int_equal(host_byte(f, 2 * PG + 7), 0x22);
+	assert_int_equal(test_host_byte(f, 2 * PG + 7), 0x22);
 	/* Storage cannot migrate away. */
 	assert_int_equal(migrate_folio_to(frame(f, 0), alloc_migration_target_zone,
 					  ZONE_NORMAL, MR_COMPACTION, NULL), -EBUSY);
@@ -170,12 +162,12 @@ static void test_write_error_once(void **state)
 	assert_int_equal(vfs_fsync(f, 0), 0);
 	assert_int_equal(vfs_fsync(g, 0), -EIO);
 	assert_int_equal(vfs_fsync(g, 0), 0);
-	assert_int_equal(host_byte(f, 0), 0x44);	/* the retry wrote it */
+	assert_int_equal(test_host_byte(f, 0), 0x44);	/* the retry wrote it */
 	assert_int_equal(pnm_fs_inject_error(f, PNM_IO_WRITE, PNM_IO_SHORT, 1), 0);
 	fwrite_fill(f, 0, 0x45, PG);
 	assert_int_equal(vfs_fsync(g, 0), -EIO);
-	assert_int_equal(host_byte(f, PG / 2 - 1), 0x45);
-	assert_int_equal(host_byte(f, PG / 2), 0x44);
+	assert_int_equal(test_host_byte(f, PG / 2 - 1), 0x45);
+	assert_int_equal(test_host_byte(f, PG / 2), 0x44);
 	fput(g);
 	fput(f);
 	CHECK_ALL();
@@ -237,8 +229,8 @@ static void test_truncate_and_pins(void **state)
 	assert_int_equal(fread_byte(f, 4 * PG), 0);
 	assert_int_equal(vfs_fsync(f, 0), 0);
 	assert_int_equal(host_size(f), 5 * PG);
-	assert_int_equal(host_byte(f, 25), 0);
-	assert_int_equal(host_byte(f, PG + 2), 0);
+	assert_int_equal(test_host_byte(f, 25), 0);
+	assert_int_equal(test_host_byte(f, PG + 2), 0);
 	fput(f);
 	CHECK_ALL();
 }

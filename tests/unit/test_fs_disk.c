@@ -60,14 +60,6 @@ static unsigned char fread_byte(struct file *f, loff_t pos)
 }
 
 /* One byte of the host file (0xee if the host file is shorter). */
-static unsigned char host_byte(struct file *f, off_t off)
-{
-	unsigned char v = 0xee;
-
-	test_host_pread(f, &v, 1, off);
-	return v;
-}
-
 /* The folio cached at @index of @f (its cache holds a reference). */
 static struct folio *cached(struct file *f, pgoff_t index)
 {
@@ -288,8 +280,8 @@ static void test_eviction_writes_back(void **state)
 	assert_int_equal(global_stat(PGPGOUT), pgpgout + 2);
 	f = test_open(PNM_FS_DISK, "ev");
 	assert_int_equal(host_size(f), 3 * PG);
-	assert_int_equal(host_byte(f, 2 * PG + 7), 0x5c);
-	assert_int_equal(host_byte(f, 7), 0);
+	assert_int_equal(test_host_byte(f, 2 * PG + 7), 0x5c);
+	assert_int_equal(test_host_byte(f, 7), 0);
 	fput(f);
 	CHECK_ALL();
 }
@@ -334,9 +326,9 @@ static void test_mmap_shared(void **state)
 	 * after fsync. */
 	test_write_byte(p, (unsigned long)a + 3 * PG + 5, 0x99);
 	assert_int_equal(fread_byte(f, 3 * PG + 5), 0x99);
-	assert_int_equal(host_byte(f, 3 * PG + 5), 0x41);
+	assert_int_equal(test_host_byte(f, 3 * PG + 5), 0x41);
 	assert_int_equal(vfs_fsync(f, 0), 0);
-	assert_int_equal(host_byte(f, 3 * PG + 5), 0x99);
+	assert_int_equal(test_host_byte(f, 3 * PG + 5), 0x99);
 	CHECK_ALL();
 
 	/* Beyond EOF: SIGBUS. */
@@ -367,7 +359,7 @@ static void test_mmap_private_copies(void **state)
 	assert_true(folio_test_anon(test_folio(p, (unsigned long)a + PG)));
 	assert_int_equal(fread_byte(f, PG), 0x10);
 	assert_int_equal(vfs_fsync(f, 0), 0);
-	assert_int_equal(host_byte(f, PG), 0x10);
+	assert_int_equal(test_host_byte(f, PG), 0x10);
 	fput(f);
 	CHECK_ALL();
 }
@@ -410,7 +402,7 @@ static void test_dirty_tracking(void **state)
 	assert_false(PagePrivate(&folio->page));
 	assert_int_equal(pnm_mm_translate(p->mm, (unsigned long)a, &pfn, &w), 0);
 	assert_false(w);				/* write-protected again */
-	assert_int_equal(host_byte(f, 0), 0x2);
+	assert_int_equal(test_host_byte(f, 0), 0x2);
 
 	/* The next write is seen again. */
 	test_write_byte(p, (unsigned long)a, 0x3);
@@ -458,7 +450,7 @@ static void test_dirty_without_blocks_detected(void **state)
 	assert_int_equal(vfs_fsync(f, 0), 0);		/* cleaned, blocks dropped */
 	assert_false(folio_test_dirty(folio));
 	assert_false(PagePrivate(&folio->page));
-	assert_int_equal(host_byte(f, 0), 0x11);
+	assert_int_equal(test_host_byte(f, 0), 0x11);
 	assert_int_equal(pnm_dma_write(pages, 1, 0, "\x22\x22", 2), 0);
 	unpin_user_pages_dirty_lock(pages, 1, true);
 	assert_int_equal(global_stat(PNM_FS_DIRTY_NO_BLOCKS), 1);
@@ -476,7 +468,7 @@ static void test_dirty_without_blocks_detected(void **state)
 	assert_int_equal(global_stat(PNM_WB_LOST), 1);
 	assert_int_equal(vfs_fsync(f, 0), 0);
 	assert_false(test_bit(PG_pnm_nofs_dirty, &folio->flags));
-	assert_int_equal(host_byte(f, 0), 0x11);	/* the disk kept the old data */
+	assert_int_equal(test_host_byte(f, 0), 0x11);	/* the disk kept the old data */
 	assert_int_equal(fread_byte(f, 0), 0x22);	/* memory has the new */
 	fput(f);
 	CHECK_ALL();
@@ -497,7 +489,7 @@ static void test_eio_once_per_opener(void **state)
 	assert_int_equal(pnm_fs_inject_error(f, PNM_IO_WRITE, -EIO, 1), 0);
 	assert_int_equal(vfs_fsync(f, 0), -EIO);
 	assert_int_equal(global_stat(PNM_WB_IO_ERRORS), ioerr + 1);
-	assert_int_equal(host_byte(f, 0), 0);	/* the size, not the data */
+	assert_int_equal(test_host_byte(f, 0), 0);	/* the size, not the data */
 	assert_false(folio_test_dirty(cached(f, 0)));	/* data only in memory */
 	late = test_open(PNM_FS_DISK, "eio");
 	assert_int_equal(vfs_fsync(f, 0), 0);		/* seen */
@@ -509,7 +501,7 @@ static void test_eio_once_per_opener(void **state)
 	/* Rewritten, it goes out normally. */
 	fwrite_fill(f, 0, 0x78, PG);
 	assert_int_equal(vfs_fsync(f, 0), 0);
-	assert_int_equal(host_byte(f, 0), 0x78);
+	assert_int_equal(test_host_byte(f, 0), 0x78);
 	fput(late);
 	fput(g);
 	fput(f);
@@ -565,9 +557,9 @@ static void test_short_write(void **state)
 	fwrite_fill(f, 0, 0x42, PG);
 	assert_int_equal(pnm_fs_inject_error(f, PNM_IO_WRITE, PNM_IO_SHORT, 1), 0);
 	assert_int_equal(vfs_fsync(f, 0), -EIO);
-	assert_int_equal(host_byte(f, 0), 0x42);
-	assert_int_equal(host_byte(f, PG / 2 - 1), 0x42);
-	assert_int_equal(host_byte(f, PG / 2), 0);	/* fsync set the size */
+	assert_int_equal(test_host_byte(f, 0), 0x42);
+	assert_int_equal(test_host_byte(f, PG / 2 - 1), 0x42);
+	assert_int_equal(test_host_byte(f, PG / 2), 0);	/* fsync set the size */
 	assert_int_equal(vfs_fsync(f, 0), 0);
 	fput(f);
 	CHECK_ALL();
@@ -635,9 +627,9 @@ static void test_ftruncate(void **state)
 	assert_int_equal(host_size(f), 3 * PG);
 	assert_int_equal(fread_byte(f, 2 * PG + 5), 0);
 	assert_int_equal(fread_byte(f, PG + PG / 2 + 1), 0);
-	assert_int_equal(host_byte(f, PG + PG / 2 + 1), 0);
+	assert_int_equal(test_host_byte(f, PG + PG / 2 + 1), 0);
 	assert_int_equal(vfs_fsync(f, 0), 0);
-	assert_int_equal(host_byte(f, PG + 1), 0x66);
+	assert_int_equal(test_host_byte(f, PG + 1), 0x66);
 	fput(f);
 	CHECK_ALL();
 }
@@ -659,8 +651,8 @@ static void test_punch_and_allocate(void **state)
 	assert_int_equal(i_size_read(f->f_inode), 4 * PG);
 	assert_int_equal(fread_byte(f, PG), 0);
 	assert_int_equal(fread_byte(f, 2 * PG + 100), 0);
-	assert_int_equal(host_byte(f, PG + 1), 0);
-	assert_int_equal(host_byte(f, 3 * PG), 0x71);
+	assert_int_equal(test_host_byte(f, PG + 1), 0);
+	assert_int_equal(test_host_byte(f, 3 * PG), 0x71);
 	assert_int_equal(test_read_byte(p, (unsigned long)a + PG), 0);	/* refaulted */
 	CHECK_ALL();
 
@@ -672,8 +664,8 @@ static void test_punch_and_allocate(void **state)
 	assert_int_equal(fread_byte(f, 29), 0);
 	assert_int_equal(fread_byte(f, 30), 0x71);
 	assert_int_equal(vfs_fsync(f, 0), 0);
-	assert_int_equal(host_byte(f, 15), 0);
-	assert_int_equal(host_byte(f, 30), 0x71);
+	assert_int_equal(test_host_byte(f, 15), 0);
+	assert_int_equal(test_host_byte(f, 30), 0x71);
 
 	/* Allocation extends (mode 0) or keeps (KEEP_SIZE) the size. */
 	assert_int_equal(vfs_fallocate(f, FALLOC_FL_KEEP_SIZE, 0, 8 * PG), 0);

@@ -105,49 +105,6 @@ static void init_with_hook(bool registry)
 	pnm_test_init_with(&cfg);
 }
 
-/* --- fd 2 redirected to a temporary file ------------------------------------ */
-
-struct stderr_capture {
-	int saved;
-	int fd;
-	char text[8192];
-	ssize_t len;
-};
-
-/* The real fd 2 while redirected (a failing test leaves it for cleanup()). */
-static int saved_stderr = -1;
-
-static void stderr_begin(struct stderr_capture *s)
-{
-	char path[] = "/tmp/pinmm-stderr-XXXXXX";
-
-	fflush(stderr);
-	s->fd = mkstemp(path);
-	assert_true(s->fd >= 0);
-	unlink(path);
-	s->saved = dup(2);
-	assert_true(s->saved >= 0);
-	saved_stderr = s->saved;
-	assert_int_equal(dup2(s->fd, 2), 2);
-}
-
-/* Restore fd 2; s->text holds what was written meanwhile (NUL-terminated,
- * cut at sizeof(text) - 1), s->len its full length. */
-static void stderr_end(struct stderr_capture *s)
-{
-	ssize_t n;
-
-	fflush(stderr);
-	assert_int_equal(dup2(s->saved, 2), 2);
-	close(s->saved);
-	saved_stderr = -1;
-	s->len = lseek(s->fd, 0, SEEK_END);
-	assert_true(s->len >= 0);
-	n = pread(s->fd, s->text, sizeof(s->text) - 1, 0);
-	s->text[n > 0 ? n : 0] = '\0';
-	close(s->fd);
-}
-
 /* --- the log hook ---------------------------------------------------------------- */
 
 /*
@@ -159,7 +116,7 @@ static void stderr_end(struct stderr_capture *s)
  */
 static void test_hook_gets_every_message(void **state)
 {
-	struct stderr_capture err;
+	struct test_stderr err;
 	struct task_struct *t;
 	struct page *pages[1];
 	unsigned long addr;
@@ -175,7 +132,7 @@ static void test_hook_gets_every_message(void **state)
 	folio = test_folio(t, addr);
 	warnings = atomic_long_read(&pnm_nr_warnings);
 
-	stderr_begin(&err);
+	test_stderr_begin(&err);
 	pnm_task_enter(t);
 	mmap_read_lock(t->mm);
 	ret = pin_user_pages(addr, 1, FOLL_GET | FOLL_WRITE, pages);
@@ -186,7 +143,7 @@ static void test_hook_gets_every_message(void **state)
 	w = pnm_check_system();
 	mod_vm_stat(NR_FREE_PAGES, -1);
 	dump_page(&folio->page, "test_hook_gets_every_message");
-	stderr_end(&err);
+	test_stderr_end(&err);
 
 	assert_int_equal(ret, 0);
 	assert_int_equal(w, false);
@@ -226,7 +183,7 @@ static void test_hook_gets_every_message(void **state)
  */
 static void test_fini_leak_report_goes_to_hook(void **state)
 {
-	struct stderr_capture err;
+	struct test_stderr err;
 	struct task_struct *t;
 	struct page *pages[2];
 	unsigned long addr;
@@ -244,9 +201,9 @@ static void test_fini_leak_report_goes_to_hook(void **state)
 	pnm_task_exit(t);
 	capture_reset();
 
-	stderr_begin(&err);
+	test_stderr_begin(&err);
 	assert_int_equal(pnm_fini(), -EBUSY);
-	stderr_end(&err);
+	test_stderr_end(&err);
 	if (err.len)
 		fail_msg("stderr got %zd bytes: %s", err.len, err.text);
 
@@ -274,7 +231,7 @@ static void keep_report(const struct pnm_misuse_report *r, void *arg)
  */
 static void test_no_hook_and_after_fini_use_stderr(void **state)
 {
-	struct stderr_capture err;
+	struct test_stderr err;
 	struct pnm_config cfg;
 	struct task_struct *t;
 	char want[512], report[256] = "";
@@ -286,9 +243,9 @@ static void test_no_hook_and_after_fini_use_stderr(void **state)
 	t = test_task_create("plain");
 	addr = test_mmap(t, PG, RW, PRIV);
 	test_write_byte(t, addr, 1);
-	stderr_begin(&err);
+	test_stderr_begin(&err);
 	unpin_user_page(&test_folio(t, addr)->page);
-	stderr_end(&err);
+	test_stderr_end(&err);
 	pnm_misuse_foreach(keep_report, report);
 	pnm_task_exit(t);
 	pnm_task_put(t);
@@ -303,9 +260,9 @@ static void test_no_hook_and_after_fini_use_stderr(void **state)
 	init_with_hook(true);
 	assert_int_equal(pnm_fini(), 0);
 	capture_reset();
-	stderr_begin(&err);
+	test_stderr_begin(&err);
 	assert_false(pnm_check_system());
-	stderr_end(&err);
+	test_stderr_end(&err);
 	snprintf(want, sizeof(want), "pinmm: check failed: %s\n", pnm_check_error());
 	assert_string_equal(err.text, want);
 	assert_int_equal(cap.nr, 0);
@@ -323,7 +280,7 @@ static void reentering_log(void *arg, enum pnm_log_level level, const char *msg)
  * inside itself does not recurse. */
 static void test_long_lines_and_reentry(void **state)
 {
-	struct stderr_capture err;
+	struct test_stderr err;
 	struct pnm_config cfg;
 	char *big = malloc(3001);
 
@@ -332,9 +289,9 @@ static void test_long_lines_and_reentry(void **state)
 	memset(big, 'x', 3000);
 	big[3000] = '\0';
 	init_with_hook(true);
-	stderr_begin(&err);
+	test_stderr_begin(&err);
 	pnm_log(PNM_LOG_INFO, "pinmm: %s.", big);
-	stderr_end(&err);
+	test_stderr_end(&err);
 	assert_int_equal(err.len, 0);
 	assert_int_equal(cap.nr, 1);
 	assert_int_equal(cap.len[0], 3000 + 8);
@@ -347,9 +304,9 @@ static void test_long_lines_and_reentry(void **state)
 	cfg.log_arg = &cap;
 	capture_reset();
 	pnm_test_init_with(&cfg);
-	stderr_begin(&err);
+	test_stderr_begin(&err);
 	pnm_log(PNM_LOG_WARN, "pinmm: outer");
-	stderr_end(&err);
+	test_stderr_end(&err);
 	assert_int_equal(cap.nr, 1);
 	assert_string_equal(cap.line[0], "pinmm: outer");
 	assert_string_equal(err.text, "pinmm: nested 1\n");
@@ -563,33 +520,17 @@ static void test_no_fatal_hook_aborts(void **state)
 	assert_null(strstr(out, PINMM_SOURCE_DIR));
 }
 
-/* After every test, also a failed one: stderr back, no model left. */
-static int cleanup(void **state)
-{
-	(void)state;
-	if (saved_stderr >= 0) {
-		dup2(saved_stderr, 2);
-		close(saved_stderr);
-		saved_stderr = -1;
-	}
-	if (pnm_initialised) {
-		pnm_task_enter(NULL);
-		pnm_fini();
-	}
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_hook_gets_every_message, cleanup),
-		cmocka_unit_test_teardown(test_fini_leak_report_goes_to_hook, cleanup),
-		cmocka_unit_test_teardown(test_no_hook_and_after_fini_use_stderr, cleanup),
-		cmocka_unit_test_teardown(test_long_lines_and_reentry, cleanup),
-		cmocka_unit_test_teardown(test_fatal_hook_gets_the_bug, cleanup),
-		cmocka_unit_test_teardown(test_fatal_hook_returning_aborts, cleanup),
-		cmocka_unit_test_teardown(test_fatal_inside_hook_aborts, cleanup),
-		cmocka_unit_test_teardown(test_no_fatal_hook_aborts, cleanup),
+		cmocka_unit_test_teardown(test_hook_gets_every_message, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_fini_leak_report_goes_to_hook, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_no_hook_and_after_fini_use_stderr, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_long_lines_and_reentry, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_fatal_hook_gets_the_bug, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_fatal_hook_returning_aborts, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_fatal_inside_hook_aborts, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_no_fatal_hook_aborts, test_cleanup_stderr_and_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

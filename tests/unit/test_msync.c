@@ -18,14 +18,6 @@
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
 
-static unsigned char host_byte(struct file *f, off_t off)
-{
-	unsigned char v = 0xee;
-
-	test_host_pread(f, &v, 1, off);
-	return v;
-}
-
 /* A disk file of @npages pages mapped shared in @p at *@a (file offset
  * @off pages); the caller fputs *@fp. */
 static void map_disk(struct task_struct *p, const char *name, int npages, unsigned long off,
@@ -75,13 +67,13 @@ static void test_sync_range(void **state)
 	test_write_byte(p, a, 0x10);
 	test_write_byte(p, a + 3 * PG, 0x13);
 	assert_int_equal(pnm_mm_msync(p->mm, a, 4 * PG, MS_ASYNC), 0);
-	assert_int_equal(host_byte(f, 2 * PG), 0);	/* zeroes of the ftruncate */
+	assert_int_equal(test_host_byte(f, 2 * PG), 0);	/* zeroes of the ftruncate */
 	assert_int_equal(pnm_mm_msync(p->mm, a, PG, MS_SYNC), 0);
-	assert_int_equal(host_byte(f, 2 * PG), 0x10);		/* offset honoured */
-	assert_int_not_equal(host_byte(f, 5 * PG), 0x13);	/* outside the range */
+	assert_int_equal(test_host_byte(f, 2 * PG), 0x10);		/* offset honoured */
+	assert_int_not_equal(test_host_byte(f, 5 * PG), 0x13);	/* outside the range */
 	assert_true(folio_test_dirty(test_folio(p, a + 3 * PG)));
 	assert_int_equal(pnm_mm_msync(p->mm, a + 2 * PG, 2 * PG, MS_SYNC | MS_INVALIDATE), 0);
-	assert_int_equal(host_byte(f, 5 * PG), 0x13);
+	assert_int_equal(test_host_byte(f, 5 * PG), 0x13);
 	assert_false(folio_test_dirty(test_folio(p, a + 3 * PG)));
 	fput(f);
 	CHECK_ALL();
@@ -113,9 +105,9 @@ static void test_sync_across_vmas(void **state)
 	test_write_byte(p, base + 4 * PG, 0x3);		/* file page 3 */
 
 	assert_int_equal(pnm_mm_msync(p->mm, base, 5 * PG, MS_SYNC), -ENOMEM);
-	assert_int_equal(host_byte(f, 0), 0x1);
-	assert_int_equal(host_byte(f, 3 * PG), 0x3);
-	assert_int_equal(host_byte(g, 0), 0);	/* never written */
+	assert_int_equal(test_host_byte(f, 0), 0x1);
+	assert_int_equal(test_host_byte(f, 3 * PG), 0x3);
+	assert_int_equal(test_host_byte(g, 0), 0);	/* never written */
 	fput(g);
 	fput(f);
 	CHECK_ALL();
@@ -255,7 +247,7 @@ static void test_msync_races_mmap_writer(void **state)
 	for (int i = 0; i < 4; i++) {
 		unsigned char v = test_read_byte(r.p, r.a + (unsigned long)i * PG);
 
-		assert_int_equal(host_byte(f, (off_t)i * PG), v);
+		assert_int_equal(test_host_byte(f, (off_t)i * PG), v);
 	}
 	fput(f);
 	CHECK_ALL();

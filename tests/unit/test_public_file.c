@@ -18,15 +18,6 @@
 #define PG	PAGE_SIZE
 #define RW	(PROT_READ | PROT_WRITE)
 
-/* One byte of the host file behind @f (0xee beyond its end). */
-static unsigned char host_byte(struct file *f, off_t off)
-{
-	unsigned char v = 0xee;
-
-	test_host_pread(f, &v, 1, off);
-	return v;
-}
-
 /* Is the page cached at @index of @f dirty?  (It must be cached.) */
 static bool cached_dirty(struct file *f, pgoff_t index)
 {
@@ -202,16 +193,16 @@ static void test_fsync(void **state)
 	memset(buf, 'a', PG);
 	memset(buf + PG, 'b', PG);
 	assert_int_equal(pnm_file_write(f, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
-	assert_int_equal(host_byte(f, 0), 0xee);	/* nothing on the disk yet */
+	assert_int_equal(test_host_byte(f, 0), 0xee);	/* nothing on the disk yet */
 
 	/* A range: only its pages. */
 	assert_int_equal(pnm_file_fsync(f, PG, 2 * PG - 1, true), 0);
-	assert_int_equal(host_byte(f, PG), 'b');
+	assert_int_equal(test_host_byte(f, PG), 'b');
 	assert_true(cached_dirty(f, 0));
 	assert_false(cached_dirty(f, 1));
 	/* A read-only opener may fsync; the whole file. */
 	assert_int_equal(pnm_file_fsync(g, 0, INT64_MAX, false), 0);
-	assert_int_equal(host_byte(f, 0), 'a');
+	assert_int_equal(test_host_byte(f, 0), 'a');
 
 	/* Errors. */
 	assert_int_equal(pnm_file_fsync(NULL, 0, INT64_MAX, false), -EBADF);
@@ -250,9 +241,9 @@ static void test_writeback(void **state)
 	out = stat_of(PGPGOUT);
 	assert_int_equal(pnm_file_writeback(f, PG, PG), 0);
 	assert_int_equal(stat_of(PGPGOUT) - out, 1);
-	assert_int_equal(host_byte(f, PG), 't');
-	assert_int_equal(host_byte(f, 0), 0);		/* a hole on the disk */
-	assert_int_equal(host_byte(g, 0), 0xee);	/* nothing at all */
+	assert_int_equal(test_host_byte(f, PG), 't');
+	assert_int_equal(test_host_byte(f, 0), 0);		/* a hole on the disk */
+	assert_int_equal(test_host_byte(g, 0), 0xee);	/* nothing at all */
 
 	/* Page 0 pinned: the flusher's pass skips it, a sync pass bounces it. */
 	addr = pnm_mmap(t, 0, PG, RW, MAP_SHARED, f, 0);
@@ -264,19 +255,19 @@ static void test_writeback(void **state)
 	bounced = stat_of(PNM_WB_BOUNCED);
 	assert_int_equal(pnm_writeback_range(f, 0, INT64_MAX, PNM_WB_SYNC_NONE), 0);
 	assert_int_equal(stat_of(PNM_WB_SKIP_PINNED) - skipped, 1);
-	assert_int_equal(host_byte(f, 0), 0);
+	assert_int_equal(test_host_byte(f, 0), 0);
 	assert_int_equal(pnm_file_writeback(f, 0, INT64_MAX), 0);
 	assert_int_equal(stat_of(PNM_WB_SKIP_PINNED) - skipped, 2);
 	assert_int_equal(pnm_writeback_range(f, 0, INT64_MAX, PNM_WB_SYNC_ALL), 0);
 	assert_int_equal(stat_of(PNM_WB_BOUNCED) - bounced, 1);
-	assert_int_equal(host_byte(f, 0), 'o');
+	assert_int_equal(test_host_byte(f, 0), 'o');
 	assert_true(folio_test_dirty(page_folio(page)));	/* bounced: still dirty */
 	unpin_user_page(page);
 	assert_int_equal(pnm_munmap(t, (unsigned long)addr, PG), 0);
 
 	/* Every file. */
 	assert_int_equal(pnm_writeback_range(NULL, 0, INT64_MAX, PNM_WB_SYNC_ALL), 0);
-	assert_int_equal(host_byte(g, 4), 'e');
+	assert_int_equal(test_host_byte(g, 4), 'e');
 	assert_false(folio_test_dirty(page_folio(page)));
 
 	/* A write error is returned, and kept for fsync. */
@@ -294,7 +285,7 @@ static void test_writeback(void **state)
 	assert_int_equal(pnm_writeback_range(f, 0, INT64_MAX, (enum pnm_wb_mode)2), -EINVAL);
 	assert_int_equal(pnm_writeback_range(NULL, -1, 0, PNM_WB_SYNC_ALL), -EINVAL);
 	assert_int_equal(stat_of(PGPGOUT), out);
-	assert_int_equal(host_byte(f, 0), 'o');
+	assert_int_equal(test_host_byte(f, 0), 'o');
 	pnm_file_close(f);
 	pnm_file_close(g);
 	CHECK_ALL();
@@ -312,10 +303,10 @@ static void test_sync(void **state)
 	assert_int_equal(pnm_file_write(dax, "dax", 3, 0), 3);
 	/* A writeback pass does not persist dax storage; sync does. */
 	assert_int_equal(pnm_writeback_range(NULL, 0, INT64_MAX, PNM_WB_SYNC_ALL), 0);
-	assert_int_equal(host_byte(dax, 0), 0xee);
+	assert_int_equal(test_host_byte(dax, 0), 0xee);
 	pnm_sync();
-	assert_int_equal(host_byte(f, 3), 'k');
-	assert_int_equal(host_byte(dax, 2), 'x');
+	assert_int_equal(test_host_byte(f, 3), 'k');
+	assert_int_equal(test_host_byte(dax, 2), 'x');
 	assert_false(cached_dirty(f, 0));
 	pnm_file_close(f);
 	pnm_file_close(dax);

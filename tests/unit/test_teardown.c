@@ -82,38 +82,6 @@ static void assert_fresh_model(const struct pnm_config *cfg)
 	assert_int_equal(pnm_fini(), 0);
 }
 
-/* fd 2 redirected to a temporary file around a teardown. */
-static int saved_stderr = -1;
-
-static int stderr_begin(void)
-{
-	char path[] = "/tmp/pinmm-stderr-XXXXXX";
-	int fd;
-
-	fflush(stderr);
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	unlink(path);
-	saved_stderr = dup(2);
-	assert_true(saved_stderr >= 0);
-	assert_int_equal(dup2(fd, 2), 2);
-	return fd;
-}
-
-/* Restore fd 2; returns how many bytes were written to it meanwhile. */
-static off_t stderr_end(int fd)
-{
-	off_t len;
-
-	fflush(stderr);
-	assert_int_equal(dup2(saved_stderr, 2), 2);
-	close(saved_stderr);
-	saved_stderr = -1;
-	len = lseek(fd, 0, SEEK_END);
-	close(fd);
-	return len;
-}
-
 static struct pnm_teardown_report garbage_report(void)
 {
 	struct pnm_teardown_report r;
@@ -168,7 +136,7 @@ static void test_leftovers_registry_on(void **state)
 	struct file *f, *g;
 	unsigned long a, b;
 	long qa;
-	int fd;
+	struct test_stderr err;
 
 	(void)state;
 	td_config(&cfg);
@@ -206,9 +174,10 @@ static void test_leftovers_registry_on(void **state)
 	assert_int_equal(pnm_pin_registry_count(-1), 10);
 	CHECK_ALL();
 	pnm_task_enter(c2);
-	fd = stderr_begin();
+	test_stderr_begin(&err);
 	assert_int_equal(pnm_teardown(&r), -EBUSY);
-	assert_int_equal(stderr_end(fd), 0);
+	test_stderr_end(&err);
+	assert_int_equal(err.len, 0);
 
 	assert_int_equal(r.size, sizeof(r));
 	assert_int_equal(r.tasks, 3);
@@ -277,7 +246,7 @@ static void test_registry_off_counts_leaked_frames(void **state)
 	struct page *pages[3];
 	struct task_struct *t;
 	unsigned long a;
-	int fd;
+	struct test_stderr err;
 
 	(void)state;
 	td_config(&cfg);
@@ -288,9 +257,10 @@ static void test_registry_off_counts_leaked_frames(void **state)
 	gt_write(t, a, 9, 4 * PG);
 	assert_int_equal(gt_pin_fast(t, a, 3, FOLL_WRITE, pages), 3);
 
-	fd = stderr_begin();
+	test_stderr_begin(&err);
 	assert_int_equal(pnm_teardown(&r), -EBUSY);
-	assert_int_equal(stderr_end(fd), 0);
+	test_stderr_end(&err);
+	assert_int_equal(err.len, 0);
 	assert_int_equal(r.tasks, 1);
 	assert_int_equal(r.files, 0);
 	assert_int_equal(r.pins, 0);
@@ -395,32 +365,16 @@ static void test_report_size(void **state)
 	assert_fresh_model(&cfg);
 }
 
-/* After every test, also a failed one: stderr back, no model left. */
-static int cleanup(void **state)
-{
-	(void)state;
-	if (saved_stderr >= 0) {
-		dup2(saved_stderr, 2);
-		close(saved_stderr);
-		saved_stderr = -1;
-	}
-	if (pnm_initialised) {
-		pnm_task_enter(NULL);
-		pnm_fini();
-	}
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_clean_model, cleanup),
-		cmocka_unit_test_teardown(test_leftovers_registry_on, cleanup),
-		cmocka_unit_test_teardown(test_huge_zero_pin, cleanup),
-		cmocka_unit_test_teardown(test_registry_off_counts_leaked_frames, cleanup),
-		cmocka_unit_test_teardown(test_legacy_pins_released, cleanup),
-		cmocka_unit_test_teardown(test_null_report, cleanup),
-		cmocka_unit_test_teardown(test_report_size, cleanup),
+		cmocka_unit_test_teardown(test_clean_model, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_leftovers_registry_on, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_huge_zero_pin, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_registry_off_counts_leaked_frames, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_legacy_pins_released, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_null_report, test_cleanup_stderr_and_model),
+		cmocka_unit_test_teardown(test_report_size, test_cleanup_stderr_and_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
