@@ -64,8 +64,9 @@ PNM_API int pnm_file_fsync(struct file *file, int64_t start, int64_t end, bool d
 /* ftruncate(2): grow (a hole) or shrink; -EINVAL for a negative size or
  * a file not open for writing, -EFBIG, dax -EBUSY. */
 PNM_API int pnm_file_truncate(struct file *file, int64_t length);
-/* fallocate(2): FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE (punch) or 0
- * (allocate, extends the size); other modes -EOPNOTSUPP. */
+/* fallocate(2): FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE (punch), 0
+ * (allocate, extending the size) or FALLOC_FL_KEEP_SIZE (allocate within
+ * the size); other modes -EOPNOTSUPP. */
 PNM_API int pnm_file_fallocate(struct file *file, int mode, int64_t off, int64_t len);
 /* Start writeback of the dirty pages in [start, end] and do not wait
  * (sync_file_range(SYNC_FILE_RANGE_WRITE)); 0 or -errno. */

@@ -123,7 +123,8 @@ PNM_API int pnm_compact_zone(enum pnm_zone_type zone, unsigned int order,
  * Reclaim up to @nr_pages of clean page-cache pages, oldest first.
  * Locked, dirty, under-writeback and maybe-pinned folios are kept;
  * mapped folios are unmapped first when @may_unmap.  Returns the pages
- * reclaimed.  The caller holds no mmap_lock.
+ * reclaimed, which may exceed @nr_pages by the rest of the last large
+ * folio taken.  The caller holds no mmap_lock.
  */
 PNM_API unsigned long pnm_reclaim_pages(unsigned long nr_pages, bool may_unmap);
 

@@ -237,7 +237,8 @@ int pnm_file_truncate(struct file *file, int64_t length)
 
 /*
  * pnm_file_fallocate - fallocate(2): @mode 0 allocates [@off, @off + @len)
- * and extends the size to cover it; FALLOC_FL_PUNCH_HOLE |
+ * and extends the size to cover it (FALLOC_FL_KEEP_SIZE: without
+ * extending it); FALLOC_FL_PUNCH_HOLE |
  * FALLOC_FL_KEEP_SIZE drops it (the range then reads as zeroes).  0, or
  * -EBADF (NULL @file, or not open for writing), -EINVAL (negative @off,
  * @len <= 0), -EOPNOTSUPP (another mode), -EFBIG, -ENOSPC, -EIO, dax
