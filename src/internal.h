@@ -476,7 +476,8 @@ struct inode *pnm_new_anon_inode(enum pnm_fs_type fs, const char *label, loff_t 
 struct file *pnm_alloc_file(struct inode *inode, int flags);
 /* ->release of every model file: drop the inode reference, free. */
 void pnm_file_release(struct file *file);
-/* The file's name ("" for unnamed objects); valid while referenced. */
+/* The file's name; an unnamed object's label (shmem_file_setup()); valid
+ * while referenced. */
 const char *pnm_inode_name(struct inode *inode);
 /*
  * Consume one injected fault for a backing operation of kind @op

@@ -151,7 +151,7 @@ long pnm_stat_read(int item)
 }
 
 /*
- * Zero every event counter; gauges (nr_free_pages ... nr_foll_pin_released)
+ * Zero every event counter; gauges (nr_free_pages ... pnm_nr_truncated_live)
  * keep their values.  Relaxed stores: a concurrent event may or may not be
  * lost, so call it while the model is quiet.
  */

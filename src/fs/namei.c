@@ -564,7 +564,7 @@ struct inode *pnm_new_anon_inode(enum pnm_fs_type fs, const char *label, loff_t 
 	return &pi->vfs;
 }
 
-/* The file's name, "" for unnamed objects (internal.h). */
+/* The file's name, or an unnamed object's label (internal.h). */
 const char *pnm_inode_name(struct inode *inode)
 {
 	return PNM_I(inode)->name;
