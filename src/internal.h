@@ -350,6 +350,16 @@ unsigned long pnm_pin_registry_report_leaks(FILE *out);
 /* A pinned frame the registry still records, for pnm_teardown(): true
  * with *@pfn set, false if none (or the registry is off). */
 bool pnm_pin_registry_any_live(unsigned long *pfn);
+/* The calling thread's pin tag (pnm_pin_set_tag()), NULL if none. */
+const char *pnm_pin_get_tag(void);
+
+/* ---- vaddr_pin.c (pin owners) ---- */
+/* pnm_teardown(): release every live owner's extents (adding the pins and
+ * pages to *@pins, *@pages) and free the owners; returns their number. */
+unsigned long pnm_vaddr_pin_teardown(unsigned long *pins, unsigned long *pages);
+/* pnm_fini(): report and free live owners, leaving their pins; returns
+ * their number.  Single-threaded. */
+unsigned long pnm_vaddr_pin_fini(void);
 /*
  * folio_put_refs()'s cheap test before pnm_pin_check_put(): detection on,
  * not legacy mode, and the folio has pins (_pincount for a large folio,

@@ -214,6 +214,12 @@ void pnm_pin_set_tag(const char *tag)
 	pin_tag = tag;
 }
 
+/* The calling thread's tag (internal.h), so a caller can put it back. */
+const char *pnm_pin_get_tag(void)
+{
+	return pin_tag;
+}
+
 /*
  * Remember @file:@line (@func) as the call site of the next GUP or unpin
  * call on this thread.  The gup.h macros call it before every entry

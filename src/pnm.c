@@ -256,6 +256,10 @@ static int model_fini(struct fini_leftovers *left)
 	left->files = 0;
 	left->leaked = 0;
 	pnm_tasks_fini();
+	/* Pin owners hold their mm and file: drop them (their pins stay and
+	 * are reported with the leaked frames below). */
+	if (pnm_vaddr_pin_fini())
+		ret = -EBUSY;
 	/* No process maps a file any more: stop the flusher, then close
 	 * what callers left open (reported) and evict every inode. */
 	pnm_writeback_fini();
@@ -435,6 +439,8 @@ int pnm_teardown(struct pnm_teardown_report *report)
 	struct fini_leftovers left;
 	int ret;
 
+	unsigned long owner_pins = 0, owner_pages = 0;
+
 	if (!pnm_initialised)
 		return -EINVAL;
 	if (report && (report->size < PNM_TEARDOWN_REPORT_SIZE_0_2 ||
@@ -445,7 +451,11 @@ int pnm_teardown(struct pnm_teardown_report *report)
 
 	pnm_task_enter(NULL);
 	pnm_for_each_task(teardown_task, &r.tasks);
+	/* Pin owners first: their extents are pins the registry records. */
+	pnm_vaddr_pin_teardown(&owner_pins, &owner_pages);
 	teardown_pins(&r);
+	r.pins += owner_pins;
+	r.pinned_pages += owner_pages;
 	pnm_writeback_stop();
 	ret = model_fini(&left);
 	r.files = left.files;

@@ -20,6 +20,7 @@
 #include <pinmm/gup.h>
 #include <pinmm/dma.h>
 #include <pinmm/stat.h>
+#include <pinmm/vaddr_pin.h>
 #include <pinmm/inspect.h>
 
 PNM_BEGIN_DECLS

@@ -129,6 +129,12 @@ use_of() {
 		echo '		n += pnm_init(&cfg);'
 		echo '	}'
 		echo '	n += (int)lv + (log_hook != NULL) + PINMM_VERSION_MAJOR + (int)sizeof(PINMM_VERSION);' ;;
+	pinmm/vaddr_pin.h)
+		echo '	static struct vaddr_pin_params vp_params;'
+		echo '	static struct pnm_vaddr_pin_info vp_info;'
+		echo '	long (*vp_pin)(struct vaddr_pin *, unsigned long, unsigned long, struct page **) ='
+		echo '		vaddr_pin_user_pages;'
+		echo '	n += (vp_pin != NULL) + (int)vp_params.size + (int)vp_info.size + (int)VADDR_PIN_LONGTERM;' ;;
 	pinmm/inspect.h)
 		echo '	static struct pnm_page_info pi;'
 		echo '	static struct pnm_zone_info zi;'

@@ -24,7 +24,9 @@
 #     (the kernel-named GUP, pin and accessor API, get_task_mm(), mmput()
 #     ...), or, in pinmm/gup.h, the call-site macro of such a function,
 #   - one of the kernel-named opaque objects of pinmm/types.h: struct page,
-#     folio, mm_struct, task_struct, file.
+#     folio, mm_struct, task_struct, file,
+#   - in pinmm/vaddr_pin.h, the 2019 proposal's kernel-named wrapper:
+#     vaddr_pin..., vaddr_unpin... and VADDR_PIN_... .
 #
 # --selftest plants names that must be refused (a #define `current` and
 # `PAGE_MASK`, enum constants R_X and SC_X, a typedef, a struct tag, a
@@ -135,6 +137,11 @@ check() {
 			case "$name" in
 			PNM_* | PINMM_* | pnm_* | FOLL_*) continue ;;
 			esac
+			if [ "$base" = pinmm/vaddr_pin.h ]; then
+				case "$name" in
+				vaddr_pin | vaddr_pin_* | vaddr_unpin_* | VADDR_PIN_*) continue ;;
+				esac
+			fi
 			case "$kind" in
 			function)
 				if [ "$base" = pinmm/gup.h ] || [ "$base" = pinmm/task.h ]; then

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pinmm/vaddr_pin.h - pin owners and the vaddr_pin wrapper.
+ *
+ * The 2019 design (never merged in Linux) had call sites stop passing
+ * FOLL_* flags: they call vaddr_pin_[user_]pages() with a struct vaddr_pin
+ * that says who holds the pins -- the struct file (f_owner) of the
+ * subsystem that pins (an RDMA context, an io_uring instance), and the mm
+ * whose memory is pinned -- and release them with vaddr_unpin_*() through
+ * the same owner.  Here the owner is a first-class object: it knows its
+ * pinned ranges and their pages, what it means by them (write or not,
+ * long-term or not), its name and call sites, and it is what the device
+ * side (pnm_vaddr_pin_dma_*) and the registry take.
+ *
+ * Rules:
+ *   - An owner is created for one address space (a task's) and optionally
+ *     a struct file it belongs to; it holds references on both until it
+ *     is destroyed, so its pins outlive the task's exit as a device's do.
+ *   - Callers say what they mean with VADDR_PIN_* flags at creation; the
+ *     wrapper turns them into FOLL_PIN | FOLL_WRITE | FOLL_LONGTERM
+ *     itself.  The raw pin_user_pages*() API keeps working beside it.
+ *   - Pages pinned through an owner are released through the same owner
+ *     (vaddr_unpin_*), one extent (one pin call) at a time.
+ *   - Each pin call records one extent: the user range, its page array (a
+ *     copy kept by the owner) and the call site.  The device side
+ *     addresses an owner's memory by user address, as an RDMA memory
+ *     region is addressed by its iova.
+ *
+ * Thread rules: one owner may be used by several threads at once (pins,
+ * unpins and device transfers); destroying it must not race with any
+ * other use of it.
+ */
+#ifndef PINMM_VADDR_PIN_H
+#define PINMM_VADDR_PIN_H
+
+#include <pinmm/types.h>
+
+PNM_BEGIN_DECLS
+
+struct vaddr_pin;
+
+/* What an owner's pins are for. */
+#define VADDR_PIN_WRITE		0x1u	/* the device writes the pages */
+#define VADDR_PIN_LONGTERM	0x2u	/* held indefinitely (RDMA, fixed buffers) */
+
+/* Callbacks of an owner (reserved for revocation: leave NULL for now). */
+struct vaddr_pin_ops {
+	/* The pins must go (the owner's lease is being broken): release
+	 * them with vaddr_unpin_*() soon. */
+	void (*revoke)(struct vaddr_pin *vp, void *arg);
+};
+
+/* How to create an owner. */
+struct vaddr_pin_params {
+	size_t size;			/* sizeof(struct vaddr_pin_params) */
+	struct task_struct *task;	/* whose memory: required */
+	struct file *f_owner;		/* the file the pins belong to, or NULL */
+	unsigned int flags;		/* VADDR_PIN_* */
+	const char *name;		/* label in listings (copied), or NULL */
+	const struct vaddr_pin_ops *ops;	/* or NULL */
+	void *ops_arg;
+};
+
+/*
+ * Create an owner.  0 with *@vpp set, or -EINVAL (no task, unknown flags,
+ * a size smaller than this release's struct, no model), -ESRCH (the task
+ * has exited), -ENOMEM.
+ */
+PNM_API int vaddr_pin_create(const struct vaddr_pin_params *params, struct vaddr_pin **vpp);
+/*
+ * Destroy an owner that holds no pins: 0, or -EBUSY (pins are still held:
+ * nothing changed).  NULL is accepted (0).
+ */
+PNM_API int vaddr_pin_destroy(struct vaddr_pin *vp);
+
+/*
+ * Pin @nr_pages pages of the owner's address space from @start, page
+ * pointers in @pages (as pin_user_pages_fast() fills them; may be NULL:
+ * the owner keeps its own copy either way).  Returns the number pinned
+ * (possibly fewer than asked: a partial pin is kept and recorded as one
+ * extent), 0 for @nr_pages == 0, or -errno with nothing pinned: -EINVAL
+ * (unaligned @start, a range that wraps or overlaps one this owner
+ * already holds), -EFAULT, -ENOMEM, -EOPNOTSUPP (dax long-term), the
+ * refusals of pin_user_pages*() for the flags the owner stands for.
+ *   vaddr_pin_user_pages: takes the mmap_lock itself (the fast path).
+ *   vaddr_pin_pages: the caller holds the owner mm's mmap_lock for read.
+ * Not for an mm other than the owner's: the owner is tied to one.
+ */
+PNM_API long vaddr_pin_user_pages(struct vaddr_pin *vp, unsigned long start,
+				  unsigned long nr_pages, struct page **pages);
+PNM_API long vaddr_pin_pages(struct vaddr_pin *vp, unsigned long start,
+			     unsigned long nr_pages, struct page **pages);
+/*
+ * Release the extent of the owner that starts at @start (what one pin
+ * call recorded), marking the pages dirty first if @make_dirty (the device
+ * wrote them; ignored for an owner without VADDR_PIN_WRITE).  0, or
+ * -EINVAL (the owner holds no extent starting there: nothing released).
+ *   vaddr_unpin_user_pages: the caller holds no mmap_lock.
+ *   vaddr_unpin_pages: no lock rule (the pages are released by pointer).
+ */
+PNM_API int vaddr_unpin_user_pages(struct vaddr_pin *vp, unsigned long start,
+				   bool make_dirty);
+PNM_API int vaddr_unpin_pages(struct vaddr_pin *vp, unsigned long start, bool make_dirty);
+
+/*
+ * The device side through an owner: write/read @len bytes at user address
+ * @addr of the owner's pinned memory (the range must lie inside one
+ * extent).  0, or -EFAULT (not inside one of the owner's extents), -EPERM
+ * (a write through an owner without VADDR_PIN_WRITE).  Counted in
+ * pnm_dma_write_bytes / pnm_dma_read_bytes like pnm_dma_*().
+ */
+PNM_API int pnm_vaddr_pin_dma_write(struct vaddr_pin *vp, unsigned long addr,
+				    const void *buf, size_t len);
+PNM_API int pnm_vaddr_pin_dma_read(struct vaddr_pin *vp, unsigned long addr,
+				   void *buf, size_t len);
+
+/* What an owner holds (pnm_vaddr_pin_foreach, pnm_vaddr_pin_get_info). */
+struct pnm_vaddr_pin_info {
+	size_t size;			/* set by the caller: sizeof(*info) */
+	unsigned long id;		/* unique, increasing */
+	int pid;			/* whose memory */
+	unsigned int flags;		/* VADDR_PIN_* */
+	char name[32];			/* its label ("" if none) */
+	char file[72];			/* f_owner's filesystem:name, "" if none */
+	unsigned long extents;		/* pin calls still held */
+	unsigned long pages;		/* pages they hold */
+	unsigned long long created;	/* logical time of creation */
+	unsigned long long dma_write_bytes;	/* device traffic through it */
+	unsigned long long dma_read_bytes;
+};
+/* Fill @info for @vp: 0, -EINVAL (NULL, or a size below this release's). */
+PNM_API int pnm_vaddr_pin_get_info(struct vaddr_pin *vp, struct pnm_vaddr_pin_info *info);
+/*
+ * Call @fn for each live owner (whose memory is @pid's, or all if
+ * @pid < 0), oldest first, with a snapshot (info->size is the library's
+ * own).  The owner list lock is held: @fn must not create, destroy, pin
+ * or unpin through owners.
+ */
+PNM_API void pnm_vaddr_pin_foreach(int pid,
+				   void (*fn)(const struct pnm_vaddr_pin_info *info, void *arg),
+				   void *arg);
+
+PNM_END_DECLS
+
+#endif /* PINMM_VADDR_PIN_H */

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vaddr_pin.c - pin owners (struct vaddr_pin) and the vaddr_pin wrapper
+ * (pinmm/vaddr_pin.h): the 2019 proposal's owner object, made real.
+ *
+ * An owner stands for one holder of pins -- a subsystem instance tied to
+ * a struct file (f_owner) or to a process -- on one address space.  It
+ * says once what its pins are for (VADDR_PIN_WRITE, VADDR_PIN_LONGTERM)
+ * and the wrapper turns that into FOLL_* flags, so call sites never pass
+ * any.  Each pin call becomes one extent: the user range, a copy of its
+ * page array and the pages' count; the device side reaches the owner's
+ * memory by user address through its extents, as an RDMA device reaches
+ * a memory region by iova.
+ *
+ * Pins are taken with pin_user_pages_remote() on the owner's mm, so they
+ * are ordinary FOLL_PIN pins: counted, recorded in the registry (tagged
+ * with the owner's name, the call site being the wrapper's caller) and
+ * subject to every rule of the raw API (long-term pins migrate out of
+ * MOVABLE/CMA, file-backed long-term write pins are refused ...).
+ *
+ * Lifetimes: an owner holds an mm_count reference on its mm (mmgrab(), as
+ * an RDMA umem does: the struct stays, the address space may go when the
+ * task exits) and a reference on its f_owner file.  Its pins keep their
+ * frames after the task's exit; they are released by vaddr_unpin_*() or
+ * by pnm_teardown().  An owner is freed by vaddr_pin_destroy() once it
+ * holds no extent.
+ *
+ * Locks (order: vp_list_lock is a leaf; vp->extents_lock before the GUP
+ * and registry locks):
+ *   vp_list_lock      the list of live owners (vp_list) and vp_next_id.
+ *   vp->extents_lock  rw_semaphore: the extent list.  Pins and unpins
+ *                     take it for write only to link or unlink an extent
+ *                     (the pin itself runs unlocked); device transfers
+ *                     take it for read for the whole transfer, so an
+ *                     extent cannot be unpinned under a transfer.
+ * The counters a listing shows (nr_extents, nr_pages, dma bytes) are
+ * atomics updated under those locks and read without them.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* One pin call's worth of an owner's pins. */
+struct vp_extent {
+	struct list_head list;		/* vp->extents; extents_lock */
+	unsigned long start;		/* user address of the first page */
+	unsigned long nr;		/* pages pinned */
+	struct page **pages;		/* the owner's copy of the array */
+};
+
+struct vaddr_pin {
+	unsigned long id;		/* set once */
+	struct mm_struct *mm;		/* mmgrab()bed; set once */
+	int pid;			/* mm's owner; set once */
+	struct file *f_owner;		/* referenced, or NULL; set once */
+	unsigned int flags;		/* VADDR_PIN_*; set once */
+	char name[32];			/* set once */
+	const struct vaddr_pin_ops *ops;	/* set once (revocation) */
+	void *ops_arg;
+	unsigned long long created;	/* set once */
+	struct rw_semaphore extents_lock;
+	struct list_head extents;	/* extents_lock */
+	atomic_long_t nr_extents;	/* changed under extents_lock (write) */
+	atomic_long_t nr_pages;		/* likewise */
+	atomic_long_t dma_write_bytes;	/* relaxed counters */
+	atomic_long_t dma_read_bytes;
+	struct list_head node;		/* vp_list; vp_list_lock */
+};
+
+static spinlock_t vp_list_lock = { .m = PTHREAD_MUTEX_INITIALIZER, .owner = 0 };
+static LIST_HEAD(vp_list);		/* live owners, oldest first; vp_list_lock */
+static unsigned long vp_next_id;	/* vp_list_lock */
+static unsigned long long vp_clock;	/* logical time; vp_list_lock */
+
+#define VADDR_PIN_FLAGS		(VADDR_PIN_WRITE | VADDR_PIN_LONGTERM)
+/* The first release's struct vaddr_pin_params ends after ops_arg. */
+#define VP_PARAMS_SIZE_0_2	(offsetof(struct vaddr_pin_params, ops_arg) + sizeof(void *))
+#define VP_INFO_SIZE_0_2	sizeof(struct pnm_vaddr_pin_info)
+
+/*
+ * vaddr_pin_create - a new owner of pins on @params->task's address space
+ * (pinmm/vaddr_pin.h).  Takes task_lock (get_task_mm) and vp_list_lock.
+ */
+int vaddr_pin_create(const struct vaddr_pin_params *params, struct vaddr_pin **vpp)
+{
+	struct vaddr_pin_params p;
+	struct mm_struct *mm;
+	struct vaddr_pin *vp;
+
+	if (!pnm_initialised || !params || !vpp || params->size < VP_PARAMS_SIZE_0_2 ||
+	    params->size > PNM_STRUCT_SIZE_MAX)
+		return -EINVAL;
+	memset(&p, 0, sizeof(p));
+	memcpy(&p, params, min_t(size_t, params->size, sizeof(p)));
+	if (!p.task || (p.flags & ~VADDR_PIN_FLAGS))
+		return -EINVAL;
+	vp = calloc(1, sizeof(*vp));
+	if (!vp)
+		return -ENOMEM;
+	mm = get_task_mm(p.task);
+	if (!mm) {
+		free(vp);
+		return -ESRCH;
+	}
+	/* Keep the struct, not the address space: a device's pins do not
+	 * keep a process's memory map alive. */
+	mmgrab(mm);
+	mmput(mm);
+	vp->mm = mm;
+	vp->pid = mm->owner_pid;
+	if (p.f_owner) {
+		get_file(p.f_owner);
+		vp->f_owner = p.f_owner;
+	}
+	vp->flags = p.flags;
+	if (p.name)
+		snprintf(vp->name, sizeof(vp->name), "%s", p.name);
+	vp->ops = p.ops;
+	vp->ops_arg = p.ops_arg;
+	init_rwsem(&vp->extents_lock);
+	INIT_LIST_HEAD(&vp->extents);
+	spin_lock(&vp_list_lock);
+	vp->id = ++vp_next_id;
+	vp->created = ++vp_clock;
+	list_add_tail(&vp->node, &vp_list);
+	spin_unlock(&vp_list_lock);
+	*vpp = vp;
+	return 0;
+}
+
+/* Unlink and free an owner that holds no extent. */
+static void vp_free(struct vaddr_pin *vp)
+{
+	spin_lock(&vp_list_lock);
+	list_del(&vp->node);
+	spin_unlock(&vp_list_lock);
+	if (vp->f_owner)
+		fput(vp->f_owner);
+	mmdrop(vp->mm);
+	rwsem_destroy(&vp->extents_lock);
+	free(vp);
+}
+
+/* vaddr_pin_destroy - free an owner without pins (pinmm/vaddr_pin.h). */
+int vaddr_pin_destroy(struct vaddr_pin *vp)
+{
+	bool busy;
+
+	if (!vp)
+		return 0;
+	down_read(&vp->extents_lock);
+	busy = !list_empty(&vp->extents);
+	up_read(&vp->extents_lock);
+	if (busy)
+		return -EBUSY;
+	vp_free(vp);
+	return 0;
+}
+
+/* The extent of @vp overlapping [start, end), or NULL.  extents_lock. */
+static struct vp_extent *vp_overlap(struct vaddr_pin *vp, unsigned long start,
+				    unsigned long end)
+{
+	struct vp_extent *e;
+
+	list_for_each_entry(e, &vp->extents, list)
+		if (start < e->start + e->nr * PAGE_SIZE && e->start < end)
+			return e;
+	return NULL;
+}
+
+/* The FOLL_* flags an owner stands for. */
+static unsigned int vp_gup_flags(const struct vaddr_pin *vp)
+{
+	unsigned int flags = 0;
+
+	if (vp->flags & VADDR_PIN_WRITE)
+		flags |= FOLL_WRITE;
+	if (vp->flags & VADDR_PIN_LONGTERM)
+		flags |= FOLL_LONGTERM;
+	return flags;
+}
+
+/*
+ * Both pin variants: pin [start, start + nr pages) of the owner's mm with
+ * pin_user_pages_remote() -- taking the mmap_lock itself if @take_lock,
+ * else under the caller's -- and record the result as one extent.  The
+ * registry record carries the owner's name as its tag and @caller (the
+ * wrapper's caller) as its call site unless a site was recorded.
+ */
+static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
+		   struct page **pages, bool take_lock, const void *caller)
+{
+	const char *tag = pnm_pin_get_tag();
+	struct vp_extent *e;
+	int locked = 1;
+	long ret;
+
+	if (!vp || (start & ~PAGE_MASK))
+		return -EINVAL;
+	if (!nr)
+		return 0;
+	if (nr > (ULONG_MAX - start) / PAGE_SIZE || start + nr * PAGE_SIZE > TASK_SIZE)
+		return -EINVAL;
+	down_read(&vp->extents_lock);
+	e = vp_overlap(vp, start, start + nr * PAGE_SIZE);
+	up_read(&vp->extents_lock);
+	if (e)
+		return -EINVAL;
+
+	e = calloc(1, sizeof(*e));
+	if (e)
+		e->pages = malloc(nr * sizeof(*e->pages));
+	if (!e || !e->pages) {
+		free(e);
+		return -ENOMEM;
+	}
+	/* The address space may be gone (the task exited): nothing to pin. */
+	if (!mmget_not_zero(vp->mm)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	pnm_gup_site_enter(caller);
+	if (vp->name[0])
+		pnm_pin_set_tag(vp->name);
+	if (take_lock)
+		mmap_read_lock(vp->mm);
+	ret = pin_user_pages_remote(vp->mm, start, nr, vp_gup_flags(vp), e->pages,
+				    take_lock ? &locked : NULL);
+	if (take_lock && locked)
+		mmap_read_unlock(vp->mm);
+	pnm_pin_set_tag(tag);
+	pnm_gup_site_exit();
+	mmput(vp->mm);
+	if (ret <= 0) {
+		/* pin_user_pages_remote() says 0 for bad arguments, as Linux. */
+		if (!ret)
+			ret = -EINVAL;
+		goto out_free;
+	}
+
+	e->start = start;
+	e->nr = (unsigned long)ret;
+	down_write(&vp->extents_lock);
+	if (vp_overlap(vp, start, start + e->nr * PAGE_SIZE)) {
+		/* Another thread pinned an overlapping range meanwhile. */
+		up_write(&vp->extents_lock);
+		unpin_user_pages(e->pages, e->nr);
+		ret = -EINVAL;
+		goto out_free;
+	}
+	list_add_tail(&e->list, &vp->extents);
+	atomic_long_inc(&vp->nr_extents);
+	atomic_long_add((long)e->nr, &vp->nr_pages);
+	if (pages)
+		memcpy(pages, e->pages, e->nr * sizeof(*pages));
+	up_write(&vp->extents_lock);
+	return ret;
+
+out_free:
+	free(e->pages);
+	free(e);
+	return ret;
+}
+
+/* vaddr_pin_user_pages - pin, taking the mmap_lock (pinmm/vaddr_pin.h). */
+long vaddr_pin_user_pages(struct vaddr_pin *vp, unsigned long start,
+			  unsigned long nr_pages, struct page **pages)
+{
+	return vp_pin(vp, start, nr_pages, pages, true, __builtin_return_address(0));
+}
+
+/* vaddr_pin_pages - pin under the caller's mmap_lock (pinmm/vaddr_pin.h). */
+long vaddr_pin_pages(struct vaddr_pin *vp, unsigned long start,
+		     unsigned long nr_pages, struct page **pages)
+{
+	return vp_pin(vp, start, nr_pages, pages, false, __builtin_return_address(0));
+}
+
+/*
+ * Both unpin variants: unlink the extent starting at @start, then release
+ * its pins (dirtying first if asked and the owner writes).  The registry
+ * sees the wrapper's caller as the unpin's call site.
+ */
+static int vp_unpin(struct vaddr_pin *vp, unsigned long start, bool make_dirty,
+		    const void *caller)
+{
+	struct vp_extent *e, *found = NULL;
+
+	if (!vp)
+		return -EINVAL;
+	down_write(&vp->extents_lock);
+	list_for_each_entry(e, &vp->extents, list) {
+		if (e->start == start) {
+			found = e;
+			break;
+		}
+	}
+	if (found) {
+		list_del(&found->list);
+		atomic_long_dec(&vp->nr_extents);
+		atomic_long_sub((long)found->nr, &vp->nr_pages);
+	}
+	up_write(&vp->extents_lock);
+	if (!found)
+		return -EINVAL;
+	pnm_gup_site_enter(caller);
+	unpin_user_pages_dirty_lock(found->pages, found->nr,
+				    make_dirty && (vp->flags & VADDR_PIN_WRITE));
+	pnm_gup_site_exit();
+	free(found->pages);
+	free(found);
+	return 0;
+}
+
+int vaddr_unpin_user_pages(struct vaddr_pin *vp, unsigned long start, bool make_dirty)
+{
+	return vp_unpin(vp, start, make_dirty, __builtin_return_address(0));
+}
+
+int vaddr_unpin_pages(struct vaddr_pin *vp, unsigned long start, bool make_dirty)
+{
+	return vp_unpin(vp, start, make_dirty, __builtin_return_address(0));
+}
+
+/*
+ * A device transfer through @vp at user address @addr: find the extent
+ * that holds [addr, addr + len) and run pnm_dma_write/read on its pages,
+ * with extents_lock held for read so the extent stays pinned throughout.
+ */
+static int vp_dma(struct vaddr_pin *vp, unsigned long addr, void *buf, size_t len,
+		  bool write)
+{
+	struct vp_extent *e;
+	int ret = -EFAULT;
+
+	if (!vp)
+		return -EINVAL;
+	if (write && !(vp->flags & VADDR_PIN_WRITE))
+		return -EPERM;
+	if (!len)
+		return 0;
+	if (len > ULONG_MAX - addr)
+		return -EFAULT;
+	down_read(&vp->extents_lock);
+	list_for_each_entry(e, &vp->extents, list) {
+		if (addr < e->start || addr + len > e->start + e->nr * PAGE_SIZE)
+			continue;
+		ret = write ? pnm_dma_write(e->pages, e->nr, addr - e->start, buf, len)
+			    : pnm_dma_read(e->pages, e->nr, addr - e->start, buf, len);
+		if (!ret)
+			atomic_long_add((long)len, write ? &vp->dma_write_bytes
+							 : &vp->dma_read_bytes);
+		break;
+	}
+	up_read(&vp->extents_lock);
+	return ret;
+}
+
+int pnm_vaddr_pin_dma_write(struct vaddr_pin *vp, unsigned long addr,
+			    const void *buf, size_t len)
+{
+	return vp_dma(vp, addr, (void *)buf, len, true);
+}
+
+int pnm_vaddr_pin_dma_read(struct vaddr_pin *vp, unsigned long addr, void *buf, size_t len)
+{
+	return vp_dma(vp, addr, buf, len, false);
+}
+
+/* A snapshot of @vp into @info (the library's size).  Lock free: set-once
+ * fields and relaxed counters; f_owner's name is fixed. */
+static void vp_snapshot(struct vaddr_pin *vp, struct pnm_vaddr_pin_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->id = vp->id;
+	info->pid = vp->pid;
+	info->flags = vp->flags;
+	snprintf(info->name, sizeof(info->name), "%s", vp->name);
+	if (vp->f_owner && vp->f_owner->f_inode) {
+		struct inode *inode = vp->f_owner->f_inode;
+
+		snprintf(info->file, sizeof(info->file), "%s:%s",
+			 pnm_fs_name(PNM_I(inode)->fs), pnm_inode_name(inode));
+	}
+	info->extents = (unsigned long)atomic_long_read(&vp->nr_extents);
+	info->pages = (unsigned long)atomic_long_read(&vp->nr_pages);
+	info->created = vp->created;
+	info->dma_write_bytes = (unsigned long long)atomic_long_read(&vp->dma_write_bytes);
+	info->dma_read_bytes = (unsigned long long)atomic_long_read(&vp->dma_read_bytes);
+}
+
+/* pnm_vaddr_pin_get_info - the caller's view of @vp (pinmm/vaddr_pin.h). */
+int pnm_vaddr_pin_get_info(struct vaddr_pin *vp, struct pnm_vaddr_pin_info *info)
+{
+	struct pnm_vaddr_pin_info snap;
+	size_t size;
+
+	if (!vp || !info || info->size < VP_INFO_SIZE_0_2 || info->size > PNM_STRUCT_SIZE_MAX)
+		return -EINVAL;
+	size = info->size;
+	vp_snapshot(vp, &snap);
+	memcpy(info, &snap, sizeof(snap));
+	/* A newer caller's tail is zeroed; its size kept. */
+	memset((char *)info + sizeof(snap), 0, size - sizeof(snap));
+	info->size = size;
+	return 0;
+}
+
+/* pnm_vaddr_pin_foreach - every live owner, oldest first (vp_list_lock). */
+void pnm_vaddr_pin_foreach(int pid,
+			   void (*fn)(const struct pnm_vaddr_pin_info *info, void *arg),
+			   void *arg)
+{
+	struct pnm_vaddr_pin_info info;
+	struct vaddr_pin *vp;
+
+	spin_lock(&vp_list_lock);
+	list_for_each_entry(vp, &vp_list, node) {
+		if (pid >= 0 && vp->pid != pid)
+			continue;
+		vp_snapshot(vp, &info);
+		fn(&info, arg);
+	}
+	spin_unlock(&vp_list_lock);
+}
+
+/*
+ * pnm_teardown()'s part (internal.h): release every extent of every live
+ * owner and free the owners, logging each; returns how many owners there
+ * were.  @pins and @pages count the extents and pages released.  No
+ * other thread may use the model.
+ */
+unsigned long pnm_vaddr_pin_teardown(unsigned long *pins, unsigned long *pages)
+{
+	unsigned long owners = 0;
+	struct vaddr_pin *vp;
+
+	for (;;) {
+		spin_lock(&vp_list_lock);
+		vp = list_empty(&vp_list) ? NULL : list_first_entry(&vp_list, struct vaddr_pin, node);
+		spin_unlock(&vp_list_lock);
+		if (!vp)
+			break;
+		owners++;
+		pnm_log(PNM_LOG_ERR, "pinmm: pnm_teardown: pin owner %lu '%s' of pid %d still "
+			"holds %ld pin%s of %ld page%s: released", vp->id, vp->name, vp->pid,
+			atomic_long_read(&vp->nr_extents),
+			atomic_long_read(&vp->nr_extents) == 1 ? "" : "s",
+			atomic_long_read(&vp->nr_pages),
+			atomic_long_read(&vp->nr_pages) == 1 ? "" : "s");
+		while (!list_empty(&vp->extents)) {
+			struct vp_extent *e = list_first_entry(&vp->extents, struct vp_extent, list);
+
+			(*pins)++;
+			*pages += e->nr;
+			vp_unpin(vp, e->start, false, NULL);
+		}
+		vp_free(vp);
+	}
+	return owners;
+}
+
+/*
+ * pnm_fini()'s part (internal.h): owners still alive are reported and
+ * freed; their pins are left as they are (pnm_fini() reports them as
+ * pins still held and their frames as leaked).  Returns the number of
+ * owners.  Single-threaded.
+ */
+unsigned long pnm_vaddr_pin_fini(void)
+{
+	unsigned long owners = 0;
+	struct vaddr_pin *vp, *next;
+
+	list_for_each_entry_safe(vp, next, &vp_list, node) {
+		struct vp_extent *e, *en;
+
+		owners++;
+		pnm_log(PNM_LOG_ERR, "pinmm: pnm_fini: pin owner %lu '%s' of pid %d still holds "
+			"%ld page%s", vp->id, vp->name, vp->pid, atomic_long_read(&vp->nr_pages),
+			atomic_long_read(&vp->nr_pages) == 1 ? "" : "s");
+		list_for_each_entry_safe(e, en, &vp->extents, list) {
+			free(e->pages);
+			free(e);
+		}
+		INIT_LIST_HEAD(&vp->extents);
+		vp_free(vp);
+	}
+	vp_next_id = 0;
+	vp_clock = 0;
+	return owners;
+}
