@@ -226,6 +226,7 @@ static const char *const pageflag_names[__NR_PAGEFLAGS] = {
 	[PG_mlocked]		= "mlocked",
 	[PG_has_hwpoisoned]	= "has_hwpoisoned",
 	[PG_pnm_truncated]	= "pnm_truncated",
+	[PG_pnm_quarantined]	= "pnm_quarantined",
 	[PG_pnm_nofs_dirty]	= "pnm_nofs_dirty",
 };
 

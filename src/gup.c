@@ -634,6 +634,21 @@ static bool writable_file_mapping_allowed(struct vm_area_struct *vma,
 }
 
 /*
+ * Beyond Linux: a long-term pin by a pin owner whose file holds a layout
+ * lease on @vma's inode (fs/locks.c; the owner's pin call sets the
+ * thread's pnm_gup_lease_inode) may pin a shared mapping of that inode,
+ * dax or dirty-tracked: the lease's break lets the filesystem take the
+ * pages back.
+ */
+static bool vma_leased(struct vm_area_struct *vma, unsigned int gup_flags)
+{
+	struct inode *inode = pnm_gup_lease_inode;
+
+	return inode && (gup_flags & FOLL_LONGTERM) && (vma->vm_flags & VM_SHARED) &&
+	       vma->vm_file && vma->vm_file->f_inode == inode;
+}
+
+/*
  * May @vma be accessed by GUP with @gup_flags?  Linux's checks, in
  * Linux's order: raw PFN/IO mappings have no pages to hand out (-EFAULT);
  * FOLL_ANON wants anonymous memory (-EFAULT); writes need a writable
@@ -648,15 +663,16 @@ static int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 {
 	unsigned long vm_flags = vma->vm_flags;
 	bool vma_anon = vma_is_anonymous(vma);
+	bool leased = vma_leased(vma, gup_flags);
 
 	if (vm_flags & (VM_IO | VM_PFNMAP))
 		return -EFAULT;
 	if ((gup_flags & FOLL_ANON) && !vma_anon)
 		return -EFAULT;
-	if ((gup_flags & FOLL_LONGTERM) && vma_is_fsdax(vma))
+	if ((gup_flags & FOLL_LONGTERM) && vma_is_fsdax(vma) && !leased)
 		return -EOPNOTSUPP;
 	if (gup_flags & FOLL_WRITE) {
-		if (!vma_anon && !writable_file_mapping_allowed(vma, gup_flags))
+		if (!vma_anon && !leased && !writable_file_mapping_allowed(vma, gup_flags))
 			return -EFAULT;
 		if (!(vm_flags & VM_WRITE)) {
 			if (!(gup_flags & FOLL_FORCE))
@@ -1088,8 +1104,16 @@ static long check_and_migrate_movable_pages(struct page **pages, unsigned long n
 
 	for (i = 0; i < nr; i++) {
 		struct folio *folio = page_folio(pages[i]);
+		struct address_space *mapping;
 
 		if (folio_is_longterm_pinnable(folio))
+			continue;
+		/* dax storage under the owner's layout lease stays where it
+		 * is (vma_leased()); the pin holds the folio, so its mapping
+		 * is stable. */
+		mapping = folio_mapping(folio);
+		if (pnm_gup_lease_inode && mapping && mapping->host == pnm_gup_lease_inode &&
+		    pnm_folio_is_dax(folio))
 			continue;
 		if (n && folios[n - 1] == folio)
 			continue;		/* the next page of the same folio */

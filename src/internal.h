@@ -271,7 +271,8 @@ void pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
  * helper -- and ends with pnm_gup_site_exit() on every return path.  The
  * site of the call is then the one the gup.h macros recorded, else that
  * return address; the pin record and the unpin misuse reports name it.
- * Entry points never call each other (each would forget the outer site).
+ * An entry point called from another keeps the outer site but clears it
+ * on return, so a caller that enters (vaddr_pin.c) makes one such call.
  */
 void pnm_gup_site_enter(const void *caller);
 void pnm_gup_site_exit(void);
@@ -353,7 +354,15 @@ bool pnm_pin_registry_any_live(unsigned long *pfn);
 /* The calling thread's pin tag (pnm_pin_set_tag()), NULL if none. */
 const char *pnm_pin_get_tag(void);
 
+/* A return address printed as the registry prints call sites. */
+void pnm_format_caller(const void *caller, char *buf, size_t size);
+
 /* ---- vaddr_pin.c (pin owners) ---- */
+/* Owner state bits (struct pnm_vaddr_pin_info.state) are public:
+ * PNM_VADDR_PIN_REVOKE_ASKED, PNM_VADDR_PIN_REVOKED. */
+/* fs/locks.c's lease break: ask (@force false) or force (true) every owner
+ * tied to a lease on @inode to let go.  No lock held by the caller. */
+void pnm_vaddr_pin_revoke(struct inode *inode, bool force);
 /* pnm_teardown(): release every live owner's extents (adding the pins and
  * pages to *@pins, *@pages) and free the owners; returns their number. */
 unsigned long pnm_vaddr_pin_teardown(unsigned long *pins, unsigned long *pages);
@@ -444,6 +453,7 @@ struct pnm_inode {
 		unsigned int count;	/* operations left to fail */
 	} io_fault[2];			/* [0] reads, [1] writes */
 	void *fs_info;			/* the filesystem's own (dax) */
+	struct list_head leases;	/* layout leases (fs/locks.c); lease_mutex */
 };
 #define PNM_I_NEW	0x1		/* being set up: lookups wait */
 #define PNM_I_FREEING	0x2		/* being evicted: lookups wait */
@@ -517,6 +527,18 @@ int pnm_fs_sync_inode(struct inode *inode);
 /* Is @folio dax storage (its mapping's host is S_DAX)?  Lockless: reads
  * folio->mapping->host inside an RCU read section (inodes are RCU-freed). */
 bool pnm_folio_is_dax(struct folio *folio);
+
+/* fs/locks.c: layout leases (contracts there). */
+struct pnm_layout_lease;
+/* The inode a thread's pin call may pin long-term under a lease (set by
+ * vaddr_pin.c around the call, read by gup.c's checks); NULL otherwise. */
+extern _Thread_local struct inode *pnm_gup_lease_inode;
+struct pnm_layout_lease *pnm_lease_tie(struct file *f_owner);
+void pnm_lease_untie(struct pnm_layout_lease *lease);
+struct inode *pnm_lease_inode(const struct pnm_layout_lease *lease);
+int pnm_break_layout(struct inode *inode);
+void pnm_lease_file_release(struct file *file);
+void pnm_lease_inode_evict(struct inode *inode);
 
 /* fs/disk.c: ->page_mkwrite of disk mappings (also for tests). */
 vm_fault_t disk_page_mkwrite(struct vm_fault *vmf);

@@ -503,6 +503,13 @@ static enum wb_outcome writeback_locked_folio(struct address_space *mapping,
 	}
 	if (!folio_test_dirty(folio))
 		return WB_CLEAN;
+	/* Held by a revoked pin owner (vaddr_pin.c): neither written nor
+	 * cleaned until its late unpin, whatever the sync mode. */
+	if (test_bit(PG_pnm_quarantined, &folio->flags)) {
+		wbc->pages_skipped += nr;
+		count_vm_events(PNM_WB_SKIP_QUARANTINED, nr);
+		return WB_SKIPPED;
+	}
 
 	pinned = folio_maybe_dma_pinned(folio);
 	if (pinned && stable)

@@ -547,6 +547,9 @@ void free_folio_frames(struct folio *folio)
 	 */
 	if (test_bit(PG_pnm_truncated, &folio->flags))
 		mod_vm_stat(PNM_NR_TRUNCATED_LIVE, -(long)folio_nr_pages(folio));
+	/* Normally cleared by the owner's late unpin before its last put. */
+	if (test_bit(PG_pnm_quarantined, &folio->flags))
+		mod_vm_stat(PNM_NR_QUARANTINED, -(long)folio_nr_pages(folio));
 	pnm_pin_registry_forget(folio);
 	free_frames(&folio->page, order);
 }

@@ -164,6 +164,7 @@ static _Thread_local struct call_site gup_site;
 
 static const char *const misuse_names[PNM_NR_MISUSE] = {
 	[PNM_MISUSE_PUT_ON_PIN]		= "put_on_pin",
+	[PNM_MISUSE_REVOKED]		= "revoked",
 	[PNM_MISUSE_UNPIN_UNPINNED]	= "unpin_unpinned",
 	[PNM_MISUSE_OVER_UNPIN]		= "over_unpin",
 	[PNM_MISUSE_PIN_AT_EXIT]	= "pin_at_exit",
@@ -236,12 +237,13 @@ void pnm_gup_set_call_site(const char *file, int line, const char *func)
  * pnm_gup_site_enter - an exported GUP or unpin entry point starts;
  * @caller is its return address (__builtin_return_address(0), taken in
  * the entry function itself).  Keeps the site recorded on this thread
- * (pnm_gup_set_call_site()), or, if none is, makes @caller the site.
- * Thread-local, never fails.
+ * (pnm_gup_set_call_site(), or an outer call's return address: the
+ * vaddr_pin wrapper enters before the GUP call it makes), or, if none
+ * is, makes @caller the site.  Thread-local, never fails.
  */
 void pnm_gup_site_enter(const void *caller)
 {
-	if (!gup_site.file)
+	if (!gup_site.file && !gup_site.caller)
 		gup_site = (struct call_site){ NULL, 0, NULL, caller };
 }
 
@@ -321,6 +323,12 @@ size_t pnm_gup_flags_str(unsigned int flags, char *buf, size_t size)
 		EMIT("0");
 #undef EMIT
 	return len;
+}
+
+/* A return address as the registry prints a call site (internal.h). */
+void pnm_format_caller(const void *caller, char *buf, size_t size)
+{
+	format_site(buf, size, NULL, 0, NULL, caller);
 }
 
 /* The printable name of a misuse kind ("put_on_pin"), or "?" if unknown. */

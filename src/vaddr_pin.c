@@ -48,6 +48,8 @@ struct vp_extent {
 	unsigned long start;		/* user address of the first page */
 	unsigned long nr;		/* pages pinned */
 	struct page **pages;		/* the owner's copy of the array */
+	struct pnm_layout_lease *lease;	/* tied to it, or NULL; extents_lock */
+	const void *caller;		/* the pin call's return address */
 };
 
 struct vaddr_pin {
@@ -66,6 +68,12 @@ struct vaddr_pin {
 	atomic_long_t nr_pages;		/* likewise */
 	atomic_long_t dma_write_bytes;	/* relaxed counters */
 	atomic_long_t dma_read_bytes;
+	atomic_long_t dma_refused;	/* transfers refused after revocation */
+	/* PNM_VADDR_PIN_REVOKE_ASKED / _REVOKED: set under extents_lock
+	 * (write) or, ASKED, by the breaker; read lock free (a transfer
+	 * re-reads it under the lock). */
+	atomic_t state;
+	atomic_t refs;			/* the creator's, and a breaker's */
 	struct list_head node;		/* vp_list; vp_list_lock */
 };
 
@@ -121,6 +129,7 @@ int vaddr_pin_create(const struct vaddr_pin_params *params, struct vaddr_pin **v
 	vp->ops_arg = p.ops_arg;
 	init_rwsem(&vp->extents_lock);
 	INIT_LIST_HEAD(&vp->extents);
+	atomic_set(&vp->refs, 1);
 	spin_lock(&vp_list_lock);
 	vp->id = ++vp_next_id;
 	vp->created = ++vp_clock;
@@ -130,17 +139,27 @@ int vaddr_pin_create(const struct vaddr_pin_params *params, struct vaddr_pin **v
 	return 0;
 }
 
-/* Unlink and free an owner that holds no extent. */
-static void vp_free(struct vaddr_pin *vp)
+/* Drop a hold on an owner; the last frees it (fully ordered: every use
+ * happens before the free).  The creator's hold goes last but for a
+ * breaker's (pnm_vaddr_pin_revoke()), which found it on vp_list. */
+static void vp_put(struct vaddr_pin *vp)
 {
-	spin_lock(&vp_list_lock);
-	list_del(&vp->node);
-	spin_unlock(&vp_list_lock);
+	if (!atomic_dec_and_test(&vp->refs))
+		return;
 	if (vp->f_owner)
 		fput(vp->f_owner);
 	mmdrop(vp->mm);
 	rwsem_destroy(&vp->extents_lock);
 	free(vp);
+}
+
+/* Unlink an owner that holds no extent and drop the creator's hold. */
+static void vp_free(struct vaddr_pin *vp)
+{
+	spin_lock(&vp_list_lock);
+	list_del(&vp->node);
+	spin_unlock(&vp_list_lock);
+	vp_put(vp);
 }
 
 /* vaddr_pin_destroy - free an owner without pins (pinmm/vaddr_pin.h). */
@@ -171,6 +190,21 @@ static struct vp_extent *vp_overlap(struct vaddr_pin *vp, unsigned long start,
 	return NULL;
 }
 
+/* Does any of the @nr pages belong to @inode (its page cache or, dax,
+ * its storage)?  The pages are pinned, so their folios stay. */
+static bool vp_extent_on_inode(struct page **pages, unsigned long nr, struct inode *inode)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		struct address_space *mapping = folio_mapping(page_folio(pages[i]));
+
+		if (mapping && mapping->host == inode)
+			return true;
+	}
+	return false;
+}
+
 /* The FOLL_* flags an owner stands for. */
 static unsigned int vp_gup_flags(const struct vaddr_pin *vp)
 {
@@ -194,12 +228,15 @@ static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
 		   struct page **pages, bool take_lock, const void *caller)
 {
 	const char *tag = pnm_pin_get_tag();
+	struct pnm_layout_lease *lease = NULL;
 	struct vp_extent *e;
 	int locked = 1;
 	long ret;
 
 	if (!vp || (start & ~PAGE_MASK))
 		return -EINVAL;
+	if (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED)
+		return -EIO;
 	if (!nr)
 		return 0;
 	if (nr > (ULONG_MAX - start) / PAGE_SIZE || start + nr * PAGE_SIZE > TASK_SIZE)
@@ -222,18 +259,31 @@ static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
 		ret = -EFAULT;
 		goto out_free;
 	}
+	/* A long-term owner whose file holds a layout lease may pin shared
+	 * mappings of the leased inode (fs/locks.c): a provisional tie, and
+	 * the GUP checks told which inode is leased. */
+	if (vp->flags & VADDR_PIN_LONGTERM)
+		lease = pnm_lease_tie(vp->f_owner);
 	pnm_gup_site_enter(caller);
 	if (vp->name[0])
 		pnm_pin_set_tag(vp->name);
+	pnm_gup_lease_inode = lease ? pnm_lease_inode(lease) : NULL;
 	if (take_lock)
 		mmap_read_lock(vp->mm);
 	ret = pin_user_pages_remote(vp->mm, start, nr, vp_gup_flags(vp), e->pages,
 				    take_lock ? &locked : NULL);
 	if (take_lock && locked)
 		mmap_read_unlock(vp->mm);
+	pnm_gup_lease_inode = NULL;
 	pnm_pin_set_tag(tag);
 	pnm_gup_site_exit();
 	mmput(vp->mm);
+	e->caller = caller;
+	if (ret > 0 && lease && vp_extent_on_inode(e->pages, (unsigned long)ret,
+						   pnm_lease_inode(lease)))
+		e->lease = lease;		/* the tie is kept with the extent */
+	else if (lease)
+		pnm_lease_untie(lease);
 	if (ret <= 0) {
 		/* pin_user_pages_remote() says 0 for bad arguments, as Linux. */
 		if (!ret)
@@ -244,11 +294,15 @@ static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
 	e->start = start;
 	e->nr = (unsigned long)ret;
 	down_write(&vp->extents_lock);
-	if (vp_overlap(vp, start, start + e->nr * PAGE_SIZE)) {
-		/* Another thread pinned an overlapping range meanwhile. */
+	if (vp_overlap(vp, start, start + e->nr * PAGE_SIZE) ||
+	    (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED)) {
+		/* Another thread pinned an overlapping range meanwhile, or
+		 * the owner was revoked under the pin. */
+		ret = (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED) ? -EIO : -EINVAL;
 		up_write(&vp->extents_lock);
 		unpin_user_pages(e->pages, e->nr);
-		ret = -EINVAL;
+		if (e->lease)
+			pnm_lease_untie(e->lease);
 		goto out_free;
 	}
 	list_add_tail(&e->list, &vp->extents);
@@ -279,6 +333,23 @@ long vaddr_pin_pages(struct vaddr_pin *vp, unsigned long start,
 	return vp_pin(vp, start, nr_pages, pages, false, __builtin_return_address(0));
 }
 
+/* Set or clear the quarantine of an extent's folios (PG_pnm_quarantined:
+ * writeback leaves them alone; their frames are pinned, so never reused).
+ * Atomic bit operations; the caller holds the extent. */
+static void vp_quarantine(struct vp_extent *e, bool on)
+{
+	unsigned long i;
+
+	for (i = 0; i < e->nr; i++) {
+		struct folio *folio = page_folio(e->pages[i]);
+
+		if (on && !test_and_set_bit(PG_pnm_quarantined, &folio->flags))
+			mod_vm_stat(PNM_NR_QUARANTINED, (long)folio_nr_pages(folio));
+		else if (!on && test_and_clear_bit(PG_pnm_quarantined, &folio->flags))
+			mod_vm_stat(PNM_NR_QUARANTINED, -(long)folio_nr_pages(folio));
+	}
+}
+
 /*
  * Both unpin variants: unlink the extent starting at @start, then release
  * its pins (dirtying first if asked and the owner writes).  The registry
@@ -306,10 +377,18 @@ static int vp_unpin(struct vaddr_pin *vp, unsigned long start, bool make_dirty,
 	up_write(&vp->extents_lock);
 	if (!found)
 		return -EINVAL;
+	/* A revoked owner's late unpin ends its pages' quarantine (a device
+	 * that was cut off wrote nothing since: they are not dirtied). */
+	if (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED) {
+		vp_quarantine(found, false);
+		make_dirty = false;
+	}
 	pnm_gup_site_enter(caller);
 	unpin_user_pages_dirty_lock(found->pages, found->nr,
 				    make_dirty && (vp->flags & VADDR_PIN_WRITE));
 	pnm_gup_site_exit();
+	if (found->lease)
+		pnm_lease_untie(found->lease);
 	free(found->pages);
 	free(found);
 	return 0;
@@ -345,6 +424,13 @@ static int vp_dma(struct vaddr_pin *vp, unsigned long addr, void *buf, size_t le
 	if (len > ULONG_MAX - addr)
 		return -EFAULT;
 	down_read(&vp->extents_lock);
+	if (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED) {
+		/* Cut off: nothing reaches memory, or the file behind it. */
+		up_read(&vp->extents_lock);
+		atomic_long_inc(&vp->dma_refused);
+		count_vm_event(PNM_DMA_REVOKED);
+		return -EIO;
+	}
 	list_for_each_entry(e, &vp->extents, list) {
 		if (addr < e->start || addr + len > e->start + e->nr * PAGE_SIZE)
 			continue;
@@ -370,6 +456,99 @@ int pnm_vaddr_pin_dma_read(struct vaddr_pin *vp, unsigned long addr, void *buf, 
 	return vp_dma(vp, addr, buf, len, false);
 }
 
+/* Has @vp an extent tied to a lease on @inode?  extents_lock held. */
+static bool vp_tied_to(struct vaddr_pin *vp, struct inode *inode)
+{
+	struct vp_extent *e;
+
+	list_for_each_entry(e, &vp->extents, list)
+		if (e->lease && pnm_lease_inode(e->lease) == inode)
+			return true;
+	return false;
+}
+
+/*
+ * Forced revocation of @vp's ties to @inode's leases: cut device access
+ * through the owner, quarantine the tied extents' pages, untie them and
+ * report the offender (PNM_MISUSE_REVOKED: owner, file, range, call
+ * site).  Takes extents_lock for write.
+ */
+static void vp_revoke_force(struct vaddr_pin *vp, struct inode *inode)
+{
+	struct vp_extent *e;
+
+	down_write(&vp->extents_lock);
+	atomic_or(PNM_VADDR_PIN_REVOKED, &vp->state);
+	list_for_each_entry(e, &vp->extents, list) {
+		char site[96];
+
+		if (!e->lease || pnm_lease_inode(e->lease) != inode)
+			continue;
+		vp_quarantine(e, true);
+		pnm_lease_untie(e->lease);
+		e->lease = NULL;
+		pnm_format_caller(e->caller, site, sizeof(site));
+		pnm_misuse_report(PNM_MISUSE_REVOKED, e->pages[0],
+				  "pin owner %lu '%s' of pid %d missed its lease break on %s:%s: "
+				  "revoked, %lu page%s of 0x%lx-0x%lx quarantined; pinned at %s",
+				  vp->id, vp->name, vp->pid, pnm_fs_name(PNM_I(inode)->fs),
+				  pnm_inode_name(inode), e->nr, e->nr == 1 ? "" : "s", e->start,
+				  e->start + e->nr * PAGE_SIZE, site);
+	}
+	up_write(&vp->extents_lock);
+	count_vm_event(PNM_LEASE_REVOKED);
+}
+
+/*
+ * fs/locks.c's break of @inode's leases (internal.h): each owner with an
+ * extent tied to one is asked to let go (its revoke callback, no lock
+ * held) or, with @force, revoked by force.  Owners are held by a
+ * reference meanwhile, so a holder may unpin (and destroy the owner) from
+ * its callback or from another thread.
+ */
+void pnm_vaddr_pin_revoke(struct inode *inode, bool force)
+{
+	struct vaddr_pin **held = NULL, *vp;
+	unsigned long n = 0, cap = 0, i;
+
+	spin_lock(&vp_list_lock);
+	list_for_each_entry(vp, &vp_list, node) {
+		bool tied;
+
+		down_read(&vp->extents_lock);
+		tied = vp_tied_to(vp, inode);
+		up_read(&vp->extents_lock);
+		if (!tied)
+			continue;
+		if (n == cap) {
+			unsigned long ncap = cap ? 2 * cap : 8;
+			struct vaddr_pin **more = realloc(held, ncap * sizeof(*held));
+
+			if (!more)
+				break;		/* the rest stay tied: warned at the break */
+			held = more;
+			cap = ncap;
+		}
+		atomic_inc(&vp->refs);
+		held[n++] = vp;
+	}
+	spin_unlock(&vp_list_lock);
+
+	for (i = 0; i < n; i++) {
+		vp = held[i];
+		if (force) {
+			vp_revoke_force(vp, inode);
+		} else {
+			atomic_or(PNM_VADDR_PIN_REVOKE_ASKED, &vp->state);
+			count_vm_event(PNM_LEASE_REVOKE_ASKED);
+			if (vp->ops && vp->ops->revoke)
+				vp->ops->revoke(vp, vp->ops_arg);
+		}
+		vp_put(vp);
+	}
+	free(held);
+}
+
 /* A snapshot of @vp into @info (the library's size).  Lock free: set-once
  * fields and relaxed counters; f_owner's name is fixed. */
 static void vp_snapshot(struct vaddr_pin *vp, struct pnm_vaddr_pin_info *info)
@@ -391,6 +570,8 @@ static void vp_snapshot(struct vaddr_pin *vp, struct pnm_vaddr_pin_info *info)
 	info->created = vp->created;
 	info->dma_write_bytes = (unsigned long long)atomic_long_read(&vp->dma_write_bytes);
 	info->dma_read_bytes = (unsigned long long)atomic_long_read(&vp->dma_read_bytes);
+	info->dma_refused = (unsigned long)atomic_long_read(&vp->dma_refused);
+	info->state = (unsigned int)atomic_read(&vp->state);
 }
 
 /* pnm_vaddr_pin_get_info - the caller's view of @vp (pinmm/vaddr_pin.h). */

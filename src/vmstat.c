@@ -46,6 +46,7 @@ const char *const vmstat_text[] = {
 	[NR_FOLL_PIN_RELEASED]		= "nr_foll_pin_released",
 	[PNM_NR_DAX_PAGES]		= "pnm_nr_dax_pages",
 	[PNM_NR_TRUNCATED_LIVE]		= "pnm_nr_truncated_live",
+	[PNM_NR_QUARANTINED]		= "pnm_nr_quarantined",
 	[PGALLOC_NORMAL]		= "pgalloc_normal",
 	[PGALLOC_MOVABLE]		= "pgalloc_movable",
 	[PGALLOC_CMA]			= "pgalloc_cma",
@@ -99,6 +100,11 @@ const char *const vmstat_text[] = {
 	[PNM_WB_LOST]			= "pnm_wb_lost",
 	[PNM_TRUNCATE_PINNED]		= "pnm_truncate_pinned",
 	[PNM_DMA_WRITE_TRUNCATED]	= "pnm_dma_write_truncated",
+	[PNM_LEASE_BROKEN]		= "pnm_lease_broken",
+	[PNM_LEASE_REVOKE_ASKED]	= "pnm_lease_revoke_asked",
+	[PNM_LEASE_REVOKED]		= "pnm_lease_revoked",
+	[PNM_DMA_REVOKED]		= "pnm_dma_revoked",
+	[PNM_WB_SKIP_QUARANTINED]	= "pnm_wb_skip_quarantined",
 };
 
 /*
@@ -151,7 +157,7 @@ long pnm_stat_read(int item)
 }
 
 /*
- * Zero every event counter; gauges (nr_free_pages ... pnm_nr_truncated_live)
+ * Zero every event counter; gauges (nr_free_pages ... pnm_nr_quarantined)
  * keep their values.  Relaxed stores: a concurrent event may or may not be
  * lost, so call it while the model is quiet.
  */

@@ -186,6 +186,7 @@ enum pnm_misuse_kind {
 	PNM_MISUSE_OVER_UNPIN,		/* more unpins than pins on a page */
 	PNM_MISUSE_PIN_AT_EXIT,		/* pins still held when the owner exited */
 	PNM_MISUSE_DMA_TO_FREED,	/* device access to a freed/reused frame */
+	PNM_MISUSE_REVOKED,		/* a pin owner missed its lease break */
 	PNM_NR_MISUSE
 };
 struct pnm_misuse_report {

@@ -43,12 +43,33 @@ struct vaddr_pin;
 #define VADDR_PIN_WRITE		0x1u	/* the device writes the pages */
 #define VADDR_PIN_LONGTERM	0x2u	/* held indefinitely (RDMA, fixed buffers) */
 
-/* Callbacks of an owner (reserved for revocation: leave NULL for now). */
+/* Callbacks of an owner. */
 struct vaddr_pin_ops {
-	/* The pins must go (the owner's lease is being broken): release
-	 * them with vaddr_unpin_*() soon. */
+	/* A layout lease the owner's pins are tied to is being broken (a
+	 * truncate or hole punch of the file): release the tied extents with
+	 * vaddr_unpin_*() before the lease's deadline, here or from another
+	 * thread.  Runs in the breaking thread with no lock of the model
+	 * held; it may unpin and destroy the owner. */
 	void (*revoke)(struct vaddr_pin *vp, void *arg);
 };
+
+/*
+ * Layout leases (the 2019 RFC's F_SETLEASE with F_LAYOUT).  A struct file
+ * of a disk or dax file, opened for writing, takes a lease on its inode.
+ * A long-term owner (VADDR_PIN_LONGTERM) whose f_owner is that file may
+ * then pin shared mappings of the inode, which Linux refuses (-EFAULT for
+ * dirty-tracked files, -EOPNOTSUPP for dax); each such extent is tied to
+ * the lease.  A truncate or hole punch of the file breaks every lease on
+ * it: the tied owners' revoke callbacks run, the operation waits until
+ * the tied extents are released or @break_ms passes, then revokes the
+ * owners still tied (see PNM_VADDR_PIN_REVOKED, a PNM_MISUSE_REVOKED
+ * report names each) and proceeds; the leases are gone afterwards.
+ * set: 0, -EBADF (NULL, not open for writing), -EINVAL (not disk or dax,
+ * @break_ms above 600000; 0 means 1000), -EEXIST (already held), -ENOMEM.
+ * release: 0, -EBADF, -ENOENT (none held), -EBUSY (extents still tied).
+ */
+PNM_API int pnm_file_set_layout_lease(struct file *file, unsigned int break_ms);
+PNM_API int pnm_file_release_layout_lease(struct file *file);
 
 /* How to create an owner. */
 struct vaddr_pin_params {
@@ -127,7 +148,15 @@ struct pnm_vaddr_pin_info {
 	unsigned long long created;	/* logical time of creation */
 	unsigned long long dma_write_bytes;	/* device traffic through it */
 	unsigned long long dma_read_bytes;
+	unsigned long dma_refused;	/* transfers refused after revocation */
+	unsigned int state;		/* PNM_VADDR_PIN_* below */
 };
+/* Owner states: asked to release pins tied to a lease being broken; and
+ * revoked by force (the deadline passed): device access through it fails
+ * with -EIO, new pins too, and its tied pages are quarantined until it
+ * unpins them. */
+#define PNM_VADDR_PIN_REVOKE_ASKED	0x1u
+#define PNM_VADDR_PIN_REVOKED		0x2u
 /* Fill @info for @vp: 0, -EINVAL (NULL, or a size below this release's). */
 PNM_API int pnm_vaddr_pin_get_info(struct vaddr_pin *vp, struct pnm_vaddr_pin_info *info);
 /*

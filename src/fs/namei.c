@@ -356,6 +356,7 @@ static struct pnm_inode *inode_alloc(enum pnm_fs_type fs, const char *name)
 	pi->vfs.i_mapping = &pi->vfs.i_data;
 	pi->vfs.i_private = pi;
 	INIT_LIST_HEAD(&pi->vfs.i_sb_list);
+	INIT_LIST_HEAD(&pi->leases);
 	return pi;
 }
 
@@ -384,6 +385,7 @@ static void inode_unhash(struct pnm_inode *pi)
 /* The last reference is gone (PNM_I_FREEING set): evict and free. */
 static void evict(struct pnm_inode *pi)
 {
+	pnm_lease_inode_evict(&pi->vfs);
 	fs_types[pi->fs]->evict_inode(pi);
 	inode_unhash(pi);
 	inode_free(pi);
@@ -605,6 +607,7 @@ void pnm_file_release(struct file *file)
 	struct pnm_file *pf = container_of(file, struct pnm_file, file);
 	struct inode *inode = file->f_inode;
 
+	pnm_lease_file_release(file);
 	pthread_mutex_lock(&files_lock);
 	list_del(&pf->list);
 	pthread_mutex_unlock(&files_lock);
@@ -767,6 +770,10 @@ int vfs_fsync(struct file *file, int datasync)
  */
 int do_truncate(struct file *file, loff_t length)
 {
+	/* A layout change: break the inode's layout leases first (no lock
+	 * held; bounded by the leases' deadlines). */
+	if (file->f_inode)
+		pnm_break_layout(file->f_inode);
 	if (!file->f_op || !file->f_op->setsize)
 		return -EINVAL;
 	return file->f_op->setsize(file, length);
@@ -814,6 +821,9 @@ int vfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 		return -EFBIG;
 	if (!file->f_op || !file->f_op->fallocate)
 		return -EOPNOTSUPP;
+	/* Punching a hole changes the layout: break the leases first. */
+	if ((mode & FALLOC_FL_PUNCH_HOLE) && file->f_inode)
+		pnm_break_layout(file->f_inode);
 	return (int)file->f_op->fallocate(file, mode, offset, len);
 }
 

@@ -173,6 +173,7 @@ static const char *const misuse_words[] = {
 	[PNM_MISUSE_OVER_UNPIN] = "over-unpin",
 	[PNM_MISUSE_PIN_AT_EXIT] = "pin-at-exit",
 	[PNM_MISUSE_DMA_TO_FREED] = "dma-to-freed",
+	[PNM_MISUSE_REVOKED] = "revoked",
 	[PNM_NR_MISUSE] = "any",
 	NULL,
 };

@@ -45,6 +45,10 @@ static inline void atomic_add(int i, atomic_t *v)
 static inline void atomic_sub(int i, atomic_t *v)
 { __atomic_fetch_sub(&v->counter, i, R_); }
 static inline void atomic_inc(atomic_t *v) { atomic_add(1, v); }
+/* Fully ordered OR of bits (owner state bits, vaddr_pin.c: pairs with the
+ * lock-free reads of the same word). */
+static inline void atomic_or(int i, atomic_t *v)
+{ __atomic_fetch_or(&v->counter, i, SC_); }
 static inline void atomic_dec(atomic_t *v) { atomic_sub(1, v); }
 static inline int atomic_add_return(int i, atomic_t *v)
 { return __atomic_add_fetch(&v->counter, i, SC_); }

@@ -44,6 +44,13 @@ enum pageflags {
 	 */
 	PG_pnm_truncated,
 	PG_pnm_nofs_dirty,
+	/*
+	 * PG_pnm_quarantined the folio is held by a pin owner that was
+	 *                   revoked by force (vaddr_pin.c): writeback leaves
+	 *                   it alone until the owner's late unpin clears it.
+	 *                   Atomic bit operations; cleared at free too.
+	 */
+	PG_pnm_quarantined,
 	__NR_PAGEFLAGS,
 };
 

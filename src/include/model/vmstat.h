@@ -29,6 +29,7 @@ enum pnm_stat_item {
 	NR_FOLL_PIN_RELEASED,
 	PNM_NR_DAX_PAGES,	/* frames that are dax file storage */
 	PNM_NR_TRUNCATED_LIVE,	/* truncated folios still referenced */
+	PNM_NR_QUARANTINED,	/* pages of revoked owners, until unpinned */
 	/* events */
 	PGALLOC_NORMAL,
 	PGALLOC_MOVABLE,
@@ -85,6 +86,12 @@ enum pnm_stat_item {
 	PNM_WB_LOST,		/* dirty pages the fs could not write */
 	PNM_TRUNCATE_PINNED,	/* pages truncated while maybe pinned */
 	PNM_DMA_WRITE_TRUNCATED, /* bytes devices wrote into truncated pages */
+	/* pin owners and layout leases (issue 11) */
+	PNM_LEASE_BROKEN,	/* inodes whose layout leases were broken */
+	PNM_LEASE_REVOKE_ASKED,	/* owners asked to release tied pins */
+	PNM_LEASE_REVOKED,	/* owners revoked by force (deadline missed) */
+	PNM_DMA_REVOKED,	/* device transfers refused: owner revoked */
+	PNM_WB_SKIP_QUARANTINED, /* dirty pages writeback left: quarantined */
 	NR_VM_STAT_ITEMS
 };
 

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_lease.c - layout leases and revocation (fs/locks.c, vaddr_pin.c):
+ * Linux's refusals without a lease; the lease's own errors; a long-term
+ * write pin of a shared disk mapping under a lease, whose device data
+ * reaches the backing file byte for byte after unpin and fsync; a lease
+ * break answered in time by the revoke callback (the truncate proceeds,
+ * the lease is gone, later pins are refused again); a deadline missed
+ * (the truncate returns within the deadline plus a margin, the owner is
+ * revoked, reported, cut off from the device, its pages quarantined and
+ * skipped by writeback until the late unpin); dax pins under a lease.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "test_util.h"
+#include "pinmm_test_internal.h"
+
+#define PG	PAGE_SIZE
+#define RW	(PROT_READ | PROT_WRITE)
+
+static struct vaddr_pin *owner(struct task_struct *t, struct file *f,
+			       const struct vaddr_pin_ops *ops, void *arg)
+{
+	struct vaddr_pin_params p = {
+		.size = sizeof(p), .task = t, .f_owner = f,
+		.flags = VADDR_PIN_WRITE | VADDR_PIN_LONGTERM, .name = "rdma",
+		.ops = ops, .ops_arg = arg,
+	};
+	struct vaddr_pin *vp = NULL;
+
+	assert_int_equal(vaddr_pin_create(&p, &vp), 0);
+	return vp;
+}
+
+static unsigned int state_of(struct vaddr_pin *vp)
+{
+	struct pnm_vaddr_pin_info info = { .size = sizeof(info) };
+
+	assert_int_equal(pnm_vaddr_pin_get_info(vp, &info), 0);
+	return info.state;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* A disk file of @pages pages mapped shared in @t; *@fp gets the file. */
+static unsigned long map_file(struct task_struct *t, enum pnm_fs_type fs, const char *name,
+			      unsigned long pages, struct file **fp)
+{
+	struct file *f = test_open(fs, name);
+	long a;
+
+	assert_int_equal(do_ftruncate(f, (loff_t)(pages * PG)), 0);
+	a = pnm_mm_mmap(t->mm, 0, pages * PG, RW, MAP_SHARED, f, 0);
+	assert_true(a > 0);
+	*fp = f;
+	return (unsigned long)a;
+}
+
+static void test_refused_without_lease(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	struct file *f, *d;
+	unsigned long a = map_file(t, PNM_FS_DISK, "nolease", 1, &f);
+	unsigned long b = map_file(t, PNM_FS_DAX, "noleasedax", 1, &d);
+	struct vaddr_pin *vp = owner(t, f, NULL, NULL);
+	struct vaddr_pin *vd = owner(t, d, NULL, NULL);
+
+	(void)state;
+	test_write_byte(t, a, 1);
+	test_write_byte(t, b, 1);
+	assert_int_equal(vaddr_pin_user_pages(vp, a, 1, NULL), -EFAULT);
+	assert_int_equal(vaddr_pin_user_pages(vd, b, 1, NULL), -EOPNOTSUPP);
+	/* The lease's own errors. */
+	assert_int_equal(pnm_file_set_layout_lease(NULL, 0), -EBADF);
+	assert_int_equal(pnm_file_release_layout_lease(f), -ENOENT);
+	assert_int_equal(pnm_file_set_layout_lease(f, 600001), -EINVAL);
+	assert_int_equal(pnm_file_set_layout_lease(f, 0), 0);
+	assert_int_equal(pnm_file_set_layout_lease(f, 0), -EEXIST);
+	assert_int_equal(pnm_file_release_layout_lease(f), 0);
+	{
+		struct file *s = test_open(PNM_FS_SHMEM, "shm");
+		struct file *ro = pnm_filp_open(PNM_FS_DISK, "nolease", O_RDONLY);
+
+		assert_int_equal(pnm_file_set_layout_lease(s, 0), -EINVAL);
+		assert_false(IS_ERR(ro));
+		assert_int_equal(pnm_file_set_layout_lease(ro, 0), -EBADF);
+		fput(s);
+		fput(ro);
+	}
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	assert_int_equal(vaddr_pin_destroy(vd), 0);
+	fput(f);
+	fput(d);
+	CHECK_ALL();
+}
+
+/* Under a lease the pin is allowed and tied; the device's data reaches
+ * the disk after unpin (dirty) and fsync. */
+static void test_leased_pin_data_reaches_disk(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	struct file *f;
+	unsigned long a = map_file(t, PNM_FS_DISK, "leased", 2, &f);
+	struct vaddr_pin *vp;
+	char data[100], back[100];
+	int i;
+
+	(void)state;
+	test_write_byte(t, a, 'x');
+	assert_int_equal(pnm_file_set_layout_lease(f, 0), 0);
+	vp = owner(t, f, NULL, NULL);
+	assert_int_equal(vaddr_pin_user_pages(vp, a, 2, NULL), 2);
+	assert_int_equal(pnm_file_release_layout_lease(f), -EBUSY);
+	CHECK_ALL();
+	for (i = 0; i < 100; i++)
+		data[i] = (char)(i * 7 + 1);
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, a + PG - 50, data, 100), 0);
+	assert_int_equal(vaddr_unpin_user_pages(vp, a, true), 0);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(test_host_pread(f, back, 100, PG - 50), 100);
+	assert_memory_equal(data, back, 100);
+	assert_int_equal(pnm_file_release_layout_lease(f), 0);
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	fput(f);
+	CHECK_ALL();
+}
+
+/* The holder answers the break in time: the truncate proceeds at once. */
+static void release_now(struct vaddr_pin *vp, void *arg)
+{
+	unsigned long *start = arg;
+
+	assert_int_equal(vaddr_unpin_user_pages(vp, *start, true), 0);
+}
+
+static void test_break_answered_in_time(void **state)
+{
+	static const struct vaddr_pin_ops ops = { .revoke = release_now };
+	struct task_struct *t = test_task_create("t");
+	struct file *f;
+	unsigned long a = map_file(t, PNM_FS_DISK, "coop", 2, &f);
+	long asked = global_stat(PNM_LEASE_REVOKE_ASKED), t0;
+	struct vaddr_pin *vp;
+
+	(void)state;
+	test_write_byte(t, a, 1);
+	assert_int_equal(pnm_file_set_layout_lease(f, 5000), 0);
+	vp = owner(t, f, &ops, &a);
+	assert_int_equal(vaddr_pin_user_pages(vp, a, 2, NULL), 2);
+	t0 = now_ms();
+	assert_int_equal(do_ftruncate(f, PG), 0);
+	assert_true(now_ms() - t0 < 2000);	/* far below the 5 s deadline */
+	assert_int_equal(global_stat(PNM_LEASE_REVOKE_ASKED) - asked, 1);
+	assert_int_equal(state_of(vp), PNM_VADDR_PIN_REVOKE_ASKED);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_REVOKED), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	/* The lease is gone: a new long-term write pin is refused again. */
+	assert_int_equal(vaddr_pin_user_pages(vp, a, 1, NULL), -EFAULT);
+	assert_int_equal(pnm_file_release_layout_lease(f), -ENOENT);
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	fput(f);
+	CHECK_ALL();
+}
+
+/* Nobody answers: forced revocation after the deadline. */
+static void test_deadline_missed(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	struct file *f;
+	unsigned long a = map_file(t, PNM_FS_DISK, "stuck", 3, &f);
+	long revoked = global_stat(PNM_LEASE_REVOKED), refused = global_stat(PNM_DMA_REVOKED);
+	struct pnm_vaddr_pin_info info = { .size = sizeof(info) };
+	struct vaddr_pin *vp;
+	char c = 'z', back[3] = { 0 };
+	long t0, took;
+
+	(void)state;
+	assert_int_equal(pnm_user_write(t, a, "abc", 3), 0);
+	assert_int_equal(pnm_file_set_layout_lease(f, 50), 0);
+	vp = owner(t, f, NULL, NULL);
+	assert_int_equal(vaddr_pin_user_pages(vp, a, 1, NULL), 1);
+
+	/* A punch of another page breaks the lease too. */
+	t0 = now_ms();
+	assert_int_equal(vfs_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				       2 * PG, PG), 0);
+	took = now_ms() - t0;
+	assert_true(took >= 45);
+	assert_true(took < 50 + 2000);
+	assert_int_equal(global_stat(PNM_LEASE_REVOKED) - revoked, 1);
+	assert_true(state_of(vp) & PNM_VADDR_PIN_REVOKED);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_REVOKED), 1);
+	assert_int_equal(global_stat(PNM_NR_QUARANTINED),
+			 (long)folio_nr_pages(test_folio(t, a)));
+	assert_true(test_bit(PG_pnm_quarantined, &test_folio(t, a)->flags));
+	CHECK_ALL();
+
+	/* Cut off: nothing reaches memory; new pins refused. */
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, a, &c, 1), -EIO);
+	assert_int_equal(pnm_vaddr_pin_dma_read(vp, a, &c, 1), -EIO);
+	assert_int_equal(global_stat(PNM_DMA_REVOKED) - refused, 2);
+	assert_int_equal(pnm_user_read(t, a, back, 3), 0);
+	assert_memory_equal(back, "abc", 3);
+	assert_int_equal(vaddr_pin_user_pages(vp, a + PG, 1, NULL), -EIO);
+	assert_int_equal(pnm_vaddr_pin_get_info(vp, &info), 0);
+	assert_int_equal(info.dma_refused, 2);
+
+	/* Quarantined: writeback leaves the dirty page alone. */
+	memset(back, 0, sizeof(back));
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_true(global_stat(PNM_WB_SKIP_QUARANTINED) > 0);
+	assert_true(test_host_pread(f, back, 3, 0) <= 0 || memcmp(back, "abc", 3) != 0);
+
+	/* The late unpin ends the quarantine; the page is written again. */
+	assert_int_equal(vaddr_unpin_user_pages(vp, a, true), 0);
+	assert_int_equal(global_stat(PNM_NR_QUARANTINED), 0);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(test_host_pread(f, back, 3, 0), 3);
+	assert_memory_equal(back, "abc", 3);
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	fput(f);
+	CHECK_ALL();
+}
+
+/* A truncate past the deadline: the pinned page leaves the file, no later
+ * device write reaches it, and the host file has the new size. */
+static void test_truncate_after_forced_revocation(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	struct file *f;
+	unsigned long a = map_file(t, PNM_FS_DISK, "trunc", 2, &f);
+	struct vaddr_pin *vp;
+	char c = 'q', host[PG];
+
+	(void)state;
+	test_write_byte(t, a + PG, 'k');
+	assert_int_equal(pnm_file_set_layout_lease(f, 20), 0);
+	vp = owner(t, f, NULL, NULL);
+	assert_int_equal(vaddr_pin_user_pages(vp, a + PG, 1, NULL), 1);
+	assert_int_equal(do_ftruncate(f, PG), 0);
+	assert_true(state_of(vp) & PNM_VADDR_PIN_REVOKED);
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, a + PG, &c, 1), -EIO);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(test_host_pread(f, host, sizeof(host), PG), 0);	/* EOF */
+	assert_int_equal(vaddr_unpin_user_pages(vp, a + PG, true), 0);
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	fput(f);
+	CHECK_ALL();
+}
+
+/* dax under a lease: the long-term pin is allowed, the storage frame is
+ * pinned in place, and an answered break releases it. */
+static void test_dax_leased(void **state)
+{
+	static const struct vaddr_pin_ops ops = { .revoke = release_now };
+	struct task_struct *t = test_task_create("t");
+	struct file *d;
+	unsigned long b = map_file(t, PNM_FS_DAX, "pmem", 1, &d);
+	struct vaddr_pin *vp;
+	struct page *page;
+
+	(void)state;
+	test_write_byte(t, b, 9);
+	assert_int_equal(pnm_file_set_layout_lease(d, 1000), 0);
+	vp = owner(t, d, &ops, &b);
+	assert_int_equal(vaddr_pin_user_pages(vp, b, 1, &page), 1);
+	assert_true(pnm_folio_is_dax(page_folio(page)));
+	assert_ptr_equal(page, pfn_to_page(test_pfn(t, b)));
+	CHECK_ALL();
+	assert_int_equal(do_ftruncate(d, 0), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_false(state_of(vp) & PNM_VADDR_PIN_REVOKED);
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	fput(d);
+	CHECK_ALL();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_refused_without_lease, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_leased_pin_data_reaches_disk, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_break_answered_in_time, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_deadline_missed, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_truncate_after_forced_revocation,
+						pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_dax_leased, pnm_test_setup, pnm_test_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
