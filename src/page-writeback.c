@@ -512,6 +512,10 @@ static enum wb_outcome writeback_locked_folio(struct address_space *mapping,
 	}
 
 	pinned = folio_maybe_dma_pinned(folio);
+	/* A page pinned under a layout lease gets the stable policy whatever
+	 * wb_policy says: the lease promised the file the device's data. */
+	if (pinned && !stable && pnm_lease_inode_tied(mapping->host))
+		stable = true;
 	if (pinned && stable)
 		return wb_pinned_stable(mapping, folio, wbc, err);
 

@@ -44,6 +44,7 @@ struct pnm_layout_lease {
 };
 
 static pthread_mutex_t lease_mutex = PTHREAD_MUTEX_INITIALIZER;
+static bool leases_tied(struct pnm_inode *pi);
 static pthread_cond_t lease_cond = PTHREAD_COND_INITIALIZER;
 
 /* The lease thread context read by gup.c (internal.h). */
@@ -180,6 +181,26 @@ void pnm_lease_untie(struct pnm_layout_lease *l)
 	if (!l->nr_tied)
 		pthread_cond_broadcast(&lease_cond);
 	pthread_mutex_unlock(&lease_mutex);
+}
+
+/*
+ * Has @inode extents tied to a layout lease (page-writeback.c: a tied,
+ * maybe-pinned page is written from a bounce copy whatever wb_policy
+ * says)?  A lockless look at the list first: an inode without leases,
+ * the common case, costs one load.
+ */
+bool pnm_lease_inode_tied(struct inode *inode)
+{
+	struct pnm_inode *pi = PNM_I(inode);
+	bool tied;
+
+	/* Relaxed peek; a lease taken concurrently ties nothing yet. */
+	if (READ_ONCE(pi->leases.next) == &pi->leases)
+		return false;
+	pthread_mutex_lock(&lease_mutex);
+	tied = leases_tied(pi);
+	pthread_mutex_unlock(&lease_mutex);
+	return tied;
 }
 
 /* The inode a lease is on (for vaddr_pin.c's reports). */

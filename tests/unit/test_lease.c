@@ -132,6 +132,52 @@ static void test_leased_pin_data_reaches_disk(void **state)
 	CHECK_ALL();
 }
 
+/* wb_policy linux writes pinned pages in place -- but not pages pinned
+ * under a lease: those get the stable policy (a bounce copy, the page
+ * stays dirty), so the device's later data still reaches the disk. */
+static int setup_linux_wb(void **state)
+{
+	struct pnm_config cfg;
+
+	(void)state;
+	pnm_test_config(&cfg);
+	cfg.wb_policy = PNM_WB_LINUX;
+	pnm_test_init_with(&cfg);
+	return 0;
+}
+
+static void test_leased_pin_is_stable_under_linux_policy(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	struct file *f;
+	unsigned long a = map_file(t, PNM_FS_DISK, "stable", 1, &f);
+	long bounced = global_stat(PNM_WB_BOUNCED), inplace = global_stat(PNM_WB_PINNED_INPLACE);
+	struct vaddr_pin *vp;
+	char back[8];
+
+	(void)state;
+	assert_int_equal(pnm_user_write(t, a, "cpu-1", 5), 0);
+	assert_int_equal(pnm_file_set_layout_lease(f, 0), 0);
+	vp = owner(t, f, NULL, NULL);
+	assert_int_equal(vaddr_pin_user_pages(vp, a, 1, NULL), 1);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(global_stat(PNM_WB_BOUNCED) - bounced, 1);
+	assert_int_equal(global_stat(PNM_WB_PINNED_INPLACE) - inplace, 0);
+	assert_true(folio_test_dirty(test_folio(t, a)));
+	assert_int_equal(test_host_pread(f, back, 5, 0), 5);
+	assert_memory_equal(back, "cpu-1", 5);
+	/* The device writes after that writeback; the unpin dirties. */
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, a, "dev-2", 5), 0);
+	assert_int_equal(vaddr_unpin_user_pages(vp, a, true), 0);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(test_host_pread(f, back, 5, 0), 5);
+	assert_memory_equal(back, "dev-2", 5);
+	assert_int_equal(pnm_file_release_layout_lease(f), 0);
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	fput(f);
+	CHECK_ALL();
+}
+
 /* The holder answers the break in time: the truncate proceeds at once. */
 static void release_now(struct vaddr_pin *vp, void *arg)
 {
@@ -289,6 +335,8 @@ int main(void)
 						pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_leased_pin_data_reaches_disk, pnm_test_setup,
 						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_leased_pin_is_stable_under_linux_policy,
+						setup_linux_wb, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_break_answered_in_time, pnm_test_setup,
 						pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_missed, pnm_test_setup,
