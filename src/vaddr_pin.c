@@ -218,14 +218,16 @@ static unsigned int vp_gup_flags(const struct vaddr_pin *vp)
 }
 
 /*
- * Both pin variants: pin [start, start + nr pages) of the owner's mm with
+ * The pin variants: pin [start, start + nr pages) of the owner's mm with
  * pin_user_pages_remote() -- taking the mmap_lock itself if @take_lock,
- * else under the caller's -- and record the result as one extent.  The
+ * else under the caller's, which @locked (the _remote variant's, may be
+ * NULL) may let it drop -- and record the result as one extent.  The
  * registry record carries the owner's name as its tag and @caller (the
  * wrapper's caller) as its call site unless a site was recorded.
  */
 static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
-		   struct page **pages, bool take_lock, const void *caller)
+		   struct page **pages, bool take_lock, int *caller_locked,
+		   const void *caller)
 {
 	const char *tag = pnm_pin_get_tag();
 	struct pnm_layout_lease *lease = NULL;
@@ -271,7 +273,7 @@ static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
 	if (take_lock)
 		mmap_read_lock(vp->mm);
 	ret = pin_user_pages_remote(vp->mm, start, nr, vp_gup_flags(vp), e->pages,
-				    take_lock ? &locked : NULL);
+				    take_lock ? &locked : caller_locked);
 	if (take_lock && locked)
 		mmap_read_unlock(vp->mm);
 	pnm_gup_lease_inode = NULL;
@@ -323,14 +325,26 @@ out_free:
 long vaddr_pin_user_pages(struct vaddr_pin *vp, unsigned long start,
 			  unsigned long nr_pages, struct page **pages)
 {
-	return vp_pin(vp, start, nr_pages, pages, true, __builtin_return_address(0));
+	return vp_pin(vp, start, nr_pages, pages, true, NULL, __builtin_return_address(0));
 }
 
 /* vaddr_pin_pages - pin under the caller's mmap_lock (pinmm/vaddr_pin.h). */
 long vaddr_pin_pages(struct vaddr_pin *vp, unsigned long start,
 		     unsigned long nr_pages, struct page **pages)
 {
-	return vp_pin(vp, start, nr_pages, pages, false, __builtin_return_address(0));
+	return vp_pin(vp, start, nr_pages, pages, false, NULL, __builtin_return_address(0));
+}
+
+/*
+ * vaddr_pin_pages_remote - pin under the caller's mmap_lock of @mm, which
+ * must be the owner's, with Linux's @locked protocol (pinmm/vaddr_pin.h).
+ */
+long vaddr_pin_pages_remote(struct vaddr_pin *vp, struct mm_struct *mm, unsigned long start,
+			    unsigned long nr_pages, struct page **pages, int *locked)
+{
+	if (!vp || mm != vp->mm || (locked && *locked != 1))
+		return -EINVAL;
+	return vp_pin(vp, start, nr_pages, pages, false, locked, __builtin_return_address(0));
 }
 
 /* Set or clear the quarantine of an extent's folios (PG_pnm_quarantined:

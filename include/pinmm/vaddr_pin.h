@@ -105,12 +105,19 @@ PNM_API int vaddr_pin_destroy(struct vaddr_pin *vp);
  * refusals of pin_user_pages*() for the flags the owner stands for.
  *   vaddr_pin_user_pages: takes the mmap_lock itself (the fast path).
  *   vaddr_pin_pages: the caller holds the owner mm's mmap_lock for read.
- * Not for an mm other than the owner's: the owner is tied to one.
+ *   vaddr_pin_pages_remote: the caller holds @mm's mmap_lock for read; @mm
+ *     must be the owner's (-EINVAL otherwise: an owner is tied to one
+ *     address space).  With @locked non-NULL (*locked == 1 on entry) the
+ *     lock may be dropped while faulting, and *locked says on return
+ *     whether it is still held, as pin_user_pages_remote().
  */
 PNM_API long vaddr_pin_user_pages(struct vaddr_pin *vp, unsigned long start,
 				  unsigned long nr_pages, struct page **pages);
 PNM_API long vaddr_pin_pages(struct vaddr_pin *vp, unsigned long start,
 			     unsigned long nr_pages, struct page **pages);
+PNM_API long vaddr_pin_pages_remote(struct vaddr_pin *vp, struct mm_struct *mm,
+				    unsigned long start, unsigned long nr_pages,
+				    struct page **pages, int *locked);
 /*
  * Release the extent of the owner that starts at @start (what one pin
  * call recorded), marking the pages dirty first if @make_dirty (the device

@@ -175,6 +175,27 @@ static void test_pin_under_callers_lock(void **state)
 	mmput(mm);
 	assert_int_equal(pnm_pin_registry_count(t->pid), 2);
 	assert_int_equal(vaddr_unpin_pages(vp, a, false), 0);
+
+	/* The _remote variant: the owner's mm only, Linux's locked protocol. */
+	{
+		struct task_struct *u = test_task_create("u");
+		struct mm_struct *other = get_task_mm(u);
+		int locked = 1;
+
+		mm = get_task_mm(t);
+		assert_int_equal(vaddr_pin_pages_remote(vp, other, a, 1, NULL, NULL), -EINVAL);
+		locked = 0;
+		assert_int_equal(vaddr_pin_pages_remote(vp, mm, a, 1, NULL, &locked), -EINVAL);
+		locked = 1;
+		mmap_read_lock(mm);
+		assert_int_equal(vaddr_pin_pages_remote(vp, mm, a, 2, NULL, &locked), 2);
+		if (locked)
+			mmap_read_unlock(mm);
+		assert_int_equal(pnm_pin_registry_count(t->pid), 2);
+		assert_int_equal(vaddr_unpin_pages(vp, a, false), 0);
+		mmput(other);
+		mmput(mm);
+	}
 	assert_int_equal(vaddr_pin_destroy(vp), 0);
 	CHECK_ALL();
 }
