@@ -303,6 +303,7 @@ static int model_fini(struct fini_leftovers *left)
 		ret = -EBUSY;
 	}
 
+	pnm_pin_budget_fini();
 	pnm_pin_registry_fini();
 	pnm_page_alloc_fini();
 	/* Leaked structures are abandoned; the next model starts clean. */
@@ -653,6 +654,8 @@ bool pnm_check_system(void)
 	if (!pnm_check_inodes())
 		return false;
 	if (!pnm_check_lru())
+		return false;
+	if (!pnm_pin_budget_check())
 		return false;
 	return check_mms();
 }

@@ -46,6 +46,8 @@ const char *const vmstat_text[] = {
 	[NR_FOLL_PIN_RELEASED]		= "nr_foll_pin_released",
 	[PNM_NR_DAX_PAGES]		= "pnm_nr_dax_pages",
 	[PNM_NR_TRUNCATED_LIVE]		= "pnm_nr_truncated_live",
+	[PNM_PIN_BUDGET_TASK_PAGES]	= "pnm_pin_budget_task_pages",
+	[PNM_PIN_BUDGET_USER_PAGES]	= "pnm_pin_budget_user_pages",
 	[PGALLOC_NORMAL]		= "pgalloc_normal",
 	[PGALLOC_MOVABLE]		= "pgalloc_movable",
 	[PGALLOC_CMA]			= "pgalloc_cma",
@@ -99,6 +101,7 @@ const char *const vmstat_text[] = {
 	[PNM_WB_LOST]			= "pnm_wb_lost",
 	[PNM_TRUNCATE_PINNED]		= "pnm_truncate_pinned",
 	[PNM_DMA_WRITE_TRUNCATED]	= "pnm_dma_write_truncated",
+	[PNM_PIN_BUDGET_REFUSED]	= "pnm_pin_budget_refused",
 };
 
 /*
@@ -151,7 +154,7 @@ long pnm_stat_read(int item)
 }
 
 /*
- * Zero every event counter; gauges (nr_free_pages ... pnm_nr_truncated_live)
+ * Zero every event counter; gauges (nr_free_pages ... pnm_pin_budget_user_pages)
  * keep their values.  Relaxed stores: a concurrent event may or may not be
  * lost, so call it while the model is quiet.
  */

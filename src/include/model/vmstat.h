@@ -29,6 +29,8 @@ enum pnm_stat_item {
 	NR_FOLL_PIN_RELEASED,
 	PNM_NR_DAX_PAGES,	/* frames that are dax file storage */
 	PNM_NR_TRUNCATED_LIVE,	/* truncated folios still referenced */
+	PNM_PIN_BUDGET_TASK_PAGES, /* pages charged to process pin budgets */
+	PNM_PIN_BUDGET_USER_PAGES, /* pages charged to user pin budgets */
 	/* events */
 	PGALLOC_NORMAL,
 	PGALLOC_MOVABLE,
@@ -85,6 +87,8 @@ enum pnm_stat_item {
 	PNM_WB_LOST,		/* dirty pages the fs could not write */
 	PNM_TRUNCATE_PINNED,	/* pages truncated while maybe pinned */
 	PNM_DMA_WRITE_TRUNCATED, /* bytes devices wrote into truncated pages */
+	/* pin budget (issue 11) */
+	PNM_PIN_BUDGET_REFUSED,	/* long-term pin calls refused by a budget */
 	NR_VM_STAT_ITEMS
 };
 
