@@ -260,24 +260,32 @@ static struct pnm_pin_budget *pb_mm_domain(struct mm_struct *mm, bool create)
 }
 
 /* User @uid's domain; if it has none, NULL, or with @create a new one
- * (NULL on -ENOMEM).  Takes pb_lock. */
+ * (NULL on -ENOMEM).  Takes pb_lock (allocating outside it). */
 static struct pnm_pin_budget *pb_user_domain(int uid, bool create)
 {
-	struct pnm_pin_budget *d, *nd = create ? pb_alloc() : NULL;
+	struct pnm_pin_budget *d, *nd = NULL;
 
-	if (nd)
+	for (;;) {
+		spin_lock(&pb_lock);
+		list_for_each_entry(d, &pb_users, node) {
+			if (d->uid == uid)
+				goto found;
+		}
+		if (nd) {
+			list_add_tail(&nd->node, &pb_users);
+			d = nd;
+			nd = NULL;
+			goto found;
+		}
+		spin_unlock(&pb_lock);
+		if (!create)
+			return NULL;
+		nd = pb_alloc();
+		if (!nd)
+			return NULL;
 		nd->uid = uid;
-	spin_lock(&pb_lock);
-	list_for_each_entry(d, &pb_users, node) {
-		if (d->uid == uid)
-			goto out;
 	}
-	d = nd;
-	if (d) {
-		list_add_tail(&d->node, &pb_users);
-		nd = NULL;
-	}
-out:
+found:
 	spin_unlock(&pb_lock);
 	if (nd)
 		pb_free(nd);

@@ -607,7 +607,8 @@ static bool check_mms(void)
 /*
  * Check the whole model: every zone's buddy state, every allocated folio
  * (except the zero pages and page tables, which their owners check), every
- * live mm, the zero page, the huge zero page, and the frame accounting (free + allocated ==
+ * live mm, the zero page, the huge zero page, the pin budgets
+ * (pnm_pin_budget_check), and the frame accounting (free + allocated ==
  * total, and nr_free_pages == the zones' free frames).  Call it while no
  * other thread changes the model.  Returns true if everything holds;
  * otherwise the first problem is in pnm_check_error().

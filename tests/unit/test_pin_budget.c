@@ -8,8 +8,9 @@
  * pnm_teardown() and pnm_fini(), fork children inheriting the user and
  * the limit, an exited task's owner keeping its charge until unpinned,
  * huge folios counted per base page, the checker catching a charge that
- * disagrees with the owners, and threads of several processes of one user
- * pinning against its budget concurrently.
+ * disagrees with the owners, random extents of several owners against an
+ * independent count, and threads of several processes of one user pinning
+ * against its budget concurrently.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -651,6 +652,81 @@ static void test_checker_catches_mismatch(void **state)
 	CHECK_ALL();
 }
 
+/* --- many pages: the charge against an independent count ---------------------- */
+
+#define RND_PAGES	300
+#define RND_OWNERS	3
+#define RND_EXTENTS	4
+#define RND_STEPS	150
+
+struct rnd_owner {
+	struct vaddr_pin *vp;
+	unsigned long start[RND_EXTENTS], nr[RND_EXTENTS];
+	int n;
+};
+
+/* Random extents of three owners of one process over a few hundred pages
+ * (the charged sets grow, collide, shrink): after every step the charge is
+ * the number of pages some owner holds, and the checker agrees page for
+ * page. */
+static void test_random_extents(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	unsigned long a = populated(t, RND_PAGES, PRIV), i;
+	unsigned int held[RND_PAGES] = { 0 };
+	struct rnd_owner o[RND_OWNERS];
+	unsigned int seed = 77;
+	int step, k, e;
+
+	(void)state;
+	for (k = 0; k < RND_OWNERS; k++) {
+		o[k].vp = owner(t, LT);
+		o[k].n = 0;
+	}
+	for (step = 0; step < RND_STEPS; step++) {
+		struct rnd_owner *w = &o[rand_r(&seed) % RND_OWNERS];
+		unsigned long first = rand_r(&seed) % RND_PAGES;
+		unsigned long nr = 1 + rand_r(&seed) % 64, expect = 0;
+		bool clash = false;
+
+		if (first + nr > RND_PAGES)
+			nr = RND_PAGES - first;
+		for (e = 0; e < w->n; e++)
+			clash |= first < w->start[e] + w->nr[e] && w->start[e] < first + nr;
+		if (clash || w->n == RND_EXTENTS) {
+			e = (int)(rand_r(&seed) % (unsigned int)w->n);
+			assert_int_equal(vaddr_unpin_user_pages(w->vp, a + w->start[e] * PG, false), 0);
+			for (i = 0; i < w->nr[e]; i++)
+				held[w->start[e] + i]--;
+			w->start[e] = w->start[w->n - 1];
+			w->nr[e] = w->nr[w->n - 1];
+			w->n--;
+		} else {
+			assert_int_equal(vaddr_pin_user_pages(w->vp, a + first * PG, nr, NULL), (long)nr);
+			for (i = 0; i < nr; i++)
+				held[first + i]++;
+			w->start[w->n] = first;
+			w->nr[w->n++] = nr;
+		}
+		for (i = 0; i < RND_PAGES; i++)
+			expect += held[i] > 0;
+		assert_int_equal(task_budget(t).charged, expect);
+		assert_int_equal(user_budget(0).charged, expect);
+		CHECK_ALL();
+	}
+	for (k = 0; k < RND_OWNERS; k++) {
+		while (o[k].n) {
+			o[k].n--;
+			assert_int_equal(vaddr_unpin_user_pages(o[k].vp, a + o[k].start[o[k].n] * PG,
+								false), 0);
+		}
+		assert_int_equal(vaddr_pin_destroy(o[k].vp), 0);
+	}
+	assert_int_equal(task_budget(t).charged, 0);
+	assert_int_equal(atomic_long_read(&pnm_nr_warnings), 0);
+	CHECK_ALL();
+}
+
 /* --- threads of several processes against one user budget --------------------- */
 
 #define NPROC		3
@@ -781,6 +857,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fini_uncharges, pnm_test_setup,
 						test_cleanup_stderr_and_model),
 		cmocka_unit_test_setup_teardown(test_checker_catches_mismatch, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_random_extents, pnm_test_setup,
 						pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_threads_one_user_budget, pnm_test_setup,
 						pnm_test_teardown),
