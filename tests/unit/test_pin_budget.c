@@ -795,14 +795,24 @@ static void test_threads_one_user_budget(void **state)
 {
 	struct task_struct *p = test_task_create("p"), *c[NPROC];
 	struct worker w[NPROC];
-	long pinned = 0, refused = 0;
+	long pinned = 0, refused = 0, budget_refused;
+	struct vaddr_pin *first;
 	unsigned long a;
 	int i;
 
 	(void)state;
 	assert_int_equal(pnm_task_set_user(p, USER), 0);
 	a = populated(p, SLOTS * SLOT_PAGES, SHARED);
+	/* One long-term pin first moves the pages out of MOVABLE: the threads'
+	 * pins then never migrate, whose failure under a racing pin would be
+	 * an -ENOMEM of GUP's, not of the budget. */
+	first = owner(p, LT);
+	assert_int_equal(vaddr_pin_user_pages(first, a, SLOTS * SLOT_PAGES, NULL),
+			 SLOTS * SLOT_PAGES);
+	assert_int_equal(vaddr_unpin_user_pages(first, a, false), 0);
+	assert_int_equal(vaddr_pin_destroy(first), 0);
 	assert_int_equal(pnm_pin_budget_set_user_limit(USER, USER_LIMIT), 0);
+	budget_refused = global_stat(PNM_PIN_BUDGET_REFUSED);
 	for (i = 0; i < NPROC; i++) {
 		c[i] = test_fork(p);
 		w[i].vp = owner(c[i], LT);
@@ -826,6 +836,7 @@ static void test_threads_one_user_budget(void **state)
 	assert_true(pinned > 0);
 	assert_true(refused > 0);
 	assert_int_equal(user_budget(USER).refused, refused);
+	assert_int_equal(global_stat(PNM_PIN_BUDGET_REFUSED) - budget_refused, refused);
 	assert_int_equal(user_budget(USER).charged, 0);
 	assert_int_equal(task_pages(), 0);
 	assert_int_equal(user_pages(), 0);
