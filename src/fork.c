@@ -83,6 +83,7 @@ void mmdrop(struct mm_struct *mm)
 	if (!atomic_dec_and_test(&mm->mm_count))
 		return;
 	VM_BUG_ON(atomic_read(&mm->mm_users) != 0);
+	pnm_pin_budget_mm_free(mm);
 	pgd_free(mm);		/* no-op after exit_mmap */
 	vma_set_destroy(mm);
 	spin_lock_destroy(&mm->page_table_lock);
@@ -204,6 +205,8 @@ int dup_mm(struct mm_struct *oldmm, int parent_pid, int child_pid,
 		return -ENOMEM;
 	mm->owner_pid = child_pid;
 	err = dup_mmap(mm, oldmm);
+	if (!err)
+		err = pnm_pin_budget_fork(oldmm, mm);	/* the process pin limit */
 	if (err) {
 		mmput(mm);
 		return err;

@@ -369,6 +369,7 @@ unsigned long pnm_vaddr_pin_teardown(unsigned long *pins, unsigned long *pages);
 /* pnm_fini(): report and free live owners, leaving their pins; returns
  * their number.  Single-threaded. */
 unsigned long pnm_vaddr_pin_fini(void);
+
 /*
  * folio_put_refs()'s cheap test before pnm_pin_check_put(): detection on,
  * not legacy mode, and the folio has pins (_pincount for a large folio,
@@ -386,6 +387,71 @@ static inline bool pnm_pin_check_wanted(struct folio *folio)
 		return atomic_read(&folio->_pincount) > 0;
 	return atomic_read(&folio->page.pnm_pincount) > 0;
 }
+
+/* ---- pin_budget.c (the pin budget, pinmm/budget.h; issue 11) ---- */
+/*
+ * An accounting domain: a process (one per mm, mm->pnm_pin_budget) or a
+ * user.  Each holds a limit and the set of pfns charged to it with, per
+ * pfn, the number of long-term owner extent pages of the domain on it.
+ * User domains live from their first use until pnm_fini(); a process
+ * domain lives as long as its mm struct (owners mmgrab() it).
+ */
+struct pnm_pin_budget;
+/*
+ * vaddr_pin_create() of a VADDR_PIN_LONGTERM owner: the domain of
+ * @task's current user (created if new), which the owner charges for its
+ * whole life; NULL on -ENOMEM.  Takes task_lock and pb_lock.
+ */
+struct pnm_pin_budget *pnm_pin_budget_user_domain(struct task_struct *task);
+/*
+ * Charge the @nr pages of @pages (just pinned for an owner of @mm that
+ * charges @user) to @mm's process domain and to @user, each pfn once per
+ * domain: 0, or -ENOMEM with nothing charged -- a domain's charge would
+ * pass its limit (counted in pnm_pin_budget_refused and the domain's
+ * refused count), or host memory.  The caller then releases the pins.
+ * Takes the process domain's lock, then the user domain's.
+ */
+int pnm_pin_budget_charge(struct mm_struct *mm, struct pnm_pin_budget *user,
+			  struct page *const *pages, unsigned long nr);
+/* Undo pnm_pin_budget_charge() of the same pages (after they are
+ * unpinned, or when their extent is dropped at pnm_fini()). */
+void pnm_pin_budget_uncharge(struct mm_struct *mm, struct pnm_pin_budget *user,
+			     struct page *const *pages, unsigned long nr);
+/* dup_mm(): the child @mm inherits @oldmm's process limit.  0, or
+ * -ENOMEM (the child then has to be torn down). */
+int pnm_pin_budget_fork(struct mm_struct *oldmm, struct mm_struct *mm);
+/* mmdrop() freeing @mm: free its process domain (no one else can reach
+ * it).  A charge still held is a bug: warned about and dropped. */
+void pnm_pin_budget_mm_free(struct mm_struct *mm);
+/*
+ * Fill @info (the library's size) for @mm's process domain, also after
+ * the address space is gone (tests of an exited task's owners).  Takes
+ * the domain lock.
+ */
+void pnm_pin_budget_get_mm(struct mm_struct *mm, struct pnm_pin_budget_info *info);
+/*
+ * pnm_check_system()'s part: every domain's charged set is exactly the
+ * pages of the extents of the long-term owners that charge it (each pfn's
+ * count is the number of such extent pages), its charge is the number of
+ * pfns in it, and the gauges pnm_pin_budget_task_pages and
+ * pnm_pin_budget_user_pages are the sums of the charges.  O(charged pfns
+ * + long-term extent pages).  False with the reason recorded.  Model
+ * quiescent.
+ */
+bool pnm_pin_budget_check(void);
+/* pnm_fini(): free every domain left (user domains; process domains of
+ * mm structs that leaked).  Single-threaded. */
+void pnm_pin_budget_fini(void);
+/*
+ * Defined in vaddr_pin.c, for pnm_pin_budget_check(): call @fn for each
+ * extent of each live owner that charges a budget, with the owner's mm and
+ * user domain, under vp_list_lock and the owner's extents_lock (read).
+ * Model quiescent.
+ */
+typedef void pnm_pin_budget_extent_fn(struct mm_struct *mm, struct pnm_pin_budget *user,
+				      struct page *const *pages, unsigned long nr,
+				      void *arg);
+void pnm_vaddr_pin_for_each_charged(pnm_pin_budget_extent_fn *fn, void *arg);
 
 /* ---- page-writeback.c (issue 5; owner: writeback) ---- */
 int pnm_writeback_init(const struct pnm_config *cfg);	/* flusher if asked */

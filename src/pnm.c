@@ -303,6 +303,7 @@ static int model_fini(struct fini_leftovers *left)
 		ret = -EBUSY;
 	}
 
+	pnm_pin_budget_fini();
 	pnm_pin_registry_fini();
 	pnm_page_alloc_fini();
 	/* Leaked structures are abandoned; the next model starts clean. */
@@ -606,7 +607,8 @@ static bool check_mms(void)
 /*
  * Check the whole model: every zone's buddy state, every allocated folio
  * (except the zero pages and page tables, which their owners check), every
- * live mm, the zero page, the huge zero page, and the frame accounting (free + allocated ==
+ * live mm, the zero page, the huge zero page, the pin budgets
+ * (pnm_pin_budget_check), and the frame accounting (free + allocated ==
  * total, and nr_free_pages == the zones' free frames).  Call it while no
  * other thread changes the model.  Returns true if everything holds;
  * otherwise the first problem is in pnm_check_error().
@@ -653,6 +655,8 @@ bool pnm_check_system(void)
 	if (!pnm_check_inodes())
 		return false;
 	if (!pnm_check_lru())
+		return false;
+	if (!pnm_pin_budget_check())
 		return false;
 	return check_mms();
 }

@@ -58,8 +58,13 @@ static struct task_struct *task_alloc(const char *comm, struct task_struct *pare
 	spin_lock_init(&t->alloc_lock);
 	INIT_LIST_HEAD(&t->tasks);
 	t->parent = parent;
-	if (parent)
+	if (parent) {
 		get_task_struct(parent);
+		/* A fork child is in its parent's user (pin budget). */
+		task_lock(parent);
+		t->pnm_uid = parent->pnm_uid;
+		task_unlock(parent);
+	}
 	return t;
 }
 

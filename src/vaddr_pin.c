@@ -25,8 +25,14 @@
  * by pnm_teardown().  An owner is freed by vaddr_pin_destroy() once it
  * holds no extent.
  *
- * Locks (order: vp_list_lock is a leaf; vp->extents_lock before the GUP
- * and registry locks):
+ * Pin budget (pin_budget.c): a VADDR_PIN_LONGTERM owner resolves its
+ * user's budget domain at creation; each of its extents is charged right
+ * after its pin call (a refusal unpins it all: -ENOMEM, nothing pinned)
+ * and uncharged right after its unpin.
+ *
+ * Locks (order: vp_list_lock is a leaf but in the budget checker's walk,
+ * which takes extents_lock under it; vp->extents_lock before the GUP,
+ * registry and budget locks):
  *   vp_list_lock      the list of live owners (vp_list) and vp_next_id.
  *   vp->extents_lock  rw_semaphore: the extent list.  Pins and unpins
  *                     take it for write only to link or unlink an extent
@@ -74,6 +80,9 @@ struct vaddr_pin {
 	 * re-reads it under the lock). */
 	atomic_t state;
 	atomic_t refs;			/* the creator's, and a breaker's */
+	/* the user domain a long-term owner charges (pin_budget.c), or NULL:
+	 * its extents are charged to it and to mm's process domain; set once */
+	struct pnm_pin_budget *budget_user;
 	struct list_head node;		/* vp_list; vp_list_lock */
 };
 
@@ -107,6 +116,12 @@ int vaddr_pin_create(const struct vaddr_pin_params *params, struct vaddr_pin **v
 	vp = calloc(1, sizeof(*vp));
 	if (!vp)
 		return -ENOMEM;
+	/* Long-term pins are charged to the task's user of now (pin_budget.c). */
+	if ((p.flags & VADDR_PIN_LONGTERM) &&
+	    !(vp->budget_user = pnm_pin_budget_user_domain(p.task))) {
+		free(vp);
+		return -ENOMEM;
+	}
 	mm = get_task_mm(p.task);
 	if (!mm) {
 		free(vp);
@@ -292,6 +307,19 @@ static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
 			ret = -EINVAL;
 		goto out_free;
 	}
+	/* Over a pin budget: release what was pinned, pin nothing. */
+	if (vp->budget_user) {
+		int err = pnm_pin_budget_charge(vp->mm, vp->budget_user, e->pages,
+						(unsigned long)ret);
+
+		if (err) {
+			unpin_user_pages(e->pages, (unsigned long)ret);
+			if (e->lease)
+				pnm_lease_untie(e->lease);
+			ret = err;
+			goto out_free;
+		}
+	}
 
 	e->start = start;
 	e->nr = (unsigned long)ret;
@@ -305,6 +333,8 @@ static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
 		unpin_user_pages(e->pages, e->nr);
 		if (e->lease)
 			pnm_lease_untie(e->lease);
+		if (vp->budget_user)
+			pnm_pin_budget_uncharge(vp->mm, vp->budget_user, e->pages, e->nr);
 		goto out_free;
 	}
 	list_add_tail(&e->list, &vp->extents);
@@ -403,6 +433,8 @@ static int vp_unpin(struct vaddr_pin *vp, unsigned long start, bool make_dirty,
 	pnm_gup_site_exit();
 	if (found->lease)
 		pnm_lease_untie(found->lease);
+	if (vp->budget_user)
+		pnm_pin_budget_uncharge(vp->mm, vp->budget_user, found->pages, found->nr);
 	free(found->pages);
 	free(found);
 	return 0;
@@ -678,6 +710,9 @@ unsigned long pnm_vaddr_pin_fini(void)
 			"%ld page%s", vp->id, vp->name, vp->pid, atomic_long_read(&vp->nr_pages),
 			atomic_long_read(&vp->nr_pages) == 1 ? "" : "s");
 		list_for_each_entry_safe(e, en, &vp->extents, list) {
+			/* The pins stay, but no extent holds them any more. */
+			if (vp->budget_user)
+				pnm_pin_budget_uncharge(vp->mm, vp->budget_user, e->pages, e->nr);
 			free(e->pages);
 			free(e);
 		}
@@ -687,4 +722,26 @@ unsigned long pnm_vaddr_pin_fini(void)
 	vp_next_id = 0;
 	vp_clock = 0;
 	return owners;
+}
+
+/*
+ * The pin budget checker's walk (internal.h, pin_budget.c section): each
+ * extent of each live owner that charges a budget, under vp_list_lock and
+ * the owner's extents_lock (read).  Model quiescent.
+ */
+void pnm_vaddr_pin_for_each_charged(pnm_pin_budget_extent_fn *fn, void *arg)
+{
+	struct vaddr_pin *vp;
+	struct vp_extent *e;
+
+	spin_lock(&vp_list_lock);
+	list_for_each_entry(vp, &vp_list, node) {
+		if (!vp->budget_user)
+			continue;
+		down_read(&vp->extents_lock);
+		list_for_each_entry(e, &vp->extents, list)
+			fn(vp->mm, vp->budget_user, e->pages, e->nr, arg);
+		up_read(&vp->extents_lock);
+	}
+	spin_unlock(&vp_list_lock);
 }

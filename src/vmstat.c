@@ -47,6 +47,8 @@ const char *const vmstat_text[] = {
 	[PNM_NR_DAX_PAGES]		= "pnm_nr_dax_pages",
 	[PNM_NR_TRUNCATED_LIVE]		= "pnm_nr_truncated_live",
 	[PNM_NR_QUARANTINED]		= "pnm_nr_quarantined",
+	[PNM_PIN_BUDGET_TASK_PAGES]	= "pnm_pin_budget_task_pages",
+	[PNM_PIN_BUDGET_USER_PAGES]	= "pnm_pin_budget_user_pages",
 	[PGALLOC_NORMAL]		= "pgalloc_normal",
 	[PGALLOC_MOVABLE]		= "pgalloc_movable",
 	[PGALLOC_CMA]			= "pgalloc_cma",
@@ -105,6 +107,7 @@ const char *const vmstat_text[] = {
 	[PNM_LEASE_REVOKED]		= "pnm_lease_revoked",
 	[PNM_DMA_REVOKED]		= "pnm_dma_revoked",
 	[PNM_WB_SKIP_QUARANTINED]	= "pnm_wb_skip_quarantined",
+	[PNM_PIN_BUDGET_REFUSED]	= "pnm_pin_budget_refused",
 };
 
 /*
@@ -157,7 +160,7 @@ long pnm_stat_read(int item)
 }
 
 /*
- * Zero every event counter; gauges (nr_free_pages ... pnm_nr_quarantined)
+ * Zero every event counter; gauges (nr_free_pages ... pnm_pin_budget_user_pages)
  * keep their values.  Relaxed stores: a concurrent event may or may not be
  * lost, so call it while the model is quiet.
  */

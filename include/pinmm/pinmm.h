@@ -21,6 +21,7 @@
 #include <pinmm/dma.h>
 #include <pinmm/stat.h>
 #include <pinmm/vaddr_pin.h>
+#include <pinmm/budget.h>
 #include <pinmm/inspect.h>
 
 PNM_BEGIN_DECLS

@@ -135,6 +135,10 @@ use_of() {
 		echo '	long (*vp_pin)(struct vaddr_pin *, unsigned long, unsigned long, struct page **) ='
 		echo '		vaddr_pin_user_pages;'
 		echo '	n += (vp_pin != NULL) + (int)vp_params.size + (int)vp_info.size + (int)VADDR_PIN_LONGTERM;' ;;
+	pinmm/budget.h)
+		echo '	static struct pnm_pin_budget_info pb_info;'
+		echo '	int (*pb_rem)(struct task_struct *, unsigned long *) = pnm_pin_budget_remaining;'
+		echo '	n += (pb_rem != NULL) + (int)pb_info.size + (PNM_PIN_BUDGET_UNLIMITED != 0);' ;;
 	pinmm/inspect.h)
 		echo '	static struct pnm_page_info pi;'
 		echo '	static struct pnm_zone_info zi;'

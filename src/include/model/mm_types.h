@@ -86,6 +86,7 @@ struct address_space;
 struct file;
 struct inode;
 struct vm_fault;
+struct pnm_pin_budget;
 
 /*
  * The fields of a frame descriptor, shared by struct page and struct folio
@@ -268,6 +269,9 @@ struct mm_struct {
 	struct list_head mmlist;	/* all mms; pnm_mm_list_lock */
 	int owner_pid;			/* pid of the creating task; set once */
 	void *pnm_pin_state;		/* reserved for the pin registry */
+	/* its pin budget domain (pin_budget.c), or NULL: created at the first
+	 * limit or charge, published with a release store, freed with the struct */
+	struct pnm_pin_budget *pnm_pin_budget;
 };
 
 /* --- files (issue 5: pagemap.h, writeback.h, fs.h) ----------------------- */

@@ -30,7 +30,8 @@ struct task_struct {
 	int exited;			/* set by pnm_task_exit; task_lock */
 	atomic_t usage;			/* references to the struct */
 	struct list_head tasks;		/* all tasks; pnm_task_list_lock */
-	spinlock_t alloc_lock;		/* task_lock(): mm and exited */
+	spinlock_t alloc_lock;		/* task_lock(): mm, exited and pnm_uid */
+	int pnm_uid;			/* its user (pinmm/budget.h); task_lock */
 };
 
 extern _Thread_local struct task_struct *pnm_current;

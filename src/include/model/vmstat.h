@@ -30,6 +30,8 @@ enum pnm_stat_item {
 	PNM_NR_DAX_PAGES,	/* frames that are dax file storage */
 	PNM_NR_TRUNCATED_LIVE,	/* truncated folios still referenced */
 	PNM_NR_QUARANTINED,	/* pages of revoked owners, until unpinned */
+	PNM_PIN_BUDGET_TASK_PAGES, /* pages charged to process pin budgets */
+	PNM_PIN_BUDGET_USER_PAGES, /* pages charged to user pin budgets */
 	/* events */
 	PGALLOC_NORMAL,
 	PGALLOC_MOVABLE,
@@ -92,6 +94,8 @@ enum pnm_stat_item {
 	PNM_LEASE_REVOKED,	/* owners revoked by force (deadline missed) */
 	PNM_DMA_REVOKED,	/* device transfers refused: owner revoked */
 	PNM_WB_SKIP_QUARANTINED, /* dirty pages writeback left: quarantined */
+	/* pin budget (issue 11) */
+	PNM_PIN_BUDGET_REFUSED,	/* long-term pin calls refused by a budget */
 	NR_VM_STAT_ITEMS
 };
 
