@@ -447,7 +447,7 @@ static int owner_unpin_run(struct scn_run *r, const struct scn_step *st,
 			   const struct scn_value *a)
 {
 	struct scn_owner *o = owner_get(r, &a[0]);
-	bool dirty = a[2].num & 1;
+	bool dirty = a[2].num & 1, quarantined;
 	struct pnm_vaddr_pin_extent e;
 	unsigned long addr;
 	int ret;
@@ -465,10 +465,12 @@ static int owner_unpin_run(struct scn_run *r, const struct scn_step *st,
 		scn_detail(r, "owner %s has no extent starting at 0x%lx", o->name, addr);
 		return ret;
 	}
+	/* The library dirties only for a writing owner that was not cut off. */
+	quarantined = e.flags & PNM_VADDR_PIN_EXTENT_QUARANTINED;
 	scn_detail(r, "released 0x%lx-0x%lx (%lu page%s)%s%s", e.start,
 		   e.start + e.pages * PAGE_SIZE, e.pages, plural(e.pages),
-		   dirty ? ", dirtied" : "",
-		   (e.flags & PNM_VADDR_PIN_EXTENT_QUARANTINED) ? "; its quarantine ends" : "");
+		   dirty && !quarantined && (owner_info(o).flags & VADDR_PIN_WRITE) ? ", dirtied" : "",
+		   quarantined ? "; its quarantine ends (not dirtied: the device was cut off)" : "");
 	return 0;
 }
 
