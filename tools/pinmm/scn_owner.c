@@ -540,13 +540,21 @@ static bool inside_one_extent(const struct scn_owner *o, unsigned long addr, siz
 }
 
 /*
- * One device transfer of DATA @v (write) or of @len bytes into @out
- * (read, @out at least @len bytes or NULL to discard) at @addr.  Up to
- * DMA_ONE_CALL bytes it is one library call; beyond, the range is checked
- * to lie in one extent (as one call would) and moved in chunks.
+ * Bytes [@done, @done + @n) of a transfer: a write fills @buf before the
+ * call, a read looks at it after.  Returns 0 to go on, or a handler
+ * result to stop with.
  */
-static int owner_dma(const struct scn_owner *o, unsigned long addr, const struct scn_value *v,
-		     size_t len, unsigned char *out)
+typedef int dma_chunk_fn(void *arg, size_t done, unsigned char *buf, size_t n);
+
+/*
+ * One device transfer of @len bytes at @addr through @o (@write or read),
+ * @fn handling the bytes.  Up to DMA_ONE_CALL bytes it is one library
+ * call; beyond, the range is checked to lie in one extent (as one call
+ * would) and moved in chunks, so no transfer needs more host memory than
+ * that.  0, the library's -errno, or what @fn returned.
+ */
+static int owner_dma(const struct scn_owner *o, unsigned long addr, size_t len, bool write,
+		     dma_chunk_fn *fn, void *arg)
 {
 	size_t step = len <= DMA_ONE_CALL ? (len ? len : 1) : CHUNK;
 	unsigned char *buf = malloc(step);
@@ -555,29 +563,36 @@ static int owner_dma(const struct scn_owner *o, unsigned long addr, const struct
 	if (!buf)
 		return -ENOMEM;
 	if (len > DMA_ONE_CALL && !inside_one_extent(o, addr, len)) {
-		/* The library's own answer for the first byte (-EIO when
-		 * revoked), else what one call would say. */
-		ret = v ? pnm_vaddr_pin_dma_write(o->vp, addr, buf, 0) :
-			  pnm_vaddr_pin_dma_read(o->vp, addr, buf, 0);
+		/* The library's own answer (-EIO when revoked), else what one
+		 * call would say. */
+		ret = write ? pnm_vaddr_pin_dma_write(o->vp, addr, buf, 0) :
+			      pnm_vaddr_pin_dma_read(o->vp, addr, buf, 0);
 		free(buf);
 		return ret ? ret : -EFAULT;
 	}
 	for (size_t done = 0; done < len || (!len && !done); done += step) {
 		size_t n = min_t(size_t, step, len - done);
 
-		if (v) {
-			scn_data_get(v, done, buf, n);
+		if (write) {
+			fn(arg, done, buf, n);
 			ret = pnm_vaddr_pin_dma_write(o->vp, addr + done, buf, n);
 		} else {
 			ret = pnm_vaddr_pin_dma_read(o->vp, addr + done, buf, n);
-			if (!ret && out)
-				memcpy(out + done, buf, n);
+			if (!ret)
+				ret = fn(arg, done, buf, n);
 		}
 		if (ret || !len)
 			break;
 	}
 	free(buf);
 	return ret;
+}
+
+/* A write's bytes: the DATA value. */
+static int dma_fill(void *arg, size_t done, unsigned char *buf, size_t n)
+{
+	scn_data_get(arg, done, buf, n);
+	return 0;
 }
 
 static int owner_dma_write_run(struct scn_run *r, const struct scn_step *st,
@@ -590,13 +605,21 @@ static int owner_dma_write_run(struct scn_run *r, const struct scn_step *st,
 
 	if (!o || scn_addr(r, &a[1], &addr))
 		return SCN_FAILED;
-	ret = owner_dma(o, addr, &a[2], len, NULL);
+	ret = owner_dma(o, addr, len, true, dma_fill, (void *)&a[2]);
 	if (ret) {
 		scn_detail(r, "%zu byte%s at 0x%lx through owner %s", len, plural(len), addr,
 			   o->name);
 		return ret;
 	}
 	scn_detail(r, "device wrote %zu byte%s at 0x%lx", len, plural(len), addr);
+	return 0;
+}
+
+/* A read's first 64 bytes, to show. */
+static int dma_head(void *arg, size_t done, unsigned char *buf, size_t n)
+{
+	if (done < 64)
+		memcpy((unsigned char *)arg + done, buf, min_t(size_t, n, 64 - done));
 	return 0;
 }
 
@@ -612,17 +635,7 @@ static int owner_dma_read_run(struct scn_run *r, const struct scn_step *st,
 
 	if (!o || scn_addr(r, &a[1], &addr))
 		return SCN_FAILED;
-	if (len <= sizeof(head)) {
-		ret = owner_dma(o, addr, NULL, len, head);
-	} else {
-		unsigned char *all = malloc(len);
-
-		if (!all)
-			return -ENOMEM;
-		ret = owner_dma(o, addr, NULL, len, all);
-		memcpy(head, all, shown);
-		free(all);
-	}
+	ret = owner_dma(o, addr, len, false, dma_head, head);
 	if (ret) {
 		scn_detail(r, "%zu byte%s at 0x%lx through owner %s", len, plural(len), addr,
 			   o->name);
@@ -1061,53 +1074,61 @@ static int prop_revoke_calls(struct scn_run *r, void *subject, const struct scn_
 	return prop_count(r, ov, a, ov->o->revoke_calls, "revoke callback", " run");
 }
 
+/* `reads`: compare what the device reads with the DATA value. */
+struct dma_compare {
+	struct scn_run *r;
+	const struct scn_value *want;
+	unsigned long addr;
+	unsigned char head[64];		/* the first bytes read, to show */
+};
+
+static int dma_compare(void *arg, size_t done, unsigned char *buf, size_t n)
+{
+	struct dma_compare *c = arg;
+	unsigned char want[CHUNK];
+	char qg[200], qw[200];
+
+	dma_head(c->head, done, buf, n);
+	for (size_t off = 0; off < n; off += sizeof(want)) {
+		size_t k = min_t(size_t, sizeof(want), n - off), i, from;
+
+		scn_data_get(c->want, done + off, want, k);
+		for (i = 0; i < k && buf[off + i] == want[i]; i++)
+			;
+		if (i == k)
+			continue;
+		from = i > 8 ? i - 8 : 0;
+		scn_quote(qg, sizeof(qg), buf + off + from, k - from, 24);
+		scn_quote(qw, sizeof(qw), want + from, k - from, 24);
+		return scn_fail(c->r, "differs at 0x%lx: the device read %s, expected %s",
+				c->addr + done + off + i, qg, qw);
+	}
+	return 0;
+}
+
 /* The device reads DATA at ADDRESS through the owner. */
 static int prop_reads(struct scn_run *r, void *subject, const struct scn_value *a)
 {
 	struct owner_view *ov = subject;
-	size_t len = scn_data_len(&a[1]), i;
-	unsigned char *got, *want;
-	unsigned long addr;
+	struct dma_compare c = { .r = r, .want = &a[1] };
+	size_t len = scn_data_len(&a[1]);
+	const char *err;
+	char q[300];
 	int ret;
 
-	if (scn_addr(r, &a[0], &addr))
+	if (scn_addr(r, &a[0], &c.addr))
 		return SCN_FAILED;
-	got = malloc(len ? len : 1);
-	want = malloc(len ? len : 1);
-	if (!got || !want) {
-		free(got);
-		free(want);
-		return -ENOMEM;
-	}
-	ret = owner_dma(ov->o, addr, NULL, len, got);
+	ret = owner_dma(ov->o, c.addr, len, false, dma_compare, &c);
+	if (ret == SCN_FAILED)
+		return ret;
 	if (ret) {
-		const char *err = pnm_errno_name(-ret);
-
-		ret = scn_fail(r, "the device read at 0x%lx through owner %s failed with %s", addr,
-			       ov->o->name, err ? err : "an error");
-		goto out_free;
+		err = pnm_errno_name(-ret);
+		return scn_fail(r, "the device read at 0x%lx through owner %s failed with %s",
+				c.addr, ov->o->name, err ? err : "an error");
 	}
-	scn_data_get(&a[1], 0, want, len);
-	for (i = 0; i < len && got[i] == want[i]; i++)
-		;
-	if (i < len) {
-		char qg[200], qw[200];
-		size_t from = i > 8 ? i - 8 : 0;
-
-		scn_quote(qg, sizeof(qg), got + from, len - from, 24);
-		scn_quote(qw, sizeof(qw), want + from, len - from, 24);
-		ret = scn_fail(r, "differs at 0x%lx: the device read %s, expected %s",
-			       addr + i, qg, qw);
-	} else {
-		char q[300];
-
-		scn_quote(q, sizeof(q), got, len, 64);
-		ret = scn_prop_result(r, true, "the device read %s at 0x%lx", q, addr);
-	}
-out_free:
-	free(got);
-	free(want);
-	return ret;
+	scn_quote(q, sizeof(q), c.head, min_t(size_t, len, 64), 64);
+	return scn_prop_result(r, true, "the device read %s%s at 0x%lx", q, len > 64 ? "..." : "",
+			       c.addr);
 }
 
 enum { LEASE_HELD, LEASE_NONE, LEASE_TIED };
