@@ -226,12 +226,17 @@ static bool vp_extent_on_inode(struct page **pages, unsigned long nr, struct ino
  */
 static void vp_extent_note_file(struct vp_extent *e, unsigned long nr)
 {
-	struct address_space *first = NULL;
+	struct address_space *first = NULL, *mapping = NULL;
+	struct folio *prev = NULL;
 	unsigned long i;
 
 	for (i = 0; i < nr; i++) {
 		struct folio *folio = page_folio(e->pages[i]);
-		struct address_space *mapping = folio_mapping(folio);
+
+		if (folio != prev) {		/* pages of one folio: one lookup */
+			prev = folio;
+			mapping = folio_mapping(folio);
+		}
 
 		if (!mapping || !mapping->host)
 			continue;

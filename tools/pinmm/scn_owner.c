@@ -174,7 +174,8 @@ static void owner_release(struct scn_run *r, void *obj)
 	if (o->vp) {
 		unsigned long n = 0, pages = 0;
 
-		owner_unpin_where(o, REL_ALL, false, NULL, 0, NULL, &n, &pages);
+		owner_unpin_where(o, REL_ALL, false, o->site_file, 0, "end of scenario", &n,
+				  &pages);
 		if (n)
 			scn_output(r, "note: the runner released %lu pin%s of %lu page%s that "
 				   "owner %s still held\n", n, plural(n), pages, plural(pages),
