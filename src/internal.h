@@ -354,8 +354,20 @@ bool pnm_pin_registry_any_live(unsigned long *pfn);
 /* The calling thread's pin tag (pnm_pin_set_tag()), NULL if none. */
 const char *pnm_pin_get_tag(void);
 
-/* A return address printed as the registry prints call sites. */
-void pnm_format_caller(const void *caller, char *buf, size_t size);
+/* A call site as the registry keeps one: file:line:func as recorded, or
+ * (file NULL) a return address (caller); all NULL: unknown. */
+struct pnm_call_site {
+	const char *file;
+	int line;
+	const char *func;
+	const void *caller;
+};
+/* The calling thread's current call site: inside an entry point (after
+ * pnm_gup_site_enter()) the site of that call.  Thread-local. */
+void pnm_gup_site_get(struct pnm_call_site *site);
+/* @site printed as the registry prints call sites ("file:12 func()",
+ * "symbol+0x1c", ...). */
+void pnm_format_call_site(const struct pnm_call_site *site, char *buf, size_t size);
 
 /* ---- vaddr_pin.c (pin owners) ---- */
 /* Owner state bits (struct pnm_vaddr_pin_info.state) are public:

@@ -325,10 +325,17 @@ size_t pnm_gup_flags_str(unsigned int flags, char *buf, size_t size)
 	return len;
 }
 
-/* A return address as the registry prints a call site (internal.h). */
-void pnm_format_caller(const void *caller, char *buf, size_t size)
+/* pnm_gup_site_get - the calling thread's current call site (internal.h). */
+void pnm_gup_site_get(struct pnm_call_site *site)
 {
-	format_site(buf, size, NULL, 0, NULL, caller);
+	*site = (struct pnm_call_site){ gup_site.file, gup_site.line, gup_site.func,
+					gup_site.caller };
+}
+
+/* A kept call site printed as the registry prints one (internal.h). */
+void pnm_format_call_site(const struct pnm_call_site *site, char *buf, size_t size)
+{
+	format_site(buf, size, site->file, site->line, site->func, site->caller);
 }
 
 /* The printable name of a misuse kind ("put_on_pin"), or "?" if unknown. */

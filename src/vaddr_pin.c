@@ -8,13 +8,16 @@
  * says once what its pins are for (VADDR_PIN_WRITE, VADDR_PIN_LONGTERM)
  * and the wrapper turns that into FOLL_* flags, so call sites never pass
  * any.  Each pin call becomes one extent: the user range, a copy of its
- * page array and the pages' count; the device side reaches the owner's
+ * page array and the pages' count, its call site, logical time and the
+ * file its pages belong to (what a listing shows: pnm_vaddr_pin_foreach()
+ * and pnm_vaddr_pin_extent_next()); the device side reaches the owner's
  * memory by user address through its extents, as an RDMA device reaches
  * a memory region by iova.
  *
  * Pins are taken with pin_user_pages_remote() on the owner's mm, so they
  * are ordinary FOLL_PIN pins: counted, recorded in the registry (tagged
- * with the owner's name, the call site being the wrapper's caller) and
+ * with the owner's name, the call site being the one recorded on the
+ * thread -- pnm_gup_set_call_site() -- or else the wrapper's caller) and
  * subject to every rule of the raw API (long-term pins migrate out of
  * MOVABLE/CMA, file-backed long-term write pins are refused ...).
  *
@@ -55,7 +58,13 @@ struct vp_extent {
 	unsigned long nr;		/* pages pinned */
 	struct page **pages;		/* the owner's copy of the array */
 	struct pnm_layout_lease *lease;	/* tied to it, or NULL; extents_lock */
-	const void *caller;		/* the pin call's return address */
+	bool quarantined;		/* revoked by force; extents_lock */
+	struct pnm_call_site site;	/* the pin call's site */
+	unsigned long long pinned;	/* logical time of the pin call */
+	/* The file of its first file page at pin time (set once). */
+	char file[72];			/* "filesystem:name", "" if none */
+	unsigned long long file_offset;	/* byte offset of that page */
+	unsigned long file_pages;	/* pages of the extent in that file */
 };
 
 struct vaddr_pin {
@@ -89,12 +98,15 @@ struct vaddr_pin {
 static spinlock_t vp_list_lock = { .m = PTHREAD_MUTEX_INITIALIZER, .owner = 0 };
 static LIST_HEAD(vp_list);		/* live owners, oldest first; vp_list_lock */
 static unsigned long vp_next_id;	/* vp_list_lock */
-static unsigned long long vp_clock;	/* logical time; vp_list_lock */
+/* The owners' logical clock: one tick per owner created and per pin call
+ * through an owner (pnm_vaddr_pin_clock()). */
+static atomic_long_t vp_clock;
 
 #define VADDR_PIN_FLAGS		(VADDR_PIN_WRITE | VADDR_PIN_LONGTERM)
 /* The first release's struct vaddr_pin_params ends after ops_arg. */
 #define VP_PARAMS_SIZE_0_2	(offsetof(struct vaddr_pin_params, ops_arg) + sizeof(void *))
 #define VP_INFO_SIZE_0_2	sizeof(struct pnm_vaddr_pin_info)
+#define VP_EXTENT_SIZE_0_2	sizeof(struct pnm_vaddr_pin_extent)
 
 /*
  * vaddr_pin_create - a new owner of pins on @params->task's address space
@@ -147,7 +159,7 @@ int vaddr_pin_create(const struct vaddr_pin_params *params, struct vaddr_pin **v
 	atomic_set(&vp->refs, 1);
 	spin_lock(&vp_list_lock);
 	vp->id = ++vp_next_id;
-	vp->created = ++vp_clock;
+	vp->created = (unsigned long long)atomic_long_add_return(1, &vp_clock);
 	list_add_tail(&vp->node, &vp_list);
 	spin_unlock(&vp_list_lock);
 	*vpp = vp;
@@ -220,6 +232,43 @@ static bool vp_extent_on_inode(struct page **pages, unsigned long nr, struct ino
 	return false;
 }
 
+/*
+ * Note which file the @nr pinned pages of @e belong to: the first file
+ * page's inode (name, offset) and how many of the pages are that file's.
+ * Called with the owner mm's mmap_lock held, so the pages' files are
+ * alive (their mappings hold them); a page truncated meanwhile has no
+ * mapping and counts as none.
+ */
+static void vp_extent_note_file(struct vp_extent *e, unsigned long nr)
+{
+	struct address_space *first = NULL, *mapping = NULL;
+	struct folio *prev = NULL;
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		struct folio *folio = page_folio(e->pages[i]);
+
+		if (folio != prev) {		/* pages of one folio: one lookup */
+			prev = folio;
+			mapping = folio_mapping(folio);
+		}
+
+		if (!mapping || !mapping->host)
+			continue;
+		if (!first) {
+			struct inode *inode = mapping->host;
+
+			first = mapping;
+			snprintf(e->file, sizeof(e->file), "%s:%s", pnm_fs_name(PNM_I(inode)->fs),
+				 pnm_inode_name(inode));
+			e->file_offset = ((unsigned long long)folio->index +
+					  folio_page_idx(folio, e->pages[i])) << PAGE_SHIFT;
+		}
+		if (mapping == first)
+			e->file_pages++;
+	}
+}
+
 /* The FOLL_* flags an owner stands for. */
 static unsigned int vp_gup_flags(const struct vaddr_pin *vp)
 {
@@ -233,16 +282,16 @@ static unsigned int vp_gup_flags(const struct vaddr_pin *vp)
 }
 
 /*
- * The pin variants: pin [start, start + nr pages) of the owner's mm with
+ * The pin variants, inside the call's site bracket (vp_pin()): pin
+ * [start, start + nr pages) of the owner's mm with
  * pin_user_pages_remote() -- taking the mmap_lock itself if @take_lock,
- * else under the caller's, which @locked (the _remote variant's, may be
- * NULL) may let it drop -- and record the result as one extent.  The
- * registry record carries the owner's name as its tag and @caller (the
- * wrapper's caller) as its call site unless a site was recorded.
+ * else under the caller's, which @caller_locked (the _remote variant's,
+ * may be NULL) may let it drop -- and record the result as one extent.
+ * The registry record and the extent carry the owner's name as its tag
+ * and the call's site.
  */
-static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
-		   struct page **pages, bool take_lock, int *caller_locked,
-		   const void *caller)
+static long vp_pin_sited(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
+			 struct page **pages, bool take_lock, int *caller_locked)
 {
 	const char *tag = pnm_pin_get_tag();
 	struct pnm_layout_lease *lease = NULL;
@@ -281,7 +330,8 @@ static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
 	 * the GUP checks told which inode is leased. */
 	if (vp->flags & VADDR_PIN_LONGTERM)
 		lease = pnm_lease_tie(vp->f_owner);
-	pnm_gup_site_enter(caller);
+	/* The GUP call below consumes the site: keep it for the extent. */
+	pnm_gup_site_get(&e->site);
 	if (vp->name[0])
 		pnm_pin_set_tag(vp->name);
 	pnm_gup_lease_inode = lease ? pnm_lease_inode(lease) : NULL;
@@ -289,13 +339,23 @@ static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
 		mmap_read_lock(vp->mm);
 	ret = pin_user_pages_remote(vp->mm, start, nr, vp_gup_flags(vp), e->pages,
 				    take_lock ? &locked : caller_locked);
+	if (ret > 0) {
+		/* Under the mmap_lock (GUP may have dropped it: take it back;
+		 * the _remote caller is told through *caller_locked). */
+		if (take_lock && !locked) {
+			mmap_read_lock(vp->mm);
+			locked = 1;
+		} else if (!take_lock && caller_locked && !*caller_locked) {
+			mmap_read_lock(vp->mm);
+			*caller_locked = 1;
+		}
+		vp_extent_note_file(e, (unsigned long)ret);
+	}
 	if (take_lock && locked)
 		mmap_read_unlock(vp->mm);
 	pnm_gup_lease_inode = NULL;
 	pnm_pin_set_tag(tag);
-	pnm_gup_site_exit();
 	mmput(vp->mm);
-	e->caller = caller;
 	if (ret > 0 && lease && vp_extent_on_inode(e->pages, (unsigned long)ret,
 						   pnm_lease_inode(lease)))
 		e->lease = lease;		/* the tie is kept with the extent */
@@ -337,6 +397,7 @@ static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
 			pnm_pin_budget_uncharge(vp->mm, vp->budget_user, e->pages, e->nr);
 		goto out_free;
 	}
+	e->pinned = (unsigned long long)atomic_long_add_return(1, &vp_clock);
 	list_add_tail(&e->list, &vp->extents);
 	atomic_long_inc(&vp->nr_extents);
 	atomic_long_add((long)e->nr, &vp->nr_pages);
@@ -348,6 +409,23 @@ static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
 out_free:
 	free(e->pages);
 	free(e);
+	return ret;
+}
+
+/*
+ * A pin call through an owner: the site of the call is the one recorded
+ * on the thread (pnm_gup_set_call_site()) or @caller, the wrapper's
+ * return address, and no site outlives the call, whatever path returns.
+ */
+static long vp_pin(struct vaddr_pin *vp, unsigned long start, unsigned long nr,
+		   struct page **pages, bool take_lock, int *caller_locked,
+		   const void *caller)
+{
+	long ret;
+
+	pnm_gup_site_enter(caller);
+	ret = vp_pin_sited(vp, start, nr, pages, take_lock, caller_locked);
+	pnm_gup_site_exit();
 	return ret;
 }
 
@@ -395,12 +473,11 @@ static void vp_quarantine(struct vp_extent *e, bool on)
 }
 
 /*
- * Both unpin variants: unlink the extent starting at @start, then release
- * its pins (dirtying first if asked and the owner writes).  The registry
- * sees the wrapper's caller as the unpin's call site.
+ * Both unpin variants, inside the call's site bracket (vp_unpin()):
+ * unlink the extent starting at @start, then release its pins (dirtying
+ * first if asked and the owner writes).
  */
-static int vp_unpin(struct vaddr_pin *vp, unsigned long start, bool make_dirty,
-		    const void *caller)
+static int vp_unpin_sited(struct vaddr_pin *vp, unsigned long start, bool make_dirty)
 {
 	struct vp_extent *e, *found = NULL;
 
@@ -427,10 +504,8 @@ static int vp_unpin(struct vaddr_pin *vp, unsigned long start, bool make_dirty,
 		vp_quarantine(found, false);
 		make_dirty = false;
 	}
-	pnm_gup_site_enter(caller);
 	unpin_user_pages_dirty_lock(found->pages, found->nr,
 				    make_dirty && (vp->flags & VADDR_PIN_WRITE));
-	pnm_gup_site_exit();
 	if (found->lease)
 		pnm_lease_untie(found->lease);
 	if (vp->budget_user)
@@ -438,6 +513,20 @@ static int vp_unpin(struct vaddr_pin *vp, unsigned long start, bool make_dirty,
 	free(found->pages);
 	free(found);
 	return 0;
+}
+
+/* An unpin call through an owner: the registry sees the recorded site, or
+ * @caller (the wrapper's caller), as the unpin's call site; no site
+ * outlives the call. */
+static int vp_unpin(struct vaddr_pin *vp, unsigned long start, bool make_dirty,
+		    const void *caller)
+{
+	int ret;
+
+	pnm_gup_site_enter(caller);
+	ret = vp_unpin_sited(vp, start, make_dirty);
+	pnm_gup_site_exit();
+	return ret;
 }
 
 int vaddr_unpin_user_pages(struct vaddr_pin *vp, unsigned long start, bool make_dirty)
@@ -531,9 +620,10 @@ static void vp_revoke_force(struct vaddr_pin *vp, struct inode *inode)
 		if (!e->lease || pnm_lease_inode(e->lease) != inode)
 			continue;
 		vp_quarantine(e, true);
+		e->quarantined = true;
 		pnm_lease_untie(e->lease);
 		e->lease = NULL;
-		pnm_format_caller(e->caller, site, sizeof(site));
+		pnm_format_call_site(&e->site, site, sizeof(site));
 		pnm_misuse_report(PNM_MISUSE_REVOKED, e->pages[0],
 				  "pin owner %lu '%s' of pid %d missed its lease break on %s:%s: "
 				  "revoked, %lu page%s of 0x%lx-0x%lx quarantined; pinned at %s",
@@ -655,6 +745,74 @@ void pnm_vaddr_pin_foreach(int pid,
 	spin_unlock(&vp_list_lock);
 }
 
+/* The extents' part of the public view: flags, file, site, age.  The
+ * extent is held (extents_lock) and its pages pinned. */
+static void vp_extent_snapshot(const struct vp_extent *e, struct pnm_vaddr_pin_extent *ext,
+			       struct pnm_call_site *site)
+{
+	unsigned long i;
+
+	memset(ext, 0, sizeof(*ext));
+	ext->size = sizeof(*ext);
+	ext->start = e->start;
+	ext->pages = e->nr;
+	if (e->lease)
+		ext->flags |= PNM_VADDR_PIN_EXTENT_LEASED;
+	if (e->quarantined)
+		ext->flags |= PNM_VADDR_PIN_EXTENT_QUARANTINED;
+	for (i = 0; i < e->nr; i++) {
+		if (test_bit(PG_pnm_truncated, &page_folio(e->pages[i])->flags)) {
+			ext->flags |= PNM_VADDR_PIN_EXTENT_TRUNCATED;
+			break;
+		}
+	}
+	memcpy(ext->file, e->file, sizeof(ext->file));
+	ext->file_offset = e->file_offset;
+	ext->file_pages = e->file_pages;
+	ext->pinned = e->pinned;
+	*site = e->site;
+}
+
+/*
+ * pnm_vaddr_pin_extent_next - the extent of @vp with the lowest start at
+ * or above @addr (pinmm/vaddr_pin.h).  Takes extents_lock for read; the
+ * site is printed after it is dropped (naming a return address asks the
+ * dynamic loader).
+ */
+int pnm_vaddr_pin_extent_next(struct vaddr_pin *vp, unsigned long addr,
+			      struct pnm_vaddr_pin_extent *ext)
+{
+	struct pnm_vaddr_pin_extent snap;
+	struct vp_extent *e, *best = NULL;
+	struct pnm_call_site site;
+	size_t size;
+
+	if (!vp || !ext || ext->size < VP_EXTENT_SIZE_0_2 || ext->size > PNM_STRUCT_SIZE_MAX)
+		return -EINVAL;
+	size = ext->size;
+	down_read(&vp->extents_lock);
+	list_for_each_entry(e, &vp->extents, list)
+		if (e->start >= addr && (!best || e->start < best->start))
+			best = e;
+	if (best)
+		vp_extent_snapshot(best, &snap, &site);
+	up_read(&vp->extents_lock);
+	if (!best)
+		return -ENOENT;
+	pnm_format_call_site(&site, snap.site, sizeof(snap.site));
+	snap.age = pnm_vaddr_pin_clock() - snap.pinned;
+	memcpy(ext, &snap, sizeof(snap));
+	memset((char *)ext + sizeof(snap), 0, size - sizeof(snap));
+	ext->size = size;
+	return 0;
+}
+
+/* pnm_vaddr_pin_clock - the owners' logical time (pinmm/vaddr_pin.h). */
+unsigned long long pnm_vaddr_pin_clock(void)
+{
+	return (unsigned long long)atomic_long_read(&vp_clock);
+}
+
 /*
  * pnm_teardown()'s part (internal.h): release every extent of every live
  * owner and free the owners, logging each; returns how many owners there
@@ -720,7 +878,7 @@ unsigned long pnm_vaddr_pin_fini(void)
 		vp_free(vp);
 	}
 	vp_next_id = 0;
-	vp_clock = 0;
+	atomic_long_set(&vp_clock, 0);
 	return owners;
 }
 

@@ -166,6 +166,61 @@ struct pnm_vaddr_pin_info {
 #define PNM_VADDR_PIN_REVOKED		0x2u
 /* Fill @info for @vp: 0, -EINVAL (NULL, or a size below this release's). */
 PNM_API int pnm_vaddr_pin_get_info(struct vaddr_pin *vp, struct pnm_vaddr_pin_info *info);
+/* One extent of an owner (pnm_vaddr_pin_extent_next): what one pin call
+ * holds, for listings like /proc/<pid>/file_pins. */
+struct pnm_vaddr_pin_extent {
+	size_t size;			/* set by the caller: sizeof(*ext) */
+	unsigned long start;		/* user address of its first page */
+	unsigned long pages;		/* pages it holds */
+	unsigned int flags;		/* PNM_VADDR_PIN_EXTENT_* below */
+	char file[72];			/* filesystem:name of the file its first
+					 * file page belonged to when pinned,
+					 * "" if none (anonymous memory) */
+	unsigned long long file_offset;	/* byte offset of that page in it */
+	unsigned long file_pages;	/* pages of the extent in that file */
+	char site[128];			/* the pin call's site, as the registry
+					 * prints it ("file.c:12 func()",
+					 * "symbol+0x1c", ...) */
+	unsigned long long pinned;	/* logical time of the pin call */
+	unsigned long long age;		/* pnm_vaddr_pin_clock() - pinned */
+};
+/* Extent flags: tied to a layout lease (f_owner's); revoked by force, its
+ * pages quarantined until the unpin; some page of it was truncated or
+ * punched out of its file since (it lives on, detached). */
+#define PNM_VADDR_PIN_EXTENT_LEASED		0x1u
+#define PNM_VADDR_PIN_EXTENT_QUARANTINED	0x2u
+#define PNM_VADDR_PIN_EXTENT_TRUNCATED		0x4u
+/*
+ * The extent of @vp with the lowest start at or above @addr, into @ext:
+ * 0, -ENOENT (none), -EINVAL (NULL, or a size below this release's).
+ * Walk an owner with addr = 0, then ext.start + ext.pages * PNM_PAGE_SIZE
+ * (extents never overlap).  A snapshot: the owner may change right after.
+ * Must not race with vaddr_pin_destroy(@vp).
+ */
+PNM_API int pnm_vaddr_pin_extent_next(struct vaddr_pin *vp, unsigned long addr,
+				      struct pnm_vaddr_pin_extent *ext);
+/*
+ * The owners' logical clock: it advances by one for each owner created
+ * and each pin call through an owner, so pnm_vaddr_pin_info.created and
+ * pnm_vaddr_pin_extent.pinned are readings of it and an age is the clock
+ * minus a reading.  Starts at 0 at pnm_init().
+ */
+PNM_API unsigned long long pnm_vaddr_pin_clock(void);
+
+/* What a file's layout lease is (pnm_file_get_layout_lease). */
+struct pnm_layout_lease_info {
+	size_t size;			/* set by the caller: sizeof(*info) */
+	unsigned int break_ms;		/* its deadline when broken */
+	unsigned long tied;		/* owners' extents tied to it */
+	bool breaking;			/* a break is in progress */
+};
+/*
+ * The layout lease @file holds, into @info: 0, -ENOENT (@file holds none:
+ * never taken, released, or broken), -EBADF (NULL @file), -EINVAL (NULL
+ * @info, or a size below this release's).
+ */
+PNM_API int pnm_file_get_layout_lease(struct file *file, struct pnm_layout_lease_info *info);
+
 /*
  * Call @fn for each live owner (whose memory is @pid's, or all if
  * @pid < 0), oldest first, with a snapshot (info->size is the library's

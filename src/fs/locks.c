@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "internal.h"
@@ -125,6 +126,38 @@ int pnm_file_release_layout_lease(struct file *file)
 	if (!err)
 		free(l);
 	return err;
+}
+
+/*
+ * pnm_file_get_layout_lease - what @file's lease is (pinmm/vaddr_pin.h).
+ * Takes lease_mutex.
+ */
+int pnm_file_get_layout_lease(struct file *file, struct pnm_layout_lease_info *info)
+{
+	struct pnm_layout_lease_info snap = { .size = sizeof(snap) };
+	struct pnm_layout_lease *l;
+	size_t size;
+
+	if (!file || !file->f_inode)
+		return -EBADF;
+	if (!info || info->size < sizeof(snap) || info->size > PNM_STRUCT_SIZE_MAX)
+		return -EINVAL;
+	size = info->size;
+	pthread_mutex_lock(&lease_mutex);
+	l = lease_of(file);
+	if (l) {
+		snap.break_ms = l->break_ms;
+		snap.tied = l->nr_tied;
+		snap.breaking = l->breaking;
+	}
+	pthread_mutex_unlock(&lease_mutex);
+	if (!l)
+		return -ENOENT;
+	memcpy(info, &snap, sizeof(snap));
+	/* A newer caller's tail is zeroed; its size kept. */
+	memset((char *)info + sizeof(snap), 0, size - sizeof(snap));
+	info->size = size;
+	return 0;
 }
 
 /*

@@ -134,7 +134,14 @@ use_of() {
 		echo '	static struct pnm_vaddr_pin_info vp_info;'
 		echo '	long (*vp_pin)(struct vaddr_pin *, unsigned long, unsigned long, struct page **) ='
 		echo '		vaddr_pin_user_pages;'
-		echo '	n += (vp_pin != NULL) + (int)vp_params.size + (int)vp_info.size + (int)VADDR_PIN_LONGTERM;' ;;
+		echo '	static struct pnm_vaddr_pin_extent vp_ext;'
+		echo '	static struct pnm_layout_lease_info vp_lease;'
+		echo '	int (*vp_next)(struct vaddr_pin *, unsigned long, struct pnm_vaddr_pin_extent *) ='
+		echo '		pnm_vaddr_pin_extent_next;'
+		echo '	int (*vp_lq)(struct file *, struct pnm_layout_lease_info *) = pnm_file_get_layout_lease;'
+		echo '	n += (vp_pin != NULL) + (int)vp_params.size + (int)vp_info.size + (int)VADDR_PIN_LONGTERM;'
+		echo '	n += (vp_next != NULL) + (vp_lq != NULL) + (int)vp_ext.size + (int)vp_lease.size +'
+		echo '	     (int)PNM_VADDR_PIN_EXTENT_QUARANTINED + (int)(pnm_vaddr_pin_clock() > 0);' ;;
 	pinmm/budget.h)
 		echo '	static struct pnm_pin_budget_info pb_info;'
 		echo '	int (*pb_rem)(struct task_struct *, unsigned long *) = pnm_pin_budget_remaining;'

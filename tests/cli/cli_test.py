@@ -302,6 +302,76 @@ def case_pin_debug():
         run("stats", "--no-pin-debug", plain, expect=1)
 
 
+def listing_blocks(out):
+    """The `owners` steps of a human-readable run, each with its output."""
+    keep, inside = [], False
+    for line in out.splitlines():
+        if not line.startswith("    "):
+            inside = ": ok owners" in line
+        if inside:
+            keep.append(line)
+    return keep
+
+
+def case_owners():
+    """The owners listing: its text as tests/cli/owner_listing.out has it,
+    and the same listing as the step's JSON data."""
+    _, out, _ = run("run", "owner_listing.scn", cwd=SCN_DIR, expect=0)
+    with open(os.path.join(CLI_DIR, "owner_listing.out"), encoding="utf-8") as f:
+        want = f.read().splitlines()
+    got = listing_blocks(out)
+    if got != want:
+        import difflib
+        fail("owners listing differs from owner_listing.out:\n" +
+             "\n".join(difflib.unified_diff(want, got, "expected", "got", lineterm="")))
+
+    _, out, _ = run("run", "--json", "owner_listing.scn", cwd=SCN_DIR, expect=0)
+    json_tool_ok(out)
+    doc = load_json(out)
+    steps = [s for s in doc["steps"] if s["command"].split()[0] == "owners"]
+    if len(steps) != 4 or any("data" not in s for s in steps):
+        fail("expected 4 owners steps with data: %r" % steps)
+    # The JSON step carries the same text as the human output.
+    text = "\n".join(l[4:] for l in want if l.startswith("    "))
+    if "\n".join(s["output"].rstrip("\n") for s in steps) != text:
+        fail("the JSON output of the owners steps differs from the text")
+
+    first = steps[0]["data"]
+    if [o["name"] for o in first["owners"]] != ["R", "D", "V"]:
+        fail("owners, oldest first: %r" % first["owners"])
+    r, d, v = first["owners"]
+    if (r["id"], r["pid"], r["process"], r["file"], r["write"], r["longterm"], r["state"],
+            r["revoke"], r["extents"], r["pages"]) != \
+            (1, 1, "A", "disk:F", True, True, "active", "ignore", 2, 3):
+        fail("owner R: %r" % r)
+    if r["lease"] != {"deadline_ms": 1, "tied": 1, "breaking": False}:
+        fail("owner R's lease: %r" % r["lease"])
+    anon, leased = r["pins"]
+    if anon["file"] != "" or anon["pages"] != 1 or anon["leased"]:
+        fail("owner R's anonymous pin: %r" % anon)
+    if (leased["file"], leased["offset"], leased["pages"], leased["end"] - leased["start"],
+            leased["leased"], leased["quarantined"], leased["site"]) != \
+            ("disk:F", 4096, 2, 8192, True, False, "owner_listing.scn:23 owner-pin()"):
+        fail("owner R's leased pin: %r" % leased)
+    if d["lease"] is not None or d["file"] != "" or d["longterm"] or v["write"] or v["pid"] != 2:
+        fail("owners D and V: %r %r" % (d, v))
+    if [f["file"] for f in first["files"]] != ["disk:F", "shmem:S"]:
+        fail("files: %r" % first["files"])
+    on_f = first["files"][0]["pins"]
+    if len(on_f) != 1 or on_f[0]["owner"] != 1 or on_f[0]["offset"] != 4096:
+        fail("pins on disk:F: %r" % on_f)
+    if [o["name"] for o in steps[1]["data"]["owners"]] != ["V"]:
+        fail("owners B lists: %r" % steps[1]["data"]["owners"])
+    after = steps[2]["data"]["owners"]
+    if after[0]["state"] != "revoked" or after[0]["lease"] is not None:
+        fail("owner R after the break: %r" % after[0])
+    if not (after[0]["pins"][1]["quarantined"] and after[0]["pins"][1]["truncated"]) or \
+            after[0]["pins"][1]["leased"] or not after[1]["pins"][0]["truncated"]:
+        fail("pins after the truncates: %r" % after)
+    if steps[3]["data"]["files"] != [] or steps[3]["data"]["owners"][1]["pins"] != []:
+        fail("the last listing: %r" % steps[3]["data"])
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 if CASE not in CASES:
     fail("unknown case " + CASE)

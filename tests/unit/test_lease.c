@@ -41,6 +41,16 @@ static unsigned int state_of(struct vaddr_pin *vp)
 	return info.state;
 }
 
+/* The extent of @vp at @start (its flags, for the listing). */
+static unsigned int extent_flags(struct vaddr_pin *vp, unsigned long start)
+{
+	struct pnm_vaddr_pin_extent ext = { .size = sizeof(ext) };
+
+	assert_int_equal(pnm_vaddr_pin_extent_next(vp, start, &ext), 0);
+	assert_int_equal(ext.start, start);
+	return ext.flags;
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -108,16 +118,30 @@ static void test_leased_pin_data_reaches_disk(void **state)
 	struct task_struct *t = test_task_create("t");
 	struct file *f;
 	unsigned long a = map_file(t, PNM_FS_DISK, "leased", 2, &f);
+	struct pnm_layout_lease_info li = { .size = sizeof(li) }, small = { .size = 4 };
 	struct vaddr_pin *vp;
 	char data[100], back[100];
 	int i;
 
 	(void)state;
 	test_write_byte(t, a, 'x');
+	assert_int_equal(pnm_file_get_layout_lease(f, &li), -ENOENT);
 	assert_int_equal(pnm_file_set_layout_lease(f, 0), 0);
+	assert_int_equal(pnm_file_get_layout_lease(f, &li), 0);
+	assert_int_equal(li.break_ms, 1000);		/* 0: the default */
+	assert_int_equal(li.tied, 0);
+	assert_false(li.breaking);
 	vp = owner(t, f, NULL, NULL);
 	assert_int_equal(vaddr_pin_user_pages(vp, a, 2, NULL), 2);
+	assert_int_equal(pnm_file_get_layout_lease(f, &li), 0);
+	assert_int_equal(li.tied, 1);
+	assert_int_equal(li.size, sizeof(li));
+	assert_int_equal(extent_flags(vp, a), PNM_VADDR_PIN_EXTENT_LEASED);
 	assert_int_equal(pnm_file_release_layout_lease(f), -EBUSY);
+	/* The query's own errors. */
+	assert_int_equal(pnm_file_get_layout_lease(NULL, &li), -EBADF);
+	assert_int_equal(pnm_file_get_layout_lease(f, NULL), -EINVAL);
+	assert_int_equal(pnm_file_get_layout_lease(f, &small), -EINVAL);
 	CHECK_ALL();
 	for (i = 0; i < 100; i++)
 		data[i] = (char)(i * 7 + 1);
@@ -126,7 +150,10 @@ static void test_leased_pin_data_reaches_disk(void **state)
 	assert_int_equal(vfs_fsync(f, 0), 0);
 	assert_int_equal(test_host_pread(f, back, 100, PG - 50), 100);
 	assert_memory_equal(data, back, 100);
+	assert_int_equal(pnm_file_get_layout_lease(f, &li), 0);
+	assert_int_equal(li.tied, 0);
 	assert_int_equal(pnm_file_release_layout_lease(f), 0);
+	assert_int_equal(pnm_file_get_layout_lease(f, &li), -ENOENT);
 	assert_int_equal(vaddr_pin_destroy(vp), 0);
 	fput(f);
 	CHECK_ALL();
@@ -193,6 +220,7 @@ static void test_break_answered_in_time(void **state)
 	struct file *f;
 	unsigned long a = map_file(t, PNM_FS_DISK, "coop", 2, &f);
 	long asked = global_stat(PNM_LEASE_REVOKE_ASKED), t0;
+	struct pnm_layout_lease_info li = { .size = sizeof(li) };
 	struct vaddr_pin *vp;
 
 	(void)state;
@@ -210,6 +238,7 @@ static void test_break_answered_in_time(void **state)
 	/* The lease is gone: a new long-term write pin is refused again. */
 	assert_int_equal(vaddr_pin_user_pages(vp, a, 1, NULL), -EFAULT);
 	assert_int_equal(pnm_file_release_layout_lease(f), -ENOENT);
+	assert_int_equal(pnm_file_get_layout_lease(f, &li), -ENOENT);
 	assert_int_equal(vaddr_pin_destroy(vp), 0);
 	fput(f);
 	CHECK_ALL();
@@ -232,6 +261,7 @@ static void test_deadline_missed(void **state)
 	assert_int_equal(pnm_file_set_layout_lease(f, 50), 0);
 	vp = owner(t, f, NULL, NULL);
 	assert_int_equal(vaddr_pin_user_pages(vp, a, 1, NULL), 1);
+	assert_int_equal(extent_flags(vp, a), PNM_VADDR_PIN_EXTENT_LEASED);
 
 	/* A punch of another page breaks the lease too. */
 	t0 = now_ms();
@@ -246,6 +276,8 @@ static void test_deadline_missed(void **state)
 	assert_int_equal(global_stat(PNM_NR_QUARANTINED),
 			 (long)folio_nr_pages(test_folio(t, a)));
 	assert_true(test_bit(PG_pnm_quarantined, &test_folio(t, a)->flags));
+	/* Untied and quarantined; the punch missed this page. */
+	assert_int_equal(extent_flags(vp, a), PNM_VADDR_PIN_EXTENT_QUARANTINED);
 	CHECK_ALL();
 
 	/* Cut off: nothing reaches memory; new pins refused. */

@@ -235,6 +235,7 @@ struct scn_result {
 	enum scn_status status;
 	const char *detail;		/* "" if none */
 	const char *output;		/* extra lines (stats, maps) or "" */
+	const char *data;		/* a JSON value (listings) or "" */
 	const struct scn_trace_line *trace;
 	unsigned int ntrace;
 };
@@ -302,6 +303,15 @@ int scn_prop_result(struct scn_run *r, bool holds, const char *fmt, ...) __print
 int scn_fail(struct scn_run *r, const char *fmt, ...) __printf(2, 3);
 /* Append lines to the step's output block (stats, maps). */
 void scn_output(struct scn_run *r, const char *fmt, ...) __printf(2, 3);
+/*
+ * Set the step's structured data: @json is one JSON value (an object, for
+ * a listing), copied.  The human sink ignores it (the step shows its
+ * output block instead); the JSON sink writes it as the step's "data".
+ */
+void scn_data(struct scn_run *r, const char *json);
+/* Write @str to @f as a JSON string literal (invalid UTF-8 becomes
+ * U+FFFD); scn_out.c. */
+void scn_json_str(FILE *f, const char *str);
 /* Quote up to @max bytes of @buf as a C-like string into @out. */
 void scn_quote(char *out, size_t size, const unsigned char *buf, size_t len,
 	       size_t max);
@@ -358,6 +368,34 @@ int scn_frame_info(unsigned long pfn, struct scn_page_info *pi);
 /* The index of counter @name (pnm_stat_lookup), aborting the program if
  * the library has no such counter: the command line's own names. */
 int scn_stat(const char *name);
+
+/* --- names other capabilities share ---------------------------------------------- */
+
+/* Files (scn_file.c): the open struct file a SCN_NS_FILE value names, or
+ * NULL with the detail set (closed, or its open step failed). */
+#define SCN_NS_FILE	"file"
+struct file *scn_file(struct scn_run *r, const struct scn_value *v);
+
+/*
+ * Pin owners (scn_owner.c): a struct vaddr_pin under a name of the
+ * SCN_NS_OWNER namespace.  The owner-* commands, `owners` and `expect
+ * owner` work on every owner registered here, so a later call site's
+ * commands (a memory registration, a fixed buffer) that create an owner
+ * register it and need no commands of their own for pinning through it,
+ * the device, the listing and the expectations.
+ *   scn_owner_add: the owner @vp (created for @process's task @task,
+ *   with f_owner @file, or NULL) becomes @name (a reference on @task is
+ *   taken; @process names it in the scenario, e.g. after it exits);
+ *   the runner releases its extents and destroys it at the end.  0, or
+ *   -EEXIST / -ENOMEM (then the caller still owns @vp).
+ *   scn_owner: the owner a SCN_NS_OWNER value names, or NULL with the
+ *   detail set (destroyed, or its creating step failed).
+ */
+#define SCN_NS_OWNER	"owner"
+struct vaddr_pin;
+int scn_owner_add(struct scn_run *r, const char *name, struct vaddr_pin *vp,
+		  struct task_struct *task, const char *process, struct file *file);
+struct vaddr_pin *scn_owner(struct scn_run *r, const struct scn_value *v);
 
 
 /* --- internals shared by scn_lex.c and scn_parse.c ------------------------------ */

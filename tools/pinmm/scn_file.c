@@ -57,7 +57,7 @@
 #define FALLOC_FL_PUNCH_HOLE	0x02
 #endif
 
-#define NS_FILE		"file"
+#define NS_FILE		SCN_NS_FILE
 #define CHUNK		65536		/* bytes moved per call */
 
 /* --- the files configuration line ------------------------------------------------- */
@@ -140,6 +140,14 @@ static struct scn_file *file_get(struct scn_run *r, const struct scn_value *v)
 	if (!sf)
 		scn_fail(r, "file %s is not open (closed, or its open step failed)", v->word);
 	return sf;
+}
+
+/* The open struct file @v names, for other capabilities (scn.h). */
+struct file *scn_file(struct scn_run *r, const struct scn_value *v)
+{
+	struct scn_file *sf = file_get(r, v);
+
+	return sf ? sf->file : NULL;
 }
 
 static const char *const fs_words[] = { "disk", "shmem", "dax", NULL };

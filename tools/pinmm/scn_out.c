@@ -6,7 +6,7 @@
  *         trace events and command output indented under it, then
  *         "N passed, N failed".
  * JSON:   one document written at the end: every step (file, line,
- *         command, status, detail, output, trace) and, per file, the final
+ *         command, status, detail, output, data, trace) and, per file, the final
  *         counters in /proc/vmstat naming.
  * Stats:  the counters of each file's run, as pnm_stat_print() prints them
  *         (or as JSON); failing steps go to stderr.
@@ -99,8 +99,8 @@ struct scn_sink *scn_sink_human(FILE *out, bool quiet)
 
 /* --- JSON ------------------------------------------------------------------------- */
 
-/* Write @str as a JSON string; invalid UTF-8 becomes U+FFFD. */
-static void json_str(FILE *f, const char *str)
+/* Write @str as a JSON string; invalid UTF-8 becomes U+FFFD (scn.h). */
+void scn_json_str(FILE *f, const char *str)
 {
 	const unsigned char *p = (const unsigned char *)(str ? str : "");
 	size_t n = strlen((const char *)p);
@@ -141,7 +141,7 @@ static void json_counters(FILE *f, const long *counters)
 	fputc('{', f);
 	for (int i = 0; i < pnm_stat_count(); i++) {
 		fprintf(f, "%s", i ? ", " : "");
-		json_str(f, pnm_stat_name(i));
+		scn_json_str(f, pnm_stat_name(i));
 		fprintf(f, ": %ld", counters[i]);
 	}
 	fputc('}', f);
@@ -176,25 +176,27 @@ static void json_step(struct scn_sink *s, const struct scn_result *res)
 		return;
 	}
 	fprintf(f, "%s\n    {\"file\": ", j->nsteps++ ? "," : "");
-	json_str(f, res->file);
+	scn_json_str(f, res->file);
 	fprintf(f, ", \"line\": %u, \"command\": ", res->line);
-	json_str(f, res->command);
+	scn_json_str(f, res->command);
 	fprintf(f, ", \"status\": \"%s\", \"detail\": ", st[res->status]);
-	json_str(f, res->detail);
+	scn_json_str(f, res->detail);
 	if (res->output && *res->output) {
 		fputs(", \"output\": ", f);
-		json_str(f, res->output);
+		scn_json_str(f, res->output);
 	}
+	if (res->data && *res->data)
+		fprintf(f, ", \"data\": %s", res->data);
 	if (res->ntrace) {
 		fputs(", \"trace\": [", f);
 		for (unsigned int i = 0; i < res->ntrace; i++) {
 			const struct pnm_trace_rec *e = &res->trace[i].rec;
 
 			fprintf(f, "%s{\"event\": ", i ? ", " : "");
-			json_str(f, pnm_trace_name(e->ev) ? pnm_trace_name(e->ev) : "?");
+			scn_json_str(f, pnm_trace_name(e->ev) ? pnm_trace_name(e->ev) : "?");
 			fprintf(f, ", \"pid\": %d, \"a\": %lu, \"b\": %lu, \"c\": %lu, \"d\": %ld, \"text\": ",
 				e->pid, e->a, e->b, e->c, e->d);
-			json_str(f, res->trace[i].text);
+			scn_json_str(f, res->trace[i].text);
 			fputc('}', f);
 		}
 		fputc(']', f);
@@ -209,7 +211,7 @@ static void json_end_file(struct scn_sink *s, const char *file, unsigned int pas
 	FILE *f = j->files;
 
 	fprintf(f, "%s\n    {\"file\": ", j->nfiles++ ? "," : "");
-	json_str(f, file);
+	scn_json_str(f, file);
 	fprintf(f, ", \"passed\": %u, \"failed\": %u, \"counters\": ", passed, failed);
 	json_counters(f, counters);
 	fputc('}', f);

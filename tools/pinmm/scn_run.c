@@ -55,6 +55,7 @@ struct scn_run {
 	char detail[1024];
 	char *out;
 	size_t out_len, out_cap;
+	char *data;			/* scn_data(); NULL if none */
 	struct scn_trace_line *trace;
 	unsigned int ntrace, trace_cap;
 	bool trace_overflow;
@@ -128,6 +129,17 @@ void scn_output(struct scn_run *r, const char *fmt, ...)
 	vsnprintf(r->out + r->out_len, r->out_cap - r->out_len, fmt, ap);
 	va_end(ap);
 	r->out_len += (size_t)n;
+}
+
+/* Set the step's structured data (a JSON value, copied). */
+void scn_data(struct scn_run *r, const char *json)
+{
+	free(r->data);
+	r->data = strdup(json ? json : "");
+	if (!r->data) {
+		fputs("pinmm: out of memory\n", stderr);
+		exit(2);
+	}
 }
 
 /*
@@ -545,6 +557,7 @@ static void report(struct scn_run *r, const struct scn_step *st, unsigned int li
 		.status = status,
 		.detail = r->detail,
 		.output = r->out_len ? r->out : "",
+		.data = r->data ? r->data : "",
 		.trace = r->trace,
 		.ntrace = r->ntrace,
 	};
@@ -557,6 +570,8 @@ static void report(struct scn_run *r, const struct scn_step *st, unsigned int li
 		r->failed++;
 	r->sink->step(r->sink, &res);
 	r->detail[0] = '\0';
+	free(r->data);
+	r->data = NULL;
 	r->out_len = 0;
 	if (r->out)
 		r->out[0] = '\0';
@@ -753,6 +768,7 @@ out:
 	free(r.regions);
 	free(r.objs);
 	free(r.out);
+	free(r.data);
 	free(r.trace);
 	return ret;
 }
