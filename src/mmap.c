@@ -210,8 +210,7 @@ static int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long le
 	floor = prev ? prev->vm_end : 0;
 	ceiling = next ? next->vm_start : 0;
 
-	for (vma = first; vma && vma->vm_start < end; vma = vma_next(vma))
-		zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	unmap_vmas(mm, first, start, end);
 	for (vma = first; vma && vma->vm_start < end; vma = vma_next(vma)) {
 		unlink_anon_vmas(vma);
 		unlink_file_vma(vma);
@@ -640,8 +639,9 @@ void exit_mmap(struct mm_struct *mm)
 	struct vm_area_struct *vma;
 
 	mmap_write_lock(mm);
-	for_each_vma(mm, vma)
-		zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	/* Mirrors go first: after this no notifier is called for @mm. */
+	mmu_notifier_release(mm);
+	unmap_vmas(mm, find_vma(mm, 0), 0, mm->task_size);
 	for_each_vma(mm, vma) {
 		unlink_anon_vmas(vma);
 		unlink_file_vma(vma);

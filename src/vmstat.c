@@ -108,6 +108,8 @@ const char *const vmstat_text[] = {
 	[PNM_DMA_REVOKED]		= "pnm_dma_revoked",
 	[PNM_WB_SKIP_QUARANTINED]	= "pnm_wb_skip_quarantined",
 	[PNM_PIN_BUDGET_REFUSED]	= "pnm_pin_budget_refused",
+	[PNM_MMU_NOTIFIER_INVALIDATE]	= "pnm_mmu_notifier_invalidate",
+	[PNM_MMU_NOTIFIER_RELEASE]	= "pnm_mmu_notifier_release",
 };
 
 /*
@@ -248,6 +250,7 @@ const char *const pnm_trace_names[PNM_NR_TRACE_EVENTS] = {
 	[PNM_TRACE_FS_VIOLATION]	= "fs-violation",
 	[PNM_TRACE_TRUNCATE]	= "truncate",
 	[PNM_TRACE_RECLAIM]		= "reclaim",
+	[PNM_TRACE_MMU_NOTIFY]	= "mmu_notify",
 };
 
 /* The name of trace event @ev ("fault", "cow_copy" ...), NULL if out of

@@ -152,6 +152,15 @@ use_of() {
 		echo '	int (*zq)(enum pnm_zone_type, struct pnm_zone_info *) = pnm_get_zone_info;'
 		echo '	int (*pq)(unsigned long, struct pnm_page_info *) = pnm_pfn_info;'
 		echo '	n += (zq != NULL) + (pq != NULL) + (int)pi.size + (int)zi.size;' ;;
+	pinmm/mmu_notifier.h)
+		echo '	static struct mmu_notifier mn;'
+		echo '	static struct mmu_notifier_ops mn_ops;'
+		echo '	struct mmu_notifier_range mn_range = { NULL, 0, 0, MMU_NOTIFIER_RANGE_BLOCKABLE,'
+		echo '					       MMU_NOTIFY_CLEAR };'
+		echo '	int (*mn_reg)(struct mmu_notifier *, struct mm_struct *) = mmu_notifier_register;'
+		echo '	mn.ops = &mn_ops;'
+		echo '	n += (mn_reg != NULL) + (int)mn_range.event + (int)mn_range.flags +'
+		echo '	     (int)pnm_mmu_notifier_count(NULL) + (mn.ops->release != NULL);' ;;
 	*)
 		# A header without a use here is a test that cannot fail for it.
 		echo "check_headers.sh: no use written for $1" >&2

@@ -26,7 +26,9 @@
 #   - one of the kernel-named opaque objects of pinmm/types.h: struct page,
 #     folio, mm_struct, task_struct, file,
 #   - in pinmm/vaddr_pin.h, the 2019 proposal's kernel-named wrapper:
-#     vaddr_pin..., vaddr_unpin... and VADDR_PIN_... .
+#     vaddr_pin..., vaddr_unpin... and VADDR_PIN_... ,
+#   - in pinmm/mmu_notifier.h, Linux's MMU notifier API: mmu_notifier...,
+#     MMU_NOTIFY_... and MMU_NOTIFIER_... .
 #
 # --selftest plants names that must be refused (a #define `current` and
 # `PAGE_MASK`, enum constants R_X and SC_X, a typedef, a struct tag, a
@@ -140,6 +142,11 @@ check() {
 			if [ "$base" = pinmm/vaddr_pin.h ]; then
 				case "$name" in
 				vaddr_pin | vaddr_pin_* | vaddr_unpin_* | VADDR_PIN_*) continue ;;
+				esac
+			fi
+			if [ "$base" = pinmm/mmu_notifier.h ]; then
+				case "$name" in
+				mmu_notifier | mmu_notifier_* | MMU_NOTIFY_* | MMU_NOTIFIER_*) continue ;;
 				esac
 			fi
 			case "$kind" in

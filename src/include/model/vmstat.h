@@ -96,6 +96,9 @@ enum pnm_stat_item {
 	PNM_WB_SKIP_QUARANTINED, /* dirty pages writeback left: quarantined */
 	/* pin budget (issue 11) */
 	PNM_PIN_BUDGET_REFUSED,	/* long-term pin calls refused by a budget */
+	/* MMU notifiers (issue 12) */
+	PNM_MMU_NOTIFIER_INVALIDATE, /* ranges sent to subscribers (starts) */
+	PNM_MMU_NOTIFIER_RELEASE, /* ->release() calls (exit, unregister) */
 	NR_VM_STAT_ITEMS
 };
 
