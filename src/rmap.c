@@ -1145,6 +1145,7 @@ int folio_mkclean(struct folio *folio)
 }
 
 struct unmap_state {
+	enum ttu_flags flags;
 	bool dirty;		/* a removed PTE was dirty */
 	bool failed;		/* a mapping could not be removed */
 };
@@ -1157,6 +1158,13 @@ static bool unmap_one(struct folio *folio, struct vm_area_struct *vma,
 	struct unmap_state *st = arg;
 	struct mmu_notifier_range range;
 
+	/* mlock()ed: reclaim must leave its pages mapped (Linux's
+	 * walk_abort); VM_LOCKED changes under mmap_lock (write) and the
+	 * rmap locks, so our i_mmap_rwsem keeps it stable. */
+	if (!(st->flags & TTU_IGNORE_MLOCK) && (vma->vm_flags & VM_LOCKED)) {
+		st->failed = true;
+		return false;
+	}
 	folio_vma_range_init(&range, MMU_NOTIFY_CLEAR, folio, vma, address);
 	mmu_notifier_invalidate_range_start(&range);
 	while (page_vma_mapped_walk(&pvmw)) {
@@ -1187,9 +1195,9 @@ static bool unmap_one(struct folio *folio, struct vm_area_struct *vma,
  * and no ptl).  Returns 0 when the folio is left unmapped; -EINVAL for an
  * anon folio; -EBUSY if a mapping could not be removed.
  */
-int try_to_unmap(struct folio *folio)
+int try_to_unmap(struct folio *folio, enum ttu_flags flags)
 {
-	struct unmap_state st = { .dirty = false, .failed = false };
+	struct unmap_state st = { .flags = flags, .dirty = false, .failed = false };
 	struct rmap_walk_control rwc = {
 		.arg = &st,
 		.rmap_one = unmap_one,

@@ -356,9 +356,14 @@ int pnm_mm_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len);
 int pnm_mm_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len,
 		 unsigned long prot);
 /* madvise(2): MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE,
- * MADV_NOHUGEPAGE, MADV_NORMAL.  0, -EINVAL, -ENOMEM (unmapped hole). */
+ * MADV_NOHUGEPAGE, MADV_NORMAL, MADV_POPULATE_READ/WRITE.  0, -EINVAL,
+ * -ENOMEM (unmapped hole), -EAGAIN, -EFAULT (madvise.c). */
 int pnm_mm_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len,
 		int advice);
+/* mlock(2) / munlock(2) (mlock.c): 0, -EINVAL, -ENOMEM (a hole: nothing
+ * changed), -EAGAIN.  Take mmap_lock. */
+int pnm_mm_mlock(struct mm_struct *mm, unsigned long start, size_t len);
+int pnm_mm_munlock(struct mm_struct *mm, unsigned long start, size_t len);
 
 /* --- shmem (shmem.c): page-cache-only objects ---------------------------- */
 /* A new shmem file of @size bytes (NULL on -ENOMEM); one reference. */

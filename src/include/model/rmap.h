@@ -424,11 +424,17 @@ int folio_mkclean(struct folio *folio);
  * Unmap the locked page-cache (or dax) @folio from every process that maps
  * it (reclaim, truncate): each PTE is cleared, its dirty bit moved to the
  * folio, mapcount/RSS/NR_FILE_MAPPED updated and the mapping's reference
- * dropped.  Anon folios are not handled (-EINVAL).  Returns 0 when no
- * mapping is left, -EBUSY if one could not be removed (a PMD mapping of a
- * cache folio, which the model never creates).
+ * dropped.  Anon folios are not handled (-EINVAL).  Without
+ * TTU_IGNORE_MLOCK (reclaim) a VM_LOCKED VMA stops the walk: its pages
+ * stay (mlock.c) and the mappings removed before it stay removed.
+ * Returns 0 when no mapping is left, -EBUSY if one could not be removed
+ * (a VM_LOCKED one, or a PMD mapping of a cache folio, which the model
+ * never creates).
  */
-int try_to_unmap(struct folio *folio);
+enum ttu_flags {
+	TTU_IGNORE_MLOCK	= 0x8,	/* unmap VM_LOCKED VMAs too (truncate) */
+};
+int try_to_unmap(struct folio *folio, enum ttu_flags flags);
 
 /*
  * Check one folio: mapcounts against what a walk of its reverse map finds
