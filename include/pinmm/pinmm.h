@@ -24,6 +24,10 @@
 #include <pinmm/budget.h>
 #include <pinmm/inspect.h>
 #include <pinmm/mmu_notifier.h>
+#include <pinmm/kvm.h>
+#include <pinmm/pipe.h>
+#include <pinmm/futex.h>
+#include <pinmm/kwrite.h>
 
 PNM_BEGIN_DECLS
 
