@@ -685,7 +685,7 @@ static long gup_fast_fallback(unsigned long start, unsigned long nr_pages,
 	ret += (long)nr_pinned;
 out_record:
 	if (gup_flags & FOLL_PIN)
-		pnm_pin_registry_add(mm, start, pages, (unsigned long)ret, gup_flags);
+		ret = pnm_gup_record_pins(mm, start, pages, ret, gup_flags);
 	return ret;
 }
 
