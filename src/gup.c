@@ -25,9 +25,9 @@
  * folio's refcount, or 1 per pin to a large folio's refcount plus its
  * exact _pincount; in "exact" accounting, 1 per pin to the refcount plus
  * _pincount on large folios.  While pnm_pin_shadow_count() (internal.h:
- * exact accounting, registry or pin_debug on) every pinned page's own
- * pnm_pincount also counts its pins exactly (the registry and misuse
- * detection rely on it; "exact" mode answers folio_maybe_dma_pinned()
+ * exact accounting or pin_debug on) every pinned page's own
+ * pnm_pincount also counts its pins exactly (misuse detection relies on
+ * it; "exact" mode answers folio_maybe_dma_pinned()
  * from it); otherwise it is not touched at all, which spares the
  * production configuration one atomic per page on each side.
  * Pins belong to the folio, as in Linux: an unpin through any page of a

@@ -74,8 +74,8 @@
  * atomic each for FOLL_GET and, for Linux-accounted short-term pins, one
  * cmpxchg that adds GUP_PIN_COUNTING_BIAS at once.  The exact per-page
  * shadow count (pnm_pincount) adds one atomic per pinned page, but only
- * where it is kept (pnm_pin_shadow_count(), internal.h: exact accounting,
- * registry or pin_debug on); the configuration, including that answer,
+ * where it is kept (pnm_pin_shadow_count(), internal.h: exact accounting
+ * or pin_debug on); the configuration, including that answer,
  * is read once per walk (struct gup_fast_walk), not per page.
  * NR_FOLL_PIN_ACQUIRED is added once per call.
  *

@@ -367,8 +367,19 @@ unsigned long pnm_pin_registry_report_leaks(FILE *out);
 /* A pinned frame the registry still records, for pnm_teardown(): true
  * with *@pfn set, false if none (or the registry is off). */
 bool pnm_pin_registry_any_live(unsigned long *pfn);
-/* The calling thread's pin tag (pnm_pin_set_tag()), NULL if none. */
+/* gup_site.c: the calling thread's pin tag (pnm_pin_set_tag()), NULL if
+ * none; its pin owner (pnm_pin_set_owner()), 0 if none. */
 const char *pnm_pin_get_tag(void);
+unsigned long pnm_pin_get_owner(void);
+/* gup_site.c: take (and forget) the calling thread's call site; forget
+ * the thread's tag, owner and site (a new model). */
+struct pnm_call_site;
+void pnm_gup_site_take(struct pnm_call_site *site);
+void pnm_gup_site_reset(void);
+/* gup_site.c: a call site as records and reports print it into @buf
+ * ("file.c:12 func()", "symbol+0x1c", ...); returns @buf. */
+const char *pnm_format_site(char *buf, size_t size, const char *file, int line,
+			    const char *func, const void *caller);
 
 /* A call site as the registry keeps one: file:line:func as recorded, or
  * (file NULL) a return address (caller); all NULL: unknown. */

@@ -50,20 +50,7 @@
  * pnm_pin_registry_del_pages() call: one pin_lock round trip per call
  * rather than per page.
  *
- * Call sites.  Every exported GUP and unpin entry point (gup.c,
- * gup_fast.c) brackets its work with pnm_gup_site_enter() and
- * pnm_gup_site_exit().  The site of the call is what the gup.h macros (or
- * a caller, with pnm_gup_set_call_site()) recorded on the thread just
- * before; if nothing was recorded -- a call through a function pointer,
- * as (pin_user_pages)(...), or built with PNM_NO_CALL_SITE_CAPTURE --
- * enter takes the entry function's return address instead.  Exit forgets
- * the site, so no site outlives its call (a get_user_pages() call, which
- * records nothing, does not leave its site to the next pin).  A record
- * keeps file:line:function, or file NULL and the return address in
- * `caller`; reports and pnm_pin_registry_print() show the latter as
- * "symbol+0x1c" when the dynamic loader can name it (dladdr: exported
- * symbols only), else as the address and "(object+offset)", which
- * addr2line resolves.
+ * Call sites, tags and owners: gup_site.c.
  *
  * Locking: pin_lock protects the record list, the hash, the graveyard, the
  * report ring and the logical clock.  It is a leaf among the model's
@@ -74,8 +61,6 @@
  * which calls nothing of the model.  The tag and call site are
  * thread-local.
  */
-#define _GNU_SOURCE		/* dladdr() */
-#include <dlfcn.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -149,15 +134,6 @@ struct misuse_ent {
 	char tag[PIN_TAG_LEN];
 };
 
-/* The thread's current call site: file:line:func as recorded, or (file
- * NULL) the return address of the entry point running. */
-struct call_site {
-	const char *file;
-	int line;
-	const char *func;
-	const void *caller;
-};
-
 static spinlock_t pin_lock = { .m = PTHREAD_MUTEX_INITIALIZER, .owner = 0 };
 static LIST_HEAD(pin_records);				/* pin_lock */
 static struct pin_node *pin_hash[PIN_HASH_SIZE];	/* pin_lock */
@@ -182,13 +158,9 @@ static atomic_long_t misuse_counts[PNM_NR_MISUSE];
  * from pnm_config, read-only afterwards. */
 bool pnm_pin_shadow;
 
-static _Thread_local const char *pin_tag;
-static _Thread_local unsigned long pin_owner;	/* pnm_pin_set_owner() */
 /* pnm_pin_registry_fail_nth(): the record allocation that fails, counted
  * down; 0: none. */
 static atomic_t pin_fail_nth;
-static _Thread_local struct call_site gup_site;
-
 static const char *const misuse_names[PNM_NR_MISUSE] = {
 	[PNM_MISUSE_PUT_ON_PIN]		= "put_on_pin",
 	[PNM_MISUSE_REVOKED]		= "revoked",
@@ -196,16 +168,6 @@ static const char *const misuse_names[PNM_NR_MISUSE] = {
 	[PNM_MISUSE_OVER_UNPIN]		= "over_unpin",
 	[PNM_MISUSE_PIN_AT_EXIT]	= "pin_at_exit",
 	[PNM_MISUSE_DMA_TO_FREED]	= "dma_to_freed",
-};
-
-/* FOLL_* names by bit, for pnm_gup_flags_str(). */
-static const char *const foll_names[] = {
-	"FOLL_WRITE", "FOLL_GET", "FOLL_DUMP", "FOLL_FORCE", "FOLL_NOWAIT",
-	"FOLL_NOFAULT", "FOLL_HWPOISON", "FOLL_ANON", "FOLL_LONGTERM",
-	"FOLL_SPLIT_PMD", "FOLL_PCI_P2PDMA", "FOLL_INTERRUPTIBLE",
-	"FOLL_HONOR_NUMA_FAULT", NULL, NULL, NULL,
-	"FOLL_TOUCH", "FOLL_TRIED", "FOLL_REMOTE", "FOLL_PIN",
-	"FOLL_FAST_ONLY", "FOLL_UNLOCKABLE", "FOLL_MADV_POPULATE",
 };
 
 _Static_assert(PIN_BLOCK_PAGES == BITS_PER_LONG, "a node's bits are one word");
@@ -242,17 +204,6 @@ static unsigned long block_range_mask(unsigned long block, unsigned long pfn, un
 static bool rec_is_legacy(const struct pnm_pin_record *rec)
 {
 	return (rec->gup_flags & (FOLL_GET | FOLL_PIN)) == (FOLL_GET | FOLL_PIN);
-}
-
-/* The file name without its directories (__FILE__ may be absolute). */
-static const char *site_file(const char *file)
-{
-	const char *slash;
-
-	if (!file)
-		return "?";
-	slash = strrchr(file, '/');
-	return slash ? slash + 1 : file;
 }
 
 /*
@@ -302,38 +253,6 @@ static inline unsigned long run_mask(unsigned long pfn, unsigned long len)
 	return (len == PIN_BLOCK_PAGES ? ~0UL : (1UL << len) - 1) << (pfn & (PIN_BLOCK_PAGES - 1));
 }
 
-/* --- caller context ------------------------------------------------------ */
-
-/*
- * Label the pins the calling thread takes from now on with @tag (NULL
- * clears it).  Thread-local; the registry copies the text (up to 31
- * characters) into each record, but callers should still keep it alive for
- * as long as the pins, as the contract says.
- */
-void pnm_pin_set_tag(const char *tag)
-{
-	pin_tag = tag;
-}
-
-/* The calling thread's tag (internal.h), so a caller can put it back. */
-const char *pnm_pin_get_tag(void)
-{
-	return pin_tag;
-}
-
-/*
- * The pins the calling thread records from now on belong to the pin owner
- * (struct vaddr_pin) with id @owner (0: none); returns the previous one,
- * for the caller to put back.  Thread-local (internal.h).
- */
-unsigned long pnm_pin_set_owner(unsigned long owner)
-{
-	unsigned long old = pin_owner;
-
-	pin_owner = owner;
-	return old;
-}
-
 /*
  * Consume one tick of pnm_pin_registry_fail_nth(); true if this record
  * allocation must fail.  The compare-and-swap loop makes exactly one of
@@ -360,123 +279,6 @@ void pnm_pin_registry_fail_nth(unsigned long nth)
 	atomic_set(&pin_fail_nth, nth > INT32_MAX ? INT32_MAX : (int)nth);
 }
 
-/*
- * Remember @file:@line (@func) as the call site of the next GUP or unpin
- * call on this thread.  The gup.h macros call it before every entry
- * point.  That call's pin record and unpin misuse reports name it, and
- * the call forgets it when it returns.  @file NULL records nothing (the
- * next call names its return address).  Thread-local, never fails.
- */
-void pnm_gup_set_call_site(const char *file, int line, const char *func)
-{
-	gup_site = (struct call_site){ file, line, func, NULL };
-}
-
-/*
- * pnm_gup_site_enter - an exported GUP or unpin entry point starts;
- * @caller is its return address (__builtin_return_address(0), taken in
- * the entry function itself).  Keeps the site recorded on this thread
- * (pnm_gup_set_call_site(), or an outer call's return address: the
- * vaddr_pin wrapper enters before the GUP call it makes), or, if none
- * is, makes @caller the site.  Thread-local, never fails.
- */
-void pnm_gup_site_enter(const void *caller)
-{
-	if (!gup_site.file && !gup_site.caller)
-		gup_site = (struct call_site){ NULL, 0, NULL, caller };
-}
-
-/* pnm_gup_site_exit - the entry point returns: forget its site. */
-void pnm_gup_site_exit(void)
-{
-	gup_site = (struct call_site){ NULL, 0, NULL, NULL };
-}
-
-/*
- * Where a pin or unpin was called from, into @buf: "file.c:12 func()" for
- * a recorded site (@file set); else, for a return address @caller,
- * "symbol+0x1c" if the dynamic loader can name it, else
- * "0x55d0c4a1b2c4 (program+0x12c4)" or the bare address; "?:0 ?()" if
- * neither is known.  Returns @buf.
- */
-static const char *format_site(char *buf, size_t size, const char *file, int line,
-			       const char *func, const void *caller)
-{
-	Dl_info info;
-
-	if (file || !caller) {
-		snprintf(buf, size, "%s:%d %s()", site_file(file), line, func ? func : "?");
-		return buf;
-	}
-	memset(&info, 0, sizeof(info));
-	if (!dladdr(caller, &info))
-		snprintf(buf, size, "%p", caller);
-	else if (info.dli_sname && info.dli_saddr)
-		snprintf(buf, size, "%s+%#lx", info.dli_sname,
-			 (unsigned long)((uintptr_t)caller - (uintptr_t)info.dli_saddr));
-	else if (info.dli_fname && info.dli_fname[0] && info.dli_fbase)
-		snprintf(buf, size, "%p (%s+%#lx)", caller, site_file(info.dli_fname),
-			 (unsigned long)((uintptr_t)caller - (uintptr_t)info.dli_fbase));
-	else
-		snprintf(buf, size, "%p", caller);
-	return buf;
-}
-
-/*
- * Spell @flags as "FOLL_PIN|FOLL_WRITE|FOLL_LONGTERM": FOLL_GET and
- * FOLL_PIN first, then the others in bit order, unknown bits in hex, "0"
- * for none.  Writes at most @size bytes (NUL-terminated if @size > 0) and
- * returns the length of the full text, as snprintf() does.
- */
-size_t pnm_gup_flags_str(unsigned int flags, char *buf, size_t size)
-{
-	static const unsigned int first[] = { FOLL_GET, FOLL_PIN };
-	size_t len = 0;
-	unsigned int rest = flags & ~(FOLL_GET | FOLL_PIN), unknown = 0;
-	unsigned int i;
-
-#define EMIT(...)							\
-	do {								\
-		int n_ = snprintf(buf + (len < size ? len : size),	\
-				  len < size ? size - len : 0, __VA_ARGS__); \
-		len += n_ > 0 ? (size_t)n_ : 0;				\
-	} while (0)
-
-	if (size)
-		buf[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(first); i++)
-		if (flags & first[i])
-			EMIT("%s%s", len ? "|" : "",
-			     foll_names[__builtin_ctz(first[i])]);
-	for (i = 0; i < 32; i++) {
-		if (!(rest & (1U << i)))
-			continue;
-		if (i < ARRAY_SIZE(foll_names) && foll_names[i])
-			EMIT("%s%s", len ? "|" : "", foll_names[i]);
-		else
-			unknown |= 1U << i;
-	}
-	if (unknown)
-		EMIT("%s%#x", len ? "|" : "", unknown);
-	if (!len)
-		EMIT("0");
-#undef EMIT
-	return len;
-}
-
-/* pnm_gup_site_get - the calling thread's current call site (internal.h). */
-void pnm_gup_site_get(struct pnm_call_site *site)
-{
-	*site = (struct pnm_call_site){ gup_site.file, gup_site.line, gup_site.func,
-					gup_site.caller };
-}
-
-/* A kept call site printed as the registry prints one (internal.h). */
-void pnm_format_call_site(const struct pnm_call_site *site, char *buf, size_t size)
-{
-	format_site(buf, size, site->file, site->line, site->func, site->caller);
-}
-
 /* The printable name of a misuse kind ("put_on_pin"), or "?" if unknown. */
 const char *pnm_misuse_name(enum pnm_misuse_kind kind)
 {
@@ -499,7 +301,7 @@ static void format_pin(char *buf, size_t size, const struct pnm_pin_record *rec)
 	snprintf(buf, size, "pin %lu pid %d%s tag %s%s%s at %s",
 		 rec->id, rec->pid, owner, rec->tag ? "\"" : "",
 		 rec->tag ? rec->tag : "-", rec->tag ? "\"" : "",
-		 format_site(site, sizeof(site), rec->file, rec->line, rec->func, rec->caller));
+		 pnm_format_site(site, sizeof(site), rec->file, rec->line, rec->func, rec->caller));
 }
 
 /*
@@ -696,14 +498,15 @@ static void add_node_run(struct pin_rec *rec, struct pin_node **np, unsigned lon
 int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 			 struct page **pages, unsigned long nr, unsigned int flags)
 {
-	struct call_site site = gup_site;
+	const char *tag = pnm_pin_get_tag();
+	struct pnm_call_site site;
 	unsigned long i, len, tracked = 0, nodes = 0, block = ULONG_MAX, bits = 0;
 	struct add_run runs[ADD_RUNS];
 	unsigned long nr_runs = 0;
 	struct pin_node *n = NULL;
 	struct pin_rec *rec;
 
-	gup_site = (struct call_site){ NULL, 0, NULL, NULL };
+	pnm_gup_site_take(&site);
 	if (!pnm_config.pin_registry || !pages)
 		return 0;
 	/* A new node where the block changes, or where a frame repeats in
@@ -741,11 +544,11 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 	memset(rec, 0, sizeof(*rec));
 	rec->mm = mm;
 	rec->pub.pid = mm ? mm->owner_pid : 0;
-	if (pin_tag) {
-		snprintf(rec->tag, sizeof(rec->tag), "%s", pin_tag);
+	if (tag) {
+		snprintf(rec->tag, sizeof(rec->tag), "%s", tag);
 		rec->pub.tag = rec->tag;
 	}
-	rec->pub.owner = pin_owner;
+	rec->pub.owner = pnm_pin_get_owner();
 	rec->pub.file = site.file;
 	rec->pub.line = site.line;
 	rec->pub.func = site.func;
@@ -943,7 +746,7 @@ static void retire(struct del_ctx *c, struct pin_rec *rec, unsigned long k, unsi
  */
 static inline bool rec_is_mine(const struct pin_rec *rec, int pid)
 {
-	return rec->pub.owner == pin_owner && (pid < 0 || rec->pub.pid == pid);
+	return rec->pub.owner == pnm_pin_get_owner() && (pid < 0 || rec->pub.pid == pid);
 }
 
 /*
@@ -1107,6 +910,7 @@ static void report_stray_locked(struct folio *folio, struct page *page,
 	bool large = folio_test_large(folio);
 	const struct pnm_pin_record *g = NULL;
 	char detail[192], count[48] = "", site[128];
+	struct pnm_call_site cur;
 	int n;
 
 	if (pnm_config.pin_registry)
@@ -1122,10 +926,11 @@ static void report_stray_locked(struct folio *folio, struct page *page,
 		n = snprintf(detail, sizeof(detail), "%s%s (refcount %d, page pins %d)", count,
 			     g ? "more unpins than pins" : "unpin of a page with no pin",
 			     page_ref_count(page), atomic_read(&page->pnm_pincount));
-	if ((gup_site.file || gup_site.caller) && n > 0 && (size_t)n < sizeof(detail))
+	pnm_gup_site_get(&cur);
+	if ((cur.file || cur.caller) && n > 0 && (size_t)n < sizeof(detail))
 		snprintf(detail + n, sizeof(detail) - (size_t)n, "; unpin at %s",
-			 format_site(site, sizeof(site), gup_site.file, gup_site.line,
-				     gup_site.func, gup_site.caller));
+			 pnm_format_site(site, sizeof(site), cur.file, cur.line, cur.func,
+					 cur.caller));
 	report_locked(g ? PNM_MISUSE_OVER_UNPIN : PNM_MISUSE_UNPIN_UNPINNED,
 		      pfn, g, g != NULL, detail);
 }
@@ -1369,7 +1174,7 @@ static void print_rec(FILE *out, const struct pin_rec *rec)
 		snprintf(owner, sizeof(owner), " owner %lu", r->owner);
 	fprintf(out, "pin %lu pid %d%s tag %s at %s range %#lx-%#lx pages %lu/%lu %s%s%s seq %llu\n",
 		r->id, r->pid, owner, r->tag ? r->tag : "-",
-		format_site(site, sizeof(site), r->file, r->line, r->func, r->caller), r->start,
+		pnm_format_site(site, sizeof(site), r->file, r->line, r->func, r->caller), r->start,
 		r->start + r->nr_pages * PAGE_SIZE, r->nr_live, r->nr_pages,
 		flags, rec_is_legacy(r) ? " legacy" : "",
 		rec->exit_reported ? " owner-exited" : "", r->seq);
@@ -1552,9 +1357,7 @@ static void registry_reset(bool for_new_model)
 	for (k = 0; k < PNM_NR_MISUSE; k++)
 		atomic_long_set(&misuse_counts[k], 0);
 	spin_unlock(&pin_lock);
-	pin_tag = NULL;
-	pin_owner = 0;
-	gup_site = (struct call_site){ NULL, 0, NULL, NULL };
+	pnm_gup_site_reset();
 }
 
 /*
