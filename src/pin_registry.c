@@ -672,6 +672,8 @@ struct del_ctx {
 	unsigned long k;		/* its node index */
 	unsigned long pending;		/* bits of nodes[k] released, not buried */
 	bool shadow;			/* decrement shadow counts too */
+	int pid;			/* the caller's process, -1 if none */
+	unsigned long owner;		/* the caller's pin owner, 0 if none */
 };
 
 static void del_flush(struct del_ctx *c)
@@ -704,14 +706,14 @@ static void rec_free(struct pin_rec *rec)
 }
 
 /*
- * Retire the pins @bits (live, one pin each) of node @k of @rec, decrementing
+ * Retire the @nr pins @bits (live, one pin each) of node @k of @rec, decrementing
  * their frames' shadow counts if kept; frees the record when they were its
  * last.  pin_lock held.
  */
-static void retire(struct del_ctx *c, struct pin_rec *rec, unsigned long k, unsigned long bits)
+static void retire(struct del_ctx *c, struct pin_rec *rec, unsigned long k, unsigned long bits,
+		   unsigned long nr)
 {
 	struct pin_node *n = &rec->nodes[k];
-	unsigned long nr = (unsigned long)__builtin_popcountl(bits);
 
 	if (c->rec != rec || c->k != k) {
 		del_flush(c);
@@ -740,13 +742,13 @@ static void retire(struct del_ctx *c, struct pin_rec *rec, unsigned long k, unsi
 }
 
 /*
- * Is @rec the releasing thread's own: taken by the same owner (pin owner
- * id, 0 for raw API calls: pnm_pin_set_owner()) in the same process (any
- * process if the thread runs no task, @pid < 0)?
+ * Is @rec the releasing caller's own (@c): taken by the same owner (pin
+ * owner id, 0 for raw API calls: pnm_pin_set_owner()) in the same process
+ * (any process if the thread runs no task)?
  */
-static inline bool rec_is_mine(const struct pin_rec *rec, int pid)
+static inline bool rec_is_mine(const struct pin_rec *rec, const struct del_ctx *c)
 {
-	return rec->pub.owner == pnm_pin_get_owner() && (pid < 0 || rec->pub.pid == pid);
+	return rec->pub.owner == c->owner && (c->pid < 0 || rec->pub.pid == c->pid);
 }
 
 /*
@@ -755,8 +757,8 @@ static inline bool rec_is_mine(const struct pin_rec *rec, int pid)
  * later in the chain is older), else the most recent one of the caller's
  * own (rec_is_mine()).  Its index in its record in *@k.  pin_lock held.
  */
-static struct pin_rec *find_node(unsigned long block, unsigned long mask, int pid, bool any,
-				 unsigned long *k)
+static struct pin_rec *find_node(const struct del_ctx *c, unsigned long block,
+				 unsigned long mask, bool any, unsigned long *k)
 {
 	struct pin_node *n, *pick = NULL;
 	unsigned long best = 0;
@@ -764,7 +766,7 @@ static struct pin_rec *find_node(unsigned long block, unsigned long mask, int pi
 	for (n = *pin_bucket(block); n; n = n->next) {
 		unsigned long low = n->live & mask;
 
-		if (n->block != block || !low || (!any && !rec_is_mine(n->rec, pid)))
+		if (n->block != block || !low || (!any && !rec_is_mine(n->rec, c)))
 			continue;
 		low &= -low;
 		/* A lower frame wins; for the same frame, the later node
@@ -786,7 +788,7 @@ static struct pin_rec *find_node(unsigned long block, unsigned long mask, int pi
  * retired.  pin_lock held.
  */
 static unsigned long take_range(struct del_ctx *c, unsigned long pfn, unsigned long nr,
-				unsigned long want, int pid, bool any)
+				unsigned long want, bool any)
 {
 	unsigned long b, last = pfn_block(pfn + nr - 1), done = 0;
 
@@ -794,15 +796,16 @@ static unsigned long take_range(struct del_ctx *c, unsigned long pfn, unsigned l
 		unsigned long mask = block_range_mask(b, pfn, nr), k;
 		struct pin_rec *rec;
 
-		while (done < want && (rec = find_node(b, mask, pid, any, &k))) {
-			unsigned long bits = rec->nodes[k].live & mask, take = 0;
+		while (done < want && (rec = find_node(c, b, mask, any, &k))) {
+			unsigned long bits = rec->nodes[k].live & mask, take = 0, nr_take = 0;
 
-			while (bits && done < want) {
+			while (bits && done + nr_take < want) {
 				take |= bits & -bits;
 				bits &= bits - 1;
-				done++;
+				nr_take++;
 			}
-			retire(c, rec, k, take);
+			retire(c, rec, k, take, nr_take);
+			done += nr_take;
 		}
 	}
 	return done;
@@ -810,21 +813,22 @@ static unsigned long take_range(struct del_ctx *c, unsigned long pfn, unsigned l
 
 /*
  * The node the last release retired from, or the record's next one, if
- * it holds every frame of @mask (in @pfn's block) live and may serve
- * them: one of the caller's own records (rec_is_mine()).  Retires them and returns true, else false.  pin_lock held
- * (the context has a record only under it).
+ * it holds every frame of the @nr frames @mask (in @pfn's block) live and
+ * may serve them: one of the caller's own records (rec_is_mine()).
+ * Retires them and returns true, else false.  pin_lock held (the context
+ * has a record only under it).
  */
-static bool take_continued_run(struct del_ctx *c, unsigned long pfn, unsigned long mask)
+static bool take_continued_run(struct del_ctx *c, unsigned long pfn, unsigned long mask,
+			       unsigned long nr)
 {
 	struct pin_rec *rec = c->rec;
-	int pid = current ? current->pid : -1;
 	unsigned long k;
 
-	if (!rec || !rec_is_mine(rec, pid))
+	if (!rec || !rec_is_mine(rec, c))
 		return false;
 	for (k = c->k; k < rec->nr_nodes && k <= c->k + 1; k++) {
 		if (rec->nodes[k].block == pfn_block(pfn) && (rec->nodes[k].live & mask) == mask) {
-			retire(c, rec, k, mask);
+			retire(c, rec, k, mask, nr);
 			return true;
 		}
 	}
@@ -874,26 +878,26 @@ unsigned long pnm_pin_shadow_take(struct folio *folio, struct page *via, unsigne
 
 /*
  * Retire up to @nr live pins of @folio's pages (the folio rule): the
- * caller's own first (rec_is_mine(): same owner, same process) -- @via's (the node the previous entry
- * of the same call retired from first), then the folio's from the head
- * on -- then anybody's, again @via's first.  Returns the number retired.
+ * caller's own first (rec_is_mine(): same owner, same process) -- @via's
+ * (the node the previous entry of the same call retired from first),
+ * then the folio's from the head on -- then anybody's, again @via's
+ * first.  Returns the number retired.
  * pin_lock held.
  */
 static unsigned long take_pins_locked(struct del_ctx *c, struct folio *folio, struct page *via,
 				      unsigned long nr)
 {
 	unsigned long done = 0, vpfn = via ? page_to_pfn(via) : 0;
-	int pid = current ? current->pid : -1;
 	int pass;
 
-	if (via && nr == 1 && take_continued_run(c, vpfn, pfn_bit(vpfn)))
+	if (via && nr == 1 && take_continued_run(c, vpfn, pfn_bit(vpfn), 1))
 		return 1;
 	for (pass = 0; pass < 2 && done < nr; pass++) {
 		if (via)
-			done += take_range(c, vpfn, 1, nr - done, pid, pass == 1);
+			done += take_range(c, vpfn, 1, nr - done, pass == 1);
 		if (done < nr)
 			done += take_range(c, folio_pfn(folio), folio_nr_pages(folio), nr - done,
-					   pid, pass == 1);
+					   pass == 1);
 	}
 	return done;
 }
@@ -975,7 +979,11 @@ static unsigned long del_pins(struct del_ctx *c, struct folio *folio, struct pag
 
 static void del_begin(struct del_ctx *c)
 {
-	*c = (struct del_ctx){ .shadow = pnm_pin_shadow && !pnm_config.legacy_gup };
+	*c = (struct del_ctx){
+		.shadow = pnm_pin_shadow && !pnm_config.legacy_gup,
+		.pid = current ? current->pid : -1,
+		.owner = pnm_pin_get_owner(),
+	};
 }
 
 static void del_end(struct del_ctx *c, bool locked)
@@ -1062,7 +1070,7 @@ unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned lon
 			unsigned long pfn = page_to_pfn(pages[i]);
 
 			len = run_len(pages, i, n, pfn);
-			if (take_continued_run(&c, pfn, run_mask(pfn, len))) {
+			if (take_continued_run(&c, pfn, run_mask(pfn, len), len)) {
 				memset(ok + i, true, len);
 				continue;
 			}
