@@ -360,6 +360,153 @@ static void test_dax_leased(void **state)
 	CHECK_ALL();
 }
 
+/*
+ * dax: a truncate past the deadline over a frame the revoked owner still
+ * pins proceeds as on disk files.  The storage frame leaves the file
+ * (detached, quarantined, not reused) until the late unpin frees it; no
+ * device write after the revocation reaches memory, storage or the host
+ * file; a page re-created at that index is a new frame with the host
+ * file's bytes (zeroes).
+ */
+static void test_dax_truncate_after_forced_revocation(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	struct file *d;
+	unsigned long b = map_file(t, PNM_FS_DAX, "pmemstuck", 2, &d);
+	unsigned char host[2 * PG], want[2 * PG], frame[PG];
+	long t0, took;
+	struct vaddr_pin *vp;
+	struct page *page;
+	struct folio *folio;
+	unsigned long pfn;
+
+	(void)state;
+	memset(want, 0, sizeof(want));
+	memcpy(want, "page zero", 9);
+	assert_int_equal(pnm_user_write(t, b, "page zero", 9), 0);
+	assert_int_equal(pnm_user_write(t, b + PG, "page one", 8), 0);
+	assert_int_equal(vfs_fsync(d, 0), 0);
+	assert_int_equal(pnm_file_set_layout_lease(d, 20), 0);
+	vp = owner(t, d, NULL, NULL);
+	assert_int_equal(vaddr_pin_user_pages(vp, b + PG, 1, &page), 1);
+	folio = page_folio(page);
+	pfn = page_to_pfn(page);
+	assert_true(pnm_folio_is_dax(folio));
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, b + PG, "DEVICE", 6), 0);
+
+	t0 = now_ms();
+	assert_int_equal(do_ftruncate(d, PG), 0);
+	took = now_ms() - t0;
+	assert_true(took >= 15);
+	assert_true(took < 20 + 2000);
+	assert_true(state_of(vp) & PNM_VADDR_PIN_REVOKED);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_REVOKED), 1);
+	assert_int_equal(i_size_read(d->f_inode), PG);
+	/* Out of the storage, detached and quarantined, still pinned. */
+	assert_int_equal(d->f_mapping->nrpages, 1);
+	assert_null(xa_load(&d->f_mapping->i_pages, 1));
+	assert_null(READ_ONCE(folio->mapping));
+	assert_true(test_bit(PG_pnm_truncated, &folio->flags));
+	assert_true(test_bit(PG_pnm_quarantined, &folio->flags));
+	assert_true(folio_maybe_dma_pinned(folio));
+	assert_int_equal(extent_flags(vp, b + PG),
+			 PNM_VADDR_PIN_EXTENT_QUARANTINED | PNM_VADDR_PIN_EXTENT_TRUNCATED);
+	CHECK_ALL();
+
+	/* Cut off: the frame keeps what the device wrote before. */
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, b + PG, "stale!", 6), -EIO);
+	memcpy(frame, page_address(page), PG);
+	assert_memory_equal(frame, "DEVICE", 6);
+	/* The host file has the new size and page zero, byte for byte. */
+	assert_int_equal(vfs_fsync(d, 0), 0);
+	assert_int_equal(test_host_pread(d, host, sizeof(host), 0), PG);
+	assert_memory_equal(host, want, PG);
+
+	/* The file grows again: index 1 is a new frame from the host file
+	 * (zeroes), never the quarantined one. */
+	assert_int_equal(do_ftruncate(d, 2 * PG), 0);
+	assert_int_equal(test_read_byte(t, b + PG), 0);
+	assert_int_not_equal(test_pfn(t, b + PG), pfn);
+	assert_true(test_bit(PG_pnm_quarantined, &folio->flags));
+	CHECK_ALL();
+
+	/* The late unpin frees the frame; nothing of the device's reaches
+	 * the file. */
+	assert_int_equal(vaddr_unpin_user_pages(vp, b + PG, true), 0);
+	assert_int_equal(global_stat(PNM_NR_QUARANTINED), 0);
+	assert_int_equal(vfs_fsync(d, 0), 0);
+	assert_int_equal(test_host_pread(d, host, sizeof(host), 0), 2 * PG);
+	assert_memory_equal(host, want, sizeof(want));
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	fput(d);
+	CHECK_ALL();
+}
+
+/*
+ * dax: a hole punch past the deadline, the same; the punched range reads
+ * zeroes, through the file and on the host, also after the late unpin.
+ * The revoked extent also holds a page the punch missed: that frame stays
+ * in the storage, quarantined, and persisting leaves it alone (the host
+ * keeps its old bytes) until the late unpin, after which fsync writes it.
+ */
+static void test_dax_punch_after_forced_revocation(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	struct file *d;
+	unsigned long b = map_file(t, PNM_FS_DAX, "pmempunch", 3, &d);
+	unsigned char host[3 * PG], want[3 * PG], buf[16];
+	long skipped = global_stat(PNM_WB_SKIP_QUARANTINED);
+	loff_t pos = PG;
+	struct vaddr_pin *vp;
+	struct page *pages[2];
+
+	(void)state;
+	memset(want, 0, sizeof(want));
+	memcpy(want, "zero", 4);
+	memcpy(want + 2 * PG, "two", 3);
+	assert_int_equal(pnm_user_write(t, b, "zero", 4), 0);
+	assert_int_equal(pnm_user_write(t, b + PG, "one", 3), 0);
+	assert_int_equal(pnm_user_write(t, b + 2 * PG, "two", 3), 0);
+	assert_int_equal(vfs_fsync(d, 0), 0);
+	assert_int_equal(pnm_file_set_layout_lease(d, 10), 0);
+	vp = owner(t, d, NULL, NULL);
+	assert_int_equal(vaddr_pin_user_pages(vp, b + PG, 2, pages), 2);
+	assert_int_equal(vfs_fallocate(d, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PG, PG),
+			 0);
+	assert_true(state_of(vp) & PNM_VADDR_PIN_REVOKED);
+	assert_true(test_bit(PG_pnm_truncated, &page_folio(pages[0])->flags));
+	assert_true(test_bit(PG_pnm_quarantined, &page_folio(pages[0])->flags));
+	/* The page the punch missed stays in the storage, quarantined. */
+	assert_false(test_bit(PG_pnm_truncated, &page_folio(pages[1])->flags));
+	assert_true(test_bit(PG_pnm_quarantined, &page_folio(pages[1])->flags));
+	assert_int_equal(test_pfn(t, b + 2 * PG), page_to_pfn(pages[1]));
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, b + PG, "late", 4), -EIO);
+	assert_int_equal(kernel_read(d, buf, 3, &pos), 3);
+	assert_memory_equal(buf, "\0\0\0", 3);
+	assert_int_equal(test_read_byte(t, b + PG), 0);
+	assert_int_not_equal(test_pfn(t, b + PG), page_to_pfn(pages[0]));
+	CHECK_ALL();
+
+	/* The process writes the quarantined page; persisting skips it. */
+	assert_int_equal(pnm_user_write(t, b + 2 * PG, "TWO", 3), 0);
+	assert_int_equal(vfs_fsync(d, 0), 0);
+	assert_int_equal(global_stat(PNM_WB_SKIP_QUARANTINED) - skipped, 1);
+	assert_int_equal(test_host_pread(d, host, sizeof(host), 0), 3 * PG);
+	assert_memory_equal(host, want, sizeof(want));
+
+	/* The late unpin: the punched frame is freed, the other one is
+	 * persisted again; the punched range stays zero on the host. */
+	assert_int_equal(vaddr_unpin_user_pages(vp, b + PG, true), 0);
+	assert_int_equal(global_stat(PNM_NR_QUARANTINED), 0);
+	assert_int_equal(vfs_fsync(d, 0), 0);
+	memcpy(want + 2 * PG, "TWO", 3);
+	assert_int_equal(test_host_pread(d, host, sizeof(host), 0), 3 * PG);
+	assert_memory_equal(host, want, sizeof(want));
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	fput(d);
+	CHECK_ALL();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +523,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncate_after_forced_revocation,
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_dax_leased, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_dax_truncate_after_forced_revocation,
+						pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_dax_punch_after_forced_revocation,
+						pnm_test_setup, pnm_test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
