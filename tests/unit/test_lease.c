@@ -10,6 +10,8 @@
  * revoked, reported, cut off from the device, its pages quarantined and
  * skipped by writeback until the late unpin); dax pins under a lease.
  */
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -507,6 +509,76 @@ static void test_dax_punch_after_forced_revocation(void **state)
 	CHECK_ALL();
 }
 
+/*
+ * A pin in flight when the lease breaks: the pinning thread has counted
+ * its provisional tie on the lease, then waits for the mmap_lock (the
+ * process holds it for write).  The break finds no extent to ask, waits
+ * the deadline out and proceeds: nothing blocks on the stuck pin.  When
+ * the pin completes, the lease is gone, so it must not be tied to it (the
+ * lease would be freed under it): it is refused as without a lease and
+ * pins nothing.
+ */
+struct inflight {
+	struct vaddr_pin *vp;
+	unsigned long addr;
+	long ret;
+};
+
+static void *inflight_pin(void *arg)
+{
+	struct inflight *p = arg;
+
+	p->ret = vaddr_pin_user_pages(p->vp, p->addr, 1, NULL);
+	return NULL;
+}
+
+static void test_pin_in_flight_at_break(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	struct pnm_layout_lease_info li = { .size = sizeof(li) };
+	struct test_mm_holder holder;
+	struct inflight p;
+	pthread_t thread;
+	long t0, took, warnings = atomic_long_read(&pnm_nr_warnings);
+	struct file *f;
+	unsigned long a = map_file(t, PNM_FS_DISK, "inflight", 2, &f);
+
+	(void)state;
+	test_write_byte(t, a, 'p');
+	test_write_byte(t, a + PG, 'q');
+	assert_int_equal(pnm_file_set_layout_lease(f, 20), 0);
+	p.vp = owner(t, f, NULL, NULL);
+	p.addr = a;
+	test_mm_holder_start(&holder, t->mm);
+	assert_int_equal(pthread_create(&thread, NULL, inflight_pin, &p), 0);
+	/* The pin has tied itself provisionally and waits for the lock. */
+	do {
+		sched_yield();
+		assert_int_equal(pnm_file_get_layout_lease(f, &li), 0);
+	} while (!li.tied);
+
+	t0 = now_ms();
+	assert_int_equal(vfs_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PG, PG), 0);
+	took = now_ms() - t0;
+	assert_true(took < 20 + 2000);
+	assert_int_equal(pnm_file_get_layout_lease(f, &li), -ENOENT);
+	test_mm_holder_stop(&holder);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+
+	/* Refused as without a lease: nothing pinned, nothing tied. */
+	assert_int_equal(p.ret, -EFAULT);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_false(folio_maybe_dma_pinned(test_folio(t, a)));
+	assert_int_equal(pnm_vaddr_pin_extent_next(p.vp, 0, &(struct pnm_vaddr_pin_extent){
+							 .size = sizeof(struct pnm_vaddr_pin_extent) }),
+			 -ENOENT);
+	assert_int_equal(atomic_long_read(&pnm_nr_warnings), warnings);
+	assert_int_equal(vaddr_pin_user_pages(p.vp, a, 1, NULL), -EFAULT);
+	assert_int_equal(vaddr_pin_destroy(p.vp), 0);
+	fput(f);
+	CHECK_ALL();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +599,8 @@ int main(void)
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_dax_punch_after_forced_revocation,
 						pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_pin_in_flight_at_break, pnm_test_setup,
+						pnm_test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
