@@ -8,7 +8,13 @@
  * the lease is gone, later pins are refused again); a deadline missed
  * (the truncate returns within the deadline plus a margin, the owner is
  * revoked, reported, cut off from the device, its pages quarantined and
- * skipped by writeback until the late unpin); dax pins under a lease.
+ * skipped by writeback until the late unpin); dax pins under a lease,
+ * and a dax truncate or hole punch over frames whose owner was revoked by
+ * force (it proceeds; the frames are detached, quarantined and freed by
+ * the late unpin); a pin in flight when its lease breaks (refused when it
+ * completes; the break does not wait for it); a callback that destroys
+ * its owner; a release in time from another thread than the callback's.
+ * test_lease_files.c runs every transition on disk and dax files alike.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -579,6 +585,113 @@ static void test_pin_in_flight_at_break(void **state)
 	CHECK_ALL();
 }
 
+/* The callback may unpin and destroy its owner (the breaker holds a
+ * reference on it meanwhile). */
+static void release_and_destroy(struct vaddr_pin *vp, void *arg)
+{
+	unsigned long *start = arg;
+
+	assert_int_equal(vaddr_unpin_user_pages(vp, *start, true), 0);
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+}
+
+static void test_callback_destroys_owner(void **state)
+{
+	static const struct vaddr_pin_ops ops = { .revoke = release_and_destroy };
+	struct task_struct *t = test_task_create("t");
+	struct file *f;
+	unsigned long a = map_file(t, PNM_FS_DISK, "destroyed", 2, &f);
+	struct vaddr_pin *vp;
+	char data[4] = "dev!", back[4];
+
+	(void)state;
+	assert_int_equal(pnm_file_set_layout_lease(f, 5000), 0);
+	vp = owner(t, f, &ops, &a);
+	assert_int_equal(vaddr_pin_user_pages(vp, a, 2, NULL), 2);
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, a + 8, data, 4), 0);
+	assert_int_equal(do_ftruncate(f, PG), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_REVOKED), 0);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(test_host_pread(f, back, 4, 8), 4);
+	assert_memory_equal(back, data, 4);
+	fput(f);
+	CHECK_ALL();
+}
+
+/*
+ * Release in time from another thread: the callback only hands the
+ * request to the holder's thread, which unpins while the breaker waits;
+ * the breaker wakes when the last tie goes, long before the deadline.
+ */
+struct relay {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool asked;
+	struct vaddr_pin *vp;
+	unsigned long start;
+};
+
+static void relay_request(struct vaddr_pin *vp, void *arg)
+{
+	struct relay *r = arg;
+
+	(void)vp;
+	pthread_mutex_lock(&r->lock);
+	r->asked = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void *relay_holder(void *arg)
+{
+	struct relay *r = arg;
+	long ret;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->asked)
+		pthread_cond_wait(&r->cond, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+	ret = vaddr_unpin_user_pages(r->vp, r->start, true);
+	return (void *)ret;
+}
+
+static void test_release_from_another_thread(void **state)
+{
+	static const struct vaddr_pin_ops ops = { .revoke = relay_request };
+	struct task_struct *t = test_task_create("t");
+	struct relay r = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	unsigned char data[PG], back[PG + 1];
+	struct file *f;
+	unsigned long a = map_file(t, PNM_FS_DISK, "relay", 2, &f);
+	pthread_t thread;
+	void *ret;
+	long t0;
+
+	(void)state;
+	for (size_t i = 0; i < PG; i++)
+		data[i] = (unsigned char)(i * 3 + 1);
+	assert_int_equal(pnm_file_set_layout_lease(f, 10000), 0);
+	r.vp = owner(t, f, &ops, &r);
+	r.start = a;
+	assert_int_equal(vaddr_pin_user_pages(r.vp, a, 2, NULL), 2);
+	assert_int_equal(pnm_vaddr_pin_dma_write(r.vp, a, data, PG), 0);
+	assert_int_equal(pthread_create(&thread, NULL, relay_holder, &r), 0);
+	t0 = now_ms();
+	assert_int_equal(do_ftruncate(f, PG), 0);
+	assert_true(now_ms() - t0 < 5000);	/* woken by the unpin, not the 10 s deadline */
+	assert_int_equal(pthread_join(thread, &ret), 0);
+	assert_null(ret);
+	assert_int_equal(state_of(r.vp), PNM_VADDR_PIN_REVOKE_ASKED);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_REVOKED), 0);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(test_host_pread(f, back, PG + 1, 0), PG);
+	assert_memory_equal(back, data, PG);
+	assert_int_equal(vaddr_pin_destroy(r.vp), 0);
+	fput(f);
+	CHECK_ALL();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +713,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dax_punch_after_forced_revocation,
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_pin_in_flight_at_break, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_callback_destroys_owner, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_release_from_another_thread, pnm_test_setup,
 						pnm_test_teardown),
 	};
 
