@@ -168,7 +168,9 @@ static bool dax_remove_frame(struct address_space *mapping, struct folio *folio)
  * and the caller (one reference)?  A quarantined frame is not busy: the
  * owners whose pins hold it were revoked by force at this change's lease
  * break (or an earlier one) and can no longer reach it through the
- * device.  The flag was set by vp_revoke_force() before
+ * device, so it leaves the storage detached, as a pinned page leaves a
+ * disk file's cache (any other pin it also carries writes into a frame
+ * no file reads any more).  The flag was set by vp_revoke_force() before
  * pnm_break_layout() returned, in this thread, so it is seen here; a late
  * unpin clearing it meanwhile only drops references.
  */
