@@ -640,6 +640,7 @@ struct pnm_layout_lease;
 extern _Thread_local struct inode *pnm_gup_lease_inode;
 struct pnm_layout_lease *pnm_lease_tie(struct file *f_owner);
 void pnm_lease_untie(struct pnm_layout_lease *lease);
+bool pnm_lease_breaking(struct pnm_layout_lease *lease);
 struct inode *pnm_lease_inode(const struct pnm_layout_lease *lease);
 int pnm_break_layout(struct inode *inode);
 bool pnm_lease_inode_tied(struct inode *inode);

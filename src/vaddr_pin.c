@@ -402,10 +402,21 @@ static long vp_pin_sited(struct vaddr_pin *vp, unsigned long start, unsigned lon
 	e->nr = (unsigned long)ret;
 	down_write(&vp->extents_lock);
 	if (vp_overlap(vp, start, start + e->nr * PAGE_SIZE) ||
-	    (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED)) {
+	    (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED) ||
+	    (e->lease && pnm_lease_breaking(e->lease))) {
 		/* Another thread pinned an overlapping range meanwhile, or
-		 * the owner was revoked under the pin. */
-		ret = (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED) ? -EIO : -EINVAL;
+		 * the owner was revoked under the pin, or the lease began to
+		 * break while the pin was in flight: the break did not ask
+		 * this owner (no extent yet) and will not wait for it, so the
+		 * pin is refused as without a lease (Linux's -EFAULT, dax
+		 * -EOPNOTSUPP).  Checked under extents_lock: a break that
+		 * starts after this check finds the extent linked. */
+		if (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED)
+			ret = -EIO;
+		else if (e->lease && pnm_lease_breaking(e->lease))
+			ret = IS_DAX(pnm_lease_inode(e->lease)) ? -EOPNOTSUPP : -EFAULT;
+		else
+			ret = -EINVAL;
 		up_write(&vp->extents_lock);
 		vp_unpin_pages(vp, e->pages, e->nr, false);
 		if (e->lease)
