@@ -159,13 +159,17 @@ int mmu_notifier_register(struct mmu_notifier *subscription, struct mm_struct *m
  */
 void mmu_notifier_unregister(struct mmu_notifier *subscription, struct mm_struct *mm)
 {
-	if (!subscription || !mm ||
-	    VM_WARN_ON_ONCE(subscription->pnm_state != PNM_MN_REGISTERED &&
-			    subscription->pnm_state != PNM_MN_RELEASED) ||
-	    VM_WARN_ON_ONCE(subscription->mm != mm))
+	/* ->mm is the subscriber's own (set by register, cleared below);
+	 * ->pnm_state may be changed by the mm's teardown, under mmap_lock. */
+	if (!subscription || !mm || VM_WARN_ON_ONCE(subscription->mm != mm))
 		return;
 
 	mmap_write_lock(mm);
+	if (VM_WARN_ON_ONCE(subscription->pnm_state != PNM_MN_REGISTERED &&
+			    subscription->pnm_state != PNM_MN_RELEASED)) {
+		mmap_write_unlock(mm);
+		return;
+	}
 	if (subscription->pnm_state == PNM_MN_REGISTERED) {
 		/* Still on the list: the user gets its one ->release() now. */
 		count_vm_event(PNM_MMU_NOTIFIER_RELEASE);
