@@ -23,6 +23,7 @@
 #include <pinmm/vaddr_pin.h>
 #include <pinmm/budget.h>
 #include <pinmm/inspect.h>
+#include <pinmm/dio.h>
 
 PNM_BEGIN_DECLS
 
