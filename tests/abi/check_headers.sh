@@ -155,6 +155,12 @@ use_of() {
 		echo '	ssize_t (*dio_wait)(struct pnm_dio_req *) = pnm_dio_wait;'
 		echo '	n += (dio_sub != NULL) + (dio_wait != NULL) + (int)dio_info.size +'
 		echo '	     PNM_DIO_READ + PNM_DIO_WRITE + PNM_DIO_MAX_THREADS;' ;;
+	pinmm/process_vm.h)
+		echo '	static struct pnm_iovec pvm_iov;'
+		echo '	ssize_t (*pvm_rd)(int, const struct pnm_iovec *, unsigned long,'
+		echo '			  const struct pnm_iovec *, unsigned long, unsigned long) ='
+		echo '		pnm_process_vm_readv;'
+		echo '	n += (pvm_rd != NULL) + (int)pvm_iov.iov_len + PNM_IOV_MAX;' ;;
 	pinmm/inspect.h)
 		echo '	static struct pnm_page_info pi;'
 		echo '	static struct pnm_zone_info zi;'
