@@ -303,7 +303,9 @@ static int dio_done_at_once(struct pnm_dio_dev *dev, ssize_t result, bool fallba
 	dev->completed++;
 	if (fallback)
 		dev->fallbacks++;
-	if (result > 0)
+	if (result < 0)
+		dev->errors++;
+	else if (result > 0)
 		dev->bytes_written += (unsigned long long)result;
 	dev_unlock(dev);
 	*reqp = req;
