@@ -161,17 +161,26 @@ int pnm_dio_dev_destroy(struct pnm_dio_dev *dev)
 	return 0;
 }
 
-/* pnm_dio_dev_freeze/thaw/drain - the queue's (devq.h); pinmm/dio.h. */
+/*
+ * pnm_dio_dev_freeze - requests submitted from now on wait in @dev's
+ * queue, pinned, until pnm_dio_dev_thaw(); transfers already running
+ * finish (devq.h's freeze).  Any thread.
+ */
 void pnm_dio_dev_freeze(struct pnm_dio_dev *dev)
 {
 	pnm_devq_freeze(dev->q);
 }
 
+/* pnm_dio_dev_thaw - let the waiting transfers of @dev run.  Any thread. */
 void pnm_dio_dev_thaw(struct pnm_dio_dev *dev)
 {
 	pnm_devq_thaw(dev->q);
 }
 
+/*
+ * pnm_dio_dev_drain - wait until no transfer of @dev runs and, unless it
+ * is frozen, none is queued.  Not from a device thread.
+ */
 void pnm_dio_dev_drain(struct pnm_dio_dev *dev)
 {
 	pnm_devq_drain(dev->q);
