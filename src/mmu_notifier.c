@@ -7,7 +7,7 @@
  * Who calls what (the core's hooks, each a start/end pair around the
  * change; model/mmu_notifier.h has the rules):
  *
- *   munmap, mmap over a mapping, exit  UNMAP            mmap.c unmap_vmas()
+ *   munmap, mmap over a mapping, exit  UNMAP            memory.c unmap_vmas() (mmap.c)
  *   MADV_DONTNEED                      CLEAR            memory.c zap_page_range_single()
  *   COW and unshare copies             CLEAR (a page)   memory.c wp_page_copy()
  *   fork's write protection            PROTECTION_PAGE  memory.c copy_page_range()
