@@ -572,7 +572,8 @@ int pnm_kvm_check(struct pnm_kvm *kvm, char *why, size_t size)
 		snap[i].refcount = pi.refcount;
 	}
 	/* Each entry holds a reference: its folio has at least as many. */
-	qsort(snap, n, sizeof(*snap), snap_cmp);
+	if (n > 1)
+		qsort(snap, n, sizeof(*snap), snap_cmp);
 	for (unsigned long i = 0, j; i < n; i = j) {
 		unsigned long refs = 0;
 
