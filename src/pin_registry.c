@@ -211,9 +211,9 @@ static bool rec_is_legacy(const struct pnm_pin_record *rec)
  * zero page) that are consecutive frames of @pfn's block, none of them
  * the zero page: a run whose pins one word of bits holds.
  */
-__attribute__((target_clones("avx2", "default")))
-static unsigned long run_len(struct page *const *pages, unsigned long i, unsigned long nr,
-			     unsigned long pfn)
+static inline __attribute__((always_inline))
+unsigned long __run_len(struct page *const *pages, unsigned long i, unsigned long nr,
+			unsigned long pfn)
 {
 	unsigned long room = min_t(unsigned long, PIN_BLOCK_PAGES - (pfn & (PIN_BLOCK_PAGES - 1)),
 				   nr - i);
@@ -245,6 +245,40 @@ static unsigned long run_len(struct page *const *pages, unsigned long i, unsigne
 	while (len < room && pages[i + len] == pages[i] + len)
 		len++;
 	return len;
+}
+
+typedef unsigned long run_len_fn(struct page *const *pages, unsigned long i, unsigned long nr,
+				 unsigned long pfn);
+
+static unsigned long run_len_generic(struct page *const *pages, unsigned long i,
+				     unsigned long nr, unsigned long pfn)
+{
+	return __run_len(pages, i, nr, pfn);
+}
+
+#if defined(__x86_64__)
+/* The same compiled for AVX2 (four entries per compare), chosen at
+ * pnm_init() when the CPU has it.  Not an ifunc: resolvers run before a
+ * sanitizer's runtime is up. */
+__attribute__((target("avx2")))
+static unsigned long run_len_avx2(struct page *const *pages, unsigned long i,
+				  unsigned long nr, unsigned long pfn)
+{
+	return __run_len(pages, i, nr, pfn);
+}
+#endif
+
+/* Set by pnm_pin_registry_init(), read-only afterwards. */
+static run_len_fn *run_len = run_len_generic;
+
+static void run_len_select(void)
+{
+	run_len = run_len_generic;
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		run_len = run_len_avx2;
+#endif
 }
 
 /*
@@ -1380,6 +1414,7 @@ void pnm_pin_registry_init(void)
 {
 	pnm_pin_shadow = pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_EXACT ||
 			 pnm_config.pin_debug;
+	run_len_select();
 	registry_reset(true);
 }
 
