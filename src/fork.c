@@ -18,7 +18,8 @@
  * write_protect_seq being odd, which gup-fast samples so that it either
  * sees the fork or fork sees its pin (brief §5.3, §12).  Shared mappings
  * (shmem included) are not copied at PTE level: the child faults them in
- * from the shared object.  VM_DONTCOPY (MADV_DONTFORK) VMAs are left out.
+ * from the shared object.  VM_DONTCOPY (MADV_DONTFORK) VMAs are left out;
+ * the child's VMAs lose VM_LOCKED (mlock is not inherited).
  *
  * A fork that runs out of memory at any point tears the half-built child
  * down completely (mmput) and fails with -ENOMEM.  The parent keeps its
@@ -155,6 +156,8 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 			break;
 		}
 		tmp->vm_mm = mm;
+		/* Memory locks are not inherited (mlock.c). */
+		tmp->vm_flags &= ~VM_LOCKED;
 		/*
 		 * Reverse-map links before any entry is copied, and after the
 		 * parent's in every tree (interval_tree.h): a walker that

@@ -497,10 +497,14 @@ int __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addre
 {
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long haddr = address & PMD_MASK;
+	struct mmu_notifier_range range;
 	struct folio *folio;
 	spinlock_t *ptl;
 	pmd_t val;
 
+	/* The 2 MiB entry is replaced by a table (Linux sends CLEAR too). */
+	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, mm, haddr, haddr + HPAGE_PMD_SIZE);
+	mmu_notifier_invalidate_range_start(&range);
 	for (;;) {
 		ptl = pmd_lock(mm, pmd);
 		val = pmdp_get(pmd);
@@ -519,6 +523,7 @@ int __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addre
 	if (pmd_trans_huge(val))
 		__split_huge_pmd_locked(vma, pmd, haddr, val);
 	spin_unlock(ptl);
+	mmu_notifier_invalidate_range_end(&range);
 	return 0;
 }
 
@@ -714,8 +719,15 @@ static bool split_pmd_one(struct folio *folio, struct vm_area_struct *vma,
 			  unsigned long address, void *arg)
 {
 	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, 0);
+	struct mmu_notifier_range range;
 
 	(void)arg;
+	/* Under the walk's reverse-map lock, before any ptl. */
+	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, vma->vm_mm,
+				max_t(unsigned long, address & PMD_MASK, vma->vm_start),
+				min_t(unsigned long, (address & PMD_MASK) + HPAGE_PMD_SIZE,
+				      vma->vm_end));
+	mmu_notifier_invalidate_range_start(&range);
 	while (page_vma_mapped_walk(&pvmw)) {
 		if (pvmw.pte)
 			continue;
@@ -726,6 +738,7 @@ static bool split_pmd_one(struct folio *folio, struct vm_area_struct *vma,
 		page_vma_mapped_walk_done(&pvmw);
 		break;
 	}
+	mmu_notifier_invalidate_range_end(&range);
 	return true;
 }
 

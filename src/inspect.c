@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "rcu.h"
 
 /* The public constants are the model's own values. */
 BUILD_BUG_ON(PNM_NR_PAGE_ORDERS != NR_PAGE_ORDERS);
@@ -43,7 +44,7 @@ BUILD_BUG_ON(PNM_VM_FAULT_OOM != VM_FAULT_OOM || PNM_VM_FAULT_SIGBUS != VM_FAULT
  */
 #define MEM_INFO_SIZE_0_2	sizeof(struct pnm_mem_info)
 #define ZONE_INFO_SIZE_0_2	sizeof(struct pnm_zone_info)
-#define PAGE_INFO_SIZE_0_2	sizeof(struct pnm_page_info)
+#define PAGE_INFO_SIZE_0_2	offsetof(struct pnm_page_info, ino)
 #define VMA_INFO_SIZE_0_2	sizeof(struct pnm_vma_info)
 #define MM_INFO_SIZE_0_2	sizeof(struct pnm_mm_info)
 #define FILE_INFO_SIZE_0_2	sizeof(struct pnm_file_info)
@@ -140,6 +141,27 @@ int pnm_get_zone_info(enum pnm_zone_type zone, struct pnm_zone_info *info)
 /* --- frames ----------------------------------------------------------------------- */
 
 /*
+ * The file and offset of the cached @folio's page @pfn (ino, index).
+ * folio->mapping is read once; the inode behind it is freed only after an
+ * RCU grace period (fs/namei.c), so a truncate racing with us leaves it
+ * readable for the length of the read section.  A folio whose mapping
+ * went meanwhile reports 0 for both.
+ */
+static void page_file_position(struct folio *folio, unsigned long pfn,
+			       struct pnm_page_info *pi)
+{
+	struct address_space *mapping;
+
+	pnm_rcu_read_lock();
+	mapping = folio_mapping(folio);
+	if (mapping && mapping->host) {
+		pi->ino = READ_ONCE(mapping->host->i_ino);
+		pi->index = READ_ONCE(folio->index) + (pfn - folio_pfn(folio));
+	}
+	pnm_rcu_read_unlock();
+}
+
+/*
  * Fill @pi with what frame @pfn (valid) holds: its kind, zone, the
  * state of its folio (through compound_head, as a lockless reader sees
  * it) and of the page itself.  Relaxed reads; no lock.
@@ -187,10 +209,12 @@ static void frame_snapshot(unsigned long pfn, struct pnm_page_info *pi)
 		f |= PNM_PAGE_PRIVATE;
 	if (PageLru(&folio->page))
 		f |= PNM_PAGE_LRU;
-	if (test_bit(PG_pnm_truncated, &folio->page.flags))
+	if (test_bit(PG_pnm_truncated, &folio->page.flags)) {
 		f |= PNM_PAGE_TRUNCATED;
-	else if (folio_mapping(folio))
+	} else if (folio_mapping(folio)) {
 		f |= PNM_PAGE_CACHED;
+		page_file_position(folio, pfn, pi);
+	}
 	if (test_bit(PG_pnm_nofs_dirty, &folio->page.flags))
 		f |= PNM_PAGE_NOFS_DIRTY;
 	if (is_zero_pfn(pfn))

@@ -79,6 +79,26 @@ pte_t maybe_mkwrite(pte_t pte, struct vm_area_struct *vma);
  */
 bool pnm_legacy_anon_mapped_once(struct folio *folio);
 
+/* ---- mmap.c (populating: MAP_POPULATE, mlock, MADV_POPULATE_*) ---- */
+/*
+ * Fault in [start, end) of @vma (page aligned, inside it) as a CPU access
+ * would, write faults if @write: pages already mapped as needed are
+ * skipped, nothing is referenced or pinned (Linux's populate path, which
+ * calls GUP without pages).  Returns 0, or the VM_FAULT_* bits of the
+ * first fault that failed (pages before it stay populated).  Caller holds
+ * mmap_lock (any mode) and has checked the VMA's permissions.
+ */
+vm_fault_t faultin_vma_range(struct vm_area_struct *vma, unsigned long start,
+			     unsigned long end, bool write);
+/*
+ * Linux's __mm_populate(): fault in every page of [start, end) of @mm:
+ * private writable mappings take write faults (breaking COW up front),
+ * everything else read faults; inaccessible (PROT_NONE), VM_IO and
+ * VM_PFNMAP VMAs and holes are skipped.  Returns 0 or the VM_FAULT_* bits
+ * of the first failing fault.  Caller holds mmap_lock (any mode).
+ */
+vm_fault_t mm_populate(struct mm_struct *mm, unsigned long start, unsigned long end);
+
 /* ---- rmap.c ---- */
 /*
  * anon_vmas and anon_vma_chain links alive now (*@chains if non-NULL):

@@ -8,6 +8,17 @@
  *                       next access faults in zero-filled (anon) or the
  *                       object's (shmem) pages.  Runs under mmap_lock for
  *                       *read*, concurrently with faults, like Linux.
+ *   MADV_POPULATE_READ/WRITE
+ *                       fault the range in (write faults for _WRITE,
+ *                       breaking COW and dirtying shared file pages) as
+ *                       a CPU access would, keeping no reference: Linux's
+ *                       madvise_populate(), never converted to FOLL_PIN
+ *                       (docs/call-sites.md).  mmap_lock for read.  Its
+ *                       errors are its own: a hole is -ENOMEM at once
+ *                       (the parts before it stay populated), a VMA
+ *                       without the permission or with VM_IO/VM_PFNMAP
+ *                       -EINVAL, a fault that cannot be served -EFAULT
+ *                       (SIGBUS/SIGSEGV) or -ENOMEM (no memory).
  *   MADV_DONTFORK/DOFORK, MADV_HUGEPAGE/NOHUGEPAGE, MADV_NORMAL
  *                       change VMA flags (VM_DONTCOPY, VM_HUGEPAGE,
  *                       VM_NOHUGEPAGE), splitting VMAs at the edges of the
@@ -37,16 +48,52 @@ static bool madvise_behavior_valid(int advice)
 	case MADV_DOFORK:
 	case MADV_HUGEPAGE:
 	case MADV_NOHUGEPAGE:
+	case MADV_POPULATE_READ:
+	case MADV_POPULATE_WRITE:
 		return true;
 	default:
 		return false;
 	}
 }
 
-/* DONTNEED is the only advice here that runs with mmap_lock for read. */
+/* DONTNEED and POPULATE run with mmap_lock for read, the rest for write. */
 static bool madvise_need_mmap_write(int advice)
 {
-	return advice != MADV_DONTNEED;
+	return advice != MADV_DONTNEED && advice != MADV_POPULATE_READ &&
+	       advice != MADV_POPULATE_WRITE;
+}
+
+/*
+ * MADV_POPULATE_READ/WRITE over [start, end) (Linux's madvise_populate()
+ * and faultin_page_range(), without GUP's page array): each VMA in turn
+ * is checked as GUP's check_vma_flags() would without FOLL_FORCE and
+ * faulted in.  Returns 0 or the first error (see the file comment).
+ * mmap_lock held for read.
+ */
+static int madvise_populate(struct mm_struct *mm, unsigned long start, unsigned long end,
+			    int advice)
+{
+	bool write = advice == MADV_POPULATE_WRITE;
+
+	while (start < end) {
+		struct vm_area_struct *vma = vma_lookup(mm, start);
+		unsigned long tmp;
+		vm_fault_t ret;
+
+		if (!vma)
+			return -ENOMEM;
+		if ((vma->vm_flags & (VM_IO | VM_PFNMAP)) ||
+		    !(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
+			return -EINVAL;
+		tmp = min_t(unsigned long, vma->vm_end, end);
+		ret = faultin_vma_range(vma, start, tmp, write);
+		if (ret & VM_FAULT_OOM)
+			return -ENOMEM;
+		if (ret)
+			return -EFAULT;
+		start = tmp;
+	}
+	return 0;
 }
 
 /*
@@ -160,12 +207,15 @@ static int madvise_walk_vmas(struct mm_struct *mm, unsigned long start,
  * madvise(2) for the model.  Returns 0, or
  *   -EINVAL  unknown advice, unaligned @start, a length that wraps, or
  *            MADV_DONTNEED on a VM_LOCKED/VM_PFNMAP mapping, MADV_DOFORK
- *            on VM_IO
+ *            on VM_IO, MADV_POPULATE_* on a VMA without the permission
+ *            or with VM_IO/VM_PFNMAP
  *   -ENOMEM  part of the range is not mapped (the advice was still
- *            applied to the mapped parts, as in Linux)
+ *            applied to the mapped parts, as in Linux; MADV_POPULATE_*
+ *            stops at the hole), or no memory to populate
+ *   -EFAULT  MADV_POPULATE_*: a fault failed (e.g. beyond a file's end)
  *   -EAGAIN  a VMA could not be split for lack of memory
  * A zero length is a successful no-op.  Takes mmap_lock for read
- * (MADV_DONTNEED) or write (everything else).
+ * (MADV_DONTNEED, MADV_POPULATE_*) or write (everything else).
  */
 int pnm_mm_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_in,
 		int advice)
@@ -192,7 +242,10 @@ int pnm_mm_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_
 		mmap_write_lock(mm);
 	else
 		mmap_read_lock(mm);
-	err = madvise_walk_vmas(mm, start, end, advice);
+	if (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE)
+		err = madvise_populate(mm, start, end, advice);
+	else
+		err = madvise_walk_vmas(mm, start, end, advice);
 	if (write)
 		mmap_write_unlock(mm);
 	else

@@ -27,8 +27,14 @@
  * is detected (entry changed while the ptl was dropped) the fault simply
  * walks again (PNM_FAULT_AGAIN, internal).
  *
- * Also here: zap_page_range_single() (munmap, MADV_DONTNEED, exit) and
- * copy_page_range() (fork, brief §12).
+ * Also here: unmap_vmas() (munmap, exit), zap_page_range_single()
+ * (MADV_DONTNEED) and copy_page_range() (fork, brief §12).
+ *
+ * MMU notifiers (mmu_notifier.c): a COW or unshare copy replaces a
+ * present entry, fork write-protects the parent's, the zaps clear them;
+ * each is bracketed by invalidate_range_start/end, called before the ptl
+ * is taken and after it is dropped.  Faults that fill an empty entry or
+ * make one writable in place (a COW reuse) notify nobody, as in Linux.
  */
 #include <sched.h>
 #include <string.h>
@@ -301,6 +307,8 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
 	struct vm_area_struct *vma = vmf->vma;
 	struct folio *old = old_page ? page_folio(old_page) : NULL;
 	unsigned long old_pfn = pte_pfn(vmf->orig_pte);
+	unsigned long haddr = vmf->address & PAGE_MASK;
+	struct mmu_notifier_range range;
 	struct folio *folio;
 	vm_fault_t ret;
 	pte_t entry;
@@ -315,7 +323,12 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
 	entry = mk_pte(&folio->page, vm_get_page_prot(vma->vm_flags));
 	if (!unshare)
 		entry = pte_mkdirty(maybe_mkwrite(entry, vma));
+	/* The old page leaves this address: mirrors drop it first. */
+	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, vma->vm_mm, haddr,
+				haddr + PAGE_SIZE);
+	mmu_notifier_invalidate_range_start(&range);
 	ret = map_new_anon(vmf, folio, entry, vmf->orig_pte, old_page);
+	mmu_notifier_invalidate_range_end(&range);
 	if (ret) {
 		folio_put(folio);
 		goto out_put_old;
@@ -865,26 +878,23 @@ static bool zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 }
 
 /*
- * zap_page_range_single - unmap [start, start + size) of @vma (contract in
- * mm.h).  A huge PMD entirely inside the range is zapped whole; one that
- * straddles its edge is split first.  Page tables stay (free_pgd_range()
- * frees them).  Migration entries are cleared like mappings (they own
- * nothing); a PMD migration entry only partly in the range is waited out
- * (a PMD in transit cannot be split).  Caller holds mmap_lock: write
- * (munmap, exit) or read (MADV_DONTNEED).  Waiting with mmap_lock held is
- * safe: a migrator needs no mmap_lock (rmap.h).
+ * Unmap [start, end) of @vma, which the range lies inside (Linux's
+ * unmap_single_vma()), with no notifier: the callers below send it.  A
+ * huge PMD entirely inside the range is zapped whole; one that straddles
+ * its edge is split first.  Page tables stay (free_pgd_range() frees
+ * them).  Migration entries are cleared like mappings (they own nothing);
+ * a PMD migration entry only partly in the range is waited out (a PMD in
+ * transit cannot be split).  Caller holds mmap_lock: write (munmap, exit)
+ * or read (MADV_DONTNEED).  Waiting with mmap_lock held is safe: a
+ * migrator needs no mmap_lock (rmap.h).
  */
-void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
-			   unsigned long size)
+static void unmap_single_vma(struct vm_area_struct *vma, unsigned long start,
+			     unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	unsigned long end = start + size, addr, next;
+	unsigned long addr, next;
 
 	mmap_assert_locked(mm);
-	if (start < vma->vm_start)
-		start = vma->vm_start;
-	if (end > vma->vm_end || end < start)
-		end = vma->vm_end;
 	for (addr = start; addr < end; addr = next) {
 		pmd_t *pmd = pnm_pmd_lookup(mm, addr);
 		pmd_t val;
@@ -923,6 +933,51 @@ again:
 		if (!zap_pte_range(vma, pmd, addr, next))
 			goto again;
 	}
+}
+
+/*
+ * zap_page_range_single - unmap [start, start + size) of @vma (contract in
+ * mm.h), the range clipped to the VMA; subscribers of the mm are told
+ * (MMU_NOTIFY_CLEAR) around it.
+ */
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
+			   unsigned long size)
+{
+	struct mmu_notifier_range range;
+	unsigned long end = start + size;
+
+	if (start < vma->vm_start)
+		start = vma->vm_start;
+	if (end > vma->vm_end || end < start)
+		end = vma->vm_end;
+	if (start >= end)
+		return;
+	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, vma->vm_mm, start, end);
+	mmu_notifier_invalidate_range_start(&range);
+	unmap_single_vma(vma, start, end);
+	mmu_notifier_invalidate_range_end(&range);
+}
+
+/*
+ * unmap_vmas - unmap [start, end) of @mm, from @vma (the first VMA ending
+ * above @start) on: every VMA part inside the range (mm.h).  One
+ * MMU_NOTIFY_UNMAP range covers it all.  Caller holds mmap_lock for write
+ * (munmap, exit).
+ */
+void unmap_vmas(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long start,
+		unsigned long end)
+{
+	struct mmu_notifier_range range;
+
+	mmap_assert_write_locked(mm);
+	if (start >= end)
+		return;
+	mmu_notifier_range_init(&range, MMU_NOTIFY_UNMAP, mm, start, end);
+	mmu_notifier_invalidate_range_start(&range);
+	for (; vma && vma->vm_start < end; vma = vma_next(vma))
+		unmap_single_vma(vma, max_t(unsigned long, start, vma->vm_start),
+				 min_t(unsigned long, end, vma->vm_end));
+	mmu_notifier_invalidate_range_end(&range);
 }
 
 /* --- fork ------------------------------------------------------------------ */
@@ -1064,12 +1119,20 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 {
 	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
 	unsigned long addr, next, end = src_vma->vm_end;
+	bool is_cow = is_cow_mapping(src_vma->vm_flags);
+	struct mmu_notifier_range range;
 	int err = 0;
 
 	mmap_assert_write_locked(src_mm);
 	mmap_assert_write_locked(dst_mm);
 	if (src_vma->vm_flags & VM_SHARED)
 		return 0;
+	/* The parent's writable entries become read-only: its mirrors drop
+	 * them first (Linux's copy_page_range()). */
+	mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_PAGE, src_mm,
+				src_vma->vm_start, end);
+	if (is_cow)
+		mmu_notifier_invalidate_range_start(&range);
 	for (addr = src_vma->vm_start; addr < end; addr = next) {
 		pmd_t *src_pmd = pnm_pmd_lookup(src_mm, addr);
 		pmd_t *dst_pmd;
@@ -1100,5 +1163,7 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 		if (err)
 			break;
 	}
+	if (is_cow)
+		mmu_notifier_invalidate_range_end(&range);
 	return err;
 }

@@ -210,8 +210,7 @@ static int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long le
 	floor = prev ? prev->vm_end : 0;
 	ceiling = next ? next->vm_start : 0;
 
-	for (vma = first; vma && vma->vm_start < end; vma = vma_next(vma))
-		zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	unmap_vmas(mm, first, start, end);
 	for (vma = first; vma && vma->vm_start < end; vma = vma_next(vma)) {
 		unlink_anon_vmas(vma);
 		unlink_file_vma(vma);
@@ -341,15 +340,32 @@ static bool populated(struct mm_struct *mm, unsigned long addr, bool write)
 }
 
 /*
- * Fault in every page of [start, end), as Linux's __mm_populate(): private
- * writable mappings take write faults (breaking COW up front), everything
- * else read faults; inaccessible (PROT_NONE) VMAs and holes are skipped.
- * Stops quietly at the first fault that fails: population failure does
- * not fail the mmap.  Caller holds mmap_lock for read; the VMAs are looked
- * up afresh at every step because the lock was dropped to read since the
- * range was mapped.
+ * faultin_vma_range - see internal.h (mmap.c section).
  */
-static void mm_populate(struct mm_struct *mm, unsigned long start, unsigned long end)
+vm_fault_t faultin_vma_range(struct vm_area_struct *vma, unsigned long start,
+			     unsigned long end, bool write)
+{
+	unsigned long addr;
+
+	mmap_assert_locked(vma->vm_mm);
+	for (addr = start; addr < end; addr += PAGE_SIZE) {
+		vm_fault_t ret;
+
+		if (populated(vma->vm_mm, addr, write))
+			continue;
+		ret = handle_mm_fault(vma, addr, write ? FAULT_FLAG_WRITE : 0);
+		if (ret & VM_FAULT_ERROR)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * mm_populate - see internal.h (mmap.c section).  The VMAs are looked up
+ * afresh at every step: the caller may have dropped the lock to read since
+ * the range was mapped.
+ */
+vm_fault_t mm_populate(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	unsigned long addr = start;
 
@@ -357,29 +373,24 @@ static void mm_populate(struct mm_struct *mm, unsigned long start, unsigned long
 	while (addr < end) {
 		struct vm_area_struct *vma = find_vma(mm, addr);
 		unsigned long vend;
-		bool write;
+		vm_fault_t ret;
 
 		if (!vma || vma->vm_start >= end)
-			return;
+			return 0;
 		if (addr < vma->vm_start)
 			addr = vma->vm_start;
 		vend = min_t(unsigned long, vma->vm_end, end);
-		if (!(vma->vm_flags & VM_ACCESS_FLAGS) ||
-		    (vma->vm_flags & (VM_IO | VM_PFNMAP))) {
-			addr = vend;
-			continue;
+		if ((vma->vm_flags & VM_ACCESS_FLAGS) && !(vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+			/* Write faults break COW up front; shared mappings are
+			 * not dirtied for nothing. */
+			ret = faultin_vma_range(vma, addr, vend,
+						(vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE);
+			if (ret)
+				return ret;
 		}
-		write = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
-		for (; addr < vend; addr += PAGE_SIZE) {
-			vm_fault_t ret;
-
-			if (populated(mm, addr, write))
-				continue;
-			ret = handle_mm_fault(vma, addr, write ? FAULT_FLAG_WRITE : 0);
-			if (ret & VM_FAULT_ERROR)
-				return;
-		}
+		addr = vend;
 	}
+	return 0;
 }
 
 /*
@@ -474,7 +485,8 @@ long pnm_mm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	ret = mmap_region(mm, file, addr, len, vm_flags, pgoff);
 	if (ret >= 0 && (flags & MAP_POPULATE)) {
 		downgrade_write(&mm->mmap_lock);
-		mm_populate(mm, addr, addr + len);
+		/* A failed fault does not fail the mmap. */
+		(void)mm_populate(mm, addr, addr + len);
 		mmap_read_unlock(mm);
 		return ret;
 	}
@@ -640,8 +652,9 @@ void exit_mmap(struct mm_struct *mm)
 	struct vm_area_struct *vma;
 
 	mmap_write_lock(mm);
-	for_each_vma(mm, vma)
-		zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	/* Mirrors go first: after this no notifier is called for @mm. */
+	mmu_notifier_release(mm);
+	unmap_vmas(mm, find_vma(mm, 0), 0, mm->task_size);
 	for_each_vma(mm, vma) {
 		unlink_anon_vmas(vma);
 		unlink_file_vma(vma);

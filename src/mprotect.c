@@ -163,12 +163,17 @@ static void change_protection(struct vm_area_struct *vma, unsigned long start,
 {
 	struct mm_struct *mm = vma->vm_mm;
 	pteval_t newprot = vm_get_page_prot(vma->vm_flags);
+	struct mmu_notifier_range range;
 	unsigned long addr, next;
 
 	mmap_assert_write_locked(mm);
 	/* As the fault path maps them: read-only until ->page_mkwrite. */
 	if (vma_wants_writenotify(vma))
 		newprot &= ~_PAGE_RW;
+	/* Mirrors drop the range before its protection changes (Linux sends
+	 * it per PMD from change_pmd_range(); one range is the same). */
+	mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_VMA, mm, start, end);
+	mmu_notifier_invalidate_range_start(&range);
 	for (addr = start; addr < end; addr = next) {
 		pmd_t *pmd;
 		pmd_t pmdval;
@@ -203,6 +208,7 @@ static void change_protection(struct vm_area_struct *vma, unsigned long start,
 		}
 		change_pte_range(vma, pmd, addr, next, newprot);
 	}
+	mmu_notifier_invalidate_range_end(&range);
 }
 
 /*

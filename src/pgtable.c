@@ -919,6 +919,7 @@ bool pnm_check_mm(struct mm_struct *mm)
 	ok = pnm_check_vmas(mm);
 	ok = pnm_check_vma_rmap(mm) && ok;
 	ok = pnm_check_pgtables(mm) && ok;
+	ok = pnm_check_mmu_notifiers(mm) && ok;
 	mmap_read_unlock(mm);
 	return ok;
 }

@@ -1013,24 +1013,44 @@ static bool migrate_one_pmd(struct folio *folio, struct page_vma_mapped_walk *pv
 	return true;
 }
 
+/*
+ * The part of @vma that may map @folio, from @address (the folio's first
+ * address there) to where its last page would be (Linux's
+ * vma_address_end()): the range the walk callbacks below announce to MMU
+ * notifiers, under the walk's reverse-map lock, before any ptl.
+ */
+static void folio_vma_range_init(struct mmu_notifier_range *range,
+				 enum mmu_notifier_event event, struct folio *folio,
+				 struct vm_area_struct *vma, unsigned long address)
+{
+	unsigned long end = vma->vm_start +
+		((folio->index + folio_nr_pages(folio) - vma->vm_pgoff) << PAGE_SHIFT);
+
+	if (end > vma->vm_end || end <= address)
+		end = vma->vm_end;
+	mmu_notifier_range_init(range, event, vma->vm_mm, address, end);
+}
+
 /* rmap_walk() callback of try_to_migrate(); @arg: bool, set on failure. */
 static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma,
 			       unsigned long address, void *arg)
 {
 	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, 0);
-	bool *failed = arg;
+	struct mmu_notifier_range range;
+	bool *failed = arg, ok = true;
 
+	folio_vma_range_init(&range, MMU_NOTIFY_CLEAR, folio, vma, address);
+	mmu_notifier_invalidate_range_start(&range);
 	while (page_vma_mapped_walk(&pvmw)) {
-		bool ok = pvmw.pte ? migrate_one_pte(folio, &pvmw)
-				   : migrate_one_pmd(folio, &pvmw);
-
+		ok = pvmw.pte ? migrate_one_pte(folio, &pvmw) : migrate_one_pmd(folio, &pvmw);
 		if (!ok) {
 			page_vma_mapped_walk_done(&pvmw);
 			*failed = true;
-			return false;
+			break;
 		}
 	}
-	return true;
+	mmu_notifier_invalidate_range_end(&range);
+	return ok;
 }
 
 /*
@@ -1076,8 +1096,11 @@ static bool mkclean_one(struct folio *folio, struct vm_area_struct *vma,
 			unsigned long address, void *arg)
 {
 	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, 0);
+	struct mmu_notifier_range range;
 	int *cleaned = arg;
 
+	folio_vma_range_init(&range, MMU_NOTIFY_PROTECTION_PAGE, folio, vma, address);
+	mmu_notifier_invalidate_range_start(&range);
 	while (page_vma_mapped_walk(&pvmw)) {
 		struct mm_struct *mm = vma->vm_mm;
 		pte_t old;
@@ -1096,6 +1119,7 @@ static bool mkclean_one(struct folio *folio, struct vm_area_struct *vma,
 		(*cleaned)++;
 		count_vm_event(PNM_PAGE_MKCLEAN);
 	}
+	mmu_notifier_invalidate_range_end(&range);
 	return true;
 }
 
@@ -1121,6 +1145,7 @@ int folio_mkclean(struct folio *folio)
 }
 
 struct unmap_state {
+	enum ttu_flags flags;
 	bool dirty;		/* a removed PTE was dirty */
 	bool failed;		/* a mapping could not be removed */
 };
@@ -1131,7 +1156,17 @@ static bool unmap_one(struct folio *folio, struct vm_area_struct *vma,
 {
 	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, 0);
 	struct unmap_state *st = arg;
+	struct mmu_notifier_range range;
 
+	/* mlock()ed: reclaim must leave its pages mapped (Linux's
+	 * walk_abort); VM_LOCKED changes under mmap_lock (write) and the
+	 * rmap locks, so our i_mmap_rwsem keeps it stable. */
+	if (!(st->flags & TTU_IGNORE_MLOCK) && (vma->vm_flags & VM_LOCKED)) {
+		st->failed = true;
+		return false;
+	}
+	folio_vma_range_init(&range, MMU_NOTIFY_CLEAR, folio, vma, address);
+	mmu_notifier_invalidate_range_start(&range);
 	while (page_vma_mapped_walk(&pvmw)) {
 		pte_t old;
 
@@ -1149,6 +1184,7 @@ static bool unmap_one(struct folio *folio, struct vm_area_struct *vma,
 		/* The mapping's reference; the caller's keeps the folio. */
 		folio_put(folio);
 	}
+	mmu_notifier_invalidate_range_end(&range);
 	return true;
 }
 
@@ -1159,9 +1195,9 @@ static bool unmap_one(struct folio *folio, struct vm_area_struct *vma,
  * and no ptl).  Returns 0 when the folio is left unmapped; -EINVAL for an
  * anon folio; -EBUSY if a mapping could not be removed.
  */
-int try_to_unmap(struct folio *folio)
+int try_to_unmap(struct folio *folio, enum ttu_flags flags)
 {
-	struct unmap_state st = { .dirty = false, .failed = false };
+	struct unmap_state st = { .flags = flags, .dirty = false, .failed = false };
 	struct rmap_walk_control rwc = {
 		.arg = &st,
 		.rmap_one = unmap_one,

@@ -123,7 +123,7 @@ void truncate_inode_pages_range(struct address_space *mapping, loff_t lstart,
 		}
 		folio_wait_writeback(folio);
 		/* Cannot fail for cache folios, which are only PTE-mapped. */
-		err = try_to_unmap(folio);
+		err = try_to_unmap(folio, TTU_IGNORE_MLOCK);
 		VM_BUG_ON_PAGE(err, &folio->page);
 		fstart = folio_pos(folio);
 		fend = fstart + (loff_t)folio_size(folio) - 1;
@@ -184,7 +184,7 @@ int invalidate_inode_pages2_range(struct address_space *mapping, pgoff_t start, 
 			continue;
 		}
 		folio_wait_writeback(folio);
-		err = try_to_unmap(folio);
+		err = try_to_unmap(folio, TTU_IGNORE_MLOCK);
 		VM_BUG_ON_PAGE(err, &folio->page);
 		if (folio_test_dirty(folio) ||
 		    (PagePrivate(&folio->page) && mapping->a_ops &&

@@ -79,6 +79,30 @@ int pnm_madvise(struct task_struct *task, unsigned long addr, unsigned long len,
 	return ret;
 }
 
+int pnm_mlock(struct task_struct *task, unsigned long addr, size_t len)
+{
+	struct mm_struct *mm = get_task_mm(task);
+	int ret;
+
+	if (!mm)
+		return -ESRCH;
+	ret = pnm_mm_mlock(mm, addr, len);
+	mmput(mm);
+	return ret;
+}
+
+int pnm_munlock(struct task_struct *task, unsigned long addr, size_t len)
+{
+	struct mm_struct *mm = get_task_mm(task);
+	int ret;
+
+	if (!mm)
+		return -ESRCH;
+	ret = pnm_mm_munlock(mm, addr, len);
+	mmput(mm);
+	return ret;
+}
+
 int pnm_msync(struct task_struct *task, unsigned long start, size_t len, int flags)
 {
 	struct mm_struct *mm = get_task_mm(task);

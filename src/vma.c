@@ -325,6 +325,68 @@ void vma_rmap_unlock(struct vm_area_struct *vma)
 		i_mmap_unlock_write(mapping);
 }
 
+/*
+ * mm_all_locks_mutex: one mm_take_all_locks() at a time.  Two callers on
+ * mms that share files or anon_vma families would otherwise take the same
+ * rwsems in different orders.  Order: mm->mmap_lock (write) ->
+ * mm_all_locks_mutex -> every i_mmap_rwsem -> every anon_vma root rwsem.
+ * It also protects the AS_MM_ALL_LOCKS bits and anon_vma->mm_all_locks,
+ * which mark what the holder has taken so that each lock is taken once.
+ */
+static pthread_mutex_t mm_all_locks_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+/* mm_take_all_locks - see rmap.h. */
+void mm_take_all_locks(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+
+	mmap_assert_write_locked(mm);
+	pthread_mutex_lock(&mm_all_locks_mutex);
+	/* Files first, then anon_vma families: the reverse map's order. */
+	for_each_vma(mm, vma) {
+		struct address_space *mapping = vma_mapping(vma);
+
+		if (mapping && !test_bit(AS_MM_ALL_LOCKS, &mapping->flags)) {
+			i_mmap_lock_write(mapping);
+			set_bit(AS_MM_ALL_LOCKS, &mapping->flags);
+		}
+	}
+	for_each_vma(mm, vma) {
+		struct anon_vma *root = vma->anon_vma ? vma->anon_vma->root : NULL;
+
+		if (root && !root->mm_all_locks) {
+			anon_vma_lock_write(root);
+			root->mm_all_locks = true;
+		}
+	}
+}
+
+/* mm_drop_all_locks - see rmap.h.  The VMA set is the one the locks were
+ * taken for (mmap_lock held for write all along). */
+void mm_drop_all_locks(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+
+	mmap_assert_write_locked(mm);
+	for_each_vma(mm, vma) {
+		struct anon_vma *root = vma->anon_vma ? vma->anon_vma->root : NULL;
+
+		if (root && root->mm_all_locks) {
+			root->mm_all_locks = false;
+			anon_vma_unlock_write(root);
+		}
+	}
+	for_each_vma(mm, vma) {
+		struct address_space *mapping = vma_mapping(vma);
+
+		if (mapping && test_bit(AS_MM_ALL_LOCKS, &mapping->flags)) {
+			clear_bit(AS_MM_ALL_LOCKS, &mapping->flags);
+			i_mmap_unlock_write(mapping);
+		}
+	}
+	pthread_mutex_unlock(&mm_all_locks_mutex);
+}
+
 /* Out of every tree, before its range changes (rmap locks held). */
 static void vma_rmap_pre_update(struct vm_area_struct *vma)
 {

@@ -16,7 +16,7 @@
  *      if it may be pinned for DMA (PNM_RECLAIM_SKIP_PINNED): its data
  *      and its filesystem state (block state) must stay;
  *   4. if it is mapped: keep it unless the caller allows unmapping; then
- *      try_to_unmap() (through i_mmap; it cannot fail), keep
+ *      try_to_unmap() (through i_mmap; a VM_LOCKED mapping keeps it), keep
  *      it if the PTEs' dirty bits made it dirty, and look at the pins
  *      once more -- after the unmap nobody can take a new pin through a
  *      page table, and one taken just before is visible now (the check
@@ -131,7 +131,7 @@ static unsigned long shrink_folio(struct folio *folio, bool may_unmap)
 	if (folio_maybe_dma_pinned(folio))
 		goto keep_pinned;
 	if (folio_mapped(folio)) {
-		if (!may_unmap || try_to_unmap(folio))
+		if (!may_unmap || try_to_unmap(folio, 0))
 			goto keep_locked;
 		/* The PTEs' dirty bits were moved to the folio. */
 		if (folio_test_dirty(folio))

@@ -111,6 +111,8 @@ const char *const vmstat_text[] = {
 	[PNM_DIO_READ_BYTES]		= "pnm_dio_read_bytes",
 	[PNM_DIO_WRITE_BYTES]		= "pnm_dio_write_bytes",
 	[PNM_DIO_STALE_CACHE]		= "pnm_dio_stale_cache",
+	[PNM_MMU_NOTIFIER_INVALIDATE]	= "pnm_mmu_notifier_invalidate",
+	[PNM_MMU_NOTIFIER_RELEASE]	= "pnm_mmu_notifier_release",
 };
 
 /*
@@ -251,6 +253,7 @@ const char *const pnm_trace_names[PNM_NR_TRACE_EVENTS] = {
 	[PNM_TRACE_FS_VIOLATION]	= "fs-violation",
 	[PNM_TRACE_TRUNCATE]	= "truncate",
 	[PNM_TRACE_RECLAIM]		= "reclaim",
+	[PNM_TRACE_MMU_NOTIFY]	= "mmu_notify",
 };
 
 /* The name of trace event @ev ("fault", "cow_copy" ...), NULL if out of

@@ -124,6 +124,11 @@ struct pnm_page_info {
 					 * _pincount); 0 for a small one */
 	int page_pins;			/* exact pins of this page (see
 					 * pnm_mem_info.page_pins_kept) */
+	/* Since 0.3 (a smaller caller's struct does not get them): */
+	unsigned long ino;		/* PNM_PAGE_CACHED: its file's inode
+					 * number (pnm_file_info.ino); else 0 */
+	unsigned long index;		/* PNM_PAGE_CACHED: the page's offset in
+					 * its file, in pages; else 0 */
 };
 /*
  * The frame @pfn, whatever it holds (free frames too: zone and kind).

@@ -59,10 +59,24 @@ PNM_API int pnm_munmap(struct task_struct *task, unsigned long addr, unsigned lo
 PNM_API int pnm_mprotect(struct task_struct *task, unsigned long addr, unsigned long len,
 			 unsigned long prot);
 /* madvise(2): MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE,
- * MADV_NOHUGEPAGE, MADV_NORMAL.  0, -EINVAL, -ENOMEM (a hole: the mapped
- * parts were advised), -EAGAIN (a split needed memory), -ESRCH. */
+ * MADV_NOHUGEPAGE, MADV_NORMAL, MADV_POPULATE_READ, MADV_POPULATE_WRITE.
+ * 0, -EINVAL, -ENOMEM (a hole: the mapped parts were advised; POPULATE
+ * stops at it), -EAGAIN (a split needed memory), -EFAULT (POPULATE: a
+ * fault failed), -ESRCH.  POPULATE faults the range in (write faults for
+ * _WRITE) and keeps no reference on the pages. */
 PNM_API int pnm_madvise(struct task_struct *task, unsigned long addr, unsigned long len,
 			int advice);
+/*
+ * mlock(2) / munlock(2) on [addr, addr + len) (@addr rounded down, the end
+ * up, to pages): mlock marks the VMAs VM_LOCKED and faults every page in
+ * (write faults where private and writable), keeping no reference; reclaim
+ * then leaves the pages mapped.  A fork child does not inherit the lock.
+ * munlock clears it.  0, -EINVAL (range wraps or leaves user space),
+ * -ENOMEM (part of the range is not mapped: nothing changed), -EAGAIN (a
+ * split or a fault had no memory), -ESRCH.  No RLIMIT_MEMLOCK.
+ */
+PNM_API int pnm_mlock(struct task_struct *task, unsigned long addr, size_t len);
+PNM_API int pnm_munlock(struct task_struct *task, unsigned long addr, size_t len);
 /*
  * msync(2) on [start, start + len): MS_ASYNC (nothing to do), MS_SYNC
  * (fsync the file range of every shared file mapping in the range,

@@ -25,6 +25,11 @@
 #include <pinmm/inspect.h>
 #include <pinmm/dio.h>
 #include <pinmm/process_vm.h>
+#include <pinmm/mmu_notifier.h>
+#include <pinmm/kvm.h>
+#include <pinmm/pipe.h>
+#include <pinmm/futex.h>
+#include <pinmm/kwrite.h>
 
 PNM_BEGIN_DECLS
 

@@ -50,6 +50,8 @@ enum pnm_trace_event {
 	PNM_TRACE_TRUNCATE,	/* a = ino, b = new size, c = pages dropped,
 				 * d = of those, still referenced */
 	PNM_TRACE_RECLAIM,	/* a = ino, b = pfn, c = index */
+	PNM_TRACE_MMU_NOTIFY,	/* a = start, b = end, c = event (an
+				 * invalidation an MMU notifier was sent) */
 	PNM_NR_TRACE_EVENTS
 };
 /* PNM_TRACE_FS_VIOLATION's kind (d): what a disk file saw go wrong. */

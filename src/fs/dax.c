@@ -231,7 +231,7 @@ static int dax_drop_range(struct inode *inode, pgoff_t first, pgoff_t last)
 			continue;
 		}
 		/* dax frames are only PTE-mapped: this cannot fail. */
-		err = try_to_unmap(folio);
+		err = try_to_unmap(folio, TTU_IGNORE_MLOCK);
 		VM_BUG_ON_PAGE(err, &folio->page);
 		dropped++;
 		if (dax_remove_frame(mapping, folio))

@@ -167,6 +167,34 @@ use_of() {
 		echo '	int (*zq)(enum pnm_zone_type, struct pnm_zone_info *) = pnm_get_zone_info;'
 		echo '	int (*pq)(unsigned long, struct pnm_page_info *) = pnm_pfn_info;'
 		echo '	n += (zq != NULL) + (pq != NULL) + (int)pi.size + (int)zi.size;' ;;
+	pinmm/mmu_notifier.h)
+		echo '	static struct mmu_notifier mn;'
+		echo '	static struct mmu_notifier_ops mn_ops;'
+		echo '	struct mmu_notifier_range mn_range = { NULL, 0, 0, MMU_NOTIFIER_RANGE_BLOCKABLE,'
+		echo '					       MMU_NOTIFY_CLEAR };'
+		echo '	int (*mn_reg)(struct mmu_notifier *, struct mm_struct *) = mmu_notifier_register;'
+		echo '	mn.ops = &mn_ops;'
+		echo '	n += (mn_reg != NULL) + (int)mn_range.event + (int)mn_range.flags +'
+		echo '	     (int)pnm_mmu_notifier_count(NULL) + (mn.ops->release != NULL);' ;;
+	pinmm/kvm.h)
+		echo '	static struct pnm_kvm_info kvm_info;'
+		echo '	int (*kvm_map)(struct pnm_kvm *, unsigned long, bool) = pnm_kvm_map_gfn;'
+		echo '	n += (kvm_map != NULL) + (int)kvm_info.size + PNM_KVM_MAX_MEMSLOTS +'
+		echo '	     (int)PNM_KVM_MEM_READONLY + (PNM_KVM_MAX_SLOT_PAGES > 0);' ;;
+	pinmm/pipe.h)
+		echo '	static struct pnm_pipe_info pipe_info;'
+		echo '	ssize_t (*vms)(struct task_struct *, struct pnm_pipe *, unsigned long, size_t,'
+		echo '		       unsigned int) = pnm_vmsplice;'
+		echo '	n += (vms != NULL) + (int)pipe_info.size + PNM_PIPE_BUFFERS +'
+		echo '	     (int)(PNM_SPLICE_F_NONBLOCK | PNM_SPLICE_F_GIFT);' ;;
+	pinmm/futex.h)
+		echo '	struct pnm_futex_key fk = { PNM_FUTEX_KEY_SHARED, 0, 0 };'
+		echo '	n += (int)fk.type + (int)(PNM_FUTEX_PRIVATE | PNM_FUTEX_READ) +'
+		echo '	     pnm_futex_key_equal(&fk, &fk);' ;;
+	pinmm/kwrite.h)
+		echo '	int (*kw)(struct task_struct *, unsigned long, const void *, size_t, unsigned int) ='
+		echo '		pnm_kwrite;'
+		echo '	n += (kw != NULL) + PNM_KWRITE_MAX_PAGES + (int)(PNM_KWRITE_GET | PNM_KWRITE_NODIRTY);' ;;
 	*)
 		# A header without a use here is a test that cannot fail for it.
 		echo "check_headers.sh: no use written for $1" >&2

@@ -45,6 +45,7 @@ KERNEL_STRUCTS="page folio mm_struct task_struct file"
 # public calls adds its header here, with the narrowest patterns it can.
 declare -A KERNEL_NAMED=(
 	[pinmm/vaddr_pin.h]="vaddr_pin vaddr_pin_* vaddr_unpin_* VADDR_PIN_*"
+	[pinmm/mmu_notifier.h]="mmu_notifier mmu_notifier_* MMU_NOTIFY_* MMU_NOTIFIER_*"
 )
 
 # kernel_named HEADER NAME: is NAME one of HEADER's listed kernel names?

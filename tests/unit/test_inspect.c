@@ -262,7 +262,7 @@ static void test_pfn_info_kinds(void **state)
 	assert_int_equal(pnm_pfn_info(pnm_mem.nr_frames, &pi), -EINVAL);
 	assert_int_equal(pnm_pfn_info(~0UL, &pi), -EINVAL);
 	assert_int_equal(pnm_pfn_info(0, NULL), -EINVAL);
-	pi.size = sizeof(pi) - 1;
+	pi.size = offsetof(struct pnm_page_info, ino) - 1;	/* the first release's, less one */
 	assert_int_equal(pnm_pfn_info(0, &pi), -EINVAL);
 	CHECK_ALL();
 }
@@ -447,6 +447,19 @@ static void test_file_page_info(void **state)
 	assert_true(pi.flags & PNM_PAGE_UPTODATE);
 	assert_true(pi.flags & PNM_PAGE_PRIVATE);
 	assert_false(pi.flags & (PNM_PAGE_ANON | PNM_PAGE_TRUNCATED | PNM_PAGE_WRITEBACK));
+	/* Where it is in which file (the futex key's question). */
+	assert_int_equal(pi.ino, f->f_mapping->host->i_ino);
+	assert_int_equal(pi.index, 1);
+	/* A caller of the first release's size gets the fields it knows. */
+	{
+		struct pnm_page_info old = { .size = offsetof(struct pnm_page_info, ino) };
+
+		old.ino = 77;
+		assert_int_equal(pnm_file_page_info(f, PG, &old), 0);
+		assert_int_equal(old.size, offsetof(struct pnm_page_info, ino));
+		assert_int_equal(old.ino, 77);
+		assert_int_equal(old.pfn, pi.pfn);
+	}
 	assert_int_equal(pnm_file_page_info(f, 2 * PG, &pi), -ENOENT);
 
 	/* Written back: clean, and the block state goes. */
@@ -466,6 +479,7 @@ static void test_file_page_info(void **state)
 	pi = pfn_info(page_to_pfn(page));
 	assert_true(pi.flags & PNM_PAGE_TRUNCATED);
 	assert_false(pi.flags & PNM_PAGE_CACHED);
+	assert_int_equal(pi.ino, 0);
 	assert_true(pi.flags & PNM_PAGE_MAYBE_PINNED);
 	unpin_user_page(page);
 

@@ -107,7 +107,7 @@ static void test_busy_mm_no_backoff(void **state)
 	folio_lock(folio);
 	assert_int_equal(folio_mkclean(folio), 2);
 	assert_int_equal(folio_mapcount(folio), 2);
-	assert_int_equal(try_to_unmap(folio), 0);
+	assert_int_equal(try_to_unmap(folio, 0), 0);
 	assert_false(folio_mapped(folio));
 	folio_unlock(folio);
 	test_mm_holder_stop(&h);
@@ -155,7 +155,7 @@ static void test_unmap_two_processes(void **state)
 	assert_int_equal(global_stat(NR_FILE_DIRTY), dirty - 1);
 	mapped = global_stat(NR_FILE_MAPPED);
 	folio_get(folio);
-	assert_int_equal(try_to_unmap(folio), 0);
+	assert_int_equal(try_to_unmap(folio, 0), 0);
 	assert_true(folio_test_dirty(folio));
 	assert_int_equal(global_stat(NR_FILE_DIRTY), dirty);
 	folio_unlock(folio);
@@ -198,7 +198,7 @@ static void test_unmap_large_folio(void **state)
 	assert_int_equal(folio_mapcount(folio), 7);
 	folio_lock(folio);
 	assert_int_equal(folio_mkclean(folio), 1);
-	assert_int_equal(try_to_unmap(folio), 0);
+	assert_int_equal(try_to_unmap(folio, 0), 0);
 	folio_unlock(folio);
 	assert_int_equal(folio_mapcount(folio), 0);
 	assert_int_equal(folio_ref_count(folio), 16);
@@ -219,7 +219,7 @@ static void test_unmap_anon_refused(void **state)
 	folio = test_folio(p, a);
 	folio_get(folio);
 	folio_lock(folio);
-	assert_int_equal(try_to_unmap(folio), -EINVAL);
+	assert_int_equal(try_to_unmap(folio, 0), -EINVAL);
 	folio_unlock(folio);
 	folio_put(folio);
 	assert_true(folio_mapped(folio));

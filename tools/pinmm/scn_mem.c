@@ -301,10 +301,12 @@ static int mprotect_run(struct scn_run *r, const struct scn_step *st, const stru
 }
 
 static const char *const advice_words[] = {
-	"dontneed", "dontfork", "dofork", "hugepage", "nohugepage", "normal", NULL,
+	"dontneed", "dontfork", "dofork", "hugepage", "nohugepage", "normal",
+	"populate_read", "populate_write", NULL,
 };
 static const int advice_values[] = {
 	MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_NORMAL,
+	MADV_POPULATE_READ, MADV_POPULATE_WRITE,
 };
 
 static int madvise_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
@@ -315,6 +317,26 @@ static int madvise_run(struct scn_run *r, const struct scn_step *st, const struc
 	if (!t || scn_addr(r, &a[1], &addr))
 		return SCN_FAILED;
 	return pnm_madvise(t, addr, (unsigned long)a[2].num, advice_values[a[3].index]);
+}
+
+static int mlock_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	unsigned long addr;
+
+	if (!t || scn_addr(r, &a[1], &addr))
+		return SCN_FAILED;
+	return pnm_mlock(t, addr, (size_t)a[2].num);
+}
+
+static int munlock_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	unsigned long addr;
+
+	if (!t || scn_addr(r, &a[1], &addr))
+		return SCN_FAILED;
+	return pnm_munlock(t, addr, (size_t)a[2].num);
 }
 
 /* --- CPU accesses ------------------------------------------------------------------------ */
@@ -695,6 +717,11 @@ static const struct scn_cmd mem_cmds[] = {
 	  .help = "mprotect(2) a range", .example = "mprotect A buf 8K r" },
 	{ .name = "madvise", .section = "memory", .args = madvise_args, .run = madvise_run,
 	  .help = "madvise(2) a range", .example = "madvise A buf 4K dontneed" },
+	{ .name = "mlock", .section = "memory", .args = range_args, .run = mlock_run,
+	  .help = "mlock(2) a range: VM_LOCKED, every page faulted in, no reference kept",
+	  .example = "mlock A buf 8K" },
+	{ .name = "munlock", .section = "memory", .args = range_args, .run = munlock_run,
+	  .help = "munlock(2) a range", .example = "munlock A buf 8K" },
 	{ .name = "write", .section = "memory", .args = write_args, .run = write_run,
 	  .help = "store bytes as the process's CPU would (faults as needed)",
 	  .example = "write A buf+4K \"hello\"" },

@@ -369,6 +369,36 @@ static void call_step_hooks(struct scn_run *r, bool after)
 		step_hooks[i](r, after);
 }
 
+/* Object checkers (scn_register_checker); written only at start-up. */
+static scn_checker_fn *checkers[8];
+static unsigned int nr_checkers;
+
+/* Add a checker run after every step (see scn.h). */
+void scn_register_checker(scn_checker_fn *fn)
+{
+	if (nr_checkers == ARRAY_SIZE(checkers)) {
+		fputs("pinmm: too many scenario checkers\n", stderr);
+		abort();
+	}
+	checkers[nr_checkers++] = fn;
+}
+
+/* The model's invariants, then every registered checker: true if all
+ * hold, else false with the first problem in @why. */
+static bool check_all(struct scn_run *r, char *why, size_t size)
+{
+	if (!pnm_check_system()) {
+		const char *msg = pnm_check_error();
+
+		snprintf(why, size, "%s", msg && *msg ? msg : "(no message)");
+		return false;
+	}
+	for (unsigned int i = 0; i < nr_checkers; i++)
+		if (!checkers[i](r, why, size))
+			return false;
+	return true;
+}
+
 static void snapshot(long *vals)
 {
 	for (int i = 0; i < pnm_stat_count(); i++)
@@ -625,6 +655,7 @@ static void run_step(struct scn_run *r, const struct scn_step *st)
 	const struct scn_cmd *cmd = st->cmd;
 	bool observe = cmd->flags & SCN_OBSERVE;
 	enum scn_status status;
+	char why[512];
 	int ret;
 
 	if (!observe) {
@@ -652,12 +683,10 @@ static void run_step(struct scn_run *r, const struct scn_step *st)
 	}
 	if (r->trace_overflow)
 		append_detail(r, "trace truncated");
-	if (!pnm_check_system()) {
-		const char *msg = pnm_check_error();
-
+	if (!check_all(r, why, sizeof(why))) {
 		status = SCN_ST_FAIL;
 		append_detail(r, "invariant violated after this step: %s; the remaining steps are skipped",
-			      msg && *msg ? msg : "(no message)");
+			      why);
 		r->stop = true;
 	}
 	report(r, st, st->pos.line, st->text, status);

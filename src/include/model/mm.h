@@ -239,6 +239,14 @@ struct folio *vm_normal_folio(struct vm_area_struct *vma, unsigned long addr, pt
  */
 void zap_page_range_single(struct vm_area_struct *vma, unsigned long start,
 			   unsigned long size);
+/*
+ * Remove every mapping in [start, end) of @mm, from @vma (the first VMA
+ * that ends above @start) on, as zap_page_range_single() does for each VMA
+ * part in the range, under one MMU_NOTIFY_UNMAP notification (munmap,
+ * exit).  Caller holds mmap_lock for write.
+ */
+void unmap_vmas(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long start,
+		unsigned long end);
 /* Copy @src_vma's page tables into @dst_vma at fork (memory.c); 0 or
  * -ENOMEM.  Both mmap_locks held for write. */
 int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma);
@@ -302,8 +310,8 @@ static inline long get_mm_counter(struct mm_struct *mm, int member) { return ato
 static inline void add_mm_counter(struct mm_struct *mm, int member, long v) { atomic_long_add(v, &mm->rss_stat[member]); }
 static inline unsigned long get_mm_rss(struct mm_struct *mm)
 { return get_mm_counter(mm, MM_FILEPAGES) + get_mm_counter(mm, MM_ANONPAGES) + get_mm_counter(mm, MM_SHMEMPAGES); }
-/* Full check of an mm: VMAs, page tables, rmap consistency.  Takes
- * mmap_lock for read. */
+/* Full check of an mm: VMAs, page tables, rmap consistency, MMU notifier
+ * subscriptions.  Takes mmap_lock for read. */
 bool pnm_check_mm(struct mm_struct *mm);
 
 /* --- process-side calls (mmap.c, mprotect.c, madvise.c) -------------------
@@ -348,9 +356,14 @@ int pnm_mm_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len);
 int pnm_mm_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len,
 		 unsigned long prot);
 /* madvise(2): MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE,
- * MADV_NOHUGEPAGE, MADV_NORMAL.  0, -EINVAL, -ENOMEM (unmapped hole). */
+ * MADV_NOHUGEPAGE, MADV_NORMAL, MADV_POPULATE_READ/WRITE.  0, -EINVAL,
+ * -ENOMEM (unmapped hole), -EAGAIN, -EFAULT (madvise.c). */
 int pnm_mm_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len,
 		int advice);
+/* mlock(2) / munlock(2) (mlock.c): 0, -EINVAL, -ENOMEM (a hole: nothing
+ * changed), -EAGAIN.  Take mmap_lock. */
+int pnm_mm_mlock(struct mm_struct *mm, unsigned long start, size_t len);
+int pnm_mm_munlock(struct mm_struct *mm, unsigned long start, size_t len);
 
 /* --- shmem (shmem.c): page-cache-only objects ---------------------------- */
 /* A new shmem file of @size bytes (NULL on -ENOMEM); one reference. */

@@ -50,6 +50,13 @@
  *   (errseq sampling), the flusher's mutex (page-writeback.c).
  *   Two PTE-table ptls are nested only in fork (parent then child, under
  *   both mmap_locks held for write), mirroring copy_pte_range().
+ *   MMU notifiers (mmu_notifier.c): a subscriber's callbacks run with
+ *   any of mmap_lock, invalidate_lock, a folio lock, i_mmap_rwsem or an
+ *   anon_vma root rwsem held (never a ptl), so the subscriber's own lock
+ *   nests inside all of those and outside zone->lock, lru_lock and the
+ *   registry lock.  Registration takes mmap_lock (write), then
+ *   mm_all_locks_mutex (vma.c), then every i_mmap_rwsem and anon_vma root
+ *   rwsem of the mm for write (mm_take_all_locks).
  *   The pin registry lock (pin_registry.c) is a leaf: it may be taken with
  *   any of the locks above held (folio_put_refs() reports put-on-pin
  *   misuse from under a ptl or zone->lock) and no model lock is ever
@@ -272,6 +279,13 @@ struct mm_struct {
 	/* its pin budget domain (pin_budget.c), or NULL: created at the first
 	 * limit or charge, published with a release store, freed with the struct */
 	struct pnm_pin_budget *pnm_pin_budget;
+	/* MMU notifier subscriptions (mmu_notifier.c): a singly linked list
+	 * through mmu_notifier->pnm_next, and its length.  Changed with
+	 * mmap_lock held for write *and* every reverse-map lock of the mm's
+	 * VMAs (mm_take_all_locks()); read by invalidators, which hold either
+	 * the mmap_lock or the reverse-map lock of the VMA they change. */
+	struct mmu_notifier *notifier_subscriptions;
+	atomic_t pnm_nr_notifiers;	/* written as the list; read relaxed */
 };
 
 /* --- files (issue 5: pagemap.h, writeback.h, fs.h) ----------------------- */
@@ -325,6 +339,7 @@ struct address_space_operations {
 /* mapping->flags bits (AS_*) */
 #define AS_LARGE_FOLIO_SUPPORT	6	/* the cache may hold large folios */
 #define AS_UNEVICTABLE		3	/* never reclaimed (shmem, dax) */
+#define AS_MM_ALL_LOCKS		2	/* i_mmap_rwsem taken by mm_take_all_locks() */
 
 struct address_space {
 	struct inode *host;

@@ -21,6 +21,7 @@
 #include <model/pagemap.h>
 #include <model/writeback.h>
 #include <model/fs.h>
+#include <model/mmu_notifier.h>
 
 /* Configuration, lifetime, checks and errno helpers are public
  * (pinmm/pinmm.h). */

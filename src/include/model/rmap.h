@@ -100,6 +100,10 @@ struct anon_vma {
 	/* anon_vma_chain links of the VMAs that may map our folios, keyed by
 	 * each VMA's page offsets; root rwsem */
 	struct pnm_itree_root rb_root;
+	/* taken by mm_take_all_locks() (vma.c); only the root's is used,
+	 * changed by the holder of mm_all_locks_mutex with the root rwsem
+	 * held for write */
+	bool mm_all_locks;
 };
 
 /*
@@ -229,6 +233,21 @@ static inline void i_mmap_unlock_read(struct address_space *m) { up_read(&m->i_m
  */
 void vma_rmap_lock(struct vm_area_struct *vma);
 void vma_rmap_unlock(struct vm_area_struct *vma);
+/*
+ * mm_take_all_locks / mm_drop_all_locks - hold, for write, every reverse-
+ * map lock of every VMA of @mm: each file's i_mmap_rwsem, then each
+ * anon_vma family's root rwsem, each once (Linux's mm_take_all_locks()).
+ * With them and mmap_lock (write) held, no reverse-map walker is inside
+ * one of @mm's VMAs and no fault or munmap runs in @mm: nothing can be
+ * between an mmu_notifier invalidate_range_start and its end for @mm
+ * (mmu_notifier.c).  Callers are serialised by a global mutex, taken
+ * after mmap_lock and before the reverse-map locks, which is what makes
+ * holding many rwsems of one kind at once safe.  Caller holds @mm's
+ * mmap_lock for write and no other model lock; drop with the same mmap_lock
+ * still held.  Cannot fail.
+ */
+void mm_take_all_locks(struct mm_struct *mm);
+void mm_drop_all_locks(struct mm_struct *mm);
 
 #define RMAP_NONE	0x0
 #define RMAP_EXCLUSIVE	0x1	/* the new mapping is anon-exclusive */
@@ -405,11 +424,17 @@ int folio_mkclean(struct folio *folio);
  * Unmap the locked page-cache (or dax) @folio from every process that maps
  * it (reclaim, truncate): each PTE is cleared, its dirty bit moved to the
  * folio, mapcount/RSS/NR_FILE_MAPPED updated and the mapping's reference
- * dropped.  Anon folios are not handled (-EINVAL).  Returns 0 when no
- * mapping is left, -EBUSY if one could not be removed (a PMD mapping of a
- * cache folio, which the model never creates).
+ * dropped.  Anon folios are not handled (-EINVAL).  Without
+ * TTU_IGNORE_MLOCK (reclaim) a VM_LOCKED VMA stops the walk: its pages
+ * stay (mlock.c) and the mappings removed before it stay removed.
+ * Returns 0 when no mapping is left, -EBUSY if one could not be removed
+ * (a VM_LOCKED one, or a PMD mapping of a cache folio, which the model
+ * never creates).
  */
-int try_to_unmap(struct folio *folio);
+enum ttu_flags {
+	TTU_IGNORE_MLOCK	= 0x8,	/* unmap VM_LOCKED VMAs too (truncate) */
+};
+int try_to_unmap(struct folio *folio, enum ttu_flags flags);
 
 /*
  * Check one folio: mapcounts against what a walk of its reverse map finds

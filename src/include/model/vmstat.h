@@ -101,6 +101,9 @@ enum pnm_stat_item {
 	PNM_DIO_WRITE_BYTES,	/* bytes written to storage by direct writes */
 	PNM_DIO_STALE_CACHE,	/* direct writes whose cached range could not
 				 * be invalidated afterwards (stale cache) */
+	/* MMU notifiers (issue 12) */
+	PNM_MMU_NOTIFIER_INVALIDATE, /* ranges sent to subscribers (starts) */
+	PNM_MMU_NOTIFIER_RELEASE, /* ->release() calls (exit, unregister) */
 	NR_VM_STAT_ITEMS
 };
 
