@@ -141,7 +141,9 @@ use_of() {
 		echo '	int (*vp_lq)(struct file *, struct pnm_layout_lease_info *) = pnm_file_get_layout_lease;'
 		echo '	n += (vp_pin != NULL) + (int)vp_params.size + (int)vp_info.size + (int)VADDR_PIN_LONGTERM;'
 		echo '	n += (vp_next != NULL) + (vp_lq != NULL) + (int)vp_ext.size + (int)vp_lease.size +'
-		echo '	     (int)PNM_VADDR_PIN_EXTENT_QUARANTINED + (int)(pnm_vaddr_pin_clock() > 0);' ;;
+		echo '	     (int)PNM_VADDR_PIN_EXTENT_QUARANTINED + (int)(pnm_vaddr_pin_clock() > 0);'
+		echo '	long (*vp_co)(struct vaddr_pin *, unsigned long) = vaddr_pin_coalesce;'
+		echo '	n += (vp_co != NULL) + (int)PNM_VADDR_PIN_EXTENT_COALESCED;' ;;
 	pinmm/budget.h)
 		echo '	static struct pnm_pin_budget_info pb_info;'
 		echo '	int (*pb_rem)(struct task_struct *, unsigned long *) = pnm_pin_budget_remaining;'
