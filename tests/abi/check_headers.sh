@@ -128,7 +128,9 @@ use_of() {
 		echo '		pnm_config_default(&cfg);'
 		echo '		n += pnm_init(&cfg);'
 		echo '	}'
-		echo '	n += (int)lv + (log_hook != NULL) + PINMM_VERSION_MAJOR + (int)sizeof(PINMM_VERSION);' ;;
+		echo '	n += (int)lv + (log_hook != NULL) + PINMM_VERSION_MAJOR + (int)sizeof(PINMM_VERSION);'
+		echo '	int (*chk_reg)(pnm_check_fn *, void *) = pnm_check_register;'
+		echo '	n += (chk_reg != NULL);' ;;
 	pinmm/vaddr_pin.h)
 		echo '	static struct vaddr_pin_params vp_params;'
 		echo '	static struct pnm_vaddr_pin_info vp_info;'
