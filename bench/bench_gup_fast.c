@@ -92,6 +92,23 @@ static void pass_pin(unsigned long addr, unsigned long nr, int batch)
 	}
 }
 
+static struct vaddr_pin *owner;		/* run_config()'s pin owner */
+
+/* The same through the vaddr_pin wrapper: one owner, one extent per call. */
+static void pass_vaddr_pin(unsigned long addr, unsigned long nr, int batch)
+{
+	for (unsigned long off = 0; off < nr; off += (unsigned long)batch) {
+		long n = vaddr_pin_user_pages(owner, addr + off * PG, (unsigned long)batch, pages);
+		int err;
+
+		if (n != batch)
+			die("vaddr_pin_user_pages came back short", n);
+		err = vaddr_unpin_user_pages(owner, addr + off * PG, false);
+		if (err)
+			die("vaddr_unpin_user_pages", err);
+	}
+}
+
 static void pass_get(unsigned long addr, unsigned long nr, int batch)
 {
 	for (unsigned long off = 0; off < nr; off += (unsigned long)batch) {
@@ -383,6 +400,26 @@ static unsigned long map_area(struct task_struct *t, unsigned long bytes, bool t
 	return a;
 }
 
+/* The rows, in print order; the figures of one configuration's run. */
+enum {
+	R_PIN_1, R_PIN_16, R_PIN_512, R_PIN_2M, R_VP_512, R_VP_2M, R_GET_2M, R_GET_512,
+	R_PIN_HALF, NR_ROWS
+};
+static const char *const row_names[NR_ROWS] = {
+	"pin 4K x1", "pin 4K x16", "pin 4K x512", "pin 2M x512", "vaddr_pin 4K x512",
+	"vaddr_pin 2M x512", "get 2M x512", "get 4K x512", "pin half 4K x512",
+};
+/* Rows of 2 MiB folios (also printed per folio). */
+static bool row_is_thp(int r)
+{
+	return r == R_PIN_2M || r == R_VP_2M || r == R_GET_2M;
+}
+
+struct result {
+	double ns[NR_ROWS];		/* ns per page */
+	double base[NR_ROWS];		/* its baseline's */
+};
+
 static void row(const char *name, double ns, double base, int per_folio)
 {
 	if (per_folio)
@@ -393,15 +430,19 @@ static void row(const char *name, double ns, double base, int per_folio)
 		       name, ns, base, ns / base);
 }
 
-static void run_config(bool registry)
+/* Measure every row with the registry on or off into @res; print them
+ * unless @quiet. */
+static void run_config(bool registry, struct result *res, bool quiet)
 {
 	unsigned long bytes = area_mib << 20, nr = bytes / PG;
 	static const int batches[] = { 1, 16, 512 };
 	struct pnm_mem_info mi = { .size = sizeof(mi) };
+	struct vaddr_pin_params vpp = { .size = sizeof(vpp) };
 	struct pnm_config cfg;
 	struct task_struct *t;
 	unsigned long small, huge;
 	int acquired, released;
+	double base;
 	int err;
 
 	pnm_config_default(&cfg);
@@ -433,29 +474,41 @@ static void run_config(bool registry)
 	shadow_init(mi.frames);
 	shadow_map(t, small, bytes, false);
 	shadow_map(t, huge, bytes, true);
+	vpp.task = t;
+	vpp.flags = VADDR_PIN_WRITE;
+	vpp.name = "bench";
+	err = vaddr_pin_create(&vpp, &owner);
+	if (err)
+		die("vaddr_pin_create", err);
 
-	printf("registry %s, pin_debug %s, accounting %s: %lu small pages, %lu THPs\n",
-	       registry ? "on" : "off", cfg.pin_debug ? "on" : "off",
-	       cfg.pin_accounting == PNM_PIN_ACCOUNTING_LINUX ? "linux" : "exact",
-	       nr, nr / HPAGE_PMD_NR);
 	for (size_t i = 0; i < ARRAY_SIZE(batches); i++) {
-		char name[32];
-		double base = measure(pass_baseline, small, nr, batches[i]);
-
-		snprintf(name, sizeof(name), "pin 4K x%d", batches[i]);
-		row(name, measure(pass_pin, small, nr, batches[i]), base, 0);
+		res->base[R_PIN_1 + i] = measure(pass_baseline, small, nr, batches[i]);
+		res->ns[R_PIN_1 + i] = measure(pass_pin, small, nr, batches[i]);
 	}
-	{
-		double base = measure(pass_baseline_thp, huge, nr, HPAGE_PMD_NR);
+	base = measure(pass_baseline_thp, huge, nr, HPAGE_PMD_NR);
+	res->base[R_PIN_2M] = res->base[R_VP_2M] = res->base[R_GET_2M] = base;
+	res->ns[R_PIN_2M] = measure(pass_pin, huge, nr, HPAGE_PMD_NR);
+	res->ns[R_VP_2M] = measure(pass_vaddr_pin, huge, nr, HPAGE_PMD_NR);
+	res->ns[R_GET_2M] = measure(pass_get, huge, nr, HPAGE_PMD_NR);
+	base = measure(pass_baseline, small, nr, HPAGE_PMD_NR);
+	res->base[R_VP_512] = res->base[R_GET_512] = base;
+	res->ns[R_VP_512] = measure(pass_vaddr_pin, small, nr, HPAGE_PMD_NR);
+	res->ns[R_GET_512] = measure(pass_get, small, nr, HPAGE_PMD_NR);
+	res->base[R_PIN_HALF] = measure_half(pass_baseline_half, small, nr, HPAGE_PMD_NR);
+	res->ns[R_PIN_HALF] = measure_half(pass_pin_half, small, nr, HPAGE_PMD_NR);
 
-		row("pin 2M x512", measure(pass_pin, huge, nr, HPAGE_PMD_NR), base, HPAGE_PMD_NR);
-		row("get 2M x512", measure(pass_get, huge, nr, HPAGE_PMD_NR), base, HPAGE_PMD_NR);
-		base = measure(pass_baseline, small, nr, HPAGE_PMD_NR);
-		row("get 4K x512", measure(pass_get, small, nr, HPAGE_PMD_NR), base, 0);
-		base = measure_half(pass_baseline_half, small, nr, HPAGE_PMD_NR);
-		row("pin half 4K x512", measure_half(pass_pin_half, small, nr, HPAGE_PMD_NR),
-		    base, 0);
+	if (!quiet) {
+		printf("registry %s, pin_debug %s, accounting %s: %lu small pages, %lu THPs\n",
+		       registry ? "on" : "off", cfg.pin_debug ? "on" : "off",
+		       cfg.pin_accounting == PNM_PIN_ACCOUNTING_LINUX ? "linux" : "exact",
+		       nr, nr / HPAGE_PMD_NR);
+		for (int r = 0; r < NR_ROWS; r++)
+			row(row_names[r], res->ns[r], res->base[r], row_is_thp(r) ? HPAGE_PMD_NR : 0);
 	}
+	err = vaddr_pin_destroy(owner);
+	if (err)
+		die("vaddr_pin_destroy", err);
+	owner = NULL;
 	acquired = pnm_stat_lookup("nr_foll_pin_acquired");
 	released = pnm_stat_lookup("nr_foll_pin_released");
 	if (pnm_stat_read(acquired) != pnm_stat_read(released))
@@ -469,12 +522,52 @@ static void run_config(bool registry)
 		die("pnm_fini", err);
 }
 
+/*
+ * -c: @rounds alternating runs with the registry on and off in this
+ * process; per row, the median over rounds of each round's on/off ratio
+ * (so a slow stretch of the machine hits both halves of a round alike).
+ */
+static void compare(int rounds)
+{
+	static struct result on[64], off[64];
+	double ratio[64], ns_on[64], ns_off[64];
+
+	for (int k = 0; k < rounds; k++) {
+		run_config(true, &on[k], true);
+		run_config(false, &off[k], true);
+		fprintf(stderr, "bench_gup_fast: round %d of %d done\n", k + 1, rounds);
+	}
+	printf("registry on vs off, pin_debug off, accounting linux: %d rounds, "
+	       "median of per-round ratios\n", rounds);
+	printf("  %-22s %12s %12s %10s\n", "row", "on ns/page", "off ns/page", "on/off");
+	for (int r = 0; r < NR_ROWS; r++) {
+		for (int k = 0; k < rounds; k++) {
+			ratio[k] = on[k].ns[r] / off[k].ns[r];
+			ns_on[k] = on[k].ns[r];
+			ns_off[k] = off[k].ns[r];
+		}
+		qsort(ratio, (size_t)rounds, sizeof(ratio[0]), cmp_double);
+		qsort(ns_on, (size_t)rounds, sizeof(ns_on[0]), cmp_double);
+		qsort(ns_off, (size_t)rounds, sizeof(ns_off[0]), cmp_double);
+		printf("  %-22s %12.2f %12.2f %10.2f\n", row_names[r], ns_on[rounds / 2],
+		       ns_off[rounds / 2], ratio[rounds / 2]);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	int c;
+	static struct result res;
+	int c, rounds = 0;
 
-	while ((c = getopt(argc, argv, "m:r:q")) != -1) {
+	while ((c = getopt(argc, argv, "c:m:r:q")) != -1) {
 		switch (c) {
+		case 'c':
+			rounds = atoi(optarg);
+			if (rounds < 1 || rounds > 64) {
+				fprintf(stderr, "bench_gup_fast: -c must be 1..64\n");
+				return 2;
+			}
+			break;
 		case 'm':
 			area_mib = strtoul(optarg, NULL, 0);
 			break;
@@ -486,7 +579,7 @@ int main(int argc, char **argv)
 			target_ns = 10e6;
 			break;
 		default:
-			fprintf(stderr, "usage: bench_gup_fast [-m MiB] [-r runs] [-q]\n");
+			fprintf(stderr, "usage: bench_gup_fast [-c rounds] [-m MiB] [-r runs] [-q]\n");
 			return 2;
 		}
 	}
@@ -497,7 +590,11 @@ int main(int argc, char **argv)
 #ifndef NDEBUG
 	printf("bench_gup_fast: WARNING: built without NDEBUG (use the release preset)\n");
 #endif
-	run_config(true);
-	run_config(false);
+	if (rounds) {
+		compare(rounds);
+		return 0;
+	}
+	run_config(true, &res, false);
+	run_config(false, &res, false);
 	return 0;
 }

@@ -25,9 +25,9 @@
  * folio's refcount, or 1 per pin to a large folio's refcount plus its
  * exact _pincount; in "exact" accounting, 1 per pin to the refcount plus
  * _pincount on large folios.  While pnm_pin_shadow_count() (internal.h:
- * exact accounting, registry or pin_debug on) every pinned page's own
- * pnm_pincount also counts its pins exactly (the registry and misuse
- * detection rely on it; "exact" mode answers folio_maybe_dma_pinned()
+ * exact accounting or pin_debug on) every pinned page's own
+ * pnm_pincount also counts its pins exactly (misuse detection relies on
+ * it; "exact" mode answers folio_maybe_dma_pinned()
  * from it); otherwise it is not touched at all, which spares the
  * production configuration one atomic per page on each side.
  * Pins belong to the folio, as in Linux: an unpin through any page of a
@@ -385,8 +385,11 @@ static unsigned long unpin_run(struct folio *folio, struct page *const *list,
 		for (i = 0, n = 0; i < nr; i++)
 			n += ok[i];
 	} else if (pnm_unpin_needs_check()) {
-		for (i = 0, n = 0; i < nr; i++)
-			n += pnm_pin_registry_del(list ? list[i] : first + i);
+		if (list)
+			for (i = 0, n = 0; i < nr; i++)
+				n += pnm_pin_registry_del(list[i]);
+		else
+			n = pnm_pin_registry_del_range(first, nr);
 	}
 	return unpin_folio_pins(folio, n);
 }
@@ -452,7 +455,7 @@ void unpin_user_page(struct page *page)
  */
 static void unpin_pages(struct page **pages, unsigned long npages, bool make_dirty)
 {
-	bool check = pnm_unpin_needs_check();
+	bool check = pnm_unpin_needs_check(), refused;
 	unsigned long base, i, nr, released = 0;
 	bool ok[UNPIN_BATCH];
 
@@ -472,8 +475,8 @@ static void unpin_pages(struct page **pages, unsigned long npages, bool make_dir
 				gup_dirty_folio(gup_folio_next(pages, n, i, &nr));
 			}
 		}
-		if (check)
-			pnm_pin_registry_del_pages(pages, n, ok);
+		/* With nothing refused every entry is released as is. */
+		refused = check && pnm_pin_registry_del_pages(pages, n, ok);
 		for (i = 0; i < n; i += nr) {
 			struct folio *folio;
 
@@ -482,8 +485,11 @@ static void unpin_pages(struct page **pages, unsigned long npages, bool make_dir
 				continue;
 			}
 			folio = gup_folio_next(pages, n, i, &nr);
-			released += unpin_run(folio, pages + i, NULL, nr,
-					      check ? ok + i : NULL);
+			if (check && !refused)
+				released += unpin_folio_pins(folio, nr);
+			else
+				released += unpin_run(folio, pages + i, NULL, nr,
+						      check ? ok + i : NULL);
 		}
 	}
 	if (released)
@@ -1237,13 +1243,32 @@ static struct mm_struct *gup_current_mm(void)
 	return pnm_thread_mm;
 }
 
-/* A pin call succeeded for @nr pages: record it (flags as the caller
- * passed them; the registry adds FOLL_PIN, and FOLL_GET in legacy mode). */
-static void gup_record_pins(struct mm_struct *mm, unsigned long start,
-			    struct page **pages, long nr, unsigned int caller_flags)
+/*
+ * pnm_gup_record_pins - a pin call pinned @nr (> 0) pages: record them
+ * (flags as the caller passed them; the registry adds FOLL_PIN, and
+ * FOLL_GET in legacy mode).  If the record cannot be allocated the pins
+ * are released again, uncounted and unchecked, so that nothing stays
+ * pinned, and the call fails with -ENOMEM.  Returns @nr or -ENOMEM.
+ */
+long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
+			 struct page **pages, long nr, unsigned int flags)
 {
-	if (nr > 0)
-		pnm_pin_registry_add(mm, start, pages, (unsigned long)nr, caller_flags);
+	unsigned long i, n, released = 0;
+
+	if (nr <= 0 || !pnm_pin_registry_add(mm, start, pages, (unsigned long)nr, flags))
+		return nr;
+	for (i = 0; i < (unsigned long)nr; i += n) {
+		struct folio *folio = gup_folio_next(pages, (unsigned long)nr, i, &n);
+		unsigned long k;
+
+		if (pnm_pin_shadow_count() && !pnm_config.legacy_gup)
+			for (k = 0; k < n; k++)
+				pnm_pin_shadow_take(folio, pages[i + k], 1);
+		released += unpin_folio_pins(folio, n);
+	}
+	if (released)
+		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
+	return -ENOMEM;
 }
 
 /*
@@ -1342,7 +1367,7 @@ long pin_user_pages(unsigned long start, unsigned long nr_pages,
 		ret = -EFAULT;
 	} else {
 		ret = __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
-		gup_record_pins(mm, start, pages, ret, caller_flags);
+		ret = pnm_gup_record_pins(mm, start, pages, ret, caller_flags);
 	}
 	pnm_gup_site_exit();
 	return ret;
@@ -1365,7 +1390,7 @@ long pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
 			      FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE)) {
 		ret = __gup_longterm_locked(mm, start, nr_pages, pages,
 					    locked ? locked : &local_locked, gup_flags);
-		gup_record_pins(mm, start, pages, ret, caller_flags);
+		ret = pnm_gup_record_pins(mm, start, pages, ret, caller_flags);
 	}
 	pnm_gup_site_exit();
 	return ret;
@@ -1392,7 +1417,7 @@ long pin_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 		ret = -EFAULT;
 	} else {
 		ret = __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
-		gup_record_pins(mm, start, pages, ret, caller_flags);
+		ret = pnm_gup_record_pins(mm, start, pages, ret, caller_flags);
 	}
 	pnm_gup_site_exit();
 	return ret;

@@ -74,8 +74,8 @@
  * atomic each for FOLL_GET and, for Linux-accounted short-term pins, one
  * cmpxchg that adds GUP_PIN_COUNTING_BIAS at once.  The exact per-page
  * shadow count (pnm_pincount) adds one atomic per pinned page, but only
- * where it is kept (pnm_pin_shadow_count(), internal.h: exact accounting,
- * registry or pin_debug on); the configuration, including that answer,
+ * where it is kept (pnm_pin_shadow_count(), internal.h: exact accounting
+ * or pin_debug on); the configuration, including that answer,
  * is read once per walk (struct gup_fast_walk), not per page.
  * NR_FOLL_PIN_ACQUIRED is added once per call.
  *
@@ -685,7 +685,7 @@ static long gup_fast_fallback(unsigned long start, unsigned long nr_pages,
 	ret += (long)nr_pinned;
 out_record:
 	if (gup_flags & FOLL_PIN)
-		pnm_pin_registry_add(mm, start, pages, (unsigned long)ret, gup_flags);
+		ret = pnm_gup_record_pins(mm, start, pages, ret, gup_flags);
 	return ret;
 }
 

@@ -261,9 +261,21 @@ void pnm_pin_registry_init(void);
 void pnm_pin_registry_fini(void);
 /* After a successful pin call (FOLL_PIN, or a legacy-mode pin): record the
  * @nr pages in @pages (user range from @start) for @mm, with the thread's
- * call site. */
-void pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
-			  struct page **pages, unsigned long nr, unsigned int flags);
+ * call site, tag and owner.  0, or -ENOMEM with nothing recorded (the
+ * caller releases the pins and fails: pnm_gup_record_pins()). */
+int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
+			 struct page **pages, unsigned long nr, unsigned int flags);
+/* gup.c: pnm_pin_registry_add() for a pin call that pinned @nr (> 0)
+ * pages; on -ENOMEM releases them all (nothing stays pinned) and returns
+ * -ENOMEM, else returns @nr. */
+long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
+			 struct page **pages, long nr, unsigned int flags);
+/* Pins the calling thread records from now on belong to the pin owner
+ * with id @owner (0: none); returns the previous one.  Thread-local. */
+unsigned long pnm_pin_set_owner(unsigned long owner);
+/* Test hook: the @nth pin record allocation from now fails (host ENOMEM);
+ * 0 disables. */
+void pnm_pin_registry_fail_nth(unsigned long nth);
 /*
  * Call sites (pin_registry.c, "Call sites").  Every exported GUP and unpin
  * entry point starts with pnm_gup_site_enter(__builtin_return_address(0))
@@ -278,13 +290,14 @@ void pnm_gup_site_enter(const void *caller);
 void pnm_gup_site_exit(void);
 /*
  * Are per-page shadow pin counts (page->pnm_pincount) kept?  True for
- * "exact" accounting, or with the registry or misuse detection on
- * (pnm_config.pin_registry / pin_debug); fixed by pnm_init() (cached by
- * pnm_pin_registry_init(), so a later change of pnm_config cannot make
- * a pin and its unpin disagree).  When false, no pin or unpin touches
- * pnm_pincount, and the checks that need it are unavailable: an unpin
- * of a page that has no pin goes unnoticed (the registry is off too),
- * and the put-on-pin floor of small folios is 0 (pin_debug is off too).
+ * "exact" accounting, or with misuse detection on (pnm_config.pin_debug);
+ * fixed by pnm_init() (cached by pnm_pin_registry_init(), so a later
+ * change of pnm_config cannot make a pin and its unpin disagree).  The
+ * registry does not need them: it knows each recorded pin's frame.  When
+ * false, no pin or unpin touches pnm_pincount, and the checks that need
+ * it are unavailable: without the registry an unpin of a page that has
+ * no pin goes unnoticed, and the put-on-pin floor of small folios is 0
+ * (pin_debug is off too).
  * Legacy-mode pins never keep pin counts, whatever this says.
  */
 extern bool pnm_pin_shadow;
@@ -323,6 +336,9 @@ unsigned long pnm_pin_shadow_take(struct folio *folio, struct page *via, unsigne
  */
 unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
 					 bool *ok);
+/* pnm_pin_registry_del() for the @n consecutive pages from @page, all of
+ * one folio, under one lock round trip; returns how many may be released. */
+unsigned long pnm_pin_registry_del_range(struct page *page, unsigned long n);
 /* Does an unpin have anything to check or retire per page (registry on,
  * or shadow counts kept outside legacy mode)? */
 static inline bool pnm_unpin_needs_check(void)
@@ -351,8 +367,19 @@ unsigned long pnm_pin_registry_report_leaks(FILE *out);
 /* A pinned frame the registry still records, for pnm_teardown(): true
  * with *@pfn set, false if none (or the registry is off). */
 bool pnm_pin_registry_any_live(unsigned long *pfn);
-/* The calling thread's pin tag (pnm_pin_set_tag()), NULL if none. */
+/* gup_site.c: the calling thread's pin tag (pnm_pin_set_tag()), NULL if
+ * none; its pin owner (pnm_pin_set_owner()), 0 if none. */
 const char *pnm_pin_get_tag(void);
+unsigned long pnm_pin_get_owner(void);
+/* gup_site.c: take (and forget) the calling thread's call site; forget
+ * the thread's tag, owner and site (a new model). */
+struct pnm_call_site;
+void pnm_gup_site_take(struct pnm_call_site *site);
+void pnm_gup_site_reset(void);
+/* gup_site.c: a call site as records and reports print it into @buf
+ * ("file.c:12 func()", "symbol+0x1c", ...); returns @buf. */
+const char *pnm_format_site(char *buf, size_t size, const char *file, int line,
+			    const char *func, const void *caller);
 
 /* A call site as the registry keeps one: file:line:func as recorded, or
  * (file NULL) a return address (caller); all NULL: unknown. */
@@ -613,6 +640,7 @@ struct pnm_layout_lease;
 extern _Thread_local struct inode *pnm_gup_lease_inode;
 struct pnm_layout_lease *pnm_lease_tie(struct file *f_owner);
 void pnm_lease_untie(struct pnm_layout_lease *lease);
+bool pnm_lease_breaking(struct pnm_layout_lease *lease);
 struct inode *pnm_lease_inode(const struct pnm_layout_lease *lease);
 int pnm_break_layout(struct inode *inode);
 bool pnm_lease_inode_tied(struct inode *inode);

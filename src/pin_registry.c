@@ -50,20 +50,7 @@
  * pnm_pin_registry_del_pages() call: one pin_lock round trip per call
  * rather than per page.
  *
- * Call sites.  Every exported GUP and unpin entry point (gup.c,
- * gup_fast.c) brackets its work with pnm_gup_site_enter() and
- * pnm_gup_site_exit().  The site of the call is what the gup.h macros (or
- * a caller, with pnm_gup_set_call_site()) recorded on the thread just
- * before; if nothing was recorded -- a call through a function pointer,
- * as (pin_user_pages)(...), or built with PNM_NO_CALL_SITE_CAPTURE --
- * enter takes the entry function's return address instead.  Exit forgets
- * the site, so no site outlives its call (a get_user_pages() call, which
- * records nothing, does not leave its site to the next pin).  A record
- * keeps file:line:function, or file NULL and the return address in
- * `caller`; reports and pnm_pin_registry_print() show the latter as
- * "symbol+0x1c" when the dynamic loader can name it (dladdr: exported
- * symbols only), else as the address and "(object+offset)", which
- * addr2line resolves.
+ * Call sites, tags and owners: gup_site.c.
  *
  * Locking: pin_lock protects the record list, the hash, the graveyard, the
  * report ring and the logical clock.  It is a leaf among the model's
@@ -74,8 +61,7 @@
  * which calls nothing of the model.  The tag and call site are
  * thread-local.
  */
-#define _GNU_SOURCE		/* dladdr() */
-#include <dlfcn.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,18 +69,29 @@
 
 #include "internal.h"
 
-#define PIN_HASH_BITS	14
+#define PIN_HASH_BITS	14	/* buckets of blocks */
 #define PIN_HASH_SIZE	(1UL << PIN_HASH_BITS)
+#define PIN_BLOCK_SHIFT	6	/* frames per node: one word of bits */
+#define PIN_BLOCK_PAGES	(1UL << PIN_BLOCK_SHIFT)
 #define PIN_TAG_LEN	32	/* tags are copied, truncated to 31 chars */
-#define GRAVE_KEEP	256	/* released page pins remembered */
+#define GRAVE_KEEP	256	/* batches of released pins remembered */
 #define MISUSE_KEEP	128	/* reports kept for pnm_misuse_foreach */
 #define CONFIRM_SNAPSHOTS 4	/* see pnm_pin_check_put() */
 
-/* One pinned page of a record: a hash-chain entry. */
+/*
+ * The live pins of one record in one block of PIN_BLOCK_PAGES frames (the
+ * frames whose pfn >> PIN_BLOCK_SHIFT is @block): one bit per frame.  A
+ * record has one node per run of its pages that stays in one block, so a
+ * call over consecutive frames (a THP, or pages the buddy allocator
+ * handed out in order) makes one node per 64 pages.  Allocated with the
+ * record; linked into the hash of its block until the record is freed
+ * (a node whose bits are all gone stays linked, empty, till then).
+ */
 struct pin_node {
 	struct pin_node *next;		/* hash chain; pin_lock */
-	unsigned long pfn;
-	struct pin_rec *rec;		/* NULL once unpinned; pin_lock */
+	struct pin_rec *rec;		/* set once */
+	unsigned long block;		/* set once */
+	unsigned long live;		/* frames still pinned; pin_lock */
 };
 
 /* One pin call.  Allocated with its nodes in one block. */
@@ -110,11 +107,23 @@ struct pin_rec {
 	struct pin_node nodes[];
 };
 
-/* A released page pin, for OVER_UNPIN and DMA_TO_FREED reports. */
+/*
+ * Released pins of one record in one block (a batch of releases through
+ * one node), for OVER_UNPIN and DMA_TO_FREED reports.  The record is
+ * kept once per batch of graves in grave_recs[] (@ri: its number there;
+ * a grave in the ring always has its record in that ring: each record
+ * kept comes with a grave).
+ */
 struct pin_grave {
-	unsigned long pfn;
-	bool freed;			/* the frame was freed since */
-	struct pnm_pin_record rec;	/* copy; rec.tag fixed up on use */
+	unsigned long block;
+	unsigned long mask;		/* frames whose pin was released */
+	unsigned long freed;		/* of those, frames freed since */
+	unsigned long ri;		/* grave_recs[ri % GRAVE_KEEP] */
+};
+
+/* A released record's copy, for the graves. */
+struct grave_rec {
+	struct pnm_pin_record rec;	/* rec.tag fixed up on use */
 	char tag[PIN_TAG_LEN];
 };
 
@@ -125,24 +134,14 @@ struct misuse_ent {
 	char tag[PIN_TAG_LEN];
 };
 
-/* The thread's current call site: file:line:func as recorded, or (file
- * NULL) the return address of the entry point running. */
-struct call_site {
-	const char *file;
-	int line;
-	const char *func;
-	const void *caller;
-};
-
 static spinlock_t pin_lock = { .m = PTHREAD_MUTEX_INITIALIZER, .owner = 0 };
 static LIST_HEAD(pin_records);				/* pin_lock */
 static struct pin_node *pin_hash[PIN_HASH_SIZE];	/* pin_lock */
 static unsigned long long pin_clock;			/* pin_lock */
 static unsigned long pin_next_id;			/* pin_lock */
-/* Pinned pages whose record could not be allocated (host ENOMEM); their
- * unpins are let through on the strength of pnm_pincount.  pin_lock. */
-static unsigned long nr_unrecorded;
 static struct pin_grave graves[GRAVE_KEEP];		/* pin_lock */
+static struct grave_rec grave_recs[GRAVE_KEEP];		/* pin_lock */
+static unsigned long nr_grave_recs;			/* pin_lock */
 static unsigned long nr_graves;				/* pin_lock */
 /*
  * One bit per frame: the frame has a grave not yet marked freed.  Set
@@ -159,9 +158,9 @@ static atomic_long_t misuse_counts[PNM_NR_MISUSE];
  * from pnm_config, read-only afterwards. */
 bool pnm_pin_shadow;
 
-static _Thread_local const char *pin_tag;
-static _Thread_local struct call_site gup_site;
-
+/* pnm_pin_registry_fail_nth(): the record allocation that fails, counted
+ * down; 0: none. */
+static atomic_t pin_fail_nth;
 static const char *const misuse_names[PNM_NR_MISUSE] = {
 	[PNM_MISUSE_PUT_ON_PIN]		= "put_on_pin",
 	[PNM_MISUSE_REVOKED]		= "revoked",
@@ -171,19 +170,35 @@ static const char *const misuse_names[PNM_NR_MISUSE] = {
 	[PNM_MISUSE_DMA_TO_FREED]	= "dma_to_freed",
 };
 
-/* FOLL_* names by bit, for pnm_gup_flags_str(). */
-static const char *const foll_names[] = {
-	"FOLL_WRITE", "FOLL_GET", "FOLL_DUMP", "FOLL_FORCE", "FOLL_NOWAIT",
-	"FOLL_NOFAULT", "FOLL_HWPOISON", "FOLL_ANON", "FOLL_LONGTERM",
-	"FOLL_SPLIT_PMD", "FOLL_PCI_P2PDMA", "FOLL_INTERRUPTIBLE",
-	"FOLL_HONOR_NUMA_FAULT", NULL, NULL, NULL,
-	"FOLL_TOUCH", "FOLL_TRIED", "FOLL_REMOTE", "FOLL_PIN",
-	"FOLL_FAST_ONLY", "FOLL_UNLOCKABLE", "FOLL_MADV_POPULATE",
-};
+_Static_assert(PIN_BLOCK_PAGES == BITS_PER_LONG, "a node's bits are one word");
 
-static inline struct pin_node **pin_bucket(unsigned long pfn)
+static inline struct pin_node **pin_bucket(unsigned long block)
 {
-	return &pin_hash[(pfn * 0x9E3779B97F4A7C15UL) >> (64 - PIN_HASH_BITS)];
+	return &pin_hash[(block * 0x9E3779B97F4A7C15UL) >> (64 - PIN_HASH_BITS)];
+}
+
+static inline unsigned long pfn_block(unsigned long pfn)
+{
+	return pfn >> PIN_BLOCK_SHIFT;
+}
+
+static inline unsigned long pfn_bit(unsigned long pfn)
+{
+	return 1UL << (pfn & (PIN_BLOCK_PAGES - 1));
+}
+
+/* The frames of [@pfn, @pfn + @nr) that lie in @block, as its bits. */
+static unsigned long block_range_mask(unsigned long block, unsigned long pfn, unsigned long nr)
+{
+	unsigned long first = block << PIN_BLOCK_SHIFT, last = first + PIN_BLOCK_PAGES;
+	unsigned long lo = max_t(unsigned long, pfn, first);
+	unsigned long hi = min_t(unsigned long, pfn + nr, last);
+
+	if (lo >= hi)
+		return 0;
+	hi -= first;
+	lo -= first;
+	return (hi == PIN_BLOCK_PAGES ? ~0UL : (1UL << hi) - 1) & ~((1UL << lo) - 1);
 }
 
 static bool rec_is_legacy(const struct pnm_pin_record *rec)
@@ -191,151 +206,77 @@ static bool rec_is_legacy(const struct pnm_pin_record *rec)
 	return (rec->gup_flags & (FOLL_GET | FOLL_PIN)) == (FOLL_GET | FOLL_PIN);
 }
 
-/* The file name without its directories (__FILE__ may be absolute). */
-static const char *site_file(const char *file)
-{
-	const char *slash;
-
-	if (!file)
-		return "?";
-	slash = strrchr(file, '/');
-	return slash ? slash + 1 : file;
-}
-
-/* --- caller context ------------------------------------------------------ */
-
 /*
- * Label the pins the calling thread takes from now on with @tag (NULL
- * clears it).  Thread-local; the registry copies the text (up to 31
- * characters) into each record, but callers should still keep it alive for
- * as long as the pins, as the contract says.
+ * The number of entries of @pages from @i (whose frame is @pfn, not the
+ * zero page) that are consecutive frames of @pfn's block, none of them
+ * the zero page: a run whose pins one word of bits holds.
  */
-void pnm_pin_set_tag(const char *tag)
+__attribute__((target_clones("avx2", "default")))
+static unsigned long run_len(struct page *const *pages, unsigned long i, unsigned long nr,
+			     unsigned long pfn)
 {
-	pin_tag = tag;
-}
+	unsigned long room = min_t(unsigned long, PIN_BLOCK_PAGES - (pfn & (PIN_BLOCK_PAGES - 1)),
+				   nr - i);
+	unsigned long zero = pnm_mem.zero_pfn - pfn, len = 1;
 
-/* The calling thread's tag (internal.h), so a caller can put it back. */
-const char *pnm_pin_get_tag(void)
-{
-	return pin_tag;
-}
+	/* Two entries at a time as integers (the compiler does not vectorise
+	 * loads of pointers): the whole run is checked without a branch per
+	 * entry -- the common case -- else the scalar loop finds the break. */
+	typedef unsigned long v4 __attribute__((vector_size(32)));
+	const unsigned long step = sizeof(struct page);
+	unsigned long e0 = (unsigned long)pages[i], j, bad;
+	v4 want = { e0, e0 + step, e0 + 2 * step, e0 + 3 * step };
+	v4 inc = { 4 * step, 4 * step, 4 * step, 4 * step }, diff = { 0, 0, 0, 0 };
 
-/*
- * Remember @file:@line (@func) as the call site of the next GUP or unpin
- * call on this thread.  The gup.h macros call it before every entry
- * point.  That call's pin record and unpin misuse reports name it, and
- * the call forgets it when it returns.  @file NULL records nothing (the
- * next call names its return address).  Thread-local, never fails.
- */
-void pnm_gup_set_call_site(const char *file, int line, const char *func)
-{
-	gup_site = (struct call_site){ file, line, func, NULL };
-}
+	if (zero < room)
+		room = zero;
+	for (j = 0; j + 4 <= room; j += 4) {
+		v4 got;
 
-/*
- * pnm_gup_site_enter - an exported GUP or unpin entry point starts;
- * @caller is its return address (__builtin_return_address(0), taken in
- * the entry function itself).  Keeps the site recorded on this thread
- * (pnm_gup_set_call_site(), or an outer call's return address: the
- * vaddr_pin wrapper enters before the GUP call it makes), or, if none
- * is, makes @caller the site.  Thread-local, never fails.
- */
-void pnm_gup_site_enter(const void *caller)
-{
-	if (!gup_site.file && !gup_site.caller)
-		gup_site = (struct call_site){ NULL, 0, NULL, caller };
-}
-
-/* pnm_gup_site_exit - the entry point returns: forget its site. */
-void pnm_gup_site_exit(void)
-{
-	gup_site = (struct call_site){ NULL, 0, NULL, NULL };
-}
-
-/*
- * Where a pin or unpin was called from, into @buf: "file.c:12 func()" for
- * a recorded site (@file set); else, for a return address @caller,
- * "symbol+0x1c" if the dynamic loader can name it, else
- * "0x55d0c4a1b2c4 (program+0x12c4)" or the bare address; "?:0 ?()" if
- * neither is known.  Returns @buf.
- */
-static const char *format_site(char *buf, size_t size, const char *file, int line,
-			       const char *func, const void *caller)
-{
-	Dl_info info;
-
-	if (file || !caller) {
-		snprintf(buf, size, "%s:%d %s()", site_file(file), line, func ? func : "?");
-		return buf;
+		__builtin_memcpy(&got, pages + i + j, sizeof(got));
+		diff |= got ^ want;
+		want += inc;
 	}
-	memset(&info, 0, sizeof(info));
-	if (!dladdr(caller, &info))
-		snprintf(buf, size, "%p", caller);
-	else if (info.dli_sname && info.dli_saddr)
-		snprintf(buf, size, "%s+%#lx", info.dli_sname,
-			 (unsigned long)((uintptr_t)caller - (uintptr_t)info.dli_saddr));
-	else if (info.dli_fname && info.dli_fname[0] && info.dli_fbase)
-		snprintf(buf, size, "%p (%s+%#lx)", caller, site_file(info.dli_fname),
-			 (unsigned long)((uintptr_t)caller - (uintptr_t)info.dli_fbase));
-	else
-		snprintf(buf, size, "%p", caller);
-	return buf;
-}
-
-/*
- * Spell @flags as "FOLL_PIN|FOLL_WRITE|FOLL_LONGTERM": FOLL_GET and
- * FOLL_PIN first, then the others in bit order, unknown bits in hex, "0"
- * for none.  Writes at most @size bytes (NUL-terminated if @size > 0) and
- * returns the length of the full text, as snprintf() does.
- */
-size_t pnm_gup_flags_str(unsigned int flags, char *buf, size_t size)
-{
-	static const unsigned int first[] = { FOLL_GET, FOLL_PIN };
-	size_t len = 0;
-	unsigned int rest = flags & ~(FOLL_GET | FOLL_PIN), unknown = 0;
-	unsigned int i;
-
-#define EMIT(...)							\
-	do {								\
-		int n_ = snprintf(buf + (len < size ? len : size),	\
-				  len < size ? size - len : 0, __VA_ARGS__); \
-		len += n_ > 0 ? (size_t)n_ : 0;				\
-	} while (0)
-
-	if (size)
-		buf[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(first); i++)
-		if (flags & first[i])
-			EMIT("%s%s", len ? "|" : "",
-			     foll_names[__builtin_ctz(first[i])]);
-	for (i = 0; i < 32; i++) {
-		if (!(rest & (1U << i)))
-			continue;
-		if (i < ARRAY_SIZE(foll_names) && foll_names[i])
-			EMIT("%s%s", len ? "|" : "", foll_names[i]);
-		else
-			unknown |= 1U << i;
-	}
-	if (unknown)
-		EMIT("%s%#x", len ? "|" : "", unknown);
-	if (!len)
-		EMIT("0");
-#undef EMIT
+	bad = diff[0] | diff[1] | diff[2] | diff[3];
+	for (; !bad && j < room; j++)
+		bad = pages[i + j] != pages[i] + j;
+	if (!bad)
+		return room;
+	while (len < room && pages[i + len] == pages[i] + len)
+		len++;
 	return len;
 }
 
-/* pnm_gup_site_get - the calling thread's current call site (internal.h). */
-void pnm_gup_site_get(struct pnm_call_site *site)
+/* The bits of the @len frames from @pfn (one run: see run_len()). */
+static inline unsigned long run_mask(unsigned long pfn, unsigned long len)
 {
-	*site = (struct pnm_call_site){ gup_site.file, gup_site.line, gup_site.func,
-					gup_site.caller };
+	return (len == PIN_BLOCK_PAGES ? ~0UL : (1UL << len) - 1) << (pfn & (PIN_BLOCK_PAGES - 1));
 }
 
-/* A kept call site printed as the registry prints one (internal.h). */
-void pnm_format_call_site(const struct pnm_call_site *site, char *buf, size_t size)
+/*
+ * Consume one tick of pnm_pin_registry_fail_nth(); true if this record
+ * allocation must fail.  The compare-and-swap loop makes exactly one of
+ * several concurrent pinners see the count go from 1 to 0.
+ */
+static bool should_fail_record(void)
 {
-	format_site(buf, size, site->file, site->line, site->func, site->caller);
+	int n = atomic_read(&pin_fail_nth);
+
+	while (n > 0) {
+		if (atomic_try_cmpxchg(&pin_fail_nth, &n, n - 1))
+			return n == 1;
+	}
+	return false;
+}
+
+/*
+ * Test hook (internal.h): make the @nth record allocation from now fail
+ * as host ENOMEM (1 = the next pin call that has pages to record); 0
+ * disables.  Values beyond INT_MAX are clamped.
+ */
+void pnm_pin_registry_fail_nth(unsigned long nth)
+{
+	atomic_set(&pin_fail_nth, nth > INT32_MAX ? INT32_MAX : (int)nth);
 }
 
 /* The printable name of a misuse kind ("put_on_pin"), or "?" if unknown. */
@@ -353,10 +294,14 @@ static void format_pin(char *buf, size_t size, const struct pnm_pin_record *rec)
 {
 	char site[128];
 
-	snprintf(buf, size, "pin %lu pid %d tag %s%s%s at %s",
-		 rec->id, rec->pid, rec->tag ? "\"" : "",
+	char owner[32] = "";
+
+	if (rec->owner)
+		snprintf(owner, sizeof(owner), " owner %lu", rec->owner);
+	snprintf(buf, size, "pin %lu pid %d%s tag %s%s%s at %s",
+		 rec->id, rec->pid, owner, rec->tag ? "\"" : "",
 		 rec->tag ? rec->tag : "-", rec->tag ? "\"" : "",
-		 format_site(site, sizeof(site), rec->file, rec->line, rec->func, rec->caller));
+		 pnm_format_site(site, sizeof(site), rec->file, rec->line, rec->func, rec->caller));
 }
 
 /*
@@ -393,37 +338,41 @@ static void report_locked(enum pnm_misuse_kind kind, unsigned long pfn,
 		pnm_log(PNM_LOG_ERR, "pinmm: pin misuse: %s", e->r.text);
 }
 
-/* A live node for @pfn, or NULL.  pin_lock held. */
+/* A node with @pfn live, or NULL.  pin_lock held. */
 static struct pin_node *find_live(unsigned long pfn)
 {
+	unsigned long block = pfn_block(pfn), bit = pfn_bit(pfn);
 	struct pin_node *n;
 
-	for (n = *pin_bucket(pfn); n; n = n->next)
-		if (n->pfn == pfn)
+	for (n = *pin_bucket(block); n; n = n->next)
+		if (n->block == block && (n->live & bit))
 			return n;
 	return NULL;
 }
 
 /*
- * The most recent released pin of a frame in [@pfn, @pfn + @nr) (the
- * frames of one folio), or NULL; with @same_frame, only if that frame has
- * not been freed since (the page is the one that pin held).  pin_lock
- * held.
+ * The most recent batch of released pins that covers a frame of [@pfn,
+ * @pfn + @nr) (the frames of one folio), or NULL; with @same_frame, only
+ * if one of those frames has not been freed since (the page is the one
+ * that pin held).  pin_lock held.
  */
-static const struct pin_grave *find_grave(unsigned long pfn, unsigned long nr,
-					  bool same_frame)
+static const struct pnm_pin_record *find_grave(unsigned long pfn, unsigned long nr,
+						bool same_frame)
 {
 	unsigned long i, n = nr_graves < GRAVE_KEEP ? nr_graves : GRAVE_KEEP;
 
 	for (i = 1; i <= n; i++) {
 		struct pin_grave *g = &graves[(nr_graves - i) % GRAVE_KEEP];
+		unsigned long hit = g->mask & block_range_mask(g->block, pfn, nr);
+		struct grave_rec *gr;
 
-		if (g->pfn - pfn >= nr)
+		if (!hit)
 			continue;
-		if (same_frame && g->freed)
+		if (same_frame && !(hit & ~g->freed))
 			return NULL;
-		g->rec.tag = g->tag[0] ? g->tag : NULL;
-		return g;
+		gr = &grave_recs[g->ri % GRAVE_KEEP];
+		gr->rec.tag = gr->tag[0] ? gr->tag : NULL;
+		return &gr->rec;
 	}
 	return NULL;
 }
@@ -435,8 +384,7 @@ static const struct pin_grave *find_grave(unsigned long pfn, unsigned long nr,
 static void report_range(enum pnm_misuse_kind kind, unsigned long pfn,
 			 unsigned long nr, const char *detail)
 {
-	const struct pnm_pin_record *owner = NULL;
-	const struct pin_grave *g;
+	const struct pnm_pin_record *owner = NULL, *g;
 	bool last = false;
 	unsigned long i;
 
@@ -448,7 +396,7 @@ static void report_range(enum pnm_misuse_kind kind, unsigned long pfn,
 			owner = &n->rec->pub;
 	}
 	if (!owner && nr && (g = find_grave(pfn, 1, false))) {
-		owner = &g->rec;
+		owner = g;
 		last = true;
 	}
 	report_locked(kind, pfn, owner, last, detail);
@@ -507,48 +455,100 @@ void pnm_misuse_foreach(void (*fn)(const struct pnm_misuse_report *r, void *arg)
 
 /* --- records ------------------------------------------------------------- */
 
+/* A run of pnm_pin_registry_add()'s pages: its first frame and its bits. */
+struct add_run {
+	unsigned long pfn;
+	unsigned long mask;
+};
+#define ADD_RUNS	32	/* runs kept on the stack between the passes */
+
+/* Add the run @mask (of @pfn's block) to the record's current node *@np,
+ * or to a new one.  Second pass of pnm_pin_registry_add(). */
+static void add_node_run(struct pin_rec *rec, struct pin_node **np, unsigned long pfn,
+			 unsigned long mask)
+{
+	struct pin_node *n = *np;
+
+	if (!n || pfn_block(pfn) != n->block || (n->live & mask)) {
+		n = n ? n + 1 : rec->nodes;
+		n->rec = rec;
+		n->block = pfn_block(pfn);
+		n->live = 0;
+		n->next = NULL;
+		*np = n;
+	}
+	n->live |= mask;
+}
+
 /*
  * Record a successful pin call: @nr entries of @pages (NULL entries and
  * the zero page are skipped), pinned from user address @start of @mm, with
  * @flags (internal flags other than FOLL_PIN are dropped; FOLL_PIN is
  * added, in legacy mode FOLL_GET|FOLL_PIN, which is how a legacy record is
  * recognised).  Consumes the thread's call site (file:line:func, or
- * file NULL and the entry point's return address) and copies its tag.
- * Call after the pins are counted and before the caller can unpin them.  If the record cannot be allocated the pins are kept
- * anonymously (their unpins are still allowed) and a warning is issued.
- * Takes pin_lock.  No-op when the registry is off.
+ * file NULL and the entry point's return address) and copies its tag and
+ * owner.  Call after the pins are counted and before the caller can unpin
+ * them.  One allocation and one pin_lock round trip per call; the pages
+ * become nodes of 64 frames each (see struct pin_node), so a call over
+ * consecutive frames links one node per 64 pages.  Returns 0 (also when
+ * the registry is off or there is nothing to record), or -ENOMEM if the
+ * record cannot be allocated: nothing is recorded and the caller must
+ * release the pins and fail the call (gup.c: pnm_gup_record_pins()).
  */
-void pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
-			  struct page **pages, unsigned long nr, unsigned int flags)
+int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
+			 struct page **pages, unsigned long nr, unsigned int flags)
 {
-	struct call_site site = gup_site;
-	unsigned long i, tracked = 0;
+	const char *tag = pnm_pin_get_tag();
+	struct pnm_call_site site;
+	unsigned long i, len, tracked = 0, nodes = 0, block = ULONG_MAX, bits = 0;
+	struct add_run runs[ADD_RUNS];
+	unsigned long nr_runs = 0;
+	struct pin_node *n = NULL;
 	struct pin_rec *rec;
 
-	gup_site = (struct call_site){ NULL, 0, NULL, NULL };
+	pnm_gup_site_take(&site);
 	if (!pnm_config.pin_registry || !pages)
-		return;
-	for (i = 0; i < nr; i++)
-		if (pages[i] && !is_zero_pfn(page_to_pfn(pages[i])))
-			tracked++;
-	if (!tracked)
-		return;
+		return 0;
+	/* A new node where the block changes, or where a frame repeats in
+	 * the same node (two user pages mapping one frame).  The first
+	 * ADD_RUNS runs are kept for the second pass. */
+	for (i = 0; i < nr; i += len) {
+		unsigned long pfn, mask;
 
-	rec = malloc(sizeof(*rec) + tracked * sizeof(rec->nodes[0]));
-	if (!rec) {
-		spin_lock(&pin_lock);
-		nr_unrecorded += tracked;
-		spin_unlock(&pin_lock);
-		VM_WARN_ON_ONCE(!rec);
-		return;
+		len = 1;
+		if (!pages[i])
+			continue;
+		pfn = page_to_pfn(pages[i]);
+		if (is_zero_pfn(pfn))
+			continue;
+		len = run_len(pages, i, nr, pfn);
+		mask = run_mask(pfn, len);
+		if (nr_runs < ADD_RUNS)
+			runs[nr_runs] = (struct add_run){ pfn, mask };
+		nr_runs++;
+		if (pfn_block(pfn) != block || (bits & mask)) {
+			nodes++;
+			block = pfn_block(pfn);
+			bits = 0;
+		}
+		bits |= mask;
+		tracked += len;
 	}
+	if (!tracked)
+		return 0;
+	if (should_fail_record())
+		return -ENOMEM;
+	rec = malloc(sizeof(*rec) + nodes * sizeof(rec->nodes[0]));
+	if (!rec)
+		return -ENOMEM;
 	memset(rec, 0, sizeof(*rec));
 	rec->mm = mm;
 	rec->pub.pid = mm ? mm->owner_pid : 0;
-	if (pin_tag) {
-		snprintf(rec->tag, sizeof(rec->tag), "%s", pin_tag);
+	if (tag) {
+		snprintf(rec->tag, sizeof(rec->tag), "%s", tag);
 		rec->pub.tag = rec->tag;
 	}
+	rec->pub.owner = pnm_pin_get_owner();
 	rec->pub.file = site.file;
 	rec->pub.line = site.line;
 	rec->pub.func = site.func;
@@ -559,43 +559,68 @@ void pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 	rec->pub.gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN;
 	if (pnm_config.legacy_gup)
 		rec->pub.gup_flags |= FOLL_GET;
-	rec->nr_nodes = tracked;
-	for (i = 0, tracked = 0; i < nr; i++) {
-		if (!pages[i] || is_zero_pfn(page_to_pfn(pages[i])))
-			continue;
-		rec->nodes[tracked].pfn = page_to_pfn(pages[i]);
-		rec->nodes[tracked].rec = rec;
-		tracked++;
+	rec->nr_nodes = nodes;
+	if (nr_runs > ADD_RUNS) {
+		/* Too many runs to have kept: find them again. */
+		for (i = 0, nr_runs = 0; i < nr; i += len) {
+			unsigned long pfn;
+
+			len = 1;
+			if (!pages[i])
+				continue;
+			pfn = page_to_pfn(pages[i]);
+			if (is_zero_pfn(pfn))
+				continue;
+			len = run_len(pages, i, nr, pfn);
+			add_node_run(rec, &n, pfn, run_mask(pfn, len));
+		}
+	} else {
+		for (i = 0; i < nr_runs; i++)
+			add_node_run(rec, &n, runs[i].pfn, runs[i].mask);
 	}
 
 	spin_lock(&pin_lock);
 	rec->pub.id = ++pin_next_id;
 	rec->pub.seq = ++pin_clock;
 	for (i = 0; i < rec->nr_nodes; i++) {
-		struct pin_node **b = pin_bucket(rec->nodes[i].pfn);
+		struct pin_node **b = pin_bucket(rec->nodes[i].block);
 
 		rec->nodes[i].next = *b;
 		*b = &rec->nodes[i];
 	}
 	list_add_tail(&rec->list, &pin_records);
 	spin_unlock(&pin_lock);
+	return 0;
 }
 
-/* Remember the release of @n's pin for later reports.  pin_lock held. */
-static void bury(const struct pin_node *n)
+/*
+ * Remember the release of the pins @mask of @n's block for later reports.
+ * pin_lock held.
+ */
+static void bury(const struct pin_node *n, unsigned long mask)
 {
 	struct pin_grave *g;
 
-	if (!grave_bits)
+	if (!grave_bits || !mask)
 		return;
+	/* One copy of the record for its consecutive graves. */
+	if (!nr_grave_recs || grave_recs[(nr_grave_recs - 1) % GRAVE_KEEP].rec.id != n->rec->pub.id) {
+		struct grave_rec *gr = &grave_recs[nr_grave_recs++ % GRAVE_KEEP];
+
+		gr->rec = n->rec->pub;
+		memcpy(gr->tag, n->rec->tag, sizeof(gr->tag));
+	}
 	g = &graves[nr_graves++ % GRAVE_KEEP];
-	g->pfn = n->pfn;
-	g->freed = false;
-	g->rec = n->rec->pub;
-	memcpy(g->tag, n->rec->tag, sizeof(g->tag));
-	/* Relaxed: the unpin's fully ordered refcount decrement, which
-	 * follows, publishes it to whoever frees the frame. */
-	set_bit(n->pfn % BITS_PER_LONG, &grave_bits[n->pfn / BITS_PER_LONG]);
+	g->block = n->block;
+	g->mask = mask;
+	g->freed = 0;
+	g->ri = nr_grave_recs - 1;
+	/* One word, the block's 64 frames.  Every writer of grave_bits
+	 * holds pin_lock, so a plain read-modify-write loses nothing; the
+	 * store is atomic for the lock-free reader (pnm_pin_registry_forget()),
+	 * and relaxed: the unpin's fully ordered refcount decrement, which
+	 * follows, publishes it to whoever frees a frame. */
+	__atomic_store_n(&grave_bits[n->block], grave_bits[n->block] | mask, __ATOMIC_RELAXED);
 }
 
 /*
@@ -603,68 +628,211 @@ static void bury(const struct pin_node *n)
  * about to be freed, so graves of its pfns no longer describe the page
  * there (a later stray unpin of a reused frame is UNPIN_UNPINNED, not
  * OVER_UNPIN; a device access is still attributed to the last pin).
- * Lock free unless one of the frames has a grave (one bit test per
- * frame); takes pin_lock then.
+ * Lock free unless one of the frames has a grave (one word load per 64
+ * frames); takes pin_lock then.
  */
 void pnm_pin_registry_forget(struct folio *folio)
 {
-	unsigned long pfn = folio_pfn(folio), end = pfn + folio_nr_pages(folio);
-	unsigned long p, i;
+	unsigned long pfn = folio_pfn(folio), nr = folio_nr_pages(folio);
+	unsigned long b, first = pfn_block(pfn), last = pfn_block(pfn + nr - 1), i;
 
 	if (!grave_bits)
 		return;
-	for (p = pfn; p < end; p++)
-		if (test_bit(p % BITS_PER_LONG, &grave_bits[p / BITS_PER_LONG]))
+	for (b = first; b <= last; b++)
+		if (__atomic_load_n(&grave_bits[b], __ATOMIC_RELAXED) &
+		    block_range_mask(b, pfn, nr))
 			break;
-	if (p == end)
+	if (b > last)
 		return;
 	spin_lock(&pin_lock);
-	for (; p < end; p++) {
-		if (!test_bit(p % BITS_PER_LONG, &grave_bits[p / BITS_PER_LONG]))
+	for (; b <= last; b++) {
+		unsigned long bits = grave_bits[b] & block_range_mask(b, pfn, nr);
+
+		if (!bits)
 			continue;
-		clear_bit(p % BITS_PER_LONG, &grave_bits[p / BITS_PER_LONG]);
+		/* Under pin_lock like every writer (see bury()); the
+		 * lock-free test above may see a stale bit, which just
+		 * takes the lock. */
+		__atomic_store_n(&grave_bits[b], grave_bits[b] & ~bits, __ATOMIC_RELAXED);
 		for (i = 0; i < GRAVE_KEEP; i++)
-			if (graves[i].pfn == p)
-				graves[i].freed = true;
+			if (graves[i].block == b)
+				graves[i].freed |= graves[i].mask & bits;
 	}
 	spin_unlock(&pin_lock);
 }
 
 /*
- * Unlink and retire one live node for @pfn: with @any, the oldest one;
- * else only one owned by process @pid (the most recent).  Frees the record
- * when it was its last live page.  Returns false if no such node exists.
- * pin_lock held.
+ * State of one release call (pnm_pin_registry_del*()) under pin_lock:
+ * the node it last retired pins from -- tried first for the next entry,
+ * so unpinning the array a call pinned retires that call's own nodes in
+ * order, one bit each -- and the releases of that node not yet buried.
  */
-static bool release_node(unsigned long pfn, int pid, bool any)
-{
-	struct pin_node **link, **pick = NULL, *n;
-	struct pin_rec *rec;
+struct del_ctx {
+	struct pin_rec *rec;		/* NULL: none yet, or freed */
+	unsigned long k;		/* its node index */
+	unsigned long pending;		/* bits of nodes[k] released, not buried */
+	bool shadow;			/* decrement shadow counts too */
+	int pid;			/* the caller's process, -1 if none */
+	unsigned long owner;		/* the caller's pin owner, 0 if none */
+};
 
-	for (link = pin_bucket(pfn); (n = *link); link = &n->next) {
-		if (n->pfn != pfn)
+static void del_flush(struct del_ctx *c)
+{
+	if (c->rec && c->pending)
+		bury(&c->rec->nodes[c->k], c->pending);
+	c->pending = 0;
+}
+
+/* The lowest live frame of @n (which has one). */
+static unsigned long node_first_pfn(const struct pin_node *n)
+{
+	return (n->block << PIN_BLOCK_SHIFT) + (unsigned long)__builtin_ctzl(n->live);
+}
+
+/* Unlink every node of @rec from the hash and free it.  pin_lock held. */
+static void rec_free(struct pin_rec *rec)
+{
+	unsigned long i;
+
+	for (i = 0; i < rec->nr_nodes; i++) {
+		struct pin_node **link = pin_bucket(rec->nodes[i].block);
+
+		while (*link != &rec->nodes[i])
+			link = &(*link)->next;
+		*link = rec->nodes[i].next;
+	}
+	list_del(&rec->list);
+	free(rec);
+}
+
+/*
+ * Retire the @nr pins @bits (live, one pin each) of node @k of @rec, decrementing
+ * their frames' shadow counts if kept; frees the record when they were its
+ * last.  pin_lock held.
+ */
+static void retire(struct del_ctx *c, struct pin_rec *rec, unsigned long k, unsigned long bits,
+		   unsigned long nr)
+{
+	struct pin_node *n = &rec->nodes[k];
+
+	if (c->rec != rec || c->k != k) {
+		del_flush(c);
+		c->rec = rec;
+		c->k = k;
+	}
+	n->live &= ~bits;
+	c->pending |= bits;
+	if (c->shadow) {
+		unsigned long b = bits, base = n->block << PIN_BLOCK_SHIFT;
+
+		/* A live pin implies its shadow pin: after the registry,
+		 * before the caller's refcount decrement. */
+		while (b) {
+			atomic_dec(&pfn_to_page(base + (unsigned long)__builtin_ctzl(b))->pnm_pincount);
+			b &= b - 1;
+		}
+	}
+	pin_clock += nr;
+	rec->pub.nr_live -= nr;
+	if (!rec->pub.nr_live) {
+		del_flush(c);
+		c->rec = NULL;
+		rec_free(rec);
+	}
+}
+
+/*
+ * Is @rec the releasing caller's own (@c): taken by the same owner (pin
+ * owner id, 0 for raw API calls: pnm_pin_set_owner()) in the same process
+ * (any process if the thread runs no task)?
+ */
+static inline bool rec_is_mine(const struct pin_rec *rec, const struct del_ctx *c)
+{
+	return rec->pub.owner == c->owner && (c->pid < 0 || rec->pub.pid == c->pid);
+}
+
+/*
+ * A node of @block with one of @mask live, the lowest such frame first:
+ * among nodes with that frame live, with @any the oldest (head insertion:
+ * later in the chain is older), else the most recent one of the caller's
+ * own (rec_is_mine()).  Its index in its record in *@k.  pin_lock held.
+ */
+static struct pin_rec *find_node(const struct del_ctx *c, unsigned long block,
+				 unsigned long mask, bool any, unsigned long *k)
+{
+	struct pin_node *n, *pick = NULL;
+	unsigned long best = 0;
+
+	for (n = *pin_bucket(block); n; n = n->next) {
+		unsigned long low = n->live & mask;
+
+		if (n->block != block || !low || (!any && !rec_is_mine(n->rec, c)))
 			continue;
-		if (any) {
-			pick = link;	/* head insertion: later is older */
-		} else if (n->rec->pub.pid == pid) {
-			pick = link;
-			break;
+		low &= -low;
+		/* A lower frame wins; for the same frame, the later node
+		 * (older) if @any, else the first (most recent). */
+		if (!pick || low < best || (any && low == best)) {
+			pick = n;
+			best = low;
 		}
 	}
 	if (!pick)
-		return false;
-	n = *pick;
-	*pick = n->next;
-	rec = n->rec;
-	bury(n);
-	n->rec = NULL;
-	n->next = NULL;
-	pin_clock++;
-	if (--rec->pub.nr_live == 0) {
-		list_del(&rec->list);
-		free(rec);
+		return NULL;
+	*k = (unsigned long)(pick - pick->rec->nodes);
+	return pick->rec;
+}
+
+/*
+ * Retire up to @want pins of the frames [@pfn, @pfn + @nr), lowest frame
+ * first, from nodes chosen as find_node() does.  Returns the number
+ * retired.  pin_lock held.
+ */
+static unsigned long take_range(struct del_ctx *c, unsigned long pfn, unsigned long nr,
+				unsigned long want, bool any)
+{
+	unsigned long b, last = pfn_block(pfn + nr - 1), done = 0;
+
+	for (b = pfn_block(pfn); b <= last && done < want; b++) {
+		unsigned long mask = block_range_mask(b, pfn, nr), k;
+		struct pin_rec *rec;
+
+		while (done < want && (rec = find_node(c, b, mask, any, &k))) {
+			unsigned long bits = rec->nodes[k].live & mask, take = 0, nr_take = 0;
+
+			while (bits && done + nr_take < want) {
+				take |= bits & -bits;
+				bits &= bits - 1;
+				nr_take++;
+			}
+			retire(c, rec, k, take, nr_take);
+			done += nr_take;
+		}
 	}
-	return true;
+	return done;
+}
+
+/*
+ * The node the last release retired from, or the record's next one, if
+ * it holds every frame of the @nr frames @mask (in @pfn's block) live and
+ * may serve them: one of the caller's own records (rec_is_mine()).
+ * Retires them and returns true, else false.  pin_lock held (the context
+ * has a record only under it).
+ */
+static bool take_continued_run(struct del_ctx *c, unsigned long pfn, unsigned long mask,
+			       unsigned long nr)
+{
+	struct pin_rec *rec = c->rec;
+	unsigned long k;
+
+	if (!rec || !rec_is_mine(rec, c))
+		return false;
+	for (k = c->k; k < rec->nr_nodes && k <= c->k + 1; k++) {
+		if (rec->nodes[k].block == pfn_block(pfn) && (rec->nodes[k].live & mask) == mask) {
+			retire(c, rec, k, mask, nr);
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -686,28 +854,6 @@ static bool shadow_put(struct page *page)
 }
 
 /*
- * The pages of @folio in the order a release through @via looks for a pin
- * to release (the folio rule, see pnm_pin_registry_del()): @via itself,
- * then every page from the head on, @via skipped.  @k runs from 0 to
- * folio_pages_to_visit(); NULL for the skipped slot.
- */
-static inline unsigned long folio_pages_to_visit(struct folio *folio)
-{
-	return folio_nr_pages(folio) + 1;
-}
-
-static inline struct page *folio_visit(struct folio *folio, struct page *via,
-				       unsigned long k)
-{
-	struct page *p;
-
-	if (k == 0)
-		return via;
-	p = folio_page(folio, k - 1);
-	return p == via ? NULL : p;
-}
-
-/*
  * pnm_pin_shadow_take - take up to @nr shadow pins (page->pnm_pincount)
  * of @folio away, from @via (may be NULL) first, then from the first
  * pinned pages from the head on (internal.h).  Never takes a count below
@@ -717,44 +863,41 @@ static inline struct page *folio_visit(struct folio *folio, struct page *via,
  */
 unsigned long pnm_pin_shadow_take(struct folio *folio, struct page *via, unsigned long nr)
 {
-	unsigned long k, done = 0, end = folio_pages_to_visit(folio);
+	unsigned long k, done = 0, end = folio_nr_pages(folio);
 
+	while (via && done < nr && shadow_put(via))
+		done++;
 	for (k = 0; k < end && done < nr; k++) {
-		struct page *p = folio_visit(folio, via, k);
+		struct page *p = folio_page(folio, k);
 
-		while (p && done < nr && shadow_put(p))
+		while (p != via && done < nr && shadow_put(p))
 			done++;
 	}
 	return done;
 }
 
 /*
- * Retire up to @nr live registry nodes of @folio's pages (the folio rule):
- * nodes of the calling task's process first, @via's before the others',
- * then anybody's, again @via's first.  The shadow count of each page
- * whose node goes is decremented with it if @shadow.  Returns the number
- * retired.  pin_lock held.
+ * Retire up to @nr live pins of @folio's pages (the folio rule): the
+ * caller's own first (rec_is_mine(): same owner, same process) -- @via's
+ * (the node the previous entry of the same call retired from first),
+ * then the folio's from the head on -- then anybody's, again @via's
+ * first.  Returns the number retired.
+ * pin_lock held.
  */
-static unsigned long take_nodes_locked(struct folio *folio, struct page *via,
-				       unsigned long nr, bool shadow)
+static unsigned long take_pins_locked(struct del_ctx *c, struct folio *folio, struct page *via,
+				      unsigned long nr)
 {
-	unsigned long k, done = 0, end = folio_pages_to_visit(folio);
-	int pid = current ? current->pid : -1;
+	unsigned long done = 0, vpfn = via ? page_to_pfn(via) : 0;
 	int pass;
 
-	for (pass = pid < 0 ? 1 : 0; pass < 2 && done < nr; pass++) {
-		for (k = 0; k < end && done < nr; k++) {
-			struct page *p = folio_visit(folio, via, k);
-
-			while (p && done < nr && release_node(page_to_pfn(p), pid, pass == 1)) {
-				/* A live node implies the shadow pin; after the
-				 * registry, before the caller's refcount
-				 * decrement. */
-				if (shadow)
-					atomic_dec(&p->pnm_pincount);
-				done++;
-			}
-		}
+	if (via && nr == 1 && take_continued_run(c, vpfn, pfn_bit(vpfn), 1))
+		return 1;
+	for (pass = 0; pass < 2 && done < nr; pass++) {
+		if (via)
+			done += take_range(c, vpfn, 1, nr - done, pass == 1);
+		if (done < nr)
+			done += take_range(c, folio_pfn(folio), folio_nr_pages(folio), nr - done,
+					   pass == 1);
 	}
 	return done;
 }
@@ -769,8 +912,9 @@ static void report_stray_locked(struct folio *folio, struct page *page,
 {
 	unsigned long pfn = page_to_pfn(page);
 	bool large = folio_test_large(folio);
-	const struct pin_grave *g = NULL;
+	const struct pnm_pin_record *g = NULL;
 	char detail[192], count[48] = "", site[128];
+	struct pnm_call_site cur;
 	int n;
 
 	if (pnm_config.pin_registry)
@@ -786,24 +930,25 @@ static void report_stray_locked(struct folio *folio, struct page *page,
 		n = snprintf(detail, sizeof(detail), "%s%s (refcount %d, page pins %d)", count,
 			     g ? "more unpins than pins" : "unpin of a page with no pin",
 			     page_ref_count(page), atomic_read(&page->pnm_pincount));
-	if ((gup_site.file || gup_site.caller) && n > 0 && (size_t)n < sizeof(detail))
+	pnm_gup_site_get(&cur);
+	if ((cur.file || cur.caller) && n > 0 && (size_t)n < sizeof(detail))
 		snprintf(detail + n, sizeof(detail) - (size_t)n, "; unpin at %s",
-			 format_site(site, sizeof(site), gup_site.file, gup_site.line,
-				     gup_site.func, gup_site.caller));
+			 pnm_format_site(site, sizeof(site), cur.file, cur.line, cur.func,
+					 cur.caller));
 	report_locked(g ? PNM_MISUSE_OVER_UNPIN : PNM_MISUSE_UNPIN_UNPINNED,
-		      pfn, g ? &g->rec : NULL, g != NULL, detail);
+		      pfn, g, g != NULL, detail);
 }
 
 /*
  * The check of @nr unpins of @folio through @via (NULL: through the folio
  * itself, as unpin_folio() and unpin_user_folio() name it); see
- * pnm_pin_registry_del()'s contract.  Takes pin_lock if it needs it and
- * *@locked is false, setting *@locked; the caller unlocks.  @shadow:
- * shadow counts kept and not legacy mode.  Returns how many of the @nr
- * may be released; the rest were reported (one report).
+ * pnm_pin_registry_del()'s contract.  With the registry on, takes pin_lock
+ * if *@locked is false, setting it (the caller unlocks after flushing @c);
+ * else only to report.  Returns how many of the @nr may be released; the
+ * rest were reported (one report).
  */
-static unsigned long del_pins(struct folio *folio, struct page *via, unsigned long nr,
-			      bool shadow, bool *locked)
+static unsigned long del_pins(struct del_ctx *c, struct folio *folio, struct page *via,
+			      unsigned long nr, bool *locked)
 {
 	unsigned long done;
 
@@ -812,7 +957,7 @@ static unsigned long del_pins(struct folio *folio, struct page *via, unsigned lo
 	if (!pnm_config.pin_registry) {
 		/* Without shadow counts (or in legacy mode, which keeps no
 		 * pin counts) nothing can tell a stray unpin. */
-		if (!shadow)
+		if (!c->shadow)
 			return nr;
 		done = pnm_pin_shadow_take(folio, via, nr);
 	} else {
@@ -820,16 +965,7 @@ static unsigned long del_pins(struct folio *folio, struct page *via, unsigned lo
 			spin_lock(&pin_lock);
 			*locked = true;
 		}
-		done = take_nodes_locked(folio, via, nr, shadow);
-		/* Pins whose record could not be allocated. */
-		if (done < nr && shadow && nr_unrecorded) {
-			unsigned long more = pnm_pin_shadow_take(folio, via,
-								 min_t(unsigned long, nr - done,
-								       nr_unrecorded));
-
-			nr_unrecorded -= more;
-			done += more;
-		}
+		done = take_pins_locked(c, folio, via, nr);
 	}
 	if (done == nr)
 		return done;
@@ -841,15 +977,32 @@ static unsigned long del_pins(struct folio *folio, struct page *via, unsigned lo
 	return done;
 }
 
+static void del_begin(struct del_ctx *c)
+{
+	*c = (struct del_ctx){
+		.shadow = pnm_pin_shadow && !pnm_config.legacy_gup,
+		.pid = current ? current->pid : -1,
+		.owner = pnm_pin_get_owner(),
+	};
+}
+
+static void del_end(struct del_ctx *c, bool locked)
+{
+	if (!locked)
+		return;
+	del_flush(c);
+	spin_unlock(&pin_lock);
+}
+
 /*
  * Before gup.c releases one pin through @page: is there a pin to release?
  * Pins belong to the folio (as in Linux, where any page of a folio
  * releases one of the folio's pins): a release through @page retires a
  * pin of @page itself if it has one, else one of another page of its
- * folio, from the head on -- with the registry on, the calling task's
- * process's pins first (see take_nodes_locked()).  Only a folio with no
+ * folio, from the head on -- with the registry on, the caller's own pins
+ * first: the same pin owner's in the same process (see take_pins_locked()).  Only a folio with no
  * pin left at all makes it a misuse.  The zero page always passes (its
- * pins are not counted).  With the registry on, the pin's node is
+ * pins are not counted).  With the registry on, the pin's record bit is
  * retired; otherwise the exact shadow counts decide if they are kept
  * (pnm_pin_shadow_count()); without them, or in legacy mode (no pin
  * counts), every unpin passes.  On true the shadow count of the page
@@ -862,12 +1015,12 @@ static unsigned long del_pins(struct folio *folio, struct page *via, unsigned lo
 bool pnm_pin_registry_del(struct page *page)
 {
 	bool locked = false;
+	struct del_ctx c;
 	unsigned long ok;
 
-	ok = del_pins(page_folio(page), page, 1, pnm_pin_shadow && !pnm_config.legacy_gup,
-		      &locked);
-	if (locked)
-		spin_unlock(&pin_lock);
+	del_begin(&c);
+	ok = del_pins(&c, page_folio(page), page, 1, &locked);
+	del_end(&c, locked);
 	return ok;
 }
 
@@ -880,11 +1033,12 @@ bool pnm_pin_registry_del(struct page *page)
 unsigned long pnm_pin_registry_del_folio(struct folio *folio, unsigned long nr)
 {
 	bool locked = false;
+	struct del_ctx c;
 	unsigned long ok;
 
-	ok = del_pins(folio, NULL, nr, pnm_pin_shadow && !pnm_config.legacy_gup, &locked);
-	if (locked)
-		spin_unlock(&pin_lock);
+	del_begin(&c);
+	ok = del_pins(&c, folio, NULL, nr, &locked);
+	del_end(&c, locked);
 	return ok;
 }
 
@@ -892,21 +1046,60 @@ unsigned long pnm_pin_registry_del_folio(struct folio *folio, unsigned long nr)
  * pnm_pin_registry_del() for each non-NULL entry of @pages[0..n), in
  * order, with pin_lock taken at most once for all of them (registry on,
  * or at the first report).  ok[i]: pages[i] may be released (false for
- * NULL entries).  Returns the number of non-NULL entries refused.
+ * NULL entries).  Each entry first tries the record the previous entry's
+ * pin came from, so releasing the array a call pinned costs one bit
+ * operation per page.  Returns the number of non-NULL entries refused.
  */
 unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
 					 bool *ok)
 {
-	bool shadow = pnm_pin_shadow && !pnm_config.legacy_gup, locked = false;
-	unsigned long i, refused = 0;
+	unsigned long i, len, refused = 0;
+	bool locked = false;
+	struct del_ctx c;
 
-	for (i = 0; i < n; i++) {
-		ok[i] = pages[i] && del_pins(page_folio(pages[i]), pages[i], 1, shadow, &locked);
-		refused += pages[i] && !ok[i];
+	del_begin(&c);
+	for (i = 0; i < n; i += len) {
+		len = 1;
+		if (!pages[i]) {
+			ok[i] = false;
+			continue;
+		}
+		/* A run of consecutive frames all still pinned by the node
+		 * the previous entries retired from: one word operation. */
+		if (pnm_config.pin_registry && c.rec && !is_zero_pfn(page_to_pfn(pages[i]))) {
+			unsigned long pfn = page_to_pfn(pages[i]);
+
+			len = run_len(pages, i, n, pfn);
+			if (take_continued_run(&c, pfn, run_mask(pfn, len), len)) {
+				memset(ok + i, true, len);
+				continue;
+			}
+			len = 1;
+		}
+		ok[i] = del_pins(&c, page_folio(pages[i]), pages[i], 1, &locked);
+		refused += !ok[i];
 	}
-	if (locked)
-		spin_unlock(&pin_lock);
+	del_end(&c, locked);
 	return refused;
+}
+
+/*
+ * pnm_pin_registry_del() for the @n physically consecutive pages from
+ * @page, all of one folio (unpin_user_page_range_dirty_lock()), under one
+ * pin_lock round trip.  Returns how many may be released.
+ */
+unsigned long pnm_pin_registry_del_range(struct page *page, unsigned long n)
+{
+	struct folio *folio = page_folio(page);
+	unsigned long i, done = 0;
+	bool locked = false;
+	struct del_ctx c;
+
+	del_begin(&c);
+	for (i = 0; i < n; i++)
+		done += del_pins(&c, folio, page + i, 1, &locked);
+	del_end(&c, locked);
+	return done;
 }
 
 /*
@@ -945,8 +1138,8 @@ bool pnm_pin_registry_any_live(unsigned long *pfn)
 	spin_lock(&pin_lock);
 	list_for_each_entry(rec, &pin_records, list) {
 		for (i = 0; i < rec->nr_nodes; i++) {
-			if (rec->nodes[i].rec) {
-				*pfn = rec->nodes[i].pfn;
+			if (rec->nodes[i].live) {
+				*pfn = node_first_pfn(&rec->nodes[i]);
 				spin_unlock(&pin_lock);
 				return true;
 			}
@@ -982,10 +1175,14 @@ static void print_rec(FILE *out, const struct pin_rec *rec)
 	const struct pnm_pin_record *r = &rec->pub;
 	char flags[256], site[128];
 
+	char owner[32] = "";
+
 	pnm_gup_flags_str(r->gup_flags, flags, sizeof(flags));
-	fprintf(out, "pin %lu pid %d tag %s at %s range %#lx-%#lx pages %lu/%lu %s%s%s seq %llu\n",
-		r->id, r->pid, r->tag ? r->tag : "-",
-		format_site(site, sizeof(site), r->file, r->line, r->func, r->caller), r->start,
+	if (r->owner)
+		snprintf(owner, sizeof(owner), " owner %lu", r->owner);
+	fprintf(out, "pin %lu pid %d%s tag %s at %s range %#lx-%#lx pages %lu/%lu %s%s%s seq %llu\n",
+		r->id, r->pid, owner, r->tag ? r->tag : "-",
+		pnm_format_site(site, sizeof(site), r->file, r->line, r->func, r->caller), r->start,
 		r->start + r->nr_pages * PAGE_SIZE, r->nr_live, r->nr_pages,
 		flags, rec_is_legacy(r) ? " legacy" : "",
 		rec->exit_reported ? " owner-exited" : "", r->seq);
@@ -994,7 +1191,7 @@ static void print_rec(FILE *out, const struct pin_rec *rec)
 /*
  * Print the records of @pid (all if @pid < 0), oldest first, one line
  * each:
- *   pin <id> pid <pid> tag <tag|-> at <site> range
+ *   pin <id> pid <pid> [owner <id>] tag <tag|-> at <site> range
  *   <start>-<end> pages <live>/<total> <FOLL_...|...>[ legacy]
  *   [ owner-exited] seq <time>
  * where <site> is <file>:<line> <func>(), or for a call that recorded no
@@ -1044,14 +1241,14 @@ void pnm_pin_registry_mm_exit(struct mm_struct *mm)
 			continue;
 		rec->exit_reported = true;
 		for (i = 0; i < rec->nr_nodes; i++)
-			if (rec->nodes[i].rec)
+			if (rec->nodes[i].live)
 				break;
 		snprintf(detail, sizeof(detail),
 			 "pid %d exited holding %lu pinned page%s of %#lx-%#lx",
 			 rec->pub.pid, rec->pub.nr_live,
 			 rec->pub.nr_live == 1 ? "" : "s", rec->pub.start,
 			 rec->pub.start + rec->pub.nr_pages * PAGE_SIZE);
-		report_locked(PNM_MISUSE_PIN_AT_EXIT, rec->nodes[i].pfn,
+		report_locked(PNM_MISUSE_PIN_AT_EXIT, node_first_pfn(&rec->nodes[i]),
 			      &rec->pub, false, detail);
 	}
 	spin_unlock(&pin_lock);
@@ -1153,9 +1350,11 @@ static void registry_reset(bool for_new_model)
 	memset(pin_hash, 0, sizeof(pin_hash));
 	pin_clock = 0;
 	pin_next_id = 0;
-	nr_unrecorded = 0;
+	atomic_set(&pin_fail_nth, 0);
 	nr_graves = 0;
 	memset(graves, 0, sizeof(graves));
+	nr_grave_recs = 0;
+	memset(grave_recs, 0, sizeof(grave_recs));
 	free(grave_bits);
 	grave_bits = NULL;
 	if (for_new_model)
@@ -1166,8 +1365,7 @@ static void registry_reset(bool for_new_model)
 	for (k = 0; k < PNM_NR_MISUSE; k++)
 		atomic_long_set(&misuse_counts[k], 0);
 	spin_unlock(&pin_lock);
-	pin_tag = NULL;
-	gup_site = (struct call_site){ NULL, 0, NULL, NULL };
+	pnm_gup_site_reset();
 }
 
 /*
@@ -1179,7 +1377,7 @@ static void registry_reset(bool for_new_model)
 void pnm_pin_registry_init(void)
 {
 	pnm_pin_shadow = pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_EXACT ||
-			 pnm_config.pin_registry || pnm_config.pin_debug;
+			 pnm_config.pin_debug;
 	registry_reset(true);
 }
 

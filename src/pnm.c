@@ -476,13 +476,11 @@ static void count_pin(const struct pnm_pin_record *rec, void *arg)
 /*
  * Release every pin the registry records (a no-op with the registry off:
  * nothing says which frames are pinned, and pnm_fini() reports them as
- * leaked).  The pins are listed first, then released page by page: with
- * the registry on, shadow pin counts are kept (pnm_pin_shadow_count()),
- * so page->pnm_pincount says how many pins each frame carries, whether
- * or not its owner has exited and its folio is still mapped or cached;
- * each unpin_user_page() retires one record node.  Legacy-mode pins keep
- * no pin counts: they are released through the records the registry
- * still holds (pnm_pin_registry_any_live()).
+ * leaked).  The pins are listed first, then released page by page
+ * through the frames the registry still records
+ * (pnm_pin_registry_any_live()), whether or not their owner has exited
+ * and their folio is still mapped or cached, legacy-mode pins (which
+ * keep no pin counts) included.
  */
 static void teardown_pins(struct pnm_teardown_report *r)
 {
@@ -500,19 +498,9 @@ static void teardown_pins(struct pnm_teardown_report *r)
 	pnm_pin_registry_print(pnm_log_stream_begin(&ls), -1);
 	pnm_log_stream_end(&ls, PNM_LOG_ERR);
 
-	for (pfn = 0; pfn < pnm_mem.nr_frames; pfn++) {
-		struct page *page = pfn_to_page(pfn);
-		int pins = atomic_read(&page->pnm_pincount);
-
-		/* Bounded by the count read once: an unpin the registry
-		 * refused (reported) must not loop. */
-		while (pins-- > 0)
-			unpin_user_page(page);
-	}
-	/* Legacy pins keep no per-page count: release what the registry
-	 * still records one recorded page at a time, each unpin retiring
-	 * its node.  Bounded by the pages counted above, so a refused unpin
-	 * (reported) cannot loop. */
+	/* Release what the registry still records one recorded page at a
+	 * time, each unpin retiring one of its pins.  Bounded by the pages
+	 * counted above, so a refused unpin (reported) cannot loop. */
 	for (budget = r->pinned_pages; budget && pnm_pin_registry_any_live(&pfn); budget--)
 		unpin_user_page(pfn_to_page(pfn));
 	/* What is still recorded was not released: not counted as such

@@ -285,6 +285,20 @@ static unsigned int vp_gup_flags(const struct vaddr_pin *vp)
 }
 
 /*
+ * Release @nr pins of @pages taken through @vp, dirtying first if
+ * @make_dirty: as the owner, so the registry retires the owner's own
+ * records before anybody else's pins of the same frames.
+ */
+static void vp_unpin_pages(struct vaddr_pin *vp, struct page **pages, unsigned long nr,
+			   bool make_dirty)
+{
+	unsigned long owner = pnm_pin_set_owner(vp->id);
+
+	unpin_user_pages_dirty_lock(pages, nr, make_dirty);
+	pnm_pin_set_owner(owner);
+}
+
+/*
  * The pin variants, inside the call's site bracket (vp_pin()): pin
  * [start, start + nr pages) of the owner's mm with
  * pin_user_pages_remote() -- taking the mmap_lock itself if @take_lock,
@@ -298,6 +312,7 @@ static long vp_pin_sited(struct vaddr_pin *vp, unsigned long start, unsigned lon
 {
 	const char *tag = pnm_pin_get_tag();
 	struct pnm_layout_lease *lease = NULL;
+	unsigned long owner;
 	struct vp_extent *e;
 	int locked = 1;
 	long ret;
@@ -337,6 +352,7 @@ static long vp_pin_sited(struct vaddr_pin *vp, unsigned long start, unsigned lon
 	pnm_gup_site_get(&e->site);
 	if (vp->name[0])
 		pnm_pin_set_tag(vp->name);
+	owner = pnm_pin_set_owner(vp->id);
 	pnm_gup_lease_inode = lease ? pnm_lease_inode(lease) : NULL;
 	if (take_lock)
 		mmap_read_lock(vp->mm);
@@ -357,6 +373,7 @@ static long vp_pin_sited(struct vaddr_pin *vp, unsigned long start, unsigned lon
 	if (take_lock && locked)
 		mmap_read_unlock(vp->mm);
 	pnm_gup_lease_inode = NULL;
+	pnm_pin_set_owner(owner);
 	pnm_pin_set_tag(tag);
 	mmput(vp->mm);
 	if (ret > 0 && lease && vp_extent_on_inode(e->pages, (unsigned long)ret,
@@ -376,7 +393,7 @@ static long vp_pin_sited(struct vaddr_pin *vp, unsigned long start, unsigned lon
 						(unsigned long)ret);
 
 		if (err) {
-			unpin_user_pages(e->pages, (unsigned long)ret);
+			vp_unpin_pages(vp, e->pages, (unsigned long)ret, false);
 			if (e->lease)
 				pnm_lease_untie(e->lease);
 			ret = err;
@@ -388,12 +405,23 @@ static long vp_pin_sited(struct vaddr_pin *vp, unsigned long start, unsigned lon
 	e->nr = (unsigned long)ret;
 	down_write(&vp->extents_lock);
 	if (vp_overlap(vp, start, start + e->nr * PAGE_SIZE) ||
-	    (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED)) {
+	    (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED) ||
+	    (e->lease && pnm_lease_breaking(e->lease))) {
 		/* Another thread pinned an overlapping range meanwhile, or
-		 * the owner was revoked under the pin. */
-		ret = (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED) ? -EIO : -EINVAL;
+		 * the owner was revoked under the pin, or the lease began to
+		 * break while the pin was in flight: the break did not ask
+		 * this owner (no extent yet) and will not wait for it, so the
+		 * pin is refused as without a lease (Linux's -EFAULT, dax
+		 * -EOPNOTSUPP).  Checked under extents_lock: a break that
+		 * starts after this check finds the extent linked. */
+		if (atomic_read(&vp->state) & PNM_VADDR_PIN_REVOKED)
+			ret = -EIO;
+		else if (e->lease && pnm_lease_breaking(e->lease))
+			ret = IS_DAX(pnm_lease_inode(e->lease)) ? -EOPNOTSUPP : -EFAULT;
+		else
+			ret = -EINVAL;
 		up_write(&vp->extents_lock);
-		unpin_user_pages(e->pages, e->nr);
+		vp_unpin_pages(vp, e->pages, e->nr, false);
 		if (e->lease)
 			pnm_lease_untie(e->lease);
 		if (vp->budget_user)
@@ -491,27 +519,28 @@ static unsigned long vp_extent_runs(const struct vp_extent *e, struct page **out
 }
 
 /*
- * Release the pins an unlinked extent holds: one per page, or, coalesced,
- * one per run (through the run's first page; if the array for that cannot
- * be had, one unpin_user_folio() per run).  Dirties each folio first if
- * @make_dirty.
+ * Release the pins an unlinked extent of @vp holds, as the owner
+ * (vp_unpin_pages()): one per page, or, coalesced, one per run (through
+ * the run's first page; if the array for that cannot be had, one
+ * unpin_user_folio() per run).  Dirties each folio first if @make_dirty.
  */
-static void vp_extent_release(struct vp_extent *e, bool make_dirty)
+static void vp_extent_release(struct vaddr_pin *vp, struct vp_extent *e, bool make_dirty)
 {
 	struct page **runs;
-	unsigned long n, i;
+	unsigned long n, i, owner;
 
 	if (!e->coalesced) {
-		unpin_user_pages_dirty_lock(e->pages, e->nr, make_dirty);
+		vp_unpin_pages(vp, e->pages, e->nr, make_dirty);
 		return;
 	}
 	runs = malloc(e->nr * sizeof(*runs));
 	if (runs) {
 		n = vp_extent_runs(e, runs);
-		unpin_user_pages_dirty_lock(runs, n, make_dirty);
+		vp_unpin_pages(vp, runs, n, make_dirty);
 		free(runs);
 		return;
 	}
+	owner = pnm_pin_set_owner(vp->id);
 	for (i = 0; i < e->nr; i++) {
 		struct folio *folio = page_folio(e->pages[i]);
 
@@ -521,6 +550,7 @@ static void vp_extent_release(struct vp_extent *e, bool make_dirty)
 			set_page_dirty_lock(e->pages[i]);
 		unpin_user_folio(folio, 1);
 	}
+	pnm_pin_set_owner(owner);
 }
 
 /*
@@ -559,7 +589,7 @@ static long vp_coalesce_sited(struct vaddr_pin *vp, unsigned long start)
 		if (page_folio(found->pages[i]) == page_folio(found->pages[i - 1]))
 			extra[n++] = found->pages[i];
 	if (n)
-		unpin_user_pages(extra, n);
+		vp_unpin_pages(vp, extra, n, false);
 	found->coalesced = true;
 	up_write(&vp->extents_lock);
 	free(extra);
@@ -608,7 +638,7 @@ static int vp_unpin_sited(struct vaddr_pin *vp, unsigned long start, bool make_d
 		vp_quarantine(found, false);
 		make_dirty = false;
 	}
-	vp_extent_release(found, make_dirty && (vp->flags & VADDR_PIN_WRITE));
+	vp_extent_release(vp, found, make_dirty && (vp->flags & VADDR_PIN_WRITE));
 	if (found->lease)
 		pnm_lease_untie(found->lease);
 	if (vp->budget_user)

@@ -21,7 +21,8 @@
  * Every call validates its arguments and, on error, changes nothing:
  * -EBADF (file opened without the access), -EINVAL, -EFBIG, -ENOSPC /
  * -EIO (backing store), -ENOMEM, and for dax -EBUSY (a truncate or punch
- * over a pinned page).  A failed backing write is returned by the next
+ * over a pinned page, unless only owners revoked by force at the lease
+ * break before it pin it: quarantined).  A failed backing write is returned by the next
  * pnm_file_fsync() of each file that was open before it, once.
  * Offsets and lengths are bytes.
  */
@@ -62,7 +63,8 @@ PNM_API ssize_t pnm_file_write(struct file *file, const void *buf, size_t count,
  * (0, INT64_MAX: the whole file). */
 PNM_API int pnm_file_fsync(struct file *file, int64_t start, int64_t end, bool datasync);
 /* ftruncate(2): grow (a hole) or shrink; -EINVAL for a negative size or
- * a file not open for writing, -EFBIG, dax -EBUSY. */
+ * a file not open for writing, -EFBIG, dax -EBUSY (a pinned page to drop
+ * that is not quarantined). */
 PNM_API int pnm_file_truncate(struct file *file, int64_t length);
 /* fallocate(2): FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE (punch), 0
  * (allocate, extending the size) or FALLOC_FL_KEEP_SIZE (allocate within

@@ -166,6 +166,7 @@ struct pnm_pin_record {
 	unsigned long nr_live;		/* of those, not yet unpinned */
 	unsigned int gup_flags;		/* as passed plus FOLL_PIN/FOLL_GET */
 	unsigned long long seq;		/* logical time of the pin */
+	unsigned long owner;		/* pin owner (vaddr_pin) id, 0: none */
 };
 /* Visit live records (owner @pid, or all if pid < 0), oldest first.  The
  * registry lock is held during the walk: @fn must not pin, unpin or drop

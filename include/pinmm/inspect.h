@@ -45,9 +45,9 @@ struct pnm_mem_info {
 	unsigned long allocated_frames;	/* handed out (zero page included) */
 	unsigned long zero_pfn;		/* the shared zero page */
 	/* Does the model keep an exact pin count per page
-	 * (pnm_page_info.page_pins)?  Yes with exact accounting, the pin
-	 * registry or pin_debug (fixed at pnm_init()); otherwise page_pins
-	 * reads 0 whatever the pins. */
+	 * (pnm_page_info.page_pins)?  Yes with exact accounting or
+	 * pin_debug (fixed at pnm_init()); otherwise page_pins reads 0
+	 * whatever the pins. */
 	bool page_pins_kept;
 };
 /* The arena as a whole.  0, -EINVAL (bad @info, not initialised). */
@@ -128,7 +128,10 @@ struct pnm_page_info {
 /*
  * The frame @pfn, whatever it holds (free frames too: zone and kind).
  * 0, -EINVAL (@pfn outside the arena, bad @info, not initialised).
- * Lockless.
+ * Takes no lock: each field is read once, atomically, but while another
+ * thread changes the frame (a fault, a free, a split) the fields may come
+ * from different moments; the result is exact only for a frame nobody is
+ * changing.
  */
 PNM_API int pnm_pfn_info(unsigned long pfn, struct pnm_page_info *info);
 /*

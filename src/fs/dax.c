@@ -29,6 +29,18 @@
  * check lives on detached (PG_pnm_truncated), as a truncated page-cache
  * folio does.
  *
+ * Layout leases (fs/locks.c) let a long-term owner pin dax frames; the
+ * lease break before a truncate or punch gets those pins released or, past
+ * the deadline, revoked by force: the owner is cut off from the device and
+ * its frames quarantined (PG_pnm_quarantined).  A quarantined frame does
+ * not make the change -EBUSY: its pins can no longer reach it, so the
+ * change proceeds as on a disk file, and the frame leaves the storage
+ * detached.  It is never reused while the late holder pins it (a page
+ * re-created at its index is a new frame loaded from the host file), and
+ * it is freed by the late unpin.  Persisting skips quarantined frames
+ * still in the storage (PNM_WB_SKIP_QUARANTINED) until that unpin, as
+ * writeback skips quarantined page-cache folios.
+ *
  * Locking.  Frames are created under invalidate_lock shared (faults,
  * reads, writes) after i_size is checked, and removed under
  * invalidate_lock exclusive (truncate, punch; the caller holds i_lock
@@ -151,17 +163,29 @@ static bool dax_remove_frame(struct address_space *mapping, struct folio *folio)
 	return true;
 }
 
-/* Is the locked frame referenced by more than the storage, its mappings
- * and the caller (one reference)? */
+/*
+ * Is the locked frame referenced by more than the storage, its mappings
+ * and the caller (one reference)?  A quarantined frame is not busy: the
+ * owners whose pins hold it were revoked by force at this change's lease
+ * break (or an earlier one) and can no longer reach it through the
+ * device, so it leaves the storage detached, as a pinned page leaves a
+ * disk file's cache (any other pin it also carries writes into a frame
+ * no file reads any more).  The flag was set by vp_revoke_force() before
+ * pnm_break_layout() returned, in this thread, so it is seen here; a late
+ * unpin clearing it meanwhile only drops references.
+ */
 static bool dax_frame_busy(struct folio *folio)
 {
+	if (test_bit(PG_pnm_quarantined, &folio->flags))
+		return false;
 	return folio_ref_count(folio) > 2 + folio_mapcount(folio);
 }
 
 /*
  * Drop the storage of pages [first, last] (a shrinking truncate or a
  * punch).  First every frame is checked under its lock: one that is
- * pinned or otherwise referenced makes it -EBUSY with nothing changed.
+ * pinned or otherwise referenced, and not quarantined, makes it -EBUSY
+ * with nothing changed.
  * Then each is locked, unmapped from every process (try_to_unmap, through
  * the file's i_mmap) and removed.  Caller holds i_lock and invalidate_lock
  * exclusive, and for a truncate has lowered i_size already (faults
@@ -239,8 +263,9 @@ static void dax_zero_partial(struct inode *inode, pgoff_t index, size_t off, siz
 /*
  * Persist [start, end] of @inode's storage to its host file (internal.h):
  * every existing frame in range, clamped to i_size, copied with the racy
- * page copy and written; then the host size follows i_size and the host
- * file is synced.  Injected write faults: -EIO/-ENOSPC skip the frame,
+ * page copy and written -- but a quarantined one (held by a pin owner
+ * revoked by force) is left alone until its late unpin; then the host
+ * size follows i_size and the host file is synced.  Injected write faults: -EIO/-ENOSPC skip the frame,
  * PNM_IO_SHORT writes half of it; each is recorded with
  * mapping_set_error() (PNM_WB_IO_ERRORS) and the first returned.
  * Caller holds no folio lock; takes i_lock for the size.
@@ -267,6 +292,10 @@ int dax_writeback_range(struct inode *inode, loff_t start, loff_t end)
 		index = i;
 		pos = (loff_t)index << PAGE_SHIFT;
 		len = pos < size ? (size_t)min_t(loff_t, PAGE_SIZE, size - pos) : 0;
+		if (len && test_bit(PG_pnm_quarantined, &folio->flags)) {
+			count_vm_event(PNM_WB_SKIP_QUARANTINED);
+			len = 0;
+		}
 		pnm_copy_from_page_racy(buf, folio_address(folio), len);
 		folio_put(folio);
 
@@ -537,7 +566,7 @@ static void dax_evict_inode(struct pnm_inode *pi)
 
 /*
  * setsize: shrinking drops the storage beyond the new size (-EBUSY if a
- * frame there is pinned: nothing changed) and zeroes the tail of the
+ * frame there is pinned and not quarantined: nothing changed) and zeroes the tail of the
  * last page; then the host file follows.  Caller holds i_lock and
  * invalidate_lock exclusive.  0, -EBUSY, -EIO.
  */
@@ -567,7 +596,7 @@ static int dax_setsize(struct inode *inode, loff_t size)
 
 /*
  * punch: drop the storage of the whole pages in [start, end] (-EBUSY if
- * one is pinned: nothing changed), zero the partial ones, punch the host
+ * one is pinned and not quarantined: nothing changed), zero the partial ones, punch the host
  * file.  Caller holds i_lock and invalidate_lock exclusive.
  */
 static int dax_punch(struct inode *inode, loff_t start, loff_t end)

@@ -24,9 +24,17 @@
  * refused again, and the operation proceeds: it never waits longer than
  * the longest deadline plus the callbacks' own time.
  *
- * Locks: lease_mutex (a leaf but for vaddr_pin.c's vp_list_lock, taken
- * inside it by pnm_vaddr_pin_* calls made from here only after it is
- * dropped) protects every inode's lease list and every lease; lease_cond
+ * A pin in flight during a break has counted a provisional tie but has
+ * no extent the break could ask or revoke (it may be stuck behind a
+ * process's mmap_lock for any time).  The break does not wait for it
+ * beyond the deadline: a lease still tied when it is removed is marked
+ * broken and freed by its last untie instead, and the pin, when it links
+ * its extent, finds the lease breaking (pnm_lease_breaking()) and is
+ * refused as without a lease -- it pins nothing.
+ *
+ * Locks: lease_mutex (a leaf: vaddr_pin.c takes it inside an owner's
+ * extents_lock, and the pnm_vaddr_pin_* calls made from here run after it
+ * is dropped) protects every inode's lease list and every lease; lease_cond
  * is signalled when a tied extent goes.
  */
 #include <errno.h>
@@ -37,11 +45,15 @@
 #include "internal.h"
 
 struct pnm_layout_lease {
-	struct list_head list;		/* pi->leases; lease_mutex */
+	struct list_head list;		/* pi->leases (not once broken); lease_mutex */
 	struct file *file;		/* holder; the lease dies with it */
 	unsigned int break_ms;		/* set once */
-	unsigned long nr_tied;		/* extents tied to it; lease_mutex */
+	unsigned long nr_tied;		/* extents and pins in flight tied to
+					 * it; lease_mutex */
 	bool breaking;			/* lease_mutex */
+	bool broken;			/* off the list, still tied by a pin in
+					 * flight: its last untie frees it;
+					 * lease_mutex */
 };
 
 static pthread_mutex_t lease_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -204,16 +216,38 @@ struct pnm_layout_lease *pnm_lease_tie(struct file *f_owner)
 }
 
 /* Drop one tie of @l (an extent released or revoked, or a provisional tie
- * not kept) and wake a breaker waiting for the ties to go. */
+ * not kept) and wake a breaker waiting for the ties to go; the last tie
+ * of a broken lease frees it. */
 void pnm_lease_untie(struct pnm_layout_lease *l)
 {
+	bool free_it;
+
 	pthread_mutex_lock(&lease_mutex);
 	VM_WARN_ON_ONCE(!l->nr_tied);
 	if (l->nr_tied)
 		l->nr_tied--;
 	if (!l->nr_tied)
 		pthread_cond_broadcast(&lease_cond);
+	free_it = l->broken && !l->nr_tied;
 	pthread_mutex_unlock(&lease_mutex);
+	if (free_it)
+		free(l);
+}
+
+/*
+ * Is @l being broken, or broken (vaddr_pin.c, before it links an extent
+ * with the tie it took: a pin that completes during or after a break is
+ * not kept)?  The caller holds a tie, so @l is alive.  Takes lease_mutex
+ * (under the owner's extents_lock).
+ */
+bool pnm_lease_breaking(struct pnm_layout_lease *l)
+{
+	bool breaking;
+
+	pthread_mutex_lock(&lease_mutex);
+	breaking = l->breaking;
+	pthread_mutex_unlock(&lease_mutex);
+	return breaking;
 }
 
 /*
@@ -309,12 +343,16 @@ int pnm_break_layout(struct inode *inode)
 			pnm_vaddr_pin_revoke(inode, true);
 	}
 
-	/* The leases are broken: gone. */
+	/* The leases are broken: gone.  Every extent let go or was revoked;
+	 * what may still be tied is a pin in flight, which will find the
+	 * lease breaking and untie: its last untie frees the lease. */
 	pthread_mutex_lock(&lease_mutex);
 	list_for_each_entry_safe(l, next, &pi->leases, list) {
-		VM_WARN_ON_ONCE(l->nr_tied);
 		list_del(&l->list);
-		free(l);
+		if (l->nr_tied)
+			l->broken = true;
+		else
+			free(l);
 	}
 	count_vm_event(PNM_LEASE_BROKEN);
 	pthread_mutex_unlock(&lease_mutex);

@@ -783,7 +783,7 @@ int do_truncate(struct file *file, loff_t length)
  * ftruncate(2) (fs.h): -EINVAL for a negative length or a file not open
  * for writing (Linux's choice among the EBADF/EINVAL POSIX allows),
  * -EFBIG beyond PNM_MAX_FILE_SIZE, else the filesystem's ->setsize (dax:
- * -EBUSY when a page to drop is pinned).  Takes i_lock and
+ * -EBUSY when a page to drop is pinned and not quarantined).  Takes i_lock and
  * invalidate_lock (exclusive) inside ->setsize.
  */
 int do_ftruncate(struct file *file, loff_t length)

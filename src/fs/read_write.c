@@ -226,7 +226,8 @@ void pnm_sync(void)
  * unmapped, the cache beyond dropped; pinned pages live on, detached).
  * 0, or -EBADF (NULL @file), -EINVAL (negative @length, or @file not open
  * for writing), -EFBIG (beyond PNM_MAX_FILE_SIZE), -EIO / -ENOSPC
- * (backing store), dax -EBUSY (a page to drop is pinned).
+ * (backing store), dax -EBUSY (a page to drop is pinned and not
+ * quarantined).
  */
 int pnm_file_truncate(struct file *file, int64_t length)
 {
@@ -242,7 +243,7 @@ int pnm_file_truncate(struct file *file, int64_t length)
  * FALLOC_FL_KEEP_SIZE drops it (the range then reads as zeroes).  0, or
  * -EBADF (NULL @file, or not open for writing), -EINVAL (negative @off,
  * @len <= 0), -EOPNOTSUPP (another mode), -EFBIG, -ENOSPC, -EIO, dax
- * -EBUSY (a page to drop is pinned).
+ * -EBUSY (a page to drop is pinned and not quarantined).
  */
 int pnm_file_fallocate(struct file *file, int mode, int64_t off, int64_t len)
 {

@@ -372,6 +372,51 @@ def case_owners():
         fail("the last listing: %r" % steps[3]["data"])
 
 
+def case_budgets():
+    """The budgets listing's JSON data: the same as its text, processes in
+    creation order, users sorted, unlimited counts as null, exited
+    processes marked."""
+    _, out, _ = run("run", "--json", "budget_user.scn", cwd=SCN_DIR, expect=0)
+    json_tool_ok(out)
+    doc = load_json(out)
+    steps = [s for s in doc["steps"] if s["command"].split()[0] == "budgets"]
+    if len(steps) != 3 or any("data" not in s for s in steps):
+        fail("expected 3 budgets steps with data: %r" % steps)
+    for s in steps:
+        lines = s["output"].splitlines()
+        procs, users = s["data"]["processes"], s["data"]["users"]
+        if len(lines) != len(procs) + len(users):
+            fail("budgets text and data differ: %r" % s)
+        for line, p in zip(lines, procs):
+            if not line.startswith("process %s (pid %d), user %d: " %
+                                   (p["name"], p["pid"], p["user"])):
+                fail("process line %r vs %r" % (line, p))
+            if p["exited"] != line.endswith(": exited"):
+                fail("exited: %r vs %r" % (line, p))
+            if not p["exited"] and " %d charged" % p["charged"] not in line:
+                fail("charged: %r vs %r" % (line, p))
+        for line, u in zip(lines[len(procs):], users):
+            if not line.startswith("user %d: " % u["user"]) or \
+                    " %d charged" % u["charged"] not in line:
+                fail("user line %r vs %r" % (line, u))
+    first, one, last = (s["data"] for s in steps)
+    if [p["name"] for p in first["processes"]] != ["A", "B", "C"] or \
+            [u["user"] for u in first["users"]] != [7]:
+        fail("the first listing: %r" % first)
+    a = first["processes"][0]
+    if (a["limit"], a["remaining"], a["charged"], a["available"], a["exited"]) != \
+            (None, None, 3, 0, False):
+        fail("process A: %r" % a)
+    if first["users"][0] != {"user": 7, "limit": 5, "charged": 5, "remaining": 0, "refused": 1}:
+        fail("user 7: %r" % first["users"][0])
+    if [p["name"] for p in one["processes"]] != ["B"] or \
+            [u["user"] for u in one["users"]] != [8]:
+        fail("budgets B: %r" % one)
+    if [u["user"] for u in last["users"]] != [7, 8] or last["processes"][2] != \
+            {"name": "C", "pid": 3, "user": 7, "exited": True}:
+        fail("the last listing: %r" % last)
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 if CASE not in CASES:
     fail("unknown case " + CASE)

@@ -8,8 +8,16 @@
  * the lease is gone, later pins are refused again); a deadline missed
  * (the truncate returns within the deadline plus a margin, the owner is
  * revoked, reported, cut off from the device, its pages quarantined and
- * skipped by writeback until the late unpin); dax pins under a lease.
+ * skipped by writeback until the late unpin); dax pins under a lease,
+ * and a dax truncate or hole punch over frames whose owner was revoked by
+ * force (it proceeds; the frames are detached, quarantined and freed by
+ * the late unpin); a pin in flight when its lease breaks (refused when it
+ * completes; the break does not wait for it); a callback that destroys
+ * its owner; a release in time from another thread than the callback's.
+ * test_lease_files.c runs every transition on disk and dax files alike.
  */
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -360,6 +368,330 @@ static void test_dax_leased(void **state)
 	CHECK_ALL();
 }
 
+/*
+ * dax: a truncate past the deadline over a frame the revoked owner still
+ * pins proceeds as on disk files.  The storage frame leaves the file
+ * (detached, quarantined, not reused) until the late unpin frees it; no
+ * device write after the revocation reaches memory, storage or the host
+ * file; a page re-created at that index is a new frame with the host
+ * file's bytes (zeroes).
+ */
+static void test_dax_truncate_after_forced_revocation(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	struct file *d;
+	unsigned long b = map_file(t, PNM_FS_DAX, "pmemstuck", 2, &d);
+	unsigned char host[2 * PG], want[2 * PG], frame[PG];
+	long t0, took;
+	struct vaddr_pin *vp;
+	struct page *page;
+	struct folio *folio;
+	unsigned long pfn;
+
+	(void)state;
+	memset(want, 0, sizeof(want));
+	memcpy(want, "page zero", 9);
+	assert_int_equal(pnm_user_write(t, b, "page zero", 9), 0);
+	assert_int_equal(pnm_user_write(t, b + PG, "page one", 8), 0);
+	assert_int_equal(vfs_fsync(d, 0), 0);
+	assert_int_equal(pnm_file_set_layout_lease(d, 20), 0);
+	vp = owner(t, d, NULL, NULL);
+	assert_int_equal(vaddr_pin_user_pages(vp, b + PG, 1, &page), 1);
+	folio = page_folio(page);
+	pfn = page_to_pfn(page);
+	assert_true(pnm_folio_is_dax(folio));
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, b + PG, "DEVICE", 6), 0);
+
+	t0 = now_ms();
+	assert_int_equal(do_ftruncate(d, PG), 0);
+	took = now_ms() - t0;
+	assert_true(took >= 15);
+	assert_true(took < 20 + 2000);
+	assert_true(state_of(vp) & PNM_VADDR_PIN_REVOKED);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_REVOKED), 1);
+	assert_int_equal(i_size_read(d->f_inode), PG);
+	/* Out of the storage, detached and quarantined, still pinned. */
+	assert_int_equal(d->f_mapping->nrpages, 1);
+	assert_null(xa_load(&d->f_mapping->i_pages, 1));
+	assert_null(READ_ONCE(folio->mapping));
+	assert_true(test_bit(PG_pnm_truncated, &folio->flags));
+	assert_true(test_bit(PG_pnm_quarantined, &folio->flags));
+	assert_true(folio_maybe_dma_pinned(folio));
+	assert_int_equal(extent_flags(vp, b + PG),
+			 PNM_VADDR_PIN_EXTENT_QUARANTINED | PNM_VADDR_PIN_EXTENT_TRUNCATED);
+	CHECK_ALL();
+
+	/* Cut off: the frame keeps what the device wrote before. */
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, b + PG, "stale!", 6), -EIO);
+	memcpy(frame, page_address(page), PG);
+	assert_memory_equal(frame, "DEVICE", 6);
+	/* The host file has the new size and page zero, byte for byte. */
+	assert_int_equal(vfs_fsync(d, 0), 0);
+	assert_int_equal(test_host_pread(d, host, sizeof(host), 0), PG);
+	assert_memory_equal(host, want, PG);
+
+	/* The file grows again: index 1 is a new frame from the host file
+	 * (zeroes), never the quarantined one. */
+	assert_int_equal(do_ftruncate(d, 2 * PG), 0);
+	assert_int_equal(test_read_byte(t, b + PG), 0);
+	assert_int_not_equal(test_pfn(t, b + PG), pfn);
+	assert_true(test_bit(PG_pnm_quarantined, &folio->flags));
+	CHECK_ALL();
+
+	/* The late unpin frees the frame; nothing of the device's reaches
+	 * the file. */
+	assert_int_equal(vaddr_unpin_user_pages(vp, b + PG, true), 0);
+	assert_int_equal(global_stat(PNM_NR_QUARANTINED), 0);
+	assert_int_equal(vfs_fsync(d, 0), 0);
+	assert_int_equal(test_host_pread(d, host, sizeof(host), 0), 2 * PG);
+	assert_memory_equal(host, want, sizeof(want));
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	fput(d);
+	CHECK_ALL();
+}
+
+/*
+ * dax: a hole punch past the deadline, the same; the punched range reads
+ * zeroes, through the file and on the host, also after the late unpin.
+ * The revoked extent also holds a page the punch missed: that frame stays
+ * in the storage, quarantined, and persisting leaves it alone (the host
+ * keeps its old bytes) until the late unpin, after which fsync writes it.
+ */
+static void test_dax_punch_after_forced_revocation(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	struct file *d;
+	unsigned long b = map_file(t, PNM_FS_DAX, "pmempunch", 3, &d);
+	unsigned char host[3 * PG], want[3 * PG], buf[16];
+	long skipped = global_stat(PNM_WB_SKIP_QUARANTINED);
+	loff_t pos = PG;
+	struct vaddr_pin *vp;
+	struct page *pages[2];
+
+	(void)state;
+	memset(want, 0, sizeof(want));
+	memcpy(want, "zero", 4);
+	memcpy(want + 2 * PG, "two", 3);
+	assert_int_equal(pnm_user_write(t, b, "zero", 4), 0);
+	assert_int_equal(pnm_user_write(t, b + PG, "one", 3), 0);
+	assert_int_equal(pnm_user_write(t, b + 2 * PG, "two", 3), 0);
+	assert_int_equal(vfs_fsync(d, 0), 0);
+	assert_int_equal(pnm_file_set_layout_lease(d, 10), 0);
+	vp = owner(t, d, NULL, NULL);
+	assert_int_equal(vaddr_pin_user_pages(vp, b + PG, 2, pages), 2);
+	assert_int_equal(vfs_fallocate(d, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PG, PG),
+			 0);
+	assert_true(state_of(vp) & PNM_VADDR_PIN_REVOKED);
+	assert_true(test_bit(PG_pnm_truncated, &page_folio(pages[0])->flags));
+	assert_true(test_bit(PG_pnm_quarantined, &page_folio(pages[0])->flags));
+	/* The page the punch missed stays in the storage, quarantined. */
+	assert_false(test_bit(PG_pnm_truncated, &page_folio(pages[1])->flags));
+	assert_true(test_bit(PG_pnm_quarantined, &page_folio(pages[1])->flags));
+	assert_int_equal(test_pfn(t, b + 2 * PG), page_to_pfn(pages[1]));
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, b + PG, "late", 4), -EIO);
+	assert_int_equal(kernel_read(d, buf, 3, &pos), 3);
+	assert_memory_equal(buf, "\0\0\0", 3);
+	assert_int_equal(test_read_byte(t, b + PG), 0);
+	assert_int_not_equal(test_pfn(t, b + PG), page_to_pfn(pages[0]));
+	CHECK_ALL();
+
+	/* The process writes the quarantined page; persisting skips it. */
+	assert_int_equal(pnm_user_write(t, b + 2 * PG, "TWO", 3), 0);
+	assert_int_equal(vfs_fsync(d, 0), 0);
+	assert_int_equal(global_stat(PNM_WB_SKIP_QUARANTINED) - skipped, 1);
+	assert_int_equal(test_host_pread(d, host, sizeof(host), 0), 3 * PG);
+	assert_memory_equal(host, want, sizeof(want));
+
+	/* The late unpin: the punched frame is freed, the other one is
+	 * persisted again; the punched range stays zero on the host. */
+	assert_int_equal(vaddr_unpin_user_pages(vp, b + PG, true), 0);
+	assert_int_equal(global_stat(PNM_NR_QUARANTINED), 0);
+	assert_int_equal(vfs_fsync(d, 0), 0);
+	memcpy(want + 2 * PG, "TWO", 3);
+	assert_int_equal(test_host_pread(d, host, sizeof(host), 0), 3 * PG);
+	assert_memory_equal(host, want, sizeof(want));
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	fput(d);
+	CHECK_ALL();
+}
+
+/*
+ * A pin in flight when the lease breaks: the pinning thread has counted
+ * its provisional tie on the lease, then waits for the mmap_lock (the
+ * process holds it for write).  The break finds no extent to ask, waits
+ * the deadline out and proceeds: nothing blocks on the stuck pin.  When
+ * the pin completes, the lease is gone, so it must not be tied to it (the
+ * lease would be freed under it): it is refused as without a lease and
+ * pins nothing.
+ */
+struct inflight {
+	struct vaddr_pin *vp;
+	unsigned long addr;
+	long ret;
+};
+
+static void *inflight_pin(void *arg)
+{
+	struct inflight *p = arg;
+
+	p->ret = vaddr_pin_user_pages(p->vp, p->addr, 1, NULL);
+	return NULL;
+}
+
+static void test_pin_in_flight_at_break(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	struct pnm_layout_lease_info li = { .size = sizeof(li) };
+	struct test_mm_holder holder;
+	struct inflight p;
+	pthread_t thread;
+	long t0, took, warnings = atomic_long_read(&pnm_nr_warnings);
+	struct file *f;
+	unsigned long a = map_file(t, PNM_FS_DISK, "inflight", 2, &f);
+
+	(void)state;
+	test_write_byte(t, a, 'p');
+	test_write_byte(t, a + PG, 'q');
+	assert_int_equal(pnm_file_set_layout_lease(f, 20), 0);
+	p.vp = owner(t, f, NULL, NULL);
+	p.addr = a;
+	test_mm_holder_start(&holder, t->mm);
+	assert_int_equal(pthread_create(&thread, NULL, inflight_pin, &p), 0);
+	/* The pin has tied itself provisionally and waits for the lock. */
+	do {
+		sched_yield();
+		assert_int_equal(pnm_file_get_layout_lease(f, &li), 0);
+	} while (!li.tied);
+
+	t0 = now_ms();
+	assert_int_equal(vfs_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PG, PG), 0);
+	took = now_ms() - t0;
+	assert_true(took < 20 + 2000);
+	assert_int_equal(pnm_file_get_layout_lease(f, &li), -ENOENT);
+	test_mm_holder_stop(&holder);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+
+	/* Refused as without a lease: nothing pinned, nothing tied. */
+	assert_int_equal(p.ret, -EFAULT);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_false(folio_maybe_dma_pinned(test_folio(t, a)));
+	assert_int_equal(pnm_vaddr_pin_extent_next(p.vp, 0, &(struct pnm_vaddr_pin_extent){
+							 .size = sizeof(struct pnm_vaddr_pin_extent) }),
+			 -ENOENT);
+	assert_int_equal(atomic_long_read(&pnm_nr_warnings), warnings);
+	assert_int_equal(vaddr_pin_user_pages(p.vp, a, 1, NULL), -EFAULT);
+	assert_int_equal(vaddr_pin_destroy(p.vp), 0);
+	fput(f);
+	CHECK_ALL();
+}
+
+/* The callback may unpin and destroy its owner (the breaker holds a
+ * reference on it meanwhile). */
+static void release_and_destroy(struct vaddr_pin *vp, void *arg)
+{
+	unsigned long *start = arg;
+
+	assert_int_equal(vaddr_unpin_user_pages(vp, *start, true), 0);
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+}
+
+static void test_callback_destroys_owner(void **state)
+{
+	static const struct vaddr_pin_ops ops = { .revoke = release_and_destroy };
+	struct task_struct *t = test_task_create("t");
+	struct file *f;
+	unsigned long a = map_file(t, PNM_FS_DISK, "destroyed", 2, &f);
+	struct vaddr_pin *vp;
+	char data[4] = "dev!", back[4];
+
+	(void)state;
+	assert_int_equal(pnm_file_set_layout_lease(f, 5000), 0);
+	vp = owner(t, f, &ops, &a);
+	assert_int_equal(vaddr_pin_user_pages(vp, a, 2, NULL), 2);
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, a + 8, data, 4), 0);
+	assert_int_equal(do_ftruncate(f, PG), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_REVOKED), 0);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(test_host_pread(f, back, 4, 8), 4);
+	assert_memory_equal(back, data, 4);
+	fput(f);
+	CHECK_ALL();
+}
+
+/*
+ * Release in time from another thread: the callback only hands the
+ * request to the holder's thread, which unpins while the breaker waits;
+ * the breaker wakes when the last tie goes, long before the deadline.
+ */
+struct relay {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool asked;
+	struct vaddr_pin *vp;
+	unsigned long start;
+};
+
+static void relay_request(struct vaddr_pin *vp, void *arg)
+{
+	struct relay *r = arg;
+
+	(void)vp;
+	pthread_mutex_lock(&r->lock);
+	r->asked = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void *relay_holder(void *arg)
+{
+	struct relay *r = arg;
+	long ret;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->asked)
+		pthread_cond_wait(&r->cond, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+	ret = vaddr_unpin_user_pages(r->vp, r->start, true);
+	return (void *)ret;
+}
+
+static void test_release_from_another_thread(void **state)
+{
+	static const struct vaddr_pin_ops ops = { .revoke = relay_request };
+	struct task_struct *t = test_task_create("t");
+	struct relay r = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	unsigned char data[PG], back[PG + 1];
+	struct file *f;
+	unsigned long a = map_file(t, PNM_FS_DISK, "relay", 2, &f);
+	pthread_t thread;
+	void *ret;
+	long t0;
+
+	(void)state;
+	for (size_t i = 0; i < PG; i++)
+		data[i] = (unsigned char)(i * 3 + 1);
+	assert_int_equal(pnm_file_set_layout_lease(f, 10000), 0);
+	r.vp = owner(t, f, &ops, &r);
+	r.start = a;
+	assert_int_equal(vaddr_pin_user_pages(r.vp, a, 2, NULL), 2);
+	assert_int_equal(pnm_vaddr_pin_dma_write(r.vp, a, data, PG), 0);
+	assert_int_equal(pthread_create(&thread, NULL, relay_holder, &r), 0);
+	t0 = now_ms();
+	assert_int_equal(do_ftruncate(f, PG), 0);
+	assert_true(now_ms() - t0 < 5000);	/* woken by the unpin, not the 10 s deadline */
+	assert_int_equal(pthread_join(thread, &ret), 0);
+	assert_null(ret);
+	assert_int_equal(state_of(r.vp), PNM_VADDR_PIN_REVOKE_ASKED);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_REVOKED), 0);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(test_host_pread(f, back, PG + 1, 0), PG);
+	assert_memory_equal(back, data, PG);
+	assert_int_equal(vaddr_pin_destroy(r.vp), 0);
+	fput(f);
+	CHECK_ALL();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +708,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncate_after_forced_revocation,
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_dax_leased, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_dax_truncate_after_forced_revocation,
+						pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_dax_punch_after_forced_revocation,
+						pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_pin_in_flight_at_break, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_callback_destroys_owner, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_release_from_another_thread, pnm_test_setup,
+						pnm_test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -356,6 +356,215 @@ static void test_same_page_twice(void **state)
 	CHECK_ALL();
 }
 
+/*
+ * A record whose allocation fails (host ENOMEM): the call fails with
+ * -ENOMEM and nothing stays pinned -- through the slow path and the
+ * lockless one -- and the next call works.
+ */
+static void test_record_enomem(void **state)
+{
+	struct task_struct *p = test_task_create("p");
+	unsigned long a = test_mmap(p, 4 * PG, RW, PRIV);
+	struct page *pages[4];
+	int refs[4], i;
+
+	(void)state;
+	touch(p, a, 4);
+	assert_int_equal(pin_remote(p, a, 4, FOLL_WRITE, pages), 4);
+	unpin_user_pages(pages, 4);
+	for (i = 0; i < 4; i++)
+		refs[i] = page_ref_count(pages[i]);
+
+	pnm_pin_registry_fail_nth(1);
+	assert_int_equal(pin_remote(p, a, 4, FOLL_WRITE, pages), -ENOMEM);
+	pnm_task_enter(p);
+	pnm_pin_registry_fail_nth(1);
+	assert_int_equal(pin_user_pages_fast(a, 4, FOLL_WRITE, pages), -ENOMEM);
+	pnm_pin_registry_fail_nth(2);		/* the second record fails */
+	assert_int_equal(pin_user_pages_fast(a, 1, FOLL_WRITE, pages), 1);
+	assert_int_equal(pin_user_pages_fast(a + PG, 1, FOLL_WRITE, pages + 1), -ENOMEM);
+	pnm_task_enter(NULL);
+	unpin_user_page(pages[0]);
+	for (i = 0; i < 4; i++) {
+		struct page *q;
+
+		assert_int_equal(pin_remote(p, a + i * PG, 1, 0, &q), 1);
+		assert_int_equal(page_ref_count(q), refs[i] + (int)GUP_PIN_COUNTING_BIAS);
+		unpin_user_page(q);
+		assert_int_equal(page_ref_count(q), refs[i]);
+		assert_false(folio_maybe_dma_pinned(page_folio(q)));
+	}
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_int_equal(global_stat(NR_FOLL_PIN_RELEASED), global_stat(NR_FOLL_PIN_ACQUIRED));
+	assert_int_equal(all_misuse(), 0);
+	CHECK_ALL();
+}
+
+/*
+ * Frames in no order (faulted in backwards, so no run of consecutive
+ * frames) across several blocks of 64 frames: every page is recorded and
+ * every unpin, in any order, retires exactly one -- then one more is a
+ * misuse.
+ */
+static void test_scattered_frames(void **state)
+{
+	enum { N = 150 };
+	struct task_struct *p = test_task_create("p");
+	unsigned long a = test_mmap(p, N * PG, RW, PRIV);
+	static struct page *pages[N];
+	unsigned int seed = 7;
+	int i, order[N];
+
+	(void)state;
+	for (i = N - 1; i >= 0; i--)
+		test_write_byte(p, a + (unsigned long)i * PG, (unsigned char)i);
+	assert_int_equal(pin_remote(p, a, N, FOLL_WRITE, pages), N);
+	assert_int_equal(pnm_pin_registry_count(-1), N);
+	for (i = 0; i < N; i++)
+		order[i] = i;
+	for (i = N - 1; i > 0; i--) {
+		int j = (int)(rand_r(&seed) % (unsigned int)(i + 1)), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < N; i++) {
+		unpin_user_page(pages[order[i]]);
+		assert_int_equal(pnm_pin_registry_count(-1), N - 1 - i);
+		if (i % 37 == 0)
+			CHECK_ALL();
+	}
+	assert_int_equal(list_recs(-1).nr, 0);
+	assert_int_equal(all_misuse(), 0);
+	unpin_user_page(pages[0]);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_OVER_UNPIN), 1);
+	CHECK_ALL();
+}
+
+/*
+ * One frame twice in one call (a shared file page mapped at two adjacent
+ * addresses): two pins of one record on one frame; releasing the array
+ * retires both, and a third unpin is a misuse.
+ */
+static void test_frame_twice_in_one_call(void **state)
+{
+	struct task_struct *p = test_task_create("p");
+	struct page *pages[3];
+	struct file *f;
+	long a, b;
+
+	(void)state;
+	assert_int_equal(pnm_shmem_file_create("twice", PG, &f), 0);
+	a = pnm_mmap(p, 0, 3 * PG, RW, SHARED, NULL, 0);
+	assert_true(a > 0);
+	b = pnm_mmap(p, (unsigned long)a, PG, RW, MAP_SHARED | MAP_FIXED, f, 0);
+	assert_int_equal(b, a);
+	b = pnm_mmap(p, (unsigned long)a + PG, PG, RW, MAP_SHARED | MAP_FIXED, f, 0);
+	assert_int_equal(b, a + PG);
+	test_write_byte(p, (unsigned long)a, 1);
+	test_write_byte(p, (unsigned long)a + 2 * PG, 2);
+	assert_int_equal(pin_remote(p, (unsigned long)a, 3, FOLL_WRITE, pages), 3);
+	assert_ptr_equal(pages[0], pages[1]);
+	assert_int_equal(pnm_pin_registry_count(-1), 3);
+	assert_int_equal(list_recs(-1).nr, 1);
+	CHECK_ALL();
+	unpin_user_pages(pages, 3);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_int_equal(all_misuse(), 0);
+	unpin_user_page(pages[1]);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_OVER_UNPIN), 1);
+	pnm_file_close(f);
+	CHECK_ALL();
+}
+
+/*
+ * With the registry on and misuse detection off no shadow count is kept
+ * (the registry alone knows each pin's frame), yet a stray unpin is still
+ * caught and nothing is released by it.
+ */
+static void test_registry_without_shadow(void **state)
+{
+	struct task_struct *p = test_task_create("p");
+	unsigned long a = test_mmap(p, 2 * PG, RW, PRIV);
+	struct page *pages[2];
+	int ref;
+
+	(void)state;
+	assert_false(pnm_pin_shadow_count());
+	touch(p, a, 2);
+	assert_int_equal(pin_remote(p, a, 2, FOLL_WRITE, pages), 2);
+	assert_int_equal(atomic_read(&pages[0]->pnm_pincount), 0);
+	unpin_user_page(pages[0]);
+	ref = page_ref_count(pages[0]);
+	unpin_user_page(pages[0]);
+	assert_int_equal(page_ref_count(pages[0]), ref);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_OVER_UNPIN), 1);
+	assert_int_equal(pnm_pin_registry_count(-1), 1);
+	unpin_user_page(pages[1]);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	CHECK_ALL();
+}
+
+static int setup_registry_no_debug(void **state)
+{
+	struct pnm_config cfg;
+
+	(void)state;
+	pnm_test_config(&cfg);
+	cfg.pin_accounting = PNM_PIN_ACCOUNTING_LINUX;
+	cfg.pin_registry = true;
+	cfg.pin_debug = false;
+	pnm_test_init_with(&cfg);
+	return 0;
+}
+
+/*
+ * Pins taken through an owner name it (the record's owner id, the
+ * listing), and so does the report when its process exits holding them.
+ */
+static void test_owner_recorded(void **state)
+{
+	struct task_struct *p = test_task_create("p");
+	unsigned long a = test_mmap(p, 2 * PG, RW, PRIV);
+	struct vaddr_pin_params vpp = { .size = sizeof(vpp) };
+	struct pnm_vaddr_pin_info info = { .size = sizeof(info) };
+	struct page *pages[2], *raw;
+	struct reports reps;
+	struct vaddr_pin *vp;
+	struct recs rs;
+	char want[32], *text;
+
+	(void)state;
+	touch(p, a, 2);
+	vpp.task = p;
+	vpp.flags = VADDR_PIN_WRITE;
+	vpp.name = "nic";
+	assert_int_equal(vaddr_pin_create(&vpp, &vp), 0);
+	assert_int_equal(pnm_vaddr_pin_get_info(vp, &info), 0);
+	assert_int_equal(vaddr_pin_user_pages(vp, a, 2, pages), 2);
+	assert_int_equal(pin_remote(p, a, 1, 0, &raw), 1);
+	rs = list_recs(-1);
+	assert_int_equal(rs.nr, 2);
+	assert_int_equal(rs.c[0].r.owner, info.id);
+	assert_string_equal(rs.c[0].tag, "nic");
+	assert_int_equal(rs.c[1].r.owner, 0);
+	snprintf(want, sizeof(want), "owner %lu", info.id);
+	text = print_registry(-1);
+	assert_non_null(strstr(text, want));
+	free(text);
+
+	unpin_user_page(raw);
+	pnm_task_exit(p);
+	reps = list_reports();
+	assert_int_equal(reps.nr, 1);
+	assert_int_equal(reps.kind[0], PNM_MISUSE_PIN_AT_EXIT);
+	assert_non_null(strstr(reps.text[0], want));
+	assert_int_equal(vaddr_unpin_user_pages(vp, a, false), 0);
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	CHECK_ALL();
+}
+
 /* Zero-page pins are not counted, so they are not recorded either. */
 static void test_zero_page_not_recorded(void **state)
 {
@@ -1100,6 +1309,17 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_listing_per_process, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_partial_unpin, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_same_page_twice, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_record_enomem, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_record_enomem, setup_registry_no_debug,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_scattered_frames, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_scattered_frames, setup_registry_no_debug,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_frame_twice_in_one_call, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_registry_without_shadow, setup_registry_no_debug,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_owner_recorded, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_zero_page_not_recorded, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_registry_off, setup_registry_off, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_production_no_shadow, setup_production, pnm_test_teardown),

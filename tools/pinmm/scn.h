@@ -288,6 +288,10 @@ struct task_struct *scn_task(struct scn_run *r, const struct scn_value *v);
 int scn_task_add(struct scn_run *r, const char *name, struct task_struct *t);
 /* Name of the task with @pid, or NULL. */
 const char *scn_task_name(struct scn_run *r, int pid);
+/* Call @fn for every process of the run (exited ones too), in creation
+ * order, with its scenario name; @fn must not add processes. */
+void scn_task_foreach(struct scn_run *r,
+		      void (*fn)(const char *name, struct task_struct *t, void *arg), void *arg);
 /* Resolve an SCN_ARG_ADDR value: 0, or SCN_FAILED with detail set. */
 int scn_addr(struct scn_run *r, const struct scn_value *v, unsigned long *addr);
 /* Record region @name = [addr, addr + len). */

@@ -219,6 +219,14 @@ const char *scn_task_name(struct scn_run *r, int pid)
 	return NULL;
 }
 
+/* Call @fn for every process of the run, in creation order (scn.h). */
+void scn_task_foreach(struct scn_run *r,
+		      void (*fn)(const char *name, struct task_struct *t, void *arg), void *arg)
+{
+	for (size_t i = 0; i < r->ntasks; i++)
+		fn(r->tasks[i].name, r->tasks[i].task, arg);
+}
+
 /* Record (or move) region @name. */
 int scn_region_set(struct scn_run *r, const char *name, unsigned long addr, unsigned long len)
 {

@@ -31,7 +31,8 @@
  * nothing: -EBADF (file opened without the access; ftruncate says
  * -EINVAL, as Linux does), -EINVAL, -EFBIG, -ENOSPC / -EIO (backing
  * store), -ENOMEM, and for dax -EBUSY (a truncate or punch over a pinned
- * page).
+ * page, unless only owners revoked by force at the lease break before it
+ * pin it: quarantined).
  *
  * Writeback errors: a failed backing write is recorded on the file's
  * mapping (errseq, writeback.h) and returned by the next vfs_fsync() of
@@ -77,7 +78,8 @@ ssize_t kernel_write(struct file *file, const void *buf, size_t count, loff_t *p
 int vfs_fsync(struct file *file, int datasync);
 int vfs_fsync_range(struct file *file, loff_t start, loff_t end, int datasync);
 /* ftruncate(2): grow (a hole) or shrink; -EINVAL for a negative size or
- * a file not open for writing, -EFBIG, dax -EBUSY. */
+ * a file not open for writing, -EFBIG, dax -EBUSY (a pinned page to drop
+ * that is not quarantined). */
 int do_ftruncate(struct file *file, loff_t length);
 /* fallocate(2): FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE (punch) or 0
  * (allocate, extends i_size); other modes -EOPNOTSUPP. */
