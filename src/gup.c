@@ -1345,6 +1345,29 @@ long get_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 }
 
 /*
+ * The body of the pin_user_pages*() entry points: check the arguments
+ * (0 for invalid ones, with a warning, as Linux), pin through the
+ * long-term path with the caller's @locked or, if NULL, a local one
+ * starting at @lock_state (1: the caller holds mmap_lock; 0: take it),
+ * and record the pins.  -EFAULT without an address space.
+ */
+static long pin_pages_common(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
+			     unsigned int gup_flags, struct page **pages, int *locked,
+			     int lock_state, unsigned int to_set)
+{
+	unsigned int caller_flags = gup_flags;
+	long ret;
+
+	if (!is_valid_gup_args(pages, locked, &gup_flags, to_set))
+		return 0;
+	if (!mm)
+		return -EFAULT;
+	ret = __gup_longterm_locked(mm, start, nr_pages, pages, locked ? locked : &lock_state,
+				    gup_flags);
+	return pnm_gup_record_pins(mm, start, pages, ret, caller_flags);
+}
+
+/*
  * pin_user_pages - pin @nr_pages pages of current's mm from @start for
  * DMA (gup.h); FOLL_LONGTERM pins are first moved out of MOVABLE/CMA.
  * The caller holds mmap_lock for read (not dropped).  Returns pages
@@ -1355,20 +1378,11 @@ long get_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 long pin_user_pages(unsigned long start, unsigned long nr_pages,
 		    unsigned int gup_flags, struct page **pages)
 {
-	unsigned int caller_flags = gup_flags;
-	struct mm_struct *mm = gup_current_mm();
-	int locked = 1;
 	long ret;
 
 	pnm_gup_site_enter(__builtin_return_address(0));
-	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_PIN)) {
-		ret = 0;
-	} else if (!mm) {
-		ret = -EFAULT;
-	} else {
-		ret = __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
-		ret = pnm_gup_record_pins(mm, start, pages, ret, caller_flags);
-	}
+	ret = pin_pages_common(gup_current_mm(), start, nr_pages, gup_flags, pages, NULL, 1,
+			       FOLL_PIN);
 	pnm_gup_site_exit();
 	return ret;
 }
@@ -1381,17 +1395,11 @@ long pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
 			   unsigned long nr_pages, unsigned int gup_flags,
 			   struct page **pages, int *locked)
 {
-	unsigned int caller_flags = gup_flags;
-	int local_locked = 1;
-	long ret = 0;
+	long ret;
 
 	pnm_gup_site_enter(__builtin_return_address(0));
-	if (is_valid_gup_args(pages, locked, &gup_flags,
-			      FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE)) {
-		ret = __gup_longterm_locked(mm, start, nr_pages, pages,
-					    locked ? locked : &local_locked, gup_flags);
-		ret = pnm_gup_record_pins(mm, start, pages, ret, caller_flags);
-	}
+	ret = pin_pages_common(mm, start, nr_pages, gup_flags, pages, locked, 1,
+			       FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE);
 	pnm_gup_site_exit();
 	return ret;
 }
@@ -1404,21 +1412,11 @@ long pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
 long pin_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 			     struct page **pages, unsigned int gup_flags)
 {
-	unsigned int caller_flags = gup_flags;
-	struct mm_struct *mm = gup_current_mm();
-	int locked = 0;
 	long ret;
 
 	pnm_gup_site_enter(__builtin_return_address(0));
-	if (!is_valid_gup_args(pages, NULL, &gup_flags,
-			       FOLL_PIN | FOLL_TOUCH | FOLL_UNLOCKABLE)) {
-		ret = 0;
-	} else if (!mm) {
-		ret = -EFAULT;
-	} else {
-		ret = __gup_longterm_locked(mm, start, nr_pages, pages, &locked, gup_flags);
-		ret = pnm_gup_record_pins(mm, start, pages, ret, caller_flags);
-	}
+	ret = pin_pages_common(gup_current_mm(), start, nr_pages, gup_flags, pages, NULL, 0,
+			       FOLL_PIN | FOLL_TOUCH | FOLL_UNLOCKABLE);
 	pnm_gup_site_exit();
 	return ret;
 }

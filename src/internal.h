@@ -559,6 +559,12 @@ struct pnm_inode {
 	} io_fault[2];			/* [0] reads, [1] writes */
 	void *fs_info;			/* the filesystem's own (dax) */
 	struct list_head leases;	/* layout leases (fs/locks.c); lease_mutex */
+	/* Direct IO in flight (fs/direct-io.c; Linux's i_dio_count), all
+	 * protected by vfs.i_lock: requests begun and not ended, and size
+	 * changers waiting for them (new requests wait while any does). */
+	unsigned int dio_count;
+	unsigned int dio_waiters;
+	pthread_cond_t dio_cv;		/* with vfs.i_lock's mutex */
 };
 #define PNM_I_NEW	0x1		/* being set up: lookups wait */
 #define PNM_I_FREEING	0x2		/* being evicted: lookups wait */
@@ -646,6 +652,12 @@ int pnm_break_layout(struct inode *inode);
 bool pnm_lease_inode_tied(struct inode *inode);
 void pnm_lease_file_release(struct file *file);
 void pnm_lease_inode_evict(struct inode *inode);
+
+/* fs/direct-io.c: wait until no direct I/O of @inode is in flight, and
+ * keep new ones from starting meanwhile (Linux's inode_dio_wait(), which
+ * ftruncate and fallocate call under i_rwsem).  Caller holds i_lock; it
+ * is dropped while waiting and held again on return. */
+void inode_dio_wait(struct inode *inode);
 
 /* fs/disk.c: ->page_mkwrite of disk mappings (also for tests). */
 vm_fault_t disk_page_mkwrite(struct vm_fault *vmf);

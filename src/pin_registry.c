@@ -247,6 +247,26 @@ static unsigned long run_len(struct page *const *pages, unsigned long i, unsigne
 	return len;
 }
 
+/*
+ * The next run of @pages at or after entry *@i, skipping NULL entries and
+ * the zero page: its first entry in *@i, frame in *@pfn and length in
+ * *@len.  False when none is left.
+ */
+static bool next_run(struct page *const *pages, unsigned long nr, unsigned long *i,
+		     unsigned long *pfn, unsigned long *len)
+{
+	for (; *i < nr; (*i)++) {
+		if (!pages[*i])
+			continue;
+		*pfn = page_to_pfn(pages[*i]);
+		if (is_zero_pfn(*pfn))
+			continue;
+		*len = run_len(pages, *i, nr, *pfn);
+		return true;
+	}
+	return false;
+}
+
 /* The bits of the @len frames from @pfn (one run: see run_len()). */
 static inline unsigned long run_mask(unsigned long pfn, unsigned long len)
 {
@@ -500,7 +520,7 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 {
 	const char *tag = pnm_pin_get_tag();
 	struct pnm_call_site site;
-	unsigned long i, len, tracked = 0, nodes = 0, block = ULONG_MAX, bits = 0;
+	unsigned long i, pfn, len, tracked = 0, nodes = 0, block = ULONG_MAX, bits = 0;
 	struct add_run runs[ADD_RUNS];
 	unsigned long nr_runs = 0;
 	struct pin_node *n = NULL;
@@ -512,17 +532,9 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 	/* A new node where the block changes, or where a frame repeats in
 	 * the same node (two user pages mapping one frame).  The first
 	 * ADD_RUNS runs are kept for the second pass. */
-	for (i = 0; i < nr; i += len) {
-		unsigned long pfn, mask;
+	for (i = 0; next_run(pages, nr, &i, &pfn, &len); i += len) {
+		unsigned long mask = run_mask(pfn, len);
 
-		len = 1;
-		if (!pages[i])
-			continue;
-		pfn = page_to_pfn(pages[i]);
-		if (is_zero_pfn(pfn))
-			continue;
-		len = run_len(pages, i, nr, pfn);
-		mask = run_mask(pfn, len);
 		if (nr_runs < ADD_RUNS)
 			runs[nr_runs] = (struct add_run){ pfn, mask };
 		nr_runs++;
@@ -562,18 +574,8 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 	rec->nr_nodes = nodes;
 	if (nr_runs > ADD_RUNS) {
 		/* Too many runs to have kept: find them again. */
-		for (i = 0, nr_runs = 0; i < nr; i += len) {
-			unsigned long pfn;
-
-			len = 1;
-			if (!pages[i])
-				continue;
-			pfn = page_to_pfn(pages[i]);
-			if (is_zero_pfn(pfn))
-				continue;
-			len = run_len(pages, i, nr, pfn);
+		for (i = 0; next_run(pages, nr, &i, &pfn, &len); i += len)
 			add_node_run(rec, &n, pfn, run_mask(pfn, len));
-		}
 	} else {
 		for (i = 0; i < nr_runs; i++)
 			add_node_run(rec, &n, runs[i].pfn, runs[i].mask);

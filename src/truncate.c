@@ -151,6 +151,59 @@ void truncate_inode_pages_range(struct address_space *mapping, loff_t lstart,
 }
 
 /*
+ * invalidate_inode_pages2_range - take every folio with a page in
+ * [start, end] (page indices) out of @mapping's cache, so that the next
+ * access reads the backing store (pagemap.h).  What Direct IO needs
+ * around a direct write: a whole folio overlapping the range goes, even
+ * if only partly inside.  Each folio is locked (sleeping), waited for
+ * writeback and unmapped from every process; a dirty one (a store since
+ * the caller wrote the range back) or one whose private state the
+ * filesystem will not release stays, and the result is -EBUSY.  A clean
+ * folio still referenced after removal (a pin) lives on detached, as
+ * after a truncate.  Returns 0 or -EBUSY.  Caller holds no folio lock,
+ * mmap_lock or ptl; no invalidate_lock is needed (faults may bring pages
+ * back at once, as in Linux).
+ */
+int invalidate_inode_pages2_range(struct address_space *mapping, pgoff_t start, pgoff_t end)
+{
+	pgoff_t index = start;
+	int ret = 0;
+
+	while (index <= end) {
+		struct folio *folio;
+		pgoff_t next;
+		int err;
+
+		folio = find_next_folio(mapping, &index, end, &next);
+		if (!folio)
+			break;
+		folio_lock(folio);
+		if (READ_ONCE(folio->mapping) != mapping) {
+			folio_unlock(folio);
+			folio_put(folio);
+			continue;
+		}
+		folio_wait_writeback(folio);
+		err = try_to_unmap(folio);
+		VM_BUG_ON_PAGE(err, &folio->page);
+		if (folio_test_dirty(folio) ||
+		    (PagePrivate(&folio->page) && mapping->a_ops &&
+		     mapping->a_ops->release_folio && !mapping->a_ops->release_folio(folio))) {
+			/* No ->launder_folio in the model's filesystems. */
+			ret = -EBUSY;
+		} else {
+			truncate_whole_folio(mapping, folio);
+		}
+		folio_unlock(folio);
+		folio_put(folio);
+		if (next == 0)
+			break;
+		index = next;
+	}
+	return ret;
+}
+
+/*
  * truncate_inode_pages - truncate_inode_pages_range() from @lstart to the
  * end of the file.  Same context; eviction calls it with lstart 0 as the
  * last user of the inode (no lock needed then).

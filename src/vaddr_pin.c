@@ -1003,7 +1003,11 @@ unsigned long pnm_vaddr_pin_fini(void)
 			"%ld page%s", vp->id, vp->name, vp->pid, atomic_long_read(&vp->nr_pages),
 			atomic_long_read(&vp->nr_pages) == 1 ? "" : "s");
 		list_for_each_entry_safe(e, en, &vp->extents, list) {
-			/* The pins stay, but no extent holds them any more. */
+			/* The pins stay, but no extent holds them any more,
+			 * nor ties a lease (a broken one is freed by its last
+			 * tie: before pnm_fs_fini()). */
+			if (e->lease)
+				pnm_lease_untie(e->lease);
 			if (vp->budget_user)
 				pnm_pin_budget_uncharge(vp->mm, vp->budget_user, e->pages, e->nr);
 			free(e->pages);

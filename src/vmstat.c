@@ -108,6 +108,9 @@ const char *const vmstat_text[] = {
 	[PNM_DMA_REVOKED]		= "pnm_dma_revoked",
 	[PNM_WB_SKIP_QUARANTINED]	= "pnm_wb_skip_quarantined",
 	[PNM_PIN_BUDGET_REFUSED]	= "pnm_pin_budget_refused",
+	[PNM_DIO_READ_BYTES]		= "pnm_dio_read_bytes",
+	[PNM_DIO_WRITE_BYTES]		= "pnm_dio_write_bytes",
+	[PNM_DIO_STALE_CACHE]		= "pnm_dio_stale_cache",
 };
 
 /*

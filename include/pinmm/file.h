@@ -112,6 +112,43 @@ PNM_API const char *pnm_fs_data_dir(void);
  * file), -EINVAL (shmem, NULL @buf), -ENAMETOOLONG. */
 PNM_API int pnm_fs_backing_path(struct file *file, char *buf, size_t size);
 
+/* Take one more reference to @file (Linux's get_file()), dropped with
+ * pnm_file_close(): what keeps a file open under an asynchronous request.
+ * NULL is ignored. */
+PNM_API void pnm_file_get(struct file *file);
+
+/*
+ * Direct IO (O_DIRECT) below the page cache: the filesystem's side, which
+ * a Direct IO call site calls around its device's transfer (the Linux
+ * counterpart: iomap_dio_rw() and its completion; docs/api.md).  Disk
+ * files only.  Offsets, lengths and user buffers are multiples of
+ * PNM_DIO_ALIGN, the device's logical block size.
+ *
+ *   n = pnm_file_dio_begin(file, op, off, count)   > 0: in flight
+ *   pnm_file_direct_read/_write(file, buf, len, off) the device's transfer
+ *   pnm_file_dio_end(file, op, off, result)         exactly once
+ */
+#define PNM_DIO_ALIGN	512
+/* PNM_DIO_ALIGN for a disk file, 0 without Direct IO (shmem, dax, NULL). */
+PNM_API unsigned int pnm_file_dio_align(struct file *file);
+/* Count a request of @op (PNM_IO_READ or PNM_IO_WRITE) in flight, write
+ * the cached range back, and for a write invalidate it: the bytes the
+ * request reports (a read cut at EOF), 0 (nothing begun), or -EBADF,
+ * -EINVAL (unaligned, not disk), -EFBIG, -EIO, -ENOSPC, -ENOTBLK (a write
+ * over pages that could not be invalidated: use buffered I/O). */
+PNM_API ssize_t pnm_file_dio_begin(struct file *file, unsigned int op, int64_t off,
+				   size_t count);
+/* The storage transfer of a begun request (past the store's end, reads
+ * see zeroes; writes leave the size to _end): 0, -EBADF, -EINVAL, -EFAULT,
+ * -EIO, -ENOSPC. */
+PNM_API int pnm_file_direct_read(struct file *file, void *buf, size_t count, int64_t off);
+PNM_API int pnm_file_direct_write(struct file *file, const void *buf, size_t count,
+				  int64_t off);
+/* Complete a begun request with @result (bytes or -errno): a write
+ * extends the size and invalidates the range again; returns @result. */
+PNM_API ssize_t pnm_file_dio_end(struct file *file, unsigned int op, int64_t off,
+				 ssize_t result);
+
 /* sync(2): write back every dirty page of every file and wait. */
 PNM_API void pnm_sync(void);
 /* One background-writeback pass from the calling thread (@background:

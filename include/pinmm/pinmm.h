@@ -23,6 +23,8 @@
 #include <pinmm/vaddr_pin.h>
 #include <pinmm/budget.h>
 #include <pinmm/inspect.h>
+#include <pinmm/dio.h>
+#include <pinmm/process_vm.h>
 
 PNM_BEGIN_DECLS
 

@@ -331,6 +331,7 @@ static void inode_free_rcu(struct pnm_rcu_head *rh)
 	struct pnm_inode_alloc *a = container_of(rh, struct pnm_inode_alloc, rcu);
 
 	spin_lock_destroy(&a->pi.io_lock);
+	pthread_cond_destroy(&a->pi.dio_cv);
 	mutex_destroy(&a->pi.vfs.i_lock);
 	free(a);
 }
@@ -348,6 +349,8 @@ static struct pnm_inode *inode_alloc(enum pnm_fs_type fs, const char *name)
 	pi->host_fd = -1;
 	snprintf(pi->name, sizeof(pi->name), "%s", name ? name : "");
 	spin_lock_init(&pi->io_lock);
+	if (pthread_cond_init(&pi->dio_cv, NULL))
+		PNM_DIE("pthread_cond_init", 0);
 	/* Only uniqueness matters; the RMW orders nothing. */
 	pi->vfs.i_ino = (unsigned long)atomic_long_add_return(1, &next_ino) - 1;
 	pi->vfs.i_fs = (int)fs;
@@ -841,6 +844,9 @@ long pnm_generic_fallocate(struct file *file, int mode, loff_t offset, loff_t le
 	int err = 0;
 
 	mutex_lock(&inode->i_lock);
+	/* Direct IO in flight may still write the blocks (and, extending,
+	 * the size) that this changes: wait for it, as Linux does. */
+	inode_dio_wait(inode);
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
 		loff_t size = i_size_read(inode);
 
@@ -872,6 +878,7 @@ int pnm_generic_setsize(struct file *file, loff_t size)
 	int err;
 
 	mutex_lock(&inode->i_lock);
+	inode_dio_wait(inode);		/* as fallocate */
 	down_write(&inode->i_mapping->invalidate_lock);
 	err = fs_types[PNM_I(inode)->fs]->setsize(inode, size);
 	up_write(&inode->i_mapping->invalidate_lock);

@@ -82,6 +82,18 @@ void pnm_file_close(struct file *file)
 		fput(file);
 }
 
+/*
+ * pnm_file_get - one more reference to @file (get_file()), for a caller
+ * that keeps the file beyond its opener's pnm_file_close(), such as an
+ * asynchronous request; dropped with pnm_file_close().  NULL is ignored.
+ * The caller must hold a reference already.  Lock free.
+ */
+void pnm_file_get(struct file *file)
+{
+	if (file)
+		get_file(file);
+}
+
 /* --- I/O ---------------------------------------------------------------------- */
 
 /*

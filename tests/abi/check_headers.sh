@@ -101,7 +101,9 @@ use_of() {
 	pinmm/file.h)
 		echo '	enum pnm_fs_type fs = PNM_FS_SHMEM;'
 		echo '	ssize_t (*rd)(struct file *, void *, size_t, int64_t) = pnm_file_read;'
-		echo '	n += (int)fs + (rd != NULL) + PNM_FS_NAME_MAX + (PNM_MAX_FILE_SIZE > 0) + PNM_IO_WRITE;' ;;
+		echo '	ssize_t (*dio_begin)(struct file *, unsigned int, int64_t, size_t) = pnm_file_dio_begin;'
+		echo '	n += (int)fs + (rd != NULL) + PNM_FS_NAME_MAX + (PNM_MAX_FILE_SIZE > 0) + PNM_IO_WRITE;'
+		echo '	n += (dio_begin != NULL) + PNM_DIO_ALIGN;' ;;
 	pinmm/gup.h)
 		echo '	struct page *pages[1] = { NULL };'
 		echo '	static struct pnm_pin_record rec;'
@@ -150,6 +152,19 @@ use_of() {
 		echo '	static struct pnm_pin_budget_info pb_info;'
 		echo '	int (*pb_rem)(struct task_struct *, unsigned long *) = pnm_pin_budget_remaining;'
 		echo '	n += (pb_rem != NULL) + (int)pb_info.size + (PNM_PIN_BUDGET_UNLIMITED != 0);' ;;
+	pinmm/dio.h)
+		echo '	static struct pnm_dio_info dio_info;'
+		echo '	int (*dio_sub)(struct pnm_dio_dev *, struct file *, unsigned int, unsigned long,'
+		echo '		       size_t, int64_t, struct pnm_dio_req **) = pnm_dio_submit;'
+		echo '	ssize_t (*dio_wait)(struct pnm_dio_req *) = pnm_dio_wait;'
+		echo '	n += (dio_sub != NULL) + (dio_wait != NULL) + (int)dio_info.size +'
+		echo '	     PNM_DIO_READ + PNM_DIO_WRITE + PNM_DIO_MAX_THREADS;' ;;
+	pinmm/process_vm.h)
+		echo '	static struct pnm_iovec pvm_iov;'
+		echo '	ssize_t (*pvm_rd)(int, const struct pnm_iovec *, unsigned long,'
+		echo '			  const struct pnm_iovec *, unsigned long, unsigned long) ='
+		echo '		pnm_process_vm_readv;'
+		echo '	n += (pvm_rd != NULL) + (int)pvm_iov.iov_len + PNM_IOV_MAX;' ;;
 	pinmm/inspect.h)
 		echo '	static struct pnm_page_info pi;'
 		echo '	static struct pnm_zone_info zi;'

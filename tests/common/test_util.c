@@ -2,6 +2,7 @@
 /* test_util.c - see test_util.h. */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -293,4 +294,37 @@ int test_cleanup_stderr_and_model(void **state)
 		pnm_fini();
 	}
 	return 0;
+}
+
+/* The log hook of struct test_log_capture (test_util.h). */
+void test_log_capture(void *arg, enum pnm_log_level level, const char *msg)
+{
+	struct test_log_capture *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->nr < TEST_LOG_LINES) {
+		c->level[c->nr] = level;
+		c->len[c->nr] = strlen(msg);
+		snprintf(c->line[c->nr], TEST_LOG_KEEP, "%s", msg);
+	}
+	c->nr++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void test_log_reset(struct test_log_capture *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->nr = 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+int test_log_count(struct test_log_capture *c, const char *needle, enum pnm_log_level level)
+{
+	int i, n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < c->nr && i < TEST_LOG_LINES; i++)
+		n += strstr(c->line[i], needle) && c->level[i] == level;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }

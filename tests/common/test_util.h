@@ -121,4 +121,26 @@ void test_stderr_end(struct test_stderr *s);
  * model finished. */
 int test_cleanup_stderr_and_model(void **state);
 
+/*
+ * A log hook (pnm_config.log, with log_arg a struct test_log_capture *)
+ * that keeps the first TEST_LOG_LINES lines it is given, each cut to
+ * TEST_LOG_KEEP - 1 bytes, with its level and full length; nr counts
+ * every line, kept or not.  Thread safe.
+ */
+#define TEST_LOG_LINES	256
+#define TEST_LOG_KEEP	4096
+struct test_log_capture {
+	pthread_mutex_t lock;
+	int nr;
+	enum pnm_log_level level[TEST_LOG_LINES];
+	char line[TEST_LOG_LINES][TEST_LOG_KEEP];
+	size_t len[TEST_LOG_LINES];
+};
+#define TEST_LOG_CAPTURE_INIT	{ .lock = PTHREAD_MUTEX_INITIALIZER }
+void test_log_capture(void *arg, enum pnm_log_level level, const char *msg);
+/* Forget what @c kept. */
+void test_log_reset(struct test_log_capture *c);
+/* Kept lines of @c containing @needle at @level. */
+int test_log_count(struct test_log_capture *c, const char *needle, enum pnm_log_level level);
+
 #endif /* PINMM_TEST_UTIL_H */

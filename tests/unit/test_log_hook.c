@@ -36,38 +36,11 @@
 
 /* --- a log hook that keeps what it is given --------------------------------- */
 
-#define MAX_LINES	256
-#define LINE_KEEP	4096
-
-struct log_capture {
-	pthread_mutex_t lock;
-	int nr;				/* lines received, even beyond MAX_LINES */
-	enum pnm_log_level level[MAX_LINES];
-	char line[MAX_LINES][LINE_KEEP];
-	size_t len[MAX_LINES];		/* strlen() of the line as received */
-};
-
-static struct log_capture cap = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static void capture_log(void *arg, enum pnm_log_level level, const char *msg)
-{
-	struct log_capture *c = arg;
-
-	pthread_mutex_lock(&c->lock);
-	if (c->nr < MAX_LINES) {
-		c->level[c->nr] = level;
-		c->len[c->nr] = strlen(msg);
-		snprintf(c->line[c->nr], LINE_KEEP, "%s", msg);
-	}
-	c->nr++;
-	pthread_mutex_unlock(&c->lock);
-}
+static struct test_log_capture cap = TEST_LOG_CAPTURE_INIT;
 
 static void capture_reset(void)
 {
-	pthread_mutex_lock(&cap.lock);
-	cap.nr = 0;
-	pthread_mutex_unlock(&cap.lock);
+	test_log_reset(&cap);
 }
 
 /* Index of the first captured line containing @needle (from @from), or -1. */
@@ -75,7 +48,7 @@ static int find_line(const char *needle, int from)
 {
 	int i;
 
-	for (i = from; i < cap.nr && i < MAX_LINES; i++)
+	for (i = from; i < cap.nr && i < TEST_LOG_LINES; i++)
 		if (strstr(cap.line[i], needle))
 			return i;
 	return -1;
@@ -86,7 +59,7 @@ static void assert_lines_clean(void)
 {
 	int i;
 
-	assert_true(cap.nr <= MAX_LINES);
+	assert_true(cap.nr <= TEST_LOG_LINES);
 	for (i = 0; i < cap.nr; i++) {
 		if (strchr(cap.line[i], '\n') || strstr(cap.line[i], PINMM_SOURCE_DIR))
 			fail_msg("bad line %d: '%s'", i, cap.line[i]);
@@ -99,7 +72,7 @@ static void init_with_hook(bool registry)
 
 	pnm_test_config(&cfg);
 	cfg.pin_registry = registry;
-	cfg.log = capture_log;
+	cfg.log = test_log_capture;
 	cfg.log_arg = &cap;
 	capture_reset();
 	pnm_test_init_with(&cfg);
@@ -272,7 +245,7 @@ static void test_no_hook_and_after_fini_use_stderr(void **state)
  * the inner line goes to stderr instead of recursing. */
 static void reentering_log(void *arg, enum pnm_log_level level, const char *msg)
 {
-	capture_log(arg, level, msg);
+	test_log_capture(arg, level, msg);
 	pnm_log(PNM_LOG_INFO, "pinmm: nested %d", (int)level);
 }
 

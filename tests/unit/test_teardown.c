@@ -23,42 +23,19 @@
 
 /* --- a log hook that keeps what it is given --------------------------------- */
 
-#define MAX_LINES	256
-
-static struct {
-	pthread_mutex_t lock;
-	int nr;
-	enum pnm_log_level level[MAX_LINES];
-	char line[MAX_LINES][512];
-} cap = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static void capture_log(void *arg, enum pnm_log_level level, const char *msg)
-{
-	(void)arg;
-	pthread_mutex_lock(&cap.lock);
-	if (cap.nr < MAX_LINES) {
-		cap.level[cap.nr] = level;
-		snprintf(cap.line[cap.nr], sizeof(cap.line[0]), "%s", msg);
-	}
-	cap.nr++;
-	pthread_mutex_unlock(&cap.lock);
-}
+static struct test_log_capture cap = TEST_LOG_CAPTURE_INIT;
 
 /* Captured lines containing @needle at @level. */
 static int count_lines(const char *needle, enum pnm_log_level level)
 {
-	int i, n = 0;
-
-	for (i = 0; i < cap.nr && i < MAX_LINES; i++)
-		n += strstr(cap.line[i], needle) && cap.level[i] == level;
-	return n;
+	return test_log_count(&cap, needle, level);
 }
 
 static void td_config(struct pnm_config *cfg)
 {
 	pnm_test_config(cfg);
-	cfg->log = capture_log;
-	cfg->log_arg = NULL;
+	cfg->log = test_log_capture;
+	cfg->log_arg = &cap;
 }
 
 static void td_init(const struct pnm_config *cfg)

@@ -284,6 +284,9 @@ void scn_sink_free(struct scn_sink *s);
 
 /* The live task named by a SCN_NS_PROCESS value; NULL + detail if exited. */
 struct task_struct *scn_task(struct scn_run *r, const struct scn_value *v);
+/* The pid of the process a SCN_NS_PROCESS value names, exited or not;
+ * -1 + detail if it was never created. */
+int scn_task_pid(struct scn_run *r, const struct scn_value *v);
 /* Register a task under @name (the runner exits it at teardown). */
 int scn_task_add(struct scn_run *r, const char *name, struct task_struct *t);
 /* Name of the task with @pid, or NULL. */

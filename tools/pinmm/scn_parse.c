@@ -247,6 +247,28 @@ void scn_format_usage(const struct scn_cmd *cmd, char *buf, size_t size)
 	usage_args(cmd->args, buf, size, n);
 }
 
+/*
+ * The members of @family, one per line at @depth, each followed by the
+ * members of the family its own variant argument names (the call sites'
+ * `io SITE VERB`: a site, then its verbs).
+ */
+static void print_family(FILE *out, const char *family, const char *indent, int depth)
+{
+	for (size_t i = 0; i < registry_nr; i++) {
+		const struct scn_cmd *m = registry[i];
+		char sub[512];
+
+		if (!same_family(m->family, family))
+			continue;
+		scn_format_usage(m, sub, sizeof(sub));
+		fprintf(out, "%s    %*s%-*s %s\n", indent, 2 * depth, "", 30 - 2 * depth, sub,
+			m->help);
+		for (const struct scn_arg *a = m->args; a && a->type != SCN_ARG_END; a++)
+			if (a->type == SCN_ARG_VARIANT && depth < 4)
+				print_family(out, a->family, indent, depth + 1);
+	}
+}
+
 static void print_entry(FILE *out, const struct scn_cmd *c, const char *indent)
 {
 	char usage[512];
@@ -269,13 +291,7 @@ static void print_entry(FILE *out, const struct scn_cmd *c, const char *indent)
 		if (a->type != SCN_ARG_VARIANT)
 			continue;
 		fprintf(out, "%s    %s is one of:\n", indent, a->name);
-		for (size_t i = 0; i < registry_nr; i++)
-			if (same_family(registry[i]->family, a->family)) {
-				char sub[512];
-
-				scn_format_usage(registry[i], sub, sizeof(sub));
-				fprintf(out, "%s      %-28s %s\n", indent, sub, registry[i]->help);
-			}
+		print_family(out, a->family, indent, 1);
 	}
 }
 

@@ -210,6 +210,22 @@ struct task_struct *scn_task(struct scn_run *r, const struct scn_value *v)
 	return e->task;
 }
 
+/*
+ * The pid of the process a SCN_NS_PROCESS value names, also after it
+ * exited (a call that takes a pid must see -ESRCH then); -1 with the
+ * detail set if it was never created.
+ */
+int scn_task_pid(struct scn_run *r, const struct scn_value *v)
+{
+	struct scn_task_ent *e = task_find(r, v->word);
+
+	if (!e) {
+		scn_detail(r, "process %s does not exist (creating it failed)", v->word);
+		return -1;
+	}
+	return pnm_task_pid(e->task);
+}
+
 /* Name of the process with @pid, or NULL. */
 const char *scn_task_name(struct scn_run *r, int pid)
 {

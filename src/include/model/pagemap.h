@@ -161,6 +161,14 @@ void truncate_setsize(struct inode *inode, loff_t newsize);
 /* Drop the cache of a punched hole [lstart, lend] (bytes, inclusive). */
 void truncate_pagecache_range(struct inode *inode, loff_t lstart, loff_t lend);
 /*
+ * Take every folio with a page in [start, end] (page indices) out of the
+ * cache (Direct IO around a direct write): locked, waited for writeback,
+ * unmapped, removed; a pinned one lives on detached.  A dirty folio, or
+ * one whose private state the fs keeps, stays: -EBUSY.  0 or -EBUSY.
+ * Caller holds no folio lock, mmap_lock or ptl.
+ */
+int invalidate_inode_pages2_range(struct address_space *mapping, pgoff_t start, pgoff_t end);
+/*
  * Drop clean, unmapped, unpinned, unlocked folios of [start, end] (page
  * indices); returns the number of pages dropped.  Never sleeps on a folio.
  */

@@ -96,6 +96,11 @@ enum pnm_stat_item {
 	PNM_WB_SKIP_QUARANTINED, /* dirty pages writeback left: quarantined */
 	/* pin budget (issue 11) */
 	PNM_PIN_BUDGET_REFUSED,	/* long-term pin calls refused by a budget */
+	/* Direct IO below the page cache (issue 12, fs/direct-io.c) */
+	PNM_DIO_READ_BYTES,	/* bytes read from storage by direct reads */
+	PNM_DIO_WRITE_BYTES,	/* bytes written to storage by direct writes */
+	PNM_DIO_STALE_CACHE,	/* direct writes whose cached range could not
+				 * be invalidated afterwards (stale cache) */
 	NR_VM_STAT_ITEMS
 };
 
