@@ -25,6 +25,8 @@
 #include <pinmm/inspect.h>
 #include <pinmm/dio.h>
 #include <pinmm/process_vm.h>
+#include <pinmm/rdma.h>
+#include <pinmm/io_uring.h>
 
 PNM_BEGIN_DECLS
 

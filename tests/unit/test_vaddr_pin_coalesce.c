@@ -276,8 +276,9 @@ int main(void)
 			cmocka_unit_test_prestate_setup_teardown(test_small_pages_and_errors,
 								 setup_mode, pnm_test_teardown,
 								 &modes[m]),
-			cmocka_unit_test_prestate_setup_teardown(test_teardown_coalesced, setup_mode,
-								 pnm_test_teardown, &modes[m]),
+			cmocka_unit_test_prestate_setup_teardown(test_teardown_coalesced,
+								 setup_mode, pnm_test_teardown,
+								 &modes[m]),
 			cmocka_unit_test_prestate_setup_teardown(test_revoked_coalesced, setup_mode,
 								 pnm_test_teardown, &modes[m]),
 		};
