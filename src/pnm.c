@@ -23,7 +23,9 @@
  *
  * The checkers (pnm_check_*) report through pnm_check_fail(), which keeps
  * the last message in a mutex-protected buffer and logs it;
- * pnm_check_error() hands a thread-private copy of it back.
+ * pnm_check_error() hands a thread-private copy of it back.  Objects
+ * outside the core (the call sites' devices and rings) register their
+ * own checkers (pnm_check_register()), which pnm_check_system() runs last.
  *
  * Error texts: one X-macro table (PNM_ERRNO_MAP) lists every errno the
  * model can return, with its name and message; pnm_strerror(),
@@ -38,6 +40,9 @@
 
 #include "internal.h"
 #include "rcu.h"
+
+/* Longest message of a failed check (pnm_check_fail()). */
+#define CHECK_MSG_LEN	512
 
 /* Set by pnm_init(), read-only until pnm_fini(). */
 struct pnm_config pnm_config;
@@ -238,6 +243,109 @@ struct fini_leftovers {
 	unsigned long leaked;		/* frames still allocated at the end */
 };
 
+/* --- checkers of objects outside the core ------------------------------------- */
+
+/* One registered checker (pnm_check_register()). */
+struct pnm_checker {
+	struct list_head list;		/* checkers; checkers_lock */
+	pnm_check_fn *fn;
+	void *arg;
+};
+
+/*
+ * checkers_lock: the list of registered checkers.  Held while they run
+ * (pnm_check_system()), so a checker is never unregistered under its own
+ * run; it nests outside whatever locks the checkers take, and register
+ * and unregister are called with none of those held.
+ */
+static pthread_mutex_t checkers_lock = PTHREAD_MUTEX_INITIALIZER;
+static LIST_HEAD(checkers);
+
+/* pnm_check_register - run @fn(@arg) in pnm_check_system() (pinmm.h). */
+int pnm_check_register(pnm_check_fn *fn, void *arg)
+{
+	struct pnm_checker *c, *new;
+	int err = 0;
+
+	if (!fn || !pnm_initialised)
+		return -EINVAL;
+	new = calloc(1, sizeof(*new));
+	if (!new)
+		return -ENOMEM;
+	new->fn = fn;
+	new->arg = arg;
+	pthread_mutex_lock(&checkers_lock);
+	list_for_each_entry(c, &checkers, list) {
+		if (c->fn == fn && c->arg == arg) {
+			err = -EEXIST;
+			break;
+		}
+	}
+	if (!err)
+		list_add_tail(&new->list, &checkers);
+	pthread_mutex_unlock(&checkers_lock);
+	if (err)
+		free(new);
+	return err;
+}
+
+/* pnm_check_unregister - forget a checker (pinmm.h). */
+int pnm_check_unregister(pnm_check_fn *fn, void *arg)
+{
+	struct pnm_checker *c, *found = NULL;
+
+	pthread_mutex_lock(&checkers_lock);
+	list_for_each_entry(c, &checkers, list) {
+		if (c->fn == fn && c->arg == arg) {
+			found = c;
+			list_del(&c->list);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&checkers_lock);
+	free(found);
+	return found ? 0 : -ENOENT;
+}
+
+/* pnm_check_system()'s last part: every registered checker, oldest first. */
+static bool check_registered(void)
+{
+	struct pnm_checker *c;
+	char why[CHECK_MSG_LEN];
+	bool ok = true;
+
+	pthread_mutex_lock(&checkers_lock);
+	list_for_each_entry(c, &checkers, list) {
+		why[0] = '\0';
+		if (c->fn(c->arg, why, sizeof(why))) {
+			why[sizeof(why) - 1] = '\0';
+			ok = pnm_check_fail("%s", why[0] ? why : "a registered checker failed");
+			break;
+		}
+	}
+	pthread_mutex_unlock(&checkers_lock);
+	return ok;
+}
+
+/* pnm_fini(): checkers still registered belong to objects nobody
+ * destroyed; say so and drop them. */
+static void checkers_fini(void)
+{
+	struct pnm_checker *c, *next;
+	unsigned long n = 0;
+
+	pthread_mutex_lock(&checkers_lock);
+	list_for_each_entry_safe(c, next, &checkers, list) {
+		list_del(&c->list);
+		free(c);
+		n++;
+	}
+	pthread_mutex_unlock(&checkers_lock);
+	if (n)
+		pnm_log(PNM_LOG_WARN, "pinmm: pnm_fini: %lu invariant checker%s still registered "
+			"(objects of call sites not destroyed): dropped", n, n == 1 ? "" : "s");
+}
+
 /*
  * pnm_fini()'s work, minus the hooks (pnm_teardown() reports after it):
  * exit every remaining task (pnm_tasks_fini()), stop the flusher, close
@@ -303,6 +411,7 @@ static int model_fini(struct fini_leftovers *left)
 		ret = -EBUSY;
 	}
 
+	checkers_fini();
 	pnm_pin_budget_fini();
 	pnm_pin_registry_fini();
 	pnm_page_alloc_fini();
@@ -478,7 +587,6 @@ const struct pnm_config *pnm_get_config(void)
 
 /* --- checking ---------------------------------------------------------------- */
 
-#define CHECK_MSG_LEN	512
 
 static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;
 static char check_msg[CHECK_MSG_LEN];		/* check_lock */
@@ -646,7 +754,9 @@ bool pnm_check_system(void)
 		return false;
 	if (!pnm_pin_budget_check())
 		return false;
-	return check_mms();
+	if (!check_mms())
+		return false;
+	return check_registered();
 }
 
 /* --- errno texts ---------------------------------------------------------------- */

@@ -59,6 +59,9 @@ struct vp_extent {
 	struct page **pages;		/* the owner's copy of the array */
 	struct pnm_layout_lease *lease;	/* tied to it, or NULL; extents_lock */
 	bool quarantined;		/* revoked by force; extents_lock */
+	/* One pin per run of pages of one folio (vaddr_pin_coalesce()):
+	 * set under extents_lock (write) */
+	bool coalesced;
 	struct pnm_call_site site;	/* the pin call's site */
 	unsigned long long pinned;	/* logical time of the pin call */
 	/* The file of its first file page at pin time (set once). */
@@ -501,6 +504,109 @@ static void vp_quarantine(struct vp_extent *e, bool on)
 }
 
 /*
+ * The first page of each run of pages of one folio in @e's array, into
+ * @out (room for e->nr): what a coalesced extent holds one pin on.
+ * Returns the number of runs.
+ */
+static unsigned long vp_extent_runs(const struct vp_extent *e, struct page **out)
+{
+	unsigned long i, n = 0;
+
+	for (i = 0; i < e->nr; i++)
+		if (!i || page_folio(e->pages[i]) != page_folio(e->pages[i - 1]))
+			out[n++] = e->pages[i];
+	return n;
+}
+
+/*
+ * Release the pins an unlinked extent of @vp holds, as the owner
+ * (vp_unpin_pages()): one per page, or, coalesced, one per run (through
+ * the run's first page; if the array for that cannot be had, one
+ * unpin_user_folio() per run).  Dirties each folio first if @make_dirty.
+ */
+static void vp_extent_release(struct vaddr_pin *vp, struct vp_extent *e, bool make_dirty)
+{
+	struct page **runs;
+	unsigned long n, i, owner;
+
+	if (!e->coalesced) {
+		vp_unpin_pages(vp, e->pages, e->nr, make_dirty);
+		return;
+	}
+	runs = malloc(e->nr * sizeof(*runs));
+	if (runs) {
+		n = vp_extent_runs(e, runs);
+		vp_unpin_pages(vp, runs, n, make_dirty);
+		free(runs);
+		return;
+	}
+	owner = pnm_pin_set_owner(vp->id);
+	for (i = 0; i < e->nr; i++) {
+		struct folio *folio = page_folio(e->pages[i]);
+
+		if (i && folio == page_folio(e->pages[i - 1]))
+			continue;
+		if (make_dirty)
+			set_page_dirty_lock(e->pages[i]);
+		unpin_user_folio(folio, 1);
+	}
+	pnm_pin_set_owner(owner);
+}
+
+/*
+ * vaddr_pin_coalesce - keep one pin per run of pages of one folio in the
+ * extent of @vp starting at @start (pinmm/vaddr_pin.h).  Under
+ * extents_lock (write), so no transfer or unpin runs meanwhile; the
+ * extra pins go in one unpin call, through every page of each run but
+ * its first (which keeps the run's pin: in exact accounting, its own).
+ * The budget charge (per page) is left as it is.
+ */
+static long vp_coalesce_sited(struct vaddr_pin *vp, unsigned long start)
+{
+	struct vp_extent *e, *found = NULL;
+	struct page **extra;
+	unsigned long i, n = 0;
+
+	if (!vp)
+		return -EINVAL;
+	down_write(&vp->extents_lock);
+	list_for_each_entry(e, &vp->extents, list) {
+		if (e->start == start) {
+			found = e;
+			break;
+		}
+	}
+	if (!found || found->coalesced) {
+		up_write(&vp->extents_lock);
+		return found ? 0 : -EINVAL;
+	}
+	extra = malloc(found->nr * sizeof(*extra));
+	if (!extra) {
+		up_write(&vp->extents_lock);
+		return -ENOMEM;
+	}
+	for (i = 1; i < found->nr; i++)
+		if (page_folio(found->pages[i]) == page_folio(found->pages[i - 1]))
+			extra[n++] = found->pages[i];
+	if (n)
+		vp_unpin_pages(vp, extra, n, false);
+	found->coalesced = true;
+	up_write(&vp->extents_lock);
+	free(extra);
+	return (long)n;
+}
+
+long vaddr_pin_coalesce(struct vaddr_pin *vp, unsigned long start)
+{
+	long ret;
+
+	pnm_gup_site_enter(__builtin_return_address(0));
+	ret = vp_coalesce_sited(vp, start);
+	pnm_gup_site_exit();
+	return ret;
+}
+
+/*
  * Both unpin variants, inside the call's site bracket (vp_unpin()):
  * unlink the extent starting at @start, then release its pins (dirtying
  * first if asked and the owner writes).
@@ -532,7 +638,7 @@ static int vp_unpin_sited(struct vaddr_pin *vp, unsigned long start, bool make_d
 		vp_quarantine(found, false);
 		make_dirty = false;
 	}
-	vp_unpin_pages(vp, found->pages, found->nr, make_dirty && (vp->flags & VADDR_PIN_WRITE));
+	vp_extent_release(vp, found, make_dirty && (vp->flags & VADDR_PIN_WRITE));
 	if (found->lease)
 		pnm_lease_untie(found->lease);
 	if (vp->budget_user)
@@ -787,6 +893,8 @@ static void vp_extent_snapshot(const struct vp_extent *e, struct pnm_vaddr_pin_e
 		ext->flags |= PNM_VADDR_PIN_EXTENT_LEASED;
 	if (e->quarantined)
 		ext->flags |= PNM_VADDR_PIN_EXTENT_QUARANTINED;
+	if (e->coalesced)
+		ext->flags |= PNM_VADDR_PIN_EXTENT_COALESCED;
 	for (i = 0; i < e->nr; i++) {
 		if (test_bit(PG_pnm_truncated, &page_folio(e->pages[i])->flags)) {
 			ext->flags |= PNM_VADDR_PIN_EXTENT_TRUNCATED;

@@ -30,6 +30,8 @@
 #include <pinmm/pipe.h>
 #include <pinmm/futex.h>
 #include <pinmm/kwrite.h>
+#include <pinmm/rdma.h>
+#include <pinmm/io_uring.h>
 
 PNM_BEGIN_DECLS
 
@@ -196,6 +198,21 @@ PNM_API const struct pnm_config *pnm_get_config(void);
  */
 PNM_API bool pnm_check_system(void);
 PNM_API const char *pnm_check_error(void);
+/*
+ * Checkers of objects outside the core -- the call sites' devices and
+ * rings (src/drivers/), an embedder's own -- which pnm_check_system()
+ * runs after its own checks, oldest first: @fn(@arg, @why, @size) returns
+ * 0, or a negative errno with the problem described in @why (at most
+ * @size bytes, NUL-terminated), which becomes pnm_check_error().  It runs
+ * under pnm_check_system()'s rule (no other thread changing the model)
+ * and must not register or unregister checkers.
+ * register: 0, -EINVAL (NULL @fn, no model), -EEXIST (this @fn with this
+ * @arg already), -ENOMEM.  unregister: 0, -ENOENT.  pnm_fini() drops the
+ * checkers still registered, with a warning.
+ */
+typedef int pnm_check_fn(void *arg, char *why, size_t size);
+PNM_API int pnm_check_register(pnm_check_fn *fn, void *arg);
+PNM_API int pnm_check_unregister(pnm_check_fn *fn, void *arg);
 
 /* Text for a negative errno ("-ENOMEM" -> "ENOMEM: Cannot allocate memory"). */
 PNM_API const char *pnm_strerror(int err);

@@ -131,6 +131,19 @@ PNM_API int vaddr_unpin_user_pages(struct vaddr_pin *vp, unsigned long start,
 PNM_API int vaddr_unpin_pages(struct vaddr_pin *vp, unsigned long start, bool make_dirty);
 
 /*
+ * Keep one pin per folio in the extent of @vp that starts at @start, as
+ * io_uring does for a buffer backed by large folios: of each run of
+ * consecutive pages of one folio in the extent, every pin but the one
+ * taken through the run's first page is released now, and the extent's
+ * unpin later releases that one.  The owner keeps every page of the
+ * extent (the device side still reaches them all: the remaining pin
+ * keeps each folio), and the pin budget's charge is unchanged.  Returns
+ * the pins released (0: one page per folio, or coalesced already), or
+ * -EINVAL (NULL @vp, no extent starts at @start), -ENOMEM (nothing done).
+ */
+PNM_API long vaddr_pin_coalesce(struct vaddr_pin *vp, unsigned long start);
+
+/*
  * The device side through an owner: write/read @len bytes at user address
  * @addr of the owner's pinned memory (the range must lie inside one
  * extent).  0, or -EFAULT (not inside one of the owner's extents), -EPERM
@@ -190,6 +203,8 @@ struct pnm_vaddr_pin_extent {
 #define PNM_VADDR_PIN_EXTENT_LEASED		0x1u
 #define PNM_VADDR_PIN_EXTENT_QUARANTINED	0x2u
 #define PNM_VADDR_PIN_EXTENT_TRUNCATED		0x4u
+/* ... and holds one pin per folio (vaddr_pin_coalesce()). */
+#define PNM_VADDR_PIN_EXTENT_COALESCED		0x8u
 /*
  * The extent of @vp with the lowest start at or above @addr, into @ext:
  * 0, -ENOENT (none), -EINVAL (NULL, or a size below this release's).

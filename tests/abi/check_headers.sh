@@ -130,7 +130,9 @@ use_of() {
 		echo '		pnm_config_default(&cfg);'
 		echo '		n += pnm_init(&cfg);'
 		echo '	}'
-		echo '	n += (int)lv + (log_hook != NULL) + PINMM_VERSION_MAJOR + (int)sizeof(PINMM_VERSION);' ;;
+		echo '	n += (int)lv + (log_hook != NULL) + PINMM_VERSION_MAJOR + (int)sizeof(PINMM_VERSION);'
+		echo '	int (*chk_reg)(pnm_check_fn *, void *) = pnm_check_register;'
+		echo '	n += (chk_reg != NULL);' ;;
 	pinmm/vaddr_pin.h)
 		echo '	static struct vaddr_pin_params vp_params;'
 		echo '	static struct pnm_vaddr_pin_info vp_info;'
@@ -143,7 +145,27 @@ use_of() {
 		echo '	int (*vp_lq)(struct file *, struct pnm_layout_lease_info *) = pnm_file_get_layout_lease;'
 		echo '	n += (vp_pin != NULL) + (int)vp_params.size + (int)vp_info.size + (int)VADDR_PIN_LONGTERM;'
 		echo '	n += (vp_next != NULL) + (vp_lq != NULL) + (int)vp_ext.size + (int)vp_lease.size +'
-		echo '	     (int)PNM_VADDR_PIN_EXTENT_QUARANTINED + (int)(pnm_vaddr_pin_clock() > 0);' ;;
+		echo '	     (int)PNM_VADDR_PIN_EXTENT_QUARANTINED + (int)(pnm_vaddr_pin_clock() > 0);'
+		echo '	long (*vp_co)(struct vaddr_pin *, unsigned long) = vaddr_pin_coalesce;'
+		echo '	n += (vp_co != NULL) + (int)PNM_VADDR_PIN_EXTENT_COALESCED;' ;;
+	pinmm/rdma.h)
+		echo '	static struct pnm_ib_mr_attr ib_attr;'
+		echo '	static struct pnm_ib_wc ib_wc;'
+		echo '	int (*ib_reg)(struct pnm_ib_pd *, const struct pnm_ib_mr_attr *, struct pnm_ib_mr **) ='
+		echo '		pnm_ib_reg_mr;'
+		echo '	int (*ib_wr)(struct pnm_ib_device *, uint32_t, uint64_t, const void *, size_t) ='
+		echo '		pnm_ib_remote_write;'
+		echo '	n += (ib_reg != NULL) + (ib_wr != NULL) + (int)ib_attr.size + ib_wc.status +'
+		echo '	     (int)(PNM_IB_ACCESS_REMOTE_WRITE | PNM_IB_MR_IGNORE_BREAK) + (int)PNM_IB_MR_REVOKED;' ;;
+	pinmm/io_uring.h)
+		echo '	static struct pnm_io_buf_info io_bi;'
+		echo '	struct iovec io_iov = { NULL, 0 };'
+		echo '	int (*io_reg)(struct pnm_io_ring *, const struct iovec *, unsigned int) ='
+		echo '		pnm_io_ring_register_buffers;'
+		echo '	ssize_t (*io_rd)(struct pnm_io_ring *, struct file *, unsigned int, unsigned long,'
+		echo '			 size_t, int64_t) = pnm_io_ring_read_fixed;'
+		echo '	n += (io_reg != NULL) + (io_rd != NULL) + (int)io_bi.size + (int)io_iov.iov_len +'
+		echo '	     (int)(PNM_IORING_MAX_REG_BUFFERS > 0) + (PNM_IORING_MAX_BUF_SIZE > 0);' ;;
 	pinmm/budget.h)
 		echo '	static struct pnm_pin_budget_info pb_info;'
 		echo '	int (*pb_rem)(struct task_struct *, unsigned long *) = pnm_pin_budget_remaining;'

@@ -404,16 +404,22 @@ struct file *scn_file(struct scn_run *r, const struct scn_value *v);
  *   scn_owner_add: the owner @vp (created for @process's task @task,
  *   with f_owner @file, or NULL) becomes @name (a reference on @task is
  *   taken; @process names it in the scenario, e.g. after it exits);
- *   the runner releases its extents and destroys it at the end.  0, or
- *   -EEXIST / -ENOMEM (then the caller still owns @vp).
+ *   the runner releases its extents and destroys it at the end unless
+ *   the call site forgot it first (scn_owner_forget).  0, or -EEXIST /
+ *   -ENOMEM (then the caller still owns @vp).
  *   scn_owner: the owner a SCN_NS_OWNER value names, or NULL with the
  *   detail set (destroyed, or its creating step failed).
+ *   scn_owner_forget: the call site that handed over owner @name destroys
+ *   it itself (a deregistration): the runner forgets it, leaving the name
+ *   to refer to nothing (as after owner-destroy, which a call site's
+ *   owner refuses).  Call it before destroying the owner.
  */
 #define SCN_NS_OWNER	"owner"
 struct vaddr_pin;
 int scn_owner_add(struct scn_run *r, const char *name, struct vaddr_pin *vp,
 		  struct task_struct *task, const char *process, struct file *file);
 struct vaddr_pin *scn_owner(struct scn_run *r, const struct scn_value *v);
+void scn_owner_forget(struct scn_run *r, const char *name);
 
 
 /* --- internals shared by scn_lex.c and scn_parse.c ------------------------------ */

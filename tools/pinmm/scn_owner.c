@@ -251,6 +251,15 @@ static struct scn_owner *owner_get(struct scn_run *r, const struct scn_value *v)
 	return o;
 }
 
+/* A call site destroyed the owner it handed over (scn.h). */
+void scn_owner_forget(struct scn_run *r, const char *name)
+{
+	struct scn_owner *o = scn_obj_find(r, SCN_NS_OWNER, name);
+
+	if (o && o->revoke == REVOKE_FOREIGN)
+		o->vp = NULL;
+}
+
 /* The owner a SCN_NS_OWNER value names (scn.h). */
 struct vaddr_pin *scn_owner(struct scn_run *r, const struct scn_value *v)
 {
@@ -286,12 +295,14 @@ static struct pnm_vaddr_pin_info owner_info(const struct scn_owner *o)
 	return info;
 }
 
-/* ", leased", ", quarantined", ", truncated" for an extent's flags. */
+/* ", leased", ", quarantined", ", truncated", ", coalesced" for an
+ * extent's flags. */
 static void extent_flags(char *buf, size_t size, unsigned int flags)
 {
-	snprintf(buf, size, "%s%s%s", (flags & PNM_VADDR_PIN_EXTENT_LEASED) ? ", leased" : "",
+	snprintf(buf, size, "%s%s%s%s", (flags & PNM_VADDR_PIN_EXTENT_LEASED) ? ", leased" : "",
 		 (flags & PNM_VADDR_PIN_EXTENT_QUARANTINED) ? ", quarantined" : "",
-		 (flags & PNM_VADDR_PIN_EXTENT_TRUNCATED) ? ", truncated" : "");
+		 (flags & PNM_VADDR_PIN_EXTENT_TRUNCATED) ? ", truncated" : "",
+		 (flags & PNM_VADDR_PIN_EXTENT_COALESCED) ? ", coalesced" : "");
 }
 
 /* "disk:F +0x1000" (the pages' file and offset) or "anonymous", then
@@ -509,6 +520,9 @@ static int owner_destroy_run(struct scn_run *r, const struct scn_step *st,
 
 	if (!o)
 		return SCN_FAILED;
+	if (o->revoke == REVOKE_FOREIGN)
+		return scn_fail(r, "owner %s belongs to a call site, which destroys it (io ...)",
+				o->name);
 	info = owner_info(o);
 	ret = vaddr_pin_destroy(o->vp);
 	if (ret) {
@@ -746,10 +760,11 @@ static void json_extent(FILE *j, const struct pnm_vaddr_pin_extent *e)
 		e->start + e->pages * PAGE_SIZE, e->pages);
 	scn_json_str(j, e->file);
 	fprintf(j, ", \"offset\": %llu, \"file_pages\": %lu, \"leased\": %s, \"quarantined\": %s, "
-		"\"truncated\": %s, \"age\": %llu, \"site\": ", e->file_offset, e->file_pages,
-		(e->flags & PNM_VADDR_PIN_EXTENT_LEASED) ? "true" : "false",
+		"\"truncated\": %s, \"coalesced\": %s, \"age\": %llu, \"site\": ", e->file_offset,
+		e->file_pages, (e->flags & PNM_VADDR_PIN_EXTENT_LEASED) ? "true" : "false",
 		(e->flags & PNM_VADDR_PIN_EXTENT_QUARANTINED) ? "true" : "false",
-		(e->flags & PNM_VADDR_PIN_EXTENT_TRUNCATED) ? "true" : "false", e->age);
+		(e->flags & PNM_VADDR_PIN_EXTENT_TRUNCATED) ? "true" : "false",
+		(e->flags & PNM_VADDR_PIN_EXTENT_COALESCED) ? "true" : "false", e->age);
 	scn_json_str(j, e->site);
 }
 
