@@ -166,6 +166,10 @@ void vma_set_remove(struct mm_struct *mm, struct vm_area_struct *vma);
 int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below);
 /* Try to merge @vma with its neighbours if compatible; @vma survives. */
 void vma_merge_neighbours(struct mm_struct *mm, struct vm_area_struct *vma);
+/* [start, end) of @vma gets @new_flags: split off the rest, merge; 0 or
+ * -EAGAIN with nothing changed (vma.c).  mmap_lock held for write. */
+int vma_modify_flags(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		     unsigned long new_flags);
 /* Room for @nr more inserts (mmap_lock write); 0 or -ENOMEM. */
 int vma_set_reserve(struct mm_struct *mm, int nr);
 /* Free the (empty) set's array at mm teardown. */

@@ -40,28 +40,11 @@
 static int mlock_fixup(struct vm_area_struct *vma, unsigned long start, unsigned long end,
 		       bool lock)
 {
-	struct mm_struct *mm = vma->vm_mm;
-	struct vm_area_struct *split_lo = NULL;
 	unsigned long new_flags = lock ? vma->vm_flags | VM_LOCKED : vma->vm_flags & ~VM_LOCKED;
 
-	if (new_flags == vma->vm_flags || (vma->vm_flags & (VM_IO | VM_PFNMAP)))
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
 		return 0;
-	if (start > vma->vm_start) {
-		if (split_vma(vma, start, 0))
-			return -EAGAIN;
-		split_lo = vma;
-		vma = vma_next(vma);
-	}
-	if (end < vma->vm_end) {
-		if (split_vma(vma, end, 0)) {
-			if (split_lo)
-				vma_unsplit(mm, split_lo, vma);
-			return -EAGAIN;
-		}
-	}
-	WRITE_ONCE(vma->vm_flags, new_flags);
-	vma_merge_neighbours(mm, vma);
-	return 0;
+	return vma_modify_flags(vma, start, end, new_flags);
 }
 
 /* Is [start, end) mapped without a hole?  mmap_lock held. */

@@ -834,3 +834,35 @@ bool pnm_check_vma_rmap(struct mm_struct *mm)
 	}
 	return ok;
 }
+
+/*
+ * vma_modify_flags - give [start, end) of @vma the flags @new_flags, splitting off the parts
+ * of @vma outside the range and merging the result with its neighbours.
+ * Returns 0 or -EAGAIN (a split had no memory; the VMA is as it was).
+ * Caller holds mmap_lock for write (madvise, mlock).
+ */
+int vma_modify_flags(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		     unsigned long new_flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vm_area_struct *split_lo = NULL;
+
+	if (new_flags == vma->vm_flags)
+		return 0;
+	if (start > vma->vm_start) {
+		if (split_vma(vma, start, 0))
+			return -EAGAIN;
+		split_lo = vma;
+		vma = vma_next(vma);
+	}
+	if (end < vma->vm_end) {
+		if (split_vma(vma, end, 0)) {
+			if (split_lo)
+				vma_unsplit(mm, split_lo, vma);
+			return -EAGAIN;
+		}
+	}
+	WRITE_ONCE(vma->vm_flags, new_flags);
+	vma_merge_neighbours(mm, vma);
+	return 0;
+}
