@@ -705,6 +705,47 @@ int change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr,
 	return 1;
 }
 
+/*
+ * move_huge_pmd - mremap (huge_mm.h): move the huge PMD at *@old_pmd to the
+ * empty *@new_pmd with its deposited table, made soft-dirty.  The entry is
+ * cleared under the source's PMD lock (a seq_cst exchange: gup-fast's
+ * re-read of the PMD after its grab sees it gone) and set under the
+ * target's, the two locks never held together; in between only the
+ * lockless walk can look, and it takes "none" as a reason to fall back to
+ * the slow path, which waits for the caller's mmap_lock.
+ */
+bool move_huge_pmd(struct vm_area_struct *vma, unsigned long old_addr,
+		   unsigned long new_addr, pmd_t *old_pmd, pmd_t *new_pmd)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct page *pgtable;
+	spinlock_t *ptl;
+	pmd_t val;
+
+	mmap_assert_write_locked(mm);
+	ptl = pmd_lock(mm, old_pmd);
+	val = pmdp_get(old_pmd);
+	if (!pmd_trans_huge(val) && !is_swap_pmd(val)) {
+		spin_unlock(ptl);
+		return false;
+	}
+	val = pmdp_huge_get_and_clear(mm, old_addr, old_pmd);
+	pgtable = pgtable_trans_huge_withdraw(old_pmd);
+	VM_BUG_ON_PAGE(!pgtable, pmd_table_page(old_pmd));
+	spin_unlock(ptl);
+
+	/* Present or migration entry: the soft-dirty bit is the same bit. */
+	BUILD_BUG_ON(_PAGE_SOFT_DIRTY != _PAGE_SWP_SOFT_DIRTY);
+	val = __pmd(pmd_val(val) | _PAGE_SOFT_DIRTY);
+	ptl = pmd_lock(mm, new_pmd);
+	VM_BUG_ON(!pmd_none(pmdp_get(new_pmd)));
+	pgtable_trans_huge_deposit(new_pmd, pgtable);
+	/* Release store: pairs with pmdp_get_lockless() as for any huge PMD. */
+	set_pmd_at(mm, new_addr, new_pmd, val);
+	spin_unlock(ptl);
+	return true;
+}
+
 /* --- splitting the folio ---------------------------------------------------- */
 
 /*

@@ -98,6 +98,32 @@ vm_fault_t faultin_vma_range(struct vm_area_struct *vma, unsigned long start,
  * of the first failing fault.  Caller holds mmap_lock (any mode).
  */
 vm_fault_t mm_populate(struct mm_struct *mm, unsigned long start, unsigned long end);
+/* Linux's default vm.max_map_count (mmap, mremap). */
+#define DEFAULT_MAX_MAP_COUNT	65530
+/*
+ * For mremap.c: munmap(2)'s work on [start, start + len) (page aligned,
+ * inside user space): 0, or -ENOMEM with nothing changed (a split had no
+ * memory).  mmap_lock held for write.
+ */
+int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
+/*
+ * For mremap.c: mmap(2)'s choice of an address for @len bytes (@flags:
+ * MAP_FIXED checks @addr; MAP_PRIVATE without @file and @addr asks for PMD
+ * alignment when @len is a multiple of 2 MiB; otherwise a free @addr is
+ * taken as a hint).  The address or -ENOMEM / -EINVAL / -EPERM.
+ * mmap_lock held.
+ */
+long get_unmapped_area(struct mm_struct *mm, struct file *file, unsigned long addr,
+		       unsigned long len, unsigned long flags);
+
+/* ---- mremap.c ---- */
+/*
+ * mremap(2) on @mm (pinmm/mman.h's pnm_mremap() on a task; contract
+ * there): the new address, or -EINVAL, -EFAULT, -ENOMEM, -EPERM.  Takes
+ * mmap_lock for write.
+ */
+long pnm_mm_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
+		   unsigned long new_len, unsigned long flags, unsigned long new_addr);
 
 /* ---- rmap.c ---- */
 /*
@@ -182,6 +208,8 @@ void remove_vma(struct vm_area_struct *vma);
 /* Undo split_vma(): @upper is absorbed into @lower. */
 void vma_unsplit(struct mm_struct *mm, struct vm_area_struct *lower,
 		 struct vm_area_struct *upper);
+/* Grow @vma up to @end over free pages (mremap in place); cannot fail. */
+void vma_expand_end(struct vm_area_struct *vma, unsigned long end);
 
 /* ---- gup.c / gup_fast.c (GUP issue) ---- */
 /* Grab helpers live in src/include/model/gup.h.  FOLL_PIN acquires keep

@@ -46,9 +46,6 @@
 #define PAGE_ALIGN(x)	ALIGN((x), PAGE_SIZE)
 #endif
 
-/* Linux's default vm.max_map_count. */
-#define DEFAULT_MAX_MAP_COUNT	65530
-
 #define PNM_PROT_KNOWN	(PROT_READ | PROT_WRITE | PROT_EXEC)
 #define PNM_MAP_KNOWN	(MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | \
 			 MAP_FIXED_NOREPLACE | MAP_POPULATE | MAP_NORESERVE)
@@ -127,9 +124,10 @@ static unsigned long unmapped_area_bottomup(struct mm_struct *mm,
  * highest free range below mmap_base, then the lowest above it.
  * Private anonymous mappings whose length is a multiple of PMD_SIZE are
  * placed PMD aligned so that THP can back them (Linux >= 6.7).  Returns
- * the address or -errno.  Caller holds mmap_lock.
+ * the address or -errno.  Caller holds mmap_lock.  Also mremap's search
+ * (internal.h).
  */
-static long get_unmapped_area(struct mm_struct *mm, struct file *file,
+long get_unmapped_area(struct mm_struct *mm, struct file *file,
 			      unsigned long addr, unsigned long len,
 			      unsigned long flags)
 {
@@ -168,8 +166,9 @@ static long get_unmapped_area(struct mm_struct *mm, struct file *file,
  * (after the unlinking: a reverse-map walker that found one of the VMAs
  * still reads its tables), and releases the VMAs (vm_ops->close, fput).  Returns 0 or -ENOMEM (a split could not get memory), in which
  * case the VMA set is as it was.  Caller holds mmap_lock for write.
+ * Also mremap's (internal.h).
  */
-static int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 {
 	unsigned long end = start + len, floor, ceiling;
 	struct vm_area_struct *vma, *first, *last, *prev, *next;

@@ -53,6 +53,19 @@ int pnm_munmap(struct task_struct *task, unsigned long addr, unsigned long len)
 	return ret;
 }
 
+long pnm_mremap(struct task_struct *task, unsigned long old_addr, unsigned long old_len,
+		unsigned long new_len, unsigned long flags, unsigned long new_addr)
+{
+	struct mm_struct *mm = get_task_mm(task);
+	long ret;
+
+	if (!mm)
+		return -ESRCH;
+	ret = pnm_mm_mremap(mm, old_addr, old_len, new_len, flags, new_addr);
+	mmput(mm);
+	return ret;
+}
+
 int pnm_mprotect(struct task_struct *task, unsigned long addr, unsigned long len,
 		 unsigned long prot)
 {

@@ -626,6 +626,29 @@ void vma_unsplit(struct mm_struct *mm, struct vm_area_struct *lower,
 		VM_BUG_ON(1);
 }
 
+/*
+ * vma_expand_end - grow @vma up to @end (page aligned, above vm_end) over
+ * pages no VMA covers: mremap's growth in place (Linux's vma_expand()).  It
+ * leaves its reverse-map trees and comes back under the new range with the
+ * rmap locks held, as a split or merge does, and mm->total_vm counts the
+ * new pages.  The page tables need nothing: the new part is empty.
+ * Caller holds mmap_lock for write.  Cannot fail.
+ */
+void vma_expand_end(struct vm_area_struct *vma, unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	mmap_assert_write_locked(mm);
+	VM_BUG_ON(end <= vma->vm_end || !IS_ALIGNED(end, PAGE_SIZE) || end > mm->task_size);
+	VM_BUG_ON(find_vma_intersection(mm, vma->vm_end, end));
+	vma_rmap_lock(vma);
+	vma_rmap_pre_update(vma);
+	mm->total_vm += (end - vma->vm_end) >> PAGE_SHIFT;
+	vma->vm_end = end;
+	vma_rmap_post_update(vma);
+	vma_rmap_unlock(vma);
+}
+
 /* --- checking ------------------------------------------------------------------ */
 
 /*
@@ -663,9 +686,15 @@ static bool check_one_vma(struct mm_struct *mm, struct vm_area_struct *vma)
 		return pnm_check_fail("vma [%#lx,%#lx): file with f_count %ld",
 				      vma->vm_start, vma->vm_end,
 				      atomic_long_read(&vma->vm_file->f_count));
-	if (vma_is_anonymous(vma) &&
-	    vma->vm_pgoff != vma->vm_start >> PAGE_SHIFT)
-		return pnm_check_fail("vma [%#lx,%#lx): anon vm_pgoff %#lx",
+	/*
+	 * An anonymous VMA's vm_pgoff is its start at creation, kept by
+	 * splits and by mremap, which moves its pages without changing their
+	 * index: after a move it is no longer vm_start >> PAGE_SHIFT.  That
+	 * every page is found at the offset its index gives is the page-table
+	 * checker's part; here only that the offsets do not wrap.
+	 */
+	if (vma->vm_pgoff + vma_pages(vma) < vma->vm_pgoff)
+		return pnm_check_fail("vma [%#lx,%#lx): vm_pgoff %#lx wraps",
 				      vma->vm_start, vma->vm_end, vma->vm_pgoff);
 	return true;
 }

@@ -113,6 +113,11 @@ const char *const vmstat_text[] = {
 	[PNM_DIO_STALE_CACHE]		= "pnm_dio_stale_cache",
 	[PNM_MMU_NOTIFIER_INVALIDATE]	= "pnm_mmu_notifier_invalidate",
 	[PNM_MMU_NOTIFIER_RELEASE]	= "pnm_mmu_notifier_release",
+	[PNM_MREMAP_MOVE]		= "pnm_mremap_move",
+	[PNM_MREMAP_EXPAND]		= "pnm_mremap_expand",
+	[PNM_MREMAP_PTE]		= "pnm_mremap_pte",
+	[PNM_MREMAP_PMD]		= "pnm_mremap_pmd",
+	[PNM_MREMAP_PTE_TABLE]	= "pnm_mremap_pte_table",
 };
 
 /*
@@ -254,6 +259,7 @@ const char *const pnm_trace_names[PNM_NR_TRACE_EVENTS] = {
 	[PNM_TRACE_TRUNCATE]	= "truncate",
 	[PNM_TRACE_RECLAIM]		= "reclaim",
 	[PNM_TRACE_MMU_NOTIFY]	= "mmu_notify",
+	[PNM_TRACE_MREMAP]		= "mremap",
 };
 
 /* The name of trace event @ev ("fault", "cow_copy" ...), NULL if out of

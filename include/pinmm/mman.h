@@ -54,6 +54,34 @@ PNM_API long pnm_mmap_pfnmap(struct task_struct *task, unsigned long len,
  * outside user space), -ENOMEM (a split needs memory it cannot get),
  * -ESRCH. */
 PNM_API int pnm_munmap(struct task_struct *task, unsigned long addr, unsigned long len);
+
+/* Flags of pnm_mremap(): Linux's MREMAP_MAYMOVE, MREMAP_FIXED and
+ * MREMAP_DONTUNMAP (<sys/mman.h> has them with _GNU_SOURCE). */
+#define PNM_MREMAP_MAYMOVE	1UL
+#define PNM_MREMAP_FIXED	2UL
+#define PNM_MREMAP_DONTUNMAP	4UL
+/*
+ * mremap(2): resize [old_addr, old_addr + old_len) to @new_len bytes,
+ * moving it if needed and allowed; lengths are rounded up to pages.  A
+ * shrink unmaps the tail (which may cross mappings); a growth extends the
+ * mapping in place if the pages after it are free, else moves it
+ * (MAYMOVE) to a free range; FIXED moves it to exactly @new_addr,
+ * unmapping what was there; DONTUNMAP moves it (same size; @new_addr a
+ * hint) and leaves the old range mapped but empty.  A move moves the
+ * page-table entries, not the pages: pins stay valid, a THP moves as a
+ * PMD when both ranges are 2 MiB aligned around it, else it is split into
+ * PTEs.  old_len 0 with MAYMOVE maps a shared mapping a second time.
+ * Returns the (new) address, or -EINVAL (unknown or inconsistent flags,
+ * unaligned addresses, zero @new_len, overlapping ranges, old_len 0 on a
+ * private mapping, DONTUNMAP of a VM_PFNMAP / VM_DONTEXPAND mapping),
+ * -EFAULT (nothing mapped at @old_addr, or the range leaves that mapping;
+ * growing a VM_PFNMAP / VM_DONTEXPAND mapping), -ENOMEM (cannot grow in
+ * place and may not move, no room, too many mappings, no memory), -EPERM
+ * (a target below 64 KiB), -ESRCH.  Takes mmap_lock for write.
+ */
+PNM_API long pnm_mremap(struct task_struct *task, unsigned long old_addr,
+			unsigned long old_len, unsigned long new_len, unsigned long flags,
+			unsigned long new_addr);
 /* mprotect(2): 0, -EINVAL, -ENOMEM (range not fully mapped), -EACCES
  * (PROT_WRITE on a shared mapping of a file opened read-only), -ESRCH. */
 PNM_API int pnm_mprotect(struct task_struct *task, unsigned long addr, unsigned long len,

@@ -52,6 +52,8 @@ enum pnm_trace_event {
 	PNM_TRACE_RECLAIM,	/* a = ino, b = pfn, c = index */
 	PNM_TRACE_MMU_NOTIFY,	/* a = start, b = end, c = event (an
 				 * invalidation an MMU notifier was sent) */
+	PNM_TRACE_MREMAP,	/* a = old addr, b = old len, c = new addr,
+				 * d = new len */
 	PNM_NR_TRACE_EVENTS
 };
 /* PNM_TRACE_FS_VIOLATION's kind (d): what a disk file saw go wrong. */

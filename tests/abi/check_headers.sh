@@ -97,7 +97,10 @@ use_of() {
 		echo '	static struct pnm_compact_result cr;'
 		echo '	long (*mm)(struct task_struct *, unsigned long, unsigned long, unsigned long,'
 		echo '		   unsigned long, struct file *, unsigned long) = pnm_mmap;'
-		echo '	n += (int)cr.migrated + (mm != NULL) + (int)(PNM_VM_IO | PNM_VM_PFNMAP);' ;;
+		echo '	n += (int)cr.migrated + (mm != NULL) + (int)(PNM_VM_IO | PNM_VM_PFNMAP);'
+		echo '	long (*mr)(struct task_struct *, unsigned long, unsigned long, unsigned long,'
+		echo '		   unsigned long, unsigned long) = pnm_mremap;'
+		echo '	n += (mr != NULL) + (int)(PNM_MREMAP_MAYMOVE | PNM_MREMAP_FIXED | PNM_MREMAP_DONTUNMAP);' ;;
 	pinmm/file.h)
 		echo '	enum pnm_fs_type fs = PNM_FS_SHMEM;'
 		echo '	ssize_t (*rd)(struct file *, void *, size_t, int64_t) = pnm_file_read;'

@@ -115,5 +115,16 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 		  pmd_t *dst_pmd, pmd_t *src_pmd, unsigned long addr);
 int change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr,
 		    pteval_t newprot);
+/*
+ * move_huge_pmd(): mremap (mremap.c), @vma's mmap_lock held for write and
+ * its reverse-map locks for write, no page-table lock.  If *@old_pmd is a
+ * huge PMD (a THP, the huge zero page) or a PMD migration entry, move it,
+ * with its deposited table, to *@new_pmd (empty; the 2 MiB at @new_addr
+ * lies in the new VMA) and return true: nothing about the folio changes
+ * (reference, mapcounts, rmap, anon-exclusive bits, pins).  False if
+ * *@old_pmd is none or a PTE table (the caller's business).
+ */
+bool move_huge_pmd(struct vm_area_struct *vma, unsigned long old_addr,
+		   unsigned long new_addr, pmd_t *old_pmd, pmd_t *new_pmd);
 
 #endif /* PNM_MODEL_HUGE_MM_H */

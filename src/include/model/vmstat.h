@@ -104,6 +104,13 @@ enum pnm_stat_item {
 	/* MMU notifiers (issue 12) */
 	PNM_MMU_NOTIFIER_INVALIDATE, /* ranges sent to subscribers (starts) */
 	PNM_MMU_NOTIFIER_RELEASE, /* ->release() calls (exit, unregister) */
+	/* mremap (issue 13, mremap.c) */
+	PNM_MREMAP_MOVE,	/* mremap calls that moved a mapping */
+	PNM_MREMAP_EXPAND,	/* mremap calls that grew a mapping in place */
+	PNM_MREMAP_PTE,		/* page-table entries moved one by one */
+	PNM_MREMAP_PMD,		/* huge PMDs moved whole (THP, huge zero
+				 * page, PMD migration entry) */
+	PNM_MREMAP_PTE_TABLE,	/* PTE tables moved whole by their PMD entry */
 	NR_VM_STAT_ITEMS
 };
 
