@@ -6,7 +6,7 @@
  *          [use_zero_page=] [accounting=] [legacy=]     THP, pin settings
  *          [registry=] [debug=]
  *   process, fork, exit                          processes
- *   mmap, munmap, mprotect, madvise              address-space system calls
+ *   mmap, munmap, mremap, mprotect, madvise      address-space system calls
  *   write, read                                  CPU stores and loads
  *   migrate, compact                             moving pages
  *   hold, release                                extra folio references
@@ -288,6 +288,80 @@ static int munmap_run(struct scn_run *r, const struct scn_step *st, const struct
 	if (!t || scn_addr(r, &a[1], &addr))
 		return SCN_FAILED;
 	return pnm_munmap(t, addr, (unsigned long)a[2].num);
+}
+
+/*
+ * mremap PROCESS ADDRESS OLDLEN NEWLEN [maymove] [dontunmap] [fixed=ADDR]
+ * [hint=ADDR] [flags=N] [as REGION]: the flags are passed as given (so
+ * that their errors can be tested); fixed= adds MREMAP_FIXED with the
+ * target, hint= passes a target without it (MREMAP_DONTUNMAP's hint).
+ * On success REGION (or, without `as`, a region the address names with
+ * no offset) becomes the new range.
+ */
+enum { RF_MAYMOVE, RF_DONTUNMAP };
+static const char *const mremap_words[] = { "maymove", "dontunmap", NULL };
+enum { RO_FIXED = 1, RO_HINT, RO_FLAGS };	/* value slots after the bits */
+static const struct scn_option mremap_opts[] = {
+	{ "fixed", SCN_ARG_ADDR, NULL, NULL },
+	{ "hint", SCN_ARG_ADDR, NULL, NULL },
+	{ "flags", SCN_ARG_INT, NULL, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+static int mremap_check(struct scn_parser *p, const struct scn_step *st,
+			const struct scn_value *a)
+{
+	const struct scn_value *f = &a[4];
+
+	if (f[RO_FIXED].present && f[RO_HINT].present)
+		return scn_parse_error(p, &f[RO_HINT].pos,
+				       "fixed= and hint= both give the new address: use one");
+	if (f[RO_FLAGS].present && (f->num || f[RO_FIXED].present))
+		return scn_parse_error(p, &f[RO_FLAGS].pos,
+				       "flags= gives the raw flags: no maymove, dontunmap or fixed= with it");
+	return 0;
+}
+
+static int mremap_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	struct task_struct *t = scn_task(r, &a[0]);
+	/* Slots: process, address, lengths, the flag bits, one per option
+	 * (the terminator's slot is `as`), then the region. */
+	const struct scn_value *f = &a[4], *as = &a[4 + ARRAY_SIZE(mremap_opts)];
+	unsigned long addr, new_addr = 0, flags = 0;
+	unsigned long old_len = (unsigned long)a[2].num, new_len = (unsigned long)a[3].num;
+	const char *region = NULL;
+	long ret;
+
+	if (!t || scn_addr(r, &a[1], &addr))
+		return SCN_FAILED;
+	if (f->num & BIT(RF_MAYMOVE))
+		flags |= PNM_MREMAP_MAYMOVE;
+	if (f->num & BIT(RF_DONTUNMAP))
+		flags |= PNM_MREMAP_DONTUNMAP;
+	if (f[RO_FIXED].present) {
+		if (scn_addr(r, &f[RO_FIXED], &new_addr))
+			return SCN_FAILED;
+		flags |= PNM_MREMAP_FIXED;
+	}
+	if (f[RO_HINT].present && scn_addr(r, &f[RO_HINT], &new_addr))
+		return SCN_FAILED;
+	if (f[RO_FLAGS].present)
+		flags = (unsigned long)f[RO_FLAGS].num;
+	ret = pnm_mremap(t, addr, old_len, new_len, flags, new_addr);
+	if (ret < 0 && ret >= -PNM_MAX_ERRNO)
+		return (int)ret;
+	if (as->present)
+		region = as[1].word;
+	else if (a[1].word && !a[1].num)
+		region = a[1].word;
+	if (region)
+		scn_region_set(r, region, (unsigned long)ret, ALIGN(new_len, PAGE_SIZE));
+	scn_detail(r, "0x%lx-0x%lx %s%s%s", (unsigned long)ret,
+		   (unsigned long)ret + ALIGN(new_len, PAGE_SIZE),
+		   (unsigned long)ret == addr ? "in place" : "moved",
+		   region ? ", region " : "", region ? region : "");
+	return 0;
 }
 
 static int mprotect_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
@@ -662,6 +736,13 @@ static const struct scn_arg mmap_args[] = {
 	{ .type = SCN_ARG_FLAGS, .name = "flag", .choices = mmap_words, .options = mmap_opts },
 	END };
 static const struct scn_arg range_args[] = { TASK("process"), ADDR("address"), LEN("length"), END };
+static const struct scn_arg mremap_args[] = {
+	TASK("process"), ADDR("address"), LEN("old length"), LEN("new length"),
+	{ .type = SCN_ARG_FLAGS, .name = "flag", .choices = mremap_words, .options = mremap_opts },
+	{ .type = SCN_ARG_LITERAL, .name = "as", .flags = SCN_OPTIONAL },
+	{ .type = SCN_ARG_DEF, .name = "region", .ns = SCN_NS_REGION,
+	  .flags = SCN_OPTIONAL | SCN_REDEFINE },
+	END };
 static const struct scn_arg mprotect_args[] = {
 	TASK("process"), ADDR("address"), LEN("length"),
 	{ .type = SCN_ARG_KEYWORD, .name = "protection", .choices = prot_words }, END };
@@ -713,6 +794,13 @@ static const struct scn_cmd mem_cmds[] = {
 	  .example = "mmap A buf 4M anon private rw hugepage align=2M" },
 	{ .name = "munmap", .section = "memory", .args = range_args, .run = munmap_run,
 	  .help = "munmap(2) a range", .example = "munmap A buf+4K 4K" },
+	{ .name = "mremap", .section = "memory", .args = mremap_args, .run = mremap_run,
+	  .check = mremap_check,
+	  .help = "mremap(2): shrink, grow or move a mapping (flags maymove, dontunmap; "
+		  "fixed=ADDRESS moves it exactly there, hint=ADDRESS suggests; flags=N raw); "
+		  "the page-table entries move, the pages and their pins stay; the region "
+		  "named (as REGION, else the one the address names) becomes the new range",
+	  .example = "mremap A buf 4M 4M maymove fixed=dst as moved" },
 	{ .name = "mprotect", .section = "memory", .args = mprotect_args, .run = mprotect_run,
 	  .help = "mprotect(2) a range", .example = "mprotect A buf 8K r" },
 	{ .name = "madvise", .section = "memory", .args = madvise_args, .run = madvise_run,

@@ -355,6 +355,7 @@ struct scn_parser {
 	size_t nnames, names_cap;
 	bool seen_step;			/* a non-config command was parsed */
 	int depth;			/* nested commands (expect fail ...) */
+	const struct scn_cmd *cmd;	/* the command being parsed (usage) */
 };
 
 /* Report an error at @pos with the current line shown; returns -1. */
@@ -390,12 +391,31 @@ static struct scn_token *next(struct scn_parser *p)
 }
 static const char *tword(const struct scn_token *t) { return (const char *)t->str; }
 
+/* Is @b written right after @a, with no space between them? */
+static bool adjacent(const struct scn_token *a, const struct scn_token *b)
+{
+	return a->text + a->tlen == b->text;
+}
+
+/* A '+' or '-' with a space before it: the tail of a sum written with
+ * spaces (sums are one argument, written without them). */
+static bool spaced_operator(struct scn_parser *p, const struct scn_token *t)
+{
+	return (t->kind == SCN_TK_PLUS || t->kind == SCN_TK_MINUS) && t > p->toks &&
+	       !adjacent(t - 1, t);
+}
+
+#define SPACED_SUM_HINT	"an address or a length is written without spaces, as buf+4K or 2M-4K"
+
 static int expected(struct scn_parser *p, const struct scn_token *t, const char *what,
 		    const char *ctx)
 {
 	char found[64];
 
 	scn_describe_token(t, found, sizeof(found));
+	if (spaced_operator(p, t))
+		return scn_parse_error(p, &t->pos, "expected %s, found %s (%s)", what, found,
+				       SPACED_SUM_HINT);
 	if (ctx)
 		return scn_parse_error(p, &t->pos, "expected %s after '%s', found %s", what, ctx,
 				       found);
@@ -447,19 +467,73 @@ static int error_choices(struct scn_parser *p, const struct scn_token *t,
 	if (sg.best)
 		return scn_parse_error(p, &t->pos, "expected %s (%s), found %s; did you mean '%s'?",
 				       what, list, found, sg.best);
+	if (spaced_operator(p, t))
+		return scn_parse_error(p, &t->pos, "expected %s (%s), found %s (%s)", what, list,
+				       found, SPACED_SUM_HINT);
 	return scn_parse_error(p, &t->pos, "expected %s (%s), found %s", what, list, found);
 }
 
+/*
+ * A number argument @a was expected at @t, which is something else: name
+ * the argument and, where it is clear, why @t is not one.
+ */
+static int expected_number(struct scn_parser *p, const struct scn_arg *a,
+			   enum scn_arg_type type, struct scn_token *t)
+{
+	char what[160];
+	struct scn_token *n = peek2(p);
+
+	snprintf(what, sizeof(what), "%s (%s)", a->name,
+		 type == SCN_ARG_INT ? "a number" : "a number of bytes, as 4096, 4K or 2M-4K");
+	if (t->kind == SCN_TK_MINUS && n->kind == SCN_TK_NUMBER && adjacent(t, n))
+		return scn_parse_error(p, &t->pos, "expected %s, found '-%.*s', a negative number",
+				       what, (int)n->tlen, n->text);
+	if (t->kind == SCN_TK_WORD && name_find(p, SCN_NS_REGION, tword(t)))
+		return scn_parse_error(p, &t->pos,
+				       "expected %s, found region '%s' (a region is an address, not a %s)",
+				       what, tword(t), a->name);
+	return expected(p, t, what, NULL);
+}
+
+/*
+ * number = term { ("+" | "-") term }, for sizes and lengths (addresses have
+ * their own, parse_addr): the terms are summed left to right, written
+ * without spaces ("2M-4K"; a "+" or "-" after a space ends the argument),
+ * and the sum must not go below 0 or past the type's limit.  Plain
+ * integers (counts) take one term.
+ */
 static int parse_number(struct scn_parser *p, const struct scn_arg *a, enum scn_arg_type type,
 			struct scn_value *v)
 {
-	struct scn_token *t = peek(p);
-	uint64_t max;
+	struct scn_token *t = peek(p), *last = t;
+	uint64_t max, sum;
 	const char *what;
 
 	if (t->kind != SCN_TK_NUMBER)
-		return expected(p, t, type == SCN_ARG_INT ? "a number" : "a size (e.g. 4096, 4K, 2M)",
-				NULL);
+		return expected_number(p, a, type, t);
+	sum = t->num;
+	next(p);
+	while (type != SCN_ARG_INT &&
+	       (peek(p)->kind == SCN_TK_PLUS || peek(p)->kind == SCN_TK_MINUS) &&
+	       adjacent(last, peek(p))) {
+		struct scn_token *op = next(p), *o = peek(p);
+		bool plus = op->kind == SCN_TK_PLUS;
+
+		if (o->kind != SCN_TK_NUMBER || !adjacent(op, o))
+			return scn_parse_error(p, &o->pos,
+					       "expected a number right after '%c' (%s)",
+					       plus ? '+' : '-', SPACED_SUM_HINT);
+		if (!plus && o->num > sum)
+			return scn_parse_error(p, &o->pos, "%s %.*s is negative", a->name,
+					       (int)(o->text + o->tlen - t->text), t->text);
+		if (plus && sum + o->num < sum)
+			return scn_parse_error(p, &o->pos,
+					       "%s %.*s does not fit in 64 bits", a->name,
+					       (int)(o->text + o->tlen - t->text), t->text);
+		sum = plus ? sum + o->num : sum - o->num;
+		last = o;
+		next(p);
+	}
 	switch (type) {
 	case SCN_ARG_SIZE:
 		max = p->script->mem_bytes;
@@ -474,17 +548,18 @@ static int parse_number(struct scn_parser *p, const struct scn_arg *a, enum scn_
 		what = "2^63-1";
 		break;
 	}
-	if (t->num > max) {
+	if (sum > max) {
+		int len = (int)(last->text + last->tlen - t->text);
+
 		if (type == SCN_ARG_SIZE)
 			return scn_parse_error(p, &t->pos,
 					       "%s %.*s exceeds %s (%lluM)", a->name,
-					       (int)t->tlen, t->text, what,
+					       len, t->text, what,
 					       (unsigned long long)(max >> 20));
 		return scn_parse_error(p, &t->pos, "%s %.*s exceeds %s", a->name,
-				       (int)t->tlen, t->text, what);
+				       len, t->text, what);
 	}
-	v->num = t->num;
-	next(p);
+	v->num = sum;
 	return 0;
 }
 
@@ -540,7 +615,7 @@ static int parse_ref(struct scn_parser *p, const char *ns, const char *what,
  */
 static int parse_addr(struct scn_parser *p, const struct scn_arg *a, struct scn_value *v)
 {
-	struct scn_token *t = peek(p);
+	struct scn_token *t = peek(p), *first = t, *last = t;
 	uint64_t off = 0;
 
 	if (t->kind == SCN_TK_NUMBER) {
@@ -557,22 +632,38 @@ static int parse_addr(struct scn_parser *p, const struct scn_arg *a, struct scn_
 			return -1;
 		v->word = tword(t);
 	} else {
+		struct scn_token *n = peek2(p);
+
+		if (t->kind == SCN_TK_MINUS && n->kind == SCN_TK_NUMBER && adjacent(t, n))
+			return scn_parse_error(p, &t->pos,
+					       "expected %s (a region, region+offset or a number), found '-%.*s', a negative number",
+					       a->name, (int)n->tlen, n->text);
 		return expected(p, t, "an address (region, region+offset or a number)", NULL);
 	}
 	next(p);
-	while (peek(p)->kind == SCN_TK_PLUS || peek(p)->kind == SCN_TK_MINUS) {
+	while ((peek(p)->kind == SCN_TK_PLUS || peek(p)->kind == SCN_TK_MINUS) &&
+	       adjacent(last, peek(p))) {
 		bool plus = peek(p)->kind == SCN_TK_PLUS;
-		struct scn_token *o;
+		struct scn_token *op = next(p), *o = peek(p);
+		int len;
 
-		next(p);
-		o = peek(p);
-		if (o->kind != SCN_TK_NUMBER)
-			return expected(p, o, "an offset", plus ? "+" : "-");
+		if (o->kind != SCN_TK_NUMBER || !adjacent(op, o))
+			return scn_parse_error(p, &o->pos, "expected an offset right after '%c' (%s)",
+					       plus ? '+' : '-', SPACED_SUM_HINT);
+		len = (int)(o->text + o->tlen - first->text);
 		if (o->num > SCN_MAX_LEN || (plus && off + o->num > SCN_MAX_LEN))
-			return scn_parse_error(p, &o->pos, "offset is beyond the address space");
-		if (!plus && o->num > off)
-			return scn_parse_error(p, &o->pos, "the offset becomes negative");
+			return scn_parse_error(p, &o->pos, "address %.*s is beyond the address space (256T)",
+					       len, first->text);
+		if (!plus && o->num > off) {
+			if (v->word)
+				return scn_parse_error(p, &o->pos,
+						       "address %.*s lies before the start of region '%s' (an offset from a region cannot be negative)",
+						       len, first->text, v->word);
+			return scn_parse_error(p, &o->pos, "address %.*s is negative", len,
+					       first->text);
+		}
 		off = plus ? off + o->num : off - o->num;
+		last = o;
 		next(p);
 	}
 	v->num = off;
@@ -607,6 +698,11 @@ static int parse_cmp(struct scn_parser *p, enum scn_arg_type type, struct scn_va
 		next(p);
 	} else if (type == SCN_ARG_CMP && t->kind == SCN_TK_NUMBER) {
 		v->index = SCN_OP_EQ;
+	} else if (t->kind == SCN_TK_NUMBER) {
+		return scn_parse_error(p, &t->pos,
+				       "expected a change (+N or -N) or a comparison (== != < <= > >= N), found number %.*s (write +%.*s for a change by %.*s, == %.*s for the value)",
+				       (int)t->tlen, t->text, (int)t->tlen, t->text, (int)t->tlen,
+				       t->text, (int)t->tlen, t->text);
 	} else {
 		return expected(p, t, type == SCN_ARG_CHANGE ?
 				"a change (+N or -N) or a comparison (== != < <= > >= N)" :
@@ -658,8 +754,17 @@ static int parse_simple(struct scn_parser *p, const struct scn_arg *a, enum scn_
 	v->fill = -1;
 	switch (type) {
 	case SCN_ARG_LITERAL:
-		if (t->kind != SCN_TK_WORD || strcmp(tword(t), a->name))
-			return expected(p, t, arg_what(a, what, sizeof(what)), NULL);
+		if (t->kind != SCN_TK_WORD || strcmp(tword(t), a->name)) {
+			char found[64], usage[512];
+
+			/* A keyword of the syntax: show where it goes. */
+			if (!p->cmd || spaced_operator(p, t))
+				return expected(p, t, arg_what(a, what, sizeof(what)), NULL);
+			scn_describe_token(t, found, sizeof(found));
+			scn_format_usage(p->cmd, usage, sizeof(usage));
+			return scn_parse_error(p, &t->pos, "expected '%s', found %s (usage: %s)",
+					       a->name, found, usage);
+		}
 		next(p);
 		return 0;
 	case SCN_ARG_WORD:
@@ -925,14 +1030,17 @@ static int parse_flags(struct scn_parser *p, const struct scn_arg *a, struct val
 static int parse_args(struct scn_parser *p, const struct scn_cmd *cmd, const struct scn_arg *args,
 		      struct valbuf *vb)
 {
-	bool skip_next = false;
+	bool skip_next = false, need_next = false;
 
 	for (const struct scn_arg *a = args; a && a->type != SCN_ARG_END; a++) {
-		bool skip = skip_next;
+		bool skip = skip_next, need = need_next;
 		struct scn_value *v;
 
-		/* "[since <checkpoint>]": without the word, no argument follows. */
+		/* "[since <checkpoint>]": without the word, no argument follows;
+		 * with it, one must. */
 		skip_next = false;
+		need_next = a->type == SCN_ARG_LITERAL && a[1].type != SCN_ARG_END &&
+			    (a[1].flags & SCN_OPTIONAL);
 
 		if (a->type == SCN_ARG_FLAGS) {
 			if (parse_flags(p, a, vb))
@@ -942,11 +1050,11 @@ static int parse_args(struct scn_parser *p, const struct scn_cmd *cmd, const str
 		v = valbuf_add(p, vb);
 		if (!v)
 			return -1;
-		if ((a->flags & SCN_OPTIONAL) && (skip || !optional_matches(p, a))) {
+		if ((a->flags & SCN_OPTIONAL) && (skip || (!need && !optional_matches(p, a)))) {
 			v->type = a->type;
 			v->pos = peek(p)->pos;
-			skip_next = a->type == SCN_ARG_LITERAL && a[1].type != SCN_ARG_END &&
-				    (a[1].flags & SCN_OPTIONAL);
+			skip_next = need_next;
+			need_next = false;
 			continue;
 		}
 		if (a->type == SCN_ARG_VARIANT) {
@@ -1038,7 +1146,7 @@ static int unknown_command(struct scn_parser *p, struct scn_token *t)
 static int parse_command(struct scn_parser *p, struct scn_step **stepp)
 {
 	struct scn_token *t = peek(p), *t2;
-	const struct scn_cmd *cmd = NULL;
+	const struct scn_cmd *cmd = NULL, *outer;
 	struct valbuf *vb;
 	struct scn_step *st;
 	const char *start;
@@ -1085,6 +1193,8 @@ static int parse_command(struct scn_parser *p, struct scn_step **stepp)
 	}
 	vb->n = 0;
 	p->depth++;
+	outer = p->cmd;
+	p->cmd = cmd;
 	if (parse_args(p, cmd, cmd->args, vb))
 		goto out_free_vb;
 	if (p->depth == 1) {
@@ -1095,8 +1205,14 @@ static int parse_command(struct scn_parser *p, struct scn_step **stepp)
 
 			scn_describe_token(e, found, sizeof(found));
 			scn_format_usage(cmd, usage, sizeof(usage));
-			scn_parse_error(p, &e->pos, "expected end of line, found %s (usage: %s)",
-					found, usage);
+			if (spaced_operator(p, e))
+				scn_parse_error(p, &e->pos,
+						"expected end of line, found %s (%s; usage: %s)",
+						found, SPACED_SUM_HINT, usage);
+			else
+				scn_parse_error(p, &e->pos,
+						"expected end of line, found %s (usage: %s)",
+						found, usage);
 			goto out_free_vb;
 		}
 	}
@@ -1126,6 +1242,7 @@ static int parse_command(struct scn_parser *p, struct scn_step **stepp)
 	*stepp = st;
 	ret = 0;
 out_free_vb:
+	p->cmd = outer;
 	p->depth--;
 	free(vb);
 	return ret;

@@ -588,6 +588,10 @@ static void format_trace(struct scn_run *r, struct scn_trace_line *tl)
 	case PNM_TRACE_MUNMAP:
 		snprintf(t, sz, "%s %s 0x%lx len 0x%lx", name, p, e->a, e->b);
 		break;
+	case PNM_TRACE_MREMAP:
+		snprintf(t, sz, "%s %s 0x%lx len 0x%lx -> 0x%lx len 0x%lx", name, p, e->a, e->b,
+			 e->c, (unsigned long)e->d);
+		break;
 	case PNM_TRACE_EXIT:
 		snprintf(t, sz, "%s %s", name, who(r, (int)e->a, w, sizeof(w)));
 		break;
