@@ -117,7 +117,7 @@ const char *const vmstat_text[] = {
 	[PNM_MREMAP_EXPAND]		= "pnm_mremap_expand",
 	[PNM_MREMAP_PTE]		= "pnm_mremap_pte",
 	[PNM_MREMAP_PMD]		= "pnm_mremap_pmd",
-	[PNM_MREMAP_PTE_TABLE]	= "pnm_mremap_pte_table",
+	[PNM_MREMAP_PTE_TABLE]		= "pnm_mremap_pte_table",
 };
 
 /*
