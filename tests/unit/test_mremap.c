@@ -447,6 +447,57 @@ static void test_thp_unaligned_splits(void **state)
 	check_fill(t, h + PG, 3, 0xb0);
 }
 
+/*
+ * Half a THP moved away (the cow selftest's "partially mremap()'ed THP"):
+ * the folio stays whole, mapped by PTEs in two VMAs; COW after fork, a
+ * R/O pin's unshare, and migration of the folio (split first) all find
+ * both halves through the reverse map.
+ */
+static void test_thp_partial_move(void **state)
+{
+	struct task_struct *t = gt_task("a"), *c;
+	unsigned long h = thp_at(t, 0xc5), half = HPAGE_PMD_SIZE / 2, dst;
+	struct folio *folio = test_folio(t, h);
+	struct page *page;
+
+	(void)state;
+	fill(t, h + half, 2, 0x71);
+	dst = free_range(t, half, PG);
+	assert_int_equal(mremap_(t, h + half, half, half, MAYMOVE | FIXED, dst), (long)dst);
+	CHECK_ALL();
+	assert_int_equal(t->mm->map_count, 2);
+	assert_ptr_equal(test_folio(t, h), folio);
+	assert_ptr_equal(test_folio(t, dst), folio);
+	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
+	assert_int_equal(test_pfn(t, dst), folio_pfn(folio) + HPAGE_PMD_NR / 2);
+	check_fill(t, dst, 2, 0x71);
+	check_fill(t, h + PG, 3, 0xc5);
+	/* Fork: both halves COW-shared; the child's writes copy 4 KiB. */
+	c = gt_fork(t);
+	CHECK_ALL();
+	test_write_byte(c, dst + PG, 0x01);
+	test_write_byte(c, h + PG, 0x02);
+	CHECK_ALL();
+	check_fill(t, dst, 2, 0x71);
+	check_fill(t, h + PG, 3, 0xc5);
+	/* A R/O long-term pin unshares the parent's page (a copy of it). */
+	assert_int_equal(gt_pin_fast(t, dst + 8 * PG, 1, FOLL_LONGTERM, &page), 1);
+	CHECK_ALL();
+	assert_true(PageAnonExclusive(page));
+	assert_int_equal(test_pfn(t, dst + 8 * PG), page_to_pfn(page));
+	unpin_user_pages(&page, 1);
+	pnm_task_exit(c);
+	pnm_task_put(c);
+	CHECK_ALL();
+	/* Migrating a page of the two-VMA THP splits it first. */
+	assert_true(pnm_migrate_range(t, dst + 3 * PG, PG,
+				      page_zonenum(&folio->page) == ZONE_NORMAL ?
+				      PNM_ZONE_MOVABLE : PNM_ZONE_NORMAL) >= 0);
+	CHECK_ALL();
+	check_fill(t, dst, 2, 0x71);
+	check_fill(t, h + PG, 3, 0xc5);
+}
+
 /* A 2 MiB of small pages, aligned on both sides: the PTE table moves. */
 static void test_pte_table_moves(void **state)
 {
@@ -864,6 +915,7 @@ int main(void)
 		T(test_after_move),
 		T(test_thp_aligned_moves_pmd),
 		T(test_thp_unaligned_splits),
+		T(test_thp_partial_move),
 		T(test_pte_table_moves),
 		cmocka_unit_test_setup_teardown(test_huge_zero_moves, setup_none,
 						pnm_test_teardown),
