@@ -369,6 +369,17 @@ void scn_format_cmp(char *buf, size_t size, const struct scn_value *v);
 void scn_data_get(const struct scn_value *v, size_t off, void *buf, size_t n);
 static inline size_t scn_data_len(const struct scn_value *v) { return v->len; }
 
+/* What `show` hands to its "shown" family members to fill (scn_show.c). */
+struct scn_shown {
+	bool number;		/* a count: JSON gives it as a number */
+	long num;		/* the count when @number */
+	char text[600];		/* the value as shown */
+};
+/* Set @out to the text of @buf (up to its first NUL, quoted). */
+void scn_shown_text(struct scn_shown *out, const unsigned char *buf, size_t len);
+/* Set @out to the count @value. */
+void scn_shown_number(struct scn_shown *out, long value);
+
 /* What `expect page` hands to its "page-property" family members. */
 struct scn_page_info {
 	struct task_struct *task;
