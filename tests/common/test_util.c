@@ -39,6 +39,17 @@ int pnm_test_setup(void **state)
 	return 0;
 }
 
+int pnm_test_setup_legacy(void **state)
+{
+	struct pnm_config cfg;
+
+	(void)state;
+	pnm_test_config(&cfg);
+	cfg.legacy_gup = true;
+	pnm_test_init_with(&cfg);
+	return 0;
+}
+
 static void exit_one(struct task_struct *t, void *arg)
 {
 	(void)arg;
@@ -62,6 +73,15 @@ unsigned long test_mmap(struct task_struct *t, unsigned long len,
 			unsigned long prot, unsigned long flags)
 {
 	long addr = pnm_mm_mmap(t->mm, 0, len, prot, flags, NULL, 0);
+
+	assert_true(addr > 0);
+	return (unsigned long)addr;
+}
+
+unsigned long test_mmap_file(struct task_struct *t, struct file *f, unsigned long len,
+			     int64_t off)
+{
+	long addr = pnm_mmap(t, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED, f, off);
 
 	assert_true(addr > 0);
 	return (unsigned long)addr;
@@ -154,6 +174,68 @@ unsigned char test_host_byte(struct file *f, off_t off)
 
 	test_host_pread(f, &v, 1, off);
 	return v;
+}
+
+/* The pattern of @seed in @t's memory: see test_util.h. */
+void test_fill_user(struct task_struct *t, unsigned long addr, size_t n, unsigned int seed)
+{
+	unsigned char *b = malloc(n ? n : 1);
+
+	assert_non_null(b);
+	for (size_t i = 0; i < n; i++)
+		b[i] = test_pattern(seed, i);
+	assert_int_equal(pnm_user_write(t, addr, b, n), 0);
+	free(b);
+}
+
+/* Bytes [from, from + n) of the pattern of @seed at @addr: see test_util.h. */
+bool test_user_has(struct task_struct *t, unsigned long addr, size_t n, unsigned int seed,
+		   size_t from)
+{
+	unsigned char *b = malloc(n ? n : 1);
+	bool ok = true;
+
+	assert_non_null(b);
+	assert_int_equal(pnm_user_read(t, addr, b, n), 0);
+	for (size_t i = 0; i < n && ok; i++)
+		ok = b[i] == test_pattern(seed, from + i);
+	free(b);
+	return ok;
+}
+
+/* The pattern of @seed into @f through the cache: see test_util.h. */
+void test_fill_file(struct file *f, int64_t off, size_t n, unsigned int seed)
+{
+	unsigned char *b = malloc(n ? n : 1);
+
+	assert_non_null(b);
+	for (size_t i = 0; i < n; i++)
+		b[i] = test_pattern(seed, i);
+	assert_int_equal(pnm_file_write(f, b, n, off), (ssize_t)n);
+	free(b);
+}
+
+/* The pattern of @seed on the disk behind @f: see test_util.h. */
+bool test_host_has(struct file *f, off_t off, size_t n, unsigned int seed)
+{
+	unsigned char *b = malloc(n ? n : 1);
+	bool ok;
+
+	assert_non_null(b);
+	ok = test_host_pread(f, b, n, off) == (ssize_t)n;
+	for (size_t i = 0; i < n && ok; i++)
+		ok = b[i] == test_pattern(seed, i);
+	free(b);
+	return ok;
+}
+
+/* The pages charged to @t's process domain: see test_util.h. */
+unsigned long test_budget_charged(struct task_struct *t)
+{
+	struct pnm_pin_budget_info bi = { .size = sizeof(bi) };
+
+	assert_int_equal(pnm_pin_budget_get_task(t, &bi), 0);
+	return bi.charged;
 }
 
 /* Stress-test parameters: see test_util.h. */

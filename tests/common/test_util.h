@@ -29,11 +29,36 @@ int pnm_test_teardown(void **state);
 /* Setup with a caller-made config. */
 void pnm_test_init_with(const struct pnm_config *cfg);
 
+/* Setup with pnm_test_config() plus legacy GUP (pins are references). */
+int pnm_test_setup_legacy(void **state);
+
+/* A cmocka test of @fn in a fresh model (legacy GUP for _LEGACY). */
+#define PNM_TEST(fn)	cmocka_unit_test_setup_teardown(fn, pnm_test_setup, pnm_test_teardown)
+#define PNM_TEST_LEGACY(fn) \
+	cmocka_unit_test_setup_teardown(fn, pnm_test_setup_legacy, pnm_test_teardown)
+
 #define CHECK_ALL()	assert_true(pnm_check_system())
+
+/*
+ * The checker of a call site's object (pnm_kvm_check(), pnm_pipe_check()
+ * ...: @check(@obj, why, size), 0 or -errno with the reason), then
+ * CHECK_ALL(); the test fails with the reason.
+ */
+#define CHECK_OBJ(check, obj) do {					\
+		char why_[256] = "";					\
+									\
+		if (check((obj), why_, sizeof(why_)))			\
+			fail_msg("%s: %s", #check, why_);		\
+		CHECK_ALL();						\
+	} while (0)
 
 /* Map anonymous memory in @t's mm; fails the test on error. */
 unsigned long test_mmap(struct task_struct *t, unsigned long len,
 			unsigned long prot, unsigned long flags);
+/* Map @len bytes of @f from @off, shared and writable, in @t; fails the
+ * test on error. */
+unsigned long test_mmap_file(struct task_struct *t, struct file *f, unsigned long len,
+			     int64_t off);
 /* Write/read one byte; fails the test on error. */
 void test_write_byte(struct task_struct *t, unsigned long addr, unsigned char v);
 unsigned char test_read_byte(struct task_struct *t, unsigned long addr);
@@ -64,6 +89,30 @@ struct file *test_open(enum pnm_fs_type fs, const char *name);
 ssize_t test_host_pread(struct file *f, void *buf, size_t n, off_t off);
 /* One byte of the host file behind @f (0xee beyond its end). */
 unsigned char test_host_byte(struct file *f, off_t off);
+
+/*
+ * Test data: byte @i of the pattern of @seed, which differs between
+ * neighbouring bytes and between pages, so a shifted or misplaced copy
+ * shows.  test_fill_user() stores @n bytes of it in @t's memory at
+ * @addr; test_user_has() says whether @t's memory at @addr holds its @n
+ * bytes from byte @from on; test_fill_file() writes @n bytes of it into
+ * @f at @off through the page cache; test_host_has() says whether the
+ * host file behind @f holds them at @off (what reached the disk).  All
+ * fail the test if a call fails.
+ */
+static inline unsigned char test_pattern(unsigned int seed, size_t i)
+{
+	return (unsigned char)(seed + i * 7 + i / 4096);
+}
+void test_fill_user(struct task_struct *t, unsigned long addr, size_t n, unsigned int seed);
+bool test_user_has(struct task_struct *t, unsigned long addr, size_t n, unsigned int seed,
+		   size_t from);
+void test_fill_file(struct file *f, int64_t off, size_t n, unsigned int seed);
+bool test_host_has(struct file *f, off_t off, size_t n, unsigned int seed);
+
+/* The pages charged to @t's process pin budget domain (fails the test if
+ * it cannot be read). */
+unsigned long test_budget_charged(struct task_struct *t);
 
 /*
  * Stress-test parameters for the file stress tests: the seed and the

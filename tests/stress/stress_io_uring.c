@@ -241,15 +241,6 @@ static void check_slots(struct shared *sh, const char *when)
 	}
 }
 
-static void check_ring(struct shared *sh)
-{
-	char why[256] = "";
-
-	if (pnm_io_ring_check(sh->ring, why, sizeof(why)))
-		fail_msg("%s", why);
-	CHECK_ALL();
-}
-
 static void register_buffers(struct shared *sh)
 {
 	struct pnm_io_buf_info bi = { .size = sizeof(bi) };
@@ -288,7 +279,7 @@ static void stress_io_uring(void **state)
 	sh->iov[0] = (struct iovec){ (void *)sh->small, SMALL_PAGES * PG };
 	sh->iov[1] = (struct iovec){ (void *)sh->huge, HPAGE_PMD_SIZE };
 	register_buffers(sh);
-	check_ring(sh);
+	CHECK_OBJ(pnm_io_ring_check, sh->ring);
 
 	for (unsigned long round = 0; round < nr_rounds; round++) {
 		struct worker w[NR_OWNERS];
@@ -316,12 +307,12 @@ static void stress_io_uring(void **state)
 		snprintf(when, sizeof(when), "round %lu", round);
 		stress_assert_none(&sh->failures, when);
 		check_slots(sh, when);
-		check_ring(sh);
+		CHECK_OBJ(pnm_io_ring_check, sh->ring);
 		/* Unregister and register again, quietly. */
 		assert_int_equal(pnm_io_ring_unregister_buffers(sh->ring), 0);
 		assert_int_equal(pnm_pin_registry_count(-1), 0);
 		register_buffers(sh);
-		check_ring(sh);
+		CHECK_OBJ(pnm_io_ring_check, sh->ring);
 	}
 
 	pnm_io_ring_destroy(sh->ring);

@@ -323,11 +323,7 @@ static void run_round(struct stress *s, unsigned long round)
 /* The quiet model: invariants, coherence, and every write kept. */
 static void check_round(struct stress *s)
 {
-	char why[256] = "";
-
-	CHECK_ALL();
-	if (pnm_kvm_check(s->kvm, why, sizeof(why)))
-		fail_msg("kvm check: %s", why);
+	CHECK_OBJ(pnm_kvm_check, s->kvm);
 	for (int r = 0; r < NR_REGIONS; r++) {
 		if (!data_region(r))
 			continue;
@@ -347,9 +343,7 @@ static void check_round(struct stress *s)
 			}
 		}
 	}
-	if (pnm_kvm_check(s->kvm, why, sizeof(why)))
-		fail_msg("kvm check after the reads: %s", why);
-	CHECK_ALL();
+	CHECK_OBJ(pnm_kvm_check, s->kvm);
 }
 
 static void setup(struct stress *s)
@@ -426,12 +420,7 @@ static void stress_kvm(void **state)
 	assert_true(ki.released);
 	assert_int_equal(ki.mapped, 0);
 	assert_int_equal(pnm_kvm_map_gfn(s->kvm, 0, false), -ESRCH);
-	{
-		char why[256] = "";
-
-		if (pnm_kvm_check(s->kvm, why, sizeof(why)))
-			fail_msg("kvm check after exit: %s", why);
-	}
+	CHECK_OBJ(pnm_kvm_check, s->kvm);
 	pnm_kvm_destroy(s->kvm);
 	pnm_file_close(s->file);
 	CHECK_ALL();

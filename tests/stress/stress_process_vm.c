@@ -275,8 +275,7 @@ static void test_stress_process_vm(void **state)
 	sh->f = test_open(PNM_FS_DISK, "pvmF");
 	assert_int_equal(pnm_file_truncate(sh->f, NR_PAGES * PG), 0);
 	sh->area[0] = test_mmap(sh->t, NR_PAGES * PG, RW, PRIV);
-	sh->area[1] = (unsigned long)pnm_mmap(sh->t, 0, NR_PAGES * PG, RW, MAP_SHARED, sh->f, 0);
-	assert_true((long)sh->area[1] > 0);
+	sh->area[1] = test_mmap_file(sh->t, sh->f, NR_PAGES * PG, 0);
 	for (unsigned long s = 0; s < TOTAL_SLOTS; s++) {
 		make_bytes(sh->oracle[s], &rng);
 		assert_int_equal(pnm_user_write(sh->t, slot_addr(sh, s), sh->oracle[s], SLOT), 0);

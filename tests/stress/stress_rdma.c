@@ -326,14 +326,6 @@ static void *churner_main(void *arg)
 
 /* --- checking ---------------------------------------------------------------- */
 
-static void check_device(struct pnm_ib_device *dev)
-{
-	char why[256] = "";
-
-	if (pnm_ib_device_check(dev, why, sizeof(why)))
-		fail_msg("%s", why);
-}
-
 /* Everything quiet: both views of both halves of every page. */
 static void check_views(struct shared *sh, const char *when)
 {
@@ -473,7 +465,7 @@ static void lease_break_under_traffic(struct shared *sh)
 	assert_int_equal(mi.pages, 0);
 	assert_int_equal(mi.breaks, 1);
 	assert_int_equal(pnm_misuse_count(PNM_MISUSE_REVOKED), 0);
-	check_device(sh->dev);
+	CHECK_OBJ(pnm_ib_device_check, sh->dev);
 	CHECK_ALL();
 	/* The writes before the break reach the disk; the file is shorter. */
 	assert_int_equal(pnm_file_fsync(sh->f, 0, INT64_MAX, false), 0);
@@ -489,7 +481,6 @@ static void stress_rdma(void **state)
 	struct shared *sh = calloc(1, sizeof(*sh));
 	struct pnm_ib_device_params dp = { .size = sizeof(dp), .name = "stress", .nr_threads = 2,
 					   .queue_depth = 64 };
-	long a;
 
 	(void)state;
 	assert_non_null(sh);
@@ -500,9 +491,7 @@ static void stress_rdma(void **state)
 	sh->scratch = test_mmap(sh->p, SCRATCH_PAGES * PG, RW, PRIV);
 	sh->f = test_open(PNM_FS_DISK, "rdmafile");
 	assert_int_equal(pnm_file_truncate(sh->f, FILE_PAGES * PG), 0);
-	a = pnm_mmap(sh->p, 0, FILE_PAGES * PG, RW, MAP_SHARED, sh->f, 0);
-	assert_true(a > 0);
-	sh->map = (unsigned long)a;
+	sh->map = test_mmap_file(sh->p, sh->f, FILE_PAGES * PG, 0);
 	/* Some of P's anonymous pages start in MOVABLE: they move first. */
 	assert_int_equal(pnm_user_write(sh->p, sh->anon, "x", 1), 0);
 	assert_true(pnm_migrate_range(sh->p, sh->anon, PG, PNM_ZONE_MOVABLE) >= 0);
@@ -514,7 +503,7 @@ static void stress_rdma(void **state)
 	sh->mr_file = reg(sh, sh->map, FILE_PAGES * PG, sh->f);
 	sh->rkey_anon = pnm_ib_mr_rkey(sh->mr_anon);
 	sh->rkey_file = pnm_ib_mr_rkey(sh->mr_file);
-	check_device(sh->dev);
+	CHECK_OBJ(pnm_ib_device_check, sh->dev);
 
 	for (unsigned long round = 0; round < nr_rounds; round++) {
 		struct peer pe[NR_PEERS];
@@ -550,7 +539,7 @@ static void stress_rdma(void **state)
 		snprintf(when, sizeof(when), "round %lu", round);
 		stress_assert_none(&sh->failures, when);
 		check_views(sh, when);
-		check_device(sh->dev);
+		CHECK_OBJ(pnm_ib_device_check, sh->dev);
 		CHECK_ALL();
 	}
 
