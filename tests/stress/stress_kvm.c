@@ -34,7 +34,7 @@
 #include <string.h>
 #include <pthread.h>
 
-#include "stress_util.h"
+#include "test_util.h"
 #include "pinmm_test_internal.h"
 #include "rcu.h"
 #include <pinmm/kvm.h>

@@ -14,7 +14,7 @@
  *
  *   stress_migrate [seed [accesses-per-worker [migrator-rounds]]]
  *
- * Workers record failures (stress_util.h); the main thread asserts after join
+ * Workers record failures (test_util.h); the main thread asserts after join
  * and then checks every invariant and every value once more.
  */
 #include <stdio.h>
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <pthread.h>
 
-#include "stress_util.h"
+#include "test_util.h"
 #include "pinmm_test_internal.h"
 
 #define NR_WRITERS	3

@@ -24,7 +24,7 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include "stress_util.h"
+#include "test_util.h"
 #include "pinmm_test_internal.h"
 #include "rcu.h"
 #include <pinmm/pipe.h>

@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stress_util.h"
+#include "test_util.h"
 #include "pinmm_test_internal.h"
 
 #define PG		PAGE_SIZE

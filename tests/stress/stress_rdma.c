@@ -35,13 +35,13 @@
  *
  * Usage: stress_rdma [seed [rounds]].  Seeded and bounded: each thread
  * does a fixed number of operations per round.  Failures are counted
- * (stress_util.h) and asserted by the main thread after joining.
+ * (test_util.h) and asserted by the main thread after joining.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stress_util.h"
+#include "test_util.h"
 #include "pinmm_test_internal.h"
 
 #define PG		PAGE_SIZE
