@@ -72,7 +72,8 @@ void scn_io_register(const struct scn_io_site *site);
 /*
  * A call site's object with an invariant checker of its own (a VM's
  * shadow page table, a pipe), kept by name for the run:
- * scn_io_keep_checked() keeps @obj under @name in namespace @ns and
+ * scn_io_keep_checked() keeps @obj under @name (a word of the script or
+ * a literal: it must last as long as the run) in namespace @ns and
  * registers @check(@obj, why, size) with pnm_check_register(), so every
  * step's system check (pnm_check_system()) runs it too and a failure
  * reads "<@kind> <@name>: <why>".  When the run ends or scn_obj_remove()
