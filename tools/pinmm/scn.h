@@ -176,6 +176,10 @@ struct scn_cmd {
 		   const struct scn_value *args);
 	/* Family members: evaluate against the owner's @subject. */
 	int (*test)(struct scn_run *r, void *subject, const struct scn_value *args);
+	/* The handler's own constant, for one handler serving several
+	 * entries (which count a property reads); NULL if unused.  An io
+	 * verb or property finds it with scn_io_member(subject)->data. */
+	const void *data;
 };
 
 /*
@@ -346,17 +350,6 @@ bool scn_obj_remove(struct scn_run *r, const char *ns, const char *name);
  */
 typedef void scn_step_hook_fn(struct scn_run *r, bool after);
 void scn_register_step_hook(scn_step_hook_fn *fn);
-
-/*
- * Invariant checkers of a capability's own objects (a call site's shadow
- * page tables, pipes): @fn runs after every step, right after
- * pnm_check_system(), and returns true if all is well, or false with the
- * reason written to @why (@size bytes): the step then fails as for a
- * violated model invariant and the rest of the scenario is skipped.
- * Register from a constructor, like commands; not thread-safe.
- */
-typedef bool scn_checker_fn(struct scn_run *r, char *why, size_t size);
-void scn_register_checker(scn_checker_fn *fn);
 
 /* Counter change made by the most recent step that is not SCN_OBSERVE. */
 long scn_counter_delta(struct scn_run *r, int item);
