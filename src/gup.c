@@ -1272,6 +1272,24 @@ long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
 }
 
 /*
+ * The body of get_user_pages() and get_user_pages_unlocked(): check the
+ * arguments (adding @to_set to the flags), then get the pages of the
+ * calling thread's mm, with its mmap_lock held on entry if @locked.
+ */
+static long get_pages_current(unsigned long start, unsigned long nr_pages,
+			      unsigned int gup_flags, struct page **pages, int locked,
+			      unsigned int to_set)
+{
+	struct mm_struct *mm = gup_current_mm();
+
+	if (!is_valid_gup_args(pages, NULL, &gup_flags, to_set))
+		return -EINVAL;
+	if (!mm)
+		return -EFAULT;
+	return __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+}
+
+/*
  * get_user_pages - take references on @nr_pages pages of current's mm
  * from @start (gup.h).  The caller holds mmap_lock for read; it is not
  * dropped.  Returns pages done (may be fewer: release exactly those with
@@ -1282,17 +1300,10 @@ long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
 long get_user_pages(unsigned long start, unsigned long nr_pages,
 		    unsigned int gup_flags, struct page **pages)
 {
-	struct mm_struct *mm = gup_current_mm();
-	int locked = 1;
 	long ret;
 
 	pnm_gup_site_enter(__builtin_return_address(0));
-	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_TOUCH))
-		ret = -EINVAL;
-	else if (!mm)
-		ret = -EFAULT;
-	else
-		ret = __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+	ret = get_pages_current(start, nr_pages, gup_flags, pages, 1, FOLL_TOUCH);
 	pnm_gup_site_exit();
 	return ret;
 }
@@ -1329,17 +1340,11 @@ long get_user_pages_remote(struct mm_struct *mm, unsigned long start,
 long get_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
 			     struct page **pages, unsigned int gup_flags)
 {
-	struct mm_struct *mm = gup_current_mm();
-	int locked = 0;
 	long ret;
 
 	pnm_gup_site_enter(__builtin_return_address(0));
-	if (!is_valid_gup_args(pages, NULL, &gup_flags, FOLL_TOUCH | FOLL_UNLOCKABLE))
-		ret = -EINVAL;
-	else if (!mm)
-		ret = -EFAULT;
-	else
-		ret = __get_user_pages_locked(mm, start, nr_pages, pages, &locked, gup_flags);
+	ret = get_pages_current(start, nr_pages, gup_flags, pages, 0,
+				FOLL_TOUCH | FOLL_UNLOCKABLE);
 	pnm_gup_site_exit();
 	return ret;
 }

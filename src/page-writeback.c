@@ -389,12 +389,70 @@ static unsigned long mapping_ino(const struct address_space *mapping)
 	return mapping->host ? mapping->host->i_ino : 0;
 }
 
+/* Is any of the @n bytes at @p, which a device may be writing, nonzero?
+ * Read with the racy page copy (the device's own relaxed accesses). */
+static bool racy_nonzero(const unsigned char *p, size_t n)
+{
+	unsigned char chunk[256];
+
+	while (n) {
+		size_t len = min_t(size_t, n, sizeof(chunk));
+
+		pnm_copy_from_page_racy(chunk, p, len);
+		for (size_t i = 0; i < len; i++)
+			if (chunk[i])
+				return true;
+		p += len;
+		n -= len;
+	}
+	return false;
+}
+
+/*
+ * Zero the bytes of the locked @folio beyond EOF when it straddles EOF
+ * (Linux's filesystems do it in their writepage: block_write_full_page(),
+ * iomap_writepage_handle_eof()).  A mapping maps the page holding EOF
+ * whole, so a store there may have put bytes beyond EOF into the cache;
+ * they are not file data, ->writepage writes only up to EOF, and left in
+ * place they would survive a later extension of the file in the clean
+ * cache while the disk holds zeroes there: the cache and the disk
+ * disagreeing.
+ *
+ * Called after the PTEs were write-protected (folio_mkclean()), with the
+ * folio locked: no CPU store is in progress and a new one waits for our
+ * lock in ->page_mkwrite, so the bytes are looked at first (racy reads,
+ * as a device may write them through a pin) and only when some are
+ * nonzero is the folio unmapped -- CPU loads then fault and wait for our
+ * lock too, as after a truncate -- and zeroed with the racy page copy.
+ * i_size may grow meanwhile (an extending truncate takes no folio lock),
+ * but only a device writing through a pin can have stored into the grown
+ * part since, as in Linux.  A shrink waits for our lock.
+ */
+static void wb_zero_beyond_eof(struct address_space *mapping, struct folio *folio)
+{
+	loff_t pos = folio_pos(folio), size;
+	size_t keep, len;
+
+	if (!mapping->host)
+		return;
+	size = i_size_read(mapping->host);
+	if (size <= pos || size >= pos + (loff_t)folio_size(folio))
+		return;
+	keep = (size_t)(size - pos);
+	len = folio_size(folio) - keep;
+	if (!racy_nonzero((const unsigned char *)folio_address(folio) + keep, len))
+		return;
+	if (folio_mapped(folio))
+		(void)try_to_unmap(folio, TTU_IGNORE_MLOCK);
+	pnm_folio_zero_range(folio, keep, len);
+}
+
 /*
  * Write the locked @folio from @src (its own memory, or a bounce copy)
- * through ->writepage with PG_writeback set around it.  Records an error
- * on the mapping (errseq) and counts PNM_WB_IO_ERRORS; a checksum of @src
- * that changed during the write counts PNM_WB_UNSTABLE.  Returns the
- * ->writepage result.
+ * through ->writepage with PG_writeback set around it, its bytes beyond
+ * EOF zeroed first.  Records an error on the mapping (errseq) and counts
+ * PNM_WB_IO_ERRORS; a checksum of @src that changed during the write
+ * counts PNM_WB_UNSTABLE.  Returns the ->writepage result.
  */
 static int wb_write_folio(struct address_space *mapping, struct folio *folio,
 			  struct writeback_control *wbc, const void *src, bool bounced)
@@ -403,6 +461,7 @@ static int wb_write_folio(struct address_space *mapping, struct folio *folio,
 	unsigned long long before, after;
 	int err;
 
+	wb_zero_beyond_eof(mapping, folio);
 	before = wb_checksum(src, folio_size(folio));
 	folio_start_writeback(folio);
 	wbc->pnm_src = src;

@@ -1160,8 +1160,10 @@ static bool unmap_one(struct folio *folio, struct vm_area_struct *vma,
 
 	/* mlock()ed: reclaim must leave its pages mapped (Linux's
 	 * walk_abort); VM_LOCKED changes under mmap_lock (write) and the
-	 * rmap locks, so our i_mmap_rwsem keeps it stable. */
-	if (!(st->flags & TTU_IGNORE_MLOCK) && (vma->vm_flags & VM_LOCKED)) {
+	 * rmap locks, so our i_mmap_rwsem keeps it stable.  The other bits
+	 * may change meanwhile (mprotect holds only mmap_lock): READ_ONCE,
+	 * pairing with its WRITE_ONCE. */
+	if (!(st->flags & TTU_IGNORE_MLOCK) && (READ_ONCE(vma->vm_flags) & VM_LOCKED)) {
 		st->failed = true;
 		return false;
 	}

@@ -54,6 +54,38 @@ static struct folio *find_next_folio(struct address_space *mapping, pgoff_t *ind
 }
 
 /*
+ * Steps 1 and 2 for the next folio with a slot in [*index, end]: it is
+ * returned locked, still in @mapping, out of writeback and unmapped from
+ * every process, with a reference; *index is its slot and *next the first
+ * index after it.  NULL when none is left.  A folio that left the cache
+ * while we waited for its lock is skipped.  Sleeps on the folio lock;
+ * caller holds no folio lock, mmap_lock or ptl.
+ */
+static struct folio *lock_next_unmapped_folio(struct address_space *mapping, pgoff_t *index,
+					      pgoff_t end, pgoff_t *next)
+{
+	struct folio *folio;
+	int err;
+
+	for (;;) {
+		folio = find_next_folio(mapping, index, end, next);
+		if (!folio)
+			return NULL;
+		folio_lock(folio);
+		if (READ_ONCE(folio->mapping) == mapping)
+			break;
+		/* Left (or was replaced) while we waited: look again. */
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+	folio_wait_writeback(folio);
+	/* Cannot fail for cache folios, which are only PTE-mapped. */
+	err = try_to_unmap(folio, TTU_IGNORE_MLOCK);
+	VM_BUG_ON_PAGE(err, &folio->page);
+	return folio;
+}
+
+/*
  * Steps 3-6 for the locked, unmapped @folio.  Returns true if it lives on
  * detached (still referenced by someone besides the caller).
  */
@@ -96,7 +128,7 @@ void truncate_inode_pages_range(struct address_space *mapping, loff_t lstart,
 				loff_t lend)
 {
 	unsigned long dropped = 0, live = 0;
-	pgoff_t start, end, index;
+	pgoff_t start, end, index, next;
 
 	if (lend == -1)
 		lend = LLONG_MAX;
@@ -104,27 +136,12 @@ void truncate_inode_pages_range(struct address_space *mapping, loff_t lstart,
 		return;
 	start = (pgoff_t)(lstart >> PAGE_SHIFT);
 	end = (pgoff_t)(lend >> PAGE_SHIFT);
-	index = start;
-	while (index <= end) {
-		struct folio *folio;
+	for (index = start; index <= end; index = next) {
+		struct folio *folio = lock_next_unmapped_folio(mapping, &index, end, &next);
 		loff_t fstart, fend;
-		pgoff_t next;
-		int err;
 
-		folio = find_next_folio(mapping, &index, end, &next);
 		if (!folio)
 			break;
-		folio_lock(folio);
-		if (READ_ONCE(folio->mapping) != mapping) {
-			/* Left (or was replaced) while we waited: look again. */
-			folio_unlock(folio);
-			folio_put(folio);
-			continue;
-		}
-		folio_wait_writeback(folio);
-		/* Cannot fail for cache folios, which are only PTE-mapped. */
-		err = try_to_unmap(folio, TTU_IGNORE_MLOCK);
-		VM_BUG_ON_PAGE(err, &folio->page);
 		fstart = folio_pos(folio);
 		fend = fstart + (loff_t)folio_size(folio) - 1;
 		if (fstart >= lstart && fend <= lend) {
@@ -144,7 +161,6 @@ void truncate_inode_pages_range(struct address_space *mapping, loff_t lstart,
 		folio_put(folio);
 		if (next == 0)
 			break;		/* wrapped at the end of the index space */
-		index = next;
 	}
 	pnm_trace(PNM_TRACE_TRUNCATE, 0, mapping->host ? mapping->host->i_ino : 0,
 		  (unsigned long)lstart, dropped, (long)live);
@@ -166,26 +182,14 @@ void truncate_inode_pages_range(struct address_space *mapping, loff_t lstart,
  */
 int invalidate_inode_pages2_range(struct address_space *mapping, pgoff_t start, pgoff_t end)
 {
-	pgoff_t index = start;
+	pgoff_t index, next;
 	int ret = 0;
 
-	while (index <= end) {
-		struct folio *folio;
-		pgoff_t next;
-		int err;
+	for (index = start; index <= end; index = next) {
+		struct folio *folio = lock_next_unmapped_folio(mapping, &index, end, &next);
 
-		folio = find_next_folio(mapping, &index, end, &next);
 		if (!folio)
 			break;
-		folio_lock(folio);
-		if (READ_ONCE(folio->mapping) != mapping) {
-			folio_unlock(folio);
-			folio_put(folio);
-			continue;
-		}
-		folio_wait_writeback(folio);
-		err = try_to_unmap(folio, TTU_IGNORE_MLOCK);
-		VM_BUG_ON_PAGE(err, &folio->page);
 		if (folio_test_dirty(folio) ||
 		    (PagePrivate(&folio->page) && mapping->a_ops &&
 		     mapping->a_ops->release_folio && !mapping->a_ops->release_folio(folio))) {
@@ -198,7 +202,6 @@ int invalidate_inode_pages2_range(struct address_space *mapping, pgoff_t start, 
 		folio_put(folio);
 		if (next == 0)
 			break;
-		index = next;
 	}
 	return ret;
 }
@@ -273,13 +276,11 @@ unsigned long invalidate_mapping_pages(struct address_space *mapping,
 				       pgoff_t start, pgoff_t end)
 {
 	unsigned long count = 0;
-	pgoff_t index = start;
+	pgoff_t index, next;
 
-	while (index <= end) {
-		struct folio *folio;
-		pgoff_t next;
+	for (index = start; index <= end; index = next) {
+		struct folio *folio = find_next_folio(mapping, &index, end, &next);
 
-		folio = find_next_folio(mapping, &index, end, &next);
 		if (!folio)
 			break;
 		if (folio_trylock(folio)) {
@@ -294,7 +295,6 @@ unsigned long invalidate_mapping_pages(struct address_space *mapping,
 		folio_put(folio);
 		if (next == 0)
 			break;
-		index = next;
 	}
 	return count;
 }

@@ -553,6 +553,17 @@ static void vp_extent_release(struct vaddr_pin *vp, struct vp_extent *e, bool ma
 	pnm_pin_set_owner(owner);
 }
 
+/* The extent of @vp that starts at @start, or NULL.  extents_lock held. */
+static struct vp_extent *vp_find_extent(struct vaddr_pin *vp, unsigned long start)
+{
+	struct vp_extent *e;
+
+	list_for_each_entry(e, &vp->extents, list)
+		if (e->start == start)
+			return e;
+	return NULL;
+}
+
 /*
  * vaddr_pin_coalesce - keep one pin per run of pages of one folio in the
  * extent of @vp starting at @start (pinmm/vaddr_pin.h).  Under
@@ -563,19 +574,14 @@ static void vp_extent_release(struct vaddr_pin *vp, struct vp_extent *e, bool ma
  */
 static long vp_coalesce_sited(struct vaddr_pin *vp, unsigned long start)
 {
-	struct vp_extent *e, *found = NULL;
+	struct vp_extent *found;
 	struct page **extra;
 	unsigned long i, n = 0;
 
 	if (!vp)
 		return -EINVAL;
 	down_write(&vp->extents_lock);
-	list_for_each_entry(e, &vp->extents, list) {
-		if (e->start == start) {
-			found = e;
-			break;
-		}
-	}
+	found = vp_find_extent(vp, start);
 	if (!found || found->coalesced) {
 		up_write(&vp->extents_lock);
 		return found ? 0 : -EINVAL;
@@ -613,17 +619,12 @@ long vaddr_pin_coalesce(struct vaddr_pin *vp, unsigned long start)
  */
 static int vp_unpin_sited(struct vaddr_pin *vp, unsigned long start, bool make_dirty)
 {
-	struct vp_extent *e, *found = NULL;
+	struct vp_extent *found;
 
 	if (!vp)
 		return -EINVAL;
 	down_write(&vp->extents_lock);
-	list_for_each_entry(e, &vp->extents, list) {
-		if (e->start == start) {
-			found = e;
-			break;
-		}
-	}
+	found = vp_find_extent(vp, start);
 	if (found) {
 		list_del(&found->list);
 		atomic_long_dec(&vp->nr_extents);

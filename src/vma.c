@@ -285,16 +285,20 @@ void vma_link_file(struct vm_area_struct *vma)
 /*
  * unlink_file_vma - take @vma out of its file's i_mmap (rmap.h), before
  * its page tables are freed (munmap, exit) or when it is discarded.  Takes
- * i_mmap_rwsem for write.  No-op for a VMA that is not linked.
+ * i_mmap_rwsem for write.  No-op for a VMA that is not linked.  Whether
+ * it is linked is read under the lock: its node's fields are rewritten by
+ * the rebalancing of any insert or remove in the same tree (another
+ * process mapping the file), which holds only the i_mmap lock.
  */
 void unlink_file_vma(struct vm_area_struct *vma)
 {
 	struct address_space *mapping = vma_mapping(vma);
 
-	if (!mapping || !interval_tree_node_linked(&vma->shared))
+	if (!mapping)
 		return;
 	i_mmap_lock_write(mapping);
-	vma_interval_tree_remove(vma, &mapping->i_mmap);
+	if (interval_tree_node_linked(&vma->shared))
+		vma_interval_tree_remove(vma, &mapping->i_mmap);
 	i_mmap_unlock_write(mapping);
 }
 

@@ -70,13 +70,12 @@ struct dio_bio {
 
 struct pnm_dio_dev {
 	struct pnm_devq *q;
-	unsigned int nr_threads;
-	pthread_mutex_t lock;		/* a leaf: everything below, and each
-					 * request's completion state */
+	pthread_mutex_t lock;		/* a leaf: stat, and each request's
+					 * completion state */
 	pthread_cond_t done_cv;		/* a request completed */
-	unsigned long submitted, completed, reaped, bios, pinned_pages;
-	unsigned long fallbacks, errors;
-	unsigned long long bytes_read, bytes_written;
+	/* What pnm_dio_dev_get_info() reports, but for the queue's frozen
+	 * and queued; dev->lock (nr_threads is set at creation). */
+	struct pnm_dio_info stat;
 };
 
 struct pnm_dio_req {
@@ -133,7 +132,8 @@ int pnm_dio_dev_create(unsigned int nr_threads, struct pnm_dio_dev **devp)
 	}
 	if (pthread_mutex_init(&dev->lock, NULL) || pthread_cond_init(&dev->done_cv, NULL))
 		abort();
-	dev->nr_threads = nr_threads;
+	dev->stat.size = sizeof(dev->stat);
+	dev->stat.nr_threads = nr_threads;
 	*devp = dev;
 	return 0;
 }
@@ -150,7 +150,7 @@ int pnm_dio_dev_destroy(struct pnm_dio_dev *dev)
 	if (!dev)
 		return 0;
 	dev_lock(dev);
-	busy = dev->reaped != dev->submitted;
+	busy = dev->stat.reaped != dev->stat.submitted;
 	dev_unlock(dev);
 	if (busy)
 		return -EBUSY;
@@ -192,26 +192,17 @@ void pnm_dio_dev_drain(struct pnm_dio_dev *dev)
  */
 int pnm_dio_dev_get_info(struct pnm_dio_dev *dev, struct pnm_dio_info *info)
 {
-	struct pnm_dio_info i = { .size = sizeof(i) };
+	struct pnm_dio_info i;
 	size_t want;
 
 	if (!dev || !info || info->size < sizeof(i))
 		return -EINVAL;
 	want = info->size;
-	i.nr_threads = dev->nr_threads;
+	dev_lock(dev);
+	i = dev->stat;
+	dev_unlock(dev);
 	i.frozen = pnm_devq_frozen(dev->q);
 	i.queued = pnm_devq_queued(dev->q);
-	dev_lock(dev);
-	i.submitted = dev->submitted;
-	i.completed = dev->completed;
-	i.reaped = dev->reaped;
-	i.bios = dev->bios;
-	i.pinned_pages = dev->pinned_pages;
-	i.fallbacks = dev->fallbacks;
-	i.errors = dev->errors;
-	i.bytes_read = dev->bytes_read;
-	i.bytes_written = dev->bytes_written;
-	dev_unlock(dev);
 	memset(info, 0, want);
 	memcpy(info, &i, sizeof(i));
 	return 0;
@@ -238,14 +229,14 @@ static void dio_complete(struct pnm_dio_req *req)
 	pnm_file_close(req->file);
 	req->file = NULL;
 	dev_lock(dev);
-	dev->pinned_pages -= npages;
-	dev->completed++;
+	dev->stat.pinned_pages -= npages;
+	dev->stat.completed++;
 	if (result < 0)
-		dev->errors++;
+		dev->stat.errors++;
 	else if (req->op == PNM_DIO_READ)
-		dev->bytes_read += (unsigned long long)result;
+		dev->stat.bytes_read += (unsigned long long)result;
 	else
-		dev->bytes_written += (unsigned long long)result;
+		dev->stat.bytes_written += (unsigned long long)result;
 	req->result = result;
 	req->done = true;
 	if (pthread_cond_broadcast(&dev->done_cv))
@@ -308,14 +299,14 @@ static int dio_done_at_once(struct pnm_dio_dev *dev, ssize_t result, bool fallba
 	req->done = true;
 	req->result = result;
 	dev_lock(dev);
-	dev->submitted++;
-	dev->completed++;
+	dev->stat.submitted++;
+	dev->stat.completed++;
 	if (fallback)
-		dev->fallbacks++;
+		dev->stat.fallbacks++;
 	if (result < 0)
-		dev->errors++;
+		dev->stat.errors++;
 	else if (result > 0)
-		dev->bytes_written += (unsigned long long)result;
+		dev->stat.bytes_written += (unsigned long long)result;
 	dev_unlock(dev);
 	*reqp = req;
 	return 0;
@@ -455,9 +446,9 @@ int pnm_dio_submit(struct pnm_dio_dev *dev, struct file *file, unsigned int op,
 		bio->len = xfer - bio->start < DIO_BIO_BYTES ? xfer - bio->start : DIO_BIO_BYTES;
 	}
 	dev_lock(dev);
-	dev->submitted++;
-	dev->bios += nbios;
-	dev->pinned_pages += req->npages;
+	dev->stat.submitted++;
+	dev->stat.bios += nbios;
+	dev->stat.pinned_pages += req->npages;
 	dev_unlock(dev);
 	*reqp = req;
 	/* From the first queued bio on, the request is the device's. */
@@ -497,7 +488,7 @@ ssize_t pnm_dio_wait(struct pnm_dio_req *req)
 		if (pthread_cond_wait(&dev->done_cv, &dev->lock))
 			abort();
 	result = req->result;
-	dev->reaped++;
+	dev->stat.reaped++;
 	dev_unlock(dev);
 	free(req->pages);
 	free(req);

@@ -561,7 +561,8 @@ static int io_buf_check(const struct io_buf *b, unsigned int index, char *why, s
 	for (i = 0; i < b->nr_pages; i++) {
 		struct folio *folio = page_folio(b->pages[i]);
 
-		if (!folio_maybe_dma_pinned(folio))
+		/* In legacy mode a pin is a plain reference nothing can see. */
+		if (!folio_maybe_dma_pinned(folio) && !pnm_get_config()->legacy_gup)
 			IO_BAD("io_uring: buffer %u: page %lu (pfn 0x%lx) is not pinned", index, i,
 			       page_to_pfn(b->pages[i]));
 		if (!i || folio != page_folio(b->pages[i - 1]))

@@ -85,8 +85,10 @@ struct pnm_kvm {
 	unsigned long mmu_invalidate_seq;
 	unsigned long mmu_invalidate_in_progress;
 	bool released;
-	unsigned long mapped, writable;	/* present / writable entries */
-	unsigned long faults, retries, invalidations, zapped;
+	/* The counts pnm_kvm_get_info() reports: entries present and
+	 * writable, faults, retries, invalidations, entries zapped (the
+	 * protocol's fields above fill in the rest). */
+	struct pnm_kvm_info stat;
 };
 
 #define kvm_of(mn_)	((struct pnm_kvm *)((char *)(mn_) - offsetof(struct pnm_kvm, mn)))
@@ -96,9 +98,9 @@ static void spte_zap(struct pnm_kvm *kvm, struct kvm_spte *e)
 {
 	if (!e->page)
 		return;
-	kvm->mapped--;
+	kvm->stat.mapped--;
 	if (e->writable)
-		kvm->writable--;
+		kvm->stat.writable--;
 	put_page(e->page);
 	e->page = NULL;
 	e->writable = false;
@@ -145,9 +147,9 @@ static int kvm_mmu_notifier_invalidate_range_start(struct mmu_notifier *mn,
 
 	pthread_mutex_lock(&kvm->mmu_lock);
 	kvm->mmu_invalidate_in_progress++;
-	kvm->invalidations++;
+	kvm->stat.invalidations++;
 	for (unsigned int i = 0; i < PNM_KVM_MAX_MEMSLOTS; i++)
-		kvm->zapped += zap_hva_range(kvm, &kvm->slots[i], range->start, range->end);
+		kvm->stat.zapped += zap_hva_range(kvm, &kvm->slots[i], range->start, range->end);
 	pthread_mutex_unlock(&kvm->mmu_lock);
 	return 0;
 }
@@ -341,7 +343,7 @@ int pnm_kvm_map_gfn(struct pnm_kvm *kvm, unsigned long gfn, bool write)
 		    gen != kvm->slots_gen) {
 			/* The process's tables changed (or are changing) under
 			 * the GUP: the page may be stale.  Again. */
-			kvm->retries++;
+			kvm->stat.retries++;
 			pthread_mutex_unlock(&kvm->mmu_lock);
 			put_page(page);
 			sched_yield();
@@ -350,16 +352,16 @@ int pnm_kvm_map_gfn(struct pnm_kvm *kvm, unsigned long gfn, bool write)
 		e = &s->sptes[gfn - s->base_gfn];
 		old = e->page;
 		if (old) {
-			kvm->mapped--;
+			kvm->stat.mapped--;
 			if (e->writable)
-				kvm->writable--;
+				kvm->stat.writable--;
 		}
 		e->page = page;		/* the GUP reference is the entry's */
 		e->writable = write;
-		kvm->mapped++;
+		kvm->stat.mapped++;
 		if (write)
-			kvm->writable++;
-		kvm->faults++;
+			kvm->stat.writable++;
+		kvm->stat.faults++;
 		pthread_mutex_unlock(&kvm->mmu_lock);
 		if (old)
 			put_page(old);
@@ -464,14 +466,8 @@ int pnm_kvm_get_info(struct pnm_kvm *kvm, struct pnm_kvm_info *info)
 	if (!kvm || !info || info->size < offsetof(struct pnm_kvm_info, released) + sizeof(bool))
 		return -EINVAL;
 	size = info->size < sizeof(ki) ? info->size : sizeof(ki);
-	memset(&ki, 0, sizeof(ki));
 	pthread_mutex_lock(&kvm->mmu_lock);
-	ki.mapped = kvm->mapped;
-	ki.writable = kvm->writable;
-	ki.faults = kvm->faults;
-	ki.retries = kvm->retries;
-	ki.invalidations = kvm->invalidations;
-	ki.zapped = kvm->zapped;
+	ki = kvm->stat;
 	ki.in_progress = kvm->mmu_invalidate_in_progress;
 	ki.seq = kvm->mmu_invalidate_seq;
 	ki.released = kvm->released;
@@ -511,7 +507,7 @@ int pnm_kvm_check(struct pnm_kvm *kvm, char *why, size_t size)
 	if (!kvm)
 		return -EINVAL;
 	pthread_mutex_lock(&kvm->mmu_lock);
-	cap = kvm->mapped;	/* more entries than that is reported below */
+	cap = kvm->stat.mapped;	/* more entries than that is reported below */
 	snap = cap ? calloc(cap, sizeof(*snap)) : NULL;
 	if (cap && !snap) {
 		pthread_mutex_unlock(&kvm->mmu_lock);
@@ -538,8 +534,8 @@ int pnm_kvm_check(struct pnm_kvm *kvm, char *why, size_t size)
 			}
 		}
 	}
-	mapped = kvm->mapped;
-	nwritable = kvm->writable;
+	mapped = kvm->stat.mapped;
+	nwritable = kvm->stat.writable;
 	in_progress = kvm->mmu_invalidate_in_progress;
 	released = kvm->released;
 	pthread_mutex_unlock(&kvm->mmu_lock);

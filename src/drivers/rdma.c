@@ -969,7 +969,8 @@ static int ib_mr_check(struct pnm_ib_mr *mr, char *why, size_t size)
 	    ext.pages != mr->npages)
 		IB_BAD("rdma: region %s: its owner's extent is not 0x%lx+%lu pages", mr->name,
 		       mr->start, mr->npages);
-	for (i = 0; i < mr->npages; i++)
+	/* In legacy mode a pin is a plain reference nothing can see. */
+	for (i = 0; i < mr->npages && !pnm_get_config()->legacy_gup; i++)
 		if (!folio_maybe_dma_pinned(page_folio(mr->pages[i])))
 			IB_BAD("rdma: region %s: page %lu (pfn 0x%lx) is not pinned", mr->name, i,
 			       page_to_pfn(mr->pages[i]));

@@ -24,6 +24,8 @@
 # operand) beside allowed ones and checks that exactly the planted ones are
 # reported.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=abi_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/abi_lib.sh"
 
 usage() {
 	echo "usage: $0 DRIVERS_DIR | --selftest DRIVERS_DIR WORK_DIR" >&2
@@ -76,10 +78,9 @@ check() {
 }
 
 selftest() {
-	local dir=$1 work=$2 out status=0 want missing=0
+	local dir=$1 work=$2 out status=0
 
-	rm -rf "$work"
-	mkdir -p "$work"
+	selftest_workdir "$work"
 	cp "$dir"/*.c "$dir"/*.h "$work"/ 2>/dev/null || true
 	cat >"$work/planted.c" <<-'EOF'
 	/* planted by check_drivers.sh --selftest */
@@ -96,36 +97,13 @@ selftest() {
 	EOF
 	echo '/* planted */' >"$work/planted.h"
 	out=$(check "$work") || status=$?
-	echo "$out" | sed 's/^/    /'
-	if [ "$status" -ne 1 ]; then
-		echo "selftest FAILED: the check returned $status on planted includes, not 1"
-		return 1
-	fi
-	for want in 'planted.c:6: #include "../internal.h"' \
-		    'planted.c:7: #include <model/mm_types.h>' \
-		    'planted.c:8: #include "../include/model/gup.h"' \
-		    'planted.c:9: #include <internal.h>' \
-		    'planted.c:11: #include HDR'; do
-		if ! grep -qF "$want" <<<"$out"; then
-			echo "selftest FAILED: '$want' was not reported"
-			missing=$((missing + 1))
-		fi
-	done
-	if [ "$(grep -c . <<<"$out")" -ne 5 ]; then
-		echo "selftest FAILED: includes other than the planted ones were reported"
-		missing=$((missing + 1))
-	fi
-	[ "$missing" -eq 0 ] || return 1
-	echo "ok: the check refuses every planted include and nothing else"
+	selftest_failed "$out" "$status" || return 1
+	selftest_exactly include "$out" "" \
+		'planted.c:6: #include "../internal.h"' \
+		'planted.c:7: #include <model/mm_types.h>' \
+		'planted.c:8: #include "../include/model/gup.h"' \
+		'planted.c:9: #include <internal.h>' \
+		'planted.c:11: #include HDR'
 }
 
-case "${1:-}" in
---selftest)
-	[ $# -eq 3 ] || usage
-	selftest "$2" "$3" ;;
-"" | -*)
-	usage ;;
-*)
-	[ $# -eq 1 ] || usage
-	check "$1" ;;
-esac
+abi_main 1 2 "$@"

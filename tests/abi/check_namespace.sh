@@ -36,6 +36,8 @@
 # allowed, in a copy of the headers and checks that the check fails naming
 # exactly the planted names.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=abi_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/abi_lib.sh"
 
 # Kernel-named objects that pinmm/types.h declares (opaque) on purpose.
 KERNEL_STRUCTS="page folio mm_struct task_struct file"
@@ -191,10 +193,9 @@ check() {
 }
 
 selftest() {
-	local incdir=$1 work=$2 out status=0 want missing=0
+	local incdir=$1 work=$2 out status=0
 
-	rm -rf "$work"
-	mkdir -p "$work"
+	selftest_workdir "$work"
 	cp -R "$incdir/pinmm" "$work/pinmm"
 	cat >>"$work/pinmm/types.h" <<-'EOF'
 	/* planted by check_namespace.sh --selftest */
@@ -210,37 +211,14 @@ selftest() {
 	#define pin_user_pages(...)	0	/* a kernel-named macro outside gup.h */
 	EOF
 	out=$(check "$work") || status=$?
-	echo "$out" | sed 's/^/    /'
-	if [ "$status" -ne 1 ]; then
-		echo "selftest FAILED: the check returned $status on planted names, not 1"
-		return 1
-	fi
-	for want in "types.h: define current" "types.h: define PAGE_MASK" \
-		    "types.h: enum-constant R_X" "types.h: enum-constant SC_X" \
-		    "types.h: typedef pgoff_selftest_t" "types.h: typedef selftest_fn" \
-		    "types.h: struct-tag selftest_tag" "types.h: inline-function selftest_inline" \
-		    "dma.h: define pin_user_pages"; do
-		if ! grep -qF "pinmm/$want" <<<"$out"; then
-			echo "selftest FAILED: '$want' was not reported"
-			missing=$((missing + 1))
-		fi
-	done
-	# Nothing else: the reports are exactly the nine planted names.
-	if [ "$(grep -c . <<<"$out")" -ne 9 ]; then
-		echo "selftest FAILED: names other than the planted ones were reported"
-		missing=$((missing + 1))
-	fi
-	[ "$missing" -eq 0 ] || return 1
-	echo "ok: the check refuses every planted name and nothing else"
+	selftest_failed "$out" "$status" || return 1
+	# Exactly the nine planted names.
+	selftest_exactly name "$out" "pinmm/" \
+		"types.h: define current" "types.h: define PAGE_MASK" \
+		"types.h: enum-constant R_X" "types.h: enum-constant SC_X" \
+		"types.h: typedef pgoff_selftest_t" "types.h: typedef selftest_fn" \
+		"types.h: struct-tag selftest_tag" "types.h: inline-function selftest_inline" \
+		"dma.h: define pin_user_pages"
 }
 
-case "${1:-}" in
---selftest)
-	[ $# -eq 3 ] || usage
-	selftest "$2" "$3" ;;
-"" | -*)
-	usage ;;
-*)
-	[ $# -eq 1 ] || usage
-	check "$1" ;;
-esac
+abi_main 1 2 "$@"

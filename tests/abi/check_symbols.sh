@@ -20,6 +20,8 @@
 # --selftest runs the check on a copy of the headers with one declaration
 # removed and one invented, and checks that it fails naming both.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=abi_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/abi_lib.sh"
 
 usage() {
 	echo "usage: $0 LIBRARY INCLUDE_DIR NM | --selftest LIBRARY INCLUDE_DIR NM WORK_DIR" >&2
@@ -101,8 +103,7 @@ section() {
 selftest() {
 	local lib=$1 incdir=$2 nm=$3 work=$4 out status=0 victim
 
-	rm -rf "$work"
-	mkdir -p "$work"
+	selftest_workdir "$work"
 	cp -R "$incdir/pinmm" "$work/pinmm"
 	# Drop a declaration the library certainly exports, invent one it
 	# certainly does not.
@@ -112,11 +113,7 @@ selftest() {
 	sed -i "s/^PNM_API const char \*$victim(/const char *$victim(/" "$work/pinmm/pinmm.h"
 	printf 'PNM_API int\npnm_selftest_not_exported(\n\tvoid);\n' >>"$work/pinmm/dma.h"
 	out=$(check "$lib" "$work" "$nm") || status=$?
-	echo "$out" | sed 's/^/    /'
-	if [ "$status" -ne 1 ]; then
-		echo "selftest FAILED: the check returned $status, not 1"
-		return 1
-	fi
+	selftest_failed "$out" "$status" || return 1
 	if ! section "exported by" <<<"$out" | grep -qx "    $victim"; then
 		echo "selftest FAILED: $victim (exported, declaration without PNM_API) not reported"
 		return 1
@@ -128,13 +125,4 @@ selftest() {
 	echo "ok: the check reports an undeclared export and an unexported declaration"
 }
 
-case "${1:-}" in
---selftest)
-	[ $# -eq 5 ] || usage
-	selftest "$2" "$3" "$4" "$5" ;;
-"" | -*)
-	usage ;;
-*)
-	[ $# -eq 3 ] || usage
-	check "$1" "$2" "$3" ;;
-esac
+abi_main 3 4 "$@"

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* test_util.c - see test_util.h. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
@@ -39,6 +42,17 @@ int pnm_test_setup(void **state)
 	return 0;
 }
 
+int pnm_test_setup_legacy(void **state)
+{
+	struct pnm_config cfg;
+
+	(void)state;
+	pnm_test_config(&cfg);
+	cfg.legacy_gup = true;
+	pnm_test_init_with(&cfg);
+	return 0;
+}
+
 static void exit_one(struct task_struct *t, void *arg)
 {
 	(void)arg;
@@ -62,6 +76,15 @@ unsigned long test_mmap(struct task_struct *t, unsigned long len,
 			unsigned long prot, unsigned long flags)
 {
 	long addr = pnm_mm_mmap(t->mm, 0, len, prot, flags, NULL, 0);
+
+	assert_true(addr > 0);
+	return (unsigned long)addr;
+}
+
+unsigned long test_mmap_file(struct task_struct *t, struct file *f, unsigned long len,
+			     int64_t off)
+{
+	long addr = pnm_mmap(t, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED, f, off);
 
 	assert_true(addr > 0);
 	return (unsigned long)addr;
@@ -154,6 +177,68 @@ unsigned char test_host_byte(struct file *f, off_t off)
 
 	test_host_pread(f, &v, 1, off);
 	return v;
+}
+
+/* The pattern of @seed in @t's memory: see test_util.h. */
+void test_fill_user(struct task_struct *t, unsigned long addr, size_t n, unsigned int seed)
+{
+	unsigned char *b = malloc(n ? n : 1);
+
+	assert_non_null(b);
+	for (size_t i = 0; i < n; i++)
+		b[i] = test_pattern(seed, i);
+	assert_int_equal(pnm_user_write(t, addr, b, n), 0);
+	free(b);
+}
+
+/* Bytes [from, from + n) of the pattern of @seed at @addr: see test_util.h. */
+bool test_user_has(struct task_struct *t, unsigned long addr, size_t n, unsigned int seed,
+		   size_t from)
+{
+	unsigned char *b = malloc(n ? n : 1);
+	bool ok = true;
+
+	assert_non_null(b);
+	assert_int_equal(pnm_user_read(t, addr, b, n), 0);
+	for (size_t i = 0; i < n && ok; i++)
+		ok = b[i] == test_pattern(seed, from + i);
+	free(b);
+	return ok;
+}
+
+/* The pattern of @seed into @f through the cache: see test_util.h. */
+void test_fill_file(struct file *f, int64_t off, size_t n, unsigned int seed)
+{
+	unsigned char *b = malloc(n ? n : 1);
+
+	assert_non_null(b);
+	for (size_t i = 0; i < n; i++)
+		b[i] = test_pattern(seed, i);
+	assert_int_equal(pnm_file_write(f, b, n, off), (ssize_t)n);
+	free(b);
+}
+
+/* The pattern of @seed on the disk behind @f: see test_util.h. */
+bool test_host_has(struct file *f, off_t off, size_t n, unsigned int seed)
+{
+	unsigned char *b = malloc(n ? n : 1);
+	bool ok;
+
+	assert_non_null(b);
+	ok = test_host_pread(f, b, n, off) == (ssize_t)n;
+	for (size_t i = 0; i < n && ok; i++)
+		ok = b[i] == test_pattern(seed, i);
+	free(b);
+	return ok;
+}
+
+/* The pages charged to @t's process domain: see test_util.h. */
+unsigned long test_budget_charged(struct task_struct *t)
+{
+	struct pnm_pin_budget_info bi = { .size = sizeof(bi) };
+
+	assert_int_equal(pnm_pin_budget_get_task(t, &bi), 0);
+	return bi.charged;
 }
 
 /* Stress-test parameters: see test_util.h. */
@@ -327,4 +412,119 @@ int test_log_count(struct test_log_capture *c, const char *needle, enum pnm_log_
 		n += strstr(c->line[i], needle) && c->level[i] == level;
 	pthread_mutex_unlock(&c->lock);
 	return n;
+}
+
+/* --- the stress harness (test_util.h) ------------------------------------------ */
+
+/* stress_failf - count a failure, keep and print the first; test_util.h. */
+void stress_failf(struct stress_failures *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* Fully ordered RMW: exactly one thread sees 1 and writes @first. */
+	if (atomic_inc_return(&f->count) != 1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->first, sizeof(f->first), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: first failure: %s\n", f->test ? f->test : "stress", f->first);
+}
+
+/* stress_fail - stress_failf() of a failure code; test_util.h. */
+void stress_fail(struct stress_failures *f, int code)
+{
+	stress_failf(f, "code %d", code);
+}
+
+/* stress_assert_none - the main thread's verdict; test_util.h. */
+void stress_assert_none(struct stress_failures *f, const char *when)
+{
+	int n = atomic_read(&f->count);
+
+	if (n)
+		fail_msg("%s%s%d failure%s, the first: %s", when ? when : "", when ? ": " : "", n,
+			 n == 1 ? "" : "s", f->first);
+}
+
+/* stress_thread_start - pthread_create() or fail the test; test_util.h. */
+void stress_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	assert_int_equal(pthread_create(thread, NULL, fn, arg), 0);
+}
+
+/* stress_helpers_start - start the helpers; test_util.h. */
+void stress_helpers_start(struct stress_helper *hs, void *(*const fns[])(void *),
+			  const unsigned long *bounds, size_t n, void *sh, uint64_t seed,
+			  unsigned long iters)
+{
+	for (size_t i = 0; i < n; i++) {
+		hs[i].sh = sh;
+		hs[i].rng = seed * (2 * (uint64_t)i + 11) + 5;
+		hs[i].bound = bounds[i] * iters;
+		stress_thread_start(&hs[i].thread, fns[i], &hs[i]);
+	}
+}
+
+/* stress_helpers_join - wait for the helpers; test_util.h. */
+void stress_helpers_join(struct stress_helper *hs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(pthread_join(hs[i].thread, NULL), 0);
+}
+
+/* stress_fork_touch - fork, let the child touch its copy, exit it; test_util.h. */
+bool stress_fork_touch(struct stress_failures *f, int code, struct task_struct *parent,
+		       unsigned long load, unsigned long store, const void *data, size_t len)
+{
+	struct task_struct *child;
+	int err = pnm_task_fork(parent, "child", &child);
+	char c;
+
+	if (err) {
+		stress_fail(f, code - err);
+		return false;
+	}
+	if ((load && pnm_user_read(child, load, &c, 1)) ||
+	    pnm_user_write(child, store, data, len))
+		stress_fail(f, code + 1);
+	pnm_task_exit(child);
+	pnm_task_put(child);
+	return true;
+}
+
+/* stress_map_touch_unmap - a short-lived mapping; test_util.h. */
+void stress_map_touch_unmap(struct stress_failures *f, int code, struct task_struct *t,
+			    unsigned long len, unsigned long first, unsigned long stride)
+{
+	long a = pnm_mmap(t, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+	unsigned char b = 1;
+
+	if (a < 0) {
+		stress_fail(f, code - (int)a);
+		return;
+	}
+	for (unsigned long off = first; off < len; off += stride)
+		if (pnm_user_write(t, (unsigned long)a + off, &b, 1))
+			stress_fail(f, code + 1);
+	if (pnm_munmap(t, (unsigned long)a, len))
+		stress_fail(f, code + 2);
+}
+
+/* stress_flusher_main - fsync and writeback passes; test_util.h. */
+void *stress_flusher_main(void *arg)
+{
+	struct stress_flusher *fl = arg;
+
+	for (unsigned long n = 0; n < fl->rounds; n++) {
+		int ret = pnm_file_fsync(fl->f, 0, INT64_MAX, n & 1);
+
+		if (!ret)
+			ret = pnm_writeback_range(fl->f, 0, INT64_MAX, PNM_WB_SYNC_NONE);
+		if (ret) {
+			stress_fail(fl->failures, fl->code - ret);
+			break;
+		}
+		sched_yield();
+	}
+	return NULL;
 }

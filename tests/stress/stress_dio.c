@@ -77,23 +77,9 @@ struct shared {
 	unsigned long buf[NR_SUB];	/* each process's DIO buffer */
 	unsigned long iters;
 	atomic_t subs_left;		/* the helpers stop at 0 */
-	atomic_t failures;
-	atomic_t first_error;
+	struct stress_failures failures;
 	atomic_long_t dio_reads, dio_writes, forks, truncates;
 };
-
-static void record_failure(struct shared *sh, int code)
-{
-	if (atomic_inc_return(&sh->failures) == 1)
-		fprintf(stderr, "stress_dio: first failure %d\n", code);
-	atomic_cmpxchg(&sh->first_error, 0, code);
-}
-
-static bool subs_running(struct shared *sh)
-{
-	/* Acquire: pairs with the submitters' release decrement. */
-	return atomic_read_acquire(&sh->subs_left) > 0;
-}
 
 /* --- submitters ----------------------------------------------------------------- */
 
@@ -131,12 +117,12 @@ static void sub_dio_write(struct submitter *s)
 	for (size_t i = 0; i < len; i++)
 		s->tmp[i] = (unsigned char)test_rand(&s->rng);
 	if (pnm_user_write(sh->proc[s->id], buf, s->tmp, len)) {
-		record_failure(sh, 10);
+		stress_fail(&sh->failures, 10);
 		return;
 	}
 	ret = pnm_dio_rw(sh->dev, sh->f, PNM_DIO_WRITE, buf, len, region_start(s->id) + (int64_t)off);
 	if (ret != (ssize_t)len) {
-		record_failure(sh, 11000 + (int)(ret < 0 ? -ret : 0));
+		stress_fail(&sh->failures, 11000 + (int)(ret < 0 ? -ret : 0));
 		return;
 	}
 	memcpy(s->shadow + off, s->tmp, len);
@@ -161,11 +147,11 @@ static void sub_dio_read(struct submitter *s)
 	pick_aligned(s, MAX_DIO, &off, &len);
 	ret = pnm_dio_rw(sh->dev, sh->f, PNM_DIO_READ, buf, len, region_start(s->id) + (int64_t)off);
 	if (ret != (ssize_t)len) {
-		record_failure(sh, 12000 + (int)(ret < 0 ? -ret : 0));
+		stress_fail(&sh->failures, 12000 + (int)(ret < 0 ? -ret : 0));
 		return;
 	}
 	if (!user_matches(s, buf, off, len))
-		record_failure(sh, 13);
+		stress_fail(&sh->failures, 13);
 	atomic_long_inc(&sh->dio_reads);
 }
 
@@ -185,7 +171,7 @@ static void sub_dio_read2(struct submitter *s)
 		err = pnm_dio_submit(sh->dev, sh->f, PNM_DIO_READ, buf + (unsigned long)i * MAX_DIO / 2,
 				     len[i], region_start(s->id) + (int64_t)off[i], &req[i]);
 		if (err) {
-			record_failure(sh, 14000 - err);
+			stress_fail(&sh->failures, 14000 - err);
 			break;
 		}
 		n++;
@@ -194,9 +180,9 @@ static void sub_dio_read2(struct submitter *s)
 		ssize_t ret = pnm_dio_wait(req[i]);
 
 		if (ret != (ssize_t)len[i])
-			record_failure(sh, 15000 + (int)(ret < 0 ? -ret : 0));
+			stress_fail(&sh->failures, 15000 + (int)(ret < 0 ? -ret : 0));
 		else if (!user_matches(s, buf + (unsigned long)i * MAX_DIO / 2, off[i], len[i]))
-			record_failure(sh, 16);
+			stress_fail(&sh->failures, 16);
 	}
 	atomic_long_add(n, &sh->dio_reads);
 }
@@ -214,7 +200,7 @@ static void sub_buffered(struct submitter *s, bool write)
 			s->tmp[i] = (unsigned char)test_rand(&s->rng);
 		ret = pnm_file_write(sh->f, s->tmp, len, region_start(s->id) + (int64_t)off);
 		if (ret != (ssize_t)len) {
-			record_failure(sh, 17000 + (int)(ret < 0 ? -ret : 0));
+			stress_fail(&sh->failures, 17000 + (int)(ret < 0 ? -ret : 0));
 			return;
 		}
 		memcpy(s->shadow + off, s->tmp, len);
@@ -222,7 +208,7 @@ static void sub_buffered(struct submitter *s, bool write)
 	}
 	ret = pnm_file_read(sh->f, s->tmp, len, region_start(s->id) + (int64_t)off);
 	if (ret != (ssize_t)len || memcmp(s->tmp, s->shadow + off, len))
-		record_failure(sh, 18);
+		stress_fail(&sh->failures, 18);
 }
 
 static void *submitter_main(void *arg)
@@ -251,91 +237,65 @@ static void *submitter_main(void *arg)
 		}
 	}
 	pnm_task_leave(prev);
-	/* Fully ordered RMW: pairs with the helpers' acquire reads. */
-	atomic_sub_return(1, &sh->subs_left);
+	stress_worker_done(&sh->subs_left);
 	return NULL;
 }
 
 /* --- helpers ---------------------------------------------------------------------- */
 
-struct helper {
-	struct shared *sh;
-	uint64_t rng;
-	pthread_t thread;
-	unsigned long bound;
-};
-
 static void *faulter_main(void *arg)
 {
-	struct helper *h = arg;
+	struct stress_helper *h = arg;
 	struct shared *sh = h->sh;
 
-	for (unsigned long n = 1; n <= h->bound && subs_running(sh); n++) {
+	for (unsigned long n = 1; n <= h->bound && stress_running(&sh->subs_left); n++) {
 		int i = (int)(test_rand(&h->rng) % NR_SUB);
 		unsigned long addr = sh->buf[i] + FAULT_OFF + 8 * (test_rand(&h->rng) % 64);
 		uint64_t v = n, back = 0;
 
 		if (pnm_user_write(sh->proc[i], addr, &v, sizeof(v)) ||
 		    pnm_user_read(sh->proc[i], addr, &back, sizeof(back)) || back != v)
-			record_failure(sh, 20);
+			stress_fail(&sh->failures, 20);
 	}
 	return NULL;
 }
 
 static void *forker_main(void *arg)
 {
-	struct helper *h = arg;
+	struct stress_helper *h = arg;
 	struct shared *sh = h->sh;
 
-	for (unsigned long n = 0; n < h->bound && subs_running(sh); n++) {
+	for (unsigned long n = 0; n < h->bound && stress_running(&sh->subs_left); n++) {
 		int i = (int)(test_rand(&h->rng) % NR_SUB);
-		struct task_struct *child;
 		unsigned char b = 0x77;
-		int err = pnm_task_fork(sh->proc[i], "child", &child);
 
-		if (err) {
-			record_failure(sh, 21000 - err);
-			continue;
-		}
 		/* The child's stores go to its own copies. */
-		if (pnm_user_write(child, sh->buf[i] + FAULT_OFF + 600, &b, 1))
-			record_failure(sh, 22);
-		pnm_task_exit(child);
-		pnm_task_put(child);
-		atomic_long_inc(&sh->forks);
+		if (stress_fork_touch(&sh->failures, 21000, sh->proc[i], 0,
+				      sh->buf[i] + FAULT_OFF + 600, &b, 1))
+			atomic_long_inc(&sh->forks);
 	}
 	return NULL;
 }
 
 static void *mapper_main(void *arg)
 {
-	struct helper *h = arg;
+	struct stress_helper *h = arg;
 	struct shared *sh = h->sh;
 
-	for (unsigned long n = 0; n < h->bound && subs_running(sh); n++) {
+	for (unsigned long n = 0; n < h->bound && stress_running(&sh->subs_left); n++) {
 		int i = (int)(test_rand(&h->rng) % NR_SUB);
-		long a = pnm_mmap(sh->proc[i], 0, 16 * PG, RW, PRIV, NULL, 0);
-		unsigned char b = 1;
 
-		if (a < 0) {
-			record_failure(sh, 23000 - (int)a);
-			continue;
-		}
-		for (unsigned long off = 0; off < 16 * PG; off += 4 * PG)
-			if (pnm_user_write(sh->proc[i], (unsigned long)a + off, &b, 1))
-				record_failure(sh, 24);
-		if (pnm_munmap(sh->proc[i], (unsigned long)a, 16 * PG))
-			record_failure(sh, 25);
+		stress_map_touch_unmap(&sh->failures, 23000, sh->proc[i], 16 * PG, 0, 4 * PG);
 	}
 	return NULL;
 }
 
 static void *syncer_main(void *arg)
 {
-	struct helper *h = arg;
+	struct stress_helper *h = arg;
 	struct shared *sh = h->sh;
 
-	for (unsigned long n = 0; n < h->bound && subs_running(sh); n++) {
+	for (unsigned long n = 0; n < h->bound && stress_running(&sh->subs_left); n++) {
 		switch (test_rand(&h->rng) % 3) {
 		case 0:
 			(void)pnm_writeback_run(false);
@@ -345,7 +305,7 @@ static void *syncer_main(void *arg)
 			break;
 		default:
 			if (pnm_file_fsync(sh->f, 0, INT64_MAX, false))
-				record_failure(sh, 26);
+				stress_fail(&sh->failures, 26);
 			break;
 		}
 	}
@@ -354,43 +314,43 @@ static void *syncer_main(void *arg)
 
 static void *truncator_main(void *arg)
 {
-	struct helper *h = arg;
+	struct stress_helper *h = arg;
 	struct shared *sh = h->sh;
 	struct task_struct *t, *prev;
 	unsigned long buf;
 	long a;
 
 	if (pnm_task_create("truncator", &t)) {
-		record_failure(sh, 27);
+		stress_fail(&sh->failures, 27);
 		return NULL;
 	}
 	a = pnm_mmap(t, 0, G_LEN, RW, PRIV, NULL, 0);
 	if (a < 0 || pnm_user_write(t, (unsigned long)a, "G", 1)) {
-		record_failure(sh, 28);
+		stress_fail(&sh->failures, 28);
 		goto out;
 	}
 	buf = (unsigned long)a;
 	prev = pnm_task_enter(t);
-	for (unsigned long n = 0; n < h->bound && subs_running(sh); n++) {
+	for (unsigned long n = 0; n < h->bound && stress_running(&sh->subs_left); n++) {
 		int64_t off = (int64_t)BLK * (int64_t)(test_rand(&h->rng) % 64);
 		struct pnm_dio_req *req;
 		ssize_t ret;
 		int err = pnm_dio_submit(sh->dev, sh->g, PNM_DIO_WRITE, buf, G_LEN, off, &req);
 
 		if (err) {
-			record_failure(sh, 29000 - err);
+			stress_fail(&sh->failures, 29000 - err);
 			continue;
 		}
 		if (pnm_file_truncate(sh->g, 0))
-			record_failure(sh, 30);
+			stress_fail(&sh->failures, 30);
 		/* The truncate waited for the write: G is empty. */
 		if (pnm_file_size(sh->g) != 0)
-			record_failure(sh, 31);
+			stress_fail(&sh->failures, 31);
 		ret = pnm_dio_wait(req);
 		if (ret != G_LEN)
-			record_failure(sh, 32000 + (int)(ret < 0 ? -ret : 0));
+			stress_fail(&sh->failures, 32000 + (int)(ret < 0 ? -ret : 0));
 		if (pnm_file_size(sh->g) != 0)
-			record_failure(sh, 33);
+			stress_fail(&sh->failures, 33);
 		atomic_long_inc(&sh->truncates);
 	}
 	pnm_task_leave(prev);
@@ -408,7 +368,7 @@ static void test_stress_dio(void **state)
 	void *(*const fns[])(void *) = { faulter_main, forker_main, mapper_main, syncer_main,
 					 truncator_main };
 	const unsigned long bounds[] = { 8, 1, 1, 1, 1 };	/* times the iterations */
-	struct helper hs[ARRAY_SIZE(fns)];
+	struct stress_helper hs[ARRAY_SIZE(fns)];
 	struct pnm_dio_info info = { .size = sizeof(info) };
 	long nob = global_stat(PNM_FS_DIRTY_NO_BLOCKS), stale = global_stat(PNM_DIO_STALE_CACHE);
 	struct shared *sh = calloc(1, sizeof(*sh));
@@ -417,6 +377,7 @@ static void test_stress_dio(void **state)
 	(void)state;
 	assert_non_null(sh);
 	assert_non_null(chk);
+	sh->failures.test = "stress_dio";
 	sh->iters = nr_iters;
 	assert_int_equal(pnm_dio_dev_create(3, &sh->dev), 0);
 	sh->f = test_open(PNM_FS_DISK, "dioF");
@@ -436,26 +397,17 @@ static void test_stress_dio(void **state)
 	CHECK_ALL();
 
 	atomic_set(&sh->subs_left, NR_SUB);
-	for (size_t i = 0; i < ARRAY_SIZE(fns); i++) {
-		hs[i].sh = sh;
-		hs[i].rng = seed * (2 * (uint64_t)i + 11) + 5;
-		hs[i].bound = bounds[i] * nr_iters;
-		assert_int_equal(pthread_create(&hs[i].thread, NULL, fns[i], &hs[i]), 0);
-	}
+	stress_helpers_start(hs, fns, bounds, ARRAY_SIZE(fns), sh, seed, nr_iters);
 	for (int i = 0; i < NR_SUB; i++)
-		assert_int_equal(pthread_create(&subs[i].thread, NULL, submitter_main, &subs[i]), 0);
+		stress_thread_start(&subs[i].thread, submitter_main, &subs[i]);
 	for (int i = 0; i < NR_SUB; i++)
 		pthread_join(subs[i].thread, NULL);
-	for (size_t i = 0; i < ARRAY_SIZE(fns); i++)
-		pthread_join(hs[i].thread, NULL);
+	stress_helpers_join(hs, ARRAY_SIZE(fns));
 
 	print_message("stress_dio: %ld direct reads, %ld direct writes, %ld forks, %ld truncates\n",
 		      atomic_long_read(&sh->dio_reads), atomic_long_read(&sh->dio_writes),
 		      atomic_long_read(&sh->forks), atomic_long_read(&sh->truncates));
-	if (atomic_read(&sh->failures))
-		print_error("%d failures, first %d\n", atomic_read(&sh->failures),
-			    atomic_read(&sh->first_error));
-	assert_int_equal(atomic_read(&sh->failures), 0);
+	stress_assert_none(&sh->failures, NULL);
 	assert_true(atomic_long_read(&sh->dio_reads) > 0);
 	assert_true(atomic_long_read(&sh->dio_writes) > 0);
 

@@ -29,8 +29,8 @@
  * host file holds exactly the writer's last data.
  *
  * Usage: stress_io_uring [seed [rounds]].  Seeded and bounded (a fixed
- * number of operations per thread and round); failures are counted in
- * atomics and asserted by the main thread after joining.
+ * number of operations per thread and round); failures are counted
+ * (test_util.h) and asserted by the main thread after joining.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -71,15 +71,8 @@ struct shared {
 	/* oracles, each entry written by the slot's owner only */
 	int64_t read_from[NR_SLOTS];		/* reader slots: source offset + 1 */
 	uint64_t wrote[NR_SLOTS];		/* writer slots: last sequence */
-	atomic_t failures;
-	atomic_t first_error;
+	struct stress_failures failures;
 };
-
-static void record_failure(struct shared *sh, int code)
-{
-	atomic_inc(&sh->failures);
-	atomic_cmpxchg(&sh->first_error, 0, code);
-}
 
 /* Slot @s: its buffer index and user address. */
 static unsigned int slot_where(struct shared *sh, unsigned long s, unsigned long *addr)
@@ -109,14 +102,6 @@ static uint64_t wr_word(unsigned long s, uint64_t seq)
 	return 0xf1ULL << 56 | (uint64_t)s << 32 | seq;
 }
 
-static bool all_are(const uint64_t *buf, size_t words, uint64_t v)
-{
-	for (size_t i = 0; i < words; i++)
-		if (buf[i] != v)
-			return false;
-	return true;
-}
-
 struct worker {
 	struct shared *sh;
 	int id;
@@ -143,13 +128,13 @@ static void *reader_main(void *arg)
 		ssize_t ret = pnm_io_ring_read_fixed(sh->ring, sh->src, idx, addr, SLOT, off);
 
 		if (ret != SLOT) {
-			record_failure(sh, 100 - (int)ret);
+			stress_fail(&sh->failures, 100 - (int)ret);
 			break;
 		}
 		sh->read_from[s] = off + 1;
 		src_bytes(want, off, SLOT);
 		if (pnm_user_read(sh->p, addr, got, SLOT) || memcmp(want, got, SLOT)) {
-			record_failure(sh, 2);
+			stress_fail(&sh->failures, 2);
 			break;
 		}
 	}
@@ -167,22 +152,21 @@ static void *writer_main(void *arg)
 		unsigned int idx = slot_where(sh, s, &addr);
 		ssize_t ret;
 
-		for (size_t i = 0; i < SLOT_WORDS; i++)
-			buf[i] = wr_word(s, w->seq + 1);
+		stress_fill_words(buf, SLOT_WORDS, wr_word(s, w->seq + 1));
 		if (pnm_user_write(sh->p, addr, buf, SLOT)) {
-			record_failure(sh, 3);
+			stress_fail(&sh->failures, 3);
 			break;
 		}
 		ret = pnm_io_ring_write_fixed(sh->ring, sh->dst, idx, addr, SLOT,
 					      (int64_t)(s * SLOT));
 		if (ret != SLOT) {
-			record_failure(sh, 400 - (int)ret);
+			stress_fail(&sh->failures, 400 - (int)ret);
 			break;
 		}
 		sh->wrote[s] = ++w->seq;
 		if (pnm_file_read(sh->dst, back, SLOT, (int64_t)(s * SLOT)) != SLOT ||
-		    !all_are(back, SLOT_WORDS, wr_word(s, w->seq))) {
-			record_failure(sh, 5);
+		    !stress_all_are(back, SLOT_WORDS, wr_word(s, w->seq))) {
+			stress_fail(&sh->failures, 5);
 			break;
 		}
 	}
@@ -193,23 +177,14 @@ static void *forker_main(void *arg)
 {
 	struct shared *sh = arg;
 	uint64_t rng = seed ^ 0xf0f0;
-	char c;
 
 	for (int n = 0; n < OPS / 20; n++) {
-		struct task_struct *child;
 		unsigned long s = test_rand(&rng) % NR_SLOTS, addr;
-		int ret = pnm_task_fork(sh->p, "child", &child);
 
-		if (ret) {
-			record_failure(sh, 600 - ret);
-			break;
-		}
 		slot_where(sh, s, &addr);
-		if (pnm_user_read(child, addr, &c, 1) ||
-		    pnm_user_write(child, addr, "the child's own copy", 20))
-			record_failure(sh, 7);
-		pnm_task_exit(child);
-		pnm_task_put(child);
+		if (!stress_fork_touch(&sh->failures, 600, sh->p, addr, addr,
+				       "the child's own copy", 20))
+			break;
 	}
 	return NULL;
 }
@@ -225,35 +200,17 @@ static void *churner_main(void *arg)
 				  NULL, 0);
 
 		if (a != (long)sh->scratch || pnm_user_write(sh->p, sh->scratch + PG, "f", 1)) {
-			record_failure(sh, 8);
+			stress_fail(&sh->failures, 8);
 			break;
 		}
 		if (pnm_migrate_range(sh->p, sh->small, SMALL_PAGES * PG, PNM_ZONE_MOVABLE) > 0 ||
 		    pnm_migrate_range(sh->p, sh->huge, HPAGE_PMD_SIZE, PNM_ZONE_MOVABLE) > 0)
-			record_failure(sh, 9);		/* a pinned page moved */
+			stress_fail(&sh->failures, 9);		/* a pinned page moved */
 		pnm_compact_zone(PNM_ZONE_MOVABLE, 4, NULL);
 		if (pnm_munmap(sh->p, sh->scratch + 2 * PG, 3 * PG)) {
-			record_failure(sh, 10);
+			stress_fail(&sh->failures, 10);
 			break;
 		}
-	}
-	return NULL;
-}
-
-static void *flusher_main(void *arg)
-{
-	struct shared *sh = arg;
-
-	for (int n = 0; n < OPS / 10; n++) {
-		int ret = pnm_file_fsync(sh->dst, 0, INT64_MAX, n & 1);
-
-		if (!ret)
-			ret = pnm_writeback_range(sh->dst, 0, INT64_MAX, PNM_WB_SYNC_NONE);
-		if (ret) {
-			record_failure(sh, 1100 - ret);
-			break;
-		}
-		sched_yield();
 	}
 	return NULL;
 }
@@ -274,23 +231,14 @@ static void check_slots(struct shared *sh, const char *when)
 				fail_msg("%s: slot %lu lost its fixed read", when, s);
 		}
 		if (sh->wrote[s]) {
-			if (!all_are((const uint64_t *)got, SLOT_WORDS, wr_word(s, sh->wrote[s])))
+			if (!stress_all_are((const uint64_t *)got, SLOT_WORDS, wr_word(s, sh->wrote[s])))
 				fail_msg("%s: slot %lu lost the process's write", when, s);
 			assert_int_equal(pnm_file_read(sh->dst, got, SLOT, (int64_t)(s * SLOT)),
 					 SLOT);
-			if (!all_are((const uint64_t *)got, SLOT_WORDS, wr_word(s, sh->wrote[s])))
+			if (!stress_all_are((const uint64_t *)got, SLOT_WORDS, wr_word(s, sh->wrote[s])))
 				fail_msg("%s: the file lost slot %lu's fixed write", when, s);
 		}
 	}
-}
-
-static void check_ring(struct shared *sh)
-{
-	char why[256] = "";
-
-	if (pnm_io_ring_check(sh->ring, why, sizeof(why)))
-		fail_msg("%s", why);
-	CHECK_ALL();
 }
 
 static void register_buffers(struct shared *sh)
@@ -311,6 +259,7 @@ static void stress_io_uring(void **state)
 
 	(void)state;
 	assert_non_null(sh);
+	sh->failures.test = "stress_io_uring";
 	sh->p = test_task_create("P");
 	sh->small = test_mmap(sh->p, SMALL_PAGES * PG, RW, PRIV);
 	a = test_mmap(sh->p, 3 * HPAGE_PMD_SIZE, RW, PRIV);
@@ -330,11 +279,13 @@ static void stress_io_uring(void **state)
 	sh->iov[0] = (struct iovec){ (void *)sh->small, SMALL_PAGES * PG };
 	sh->iov[1] = (struct iovec){ (void *)sh->huge, HPAGE_PMD_SIZE };
 	register_buffers(sh);
-	check_ring(sh);
+	CHECK_OBJ(pnm_io_ring_check, sh->ring);
 
 	for (unsigned long round = 0; round < nr_rounds; round++) {
 		struct worker w[NR_OWNERS];
-		pthread_t forker, churner, flusher;
+		struct stress_flusher fl = { .f = sh->dst, .rounds = OPS / 10,
+					     .failures = &sh->failures, .code = 1100 };
+		pthread_t forker, churner;
 		char when[32];
 
 		for (int i = 0; i < NR_OWNERS; i++) {
@@ -343,27 +294,25 @@ static void stress_io_uring(void **state)
 			w[i] = (struct worker){ .sh = sh, .id = i,
 						.rng = seed ^ (round << 16 | (uint64_t)i << 4),
 						.seq = round * 100000 };
-			assert_int_equal(pthread_create(&w[i].thread, NULL, fn, &w[i]), 0);
+			stress_thread_start(&w[i].thread, fn, &w[i]);
 		}
-		assert_int_equal(pthread_create(&forker, NULL, forker_main, sh), 0);
-		assert_int_equal(pthread_create(&churner, NULL, churner_main, sh), 0);
-		assert_int_equal(pthread_create(&flusher, NULL, flusher_main, sh), 0);
+		stress_thread_start(&forker, forker_main, sh);
+		stress_thread_start(&churner, churner_main, sh);
+		stress_thread_start(&fl.thread, stress_flusher_main, &fl);
 		for (int i = 0; i < NR_OWNERS; i++)
 			assert_int_equal(pthread_join(w[i].thread, NULL), 0);
 		assert_int_equal(pthread_join(forker, NULL), 0);
 		assert_int_equal(pthread_join(churner, NULL), 0);
-		assert_int_equal(pthread_join(flusher, NULL), 0);
-		if (atomic_read(&sh->failures))
-			fail_msg("round %lu: %d failures, the first with code %d", round,
-				 atomic_read(&sh->failures), atomic_read(&sh->first_error));
+		assert_int_equal(pthread_join(fl.thread, NULL), 0);
 		snprintf(when, sizeof(when), "round %lu", round);
+		stress_assert_none(&sh->failures, when);
 		check_slots(sh, when);
-		check_ring(sh);
+		CHECK_OBJ(pnm_io_ring_check, sh->ring);
 		/* Unregister and register again, quietly. */
 		assert_int_equal(pnm_io_ring_unregister_buffers(sh->ring), 0);
 		assert_int_equal(pnm_pin_registry_count(-1), 0);
 		register_buffers(sh);
-		check_ring(sh);
+		CHECK_OBJ(pnm_io_ring_check, sh->ring);
 	}
 
 	pnm_io_ring_destroy(sh->ring);
@@ -375,7 +324,7 @@ static void stress_io_uring(void **state)
 		if (!sh->wrote[s])
 			continue;
 		assert_int_equal(test_host_pread(sh->dst, got, SLOT, (off_t)(s * SLOT)), SLOT);
-		if (!all_are(got, SLOT_WORDS, wr_word(s, sh->wrote[s])))
+		if (!stress_all_are(got, SLOT_WORDS, wr_word(s, sh->wrote[s])))
 			fail_msg("the disk lacks slot %lu's last write", s);
 	}
 	pnm_file_close(sh->src);

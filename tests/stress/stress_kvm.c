@@ -29,7 +29,6 @@
  *
  *   stress_kvm [seed [operations-per-thread-per-round [rounds]]]
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,9 +79,8 @@ struct stress {
 	uint64_t oracle[NR_VCPUS + 1][NR_REGIONS][MAX_PAGES];
 	bool final_round;			/* the storm ends with exit */
 	atomic_t stop;				/* the storm is over */
-	atomic_t failures;
+	struct stress_failures failures;
 	atomic_long_t guest_ops, guest_efault, storms, second_vms;
-	char what[256];
 };
 
 struct worker {
@@ -90,17 +88,6 @@ struct worker {
 	int id;
 	uint64_t seed;
 };
-
-static __printf(2, 3) void record_failure(struct stress *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (atomic_inc_return(&s->failures) != 1)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(s->what, sizeof(s->what), fmt, ap);
-	va_end(ap);
-}
 
 static unsigned long gpa_of(struct stress *s, int r, unsigned long page, int slot)
 {
@@ -153,14 +140,14 @@ static void *vcpu_fn(void *arg)
 		} else {
 			err = pnm_kvm_guest_read(s->kvm, gpa, &v, sizeof(v));
 			if (!err && data_region(r) && v != s->oracle[w->id][r][page])
-				record_failure(s, "vcpu %d: read %#llx at region %d page %lu, "
+				stress_failf(&s->failures, "vcpu %d: read %#llx at region %d page %lu, "
 					       "wrote %#llx", w->id, (unsigned long long)v, r, page,
 					       (unsigned long long)s->oracle[w->id][r][page]);
 		}
 		if (err == -EFAULT)
 			atomic_long_inc(&s->guest_efault);
 		if (err && !guest_err_ok(s, r, err, rnd & (1ULL << 40)))
-			record_failure(s, "vcpu %d: region %d page %lu: %d", w->id, r, page, err);
+			stress_failf(&s->failures, "vcpu %d: region %d page %lu: %d", w->id, r, page, err);
 	}
 	return NULL;
 }
@@ -187,13 +174,13 @@ static void *vmm_cpu_fn(void *arg)
 		} else {
 			err = pnm_user_read(s->vmm, hva, &v, sizeof(v));
 			if (!err && data_region(r) && v != s->oracle[CPU_SLOT][r][page])
-				record_failure(s, "vmm: read %#llx at region %d page %lu, wrote %#llx",
+				stress_failf(&s->failures, "vmm: read %#llx at region %d page %lu, wrote %#llx",
 					       (unsigned long long)v, r, page,
 					       (unsigned long long)s->oracle[CPU_SLOT][r][page]);
 		}
 		if (err && !(err == -EFAULT && (r == R_CHURN || (rnd & (1ULL << 40)) ||
 						s->final_round)))
-			record_failure(s, "vmm: region %d page %lu: %d", r, page, err);
+			stress_failf(&s->failures, "vmm: region %d page %lu: %d", r, page, err);
 	}
 	return NULL;
 }
@@ -212,7 +199,7 @@ static void *second_vm_fn(void *arg)
 
 		if (err) {
 			if (!(err == -ESRCH && s->final_round))
-				record_failure(s, "second VM: create %d", err);
+				stress_failf(&s->failures, "second VM: create %d", err);
 			break;
 		}
 		err = pnm_kvm_set_memslot(kvm, 0, 0x1000, ANON_PAGES, s->base[R_ANON], 0);
@@ -220,10 +207,10 @@ static void *second_vm_fn(void *arg)
 			err = pnm_kvm_guest_read(kvm, 0x1000 * PG + page * PG + CONST_OFF, &v,
 						 sizeof(v));
 		if (!err && v != page + 0xc0de)
-			record_failure(s, "second VM: page %lu reads %#llx", page,
+			stress_failf(&s->failures, "second VM: page %lu reads %#llx", page,
 				       (unsigned long long)v);
 		if (err && err != -EAGAIN && !(s->final_round && (err == -ESRCH || err == -EFAULT)))
-			record_failure(s, "second VM: %d", err);
+			stress_failf(&s->failures, "second VM: %d", err);
 		pnm_kvm_destroy(kvm);
 		atomic_long_inc(&s->second_vms);
 	}
@@ -301,7 +288,7 @@ static void *storm_fn(void *arg)
 			break;
 		}
 		if (!storm_ok(ret))
-			record_failure(s, "storm op %d: %ld", (int)(rnd % 10), ret);
+			stress_failf(&s->failures, "storm op %d: %ld", (int)(rnd % 10), ret);
 		atomic_long_inc(&s->storms);
 	}
 	if (s->final_round)
@@ -314,6 +301,7 @@ static void run_round(struct stress *s, unsigned long round)
 {
 	pthread_t th[NR_VCPUS + 3];
 	struct worker w[NR_VCPUS + 3];
+	char when[32];
 
 	atomic_set(&s->stop, 0);
 	for (int n = 0; n < NR_VCPUS + 3; n++) {
@@ -328,19 +316,14 @@ static void run_round(struct stress *s, unsigned long round)
 	for (int n = 0; n < NR_VCPUS + 3; n++)
 		assert_int_equal(pthread_join(th[n], NULL), 0);
 	pnm_rcu_barrier();
-	if (atomic_read(&s->failures))
-		fail_msg("round %lu: %d failures, first: %s", round, atomic_read(&s->failures),
-			 s->what);
+	snprintf(when, sizeof(when), "round %lu", round);
+	stress_assert_none(&s->failures, when);
 }
 
 /* The quiet model: invariants, coherence, and every write kept. */
 static void check_round(struct stress *s)
 {
-	char why[256] = "";
-
-	CHECK_ALL();
-	if (pnm_kvm_check(s->kvm, why, sizeof(why)))
-		fail_msg("kvm check: %s", why);
+	CHECK_OBJ(pnm_kvm_check, s->kvm);
 	for (int r = 0; r < NR_REGIONS; r++) {
 		if (!data_region(r))
 			continue;
@@ -360,9 +343,7 @@ static void check_round(struct stress *s)
 			}
 		}
 	}
-	if (pnm_kvm_check(s->kvm, why, sizeof(why)))
-		fail_msg("kvm check after the reads: %s", why);
-	CHECK_ALL();
+	CHECK_OBJ(pnm_kvm_check, s->kvm);
 }
 
 static void setup(struct stress *s)
@@ -417,6 +398,7 @@ static void stress_kvm(void **state)
 
 	(void)state;
 	assert_non_null(s);
+	s->failures.test = "stress_kvm";
 	setup(s);
 	for (unsigned long round = 0; round < opt_rounds; round++) {
 		run_round(s, round);
@@ -438,12 +420,7 @@ static void stress_kvm(void **state)
 	assert_true(ki.released);
 	assert_int_equal(ki.mapped, 0);
 	assert_int_equal(pnm_kvm_map_gfn(s->kvm, 0, false), -ESRCH);
-	{
-		char why[256] = "";
-
-		if (pnm_kvm_check(s->kvm, why, sizeof(why)))
-			fail_msg("kvm check after exit: %s", why);
-	}
+	CHECK_OBJ(pnm_kvm_check, s->kvm);
 	pnm_kvm_destroy(s->kvm);
 	pnm_file_close(s->file);
 	CHECK_ALL();

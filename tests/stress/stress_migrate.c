@@ -14,10 +14,9 @@
  *
  *   stress_migrate [seed [accesses-per-worker [migrator-rounds]]]
  *
- * Workers record failures in atomics; the main thread asserts after join
+ * Workers record failures (test_util.h); the main thread asserts after join
  * and then checks every invariant and every value once more.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +44,10 @@ struct stress {
 	 * written by the page's owner only, read after join */
 	unsigned long expect[NR_REGIONS * REGION_PAGES];
 	unsigned long snapshot[REGION_PAGES];	/* the child's anon values */
-	atomic_t failures;
+	struct stress_failures failures;
 	atomic_t migrations_done;
 	atomic_t writers_left;
 	atomic_t migrator_done;
-	char what[256];				/* first failure, for the report */
 };
 
 /* PNM_TRACE_MIGRATE outcomes, tallied by the trace hook (any thread). */
@@ -89,17 +87,6 @@ struct worker {
 	uint64_t seed;
 };
 
-static __printf(2, 3) void record_failure(struct stress *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (atomic_inc_return(&s->failures) != 1)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(s->what, sizeof(s->what), fmt, ap);
-	va_end(ap);
-}
-
 static unsigned long page_addr(struct stress *s, int r, unsigned long page)
 {
 	return s->region[r] + page * PAGE_SIZE + (page % 16) * 8;
@@ -124,15 +111,15 @@ static void *writer_fn(void *arg)
 			v = test_rand(&w->seed);
 			err = pnm_user_write(s->parent, addr, &v, sizeof(v));
 			if (err)
-				record_failure(s, "write at %#lx: %d", addr, err);
+				stress_failf(&s->failures, "write at %#lx: %d", addr, err);
 			else
 				*slot = v;
 		} else {
 			err = pnm_user_read(s->parent, addr, &v, sizeof(v));
 			if (err)
-				record_failure(s, "read at %#lx: %d", addr, err);
+				stress_failf(&s->failures, "read at %#lx: %d", addr, err);
 			else if (v != *slot)
-				record_failure(s, "read back %#lx at %#lx, expected %#lx", v, addr, *slot);
+				stress_failf(&s->failures, "read back %#lx at %#lx, expected %#lx", v, addr, *slot);
 		}
 	}
 	atomic_dec(&s->writers_left);
@@ -152,9 +139,9 @@ static void *reader_fn(void *arg)
 		int err = pnm_user_read(s->child, addr, &v, sizeof(v));
 
 		if (err)
-			record_failure(s, "child read at %#lx: %d", addr, err);
+			stress_failf(&s->failures, "child read at %#lx: %d", addr, err);
 		else if (v != s->snapshot[page])
-			record_failure(s, "child snapshot changed at %#lx (%#lx)", addr, v);
+			stress_failf(&s->failures, "child snapshot changed at %#lx (%#lx)", addr, v);
 	}
 	return NULL;
 }
@@ -181,12 +168,12 @@ static void *migrator_fn(void *arg)
 						       s->region_len[r], zt);
 
 			if (!migrate_result_ok(moved))
-				record_failure(s, "migrate region %d: %ld", r, moved);
+				stress_failf(&s->failures, "migrate region %d: %ld", r, moved);
 		}
 		ret = (int)pnm_mm_migrate_range(s->child->mm, s->region[0],
 					     REGION_PAGES * PAGE_SIZE, zt);
 		if (!migrate_result_ok(ret))
-			record_failure(s, "migrate child region: %d", ret);
+			stress_failf(&s->failures, "migrate child region: %d", ret);
 		/*
 		 * With the regions out of CMA, only the interleaved ballast is
 		 * left there: compaction can rebuild a 2 MiB block.  Plus a
@@ -195,13 +182,13 @@ static void *migrator_fn(void *arg)
 		if (zt != ZONE_CMA) {
 			ret = compact_zone(pnm_zone(ZONE_CMA), HPAGE_PMD_ORDER, &res);
 			if (ret && ret != -EAGAIN)
-				record_failure(s, "compact CMA: %d", ret);
+				stress_failf(&s->failures, "compact CMA: %d", ret);
 		}
 		zt = zones[test_rand(&w->seed) % ARRAY_SIZE(zones)];
 		ret = compact_zone(pnm_zone(zt), 1 + test_rand(&w->seed) % HPAGE_PMD_ORDER,
 				   &res);
 		if (ret && ret != -EAGAIN)
-			record_failure(s, "compact zone %d: %d", (int)zt, ret);
+			stress_failf(&s->failures, "compact zone %d: %d", (int)zt, ret);
 		atomic_inc(&s->migrations_done);
 	}
 	/* Release: pairs with the workers' acquire loads; ends their loops. */
@@ -220,6 +207,7 @@ static void stress_migrate(void **state)
 
 	(void)state;
 	assert_non_null(s);
+	s->failures.test = "stress_migrate";
 	s->parent = test_task_create("stress");
 	assert_non_null(s->parent);
 	s->region[0] = test_mmap(s->parent, REGION_PAGES * PAGE_SIZE,
@@ -295,8 +283,7 @@ static void stress_migrate(void **state)
 	       global_stat(COMPACTSUCCESS), global_stat(COMPACTSTALL),
 	       global_stat(COMPACTFAIL), global_stat(THP_SPLIT_PAGE),
 	       global_stat(THP_SPLIT_PMD));
-	if (atomic_read(&s->failures))
-		fail_msg("%d failures, first: %s", atomic_read(&s->failures), s->what);
+	stress_assert_none(&s->failures, NULL);
 	assert_int_equal(atomic_read(&s->migrations_done), (int)opt_rounds);
 	if (opt_rounds >= 3)
 		assert_true(global_stat(COMPACTSUCCESS) > 0);

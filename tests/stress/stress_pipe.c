@@ -18,7 +18,6 @@
  *
  *   stress_pipe [seed [splices-per-thread]]
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +49,8 @@ struct stress {
 	unsigned long region, out[NR_SPLICERS];
 	atomic_t splicers_left;
 	atomic_long_t page_writes[NR_PAGES];	/* parent's writes done per page */
-	atomic_t failures;
+	struct stress_failures failures;
 	atomic_long_t splices, migrated, busy;
-	char what[256];
 };
 
 struct worker {
@@ -60,17 +58,6 @@ struct worker {
 	int id;
 	uint64_t seed;
 };
-
-static __printf(2, 3) void record_failure(struct stress *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (atomic_inc_return(&s->failures) != 1)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(s->what, sizeof(s->what), fmt, ap);
-	va_end(ap);
-}
 
 /* One whole-page store of @v in every word: a torn read shows. */
 static int write_page(struct task_struct *t, unsigned long addr, uint64_t v)
@@ -94,7 +81,7 @@ static void *writer_fn(void *arg)
 		int err = write_page(s->parent, s->region + page * PG, rnd | (1ULL << 63));
 
 		if (err)
-			record_failure(s, "parent write: %d", err);
+			stress_failf(&s->failures, "parent write: %d", err);
 		/* Release: a splicer that sees the count sees the write done. */
 		(void)atomic_long_add_return(1, &s->page_writes[page]);
 	}
@@ -109,11 +96,11 @@ static void *splicer_fn(void *arg)
 	struct pnm_pipe *p;
 
 	if (pnm_pipe_create(&p)) {
-		record_failure(s, "pipe create");
+		stress_failf(&s->failures, "pipe create");
 		atomic_dec(&s->splicers_left);
 		return NULL;
 	}
-	for (unsigned long i = 0; i < opt_splices && !atomic_read(&s->failures); i++) {
+	for (unsigned long i = 0; i < opt_splices && !stress_failed(&s->failures); i++) {
 		unsigned long page = test_rand(&w->seed) % NR_PAGES;
 		unsigned long addr = s->region + page * PG;
 		struct task_struct *c;
@@ -123,16 +110,16 @@ static void *splicer_fn(void *arg)
 
 		err = pnm_task_fork(s->parent, "child", &c);
 		if (err) {
-			record_failure(s, "fork: %d", err);
+			stress_failf(&s->failures, "fork: %d", err);
 			break;
 		}
 		/* The child's view of the fork: stable, nobody writes it. */
 		err = pnm_user_read(c, addr, &snap, sizeof(snap));
 		n = err ? err : pnm_vmsplice(c, p, addr, PG, 0);
 		if (n != PG)
-			record_failure(s, "child read/vmsplice: %zd", n);
+			stress_failf(&s->failures, "child read/vmsplice: %zd", n);
 		if (pnm_munmap(c, s->region, NR_PAGES * PG))
-			record_failure(s, "child munmap");
+			stress_failf(&s->failures, "child munmap");
 		pnm_task_exit(c);
 		pnm_task_put(c);
 		if (n != PG)
@@ -143,18 +130,18 @@ static void *splicer_fn(void *arg)
 			long seen = smp_load_acquire(&s->page_writes[page].counter);
 
 			while (smp_load_acquire(&s->page_writes[page].counter) == seen &&
-			       !atomic_read(&s->failures))
+			       !stress_failed(&s->failures))
 				sched_yield();
 		}
 		/* Later: the reader gets the fork's data, whatever P wrote. */
 		n = pnm_pipe_read(p, s->reader, s->out[w->id], PG);
 		if (n != PG || pnm_user_read(s->reader, s->out[w->id], got, PG)) {
-			record_failure(s, "pipe read: %zd", n);
+			stress_failf(&s->failures, "pipe read: %zd", n);
 			break;
 		}
 		for (unsigned long j = 0; j < WORDS; j++) {
 			if (got[j] != snap) {
-				record_failure(s, "page %lu word %lu: read %#llx from the pipe, the "
+				stress_failf(&s->failures, "page %lu word %lu: read %#llx from the pipe, the "
 					       "child saw %#llx at the fork", page, j,
 					       (unsigned long long)got[j], (unsigned long long)snap);
 				break;
@@ -166,7 +153,7 @@ static void *splicer_fn(void *arg)
 		char why[256] = "";
 
 		if (pnm_pipe_check(p, why, sizeof(why)))
-			record_failure(s, "pipe check: %s", why);
+			stress_failf(&s->failures, "pipe check: %s", why);
 	}
 	pnm_pipe_destroy(p);
 	atomic_dec(&s->splicers_left);
@@ -190,11 +177,11 @@ static void *migrator_fn(void *arg)
 			else if (ret == -EBUSY || ret == -EAGAIN)
 				atomic_long_inc(&s->busy);
 			else if (ret && ret != -ENOMEM)
-				record_failure(s, "migrate: %ld", ret);
+				stress_failf(&s->failures, "migrate: %ld", ret);
 		} else {
 			ret = pnm_compact_zone(PNM_ZONE_MOVABLE, 0, NULL);
 			if (ret && ret != -EAGAIN)
-				record_failure(s, "compact: %ld", ret);
+				stress_failf(&s->failures, "compact: %ld", ret);
 		}
 	}
 	return NULL;
@@ -209,6 +196,7 @@ static void stress_pipe(void **state)
 
 	(void)state;
 	assert_non_null(s);
+	s->failures.test = "stress_pipe";
 	s->parent = test_task_create("parent");
 	s->reader = test_task_create("reader");
 	s->region = test_mmap(s->parent, NR_PAGES * PG, PROT_READ | PROT_WRITE,
@@ -236,8 +224,7 @@ static void stress_pipe(void **state)
 	print_message("stress_pipe: %ld splices read back, %ld pages migrated, %ld migrations "
 		      "busy\n", atomic_long_read(&s->splices), atomic_long_read(&s->migrated),
 		      atomic_long_read(&s->busy));
-	if (atomic_read(&s->failures))
-		fail_msg("%d failures, first: %s", atomic_read(&s->failures), s->what);
+	stress_assert_none(&s->failures, NULL);
 	assert_int_equal(atomic_long_read(&s->splices), (long)(NR_SPLICERS * opt_splices));
 	CHECK_ALL();
 	/* Nothing kept: every page of P is referenced by its mapping only. */

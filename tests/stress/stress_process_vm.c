@@ -68,23 +68,9 @@ struct shared {
 	 * only, read by others after the join. */
 	unsigned char oracle[TOTAL_SLOTS][SLOT];
 	atomic_t workers_left;
-	atomic_t failures;
-	atomic_t first_error;
+	struct stress_failures failures;
 	atomic_long_t copies, forks;
 };
-
-static void record_failure(struct shared *sh, int code)
-{
-	if (atomic_inc_return(&sh->failures) == 1)
-		fprintf(stderr, "stress_process_vm: first failure %d\n", code);
-	atomic_cmpxchg(&sh->first_error, 0, code);
-}
-
-static bool workers_running(struct shared *sh)
-{
-	/* Acquire: pairs with the workers' fully ordered decrement. */
-	return atomic_read_acquire(&sh->workers_left) > 0;
-}
 
 static unsigned long slot_addr(struct shared *sh, unsigned long s)
 {
@@ -137,7 +123,7 @@ static void copier_round(struct copier *c)
 	for (int i = 0; i < n; i++)
 		make_bytes(c->buf + i * SLOT, &c->rng);
 	if (pnm_user_write(c->self, c->local, c->buf, (size_t)n * SLOT)) {
-		record_failure(sh, 1);
+		stress_fail(&sh->failures, 1);
 		return;
 	}
 	l[0] = (struct pnm_iovec){ c->local, (size_t)n * SLOT };
@@ -145,7 +131,7 @@ static void copier_round(struct copier *c)
 		rv[i] = (struct pnm_iovec){ slot_addr(sh, s[i]), SLOT };
 	ret = pnm_process_vm_writev(pid, l, 1, rv, (unsigned long)n, 0);
 	if (ret != (ssize_t)(n * SLOT)) {
-		record_failure(sh, 2000 + (int)(ret < 0 ? -ret : 0));
+		stress_fail(&sh->failures, 2000 + (int)(ret < 0 ? -ret : 0));
 		return;
 	}
 	for (int i = 0; i < n; i++)
@@ -161,16 +147,16 @@ static void copier_round(struct copier *c)
 	}
 	ret = pnm_process_vm_readv(pid, l, ((r >> 60) & 1) ? 2 : 1, rv, (unsigned long)n, 0);
 	if (ret != (ssize_t)(n * SLOT)) {
-		record_failure(sh, 3000 + (int)(ret < 0 ? -ret : 0));
+		stress_fail(&sh->failures, 3000 + (int)(ret < 0 ? -ret : 0));
 		return;
 	}
 	if (pnm_user_read(c->self, c->local + 2 * SLOT, c->buf, (size_t)n * SLOT)) {
-		record_failure(sh, 4);
+		stress_fail(&sh->failures, 4);
 		return;
 	}
 	for (int i = 0; i < n; i++)
 		if (memcmp(c->buf + i * SLOT, sh->oracle[s[i]], SLOT))
-			record_failure(sh, 5);
+			stress_fail(&sh->failures, 5);
 	atomic_long_inc(&sh->copies);
 }
 
@@ -182,22 +168,15 @@ static void *copier_main(void *arg)
 	for (unsigned long it = 0; it < c->sh->iters; it++)
 		copier_round(c);
 	pnm_task_leave(prev);
-	atomic_sub_return(1, &c->sh->workers_left);
+	stress_worker_done(&c->sh->workers_left);
 	return NULL;
 }
 
 /* --- the target and the helpers ------------------------------------------------------- */
 
-struct helper {
-	struct shared *sh;
-	uint64_t rng;
-	pthread_t thread;
-	unsigned long bound;
-};
-
 static void *target_cpu_main(void *arg)
 {
-	struct helper *h = arg;
+	struct stress_helper *h = arg;
 	struct shared *sh = h->sh;
 	unsigned char buf[SLOT], back[SLOT];
 
@@ -206,68 +185,52 @@ static void *target_cpu_main(void *arg)
 
 		make_bytes(buf, &h->rng);
 		if (pnm_user_write(sh->t, slot_addr(sh, s), buf, SLOT)) {
-			record_failure(sh, 10);
+			stress_fail(&sh->failures, 10);
 			continue;
 		}
 		memcpy(sh->oracle[s], buf, SLOT);
 		if (pnm_user_read(sh->t, slot_addr(sh, s), back, SLOT) || memcmp(back, buf, SLOT))
-			record_failure(sh, 11);
+			stress_fail(&sh->failures, 11);
 	}
-	atomic_sub_return(1, &sh->workers_left);
+	stress_worker_done(&sh->workers_left);
 	return NULL;
 }
 
 static void *forker_main(void *arg)
 {
-	struct helper *h = arg;
+	struct stress_helper *h = arg;
 	struct shared *sh = h->sh;
 
-	for (unsigned long n = 0; n < h->bound && workers_running(sh); n++) {
-		struct task_struct *child;
+	for (unsigned long n = 0; n < h->bound && stress_running(&sh->workers_left); n++) {
 		unsigned char b = 0xcc;
-		int err = pnm_task_fork(sh->t, "child", &child);
-
-		if (err) {
-			record_failure(sh, 20000 - err);
-			continue;
-		}
 		/* Into the child's copy of a private page only. */
-		if (pnm_user_write(child, sh->area[0] + (test_rand(&h->rng) % (NR_PAGES * PG)), &b, 1))
-			record_failure(sh, 21);
-		pnm_task_exit(child);
-		pnm_task_put(child);
-		atomic_long_inc(&sh->forks);
+		unsigned long at = sh->area[0] + test_rand(&h->rng) % (NR_PAGES * PG);
+
+		if (stress_fork_touch(&sh->failures, 20000, sh->t, 0, at, &b, 1))
+			atomic_long_inc(&sh->forks);
 	}
 	return NULL;
 }
 
 static void *mapper_main(void *arg)
 {
-	struct helper *h = arg;
+	struct stress_helper *h = arg;
 	struct shared *sh = h->sh;
 
-	for (unsigned long n = 0; n < h->bound && workers_running(sh); n++) {
-		long a = pnm_mmap(sh->t, 0, 8 * PG, RW, PRIV, NULL, 0);
-		unsigned char b = 1;
+	for (unsigned long n = 0; n < h->bound && stress_running(&sh->workers_left); n++) {
+		unsigned long at = PG * (test_rand(&h->rng) % 8);
 
-		if (a < 0) {
-			record_failure(sh, 22000 - (int)a);
-			continue;
-		}
-		if (pnm_user_write(sh->t, (unsigned long)a + PG * (test_rand(&h->rng) % 8), &b, 1))
-			record_failure(sh, 23);
-		if (pnm_munmap(sh->t, (unsigned long)a, 8 * PG))
-			record_failure(sh, 24);
+		stress_map_touch_unmap(&sh->failures, 22000, sh->t, 8 * PG, at, 8 * PG);
 	}
 	return NULL;
 }
 
 static void *syncer_main(void *arg)
 {
-	struct helper *h = arg;
+	struct stress_helper *h = arg;
 	struct shared *sh = h->sh;
 
-	for (unsigned long n = 0; n < h->bound && workers_running(sh); n++) {
+	for (unsigned long n = 0; n < h->bound && stress_running(&sh->workers_left); n++) {
 		int err = 0;
 
 		switch (test_rand(&h->rng) % 4) {
@@ -285,7 +248,7 @@ static void *syncer_main(void *arg)
 			break;
 		}
 		if (err)
-			record_failure(sh, 25000 - err);
+			stress_fail(&sh->failures, 25000 - err);
 	}
 	return NULL;
 }
@@ -297,7 +260,7 @@ static void test_stress_process_vm(void **state)
 	static struct copier cs[NR_COPIERS];
 	void *(*const fns[])(void *) = { target_cpu_main, forker_main, mapper_main, syncer_main };
 	const unsigned long bounds[] = { 1, 1, 1, 1 };	/* times the iterations */
-	struct helper hs[ARRAY_SIZE(fns)];
+	struct stress_helper hs[ARRAY_SIZE(fns)];
 	long nob = global_stat(PNM_FS_DIRTY_NO_BLOCKS);
 	struct shared *sh = calloc(1, sizeof(*sh));
 	unsigned char *chk = malloc(SLOT);
@@ -306,13 +269,13 @@ static void test_stress_process_vm(void **state)
 	(void)state;
 	assert_non_null(sh);
 	assert_non_null(chk);
+	sh->failures.test = "stress_process_vm";
 	sh->iters = nr_iters;
 	sh->t = test_task_create("target");
 	sh->f = test_open(PNM_FS_DISK, "pvmF");
 	assert_int_equal(pnm_file_truncate(sh->f, NR_PAGES * PG), 0);
 	sh->area[0] = test_mmap(sh->t, NR_PAGES * PG, RW, PRIV);
-	sh->area[1] = (unsigned long)pnm_mmap(sh->t, 0, NR_PAGES * PG, RW, MAP_SHARED, sh->f, 0);
-	assert_true((long)sh->area[1] > 0);
+	sh->area[1] = test_mmap_file(sh->t, sh->f, NR_PAGES * PG, 0);
 	for (unsigned long s = 0; s < TOTAL_SLOTS; s++) {
 		make_bytes(sh->oracle[s], &rng);
 		assert_int_equal(pnm_user_write(sh->t, slot_addr(sh, s), sh->oracle[s], SLOT), 0);
@@ -327,25 +290,16 @@ static void test_stress_process_vm(void **state)
 	CHECK_ALL();
 
 	atomic_set(&sh->workers_left, NR_COPIERS + 1);
-	for (size_t i = 0; i < ARRAY_SIZE(fns); i++) {
-		hs[i].sh = sh;
-		hs[i].rng = seed * (2 * (uint64_t)i + 11) + 5;
-		hs[i].bound = bounds[i] * nr_iters;
-		assert_int_equal(pthread_create(&hs[i].thread, NULL, fns[i], &hs[i]), 0);
-	}
+	stress_helpers_start(hs, fns, bounds, ARRAY_SIZE(fns), sh, seed, nr_iters);
 	for (int i = 0; i < NR_COPIERS; i++)
-		assert_int_equal(pthread_create(&cs[i].thread, NULL, copier_main, &cs[i]), 0);
+		stress_thread_start(&cs[i].thread, copier_main, &cs[i]);
 	for (int i = 0; i < NR_COPIERS; i++)
 		pthread_join(cs[i].thread, NULL);
-	for (size_t i = 0; i < ARRAY_SIZE(fns); i++)
-		pthread_join(hs[i].thread, NULL);
+	stress_helpers_join(hs, ARRAY_SIZE(fns));
 
 	print_message("stress_process_vm: %ld copies, %ld forks\n",
 		      atomic_long_read(&sh->copies), atomic_long_read(&sh->forks));
-	if (atomic_read(&sh->failures))
-		print_error("%d failures, first %d\n", atomic_read(&sh->failures),
-			    atomic_read(&sh->first_error));
-	assert_int_equal(atomic_read(&sh->failures), 0);
+	stress_assert_none(&sh->failures, NULL);
 	assert_true(atomic_long_read(&sh->copies) > 0);
 	assert_int_equal(pnm_pin_registry_count(-1), 0);
 	CHECK_ALL();

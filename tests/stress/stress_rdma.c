@@ -34,8 +34,8 @@
  * disk.
  *
  * Usage: stress_rdma [seed [rounds]].  Seeded and bounded: each thread
- * does a fixed number of operations per round.  Failures are counted in
- * atomics and asserted by the main thread after joining.
+ * does a fixed number of operations per round.  Failures are counted
+ * (test_util.h) and asserted by the main thread after joining.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -79,17 +79,10 @@ struct shared {
 	/* oracles: each slot's last successful write, each page's CPU half */
 	uint64_t slot_seq[NR_SLOTS];		/* written by the slot's peer only */
 	uint64_t cpu_seq[ANON_PAGES + FILE_PAGES];	/* by the CPU writers only */
-	atomic_t failures;
-	atomic_t first_error;
+	struct stress_failures failures;
 	atomic_t broken;			/* the lease break returned */
 	atomic_long_t writes, refused;
 };
-
-static void record_failure(struct shared *sh, int code)
-{
-	atomic_inc(&sh->failures);
-	atomic_cmpxchg(&sh->first_error, 0, code);
-}
 
 /* Slot @s: its region, rkey and device address (iova == user address). */
 static uint32_t slot_where(struct shared *sh, unsigned long s, uint64_t *iova)
@@ -117,21 +110,6 @@ static uint64_t slot_word(unsigned long s, uint64_t seq)
 static uint64_t cpu_word(unsigned long page, uint64_t seq)
 {
 	return 0xc0ULL << 56 | (uint64_t)page << 32 | seq;
-}
-
-static void fill(uint64_t *buf, size_t words, uint64_t v)
-{
-	for (size_t i = 0; i < words; i++)
-		buf[i] = v;
-}
-
-/* Is @buf @words copies of @v? */
-static bool all_are(const uint64_t *buf, size_t words, uint64_t v)
-{
-	for (size_t i = 0; i < words; i++)
-		if (buf[i] != v)
-			return false;
-	return true;
 }
 
 /* --- peers ------------------------------------------------------------------ */
@@ -163,10 +141,10 @@ static void *peer_main(void *arg)
 		uint32_t rkey = slot_where(sh, s, &iova);
 		int ret;
 
-		fill(buf, SLOT_WORDS, slot_word(s, ++pe->seq));
+		stress_fill_words(buf, SLOT_WORDS, slot_word(s, ++pe->seq));
 		ret = pnm_ib_remote_write(sh->dev, rkey, iova, buf, SLOT);
 		if (ret) {
-			record_failure(sh, 100 - ret);
+			stress_fail(&sh->failures, 100 - ret);
 			break;
 		}
 		sh->slot_seq[s] = pe->seq;
@@ -176,8 +154,8 @@ static void *peer_main(void *arg)
 			uint64_t back[SLOT_WORDS];
 
 			if (pnm_ib_remote_read(sh->dev, rkey, iova, back, SLOT) ||
-			    !all_are(back, SLOT_WORDS, slot_word(s, pe->seq)))
-				record_failure(sh, 2);
+			    !stress_all_are(back, SLOT_WORDS, slot_word(s, pe->seq)))
+				stress_fail(&sh->failures, 2);
 		}
 	}
 	return NULL;
@@ -209,12 +187,12 @@ static void *poster_main(void *arg)
 				continue;
 			wr.rkey = slot_where(sh, s, &wr.iova);
 			wr.wr_id = (uint64_t)s << 32 | ++pe->seq;
-			fill(buf, SLOT_WORDS, slot_word(s, pe->seq));
+			stress_fill_words(buf, SLOT_WORDS, slot_word(s, pe->seq));
 			wr.buf = buf;
 			wr.len = SLOT;
 			ret = pnm_ib_post_remote(sh->dev, &wr);
 			if (ret) {
-				record_failure(sh, 300 - ret);
+				stress_fail(&sh->failures, 300 - ret);
 				return NULL;
 			}
 			busy[s] = true;
@@ -223,7 +201,7 @@ static void *poster_main(void *arg)
 		}
 		n = pnm_ib_poll_cq(sh->dev, wc, POST_DEPTH);
 		if (n < 0) {
-			record_failure(sh, 4);
+			stress_fail(&sh->failures, 4);
 			return NULL;
 		}
 		if (!n) {
@@ -234,7 +212,7 @@ static void *poster_main(void *arg)
 			unsigned long s = (unsigned long)(wc[i].wr_id >> 32);
 
 			if (wc[i].status || wc[i].byte_len != SLOT)
-				record_failure(sh, 500 - wc[i].status);
+				stress_fail(&sh->failures, 500 - wc[i].status);
 			else
 				sh->slot_seq[s] = wc[i].wr_id & 0xffffffffULL;
 			busy[s] = false;
@@ -266,10 +244,10 @@ static void *cpu_main(void *arg)
 		uint64_t seq = sh->cpu_seq[page] + 1;
 		int ret;
 
-		fill(buf, HALF_WORDS, cpu_word(page, seq));
+		stress_fill_words(buf, HALF_WORDS, cpu_word(page, seq));
 		ret = pnm_user_write(sh->p, page_user_addr(sh, page) + HALF, buf, HALF);
 		if (ret) {
-			record_failure(sh, 600 - ret);
+			stress_fail(&sh->failures, 600 - ret);
 			break;
 		}
 		sh->cpu_seq[page] = seq;
@@ -281,23 +259,14 @@ static void *forker_main(void *arg)
 {
 	struct shared *sh = arg;
 	uint64_t rng = seed ^ 0xf0f0;
-	char c;
 
 	for (int n = 0; n < OPS / 20; n++) {
-		struct task_struct *child;
 		unsigned long page = test_rand(&rng) % ANON_PAGES;
-		int ret = pnm_task_fork(sh->p, "child", &child);
 
-		if (ret) {
-			record_failure(sh, 700 - ret);
-			break;
-		}
 		/* The child's own copy: its writes stay in it. */
-		if (pnm_user_read(child, sh->anon + page * PG, &c, 1) ||
-		    pnm_user_write(child, sh->anon + page * PG + HALF, "child-copy", 10))
-			record_failure(sh, 8);
-		pnm_task_exit(child);
-		pnm_task_put(child);
+		if (!stress_fork_touch(&sh->failures, 700, sh->p, sh->anon + page * PG,
+				       sh->anon + page * PG + HALF, "child-copy", 10))
+			break;
 	}
 	return NULL;
 }
@@ -320,19 +289,19 @@ static void *churner_main(void *arg)
 
 		addr = pnm_mmap(sh->p, sh->scratch, len, RW, PRIV | MAP_FIXED, NULL, 0);
 		if (addr != (long)sh->scratch) {
-			record_failure(sh, 9);
+			stress_fail(&sh->failures, 9);
 			break;
 		}
 		if (pnm_user_write(sh->p, sh->scratch, "fault", 5) ||
 		    pnm_user_write(sh->p, sh->scratch + len - PG, "fault", 5)) {
-			record_failure(sh, 10);
+			stress_fail(&sh->failures, 10);
 			break;
 		}
 		a.addr = a.iova = sh->scratch;
 		a.length = len;
 		ret = pnm_ib_reg_mr(sh->pd, &a, &mr);
 		if (ret) {
-			record_failure(sh, 1100 - ret);
+			stress_fail(&sh->failures, 1100 - ret);
 			break;
 		}
 		/* Unmap part of it: the device still has the frames. */
@@ -341,47 +310,21 @@ static void *churner_main(void *arg)
 		    pnm_ib_remote_write(sh->dev, pnm_ib_mr_rkey(mr), at, "orphan", 6) ||
 		    pnm_ib_remote_read(sh->dev, pnm_ib_mr_rkey(mr), at, back, 6) ||
 		    memcmp(back, "orphan", 6))
-			record_failure(sh, 12);
+			stress_fail(&sh->failures, 12);
 		/* Pinned pages never move, whatever is asked. */
 		ret = (int)pnm_migrate_range(sh->p, sh->anon, ANON_PAGES * PG, PNM_ZONE_MOVABLE);
 		if (ret > 0)
-			record_failure(sh, 13);
+			stress_fail(&sh->failures, 13);
 		pnm_compact_zone(PNM_ZONE_MOVABLE, 4, NULL);
 		if (pnm_ib_dereg_mr(mr))
-			record_failure(sh, 14);
+			stress_fail(&sh->failures, 14);
 		if (pnm_munmap(sh->p, sh->scratch, len))
-			record_failure(sh, 15);
-	}
-	return NULL;
-}
-
-static void *flusher_main(void *arg)
-{
-	struct shared *sh = arg;
-
-	for (int n = 0; n < OPS / 10; n++) {
-		int ret = pnm_file_fsync(sh->f, 0, INT64_MAX, n & 1);
-
-		if (!ret)
-			ret = pnm_writeback_range(sh->f, 0, INT64_MAX, PNM_WB_SYNC_NONE);
-		if (ret) {
-			record_failure(sh, 1600 - ret);
-			break;
-		}
-		sched_yield();
+			stress_fail(&sh->failures, 15);
 	}
 	return NULL;
 }
 
 /* --- checking ---------------------------------------------------------------- */
-
-static void check_device(struct pnm_ib_device *dev)
-{
-	char why[256] = "";
-
-	if (pnm_ib_device_check(dev, why, sizeof(why)))
-		fail_msg("%s", why);
-}
 
 /* Everything quiet: both views of both halves of every page. */
 static void check_views(struct shared *sh, const char *when)
@@ -396,19 +339,19 @@ static void check_views(struct shared *sh, const char *when)
 		for (unsigned long i = 0; i < SLOTS_PER_PAGE; i++) {
 			unsigned long s = page * SLOTS_PER_PAGE + i;
 
-			if (sh->slot_seq[s] && !all_are(buf + i * SLOT_WORDS, SLOT_WORDS,
+			if (sh->slot_seq[s] && !stress_all_are(buf + i * SLOT_WORDS, SLOT_WORDS,
 							slot_word(s, sh->slot_seq[s])))
 				fail_msg("%s: the process sees slot %lu without its write %llu",
 					 when, s, (unsigned long long)sh->slot_seq[s]);
 		}
-		if (sh->cpu_seq[page] && !all_are(buf + HALF_WORDS, HALF_WORDS,
+		if (sh->cpu_seq[page] && !stress_all_are(buf + HALF_WORDS, HALF_WORDS,
 						  cpu_word(page, sh->cpu_seq[page])))
 			fail_msg("%s: page %lu lost the process's write %llu", when, page,
 				 (unsigned long long)sh->cpu_seq[page]);
 		/* The device sees what the process wrote. */
 		assert_int_equal(pnm_ib_remote_read(sh->dev, rkey, addr + HALF, buf, HALF), 0);
 		if (sh->cpu_seq[page] &&
-		    !all_are(buf, HALF_WORDS, cpu_word(page, sh->cpu_seq[page])))
+		    !stress_all_are(buf, HALF_WORDS, cpu_word(page, sh->cpu_seq[page])))
 			fail_msg("%s: the device does not see page %lu's write %llu", when, page,
 				 (unsigned long long)sh->cpu_seq[page]);
 	}
@@ -426,23 +369,16 @@ static void check_host(struct shared *sh, unsigned long pages, const char *when)
 		for (unsigned long i = 0; i < SLOTS_PER_PAGE; i++) {
 			unsigned long s = page * SLOTS_PER_PAGE + i;
 
-			if (sh->slot_seq[s] && !all_are(buf + i * SLOT_WORDS, SLOT_WORDS,
+			if (sh->slot_seq[s] && !stress_all_are(buf + i * SLOT_WORDS, SLOT_WORDS,
 							slot_word(s, sh->slot_seq[s])))
 				fail_msg("%s: the disk lacks slot %lu's write %llu", when, s,
 					 (unsigned long long)sh->slot_seq[s]);
 		}
-		if (sh->cpu_seq[page] && !all_are(buf + HALF_WORDS, HALF_WORDS,
+		if (sh->cpu_seq[page] && !stress_all_are(buf + HALF_WORDS, HALF_WORDS,
 						  cpu_word(page, sh->cpu_seq[page])))
 			fail_msg("%s: the disk lacks page %lu's write %llu", when, page,
 				 (unsigned long long)sh->cpu_seq[page]);
 	}
-}
-
-static void assert_no_failures(struct shared *sh)
-{
-	if (atomic_read(&sh->failures))
-		fail_msg("%d failures, the first with code %d", atomic_read(&sh->failures),
-			 atomic_read(&sh->first_error));
 }
 
 static struct pnm_ib_mr *reg(struct shared *sh, unsigned long addr, unsigned long len,
@@ -481,21 +417,21 @@ static void *break_peer_main(void *arg)
 		uint32_t rkey = slot_where(sh, s, &iova);
 		int ret;
 
-		fill(buf, SLOT_WORDS, slot_word(s, ++pe->seq));
+		stress_fill_words(buf, SLOT_WORDS, slot_word(s, ++pe->seq));
 		ret = pnm_ib_remote_write(sh->dev, rkey, iova, buf, SLOT);
 		if (!ret && broken)
-			record_failure(sh, 17);	/* a write after the break went through */
+			stress_fail(&sh->failures, 17);	/* a write after the break went through */
 		else if (!ret) {
 			sh->slot_seq[s] = pe->seq;
 			atomic_long_inc(&sh->writes);
 		} else if (ret == -EIO)
 			atomic_long_inc(&sh->refused);
 		else
-			record_failure(sh, 1800 - ret);
+			stress_fail(&sh->failures, 1800 - ret);
 		if (broken && ret)
 			break;
 		if (n > 1000000L * OPS) {
-			record_failure(sh, 19);
+			stress_fail(&sh->failures, 19);
 			break;
 		}
 	}
@@ -514,7 +450,7 @@ static void lease_break_under_traffic(struct shared *sh)
 	for (int i = 0; i < 2; i++) {
 		pe[i] = (struct peer){ .sh = sh, .id = i, .rng = seed ^ (0xb0 + (uint64_t)i),
 				       .seq = 1000000 };
-		assert_int_equal(pthread_create(&pe[i].thread, NULL, break_peer_main, &pe[i]), 0);
+		stress_thread_start(&pe[i].thread, break_peer_main, &pe[i]);
 	}
 	/* Let them write a little, then break the lease. */
 	while (atomic_long_read(&sh->writes) < 20)
@@ -523,13 +459,13 @@ static void lease_break_under_traffic(struct shared *sh)
 	atomic_set_release(&sh->broken, 1);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_join(pe[i].thread, NULL), 0);
-	assert_no_failures(sh);
+	stress_assert_none(&sh->failures, "the lease break");
 	assert_int_equal(pnm_ib_mr_get_info(sh->mr_file, &mi), 0);
 	assert_int_equal(mi.state, PNM_IB_MR_INVALID);
 	assert_int_equal(mi.pages, 0);
 	assert_int_equal(mi.breaks, 1);
 	assert_int_equal(pnm_misuse_count(PNM_MISUSE_REVOKED), 0);
-	check_device(sh->dev);
+	CHECK_OBJ(pnm_ib_device_check, sh->dev);
 	CHECK_ALL();
 	/* The writes before the break reach the disk; the file is shorter. */
 	assert_int_equal(pnm_file_fsync(sh->f, 0, INT64_MAX, false), 0);
@@ -545,19 +481,17 @@ static void stress_rdma(void **state)
 	struct shared *sh = calloc(1, sizeof(*sh));
 	struct pnm_ib_device_params dp = { .size = sizeof(dp), .name = "stress", .nr_threads = 2,
 					   .queue_depth = 64 };
-	long a;
 
 	(void)state;
 	assert_non_null(sh);
+	sh->failures.test = "stress_rdma";
 	sh->p = test_task_create("P");
 	sh->anon = test_mmap(sh->p, ANON_PAGES * PG, RW, PRIV);
 	/* The churner's place; nobody else maps anything while it runs. */
 	sh->scratch = test_mmap(sh->p, SCRATCH_PAGES * PG, RW, PRIV);
 	sh->f = test_open(PNM_FS_DISK, "rdmafile");
 	assert_int_equal(pnm_file_truncate(sh->f, FILE_PAGES * PG), 0);
-	a = pnm_mmap(sh->p, 0, FILE_PAGES * PG, RW, MAP_SHARED, sh->f, 0);
-	assert_true(a > 0);
-	sh->map = (unsigned long)a;
+	sh->map = test_mmap_file(sh->p, sh->f, FILE_PAGES * PG, 0);
 	/* Some of P's anonymous pages start in MOVABLE: they move first. */
 	assert_int_equal(pnm_user_write(sh->p, sh->anon, "x", 1), 0);
 	assert_true(pnm_migrate_range(sh->p, sh->anon, PG, PNM_ZONE_MOVABLE) >= 0);
@@ -569,7 +503,7 @@ static void stress_rdma(void **state)
 	sh->mr_file = reg(sh, sh->map, FILE_PAGES * PG, sh->f);
 	sh->rkey_anon = pnm_ib_mr_rkey(sh->mr_anon);
 	sh->rkey_file = pnm_ib_mr_rkey(sh->mr_file);
-	check_device(sh->dev);
+	CHECK_OBJ(pnm_ib_device_check, sh->dev);
 
 	for (unsigned long round = 0; round < nr_rounds; round++) {
 		struct peer pe[NR_PEERS];
@@ -578,34 +512,34 @@ static void stress_rdma(void **state)
 			{ .sh = sh, .first = ANON_PAGES, .nr = FILE_PAGES,
 			  .rng = seed ^ (round << 8 | 2) },
 		};
-		pthread_t forker, churner, flusher;
+		struct stress_flusher fl = { .f = sh->f, .rounds = OPS / 10,
+					     .failures = &sh->failures, .code = 1600 };
+		pthread_t forker, churner;
 		char when[32];
 
 		for (int i = 0; i < NR_PEERS; i++) {
 			pe[i] = (struct peer){ .sh = sh, .id = i,
 					       .rng = seed ^ (round << 16 | (uint64_t)i << 4),
 					       .seq = round * 100000 };
-			assert_int_equal(pthread_create(&pe[i].thread, NULL,
-							i < NR_PEERS - 1 ? peer_main : poster_main,
-							&pe[i]), 0);
+			stress_thread_start(&pe[i].thread,
+					    i < NR_PEERS - 1 ? peer_main : poster_main, &pe[i]);
 		}
 		for (int i = 0; i < 2; i++)
-			assert_int_equal(pthread_create(&cpus[i].thread, NULL, cpu_main, &cpus[i]),
-					 0);
-		assert_int_equal(pthread_create(&forker, NULL, forker_main, sh), 0);
-		assert_int_equal(pthread_create(&churner, NULL, churner_main, sh), 0);
-		assert_int_equal(pthread_create(&flusher, NULL, flusher_main, sh), 0);
+			stress_thread_start(&cpus[i].thread, cpu_main, &cpus[i]);
+		stress_thread_start(&forker, forker_main, sh);
+		stress_thread_start(&churner, churner_main, sh);
+		stress_thread_start(&fl.thread, stress_flusher_main, &fl);
 		for (int i = 0; i < NR_PEERS; i++)
 			assert_int_equal(pthread_join(pe[i].thread, NULL), 0);
 		for (int i = 0; i < 2; i++)
 			assert_int_equal(pthread_join(cpus[i].thread, NULL), 0);
 		assert_int_equal(pthread_join(forker, NULL), 0);
 		assert_int_equal(pthread_join(churner, NULL), 0);
-		assert_int_equal(pthread_join(flusher, NULL), 0);
-		assert_no_failures(sh);
+		assert_int_equal(pthread_join(fl.thread, NULL), 0);
 		snprintf(when, sizeof(when), "round %lu", round);
+		stress_assert_none(&sh->failures, when);
 		check_views(sh, when);
-		check_device(sh->dev);
+		CHECK_OBJ(pnm_ib_device_check, sh->dev);
 		CHECK_ALL();
 	}
 

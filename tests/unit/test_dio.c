@@ -42,56 +42,14 @@ static struct pnm_dio_info dev_info(struct pnm_dio_dev *dev)
 	return i;
 }
 
-/* Fill @n bytes of @t's memory at @addr with a pattern seeded by @seed. */
-static void fill_user(struct task_struct *t, unsigned long addr, size_t n, unsigned int seed)
+/* A test's end: nothing pinned, the device destroyed, @f closed, checks. */
+static void dio_done(struct pnm_dio_dev *dev, struct file *f)
 {
-	unsigned char *b = malloc(n);
-
-	assert_non_null(b);
-	for (size_t i = 0; i < n; i++)
-		b[i] = (unsigned char)(seed + i * 7 + i / 4096);
-	assert_int_equal(pnm_user_write(t, addr, b, n), 0);
-	free(b);
-}
-
-/* Does @t's memory at @addr hold the pattern of @seed for @n bytes? */
-static bool user_has(struct task_struct *t, unsigned long addr, size_t n, unsigned int seed)
-{
-	unsigned char *b = malloc(n);
-	bool ok = true;
-
-	assert_non_null(b);
-	assert_int_equal(pnm_user_read(t, addr, b, n), 0);
-	for (size_t i = 0; i < n && ok; i++)
-		ok = b[i] == (unsigned char)(seed + i * 7 + i / 4096);
-	free(b);
-	return ok;
-}
-
-/* Does the host file behind @f hold the pattern of @seed at @off? */
-static bool host_has(struct file *f, off_t off, size_t n, unsigned int seed)
-{
-	unsigned char *b = malloc(n);
-	bool ok;
-
-	assert_non_null(b);
-	ok = test_host_pread(f, b, n, off) == (ssize_t)n;
-	for (size_t i = 0; i < n && ok; i++)
-		ok = b[i] == (unsigned char)(seed + i * 7 + i / 4096);
-	free(b);
-	return ok;
-}
-
-/* Write the pattern of @seed into @f at @off through the page cache. */
-static void file_fill(struct file *f, int64_t off, size_t n, unsigned int seed)
-{
-	unsigned char *b = malloc(n);
-
-	assert_non_null(b);
-	for (size_t i = 0; i < n; i++)
-		b[i] = (unsigned char)(seed + i * 7 + i / 4096);
-	assert_int_equal(pnm_file_write(f, b, n, off), (ssize_t)n);
-	free(b);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_int_equal(dev_info(dev).pinned_pages, 0);
+	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
+	pnm_file_close(f);
+	CHECK_ALL();
 }
 
 static bool page_pinned(struct task_struct *t, unsigned long addr)
@@ -110,7 +68,7 @@ static void test_dio_errors(void **state)
 
 	(void)state;
 	assert_int_equal(pnm_file_dio_align(f), PNM_DIO_ALIGN);
-	file_fill(f, 0, 8 * PG, 1);
+	test_fill_file(f, 0, 8 * PG, 1);
 	assert_int_equal(pnm_file_open(PNM_FS_DISK, "d", O_RDONLY, &ro), 0);
 	assert_int_equal(pnm_shmem_file_create("s", 8 * PG, &shm), 0);
 	dax = test_open(PNM_FS_DAX, "x");
@@ -177,12 +135,12 @@ static void test_dio_read_write(void **state)
 
 	(void)state;
 	/* Dirty cache only: the read must see it, so it is written back. */
-	file_fill(f, 0, 4 * PG, 3);
-	assert_false(host_has(f, 0, 4 * PG, 3));
+	test_fill_file(f, 0, 4 * PG, 3);
+	assert_false(test_host_has(f, 0, 4 * PG, 3));
 	prev = pnm_task_enter(t);
 	/* An unaligned-to-page but 512-aligned buffer and offset. */
 	assert_int_equal(pnm_dio_rw(dev, f, PNM_DIO_READ, buf + 512, 2 * PG, 512), (ssize_t)(2 * PG));
-	assert_true(host_has(f, 0, 2 * PG + 512, 3));	/* the range read */
+	assert_true(test_host_has(f, 0, 2 * PG + 512, 3));	/* the range read */
 	{
 		unsigned char got[2 * PG], want[2 * PG];
 
@@ -199,11 +157,11 @@ static void test_dio_read_write(void **state)
 
 	/* A write: the cached pages of the range leave the cache, the data
 	 * reaches the storage, and the file grows. */
-	fill_user(t, buf, 6 * PG, 9);
+	test_fill_user(t, buf, 6 * PG, 9);
 	assert_int_equal(pnm_file_page_info(f, PG, &pi), 0);
 	assert_int_equal(pnm_dio_rw(dev, f, PNM_DIO_WRITE, buf, 6 * PG, PG), (ssize_t)(6 * PG));
 	assert_int_equal(pnm_file_page_info(f, PG, &pi), -ENOENT);
-	assert_true(host_has(f, PG, 6 * PG, 9));
+	assert_true(test_host_has(f, PG, 6 * PG, 9));
 	assert_int_equal(pnm_file_size(f), 7 * PG);
 	assert_int_equal(global_stat(PNM_DIO_WRITE_BYTES) - wr, 6 * PG);
 	/* A buffered read now sees the new data (read from the storage). */
@@ -226,10 +184,7 @@ static void test_dio_read_write(void **state)
 		assert_int_equal(i.bytes_written, 6 * PG);
 		assert_int_equal(i.pinned_pages, 0);
 	}
-	assert_int_equal(pnm_pin_registry_count(-1), 0);
-	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
-	pnm_file_close(f);
-	CHECK_ALL();
+	dio_done(dev, f);
 }
 
 static void test_dio_read_eof(void **state)
@@ -242,9 +197,9 @@ static void test_dio_read_eof(void **state)
 	struct task_struct *prev;
 
 	(void)state;
-	file_fill(f, 0, 1000, 5);
+	test_fill_file(f, 0, 1000, 5);
 	assert_int_equal(pnm_file_fsync(f, 0, INT64_MAX, false), 0);
-	fill_user(t, buf, 2 * PG, 0xee);
+	test_fill_user(t, buf, 2 * PG, 0xee);
 	prev = pnm_task_enter(t);
 	/* Cut at EOF: 1000 bytes reported, the block's tail zeroed, the rest
 	 * of the buffer untouched. */
@@ -256,9 +211,7 @@ static void test_dio_read_eof(void **state)
 	for (int i = 1000; i < 1024; i++)
 		assert_int_equal(got[i], 0);
 	assert_int_equal(got[1024], (unsigned char)(0xee + 1024 * 7));
-	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
-	pnm_file_close(f);
-	CHECK_ALL();
+	dio_done(dev, f);
 }
 
 static void test_dio_large_multi_bio(void **state)
@@ -273,19 +226,17 @@ static void test_dio_large_multi_bio(void **state)
 	struct task_struct *prev;
 
 	(void)state;
-	fill_user(t, a + 1536, len, 17);
+	test_fill_user(t, a + 1536, len, 17);
 	prev = pnm_task_enter(t);
 	assert_int_equal(pnm_dio_submit(dev, f, PNM_DIO_WRITE, a + 1536, len, 4096, &w), 0);
 	assert_int_equal(pnm_dio_wait(w), (ssize_t)len);
 	assert_int_equal(pnm_dio_submit(dev, f, PNM_DIO_READ, b + 512, len, 4096, &r), 0);
 	assert_int_equal(pnm_dio_wait(r), (ssize_t)len);
 	pnm_task_leave(prev);
-	assert_true(host_has(f, 4096, len, 17));
-	assert_true(user_has(t, b + 512, len, 17));
+	assert_true(test_host_has(f, 4096, len, 17));
+	assert_true(test_user_has(t, b + 512, len, 17, 0));
 	assert_int_equal(dev_info(dev).bios, 8);	/* 4 transfers each */
-	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
-	pnm_file_close(f);
-	CHECK_ALL();
+	dio_done(dev, f);
 }
 
 static void test_dio_partial_pin(void **state)
@@ -297,17 +248,14 @@ static void test_dio_partial_pin(void **state)
 	struct task_struct *prev;
 
 	(void)state;
-	file_fill(f, 0, 4 * PG, 21);
+	test_fill_file(f, 0, 4 * PG, 21);
 	/* The buffer's third page is not mapped: two pages are done. */
 	assert_int_equal(pnm_munmap(t, buf + 2 * PG, PG), 0);
 	prev = pnm_task_enter(t);
 	assert_int_equal(pnm_dio_rw(dev, f, PNM_DIO_READ, buf, 4 * PG, 0), (ssize_t)(2 * PG));
 	pnm_task_leave(prev);
-	assert_true(user_has(t, buf, 2 * PG, 21));
-	assert_int_equal(pnm_pin_registry_count(-1), 0);
-	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
-	pnm_file_close(f);
-	CHECK_ALL();
+	assert_true(test_user_has(t, buf, 2 * PG, 21, 0));
+	dio_done(dev, f);
 }
 
 static void test_dio_storage_errors(void **state)
@@ -319,7 +267,7 @@ static void test_dio_storage_errors(void **state)
 	struct task_struct *prev;
 
 	(void)state;
-	file_fill(f, 0, 2 * PG, 1);
+	test_fill_file(f, 0, 2 * PG, 1);
 	assert_int_equal(pnm_file_fsync(f, 0, INT64_MAX, false), 0);
 	prev = pnm_task_enter(t);
 	assert_int_equal(pnm_fs_inject_error(f, PNM_IO_READ, -EIO, 1), 0);
@@ -334,10 +282,7 @@ static void test_dio_storage_errors(void **state)
 	/* The failed extending write did not grow the file. */
 	assert_int_equal(pnm_file_size(f), 2 * PG);
 	assert_int_equal(dev_info(dev).errors, 3);
-	assert_int_equal(pnm_pin_registry_count(-1), 0);
-	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
-	pnm_file_close(f);
-	CHECK_ALL();
+	dio_done(dev, f);
 }
 
 /*
@@ -356,8 +301,8 @@ static void dio_fork_story(bool legacy)
 	struct pnm_dio_req *req;
 	unsigned char c;
 
-	file_fill(f, 0, PG, 40);
-	fill_user(t, buf, PG, 0);
+	test_fill_file(f, 0, PG, 40);
+	test_fill_user(t, buf, PG, 0);
 	pnm_dio_dev_freeze(dev);
 	prev = pnm_task_enter(t);
 	assert_int_equal(pnm_dio_submit(dev, f, PNM_DIO_READ, buf, 2048, 0, &req), 0);
@@ -370,32 +315,17 @@ static void dio_fork_story(bool legacy)
 	CHECK_ALL();
 	pnm_dio_dev_thaw(dev);
 	assert_int_equal(pnm_dio_wait(req), 2048);
-	assert_int_equal(user_has(t, buf, 2048, 40), !legacy);
-	assert_int_equal(user_has(child, buf, 2048, 40), legacy);
+	assert_int_equal(test_user_has(t, buf, 2048, 40, 0), !legacy);
+	assert_int_equal(test_user_has(child, buf, 2048, 40, 0), legacy);
 	c = test_read_byte(t, buf + PG - 1);
 	assert_int_equal(c, 0x5a);
-	assert_int_equal(pnm_pin_registry_count(-1), 0);
-	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
-	pnm_file_close(f);
-	CHECK_ALL();
+	dio_done(dev, f);
 }
 
 static void test_dio_fork_foll_pin(void **state)
 {
 	(void)state;
 	dio_fork_story(false);
-}
-
-static int setup_legacy(void **state)
-{
-	struct pnm_config cfg;
-
-	(void)state;
-	pnm_test_config(&cfg);
-	cfg.legacy_gup = true;
-	cfg.pin_registry = false;
-	pnm_test_init_with(&cfg);
-	return 0;
 }
 
 static void test_dio_fork_legacy(void **state)
@@ -437,7 +367,7 @@ static void test_dio_truncate_waits(void **state)
 	pthread_t th;
 
 	(void)state;
-	fill_user(t, buf, 2 * PG, 2);
+	test_fill_user(t, buf, 2 * PG, 2);
 	pnm_dio_dev_freeze(dev);
 	prev = pnm_task_enter(t);
 	assert_int_equal(pnm_dio_submit(dev, f, PNM_DIO_WRITE, buf, 2 * PG, 0, &req), 0);
@@ -463,9 +393,7 @@ static void test_dio_truncate_waits(void **state)
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(ta.ret, 0);
 	assert_int_equal(pnm_file_size(f), 0);
-	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
-	pnm_file_close(f);
-	CHECK_ALL();
+	dio_done(dev, f);
 }
 
 /*
@@ -486,12 +414,12 @@ static void test_dio_fallback(void **state)
 	unsigned char got[PG];
 
 	(void)state;
-	file_fill(f, 0, PG, 1);
-	map = (unsigned long)pnm_mmap(t, 0, PG, RW, MAP_SHARED, f, 0);
+	test_fill_file(f, 0, PG, 1);
+	map = test_mmap_file(t, f, PG, 0);
 	test_write_byte(t, map, 0x11);
 	prev = pnm_task_enter(t);
 	assert_int_equal(pin_user_pages_fast(map, 1, FOLL_WRITE, &page), 1);
-	fill_user(t, buf, PG, 77);
+	test_fill_user(t, buf, PG, 77);
 	assert_int_equal(pnm_dio_submit(dev, f, PNM_DIO_WRITE, buf, PG, 0, &req), 0);
 	assert_int_equal(pnm_dio_poll(req, &res), 0);
 	assert_int_equal(res, (ssize_t)PG);
@@ -500,12 +428,10 @@ static void test_dio_fallback(void **state)
 	assert_int_equal(dev_info(dev).fallbacks, 1);
 	assert_int_equal(pnm_file_read(f, got, PG, 0), (ssize_t)PG);
 	assert_int_equal(got[3], (unsigned char)(77 + 21));
-	assert_true(host_has(f, 0, PG, 77));
+	assert_true(test_host_has(f, 0, PG, 77));
 	unpin_user_pages_dirty_lock(&page, 1, false);
 	assert_int_equal(pnm_munmap(t, map, PG), 0);
-	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
-	pnm_file_close(f);
-	CHECK_ALL();
+	dio_done(dev, f);
 }
 
 /*
@@ -523,9 +449,9 @@ static void test_dio_stale_cache(void **state)
 	struct pnm_dio_req *req;
 
 	(void)state;
-	file_fill(f, 0, PG, 1);
-	map = (unsigned long)pnm_mmap(t, 0, PG, RW, MAP_SHARED, f, 0);
-	fill_user(t, buf, PG, 50);
+	test_fill_file(f, 0, PG, 1);
+	map = test_mmap_file(t, f, PG, 0);
+	test_fill_user(t, buf, PG, 50);
 	pnm_dio_dev_freeze(dev);
 	prev = pnm_task_enter(t);
 	assert_int_equal(pnm_dio_submit(dev, f, PNM_DIO_WRITE, buf, PG, 0, &req), 0);
@@ -536,9 +462,7 @@ static void test_dio_stale_cache(void **state)
 	assert_int_equal(global_stat(PNM_DIO_STALE_CACHE) - stale, 1);
 	assert_int_equal(pnm_file_fsync(f, 0, INT64_MAX, false), -EIO);
 	assert_int_equal(pnm_munmap(t, map, PG), 0);
-	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
-	pnm_file_close(f);
-	CHECK_ALL();
+	dio_done(dev, f);
 }
 
 static void test_dio_destroy_busy(void **state)
@@ -555,44 +479,31 @@ static void test_dio_destroy_busy(void **state)
 	assert_int_equal(pnm_dio_dev_create(1, NULL), -EINVAL);
 	assert_null(bad);
 	assert_int_equal(pnm_dio_dev_destroy(NULL), 0);
-	file_fill(f, 0, PG, 1);
+	test_fill_file(f, 0, PG, 1);
 	prev = pnm_task_enter(t);
 	assert_int_equal(pnm_dio_submit(dev, f, PNM_DIO_READ, buf, PG, 0, &req), 0);
 	pnm_task_leave(prev);
 	pnm_dio_dev_drain(dev);
 	assert_int_equal(pnm_dio_dev_destroy(dev), -EBUSY);
 	assert_int_equal(pnm_dio_wait(req), (ssize_t)PG);
-	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
-	pnm_file_close(f);
-	CHECK_ALL();
+	dio_done(dev, f);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_dio_errors, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dio_read_write, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dio_read_eof, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dio_large_multi_bio, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dio_partial_pin, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dio_storage_errors, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dio_fork_foll_pin, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dio_fork_legacy, setup_legacy,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dio_truncate_waits, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dio_fallback, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dio_stale_cache, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dio_destroy_busy, pnm_test_setup,
-						pnm_test_teardown),
+		PNM_TEST(test_dio_errors),
+		PNM_TEST(test_dio_read_write),
+		PNM_TEST(test_dio_read_eof),
+		PNM_TEST(test_dio_large_multi_bio),
+		PNM_TEST(test_dio_partial_pin),
+		PNM_TEST(test_dio_storage_errors),
+		PNM_TEST(test_dio_fork_foll_pin),
+		PNM_TEST_LEGACY(test_dio_fork_legacy),
+		PNM_TEST(test_dio_truncate_waits),
+		PNM_TEST(test_dio_fallback),
+		PNM_TEST(test_dio_stale_cache),
+		PNM_TEST(test_dio_destroy_busy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

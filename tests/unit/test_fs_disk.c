@@ -634,6 +634,53 @@ static void test_ftruncate(void **state)
 	CHECK_ALL();
 }
 
+/*
+ * A store through a shared mapping into the page holding EOF, beyond EOF
+ * (the page is mapped whole): not file data.  Writeback writes up to EOF
+ * and zeroes the rest of the folio in the cache, so when the file grows
+ * again the cache and the disk agree (zeroes) -- before, the cache kept
+ * the byte over a clean page while the disk had zeroes.  Grown before any
+ * writeback, the byte becomes file data and reaches the disk.
+ */
+static void test_mmap_store_beyond_eof(void **state)
+{
+	struct task_struct *p = test_task_create("p");
+	struct file *f = test_open(PNM_FS_DISK, "beyond-eof");
+	unsigned long a;
+	long m;
+
+	(void)state;
+	fwrite_fill(f, 0, 0x66, 2 * PG);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	m = pnm_mm_mmap(p->mm, 0, 2 * PG, RW, MAP_SHARED, f, 0);
+	assert_true(m > 0);
+	a = (unsigned long)m;
+
+	assert_int_equal(do_ftruncate(f, PG + 100), 0);
+	test_write_byte(p, a + PG + 200, 0x77);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(host_size(f), PG + 100);
+	assert_int_equal(test_read_byte(p, a + PG + 200), 0);	/* zeroed by writeback */
+	assert_int_equal(test_read_byte(p, a + PG + 99), 0x66);
+	assert_int_equal(do_ftruncate(f, 2 * PG), 0);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(test_read_byte(p, a + PG + 200), 0);
+	assert_int_equal(fread_byte(f, PG + 200), 0);
+	assert_int_equal(test_host_byte(f, PG + 200), 0);
+	CHECK_ALL();
+
+	/* No writeback while short: the byte is in the file once it grows. */
+	assert_int_equal(do_ftruncate(f, PG + 100), 0);
+	test_write_byte(p, a + PG + 300, 0x78);
+	assert_int_equal(do_ftruncate(f, 2 * PG), 0);
+	assert_int_equal(vfs_fsync(f, 0), 0);
+	assert_int_equal(fread_byte(f, PG + 300), 0x78);
+	assert_int_equal(test_host_byte(f, PG + 300), 0x78);
+	assert_int_equal(pnm_mm_munmap(p->mm, a, 2 * PG), 0);
+	fput(f);
+	CHECK_ALL();
+}
+
 static void test_punch_and_allocate(void **state)
 {
 	struct task_struct *p = test_task_create("p");
@@ -848,6 +895,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_short_write, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_read_error, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_ftruncate, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_store_beyond_eof, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_punch_and_allocate, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_configured_data_dir, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_left_open, pnm_test_setup, pnm_test_teardown),

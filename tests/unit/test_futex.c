@@ -151,10 +151,10 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_private_and_anon, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_shared_file, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_shared_anon_fork, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_errors, pnm_test_setup, pnm_test_teardown),
+		PNM_TEST(test_private_and_anon),
+		PNM_TEST(test_shared_file),
+		PNM_TEST(test_shared_anon_fork),
+		PNM_TEST(test_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,14 +21,8 @@
 #define RW	(PROT_READ | PROT_WRITE)
 #define PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 
-#define CHECK_RING(ring) do {						\
-	char why_[256] = "";						\
-	int err_ = pnm_io_ring_check((ring), why_, sizeof(why_));	\
-	if (err_)							\
-		print_error("%s\n", why_);				\
-	assert_int_equal(err_, 0);					\
-	CHECK_ALL();							\
-} while (0)
+/* The ring's invariants hold (and the system's). */
+#define CHECK_RING(ring)	CHECK_OBJ(pnm_io_ring_check, ring)
 
 static struct pnm_io_ring *ring_of(struct task_struct *t)
 {
@@ -54,14 +48,6 @@ static struct pnm_io_buf_info buf_info(struct pnm_io_ring *ring, unsigned int i)
 static long live_pins(void)
 {
 	return global_stat(NR_FOLL_PIN_ACQUIRED) - global_stat(NR_FOLL_PIN_RELEASED);
-}
-
-static unsigned long charged(struct task_struct *t)
-{
-	struct pnm_pin_budget_info bi = { .size = sizeof(bi) };
-
-	assert_int_equal(pnm_pin_budget_get_task(t, &bi), 0);
-	return bi.charged;
 }
 
 /* --- registration's limits and errors ------------------------------------------ */
@@ -112,7 +98,7 @@ static void test_register_errors(void **state)
 	v[2] = iov(a + 6 * PG, 2 * PG);			/* partly unmapped */
 	assert_int_equal(pnm_io_ring_register_buffers(ring, v, 3), -EFAULT);
 	assert_int_equal(pnm_pin_registry_count(-1), 0);
-	assert_int_equal(charged(t), 0);
+	assert_int_equal(test_budget_charged(t), 0);
 	assert_int_equal(pnm_io_ring_buf_info(ring, 0, &(struct pnm_io_buf_info){
 		.size = sizeof(struct pnm_io_buf_info) }), -ENXIO);
 
@@ -192,7 +178,7 @@ static void test_fixed_io(void **state)
 	assert_false(buf_info(ring, 2).coalesced);
 	assert_int_equal(buf_info(ring, 2).folio_shift, 12);
 	assert_int_equal(pnm_pin_registry_count(t->pid), 4);
-	assert_int_equal(charged(t), 3);		/* the shared page once */
+	assert_int_equal(test_budget_charged(t), 3);		/* the shared page once */
 	assert_ptr_not_equal(pnm_io_ring_buf_owner(ring, 0), pnm_io_ring_buf_owner(ring, 2));
 	CHECK_RING(ring);
 
@@ -241,7 +227,7 @@ static void test_fixed_io(void **state)
 	assert_int_equal(pnm_io_ring_unregister_buffers(ring), 0);
 	assert_int_equal(pnm_io_ring_read_fixed(ring, disk, 0, a + 100, 1, 0), -EFAULT);
 	assert_int_equal(pnm_pin_registry_count(-1), 0);
-	assert_int_equal(charged(t), 0);
+	assert_int_equal(test_budget_charged(t), 0);
 	/* Registered again after the unregister. */
 	assert_int_equal(pnm_io_ring_register_buffers(ring, v, 1), 0);
 	pnm_io_ring_destroy(ring);			/* unregisters */
@@ -317,7 +303,7 @@ static void test_coalescing(void **state)
 	assert_int_equal(pnm_task_page_info(t, huge + PMD_SIZE, &pi), 0);
 	assert_int_equal(pi.folio_pincount, 2);		/* buffers 1 and 2 */
 	/* Each page of the pinned ranges once: THP 0, half of THP 1, 4. */
-	assert_int_equal(charged(t), HPAGE_PMD_NR + HPAGE_PMD_NR / 2 + 4);
+	assert_int_equal(test_budget_charged(t), HPAGE_PMD_NR + HPAGE_PMD_NR / 2 + 4);
 	CHECK_RING(ring);
 
 	/* The device side reaches every page of a coalesced buffer. */
@@ -334,7 +320,7 @@ static void test_coalescing(void **state)
 	assert_int_equal(live_pins(), base);
 	assert_int_equal(pnm_task_page_info(t, huge, &pi), 0);
 	assert_int_equal(pi.folio_pincount, 0);
-	assert_int_equal(charged(t), 0);
+	assert_int_equal(test_budget_charged(t), 0);
 	assert_int_equal(pnm_misuse_count(PNM_MISUSE_UNPIN_UNPINNED), 0);
 
 	/* THP then small pages: different folio sizes, not coalesced. */
@@ -493,14 +479,11 @@ static void test_fixed_io_races_unregister(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_register_errors, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_fixed_io, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_coalescing, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_fork_munmap_dirty, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_fixed_io_races_unregister, pnm_test_setup,
-						pnm_test_teardown),
+		PNM_TEST(test_register_errors),
+		PNM_TEST(test_fixed_io),
+		PNM_TEST(test_coalescing),
+		PNM_TEST(test_fork_munmap_dirty),
+		PNM_TEST(test_fixed_io_races_unregister),
 	};
 
 	return cmocka_run_group_tests_name("io_uring", tests, NULL, NULL);

@@ -26,10 +26,14 @@
 
 static void kvm_checked(struct pnm_kvm *kvm)
 {
-	char why[256] = "";
+	CHECK_OBJ(pnm_kvm_check, kvm);
+}
 
-	if (pnm_kvm_check(kvm, why, sizeof(why)))
-		fail_msg("kvm check: %s", why);
+/* A test's end: the VM checked and destroyed, the model checked. */
+static void vm_done(struct pnm_kvm *kvm)
+{
+	kvm_checked(kvm);
+	pnm_kvm_destroy(kvm);
 	CHECK_ALL();
 }
 
@@ -154,9 +158,7 @@ static void test_zero_page_then_cow(void **state)
 	assert_true(ki.invalidations >= 1 && ki.zapped == 1 && ki.retries == 1);
 	assert_int_equal(pnm_user_read(t, a, buf, 4), 0);
 	assert_string_equal(buf, "cow");
-	kvm_checked(kvm);
-	pnm_kvm_destroy(kvm);
-	CHECK_ALL();
+	vm_done(kvm);
 }
 
 static void test_munmap_dontneed(void **state)
@@ -189,9 +191,7 @@ static void test_munmap_dontneed(void **state)
 	assert_int_equal(buf[0], 0);
 	assert_int_equal(pnm_kvm_guest_write(kvm, 3 * PG, "new", 4), 0);
 	assert_int_equal(test_read_byte(t, a + 3 * PG), 'n');
-	kvm_checked(kvm);
-	pnm_kvm_destroy(kvm);
-	CHECK_ALL();
+	vm_done(kvm);
 }
 
 /* fork write-protects the parent: writable entries go; the guest's next
@@ -221,9 +221,7 @@ static void test_fork_cow(void **state)
 	assert_int_equal(kvm_info(kvm).mapped, 1);
 	pnm_task_exit(c);
 	pnm_task_put(c);
-	kvm_checked(kvm);
-	pnm_kvm_destroy(kvm);
-	CHECK_ALL();
+	vm_done(kvm);
 }
 
 static void test_mprotect(void **state)
@@ -249,9 +247,7 @@ static void test_mprotect(void **state)
 	assert_int_equal(pnm_kvm_guest_read(kvm, 0, buf, 3), -EFAULT);
 	assert_int_equal(pnm_mprotect(t, a, 2 * PG, RW), 0);
 	assert_int_equal(pnm_kvm_guest_write(kvm, 0, "ok", 3), 0);
-	kvm_checked(kvm);
-	pnm_kvm_destroy(kvm);
-	CHECK_ALL();
+	vm_done(kvm);
 }
 
 /* Migration: the shadow's references do not block it -- the notifier
@@ -283,9 +279,7 @@ static void test_migration(void **state)
 		assert_int_equal(pnm_kvm_guest_read(kvm, g * PG + 100, buf, 4), 0);
 		assert_string_equal(buf, "cmp");
 	}
-	kvm_checked(kvm);
-	pnm_kvm_destroy(kvm);
-	CHECK_ALL();
+	vm_done(kvm);
 }
 
 /* A THP mirrored page by page; a partial munmap splits the PMD. */
@@ -315,9 +309,7 @@ static void test_thp_split(void **state)
 	assert_int_equal(pnm_kvm_guest_read(kvm, 64 * PG, buf, 4), 0);
 	assert_string_equal(buf, "thp");
 	assert_int_equal(pnm_kvm_guest_read(kvm, 100 * PG, buf, 4), -EFAULT);
-	kvm_checked(kvm);
-	pnm_kvm_destroy(kvm);
-	CHECK_ALL();
+	vm_done(kvm);
 }
 
 /* A shared disk file: the guest's store dirties it (the GUP write fault
@@ -385,9 +377,7 @@ static void test_release_at_exit(void **state)
 	assert_int_equal(ki.mapped, 0);
 	assert_int_equal(pnm_kvm_guest_read(kvm, 0, buf, 1), -ESRCH);
 	assert_int_equal(pnm_kvm_map_gfn(kvm, 1, false), -ESRCH);
-	kvm_checked(kvm);
-	pnm_kvm_destroy(kvm);
-	CHECK_ALL();
+	vm_done(kvm);
 }
 
 static void test_readonly_slot_and_replace(void **state)
@@ -412,9 +402,7 @@ static void test_readonly_slot_and_replace(void **state)
 	assert_int_equal(pnm_kvm_set_memslot(kvm, 0, 0, 0, 0, 0), 0);	/* delete */
 	assert_int_equal(kvm_info(kvm).mapped, 0);
 	assert_int_equal(pnm_kvm_guest_read(kvm, 0, buf, 1), -EFAULT);
-	kvm_checked(kvm);
-	pnm_kvm_destroy(kvm);
-	CHECK_ALL();
+	vm_done(kvm);
 }
 
 /* The checker can fail: change a PTE behind the notifier's back. */
@@ -442,26 +430,24 @@ static void test_checker_catches_stale_entry(void **state)
 	set_pte_at(t->mm, a, pte, old);
 	pte_unmap_unlock(pte, ptl);
 	mmap_read_unlock(t->mm);
-	kvm_checked(kvm);
-	pnm_kvm_destroy(kvm);
-	CHECK_ALL();
+	vm_done(kvm);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_and_slot_errors, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_guest_access, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_zero_page_then_cow, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_munmap_dontneed, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_fork_cow, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_mprotect, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_migration, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_thp_split, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_file, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_release_at_exit, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_readonly_slot_and_replace, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_checker_catches_stale_entry, pnm_test_setup, pnm_test_teardown),
+		PNM_TEST(test_create_and_slot_errors),
+		PNM_TEST(test_guest_access),
+		PNM_TEST(test_zero_page_then_cow),
+		PNM_TEST(test_munmap_dontneed),
+		PNM_TEST(test_fork_cow),
+		PNM_TEST(test_mprotect),
+		PNM_TEST(test_migration),
+		PNM_TEST(test_thp_split),
+		PNM_TEST(test_file),
+		PNM_TEST(test_release_at_exit),
+		PNM_TEST(test_readonly_slot_and_replace),
+		PNM_TEST(test_checker_catches_stale_entry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -239,8 +239,8 @@ static int setup_linux(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_anon, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_errors, pnm_test_setup, pnm_test_teardown),
+		PNM_TEST(test_anon),
+		PNM_TEST(test_errors),
 		cmocka_unit_test_setup_teardown(test_file_pinned_stable, setup_stable, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_file_get_behind_fs_back, setup_stable, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_file_linux_dirty_needed, setup_linux, pnm_test_teardown),

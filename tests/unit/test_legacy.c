@@ -33,17 +33,6 @@
 
 #define OFF	100		/* where the device writes */
 
-static int setup_legacy(void **state)
-{
-	struct pnm_config cfg;
-
-	(void)state;
-	pnm_test_config(&cfg);
-	cfg.legacy_gup = true;
-	pnm_test_init_with(&cfg);
-	return 0;
-}
-
 static unsigned long all_misuse(void)
 {
 	unsigned long n = 0;
@@ -346,13 +335,13 @@ static void test_legacy_registry_and_checks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_gup_after_fork_pin, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_gup_after_fork_legacy, setup_legacy, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_vmsplice_get_pin_mode, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_vmsplice_get_legacy, setup_legacy, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_vmsplice_ro_pin_pin_mode, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_vmsplice_ro_pin_legacy, setup_legacy, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_legacy_registry_and_checks, setup_legacy, pnm_test_teardown),
+		PNM_TEST(test_gup_after_fork_pin),
+		PNM_TEST_LEGACY(test_gup_after_fork_legacy),
+		PNM_TEST(test_vmsplice_get_pin_mode),
+		PNM_TEST_LEGACY(test_vmsplice_get_legacy),
+		PNM_TEST(test_vmsplice_ro_pin_pin_mode),
+		PNM_TEST_LEGACY(test_vmsplice_ro_pin_legacy),
+		PNM_TEST_LEGACY(test_legacy_registry_and_checks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,6 +153,22 @@ static void rec_reset(struct recorder *r, unsigned long probe)
 	r->probe = probe;
 }
 
+/*
+ * @pages pages of private memory in @t, page @probe written with @v
+ * (present, writable), and @r registered on @t's mm, recording from now
+ * on with that page probed.  Returns the memory's address.
+ */
+static unsigned long watched_area(struct task_struct *t, struct recorder *r,
+				  unsigned long pages, unsigned long probe, unsigned char v)
+{
+	unsigned long a = test_mmap(t, pages * PG, RW, PRIV);
+
+	test_write_byte(t, a + probe * PG, v);
+	rec_register(r, t);
+	rec_reset(r, a + probe * PG);
+	return a;
+}
+
 /* Every start has its end (in nesting order), nothing is left open. */
 static void assert_paired(struct recorder *r)
 {
@@ -301,15 +317,13 @@ static void test_no_subscribers_send_nothing(void **state)
 static void test_munmap(void **state)
 {
 	struct task_struct *t = test_task_create("mn");
-	unsigned long a = test_mmap(t, 8 * PG, RW, PRIV), pfn;
+	unsigned long a, pfn;
 	struct recorder r;
 	struct rec_ev *s;
 
 	(void)state;
-	test_write_byte(t, a + 3 * PG, 7);
+	a = watched_area(t, &r, 8, 3, 7);
 	pfn = test_pfn(t, a + 3 * PG);
-	rec_register(&r, t);
-	rec_reset(&r, a + 3 * PG);
 	assert_int_equal(pnm_munmap(t, a + 2 * PG, 4 * PG), 0);
 	assert_paired(&r);
 	assert_int_equal(r.n, 2);
@@ -337,14 +351,11 @@ static void test_munmap(void **state)
 static void test_dontneed(void **state)
 {
 	struct task_struct *t = test_task_create("mn");
-	unsigned long a = test_mmap(t, 4 * PG, RW, PRIV);
 	struct recorder r;
+	unsigned long a = watched_area(t, &r, 4, 1, 3);
 	struct rec_ev *s;
 
 	(void)state;
-	test_write_byte(t, a + PG, 3);
-	rec_register(&r, t);
-	rec_reset(&r, a + PG);
 	assert_int_equal(pnm_madvise(t, a, 2 * PG, MADV_DONTNEED), 0);
 	assert_paired(&r);
 	assert_int_equal(r.n, 2);
@@ -362,16 +373,12 @@ static void test_dontneed(void **state)
 static void test_fork_and_cow(void **state)
 {
 	struct task_struct *t = test_task_create("mn"), *c;
-	unsigned long a = test_mmap(t, 4 * PG, RW, PRIV);
-	long pfn, child_before;
 	struct recorder r;
+	unsigned long a = watched_area(t, &r, 4, 2, 1);
+	long pfn = (long)test_pfn(t, a + 2 * PG), child_before;
 	struct rec_ev *s, *e;
 
 	(void)state;
-	test_write_byte(t, a + 2 * PG, 1);
-	pfn = (long)test_pfn(t, a + 2 * PG);
-	rec_register(&r, t);
-	rec_reset(&r, a + 2 * PG);
 	c = test_fork(t);
 	assert_paired(&r);
 	assert_int_equal(r.n, 2);
@@ -454,14 +461,11 @@ static void test_unshare(void **state)
 static void test_mprotect(void **state)
 {
 	struct task_struct *t = test_task_create("mn");
-	unsigned long a = test_mmap(t, 4 * PG, RW, PRIV);
 	struct recorder r;
+	unsigned long a = watched_area(t, &r, 4, 1, 1);
 	struct rec_ev *s;
 
 	(void)state;
-	test_write_byte(t, a + PG, 1);
-	rec_register(&r, t);
-	rec_reset(&r, a + PG);
 	assert_int_equal(pnm_mprotect(t, a + PG, 2 * PG, PROT_READ), 0);
 	assert_paired(&r);
 	s = find_start(&r, MMU_NOTIFY_PROTECTION_VMA);
@@ -478,16 +482,12 @@ static void test_mprotect(void **state)
 static void test_migration(void **state)
 {
 	struct task_struct *t = test_task_create("mn");
-	unsigned long a = test_mmap(t, 2 * PG, RW, PRIV);
 	struct recorder r;
+	unsigned long a = watched_area(t, &r, 2, 1, 0x42);
+	long pfn = (long)test_pfn(t, a + PG);
 	struct rec_ev *s;
-	long pfn;
 
 	(void)state;
-	test_write_byte(t, a + PG, 0x42);
-	pfn = (long)test_pfn(t, a + PG);
-	rec_register(&r, t);
-	rec_reset(&r, a + PG);
 	assert_int_equal(pnm_migrate_range(t, a + PG, PG, PNM_ZONE_NORMAL), 1);
 	assert_paired(&r);
 	s = find_start(&r, MMU_NOTIFY_CLEAR);
@@ -691,19 +691,19 @@ static void test_two_subscribers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_register_errors, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_checker, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_no_subscribers_send_nothing, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_munmap, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dontneed, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_fork_and_cow, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_unshare, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_mprotect, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_migration, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_thp_split, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_file_paths, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_exit_release, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_two_subscribers, pnm_test_setup, pnm_test_teardown),
+		PNM_TEST(test_register_errors),
+		PNM_TEST(test_checker),
+		PNM_TEST(test_no_subscribers_send_nothing),
+		PNM_TEST(test_munmap),
+		PNM_TEST(test_dontneed),
+		PNM_TEST(test_fork_and_cow),
+		PNM_TEST(test_unshare),
+		PNM_TEST(test_mprotect),
+		PNM_TEST(test_migration),
+		PNM_TEST(test_thp_split),
+		PNM_TEST(test_file_paths),
+		PNM_TEST(test_exit_release),
+		PNM_TEST(test_two_subscribers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,11 +23,7 @@
 
 static void pipe_checked(struct pnm_pipe *p)
 {
-	char why[256] = "";
-
-	if (pnm_pipe_check(p, why, sizeof(why)))
-		fail_msg("pipe check: %s", why);
-	CHECK_ALL();
+	CHECK_OBJ(pnm_pipe_check, p);
 }
 
 static struct pnm_pipe_info pipe_info(struct pnm_pipe *p)
@@ -203,17 +199,6 @@ static void test_fork_cow_linux(void **state)
 	CHECK_ALL();
 }
 
-static int setup_legacy(void **state)
-{
-	struct pnm_config cfg;
-
-	(void)state;
-	pnm_test_config(&cfg);
-	cfg.legacy_gup = true;
-	pnm_test_init_with(&cfg);
-	return 0;
-}
-
 static void test_fork_cow_legacy_leaks(void **state)
 {
 	char got[9];
@@ -229,11 +214,11 @@ static void test_fork_cow_legacy_leaks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_splice_and_read, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_offsets_and_full, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_errors_zero_page_migration, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_fork_cow_linux, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_fork_cow_legacy_leaks, setup_legacy, pnm_test_teardown),
+		PNM_TEST(test_splice_and_read),
+		PNM_TEST(test_offsets_and_full),
+		PNM_TEST(test_errors_zero_page_migration),
+		PNM_TEST(test_fork_cow_linux),
+		PNM_TEST_LEGACY(test_fork_cow_legacy_leaks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

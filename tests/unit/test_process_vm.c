@@ -21,29 +21,6 @@
 #define RW	(PROT_READ | PROT_WRITE)
 #define PRIV	(MAP_PRIVATE | MAP_ANONYMOUS)
 
-static void fill(struct task_struct *t, unsigned long addr, size_t n, unsigned char seed)
-{
-	unsigned char b[4 * PG];
-
-	assert_true(n <= sizeof(b));
-	for (size_t i = 0; i < n; i++)
-		b[i] = (unsigned char)(seed + i * 3);
-	assert_int_equal(pnm_user_write(t, addr, b, n), 0);
-}
-
-static bool has(struct task_struct *t, unsigned long addr, size_t n, unsigned char seed,
-		size_t seed_off)
-{
-	unsigned char b[4 * PG];
-
-	assert_true(n <= sizeof(b));
-	assert_int_equal(pnm_user_read(t, addr, b, n), 0);
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != (unsigned char)(seed + (i + seed_off) * 3))
-			return false;
-	return true;
-}
-
 /* Run pnm_process_vm_{readv,writev} as @self. */
 static ssize_t pvm(struct task_struct *self, bool write, int pid, const struct pnm_iovec *l,
 		   unsigned long lc, const struct pnm_iovec *r, unsigned long rc,
@@ -65,7 +42,7 @@ static void test_pvm_read_write_vectors(void **state)
 	int pid = pnm_task_pid(b);
 
 	(void)state;
-	fill(b, rb, 4 * PG, 7);
+	test_fill_user(b, rb, 4 * PG, 7);
 	/* Remote: 100 bytes at +50, then 5000 bytes across a page boundary;
 	 * local: 1000 bytes, then the rest -- the ranges do not line up. */
 	{
@@ -73,9 +50,9 @@ static void test_pvm_read_write_vectors(void **state)
 		struct pnm_iovec l[2] = { { la + 10, 1000 }, { la + 2 * PG, 4100 } };
 
 		assert_int_equal(pvm(a, false, pid, l, 2, r, 2, 0), 5100);
-		assert_true(has(a, la + 10, 100, 7, 50));
-		assert_true(has(a, la + 110, 900, 7, PG - 1000));
-		assert_true(has(a, la + 2 * PG, 4100, 7, PG - 100));
+		assert_true(test_user_has(a, la + 10, 100, 7, 50));
+		assert_true(test_user_has(a, la + 110, 900, 7, PG - 1000));
+		assert_true(test_user_has(a, la + 2 * PG, 4100, 7, PG - 100));
 	}
 	/* The local side ends first: only that much is copied. */
 	{
@@ -85,22 +62,22 @@ static void test_pvm_read_write_vectors(void **state)
 		assert_int_equal(pvm(a, false, pid, l, 1, r, 1, 0), 700);
 	}
 	/* writev: a's bytes into b, across three remote ranges. */
-	fill(a, la, 2 * PG, 99);
+	test_fill_user(a, la, 2 * PG, 99);
 	{
 		struct pnm_iovec l[1] = { { la, 2 * PG } };
 		struct pnm_iovec r[3] = { { rb + 3 * PG, 10 }, { rb, PG }, { rb + 2 * PG + 8, PG } };
 
 		assert_int_equal(pvm(a, true, pid, l, 1, r, 3, 0), (ssize_t)(2 * PG));
-		assert_true(has(b, rb + 3 * PG, 10, 99, 0));
-		assert_true(has(b, rb, PG, 99, 10));
-		assert_true(has(b, rb + 2 * PG + 8, PG - 10, 99, 10 + PG));
+		assert_true(test_user_has(b, rb + 3 * PG, 10, 99, 0));
+		assert_true(test_user_has(b, rb, PG, 99, 10));
+		assert_true(test_user_has(b, rb + 2 * PG + 8, PG - 10, 99, 10 + PG));
 	}
 	/* A process may read itself. */
 	{
 		struct pnm_iovec l[1] = { { la + 3 * PG, 64 } }, r[1] = { { la, 64 } };
 
 		assert_int_equal(pvm(a, false, pnm_task_pid(a), l, 1, r, 1, 0), 64);
-		assert_true(has(a, la + 3 * PG, 64, 99, 0));
+		assert_true(test_user_has(a, la + 3 * PG, 64, 99, 0));
 	}
 	CHECK_ALL();
 }
@@ -169,7 +146,7 @@ static void test_pvm_partial(void **state)
 	int pid = pnm_task_pid(b);
 
 	(void)state;
-	fill(b, rb, 4 * PG, 1);
+	test_fill_user(b, rb, 4 * PG, 1);
 	/* Remote pages 0-1 exist, 2 does not: a range across it stops at
 	 * the page boundary (Linux's code splits the element), and the next
 	 * range is never tried. */
@@ -179,7 +156,7 @@ static void test_pvm_partial(void **state)
 		struct pnm_iovec l[1] = { { la, 4 * PG } };
 
 		assert_int_equal(pvm(a, false, pid, l, 1, r, 2, 0), (ssize_t)(PG - 100));
-		assert_true(has(a, la, PG - 100, 1, PG + 100));
+		assert_true(test_user_has(a, la, PG - 100, 1, PG + 100));
 	}
 	/* A remote range wholly unmapped after a good one: the good one's
 	 * bytes are the result. */
@@ -210,13 +187,13 @@ static void test_pvm_writev_cow(void **state)
 	struct pnm_iovec l[1] = { { la, 32 } }, r[1] = { { rb, 32 } };
 
 	(void)state;
-	fill(b, rb, PG, 5);
+	test_fill_user(b, rb, PG, 5);
 	child = test_fork(b);
 	assert_int_equal(test_pfn(b, rb), test_pfn(child, rb));
-	fill(a, la, 32, 200);
+	test_fill_user(a, la, 32, 200);
 	assert_int_equal(pvm(a, true, pnm_task_pid(b), l, 1, r, 1, 0), 32);
-	assert_true(has(b, rb, 32, 200, 0));
-	assert_true(has(child, rb, PG, 5, 0));
+	assert_true(test_user_has(b, rb, 32, 200, 0));
+	assert_true(test_user_has(child, rb, PG, 5, 0));
 	assert_int_not_equal(test_pfn(b, rb), test_pfn(child, rb));
 	CHECK_ALL();
 }
@@ -237,7 +214,7 @@ static void test_pvm_writev_file(void **state)
 	assert_int_equal(pnm_file_write(f, "0123456789abcdef", 16, 0), 16);
 	assert_int_equal(pnm_file_truncate(f, PG), 0);
 	assert_int_equal(pnm_file_fsync(f, 0, INT64_MAX, false), 0);
-	rb = (unsigned long)pnm_mmap(b, 0, PG, RW, MAP_SHARED, f, 0);
+	rb = test_mmap_file(b, f, PG, 0);
 	r[0] = (struct pnm_iovec){ rb, 16 };
 	assert_int_equal(pnm_user_write(a, la, "written by a....", 16), 0);
 	assert_int_equal(pvm(a, true, pnm_task_pid(b), l, 1, r, 1, 0), 16);
@@ -253,14 +230,11 @@ static void test_pvm_writev_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_pvm_read_write_vectors, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_pvm_errors, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_pvm_partial, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_pvm_writev_cow, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_pvm_writev_file, pnm_test_setup,
-						pnm_test_teardown),
+		PNM_TEST(test_pvm_read_write_vectors),
+		PNM_TEST(test_pvm_errors),
+		PNM_TEST(test_pvm_partial),
+		PNM_TEST(test_pvm_writev_cow),
+		PNM_TEST(test_pvm_writev_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

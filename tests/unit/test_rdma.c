@@ -29,14 +29,7 @@
 #define ALL	(LW | RWR | RRD)
 
 /* The device's invariants hold (and the system's). */
-#define CHECK_DEV(dev)	do {						\
-	char why_[256] = "";						\
-	int err_ = pnm_ib_device_check((dev), why_, sizeof(why_));	\
-	if (err_)							\
-		print_error("%s\n", why_);				\
-	assert_int_equal(err_, 0);					\
-	CHECK_ALL();							\
-} while (0)
+#define CHECK_DEV(dev)	CHECK_OBJ(pnm_ib_device_check, dev)
 
 static struct pnm_ib_device *device(const char *name, unsigned int threads)
 {
@@ -90,14 +83,6 @@ static struct pnm_ib_device_info dev_info(struct pnm_ib_device *dev)
 
 	assert_int_equal(pnm_ib_device_get_info(dev, &info), 0);
 	return info;
-}
-
-static unsigned long charged(struct task_struct *t)
-{
-	struct pnm_pin_budget_info bi = { .size = sizeof(bi) };
-
-	assert_int_equal(pnm_pin_budget_get_task(t, &bi), 0);
-	return bi.charged;
 }
 
 /* --- devices and protection domains ----------------------------------------- */
@@ -193,7 +178,7 @@ static void test_reg_remote_dereg(void **state)
 		assert_true(folio_maybe_dma_pinned(test_folio(t, a + i * PG)));
 	assert_false(folio_maybe_dma_pinned(test_folio(t, a + 3 * PG)));
 	assert_int_equal(pnm_pin_registry_count(t->pid), 3);
-	assert_int_equal(charged(t), 3);
+	assert_int_equal(test_budget_charged(t), 3);
 	/* One long-term writable owner, one extent. */
 	assert_int_equal(pnm_vaddr_pin_get_info(pnm_ib_mr_owner(mr), &vi), 0);
 	assert_int_equal(vi.flags, VADDR_PIN_LONGTERM | VADDR_PIN_WRITE);
@@ -242,7 +227,7 @@ static void test_reg_remote_dereg(void **state)
 	assert_memory_equal(back, buf, 10);
 	assert_int_equal(pnm_vaddr_pin_get_info(pnm_ib_mr_owner(ro), &vi), 0);
 	assert_int_equal(vi.flags, VADDR_PIN_LONGTERM);		/* a R/O pin */
-	assert_int_equal(charged(t), 3);			/* charged once */
+	assert_int_equal(test_budget_charged(t), 3);			/* charged once */
 	assert_int_equal(dev_info(dev).mrs, 2);
 	assert_int_equal(pnm_ib_dealloc_pd(pd), -EBUSY);
 	CHECK_DEV(dev);
@@ -254,7 +239,7 @@ static void test_reg_remote_dereg(void **state)
 	assert_int_equal(pnm_ib_dereg_mr(ro), 0);
 	assert_int_equal(pnm_ib_dereg_mr(NULL), 0);
 	assert_int_equal(pnm_pin_registry_count(t->pid), 0);
-	assert_int_equal(charged(t), 0);
+	assert_int_equal(test_budget_charged(t), 0);
 	for (i = 0; i < 3; i++)
 		assert_false(folio_maybe_dma_pinned(test_folio(t, a + i * PG)));
 	assert_int_equal(dev_info(dev).mrs, 0);
@@ -306,7 +291,7 @@ static void test_reg_errors(void **state)
 	assert_int_equal(reg(pd, ro, PG, LW, NULL, 0, &mr), -EFAULT);
 	assert_int_equal(reg(pd, 0x7fffffffe000UL, 0x4000, LW, NULL, 0, &mr), -EFAULT);
 	assert_int_equal(pnm_pin_registry_count(-1), 0);
-	assert_int_equal(charged(t), 0);
+	assert_int_equal(test_budget_charged(t), 0);
 	/* A read-only region of read-only memory is fine. */
 	assert_int_equal(reg(pd, ro, PG, RRD, NULL, 0, &mr), 0);
 	assert_int_equal(pnm_ib_dereg_mr(mr), 0);
@@ -551,13 +536,10 @@ static unsigned long map_disk(struct task_struct *t, const char *name, unsigned 
 			      struct file **fp)
 {
 	struct file *f = test_open(PNM_FS_DISK, name);
-	long a;
 
 	assert_int_equal(pnm_file_truncate(f, (int64_t)(pages * PG)), 0);
-	a = pnm_mmap(t, 0, pages * PG, RW, MAP_SHARED, f, 0);
-	assert_true(a > 0);
 	*fp = f;
-	return (unsigned long)a;
+	return test_mmap_file(t, f, pages * PG, 0);
 }
 
 /* The driver answers the break: invalidated, later writes refused. */
@@ -752,23 +734,15 @@ static void test_dereg_races_device(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_device_and_pd_errors, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_remote_dereg, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_reg_errors, pnm_test_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_movable_migrated_first, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_fork_munmap_exit, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_posted_work, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_lease_break_answered, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_lease_break_ignored, pnm_test_setup,
-						pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_dereg_races_device, pnm_test_setup,
-						pnm_test_teardown),
+		PNM_TEST(test_device_and_pd_errors),
+		PNM_TEST(test_reg_remote_dereg),
+		PNM_TEST(test_reg_errors),
+		PNM_TEST(test_movable_migrated_first),
+		PNM_TEST(test_fork_munmap_exit),
+		PNM_TEST(test_posted_work),
+		PNM_TEST(test_lease_break_answered),
+		PNM_TEST(test_lease_break_ignored),
+		PNM_TEST(test_dereg_races_device),
 	};
 
 	return cmocka_run_group_tests_name("rdma", tests, NULL, NULL);

@@ -61,14 +61,6 @@ static unsigned int ext_flags(struct vaddr_pin *vp, unsigned long start)
 	return ext.flags;
 }
 
-static unsigned long charged(struct task_struct *t)
-{
-	struct pnm_pin_budget_info bi = { .size = sizeof(bi) };
-
-	assert_int_equal(pnm_pin_budget_get_task(t, &bi), 0);
-	return bi.charged;
-}
-
 /* A THP at a 2 MiB boundary of a fresh mapping of @t, written with @v. */
 static unsigned long thp(struct task_struct *t, unsigned char v)
 {
@@ -98,7 +90,7 @@ static void test_thp_keeps_one_pin(void **state)
 	folio = page_folio(pages[0]);
 	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
 	assert_int_equal(live_pins() - base, HPAGE_PMD_NR);
-	assert_int_equal(charged(t), HPAGE_PMD_NR);
+	assert_int_equal(test_budget_charged(t), HPAGE_PMD_NR);
 	assert_int_equal(ext_flags(vp, huge) & PNM_VADDR_PIN_EXTENT_COALESCED, 0);
 
 	assert_int_equal(vaddr_pin_coalesce(vp, huge), HPAGE_PMD_NR - 1);
@@ -112,7 +104,7 @@ static void test_thp_keeps_one_pin(void **state)
 			assert_int_equal(atomic_read(&pages[i]->pnm_pincount), 0);
 	}
 	assert_true(ext_flags(vp, huge) & PNM_VADDR_PIN_EXTENT_COALESCED);
-	assert_int_equal(charged(t), HPAGE_PMD_NR);
+	assert_int_equal(test_budget_charged(t), HPAGE_PMD_NR);
 	assert_int_equal(pnm_pin_registry_count(t->pid), 1);
 	CHECK_ALL();
 	/* Again: nothing more to release. */
@@ -134,7 +126,7 @@ static void test_thp_keeps_one_pin(void **state)
 	assert_int_equal(live_pins(), base);
 	assert_false(folio_maybe_dma_pinned(folio));
 	assert_int_equal(atomic_read(&folio->_pincount), 0);
-	assert_int_equal(charged(t), 0);
+	assert_int_equal(test_budget_charged(t), 0);
 	assert_int_equal(pnm_pin_registry_count(t->pid), 0);
 	assert_int_equal(pnm_misuse_count(PNM_MISUSE_UNPIN_UNPINNED), 0);
 	assert_int_equal(pnm_misuse_count(PNM_MISUSE_OVER_UNPIN), 0);

@@ -18,6 +18,16 @@ struct pnm_subcommand {
 	void (*help)(FILE *out);	/* full help text */
 };
 
+/* A scenario file compiled into the binary (demo_scenarios.c, generated
+ * from scenarios/demo/ by cmake/embed_scenarios.cmake). */
+struct demo_file {
+	const char *name;		/* "1-dio-fork.scn" */
+	const char *data;
+	unsigned long len;		/* bytes, without the NUL after them */
+};
+extern const struct demo_file demo_files[];
+extern const unsigned int demo_nr_files;
+
 int cmd_demo(int argc, char **argv);		/* demo.c */
 void cmd_demo_help(FILE *out);
 int cmd_run(int argc, char **argv);		/* scn_cli.c: run scenario files */

@@ -1,774 +1,558 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * demo.c - `pinmm demo`: a narrated tour of the model with real numbers.
+ * demo.c - `pinmm demo`: six stories of page pinning, each run twice.
  *
- * Every number printed here is read back from the model as it runs: frame
- * numbers from the page tables, counters from vmstat, data from the
- * processes' own memory.  Nothing is precomputed.  The demo checks the
- * model's invariants after every act and fails (exit 1) if one breaks or if
- * the model does not behave as the narration says.
+ * A story is a pair of scenario files under scenarios/demo/: STEM-legacy.scn
+ * runs it as kernels did before FOLL_PIN (pins are plain page references:
+ * `memory legacy=on`), STEM.scn runs it with FOLL_PIN.  The files are
+ * compiled into the binary (cmake/embed_scenarios.cmake), so the demo runs
+ * anywhere; --scenarios DIR reads edited copies instead.
+ *
+ * The demo is a presenter: every number it prints is a `show` step of a
+ * run (scn_show.c), matched by label between the two runs and printed side
+ * by side, and every claim it makes is the scenarios' own expectations.
+ * A story holds when both of its runs pass every expectation and tear
+ * down clean; the exit status is 1 if any story does not.
+ *
+ * Threading: single-threaded, like the scenario runner it drives.
  */
-#include <stdarg.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <getopt.h>
-#include <fcntl.h>
 #include <unistd.h>
 #include "cli.h"
-#include "util.h"
+#include "scn.h"
 
-struct demo {
-	FILE *out;
-	int failures;
-	long *mark;			/* counters at the start of an act */
+#define WIDTH		80	/* the terminal the output is laid out for */
+#define LABEL_W		33	/* label column of a story's table */
+#define VALUE_W		20	/* each value column */
+#define MAX_SHOWS	16	/* show steps kept per run */
+#define MAX_FAILS	8	/* failed steps kept per run */
+
+struct story {
+	const char *stem;		/* scenarios/demo/STEM[-legacy].scn */
+	const char *title;		/* at most 60 columns */
+	const char *text;		/* what happens, one paragraph */
+	const char *summary;		/* the summary's row name, <= 32 columns */
+	const char *legacy;		/* what legacy does: verdict line and summary */
+	const char *legacy_short;	/* <= 17 columns */
+	const char *pin;		/* what FOLL_PIN does */
+	const char *pin_short;		/* <= 12 columns */
 };
 
-static void say(struct demo *d, const char *fmt, ...) __printf(2, 3);
-static void say(struct demo *d, const char *fmt, ...)
+static const struct story stories[] = {
+	{ "1-dio-fork", "Direct IO reads into a buffer while the process forks",
+	  "A process starts an O_DIRECT read into its buffer. While the device "
+	  "holds the page, the process forks and then writes a byte next to the "
+	  "buffer, in the same page.",
+	  "Direct IO read across fork",
+	  "the read succeeds, but its data went to the child", "data to child",
+	  "fork copied the pinned page for the child: the data is the parent's",
+	  "data kept" },
+	{ "2-writeback", "A device writes a pinned file page during writeback",
+	  "A process maps a disk file shared and a device pins the page to write "
+	  "into it (an O_DIRECT read into the mapping). Writeback runs while the "
+	  "device works; the device stores its data, the pin is released dirty, "
+	  "fsync.",
+	  "device write during writeback",
+	  "the 2018 failure: dirtied without blocks, the data never reaches disk",
+	  "data lost",
+	  "writeback sees the pin: a stable copy is written, the data follows",
+	  "on disk" },
+	{ "3-rdma-movable", "RDMA regions on MOVABLE memory, then compaction",
+	  "Four RDMA memory regions of 64 KiB are registered in memory that lies in "
+	  "ZONE_MOVABLE, one in each 2 MiB block. Then the zone is compacted to "
+	  "get a free 2 MiB block.",
+	  "RDMA region on Movable memory",
+	  "the pages are pinned where they are: no 2 MiB block can be freed",
+	  "compaction fails",
+	  "FOLL_LONGTERM migrates the pages out first: compaction succeeds",
+	  "compacts" },
+	{ "4-rdma-lease", "An RDMA region on a file: layout leases and revocation",
+	  "A region is registered over a shared mapping of a disk file, the device "
+	  "writes, the file is truncated, the device writes again, the file grows "
+	  "back. With FOLL_PIN a second holder then ignores its lease break.",
+	  "RDMA region on a leased file",
+	  "no lease exists: a stale remote write reaches the disk",
+	  "stale on disk",
+	  "the lease breaks, the region is revoked, no stale write lands; a holder "
+	  "past its deadline is revoked by force and its pages quarantined",
+	  "revoked" },
+	{ "5-vmsplice", "vmsplice into a pipe, then fork and a write",
+	  "After fork, child B splices a page it shares with its parent A into a "
+	  "pipe and unmaps it. A writes a secret into the page; process C reads "
+	  "the pipe.",
+	  "vmsplice, then the parent writes",
+	  "A's page is reused in place: its secret leaks to the reader",
+	  "secret leaks",
+	  "the pipe's reference makes A copy: the reader gets the old data",
+	  "no leak" },
+	{ "6-pin-at-exit", "A pin leaked at exit",
+	  "A process exits with an RDMA region still registered: the driver's "
+	  "long-term pins outlive it, as a device's do, until a late dereg.",
+	  "pin leaked at process exit",
+	  "plain references: nothing reports the leak, nothing names a holder",
+	  "silent",
+	  "reported at exit with its owner, range and call site",
+	  "reported" },
+};
+
+/* What one run of a story produced. */
+struct run_result {
+	char file[64];
+	bool ran;			/* parsed and executed */
+	char error[512];		/* why it did not run */
+	unsigned int passed, failed;
+	unsigned int nshows, nfails;
+	struct {
+		char label[128];
+		char value[600];
+	} shows[MAX_SHOWS];
+	char fails[MAX_FAILS][400];
+	unsigned long log_lines;	/* library log lines (misuse reports ...) */
+};
+
+struct demo {
+	FILE *out;			/* narration; NULL with --json or --quiet */
+	const char *dir;		/* --scenarios DIR, or NULL: built in */
+	struct run_result runs[ARRAY_SIZE(stories)][2];	/* [story][legacy?0:1] */
+	bool held[ARRAY_SIZE(stories)];
+	bool selected[ARRAY_SIZE(stories)];
+};
+
+/* --- running one scenario --------------------------------------------------------- */
+
+static void capture_step(struct scn_sink *s, const struct scn_result *res)
 {
-	va_list ap;
+	struct run_result *rr = s->priv;
+	const struct scn_step *st = res->step;
 
-	va_start(ap, fmt);
-	fputs("  ", d->out);
-	vfprintf(d->out, fmt, ap);
-	fputc('\n', d->out);
-	va_end(ap);
-}
-
-/* The index of counter @name; a name the library lacks is a build mismatch. */
-static int stat_index(const char *name)
-{
-	int i = pnm_stat_lookup(name);
-
-	if (i < 0) {
-		fprintf(stderr, "pinmm demo: the library has no counter %s\n", name);
-		abort();
-	}
-	return i;
-}
-
-static long stat_now(const char *name)
-{
-	return pnm_stat_read(stat_index(name));
-}
-
-static void act(struct demo *d, int n, const char *title)
-{
-	fprintf(d->out, "\n%d. %s\n", n, title);
-	for (int i = 0; i < pnm_stat_count(); i++)
-		d->mark[i] = pnm_stat_read(i);
-}
-
-static long delta(struct demo *d, const char *name)
-{
-	int i = stat_index(name);
-
-	return pnm_stat_read(i) - d->mark[i];
-}
-
-/* Record a claim the narration makes; a false claim fails the demo. */
-static void claim(struct demo *d, bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(d->out, "  !! expected: %s\n", what);
-		d->failures++;
-	}
-}
-
-static void check(struct demo *d)
-{
-	if (!pnm_check_system()) {
-		fprintf(d->out, "  !! invariant violated: %s\n", pnm_check_error());
-		d->failures++;
-	}
-}
-
-static unsigned long pfn_at(struct task_struct *t, unsigned long addr)
-{
-	unsigned long pfn = 0;
-	bool w;
-
-	if (pnm_translate(t, addr, &pfn, &w))
-		return 0;
-	return pfn;
-}
-
-static bool writable_at(struct task_struct *t, unsigned long addr)
-{
-	unsigned long pfn;
-	bool w = false;
-
-	return !pnm_translate(t, addr, &pfn, &w) && w;
-}
-
-/* A snapshot of frame @pfn (zeroes if there is no such frame). */
-static struct pnm_page_info frame(unsigned long pfn)
-{
-	struct pnm_page_info fi = { .size = sizeof(fi) };
-
-	if (pnm_pfn_info(pfn, &fi))
-		memset(&fi, 0, sizeof(fi));
-	return fi;
-}
-
-static const char *zone_of(unsigned long pfn)
-{
-	return pnm_zone_name(frame(pfn).zone);
-}
-
-/* The order of the folio frame @pfn belongs to. */
-static unsigned int order_of(unsigned long pfn)
-{
-	return frame(pfn).order;
-}
-
-static bool is_zero_pfn(unsigned long pfn)
-{
-	return frame(pfn).flags & PNM_PAGE_ZERO;
-}
-
-static struct pnm_mem_info mem_info(void)
-{
-	struct pnm_mem_info mi = { .size = sizeof(mi) };
-
-	if (pnm_get_mem_info(&mi))
-		memset(&mi, 0, sizeof(mi));
-	return mi;
-}
-
-static struct pnm_zone_info zone_info(enum pnm_zone_type zone)
-{
-	struct pnm_zone_info zi = { .size = sizeof(zi) };
-
-	if (pnm_get_zone_info(zone, &zi))
-		memset(&zi, 0, sizeof(zi));
-	return zi;
-}
-
-/* The process's resident pages, all kinds. */
-static long rss(struct task_struct *t)
-{
-	struct pnm_mm_info mi = { .size = sizeof(mi) };
-
-	if (pnm_task_mm_info(t, &mi))
-		return 0;
-	return mi.rss_anon + mi.rss_file + mi.rss_shmem;
-}
-
-static int put_str(struct task_struct *t, unsigned long addr, const char *s)
-{
-	return pnm_user_write(t, addr, s, strlen(s) + 1);
-}
-
-static void get_str(struct task_struct *t, unsigned long addr, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	if (pnm_user_read(t, addr, buf, len))
-		snprintf(buf, len, "<fault>");
-	buf[len - 1] = '\0';
-}
-
-/* Act 1: demand faults and the shared zero page. */
-static unsigned long act_faults(struct demo *d, struct task_struct *a)
-{
-	const unsigned long len = 16 * PAGE_SIZE;
-	unsigned long zero_hits = 0, fresh = 0;
-	unsigned char byte;
-	long addr;
-
-	act(d, 1, "A process, demand faults and the zero page");
-	addr = pnm_mmap(a, 0, len, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
-	claim(d, addr > 0, "mmap succeeds");
-	if (addr <= 0)
-		return 0;
-	say(d, "pid %d \"%s\" maps 64 KiB anonymous private memory at %#lx: "
-	    "rss %ld pages, nothing is allocated until touched", pnm_task_pid(a), pnm_task_comm(a),
-	    (unsigned long)addr, rss(a));
-	for (unsigned long off = 0; off < len; off += PAGE_SIZE) {
-		pnm_user_read(a, addr + off, &byte, 1);
-		zero_hits += is_zero_pfn(pfn_at(a, addr + off));
-	}
-	say(d, "reading all 16 pages: %ld faults, %lu pages now map the shared "
-	    "zero page (pfn %lu); frames allocated: %ld, all of them page "
-	    "tables (nr_page_table_pages +%ld)", delta(d, "pgfault"),
-	    zero_hits, mem_info().zero_pfn,
-	    delta(d, "pgalloc_normal") + delta(d, "pgalloc_movable") + delta(d, "pgalloc_cma"),
-	    delta(d, "nr_page_table_pages"));
-	claim(d, zero_hits == 16, "read faults map the zero page");
-	act(d, 1, "(continued) first writes");
-	for (unsigned long off = 0; off < len; off += PAGE_SIZE) {
-		char msg[32];
-
-		snprintf(msg, sizeof(msg), "page %lu of A", off / PAGE_SIZE);
-		put_str(a, addr + off, msg);
-		fresh += !is_zero_pfn(pfn_at(a, addr + off));
-	}
-	say(d, "writing each page: %ld write faults replace the zero page by %lu "
-	    "private frames (first at pfn %lu in zone %s)", delta(d, "pgfault"),
-	    fresh, pfn_at(a, addr), zone_of(pfn_at(a, addr)));
-	say(d, "rss is now %ld pages; nr_anon_pages %ld",
-	    rss(a), stat_now("nr_anon_pages"));
-	claim(d, fresh == 16, "write faults allocate private frames");
-	check(d);
-	return (unsigned long)addr;
-}
-
-/* Act 2: fork and copy-on-write. */
-static struct task_struct *act_fork(struct demo *d, struct task_struct *a,
-				    unsigned long addr)
-{
-	struct task_struct *b = NULL;
-	unsigned long before, pa, pb;
-	char buf[32];
-
-	act(d, 2, "fork() and copy-on-write");
-	before = pfn_at(a, addr);
-	if (pnm_task_fork(a, "child", &b)) {
-		claim(d, false, "fork succeeds");
-		return NULL;
-	}
-	say(d, "pid %d forks pid %d: the child maps the parent's frames "
-	    "(page 0: parent pfn %lu, child pfn %lu), both now read-only "
-	    "(parent writable: %s)", pnm_task_pid(a), pnm_task_pid(b), pfn_at(a, addr),
-	    pfn_at(b, addr), writable_at(a, addr) ? "yes" : "no");
-	claim(d, pfn_at(b, addr) == before, "fork shares frames");
-	act(d, 2, "(continued) the child writes");
-	put_str(b, addr, "child wrote here");
-	pa = pfn_at(a, addr);
-	pb = pfn_at(b, addr);
-	get_str(a, addr, buf, sizeof(buf));
-	say(d, "the child writes page 0: one copy (pnm_cow_copy +%ld), child now "
-	    "at pfn %lu, parent keeps pfn %lu and still reads \"%s\"",
-	    delta(d, "pnm_cow_copy"), pb, pa, buf);
-	claim(d, pa == before && pb != before, "the writer gets the copy");
-	claim(d, !strcmp(buf, "page 0 of A"), "parent data unchanged");
-	act(d, 2, "(continued) the parent writes");
-	put_str(a, addr, "parent wrote here");
-	say(d, "the parent writes page 0, which nobody else maps any more: "
-	    "reused in place (pnm_cow_reuse +%ld, pnm_cow_copy +%ld), pfn %lu",
-	    delta(d, "pnm_cow_reuse"), delta(d, "pnm_cow_copy"), pfn_at(a, addr));
-	claim(d, pfn_at(a, addr) == before && delta(d, "pnm_cow_copy") == 0,
-	      "the last sharer reuses its page");
-	put_str(a, addr + PAGE_SIZE, "parent page 1");
-	get_str(b, addr + PAGE_SIZE, buf, sizeof(buf));
-	say(d, "the parent writes page 1, still shared: copied (pnm_cow_copy "
-	    "+%ld); the child still reads \"%s\"", delta(d, "pnm_cow_copy"), buf);
-	claim(d, !strcmp(buf, "page 1 of A"), "child data unchanged");
-	check(d);
-	return b;
-}
-
-/* Act 3: a transparent huge page, and what fork does to it. */
-static void act_thp(struct demo *d, struct task_struct *a)
-{
-	const unsigned long len = 4 * HPAGE_PMD_SIZE;
-	struct task_struct *c = NULL;
-	unsigned long huge;
-	long addr;
-
-	act(d, 3, "Transparent huge pages");
-	addr = pnm_mmap(a, 0, len, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
-	claim(d, addr > 0, "mmap succeeds");
-	if (addr <= 0)
+	if (res->status == SCN_ST_FAIL && rr->nfails < MAX_FAILS)
+		snprintf(rr->fails[rr->nfails++], sizeof(rr->fails[0]), "%s:%u: %s%s%s%s",
+			 res->file, res->line, res->command, *res->detail ? " [" : "",
+			 res->detail, *res->detail ? "]" : "");
+	if (!st || res->status == SCN_ST_FAIL || rr->nshows >= MAX_SHOWS)
 		return;
-	pnm_madvise(a, (unsigned long)addr, len, MADV_HUGEPAGE);
-	huge = ALIGN((unsigned long)addr, HPAGE_PMD_SIZE);
-	put_str(a, huge, "huge");
-	say(d, "madvise(MADV_HUGEPAGE) on 8 MiB, one write at %#lx: thp_fault_alloc "
-	    "+%ld, a 2 MiB folio (order %u) at pfn %lu mapped by one PMD; "
-	    "rss %ld pages", huge, delta(d, "thp_fault_alloc"),
-	    order_of(pfn_at(a, huge)), pfn_at(a, huge),
-	    rss(a));
-	claim(d, order_of(pfn_at(a, huge)) == HPAGE_PMD_ORDER,
-	      "a PMD-sized folio backs the huge region");
-	act(d, 3, "(continued) fork, then the child writes 4 KiB of it");
-	if (pnm_task_fork(a, "thp-child", &c) == 0) {
-		put_str(c, huge + PAGE_SIZE, "child");
-		say(d, "the child's write splits its PMD mapping (thp_split_pmd +%ld) "
-		    "and copies one 4 KiB page (pnm_cow_copy +%ld); the parent "
-		    "still maps order-%u folio pfn %lu",
-		    delta(d, "thp_split_pmd"), delta(d, "pnm_cow_copy"),
-		    order_of(pfn_at(a, huge)), pfn_at(a, huge));
-		claim(d, delta(d, "pnm_cow_copy") == 1, "only 4 KiB copied");
-		pnm_task_exit(c);
-		pnm_task_put(c);
-	}
-	check(d);
-}
-
-/* Act 4: migration, and a reference that refuses it. */
-static void act_migrate(struct demo *d, struct task_struct *a, unsigned long addr)
-{
-	unsigned long from, to;
-	struct folio *folio;
-	char buf[32];
-	long moved;
-
-	act(d, 4, "Migration");
-	from = pfn_at(a, addr + 2 * PAGE_SIZE);
-	moved = pnm_migrate_range(a, addr + 2 * PAGE_SIZE, PAGE_SIZE, PNM_ZONE_NORMAL);
-	to = pfn_at(a, addr + 2 * PAGE_SIZE);
-	get_str(a, addr + 2 * PAGE_SIZE, buf, sizeof(buf));
-	say(d, "move page 2 to zone Normal: %ld page moved, pfn %lu (%s) -> pfn "
-	    "%lu (%s), reads \"%s\", pgmigrate_success +%ld", moved, from,
-	    zone_of(from), to, zone_of(to), buf, delta(d, "pgmigrate_success"));
-	claim(d, moved == 1 && frame(to).zone == PNM_ZONE_NORMAL,
-	      "the page moved to Normal");
-	act(d, 4, "(continued) an extra reference refuses migration");
-	from = pfn_at(a, addr + 3 * PAGE_SIZE);
-	folio = page_folio(frame(from).page);
-	folio_get(folio);	/* what a get_user_pages() reference does */
-	moved = pnm_migrate_range(a, addr + 3 * PAGE_SIZE, PAGE_SIZE, PNM_ZONE_NORMAL);
-	say(d, "hold one extra reference on page 3 (pfn %lu), as a GUP user would: "
-	    "migration returns %s, the page stays at pfn %lu "
-	    "(pnm_migrate_refused_refs +%ld)", from,
-	    moved < 0 ? pnm_errno_name((int)-moved) : "success",
-	    pfn_at(a, addr + 3 * PAGE_SIZE), delta(d, "pnm_migrate_refused_refs"));
-	claim(d, moved == -EBUSY && pfn_at(a, addr + 3 * PAGE_SIZE) == from,
-	      "a referenced page is not migrated");
-	folio_put(folio);
-	check(d);
-}
-
-/* Act 5: compaction of a fragmented zone. */
-static void act_compact(struct demo *d, struct task_struct *a)
-{
-	struct pnm_zone_info zone = zone_info(PNM_ZONE_MOVABLE);
-	struct pnm_compact_result res = { 0 };
-	unsigned long len, freed = 0;
-	int before, ret;
-	long addr;
-
-	act(d, 5, "Compaction");
-	if (!zone.frames) {
-		say(d, "(no Movable zone configured)");
+	if (strcmp(st->cmd->name, "show") && strcmp(st->cmd->name, "show-outcome"))
 		return;
-	}
-	/* Fill every free frame of the zone, then free every other page. */
-	len = zone.free_pages * PAGE_SIZE;
-	addr = pnm_mmap(a, 0, len, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
-	if (addr <= 0) {
-		say(d, "(could not map %lu KiB)", len >> 10);
+	/* A show step's detail is "LABEL: VALUE" (scn_show.c). */
+	snprintf(rr->shows[rr->nshows].label, sizeof(rr->shows[0].label), "%.*s",
+		 (int)st->args[0].len, (const char *)st->args[0].data);
+	if (strncmp(res->detail, rr->shows[rr->nshows].label, st->args[0].len) ||
+	    strncmp(res->detail + st->args[0].len, ": ", 2))
 		return;
-	}
-	for (unsigned long off = 0; off < len; off += PAGE_SIZE)
-		put_str(a, addr + off, "x");
-	for (unsigned long off = 0; off < len; off += 2 * PAGE_SIZE) {
-		pnm_madvise(a, addr + off, PAGE_SIZE, MADV_DONTNEED);
-		freed++;
-	}
-	zone = zone_info(PNM_ZONE_MOVABLE);
-	before = zone.largest_free_order;
-	say(d, "fill zone Movable (%lu pages), then free every other page: %lu "
-	    "pages free, largest free block order %d: no 2 MiB block",
-	    len / PAGE_SIZE, zone.free_pages, before);
-	ret = pnm_compact_zone(PNM_ZONE_MOVABLE, HPAGE_PMD_ORDER, &res);
-	say(d, "compact_zone: %lu pages scanned, %lu migrated, %lu refused; "
-	    "largest free block now order %u (%s)", res.migrate_scanned,
-	    res.migrated, res.failed, res.largest_free_order,
-	    ret == 0 ? "a 2 MiB block is available" : "no 2 MiB block");
-	claim(d, before < HPAGE_PMD_ORDER, "the zone was fragmented");
-	claim(d, ret == 0 && res.largest_free_order >= HPAGE_PMD_ORDER,
-	      "compaction made a 2 MiB block");
-	pnm_munmap(a, addr, len);
-	check(d);
+	snprintf(rr->shows[rr->nshows].value, sizeof(rr->shows[0].value), "%s",
+		 res->detail + st->args[0].len + 2);
+	rr->nshows++;
 }
 
-static void print_counters(struct demo *d)
+static void capture_begin(struct scn_sink *s, const char *file)
 {
-	static const char *const shown[] = {
-		"pgfault", "pnm_zero_page_mapped", "pnm_cow_copy", "pnm_cow_reuse",
-		"thp_fault_alloc", "thp_fault_fallback", "thp_split_pmd",
-		"pgmigrate_success", "pgmigrate_fail", "pnm_migrate_refused_refs",
-		"compact_stall", "compact_success", "compact_fail",
-		"pgalloc_normal", "pgalloc_movable", "pgalloc_cma", "pgfree",
-		"nr_free_pages", "nr_page_table_pages",
-	};
-
-	fprintf(d->out, "\nCounters of this run (Linux /proc/vmstat names; pnm_* are the model's own):\n");
-	for (size_t i = 0; i < ARRAY_SIZE(shown); i++)
-		fprintf(d->out, "  %-28s %ld\n", shown[i], stat_now(shown[i]));
 }
 
-/*
- * Acts 7 and 8: a device pins a buffer for DMA, the process forks and then
- * writes the buffer, and the device completes its write.  Run once with
- * FOLL_PIN and once in legacy mode (pins are plain references, as before
- * 2019, and the old COW rule: the shared page is mapped twice, so the
- * parent's write copies it either way), each in a fresh model.  Returns false if the model could not be
- * set up.
- */
-static bool act_pin_fork(struct demo *d, int n, bool legacy)
+static void capture_end(struct scn_sink *s, const char *file, unsigned int passed,
+			unsigned int failed, const long *counters, const char *stat_text)
 {
-	struct task_struct *p, *c = NULL, *prev;
-	char pbuf[32], cbuf[32];
-	struct pnm_config cfg;
-	struct page *page;
-	unsigned long before;
-	long addr;
-	int ret;
-
-	pnm_config_default(&cfg);
-	cfg.legacy_gup = legacy;
-	if (pnm_init(&cfg))
-		return false;
-	act(d, n, legacy ? "The same in legacy mode (pre-2019 pins are plain references; "
-			   "pre-5.8 COW reuses a page mapped once)"
-			 : "Pinning for DMA, then fork() (FOLL_PIN)");
-	if (pnm_task_create("driver-app", &p)) {
-		pnm_fini();
-		return false;
-	}
-	addr = pnm_mmap(p, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
-	put_str(p, addr, "app data");
-	before = pfn_at(p, addr);
-	prev = pnm_task_enter(p);
-	ret = pin_user_pages_fast(addr, 1, FOLL_WRITE, &page);
-	pnm_task_leave(prev);
-	claim(d, ret == 1, "pin_user_pages_fast pins the page");
-	if (ret != 1)
-		goto out;
-	say(d, "pid %d pins its buffer for a device write: pfn %lu, refcount %d, "
-	    "page_maybe_dma_pinned %s, nr_foll_pin_acquired +%ld", pnm_task_pid(p),
-	    page_to_pfn(page), frame(page_to_pfn(page)).refcount,
-	    page_maybe_dma_pinned(page) ? "yes" : "no", delta(d, "nr_foll_pin_acquired"));
-	if (pnm_task_fork(p, "child", &c)) {
-		claim(d, false, "fork succeeds");
-		goto out_unpin;
-	}
-	say(d, "fork: %s (pnm_fork_copy_pinned +%ld; parent pfn %lu, child pfn %lu)",
-	    pfn_at(c, addr) == before ? "the page is COW-shared with the child"
-				      : "the child gets its own copy at once",
-	    delta(d, "pnm_fork_copy_pinned"), pfn_at(p, addr), pfn_at(c, addr));
-	put_str(p, addr, "app data v2");
-	say(d, "the parent writes its buffer: it now maps pfn %lu", pfn_at(p, addr));
-	pnm_dma_write(&page, 1, 0, "DMA result", 11);
-	get_str(p, addr, pbuf, sizeof(pbuf));
-	get_str(c, addr, cbuf, sizeof(cbuf));
-	say(d, "the device writes \"DMA result\" through the pin (pfn %lu): the "
-	    "parent reads \"%s\", the child reads \"%s\"", page_to_pfn(page),
-	    pbuf, cbuf);
-	if (legacy) {
-		say(d, "=> the parent lost the device's data and the child received "
-		    "it: the bug FOLL_PIN exists to prevent");
-		claim(d, strcmp(pbuf, "DMA result") && !strcmp(cbuf, "DMA result"),
-		      "legacy mode shows the GUP-after-fork bug");
-	} else {
-		say(d, "=> the pinned page stayed with the parent: fork saw the pin "
-		    "and copied for the child");
-		claim(d, !strcmp(pbuf, "DMA result") && strcmp(cbuf, "DMA result"),
-		      "with FOLL_PIN the parent keeps the device's data");
-	}
-	pnm_task_exit(c);
-	pnm_task_put(c);
-out_unpin:
-	unpin_user_pages_dirty_lock(&page, 1, true);
-out:
-	pnm_task_exit(p);
-	pnm_task_put(p);
-	check(d);
-	if (pnm_fini()) {
-		fprintf(d->out, "  !! frames leaked at teardown\n");
-		d->failures++;
-	}
-	return true;
 }
 
-/*
- * Act 9: the 2018 story.  A process writes one page of a disk file through
- * a MAP_SHARED mapping and pins it for a device write (Direct I/O); fsync
- * runs while the pin is held; the device writes; the pin is released
- * dirty; fsync again.  Run three times, each in a fresh model: legacy
- * pins, then FOLL_PIN with the stable and the linux writeback policies.
- * What the disk holds is read from the real backing file.
- */
-enum file_pin_mode { FILE_PIN_LEGACY, FILE_PIN_STABLE, FILE_PIN_LINUX };
-
-/* fsync(2) of the whole file. */
-static int file_fsync(struct file *f)
+/* The library's log lines (misuse reports, ...) are the runs' business. */
+static void demo_log(void *arg, enum pnm_log_level level, const char *msg)
 {
-	return pnm_file_fsync(f, 0, INT64_MAX, false);
+	((struct run_result *)arg)->log_lines++;
 }
 
-/* The PNM_PAGE_* state of @page and its folio now. */
-static unsigned int page_flags(struct page *page)
-{
-	return frame(page_to_pfn(page)).flags;
-}
-
-/* Read the start of @f's backing file on the host (the "disk"). */
-static void disk_str(struct file *f, char *buf, size_t len)
+/* Read DIR/NAME into a malloc'd buffer; NULL + @rr->error on failure. */
+static char *read_scenario(const char *dir, const char *name, size_t *len,
+			   struct run_result *rr)
 {
 	char path[4096];
-	ssize_t n = -1;
+	char *buf = NULL;
+	ssize_t n;
 	int fd;
 
-	snprintf(buf, len, "<unreadable>");
-	if (pnm_fs_backing_path(f, path, sizeof(path)))
-		return;
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return;
-	n = pread(fd, buf, len - 1, 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(rr->error, sizeof(rr->error), "%.400s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(SCN_MAX_FILE + 1);
+	n = buf ? read(fd, buf, SCN_MAX_FILE + 1) : -1;
 	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
+	if (n < 0 || n > SCN_MAX_FILE) {
+		snprintf(rr->error, sizeof(rr->error), "%.400s: %s", path,
+			 n < 0 ? strerror(errno) : "larger than a scenario may be");
+		free(buf);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return buf;
 }
 
-static bool act_file_pin(struct demo *d, int n, enum file_pin_mode mode)
+/* The built-in copy of scenarios/demo/NAME, or NULL. */
+static const struct demo_file *builtin(const char *name)
 {
-	static const char *const titles[] = {
-		"Files: a device writing a file page through a pin (pre-2019 pins)",
-		"(continued) the same with FOLL_PIN, writeback policy \"stable\"",
-		"(continued) the same with FOLL_PIN, writeback policy \"linux\"",
-	};
-	char disk[32], mem[32], page_buf[PAGE_SIZE];
-	struct task_struct *p, *prev;
-	struct pnm_config cfg;
-	struct page *page;
-	struct file *f = NULL;
-	long addr, ret;
-	bool dirty_after_fsync;
-
-	pnm_config_default(&cfg);
-	cfg.legacy_gup = mode == FILE_PIN_LEGACY;
-	cfg.wb_policy = mode == FILE_PIN_LINUX ? PNM_WB_LINUX : PNM_WB_STABLE;
-	if (pnm_init(&cfg))
-		return false;
-	act(d, n, titles[mode]);
-	if (pnm_task_create("dio-app", &p))
-		p = NULL;
-	if (!p || pnm_file_open(PNM_FS_DISK, "data.db", O_RDWR | O_CREAT, &f)) {
-		if (p) {
-			pnm_task_exit(p);
-			pnm_task_put(p);
-		}
-		pnm_fini();
-		return false;
-	}
-	memset(page_buf, 0, sizeof(page_buf));
-	strcpy(page_buf, "v1 on disk");
-	claim(d, pnm_file_write(f, page_buf, PAGE_SIZE, 0) == PAGE_SIZE &&
-	      file_fsync(f) == 0, "the file is written and synced");
-	addr = pnm_mmap(p, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
-	claim(d, addr > 0, "mmap of the file succeeds");
-	if (addr <= 0)
-		goto out;
-	put_str(p, addr, "v2 by the CPU");
-	prev = pnm_task_enter(p);
-	ret = pin_user_pages_fast(addr, 1, FOLL_WRITE, &page);
-	pnm_task_leave(prev);
-	claim(d, ret == 1, "the page is pinned");
-	if (ret != 1)
-		goto out;
-	file_fsync(f);
-	disk_str(f, disk, sizeof(disk));
-	dirty_after_fsync = page_flags(page) & PNM_PAGE_DIRTY;
-	switch (mode) {
-	case FILE_PIN_LEGACY:
-		say(d, "the process writes \"v2 by the CPU\" into its shared mapping of "
-		    "disk file data.db and pins the page for a device (a plain "
-		    "reference: page_maybe_dma_pinned %s)",
-		    page_maybe_dma_pinned(page) ? "yes" : "no");
-		say(d, "fsync writes \"%s\", cleans the page and drops its block state "
-		    "(dirty %s, block state %s)", disk, dirty_after_fsync ? "yes" : "no",
-		    (page_flags(page) & PNM_PAGE_PRIVATE) ? "kept" : "dropped");
-		claim(d, !dirty_after_fsync && !(page_flags(page) & PNM_PAGE_PRIVATE),
-		      "writeback cannot see a legacy pin and cleans the page");
-		break;
-	case FILE_PIN_STABLE:
-		say(d, "same start, a real pin (page_maybe_dma_pinned %s); fsync while "
-		    "it is held writes a bounce copy (pnm_wb_bounced +%ld): the disk "
-		    "gets \"%s\", the page stays dirty (%s) with its block state",
-		    page_maybe_dma_pinned(page) ? "yes" : "no",
-		    delta(d, "pnm_wb_bounced"), disk, dirty_after_fsync ? "yes" : "no");
-		claim(d, delta(d, "pnm_wb_bounced") == 1 && dirty_after_fsync &&
-		      (page_flags(page) & PNM_PAGE_PRIVATE), "a pinned page is bounced and stays dirty");
-		break;
-	case FILE_PIN_LINUX:
-		say(d, "same start, a real pin (page_maybe_dma_pinned %s); fsync while "
-		    "it is held writes the page in place (pnm_wb_pinned_inplace +%ld): "
-		    "the disk gets \"%s\", the page is clean (dirty %s) but keeps its "
-		    "block state while pinned", page_maybe_dma_pinned(page) ? "yes" : "no",
-		    delta(d, "pnm_wb_pinned_inplace"), disk, dirty_after_fsync ? "yes" : "no");
-		claim(d, delta(d, "pnm_wb_pinned_inplace") == 1 && !dirty_after_fsync &&
-		      (page_flags(page) & PNM_PAGE_PRIVATE), "linux writes a pinned page in place");
-		break;
-	}
-	claim(d, !strcmp(disk, "v2 by the CPU"), "the first fsync wrote the CPU's data");
-
-	/* The model reports violations on stderr: keep the story in order. */
-	fflush(d->out);
-	pnm_dma_write(&page, 1, 0, "v3 by the device", 17);
-	unpin_user_pages_dirty_lock(&page, 1, true);
-	say(d, "the device writes \"v3 by the device\" through the pin, which is "
-	    "released dirty: pnm_fs_dirty_no_blocks +%ld", delta(d, "pnm_fs_dirty_no_blocks"));
-	ret = file_fsync(f);
-	disk_str(f, disk, sizeof(disk));
-	get_str(p, addr, mem, sizeof(mem));
-	say(d, "fsync (%s): the disk holds \"%s\", memory \"%s\"; pnm_wb_lost +%ld",
-	    ret ? pnm_errno_name((int)-ret) : "ok", disk, mem, delta(d, "pnm_wb_lost"));
-	if (mode == FILE_PIN_LEGACY) {
-		say(d, "=> the page was dirtied behind the filesystem's back (ext4's "
-		    "BUG in 2018; the model reports both events on stderr) and the "
-		    "device's data never reaches the disk");
-		claim(d, delta(d, "pnm_fs_dirty_no_blocks") == 1 && delta(d, "pnm_wb_lost") == 1 &&
-		      !strcmp(disk, "v2 by the CPU"),
-		      "legacy pins lose the device's data, reported");
-	} else {
-		claim(d, delta(d, "pnm_fs_dirty_no_blocks") == 0 && delta(d, "pnm_wb_lost") == 0 &&
-		      !strcmp(disk, "v3 by the device"),
-		      "with FOLL_PIN the device's data reaches the disk");
-	}
-	if (mode == FILE_PIN_STABLE) {
-		say(d, "=> no violation, nothing lost: the file always got a stable "
-		    "snapshot and the device's data after the unpin");
-	} else if (mode == FILE_PIN_LINUX) {
-		/* The documented risk: an unpin that does not dirty. */
-		prev = pnm_task_enter(p);
-		ret = pin_user_pages_fast(addr, 1, FOLL_WRITE, &page);
-		pnm_task_leave(prev);
-		claim(d, ret == 1, "the page is pinned again");
-		if (ret == 1) {
-			file_fsync(f);
-			pnm_dma_write(&page, 1, 0, "v4 by the device", 17);
-			unpin_user_pages(&page, 1);
-			file_fsync(f);
-			disk_str(f, disk, sizeof(disk));
-			get_str(p, addr, mem, sizeof(mem));
-			say(d, "the risk: pin, fsync (in place, clean), the device writes "
-			    "\"v4 by the device\", an unpin that does NOT dirty, fsync: "
-			    "memory \"%s\", disk \"%s\"; nothing reported "
-			    "(pnm_fs_dirty_no_blocks +%ld): eviction will drop v4",
-			    mem, disk, delta(d, "pnm_fs_dirty_no_blocks"));
-			claim(d, !strcmp(mem, "v4 by the device") &&
-			      !strcmp(disk, "v3 by the device") &&
-			      delta(d, "pnm_fs_dirty_no_blocks") == 0,
-			      "linux keeps data only if the unpin dirties it");
-		}
-	}
-	pnm_munmap(p, (unsigned long)addr, PAGE_SIZE);
-out:
-	pnm_file_close(f);
-	pnm_task_exit(p);
-	pnm_task_put(p);
-	check(d);
-	if (pnm_fini()) {
-		fprintf(d->out, "  !! frames leaked at teardown\n");
-		d->failures++;
-	}
-	return true;
+	for (unsigned int i = 0; i < demo_nr_files; i++)
+		if (!strcmp(demo_files[i].name, name))
+			return &demo_files[i];
+	return NULL;
 }
+
+/* Parse and run scenario @name (built in, or from @d->dir) into @rr. */
+static void run_scenario(struct demo *d, const char *name, struct run_result *rr)
+{
+	struct scn_sink sink = { .begin_file = capture_begin, .step = capture_step,
+				 .end_file = capture_end, .priv = rr };
+	struct scn_run_opts opts = { .pin_debug = SCN_SWITCH_DEFAULT };
+	const struct demo_file *df = NULL;
+	struct scn_script *script;
+	char *owned = NULL;
+	const char *buf;
+	size_t len = 0;
+
+	snprintf(rr->file, sizeof(rr->file), "%s", name);
+	if (d->dir) {
+		buf = owned = read_scenario(d->dir, name, &len, rr);
+	} else {
+		df = builtin(name);
+		buf = df ? df->data : NULL;
+		len = df ? df->len : 0;
+		if (!df)
+			snprintf(rr->error, sizeof(rr->error), "%s is not built in", name);
+	}
+	if (!buf)
+		return;
+	script = scn_parse_buffer(name, buf, len, rr->error, sizeof(rr->error));
+	free(owned);
+	if (!script)
+		return;
+	script->cfg.log = demo_log;
+	script->cfg.log_arg = rr;
+	rr->ran = scn_run_script(script, &opts, &sink, &rr->passed, &rr->failed) == 0;
+	if (!rr->ran && !rr->error[0])
+		snprintf(rr->error, sizeof(rr->error), "the model could not be built");
+	scn_script_free(script);
+}
+
+/* Did run @rr do all it claims? */
+static bool run_held(const struct run_result *rr)
+{
+	return rr->ran && !rr->failed && !rr->nfails;
+}
+
+/* --- text layout ---------------------------------------------------------------------- */
+
+/* Print @first, then @text wrapped to WIDTH: every line but the first
+ * starts at column @indent, and so does the text of the first when @first
+ * is shorter. */
+static void wrap(FILE *out, const char *first, int indent, const char *text)
+{
+	int col = fprintf(out, "%s%*s", first, indent > (int)strlen(first) ?
+			  indent - (int)strlen(first) : 0, "");
+	bool line_start = true;
+	const char *p = text;
+
+	while (*p) {
+		const char *end = p;
+		int n;
+
+		while (*end && *end != ' ')
+			end++;
+		n = (int)(end - p);
+		if (!line_start && col + 1 + n > WIDTH) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+			line_start = true;
+		}
+		if (!line_start) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", n, p);
+		col += n;
+		line_start = false;
+		p = end;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', out);
+}
+
+/* @s cut to @w columns ("..." marks a cut). */
+static const char *fit(const char *s, int w, char *buf, size_t size)
+{
+	if ((int)strlen(s) <= w)
+		return s;
+	snprintf(buf, size, "%.*s...", w - 3, s);
+	return buf;
+}
+
+/* The value run @rr showed under @label, or NULL. */
+static const char *shown(const struct run_result *rr, const char *label)
+{
+	for (unsigned int i = 0; i < rr->nshows; i++)
+		if (!strcmp(rr->shows[i].label, label))
+			return rr->shows[i].value;
+	return NULL;
+}
+
+/* One row of a story's table: a label and its value in each run. */
+static void print_row(FILE *out, const char *label, const char *lv, const char *pv)
+{
+	char b1[64], b2[64], b3[64];
+
+	lv = lv ? lv : "-";
+	pv = pv ? pv : "-";
+	if ((int)strlen(lv) <= VALUE_W && (int)strlen(pv) <= VALUE_W) {
+		fprintf(out, "   %-*s %-*s %s\n", LABEL_W, fit(label, LABEL_W, b1, sizeof(b1)),
+			VALUE_W, fit(lv, VALUE_W, b2, sizeof(b2)), fit(pv, VALUE_W, b3, sizeof(b3)));
+		return;
+	}
+	/* Too long for a column (a report): one line each, wrapped. */
+	fprintf(out, "   %s\n", label);
+	wrap(out, "     legacy:", 15, lv);
+	wrap(out, "     FOLL_PIN:", 15, pv);
+}
+
+static void print_failures(FILE *out, const struct run_result *rr)
+{
+	if (!rr->ran)
+		wrap(out, "   !! could not run:", 6, rr->error);
+	for (unsigned int i = 0; i < rr->nfails; i++)
+		wrap(out, "   !! did not hold:", 6, rr->fails[i]);
+	if (rr->ran && rr->failed > rr->nfails)
+		fprintf(out, "   !! ... %u expectations of %s failed in all\n", rr->failed, rr->file);
+}
+
+static void print_story(struct demo *d, unsigned int i)
+{
+	const struct story *s = &stories[i];
+	const struct run_result *lr = &d->runs[i][0], *pr = &d->runs[i][1];
+	FILE *out = d->out;
+	char head[16];
+
+	fprintf(out, "\n%u. %s\n", i + 1, s->title);
+	wrap(out, "", 3, s->text);
+	fprintf(out, "\n   %-*s %-*s %s\n", LABEL_W, "", VALUE_W, "legacy", "FOLL_PIN");
+	/* Rows in the FOLL_PIN run's order, then any only legacy showed. */
+	for (unsigned int k = 0; k < pr->nshows; k++)
+		print_row(out, pr->shows[k].label, shown(lr, pr->shows[k].label),
+			  pr->shows[k].value);
+	for (unsigned int k = 0; k < lr->nshows; k++)
+		if (!shown(pr, lr->shows[k].label))
+			print_row(out, lr->shows[k].label, lr->shows[k].value, NULL);
+	fputc('\n', out);
+	wrap(out, "   legacy:", 13, s->legacy);
+	wrap(out, "   FOLL_PIN:", 13, s->pin);
+	print_failures(out, lr);
+	print_failures(out, pr);
+	snprintf(head, sizeof(head), "   %s", d->held[i] ? "ok:" : "!! FAILED:");
+	fprintf(out, "%s %u + %u expectations %s (pinmm run scenarios/demo/%s.scn)\n", head,
+		lr->passed, pr->passed, d->held[i] ? "held" : "checked", s->stem);
+}
+
+static void print_summary(struct demo *d)
+{
+	FILE *out = d->out;
+
+	fprintf(out, "\nSummary%*s%-17s %-12s %s\n", 35 - 7, "", "legacy", "FOLL_PIN", "claim");
+	for (unsigned int i = 0; i < ARRAY_SIZE(stories); i++) {
+		if (!d->selected[i])
+			continue;
+		fprintf(out, "%u %-32s %-17s %-12s %s\n", i + 1, stories[i].summary,
+			stories[i].legacy_short, stories[i].pin_short, d->held[i] ? "held" : "FAILED");
+	}
+	fprintf(out, "\n");
+}
+
+/* --- JSON ------------------------------------------------------------------------------ */
+
+/* True if @s is a whole decimal integer (a count): JSON gives a number. */
+static bool is_count(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	while (isdigit((unsigned char)*s))
+		s++;
+	return !*s;
+}
+
+static void json_run(FILE *f, const struct run_result *rr)
+{
+	fputs("{\"scenario\": ", f);
+	scn_json_str(f, rr->file);
+	fprintf(f, ", \"ran\": %s, \"passed\": %u, \"failed\": %u, \"held\": %s, \"error\": ",
+		rr->ran ? "true" : "false", rr->passed, rr->failed, run_held(rr) ? "true" : "false");
+	scn_json_str(f, rr->error);
+	fputs(", \"shows\": [", f);
+	for (unsigned int i = 0; i < rr->nshows; i++) {
+		fputs(i ? ", {\"label\": " : "{\"label\": ", f);
+		scn_json_str(f, rr->shows[i].label);
+		fputs(", \"value\": ", f);
+		if (is_count(rr->shows[i].value))
+			fputs(rr->shows[i].value, f);
+		else
+			scn_json_str(f, rr->shows[i].value);
+		fputc('}', f);
+	}
+	fputs("], \"failures\": [", f);
+	for (unsigned int i = 0; i < rr->nfails; i++) {
+		if (i)
+			fputs(", ", f);
+		scn_json_str(f, rr->fails[i]);
+	}
+	fputs("]}", f);
+}
+
+static void print_json(struct demo *d, FILE *f, unsigned int held, unsigned int total)
+{
+	bool first = true;
+
+	fprintf(f, "{\"version\": \"%s\", \"stories\": [", PINMM_VERSION);
+	for (unsigned int i = 0; i < ARRAY_SIZE(stories); i++) {
+		const struct story *s = &stories[i];
+
+		if (!d->selected[i])
+			continue;
+		fprintf(f, "%s\n  {\"story\": %u, \"title\": ", first ? "" : ",", i + 1);
+		first = false;
+		scn_json_str(f, s->title);
+		fputs(", \"claim\": {\"legacy\": ", f);
+		scn_json_str(f, s->legacy);
+		fputs(", \"foll_pin\": ", f);
+		scn_json_str(f, s->pin);
+		fprintf(f, "}, \"held\": %s,\n   \"legacy\": ", d->held[i] ? "true" : "false");
+		json_run(f, &d->runs[i][0]);
+		fputs(",\n   \"foll_pin\": ", f);
+		json_run(f, &d->runs[i][1]);
+		fputc('}', f);
+	}
+	fprintf(f, "],\n \"held\": %u, \"failed\": %u}\n", held, total - held);
+}
+
+/* --- the command ----------------------------------------------------------------------- */
 
 /* Print the help text of `pinmm demo` to @out. */
 void cmd_demo_help(FILE *out)
 {
 	fprintf(out,
-		"usage: pinmm demo [--quiet]\n\n"
-		"A narrated tour of the memory manager at work: demand faults and the\n"
-		"zero page, copy-on-write across fork, a transparent huge page split by\n"
-		"COW, migration (and its refusal while a reference is held), compaction,\n"
-		"the counters the run produced, then a buffer pinned for DMA across\n"
-		"fork(), with FOLL_PIN and again with pre-2019 (legacy) pins, and a device\n"
-		"writing a pinned page of a disk file while fsync runs: legacy pins\n"
-		"(the 2018 data loss), then the \"stable\" and \"linux\" writeback\n"
-		"policies, checked against the real backing file.  Every number is read\n"
-		"back from the model; the demo checks the model's invariants after each\n"
-		"act and exits 1 if any claim it makes does not hold.\n\n"
-		"  --quiet   print only the verdict\n");
+		"usage: pinmm demo [--story N] [--json] [--quiet] [--scenarios DIR]\n\n"
+		"Six stories of page pinning, each run twice and shown side by side: as\n"
+		"kernels did before FOLL_PIN (legacy: pins are plain page references) and\n"
+		"with FOLL_PIN.  (1) Direct IO into a buffer across fork; (2) a device\n"
+		"writing a pinned file page during writeback; (3) RDMA regions on MOVABLE\n"
+		"memory and compaction; (4) an RDMA region on a file under a layout lease,\n"
+		"truncated; (5) vmsplice after fork; (6) a pin leaked at exit.  Every\n"
+		"number is measured by the run; every claim is checked by the scenarios'\n"
+		"expectations (scenarios/demo/STORY[-legacy].scn, built in).\n\n"
+		"  --story N         run story N only (1-%zu)\n"
+		"  --json            print the results as one JSON object\n"
+		"  --quiet           print only the verdict\n"
+		"  --scenarios DIR   read the stories' scenario files from DIR\n\n"
+		"Exit status: 0 if every story held, 1 if one did not, 2 for bad usage.\n",
+		ARRAY_SIZE(stories));
 }
 
-/*
- * `pinmm demo [--quiet]`: build a model with the default configuration, run
- * the six acts, print the counters and tear the model down; then the pinning
- * acts (7, 8) and the file act (9), each part in a fresh model.  Returns 0 when
- * every claim held, every invariant check passed and nothing leaked; 1
- * otherwise; 2 for a bad argument.
- */
-int cmd_demo(int argc, char **argv)
+/* Parse the options into @d; returns 0, or 2 after a usage message. */
+static int parse_args(struct demo *d, int argc, char **argv, bool *json, bool *quiet)
 {
-	struct demo d = { .out = stdout };
-	struct task_struct *a, *b;
-	struct pnm_config cfg;
-	unsigned long addr;
-	bool quiet = false;
-	int ret;
+	int story = 0;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quiet")) {
-			quiet = true;
+		const char *a = argv[i];
+		char *end;
+
+		if (!strcmp(a, "--json")) {
+			*json = true;
+		} else if (!strcmp(a, "--quiet")) {
+			*quiet = true;
+		} else if (!strcmp(a, "--story") || !strcmp(a, "--scenarios")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "pinmm demo: %s needs a value\n", a);
+				return 2;
+			}
+			if (!strcmp(a, "--scenarios")) {
+				d->dir = argv[++i];
+				continue;
+			}
+			errno = 0;
+			story = (int)strtol(argv[++i], &end, 10);
+			if (errno || *end || story < 1 || story > (int)ARRAY_SIZE(stories)) {
+				fprintf(stderr, "pinmm demo: --story takes a number from 1 to %zu, "
+					"not '%s'\n", ARRAY_SIZE(stories), argv[i]);
+				return 2;
+			}
 		} else {
-			fprintf(stderr, "pinmm demo: unknown argument '%s'\n", argv[i]);
+			fprintf(stderr, "pinmm demo: unknown argument '%s' (see pinmm demo --help)\n",
+				a);
 			return 2;
 		}
 	}
-	if (quiet)
-		d.out = fopen("/dev/null", "w");
-	if (!d.out)
-		return 2;
-	d.mark = calloc((size_t)pnm_stat_count(), sizeof(*d.mark));
-	if (!d.mark) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(stories); i++)
+		d->selected[i] = !story || (int)i + 1 == story;
+	return 0;
+}
+
+/*
+ * `pinmm demo [--story N] [--json] [--quiet] [--scenarios DIR]`: run the
+ * selected stories, each in legacy mode and with FOLL_PIN, and print them
+ * side by side (or as JSON).  Returns 0 when every story held, 1 if one
+ * did not, 2 for a usage error.
+ */
+int cmd_demo(int argc, char **argv)
+{
+	bool json = false, quiet = false;
+	unsigned int held = 0, total = 0;
+	struct demo *d = calloc(1, sizeof(*d));
+	int ret;
+
+	if (!d) {
 		fputs("pinmm demo: out of memory\n", stderr);
 		return 1;
 	}
-
-	pnm_config_default(&cfg);
-	ret = pnm_init(&cfg);
+	ret = parse_args(d, argc, argv, &json, &quiet);
 	if (ret) {
-		fprintf(stderr, "pinmm demo: pnm_init: %s\n", pnm_strerror(ret));
-		free(d.mark);
-		return 1;
+		free(d);
+		return ret;
 	}
-	fprintf(d.out, "pinmm %s demo: the memory core at work\n", PINMM_VERSION);
-	fprintf(d.out, "Frames: Normal %lu, Movable %lu, CMA %lu (4 KiB each); "
-		"transparent huge pages on madvise\n",
-		cfg.zone_frames[PNM_ZONE_NORMAL], cfg.zone_frames[PNM_ZONE_MOVABLE],
-		cfg.zone_frames[PNM_ZONE_CMA]);
+	d->out = json || quiet ? NULL : stdout;
+	if (d->out) {
+		fprintf(d->out, "pinmm %s demo: six stories of page pinning\n", PINMM_VERSION);
+		wrap(d->out, "", 0,
+		     "Each story runs twice in a fresh model: \"legacy\" as kernels did "
+		     "before FOLL_PIN (a pin was a plain page reference; copy-on-write "
+		     "as before 5.8), and \"FOLL_PIN\" as Linux does now, with pinmm's "
+		     "layout leases. Every value is measured by the run; every claim is "
+		     "checked by the scenarios' own expectations.");
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(stories); i++) {
+		char name[64];
 
-	if (pnm_task_create("editor", &a)) {
-		pnm_fini();
-		free(d.mark);
-		return 1;
+		if (!d->selected[i])
+			continue;
+		snprintf(name, sizeof(name), "%s-legacy.scn", stories[i].stem);
+		run_scenario(d, name, &d->runs[i][0]);
+		snprintf(name, sizeof(name), "%s.scn", stories[i].stem);
+		run_scenario(d, name, &d->runs[i][1]);
+		d->held[i] = run_held(&d->runs[i][0]) && run_held(&d->runs[i][1]);
+		held += d->held[i];
+		total++;
+		if (d->out) {
+			print_story(d, i);
+			fflush(d->out);
+		}
 	}
-	addr = act_faults(&d, a);
-	b = addr ? act_fork(&d, a, addr) : NULL;
-	act_thp(&d, a);
-	if (addr)
-		act_migrate(&d, a, addr);
-	act_compact(&d, a);
-
-	act(&d, 6, "Exit");
-	if (b) {
-		pnm_task_exit(b);
-		pnm_task_put(b);
-	}
-	pnm_task_exit(a);
-	pnm_task_put(a);
-	say(&d, "both processes exit: pgfree +%ld, %ld frames free of %lu",
-	    delta(&d, "pgfree"), stat_now("nr_free_pages"), mem_info().frames);
-	check(&d);
-	print_counters(&d);
-	ret = pnm_fini();
-	if (ret) {
-		fprintf(d.out, "  !! frames leaked at teardown\n");
-		d.failures++;
-	}
-	if (!act_pin_fork(&d, 7, false) || !act_pin_fork(&d, 8, true)) {
-		fprintf(d.out, "  !! could not set up the pinning acts\n");
-		d.failures++;
-	}
-	if (!act_file_pin(&d, 9, FILE_PIN_LEGACY) || !act_file_pin(&d, 9, FILE_PIN_STABLE) ||
-	    !act_file_pin(&d, 9, FILE_PIN_LINUX)) {
-		fprintf(d.out, "  !! could not set up the file act\n");
-		d.failures++;
-	}
-	if (quiet)
-		fclose(d.out);
-	free(d.mark);
-	printf("%s: %d claim%s failed\n", d.failures ? "demo FAILED" : "demo ok",
-	       d.failures, d.failures == 1 ? "" : "s");
-	return d.failures ? 1 : 0;
+	if (d->out)
+		print_summary(d);
+	if (json)
+		print_json(d, stdout, held, total);
+	else
+		printf("%s: %u of %u stor%s as claimed\n", held == total ? "demo ok" : "demo FAILED",
+		       held, total, total == 1 ? "y" : "ies");
+	free(d);
+	return held == total ? 0 : 1;
 }

@@ -176,6 +176,10 @@ struct scn_cmd {
 		   const struct scn_value *args);
 	/* Family members: evaluate against the owner's @subject. */
 	int (*test)(struct scn_run *r, void *subject, const struct scn_value *args);
+	/* The handler's own constant, for one handler serving several
+	 * entries (which count a property reads); NULL if unused.  An io
+	 * verb or property finds it with scn_io_member(subject)->data. */
+	const void *data;
 };
 
 /*
@@ -347,17 +351,6 @@ bool scn_obj_remove(struct scn_run *r, const char *ns, const char *name);
 typedef void scn_step_hook_fn(struct scn_run *r, bool after);
 void scn_register_step_hook(scn_step_hook_fn *fn);
 
-/*
- * Invariant checkers of a capability's own objects (a call site's shadow
- * page tables, pipes): @fn runs after every step, right after
- * pnm_check_system(), and returns true if all is well, or false with the
- * reason written to @why (@size bytes): the step then fails as for a
- * violated model invariant and the rest of the scenario is skipped.
- * Register from a constructor, like commands; not thread-safe.
- */
-typedef bool scn_checker_fn(struct scn_run *r, char *why, size_t size);
-void scn_register_checker(scn_checker_fn *fn);
-
 /* Counter change made by the most recent step that is not SCN_OBSERVE. */
 long scn_counter_delta(struct scn_run *r, int item);
 /* Compare: does @have satisfy the CMP/CHANGE value @v (op, num/delta)? */
@@ -368,6 +361,17 @@ void scn_format_cmp(char *buf, size_t size, const struct scn_value *v);
 /* Materialise DATA bytes [off, off + n) of @v into @buf. */
 void scn_data_get(const struct scn_value *v, size_t off, void *buf, size_t n);
 static inline size_t scn_data_len(const struct scn_value *v) { return v->len; }
+
+/* What `show` hands to its "shown" family members to fill (scn_show.c). */
+struct scn_shown {
+	bool number;		/* a count: JSON gives it as a number */
+	long num;		/* the count when @number */
+	char text[600];		/* the value as shown */
+};
+/* Set @out to the text of @buf (up to its first NUL, quoted). */
+void scn_shown_text(struct scn_shown *out, const unsigned char *buf, size_t len);
+/* Set @out to the count @value. */
+void scn_shown_number(struct scn_shown *out, long value);
 
 /* What `expect page` hands to its "page-property" family members. */
 struct scn_page_info {

@@ -885,6 +885,34 @@ out:
 	return ret;
 }
 
+/* show "LABEL" disk FILE OFF LEN: the host file's bytes, as text. */
+static int shown_disk(struct scn_run *r, void *subject, const struct scn_value *a)
+{
+	struct scn_file *sf = file_get(r, &a[0]);
+	unsigned char buf[256];
+	size_t len = min_t(size_t, a[2].num, sizeof(buf)), have = 0;
+	char path[4096];
+	int fd;
+
+	if (!sf)
+		return SCN_FAILED;
+	fd = host_open(r, sf, path, sizeof(path));
+	if (fd < 0)
+		return SCN_FAILED;
+	while (have < len) {
+		ssize_t k = pread(fd, buf + have, len - have, (off_t)(a[1].num + have));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		have += (size_t)k;
+	}
+	close(fd);
+	scn_shown_text(subject, buf, have);
+	return 0;
+}
+
 static int expect_disk_size_run(struct scn_run *r, const struct scn_step *st,
 				const struct scn_value *a)
 {
@@ -1350,6 +1378,15 @@ static const struct scn_cmd file_cmds[] = {
 	  .example = "expect cached F == 2" },
 };
 SCN_REGISTER(file_cmds)
+
+static const struct scn_arg shown_disk_args[] = {
+	FILE_REF("file"), OFF("offset"), { .type = SCN_ARG_LEN, .name = "length" }, END };
+
+static const struct scn_cmd file_shown[] = {
+	{ .name = "disk", .family = "shown", .args = shown_disk_args, .test = shown_disk,
+	  .help = "the bytes of the host's backing file there (up to the first NUL), as text" },
+};
+SCN_REGISTER(file_shown)
 
 #define PAGE_PROP(n, fn, h)	\
 	{ .name = n, .family = "page-property", .args = none_args, .test = fn, .help = h }

@@ -106,6 +106,75 @@ void scn_io_register(const struct scn_io_site *site)
 				  site->props, site->nprops, "property");
 }
 
+/* --- objects with checkers ------------------------------------------------- */
+
+/* What scn_io_keep_checked() keeps: the object and how to check and end it. */
+struct io_checked {
+	void *obj;
+	const char *kind;		/* "VM", "pipe": names it in a failure */
+	const char *name;		/* the script's (its arena outlives the run) */
+	scn_io_check_fn *check;
+	scn_io_destroy_fn *destroy;
+};
+
+/* The registered checker (pnm_check_fn): the object's own, named. */
+static int io_checked_check(void *arg, char *why, size_t size)
+{
+	struct io_checked *c = arg;
+	char what[256] = "";
+	int err = c->check(c->obj, what, sizeof(what));
+
+	if (err)
+		snprintf(why, size, "%s %s: %s", c->kind, c->name, what);
+	return err;
+}
+
+static void io_checked_release(struct scn_run *r, void *arg)
+{
+	struct io_checked *c = arg;
+
+	(void)r;
+	pnm_check_unregister(io_checked_check, c);
+	c->destroy(c->obj);
+	free(c);
+}
+
+/*
+ * scn_io_keep_checked - keep @obj under @name with its checker registered
+ * until the name goes; see scn_io.h.  On failure @obj is destroyed.
+ */
+int scn_io_keep_checked(struct scn_run *r, const char *ns, const char *name, void *obj,
+			const char *kind, scn_io_check_fn *check, scn_io_destroy_fn *destroy)
+{
+	struct io_checked *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c) {
+		destroy(obj);
+		return -ENOMEM;
+	}
+	*c = (struct io_checked){ .obj = obj, .kind = kind, .name = name, .check = check,
+				  .destroy = destroy };
+	err = pnm_check_register(io_checked_check, c);
+	if (err) {
+		destroy(obj);
+		free(c);
+		return err;
+	}
+	err = scn_obj_add(r, ns, name, c, io_checked_release);
+	if (err)
+		io_checked_release(r, c);
+	return err;
+}
+
+/* scn_io_find_checked - the object scn_io_keep_checked() keeps as @name. */
+void *scn_io_find_checked(struct scn_run *r, const char *ns, const char *name)
+{
+	struct io_checked *c = scn_obj_find(r, ns, name);
+
+	return c ? c->obj : NULL;
+}
+
 static const struct scn_arg io_args[] = {
 	{ .type = SCN_ARG_VARIANT, .name = "site", .family = "io" },
 	{ .type = SCN_ARG_END } };

@@ -69,10 +69,39 @@ void scn_io_register(const struct scn_io_site *site);
 	static void __attribute__((constructor)) scn_io_register_##id(void) \
 	{ scn_io_register(&scn_io_site_##id); }
 
+/*
+ * A call site's object with an invariant checker of its own (a VM's
+ * shadow page table, a pipe), kept by name for the run:
+ * scn_io_keep_checked() keeps @obj under @name (a word of the script or
+ * a literal: it must last as long as the run) in namespace @ns and
+ * registers @check(@obj, why, size) with pnm_check_register(), so every
+ * step's system check (pnm_check_system()) runs it too and a failure
+ * reads "<@kind> <@name>: <why>".  When the run ends or scn_obj_remove()
+ * drops the name, the checker is unregistered and @destroy(@obj) called.
+ * Returns 0, or -errno (-ENOMEM, pnm_check_register()'s) with @obj
+ * destroyed and nothing kept.  scn_io_find_checked() gives the object
+ * kept under @name, or NULL.
+ */
+typedef int scn_io_check_fn(void *obj, char *why, size_t size);
+typedef void scn_io_destroy_fn(void *obj);
+int scn_io_keep_checked(struct scn_run *r, const char *ns, const char *name, void *obj,
+			const char *kind, scn_io_check_fn *check, scn_io_destroy_fn *destroy);
+void *scn_io_find_checked(struct scn_run *r, const char *ns, const char *name);
+
 /* The step a verb or property handler runs for (its @subject). */
 static inline const struct scn_step *scn_io_step(void *subject)
 {
 	return subject;
+}
+
+/*
+ * The table entry (verb or property) the step runs, as registered: a
+ * handler shared by several entries tells them apart by its .data.  The
+ * step's values are the site's variant, then the entry's.
+ */
+static inline const struct scn_cmd *scn_io_member(void *subject)
+{
+	return scn_io_step(subject)->args[1].variant;
 }
 
 /* The last two schema entries of a verb that names what it creates. */

@@ -106,6 +106,29 @@ static const char *errname(long err)
 	return n ? n : "?";
 }
 
+/*
+ * Keep the submitted @req of @dev under @name until it is reaped (or the
+ * end); 0, or SCN_FAILED with the request reaped (thawing the device).
+ */
+static int dio_req_keep(struct scn_run *r, struct pnm_dio_dev *dev, struct pnm_dio_req *req,
+			const char *name)
+{
+	struct dio_req *q = calloc(1, sizeof(*q));
+
+	if (!q) {
+		pnm_dio_dev_thaw(dev);
+		pnm_dio_wait(req);
+		return scn_fail(r, "out of memory");
+	}
+	q->dev = dev;
+	q->req = req;
+	if (scn_obj_add(r, NS_DIO_REQ, name, q, dio_req_release)) {
+		dio_req_release(r, q);
+		return scn_fail(r, "out of memory");
+	}
+	return 0;
+}
+
 /* io dio read|write: a[0] process, a[1] file, a[2] offset, a[3] address,
  * a[4] length, a[5] "as", a[6] name. */
 static int dio_submit_verb(struct scn_run *r, const struct scn_value *a, unsigned int op)
@@ -114,7 +137,6 @@ static int dio_submit_verb(struct scn_run *r, const struct scn_value *a, unsigne
 	struct file *f = scn_file(r, &a[1]);
 	struct pnm_dio_dev *dev;
 	struct pnm_dio_req *req;
-	struct dio_req *q;
 	unsigned long addr;
 	ssize_t res;
 	int err;
@@ -141,18 +163,8 @@ static int dio_submit_verb(struct scn_run *r, const struct scn_value *a, unsigne
 			char name[16];
 
 			snprintf(name, sizeof(name), "#%u", ++s->anon);
-			q = calloc(1, sizeof(*q));
-			if (!q) {
-				pnm_dio_dev_thaw(dev);
-				pnm_dio_wait(req);
-				return scn_fail(r, "out of memory");
-			}
-			q->dev = dev;
-			q->req = req;
-			if (scn_obj_add(r, NS_DIO_REQ, name, q, dio_req_release)) {
-				dio_req_release(r, q);
-				return scn_fail(r, "out of memory");
-			}
+			if (dio_req_keep(r, dev, req, name))
+				return SCN_FAILED;
 			scn_detail(r, "queued: the device is frozen");
 			return 0;
 		}
@@ -165,18 +177,8 @@ static int dio_submit_verb(struct scn_run *r, const struct scn_value *a, unsigne
 			   op == PNM_DIO_READ ? "read" : "written");
 		return 0;
 	}
-	q = calloc(1, sizeof(*q));
-	if (!q) {
-		pnm_dio_dev_thaw(dev);
-		pnm_dio_wait(req);
-		return scn_fail(r, "out of memory");
-	}
-	q->dev = dev;
-	q->req = req;
-	if (scn_obj_add(r, NS_DIO_REQ, a[6].word, q, dio_req_release)) {
-		dio_req_release(r, q);
-		return scn_fail(r, "out of memory");
-	}
+	if (dio_req_keep(r, dev, req, a[6].word))
+		return SCN_FAILED;
 	if (pnm_dio_poll(req, &res) == -EINPROGRESS)
 		scn_detail(r, "%s queued: the device is frozen", a[6].word);
 	else if (res < 0)

@@ -17,77 +17,30 @@
  *   expect io kvm released VM
  *
  * A VM without a name is "vm".  Every VM's checker (pnm_kvm_check: the
- * shadow agrees with the process's page tables) runs after every step,
- * through scn_register_checker(); VMs left at the end are destroyed.
+ * shadow agrees with the process's page tables) is registered with
+ * pnm_check_register() (scn_io_keep_checked()), so it runs after every
+ * step; VMs left at the end are destroyed.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "scn_io.h"
 
 #define NS_KVM		"kvm-vm"
-#define NS_KVM_LIST	"kvm-list"
-#define KVM_MAX_VMS	16
 
-/* The run's VMs, for the checker (NS_KVM_LIST "list"). */
-struct kvm_list {
-	struct pnm_kvm *vm[KVM_MAX_VMS];
-	const char *name[KVM_MAX_VMS];
-};
-
-static void kvm_list_free(struct scn_run *r, void *obj)
+/* A VM's checker and destructor, as scn_io_keep_checked() calls them. */
+static int kvm_check(void *obj, char *why, size_t size)
 {
-	(void)r;
-	free(obj);
+	return pnm_kvm_check(obj, why, size);
 }
 
-static struct kvm_list *kvm_list(struct scn_run *r, bool create)
+static void kvm_destroy_obj(void *obj)
 {
-	struct kvm_list *l = scn_obj_find(r, NS_KVM_LIST, "list");
-
-	if (l || !create)
-		return l;
-	l = calloc(1, sizeof(*l));
-	if (l && scn_obj_add(r, NS_KVM_LIST, "list", l, kvm_list_free)) {
-		free(l);
-		l = NULL;
-	}
-	return l;
-}
-
-static void kvm_release(struct scn_run *r, void *obj)
-{
-	struct kvm_list *l = kvm_list(r, false);
-
-	for (int i = 0; l && i < KVM_MAX_VMS; i++)
-		if (l->vm[i] == obj)
-			l->vm[i] = NULL;
 	pnm_kvm_destroy(obj);
-}
-
-/* After every step: every VM's shadow agrees with its process. */
-static bool kvm_checker(struct scn_run *r, char *why, size_t size)
-{
-	struct kvm_list *l = kvm_list(r, false);
-
-	for (int i = 0; l && i < KVM_MAX_VMS; i++) {
-		char what[256] = "";
-
-		if (l->vm[i] && pnm_kvm_check(l->vm[i], what, sizeof(what))) {
-			snprintf(why, size, "VM %s: %s", l->name[i], what);
-			return false;
-		}
-	}
-	return true;
-}
-
-static void __attribute__((constructor)) kvm_register_checker(void)
-{
-	scn_register_checker(kvm_checker);
 }
 
 static struct pnm_kvm *kvm_get(struct scn_run *r, const struct scn_value *v)
 {
-	struct pnm_kvm *kvm = scn_obj_find(r, NS_KVM, v->word);
+	struct pnm_kvm *kvm = scn_io_find_checked(r, NS_KVM, v->word);
 
 	if (!kvm)
 		scn_fail(r, "VM %s does not exist (destroyed, or its creation failed)", v->word);
@@ -107,29 +60,18 @@ static int kvm_create(struct scn_run *r, void *subject, const struct scn_value *
 {
 	struct task_struct *t = scn_task(r, &a[0]);
 	const char *name = a[2].present ? a[2].word : "vm";
-	struct kvm_list *l = kvm_list(r, true);
 	struct pnm_kvm *kvm;
-	int err, slot;
+	int err;
 
 	if (!t)
 		return SCN_FAILED;
-	if (!l)
-		return scn_fail(r, "out of memory");
 	if (scn_obj_find(r, NS_KVM, name))
 		return scn_fail(r, "VM %s exists", name);
-	for (slot = 0; slot < KVM_MAX_VMS && l->vm[slot]; slot++)
-		;
-	if (slot == KVM_MAX_VMS)
-		return scn_fail(r, "at most %d VMs", KVM_MAX_VMS);
 	err = pnm_kvm_create(t, &kvm);
 	if (err)
 		return err;
-	if (scn_obj_add(r, NS_KVM, name, kvm, kvm_release)) {
-		pnm_kvm_destroy(kvm);
+	if (scn_io_keep_checked(r, NS_KVM, name, kvm, "VM", kvm_check, kvm_destroy_obj))
 		return scn_fail(r, "out of memory");
-	}
-	l->vm[slot] = kvm;
-	l->name[slot] = name;
 	scn_detail(r, "%s over %s's address space (an MMU notifier registered)", name, a[0].word);
 	return 0;
 }
@@ -220,50 +162,41 @@ static int kvm_destroy(struct scn_run *r, void *subject, const struct scn_value 
 
 /* --- properties ---------------------------------------------------------------- */
 
-static int prop_count(struct scn_run *r, const struct scn_value *a, const char *what,
-		      unsigned long (*get)(const struct pnm_kvm_info *ki))
+/* The count properties of a VM; each entry is its property's .data. */
+enum { KC_MAPPED, KC_WRITABLE, KC_INVALIDATIONS, KC_ZAPPED, KC_RETRIES };
+static const struct kvm_count {
+	int which;
+	const char *what;
+} kvm_counts[] = {
+	{ KC_MAPPED, "shadow entries" },
+	{ KC_WRITABLE, "writable shadow entries" },
+	{ KC_INVALIDATIONS, "invalidations received" },
+	{ KC_ZAPPED, "entries dropped by invalidations" },
+	{ KC_RETRIES, "faults retried" },
+};
+
+/* VM CMP: the property's count (its .data) of VM @a[0] compared with @a[1]. */
+static int prop_count(struct scn_run *r, void *subject, const struct scn_value *a)
 {
+	const struct kvm_count *c = scn_io_member(subject)->data;
 	struct pnm_kvm *kvm = kvm_get(r, &a[0]);
 	struct pnm_kvm_info ki;
+	unsigned long have;
 	char want[48];
 
 	if (!kvm)
 		return SCN_FAILED;
 	ki = kvm_info(kvm);
+	switch (c->which) {
+	case KC_MAPPED: have = ki.mapped; break;
+	case KC_WRITABLE: have = ki.writable; break;
+	case KC_INVALIDATIONS: have = ki.invalidations; break;
+	case KC_ZAPPED: have = ki.zapped; break;
+	default: have = ki.retries; break;
+	}
 	scn_format_cmp(want, sizeof(want), &a[1]);
-	return scn_prop_result(r, scn_compare(&a[1], (long)get(&ki)), "%lu %s (expected %s)",
-			       get(&ki), what, want);
-}
-
-static unsigned long get_mapped(const struct pnm_kvm_info *ki) { return ki->mapped; }
-static unsigned long get_writable(const struct pnm_kvm_info *ki) { return ki->writable; }
-static unsigned long get_inval(const struct pnm_kvm_info *ki) { return ki->invalidations; }
-static unsigned long get_zapped(const struct pnm_kvm_info *ki) { return ki->zapped; }
-static unsigned long get_retries(const struct pnm_kvm_info *ki) { return ki->retries; }
-
-static int prop_mapped(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	return prop_count(r, a, "shadow entries", get_mapped);
-}
-
-static int prop_writable(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	return prop_count(r, a, "writable shadow entries", get_writable);
-}
-
-static int prop_invalidations(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	return prop_count(r, a, "invalidations received", get_inval);
-}
-
-static int prop_zapped(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	return prop_count(r, a, "entries dropped by invalidations", get_zapped);
-}
-
-static int prop_retries(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	return prop_count(r, a, "faults retried", get_retries);
+	return scn_prop_result(r, scn_compare(&a[1], (long)have), "%lu %s (expected %s)", have,
+			       c->what, want);
 }
 
 static const char *const entry_words[] = { "present", "writable", NULL };
@@ -402,15 +335,20 @@ static const struct scn_cmd kvm_verbs[] = {
 };
 
 static const struct scn_cmd kvm_props[] = {
-	{ .name = "mapped", .args = vm_cmp_args, .test = prop_mapped,
+	{ .name = "mapped", .args = vm_cmp_args, .test = prop_count,
+	  .data = &kvm_counts[KC_MAPPED],
 	  .help = "shadow entries (each holding a page reference)" },
-	{ .name = "writable", .args = vm_cmp_args, .test = prop_writable,
+	{ .name = "writable", .args = vm_cmp_args, .test = prop_count,
+	  .data = &kvm_counts[KC_WRITABLE],
 	  .help = "writable shadow entries" },
-	{ .name = "invalidations", .args = vm_cmp_args, .test = prop_invalidations,
+	{ .name = "invalidations", .args = vm_cmp_args, .test = prop_count,
+	  .data = &kvm_counts[KC_INVALIDATIONS],
 	  .help = "ranges the MMU notifier delivered so far" },
-	{ .name = "zapped", .args = vm_cmp_args, .test = prop_zapped,
+	{ .name = "zapped", .args = vm_cmp_args, .test = prop_count,
+	  .data = &kvm_counts[KC_ZAPPED],
 	  .help = "shadow entries those ranges dropped so far" },
-	{ .name = "retries", .args = vm_cmp_args, .test = prop_retries,
+	{ .name = "retries", .args = vm_cmp_args, .test = prop_count,
+	  .data = &kvm_counts[KC_RETRIES],
 	  .help = "faults redone because an invalidation raced with them" },
 	{ .name = "entry", .args = entry_args, .test = prop_entry,
 	  .help = "the shadow entry of GFN is present / writable" },

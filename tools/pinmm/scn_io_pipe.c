@@ -17,75 +17,30 @@
  *                                          holds the frame the process maps
  *                                          at ADDRESS
  *
- * Every pipe's checker (pnm_pipe_check) runs after every step; pipes left
- * at the end are destroyed (their pages put).
+ * Every pipe's checker (pnm_pipe_check) is registered with
+ * pnm_check_register() (scn_io_keep_checked()), so it runs after every
+ * step; pipes left at the end are destroyed (their pages put).
  */
 #include <stdlib.h>
 #include <string.h>
 #include "scn_io.h"
 
 #define NS_PIPE		"pipe"
-#define NS_PIPE_LIST	"pipe-list"
-#define PIPE_MAX	16
 
-struct pipe_list {
-	struct pnm_pipe *pipe[PIPE_MAX];
-	const char *name[PIPE_MAX];
-};
-
-static void pipe_list_free(struct scn_run *r, void *obj)
+/* A pipe's checker and destructor, as scn_io_keep_checked() calls them. */
+static int pipe_check(void *obj, char *why, size_t size)
 {
-	(void)r;
-	free(obj);
+	return pnm_pipe_check(obj, why, size);
 }
 
-static struct pipe_list *pipe_list(struct scn_run *r, bool create)
+static void pipe_destroy_obj(void *obj)
 {
-	struct pipe_list *l = scn_obj_find(r, NS_PIPE_LIST, "list");
-
-	if (l || !create)
-		return l;
-	l = calloc(1, sizeof(*l));
-	if (l && scn_obj_add(r, NS_PIPE_LIST, "list", l, pipe_list_free)) {
-		free(l);
-		l = NULL;
-	}
-	return l;
-}
-
-static void pipe_release(struct scn_run *r, void *obj)
-{
-	struct pipe_list *l = pipe_list(r, false);
-
-	for (int i = 0; l && i < PIPE_MAX; i++)
-		if (l->pipe[i] == obj)
-			l->pipe[i] = NULL;
 	pnm_pipe_destroy(obj);
-}
-
-static bool pipe_checker(struct scn_run *r, char *why, size_t size)
-{
-	struct pipe_list *l = pipe_list(r, false);
-
-	for (int i = 0; l && i < PIPE_MAX; i++) {
-		char what[256] = "";
-
-		if (l->pipe[i] && pnm_pipe_check(l->pipe[i], what, sizeof(what))) {
-			snprintf(why, size, "pipe %s: %s", l->name[i], what);
-			return false;
-		}
-	}
-	return true;
-}
-
-static void __attribute__((constructor)) pipe_register_checker(void)
-{
-	scn_register_checker(pipe_checker);
 }
 
 static struct pnm_pipe *pipe_get(struct scn_run *r, const struct scn_value *v)
 {
-	struct pnm_pipe *p = scn_obj_find(r, NS_PIPE, v->word);
+	struct pnm_pipe *p = scn_io_find_checked(r, NS_PIPE, v->word);
 
 	if (!p)
 		scn_fail(r, "pipe %s does not exist", v->word);
@@ -104,27 +59,16 @@ static struct pnm_pipe_info pipe_info(struct pnm_pipe *p)
 static int pipe_create(struct scn_run *r, void *subject, const struct scn_value *a)
 {
 	const char *name = a[1].present ? a[1].word : "pipe";
-	struct pipe_list *l = pipe_list(r, true);
 	struct pnm_pipe *p;
-	int i, err;
+	int err;
 
-	if (!l)
-		return scn_fail(r, "out of memory");
 	if (scn_obj_find(r, NS_PIPE, name))
 		return scn_fail(r, "pipe %s exists", name);
-	for (i = 0; i < PIPE_MAX && l->pipe[i]; i++)
-		;
-	if (i == PIPE_MAX)
-		return scn_fail(r, "at most %d pipes", PIPE_MAX);
 	err = pnm_pipe_create(&p);
 	if (err)
 		return err;
-	if (scn_obj_add(r, NS_PIPE, name, p, pipe_release)) {
-		pnm_pipe_destroy(p);
+	if (scn_io_keep_checked(r, NS_PIPE, name, p, "pipe", pipe_check, pipe_destroy_obj))
 		return scn_fail(r, "out of memory");
-	}
-	l->pipe[i] = p;
-	l->name[i] = name;
 	return 0;
 }
 
@@ -169,28 +113,32 @@ static int pipe_destroy(struct scn_run *r, void *subject, const struct scn_value
 	return 0;
 }
 
-static int prop_bytes(struct scn_run *r, void *s, const struct scn_value *a)
+/* The count properties of a pipe; each entry is its property's .data. */
+enum { PC_BYTES, PC_BUFFERS };
+static const struct pipe_count {
+	int which;
+	const char *what;
+} pipe_counts[] = {
+	{ PC_BYTES, "bytes queued" },
+	{ PC_BUFFERS, "buffers" },
+};
+
+/* PIPE CMP: the property's count (its .data) of pipe @a[0] against @a[1]. */
+static int prop_count(struct scn_run *r, void *subject, const struct scn_value *a)
 {
+	const struct pipe_count *c = scn_io_member(subject)->data;
 	struct pnm_pipe *p = pipe_get(r, &a[0]);
+	struct pnm_pipe_info pi;
+	unsigned long have;
 	char want[48];
 
 	if (!p)
 		return SCN_FAILED;
+	pi = pipe_info(p);
+	have = c->which == PC_BYTES ? pi.bytes : pi.buffers;
 	scn_format_cmp(want, sizeof(want), &a[1]);
-	return scn_prop_result(r, scn_compare(&a[1], (long)pipe_info(p).bytes),
-			       "%lu bytes queued (expected %s)", pipe_info(p).bytes, want);
-}
-
-static int prop_buffers(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	struct pnm_pipe *p = pipe_get(r, &a[0]);
-	char want[48];
-
-	if (!p)
-		return SCN_FAILED;
-	scn_format_cmp(want, sizeof(want), &a[1]);
-	return scn_prop_result(r, scn_compare(&a[1], (long)pipe_info(p).buffers),
-			       "%u buffers (expected %s)", pipe_info(p).buffers, want);
+	return scn_prop_result(r, scn_compare(&a[1], (long)have), "%lu %s (expected %s)", have,
+			       c->what, want);
 }
 
 /* expect io pipe frame: a[0] pipe, a[1] N, a[2] "not", a[3] process, a[4] address. */
@@ -247,9 +195,11 @@ static const struct scn_cmd pipe_verbs[] = {
 };
 
 static const struct scn_cmd pipe_props[] = {
-	{ .name = "bytes", .args = pipe_cmp_args, .test = prop_bytes,
+	{ .name = "bytes", .args = pipe_cmp_args, .test = prop_count,
+	  .data = &pipe_counts[PC_BYTES],
 	  .help = "bytes queued, not yet read" },
-	{ .name = "buffers", .args = pipe_cmp_args, .test = prop_buffers,
+	{ .name = "buffers", .args = pipe_cmp_args, .test = prop_count,
+	  .data = &pipe_counts[PC_BUFFERS],
 	  .help = "buffers in use (a page reference each)" },
 	{ .name = "frame", .args = frame_args, .test = prop_frame,
 	  .help = "buffer N holds (not) the frame the process maps at ADDRESS" },

@@ -583,10 +583,24 @@ static int prop_state(struct scn_run *r, void *subject, const struct scn_value *
 			       plural(info.breaks));
 }
 
-/* A count of region @a[0] compared with CMP @a[1]. */
-static int mr_count(struct scn_run *r, const struct scn_value *a,
-		    unsigned long (*get)(const struct pnm_ib_mr_info *), const char *what)
+/* The count properties of a region; each entry is its property's .data. */
+enum { MC_PAGES, MC_WRITES, MC_READS, MC_REFUSED, MC_BREAKS };
+static const struct mr_count {
+	int which;
+	const char *what;
+} mr_counts[] = {
+	{ MC_PAGES, "pages pinned" },
+	{ MC_WRITES, "remote writes done" },
+	{ MC_READS, "remote reads done" },
+	{ MC_REFUSED, "remote operations refused after a lease break" },
+	{ MC_BREAKS, "lease breaks asked of it" },
+};
+
+/* MR CMP: the property's count (its .data, a struct mr_count) of region
+ * @a[0] compared with CMP @a[1]. */
+static int prop_mr_count(struct scn_run *r, void *subject, const struct scn_value *a)
 {
+	const struct mr_count *c = scn_io_member(subject)->data;
 	struct rdma_mr *m = mr_get(r, &a[0]);
 	struct pnm_ib_mr_info info;
 	unsigned long have;
@@ -595,49 +609,16 @@ static int mr_count(struct scn_run *r, const struct scn_value *a,
 	if (!m)
 		return SCN_FAILED;
 	info = mr_info(m);
-	have = get(&info);
+	switch (c->which) {
+	case MC_PAGES: have = info.pages; break;
+	case MC_WRITES: have = info.remote_writes; break;
+	case MC_READS: have = info.remote_reads; break;
+	case MC_REFUSED: have = info.refused_writes + info.refused_reads; break;
+	default: have = info.breaks; break;
+	}
 	scn_format_cmp(want, sizeof(want), &a[1]);
 	return scn_prop_result(r, scn_compare(&a[1], (long)have), "%s: %lu %s (expected %s)",
-			       m->name, have, what, want);
-}
-
-static unsigned long get_pages(const struct pnm_ib_mr_info *i) { return i->pages; }
-static unsigned long get_writes(const struct pnm_ib_mr_info *i) { return i->remote_writes; }
-static unsigned long get_reads(const struct pnm_ib_mr_info *i) { return i->remote_reads; }
-static unsigned long get_refused(const struct pnm_ib_mr_info *i)
-{
-	return i->refused_writes + i->refused_reads;
-}
-static unsigned long get_breaks(const struct pnm_ib_mr_info *i) { return i->breaks; }
-
-static int prop_pages(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return mr_count(r, a, get_pages, "pages pinned");
-}
-
-static int prop_writes(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return mr_count(r, a, get_writes, "remote writes done");
-}
-
-static int prop_reads(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return mr_count(r, a, get_reads, "remote reads done");
-}
-
-static int prop_refused(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return mr_count(r, a, get_refused, "remote operations refused after a lease break");
-}
-
-static int prop_breaks(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return mr_count(r, a, get_breaks, "lease breaks asked of it");
+			       m->name, have, c->what, want);
 }
 
 /* data DEV MR OFFSET DATA: a peer's RDMA READ returns DATA. */
@@ -684,68 +665,44 @@ static int prop_data(struct scn_run *r, void *subject, const struct scn_value *a
 	return ret;
 }
 
-/* A device count compared with CMP @a[1]. */
-static int dev_count(struct scn_run *r, const struct scn_value *a, int which)
+/* The count properties of a device; each entry is its property's .data. */
+enum { DC_COMPLETIONS, DC_FAILED, DC_ACCESS_ERRORS, DC_QUEUED, DC_INVALIDATED, DC_REVOKED };
+static const struct dev_count {
+	int which;
+	const char *what;
+} dev_counts[] = {
+	{ DC_COMPLETIONS, "completions polled" },
+	{ DC_FAILED, "failed completions polled" },
+	{ DC_ACCESS_ERRORS, "remote access errors" },
+	{ DC_QUEUED, "operations queued" },
+	{ DC_INVALIDATED, "regions invalidated on a lease break" },
+	{ DC_REVOKED, "regions revoked by force" },
+};
+
+/* DEV CMP: the property's count (its .data, a struct dev_count) of device
+ * @a[0] compared with CMP @a[1]. */
+static int prop_dev_count(struct scn_run *r, void *subject, const struct scn_value *a)
 {
+	const struct dev_count *c = scn_io_member(subject)->data;
 	struct rdma_dev *d = dev_get(r, &a[0]);
 	struct pnm_ib_device_info info = { .size = sizeof(info) };
-	static const char *const what[] = {
-		"completions polled", "failed completions polled", "remote access errors",
-		"operations queued", "regions invalidated on a lease break",
-		"regions revoked by force" };
-	unsigned long have = 0;
+	unsigned long have;
 	char want[48];
 
 	if (!d)
 		return SCN_FAILED;
 	pnm_ib_device_get_info(d->dev, &info);
-	switch (which) {
-	case 0: have = d->polled_ok + d->polled_failed; break;
-	case 1: have = d->polled_failed; break;
-	case 2: have = info.access_errors; break;
-	case 3: have = info.queued; break;
-	case 4: have = info.regions_invalidated; break;
+	switch (c->which) {
+	case DC_COMPLETIONS: have = d->polled_ok + d->polled_failed; break;
+	case DC_FAILED: have = d->polled_failed; break;
+	case DC_ACCESS_ERRORS: have = info.access_errors; break;
+	case DC_QUEUED: have = info.queued; break;
+	case DC_INVALIDATED: have = info.regions_invalidated; break;
 	default: have = info.regions_revoked; break;
 	}
 	scn_format_cmp(want, sizeof(want), &a[1]);
 	return scn_prop_result(r, scn_compare(&a[1], (long)have), "device %s: %lu %s (expected %s)",
-			       info.name, have, what[which], want);
-}
-
-static int prop_completions(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return dev_count(r, a, 0);
-}
-
-static int prop_failed(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return dev_count(r, a, 1);
-}
-
-static int prop_access_errors(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return dev_count(r, a, 2);
-}
-
-static int prop_queued(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return dev_count(r, a, 3);
-}
-
-static int prop_invalidated(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return dev_count(r, a, 4);
-}
-
-static int prop_revoked(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return dev_count(r, a, 5);
+			       info.name, have, c->what, want);
 }
 
 /* --- tables --------------------------------------------------------------------------- */
@@ -843,36 +800,47 @@ static const struct scn_cmd rdma_props[] = {
 	{ .name = "state", .args = state_args, .test = prop_state,
 	  .help = "a region is valid, invalid (released on a lease break) or revoked (by force)",
 	  .example = "expect io rdma state MR invalid" },
-	{ .name = "pages", .args = mr_cmp_args, .test = prop_pages,
+	{ .name = "pages", .args = mr_cmp_args, .test = prop_mr_count,
+	  .data = &mr_counts[MC_PAGES],
 	  .help = "pages the region holds pinned", .example = "expect io rdma pages MR == 16" },
-	{ .name = "writes", .args = mr_cmp_args, .test = prop_writes,
+	{ .name = "writes", .args = mr_cmp_args, .test = prop_mr_count,
+	  .data = &mr_counts[MC_WRITES],
 	  .help = "remote writes done on the region", .example = "expect io rdma writes MR == 2" },
-	{ .name = "reads", .args = mr_cmp_args, .test = prop_reads,
+	{ .name = "reads", .args = mr_cmp_args, .test = prop_mr_count,
+	  .data = &mr_counts[MC_READS],
 	  .help = "remote reads done on the region", .example = "expect io rdma reads MR == 1" },
-	{ .name = "refused", .args = mr_cmp_args, .test = prop_refused,
+	{ .name = "refused", .args = mr_cmp_args, .test = prop_mr_count,
+	  .data = &mr_counts[MC_REFUSED],
 	  .help = "remote operations refused after the region was invalidated or revoked",
 	  .example = "expect io rdma refused MR == 1" },
-	{ .name = "breaks", .args = mr_cmp_args, .test = prop_breaks,
+	{ .name = "breaks", .args = mr_cmp_args, .test = prop_mr_count,
+	  .data = &mr_counts[MC_BREAKS],
 	  .help = "lease breaks the region was asked to answer",
 	  .example = "expect io rdma breaks MR == 1" },
 	{ .name = "data", .args = data_args, .test = prop_data,
 	  .help = "a peer's RDMA READ at OFFSET returns DATA",
 	  .example = "expect io rdma data NIC MR 0 \"from the wire\"" },
-	{ .name = "completions", .args = dev_cmp_args, .test = prop_completions,
+	{ .name = "completions", .args = dev_cmp_args, .test = prop_dev_count,
+	  .data = &dev_counts[DC_COMPLETIONS],
 	  .help = "completions polled from the device",
 	  .example = "expect io rdma completions NIC == 3" },
-	{ .name = "failed", .args = dev_cmp_args, .test = prop_failed,
+	{ .name = "failed", .args = dev_cmp_args, .test = prop_dev_count,
+	  .data = &dev_counts[DC_FAILED],
 	  .help = "completions polled with an error", .example = "expect io rdma failed NIC == 0" },
-	{ .name = "access-errors", .args = dev_cmp_args, .test = prop_access_errors,
+	{ .name = "access-errors", .args = dev_cmp_args, .test = prop_dev_count,
+	  .data = &dev_counts[DC_ACCESS_ERRORS],
 	  .help = "remote access errors (key, access, range)",
 	  .example = "expect io rdma access-errors NIC == 1" },
-	{ .name = "queued", .args = dev_cmp_args, .test = prop_queued,
+	{ .name = "queued", .args = dev_cmp_args, .test = prop_dev_count,
+	  .data = &dev_counts[DC_QUEUED],
 	  .help = "operations posted and not started (a frozen device)",
 	  .example = "expect io rdma queued NIC == 2" },
-	{ .name = "invalidated", .args = dev_cmp_args, .test = prop_invalidated,
+	{ .name = "invalidated", .args = dev_cmp_args, .test = prop_dev_count,
+	  .data = &dev_counts[DC_INVALIDATED],
 	  .help = "regions the driver invalidated on a lease break",
 	  .example = "expect io rdma invalidated NIC == 1" },
-	{ .name = "revoked", .args = dev_cmp_args, .test = prop_revoked,
+	{ .name = "revoked", .args = dev_cmp_args, .test = prop_dev_count,
+	  .data = &dev_counts[DC_REVOKED],
 	  .help = "regions the core revoked by force",
 	  .example = "expect io rdma revoked NIC == 1" },
 };

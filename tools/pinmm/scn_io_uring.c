@@ -219,36 +219,31 @@ static int prop_result(struct scn_run *r, void *subject, const struct scn_value 
 			  a[0].word);
 }
 
-static int ring_count(struct scn_run *r, const struct scn_value *a, int which)
+/* The count properties of a ring; each entry is its property's .data. */
+enum { RC_BUFFERS, RC_PAGES, RC_PINS };
+static const struct ring_count {
+	int which;
+	const char *what;
+} ring_counts[] = {
+	{ RC_BUFFERS, "buffers registered" },
+	{ RC_PAGES, "pages pinned" },
+	{ RC_PINS, "pins held" },
+};
+
+/* RING CMP: the property's count (its .data) of ring @a[0] against @a[1]. */
+static int prop_ring_count(struct scn_run *r, void *subject, const struct scn_value *a)
 {
+	const struct ring_count *c = scn_io_member(subject)->data;
 	struct uring *u = ring_get(r, &a[0]);
 	struct pnm_io_ring_info info = { .size = sizeof(info) };
-	static const char *const what[] = { "buffers registered", "pages pinned", "pins held" };
 	long have;
 
 	if (!u)
 		return SCN_FAILED;
 	pnm_io_ring_get_info(u->ring, &info);
-	have = which == 0 ? (long)info.nr_bufs : which == 1 ? (long)info.pages : (long)info.pins;
-	return cmp_result(r, &a[1], have, what[which], a[0].word);
-}
-
-static int prop_buffers(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return ring_count(r, a, 0);
-}
-
-static int prop_pages(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return ring_count(r, a, 1);
-}
-
-static int prop_pins(struct scn_run *r, void *s, const struct scn_value *a)
-{
-	(void)s;
-	return ring_count(r, a, 2);
+	have = c->which == RC_BUFFERS ? (long)info.nr_bufs :
+	       c->which == RC_PAGES ? (long)info.pages : (long)info.pins;
+	return cmp_result(r, &a[1], have, c->what, a[0].word);
 }
 
 enum { BP_PINS, BP_SEGMENTS, BP_COALESCED, BP_NOT_COALESCED };
@@ -352,11 +347,14 @@ static const struct scn_cmd uring_props[] = {
 	{ .name = "result", .args = ring_cmp_args, .test = prop_result,
 	  .help = "bytes the last fixed read or write did (or its -errno)",
 	  .example = "expect io uring result RING == 4096" },
-	{ .name = "buffers", .args = ring_cmp_args, .test = prop_buffers,
+	{ .name = "buffers", .args = ring_cmp_args, .test = prop_ring_count,
+	  .data = &ring_counts[RC_BUFFERS],
 	  .help = "buffer slots registered", .example = "expect io uring buffers RING == 4" },
-	{ .name = "pages", .args = ring_cmp_args, .test = prop_pages,
+	{ .name = "pages", .args = ring_cmp_args, .test = prop_ring_count,
+	  .data = &ring_counts[RC_PAGES],
 	  .help = "pages the buffers pin", .example = "expect io uring pages RING == 512" },
-	{ .name = "pins", .args = ring_cmp_args, .test = prop_pins,
+	{ .name = "pins", .args = ring_cmp_args, .test = prop_ring_count,
+	  .data = &ring_counts[RC_PINS],
 	  .help = "pins the buffers hold (one per folio when coalesced)",
 	  .example = "expect io uring pins RING == 1" },
 	{ .name = "buffer", .args = buffer_args, .test = prop_buffer, .check = buffer_check,

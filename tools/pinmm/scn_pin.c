@@ -1119,6 +1119,48 @@ static int expect_misuse_run(struct scn_run *r, const struct scn_step *st,
 	return 0;
 }
 
+/* --- show misuse / show report ---------------------------------------------------------- */
+
+/* Misuse reports of kind @k so far (PNM_NR_MISUSE: of every kind). */
+static long misuse_total(int k)
+{
+	long n = 0;
+
+	for (int i = 0; i < PNM_NR_MISUSE; i++)
+		if (k == PNM_NR_MISUSE || k == i)
+			n += (long)pnm_misuse_count((enum pnm_misuse_kind)i);
+	return n;
+}
+
+static int shown_misuse(struct scn_run *r, void *subject, const struct scn_value *a)
+{
+	scn_shown_number(subject, misuse_total(a[0].index));
+	return 0;
+}
+
+struct last_report {
+	int kind;			/* PNM_NR_MISUSE: any */
+	char text[sizeof(((struct pnm_misuse_report *)0)->text)];
+};
+
+static void find_last_report(const struct pnm_misuse_report *rep, void *arg)
+{
+	struct last_report *last = arg;
+
+	if (last->kind == PNM_NR_MISUSE || (int)rep->kind == last->kind)
+		snprintf(last->text, sizeof(last->text), "%s", rep->text);
+}
+
+static int shown_report(struct scn_run *r, void *subject, const struct scn_value *a)
+{
+	struct last_report last = { .kind = a[0].index, .text = "none" };
+	struct scn_shown *out = subject;
+
+	pnm_misuse_foreach(find_last_report, &last);
+	snprintf(out->text, sizeof(out->text), "%s", last.text);
+	return 0;
+}
+
 /* --- expect pin: page properties of a pin's pages ------------------------------------------- */
 
 static int expect_pin_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
@@ -1311,6 +1353,17 @@ static const struct scn_cmd pin_cmds[] = {
 	  .example = "expect misuse put-on-pin +1" },
 };
 SCN_REGISTER(pin_cmds)
+
+static const struct scn_arg shown_misuse_args[] = {
+	{ .type = SCN_ARG_KEYWORD, .name = "kind", .choices = misuse_words }, END };
+
+static const struct scn_cmd pin_shown[] = {
+	{ .name = "misuse", .family = "shown", .args = shown_misuse_args, .test = shown_misuse,
+	  .help = "misuse reports of that kind (or any) since the start" },
+	{ .name = "report", .family = "shown", .args = shown_misuse_args, .test = shown_report,
+	  .help = "the text of the last misuse report of that kind kept, or \"none\"" },
+};
+SCN_REGISTER(pin_shown)
 
 #define PAGE_PROP(n, a, fn, h)	\
 	{ .name = n, .family = "page-property", .args = a, .test = fn, .help = h }

@@ -369,23 +369,10 @@ static void call_step_hooks(struct scn_run *r, bool after)
 		step_hooks[i](r, after);
 }
 
-/* Object checkers (scn_register_checker); written only at start-up. */
-static scn_checker_fn *checkers[8];
-static unsigned int nr_checkers;
-
-/* Add a checker run after every step (see scn.h). */
-void scn_register_checker(scn_checker_fn *fn)
-{
-	if (nr_checkers == ARRAY_SIZE(checkers)) {
-		fputs("pinmm: too many scenario checkers\n", stderr);
-		abort();
-	}
-	checkers[nr_checkers++] = fn;
-}
-
-/* The model's invariants, then every registered checker: true if all
- * hold, else false with the first problem in @why. */
-static bool check_all(struct scn_run *r, char *why, size_t size)
+/* The model's invariants, with the checkers registered with it
+ * (pnm_check_register(): the call sites' objects): true if all hold,
+ * else false with the first problem in @why. */
+static bool check_all(char *why, size_t size)
 {
 	if (!pnm_check_system()) {
 		const char *msg = pnm_check_error();
@@ -393,9 +380,6 @@ static bool check_all(struct scn_run *r, char *why, size_t size)
 		snprintf(why, size, "%s", msg && *msg ? msg : "(no message)");
 		return false;
 	}
-	for (unsigned int i = 0; i < nr_checkers; i++)
-		if (!checkers[i](r, why, size))
-			return false;
 	return true;
 }
 
@@ -687,7 +671,7 @@ static void run_step(struct scn_run *r, const struct scn_step *st)
 	}
 	if (r->trace_overflow)
 		append_detail(r, "trace truncated");
-	if (!check_all(r, why, sizeof(why))) {
+	if (!check_all(why, sizeof(why))) {
 		status = SCN_ST_FAIL;
 		append_detail(r, "invariant violated after this step: %s; the remaining steps are skipped",
 			      why);
@@ -745,7 +729,7 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 	struct scn_run r = { .script = script, .opts = opts, .sink = sink };
 	long *counters = counter_array();
 	unsigned int last_line = script->nlines ? script->nlines : 1;
-	char *stat_text = NULL;
+	char *stat_text = NULL, why[512];
 	size_t stat_len = 0;
 	FILE *mf;
 	int ret;
@@ -793,11 +777,8 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 	 * hooks may have left notes in the output (pins the runner unpinned). */
 	if (r.ntrace || r.out_len)
 		report(&r, NULL, last_line, "end of scenario", SCN_ST_OK);
-	if (!r.stop && !pnm_check_system()) {
-		const char *msg = pnm_check_error();
-
-		scn_detail(&r, "invariant violated after every process exited: %s",
-			   msg && *msg ? msg : "(no message)");
+	if (!r.stop && !check_all(why, sizeof(why))) {
+		scn_detail(&r, "invariant violated after every process exited: %s", why);
 		report(&r, NULL, last_line, "end of scenario", SCN_ST_FAIL);
 	}
 	{
