@@ -52,6 +52,10 @@ enum pnm_trace_event {
 	PNM_TRACE_RECLAIM,	/* a = ino, b = pfn, c = index */
 	PNM_TRACE_MMU_NOTIFY,	/* a = start, b = end, c = event (an
 				 * invalidation an MMU notifier was sent) */
+	PNM_TRACE_SWAPOUT,	/* b = pfn, c = slot (a page written out and
+				 * freed by reclaim) */
+	PNM_TRACE_SWAPIN,	/* a = addr, b = slot, c = pfn, d = 1 if read
+				 * from the device, 0 from the swap cache */
 	PNM_NR_TRACE_EVENTS
 };
 /* PNM_TRACE_FS_VIOLATION's kind (d): what a disk file saw go wrong. */
@@ -68,6 +72,7 @@ enum pnm_fs_violation {
 #define PNM_FAULT_FLAG_UNSHARE	0x400u	/* unshare a page for a R/O pin */
 #define PNM_VM_FAULT_OOM	0x0001u
 #define PNM_VM_FAULT_SIGBUS	0x0002u
+#define PNM_VM_FAULT_MAJOR	0x0004u	/* success, after device I/O (swap-in) */
 #define PNM_VM_FAULT_SIGSEGV	0x0040u
 #define PNM_VM_FAULT_RETRY	0x0400u
 

@@ -235,7 +235,7 @@ struct vm_area_struct {
 enum {
 	MM_FILEPAGES,	/* resident file-backed pages */
 	MM_ANONPAGES,	/* resident anonymous pages */
-	MM_SWAPENTS,	/* unused: no swap in the model */
+	MM_SWAPENTS,	/* swap entries in its page tables (swap.h) */
 	MM_SHMEMPAGES,	/* resident shmem pages */
 	NR_MM_COUNTERS
 };
