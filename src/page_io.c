@@ -9,7 +9,8 @@
  * slot * 4096 of the host file, done by the thread that asked, with the
  * folio locked; PG_writeback is set around a write as Linux sets it
  * around the bio.  No readahead (Linux's vm.page-cluster = 0): a swap-in
- * reads exactly the slot it needs.
+ * reads exactly the slot it needs.  The public calls about the host file
+ * itself (pnm_swap_inject_error, pnm_swap_backing_path) are here too.
  *
  * Errors.  A failed write (the host's error or an injected one) leaves
  * the folio dirty in the swap cache: it keeps the only good copy, the
@@ -25,6 +26,7 @@
  * slot is free, which a cached folio prevents (its slot has
  * SWAP_HAS_CACHE).  The injection and error fields are under si->lock.
  */
+#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -47,6 +49,41 @@ static int swap_io_inject(struct swap_info_struct *si, bool write)
 	}
 	spin_unlock(&si->lock);
 	return err;
+}
+
+/*
+ * pnm_swap_inject_error - fault injection on the device (pinmm/swap.h):
+ * the next @count reads or writes (or both) fail with @err; consumed one
+ * by one by swap_io_inject().  Takes si->lock.
+ */
+int pnm_swap_inject_error(unsigned int op, int err, unsigned int count)
+{
+	struct swap_info_struct *si = swp_swap_info(swp_entry(0, 1));
+	int ret = 0;
+
+	if (!pnm_initialised || !op || (op & ~(PNM_IO_READ | PNM_IO_WRITE)))
+		return -EINVAL;
+	if (err != -EIO && err != -ENOSPC)
+		return -EINVAL;
+	if (err == -ENOSPC && (op & PNM_IO_READ))
+		return -EINVAL;
+	if (!si)
+		return -EINVAL;
+	spin_lock(&si->lock);
+	if (!(si->flags & SWP_USED)) {	/* swapoff finished meanwhile */
+		ret = -EINVAL;
+	} else {
+		if (op & PNM_IO_READ) {
+			si->inject_read_err = err;
+			si->inject_read_count = count;
+		}
+		if (op & PNM_IO_WRITE) {
+			si->inject_write_err = err;
+			si->inject_write_count = count;
+		}
+	}
+	spin_unlock(&si->lock);
+	return ret;
 }
 
 /* Record an I/O error of the device.  Takes si->lock. */
@@ -142,4 +179,29 @@ int swap_read_folio(struct folio *folio)
 	folio_mark_uptodate(folio);
 	count_vm_event(PSWPIN);
 	return 0;
+}
+
+/*
+ * pnm_swap_backing_path - the device's host file (pinmm/swap.h).  A
+ * device reference keeps the path: it is freed only after the users are
+ * gone (swapfile.c).
+ */
+int pnm_swap_backing_path(char *buf, size_t size)
+{
+	struct swap_info_struct *si;
+	size_t n;
+	int ret = 0;
+
+	if (!pnm_initialised || !buf)
+		return -EINVAL;
+	si = get_swap_device(swp_entry(0, 1));
+	if (!si)
+		return -EINVAL;
+	n = strlen(si->path);
+	if (n >= size)
+		ret = -ENAMETOOLONG;
+	else
+		memcpy(buf, si->path, n + 1);
+	put_swap_device(si);
+	return ret;
 }

@@ -844,54 +844,6 @@ int pnm_task_swap_entry(struct task_struct *task, unsigned long addr,
 	return err;
 }
 
-/* pnm_swap_inject_error - fault injection on the device (pinmm/swap.h). */
-int pnm_swap_inject_error(unsigned int op, int err, unsigned int count)
-{
-	struct swap_info_struct *si = &swap_info;
-	int ret = 0;
-
-	if (!pnm_initialised || !op || (op & ~(PNM_IO_READ | PNM_IO_WRITE)))
-		return -EINVAL;
-	if (err != -EIO && err != -ENOSPC)
-		return -EINVAL;
-	if (err == -ENOSPC && (op & PNM_IO_READ))
-		return -EINVAL;
-	spin_lock(&si->lock);
-	if (!(si->flags & SWP_USED)) {
-		ret = -EINVAL;
-	} else {
-		if (op & PNM_IO_READ) {
-			si->inject_read_err = err;
-			si->inject_read_count = count;
-		}
-		if (op & PNM_IO_WRITE) {
-			si->inject_write_err = err;
-			si->inject_write_count = count;
-		}
-	}
-	spin_unlock(&si->lock);
-	return ret;
-}
-
-/* pnm_swap_backing_path - the device's host file (pinmm/swap.h). */
-int pnm_swap_backing_path(char *buf, size_t size)
-{
-	struct swap_info_struct *si = &swap_info;
-	int ret = 0;
-
-	if (!pnm_initialised || !buf)
-		return -EINVAL;
-	pthread_mutex_lock(&swapon_mutex);
-	if (!(READ_ONCE(si->flags) & SWP_USED) || !si->path)
-		ret = -EINVAL;
-	else if (strlen(si->path) >= size)
-		ret = -ENAMETOOLONG;
-	else
-		memcpy(buf, si->path, strlen(si->path) + 1);
-	pthread_mutex_unlock(&swapon_mutex);
-	return ret;
-}
-
 /* --- the checker --------------------------------------------------------------------- */
 
 /* Count the swap PTEs of @mm per slot into @tally; check their VMAs and
