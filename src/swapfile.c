@@ -785,6 +785,7 @@ int pnm_get_swap_info(struct pnm_swap_info *info)
 		s.active = true;
 		s.total = si->pages;
 		s.used = si->inuse_pages;
+		s.free = si->pages - si->inuse_pages;
 		s.read_errors = si->read_errors;
 		s.write_errors = si->write_errors;
 		s.last_error = si->last_error;

@@ -339,14 +339,22 @@ static unsigned long shrink_anon_folio(struct folio *folio, struct scan_control 
 			goto keep_locked;
 		if (folio_maybe_dma_pinned(folio))
 			goto keep_pinned;
-		if (folio_test_large(folio)) {
-			if (split_folio(folio))
-				goto keep_locked;
-			isolate_split_pages(folio, nr, sc);
-			/* The other pages are counted when they are looked at. */
-			count_vm_events(PGSCAN_ANON, -(long)(nr - 1));
-			nr = 1;
-		}
+	}
+	/* Only 4 KiB pages are swapped out or discarded: split a large
+	 * folio (swap-backed or lazily freed) first. */
+	if (folio_test_large(folio)) {
+		if (!sc->may_unmap)
+			goto keep_locked;
+		if (folio_maybe_dma_pinned(folio))
+			goto keep_pinned;
+		if (split_folio(folio))
+			goto keep_locked;
+		isolate_split_pages(folio, nr, sc);
+		/* The other pages are counted when they are looked at. */
+		count_vm_events(lazyfree ? PGSCAN_FILE : PGSCAN_ANON, -(long)(nr - 1));
+		nr = 1;
+	}
+	if (!lazyfree && !folio_test_swapcache(folio)) {
 		if (!add_to_swap(folio)) {
 			count_vm_event(PNM_SWAP_FULL);
 			goto activate_locked;

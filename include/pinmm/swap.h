@@ -55,6 +55,7 @@ struct pnm_swap_info {
 	size_t size;			/* set by the caller: sizeof(*info) */
 	bool active;			/* a device is on */
 	unsigned long total;		/* usable slots (pages) */
+	unsigned long free;		/* slots free: total - used */
 	unsigned long used;		/* slots holding a page or reserved
 					 * for one being written */
 	unsigned long cached;		/* pages in the swap cache: in memory

@@ -28,6 +28,7 @@ static void test_swapon_args(void **state)
 	assert_int_equal(pnm_get_swap_info(&si), 0);
 	assert_true(si.active);
 	assert_int_equal(si.total, SWAP_TEST_SLOTS);
+	assert_int_equal(si.free, SWAP_TEST_SLOTS);
 	assert_int_equal(si.used, 0);
 	assert_int_equal(pnm_swap_backing_path(path, sizeof(path)), 0);
 	assert_int_equal(pnm_swap_backing_path(path, 4), -ENAMETOOLONG);
@@ -484,6 +485,8 @@ static void test_io_errors(void **state)
 	assert_int_equal(pnm_get_swap_info(&si), 0);
 	assert_int_equal(si.write_errors, 1);
 	assert_int_equal(si.last_error, -EIO);
+	assert_int_equal(si.used, 2);
+	assert_int_equal(si.free, SWAP_TEST_SLOTS - 2);
 	/* The first page: unmapped, but kept in the swap cache, dirty. */
 	assert_true(swap_test_entry(t, a, &e));
 	assert_true(e.cached);

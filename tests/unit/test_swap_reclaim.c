@@ -231,6 +231,40 @@ static void test_thp_pageout(void **state)
 	CHECK_ALL();
 }
 
+/* MADV_FREE of a whole THP: lazily freed as one folio, split and dropped
+ * by reclaim; a THP partly in the range is split first. */
+static void test_madv_free_thp(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	unsigned long a = test_mmap(t, 3 * HPAGE_PMD_SIZE, PROT_RW, MAP_ANON_PRIV);
+	long lazy = global_stat(PGLAZYFREE), lazied = global_stat(PGLAZYFREED);
+	long split = global_stat(THP_SPLIT_PAGE);
+
+	(void)state;
+	a = ALIGN(a, HPAGE_PMD_SIZE);
+	assert_int_equal(pnm_madvise(t, a, 2 * HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
+	swap_test_fill(t, a, 2 * HPAGE_PMD_NR, 9);
+	assert_int_equal(folio_order(test_folio(t, a)), HPAGE_PMD_ORDER);
+	assert_int_equal(pnm_madvise(t, a, HPAGE_PMD_SIZE, MADV_FREE), 0);
+	CHECK_ALL();
+	assert_int_equal(global_stat(PGLAZYFREE), lazy + HPAGE_PMD_NR);
+	assert_int_equal(global_stat(THP_SPLIT_PAGE), split);
+	assert_int_equal(folio_order(test_folio(t, a)), HPAGE_PMD_ORDER);
+	/* Four pages of the second one: split, only those lazily freed. */
+	assert_int_equal(pnm_madvise(t, a + HPAGE_PMD_SIZE, 4 * PG, MADV_FREE), 0);
+	CHECK_ALL();
+	assert_int_equal(global_stat(THP_SPLIT_PAGE), split + 1);
+	assert_int_equal(global_stat(PGLAZYFREE), lazy + HPAGE_PMD_NR + 4);
+	assert_int_equal(pnm_swapoff(), 0);
+	assert_int_equal(pnm_reclaim_pages(10000, true), HPAGE_PMD_NR + 4);
+	CHECK_ALL();
+	assert_int_equal(global_stat(PGLAZYFREED), lazied + HPAGE_PMD_NR + 4);
+	assert_int_equal(test_read_byte(t, a + 100 * PG), 0);
+	assert_int_equal(test_read_byte(t, a + HPAGE_PMD_SIZE + 3 * PG), 0);
+	assert_true(swap_test_holds(t, a, HPAGE_PMD_NR + 4, HPAGE_PMD_NR - 4, 9));
+	CHECK_ALL();
+}
+
 /* A full device: the pages that find no slot stay (pnm_swap_full). */
 static void test_swap_full(void **state)
 {
@@ -312,6 +346,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_madv_free_shared, swap_test_setup,
 						pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_thp_pageout, swap_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_madv_free_thp, swap_test_setup,
+						pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_swap_full, swap_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_swapcache, swap_test_setup,
 						pnm_test_teardown),

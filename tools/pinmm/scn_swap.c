@@ -123,7 +123,7 @@ static int expect_swap_run(struct scn_run *r, const struct scn_step *st, const s
 	switch (a[0].index) {
 	case 0: have = (long)si.total; break;
 	case 1: have = (long)si.used; break;
-	case 2: have = (long)(si.total - si.used); break;
+	case 2: have = (long)si.free; break;
 	case 3: have = (long)si.cached; break;
 	case 4: have = (long)si.read_errors; break;
 	default: have = (long)si.write_errors; break;
