@@ -1063,7 +1063,9 @@ static int expect_file_page_check(struct scn_parser *p, const struct scn_step *s
 	const char *name = a[3].variant->name;
 
 	if (!strcmp(name, "writable") || !strcmp(name, "zero-page") ||
-	    !strcmp(name, "huge-zero-page") || !strcmp(name, "anon-exclusive"))
+	    !strcmp(name, "huge-zero-page") || !strcmp(name, "anon-exclusive") ||
+	    !strcmp(name, "swapped") || !strcmp(name, "swap-count") ||
+	    !strcmp(name, "swap-exclusive"))
 		return scn_parse_error(p, &a[3].pos, "'%s' describes a process's mapping, not a "
 				       "cached page (use: expect page <process> <address> %s)",
 				       name, name);
