@@ -225,6 +225,8 @@ static const char *const pageflag_names[__NR_PAGEFLAGS] = {
 	[PG_isolated]		= "isolated",
 	[PG_mlocked]		= "mlocked",
 	[PG_has_hwpoisoned]	= "has_hwpoisoned",
+	[PG_active]		= "active",
+	[PG_swapcache]		= "swapcache",
 	[PG_pnm_truncated]	= "pnm_truncated",
 	[PG_pnm_quarantined]	= "pnm_quarantined",
 	[PG_pnm_nofs_dirty]	= "pnm_nofs_dirty",
@@ -437,11 +439,14 @@ static bool check_compound(struct folio *folio)
 	return true;
 }
 
-/* Page-cache references of @folio: folio_nr_pages() if a cache holds it. */
+/* Page-cache references of @folio: folio_nr_pages() if a cache holds it,
+ * the page cache or the swap cache. */
 static int cache_refs(struct folio *folio)
 {
 	struct address_space *mapping = folio_mapping(folio);
 
+	if (folio_test_swapcache(folio))
+		return swap_cache_holds(folio) ? (int)folio_nr_pages(folio) : 0;
 	if (!mapping)
 		return 0;
 	return xa_load(&mapping->i_pages, folio->index) == folio ?
@@ -487,8 +492,16 @@ bool pnm_check_folio(struct folio *folio)
 					      atomic_read(&folio->page._mapcount));
 		return true;
 	}
-	if (anon && !folio_test_swapbacked(folio))
-		ok = pnm_check_fail("anon folio %#lx without PG_swapbacked", pfn);
+	/* Lazily freed (MADV_FREE) anon folios lose PG_swapbacked, and are
+	 * on the file LRU list or isolated by reclaim (swap.c). */
+	if (anon && !folio_test_swapbacked(folio) &&
+	    (folio_test_swapcache(folio) || folio_test_active(folio)))
+		ok = pnm_check_fail("anon folio %#lx without PG_swapbacked: swapcache %d active %d",
+				    pfn, folio_test_swapcache(folio), folio_test_active(folio));
+	/* The swap cache holds exactly its PG_swapcache folios (swap_state.c). */
+	if (folio_test_swapcache(folio) && !swap_cache_holds(folio))
+		ok = pnm_check_fail("folio %#lx: PG_swapcache (entry %#lx) but not in the swap cache",
+				    pfn, folio_swap_entry(folio).val);
 	if (atomic_read(&folio->_pincount) < 0 ||
 	    (!folio_test_large(folio) && atomic_read(&folio->_pincount)))
 		ok = pnm_check_fail("folio %#lx: _pincount %d (order %u)", pfn,

@@ -889,6 +889,9 @@ int split_folio(struct folio *folio)
 		goto out_remap;
 	}
 	split_folio_struct(folio);
+	/* The new folios take the head's place on its LRU list (swap.c),
+	 * before anyone can map or free them. */
+	lru_add_split_folio(folio, nr);
 	for (i = 0; was_mapped && i < nr; i++) {
 		struct folio *sub = (struct folio *)folio_page(folio, i);
 

@@ -46,7 +46,7 @@ BUILD_BUG_ON(PNM_VM_FAULT_OOM != VM_FAULT_OOM || PNM_VM_FAULT_SIGBUS != VM_FAULT
 #define ZONE_INFO_SIZE_0_2	sizeof(struct pnm_zone_info)
 #define PAGE_INFO_SIZE_0_2	offsetof(struct pnm_page_info, ino)
 #define VMA_INFO_SIZE_0_2	sizeof(struct pnm_vma_info)
-#define MM_INFO_SIZE_0_2	sizeof(struct pnm_mm_info)
+#define MM_INFO_SIZE_0_2	offsetof(struct pnm_mm_info, swapents)
 #define FILE_INFO_SIZE_0_2	sizeof(struct pnm_file_info)
 
 /* Is the caller's structure usable: non-NULL, size at least @min? */
@@ -209,6 +209,10 @@ static void frame_snapshot(unsigned long pfn, struct pnm_page_info *pi)
 		f |= PNM_PAGE_PRIVATE;
 	if (PageLru(&folio->page))
 		f |= PNM_PAGE_LRU;
+	if (folio_test_active(folio))
+		f |= PNM_PAGE_ACTIVE;
+	if (folio_test_swapcache(folio))
+		f |= PNM_PAGE_SWAPCACHE;
 	if (test_bit(PG_pnm_truncated, &folio->page.flags)) {
 		f |= PNM_PAGE_TRUNCATED;
 	} else if (folio_mapping(folio)) {
@@ -438,6 +442,7 @@ int pnm_task_mm_info(struct task_struct *task, struct pnm_mm_info *info)
 	mi.rss_shmem = get_mm_counter(mm, MM_SHMEMPAGES);
 	mi.pgtables_bytes = atomic_long_read(&mm->pgtables_bytes);
 	mi.has_pinned = test_bit(MMF_HAS_PINNED, &mm->flags);
+	mi.swapents = get_mm_counter(mm, MM_SWAPENTS);
 	mmput(mm);
 	info_put(info, &mi, sizeof(mi));
 	return 0;

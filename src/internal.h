@@ -552,15 +552,18 @@ void pnm_writeback_fini(void);
 int pnm_flusher_kick_and_wait(void);
 unsigned long pnm_flusher_passes(void);
 
-/* ---- swap.c / vmscan.c: file LRU, reclaim (issue 5; owner: writeback) ---- */
-/* Reclaim's isolation: the oldest LRU folio of a zone in @zone_mask (bit
- * per zone_type), referenced and off the list (PG_lru clear), looking at
- * most at *max_scan candidates; NULL if none. */
+/* ---- swap.c / vmscan.c: LRU lists, reclaim (issue 5; owner: writeback;
+ * the anon lists and swap-out, issue 13: model/swap.h) ---- */
+/* Reclaim's isolation: the oldest file-list folio of a zone in @zone_mask
+ * (bit per zone_type), referenced and off the list (PG_lru clear), looking
+ * at most at *max_scan candidates; NULL if none. */
 struct folio *pnm_lru_isolate(unsigned long *max_scan, unsigned int zone_mask);
-/* Put an isolated folio back at the tail if it is still cached. */
+/* Put an isolated folio back at the newest end of its list if it still
+ * belongs there (a cache folio still cached; anon and swap cache folios
+ * always); the caller keeps its reference. */
 void pnm_lru_putback(struct folio *folio);
-/* Pages on the file LRU; the LRU's checker; forget a previous model's
- * list (pnm_init, through pnm_writeback_init). */
+/* Pages on the file list; the lists' checker; forget a previous model's
+ * lists (pnm_init, through pnm_writeback_init). */
 unsigned long pnm_lru_pages(void);
 bool pnm_check_lru(void);
 void pnm_lru_reset(void);

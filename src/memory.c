@@ -12,6 +12,11 @@
  *                             private write: copy it into an anon page
  *                             shared write: page_mkwrite, map writable
  *   migration entry           wait for the migration, retry
+ *   swap entry                do_swap_page(): the folio from the swap
+ *                             cache or read from the device, mapped
+ *                             exclusive (and writable) if the entry says
+ *                             so, else read-only (a write then COWs or
+ *                             reuses it as for any shared page)
  *   present, r/o, write       do_wp_page(): reuse an exclusive anon page,
  *                             copy a COW-shared one, make a shared file
  *                             page writable (page_mkwrite); legacy mode
@@ -381,6 +386,15 @@ static bool wp_can_reuse_anon_folio(struct folio *folio, struct page *page)
 	if (folio_test_large(folio))
 		return false;
 	/*
+	 * A page swapped back in is referenced by the swap cache too: its
+	 * copy goes if no swap entry needs it any more (Linux does the same
+	 * here; the trylock is allowed under the ptl).
+	 */
+	if (folio_test_swapcache(folio) && folio_trylock(folio)) {
+		folio_free_swap(folio);
+		folio_unlock(folio);
+	}
+	/*
 	 * Acquire: pairs with the fully ordered decrement in folio_put() of
 	 * the previous sharer (swap.c), so its last reads of the page (its
 	 * COW copy) happen before our writes to it.
@@ -645,6 +659,152 @@ static vm_fault_t do_fault(struct vm_fault *vmf)
 	return do_shared_fault(vmf);
 }
 
+/* --- swap entries (swap.h) -------------------------------------------------- */
+
+/*
+ * Linux's should_try_to_free_swap(): drop the swap cache copy of the folio
+ * just swapped in when swap is half full, in an mlocked VMA, or for a
+ * write fault when nothing but this fault and the cache hold it (the copy
+ * would be stale at once).  Asked before the folio is mapped.
+ */
+static bool should_try_to_free_swap(struct folio *folio, struct vm_area_struct *vma,
+				    unsigned int fault_flags)
+{
+	if (!folio_test_swapcache(folio))
+		return false;
+	if (vm_swap_full() || (vma->vm_flags & VM_LOCKED))
+		return true;
+	return (fault_flags & FAULT_FLAG_WRITE) &&
+	       folio_ref_count(folio) == 1 + (int)folio_nr_pages(folio);
+}
+
+/*
+ * No device holds the slot of the swap entry the fault saw: if the PTE
+ * still has it, it is bogus (SIGBUS); otherwise it changed meanwhile
+ * (swapoff brought the page back): walk again.
+ */
+static vm_fault_t swap_entry_gone(struct vm_fault *vmf)
+{
+	vm_fault_t ret = PNM_FAULT_AGAIN;
+	spinlock_t *ptl;
+	pte_t *pte = pte_offset_map_lock(vmf->vma->vm_mm, vmf->pmd, vmf->address, &ptl);
+
+	if (pte) {
+		if (pte_same(ptep_get(pte), vmf->orig_pte))
+			ret = VM_FAULT_SIGBUS;
+		pte_unmap_unlock(pte, ptl);
+	}
+	return ret;
+}
+
+/*
+ * do_swap_page - a fault on a swap entry (vmf->orig_pte; the ptl was
+ * dropped by the caller).  The folio comes from the swap cache (a hit) or
+ * is read from the device into it (VM_FAULT_MAJOR, pgmajfault); under its
+ * lock, and the ptl of an entry that did not change meanwhile, it is
+ * mapped: exclusive if the entry says the page was anon-exclusive when it
+ * was swapped out (then writable in a writable VMA, dirty for a write
+ * fault), otherwise read-only and shared (a write fault goes on to
+ * do_wp_page(), which reuses or copies it).  The entry's count is dropped
+ * (swap_free), and the swap cache copy too when nobody else needs it.  A
+ * read error is VM_FAULT_SIGBUS with the entry left in place.  Caller
+ * holds mmap_lock for read.
+ */
+static vm_fault_t do_swap_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	swp_entry_t entry = pte_to_swp_entry(vmf->orig_pte);
+	struct swap_info_struct *si;
+	int rmap_flags = RMAP_NONE, err;
+	bool major, free_swap;
+	vm_fault_t ret = 0;
+	struct folio *folio;
+	spinlock_t *ptl;
+	pte_t *pte, new;
+
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
+	si = get_swap_device(entry);
+	if (!si)
+		return swap_entry_gone(vmf);
+	folio = swapin_folio(entry, &major, &err);
+	if (!folio) {
+		put_swap_device(si);
+		if (err == -ENOENT)
+			return PNM_FAULT_AGAIN;	/* the entry went meanwhile */
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	}
+	if (major) {
+		ret = VM_FAULT_MAJOR;
+		count_vm_event(PGMAJFAULT);
+	} else {
+		count_vm_event(PNM_SWAPIN_CACHE_HIT);
+	}
+	folio_lock(folio);
+	/* Freed from the cache while we waited (its slot may even hold
+	 * another page now): look at the PTE again. */
+	if (!folio_test_swapcache(folio) ||
+	    folio_swap_entry(folio).val != swp_entry_canon(entry).val)
+		goto out_again;
+	pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &ptl);
+	if (!pte)
+		goto out_again;
+	if (!pte_same(ptep_get(pte), vmf->orig_pte)) {
+		pte_unmap_unlock(pte, ptl);
+		goto out_again;
+	}
+	free_swap = should_try_to_free_swap(folio, vma, vmf->flags);
+	new = mk_pte(&folio->page, vm_get_page_prot(vma->vm_flags));
+	if (pte_swp_soft_dirty(vmf->orig_pte))
+		new = pte_mksoft_dirty(new);
+	if (pte_swp_exclusive(vmf->orig_pte)) {
+		/* Exclusive before it went out, so exclusive now. */
+		new = maybe_mkwrite(new, vma);
+		if ((vmf->flags & FAULT_FLAG_WRITE) && pte_write(new)) {
+			new = pte_mkdirty(new);
+			vmf->flags &= ~FAULT_FLAG_WRITE;
+		}
+		rmap_flags = RMAP_EXCLUSIVE;
+	}
+	add_mm_counter(mm, MM_SWAPENTS, -1);
+	/* The lookup's reference becomes the mapping's. */
+	if (!folio_test_anon(folio))
+		folio_add_new_anon_rmap(folio, vma, vmf->address, rmap_flags);
+	else
+		folio_add_anon_rmap_pte(folio, &folio->page, vma, vmf->address, rmap_flags);
+	/* Release store: pairs with gup-fast's acquire read (pgtable.h). */
+	set_pte_at(mm, vmf->address, pte, new);
+	swap_free(entry);
+	if (free_swap)
+		folio_free_swap(folio);
+	pnm_trace(PNM_TRACE_SWAPIN, mm->owner_pid, vmf->address, swp_offset(entry),
+		  folio_pfn(folio), major);
+	folio_unlock(folio);
+	put_swap_device(si);
+	if (vmf->flags & FAULT_FLAG_WRITE) {
+		vm_fault_t wp;
+
+		vmf->pte = pte;
+		vmf->ptl = ptl;
+		vmf->orig_pte = new;
+		wp = do_wp_page(vmf);	/* releases the ptl */
+		return wp == PNM_FAULT_AGAIN ? wp : (ret | wp);
+	}
+	pte_unmap_unlock(pte, ptl);
+	return ret;
+
+out_again:
+	/* Nothing maps it: if no entry names its slot any more either,
+	 * the cached copy is of no use to anyone. */
+	if (folio_test_swapcache(folio) && !folio_mapped(folio))
+		folio_free_swap(folio);
+	folio_unlock(folio);
+	folio_put(folio);
+	put_swap_device(si);
+	return PNM_FAULT_AGAIN;
+}
+
 /* --- the fault walk -------------------------------------------------------- */
 
 /*
@@ -676,6 +836,8 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 			return PNM_FAULT_AGAIN;
 		}
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		if (!non_swap_entry(swp))
+			return do_swap_page(vmf);
 		return VM_FAULT_SIGBUS;
 	}
 	if (!(pte_val(entry) & _PAGE_USER) && (vma->vm_flags & VM_ACCESS_FLAGS)) {
@@ -856,10 +1018,16 @@ static bool zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 			/*
 			 * A migration entry owns no reference, mapcount or RSS
 			 * (rmap.h): clear it.  remove_migration_ptes() will not
-			 * find it and restores nothing here.
+			 * find it and restores nothing here.  A swap entry owns
+			 * a count on its slot and MM_SWAPENTS: give them back.
 			 */
-			VM_WARN_ON_ONCE(!is_migration_entry(pte_to_swp_entry(entry)));
 			ptep_get_and_clear(mm, addr, pte);
+			if (!non_swap_entry(pte_to_swp_entry(entry))) {
+				add_mm_counter(mm, MM_SWAPENTS, -1);
+				free_swap_and_cache(pte_to_swp_entry(entry));
+				continue;
+			}
+			VM_WARN_ON_ONCE(!is_migration_entry(pte_to_swp_entry(entry)));
 			continue;
 		}
 		/* seq_cst clear: pairs with GUP-fast's grab-then-recheck. */
@@ -871,6 +1039,9 @@ static bool zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 		if (!folio_test_anon(folio) && pte_dirty(entry))
 			folio_set_dirty_mapped(folio);
 		folio_remove_rmap_pte(folio, page, vma);
+		/* Its last mapping gone, a swap-in's cached copy may go too. */
+		if (folio_test_swapcache(folio))
+			free_swap_cache(folio);
 		folio_put(folio);
 	}
 	pte_unmap_unlock(pte, ptl);
@@ -1032,7 +1203,29 @@ static void copy_migration_pte(struct vm_area_struct *dst_vma,
 	set_pte_at(dst_vma->vm_mm, addr, dst_pte, swp_entry_to_pte(entry));
 }
 
-/* Copy one present or migration PTE; both ptls held.  0 or -ENOMEM. */
+/*
+ * Fork meets a swap entry: the child names the slot too (one more count,
+ * MM_SWAPENTS), and the page is shared from now on, so neither entry
+ * stays exclusive (Linux's copy_nonpresent_pte()).  Both ptls held.  0 or
+ * -ENOMEM (the slot's count is full; nothing changed).
+ */
+static int copy_swap_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			 pte_t *dst_pte, pte_t *src_pte, unsigned long addr)
+{
+	pte_t entry = ptep_get(src_pte);
+
+	if (swap_duplicate(pte_to_swp_entry(entry)))
+		return -ENOMEM;
+	if (pte_swp_exclusive(entry)) {
+		entry = pte_swp_clear_exclusive(entry);
+		set_pte_at(src_vma->vm_mm, addr, src_pte, entry);
+	}
+	set_pte_at(dst_vma->vm_mm, addr, dst_pte, entry);
+	add_mm_counter(dst_vma->vm_mm, MM_SWAPENTS, 1);
+	return 0;
+}
+
+/* Copy one present, migration or swap PTE; both ptls held.  0 or -ENOMEM. */
 static int copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
 			pte_t *dst_pte, pte_t *src_pte, unsigned long addr)
 {
@@ -1043,6 +1236,8 @@ static int copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *s
 	int err;
 
 	if (!pte_present(entry)) {
+		if (!non_swap_entry(pte_to_swp_entry(entry)))
+			return copy_swap_pte(dst_vma, src_vma, dst_pte, src_pte, addr);
 		copy_migration_pte(dst_vma, src_vma, dst_pte, src_pte, addr);
 		return 0;
 	}

@@ -99,7 +99,8 @@ static int folio_expected_refs(struct folio *folio)
 {
 	int refs = 1;
 
-	if (folio_mapping(folio))
+	/* The page cache's, or the swap cache's (swap_state.c). */
+	if (folio_mapping(folio) || folio_test_swapcache(folio))
 		refs += (int)folio_nr_pages(folio);
 	return refs;
 }
@@ -321,12 +322,14 @@ static int move_to_new_folio(struct folio *src, struct folio *dst,
 	 * (release stores in remove_migration_ptes), both ordered after this.
 	 */
 	atomic_set(&dst->_refcount, expected);
-	if (mapping) {
+	if (mapping)
 		replace_page_cache_folio(mapping, src, dst);
-		/* The replacement keeps the source's place (age) on the
-		 * file LRU, if it had one (swap.c). */
-		folio_lru_replace(src, dst);
-	}
+	/* A swapped-in page still cached: @dst takes its slot. */
+	if (folio_test_swapcache(src))
+		swap_cache_migrate(src, dst);
+	/* The replacement keeps the source's place (age) on its LRU list,
+	 * if it had one (swap.c). */
+	folio_lru_replace(src, dst);
 	if (was_mapped)
 		remove_migration_ptes(src, dst);
 	ret = 0;

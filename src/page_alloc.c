@@ -211,6 +211,7 @@ static void free_pages_check(struct page *page, unsigned int order)
 	VM_BUG_ON_PAGE(PageReserved(page), page);
 	VM_BUG_ON_PAGE(PageLocked(page), page);
 	VM_BUG_ON_PAGE(PageWriteback(page), page);
+	VM_BUG_ON_PAGE(test_bit(PG_swapcache, &page->flags) || PageLru(page), page);
 	VM_BUG_ON_PAGE(PageHead(page) && folio_order((struct folio *)page) != order,
 		       page);
 	VM_BUG_ON_PAGE(atomic_read(&page->_entire_mapcount) != 0, page);

@@ -731,11 +731,25 @@ static void check_leaf(struct check_state *cs, unsigned long addr, pteval_t e,
 	      level == LEAF_PMD ? "pmd" : "pte");
 }
 
-/* A non-present, non-none entry: only migration entries exist. */
-static void check_swap_entry(struct check_state *cs, unsigned long addr, pteval_t e)
+/* A non-present, non-none entry: a migration entry, or (PTE level) a swap
+ * entry of the swap device, counted in MM_SWAPENTS (its slot's count is
+ * pnm_check_swap()'s part). */
+static void check_swap_entry(struct check_state *cs, unsigned long addr, pteval_t e,
+			     bool pte)
 {
 	swp_entry_t entry = { e };
 
+	if (pte && !non_swap_entry(entry)) {
+		struct vm_area_struct *vma = vma_lookup(cs->mm, addr);
+
+		cs->rss[MM_SWAPENTS]++;
+		CHECK(cs, swp_offset(entry) &&
+			  !(e & ~(_PAGE_PFN_MASK | _PAGE_SWP_EXCLUSIVE | _PAGE_SWP_SOFT_DIRTY)),
+		      "swap entry %#lx at %#lx is malformed", e, addr);
+		CHECK(cs, vma && !(vma->vm_flags & VM_SHARED),
+		      "swap entry at %#lx outside any private VMA", addr);
+		return;
+	}
 	if (!CHECK(cs, is_migration_entry(entry) &&
 			 !(e & ~(_PAGE_PFN_MASK | 0x3eUL | _PAGE_SWP_FLAGS)),
 		   "entry %#lx at %#lx is neither present nor a migration entry", e, addr))
@@ -760,7 +774,7 @@ static void check_pte_table(struct check_state *cs, pmd_t *pmd, unsigned long ba
 		if (pte_none(entry))
 			continue;
 		if (!pte_present(entry)) {
-			check_swap_entry(cs, addr, pte_val(entry));
+			check_swap_entry(cs, addr, pte_val(entry), true);
 			continue;
 		}
 		CHECK(cs, !(pte_val(entry) & _PAGE_PSE), "PTE %#lx has the PSE bit", addr);
@@ -783,7 +797,7 @@ static void check_pmd_table(struct check_state *cs, pud_t *pud, unsigned long ba
 		if (pmd_none(val))
 			continue;
 		if (!pmd_present(val)) {
-			check_swap_entry(cs, addr, pmd_val(val));
+			check_swap_entry(cs, addr, pmd_val(val), false);
 			continue;
 		}
 		if (pmd_is_table(val)) {

@@ -139,6 +139,8 @@ static int validate_config(const struct pnm_config *cfg)
 		return -EINVAL;
 	if ((unsigned int)cfg->wb_policy > PNM_WB_LINUX)
 		return -EINVAL;
+	if (cfg->swap_pages == 1 || cfg->swap_pages > PNM_SWAP_MAX_PAGES)
+		return -EINVAL;
 	return 0;
 }
 
@@ -150,9 +152,11 @@ static int validate_config(const struct pnm_config *cfg)
  * Returns 0; -EBUSY if already initialised; -EINVAL for a bad
  * configuration (a size below the first release's struct, no NORMAL
  * frames, more than PNM_MAX_FRAMES frames after rounding each zone up to
- * 512, an unknown THP, accounting or writeback mode); -E2BIG for a larger
- * struct whose fields unknown here are not zero; -ENOMEM if the host
- * cannot map the arena.  On error nothing is left initialised.
+ * 512, an unknown THP, accounting or writeback mode, swap_pages 1 or
+ * above PNM_SWAP_MAX_PAGES); -E2BIG for a larger struct whose fields
+ * unknown here are not zero; -ENOMEM if the host cannot map the arena;
+ * the host's error creating the swap file.  On error nothing is left
+ * initialised.
  */
 int pnm_init(const struct pnm_config *cfg)
 {
@@ -201,10 +205,17 @@ int pnm_init(const struct pnm_config *cfg)
 	err = pnm_writeback_init(cfg);
 	if (err)
 		goto out_fs;
+	/* Swap: the swap cache, and the device of cfg->swap_pages (its file
+	 * lives in the data directory). */
+	err = pnm_swap_init(cfg);
+	if (err)
+		goto out_writeback;
 
 	pnm_initialised = true;
 	return 0;
 
+out_writeback:
+	pnm_writeback_fini();
 out_fs:
 	pnm_fs_fini(NULL);
 out_page_alloc:
@@ -368,6 +379,9 @@ static int model_fini(struct fini_leftovers *left)
 	 * are reported with the leaked frames below). */
 	if (pnm_vaddr_pin_fini())
 		ret = -EBUSY;
+	/* No process has a swap entry any more: drop the swap cache left
+	 * and take the device down (its file may be in the data directory). */
+	pnm_swap_fini();
 	/* No process maps a file any more: stop the flusher, then close
 	 * what callers left open (reported) and evict every inode. */
 	pnm_writeback_fini();
@@ -751,6 +765,8 @@ bool pnm_check_system(void)
 	if (!pnm_check_inodes())
 		return false;
 	if (!pnm_check_lru())
+		return false;
+	if (!pnm_check_swap())
 		return false;
 	if (!pnm_pin_budget_check())
 		return false;

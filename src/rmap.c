@@ -200,6 +200,14 @@ void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 	bool pmd = folio_test_large(folio);
 
 	VM_BUG_ON(!anon_vma);
+	/*
+	 * Swap: a folio read back for an entry that was not exclusive (fork
+	 * shared it) may be mapped by every process of the family that has
+	 * the entry, so it must belong to the oldest anon_vma, whose tree
+	 * holds all their VMAs (Linux's __folio_set_anon()).
+	 */
+	if (!(flags & RMAP_EXCLUSIVE))
+		anon_vma = anon_vma->root;
 	VM_BUG_ON_PAGE(pmd && folio_order(folio) != HPAGE_PMD_ORDER, &folio->page);
 	VM_BUG_ON(address & ((pmd ? PMD_SIZE : PAGE_SIZE) - 1));
 	folio->index = linear_page_index(vma, address);
@@ -209,6 +217,10 @@ void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 	WRITE_ONCE(folio->mapping,
 		   (struct address_space *)((unsigned long)anon_vma | PAGE_MAPPING_ANON));
 	folio_add_rmap(folio, &folio->page, vma->vm_mm, pmd, flags & RMAP_EXCLUSIVE);
+	/* Reclaim finds it on the inactive anon list (Linux's callers add it
+	 * with folio_add_lru_vma()); a swap cache folio is there already. */
+	if (!folio_test_swapcache(folio))
+		folio_add_lru(folio);
 }
 
 /*
@@ -1072,6 +1084,212 @@ bool try_to_migrate(struct folio *folio)
 	return !failed && !folio_mapped(folio);
 }
 
+/* --- reclaim of anonymous folios (swap) -------------------------------------------
+ *
+ * Reclaim reaches the PTEs of an anon folio through its anon_vma, found
+ * and locked by folio_lock_anon_vma_read() (it needs no reference: an
+ * unmapped folio has nothing to walk).  folio_referenced() asks whether
+ * the folio was used since it last looked (the PTEs' accessed bits,
+ * cleared as it goes); the anon half of try_to_unmap() replaces each PTE
+ * by the swap entry of the folio's slot, or, for a lazily freed folio
+ * (MADV_FREE), simply clears it.  Both clear a PTE with a seq_cst
+ * exchange before they look at the pins and references: gup-fast either
+ * sees the entry gone or its pin is seen (the same pairing as migration's,
+ * maybe_pinned_after_barrier()).
+ */
+
+struct referenced_arg {
+	int referenced;			/* young entries found (and cleared) */
+	unsigned long vm_flags;		/* of the VMAs that map the folio */
+};
+
+/* rmap_walk() callback of folio_referenced(). */
+static bool referenced_one(struct folio *folio, struct vm_area_struct *vma,
+			   unsigned long address, void *arg)
+{
+	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, 0);
+	struct referenced_arg *ra = arg;
+
+	/* An mlocked mapping keeps the folio: stop, and say why. */
+	if (READ_ONCE(vma->vm_flags) & VM_LOCKED) {
+		ra->vm_flags |= VM_LOCKED;
+		return false;
+	}
+	while (page_vma_mapped_walk(&pvmw)) {
+		if (pvmw.pte ? ptep_test_and_clear_young(vma, pvmw.address, pvmw.pte)
+			     : pmdp_test_and_clear_young(vma, pvmw.address, pvmw.pmd))
+			ra->referenced++;
+	}
+	ra->vm_flags |= READ_ONCE(vma->vm_flags);
+	return true;
+}
+
+/*
+ * folio_referenced - see rmap.h.  The anon_vma is found and held by
+ * folio_lock_anon_vma_read(), so neither the folio lock nor a reference on
+ * the anon_vma is needed (an anon folio that is not mapped has no
+ * accessed bits to look at).
+ */
+int folio_referenced(struct folio *folio, unsigned long *vm_flags)
+{
+	struct referenced_arg ra = { .referenced = 0, .vm_flags = 0 };
+	struct rmap_walk_control rwc = {
+		.arg = &ra,
+		.rmap_one = referenced_one,
+		.anon_lock = folio_lock_anon_vma_read,
+	};
+
+	VM_BUG_ON_PAGE(!folio_test_anon(folio), &folio->page);
+	*vm_flags = 0;
+	if (!folio_mapped(folio))
+		return 0;
+	rmap_walk(folio, &rwc);
+	*vm_flags = ra.vm_flags;
+	return ra.referenced;
+}
+
+struct unmap_anon_state {
+	enum ttu_flags flags;
+	bool failed;		/* a mapping could not be removed */
+};
+
+/*
+ * The PTE at pvmw->pte maps @page of the locked, isolated lazily freed
+ * @folio and was just cleared (@old its value): if nothing but reclaim's
+ * reference and the mappings hold the folio and it is still clean, the
+ * mapping goes for good (the next access faults in zeroes); otherwise the
+ * PTE is put back and the folio is swap-backed again (written after
+ * MADV_FREE, or referenced: it must be kept).  true if discarded.
+ */
+static bool unmap_lazyfree_pte(struct folio *folio, struct page *page,
+			       struct page_vma_mapped_walk *pvmw, pte_t old)
+{
+	struct vm_area_struct *vma = pvmw->vma;
+	int refs, maps;
+
+	if (pte_dirty(old))
+		SetPageDirty(&folio->page);
+	/* Fully ordered reads after the seq_cst clear: a gup-fast walker
+	 * either saw the entry gone or its reference is counted here. */
+	refs = atomic_add_return(0, &folio->_refcount);
+	maps = folio_mapcount(folio);
+	if (refs == 1 + maps && !folio_test_dirty(folio)) {
+		folio_remove_rmap_pte(folio, page, vma);
+		folio_put(folio);	/* the mapping's; reclaim's keeps it */
+		return true;
+	}
+	set_pte_at(vma->vm_mm, pvmw->address, pvmw->pte, old);
+	/* Isolated by reclaim: its flags are reclaim's to change. */
+	SetPageSwapBacked(&folio->page);
+	return false;
+}
+
+/*
+ * The PTE at pvmw->pte maps @page of the locked swap cache @folio: replace
+ * it by the swap entry of the folio's slot, exclusive if the page was,
+ * one more count on the slot.  false (the PTE left as it was) if the page
+ * may be pinned or the slot's count is full.
+ */
+static bool unmap_swap_pte(struct folio *folio, struct page *page,
+			   struct page_vma_mapped_walk *pvmw)
+{
+	struct vm_area_struct *vma = pvmw->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	swp_entry_t entry = folio_swap_entry(folio);
+	bool excl = PageAnonExclusive(page);
+	pte_t old, swp_pte;
+
+	/* seq_cst exchange: pairs with gup-fast's pin-then-recheck */
+	old = ptep_get_and_clear(mm, pvmw->address, pvmw->pte);
+	if (excl && folio_try_share_anon_rmap_pte(folio, page)) {
+		set_pte_at(mm, pvmw->address, pvmw->pte, old);
+		return false;
+	}
+	if (swap_duplicate(entry)) {
+		if (excl)
+			SetPageAnonExclusive(page);
+		set_pte_at(mm, pvmw->address, pvmw->pte, old);
+		return false;
+	}
+	if (pte_dirty(old))
+		SetPageDirty(&folio->page);
+	swp_pte = swp_entry_to_pte(entry);
+	if (excl)
+		swp_pte = pte_swp_mkexclusive(swp_pte);
+	if (pte_soft_dirty(old))
+		swp_pte = pte_swp_mksoft_dirty(swp_pte);
+	set_pte_at(mm, pvmw->address, pvmw->pte, swp_pte);
+	add_mm_counter(mm, MM_SWAPENTS, 1);
+	folio_remove_rmap_pte(folio, page, vma);
+	folio_put(folio);	/* the mapping's; the cache's and reclaim's stay */
+	return true;
+}
+
+/* rmap_walk() callback of try_to_unmap_anon(). */
+static bool unmap_anon_one(struct folio *folio, struct vm_area_struct *vma,
+			   unsigned long address, void *arg)
+{
+	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, 0);
+	struct unmap_anon_state *st = arg;
+	struct mmu_notifier_range range;
+
+	/* mlock()ed: reclaim leaves its pages mapped (walk_abort). */
+	if (!(st->flags & TTU_IGNORE_MLOCK) && (READ_ONCE(vma->vm_flags) & VM_LOCKED)) {
+		st->failed = true;
+		return false;
+	}
+	folio_vma_range_init(&range, MMU_NOTIFY_CLEAR, folio, vma, address);
+	mmu_notifier_invalidate_range_start(&range);
+	while (page_vma_mapped_walk(&pvmw)) {
+		struct page *page;
+		bool ok;
+
+		if (!pvmw.pte) {
+			/* Reclaim splits large folios first. */
+			VM_WARN_ON_ONCE(1);
+			ok = false;
+		} else {
+			page = pfn_to_page(pte_pfn(ptep_get(pvmw.pte)));
+			if (folio_test_swapbacked(folio))
+				ok = unmap_swap_pte(folio, page, &pvmw);
+			else
+				ok = unmap_lazyfree_pte(folio, page, &pvmw,
+					ptep_get_and_clear(vma->vm_mm, pvmw.address, pvmw.pte));
+		}
+		if (!ok) {
+			page_vma_mapped_walk_done(&pvmw);
+			st->failed = true;
+			break;
+		}
+	}
+	mmu_notifier_invalidate_range_end(&range);
+	return !st->failed;
+}
+
+/*
+ * The anon half of try_to_unmap() (rmap.h): the locked, isolated anon
+ * @folio is in the swap cache (its PTEs become swap entries) or lazily
+ * freed (its PTEs are cleared, unless it was written since).  -EINVAL
+ * for a swap-backed folio that is not cached.
+ */
+static int try_to_unmap_anon(struct folio *folio, enum ttu_flags flags)
+{
+	struct unmap_anon_state st = { .flags = flags, .failed = false };
+	struct rmap_walk_control rwc = {
+		.arg = &st,
+		.rmap_one = unmap_anon_one,
+		.done = folio_not_mapped,
+		.anon_lock = folio_lock_anon_vma_read,
+	};
+
+	if (folio_test_swapbacked(folio) && !folio_test_swapcache(folio))
+		return -EINVAL;
+	if (!folio_mapped(folio))
+		return 0;
+	rmap_walk(folio, &rwc);
+	return folio_mapped(folio) ? -EBUSY : 0;
+}
+
 /* --- unmapping and cleaning page-cache folios ---------------------------------- */
 
 /*
@@ -1208,7 +1426,7 @@ int try_to_unmap(struct folio *folio, enum ttu_flags flags)
 
 	VM_BUG_ON_PAGE(!folio_test_locked(folio), &folio->page);
 	if (folio_test_anon(folio))
-		return -EINVAL;
+		return try_to_unmap_anon(folio, flags);
 	if (!folio_mapped(folio))
 		return 0;
 	rmap_walk(folio, &rwc);

@@ -49,6 +49,9 @@ const char *const vmstat_text[] = {
 	[PNM_NR_QUARANTINED]		= "pnm_nr_quarantined",
 	[PNM_PIN_BUDGET_TASK_PAGES]	= "pnm_pin_budget_task_pages",
 	[PNM_PIN_BUDGET_USER_PAGES]	= "pnm_pin_budget_user_pages",
+	[NR_SWAPCACHE]			= "nr_swapcached",
+	[NR_INACTIVE_ANON]		= "nr_inactive_anon",
+	[NR_ACTIVE_ANON]		= "nr_active_anon",
 	[PGALLOC_NORMAL]		= "pgalloc_normal",
 	[PGALLOC_MOVABLE]		= "pgalloc_movable",
 	[PGALLOC_CMA]			= "pgalloc_cma",
@@ -118,6 +121,18 @@ const char *const vmstat_text[] = {
 	[PNM_MREMAP_PTE]		= "pnm_mremap_pte",
 	[PNM_MREMAP_PMD]		= "pnm_mremap_pmd",
 	[PNM_MREMAP_PTE_TABLE]		= "pnm_mremap_pte_table",
+	[PSWPIN]			= "pswpin",
+	[PSWPOUT]			= "pswpout",
+	[PGSCAN_ANON]			= "pgscan_anon",
+	[PGSTEAL_ANON]			= "pgsteal_anon",
+	[PGACTIVATE]			= "pgactivate",
+	[PGDEACTIVATE]			= "pgdeactivate",
+	[PGLAZYFREE]			= "pglazyfree",
+	[PGLAZYFREED]			= "pglazyfreed",
+	[PNM_SWAP_SKIP_PINNED]		= "pnm_swap_skip_pinned",
+	[PNM_SWAPIN_CACHE_HIT]		= "pnm_swapin_cache_hit",
+	[PNM_SWAP_FULL]			= "pnm_swap_full",
+	[PNM_SWAP_IO_ERROR]		= "pnm_swap_io_error",
 };
 
 /*
@@ -170,7 +185,7 @@ long pnm_stat_read(int item)
 }
 
 /*
- * Zero every event counter; gauges (nr_free_pages ... pnm_pin_budget_user_pages)
+ * Zero every event counter; gauges (nr_free_pages ... nr_active_anon)
  * keep their values.  Relaxed stores: a concurrent event may or may not be
  * lost, so call it while the model is quiet.
  */
@@ -260,6 +275,8 @@ const char *const pnm_trace_names[PNM_NR_TRACE_EVENTS] = {
 	[PNM_TRACE_RECLAIM]		= "reclaim",
 	[PNM_TRACE_MMU_NOTIFY]	= "mmu_notify",
 	[PNM_TRACE_MREMAP]		= "mremap",
+	[PNM_TRACE_SWAPOUT]	= "swapout",
+	[PNM_TRACE_SWAPIN]	= "swapin",
 };
 
 /* The name of trace event @ev ("fault", "cow_copy" ...), NULL if out of

@@ -92,7 +92,7 @@ enum pnm_frame_kind {
 #define PNM_PAGE_LOCKED		0x0010u	/* PG_locked (the folio lock) */
 #define PNM_PAGE_UPTODATE	0x0020u	/* PG_uptodate */
 #define PNM_PAGE_PRIVATE	0x0040u	/* PG_private: disk block state */
-#define PNM_PAGE_LRU		0x0080u	/* on the file LRU (reclaimable) */
+#define PNM_PAGE_LRU		0x0080u	/* on an LRU list (reclaimable) */
 #define PNM_PAGE_CACHED		0x0100u	/* in a file's page cache */
 #define PNM_PAGE_TRUNCATED	0x0200u	/* left its file's cache while still
 					 * referenced (pinned, say) */
@@ -101,6 +101,8 @@ enum pnm_frame_kind {
 #define PNM_PAGE_ZERO		0x0800u	/* the shared zero page */
 #define PNM_PAGE_HUGE_ZERO	0x1000u	/* a page of the huge zero page */
 #define PNM_PAGE_MAYBE_PINNED	0x2000u	/* folio_maybe_dma_pinned() */
+#define PNM_PAGE_SWAPCACHE	0x4000u	/* in the swap cache (PG_swapcache) */
+#define PNM_PAGE_ACTIVE		0x8000u	/* on the active anon list (PG_active) */
 /* Set by pnm_task_page_info() only: the entry mapping the page there. */
 #define PNM_PAGE_MAP_WRITE	0x10000u /* writable (no COW or write notify pending) */
 #define PNM_PAGE_MAP_DIRTY	0x20000u /* the entry's dirty bit */
@@ -213,6 +215,9 @@ struct pnm_mm_info {
 	long rss_shmem;			/* ... of shmem objects */
 	long pgtables_bytes;		/* page tables */
 	bool has_pinned;		/* FOLL_PIN has run on it (MMF_HAS_PINNED) */
+	/* Since 0.3 (a smaller caller's struct does not get it): */
+	long swapents;			/* pages swapped out: swap entries in
+					 * its page tables (MM_SWAPENTS) */
 };
 /* @task's address space in numbers.  0, -ESRCH (@task has exited),
  * -EINVAL.  Takes the task's mmap_lock for read. */

@@ -32,6 +32,7 @@
 #include <pinmm/kwrite.h>
 #include <pinmm/rdma.h>
 #include <pinmm/io_uring.h>
+#include <pinmm/swap.h>
 
 PNM_BEGIN_DECLS
 
@@ -136,6 +137,11 @@ struct pnm_config {
 	void *log_arg;
 	pnm_fatal_fn *fatal;
 	void *fatal_arg;
+	/* --- swap (pinmm/swap.h), since 0.3 --- */
+	/* Pages of a swap device pnm_init() sets up (a swapon at boot, with
+	 * a file of its own in data_dir; the first page is the header).
+	 * 0 (the default): no swap until pnm_swapon(). */
+	unsigned long swap_pages;
 };
 
 /* Defaults: 64 MiB NORMAL, 32 MiB MOVABLE, 16 MiB CMA, THP on madvise,
@@ -151,10 +157,11 @@ PNM_API void pnm_config_init(struct pnm_config *cfg, size_t size);
 /*
  * Build the model from @cfg (NULL: the defaults).  Returns 0, -EINVAL (bad
  * config: no NORMAL frames, too many frames, an unknown THP or accounting
- * mode, a size smaller than the first release's struct), -E2BIG
- * (cfg->size is larger than this library knows and the unknown tail is
- * not all zero), -ENOMEM (host memory), -EBUSY (already initialised), or
- * the host's error creating the data directory.
+ * mode, a size smaller than the first release's struct, swap_pages 1 or
+ * above PNM_SWAP_MAX_SLOTS), -E2BIG (cfg->size is larger than this
+ * library knows and the unknown tail is not all zero), -ENOMEM (host
+ * memory), -EBUSY (already initialised), or the host's error creating the
+ * data directory or the swap file.
  */
 PNM_API int pnm_init(const struct pnm_config *cfg);
 /*

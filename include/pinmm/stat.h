@@ -54,6 +54,10 @@ enum pnm_trace_event {
 				 * invalidation an MMU notifier was sent) */
 	PNM_TRACE_MREMAP,	/* a = old addr, b = old len, c = new addr,
 				 * d = new len */
+	PNM_TRACE_SWAPOUT,	/* b = pfn, c = slot (a page written out and
+				 * freed by reclaim) */
+	PNM_TRACE_SWAPIN,	/* a = addr, b = slot, c = pfn, d = 1 if read
+				 * from the device, 0 from the swap cache */
 	PNM_NR_TRACE_EVENTS
 };
 /* PNM_TRACE_FS_VIOLATION's kind (d): what a disk file saw go wrong. */
@@ -70,6 +74,7 @@ enum pnm_fs_violation {
 #define PNM_FAULT_FLAG_UNSHARE	0x400u	/* unshare a page for a R/O pin */
 #define PNM_VM_FAULT_OOM	0x0001u
 #define PNM_VM_FAULT_SIGBUS	0x0002u
+#define PNM_VM_FAULT_MAJOR	0x0004u	/* success, after device I/O (swap-in) */
 #define PNM_VM_FAULT_SIGSEGV	0x0040u
 #define PNM_VM_FAULT_RETRY	0x0400u
 

@@ -220,6 +220,14 @@ use_of() {
 		echo '	int (*kw)(struct task_struct *, unsigned long, const void *, size_t, unsigned int) ='
 		echo '		pnm_kwrite;'
 		echo '	n += (kw != NULL) + PNM_KWRITE_MAX_PAGES + (int)(PNM_KWRITE_GET | PNM_KWRITE_NODIRTY);' ;;
+	pinmm/swap.h)
+		echo '	static struct pnm_swap_info sw_info;'
+		echo '	static struct pnm_swap_entry_info sw_entry;'
+		echo '	int (*sw_on)(const char *, unsigned long) = pnm_swapon;'
+		echo '	int (*sw_ent)(struct task_struct *, unsigned long, struct pnm_swap_entry_info *) ='
+		echo '		pnm_task_swap_entry;'
+		echo '	n += (sw_on != NULL) + (sw_ent != NULL) + (int)sw_info.size + (int)sw_entry.size +'
+		echo '	     (PNM_SWAP_MAX_SLOTS > 0);' ;;
 	*)
 		# A header without a use here is a test that cannot fail for it.
 		echo "check_headers.sh: no use written for $1" >&2

@@ -13,6 +13,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test_util.h"
 #include "pinmm_test_internal.h"
@@ -50,7 +51,9 @@ static void test_defaults(void **state)
 	memset(&cfg, JUNK, sizeof(cfg));
 	pnm_config_default(&cfg);
 	assert_int_equal(cfg.size, sizeof(cfg));
-	assert_int_equal(PNM_CONFIG_SIZE_0_2, sizeof(cfg));
+	/* 0.3 appended the swap device's size to the 0.2 struct. */
+	assert_int_equal(PNM_CONFIG_SIZE_0_2, offsetof(struct pnm_config, swap_pages));
+	assert_int_equal(cfg.swap_pages, 0);
 	assert_int_equal(cfg.zone_frames[PNM_ZONE_NORMAL], 16384);
 	assert_int_equal(cfg.zone_frames[PNM_ZONE_MOVABLE], 8192);
 	assert_int_equal(cfg.zone_frames[PNM_ZONE_CMA], 4096);
@@ -154,7 +157,7 @@ static void test_older_caller_gets_defaults(void **state)
 	/* The real minimum is the 0.2 struct: pnm_init() refuses less. */
 	cfg.size = old;
 	assert_init_fails(&cfg, -EINVAL);
-	cfg.size = sizeof(cfg) - 1;
+	cfg.size = PNM_CONFIG_SIZE_0_2 - 1;
 	assert_init_fails(&cfg, -EINVAL);
 	cfg.size = 0;
 	assert_init_fails(&cfg, -EINVAL);
@@ -233,6 +236,48 @@ static void test_fields_arrive_and_are_validated(void **state)
 	pnm_test_config(&cfg);
 	cfg.zone_frames[PNM_ZONE_NORMAL] = 0;
 	assert_init_fails(&cfg, -EINVAL);
+	/* A swap device needs a header page and one slot at least. */
+	pnm_test_config(&cfg);
+	cfg.swap_pages = 1;
+	assert_init_fails(&cfg, -EINVAL);
+	cfg.swap_pages = PNM_SWAP_MAX_SLOTS + 1;
+	assert_init_fails(&cfg, -EINVAL);
+}
+
+/*
+ * swap_pages: pnm_init() sets the device up (its file in the data
+ * directory, gone after pnm_fini()); a 0.2 caller, whose struct ends
+ * before the field, gets none whatever its memory holds there.
+ */
+static void test_swap_pages(void **state)
+{
+	struct pnm_swap_info si = { .size = sizeof(si) };
+	struct pnm_config cfg;
+	char path[4096];
+
+	(void)state;
+	pnm_test_config(&cfg);
+	cfg.swap_pages = 65;
+	assert_int_equal(pnm_init(&cfg), 0);
+	assert_int_equal(pnm_get_swap_info(&si), 0);
+	assert_true(si.active);
+	assert_int_equal(si.total, 64);
+	assert_int_equal(si.used, 0);
+	assert_int_equal(pnm_swap_backing_path(path, sizeof(path)), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(pnm_swapon(NULL, 8), -EBUSY);
+	assert_int_equal(pnm_fini(), 0);
+	assert_int_equal(access(path, F_OK), -1);
+
+	memset(&cfg, JUNK, sizeof(cfg));
+	pnm_config_init(&cfg, PNM_CONFIG_SIZE_0_2);
+	cfg.zone_frames[PNM_ZONE_NORMAL] = 2048;
+	assert_int_equal(pnm_init(&cfg), 0);
+	assert_int_equal(pnm_get_config()->swap_pages, 0);
+	si.size = sizeof(si);
+	assert_int_equal(pnm_get_swap_info(&si), 0);
+	assert_false(si.active);
+	assert_int_equal(pnm_fini(), 0);
 }
 
 static int cleanup(void **state)
@@ -251,6 +296,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_older_caller_gets_defaults, cleanup),
 		cmocka_unit_test_teardown(test_newer_caller, cleanup),
 		cmocka_unit_test_teardown(test_fields_arrive_and_are_validated, cleanup),
+		cmocka_unit_test_teardown(test_swap_pages, cleanup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -644,10 +644,16 @@ static void test_check_folio_catches_corruption(void **state)
 	assert_false(pnm_check_folio(folio));
 	atomic_set(&folio->_refcount, 1);
 
-	/* Anon without PG_swapbacked. */
+	/* Anon without PG_swapbacked is a lazily freed folio (MADV_FREE),
+	 * which lives on the file LRU list, not on the anon list this one is
+	 * on; nor is it ever active or in the swap cache. */
 	ClearPageSwapBacked(&folio->page);
+	assert_false(pnm_check_lru());
+	set_bit(PG_active, &folio->page.flags);
 	assert_false(pnm_check_folio(folio));
+	clear_bit(PG_active, &folio->page.flags);
 	SetPageSwapBacked(&folio->page);
+	assert_true(pnm_check_lru());
 
 	/* An entire mapcount without a PMD mapping. */
 	atomic_set(&folio->_entire_mapcount, 1);

@@ -11,7 +11,7 @@
  *                                         current value
  *   expect page PROCESS ADDR [not] PROP   page properties (family
  *                                         "page-property", extensible)
- *   expect rss PROCESS anon|file|shmem [OP] N
+ *   expect rss PROCESS anon|file|shmem|swap [OP] N
  *   expect vmas PROCESS [OP] N
  *   expect zone ZONE PROP                 zone properties (family
  *                                         "zone-property")
@@ -393,7 +393,7 @@ static int prop_refcount(struct scn_run *r, void *subject, const struct scn_valu
 
 /* --- expect rss / vmas / zone ------------------------------------------------------------- */
 
-static const char *const rss_words[] = { "anon", "file", "shmem", NULL };
+static const char *const rss_words[] = { "anon", "file", "shmem", "swap", NULL };
 
 static int expect_rss_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
 {
@@ -408,7 +408,12 @@ static int expect_rss_run(struct scn_run *r, const struct scn_step *st, const st
 	err = pnm_task_mm_info(t, &mi);
 	if (err)
 		return err;
-	have = a[1].index == 0 ? mi.rss_anon : a[1].index == 1 ? mi.rss_file : mi.rss_shmem;
+	switch (a[1].index) {
+	case 0: have = mi.rss_anon; break;
+	case 1: have = mi.rss_file; break;
+	case 2: have = mi.rss_shmem; break;
+	default: have = mi.swapents; break;	/* swapped out, not resident */
+	}
 	scn_format_cmp(want, sizeof(want), &a[2]);
 	if (!scn_compare(&a[2], have))
 		return scn_fail(r, "%s rss %s is %ld pages; expected %s", a[0].word, a[1].word,

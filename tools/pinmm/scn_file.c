@@ -718,13 +718,19 @@ static int reclaim_run(struct scn_run *r, const struct scn_step *st, const struc
 {
 	bool may_unmap = !(a[1].num & 1);
 	int skip_item = scn_stat("pnm_reclaim_skip_pinned");
-	long skipped = pnm_stat_read(skip_item);
+	int swap_skip_item = scn_stat("pnm_swap_skip_pinned"), out_item = scn_stat("pswpout");
+	long skipped = pnm_stat_read(skip_item) + pnm_stat_read(swap_skip_item);
+	long out = pnm_stat_read(out_item);
 	unsigned long got;
+	char swapped[48] = "";
 
 	got = pnm_reclaim_pages((unsigned long)a[0].num, may_unmap);
-	skipped = pnm_stat_read(skip_item) - skipped;
-	scn_detail(r, "reclaimed %lu of %llu page%s%s%s", got, (unsigned long long)a[0].num,
-		   a[0].num == 1 ? "" : "s", may_unmap ? "" : " (mapped pages kept)",
+	skipped = pnm_stat_read(skip_item) + pnm_stat_read(swap_skip_item) - skipped;
+	out = pnm_stat_read(out_item) - out;
+	if (out)
+		snprintf(swapped, sizeof(swapped), ", %ld written to swap", out);
+	scn_detail(r, "reclaimed %lu of %llu page%s%s%s%s", got, (unsigned long long)a[0].num,
+		   a[0].num == 1 ? "" : "s", swapped, may_unmap ? "" : " (mapped pages kept)",
 		   skipped ? "; kept maybe-pinned folios" : "");
 	return 0;
 }
@@ -1085,7 +1091,9 @@ static int expect_file_page_check(struct scn_parser *p, const struct scn_step *s
 	const char *name = a[3].variant->name;
 
 	if (!strcmp(name, "writable") || !strcmp(name, "zero-page") ||
-	    !strcmp(name, "huge-zero-page") || !strcmp(name, "anon-exclusive"))
+	    !strcmp(name, "huge-zero-page") || !strcmp(name, "anon-exclusive") ||
+	    !strcmp(name, "swapped") || !strcmp(name, "swap-count") ||
+	    !strcmp(name, "swap-exclusive"))
 		return scn_parse_error(p, &a[3].pos, "'%s' describes a process's mapping, not a "
 				       "cached page (use: expect page <process> <address> %s)",
 				       name, name);

@@ -376,21 +376,36 @@ static int mprotect_run(struct scn_run *r, const struct scn_step *st, const stru
 
 static const char *const advice_words[] = {
 	"dontneed", "dontfork", "dofork", "hugepage", "nohugepage", "normal",
-	"populate_read", "populate_write", NULL,
+	"populate_read", "populate_write", "cold", "pageout", "free", NULL,
 };
 static const int advice_values[] = {
 	MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_NORMAL,
-	MADV_POPULATE_READ, MADV_POPULATE_WRITE,
+	MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_COLD, MADV_PAGEOUT, MADV_FREE,
 };
 
 static int madvise_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
 {
 	struct task_struct *t = scn_task(r, &a[0]);
+	int advice = advice_values[a[3].index];
+	int out_item = scn_stat("pswpout"), skip_item = scn_stat("pnm_swap_skip_pinned");
+	int lazy_item = scn_stat("pglazyfree");
+	long out = pnm_stat_read(out_item), skip = pnm_stat_read(skip_item);
+	long lazy = pnm_stat_read(lazy_item);
 	unsigned long addr;
+	int ret;
 
 	if (!t || scn_addr(r, &a[1], &addr))
 		return SCN_FAILED;
-	return pnm_madvise(t, addr, (unsigned long)a[2].num, advice_values[a[3].index]);
+	ret = pnm_madvise(t, addr, (unsigned long)a[2].num, advice);
+	/* What reclaim made of it, from the counters. */
+	if (advice == MADV_PAGEOUT)
+		scn_detail(r, "%ld page%s written to swap%s", pnm_stat_read(out_item) - out,
+			   pnm_stat_read(out_item) - out == 1 ? "" : "s",
+			   pnm_stat_read(skip_item) != skip ? "; kept maybe-pinned pages" : "");
+	else if (advice == MADV_FREE)
+		scn_detail(r, "%ld page%s lazily freed", pnm_stat_read(lazy_item) - lazy,
+			   pnm_stat_read(lazy_item) - lazy == 1 ? "" : "s");
+	return ret;
 }
 
 static int mlock_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
@@ -671,8 +686,9 @@ static int maps_run(struct scn_run *r, const struct scn_step *st, const struct s
 	err = pnm_task_mm_info(t, &mi);
 	if (err)
 		return err;
-	scn_detail(r, "%d vma%s, rss anon %ld file %ld shmem %ld", mi.vmas,
-		   mi.vmas == 1 ? "" : "s", mi.rss_anon, mi.rss_file, mi.rss_shmem);
+	scn_detail(r, "%d vma%s, rss anon %ld file %ld shmem %ld, swap %ld", mi.vmas,
+		   mi.vmas == 1 ? "" : "s", mi.rss_anon, mi.rss_file, mi.rss_shmem,
+		   mi.swapents);
 	return 0;
 }
 
@@ -693,7 +709,15 @@ static int pages_run(struct scn_run *r, const struct scn_step *st, const struct 
 		}
 		scn_page_info(t, addr + off, &pi);
 		if (!pi.present) {
-			scn_output(r, "%012lx  -\n", (addr + off) & PAGE_MASK);
+			struct pnm_swap_entry_info se = { .size = sizeof(se) };
+
+			if (!pnm_task_swap_entry(t, addr + off, &se))
+				scn_output(r, "%012lx  swapped: slot %lu count %d%s%s\n",
+					   (addr + off) & PAGE_MASK, se.slot, se.count,
+					   se.exclusive ? " exclusive" : "",
+					   se.cached ? " cached" : "");
+			else
+				scn_output(r, "%012lx  -\n", (addr + off) & PAGE_MASK);
 			continue;
 		}
 		if (fr->flags & PNM_PAGE_ZERO) {
@@ -706,11 +730,12 @@ static int pages_run(struct scn_run *r, const struct scn_step *st, const struct 
 				   fr->folio_pincount);
 			continue;
 		}
-		scn_output(r, "%012lx  pfn 0x%lx %s order %u map %d ref %d%s%s\n",
+		scn_output(r, "%012lx  pfn 0x%lx %s order %u map %d ref %d%s%s%s\n",
 			   (addr + off) & PAGE_MASK, pi.pfn, pnm_zone_name(fr->zone),
 			   fr->order, fr->mapcount, fr->refcount,
 			   pi.writable ? " writable" : "",
-			   (fr->flags & PNM_PAGE_ANON_EXCLUSIVE) ? " anon-exclusive" : "");
+			   (fr->flags & PNM_PAGE_ANON_EXCLUSIVE) ? " anon-exclusive" : "",
+			   (fr->flags & PNM_PAGE_SWAPCACHE) ? " swapcache" : "");
 	}
 	return 0;
 }

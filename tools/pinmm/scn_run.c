@@ -496,6 +496,8 @@ static void fault_result(unsigned long res, char *buf, size_t size)
 {
 	if (!res)
 		snprintf(buf, size, "ok");
+	else if (res == PNM_VM_FAULT_MAJOR)
+		snprintf(buf, size, "ok (major)");
 	else if (res & PNM_VM_FAULT_OOM)
 		snprintf(buf, size, "OOM");
 	else if (res & PNM_VM_FAULT_SIGSEGV)
@@ -578,6 +580,13 @@ static void format_trace(struct scn_run *r, struct scn_trace_line *tl)
 		break;
 	case PNM_TRACE_EXIT:
 		snprintf(t, sz, "%s %s", name, who(r, (int)e->a, w, sizeof(w)));
+		break;
+	case PNM_TRACE_SWAPOUT:
+		snprintf(t, sz, "%s pfn 0x%lx -> slot %lu", name, e->b, e->c);
+		break;
+	case PNM_TRACE_SWAPIN:
+		snprintf(t, sz, "%s %s 0x%lx slot %lu -> pfn 0x%lx (%s)", name, p, e->a, e->b,
+			 e->c, e->d ? "read" : "swap cache");
 		break;
 	default:
 		snprintf(t, sz, "%s %s a=0x%lx b=0x%lx c=0x%lx d=%ld", name, p, e->a, e->b,

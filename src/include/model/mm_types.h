@@ -45,9 +45,12 @@
  *   (a VMA appearing, going, or changing range) happen under mmap_lock
  *   for write *and* the reverse-map locks for write; page tables are freed
  *   only after their VMAs have left the trees.
- *   Leaf locks, under which nothing else is taken: the file LRU's
+ *   Leaf locks, under which nothing else is taken: the LRU lists'
  *   lru_lock (swap.c), the inode table lock (fs/namei.c), file->f_lock
- *   (errseq sampling), the flusher's mutex (page-writeback.c).
+ *   (errseq sampling), the flusher's mutex (page-writeback.c), the swap
+ *   device's si->lock (swapfile.c) and the swap cache's xa_lock
+ *   (swap_state.c; never nested with si->lock).  swapon_mutex
+ *   (swapfile.c) is taken first, before any mmap_lock.
  *   Two PTE-table ptls are nested only in fork (parent then child, under
  *   both mmap_locks held for write), mirroring copy_pte_range().
  *   MMU notifiers (mmu_notifier.c): a subscriber's callbacks run with
@@ -235,7 +238,7 @@ struct vm_area_struct {
 enum {
 	MM_FILEPAGES,	/* resident file-backed pages */
 	MM_ANONPAGES,	/* resident anonymous pages */
-	MM_SWAPENTS,	/* unused: no swap in the model */
+	MM_SWAPENTS,	/* swap entries in its page tables (swap.h) */
 	MM_SHMEMPAGES,	/* resident shmem pages */
 	NR_MM_COUNTERS
 };

@@ -29,6 +29,9 @@ enum pageflags {
 	PG_isolated,		/* taken by migration/compaction */
 	PG_mlocked,
 	PG_has_hwpoisoned,	/* reserved */
+	PG_active,		/* on the active anon LRU list (swap.c); head only */
+	PG_swapcache,		/* in the swap cache, folio->private is its
+				 * swap entry (swap_state.c); head only */
 	/*
 	 * Model-only bits (no Linux counterpart), head only:
 	 * PG_pnm_truncated  the folio left its file's cache (truncate, hole

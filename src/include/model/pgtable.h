@@ -12,10 +12,13 @@
  *              _PAGE_ACCESSED? | _PAGE_DIRTY? | _PAGE_PSE (PMD leaf) |
  *              _PAGE_SPECIAL (no struct page refcounting: the zero
  *              page, the huge zero page)
- *   not present, non-zero: a swap-style entry; the model only uses
- *              migration entries: type in bits 1..5, pfn in bits 12..,
- *              and what the replaced mapping had: accessed (bit 8),
- *              dirty (bit 6), soft-dirty (bit 11)
+ *   not present, non-zero: a swap-style entry, type in bits 1..5:
+ *              type 0 (< MAX_SWAPFILES) is a real swap entry of the swap
+ *              device, its slot in bits 12.., exclusive (bit 7) and
+ *              soft-dirty (bit 11) kept from the mapping it replaced;
+ *              types 1..3 are migration entries, pfn in bits 12.., and
+ *              what the replaced mapping had: accessed (bit 8), dirty
+ *              (bit 6), soft-dirty (bit 11)
  *   zero:      none
  *
  * Memory ordering: entries are read with relaxed atomic loads (ptep_get)
@@ -187,6 +190,33 @@ static inline bool is_migration_entry_soft_dirty(swp_entry_t e) { return e.val &
 static inline swp_entry_t migration_entry_retype(swp_entry_t e, unsigned int type)
 { return (swp_entry_t){ (e.val & ~(0x1fUL << 1)) | ((unsigned long)type << 1) }; }
 
+/* --- swap entries (swapfile.c, swap_state.c) ------------------------------
+ * A swap entry names a slot of the swap device: type 0, the slot in the
+ * pfn bits.  The model has one swap device (Linux has MAX_SWAPFILES of
+ * them, numbered from 0, with the special types above them).  Only PTEs
+ * hold swap entries: large folios are split before they are swapped out.
+ * _PAGE_SWP_EXCLUSIVE (x86's bit, _PAGE_PSE) remembers that the page was
+ * anon-exclusive when it was unmapped, so it comes back exclusive;
+ * soft-dirty is carried as for migration entries.  swp_entry_t values
+ * read from a PTE carry those bits; the swap cache, the slot counts and
+ * folio->private use the canonical entry (swp_entry_canon()). */
+#define MAX_SWAPFILES		1
+#define _PAGE_SWP_EXCLUSIVE	(1UL << 7)
+/* Migration entries and anything else that is not a slot of a device. */
+static inline bool non_swap_entry(swp_entry_t e) { return swp_type(e) >= MAX_SWAPFILES; }
+static inline unsigned long swp_offset(swp_entry_t e) { return (e.val & _PAGE_PFN_MASK) >> PAGE_SHIFT; }
+static inline swp_entry_t swp_entry_canon(swp_entry_t e) { return swp_entry(swp_type(e), swp_offset(e)); }
+/* A non-present PTE that names a swap slot. */
+static inline bool is_swap_entry_pte(pte_t p)
+{ return is_swap_pte(p) && !non_swap_entry(pte_to_swp_entry(p)); }
+static inline bool pte_swp_exclusive(pte_t p) { return p.pte & _PAGE_SWP_EXCLUSIVE; }
+static inline pte_t pte_swp_mkexclusive(pte_t p) { return __pte(p.pte | _PAGE_SWP_EXCLUSIVE); }
+static inline pte_t pte_swp_clear_exclusive(pte_t p) { return __pte(p.pte & ~_PAGE_SWP_EXCLUSIVE); }
+static inline bool pte_swp_soft_dirty(pte_t p) { return p.pte & _PAGE_SWP_SOFT_DIRTY; }
+static inline pte_t pte_swp_mksoft_dirty(pte_t p) { return __pte(p.pte | _PAGE_SWP_SOFT_DIRTY); }
+static inline bool pte_soft_dirty(pte_t p) { return p.pte & _PAGE_SOFT_DIRTY; }
+static inline pte_t pte_mksoft_dirty(pte_t p) { return __pte(p.pte | _PAGE_SOFT_DIRTY); }
+
 /* --- index helpers ------------------------------------------------------- */
 static inline unsigned long pgd_index(unsigned long a) { return (a >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1); }
 static inline unsigned long pud_index(unsigned long a) { return (a >> PUD_SHIFT) & (PTRS_PER_PUD - 1); }
@@ -222,6 +252,22 @@ static inline void ptep_set_wrprotect(struct mm_struct *mm, unsigned long addr, 
 { (void)mm; (void)addr; __atomic_fetch_and(&ptep->pte, ~_PAGE_RW, __ATOMIC_SEQ_CST); }
 static inline void pmdp_set_wrprotect(struct mm_struct *mm, unsigned long addr, pmd_t *pmdp)
 { (void)mm; (void)addr; __atomic_fetch_and(&pmdp->pmd, ~_PAGE_RW, __ATOMIC_SEQ_CST); }
+/* Clear the accessed bit in place and say whether it was set (reclaim's
+ * reference check, MADV_COLD); caller holds the ptl.  Relaxed: the bit
+ * orders nothing, and a gup-fast walker that read the entry before sees
+ * it changed on its recheck and backs out harmlessly. */
+static inline bool ptep_test_and_clear_young(struct vm_area_struct *vma, unsigned long addr,
+					     pte_t *ptep)
+{
+	(void)vma; (void)addr;
+	return __atomic_fetch_and(&ptep->pte, ~_PAGE_ACCESSED, __ATOMIC_RELAXED) & _PAGE_ACCESSED;
+}
+static inline bool pmdp_test_and_clear_young(struct vm_area_struct *vma, unsigned long addr,
+					     pmd_t *pmdp)
+{
+	(void)vma; (void)addr;
+	return __atomic_fetch_and(&pmdp->pmd, ~_PAGE_ACCESSED, __ATOMIC_RELAXED) & _PAGE_ACCESSED;
+}
 
 /* --- walking and allocating tables (pgtable.c) --------------------------- */
 

@@ -22,6 +22,7 @@
 #include <model/writeback.h>
 #include <model/fs.h>
 #include <model/mmu_notifier.h>
+#include <model/swap.h>
 
 /* Configuration, lifetime, checks and errno helpers are public
  * (pinmm/pinmm.h). */

@@ -424,17 +424,33 @@ int folio_mkclean(struct folio *folio);
  * Unmap the locked page-cache (or dax) @folio from every process that maps
  * it (reclaim, truncate): each PTE is cleared, its dirty bit moved to the
  * folio, mapcount/RSS/NR_FILE_MAPPED updated and the mapping's reference
- * dropped.  Anon folios are not handled (-EINVAL).  Without
- * TTU_IGNORE_MLOCK (reclaim) a VM_LOCKED VMA stops the walk: its pages
- * stay (mlock.c) and the mappings removed before it stay removed.
- * Returns 0 when no mapping is left, -EBUSY if one could not be removed
- * (a VM_LOCKED one, or a PMD mapping of a cache folio, which the model
- * never creates).
+ * dropped.  An anon folio (reclaim, with the folio isolated) must be in
+ * the swap cache: each PTE becomes the swap entry of its slot (exclusive
+ * if the page was anon-exclusive, one more count on the slot,
+ * MM_SWAPENTS), and a maybe-pinned page stops the walk
+ * (folio_try_share_anon_rmap_pte); or lazily freed (MADV_FREE): each
+ * clean PTE is cleared for good while nothing but reclaim's reference
+ * and the mappings hold the folio, and a dirty one (written since) makes
+ * it swap-backed again and stops the walk.  Any other anon folio is
+ * -EINVAL.  Without TTU_IGNORE_MLOCK (reclaim) a VM_LOCKED VMA stops the
+ * walk: its pages stay (mlock.c) and the mappings removed before it stay
+ * removed.  Returns 0 when no mapping is left, -EBUSY if one could not be
+ * removed (a VM_LOCKED one, a pinned or written page, or a PMD mapping,
+ * which the model never reclaims).
  */
 enum ttu_flags {
 	TTU_IGNORE_MLOCK	= 0x8,	/* unmap VM_LOCKED VMAs too (truncate) */
 };
 int try_to_unmap(struct folio *folio, enum ttu_flags flags);
+/*
+ * folio_referenced - reclaim's question about the anon @folio: how many
+ * of its PTEs and PMDs were accessed since the last look (their accessed
+ * bits are cleared on the way), with the VMAs' flags OR-ed into
+ * *@vm_flags (a VM_LOCKED VMA stops the walk and is reported there).
+ * Needs neither the folio lock nor a reference on its anon_vma; takes the
+ * anon_vma root rwsem for read and each entry's ptl.
+ */
+int folio_referenced(struct folio *folio, unsigned long *vm_flags);
 
 /*
  * Check one folio: mapcounts against what a walk of its reverse map finds

@@ -32,6 +32,10 @@ enum pnm_stat_item {
 	PNM_NR_QUARANTINED,	/* pages of revoked owners, until unpinned */
 	PNM_PIN_BUDGET_TASK_PAGES, /* pages charged to process pin budgets */
 	PNM_PIN_BUDGET_USER_PAGES, /* pages charged to user pin budgets */
+	/* swap (issue 13) */
+	NR_SWAPCACHE,		/* nr_swapcached: pages in the swap cache */
+	NR_INACTIVE_ANON,	/* pages on the inactive anon LRU list */
+	NR_ACTIVE_ANON,		/* pages on the active anon LRU list */
 	/* events */
 	PGALLOC_NORMAL,
 	PGALLOC_MOVABLE,
@@ -111,6 +115,19 @@ enum pnm_stat_item {
 	PNM_MREMAP_PMD,		/* huge PMDs moved whole (THP, huge zero
 				 * page, PMD migration entry) */
 	PNM_MREMAP_PTE_TABLE,	/* PTE tables moved whole by their PMD entry */
+	/* swap (issue 13) */
+	PSWPIN,			/* pages read from the swap device */
+	PSWPOUT,		/* pages written to the swap device */
+	PGSCAN_ANON,		/* anon pages reclaim looked at */
+	PGSTEAL_ANON,		/* anon pages reclaimed (swapped out, freed) */
+	PGACTIVATE,		/* pages moved to the active anon list */
+	PGDEACTIVATE,		/* pages moved to the inactive anon list */
+	PGLAZYFREE,		/* pages MADV_FREE made lazily freed */
+	PGLAZYFREED,		/* lazily freed pages reclaim dropped */
+	PNM_SWAP_SKIP_PINNED,	/* anon pages reclaim kept: maybe pinned */
+	PNM_SWAPIN_CACHE_HIT,	/* swap-in faults served by the swap cache */
+	PNM_SWAP_FULL,		/* swap-outs given up: no free slot */
+	PNM_SWAP_IO_ERROR,	/* device reads and writes that failed */
 	NR_VM_STAT_ITEMS
 };
 

@@ -145,20 +145,24 @@ int file_check_and_advance_wb_err(struct file *file);
 /* An error recorded on @mapping since @since, or 0. */
 int filemap_check_wb_err(struct address_space *mapping, errseq_t since);
 
-/* --- file LRU and reclaim (swap.c, vmscan.c) ----------------------------- */
-/* Put a page-cache folio on the file LRU (filemap_add_folio). */
+/* --- LRU lists and reclaim (swap.c, vmscan.c; swap.h has the anon side) -- */
+/* Put a folio on the LRU list its flags name: a page-cache folio
+ * (filemap_add_folio), a new anon folio, a new swap cache folio. */
 void folio_add_lru(struct folio *folio);
-/* Take it off (filemap_remove_folio; folio locked). */
+/* Take it off (filemap_remove_folio; folio locked; or at the free). */
 void folio_del_lru(struct folio *folio);
-/* Migration moved @src's cache entry to @dst: move the LRU slot too. */
+/* Migration moved @src to @dst: @dst takes @src's place on its list. */
 void folio_lru_replace(struct folio *src, struct folio *dst);
 /*
- * Reclaim up to @nr_pages of clean page-cache pages, oldest first.  Locked,
- * dirty, under-writeback and maybe-pinned folios are kept
- * (PNM_RECLAIM_SKIP_PINNED for the last); mapped folios are unmapped first
- * when @may_unmap (and kept if a pin appeared meanwhile).  Returns the
- * pages reclaimed.  @may_unmap needs the caller to hold no mmap_lock,
- * folio lock, ptl; without it the call is safe from any context that may
+ * Reclaim up to @nr_pages pages, oldest first: clean page-cache pages and
+ * lazily freed anon pages, then, with @may_unmap and a swap device taking
+ * pages, anon pages swapped out (vmscan.c).  Locked, dirty,
+ * under-writeback and maybe-pinned cache folios are kept
+ * (PNM_RECLAIM_SKIP_PINNED for the last), as are maybe-pinned anon pages
+ * (PNM_SWAP_SKIP_PINNED); mapped folios are unmapped first when
+ * @may_unmap (and kept if a pin appeared meanwhile).  Returns the pages
+ * reclaimed.  @may_unmap needs the caller to hold no mmap_lock, folio
+ * lock, ptl; without it the call is safe from any context that may
  * allocate (the page allocator calls it when a zone is exhausted).
  */
 unsigned long pnm_reclaim_pages(unsigned long nr_pages, bool may_unmap);
