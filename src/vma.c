@@ -29,6 +29,7 @@
  * mm->total_vm in step with the set, so that callers (mmap, munmap, fork,
  * exit) never adjust them by hand; split and merge conserve both.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,15 +232,30 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
  * links it with anon_vma_clone or anon_vma_fork, and vma_link_file).
  * NULL on -ENOMEM (nothing taken).
  */
+_Static_assert(offsetof(struct vm_area_struct, anon_vma_chain) ==
+	       offsetof(struct vm_area_struct, shared) +
+	       sizeof(struct interval_tree_node),
+	       "vm_area_dup copies around the i_mmap node");
+
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 {
 	struct vm_area_struct *vma = malloc(sizeof(*vma));
 
 	if (!vma)
 		return NULL;
-	*vma = *orig;
-	INIT_LIST_HEAD(&vma->anon_vma_chain);
+	/*
+	 * Copy every field but the i_mmap node: while we hold only this mm's
+	 * mmap_lock, another mm's VMA leaving the same file's i_mmap tree
+	 * rebalances it under i_mmap_rwsem and rewrites the augmented fields
+	 * of orig->shared.  The copy starts outside every tree, so those
+	 * bytes are never read here.
+	 */
+	memcpy(vma, orig, offsetof(struct vm_area_struct, shared));
 	vma->shared = (struct interval_tree_node){ 0 };
+	memcpy((char *)vma + offsetof(struct vm_area_struct, anon_vma_chain),
+	       (const char *)orig + offsetof(struct vm_area_struct, anon_vma_chain),
+	       sizeof(*vma) - offsetof(struct vm_area_struct, anon_vma_chain));
+	INIT_LIST_HEAD(&vma->anon_vma_chain);
 	if (vma->vm_file)
 		get_file(vma->vm_file);
 	if (vma->vm_ops && vma->vm_ops->open)
