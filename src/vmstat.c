@@ -113,6 +113,10 @@ const char *const vmstat_text[] = {
 	[PNM_DIO_STALE_CACHE]		= "pnm_dio_stale_cache",
 	[PNM_MMU_NOTIFIER_INVALIDATE]	= "pnm_mmu_notifier_invalidate",
 	[PNM_MMU_NOTIFIER_RELEASE]	= "pnm_mmu_notifier_release",
+	[HTLB_BUDDY_PGALLOC]		= "htlb_buddy_alloc_success",
+	[HTLB_BUDDY_PGALLOC_FAIL]	= "htlb_buddy_alloc_fail",
+	[PNM_HUGETLB_FAULT_SIGBUS]	= "pnm_hugetlb_fault_sigbus",
+	[PNM_HUGETLB_UNMAP_REF_PRIVATE]	= "pnm_hugetlb_unmap_ref_private",
 };
 
 /*

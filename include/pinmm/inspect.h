@@ -101,10 +101,13 @@ enum pnm_frame_kind {
 #define PNM_PAGE_ZERO		0x0800u	/* the shared zero page */
 #define PNM_PAGE_HUGE_ZERO	0x1000u	/* a page of the huge zero page */
 #define PNM_PAGE_MAYBE_PINNED	0x2000u	/* folio_maybe_dma_pinned() */
+#define PNM_PAGE_HUGETLB	0x4000u	/* a hugetlb folio (pinmm/hugetlb.h) */
 /* Set by pnm_task_page_info() only: the entry mapping the page there. */
 #define PNM_PAGE_MAP_WRITE	0x10000u /* writable (no COW or write notify pending) */
 #define PNM_PAGE_MAP_DIRTY	0x20000u /* the entry's dirty bit */
 #define PNM_PAGE_MAP_PMD	0x40000u /* a PMD maps the whole folio */
+#define PNM_PAGE_MAP_PUD	0x80000u /* a PUD maps the whole (1 GiB
+					  * hugetlb) folio */
 
 struct pnm_page_info {
 	size_t size;			/* set by the caller: sizeof(*info) */

@@ -104,6 +104,13 @@ enum pnm_stat_item {
 	/* MMU notifiers (issue 12) */
 	PNM_MMU_NOTIFIER_INVALIDATE, /* ranges sent to subscribers (starts) */
 	PNM_MMU_NOTIFIER_RELEASE, /* ->release() calls (exit, unregister) */
+	/* hugetlb (issue 13) */
+	HTLB_BUDDY_PGALLOC,	/* htlb_buddy_alloc_success: 2 MiB hugetlb
+				 * pages taken from the buddy allocator */
+	HTLB_BUDDY_PGALLOC_FAIL, /* htlb_buddy_alloc_fail: ... attempts failed */
+	PNM_HUGETLB_FAULT_SIGBUS, /* hugetlb faults the pool had no page for */
+	PNM_HUGETLB_UNMAP_REF_PRIVATE, /* mappings a private owner took its
+				 * page back from to COW it (SIGBUS there) */
 	NR_VM_STAT_ITEMS
 };
 
