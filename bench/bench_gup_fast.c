@@ -24,6 +24,9 @@
  *             untimed), against the baseline's walk + read + increment:
  *             the lockless path's own share, apart from the release side.
  *
+ * The same 2 MiB rows run on a third area of hugetlb pages (MAP_HUGETLB,
+ * PMD leaves too; "htlb"), against the same baseline.
+ *
  * and printed as ns per page (and per folio for 2 MiB), with the ratio
  * to the baseline of the same shape.  Each figure is the median of
  * several timed runs of enough passes to last ~50 ms.  Everything runs
@@ -380,16 +383,22 @@ static double measure_half(half_fn *fn, unsigned long addr, unsigned long nr, in
 
 /* --- one configuration --------------------------------------------------------- */
 
-static unsigned long map_area(struct task_struct *t, unsigned long bytes, bool thp)
+enum area_kind { AREA_SMALL, AREA_THP, AREA_HUGETLB };
+
+static unsigned long map_area(struct task_struct *t, unsigned long bytes, enum area_kind kind)
 {
+	bool thp = kind == AREA_THP;
 	long x = pnm_mmap(t, 0, bytes + (thp ? PMD_SIZE : 0), PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+			  MAP_PRIVATE | MAP_ANONYMOUS |
+			  (kind == AREA_HUGETLB ? PNM_MAP_HUGETLB : 0), NULL, 0);
 	unsigned long a;
 
 	if (x < 0)
 		die("mmap", x);
 	a = thp ? ALIGN((unsigned long)x, PMD_SIZE) : (unsigned long)x;
-	if (pnm_madvise(t, a, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+	/* A hugetlb mapping is aligned by pnm_mmap() and takes no advice. */
+	if (kind != AREA_HUGETLB &&
+	    pnm_madvise(t, a, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
 		die("madvise", 0);
 	for (unsigned long off = 0; off < bytes; off += PG) {
 		unsigned char v = 1;
@@ -403,16 +412,18 @@ static unsigned long map_area(struct task_struct *t, unsigned long bytes, bool t
 /* The rows, in print order; the figures of one configuration's run. */
 enum {
 	R_PIN_1, R_PIN_16, R_PIN_512, R_PIN_2M, R_VP_512, R_VP_2M, R_GET_2M, R_GET_512,
-	R_PIN_HALF, NR_ROWS
+	R_PIN_HALF, R_PIN_HTLB, R_GET_HTLB, NR_ROWS
 };
 static const char *const row_names[NR_ROWS] = {
 	"pin 4K x1", "pin 4K x16", "pin 4K x512", "pin 2M x512", "vaddr_pin 4K x512",
 	"vaddr_pin 2M x512", "get 2M x512", "get 4K x512", "pin half 4K x512",
+	"pin htlb 2M x512", "get htlb 2M x512",
 };
 /* Rows of 2 MiB folios (also printed per folio). */
 static bool row_is_thp(int r)
 {
-	return r == R_PIN_2M || r == R_VP_2M || r == R_GET_2M;
+	return r == R_PIN_2M || r == R_VP_2M || r == R_GET_2M || r == R_PIN_HTLB ||
+	       r == R_GET_HTLB;
 }
 
 struct result {
@@ -440,14 +451,14 @@ static void run_config(bool registry, struct result *res, bool quiet)
 	struct vaddr_pin_params vpp = { .size = sizeof(vpp) };
 	struct pnm_config cfg;
 	struct task_struct *t;
-	unsigned long small, huge;
+	unsigned long small, huge, htlb;
 	int acquired, released;
 	double base;
 	int err;
 
 	pnm_config_default(&cfg);
 	cfg.zone_frames[PNM_ZONE_NORMAL] = 16384;
-	cfg.zone_frames[PNM_ZONE_MOVABLE] = 2 * nr + 4 * HPAGE_PMD_NR;
+	cfg.zone_frames[PNM_ZONE_MOVABLE] = 3 * nr + 4 * HPAGE_PMD_NR;
 	cfg.zone_frames[PNM_ZONE_CMA] = 0;
 	cfg.pin_registry = registry;
 	/* Misuse detection off: with the registry off this is the production
@@ -460,20 +471,28 @@ static void run_config(bool registry, struct result *res, bool quiet)
 	if (err)
 		die("task", err);
 	pnm_task_enter(t);
-	small = map_area(t, bytes, false);
-	huge = map_area(t, bytes, true);
+	/* The hugetlb pool first, while ZONE_MOVABLE has whole 2 MiB blocks. */
+	if (pnm_hugetlb_set_pages(PNM_HUGETLB_2M, nr / HPAGE_PMD_NR) != (long)(nr / HPAGE_PMD_NR))
+		die("hugetlb pool", (long)(nr / HPAGE_PMD_NR));
+	small = map_area(t, bytes, AREA_SMALL);
+	huge = map_area(t, bytes, AREA_THP);
+	htlb = map_area(t, bytes, AREA_HUGETLB);
 	for (unsigned long off = 0; off < bytes; off += PMD_SIZE) {
 		struct pnm_page_info pi = { .size = sizeof(pi) };
 
 		if (pnm_task_page_info(t, huge + off, &pi) || pi.order != HPAGE_PMD_ORDER ||
 		    !(pi.flags & PNM_PAGE_MAP_PMD))
 			die("the THP area is not all THPs", (long)off);
+		if (pnm_task_page_info(t, htlb + off, &pi) || pi.order != HPAGE_PMD_ORDER ||
+		    !(pi.flags & PNM_PAGE_HUGETLB))
+			die("the hugetlb area is not all hugetlb pages", (long)off);
 	}
 	if (pnm_get_mem_info(&mi))
 		die("pnm_mem_info", 0);
 	shadow_init(mi.frames);
 	shadow_map(t, small, bytes, false);
 	shadow_map(t, huge, bytes, true);
+	shadow_map(t, htlb, bytes, true);
 	vpp.task = t;
 	vpp.flags = VADDR_PIN_WRITE;
 	vpp.name = "bench";
@@ -490,6 +509,10 @@ static void run_config(bool registry, struct result *res, bool quiet)
 	res->ns[R_PIN_2M] = measure(pass_pin, huge, nr, HPAGE_PMD_NR);
 	res->ns[R_VP_2M] = measure(pass_vaddr_pin, huge, nr, HPAGE_PMD_NR);
 	res->ns[R_GET_2M] = measure(pass_get, huge, nr, HPAGE_PMD_NR);
+	res->base[R_PIN_HTLB] = res->base[R_GET_HTLB] =
+		measure(pass_baseline_thp, htlb, nr, HPAGE_PMD_NR);
+	res->ns[R_PIN_HTLB] = measure(pass_pin, htlb, nr, HPAGE_PMD_NR);
+	res->ns[R_GET_HTLB] = measure(pass_get, htlb, nr, HPAGE_PMD_NR);
 	base = measure(pass_baseline, small, nr, HPAGE_PMD_NR);
 	res->base[R_VP_512] = res->base[R_GET_512] = base;
 	res->ns[R_VP_512] = measure(pass_vaddr_pin, small, nr, HPAGE_PMD_NR);
@@ -498,10 +521,11 @@ static void run_config(bool registry, struct result *res, bool quiet)
 	res->ns[R_PIN_HALF] = measure_half(pass_pin_half, small, nr, HPAGE_PMD_NR);
 
 	if (!quiet) {
-		printf("registry %s, pin_debug %s, accounting %s: %lu small pages, %lu THPs\n",
+		printf("registry %s, pin_debug %s, accounting %s: %lu small pages, %lu THPs, "
+		       "%lu hugetlb pages\n",
 		       registry ? "on" : "off", cfg.pin_debug ? "on" : "off",
 		       cfg.pin_accounting == PNM_PIN_ACCOUNTING_LINUX ? "linux" : "exact",
-		       nr, nr / HPAGE_PMD_NR);
+		       nr, nr / HPAGE_PMD_NR, nr / HPAGE_PMD_NR);
 		for (int r = 0; r < NR_ROWS; r++)
 			row(row_names[r], res->ns[r], res->base[r], row_is_thp(r) ? HPAGE_PMD_NR : 0);
 	}

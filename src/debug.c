@@ -229,6 +229,7 @@ static const char *const pageflag_names[__NR_PAGEFLAGS] = {
 	[PG_swapcache]		= "swapcache",
 	[PG_pnm_truncated]	= "pnm_truncated",
 	[PG_pnm_quarantined]	= "pnm_quarantined",
+	[PG_hugetlb]		= "hugetlb",
 	[PG_pnm_nofs_dirty]	= "pnm_nofs_dirty",
 };
 
@@ -475,6 +476,8 @@ bool pnm_check_folio(struct folio *folio)
 					      pfn, folio_order(folio));
 		return true;
 	}
+	if (folio_test_hugetlb(folio))
+		return hugetlb_check_folio(folio);	/* hugetlb_fault.c */
 	if (!check_compound(folio))
 		return false;
 	refs = folio_ref_count(folio);

@@ -414,9 +414,12 @@ int filemap_add_folio(struct address_space *mapping, struct folio *folio,
 		folio_put_refs(folio, (int)nr);
 		return err;
 	}
-	mod_vm_stat(NR_FILE_PAGES, (long)nr);
-	if (folio_test_swapbacked(folio))
-		mod_vm_stat(NR_SHMEM, (long)nr);
+	/* hugetlb pages are no page-cache statistic (Linux's). */
+	if (!folio_test_hugetlb(folio)) {
+		mod_vm_stat(NR_FILE_PAGES, (long)nr);
+		if (folio_test_swapbacked(folio))
+			mod_vm_stat(NR_SHMEM, (long)nr);
+	}
 	if (!mapping_unevictable(mapping))
 		folio_add_lru(folio);
 	return 0;
@@ -460,9 +463,11 @@ void __filemap_remove_folio(struct folio *folio)
 	 * isolated, then knows not to put it back (swap.c). */
 	if (!mapping_unevictable(mapping))
 		folio_del_lru(folio);
-	mod_vm_stat(NR_FILE_PAGES, -(long)nr);
-	if (folio_test_swapbacked(folio))
-		mod_vm_stat(NR_SHMEM, -(long)nr);
+	if (!folio_test_hugetlb(folio)) {
+		mod_vm_stat(NR_FILE_PAGES, -(long)nr);
+		if (folio_test_swapbacked(folio))
+			mod_vm_stat(NR_SHMEM, -(long)nr);
+	}
 	if (mapping->a_ops && mapping->a_ops->free_folio)
 		mapping->a_ops->free_folio(folio);
 }
@@ -965,16 +970,18 @@ bool pnm_check_mapping(struct address_space *mapping)
 		struct folio *folio = folios[i];
 		unsigned long nr = folio_nr_pages(folio);
 		unsigned long pfn = folio_pfn(folio);
+		/* A hugetlb folio's order is its hstate's (hugetlbfs). */
+		bool huge = folio_test_hugetlb(folio);
+		int mapped = folio_mapcount(folio);
 
-		if (folio_order(folio) > PNM_MAX_PAGECACHE_ORDER ||
+		if ((!huge && folio_order(folio) > PNM_MAX_PAGECACHE_ORDER) ||
 		    (folio_test_large(folio) && !mapping_large_folio_support(mapping)))
 			ok = pnm_check_fail("mapping %p: folio %#lx of order %u (large folios %s)",
 					    (void *)mapping, pfn, folio_order(folio),
 					    mapping_large_folio_support(mapping) ? "on" : "off");
-		else if (folio_ref_count(folio) < (int)nr + folio_mapcount(folio))
+		else if (folio_ref_count(folio) < (int)nr + mapped)
 			ok = pnm_check_fail("mapping %p: folio %#lx refcount %d < %lu cache refs + %d mappings",
-					    (void *)mapping, pfn, folio_ref_count(folio), nr,
-					    folio_mapcount(folio));
+					    (void *)mapping, pfn, folio_ref_count(folio), nr, mapped);
 		else if (test_bit(PG_pnm_truncated, &folio->flags))
 			ok = pnm_check_fail("mapping %p: cached folio %#lx is marked truncated",
 					    (void *)mapping, pfn);

@@ -115,11 +115,12 @@ void mmput(struct mm_struct *mm)
 /*
  * Does the child need the parent's page tables for this VMA?  Private
  * mappings do (their anonymous pages exist nowhere else); shared ones
- * refault from the object, except raw PFN maps, which have no object.
+ * refault from the object, except raw PFN maps, which have no object, and
+ * hugetlb mappings, whose entries Linux copies whatever their kind.
  */
 static bool vma_needs_copy(const struct vm_area_struct *src_vma)
 {
-	if (src_vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP))
+	if (src_vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB))
 		return true;
 	return !(src_vma->vm_flags & VM_SHARED);
 }
@@ -158,6 +159,9 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 		tmp->vm_mm = mm;
 		/* Memory locks are not inherited (mlock.c). */
 		tmp->vm_flags &= ~VM_LOCKED;
+		/* A private hugetlb mapping's child owns no reservation. */
+		if (is_vm_hugetlb_page(tmp))
+			hugetlb_dup_vma_private(tmp);
 		/*
 		 * Reverse-map links before any entry is copied, and after the
 		 * parent's in every tree (interval_tree.h): a walker that

@@ -64,8 +64,10 @@
  *     occur (except VM_FAULT_RETRY with FOLL_NOWAIT, which keeps the lock)
  *     and *locked only changes when this file takes and drops the lock
  *     itself (the _unlocked and fast-fallback paths).
- *   - hugetlb, FS-DAX, secretmem, P2PDMA and hwpoison do not exist in the
- *     model, so their refusals never trigger.
+ *   - secretmem, P2PDMA and hwpoison do not exist in the model, so their
+ *     refusals never trigger.  hugetlb VMAs are followed by
+ *     hugetlb_fault.c (a huge entry is grabbed once per request, like a
+ *     huge PMD).
  *
  * Call sites: every exported entry point, here and in gup_fast.c, starts
  * with pnm_gup_site_enter(__builtin_return_address(0)) and ends with
@@ -663,7 +665,8 @@ static bool vma_leased(struct vm_area_struct *vma, unsigned int gup_flags)
  * VM_READ, or FOLL_FORCE and VM_MAYREAD (-EFAULT).  FOLL_LONGTERM on an
  * FS-DAX mapping is -EOPNOTSUPP, whatever the access (reference §6.4),
  * also in legacy mode (get_user_pages_longterm() refused it in 2018
- * already).  (hugetlb and secretmem refusals have no model counterpart.)
+ * already).  FOLL_SPLIT_PMD on hugetlb is -EOPNOTSUPP: a hugetlb page is
+ * never split.  (The secretmem refusal has no model counterpart.)
  */
 static int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 {
@@ -676,6 +679,9 @@ static int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 	if ((gup_flags & FOLL_ANON) && !vma_anon)
 		return -EFAULT;
 	if ((gup_flags & FOLL_LONGTERM) && vma_is_fsdax(vma) && !leased)
+		return -EOPNOTSUPP;
+	/* A hugetlb page is never split (hugetlb.h). */
+	if ((gup_flags & FOLL_SPLIT_PMD) && is_vm_hugetlb_page(vma))
 		return -EOPNOTSUPP;
 	if (gup_flags & FOLL_WRITE) {
 		if (!vma_anon && !leased && !writable_file_mapping_allowed(vma, gup_flags))
@@ -865,6 +871,10 @@ static int follow_page_mask(struct vm_area_struct *vma, unsigned long address,
 	int ret;
 
 	ctx->page_mask = 0;
+	/* hugetlb_fault.c follows hugetlb entries (its returns are ours). */
+	BUILD_BUG_ON(GUP_NEED_FAULT != 1);
+	if (is_vm_hugetlb_page(vma))
+		return hugetlb_follow_page_mask(vma, address, flags, &ctx->page_mask, pagep);
 	pmd = pnm_pmd_lookup(mm, address);
 	if (!pmd)
 		return no_page_table(vma, flags);

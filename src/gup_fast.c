@@ -66,6 +66,10 @@
  * writable long-term pins of files that track dirtying (anything but
  * anonymous memory and shmem), and folios whose refcount has overflowed.
  *
+ * Huge leaves: a PMD leaf (a THP, or a 2 MiB hugetlb page: same format)
+ * or a PUD leaf (a 1 GiB hugetlb page) is one grab; the walk needs no
+ * VMA to tell them apart.
+ *
  * Batching: a huge PMD is grabbed once for all the subpages in range
  * (refs = their number), and consecutive PTEs mapping consecutive pages of
  * one large folio with identical bits are grabbed together too, so a
@@ -486,6 +490,40 @@ static bool gup_fast_pmd_leaf(struct gup_fast_walk *w, pmd_t pmd, pmd_t *pmdp,
 	return true;
 }
 
+/*
+ * A 1 GiB hugetlb PUD leaf @pud mapping [addr, end): one grab of every
+ * subpage in range, as gup_fast_pmd_leaf() (Linux's gup_fast_pud_leaf()).
+ * False if left to the slow path.  (2 MiB hugetlb leaves have the THP
+ * PMD's format and go through gup_fast_pmd_leaf().)
+ */
+static bool gup_fast_pud_leaf(struct gup_fast_walk *w, pud_t pud, pud_t *pudp,
+			      unsigned long addr, unsigned long end)
+{
+	unsigned int flags = w->flags;
+	int nr = (int)((end - addr) >> PAGE_SHIFT);
+	struct folio *folio;
+	struct page *page;
+
+	if (!(pud_val(pud) & _PAGE_USER))
+		return false;		/* PROT_NONE */
+	if ((flags & FOLL_WRITE) && !pud_write(pud))
+		return false;
+	page = pfn_to_page(pud_pfn(pud) + ((addr & ~PUD_MASK) >> PAGE_SHIFT));
+	folio = grab_pages_fast(w, page, nr);
+	if (!folio)
+		return false;
+	gup_fast_race(PNM_GUP_FAST_BEFORE_RECHECK, page, nr);
+	if (pud_val(gup_pudp_get(pudp)) != pud_val(pud) ||
+	    !gup_fast_folio_allowed(folio, flags) ||
+	    (!pud_write(pud) && !gup_pin_is_legacy(flags) &&
+	     gup_must_unshare(NULL, flags, &folio->page))) {
+		pnm_put_pages(page, nr, flags);
+		return false;
+	}
+	gup_fast_record(w, folio, page, nr);
+	return true;
+}
+
 static bool gup_fast_pmd_range(struct gup_fast_walk *w, pud_t pud,
 			       unsigned long addr, unsigned long end)
 {
@@ -519,10 +557,15 @@ static bool gup_fast_pud_range(struct gup_fast_walk *w, pgd_t pgd,
 		pud_t pud = gup_pudp_get(pudp);
 
 		next = entry_end(addr, end, PUD_SIZE);
+		/* none, or a hugetlb migration entry */
 		if (!pud_present(pud))
 			return false;
-		if (!gup_fast_pmd_range(w, pud, addr, next))
+		if (pud_leaf(pud)) {
+			if (!gup_fast_pud_leaf(w, pud, pudp, addr, next))
+				return false;
+		} else if (!gup_fast_pmd_range(w, pud, addr, next)) {
 			return false;
+		}
 	}
 	return true;
 }

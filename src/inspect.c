@@ -227,6 +227,8 @@ static void frame_snapshot(unsigned long pfn, struct pnm_page_info *pi)
 		f |= PNM_PAGE_HUGE_ZERO;
 	if (folio_maybe_dma_pinned(folio))
 		f |= PNM_PAGE_MAYBE_PINNED;
+	if (PageHead(&folio->page) && folio_test_hugetlb(folio))
+		f |= PNM_PAGE_HUGETLB;
 	pi->flags = f;
 }
 
@@ -257,10 +259,29 @@ int pnm_pfn_info(unsigned long pfn, struct pnm_page_info *info)
 static int mapped_snapshot(struct mm_struct *mm, unsigned long addr, struct pnm_page_info *pi)
 {
 	spinlock_t *ptl;
+	pud_t *pud = pnm_pud_lookup(mm, addr);
 	pmd_t *pmd = pnm_pmd_lookup(mm, addr);
 	pte_t *pte, entry;
 	int err = -EFAULT;
 
+	/* A 1 GiB hugetlb page, under its lock (mm->page_table_lock). */
+	if (pud && pud_leaf(pudp_get(pud))) {
+		pud_t val;
+
+		spin_lock(&mm->page_table_lock);
+		val = pudp_get(pud);
+		if (pud_leaf(val)) {
+			frame_snapshot(pud_pfn(val) + ((addr & ~PUD_MASK) >> PAGE_SHIFT), pi);
+			pi->flags |= PNM_PAGE_MAP_PUD;
+			if (pud_write(val))
+				pi->flags |= PNM_PAGE_MAP_WRITE;
+			if (pud_val(val) & _PAGE_DIRTY)
+				pi->flags |= PNM_PAGE_MAP_DIRTY;
+			err = 0;
+		}
+		spin_unlock(&mm->page_table_lock);
+		return err;
+	}
 	if (!pmd)
 		return -EFAULT;
 	if (pmd_trans_huge(pmdp_get_lockless(pmd))) {

@@ -157,6 +157,48 @@ bool pnm_check_huge_zero(void);
  */
 bool pnm_huge_zero_fini(void);
 
+/* ---- hugetlb.c, hugetlb_fault.c, fs/hugetlbfs.c (issue 13) ---- */
+/* The hugetlb side of pnm_init()/pnm_fini(): the hstates of a new model
+ * (the 1 GiB one per cfg->hugetlb_gigantic); every free pool page back to
+ * the buddy allocator (pages still in use are logged, and leak). */
+void hugetlb_init(const struct pnm_config *cfg);
+void hugetlb_fini(void);
+/*
+ * pnm_check_system()'s checks: hugetlb_check() the pools and the
+ * reservations (hugetlb.c); hugetlb_check_folio() one hugetlb folio, free
+ * or in use: its shape, state and mapcount against what its reverse map
+ * finds (hugetlb_fault.c).  false with the reason recorded.  Quiescent.
+ */
+bool hugetlb_check(void);
+bool hugetlb_check_folio(struct folio *folio);
+/* Page-cache insert of a new hugetlb folio at huge-page offset @idx
+ * (hugetlb.c; contract there). */
+int hugetlb_add_to_page_cache(struct folio *folio, struct address_space *mapping,
+			      unsigned long idx);
+/* hugetlb_fault.c's unmap of a private owner's anon page (hugetlb.c). */
+void hugetlb_unmap_restore_reserve(struct hstate *h, struct vm_area_struct *vma,
+				   unsigned long addr, struct folio *folio);
+/* A private hugetlb VMA's reservation flags (hugetlb.c): owner of its map;
+ * pages unmapped for the owner's COW (then faults SIGBUS); set that. */
+bool hugetlb_vma_owner(const struct vm_area_struct *vma);
+bool hugetlb_vma_unmapped(const struct vm_area_struct *vma);
+void hugetlb_vma_set_unmapped(struct vm_area_struct *vma);
+/* unmap_hugepage_range() without the MMU notifier calls, for callers that
+ * send them (memory.c's unmap_single_vma()).  @ref_page: unmap only
+ * entries mapping that page and mark the VMA HPAGE_RESV_UNMAPPED (the
+ * owner's COW, hugetlb_fault.c). */
+void __unmap_hugepage_range(struct vm_area_struct *vma, unsigned long start,
+			    unsigned long end, struct page *ref_page);
+/*
+ * fs/hugetlbfs.c: the reservations hugetlbfs files of @h still hold
+ * (reserved offsets without a cached page), for hugetlb_check(); an
+ * unnamed hugetlbfs file of @size bytes with @h's pages, open O_RDWR
+ * (MAP_HUGETLB, pnm_hugetlb_file_create()): one reference, or
+ * ERR_PTR(-ENOMEM/-EINVAL).
+ */
+unsigned long hugetlbfs_unconsumed_reservations(struct hstate *h);
+struct file *hugetlb_file_setup(const char *name, loff_t size, struct hstate *h);
+
 /* ---- migrate.c (shared with compaction.c) ---- */
 #define PNM_MIGRATE_ASYNC	0x1	/* never block: trylock the folio, one pass */
 /*
@@ -652,6 +694,8 @@ struct pnm_fs_type_ops {
 extern const struct pnm_fs_type_ops pnm_disk_fs_type;	/* fs/disk.c */
 extern const struct pnm_fs_type_ops pnm_dax_fs_type;	/* fs/dax.c */
 extern const struct pnm_fs_type_ops pnm_shmem_fs_type;	/* shmem.c */
+extern const struct pnm_fs_type_ops pnm_hugetlbfs_fs_type;	/* fs/hugetlbfs.c */
+extern const struct pnm_fs_type_ops pnm_hugetlbfs_1g_fs_type;
 
 /* namei.c services for the filesystems. */
 /* A new unnamed shmem-like inode of filesystem @fs (no table name, never

@@ -362,8 +362,21 @@ static int madvise_vma_behavior(struct vm_area_struct *vma, unsigned long start,
 
 	switch (advice) {
 	case MADV_DONTNEED:
+		if (is_vm_hugetlb_page(vma)) {
+			/* Linux's madvise_dontneed_free_valid_vma(): whole
+			 * huge pages from an aligned start (the end rounds
+			 * down, so no data is lost by surprise). */
+			struct hstate *h = hstate_vma(vma);
+
+			if (start & ~huge_page_mask(h))
+				return -EINVAL;
+			end &= huge_page_mask(h);
+			if (start < end)
+				zap_page_range_single(vma, start, end - start);
+			return 0;
+		}
 		/* can_madv_lru_vma(): locked and raw-PFN mappings stay. */
-		if (vma->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
+		if (vma->vm_flags & (VM_LOCKED | VM_PFNMAP))
 			return -EINVAL;
 		zap_page_range_single(vma, start, end - start);
 		return 0;
@@ -439,7 +452,9 @@ static int madvise_walk_vmas(struct mm_struct *mm, unsigned long start,
 /*
  * madvise(2) for the model.  Returns 0, or
  *   -EINVAL  unknown advice, unaligned @start, a length that wraps, or
- *            MADV_DONTNEED on a VM_LOCKED/VM_PFNMAP mapping, MADV_DOFORK
+ *            MADV_DONTNEED on a VM_LOCKED/VM_PFNMAP mapping or from a
+ *            start inside a hugetlb page, a range that would split a
+ *            hugetlb mapping inside a huge page, MADV_DOFORK
  *            on VM_IO, MADV_POPULATE_* on a VMA without the permission
  *            or with VM_IO/VM_PFNMAP
  *   -ENOMEM  part of the range is not mapped (the advice was still

@@ -985,7 +985,10 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 		ret = VM_FAULT_SIGSEGV;
 		goto out;
 	}
-	ret = __handle_mm_fault(vma, address, flags);
+	if (is_vm_hugetlb_page(vma))
+		ret = hugetlb_fault(vma, address, flags);	/* hugetlb_fault.c */
+	else
+		ret = __handle_mm_fault(vma, address, flags);
 out:
 	pnm_trace(PNM_TRACE_FAULT, mm->owner_pid, address, flags, ret, 0);
 	return ret;
@@ -1066,6 +1069,10 @@ static void unmap_single_vma(struct vm_area_struct *vma, unsigned long start,
 	unsigned long addr, next;
 
 	mmap_assert_locked(mm);
+	if (is_vm_hugetlb_page(vma)) {
+		__unmap_hugepage_range(vma, start, end, NULL);	/* hugetlb_fault.c */
+		return;
+	}
 	for (addr = start; addr < end; addr = next) {
 		pmd_t *pmd = pnm_pmd_lookup(mm, addr);
 		pmd_t val;
@@ -1320,6 +1327,9 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 
 	mmap_assert_write_locked(src_mm);
 	mmap_assert_write_locked(dst_mm);
+	/* hugetlb entries are copied for shared mappings too (Linux's). */
+	if (is_vm_hugetlb_page(src_vma))
+		return copy_hugetlb_page_range(dst_vma, src_vma);	/* hugetlb_fault.c */
 	if (src_vma->vm_flags & VM_SHARED)
 		return 0;
 	/* The parent's writable entries become read-only: its mirrors drop

@@ -152,6 +152,8 @@ static void migrate_folio_state(struct folio *dst, struct folio *src)
 		SetPagePrivate(d);
 	}
 	WRITE_ONCE(dst->mapping, src->mapping);
+	if (folio_test_hugetlb(src))
+		move_hugetlb_state(src, dst);	/* hugetlb.c */
 }
 
 /*
@@ -168,7 +170,10 @@ static void free_migrated_source(struct folio *src)
 	WRITE_ONCE(src->mapping, NULL);
 	ClearPageIsolated(&src->page);
 	folio_unlock(src);
-	free_folio_frames(src);
+	if (folio_test_hugetlb(src))
+		free_huge_folio(src);	/* back to its pool (hugetlb.c) */
+	else
+		free_folio_frames(src);
 }
 
 /* --- restoring migration entries ------------------------------------------- */
@@ -209,6 +214,8 @@ static bool remove_migration_pte(struct folio *dst, struct vm_area_struct *vma,
 	DEFINE_FOLIO_VMA_WALK(pvmw, ra->src, vma, address, PVMW_MIGRATION);
 	struct mm_struct *mm = vma->vm_mm;
 
+	if (folio_test_hugetlb(dst))		/* hugetlb_fault.c */
+		return hugetlb_remove_migration_pte(ra->src, dst, vma, address);
 	while (page_vma_mapped_walk(&pvmw)) {
 		swp_entry_t e;
 		struct page *page;
@@ -459,7 +466,8 @@ static int migrate_one(struct folio *src, new_folio_t *get_new,
 
 	dst = get_new(src, private);
 	if (!dst) {
-		if (!order) {
+		/* A hugetlb page is never split (Linux's: it just fails). */
+		if (!order || folio_test_hugetlb(src)) {
 			ret = -ENOMEM;
 			goto out_unlock;
 		}
@@ -486,7 +494,7 @@ static int migrate_one(struct folio *src, new_folio_t *get_new,
 	}
 
 	mc->succeeded += folio_nr(src);
-	if (order)
+	if (order && !folio_test_hugetlb(dst))
 		mc->thp_succeeded++;
 	free_migrated_source(src);
 	*dstp = dst;
@@ -512,7 +520,7 @@ static void migrate_note_failure(struct migrate_ctx *mc, struct folio *src, int 
 	if (err == -EBUSY)
 		mc->refused_refs++;
 	mc->failed += folio_nr(src);
-	if (folio_test_large(src))
+	if (folio_test_large(src) && !folio_test_hugetlb(src))
 		mc->thp_failed++;
 }
 
@@ -612,6 +620,9 @@ struct folio *alloc_migration_target_zone(struct folio *src, unsigned long priva
 
 	if (private >= MAX_NR_ZONES || !pnm_zone((enum zone_type)private))
 		return NULL;
+	/* hugetlb: from the pool, or a temporary page (hugetlb.c). */
+	if (folio_test_hugetlb(src))
+		return alloc_hugetlb_migration_target(src, (enum zone_type)private);
 	if (order)
 		gfp |= __GFP_COMP | __GFP_NOWARN;
 	return folio_alloc_zone(gfp, order, (enum zone_type)private);

@@ -34,15 +34,17 @@
 /*
  * Set or clear VM_LOCKED on [start, end) of @vma (the range lies inside
  * it), splitting at the edges and merging afterwards.  VM_IO/VM_PFNMAP
- * VMAs are left alone (Linux's VM_SPECIAL).  0 or -EAGAIN (a split had no
- * memory; the VMA is as it was).  mmap_lock held for write.
+ * VMAs are left alone (Linux's VM_SPECIAL), and so are hugetlb VMAs,
+ * whose pages are never reclaimed anyway (Linux's mlock_fixup(); mlock
+ * still faults them in).  0 or -EAGAIN (a split had no memory; the VMA is
+ * as it was).  mmap_lock held for write.
  */
 static int mlock_fixup(struct vm_area_struct *vma, unsigned long start, unsigned long end,
 		       bool lock)
 {
 	unsigned long new_flags = lock ? vma->vm_flags | VM_LOCKED : vma->vm_flags & ~VM_LOCKED;
 
-	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_HUGETLB))
 		return 0;
 	return vma_modify_flags(vma, start, end, new_flags);
 }

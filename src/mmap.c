@@ -48,7 +48,10 @@
 
 #define PNM_PROT_KNOWN	(PROT_READ | PROT_WRITE | PROT_EXEC)
 #define PNM_MAP_KNOWN	(MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | \
-			 MAP_FIXED_NOREPLACE | MAP_POPULATE | MAP_NORESERVE)
+			 MAP_FIXED_NOREPLACE | MAP_POPULATE | MAP_NORESERVE | \
+			 PNM_MAP_HUGETLB | PNM_MAP_HUGE_BITS)
+#define PNM_MAP_HUGE_BITS	((unsigned long)PNM_MAP_HUGE_MASK << PNM_MAP_HUGE_SHIFT)
+BUILD_BUG_ON(PNM_MAP_HUGETLB != MAP_HUGETLB);
 
 static unsigned long calc_vm_prot_bits(unsigned long prot)
 {
@@ -132,18 +135,25 @@ long get_unmapped_area(struct mm_struct *mm, struct file *file,
 			      unsigned long flags)
 {
 	unsigned long top = mm->task_size, align = PAGE_SIZE, area;
+	bool huge = file && is_file_hugepages(file);
 
 	if (len > top - MMAP_MIN_ADDR)
 		return -ENOMEM;
+	/* hugetlb: aligned to the huge page size (Linux's
+	 * hugetlb_get_unmapped_area(); a fixed address must be). */
+	if (huge)
+		align = huge_page_size(hstate_file(file));
 	if (flags & MAP_FIXED) {
 		if (addr > top - len)
 			return -ENOMEM;
-		if (!IS_ALIGNED(addr, PAGE_SIZE))
+		if (!IS_ALIGNED(addr, align))
 			return -EINVAL;
 		if (addr < MMAP_MIN_ADDR)
 			return -EPERM;	/* security_mmap_addr() */
 		return (long)addr;
 	}
+	if (huge && addr)
+		addr = ALIGN(addr, align);
 	if (addr) {
 		if (addr <= top - len && !find_vma_intersection(mm, addr, addr + len))
 			return (long)addr;
@@ -344,10 +354,11 @@ static bool populated(struct mm_struct *mm, unsigned long addr, bool write)
 vm_fault_t faultin_vma_range(struct vm_area_struct *vma, unsigned long start,
 			     unsigned long end, bool write)
 {
-	unsigned long addr;
+	/* A hugetlb page is faulted once for all its base pages. */
+	unsigned long step = vma_kernel_pagesize(vma), addr;
 
 	mmap_assert_locked(vma->vm_mm);
-	for (addr = start; addr < end; addr += PAGE_SIZE) {
+	for (addr = start & ~(step - 1); addr < end; addr += step) {
 		vm_fault_t ret;
 
 		if (populated(vma->vm_mm, addr, write))
@@ -413,7 +424,9 @@ long pnm_mm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	      unsigned long prot, unsigned long flags, struct file *file,
 	      unsigned long off)
 {
-	unsigned long type = flags & MAP_TYPE, vm_flags;
+	unsigned long type = flags & MAP_TYPE, vm_flags, hsize = PAGE_SIZE;
+	struct file *hfile = NULL;
+	struct hstate *h = NULL;
 	pgoff_t pgoff;
 	long ret;
 
@@ -427,6 +440,27 @@ long pnm_mm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 		return -EINVAL;
 	if (file && (flags & MAP_ANONYMOUS))
 		return -EINVAL;
+	/*
+	 * hugetlb (Linux's ksys_mmap_pgoff()): a hugetlbfs file, or
+	 * MAP_HUGETLB anonymous memory of the size in the MAP_HUGE_* bits
+	 * (default 2 MiB); the length is rounded up to the huge page size.
+	 * A page size without MAP_HUGETLB is refused here (Linux ignores it).
+	 */
+	if (file && is_file_hugepages(file)) {
+		h = hstate_file(file);
+	} else if (flags & MAP_HUGETLB) {
+		unsigned long log = (flags & PNM_MAP_HUGE_BITS) >> PNM_MAP_HUGE_SHIFT;
+
+		if (file)
+			return -EINVAL;
+		h = size_to_hstate(log ? 1UL << log : PNM_HUGETLB_2M);
+		if (!h)
+			return -EINVAL;
+	} else if (flags & PNM_MAP_HUGE_BITS) {
+		return -EINVAL;
+	}
+	if (h)
+		hsize = huge_page_size(h);
 	if (flags & MAP_FIXED_NOREPLACE)
 		flags |= MAP_FIXED;
 	if (!(flags & MAP_FIXED)) {
@@ -435,12 +469,22 @@ long pnm_mm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 		if (addr && addr < MMAP_MIN_ADDR)
 			addr = MMAP_MIN_ADDR;
 	}
-	len = PAGE_ALIGN(len);
+	len = ALIGN(len, hsize);
 	if (!len)
 		return -ENOMEM;
 	pgoff = off >> PAGE_SHIFT;
 	if (pgoff + (len >> PAGE_SHIFT) < pgoff)
 		return -EOVERFLOW;
+	if (h && !file) {
+		/* An unnamed hugetlbfs file of the mapping's size; the VMA
+		 * takes its own reference (mmap_region()). */
+		hfile = hugetlb_file_setup("anon_hugepage", (loff_t)len, h);
+		if (IS_ERR(hfile))
+			return PTR_ERR(hfile);
+		file = hfile;
+		flags &= ~MAP_ANONYMOUS;
+		pgoff = 0;
+	}
 
 	vm_flags = calc_vm_prot_bits(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
 	if (flags & MAP_NORESERVE)
@@ -487,10 +531,14 @@ long pnm_mm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 		/* A failed fault does not fail the mmap. */
 		(void)mm_populate(mm, addr, addr + len);
 		mmap_read_unlock(mm);
-		return ret;
+		goto out_put;
 	}
 out_unlock:
 	mmap_write_unlock(mm);
+out_put:
+	/* After mmap_lock: the last reference may evict the inode (fs.h). */
+	if (hfile)
+		fput(hfile);
 	return ret;
 }
 

@@ -174,6 +174,11 @@ static void change_protection(struct vm_area_struct *vma, unsigned long start,
 	 * it per PMD from change_pmd_range(); one range is the same). */
 	mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_VMA, mm, start, end);
 	mmu_notifier_invalidate_range_start(&range);
+	if (is_vm_hugetlb_page(vma)) {
+		hugetlb_change_protection(vma, start, end, newprot);	/* hugetlb_fault.c */
+		mmu_notifier_invalidate_range_end(&range);
+		return;
+	}
 	for (addr = start; addr < end; addr = next) {
 		pmd_t *pmd;
 		pmd_t pmdval;

@@ -377,6 +377,14 @@ void memalloc_pin_restore(unsigned int cookie)
 	memalloc_pin = cookie;
 }
 
+/* memalloc_pin_active - is the calling thread inside a memalloc_pin_save()
+ * scope (Linux's PF_MEMALLOC_PIN)?  hugetlb's pool hands out no folio a
+ * long-term pin could not stay on there. */
+bool memalloc_pin_active(void)
+{
+	return memalloc_pin;
+}
+
 static int build_zonelist(gfp_t gfp, enum zone_type zl[MAX_NR_ZONES])
 {
 	int n = 0;

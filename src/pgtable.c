@@ -222,34 +222,46 @@ pte_t *pte_offset_kernel(pmd_t *pmd, unsigned long addr)
 }
 
 /*
- * pnm_pmd_lookup - the PMD entry for @addr, or NULL if the PUD or PMD
- * table is missing.  Caller holds mmap_lock.
+ * pnm_pud_lookup - the PUD entry for @addr, or NULL if the PGD entry has
+ * no PUD table.  Caller holds mmap_lock.
  */
-pmd_t *pnm_pmd_lookup(struct mm_struct *mm, unsigned long addr)
+pud_t *pnm_pud_lookup(struct mm_struct *mm, unsigned long addr)
 {
 	pgd_t *pgd = pgd_offset(mm, addr);
-	pud_t *pud;
 
 	if (!pgd_present(pgdp_get(pgd)))
 		return NULL;
-	pud = pud_offset(pgd, addr);
-	if (!pud_present(pudp_get(pud)))
+	return pud_offset(pgd, addr);
+}
+
+/*
+ * pnm_pmd_lookup - the PMD entry for @addr, or NULL if the PUD or PMD
+ * table is missing (a 1 GiB hugetlb leaf or migration entry in the PUD
+ * is no table either).  Caller holds mmap_lock.
+ */
+pmd_t *pnm_pmd_lookup(struct mm_struct *mm, unsigned long addr)
+{
+	pud_t *pud = pnm_pud_lookup(mm, addr);
+	pud_t val;
+
+	if (!pud)
+		return NULL;
+	val = pudp_get(pud);
+	if (!pud_present(val) || pud_leaf(val))
 		return NULL;
 	return pmd_offset(pud, addr);
 }
 
 /*
- * pnm_pmd_alloc - the PMD entry for @addr, allocating the PUD and PMD
- * tables that are missing.  New tables are allocated unlocked and installed
- * under mm->page_table_lock; a racing installer wins and our spare table is
- * freed.  Returns NULL on -ENOMEM (tables installed so far stay: they are
- * empty and accounted).  Caller holds mmap_lock.
+ * pnm_pud_alloc - the PUD entry for @addr, allocating the PUD table if it
+ * is missing (installed under mm->page_table_lock; a racing installer
+ * wins and our spare table is freed).  NULL on -ENOMEM.  Caller holds
+ * mmap_lock.
  */
-pmd_t *pnm_pmd_alloc(struct mm_struct *mm, unsigned long addr)
+pud_t *pnm_pud_alloc(struct mm_struct *mm, unsigned long addr)
 {
 	pgd_t *pgd = pgd_offset(mm, addr);
 	struct page *new;
-	pud_t *pud;
 
 	if (!pgd_present(pgdp_get(pgd))) {
 		new = pnm_pgtable_alloc(mm, 3);
@@ -264,8 +276,29 @@ pmd_t *pnm_pmd_alloc(struct mm_struct *mm, unsigned long addr)
 		if (new)
 			pnm_pgtable_free(mm, new);
 	}
-	pud = pud_offset(pgd, addr);
-	if (!pud_present(pudp_get(pud))) {
+	return pud_offset(pgd, addr);
+}
+
+/*
+ * pnm_pmd_alloc - the PMD entry for @addr, allocating the PUD and PMD
+ * tables that are missing.  New tables are allocated unlocked and installed
+ * under mm->page_table_lock; a racing installer wins and our spare table is
+ * freed.  Returns NULL on -ENOMEM (tables installed so far stay: they are
+ * empty and accounted), and, with a warning, where the PUD holds a 1 GiB
+ * hugetlb entry (hugetlb VMAs never come here).  Caller holds mmap_lock.
+ */
+pmd_t *pnm_pmd_alloc(struct mm_struct *mm, unsigned long addr)
+{
+	pud_t *pud = pnm_pud_alloc(mm, addr);
+	struct page *new;
+	pud_t val;
+
+	if (!pud)
+		return NULL;
+	val = pudp_get(pud);
+	if (VM_WARN_ON_ONCE(pud_leaf(val) || (!pud_none(val) && !pud_present(val))))
+		return NULL;
+	if (!pud_present(val)) {
 		new = pnm_pgtable_alloc(mm, 2);
 		if (!new)
 			return NULL;
@@ -506,7 +539,8 @@ static void free_pud_range(struct free_range *fr, pgd_t *pgd,
 		next = (addr + PUD_SIZE) & PUD_MASK;
 		if (next - 1 > end - 1)
 			next = end;
-		if (!pud_present(pudp_get(pud)))
+		/* none, a hugetlb leaf or migration entry: no table below */
+		if (!pud_present(pudp_get(pud)) || pud_leaf(pudp_get(pud)))
 			continue;
 		free_pmd_range(fr, pud, addr, next);
 		maybe_free_child(fr, &pud->pud, &fr->mm->page_table_lock,
@@ -553,6 +587,7 @@ struct check_state {
 	bool ok;
 	unsigned long tables;
 	long rss[NR_MM_COUNTERS];
+	long hugetlb;			/* base pages of hugetlb leaves */
 	/* head pfns of the folios mapped, one per leaf (sorted later) */
 	unsigned long *folios;
 	size_t nr_leaves, cap_leaves;
@@ -810,8 +845,19 @@ static void check_pmd_table(struct check_state *cs, pud_t *pud, unsigned long ba
 		}
 		ptl = pmd_lock(cs->mm, pmd);
 		val = pmdp_get(pmd);
-		if (pmd_trans_huge(val))
-			check_leaf(cs, addr, pmd_val(val), LEAF_PMD);
+		if (pmd_trans_huge(val)) {
+			struct vm_area_struct *vma = vma_lookup(cs->mm, addr);
+
+			/* A 2 MiB hugetlb page: hugetlb_fault.c knows. */
+			if (vma && is_vm_hugetlb_page(vma)) {
+				if (check_failf(cs, hugetlb_check_leaf(cs->mm, addr, pmd_val(val),
+								       HUGETLB_PMD_ORDER,
+								       &cs->hugetlb)))
+					record_leaf(cs, pmd_pfn(val));
+			} else {
+				check_leaf(cs, addr, pmd_val(val), LEAF_PMD);
+			}
+		}
 		spin_unlock(ptl);
 	}
 }
@@ -826,6 +872,20 @@ static void check_pud_table(struct check_state *cs, pgd_t *pgd, unsigned long ba
 
 		if (pud_none(val))
 			continue;
+		if (!pud_present(val)) {	/* a 1 GiB hugetlb page migrating */
+			check_swap_entry(cs, addr, pud_val(val), false);
+			continue;
+		}
+		if (pud_leaf(val)) {		/* a 1 GiB hugetlb page */
+			spin_lock(&cs->mm->page_table_lock);
+			val = pudp_get(pud);
+			if (pud_leaf(val) &&
+			    check_failf(cs, hugetlb_check_leaf(cs->mm, addr, pud_val(val),
+							       HUGETLB_PUD_ORDER, &cs->hugetlb)))
+				record_leaf(cs, pud_pfn(val));
+			spin_unlock(&cs->mm->page_table_lock);
+			continue;
+		}
 		if (!CHECK(cs, is_table_entry(pud_val(val)),
 			   "PUD %#lx: malformed entry %#lx", addr, pud_val(val)))
 			continue;
@@ -890,6 +950,8 @@ bool pnm_check_pgtables(struct mm_struct *mm)
 		for (int i = 0; i < NR_MM_COUNTERS; i++)
 			CHECK(&cs, get_mm_counter(mm, i) == 0, "dead mm: rss %s %ld",
 			      rss_name[i], get_mm_counter(mm, i));
+		CHECK(&cs, atomic_long_read(&mm->hugetlb_usage) == 0, "dead mm: hugetlb_usage %ld",
+		      atomic_long_read(&mm->hugetlb_usage));
 		return cs.ok;
 	}
 	pgd = (pgd_t *)mm->pgd;
@@ -914,6 +976,9 @@ bool pnm_check_pgtables(struct mm_struct *mm)
 		CHECK(&cs, get_mm_counter(mm, i) == cs.rss[i],
 		      "rss %s counter %ld but the tables map %ld pages", rss_name[i],
 		      get_mm_counter(mm, i), cs.rss[i]);
+	CHECK(&cs, atomic_long_read(&mm->hugetlb_usage) == cs.hugetlb,
+	      "hugetlb_usage %ld but the tables map %ld hugetlb pages",
+	      atomic_long_read(&mm->hugetlb_usage), cs.hugetlb);
 	if (cs.ok)
 		check_mapped_refs(&cs);
 	free(cs.folios);

@@ -71,6 +71,7 @@ void pnm_config_init(struct pnm_config *cfg, size_t size)
 	def.data_dir = NULL;
 	def.wb_policy = PNM_WB_STABLE;
 	def.writeback_thread = false;
+	def.hugetlb_gigantic = true;
 	/* A caller built against a newer header has fields this library
 	 * does not know: zero them and keep its size, so that setting one
 	 * makes pnm_init() fail with -E2BIG instead of ignoring it. */
@@ -183,6 +184,7 @@ int pnm_init(const struct pnm_config *cfg)
 	if (err)
 		goto out_hooks;
 	pnm_folio_lock_init();
+	hugetlb_init(cfg);		/* empty pools */
 
 	/* A fresh model starts from zero; the gauge of free frames is the
 	 * only one that is not zero at this point. */
@@ -390,9 +392,11 @@ static int model_fini(struct fini_leftovers *left)
 	/* Table frames whose release waits for a grace period (pgtable.c)
 	 * must be back before the frames are counted. */
 	pnm_rcu_barrier();
-	/* No mapping is left: the huge zero page goes back too. */
+	/* No mapping is left: the huge zero page goes back too, and the
+	 * hugetlb pools (their free pages: in-use ones leak, logged). */
 	if (!pnm_huge_zero_fini())
 		ret = -EBUSY;
+	hugetlb_fini();
 
 	spin_lock(&pnm_mm_list_lock);
 	if (!list_empty(&pnm_mm_list)) {
@@ -659,6 +663,16 @@ static bool check_folios(void)
 			pfn += 1UL << page->private;
 			continue;
 		}
+		/* hugetlb folios, free in their pool too (hugetlb_fault.c) */
+		if (PageHead(page) && folio_test_hugetlb((struct folio *)page)) {
+			folio = (struct folio *)page;
+			if (!hugetlb_check_folio(folio))
+				return false;
+			if (test_bit(PG_pnm_truncated, &folio->flags))
+				truncated += folio_nr_pages(folio);
+			pfn += folio_nr_pages(folio);
+			continue;
+		}
 		if (PageTail(page) || is_zero_pfn(pfn) || PageTable(page) ||
 		    !atomic_read(&page->_refcount)) {
 			pfn++;
@@ -761,6 +775,8 @@ bool pnm_check_system(void)
 	if (!pnm_check_huge_zero())
 		return false;
 	if (!check_folios())
+		return false;
+	if (!hugetlb_check())
 		return false;
 	if (!pnm_check_inodes())
 		return false;

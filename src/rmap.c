@@ -464,13 +464,17 @@ void folio_dup_file_rmap_pmd(struct folio *folio, struct vm_area_struct *dst_vma
 
 /*
  * folio_mapcount - PTE mappings of every page plus PMD mappings times the
- * number of pages.  Lockless snapshot; exact if the caller holds the rmap
- * lock or otherwise excludes mapping changes.
+ * number of pages; for a hugetlb folio, mapped whole only, its mappings
+ * (Linux's).  Lockless snapshot; exact if the caller holds the rmap lock
+ * or otherwise excludes mapping changes.
  */
 int folio_mapcount(struct folio *folio)
 {
 	unsigned long i, nr = folio_nr_pages(folio);
 	int sum = atomic_read(&folio->_entire_mapcount) * (int)nr;
+
+	if (folio_test_hugetlb(folio))
+		return atomic_read(&folio->_entire_mapcount);
 
 	for (i = 0; i < nr; i++)
 		sum += atomic_read(&folio_page(folio, i)->_mapcount);
@@ -1051,6 +1055,8 @@ static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma,
 	struct mmu_notifier_range range;
 	bool *failed = arg, ok = true;
 
+	if (folio_test_hugetlb(folio))		/* hugetlb_fault.c */
+		return hugetlb_try_to_migrate_one(folio, vma, address, failed);
 	folio_vma_range_init(&range, MMU_NOTIFY_CLEAR, folio, vma, address);
 	mmu_notifier_invalidate_range_start(&range);
 	while (page_vma_mapped_walk(&pvmw)) {

@@ -55,6 +55,11 @@ void folio_put_refs(struct folio *folio, int nr)
 		/* The huge zero page is only freed by pnm_fini(), after it
 		 * unpublished it: a put reaching zero here is a bug. */
 		VM_BUG_ON_PAGE(is_huge_zero_folio(folio), &folio->page);
+		/* A hugetlb folio goes back to its pool (hugetlb.c). */
+		if (folio_test_hugetlb(folio)) {
+			free_huge_folio(folio);
+			return;
+		}
 		/* Nobody else can reach the folio now except through the
 		 * LRU, which only takes references with folio_try_get(). */
 		if (unlikely(PageLru(&folio->page)))

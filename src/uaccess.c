@@ -33,17 +33,47 @@ static void move_bytes(struct page *page, unsigned long addr, void *buf, size_t 
 }
 
 /*
+ * The access through a 1 GiB hugetlb PUD leaf (hugetlb.h), under the
+ * lock of such entries, mm->page_table_lock.  True if done; false if the
+ * entry is gone or does not allow it.  (2 MiB hugetlb leaves are PMD
+ * leaves and go through the huge PMD path below.)
+ */
+static bool access_pud_leaf(struct mm_struct *mm, pud_t *pud, unsigned long addr,
+			    void *buf, size_t len, bool write)
+{
+	pteval_t want = _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
+	pud_t val;
+
+	spin_lock(&mm->page_table_lock);
+	val = pudp_get(pud);
+	if (!pud_leaf(val) || !(pud_val(val) & _PAGE_USER) || (write && !pud_write(val))) {
+		spin_unlock(&mm->page_table_lock);
+		return false;
+	}
+	move_bytes(pfn_to_page(pud_pfn(val) + ((addr & ~PUD_MASK) >> PAGE_SHIFT)),
+		   addr, buf, len, write);
+	/* Release store, as set_pmd_at() (pgtable.h). */
+	if ((pud_val(val) & want) != want)
+		__atomic_store_n(&pud->pud, pud_val(val) | want, __ATOMIC_RELEASE);
+	spin_unlock(&mm->page_table_lock);
+	return true;
+}
+
+/*
  * Do the access of @len bytes at @addr (inside one page) through the
  * current translation, if it allows it.  Returns true if done.
  */
 static bool access_mapped(struct mm_struct *mm, unsigned long addr, void *buf,
 			  size_t len, bool write)
 {
+	pud_t *pud = pnm_pud_lookup(mm, addr);
 	pmd_t *pmd = pnm_pmd_lookup(mm, addr);
 	spinlock_t *ptl;
 	pmd_t pmdval;
 	pte_t *pte, entry;
 
+	if (pud && pud_leaf(pudp_get(pud)))
+		return access_pud_leaf(mm, pud, addr, buf, len, write);
 	if (!pmd)
 		return false;
 	pmdval = pmdp_get_lockless(pmd);
@@ -225,6 +255,7 @@ int pnm_mm_translate(struct mm_struct *mm, unsigned long addr, unsigned long *pf
 	bool writable_scratch;
 	int err = -EFAULT;
 	spinlock_t *ptl;
+	pud_t *pud;
 	pmd_t *pmd;
 	pte_t *pte;
 
@@ -234,6 +265,20 @@ int pnm_mm_translate(struct mm_struct *mm, unsigned long addr, unsigned long *pf
 	if (!writable)
 		writable = &writable_scratch;
 	mmap_read_lock(mm);
+	pud = pnm_pud_lookup(mm, addr);
+	if (pud && pud_leaf(pudp_get(pud))) {	/* a 1 GiB hugetlb page */
+		pud_t val;
+
+		spin_lock(&mm->page_table_lock);
+		val = pudp_get(pud);
+		if (pud_leaf(val)) {
+			*pfn = pud_pfn(val) + ((addr & ~PUD_MASK) >> PAGE_SHIFT);
+			*writable = pud_write(val);
+			err = 0;
+		}
+		spin_unlock(&mm->page_table_lock);
+		goto out_unlock;
+	}
 	pmd = pnm_pmd_lookup(mm, addr);
 	if (!pmd)
 		goto out_unlock;

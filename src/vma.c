@@ -453,7 +453,9 @@ void remove_vma(struct vm_area_struct *vma)
  * trees under the rmap locks, so a walker sees either the whole VMA or the
  * two halves.  Caller holds mmap_lock for write.
  *
- * Returns 0 or -ENOMEM.  On failure the VMA set is unchanged; the one
+ * Returns 0, -ENOMEM, or what vm_ops->may_split() refuses with (hugetlb:
+ * -EINVAL for an address inside a huge page).  On failure the VMA set is
+ * unchanged; the one
  * thing that can have happened is nothing visible (the allocation that
  * failed is tried after the others succeeded).
  */
@@ -467,6 +469,12 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below)
 	mmap_assert_write_locked(mm);
 	VM_BUG_ON(addr <= vma->vm_start || addr >= vma->vm_end);
 	VM_BUG_ON(!IS_ALIGNED(addr, PAGE_SIZE));
+	/* The object may refuse (hugetlb: inside a huge page, -EINVAL). */
+	if (vma->vm_ops && vma->vm_ops->may_split) {
+		err = vma->vm_ops->may_split(vma, addr);
+		if (err)
+			return err;
+	}
 
 	new = vm_area_dup(vma);
 	if (!new)
@@ -887,7 +895,8 @@ bool pnm_check_vma_rmap(struct mm_struct *mm)
 /*
  * vma_modify_flags - give [start, end) of @vma the flags @new_flags, splitting off the parts
  * of @vma outside the range and merging the result with its neighbours.
- * Returns 0 or -EAGAIN (a split had no memory; the VMA is as it was).
+ * Returns 0, -EAGAIN (a split had no memory) or the VMA's refusal of a
+ * split (hugetlb: -EINVAL inside a huge page); the VMA is then as it was.
  * Caller holds mmap_lock for write (madvise, mlock).
  */
 int vma_modify_flags(struct vm_area_struct *vma, unsigned long start, unsigned long end,
@@ -895,20 +904,23 @@ int vma_modify_flags(struct vm_area_struct *vma, unsigned long start, unsigned l
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct vm_area_struct *split_lo = NULL;
+	int err;
 
 	if (new_flags == vma->vm_flags)
 		return 0;
 	if (start > vma->vm_start) {
-		if (split_vma(vma, start, 0))
-			return -EAGAIN;
+		err = split_vma(vma, start, 0);
+		if (err)
+			return err == -ENOMEM ? -EAGAIN : err;
 		split_lo = vma;
 		vma = vma_next(vma);
 	}
 	if (end < vma->vm_end) {
-		if (split_vma(vma, end, 0)) {
+		err = split_vma(vma, end, 0);
+		if (err) {
 			if (split_lo)
 				vma_unsplit(mm, split_lo, vma);
-			return -EAGAIN;
+			return err == -ENOMEM ? -EAGAIN : err;
 		}
 	}
 	WRITE_ONCE(vma->vm_flags, new_flags);

@@ -133,6 +133,10 @@ const char *const vmstat_text[] = {
 	[PNM_SWAPIN_CACHE_HIT]		= "pnm_swapin_cache_hit",
 	[PNM_SWAP_FULL]			= "pnm_swap_full",
 	[PNM_SWAP_IO_ERROR]		= "pnm_swap_io_error",
+	[HTLB_BUDDY_PGALLOC]		= "htlb_buddy_alloc_success",
+	[HTLB_BUDDY_PGALLOC_FAIL]	= "htlb_buddy_alloc_fail",
+	[PNM_HUGETLB_FAULT_SIGBUS]	= "pnm_hugetlb_fault_sigbus",
+	[PNM_HUGETLB_UNMAP_REF_PRIVATE]	= "pnm_hugetlb_unmap_ref_private",
 };
 
 /*

@@ -14,6 +14,13 @@
  *   PNM_FS_DAX    the file's pages are the storage itself (persistent
  *                 memory): no page cache; fsync persists them to the
  *                 host file.  Long-term pins are refused (-EOPNOTSUPP).
+ *   PNM_FS_HUGETLBFS, PNM_FS_HUGETLBFS_1G
+ *                 hugetlbfs mounted with 2 MiB and 1 GiB pages: page
+ *                 cache only, each page a huge page of the hugetlb pool
+ *                 (pinmm/hugetlb.h).  write(2) is -EINVAL (read works);
+ *                 sizes set by ftruncate must be huge-page multiples; a
+ *                 writable shared mapping extends the size; fallocate
+ *                 allocates pages from the pool (-ENOSPC when empty).
  *
  * Names are 1-64 characters of [A-Za-z0-9._-], not "." or "..".  Opening
  * the same (filesystem, name) twice gives two files sharing one inode.
@@ -33,8 +40,10 @@
 
 PNM_BEGIN_DECLS
 
-enum pnm_fs_type { PNM_FS_DISK, PNM_FS_SHMEM, PNM_FS_DAX, PNM_NR_FS };
-/* "disk", "shmem", "dax" ("?" otherwise); and back (-1 if unknown). */
+enum pnm_fs_type { PNM_FS_DISK, PNM_FS_SHMEM, PNM_FS_DAX, PNM_FS_HUGETLBFS,
+		   PNM_FS_HUGETLBFS_1G, PNM_NR_FS };
+/* "disk", "shmem", "dax", "hugetlbfs", "hugetlbfs1G" ("?" otherwise); and
+ * back (-1 if unknown). */
 PNM_API const char *pnm_fs_name(enum pnm_fs_type fs);
 PNM_API int pnm_fs_parse(const char *name);
 #define PNM_FS_NAME_MAX		64

@@ -107,6 +107,10 @@ enum pnm_frame_kind {
 #define PNM_PAGE_MAP_WRITE	0x10000u /* writable (no COW or write notify pending) */
 #define PNM_PAGE_MAP_DIRTY	0x20000u /* the entry's dirty bit */
 #define PNM_PAGE_MAP_PMD	0x40000u /* a PMD maps the whole folio */
+#define PNM_PAGE_MAP_PUD	0x80000u /* a PUD maps the whole (1 GiB
+					  * hugetlb) folio */
+/* State again (the values below 0x10000 ran out). */
+#define PNM_PAGE_HUGETLB	0x100000u /* a hugetlb folio (pinmm/hugetlb.h) */
 
 struct pnm_page_info {
 	size_t size;			/* set by the caller: sizeof(*info) */

@@ -22,6 +22,7 @@
 #include <pinmm/stat.h>
 #include <pinmm/vaddr_pin.h>
 #include <pinmm/budget.h>
+#include <pinmm/hugetlb.h>
 #include <pinmm/inspect.h>
 #include <pinmm/dio.h>
 #include <pinmm/process_vm.h>
@@ -142,10 +143,16 @@ struct pnm_config {
 	 * a file of its own in data_dir; the first page is the header).
 	 * 0 (the default): no swap until pnm_swapon(). */
 	unsigned long swap_pages;
+	/* --- hugetlb (pinmm/hugetlb.h; since 0.3) --- */
+	/* Offer 1 GiB hugetlb pages besides 2 MiB ones (Linux's PUD-sized
+	 * hstate, present where the CPU maps 1 GiB pages); default true.
+	 * Off, MAP_HUGE_1GB and the hugetlbfs1G filesystem give -EINVAL. */
+	bool hugetlb_gigantic;
 };
 
 /* Defaults: 64 MiB NORMAL, 32 MiB MOVABLE, 16 MiB CMA, THP on madvise,
- * linux pin accounting, registry and misuse detection on. */
+ * linux pin accounting, registry and misuse detection on, 2 MiB and
+ * 1 GiB hugetlb pools (empty). */
 #define pnm_config_default(cfg)	pnm_config_init((cfg), sizeof(*(cfg)))
 /* pnm_config_default()'s function: fill the first @size bytes of @cfg
  * with the defaults and set cfg->size = @size.  Bytes beyond the fields

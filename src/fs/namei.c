@@ -78,12 +78,16 @@ static const struct pnm_fs_type_ops *fs_types[PNM_NR_FS] = {
 	[PNM_FS_DISK] = &pnm_disk_fs_type,
 	[PNM_FS_SHMEM] = &pnm_shmem_fs_type,
 	[PNM_FS_DAX] = &pnm_dax_fs_type,
+	[PNM_FS_HUGETLBFS] = &pnm_hugetlbfs_fs_type,
+	[PNM_FS_HUGETLBFS_1G] = &pnm_hugetlbfs_1g_fs_type,
 };
 
 static const char *const fs_names[PNM_NR_FS] = {
 	[PNM_FS_DISK] = "disk",
 	[PNM_FS_SHMEM] = "shmem",
 	[PNM_FS_DAX] = "dax",
+	[PNM_FS_HUGETLBFS] = "hugetlbfs",
+	[PNM_FS_HUGETLBFS_1G] = "hugetlbfs1G",
 };
 
 /* --- names ------------------------------------------------------------------- */
@@ -949,8 +953,12 @@ static bool check_inode(struct inode *inode)
 		return pnm_check_fail("inode %lu (%s): S_DAX %d on a %s file", inode->i_ino,
 				      pi->name, IS_DAX(inode), pnm_fs_name(pi->fs));
 	/* Nothing cached (or stored) wholly beyond the end of the file:
-	 * truncate removed it, and failed extending writes remove theirs. */
+	 * truncate removed it, and failed extending writes remove theirs.
+	 * (hugetlbfs: fallocate with KEEP_SIZE, or one that ran out of huge
+	 * pages, leaves pages beyond the end, as Linux's does.) */
 	index = (unsigned long)((size + (loff_t)PAGE_SIZE - 1) >> PAGE_SHIFT);
+	if (pi->fs == PNM_FS_HUGETLBFS || pi->fs == PNM_FS_HUGETLBFS_1G)
+		index = ~0UL;
 	spin_lock(&inode->i_data.i_pages.xa_lock);
 	beyond = xa_find_locked(&inode->i_data.i_pages, &index, ~0UL);
 	if (beyond && beyond->index < (pgoff_t)((size + (loff_t)PAGE_SIZE - 1) >> PAGE_SHIFT))

@@ -169,6 +169,14 @@ use_of() {
 		echo '			 size_t, int64_t) = pnm_io_ring_read_fixed;'
 		echo '	n += (io_reg != NULL) + (io_rd != NULL) + (int)io_bi.size + (int)io_iov.iov_len +'
 		echo '	     (int)(PNM_IORING_MAX_REG_BUFFERS > 0) + (PNM_IORING_MAX_BUF_SIZE > 0);' ;;
+	pinmm/hugetlb.h)
+		echo '	static struct pnm_hugetlb_info ht_info;'
+		echo '	long (*ht_set)(unsigned long, unsigned long) = pnm_hugetlb_set_pages;'
+		echo '	int (*ht_file)(const char *, int64_t, unsigned long, struct file **) ='
+		echo '		pnm_hugetlb_file_create;'
+		echo '	n += (ht_set != NULL) + (ht_file != NULL) + (int)ht_info.size +'
+		echo '	     (PNM_HUGETLB_1G / PNM_HUGETLB_2M == 512) +'
+		echo '	     (int)(PNM_MAP_HUGETLB | PNM_MAP_HUGE_2MB | PNM_MAP_HUGE_1GB);' ;;
 	pinmm/budget.h)
 		echo '	static struct pnm_pin_budget_info pb_info;'
 		echo '	int (*pb_rem)(struct task_struct *, unsigned long *) = pnm_pin_budget_remaining;'

@@ -54,6 +54,10 @@ static void test_defaults(void **state)
 	/* 0.3 appended the swap device's size to the 0.2 struct. */
 	assert_int_equal(PNM_CONFIG_SIZE_0_2, offsetof(struct pnm_config, swap_pages));
 	assert_int_equal(cfg.swap_pages, 0);
+	/* ... and the hugetlb fields after it. */
+	assert_true(offsetof(struct pnm_config, hugetlb_gigantic) >
+		    offsetof(struct pnm_config, swap_pages));
+	assert_true(cfg.hugetlb_gigantic);
 	assert_int_equal(cfg.zone_frames[PNM_ZONE_NORMAL], 16384);
 	assert_int_equal(cfg.zone_frames[PNM_ZONE_MOVABLE], 8192);
 	assert_int_equal(cfg.zone_frames[PNM_ZONE_CMA], 4096);
@@ -161,6 +165,37 @@ static void test_older_caller_gets_defaults(void **state)
 	assert_init_fails(&cfg, -EINVAL);
 	cfg.size = 0;
 	assert_init_fails(&cfg, -EINVAL);
+}
+
+/*
+ * A 0.2 caller: its struct ends at fatal_arg.  pnm_init() takes it, and
+ * the 0.3 fields beyond it get their defaults (the 1 GiB hugetlb size is
+ * offered), whatever its memory holds there.
+ */
+static void test_0_2_caller(void **state)
+{
+	struct pnm_config cfg, out;
+	struct pnm_hugetlb_info hi = { .size = sizeof(hi) };
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	pnm_config_init(&cfg, PNM_CONFIG_SIZE_0_2);
+	cfg.hugetlb_gigantic = false;		/* beyond its size: junk to us */
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(pnm_config_import(&cfg, PNM_CONFIG_SIZE_0_2, &out), 0);
+	assert_true(out.hugetlb_gigantic);
+	assert_int_equal(pnm_init(&cfg), 0);
+	assert_true(pnm_get_config()->hugetlb_gigantic);
+	assert_int_equal(pnm_hugetlb_get_info(PNM_HUGETLB_1G, &hi), 0);
+	assert_int_equal(pnm_fini(), 0);
+
+	/* The full struct switches it off: the 1 GiB size is gone. */
+	cfg.size = sizeof(cfg);
+	assert_int_equal(pnm_init(&cfg), 0);
+	assert_false(pnm_get_config()->hugetlb_gigantic);
+	assert_int_equal(pnm_hugetlb_get_info(PNM_HUGETLB_1G, &hi), -EINVAL);
+	assert_int_equal(pnm_hugetlb_get_info(PNM_HUGETLB_2M, &hi), 0);
+	assert_int_equal(pnm_fini(), 0);
 }
 
 /* A newer caller: a larger struct, the tail unknown here. */
@@ -294,6 +329,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_defaults, cleanup),
 		cmocka_unit_test_teardown(test_init_respects_size, cleanup),
 		cmocka_unit_test_teardown(test_older_caller_gets_defaults, cleanup),
+		cmocka_unit_test_teardown(test_0_2_caller, cleanup),
 		cmocka_unit_test_teardown(test_newer_caller, cleanup),
 		cmocka_unit_test_teardown(test_fields_arrive_and_are_validated, cleanup),
 		cmocka_unit_test_teardown(test_swap_pages, cleanup),

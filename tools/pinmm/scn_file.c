@@ -150,8 +150,10 @@ struct file *scn_file(struct scn_run *r, const struct scn_value *v)
 	return sf ? sf->file : NULL;
 }
 
-static const char *const fs_words[] = { "disk", "shmem", "dax", NULL };
-static const enum pnm_fs_type fs_values[] = { PNM_FS_DISK, PNM_FS_SHMEM, PNM_FS_DAX };
+static const char *const fs_words[] = { "disk", "shmem", "dax", "hugetlbfs", "hugetlbfs1G",
+					 NULL };
+static const enum pnm_fs_type fs_values[] = { PNM_FS_DISK, PNM_FS_SHMEM, PNM_FS_DAX,
+					      PNM_FS_HUGETLBFS, PNM_FS_HUGETLBFS_1G };
 
 enum { FF_R, FF_W, FF_RW, FF_EXCL, FF_TRUNC };
 static const char *const file_words[] = { "r", "w", "rw", "excl", "trunc", NULL };
@@ -377,6 +379,9 @@ static int mmapf_run(struct scn_run *r, const struct scn_step *st, const struct 
 	addr = pnm_mmap(t, hint, len, prot, flags, sf->file, off);
 	if (addr < 0 && addr >= -PNM_MAX_ERRNO)
 		return (int)addr;
+	/* hugetlbfs rounds the length up to its huge page size. */
+	if (sf->fs == PNM_FS_HUGETLBFS || sf->fs == PNM_FS_HUGETLBFS_1G)
+		len = ALIGN(len, sf->fs == PNM_FS_HUGETLBFS ? PNM_HUGETLB_2M : PNM_HUGETLB_1G);
 	scn_region_set(r, a[1].word, (unsigned long)addr, len);
 	scn_detail(r, "0x%lx-0x%lx %s%s%s %s of %s file \"%s\" at offset %lu",
 		   (unsigned long)addr, (unsigned long)addr + len,
@@ -1300,7 +1305,8 @@ static const struct scn_cmd file_cmds[] = {
 	{ .name = "file", .section = "files", .args = file_args, .run = file_run,
 	  .check = file_check,
 	  .help = "create (O_CREAT) and open a file on a filesystem (disk: a real host file "
-		  "in the script's data directory; shmem; dax) and name the opener; "
+		  "in the script's data directory; shmem; dax; hugetlbfs, hugetlbfs1G: huge "
+		  "pages of the hugetlb pool) and name the opener; "
 		  "size= ftruncates it, name= gives the filesystem another name",
 	  .example = "file F disk size=16K" },
 	{ .name = "open", .section = "files", .args = open_args, .run = open_run,

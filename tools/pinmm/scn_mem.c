@@ -147,19 +147,20 @@ static int exit_run(struct scn_run *r, const struct scn_step *st, const struct s
 enum {
 	MF_PRIVATE, MF_SHARED, MF_ANON, MF_R, MF_RW, MF_RX, MF_RWX, MF_NONE,
 	MF_HUGEPAGE, MF_NOHUGEPAGE, MF_POPULATE, MF_NORESERVE, MF_DONTFORK,
-	MF_FIXED, MF_FIXED_NOREPLACE, MF_IO, MF_PFNMAP,
+	MF_FIXED, MF_FIXED_NOREPLACE, MF_IO, MF_PFNMAP, MF_HUGETLB,
 };
 static const char *const mmap_words[] = {
 	"private", "shared", "anon", "r", "rw", "rx", "rwx", "none",
 	"hugepage", "nohugepage", "populate", "noreserve", "dontfork",
-	"fixed", "fixed-noreplace", "io", "pfnmap", NULL,
+	"fixed", "fixed-noreplace", "io", "pfnmap", "hugetlb", NULL,
 };
-enum { MO_AT = 1, MO_ALIGN, MO_PROT, MO_FLAGS };	/* value slots after the bits */
+enum { MO_AT = 1, MO_ALIGN, MO_PROT, MO_FLAGS, MO_HUGE };	/* value slots after the bits */
 static const struct scn_option mmap_opts[] = {
 	{ "at", SCN_ARG_ADDR, NULL, NULL },
 	{ "align", SCN_ARG_LEN, NULL, NULL },
 	{ "prot", SCN_ARG_INT, NULL, NULL },
 	{ "flags", SCN_ARG_INT, NULL, NULL },
+	{ "huge", SCN_ARG_LEN, NULL, NULL },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -187,6 +188,14 @@ static int mmap_check(struct scn_parser *p, const struct scn_step *st, const str
 	}
 	if (f[MO_PROT].present && f[MO_PROT].num > 0xffffffffULL)
 		return scn_parse_error(p, &f[MO_PROT].pos, "prot= is a 32-bit value");
+	if (f[MO_HUGE].present) {
+		if (!(f->num & BIT(MF_HUGETLB)))
+			return scn_parse_error(p, &f[MO_HUGE].pos, "huge= is the page size of a "
+					       "hugetlb mapping: give hugetlb too");
+		if (f[MO_HUGE].num != PNM_HUGETLB_2M && f[MO_HUGE].num != PNM_HUGETLB_1G)
+			return scn_parse_error(p, &f[MO_HUGE].pos,
+					       "hugetlb page sizes are 2M and 1G");
+	}
 	/* Device mappings (pnm_mmap_pfnmap) take a length and a protection. */
 	if ((f->num & (BIT(MF_IO) | BIT(MF_PFNMAP))) &&
 	    ((f->num & ~(BIT(MF_IO) | BIT(MF_PFNMAP) | BIT(MF_SHARED) | BIT(MF_DONTFORK) |
@@ -225,6 +234,9 @@ static int mmap_run(struct scn_run *r, const struct scn_step *st, const struct s
 		flags |= MAP_FIXED;
 	if (bits & BIT(MF_FIXED_NOREPLACE))
 		flags |= MAP_FIXED_NOREPLACE;
+	if (bits & BIT(MF_HUGETLB))	/* MAP_HUGETLB: 2M unless huge=1G */
+		flags |= PNM_MAP_HUGETLB | (f[MO_HUGE].present && f[MO_HUGE].num == PNM_HUGETLB_1G ?
+					    PNM_MAP_HUGE_1GB : 0);
 	if (f[MO_PROT].present)
 		prot = (unsigned long)f[MO_PROT].num;
 	if (f[MO_FLAGS].present)
@@ -273,10 +285,16 @@ static int mmap_run(struct scn_run *r, const struct scn_step *st, const struct s
 			return ret;
 		}
 	}
+	if (flags & PNM_MAP_HUGETLB) {		/* rounded up to huge pages */
+		unsigned long hsize = (flags & PNM_MAP_HUGE_1GB) ? PNM_HUGETLB_1G : PNM_HUGETLB_2M;
+
+		len = ALIGN(len, hsize);
+	}
 	scn_region_set(r, a[1].word, (unsigned long)addr, len);
-	scn_detail(r, "0x%lx-0x%lx %s %s", (unsigned long)addr, (unsigned long)addr + len,
+	scn_detail(r, "0x%lx-0x%lx %s %s%s", (unsigned long)addr, (unsigned long)addr + len,
 		   prot_name(prot), (bits & (BIT(MF_IO) | BIT(MF_PFNMAP))) ? "device (VM_IO/VM_PFNMAP)" :
-		   (flags & MAP_SHARED) ? "shared" : "private");
+		   (flags & MAP_SHARED) ? "shared" : "private",
+		   (flags & PNM_MAP_HUGETLB) ? " hugetlb" : "");
 	return 0;
 }
 
@@ -815,7 +833,8 @@ static const struct scn_cmd mem_cmds[] = {
 	  .check = mmap_check,
 	  .help = "mmap(2) anonymous memory and name the region (default: private anon rw); "
 		  "hugepage/nohugepage/dontfork also madvise it; io/pfnmap: a device "
-		  "mapping (VM_IO/VM_PFNMAP, no pages) that GUP refuses",
+		  "mapping (VM_IO/VM_PFNMAP, no pages) that GUP refuses; hugetlb: "
+		  "MAP_HUGETLB, of huge=2M (default) or 1G pages from the hugetlb pool",
 	  .example = "mmap A buf 4M anon private rw hugepage align=2M" },
 	{ .name = "munmap", .section = "memory", .args = range_args, .run = munmap_run,
 	  .help = "munmap(2) a range", .example = "munmap A buf+4K 4K" },

@@ -51,6 +51,7 @@ void __free_pages(struct page *page, unsigned int order);
  */
 unsigned int memalloc_pin_save(void);
 void memalloc_pin_restore(unsigned int cookie);
+bool memalloc_pin_active(void);
 
 /*
  * Fault injection for tests: make the next @nth-th allocation (1 = the

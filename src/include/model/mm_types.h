@@ -18,7 +18,11 @@
  *   mm->mmap_lock                     (faults: read; mmap/munmap/mprotect/
  *                                      madvise/fork/exit: write)
  *     mapping->invalidate_lock        (cache fills: shared; truncate and
- *                                      hole punch: exclusive)
+ *                                      hole punch: exclusive; hugetlb
+ *                                      faults: shared, hugetlbfs mmap's
+ *                                      reservation: exclusive)
+ *       hugetlb fault mutex           (one fault per hugetlb file offset,
+ *                                      hugetlb_fault.c)
  *       folio lock (PG_locked)        (migration, split, file faults,
  *                                      writeback, truncate, reclaim)
  *         mapping->i_mmap_rwsem       (rmap walks of file folios: read;
@@ -28,13 +32,18 @@
  *                                      anon_vma_prepare/clone/fork,
  *                                      unlink, resizing anon VMAs: write)
  *             mm->page_table_lock     (populating PGD/PUD entries; also
- *                                      publishing vma->anon_vma)
+ *                                      publishing vma->anon_vma; 1 GiB
+ *                                      hugetlb entries)
  *             PMD table ptl (pmd_lock) (THP install/split, PTE-table install)
  *               PTE table ptl         (every PTE change: fault, zap, COW,
  *                                      fork copy, migration, mprotect)
  *                 folio mapcount lock (mapcount changes, rmap.c)
  *                   mapping->i_pages.xa_lock (page cache insert/remove)
  *                     zone->lock      (buddy allocator)
+ *                   hugetlb_lock, resv_map->lock (hugetlb.c: the pools,
+ *                                      a reservation map; leaves, taken
+ *                                      under any of the above, nothing
+ *                                      under them)
  *
  *   Reverse-map walkers (rmap.c: migration, split, writeback's
  *   folio_mkclean, truncate's and reclaim's try_to_unmap) hold the folio
@@ -203,6 +212,9 @@ struct vm_operations_struct {
 	 * folio locked on success. */
 	vm_fault_t (*page_mkwrite)(struct vm_fault *vmf);
 	const char *(*name)(struct vm_area_struct *vma);
+	/* May @vma be split at @addr?  0 or -errno (hugetlb: -EINVAL unless
+	 * @addr is huge-page aligned).  NULL: always.  mmap_lock (write). */
+	int (*may_split)(struct vm_area_struct *vma, unsigned long addr);
 };
 
 struct vm_area_struct {
@@ -272,6 +284,10 @@ struct mm_struct {
 	seqcount_t write_protect_seq;
 	atomic_long_t rss_stat[NR_MM_COUNTERS];	/* atomic */
 	atomic_long_t pgtables_bytes;	/* atomic */
+	/* base pages mapped by hugetlb entries (Linux's hugetlb_usage, the
+	 * HugetlbPages of /proc/pid/status); changed under the entry's lock;
+	 * atomic.  hugetlb pages are not in rss_stat. */
+	atomic_long_t hugetlb_usage;
 	unsigned long total_vm;		/* pages mapped; mmap_lock (write) */
 	int map_count;			/* VMAs; mmap_lock (write) */
 	unsigned long mmap_base;	/* top-down search start; set once */

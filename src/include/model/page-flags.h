@@ -54,6 +54,15 @@ enum pageflags {
 	 *                   Atomic bit operations; cleared at free too.
 	 */
 	PG_pnm_quarantined,
+	/*
+	 * PG_hugetlb       the folio belongs to a hugetlb pool (hugetlb.h):
+	 *                  Linux's hugetlb page type.  Set on the head while
+	 *                  the folio is in a pool or in use (free pool folios
+	 *                  too, at refcount 0); cleared when its frames go back
+	 *                  to the buddy allocator.  Its other state is in
+	 *                  folio->private (HPG_* bits).
+	 */
+	PG_hugetlb,
 	__NR_PAGEFLAGS,
 };
 

@@ -126,6 +126,10 @@ static inline bool pmd_same(pmd_t a, pmd_t b) { return a.pmd == b.pmd; }
 static inline bool pud_none(pud_t p) { return p.pud == 0; }
 static inline bool pud_present(pud_t p) { return p.pud & _PAGE_PRESENT; }
 static inline unsigned long pud_pfn(pud_t p) { return (p.pud & _PAGE_PFN_MASK) >> PAGE_SHIFT; }
+/* A present PUD that maps a 1 GiB folio directly (hugetlb only, hugetlb.h)
+ * rather than pointing to a PMD table. */
+static inline bool pud_leaf(pud_t p) { return (p.pud & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE); }
+static inline bool pud_write(pud_t p) { return p.pud & _PAGE_RW; }
 static inline bool pgd_none(pgd_t p) { return p.pgd == 0; }
 static inline bool pgd_present(pgd_t p) { return p.pgd & _PAGE_PRESENT; }
 static inline unsigned long pgd_pfn(pgd_t p) { return (p.pgd & _PAGE_PFN_MASK) >> PAGE_SHIFT; }
@@ -280,11 +284,21 @@ pmd_t *pmd_offset(pud_t *pud, unsigned long addr);	/* pud present */
 pte_t *pte_offset_kernel(pmd_t *pmd, unsigned long addr); /* pmd -> table */
 
 /*
+ * The PUD entry for @addr, allocating the PUD table if it is missing
+ * (pnm_pud_alloc: NULL on -ENOMEM), or NULL if there is none
+ * (pnm_pud_lookup).  The entry itself may be none, a PMD table, a 1 GiB
+ * hugetlb leaf (pud_leaf) or a hugetlb migration entry.  Caller holds
+ * mmap_lock (read or write).
+ */
+pud_t *pnm_pud_alloc(struct mm_struct *mm, unsigned long addr);
+pud_t *pnm_pud_lookup(struct mm_struct *mm, unsigned long addr);
+/*
  * Find the PMD entry for @addr, allocating missing PUD/PMD tables.
  * Returns NULL on -ENOMEM.  Caller holds mmap_lock (read or write).
  */
 pmd_t *pnm_pmd_alloc(struct mm_struct *mm, unsigned long addr);
-/* As pnm_pmd_alloc() but never allocates: NULL if no PMD table exists. */
+/* As pnm_pmd_alloc() but never allocates: NULL if no PMD table exists
+ * (also where a 1 GiB hugetlb entry takes the PUD's place). */
 pmd_t *pnm_pmd_lookup(struct mm_struct *mm, unsigned long addr);
 /*
  * Make sure *pmd points to a PTE table, allocating one if it is none.

@@ -13,6 +13,7 @@
 #include <model/mm.h>
 #include <model/rmap.h>
 #include <model/huge_mm.h>
+#include <model/hugetlb.h>
 #include <model/migrate.h>
 #include <model/vmstat.h>
 #include <model/sched.h>

@@ -128,6 +128,13 @@ enum pnm_stat_item {
 	PNM_SWAPIN_CACHE_HIT,	/* swap-in faults served by the swap cache */
 	PNM_SWAP_FULL,		/* swap-outs given up: no free slot */
 	PNM_SWAP_IO_ERROR,	/* device reads and writes that failed */
+	/* hugetlb (issue 13) */
+	HTLB_BUDDY_PGALLOC,	/* htlb_buddy_alloc_success: 2 MiB hugetlb
+				 * pages taken from the buddy allocator */
+	HTLB_BUDDY_PGALLOC_FAIL, /* htlb_buddy_alloc_fail: ... attempts failed */
+	PNM_HUGETLB_FAULT_SIGBUS, /* hugetlb faults the pool had no page for */
+	PNM_HUGETLB_UNMAP_REF_PRIVATE, /* mappings a private owner took its
+				 * page back from to COW it (SIGBUS there) */
 	NR_VM_STAT_ITEMS
 };
 
