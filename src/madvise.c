@@ -19,6 +19,10 @@
  *                       without the permission or with VM_IO/VM_PFNMAP
  *                       -EINVAL, a fault that cannot be served -EFAULT
  *                       (SIGBUS/SIGSEGV) or -ENOMEM (no memory).
+ *   MADV_COLLAPSE       collapse the range's 4 KiB pages into 2 MiB THPs
+ *                       now (khugepaged.c, which has its own errors and
+ *                       locking: mmap_lock for read to look, for write to
+ *                       collapse).
  *   MADV_DONTFORK/DOFORK, MADV_HUGEPAGE/NOHUGEPAGE, MADV_NORMAL
  *                       change VMA flags (VM_DONTCOPY, VM_HUGEPAGE,
  *                       VM_NOHUGEPAGE), splitting VMAs at the edges of the
@@ -50,6 +54,7 @@ static bool madvise_behavior_valid(int advice)
 	case MADV_NOHUGEPAGE:
 	case MADV_POPULATE_READ:
 	case MADV_POPULATE_WRITE:
+	case MADV_COLLAPSE:
 		return true;
 	default:
 		return false;
@@ -182,6 +187,7 @@ static int madvise_walk_vmas(struct mm_struct *mm, unsigned long start,
  *            stops at the hole), or no memory to populate
  *   -EFAULT  MADV_POPULATE_*: a fault failed (e.g. beyond a file's end)
  *   -EAGAIN  a VMA could not be split for lack of memory
+ * MADV_COLLAPSE returns madvise_collapse()'s errors (internal.h).
  * A zero length is a successful no-op.  Takes mmap_lock for read
  * (MADV_DONTNEED, MADV_POPULATE_*) or write (everything else).
  */
@@ -205,6 +211,9 @@ int pnm_mm_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_
 		return -EINVAL;
 	if (end == start)
 		return 0;
+	/* khugepaged.c takes mmap_lock itself, read and write in turn. */
+	if (advice == MADV_COLLAPSE)
+		return madvise_collapse(mm, start, end);
 
 	if (write)
 		mmap_write_lock(mm);

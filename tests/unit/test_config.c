@@ -50,7 +50,8 @@ static void test_defaults(void **state)
 	memset(&cfg, JUNK, sizeof(cfg));
 	pnm_config_default(&cfg);
 	assert_int_equal(cfg.size, sizeof(cfg));
-	assert_int_equal(PNM_CONFIG_SIZE_0_2, sizeof(cfg));
+	/* Later releases append fields to the 0.2 struct. */
+	assert_true(PNM_CONFIG_SIZE_0_2 <= sizeof(cfg));
 	assert_int_equal(cfg.zone_frames[PNM_ZONE_NORMAL], 16384);
 	assert_int_equal(cfg.zone_frames[PNM_ZONE_MOVABLE], 8192);
 	assert_int_equal(cfg.zone_frames[PNM_ZONE_CMA], 4096);
@@ -70,6 +71,10 @@ static void test_defaults(void **state)
 	assert_null(cfg.log_arg);
 	assert_null(cfg.fatal);
 	assert_null(cfg.fatal_arg);
+	/* Multi-size THP: 2 MiB follows cfg.thp, every smaller size is off. */
+	for (int order = 0; order < PNM_HPAGE_PMD_ORDER; order++)
+		assert_int_equal(cfg.thp_size_enabled[order], PNM_THP_NEVER);
+	assert_int_equal(cfg.thp_size_enabled[PNM_HPAGE_PMD_ORDER], PNM_THP_INHERIT);
 
 	/* NULL means the defaults. */
 	assert_int_equal(pnm_init(NULL), 0);
@@ -154,10 +159,34 @@ static void test_older_caller_gets_defaults(void **state)
 	/* The real minimum is the 0.2 struct: pnm_init() refuses less. */
 	cfg.size = old;
 	assert_init_fails(&cfg, -EINVAL);
-	cfg.size = sizeof(cfg) - 1;
+	cfg.size = PNM_CONFIG_SIZE_0_2 - 1;
 	assert_init_fails(&cfg, -EINVAL);
 	cfg.size = 0;
 	assert_init_fails(&cfg, -EINVAL);
+}
+
+/*
+ * A 0.2 caller knows nothing of the per-size THP switches: they take
+ * their defaults whatever its memory holds beyond its struct, and
+ * pnm_init() accepts it.
+ */
+static void test_0_2_caller_gets_thp_size_defaults(void **state)
+{
+	struct pnm_config cfg, out;
+
+	(void)state;
+	memset(&cfg, JUNK, sizeof(cfg));
+	pnm_config_init(&cfg, PNM_CONFIG_SIZE_0_2);
+	assert_int_equal(cfg.size, PNM_CONFIG_SIZE_0_2);
+	assert_int_equal(((unsigned char *)&cfg)[PNM_CONFIG_SIZE_0_2], JUNK);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(pnm_config_import(&cfg, PNM_CONFIG_SIZE_0_2, &out), 0);
+	assert_int_equal(out.thp_size_enabled[PNM_HPAGE_PMD_ORDER], PNM_THP_INHERIT);
+	assert_int_equal(out.thp_size_enabled[4], PNM_THP_NEVER);
+	assert_int_equal(pnm_init(&cfg), 0);
+	assert_int_equal(pnm_thp_get_enabled(PNM_HPAGE_PMD_SIZE), PNM_THP_INHERIT);
+	assert_int_equal(pnm_thp_get_enabled(64 << 10), PNM_THP_NEVER);
+	assert_int_equal(pnm_fini(), 0);
 }
 
 /* A newer caller: a larger struct, the tail unknown here. */
@@ -230,6 +259,31 @@ static void test_fields_arrive_and_are_validated(void **state)
 	pnm_test_config(&cfg);
 	cfg.pin_accounting = (enum pnm_pin_accounting)5;
 	assert_init_fails(&cfg, -EINVAL);
+	/* The global mode has no "inherit"; the size switches do, but only
+	 * sizes from 16 KiB have one. */
+	pnm_test_config(&cfg);
+	cfg.thp = PNM_THP_INHERIT;
+	assert_init_fails(&cfg, -EINVAL);
+	pnm_test_config(&cfg);
+	cfg.thp_size_enabled[4] = (enum pnm_thp_mode)4;
+	assert_init_fails(&cfg, -EINVAL);
+	pnm_test_config(&cfg);
+	cfg.thp_size_enabled[1] = PNM_THP_ALWAYS;
+	assert_init_fails(&cfg, -EINVAL);
+	pnm_test_config(&cfg);
+	cfg.thp_size_enabled[0] = PNM_THP_INHERIT;
+	assert_init_fails(&cfg, -EINVAL);
+	pnm_test_config(&cfg);
+	cfg.thp_size_enabled[2] = PNM_THP_MADVISE;
+	cfg.thp_size_enabled[5] = PNM_THP_ALWAYS;
+	cfg.thp_size_enabled[PNM_HPAGE_PMD_ORDER] = PNM_THP_NEVER;
+	assert_int_equal(pnm_init(&cfg), 0);
+	assert_int_equal(pnm_get_config()->thp_size_enabled[5], PNM_THP_ALWAYS);
+	assert_int_equal(pnm_thp_get_enabled(16 << 10), PNM_THP_MADVISE);
+	assert_int_equal(pnm_thp_get_enabled(128 << 10), PNM_THP_ALWAYS);
+	assert_int_equal(pnm_thp_get_enabled(PNM_HPAGE_PMD_SIZE), PNM_THP_NEVER);
+	assert_int_equal(pnm_thp_get_enabled(32 << 10), PNM_THP_NEVER);
+	assert_int_equal(pnm_fini(), 0);
 	pnm_test_config(&cfg);
 	cfg.zone_frames[PNM_ZONE_NORMAL] = 0;
 	assert_init_fails(&cfg, -EINVAL);
@@ -249,6 +303,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_defaults, cleanup),
 		cmocka_unit_test_teardown(test_init_respects_size, cleanup),
 		cmocka_unit_test_teardown(test_older_caller_gets_defaults, cleanup),
+		cmocka_unit_test_teardown(test_0_2_caller_gets_thp_size_defaults, cleanup),
 		cmocka_unit_test_teardown(test_newer_caller, cleanup),
 		cmocka_unit_test_teardown(test_fields_arrive_and_are_validated, cleanup),
 	};
