@@ -8,8 +8,9 @@
  * anon_vma interval tree or the file's i_mmap tree, then the page tables
  * of each VMA found), and everything that must change when a mapping
  * appears or goes: the mapcounts, the per-mm RSS counters, the
- * NR_ANON_MAPPED / NR_FILE_MAPPED / NR_ANON_THPS gauges and
- * PG_anon_exclusive.  It also holds the walkers that change other
+ * NR_ANON_MAPPED / NR_FILE_MAPPED / NR_ANON_THPS gauges,
+ * PG_anon_exclusive, and whether a large anon folio is left partly mapped
+ * (then it is queued for a deferred split, mthp.c).  It also holds the walkers that change other
  * processes' page tables: try_to_migrate (migration and split; its other
  * half, remove_migration_ptes, is in migrate.c), folio_mkclean
  * (writeback) and try_to_unmap (truncate, reclaim), and the pin queries
@@ -180,6 +181,7 @@ static void folio_remove_rmap(struct folio *folio, struct page *page, unsigned l
 	unsigned long i;
 
 	check_map_args(folio, page, pmd);
+	VM_BUG_ON_PAGE(!pmd && folio_page_idx(folio, page) + nr > folio_nr_pages(folio), page);
 	spin_lock(lock);
 	if (!pmd) {
 		/* Linux forgets exclusivity when the page is freed; the model
