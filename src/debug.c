@@ -581,5 +581,8 @@ bool pnm_check_folio(struct folio *folio)
 	if (refs < mappings + cache)
 		ok = pnm_check_fail("folio %#lx: refcount %d < %ld mappings + %d cache refs",
 				    pfn, refs, mappings, cache);
+	/* Partly mapped large anon folios wait on the deferred split queue. */
+	if (!pnm_check_folio_deferred(folio))
+		ok = false;
 	return ok;
 }

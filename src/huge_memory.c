@@ -54,7 +54,8 @@ static struct page *pmd_table_page(pmd_t *pmd)
 	return pfn_to_page(off >> PAGE_SHIFT);
 }
 
-static void pgtable_trans_huge_deposit(pmd_t *pmd, struct page *pgtable)
+/* pgtable_trans_huge_deposit - internal.h (also khugepaged.c's). */
+void pgtable_trans_huge_deposit(pmd_t *pmd, struct page *pgtable)
 {
 	struct page *pmd_table = pmd_table_page(pmd);
 
@@ -257,28 +258,16 @@ bool pnm_huge_zero_fini(void)
 
 /*
  * thp_vma_suitable - may a PMD-sized anon folio back @addr in @vma?  The
- * THP mode (never / madvise: VM_HUGEPAGE needed / always), VM_NOHUGEPAGE,
- * a private anonymous VMA, and the aligned 2 MiB range around @addr lying
- * inside the VMA.  Caller holds mmap_lock.
+ * 2 MiB size's switch (mthp.c: by default "inherit", the THP mode: never
+ * / madvise: VM_HUGEPAGE needed / always), VM_NOHUGEPAGE, a private
+ * anonymous VMA, and the aligned 2 MiB range around @addr lying inside
+ * the VMA.  Caller holds mmap_lock.
  */
 bool thp_vma_suitable(struct vm_area_struct *vma, unsigned long addr)
 {
-	unsigned long haddr = addr & PMD_MASK, flags = vma->vm_flags;
+	unsigned long haddr = addr & PMD_MASK;
 
-	switch (pnm_config.thp) {
-	case PNM_THP_NEVER:
-		return false;
-	case PNM_THP_MADVISE:
-		if (!(flags & VM_HUGEPAGE))
-			return false;
-		break;
-	case PNM_THP_ALWAYS:
-		break;
-	}
-	if (flags & (VM_NOHUGEPAGE | VM_SHARED | VM_MAYSHARE | VM_PFNMAP |
-		     VM_MIXEDMAP | VM_IO | VM_HUGETLB))
-		return false;
-	if (!vma_is_anonymous(vma))
+	if (!thp_vma_allowable_orders(vma, BIT(HPAGE_PMD_ORDER)))
 		return false;
 	return haddr >= vma->vm_start && haddr + HPAGE_PMD_SIZE <= vma->vm_end;
 }
@@ -315,6 +304,7 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 	folio = folio_alloc(GFP_TRANSHUGE | __GFP_ZERO, HPAGE_PMD_ORDER);
 	if (!folio) {
 		count_vm_event(THP_FAULT_FALLBACK);
+		count_mthp_stat(HPAGE_PMD_ORDER, MTHP_STAT_ANON_FAULT_FALLBACK);
 		pnm_trace(PNM_TRACE_THP_FALLBACK, mm->owner_pid, haddr, 0, 0, 0);
 		return VM_FAULT_FALLBACK;
 	}
@@ -338,6 +328,7 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 	set_pmd_at(mm, haddr, vmf->pmd, entry);
 	spin_unlock(ptl);
 	count_vm_event(THP_FAULT_ALLOC);
+	count_mthp_stat(HPAGE_PMD_ORDER, MTHP_STAT_ANON_FAULT_ALLOC);
 	pnm_trace(PNM_TRACE_ANON_ALLOC, mm->owner_pid, haddr, folio_pfn(folio),
 		  HPAGE_PMD_ORDER, 0);
 	return 0;
@@ -829,14 +820,15 @@ static void split_folio_struct(struct folio *folio)
 }
 
 /*
- * split_folio - huge_mm.h.  Only anonymous folios can be split for now:
- * every large folio of the model is an anon THP, so a folio with a page
- * cache mapping (which would need its cache slots re-pointed) is refused
- * with -EINVAL, as is an order-0 folio.  Steps: take a reference on the
- * anon_vma (the folio will be unmapped for a while); split its PMD
+ * split_folio - huge_mm.h.  Only anonymous folios can be split for now
+ * (a PMD-sized THP or a multi-size THP of any order, mthp.c): a folio with
+ * a page cache mapping (which would need its cache slots re-pointed) is
+ * refused with -EINVAL, as is an order-0 folio.  Steps: take a reference
+ * on the anon_vma (the folio will be unmapped for a while); split its PMD
  * mappings; unmap every PTE to a migration entry (try_to_migrate: a
  * maybe-pinned page refuses); freeze the refcount at 1 (the caller's;
- * migration entries hold none, rmap.h); rewrite the descriptors as
+ * migration entries hold none, rmap.h); take it off the deferred split
+ * queue; rewrite the descriptors as
  * order-0 folios; restore the mappings of each new folio
  * (remove_migration_ptes per page); drop the temporary reference of every
  * page but the head.  No process's mmap_lock is involved.  On failure
@@ -888,6 +880,9 @@ int split_folio(struct folio *folio)
 		ret = -EBUSY;
 		goto out_remap;
 	}
+	/* Frozen: neither the free path nor the scanner can touch the
+	 * folio's place on the deferred split queue now (mthp.c). */
+	folio_unqueue_deferred_split(folio);
 	split_folio_struct(folio);
 	/* The new folios take the head's place on its LRU list (swap.c),
 	 * before anyone can map or free them. */
@@ -906,6 +901,7 @@ int split_folio(struct folio *folio)
 		folio_put(sub);	/* frees the pages nothing maps */
 	}
 	count_vm_event(THP_SPLIT_PAGE);
+	count_mthp_stat(order, MTHP_STAT_SPLIT);
 	pnm_trace(PNM_TRACE_SPLIT_FOLIO, 0, 0, pfn, order, 0);
 	return 0;
 
@@ -916,5 +912,6 @@ out_put:
 	if (anon_vma)
 		put_anon_vma(anon_vma);
 	count_vm_event(THP_SPLIT_PAGE_FAILED);
+	count_mthp_stat(order, MTHP_STAT_SPLIT_FAILED);
 	return ret;
 }

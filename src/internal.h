@@ -156,6 +156,82 @@ bool pnm_check_huge_zero(void);
  * then show as leaked) and return false.  Single-threaded.
  */
 bool pnm_huge_zero_fini(void);
+/*
+ * Hang @pgtable (a PTE table frame of the PMD's mm) on the deposit list of
+ * the PMD table holding @pmd, for a huge PMD about to be installed there
+ * (khugepaged.c's collapse deposits the table it emptied).  PMD lock held.
+ */
+void pgtable_trans_huge_deposit(pmd_t *pmd, struct page *pgtable);
+
+/* ---- mthp.c (multi-size THP, the deferred split queue; issue 13) ---- */
+/* pnm_init(): -EINVAL unless every thp_size_enabled[] entry is a known
+ * mode and those below PNM_THP_MIN_ORDER are PNM_THP_NEVER. */
+int pnm_mthp_check_config(const struct pnm_config *cfg);
+/* pnm_init() (after the arena): the switches from @cfg, an empty deferred
+ * split queue; 0 or -ENOMEM.  pnm_mthp_fini() frees the queue. */
+int pnm_mthp_init(const struct pnm_config *cfg);
+void pnm_mthp_fini(void);
+/*
+ * The subset of @orders (bit per order) whose switch lets anonymous
+ * folios of that order back @vma: an anonymous private VMA without
+ * VM_NOHUGEPAGE or special flags, the size's mode (inherit: the global
+ * one), VM_HUGEPAGE for madvise.  Says nothing about alignment or room.
+ * Caller holds mmap_lock.
+ */
+unsigned long thp_vma_allowable_orders(struct vm_area_struct *vma, unsigned long orders);
+/*
+ * A write fault on the empty PTE at vmf->address of a private anonymous
+ * VMA: map a new zeroed folio of the largest enabled order below PMD
+ * order whose aligned range fits the VMA and is entirely unmapped, by one
+ * writable (if VM_WRITE), dirty, anon-exclusive PTE per page.  Returns 0
+ * (mapped), VM_FAULT_OOM (no anon_vma), or VM_FAULT_FALLBACK (no such
+ * order, no free block of any, or the range filled meanwhile): the caller
+ * maps a 4 KiB page instead.  Counts the sizes' anon_fault_alloc and
+ * anon_fault_fallback.  Caller holds mmap_lock for read and no ptl;
+ * vmf->pmd points to a PTE table.
+ */
+vm_fault_t do_anonymous_large_folio(struct vm_fault *vmf);
+/*
+ * Queue the large anonymous @folio for a deferred split (rmap.c, when a
+ * removal left some of its pages unmapped while others are mapped).  No
+ * reference is taken.  No-op for folios below order 2 or not anon.  May
+ * be called under a ptl; takes the queue lock (a leaf).
+ */
+void deferred_split_folio(struct folio *folio);
+/* Take @folio off the queue if it is on it (free_folio_frames(), or
+ * split_folio() with the count frozen); true if it was.  Queue lock. */
+bool folio_unqueue_deferred_split(struct folio *folio);
+/* Is some page of @folio mapped and some other not, with no PMD mapping?
+ * Lockless snapshot of the mapcounts. */
+bool folio_partially_mapped(struct folio *folio);
+/* Queue @folio if it is a large anon folio that is partly mapped now
+ * (after remove_migration_ptes(): entries zapped meanwhile). */
+void folio_queue_if_partially_mapped(struct folio *folio);
+/*
+ * The deferred split shrinker: look at up to @nr_to_scan queued folios,
+ * split each that is still partly mapped and can be (split_folio():
+ * locked here with a trylock, refused while pinned or referenced), and
+ * queue again those that could not.  Returns the folios split.  Caller
+ * holds no mmap_lock, folio lock or ptl.
+ */
+long deferred_split_scan(unsigned long nr_to_scan);
+/* Checkers (model quiescent): the queue itself; and for one folio, that
+ * it is queued if it is a partly mapped, unlocked large anon folio. */
+bool pnm_check_deferred_split(void);
+bool pnm_check_folio_deferred(struct folio *folio);
+
+/* ---- khugepaged.c (MADV_COLLAPSE, the khugepaged scan; issue 13) ---- */
+/*
+ * MADV_COLLAPSE over [start, end) of @mm (page aligned, non-empty; checked
+ * by pnm_mm_madvise()): each VMA part in turn, every 2 MiB aligned block
+ * inside it collapsed into a PMD-mapped THP.  Returns 0, or -EINVAL (a
+ * VMA where THPs cannot be, a part holding no whole block, a block that
+ * cannot be collapsed: empty, read-only, not anonymous), -EAGAIN (a page
+ * pinned, referenced or locked; try again), -ENOMEM (no free 2 MiB block,
+ * or a hole in the range after the rest was done), as Linux.  Takes
+ * mmap_lock itself (read to scan, write to collapse); caller holds none.
+ */
+int madvise_collapse(struct mm_struct *mm, unsigned long start, unsigned long end);
 
 /* ---- hugetlb.c, hugetlb_fault.c, fs/hugetlbfs.c (issue 13) ---- */
 /* The hugetlb side of pnm_init()/pnm_fini(): the hstates of a new model

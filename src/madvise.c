@@ -40,6 +40,10 @@
  *                       folios that lie partly in the range, work under
  *                       mmap_lock for *read* and refuse VM_LOCKED,
  *                       VM_PFNMAP and VM_HUGETLB areas (-EINVAL).
+ *   MADV_COLLAPSE       collapse the range's 4 KiB pages into 2 MiB THPs
+ *                       now (khugepaged.c, which has its own errors and
+ *                       locking: mmap_lock for read to look, for write to
+ *                       collapse).
  *   MADV_DONTFORK/DOFORK, MADV_HUGEPAGE/NOHUGEPAGE, MADV_NORMAL
  *                       change VMA flags (VM_DONTCOPY, VM_HUGEPAGE,
  *                       VM_NOHUGEPAGE), splitting VMAs at the edges of the
@@ -76,6 +80,7 @@ static bool madvise_behavior_valid(int advice)
 	case MADV_COLD:
 	case MADV_PAGEOUT:
 	case MADV_FREE:
+	case MADV_COLLAPSE:
 		return true;
 	default:
 		return false;
@@ -467,6 +472,7 @@ static int madvise_walk_vmas(struct mm_struct *mm, unsigned long start,
  *            error is reported before a hole's -ENOMEM)
  * MADV_COLD, MADV_PAGEOUT and MADV_FREE refuse VM_LOCKED, VM_PFNMAP and
  * VM_HUGETLB areas, MADV_FREE any but anonymous ones (-EINVAL).
+ * MADV_COLLAPSE returns madvise_collapse()'s errors (internal.h).
  * A zero length is a successful no-op.  Takes mmap_lock for read
  * (MADV_DONTNEED, MADV_POPULATE_*, MADV_COLD, MADV_PAGEOUT, MADV_FREE) or
  * write (everything else).
@@ -491,6 +497,9 @@ int pnm_mm_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_
 		return -EINVAL;
 	if (end == start)
 		return 0;
+	/* khugepaged.c takes mmap_lock itself, read and write in turn. */
+	if (advice == MADV_COLLAPSE)
+		return madvise_collapse(mm, start, end);
 
 	if (write)
 		mmap_write_lock(mm);

@@ -7,7 +7,9 @@
  * anonymous faults to huge_memory.c and resolves the rest at PTE level:
  *
  *   pte_none, anonymous VMA   read: map the shared zero page (special, r/o)
- *                             write: a new zeroed, exclusive anon page
+ *                             write: a new zeroed, exclusive anon page, or
+ *                             a larger folio where a multi-size THP size
+ *                             is on (mthp.c)
  *   pte_none, vm_ops VMA      read: map the file page read-only
  *                             private write: copy it into an anon page
  *                             shared write: page_mkwrite, map writable
@@ -284,6 +286,10 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 		trace_fault_event(vmf, PNM_TRACE_ZERO_PAGE, 0, 0);
 		return 0;
 	}
+	/* A multi-size THP if a size between 4 KiB and 2 MiB is on (mthp.c). */
+	ret = do_anonymous_large_folio(vmf);
+	if (ret != VM_FAULT_FALLBACK)
+		return ret;
 	folio = folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
 	if (!folio)
 		return VM_FAULT_OOM;
@@ -997,13 +1003,45 @@ out:
 /* --- unmapping ------------------------------------------------------------ */
 
 /*
+ * The PTE at @addr mapping @page of the large @folio was just cleared
+ * (its old value @entry): clear the following PTEs of [addr, end) that
+ * map the following pages of @folio, moving their dirty bits to a file
+ * folio as the caller did for the first.  Returns how many PTEs the run
+ * has, the first included (Linux's folio_pte_batch()).  ptl held.
+ */
+static unsigned long zap_folio_run(struct mm_struct *mm, struct folio *folio,
+				   struct page *page, unsigned long addr, unsigned long end,
+				   pte_t *pte, pte_t entry)
+{
+	unsigned long nr = 1, max = folio_nr_pages(folio) - folio_page_idx(folio, page);
+
+	while (nr < max && addr + nr * PAGE_SIZE < end) {
+		pte_t next = ptep_get(pte + nr);
+
+		if (!pte_present(next) || pte_special(next) ||
+		    pte_pfn(next) != pte_pfn(entry) + nr)
+			break;
+		/* seq_cst clear, as for the first. */
+		next = ptep_get_and_clear(mm, addr + nr * PAGE_SIZE, pte + nr);
+		if (!folio_test_anon(folio) && pte_dirty(next))
+			folio_set_dirty_mapped(folio);
+		nr++;
+	}
+	return nr;
+}
+
+/*
  * Zap the PTEs of [addr, end) (inside one PMD).  Returns false if the walk
- * must be retried at the PMD level (the table changed).
+ * must be retried at the PMD level (the table changed).  A run of PTEs
+ * mapping consecutive pages of one large folio is unmapped with one rmap
+ * call, so unmapping a whole multi-size THP does not queue it for a
+ * deferred split (rmap.h).
  */
 static bool zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 			  unsigned long addr, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	unsigned long nr;
 	spinlock_t *ptl;
 	pte_t *pte;
 
@@ -1041,6 +1079,16 @@ static bool zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 		folio = page_folio(page);
 		if (!folio_test_anon(folio) && pte_dirty(entry))
 			folio_set_dirty_mapped(folio);
+		if (folio_test_large(folio)) {
+			/* The run of following PTEs mapping the following
+			 * pages of this folio goes in one rmap call. */
+			nr = zap_folio_run(mm, folio, page, addr, end, pte, entry);
+			folio_remove_rmap_ptes(folio, page, nr, vma);
+			folio_put_refs(folio, (int)nr);
+			addr += (nr - 1) * PAGE_SIZE;
+			pte += nr - 1;
+			continue;
+		}
 		folio_remove_rmap_pte(folio, page, vma);
 		/* Its last mapping gone, a swap-in's cached copy may go too. */
 		if (folio_test_swapcache(folio))

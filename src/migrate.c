@@ -255,7 +255,8 @@ static bool remove_migration_pte(struct folio *dst, struct vm_area_struct *vma,
 /*
  * remove_migration_ptes - see rmap.h.  Walks @dst's reverse map (the
  * mapping and index are @src's), looking for entries that name @src's
- * pages.
+ * pages.  A large anon @dst left partly mapped is queued for a deferred
+ * split, as the unmap would have queued it.
  */
 void remove_migration_ptes(struct folio *src, struct folio *dst)
 {
@@ -264,6 +265,9 @@ void remove_migration_ptes(struct folio *src, struct folio *dst)
 
 	VM_BUG_ON_PAGE(folio_nr_pages(src) != folio_nr_pages(dst), &dst->page);
 	rmap_walk(dst, &rwc);
+	/* Entries zapped meanwhile came back as nothing: a large anon
+	 * folio may be left partly mapped (mthp.c's deferred split). */
+	folio_queue_if_partially_mapped(dst);
 }
 
 /*

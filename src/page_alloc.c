@@ -559,6 +559,9 @@ void free_folio_frames(struct folio *folio)
 	/* Normally cleared by the owner's late unpin before its last put. */
 	if (test_bit(PG_pnm_quarantined, &folio->flags))
 		mod_vm_stat(PNM_NR_QUARANTINED, -(long)folio_nr_pages(folio));
+	/* A large anon folio may still be queued for a deferred split. */
+	if (folio_test_large(folio))
+		folio_unqueue_deferred_split(folio);
 	pnm_pin_registry_forget(folio);
 	free_frames(&folio->page, order);
 }

@@ -72,6 +72,8 @@ void pnm_config_init(struct pnm_config *cfg, size_t size)
 	def.wb_policy = PNM_WB_STABLE;
 	def.writeback_thread = false;
 	def.hugetlb_gigantic = true;
+	/* Multi-size THP: 2 MiB follows def.thp, the smaller sizes are off. */
+	def.thp_size_enabled[HPAGE_PMD_ORDER] = PNM_THP_INHERIT;
 	/* A caller built against a newer header has fields this library
 	 * does not know: zero them and keep its size, so that setting one
 	 * makes pnm_init() fail with -E2BIG instead of ignoring it. */
@@ -142,7 +144,7 @@ static int validate_config(const struct pnm_config *cfg)
 		return -EINVAL;
 	if (cfg->swap_pages == 1 || cfg->swap_pages > PNM_SWAP_MAX_PAGES)
 		return -EINVAL;
-	return 0;
+	return pnm_mthp_check_config(cfg);
 }
 
 /*
@@ -183,6 +185,9 @@ int pnm_init(const struct pnm_config *cfg)
 	err = pnm_page_alloc_init(cfg);
 	if (err)
 		goto out_hooks;
+	err = pnm_mthp_init(cfg);
+	if (err)
+		goto out_page_alloc_only;
 	pnm_folio_lock_init();
 	hugetlb_init(cfg);		/* empty pools */
 
@@ -222,6 +227,8 @@ out_fs:
 	pnm_fs_fini(NULL);
 out_page_alloc:
 	pnm_pin_registry_fini();
+	pnm_mthp_fini();
+out_page_alloc_only:
 	pnm_page_alloc_fini();
 out_hooks:
 	pnm_hooks_clear();
@@ -432,6 +439,7 @@ static int model_fini(struct fini_leftovers *left)
 	checkers_fini();
 	pnm_pin_budget_fini();
 	pnm_pin_registry_fini();
+	pnm_mthp_fini();
 	pnm_page_alloc_fini();
 	/* Leaked structures are abandoned; the next model starts clean. */
 	INIT_LIST_HEAD(&pnm_mm_list);
@@ -730,7 +738,8 @@ static bool check_mms(void)
 
 /*
  * Check the whole model: every zone's buddy state, every allocated folio
- * (except the zero pages and page tables, which their owners check), every
+ * (except the zero pages and page tables, which their owners check), the
+ * deferred split queue, every
  * live mm, the zero page, the huge zero page, the pin budgets
  * (pnm_pin_budget_check), and the frame accounting (free + allocated ==
  * total, and nr_free_pages == the zones' free frames).  Call it while no
@@ -777,6 +786,8 @@ bool pnm_check_system(void)
 	if (!check_folios())
 		return false;
 	if (!hugetlb_check())
+		return false;
+	if (!pnm_check_deferred_split())
 		return false;
 	if (!pnm_check_inodes())
 		return false;

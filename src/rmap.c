@@ -8,8 +8,9 @@
  * anon_vma interval tree or the file's i_mmap tree, then the page tables
  * of each VMA found), and everything that must change when a mapping
  * appears or goes: the mapcounts, the per-mm RSS counters, the
- * NR_ANON_MAPPED / NR_FILE_MAPPED / NR_ANON_THPS gauges and
- * PG_anon_exclusive.  It also holds the walkers that change other
+ * NR_ANON_MAPPED / NR_FILE_MAPPED / NR_ANON_THPS gauges,
+ * PG_anon_exclusive, and whether a large anon folio is left partly mapped
+ * (then it is queued for a deferred split, mthp.c).  It also holds the walkers that change other
  * processes' page tables: try_to_migrate (migration and split; its other
  * half, remove_migration_ptes, is in migrate.c), folio_mkclean
  * (writeback) and try_to_unmap (truncate, reclaim), and the pin queries
@@ -165,23 +166,40 @@ static void folio_add_rmap(struct folio *folio, struct page *page,
 	spin_unlock(lock);
 }
 
-static void folio_remove_rmap(struct folio *folio, struct page *page,
-			      struct mm_struct *mm, bool pmd)
+/*
+ * Remove @nr PTE mappings (pages @page..) or one PMD mapping of @folio.
+ * If that left some pages of a large anon folio unmapped while others
+ * stay mapped and @defer, the folio is queued for a deferred split
+ * (mthp.c), as Linux's __folio_remove_rmap() does; migration passes
+ * false: its entries come back (remove_migration_ptes() re-checks).
+ */
+static void folio_remove_rmap(struct folio *folio, struct page *page, unsigned long nr,
+			      struct mm_struct *mm, bool pmd, bool defer)
 {
 	spinlock_t *lock = folio_mapcount_lock(folio);
-	bool anon = folio_test_anon(folio);
+	bool anon = folio_test_anon(folio), unmapped = false, partial;
+	unsigned long i;
 
 	check_map_args(folio, page, pmd);
+	VM_BUG_ON_PAGE(!pmd && folio_page_idx(folio, page) + nr > folio_nr_pages(folio), page);
 	spin_lock(lock);
 	if (!pmd) {
 		/* Linux forgets exclusivity when the page is freed; the model
 		 * when its last mapping goes, which is the same for anon. */
-		if (account_pte(folio, page, mm, -1) && anon)
-			ClearPageAnonExclusive(page);
+		for (i = 0; i < nr; i++) {
+			if (account_pte(folio, page + i, mm, -1) && anon) {
+				ClearPageAnonExclusive(page + i);
+				unmapped = true;
+			}
+		}
 	} else {
 		account_pmd(folio, mm, -1, anon);
+		unmapped = anon && !atomic_read(&folio->_entire_mapcount);
 	}
+	partial = defer && unmapped && folio_order(folio) > 1 && folio_partially_mapped(folio);
 	spin_unlock(lock);
+	if (partial)
+		deferred_split_folio(folio);
 }
 
 /* --- adding and removing mappings ------------------------------------------- */
@@ -197,7 +215,8 @@ void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address, int flags)
 {
 	struct anon_vma *anon_vma = smp_load_acquire(&vma->anon_vma);
-	bool pmd = folio_test_large(folio);
+	bool pmd = folio_order(folio) == HPAGE_PMD_ORDER;
+	unsigned long i, nr = folio_nr_pages(folio);
 
 	VM_BUG_ON(!anon_vma);
 	/*
@@ -208,15 +227,21 @@ void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 	 */
 	if (!(flags & RMAP_EXCLUSIVE))
 		anon_vma = anon_vma->root;
-	VM_BUG_ON_PAGE(pmd && folio_order(folio) != HPAGE_PMD_ORDER, &folio->page);
-	VM_BUG_ON(address & ((pmd ? PMD_SIZE : PAGE_SIZE) - 1));
+	VM_BUG_ON(address & (folio_size(folio) - 1));
 	folio->index = linear_page_index(vma, address);
 	SetPageSwapBacked(&folio->page);
 	/* The folio is not visible to anyone yet: ordered before the entry's
 	 * release store by the caller. */
 	WRITE_ONCE(folio->mapping,
 		   (struct address_space *)((unsigned long)anon_vma | PAGE_MAPPING_ANON));
-	folio_add_rmap(folio, &folio->page, vma->vm_mm, pmd, flags & RMAP_EXCLUSIVE);
+	if (pmd || nr == 1) {
+		folio_add_rmap(folio, &folio->page, vma->vm_mm, pmd, flags & RMAP_EXCLUSIVE);
+	} else {
+		/* A multi-size THP (mthp.c): one PTE per page, all at once. */
+		for (i = 0; i < nr; i++)
+			folio_add_rmap(folio, folio_page(folio, i), vma->vm_mm, false,
+				       flags & RMAP_EXCLUSIVE);
+	}
 	/* Reclaim finds it on the inactive anon list (Linux's callers add it
 	 * with folio_add_lru_vma()); a swap cache folio is there already. */
 	if (!folio_test_swapcache(folio))
@@ -277,14 +302,28 @@ void folio_add_file_rmap_pmd(struct folio *folio, struct vm_area_struct *vma)
 void folio_remove_rmap_pte(struct folio *folio, struct page *page,
 			   struct vm_area_struct *vma)
 {
-	folio_remove_rmap(folio, page, vma->vm_mm, false);
+	folio_remove_rmap(folio, page, 1, vma->vm_mm, false, true);
+}
+
+/*
+ * folio_remove_rmap_ptes - @nr PTEs of @vma no longer map the consecutive
+ * pages @page.. of @folio (a zap of a run of one large folio): one
+ * mapcount-lock round trip, and a large anon folio left partly mapped is
+ * queued for a deferred split once, after the whole run, so unmapping a
+ * whole folio does not queue it.  Caller holds the ptl and drops the
+ * references itself.
+ */
+void folio_remove_rmap_ptes(struct folio *folio, struct page *page, unsigned long nr,
+			    struct vm_area_struct *vma)
+{
+	folio_remove_rmap(folio, page, nr, vma->vm_mm, false, true);
 }
 
 /* folio_remove_rmap_pmd - a PMD of @vma no longer maps @folio.  Caller
  * holds the PMD lock and drops the reference itself. */
 void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma)
 {
-	folio_remove_rmap(folio, &folio->page, vma->vm_mm, true);
+	folio_remove_rmap(folio, &folio->page, 1, vma->vm_mm, true, true);
 }
 
 /*
@@ -998,7 +1037,8 @@ static bool migrate_one_pte(struct folio *folio, struct page_vma_mapped_walk *pv
 		SetPageDirty(&folio->page);
 	set_pte_at(mm, address, pvmw->pte,
 		   __pte(migration_entry_for(page_to_pfn(page), pte_val(old), excl)));
-	folio_remove_rmap_pte(folio, page, vma);
+	/* Not a partial unmap: the entry comes back as a mapping. */
+	folio_remove_rmap(folio, page, 1, mm, false, false);
 	/* The entry holds no reference (rmap.h); the caller's keeps the
 	 * folio alive, so this never frees it. */
 	folio_put(folio);
@@ -1024,7 +1064,7 @@ static bool migrate_one_pmd(struct folio *folio, struct page_vma_mapped_walk *pv
 	/* The deposited PTE table stays with the entry (huge_memory.c). */
 	set_pmd_at(mm, pvmw->address, pvmw->pmd,
 		   __pmd(migration_entry_for(folio_pfn(folio), pmd_val(old), excl)));
-	folio_remove_rmap_pmd(folio, vma);
+	folio_remove_rmap(folio, &folio->page, 1, mm, true, false);
 	folio_put(folio);
 	return true;
 }

@@ -491,11 +491,20 @@ static unsigned long reclaim_zones(unsigned long nr_pages, bool may_unmap,
  * then, with @may_unmap and a swap device taking pages, anon folios
  * swapped out (contract in writeback.h; the steps are at the top of this
  * file).  Looks at each folio of a list at most about once per call.
- * Returns the pages freed; 0 when called from inside reclaim.
+ * Returns the pages freed; 0 when called from inside reclaim.  Then,
+ * with @may_unmap, as Linux's shrinkers run beside LRU reclaim, the deferred split queue (mthp.c) has
+ * its partly mapped large folios split, which frees their unmapped pages
+ * (not counted in the result).  Only then: a split needs the caller to
+ * hold no mmap_lock, folio lock or ptl, which @may_unmap already demands,
+ * and never from the allocator's reclaim (pnm_reclaim_for_alloc).
  */
 unsigned long pnm_reclaim_pages(unsigned long nr_pages, bool may_unmap)
 {
-	return reclaim_zones(nr_pages, may_unmap, ~0u, ULONG_MAX);
+	unsigned long reclaimed = reclaim_zones(nr_pages, may_unmap, ~0u, ULONG_MAX);
+
+	if (may_unmap && !reclaim_depth)
+		deferred_split_scan(ULONG_MAX);
+	return reclaimed;
 }
 
 /*

@@ -32,6 +32,14 @@ atomic_long_t vm_stat[NR_VM_STAT_ITEMS];
  */
 #define FIRST_EVENT	PGALLOC_NORMAL
 
+/* The names of one size's block of mTHP counters (vmstat.h). */
+#define MTHP_TEXT(order, kb)							\
+	[MTHP_STAT(order, MTHP_STAT_ANON_FAULT_ALLOC)] = "mthp_" kb "kb_anon_fault_alloc",	\
+	[MTHP_STAT(order, MTHP_STAT_ANON_FAULT_FALLBACK)] = "mthp_" kb "kb_anon_fault_fallback", \
+	[MTHP_STAT(order, MTHP_STAT_SPLIT)] = "mthp_" kb "kb_split",			\
+	[MTHP_STAT(order, MTHP_STAT_SPLIT_FAILED)] = "mthp_" kb "kb_split_failed",	\
+	[MTHP_STAT(order, MTHP_STAT_SPLIT_DEFERRED)] = "mthp_" kb "kb_split_deferred"
+
 const char *const vmstat_text[] = {
 	[NR_FREE_PAGES]			= "nr_free_pages",
 	[NR_ANON_MAPPED]		= "nr_anon_pages",
@@ -52,6 +60,7 @@ const char *const vmstat_text[] = {
 	[NR_SWAPCACHE]			= "nr_swapcached",
 	[NR_INACTIVE_ANON]		= "nr_inactive_anon",
 	[NR_ACTIVE_ANON]		= "nr_active_anon",
+	[PNM_NR_DEFERRED_SPLIT]		= "pnm_nr_deferred_split",
 	[PGALLOC_NORMAL]		= "pgalloc_normal",
 	[PGALLOC_MOVABLE]		= "pgalloc_movable",
 	[PGALLOC_CMA]			= "pgalloc_cma",
@@ -137,6 +146,13 @@ const char *const vmstat_text[] = {
 	[HTLB_BUDDY_PGALLOC_FAIL]	= "htlb_buddy_alloc_fail",
 	[PNM_HUGETLB_FAULT_SIGBUS]	= "pnm_hugetlb_fault_sigbus",
 	[PNM_HUGETLB_UNMAP_REF_PRIVATE]	= "pnm_hugetlb_unmap_ref_private",
+	[THP_COLLAPSE_ALLOC]		= "thp_collapse_alloc",
+	[THP_COLLAPSE_ALLOC_FAILED]	= "thp_collapse_alloc_failed",
+	[THP_DEFERRED_SPLIT_PAGE]	= "thp_deferred_split_page",
+	[PNM_THP_COLLAPSED]		= "pnm_thp_collapsed",
+	[PNM_THP_COLLAPSE_REFUSED_PINNED] = "pnm_thp_collapse_refused_pinned",
+	MTHP_TEXT(2, "16"), MTHP_TEXT(3, "32"), MTHP_TEXT(4, "64"), MTHP_TEXT(5, "128"),
+	MTHP_TEXT(6, "256"), MTHP_TEXT(7, "512"), MTHP_TEXT(8, "1024"), MTHP_TEXT(9, "2048"),
 };
 
 /*
@@ -189,7 +205,7 @@ long pnm_stat_read(int item)
 }
 
 /*
- * Zero every event counter; gauges (nr_free_pages ... nr_active_anon)
+ * Zero every event counter; gauges (nr_free_pages ... pnm_nr_deferred_split)
  * keep their values.  Relaxed stores: a concurrent event may or may not be
  * lost, so call it while the model is quiet.
  */

@@ -87,7 +87,8 @@ PNM_API long pnm_mremap(struct task_struct *task, unsigned long old_addr,
 PNM_API int pnm_mprotect(struct task_struct *task, unsigned long addr, unsigned long len,
 			 unsigned long prot);
 /* madvise(2): MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE,
- * MADV_NOHUGEPAGE, MADV_NORMAL, MADV_POPULATE_READ, MADV_POPULATE_WRITE.
+ * MADV_NOHUGEPAGE, MADV_NORMAL, MADV_POPULATE_READ, MADV_POPULATE_WRITE,
+ * PNM_MADV_COLLAPSE (pinmm/thp.h: its own errors, as Linux).
  * 0, -EINVAL, -ENOMEM (a hole: the mapped parts were advised; POPULATE
  * stops at it), -EAGAIN (a split needed memory), -EFAULT (POPULATE: a
  * fault failed), -ESRCH.  POPULATE faults the range in (write faults for
@@ -164,7 +165,9 @@ PNM_API int pnm_compact_zone(enum pnm_zone_type zone, unsigned int order,
 /*
  * Reclaim up to @nr_pages of clean page-cache pages, oldest first.
  * Locked, dirty, under-writeback and maybe-pinned folios are kept;
- * mapped folios are unmapped first when @may_unmap.  Returns the pages
+ * mapped folios are unmapped first when @may_unmap, which also splits the
+ * partly mapped large folios of the deferred split queue
+ * (pnm_thp_deferred_split_scan(), not counted here).  Returns the pages
  * reclaimed, which may exceed @nr_pages by the rest of the last large
  * folio taken.  The caller holds no mmap_lock.
  */

@@ -34,6 +34,7 @@
 #include <pinmm/rdma.h>
 #include <pinmm/io_uring.h>
 #include <pinmm/swap.h>
+#include <pinmm/thp.h>
 
 PNM_BEGIN_DECLS
 
@@ -148,6 +149,14 @@ struct pnm_config {
 	 * hstate, present where the CPU maps 1 GiB pages); default true.
 	 * Off, MAP_HUGE_1GB and the hugetlbfs1G filesystem give -EINVAL. */
 	bool hugetlb_gigantic;
+	/* --- multi-size THP (pinmm/thp.h) --- */
+	/* The switch of each anonymous folio size, indexed by order (the size
+	 * is PNM_PAGE_SIZE << order): orders PNM_THP_MIN_ORDER (16 KiB) to
+	 * PNM_HPAGE_PMD_ORDER (2 MiB) take PNM_THP_NEVER, _MADVISE, _ALWAYS
+	 * or _INHERIT; the entries below PNM_THP_MIN_ORDER must be
+	 * PNM_THP_NEVER.  Default: PNM_THP_INHERIT for 2 MiB, PNM_THP_NEVER
+	 * for the rest (Linux's defaults). */
+	enum pnm_thp_mode thp_size_enabled[PNM_HPAGE_PMD_ORDER + 1];
 };
 
 /* Defaults: 64 MiB NORMAL, 32 MiB MOVABLE, 16 MiB CMA, THP on madvise,
@@ -163,12 +172,12 @@ struct pnm_config {
 PNM_API void pnm_config_init(struct pnm_config *cfg, size_t size);
 /*
  * Build the model from @cfg (NULL: the defaults).  Returns 0, -EINVAL (bad
- * config: no NORMAL frames, too many frames, an unknown THP or accounting
- * mode, a size smaller than the first release's struct, swap_pages 1 or
- * above PNM_SWAP_MAX_SLOTS), -E2BIG (cfg->size is larger than this
- * library knows and the unknown tail is not all zero), -ENOMEM (host
- * memory), -EBUSY (already initialised), or the host's error creating the
- * data directory or the swap file.
+ * config: no NORMAL frames, too many frames, an unknown THP (global or
+ * per size) or accounting mode, a size smaller than the first release's
+ * struct, swap_pages 1 or above PNM_SWAP_MAX_SLOTS), -E2BIG (cfg->size is
+ * larger than this library knows and the unknown tail is not all zero),
+ * -ENOMEM (host memory), -EBUSY (already initialised), or the host's
+ * error creating the data directory or the swap file.
  */
 PNM_API int pnm_init(const struct pnm_config *cfg);
 /*

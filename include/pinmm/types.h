@@ -69,8 +69,10 @@ enum pnm_zone_type {
 };
 
 /* Transparent huge pages for anonymous memory (Linux's
- * /sys/kernel/mm/transparent_hugepage/enabled). */
-enum pnm_thp_mode { PNM_THP_NEVER, PNM_THP_MADVISE, PNM_THP_ALWAYS };
+ * /sys/kernel/mm/transparent_hugepage/enabled).  PNM_THP_INHERIT is only
+ * for one folio size's own switch (pinmm/thp.h): that size follows the
+ * global mode. */
+enum pnm_thp_mode { PNM_THP_NEVER, PNM_THP_MADVISE, PNM_THP_ALWAYS, PNM_THP_INHERIT };
 
 /*
  * Error pointers.  The API's one rule for results (docs/api.md): a call

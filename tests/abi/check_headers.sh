@@ -177,6 +177,14 @@ use_of() {
 		echo '	n += (ht_set != NULL) + (ht_file != NULL) + (int)ht_info.size +'
 		echo '	     (PNM_HUGETLB_1G / PNM_HUGETLB_2M == 512) +'
 		echo '	     (int)(PNM_MAP_HUGETLB | PNM_MAP_HUGE_2MB | PNM_MAP_HUGE_1GB);' ;;
+	pinmm/thp.h)
+		echo '	int (*thp_set)(unsigned long, enum pnm_thp_mode) = pnm_thp_set_enabled;'
+		echo '	long (*thp_scan)(struct task_struct *, unsigned long) = pnm_khugepaged_scan;'
+		echo '	long (*thp_ds)(unsigned long) = pnm_thp_deferred_split_scan;'
+		echo '	n += (thp_set != NULL) + (thp_scan != NULL) + (thp_ds != NULL) +'
+		echo '	     PNM_MADV_COLLAPSE + PNM_THP_MIN_ORDER + (int)PNM_THP_INHERIT;'
+		echo '	int (*thp_get)(unsigned long) = pnm_thp_get_enabled;'
+		echo '	n += (thp_get != NULL);' ;;
 	pinmm/budget.h)
 		echo '	static struct pnm_pin_budget_info pb_info;'
 		echo '	int (*pb_rem)(struct task_struct *, unsigned long *) = pnm_pin_budget_remaining;'

@@ -77,6 +77,10 @@ static void test_defaults(void **state)
 	assert_null(cfg.log_arg);
 	assert_null(cfg.fatal);
 	assert_null(cfg.fatal_arg);
+	/* Multi-size THP: 2 MiB follows cfg.thp, every smaller size is off. */
+	for (int order = 0; order < PNM_HPAGE_PMD_ORDER; order++)
+		assert_int_equal(cfg.thp_size_enabled[order], PNM_THP_NEVER);
+	assert_int_equal(cfg.thp_size_enabled[PNM_HPAGE_PMD_ORDER], PNM_THP_INHERIT);
 
 	/* NULL means the defaults. */
 	assert_int_equal(pnm_init(NULL), 0);
@@ -198,6 +202,30 @@ static void test_0_2_caller(void **state)
 	assert_int_equal(pnm_fini(), 0);
 }
 
+/*
+ * A 0.2 caller knows nothing of the per-size THP switches: they take
+ * their defaults whatever its memory holds beyond its struct, and
+ * pnm_init() accepts it.
+ */
+static void test_0_2_caller_gets_thp_size_defaults(void **state)
+{
+	struct pnm_config cfg, out;
+
+	(void)state;
+	memset(&cfg, JUNK, sizeof(cfg));
+	pnm_config_init(&cfg, PNM_CONFIG_SIZE_0_2);
+	assert_int_equal(cfg.size, PNM_CONFIG_SIZE_0_2);
+	assert_int_equal(((unsigned char *)&cfg)[PNM_CONFIG_SIZE_0_2], JUNK);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(pnm_config_import(&cfg, PNM_CONFIG_SIZE_0_2, &out), 0);
+	assert_int_equal(out.thp_size_enabled[PNM_HPAGE_PMD_ORDER], PNM_THP_INHERIT);
+	assert_int_equal(out.thp_size_enabled[4], PNM_THP_NEVER);
+	assert_int_equal(pnm_init(&cfg), 0);
+	assert_int_equal(pnm_thp_get_enabled(PNM_HPAGE_PMD_SIZE), PNM_THP_INHERIT);
+	assert_int_equal(pnm_thp_get_enabled(64 << 10), PNM_THP_NEVER);
+	assert_int_equal(pnm_fini(), 0);
+}
+
 /* A newer caller: a larger struct, the tail unknown here. */
 static void test_newer_caller(void **state)
 {
@@ -268,6 +296,31 @@ static void test_fields_arrive_and_are_validated(void **state)
 	pnm_test_config(&cfg);
 	cfg.pin_accounting = (enum pnm_pin_accounting)5;
 	assert_init_fails(&cfg, -EINVAL);
+	/* The global mode has no "inherit"; the size switches do, but only
+	 * sizes from 16 KiB have one. */
+	pnm_test_config(&cfg);
+	cfg.thp = PNM_THP_INHERIT;
+	assert_init_fails(&cfg, -EINVAL);
+	pnm_test_config(&cfg);
+	cfg.thp_size_enabled[4] = (enum pnm_thp_mode)4;
+	assert_init_fails(&cfg, -EINVAL);
+	pnm_test_config(&cfg);
+	cfg.thp_size_enabled[1] = PNM_THP_ALWAYS;
+	assert_init_fails(&cfg, -EINVAL);
+	pnm_test_config(&cfg);
+	cfg.thp_size_enabled[0] = PNM_THP_INHERIT;
+	assert_init_fails(&cfg, -EINVAL);
+	pnm_test_config(&cfg);
+	cfg.thp_size_enabled[2] = PNM_THP_MADVISE;
+	cfg.thp_size_enabled[5] = PNM_THP_ALWAYS;
+	cfg.thp_size_enabled[PNM_HPAGE_PMD_ORDER] = PNM_THP_NEVER;
+	assert_int_equal(pnm_init(&cfg), 0);
+	assert_int_equal(pnm_get_config()->thp_size_enabled[5], PNM_THP_ALWAYS);
+	assert_int_equal(pnm_thp_get_enabled(16 << 10), PNM_THP_MADVISE);
+	assert_int_equal(pnm_thp_get_enabled(128 << 10), PNM_THP_ALWAYS);
+	assert_int_equal(pnm_thp_get_enabled(PNM_HPAGE_PMD_SIZE), PNM_THP_NEVER);
+	assert_int_equal(pnm_thp_get_enabled(32 << 10), PNM_THP_NEVER);
+	assert_int_equal(pnm_fini(), 0);
 	pnm_test_config(&cfg);
 	cfg.zone_frames[PNM_ZONE_NORMAL] = 0;
 	assert_init_fails(&cfg, -EINVAL);
@@ -330,6 +383,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_init_respects_size, cleanup),
 		cmocka_unit_test_teardown(test_older_caller_gets_defaults, cleanup),
 		cmocka_unit_test_teardown(test_0_2_caller, cleanup),
+		cmocka_unit_test_teardown(test_0_2_caller_gets_thp_size_defaults, cleanup),
 		cmocka_unit_test_teardown(test_newer_caller, cleanup),
 		cmocka_unit_test_teardown(test_fields_arrive_and_are_validated, cleanup),
 		cmocka_unit_test_teardown(test_swap_pages, cleanup),

@@ -394,11 +394,12 @@ static int mprotect_run(struct scn_run *r, const struct scn_step *st, const stru
 
 static const char *const advice_words[] = {
 	"dontneed", "dontfork", "dofork", "hugepage", "nohugepage", "normal",
-	"populate_read", "populate_write", "cold", "pageout", "free", NULL,
+	"populate_read", "populate_write", "cold", "pageout", "free", "collapse", NULL,
 };
 static const int advice_values[] = {
 	MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_NORMAL,
 	MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_COLD, MADV_PAGEOUT, MADV_FREE,
+	PNM_MADV_COLLAPSE,
 };
 
 static int madvise_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)

@@ -355,10 +355,15 @@ int pnm_mm_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len);
  * (PROT_WRITE on a shared mapping of a file opened read-only). */
 int pnm_mm_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len,
 		 unsigned long prot);
+/* Linux's value; glibc's <sys/mman.h> may lack it (pinmm/thp.h). */
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	PNM_MADV_COLLAPSE
+#endif
 /* madvise(2): MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE,
  * MADV_NOHUGEPAGE, MADV_NORMAL, MADV_POPULATE_READ/WRITE, MADV_COLD,
- * MADV_PAGEOUT, MADV_FREE.  0, -EINVAL, -ENOMEM (unmapped hole), -EAGAIN,
- * -EFAULT, -EIO/-ENOSPC (MADV_PAGEOUT: a swap write failed) (madvise.c). */
+ * MADV_PAGEOUT, MADV_FREE, MADV_COLLAPSE.  0, -EINVAL, -ENOMEM (unmapped
+ * hole), -EAGAIN, -EFAULT, -EIO/-ENOSPC (MADV_PAGEOUT: a swap write
+ * failed) (madvise.c). */
 int pnm_mm_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len,
 		int advice);
 /* mlock(2) / munlock(2) (mlock.c): 0, -EINVAL, -ENOMEM (a hole: nothing

@@ -269,11 +269,15 @@ spinlock_t *folio_mapcount_lock(struct folio *folio);
  * (@page, inside @folio); the _pmd variants map the whole (PMD-sized)
  * folio.  Nothing is allocated, so nothing can fail.  RMAP_EXCLUSIVE sets
  * PG_anon_exclusive on the mapped page(s) (all 512 for a PMD).  Removing
- * the last mapping of a page clears its PG_anon_exclusive.
+ * the last mapping of a page clears its PG_anon_exclusive; removing the
+ * last mapping of some pages of a large anon folio while others stay
+ * mapped queues it for a deferred split (mthp.c).
  */
 /* A new folio becomes anonymous in @vma (which has an anon_vma:
- * anon_vma_prepare) at @address: mapping, index, PG_swapbacked, then a PTE
- * (order 0) or PMD (PMD order) mapping. */
+ * anon_vma_prepare) at @address, aligned to the folio's size: mapping,
+ * index, PG_swapbacked, then a PTE (order 0), a PMD (PMD order), or one
+ * PTE per page (a multi-size THP, orders between: the caller installs
+ * them and holds one reference per page). */
 void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address, int flags);
 void folio_add_anon_rmap_pte(struct folio *folio, struct page *page,
@@ -285,6 +289,10 @@ void folio_add_file_rmap_pte(struct folio *folio, struct page *page,
 void folio_add_file_rmap_pmd(struct folio *folio, struct vm_area_struct *vma);
 void folio_remove_rmap_pte(struct folio *folio, struct page *page,
 			   struct vm_area_struct *vma);
+/* @nr consecutive pages from @page, all of @folio (a zap's run): as @nr
+ * folio_remove_rmap_pte() calls, but a deferred split is decided once. */
+void folio_remove_rmap_ptes(struct folio *folio, struct page *page, unsigned long nr,
+			    struct vm_area_struct *vma);
 void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma);
 /*
  * A PMD mapping of @folio becomes 512 PTE mappings of its pages
@@ -459,8 +467,9 @@ int folio_referenced(struct folio *folio, unsigned long *vm_flags);
  * head, anon folios PG_swapbacked with a live anon_vma, PG_anon_exclusive
  * only on anon pages mapped by at most one mapping, and (where exact
  * per-page pin counts are kept) those counts adding up to a large folio's
- * _pincount.  Migration entries are accepted only while the folio is
- * locked.  Page-table frames and the
+ * _pincount, and (a large anon folio partly mapped and unlocked) that it
+ * is on the deferred split queue.  Migration entries are accepted only
+ * while the folio is locked.  Page-table frames and the
  * zero page get the checks that apply to them.  Call with the model
  * quiescent.  Reports with pnm_check_fail().  (debug.c)
  */

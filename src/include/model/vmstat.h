@@ -14,6 +14,22 @@
 #include <stdio.h>
 #include <model/atomic.h>
 
+/*
+ * The per-size counters of multi-size THP (mthp.c), Linux's
+ * hugepages-<size>kB/stats/<name>: one block of MTHP_NR_STATS items for
+ * each anonymous order PNM_THP_MIN_ORDER..HPAGE_PMD_ORDER (16 KiB..2 MiB),
+ * printed as "mthp_<size>kb_<name>".
+ */
+enum mthp_stat_item {
+	MTHP_STAT_ANON_FAULT_ALLOC,	/* faults that got a folio of this size */
+	MTHP_STAT_ANON_FAULT_FALLBACK,	/* ... that found no free block of it */
+	MTHP_STAT_SPLIT,		/* folios of this size split */
+	MTHP_STAT_SPLIT_FAILED,		/* ... splits refused (references) */
+	MTHP_STAT_SPLIT_DEFERRED,	/* ... queued for a deferred split */
+	MTHP_NR_STATS
+};
+#define MTHP_NR_ORDERS		(9 - 2 + 1)	/* orders 2..9 (HPAGE_PMD_ORDER) */
+
 enum pnm_stat_item {
 	/* state (gauges) */
 	NR_FREE_PAGES,
@@ -36,6 +52,7 @@ enum pnm_stat_item {
 	NR_SWAPCACHE,		/* nr_swapcached: pages in the swap cache */
 	NR_INACTIVE_ANON,	/* pages on the inactive anon LRU list */
 	NR_ACTIVE_ANON,		/* pages on the active anon LRU list */
+	PNM_NR_DEFERRED_SPLIT,	/* large folios on the deferred split queue */
 	/* events */
 	PGALLOC_NORMAL,
 	PGALLOC_MOVABLE,
@@ -135,6 +152,14 @@ enum pnm_stat_item {
 	PNM_HUGETLB_FAULT_SIGBUS, /* hugetlb faults the pool had no page for */
 	PNM_HUGETLB_UNMAP_REF_PRIVATE, /* mappings a private owner took its
 				 * page back from to COW it (SIGBUS there) */
+	/* multi-size THP, deferred split, collapse (issue 13) */
+	THP_COLLAPSE_ALLOC,	/* 2 MiB folios allocated to collapse into */
+	THP_COLLAPSE_ALLOC_FAILED, /* ... and collapses that found none */
+	THP_DEFERRED_SPLIT_PAGE, /* large folios queued for a deferred split */
+	PNM_THP_COLLAPSED,	/* 2 MiB blocks collapsed into a THP */
+	PNM_THP_COLLAPSE_REFUSED_PINNED, /* collapses refused: a maybe-pinned page */
+	PNM_MTHP_STAT_FIRST,	/* MTHP_NR_ORDERS blocks of enum mthp_stat_item */
+	PNM_MTHP_STAT_LAST = PNM_MTHP_STAT_FIRST + MTHP_NR_ORDERS * MTHP_NR_STATS - 1,
 	NR_VM_STAT_ITEMS
 };
 
@@ -146,6 +171,16 @@ static inline void count_vm_event(enum pnm_stat_item i) { mod_vm_stat(i, 1); }
 static inline void count_vm_events(enum pnm_stat_item i, long n) { mod_vm_stat(i, n); }
 static inline long global_stat(enum pnm_stat_item i) { return atomic_long_read(&vm_stat[i]); }
 /* pnm_stat_lookup/reset/print and friends: pinmm/stat.h. */
+
+/* The counter of @item for anonymous folios of @order (2..9). */
+#define MTHP_STAT(order, item)	\
+	((enum pnm_stat_item)(PNM_MTHP_STAT_FIRST + ((order) - 2) * MTHP_NR_STATS + (item)))
+/* Count one @item for a folio of @order; nothing for orders 0 and 1. */
+static inline void count_mthp_stat(unsigned int order, enum mthp_stat_item item)
+{
+	if (order >= 2 && order <= 9)
+		count_vm_event(MTHP_STAT(order, item));
+}
 
 /* --- trace events (scenario --trace, demo narration) -------------------- */
 /* The events and struct pnm_trace_rec are public (pinmm/stat.h). */

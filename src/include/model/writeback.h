@@ -162,7 +162,7 @@ void folio_lru_replace(struct folio *src, struct folio *dst);
  * (PNM_SWAP_SKIP_PINNED); mapped folios are unmapped first when
  * @may_unmap (and kept if a pin appeared meanwhile).  Returns the pages
  * reclaimed.  @may_unmap needs the caller to hold no mmap_lock, folio
- * lock, ptl; without it the call is safe from any context that may
+ * lock, ptl, and also runs the deferred split queue (mthp.c); without it the call is safe from any context that may
  * allocate (the page allocator calls it when a zone is exhausted).
  */
 unsigned long pnm_reclaim_pages(unsigned long nr_pages, bool may_unmap);
