@@ -265,7 +265,7 @@ bool thp_vma_suitable(struct vm_area_struct *vma, unsigned long addr)
 {
 	unsigned long haddr = addr & PMD_MASK, flags = vma->vm_flags;
 
-	switch (pnm_config.thp) {
+	switch (READ_ONCE(pnm_config.thp)) {	/* a sysctl knob (sysctl.c) */
 	case PNM_THP_NEVER:
 		return false;
 	case PNM_THP_MADVISE:
@@ -308,7 +308,7 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 
 	if (!thp_vma_suitable(vma, haddr))
 		return VM_FAULT_FALLBACK;
-	if (!(vmf->flags & FAULT_FLAG_WRITE) && pnm_config.thp_use_zero_page)
+	if (!(vmf->flags & FAULT_FLAG_WRITE) && READ_ONCE(pnm_config.thp_use_zero_page))
 		return do_huge_zero_page_fault(vmf);
 	if (anon_vma_prepare(vma))
 		return VM_FAULT_OOM;

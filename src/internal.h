@@ -516,6 +516,50 @@ typedef void pnm_pin_budget_extent_fn(struct mm_struct *mm, struct pnm_pin_budge
 				      void *arg);
 void pnm_vaddr_pin_for_each_charged(pnm_pin_budget_extent_fn *fn, void *arg);
 
+/* ---- resource.c (RLIMIT_MEMLOCK, capabilities: pinmm/resource.h; issue 13) ---- */
+/* mm_alloc(): a new process's limits (RLIMIT_MEMLOCK unlimited, no
+ * capabilities); dup_mm(): a fork child's, copied from @oldmm's; mmdrop():
+ * freeing them with the mm struct. */
+void pnm_mm_limits_init(struct mm_struct *mm);
+void pnm_mm_limits_fork(struct mm_struct *oldmm, struct mm_struct *mm);
+void pnm_mm_limits_destroy(struct mm_struct *mm);
+/* Does @mm's process have capability @cap (PNM_CAP_*)?  Takes the limits'
+ * lock (a leaf). */
+bool pnm_mm_capable(struct mm_struct *mm, int cap);
+/* @mm's RLIMIT_MEMLOCK soft limit in bytes (PNM_RLIM_INFINITY: none). */
+unsigned long pnm_mm_rlimit_memlock(struct mm_struct *mm);
+/*
+ * The pages of @mm's process may lock or pin under RLIMIT_MEMLOCK:
+ * ULONG_MAX (PNM_PIN_BUDGET_UNLIMITED) when the limit is infinite or the
+ * process has CAP_IPC_LOCK, else the soft limit in whole pages.  The pin
+ * budget's charge applies it (pin_budget.c).
+ */
+unsigned long pnm_mm_memlock_pages(struct mm_struct *mm);
+/* Linux's mm->locked_vm: pages of @mm's VM_LOCKED VMAs.  mmap_lock held. */
+unsigned long pnm_mm_locked_vm(struct mm_struct *mm);
+/* Linux's can_do_mlock(): a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK. */
+bool can_do_mlock(struct mm_struct *mm);
+/*
+ * Linux's mlock_future_ok(): may @mm lock @bytes more with @vm_flags?
+ * Always when VM_LOCKED is not among them or with CAP_IPC_LOCK; else
+ * locked_vm plus @bytes in pages must stay within RLIMIT_MEMLOCK.
+ * mmap_lock held.
+ */
+bool mlock_future_ok(struct mm_struct *mm, unsigned long vm_flags, unsigned long bytes);
+
+/* ---- sysctl.c (pinmm/sysctl.h; issue 13) ---- */
+/* vm.max_map_count (mmap.c) and vm.memfd_noexec (memfd.c), read with
+ * READ_ONCE; the THP knobs are pnm_config.thp and .thp_use_zero_page,
+ * read with READ_ONCE by huge_memory.c. */
+extern int sysctl_max_map_count;
+extern int sysctl_memfd_noexec_scope;
+/* vm.memfd_noexec's values (Linux's MEMFD_NOEXEC_SCOPE_*). */
+#define MEMFD_NOEXEC_SCOPE_EXEC			0
+#define MEMFD_NOEXEC_SCOPE_NOEXEC_SEAL		1
+#define MEMFD_NOEXEC_SCOPE_NOEXEC_ENFORCED	2
+/* pnm_init(): the knobs kept in sysctl.c back at their defaults. */
+void pnm_sysctl_init(void);
+
 /* ---- page-writeback.c (issue 5; owner: writeback) ---- */
 int pnm_writeback_init(const struct pnm_config *cfg);	/* flusher if asked */
 void pnm_writeback_fini(void);

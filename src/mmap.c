@@ -46,9 +46,6 @@
 #define PAGE_ALIGN(x)	ALIGN((x), PAGE_SIZE)
 #endif
 
-/* Linux's default vm.max_map_count. */
-#define DEFAULT_MAX_MAP_COUNT	65530
-
 #define PNM_PROT_KNOWN	(PROT_READ | PROT_WRITE | PROT_EXEC)
 #define PNM_MAP_KNOWN	(MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | \
 			 MAP_FIXED_NOREPLACE | MAP_POPULATE | MAP_NORESERVE)
@@ -186,7 +183,8 @@ static int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long le
 		return err;
 	if (start > first->vm_start) {
 		/* Splitting in the middle adds a VMA: respect the limit. */
-		if (end < first->vm_end && mm->map_count >= DEFAULT_MAX_MAP_COUNT)
+		if (end < first->vm_end &&
+		    mm->map_count >= READ_ONCE(sysctl_max_map_count))
 			return -ENOMEM;
 		err = split_vma(first, start, 0);
 		if (err)
@@ -466,7 +464,7 @@ long pnm_mm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	}
 
 	mmap_write_lock(mm);
-	if (mm->map_count > DEFAULT_MAX_MAP_COUNT) {
+	if (mm->map_count > READ_ONCE(sysctl_max_map_count)) {
 		ret = -ENOMEM;
 		goto out_unlock;
 	}

@@ -72,8 +72,11 @@ PNM_API int pnm_madvise(struct task_struct *task, unsigned long addr, unsigned l
  * (write faults where private and writable), keeping no reference; reclaim
  * then leaves the pages mapped.  A fork child does not inherit the lock.
  * munlock clears it.  0, -EINVAL (range wraps or leaves user space),
- * -ENOMEM (part of the range is not mapped: nothing changed), -EAGAIN (a
- * split or a fault had no memory), -ESRCH.  No RLIMIT_MEMLOCK.
+ * -ENOMEM (part of the range is not mapped, or the pages not locked yet
+ * plus those locked would pass RLIMIT_MEMLOCK without CAP_IPC_LOCK:
+ * nothing changed), -EPERM (mlock with RLIMIT_MEMLOCK 0 and no
+ * CAP_IPC_LOCK; pinmm/resource.h), -EAGAIN (a split or a fault had no
+ * memory), -ESRCH.
  */
 PNM_API int pnm_mlock(struct task_struct *task, unsigned long addr, size_t len);
 PNM_API int pnm_munlock(struct task_struct *task, unsigned long addr, size_t len);

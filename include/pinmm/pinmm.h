@@ -22,6 +22,8 @@
 #include <pinmm/stat.h>
 #include <pinmm/vaddr_pin.h>
 #include <pinmm/budget.h>
+#include <pinmm/resource.h>
+#include <pinmm/sysctl.h>
 #include <pinmm/inspect.h>
 #include <pinmm/dio.h>
 #include <pinmm/process_vm.h>

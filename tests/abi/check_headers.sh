@@ -170,6 +170,17 @@ use_of() {
 		echo '	static struct pnm_pin_budget_info pb_info;'
 		echo '	int (*pb_rem)(struct task_struct *, unsigned long *) = pnm_pin_budget_remaining;'
 		echo '	n += (pb_rem != NULL) + (int)pb_info.size + (PNM_PIN_BUDGET_UNLIMITED != 0);' ;;
+	pinmm/resource.h)
+		echo '	struct pnm_rlimit rl = { PNM_RLIM_INFINITY, PNM_RLIM_INFINITY };'
+		echo '	int (*rl_set)(struct task_struct *, int, const struct pnm_rlimit *,'
+		echo '		      struct pnm_rlimit *) = pnm_prlimit;'
+		echo '	int (*cap_set)(struct task_struct *, int, bool) = pnm_task_set_capability;'
+		echo '	n += (rl_set != NULL) + (cap_set != NULL) + (rl.rlim_cur != 0) +'
+		echo '	     PNM_RLIMIT_MEMLOCK + PNM_CAP_IPC_LOCK + PNM_CAP_SYS_RESOURCE;' ;;
+	pinmm/sysctl.h)
+		echo '	int (*sc_wr)(const char *, const char *) = pnm_sysctl_write;'
+		echo '	const char *(*sc_name)(int) = pnm_sysctl_name;'
+		echo '	n += (sc_wr != NULL) + (sc_name != NULL);' ;;
 	pinmm/dio.h)
 		echo '	static struct pnm_dio_info dio_info;'
 		echo '	int (*dio_sub)(struct pnm_dio_dev *, struct file *, unsigned int, unsigned long,'

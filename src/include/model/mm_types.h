@@ -254,6 +254,21 @@ struct pnm_vma_set {
 	int cap;
 };
 
+/*
+ * A process's RLIMIT_MEMLOCK and capabilities (resource.c, pinmm/
+ * resource.h).  Linux keeps them with the task (signal_struct->rlim,
+ * cred->cap_effective); the model keeps them with the address space,
+ * which every consumer holds (mlock, secretmem's mmap, the pin budget's
+ * charge) and which a model process has exactly one of.  Set at
+ * creation, copied at fork.
+ */
+struct pnm_mm_limits {
+	spinlock_t lock;		/* a leaf */
+	unsigned long memlock_cur;	/* bytes, or PNM_RLIM_INFINITY; lock */
+	unsigned long memlock_max;	/* likewise */
+	unsigned long caps;		/* BIT(PNM_CAP_*); lock */
+};
+
 struct mm_struct {
 	struct pnm_vma_set mm_vmas;	/* mmap_lock */
 	/* top-level table (a PG_table frame of the arena); set at creation,
@@ -286,6 +301,7 @@ struct mm_struct {
 	 * the mmap_lock or the reverse-map lock of the VMA they change. */
 	struct mmu_notifier *notifier_subscriptions;
 	atomic_t pnm_nr_notifiers;	/* written as the list; read relaxed */
+	struct pnm_mm_limits pnm_limits;	/* its process's (resource.c) */
 };
 
 /* --- files (issue 5: pagemap.h, writeback.h, fs.h) ----------------------- */
@@ -353,6 +369,14 @@ struct address_space {
 	/* every VMA mapping this file, keyed by the pages it covers (rmap.h) */
 	struct pnm_itree_root i_mmap;		/* i_mmap_rwsem */
 	struct rw_semaphore i_mmap_rwsem;
+	/*
+	 * Linux's i_mmap_writable: > 0, the VMAs in i_mmap that are shared
+	 * and may write (VM_SHARED and VM_MAYWRITE, counted as they enter and
+	 * leave the tree, interval_tree.c) plus mmap()s setting one up;
+	 * < 0, writable shared mappings are denied (memfd's F_SEAL_WRITE,
+	 * memfd.c).  Atomic: mapping_map_writable()/mapping_deny_writable().
+	 */
+	atomic_t i_mmap_writable;
 	errseq_t wb_err;		/* writeback errors; atomic */
 	void *private_data;
 };
