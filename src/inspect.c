@@ -223,6 +223,8 @@ static void frame_snapshot(unsigned long pfn, struct pnm_page_info *pi)
 		f |= PNM_PAGE_HUGE_ZERO;
 	if (folio_maybe_dma_pinned(folio))
 		f |= PNM_PAGE_MAYBE_PINNED;
+	if (!kernel_page_present(pfn_to_page(pfn)))
+		f |= PNM_PAGE_SECRET;
 	pi->flags = f;
 }
 

@@ -41,7 +41,7 @@
 /*
  * Set or clear VM_LOCKED on [start, end) of @vma (the range lies inside
  * it), splitting at the edges and merging afterwards.  VM_IO/VM_PFNMAP
- * VMAs are left alone (Linux's VM_SPECIAL).  0 or -EAGAIN (a split had no
+ * VMAs (Linux's VM_SPECIAL) and secretmem ones are left alone.  0 or -EAGAIN (a split had no
  * memory; the VMA is as it was).  mmap_lock held for write.
  */
 static int mlock_fixup(struct vm_area_struct *vma, unsigned long start, unsigned long end,
@@ -49,7 +49,8 @@ static int mlock_fixup(struct vm_area_struct *vma, unsigned long start, unsigned
 {
 	unsigned long new_flags = lock ? vma->vm_flags | VM_LOCKED : vma->vm_flags & ~VM_LOCKED;
 
-	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+	/* Linux's mlock_fixup() leaves secretmem alone: always locked. */
+	if ((vma->vm_flags & (VM_IO | VM_PFNMAP)) || vma_is_secretmem(vma))
 		return 0;
 	return vma_modify_flags(vma, start, end, new_flags);
 }

@@ -257,11 +257,27 @@ static long mmap_region(struct mm_struct *mm, struct file *file,
 			unsigned long vm_flags, pgoff_t pgoff)
 {
 	struct vm_area_struct *vma;
+	bool writable = file && file->f_mapping &&
+			(vm_flags & (VM_SHARED | VM_MAYWRITE)) == (VM_SHARED | VM_MAYWRITE);
 	int err;
 
+	/*
+	 * A writable shared file mapping holds the mapping writable while it
+	 * is set up (Linux's mapping_map_writable() in mmap_region()): a
+	 * racing F_SEAL_WRITE either sees it (-EBUSY) or got in first
+	 * (-EPERM here).  The VMA counts on its own once in i_mmap
+	 * (interval_tree.c); the hold is dropped after that.
+	 */
+	if (writable) {
+		err = mapping_map_writable(file->f_mapping);
+		if (err)
+			return err;
+	}
 	vma = vm_area_alloc(mm);
-	if (!vma)
-		return -ENOMEM;
+	if (!vma) {
+		err = -ENOMEM;
+		goto out_unmap_writable;
+	}
 	vma->vm_start = addr;
 	vma->vm_end = addr + len;
 	vma->vm_flags = vm_flags;
@@ -296,6 +312,8 @@ static long mmap_region(struct mm_struct *mm, struct file *file,
 	VM_BUG_ON(err);		/* room reserved above */
 	vma_link_file(vma);
 	vma_merge_neighbours(mm, vma);
+	if (writable)
+		mapping_unmap_writable(file->f_mapping);
 	return (long)addr;
 
 out_close:
@@ -306,6 +324,9 @@ out_fput:
 		fput(vma->vm_file);
 out_free_vma:
 	vm_area_free(vma);
+out_unmap_writable:
+	if (writable)
+		mapping_unmap_writable(file->f_mapping);
 	return err;
 }
 
@@ -479,6 +500,13 @@ long pnm_mm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	}
 	if (!file && type == MAP_PRIVATE)
 		pgoff = addr >> PAGE_SHIFT;
+	/* A sealed memfd: no new writable shared mapping, and a read-only
+	 * one may never become writable (memfd.c). */
+	if (file) {
+		ret = memfd_check_seals_mmap(file, &vm_flags);
+		if (ret)
+			goto out_unlock;
+	}
 
 	ret = mmap_region(mm, file, addr, len, vm_flags, pgoff);
 	if (ret >= 0 && (flags & MAP_POPULATE)) {

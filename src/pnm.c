@@ -753,6 +753,8 @@ bool pnm_check_system(void)
 		return false;
 	if (!pnm_check_inodes())
 		return false;
+	if (!pnm_secretmem_check())
+		return false;
 	if (!pnm_check_lru())
 		return false;
 	if (!pnm_pin_budget_check())

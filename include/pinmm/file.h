@@ -14,6 +14,8 @@
  *   PNM_FS_DAX    the file's pages are the storage itself (persistent
  *                 memory): no page cache; fsync persists them to the
  *                 host file.  Long-term pins are refused (-EOPNOTSUPP).
+ *   PNM_FS_SECRETMEM  the files of memfd_secret() (pinmm/memfd.h): never
+ *                 opened by name (pnm_file_open: -EINVAL).
  *
  * Names are 1-64 characters of [A-Za-z0-9._-], not "." or "..".  Opening
  * the same (filesystem, name) twice gives two files sharing one inode.
@@ -33,8 +35,9 @@
 
 PNM_BEGIN_DECLS
 
-enum pnm_fs_type { PNM_FS_DISK, PNM_FS_SHMEM, PNM_FS_DAX, PNM_NR_FS };
-/* "disk", "shmem", "dax" ("?" otherwise); and back (-1 if unknown). */
+enum pnm_fs_type { PNM_FS_DISK, PNM_FS_SHMEM, PNM_FS_DAX, PNM_FS_SECRETMEM, PNM_NR_FS };
+/* "disk", "shmem", "dax", "secretmem" ("?" otherwise); and back (-1 if
+ * unknown). */
 PNM_API const char *pnm_fs_name(enum pnm_fs_type fs);
 PNM_API int pnm_fs_parse(const char *name);
 #define PNM_FS_NAME_MAX		64
@@ -45,7 +48,8 @@ PNM_API int pnm_fs_parse(const char *name);
  * Open (with O_CREAT: create) file @name of filesystem @fs.  @flags:
  * O_RDONLY/O_WRONLY/O_RDWR, O_CREAT, O_EXCL, O_TRUNC of <fcntl.h> (any
  * other bit, and O_EXCL without O_CREAT, are -EINVAL).  0 with *@filep
- * set (one reference: pnm_file_close()), or -EINVAL (bad name or flags),
+ * set (one reference: pnm_file_close()), or -EINVAL (bad name or flags,
+ * PNM_FS_SECRETMEM),
  * -ENAMETOOLONG, -ENOENT, -EEXIST, -EBUSY (a disk name open as dax or the
  * other way round: they share the host file), -EIO (host error), -ENOMEM.
  */

@@ -105,6 +105,8 @@ enum pnm_frame_kind {
 #define PNM_PAGE_MAP_WRITE	0x10000u /* writable (no COW or write notify pending) */
 #define PNM_PAGE_MAP_DIRTY	0x20000u /* the entry's dirty bit */
 #define PNM_PAGE_MAP_PMD	0x40000u /* a PMD maps the whole folio */
+/* Out of the kernel's direct map: a secretmem page (pinmm/memfd.h). */
+#define PNM_PAGE_SECRET		0x100000u
 
 struct pnm_page_info {
 	size_t size;			/* set by the caller: sizeof(*info) */

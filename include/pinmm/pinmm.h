@@ -24,6 +24,7 @@
 #include <pinmm/budget.h>
 #include <pinmm/resource.h>
 #include <pinmm/sysctl.h>
+#include <pinmm/memfd.h>
 #include <pinmm/inspect.h>
 #include <pinmm/dio.h>
 #include <pinmm/process_vm.h>
