@@ -47,7 +47,14 @@
  *   only after their VMAs have left the trees.
  *   Leaf locks, under which nothing else is taken: the file LRU's
  *   lru_lock (swap.c), the inode table lock (fs/namei.c), file->f_lock
- *   (errseq sampling), the flusher's mutex (page-writeback.c).
+ *   (errseq sampling, F_SETFD), the flusher's mutex (page-writeback.c),
+ *   mm->pnm_limits.lock (a process's RLIMIT_MEMLOCK and capabilities,
+ *   resource.c).
+ *   memfd seals (memfd.c): adding one holds inode->i_lock, under which
+ *   F_SEAL_WRITE scans the cache for pins under i_pages.xa_lock; the
+ *   mapping's i_mmap_writable is an atomic, changed under i_mmap_rwsem
+ *   (VMAs entering and leaving i_mmap) or with no lock (mmap's hold, the
+ *   seal's denial).
  *   Two PTE-table ptls are nested only in fork (parent then child, under
  *   both mmap_locks held for write), mirroring copy_pte_range().
  *   MMU notifiers (mmu_notifier.c): a subscriber's callbacks run with
@@ -415,7 +422,9 @@ struct file {
 	struct inode *f_inode;
 	struct address_space *f_mapping;
 	unsigned int f_mode;		/* FMODE_READ | FMODE_WRITE */
-	unsigned int f_flags;		/* O_* */
+	/* O_*: set at open; O_CLOEXEC changes under f_lock (F_SETFD,
+	 * memfd.c), read with READ_ONCE */
+	unsigned int f_flags;
 	const struct file_operations *f_op;
 	errseq_t f_wb_err;		/* mapping->wb_err seen; f_lock */
 	spinlock_t f_lock;
