@@ -311,6 +311,7 @@ void address_space_init(struct address_space *mapping, struct inode *host,
 	init_rwsem(&mapping->invalidate_lock);
 	mapping->i_mmap = (struct pnm_itree_root)PNM_ITREE_ROOT_INIT;
 	init_rwsem(&mapping->i_mmap_rwsem);
+	atomic_set(&mapping->i_mmap_writable, 0);
 	mapping->wb_err = 0;
 	mapping->private_data = NULL;
 }

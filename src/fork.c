@@ -58,6 +58,7 @@ struct mm_struct *mm_alloc(void)
 	mm->mmap_base = MMAP_BASE;
 	mm->task_size = TASK_SIZE;
 	INIT_LIST_HEAD(&mm->mmlist);
+	pnm_mm_limits_init(mm);		/* RLIMIT_MEMLOCK, capabilities */
 	if (pgd_alloc(mm))
 		goto out_free_mm;
 
@@ -67,6 +68,7 @@ struct mm_struct *mm_alloc(void)
 	return mm;
 
 out_free_mm:
+	pnm_mm_limits_destroy(mm);
 	spin_lock_destroy(&mm->page_table_lock);
 	rwsem_destroy(&mm->mmap_lock);
 	free(mm);
@@ -87,6 +89,7 @@ void mmdrop(struct mm_struct *mm)
 	pnm_pin_budget_mm_free(mm);
 	pgd_free(mm);		/* no-op after exit_mmap */
 	vma_set_destroy(mm);
+	pnm_mm_limits_destroy(mm);
 	spin_lock_destroy(&mm->page_table_lock);
 	rwsem_destroy(&mm->mmap_lock);
 	free(mm);
@@ -211,6 +214,7 @@ int dup_mm(struct mm_struct *oldmm, int parent_pid, int child_pid,
 	if (!mm)
 		return -ENOMEM;
 	mm->owner_pid = child_pid;
+	pnm_mm_limits_fork(oldmm, mm);	/* RLIMIT_MEMLOCK, capabilities */
 	err = dup_mmap(mm, oldmm);
 	if (!err)
 		err = pnm_pin_budget_fork(oldmm, mm);	/* the process pin limit */

@@ -64,10 +64,10 @@
  *     occur (except VM_FAULT_RETRY with FOLL_NOWAIT, which keeps the lock)
  *     and *locked only changes when this file takes and drops the lock
  *     itself (the _unlocked and fast-fallback paths).
- *   - secretmem, P2PDMA and hwpoison do not exist in the model, so their
- *     refusals never trigger.  hugetlb VMAs are followed by
- *     hugetlb_fault.c (a huge entry is grabbed once per request, like a
- *     huge PMD).
+ *   - P2PDMA and hwpoison do not exist in the model, so their refusals
+ *     never trigger.  hugetlb VMAs are followed by hugetlb_fault.c (a
+ *     huge entry is grabbed once per request, like a huge PMD); secretmem
+ *     VMAs are refused (secretmem.c).
  *
  * Call sites: every exported entry point, here and in gup_fast.c, starts
  * with pnm_gup_site_enter(__builtin_return_address(0)) and ends with
@@ -666,7 +666,8 @@ static bool vma_leased(struct vm_area_struct *vma, unsigned int gup_flags)
  * FS-DAX mapping is -EOPNOTSUPP, whatever the access (reference §6.4),
  * also in legacy mode (get_user_pages_longterm() refused it in 2018
  * already).  FOLL_SPLIT_PMD on hugetlb is -EOPNOTSUPP: a hugetlb page is
- * never split.  (The secretmem refusal has no model counterpart.)
+ * never split.  A secretmem mapping is -EFAULT for every GUP (its pages
+ * are out of the kernel's direct map: secretmem.c).
  */
 static int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 {
@@ -683,6 +684,8 @@ static int check_vma_flags(struct vm_area_struct *vma, unsigned int gup_flags)
 	/* A hugetlb page is never split (hugetlb.h). */
 	if ((gup_flags & FOLL_SPLIT_PMD) && is_vm_hugetlb_page(vma))
 		return -EOPNOTSUPP;
+	if (vma_is_secretmem(vma))
+		return -EFAULT;
 	if (gup_flags & FOLL_WRITE) {
 		if (!vma_anon && !leased && !writable_file_mapping_allowed(vma, gup_flags))
 			return -EFAULT;
@@ -1169,6 +1172,31 @@ static long check_and_migrate_movable_pages(struct page **pages, unsigned long n
 			ret = -ENOMEM;
 	}
 	free(folios);
+	return ret;
+}
+
+/*
+ * check_and_migrate_movable_folios - memfd_pin_folios()'s long-term step
+ * (internal.h): @folios[0..@nr) each hold one FOLL_PIN pin charged to the
+ * head (try_grab_folio()).  As check_and_migrate_movable_pages(): 0, all
+ * pins kept; -EAGAIN, all released and the unpinnable folios migrated
+ * (pin again); -ENOMEM, all released.  Needs no lock.
+ */
+long check_and_migrate_movable_folios(unsigned long nr, struct folio **folios)
+{
+	struct page **pages = malloc(nr * sizeof(*pages));
+	unsigned long i;
+	long ret;
+
+	if (!pages) {
+		for (i = 0; i < nr; i++)
+			gup_put_folio(folios[i], 1, FOLL_PIN);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nr; i++)
+		pages[i] = &folios[i]->page;
+	ret = check_and_migrate_movable_pages(pages, nr, FOLL_PIN | FOLL_LONGTERM);
+	free(pages);
 	return ret;
 }
 

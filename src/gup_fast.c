@@ -64,7 +64,8 @@
  * gup_must_unshare(NULL, ...) says the mm needs its own copy first,
  * FOLL_LONGTERM on folios that must migrate first or are dax storage,
  * writable long-term pins of files that track dirtying (anything but
- * anonymous memory and shmem), and folios whose refcount has overflowed.
+ * anonymous memory and shmem), secretmem folios (any grab), and folios
+ * whose refcount has overflowed.
  *
  * Huge leaves: a PMD leaf (a THP, or a 2 MiB hugetlb page: same format)
  * or a PUD leaf (a 1 GiB hugetlb page) is one grab; the walk needs no
@@ -303,8 +304,12 @@ struct folio *pnm_grab_pages_fast(struct page *page, int nr, unsigned int flags)
 }
 
 /*
- * May gup-fast keep a grab of @folio?  Only FOLL_LONGTERM grabs are
- * restricted (reference §6.3, §6.4):
+ * May gup-fast keep a grab of @folio?  Any grab of an order-0 folio looks
+ * at its mapping, for secretmem (whose folios are order 0): its pages are
+ * out of the direct map, the slow path refuses them (-EFAULT); an order-0
+ * file folio truncated meanwhile (mapping NULL) is left to the slow path
+ * too, as Linux does.  Otherwise only FOLL_LONGTERM grabs are restricted
+ * (reference §6.3, §6.4):
  *   - dax storage never: the slow path refuses it (-EOPNOTSUPP), also in
  *     legacy mode;
  *   - writable long-term pins (FOLL_PIN | FOLL_WRITE) only of anonymous
@@ -325,10 +330,14 @@ static bool gup_fast_folio_allowed(struct folio *folio, unsigned int flags)
 	const struct address_space_operations *a_ops;
 	struct inode *host;
 
-	if (!(flags & FOLL_LONGTERM))
+	if (!(flags & FOLL_LONGTERM) && folio_test_large(folio))
 		return true;
 	mapping = READ_ONCE(folio->mapping);
 	if ((unsigned long)mapping & PAGE_MAPPING_ANON)
+		return true;
+	if (!folio_test_large(folio) && (!mapping || secretmem_mapping(mapping)))
+		return false;
+	if (!(flags & FOLL_LONGTERM))
 		return true;
 	host = mapping ? READ_ONCE(mapping->host) : NULL;
 	if (host && IS_DAX(host))

@@ -297,7 +297,7 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 
 	if (!thp_vma_suitable(vma, haddr))
 		return VM_FAULT_FALLBACK;
-	if (!(vmf->flags & FAULT_FLAG_WRITE) && pnm_config.thp_use_zero_page)
+	if (!(vmf->flags & FAULT_FLAG_WRITE) && READ_ONCE(pnm_config.thp_use_zero_page))
 		return do_huge_zero_page_fault(vmf);
 	if (anon_vma_prepare(vma))
 		return VM_FAULT_OOM;

@@ -229,6 +229,8 @@ static void frame_snapshot(unsigned long pfn, struct pnm_page_info *pi)
 		f |= PNM_PAGE_MAYBE_PINNED;
 	if (PageHead(&folio->page) && folio_test_hugetlb(folio))
 		f |= PNM_PAGE_HUGETLB;
+	if (!kernel_page_present(pfn_to_page(pfn)))
+		f |= PNM_PAGE_SECRET;
 	pi->flags = f;
 }
 

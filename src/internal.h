@@ -440,6 +440,10 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
  * -ENOMEM, else returns @nr. */
 long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
 			 struct page **pages, long nr, unsigned int flags);
+/* gup.c: memfd_pin_folios()'s long-term step over folios holding one
+ * FOLL_PIN pin each: 0 (kept), -EAGAIN (all released, movable ones
+ * migrated: pin again), -ENOMEM (all released). */
+long check_and_migrate_movable_folios(unsigned long nr, struct folio **folios);
 /* Pins the calling thread records from now on belong to the pin owner
  * with id @owner (0: none); returns the previous one.  Thread-local. */
 unsigned long pnm_pin_set_owner(unsigned long owner);
@@ -662,6 +666,50 @@ typedef void pnm_pin_budget_extent_fn(struct mm_struct *mm, struct pnm_pin_budge
 				      void *arg);
 void pnm_vaddr_pin_for_each_charged(pnm_pin_budget_extent_fn *fn, void *arg);
 
+/* ---- resource.c (RLIMIT_MEMLOCK, capabilities: pinmm/resource.h; issue 13) ---- */
+/* mm_alloc(): a new process's limits (RLIMIT_MEMLOCK unlimited, no
+ * capabilities); dup_mm(): a fork child's, copied from @oldmm's; mmdrop():
+ * freeing them with the mm struct. */
+void pnm_mm_limits_init(struct mm_struct *mm);
+void pnm_mm_limits_fork(struct mm_struct *oldmm, struct mm_struct *mm);
+void pnm_mm_limits_destroy(struct mm_struct *mm);
+/* Does @mm's process have capability @cap (PNM_CAP_*)?  Takes the limits'
+ * lock (a leaf). */
+bool pnm_mm_capable(struct mm_struct *mm, int cap);
+/* @mm's RLIMIT_MEMLOCK soft limit in bytes (PNM_RLIM_INFINITY: none). */
+unsigned long pnm_mm_rlimit_memlock(struct mm_struct *mm);
+/*
+ * The pages of @mm's process may lock or pin under RLIMIT_MEMLOCK:
+ * ULONG_MAX (PNM_PIN_BUDGET_UNLIMITED) when the limit is infinite or the
+ * process has CAP_IPC_LOCK, else the soft limit in whole pages.  The pin
+ * budget's charge applies it (pin_budget.c).
+ */
+unsigned long pnm_mm_memlock_pages(struct mm_struct *mm);
+/* Linux's mm->locked_vm: pages of @mm's VM_LOCKED VMAs.  mmap_lock held. */
+unsigned long pnm_mm_locked_vm(struct mm_struct *mm);
+/* Linux's can_do_mlock(): a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK. */
+bool can_do_mlock(struct mm_struct *mm);
+/*
+ * Linux's mlock_future_ok(): may @mm lock @bytes more with @vm_flags?
+ * Always when VM_LOCKED is not among them or with CAP_IPC_LOCK; else
+ * locked_vm plus @bytes in pages must stay within RLIMIT_MEMLOCK.
+ * mmap_lock held.
+ */
+bool mlock_future_ok(struct mm_struct *mm, unsigned long vm_flags, unsigned long bytes);
+
+/* ---- sysctl.c (pinmm/sysctl.h; issue 13) ---- */
+/* vm.max_map_count (mmap.c) and vm.memfd_noexec (memfd.c), read with
+ * READ_ONCE; the THP knobs are pnm_config.thp and .thp_use_zero_page,
+ * read with READ_ONCE by huge_memory.c. */
+extern int sysctl_max_map_count;
+extern int sysctl_memfd_noexec_scope;
+/* vm.memfd_noexec's values (Linux's MEMFD_NOEXEC_SCOPE_*). */
+#define MEMFD_NOEXEC_SCOPE_EXEC			0
+#define MEMFD_NOEXEC_SCOPE_NOEXEC_SEAL		1
+#define MEMFD_NOEXEC_SCOPE_NOEXEC_ENFORCED	2
+/* pnm_init(): the knobs kept in sysctl.c back at their defaults. */
+void pnm_sysctl_init(void);
+
 /* ---- page-writeback.c (issue 5; owner: writeback) ---- */
 int pnm_writeback_init(const struct pnm_config *cfg);	/* flusher if asked */
 void pnm_writeback_fini(void);
@@ -761,6 +809,7 @@ static inline struct pnm_inode *PNM_I(struct inode *inode)
  */
 struct pnm_fs_type_ops {
 	bool backed;			/* has a host file */
+	bool no_names;			/* never opened by name (secretmem) */
 	const struct file_operations *f_op;
 	int (*init_inode)(struct pnm_inode *pi);
 	void (*evict_inode)(struct pnm_inode *pi);
@@ -772,6 +821,7 @@ extern const struct pnm_fs_type_ops pnm_dax_fs_type;	/* fs/dax.c */
 extern const struct pnm_fs_type_ops pnm_shmem_fs_type;	/* shmem.c */
 extern const struct pnm_fs_type_ops pnm_hugetlbfs_fs_type;	/* fs/hugetlbfs.c */
 extern const struct pnm_fs_type_ops pnm_hugetlbfs_1g_fs_type;
+extern const struct pnm_fs_type_ops pnm_secretmem_fs_type;	/* secretmem.c */
 
 /* namei.c services for the filesystems. */
 /* A new unnamed shmem-like inode of filesystem @fs (no table name, never
@@ -839,6 +889,116 @@ vm_fault_t disk_page_mkwrite(struct vm_fault *vmf);
 /* fs/dax.c: persist [start, end] of a dax inode's storage to its host
  * file (fsync, sync, eviction).  0 or -errno (recorded in wb_err). */
 int dax_writeback_range(struct inode *inode, loff_t start, loff_t end);
+
+/* ---- shmem.c, memfd.c, secretmem.c (memfd, seals, secretmem; issue 13) ---- */
+/*
+ * shmem's per-inode state (Linux's struct shmem_inode_info), at the
+ * pnm_inode's fs_info from init_inode to evict_inode.
+ */
+struct shmem_inode_info {
+	/* PNM_F_SEAL_*: changed only by memfd_add_seals() under i_lock
+	 * (WRITE_ONCE); read with READ_ONCE (with i_lock where a change must
+	 * not slip past the check: write, setsize, punch) */
+	unsigned int seals;
+	bool exec;		/* its mode has execute bits; set at creation */
+	/* F_SEAL_WRITE denied writable shared mappings (i_mmap_writable
+	 * went negative, memfd.c); i_lock to set, never cleared */
+	bool write_denied;
+};
+static inline struct shmem_inode_info *SHMEM_I(struct inode *inode)
+{
+	return (struct shmem_inode_info *)PNM_I(inode)->fs_info;
+}
+/* shmem.c: is @mapping a shmem object's cache?  And memfd_pin_folios()'s
+ * allocation of the folio at @index (referenced, unlocked; -EINVAL at or
+ * past the end, -ENOMEM).  Contracts there. */
+bool shmem_mapping(const struct address_space *mapping);
+struct folio *shmem_read_folio(struct address_space *mapping, pgoff_t index);
+
+/*
+ * Writable shared mappings of a file (Linux's include/linux/fs.h):
+ * mapping->i_mmap_writable counts the VMAs in i_mmap that are VM_SHARED
+ * and VM_MAYWRITE (interval_tree.c counts them in and out of the tree)
+ * plus mmap()s setting one up; F_SEAL_WRITE makes it negative to deny
+ * new ones.  Value-returning RMWs, fully ordered: a deny and a map that
+ * race see each other's change (one of them fails).
+ */
+static inline bool vma_is_shared_maywrite(const struct vm_area_struct *vma)
+{
+	return (vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) == (VM_SHARED | VM_MAYWRITE);
+}
+/* One more writable shared mapping, unless denied: 0 or -EPERM. */
+static inline int mapping_map_writable(struct address_space *mapping)
+{
+	int c = atomic_read(&mapping->i_mmap_writable);
+
+	do {
+		if (c < 0)
+			return -EPERM;
+	} while (!atomic_try_cmpxchg(&mapping->i_mmap_writable, &c, c + 1));
+	return 0;
+}
+static inline void mapping_unmap_writable(struct address_space *mapping)
+{
+	(void)atomic_sub_return(1, &mapping->i_mmap_writable);
+}
+/* Deny new writable shared mappings unless one exists: 0 or -EBUSY. */
+static inline int mapping_deny_writable(struct address_space *mapping)
+{
+	int c = atomic_read(&mapping->i_mmap_writable);
+
+	do {
+		if (c > 0)
+			return -EBUSY;
+	} while (!atomic_try_cmpxchg(&mapping->i_mmap_writable, &c, c - 1));
+	return 0;
+}
+/* Undo mapping_deny_writable(). */
+static inline void mapping_allow_writable(struct address_space *mapping)
+{
+	(void)atomic_add_return(1, &mapping->i_mmap_writable);
+}
+
+/*
+ * memfd.c: the seals of a shmem file (NULL for any other file: no
+ * seals), and mmap's check of them (Linux's memfd_check_seals_mmap()):
+ * with F_SEAL_WRITE or F_SEAL_FUTURE_WRITE a shared writable mapping is
+ * -EPERM and a shared read-only one loses VM_MAYWRITE in *@vm_flags.
+ * 0 or -EPERM.  Lockless.
+ */
+unsigned int *memfd_file_seals_ptr(struct file *file);
+int memfd_check_seals_mmap(struct file *file, unsigned long *vm_flags);
+/*
+ * pnm_check_system()'s part for a file (fs/namei.c's inode checker):
+ * i_mmap_writable against the writable shared VMAs of i_mmap, and a
+ * shmem file's seals (known bits only; F_SEAL_WRITE's denial).  False
+ * with the reason recorded.  Model quiescent.
+ */
+bool pnm_memfd_check_inode(struct inode *inode);
+
+/*
+ * secretmem.c: is @mapping / @vma a secretmem file's (Linux's
+ * secretmem_mapping(), vma_is_secretmem())?  Lockless.  GUP refuses
+ * such VMAs (check_vma_flags: -EFAULT) and gup-fast such folios.
+ */
+bool secretmem_mapping(const struct address_space *mapping);
+static inline bool vma_is_secretmem(const struct vm_area_struct *vma)
+{
+	return vma->vm_file && secretmem_mapping(vma->vm_file->f_mapping);
+}
+/*
+ * The kernel's direct map of a frame (Linux's set_memory.c): secretmem
+ * takes its pages out (invalid) while its cache holds them and puts them
+ * back (default) as they leave it.  The model records it in PG_pnm_secret;
+ * kernel_page_present() reads it.  The caller owns the page (a folio
+ * lock or a reference nobody else can see).
+ */
+int set_direct_map_invalid_noflush(struct page *page);
+int set_direct_map_default_noflush(struct page *page);
+bool kernel_page_present(struct page *page);
+/* pnm_check_system()'s part: every frame out of the direct map is a
+ * secretmem folio, and nr_secretmem counts them.  Model quiescent. */
+bool pnm_secretmem_check(void);
 
 /* ---- debug.c (messages: the embedder's log and fatal hooks; dump_page) ---- */
 /*

@@ -335,19 +335,27 @@ static void vma_range(const struct vm_area_struct *vma, unsigned long *first,
 
 /*
  * vma_interval_tree_insert - index @vma in @root (its file's i_mmap) under
- * its current range.  i_mmap_rwsem held for write.
+ * its current range.  A writable shared VMA also counts in the mapping's
+ * i_mmap_writable (Linux does that in __vma_link_file() and
+ * __remove_shared_vm_struct(); every VMA enters and leaves the tree here,
+ * whole or re-keyed around a range change, so the count stays exact).
+ * i_mmap_rwsem held for write.
  */
 void vma_interval_tree_insert(struct vm_area_struct *vma, struct pnm_itree_root *root)
 {
 	vma_range(vma, &vma->shared.start, &vma->shared.last);
 	interval_tree_insert(&vma->shared, root);
+	if (vma_is_shared_maywrite(vma))
+		mapping_allow_writable(vma->vm_file->f_mapping);
 }
 
-/* vma_interval_tree_remove - take @vma out of @root.  i_mmap_rwsem held
- * for write. */
+/* vma_interval_tree_remove - take @vma out of @root (and out of the
+ * mapping's i_mmap_writable).  i_mmap_rwsem held for write. */
 void vma_interval_tree_remove(struct vm_area_struct *vma, struct pnm_itree_root *root)
 {
 	interval_tree_remove(&vma->shared, root);
+	if (vma_is_shared_maywrite(vma))
+		mapping_unmap_writable(vma->vm_file->f_mapping);
 }
 
 /*

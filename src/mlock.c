@@ -18,13 +18,20 @@
  * Differences from Linux, both on the model's "nothing changed on error"
  * rule: a hole anywhere in the range is -ENOMEM before any VMA is
  * changed (Linux has changed the VMAs before the hole); a VMA that cannot
- * be split is -EAGAIN with nothing changed.  There is no RLIMIT_MEMLOCK
- * (the pin budget, pinmm/budget.h, limits long-term pins instead) and no
- * MLOCK_ONFAULT, mlockall or MAP_LOCKED.
+ * be split is -EAGAIN with nothing changed.  There is no MLOCK_ONFAULT,
+ * mlockall or MAP_LOCKED.
+ *
+ * RLIMIT_MEMLOCK (resource.c), as Linux's do_mlock(): with a limit of 0
+ * and no CAP_IPC_LOCK mlock is -EPERM before anything is looked at; else
+ * the pages of the range not locked already, plus locked_vm (the pages
+ * of every VM_LOCKED VMA), must stay within the limit unless the process
+ * has CAP_IPC_LOCK: -ENOMEM, nothing changed.  munlock needs neither.
  *
  * Locking: mmap_lock for write while the flags change, downgraded to read
  * to fault the range in (as MAP_POPULATE does).
  */
+#include <limits.h>
+
 #include "internal.h"
 
 #ifndef PAGE_ALIGN
@@ -35,16 +42,18 @@
  * Set or clear VM_LOCKED on [start, end) of @vma (the range lies inside
  * it), splitting at the edges and merging afterwards.  VM_IO/VM_PFNMAP
  * VMAs are left alone (Linux's VM_SPECIAL), and so are hugetlb VMAs,
- * whose pages are never reclaimed anyway (Linux's mlock_fixup(); mlock
- * still faults them in).  0 or -EAGAIN (a split had no memory; the VMA is
- * as it was).  mmap_lock held for write.
+ * whose pages are never reclaimed anyway, and secretmem ones, always
+ * locked (Linux's mlock_fixup(); mlock still faults hugetlb pages in).
+ * 0 or -EAGAIN (a split had no memory; the VMA is as it was).  mmap_lock
+ * held for write.
  */
 static int mlock_fixup(struct vm_area_struct *vma, unsigned long start, unsigned long end,
 		       bool lock)
 {
 	unsigned long new_flags = lock ? vma->vm_flags | VM_LOCKED : vma->vm_flags & ~VM_LOCKED;
 
-	if (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_HUGETLB))
+	/* Linux's mlock_fixup() leaves secretmem alone: always locked. */
+	if ((vma->vm_flags & (VM_IO | VM_PFNMAP | VM_HUGETLB)) || vma_is_secretmem(vma))
 		return 0;
 	return vma_modify_flags(vma, start, end, new_flags);
 }
@@ -110,11 +119,47 @@ static int mlock_range(struct mm_struct *mm, unsigned long start, size_t len,
 }
 
 /*
- * pnm_mm_mlock - mlock(2) on @mm (mm.h).  Returns 0; -EINVAL (the range
- * wraps or leaves user space); -ENOMEM (part of the range is not mapped:
- * nothing changed); -EAGAIN (a VMA could not be split, or a page could
- * not be faulted in for lack of memory: the flags stay, as in Linux).
- * Zero length: 0.  Takes mmap_lock.
+ * Pages of [start, end) already in VM_LOCKED VMAs (Linux's
+ * count_mm_mlocked_page_nr()): locking them again costs nothing.
+ * mmap_lock held.
+ */
+static unsigned long count_mlocked_pages(struct mm_struct *mm, unsigned long start,
+					 unsigned long end)
+{
+	struct vm_area_struct *vma;
+	unsigned long pages = 0;
+
+	for_each_vma(mm, vma) {
+		unsigned long lo = max_t(unsigned long, vma->vm_start, start);
+		unsigned long hi = min_t(unsigned long, vma->vm_end, end);
+
+		if ((vma->vm_flags & VM_LOCKED) && lo < hi)
+			pages += (hi - lo) >> PAGE_SHIFT;
+	}
+	return pages;
+}
+
+/*
+ * May @mm lock [start, end) under RLIMIT_MEMLOCK?  The new pages plus
+ * locked_vm within the limit, or CAP_IPC_LOCK.  mmap_lock held.
+ */
+static bool mlock_within_limit(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	unsigned long limit = pnm_mm_memlock_pages(mm);
+
+	if (limit == ULONG_MAX)
+		return true;
+	return ((end - start) >> PAGE_SHIFT) + pnm_mm_locked_vm(mm) -
+	       count_mlocked_pages(mm, start, end) <= limit;
+}
+
+/*
+ * pnm_mm_mlock - mlock(2) on @mm (mm.h).  Returns 0; -EPERM (RLIMIT_MEMLOCK
+ * is 0 and no CAP_IPC_LOCK); -EINVAL (the range wraps or leaves user
+ * space); -ENOMEM (the pages would pass RLIMIT_MEMLOCK, or part of the
+ * range is not mapped: nothing changed); -EAGAIN (a VMA could not be
+ * split, or a page could not be faulted in for lack of memory: the flags
+ * stay, as in Linux).  Zero length: 0.  Takes mmap_lock.
  */
 int pnm_mm_mlock(struct mm_struct *mm, unsigned long start, size_t len)
 {
@@ -122,11 +167,13 @@ int pnm_mm_mlock(struct mm_struct *mm, unsigned long start, size_t len)
 	vm_fault_t fault;
 	int err;
 
+	if (!can_do_mlock(mm))
+		return -EPERM;
 	err = mlock_range(mm, start, len, &start, &end);
 	if (err || start == end)
 		return err;
 	mmap_write_lock(mm);
-	if (!range_mapped(mm, start, end)) {
+	if (!mlock_within_limit(mm, start, end) || !range_mapped(mm, start, end)) {
 		mmap_write_unlock(mm);
 		return -ENOMEM;
 	}

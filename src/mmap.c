@@ -195,7 +195,8 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 		return err;
 	if (start > first->vm_start) {
 		/* Splitting in the middle adds a VMA: respect the limit. */
-		if (end < first->vm_end && mm->map_count >= DEFAULT_MAX_MAP_COUNT)
+		if (end < first->vm_end &&
+		    mm->map_count >= READ_ONCE(sysctl_max_map_count))
 			return -ENOMEM;
 		err = split_vma(first, start, 0);
 		if (err)
@@ -268,11 +269,27 @@ static long mmap_region(struct mm_struct *mm, struct file *file,
 			unsigned long vm_flags, pgoff_t pgoff)
 {
 	struct vm_area_struct *vma;
+	bool writable = file && file->f_mapping &&
+			(vm_flags & (VM_SHARED | VM_MAYWRITE)) == (VM_SHARED | VM_MAYWRITE);
 	int err;
 
+	/*
+	 * A writable shared file mapping holds the mapping writable while it
+	 * is set up (Linux's mapping_map_writable() in mmap_region()): a
+	 * racing F_SEAL_WRITE either sees it (-EBUSY) or got in first
+	 * (-EPERM here).  The VMA counts on its own once in i_mmap
+	 * (interval_tree.c); the hold is dropped after that.
+	 */
+	if (writable) {
+		err = mapping_map_writable(file->f_mapping);
+		if (err)
+			return err;
+	}
 	vma = vm_area_alloc(mm);
-	if (!vma)
-		return -ENOMEM;
+	if (!vma) {
+		err = -ENOMEM;
+		goto out_unmap_writable;
+	}
 	vma->vm_start = addr;
 	vma->vm_end = addr + len;
 	vma->vm_flags = vm_flags;
@@ -307,6 +324,8 @@ static long mmap_region(struct mm_struct *mm, struct file *file,
 	VM_BUG_ON(err);		/* room reserved above */
 	vma_link_file(vma);
 	vma_merge_neighbours(mm, vma);
+	if (writable)
+		mapping_unmap_writable(file->f_mapping);
 	return (long)addr;
 
 out_close:
@@ -317,6 +336,9 @@ out_fput:
 		fput(vma->vm_file);
 out_free_vma:
 	vm_area_free(vma);
+out_unmap_writable:
+	if (writable)
+		mapping_unmap_writable(file->f_mapping);
 	return err;
 }
 
@@ -509,7 +531,7 @@ long pnm_mm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	}
 
 	mmap_write_lock(mm);
-	if (mm->map_count > DEFAULT_MAX_MAP_COUNT) {
+	if (mm->map_count > READ_ONCE(sysctl_max_map_count)) {
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
@@ -524,6 +546,13 @@ long pnm_mm_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
 	}
 	if (!file && type == MAP_PRIVATE)
 		pgoff = addr >> PAGE_SHIFT;
+	/* A sealed memfd: no new writable shared mapping, and a read-only
+	 * one may never become writable (memfd.c). */
+	if (file) {
+		ret = memfd_check_seals_mmap(file, &vm_flags);
+		if (ret)
+			goto out_unlock;
+	}
 
 	ret = mmap_region(mm, file, addr, len, vm_flags, pgoff);
 	if (ret >= 0 && (flags & MAP_POPULATE)) {

@@ -33,6 +33,14 @@
  * Uncharging runs after the pages were unpinned, so a charge never
  * covers less than what is pinned from the domain's owners.
  *
+ * RLIMIT_MEMLOCK (resource.c): at each charge the process's soft limit
+ * in pages (none with CAP_IPC_LOCK) is read once, before the domain
+ * locks, and bounds both domains' charges beside their own limits, as
+ * Linux's RDMA weighs mm->pinned_vm and io_uring weighs user->locked_vm
+ * against the registering process's limit.  It is not a domain's limit
+ * (another process of the same user may have another): the domains keep
+ * only the explicit ones.
+ *
  * Pages that pins do not count (the zero pages) are never charged.
  *
  * The charged sets are open-addressing hash tables (linear probing,
@@ -78,8 +86,9 @@ static LIST_HEAD(pb_users);		/* every user domain; pb_lock */
 static LIST_HEAD(pb_procs);		/* every process domain; pb_lock */
 
 #define PB_MIN_SLOTS		64UL
-/* The first release's struct pnm_pin_budget_info. */
-#define PB_INFO_SIZE_0_2	sizeof(struct pnm_pin_budget_info)
+/* The first release's struct pnm_pin_budget_info ends after refused. */
+#define PB_INFO_SIZE_0_2	(offsetof(struct pnm_pin_budget_info, refused) +	\
+				 sizeof(unsigned long))
 
 /* --- the charged set ----------------------------------------------------------- */
 
@@ -292,13 +301,24 @@ found:
 	return d;
 }
 
-/* @d's budget in @info (the library's size); a missing domain (NULL) has
- * no limit and no charge.  Takes d->lock. */
-static void pb_info(struct pnm_pin_budget *d, struct pnm_pin_budget_info *info)
+/* What @bound (a limit, or PNM_PIN_BUDGET_UNLIMITED) leaves of @charged. */
+static unsigned long pb_left(unsigned long bound, unsigned long charged)
+{
+	if (bound == PNM_PIN_BUDGET_UNLIMITED)
+		return PNM_PIN_BUDGET_UNLIMITED;
+	return bound > charged ? bound - charged : 0;
+}
+
+/* @d's budget in @info (the library's size), with @rlimit (pages, or
+ * PNM_PIN_BUDGET_UNLIMITED) bounding what remains; a missing domain
+ * (NULL) has no limit and no charge.  Takes d->lock. */
+static void pb_info(struct pnm_pin_budget *d, unsigned long rlimit,
+		    struct pnm_pin_budget_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	info->limit = PNM_PIN_BUDGET_UNLIMITED;
+	info->rlimit = rlimit;
 	if (d) {
 		spin_lock(&d->lock);
 		info->limit = d->limit;
@@ -306,10 +326,21 @@ static void pb_info(struct pnm_pin_budget *d, struct pnm_pin_budget_info *info)
 		info->refused = d->refused;
 		spin_unlock(&d->lock);
 	}
-	if (info->limit == PNM_PIN_BUDGET_UNLIMITED)
-		info->remaining = PNM_PIN_BUDGET_UNLIMITED;
-	else
-		info->remaining = info->limit > info->charged ? info->limit - info->charged : 0;
+	info->remaining = min_t(unsigned long, pb_left(info->limit, info->charged),
+				pb_left(rlimit, info->charged));
+}
+
+/* @mm's process budget in @info, RLIMIT_MEMLOCK and locked_vm included.
+ * Takes mmap_lock for read (locked_vm) unless the address space is gone. */
+static void pb_mm_info(struct mm_struct *mm, struct pnm_pin_budget_info *info)
+{
+	pb_info(pb_mm_domain(mm, false), pnm_mm_memlock_pages(mm), info);
+	if (mmget_not_zero(mm)) {
+		mmap_read_lock(mm);
+		info->locked_vm = pnm_mm_locked_vm(mm);
+		mmap_read_unlock(mm);
+		mmput(mm);
+	}
 }
 
 /* Copy @snap to the caller's @info of its own size (checked), zeroing a
@@ -418,7 +449,7 @@ int pnm_pin_budget_get_task(struct task_struct *task, struct pnm_pin_budget_info
 	mm = get_task_mm(task);
 	if (!mm)
 		return -ESRCH;
-	pb_info(pb_mm_domain(mm, false), &snap);
+	pb_mm_info(mm, &snap);
 	mmput(mm);
 	pb_info_copy(info, &snap);
 	return 0;
@@ -431,7 +462,7 @@ int pnm_pin_budget_get_user(int uid, struct pnm_pin_budget_info *info)
 
 	if (!pnm_initialised || uid < 0 || !pb_info_size_ok(info))
 		return -EINVAL;
-	pb_info(pb_user_domain(uid, false), &snap);
+	pb_info(pb_user_domain(uid, false), PNM_PIN_BUDGET_UNLIMITED, &snap);
 	pb_info_copy(info, &snap);
 	return 0;
 }
@@ -441,6 +472,7 @@ int pnm_pin_budget_get_user(int uid, struct pnm_pin_budget_info *info)
 int pnm_pin_budget_remaining(struct task_struct *task, unsigned long *pages)
 {
 	struct pnm_pin_budget_info proc, user;
+	unsigned long rlimit;
 	struct mm_struct *mm;
 
 	if (!pnm_initialised || !task || !pages)
@@ -448,9 +480,10 @@ int pnm_pin_budget_remaining(struct task_struct *task, unsigned long *pages)
 	mm = get_task_mm(task);
 	if (!mm)
 		return -ESRCH;
-	pb_info(pb_mm_domain(mm, false), &proc);
+	rlimit = pnm_mm_memlock_pages(mm);
+	pb_info(pb_mm_domain(mm, false), rlimit, &proc);
 	mmput(mm);
-	pb_info(pb_user_domain(pnm_task_user(task), false), &user);
+	pb_info(pb_user_domain(pnm_task_user(task), false), rlimit, &user);
 	*pages = min_t(unsigned long, proc.remaining, user.remaining);
 	return 0;
 }
@@ -483,8 +516,10 @@ int pnm_pin_budget_charge(struct mm_struct *mm, struct pnm_pin_budget *user,
 			  struct page *const *pages, unsigned long nr)
 {
 	struct pnm_pin_budget *proc = pb_mm_domain(mm, true);
+	/* Read before the domain locks: the limits' lock is a leaf too. */
+	unsigned long rlimit = pnm_mm_memlock_pages(mm);
 	unsigned long i, proc_new = 0, user_new = 0;
-	bool proc_over, user_over;
+	bool proc_over, user_over, by_rlimit;
 	int ret = 0;
 
 	if (!proc)
@@ -506,14 +541,19 @@ int pnm_pin_budget_charge(struct mm_struct *mm, struct pnm_pin_budget *user,
 	}
 	/* A charge that did not grow is never refused: a limit lowered below
 	 * it still lets pages already charged be pinned again. */
-	proc_over = proc_new && proc->charged > proc->limit;
-	user_over = user_new && user->charged > user->limit;
+	proc_over = proc_new && proc->charged > min_t(unsigned long, proc->limit, rlimit);
+	user_over = user_new && user->charged > min_t(unsigned long, user->limit, rlimit);
 	if (proc_over || user_over) {
+		/* Would the domains' own limits have let it through? */
+		by_rlimit = (!proc_over || proc->charged <= proc->limit) &&
+			    (!user_over || user->charged <= user->limit);
 		pb_uncount(proc, pages, nr);
 		pb_uncount(user, pages, nr);
 		proc->refused += proc_over;
 		user->refused += user_over;
 		count_vm_event(PNM_PIN_BUDGET_REFUSED);
+		if (by_rlimit)
+			count_vm_event(PNM_PIN_RLIMIT_REFUSED);
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -593,7 +633,7 @@ void pnm_pin_budget_mm_free(struct mm_struct *mm)
 /* pnm_pin_budget_get_mm - @mm's process budget (internal.h). */
 void pnm_pin_budget_get_mm(struct mm_struct *mm, struct pnm_pin_budget_info *info)
 {
-	pb_info(pb_mm_domain(mm, false), info);
+	pb_mm_info(mm, info);
 }
 
 /* --- the checker ---------------------------------------------------------------- */

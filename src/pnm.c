@@ -199,6 +199,9 @@ int pnm_init(const struct pnm_config *cfg)
 	atomic_long_set(&pnm_nr_warnings, 0);
 	/* No pins, records or misuse reports yet. */
 	pnm_pin_registry_init();
+	/* The knobs of pinmm/sysctl.h at their defaults (the THP ones are
+	 * pnm_config's, just set). */
+	pnm_sysctl_init();
 
 	/* The list locks are statically initialised by their owners
 	 * (fork.c, task.c); the lists start empty for every model. */
@@ -790,6 +793,8 @@ bool pnm_check_system(void)
 	if (!pnm_check_deferred_split())
 		return false;
 	if (!pnm_check_inodes())
+		return false;
+	if (!pnm_secretmem_check())
 		return false;
 	if (!pnm_check_lru())
 		return false;

@@ -27,6 +27,15 @@
  * hole punch hold it exclusive.  write(2) and size changes hold i_lock.
  * Reads take no lock beyond a reference on each folio: a hole reads as
  * zeroes without creating a folio, as in Linux.
+ *
+ * Seals (memfd.c adds them; struct shmem_inode_info at pi->fs_info): every
+ * shmem inode starts with F_SEAL_SEAL, which memfd_create() may lift.
+ * They are enforced here where the data or size would change, under
+ * i_lock, which memfd_add_seals() holds to add them: write_begin (WRITE,
+ * FUTURE_WRITE; GROW past the end), setsize (SHRINK, GROW), punch
+ * (WRITE, FUTURE_WRITE), fallocate past the end (GROW); new mappings are
+ * checked by mmap (memfd_check_seals_mmap()).  A change that finds no
+ * seal under i_lock completes before a seal added after it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +44,12 @@
 
 static const struct vm_operations_struct shmem_vm_ops;
 static const struct address_space_operations shmem_aops;
+
+/* The seals of @inode's shmem state, read once (i_lock held or not). */
+static unsigned int shmem_seals(struct inode *inode)
+{
+	return READ_ONCE(SHMEM_I(inode)->seals);
+}
 
 static pgoff_t shmem_size_pages(struct inode *inode)
 {
@@ -153,7 +168,13 @@ static int shmem_write_begin(struct file *file, struct address_space *mapping,
 	struct folio *folio;
 
 	(void)file;
-	(void)len;
+	/* Linux's shmem_write_begin(): a write seal refuses every write, a
+	 * grow seal one that would extend the file.  Caller holds i_lock. */
+	if (shmem_seals(mapping->host) & (PNM_F_SEAL_WRITE | PNM_F_SEAL_FUTURE_WRITE))
+		return -EPERM;
+	if ((shmem_seals(mapping->host) & PNM_F_SEAL_GROW) &&
+	    pos + (loff_t)len > i_size_read(mapping->host))
+		return -EPERM;
 	down_read(&mapping->invalidate_lock);
 	folio = shmem_get_folio(mapping, (pgoff_t)(pos >> PAGE_SHIFT));
 	up_read(&mapping->invalidate_lock);
@@ -279,13 +300,37 @@ static int shmem_fsync(struct file *file, loff_t start, loff_t end, int datasync
 	return 0;
 }
 
+/*
+ * ->fallocate: the generic one, after Linux's F_SEAL_GROW check for an
+ * allocation past the end, which refuses even FALLOC_FL_KEEP_SIZE.  The
+ * other seal checks are setsize's and punch's, under i_lock; this one is
+ * made under i_lock too, but a seal added between it and the generic call
+ * can only meet a KEEP_SIZE allocation, which changes nothing here (shmem
+ * allocates nothing ahead) -- a growing one is checked again by setsize.
+ */
+static long shmem_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
+{
+	struct inode *inode = file->f_inode;
+	int err = 0;
+
+	if (!(mode & FALLOC_FL_PUNCH_HOLE)) {
+		mutex_lock(&inode->i_lock);
+		if ((shmem_seals(inode) & PNM_F_SEAL_GROW) && offset + len > i_size_read(inode))
+			err = -EPERM;
+		mutex_unlock(&inode->i_lock);
+		if (err)
+			return err;
+	}
+	return pnm_generic_fallocate(file, mode, offset, len);
+}
+
 static const struct file_operations shmem_file_ops = {
 	.mmap = shmem_mmap,
 	.release = pnm_file_release,
 	.read = shmem_file_read,
 	.write = shmem_file_write,
 	.fsync = shmem_fsync,
-	.fallocate = pnm_generic_fallocate,
+	.fallocate = shmem_fallocate,
 	.setsize = pnm_generic_setsize,
 };
 
@@ -293,6 +338,14 @@ static const struct file_operations shmem_file_ops = {
 
 static int shmem_init_inode(struct pnm_inode *pi)
 {
+	struct shmem_inode_info *info = calloc(1, sizeof(*info));
+
+	if (!info)
+		return -ENOMEM;
+	/* Linux's shmem_get_inode(): sealing is off unless memfd_create()
+	 * turns it on (memfd.c). */
+	info->seals = PNM_F_SEAL_SEAL;
+	pi->fs_info = info;
 	address_space_init(&pi->vfs.i_data, &pi->vfs, &shmem_aops);
 	mapping_set_unevictable(&pi->vfs.i_data);
 	return 0;
@@ -303,20 +356,30 @@ static void shmem_evict_inode(struct pnm_inode *pi)
 {
 	truncate_inode_pages(&pi->vfs.i_data, 0);
 	address_space_destroy(&pi->vfs.i_data);
+	free(pi->fs_info);
+	pi->fs_info = NULL;
 }
 
-/* Change the size; shrinking drops the cache beyond it.  Caller holds
+/* Change the size; shrinking drops the cache beyond it.  -EPERM against
+ * F_SEAL_SHRINK or F_SEAL_GROW (the same size passes).  Caller holds
  * i_lock and invalidate_lock exclusive. */
 static int shmem_setsize(struct inode *inode, loff_t size)
 {
+	loff_t old = i_size_read(inode);
+
+	if ((size < old && (shmem_seals(inode) & PNM_F_SEAL_SHRINK)) ||
+	    (size > old && (shmem_seals(inode) & PNM_F_SEAL_GROW)))
+		return -EPERM;
 	truncate_setsize(inode, size);
 	return 0;
 }
 
-/* Drop the cache of [start, end] (zeroing partial pages).  Caller holds
- * i_lock and invalidate_lock exclusive. */
+/* Drop the cache of [start, end] (zeroing partial pages); -EPERM against
+ * a write seal.  Caller holds i_lock and invalidate_lock exclusive. */
 static int shmem_punch(struct inode *inode, loff_t start, loff_t end)
 {
+	if (shmem_seals(inode) & (PNM_F_SEAL_WRITE | PNM_F_SEAL_FUTURE_WRITE))
+		return -EPERM;
 	truncate_pagecache_range(inode, start, end);
 	return 0;
 }
@@ -365,6 +428,41 @@ int shmem_zero_setup(struct vm_area_struct *vma)
 	vma->vm_file = file;
 	vma->vm_ops = &shmem_vm_ops;
 	return 0;
+}
+
+/*
+ * shmem_mapping - is @mapping a shmem object's page cache (shmem.c's
+ * address space operations)?  Lockless; the operations are set once.
+ */
+bool shmem_mapping(const struct address_space *mapping)
+{
+	return mapping && mapping->a_ops == &shmem_aops;
+}
+
+/*
+ * shmem_read_folio - memfd_pin_folios()'s allocation (Linux's
+ * memfd_alloc_folio() through shmem_read_folio()): the folio at @index of
+ * shmem @mapping with a reference for the caller, not locked, created
+ * zeroed if the cache has none (from the allocator's current scope: a
+ * long-term pin's memalloc_pin_save() keeps it out of MOVABLE and CMA).
+ * ERR_PTR(-EINVAL) at or beyond the end of the object (a shrink won a
+ * race with the caller's size check), ERR_PTR(-ENOMEM).  Takes
+ * invalidate_lock shared and the folio lock.
+ */
+struct folio *shmem_read_folio(struct address_space *mapping, pgoff_t index)
+{
+	struct folio *folio;
+
+	down_read(&mapping->invalidate_lock);
+	if (index >= shmem_size_pages(mapping->host)) {
+		up_read(&mapping->invalidate_lock);
+		return ERR_PTR(-EINVAL);
+	}
+	folio = shmem_get_folio(mapping, index);
+	up_read(&mapping->invalidate_lock);
+	if (!IS_ERR(folio))
+		folio_unlock(folio);
+	return folio;
 }
 
 /*

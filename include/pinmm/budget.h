@@ -34,6 +34,15 @@
  * charge stays, pins of pages already charged still succeed, and every
  * pin that would charge a new page is refused until enough is released.
  *
+ * RLIMIT_MEMLOCK (pinmm/resource.h) bounds both domains as well, the way
+ * Linux's long-term pinners weigh their counts against it: the process's
+ * charge (Linux's mm->pinned_vm, RDMA's count) and the user's charge
+ * (Linux's user->locked_vm, io_uring's count) may not grow past the
+ * RLIMIT_MEMLOCK of the process whose memory is pinned, in pages, unless
+ * that process has CAP_IPC_LOCK.  The limit is read at each pin call;
+ * a refusal by it is counted in pnm_pin_rlimit_refused too.  Charges stay
+ * deduplicated per page (Linux counts a page once per registration).
+ *
  * Thread rules: every call may be made from any thread at any time.
  */
 #ifndef PINMM_BUDGET_H
@@ -76,7 +85,16 @@ struct pnm_pin_budget_info {
 	/* new pages that may still be charged: limit - charged (0 if the
 	 * limit is below the charge), PNM_PIN_BUDGET_UNLIMITED if none */
 	unsigned long remaining;
-	unsigned long refused;		/* pin calls refused by this limit */
+	unsigned long refused;		/* pin calls refused by this domain */
+	/* Since 0.3 (a smaller caller's struct does not get these): */
+	/* a process: its RLIMIT_MEMLOCK in pages, PNM_PIN_BUDGET_UNLIMITED
+	 * if infinite or it has CAP_IPC_LOCK (remaining counts it); a user:
+	 * PNM_PIN_BUDGET_UNLIMITED (each charging process brings its own) */
+	unsigned long rlimit;
+	/* a process: the pages of its mlocked mappings (Linux's locked_vm,
+	 * which mlock weighs against RLIMIT_MEMLOCK apart from pins); a
+	 * user: 0 */
+	unsigned long locked_vm;
 };
 /*
  * Fill @info for @task's process: 0, -EINVAL (NULL argument, a size below
@@ -90,8 +108,9 @@ PNM_API int pnm_pin_budget_get_task(struct task_struct *task,
 PNM_API int pnm_pin_budget_get_user(int uid, struct pnm_pin_budget_info *info);
 /*
  * How many new pages a long-term owner created now for @task could still
- * pin: the smaller of its process's and its user's remaining budget, in
- * *@pages (PNM_PIN_BUDGET_UNLIMITED if neither has a limit).  Pages
+ * pin: the smaller of its process's and its user's remaining budget
+ * (each bounded by @task's RLIMIT_MEMLOCK as well), in *@pages
+ * (PNM_PIN_BUDGET_UNLIMITED if nothing limits it).  Pages
  * already charged to both cost nothing.  0, -EINVAL (NULL argument, no
  * model), -ESRCH (the task has exited).  A snapshot: other threads may
  * charge meanwhile.

@@ -21,6 +21,8 @@
  *                 sizes set by ftruncate must be huge-page multiples; a
  *                 writable shared mapping extends the size; fallocate
  *                 allocates pages from the pool (-ENOSPC when empty).
+ *   PNM_FS_SECRETMEM  the files of memfd_secret() (pinmm/memfd.h): never
+ *                 opened by name (pnm_file_open: -EINVAL).
  *
  * Names are 1-64 characters of [A-Za-z0-9._-], not "." or "..".  Opening
  * the same (filesystem, name) twice gives two files sharing one inode.
@@ -41,9 +43,9 @@
 PNM_BEGIN_DECLS
 
 enum pnm_fs_type { PNM_FS_DISK, PNM_FS_SHMEM, PNM_FS_DAX, PNM_FS_HUGETLBFS,
-		   PNM_FS_HUGETLBFS_1G, PNM_NR_FS };
-/* "disk", "shmem", "dax", "hugetlbfs", "hugetlbfs1G" ("?" otherwise); and
- * back (-1 if unknown). */
+		   PNM_FS_HUGETLBFS_1G, PNM_FS_SECRETMEM, PNM_NR_FS };
+/* "disk", "shmem", "dax", "hugetlbfs", "hugetlbfs1G", "secretmem" ("?"
+ * otherwise); and back (-1 if unknown). */
 PNM_API const char *pnm_fs_name(enum pnm_fs_type fs);
 PNM_API int pnm_fs_parse(const char *name);
 #define PNM_FS_NAME_MAX		64
@@ -54,7 +56,8 @@ PNM_API int pnm_fs_parse(const char *name);
  * Open (with O_CREAT: create) file @name of filesystem @fs.  @flags:
  * O_RDONLY/O_WRONLY/O_RDWR, O_CREAT, O_EXCL, O_TRUNC of <fcntl.h> (any
  * other bit, and O_EXCL without O_CREAT, are -EINVAL).  0 with *@filep
- * set (one reference: pnm_file_close()), or -EINVAL (bad name or flags),
+ * set (one reference: pnm_file_close()), or -EINVAL (bad name or flags,
+ * PNM_FS_SECRETMEM),
  * -ENAMETOOLONG, -ENOENT, -EEXIST, -EBUSY (a disk name open as dax or the
  * other way round: they share the host file), -EIO (host error), -ENOMEM.
  */

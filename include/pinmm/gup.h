@@ -93,6 +93,23 @@ PNM_API long pin_user_pages_unlocked(unsigned long start, unsigned long nr_pages
 				     struct page **pages, unsigned int gup_flags);
 PNM_API int pin_user_pages_fast(unsigned long start, int nr_pages,
 				unsigned int gup_flags, struct page **pages);
+/*
+ * Pin the folios of a shmem file (a memfd, pinmm/memfd.h) that hold the
+ * bytes [@start, @end] -- @end inclusive -- by file offset, with no
+ * address space involved: at most @max_folios of them into @folios[],
+ * one pin per folio (release each with unpin_folio(), or all with
+ * unpin_folios()), allocating the pages the file does not have yet.
+ * The pins are long-term: folios in ZONE_MOVABLE or CMA are moved out
+ * first.  Returns the number of folios pinned (fewer than the range holds
+ * when @max_folios runs out) with *@offset the offset of @start in the
+ * first, or -EINVAL (@start < 0, @start > @end, @max_folios 0, NULL
+ * @memfd, @folios or @offset, not a shmem file, @end at or beyond the
+ * file's size, the file shrunk meanwhile), -ENOMEM (no memory; a folio
+ * that would not move).  Linux's types: loff_t offsets, pgoff_t *offset.
+ */
+PNM_API long memfd_pin_folios(struct file *memfd, int64_t start, int64_t end,
+			      struct folio **folios, unsigned int max_folios,
+			      unsigned long *offset);
 
 /* --- release ----------------------------------------------------------------
  * Pins belong to the folio, as in Linux: a pin taken through any page of a
@@ -225,6 +242,7 @@ PNM_END_DECLS
 #define pin_user_pages_remote(...)	(PNM_GUP_SITE(), pin_user_pages_remote(__VA_ARGS__))
 #define pin_user_pages_unlocked(...)	(PNM_GUP_SITE(), pin_user_pages_unlocked(__VA_ARGS__))
 #define pin_user_pages_fast(...)	(PNM_GUP_SITE(), pin_user_pages_fast(__VA_ARGS__))
+#define memfd_pin_folios(...)		(PNM_GUP_SITE(), memfd_pin_folios(__VA_ARGS__))
 #define unpin_user_page(...)		(PNM_GUP_SITE(), unpin_user_page(__VA_ARGS__))
 #define unpin_user_pages(...)		(PNM_GUP_SITE(), unpin_user_pages(__VA_ARGS__))
 #define unpin_user_pages_dirty_lock(...) (PNM_GUP_SITE(), unpin_user_pages_dirty_lock(__VA_ARGS__))

@@ -111,6 +111,8 @@ enum pnm_frame_kind {
 					  * hugetlb) folio */
 /* State again (the values below 0x10000 ran out). */
 #define PNM_PAGE_HUGETLB	0x100000u /* a hugetlb folio (pinmm/hugetlb.h) */
+/* Out of the kernel's direct map: a secretmem page (pinmm/memfd.h). */
+#define PNM_PAGE_SECRET		0x200000u
 
 struct pnm_page_info {
 	size_t size;			/* set by the caller: sizeof(*info) */

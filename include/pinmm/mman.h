@@ -23,11 +23,13 @@ PNM_BEGIN_DECLS
  * one), MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE,
  * MAP_NORESERVE.  @file NULL means anonymous (MAP_SHARED|MAP_ANONYMOUS is
  * backed by a shmem object).  Returns the address, or -EINVAL (bad
- * alignment, zero length, unknown flags, both or neither of PRIVATE/SHARED),
- * -ENOMEM (no room, or length overflows), -EEXIST (FIXED_NOREPLACE overlap),
+ * alignment, zero length, unknown flags, both or neither of PRIVATE/SHARED,
+ * a secretmem file mapped private), -ENOMEM (no room, length overflows,
+ * more mappings than vm.max_map_count), -EEXIST (FIXED_NOREPLACE overlap),
  * -EACCES (file mode forbids the protection), -EOVERFLOW (@off + @len
  * wraps the file offset), -EPERM (MAP_FIXED below 64 KiB, Linux's
- * mmap_min_addr), -ESRCH.
+ * mmap_min_addr; a shared writable mapping of a write-sealed memfd,
+ * pinmm/memfd.h), -EAGAIN (secretmem past RLIMIT_MEMLOCK), -ESRCH.
  */
 PNM_API long pnm_mmap(struct task_struct *task, unsigned long addr, unsigned long len,
 		      unsigned long prot, unsigned long flags, struct file *file,
@@ -83,7 +85,8 @@ PNM_API long pnm_mremap(struct task_struct *task, unsigned long old_addr,
 			unsigned long old_len, unsigned long new_len, unsigned long flags,
 			unsigned long new_addr);
 /* mprotect(2): 0, -EINVAL, -ENOMEM (range not fully mapped), -EACCES
- * (PROT_WRITE on a shared mapping of a file opened read-only), -ESRCH. */
+ * (PROT_WRITE on a shared mapping of a file opened read-only, or of a
+ * write-sealed memfd), -ESRCH. */
 PNM_API int pnm_mprotect(struct task_struct *task, unsigned long addr, unsigned long len,
 			 unsigned long prot);
 /* madvise(2): MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_HUGEPAGE,
@@ -101,8 +104,11 @@ PNM_API int pnm_madvise(struct task_struct *task, unsigned long addr, unsigned l
  * (write faults where private and writable), keeping no reference; reclaim
  * then leaves the pages mapped.  A fork child does not inherit the lock.
  * munlock clears it.  0, -EINVAL (range wraps or leaves user space),
- * -ENOMEM (part of the range is not mapped: nothing changed), -EAGAIN (a
- * split or a fault had no memory), -ESRCH.  No RLIMIT_MEMLOCK.
+ * -ENOMEM (part of the range is not mapped, or the pages not locked yet
+ * plus those locked would pass RLIMIT_MEMLOCK without CAP_IPC_LOCK:
+ * nothing changed), -EPERM (mlock with RLIMIT_MEMLOCK 0 and no
+ * CAP_IPC_LOCK; pinmm/resource.h), -EAGAIN (a split or a fault had no
+ * memory), -ESRCH.
  */
 PNM_API int pnm_mlock(struct task_struct *task, unsigned long addr, size_t len);
 PNM_API int pnm_munlock(struct task_struct *task, unsigned long addr, size_t len);

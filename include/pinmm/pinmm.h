@@ -23,6 +23,9 @@
 #include <pinmm/vaddr_pin.h>
 #include <pinmm/budget.h>
 #include <pinmm/hugetlb.h>
+#include <pinmm/resource.h>
+#include <pinmm/sysctl.h>
+#include <pinmm/memfd.h>
 #include <pinmm/inspect.h>
 #include <pinmm/dio.h>
 #include <pinmm/process_vm.h>

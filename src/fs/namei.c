@@ -80,6 +80,7 @@ static const struct pnm_fs_type_ops *fs_types[PNM_NR_FS] = {
 	[PNM_FS_DAX] = &pnm_dax_fs_type,
 	[PNM_FS_HUGETLBFS] = &pnm_hugetlbfs_fs_type,
 	[PNM_FS_HUGETLBFS_1G] = &pnm_hugetlbfs_1g_fs_type,
+	[PNM_FS_SECRETMEM] = &pnm_secretmem_fs_type,
 };
 
 static const char *const fs_names[PNM_NR_FS] = {
@@ -88,6 +89,7 @@ static const char *const fs_names[PNM_NR_FS] = {
 	[PNM_FS_DAX] = "dax",
 	[PNM_FS_HUGETLBFS] = "hugetlbfs",
 	[PNM_FS_HUGETLBFS_1G] = "hugetlbfs1G",
+	[PNM_FS_SECRETMEM] = "secretmem",
 };
 
 /* --- names ------------------------------------------------------------------- */
@@ -639,7 +641,7 @@ struct file *pnm_filp_open(enum pnm_fs_type fs, const char *name, int flags)
 	struct file *file;
 	int err;
 
-	if ((unsigned int)fs >= PNM_NR_FS)
+	if ((unsigned int)fs >= PNM_NR_FS || fs_types[fs]->no_names)
 		return ERR_PTR(-EINVAL);
 	err = check_name(name);
 	if (err)
@@ -968,7 +970,7 @@ static bool check_inode(struct inode *inode)
 		return pnm_check_fail("inode %lu (%s): folio %#lx at index %lu beyond i_size %lld",
 				      inode->i_ino, pi->name, folio_pfn(beyond), beyond->index,
 				      (long long)size);
-	return pnm_check_mapping(inode->i_mapping);
+	return pnm_check_mapping(inode->i_mapping) && pnm_memfd_check_inode(inode);
 }
 
 /*

@@ -111,6 +111,9 @@ use_of() {
 		echo '	struct page *pages[1] = { NULL };'
 		echo '	static struct pnm_pin_record rec;'
 		echo '	int (*fast)(unsigned long, int, unsigned int, struct page **) = pin_user_pages_fast;'
+		echo '	long (*mpf)(struct file *, int64_t, int64_t, struct folio **, unsigned int,'
+		echo '		    unsigned long *) = memfd_pin_folios;'
+		echo '	n += (mpf != NULL);'
 		echo '	enum pnm_misuse_kind k = PNM_MISUSE_OVER_UNPIN;'
 		echo '	if (n < 0) {	/* never runs: the call-site macros compile */'
 		echo '		n += pin_user_pages_fast(0, 1, FOLL_WRITE | FOLL_LONGTERM, pages);'
@@ -189,6 +192,24 @@ use_of() {
 		echo '	static struct pnm_pin_budget_info pb_info;'
 		echo '	int (*pb_rem)(struct task_struct *, unsigned long *) = pnm_pin_budget_remaining;'
 		echo '	n += (pb_rem != NULL) + (int)pb_info.size + (PNM_PIN_BUDGET_UNLIMITED != 0);' ;;
+	pinmm/resource.h)
+		echo '	struct pnm_rlimit rl = { PNM_RLIM_INFINITY, PNM_RLIM_INFINITY };'
+		echo '	int (*rl_set)(struct task_struct *, int, const struct pnm_rlimit *,'
+		echo '		      struct pnm_rlimit *) = pnm_prlimit;'
+		echo '	int (*cap_set)(struct task_struct *, int, bool) = pnm_task_set_capability;'
+		echo '	n += (rl_set != NULL) + (cap_set != NULL) + (rl.rlim_cur != 0) +'
+		echo '	     PNM_RLIMIT_MEMLOCK + PNM_CAP_IPC_LOCK + PNM_CAP_SYS_RESOURCE;' ;;
+	pinmm/memfd.h)
+		echo '	int (*mfd)(const char *, unsigned int, struct file **) = pnm_memfd_create;'
+		echo '	int (*fcntl_fn)(struct file *, int, unsigned long) = pnm_file_fcntl;'
+		echo '	int (*sec)(unsigned int, struct file **) = pnm_memfd_secret;'
+		echo '	n += (mfd != NULL) + (fcntl_fn != NULL) + (sec != NULL) + PNM_MFD_NAME_MAX +'
+		echo '	     (int)(PNM_MFD_CLOEXEC | PNM_MFD_ALLOW_SEALING | PNM_F_SEAL_WRITE) +'
+		echo '	     PNM_F_ADD_SEALS + PNM_F_GET_SEALS + PNM_FD_CLOEXEC;' ;;
+	pinmm/sysctl.h)
+		echo '	int (*sc_wr)(const char *, const char *) = pnm_sysctl_write;'
+		echo '	const char *(*sc_name)(int) = pnm_sysctl_name;'
+		echo '	n += (sc_wr != NULL) + (sc_name != NULL);' ;;
 	pinmm/dio.h)
 		echo '	static struct pnm_dio_info dio_info;'
 		echo '	int (*dio_sub)(struct pnm_dio_dev *, struct file *, unsigned int, unsigned long,'

@@ -397,6 +397,10 @@ int scn_stat(const char *name);
  * NULL with the detail set (closed, or its open step failed). */
 #define SCN_NS_FILE	"file"
 struct file *scn_file(struct scn_run *r, const struct scn_value *v);
+/* A file another capability opened (memfd_create, memfd_secret) becomes
+ * the file @name, which the file commands then take; the run closes it
+ * at the end.  0, or -ENOMEM (the caller still owns @file). */
+int scn_file_add(struct scn_run *r, const char *name, struct file *file);
 
 /*
  * Pin owners (scn_owner.c): a struct vaddr_pin under a name of the
@@ -425,6 +429,20 @@ int scn_owner_add(struct scn_run *r, const char *name, struct vaddr_pin *vp,
 struct vaddr_pin *scn_owner(struct scn_run *r, const struct scn_value *v);
 void scn_owner_forget(struct scn_run *r, const char *name);
 
+
+/*
+ * Pins (scn_pin.c): make the @nr_req-entry result of a pin call another
+ * capability made (memfd_pin_folios: @pages holds the folios' heads, one
+ * pin each) the pin @name (a SCN_NS_PIN name, or "@line" for an unnamed
+ * one), owned by no process and named @owner in notes, taken by the call
+ * @what at @start: unpin, put, dma, expect pin and expect pinned then
+ * work on it, and the runner releases what is left at the end.  @ret is
+ * what the call returned (its first @ret entries are held).  0, -EEXIST,
+ * -ENOMEM (the caller still owns the pins then).
+ */
+#define SCN_NS_PIN	"pin"
+int scn_pin_adopt(struct scn_run *r, const char *name, const char *owner, const char *what,
+		  unsigned long start, struct page **pages, unsigned long nr_req, long ret);
 
 /* --- internals shared by scn_lex.c and scn_parse.c ------------------------------ */
 

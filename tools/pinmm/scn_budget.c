@@ -13,7 +13,9 @@
  *                                        (limit, charged, remaining,
  *                                        refused, what a new owner may pin)
  *   expect budget PROCESS KEY [CMP]      limit, charged, remaining, refused,
- *                                        available, user CMP; unlimited
+ *                                        available, user, rlimit (the
+ *                                        RLIMIT_MEMLOCK bound in pages),
+ *                                        locked-vm CMP; unlimited
  *   expect user-budget UID KEY [CMP]     limit, charged, remaining, refused
  *                                        CMP; unlimited
  *
@@ -356,9 +358,11 @@ static int budgets_run(struct scn_run *r, const struct scn_step *st, const struc
 
 /* --- expect budget, expect user-budget --------------------------------------------------- */
 
-enum { K_LIMIT, K_CHARGED, K_REMAINING, K_REFUSED, K_UNLIMITED, K_AVAILABLE, K_USER };
+enum { K_LIMIT, K_CHARGED, K_REMAINING, K_REFUSED, K_UNLIMITED, K_AVAILABLE, K_USER,
+       K_RLIMIT, K_LOCKED_VM };
 static const char *const task_keys[] = {
-	"limit", "charged", "remaining", "refused", "unlimited", "available", "user", NULL };
+	"limit", "charged", "remaining", "refused", "unlimited", "available", "user",
+	"rlimit", "locked-vm", NULL };
 static const char *const user_keys[] = {
 	"limit", "charged", "remaining", "refused", "unlimited", NULL };
 
@@ -410,6 +414,15 @@ static int budget_expect(struct scn_run *r, const char *who, const struct pnm_pi
 		have = avail;
 		snprintf(what, sizeof(what), "a new owner may pin %lu more page%s", have,
 			 plural(have));
+		break;
+	case K_RLIMIT:
+		have = b->rlimit;
+		snprintf(what, sizeof(what), "RLIMIT_MEMLOCK bounds it at %lu page%s", have,
+			 plural(have));
+		break;
+	case K_LOCKED_VM:
+		have = b->locked_vm;
+		snprintf(what, sizeof(what), "%lu page%s mlocked (locked_vm)", have, plural(have));
 		break;
 	default:
 		have = (unsigned long)uid;
@@ -564,7 +577,8 @@ static const struct scn_cmd budget_cmds[] = {
 	  .run = expect_budget_run, .check = expect_budget_check, .flags = EXPECT_LOOK,
 	  .help = "the process's pin budget: limit, charged, remaining, refused, available (what "
 		  "a new owner may pin: the smaller of the process's and its user's remainder), "
-		  "user CMP; or unlimited",
+		  "user, rlimit (RLIMIT_MEMLOCK's bound in pages), locked-vm (mlocked pages) "
+		  "CMP; or unlimited",
 	  .example = "expect budget A remaining == 2" },
 	{ .name = "expect user-budget", .section = "expect", .args = expect_user_budget_args,
 	  .run = expect_user_budget_run, .check = expect_user_budget_check,

@@ -150,6 +150,23 @@ struct file *scn_file(struct scn_run *r, const struct scn_value *v)
 	return sf ? sf->file : NULL;
 }
 
+/* scn_file_add - a file another capability opened becomes @name (scn.h). */
+int scn_file_add(struct scn_run *r, const char *name, struct file *file)
+{
+	struct scn_file *sf = calloc(1, sizeof(*sf));
+
+	if (!sf)
+		return -ENOMEM;
+	sf->file = file;
+	sf->fs = pnm_file_fs(file);
+	snprintf(sf->name, sizeof(sf->name), "%s", pnm_file_name(file));
+	if (scn_obj_add(r, NS_FILE, name, sf, file_release)) {
+		free(sf);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static const char *const fs_words[] = { "disk", "shmem", "dax", "hugetlbfs", "hugetlbfs1G",
 					 NULL };
 static const enum pnm_fs_type fs_values[] = { PNM_FS_DISK, PNM_FS_SHMEM, PNM_FS_DAX,

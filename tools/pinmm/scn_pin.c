@@ -297,12 +297,19 @@ struct scn_pin {
 	unsigned long nr;		/* pages it returned (ret > 0) */
 	unsigned int gup_flags;		/* as passed */
 	enum pin_api api;
+	const char *what;		/* the call's name if not api's (adopted) */
 	bool get;			/* FOLL_GET references: released by put */
 	bool legacy;			/* taken in legacy mode */
 	struct page **pages;		/* nr_req entries */
 	bool *held;			/* per page: not released by the scenario */
 	unsigned long nr_held;
 };
+
+/* The name of the call that took @pin. */
+static const char *pin_what(const struct scn_pin *pin)
+{
+	return pin->what ? pin->what : api_words[pin->api];
+}
 
 static void pin_free(struct scn_pin *pin)
 {
@@ -395,7 +402,7 @@ static void pin_release(struct scn_run *r, void *obj)
 		done = pin_release_pages(pin, idx, n, "end of scenario", 0, &stolen);
 		scn_output(r, "note: the runner %s %lu page%s that %s's %s left %s%s\n",
 			   pin->get ? "put" : "unpinned", done, done == 1 ? "" : "s", pin->owner,
-			   api_words[pin->api], pin->get ? "referenced" : "pinned",
+			   pin_what(pin), pin->get ? "referenced" : "pinned",
 			   stolen ? " (others were released by a misuse)" : "");
 		free(idx);
 	}
@@ -585,6 +592,49 @@ static int pin_run(struct scn_run *r, const struct scn_step *st, const struct sc
 	format_pfns(pfns, sizeof(pfns), pin->pages, pin->nr);
 	scn_detail(r, "%s %ld of %lu page%s (%s%s)%s%s", pin->get ? "got" : "pinned", ret, nr,
 		   nr == 1 ? "" : "s", api_words[api], flags ? fl : "", ret ? ": " : "", pfns);
+	return 0;
+}
+
+/*
+ * scn_pin_adopt - pins another capability's command took (scn.h): the
+ * pin @name of no process, so that unpin, put, dma and the expectations
+ * work on it.
+ */
+int scn_pin_adopt(struct scn_run *r, const char *name, const char *owner, const char *what,
+		  unsigned long start, struct page **pages, unsigned long nr_req, long ret)
+{
+	struct scn_pin *pin;
+
+	if (scn_obj_find(r, NS_PIN, name))
+		return -EEXIST;
+	pin = calloc(1, sizeof(*pin));
+	if (!pin)
+		return -ENOMEM;
+	pin->pages = calloc(nr_req ? nr_req : 1, sizeof(*pin->pages));
+	pin->held = calloc(nr_req ? nr_req : 1, sizeof(*pin->held));
+	if (!pin->pages || !pin->held) {
+		pin_free(pin);
+		return -ENOMEM;
+	}
+	pin->owner = owner;
+	pin->what = what;
+	pin->start = start;
+	pin->nr_req = nr_req;
+	pin->ret = ret;
+	pin->legacy = pnm_get_config()->legacy_gup;
+	if (ret > 0) {
+		pin->nr = (unsigned long)ret > nr_req ? nr_req : (unsigned long)ret;
+		memcpy(pin->pages, pages, pin->nr * sizeof(*pages));
+		for (unsigned long i = 0; i < pin->nr; i++)
+			pin->held[i] = pin->pages[i] != NULL;
+		for (unsigned long i = 0; i < pin->nr; i++)
+			pin->nr_held += pin->held[i];
+	}
+	if (scn_obj_add(r, NS_PIN, name, pin, pin_release)) {
+		pin->nr_held = 0;	/* the caller keeps them */
+		pin_free(pin);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -1076,13 +1126,13 @@ static int expect_pinned_run(struct scn_run *r, const struct scn_step *st,
 	if (pin->ret < 0) {
 		const char *e = pnm_errno_name((int)-pin->ret);
 
-		return scn_fail(r, "%s failed with %s; expected %s", api_words[pin->api],
+		return scn_fail(r, "%s failed with %s; expected %s", pin_what(pin),
 				e ? e : "an error", want);
 	}
 	if (!scn_compare(&a[1], pin->ret))
-		return scn_fail(r, "%s returned %ld; expected %s", api_words[pin->api], pin->ret,
+		return scn_fail(r, "%s returned %ld; expected %s", pin_what(pin), pin->ret,
 				want);
-	scn_detail(r, "%s returned %ld (%lu still held)", api_words[pin->api], pin->ret,
+	scn_detail(r, "%s returned %ld (%lu still held)", pin_what(pin), pin->ret,
 		   pin->nr_held);
 	return 0;
 }
@@ -1190,7 +1240,7 @@ static int expect_pin_run(struct scn_run *r, const struct scn_step *st, const st
 	ret = scn_frame_info(page_to_pfn(pin->pages[i]), &pi);
 	if (ret)
 		return ret;
-	if (!pnm_translate(pin->task, pi.addr, &pfn, &w) && pfn == pi.pfn)
+	if (pin->task && !pnm_translate(pin->task, pi.addr, &pfn, &w) && pfn == pi.pfn)
 		pi.writable = w;
 	ret = prop->test(r, &pi, &a[5]);
 	if (ret == -ESRCH)

@@ -56,10 +56,16 @@
  *   only after their VMAs have left the trees.
  *   Leaf locks, under which nothing else is taken: the LRU lists'
  *   lru_lock (swap.c), the inode table lock (fs/namei.c), file->f_lock
- *   (errseq sampling), the flusher's mutex (page-writeback.c), the swap
- *   device's si->lock (swapfile.c) and the swap cache's xa_lock
- *   (swap_state.c; never nested with si->lock).  swapon_mutex
- *   (swapfile.c) is taken first, before any mmap_lock.
+ *   (errseq sampling, F_SETFD), the flusher's mutex (page-writeback.c),
+ *   mm->pnm_limits.lock (a process's RLIMIT_MEMLOCK and capabilities,
+ *   resource.c), the swap device's si->lock (swapfile.c) and the swap
+ *   cache's xa_lock (swap_state.c; never nested with si->lock).
+ *   swapon_mutex (swapfile.c) is taken first, before any mmap_lock.
+ *   memfd seals (memfd.c): adding one holds inode->i_lock, under which
+ *   F_SEAL_WRITE scans the cache for pins under i_pages.xa_lock; the
+ *   mapping's i_mmap_writable is an atomic, changed under i_mmap_rwsem
+ *   (VMAs entering and leaving i_mmap) or with no lock (mmap's hold, the
+ *   seal's denial).
  *   Two PTE-table ptls are nested only in fork (parent then child, under
  *   both mmap_locks held for write), mirroring copy_pte_range().
  *   MMU notifiers (mmu_notifier.c): a subscriber's callbacks run with
@@ -269,6 +275,21 @@ struct pnm_vma_set {
 	int cap;
 };
 
+/*
+ * A process's RLIMIT_MEMLOCK and capabilities (resource.c, pinmm/
+ * resource.h).  Linux keeps them with the task (signal_struct->rlim,
+ * cred->cap_effective); the model keeps them with the address space,
+ * which every consumer holds (mlock, secretmem's mmap, the pin budget's
+ * charge) and which a model process has exactly one of.  Set at
+ * creation, copied at fork.
+ */
+struct pnm_mm_limits {
+	spinlock_t lock;		/* a leaf */
+	unsigned long memlock_cur;	/* bytes, or PNM_RLIM_INFINITY; lock */
+	unsigned long memlock_max;	/* likewise */
+	unsigned long caps;		/* BIT(PNM_CAP_*); lock */
+};
+
 struct mm_struct {
 	struct pnm_vma_set mm_vmas;	/* mmap_lock */
 	/* top-level table (a PG_table frame of the arena); set at creation,
@@ -305,6 +326,7 @@ struct mm_struct {
 	 * the mmap_lock or the reverse-map lock of the VMA they change. */
 	struct mmu_notifier *notifier_subscriptions;
 	atomic_t pnm_nr_notifiers;	/* written as the list; read relaxed */
+	struct pnm_mm_limits pnm_limits;	/* its process's (resource.c) */
 };
 
 /* --- files (issue 5: pagemap.h, writeback.h, fs.h) ----------------------- */
@@ -372,6 +394,14 @@ struct address_space {
 	/* every VMA mapping this file, keyed by the pages it covers (rmap.h) */
 	struct pnm_itree_root i_mmap;		/* i_mmap_rwsem */
 	struct rw_semaphore i_mmap_rwsem;
+	/*
+	 * Linux's i_mmap_writable: > 0, the VMAs in i_mmap that are shared
+	 * and may write (VM_SHARED and VM_MAYWRITE, counted as they enter and
+	 * leave the tree, interval_tree.c) plus mmap()s setting one up;
+	 * < 0, writable shared mappings are denied (memfd's F_SEAL_WRITE,
+	 * memfd.c).  Atomic: mapping_map_writable()/mapping_deny_writable().
+	 */
+	atomic_t i_mmap_writable;
 	errseq_t wb_err;		/* writeback errors; atomic */
 	void *private_data;
 };
@@ -410,7 +440,9 @@ struct file {
 	struct inode *f_inode;
 	struct address_space *f_mapping;
 	unsigned int f_mode;		/* FMODE_READ | FMODE_WRITE */
-	unsigned int f_flags;		/* O_* */
+	/* O_*: set at open; O_CLOEXEC changes under f_lock (F_SETFD,
+	 * memfd.c), read with READ_ONCE */
+	unsigned int f_flags;
 	const struct file_operations *f_op;
 	errseq_t f_wb_err;		/* mapping->wb_err seen; f_lock */
 	spinlock_t f_lock;

@@ -48,6 +48,14 @@ enum pageflags {
 	PG_pnm_truncated,
 	PG_pnm_nofs_dirty,
 	/*
+	 * PG_pnm_secret     the frame is out of the kernel's direct map
+	 *                   (secretmem.c: Linux keeps that in the kernel's
+	 *                   page tables, not in struct page).  Set while a
+	 *                   secretmem file's cache holds the folio; cleared as
+	 *                   it leaves the cache, and at free.
+	 */
+	PG_pnm_secret,
+	/*
 	 * PG_pnm_quarantined the folio is held by a pin owner that was
 	 *                   revoked by force (vaddr_pin.c): writeback leaves
 	 *                   it alone until the owner's late unpin clears it.

@@ -37,6 +37,7 @@ enum pnm_stat_item {
 	NR_FILE_MAPPED,		/* nr_mapped: file/shmem pages mapped */
 	NR_FILE_PAGES,		/* page-cache pages (incl. shmem) */
 	NR_SHMEM,
+	NR_SECRETMEM,		/* secretmem pages (out of the direct map) */
 	NR_FILE_DIRTY,
 	NR_WRITEBACK,
 	NR_ANON_THPS,		/* nr_anon_transparent_hugepages */
@@ -117,6 +118,7 @@ enum pnm_stat_item {
 	PNM_WB_SKIP_QUARANTINED, /* dirty pages writeback left: quarantined */
 	/* pin budget (issue 11) */
 	PNM_PIN_BUDGET_REFUSED,	/* long-term pin calls refused by a budget */
+	PNM_PIN_RLIMIT_REFUSED,	/* ... of them by RLIMIT_MEMLOCK (issue 13) */
 	/* Direct IO below the page cache (issue 12, fs/direct-io.c) */
 	PNM_DIO_READ_BYTES,	/* bytes read from storage by direct reads */
 	PNM_DIO_WRITE_BYTES,	/* bytes written to storage by direct writes */

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sysctl.c - the knobs of pinmm/sysctl.h: a table of named integer or
+ * keyword values, read and written as text (Linux's kernel/sysctl.c with
+ * its proc_dointvec_minmax handler, and the transparent_hugepage files of
+ * mm/huge_memory.c's sysfs group).
+ *
+ * Where each value lives, and who reads it:
+ *   vm.max_map_count       sysctl_max_map_count (here): mmap.c, at mmap
+ *                          and at munmap's middle split
+ *   vm.memfd_noexec        sysctl_memfd_noexec_scope (here): memfd.c, at
+ *                          memfd_create()
+ *   transparent_hugepage.enabled, .use_zero_page
+ *                          pnm_config.thp, pnm_config.thp_use_zero_page
+ *                          (pnm.c): huge_memory.c at every anonymous
+ *                          fault in a THP-able area, so that
+ *                          pnm_get_config() shows the current values
+ *
+ * Every value is one aligned int-sized (or enum, bool) object written with
+ * a relaxed atomic store and read with a relaxed atomic load (READ_ONCE):
+ * a knob orders nothing else, and a fault or mmap racing with a write sees
+ * the old or the new value, as in Linux.  A write checks the new value
+ * alone (no knob depends on another), so no lock is needed either side.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Linux's default vm.max_map_count (DEFAULT_MAX_MAP_COUNT). */
+#define DEFAULT_MAX_MAP_COUNT	65530
+
+int sysctl_max_map_count = DEFAULT_MAX_MAP_COUNT;
+int sysctl_memfd_noexec_scope = MEMFD_NOEXEC_SCOPE_EXEC;
+
+enum knob_kind { KNOB_INT, KNOB_BOOL, KNOB_THP };
+
+struct knob {
+	const char *name;
+	enum knob_kind kind;
+	long min, max;			/* KNOB_INT */
+};
+
+static const struct knob knobs[] = {
+	{ "vm.max_map_count", KNOB_INT, 0, INT_MAX },
+	{ "vm.memfd_noexec", KNOB_INT, MEMFD_NOEXEC_SCOPE_EXEC,
+	  MEMFD_NOEXEC_SCOPE_NOEXEC_ENFORCED },
+	{ "transparent_hugepage.enabled", KNOB_THP, 0, 0 },
+	{ "transparent_hugepage.use_zero_page", KNOB_BOOL, 0, 1 },
+};
+
+/* The words of transparent_hugepage/enabled, by enum pnm_thp_mode. */
+static const char *const thp_words[] = {
+	[PNM_THP_NEVER] = "never",
+	[PNM_THP_MADVISE] = "madvise",
+	[PNM_THP_ALWAYS] = "always",
+};
+
+/* The knob @name names ('/' may stand for '.'), or NULL. */
+static const struct knob *knob_find(const char *name)
+{
+	size_t i, j, n = strlen(name);
+
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		const char *k = knobs[i].name;
+
+		if (strlen(k) != n)
+			continue;
+		for (j = 0; j < n; j++)
+			if (name[j] != k[j] && !(k[j] == '.' && name[j] == '/'))
+				break;
+		if (j == n)
+			return &knobs[i];
+	}
+	return NULL;
+}
+
+/* The knob's current value (an int, the enum, the bool). */
+static long knob_get(const struct knob *k)
+{
+	if (k == &knobs[0])
+		return READ_ONCE(sysctl_max_map_count);
+	if (k == &knobs[1])
+		return READ_ONCE(sysctl_memfd_noexec_scope);
+	if (k->kind == KNOB_THP)
+		return (long)READ_ONCE(pnm_config.thp);
+	return READ_ONCE(pnm_config.thp_use_zero_page);
+}
+
+/* Store a value already checked against the knob's range. */
+static void knob_set(const struct knob *k, long v)
+{
+	if (k == &knobs[0])
+		WRITE_ONCE(sysctl_max_map_count, (int)v);
+	else if (k == &knobs[1])
+		WRITE_ONCE(sysctl_memfd_noexec_scope, (int)v);
+	else if (k->kind == KNOB_THP)
+		WRITE_ONCE(pnm_config.thp, (enum pnm_thp_mode)v);
+	else
+		WRITE_ONCE(pnm_config.thp_use_zero_page, v != 0);
+}
+
+/*
+ * Parse @value for @k into *@v: a decimal number in the knob's range
+ * (optional sign, as proc_dointvec), or a THP mode word; one trailing
+ * newline is allowed.  0 or -EINVAL.
+ */
+static int knob_parse(const struct knob *k, const char *value, long *v)
+{
+	size_t n = strlen(value);
+	char buf[32], *end;
+	unsigned int i;
+
+	if (n && value[n - 1] == '\n')
+		n--;
+	if (!n || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, value, n);
+	buf[n] = '\0';
+	if (k->kind == KNOB_THP) {
+		for (i = 0; i < ARRAY_SIZE(thp_words); i++) {
+			if (!strcmp(buf, thp_words[i])) {
+				*v = (long)i;
+				return 0;
+			}
+		}
+		return -EINVAL;
+	}
+	errno = 0;
+	*v = strtol(buf, &end, 10);
+	if (errno || *end || end == buf || *v < k->min || *v > k->max)
+		return -EINVAL;
+	return 0;
+}
+
+/* pnm_sysctl_write - set a knob (pinmm/sysctl.h).  Lockless. */
+int pnm_sysctl_write(const char *name, const char *value)
+{
+	const struct knob *k;
+	long v;
+	int err;
+
+	if (!pnm_initialised || !name || !value)
+		return -EINVAL;
+	k = knob_find(name);
+	if (!k)
+		return -ENOENT;
+	err = knob_parse(k, value, &v);
+	if (err)
+		return err;
+	knob_set(k, v);
+	return 0;
+}
+
+/* pnm_sysctl_read - a knob's value as text (pinmm/sysctl.h).  Lockless. */
+int pnm_sysctl_read(const char *name, char *buf, size_t size)
+{
+	const struct knob *k;
+	long v;
+
+	if (!pnm_initialised || !name || (!buf && size))
+		return -EINVAL;
+	k = knob_find(name);
+	if (!k)
+		return -ENOENT;
+	v = knob_get(k);
+	if (k->kind == KNOB_THP)
+		/* Every mode, the current one in brackets, as Linux shows it. */
+		return snprintf(buf, size, "%s%s%s %s%s%s %s%s%s",
+				v == PNM_THP_ALWAYS ? "[" : "", "always",
+				v == PNM_THP_ALWAYS ? "]" : "",
+				v == PNM_THP_MADVISE ? "[" : "", "madvise",
+				v == PNM_THP_MADVISE ? "]" : "",
+				v == PNM_THP_NEVER ? "[" : "", "never",
+				v == PNM_THP_NEVER ? "]" : "");
+	return snprintf(buf, size, "%ld", v);
+}
+
+/* pnm_sysctl_name - the @i-th knob's name (pinmm/sysctl.h). */
+const char *pnm_sysctl_name(int i)
+{
+	if (i < 0 || (size_t)i >= ARRAY_SIZE(knobs))
+		return NULL;
+	return knobs[i].name;
+}
+
+/*
+ * pnm_sysctl_init - the knobs kept here back at their defaults for a new
+ * model (internal.h; pnm_init() calls it before anything can read them;
+ * the THP knobs are pnm_config's own, set from the caller's config).
+ */
+void pnm_sysctl_init(void)
+{
+	WRITE_ONCE(sysctl_max_map_count, DEFAULT_MAX_MAP_COUNT);
+	WRITE_ONCE(sysctl_memfd_noexec_scope, MEMFD_NOEXEC_SCOPE_EXEC);
+}
