@@ -242,6 +242,31 @@ static int memfd_sanitize_flags(unsigned int *flags)
 	return 0;
 }
 
+/*
+ * memfd_create(MFD_HUGETLB): an unnamed hugetlbfs file of the pool the
+ * size bits name (none: the default 2M pool; one the model has no pool
+ * for: -ENODEV, as Linux's hugetlb_file_setup()).  Its pages come from
+ * the pool when faulted or fallocated, as for any hugetlbfs file.  Seals
+ * are shmem's in the model: a hugetlb memfd has none, so F_ADD_SEALS
+ * says -EINVAL (Linux keeps seals on hugetlbfs inodes too).
+ */
+static int memfd_create_hugetlb(const char *label, unsigned int flags, struct file **filep)
+{
+	unsigned int log = (flags >> MFD_HUGE_SHIFT) & MFD_HUGE_MASK;
+	struct hstate *h = size_to_hstate(log ? 1UL << log : PNM_HUGETLB_2M);
+	struct file *file;
+
+	if (!h)
+		return -ENODEV;
+	file = hugetlb_file_setup(label, 0, h);
+	if (IS_ERR(file))
+		return (int)PTR_ERR(file);
+	if (flags & PNM_MFD_CLOEXEC)
+		file->f_flags |= O_CLOEXEC;
+	*filep = file;
+	return 0;
+}
+
 /* pnm_memfd_create - memfd_create(2) (pinmm/memfd.h).  Takes the inode
  * table lock. */
 int pnm_memfd_create(const char *name, unsigned int flags, struct file **filep)
@@ -260,11 +285,10 @@ int pnm_memfd_create(const char *name, unsigned int flags, struct file **filep)
 		return -EFAULT;
 	if (strnlen(name, PNM_MFD_NAME_MAX + 1) > PNM_MFD_NAME_MAX)
 		return -EINVAL;
-	/* No hugetlbfs in the model yet: MFD_HUGETLB comes with it. */
-	if (flags & PNM_MFD_HUGETLB)
-		return -EINVAL;
 	/* The label is for display only: cut to what an inode keeps. */
 	snprintf(label, sizeof(label), "memfd:%s", name);
+	if (flags & PNM_MFD_HUGETLB)
+		return memfd_create_hugetlb(label, flags, filep);
 	file = shmem_file_setup(label, 0);
 	if (!file)
 		return -ENOMEM;

@@ -72,10 +72,12 @@ PNM_BEGIN_DECLS
  * PNM_MFD_NOEXEC_SEAL (neither: what the vm.memfd_noexec knob says,
  * pinmm/sysctl.h).  0 with *@filep set (one reference: pnm_file_close()),
  * or -EFAULT (NULL @name or @filep), -EINVAL (unknown flags, MFD_EXEC
- * with MFD_NOEXEC_SEAL, a name longer than PNM_MFD_NAME_MAX, and
- * PNM_MFD_HUGETLB: the model has no hugetlbfs yet, the flag comes with
- * it), -EACCES (without MFD_NOEXEC_SEAL while vm.memfd_noexec is 2),
- * -ENOMEM.
+ * with MFD_NOEXEC_SEAL, a name longer than PNM_MFD_NAME_MAX), -ENODEV
+ * (PNM_MFD_HUGETLB with size bits no pool has), -EACCES (without
+ * MFD_NOEXEC_SEAL while vm.memfd_noexec is 2), -ENOMEM.
+ * PNM_MFD_HUGETLB (with the page size's log2 in bits 26..31, none: 2M)
+ * makes an unnamed hugetlbfs file instead of a shmem one
+ * (pinmm/hugetlb.h); it has no seals in the model.
  */
 PNM_API int pnm_memfd_create(const char *name, unsigned int flags, struct file **filep);
 
