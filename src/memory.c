@@ -372,16 +372,74 @@ static vm_fault_t wp_page_reuse(struct vm_fault *vmf)
 }
 
 /*
- * May a non-exclusive anon page be reused?  Only a small folio whose only
- * reference is this mapping's: no other mapping, no GUP reference, no
- * migration in flight.  Caller holds the ptl, so our mapping (and its
- * reference) cannot go away, and any new mapping would need fork (mmap_lock
- * write, excluded by our read lock) or the ptl.  The page becomes
- * exclusive again.  Legacy mode (pnm_config.legacy_gup) uses the pre-5.8
- * rule instead: reuse when no page of the folio is mapped more than once,
- * whatever other references (GUP) the folio has.
+ * May a non-exclusive page of a large anon folio, mapped by PTEs here, be
+ * reused (Linux 6.16+)?  Only when every reference to the folio is a
+ * mapping and every mapping is in this page table: then no other process
+ * and no GUP user can see the page.  Linux knows which mms map a large
+ * folio (folio->_mm_id); the model counts the entries of this page table
+ * that map pages of the folio where the folio lies linearly around
+ * vmf->address, under the ptl the caller holds, and needs them to make
+ * up the whole mapcount.  A folio with a single mapping left is not
+ * reused: copying the page lets the rest of the folio go, as Linux does.
+ * The mapcounts and the refcount are read under the folio's mapcount
+ * lock: a mapping elsewhere goes away under it (mapcount first, the
+ * reference after), and none can appear, for that would take fork (our
+ * mmap_lock) or our ptl.
  */
-static bool wp_can_reuse_anon_folio(struct folio *folio, struct page *page)
+static bool wp_can_reuse_large_anon_folio(struct vm_fault *vmf, struct folio *folio,
+					  struct page *page)
+{
+	unsigned long nr = folio_nr_pages(folio), idx = folio_page_idx(folio, page);
+	unsigned long first = vmf->address - idx * PAGE_SIZE;
+	unsigned long lo = max_t(unsigned long, vmf->address & PMD_MASK, vmf->vma->vm_start);
+	unsigned long hi = min_t(unsigned long, (vmf->address & PMD_MASK) + PMD_SIZE,
+				 vmf->vma->vm_end);
+	spinlock_t *lock = folio_mapcount_lock(folio);
+	long mapcount = 0, here = 0;
+	bool reuse;
+	unsigned long i;
+
+	if (folio_test_swapcache(folio) && folio_trylock(folio)) {
+		folio_free_swap(folio);
+		folio_unlock(folio);
+	}
+	for (i = 0; i < nr; i++) {
+		unsigned long addr = first + i * PAGE_SIZE;
+		pte_t pte;
+
+		if (addr < lo || addr >= hi)
+			continue;
+		pte = ptep_get(vmf->pte - (long)idx + (long)i);
+		if (pte_present(pte) && pte_pfn(pte) == folio_pfn(folio) + i)
+			here++;
+	}
+	spin_lock(lock);
+	reuse = !atomic_read(&folio->_entire_mapcount);
+	for (i = 0; reuse && i < nr; i++)
+		mapcount += page_mapcount(folio_page(folio, i));
+	/* Acquire: as for a small folio below, pairs with the last sharer's
+	 * fully ordered folio_put() after its copy. */
+	reuse = reuse && mapcount > 1 && here == mapcount &&
+		atomic_read_acquire(&folio->_refcount) == mapcount;
+	spin_unlock(lock);
+	if (reuse)
+		SetPageAnonExclusive(page);
+	return reuse;
+}
+
+/*
+ * May a non-exclusive anon page be reused?  A small folio whose only
+ * reference is this mapping's: no other mapping, no GUP reference, no
+ * migration in flight; a large one by wp_can_reuse_large_anon_folio()'s
+ * rule.  Caller holds the ptl, so our mapping (and its reference) cannot
+ * go away, and any new mapping would need fork (mmap_lock write, excluded
+ * by our read lock) or the ptl.  The page becomes exclusive again.  Legacy
+ * mode (pnm_config.legacy_gup) uses the pre-5.8 rule instead: reuse when
+ * no page of the folio is mapped more than once, whatever other
+ * references (GUP) the folio has.
+ */
+static bool wp_can_reuse_anon_folio(struct vm_fault *vmf, struct folio *folio,
+				    struct page *page)
 {
 	if (pnm_config.legacy_gup) {
 		if (!pnm_legacy_anon_mapped_once(folio))
@@ -390,7 +448,7 @@ static bool wp_can_reuse_anon_folio(struct folio *folio, struct page *page)
 		return true;
 	}
 	if (folio_test_large(folio))
-		return false;
+		return wp_can_reuse_large_anon_folio(vmf, folio, page);
 	/*
 	 * A page swapped back in is referenced by the swap cache too: its
 	 * copy goes if no swap entry needs it any more (Linux does the same
@@ -499,7 +557,7 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 	}
 	folio = page_folio(page);
 	if (folio_test_anon(folio)) {
-		if (PageAnonExclusive(page) || wp_can_reuse_anon_folio(folio, page)) {
+		if (PageAnonExclusive(page) || wp_can_reuse_anon_folio(vmf, folio, page)) {
 			if (unshare) {
 				/* Already exclusive: nothing to unshare. */
 				pte_unmap_unlock(vmf->pte, vmf->ptl);

@@ -4,7 +4,8 @@
  * switches and their errors; a write fault taking the largest enabled size
  * that fits the VMA, is aligned and entirely unmapped, falling back size by
  * size (the per-size counters); PTE-mapped large folios through COW (one
- * page copied), fork (shared per page; every page copied for the child
+ * page copied while shared; reused in place once every reference is a
+ * mapping of one process, copied with another reference or one mapping left), fork (shared per page; every page copied for the child
  * when the folio may be pinned), pins (one per page on the folio's
  * _pincount, gup-fast batching), FOLL_LONGTERM migration out of Movable,
  * partial munmap / MADV_DONTNEED / mprotect, and the deferred split queue
@@ -269,9 +270,10 @@ static void test_fault_fallback(void **state)
 static void test_cow_copies_one_page(void **state)
 {
 	struct task_struct *a = test_task_create("a"), *b;
-	long copies = global_stat(PNM_COW_COPY);
+	long copies = global_stat(PNM_COW_COPY), reuses;
 	unsigned long base;
 	struct folio *folio;
+	struct page *ref;
 
 	(void)state;
 	assert_int_equal(pnm_thp_set_enabled(SZ_64K, PNM_THP_ALWAYS), 0);
@@ -299,17 +301,44 @@ static void test_cow_copies_one_page(void **state)
 	assert_int_equal(global_stat(PNM_NR_DEFERRED_SPLIT), 0);
 	CHECK_ALL();
 
-	/* b goes: the folio is a's alone, yet its pages lost exclusivity at
-	 * fork, so a's write copies too (the model reuses only exclusive
-	 * pages of a large folio). */
+	/* b goes: the folio is a's alone and every reference is one of a's
+	 * mappings, so a's write reuses the page in place although it lost
+	 * exclusivity at fork (Linux 6.16+); only that page becomes
+	 * exclusive again. */
 	pnm_task_exit(b);
 	put_task_struct(b);
+	reuses = global_stat(PNM_COW_REUSE);
 	test_write_byte(a, base + 8 * PAGE_SIZE + 0x40, 0xdd);
+	assert_int_equal(global_stat(PNM_COW_COPY), copies + 1);
+	assert_int_equal(global_stat(PNM_COW_REUSE), reuses + 1);
+	assert_ptr_equal(test_folio(a, base + 8 * PAGE_SIZE), folio);
+	assert_true(PageAnonExclusive(folio_page(folio, 8)));
+	assert_false(PageAnonExclusive(folio_page(folio, 9)));
+	assert_int_equal(global_stat(PNM_NR_DEFERRED_SPLIT), 0);
+	CHECK_ALL();
+
+	/* A reference that is not a mapping (a GUP user's) forbids it: the
+	 * page is copied, the folio stays as it was. */
+	ref = folio_page(folio, 9);
+	folio_get(folio);
+	test_write_byte(a, base + 9 * PAGE_SIZE + 0x40, 0xee);
 	assert_int_equal(global_stat(PNM_COW_COPY), copies + 2);
-	/* Page 8 is now mapped by nobody: the folio waits to be split. */
+	assert_int_equal(folio_order(test_folio(a, base + 9 * PAGE_SIZE)), 0);
+	folio_put(page_folio(ref));
+	/* Page 9 is now mapped by nobody: the folio waits to be split. */
 	assert_int_equal(global_stat(PNM_NR_DEFERRED_SPLIT), 1);
 	check_fill(a, base, 0, 8);
-	check_fill(a, base, 9, NR_64K);
+	check_fill(a, base, 10, NR_64K);
+	CHECK_ALL();
+
+	/* One mapping left: copied, so that the rest of the folio can go. */
+	assert_int_equal(pnm_mm_madvise(a->mm, base, 10 * PAGE_SIZE, MADV_DONTNEED), 0);
+	assert_int_equal(pnm_mm_madvise(a->mm, base + 11 * PAGE_SIZE, 5 * PAGE_SIZE,
+					MADV_DONTNEED), 0);
+	assert_int_equal(folio_mapcount(folio), 1);
+	test_write_byte(a, base + 10 * PAGE_SIZE + 0x40, 0x11);
+	assert_int_equal(global_stat(PNM_COW_COPY), copies + 3);
+	assert_int_equal(test_read_byte(a, base + 10 * PAGE_SIZE + 0x40), 0x11);
 	CHECK_ALL();
 }
 
