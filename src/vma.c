@@ -597,8 +597,11 @@ static int vma_absorb(struct mm_struct *mm, struct vm_area_struct *vma,
 			return -ENOMEM;	/* vma->anon_vma reset by the clone */
 	}
 	vma_set_remove(mm, victim);
-	/* The union is soft-dirty where either part was. */
-	vma->vm_flags |= victim->vm_flags & VM_SOFTDIRTY;
+	/* The union is soft-dirty where either part was.  WRITE_ONCE: the
+	 * reverse-map walkers read vm_flags without the mmap_lock
+	 * (migrate.c's restored_entry(), READ_ONCE). */
+	if ((victim->vm_flags & VM_SOFTDIRTY) && !(vma->vm_flags & VM_SOFTDIRTY))
+		WRITE_ONCE(vma->vm_flags, vma->vm_flags | VM_SOFTDIRTY);
 	vma_rmap_lock(vma);
 	vma_rmap_pre_update(victim);
 	vma_rmap_pre_update(vma);
