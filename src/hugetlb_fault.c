@@ -661,7 +661,10 @@ again:
 					ret = -ENOMEM;
 					break;
 				}
-				folio_copy(new, folio);
+				/* The pin's device may be writing it meanwhile
+				 * (the racy copy of dma.c, as copy_present_page). */
+				pnm_copy_from_page_racy(folio_address(new), folio_address(folio),
+							folio_size(folio));
 				folio_mark_uptodate(new);
 				folio_put(folio);
 				spin_lock(src_ptl);

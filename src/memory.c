@@ -1221,7 +1221,10 @@ static int copy_present_page(struct vm_area_struct *dst_vma, struct vm_area_stru
 
 	if (!new)
 		return -ENOMEM;
-	memcpy(folio_address(new), page_address(page), PAGE_SIZE);
+	/* A device may be writing the page through its pin right now: read
+	 * it with the device's own relaxed accesses (dma.c); the child gets
+	 * whatever the transfer had written so far, as in Linux. */
+	pnm_copy_from_page_racy(folio_address(new), page_address(page), PAGE_SIZE);
 	/* The child's VMA got its own anon_vma in anon_vma_fork(). */
 	folio_add_new_anon_rmap(new, dst_vma, addr, RMAP_EXCLUSIVE);
 	entry = mk_pte(&new->page, vm_get_page_prot(dst_vma->vm_flags));
