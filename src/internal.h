@@ -1000,6 +1000,15 @@ bool kernel_page_present(struct page *page);
  * secretmem folio, and nr_secretmem counts them.  Model quiescent. */
 bool pnm_secretmem_check(void);
 
+/* ---- task_mmu.c (smaps, pagemap, clear_refs; issue 13) ---- */
+/*
+ * pnm_check_smaps - @mm's smaps rollup agrees with its RSS counters
+ * (MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS) and with itself.
+ * O(pages mapped).  pnm_check_mm() runs it.  Caller holds mmap_lock (any
+ * mode) and no page-table lock.  true, or false with pnm_check_fail().
+ */
+bool pnm_check_smaps(struct mm_struct *mm);
+
 /* ---- debug.c (messages: the embedder's log and fatal hooks; dump_page) ---- */
 /*
  * Every line the library writes goes through pnm_log(): one line without

@@ -292,7 +292,9 @@ static long mmap_region(struct mm_struct *mm, struct file *file,
 	}
 	vma->vm_start = addr;
 	vma->vm_end = addr + len;
-	vma->vm_flags = vm_flags;
+	/* A new mapping is new data to a soft-dirty tracker (pagemap): all
+	 * of it reads soft-dirty until the next clear_refs. */
+	vma->vm_flags = vm_flags | VM_SOFTDIRTY;
 	vma->vm_pgoff = pgoff;
 
 	/* Room for a MAP_FIXED unmap's two splits plus the new VMA. */

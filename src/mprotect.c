@@ -79,6 +79,10 @@ static bool can_change_pte_writable(struct vm_area_struct *vma,
 
 	if (!(vma->vm_flags & VM_WRITE))
 		return false;
+	/* Soft-dirty tracking (clear_refs cleared VM_SOFTDIRTY): an entry
+	 * that is not soft-dirty owes the tracker its write fault. */
+	if (!(vma->vm_flags & VM_SOFTDIRTY) && !pte_soft_dirty(pte))
+		return false;
 	/* A dirty-tracked shared mapping: a clean PTE still owes the
 	 * filesystem its write fault (->page_mkwrite); a dirty one had it. */
 	if (vma->vm_flags & VM_SHARED)

@@ -998,6 +998,9 @@ bool pnm_check_mm(struct mm_struct *mm)
 	ok = pnm_check_vmas(mm);
 	ok = pnm_check_vma_rmap(mm) && ok;
 	ok = pnm_check_pgtables(mm) && ok;
+	/* The smaps view trusts the tables: only over sound ones (the
+	 * tables' own report is the one to read otherwise). */
+	ok = ok && pnm_check_smaps(mm);
 	ok = pnm_check_mmu_notifiers(mm) && ok;
 	mmap_read_unlock(mm);
 	return ok;

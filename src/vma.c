@@ -566,7 +566,8 @@ static bool vmas_mergeable(const struct vm_area_struct *a,
 {
 	if (a->vm_end != b->vm_start)
 		return false;
-	if (a->vm_flags != b->vm_flags || a->vm_file != b->vm_file ||
+	/* VM_SOFTDIRTY does not keep VMAs apart (vma_absorb() keeps it). */
+	if (((a->vm_flags ^ b->vm_flags) & ~VM_SOFTDIRTY) || a->vm_file != b->vm_file ||
 	    a->vm_ops != b->vm_ops || a->vm_private_data != b->vm_private_data)
 		return false;
 	if (a->vm_ops && a->vm_ops->close)
@@ -596,6 +597,11 @@ static int vma_absorb(struct mm_struct *mm, struct vm_area_struct *vma,
 			return -ENOMEM;	/* vma->anon_vma reset by the clone */
 	}
 	vma_set_remove(mm, victim);
+	/* The union is soft-dirty where either part was.  WRITE_ONCE: the
+	 * reverse-map walkers read vm_flags without the mmap_lock
+	 * (migrate.c's restored_entry(), READ_ONCE). */
+	if ((victim->vm_flags & VM_SOFTDIRTY) && !(vma->vm_flags & VM_SOFTDIRTY))
+		WRITE_ONCE(vma->vm_flags, vma->vm_flags | VM_SOFTDIRTY);
 	vma_rmap_lock(vma);
 	vma_rmap_pre_update(victim);
 	vma_rmap_pre_update(vma);

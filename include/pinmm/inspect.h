@@ -179,6 +179,8 @@ PNM_API int pnm_file_page_info(struct file *file, int64_t off, struct pnm_page_i
 #define PNM_VM_MAYEXEC		0x00000040UL
 #define PNM_VM_MAYSHARE		0x00000080UL
 #define PNM_VM_LOCKED		0x00002000UL
+#define PNM_VM_SOFTDIRTY	0x08000000UL	/* all of it reads soft-dirty
+						 * (new since the last clear_refs) */
 #define PNM_VM_HUGEPAGE		0x20000000UL	/* MADV_HUGEPAGE */
 #define PNM_VM_NOHUGEPAGE	0x40000000UL	/* MADV_NOHUGEPAGE */
 
@@ -228,6 +230,127 @@ struct pnm_mm_info {
 /* @task's address space in numbers.  0, -ESRCH (@task has exited),
  * -EINVAL.  Takes the task's mmap_lock for read. */
 PNM_API int pnm_task_mm_info(struct task_struct *task, struct pnm_mm_info *info);
+
+/* --- per-process views: smaps and pagemap ------------------------------------------- */
+
+/*
+ * What one mapping (or, for the rollup, the whole process) holds, as
+ * Linux's /proc/PID/smaps (/proc/PID/smaps_rollup) shows it, in bytes
+ * rather than kB.  The rules are Linux's:
+ *  - rss counts the pages and THPs mapped there, except the zero page,
+ *    the huge zero page, raw pfns (device mappings) and hugetlb pages;
+ *    a page under migration counts (its entry stands for it);
+ *  - a page is private when its folio has one reference, or the page is
+ *    mapped once; otherwise shared, and pss gets size / mapcount of it;
+ *    dirty: the entry's dirty bit or the folio's PG_dirty;
+ *  - hugetlb pages count only in shared_hugetlb / private_hugetlb (by
+ *    the folio's mapcount: once is private);
+ *  - anon_huge_pages, shmem_pmd_mapped, file_pmd_mapped: THPs mapped by
+ *    a PMD (PTE-mapped large folios, multi-size THPs, are not there);
+ *  - swap: the swap entries; swap_pss divides each by its slot's count;
+ *  - locked: the pss of a VM_LOCKED mapping.
+ * Field names in Linux's text are given by pnm_smaps_field_name().
+ */
+struct pnm_smaps_info {
+	size_t size;			/* set by the caller: sizeof(*info) */
+	bool rollup;			/* the whole process (smaps_rollup) */
+	unsigned long start;		/* the mapping; rollup: the lowest */
+	unsigned long end;		/* ... the highest end */
+	unsigned long vm_flags;		/* PNM_VM_* (VmFlags); rollup: 0 */
+	uint64_t vma_size;		/* Size: end - start (rollup: all) */
+	uint64_t kernel_page_size;	/* KernelPageSize: 4K, 2M/1G hugetlb */
+	uint64_t mmu_page_size;		/* MMUPageSize */
+	uint64_t rss;			/* Rss */
+	uint64_t pss;			/* Pss */
+	uint64_t pss_dirty;		/* Pss_Dirty */
+	uint64_t pss_anon;		/* Pss_Anon (listed by the rollup only) */
+	uint64_t pss_file;		/* Pss_File (rollup only) */
+	uint64_t pss_shmem;		/* Pss_Shmem (rollup only) */
+	uint64_t shared_clean;		/* Shared_Clean */
+	uint64_t shared_dirty;		/* Shared_Dirty */
+	uint64_t private_clean;		/* Private_Clean */
+	uint64_t private_dirty;		/* Private_Dirty */
+	uint64_t referenced;		/* Referenced: accessed bit or PG_referenced */
+	uint64_t anonymous;		/* Anonymous */
+	uint64_t ksm;			/* KSM (the model merges nothing: 0) */
+	uint64_t lazyfree;		/* LazyFree: MADV_FREE'd, still clean */
+	uint64_t anon_huge_pages;	/* AnonHugePages */
+	uint64_t shmem_pmd_mapped;	/* ShmemPmdMapped */
+	uint64_t file_pmd_mapped;	/* FilePmdMapped */
+	uint64_t shared_hugetlb;	/* Shared_Hugetlb */
+	uint64_t private_hugetlb;	/* Private_Hugetlb */
+	uint64_t swap;			/* Swap */
+	uint64_t swap_pss;		/* SwapPss */
+	uint64_t locked;		/* Locked */
+	int thp_eligible;		/* THPeligible: 1 if THPs may back it */
+};
+/*
+ * The smaps of @task's first mapping that ends above @addr (iterate from
+ * 0, continuing at info->end, like pnm_task_vma_next()).  0, -ENOENT
+ * (none), -ESRCH (@task has exited), -EINVAL.  Takes the task's mmap_lock
+ * for read and each page table's lock in turn; O(pages mapped there).
+ */
+PNM_API int pnm_task_smaps(struct task_struct *task, unsigned long addr,
+			   struct pnm_smaps_info *info);
+/* The sum over all of @task's mappings (smaps_rollup; rollup set).  0,
+ * -ESRCH, -EINVAL.  Locks as pnm_task_smaps(). */
+PNM_API int pnm_task_smaps_rollup(struct task_struct *task, struct pnm_smaps_info *info);
+/*
+ * The field of @info that Linux names @name ("Rss", "AnonHugePages",
+ * "THPeligible" ...; exactly Linux's spelling), in bytes (THPeligible: 0
+ * or 1; VmFlags: the PNM_VM_* bits).  0, -ENOENT (no such field in this
+ * kind of view: a mapping's smaps has no Pss_Anon, the rollup no Size,
+ * or the caller's structure is too old to have it), -EINVAL (NULL).
+ */
+PNM_API int pnm_smaps_field(const struct pnm_smaps_info *info, const char *name,
+			    uint64_t *value);
+/* Linux's field names in its order of lines, then NULL: i from 0.
+ * *rollup_too (if not NULL) says whether smaps_rollup has the field too;
+ * *vma_too whether a mapping's smaps has it. */
+PNM_API const char *pnm_smaps_field_name(unsigned int i, bool *vma_too, bool *rollup_too);
+
+/* Entries of pnm_task_pagemap(): Linux's 64-bit /proc/PID/pagemap format. */
+#define PNM_PM_PFN_MASK		((UINT64_C(1) << 55) - 1) /* present: the pfn */
+#define PNM_PM_SWAP_TYPE_MASK	UINT64_C(0x1f)	/* swapped: type (bits 0-4) */
+#define PNM_PM_SWAP_OFFSET_SHIFT 5		/* ... and offset (bits 5-54) */
+#define PNM_PM_SOFT_DIRTY	(UINT64_C(1) << 55)	/* written since clear_refs */
+#define PNM_PM_MMAP_EXCLUSIVE	(UINT64_C(1) << 56)	/* the page is mapped once */
+#define PNM_PM_FILE		(UINT64_C(1) << 61)	/* a file page or shared anon */
+#define PNM_PM_SWAP		(UINT64_C(1) << 62)	/* swapped (or migrating) */
+#define PNM_PM_PRESENT		(UINT64_C(1) << 63)	/* present */
+/*
+ * Fill @entries[0..@nr) with the pagemap entries of @task's virtual pages
+ * from @addr (rounded down to a page): what a read of /proc/PID/pagemap
+ * at offset addr / 4096 * 8 gives, without faulting.  A page no mapping
+ * covers reads 0; an unpopulated page of a mapping reads 0 or
+ * PNM_PM_SOFT_DIRTY (a PNM_VM_SOFTDIRTY mapping).  A migration entry
+ * reads as swapped with its type and pfn.  0, -ESRCH, -EINVAL (NULL, @nr
+ * 0 or the range beyond the address space).  Takes the task's mmap_lock
+ * for read and each page table's lock in turn.
+ */
+PNM_API int pnm_task_pagemap(struct task_struct *task, unsigned long addr, uint64_t *entries,
+			     unsigned long nr);
+
+/* What pnm_task_clear_refs() clears (Linux's values for clear_refs). */
+enum pnm_clear_refs {
+	PNM_CLEAR_REFS_ALL = 1,		/* accessed bits and PG_referenced */
+	PNM_CLEAR_REFS_ANON = 2,	/* ... of anonymous pages only */
+	PNM_CLEAR_REFS_MAPPED = 3,	/* ... of file pages only */
+	PNM_CLEAR_REFS_SOFT_DIRTY = 4,	/* soft-dirty bits: every entry and
+					 * mapping; present entries of private
+					 * mappings are write-protected so the
+					 * next write faults and sets the bit
+					 * again (maybe-pinned pages are left
+					 * alone: they keep writing) */
+};
+/*
+ * Writing @type to @task's /proc/PID/clear_refs.  Hugetlb mappings are
+ * left alone (as Linux).  0, -ESRCH, -EINVAL (unknown @type, NULL).
+ * Takes the task's mmap_lock (for write for soft-dirty, else for read)
+ * and each page table's lock in turn; runs the MMU notifiers of the
+ * write-protected range.
+ */
+PNM_API int pnm_task_clear_refs(struct task_struct *task, enum pnm_clear_refs type);
 
 /* --- files ------------------------------------------------------------------------ */
 

@@ -228,7 +228,14 @@ use_of() {
 		echo '	static struct pnm_zone_info zi;'
 		echo '	int (*zq)(enum pnm_zone_type, struct pnm_zone_info *) = pnm_get_zone_info;'
 		echo '	int (*pq)(unsigned long, struct pnm_page_info *) = pnm_pfn_info;'
-		echo '	n += (zq != NULL) + (pq != NULL) + (int)pi.size + (int)zi.size;' ;;
+		echo '	n += (zq != NULL) + (pq != NULL) + (int)pi.size + (int)zi.size;'
+		echo '	static struct pnm_smaps_info sm;'
+		echo '	int (*smq)(struct task_struct *, unsigned long, struct pnm_smaps_info *) = pnm_task_smaps;'
+		echo '	int (*pmq)(struct task_struct *, unsigned long, uint64_t *, unsigned long) = pnm_task_pagemap;'
+		echo '	int (*crq)(struct task_struct *, enum pnm_clear_refs) = pnm_task_clear_refs;'
+		echo '	n += (smq != NULL) + (pmq != NULL) + (crq != NULL) + (int)sm.size +'
+		echo '	     (pnm_smaps_field_name(0, NULL, NULL) != NULL) + (int)(PNM_PM_PRESENT >> 63) +'
+		echo '	     PNM_CLEAR_REFS_SOFT_DIRTY;' ;;
 	pinmm/mmu_notifier.h)
 		echo '	static struct mmu_notifier mn;'
 		echo '	static struct mmu_notifier_ops mn_ops;'

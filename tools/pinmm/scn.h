@@ -62,7 +62,9 @@ enum scn_arg_type {
 	SCN_ARG_INT,		/* unsigned integer < 2^63 */
 	SCN_ARG_SIZE,		/* byte count, at most the model's memory */
 	SCN_ARG_LEN,		/* address-space length, at most SCN_MAX_LEN */
-	SCN_ARG_ADDR,		/* region[+offset] or an absolute number */
+	SCN_ARG_ADDR,		/* region[+offset] or an absolute number; or,
+				 * if .choices, one of those words instead:
+				 * value.index 1 + its index (0: an address) */
 	SCN_ARG_STRING,		/* "quoted string" */
 	SCN_ARG_DATA,		/* "string" | pattern BYTE SIZE */
 	SCN_ARG_ERRNO,		/* EFAULT (or a number); value.index = errno */

@@ -222,6 +222,13 @@ static size_t usage_args(const struct scn_arg *args, char *buf, size_t size, siz
 		case SCN_ARG_VARIANT:
 			n = add(buf, size, n, "<%s> ...", a->name);
 			break;
+		case SCN_ARG_ADDR:
+			n = add(buf, size, n, "<%s>", a->name);
+			if (a->choices) {	/* "<address>|rollup" */
+				n = add(buf, size, n, "|");
+				n = add_choices(buf, size, n, a->choices, "|");
+			}
+			break;
 		case SCN_ARG_COMMAND:
 			n = add(buf, size, n, "<command> ...");
 			break;
@@ -623,6 +630,13 @@ static int parse_addr(struct scn_parser *p, const struct scn_arg *a, struct scn_
 		if (off > SCN_MAX_LEN)
 			return scn_parse_error(p, &t->pos, "address %.*s is beyond the address space",
 					       (int)t->tlen, t->text);
+	} else if (t->kind == SCN_TK_WORD && a->choices &&
+		   choice_index(a->choices, tword(t)) >= 0) {
+		/* A word the command takes instead of an address. */
+		v->index = 1 + choice_index(a->choices, tword(t));
+		v->word = tword(t);
+		next(p);
+		return 0;
 	} else if (t->kind == SCN_TK_WORD) {
 		if (!name_find(p, SCN_NS_REGION, tword(t)) && strchr(tword(t), '-'))
 			return scn_parse_error(p, &t->pos,

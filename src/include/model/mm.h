@@ -310,7 +310,8 @@ static inline long get_mm_counter(struct mm_struct *mm, int member) { return ato
 static inline void add_mm_counter(struct mm_struct *mm, int member, long v) { atomic_long_add(v, &mm->rss_stat[member]); }
 static inline unsigned long get_mm_rss(struct mm_struct *mm)
 { return get_mm_counter(mm, MM_FILEPAGES) + get_mm_counter(mm, MM_ANONPAGES) + get_mm_counter(mm, MM_SHMEMPAGES); }
-/* Full check of an mm: VMAs, page tables, rmap consistency, MMU notifier
+/* Full check of an mm: VMAs, page tables, rmap consistency, the smaps
+ * totals against the RSS counters (task_mmu.c), MMU notifier
  * subscriptions.  Takes mmap_lock for read. */
 bool pnm_check_mm(struct mm_struct *mm);
 

@@ -201,6 +201,9 @@ BUILD_BUG_ON(sizeof(struct folio) != sizeof(struct page));
 #define VM_ACCOUNT	0x00100000UL
 #define VM_NORESERVE	0x00200000UL
 #define VM_HUGETLB	0x00400000UL
+/* Everything the VMA maps counts as soft-dirty (pagemap, task_mmu.c): set
+ * on a new mapping, cleared by clear_refs; merging ignores it. */
+#define VM_SOFTDIRTY	0x08000000UL
 #define VM_HUGEPAGE	0x20000000UL
 #define VM_NOHUGEPAGE	0x40000000UL
 #define VM_MIXEDMAP	0x10000000UL

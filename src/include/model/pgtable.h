@@ -116,7 +116,11 @@ static inline bool pmd_dirty(pmd_t p) { return p.pmd & _PAGE_DIRTY; }
 static inline unsigned long pmd_pfn(pmd_t p) { return (p.pmd & _PAGE_PFN_MASK) >> PAGE_SHIFT; }
 static inline pmd_t pmd_mkwrite(pmd_t p) { return __pmd(p.pmd | _PAGE_RW); }
 static inline pmd_t pmd_wrprotect(pmd_t p) { return __pmd(p.pmd & ~_PAGE_RW); }
-static inline pmd_t pmd_mkdirty(pmd_t p) { return __pmd(p.pmd | _PAGE_DIRTY); }
+/* Dirtying an entry marks it soft-dirty too (as pte_mkdirty): the
+ * pagemap's bit 55 (task_mmu.c) reports writes since the last clear_refs. */
+static inline pmd_t pmd_mkdirty(pmd_t p) { return __pmd(p.pmd | _PAGE_DIRTY | _PAGE_SOFT_DIRTY); }
+static inline bool pmd_young(pmd_t p) { return p.pmd & _PAGE_ACCESSED; }
+static inline bool pmd_soft_dirty(pmd_t p) { return p.pmd & _PAGE_SOFT_DIRTY; }
 static inline pmd_t pmd_mkyoung(pmd_t p) { return __pmd(p.pmd | _PAGE_ACCESSED); }
 /* A special huge PMD maps the huge zero page (huge_mm.h): no reference,
  * no rmap, no RSS. */
@@ -220,6 +224,8 @@ static inline bool pte_swp_soft_dirty(pte_t p) { return p.pte & _PAGE_SWP_SOFT_D
 static inline pte_t pte_swp_mksoft_dirty(pte_t p) { return __pte(p.pte | _PAGE_SWP_SOFT_DIRTY); }
 static inline bool pte_soft_dirty(pte_t p) { return p.pte & _PAGE_SOFT_DIRTY; }
 static inline pte_t pte_mksoft_dirty(pte_t p) { return __pte(p.pte | _PAGE_SOFT_DIRTY); }
+/* pud leaves (1 GiB hugetlb) carry the bit too (set with their dirty bit). */
+static inline bool pud_soft_dirty(pud_t p) { return p.pud & _PAGE_SOFT_DIRTY; }
 
 /* --- index helpers ------------------------------------------------------- */
 static inline unsigned long pgd_index(unsigned long a) { return (a >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1); }
