@@ -132,7 +132,8 @@ enum pnm_stat_item {
 	PNM_MREMAP_EXPAND,	/* mremap calls that grew a mapping in place */
 	PNM_MREMAP_PTE,		/* page-table entries moved one by one */
 	PNM_MREMAP_PMD,		/* huge PMDs moved whole (THP, huge zero
-				 * page, PMD migration entry) */
+				 * page, PMD migration entry) and hugetlb
+				 * PMD/PUD leaves moved */
 	PNM_MREMAP_PTE_TABLE,	/* PTE tables moved whole by their PMD entry */
 	/* swap (issue 13) */
 	PSWPIN,			/* pages read from the swap device */
