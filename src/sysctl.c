@@ -195,4 +195,7 @@ void pnm_sysctl_init(void)
 {
 	WRITE_ONCE(sysctl_max_map_count, DEFAULT_MAX_MAP_COUNT);
 	WRITE_ONCE(sysctl_memfd_noexec_scope, MEMFD_NOEXEC_SCOPE_EXEC);
+	WRITE_ONCE(khugepaged_max_ptes_none, HPAGE_PMD_NR - 1);
+	WRITE_ONCE(khugepaged_max_ptes_swap, HPAGE_PMD_NR / 8);
+	WRITE_ONCE(khugepaged_max_ptes_shared, HPAGE_PMD_NR / 2);
 }

@@ -159,6 +159,8 @@ enum pnm_stat_item {
 	THP_COLLAPSE_ALLOC,	/* 2 MiB folios allocated to collapse into */
 	THP_COLLAPSE_ALLOC_FAILED, /* ... and collapses that found none */
 	THP_DEFERRED_SPLIT_PAGE, /* large folios queued for a deferred split */
+	THP_SCAN_EXCEED_SWAP_PTE, /* khugepaged skipped a block: too many
+				   * swap entries (max_ptes_swap) */
 	PNM_THP_COLLAPSED,	/* 2 MiB blocks collapsed into a THP */
 	PNM_THP_COLLAPSE_REFUSED_PINNED, /* collapses refused: a maybe-pinned page */
 	PNM_MTHP_STAT_FIRST,	/* MTHP_NR_ORDERS blocks of enum mthp_stat_item */
