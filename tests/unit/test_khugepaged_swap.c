@@ -8,7 +8,8 @@
  * for a block mostly in use; a block with nothing present is read-only to
  * the scan (-EINVAL); a fork child that shares the swapped pages keeps
  * its swap entries and its data while the parent collapses; a swap-in
- * that fails (a read error) fails the collapse with nothing lost.
+ * that fails (a read error) fails the collapse with nothing lost; the
+ * max_ptes_swap knob.
  */
 #include "swap_test.h"
 #include "pinmm_test_internal.h"
@@ -177,6 +178,27 @@ static void test_collapse_swapin_error(void **state)
 	CHECK_ALL();
 }
 
+/* max_ptes_swap is a knob: 0 lets no swap entry through. */
+static void test_max_ptes_swap_knob(void **state)
+{
+	struct task_struct *a = test_task_create("a");
+	long exceed = global_stat(THP_SCAN_EXCEED_SWAP_PTE);
+	unsigned long h;
+
+	(void)state;
+	h = small_page_block(a, 7);
+	assert_int_equal(pnm_madvise(a, h, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
+	page_out(a, h, 500, 1);
+	assert_int_equal(pnm_sysctl_write("transparent_hugepage/khugepaged/max_ptes_swap", "0"), 0);
+	assert_int_equal(pnm_khugepaged_scan(a, ~0UL), 0);
+	assert_int_equal(global_stat(THP_SCAN_EXCEED_SWAP_PTE), exceed + 1);
+	assert_int_equal(pnm_sysctl_write("transparent_hugepage/khugepaged/max_ptes_swap", "1"), 0);
+	assert_int_equal(pnm_khugepaged_scan(a, ~0UL), 1);
+	assert_collapsed(a, h);
+	assert_true(swap_test_holds(a, h, 0, HPAGE_PMD_NR, 7));
+	CHECK_ALL();
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, swap_test_setup, pnm_test_teardown)
 
 int main(void)
@@ -187,6 +209,7 @@ int main(void)
 		T(test_khugepaged_swap_limit),
 		T(test_collapse_after_fork),
 		T(test_collapse_swapin_error),
+		T(test_max_ptes_swap_knob),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
