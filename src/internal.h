@@ -924,6 +924,14 @@ static inline struct shmem_inode_info *SHMEM_I(struct inode *inode)
  * past the end, -ENOMEM).  Contracts there. */
 bool shmem_mapping(const struct address_space *mapping);
 struct folio *shmem_read_folio(struct address_space *mapping, pgoff_t index);
+/*
+ * fs/hugetlbfs.c: is @mapping a hugetlbfs file's cache?  And the seal
+ * state of a hugetlbfs @inode (memfd_create(MFD_HUGETLB)), in shmem's
+ * layout and under shmem's rules (F_SEAL_SEAL from creation), or NULL for
+ * another filesystem's.  Lockless.
+ */
+bool hugetlbfs_mapping(const struct address_space *mapping);
+struct shmem_inode_info *hugetlbfs_seal_info(struct inode *inode);
 
 /*
  * Writable shared mappings of a file (Linux's include/linux/fs.h):

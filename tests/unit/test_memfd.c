@@ -2,7 +2,7 @@
 /*
  * test_memfd.c - memfd_create() and its seals (pinmm/memfd.h, memfd.c,
  * shmem.c): flags and their errors (unknown bits, MFD_EXEC with
- * MFD_NOEXEC_SEAL, MFD_HUGETLB, a long name, vm.memfd_noexec's defaults
+ * MFD_NOEXEC_SEAL, MFD_HUGETLB's size bits, a long name, vm.memfd_noexec's defaults
  * and its -EACCES), FD_CLOEXEC, the initial seals (F_SEAL_SEAL without
  * MFD_ALLOW_SEALING, F_SEAL_EXEC with MFD_NOEXEC_SEAL, F_SEAL_SEAL on a
  * named shmem file, -EINVAL on other filesystems), F_ADD_SEALS's errors
@@ -52,9 +52,8 @@ static void test_create_flags(void **state)
 	assert_int_equal(pnm_memfd_create("x", 0x20, &f), -EINVAL);
 	assert_int_equal(pnm_memfd_create("x", 1U << 26, &f), -EINVAL);	/* size bits alone */
 	assert_int_equal(pnm_memfd_create("x", PNM_MFD_EXEC | PNM_MFD_NOEXEC_SEAL, &f), -EINVAL);
-	/* No hugetlbfs yet: MFD_HUGETLB (with or without a size) -EINVAL. */
-	assert_int_equal(pnm_memfd_create("x", PNM_MFD_HUGETLB, &f), -EINVAL);
-	assert_int_equal(pnm_memfd_create("x", PNM_MFD_HUGETLB | (21U << 26), &f), -EINVAL);
+	/* MFD_HUGETLB with a size no pool has (test_memfd_hugetlb.c). */
+	assert_int_equal(pnm_memfd_create("x", PNM_MFD_HUGETLB | (23U << 26), &f), -ENODEV);
 	assert_int_equal(pnm_memfd_create(NULL, 0, &f), -EFAULT);
 	assert_int_equal(pnm_memfd_create("x", 0, NULL), -EINVAL);
 	memset(name, 'n', sizeof(name));
