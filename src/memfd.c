@@ -71,11 +71,14 @@ static struct shmem_inode_info *memfd_seal_info(struct inode *inode)
 }
 
 /* memfd_file_seals_ptr - the seals of a shmem or hugetlbfs @file, or NULL
- * (internal.h). */
+ * (internal.h).  A device mapping's file has a mapping of its own and no
+ * inode: decided by the mapping first. */
 unsigned int *memfd_file_seals_ptr(struct file *file)
 {
-	struct shmem_inode_info *info = file ? memfd_seal_info(file->f_inode) : NULL;
+	struct shmem_inode_info *info = NULL;
 
+	if (file && (shmem_mapping(file->f_mapping) || hugetlbfs_mapping(file->f_mapping)))
+		info = memfd_seal_info(file->f_inode);
 	return info ? &info->seals : NULL;
 }
 
