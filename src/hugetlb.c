@@ -1047,6 +1047,13 @@ void hugetlb_dup_vma_private(struct vm_area_struct *vma)
 	vma->vm_private_data = NULL;
 }
 
+/* clear_vma_resv_huge_pages - see hugetlb.h: the same as a fork copy's
+ * reset (the map's reference goes, the VMA owns nothing). */
+void clear_vma_resv_huge_pages(struct vm_area_struct *vma)
+{
+	hugetlb_dup_vma_private(vma);
+}
+
 /* --- the page cache ------------------------------------------------------------------ */
 
 /*

@@ -32,7 +32,10 @@
  *     cleared), unless one is exclusive and may be pinned: the child gets
  *     a copy at once and the parent keeps the pinned page;
  *   - no split: FOLL_SPLIT_PMD is refused before we get here (gup.c), and
- *     VMAs only split at huge page boundaries (hugetlb_vm_ops).
+ *     VMAs only split at huge page boundaries (hugetlb_vm_ops);
+ *   - mremap moves the huge entries one by one to a new VMA (mremap.c
+ *     decides what moves and hands the reservations over): the folios,
+ *     their pins and their reverse map stay as they are.
  *
  * Clearing or replacing a present entry is a seq_cst exchange, as in
  * pgtable.h: it pairs with gup-fast's grab-then-recheck.  Faults on one
@@ -749,6 +752,80 @@ void hugetlb_change_protection(struct vm_area_struct *vma, unsigned long start,
 		}
 		spin_unlock(ptl);
 	}
+}
+
+/* --- mremap ---------------------------------------------------------------------------- */
+
+/* hugetlb_prepare_move - see hugetlb.h. */
+int hugetlb_prepare_move(struct vm_area_struct *vma, unsigned long old_addr,
+			 unsigned long new_addr, unsigned long len)
+{
+	struct hstate *h = hstate_vma(vma);
+	unsigned long sz = huge_page_size(h), off;
+	struct mm_struct *mm = vma->vm_mm;
+
+	mmap_assert_write_locked(mm);
+	for (off = 0; off < len; off += sz) {
+		pte_t *src = huge_pte_offset(mm, old_addr + off, sz);
+
+		if (!src || pte_none(huge_ptep_get(src)))
+			continue;
+		if (!huge_pte_alloc(mm, new_addr + off, sz))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * move_hugetlb_page_tables - see hugetlb.h.  Each entry is taken out of
+ * its old place with a seq_cst exchange under the old entry's lock (gup-
+ * fast's grab-then-recheck sees it gone) and stored at the new place
+ * under that entry's lock; the two locks are never held together (the
+ * rmap locks and mmap_lock keep every other walker out, as in mremap.c).
+ */
+unsigned long move_hugetlb_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
+				       unsigned long new_addr, unsigned long len)
+{
+	struct hstate *h = hstate_vma(vma);
+	unsigned long sz = huge_page_size(h), off, moved = 0;
+	struct mm_struct *mm = vma->vm_mm;
+	struct mmu_notifier_range range;
+
+	mmap_assert_write_locked(mm);
+	VM_WARN_ON_ONCE(((old_addr | new_addr | len) & ~huge_page_mask(h)) != 0);
+	if (!len)
+		return 0;
+	mmu_notifier_range_init(&range, MMU_NOTIFY_UNMAP, mm, old_addr, old_addr + len);
+	mmu_notifier_invalidate_range_start(&range);
+	vma_rmap_lock(vma);
+	for (off = 0; off < len; off += sz) {
+		pte_t *src = huge_pte_offset(mm, old_addr + off, sz), *dst, entry;
+		spinlock_t *ptl;
+
+		if (!src)
+			continue;
+		ptl = huge_pte_lockptr(h, mm, src);
+		spin_lock(ptl);
+		entry = huge_ptep_get(src);
+		if (pte_none(entry)) {
+			spin_unlock(ptl);
+			continue;
+		}
+		entry = huge_ptep_get_and_clear(src);
+		spin_unlock(ptl);
+
+		dst = huge_pte_offset(mm, new_addr + off, sz);
+		VM_BUG_ON(!dst);	/* hugetlb_prepare_move() allocated it */
+		ptl = huge_pte_lockptr(h, mm, dst);
+		spin_lock(ptl);
+		VM_BUG_ON(!pte_none(huge_ptep_get(dst)));
+		set_huge_pte_at(dst, entry);
+		spin_unlock(ptl);
+		moved++;
+	}
+	vma_rmap_unlock(vma);
+	mmu_notifier_invalidate_range_end(&range);
+	return moved;
 }
 
 /* --- GUP ------------------------------------------------------------------------------ */

@@ -232,6 +232,16 @@ bool pnm_check_folio_deferred(struct folio *folio);
  * mmap_lock itself (read to scan, write to collapse); caller holds none.
  */
 int madvise_collapse(struct mm_struct *mm, unsigned long start, unsigned long end);
+/*
+ * khugepaged's limits per 2 MiB block (transparent_hugepage/khugepaged/
+ * max_ptes_none, max_ptes_swap, max_ptes_shared; 0..511 each): defined in
+ * khugepaged.c, which reads them once per block; written by sysctl.c,
+ * reset to Linux's defaults (511, 64, 256) by pnm_sysctl_init().  Relaxed
+ * loads and stores (READ_ONCE/WRITE_ONCE): they order nothing else.
+ */
+extern int khugepaged_max_ptes_none;
+extern int khugepaged_max_ptes_swap;
+extern int khugepaged_max_ptes_shared;
 
 /* ---- hugetlb.c, hugetlb_fault.c, fs/hugetlbfs.c (issue 13) ---- */
 /* The hugetlb side of pnm_init()/pnm_fini(): the hstates of a new model
@@ -914,6 +924,14 @@ static inline struct shmem_inode_info *SHMEM_I(struct inode *inode)
  * past the end, -ENOMEM).  Contracts there. */
 bool shmem_mapping(const struct address_space *mapping);
 struct folio *shmem_read_folio(struct address_space *mapping, pgoff_t index);
+/*
+ * fs/hugetlbfs.c: is @mapping a hugetlbfs file's cache?  And the seal
+ * state of a hugetlbfs @inode (memfd_create(MFD_HUGETLB)), in shmem's
+ * layout and under shmem's rules (F_SEAL_SEAL from creation), or NULL for
+ * another filesystem's.  Lockless.
+ */
+bool hugetlbfs_mapping(const struct address_space *mapping);
+struct shmem_inode_info *hugetlbfs_seal_info(struct inode *inode);
 
 /*
  * Writable shared mappings of a file (Linux's include/linux/fs.h):

@@ -8,12 +8,19 @@
  * One collapse of the aligned block at @haddr, as Linux does it:
  *
  *   1. look (mmap_lock read, the PTE table's ptl): every entry none, the
- *      zero page or a present anonymous page; at least one writable entry;
- *      no folio locked; every folio's refcount exactly its mapcount -- a
- *      pin, a get_user_pages() reference or anyone else's reference makes
- *      it differ, and the block is refused (SCAN_PAGE_COUNT, -EAGAIN);
+ *      zero page, a swap entry or a present anonymous page; at least one
+ *      writable present entry; no folio locked; every folio's refcount
+ *      exactly its mapcount (plus the swap cache's reference) -- a pin, a
+ *      get_user_pages() reference or anyone else's reference makes it
+ *      differ, and the block is refused (SCAN_PAGE_COUNT, -EAGAIN);
  *   2. allocate a 2 MiB folio with no lock held (thp_collapse_alloc, or
  *      thp_collapse_alloc_failed and -ENOMEM);
+ *   2a. if step 1 saw swap entries: take mmap_lock for read, check the VMA
+ *      again, and swap every one of them in by a read fault (Linux's
+ *      __collapse_huge_page_swapin: an exclusive entry comes back
+ *      writable, the page stays in the swap cache); a fault that fails
+ *      fails the collapse (SCAN_FAIL), one the swap cache's lock holds up
+ *      too (SCAN_PAGE_LOCK);
  *   3. take mmap_lock for write and check again that the VMA may hold the
  *      THP (it may have changed while no lock was held);
  *   4. with the anon_vma's root rwsem held for write (no reverse-map
@@ -25,7 +32,8 @@
  *   5. under the table's ptl, "isolate" every folio: trylock it (a folio
  *      someone else has locked is being migrated or split: -EAGAIN), check
  *      its refcount against its mapcount again and take a reference; a
- *      failure puts the PMD back as it was;
+ *      failure puts the PMD back as it was, and so does an entry that is
+ *      not present (swapped out again meanwhile: SCAN_PTE_NON_PRESENT);
  *   6. copy each page into the new folio (zeroes for none and zero-page
  *      entries), clear the entries, remove their rmap and references (a
  *      page still mapped by another process lives on there; a large folio
@@ -33,7 +41,9 @@
  *      release the old folios;
  *   7. map the new folio by the PMD, writable if the VMA is, dirty and
  *      anon-exclusive: it is this process's own copy, whoever else maps the
- *      old pages (a fork child keeps its COW-shared ones).  The emptied
+ *      old pages (a fork child keeps its COW-shared ones).  An old folio
+ *      in the swap cache that nothing maps any more leaves it, unless a
+ *      swap entry elsewhere (a fork child's) still names its slot;  The emptied
  *      PTE table becomes the table deposited with the huge PMD
  *      (huge_memory.c), so it is never freed under a lockless walker.
  *
@@ -45,12 +55,16 @@
  * frame: the device's view and the process's stay the same page.
  *
  * MADV_COLLAPSE ignores the THP switches (as Linux: it is an explicit
- * request) but not VM_NOHUGEPAGE, and has no limit on empty or shared
- * entries.  khugepaged collapses only where the 2 MiB switch lets a fault
- * use THPs, and with Linux's default limits: at most 511 empty entries,
- * 256 pages shared with another process, at least one recently used page.
- * Non-present entries (the model's are migration entries: the folio is
- * locked by its migrator) count as a locked folio for both.
+ * request) but not VM_NOHUGEPAGE, and has no limit on empty, swapped or
+ * shared entries.  khugepaged collapses only where the 2 MiB switch lets
+ * a fault use THPs, and within the limits of the knobs
+ * transparent_hugepage/khugepaged/max_ptes_none (default 511 empty
+ * entries), max_ptes_swap (64 swap entries; more: SCAN_EXCEED_SWAP_PTE,
+ * thp_scan_exceed_swap_pte) and max_ptes_shared (256 pages shared with
+ * another process), read at each scan, and needs at least one recently
+ * used page -- half the block's if it has swap entries, as Linux.  A
+ * migration entry counts as a locked folio for both (its migrator holds
+ * the lock).
  *
  * Locking: mmap_lock (read for step 1, write for 3-7), anon_vma root
  * rwsem (write), PMD lock, the PTE table's ptl, then the mapcount lock
@@ -80,16 +94,25 @@ enum scan_result {
 	SCAN_VMA_NULL,		/* the VMA went away meanwhile */
 	SCAN_VMA_CHECK,		/* the VMA may no longer hold a THP there */
 	SCAN_ALLOC_HUGE_PAGE_FAIL, /* no free 2 MiB block */
+	SCAN_EXCEED_SWAP_PTE,	/* khugepaged: too many swap entries */
+	SCAN_PTE_NON_PRESENT,	/* an entry not present when isolating */
 };
 
-/* khugepaged's limits: Linux's defaults of khugepaged/max_ptes_none and
- * max_ptes_shared. */
-#define KHUGEPAGED_MAX_PTES_NONE	((int)HPAGE_PMD_NR - 1)
-#define KHUGEPAGED_MAX_PTES_SHARED	((int)HPAGE_PMD_NR / 2)
+/*
+ * khugepaged's limits (transparent_hugepage/khugepaged/max_ptes_none,
+ * max_ptes_swap, max_ptes_shared): written by sysctl.c, set to Linux's
+ * defaults by pnm_sysctl_init(); read once per block with a relaxed load
+ * (a knob orders nothing else: a scan racing with a write uses the old or
+ * the new value).
+ */
+int khugepaged_max_ptes_none = HPAGE_PMD_NR - 1;
+int khugepaged_max_ptes_swap = HPAGE_PMD_NR / 8;
+int khugepaged_max_ptes_shared = HPAGE_PMD_NR / 2;
 
 struct collapse_control {
 	bool is_khugepaged;	/* khugepaged's limits and switch, else MADV_COLLAPSE */
 	bool refused_pinned;	/* a refcount refusal whose folio may be pinned */
+	int unmapped;		/* swap entries step 1 saw in the block */
 };
 
 /* The folios of one block being collapsed, each locked and referenced. */
@@ -145,14 +168,19 @@ static enum scan_result revalidate_vma(struct mm_struct *mm, unsigned long haddr
 }
 
 /*
- * Are @folio's references exactly its mappings?  The read is a fully
- * ordered RMW: after the PMD clear of step 4 it pairs with gup-fast's
+ * Are @folio's references exactly its mappings, plus the swap cache's if
+ * it is there (a page just swapped in)?  The read is a fully ordered RMW:
+ * after the PMD clear of step 4 it pairs with gup-fast's
  * grab-then-recheck, so either gup-fast sees the PMD gone and drops its
  * grab, or its grab is counted here.
  */
 static bool is_refcount_suitable(struct folio *folio)
 {
-	return atomic_add_return(0, &folio->_refcount) == folio_mapcount(folio);
+	int expected = folio_mapcount(folio);
+
+	if (folio_test_swapcache(folio))
+		expected += (int)folio_nr_pages(folio);
+	return atomic_add_return(0, &folio->_refcount) == expected;
 }
 
 /* Does @pmd point to a PTE table (present, not a huge leaf)? */
@@ -179,7 +207,10 @@ static enum scan_result check_block(struct vm_area_struct *vma, unsigned long ha
 				    pte_t *ptes, struct collapse_control *cc,
 				    struct collapse_folios *cf)
 {
-	int none = 0, shared = 0, referenced = 0, i;
+	int max_none = READ_ONCE(khugepaged_max_ptes_none);
+	int max_swap = READ_ONCE(khugepaged_max_ptes_swap);
+	int max_shared = READ_ONCE(khugepaged_max_ptes_shared);
+	int none = 0, shared = 0, referenced = 0, unmapped = 0, i;
 	struct folio *last = NULL;
 	bool writable = false;
 
@@ -190,13 +221,26 @@ static enum scan_result check_block(struct vm_area_struct *vma, unsigned long ha
 		struct page *page;
 
 		if (pte_none_or_zero(pte)) {
-			if (cc->is_khugepaged && ++none > KHUGEPAGED_MAX_PTES_NONE)
+			if (cc->is_khugepaged && ++none > max_none)
 				return SCAN_EXCEED_NONE_PTE;
 			continue;
 		}
-		/* A migration entry: its folio is locked by the migrator. */
-		if (!pte_present(pte))
-			return SCAN_PAGE_LOCK;
+		if (!pte_present(pte)) {
+			swp_entry_t e = pte_to_swp_entry(pte);
+
+			/* A migration entry: its folio is locked by the migrator. */
+			if (non_swap_entry(e))
+				return SCAN_PAGE_LOCK;
+			/* Step 5: step 2a swapped everything in; swapped out
+			 * again since. */
+			if (cf)
+				return SCAN_PTE_NON_PRESENT;
+			if (++unmapped > max_swap && cc->is_khugepaged) {
+				count_vm_event(THP_SCAN_EXCEED_SWAP_PTE);
+				return SCAN_EXCEED_SWAP_PTE;
+			}
+			continue;
+		}
 		page = vm_normal_page(vma, addr, pte);
 		if (!page)
 			return SCAN_PAGE_NULL;
@@ -204,7 +248,7 @@ static enum scan_result check_block(struct vm_area_struct *vma, unsigned long ha
 		if (!folio_test_anon(folio))
 			return SCAN_PAGE_ANON;
 		if (page_mapcount(page) > 1 && cc->is_khugepaged &&
-		    ++shared > KHUGEPAGED_MAX_PTES_SHARED)
+		    ++shared > max_shared)
 			return SCAN_EXCEED_SHARED_PTE;
 		if (pte_young(pte) || PageReferenced(&folio->page))
 			referenced++;
@@ -231,23 +275,71 @@ static enum scan_result check_block(struct vm_area_struct *vma, unsigned long ha
 			cf->folio[cf->nr++] = folio;
 		}
 	}
+	if (!cf)
+		cc->unmapped = unmapped;
 	if (!writable)
 		return SCAN_PAGE_RO;
-	if (cc->is_khugepaged && !referenced)
+	/* khugepaged swaps in only for a block that is mostly in use. */
+	if (cc->is_khugepaged &&
+	    (!referenced || (unmapped && referenced < (int)HPAGE_PMD_NR / 2)))
 		return SCAN_LACK_REFERENCED_PAGE;
 	return SCAN_SUCCEED;
 }
 
-/* Unlock and drop the isolated folios (the last reference may free). */
+/*
+ * Unlock and drop the isolated folios (the last reference may free).  One
+ * that nothing maps any more (the collapse copied it) leaves the swap
+ * cache too, unless a swap entry still names its slot (Linux's
+ * free_swap_cache() of the collapsed pages).
+ */
 static void release_folios(struct collapse_folios *cf)
 {
 	int i;
 
 	for (i = 0; i < cf->nr; i++) {
-		folio_unlock(cf->folio[i]);
-		folio_put(cf->folio[i]);
+		struct folio *folio = cf->folio[i];
+
+		if (folio_test_swapcache(folio) && !folio_mapped(folio))
+			folio_free_swap(folio);
+		folio_unlock(folio);
+		folio_put(folio);
 	}
 	cf->nr = 0;
+}
+
+/*
+ * Step 2a: swap in every swap entry of the block at @haddr of @vma by a
+ * read fault each (Linux's __collapse_huge_page_swapin).  An entry that
+ * changed meanwhile is left to step 5.  SCAN_SUCCEED, SCAN_FAIL (a fault
+ * failed: no memory, a read error), or SCAN_PMD_NULL / SCAN_PMD_MAPPED if
+ * the PTE table went.  mmap_lock held for read.
+ */
+static enum scan_result collapse_swapin(struct mm_struct *mm, struct vm_area_struct *vma,
+					unsigned long haddr)
+{
+	unsigned long i;
+
+	for (i = 0; i < HPAGE_PMD_NR; i++) {
+		unsigned long addr = haddr + i * PAGE_SIZE;
+		pmd_t *pmd = pnm_pmd_lookup(mm, haddr);
+		spinlock_t *ptl;
+		vm_fault_t ret;
+		pte_t *ptes, pte;
+
+		if (!pmd || pmd_none(pmdp_get(pmd)))
+			return SCAN_PMD_NULL;
+		ptes = pte_offset_map_lock(mm, pmd, haddr, &ptl);
+		if (!ptes)
+			return SCAN_PMD_MAPPED;
+		pte = ptep_get(ptes + i);
+		pte_unmap_unlock(ptes, ptl);
+		if (pte_none(pte) || pte_present(pte) || non_swap_entry(pte_to_swp_entry(pte)))
+			continue;
+		ret = handle_mm_fault(vma, addr, 0);
+		if (ret & VM_FAULT_ERROR)
+			return SCAN_FAIL;
+	}
+	return SCAN_SUCCEED;
 }
 
 /*
@@ -321,6 +413,19 @@ static enum scan_result collapse_huge_page(struct mm_struct *mm, unsigned long h
 	if (!cf) {
 		folio_put(new);
 		return SCAN_FAIL;
+	}
+	if (cc->unmapped) {
+		/* Step 2a. */
+		mmap_read_lock(mm);
+		result = revalidate_vma(mm, haddr, cc, &vma);
+		if (result == SCAN_SUCCEED)
+			result = collapse_swapin(mm, vma, haddr);
+		mmap_read_unlock(mm);
+		if (result != SCAN_SUCCEED) {
+			free(cf);
+			folio_put(new);
+			return result;
+		}
 	}
 
 	mmap_write_lock(mm);
@@ -485,7 +590,8 @@ static int collapse_vma_range(struct mm_struct *mm, struct vm_area_struct *vma,
 		/* Linux's whitelist of results after which it goes on. */
 		if (result != SCAN_PMD_NULL && result != SCAN_PAGE_RO &&
 		    result != SCAN_PAGE_NULL && result != SCAN_PAGE_COUNT &&
-		    result != SCAN_PAGE_LOCK && result != SCAN_LACK_REFERENCED_PAGE)
+		    result != SCAN_PAGE_LOCK && result != SCAN_LACK_REFERENCED_PAGE &&
+		    result != SCAN_PTE_NON_PRESENT)
 			break;
 	}
 	if (!locked)

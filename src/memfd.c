@@ -4,9 +4,14 @@
  * and memfd_pin_folios(): pinning a memfd's folios by file offset
  * (Linux's mm/memfd.c, and memfd_pin_folios() of mm/gup.c).
  *
- * A memfd is an unnamed shmem file (shmem.c's shmem_file_setup()) whose
- * shmem_inode_info says which seals it has and whether its mode is
- * executable.  Seals only accumulate.  Adding F_SEAL_WRITE must leave no
+ * A memfd is an unnamed shmem file (shmem.c's shmem_file_setup()), or
+ * with MFD_HUGETLB an unnamed hugetlbfs file of the pool's 2 MiB or 1 GiB
+ * pages (fs/hugetlbfs.c's hugetlb_file_setup(); the size in the
+ * MFD_HUGE_* bits, none of that size: -ENODEV), whose shmem_inode_info
+ * (hugetlbfs keeps one of the same layout) says which seals it has and
+ * whether its mode is executable.  Both take every seal under the same
+ * rules, as in Linux; hugetlbfs has no write(2), and its ftruncate,
+ * fallocate and hole punch check the seals as shmem's do.  Seals only accumulate.  Adding F_SEAL_WRITE must leave no
  * way to write: it denies writable shared mappings (the mapping's
  * i_mmap_writable goes from 0 to -1; -EBUSY if a writable shared VMA
  * exists or an mmap is setting one up) and then looks for pages with
@@ -28,6 +33,9 @@
  * pin.  They are not charged to a pin budget (Linux charges nothing here
  * either; udmabuf and iommufd do their own accounting).
  *
+ * memfd_pin_folios() takes shmem files only (-EINVAL for a hugetlb
+ * memfd: not modelled yet).
+ *
  * Locking: seals change under the inode's i_lock (Linux's inode_lock),
  * the order being i_lock, then the mapping's i_pages.xa_lock for the pin
  * scan; i_mmap_writable is an atomic (internal.h).  memfd_pin_folios()
@@ -47,19 +55,31 @@
 #define MFD_ALL_FLAGS	(PNM_MFD_CLOEXEC | PNM_MFD_ALLOW_SEALING | PNM_MFD_HUGETLB | \
 			 PNM_MFD_NOEXEC_SEAL | PNM_MFD_EXEC)
 /* MFD_HUGETLB's page size bits (Linux's MFD_HUGE_SHIFT, MFD_HUGE_MASK). */
-#define MFD_HUGE_SHIFT	26
-#define MFD_HUGE_MASK	0x3fU
+#define MFD_HUGE_SHIFT	PNM_MFD_HUGE_SHIFT
+#define MFD_HUGE_MASK	PNM_MFD_HUGE_MASK
 /* Scans of memfd_wait_for_pins() before it gives up (Linux: LAST_SCAN). */
 #define MEMFD_PIN_SCANS	4
 
 /* --- seals --------------------------------------------------------------------- */
 
-/* memfd_file_seals_ptr - the seals of a shmem @file, or NULL (internal.h). */
+/* The seal state of @inode: shmem's, hugetlbfs's, or NULL. */
+static struct shmem_inode_info *memfd_seal_info(struct inode *inode)
+{
+	if (shmem_mapping(inode->i_mapping))
+		return SHMEM_I(inode);
+	return hugetlbfs_seal_info(inode);
+}
+
+/* memfd_file_seals_ptr - the seals of a shmem or hugetlbfs @file, or NULL
+ * (internal.h).  A device mapping's file has a mapping of its own and no
+ * inode: decided by the mapping first. */
 unsigned int *memfd_file_seals_ptr(struct file *file)
 {
-	if (!file || !shmem_mapping(file->f_mapping))
-		return NULL;
-	return &SHMEM_I(file->f_inode)->seals;
+	struct shmem_inode_info *info = NULL;
+
+	if (file && (shmem_mapping(file->f_mapping) || hugetlbfs_mapping(file->f_mapping)))
+		info = memfd_seal_info(file->f_inode);
+	return info ? &info->seals : NULL;
 }
 
 /* memfd_check_seals_mmap - mmap against the write seals (internal.h). */
@@ -158,7 +178,7 @@ static int memfd_add_seals(struct file *file, unsigned long seals)
 	file_seals = memfd_file_seals_ptr(file);
 	if (!file_seals)
 		return -EINVAL;
-	info = SHMEM_I(inode);
+	info = memfd_seal_info(inode);
 	mutex_lock(&inode->i_lock);
 	if (*file_seals & PNM_F_SEAL_SEAL) {
 		err = -EPERM;
@@ -242,31 +262,6 @@ static int memfd_sanitize_flags(unsigned int *flags)
 	return 0;
 }
 
-/*
- * memfd_create(MFD_HUGETLB): an unnamed hugetlbfs file of the pool the
- * size bits name (none: the default 2M pool; one the model has no pool
- * for: -ENODEV, as Linux's hugetlb_file_setup()).  Its pages come from
- * the pool when faulted or fallocated, as for any hugetlbfs file.  Seals
- * are shmem's in the model: a hugetlb memfd has none, so F_ADD_SEALS
- * says -EINVAL (Linux keeps seals on hugetlbfs inodes too).
- */
-static int memfd_create_hugetlb(const char *label, unsigned int flags, struct file **filep)
-{
-	unsigned int log = (flags >> MFD_HUGE_SHIFT) & MFD_HUGE_MASK;
-	struct hstate *h = size_to_hstate(log ? 1UL << log : PNM_HUGETLB_2M);
-	struct file *file;
-
-	if (!h)
-		return -ENODEV;
-	file = hugetlb_file_setup(label, 0, h);
-	if (IS_ERR(file))
-		return (int)PTR_ERR(file);
-	if (flags & PNM_MFD_CLOEXEC)
-		file->f_flags |= O_CLOEXEC;
-	*filep = file;
-	return 0;
-}
-
 /* pnm_memfd_create - memfd_create(2) (pinmm/memfd.h).  Takes the inode
  * table lock. */
 int pnm_memfd_create(const char *name, unsigned int flags, struct file **filep)
@@ -287,15 +282,25 @@ int pnm_memfd_create(const char *name, unsigned int flags, struct file **filep)
 		return -EINVAL;
 	/* The label is for display only: cut to what an inode keeps. */
 	snprintf(label, sizeof(label), "memfd:%s", name);
-	if (flags & PNM_MFD_HUGETLB)
-		return memfd_create_hugetlb(label, flags, filep);
-	file = shmem_file_setup(label, 0);
-	if (!file)
-		return -ENOMEM;
+	if (flags & PNM_MFD_HUGETLB) {
+		unsigned int log = (flags >> MFD_HUGE_SHIFT) & MFD_HUGE_MASK;
+		struct hstate *h = size_to_hstate(log ? 1UL << log : PNM_HUGETLB_2M);
+
+		/* No pool of that size (Linux's hugetlb_file_setup()). */
+		if (!h)
+			return -ENODEV;
+		file = hugetlb_file_setup(label, 0, h);
+		if (IS_ERR(file))
+			return (int)PTR_ERR(file);
+	} else {
+		file = shmem_file_setup(label, 0);
+		if (!file)
+			return -ENOMEM;
+	}
 	if (flags & PNM_MFD_CLOEXEC)
 		file->f_flags |= O_CLOEXEC;
 	/* Nobody else can see the file yet. */
-	info = SHMEM_I(file->f_inode);
+	info = memfd_seal_info(file->f_inode);
 	if (flags & PNM_MFD_NOEXEC_SEAL) {
 		info->exec = false;
 		info->seals = PNM_F_SEAL_EXEC;
@@ -453,13 +458,13 @@ bool pnm_memfd_check_inode(struct inode *inode)
 	count = atomic_read(&mapping->i_mmap_writable);
 	i_mmap_unlock_read(mapping);
 
-	if (!shmem_mapping(mapping)) {
+	if (!shmem_mapping(mapping) && !hugetlbfs_mapping(mapping)) {
 		if (count != writable)
 			return pnm_check_fail("inode %lu: i_mmap_writable %ld but %ld writable shared VMAs",
 					      inode->i_ino, count, writable);
 		return true;
 	}
-	info = SHMEM_I(inode);
+	info = memfd_seal_info(inode);
 	seals = READ_ONCE(info->seals);
 	if (seals & ~F_ALL_SEALS)
 		return pnm_check_fail("shmem inode %lu: unknown seals %#x", inode->i_ino, seals);

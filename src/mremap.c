@@ -77,7 +77,21 @@
  * its edge had no host memory) it stays mapped, empty, and the call still
  * returns the new address.
  *
- * Not modelled: hugetlb mappings (-EINVAL), the move of several VMAs at
+ * A hugetlb mapping (Linux >= 5.16) moves and shrinks but never grows:
+ * its lengths are rounded up to its huge page size, its old and new
+ * addresses must be aligned to it (align_hugetlb, -EINVAL otherwise), and
+ * MREMAP_DONTUNMAP is refused (its VMA is VM_DONTEXPAND).  A move splits
+ * the old VMA at the edges of the moved range (and of a shrink's tail),
+ * moves the PMD or PUD leaves one by one (move_hugetlb_page_tables in
+ * hugetlb_fault.c: the folios, their pins and their reverse map are
+ * untouched), and hands a private mapping's reservations of the moved
+ * offsets to the new VMA: the old part gives up its reference on the
+ * reservation map before it is unmapped, so nothing goes back to the
+ * pool and nothing is counted twice.  The parts of the old VMA that stay
+ * keep their own reservations (Linux drops the owner mark of the whole
+ * old VMA; the model keeps the pool's reservation count exact).
+ *
+ * Not modelled: the move of several VMAs at
  * once (Linux >= 6.17 with MREMAP_FIXED and an unchanged size; here a
  * range crossing VMAs is -EFAULT as before), RLIMIT_AS / RLIMIT_MEMLOCK,
  * VM_ACCOUNT, userfaultfd, vm_ops->mremap.
@@ -371,6 +385,30 @@ static void dontunmap_complete(struct vm_area_struct *vma, unsigned long addr,
 }
 
 /*
+ * Split the hugetlb VMAs at @addr, @addr + @len and @addr + @old_len
+ * (those inside the VMA at @addr), so that the range a move takes is one
+ * VMA and a shrink's tail another.  0, or -ENOMEM (the splits made so far
+ * stay: nothing visible).  mmap_lock held for write.
+ */
+static int hugetlb_split_source(struct mm_struct *mm, unsigned long addr,
+				unsigned long len, unsigned long old_len)
+{
+	unsigned long cuts[3] = { addr, addr + len, addr + old_len };
+
+	for (int i = 0; i < 3; i++) {
+		struct vm_area_struct *vma = find_vma(mm, cuts[i]);
+		int err;
+
+		if (!vma || vma->vm_start >= cuts[i] || vma->vm_end <= cuts[i])
+			continue;
+		err = split_vma(vma, cuts[i], 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
  * Move the mapping [vrm->addr, + old_len) to [vrm->new_addr, + new_len)
  * (Linux's move_vma(); the new address is chosen, or fixed and checked).
  * For MREMAP_FIXED the target is unmapped first.  The first min(old_len,
@@ -410,7 +448,18 @@ static long move_vma(struct vma_remap *vrm)
 		vma = vma_lookup(mm, addr);
 		VM_BUG_ON(!vma || vma->vm_end < addr + len);
 	}
-	err = prepare_page_tables(vma, addr, new_addr, len);
+	if (is_vm_hugetlb_page(vma)) {
+		/* The old range becomes VMAs of its own (the moved part, and a
+		 * shrink's tail), so that the moved part's reservations can
+		 * go to @new alone; a split changes nothing visible. */
+		err = hugetlb_split_source(mm, addr, len, vrm->old_len);
+		if (err)
+			goto out_free_new;
+		vma = vma_lookup(mm, addr);
+		err = hugetlb_prepare_move(vma, addr, new_addr, len);
+	} else {
+		err = prepare_page_tables(vma, addr, new_addr, len);
+	}
 	if (err)
 		goto out_free_tables;
 	/* Links to the old VMA's anon_vmas (and its own), keyed by the new
@@ -422,7 +471,14 @@ static long move_vma(struct vma_remap *vrm)
 	VM_BUG_ON(err);		/* room reserved above */
 	vma_link_file(new);
 
-	move_page_tables(vma, addr, new_addr, len);
+	if (is_vm_hugetlb_page(vma)) {
+		count_vm_events(PNM_MREMAP_PMD,
+				(long)move_hugetlb_page_tables(vma, addr, new_addr, len));
+		/* @new owns the moved offsets' reservations now. */
+		clear_vma_resv_huge_pages(vma);
+	} else {
+		move_page_tables(vma, addr, new_addr, len);
+	}
 
 	if (vrm->flags & MREMAP_DONTUNMAP) {
 		dontunmap_complete(vma, addr, len);
@@ -438,6 +494,10 @@ static long move_vma(struct vma_remap *vrm)
 out_free_tables:
 	free_target_tables(mm, new_addr, vrm->new_len);
 out_free_new:
+	/* A private hugetlb copy shares the old VMA's reservations: its
+	 * close must not give them back. */
+	if (is_vm_hugetlb_page(new))
+		clear_vma_resv_huge_pages(new);
 	unlink_anon_vmas(new);
 	remove_vma(new);
 	return err;
@@ -550,20 +610,42 @@ static long mremap_at(struct vma_remap *vrm)
 }
 
 /*
+ * A hugetlb mapping (Linux's align_hugetlb()): the lengths are rounded up
+ * to its huge page size, the old address and the new one (as the caller
+ * passed it, even when no flag uses it: Linux's check) must be aligned to
+ * it, and it cannot grow (the reservation maps cannot follow a growth).
+ * false for -EINVAL.
+ */
+static bool align_hugetlb(struct vma_remap *vrm)
+{
+	struct hstate *h = hstate_vma(vrm->vma);
+	unsigned long sz = huge_page_size(h);
+
+	if (vrm->old_len > -sz || vrm->new_len > -sz)
+		return false;
+	vrm->old_len = ALIGN(vrm->old_len, sz);
+	vrm->new_len = ALIGN(vrm->new_len, sz);
+	if ((vrm->addr | vrm->new_addr) & ~huge_page_mask(h))
+		return false;
+	return vrm->new_len <= vrm->old_len;
+}
+
+/*
  * The checks against the VMA at the old address (Linux's check_prep_vma()),
  * in Linux's order; also sets the type of the call.  mmap_lock held.
  */
 static int check_prep_vma(struct vma_remap *vrm)
 {
 	struct vm_area_struct *vma = vrm->vma;
-	unsigned long addr = vrm->addr, old_len = vrm->old_len, new_len = vrm->new_len;
+	unsigned long addr = vrm->addr, old_len, new_len;
 	pgoff_t pgoff;
 
 	if (!vma)
 		return -EFAULT;
-	/* Hugetlb mappings need their own page-table moves: not modelled. */
-	if (vma->vm_flags & VM_HUGETLB)
+	if (is_vm_hugetlb_page(vma) && !align_hugetlb(vrm))
 		return -EINVAL;
+	old_len = vrm->old_len;
+	new_len = vrm->new_len;
 	vrm->delta = old_len > new_len ? old_len - new_len : new_len - old_len;
 	vrm->type = !vrm->delta ? MREMAP_NO_RESIZE :
 		    old_len > new_len ? MREMAP_SHRINK : MREMAP_EXPAND;

@@ -15,12 +15,24 @@
  *                          (pnm.c): huge_memory.c at every anonymous
  *                          fault in a THP-able area, so that
  *                          pnm_get_config() shows the current values
+ *   vm.nr_hugepages, vm.nr_overcommit_hugepages
+ *                          the 2 MiB hugetlb pool (hugetlb.c), through
+ *                          pnm_hugetlb_set_pages()/_set_overcommit() and
+ *                          pnm_hugetlb_get_info(), under hugetlb_lock
+ *   transparent_hugepage.hugepages-<size>kB.enabled
+ *                          the per-size switches (mthp.c), through
+ *                          pnm_thp_set_enabled()/pnm_thp_get_enabled()
+ *   transparent_hugepage.khugepaged.max_ptes_{none,swap,shared}
+ *                          khugepaged_max_ptes_* (khugepaged.c), read by
+ *                          each block's scan
  *
- * Every value is one aligned int-sized (or enum, bool) object written with
- * a relaxed atomic store and read with a relaxed atomic load (READ_ONCE):
- * a knob orders nothing else, and a fault or mmap racing with a write sees
- * the old or the new value, as in Linux.  A write checks the new value
- * alone (no knob depends on another), so no lock is needed either side.
+ * Every value kept here is one aligned int-sized (or enum, bool) object
+ * written with a relaxed atomic store and read with a relaxed atomic load
+ * (READ_ONCE): a knob orders nothing else, and a fault or mmap racing with
+ * a write sees the old or the new value, as in Linux.  A write checks the
+ * new value alone (no knob depends on another), so no lock is needed
+ * either side; the hugetlb and per-size THP knobs go through their
+ * owners' calls, which take their own locks.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -35,27 +47,52 @@
 int sysctl_max_map_count = DEFAULT_MAX_MAP_COUNT;
 int sysctl_memfd_noexec_scope = MEMFD_NOEXEC_SCOPE_EXEC;
 
-enum knob_kind { KNOB_INT, KNOB_BOOL, KNOB_THP };
+enum knob_kind {
+	KNOB_INT,		/* an int of this file or khugepaged.c (@var) */
+	KNOB_BOOL,		/* pnm_config.thp_use_zero_page */
+	KNOB_THP,		/* pnm_config.thp: a mode word */
+	KNOB_MTHP,		/* the switch of folio size @size: a mode word */
+	KNOB_NR_HUGEPAGES,	/* the 2 MiB pool's persistent size */
+	KNOB_OVERCOMMIT_HUGEPAGES, /* the 2 MiB pool's surplus limit */
+};
 
 struct knob {
 	const char *name;
 	enum knob_kind kind;
-	long min, max;			/* KNOB_INT */
+	long min, max;			/* the range of a number */
+	int *var;			/* KNOB_INT */
+	unsigned long size;		/* KNOB_MTHP */
 };
+
+#define MTHP_KNOB(kb)							\
+	{ "transparent_hugepage.hugepages-" #kb "kB.enabled", KNOB_MTHP, 0, 0,	\
+	  NULL, (kb) * 1024UL }
+#define KHUGEPAGED_KNOB(which)						\
+	{ "transparent_hugepage.khugepaged." #which, KNOB_INT, 0,		\
+	  HPAGE_PMD_NR - 1, &khugepaged_##which, 0 }
 
 static const struct knob knobs[] = {
-	{ "vm.max_map_count", KNOB_INT, 0, INT_MAX },
+	{ "vm.max_map_count", KNOB_INT, 0, INT_MAX, &sysctl_max_map_count, 0 },
 	{ "vm.memfd_noexec", KNOB_INT, MEMFD_NOEXEC_SCOPE_EXEC,
-	  MEMFD_NOEXEC_SCOPE_NOEXEC_ENFORCED },
-	{ "transparent_hugepage.enabled", KNOB_THP, 0, 0 },
-	{ "transparent_hugepage.use_zero_page", KNOB_BOOL, 0, 1 },
+	  MEMFD_NOEXEC_SCOPE_NOEXEC_ENFORCED, &sysctl_memfd_noexec_scope, 0 },
+	{ "vm.nr_hugepages", KNOB_NR_HUGEPAGES, 0, LONG_MAX, NULL, 0 },
+	{ "vm.nr_overcommit_hugepages", KNOB_OVERCOMMIT_HUGEPAGES, 0, LONG_MAX, NULL, 0 },
+	{ "transparent_hugepage.enabled", KNOB_THP, 0, 0, NULL, 0 },
+	{ "transparent_hugepage.use_zero_page", KNOB_BOOL, 0, 1, NULL, 0 },
+	MTHP_KNOB(16), MTHP_KNOB(32), MTHP_KNOB(64), MTHP_KNOB(128),
+	MTHP_KNOB(256), MTHP_KNOB(512), MTHP_KNOB(1024), MTHP_KNOB(2048),
+	KHUGEPAGED_KNOB(max_ptes_none),
+	KHUGEPAGED_KNOB(max_ptes_swap),
+	KHUGEPAGED_KNOB(max_ptes_shared),
 };
 
-/* The words of transparent_hugepage/enabled, by enum pnm_thp_mode. */
+/* The words of the THP switches, by enum pnm_thp_mode, in the order Linux
+ * lists them (the global switch has no "inherit"). */
 static const char *const thp_words[] = {
 	[PNM_THP_NEVER] = "never",
 	[PNM_THP_MADVISE] = "madvise",
 	[PNM_THP_ALWAYS] = "always",
+	[PNM_THP_INHERIT] = "inherit",
 };
 
 /* The knob @name names ('/' may stand for '.'), or NULL. */
@@ -77,29 +114,65 @@ static const struct knob *knob_find(const char *name)
 	return NULL;
 }
 
-/* The knob's current value (an int, the enum, the bool). */
+/* The 2 MiB hugetlb pool's counters (it always exists). */
+static struct pnm_hugetlb_info hugetlb_2m_info(void)
+{
+	struct pnm_hugetlb_info hi = { .size = sizeof(hi) };
+
+	if (pnm_hugetlb_get_info(PNM_HUGETLB_2M, &hi))
+		memset(&hi, 0, sizeof(hi));
+	return hi;
+}
+
+/* The knob's current value (an int, a mode, the bool, a pool count). */
 static long knob_get(const struct knob *k)
 {
-	if (k == &knobs[0])
-		return READ_ONCE(sysctl_max_map_count);
-	if (k == &knobs[1])
-		return READ_ONCE(sysctl_memfd_noexec_scope);
-	if (k->kind == KNOB_THP)
+	switch (k->kind) {
+	case KNOB_INT:
+		return READ_ONCE(*k->var);
+	case KNOB_THP:
 		return (long)READ_ONCE(pnm_config.thp);
+	case KNOB_MTHP:
+		return pnm_thp_get_enabled(k->size);
+	case KNOB_NR_HUGEPAGES:
+		return (long)hugetlb_2m_info().nr_hugepages;
+	case KNOB_OVERCOMMIT_HUGEPAGES:
+		return (long)hugetlb_2m_info().nr_overcommit_hugepages;
+	case KNOB_BOOL:
+		break;
+	}
 	return READ_ONCE(pnm_config.thp_use_zero_page);
 }
 
-/* Store a value already checked against the knob's range. */
-static void knob_set(const struct knob *k, long v)
+/*
+ * Store a value already checked against the knob's range.  0, or the
+ * owner's error (none expected: the value was checked).  Writing
+ * nr_hugepages sets the pool's target; it reads back what memory allowed,
+ * as in Linux.
+ */
+static int knob_set(const struct knob *k, long v)
 {
-	if (k == &knobs[0])
-		WRITE_ONCE(sysctl_max_map_count, (int)v);
-	else if (k == &knobs[1])
-		WRITE_ONCE(sysctl_memfd_noexec_scope, (int)v);
-	else if (k->kind == KNOB_THP)
+	long ret;
+
+	switch (k->kind) {
+	case KNOB_INT:
+		WRITE_ONCE(*k->var, (int)v);
+		return 0;
+	case KNOB_THP:
 		WRITE_ONCE(pnm_config.thp, (enum pnm_thp_mode)v);
-	else
-		WRITE_ONCE(pnm_config.thp_use_zero_page, v != 0);
+		return 0;
+	case KNOB_MTHP:
+		return pnm_thp_set_enabled(k->size, (enum pnm_thp_mode)v);
+	case KNOB_NR_HUGEPAGES:
+		ret = pnm_hugetlb_set_pages(PNM_HUGETLB_2M, (unsigned long)v);
+		return ret < 0 ? (int)ret : 0;
+	case KNOB_OVERCOMMIT_HUGEPAGES:
+		return pnm_hugetlb_set_overcommit(PNM_HUGETLB_2M, (unsigned long)v);
+	case KNOB_BOOL:
+		break;
+	}
+	WRITE_ONCE(pnm_config.thp_use_zero_page, v != 0);
+	return 0;
 }
 
 /*
@@ -119,8 +192,10 @@ static int knob_parse(const struct knob *k, const char *value, long *v)
 		return -EINVAL;
 	memcpy(buf, value, n);
 	buf[n] = '\0';
-	if (k->kind == KNOB_THP) {
+	if (k->kind == KNOB_THP || k->kind == KNOB_MTHP) {
 		for (i = 0; i < ARRAY_SIZE(thp_words); i++) {
+			if (i == PNM_THP_INHERIT && k->kind == KNOB_THP)
+				continue;
 			if (!strcmp(buf, thp_words[i])) {
 				*v = (long)i;
 				return 0;
@@ -150,8 +225,7 @@ int pnm_sysctl_write(const char *name, const char *value)
 	err = knob_parse(k, value, &v);
 	if (err)
 		return err;
-	knob_set(k, v);
-	return 0;
+	return knob_set(k, v);
 }
 
 /* pnm_sysctl_read - a knob's value as text (pinmm/sysctl.h).  Lockless. */
@@ -166,6 +240,17 @@ int pnm_sysctl_read(const char *name, char *buf, size_t size)
 	if (!k)
 		return -ENOENT;
 	v = knob_get(k);
+	if (k->kind == KNOB_MTHP)
+		/* Linux's per-size file: four modes, inherit among them. */
+		return snprintf(buf, size, "%s%s%s %s%s%s %s%s%s %s%s%s",
+				v == PNM_THP_ALWAYS ? "[" : "", "always",
+				v == PNM_THP_ALWAYS ? "]" : "",
+				v == PNM_THP_INHERIT ? "[" : "", "inherit",
+				v == PNM_THP_INHERIT ? "]" : "",
+				v == PNM_THP_MADVISE ? "[" : "", "madvise",
+				v == PNM_THP_MADVISE ? "]" : "",
+				v == PNM_THP_NEVER ? "[" : "", "never",
+				v == PNM_THP_NEVER ? "]" : "");
 	if (k->kind == KNOB_THP)
 		/* Every mode, the current one in brackets, as Linux shows it. */
 		return snprintf(buf, size, "%s%s%s %s%s%s %s%s%s",
@@ -195,4 +280,7 @@ void pnm_sysctl_init(void)
 {
 	WRITE_ONCE(sysctl_max_map_count, DEFAULT_MAX_MAP_COUNT);
 	WRITE_ONCE(sysctl_memfd_noexec_scope, MEMFD_NOEXEC_SCOPE_EXEC);
+	WRITE_ONCE(khugepaged_max_ptes_none, HPAGE_PMD_NR - 1);
+	WRITE_ONCE(khugepaged_max_ptes_swap, HPAGE_PMD_NR / 8);
+	WRITE_ONCE(khugepaged_max_ptes_shared, HPAGE_PMD_NR / 2);
 }

@@ -151,6 +151,7 @@ const char *const vmstat_text[] = {
 	[THP_COLLAPSE_ALLOC]		= "thp_collapse_alloc",
 	[THP_COLLAPSE_ALLOC_FAILED]	= "thp_collapse_alloc_failed",
 	[THP_DEFERRED_SPLIT_PAGE]	= "thp_deferred_split_page",
+	[THP_SCAN_EXCEED_SWAP_PTE]	= "thp_scan_exceed_swap_pte",
 	[PNM_THP_COLLAPSED]		= "pnm_thp_collapsed",
 	[PNM_THP_COLLAPSE_REFUSED_PINNED] = "pnm_thp_collapse_refused_pinned",
 	MTHP_TEXT(2, "16"), MTHP_TEXT(3, "32"), MTHP_TEXT(4, "64"), MTHP_TEXT(5, "128"),

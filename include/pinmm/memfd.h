@@ -49,6 +49,12 @@ PNM_BEGIN_DECLS
 #define PNM_MFD_HUGETLB		0x0004U
 #define PNM_MFD_NOEXEC_SEAL	0x0008U
 #define PNM_MFD_EXEC		0x0010U
+/* With PNM_MFD_HUGETLB: the huge page size as log2 in bits 26..31 (0:
+ * 2 MiB), Linux's MFD_HUGE_* (the same encoding as PNM_MAP_HUGE_*). */
+#define PNM_MFD_HUGE_SHIFT	26
+#define PNM_MFD_HUGE_MASK	0x3fU
+#define PNM_MFD_HUGE_2MB	(21U << PNM_MFD_HUGE_SHIFT)
+#define PNM_MFD_HUGE_1GB	(30U << PNM_MFD_HUGE_SHIFT)
 /* Longest name (Linux's: NAME_MAX less the "memfd:" prefix). */
 #define PNM_MFD_NAME_MAX	249
 
@@ -70,14 +76,15 @@ PNM_BEGIN_DECLS
  * display and may repeat).  @flags: PNM_MFD_CLOEXEC (the file's
  * FD_CLOEXEC, see pnm_file_fcntl), PNM_MFD_ALLOW_SEALING, PNM_MFD_EXEC or
  * PNM_MFD_NOEXEC_SEAL (neither: what the vm.memfd_noexec knob says,
- * pinmm/sysctl.h).  0 with *@filep set (one reference: pnm_file_close()),
- * or -EFAULT (NULL @name or @filep), -EINVAL (unknown flags, MFD_EXEC
- * with MFD_NOEXEC_SEAL, a name longer than PNM_MFD_NAME_MAX), -ENODEV
- * (PNM_MFD_HUGETLB with size bits no pool has), -EACCES (without
- * MFD_NOEXEC_SEAL while vm.memfd_noexec is 2), -ENOMEM.
- * PNM_MFD_HUGETLB (with the page size's log2 in bits 26..31, none: 2M)
- * makes an unnamed hugetlbfs file instead of a shmem one
- * (pinmm/hugetlb.h); it has no seals in the model.
+ * pinmm/sysctl.h), PNM_MFD_HUGETLB (a hugetlbfs file of the hugetlb
+ * pool's pages, pinmm/hugetlb.h: 2 MiB, or the size of the
+ * PNM_MFD_HUGE_* bits; sized in huge pages, no write(2); the same seals
+ * as a shmem memfd).  0 with *@filep set (one reference:
+ * pnm_file_close()), or -EFAULT (NULL @name or @filep), -EINVAL (unknown
+ * flags, size bits without MFD_HUGETLB, MFD_EXEC with MFD_NOEXEC_SEAL, a
+ * name longer than PNM_MFD_NAME_MAX), -ENODEV (MFD_HUGETLB of a size no
+ * pool has), -EACCES (without MFD_NOEXEC_SEAL while vm.memfd_noexec is
+ * 2), -ENOMEM.
  */
 PNM_API int pnm_memfd_create(const char *name, unsigned int flags, struct file **filep);
 
@@ -85,10 +92,12 @@ PNM_API int pnm_memfd_create(const char *name, unsigned int flags, struct file *
  * fcntl(2) on @file (which stands for its descriptor):
  *   PNM_F_GETFD           PNM_FD_CLOEXEC if set, else 0
  *   PNM_F_SETFD           set FD_CLOEXEC from @arg & PNM_FD_CLOEXEC: 0
- *   PNM_F_GET_SEALS       the seals (a shmem file), -EINVAL otherwise
+ *   PNM_F_GET_SEALS       the seals (a shmem or hugetlbfs file), -EINVAL
+ *                         otherwise
  *   PNM_F_ADD_SEALS       add the seals in @arg: 0, -EPERM (not open for
  *                         writing, or F_SEAL_SEAL), -EINVAL (unknown
- *                         seals, not a shmem file), -EBUSY (F_SEAL_WRITE
+ *                         seals, not a shmem or hugetlbfs file), -EBUSY
+ *                         (F_SEAL_WRITE
  *                         while a shared writable mapping exists or a
  *                         page is pinned); nothing changes on error
  * Any other @cmd, or a NULL @file: -EINVAL (-EBADF for NULL).

@@ -26,6 +26,24 @@
  *                               map the huge zero page (which a short-term
  *                               R/O pin pins as it is and a long-term one
  *                               unshares), 0 makes it allocate a THP.
+ *   vm.nr_hugepages             /proc/sys/vm/nr_hugepages: the persistent
+ *                               size of the 2 MiB hugetlb pool
+ *                               (pnm_hugetlb_set_pages(); reads back what
+ *                               memory allowed).  0 .. LONG_MAX.
+ *   vm.nr_overcommit_hugepages  /proc/sys/vm/nr_overcommit_hugepages: the
+ *                               surplus 2 MiB pages allowed
+ *                               (pnm_hugetlb_set_overcommit()).
+ *   transparent_hugepage.hugepages-<size>kB.enabled
+ *                               .../hugepages-<size>kB/enabled, <size> 16
+ *                               .. 2048: the switch of one anonymous folio
+ *                               size (pnm_thp_set_enabled()): always,
+ *                               inherit, madvise or never; reads as
+ *                               "always inherit madvise [never]".
+ *   transparent_hugepage.khugepaged.max_ptes_none, .max_ptes_swap,
+ *   .max_ptes_shared            .../khugepaged/max_ptes_*: khugepaged's
+ *                               limits of empty entries (default 511),
+ *                               swap entries (64) and shared pages (256)
+ *                               per 2 MiB block.  0 .. 511.
  *
  * The initial values come from struct pnm_config (thp, thp_use_zero_page)
  * or Linux's defaults, and pnm_init() restores them.  A '/' may stand for

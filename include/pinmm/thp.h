@@ -64,10 +64,13 @@ PNM_API long pnm_thp_deferred_split_scan(unsigned long nr_to_scan);
  * block of every anonymous area where 2 MiB THPs are enabled (the 2 MiB
  * switch, as a fault would see it) that is mapped by a page table is
  * looked at, up to @max_pmds of them, and collapsed into a PMD-mapped
- * THP when khugepaged would: at most 511 empty entries, 64 not present,
- * 256 shared with another process, at least one recently used page, at
- * least one writable entry, and no page that is locked, pinned or
- * otherwise referenced beyond its mappings.  Returns the number of THPs
+ * THP when khugepaged would: within the limits of the knobs
+ * transparent_hugepage/khugepaged/max_ptes_none (511 empty entries),
+ * max_ptes_swap (64 swap entries, swapped in first) and max_ptes_shared
+ * (256 shared with another process) of pinmm/sysctl.h, at least one
+ * recently used page (half the block with swap entries), at least one
+ * writable entry, and no page that is locked, pinned or otherwise
+ * referenced beyond its mappings.  Returns the number of THPs
  * made, or -ESRCH.  (MADV_COLLAPSE, through pnm_madvise(), collapses a
  * range on request, without those limits or the switch.)
  */

@@ -50,6 +50,10 @@
 struct hugetlbfs_inode_info {
 	struct hstate *h;		/* the page size; set at creation */
 	struct resv_map *resv_map;	/* reserved/instantiated offsets */
+	/* memfd's seal state, shmem's layout (internal.h): F_SEAL_SEAL
+	 * from creation, which memfd_create(MFD_HUGETLB) may lift;
+	 * protected as shmem's (i_lock) */
+	struct shmem_inode_info seal;
 };
 
 static const struct file_operations hugetlbfs_file_ops;
@@ -69,6 +73,24 @@ struct resv_map *inode_resv_map(struct inode *inode)
 struct hstate *hstate_inode(struct inode *inode)
 {
 	return HUGETLBFS_I(inode)->h;
+}
+
+/* hugetlbfs_mapping / hugetlbfs_seal_info - see internal.h. */
+bool hugetlbfs_mapping(const struct address_space *mapping)
+{
+	return mapping && mapping->a_ops == &hugetlbfs_aops;
+}
+
+struct shmem_inode_info *hugetlbfs_seal_info(struct inode *inode)
+{
+	return hugetlbfs_mapping(inode->i_mapping) ? &HUGETLBFS_I(inode)->seal : NULL;
+}
+
+/* The seals of @inode, read once (i_lock held where a change must not
+ * slip past the check). */
+static unsigned int hugetlbfs_seals(struct inode *inode)
+{
+	return READ_ONCE(HUGETLBFS_I(inode)->seal.seals);
 }
 
 /* is_file_hugepages / hstate_file - see hugetlb.h. */
@@ -204,6 +226,8 @@ static int hugetlbfs_init_inode_hstate(struct pnm_inode *pi, unsigned long size)
 		return -ENOMEM;
 	}
 	info->h = h;
+	info->seal.seals = PNM_F_SEAL_SEAL;
+	info->seal.exec = true;
 	pi->fs_info = info;
 	address_space_init(&pi->vfs.i_data, &pi->vfs, &hugetlbfs_aops);
 	mapping_set_unevictable(&pi->vfs.i_data);
@@ -242,6 +266,9 @@ static int hugetlbfs_setsize(struct inode *inode, loff_t size)
 
 	if ((unsigned long)size & ~huge_page_mask(h))
 		return -EINVAL;
+	if ((size < old && (hugetlbfs_seals(inode) & PNM_F_SEAL_SHRINK)) ||
+	    (size > old && (hugetlbfs_seals(inode) & PNM_F_SEAL_GROW)))
+		return -EPERM;
 	i_size_write(inode, size);
 	if (size < old)
 		remove_inode_hugepages(inode, size, LLONG_MAX);
@@ -257,6 +284,10 @@ static int hugetlbfs_punch(struct inode *inode, loff_t start, loff_t end)
 	loff_t hsize = (loff_t)huge_page_size(h);
 	loff_t hole_start = (start + hsize - 1) & ~(hsize - 1);
 	loff_t hole_end = (end + 1) & ~(hsize - 1);
+
+	/* A memfd sealed against writes keeps its data (Linux's check). */
+	if (hugetlbfs_seals(inode) & (PNM_F_SEAL_WRITE | PNM_F_SEAL_FUTURE_WRITE))
+		return -EPERM;
 
 	if (hole_start >= hole_end) {
 		hugetlbfs_zero_partial_page(inode, start, end + 1);
@@ -299,6 +330,11 @@ static long hugetlbfs_fallocate(struct file *file, int mode, loff_t offset, loff
 	INIT_LIST_HEAD(&pseudo.anon_vma_chain);
 
 	mutex_lock(&inode->i_lock);
+	/* F_SEAL_GROW: no allocation past the end (Linux's check). */
+	if ((hugetlbfs_seals(inode) & PNM_F_SEAL_GROW) && offset + len > i_size_read(inode)) {
+		mutex_unlock(&inode->i_lock);
+		return -EPERM;
+	}
 	down_write(&mapping->invalidate_lock);
 	for (idx = start; idx < end && !err; idx++) {
 		struct folio *folio = filemap_get_folio(mapping, idx << h->order);

@@ -7,8 +7,8 @@
  * mapped by a fault, read and written across the whole page, seen by
  * pnm_translate() and pnm_task_page_info() (PNM_PAGE_MAP_PUD); pins
  * through gup-fast's PUD leaf and the slow path, one _pincount for the
- * folio; fork COW copying the whole 1 GiB; munmap in the middle of it
- * refused; hugetlbfs1G files; no surplus pages of this size; and the
+ * folio; mremap moving the PUD leaf with its pin; fork COW copying the
+ * whole 1 GiB; munmap in the middle of it refused; hugetlbfs1G files; no surplus pages of this size; and the
  * size switched off by pnm_config.hugetlb_gigantic.
  */
 #include <fcntl.h>
@@ -135,6 +135,56 @@ static void test_map_access_pin(void **state)
 	pnm_task_put(t);
 }
 
+/* mremap moves the PUD leaf: the page, its data and its pin stay; the
+ * reservation of the page not faulted yet moves with the mapping. */
+static void test_mremap_pud(void **state)
+{
+	struct task_struct *t = test_task_create("a"), *prev;
+	struct page *page;
+	unsigned long a, to;
+	long pmds = global_stat(PNM_MREMAP_PMD);
+
+	(void)state;
+	assert_int_equal(pnm_hugetlb_set_pages(GSZ, 2), 2);
+	a = (unsigned long)pnm_mmap(t, 0, 2 * GSZ, PROT_RW,
+				    MAP_PRIVATE | MAP_ANONYMOUS | PNM_MAP_HUGETLB | PNM_MAP_HUGE_1GB,
+				    NULL, 0);
+	assert_true(IS_ALIGNED(a, GSZ));
+	assert_int_equal(pnm_user_write(t, a + 7, "gigantic", 8), 0);
+	assert_int_equal(ginfo().resv, 1);
+	prev = pnm_task_enter(t);
+	assert_int_equal(pin_user_pages_fast(a + PAGE_SIZE, 1, FOLL_WRITE | FOLL_LONGTERM, &page), 1);
+	pnm_task_leave(prev);
+	/* A free 1 GiB aligned range; the first page moves there, the
+	 * second is unmapped (a shrink while moving). */
+	to = gmap(t, MAP_PRIVATE | MAP_NORESERVE);
+	assert_int_equal(pnm_munmap(t, to, GSZ), 0);
+	assert_int_equal(pnm_mremap(t, a, 2 * GSZ, GSZ, PNM_MREMAP_MAYMOVE | PNM_MREMAP_FIXED, to),
+			 (long)to);
+	CHECK_ALL();
+	assert_int_equal(global_stat(PNM_MREMAP_PMD), pmds + 1);
+	assert_ptr_equal(test_folio(t, to), page_folio(page));
+	assert_true(folio_maybe_dma_pinned(page_folio(page)));
+	memcpy(page_address(page), "pin", 3);
+	{
+		char buf[8];
+
+		assert_int_equal(pnm_user_read(t, to + PAGE_SIZE, buf, 3), 0);
+		assert_memory_equal(buf, "pin", 3);
+		assert_int_equal(pnm_user_read(t, to + 7, buf, 8), 0);
+		assert_memory_equal(buf, "gigantic", 8);
+	}
+	/* The shrink gave the unfaulted second page's reservation back. */
+	assert_int_equal(ginfo().resv, 0);
+	assert_int_equal(ginfo().free, 1);
+	unpin_user_page(page);
+	assert_int_equal(pnm_munmap(t, to, GSZ), 0);
+	assert_int_equal(ginfo().free, 2);
+	CHECK_ALL();
+	pnm_task_exit(t);
+	pnm_task_put(t);
+}
+
 static void test_fork_cow(void **state)
 {
 	struct task_struct *p = test_task_create("p"), *c;
@@ -224,6 +274,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_access_pin, gigantic_setup,
 						pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_fork_cow, gigantic_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_mremap_pud, gigantic_setup,
+						pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_hugetlbfs_1g, gigantic_setup,
 						pnm_test_teardown),
 		cmocka_unit_test_teardown(test_switched_off, pnm_test_teardown),

@@ -54,7 +54,7 @@ static void test_arguments(void **state)
 	assert_int_equal(memfd_pin_folios(NULL, 0, 10, folios, 8, &off), -EINVAL);
 	assert_int_equal(memfd_pin_folios(f, 0, 10, NULL, 8, &off), -EINVAL);
 	assert_int_equal(memfd_pin_folios(f, 0, 10, folios, 8, NULL), -EINVAL);
-	/* Only shmem (the model has no hugetlbfs): not disk, not secretmem. */
+	/* Only shmem (a hugetlb memfd is not taken yet): not disk, not secretmem. */
 	assert_int_equal(pnm_file_truncate(disk, PG), 0);
 	assert_int_equal(memfd_pin_folios(disk, 0, 10, folios, 8, &off), -EINVAL);
 	assert_int_equal(memfd_pin_folios(sec, 0, 10, folios, 8, &off), -EINVAL);

@@ -8,8 +8,12 @@
  * small pages even with MADV_HUGEPAGE; always: a THP without it) and
  * .use_zero_page (off: a read fault allocates a THP, so a short-term R/O
  * pin pins a THP of its own instead of the huge zero page), also
- * reflected in pnm_get_config().  vm.memfd_noexec is tested with
- * memfd_create (test_memfd.c).
+ * reflected in pnm_get_config(); vm.nr_hugepages and
+ * vm.nr_overcommit_hugepages (the 2 MiB pool), the per-size switches
+ * transparent_hugepage.hugepages-<size>kB.enabled (four words, inherit
+ * among them) and khugepaged's max_ptes_none (max_ptes_swap:
+ * test_khugepaged_swap.c).  vm.memfd_noexec is tested with memfd_create
+ * (test_memfd.c).
  */
 #include <string.h>
 
@@ -32,7 +36,7 @@ static void test_table_and_errors(void **state)
 	(void)state;
 	for (i = 0; pnm_sysctl_name(i); i++)
 		n++;
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 17);
 	assert_null(pnm_sysctl_name(-1));
 	assert_string_equal(pnm_sysctl_name(0), "vm.max_map_count");
 
@@ -194,6 +198,103 @@ static void test_thp_knobs(void **state)
 	CHECK_ALL();
 }
 
+/* The 2 MiB hugetlb pool through vm.nr_hugepages and
+ * vm.nr_overcommit_hugepages. */
+static void test_hugetlb_knobs(void **state)
+{
+	struct pnm_hugetlb_info hi = { .size = sizeof(hi) };
+	struct task_struct *t = gt_task("t");
+	long a;
+
+	(void)state;
+	read_knob("vm.nr_hugepages", "0");
+	read_knob("vm.nr_overcommit_hugepages", "0");
+	assert_int_equal(pnm_sysctl_write("vm.nr_hugepages", "3\n"), 0);
+	read_knob("vm/nr_hugepages", "3");
+	assert_int_equal(pnm_hugetlb_get_info(PNM_HUGETLB_2M, &hi), 0);
+	assert_int_equal(hi.total, 3);
+	assert_int_equal(hi.free, 3);
+	assert_int_equal(pnm_sysctl_write("vm.nr_hugepages", "-1"), -EINVAL);
+	assert_int_equal(pnm_sysctl_write("vm.nr_overcommit_hugepages", "x"), -EINVAL);
+	read_knob("vm.nr_hugepages", "3");
+	/* Five pages: only with two surplus pages allowed. */
+	a = pnm_mmap(t, 0, 5 * PNM_HUGETLB_2M, RW, PRIV | PNM_MAP_HUGETLB, NULL, 0);
+	assert_int_equal(a, -ENOMEM);
+	assert_int_equal(pnm_sysctl_write("vm.nr_overcommit_hugepages", "2"), 0);
+	read_knob("vm.nr_overcommit_hugepages", "2");
+	a = pnm_mmap(t, 0, 5 * PNM_HUGETLB_2M, RW, PRIV | PNM_MAP_HUGETLB, NULL, 0);
+	assert_true(a > 0);
+	assert_int_equal(pnm_hugetlb_get_info(PNM_HUGETLB_2M, &hi), 0);
+	assert_int_equal(hi.total, 5);
+	assert_int_equal(hi.surplus, 2);
+	read_knob("vm.nr_hugepages", "3");		/* the persistent size */
+	CHECK_ALL();
+	assert_int_equal(pnm_munmap(t, (unsigned long)a, 5 * PNM_HUGETLB_2M), 0);
+	assert_int_equal(pnm_sysctl_write("vm.nr_hugepages", "0"), 0);
+	assert_int_equal(pnm_hugetlb_get_info(PNM_HUGETLB_2M, &hi), 0);
+	assert_int_equal(hi.total, 0);
+	CHECK_ALL();
+}
+
+/* The per-size THP switches. */
+static void test_mthp_knobs(void **state)
+{
+	struct task_struct *t = gt_task("t");
+	unsigned long a;
+
+	(void)state;
+	read_knob("transparent_hugepage.hugepages-64kB.enabled", "always inherit madvise [never]");
+	read_knob("transparent_hugepage/hugepages-2048kB/enabled",
+		  "always [inherit] madvise never");
+	assert_int_equal(pnm_sysctl_read("transparent_hugepage.hugepages-8kB.enabled", NULL, 0),
+			 -ENOENT);
+	/* "inherit" only for a size's own switch. */
+	assert_int_equal(pnm_sysctl_write("transparent_hugepage.enabled", "inherit"), -EINVAL);
+	assert_int_equal(pnm_sysctl_write("transparent_hugepage.hugepages-64kB.enabled", "on"),
+			 -EINVAL);
+	assert_int_equal(pnm_sysctl_write("transparent_hugepage.hugepages-2048kB.enabled", "never"),
+			 0);
+	assert_int_equal(pnm_sysctl_write("transparent_hugepage.hugepages-64kB.enabled", "always"),
+			 0);
+	read_knob("transparent_hugepage.hugepages-64kB.enabled", "[always] inherit madvise never");
+	assert_int_equal(pnm_thp_get_enabled(64 << 10), PNM_THP_ALWAYS);
+	/* A write fault now gets a 64 KiB folio. */
+	a = thp_area(t, false);
+	gt_write(t, a, 1, 1);
+	assert_int_equal(folio_order(test_folio(t, a)), 4);
+	CHECK_ALL();
+}
+
+/* khugepaged reads max_ptes_none at each block. */
+static void test_khugepaged_knobs(void **state)
+{
+	struct task_struct *t = gt_task("t");
+	unsigned long a;
+
+	(void)state;
+	read_knob("transparent_hugepage.khugepaged.max_ptes_none", "511");
+	read_knob("transparent_hugepage.khugepaged.max_ptes_swap", "64");
+	read_knob("transparent_hugepage/khugepaged/max_ptes_shared", "256");
+	assert_int_equal(pnm_sysctl_write("transparent_hugepage.khugepaged.max_ptes_none", "512"),
+			 -EINVAL);
+	assert_int_equal(pnm_sysctl_write("transparent_hugepage.khugepaged.max_ptes_shared", "-1"),
+			 -EINVAL);
+	/* One page in the block: 511 empty entries. */
+	assert_int_equal(pnm_sysctl_write("transparent_hugepage.enabled", "never"), 0);
+	a = thp_area(t, true);
+	gt_write(t, a, 1, 1);
+	assert_int_equal(pnm_sysctl_write("transparent_hugepage.enabled", "madvise"), 0);
+	assert_int_equal(pnm_sysctl_write("transparent_hugepage.khugepaged.max_ptes_none", "510"),
+			 0);
+	assert_int_equal(pnm_khugepaged_scan(t, ~0UL), 0);
+	assert_false(pmd_trans_huge(test_pmd_val(t, a)));
+	assert_int_equal(pnm_sysctl_write("transparent_hugepage.khugepaged.max_ptes_none", "511"),
+			 0);
+	assert_int_equal(pnm_khugepaged_scan(t, ~0UL), 1);
+	assert_true(pmd_trans_huge(test_pmd_val(t, a)));
+	CHECK_ALL();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +305,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_max_map_count, pnm_test_setup,
 						pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_thp_knobs, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_hugetlb_knobs, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_mthp_knobs, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_khugepaged_knobs, pnm_test_setup,
 						pnm_test_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,7 @@
  * of <pinmm/gup.h>).
  *
  *   memfd F [cloexec] [allow-sealing] [exec] [noexec-seal] [hugetlb]
- *           [size=N] [name="TEXT"] [flags=N]
+ *           [huge=2M|1G] [size=N] [name="TEXT"] [flags=N]
  *                                   memfd_create(2), named F in the file
  *                                   namespace (every file command takes
  *                                   it); size= ftruncates it
@@ -46,11 +46,12 @@ static const unsigned int memfd_values[] = {
 	PNM_MFD_CLOEXEC, PNM_MFD_ALLOW_SEALING, PNM_MFD_EXEC, PNM_MFD_NOEXEC_SEAL,
 	PNM_MFD_HUGETLB,
 };
-enum { MO_SIZE = 1, MO_NAME, MO_FLAGS };	/* value slots after the bits */
+enum { MO_SIZE = 1, MO_NAME, MO_FLAGS, MO_HUGE };	/* value slots after the bits */
 static const struct scn_option memfd_opts[] = {
 	{ "size", SCN_ARG_LEN, NULL, NULL },
 	{ "name", SCN_ARG_STRING, NULL, NULL },
 	{ "flags", SCN_ARG_INT, NULL, NULL },
+	{ "huge", SCN_ARG_LEN, NULL, NULL },
 	{ NULL, 0, NULL, NULL },
 };
 static const char *const secret_words[] = { "cloexec", NULL };
@@ -74,6 +75,14 @@ static int memfd_check(struct scn_parser *p, const struct scn_step *st, const st
 				       "size= exceeds the largest file the model accepts (1T)");
 	if (memfd && f[MO_NAME].present && memchr(f[MO_NAME].data, '\0', f[MO_NAME].len))
 		return scn_parse_error(p, &f[MO_NAME].pos, "a name cannot contain a NUL byte");
+	if (memfd && f[MO_HUGE].present) {
+		if (!(f->num & BIT(MF_HUGETLB)))
+			return scn_parse_error(p, &f[MO_HUGE].pos, "huge= is the page size of a "
+					       "hugetlb memfd: give hugetlb too");
+		if (f[MO_HUGE].num != PNM_HUGETLB_2M && f[MO_HUGE].num != PNM_HUGETLB_1G)
+			return scn_parse_error(p, &f[MO_HUGE].pos,
+					       "hugetlb page sizes are 2M and 1G");
+	}
 	return 0;
 }
 
@@ -114,10 +123,14 @@ static int memfd_run(struct scn_run *r, const struct scn_step *st, const struct 
 			flags |= memfd_values[i];
 	if (f[MO_FLAGS].present)
 		flags |= (unsigned int)f[MO_FLAGS].num;
+	/* MFD_HUGE_1GB (the MAP_HUGE_* encoding); 2M is the default. */
+	if (f[MO_HUGE].present && f[MO_HUGE].num == PNM_HUGETLB_1G)
+		flags |= PNM_MFD_HUGE_1GB;
 	ret = pnm_memfd_create(name, flags, &file);
 	if (ret)
 		return ret;
-	return memfd_register(r, a[0].word, file, &f[MO_SIZE], "memfd");
+	return memfd_register(r, a[0].word, file, &f[MO_SIZE],
+			      (flags & PNM_MFD_HUGETLB) ? "hugetlb memfd" : "memfd");
 }
 
 static int secretmem_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
@@ -428,8 +441,9 @@ static const struct scn_cmd memfd_cmds[] = {
 	{ .name = "memfd", .section = "files", .args = memfd_args, .run = memfd_run,
 	  .check = memfd_check,
 	  .help = "memfd_create(2): a shmem file named in the file namespace (cloexec, "
-		  "allow-sealing, exec, noexec-seal, hugetlb: MFD_*; flags= raw bits); size= "
-		  "ftruncates it, name= is its label",
+		  "allow-sealing, exec, noexec-seal, hugetlb: MFD_*; flags= raw bits); hugetlb: "
+		  "a hugetlbfs file of huge=2M (default) or 1G pages; size= ftruncates it, name= "
+		  "is its label",
 	  .example = "memfd M allow-sealing size=16K" },
 	{ .name = "secretmem", .section = "files", .args = secret_args, .run = secretmem_run,
 	  .check = memfd_check,

@@ -8,12 +8,16 @@
  *                                        the current hard limit)
  *   cap PROCESS ipc_lock|sys_resource on|off   give or take a capability
  *   sysctl NAME VALUE                    write a knob (vm.max_map_count,
- *                                        transparent_hugepage.enabled ...)
+ *                                        vm.nr_hugepages,
+ *                                        transparent_hugepage.enabled,
+ *                                        ...hugepages-64kB.enabled,
+ *                                        ...khugepaged.max_ptes_swap ...)
  *   expect rlimit PROCESS memlock SOFT [HARD]   the limits are exactly that
  *   expect cap PROCESS CAP on|off        the process has (not) the
  *                                        capability
  *   expect sysctl NAME VALUE             the knob reads that (for
- *                                        enabled: the mode in brackets)
+ *                                        the enabled knobs: the mode in
+ *                                        brackets)
  *
  * A knob's name is checked at parse time against the library's table
  * (pnm_sysctl_name()), so a misspelt one is a parse error with a hint;

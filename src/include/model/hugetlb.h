@@ -247,6 +247,15 @@ static inline unsigned long vma_hugecache_offset(const struct hstate *h,
  * has already been through vm_ops->open.  mmap_locks held for write.
  */
 void hugetlb_dup_vma_private(struct vm_area_struct *vma);
+/*
+ * mremap moved the pages of the private hugetlb @vma (exactly the range
+ * that moved, split off first) into a copy of it: the copy owns the
+ * reservations of those offsets now, so @vma drops its reference on the
+ * map and its owner mark, and its unmap returns nothing to the pool
+ * (Linux's clear_vma_resv_huge_pages()).  Nothing for a shared mapping.
+ * mmap_lock held for write.
+ */
+void clear_vma_resv_huge_pages(struct vm_area_struct *vma);
 /* The vm_operations of every hugetlb VMA (hugetlb.c): open, close,
  * may_split (huge-page aligned only), fault (never called: the core calls
  * hugetlb_fault()), name. */
@@ -324,6 +333,25 @@ int copy_hugetlb_page_range(struct vm_area_struct *dst_vma,
  * mmap_lock held for write. */
 void hugetlb_change_protection(struct vm_area_struct *vma, unsigned long start,
 			       unsigned long end, pteval_t newprot);
+/*
+ * mremap's move of the huge entries of [old_addr, old_addr + len) of the
+ * hugetlb @vma to the same offsets from @new_addr (all huge-page
+ * aligned; the target a new VMA of the same file, anon_vma family and
+ * reservation map, linked already).  hugetlb_prepare_move() first makes
+ * the target's PMD tables (2 MiB) or PUD tables (1 GiB) for every entry
+ * that will move: 0, or -ENOMEM with nothing moved (the tables made so
+ * far stay, empty).  move_hugetlb_page_tables() then moves the entries
+ * -- present ones and migration entries, as they are -- and cannot fail:
+ * the folios, their references, mapcounts, anon-exclusive bits and pins
+ * are untouched, the reverse map finds them at the new address (same
+ * index).  It runs inside one MMU_NOTIFY_UNMAP notification of the old
+ * range with @vma's reverse-map locks held for write, and returns the
+ * number of entries moved.  Both: mmap_lock held for write.
+ */
+int hugetlb_prepare_move(struct vm_area_struct *vma, unsigned long old_addr,
+			 unsigned long new_addr, unsigned long len);
+unsigned long move_hugetlb_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
+				       unsigned long new_addr, unsigned long len);
 /*
  * GUP's follow_page_mask() for a hugetlb VMA: grab (FOLL_GET/FOLL_PIN,
  * one unit) the page @address falls in and set *@page_mask to the huge

@@ -132,7 +132,8 @@ enum pnm_stat_item {
 	PNM_MREMAP_EXPAND,	/* mremap calls that grew a mapping in place */
 	PNM_MREMAP_PTE,		/* page-table entries moved one by one */
 	PNM_MREMAP_PMD,		/* huge PMDs moved whole (THP, huge zero
-				 * page, PMD migration entry) */
+				 * page, PMD migration entry) and hugetlb
+				 * PMD/PUD leaves moved */
 	PNM_MREMAP_PTE_TABLE,	/* PTE tables moved whole by their PMD entry */
 	/* swap (issue 13) */
 	PSWPIN,			/* pages read from the swap device */
@@ -158,6 +159,8 @@ enum pnm_stat_item {
 	THP_COLLAPSE_ALLOC,	/* 2 MiB folios allocated to collapse into */
 	THP_COLLAPSE_ALLOC_FAILED, /* ... and collapses that found none */
 	THP_DEFERRED_SPLIT_PAGE, /* large folios queued for a deferred split */
+	THP_SCAN_EXCEED_SWAP_PTE, /* khugepaged skipped a block: too many
+				   * swap entries (max_ptes_swap) */
 	PNM_THP_COLLAPSED,	/* 2 MiB blocks collapsed into a THP */
 	PNM_THP_COLLAPSE_REFUSED_PINNED, /* collapses refused: a maybe-pinned page */
 	PNM_MTHP_STAT_FIRST,	/* MTHP_NR_ORDERS blocks of enum mthp_stat_item */
