@@ -152,6 +152,12 @@ static const char *desc(const struct host_page *pg, char *buf, size_t size)
 static int prop(struct host_run *h, const char *name, const struct host_page *pg,
 		const struct scn_value *a)
 {
+	if (!strcmp(name, "anon-exclusive"))
+		return host_skip(h, "not expressible on the host: PageAnonExclusive is not visible "
+				 "from user space (pagemap's exclusive bit means mapcount 1)");
+	if (!strcmp(name, "writable"))
+		return host_skip(h, "not expressible on the host: pagemap does not show the PTE's "
+				 "write permission");
 	if (!strcmp(name, "present"))
 		return pg->present ? 0 : SCN_FAILED;
 	if (!strcmp(name, "swapped"))
@@ -213,12 +219,6 @@ static int prop(struct host_run *h, const char *name, const struct host_page *pg
 			    (unsigned long long)pg->pfn, (unsigned long long)mc, want);
 		return scn_compare(&a[0], (long)mc) ? 0 : SCN_FAILED;
 	}
-	if (!strcmp(name, "anon-exclusive"))
-		return host_skip(h, "not expressible on the host: PageAnonExclusive is not visible "
-				 "from user space (pagemap's exclusive bit means mapcount 1)");
-	if (!strcmp(name, "writable"))
-		return host_skip(h, "not expressible on the host: pagemap does not show the PTE's "
-				 "write permission");
 	return host_skip(h, "not expressible on the host: '%s' is the model's own page state "
 			 "(refcounts, pincounts, zones, cache state are not exposed)", name);
 }
