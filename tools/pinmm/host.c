@@ -43,6 +43,7 @@
 
 struct host_region {
 	const char *name;
+	int proc;			/* the process it is mapped in */
 	uint64_t addr, len;
 };
 
@@ -269,6 +270,8 @@ static int ref_skipped(struct host_run *h, const char *name)
 
 /* --- processes ------------------------------------------------------------------- */
 
+static void regions_inherit(struct host_run *h, int parent, int child);
+
 struct host_proc *host_proc_at(struct host_run *h, int idx)
 {
 	return &h->procs[idx];
@@ -284,6 +287,8 @@ int host_proc_add(struct host_run *h, const char *name, pid_t pid, int fd, bool 
 	p = &h->procs[h->nprocs];
 	*p = (struct host_proc){ .name = name, .pid = pid, .fd = fd, .direct = direct };
 	sig_track_pid(pid);
+	if (parent >= 0)
+		regions_inherit(h, parent, h->nprocs);
 	if (parent >= 0 && h->procs[parent].nbase) {
 		size_t n = h->procs[parent].nbase * 2 * sizeof(unsigned long);
 
@@ -365,30 +370,53 @@ int64_t host_call(struct host_run *h, int idx, enum host_op op, const uint64_t a
 
 /* --- regions and objects ------------------------------------------------------------ */
 
-void host_region_set(struct host_run *h, const char *name, uint64_t addr, uint64_t len)
+void host_region_set(struct host_run *h, int idx, const char *name, uint64_t addr, uint64_t len)
 {
 	for (int i = 0; i < h->nregions; i++) {
-		if (!strcmp(h->regions[i].name, name)) {
+		if (!strcmp(h->regions[i].name, name) && h->regions[i].proc == idx) {
 			h->regions[i].addr = addr;
 			h->regions[i].len = len;
 			return;
 		}
 	}
 	if (h->nregions < MAX_REGIONS)
-		h->regions[h->nregions++] = (struct host_region){ name, addr, len };
+		h->regions[h->nregions++] = (struct host_region){ name, idx, addr, len };
 }
 
-int host_addr(struct host_run *h, const struct scn_value *v, uint64_t *addr)
+/* A fork child starts with its parent's regions. */
+static void regions_inherit(struct host_run *h, int parent, int child)
 {
+	int n = h->nregions;
+
+	for (int i = 0; i < n; i++)
+		if (h->regions[i].proc == parent)
+			host_region_set(h, child, h->regions[i].name, h->regions[i].addr,
+					h->regions[i].len);
+}
+
+int host_addr(struct host_run *h, int idx, const struct scn_value *v, uint64_t *addr)
+{
+	int other = -1;
+
 	if (!v->word) {
 		*addr = v->num;
 		return 0;
 	}
 	for (int i = 0; i < h->nregions; i++) {
-		if (!strcmp(h->regions[i].name, v->word)) {
+		if (strcmp(h->regions[i].name, v->word))
+			continue;
+		if (h->regions[i].proc == idx) {
 			*addr = h->regions[i].addr + v->num;
 			return 0;
 		}
+		other = i;
+	}
+	/* Mapped in another process only: the scenario means the address
+	 * the name has there (agents run without address randomisation, so
+	 * equal histories give equal addresses, as in the model). */
+	if (other >= 0) {
+		*addr = h->regions[other].addr + v->num;
+		return 0;
 	}
 	if (ref_skipped(h, v->word))
 		return HOST_SKIP;

@@ -170,9 +170,12 @@ struct host_proc *host_proc_at(struct host_run *h, int idx);
 /* Add a process; returns its index. */
 int host_proc_add(struct host_run *h, const char *name, pid_t pid, int fd, bool direct,
 		  int parent);
-/* Resolve an address value (region + offset). 0 or SCN_FAILED / HOST_SKIP. */
-int host_addr(struct host_run *h, const struct scn_value *v, uint64_t *addr);
-void host_region_set(struct host_run *h, const char *name, uint64_t addr, uint64_t len);
+/* Resolve an address value (region + offset) in process @idx: a region's
+ * address is per process (fork children start with their parent's).  0,
+ * or SCN_FAILED / HOST_SKIP with the detail set. */
+int host_addr(struct host_run *h, int idx, const struct scn_value *v, uint64_t *addr);
+/* Record region @name = [addr, addr + len) in process @idx. */
+void host_region_set(struct host_run *h, int idx, const char *name, uint64_t addr, uint64_t len);
 /* Objects: add (a zeroed object with fds -1 is returned), find, remove
  * (closing its fds and unlinking a created path). */
 struct host_obj *host_obj_add(struct host_run *h, const char *ns, const char *name);

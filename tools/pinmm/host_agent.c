@@ -33,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -45,6 +46,7 @@
 #define AGENT_FD	3
 #define AGENT_RINGS	16
 #define AGENT_GUARD	(1UL << 30)
+#define AGENT_HOLE	(1UL << 30)	/* unmapped, between guard and scenario */
 #define AGENT_IOVS	4096
 
 /* --- the channel ------------------------------------------------------------------ */
@@ -224,8 +226,11 @@ int host_agent_spawn(pid_t *pid, int *fd, char *why, size_t size)
 	if (p == 0) {
 		char *argv[] = { exe, (char *)agent_arg, NULL };
 
-		/* The child: die with the runner, serve the channel as fd 3. */
+		/* The child: die with the runner, serve the channel as fd 3,
+		 * without address randomisation (equal histories of mappings
+		 * give equal addresses in every agent, as in the model). */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		personality(ADDR_NO_RANDOMIZE);
 		if (getppid() != parent)
 			_exit(127);
 		if (dup2(sv[1], AGENT_FD) < 0)
@@ -287,6 +292,25 @@ static volatile sig_atomic_t in_access;
 static void *volatile fault_addr;
 static int dma_fd = -1;			/* memfd staging of device DMA */
 static struct iovec reg_iov[AGENT_IOVS];	/* IORING_REGISTER_BUFFERS' vector */
+static char maps_buf[256 << 10];		/* /proc/self/maps, for place() */
+static uintptr_t ceiling;			/* scenario mappings go below */
+
+/* read(2) until end of file or @size bytes. */
+static ssize_t read_whole(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
 #ifdef PINMM_HAVE_LIBURING
 static struct io_uring rings[AGENT_RINGS];
 static bool ring_used[AGENT_RINGS];
@@ -333,11 +357,60 @@ static int64_t sys_ret(long r)
 	return r < 0 ? -errno : r;
 }
 
+/*
+ * Where the kernel would put a mapping of @len bytes if the agent's own
+ * memory were not there: the highest gap that fits below the ceiling (the
+ * guard's bottom less AGENT_HOLE), as the kernel's top-down search does;
+ * 2M-aligned for lengths that are multiples of 2M (the kernel aligns
+ * those for THP and hugetlb).  0 if none (the kernel chooses then).
+ */
+static uintptr_t place(uint64_t len)
+{
+	uintptr_t prev_end = 1UL << 16, best = 0, align = 4096;
+	char *p, *end;
+	ssize_t n;
+	int fd;
+
+	if (!ceiling || !len)
+		return 0;
+	if (len >= (2UL << 20) && !(len & ((2UL << 20) - 1)))
+		align = 2UL << 20;
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read_whole(fd, maps_buf, sizeof(maps_buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	maps_buf[n] = '\0';
+	for (p = maps_buf; *p; p = end + 1) {
+		uintptr_t s = strtoul(p, &end, 16), e = strtoul(end + 1, NULL, 16);
+		uintptr_t top = s < ceiling ? s : ceiling;
+
+		if (top > prev_end && top - prev_end >= len) {
+			uintptr_t cand = (top - len) & ~(align - 1);
+
+			if (cand >= prev_end)
+				best = cand;
+		}
+		if (e > prev_end)
+			prev_end = e;
+		end = strchr(p, '\n');
+		if (!end || s >= ceiling)
+			break;
+	}
+	return best;
+}
+
 static int64_t do_mmap(const struct host_req *q, int fd)
 {
 	uint64_t len = q->a[1], align = q->a[5], maplen = len + align;
-	void *p = mmap((void *)(uintptr_t)q->a[0], maplen, (int)q->a[2], (int)q->a[3], fd,
-		       (off_t)q->a[4]);
+	uintptr_t hint = (uintptr_t)q->a[0];
+	void *p;
+
+	if (!hint && !(q->a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
+		hint = place(maplen);
+	p = mmap((void *)hint, maplen, (int)q->a[2], (int)q->a[3], fd, (off_t)q->a[4]);
 	uintptr_t start, end;
 
 	if (p == MAP_FAILED)
@@ -413,7 +486,7 @@ static int64_t ring_fixed(int slot, bool write, int fd, uint64_t buf, uint64_t a
 
 static int64_t ring_register(const struct host_req *q)
 {
-	uint64_t count = q->a[3] ? q->a[3] : 1, empty = q->a[5], stride = q->a[4];
+	uint64_t count = q->a[3], empty = q->a[5], stride = q->a[4];
 	struct iovec *iov = reg_iov;
 
 	if (count + empty > AGENT_IOVS)
@@ -627,10 +700,11 @@ static void guard_own_memory(void)
 
 	if (g == MAP_FAILED)
 		return;
+	ceiling = lo - AGENT_HOLE;
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	n = read(fd, agent_buf, sizeof(agent_buf) - 1);
+	n = read_whole(fd, (char *)agent_buf, sizeof(agent_buf) - 1);
 	close(fd);
 	if (n <= 0)
 		return;
@@ -669,6 +743,7 @@ int host_agent_main(int argc, char **argv)
 	prctl(PR_SET_NAME, "pinmm-agent");
 	memset(agent_buf, 0, sizeof(agent_buf));
 	memset(reg_iov, 0, sizeof(reg_iov));
+	memset(maps_buf, 0, sizeof(maps_buf));
 	touch_stack();
 	/* A guard below the agent's own mappings: the scenario's mappings
 	 * land below it, so a store past the end of one faults (as in the

@@ -131,6 +131,12 @@ static bool shows_contents(const struct scn_step *st)
 
 enum verdict { V_AGREE, V_DIFFER, V_KNOWN, V_SKIP };
 
+/* A step's flags; a wrapper's are those of the command it wraps. */
+static unsigned int effective_flags(const struct scn_step *st)
+{
+	return (st->cmd->flags & SCN_WRAPPER) ? st->args[1].inner->cmd->flags : st->cmd->flags;
+}
+
 static enum verdict compare(const struct scn_step *st, const struct cap_ent *m,
 			    const struct cap_ent *h, char *why, size_t size)
 {
@@ -201,7 +207,7 @@ static void diff_one(const struct scn_script *s, const struct scn_run_opts *opts
 	struct capture cm = { 0 }, ch = { 0 };
 	struct scn_sink sm = { cap_begin, cap_step, cap_end, cap_finish, &cm };
 	struct scn_sink sh = { cap_begin, cap_step, cap_end, cap_finish, &ch };
-	unsigned int p = 0, f = 0, nsteps = 0;
+	unsigned int p = 0, f = 0, nsteps = 0, skipped_act = 0;
 	struct diff_totals ft = { 0 };
 	char why[1200];
 
@@ -218,9 +224,17 @@ static void diff_one(const struct scn_script *s, const struct scn_run_opts *opts
 		const struct cap_ent *m = cap_find(&cm, st), *h = cap_find(&ch, st);
 		enum verdict v = compare(st, m, h, why, sizeof(why));
 
-		if (st->cmd->flags & SCN_CONFIG && v == V_SKIP) {
-			/* The model's configuration: a skip is only a note. */
+		/* A step the host skipped may have changed the model's state
+		 * (faulted pages, made a THP): name it next to a disagreement
+		 * that follows, for the reader to weigh. */
+		if (v == V_DIFFER && skipped_act) {
+			size_t n = strlen(why);
+
+			snprintf(why + n, sizeof(why) - n, "; after the host skipped line %u, which "
+				 "acts on memory", skipped_act);
 		}
+		if (v == V_SKIP && !(effective_flags(st) & SCN_OBSERVE))
+			skipped_act = st->pos.line;
 		switch (v) {
 		case V_AGREE: ft.agree++; break;
 		case V_DIFFER: ft.differ++; break;

@@ -168,7 +168,7 @@ static int prop(struct host_run *h, const char *name, const struct host_page *pg
 		uint64_t addr2;
 		bool same;
 
-		if (other < 0 || (rc = host_addr(h, &a[1], &addr2)))
+		if (other < 0 || (rc = host_addr(h, other, &a[1], &addr2)))
 			return rc;
 		if ((rc = page_info(h, other, addr2, &pg2)))
 			return rc;
@@ -233,7 +233,7 @@ static int expect_page_run(struct host_run *h, const struct scn_step *st,
 	uint64_t addr;
 	char d[96];
 
-	if (idx < 0 || (rc = host_addr(h, &a[1], &addr)))
+	if (idx < 0 || (rc = host_addr(h, idx, &a[1], &addr)))
 		return idx < 0 ? rc : rc;
 	if ((rc = page_info(h, idx, addr, &pg)))
 		return rc;
@@ -290,7 +290,7 @@ static int expect_read_run(struct host_run *h, const struct scn_step *st,
 	unsigned char *got;
 	uint64_t addr;
 
-	if (idx < 0 || (rc = host_addr(h, &a[1], &addr)))
+	if (idx < 0 || (rc = host_addr(h, idx, &a[1], &addr)))
 		return idx < 0 ? rc : rc;
 	got = malloc(len ? len : 1);
 	if (!got)

@@ -97,7 +97,7 @@ static int pin_run(struct host_run *h, const struct scn_step *st, const struct s
 	    f[5].present)
 		return host_skip(h, "not expressible on the host: FOLL_* flags or call options "
 				 "beyond write|longterm");
-	if ((rc = host_addr(h, &a[1], &addr)))
+	if ((rc = host_addr(h, idx, &a[1], &addr)))
 		return rc;
 	slot = host_call(h, idx, HOP_RING_CREATE, NULL, NULL, 0, -1, NULL, 0, NULL, NULL);
 	if (slot < 0 || slot == SCN_FAILED) {
@@ -264,7 +264,7 @@ static int register_run(struct host_run *h, const struct scn_step *st, const str
 
 	if (!o)
 		return rc;
-	if ((rc = host_addr(h, &a[1], &addr)))
+	if ((rc = host_addr(h, o->proc, &a[1], &addr)))
 		return rc;
 	{
 		uint64_t args[6] = { (uint64_t)o->slot, addr, a[2].num,
@@ -301,7 +301,7 @@ static int fixed(struct host_run *h, const struct scn_value *a, bool write)
 
 	if (!o || !f)
 		return rc;
-	if ((rc = host_addr(h, &a[3], &addr)))
+	if ((rc = host_addr(h, o->proc, &a[3], &addr)))
 		return rc;
 	{
 		uint64_t args[6] = { (uint64_t)o->slot, write, a[2].num, addr, a[4].num, a[5].num };
@@ -386,7 +386,7 @@ static int vmsplice_run(struct host_run *h, const struct scn_step *st, const str
 
 	if (idx < 0 || !o)
 		return rc;
-	if ((rc = host_addr(h, &a[2], &addr)))
+	if ((rc = host_addr(h, idx, &a[2], &addr)))
 		return rc;
 	{
 		uint64_t args[6] = { addr, a[3].num };
@@ -409,7 +409,7 @@ static int pipe_read_run(struct host_run *h, const struct scn_step *st, const st
 
 	if (!o || idx < 0)
 		return rc;
-	if ((rc = host_addr(h, &a[2], &addr)))
+	if ((rc = host_addr(h, idx, &a[2], &addr)))
 		return rc;
 	/* An empty pipe would block the agent: the model's read returns 0. */
 	if (ioctl(o->fd, FIONREAD, &avail) == 0 && avail == 0) {
@@ -453,14 +453,14 @@ static int pipe_bytes_run(struct host_run *h, const struct scn_step *st,
 
 /* --- process_vm_readv/writev ------------------------------------------------------------------ */
 
+/* A vector keeps its address values: they are resolved in the process
+ * that uses them (the caller's for local ranges, the target's for remote
+ * ones), since a region's address is per process. */
 static int iov_run(struct host_run *h, const struct scn_step *st, const struct scn_value *a)
 {
 	struct host_obj *o = host_obj_find(h, NS_IOV, a[0].word);
-	uint64_t addr, n = a[4].present ? a[4].num : 1;
-	int rc;
+	uint64_t n = a[4].present ? a[4].num : 1;
 
-	if ((rc = host_addr(h, &a[1], &addr)))
-		return rc;
 	if (!o && !(o = host_obj_add(h, NS_IOV, a[0].word)))
 		return -ENOMEM;
 	if (o->niov + n > 64)
@@ -469,9 +469,23 @@ static int iov_run(struct host_run *h, const struct scn_step *st, const struct s
 	if (!o->iov)
 		return -ENOMEM;
 	for (uint64_t i = 0; i < n; i++) {
-		o->iov[2 * o->niov] = addr;
+		o->iov[2 * o->niov] = (uint64_t)(uintptr_t)&a[1];
 		o->iov[2 * o->niov + 1] = a[2].num;
 		o->niov++;
+	}
+	return 0;
+}
+
+/* Resolve vector @o's ranges in process @idx into @out pairs. */
+static int iov_resolve(struct host_run *h, int idx, const struct host_obj *o, uint64_t *out)
+{
+	for (size_t i = 0; i < o->niov; i++) {
+		const struct scn_value *v = (const struct scn_value *)(uintptr_t)o->iov[2 * i];
+		int rc = host_addr(h, idx, v, &out[2 * i]);
+
+		if (rc)
+			return rc;
+		out[2 * i + 1] = o->iov[2 * i + 1];
 	}
 	return 0;
 }
@@ -490,8 +504,8 @@ static int pvm(struct host_run *h, const struct scn_step *st, const struct scn_v
 
 	if (!r)
 		return rc;
-	memcpy(buf, l->iov, l->niov * 16);
-	memcpy(buf + 2 * l->niov, r->iov, r->niov * 16);
+	if ((rc = iov_resolve(h, idx, l, buf)) || (rc = iov_resolve(h, target, r, buf + 2 * l->niov)))
+		return rc;
 	{
 		uint64_t args[6] = { (uint64_t)host_proc_at(h, target)->pid, write, l->niov,
 				     r->niov, a[5].present ? a[5].num : 0 };
@@ -546,7 +560,7 @@ static int dio(struct host_run *h, const struct scn_step *st, const struct scn_v
 
 	if (!f)
 		return rc;
-	if ((rc = host_addr(h, &a[3], &addr)))
+	if ((rc = host_addr(h, idx, &a[3], &addr)))
 		return rc;
 	if (f->path[0])
 		snprintf(path, sizeof(path), "%s", f->path);

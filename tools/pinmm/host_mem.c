@@ -174,7 +174,11 @@ static int mmap_run(struct host_run *h, const struct scn_step *st, const struct 
 	for (int i = MF_R; i <= MF_NONE; i++)
 		if (bits & BIT(i))
 			prot = prot_values[i - MF_R];
-	flags |= (bits & BIT(MF_SHARED)) ? MAP_SHARED : MAP_PRIVATE;
+	/* As given: both private and shared make MAP_SHARED_VALIDATE. */
+	if (bits & BIT(MF_SHARED))
+		flags |= MAP_SHARED;
+	if ((bits & BIT(MF_PRIVATE)) || !(bits & BIT(MF_SHARED)))
+		flags |= MAP_PRIVATE;
 	if (bits & BIT(MF_POPULATE))
 		flags |= MAP_POPULATE;
 	if (bits & BIT(MF_NORESERVE))
@@ -189,7 +193,7 @@ static int mmap_run(struct host_run *h, const struct scn_step *st, const struct 
 		prot = (int)f[MO_PROT].num;
 	if (f[MO_FLAGS].present)
 		flags = (int)f[MO_FLAGS].num;
-	if (f[MO_AT].present && (rc = host_addr(h, &f[MO_AT], &hint)))
+	if (f[MO_AT].present && (rc = host_addr(h, idx, &f[MO_AT], &hint)))
 		return rc;
 	if (f[MO_ALIGN].present && len)
 		align = f[MO_ALIGN].num;
@@ -211,7 +215,7 @@ static int mmap_run(struct host_run *h, const struct scn_step *st, const struct 
 		return ret == SCN_FAILED ? SCN_FAILED : (int)ret;
 	if (flags & MAP_HUGETLB)
 		len = (len + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
-	host_region_set(h, a[1].word, (uint64_t)addr, len);
+	host_region_set(h, idx, a[1].word, (uint64_t)addr, len);
 	host_detail(h, "0x%llx-0x%llx", (unsigned long long)addr,
 		    (unsigned long long)((uint64_t)addr + len));
 	return 0;
@@ -227,7 +231,7 @@ static int range_call(struct host_run *h, const struct scn_value *a, enum host_o
 
 	if (idx < 0)
 		return rc;
-	if ((rc = host_addr(h, &a[1], &addr)))
+	if ((rc = host_addr(h, idx, &a[1], &addr)))
 		return rc;
 	args[0] = addr;
 	args[1] = a[2].num;
@@ -279,18 +283,18 @@ static int mremap_run(struct host_run *h, const struct scn_step *st, const struc
 	const char *region = NULL;
 	int64_t ret;
 
-	if (idx < 0 || (rc = host_addr(h, &a[1], &addr)))
+	if (idx < 0 || (rc = host_addr(h, idx, &a[1], &addr)))
 		return idx < 0 ? rc : rc;
 	if (f->num & BIT(RF_MAYMOVE))
 		flags |= MREMAP_MAYMOVE;
 	if (f->num & BIT(RF_DONTUNMAP))
 		flags |= MREMAP_DONTUNMAP;
 	if (f[RO_FIXED].present) {
-		if ((rc = host_addr(h, &f[RO_FIXED], &new_addr)))
+		if ((rc = host_addr(h, idx, &f[RO_FIXED], &new_addr)))
 			return rc;
 		flags |= MREMAP_FIXED;
 	}
-	if (f[RO_HINT].present && (rc = host_addr(h, &f[RO_HINT], &new_addr)))
+	if (f[RO_HINT].present && (rc = host_addr(h, idx, &f[RO_HINT], &new_addr)))
 		return rc;
 	if (f[RO_FLAGS].present)
 		flags = f[RO_FLAGS].num;
@@ -308,7 +312,7 @@ static int mremap_run(struct host_run *h, const struct scn_step *st, const struc
 	else if (a[1].word && !a[1].num)
 		region = a[1].word;
 	if (region)
-		host_region_set(h, region, (uint64_t)ret, (a[3].num + 4095) & ~4095ULL);
+		host_region_set(h, idx, region, (uint64_t)ret, (a[3].num + 4095) & ~4095ULL);
 	host_detail(h, "0x%llx %s", (unsigned long long)ret,
 		    (uint64_t)ret == addr ? "in place" : "moved");
 	return 0;
@@ -325,7 +329,7 @@ static int write_run(struct host_run *h, const struct scn_step *st, const struct
 	uint64_t addr;
 	int64_t ret = 0;
 
-	if (idx < 0 || (rc = host_addr(h, &a[1], &addr)))
+	if (idx < 0 || (rc = host_addr(h, idx, &a[1], &addr)))
 		return idx < 0 ? rc : rc;
 	buf = malloc(CHUNK);
 	if (!buf)
@@ -371,7 +375,7 @@ static int read_run(struct host_run *h, const struct scn_step *st, const struct 
 	uint64_t addr;
 	char q[300];
 
-	if (idx < 0 || (rc = host_addr(h, &a[1], &addr)))
+	if (idx < 0 || (rc = host_addr(h, idx, &a[1], &addr)))
 		return idx < 0 ? rc : rc;
 	buf = malloc(len ? len : 1);
 	if (!buf)
@@ -522,7 +526,7 @@ static int mmap_file_run(struct host_run *h, const struct scn_step *st, const st
 		flags |= MAP_FIXED;
 	if (f[MFO_FLAGS].present)
 		flags = (int)f[MFO_FLAGS].num;
-	if (f[MFO_AT].present && (rc = host_addr(h, &f[MFO_AT], &hint)))
+	if (f[MFO_AT].present && (rc = host_addr(h, idx, &f[MFO_AT], &hint)))
 		return rc;
 	{
 		uint64_t args[6] = { hint, len, (uint64_t)prot, (uint64_t)(unsigned int)flags,
@@ -534,7 +538,7 @@ static int mmap_file_run(struct host_run *h, const struct scn_step *st, const st
 		return SCN_FAILED;
 	if (addr < 0)
 		return (int)addr;
-	host_region_set(h, a[1].word, (uint64_t)addr, len);
+	host_region_set(h, idx, a[1].word, (uint64_t)addr, len);
 	host_detail(h, "0x%llx-0x%llx", (unsigned long long)addr,
 		    (unsigned long long)((uint64_t)addr + len));
 	return 0;
@@ -777,6 +781,9 @@ static int memory_run(struct host_run *h, const struct scn_step *st, const struc
 	 * use_zero_page (slots 1..9 after the bits) */
 	const char *want = f[4].present ? thp_modes[f[4].index] : "madvise";
 
+	if (f[6].present && f[6].index == 1)
+		return host_skip(h, "the scenario asks for the model's legacy (pre-FOLL_PIN) "
+				 "kernel; the host runs its own");
 	snprintf(path, sizeof(path), "%s/enabled", thp_dir);
 	if (!sysfs_choice(path, have, sizeof(have)))
 		return host_skip(h, "cannot read %s", path);
