@@ -568,11 +568,12 @@ bool host_pin_counters(long out[2])
 	return found == 3;
 }
 
-long host_pin_delta(struct host_run *h, int which)
+bool host_pin_window(struct host_run *h, int which, long *delta)
 {
 	if (!h->watch_pins || !h->window_ok)
-		return -1;
-	return h->after[which] - h->before[which];
+		return false;
+	*delta = h->after[which] - h->before[which];
+	return true;
 }
 
 /* --- dispatch --------------------------------------------------------------------------- */

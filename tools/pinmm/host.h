@@ -201,9 +201,10 @@ const char *host_shm_dir(struct host_run *h);
 int64_t host_call(struct host_run *h, int idx, enum host_op op, const uint64_t a[6],
 		  const void *data, size_t len, int fd, void *out, size_t outlen,
 		  struct host_rep *rep, int *rfd);
-/* The counter window: change of nr_foll_pin_acquired (0) / released (1)
- * over the last acting step; -1 if the counters are not watched. */
-long host_pin_delta(struct host_run *h, int which);
+/* The counter window: the change of nr_foll_pin_acquired (0) / released
+ * (1) over the last acting step into *@delta; false if it could not be
+ * read. */
+bool host_pin_window(struct host_run *h, int which, long *delta);
 /* Their values now (after stat_refresh); false if unreadable. */
 bool host_pin_counters(long out[2]);
 /* The name of errno @err ("EFAULT"), or "errno N". */

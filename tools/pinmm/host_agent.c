@@ -235,6 +235,16 @@ int host_agent_spawn(pid_t *pid, int *fd, char *why, size_t size)
 			_exit(127);
 		if (dup2(sv[1], AGENT_FD) < 0)
 			_exit(127);
+		/* Not the runner's output: a reader of it (a pipe) must see
+		 * its end when the runner ends.  stderr stays for crashes. */
+		{
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+			if (null >= 0) {
+				dup2(null, 0);
+				dup2(null, 1);
+			}
+		}
 		close_range(AGENT_FD + 1, ~0U, 0);
 		execv(exe, argv);
 		_exit(127);
