@@ -209,13 +209,17 @@ static void append_detail(struct host_run *h, const char *fmt, ...)
 /* The errno's name (EFAULT), or its number. */
 const char *host_errno_name(int err)
 {
-	static char buf[16];
+	/* Two buffers: a message may name two unknown errnos. */
+	static char buf[2][32];
+	static unsigned int next;
 	const char *n = pnm_errno_name(err);
+	char *b;
 
 	if (n)
 		return n;
-	snprintf(buf, sizeof(buf), "errno %d", err);
-	return buf;
+	b = buf[next++ & 1];
+	snprintf(b, sizeof(buf[0]), "errno %d", err);
+	return b;
 }
 
 /* --- names defined by skipped steps ----------------------------------------------- */

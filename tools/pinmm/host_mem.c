@@ -762,11 +762,15 @@ static bool sysfs_choice(const char *path, char *out, size_t size)
 	r = l ? strchr(l, ']') : NULL;
 	if (!l || !r) {
 		buf[strcspn(buf, "\n")] = '\0';
-		snprintf(out, size, "%s", buf);
-		return true;
+		l = buf;
+	} else {
+		*r = '\0';
+		l++;
 	}
-	*r = '\0';
-	snprintf(out, size, "%s", l + 1);
+	/* A value longer than @out is cut (sysfs choices are short words). */
+	if (strlen(l) >= size)
+		l[size - 1] = '\0';
+	memcpy(out, l, strlen(l) + 1);
 	return true;
 }
 
