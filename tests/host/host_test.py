@@ -144,13 +144,16 @@ def case_bad_input():
     path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "pinmm-host-bad-%d.scn" % os.getpid())
     with open(path, "w") as f:
         f.write("process A\nfile F disk size=4K\nmmap-file A map F 4K shared\n"
-                "write A map \"x\"\npin A map 1 write longterm as P\n")
+                "write A map \"x\"\npin A map 1 write longterm as P\n"
+                "munmap A map+1 4K\n")
     try:
         _, out, _ = run("run", "--host", path, expect=1)
     finally:
         os.unlink(path)
     if "FAIL pin A map 1 write longterm as P  [IORING_REGISTER_BUFFERS: E" not in out:
         fail("the failing call is not named:\n" + out)
+    if "FAIL munmap A map+1 4K  [munmap in A; failed with EINVAL]" not in out:
+        fail("the failing system call is not named:\n" + out)
 
 
 def agents_with(tag):

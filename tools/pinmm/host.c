@@ -341,6 +341,20 @@ static void proc_kill(struct host_run *h, int idx)
 	p->exited = true;
 }
 
+/* The system call behind each request, for failure details. */
+static const char *const op_calls[] = {
+	[HOP_MMAP] = "mmap", [HOP_MUNMAP] = "munmap", [HOP_MPROTECT] = "mprotect",
+	[HOP_MADVISE] = "madvise", [HOP_MREMAP] = "mremap", [HOP_MLOCK] = "mlock",
+	[HOP_MUNLOCK] = "munlock", [HOP_WRITE] = "a CPU store", [HOP_READ] = "a CPU load",
+	[HOP_FORK] = "fork", [HOP_RING_CREATE] = "io_uring_setup",
+	[HOP_RING_REGISTER] = "IORING_REGISTER_BUFFERS",
+	[HOP_RING_UNREGISTER] = "IORING_UNREGISTER_BUFFERS", [HOP_RING_CLOSE] = "close",
+	[HOP_RING_FIXED] = "io_uring READ_FIXED/WRITE_FIXED",
+	[HOP_DMA] = "io_uring READ_FIXED/WRITE_FIXED (device DMA)",
+	[HOP_VMSPLICE] = "vmsplice", [HOP_FD_READ] = "read", [HOP_PVM] = "process_vm_readv/writev",
+	[HOP_DIO] = "O_DIRECT pread/pwrite",
+};
+
 int64_t host_call(struct host_run *h, int idx, enum host_op op, const uint64_t a[6],
 		  const void *data, size_t len, int fd, void *out, size_t outlen,
 		  struct host_rep *rep, int *rfd)
@@ -369,6 +383,9 @@ int64_t host_call(struct host_run *h, int idx, enum host_op op, const uint64_t a
 		return host_fail(h, "process %s (pid %d) is gone (channel: %s)", p->name,
 				 (int)p->pid, host_errno_name(-err));
 	}
+	/* Name the system call that failed (the step adds "failed with"). */
+	if (rep->ret < 0 && !h->detail[0] && op < ARRAY_SIZE(op_calls) && op_calls[op])
+		host_detail(h, "%s in %s", op_calls[op], p->name);
 	return rep->ret;
 }
 
