@@ -538,11 +538,11 @@ unsigned long hugetlbfs_unconsumed_reservations(struct hstate *h)
 		nr = resv->nr;
 		from = malloc((nr ? nr : 1) * sizeof(*from));
 		to = malloc((nr ? nr : 1) * sizeof(*to));
-		if (from && to) {
+		if (!from || !to) {
+			nr = 0;
+		} else if (nr) {	/* resv->from/to are NULL while empty */
 			memcpy(from, resv->from, nr * sizeof(*from));
 			memcpy(to, resv->to, nr * sizeof(*to));
-		} else {
-			nr = 0;
 		}
 		spin_unlock(&resv->lock);
 		for (i = 0; i < nr; i++)

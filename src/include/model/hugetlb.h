@@ -82,7 +82,7 @@
 struct hstate {
 	unsigned int order;		/* constant */
 	bool enabled;			/* set at pnm_init(); constant */
-	char name[24];			/* "hugepages-2048kB"; constant */
+	char name[32];			/* "hugepages-2048kB"; constant */
 	/* The pool, all under hugetlb_lock: */
 	unsigned long max_huge_pages;
 	unsigned long nr_huge_pages;
