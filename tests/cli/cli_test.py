@@ -18,7 +18,7 @@ import tempfile
 PINMM, CLI_DIR, SCN_DIR, CASE = sys.argv[1:5]
 PINMM = os.path.abspath(PINMM)
 ARG = sys.argv[5] if len(sys.argv) > 5 else None
-SUBCOMMANDS = ["run", "stats", "demo"]
+SUBCOMMANDS = ["run", "stats", "demo", "diff"]
 
 
 def fail(msg):

@@ -34,6 +34,8 @@ int cmd_run(int argc, char **argv);		/* scn_cli.c: run scenario files */
 void cmd_run_help(FILE *out);
 int cmd_stats(int argc, char **argv);		/* scn_cli.c: counters of a run */
 void cmd_stats_help(FILE *out);
+int cmd_diff(int argc, char **argv);		/* host_diff.c: model vs host kernel */
+void cmd_diff_help(FILE *out);
 
 /* True if argv[1..] contains -h or --help. */
 int cli_wants_help(int argc, char **argv);

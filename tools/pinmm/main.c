@@ -5,6 +5,8 @@
  *   pinmm demo            narrated tour of the memory manager at work
  *   pinmm run FILE...     execute scenario files (docs/scenarios.md)
  *   pinmm stats FILE...   run scenarios and print the counters they produced
+ *   pinmm diff FILE...    run scenarios in the model and on the host kernel
+ *                         and compare them (host_diff.c)
  *
  * The table below is the single list of subcommands; `pinmm --help` and
  * `pinmm <subcommand> --help` are generated from it.
@@ -12,6 +14,7 @@
 #include <string.h>
 #include "util.h"
 #include "cli.h"
+#include "host.h"
 
 static const struct pnm_subcommand subcommands[] = {
 	{ "demo", "show the memory manager at work, with real numbers",
@@ -20,6 +23,8 @@ static const struct pnm_subcommand subcommands[] = {
 	  cmd_run, cmd_run_help },
 	{ "stats", "run scenario files and print the counters they produced",
 	  cmd_stats, cmd_stats_help },
+	{ "diff", "run scenario files in the model and on the host kernel, and compare",
+	  cmd_diff, cmd_diff_help },
 };
 
 static void usage(FILE *out)
@@ -53,6 +58,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* A process of a host run (host_agent.c), not a user's subcommand. */
+	if (!strcmp(argv[1], HOST_AGENT_ARG))
+		return host_agent_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;

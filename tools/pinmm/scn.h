@@ -156,6 +156,8 @@ struct scn_run;
 #define SCN_EXPECT	0x1	/* an expectation: reported PASS/FAIL */
 #define SCN_OBSERVE	0x2	/* only looks: keeps the counter window */
 #define SCN_CONFIG	0x4	/* configures the model; before any step */
+#define SCN_WRAPPER	0x8	/* args[1] is a COMMAND whose flags decide the
+				 * step's status and counter window */
 
 /* Handler results (besides 0 = done/held and -errno = operation failed). */
 #define SCN_FAILED	1	/* did not hold / could not run; detail set */
@@ -225,7 +227,9 @@ unsigned int scn_edit_distance(const char *a, const char *b);
 
 /* --- running -------------------------------------------------------------------- */
 
-enum scn_status { SCN_ST_OK, SCN_ST_PASS, SCN_ST_FAIL };
+/* SKIP: the step was not run, for the reason in the detail (the host
+ * executor, host.c, cannot express it); counts neither passed nor failed. */
+enum scn_status { SCN_ST_OK, SCN_ST_PASS, SCN_ST_FAIL, SCN_ST_SKIP };
 
 struct scn_trace_line {
 	struct pnm_trace_rec rec;
@@ -251,7 +255,8 @@ struct scn_sink {
 	void (*begin_file)(struct scn_sink *s, const char *file);
 	void (*step)(struct scn_sink *s, const struct scn_result *res);
 	/* After teardown; @counters (pnm_stat_count() values) and @stat_text
-	 * (pnm_stat_print() output) were taken before the model was freed. */
+	 * (pnm_stat_print() output) were taken before the model was freed;
+	 * a host run (host.c) has no model: @counters is NULL then. */
 	void (*end_file)(struct scn_sink *s, const char *file,
 			 unsigned int passed, unsigned int failed,
 			 const long *counters, const char *stat_text);

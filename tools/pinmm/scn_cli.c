@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "host.h"
 #include "scn.h"
 
 struct run_args {
@@ -18,6 +19,7 @@ struct run_args {
 	bool trace;
 	bool quiet;
 	bool check_only;
+	bool host;			/* --host: on the host kernel (host.c) */
 	enum scn_switch pin_debug;	/* --pin-debug / --no-pin-debug */
 	int nfiles;
 	char **files;
@@ -46,6 +48,8 @@ static int parse_args(int argc, char **argv, struct run_args *ra, bool stats,
 			ra->quiet = true;
 		else if (!stats && !strcmp(a, "--check"))
 			ra->check_only = true;
+		else if (!stats && !strcmp(a, "--host"))
+			ra->host = true;
 		else if (!strcmp(a, "--pin-debug"))
 			ra->pin_debug = SCN_SWITCH_ON;
 		else if (!strcmp(a, "--no-pin-debug"))
@@ -109,8 +113,22 @@ static int run_files(const struct run_args *ra, struct scn_sink *sink)
 			printf("%s: %u steps, syntax ok\n", ra->files[i], scripts[i]->nsteps);
 		goto out_free;
 	}
-	for (i = 0; i < ra->nfiles; i++)
-		scn_run_script(scripts[i], &opts, sink, &passed, &failed);
+	if (ra->host) {
+		char why[256];
+
+		if (host_available(why, sizeof(why))) {
+			fprintf(stderr, "pinmm run --host: skipped: the host cannot run scenarios: %s\n",
+				why);
+			status = 77;
+			goto out_free;
+		}
+	}
+	for (i = 0; i < ra->nfiles; i++) {
+		if (ra->host)
+			scn_run_script_host(scripts[i], &opts, sink, &passed, &failed);
+		else
+			scn_run_script(scripts[i], &opts, sink, &passed, &failed);
+	}
 	sink->finish(sink, passed, failed);
 	status = failed ? 1 : 0;
 out_free:
@@ -155,6 +173,11 @@ void cmd_run_help(FILE *out)
 		"              migrations) under the step that caused them\n"
 		"  -q, --quiet print only failures and the summary\n"
 		"  --check     parse only; report syntax errors\n"
+		"  --host      run on the host's Linux kernel instead of the model: real\n"
+		"              processes, mappings, io_uring fixed buffers, O_DIRECT,\n"
+		"              vmsplice, process_vm_*; steps it cannot express are SKIP\n"
+		"              with the reason (docs/fidelity.md); exit 77 if the host\n"
+		"              cannot run scenarios at all\n"
 		"  --pin-debug, --no-pin-debug\n"
 		"              misuse detection on/off (default on) for files that do\n"
 		"              not set `memory debug=` themselves\n"

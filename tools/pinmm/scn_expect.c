@@ -117,6 +117,34 @@ static int expect_fail_check(struct scn_parser *p, const struct scn_step *st,
 	return 0;
 }
 
+/* --- host-differs ---------------------------------------------------------------------- */
+
+/*
+ * host-differs "REASON" COMMAND...: a known, documented difference between
+ * the model and the host kernel.  The model runs COMMAND as usual (the
+ * step reports as COMMAND would: SCN_WRAPPER); `pinmm run --host` runs it
+ * too, and `pinmm diff` lists a disagreement on this step as known, with
+ * REASON, instead of failing.
+ */
+static int host_differs_run(struct scn_run *r, const struct scn_step *st,
+			    const struct scn_value *a)
+{
+	const struct scn_step *inner = a[1].inner;
+
+	return inner->cmd->run ? inner->cmd->run(r, inner, inner->args) : 0;
+}
+
+static int host_differs_check(struct scn_parser *p, const struct scn_step *st,
+			      const struct scn_value *a)
+{
+	if (!a[0].len)
+		return scn_parse_error(p, &a[0].pos, "give the reason the host differs");
+	if (a[1].inner->cmd->flags & SCN_CONFIG)
+		return scn_parse_error(p, &a[1].pos, "'%s' configures the model before any step; "
+				       "host-differs wraps a step", a[1].inner->cmd->name);
+	return 0;
+}
+
 /* --- expect counter ------------------------------------------------------------------ */
 
 #define NS_CHECKPOINT	"checkpoint"
@@ -482,6 +510,9 @@ static const struct scn_arg read_args[] = {
 static const struct scn_arg fail_args[] = {
 	{ .type = SCN_ARG_ERRNO, .name = "errno" }, { .type = SCN_ARG_COMMAND, .name = "command" },
 	END };
+static const struct scn_arg differs_args[] = {
+	{ .type = SCN_ARG_STRING, .name = "reason" }, { .type = SCN_ARG_COMMAND, .name = "command" },
+	END };
 static const struct scn_arg counter_args[] = {
 	{ .type = SCN_ARG_COUNTER, .name = "counter" }, { .type = SCN_ARG_CHANGE, .name = "change" },
 	{ .type = SCN_ARG_LITERAL, .name = "since", .flags = SCN_OPTIONAL },
@@ -517,6 +548,11 @@ static const struct scn_cmd expect_cmds[] = {
 	  .run = expect_fail_run, .check = expect_fail_check,
 	  .help = "the command fails with this errno",
 	  .example = "expect fail EFAULT write A buf+100M \"x\"" },
+	{ .name = "host-differs", .section = "expect", .args = differs_args, .flags = SCN_WRAPPER,
+	  .run = host_differs_run, .check = host_differs_check,
+	  .help = "a known difference from the host kernel, with its reason: the model runs the "
+		  "command as usual; pinmm diff reports a disagreement here as known",
+	  .example = "host-differs \"the host pins per page\" expect counter nr_foll_pin_acquired +1" },
 	{ .name = "checkpoint", .section = "expect", .args = checkpoint_args,
 	  .flags = SCN_OBSERVE, .run = checkpoint_run,
 	  .help = "remember every counter now, for 'expect counter ... since NAME'",

@@ -17,7 +17,8 @@
 
 static const char *status_word(enum scn_status st)
 {
-	return st == SCN_ST_PASS ? "PASS" : st == SCN_ST_FAIL ? "FAIL" : "ok";
+	return st == SCN_ST_PASS ? "PASS" : st == SCN_ST_FAIL ? "FAIL" :
+	       st == SCN_ST_SKIP ? "SKIP" : "ok";
 }
 
 /* Print @text with every line prefixed by @indent. */
@@ -38,6 +39,7 @@ struct human {
 	FILE *out;
 	bool quiet;
 	unsigned int files;
+	unsigned int skipped, file_skipped;	/* SKIP steps: all, this file */
 };
 
 static void human_begin(struct scn_sink *s, const char *file)
@@ -51,6 +53,10 @@ static void human_step(struct scn_sink *s, const struct scn_result *res)
 {
 	struct human *h = s->priv;
 
+	if (res->status == SCN_ST_SKIP) {
+		h->skipped++;
+		h->file_skipped++;
+	}
 	if (h->quiet && res->status != SCN_ST_FAIL)
 		return;
 	fprintf(h->out, "%s:%u: %s %s", res->file, res->line, status_word(res->status),
@@ -69,15 +75,23 @@ static void human_end_file(struct scn_sink *s, const char *file, unsigned int pa
 {
 	struct human *h = s->priv;
 
-	if (!h->quiet || failed)
-		fprintf(h->out, "%s: %u passed, %u failed\n", file, passed, failed);
+	if (!h->quiet || failed) {
+		fprintf(h->out, "%s: %u passed, %u failed", file, passed, failed);
+		if (h->file_skipped)
+			fprintf(h->out, ", %u skipped", h->file_skipped);
+		fputc('\n', h->out);
+	}
+	h->file_skipped = 0;
 }
 
 static void human_finish(struct scn_sink *s, unsigned int passed, unsigned int failed)
 {
 	struct human *h = s->priv;
 
-	fprintf(h->out, "%u passed, %u failed\n", passed, failed);
+	fprintf(h->out, "%u passed, %u failed", passed, failed);
+	if (h->skipped)
+		fprintf(h->out, ", %u skipped", h->skipped);
+	fputc('\n', h->out);
 	fflush(h->out);
 }
 
@@ -156,6 +170,7 @@ struct json {
 	char *files_buf;
 	size_t files_len;
 	unsigned int nsteps, nfiles;
+	unsigned int skipped;		/* SKIP steps */
 	bool stats_only;		/* pinmm stats --json */
 };
 
@@ -167,7 +182,7 @@ static void json_step(struct scn_sink *s, const struct scn_result *res)
 {
 	struct json *j = s->priv;
 	FILE *f = j->steps;
-	static const char *const st[] = { "ok", "pass", "fail" };
+	static const char *const st[] = { "ok", "pass", "fail", "skip" };
 
 	if (j->stats_only) {
 		if (res->status == SCN_ST_FAIL)
@@ -175,6 +190,8 @@ static void json_step(struct scn_sink *s, const struct scn_result *res)
 				res->command, res->detail);
 		return;
 	}
+	if (res->status == SCN_ST_SKIP)
+		j->skipped++;
 	fprintf(f, "%s\n    {\"file\": ", j->nsteps++ ? "," : "");
 	scn_json_str(f, res->file);
 	fprintf(f, ", \"line\": %u, \"command\": ", res->line);
@@ -212,8 +229,11 @@ static void json_end_file(struct scn_sink *s, const char *file, unsigned int pas
 
 	fprintf(f, "%s\n    {\"file\": ", j->nfiles++ ? "," : "");
 	scn_json_str(f, file);
-	fprintf(f, ", \"passed\": %u, \"failed\": %u, \"counters\": ", passed, failed);
-	json_counters(f, counters);
+	fprintf(f, ", \"passed\": %u, \"failed\": %u", passed, failed);
+	if (counters) {
+		fputs(", \"counters\": ", f);
+		json_counters(f, counters);
+	}
 	fputc('}', f);
 }
 
@@ -228,8 +248,8 @@ static void json_finish(struct scn_sink *s, unsigned int passed, unsigned int fa
 		j->files_buf ? j->files_buf : "");
 	if (!j->stats_only)
 		fprintf(j->out, "  \"steps\": [%s\n  ],\n", j->steps_buf ? j->steps_buf : "");
-	fprintf(j->out, "  \"passed\": %u,\n  \"failed\": %u,\n  \"ok\": %s\n}\n", passed, failed,
-		failed ? "false" : "true");
+	fprintf(j->out, "  \"passed\": %u,\n  \"failed\": %u,\n  \"skipped\": %u,\n  \"ok\": %s\n}\n",
+		passed, failed, j->skipped, failed ? "false" : "true");
 	fflush(j->out);
 }
 

@@ -1196,7 +1196,9 @@ static int parse_command(struct scn_parser *p, struct scn_step **stepp)
 	} else if (!p->depth) {
 		p->seen_step = true;
 	}
-	if (p->depth && (cmd->flags & SCN_EXPECT))
+	/* Only a top-level wrapper (host-differs) may hold an expectation. */
+	if (p->depth && (cmd->flags & SCN_EXPECT) &&
+	    !(p->depth == 1 && p->cmd && (p->cmd->flags & SCN_WRAPPER)))
 		return scn_parse_error(p, &t->pos, "an expectation cannot be nested ('%s')",
 				       cmd->name);
 

@@ -650,7 +650,9 @@ static void append_detail(struct scn_run *r, const char *fmt, ...)
 static void run_step(struct scn_run *r, const struct scn_step *st)
 {
 	const struct scn_cmd *cmd = st->cmd;
-	bool observe = cmd->flags & SCN_OBSERVE;
+	/* A wrapper (host-differs) reports as the command it wraps. */
+	const struct scn_cmd *eff = (cmd->flags & SCN_WRAPPER) ? st->args[1].inner->cmd : cmd;
+	bool observe = eff->flags & SCN_OBSERVE;
 	enum scn_status status;
 	char why[512];
 	int ret;
@@ -669,7 +671,7 @@ static void run_step(struct scn_run *r, const struct scn_step *st)
 	}
 
 	if (ret == 0) {
-		status = (cmd->flags & SCN_EXPECT) ? SCN_ST_PASS : SCN_ST_OK;
+		status = (eff->flags & SCN_EXPECT) ? SCN_ST_PASS : SCN_ST_OK;
 	} else if (ret == SCN_FAILED) {
 		status = SCN_ST_FAIL;
 	} else {
