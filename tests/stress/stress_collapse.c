@@ -110,7 +110,8 @@ static void *pinner_main(void *arg)
 		}
 		atomic_long_inc(&sh->pins);
 		/* The device writes; the process must see it. */
-		memcpy(page_address(page), &token, sizeof(token));
+		if (pnm_dma_write(&page, 1, 0, &token, sizeof(token)))
+			record_failure(sh, 4);
 		if (pnm_user_read(sh->p, page_addr(sh, idx), &seen, sizeof(seen)))
 			record_failure(sh, 2);
 		else if (seen != token)
