@@ -369,19 +369,27 @@ int64_t host_call(struct host_run *h, int idx, enum host_op op, const uint64_t a
 	if (a)
 		memcpy(q.a, a, sizeof(q.a));
 	if (p->exited || p->fd < 0)
-		return host_fail(h, "process %s has exited", p->name);
+		{
+		host_fail(h, "process %s has exited", p->name);
+		return HOST_FAILED;
+	}
 	if (len > HOST_MAX_DATA)
-		return host_fail(h, "internal: request of %zu bytes", len);
+		{
+		host_fail(h, "internal: request of %zu bytes", len);
+		return HOST_FAILED;
+	}
 	err = host_exchange(p->fd, &q, data, fd, rep, out, outlen, rfd, HOST_REPLY_TIMEOUT_MS);
 	if (err == -ETIMEDOUT) {
 		proc_kill(h, idx);
-		return host_fail(h, "process %s (pid %d) did not answer within %d s: killed",
-				 p->name, (int)p->pid, HOST_REPLY_TIMEOUT_MS / 1000);
+		host_fail(h, "process %s (pid %d) did not answer within %d s: killed",
+			  p->name, (int)p->pid, HOST_REPLY_TIMEOUT_MS / 1000);
+		return HOST_FAILED;
 	}
 	if (err) {
 		proc_kill(h, idx);
-		return host_fail(h, "process %s (pid %d) is gone (channel: %s)", p->name,
-				 (int)p->pid, host_errno_name(-err));
+		host_fail(h, "process %s (pid %d) is gone (channel: %s)", p->name,
+			  (int)p->pid, host_errno_name(-err));
+		return HOST_FAILED;
 	}
 	/* Name the system call that failed (the step adds "failed with"). */
 	if (rep->ret < 0 && !h->detail[0] && op < ARRAY_SIZE(op_calls) && op_calls[op])

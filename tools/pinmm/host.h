@@ -42,6 +42,12 @@
  * the host (the detail holds the reason). */
 #define HOST_SKIP	2
 
+/* host_call()'s result when the runner got no answer (the process has
+ * exited, timed out or lost its channel; the detail says which).  Apart
+ * from every value an agent returns -- -errno, or a count, a slot or an
+ * address that may well be 1 or 2 -- so it cannot be SCN_FAILED. */
+#define HOST_FAILED	INT64_MIN
+
 /* Time an agent has to answer one request (then it is killed). */
 #define HOST_REPLY_TIMEOUT_MS	10000
 
@@ -195,8 +201,9 @@ const char *host_shm_dir(struct host_run *h);
  * descriptor @fd (or -1); wait up to HOST_REPLY_TIMEOUT_MS for the reply.
  * The reply's data (up to @outlen bytes) goes to @out and its descriptor,
  * if any, to *@rfd.  Returns the reply's ret (>= 0 or -errno), or
- * SCN_FAILED with the detail set if the agent died or timed out (it is
- * killed then).
+ * HOST_FAILED with the detail set if the agent died or timed out (it is
+ * killed then).  Compare with HOST_FAILED, never SCN_FAILED: a reply's
+ * count or slot may be 1.
  */
 int64_t host_call(struct host_run *h, int idx, enum host_op op, const uint64_t a[6],
 		  const void *data, size_t len, int fd, void *out, size_t outlen,

@@ -64,7 +64,7 @@ static const char *obj_name(const struct scn_step *st, const struct scn_value *a
 
 static int ret_of(int64_t ret)
 {
-	return ret == SCN_FAILED ? SCN_FAILED : ret < 0 ? (int)ret : 0;
+	return ret == HOST_FAILED ? SCN_FAILED : ret < 0 ? (int)ret : 0;
 }
 
 /* --- pins as fixed buffers --------------------------------------------------------------- */
@@ -100,8 +100,8 @@ static int pin_run(struct host_run *h, const struct scn_step *st, const struct s
 	if ((rc = host_addr(h, idx, &a[1], &addr)))
 		return rc;
 	slot = host_call(h, idx, HOP_RING_CREATE, NULL, NULL, 0, -1, NULL, 0, NULL, NULL);
-	if (slot < 0 || slot == SCN_FAILED) {
-		if (slot != SCN_FAILED)
+	if (slot < 0 || slot == HOST_FAILED) {
+		if (slot != HOST_FAILED)
 			host_detail(h, "io_uring_queue_init: %s", host_errno_name((int)-slot));
 		return ret_of(slot);
 	}
@@ -113,7 +113,7 @@ static int pin_run(struct host_run *h, const struct scn_step *st, const struct s
 	if (ret) {
 		uint64_t args[6] = { (uint64_t)slot };
 
-		if (ret != SCN_FAILED) {
+		if (ret != HOST_FAILED) {
 			host_detail(h, "IORING_REGISTER_BUFFERS: %s", host_errno_name((int)-ret));
 			host_call(h, idx, HOP_RING_CLOSE, args, NULL, 0, -1, NULL, 0, NULL, NULL);
 		}
@@ -192,8 +192,8 @@ static int dma(struct host_run *h, const struct scn_value *pin, const struct scn
 		ret = host_call(h, o->proc, HOP_DMA, args, device_reads ? NULL : want,
 				device_reads ? 0 : len, -1, got, len, NULL, NULL);
 	}
-	if (ret == SCN_FAILED || ret < 0) {
-		if (ret != SCN_FAILED)
+	if (ret == HOST_FAILED || ret < 0) {
+		if (ret != HOST_FAILED)
 			host_detail(h, "%s: %s", device_reads ? "WRITE_FIXED" : "READ_FIXED",
 				    host_errno_name((int)-ret));
 		free(want);
@@ -245,7 +245,7 @@ static int ring_run(struct host_run *h, const struct scn_step *st, const struct 
 	if (idx < 0)
 		return rc;
 	slot = host_call(h, idx, HOP_RING_CREATE, NULL, NULL, 0, -1, NULL, 0, NULL, NULL);
-	if (slot < 0 || slot == SCN_FAILED)
+	if (slot < 0 || slot == HOST_FAILED)
 		return ret_of(slot);
 	o = host_obj_add(h, NS_RING, obj_name(st, &a[1], nb, sizeof(nb)));
 	if (!o)
@@ -309,7 +309,7 @@ static int fixed(struct host_run *h, const struct scn_value *a, bool write)
 		ret = host_call(h, o->proc, HOP_RING_FIXED, args, NULL, 0, f->fd, NULL, 0, NULL,
 				NULL);
 	}
-	if (ret == SCN_FAILED)
+	if (ret == HOST_FAILED)
 		return SCN_FAILED;
 	o->val = (long)ret;
 	o->done = true;
@@ -513,7 +513,7 @@ static int pvm(struct host_run *h, const struct scn_step *st, const struct scn_v
 		ret = host_call(h, idx, HOP_PVM, args, buf, (l->niov + r->niov) * 16, -1, NULL, 0,
 				NULL, NULL);
 	}
-	if (ret == SCN_FAILED)
+	if (ret == HOST_FAILED)
 		return SCN_FAILED;
 	res = host_obj_add(h, NS_PVM, obj_name(st, &a[6], nb, sizeof(nb)));
 	if (res)
@@ -575,7 +575,7 @@ static int dio(struct host_run *h, const struct scn_step *st, const struct scn_v
 		ret = host_call(h, idx, HOP_DIO, args, NULL, 0, fd, NULL, 0, NULL, NULL);
 	}
 	close(fd);
-	if (ret == SCN_FAILED)
+	if (ret == HOST_FAILED)
 		return SCN_FAILED;
 	if (!a[5].present) {		/* unnamed: the step carries the result */
 		if (ret < 0) {

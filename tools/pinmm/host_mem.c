@@ -70,6 +70,8 @@ static int fork_run(struct host_run *h, const struct scn_step *st, const struct 
 	if (parent < 0)
 		return parent == -2 ? HOST_SKIP : SCN_FAILED;
 	ret = host_call(h, parent, HOP_FORK, NULL, NULL, 0, -1, NULL, 0, NULL, &fd);
+	if (ret == HOST_FAILED)
+		return SCN_FAILED;
 	if (ret < 0)
 		return (int)ret;
 	if (fd < 0)
@@ -94,7 +96,7 @@ static int exit_run(struct host_run *h, const struct scn_step *st, const struct 
 		return idx == -2 ? HOST_SKIP : SCN_FAILED;
 	p = host_proc_at(h, idx);
 	ret = host_call(h, idx, HOP_EXIT, NULL, NULL, 0, -1, NULL, 0, NULL, NULL);
-	if (ret == SCN_FAILED)
+	if (ret == HOST_FAILED)
 		return SCN_FAILED;
 	close(p->fd);
 	p->fd = -1;
@@ -203,8 +205,8 @@ static int mmap_run(struct host_run *h, const struct scn_step *st, const struct 
 
 		addr = host_call(h, idx, HOP_MMAP, args, NULL, 0, -1, NULL, 0, NULL, NULL);
 	}
-	if (addr < 0 || addr == SCN_FAILED)
-		return addr == SCN_FAILED ? SCN_FAILED : (int)addr;
+	if (addr < 0 || addr == HOST_FAILED)
+		return addr == HOST_FAILED ? SCN_FAILED : (int)addr;
 	if (bits & BIT(MF_HUGEPAGE))
 		ret = advise(h, idx, (uint64_t)addr, len, MADV_HUGEPAGE);
 	if (!ret && (bits & BIT(MF_NOHUGEPAGE)))
@@ -212,7 +214,7 @@ static int mmap_run(struct host_run *h, const struct scn_step *st, const struct 
 	if (!ret && (bits & BIT(MF_DONTFORK)))
 		ret = advise(h, idx, (uint64_t)addr, len, MADV_DONTFORK);
 	if (ret)
-		return ret == SCN_FAILED ? SCN_FAILED : (int)ret;
+		return ret == HOST_FAILED ? SCN_FAILED : (int)ret;
 	if (flags & MAP_HUGETLB)
 		len = (len + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
 	host_region_set(h, idx, a[1].word, (uint64_t)addr, len);
@@ -237,7 +239,7 @@ static int range_call(struct host_run *h, const struct scn_value *a, enum host_o
 	args[1] = a[2].num;
 	args[2] = extra;
 	ret = host_call(h, idx, op, args, NULL, 0, -1, NULL, 0, NULL, NULL);
-	return ret == SCN_FAILED ? SCN_FAILED : ret < 0 ? (int)ret : 0;
+	return ret == HOST_FAILED ? SCN_FAILED : ret < 0 ? (int)ret : 0;
 }
 
 static int munmap_run(struct host_run *h, const struct scn_step *st, const struct scn_value *a)
@@ -303,7 +305,7 @@ static int mremap_run(struct host_run *h, const struct scn_step *st, const struc
 
 		ret = host_call(h, idx, HOP_MREMAP, args, NULL, 0, -1, NULL, 0, NULL, NULL);
 	}
-	if (ret == SCN_FAILED)
+	if (ret == HOST_FAILED)
 		return SCN_FAILED;
 	if (ret < 0)
 		return (int)ret;
@@ -340,11 +342,11 @@ static int write_run(struct host_run *h, const struct scn_step *st, const struct
 
 		scn_data_get(&a[2], off, buf, n);
 		ret = host_call(h, idx, HOP_WRITE, args, buf, n, -1, NULL, 0, &rep, NULL);
-		if (ret < 0 && ret != SCN_FAILED)
+		if (ret < 0 && ret != HOST_FAILED)
 			host_detail(h, "at 0x%llx", (unsigned long long)rep.v[0]);
 	}
 	free(buf);
-	return ret == SCN_FAILED ? SCN_FAILED : (int)ret;
+	return ret == HOST_FAILED ? SCN_FAILED : (int)ret;
 }
 
 /* Read @len bytes of process @idx at @addr into @buf (CPU loads).  0,
@@ -359,7 +361,7 @@ int host_user_read(struct host_run *h, int idx, uint64_t addr, void *buf, size_t
 					(char *)buf + off, n, &rep, NULL);
 
 		if (ret) {
-			if (ret != SCN_FAILED)
+			if (ret != HOST_FAILED)
 				host_detail(h, "reading 0x%llx", (unsigned long long)rep.v[0]);
 			return (int)ret;
 		}
@@ -534,7 +536,7 @@ static int mmap_file_run(struct host_run *h, const struct scn_step *st, const st
 
 		addr = host_call(h, idx, HOP_MMAP, args, NULL, 0, o->fd, NULL, 0, NULL, NULL);
 	}
-	if (addr == SCN_FAILED)
+	if (addr == HOST_FAILED)
 		return SCN_FAILED;
 	if (addr < 0)
 		return (int)addr;
