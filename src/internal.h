@@ -226,7 +226,7 @@ bool pnm_check_folio_deferred(struct folio *folio);
  * by pnm_mm_madvise()): each VMA part in turn, every 2 MiB aligned block
  * inside it collapsed into a PMD-mapped THP.  Returns 0, or -EINVAL (a
  * VMA where THPs cannot be, a part holding no whole block, a block that
- * cannot be collapsed: empty, read-only, not anonymous), -EAGAIN (a page
+ * cannot be collapsed: no page table, not anonymous), -EAGAIN (a page
  * pinned, referenced or locked; try again), -ENOMEM (no free 2 MiB block,
  * or a hole in the range after the rest was done), as Linux.  Takes
  * mmap_lock itself (read to scan, write to collapse); caller holds none.
