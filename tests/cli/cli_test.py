@@ -18,7 +18,7 @@ import tempfile
 PINMM, CLI_DIR, SCN_DIR, CASE = sys.argv[1:5]
 PINMM = os.path.abspath(PINMM)
 ARG = sys.argv[5] if len(sys.argv) > 5 else None
-SUBCOMMANDS = ["run", "stats", "demo", "diff"]
+SUBCOMMANDS = ["run", "stats", "demo", "diff", "bench"]
 
 
 def fail(msg):
@@ -494,6 +494,125 @@ def case_demo_claim():
         if len(row) != 1 or not row[0].endswith("FAILED") or "!! did not hold:" not in out:
             fail("story 5:\n" + out)
         _, out, _ = run("demo", "--scenarios", d, "--story", "1", expect=0)
+
+
+# `pinmm bench` on a tiny configuration: 2 MiB ranges, one repeat, 1 and 512
+# pages per call, 1 and 2 threads (label bench-smoke; benchmarks are
+# programs, not tests: only that it runs and prints its table is checked).
+BENCH_TINY = ["bench", "-m", "2", "-r", "1", "-n", "1,512", "-j", "1,2", "--quiet"]
+BENCH_METHODS = ["gup-fast", "pin-fast", "pin-longterm", "pin-slow", "vaddr_pin"]
+
+
+def bench_rows(out):
+    """The table's rows: {(benchmark, memory, n, threads): [columns]}."""
+    rows = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0] in BENCH_METHODS:
+            key = tuple(parts[:4]) + ((parts[4],) if parts[4] != "|" else ())
+            rows[key] = line
+    return rows
+
+
+def check_host_lines(out):
+    host = [l for l in out.splitlines() if l.startswith("  4K ") or l.startswith("  THP ")]
+    if len(host) != 2:
+        fail("host kernel lines:\n" + out)
+    for line in host:
+        if "skipped: " not in line and " ns/page" not in line:
+            fail("host line neither measured nor skipped: " + line)
+        if "skipped: " in line and not line.split("skipped: ")[1].strip():
+            fail("host line skipped without a reason: " + line)
+
+
+def case_bench():
+    _, out, err = run(*BENCH_TINY, expect=0)
+    if err:
+        fail("--quiet run wrote to stderr:\n" + err)
+    lines = out.splitlines()
+    if not lines or not lines[0].startswith("pinmm bench: 2 MiB per range"):
+        fail("header:\n" + out)
+    head = [l for l in lines if l.startswith("benchmark ")]
+    if len(head) != 1 or head[0].count("ns/page") != 2 or head[0].count("xlimit") != 2:
+        fail("column header (registry on and off side by side):\n" + out)
+    rows = bench_rows(out)
+    if len(rows) != 5 * 2 * 2 * 3:
+        fail("%d rows, expected 60:\n%s" % (len(rows), out))
+    for m in BENCH_METHODS:
+        for mem in ("4K", "THP"):
+            for n in ("1", "512"):
+                for thr in (("1",), ("2", "disjoint"), ("2", "shared")):
+                    key = (m, mem, n) + thr
+                    if key not in rows:
+                        fail("row %r missing:\n%s" % (key, out))
+                    cols = rows[key].split("|")
+                    if len(cols) != 3:
+                        fail("row %r has not two halves: %s" % (key, rows[key]))
+                    for half in cols[1:]:
+                        v = half.split()
+                        if len(v) != 6 or float(v[2]) <= 0 or float(v[3]) <= 0 \
+                                or float(v[4]) <= 0:
+                            fail("row %r: %s" % (key, rows[key]))
+    check_host_lines(out)
+    # gup_test's lines, one per repeat and thread, when a benchmark is chosen.
+    _, out, _ = run("bench", "-a", "-u", "-T", "-m", "2", "-r", "2", "-n", "512", "-j", "1,2",
+                    "--ranges", "shared", "--registry", "off", "--no-host", "--quiet",
+                    expect=0)
+    for name in ("PIN_FAST_BENCHMARK", "GUP_FAST_BENCHMARK"):
+        got = [l for l in out.splitlines() if l.startswith(name + ":")]
+        if len(got) != 2 * (1 + 2):
+            fail("%s lines:\n%s" % (name, out))
+        for line in got:
+            parts = line.split()
+            if len(parts) != 5 or parts[1] != "Time:" or parts[4] != "us" \
+                    or not parts[2].startswith("get:") or not parts[3].startswith("put:") \
+                    or not parts[2][4:].isdigit() or not parts[3][4:].isdigit():
+                fail("not gup_test's line: " + line)
+    rows = bench_rows(out)
+    if sorted(rows) != sorted([(m, "4K", "512") + t for m in ("gup-fast", "pin-fast")
+                               for t in (("1",), ("2", "shared"))]):
+        fail("rows of -a -u -T --ranges shared: %r" % sorted(rows))
+    if "registry on" in out or "host kernel" in out:
+        fail("--registry off / --no-host not honoured:\n" + out)
+
+
+def case_bench_json():
+    _, out, _ = run(*BENCH_TINY, "--json", expect=0)
+    doc = json.loads(out)
+    if doc["config"]["mib"] != 2 or doc["config"]["repeats"] != 1:
+        fail("config: %r" % doc["config"])
+    rows = doc["rows"]
+    if len(rows) != 60 or {r["benchmark"] for r in rows} != set(BENCH_METHODS):
+        fail("rows: %r" % [(r["benchmark"], r["memory"]) for r in rows])
+    for r in rows:
+        for half in ("registry_on", "registry_off"):
+            h = r[half]
+            if len(h["get_us"]) != 1 or len(h["put_us"]) != 1 or h["ns_per_page"] <= 0 \
+                    or h["limit"]["ns_per_page"] <= 0 or h["ratio_to_limit"] <= 0:
+                fail("row %r" % r)
+        if (r["threads"] == 1) != (r["ranges"] is None):
+            fail("ranges of row %r" % r)
+    host = doc["host"]["rows"]
+    if [h["memory"] for h in host] != ["4K", "THP"]:
+        fail("host rows: %r" % host)
+    for h in host:
+        if h["measured"] != ("ns_per_page" in h) or (not h["measured"] and not h["reason"]):
+            fail("host row: %r" % h)
+        for r in rows:
+            if r["memory"] == h["memory"] and \
+                    (r["registry_on"]["ratio_to_host"] is None) == h["measured"]:
+                fail("ratio to the host of row %r, host %r" % (r, h))
+
+
+def case_bench_usage():
+    for args in (["-m", "3"], ["-m", "0"], ["-m"], ["-n", "0"], ["-n", "513"], ["-n", "1,,2"],
+                 ["-j", "9"], ["-r", "0"], ["-r", "x"], ["--registry", "maybe"],
+                 ["--ranges", "none"], ["-x"], ["--bogus"], ["extra"]):
+        _, out, err = run("bench", "-m", "2", *args, expect=2)
+        if not err.startswith("pinmm bench: ") or "see pinmm bench --help" not in err:
+            fail("bench %s: %r" % (" ".join(args), err))
+        if out:
+            fail("bench %s printed: %r" % (" ".join(args), out))
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -36,6 +36,8 @@ int cmd_stats(int argc, char **argv);		/* scn_cli.c: counters of a run */
 void cmd_stats_help(FILE *out);
 int cmd_diff(int argc, char **argv);		/* host_diff.c: model vs host kernel */
 void cmd_diff_help(FILE *out);
+int cmd_bench(int argc, char **argv);		/* bench.c: gup_test's benchmarks */
+void cmd_bench_help(FILE *out);
 
 /* True if argv[1..] contains -h or --help. */
 int cli_wants_help(int argc, char **argv);

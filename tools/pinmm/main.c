@@ -7,6 +7,8 @@
  *   pinmm stats FILE...   run scenarios and print the counters they produced
  *   pinmm diff FILE...    run scenarios in the model and on the host kernel
  *                         and compare them (host_diff.c)
+ *   pinmm bench [opts]    gup_test's benchmarks beside the limit and the
+ *                         host kernel (bench*.c)
  *
  * The table below is the single list of subcommands; `pinmm --help` and
  * `pinmm <subcommand> --help` are generated from it.
@@ -25,6 +27,8 @@ static const struct pnm_subcommand subcommands[] = {
 	  cmd_stats, cmd_stats_help },
 	{ "diff", "run scenario files in the model and on the host kernel, and compare",
 	  cmd_diff, cmd_diff_help },
+	{ "bench", "measure pinning as Linux's gup_test does, beside the limit and the host",
+	  cmd_bench, cmd_bench_help },
 };
 
 static void usage(FILE *out)
