@@ -4,7 +4,8 @@
  *
  * main.c dispatches `pinmm <subcommand> args...` to these.  Each returns the
  * process exit status (0 success, 1 a failed expectation or run, 2 usage or
- * input error) and prints its own --help.
+ * input error) and prints its own --help.  main.c then flushes and closes
+ * standard output: a failed write there turns 0 into 1, with a message.
  */
 #ifndef PINMM_CLI_H
 #define PINMM_CLI_H
