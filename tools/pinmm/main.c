@@ -7,6 +7,8 @@
  *   pinmm stats FILE...   run scenarios and print the counters they produced
  *   pinmm diff FILE...    run scenarios in the model and on the host kernel
  *                         and compare them (host_diff.c)
+ *   pinmm audit PATH...   find and check the GUP/pin call sites of a C tree
+ *                         with Coccinelle (audit.c, docs/audit.md)
  *
  * The table below is the single list of subcommands; `pinmm --help` and
  * `pinmm <subcommand> --help` are generated from it.
@@ -25,6 +27,8 @@ static const struct pnm_subcommand subcommands[] = {
 	  cmd_stats, cmd_stats_help },
 	{ "diff", "run scenario files in the model and on the host kernel, and compare",
 	  cmd_diff, cmd_diff_help },
+	{ "audit", "find, classify and check the GUP/pin call sites of a C tree (Coccinelle)",
+	  cmd_audit, cmd_audit_help },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,11 @@
+/* foll-pin-by-caller, correct: the pin call adds FOLL_PIN itself. */
+static long grab_for_dma(unsigned long uaddr, unsigned long nr, struct page **pages)
+{
+	long n = pin_user_pages_unlocked(uaddr, nr, pages, FOLL_WRITE);
+
+	if (n > 0) {
+		run_dma(pages, n);
+		unpin_user_pages(pages, n);
+	}
+	return n;
+}
