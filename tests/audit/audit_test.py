@@ -39,6 +39,7 @@ RULES = {
     "foll_pin": "foll-pin-by-caller",
     "get_data": "get-data-access",
     "dirty_unlocked": "dirty-unlocked",
+    "flags_boolean": "flags-boolean",
 }
 
 

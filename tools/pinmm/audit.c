@@ -731,7 +731,7 @@ static VEC(struct site) sites;
 
 enum finding_kind {
 	FIND_PIN_PUT, FIND_GET_UNPIN, FIND_GET_LONGTERM, FIND_FOLL_PIN, FIND_GET_DATA,
-	FIND_DIRTY_UNLOCKED, FIND__NR,
+	FIND_DIRTY_UNLOCKED, FIND_FLAGS_BOOLEAN, FIND__NR,
 };
 
 static const char *const finding_names[FIND__NR] = {
@@ -741,6 +741,7 @@ static const char *const finding_names[FIND__NR] = {
 	[FIND_FOLL_PIN] = "foll-pin-by-caller",
 	[FIND_GET_DATA] = "get-data-access",
 	[FIND_DIRTY_UNLOCKED] = "dirty-unlocked",
+	[FIND_FLAGS_BOOLEAN] = "flags-boolean",
 };
 
 struct finding {
@@ -927,13 +928,79 @@ static void set_class(struct site *s, const char *cas, char group, const char *c
 	snprintf(s->reason, sizeof(s->reason), "%s", reason);
 }
 
+/*
+ * True if @func of @file is GUP's own code: a function of the family
+ * itself, the single-page helpers around it, or GUP's internals (gup_*,
+ * __gup_* of a file named gup.c or gup_fast.c: gup_test.c's callers are
+ * callers).
+ * Calls there build the family (pin_user_pages_unlocked() setting FOLL_PIN
+ * for get_user_pages_unlocked() is how pinning is implemented); they are
+ * listed but neither classified nor checked.
+ */
+static bool gup_internal(const char *file, const char *func)
+{
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	static const char *const names[] = {
+		"get_user_pages", "get_user_pages_fast", "get_user_pages_fast_only",
+		"get_user_pages_remote", "get_user_pages_unlocked", "get_user_pages_locked",
+		"pin_user_pages", "pin_user_pages_fast", "pin_user_pages_fast_only",
+		"pin_user_pages_remote", "pin_user_pages_unlocked", "pin_user_pages_locked",
+		"get_user_page_fast_only", "get_user_page_vma_remote",
+		"vaddr_pin_user_pages", "vaddr_pin_pages", "vaddr_pin_pages_remote",
+	};
+
+	if ((!strcmp(base, "gup.c") || !strcmp(base, "gup_fast.c")) &&
+	    (!strncmp(func, "gup_", 4) || !strncmp(func, "__gup_", 6)))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(func, names[i]))
+			return true;
+	return false;
+}
+
+/*
+ * True if a flags argument is a truth value (a comparison, a logical
+ * operator): the `write` argument of the GUP calls before 4.9, which works
+ * only because FOLL_WRITE happens to be 1.
+ */
+static bool flags_boolean(const char *e)
+{
+	int depth = 0;
+
+	if (e[0] == '!' && e[1] != '=')
+		return true;
+	for (const char *p = e; *p; p++) {
+		if (*p == '(' || *p == '[')
+			depth++;
+		else if (*p == ')' || *p == ']')
+			depth--;
+		else if (depth == 0 && *p == '?')
+			return false;	/* cond ? FOLL_WRITE : 0 is right */
+	}
+	depth = 0;
+	for (const char *p = e; *p; p++) {
+		if (*p == '(' || *p == '[')
+			depth++;
+		else if (*p == ')' || *p == ']')
+			depth--;
+		else if (depth == 0 && (!strncmp(p, "==", 2) || !strncmp(p, "!=", 2) ||
+					!strncmp(p, "&&", 2) || !strncmp(p, "||", 2) ||
+					!strncmp(p, "<=", 2) || !strncmp(p, ">=", 2) ||
+					(*p == '<' && p[1] != '<' && (p == e || p[-1] != '<')) ||
+					(*p == '>' && p[1] != '>' && (p == e || (p[-1] != '>' &&
+									    p[-1] != '-')))))
+			return true;
+	}
+	return false;
+}
+
 /* Everything about one site: flags, release, findings, case and group. */
 static void analyse(struct site *s)
 {
 	const struct fact *c = s->call;
 	int fi, pi, oi;
 	bool put = false, unpin = false, vaddr = false, dirty = false, access = false,
-	     device = false, longterm, lt_direct = false, foll_pin, fp_direct = false;
+	     device = false, longterm, lt_direct = false, foll_pin, fp_direct = false, write;
 	char msg[400];
 
 	call_shape(c->name, c->nargs, &s->kind, &fi, &pi, &oi);
@@ -1009,8 +1076,21 @@ static void analyse(struct site *s)
 
 	longterm = has_flag(s, "FOLL_LONGTERM", &lt_direct);
 	foll_pin = has_flag(s, "FOLL_PIN", &fp_direct);
+	write = has_flag(s, "FOLL_WRITE", NULL);
+
+	if (gup_internal(c->file, c->func)) {
+		set_class(s, "-", '-', "certain", "inside GUP's own implementation (a function of "
+			  "the family or a GUP internal): not a call site");
+		return;
+	}
 
 	/* Findings. */
+	if (*s->flags_expr && flags_boolean(s->flags_expr)) {
+		snprintf(msg, sizeof(msg), "a truth value passed as the flags of %s(): the old "
+			 "`write` argument, right only because FOLL_WRITE is 1; write "
+			 "`cond ? FOLL_WRITE : 0`", c->name);
+		add_finding(s, FIND_FLAGS_BOOLEAN, "certain", msg);
+	}
 	if (foll_pin) {
 		snprintf(msg, sizeof(msg), "FOLL_PIN passed to %s() by its caller: FOLL_PIN is "
 			 "internal to GUP, set by the pin_user_pages*() calls", c->name);
@@ -1047,13 +1127,18 @@ static void analyse(struct site *s)
 				finding_evidence(s->rel.v[i]);
 		}
 	}
-	if (s->kind == FAM_GET && (access || device)) {
+	/*
+	 * The kernel's own mapping counts when the call asked for a writable
+	 * page (or the flags cannot be seen): a read through it is no case 5.
+	 * A device counts either way: Direct IO pins for both directions.
+	 */
+	if (s->kind == FAM_GET && (device || (access && (write || s->flags_unresolved)))) {
 		snprintf(msg, sizeof(msg), "pages from %s() (FOLL_GET) have their data %s in the "
 			 "same function: case %s, they must be pinned (pin_user_pages*(), released "
 			 "with unpin_user_page*())", c->name,
-			 access ? "accessed through the kernel's mapping" : "handed to a device",
-			 access ? "5" : "1");
-		add_finding(s, FIND_GET_DATA, "likely", msg);
+			 device ? "handed to a device" : "written through the kernel's mapping",
+			 device ? "1" : "5");
+		add_finding(s, FIND_GET_DATA, device || write ? "likely" : "unknown", msg);
 		for (size_t i = 0; i < s->use.n; i++)
 			finding_evidence(s->use.v[i]);
 	}
@@ -1098,8 +1183,12 @@ static void analyse(struct site *s)
 	} else if (unpin || vaddr) {
 		set_class(s, access ? "5" : "1", 'c', "likely",
 			  "the release was converted to unpin, but the call does not pin yet");
+	} else if (access && !write && !s->flags_unresolved) {
+		set_class(s, "5", 'a', "likely", "a get whose page data is read through the "
+			  "kernel's mapping (no FOLL_WRITE): a candidate for pin_user_pages*(), "
+			  "not a write");
 	} else if (access) {
-		set_class(s, "5", 'a', "likely", "a get whose page data is accessed through the "
+		set_class(s, "5", 'a', "likely", "a get whose page data is written through the "
 			  "kernel's mapping: convert to pin_user_pages*()");
 	} else if (device) {
 		set_class(s, "1", 'a', "likely", "a get whose pages go to a device: convert to "
@@ -1195,12 +1284,12 @@ static void print_table(FILE *out, const struct audit_opts *o)
 		fprintf(out, "%s%s=%zu", k ? " " : "", case_names[k], n);
 	}
 	fprintf(out, "\n  by group: ");
-	for (char g = 'a'; g <= 'd'; g++) {
+	for (const char *g = "abcd-"; *g; g++) {
 		size_t n = 0;
 
 		for (size_t i = 0; i < sites.n; i++)
-			n += sites.v[i].group == g;
-		fprintf(out, "%s%c=%zu", g != 'a' ? " " : "", g, n);
+			n += sites.v[i].group == *g;
+		fprintf(out, "%s%c=%zu", *g != 'a' ? " " : "", *g, n);
 	}
 	fprintf(out, "\n  by confidence: ");
 	static const char *const confs[] = { "certain", "likely", "unknown" };
@@ -1303,12 +1392,12 @@ static void print_json(FILE *out)
 		fprintf(out, "%s\"%s\": %zu", k ? ", " : "", case_names[k], n);
 	}
 	fputs("}, \"by_group\": {", out);
-	for (char g = 'a'; g <= 'd'; g++) {
+	for (const char *g = "abcd-"; *g; g++) {
 		size_t n = 0;
 
 		for (size_t i = 0; i < sites.n; i++)
-			n += sites.v[i].group == g;
-		fprintf(out, "%s\"%c\": %zu", g != 'a' ? ", " : "", g, n);
+			n += sites.v[i].group == *g;
+		fprintf(out, "%s\"%c\": %zu", *g != 'a' ? ", " : "", *g, n);
 	}
 	fputs("}, \"by_finding\": {", out);
 	for (int k = 0; k < FIND__NR; k++) {

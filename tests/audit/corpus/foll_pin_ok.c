@@ -9,3 +9,11 @@ static long grab_for_dma(unsigned long uaddr, unsigned long nr, struct page **pa
 	}
 	return n;
 }
+
+/* GUP's own wrapper sets FOLL_PIN for the call it builds on: not a caller. */
+long pin_user_pages_unlocked(unsigned long start, unsigned long nr_pages,
+			     struct page **pages, unsigned int gup_flags)
+{
+	gup_flags |= FOLL_PIN;
+	return get_user_pages_unlocked(start, nr_pages, pages, gup_flags);
+}

@@ -13,3 +13,18 @@ static int poke_word(struct mm_struct *mm, unsigned long addr, u32 val)
 	unpin_user_page(page);
 	return 0;
 }
+
+/* Reading page data after a get (no FOLL_WRITE) is not a write: no finding. */
+static int peek_byte(struct mm_struct *mm, unsigned long addr, u8 *out)
+{
+	struct page *page;
+	u8 *kaddr;
+
+	if (get_user_pages_remote(mm, addr, 1, FOLL_FORCE, &page, NULL) != 1)
+		return -EFAULT;
+	kaddr = kmap_local_page(page);
+	*out = kaddr[offset_in_page(addr)];
+	kunmap_local(kaddr);
+	put_page(page);
+	return 0;
+}
