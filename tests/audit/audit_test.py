@@ -40,6 +40,7 @@ RULES = {
     "get_data": "get-data-access",
     "dirty_unlocked": "dirty-unlocked",
     "flags_boolean": "flags-boolean",
+    "not_released": "not-released",
 }
 
 

@@ -10,7 +10,10 @@
  *     one tab-separated record a line: the call sites and their arguments
  *     (S), the assignments that put FOLL_* flags into a variable (F), the
  *     calls that release, dirty or lock pages (R), the calls that touch page
- *     data or register an MMU notifier (A);
+ *     data or register an MMU notifier (A), the paths from a call to a
+ *     return that do not release its pages (L), the parameters of the
+ *     functions holding them (P), the loops naming their pages (M) and
+ *     the pages that point into another array (X);
  *   - this file ties the facts together by file and function: the flags a
  *     call passes, what its pages array is released with, the case of
  *     Linux's pin_user_pages documentation and the group of the 2019 mail,
@@ -201,7 +204,7 @@ static void parse_record(char *line)
 			break;
 		*p++ = '\0';
 	}
-	if (n < 2 || strlen(f[0]) != 1 || !strchr("SFRA", f[0][0]))
+	if (n < 2 || strlen(f[0]) != 1 || !strchr("SFRALPMX", f[0][0]))
 		return;
 	fa.type = f[0][0];
 	if (fa.type == 'S' && n == 7) {
@@ -220,7 +223,7 @@ static void parse_record(char *line)
 	} else {
 		return;
 	}
-	if (fa.type != 'F')
+	if (strchr("SRA", fa.type))
 		fa.nargs = split_args(fa.text, &fa.args);
 	VEC_PUSH(facts, fa);
 }
@@ -560,6 +563,8 @@ out:
 
 /* --- the family and what the facts say ------------------------------------------------- */
 
+static const char *source_line(const char *file, int line);
+
 enum fam_kind { FAM_GET, FAM_PIN, FAM_VADDR };
 
 /*
@@ -731,7 +736,7 @@ static VEC(struct site) sites;
 
 enum finding_kind {
 	FIND_PIN_PUT, FIND_GET_UNPIN, FIND_GET_LONGTERM, FIND_FOLL_PIN, FIND_GET_DATA,
-	FIND_DIRTY_UNLOCKED, FIND_FLAGS_BOOLEAN, FIND__NR,
+	FIND_DIRTY_UNLOCKED, FIND_FLAGS_BOOLEAN, FIND_NOT_RELEASED, FIND__NR,
 };
 
 static const char *const finding_names[FIND__NR] = {
@@ -742,6 +747,7 @@ static const char *const finding_names[FIND__NR] = {
 	[FIND_GET_DATA] = "get-data-access",
 	[FIND_DIRTY_UNLOCKED] = "dirty-unlocked",
 	[FIND_FLAGS_BOOLEAN] = "flags-boolean",
+	[FIND_NOT_RELEASED] = "not-released",
 };
 
 struct finding {
@@ -967,8 +973,6 @@ static bool flags_boolean(const char *e)
 {
 	int depth = 0;
 
-	if (e[0] == '!' && e[1] != '=')
-		return true;
 	for (const char *p = e; *p; p++) {
 		if (*p == '(' || *p == '[')
 			depth++;
@@ -977,6 +981,8 @@ static bool flags_boolean(const char *e)
 		else if (depth == 0 && *p == '?')
 			return false;	/* cond ? FOLL_WRITE : 0 is right */
 	}
+	if (e[0] == '!' && e[1] != '=')
+		return true;
 	depth = 0;
 	for (const char *p = e; *p; p++) {
 		if (*p == '(' || *p == '[')
@@ -992,6 +998,73 @@ static bool flags_boolean(const char *e)
 			return true;
 	}
 	return false;
+}
+
+static bool is_word_in(const char *word, const char *text)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = text; (p = strstr(p, word)); p += n)
+		if ((p == text || !is_ident_char(p[-1])) && !is_ident_char(p[n]))
+			return true;
+	return false;
+}
+
+/*
+ * The not-released finding: the paths leak.cocci found from @s to a return
+ * (L facts), less those whose pages are the function's parameter (the
+ * caller's array), those whose return names the pages, those whose pages
+ * are named in a loop between the call and the return (M facts: the path
+ * that runs the loop zero times is no leak, nothing was taken), and those
+ * whose pages point into another array (X facts: an alias).
+ */
+static void not_released(struct site *s)
+{
+	const struct fact *c = s->call;
+	bool found = false;
+
+	for (size_t i = 0; i < facts.n; i++) {
+		const struct fact *l = &facts.v[i];
+		int ret;
+		bool drop = false;
+
+		if (l->type != 'L' || l->line != c->line || !same_func(l, c))
+			continue;
+		ret = atoi(l->text);
+		for (size_t k = 0; k < facts.n && !drop; k++) {
+			const struct fact *f = &facts.v[k];
+
+			if (f->type == 'P' && !strcmp(f->file, c->file) && !strcmp(f->func, c->func) &&
+			    !strcmp(f->name, l->name))
+				drop = true;
+		}
+		for (size_t k = 0; k < facts.n && !drop; k++) {
+			const struct fact *o = &facts.v[k];
+
+			if (!same_func(o, c) || strcmp(o->name, l->name))
+				continue;
+			drop = (o->type == 'M' && o->line > c->line && o->line < ret) ||
+			       o->type == 'X';
+		}
+		if (drop || is_word_in(l->name, source_line(c->file, ret)))
+			continue;
+		if (!found) {
+			char msg[400];
+
+			snprintf(msg, sizeof(msg), "%s of %s() not released on a path to a return: "
+				 "the %s leaks (the path is in the evidence)",
+				 s->kind == FAM_GET ? "references" : "pins", c->name,
+				 s->kind == FAM_GET ? "page reference" : "pin");
+			add_finding(s, FIND_NOT_RELEASED, "likely", msg);
+			found = true;
+		}
+		/* The evidence is the return the path reaches. */
+		struct fact *ev = xrealloc(NULL, sizeof(*ev));
+
+		*ev = *l;
+		ev->line = ret;
+		finding_evidence(ev);
+	}
 }
 
 /* Everything about one site: flags, release, findings, case and group. */
@@ -1150,6 +1223,8 @@ static void analyse(struct site *s)
 			if (rel_kind_of(s->rel.v[i]->name) == REL_DIRTY)
 				finding_evidence(s->rel.v[i]);
 	}
+
+	not_released(s);
 
 	/* Case and group. */
 	bool seen = s->rel.n > 0;
