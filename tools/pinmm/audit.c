@@ -347,6 +347,7 @@ static int str_cmp(const void *a, const void *b)
 
 struct audit_opts {
 	bool json;
+	bool fix;
 	bool summary_only;
 	int jobs;
 	int timeout;
@@ -381,21 +382,25 @@ static bool find_program(const char *name)
 	return false;
 }
 
-/* Append the rule files to @b: from --rules DIR, or those compiled in. */
-static int load_rules(const struct audit_opts *o, struct strbuf *b)
+/*
+ * Append the rule files to @b: the .cocci files of @dir (--rules DIR, or
+ * DIR/fix for --fix), or, without @dir, the @n compiled in.
+ */
+static int load_rules(const char *dir, const struct demo_file *embedded, unsigned int nr,
+		      struct strbuf *b)
 {
-	if (!o->rules_dir) {
-		for (unsigned int i = 0; i < audit_rule_nr_files; i++) {
-			sb_putn(b, audit_rule_files[i].data, audit_rule_files[i].len);
+	if (!dir) {
+		for (unsigned int i = 0; i < nr; i++) {
+			sb_putn(b, embedded[i].data, embedded[i].len);
 			sb_puts(b, "\n");
 		}
 		return 0;
 	}
 	struct dirent **names;
-	int n = scandir(o->rules_dir, &names, NULL, alphasort), found = 0;
+	int n = scandir(dir, &names, NULL, alphasort), found = 0;
 
 	if (n < 0) {
-		fprintf(stderr, "pinmm audit: %s: %s\n", o->rules_dir, strerror(errno));
+		fprintf(stderr, "pinmm audit: %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
@@ -408,7 +413,7 @@ static int load_rules(const struct audit_opts *o, struct strbuf *b)
 			char buf[4096];
 			size_t k;
 
-			sb_puts(&p, o->rules_dir);
+			sb_puts(&p, dir);
 			sb_puts(&p, "/");
 			sb_puts(&p, nm);
 			f = fopen(p.s, "r");
@@ -428,7 +433,7 @@ static int load_rules(const struct audit_opts *o, struct strbuf *b)
 	}
 	free(names);
 	if (!found) {
-		fprintf(stderr, "pinmm audit: no .cocci file in %s\n", o->rules_dir);
+		fprintf(stderr, "pinmm audit: no .cocci file in %s\n", dir);
 		return -1;
 	}
 	return 0;
@@ -457,14 +462,19 @@ static int write_temp(char *tmpl, int suffixlen, const char *data, size_t len)
 }
 
 /*
- * Run spatch over the prefiltered files, one file group per file (spatch
- * --file-groups; --jobs workers), and parse the records it prints.  Its
- * own messages go to a temporary file, shown when it fails (or with -v).
+ * Run the semantic patch @rules with spatch over @list (@n files), one file
+ * group per file (spatch --file-groups; --jobs workers).  Without @fix_list
+ * the records it prints are parsed (parse_record()); with it, $PINMM_AUDIT_FIX
+ * names @fix_list for the rules and the unified diff spatch prints goes to
+ * stdout, its "+++" lines naming the file as "---" does (patch -p0).
+ * spatch's own messages go to a temporary file, shown when it fails (or
+ * with -v).
  */
-static int run_spatch(const struct audit_opts *o)
+static int run_spatch(const struct audit_opts *o, const struct strbuf *rules, char **list,
+		      size_t n, const char *fix_list)
 {
 	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	struct strbuf rules = { 0 }, groups = { 0 }, cocci = { 0 }, grp = { 0 }, log = { 0 };
+	struct strbuf groups = { 0 }, cocci = { 0 }, grp = { 0 }, log = { 0 }, minus = { 0 };
 	char jobs[16], timeout[16];
 	int pfd[2], status, ret = -1;
 	pid_t pid;
@@ -472,10 +482,8 @@ static int run_spatch(const struct audit_opts *o)
 	char *line = NULL;
 	size_t cap = 0;
 
-	if (load_rules(o, &rules))
-		return -1;
-	for (size_t i = 0; i < files.n; i++) {
-		sb_puts(&groups, files.v[i]);
+	for (size_t i = 0; i < n; i++) {
+		sb_puts(&groups, list[i]);
 		sb_puts(&groups, "\n\n");
 	}
 	sb_puts(&cocci, tmpdir);
@@ -484,7 +492,7 @@ static int run_spatch(const struct audit_opts *o)
 	sb_puts(&grp, "/pinmm-audit-XXXXXX.groups");
 	sb_puts(&log, tmpdir);
 	sb_puts(&log, "/pinmm-audit-XXXXXX.log");
-	if (write_temp(cocci.s, 6, rules.s, rules.len) ||
+	if (write_temp(cocci.s, 6, rules->s, rules->len) ||
 	    write_temp(grp.s, 7, groups.s, groups.len) || write_temp(log.s, 4, "", 0)) {
 		fprintf(stderr, "pinmm audit: temporary file in %s: %s\n", tmpdir, strerror(errno));
 		goto out;
@@ -507,10 +515,12 @@ static int run_spatch(const struct audit_opts *o)
 		int lfd = open(log.s, O_WRONLY | O_TRUNC);
 		char *argv[] = {
 			(char *)o->spatch, "--sp-file", cocci.s, "--file-groups", grp.s,
-			"--very-quiet", "--no-includes", "--no-show-diff", "--jobs", jobs,
-			"--timeout", timeout, NULL,
+			"--very-quiet", "--no-includes", "--jobs", jobs, "--timeout", timeout,
+			fix_list ? NULL : "--no-show-diff", NULL,
 		};
 
+		if (fix_list)
+			setenv("PINMM_AUDIT_FIX", fix_list, 1);
 		dup2(pfd[1], 1);
 		if (lfd >= 0)
 			dup2(lfd, 2);
@@ -527,9 +537,21 @@ static int run_spatch(const struct audit_opts *o)
 		waitpid(pid, &status, 0);
 		goto out;
 	}
-	while (getline(&line, &cap, in) > 0)
-		parse_record(line);
+	while (getline(&line, &cap, in) > 0) {
+		if (!fix_list) {
+			parse_record(line);
+		} else if (!strncmp(line, "--- ", 4)) {
+			minus.len = 0;
+			sb_puts(&minus, line + 4);
+			fputs(line, stdout);
+		} else if (!strncmp(line, "+++ ", 4) && minus.s) {
+			printf("+++ %s", minus.s);
+		} else {
+			fputs(line, stdout);
+		}
+	}
 	free(line);
+	free(minus.s);
 	fclose(in);
 	if (waitpid(pid, &status, 0) < 0) {
 		perror("pinmm audit: waitpid");
@@ -553,7 +575,6 @@ out:
 	unlink(cocci.s);
 	unlink(grp.s);
 	unlink(log.s);
-	free(rules.s);
 	free(groups.s);
 	free(cocci.s);
 	free(grp.s);
@@ -1485,6 +1506,100 @@ static void print_json(FILE *out)
 	fputs("}}}\n", out);
 }
 
+/* --- --fix ------------------------------------------------------------------------------------- */
+
+/*
+ * Why @s is not converted by --fix (NULL: it is).  Converted: gets of
+ * group a or c whose pages are released in the function, and pins released
+ * with a put (their releases only).
+ */
+static const char *fix_refusal(const struct site *s, bool *considered)
+{
+	bool pin_put = false;
+
+	for (size_t i = 0; i < findings.n; i++)
+		pin_put |= findings.v[i].site == s && findings.v[i].kind == FIND_PIN_PUT;
+	*considered = pin_put || (s->kind == FAM_GET && (s->group == 'a' || s->group == 'c'));
+	if (!*considered || pin_put)
+		return NULL;
+	if (has_flag(s, "FOLL_GET", NULL) || has_flag(s, "FOLL_PIN", NULL))
+		return "FOLL_GET or FOLL_PIN in its flags: take it out first";
+	if (strstr(s->call->name, "_fast_only"))
+		return "no pin variant of the _fast_only call";
+	if (!s->rel.n)
+		return "its pages are released in another function: convert that release too, "
+		       "by hand";
+	return NULL;
+}
+
+/*
+ * `pinmm audit --fix`: the unified diff of the conversions (audit/fix/) over the sites
+ * fix_refusal() accepts on stdout (nothing is written), what was converted
+ * and what was left, with the reason, on stderr.  Exit status as the audit.
+ */
+static int fix(const struct audit_opts *o)
+{
+	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	struct strbuf list = { 0 }, path = { 0 }, rules = { 0 }, dir = { 0 };
+	VEC(char *) tfiles = { 0 };
+	size_t converted = 0, left = 0;
+	int ret = findings.n ? 1 : 0;
+
+	for (size_t i = 0; i < sites.n; i++) {
+		const struct site *s = &sites.v[i];
+		const struct fact *c = s->call;
+		bool considered, seen = false;
+		const char *why = fix_refusal(s, &considered);
+		char line[32];
+
+		if (!considered)
+			continue;
+		if (why) {
+			fprintf(stderr, "pinmm audit --fix: left %s:%d %s(): %s\n", c->file, c->line,
+				c->name, why);
+			left++;
+			continue;
+		}
+		fprintf(stderr, "pinmm audit --fix: converting %s:%d %s()\n", c->file, c->line,
+			c->name);
+		converted++;
+		snprintf(line, sizeof(line), "\t%d\n", c->line);
+		sb_puts(&list, c->file);
+		sb_puts(&list, line);
+		for (size_t k = 0; k < tfiles.n; k++)
+			seen |= !strcmp(tfiles.v[k], c->file);
+		if (!seen)
+			VEC_PUSH(tfiles, c->file);
+	}
+	fprintf(stderr, "pinmm audit --fix: %zu sites converted, %zu left\n", converted, left);
+	if (!converted)
+		return ret;
+	sb_puts(&path, tmpdir);
+	sb_puts(&path, "/pinmm-audit-XXXXXX.fix");
+	if (o->rules_dir) {
+		sb_puts(&dir, o->rules_dir);
+		sb_puts(&dir, "/fix");
+	}
+	if (load_rules(dir.s, audit_fix_files, audit_fix_nr_files, &rules) ||
+	    write_temp(path.s, 4, list.s, list.len)) {
+		if (errno)
+			fprintf(stderr, "pinmm audit: temporary file in %s: %s\n", tmpdir,
+				strerror(errno));
+		ret = 2;
+	} else {
+		fflush(stdout);
+		if (run_spatch(o, &rules, tfiles.v, tfiles.n, path.s))
+			ret = 2;
+		unlink(path.s);
+	}
+	free(list.s);
+	free(path.s);
+	free(rules.s);
+	free(dir.s);
+	free(tfiles.v);
+	return ret;
+}
+
 /* --- the subcommand ---------------------------------------------------------------------- */
 
 /* `pinmm audit --help`. */
@@ -1505,7 +1620,11 @@ void cmd_audit_help(FILE *out)
 		"  --jobs N        spatch workers (default 1)\n"
 		"  --timeout SEC   spatch's time limit per file (default 120)\n"
 		"  --spatch PATH   the spatch binary (default: spatch on $PATH, or $PINMM_SPATCH)\n"
-		"  --rules DIR     run DIR/*.cocci instead of the rules compiled in\n"
+		"  --rules DIR     run DIR/*.cocci (and DIR/fix/*.cocci for --fix) instead of\n"
+		"                  the rules compiled in\n"
+		"  --fix           print a unified diff converting the group a and c gets\n"
+		"                  whose pages are released in the same function to the pin\n"
+		"                  API (and the puts of pins to unpins); nothing is written\n"
 		"  -v, --verbose   show spatch's own messages\n\n"
 		"exit status: 0 no findings, 1 findings, 2 usage error, missing spatch, or\n"
 		"spatch failed.\n");
@@ -1562,8 +1681,8 @@ int cmd_audit(int argc, char **argv)
 			o.rules_dir = optarg;
 			break;
 		case 'F':
-			fprintf(stderr, "pinmm audit: --fix is not implemented yet (docs/audit.md)\n");
-			return 2;
+			o.fix = true;
+			break;
 		case 'v':
 			o.verbose = true;
 			break;
@@ -1586,8 +1705,16 @@ int cmd_audit(int argc, char **argv)
 			return 2;
 	if (files.n)
 		qsort(files.v, files.n, sizeof(files.v[0]), str_cmp);
-	if (files.n && run_spatch(&o))
-		return 2;
+	if (files.n) {
+		struct strbuf rules = { 0 };
+		int err = load_rules(o.rules_dir, audit_rule_files, audit_rule_nr_files, &rules);
+
+		if (!err)
+			err = run_spatch(&o, &rules, files.v, files.n, NULL);
+		free(rules.s);
+		if (err)
+			return 2;
+	}
 	facts_sort();
 	for (size_t i = 0; i < facts.n; i++) {
 		if (facts.v[i].type == 'S') {
@@ -1598,6 +1725,8 @@ int cmd_audit(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sites.n; i++)
 		analyse(&sites.v[i]);
+	if (o.fix)
+		return fix(&o);
 	if (o.json)
 		print_json(stdout);
 	else
