@@ -5,7 +5,7 @@
  *
  * The work is split in two:
  *   - the semantic patches of audit/ (compiled in: audit_rules.c, generated
- *     by cmake/embed_audit.cmake) run under Coccinelle's spatch over the
+ *     by cmake/embed_scenarios.cmake) run under Coccinelle's spatch over the
  *     files that name the family (the prefilter below) and print facts,
  *     one tab-separated record a line: the call sites and their arguments
  *     (S), the assignments that put FOLL_* flags into a variable (F), the
@@ -18,6 +18,8 @@
  *     call passes, what its pages array is released with, the case of
  *     Linux's pin_user_pages documentation and the group of the 2019 mail,
  *     and the findings, each with its evidence lines.
+ * --fix then runs the conversions of audit/fix/ (audit_fix.c) over the
+ * sites it chooses and prints spatch's unified diff.
  *
  * It uses nothing of the library: the model is not started.
  */
@@ -33,7 +35,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "util.h"
 #include "cli.h"
@@ -106,14 +107,15 @@ static void sb_puts(struct strbuf *b, const char *s)
 
 /* --- the facts spatch reports ------------------------------------------------------------ */
 
-/* A record of the rules: S, F, R or A (the .cocci files of audit/ say which fields). */
+/* A record of the rules: S, F, R, A, L, P, M or X (the .cocci files of audit/ say
+ * which fields). */
 struct fact {
 	char type;
 	char *file;
 	int line, col;
 	char *func;		/* the enclosing function ("something_else" outside one) */
-	char *name;		/* callee, or the assigned lvalue (F) */
-	char *text;		/* arguments (S, R, A), the flag named (F) */
+	char *name;		/* callee; the assigned lvalue (F); the pages or parameter (L, P, M, X) */
+	char *text;		/* arguments (S, R, A); the flag named (F); the return's line (L) */
 	int nargs;
 	char **args;		/* compacted arguments (S, R, A) */
 };
