@@ -745,10 +745,12 @@ struct site {
 	bool flags_unresolved;		/* some part not visible */
 	VEC(const struct fact *) flag_lines;	/* F facts used */
 	VEC(const struct fact *) rel;	/* R facts on the pages */
+	VEC(const struct fact *) xrel;	/* R facts on the same field, other functions */
+	bool xput, xunpin;		/* their kinds: both is a release a flag decides */
 	VEC(const struct fact *) use;	/* A facts on the pages */
 	bool lock_seen;			/* lock_page & co. in the function */
 	bool notifier_in_file;
-	char release[160];
+	char release[320];
 	char cas[8];
 	char group;
 	const char *confidence;
@@ -955,6 +957,63 @@ static void set_class(struct site *s, const char *cas, char group, const char *c
 	s->group = group;
 	s->confidence = conf;
 	snprintf(s->reason, sizeof(s->reason), "%s", reason);
+}
+
+/*
+ * Releases in other functions of the file, for pages kept in a struct
+ * field (x->pages, x.pages): the R facts whose pages are written the same
+ * (x->pages), or else, if there are none, the same field of anything
+ * (y->pages).  One kind (puts, or unpins) is taken as the release, "likely";
+ * both kinds (a release function that asks a flag how the pages were
+ * taken) are named and decide nothing.  The release then reads
+ * "put_page in f() (->pages)".
+ */
+static void field_releases(struct site *s)
+{
+	const char *b = s->pages_base, *arrow = NULL, *dot = strrchr(b, '.');
+	char field[64], funcs[96] = "", names[96] = "";
+	size_t fl;
+
+	for (const char *p = b; (p = strstr(p, "->")); p += 2)
+		arrow = p;
+	if (arrow && (!dot || arrow > dot))
+		snprintf(field, sizeof(field), "->%.60s", arrow + 2);
+	else if (dot)
+		snprintf(field, sizeof(field), ".%.60s", dot + 1);
+	else
+		return;
+	fl = strlen(field);
+	for (int pass = 0; pass < 2 && !s->xrel.n; pass++)
+	for (size_t i = 0; i < facts.n; i++) {
+		const struct fact *f = &facts.v[i];
+		enum rel_kind rk;
+		char *fb;
+		size_t n;
+
+		if (f->type != 'R' || !f->nargs || strcmp(f->file, s->call->file) ||
+		    !strcmp(f->func, s->call->func))
+			continue;
+		rk = rel_kind_of(f->name);
+		if (rk != REL_PUT && rk != REL_UNPIN)
+			continue;
+		fb = base_of(f->args[0]);
+		n = strlen(fb);
+		/* The same expression first, then the same field of anything. */
+		if (pass == 0 ? !strcmp(fb, b) : n >= fl && !strcmp(fb + n - fl, field)) {
+			VEC_PUSH(s->xrel, f);
+			s->xput |= rk == REL_PUT;
+			s->xunpin |= rk == REL_UNPIN;
+			if (!strstr(names, f->name) && strlen(names) + strlen(f->name) + 5 < sizeof(names))
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+					 names[0] ? (s->xput && s->xunpin ? " or " : " + ") : "", f->name);
+			if (!strstr(funcs, f->func) && strlen(funcs) + strlen(f->func) + 5 < sizeof(funcs))
+				snprintf(funcs + strlen(funcs), sizeof(funcs) - strlen(funcs), "%s%s()",
+					 funcs[0] ? ", " : "", f->func);
+		}
+		free(fb);
+	}
+	if (s->xrel.n)
+		snprintf(s->release, sizeof(s->release), "%s in %s (%s)", names, funcs, field);
 }
 
 /*
@@ -1166,6 +1225,8 @@ static void analyse(struct site *s)
 		l = strlen(s->release);
 		snprintf(s->release + l, sizeof(s->release) - l, "%s%s", l ? " + " : "", nm);
 	}
+	if (!s->rel.n && s->kind != FAM_VADDR && *s->pages_base)
+		field_releases(s);
 	if (!s->release[0])
 		snprintf(s->release, sizeof(s->release), "%s",
 			 !*s->pages_base && s->kind != FAM_VADDR ? "no reference" : "elsewhere");
@@ -1228,6 +1289,21 @@ static void analyse(struct site *s)
 	 * page (or the flags cannot be seen): a read through it is no case 5.
 	 * A device counts either way: Direct IO pins for both directions.
 	 */
+	/* Releases found through a struct field, of one kind only. */
+	if (s->xrel.n && !(s->xput && s->xunpin) &&
+	    ((s->kind == FAM_PIN && s->xput) || (s->kind == FAM_GET && s->xunpin))) {
+		bool pin = s->kind == FAM_PIN;
+
+		snprintf(msg, sizeof(msg), pin ?
+			 "pages pinned by %s() kept in a struct field and released with a put in "
+			 "another function: a pin is released with unpin_user_page*()" :
+			 "pages from %s() (FOLL_GET references) kept in a struct field and released "
+			 "with an unpin in another function: an unpin takes away a pin that was "
+			 "never taken", c->name);
+		add_finding(s, pin ? FIND_PIN_PUT : FIND_GET_UNPIN, "likely", msg);
+		for (size_t i = 0; i < s->xrel.n; i++)
+			finding_evidence(s->xrel.v[i]);
+	}
 	if (s->kind == FAM_GET && (device || (access && (write || s->flags_unresolved)))) {
 		snprintf(msg, sizeof(msg), "pages from %s() (FOLL_GET) have their data %s in the "
 			 "same function: case %s, they must be pinned (pin_user_pages*(), released "
@@ -1250,8 +1326,14 @@ static void analyse(struct site *s)
 	not_released(s);
 
 	/* Case and group. */
+	/* A release through a field of one kind counts as seen, "likely" at best. */
+	bool xseen = s->xrel.n && !(s->xput && s->xunpin);
 	bool seen = s->rel.n > 0;
-	const char *vis = s->flags_unresolved ? "likely" : "certain";
+	const char *vis = s->flags_unresolved || !seen ? "likely" : "certain";
+
+	if (!seen && xseen)
+		seen = true;
+	unpin |= xseen && s->xunpin;
 
 	if (s->kind == FAM_VADDR) {
 		set_class(s, "2", 'b', "likely", "the vaddr_pin wrapper: a pin owner, long-term "
@@ -1513,7 +1595,7 @@ static void print_json(FILE *out)
 /*
  * Why @s is not converted by --fix (NULL: it is).  Converted: gets of
  * group a or c whose pages are released in the function, and pins released
- * with a put (their releases only).
+ * with a put in the function (their releases only).
  */
 static const char *fix_refusal(const struct site *s, bool *considered)
 {
@@ -1522,8 +1604,10 @@ static const char *fix_refusal(const struct site *s, bool *considered)
 	for (size_t i = 0; i < findings.n; i++)
 		pin_put |= findings.v[i].site == s && findings.v[i].kind == FIND_PIN_PUT;
 	*considered = pin_put || (s->kind == FAM_GET && (s->group == 'a' || s->group == 'c'));
-	if (!*considered || pin_put)
+	if (!*considered)
 		return NULL;
+	if (pin_put)
+		return s->rel.n ? NULL : "its puts are in another function: convert them by hand";
 	if (has_flag(s, "FOLL_GET", NULL) || has_flag(s, "FOLL_PIN", NULL))
 		return "FOLL_GET or FOLL_PIN in its flags: take it out first";
 	if (strstr(s->call->name, "_fast_only"))

@@ -21,3 +21,14 @@ static void touch_one(unsigned long uaddr)
 	if (get_user_pages_unlocked(uaddr, 1, &page, 0) == 1)
 		put_user_page(page);
 }
+
+/* Kept in a struct field, released with an unpin in another function. */
+static int slot_fill(struct slot *s)
+{
+	return get_user_pages_fast(s->uaddr, 1, FOLL_WRITE, &s->page) == 1 ? 0 : -EFAULT;
+}
+
+static void slot_drop(struct slot *s)
+{
+	unpin_user_page(s->page);
+}

@@ -21,3 +21,17 @@ static long peek_remote(struct mm_struct *mm, unsigned long addr, struct page **
 		release_pages(pg, n);
 	return n;
 }
+
+/* Kept in a struct field, released with puts in another function. */
+static int buf_pin(struct ubuf *b)
+{
+	long n = pin_user_pages_fast(b->start, b->nr, FOLL_WRITE, b->pages);
+
+	return n == b->nr ? 0 : -EFAULT;
+}
+
+static void buf_release(struct ubuf *b)
+{
+	for (int i = 0; i < b->nr; i++)
+		put_page(b->pages[i]);
+}
