@@ -587,6 +587,7 @@ out:
 /* --- the family and what the facts say ------------------------------------------------- */
 
 static const char *source_line(const char *file, int line);
+static bool nonzero_number(const char *e);
 
 enum fam_kind { FAM_GET, FAM_PIN, FAM_VADDR };
 
@@ -933,7 +934,7 @@ static void flags_text(const struct site *s, char *buf, size_t len)
 	if (s->flags_unresolved)
 		snprintf(buf + o, o < len ? len - o : 0, "%s?", o ? "|" : "");
 	else if (!o)
-		snprintf(buf, len, "0");
+		snprintf(buf, len, "%s", nonzero_number(s->flags_expr) ? s->flags_expr : "0");
 }
 
 static void add_finding(struct site *s, enum finding_kind kind, const char *confidence,
@@ -1046,15 +1047,25 @@ static bool gup_internal(const char *file, const char *func)
 	return false;
 }
 
+/* True if @e is a number other than 0 ("1", "0x1"). */
+static bool nonzero_number(const char *e)
+{
+	char *end;
+
+	return isdigit((unsigned char)e[0]) && strtoul(e, &end, 0) != 0 && !*end;
+}
+
 /*
  * True if a flags argument is a truth value (a comparison, a logical
- * operator): the `write` argument of the GUP calls before 4.9, which works
- * only because FOLL_WRITE happens to be 1.
+ * operator) or a number: the `write` argument of the GUP calls before 4.9,
+ * which works only because FOLL_WRITE happens to be 1.
  */
 static bool flags_boolean(const char *e)
 {
 	int depth = 0;
 
+	if (nonzero_number(e))
+		return true;
 	for (const char *p = e; *p; p++) {
 		if (*p == '(' || *p == '[')
 			depth++;
@@ -1243,7 +1254,7 @@ static void analyse(struct site *s)
 
 	/* Findings. */
 	if (*s->flags_expr && flags_boolean(s->flags_expr)) {
-		snprintf(msg, sizeof(msg), "a truth value passed as the flags of %s(): the old "
+		snprintf(msg, sizeof(msg), "a truth value or a number passed as the flags of %s(): the old "
 			 "`write` argument, right only because FOLL_WRITE is 1; write "
 			 "`cond ? FOLL_WRITE : 0`", c->name);
 		add_finding(s, FIND_FLAGS_BOOLEAN, "certain", msg);

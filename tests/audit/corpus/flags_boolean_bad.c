@@ -16,3 +16,13 @@ static int map_for_dma_not(unsigned long uaddr, int nr, struct page **pages, boo
 		unpin_user_pages(pages, got);
 	return got;
 }
+
+/* A number: the old `write` argument, 1 for a write. */
+static int grab_writable(unsigned long uaddr, int nr, struct page **pages)
+{
+	int got = pin_user_pages_fast(uaddr, nr, 1, pages);
+
+	if (got > 0)
+		unpin_user_pages(pages, got);
+	return got;
+}
