@@ -1,13 +1,14 @@
 // release.cocci - pinmm audit: what releases, dirties or locks pages, so
 // tools/pinmm/audit.c can tell, per call site, what the pages array is
-// released with in the same function (docs/audit.md, "Release").
+// released with: in the same function, or through a struct field in the
+// file's other functions (docs/audit.md, "How it works").
 //
 // Records (tab separated):
 //   R  file line function callee args
 // pnm_audit_emit() is defined by sites.cocci (the rule files are run as one).
 
 @release@
-identifier fn = {put_page, folio_put, folio_put_refs, release_pages, put_pages_list,
+identifier fn = {put_page, folio_put, folio_put_refs, release_pages,
                  unpin_user_page, unpin_user_pages, unpin_user_pages_dirty_lock,
                  unpin_user_page_range_dirty_lock, unpin_folio, unpin_folios,
                  unpin_user_folio,

@@ -12,7 +12,8 @@
 import sys
 
 def pnm_audit_emit(*fields):
-    # One write per record: lines from parallel workers never interleave.
+    # One write per record, under PIPE_BUF (fields cut at 1500 characters):
+    # the lines of parallel workers (--jobs) never interleave.
     text = "\t".join(" ".join(str(f).split())[:1500] for f in fields)
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
