@@ -9,6 +9,8 @@
  *                         and compare them (host_diff.c)
  *   pinmm bench [opts]    gup_test's benchmarks beside the limit and the
  *                         host kernel (bench*.c)
+ *   pinmm audit PATH...   find and check the GUP/pin call sites of a C tree
+ *                         with Coccinelle (audit.c, docs/audit.md)
  *
  * The table below is the single list of subcommands; `pinmm --help` and
  * `pinmm <subcommand> --help` are generated from it.  Standard output is
@@ -32,6 +34,8 @@ static const struct pnm_subcommand subcommands[] = {
 	  cmd_diff, cmd_diff_help },
 	{ "bench", "measure pinning as Linux's gup_test does, beside the limit and the host",
 	  cmd_bench, cmd_bench_help },
+	{ "audit", "find, classify and check the GUP/pin call sites of a C tree (Coccinelle)",
+	  cmd_audit, cmd_audit_help },
 };
 
 static void usage(FILE *out)
