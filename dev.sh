@@ -5,13 +5,16 @@
 #   ./dev.sh test            install missing packages, build, run every test (ctest, dev preset)
 #   ./dev.sh sanitizers      unit + scenario tiers under asan, unit + scenario + stress under tsan
 #   ./dev.sh release-test    build the release preset (optimised, NDEBUG), run every test
+#   ./dev.sh host-diff       pinmm diff of scenarios/linux/ against the host kernel (release
+#                            build): the summary, or why the host cannot run it (a skip)
 #   ./dev.sh deps            only install the Debian packages the build needs
 #
 # Works as root on a fresh Debian 12 machine; as another user it uses sudo for apt-get.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake ninja-build pkg-config libcmocka-dev liburcu-dev liburing-dev python3)
+PACKAGES=(build-essential cmake ninja-build pkg-config libcmocka-dev liburcu-dev liburing-dev python3
+	coccinelle)
 
 deps() {
 	local missing=()
@@ -54,7 +57,27 @@ release-test)
 	deps
 	build release
 	ctest --preset release ;;
+host-diff)
+	deps
+	build release
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "dev.sh: host diff skipped: it needs root (pagemap PFNs, stat_refresh, the hugetlb pool, swapon)"
+		exit 0
+	fi
+	# Bounded: a run that hangs is killed; 77 is the host's "cannot run
+	# scenarios here" (io_uring disabled, no pagemap, no liburing, not root).
+	rc=0
+	timeout 900 build/release/pinmm diff scenarios/linux/*.scn > build/release/host-diff.txt \
+		2> build/release/host-diff.err || rc=$?
+	if [ "$rc" -eq 77 ]; then
+		echo "dev.sh: host diff skipped: $(cat build/release/host-diff.err)"
+		exit 0
+	fi
+	grep -E "DIFFER|^    (model|host):" build/release/host-diff.txt || true
+	tail -n 1 build/release/host-diff.txt
+	cat build/release/host-diff.err >&2
+	exit "$rc" ;;
 *)
-	echo "usage: ./dev.sh demo|test|sanitizers|release-test|deps" >&2
+	echo "usage: ./dev.sh demo|test|sanitizers|release-test|host-diff|deps" >&2
 	exit 2 ;;
 esac

@@ -16,7 +16,7 @@
  *             folios: one increment and one decrement per folio, the
  *             array still filled per page.  The library's page tables
  *             and descriptors are not public, so the baseline does this
- *             work on the bench's own copy of them (below): the same
+ *             work on the bench's own copy of them (bench_core.c): the same
  *             four-level layout of 512-entry tables, filled from
  *             pnm_translate(), and one descriptor per frame of the
  *             library's descriptor size.
@@ -39,6 +39,7 @@
  *   -q  quick: 3 runs of ~10 ms
  * Build with the release preset; docs/performance.md has the figures.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@
  * return address instead. */
 #define PNM_NO_CALL_SITE_CAPTURE
 #include <pinmm/pinmm.h>
+#include "bench_core.h"
 
 #define PG		PNM_PAGE_SIZE
 #define PMD_SIZE	PNM_HPAGE_PMD_SIZE
@@ -65,14 +67,6 @@ static int runs = 7;
 static double target_ns = 50e6;
 
 static struct page *pages[HPAGE_PMD_NR];
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static void die(const char *what, long v)
 {
@@ -124,145 +118,17 @@ static void pass_get(unsigned long addr, unsigned long nr, int batch)
 	}
 }
 
-/* --- the baseline's copy of the structures ------------------------------------
- *
- * Page tables as the library lays them out (x86-64, 48-bit addresses): four
- * levels of 512 eight-byte entries; an entry holds the frame number of the
- * next table (or, in a leaf, of the data) shifted by the page shift, with a
- * present bit, and a PMD leaf a huge bit.  Tables live in one arena of 4 KiB
- * frames, reached as the library reaches its own: base + (entry & ~0xfff).
- * Descriptors: one per frame number, laid out as the library's struct page
- * is today (120 bytes; the reference count at byte 92, then the
- * compound_head word: 0 for a head, head | 1 for a tail).
- */
-#define E_PRESENT	0x1UL
-#define E_HUGE		0x80UL
-#define E_ADDR_MASK	0x000ffffffffff000UL
-#define NR_TABLES	4096
+/* --- the baseline (bench_core.h: the limit, on the bench's copy of the structures) --- */
 
-struct desc {
-	unsigned char before[92];
-	int refcount;
-	unsigned long compound_head;
-	unsigned char after[16];
-};
-_Static_assert(sizeof(struct desc) == 120, "the library's descriptor size");
-
-static unsigned char *tables;		/* NR_TABLES frames of 512 entries */
-static unsigned long nr_tables;
-static unsigned long pgd_entry;		/* the root table's entry */
-static struct desc *descs;		/* one per frame */
 static void *slots[HPAGE_PMD_NR];	/* the baseline's page array */
-
-static unsigned long *table_at(unsigned long e)
-{
-	return (unsigned long *)(tables + (e & E_ADDR_MASK));
-}
-
-static struct desc *desc_of(unsigned long pfn)
-{
-	return &descs[pfn];
-}
-
-static struct desc *desc_head(struct desc *d)
-{
-	unsigned long h = __atomic_load_n(&d->compound_head, __ATOMIC_RELAXED);
-
-	return (h & 1) ? (struct desc *)(h - 1) : d;
-}
-
-static unsigned long new_table(void)
-{
-	if (nr_tables == NR_TABLES)
-		die("baseline tables", (long)nr_tables);
-	return (nr_tables++ << 12) | E_PRESENT;
-}
-
-/* The entry slot for @addr at @level (4: PGD .. 1: PTE), creating tables. */
-static unsigned long *shadow_slot(unsigned long addr, int level)
-{
-	unsigned long *e = &pgd_entry;
-
-	for (int l = 4; l >= level; l--) {
-		unsigned long *t;
-
-		if (!*e)
-			*e = new_table();
-		t = table_at(*e);
-		e = &t[(addr >> (12 + 9 * (l - 1))) & 511];
-	}
-	return e;
-}
-
-/* Mirror what @t maps in [addr, addr + bytes): PTEs, or PMDs for @thp. */
-static void shadow_map(struct task_struct *t, unsigned long addr, unsigned long bytes, bool thp)
-{
-	unsigned long step = thp ? PMD_SIZE : PG;
-
-	for (unsigned long off = 0; off < bytes; off += step) {
-		unsigned long pfn;
-		bool w;
-
-		if (pnm_translate(t, addr + off, &pfn, &w))
-			die("translate", (long)off);
-		*shadow_slot(addr + off, thp ? 2 : 1) = (pfn << 12) | E_PRESENT |
-							(thp ? E_HUGE : 0);
-		if (thp)
-			for (unsigned long i = 1; i < HPAGE_PMD_NR; i++)
-				desc_of(pfn + i)->compound_head = (unsigned long)desc_of(pfn) | 1;
-	}
-}
-
-static void shadow_init(unsigned long frames)
-{
-	tables = mmap(NULL, NR_TABLES << 12, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	descs = mmap(NULL, frames * sizeof(struct desc), PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (tables == MAP_FAILED || descs == MAP_FAILED)
-		die("baseline memory", 0);
-	nr_tables = 0;
-	pgd_entry = 0;
-}
-
-static void shadow_fini(unsigned long frames)
-{
-	munmap(tables, NR_TABLES << 12);
-	munmap(descs, frames * sizeof(struct desc));
-}
-
-static unsigned long *walk_pmd(unsigned long addr)
-{
-	unsigned long *pgd = table_at(pgd_entry);
-	unsigned long pgde = __atomic_load_n(&pgd[(addr >> 39) & 511], __ATOMIC_ACQUIRE);
-	unsigned long *pud = table_at(pgde);
-	unsigned long pude = __atomic_load_n(&pud[(addr >> 30) & 511], __ATOMIC_ACQUIRE);
-
-	return &table_at(pude)[(addr >> 21) & 511];
-}
-
-static unsigned long *pte_table(unsigned long *pmd, unsigned long addr)
-{
-	return &table_at(__atomic_load_n(pmd, __ATOMIC_ACQUIRE))[(addr >> 12) & 511];
-}
 
 /* The unavoidable work per page: read the PTE, one atomic increment and
  * one atomic decrement on the folio's refcount, and fill the array. */
 static void pass_baseline(unsigned long addr, unsigned long nr, int batch)
 {
 	for (unsigned long off = 0; off < nr; off += (unsigned long)batch) {
-		unsigned long a = addr + off * PG;
-		unsigned long *ptep = pte_table(walk_pmd(a), a);
-
-		for (int i = 0; i < batch; i++) {
-			unsigned long pte = __atomic_load_n(ptep + i, __ATOMIC_ACQUIRE);
-			struct desc *page = desc_of(pte >> 12);
-
-			__atomic_fetch_add(&desc_head(page)->refcount, 1, __ATOMIC_SEQ_CST);
-			slots[i] = page;
-		}
-		for (int i = 0; i < batch; i++)
-			__atomic_fetch_sub(&desc_head(slots[i])->refcount, 1, __ATOMIC_SEQ_CST);
+		bench_limit_get(addr + off * PG, (unsigned long)batch, slots);
+		bench_limit_put(slots, (unsigned long)batch, 1);
 	}
 }
 
@@ -271,14 +137,8 @@ static void pass_baseline(unsigned long addr, unsigned long nr, int batch)
 static void pass_baseline_thp(unsigned long addr, unsigned long nr, int batch)
 {
 	for (unsigned long off = 0; off < nr; off += (unsigned long)batch) {
-		unsigned long a = addr + off * PG;
-		unsigned long pmd = __atomic_load_n(walk_pmd(a), __ATOMIC_ACQUIRE);
-		struct desc *folio = desc_of((pmd & E_ADDR_MASK) >> 12);
-
-		__atomic_fetch_add(&folio->refcount, 1, __ATOMIC_SEQ_CST);
-		for (int i = 0; i < batch; i++)
-			slots[i] = folio + i;
-		__atomic_fetch_sub(&folio->refcount, 1, __ATOMIC_SEQ_CST);
+		bench_limit_get(addr + off * PG, (unsigned long)batch, slots);
+		bench_limit_put(slots, (unsigned long)batch, HPAGE_PMD_NR);
 	}
 }
 
@@ -293,10 +153,10 @@ static double pass_pin_half(unsigned long addr, unsigned long nr, int batch)
 	double t = 0;
 
 	for (unsigned long off = 0; off < nr; off += (unsigned long)batch) {
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		int n = pin_user_pages_fast(addr + off * PG, batch, FOLL_WRITE, pages);
 
-		t += now_ns() - t0;
+		t += bench_now_ns() - t0;
 		if (n != batch)
 			die("pin_user_pages_fast came back short", n);
 		unpin_user_pages(pages, (unsigned long)n);
@@ -309,32 +169,16 @@ static double pass_baseline_half(unsigned long addr, unsigned long nr, int batch
 	double t = 0;
 
 	for (unsigned long off = 0; off < nr; off += (unsigned long)batch) {
-		unsigned long a = addr + off * PG;
-		double t0 = now_ns();
-		unsigned long *ptep = pte_table(walk_pmd(a), a);
+		double t0 = bench_now_ns();
 
-		for (int i = 0; i < batch; i++) {
-			unsigned long pte = __atomic_load_n(ptep + i, __ATOMIC_ACQUIRE);
-			struct desc *page = desc_of(pte >> 12);
-
-			__atomic_fetch_add(&desc_head(page)->refcount, 1, __ATOMIC_SEQ_CST);
-			slots[i] = page;
-		}
-		t += now_ns() - t0;
-		for (int i = 0; i < batch; i++)
-			__atomic_fetch_sub(&desc_head(slots[i])->refcount, 1, __ATOMIC_SEQ_CST);
+		bench_limit_get(addr + off * PG, (unsigned long)batch, slots);
+		t += bench_now_ns() - t0;
+		bench_limit_put(slots, (unsigned long)batch, 1);
 	}
 	return t;
 }
 
 typedef double half_fn(unsigned long addr, unsigned long nr, int batch);
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Median over @runs of the ns per page of @fn over the area. */
 static double measure(pass_fn *fn, unsigned long addr, unsigned long nr, int batch)
@@ -343,20 +187,19 @@ static double measure(pass_fn *fn, unsigned long addr, unsigned long nr, int bat
 	unsigned long passes;
 
 	fn(addr, nr, batch);			/* warm up */
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	fn(addr, nr, batch);
-	one = now_ns() - t0;
+	one = bench_now_ns() - t0;
 	passes = one > 0 ? (unsigned long)(target_ns / one) : 1;
 	if (passes < 1)
 		passes = 1;
 	for (int r = 0; r < runs; r++) {
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		for (unsigned long p = 0; p < passes; p++)
 			fn(addr, nr, batch);
-		samples[r] = (now_ns() - t0) / ((double)passes * (double)nr);
+		samples[r] = (bench_now_ns() - t0) / ((double)passes * (double)nr);
 	}
-	qsort(samples, (size_t)runs, sizeof(samples[0]), cmp_double);
-	return samples[runs / 2];
+	return bench_median(samples, (unsigned int)runs);
 }
 
 /* Median over @runs of the timed ns per page of a half pass. */
@@ -377,35 +220,18 @@ static double measure_half(half_fn *fn, unsigned long addr, unsigned long nr, in
 			t += fn(addr, nr, batch);
 		samples[r] = t / ((double)passes * (double)nr);
 	}
-	qsort(samples, (size_t)runs, sizeof(samples[0]), cmp_double);
-	return samples[runs / 2];
+	return bench_median(samples, (unsigned int)runs);
 }
 
 /* --- one configuration --------------------------------------------------------- */
 
-enum area_kind { AREA_SMALL, AREA_THP, AREA_HUGETLB };
-
 static unsigned long map_area(struct task_struct *t, unsigned long bytes, enum area_kind kind)
 {
-	bool thp = kind == AREA_THP;
-	long x = pnm_mmap(t, 0, bytes + (thp ? PMD_SIZE : 0), PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS |
-			  (kind == AREA_HUGETLB ? PNM_MAP_HUGETLB : 0), NULL, 0);
 	unsigned long a;
+	int err = bench_map_area(t, bytes, kind, &a);
 
-	if (x < 0)
-		die("mmap", x);
-	a = thp ? ALIGN((unsigned long)x, PMD_SIZE) : (unsigned long)x;
-	/* A hugetlb mapping is aligned by pnm_mmap() and takes no advice. */
-	if (kind != AREA_HUGETLB &&
-	    pnm_madvise(t, a, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
-		die("madvise", 0);
-	for (unsigned long off = 0; off < bytes; off += PG) {
-		unsigned char v = 1;
-
-		if (pnm_user_write(t, a + off, &v, 1))
-			die("fault-in", (long)off);
-	}
+	if (err)
+		die(err == -EFBIG ? "the area is not all 2 MiB folios" : "map area", err);
 	return a;
 }
 
@@ -477,22 +303,11 @@ static void run_config(bool registry, struct result *res, bool quiet)
 	small = map_area(t, bytes, AREA_SMALL);
 	huge = map_area(t, bytes, AREA_THP);
 	htlb = map_area(t, bytes, AREA_HUGETLB);
-	for (unsigned long off = 0; off < bytes; off += PMD_SIZE) {
-		struct pnm_page_info pi = { .size = sizeof(pi) };
-
-		if (pnm_task_page_info(t, huge + off, &pi) || pi.order != HPAGE_PMD_ORDER ||
-		    !(pi.flags & PNM_PAGE_MAP_PMD))
-			die("the THP area is not all THPs", (long)off);
-		if (pnm_task_page_info(t, htlb + off, &pi) || pi.order != HPAGE_PMD_ORDER ||
-		    !(pi.flags & PNM_PAGE_HUGETLB))
-			die("the hugetlb area is not all hugetlb pages", (long)off);
-	}
 	if (pnm_get_mem_info(&mi))
 		die("pnm_mem_info", 0);
-	shadow_init(mi.frames);
-	shadow_map(t, small, bytes, false);
-	shadow_map(t, huge, bytes, true);
-	shadow_map(t, htlb, bytes, true);
+	if (bench_shadow_init(mi.frames) || bench_shadow_map(t, small, bytes, false) ||
+	    bench_shadow_map(t, huge, bytes, true) || bench_shadow_map(t, htlb, bytes, true))
+		die("baseline tables", 0);
 	vpp.task = t;
 	vpp.flags = VADDR_PIN_WRITE;
 	vpp.name = "bench";
@@ -537,7 +352,7 @@ static void run_config(bool registry, struct result *res, bool quiet)
 	released = pnm_stat_lookup("nr_foll_pin_released");
 	if (pnm_stat_read(acquired) != pnm_stat_read(released))
 		die("pins leaked", pnm_stat_read(acquired) - pnm_stat_read(released));
-	shadow_fini(mi.frames);
+	bench_shadow_fini();
 	pnm_task_enter(NULL);
 	pnm_task_exit(t);
 	pnm_task_put(t);
@@ -570,11 +385,10 @@ static void compare(int rounds)
 			ns_on[k] = on[k].ns[r];
 			ns_off[k] = off[k].ns[r];
 		}
-		qsort(ratio, (size_t)rounds, sizeof(ratio[0]), cmp_double);
-		qsort(ns_on, (size_t)rounds, sizeof(ns_on[0]), cmp_double);
-		qsort(ns_off, (size_t)rounds, sizeof(ns_off[0]), cmp_double);
-		printf("  %-22s %12.2f %12.2f %10.2f\n", row_names[r], ns_on[rounds / 2],
-		       ns_off[rounds / 2], ratio[rounds / 2]);
+		printf("  %-22s %12.2f %12.2f %10.2f\n", row_names[r],
+		       bench_median(ns_on, (unsigned int)rounds),
+		       bench_median(ns_off, (unsigned int)rounds),
+		       bench_median(ratio, (unsigned int)rounds));
 	}
 }
 

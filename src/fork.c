@@ -118,12 +118,14 @@ void mmput(struct mm_struct *mm)
 /*
  * Does the child need the parent's page tables for this VMA?  Private
  * mappings do (their anonymous pages exist nowhere else); shared ones
- * refault from the object, except raw PFN maps, which have no object, and
- * hugetlb mappings, whose entries Linux copies whatever their kind.
+ * refault from the object -- shared hugetlb mappings included: the child
+ * maps the file's huge page on its first touch, as in Linux, whose fork
+ * copies no entries of a VMA without an anon_vma -- except raw PFN maps,
+ * which have no object.
  */
 static bool vma_needs_copy(const struct vm_area_struct *src_vma)
 {
-	if (src_vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB))
+	if (src_vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP))
 		return true;
 	return !(src_vma->vm_flags & VM_SHARED);
 }

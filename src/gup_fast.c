@@ -709,23 +709,21 @@ static bool gup_fast_valid_args(struct page **pages, unsigned int *gup_flags,
 }
 
 /*
- * Linux's gup_fast_fallback(): the checks, the lockless walk, and the slow
- * path for the rest.  Returns pages taken (fast + slow, or the fast count
- * if the slow part failed after the fast part took some), 0 for 0 pages,
- * or -errno.  Records FOLL_PIN calls in the pin registry once.
+ * Linux's gup_fast_fallback() on @mm: the checks, the lockless walk, and
+ * the slow path for the rest.  Returns pages taken (fast + slow, or the
+ * fast count if the slow part failed after the fast part took some), 0
+ * for 0 pages, or -errno.  Records FOLL_PIN calls in the pin registry
+ * once.  The caller keeps @mm's address space alive (a user reference).
  */
-static long gup_fast_fallback(unsigned long start, unsigned long nr_pages,
-			      unsigned int gup_flags, struct page **pages)
+static long gup_fast_fallback_mm(struct mm_struct *mm, unsigned long start,
+				 unsigned long nr_pages, unsigned int gup_flags,
+				 struct page **pages)
 {
 	unsigned long len, end, nr_pinned;
-	struct mm_struct *mm;
 	long ret;
 
 	if (VM_WARN_ON_ONCE(gup_flags & ~GUP_FAST_FLAGS))
 		return -EINVAL;
-	/* The thread's own user reference keeps it alive for the whole call,
-	 * whoever exits the task meanwhile (task.c). */
-	mm = pnm_thread_mm;
 	if (!mm)
 		return -EFAULT;		/* no process, or it exited: nothing to walk */
 	mm_set_has_pinned_flag(mm, gup_flags);
@@ -757,6 +755,15 @@ out_record:
 	if (gup_flags & FOLL_PIN)
 		ret = pnm_gup_record_pins(mm, start, pages, ret, gup_flags);
 	return ret;
+}
+
+/* gup_fast_fallback_mm() on current's mm: the thread's own user reference
+ * keeps it alive for the whole call, whoever exits the task meanwhile
+ * (task.c). */
+static long gup_fast_fallback(unsigned long start, unsigned long nr_pages,
+			      unsigned int gup_flags, struct page **pages)
+{
+	return gup_fast_fallback_mm(pnm_thread_mm, start, nr_pages, gup_flags, pages);
 }
 
 /*
@@ -821,6 +828,20 @@ int pin_user_pages_fast(unsigned long start, int nr_pages,
 		ret = gup_fast_fallback(start, (unsigned long)(long)nr_pages, gup_flags, pages);
 	pnm_gup_site_exit();
 	return (int)ret;
+}
+
+/*
+ * pnm_pin_user_pages_fast_mm - pin_user_pages_fast() on @mm (contract in
+ * internal.h).  The caller holds a user reference on @mm and no
+ * mmap_lock.
+ */
+long pnm_pin_user_pages_fast_mm(struct mm_struct *mm, unsigned long start,
+				unsigned long nr_pages, unsigned int gup_flags,
+				struct page **pages)
+{
+	if (!gup_fast_valid_args(pages, &gup_flags, FOLL_PIN))
+		return -EINVAL;
+	return gup_fast_fallback_mm(mm, start, nr_pages, gup_flags, pages);
 }
 
 /*

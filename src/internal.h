@@ -226,7 +226,7 @@ bool pnm_check_folio_deferred(struct folio *folio);
  * by pnm_mm_madvise()): each VMA part in turn, every 2 MiB aligned block
  * inside it collapsed into a PMD-mapped THP.  Returns 0, or -EINVAL (a
  * VMA where THPs cannot be, a part holding no whole block, a block that
- * cannot be collapsed: empty, read-only, not anonymous), -EAGAIN (a page
+ * cannot be collapsed: no page table, not anonymous), -EAGAIN (a page
  * pinned, referenced or locked; try again), -ENOMEM (no free 2 MiB block,
  * or a hole in the range after the rest was done), as Linux.  Takes
  * mmap_lock itself (read to scan, write to collapse); caller holds none.
@@ -408,6 +408,21 @@ void pnm_put_pages(struct page *page, int nr, unsigned int flags);
  */
 int pnm_pin_user_pages_fast_only(unsigned long start, int nr_pages,
 				 unsigned int gup_flags, struct page **pages);
+/*
+ * gup_fast.c: pin_user_pages_fast() on @mm instead of current's (the
+ * owners' pins of vaddr_pin.c, taken by whichever thread calls; Linux's
+ * io_uring and RDMA pin their caller's mm with pin_user_pages_fast()):
+ * the lockless walk first -- a page it grabs and then may not keep, e.g.
+ * a writable long-term pin of a file that tracks dirtying, is pinned and
+ * released again, as Linux counts it -- then the slow path for the rest,
+ * which takes @mm's mmap_lock itself.  The caller holds a user reference
+ * on @mm (mmget) and no mmap_lock.  Returns the pages pinned (possibly
+ * fewer, recorded once in the registry), 0 for @nr_pages == 0, or -errno
+ * as pin_user_pages_fast().
+ */
+long pnm_pin_user_pages_fast_mm(struct mm_struct *mm, unsigned long start,
+				unsigned long nr_pages, unsigned int gup_flags,
+				struct page **pages);
 /* gup_fast.c: walks whose pins were all dropped again because fork's
  * write_protect_seq changed under them (statistics for tests). */
 extern atomic_long_t pnm_gup_fast_seq_retries;

@@ -8,8 +8,10 @@
  * One collapse of the aligned block at @haddr, as Linux does it:
  *
  *   1. look (mmap_lock read, the PTE table's ptl): every entry none, the
- *      zero page, a swap entry or a present anonymous page; at least one
- *      writable present entry; no folio locked; every folio's refcount
+ *      zero page, a swap entry or a present anonymous page -- writable or
+ *      not: a read-only area, or pages COW-shared with a fork child, are
+ *      collapsed too (the new THP is this process's own copy); no folio
+ *      locked; every folio's refcount
  *      exactly its mapcount (plus the swap cache's reference) -- a pin, a
  *      get_user_pages() reference or anyone else's reference makes it
  *      differ, and the block is refused (SCAN_PAGE_COUNT, -EAGAIN);
@@ -85,7 +87,6 @@ enum scan_result {
 	SCAN_PMD_MAPPED,	/* a huge PMD already (or one in migration) */
 	SCAN_EXCEED_NONE_PTE,	/* khugepaged: too many empty entries */
 	SCAN_EXCEED_SHARED_PTE,	/* khugepaged: too many shared pages */
-	SCAN_PAGE_RO,		/* no writable entry */
 	SCAN_LACK_REFERENCED_PAGE, /* khugepaged: nothing used recently */
 	SCAN_PAGE_NULL,		/* a raw pfn mapping */
 	SCAN_PAGE_COUNT,	/* references beyond the mappings (pins) */
@@ -212,7 +213,6 @@ static enum scan_result check_block(struct vm_area_struct *vma, unsigned long ha
 	int max_shared = READ_ONCE(khugepaged_max_ptes_shared);
 	int none = 0, shared = 0, referenced = 0, unmapped = 0, i;
 	struct folio *last = NULL;
-	bool writable = false;
 
 	for (i = 0; i < (int)HPAGE_PMD_NR; i++) {
 		unsigned long addr = haddr + (unsigned long)i * PAGE_SIZE;
@@ -252,8 +252,6 @@ static enum scan_result check_block(struct vm_area_struct *vma, unsigned long ha
 			return SCAN_EXCEED_SHARED_PTE;
 		if (pte_young(pte) || PageReferenced(&folio->page))
 			referenced++;
-		if (pte_write(pte))
-			writable = true;
 		if (folio == last)
 			continue;
 		last = folio;
@@ -277,8 +275,6 @@ static enum scan_result check_block(struct vm_area_struct *vma, unsigned long ha
 	}
 	if (!cf)
 		cc->unmapped = unmapped;
-	if (!writable)
-		return SCAN_PAGE_RO;
 	/* khugepaged swaps in only for a block that is mostly in use. */
 	if (cc->is_khugepaged &&
 	    (!referenced || (unmapped && referenced < (int)HPAGE_PMD_NR / 2)))
@@ -588,8 +584,7 @@ static int collapse_vma_range(struct mm_struct *mm, struct vm_area_struct *vma,
 		}
 		last_fail = result;
 		/* Linux's whitelist of results after which it goes on. */
-		if (result != SCAN_PMD_NULL && result != SCAN_PAGE_RO &&
-		    result != SCAN_PAGE_NULL && result != SCAN_PAGE_COUNT &&
+		if (result != SCAN_PMD_NULL && result != SCAN_PAGE_NULL && result != SCAN_PAGE_COUNT &&
 		    result != SCAN_PAGE_LOCK && result != SCAN_LACK_REFERENCED_PAGE &&
 		    result != SCAN_PTE_NON_PRESENT)
 			break;

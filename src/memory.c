@@ -1436,7 +1436,7 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 
 	mmap_assert_write_locked(src_mm);
 	mmap_assert_write_locked(dst_mm);
-	/* hugetlb entries are copied for shared mappings too (Linux's). */
+	/* Private hugetlb mappings (fork.c copies no shared one). */
 	if (is_vm_hugetlb_page(src_vma))
 		return copy_hugetlb_page_range(dst_vma, src_vma);	/* hugetlb_fault.c */
 	if (src_vma->vm_flags & VM_SHARED)

@@ -14,8 +14,11 @@
  * memory by user address through its extents, as an RDMA device reaches
  * a memory region by iova.
  *
- * Pins are taken with pin_user_pages_remote() on the owner's mm, so they
- * are ordinary FOLL_PIN pins: counted, recorded in the registry (tagged
+ * Pins are taken on the owner's mm -- by vaddr_pin_user_pages() as
+ * pin_user_pages_fast() takes them (the lockless walk, then the slow path
+ * for the rest: pnm_pin_user_pages_fast_mm()), by the variants called
+ * under the mmap_lock with pin_user_pages_remote() -- so they are
+ * ordinary FOLL_PIN pins: counted, recorded in the registry (tagged
  * with the owner's name, the call site being the one recorded on the
  * thread -- pnm_gup_set_call_site() -- or else the wrapper's caller) and
  * subject to every rule of the raw API (long-term pins migrate out of
@@ -300,10 +303,11 @@ static void vp_unpin_pages(struct vaddr_pin *vp, struct page **pages, unsigned l
 
 /*
  * The pin variants, inside the call's site bracket (vp_pin()): pin
- * [start, start + nr pages) of the owner's mm with
- * pin_user_pages_remote() -- taking the mmap_lock itself if @take_lock,
- * else under the caller's, which @caller_locked (the _remote variant's,
- * may be NULL) may let it drop -- and record the result as one extent.
+ * [start, start + nr pages) of the owner's mm -- with @take_lock as
+ * pin_user_pages_fast() does (no lock held; lockless first), else with
+ * pin_user_pages_remote() under the caller's mmap_lock, which
+ * @caller_locked (the _remote variant's, may be NULL) may let it drop --
+ * and record the result as one extent.
  * The registry record and the extent carry the owner's name as its tag
  * and the call's site.
  */
@@ -314,7 +318,6 @@ static long vp_pin_sited(struct vaddr_pin *vp, unsigned long start, unsigned lon
 	struct pnm_layout_lease *lease = NULL;
 	unsigned long owner;
 	struct vp_extent *e;
-	int locked = 1;
 	long ret;
 
 	if (!vp || (start & ~PAGE_MASK))
@@ -354,24 +357,31 @@ static long vp_pin_sited(struct vaddr_pin *vp, unsigned long start, unsigned lon
 		pnm_pin_set_tag(vp->name);
 	owner = pnm_pin_set_owner(vp->id);
 	pnm_gup_lease_inode = lease ? pnm_lease_inode(lease) : NULL;
-	if (take_lock)
-		mmap_read_lock(vp->mm);
-	ret = pin_user_pages_remote(vp->mm, start, nr, vp_gup_flags(vp), e->pages,
-				    take_lock ? &locked : caller_locked);
-	if (ret > 0) {
-		/* Under the mmap_lock (GUP may have dropped it: take it back;
-		 * the _remote caller is told through *caller_locked). */
-		if (take_lock && !locked) {
+	if (take_lock) {
+		/* No lock held: the lockless walk first, then the slow path
+		 * (which takes the mmap_lock itself), as Linux's io_uring and
+		 * RDMA pin with pin_user_pages_fast(). */
+		ret = pnm_pin_user_pages_fast_mm(vp->mm, start, nr, vp_gup_flags(vp), e->pages);
+		if (ret > 0) {
+			/* Under the mmap_lock, as after a slow path that
+			 * dropped it. */
 			mmap_read_lock(vp->mm);
-			locked = 1;
-		} else if (!take_lock && caller_locked && !*caller_locked) {
-			mmap_read_lock(vp->mm);
-			*caller_locked = 1;
+			vp_extent_note_file(e, (unsigned long)ret);
+			mmap_read_unlock(vp->mm);
 		}
-		vp_extent_note_file(e, (unsigned long)ret);
+	} else {
+		ret = pin_user_pages_remote(vp->mm, start, nr, vp_gup_flags(vp), e->pages,
+					    caller_locked);
+		if (ret > 0) {
+			/* Under the mmap_lock (GUP may have dropped it: take
+			 * it back; the caller is told through *caller_locked). */
+			if (caller_locked && !*caller_locked) {
+				mmap_read_lock(vp->mm);
+				*caller_locked = 1;
+			}
+			vp_extent_note_file(e, (unsigned long)ret);
+		}
 	}
-	if (take_lock && locked)
-		mmap_read_unlock(vp->mm);
 	pnm_gup_lease_inode = NULL;
 	pnm_pin_set_owner(owner);
 	pnm_pin_set_tag(tag);

@@ -103,7 +103,9 @@ PNM_API int vaddr_pin_destroy(struct vaddr_pin *vp);
  * (unaligned @start, a range that wraps or overlaps one this owner
  * already holds), -EFAULT, -ENOMEM, -EOPNOTSUPP (dax long-term), the
  * refusals of pin_user_pages*() for the flags the owner stands for.
- *   vaddr_pin_user_pages: takes the mmap_lock itself (the fast path).
+ *   vaddr_pin_user_pages: the caller holds no mmap_lock; pins as
+ *     pin_user_pages_fast() does (the lockless walk, then the slow path,
+ *     which takes the mmap_lock itself, for the rest).
  *   vaddr_pin_pages: the caller holds the owner mm's mmap_lock for read.
  *   vaddr_pin_pages_remote: the caller holds @mm's mmap_lock for read; @mm
  *     must be the owner's (-EINVAL otherwise: an owner is tied to one

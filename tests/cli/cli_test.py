@@ -18,7 +18,7 @@ import tempfile
 PINMM, CLI_DIR, SCN_DIR, CASE = sys.argv[1:5]
 PINMM = os.path.abspath(PINMM)
 ARG = sys.argv[5] if len(sys.argv) > 5 else None
-SUBCOMMANDS = ["run", "stats", "demo", "diff"]
+SUBCOMMANDS = ["run", "stats", "demo", "diff", "bench"]
 
 
 def fail(msg):
@@ -494,6 +494,304 @@ def case_demo_claim():
         if len(row) != 1 or not row[0].endswith("FAILED") or "!! did not hold:" not in out:
             fail("story 5:\n" + out)
         _, out, _ = run("demo", "--scenarios", d, "--story", "1", expect=0)
+
+
+# `pinmm bench` on a tiny configuration: 2 MiB ranges, one repeat, 1 and 512
+# pages per call, 1 and 2 threads (label bench-smoke; benchmarks are
+# programs, not tests: only that it runs and prints its table is checked).
+BENCH_TINY = ["bench", "-m", "2", "-r", "1", "-n", "1,512", "-j", "1,2", "--quiet"]
+BENCH_METHODS = ["gup-fast", "pin-fast", "pin-longterm", "pin-slow", "vaddr_pin"]
+
+
+def bench_rows(out):
+    """The table's rows: {(benchmark, memory, n, threads): [columns]}."""
+    rows = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0] in BENCH_METHODS:
+            key = tuple(parts[:4]) + ((parts[4],) if parts[4] != "|" else ())
+            rows[key] = line
+    return rows
+
+
+def check_host_lines(out):
+    host = [l for l in out.splitlines() if l.startswith("  4K ") or l.startswith("  THP ")]
+    if len(host) != 2:
+        fail("host kernel lines:\n" + out)
+    for line in host:
+        if "skipped: " not in line and " ns/page" not in line:
+            fail("host line neither measured nor skipped: " + line)
+        if "skipped: " in line and not line.split("skipped: ")[1].strip():
+            fail("host line skipped without a reason: " + line)
+
+
+def case_bench():
+    _, out, err = run(*BENCH_TINY, expect=0)
+    if err:
+        fail("--quiet run wrote to stderr:\n" + err)
+    lines = out.splitlines()
+    if not lines or not lines[0].startswith("pinmm bench: 2 MiB per range"):
+        fail("header:\n" + out)
+    head = [l for l in lines if l.startswith("benchmark ")]
+    if len(head) != 1 or head[0].count("ns/page") != 2 or head[0].count("xlimit") != 2:
+        fail("column header (registry on and off side by side):\n" + out)
+    rows = bench_rows(out)
+    if len(rows) != 5 * 2 * 2 * 3:
+        fail("%d rows, expected 60:\n%s" % (len(rows), out))
+    for m in BENCH_METHODS:
+        for mem in ("4K", "THP"):
+            for n in ("1", "512"):
+                for thr in (("1",), ("2", "disjoint"), ("2", "shared")):
+                    key = (m, mem, n) + thr
+                    if key not in rows:
+                        fail("row %r missing:\n%s" % (key, out))
+                    cols = rows[key].split("|")
+                    if len(cols) != 3:
+                        fail("row %r has not two halves: %s" % (key, rows[key]))
+                    for half in cols[1:]:
+                        v = half.split()
+                        if len(v) != 6 or float(v[2]) <= 0 or float(v[3]) <= 0 \
+                                or float(v[4]) <= 0:
+                            fail("row %r: %s" % (key, rows[key]))
+    check_host_lines(out)
+    # gup_test's lines, one per repeat and thread, when a benchmark is chosen.
+    _, out, _ = run("bench", "-a", "-u", "-T", "-m", "2", "-r", "2", "-n", "512", "-j", "1,2",
+                    "--ranges", "shared", "--registry", "off", "--no-host", "--quiet",
+                    expect=0)
+    for name in ("PIN_FAST_BENCHMARK", "GUP_FAST_BENCHMARK"):
+        got = [l for l in out.splitlines() if l.startswith(name + ":")]
+        if len(got) != 2 * (1 + 2):
+            fail("%s lines:\n%s" % (name, out))
+        for line in got:
+            parts = line.split()
+            if len(parts) != 5 or parts[1] != "Time:" or parts[4] != "us" \
+                    or not parts[2].startswith("get:") or not parts[3].startswith("put:") \
+                    or not parts[2][4:].isdigit() or not parts[3][4:].isdigit():
+                fail("not gup_test's line: " + line)
+    rows = bench_rows(out)
+    if sorted(rows) != sorted([(m, "4K", "512") + t for m in ("gup-fast", "pin-fast")
+                               for t in (("1",), ("2", "shared"))]):
+        fail("rows of -a -u -T --ranges shared: %r" % sorted(rows))
+    if "registry on" in out or "host kernel" in out:
+        fail("--registry off / --no-host not honoured:\n" + out)
+
+
+def case_bench_json():
+    _, out, _ = run(*BENCH_TINY, "--json", expect=0)
+    doc = json.loads(out)
+    if doc["config"]["mib"] != 2 or doc["config"]["repeats"] != 1:
+        fail("config: %r" % doc["config"])
+    rows = doc["rows"]
+    if len(rows) != 60 or {r["benchmark"] for r in rows} != set(BENCH_METHODS):
+        fail("rows: %r" % [(r["benchmark"], r["memory"]) for r in rows])
+    for r in rows:
+        for half in ("registry_on", "registry_off"):
+            h = r[half]
+            if len(h["get_us"]) != 1 or len(h["put_us"]) != 1 or h["ns_per_page"] <= 0 \
+                    or h["limit"]["ns_per_page"] <= 0 or h["ratio_to_limit"] <= 0:
+                fail("row %r" % r)
+        if (r["threads"] == 1) != (r["ranges"] is None):
+            fail("ranges of row %r" % r)
+    host = doc["host"]["rows"]
+    if [h["memory"] for h in host] != ["4K", "THP"]:
+        fail("host rows: %r" % host)
+    for h in host:
+        if h["measured"] != ("ns_per_page" in h) or (not h["measured"] and not h["reason"]):
+            fail("host row: %r" % h)
+        for r in rows:
+            if r["memory"] == h["memory"] and \
+                    (r["registry_on"]["ratio_to_host"] is None) == h["measured"]:
+                fail("ratio to the host of row %r, host %r" % (r, h))
+
+
+def case_bench_usage():
+    for args in (["-m", "3"], ["-m", "0"], ["-m"], ["-n", "0"], ["-n", "513"], ["-n", "1,,2"],
+                 ["-j", "9"], ["-r", "0"], ["-r", "x"], ["--registry", "maybe"],
+                 ["--ranges", "none"], ["-x"], ["--bogus"], ["extra"]):
+        _, out, err = run("bench", "-m", "2", *args, expect=2)
+        if not err.startswith("pinmm bench: ") or "see pinmm bench --help" not in err:
+            fail("bench %s: %r" % (" ".join(args), err))
+        if out:
+            fail("bench %s printed: %r" % (" ".join(args), out))
+
+
+def case_output_error():
+    """A full output device is an error (exit 1 and a message), for every
+    kind of output; a pass that could not be written is not a pass."""
+    if not os.path.exists("/dev/full"):
+        print("skip: no /dev/full")
+        return
+    for args in (["run", scn("cow_fork.scn")], ["run", "--json", scn("cow_fork.scn")],
+                 ["run", "-q", scn("cow_fork.scn")], ["stats", scn("cow_fork.scn")],
+                 ["run", "--check", scn("cow_fork.scn")], ["run", "--help"], ["--help"],
+                 ["--version"]):
+        with open("/dev/full", "w") as full:
+            p = subprocess.run([PINMM, *args], stdout=full, stderr=subprocess.PIPE,
+                               timeout=300)
+        err = p.stderr.decode("utf-8", "replace")
+        if p.returncode != 1 or \
+                "pinmm: error writing the output: No space left on device" not in err:
+            fail("pinmm %s > /dev/full: exit %d, stderr %r"
+                 % (" ".join(args), p.returncode, err))
+    # A failing run stays 1; a parse error stays 2.
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([PINMM, "run", os.path.join(CLI_DIR, "failing.scn")],
+                           stdout=full, stderr=subprocess.PIPE, timeout=300)
+        if p.returncode != 1:
+            fail("failing.scn > /dev/full: exit %d" % p.returncode)
+        p = subprocess.run([PINMM, "run", os.path.join(CLI_DIR, "bad", "bad_zone.scn")],
+                           stdout=full, stderr=subprocess.PIPE, timeout=300)
+        if p.returncode != 2:
+            fail("bad_zone.scn > /dev/full: exit %d" % p.returncode)
+
+
+def case_too_large():
+    """A file over the 4 MiB limit is reported with its own size; standard
+    input with "more than" the limit."""
+    limit = 4 << 20
+    with tempfile.TemporaryDirectory() as d:
+        for extra in (1, 1000):
+            path = os.path.join(d, "big.scn")
+            with open(path, "w") as f:
+                f.write("#" * (limit + extra))
+            _, _, err = run("run", path, expect=2)
+            want = "big.scn:1:1: error: file too large (%d bytes; the limit is %d)" \
+                % (limit + extra, limit)
+            if want not in err:
+                fail("size of a file %d bytes over: %r" % (extra, err))
+        with open(path, "rb") as f:
+            p = subprocess.run([PINMM, "run", "-"], stdin=f, capture_output=True,
+                               timeout=300)
+        err = p.stderr.decode()
+        # A redirected regular file still has a size.
+        if p.returncode != 2 or "<stdin>:1:1: error: file too large (%d bytes" \
+                % (limit + 1000) not in err:
+            fail("stdin from a big file: exit %d, %r" % (p.returncode, err))
+        p = subprocess.run([PINMM, "run", "-"], input=b"#" * (limit + 1000),
+                           capture_output=True, timeout=300)
+        err = p.stderr.decode()
+        if p.returncode != 2 or "<stdin>:1:1: error: file too large (more than %d bytes" \
+                % limit not in err:
+            fail("a big pipe: exit %d, %r" % (p.returncode, err))
+        # Exactly the limit is fine.
+        with open(path, "w") as f:
+            f.write(("#" * 99 + "\n") * (limit // 100) + "#" * (limit % 100 - 1) + "\n")
+        if os.path.getsize(path) != limit:
+            fail("test file size")
+        run("run", path, expect=0)
+
+
+def case_stdin():
+    """`-` reads the scenario from standard input."""
+    with open(scn("cow_fork.scn"), "rb") as f:
+        text = f.read()
+    _, want, _ = run("run", scn("cow_fork.scn"), expect=0)
+    for sub in ("run", "stats"):
+        p = subprocess.run([PINMM, sub, "-"], input=text, capture_output=True, timeout=300)
+        out = p.stdout.decode()
+        if p.returncode != 0:
+            fail("%s -: exit %d\n%s%s" % (sub, p.returncode, out, p.stderr.decode()))
+        if sub == "run" and (out.splitlines()[-1] != want.splitlines()[-1] or
+                             "<stdin>:" not in out):
+            fail("run - output:\n" + out)
+    p = subprocess.run([PINMM, "run", "-"], input=b"process A\nmmapp A buf 4K\n",
+                       capture_output=True, timeout=300)
+    if p.returncode != 2 or not p.stderr.decode().startswith("<stdin>:2:1: error: "):
+        fail("parse error on stdin: %d %r" % (p.returncode, p.stderr.decode()))
+    p = subprocess.run([PINMM, "run", "-", "-"], input=text, capture_output=True, timeout=300)
+    if p.returncode != 2 or "more than once" not in p.stderr.decode():
+        fail("run - -: %d %r" % (p.returncode, p.stderr.decode()))
+
+
+def case_empty():
+    """A scenario with no steps passes, with a warning that it checks nothing."""
+    with tempfile.TemporaryDirectory() as d:
+        empty = os.path.join(d, "empty.scn")
+        comments = os.path.join(d, "comments.scn")
+        open(empty, "w").close()
+        with open(comments, "w") as f:
+            f.write("# nothing here\n\n   # nor here\n")
+        for path in (empty, comments):
+            for opts in ([], ["-q"], ["--json"], ["--check"]):
+                _, out, err = run("run", *opts, path, expect=0)
+                if path + ": warning: no steps" not in err:
+                    fail("run %s %s: no warning: %r" % (opts, path, err))
+        _, _, err = run("run", scn("cow_fork.scn"), expect=0)
+        if "warning" in err:
+            fail("a warning for a file with steps: " + err)
+
+
+def disk_scenario(d, steps):
+    """A scenario with a disk file (its host file is in the data directory)
+    and @steps cheap expectations after it."""
+    path = os.path.join(d, "disk.scn")
+    with open(path, "w") as f:
+        f.write("memory normal=32M movable=16M cma=0\nprocess A\nfile F disk\n"
+                'pwrite F 0 "hello"\nfsync F\n')
+        f.write("expect size F == 5\n" * steps)
+    return path
+
+
+def left_behind(tmp):
+    return [os.path.join(r, n) for r, ds, fs in os.walk(tmp) for n in ds + fs]
+
+
+def case_datadir_cleanup():
+    """The model's private data directory goes on every exit path: a normal
+    end, a reader that went away (SIGPIPE), SIGTERM, an exit on host
+    out-of-memory."""
+    import signal
+    import time
+    with tempfile.TemporaryDirectory() as d, tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, TMPDIR=tmp)
+        path = disk_scenario(d, 3000)       # well over a pipe's 64K of output
+        p = subprocess.run([PINMM, "run", path], env=env, capture_output=True, timeout=300)
+        if p.returncode != 0 or left_behind(tmp):
+            fail("normal run: exit %d, left %r" % (p.returncode, left_behind(tmp)))
+        # SIGPIPE: the reader is gone before the first write.
+        p = subprocess.Popen([PINMM, "run", path], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+        p.stdout.close()
+        rc = p.wait(timeout=300)
+        if rc != -signal.SIGPIPE or left_behind(tmp):
+            fail("SIGPIPE: exit %d, left %r" % (rc, left_behind(tmp)))
+        # SIGTERM while the run is blocked writing to a full pipe.
+        p = subprocess.Popen([PINMM, "run", path], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while not any(os.path.basename(x) == "F" for x in left_behind(tmp)):
+            if time.time() > deadline or p.poll() is not None:
+                p.kill()
+                fail("no disk file appeared in the data directory")
+            time.sleep(0.01)
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=300)
+        p.stdout.close()
+        if rc != -signal.SIGTERM or left_behind(tmp):
+            fail("SIGTERM: exit %d, left %r" % (rc, left_behind(tmp)))
+        # An exit on host out-of-memory in the middle of the run (line 6).
+        p = subprocess.run([PINMM, "run", path], env=dict(env, PINMM_SCN_EXIT_AT="6"),
+                           capture_output=True, timeout=300)
+        if p.returncode != 2 or b"out of memory" not in p.stderr or left_behind(tmp):
+            fail("host ENOMEM exit: exit %d, left %r" % (p.returncode, left_behind(tmp)))
+
+
+def case_register_nomem():
+    """Host out-of-memory while the scenario commands register themselves
+    (constructors, before main) is an error with a message, not an abort."""
+    for n in (1, 2, 3, 10, 40):
+        p = subprocess.run([PINMM, "run", scn("cow_fork.scn")],
+                           env=dict(os.environ, PINMM_SCN_FAIL_REGISTER=str(n)),
+                           capture_output=True, timeout=300)
+        err = p.stderr.decode()
+        if p.returncode != 2 or "out of memory at start-up" not in err:
+            fail("allocation %d failing: exit %d, %r" % (n, p.returncode, err))
+    # Past the last allocation nothing fails.
+    p = subprocess.run([PINMM, "run", scn("cow_fork.scn")],
+                       env=dict(os.environ, PINMM_SCN_FAIL_REGISTER="100000"),
+                       capture_output=True, timeout=300)
+    if p.returncode != 0:
+        fail("no allocation failing: exit %d" % p.returncode)
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

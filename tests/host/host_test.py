@@ -52,9 +52,15 @@ def thp_madvise():
         return False
 
 
+MTHP64 = "/sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled"
+
+
 def case_run():
     if ARG == "thp" and not thp_madvise():
         print("SKIP: the host has no THP for MADV_HUGEPAGE areas")
+        sys.exit(SKIP)
+    if ARG == "mthp" and not (thp_madvise() and os.path.exists(MTHP64)):
+        print("SKIP: the host has no 64K THP size")
         sys.exit(SKIP)
     _, out, _ = run("run", "--host", scn(ARG), expect=0)
     if "FAIL" in out:
@@ -64,7 +70,8 @@ def case_run():
 
 
 AGREEING = ["cow-fork", "uring-fork", "vmsplice", "odirect", "pvm", "errno", "hugetlb",
-            "skips", "orphans"] + (["thp"] if thp_madvise() else [])
+            "skips", "orphans", "swap", "zero-page"] + (["thp"] if thp_madvise() else []) + \
+    (["mthp"] if thp_madvise() and os.path.exists(MTHP64) else [])
 
 
 def case_diff_agree():
@@ -112,12 +119,12 @@ def case_json():
     _, out, _ = run("run", "--host", "--json", scn("skips"), expect=0)
     doc = json.loads(out)
     statuses = {s["line"]: s["status"] for s in doc["steps"]}
-    if statuses.get(5) != "skip" or statuses.get(10) != "pass" or doc["skipped"] != 4:
+    if statuses.get(5) != "skip" or statuses.get(10) != "pass" or doc["skipped"] != 7:
         fail("run --host --json: " + out)
     _, out, _ = run("diff", "--json", scn("skips"), scn("disagree"))
     doc = json.loads(out)
     files = {os.path.basename(f["file"]): f for f in doc["files"]}
-    if files["skips.scn"]["skipped"] != 4 or files["skips.scn"]["differ"] != 0:
+    if files["skips.scn"]["skipped"] != 7 or files["skips.scn"]["differ"] != 0:
         fail("diff --json skips.scn: " + json.dumps(files["skips.scn"]))
     step = [s for s in files["skips.scn"]["steps"] if s["line"] == 5][0]
     if step["verdict"] != "skip" or "short-term pin" not in step["why"]:
@@ -133,7 +140,12 @@ def case_skips():
                  "skips.scn:7: SKIP expect page A buf anon-exclusive  [not expressible on the "
                  "host: PageAnonExclusive",
                  "skips.scn:8: SKIP migrate A buf zone Normal  [not expressible on the host:",
-                 "skips.scn: 1 passed, 0 failed, 4 skipped"]:
+                 "skips.scn:16: SKIP pin A buf 1 longterm as RO  [not expressible on the host: "
+                 "a read-only long-term pin",
+                 "skips.scn:17: SKIP expect page A buf present  [the frames of buf depend on "
+                 "line 5, which the host skipped",
+                 "skips.scn:18: PASS expect page A other present",
+                 "skips.scn: 2 passed, 0 failed, 7 skipped"]:
         if want not in out:
             fail("missing %r in:\n%s" % (want, out))
 
@@ -234,6 +246,77 @@ def case_hugetlb_pool():
         fail("nr_hugepages %d before the run, %d after" % (before, after))
     if "PASS expect page A buf hugetlb" not in out and "SKIP hugepages" not in out:
         fail("neither ran nor skipped:\n" + out)
+
+
+def read_swaps():
+    with open("/proc/swaps") as f:
+        return f.read()
+
+
+def leftover_dirs():
+    return sorted(d for d in os.listdir("/var/tmp") if d.startswith("pinmm-host-"))
+
+
+def case_swap_cleanup():
+    # The run's swap device is off and its file gone after a normal end
+    # and after SIGTERM with pages swapped out (line 13: after pageout).
+    before, dirs = read_swaps(), leftover_dirs()
+    _, out, _ = run("run", "--host", scn("swap"), expect=0)
+    if "SKIP swap on" in out:
+        print("SKIP: the host cannot turn a swap file on: " + out.splitlines()[0])
+        sys.exit(SKIP)
+    if "PASS expect page A buf swapped" not in out:
+        fail("the page was not swapped out:\n" + out)
+    for selfkill in (None, 13):
+        if selfkill:
+            orphan_run(-signal.SIGTERM, selfkill=selfkill, name="swap")
+        if read_swaps() != before:
+            fail("/proc/swaps changed by the run:\n%s\nnow:\n%s" % (before, read_swaps()))
+        if leftover_dirs() != dirs:
+            fail("directories left behind: %s" % leftover_dirs())
+
+
+def case_thp_switch():
+    # The 64K switch the run sets is back to its value after a normal end
+    # and after SIGTERM (line 7: after the switch was set).
+    if not os.path.exists(MTHP64):
+        print("SKIP: the host has no 64K THP size")
+        sys.exit(SKIP)
+    with open(MTHP64) as f:
+        before = f.read()
+    run("run", "--host", scn("mthp"), expect=0)
+    orphan_run(-signal.SIGTERM, selfkill=7, name="mthp")
+    with open(MTHP64) as f:
+        after = f.read()
+    if before != after:
+        fail("hugepages-64kB/enabled was %r, is %r" % (before, after))
+
+
+def case_env_skip():
+    # `require zero-page`: the rest runs where the host maps the zero
+    # page, and is skipped, naming line 6, where it does not.
+    _, out, _ = run("run", "--host", "--json", scn("zero-page"), expect=0)
+    steps = {st["line"]: st for st in json.loads(out)["steps"]}
+    later = [steps[n] for n in (7, 8, 9, 10)]
+    if steps[6]["status"] == "skip":
+        for st in later:
+            if st["status"] != "skip" or "since line 6" not in st["detail"]:
+                fail("a step after the failed premise was not skipped: " + json.dumps(st))
+    elif any(st["status"] not in ("ok", "pass") for st in later):
+        fail("the premise held but a later step did not: " + out)
+
+
+def case_diff_corpus():
+    # The whole corpus agrees with the host, apart from declared
+    # differences and what the host cannot express.
+    corpus = os.path.join(HOST_DIR, "..", "..", "scenarios", "linux")
+    files = sorted(os.path.join(corpus, f) for f in os.listdir(corpus) if f.endswith(".scn"))
+    _, out, _ = run("diff", *files)
+    last = out.strip().splitlines()[-1]
+    print(last)
+    if " 0 differ" not in last:
+        fail("disagreements:\n" + "\n".join(l for l in out.splitlines()
+                                             if "DIFFER" in l or l.startswith("    ")))
 
 
 if os.geteuid() != 0:

@@ -188,8 +188,8 @@ static void *collapser_main(void *arg)
 				atomic_long_inc(&sh->refused);
 			else if (ret == -EINVAL)
 				atomic_long_inc(&sh->einval);
-			/* -EINVAL: read-only after a fork, or a VMA split by
-			 * the mprotect below; -ENOMEM: no 2M block free. */
+			/* -EINVAL: a VMA split by the mprotect below;
+			 * -ENOMEM: no 2M block free. */
 			else if (ret != -EINVAL && ret != -ENOMEM)
 				record_failure(sh, 20 - ret);
 			break;

@@ -345,8 +345,16 @@ static void test_shared_fork(void **state)
 	put_bytes(p, a, "shared");
 	c = test_fork(p);
 	CHECK_ALL();
-	/* The child maps the same page (Linux copies shared hugetlb
-	 * entries at fork). */
+	/* fork copies no entry of a shared mapping (Linux: no anon_vma, no
+	 * copy): the child maps the same page at its first touch. */
+	{
+		unsigned long pfn;
+		bool w;
+
+		assert_int_equal(pnm_mm_translate(c->mm, a, &pfn, &w), -EFAULT);
+	}
+	assert_int_equal(folio_entire_mapcount(test_folio(p, a)), 1);
+	assert_bytes(c, a, "shared");
 	assert_int_equal(test_pfn(c, a), test_pfn(p, a));
 	assert_int_equal(folio_entire_mapcount(test_folio(p, a)), 2);
 	put_bytes(c, a + 8, "child");

@@ -6,9 +6,10 @@
  * frees the old pages; a pinned page (or any extra reference) refuses the
  * collapse with -EAGAIN and leaves everything as it was
  * (pnm_thp_collapse_refused_pinned); Linux's errnos for bad ranges, holes,
- * VMAs that cannot hold a THP, read-only blocks and no free 2 MiB block;
- * collapsing after fork gives the collapser its own copy and leaves the
- * child's view alone; large folios of other sizes collapse too; the
+ * VMAs that cannot hold a THP and no free 2 MiB block; a read-only block
+ * collapses into a read-only THP; collapsing after fork -- every page
+ * still COW-shared, or some written -- gives the collapser its own copy
+ * and leaves the other's view alone; large folios of other sizes collapse too; the
  * khugepaged pass follows the 2 MiB switch and its limits.
  */
 #include <string.h>
@@ -218,6 +219,7 @@ static void test_collapse_errors(void **state)
 	struct task_struct *a = test_task_create("a");
 	long failed = global_stat(THP_COLLAPSE_ALLOC_FAILED);
 	unsigned long haddr, small, shared, ro;
+	struct folio *thp;
 
 	(void)state;
 	haddr = aligned_area(a, 3 * HPAGE_PMD_SIZE);
@@ -262,22 +264,33 @@ static void test_collapse_errors(void **state)
 	shared = test_mmap(a, 2 * HPAGE_PMD_SIZE, PROT_RW, MAP_SHARED | MAP_ANONYMOUS);
 	test_write_byte(a, ALIGN(shared, HPAGE_PMD_SIZE), 1);
 	assert_int_equal(collapse(a, ALIGN(shared, HPAGE_PMD_SIZE), HPAGE_PMD_SIZE), -EINVAL);
-	/* Every entry read-only. */
+	/* Every entry read-only: collapsed all the same, the THP read-only
+	 * as the area; writable again after mprotect, in place. */
 	ro = aligned_area(a, HPAGE_PMD_SIZE);
 	fill(a, ro, 16);
 	assert_int_equal(pnm_mm_mprotect(a->mm, ro, HPAGE_PMD_SIZE, PROT_READ), 0);
-	assert_int_equal(collapse(a, ro, HPAGE_PMD_SIZE), -EINVAL);
-	assert_false(pmd_trans_huge(test_pmd_val(a, ro)));
+	assert_int_equal(collapse(a, ro, HPAGE_PMD_SIZE), 0);
+	assert_true(pmd_trans_huge(test_pmd_val(a, ro)));
+	assert_false(pmd_write(test_pmd_val(a, ro)));
+	thp = test_folio(a, ro);
+	assert_int_equal(folio_order(thp), HPAGE_PMD_ORDER);
+	assert_true(PageAnonExclusive(&thp->page));
+	check_fill(a, ro, 16);
+	assert_int_equal(pnm_mm_mprotect(a->mm, ro, HPAGE_PMD_SIZE, PROT_RW), 0);
+	test_write_byte(a, ro + 0x80, pattern(0));	/* exclusive: reused, no copy */
+	assert_ptr_equal(assert_collapsed(a, ro), thp);
+	check_fill(a, ro, 16);
 	/* A zero length does nothing. */
 	assert_int_equal(collapse(a, ro, 0), 0);
 	CHECK_ALL();
 }
 
 /*
- * After fork every entry is read-only: -EINVAL, as in Linux.  Once the
- * parent wrote a page (a COW copy, writable), the collapse succeeds; the
- * parent gets its own THP, the child keeps the old pages and sees none of
- * the parent's later writes.
+ * After fork every entry is read-only and every page shared: the collapse
+ * goes through all the same (MADV_COLLAPSE has no limit on shared pages
+ * and needs no writable entry, as in Linux); the parent gets its own THP,
+ * the child keeps the old pages and sees none of the parent's later
+ * writes.  The child can collapse its side too.
  */
 static void test_collapse_after_fork(void **state)
 {
@@ -290,8 +303,7 @@ static void test_collapse_after_fork(void **state)
 	fill(a, haddr, 1);
 	old = test_folio(a, haddr + 5 * PAGE_SIZE);
 	b = test_fork(a);
-	assert_int_equal(collapse(a, haddr, HPAGE_PMD_SIZE), -EINVAL);
-	test_write_byte(a, haddr + 0x80, pattern(0));	/* COW: one writable entry */
+	assert_int_equal(folio_mapcount(old), 2);
 	assert_int_equal(collapse(a, haddr, HPAGE_PMD_SIZE), 0);
 	CHECK_ALL();
 	assert_collapsed(a, haddr);
@@ -305,6 +317,12 @@ static void test_collapse_after_fork(void **state)
 	/* Nor from child into parent. */
 	test_write_byte(b, haddr + 9 * PAGE_SIZE + 0x80, 0x11);
 	assert_int_equal(test_read_byte(a, haddr + 9 * PAGE_SIZE + 0x80), pattern(9));
+	CHECK_ALL();
+	/* The child collapses its own pages (no longer shared) too. */
+	assert_int_equal(collapse(b, haddr, HPAGE_PMD_SIZE), 0);
+	assert_collapsed(b, haddr);
+	assert_int_equal(test_read_byte(b, haddr + 9 * PAGE_SIZE + 0x80), 0x11);
+	assert_int_equal(test_read_byte(b, haddr + 5 * PAGE_SIZE + 0x80), pattern(5));
 	CHECK_ALL();
 	pnm_task_exit(b);
 	put_task_struct(b);
@@ -348,8 +366,7 @@ static void test_khugepaged_scan(void **state)
 	check_fill(a, h1, 1);
 	check_fill(a, h2, HPAGE_PMD_NR);
 	check_fill(b, h3, 1);
-	/* MADV_COLLAPSE has no such limit (once a page is writable). */
-	test_write_byte(a, h3 + 0x80, pattern(0));
+	/* MADV_COLLAPSE has no such limit, read-only or not. */
 	assert_int_equal(collapse(a, h3, HPAGE_PMD_SIZE), 0);
 	check_fill(a, h3, 1);
 	CHECK_ALL();

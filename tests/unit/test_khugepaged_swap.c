@@ -5,8 +5,8 @@
  * and collapses, the data intact, the slots and the swap cache left
  * empty; khugepaged does it for at most max_ptes_swap entries (64 by
  * default; more: the block is skipped, thp_scan_exceed_swap_pte) and only
- * for a block mostly in use; a block with nothing present is read-only to
- * the scan (-EINVAL); a fork child that shares the swapped pages keeps
+ * for a block mostly in use; MADV_COLLAPSE of a block with nothing
+ * present swaps all of it in and collapses it; a fork child that shares the swapped pages keeps
  * its swap entries and its data while the parent collapses; a swap-in
  * that fails (a read error) fails the collapse with nothing lost; the
  * max_ptes_swap knob.
@@ -75,19 +75,24 @@ static void test_collapse_swaps_in(void **state)
 	CHECK_ALL();
 }
 
-/* Nothing present: no writable entry for the scan to see (Linux's
- * SCAN_PAGE_RO, -EINVAL); nothing changes. */
+/* Nothing present: MADV_COLLAPSE needs no present (or writable) entry;
+ * all 512 entries are swapped in and the block collapsed, data intact. */
 static void test_collapse_all_swapped(void **state)
 {
 	struct task_struct *a = test_task_create("a");
+	long collapsed = global_stat(PNM_THP_COLLAPSED);
 	unsigned long h;
 
 	(void)state;
 	h = small_page_block(a, 2);
 	page_out(a, h, 0, HPAGE_PMD_NR);
-	assert_int_equal(pnm_madvise(a, h, HPAGE_PMD_SIZE, PNM_MADV_COLLAPSE), -EINVAL);
-	assert_int_equal(swap_test_swapents(a), HPAGE_PMD_NR);
-	assert_true(swap_test_all_swapped(a, h, HPAGE_PMD_NR));
+	assert_int_equal(pnm_madvise(a, h, HPAGE_PMD_SIZE, PNM_MADV_COLLAPSE), 0);
+	CHECK_ALL();
+	assert_collapsed(a, h);
+	assert_int_equal(global_stat(PNM_THP_COLLAPSED), collapsed + 1);
+	assert_int_equal(swap_test_swapents(a), 0);
+	assert_int_equal(swap_test_used(), 0);
+	assert_int_equal(swap_test_cached(), 0);
 	assert_true(swap_test_holds(a, h, 0, HPAGE_PMD_NR, 2));
 	CHECK_ALL();
 }

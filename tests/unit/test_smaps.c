@@ -240,11 +240,16 @@ static void test_hugetlb(void **state)
 	assert_true(si.vm_flags & 0x00400000UL);	/* VM_HUGETLB: "ht" */
 	assert_int_equal(smaps_at(t, (unsigned long)shared).private_hugetlb, HSZ);
 
-	/* After fork both folios are mapped twice: shared. */
+	/* After fork the private folio is mapped twice: shared.  The
+	 * shared mapping's entry is not copied (the child refaults), so its
+	 * folio is shared only once the child touched it. */
 	c = test_fork(t);
 	si = smaps_at(c, (unsigned long)priv);
 	assert_int_equal(si.shared_hugetlb, HSZ);
 	assert_int_equal(si.private_hugetlb, 0);
+	assert_int_equal(smaps_at(c, (unsigned long)shared).shared_hugetlb, 0);
+	assert_int_equal(smaps_at(t, (unsigned long)shared).private_hugetlb, HSZ);
+	assert_int_equal(test_read_byte(c, (unsigned long)shared), 1);
 	assert_int_equal(smaps_at(t, (unsigned long)shared).shared_hugetlb, HSZ);
 	si = rollup(t);
 	assert_int_equal(si.shared_hugetlb, 2 * HSZ);

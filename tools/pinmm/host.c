@@ -32,6 +32,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include "host.h"
@@ -40,6 +41,7 @@
 #define MAX_OBJS	256
 #define MAX_REGIONS	256
 #define MAX_SKIPPED	256
+#define MAX_TAINTED	64
 
 struct host_region {
 	const char *name;
@@ -61,12 +63,28 @@ struct host_run {
 	int nskipped;
 	char disk_dir[256], shm_dir[256];
 
+	/* The host's environment stopped matching the scenario's at this line
+	 * (a THP size, the hugetlb pool, swap, the zero page): every later
+	 * step is skipped, with @env_why.  0 while it matches. */
+	unsigned int env_line;
+	char env_why[512];
+
+	/* Regions whose frames a skipped acting step changed in the model
+	 * (a read-only long-term pin unshares, a migration moves ...): page
+	 * expectations on them are skipped.  A name redefined by a step that
+	 * ran is clean again. */
+	char tainted[MAX_TAINTED][SCN_MAX_NAME + 1];
+	unsigned int tainted_line[MAX_TAINTED];
+	int ntainted;
+
 	/* the pin counter window */
 	bool watch_pins;
 	long before[2], after[2];
 	bool window_ok;
+	unsigned int window_skipped;	/* the window's step was skipped: its line */
 
 	/* per step */
+	unsigned int cur_line;
 	char detail[1024];
 	char *out;
 	size_t out_len, out_cap;
@@ -81,6 +99,11 @@ static volatile sig_atomic_t sig_npids;
 static char sig_paths[MAX_OBJS + 2][256];	/* created files, then the dirs */
 static volatile sig_atomic_t sig_npaths;
 static char sig_pool[32];			/* nr_hugepages to restore, "" if none */
+static char sig_swap[256];			/* the run's swap file while on, "" if none */
+/* THP switches the run changed: the sysfs file and the value to restore. */
+#define MAX_THP_SWITCHES	16
+static struct { char path[128]; char value[16]; } sig_thp[MAX_THP_SWITCHES];
+static volatile sig_atomic_t sig_nthp;
 static struct sigaction old_int, old_term;
 
 static const char nr_hugepages_path[] = "/proc/sys/vm/nr_hugepages";
@@ -100,17 +123,48 @@ static void restore_pool_raw(void)
 	}
 }
 
+/* Turn the run's swap device off and remove its file (signal-safe). */
+static void swap_off_raw(void)
+{
+	if (!sig_swap[0])
+		return;
+	if (swapoff(sig_swap)) {
+		/* EINVAL: not on (any more); anything else: the file stays
+		 * on the device list, and removing it could not help */
+	}
+	unlink(sig_swap);
+	sig_swap[0] = '\0';
+}
+
+/* Put every THP switch the run changed back (signal-safe). */
+static void restore_thp_raw(void)
+{
+	for (int i = sig_nthp; i-- > 0;) {
+		int fd = open(sig_thp[i].path, O_WRONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			if (write(fd, sig_thp[i].value, strlen(sig_thp[i].value)) < 0) {
+				/* nothing more a dying runner can do */
+			}
+			close(fd);
+		}
+	}
+	sig_nthp = 0;
+}
+
 static void fatal_signal(int sig)
 {
 	for (int i = 0; i < sig_npids; i++)
 		if (sig_pids[i] > 0)
 			kill(sig_pids[i], SIGKILL);
+	swap_off_raw();
 	for (int i = 0; i < sig_npaths; i++)
 		if (unlink(sig_paths[i]) && errno == EISDIR)
 			rmdir(sig_paths[i]);
 	for (int i = sig_npaths; i-- > 0;)
 		rmdir(sig_paths[i]);
 	restore_pool_raw();
+	restore_thp_raw();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -157,6 +211,20 @@ int host_skip(struct host_run *h, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(h->detail, sizeof(h->detail), fmt, ap);
 	va_end(ap);
+	return HOST_SKIP;
+}
+
+int host_env_skip(struct host_run *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(h->detail, sizeof(h->detail), fmt, ap);
+	va_end(ap);
+	if (!h->env_line) {
+		h->env_line = h->cur_line;
+		snprintf(h->env_why, sizeof(h->env_why), "%.500s", h->detail);
+	}
 	return HOST_SKIP;
 }
 
@@ -270,6 +338,62 @@ static int ref_skipped(struct host_run *h, const char *name)
 	if (!line)
 		return 0;
 	return host_skip(h, "depends on %s, defined by the skipped step at line %u", name, line);
+}
+
+/* --- regions a skipped step acted on ------------------------------------------------ */
+
+/* The line of the skipped step that tainted region @name, or 0. */
+static unsigned int tainted_at(struct host_run *h, const char *name)
+{
+	for (int i = h->ntainted; i-- > 0;)
+		if (!strcmp(h->tainted[i], name))
+			return h->tainted_line[i];
+	return 0;
+}
+
+/* Taint (or, @clean, clear) every region @st names in an address, through
+ * wrapped commands too.  A region defined by a step that ran is clean. */
+static void taint_step(struct host_run *h, const struct scn_step *st, bool clean)
+{
+	for (unsigned int i = 0; i < st->nargs; i++) {
+		const struct scn_value *v = &st->args[i];
+
+		if (v->type == SCN_ARG_COMMAND && v->inner) {
+			taint_step(h, v->inner, clean);
+			continue;
+		}
+		if (!v->present || !v->word)
+			continue;
+		if (clean && v->type == SCN_ARG_DEF) {
+			for (int j = 0; j < h->ntainted; j++)
+				if (!strcmp(h->tainted[j], v->word))
+					h->tainted_line[j] = 0;
+		} else if (!clean && v->type == SCN_ARG_ADDR && !tainted_at(h, v->word) &&
+			   h->ntainted < MAX_TAINTED) {
+			snprintf(h->tainted[h->ntainted], sizeof(h->tainted[0]), "%s", v->word);
+			h->tainted_line[h->ntainted++] = st->pos.line;
+		}
+	}
+}
+
+/* A page expectation about a tainted region: HOST_SKIP with the reason,
+ * else 0. */
+static int page_tainted(struct host_run *h, const struct scn_step *st)
+{
+	if (!strcmp(st->cmd->name, "host-differs"))
+		return page_tainted(h, st->args[1].inner);
+	if (strcmp(st->cmd->name, "expect page"))
+		return 0;
+	for (unsigned int i = 0; i < st->nargs; i++) {
+		const struct scn_value *v = &st->args[i];
+		unsigned int line;
+
+		if (v->type == SCN_ARG_ADDR && v->present && v->word &&
+		    (line = tainted_at(h, v->word)))
+			return host_skip(h, "the frames of %s depend on line %u, which the host "
+					 "skipped (the model acted on them there)", v->word, line);
+	}
+	return 0;
 }
 
 /* --- processes ------------------------------------------------------------------- */
@@ -541,7 +665,7 @@ int host_hugetlb_set(struct host_run *h, unsigned long pages)
 		if (!f || fscanf(f, "%ld", &orig) != 1) {
 			if (f)
 				fclose(f);
-			return host_skip(h, "cannot read %s", nr_hugepages_path);
+			return host_env_skip(h, "cannot read %s", nr_hugepages_path);
 		}
 		fclose(f);
 		snprintf(sig_pool, sizeof(sig_pool), "%ld\n", orig);
@@ -550,11 +674,11 @@ int host_hugetlb_set(struct host_run *h, unsigned long pages)
 	}
 	f = fopen(nr_hugepages_path, "we");
 	if (!f)
-		return host_skip(h, "cannot raise the hugetlb pool: open %s: %s", nr_hugepages_path,
+		return host_env_skip(h, "cannot raise the hugetlb pool: open %s: %s", nr_hugepages_path,
 				 strerror(errno));
 	fprintf(f, "%lu\n", (unsigned long)orig + pages);
 	if (fclose(f))
-		return host_skip(h, "cannot raise the hugetlb pool: write %s: %s",
+		return host_env_skip(h, "cannot raise the hugetlb pool: write %s: %s",
 				 nr_hugepages_path, strerror(errno));
 	f = fopen(nr_hugepages_path, "re");
 	if (!f || fscanf(f, "%ld", &now) != 1)
@@ -563,9 +687,131 @@ int host_hugetlb_set(struct host_run *h, unsigned long pages)
 		fclose(f);
 	snprintf(buf, sizeof(buf), "%ld", now);
 	if (now != orig + (long)pages)
-		return host_skip(h, "the host's hugetlb pool could not grow to %lu pages (it has %s)",
+		return host_env_skip(h, "the host's hugetlb pool could not grow to %lu pages (it has %s)",
 				 (unsigned long)orig + pages, buf);
 	host_detail(h, "host pool nr_hugepages %ld -> %ld (restored at the end)", orig, now);
+	return 0;
+}
+
+/* --- THP switches ---------------------------------------------------------------------- */
+
+/* host_thp_set - set the sysfs THP switch @path (whose value is @have now)
+ * to @want for the run; restored at the end and on a signal.  0, or
+ * HOST_SKIP (an environment skip) if it cannot be written. */
+int host_thp_set(struct host_run *h, const char *path, const char *have, const char *want)
+{
+	int fd, i;
+
+	for (i = 0; i < sig_nthp; i++)
+		if (!strcmp(sig_thp[i].path, path))
+			break;
+	if (i == sig_nthp) {
+		if (i == MAX_THP_SWITCHES)
+			return host_env_skip(h, "the run changed too many THP switches");
+		snprintf(sig_thp[i].path, sizeof(sig_thp[i].path), "%s", path);
+		snprintf(sig_thp[i].value, sizeof(sig_thp[i].value), "%s", have);
+		/* Recorded before the write, so a signal restores it. */
+		sig_nthp = i + 1;
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, want, strlen(want)) < 0) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return host_env_skip(h, "%s is %s, the scenario's %s, and cannot be set: %s", path,
+				     have, want, strerror(err));
+	}
+	close(fd);
+	host_detail(h, "host %s: %s -> %s (restored at the end)", path, have, want);
+	return 0;
+}
+
+/* --- swap ------------------------------------------------------------------------------ */
+
+/* The fields of a swap area's first page that swapon(2) reads (version 1):
+ * after 1024 bytes of boot block, the version, the last usable page and
+ * the bad-page count; the signature ends the page. */
+struct swap_area_info {
+	uint32_t version;
+	uint32_t last_page;
+	uint32_t nr_badpages;
+};
+#define SWAP_INFO_OFFSET	1024
+#define SWAP_SIGNATURE		"SWAPSPACE2"
+
+/* Write a swap area of @bytes to @fd: zeros with the header page. */
+static int write_swap_area(int fd, uint64_t bytes)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	struct swap_area_info info = { 1, (uint32_t)(bytes / (uint64_t)psize - 1), 0 };
+	char *page = calloc(1, (size_t)psize);
+	int ret = 0;
+
+	if (!page)
+		return -ENOMEM;
+	for (uint64_t off = 0; off < bytes && !ret; off += (uint64_t)psize) {
+		if (off == 0) {
+			memcpy(page + SWAP_INFO_OFFSET, &info, sizeof(info));
+			memcpy(page + psize - strlen(SWAP_SIGNATURE), SWAP_SIGNATURE,
+			       strlen(SWAP_SIGNATURE));
+		}
+		if (pwrite(fd, page, (size_t)psize, (off_t)off) != psize)
+			ret = errno ? -errno : -EIO;
+		if (off == 0)
+			memset(page, 0, (size_t)psize);
+	}
+	if (!ret && fsync(fd))
+		ret = -errno;
+	free(page);
+	return ret;
+}
+
+/* host_swap_on - give the host a swap device of @bytes for the run: a file
+ * in the run's directory on the disk filesystem, preferred over any other
+ * device, turned off and removed at the end.  0, or HOST_SKIP (the host's
+ * environment then differs: no swap file could be made or turned on). */
+int host_swap_on(struct host_run *h, uint64_t bytes)
+{
+	char path[sizeof(sig_swap)];
+	int fd, ret;
+
+	if (sig_swap[0])
+		return host_env_skip(h, "the run has a swap device already");
+	snprintf(path, sizeof(path), "%.200s/swapfile", h->disk_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return host_env_skip(h, "no swap device: open(%s): %s", path, strerror(errno));
+	ret = write_swap_area(fd, bytes);
+	close(fd);
+	if (ret) {
+		unlink(path);
+		return host_env_skip(h, "no swap device: writing %s: %s", path, strerror(-ret));
+	}
+	/* Tracked before swapon, so a signal in between still removes it. */
+	snprintf(sig_swap, sizeof(sig_swap), "%s", path);
+	if (swapon(path, SWAP_FLAG_PREFER | (32767 & SWAP_FLAG_PRIO_MASK))) {
+		ret = errno;
+		unlink(path);
+		sig_swap[0] = '\0';
+		return host_env_skip(h, "no swap device: swapon(%s): %s", path, strerror(ret));
+	}
+	host_detail(h, "host swap file of %llu KiB on (off and removed at the end)",
+		    (unsigned long long)(bytes >> 10));
+	return 0;
+}
+
+/* host_swap_off - turn the run's swap device off (its pages come back in)
+ * and remove it: 0, -errno of swapoff(2), or SCN_FAILED with the detail
+ * set when the run has none. */
+int host_swap_off(struct host_run *h)
+{
+	if (!sig_swap[0])
+		return host_fail(h, "the run has no swap device");
+	if (swapoff(sig_swap))
+		return -errno;
+	unlink(sig_swap);
+	sig_swap[0] = '\0';
 	return 0;
 }
 
@@ -595,6 +841,11 @@ bool host_pin_counters(long out[2])
 	}
 	fclose(f);
 	return found == 3;
+}
+
+unsigned int host_window_skipped(struct host_run *h)
+{
+	return h->window_skipped;
 }
 
 bool host_pin_window(struct host_run *h, int which, long *delta)
@@ -716,11 +967,32 @@ static void run_step(struct host_run *h, const struct scn_step *st)
 	enum scn_status status;
 	int ret;
 
+	h->cur_line = st->pos.line;
+	if (h->env_line) {
+		host_skip(h, "the host's environment differs from the scenario's since line %u: "
+			  "%.400s", h->env_line, h->env_why);
+		report(h, st, st->pos.line, st->text, SCN_ST_SKIP);
+		return;
+	}
 	if (h->watch_pins && !observe)
 		h->window_ok = host_pin_counters(h->before);
 	ret = run_inner(h, st);
+	/* A page expectation about frames the model changed in a step the
+	 * host skipped compares nothing (the handler's own reason first). */
+	if (observe && ret != HOST_SKIP && page_tainted(h, st))
+		ret = HOST_SKIP;
 	if (h->watch_pins && !observe)
 		h->window_ok = h->window_ok && host_pin_counters(h->after);
+	if (!observe) {
+		/* What a skipped acting step did in the model, the host did not:
+		 * the counter window measures nothing, and the frames of the
+		 * regions it names may differ from here on. */
+		h->window_skipped = ret == HOST_SKIP ? st->pos.line : 0;
+		if (ret == HOST_SKIP)
+			taint_step(h, st, false);
+		else if (ret == 0)
+			taint_step(h, st, true);
+	}
 	if (ret == 0) {
 		status = (flags & SCN_EXPECT) ? SCN_ST_PASS : SCN_ST_OK;
 	} else if (ret == HOST_SKIP) {
@@ -826,6 +1098,7 @@ static void teardown(struct host_run *h)
 	 * forks come back to the runner: reap until none is left. */
 	while (reap && waitpid(-1, NULL, 0) > 0)
 		;
+	swap_off_raw();
 	while (h->nobjs) {
 		struct host_obj *o = h->objs[h->nobjs - 1];
 
@@ -841,6 +1114,7 @@ static void teardown(struct host_run *h)
 		rmdir(h->shm_dir);
 	restore_pool_raw();
 	sig_pool[0] = '\0';
+	restore_thp_raw();
 	sig_npids = 0;
 	sig_npaths = 0;
 }

@@ -166,6 +166,10 @@ int host_available(char *why, size_t size);
 void host_detail(struct host_run *h, const char *fmt, ...) __printf(2, 3);
 int host_fail(struct host_run *h, const char *fmt, ...) __printf(2, 3);
 int host_skip(struct host_run *h, const char *fmt, ...) __printf(2, 3);
+/* Like host_skip, for a step that sets up the scenario's environment (a
+ * THP size, the hugetlb pool, swap, the zero page) which the host cannot
+ * match: every later step of the run is skipped too, naming this one. */
+int host_env_skip(struct host_run *h, const char *fmt, ...) __printf(2, 3);
 void host_output(struct host_run *h, const char *fmt, ...) __printf(2, 3);
 /* Has the step's detail been set already? */
 bool host_has_detail(struct host_run *h);
@@ -212,6 +216,9 @@ int64_t host_call(struct host_run *h, int idx, enum host_op op, const uint64_t a
  * (1) over the last acting step into *@delta; false if it could not be
  * read. */
 bool host_pin_window(struct host_run *h, int which, long *delta);
+/* The line of the acting step the counter window measured if the host
+ * skipped it (the window then measures nothing), else 0. */
+unsigned int host_window_skipped(struct host_run *h);
 /* Their values now (after stat_refresh); false if unreadable. */
 bool host_pin_counters(long out[2]);
 /* The name of errno @err ("EFAULT"), or "errno N". */
@@ -221,6 +228,14 @@ void host_track_path(const char *path);
 /* Raise the host's 2M hugetlb pool by @pages over its size at the start
  * of the run (restored at the end): 0, or HOST_SKIP with the reason. */
 int host_hugetlb_set(struct host_run *h, unsigned long pages);
+/* Set the sysfs THP switch @path from @have to @want for the run
+ * (restored at the end, on a signal too): 0 or HOST_SKIP. */
+int host_thp_set(struct host_run *h, const char *path, const char *have, const char *want);
+/* A swap device of @bytes for the run (a file on the disk filesystem,
+ * off and removed at the end, on a signal too): 0 or HOST_SKIP (an
+ * environment skip).  host_swap_off: 0, -errno or SCN_FAILED. */
+int host_swap_on(struct host_run *h, uint64_t bytes);
+int host_swap_off(struct host_run *h);
 /* CPU loads of process @idx (host_mem.c): 0, -EFAULT or SCN_FAILED. */
 int host_user_read(struct host_run *h, int idx, uint64_t addr, void *buf, size_t len);
 /* The open file a SCN_NS_FILE value names (host_mem.c), or NULL with

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include "host.h"
 
@@ -410,12 +411,60 @@ static int expect_counter_run(struct host_run *h, const struct scn_step *st,
 	if (a[1].index != SCN_OP_DELTA)
 		return host_skip(h, "not expressible on the host: the host's %s counts since boot",
 				 a[0].word);
+	if (host_window_skipped(h))
+		return host_skip(h, "the counters would measure line %u, which the host skipped",
+				 host_window_skipped(h));
 	if (!host_pin_window(h, which, &have))
 		return host_skip(h, "/proc/vmstat has no pin counters");
 	if (!scn_compare(&a[1], have))
 		return host_fail(h, "%s changed by %+ld; expected %s (%s)", a[0].word, have, want,
 				 HOST_NOISE);
 	host_detail(h, "%s changed by %+ld", a[0].word, have);
+	return 0;
+}
+
+/* --- require ------------------------------------------------------------------------------------ */
+
+/*
+ * require zero-page|huge-zero-page: does a read fault of fresh anonymous
+ * memory map the (huge) zero page on this kernel?  Probed in the runner:
+ * a private mapping (2M-aligned with MADV_HUGEPAGE for the huge one) is
+ * read once and its frame looked up in pagemap and kpageflags.  Some
+ * kernels never map it (a boot option, an architecture that forbids it):
+ * then the rest of the scenario is skipped.
+ */
+static int require_run(struct host_run *h, const struct scn_step *st, const struct scn_value *a)
+{
+	bool huge = a[0].index == 1;
+	size_t len = huge ? (4u << 20) : 4096;
+	uint64_t pm = 0, kf = 0;
+	volatile const char *p;
+	char *map, *addr;
+	bool mapped;
+
+	(void)st;
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return host_fail(h, "host: mmap of the probe: %s", host_errno_name(errno));
+	addr = huge ? (char *)(((uintptr_t)map + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1))
+		    : map;
+	if (huge)
+		madvise(addr, 2u << 20, MADV_HUGEPAGE);
+	p = addr;
+	(void)*p;
+	mapped = read_u64("/proc/self/pagemap", (uintptr_t)addr / 4096, &pm) && (pm & PM_PRESENT) &&
+		 (pm & PM_PFN_MASK) &&
+		 read_u64("/proc/kpageflags", pm & PM_PFN_MASK, &kf);
+	munmap(map, len);
+	if (!mapped)
+		return host_env_skip(h, "cannot tell: the probe's frame is not visible in pagemap and "
+				 "kpageflags");
+	if (!(kf & (1ULL << KPF_ZERO_PAGE)) || (huge && !(kf & (1ULL << KPF_THP))))
+		return host_env_skip(h, "a read fault of fresh anonymous memory maps a new %s frame "
+				     "on this host, not the %szero page", huge ? "2M" : "4K",
+				     huge ? "huge " : "");
+	host_detail(h, "a read fault maps the %szero page (pfn %#llx)", huge ? "huge " : "",
+		    (unsigned long long)(pm & PM_PFN_MASK));
 	return 0;
 }
 
@@ -516,7 +565,9 @@ const struct host_cmd host_expect_cmds[] = {
 	{ "expect rlimit", NULL, "RLIMIT_MEMLOCK: the runner is root" },
 	{ "expect cap", NULL, "capabilities: the runner is root" },
 	{ "expect sysctl", NULL, "the run never changes global settings" },
-	{ "expect swap", NULL, "the run never creates a swap device" },
+	{ "expect swap", NULL, "the model's swap device counters (the host's device is shared "
+	  "with everything else on it)" },
+	{ "require", require_run, NULL },
 	{ "show", NULL, "a presentation of the model's values (pinmm demo)" },
 	{ "show-outcome", NULL, "a presentation of the model's values (pinmm demo)" },
 	{ NULL, NULL, NULL },

@@ -788,13 +788,13 @@ static int memory_run(struct host_run *h, const struct scn_step *st, const struc
 	const char *want = f[4].present ? thp_modes[f[4].index] : "madvise";
 
 	if (f[6].present && f[6].index == 1)
-		return host_skip(h, "the scenario asks for the model's legacy (pre-FOLL_PIN) "
+		return host_env_skip(h, "the scenario asks for the model's legacy (pre-FOLL_PIN) "
 				 "kernel; the host runs its own");
 	snprintf(path, sizeof(path), "%s/enabled", thp_dir);
 	if (!sysfs_choice(path, have, sizeof(have)))
-		return host_skip(h, "cannot read %s", path);
+		return host_env_skip(h, "cannot read %s", path);
 	if (strcmp(have, want))
-		return host_skip(h, "the host's THP mode is %s, the scenario's %s (the run never "
+		return host_env_skip(h, "the host's THP mode is %s, the scenario's %s (the run never "
 				 "changes global settings)", have, want);
 	if (f[9].present) {
 		char z[8] = "";
@@ -808,7 +808,7 @@ static int memory_run(struct host_run *h, const struct scn_step *st, const struc
 			fclose(zf);
 		}
 		if ((z[0] == '1') != (f[9].index == 1))
-			return host_skip(h, "the host's use_zero_page is %c, the scenario asks %s",
+			return host_env_skip(h, "the host's use_zero_page is %c, the scenario asks %s",
 					 z[0] ? z[0] : '?', f[9].index ? "on" : "off");
 	}
 	host_detail(h, "host THP mode %s (zone sizes and pin settings are the model's own)",
@@ -816,7 +816,8 @@ static int memory_run(struct host_run *h, const struct scn_step *st, const struc
 	return 0;
 }
 
-/* thp [deferred-split] [size=N] [enabled=MODE]: only where the host matches. */
+/* thp [deferred-split] [size=N] [enabled=MODE]: the size's switch set for the run
+ * (restored at the end, host.c). */
 static int thp_run(struct host_run *h, const struct scn_step *st, const struct scn_value *a)
 {
 	static const char *const modes[] = { "never", "madvise", "always", "inherit" };
@@ -831,11 +832,9 @@ static int thp_run(struct host_run *h, const struct scn_step *st, const struct s
 	snprintf(path, sizeof(path), "%s/hugepages-%llukB/enabled", thp_dir,
 		 (unsigned long long)(f[1].num >> 10));
 	if (!sysfs_choice(path, have, sizeof(have)))
-		return host_skip(h, "the host has no %lluK THP size", (unsigned long long)(f[1].num >> 10));
+		return host_env_skip(h, "the host has no %lluK THP size", (unsigned long long)(f[1].num >> 10));
 	if (strcmp(have, modes[f[2].index]))
-		return host_skip(h, "the host's %lluK THP is %s, the scenario's %s (the run never "
-				 "changes global settings)", (unsigned long long)(f[1].num >> 10),
-				 have, modes[f[2].index]);
+		return host_thp_set(h, path, have, modes[f[2].index]);
 	host_detail(h, "host %lluK THP is %s", (unsigned long long)(f[1].num >> 10), have);
 	return 0;
 }
@@ -850,6 +849,20 @@ static int hugepages_run(struct host_run *h, const struct scn_step *st, const st
 		return host_skip(h, "not expressible on the host: surplus (overcommit) pages would "
 				 "change a global setting");
 	return host_hugetlb_set(h, (unsigned long)a[1].num);
+}
+
+/* swap on SIZE: a swap file of SIZE for the run (host.c); swap off. */
+static int swap_on_run(struct host_run *h, const struct scn_step *st, const struct scn_value *a)
+{
+	(void)st;
+	return host_swap_on(h, a[0].num);
+}
+
+static int swap_off_run(struct host_run *h, const struct scn_step *st, const struct scn_value *a)
+{
+	(void)st;
+	(void)a;
+	return host_swap_off(h);
 }
 
 #define MODEL_ONLY	"the model's own machinery, which the host does not expose"
@@ -910,7 +923,9 @@ const struct host_cmd host_mem_cmds[] = {
 	{ "expect user-budget", NULL, "pin budgets (" MODEL_ONLY ")" },
 	{ "rlimit", NULL, "RLIMIT_MEMLOCK: the runner is root with CAP_IPC_LOCK" },
 	{ "cap", NULL, "capabilities: the runner is root" },
-	{ "swap", NULL, "the run never creates a swap device" },
+	{ "swap on", swap_on_run, NULL },
+	{ "swap off", swap_off_run, NULL },
+	{ "swap inject", NULL, "I/O error injection into the model's swap device" },
 	{ "meminfo", NULL, "the model's hugetlb pool listing" },
 	{ "expect hugepages", NULL, "the host pool is shared with everything else on it" },
 	{ NULL, NULL, NULL },

@@ -814,6 +814,40 @@ static const struct scn_arg no_args[] = { END };
 static const struct scn_arg pages_args[] = {
 	TASK("process"), ADDR("address"), { .type = SCN_ARG_LEN, .name = "length" }, END };
 
+/* --- require ------------------------------------------------------------------------ */
+
+/*
+ * require zero-page|huge-zero-page: a premise of the scenario about the
+ * machine it runs on.  The model has both (the huge zero page unless
+ * transparent_hugepage.use_zero_page is 0: then the step fails saying so);
+ * the host executor checks its kernel and, lacking the feature, skips the
+ * rest of the scenario, since what follows assumes it.
+ */
+static const char *const require_words[] = { "zero-page", "huge-zero-page", NULL };
+static const struct scn_arg require_args[] = {
+	{ .type = SCN_ARG_KEYWORD, .name = "feature", .choices = require_words },
+	{ .type = SCN_ARG_END } };
+
+static int require_run(struct scn_run *r, const struct scn_step *st, const struct scn_value *a)
+{
+	char v[16] = "";
+	int err;
+
+	(void)st;
+	if (a[0].index == 0) {
+		scn_detail(r, "the model maps the shared zero page on read faults");
+		return 0;
+	}
+	err = pnm_sysctl_read("transparent_hugepage.use_zero_page", v, sizeof(v));
+	if (err < 0)
+		return err;
+	if (v[0] != '1')
+		return scn_fail(r, "the model's huge zero page is off "
+				"(transparent_hugepage.use_zero_page is %c)", v[0]);
+	scn_detail(r, "the model maps the huge zero page on read faults of THP-eligible memory");
+	return 0;
+}
+
 static const struct scn_cmd mem_cmds[] = {
 	{ .name = "memory", .section = "setup", .args = memory_args, .flags = SCN_CONFIG,
 	  .check = memory_check,
@@ -822,6 +856,10 @@ static const struct scn_cmd mem_cmds[] = {
 		  "and the pin settings (accounting=linux, legacy=off, registry=on, "
 		  "debug=on); must come first",
 	  .example = "memory normal=64M movable=32M cma=16M thp=madvise" },
+	{ .name = "require", .section = "setup", .args = require_args, .run = require_run,
+	  .help = "a premise about the machine (zero-page: read faults map the shared zero "
+		  "page; huge-zero-page: the huge one); a host without it skips the rest",
+	  .example = "require zero-page" },
 	{ .name = "process", .section = "setup", .args = process_args, .run = process_run,
 	  .help = "create a process with an empty address space", .example = "process A" },
 	{ .name = "fork", .section = "setup", .args = fork_args, .run = fork_run,

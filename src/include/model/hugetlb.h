@@ -323,8 +323,9 @@ void unmap_hugepage_range(struct vm_area_struct *vma, unsigned long start,
 /* fork's copy of @src_vma's huge entries into @dst_vma (Linux's
  * copy_hugetlb_page_range): shared ones are mapped again, private ones
  * COW-shared, and an exclusive anonymous folio that may be pinned is
- * copied for the child at once.  0 or -ENOMEM.  Both mmap_locks held
- * for write. */
+ * copied for the child at once.  fork calls it for private mappings
+ * only (a shared one's child refaults, as in Linux); it copies a shared
+ * one all the same.  0 or -ENOMEM.  Both mmap_locks held for write. */
 int copy_hugetlb_page_range(struct vm_area_struct *dst_vma,
 			    struct vm_area_struct *src_vma);
 /* mprotect of [start, end) (huge-page aligned) of the hugetlb @vma: every

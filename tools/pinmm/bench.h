@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench.h - `pinmm bench`: what its three files share.
+ *
+ *   bench.c        the command: options, the table, --json, the progress line
+ *   bench_model.c  the measurements in the model (registry on or off), each
+ *                  beside the limit (bench/bench_core.h) over the same memory
+ *   bench_host.c   the host kernel's io_uring register + unregister
+ *
+ * A measurement is gup_test's: one repeat pins the whole range with calls of
+ * n pages ("get", every call timed together) and then releases it all
+ * ("put"), both in microseconds of wall time.
+ */
+#ifndef PINMM_CLI_BENCH_H
+#define PINMM_CLI_BENCH_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define BENCH_MAX_REPEATS	100
+#define BENCH_MAX_THREADS	8
+#define BENCH_MAX_BATCHES	8
+
+/* What is measured: gup_test's benchmarks, and the model's wrapper. */
+enum bench_method {
+	BM_GUP_FAST,		/* -u: get_user_pages_fast + put_page */
+	BM_PIN_FAST,		/* -a: pin_user_pages_fast + unpin_user_pages */
+	BM_PIN_LONGTERM,	/* -L: pin_user_pages(FOLL_LONGTERM), mmap_lock held */
+	BM_PIN_BASIC,		/* -b: pin_user_pages, mmap_lock held (the slow path) */
+	BM_VADDR_PIN,		/* -V: vaddr_pin_user_pages + vaddr_unpin_user_pages */
+	BM_NR
+};
+
+/* The backing of a range. */
+enum bench_backing {
+	BK_4K,			/* 4 KiB pages */
+	BK_THP,			/* 2 MiB THPs (-t) */
+	BK_HUGETLB,		/* 2 MiB hugetlb pages (-H) */
+	BK_NR
+};
+
+extern const char *const bench_method_name[BM_NR];	/* "pin-fast" */
+extern const char *const bench_method_gup_test[BM_NR];	/* "PIN_FAST_BENCHMARK" */
+extern const char *const bench_backing_name[BK_NR];	/* "4K" */
+
+struct bench_opts {
+	unsigned int methods;		/* BIT(enum bench_method) */
+	unsigned int backings;		/* BIT(enum bench_backing) */
+	unsigned long mib;		/* each range's size */
+	unsigned long batches[BENCH_MAX_BATCHES];	/* pages per call */
+	unsigned int nr_batches;
+	unsigned int threads[BENCH_MAX_THREADS];	/* thread counts */
+	unsigned int nr_threads;
+	bool disjoint, shared;		/* ranges of runs with more than one thread */
+	bool registry_on, registry_off;
+	unsigned int repeats;
+	bool write;			/* FOLL_WRITE (-w, the default; -W: without) */
+	bool gup_lines;			/* print gup_test's lines (a benchmark was chosen) */
+	bool json, quiet, host;
+};
+
+/* One half of a row: its figures with the registry on or off. */
+struct bench_half {
+	bool done;
+	double get_us[BENCH_MAX_REPEATS], put_us[BENCH_MAX_REPEATS];	/* wall */
+	double lget_us[BENCH_MAX_REPEATS], lput_us[BENCH_MAX_REPEATS];	/* the limit's */
+	double ns_page, limit_ns_page;	/* medians: (get + put) / pages */
+	double ratio;			/* median of the repeats' ratios to the limit */
+};
+
+/* One row of the table. */
+struct bench_cell {
+	enum bench_method method;
+	enum bench_backing backing;
+	unsigned long batch;		/* pages per call */
+	unsigned int threads;
+	bool shared;			/* all threads on one range */
+	struct bench_half half[2];	/* [0] registry on, [1] off */
+};
+
+/* The host kernel's figures for one backing. */
+struct bench_host {
+	bool measured;
+	char reason[160];		/* why not, or a note on the backing */
+	double get_us[BENCH_MAX_REPEATS], put_us[BENCH_MAX_REPEATS];
+	double ns_page;
+};
+
+/* bench.c: the progress line (stderr), with what runs now; cleared from a
+ * terminal before other output. */
+void bench_progress(const char *what);
+void bench_progress_clear(void);
+
+/*
+ * bench_model.c: measure @cells with the registry on (@reg 0) or off (1),
+ * in one model built for them, into each cell's half[@reg]; print gup_test's
+ * lines to @lines (NULL: none).  0, or 1 after a message on stderr.
+ */
+int bench_model_run(const struct bench_opts *o, int reg, struct bench_cell *cells,
+		    unsigned int nr_cells, FILE *lines);
+
+/*
+ * bench_host.c: io_uring register + unregister of one buffer of @o->mib MiB
+ * of @backing, @o->repeats times (after one untimed round), into @h; what
+ * the host does not allow is left with @h->measured false and the reason.
+ */
+void bench_host_run(const struct bench_opts *o, enum bench_backing backing,
+		    struct bench_host *h);
+
+#endif /* PINMM_CLI_BENCH_H */
