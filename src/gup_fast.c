@@ -208,11 +208,8 @@ static inline struct folio *grab_pages_fast(struct gup_fast_walk *w, struct page
 	struct folio *folio;
 	int delta = nr;
 
-	/* (Test first: VM_WARN_ON_ONCE() is a call, and this is per grab.) */
-	if (unlikely(!(flags & (FOLL_GET | FOLL_PIN)))) {
-		VM_WARN_ON_ONCE(!(flags & (FOLL_GET | FOLL_PIN)));
+	if (VM_WARN_ON_ONCE(!(flags & (FOLL_GET | FOLL_PIN))))
 		return NULL;
-	}
 	/* Never the zero page: the walk leaves special entries to the slow
 	 * path and pnm_grab_pages_fast() handles it before calling us. */
 	folio = page_folio(page);

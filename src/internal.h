@@ -1087,7 +1087,15 @@ void dump_page(struct page *page, const char *reason);
 			PNM_DIE("VM_BUG_ON_PAGE(" #cond ")", 0);	\
 		}							\
 	} while (0)
-#define VM_WARN_ON_ONCE(cond)	pnm_warn_on_once(!!(cond), #cond, __FILE__, __LINE__)
+/* The condition is tested inline; only a warning that fires calls out
+ * (the GUP entry points test several per call).  Evaluates to the
+ * condition, as Linux's does. */
+#define VM_WARN_ON_ONCE(cond)						\
+	({								\
+		bool __warn_c = !!(cond);				\
+		unlikely(__warn_c) ?					\
+			pnm_warn_on_once(true, #cond, __FILE__, __LINE__) : false; \
+	})
 bool pnm_warn_on_once(bool cond, const char *what, const char *file, int line);
 /* Warnings issued so far (tests assert on it). */
 extern atomic_long_t pnm_nr_warnings;

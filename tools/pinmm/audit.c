@@ -30,6 +30,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -91,6 +92,10 @@ struct strbuf {
 
 static void sb_putn(struct strbuf *b, const char *s, size_t n)
 {
+	if (n > (SIZE_MAX >> 2) - b->len) {
+		fprintf(stderr, "pinmm audit: out of memory\n");
+		exit(2);
+	}
 	if (b->len + n + 1 > b->cap) {
 		b->cap = (b->len + n + 1) * 2;
 		b->s = xrealloc(b->s, b->cap);
@@ -194,7 +199,7 @@ static int split_args(const char *s, char ***out)
 /* Parse one line of spatch's output; lines that are no record are ignored. */
 static void parse_record(char *line)
 {
-	char *f[8];
+	char *f[8] = { 0 };
 	int n = 0;
 	struct fact fa = { 0 };
 
