@@ -613,7 +613,7 @@ static bool record_leaf(struct check_state *cs, unsigned long pfn)
 		unsigned long *f = realloc(cs->folios, cap * sizeof(*f));
 
 		if (!f)
-			return CHECK(cs, false, "checker out of memory");
+			return check_failf(cs, pnm_check_nomem("pnm_check_pgtables"));
 		cs->folios = f;
 		cs->cap_leaves = cap;
 	}
