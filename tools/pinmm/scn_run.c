@@ -73,7 +73,7 @@ struct scn_run {
 	unsigned int passed, failed;
 	bool stop;			/* the model is inconsistent */
 	bool host_enomem;		/* a checker could not run: no host memory */
-	unsigned long acted;		/* steps run so far (check_due) */
+	unsigned long acted;		/* acting steps so far (check_due) */
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -428,14 +428,18 @@ static void check_failed(struct scn_run *r, int err, const char *what, const cha
 	r->stop = true;
 }
 
-/* Do the checkers run after this acting step (--check-every)? */
-static bool check_due(struct scn_run *r)
+/* Do the checkers run after this step (--check-every)?  By default after
+ * every step; otherwise after every Nth step that acts on the model
+ * (@observe: one that only looks does not count). */
+static bool check_due(struct scn_run *r, bool observe)
 {
 	unsigned long every = r->opts ? r->opts->check_every : 0;
 
-	r->acted++;
 	if (every <= 1)
 		return true;
+	if (observe)
+		return false;
+	r->acted++;
 	return every != SCN_CHECK_AT_END && r->acted % every == 0;
 }
 
@@ -738,7 +742,7 @@ static void run_step(struct scn_run *r, const struct scn_step *st)
 	}
 	if (r->trace_overflow)
 		append_detail(r, "trace truncated");
-	if (check_due(r)) {
+	if (check_due(r, observe)) {
 		int err = check_all(why, sizeof(why));
 
 		if (err) {
