@@ -13,7 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake ninja-build pkg-config libcmocka-dev liburcu-dev liburing-dev python3)
+PACKAGES=(build-essential cmake ninja-build pkg-config libcmocka-dev liburcu-dev liburing-dev python3
+	coccinelle)
 
 deps() {
 	local missing=()

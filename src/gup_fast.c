@@ -323,18 +323,24 @@ struct folio *pnm_grab_pages_fast(struct page *page, int nr, unsigned int flags)
  * walk's RCU read section (Linux relies on the same for
  * gup_fast_folio_allowed()), so reading mapping->host and ->a_ops of a
  * folio that left its file meanwhile is safe.
+ *
+ * In two parts for the per-folio cost of the common grabs: the inline
+ * gup_fast_folio_allowed() answers for a large folio without
+ * FOLL_LONGTERM and for anonymous memory (one load of ->mapping);
+ * gup_fast_file_folio_allowed(), out of line, the rest, given the mapping
+ * the inline part read.
  */
-static bool gup_fast_folio_allowed(struct folio *folio, unsigned int flags)
+
+/* gup_fast_folio_allowed() for a folio that is not anonymous (@mapping,
+ * read once there, has no PAGE_MAPPING_ANON bit): secretmem and truncated
+ * order-0 folios, then the FOLL_LONGTERM rules. */
+static __attribute__((noinline)) bool
+gup_fast_file_folio_allowed(struct folio *folio, unsigned int flags,
+			    struct address_space *mapping)
 {
-	struct address_space *mapping;
 	const struct address_space_operations *a_ops;
 	struct inode *host;
 
-	if (!(flags & FOLL_LONGTERM) && folio_test_large(folio))
-		return true;
-	mapping = READ_ONCE(folio->mapping);
-	if ((unsigned long)mapping & PAGE_MAPPING_ANON)
-		return true;
 	if (!folio_test_large(folio) && (!mapping || secretmem_mapping(mapping)))
 		return false;
 	if (!(flags & FOLL_LONGTERM))
@@ -348,6 +354,18 @@ static bool gup_fast_folio_allowed(struct folio *folio, unsigned int flags)
 		return false;		/* truncated meanwhile: let the slow path decide */
 	a_ops = READ_ONCE(mapping->a_ops);
 	return !a_ops || !a_ops->dirty_folio;
+}
+
+static inline bool gup_fast_folio_allowed(struct folio *folio, unsigned int flags)
+{
+	struct address_space *mapping;
+
+	if (!(flags & FOLL_LONGTERM) && folio_test_large(folio))
+		return true;
+	mapping = READ_ONCE(folio->mapping);
+	if ((unsigned long)mapping & PAGE_MAPPING_ANON)
+		return true;
+	return gup_fast_file_folio_allowed(folio, flags, mapping);
 }
 
 /* Index of the first of @nr pages from @page that a R/O pin may not take

@@ -615,6 +615,185 @@ def case_bench_usage():
             fail("bench %s printed: %r" % (" ".join(args), out))
 
 
+def case_output_error():
+    """A full output device is an error (exit 1 and a message), for every
+    kind of output; a pass that could not be written is not a pass."""
+    if not os.path.exists("/dev/full"):
+        print("skip: no /dev/full")
+        return
+    for args in (["run", scn("cow_fork.scn")], ["run", "--json", scn("cow_fork.scn")],
+                 ["run", "-q", scn("cow_fork.scn")], ["stats", scn("cow_fork.scn")],
+                 ["run", "--check", scn("cow_fork.scn")], ["run", "--help"], ["--help"],
+                 ["--version"]):
+        with open("/dev/full", "w") as full:
+            p = subprocess.run([PINMM, *args], stdout=full, stderr=subprocess.PIPE,
+                               timeout=300)
+        err = p.stderr.decode("utf-8", "replace")
+        if p.returncode != 1 or \
+                "pinmm: error writing the output: No space left on device" not in err:
+            fail("pinmm %s > /dev/full: exit %d, stderr %r"
+                 % (" ".join(args), p.returncode, err))
+    # A failing run stays 1; a parse error stays 2.
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([PINMM, "run", os.path.join(CLI_DIR, "failing.scn")],
+                           stdout=full, stderr=subprocess.PIPE, timeout=300)
+        if p.returncode != 1:
+            fail("failing.scn > /dev/full: exit %d" % p.returncode)
+        p = subprocess.run([PINMM, "run", os.path.join(CLI_DIR, "bad", "bad_zone.scn")],
+                           stdout=full, stderr=subprocess.PIPE, timeout=300)
+        if p.returncode != 2:
+            fail("bad_zone.scn > /dev/full: exit %d" % p.returncode)
+
+
+def case_too_large():
+    """A file over the 4 MiB limit is reported with its own size; standard
+    input with "more than" the limit."""
+    limit = 4 << 20
+    with tempfile.TemporaryDirectory() as d:
+        for extra in (1, 1000):
+            path = os.path.join(d, "big.scn")
+            with open(path, "w") as f:
+                f.write("#" * (limit + extra))
+            _, _, err = run("run", path, expect=2)
+            want = "big.scn:1:1: error: file too large (%d bytes; the limit is %d)" \
+                % (limit + extra, limit)
+            if want not in err:
+                fail("size of a file %d bytes over: %r" % (extra, err))
+        with open(path, "rb") as f:
+            p = subprocess.run([PINMM, "run", "-"], stdin=f, capture_output=True,
+                               timeout=300)
+        err = p.stderr.decode()
+        # A redirected regular file still has a size.
+        if p.returncode != 2 or "<stdin>:1:1: error: file too large (%d bytes" \
+                % (limit + 1000) not in err:
+            fail("stdin from a big file: exit %d, %r" % (p.returncode, err))
+        p = subprocess.run([PINMM, "run", "-"], input=b"#" * (limit + 1000),
+                           capture_output=True, timeout=300)
+        err = p.stderr.decode()
+        if p.returncode != 2 or "<stdin>:1:1: error: file too large (more than %d bytes" \
+                % limit not in err:
+            fail("a big pipe: exit %d, %r" % (p.returncode, err))
+        # Exactly the limit is fine.
+        with open(path, "w") as f:
+            f.write(("#" * 99 + "\n") * (limit // 100) + "#" * (limit % 100 - 1) + "\n")
+        if os.path.getsize(path) != limit:
+            fail("test file size")
+        run("run", path, expect=0)
+
+
+def case_stdin():
+    """`-` reads the scenario from standard input."""
+    with open(scn("cow_fork.scn"), "rb") as f:
+        text = f.read()
+    _, want, _ = run("run", scn("cow_fork.scn"), expect=0)
+    for sub in ("run", "stats"):
+        p = subprocess.run([PINMM, sub, "-"], input=text, capture_output=True, timeout=300)
+        out = p.stdout.decode()
+        if p.returncode != 0:
+            fail("%s -: exit %d\n%s%s" % (sub, p.returncode, out, p.stderr.decode()))
+        if sub == "run" and (out.splitlines()[-1] != want.splitlines()[-1] or
+                             "<stdin>:" not in out):
+            fail("run - output:\n" + out)
+    p = subprocess.run([PINMM, "run", "-"], input=b"process A\nmmapp A buf 4K\n",
+                       capture_output=True, timeout=300)
+    if p.returncode != 2 or not p.stderr.decode().startswith("<stdin>:2:1: error: "):
+        fail("parse error on stdin: %d %r" % (p.returncode, p.stderr.decode()))
+    p = subprocess.run([PINMM, "run", "-", "-"], input=text, capture_output=True, timeout=300)
+    if p.returncode != 2 or "more than once" not in p.stderr.decode():
+        fail("run - -: %d %r" % (p.returncode, p.stderr.decode()))
+
+
+def case_empty():
+    """A scenario with no steps passes, with a warning that it checks nothing."""
+    with tempfile.TemporaryDirectory() as d:
+        empty = os.path.join(d, "empty.scn")
+        comments = os.path.join(d, "comments.scn")
+        open(empty, "w").close()
+        with open(comments, "w") as f:
+            f.write("# nothing here\n\n   # nor here\n")
+        for path in (empty, comments):
+            for opts in ([], ["-q"], ["--json"], ["--check"]):
+                _, out, err = run("run", *opts, path, expect=0)
+                if path + ": warning: no steps" not in err:
+                    fail("run %s %s: no warning: %r" % (opts, path, err))
+        _, _, err = run("run", scn("cow_fork.scn"), expect=0)
+        if "warning" in err:
+            fail("a warning for a file with steps: " + err)
+
+
+def disk_scenario(d, steps):
+    """A scenario with a disk file (its host file is in the data directory)
+    and @steps cheap expectations after it."""
+    path = os.path.join(d, "disk.scn")
+    with open(path, "w") as f:
+        f.write("memory normal=32M movable=16M cma=0\nprocess A\nfile F disk\n"
+                'pwrite F 0 "hello"\nfsync F\n')
+        f.write("expect size F == 5\n" * steps)
+    return path
+
+
+def left_behind(tmp):
+    return [os.path.join(r, n) for r, ds, fs in os.walk(tmp) for n in ds + fs]
+
+
+def case_datadir_cleanup():
+    """The model's private data directory goes on every exit path: a normal
+    end, a reader that went away (SIGPIPE), SIGTERM, an exit on host
+    out-of-memory."""
+    import signal
+    import time
+    with tempfile.TemporaryDirectory() as d, tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, TMPDIR=tmp)
+        path = disk_scenario(d, 3000)       # well over a pipe's 64K of output
+        p = subprocess.run([PINMM, "run", path], env=env, capture_output=True, timeout=300)
+        if p.returncode != 0 or left_behind(tmp):
+            fail("normal run: exit %d, left %r" % (p.returncode, left_behind(tmp)))
+        # SIGPIPE: the reader is gone before the first write.
+        p = subprocess.Popen([PINMM, "run", path], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+        p.stdout.close()
+        rc = p.wait(timeout=300)
+        if rc != -signal.SIGPIPE or left_behind(tmp):
+            fail("SIGPIPE: exit %d, left %r" % (rc, left_behind(tmp)))
+        # SIGTERM while the run is blocked writing to a full pipe.
+        p = subprocess.Popen([PINMM, "run", path], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while not any(os.path.basename(x) == "F" for x in left_behind(tmp)):
+            if time.time() > deadline or p.poll() is not None:
+                p.kill()
+                fail("no disk file appeared in the data directory")
+            time.sleep(0.01)
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=300)
+        p.stdout.close()
+        if rc != -signal.SIGTERM or left_behind(tmp):
+            fail("SIGTERM: exit %d, left %r" % (rc, left_behind(tmp)))
+        # An exit on host out-of-memory in the middle of the run (line 6).
+        p = subprocess.run([PINMM, "run", path], env=dict(env, PINMM_SCN_EXIT_AT="6"),
+                           capture_output=True, timeout=300)
+        if p.returncode != 2 or b"out of memory" not in p.stderr or left_behind(tmp):
+            fail("host ENOMEM exit: exit %d, left %r" % (p.returncode, left_behind(tmp)))
+
+
+def case_register_nomem():
+    """Host out-of-memory while the scenario commands register themselves
+    (constructors, before main) is an error with a message, not an abort."""
+    for n in (1, 2, 3, 10, 40):
+        p = subprocess.run([PINMM, "run", scn("cow_fork.scn")],
+                           env=dict(os.environ, PINMM_SCN_FAIL_REGISTER=str(n)),
+                           capture_output=True, timeout=300)
+        err = p.stderr.decode()
+        if p.returncode != 2 or "out of memory at start-up" not in err:
+            fail("allocation %d failing: exit %d, %r" % (n, p.returncode, err))
+    # Past the last allocation nothing fails.
+    p = subprocess.run([PINMM, "run", scn("cow_fork.scn")],
+                       env=dict(os.environ, PINMM_SCN_FAIL_REGISTER="100000"),
+                       capture_output=True, timeout=300)
+    if p.returncode != 0:
+        fail("no allocation failing: exit %d" % p.returncode)
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 if CASE not in CASES:
     fail("unknown case " + CASE)

@@ -27,6 +27,7 @@
 #include "util.h"
 #include "bench_core.h"
 #include "bench.h"
+#include "scn.h"
 
 /* The times of one half (limit or benchmark) of one repeat in one thread. */
 struct span {
@@ -409,7 +410,7 @@ int bench_model_run(const struct bench_opts *o, int reg, struct bench_cell *cell
 	/* Misuse detection off: with the registry off this is the production
 	 * configuration (docs/performance.md). */
 	cfg.pin_debug = false;
-	err = pnm_init(&cfg);
+	err = scn_model_init(&cfg);
 	if (err) {
 		fprintf(stderr, "pinmm bench: pnm_init (%lu frames): %s\n", frames, strerror(-err));
 		return 1;
@@ -417,7 +418,7 @@ int bench_model_run(const struct bench_opts *o, int reg, struct bench_cell *cell
 	err = pnm_task_create("bench", &t);
 	if (err) {
 		fprintf(stderr, "pinmm bench: pnm_task_create: %s\n", strerror(-err));
-		pnm_fini();
+		scn_model_fini();
 		return 1;
 	}
 	pnm_task_enter(t);
@@ -493,7 +494,7 @@ out:
 	pnm_task_enter(NULL);
 	pnm_task_exit(t);
 	pnm_task_put(t);
-	err = pnm_fini();
+	err = scn_model_fini();
 	if (err && !ret) {
 		fprintf(stderr, "pinmm bench: pnm_fini: %s\n", strerror(-err));
 		ret = 1;

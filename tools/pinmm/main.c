@@ -9,14 +9,19 @@
  *                         and compare them (host_diff.c)
  *   pinmm bench [opts]    gup_test's benchmarks beside the limit and the
  *                         host kernel (bench*.c)
+ *   pinmm audit PATH...   find and check the GUP/pin call sites of a C tree
+ *                         with Coccinelle (audit.c, docs/audit.md)
  *
  * The table below is the single list of subcommands; `pinmm --help` and
- * `pinmm <subcommand> --help` are generated from it.
+ * `pinmm <subcommand> --help` are generated from it.  Standard output is
+ * flushed and closed here: a write that failed makes the exit status 1.
  */
+#include <stdbool.h>
 #include <string.h>
 #include "util.h"
 #include "cli.h"
 #include "host.h"
+#include "scn.h"
 
 static const struct pnm_subcommand subcommands[] = {
 	{ "demo", "show the memory manager at work, with real numbers",
@@ -29,6 +34,8 @@ static const struct pnm_subcommand subcommands[] = {
 	  cmd_diff, cmd_diff_help },
 	{ "bench", "measure pinning as Linux's gup_test does, beside the limit and the host",
 	  cmd_bench, cmd_bench_help },
+	{ "audit", "find, classify and check the GUP/pin call sites of a C tree (Coccinelle)",
+	  cmd_audit, cmd_audit_help },
 };
 
 static void usage(FILE *out)
@@ -55,6 +62,36 @@ int cli_wants_help(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Flush and close standard output, where the subcommands write their
+ * results, and return the exit status: @status, or 1 with a message on
+ * stderr if any write to it failed (a full disk; a closed pipe when
+ * SIGPIPE is ignored) - stdio keeps the error, so the last check sees
+ * every write.
+ */
+static int close_stdout(int status)
+{
+	int err = 0;
+	bool failed;
+
+	if (fflush(stdout))
+		err = errno;
+	failed = ferror(stdout) || err;
+	if (failed && !err)
+		err = scn_out_error();	/* a sink's flush failed before */
+	if (fclose(stdout) && !failed) {
+		err = errno;
+		failed = true;
+	}
+	if (!failed)
+		return status;
+	if (err)
+		fprintf(stderr, "pinmm: error writing the output: %s\n", strerror(err));
+	else
+		fputs("pinmm: error writing the output\n", stderr);
+	return status ? status : 1;
+}
+
 /* Dispatch to the subcommand named by argv[1]; exit status as cli.h says. */
 int main(int argc, char **argv)
 {
@@ -67,11 +104,11 @@ int main(int argc, char **argv)
 		return host_agent_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return 0;
+		return close_stdout(0);
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("pinmm %s\n", PINMM_VERSION);
-		return 0;
+		return close_stdout(0);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++) {
 		const struct pnm_subcommand *sc = &subcommands[i];
@@ -80,9 +117,9 @@ int main(int argc, char **argv)
 			continue;
 		if (cli_wants_help(argc - 1, argv + 1)) {
 			sc->help(stdout);
-			return 0;
+			return close_stdout(0);
 		}
-		return sc->main(argc - 1, argv + 1);
+		return close_stdout(sc->main(argc - 1, argv + 1));
 	}
 	fprintf(stderr, "pinmm: unknown subcommand '%s'\n\n", argv[1]);
 	usage(stderr);

@@ -192,6 +192,11 @@ struct scn_cmd {
  * name in the same family is a programming error and aborts.
  */
 void scn_register(const struct scn_cmd *cmds, size_t n);
+/* Record that a registration could not allocate (constructors do not
+ * abort): every later parse fails with a message.  scn_test_fail_alloc()
+ * is true for the allocation PINMM_SCN_FAIL_REGISTER=N names (tests). */
+void scn_register_nomem(void);
+bool scn_test_fail_alloc(void);
 #define SCN_REGISTER(table)						\
 	static void __attribute__((constructor)) scn_register_##table(void) \
 	{ scn_register(table, ARRAY_SIZE(table)); }
@@ -293,12 +298,26 @@ struct scn_run_opts {
 int scn_run_script(const struct scn_script *script, const struct scn_run_opts *opts,
 		   struct scn_sink *sink, unsigned int *passed, unsigned int *failed);
 
+/*
+ * The model of a script run (scn_datadir.c): pnm_init() and pnm_fini(),
+ * with the private data directory pnm_init() makes removed on every exit
+ * path in between too (exit(), a fatal signal).  Return as those calls.
+ */
+int scn_model_init(const struct pnm_config *cfg);
+int scn_model_fini(void);
+
 /* Output sinks (scn_out.c).  Free with scn_sink_free(). */
 struct scn_sink *scn_sink_human(FILE *out, bool quiet);
 struct scn_sink *scn_sink_json(FILE *out);
 /* Prints counters per file (pinmm stats); @json selects the format. */
 struct scn_sink *scn_sink_stats(FILE *out, bool json);
 void scn_sink_free(struct scn_sink *s);
+/* The sinks flush their output at the end with scn_out_flush(), which
+ * remembers the errno of the first flush that failed: scn_out_error()
+ * returns it (0 if none), for main.c's message when the output could not
+ * be written (stdio keeps only the fact of an error, not its errno). */
+void scn_out_flush(FILE *f);
+int scn_out_error(void);
 
 /* --- helpers for command handlers (scn_run.c) ------------------------------------ */
 

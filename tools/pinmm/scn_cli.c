@@ -3,9 +3,11 @@
  * scn_cli.c - `pinmm run` and `pinmm stats`: the command-line face of the
  * scenario language.
  *
- * Both parse every file first (a parse error anywhere runs nothing and
- * exits 2), then run each file in a fresh model.  Exit status: 0 when every
- * expectation held and every step worked, 1 when something failed, 2 for
+ * Both parse every file first ("-" is standard input; a parse error
+ * anywhere runs nothing and exits 2), then run each file in a fresh model.
+ * A file with no steps passes with a warning on stderr.  Exit status: 0
+ * when every expectation held and every step worked, 1 when something
+ * failed (main.c: also when the output could not be written), 2 for
  * usage, input or parse errors.
  */
 #include <errno.h>
@@ -86,6 +88,15 @@ static int parse_args(int argc, char **argv, struct run_args *ra, bool stats,
 		help(stderr);
 		return -1;
 	}
+	/* "-" is standard input (scn_parse_file), which can be read once. */
+	for (int j = 0, seen = 0; j < ra->nfiles; j++) {
+		if (strcmp(ra->files[j], "-") || !seen++)
+			continue;
+		fprintf(stderr, "pinmm %s: standard input ('-') given more than once\n\n",
+			argv[0]);
+		help(stderr);
+		return -1;
+	}
 	return 0;
 }
 
@@ -128,9 +139,14 @@ static int run_files(const struct run_args *ra, struct scn_sink *sink)
 			goto out_free;
 		}
 	}
+	/* An empty scenario is valid and passes, but checks nothing: say so. */
+	for (i = 0; i < ra->nfiles; i++)
+		if (!scripts[i]->nsteps)
+			fprintf(stderr, "%s: warning: no steps (the file is empty or only "
+				"comments); it checks nothing\n", scripts[i]->name);
 	if (ra->check_only) {
 		for (i = 0; i < ra->nfiles; i++)
-			printf("%s: %u steps, syntax ok\n", ra->files[i], scripts[i]->nsteps);
+			printf("%s: %u steps, syntax ok\n", scripts[i]->name, scripts[i]->nsteps);
 		goto out_free;
 	}
 	if (ra->host) {
@@ -184,9 +200,10 @@ void cmd_run_help(FILE *out)
 	fprintf(out,
 		"usage: pinmm run [options] FILE...\n"
 		"\n"
-		"Execute scenario files (docs/scenarios.md).  Every file is parsed first;\n"
-		"then each runs in a fresh model, every step is followed by the model's\n"
-		"invariant checks, and the model must be empty at the end.\n"
+		"Execute scenario files (docs/scenarios.md); FILE '-' is standard input.\n"
+		"Every file is parsed first; then each runs in a fresh model, every step\n"
+		"is followed by the model's invariant checks, and the model must be\n"
+		"empty at the end.  A file with no steps passes with a warning.\n"
 		"\n"
 		"options:\n"
 		"  --json      one JSON document: every step and the final counters\n"
@@ -212,8 +229,10 @@ void cmd_run_help(FILE *out)
 		"\n"
 		"output: one line per step, FILE:LINE: ok|PASS|FAIL COMMAND [detail],\n"
 		"then 'N passed, N failed'.\n"
-		"exit status: 0 every expectation held, 1 something failed,\n"
-		"             2 usage, input or parse error (FILE:LINE:COL: error: ...).\n"
+		"exit status: 0 every expectation held, 1 something failed (a step, an\n"
+		"             expectation, or writing the output: pinmm: error writing\n"
+		"             the output: ...), 2 usage, input or parse error\n"
+		"             (FILE:LINE:COL: error: ...).\n"
 		"\n"
 		"The language: one command per line, '#' starts a comment, numbers take\n"
 		"K/M/G/T suffixes or 0x, addresses are region+offset, strings are \"quoted\".\n"
@@ -246,12 +265,12 @@ void cmd_stats_help(FILE *out)
 	fprintf(out,
 		"usage: pinmm stats [--json] [--pin-debug|--no-pin-debug] FILE...\n"
 		"\n"
-		"Run scenario files and print, for each, the counters at the end of the\n"
-		"run in Linux's /proc/vmstat naming (nr_free_pages, pgfault,\n"
-		"thp_fault_alloc, ...; the model's own counters start with pnm_),\n"
-		"followed by per-zone lines.  Counters are taken when the last step has\n"
-		"run, before the scenario's processes exit.  Failing steps are reported\n"
-		"on stderr.\n"
+		"Run scenario files ('-' is standard input) and print, for each, the\n"
+		"counters at the end of the run in Linux's /proc/vmstat naming\n"
+		"(nr_free_pages, pgfault, thp_fault_alloc, ...; the model's own\n"
+		"counters start with pnm_), followed by per-zone lines.  Counters are\n"
+		"taken when the last step has run, before the scenario's processes\n"
+		"exit.  Failing steps are reported on stderr.\n"
 		"\n"
 		"options:\n"
 		"  --json      one JSON document with the counters of each file\n"
@@ -259,5 +278,6 @@ void cmd_stats_help(FILE *out)
 		"              misuse detection on/off, as pinmm run\n"
 		"  -h, --help  this text\n"
 		"\n"
-		"exit status: as pinmm run (0 ok, 1 a step failed, 2 usage/parse error).\n");
+		"exit status: as pinmm run (0 ok, 1 a step failed or the output could not\n"
+		"be written, 2 usage/parse error).\n");
 }

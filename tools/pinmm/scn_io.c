@@ -15,14 +15,14 @@
 #include <string.h>
 #include "scn_io.h"
 
+/* Zeroed memory for a registration, or NULL with the failure recorded
+ * (scn_register_nomem: the language is incomplete, parsing says so). */
 static void *io_alloc(size_t n)
 {
-	void *p = calloc(1, n);
+	void *p = scn_test_fail_alloc() ? NULL : calloc(1, n);
 
-	if (!p) {
-		fputs("pinmm: out of memory\n", stderr);
-		abort();
-	}
+	if (!p)
+		scn_register_nomem();
 	return p;
 }
 
@@ -54,7 +54,8 @@ static const char *io_family(const char *prefix, const char *site)
 	size_t n = strlen(prefix) + strlen(site) + 2;
 	char *f = io_alloc(n);
 
-	snprintf(f, n, "%s-%s", prefix, site);
+	if (f)
+		snprintf(f, n, "%s-%s", prefix, site);
 	return f;
 }
 
@@ -70,6 +71,14 @@ static void io_register_level(const struct scn_io_site *site, const char *family
 	struct scn_cmd *member = io_alloc(sizeof(*member));
 	struct scn_arg *args = io_alloc(2 * sizeof(*args));
 
+	if (!member_family || !copy || !member || !args) {
+		/* Out of memory: recorded by io_alloc; this site stays out. */
+		free((void *)member_family);
+		free(copy);
+		free(member);
+		free(args);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (table[i].family) {
 			fprintf(stderr, "pinmm: io site '%s': %s '%s' sets its own family\n",

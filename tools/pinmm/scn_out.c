@@ -33,6 +33,22 @@ static void print_indented(FILE *out, const char *indent, const char *text)
 	}
 }
 
+/* The error of the first flush of results that failed, 0 if none. */
+static int flush_errno;
+
+/* fflush(@f), remembering why it failed for scn_out_error() (scn.h). */
+void scn_out_flush(FILE *f)
+{
+	if (fflush(f) && !flush_errno)
+		flush_errno = errno ? errno : EIO;
+}
+
+/* The errno of the first failed scn_out_flush(), or 0 (scn.h). */
+int scn_out_error(void)
+{
+	return flush_errno;
+}
+
 /* --- human ---------------------------------------------------------------------- */
 
 struct human {
@@ -92,7 +108,7 @@ static void human_finish(struct scn_sink *s, unsigned int passed, unsigned int f
 	if (h->skipped)
 		fprintf(h->out, ", %u skipped", h->skipped);
 	fputc('\n', h->out);
-	fflush(h->out);
+	scn_out_flush(h->out);
 }
 
 /* Human-readable results on @out; @quiet prints failures only. */
@@ -240,17 +256,23 @@ static void json_end_file(struct scn_sink *s, const char *file, unsigned int pas
 static void json_finish(struct scn_sink *s, unsigned int passed, unsigned int failed)
 {
 	struct json *j = s->priv;
+	bool lost = ferror(j->steps) || ferror(j->files);
 
-	fclose(j->steps);
-	fclose(j->files);
+	/* The memory streams fail only when the host is out of memory. */
+	lost |= fclose(j->steps) != 0;
+	lost |= fclose(j->files) != 0;
 	j->steps = j->files = NULL;
+	if (lost) {
+		fputs("pinmm: out of memory (building the JSON document)\n", stderr);
+		exit(2);
+	}
 	fprintf(j->out, "{\n  \"version\": 1,\n  \"files\": [%s\n  ],\n",
 		j->files_buf ? j->files_buf : "");
 	if (!j->stats_only)
 		fprintf(j->out, "  \"steps\": [%s\n  ],\n", j->steps_buf ? j->steps_buf : "");
 	fprintf(j->out, "  \"passed\": %u,\n  \"failed\": %u,\n  \"skipped\": %u,\n  \"ok\": %s\n}\n",
 		passed, failed, j->skipped, failed ? "false" : "true");
-	fflush(j->out);
+	scn_out_flush(j->out);
 }
 
 static struct scn_sink *json_new(FILE *out, bool stats_only)
@@ -302,7 +324,7 @@ static void stats_end_file(struct scn_sink *s, const char *file, unsigned int pa
 
 static void stats_finish(struct scn_sink *s, unsigned int passed, unsigned int failed)
 {
-	fflush((FILE *)s->priv);
+	scn_out_flush((FILE *)s->priv);
 }
 
 /* Counters of each run on @out (text as /proc/vmstat, or JSON). */

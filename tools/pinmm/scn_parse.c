@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "scn.h"
 
 /* --- the registry ------------------------------------------------------------------ */
@@ -71,9 +72,37 @@ static void validate(const struct scn_cmd *c)
 }
 
 /*
+ * Test hook: PINMM_SCN_FAIL_REGISTER=N makes the Nth allocation of the
+ * registrations (scn_register, scn_io_register) fail, as host
+ * out-of-memory in a constructor would.
+ */
+bool scn_test_fail_alloc(void)
+{
+	static long fail_at = -1, count;
+
+	if (fail_at < 0) {
+		const char *e = getenv("PINMM_SCN_FAIL_REGISTER");
+
+		fail_at = e ? atol(e) : 0;
+	}
+	return fail_at > 0 && ++count == fail_at;
+}
+
+/* Set when a registration could not allocate: the language is incomplete. */
+static bool registry_nomem;
+
+/* Record that a registration ran out of host memory (see scn.h). */
+void scn_register_nomem(void)
+{
+	registry_nomem = true;
+}
+
+/*
  * Add commands (or family members) to the registry.  Runs from
  * constructors, before main(); a malformed entry or a duplicate is a
- * programming error and aborts with a message.
+ * programming error and aborts with a message.  Out of host memory, the
+ * rest is dropped and the failure recorded: every parse then fails with
+ * a message (scn_parse_buffer) instead of the constructor aborting.
  */
 void scn_register(const struct scn_cmd *cmds, size_t n)
 {
@@ -81,11 +110,13 @@ void scn_register(const struct scn_cmd *cmds, size_t n)
 		validate(&cmds[i]);
 		if (registry_nr == registry_cap) {
 			size_t cap = registry_cap ? registry_cap * 2 : 64;
-			const struct scn_cmd **r = realloc(registry, cap * sizeof(*r));
+			const struct scn_cmd **r = NULL;
 
+			if (!scn_test_fail_alloc())
+				r = realloc(registry, cap * sizeof(*r));
 			if (!r) {
-				fputs("pinmm: out of memory\n", stderr);
-				abort();
+				scn_register_nomem();
+				return;
 			}
 			registry = r;
 			registry_cap = cap;
@@ -310,6 +341,10 @@ void scn_print_reference(FILE *out)
 {
 	const char *sections[32] = { "setup", "memory" };
 	size_t nsec = 2;
+
+	if (registry_nomem)
+		fputs("(out of memory at start-up: the commands below are not all of them)\n\n",
+		      out);
 
 	for (size_t i = 0; i < registry_nr; i++) {
 		const char *sec = registry[i]->section ? registry[i]->section : "other";
@@ -1311,12 +1346,18 @@ struct scn_script *scn_parse_buffer(const char *name, const char *buf, size_t le
 {
 	struct scn_parser p = { 0 };
 	struct scn_script *s;
-	struct scn_arena *arena = scn_arena_new();
+	struct scn_arena *arena;
 	unsigned int cap = 0;
 	int n;
 
 	if (err && errlen)
 		err[0] = '\0';
+	if (registry_nomem) {
+		snprintf(err, errlen, "%s: error: out of memory at start-up: "
+			 "the scenario commands could not all be registered", name);
+		return NULL;
+	}
+	arena = scn_arena_new();
 	s = scn_arena_alloc(arena, sizeof(*s));
 	s->arena = arena;
 	s->name = scn_arena_strndup(arena, name, strlen(name));
@@ -1358,11 +1399,18 @@ out_free:
 	return NULL;
 }
 
-/* Read @path whole and parse it. */
+/*
+ * Read @path whole and parse it; "-" is standard input, named "<stdin>"
+ * in messages and results.  A file over SCN_MAX_FILE is an error giving
+ * its size (a regular file's) or saying it is over the limit.
+ */
 struct scn_script *scn_parse_file(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	bool is_stdin = !strcmp(path, "-");
+	const char *name = is_stdin ? "<stdin>" : path;
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
 	struct scn_script *s;
+	struct stat st;
 	char *buf;
 	size_t n;
 
@@ -1372,21 +1420,37 @@ struct scn_script *scn_parse_file(const char *path, char *err, size_t errlen)
 	}
 	buf = malloc(SCN_MAX_FILE + 1);
 	if (!buf) {
-		fclose(f);
-		snprintf(err, errlen, "%s: error: out of memory", path);
-		return NULL;
+		snprintf(err, errlen, "%s: error: out of memory", name);
+		goto out_close;
 	}
 	n = fread(buf, 1, SCN_MAX_FILE + 1, f);
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: error: read failed: %s", path, strerror(errno));
-		fclose(f);
-		free(buf);
-		return NULL;
+		snprintf(err, errlen, "%s: error: read failed: %s", name, strerror(errno));
+		goto out_free;
 	}
-	fclose(f);
-	s = scn_parse_buffer(path, buf, n, err, errlen);
+	if (n > SCN_MAX_FILE) {
+		/* Only SCN_MAX_FILE + 1 bytes were read: the size is the file's. */
+		if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode))
+			snprintf(err, errlen,
+				 "%s:1:1: error: file too large (%lld bytes; the limit is %u)",
+				 name, (long long)st.st_size, SCN_MAX_FILE);
+		else
+			snprintf(err, errlen,
+				 "%s:1:1: error: file too large (more than %u bytes, the limit)",
+				 name, SCN_MAX_FILE);
+		goto out_free;
+	}
+	if (!is_stdin)
+		fclose(f);
+	s = scn_parse_buffer(name, buf, n, err, errlen);
 	free(buf);
 	return s;
+out_free:
+	free(buf);
+out_close:
+	if (!is_stdin)
+		fclose(f);
+	return NULL;
 }
 
 /* Free a parsed script (NULL is fine). */

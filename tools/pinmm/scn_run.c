@@ -7,7 +7,9 @@
  * teardown (release named objects, exit every process, check, pnm_fini()).
  * --check-every N / --check-at-end (scn_run_opts.check_every) run the
  * checkers after every Nth step only, or after the last, instead.
- * A frame still allocated at the end is a failure.
+ * A frame still allocated at the end is a failure.  pnm_init() and
+ * pnm_fini() go through scn_model_init()/scn_model_fini() (scn_datadir.c),
+ * which remove the model's private data directory on every exit path.
  *
  * The runner owns the two namespaces every command speaks in: processes
  * (name -> task) and regions (name -> address range), plus a generic list of
@@ -803,6 +805,7 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 	long *counters = counter_array();
 	unsigned int last_line = script->nlines ? script->nlines : 1;
 	char *stat_text = NULL, why[512];
+	const char *exit_at;
 	size_t stat_len = 0;
 	FILE *mf;
 	int ret;
@@ -813,15 +816,23 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 	r.cfg = script->cfg;
 	if (opts && opts->pin_debug != SCN_SWITCH_DEFAULT && !script->pin_debug_set)
 		r.cfg.pin_debug = opts->pin_debug == SCN_SWITCH_ON;
-	ret = pnm_init(&r.cfg);
+	ret = scn_model_init(&r.cfg);
 	if (ret) {
 		scn_detail(&r, "cannot build the model: %s", pnm_strerror(ret));
 		report(&r, NULL, 1, "memory", SCN_ST_FAIL);
 		sink->end_file(sink, script->name, r.passed, r.failed, counters, "");
 		goto out;
 	}
+	exit_at = getenv("PINMM_SCN_EXIT_AT");
 	for (unsigned int i = 0; i < script->nsteps && !r.stop; i++) {
 		const struct scn_step *st = script->steps[i];
+
+		/* Test hook: the run ends before this line as on host
+		 * out-of-memory (the data directory must still go). */
+		if (exit_at && (unsigned int)atoi(exit_at) == st->pos.line) {
+			fputs("pinmm: out of memory (PINMM_SCN_EXIT_AT)\n", stderr);
+			exit(2);
+		}
 
 		if (st->cmd->flags & SCN_CONFIG) {
 			/* Applied at parse time; a run hook only describes it. */
@@ -879,7 +890,7 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 		struct pnm_mem_info mi = { .size = sizeof(mi) };
 		unsigned long in_use = pnm_get_mem_info(&mi) ? 0 : mi.allocated_frames;
 
-		ret = pnm_fini();
+		ret = scn_model_fini();
 		if (ret) {
 			scn_detail(&r, "frames leaked: %lu still allocated after every process exited (%s)",
 				   in_use, pnm_strerror(ret));
