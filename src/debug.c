@@ -512,7 +512,7 @@ bool pnm_check_folio(struct folio *folio)
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return pnm_check_fail("folio %#lx: no memory to check", pfn);
+		return pnm_check_nomem("pnm_check_folio");
 	/*
 	 * An unmapped anon folio's anon_vma may be gone, so it is walked only
 	 * while mapped (then its mapcounts must be zero, which is checked

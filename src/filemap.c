@@ -913,7 +913,7 @@ bool pnm_check_mapping(struct address_space *mapping)
 	bool ok = true;
 
 	if (!folios)
-		return pnm_check_fail("mapping %p: no memory to check", (void *)mapping);
+		return pnm_check_nomem("pnm_check_mapping");
 	if (!pnm_check_xarray(&mapping->i_pages)) {
 		free(folios);
 		return pnm_check_fail("mapping %p: bad xarray", (void *)mapping);
@@ -949,7 +949,7 @@ bool pnm_check_mapping(struct address_space *mapping)
 			struct folio **bigger = realloc(folios, 2 * cap * sizeof(*folios));
 
 			if (!bigger) {
-				ok = pnm_check_fail("mapping %p: no memory to check", (void *)mapping);
+				ok = pnm_check_nomem("pnm_check_mapping");
 				break;
 			}
 			folios = bigger;

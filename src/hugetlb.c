@@ -1278,10 +1278,11 @@ static void count_hugetlb_folios(unsigned long counted[HUGE_MAX_HSTATE])
 
 /*
  * The reservations mappings still hold: a private owner's unconsumed
- * offsets, for every VMA of every live mm.  Takes each mm's mmap_lock for
- * read.
+ * offsets, for every VMA of every live mm, added to @resv.  Takes each mm's
+ * mmap_lock for read.  false (pnm_check_nomem()) if the host has no memory
+ * for the list of mms.
  */
-static void count_vma_reservations(unsigned long resv[HUGE_MAX_HSTATE])
+static bool count_vma_reservations(unsigned long resv[HUGE_MAX_HSTATE])
 {
 	struct mm_struct **mms, *mm;
 	int nr = 0, i;
@@ -1290,9 +1291,13 @@ static void count_vma_reservations(unsigned long resv[HUGE_MAX_HSTATE])
 	list_for_each_entry(mm, &pnm_mm_list, mmlist)
 		nr++;
 	mms = calloc(nr ? nr : 1, sizeof(*mms));
+	if (!mms) {
+		spin_unlock(&pnm_mm_list_lock);
+		return pnm_check_nomem("hugetlb_check: the list of mms");
+	}
 	nr = 0;
 	list_for_each_entry(mm, &pnm_mm_list, mmlist)
-		if (mms && atomic_add_unless(&mm->mm_count, 1, 0))
+		if (atomic_add_unless(&mm->mm_count, 1, 0))
 			mms[nr++] = mm;
 	spin_unlock(&pnm_mm_list_lock);
 	for (i = 0; i < nr; i++) {
@@ -1315,6 +1320,7 @@ static void count_vma_reservations(unsigned long resv[HUGE_MAX_HSTATE])
 		mmdrop(mms[i]);
 	}
 	free(mms);
+	return true;
 }
 
 /*
@@ -1332,7 +1338,8 @@ bool hugetlb_check(void)
 	bool ok = true;
 
 	count_hugetlb_folios(counted);
-	count_vma_reservations(resv);
+	if (!count_vma_reservations(resv))
+		return false;
 	for (int i = 0; i < HUGE_MAX_HSTATE; i++)
 		resv[i] += hugetlbfs_unconsumed_reservations(&hstates[i]);
 	spin_lock(&hugetlb_lock);

@@ -323,6 +323,45 @@ bool pnm_check_itree(const struct pnm_itree_root *root, const char *what)
 	return c.ok;
 }
 
+/*
+ * pnm_check_itree_once - see interval_tree.h.  The stamp is a hint read and
+ * written with relaxed atomics (READ_ONCE/WRITE_ONCE, pairing with nothing):
+ * checkers of other threads may stamp the same tree with their own pass
+ * under the same shared lock, which at worst checks a tree twice; a pass
+ * number is never reused (pnm_check_pass()), so no tree is skipped unchecked
+ * within a pass.
+ */
+bool pnm_check_itree_once(struct pnm_itree_root *root, const char *what)
+{
+	unsigned long pass = pnm_check_pass();
+
+	if (pass && READ_ONCE(root->checked_pass) == pass)
+		return true;
+	if (!pnm_check_itree(root, what))
+		return false;
+	if (pass)
+		WRITE_ONCE(root->checked_pass, pass);
+	return true;
+}
+
+/*
+ * pnm_itree_contains - see interval_tree.h.
+ */
+bool pnm_itree_contains(const struct pnm_itree_root *root,
+			const struct interval_tree_node *node)
+{
+	const struct interval_tree_node *n = node;
+
+	if (!interval_tree_node_linked(node))
+		return false;
+	for (int depth = 0; n->parent; depth++) {
+		if (depth > 128)
+			return false;
+		n = n->parent;
+	}
+	return n == root->node;
+}
+
 /* --- the two trees of the reverse map ------------------------------------------ */
 
 /* The file pages [first, last] that @vma maps. */

@@ -747,7 +747,7 @@ bool pnm_check_zone(struct zone *zone)
 	span = zone->spanned_pages;
 	state = calloc(span ? span : 1, 1);
 	if (!state)
-		return pnm_check_fail("pnm_check_zone: out of host memory");
+		return pnm_check_nomem("pnm_check_zone");
 
 	spin_lock(&zone->lock);
 	for (o = 0; o <= MAX_PAGE_ORDER && ok; o++)

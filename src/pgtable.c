@@ -585,6 +585,7 @@ enum leaf_level { LEAF_PTE = 1, LEAF_PMD = 2 };
 struct check_state {
 	struct mm_struct *mm;
 	bool ok;
+	bool nomem;			/* record_leaf() had no host memory */
 	unsigned long tables;
 	long rss[NR_MM_COUNTERS];
 	long hugetlb;			/* base pages of hugetlb leaves */
@@ -608,12 +609,16 @@ static bool check_failf(struct check_state *cs, bool ok)
 /* Note the folio of a present leaf mapping @pfn (check_mapped_refs). */
 static bool record_leaf(struct check_state *cs, unsigned long pfn)
 {
+	if (cs->nomem)		/* said once; the rest of the walk is moot */
+		return false;
 	if (cs->nr_leaves == cs->cap_leaves) {
 		size_t cap = cs->cap_leaves ? 2 * cs->cap_leaves : 256;
 		unsigned long *f = realloc(cs->folios, cap * sizeof(*f));
 
-		if (!f)
-			return CHECK(cs, false, "checker out of memory");
+		if (!f) {
+			cs->nomem = true;
+			return check_failf(cs, pnm_check_nomem("pnm_check_pgtables"));
+		}
 		cs->folios = f;
 		cs->cap_leaves = cap;
 	}

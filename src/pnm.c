@@ -340,9 +340,14 @@ static bool check_registered(void)
 	pthread_mutex_lock(&checkers_lock);
 	list_for_each_entry(c, &checkers, list) {
 		why[0] = '\0';
-		if (c->fn(c->arg, why, sizeof(why))) {
+		int err = c->fn(c->arg, why, sizeof(why));
+
+		if (err) {
 			why[sizeof(why) - 1] = '\0';
-			ok = pnm_check_fail("%s", why[0] ? why : "a registered checker failed");
+			if (err == -ENOMEM)
+				ok = pnm_check_nomem(why[0] ? why : "a registered checker");
+			else
+				ok = pnm_check_fail("%s", why[0] ? why : "a registered checker failed");
 			break;
 		}
 	}
@@ -620,6 +625,12 @@ const struct pnm_config *pnm_get_config(void)
 static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;
 static char check_msg[CHECK_MSG_LEN];		/* check_lock */
 static _Thread_local char check_msg_copy[CHECK_MSG_LEN];
+/* The calling thread's pnm_check_system(): its pass number (0 outside one)
+ * and whether a checker of it ran out of host memory. */
+static _Thread_local unsigned long check_pass_cur;
+static _Thread_local bool check_nomem;
+/* pnm_check_host_error(): how the thread's last pnm_check_system() ended */
+static _Thread_local int check_host_err;
 
 /*
  * Record a checker failure: format the message, keep it as the last error
@@ -632,6 +643,8 @@ bool pnm_check_fail(const char *fmt, ...)
 	char buf[CHECK_MSG_LEN];
 	va_list ap;
 
+	if (check_nomem)	/* the pass stopped for want of host memory */
+		return false;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -641,6 +654,39 @@ bool pnm_check_fail(const char *fmt, ...)
 	pthread_mutex_unlock(&check_lock);
 	pnm_log(PNM_LOG_ERR, "pinmm: check failed: %s", buf);
 	return false;
+}
+
+/* The last pass number handed out (check_pass_begin); atomic. */
+static unsigned long check_pass_last;
+
+/* pnm_check_nomem - see model/pinmm.h. */
+bool pnm_check_nomem(const char *what)
+{
+	char buf[CHECK_MSG_LEN];
+
+	if (check_nomem)		/* said once already in this pass */
+		return false;
+	/* Inside a pass, what fails after this is its consequence:
+	 * pnm_check_fail() stays quiet until the pass ends. */
+	check_nomem = check_pass_cur != 0;
+	snprintf(buf, sizeof(buf), "%s: out of host memory (the checker cannot run)", what);
+	pthread_mutex_lock(&check_lock);
+	memcpy(check_msg, buf, sizeof(check_msg));
+	pthread_mutex_unlock(&check_lock);
+	pnm_log(PNM_LOG_ERR, "pinmm: check stopped: %s", buf);
+	return false;
+}
+
+/* pnm_check_pass - see model/pinmm.h. */
+unsigned long pnm_check_pass(void)
+{
+	return check_pass_cur;
+}
+
+/* pnm_check_host_error - see pinmm.h. */
+int pnm_check_host_error(void)
+{
+	return check_host_err;
 }
 
 /*
@@ -719,7 +765,7 @@ static bool check_mms(void)
 	mms = malloc((nr ? nr : 1) * sizeof(*mms));
 	if (!mms) {
 		spin_unlock(&pnm_mm_list_lock);
-		return pnm_check_fail("pnm_check_system: out of host memory");
+		return pnm_check_nomem("pnm_check_system: the list of mms");
 	}
 	nr = 0;
 	list_for_each_entry(mm, &pnm_mm_list, mmlist) {
@@ -749,7 +795,7 @@ static bool check_mms(void)
  * other thread changes the model.  Returns true if everything holds;
  * otherwise the first problem is in pnm_check_error().
  */
-bool pnm_check_system(void)
+static bool check_system(void)
 {
 	unsigned long free_frames = 0, allocated;
 	struct folio *zero;
@@ -805,6 +851,22 @@ bool pnm_check_system(void)
 	if (!check_mms())
 		return false;
 	return check_registered();
+}
+
+/* pnm_check_system - see pinmm.h: check_system() as one checker pass. */
+bool pnm_check_system(void)
+{
+	unsigned long saved_pass = check_pass_cur;
+	bool ok;
+
+	check_nomem = false;
+	/* A fresh pass number; relaxed: it only has to be unique. */
+	check_pass_cur = __atomic_add_fetch(&check_pass_last, 1, __ATOMIC_RELAXED);
+	ok = check_system();
+	check_host_err = !ok && check_nomem ? -ENOMEM : 0;
+	check_nomem = false;
+	check_pass_cur = saved_pass;
+	return ok;
 }
 
 /* --- errno texts ---------------------------------------------------------------- */

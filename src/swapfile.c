@@ -965,7 +965,7 @@ bool pnm_check_swap(void)
 	if (!mms) {
 		free(tally);
 		free(map);
-		return pnm_check_fail("pnm_check_swap: out of host memory");
+		return pnm_check_nomem("pnm_check_swap");
 	}
 	for (i = 0; i < nr; i++) {
 		if (ok) {

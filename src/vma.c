@@ -774,16 +774,30 @@ bool pnm_check_vmas(struct mm_struct *mm)
 
 /* --- checking the reverse-map links ----------------------------------------------- */
 
-/* Is @node one of the nodes of @root intersecting [node->start, node->last]? */
-static bool itree_contains(const struct pnm_itree_root *root,
-			   struct interval_tree_node *node)
-{
-	struct interval_tree_node *n;
+/* The last stamp handed out by avc_dup_begin(); atomic. */
+static unsigned long avc_stamp_last;
 
-	for (n = interval_tree_iter_first(root, node->start, node->last); n;
-	     n = interval_tree_iter_next(n, node->start, node->last))
-		if (n == node)
-			return true;
+/* A stamp no other check of a VMA's links uses (relaxed: it only has to be
+ * unique). */
+static unsigned long avc_dup_begin(void)
+{
+	return __atomic_add_fetch(&avc_stamp_last, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Has this check of a VMA's links (@stamp) met @av before?  Stamps it.  The
+ * stamp is written and read with relaxed atomics under the family's root
+ * rwsem held for read, pairing with nothing: a checker of another thread
+ * may overwrite it, which can hide a duplicate from a concurrent check but
+ * never invents one (stamps are unique).  O(1) where comparing every pair
+ * of links is O(links^2) -- a VMA deep in a fork chain has one link per
+ * generation.
+ */
+static bool avc_dup(struct anon_vma *av, unsigned long stamp)
+{
+	if (READ_ONCE(av->pnm_check_stamp) == stamp)
+		return true;
+	WRITE_ONCE(av->pnm_check_stamp, stamp);
 	return false;
 }
 
@@ -806,11 +820,11 @@ static bool check_vma_file_link(struct vm_area_struct *vma)
 				    vma->vm_start, vma->vm_end,
 				    interval_tree_node_linked(&vma->shared) ? "at" : "unlinked",
 				    vma->shared.start, vma->shared.last, first, last);
-	else if (!itree_contains(&mapping->i_mmap, &vma->shared))
+	else if (!pnm_itree_contains(&mapping->i_mmap, &vma->shared))
 		ok = pnm_check_fail("vma [%#lx,%#lx): not in its file's i_mmap tree",
 				    vma->vm_start, vma->vm_end);
 	else
-		ok = pnm_check_itree(&mapping->i_mmap, "i_mmap");
+		ok = pnm_check_itree_once(&mapping->i_mmap, "i_mmap");
 	i_mmap_unlock_read(mapping);
 	return ok;
 }
@@ -819,8 +833,9 @@ static bool check_vma_anon_links(struct vm_area_struct *vma)
 {
 	unsigned long first = vma->vm_pgoff, last = vma->vm_pgoff + vma_pages(vma) - 1;
 	struct anon_vma *own = vma->anon_vma, *root;
-	struct anon_vma_chain *avc, *other;
+	struct anon_vma_chain *avc;
 	bool found_own = false, ok = true;
+	unsigned long stamp;
 
 	if (list_empty(&vma->anon_vma_chain))
 		return own ? pnm_check_fail("vma [%#lx,%#lx): anon_vma %p but no chain links",
@@ -829,6 +844,7 @@ static bool check_vma_anon_links(struct vm_area_struct *vma)
 		return pnm_check_fail("vma [%#lx,%#lx): chain links but no anon_vma",
 				      vma->vm_start, vma->vm_end);
 	root = own->root;
+	stamp = avc_dup_begin();
 	down_read(&root->rwsem);
 	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma) {
 		struct anon_vma *av = avc->anon_vma;
@@ -846,14 +862,12 @@ static bool check_vma_anon_links(struct vm_area_struct *vma)
 					    (void *)av, atomic_read(&av->refcount));
 			break;
 		}
-		for (other = list_next_entry(avc, same_vma);
-		     &other->same_vma != &vma->anon_vma_chain;
-		     other = list_next_entry(other, same_vma))
-			if (other->anon_vma == av)
-				ok = pnm_check_fail("vma [%#lx,%#lx): two links to anon_vma %p",
-						    vma->vm_start, vma->vm_end, (void *)av);
-		if (!ok)
+		/* Each anon_vma once. */
+		if (avc_dup(av, stamp)) {
+			ok = pnm_check_fail("vma [%#lx,%#lx): two links to anon_vma %p",
+					    vma->vm_start, vma->vm_end, (void *)av);
 			break;
+		}
 		if (!interval_tree_node_linked(&avc->rb) || avc->rb.start != first ||
 		    avc->rb.last != last) {
 			ok = pnm_check_fail("vma [%#lx,%#lx): chain link keyed [%#lx,%#lx] (linked %d), expected [%#lx,%#lx]",
@@ -862,12 +876,12 @@ static bool check_vma_anon_links(struct vm_area_struct *vma)
 					    first, last);
 			break;
 		}
-		if (!itree_contains(&av->rb_root, &avc->rb)) {
+		if (!pnm_itree_contains(&av->rb_root, &avc->rb)) {
 			ok = pnm_check_fail("vma [%#lx,%#lx): chain link not in anon_vma %p's tree",
 					    vma->vm_start, vma->vm_end, (void *)av);
 			break;
 		}
-		if (!pnm_check_itree(&av->rb_root, "anon_vma tree")) {
+		if (!pnm_check_itree_once(&av->rb_root, "anon_vma tree")) {
 			ok = false;
 			break;
 		}

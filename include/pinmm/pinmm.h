@@ -225,11 +225,20 @@ PNM_API const struct pnm_config *pnm_get_config(void);
 PNM_API bool pnm_check_system(void);
 PNM_API const char *pnm_check_error(void);
 /*
+ * Why the calling thread's last pnm_check_system() returned false: 0 for a
+ * broken invariant of the model, -ENOMEM when a checker could not run for
+ * want of host memory (pnm_check_error() says which; the model was not
+ * found inconsistent, and the message was logged once).
+ */
+PNM_API int pnm_check_host_error(void);
+/*
  * Checkers of objects outside the core -- the call sites' devices and
  * rings (src/drivers/), an embedder's own -- which pnm_check_system()
  * runs after its own checks, oldest first: @fn(@arg, @why, @size) returns
  * 0, or a negative errno with the problem described in @why (at most
- * @size bytes, NUL-terminated), which becomes pnm_check_error().  It runs
+ * @size bytes, NUL-terminated), which becomes pnm_check_error();
+ * -ENOMEM says the checker could not run for want of host memory
+ * (pnm_check_host_error()), not that its object is broken.  It runs
  * under pnm_check_system()'s rule (no other thread changing the model)
  * and must not register or unregister checkers.
  * register: 0, -EINVAL (NULL @fn, no model), -EEXIST (this @fn with this

@@ -575,6 +575,8 @@ unsigned long hugetlbfs_unconsumed_reservations(struct hstate *h)
 		from = malloc((nr ? nr : 1) * sizeof(*from));
 		to = malloc((nr ? nr : 1) * sizeof(*to));
 		if (!from || !to) {
+			/* The count is then short: the pass says why. */
+			pnm_check_nomem("hugetlb_check: a file's reservations");
 			nr = 0;
 		} else if (nr) {	/* resv->from/to are NULL while empty */
 			memcpy(from, resv->from, nr * sizeof(*from));

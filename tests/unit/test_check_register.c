@@ -64,6 +64,51 @@ static void test_register_run_fail(void **state)
 	assert_int_equal(pnm_check_unregister(fake_check, &b), 0);
 }
 
+static int count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* A checker that cannot run for want of host memory (-ENOMEM) stops the
+ * check as the host's error, said once; a broken object is not one. */
+static void test_host_enomem(void **state)
+{
+	struct fake a = { .why = "fake a: its table" }, b = { .why = "fake b broke" };
+	struct test_stderr err;
+
+	(void)state;
+	assert_int_equal(pnm_check_register(fake_check, &a), 0);
+	assert_int_equal(pnm_check_register(fake_check, &b), 0);
+	assert_true(pnm_check_system());
+	assert_int_equal(pnm_check_host_error(), 0);
+
+	a.fail = -ENOMEM;
+	b.fail = -EUCLEAN;
+	test_stderr_begin(&err);
+	assert_false(pnm_check_system());
+	test_stderr_end(&err);
+	assert_int_equal(pnm_check_host_error(), -ENOMEM);
+	assert_non_null(strstr(pnm_check_error(), "fake a: its table: out of host memory"));
+	assert_int_equal(count(err.text, "out of host memory"), 1);
+	assert_int_equal(count(err.text, "check failed"), 0);	/* not a violation */
+	assert_int_equal(b.runs, 1);				/* the walk stopped */
+
+	/* The next check starts afresh: b's failure is the model's. */
+	a.fail = 0;
+	assert_false(pnm_check_system());
+	assert_int_equal(pnm_check_host_error(), 0);
+	assert_string_equal(pnm_check_error(), "fake b broke");
+	b.fail = 0;
+	assert_true(pnm_check_system());
+	assert_int_equal(pnm_check_host_error(), 0);
+	assert_int_equal(pnm_check_unregister(fake_check, &a), 0);
+	assert_int_equal(pnm_check_unregister(fake_check, &b), 0);
+}
+
 static void test_fini_drops(void **state)
 {
 	struct fake a = { .why = "x" };
@@ -90,6 +135,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_register_run_fail, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_host_enomem, pnm_test_setup,
 						pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_fini_drops, pnm_test_setup,
 						pnm_test_teardown),

@@ -186,9 +186,43 @@ static void test_checker_catches(void **state)
 		interval_tree_remove(&items[i].node, &root);
 }
 
+/* pnm_itree_contains(): a node of this tree, of another tree, of none;
+ * pnm_check_itree_once() outside a checker pass checks every time. */
+static void test_contains_and_once(void **state)
+{
+	struct pnm_itree_root a = PNM_ITREE_ROOT_INIT, b = PNM_ITREE_ROOT_INIT;
+	int i;
+
+	(void)state;
+	memset(items, 0, sizeof(items));
+	for (i = 0; i < 32; i++) {
+		/* Every node of a on the same range: a search by range would
+		 * visit all of them. */
+		items[i].node.start = i < 24 ? 100 : (unsigned long)i;
+		items[i].node.last = i < 24 ? 200 : (unsigned long)i;
+		interval_tree_insert(&items[i].node, i < 24 ? &a : &b);
+	}
+	for (i = 0; i < 32; i++) {
+		assert_true(pnm_itree_contains(i < 24 ? &a : &b, &items[i].node));
+		assert_false(pnm_itree_contains(i < 24 ? &b : &a, &items[i].node));
+	}
+	assert_int_equal(pnm_check_pass(), 0);
+	assert_true(pnm_check_itree_once(&a, "ok"));
+	a.nr++;
+	assert_false(pnm_check_itree_once(&a, "corrupt"));	/* not skipped */
+	a.nr--;
+	interval_tree_remove(&items[5].node, &a);
+	assert_false(pnm_itree_contains(&a, &items[5].node));	/* unlinked */
+	for (i = 0; i < 32; i++)
+		if (i != 5)
+			interval_tree_remove(&items[i].node, i < 24 ? &a : &b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_contains_and_once,
+						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_random_against_brute_force,
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_ties_in_insertion_order,

@@ -368,6 +368,36 @@ static void test_checker_catches_corruption(void **state)
 	mmap_read_unlock(mm);
 
 	assert_true(pnm_check_mm(mm));
+
+	/* A VMA linked twice to its anon_vma (the reverse-map links). */
+	{
+		struct vm_area_struct *vma;
+		struct anon_vma_chain extra;
+
+		mmap_write_lock(mm);
+		vma = vma_lookup(mm, addr);
+		extra = (struct anon_vma_chain){ .vma = vma, .anon_vma = vma->anon_vma };
+		extra.rb.start = vma->vm_pgoff;
+		extra.rb.last = vma->vm_pgoff + vma_pages(vma) - 1;
+		anon_vma_lock_write(vma->anon_vma);
+		interval_tree_insert(&extra.rb, &vma->anon_vma->rb_root);
+		list_add_tail(&extra.same_vma, &vma->anon_vma_chain);
+		anon_vma_unlock_write(vma->anon_vma);
+		mmap_write_unlock(mm);
+		assert_false(pnm_check_mm(mm));
+		assert_non_null(strstr(pnm_check_error(), "two links"));
+		/* Inside a pass too (the folio checker's rmap walk may see
+		 * the doubled link first). */
+		assert_false(pnm_check_system());
+		mmap_write_lock(mm);
+		anon_vma_lock_write(vma->anon_vma);
+		interval_tree_remove(&extra.rb, &vma->anon_vma->rb_root);
+		list_del(&extra.same_vma);
+		anon_vma_unlock_write(vma->anon_vma);
+		mmap_write_unlock(mm);
+	}
+
+	assert_true(pnm_check_mm(mm));
 	assert_int_equal(test_read_byte(t, addr), 9);
 	CHECK_ALL();
 }

@@ -277,14 +277,23 @@ struct scn_run_opts {
 	/* Misuse detection (pnm_config.pin_debug) for scripts that do not
 	 * set `memory debug=` themselves (--pin-debug / --no-pin-debug). */
 	enum scn_switch pin_debug;
+	/* How often the invariant checkers run (--check-every N,
+	 * --check-at-end): after every Nth step acting on the model and at the
+	 * end; 0 (the default) or 1: after every step; SCN_CHECK_AT_END: only
+	 * at the end. */
+	unsigned long check_every;
 };
+
+#define SCN_CHECK_AT_END	(~0UL)
 
 /*
  * Execute @script in a fresh model and report each step to @sink.  The
  * model must not be initialised on entry and is torn down on return.
  * Adds the number of passed/failed expectations to @passed and @failed.
  * Returns 0 if the model could be built and torn down, -errno if pnm_init
- * failed (reported as a FAIL step too).
+ * failed (reported as a FAIL step too), -ENOMEM if the invariant checkers
+ * could not run for want of host memory (reported once as a FAIL step and
+ * on stderr; the remaining steps are skipped).
  */
 int scn_run_script(const struct scn_script *script, const struct scn_run_opts *opts,
 		   struct scn_sink *sink, unsigned int *passed, unsigned int *failed);

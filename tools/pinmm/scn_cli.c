@@ -10,6 +10,7 @@
  * failed (main.c: also when the output could not be written), 2 for
  * usage, input or parse errors.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -23,6 +24,7 @@ struct run_args {
 	bool check_only;
 	bool host;			/* --host: on the host kernel (host.c) */
 	enum scn_switch pin_debug;	/* --pin-debug / --no-pin-debug */
+	unsigned long check_every;	/* --check-every N, --check-at-end */
 	int nfiles;
 	char **files;
 };
@@ -50,7 +52,24 @@ static int parse_args(int argc, char **argv, struct run_args *ra, bool stats,
 			ra->quiet = true;
 		else if (!stats && !strcmp(a, "--check"))
 			ra->check_only = true;
-		else if (!stats && !strcmp(a, "--host"))
+		else if (!strcmp(a, "--check-at-end"))
+			ra->check_every = SCN_CHECK_AT_END;
+		else if (!strcmp(a, "--check-every")) {
+			char *end;
+
+			errno = 0;
+			ra->check_every = i + 1 < argc && argv[i + 1][0] >= '1' &&
+					  argv[i + 1][0] <= '9' ?
+					  strtoul(argv[i + 1], &end, 10) : 0;
+			if (!ra->check_every || errno || *end ||
+			    ra->check_every == SCN_CHECK_AT_END) {
+				fprintf(stderr, "pinmm %s: --check-every needs a number of steps, 1 or more\n\n",
+					argv[0]);
+				help(stderr);
+				return -1;
+			}
+			i++;
+		} else if (!stats && !strcmp(a, "--host"))
 			ra->host = true;
 		else if (!strcmp(a, "--pin-debug"))
 			ra->pin_debug = SCN_SWITCH_ON;
@@ -102,7 +121,8 @@ static void parse_failed(const struct run_args *ra, const char *err)
 static int run_files(const struct run_args *ra, struct scn_sink *sink)
 {
 	struct scn_script **scripts = calloc((size_t)ra->nfiles, sizeof(*scripts));
-	struct scn_run_opts opts = { .trace = ra->trace, .pin_debug = ra->pin_debug };
+	struct scn_run_opts opts = { .trace = ra->trace, .pin_debug = ra->pin_debug,
+				     .check_every = ra->check_every };
 	unsigned int passed = 0, failed = 0;
 	char err[8192];
 	int status = 0, i;
@@ -155,7 +175,8 @@ out_free:
 }
 
 /*
- * `pinmm run [--json] [--trace] [-q] [--check] [--[no-]pin-debug] FILE...`:
+ * `pinmm run [--json] [--trace] [-q] [--check] [--check-every N | --check-at-end]
+ * [--[no-]pin-debug] FILE...`:
  * execute scenarios.
  * Returns the exit status (0 all held, 1 failures, 2 usage/parse error).
  */
@@ -190,6 +211,12 @@ void cmd_run_help(FILE *out)
 		"              migrations) under the step that caused them\n"
 		"  -q, --quiet print only failures and the summary\n"
 		"  --check     parse only; report syntax errors\n"
+		"  --check-every N\n"
+		"              run the invariant checkers after every Nth step (and at\n"
+		"              the end) instead of after every step\n"
+		"  --check-at-end\n"
+		"              run them only once the steps are done (and after every\n"
+		"              process exited, as always)\n"
 		"  --host      run on the host's Linux kernel instead of the model: real\n"
 		"              processes, mappings, io_uring fixed buffers, O_DIRECT,\n"
 		"              vmsplice, process_vm_*; steps it cannot express are SKIP\n"

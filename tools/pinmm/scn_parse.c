@@ -385,6 +385,7 @@ struct scn_name {
 	const char *ns;
 	const char *name;
 	unsigned int line;
+	unsigned int hash;		/* name_hash(name) */
 };
 
 struct scn_parser {
@@ -464,10 +465,24 @@ static int expected(struct scn_parser *p, const struct scn_token *t, const char 
 	return scn_parse_error(p, &t->pos, "expected %s, found %s", what, found);
 }
 
+/* FNV-1a of @s: compared before the strings, so a lookup among many names
+ * costs an integer compare per name, not a strcmp(). */
+static unsigned int name_hash(const char *s)
+{
+	unsigned int h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
 static const struct scn_name *name_find(struct scn_parser *p, const char *ns, const char *name)
 {
+	unsigned int h = name_hash(name);
+
 	for (size_t i = p->nnames; i-- > 0;)
-		if (!strcmp(p->names[i].ns, ns) && !strcmp(p->names[i].name, name))
+		if (p->names[i].hash == h && !strcmp(p->names[i].ns, ns) &&
+		    !strcmp(p->names[i].name, name))
 			return &p->names[i];
 	return NULL;
 }
@@ -485,7 +500,7 @@ static void name_define(struct scn_parser *p, const char *ns, const char *name)
 		p->names = n;
 		p->names_cap = cap;
 	}
-	p->names[p->nnames++] = (struct scn_name){ ns, name, p->lx.line };
+	p->names[p->nnames++] = (struct scn_name){ ns, name, p->lx.line, name_hash(name) };
 }
 
 static int choice_index(const char *const *choices, const char *w)

@@ -5,6 +5,8 @@
  * Executes a parsed script in a fresh model: pnm_init() with the script's
  * configuration, every step in order with pnm_check_system() after each, then
  * teardown (release named objects, exit every process, check, pnm_fini()).
+ * --check-every N / --check-at-end (scn_run_opts.check_every) run the
+ * checkers after every Nth step only, or after the last, instead.
  * A frame still allocated at the end is a failure.  pnm_init() and
  * pnm_fini() go through scn_model_init()/scn_model_fini() (scn_datadir.c),
  * which remove the model's private data directory on every exit path.
@@ -18,6 +20,7 @@
  *
  * Single-threaded: nothing else may call into the model while a script runs.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "scn.h"
@@ -25,12 +28,14 @@
 struct scn_task_ent {
 	const char *name;		/* arena/registry string, outlives run */
 	struct task_struct *task;
+	unsigned int hash;		/* name_hash(name) */
 };
 
 struct scn_region_ent {
 	const char *name;
 	unsigned long addr;
 	unsigned long len;
+	unsigned int hash;		/* name_hash(name) */
 };
 
 struct scn_obj_ent {
@@ -69,6 +74,8 @@ struct scn_run {
 
 	unsigned int passed, failed;
 	bool stop;			/* the model is inconsistent */
+	bool host_enomem;		/* a checker could not run: no host memory */
+	unsigned long acted;		/* acting steps so far (check_due) */
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -180,10 +187,23 @@ void scn_quote(char *out, size_t size, const unsigned char *buf, size_t len, siz
 
 /* --- processes, regions, objects ---------------------------------------------- */
 
+/* FNV-1a of @s: compared before the strings, so a lookup among many names
+ * costs an integer compare per name, not a strcmp(). */
+static unsigned int name_hash(const char *s)
+{
+	unsigned int h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
 static struct scn_task_ent *task_find(struct scn_run *r, const char *name)
 {
+	unsigned int h = name_hash(name);
+
 	for (size_t i = r->ntasks; i-- > 0;)
-		if (!strcmp(r->tasks[i].name, name))
+		if (r->tasks[i].hash == h && !strcmp(r->tasks[i].name, name))
 			return &r->tasks[i];
 	return NULL;
 }
@@ -192,7 +212,7 @@ static struct scn_task_ent *task_find(struct scn_run *r, const char *name)
 int scn_task_add(struct scn_run *r, const char *name, struct task_struct *t)
 {
 	GROW(r->tasks, r->ntasks, r->tasks_cap);
-	r->tasks[r->ntasks++] = (struct scn_task_ent){ name, t };
+	r->tasks[r->ntasks++] = (struct scn_task_ent){ name, t, name_hash(name) };
 	return 0;
 }
 
@@ -248,27 +268,32 @@ void scn_task_foreach(struct scn_run *r,
 /* Record (or move) region @name. */
 int scn_region_set(struct scn_run *r, const char *name, unsigned long addr, unsigned long len)
 {
+	unsigned int h = name_hash(name);
+
 	for (size_t i = 0; i < r->nregions; i++) {
-		if (!strcmp(r->regions[i].name, name)) {
+		if (r->regions[i].hash == h && !strcmp(r->regions[i].name, name)) {
 			r->regions[i].addr = addr;
 			r->regions[i].len = len;
 			return 0;
 		}
 	}
 	GROW(r->regions, r->nregions, r->regions_cap);
-	r->regions[r->nregions++] = (struct scn_region_ent){ name, addr, len };
+	r->regions[r->nregions++] = (struct scn_region_ent){ name, addr, len, h };
 	return 0;
 }
 
 /* Resolve an address value to a user address. */
 int scn_addr(struct scn_run *r, const struct scn_value *v, unsigned long *addr)
 {
+	unsigned int h;
+
 	if (!v->word) {
 		*addr = (unsigned long)v->num;
 		return 0;
 	}
+	h = name_hash(v->word);
 	for (size_t i = 0; i < r->nregions; i++) {
-		if (!strcmp(r->regions[i].name, v->word)) {
+		if (r->regions[i].hash == h && !strcmp(r->regions[i].name, v->word)) {
 			*addr = r->regions[i].addr + (unsigned long)v->num;
 			return 0;
 		}
@@ -372,17 +397,52 @@ static void call_step_hooks(struct scn_run *r, bool after)
 }
 
 /* The model's invariants, with the checkers registered with it
- * (pnm_check_register(): the call sites' objects): true if all hold,
- * else false with the first problem in @why. */
-static bool check_all(char *why, size_t size)
+ * (pnm_check_register(): the call sites' objects): 0 if all hold, else
+ * SCN_FAILED with the first problem in @why, or -ENOMEM when a checker
+ * could not run for want of host memory (@why says which). */
+static int check_all(char *why, size_t size)
 {
 	if (!pnm_check_system()) {
 		const char *msg = pnm_check_error();
 
 		snprintf(why, size, "%s", msg && *msg ? msg : "(no message)");
-		return false;
+		return pnm_check_host_error() == -ENOMEM ? -ENOMEM : SCN_FAILED;
 	}
-	return true;
+	return 0;
+}
+
+static void append_detail(struct scn_run *r, const char *fmt, ...) __printf(2, 3);
+
+/* Report a check that ended with @err (check_all()) after step @what: the
+ * remaining steps are skipped; a host ENOMEM is said once, on stderr too. */
+static void check_failed(struct scn_run *r, int err, const char *what, const char *why)
+{
+	if (err == -ENOMEM) {
+		append_detail(r, "the invariant checkers could not run %s: host out of memory "
+			      "(ENOMEM: %s); the remaining steps are skipped", what, why);
+		fprintf(stderr, "pinmm: host out of memory (ENOMEM): the invariant checkers "
+			"could not run: %s\n", why);
+		r->host_enomem = true;
+	} else {
+		append_detail(r, "invariant violated %s: %s; the remaining steps are skipped",
+			      what, why);
+	}
+	r->stop = true;
+}
+
+/* Do the checkers run after this step (--check-every)?  By default after
+ * every step; otherwise after every Nth step that acts on the model
+ * (@observe: one that only looks does not count). */
+static bool check_due(struct scn_run *r, bool observe)
+{
+	unsigned long every = r->opts ? r->opts->check_every : 0;
+
+	if (every <= 1)
+		return true;
+	if (observe)
+		return false;
+	r->acted++;
+	return every != SCN_CHECK_AT_END && r->acted % every == 0;
 }
 
 static void snapshot(long *vals)
@@ -684,11 +744,13 @@ static void run_step(struct scn_run *r, const struct scn_step *st)
 	}
 	if (r->trace_overflow)
 		append_detail(r, "trace truncated");
-	if (!check_all(why, sizeof(why))) {
-		status = SCN_ST_FAIL;
-		append_detail(r, "invariant violated after this step: %s; the remaining steps are skipped",
-			      why);
-		r->stop = true;
+	if (check_due(r, observe)) {
+		int err = check_all(why, sizeof(why));
+
+		if (err) {
+			status = SCN_ST_FAIL;
+			check_failed(r, err, "after this step", why);
+		}
 	}
 	report(r, st, st->pos.line, st->text, status);
 }
@@ -784,6 +846,19 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 		run_step(&r, st);
 	}
 
+	/* The checks --check-every / --check-at-end left out, before the
+	 * processes exit (the state the steps left). */
+	if (!r.stop && opts && opts->check_every > 1 && r.acted &&
+	    (opts->check_every == SCN_CHECK_AT_END || r.acted % opts->check_every)) {
+		int err = check_all(why, sizeof(why));
+
+		if (err) {
+			r.detail[0] = '\0';
+			check_failed(&r, err, "at the end of the steps", why);
+			report(&r, NULL, last_line, "end of steps", SCN_ST_FAIL);
+		}
+	}
+
 	/* The counters as the scenario left them, before its processes exit. */
 	snapshot(counters);
 	mf = open_memstream(&stat_text, &stat_len);
@@ -799,9 +874,17 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 	 * hooks may have left notes in the output (pins the runner unpinned). */
 	if (r.ntrace || r.out_len)
 		report(&r, NULL, last_line, "end of scenario", SCN_ST_OK);
-	if (!r.stop && !check_all(why, sizeof(why))) {
-		scn_detail(&r, "invariant violated after every process exited: %s", why);
-		report(&r, NULL, last_line, "end of scenario", SCN_ST_FAIL);
+	if (!r.stop) {
+		int err = check_all(why, sizeof(why));
+
+		if (err == -ENOMEM) {
+			r.detail[0] = '\0';
+			check_failed(&r, err, "after every process exited", why);
+			report(&r, NULL, last_line, "end of scenario", SCN_ST_FAIL);
+		} else if (err) {
+			scn_detail(&r, "invariant violated after every process exited: %s", why);
+			report(&r, NULL, last_line, "end of scenario", SCN_ST_FAIL);
+		}
 	}
 	{
 		struct pnm_mem_info mi = { .size = sizeof(mi) };
@@ -816,7 +899,7 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 	}
 	sink->end_file(sink, script->name, r.passed, r.failed, counters,
 		       stat_text ? stat_text : "");
-	ret = 0;
+	ret = r.host_enomem ? -ENOMEM : 0;
 out:
 	*passed += r.passed;
 	*failed += r.failed;

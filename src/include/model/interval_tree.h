@@ -48,9 +48,12 @@ struct interval_tree_node {
 struct pnm_itree_root {
 	struct interval_tree_node *node;
 	unsigned long nr;		/* nodes in the tree */
+	/* the checker's pass that last checked this tree's shape
+	 * (pnm_check_itree_once); READ_ONCE/WRITE_ONCE, a hint only */
+	unsigned long checked_pass;
 };
 
-#define PNM_ITREE_ROOT_INIT	{ NULL, 0 }
+#define PNM_ITREE_ROOT_INIT	{ NULL, 0, 0 }
 
 static inline bool pnm_itree_empty(const struct pnm_itree_root *root)
 {
@@ -91,5 +94,23 @@ struct interval_tree_node *interval_tree_iter_next(struct interval_tree_node *no
  * naming @what.  Caller holds the tree's lock (any mode).
  */
 bool pnm_check_itree(const struct pnm_itree_root *root, const char *what);
+
+/*
+ * pnm_check_itree() once per checker pass: inside pnm_check_system()'s walk
+ * of the mms (pnm_check_pass() non-zero) a tree already checked in this
+ * pass is not checked again -- a tree shared by N VMAs costs its size once,
+ * not N times.  Outside a pass, the same as pnm_check_itree().  Caller
+ * holds the tree's lock (any mode).
+ */
+bool pnm_check_itree_once(struct pnm_itree_root *root, const char *what);
+
+/*
+ * Is @node a node of @root?  Follows the parent links up (at most 128, the
+ * checker's depth bound): O(log n), where a search of the nodes that
+ * intersect @node's range is O(n) when many nodes share it.  Caller holds
+ * the tree's lock (any mode).
+ */
+bool pnm_itree_contains(const struct pnm_itree_root *root,
+			const struct interval_tree_node *node);
 
 #endif /* PNM_MODEL_INTERVAL_TREE_H */

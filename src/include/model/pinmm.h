@@ -31,5 +31,22 @@
 /* Record a check failure (used by the checkers); always returns false. */
 bool pnm_check_fail(const char *fmt, ...) __printf(1, 2);
 
+/*
+ * A checker cannot run: its host allocation failed.  Records "@what: out of
+ * host memory" as pnm_check_error() and marks the calling thread's current
+ * check as stopped by the host (pnm_check_host_error() returns -ENOMEM),
+ * logging it once per pnm_check_system() however often it is called.
+ * Always returns false, like pnm_check_fail().
+ */
+bool pnm_check_nomem(const char *what);
+
+/*
+ * The number of the pnm_check_system() pass the calling thread is running,
+ * or 0 outside one (a checker called on its own).  Unique across threads
+ * and passes; checkers use it to check an object shared by many others once
+ * per pass (pnm_check_itree_once()).
+ */
+unsigned long pnm_check_pass(void);
+
 
 #endif /* PNM_MODEL_PINMM_H */

@@ -104,6 +104,9 @@ struct anon_vma {
 	 * changed by the holder of mm_all_locks_mutex with the root rwsem
 	 * held for write */
 	bool mm_all_locks;
+	/* the checker's stamp (pnm_check_vma_rmap(): a VMA's links name each
+	 * anon_vma once); READ_ONCE/WRITE_ONCE, a hint only */
+	unsigned long pnm_check_stamp;
 };
 
 /*
