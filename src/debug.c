@@ -366,14 +366,30 @@ void dump_page(struct page *page, const char *reason)
 
 /* Per-page tallies of one folio's mappings, found through its rmap. */
 struct folio_tally {
-	int pte[HPAGE_PMD_NR];		/* present PTEs per page */
-	struct mm_struct *mm[HPAGE_PMD_NR];	/* an mm mapping the page */
-	bool multi_mm[HPAGE_PMD_NR];	/* mapped by more than one mm */
+	struct mm_struct **mm;		/* per page: an mm mapping it */
+	int *pte;			/* per page: present PTEs */
+	bool *multi_mm;			/* per page: mapped by more than one mm */
 	int pmd;			/* present PMDs */
 	struct mm_struct *pmd_mm;
 	bool pmd_multi_mm;
 	int migration;			/* migration entries naming its pages */
 };
+
+/* A zeroed tally for a folio of @nr pages, its arrays in the same
+ * allocation (sized to the folio: most are order 0), or NULL. */
+static struct folio_tally *tally_alloc(unsigned long nr)
+{
+	size_t size = sizeof(struct folio_tally) +
+		      nr * (sizeof(struct mm_struct *) + sizeof(int) + sizeof(bool));
+	struct folio_tally *t = calloc(1, size);
+
+	if (!t)
+		return NULL;
+	t->mm = (struct mm_struct **)(t + 1);
+	t->pte = (int *)(t->mm + nr);
+	t->multi_mm = (bool *)(t->pte + nr);
+	return t;
+}
 
 /* rmap_walk() callback: tally @folio's entries in @vma. */
 static bool tally_vma(struct folio *folio, struct vm_area_struct *vma,
@@ -510,7 +526,7 @@ bool pnm_check_folio(struct folio *folio)
 		ok = pnm_check_fail("folio %#lx: _pincount %d (order %u)", pfn,
 				    atomic_read(&folio->_pincount), folio_order(folio));
 
-	t = calloc(1, sizeof(*t));
+	t = tally_alloc(nr);
 	if (!t)
 		return pnm_check_nomem("pnm_check_folio");
 	/*

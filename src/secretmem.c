@@ -42,6 +42,13 @@
 #include "internal.h"
 
 static const struct vm_operations_struct secretmem_vm_ops;
+
+/* Has this process ever made a secretmem file?  Set once, never cleared
+ * (also across pnm_fini/pnm_init); lets the checker skip its arena walk
+ * while no frame can have left the direct map.  Written with WRITE_ONCE
+ * before the file exists; read by the checker with the model quiescent
+ * (no ordering needed beyond the checker's own quiescence). */
+static bool secretmem_ever;
 static const struct address_space_operations secretmem_aops;
 
 /* --- the direct map (Linux's set_memory.c), recorded per frame ---------------- */
@@ -254,6 +261,7 @@ int pnm_memfd_secret(unsigned int flags, struct file **filep)
 
 	if (!pnm_initialised || !filep || (flags & ~(unsigned int)O_CLOEXEC))
 		return -EINVAL;
+	WRITE_ONCE(secretmem_ever, true);
 	inode = pnm_new_anon_inode(PNM_FS_SECRETMEM, "[secretmem]", 0);
 	if (IS_ERR(inode))
 		return (int)PTR_ERR(inode);
@@ -272,11 +280,20 @@ int pnm_memfd_secret(unsigned int flags, struct file **filep)
  * secretmem file's cache, and NR_SECRETMEM counts exactly those
  * (internal.h).  The converse -- a secretmem folio is out of the direct
  * map -- is secretmem_check_folio(), run over every cached folio.  Walks
- * the arena; model quiescent.
+ * the arena once a secretmem file has ever existed (until then no frame
+ * can have left the direct map, and only the counter is checked); model
+ * quiescent.
  */
 bool pnm_secretmem_check(void)
 {
 	unsigned long pfn, secret = 0;
+
+	if (!READ_ONCE(secretmem_ever)) {
+		if (global_stat(NR_SECRETMEM))
+			return pnm_check_fail("no secretmem file was ever made, nr_secretmem %ld",
+					      global_stat(NR_SECRETMEM));
+		return true;
+	}
 
 	for (pfn = 0; pfn < pnm_mem.nr_frames; pfn++) {
 		struct page *page = pfn_to_page(pfn);
