@@ -26,15 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* The entry points alone, as bench_gup_fast measures them. */
 #define PNM_NO_CALL_SITE_CAPTURE
 #include <pinmm/pinmm.h>
+#include "bench_core.h"
 
 #define PG		PNM_PAGE_SIZE
 #define NR_PAGES	2048UL
-#define PMD_BYTES	(1UL << (PNM_HPAGE_PMD_ORDER + 12))
 
 static struct page *pages[512];
 
@@ -72,29 +71,6 @@ static __attribute__((noipa)) void passget(unsigned long addr)
 	}
 }
 
-/* Map @bytes (+ @slack for alignment), advise, fault every page in;
- * returns the (aligned) start. */
-static unsigned long map_area(struct task_struct *t, unsigned long bytes, int advice,
-			      unsigned long align)
-{
-	long x = pnm_mmap(t, 0, bytes + align, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
-	unsigned long a;
-
-	if (x < 0)
-		die("mmap", x);
-	a = align ? ((unsigned long)x + align - 1) & ~(align - 1) : (unsigned long)x;
-	if (pnm_madvise(t, a, bytes, advice))
-		die("madvise", advice);
-	for (unsigned long off = 0; off < bytes; off += PG) {
-		unsigned char v = 1;
-
-		if (pnm_user_write(t, a + off, &v, 1))
-			die("fault", (long)off);
-	}
-	return a;
-}
-
 int main(int argc, char **argv)
 {
 	int passes = argc > 1 ? atoi(argv[1]) : 20;
@@ -120,8 +96,12 @@ int main(int argc, char **argv)
 	if (err)
 		die("pnm_task_create", err);
 	pnm_task_enter(t);
-	small = map_area(t, bytes, MADV_NOHUGEPAGE, 0);
-	huge = map_area(t, bytes, MADV_HUGEPAGE, PMD_BYTES);
+	err = bench_map_area(t, bytes, AREA_SMALL, &small);
+	if (err)
+		die("small pages", err);
+	err = bench_map_area(t, bytes, AREA_THP, &huge);
+	if (err)
+		die("THPs", err);
 	for (int p = 0; p < passes; p++) {
 		pass1(small);
 		pass16(small);
