@@ -184,11 +184,6 @@ static bool is_refcount_suitable(struct folio *folio)
 	return atomic_add_return(0, &folio->_refcount) == expected;
 }
 
-/* Does @pmd point to a PTE table (present, not a huge leaf)? */
-static bool pmd_points_to_table(pmd_t pmd)
-{
-	return pmd_present(pmd) && !(pmd_val(pmd) & _PAGE_PSE);
-}
 
 /* Is @pte empty for collapsing: none, or the shared zero page? */
 static bool pte_none_or_zero(pte_t pte)
@@ -434,7 +429,7 @@ static enum scan_result collapse_huge_page(struct mm_struct *mm, unsigned long h
 		result = SCAN_PMD_NULL;
 		goto out_unlock;
 	}
-	if (!pmd_points_to_table(orig)) {
+	if (!pmd_is_table(orig)) {
 		result = SCAN_PMD_MAPPED;
 		goto out_unlock;
 	}
@@ -513,7 +508,7 @@ static enum scan_result collapse_scan_pmd(struct mm_struct *mm, struct vm_area_s
 	if (pmd_none(val))
 		return SCAN_PMD_NULL;
 	/* A huge PMD, or a PMD migration entry (a THP in transit). */
-	if (!pmd_points_to_table(val))
+	if (!pmd_is_table(val))
 		return SCAN_PMD_MAPPED;
 	ptes = pte_offset_map_lock(mm, pmd, haddr, &ptl);
 	if (!ptes)

@@ -142,11 +142,6 @@ static bool vrm_implies_new_addr(const struct vma_remap *vrm)
 	return vrm->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP);
 }
 
-/* A PMD entry that points to a PTE table. */
-static bool pmd_is_table(pmd_t pmd)
-{
-	return pmd_present(pmd) && !(pmd_val(pmd) & _PAGE_PSE);
-}
 
 /* --- moving the entries ---------------------------------------------------- */
 

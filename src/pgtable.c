@@ -54,11 +54,6 @@ static pteval_t mk_table_entry(struct page *page)
 	return (page_to_pfn(page) << PAGE_SHIFT) | _PAGE_TABLE;
 }
 
-/* A PMD entry that points to a PTE table (present, not a leaf). */
-static bool pmd_is_table(pmd_t pmd)
-{
-	return pmd_present(pmd) && !(pmd_val(pmd) & _PAGE_PSE);
-}
 
 /* Release store of an upper-level entry; pairs with pgdp_get()/pudp_get()
  * and pmdp_get_lockless() in the walkers (the table is seen initialised). */

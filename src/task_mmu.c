@@ -51,11 +51,6 @@ struct mmu_walk {
 	void *priv;			/* the view's own state */
 };
 
-/* A present PMD that points to a PTE table (not a leaf). */
-static bool pmd_is_pte_table(pmd_t pmd)
-{
-	return pmd_present(pmd) && !(pmd_val(pmd) & _PAGE_PSE);
-}
 
 /* The next @size boundary above @addr, capped at @end. */
 static unsigned long boundary(unsigned long addr, unsigned long size, unsigned long end)
@@ -127,17 +122,17 @@ static void walk_vma(struct mmu_walk *w, unsigned long start, unsigned long end)
 			continue;
 		}
 		val = pmdp_get(pmd);
-		if (pmd_is_pte_table(val)) {
+		if (pmd_is_table(val)) {
 			walk_pte_table(w, pmd, addr, next);
 		} else if (!pmd_none(val)) {
 			spinlock_t *ptl = pmd_lock(w->mm, pmd);
 
 			val = pmdp_get(pmd);
-			if (!pmd_none(val) && !pmd_is_pte_table(val))
+			if (!pmd_none(val) && !pmd_is_table(val))
 				w->ops->pmd_entry(w, addr, pmd);
 			spin_unlock(ptl);
 			/* Split meanwhile: walk the table it became. */
-			if (pmd_is_pte_table(val))
+			if (pmd_is_table(val))
 				walk_pte_table(w, pmd, addr, next);
 		}
 		addr = next;

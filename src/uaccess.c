@@ -282,6 +282,13 @@ int pnm_mm_translate(struct mm_struct *mm, unsigned long addr, unsigned long *pf
 	pmd = pnm_pmd_lookup(mm, addr);
 	if (!pmd)
 		goto out_unlock;
+	/*
+	 * The PMD can change between the lockless look and the lock: a THP
+	 * split (to a table), a collapse (to a leaf), a zap.  Whatever it
+	 * became is read again under its lock; only a PMD that is neither
+	 * a leaf nor a table (none, a migration entry) is -EFAULT.
+	 */
+again:
 	if (pmd_trans_huge(pmdp_get_lockless(pmd))) {
 		pmd_t val;
 
@@ -293,11 +300,18 @@ int pnm_mm_translate(struct mm_struct *mm, unsigned long addr, unsigned long *pf
 			err = 0;
 		}
 		spin_unlock(ptl);
+		if (err && pmd_is_table(pmdp_get_lockless(pmd)))
+			goto again;	/* split meanwhile */
 		goto out_unlock;
 	}
 	pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
-	if (!pte)
+	if (!pte) {
+		pmd_t val = pmdp_get_lockless(pmd);
+
+		if (pmd_trans_huge(val) || pmd_is_table(val))
+			goto again;	/* collapsed or replaced meanwhile */
 		goto out_unlock;
+	}
 	if (pte_present(ptep_get(pte))) {
 		*pfn = pte_pfn(ptep_get(pte));
 		*writable = pte_write(ptep_get(pte));

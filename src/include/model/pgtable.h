@@ -111,6 +111,8 @@ static inline bool pmd_none(pmd_t p) { return p.pmd == 0; }
 static inline bool pmd_present(pmd_t p) { return p.pmd & _PAGE_PRESENT; }
 /* A present PMD that maps a 2 MiB folio directly (not a PTE table). */
 static inline bool pmd_trans_huge(pmd_t p) { return (p.pmd & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE); }
+/* A present PMD that points to a PTE table (not a leaf). */
+static inline bool pmd_is_table(pmd_t p) { return pmd_present(p) && !(p.pmd & _PAGE_PSE); }
 static inline bool pmd_write(pmd_t p) { return p.pmd & _PAGE_RW; }
 static inline bool pmd_dirty(pmd_t p) { return p.pmd & _PAGE_DIRTY; }
 static inline unsigned long pmd_pfn(pmd_t p) { return (p.pmd & _PAGE_PFN_MASK) >> PAGE_SHIFT; }
