@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -194,6 +195,30 @@ int host_exchange(int fd, const struct host_req *req, const void *data, int sfd,
 	return 0;
 }
 
+/*
+ * Keep an agent (and the agents forked from it, which inherit the mask) on
+ * one CPU.  A folio the agent just faulted in waits in the per-CPU batch of
+ * the CPU that faulted it before it reaches the LRU, and MADV_PAGEOUT and
+ * MADV_COLD drain only their own CPU's batch: an agent that moved between
+ * a write and a pageout would see its page kept, at random.  The lowest CPU
+ * the runner may use; nothing is changed if the mask cannot be read.
+ */
+static void bind_to_one_cpu(void)
+{
+	cpu_set_t set, one;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &set))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		sched_setaffinity(0, sizeof(one), &one);
+		return;
+	}
+}
+
 /* host_agent_spawn - start an agent (exec'ed pinmm); see host.h. */
 int host_agent_spawn(pid_t *pid, int *fd, char *why, size_t size)
 {
@@ -231,6 +256,7 @@ int host_agent_spawn(pid_t *pid, int *fd, char *why, size_t size)
 		 * give equal addresses in every agent, as in the model). */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		personality(ADDR_NO_RANDOMIZE);
+		bind_to_one_cpu();
 		if (getppid() != parent)
 			_exit(127);
 		if (dup2(sv[1], AGENT_FD) < 0)
