@@ -3,10 +3,12 @@
 #
 #   ./dev.sh demo            install missing packages, build, run `pinmm demo`
 #   ./dev.sh test            install missing packages, build, run every test (ctest, dev preset)
-#   ./dev.sh sanitizers      unit + scenario tiers under asan, unit + scenario + stress under tsan
+#   ./dev.sh sanitizers      unit + scenario + stress tiers under asan and under tsan
 #   ./dev.sh release-test    build the release preset (optimised, NDEBUG), run every test
 #   ./dev.sh host-diff       pinmm diff of scenarios/linux/ against the host kernel (release
 #                            build): the summary, or why the host cannot run it (a skip)
+#   ./dev.sh fuzz            build the libFuzzer targets (fuzz preset: clang, asan) and run
+#                            each for PINMM_FUZZ_SECONDS (default 60) over the seed corpora
 #   ./dev.sh deps            only install the Debian packages the build needs
 #
 # Works as root on a fresh Debian 12 machine; as another user it uses sudo for apt-get.
@@ -16,9 +18,12 @@ cd "$(dirname "$0")"
 PACKAGES=(build-essential cmake ninja-build pkg-config libcmocka-dev liburcu-dev liburing-dev python3
 	coccinelle)
 
+# Only for ./dev.sh fuzz: clang and its libFuzzer runtime.
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
+
 deps() {
 	local missing=()
-	for p in "${PACKAGES[@]}"; do
+	for p in "${PACKAGES[@]}" "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -57,6 +62,11 @@ release-test)
 	deps
 	build release
 	ctest --preset release ;;
+fuzz)
+	deps "${FUZZ_PACKAGES[@]}"
+	cmake --preset fuzz -DPINMM_FUZZ_SECONDS="${PINMM_FUZZ_SECONDS:-60}" >/dev/null
+	cmake --build --preset fuzz
+	ctest --preset fuzz ;;
 host-diff)
 	deps
 	build release
@@ -78,6 +88,6 @@ host-diff)
 	cat build/release/host-diff.err >&2
 	exit "$rc" ;;
 *)
-	echo "usage: ./dev.sh demo|test|sanitizers|release-test|host-diff|deps" >&2
+	echo "usage: ./dev.sh demo|test|sanitizers|release-test|host-diff|fuzz|deps" >&2
 	exit 2 ;;
 esac

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "scn.h"
+#include "../fuzz/scn_check.h"
 
 static uint64_t rng;
 
@@ -204,44 +205,6 @@ static void mutate(struct mut *m)
 	}
 }
 
-/* --- a sink that only watches for broken invariants and leaks ----------------- */
-
-static unsigned int exec_broken;
-
-static void null_begin(struct scn_sink *s, const char *file) { (void)s; (void)file; }
-static void null_step(struct scn_sink *s, const struct scn_result *res)
-{
-	(void)s;
-	if (res->status == SCN_ST_FAIL && res->detail &&
-	    (strstr(res->detail, "invariant violated") || strstr(res->detail, "frames leaked"))) {
-		fprintf(stderr, "fuzz: %s\n", res->detail);
-		exec_broken++;
-	}
-}
-static void null_end(struct scn_sink *s, const char *file, unsigned int p, unsigned int f,
-		     const long *c, const char *t)
-{
-	(void)s; (void)file; (void)p; (void)f; (void)c; (void)t;
-}
-static void null_finish(struct scn_sink *s, unsigned int p, unsigned int f)
-{
-	(void)s; (void)p; (void)f;
-}
-
-/* "fuzz.scn:LINE:COL: error: TEXT" with non-empty TEXT. */
-static bool message_ok(const char *err, unsigned int *linep)
-{
-	unsigned int line, col;
-	int used = 0;
-
-	if (sscanf(err, "fuzz.scn:%u:%u: error: %n", &line, &col, &used) != 2 || !used)
-		return false;
-	if (!err[used] || line == 0 || col == 0)
-		return false;
-	*linep = line;
-	return true;
-}
-
 static void save_failure(const struct mut *m, int n)
 {
 	char path[64];
@@ -261,12 +224,10 @@ int main(int argc, char **argv)
 	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
 	long iters = argc > 3 ? strtol(argv[3], NULL, 0) : 3000;
 	long max_exec = argc > 4 ? strtol(argv[4], NULL, 0) : 200;
-	struct scn_sink sink = { null_begin, null_step, null_end, null_finish, NULL };
-	struct scn_run_opts opts = { .trace = true };
 	long parsed = 0, rejected = 0, executed = 0;
 	int failures = 0;
 	struct mut m = { 0 };
-	static char err[16384];
+	char why[1024];
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: fuzz_scn DIR [SEED [ITERATIONS [EXECUTIONS]]]\n");
@@ -280,9 +241,13 @@ int main(int argc, char **argv)
 	rng = seed * 0x9E3779B97F4A7C15ULL + 1;
 	for (long it = 0; it < iters; it++) {
 		const struct input *in = &inputs[rndn((size_t)ninputs)];
-		struct scn_script *s;
-		size_t nmut = 1 + rndn(4), lines = 1;
-		unsigned int line = 0;
+		struct scn_check_limits lim = {
+			/* Run the first EXECUTIONS mutants that parse and ask
+			 * for at most 128M of model memory. */
+			.run = executed < max_exec,
+			.max_mem = 128u << 20,
+		};
+		size_t nmut = 1 + rndn(4);
 
 		m.len = 0;
 		mut_reserve(&m, in->len);
@@ -290,32 +255,29 @@ int main(int argc, char **argv)
 		m.len = in->len;
 		for (size_t k = 0; k < nmut; k++)
 			mutate(&m);
-		for (size_t i = 0; i < m.len; i++)
-			if (m.b[i] == '\n')
-				lines++;
 
-		s = scn_parse_buffer("fuzz.scn", m.b, m.len, err, sizeof(err));
-		if (!s) {
+		switch (scn_check_one(m.b, m.len, &lim, why, sizeof(why))) {
+		case SCN_CHECK_REJECTED:
 			rejected++;
-			if (!message_ok(err, &line) || line > lines) {
-				fprintf(stderr, "fuzz: iteration %ld: bad error message: %.200s\n",
-					it, err);
-				save_failure(&m, ++failures);
-			}
-			continue;
-		}
-		parsed++;
-		if (executed < max_exec && s->mem_bytes <= (128u << 20)) {
-			unsigned int p = 0, f = 0, before = exec_broken;
-
+			break;
+		case SCN_CHECK_RAN:
 			executed++;
-			scn_run_script(s, &opts, &sink, &p, &f);
-			if (exec_broken != before) {
-				fprintf(stderr, "fuzz: iteration %ld broke the model\n", it);
-				save_failure(&m, ++failures);
-			}
+			/* fall through */
+		case SCN_CHECK_PARSED:
+			parsed++;
+			break;
+		case SCN_CHECK_BAD_MESSAGE:
+			rejected++;
+			fprintf(stderr, "fuzz: iteration %ld: %s\n", it, why);
+			save_failure(&m, ++failures);
+			break;
+		case SCN_CHECK_BROKE_MODEL:
+			parsed++;
+			executed++;
+			fprintf(stderr, "fuzz: iteration %ld %s\n", it, why);
+			save_failure(&m, ++failures);
+			break;
 		}
-		scn_script_free(s);
 	}
 	free(m.b);
 	for (int i = 0; i < ninputs; i++)

@@ -236,6 +236,16 @@ unsigned int scn_edit_distance(const char *a, const char *b);
  * executor, host.c, cannot express it); counts neither passed nor failed. */
 enum scn_status { SCN_ST_OK, SCN_ST_PASS, SCN_ST_FAIL, SCN_ST_SKIP };
 
+/*
+ * Why a step's SCN_ST_FAIL is not the scenario's own verdict: the model
+ * itself broke (an invariant checker failed after the step, or frames were
+ * still allocated once every process had exited), or the checkers could
+ * not run for want of host memory.  SCN_BROKEN_NONE for every other
+ * result, a failed expectation or a step's errno included -- whatever its
+ * detail text says (a scenario may expect the string "frames leaked").
+ */
+enum scn_broken { SCN_BROKEN_NONE, SCN_BROKEN_INVARIANT, SCN_BROKEN_LEAK, SCN_BROKEN_HOST_ENOMEM };
+
 struct scn_trace_line {
 	struct pnm_trace_rec rec;
 	char text[160];
@@ -248,6 +258,7 @@ struct scn_result {
 	unsigned int line;
 	const char *command;		/* step text or a description */
 	enum scn_status status;
+	enum scn_broken broken;		/* the model broke (see above) */
 	const char *detail;		/* "" if none */
 	const char *output;		/* extra lines (stats, maps) or "" */
 	const char *data;		/* a JSON value (listings) or "" */
@@ -537,7 +548,8 @@ int scn_lex_validate(struct scn_lexer *lx);
 int scn_lex_line(struct scn_lexer *lx, struct scn_token *toks, unsigned int max);
 /* Format "file:line:col: error: msg" (+ source line and caret if @line). */
 void scn_format_error(char *err, size_t errlen, const struct scn_pos *pos,
-		      const char *line, size_t line_len, const char *fmt, va_list ap);
+		      const char *line, size_t line_len, const char *fmt, va_list ap)
+	__attribute__((format(printf, 6, 0)));
 /* Length of the strict UTF-8 sequence at @s (<= @n bytes), 0 if invalid. */
 size_t scn_utf8_seq(const unsigned char *s, size_t n);
 /* Describe a token for "found ..." messages. */

@@ -6,7 +6,7 @@
  *         trace events and command output indented under it, then
  *         "N passed, N failed".
  * JSON:   one document written at the end: every step (file, line,
- *         command, status, detail, output, data, trace) and, per file, the final
+ *         command, status, broken, detail, output, data, trace) and, per file, the final
  *         counters in /proc/vmstat naming.
  * Stats:  the counters of each file's run, as pnm_stat_print() prints them
  *         (or as JSON); failing steps go to stderr.
@@ -214,6 +214,15 @@ static void json_step(struct scn_sink *s, const struct scn_result *res)
 	scn_json_str(f, res->command);
 	fprintf(f, ", \"status\": \"%s\", \"detail\": ", st[res->status]);
 	scn_json_str(f, res->detail);
+	if (res->broken != SCN_BROKEN_NONE) {
+		static const char *const broken[] = {
+			[SCN_BROKEN_INVARIANT] = "invariant",
+			[SCN_BROKEN_LEAK] = "leak",
+			[SCN_BROKEN_HOST_ENOMEM] = "host-enomem",
+		};
+
+		fprintf(f, ", \"broken\": \"%s\"", broken[res->broken]);
+	}
 	if (res->output && *res->output) {
 		fputs(", \"output\": ", f);
 		scn_json_str(f, res->output);

@@ -75,6 +75,7 @@ struct scn_run {
 	unsigned int passed, failed;
 	bool stop;			/* the model is inconsistent */
 	bool host_enomem;		/* a checker could not run: no host memory */
+	enum scn_broken broken;		/* of the step being reported */
 	unsigned long acted;		/* acting steps so far (check_due) */
 };
 
@@ -423,9 +424,11 @@ static void check_failed(struct scn_run *r, int err, const char *what, const cha
 		fprintf(stderr, "pinmm: host out of memory (ENOMEM): the invariant checkers "
 			"could not run: %s\n", why);
 		r->host_enomem = true;
+		r->broken = SCN_BROKEN_HOST_ENOMEM;
 	} else {
 		append_detail(r, "invariant violated %s: %s; the remaining steps are skipped",
 			      what, why);
+		r->broken = SCN_BROKEN_INVARIANT;
 	}
 	r->stop = true;
 }
@@ -668,6 +671,7 @@ static void report(struct scn_run *r, const struct scn_step *st, unsigned int li
 		.line = line,
 		.command = command,
 		.status = status,
+		.broken = r->broken,
 		.detail = r->detail,
 		.output = r->out_len ? r->out : "",
 		.data = r->data ? r->data : "",
@@ -682,6 +686,7 @@ static void report(struct scn_run *r, const struct scn_step *st, unsigned int li
 	else if (status == SCN_ST_FAIL)
 		r->failed++;
 	r->sink->step(r->sink, &res);
+	r->broken = SCN_BROKEN_NONE;
 	r->detail[0] = '\0';
 	free(r->data);
 	r->data = NULL;
@@ -883,6 +888,7 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 			report(&r, NULL, last_line, "end of scenario", SCN_ST_FAIL);
 		} else if (err) {
 			scn_detail(&r, "invariant violated after every process exited: %s", why);
+			r.broken = SCN_BROKEN_INVARIANT;
 			report(&r, NULL, last_line, "end of scenario", SCN_ST_FAIL);
 		}
 	}
@@ -894,6 +900,7 @@ int scn_run_script(const struct scn_script *script, const struct scn_run_opts *o
 		if (ret) {
 			scn_detail(&r, "frames leaked: %lu still allocated after every process exited (%s)",
 				   in_use, pnm_strerror(ret));
+			r.broken = SCN_BROKEN_LEAK;
 			report(&r, NULL, last_line, "end of scenario", SCN_ST_FAIL);
 		}
 	}
