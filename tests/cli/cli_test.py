@@ -10,6 +10,7 @@ line of bad/NAME.err ("..." in it matches any text).  Exits 0 on success,
 1 with a message on failure.
 """
 import json
+import re
 import os
 import subprocess
 import sys
@@ -792,6 +793,57 @@ def case_register_nomem():
                        capture_output=True, timeout=300)
     if p.returncode != 0:
         fail("no allocation failing: exit %d" % p.returncode)
+
+
+WORKER_OPS = ("cpu-write", "cpu-read", "fork", "munmap+mmap", "mprotect", "mremap", "file-write",
+              "mapped-write", "truncate", "punch-hole", "fsync", "dio-write", "dio-read", "rdma",
+              "fixed-buffer", "vmsplice", "lease")
+
+
+def stress_counts(out):
+    counts = {}
+    for line in out.splitlines():
+        m = re.match(r"^  (\S+)\s+(\d+)$", line)
+        if m:
+            counts[m.group(1)] = int(m.group(2))
+    return counts
+
+
+def case_stress():
+    """pinmm stress: a short soak finds nothing, runs every kind of
+    operation, and the same seed gives the workers the same operations."""
+    args = ("stress", "--seconds", "240", "--ops", "250", "--threads", "2", "--seed", "7",
+            "--check-every", "40", "--quiet")
+    _, out, _ = run(*args[:-1], expect=0)
+    if "\n0 violations\n" not in "\n" + out or "VIOLATION" in out:
+        fail("stress found something:\n" + out)
+    first = stress_counts(out)
+    for op in WORKER_OPS + ("migrate", "pageout", "check"):
+        if first.get(op, 0) <= 0:
+            fail("no %s operation in:\n%s" % (op, out))
+    if sum(first[op] for op in WORKER_OPS) != 500:
+        fail("2 workers x 250 operations expected:\n" + out)
+    _, again, _ = run(*args[:-1], expect=0)
+    second = stress_counts(again)
+    if any(first[op] != second[op] for op in WORKER_OPS):
+        fail("seed 7 gave other operations:\n%s\n%s" % (out, again))
+    _, other, _ = run("stress", "--seconds", "240", "--ops", "250", "--seed", "8", expect=0)
+    if all(first[op] == stress_counts(other)[op] for op in WORKER_OPS):
+        fail("seeds 7 and 8 gave the same operations")
+    _, quiet, _ = run(*args, expect=0)
+    if quiet.strip() != "0 violations":
+        fail("--quiet printed: %r" % quiet)
+
+
+def case_stress_usage():
+    for args in (["--threads", "0"], ["--threads", "9"], ["--seconds"], ["--seed", "x"],
+                 ["--ops", "-1"], ["--bogus"], ["extra"]):
+        _, out, err = run("stress", *args, expect=2)
+        if not err.startswith("pinmm stress: ") or out:
+            fail("stress %s: %r %r" % (" ".join(args), out, err))
+    _, out, _ = run("stress", "--help", expect=0)
+    if "--check-every" not in out:
+        fail("stress --help: %r" % out)
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -46,6 +46,8 @@ int cmd_diff(int argc, char **argv);		/* host_diff.c: model vs host kernel */
 void cmd_diff_help(FILE *out);
 int cmd_bench(int argc, char **argv);		/* bench.c: gup_test's benchmarks */
 void cmd_bench_help(FILE *out);
+int cmd_stress(int argc, char **argv);		/* stress.c: a soak with a data oracle */
+void cmd_stress_help(FILE *out);
 int cmd_audit(int argc, char **argv);		/* audit.c: GUP/pin call sites of a C tree */
 void cmd_audit_help(FILE *out);
 

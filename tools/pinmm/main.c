@@ -11,6 +11,7 @@
  *                         host kernel (bench*.c)
  *   pinmm audit PATH...   find and check the GUP/pin call sites of a C tree
  *                         with Coccinelle (audit.c, docs/audit.md)
+ *   pinmm stress [opts]   a concurrent soak with a data oracle (stress.c)
  *
  * The table below is the single list of subcommands; `pinmm --help` and
  * `pinmm <subcommand> --help` are generated from it.  Standard output is
@@ -36,6 +37,8 @@ static const struct pnm_subcommand subcommands[] = {
 	  cmd_bench, cmd_bench_help },
 	{ "audit", "find, classify and check the GUP/pin call sites of a C tree (Coccinelle)",
 	  cmd_audit, cmd_audit_help },
+	{ "stress", "a concurrent random workload checked against a shadow copy of the data",
+	  cmd_stress, cmd_stress_help },
 };
 
 static void usage(FILE *out)
