@@ -67,8 +67,8 @@ double bench_median(double *v, unsigned int n)
 
 /* --- areas ----------------------------------------------------------------------- */
 
-int bench_map_area(struct task_struct *t, unsigned long bytes, enum area_kind kind,
-		   unsigned long *addr)
+int bench_mmap_area(struct task_struct *t, unsigned long bytes, enum area_kind kind,
+		    unsigned long *addr)
 {
 	bool thp = kind == AREA_THP;
 	long x = pnm_mmap(t, 0, bytes + (thp ? PMD_SIZE : 0), PROT_READ | PROT_WRITE,
@@ -86,13 +86,32 @@ int bench_map_area(struct task_struct *t, unsigned long bytes, enum area_kind ki
 		if (err)
 			return err;
 	}
+	*addr = a;
+	return 0;
+}
+
+int bench_touch_area(struct task_struct *t, unsigned long addr, unsigned long bytes)
+{
 	for (unsigned long off = 0; off < bytes; off += PG) {
 		unsigned char v = 1;
+		int err = pnm_user_write(t, addr + off, &v, 1);
 
-		err = pnm_user_write(t, a + off, &v, 1);
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+int bench_map_area(struct task_struct *t, unsigned long bytes, enum area_kind kind,
+		   unsigned long *addr)
+{
+	unsigned long a;
+	int err = bench_mmap_area(t, bytes, kind, &a);
+
+	if (!err)
+		err = bench_touch_area(t, a, bytes);
+	if (err)
+		return err;
 	for (unsigned long off = 0; kind != AREA_SMALL && off < bytes; off += PMD_SIZE) {
 		struct pnm_page_info pi = { .size = sizeof(pi) };
 

@@ -45,7 +45,22 @@ double bench_median(double *v, unsigned int n);
 
 /*
  * Map @bytes (a multiple of 2 MiB) of private anonymous memory of @kind in
- * @t, fault every page in by writing it, and check that a THP or hugetlb
+ * @t, 2 MiB aligned for AREA_THP, and advise it (MADV_NOHUGEPAGE or
+ * MADV_HUGEPAGE), without faulting anything in.  0 with *@addr set, or the
+ * error of pnm_mmap() or pnm_madvise().
+ */
+int bench_mmap_area(struct task_struct *t, unsigned long bytes, enum area_kind kind,
+		    unsigned long *addr);
+/*
+ * Write one byte of every 4 KiB page of [@addr, @addr + @bytes) in @t, as
+ * a CPU touching each page: faults in what is not present.  0, or the
+ * error of pnm_user_write().
+ */
+int bench_touch_area(struct task_struct *t, unsigned long addr, unsigned long bytes);
+/*
+ * bench_mmap_area() then bench_touch_area(): map @bytes (a multiple of
+ * 2 MiB) of private anonymous memory of @kind in @t, fault every page in
+ * by writing it, and check that a THP or hugetlb
  * area is made of 2 MiB folios each mapped by a PMD.  A hugetlb area needs
  * the 2 MiB pool filled first (pnm_hugetlb_set_pages()).  0 with *@addr
  * set, or -errno: the error of pnm_mmap(), pnm_madvise() or

@@ -604,10 +604,56 @@ def case_bench_json():
                 fail("ratio to the host of row %r, host %r" % (r, h))
 
 
+BENCH_MODES = ["fault", "fork", "dio", "migrate", "movable", "layout", "scale"]
+
+
+def case_bench_modes():
+    """`pinmm bench all` on a tiny range: every mode's rows, each a figure,
+    its baseline and their ratio, the targets judged; and the same as JSON."""
+    _, out, err = run("bench", "all", "-m", "2", "-r", "1", "--quiet", expect=0)
+    if err:
+        fail("--quiet run wrote to stderr:\n" + err)
+    if "benchmark " in out or "host kernel " in out:
+        fail("the gup table without the gup mode:\n" + out)
+    rows = [l for l in out.splitlines() if l.split() and l.split()[0] in BENCH_MODES]
+    if {l.split()[0] for l in rows} != set(BENCH_MODES):
+        fail("modes in the table:\n" + out)
+    for line in rows:
+        cols = line.split("|")
+        if len(cols) != 3:
+            fail("row: " + line)
+        value, base = cols[0].split()[-2], cols[1].split()[-1]
+        ratio, rest = cols[2].split()[0], cols[2].split()[1:]
+        if float(value) <= 0 or float(base) <= 0 or float(ratio) <= 0:
+            fail("row: " + line)
+        if rest != ["-", "-"] and (len(rest) != 3 or rest[0] not in ("<=", ">=")
+                                   or rest[2] not in ("yes", "NO")):
+            fail("target of row: " + line)
+    targets = [l for l in rows if "<=" in l or ">=" in l]
+    if len(targets) != 1 + 4 + 1 + 2:      # fork, dio x4, layout, scale (registry on, off)
+        fail("rows with a target:\n" + "\n".join(targets))
+    _, out, _ = run("bench", "layout", "fork", "-m", "2", "-r", "1", "--json", expect=0)
+    doc = json.loads(out)
+    if doc["config"]["modes"] != ["fork", "layout"] or "rows" in doc:
+        fail("config: %r" % doc["config"])
+    res = doc["results"]
+    if [r["mode"] for r in res] != ["fork"] * 3 + ["layout"] * 2:
+        fail("results: %r" % res)
+    for r in res:
+        if r["value"] <= 0 or r["baseline"]["value"] <= 0 or r["ratio"] <= 0:
+            fail("result %r" % r)
+        if (r["target"] is None) != (r["met"] is None):
+            fail("target of %r" % r)
+    lay = res[-2]
+    if lay["baseline"]["value"] != 64 or lay["met"] != (lay["value"] <= 64) \
+            or res[-1]["value"] <= lay["value"]:
+        fail("layout: %r" % res[-2:])
+
+
 def case_bench_usage():
     for args in (["-m", "3"], ["-m", "0"], ["-m"], ["-n", "0"], ["-n", "513"], ["-n", "1,,2"],
                  ["-j", "9"], ["-r", "0"], ["-r", "x"], ["--registry", "maybe"],
-                 ["--ranges", "none"], ["-x"], ["--bogus"], ["extra"]):
+                 ["--ranges", "none"], ["-x"], ["--bogus"], ["extra"], ["fork", "forks"]):
         _, out, err = run("bench", "-m", "2", *args, expect=2)
         if not err.startswith("pinmm bench: ") or "see pinmm bench --help" not in err:
             fail("bench %s: %r" % (" ".join(args), err))

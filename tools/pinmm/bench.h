@@ -6,6 +6,8 @@
  *   bench_model.c  the measurements in the model (registry on or off), each
  *                  beside the limit (bench/bench_core.h) over the same memory
  *   bench_host.c   the host kernel's io_uring register + unregister
+ *   bench_more.c   the other modes (fault, fork, dio, migrate, movable,
+ *                  layout, scale), each figure beside a baseline
  *
  * A measurement is gup_test's: one repeat pins the whole range with calls of
  * n pages ("get", every call timed together) and then releases it all
@@ -43,7 +45,25 @@ extern const char *const bench_method_name[BM_NR];	/* "pin-fast" */
 extern const char *const bench_method_gup_test[BM_NR];	/* "PIN_FAST_BENCHMARK" */
 extern const char *const bench_backing_name[BK_NR];	/* "4K" */
 
+/* What `pinmm bench MODE...` measures: gup_test's table (the default), or
+ * one of bench_more.c's measurements. */
+enum bench_mode {
+	BMODE_GUP,
+	BMODE_FAULT,
+	BMODE_FORK,
+	BMODE_DIO,
+	BMODE_MIGRATE,
+	BMODE_MOVABLE,
+	BMODE_LAYOUT,
+	BMODE_SCALE,
+	BMODE_NR
+};
+
+extern const char *const bench_mode_name[BMODE_NR];	/* "fork" */
+
 struct bench_opts {
+	unsigned int modes;		/* BIT(enum bench_mode) */
+	bool progress;			/* --progress: a progress line off a terminal too */
 	unsigned int methods;		/* BIT(enum bench_method) */
 	unsigned int backings;		/* BIT(enum bench_backing) */
 	unsigned long mib;		/* each range's size */
@@ -86,6 +106,21 @@ struct bench_host {
 	double ns_page;
 };
 
+/* One figure of bench_more.c beside its baseline from the same run. */
+struct bench_result {
+	const char *mode;		/* "fork" */
+	char what[96];			/* what the figure is */
+	char base_what[96];		/* what the baseline is */
+	const char *unit;		/* of both: "ns/page", "GB/s", "ms" */
+	double value, base;		/* medians over the repeats */
+	double ratio;			/* median of the repeats' value / base */
+	const char *target;		/* "<=" or ">=" @limit on the ratio; NULL: none */
+	double limit;
+	int met;			/* 1, 0, or -1 without a target */
+};
+
+#define BENCH_MAX_RESULTS	64
+
 /* bench.c: the progress line (stderr), with what runs now; cleared from a
  * terminal before other output. */
 void bench_progress(const char *what);
@@ -106,5 +141,13 @@ int bench_model_run(const struct bench_opts *o, int reg, struct bench_cell *cell
  */
 void bench_host_run(const struct bench_opts *o, enum bench_backing backing,
 		    struct bench_host *h);
+
+/*
+ * bench_more.c: measure @mode (not BMODE_GUP) with @o's range size,
+ * repeats and registry setting, appending its results to @res[*@nr..@max)
+ * and advancing *@nr.  0, or 1 after a message on stderr.
+ */
+int bench_more_run(const struct bench_opts *o, enum bench_mode mode, struct bench_result *res,
+		   unsigned int *nr, unsigned int max);
 
 #endif /* PINMM_CLI_BENCH_H */
