@@ -554,6 +554,16 @@ def case_bench():
                                 or float(v[4]) <= 0:
                             fail("row %r: %s" % (key, rows[key]))
     check_host_lines(out)
+    # The targets the rows allow, after the table: per registry setting
+    # x512 against the limit (and the host, where measured), the per-call
+    # overhead, THP x512, 2 threads; then registry on against off (4K, THP).
+    targets = [l for l in out.splitlines() if l.startswith("gup ")]
+    host = 1 if "  4K      get " in out else 0
+    if len(targets) != 2 * (4 + host) + 2:
+        fail("target rows:\n" + out)
+    for line in targets:
+        if not (line.endswith(" yes") or line.endswith(" NO") or line.endswith(" -")):
+            fail("target row: " + line)
     # gup_test's lines, one per repeat and thread, when a benchmark is chosen.
     _, out, _ = run("bench", "-a", "-u", "-T", "-m", "2", "-r", "2", "-n", "512", "-j", "1,2",
                     "--ranges", "shared", "--registry", "off", "--no-host", "--quiet",
@@ -592,6 +602,8 @@ def case_bench_json():
                 fail("row %r" % r)
         if (r["threads"] == 1) != (r["ranges"] is None):
             fail("ranges of row %r" % r)
+    if not doc["results"] or {r["mode"] for r in doc["results"]} != {"gup"}:
+        fail("results: %r" % doc["results"])
     host = doc["host"]["rows"]
     if [h["memory"] for h in host] != ["4K", "THP"]:
         fail("host rows: %r" % host)

@@ -104,7 +104,7 @@ void cmd_bench_help(FILE *out)
 		"memory (none chosen: 4 KiB pages and THPs):\n"
 		"  -T   4 KiB pages   -t   2 MiB THPs   -H   2 MiB hugetlb pages\n"
 		"  -m MiB             size of each range (even, 2..1024; default 32)\n"
-		"  -n N[,N...]        pages per call (default 1,16,512)\n"
+		"  -n N[,N...]        pages per call (up to 16 values; default 1,16,512)\n"
 		"  -j N[,N...]        threads (1..%d; default 1,2)\n"
 		"  --ranges R         threads on their own ranges (disjoint), all on one\n"
 		"                     (shared), or both (default)\n"
@@ -335,7 +335,7 @@ static int parse_args(struct bench_opts *o, int argc, char **argv)
 	if (batches_arg) {
 		if (parse_list(batches_arg, o->batches, BENCH_MAX_BATCHES, &o->nr_batches, 1,
 			       (o->mib << 20) / PAGE_SIZE))
-			return usage_error("-n takes up to 8 numbers of pages per call, each from 1 "
+			return usage_error("-n takes up to 16 numbers of pages per call, each from 1 "
 					   "to the pages of a range (-m), separated by commas, "
 					   "not '%s'", batches_arg);
 	} else {
@@ -492,6 +492,10 @@ static void print_table(const struct bench_opts *o, const struct bench_cell *cel
 		printf("  %-7s get %.0f us, put %.0f us, %.2f ns/page%s%s\n", bench_backing_name[b],
 		       bench_median(g, o->repeats), bench_median(p, o->repeats), h->ns_page,
 		       h->reason[0] ? "; " : "", h->reason);
+		printf("    per call, n pages at a time (ns/page):");
+		for (unsigned int i = 0; i < o->nr_batches; i++)
+			printf(" %lu: %.2f", o->batches[i], h->batch_ns[i]);
+		printf("\n");
 	}
 }
 
@@ -638,6 +642,11 @@ static void print_json(const struct bench_opts *o, const struct bench_cell *cell
 			printf(", \"put_us\": ");
 			json_array(h->put_us, o->repeats);
 			printf(", \"ns_per_page\": %.6g", h->ns_page);
+			printf(", \"per_call\": [");
+			for (unsigned int i = 0; i < o->nr_batches; i++)
+				printf("%s{\"pages_per_call\": %lu, \"ns_per_page\": %.6g}",
+				       i ? ", " : "", o->batches[i], h->batch_ns[i]);
+			printf("]");
 		}
 		printf(", \"%s\": ", h->measured ? "note" : "reason");
 		if (h->reason[0])
@@ -647,10 +656,8 @@ static void print_json(const struct bench_opts *o, const struct bench_cell *cell
 		printf("}");
 	}
 	printf("]}");
-	if (o->modes != BIT(BMODE_GUP)) {
-		printf(",\n");
-		json_results(res, nr_res);
-	}
+	printf(",\n");
+	json_results(res, nr_res);
 	printf("}\n");
 }
 
@@ -701,6 +708,8 @@ int cmd_bench(int argc, char **argv)
 		if (ret)
 			break;
 	}
+	if (gup && !ret)
+		bench_gup_targets(&o, cells, nr, host, res, &nr_res, BENCH_MAX_RESULTS);
 	for (int m = BMODE_GUP + 1; m < BMODE_NR && !ret; m++)
 		if (o.modes & BIT(m))
 			ret = bench_more_run(&o, (enum bench_mode)m, res, &nr_res,
@@ -714,7 +723,7 @@ int cmd_bench(int argc, char **argv)
 		} else {
 			if (gup)
 				print_table(&o, cells, nr, host);
-			if (o.modes != BIT(BMODE_GUP))
+			if (nr_res)
 				print_results(&o, res, nr_res, gup);
 		}
 	}

@@ -21,7 +21,7 @@
 
 #define BENCH_MAX_REPEATS	100
 #define BENCH_MAX_THREADS	8
-#define BENCH_MAX_BATCHES	8
+#define BENCH_MAX_BATCHES	16
 
 /* What is measured: gup_test's benchmarks, and the model's wrapper. */
 enum bench_method {
@@ -104,6 +104,10 @@ struct bench_host {
 	char reason[160];		/* why not, or a note on the backing */
 	double get_us[BENCH_MAX_REPEATS], put_us[BENCH_MAX_REPEATS];
 	double ns_page;
+	/* Per pages-per-call n of the options (o->batches[i]): register +
+	 * unregister of each n-page piece of the buffer in turn, ns per page
+	 * (median over the repeats); 0 where not measured. */
+	double batch_ns[BENCH_MAX_BATCHES];
 };
 
 /* One figure of bench_more.c beside its baseline from the same run. */
@@ -149,5 +153,24 @@ void bench_host_run(const struct bench_opts *o, enum bench_backing backing,
  */
 int bench_more_run(const struct bench_opts *o, enum bench_mode mode, struct bench_result *res,
 		   unsigned int *nr, unsigned int max);
+
+/*
+ * bench_more.c: append to @res[*@nr..@max) a result of @n repeats: @v[k]
+ * and @b[k] are repeat k's figure and baseline (in @unit), the ratio the
+ * median of @v[k] / @b[k], and @target ("<=" or ">=", NULL: none) with
+ * @limit applies to that ratio.
+ */
+void bench_result_add(struct bench_result *res, unsigned int *nr, unsigned int max,
+		      unsigned int n, const char *mode, const char *what, const char *unit,
+		      const char *base_what, const double *v, const double *b, const char *target,
+		      double limit);
+/*
+ * bench_more.c: the issue's targets that the gup table's rows allow (each
+ * only when its rows were measured: pin-fast 4K x512 and x1, THP x512, 2
+ * threads on disjoint ranges, the host's 4K row), as results of mode "gup".
+ */
+void bench_gup_targets(const struct bench_opts *o, const struct bench_cell *cells,
+		       unsigned int nr_cells, const struct bench_host *host,
+		       struct bench_result *res, unsigned int *nr, unsigned int max);
 
 #endif /* PINMM_CLI_BENCH_H */
