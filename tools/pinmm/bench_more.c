@@ -782,6 +782,16 @@ static double ns_at(const struct bench_opts *o, const struct bench_cell *c, int 
 	return (limit ? h->lget_us[k] + h->lput_us[k] : h->get_us[k] + h->put_us[k]) * 1e3 / pages;
 }
 
+/* Every repeat's ns per page of @c's half @reg into @v, its limit's into @b. */
+static void vs_limit(const struct bench_opts *o, const struct bench_cell *c, int reg, double *v,
+		     double *b)
+{
+	for (unsigned int k = 0; k < o->repeats; k++) {
+		v[k] = ns_at(o, c, reg, k, false);
+		b[k] = ns_at(o, c, reg, k, true);
+	}
+}
+
 void bench_gup_targets(const struct bench_opts *o, const struct bench_cell *cells,
 		       unsigned int nr_cells, const struct bench_host *host,
 		       struct bench_result *res, unsigned int *nr, unsigned int max)
@@ -800,11 +810,8 @@ void bench_gup_targets(const struct bench_opts *o, const struct bench_cell *cell
 		if (!(reg ? o->registry_off : o->registry_on))
 			continue;
 		if (x512) {
-			for (unsigned int k = 0; k < n; k++) {
-				v[k] = ns_at(o, x512, reg, k, false);
-				b[k] = ns_at(o, x512, reg, k, true);
-			}
 			snprintf(what, sizeof(what), "pin-fast 4K x512, registry %s", rs);
+			vs_limit(o, x512, reg, v, b);
 			bench_result_add(res, nr, max, n, "gup", what, "ns/page", "the limit", v, b,
 					 reg ? "<=" : NULL, 1.50);
 			if (host[BK_4K].measured) {
@@ -817,10 +824,7 @@ void bench_gup_targets(const struct bench_opts *o, const struct bench_cell *cell
 		}
 		if (x1) {
 			/* One page per call: the whole cost is per call. */
-			for (unsigned int k = 0; k < n; k++) {
-				v[k] = ns_at(o, x1, reg, k, false);
-				b[k] = ns_at(o, x1, reg, k, true);
-			}
+			vs_limit(o, x1, reg, v, b);
 			snprintf(what, sizeof(what), "pin-fast 4K x1 (per call), registry %s", rs);
 			bench_result_add(res, nr, max, n, "gup", what, "ns/call", "the limit", v, b,
 					 "<=", 3.0);
@@ -845,21 +849,19 @@ void bench_gup_targets(const struct bench_opts *o, const struct bench_cell *cell
 					 v, b, ">=", 1.80);
 		}
 	}
-	if (x512 && o->registry_on && o->registry_off) {
+	/* Registry on against off, 4 KiB and THP at 512 pages per call. */
+	for (int i = 0; i < 2 && o->registry_on && o->registry_off; i++) {
+		const struct bench_cell *c = i ? thp : x512;
+
+		if (!c)
+			continue;
 		for (unsigned int k = 0; k < n; k++) {
-			v[k] = ns_at(o, x512, 0, k, false);
-			b[k] = ns_at(o, x512, 1, k, false);
+			v[k] = ns_at(o, c, 0, k, false);
+			b[k] = ns_at(o, c, 1, k, false);
 		}
-		bench_result_add(res, nr, max, n, "gup", "pin-fast 4K x512, registry on", "ns/page",
-				 "registry off", v, b, "<=", 1.25);
-	}
-	if (thp && o->registry_on && o->registry_off) {
-		for (unsigned int k = 0; k < n; k++) {
-			v[k] = ns_at(o, thp, 0, k, false);
-			b[k] = ns_at(o, thp, 1, k, false);
-		}
-		bench_result_add(res, nr, max, n, "gup", "pin-fast THP x512, registry on", "ns/page",
-				 "registry off", v, b, "<=", 1.25);
+		bench_result_add(res, nr, max, n, "gup", i ? "pin-fast THP x512, registry on" :
+				 "pin-fast 4K x512, registry on", "ns/page", "registry off", v, b, "<=",
+				 1.25);
 	}
 }
 
