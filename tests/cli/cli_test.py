@@ -587,12 +587,14 @@ def case_bench():
 
 
 def case_bench_json():
-    _, out, _ = run(*BENCH_TINY, "--json", expect=0)
+    # One benchmark (the table's test covers all five): the JSON's
+    # shape is the same for each, and a sanitizer build runs this in seconds.
+    _, out, _ = run(*BENCH_TINY, "-a", "--json", expect=0)
     doc = json.loads(out)
     if doc["config"]["mib"] != 2 or doc["config"]["repeats"] != 1:
         fail("config: %r" % doc["config"])
     rows = doc["rows"]
-    if len(rows) != 60 or {r["benchmark"] for r in rows} != set(BENCH_METHODS):
+    if len(rows) != 12 or {r["benchmark"] for r in rows} != {"pin-fast"}:
         fail("rows: %r" % [(r["benchmark"], r["memory"]) for r in rows])
     for r in rows:
         for half in ("registry_on", "registry_off"):
