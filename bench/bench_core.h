@@ -15,9 +15,10 @@
  * page tables and descriptors are not public, so the limit works on the
  * benchmark's own copy of them (the shadow): the same four-level layout of
  * 512-entry tables, filled from pnm_translate(), and one descriptor per
- * frame of the library's descriptor size.  bench_limit_get() and
- * bench_limit_put() are out-of-line calls, one per call of the benchmark
- * they stand beside, as each GUP entry point and unpin is one call.
+ * frame of the library's descriptor size (pnm_page_desc_size()).
+ * bench_limit_get() and bench_limit_put() are out-of-line calls, one per
+ * call of the benchmark they stand beside, as each GUP entry point and
+ * unpin is one call.
  *
  * One shadow exists at a time (process-wide state).  Once
  * bench_shadow_map() has built it, any number of threads may run
