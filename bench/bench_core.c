@@ -28,19 +28,26 @@
 #define E_ADDR_MASK	0x000ffffffffff000UL
 #define NR_TABLES	4096
 
+/*
+ * The part of a shadow descriptor the limit touches.  Descriptors are
+ * desc_stride bytes apart, the library's size (pnm_page_desc_size()), and
+ * this part sits desc_off bytes in: the reference count at byte 92 and the
+ * compound head at byte 96 of a 120-byte descriptor (where the library
+ * keeps them), in the last 16 bytes but 8 of a smaller one (bytes 52 and 56
+ * of a 64-byte one, Linux's offsets).
+ */
 struct desc {
-	unsigned char before[92];
+	int unused;
 	int refcount;
 	unsigned long compound_head;
-	unsigned char after[16];
 };
-_Static_assert(sizeof(struct desc) == 120, "the library's descriptor size");
 
 static unsigned char *tables;		/* NR_TABLES frames of 512 entries */
 static unsigned long nr_tables;
 static unsigned long pgd_entry;		/* the root table's entry */
-static struct desc *descs;		/* one per frame */
+static unsigned char *descs;		/* one per frame */
 static unsigned long nr_descs;
+static size_t desc_stride, desc_off;	/* set by bench_shadow_init() */
 
 double bench_now_ns(void)
 {
@@ -67,8 +74,8 @@ double bench_median(double *v, unsigned int n)
 
 /* --- areas ----------------------------------------------------------------------- */
 
-int bench_map_area(struct task_struct *t, unsigned long bytes, enum area_kind kind,
-		   unsigned long *addr)
+int bench_mmap_area(struct task_struct *t, unsigned long bytes, enum area_kind kind,
+		    unsigned long *addr)
 {
 	bool thp = kind == AREA_THP;
 	long x = pnm_mmap(t, 0, bytes + (thp ? PMD_SIZE : 0), PROT_READ | PROT_WRITE,
@@ -86,13 +93,32 @@ int bench_map_area(struct task_struct *t, unsigned long bytes, enum area_kind ki
 		if (err)
 			return err;
 	}
+	*addr = a;
+	return 0;
+}
+
+int bench_touch_area(struct task_struct *t, unsigned long addr, unsigned long bytes)
+{
 	for (unsigned long off = 0; off < bytes; off += PG) {
 		unsigned char v = 1;
+		int err = pnm_user_write(t, addr + off, &v, 1);
 
-		err = pnm_user_write(t, a + off, &v, 1);
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+int bench_map_area(struct task_struct *t, unsigned long bytes, enum area_kind kind,
+		   unsigned long *addr)
+{
+	unsigned long a;
+	int err = bench_mmap_area(t, bytes, kind, &a);
+
+	if (!err)
+		err = bench_touch_area(t, a, bytes);
+	if (err)
+		return err;
 	for (unsigned long off = 0; kind != AREA_SMALL && off < bytes; off += PMD_SIZE) {
 		struct pnm_page_info pi = { .size = sizeof(pi) };
 
@@ -113,7 +139,12 @@ static unsigned long *table_at(unsigned long e)
 
 static struct desc *desc_of(unsigned long pfn)
 {
-	return &descs[pfn];
+	return (struct desc *)(descs + pfn * desc_stride + desc_off);
+}
+
+static unsigned long desc_pfn(const void *d)
+{
+	return (unsigned long)((const unsigned char *)d - desc_off - descs) / desc_stride;
 }
 
 /*
@@ -156,15 +187,19 @@ int bench_shadow_init(unsigned long frames)
 {
 	if (tables)
 		return -EBUSY;
+	desc_stride = pnm_page_desc_size(NULL);
+	if (desc_stride < 24)
+		desc_stride = 24;
+	desc_off = desc_stride >= 120 ? 88 : ((desc_stride - 16) & ~7UL);
 	tables = mmap(NULL, NR_TABLES << 12, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	descs = mmap(NULL, frames * sizeof(struct desc), PROT_READ | PROT_WRITE,
+	descs = mmap(NULL, frames * desc_stride, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (tables == MAP_FAILED || descs == MAP_FAILED) {
 		if (tables != MAP_FAILED)
 			munmap(tables, NR_TABLES << 12);
 		if (descs != MAP_FAILED)
-			munmap(descs, frames * sizeof(struct desc));
+			munmap(descs, frames * desc_stride);
 		tables = NULL;
 		descs = NULL;
 		return -ENOMEM;
@@ -204,7 +239,7 @@ void bench_shadow_fini(void)
 	if (!tables)
 		return;
 	munmap(tables, NR_TABLES << 12);
-	munmap(descs, nr_descs * sizeof(struct desc));
+	munmap(descs, nr_descs * desc_stride);
 	tables = NULL;
 	descs = NULL;
 }
@@ -242,7 +277,7 @@ void bench_limit_get(unsigned long addr, unsigned long n, void **slots)
 			 * with the decrement in bench_limit_put(). */
 			__atomic_fetch_add(&folio->refcount, 1, __ATOMIC_SEQ_CST);
 			for (unsigned long i = 0; i < k; i++)
-				slots[i] = folio + first + i;
+				slots[i] = (unsigned char *)folio + (first + i) * desc_stride;
 		} else {
 			unsigned long *ptep = &table_at(pmd)[first];
 
@@ -272,10 +307,11 @@ void bench_limit_put(void **slots, unsigned long n, unsigned long folio_pages)
 		return;
 	}
 	for (unsigned long i = 0; i < n;) {
-		unsigned long pfn = (unsigned long)((struct desc *)slots[i] - descs);
+		unsigned long pfn = desc_pfn(slots[i]);
 
 		/* Pairs with bench_limit_get()'s increment of the folio. */
-		__atomic_fetch_sub(&descs[pfn & ~(folio_pages - 1)].refcount, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_sub(&desc_of(pfn & ~(folio_pages - 1))->refcount, 1,
+				   __ATOMIC_SEQ_CST);
 		i += folio_pages - (pfn & (folio_pages - 1));
 	}
 }

@@ -15,9 +15,10 @@
  * page tables and descriptors are not public, so the limit works on the
  * benchmark's own copy of them (the shadow): the same four-level layout of
  * 512-entry tables, filled from pnm_translate(), and one descriptor per
- * frame of the library's descriptor size.  bench_limit_get() and
- * bench_limit_put() are out-of-line calls, one per call of the benchmark
- * they stand beside, as each GUP entry point and unpin is one call.
+ * frame of the library's descriptor size (pnm_page_desc_size()).
+ * bench_limit_get() and bench_limit_put() are out-of-line calls, one per
+ * call of the benchmark they stand beside, as each GUP entry point and
+ * unpin is one call.
  *
  * One shadow exists at a time (process-wide state).  Once
  * bench_shadow_map() has built it, any number of threads may run
@@ -45,7 +46,22 @@ double bench_median(double *v, unsigned int n);
 
 /*
  * Map @bytes (a multiple of 2 MiB) of private anonymous memory of @kind in
- * @t, fault every page in by writing it, and check that a THP or hugetlb
+ * @t, 2 MiB aligned for AREA_THP, and advise it (MADV_NOHUGEPAGE or
+ * MADV_HUGEPAGE), without faulting anything in.  0 with *@addr set, or the
+ * error of pnm_mmap() or pnm_madvise().
+ */
+int bench_mmap_area(struct task_struct *t, unsigned long bytes, enum area_kind kind,
+		    unsigned long *addr);
+/*
+ * Write one byte of every 4 KiB page of [@addr, @addr + @bytes) in @t, as
+ * a CPU touching each page: faults in what is not present.  0, or the
+ * error of pnm_user_write().
+ */
+int bench_touch_area(struct task_struct *t, unsigned long addr, unsigned long bytes);
+/*
+ * bench_mmap_area() then bench_touch_area(): map @bytes (a multiple of
+ * 2 MiB) of private anonymous memory of @kind in @t, fault every page in
+ * by writing it, and check that a THP or hugetlb
  * area is made of 2 MiB folios each mapped by a PMD.  A hugetlb area needs
  * the 2 MiB pool filled first (pnm_hugetlb_set_pages()).  0 with *@addr
  * set, or -errno: the error of pnm_mmap(), pnm_madvise() or

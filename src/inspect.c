@@ -100,6 +100,20 @@ int pnm_get_mem_info(struct pnm_mem_info *info)
 }
 
 /*
+ * pnm_page_desc_size - see pinmm/inspect.h: sizeof(struct page), and the
+ * side tables sized by the arena: pin_registry.c's grave_bits (one bit per
+ * frame) and mthp.c's deferred_split_map (one bit per 1 << DS_SHIFT
+ * frames, DS_SHIFT == PNM_THP_MIN_ORDER).  A new per-frame table adds its
+ * bits here.
+ */
+size_t pnm_page_desc_size(unsigned int *side_bits64)
+{
+	if (side_bits64)
+		*side_bits64 = 64 + (64 >> PNM_THP_MIN_ORDER);
+	return sizeof(struct page);
+}
+
+/*
  * pnm_zone_info - @zone's span, free frames and free lists, and its
  * allocation counters.  The free lists and the free count are read under
  * the zone lock (taken briefly), so they agree with each other.  0, or

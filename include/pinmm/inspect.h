@@ -52,6 +52,16 @@ struct pnm_mem_info {
 };
 /* The arena as a whole.  0, -EINVAL (bad @info, not initialised). */
 PNM_API int pnm_get_mem_info(struct pnm_mem_info *info);
+/*
+ * The host memory the model spends describing each 4 KiB frame: returns
+ * the size of its descriptor (sizeof(struct page), the frame's mem_map[]
+ * entry); *@side_bits64 (may be NULL) gets the bits per 64 frames of the
+ * per-frame side tables kept besides mem_map[] (the pin registry's map of
+ * frames with released pins, one bit per frame; the deferred split
+ * queue's map, one bit per PNM_PAGE_SIZE << PNM_THP_MIN_ORDER).  A fixed
+ * property of the library: needs no model.
+ */
+PNM_API size_t pnm_page_desc_size(unsigned int *side_bits64);
 
 /* --- zones ------------------------------------------------------------------- */
 

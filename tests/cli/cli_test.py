@@ -555,6 +555,16 @@ def case_bench():
                                 or float(v[4]) <= 0:
                             fail("row %r: %s" % (key, rows[key]))
     check_host_lines(out)
+    # The issue's targets the rows allow, after the table: per registry setting
+    # x512 against the limit (and the host, where measured), the per-call
+    # overhead, THP x512, 2 threads; then registry on against off (4K, THP).
+    targets = [l for l in out.splitlines() if l.startswith("gup ")]
+    host = 1 if "  4K      get " in out else 0
+    if len(targets) != 2 * (4 + host) + 2:
+        fail("target rows:\n" + out)
+    for line in targets:
+        if not (line.endswith(" yes") or line.endswith(" NO") or line.endswith(" -")):
+            fail("target row: " + line)
     # gup_test's lines, one per repeat and thread, when a benchmark is chosen.
     _, out, _ = run("bench", "-a", "-u", "-T", "-m", "2", "-r", "2", "-n", "512", "-j", "1,2",
                     "--ranges", "shared", "--registry", "off", "--no-host", "--quiet",
@@ -578,12 +588,14 @@ def case_bench():
 
 
 def case_bench_json():
-    _, out, _ = run(*BENCH_TINY, "--json", expect=0)
+    # One benchmark (the table's test covers all five): the JSON's
+    # shape is the same for each, and a sanitizer build runs this in seconds.
+    _, out, _ = run(*BENCH_TINY, "-a", "--json", expect=0)
     doc = json.loads(out)
     if doc["config"]["mib"] != 2 or doc["config"]["repeats"] != 1:
         fail("config: %r" % doc["config"])
     rows = doc["rows"]
-    if len(rows) != 60 or {r["benchmark"] for r in rows} != set(BENCH_METHODS):
+    if len(rows) != 12 or {r["benchmark"] for r in rows} != {"pin-fast"}:
         fail("rows: %r" % [(r["benchmark"], r["memory"]) for r in rows])
     for r in rows:
         for half in ("registry_on", "registry_off"):
@@ -593,6 +605,8 @@ def case_bench_json():
                 fail("row %r" % r)
         if (r["threads"] == 1) != (r["ranges"] is None):
             fail("ranges of row %r" % r)
+    if not doc["results"] or {r["mode"] for r in doc["results"]} != {"gup"}:
+        fail("results: %r" % doc["results"])
     host = doc["host"]["rows"]
     if [h["memory"] for h in host] != ["4K", "THP"]:
         fail("host rows: %r" % host)
@@ -605,10 +619,56 @@ def case_bench_json():
                 fail("ratio to the host of row %r, host %r" % (r, h))
 
 
+BENCH_MODES = ["fault", "fork", "dio", "migrate", "movable", "layout", "scale"]
+
+
+def case_bench_modes():
+    """`pinmm bench all` on a tiny range: every mode's rows, each a figure,
+    its baseline and their ratio, the targets judged; and the same as JSON."""
+    _, out, err = run("bench", "all", "-m", "2", "-r", "1", "--quiet", expect=0)
+    if err:
+        fail("--quiet run wrote to stderr:\n" + err)
+    if "benchmark " in out or "host kernel " in out:
+        fail("the gup table without the gup mode:\n" + out)
+    rows = [l for l in out.splitlines() if l.split() and l.split()[0] in BENCH_MODES]
+    if {l.split()[0] for l in rows} != set(BENCH_MODES):
+        fail("modes in the table:\n" + out)
+    for line in rows:
+        cols = line.split("|")
+        if len(cols) != 3:
+            fail("row: " + line)
+        value, base = cols[0].split()[-2], cols[1].split()[-1]
+        ratio, rest = cols[2].split()[0], cols[2].split()[1:]
+        if float(value) <= 0 or float(base) <= 0 or float(ratio) <= 0:
+            fail("row: " + line)
+        if rest != ["-", "-"] and (len(rest) != 3 or rest[0] not in ("<=", ">=")
+                                   or rest[2] not in ("yes", "NO")):
+            fail("target of row: " + line)
+    targets = [l for l in rows if "<=" in l or ">=" in l]
+    if len(targets) != 1 + 4 + 1 + 2:      # fork, dio x4, layout, scale (registry on, off)
+        fail("rows with a target:\n" + "\n".join(targets))
+    _, out, _ = run("bench", "layout", "fork", "-m", "2", "-r", "1", "--json", expect=0)
+    doc = json.loads(out)
+    if doc["config"]["modes"] != ["fork", "layout"] or "rows" in doc:
+        fail("config: %r" % doc["config"])
+    res = doc["results"]
+    if [r["mode"] for r in res] != ["fork"] * 3 + ["layout"] * 2:
+        fail("results: %r" % res)
+    for r in res:
+        if r["value"] <= 0 or r["baseline"]["value"] <= 0 or r["ratio"] <= 0:
+            fail("result %r" % r)
+        if (r["target"] is None) != (r["met"] is None):
+            fail("target of %r" % r)
+    lay = res[-2]
+    if lay["baseline"]["value"] != 64 or lay["met"] != (lay["value"] <= 64) \
+            or res[-1]["value"] <= lay["value"]:
+        fail("layout: %r" % res[-2:])
+
+
 def case_bench_usage():
     for args in (["-m", "3"], ["-m", "0"], ["-m"], ["-n", "0"], ["-n", "513"], ["-n", "1,,2"],
                  ["-j", "9"], ["-r", "0"], ["-r", "x"], ["--registry", "maybe"],
-                 ["--ranges", "none"], ["-x"], ["--bogus"], ["extra"]):
+                 ["--ranges", "none"], ["-x"], ["--bogus"], ["extra"], ["fork", "forks"]):
         _, out, err = run("bench", "-m", "2", *args, expect=2)
         if not err.startswith("pinmm bench: ") or "see pinmm bench --help" not in err:
             fail("bench %s: %r" % (" ".join(args), err))

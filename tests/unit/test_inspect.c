@@ -98,6 +98,19 @@ static void test_mem_info(void **state)
 	CHECK_ALL();
 }
 
+/* The descriptor size the library reports is its struct page's, and the
+ * side tables are the registry's bit per frame plus the deferred split
+ * queue's bit per 16 KiB; asked with no model, and NULL is allowed. */
+static void test_page_desc_size(void **state)
+{
+	unsigned int side = 0;
+
+	(void)state;
+	assert_int_equal(pnm_page_desc_size(&side), sizeof(struct page));
+	assert_int_equal(side, 64 + 64 / 4);
+	assert_int_equal(pnm_page_desc_size(NULL), sizeof(struct page));
+}
+
 /* Without exact accounting, the registry and pin_debug, no per-page
  * counts are kept, and the arena says so. */
 static void test_mem_info_no_page_pins(void **state)
@@ -666,6 +679,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_zone_name, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_mem_info, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test(test_page_desc_size),
 		cmocka_unit_test(test_mem_info_no_page_pins),
 		cmocka_unit_test(test_not_initialised),
 		cmocka_unit_test_setup_teardown(test_zone_info, pnm_test_setup, pnm_test_teardown),

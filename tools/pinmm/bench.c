@@ -33,6 +33,9 @@ const char *const bench_method_gup_test[BM_NR] = {
 	"VADDR_PIN_BENCHMARK",
 };
 const char *const bench_backing_name[BK_NR] = { "4K", "THP", "hugetlb" };
+const char *const bench_mode_name[BMODE_NR] = {
+	"gup", "fault", "fork", "dio", "migrate", "movable", "layout", "scale",
+};
 
 /* --- the progress line ----------------------------------------------------------------- */
 
@@ -43,13 +46,14 @@ static struct {
 
 /*
  * Say on stderr what runs now, once the run has lasted a second: on a
- * terminal one line rewritten in place, elsewhere a line every 5 seconds.
+ * terminal one line rewritten in place; elsewhere, only with --progress,
+ * a line every 5 seconds.
  */
 void bench_progress(const char *what)
 {
 	double now = bench_now_ns(), secs = (now - progress.start) / 1e9;
 
-	if (progress.quiet || secs < 1)
+	if (progress.quiet || secs < 1)	/* quiet: not a terminal nor asked, or --quiet */
 		return;
 	if (progress.tty) {
 		fprintf(stderr, "\r\033[Kpinmm bench: %s (%.0f s)", what, secs);
@@ -76,9 +80,10 @@ void bench_progress_clear(void)
 void cmd_bench_help(FILE *out)
 {
 	fprintf(out,
-		"usage: pinmm bench [-a] [-u] [-L] [-b] [-V] [-t] [-T] [-H] [-m MiB] [-n N[,N...]]\n"
-		"                   [-j N[,N...]] [-r N] [-w|-W] [--registry on|off|both]\n"
-		"                   [--ranges disjoint|shared|both] [--no-host] [--json] [--quiet]\n\n"
+		"usage: pinmm bench [MODE...] [-a] [-u] [-L] [-b] [-V] [-t] [-T] [-H] [-m MiB]\n"
+		"                   [-n N[,N...]] [-j N[,N...]] [-r N] [-w|-W]\n"
+		"                   [--registry on|off|both] [--ranges disjoint|shared|both]\n"
+		"                   [--no-host] [--json] [--quiet] [--progress]\n\n"
 		"Linux's gup_test benchmarks in the model: each pins a whole range in calls of\n"
 		"N pages (get), then releases it (put), timed in microseconds as gup_test\n"
 		"prints them.  Beside each, in the same run and over the same memory, the\n"
@@ -99,7 +104,7 @@ void cmd_bench_help(FILE *out)
 		"memory (none chosen: 4 KiB pages and THPs):\n"
 		"  -T   4 KiB pages   -t   2 MiB THPs   -H   2 MiB hugetlb pages\n"
 		"  -m MiB             size of each range (even, 2..1024; default 32)\n"
-		"  -n N[,N...]        pages per call (default 1,16,512)\n"
+		"  -n N[,N...]        pages per call (up to 16 values; default 1,16,512)\n"
 		"  -j N[,N...]        threads (1..%d; default 1,2)\n"
 		"  --ranges R         threads on their own ranges (disjoint), all on one\n"
 		"                     (shared), or both (default)\n"
@@ -108,7 +113,28 @@ void cmd_bench_help(FILE *out)
 		"  --registry R       on, off or both (default)\n"
 		"  --no-host          skip the host kernel's io_uring rows\n"
 		"  --json             print the results as one JSON object\n"
-		"  --quiet            no progress line on stderr\n\n"
+		"  --quiet            no progress line on stderr\n"
+		"  --progress         the progress line when stderr is not a terminal too\n"
+		"                     (a line every 5 s; on a terminal it is always shown)\n\n"
+		"MODE (any number; none: gup):\n"
+		"  gup      the table above: gup_test's benchmarks beside the limit, the host\n"
+		"  fault    fault-in per page, 4K and THP: against the host kernel's fault-in\n"
+		"           and the model's write to a present page\n"
+		"  fork     fork of the range with 0 %%, 1 %% and 100 %% of its pages pinned:\n"
+		"           1 %% against 0 %% plus the copies (target <= 1.10); -m 1024: 1 GiB\n"
+		"  dio      Direct IO of the range in 1 MiB requests, read and write, one at\n"
+		"           a time and all queued: GB/s against memcpy (target >= 0.50)\n"
+		"  migrate  pnm_migrate_range() Movable <-> Normal, 4K and THP: GB/s against\n"
+		"           memcpy\n"
+		"  movable  long-term pin (x512) of Movable memory, which migrates: against\n"
+		"           the same pin of it in Normal, and that pin + the migration alone\n"
+		"  layout   descriptor bytes per page against Linux's 64 (target <= 1.00)\n"
+		"  scale    pin-fast 4K x512, 2 threads against 1 on disjoint and shared\n"
+		"           ranges, the limit's scaling beside (target >= 1.80 disjoint)\n"
+		"  all      every mode but gup\n"
+		"The modes but gup and scale run with the registry on unless --registry off;\n"
+		"each prints: the figure, its baseline from the same run, the median of the\n"
+		"repeats' ratios, the target on that ratio and whether it is met.\n\n"
 		"With a benchmark chosen, gup_test's lines come first, one per repeat and\n"
 		"thread: \"PIN_FAST_BENCHMARK: Time: get:1234 put:567 us\".  The table gives\n"
 		"medians over the repeats: ns/page = (get + put) / the pages all threads\n"
@@ -156,7 +182,18 @@ static int parse_list(const char *arg, unsigned long *out, unsigned int max, uns
 	return *nr ? 0 : -1;
 }
 
-enum { OPT_JSON = 256, OPT_QUIET, OPT_NO_HOST, OPT_REGISTRY, OPT_RANGES };
+enum { OPT_JSON = 256, OPT_QUIET, OPT_NO_HOST, OPT_REGISTRY, OPT_RANGES, OPT_PROGRESS };
+
+/* The mode named @word (BMODE_NR for "all"), or -1. */
+static int parse_mode(const char *word)
+{
+	if (!strcmp(word, "all"))
+		return BMODE_NR;
+	for (int i = 0; i < BMODE_NR; i++)
+		if (!strcmp(word, bench_mode_name[i]))
+			return i;
+	return -1;
+}
 
 /* Parse the options into @o; 0, or 2 after a usage message. */
 static int parse_args(struct bench_opts *o, int argc, char **argv)
@@ -164,6 +201,7 @@ static int parse_args(struct bench_opts *o, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "no-host", no_argument, NULL, OPT_NO_HOST },
 		{ "registry", required_argument, NULL, OPT_REGISTRY },
 		{ "ranges", required_argument, NULL, OPT_RANGES },
@@ -252,6 +290,9 @@ static int parse_args(struct bench_opts *o, int argc, char **argv)
 		case OPT_QUIET:
 			o->quiet = true;
 			break;
+		case OPT_PROGRESS:
+			o->progress = true;
+			break;
 		case OPT_NO_HOST:
 			o->host = false;
 			break;
@@ -277,8 +318,15 @@ static int parse_args(struct bench_opts *o, int argc, char **argv)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	for (; optind < argc; optind++) {
+		int mode = parse_mode(argv[optind]);
+
+		if (mode < 0)
+			return usage_error("unknown mode '%s'", argv[optind]);
+		o->modes |= mode == BMODE_NR ? (BIT(BMODE_NR) - 1) & ~BIT(BMODE_GUP) : BIT(mode);
+	}
+	if (!o->modes)
+		o->modes = BIT(BMODE_GUP);
 	o->gup_lines = o->methods != 0;
 	if (!o->methods)
 		o->methods = BIT(BM_NR) - 1;
@@ -287,7 +335,7 @@ static int parse_args(struct bench_opts *o, int argc, char **argv)
 	if (batches_arg) {
 		if (parse_list(batches_arg, o->batches, BENCH_MAX_BATCHES, &o->nr_batches, 1,
 			       (o->mib << 20) / PAGE_SIZE))
-			return usage_error("-n takes up to 8 numbers of pages per call, each from 1 "
+			return usage_error("-n takes up to 16 numbers of pages per call, each from 1 "
 					   "to the pages of a range (-m), separated by commas, "
 					   "not '%s'", batches_arg);
 	} else {
@@ -340,12 +388,21 @@ static const char *ranges_word(const struct bench_cell *c)
 	return c->threads == 1 ? "" : c->shared ? "shared" : "disjoint";
 }
 
-/* Print @v right-aligned in @width columns, with two decimals, or fewer
- * when they do not fit. */
+/*
+ * Print @v right-aligned in @width columns, with two decimals, or fewer
+ * when they do not fit; a positive value too small for two decimals keeps
+ * one significant digit ("8e-05"), so that it never reads as 0 (a
+ * limit pass the machine preempted makes a ratio that small).
+ */
 static void num(int width, double v)
 {
 	char buf[32];
 
+	if (v > 0 && v < 0.005) {
+		snprintf(buf, sizeof(buf), "%.0e", v);
+		printf(" %*s", width, buf);
+		return;
+	}
 	for (int prec = 2; prec >= 0; prec--) {
 		snprintf(buf, sizeof(buf), "%.*f", prec, v);
 		if ((int)strlen(buf) <= width)
@@ -435,7 +492,67 @@ static void print_table(const struct bench_opts *o, const struct bench_cell *cel
 		printf("  %-7s get %.0f us, put %.0f us, %.2f ns/page%s%s\n", bench_backing_name[b],
 		       bench_median(g, o->repeats), bench_median(p, o->repeats), h->ns_page,
 		       h->reason[0] ? "; " : "", h->reason);
+		printf("    per call, n pages at a time (ns/page):");
+		for (unsigned int i = 0; i < o->nr_batches; i++)
+			printf(" %lu: %.2f", o->batches[i], h->batch_ns[i]);
+		printf("\n");
 	}
+}
+
+/* The results of the other modes: one line each, the figure, its baseline,
+ * the ratio, the target and whether it is met. */
+static void print_results(const struct bench_opts *o, const struct bench_result *res,
+			  unsigned int nr, bool gap)
+{
+	if (gap)
+		printf("\n");
+	printf("pinmm bench: %lu MiB, %u repeat%s (medians), registry %s, pin_debug off%s\n\n",
+	       o->mib, o->repeats, o->repeats == 1 ? "" : "s",
+	       o->registry_on ? "on" : "off",
+#ifdef NDEBUG
+	       ""
+#else
+	       "; a debug build: use the release preset for figures"
+#endif
+	       );
+	printf("%-7s %-50s %10s %-8s | %-32s %10s | %7s %-7s %s\n", "mode", "measured", "value",
+	       "unit", "baseline (same run)", "value", "ratio", "target", "met");
+	for (unsigned int i = 0; i < nr; i++) {
+		const struct bench_result *r = &res[i];
+		char target[16] = "-";
+
+		if (r->target)
+			snprintf(target, sizeof(target), "%s %.2f", r->target, r->limit);
+		printf("%-7s %-50s", r->mode, r->what);
+		num(10, r->value);
+		printf(" %-8s | %-32s", r->unit, r->base_what);
+		num(10, r->base);
+		printf(" |");
+		num(7, r->ratio);
+		printf(" %-7s %s\n", target, r->met < 0 ? "-" : r->met ? "yes" : "NO");
+	}
+}
+
+/* The results of the other modes as JSON: the "results" array. */
+static void json_results(const struct bench_result *res, unsigned int nr)
+{
+	printf(" \"results\": [");
+	for (unsigned int i = 0; i < nr; i++) {
+		const struct bench_result *r = &res[i];
+
+		printf("%s\n  {\"mode\": \"%s\", \"what\": ", i ? "," : "", r->mode);
+		scn_json_str(stdout, r->what);
+		printf(", \"unit\": \"%s\", \"value\": %.6g, \"baseline\": {\"what\": ", r->unit,
+		       r->value);
+		scn_json_str(stdout, r->base_what);
+		printf(", \"value\": %.6g}, \"ratio\": %.6g, \"target\": ", r->base, r->ratio);
+		if (r->target)
+			printf("{\"op\": \"%s\", \"ratio\": %.6g}, \"met\": %s}", r->target,
+			       r->limit, r->met ? "true" : "false");
+		else
+			printf("null, \"met\": null}");
+	}
+	printf("]");
 }
 
 /* @v[0..n) as a JSON array. */
@@ -443,19 +560,20 @@ static void json_array(const double *v, unsigned int n)
 {
 	putchar('[');
 	for (unsigned int i = 0; i < n; i++)
-		printf("%s%.3f", i ? ", " : "", v[i]);
+		printf("%s%.6g", i ? ", " : "", v[i]);
 	putchar(']');
 }
 
 /* The results as one JSON object (docs/performance.md, "pinmm bench"). */
 static void print_json(const struct bench_opts *o, const struct bench_cell *cells,
-		       unsigned int nr, const struct bench_host *host)
+		       unsigned int nr, const struct bench_host *host,
+		       const struct bench_result *res, unsigned int nr_res)
 {
 	struct utsname u;
 	bool first = true;
 
 	printf("{\"config\": {\"mib\": %lu, \"repeats\": %u, \"write\": %s, \"pin_debug\": false, "
-	       "\"accounting\": \"linux\", \"ndebug\": %s},\n", o->mib, o->repeats,
+	       "\"accounting\": \"linux\", \"ndebug\": %s, \"modes\": [", o->mib, o->repeats,
 	       o->write ? "true" : "false",
 #ifdef NDEBUG
 	       "true"
@@ -463,7 +581,17 @@ static void print_json(const struct bench_opts *o, const struct bench_cell *cell
 	       "false"
 #endif
 	       );
-	printf(" \"rows\": [");
+	for (int m = 0, n = 0; m < BMODE_NR; m++)
+		if (o->modes & BIT(m))
+			printf("%s\"%s\"", n++ ? ", " : "", bench_mode_name[m]);
+	printf("]}");
+	if (!(o->modes & BIT(BMODE_GUP))) {
+		printf(",\n");
+		json_results(res, nr_res);
+		printf("}\n");
+		return;
+	}
+	printf(",\n \"rows\": [");
 	for (unsigned int i = 0; i < nr; i++) {
 		const struct bench_cell *c = &cells[i];
 
@@ -482,14 +610,14 @@ static void print_json(const struct bench_opts *o, const struct bench_cell *cell
 			json_array(h->get_us, o->repeats);
 			printf(", \"put_us\": ");
 			json_array(h->put_us, o->repeats);
-			printf(", \"ns_per_page\": %.3f, \"limit\": {\"get_us\": ", h->ns_page);
+			printf(", \"ns_per_page\": %.6g, \"limit\": {\"get_us\": ", h->ns_page);
 			json_array(h->lget_us, o->repeats);
 			printf(", \"put_us\": ");
 			json_array(h->lput_us, o->repeats);
-			printf(", \"ns_per_page\": %.3f}, \"ratio_to_limit\": %.3f, \"ratio_to_host\": ",
+			printf(", \"ns_per_page\": %.6g}, \"ratio_to_limit\": %.6g, \"ratio_to_host\": ",
 			       h->limit_ns_page, h->ratio);
 			if (hb->measured)
-				printf("%.3f}", h->ns_page / hb->ns_page);
+				printf("%.6g}", h->ns_page / hb->ns_page);
 			else
 				printf("null}");
 		}
@@ -513,7 +641,12 @@ static void print_json(const struct bench_opts *o, const struct bench_cell *cell
 			json_array(h->get_us, o->repeats);
 			printf(", \"put_us\": ");
 			json_array(h->put_us, o->repeats);
-			printf(", \"ns_per_page\": %.3f", h->ns_page);
+			printf(", \"ns_per_page\": %.6g", h->ns_page);
+			printf(", \"per_call\": [");
+			for (unsigned int i = 0; i < o->nr_batches; i++)
+				printf("%s{\"pages_per_call\": %lu, \"ns_per_page\": %.6g}",
+				       i ? ", " : "", o->batches[i], h->batch_ns[i]);
+			printf("]");
 		}
 		printf(", \"%s\": ", h->measured ? "note" : "reason");
 		if (h->reason[0])
@@ -522,34 +655,43 @@ static void print_json(const struct bench_opts *o, const struct bench_cell *cell
 			printf("null");
 		printf("}");
 	}
-	printf("]}}\n");
+	printf("]}");
+	printf(",\n");
+	json_results(res, nr_res);
+	printf("}\n");
 }
 
 /* --- the command ------------------------------------------------------------------------- */
 
 /*
- * `pinmm bench [options]`: measure the rows the options ask for (gup_test's
- * lines first when a benchmark was chosen), then print the table or the
- * JSON object.  0, 1 if a call failed, 2 for a usage error.
+ * `pinmm bench [MODE...] [options]`: measure what the modes and options
+ * ask for (gup_test's lines first when a benchmark was chosen), then print
+ * the gup table and the other modes' results, or one JSON object.  0, 1 if
+ * a call failed, 2 for a usage error.
  */
 int cmd_bench(int argc, char **argv)
 {
 	static struct bench_host host[BK_NR];
+	static struct bench_result res[BENCH_MAX_RESULTS];
+	unsigned int nr_res = 0, nr = 0;
+	struct bench_cell *cells = NULL;
+	bool gup;
 	struct bench_opts o;
-	struct bench_cell *cells;
-	unsigned int nr;
 	int ret;
 
 	ret = parse_args(&o, argc, argv);
 	if (ret)
 		return ret;
-	cells = make_cells(&o, &nr);
-	if (!cells)
-		return 1;
-	progress.quiet = o.quiet;
+	gup = o.modes & BIT(BMODE_GUP);
+	if (gup) {
+		cells = make_cells(&o, &nr);
+		if (!cells)
+			return 1;
+	}
 	progress.tty = isatty(STDERR_FILENO);
+	progress.quiet = o.quiet || (!progress.tty && !o.progress);
 	progress.start = bench_now_ns();
-	for (int b = 0; b < BK_NR; b++) {
+	for (int b = 0; b < BK_NR && gup; b++) {
 		if (!o.host || !(o.backings & BIT(b))) {
 			memset(&host[b], 0, sizeof(host[b]));
 			snprintf(host[b].reason, sizeof(host[b].reason), "not asked (--no-host)");
@@ -558,7 +700,7 @@ int cmd_bench(int argc, char **argv)
 		bench_progress("the host kernel");
 		bench_host_run(&o, (enum bench_backing)b, &host[b]);
 	}
-	for (int reg = 0; reg < 2; reg++) {
+	for (int reg = 0; reg < 2 && gup; reg++) {
 		if (!(reg ? o.registry_off : o.registry_on))
 			continue;
 		ret = bench_model_run(&o, reg, cells, nr, o.gup_lines && !o.json ? stdout : NULL);
@@ -566,14 +708,24 @@ int cmd_bench(int argc, char **argv)
 		if (ret)
 			break;
 	}
+	if (gup && !ret)
+		bench_gup_targets(&o, cells, nr, host, res, &nr_res, BENCH_MAX_RESULTS);
+	for (int m = BMODE_GUP + 1; m < BMODE_NR && !ret; m++)
+		if (o.modes & BIT(m))
+			ret = bench_more_run(&o, (enum bench_mode)m, res, &nr_res,
+					     BENCH_MAX_RESULTS);
 	bench_progress_clear();
 	if (!ret) {
 		if (o.gup_lines && !o.json)
 			printf("\n");
-		if (o.json)
-			print_json(&o, cells, nr, host);
-		else
-			print_table(&o, cells, nr, host);
+		if (o.json) {
+			print_json(&o, cells, nr, host, res, nr_res);
+		} else {
+			if (gup)
+				print_table(&o, cells, nr, host);
+			if (nr_res)
+				print_results(&o, res, nr_res, gup);
+		}
 	}
 	free(cells);
 	return ret;

@@ -6,6 +6,8 @@
  *   bench_model.c  the measurements in the model (registry on or off), each
  *                  beside the limit (bench/bench_core.h) over the same memory
  *   bench_host.c   the host kernel's io_uring register + unregister
+ *   bench_more.c   the other modes (fault, fork, dio, migrate, movable,
+ *                  layout, scale), each figure beside a baseline
  *
  * A measurement is gup_test's: one repeat pins the whole range with calls of
  * n pages ("get", every call timed together) and then releases it all
@@ -19,7 +21,7 @@
 
 #define BENCH_MAX_REPEATS	100
 #define BENCH_MAX_THREADS	8
-#define BENCH_MAX_BATCHES	8
+#define BENCH_MAX_BATCHES	16
 
 /* What is measured: gup_test's benchmarks, and the model's wrapper. */
 enum bench_method {
@@ -43,7 +45,25 @@ extern const char *const bench_method_name[BM_NR];	/* "pin-fast" */
 extern const char *const bench_method_gup_test[BM_NR];	/* "PIN_FAST_BENCHMARK" */
 extern const char *const bench_backing_name[BK_NR];	/* "4K" */
 
+/* What `pinmm bench MODE...` measures: gup_test's table (the default), or
+ * one of bench_more.c's measurements. */
+enum bench_mode {
+	BMODE_GUP,
+	BMODE_FAULT,
+	BMODE_FORK,
+	BMODE_DIO,
+	BMODE_MIGRATE,
+	BMODE_MOVABLE,
+	BMODE_LAYOUT,
+	BMODE_SCALE,
+	BMODE_NR
+};
+
+extern const char *const bench_mode_name[BMODE_NR];	/* "fork" */
+
 struct bench_opts {
+	unsigned int modes;		/* BIT(enum bench_mode) */
+	bool progress;			/* --progress: a progress line off a terminal too */
 	unsigned int methods;		/* BIT(enum bench_method) */
 	unsigned int backings;		/* BIT(enum bench_backing) */
 	unsigned long mib;		/* each range's size */
@@ -84,7 +104,26 @@ struct bench_host {
 	char reason[160];		/* why not, or a note on the backing */
 	double get_us[BENCH_MAX_REPEATS], put_us[BENCH_MAX_REPEATS];
 	double ns_page;
+	/* Per pages-per-call n of the options (o->batches[i]): register +
+	 * unregister of each n-page piece of the buffer in turn, ns per page
+	 * (median over the repeats); 0 where not measured. */
+	double batch_ns[BENCH_MAX_BATCHES];
 };
+
+/* One figure of bench_more.c beside its baseline from the same run. */
+struct bench_result {
+	const char *mode;		/* "fork" */
+	char what[96];			/* what the figure is */
+	char base_what[96];		/* what the baseline is */
+	const char *unit;		/* of both: "ns/page", "GB/s", "ms" */
+	double value, base;		/* medians over the repeats */
+	double ratio;			/* median of the repeats' value / base */
+	const char *target;		/* "<=" or ">=" @limit on the ratio; NULL: none */
+	double limit;
+	int met;			/* 1, 0, or -1 without a target */
+};
+
+#define BENCH_MAX_RESULTS	64
 
 /* bench.c: the progress line (stderr), with what runs now; cleared from a
  * terminal before other output. */
@@ -106,5 +145,32 @@ int bench_model_run(const struct bench_opts *o, int reg, struct bench_cell *cell
  */
 void bench_host_run(const struct bench_opts *o, enum bench_backing backing,
 		    struct bench_host *h);
+
+/*
+ * bench_more.c: measure @mode (not BMODE_GUP) with @o's range size,
+ * repeats and registry setting, appending its results to @res[*@nr..@max)
+ * and advancing *@nr.  0, or 1 after a message on stderr.
+ */
+int bench_more_run(const struct bench_opts *o, enum bench_mode mode, struct bench_result *res,
+		   unsigned int *nr, unsigned int max);
+
+/*
+ * bench_more.c: append to @res[*@nr..@max) a result of @n repeats: @v[k]
+ * and @b[k] are repeat k's figure and baseline (in @unit), the ratio the
+ * median of @v[k] / @b[k], and @target ("<=" or ">=", NULL: none) with
+ * @limit applies to that ratio.
+ */
+void bench_result_add(struct bench_result *res, unsigned int *nr, unsigned int max,
+		      unsigned int n, const char *mode, const char *what, const char *unit,
+		      const char *base_what, const double *v, const double *b, const char *target,
+		      double limit);
+/*
+ * bench_more.c: the issue's targets that the gup table's rows allow (each
+ * only when its rows were measured: pin-fast 4K x512 and x1, THP x512, 2
+ * threads on disjoint ranges, the host's 4K row), as results of mode "gup".
+ */
+void bench_gup_targets(const struct bench_opts *o, const struct bench_cell *cells,
+		       unsigned int nr_cells, const struct bench_host *host,
+		       struct bench_result *res, unsigned int *nr, unsigned int max);
 
 #endif /* PINMM_CLI_BENCH_H */

@@ -99,6 +99,41 @@ static char *map_buffer(enum bench_backing b, size_t bytes, char **base, size_t 
 }
 #endif
 
+#ifdef PINMM_HAVE_LIBURING
+/*
+ * The host's cost per page at @n pages per call: each @n-page piece of
+ * the buffer @buf (o->mib MiB) registered and unregistered in turn, one
+ * untimed round and o->repeats timed ones; the median ns per page into
+ * *@ns.  0, or -1 if a registration failed (*@ns left 0).
+ */
+static int host_batch(const struct bench_opts *o, struct io_uring *ring, char *buf,
+		      unsigned long n, double *ns)
+{
+	unsigned long pages = (o->mib << 20) / PAGE_SIZE;
+	double a[BENCH_MAX_REPEATS];
+
+	for (unsigned int k = 0; k <= o->repeats; k++) {
+		double t0 = bench_now_ns();
+
+		for (unsigned long off = 0; off < pages; off += n) {
+			struct iovec iov = {
+				.iov_base = buf + off * PAGE_SIZE,
+				.iov_len = min_t(unsigned long, n, pages - off) * PAGE_SIZE,
+			};
+
+			if (io_uring_register_buffers(ring, &iov, 1) < 0)
+				return -1;
+			if (io_uring_unregister_buffers(ring) < 0)
+				return -1;
+		}
+		if (k)
+			a[k - 1] = (bench_now_ns() - t0) / (double)pages;
+	}
+	*ns = bench_median(a, o->repeats);
+	return 0;
+}
+#endif
+
 void bench_host_run(const struct bench_opts *o, enum bench_backing backing,
 		    struct bench_host *h)
 {
@@ -149,6 +184,9 @@ void bench_host_run(const struct bench_opts *o, enum bench_backing backing,
 	}
 	h->ns_page = bench_median(a, o->repeats);
 	h->measured = true;
+	for (unsigned int i = 0; i < o->nr_batches; i++)
+		if (host_batch(o, &ring, buf, o->batches[i], &h->batch_ns[i]))
+			break;
 out_buf:
 	munmap(base, maplen);
 out_ring:
