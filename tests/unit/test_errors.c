@@ -22,7 +22,9 @@
 #include <pinmm/dio.h>
 #include <pinmm/futex.h>
 #include <pinmm/hugetlb.h>
+#include <pinmm/dma.h>
 #include <pinmm/inspect.h>
+#include <pinmm/kvm.h>
 #include <pinmm/kwrite.h>
 #include <pinmm/memfd.h>
 #include <pinmm/mmu_notifier.h>
@@ -1322,6 +1324,273 @@ ROW(direct_write_ro, "pnm_file_direct_write", "a file open read-only", -EBADF)
 	static char buf[PG] __attribute__((aligned(4096)));
 
 	return pnm_file_direct_write(x->fro, buf, PG, 0);
+}
+
+/* --- the rest: info calls, busy objects, ranges ------------------------------ */
+
+ROW(dealloc_pd_busy, "pnm_ib_dealloc_pd", "a PD with a region registered", -EBUSY)
+{
+	struct pnm_ib_device *dev = ib();
+	struct pnm_ib_mr_attr a = { .size = sizeof(a), .addr = x->a, .length = PG, .iova = x->a,
+				    .access = PNM_IB_ACCESS_LOCAL_WRITE };
+	struct pnm_ib_pd *pd;
+	struct pnm_ib_mr *mr;
+	long ret;
+
+	assert_int_equal(pnm_ib_alloc_pd(dev, x->t, &pd), 0);
+	assert_int_equal(pnm_ib_reg_mr(pd, &a, &mr), 0);
+	ret = pnm_ib_dealloc_pd(pd);
+	assert_int_equal(pnm_ib_dereg_mr(mr), 0);
+	assert_int_equal(pnm_ib_dealloc_pd(pd), 0);
+	assert_int_equal(pnm_ib_device_destroy(dev), 0);
+	return ret;
+}
+
+ROW(ib_device_destroy_busy, "pnm_ib_device_destroy", "a device with a PD", -EBUSY)
+{
+	struct pnm_ib_device *dev = ib();
+	struct pnm_ib_pd *pd;
+	long ret;
+
+	assert_int_equal(pnm_ib_alloc_pd(dev, x->t, &pd), 0);
+	ret = pnm_ib_device_destroy(dev);
+	assert_int_equal(pnm_ib_dealloc_pd(pd), 0);
+	assert_int_equal(pnm_ib_device_destroy(dev), 0);
+	return ret;
+}
+
+ROW(ib_device_info_small, "pnm_ib_device_get_info", "a size below this release's struct",
+    -EINVAL)
+{
+	struct pnm_ib_device *dev = ib();
+	struct pnm_ib_device_info info = { .size = 4 };
+	long ret;
+
+	(void)x;
+	ret = pnm_ib_device_get_info(dev, &info);
+	assert_int_equal(pnm_ib_device_destroy(dev), 0);
+	return ret;
+}
+
+ROW(ib_post_null, "pnm_ib_post_remote", "a NULL work request", -EINVAL)
+{
+	struct pnm_ib_device *dev = ib();
+	long ret;
+
+	(void)x;
+	ret = pnm_ib_post_remote(dev, NULL);
+	assert_int_equal(pnm_ib_device_destroy(dev), 0);
+	return ret;
+}
+
+static long do_ring_buf_info(struct fx *x, struct pnm_io_ring *ring)
+{
+	struct pnm_io_buf_info info = { .size = sizeof(info) };
+
+	(void)x;
+	return pnm_io_ring_buf_info(ring, 0, &info);
+}
+
+ROW(ring_buf_info_none, "pnm_io_ring_buf_info", "no buffers registered", -ENXIO)
+{
+	return with_ring(x, do_ring_buf_info);
+}
+
+static long do_ring_get_info(struct fx *x, struct pnm_io_ring *ring)
+{
+	struct pnm_io_ring_info info = { .size = 4 };
+
+	(void)x;
+	return pnm_io_ring_get_info(ring, &info);
+}
+
+ROW(ring_info_small, "pnm_io_ring_get_info", "a size below this release's struct", -EINVAL)
+{
+	return with_ring(x, do_ring_get_info);
+}
+
+ROW(pipe_buffer_none, "pnm_pipe_buffer", "a buffer index with no buffer", -ENOENT)
+{
+	struct pnm_pipe *pipe;
+	unsigned long pfn;
+	unsigned int off;
+	long ret;
+
+	(void)x;
+	assert_int_equal(pnm_pipe_create(&pipe), 0);
+	ret = pnm_pipe_buffer(pipe, 0, &pfn, &off);
+	pnm_pipe_destroy(pipe);
+	return ret;
+}
+
+ROW(pipe_info_small, "pnm_pipe_get_info", "a size below this release's struct", -EINVAL)
+{
+	struct pnm_pipe_info info = { .size = 4 };
+	struct pnm_pipe *pipe;
+	long ret;
+
+	(void)x;
+	assert_int_equal(pnm_pipe_create(&pipe), 0);
+	ret = pnm_pipe_get_info(pipe, &info);
+	pnm_pipe_destroy(pipe);
+	return ret;
+}
+
+ROW(dio_submit_ro, "pnm_dio_submit", "a write to a file open read-only", -EBADF)
+{
+	struct pnm_dio_dev *dev;
+	struct pnm_dio_req *req;
+	long ret;
+
+	assert_int_equal(pnm_dio_dev_create(1, &dev), 0);
+	ret = pnm_dio_submit(dev, x->fro, PNM_DIO_WRITE, x->a, PG, 0, &req);
+	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
+	return ret;
+}
+
+ROW(dio_poll_null, "pnm_dio_poll", "a NULL request", -EINVAL)
+{
+	ssize_t res;
+
+	(void)x;
+	return pnm_dio_poll(NULL, &res);
+}
+
+ROW(dma_write_range, "pnm_dma_write", "a range beyond the pages given", -EINVAL)
+{
+	(void)x;
+	return pnm_dma_write(x->pages, 0, 0, "x", 1);
+}
+
+ROW(swap_inject_no_device, "pnm_swap_inject_error", "no swap device", -EINVAL)
+{
+	(void)x;
+	return pnm_swap_inject_error(PNM_IO_WRITE, -EIO, 1);
+}
+
+ROW(swap_info_small, "pnm_get_swap_info", "a size below this release's struct", -EINVAL)
+{
+	struct pnm_swap_info info = { .size = 4 };
+
+	(void)x;
+	return pnm_get_swap_info(&info);
+}
+
+ROW(swap_entry_present, "pnm_task_swap_entry", "an address whose page is present", -ENOENT)
+{
+	struct pnm_swap_entry_info info = { .size = sizeof(info) };
+
+	return pnm_task_swap_entry(x->t, x->a, &info);
+}
+
+ROW(vma_next_none, "pnm_task_vma_next", "no mapping at or above the address", -ENOENT)
+{
+	struct pnm_vma_info info = { .size = sizeof(info) };
+
+	return pnm_task_vma_next(x->t, ~0UL - PG, &info);
+}
+
+ROW(mm_info_exited, "pnm_task_mm_info", "a task that has exited", -ESRCH)
+{
+	struct task_struct *p = test_task_create("p");
+	struct pnm_mm_info info = { .size = sizeof(info) };
+
+	(void)x;
+	pnm_task_exit(p);
+	return pnm_task_mm_info(p, &info);
+}
+
+ROW(smaps_rollup_small, "pnm_task_smaps_rollup", "a size below this release's struct", -EINVAL)
+{
+	struct pnm_smaps_info si = { .size = 4 };
+
+	return pnm_task_smaps_rollup(x->t, &si);
+}
+
+ROW(file_page_info_hole, "pnm_file_page_info", "an offset with no page cached", -ENOENT)
+{
+	struct pnm_page_info pi = { .size = sizeof(pi) };
+
+	return pnm_file_page_info(x->f, 8 * (int64_t)PG, &pi);
+}
+
+ROW(kwrite_copy_outside, "pnm_kwrite_copy", "a copy outside the pinned range", -EINVAL)
+{
+	struct pnm_kwrite_req *kw;
+	long ret;
+
+	assert_int_equal(pnm_kwrite_begin(x->t, x->a, PG, 0, &kw), 0);
+	ret = pnm_kwrite_copy(kw, PG, "x", 1);
+	pnm_kwrite_end(kw);
+	return ret;
+}
+
+ROW(owner_extent_none, "pnm_vaddr_pin_extent_next", "no extent at or above the address",
+    -ENOENT)
+{
+	struct pnm_vaddr_pin_extent ext = { .size = sizeof(ext) };
+
+	return pnm_vaddr_pin_extent_next(owner(x, 0), 0, &ext);
+}
+
+ROW(owner_remote_other_mm, "vaddr_pin_pages_remote", "an mm that is not the owner's", -EINVAL)
+{
+	struct task_struct *p = test_task_create("p");
+	struct mm_struct *mm = get_task_mm(p);
+	long ret;
+
+	mmap_read_lock(mm);
+	ret = vaddr_pin_pages_remote(owner(x, 0), mm, x->a, 1, NULL, NULL);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	pnm_task_exit(p);
+	pnm_task_put(p);
+	return ret;
+}
+
+ROW(owner_unpin_pages_unknown, "vaddr_unpin_pages", "a start that is no extent's", -EINVAL)
+{
+	return vaddr_unpin_pages(owner(x, 0), x->a, false);
+}
+
+ROW(budget_get_task_exited, "pnm_pin_budget_get_task", "a task that has exited", -ESRCH)
+{
+	struct task_struct *p = test_task_create("p");
+	struct pnm_pin_budget_info info = { .size = sizeof(info) };
+
+	(void)x;
+	pnm_task_exit(p);
+	return pnm_pin_budget_get_task(p, &info);
+}
+
+ROW(budget_task_limit_exited, "pnm_pin_budget_set_task_limit", "a task that has exited",
+    -ESRCH)
+{
+	struct task_struct *p = test_task_create("p");
+
+	(void)x;
+	pnm_task_exit(p);
+	return pnm_pin_budget_set_task_limit(p, 1);
+}
+
+ROW(dio_begin_shmem, "pnm_file_dio_begin", "a shmem file", -EINVAL)
+{
+	return pnm_file_dio_begin(x->s, PNM_IO_READ, 0, PG);
+}
+
+ROW(writeback_range_mode, "pnm_writeback_range", "an unknown mode", -EINVAL)
+{
+	return pnm_writeback_range(x->f, 0, INT64_MAX, (enum pnm_wb_mode)9);
+}
+
+ROW(kvm_exited, "pnm_kvm_create", "a task that has exited", -ESRCH)
+{
+	struct task_struct *p = test_task_create("p");
+	struct pnm_kvm *kvm;
+
+	(void)x;
+	pnm_task_exit(p);
+	return pnm_kvm_create(p, &kvm);
 }
 
 /* --- the fixture and the driver ------------------------------------------- */
