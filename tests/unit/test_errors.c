@@ -1593,6 +1593,197 @@ ROW(kvm_exited, "pnm_kvm_create", "a task that has exited", -ESRCH)
 	return pnm_kvm_create(p, &kvm);
 }
 
+/* --- kvm.h, and the last of the others --------------------------------------- */
+
+static long with_kvm(struct fx *x, long (*fn)(struct fx *x, struct pnm_kvm *kvm))
+{
+	struct pnm_kvm *kvm;
+	long ret;
+
+	assert_int_equal(pnm_kvm_create(x->t, &kvm), 0);
+	ret = fn(x, kvm);
+	pnm_kvm_destroy(kvm);
+	return ret;
+}
+
+static long do_memslot_bad_slot(struct fx *x, struct pnm_kvm *kvm)
+{
+	return pnm_kvm_set_memslot(kvm, PNM_KVM_MAX_MEMSLOTS, 0, 1, x->a, 0);
+}
+
+ROW(kvm_memslot_slot, "pnm_kvm_set_memslot", "a slot number of PNM_KVM_MAX_MEMSLOTS or more",
+    -EINVAL)
+{
+	return with_kvm(x, do_memslot_bad_slot);
+}
+
+static long do_memslot_overlap(struct fx *x, struct pnm_kvm *kvm)
+{
+	assert_int_equal(pnm_kvm_set_memslot(kvm, 0, 0, 4, x->a, 0), 0);
+	return pnm_kvm_set_memslot(kvm, 1, 2, 4, x->a + 4 * PG, 0);
+}
+
+ROW(kvm_memslot_overlap, "pnm_kvm_set_memslot", "a gfn range overlapping another slot's",
+    -EEXIST)
+{
+	return with_kvm(x, do_memslot_overlap);
+}
+
+static long do_map_ro_write(struct fx *x, struct pnm_kvm *kvm)
+{
+	assert_int_equal(pnm_kvm_set_memslot(kvm, 0, 0, 4, x->a, PNM_KVM_MEM_READONLY), 0);
+	return pnm_kvm_map_gfn(kvm, 0, true);
+}
+
+ROW(kvm_map_ro_write, "pnm_kvm_map_gfn", "a write to a read-only slot", -EACCES)
+{
+	return with_kvm(x, do_map_ro_write);
+}
+
+static long do_guest_write_unmapped(struct fx *x, struct pnm_kvm *kvm)
+{
+	assert_int_equal(pnm_kvm_set_memslot(kvm, 0, 0, 4, x->a + 1024 * PG, 0), 0);
+	return pnm_kvm_guest_write(kvm, 0, "x", 1);
+}
+
+ROW(kvm_guest_write_unmapped, "pnm_kvm_guest_write", "a slot over memory not mapped", -EFAULT)
+{
+	return with_kvm(x, do_guest_write_unmapped);
+}
+
+static long do_guest_read_unmapped(struct fx *x, struct pnm_kvm *kvm)
+{
+	char c;
+
+	assert_int_equal(pnm_kvm_set_memslot(kvm, 0, 0, 4, x->a + 1024 * PG, 0), 0);
+	return pnm_kvm_guest_read(kvm, 0, &c, 1);
+}
+
+ROW(kvm_guest_read_unmapped, "pnm_kvm_guest_read", "a slot over memory not mapped", -EFAULT)
+{
+	return with_kvm(x, do_guest_read_unmapped);
+}
+
+static long do_lookup_none(struct fx *x, struct pnm_kvm *kvm)
+{
+	unsigned long pfn;
+	bool w;
+
+	(void)x;
+	return pnm_kvm_lookup(kvm, 0, &pfn, &w);
+}
+
+ROW(kvm_lookup_none, "pnm_kvm_lookup", "a gfn with no shadow entry", -ENOENT)
+{
+	return with_kvm(x, do_lookup_none);
+}
+
+static long do_kvm_info_null(struct fx *x, struct pnm_kvm *kvm)
+{
+	(void)x;
+	return pnm_kvm_get_info(kvm, NULL);
+}
+
+ROW(kvm_info_null, "pnm_kvm_get_info", "a NULL result", -EINVAL)
+{
+	return with_kvm(x, do_kvm_info_null);
+}
+
+ROW(mr_info_null, "pnm_ib_mr_get_info", "a NULL result", -EINVAL)
+{
+	(void)x;
+	return pnm_ib_mr_get_info(NULL, NULL);
+}
+
+ROW(dio_wait_null, "pnm_dio_wait", "a NULL request", -EINVAL)
+{
+	(void)x;
+	return pnm_dio_wait(NULL);
+}
+
+ROW(swap_path_none, "pnm_swap_backing_path", "no swap device", -EINVAL)
+{
+	char buf[256];
+
+	(void)x;
+	return pnm_swap_backing_path(buf, sizeof(buf));
+}
+
+ROW(capable_unknown, "pnm_task_capable", "a capability the model does not know", -EINVAL)
+{
+	return pnm_task_capable(x->t, 3);
+}
+
+ROW(dma_read_range, "pnm_dma_read", "a range beyond the pages given", -EINVAL)
+{
+	char c;
+
+	return pnm_dma_read(x->pages, 0, 0, &c, 1);
+}
+
+ROW(pipe_create_null, "pnm_pipe_create", "a NULL result", -EINVAL)
+{
+	(void)x;
+	return pnm_pipe_create(NULL);
+}
+
+/* The GUP calls that need the caller's mmap_lock, on an unmapped address. */
+static long gup_unmapped(struct fx *x, int which)
+{
+	struct mm_struct *mm = get_task_mm(x->t);
+	unsigned long addr = x->a + 1024 * PG;
+	long ret;
+
+	mmap_read_lock(mm);
+	ret = which == 0 ? get_user_pages_remote(mm, addr, 1, 0, x->pages, NULL) :
+	      pin_user_pages(addr, 1, 0, x->pages);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return ret;
+}
+
+ROW(gup_remote_unmapped, "get_user_pages_remote", "an unmapped address", -EFAULT)
+{
+	return gup_unmapped(x, 0);
+}
+
+ROW(pin_unmapped, "pin_user_pages", "an unmapped address", -EFAULT)
+{
+	return gup_unmapped(x, 1);
+}
+
+ROW(gup_unlocked_unmapped, "get_user_pages_unlocked", "an unmapped address", -EFAULT)
+{
+	return get_user_pages_unlocked(x->a + 1024 * PG, 1, x->pages, 0);
+}
+
+ROW(owner_pin_pages_unaligned, "vaddr_pin_pages", "an unaligned start", -EINVAL)
+{
+	struct mm_struct *mm = get_task_mm(x->t);
+	struct vaddr_pin *vp = owner(x, 0);
+	long ret;
+
+	mmap_read_lock(mm);
+	ret = vaddr_pin_pages(vp, x->a + 1, 1, NULL);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return ret;
+}
+
+ROW(dio_destroy_busy, "pnm_dio_dev_destroy", "a request not yet reaped", -EBUSY)
+{
+	struct pnm_dio_dev *dev;
+	struct pnm_dio_req *req;
+	long ret;
+
+	assert_int_equal(pnm_dio_dev_create(1, &dev), 0);
+	assert_int_equal(pnm_dio_submit(dev, x->f, PNM_DIO_READ, x->a, PG, 0, &req), 0);
+	ret = pnm_dio_dev_destroy(dev);
+	assert_true(pnm_dio_wait(req) >= 0);
+	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
+	return ret;
+}
+
 /* --- the fixture and the driver ------------------------------------------- */
 
 static unsigned long frames_in_use(void)
