@@ -123,7 +123,7 @@ def case_rule():
 
 
 def case_classify():
-    _, out, _ = run(corpus("classify.c"), corpus("mirror.c"), expect=0)
+    _, out, _ = run(corpus("callee.c"), corpus("classify.c"), corpus("mirror.c"), expect=0)
     compare(out, "classify.txt")
 
 
@@ -249,7 +249,7 @@ def update():
     for name in RULES:
         _, out, _ = run(corpus(name + "_ok.c"), corpus(name + "_bad.c"))
         open(os.path.join(HERE, "expected", name + ".txt"), "w", encoding="utf-8").write(out)
-    _, out, _ = run(corpus("classify.c"), corpus("mirror.c"))
+    _, out, _ = run(corpus("callee.c"), corpus("classify.c"), corpus("mirror.c"))
     open(os.path.join(HERE, "expected", "classify.txt"), "w", encoding="utf-8").write(out)
     _, out, _ = run("--json", "corpus")
     open(os.path.join(HERE, "expected", "corpus.json"), "w", encoding="utf-8").write(out)

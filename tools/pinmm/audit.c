@@ -141,7 +141,7 @@ static void parse_record(char *line)
 			break;
 		*p++ = '\0';
 	}
-	if (n < 2 || strlen(f[0]) != 1 || !strchr("SFRALPMX", f[0][0]))
+	if (n < 2 || strlen(f[0]) != 1 || !strchr("SFRALPMXHDC", f[0][0]))
 		return;
 	fa.type = f[0][0];
 	if (fa.type == 'S' && n == 7) {
@@ -160,7 +160,7 @@ static void parse_record(char *line)
 	} else {
 		return;
 	}
-	if (strchr("SRA", fa.type))
+	if (strchr("SRAC", fa.type))
 		fa.nargs = split_args(fa.text, &fa.args);
 	VEC_PUSH(audit_facts, fa);
 }
@@ -863,6 +863,7 @@ int cmd_audit(int argc, char **argv)
 			return 2;
 	}
 	facts_sort();
+	audit_expand_helpers();
 	for (size_t i = 0; i < audit_facts.n; i++) {
 		if (audit_facts.v[i].type == 'S') {
 			struct site s = { .call = &audit_facts.v[i] };

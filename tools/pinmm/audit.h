@@ -88,7 +88,8 @@ struct fact {
 	char *name;		/* callee; the assigned lvalue (F); the pages or parameter (L, P, M, X) */
 	char *text;		/* arguments (S, R, A); the flag named (F); the return's line (L) */
 	int nargs;
-	char **args;		/* compacted arguments (S, R, A) */
+	char **args;		/* compacted arguments (S, R, A, C) */
+	const char *via;	/* an R made of a C: the release helper's name */
 };
 
 /* Every record spatch printed, sorted by file, line, column (audit.c). */
@@ -128,6 +129,11 @@ struct site {
 	VEC(const struct fact *) rel;	/* R facts on the pages */
 	VEC(const struct fact *) xrel;	/* R facts on the same field, other functions */
 	bool xput, xunpin;		/* their kinds: both is a release a flag decides */
+	bool xcallee;			/* xrel found in a callee (H, D facts), not a field */
+	bool xtree;			/* xrel: the same field in another file (no finding) */
+	VEC(const struct fact *) handoff;	/* H facts: the pages passed to a callee */
+	VEC(const struct fact *) cuse;	/* A facts on the pages in those callees */
+	bool caccess, cdevice;		/* their kinds */
 	VEC(const struct fact *) use;	/* A facts on the pages */
 	bool lock_seen;			/* lock_page & co. in the function */
 	bool notifier_in_file;
@@ -183,6 +189,11 @@ int audit_run_spatch(const struct audit_opts *o, const struct strbuf *rules, cha
 /* Everything about @s (its call fact set): flags, release, case, group, confidence, and the
  * findings, appended to audit_findings.  Reads audit_facts (sorted). */
 void audit_analyse(struct site *s);
+/* Add to audit_facts, for each call of a release helper (C fact: a function of the file
+ * that puts or unpins the pages of a parameter, D fact), an R fact of the helper's release
+ * on the argument at that index, in the calling function, with ->via the helper.  Call
+ * once, after the facts are sorted and before any pointer into them is taken. */
+void audit_expand_helpers(void);
 /* True if @s passes FOLL flag @flag; *@direct (if not NULL): in the call's own argument. */
 bool audit_has_flag(const struct site *s, const char *flag, bool *direct);
 /* The flags of @s as one word into @buf (@len bytes): "FOLL_WRITE|FOLL_LONGTERM", "0",

@@ -348,7 +348,9 @@ static void set_class(struct site *s, const char *cas, char group, const char *c
  * Releases in other functions of the file, for pages kept in a struct
  * field (x->pages, x.pages): the R facts whose pages are written the same
  * (x->pages), or else, if there are none, the same field of anything
- * (y->pages).  One kind (puts, or unpins) is taken as the release, "likely";
+ * (y->pages), or else the same field in one other file of the audited tree
+ * (of those the prefilter kept; releases through a helper count, see
+ * audit_expand_helpers()); that one classifies but makes no finding.  One kind (puts, or unpins) is taken as the release, "likely";
  * both kinds (a release function that asks a flag how the pages were
  * taken) are named and decide nothing.  The release then reads
  * "put_page in f() (->pages)".
@@ -368,26 +370,28 @@ static void field_releases(struct site *s)
 	else
 		return;
 	fl = strlen(field);
-	for (int pass = 0; pass < 2 && !s->xrel.n; pass++)
+	for (int pass = 0; pass < 3 && !s->xrel.n; pass++)
 	for (size_t i = 0; i < audit_facts.n; i++) {
 		const struct fact *f = &audit_facts.v[i];
 		enum rel_kind rk;
 		char *fb;
 		size_t n;
 
-		if (f->type != 'R' || !f->nargs || strcmp(f->file, s->call->file) ||
-		    !strcmp(f->func, s->call->func))
+		if (f->type != 'R' || !f->nargs || (pass < 2) != !strcmp(f->file, s->call->file) ||
+		    (pass < 2 && !strcmp(f->func, s->call->func)))
 			continue;
 		rk = audit_rel_kind(f->name);
 		if (rk != REL_PUT && rk != REL_UNPIN)
 			continue;
 		fb = base_of(f->args[0]);
 		n = strlen(fb);
-		/* The same expression first, then the same field of anything. */
+		/* The same expression first, then the same field of anything, then the
+		 * same field in the tree's other files. */
 		if (pass == 0 ? !strcmp(fb, b) : n >= fl && !strcmp(fb + n - fl, field)) {
 			VEC_PUSH(s->xrel, f);
 			s->xput |= rk == REL_PUT;
 			s->xunpin |= rk == REL_UNPIN;
+			s->xtree = pass == 2;
 			if (!strstr(names, f->name) && strlen(names) + strlen(f->name) + 5 < sizeof(names))
 				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 					 names[0] ? (s->xput && s->xunpin ? " or " : " + ") : "", f->name);
@@ -397,8 +401,165 @@ static void field_releases(struct site *s)
 		}
 		free(fb);
 	}
+	/* Another file counts only if it is one file: a field name common in the tree
+	 * (->pages) says nothing. */
+	for (size_t i = 1; s->xtree && i < s->xrel.n; i++)
+		if (strcmp(s->xrel.v[i]->file, s->xrel.v[0]->file)) {
+			s->xrel.n = 0;
+			s->xput = s->xunpin = s->xtree = false;
+			return;
+		}
 	if (s->xrel.n)
-		snprintf(s->release, sizeof(s->release), "%s in %s (%s)", names, funcs, field);
+		snprintf(s->release, sizeof(s->release), "%s in %s (%s%s%s)", names, funcs, field,
+			 s->xtree ? ", " : "", s->xtree ? s->xrel.v[0]->file : "");
+}
+
+/* See audit.h. */
+void audit_expand_helpers(void)
+{
+	VEC(struct fact) add = { 0 };
+
+	for (size_t i = 0; i < audit_facts.n; i++) {
+		const struct fact *call = &audit_facts.v[i];
+
+		if (call->type != 'C')
+			continue;
+		for (size_t k = 0; k < audit_facts.n; k++) {
+			const struct fact *d = &audit_facts.v[k];
+			int idx;
+
+			if (d->type != 'D' || strcmp(d->file, call->file) || strcmp(d->func, call->name))
+				continue;
+			idx = atoi(d->text);
+			if (idx < 0 || idx >= call->nargs)
+				continue;
+			for (size_t j = 0; j < audit_facts.n; j++) {
+				const struct fact *r = &audit_facts.v[j];
+				enum rel_kind rk;
+				struct fact nf;
+				char *b;
+				bool dup = false;
+
+				if (r->type != 'R' || r->via || !r->nargs || strcmp(r->file, d->file) ||
+				    strcmp(r->func, d->func))
+					continue;
+				rk = audit_rel_kind(r->name);
+				if (rk != REL_PUT && rk != REL_UNPIN)
+					continue;
+				b = base_of(r->args[0]);
+				if (strcmp(b, d->name)) {
+					free(b);
+					continue;
+				}
+				free(b);
+				for (size_t m = 0; m < add.n; m++)
+					dup |= add.v[m].line == call->line && !strcmp(add.v[m].file, call->file) &&
+					       !strcmp(add.v[m].name, r->name) &&
+					       !strcmp(add.v[m].args[0], call->args[idx]);
+				if (dup)
+					continue;
+				nf = *call;
+				nf.type = 'R';
+				nf.name = r->name;
+				nf.text = call->args[idx];
+				nf.nargs = 1;
+				nf.args = xrealloc(NULL, sizeof(char *));
+				nf.args[0] = call->args[idx];
+				nf.via = call->name;
+				VEC_PUSH(add, nf);
+			}
+		}
+	}
+	for (size_t i = 0; i < add.n; i++)
+		VEC_PUSH(audit_facts, add.v[i]);
+	free(add.v);
+}
+
+/*
+ * The pages handed one call deep (handoff.cocci): for each call of the
+ * function that passes the pages (H fact), the callee's parameter at that
+ * index (D fact, a definition in the same file), and what the callee does
+ * with it -- data access or a device (A facts: s->cuse) and, if @releases,
+ * puts or unpins (R facts: s->xrel, as for a struct field, shown as
+ * "unpin_user_pages in drop() (callee)").
+ */
+static void callee_uses(struct site *s, bool releases)
+{
+	const struct fact *c = s->call;
+	char names[96] = "", funcs[96] = "";
+
+	for (size_t i = 0; i < audit_facts.n; i++) {
+		const struct fact *h = &audit_facts.v[i];
+		const char *arg;
+		char *hb;
+		int idx;
+		bool used = false;
+
+		if (h->type != 'H' || !same_func(h, c) || !*s->pages_base)
+			continue;
+		idx = atoi(h->text);
+		arg = strchr(h->text, ' ');
+		if (!arg)
+			continue;
+		hb = base_of(arg + 1);
+		if (strcmp(hb, s->pages_base)) {
+			free(hb);
+			continue;
+		}
+		free(hb);
+		for (size_t k = 0; k < audit_facts.n; k++) {
+			const struct fact *d = &audit_facts.v[k];
+
+			if (d->type != 'D' || strcmp(d->file, c->file) || strcmp(d->func, h->name) ||
+			    atoi(d->text) != idx)
+				continue;
+			for (size_t j = 0; j < audit_facts.n; j++) {
+				const struct fact *f = &audit_facts.v[j];
+				bool dev;
+				int ai;
+				char *b;
+
+				if ((f->type != 'A' && f->type != 'R') || strcmp(f->file, c->file) ||
+				    strcmp(f->func, h->name) || !f->nargs)
+					continue;
+				ai = f->type == 'A' ? access_arg(f->name, &dev) : 0;
+				if (ai < 0 || ai >= f->nargs)
+					continue;
+				b = base_of(f->args[ai]);
+				if (!strcmp(b, d->name)) {
+					enum rel_kind rk = audit_rel_kind(f->name);
+
+					if (f->type == 'A') {
+						VEC_PUSH(s->cuse, f);
+						s->caccess |= !dev;
+						s->cdevice |= dev;
+						used = true;
+					} else if (releases && (rk == REL_PUT || rk == REL_UNPIN)) {
+						VEC_PUSH(s->xrel, f);
+						s->xput |= rk == REL_PUT;
+						s->xunpin |= rk == REL_UNPIN;
+						s->xcallee = true;
+						used = true;
+						if (!strstr(names, f->name) &&
+						    strlen(names) + strlen(f->name) + 5 < sizeof(names))
+							snprintf(names + strlen(names), sizeof(names) - strlen(names),
+								 "%s%s", names[0] ? (s->xput && s->xunpin ?
+										     " or " : " + ") : "",
+								 f->name);
+						if (!strstr(funcs, f->func) &&
+						    strlen(funcs) + strlen(f->func) + 5 < sizeof(funcs))
+							snprintf(funcs + strlen(funcs), sizeof(funcs) - strlen(funcs),
+								 "%s%s()", funcs[0] ? ", " : "", f->func);
+					}
+				}
+				free(b);
+			}
+		}
+		if (used)
+			VEC_PUSH(s->handoff, h);
+	}
+	if (s->xcallee)
+		snprintf(s->release, sizeof(s->release), "%s in %s (callee)", names, funcs);
 }
 
 /*
@@ -618,9 +779,12 @@ void audit_analyse(struct site *s)
 		if (named)
 			continue;
 		l = strlen(s->release);
-		snprintf(s->release + l, sizeof(s->release) - l, "%s%s", l ? " + " : "", nm);
+		snprintf(s->release + l, sizeof(s->release) - l, "%s%s%s%s%s", l ? " + " : "", nm,
+			 s->rel.v[i]->via ? " via " : "", s->rel.v[i]->via ? s->rel.v[i]->via : "",
+			 s->rel.v[i]->via ? "()" : "");
 	}
-	if (!s->rel.n && s->kind != FAM_VADDR && *s->pages_base)
+	callee_uses(s, !s->rel.n && s->kind != FAM_VADDR);
+	if (!s->rel.n && !s->xrel.n && s->kind != FAM_VADDR && *s->pages_base)
 		field_releases(s);
 	if (!s->release[0])
 		snprintf(s->release, sizeof(s->release), "%s",
@@ -684,18 +848,22 @@ void audit_analyse(struct site *s)
 	 * page (or the flags cannot be seen): a read through it is no case 5.
 	 * A device counts either way: Direct IO pins for both directions.
 	 */
-	/* Releases found through a struct field, of one kind only. */
-	if (s->xrel.n && !(s->xput && s->xunpin) &&
+	/* Releases found through a struct field of the file (or a callee), of one kind
+	 * only; a field of the same name in another file classifies but proves nothing. */
+	if (s->xrel.n && !s->xtree && !(s->xput && s->xunpin) &&
 	    ((s->kind == FAM_PIN && s->xput) || (s->kind == FAM_GET && s->xunpin))) {
 		bool pin = s->kind == FAM_PIN;
 
 		snprintf(msg, sizeof(msg), pin ?
-			 "pages pinned by %s() kept in a struct field and released with a put in "
+			 "pages pinned by %s() %s and released with a put in "
 			 "another function: a pin is released with unpin_user_page*()" :
-			 "pages from %s() (FOLL_GET references) kept in a struct field and released "
+			 "pages from %s() (FOLL_GET references) %s and released "
 			 "with an unpin in another function: an unpin takes away a pin that was "
-			 "never taken", c->name);
+			 "never taken", c->name,
+			 s->xcallee ? "handed to a callee" : "kept in a struct field");
 		add_finding(s, pin ? FIND_PIN_PUT : FIND_GET_UNPIN, "likely", msg);
+		for (size_t i = 0; i < s->handoff.n; i++)
+			finding_evidence(s->handoff.v[i]);
 		for (size_t i = 0; i < s->xrel.n; i++)
 			finding_evidence(s->xrel.v[i]);
 	}
@@ -708,6 +876,21 @@ void audit_analyse(struct site *s)
 		add_finding(s, FIND_GET_DATA, device || write ? "likely" : "unknown", msg);
 		for (size_t i = 0; i < s->use.n; i++)
 			finding_evidence(s->use.v[i]);
+	}
+	/* The same one call deep: the pages handed to a helper of the file. */
+	if (s->kind == FAM_GET && !device && !access &&
+	    (s->cdevice || (s->caccess && (write || s->flags_unresolved)))) {
+		snprintf(msg, sizeof(msg), "pages from %s() (FOLL_GET) are handed to %s(), which %s: "
+			 "case %s, they must be pinned (pin_user_pages*(), released with "
+			 "unpin_user_page*())", c->name, s->cuse.v[0]->func,
+			 s->cdevice ? "hands them to a device" :
+				      "writes their data through the kernel's mapping",
+			 s->cdevice ? "1" : "5");
+		add_finding(s, FIND_GET_DATA, s->cdevice || write ? "likely" : "unknown", msg);
+		for (size_t i = 0; i < s->handoff.n; i++)
+			finding_evidence(s->handoff.v[i]);
+		for (size_t i = 0; i < s->cuse.n; i++)
+			finding_evidence(s->cuse.v[i]);
 	}
 	if (dirty && !s->lock_seen) {
 		snprintf(msg, sizeof(msg), "pages from %s() dirtied without the page lock: use "
@@ -743,6 +926,12 @@ void audit_analyse(struct site *s)
 		else if (device)
 			set_class(s, "1", 'a', seen ? vis : "likely",
 				  "pinned short-term for device I/O (bio, scatterlist or DMA mapping)");
+		else if (s->caccess)
+			set_class(s, "5", 'a', "likely", "pinned, then handed to a helper of the "
+				  "file that accesses the page data through the kernel's mapping");
+		else if (s->cdevice)
+			set_class(s, "1", 'a', "likely", "pinned, then handed to a helper of the "
+				  "file that gives the pages to a device (bio, scatterlist, DMA)");
 		else
 			set_class(s, "1", 'a', seen ? "likely" : "unknown",
 				  seen ? "pinned short-term and unpinned in the same function, no "
@@ -768,12 +957,25 @@ void audit_analyse(struct site *s)
 	} else if (device) {
 		set_class(s, "1", 'a', "likely", "a get whose pages go to a device: convert to "
 			  "pin_user_pages*()");
+	} else if (s->caccess && !write && !s->flags_unresolved) {
+		set_class(s, "5", 'a', "likely", "a get whose pages are handed to a helper that "
+			  "reads their data through the kernel's mapping (no FOLL_WRITE)");
+	} else if (s->caccess) {
+		set_class(s, "5", 'a', "likely", "a get whose pages are handed to a helper that "
+			  "writes their data through the kernel's mapping: convert to "
+			  "pin_user_pages*()");
+	} else if (s->cdevice) {
+		set_class(s, "1", 'a', "likely", "a get whose pages are handed to a helper that "
+			  "gives them to a device: convert to pin_user_pages*()");
 	} else if (s->notifier_in_file) {
 		set_class(s, "3", 'd', seen ? "likely" : "unknown", "a get in a file that "
 			  "registers an MMU notifier: mirrored pages, dropped on invalidation");
 	} else if (seen) {
-		set_class(s, "4", 'd', "likely", "a get released with a put in the same function, "
-			  "no data access seen: struct page only");
+		set_class(s, "4", 'd', "likely", s->rel.n ?
+			  "a get released with a put in the same function, no data access seen: "
+			  "struct page only" :
+			  "a get released with a put in another function (a callee or through a "
+			  "struct field), no data access seen: struct page only");
 	} else {
 		set_class(s, "4", 'd', "unknown", "a get whose pages leave the function: "
 			  "struct page only assumed, the release is out of reach");

@@ -47,6 +47,21 @@ static bool has_finding(const struct site *s, enum finding_kind kind)
 	return false;
 }
 
+/* Why a site released through a helper of the file is left (NULL: it is not). */
+static const char *released_by_helper(const struct site *s)
+{
+	static char why[200];
+
+	for (size_t i = 0; i < s->rel.n; i++)
+		if (s->rel.v[i]->via) {
+			snprintf(why, sizeof(why), "its pages are released by %s() (line %d), which "
+				 "other callers may share: convert that helper by hand",
+				 s->rel.v[i]->via, s->rel.v[i]->line);
+			return why;
+		}
+	return NULL;
+}
+
 /*
  * Why @s is not converted to the raw pin API (NULL: it is).  Converted:
  * gets of group a or c whose pages are released in the function, and pins
@@ -55,10 +70,13 @@ static bool has_finding(const struct site *s, enum finding_kind kind)
 static const char *pin_refusal(const struct site *s, bool *considered)
 {
 	bool pin_put = has_finding(s, FIND_PIN_PUT);
+	const char *helper = released_by_helper(s);
 
 	*considered = pin_put || (s->kind == FAM_GET && (s->group == 'a' || s->group == 'c'));
 	if (!*considered)
 		return NULL;
+	if (helper)
+		return helper;
 	if (pin_put)
 		return s->rel.n ? NULL : "its puts are in another function: convert them by hand";
 	if (audit_has_flag(s, "FOLL_GET", NULL) || audit_has_flag(s, "FOLL_PIN", NULL))
@@ -129,6 +147,8 @@ static const char *vaddr_refusal(const struct site *s, bool *considered, struct 
 	if (!s->rel.n)
 		return "its pages are released in another function: convert that release too, "
 		       "by hand";
+	if (released_by_helper(s))
+		return released_by_helper(s);
 	snprintf(c->owner_flags, sizeof(c->owner_flags), "%s",
 		 audit_has_flag(s, "FOLL_WRITE", NULL) ? "VADDR_PIN_WRITE" : "0");
 	for (size_t i = 0; i < s->rel.n; i++) {

@@ -43,3 +43,20 @@ static void req_release(struct req *r)
 	else
 		unpin_user_pages(r->pages, r->nr);
 }
+
+/* Released through a helper of the file that unpins (and dirties). */
+static void finish_pages(struct page **pp, int nr, bool dirty)
+{
+	unpin_user_pages_dirty_lock(pp, nr, dirty);
+}
+
+static int xfer_helper_unpin(unsigned long uaddr, int nr, struct page **pages)
+{
+	int got = pin_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);
+
+	if (got <= 0)
+		return got;
+	dev_transfer(pages, got);
+	finish_pages(pages, got, true);
+	return 0;
+}
