@@ -16,6 +16,10 @@
 @@
 pnm_handoff = set()
 pnm_relhelper = set()
+pnm_sitefn = set()
+
+def pnm_is_sitefn(f):
+    return str(f) in pnm_sitefn
 
 def pnm_is_handoff(g):
     return str(g) in pnm_handoff
@@ -141,3 +145,43 @@ args << relcall.args;
 p << relcall.p;
 @@
 pnm_audit_emit("C", p[0].file, p[0].line, p[0].current_element, g, args)
+
+// The callers of the functions that hold a call of the family, for pages
+// that are the function's parameter (the caller's array, as privcmd.c's
+// lock_pages()): the function's parameters, and its calls in the file.
+//   D  file line function parameter index
+//   U  file line caller function args
+@site_fn@
+identifier f, x;
+type T;
+parameter list[pn] ps;
+identifier fam = {get_user_pages, get_user_pages_fast, get_user_pages_fast_only,
+                  get_user_pages_remote, get_user_pages_unlocked, get_user_pages_locked,
+                  pin_user_pages, pin_user_pages_fast, pin_user_pages_fast_only,
+                  pin_user_pages_remote, pin_user_pages_unlocked, pin_user_pages_locked};
+position q;
+@@
+f@q(ps, T x, ...) { <+... fam(...) ...+> }
+
+@script:python@
+f << site_fn.f;
+pn << site_fn.pn;
+x << site_fn.x;
+q << site_fn.q;
+@@
+pnm_sitefn.add(str(f))
+pnm_audit_emit("D", q[0].file, q[0].line, f, x, pn)
+
+@site_caller@
+identifier f : script:python() { pnm_is_sitefn(f) };
+expression list args;
+position p;
+@@
+f@p(args)
+
+@script:python@
+f << site_caller.f;
+args << site_caller.args;
+p << site_caller.p;
+@@
+pnm_audit_emit("U", p[0].file, p[0].line, p[0].current_element, f, args)

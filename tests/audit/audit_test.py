@@ -9,7 +9,8 @@ Cases:
   rule NAME     corpus/NAME_ok.c alone: exit 0, no finding; corpus/NAME_bad.c
                 alone: exit 1, every finding of the kind NAME; both: the table
                 equals expected/NAME.txt
-  classify      corpus/classify.c and corpus/mirror.c: expected/classify.txt
+  classify      corpus/callee.c, classify.c, mirror.c, old_shapes.c:
+                expected/classify.txt
   json          --json over the whole corpus equals expected/corpus.json
   fix           --fix over a copy of the corpus: the diff equals expected/fix.diff,
                 applies with patch -p0, and the converted corpus keeps
@@ -123,7 +124,7 @@ def case_rule():
 
 
 def case_classify():
-    _, out, _ = run(corpus("callee.c"), corpus("classify.c"), corpus("mirror.c"), expect=0)
+    _, out, _ = run(corpus("callee.c"), corpus("classify.c"), corpus("mirror.c"), corpus("old_shapes.c"), expect=0)
     compare(out, "classify.txt")
 
 
@@ -249,7 +250,7 @@ def update():
     for name in RULES:
         _, out, _ = run(corpus(name + "_ok.c"), corpus(name + "_bad.c"))
         open(os.path.join(HERE, "expected", name + ".txt"), "w", encoding="utf-8").write(out)
-    _, out, _ = run(corpus("callee.c"), corpus("classify.c"), corpus("mirror.c"))
+    _, out, _ = run(corpus("callee.c"), corpus("classify.c"), corpus("mirror.c"), corpus("old_shapes.c"))
     open(os.path.join(HERE, "expected", "classify.txt"), "w", encoding="utf-8").write(out)
     _, out, _ = run("--json", "corpus")
     open(os.path.join(HERE, "expected", "corpus.json"), "w", encoding="utf-8").write(out)

@@ -141,7 +141,7 @@ static void parse_record(char *line)
 			break;
 		*p++ = '\0';
 	}
-	if (n < 2 || strlen(f[0]) != 1 || !strchr("SFRALPMXHDC", f[0][0]))
+	if (n < 2 || strlen(f[0]) != 1 || !strchr("SFRALPMXHDCU", f[0][0]))
 		return;
 	fa.type = f[0][0];
 	if (fa.type == 'S' && n == 7) {
@@ -160,7 +160,7 @@ static void parse_record(char *line)
 	} else {
 		return;
 	}
-	if (strchr("SRAC", fa.type))
+	if (strchr("SRACU", fa.type))
 		fa.nargs = split_args(fa.text, &fa.args);
 	VEC_PUSH(audit_facts, fa);
 }

@@ -117,7 +117,9 @@ enum rel_kind { REL_NONE, REL_PUT, REL_UNPIN, REL_VADDR, REL_DIRTY, REL_DIRTY_LO
 struct site {
 	const struct fact *call;
 	enum fam_kind kind;
-	char *flags_expr;		/* as written, "" when not an argument */
+	char *flags_expr;		/* as written, "" when not an argument; for a call
+					 * before 4.9, made of its write and force */
+	bool old_shape;			/* `int write, int force` instead of the flags */
 	char *pages_expr;
 	char *pages_base;		/* "" for none (NULL) */
 	char *owner_base;		/* vaddr_pin: the owner */
@@ -131,6 +133,7 @@ struct site {
 	bool xput, xunpin;		/* their kinds: both is a release a flag decides */
 	bool xcallee;			/* xrel found in a callee (H, D facts), not a field */
 	bool xtree;			/* xrel: the same field in another file (no finding) */
+	bool xcaller;			/* xrel: the caller's, of its array (no finding) */
 	VEC(const struct fact *) handoff;	/* H facts: the pages passed to a callee */
 	VEC(const struct fact *) cuse;	/* A facts on the pages in those callees */
 	bool caccess, cdevice;		/* their kinds */

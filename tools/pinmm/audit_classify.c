@@ -19,14 +19,26 @@ static bool nonzero_number(const char *e);
 /*
  * Where a call's flags and pages are, by name and number of arguments
  * (the shapes of Linux 6.1, of later kernels and of pinmm; older ones
- * where they are unambiguous).  -1: not an argument / not known.
+ * where they are unambiguous).  -1: not an argument / not known.  For the
+ * calls before 4.9, which took `int write, int force` instead of the
+ * flags, *@flags is the write argument and *@force the force one
+ * (otherwise -1):
+ *   4.6-4.8  get_user_pages(start, nr, write, force, pages, vmas)
+ *            get_user_pages_unlocked(start, nr, write, force, pages)
+ *   < 4.6    get_user_pages(tsk, mm, start, nr, write, force, pages, vmas)
+ *            get_user_pages_unlocked(tsk, mm, start, nr, write, force, pages)
+ *   < 4.9    get_user_pages_remote(tsk, mm, start, nr, write, force, pages,
+ *            vmas): told from 4.10's (..., gup_flags, pages, vmas, locked)
+ *            by a 0 or 1 where 4.10 has the pages
  */
-static void call_shape(const char *fn, int nargs, enum fam_kind *kind, int *flags,
-		       int *pages, int *owner)
+static void call_shape(const struct fact *c, enum fam_kind *kind, int *flags, int *pages,
+		       int *owner, int *force)
 {
+	const char *fn = c->name;
+	int nargs = c->nargs;
 	bool remote = strstr(fn, "_remote") != NULL;
 
-	*flags = *pages = *owner = -1;
+	*flags = *pages = *owner = *force = -1;
 	if (!strncmp(fn, "vaddr_pin_", 10)) {
 		*kind = FAM_VADDR;
 		*owner = 0;
@@ -41,6 +53,10 @@ static void call_shape(const char *fn, int nargs, enum fam_kind *kind, int *flag
 		if (nargs == 6 || nargs == 7) {		/* mm, start, nr, flags, pages[, vmas], locked */
 			*flags = 3;
 			*pages = 4;
+		} else if (nargs == 8 && (!strcmp(c->args[5], "0") || !strcmp(c->args[5], "1"))) {
+			*flags = 4;			/* tsk, mm, start, nr, write, force, pages, vmas */
+			*force = 5;
+			*pages = 6;
 		} else if (nargs == 8) {		/* tsk, mm, start, nr, flags, pages, vmas, locked */
 			*flags = 4;
 			*pages = 5;
@@ -49,11 +65,53 @@ static void call_shape(const char *fn, int nargs, enum fam_kind *kind, int *flag
 		if (nargs == 4) {			/* start, nr, pages, flags */
 			*flags = 3;
 			*pages = 2;
+		} else if (nargs == 5 || nargs == 7) {	/* [tsk, mm,] start, nr, write, force, pages */
+			*flags = nargs - 3;
+			*force = nargs - 2;
+			*pages = nargs - 1;
 		}
 	} else if (nargs == 4 || nargs == 5) {		/* start, nr, flags, pages[, vmas|locked] */
 		*flags = 2;
 		*pages = 3;
+	} else if (!strstr(fn, "_fast") && (nargs == 6 || nargs == 8)) {
+		*flags = nargs - 4;			/* [tsk, mm,] start, nr, write, force, pages, vmas */
+		*force = nargs - 3;
+		*pages = nargs - 2;
 	}
+}
+
+/*
+ * The flags an old call's `write` and `force` arguments stand for, as an
+ * expression resolve_flags() reads: "FOLL_WRITE|FOLL_FORCE", "0", or
+ * "((w) ? FOLL_WRITE : 0)" for a write decided at run time.
+ */
+static char *old_flags(const char *write, const char *force)
+{
+	struct strbuf b = { 0 };
+
+	if (!strcmp(write, "0"))
+		;
+	else if (nonzero_number(write))
+		sb_puts(&b, "FOLL_WRITE");
+	else {
+		sb_puts(&b, "((");
+		sb_puts(&b, write);
+		sb_puts(&b, ") ? FOLL_WRITE : 0)");
+	}
+	if (strcmp(force, "0")) {
+		if (b.len)
+			sb_puts(&b, "|");
+		if (nonzero_number(force)) {
+			sb_puts(&b, "FOLL_FORCE");
+		} else {
+			sb_puts(&b, "((");
+			sb_puts(&b, force);
+			sb_puts(&b, ") ? FOLL_FORCE : 0)");
+		}
+	}
+	if (!b.len)
+		sb_puts(&b, "0");
+	return b.s;
 }
 
 /*
@@ -414,6 +472,30 @@ static void field_releases(struct site *s)
 			 s->xtree ? ", " : "", s->xtree ? s->xrel.v[0]->file : "");
 }
 
+/* How the helper of D fact @d releases its parameter: 1 puts, 2 unpins, 3 both. */
+static int helper_kinds(const struct fact *d)
+{
+	int kinds = 0;
+
+	for (size_t j = 0; j < audit_facts.n; j++) {
+		const struct fact *r = &audit_facts.v[j];
+		enum rel_kind rk;
+		char *b;
+
+		if (r->type != 'R' || r->via || !r->nargs || strcmp(r->file, d->file) ||
+		    strcmp(r->func, d->func))
+			continue;
+		rk = audit_rel_kind(r->name);
+		if (rk != REL_PUT && rk != REL_UNPIN)
+			continue;
+		b = base_of(r->args[0]);
+		if (!strcmp(b, d->name))
+			kinds |= rk == REL_PUT ? 1 : 2;
+		free(b);
+	}
+	return kinds;
+}
+
 /* See audit.h. */
 void audit_expand_helpers(void)
 {
@@ -431,8 +513,8 @@ void audit_expand_helpers(void)
 			if (d->type != 'D' || strcmp(d->file, call->file) || strcmp(d->func, call->name))
 				continue;
 			idx = atoi(d->text);
-			if (idx < 0 || idx >= call->nargs)
-				continue;
+			if (idx < 0 || idx >= call->nargs || helper_kinds(d) == 3)
+				continue;	/* puts and unpins: a flag decides (no verdict) */
 			for (size_t j = 0; j < audit_facts.n; j++) {
 				const struct fact *r = &audit_facts.v[j];
 				enum rel_kind rk;
@@ -563,6 +645,69 @@ static void callee_uses(struct site *s, bool releases)
 }
 
 /*
+ * Pages that are a parameter of the site's function (the caller's array,
+ * as privcmd.c's lock_pages()): the releases of the argument in the
+ * file's callers of the function (U facts; R facts of the caller, helpers
+ * included), into s->xrel, shown as "unpin_user_pages in f() (caller)".
+ * They classify; they make no finding (another caller may do otherwise).
+ */
+static void caller_releases(struct site *s)
+{
+	const struct fact *c = s->call;
+	char names[96] = "", funcs[96] = "";
+
+	for (size_t k = 0; k < audit_facts.n; k++) {
+		const struct fact *d = &audit_facts.v[k];
+		int idx;
+
+		if (d->type != 'D' || strcmp(d->file, c->file) || strcmp(d->func, c->func) ||
+		    strcmp(d->name, s->pages_base))
+			continue;
+		idx = atoi(d->text);
+		for (size_t i = 0; i < audit_facts.n; i++) {
+			const struct fact *u = &audit_facts.v[i];
+			char *ub;
+
+			if (u->type != 'U' || strcmp(u->file, c->file) || strcmp(u->name, c->func) ||
+			    idx >= u->nargs)
+				continue;
+			ub = base_of(u->args[idx]);
+			for (size_t j = 0; j < audit_facts.n; j++) {
+				const struct fact *r = &audit_facts.v[j];
+				enum rel_kind rk;
+				char *rb;
+
+				if (r->type != 'R' || !r->nargs || !same_func(r, u))
+					continue;
+				rk = audit_rel_kind(r->name);
+				if (rk != REL_PUT && rk != REL_UNPIN)
+					continue;
+				rb = base_of(r->args[0]);
+				if (!strcmp(rb, ub)) {
+					VEC_PUSH(s->xrel, r);
+					s->xput |= rk == REL_PUT;
+					s->xunpin |= rk == REL_UNPIN;
+					s->xcaller = true;
+					if (!strstr(names, r->name) &&
+					    strlen(names) + strlen(r->name) + 5 < sizeof(names))
+						snprintf(names + strlen(names), sizeof(names) - strlen(names),
+							 "%s%s", names[0] ? (s->xput && s->xunpin ? " or " :
+									     " + ") : "", r->name);
+					if (!strstr(funcs, r->func) &&
+					    strlen(funcs) + strlen(r->func) + 5 < sizeof(funcs))
+						snprintf(funcs + strlen(funcs), sizeof(funcs) - strlen(funcs),
+							 "%s%s()", funcs[0] ? ", " : "", r->func);
+				}
+				free(rb);
+			}
+			free(ub);
+		}
+	}
+	if (s->xcaller)
+		snprintf(s->release, sizeof(s->release), "%s in %s (caller)", names, funcs);
+}
+
+/*
  * True if @func of @file is GUP's own code: a function of the family
  * itself, the single-page helpers around it, or GUP's internals (gup_*,
  * __gup_* of a file named gup.c or gup_fast.c: gup_test.c's callers are
@@ -666,8 +811,9 @@ static void not_released(struct site *s)
 		int ret;
 		bool drop = false;
 
-		if (l->type != 'L' || l->line != c->line || !same_func(l, c))
-			continue;
+		if (l->type != 'L' || l->line != c->line || !same_func(l, c) ||
+		    strcmp(l->name, s->pages_base))
+			continue;	/* (an old call's count is no pages) */
 		ret = atoi(l->text);
 		for (size_t k = 0; k < audit_facts.n && !drop; k++) {
 			const struct fact *f = &audit_facts.v[k];
@@ -709,13 +855,16 @@ static void not_released(struct site *s)
 void audit_analyse(struct site *s)
 {
 	const struct fact *c = s->call;
-	int fi, pi, oi;
+	int fi, pi, oi, fo;
 	bool put = false, unpin = false, vaddr = false, dirty = false, access = false,
+	     put_direct = false, unpin_direct = false,
 	     device = false, longterm, lt_direct = false, foll_pin, fp_direct = false, write;
 	char msg[400];
 
-	call_shape(c->name, c->nargs, &s->kind, &fi, &pi, &oi);
-	s->flags_expr = xstrdup(fi >= 0 ? c->args[fi] : "");
+	call_shape(c, &s->kind, &fi, &pi, &oi, &fo);
+	s->old_shape = fo >= 0;
+	s->flags_expr = fo >= 0 ? old_flags(c->args[fi], c->args[fo]) :
+		       xstrdup(fi >= 0 ? c->args[fi] : "");
 	s->pages_expr = xstrdup(pi >= 0 ? c->args[pi] : "?");
 	s->pages_base = pi < 0 || !strcmp(c->args[pi], "NULL") || !strcmp(c->args[pi], "0") ?
 			xstrdup("") : base_of(c->args[pi]);
@@ -786,6 +935,8 @@ void audit_analyse(struct site *s)
 	callee_uses(s, !s->rel.n && s->kind != FAM_VADDR);
 	if (!s->rel.n && !s->xrel.n && s->kind != FAM_VADDR && *s->pages_base)
 		field_releases(s);
+	if (!s->rel.n && !s->xrel.n && s->kind != FAM_VADDR && *s->pages_base)
+		caller_releases(s);
 	if (!s->release[0])
 		snprintf(s->release, sizeof(s->release), "%s",
 			 !*s->pages_base && s->kind != FAM_VADDR ? "no reference" : "elsewhere");
@@ -801,7 +952,7 @@ void audit_analyse(struct site *s)
 	}
 
 	/* Findings. */
-	if (*s->flags_expr && flags_boolean(s->flags_expr)) {
+	if (*s->flags_expr && !s->old_shape && flags_boolean(s->flags_expr)) {
 		snprintf(msg, sizeof(msg), "a truth value or a number passed as the flags of %s(): the old "
 			 "`write` argument, right only because FOLL_WRITE is 1; write "
 			 "`cond ? FOLL_WRITE : 0`", c->name);
@@ -823,6 +974,21 @@ void audit_analyse(struct site *s)
 			if (!strcmp(s->flag_lines.v[i]->text, "FOLL_LONGTERM"))
 				finding_evidence(s->flag_lines.v[i]);
 	}
+	/*
+	 * A put only through a helper beside an unpin (or the reverse for a
+	 * get): the helper serves the other way of taking the pages, chosen by
+	 * a flag as the call is (tee_shm.c's kernel pages): no verdict.
+	 */
+	for (size_t i = 0; i < s->rel.n; i++) {
+		enum rel_kind rk = audit_rel_kind(s->rel.v[i]->name);
+
+		put_direct |= rk == REL_PUT && !s->rel.v[i]->via;
+		unpin_direct |= rk == REL_UNPIN && !s->rel.v[i]->via;
+	}
+	if (put && unpin && !put_direct)
+		put = false;
+	else if (put && unpin && !unpin_direct)
+		unpin = false;
 	if (s->kind != FAM_GET && put) {
 		snprintf(msg, sizeof(msg), "pages pinned by %s() released with a put: a pin is "
 			 "released with unpin_user_page*() (a put leaves the pin counted forever)",
@@ -850,7 +1016,7 @@ void audit_analyse(struct site *s)
 	 */
 	/* Releases found through a struct field of the file (or a callee), of one kind
 	 * only; a field of the same name in another file classifies but proves nothing. */
-	if (s->xrel.n && !s->xtree && !(s->xput && s->xunpin) &&
+	if (s->xrel.n && !s->xtree && !s->xcaller && !(s->xput && s->xunpin) &&
 	    ((s->kind == FAM_PIN && s->xput) || (s->kind == FAM_GET && s->xunpin))) {
 		bool pin = s->kind == FAM_PIN;
 
@@ -934,8 +1100,11 @@ void audit_analyse(struct site *s)
 				  "file that gives the pages to a device (bio, scatterlist, DMA)");
 		else
 			set_class(s, "1", 'a', seen ? "likely" : "unknown",
-				  seen ? "pinned short-term and unpinned in the same function, no "
-					 "data access seen: Direct-IO-like (or case 5)" :
+				  s->rel.n ? "pinned short-term and unpinned in the same function, "
+					     "no data access seen: Direct-IO-like (or case 5)" :
+				  seen ? "pinned short-term and unpinned in another function (a "
+					 "callee, the caller or through a struct field), no data "
+					 "access seen: Direct-IO-like (or case 5)" :
 					 "pinned short-term, released elsewhere: Direct-IO-like "
 					 "(or case 5)");
 	} else if (!*s->pages_base) {

@@ -75,6 +75,8 @@ static const char *pin_refusal(const struct site *s, bool *considered)
 	*considered = pin_put || (s->kind == FAM_GET && (s->group == 'a' || s->group == 'c'));
 	if (!*considered)
 		return NULL;
+	if (s->old_shape)
+		return "a call before 4.9 (int write, int force): give it FOLL_* flags first";
 	if (helper)
 		return helper;
 	if (pin_put)
@@ -117,6 +119,8 @@ static const char *vaddr_refusal(const struct site *s, bool *considered, struct 
 		      (s->kind == FAM_PIN && s->group == 'a');
 	if (!*considered)
 		return NULL;
+	if (s->old_shape)
+		return "a call before 4.9 (int write, int force): give it FOLL_* flags first";
 	if (audit_has_flag(s, "FOLL_GET", NULL) || audit_has_flag(s, "FOLL_PIN", NULL))
 		return "FOLL_GET or FOLL_PIN in its flags: take it out first";
 	if (strstr(fn, "_remote"))

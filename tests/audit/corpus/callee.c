@@ -62,3 +62,21 @@ static void ring_unmap(struct ring *r)
 {
 	ring_put_pages(r->ring_pages, r->nr);
 }
+
+/* Case 1, group a: the pages are the caller's array, unpinned by the caller. */
+static int lock_bufs(struct buf *bufs, int nr, struct page **pages)
+{
+	return pin_user_pages_fast(bufs[0].uaddr, nr, FOLL_WRITE, pages);
+}
+
+static int do_op(struct buf *bufs, int nr)
+{
+	struct page *pages[16];
+	int pinned = lock_bufs(bufs, nr, pages);
+
+	if (pinned > 0) {
+		hypercall(bufs, nr);
+		unpin_user_pages_dirty_lock(pages, pinned, true);
+	}
+	return pinned;
+}
