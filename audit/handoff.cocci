@@ -17,6 +17,10 @@
 pnm_handoff = set()
 pnm_relhelper = set()
 pnm_sitefn = set()
+pnm_relnames = set()
+
+def pnm_has_relname(g):
+    return any(f == str(g) for f, _ in pnm_relnames)
 
 def pnm_is_sitefn(f):
     return str(f) in pnm_sitefn
@@ -111,17 +115,32 @@ pnm_audit_emit("D", q[0].file, q[0].line, g, x, pn)
 // R records of the helper's release on the argument at the index).
 //   D  file line helper parameter index
 //   C  file line function helper args
-@relhelper@
-identifier g, x;
-type T;
-parameter list[pn] ps;
+// (two steps, no path matching: a release of a name in a function, then
+// the function's parameters of that name)
+@relname@
 identifier rf = {put_page, folio_put, release_pages, unpin_user_page, unpin_user_pages,
                  unpin_user_pages_dirty_lock, put_user_page, put_user_pages,
                  put_user_pages_dirty_lock};
+identifier x;
 expression E;
 position q;
 @@
-g@q(ps, T x, ...) { <+... rf(\(x\|x[E]\), ...) ...+> }
+rf@q(\(x\|x[E]\), ...)
+
+@script:python@
+x << relname.x;
+q << relname.q;
+@@
+pnm_relnames.add((q[0].current_element, str(x)))
+
+@relhelper@
+identifier g : script:python() { pnm_has_relname(g) };
+identifier x : script:python(g) { (str(g), str(x)) in pnm_relnames };
+type T;
+parameter list[pn] ps;
+position q;
+@@
+g@q(ps, T x, ...) { ... }
 
 @script:python@
 g << relhelper.g;
@@ -151,17 +170,28 @@ pnm_audit_emit("C", p[0].file, p[0].line, p[0].current_element, g, args)
 // lock_pages()): the function's parameters, and its calls in the file.
 //   D  file line function parameter index
 //   U  file line caller function args
-@site_fn@
-identifier f, x;
-type T;
-parameter list[pn] ps;
+@site_fn_call@
 identifier fam = {get_user_pages, get_user_pages_fast, get_user_pages_fast_only,
                   get_user_pages_remote, get_user_pages_unlocked, get_user_pages_locked,
                   pin_user_pages, pin_user_pages_fast, pin_user_pages_fast_only,
                   pin_user_pages_remote, pin_user_pages_unlocked, pin_user_pages_locked};
+position p;
+@@
+fam@p(...)
+
+@script:python@
+p << site_fn_call.p;
+@@
+pnm_sitefn.add(p[0].current_element)
+
+@site_fn@
+identifier f : script:python() { pnm_is_sitefn(f) };
+identifier x;
+type T;
+parameter list[pn] ps;
 position q;
 @@
-f@q(ps, T x, ...) { <+... fam(...) ...+> }
+f@q(ps, T x, ...) { ... }
 
 @script:python@
 f << site_fn.f;
@@ -169,7 +199,6 @@ pn << site_fn.pn;
 x << site_fn.x;
 q << site_fn.q;
 @@
-pnm_sitefn.add(str(f))
 pnm_audit_emit("D", q[0].file, q[0].line, f, x, pn)
 
 @site_caller@

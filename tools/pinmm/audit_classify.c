@@ -402,6 +402,21 @@ static void set_class(struct site *s, const char *cas, char group, const char *c
 	snprintf(s->reason, sizeof(s->reason), "%s", reason);
 }
 
+/* Names for the release text of s->xrel: @name into @names, @func() into
+ * @funcs (96 bytes each), each once, "or" between a put and an unpin. */
+static void xrel_names(const struct site *s, const char *name, const char *func, char *names,
+		       char *funcs)
+{
+	const size_t cap = 96;
+
+	if (!strstr(names, name) && strlen(names) + strlen(name) + 5 < cap)
+		snprintf(names + strlen(names), cap - strlen(names), "%s%s",
+			 names[0] ? (s->xput && s->xunpin ? " or " : " + ") : "", name);
+	if (!strstr(funcs, func) && strlen(funcs) + strlen(func) + 5 < cap)
+		snprintf(funcs + strlen(funcs), cap - strlen(funcs), "%s%s()",
+			 funcs[0] ? ", " : "", func);
+}
+
 /*
  * Releases in other functions of the file, for pages kept in a struct
  * field (x->pages, x.pages): the R facts whose pages are written the same
@@ -450,12 +465,7 @@ static void field_releases(struct site *s)
 			s->xput |= rk == REL_PUT;
 			s->xunpin |= rk == REL_UNPIN;
 			s->xtree = pass == 2;
-			if (!strstr(names, f->name) && strlen(names) + strlen(f->name) + 5 < sizeof(names))
-				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-					 names[0] ? (s->xput && s->xunpin ? " or " : " + ") : "", f->name);
-			if (!strstr(funcs, f->func) && strlen(funcs) + strlen(f->func) + 5 < sizeof(funcs))
-				snprintf(funcs + strlen(funcs), sizeof(funcs) - strlen(funcs), "%s%s()",
-					 funcs[0] ? ", " : "", f->func);
+			xrel_names(s, f->name, f->func, names, funcs);
 		}
 		free(fb);
 	}
@@ -472,26 +482,36 @@ static void field_releases(struct site *s)
 			 s->xtree ? ", " : "", s->xtree ? s->xrel.v[0]->file : "");
 }
 
+/* REL_PUT or REL_UNPIN if R fact @r (not made of a helper call) puts or unpins the
+ * parameter of D fact @d in its function, else REL_NONE. */
+static enum rel_kind param_release(const struct fact *r, const struct fact *d)
+{
+	enum rel_kind rk;
+	char *b;
+
+	if (r->type != 'R' || r->via || !r->nargs || strcmp(r->file, d->file) ||
+	    strcmp(r->func, d->func))
+		return REL_NONE;
+	rk = audit_rel_kind(r->name);
+	if (rk != REL_PUT && rk != REL_UNPIN)
+		return REL_NONE;
+	b = base_of(r->args[0]);
+	if (strcmp(b, d->name))
+		rk = REL_NONE;
+	free(b);
+	return rk;
+}
+
 /* How the helper of D fact @d releases its parameter: 1 puts, 2 unpins, 3 both. */
 static int helper_kinds(const struct fact *d)
 {
 	int kinds = 0;
 
 	for (size_t j = 0; j < audit_facts.n; j++) {
-		const struct fact *r = &audit_facts.v[j];
-		enum rel_kind rk;
-		char *b;
+		enum rel_kind rk = param_release(&audit_facts.v[j], d);
 
-		if (r->type != 'R' || r->via || !r->nargs || strcmp(r->file, d->file) ||
-		    strcmp(r->func, d->func))
-			continue;
-		rk = audit_rel_kind(r->name);
-		if (rk != REL_PUT && rk != REL_UNPIN)
-			continue;
-		b = base_of(r->args[0]);
-		if (!strcmp(b, d->name))
+		if (rk != REL_NONE)
 			kinds |= rk == REL_PUT ? 1 : 2;
-		free(b);
 	}
 	return kinds;
 }
@@ -517,23 +537,11 @@ void audit_expand_helpers(void)
 				continue;	/* puts and unpins: a flag decides (no verdict) */
 			for (size_t j = 0; j < audit_facts.n; j++) {
 				const struct fact *r = &audit_facts.v[j];
-				enum rel_kind rk;
 				struct fact nf;
-				char *b;
 				bool dup = false;
 
-				if (r->type != 'R' || r->via || !r->nargs || strcmp(r->file, d->file) ||
-				    strcmp(r->func, d->func))
+				if (param_release(r, d) == REL_NONE)
 					continue;
-				rk = audit_rel_kind(r->name);
-				if (rk != REL_PUT && rk != REL_UNPIN)
-					continue;
-				b = base_of(r->args[0]);
-				if (strcmp(b, d->name)) {
-					free(b);
-					continue;
-				}
-				free(b);
 				for (size_t m = 0; m < add.n; m++)
 					dup |= add.v[m].line == call->line && !strcmp(add.v[m].file, call->file) &&
 					       !strcmp(add.v[m].name, r->name) &&
@@ -622,16 +630,7 @@ static void callee_uses(struct site *s, bool releases)
 						s->xunpin |= rk == REL_UNPIN;
 						s->xcallee = true;
 						used = true;
-						if (!strstr(names, f->name) &&
-						    strlen(names) + strlen(f->name) + 5 < sizeof(names))
-							snprintf(names + strlen(names), sizeof(names) - strlen(names),
-								 "%s%s", names[0] ? (s->xput && s->xunpin ?
-										     " or " : " + ") : "",
-								 f->name);
-						if (!strstr(funcs, f->func) &&
-						    strlen(funcs) + strlen(f->func) + 5 < sizeof(funcs))
-							snprintf(funcs + strlen(funcs), sizeof(funcs) - strlen(funcs),
-								 "%s%s()", funcs[0] ? ", " : "", f->func);
+						xrel_names(s, f->name, f->func, names, funcs);
 					}
 				}
 				free(b);
@@ -688,15 +687,7 @@ static void caller_releases(struct site *s)
 					s->xput |= rk == REL_PUT;
 					s->xunpin |= rk == REL_UNPIN;
 					s->xcaller = true;
-					if (!strstr(names, r->name) &&
-					    strlen(names) + strlen(r->name) + 5 < sizeof(names))
-						snprintf(names + strlen(names), sizeof(names) - strlen(names),
-							 "%s%s", names[0] ? (s->xput && s->xunpin ? " or " :
-									     " + ") : "", r->name);
-					if (!strstr(funcs, r->func) &&
-					    strlen(funcs) + strlen(r->func) + 5 < sizeof(funcs))
-						snprintf(funcs + strlen(funcs), sizeof(funcs) - strlen(funcs),
-							 "%s%s()", funcs[0] ? ", " : "", r->func);
+					xrel_names(s, r->name, r->func, names, funcs);
 				}
 				free(rb);
 			}

@@ -47,6 +47,57 @@ static bool has_finding(const struct site *s, enum finding_kind kind)
 	return false;
 }
 
+/* True if the function of call fact @u puts or unpins its argument at @idx. */
+static bool arg_released_in(const struct fact *u, int idx)
+{
+	bool found = false;
+
+	if (idx < 0 || idx >= u->nargs)
+		return false;
+	for (size_t j = 0; j < audit_facts.n && !found; j++) {
+		const struct fact *r = &audit_facts.v[j];
+		enum rel_kind rk = r->type == 'R' ? audit_rel_kind(r->name) : REL_NONE;
+
+		found = (rk == REL_PUT || rk == REL_UNPIN) && r->nargs && !strcmp(r->file, u->file) &&
+			!strcmp(r->func, u->func) && !strncmp(r->args[0], u->args[idx],
+							      strcspn(u->args[idx], "[+ "));
+	}
+	return found;
+}
+
+/*
+ * Why the pages of @s may outlive its function (NULL: they are taken and
+ * dropped here): a struct field, or, with @params, the caller's array
+ * (a parameter, D facts of the site's function) that a caller in the file
+ * releases itself (U facts).  Their release on the success path is then
+ * elsewhere even when an error path releases them here.
+ */
+static const char *pages_escape(const struct site *s, bool params)
+{
+	const char *b = s->pages_base;
+
+	if (strstr(b, "->") || strchr(b, '.'))
+		return "its pages are a struct field: released elsewhere too, most likely (the "
+		       "function's own releases are its error paths); by hand";
+	for (size_t i = 0; params && i < audit_facts.n; i++) {
+		const struct fact *d = &audit_facts.v[i];
+
+		if (d->type != 'D' || strcmp(d->file, s->call->file) ||
+		    strcmp(d->func, s->call->func) || strcmp(d->name, b))
+			continue;
+		for (size_t k = 0; k < audit_facts.n; k++) {
+			const struct fact *u = &audit_facts.v[k];
+
+			if (u->type == 'U' && !strcmp(u->file, d->file) && !strcmp(u->name, d->func) &&
+			    arg_released_in(u, atoi(d->text)))
+				return "its pages are the caller's array, which a caller releases: "
+				       "the owner would have to live as long as the caller keeps "
+				       "them; by hand";
+		}
+	}
+	return NULL;
+}
+
 /* Why a site released through a helper of the file is left (NULL: it is not). */
 static const char *released_by_helper(const struct site *s)
 {
@@ -79,6 +130,8 @@ static const char *pin_refusal(const struct site *s, bool *considered)
 		return "a call before 4.9 (int write, int force): give it FOLL_* flags first";
 	if (helper)
 		return helper;
+	if (!pin_put && pages_escape(s, false))
+		return pages_escape(s, false);
 	if (pin_put)
 		return s->rel.n ? NULL : "its puts are in another function: convert them by hand";
 	if (audit_has_flag(s, "FOLL_GET", NULL) || audit_has_flag(s, "FOLL_PIN", NULL))
@@ -153,6 +206,8 @@ static const char *vaddr_refusal(const struct site *s, bool *considered, struct 
 		       "by hand";
 	if (released_by_helper(s))
 		return released_by_helper(s);
+	if (pages_escape(s, true))
+		return pages_escape(s, true);
 	snprintf(c->owner_flags, sizeof(c->owner_flags), "%s",
 		 audit_has_flag(s, "FOLL_WRITE", NULL) ? "VADDR_PIN_WRITE" : "0");
 	for (size_t i = 0; i < s->rel.n; i++) {

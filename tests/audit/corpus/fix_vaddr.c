@@ -105,3 +105,41 @@ static int xfer_decl(unsigned long uaddr, int nr, struct page **pages)
 	unpin_user_pages(pages, got);
 	return 0;
 }
+
+/* Left: a struct field, unpinned here on the error path only (dfl-afu-dma-region.c). */
+static int region_pin(struct region *region, int npages)
+{
+	int pinned;
+
+	pinned = pin_user_pages_fast(region->uaddr, npages, FOLL_WRITE, region->pages);
+	if (pinned < 0)
+		return pinned;
+	if (pinned != npages) {
+		unpin_user_pages(region->pages, pinned);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/* Left: the caller's array, which the caller unpins on success (privcmd.c). */
+static int lock_user(unsigned long uaddr, int nr, struct page **pages)
+{
+	int got;
+
+	got = pin_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);
+	if (got != nr && got > 0) {
+		unpin_user_pages(pages, got);
+		return -EFAULT;
+	}
+	return got;
+}
+
+static int do_locked(unsigned long uaddr, int nr)
+{
+	struct page *pages[8];
+	int got = lock_user(uaddr, nr, pages);
+
+	if (got > 0)
+		unpin_user_pages(pages, got);
+	return got;
+}
