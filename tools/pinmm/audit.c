@@ -12,8 +12,11 @@
  *     calls that release, dirty or lock pages (R), the calls that touch page
  *     data or register an MMU notifier (A), the paths from a call to a
  *     return that do not release its pages (L), the parameters of the
- *     functions holding them (P), the loops naming their pages (M) and
- *     the pages that point into another array (X);
+ *     functions holding them (P), the loops naming their pages (M), the
+ *     pages that point into another array (X), the pages handed to another
+ *     function (H), the parameters of callees, release helpers and the
+ *     functions holding a call (D), the calls of release helpers (C) and of
+ *     the functions holding a call (U);
  *   - audit_classify.c ties the facts together by file and function: the
  *     flags a call passes, what its pages array is released with, the case
  *     of Linux's pin_user_pages documentation and the group of the 2019
