@@ -19,7 +19,7 @@ try:
     with open(os.environ.get("PINMM_AUDIT_FIX", "")) as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
-            if len(parts) == 2:
+            if len(parts) >= 2:
                 pnm_fix_targets.add((parts[0], parts[1]))
 except OSError:
     pass

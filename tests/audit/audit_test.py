@@ -9,12 +9,19 @@ Cases:
   rule NAME     corpus/NAME_ok.c alone: exit 0, no finding; corpus/NAME_bad.c
                 alone: exit 1, every finding of the kind NAME; both: the table
                 equals expected/NAME.txt
-  classify      corpus/classify.c and corpus/mirror.c: expected/classify.txt
+  classify      corpus/callee.c, classify.c, mirror.c, old_shapes.c:
+                expected/classify.txt
   json          --json over the whole corpus equals expected/corpus.json
   fix           --fix over a copy of the corpus: the diff equals expected/fix.diff,
                 applies with patch -p0, and the converted corpus keeps
                 pin-put, get-unpin and get-data-access findings only at the
                 sites --fix said it left
+  fix_vaddr     --fix=vaddr over a copy of the corpus: the diff equals
+                expected/fix_vaddr.diff, applies with patch -p0, --in-place
+                writes the same files, and in the converted corpus every
+                function it converted calls the vaddr_pin wrapper, released
+                with vaddr_unpin_pages(), without a pin-put, get-unpin or
+                get-data-access finding
   self          pinmm's own sources (src/, tools/): exit 0, no finding
   no_spatch     a missing spatch: exit 2 and how to install it (runs
                 without Coccinelle)
@@ -117,7 +124,7 @@ def case_rule():
 
 
 def case_classify():
-    _, out, _ = run(corpus("classify.c"), corpus("mirror.c"), expect=0)
+    _, out, _ = run(corpus("callee.c"), corpus("classify.c"), corpus("mirror.c"), corpus("old_shapes.c"), expect=0)
     compare(out, "classify.txt")
 
 
@@ -158,6 +165,59 @@ def case_fix():
                  % (sorted(remaining - left_sites), sorted(left_sites)))
 
 
+def fix_report(err):
+    """The sites --fix converted and left (file, line), from its stderr."""
+    done, left = set(), set()
+    for line in err.splitlines():
+        for word, into in (("converting ", done), ("left ", left)):
+            if line.startswith("pinmm audit --fix: " + word):
+                f, l = line.split()[4].rsplit(":", 1)
+                into.add((f, int(l)))
+    want = "%d sites converted, %d left" % (len(done), len(left))
+    if not err.rstrip().endswith(want):
+        fail("--fix summary (expected '%s'):\n%s" % (want, err))
+    return done, left
+
+
+def case_fix_vaddr():
+    import filecmp
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        a, b = os.path.join(tmp, "a"), os.path.join(tmp, "b")
+        for d in (a, b):
+            shutil.copytree(os.path.join(HERE, "corpus"), os.path.join(d, "corpus"))
+        _, before, _ = run("--json", "corpus", cwd=a)
+        before = json.loads(before)
+        _, out, err = run("--fix=vaddr", "corpus", cwd=a, expect=1)
+        compare(out, "fix_vaddr.diff")
+        done, left = fix_report(err)
+        if len(done) < 3 or len(left) < 4:
+            fail("--fix=vaddr converted %d and left %d sites:\n%s" % (len(done), len(left), err))
+        funcs = {(s["file"], s["function"]) for s in before["sites"]
+                 if (s["file"], s["line"]) in done}
+        p = subprocess.run(["patch", "-p0", "--quiet"], input=out.encode(), cwd=a,
+                           capture_output=True)
+        if p.returncode:
+            fail("the diff does not apply: %s" % p.stdout.decode() + p.stderr.decode())
+        _, out2, err2 = run("--fix=vaddr", "--in-place", "corpus", cwd=b, expect=1)
+        if out2 != out or "(written in place)" not in err2:
+            fail("--in-place: another diff, or no word of it:\n" + err2)
+        for name in os.listdir(os.path.join(a, "corpus")):
+            if not filecmp.cmp(os.path.join(a, "corpus", name), os.path.join(b, "corpus", name),
+                               shallow=False):
+                fail("--in-place wrote corpus/%s otherwise than the diff" % name)
+        _, out, _ = run("--json", "corpus", cwd=a)
+        doc = json.loads(out)
+        for fn in sorted(funcs):
+            calls = [s for s in doc["sites"] if (s["file"], s["function"]) == fn]
+            if not calls or any(s["family"] != "vaddr_pin" or "vaddr_unpin_pages" not in s["release"]
+                                for s in calls):
+                fail("%s() after --fix=vaddr: %s" % (fn[1], calls))
+        bad = [f for f in doc["findings"] if (f["file"], f["function"]) in funcs]
+        if bad:
+            fail("findings in converted functions: %s" % bad)
+
+
 def case_self():
     code, out, err = run("--summary", "src", "tools", cwd=SRC)
     if code != 0 or "0 findings" not in out:
@@ -175,7 +235,8 @@ def case_no_spatch():
 
 
 def case_usage():
-    for args in ([], ["--bogus", "corpus"], ["--jobs", "0", "corpus"], ["--timeout", "x", "corpus"]):
+    for args in ([], ["--bogus", "corpus"], ["--jobs", "0", "corpus"], ["--timeout", "x", "corpus"],
+                 ["--fix=raw", "corpus"], ["--in-place", "corpus"]):
         _, out, err = run(*args, expect=2)
         if not err:
             fail("pinmm audit %s: exit 2 with no message" % " ".join(args))
@@ -189,12 +250,14 @@ def update():
     for name in RULES:
         _, out, _ = run(corpus(name + "_ok.c"), corpus(name + "_bad.c"))
         open(os.path.join(HERE, "expected", name + ".txt"), "w", encoding="utf-8").write(out)
-    _, out, _ = run(corpus("classify.c"), corpus("mirror.c"))
+    _, out, _ = run(corpus("callee.c"), corpus("classify.c"), corpus("mirror.c"), corpus("old_shapes.c"))
     open(os.path.join(HERE, "expected", "classify.txt"), "w", encoding="utf-8").write(out)
     _, out, _ = run("--json", "corpus")
     open(os.path.join(HERE, "expected", "corpus.json"), "w", encoding="utf-8").write(out)
     _, out, _ = run("--fix", "corpus")
     open(os.path.join(HERE, "expected", "fix.diff"), "w", encoding="utf-8").write(out)
+    _, out, _ = run("--fix=vaddr", "corpus")
+    open(os.path.join(HERE, "expected", "fix_vaddr.diff"), "w", encoding="utf-8").write(out)
 
 
 if CASE == "update":

@@ -25,3 +25,25 @@ static int read_into_user(struct bio *bio, unsigned long uaddr, int nr)
 		bio_add_page(bio, pages[i], PAGE_SIZE, 0);
 	return submit_and_wait(bio);
 }
+
+/* The write is in a helper of the file the pages are handed to. */
+static void fill_pages(struct page **pp, int nr, u8 v)
+{
+	for (int i = 0; i < nr; i++) {
+		u8 *k = kmap_local_page(pp[i]);
+
+		memset(k, v, PAGE_SIZE);
+		kunmap_local(k);
+	}
+}
+
+static int fill_user(unsigned long uaddr, int nr, struct page **pages, u8 v)
+{
+	int got = get_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);
+
+	if (got <= 0)
+		return got;
+	fill_pages(pages, got, v);
+	release_pages(pages, got);
+	return 0;
+}

@@ -35,3 +35,21 @@ static void buf_release(struct ubuf *b)
 	for (int i = 0; i < b->nr; i++)
 		put_page(b->pages[i]);
 }
+
+/* Released through a helper of the file that puts each page. */
+static void drop_pages(struct page **pp, int nr)
+{
+	for (int i = 0; i < nr; i++)
+		put_page(pp[i]);
+}
+
+static int xfer_helper_put(unsigned long uaddr, int nr, struct page **pages)
+{
+	int got = pin_user_pages_fast(uaddr, nr, FOLL_WRITE, pages);
+
+	if (got <= 0)
+		return got;
+	dev_transfer(pages, got);
+	drop_pages(pages, got);
+	return 0;
+}
