@@ -46,7 +46,7 @@ LIST_HEAD(pnm_mm_list);
  */
 struct mm_struct *mm_alloc(void)
 {
-	struct mm_struct *mm = calloc(1, sizeof(*mm));
+	struct mm_struct *mm = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*mm));
 
 	if (!mm)
 		return NULL;

@@ -1138,7 +1138,7 @@ static long check_and_migrate_movable_pages(struct page **pages, unsigned long n
 			continue;		/* the next page of the same folio */
 		if (n == cap) {
 			unsigned long ncap = cap ? 2 * cap : 16;
-			struct folio **f = realloc(folios, ncap * sizeof(*f));
+			struct folio **f = pnm_realloc(PNM_FAULT_ALLOC, folios, ncap * sizeof(*f));
 
 			if (!f) {
 				ret = -ENOMEM;
@@ -1184,7 +1184,7 @@ static long check_and_migrate_movable_pages(struct page **pages, unsigned long n
  */
 long check_and_migrate_movable_folios(unsigned long nr, struct folio **folios)
 {
-	struct page **pages = malloc(nr * sizeof(*pages));
+	struct page **pages = pnm_malloc(PNM_FAULT_ALLOC, nr * sizeof(*pages));
 	unsigned long i;
 	long ret;
 

@@ -579,7 +579,7 @@ static unsigned long set_max_huge_pages(struct hstate *h, unsigned long count)
 /* resv_map_alloc - an empty map with one reference; NULL on -ENOMEM. */
 struct resv_map *resv_map_alloc(void)
 {
-	struct resv_map *resv = calloc(1, sizeof(*resv));
+	struct resv_map *resv = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*resv));
 
 	if (!resv)
 		return NULL;
@@ -609,11 +609,11 @@ static int region_reserve(struct resv_map *r, unsigned long extra)
 	if (r->nr + extra <= r->cap)
 		return 0;
 	cap = max_t(unsigned long, 8, 2 * (r->nr + extra));
-	p = realloc(r->from, cap * sizeof(*p));
+	p = pnm_realloc(PNM_FAULT_ALLOC, r->from, cap * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	r->from = p;
-	p = realloc(r->to, cap * sizeof(*p));
+	p = pnm_realloc(PNM_FAULT_ALLOC, r->to, cap * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	r->to = p;

@@ -39,6 +39,52 @@ extern bool pnm_initialised;
 int pnm_config_import(const struct pnm_config *cfg, size_t min_size,
 		      struct pnm_config *out);
 
+/* ---- fault_inject.c (host fault injection, pinmm/fault.h) ---- */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <pinmm/fault.h>
+/* Non-zero while a kind is armed or calls are counted; relaxed atomic. */
+extern int pnm_fault_on;
+/* Count one call of @kind; true if it must fail (only when pnm_fault_on). */
+bool pnm_fault_tick(enum pnm_fault_kind kind);
+/*
+ * Must this call of @kind fail?  With injection off: one relaxed load and
+ * a branch predicted not taken.  Callable from any context.
+ */
+static inline bool pnm_should_fail(enum pnm_fault_kind kind)
+{
+	if (likely(!__atomic_load_n(&pnm_fault_on, __ATOMIC_RELAXED)))
+		return false;
+	return pnm_fault_tick(kind);
+}
+/* Host memory for the model, injectable as @kind: malloc/calloc/realloc,
+ * NULL when the host (or the injection) fails; free with free(). */
+static inline void *pnm_malloc(enum pnm_fault_kind kind, size_t size)
+{
+	return pnm_should_fail(kind) ? NULL : malloc(size);
+}
+static inline void *pnm_calloc(enum pnm_fault_kind kind, size_t n, size_t size)
+{
+	return pnm_should_fail(kind) ? NULL : calloc(n, size);
+}
+/* On failure @p is left allocated, as with realloc. */
+static inline void *pnm_realloc(enum pnm_fault_kind kind, void *p, size_t size)
+{
+	return pnm_should_fail(kind) ? NULL : realloc(p, size);
+}
+/* ftruncate/fallocate of a backing file, injectable: as the host calls
+ * (-1 with errno set; EIO when injected). */
+static inline int pnm_ftruncate(int fd, off_t size)
+{
+	if (pnm_should_fail(PNM_FAULT_FTRUNCATE)) {
+		errno = EIO;
+		return -1;
+	}
+	return ftruncate(fd, size);
+}
+int pnm_fallocate(int fd, int mode, off_t off, off_t len);
+
 /* ---- page_alloc.c ---- */
 int pnm_page_alloc_init(const struct pnm_config *cfg);	/* arena, zones */
 void pnm_page_alloc_fini(void);
@@ -872,7 +918,8 @@ int pnm_fs_io_fault(struct inode *inode, unsigned int op, bool alloc);
  * A read stops at the host EOF (the rest is not touched). */
 ssize_t pnm_host_pread(struct inode *inode, void *buf, size_t n, loff_t off);
 ssize_t pnm_host_pwrite(struct inode *inode, const void *buf, size_t n, loff_t off);
-/* fdatasync the host file unless PINMM_NO_HOST_FSYNC is set: 0 / -EIO. */
+/* fdatasync the host file unless PINMM_NO_HOST_FSYNC is set: 0 / -EIO;
+ * a failure is recorded as the mapping's writeback error (errseq). */
 int pnm_host_sync(struct inode *inode);
 /* The generic file operations of the model's filesystems (namei.c):
  * ->setsize takes i_lock and invalidate_lock exclusive around the

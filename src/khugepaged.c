@@ -400,7 +400,7 @@ static enum scan_result collapse_huge_page(struct mm_struct *mm, unsigned long h
 		return SCAN_ALLOC_HUGE_PAGE_FAIL;
 	}
 	count_vm_event(THP_COLLAPSE_ALLOC);
-	cf = calloc(1, sizeof(*cf));
+	cf = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*cf));
 	if (!cf) {
 		folio_put(new);
 		return SCAN_FAIL;

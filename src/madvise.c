@@ -281,7 +281,7 @@ static int madvise_lru(struct vm_area_struct *vma, unsigned long start,
 		return -EINVAL;
 	if (advice == MADV_FREE && !vma_is_anonymous(vma))
 		return -EINVAL;
-	w = calloc(1, sizeof(*w));
+	w = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	w->advice = advice;

@@ -424,7 +424,7 @@ long memfd_pin_folios(struct file *memfd, int64_t start, int64_t end, struct fol
 
 	/* Record them (pid 0, the file offset as start); the record takes
 	 * the heads, which their pins are charged to. */
-	heads = malloc((size_t)nr * sizeof(*heads));
+	heads = pnm_malloc(PNM_FAULT_ALLOC, (size_t)nr * sizeof(*heads));
 	if (!heads) {
 		memfd_put_pins(folios, (unsigned long)nr);
 		nr = -ENOMEM;

@@ -646,7 +646,7 @@ static int folio_array_add(struct folio_array *fa, struct folio *folio)
 		return 0;	/* the next page of the same folio */
 	if (fa->nr == fa->cap) {
 		size_t cap = fa->cap ? fa->cap * 2 : 64;
-		struct folio **n = realloc(fa->folios, cap * sizeof(*n));
+		struct folio **n = pnm_realloc(PNM_FAULT_ALLOC, fa->folios, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;

@@ -705,7 +705,7 @@ long pnm_mm_mmap_pfnmap(struct mm_struct *mm, unsigned long len, unsigned long p
 
 	if (!(vm_flags & (VM_IO | VM_PFNMAP)) || (vm_flags & ~PNM_PFNMAP_FLAGS))
 		return -EINVAL;
-	file = calloc(1, sizeof(*file));
+	file = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*file));
 	if (!file)
 		return -ENOMEM;
 	atomic_long_set(&file->f_count, 1);

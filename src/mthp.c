@@ -146,7 +146,7 @@ static unsigned long deferred_split_cursor;	/* where the scanner goes on */
 int pnm_mthp_init(const struct pnm_config *cfg)
 {
 	unsigned long bits = (pnm_mem.nr_frames >> DS_SHIFT) + 1;
-	unsigned long *map = calloc(DS_WORDS(bits), sizeof(unsigned long));
+	unsigned long *map = pnm_calloc(PNM_FAULT_ALLOC, DS_WORDS(bits), sizeof(unsigned long));
 	unsigned int order;
 
 	if (!map)

@@ -509,7 +509,7 @@ static enum wb_outcome wb_pinned_stable(struct address_space *mapping,
 	}
 	if (folio_mapped(folio))
 		(void)folio_mkclean(folio);	/* the folio stays dirty */
-	bounce = malloc(folio_size(folio));
+	bounce = pnm_malloc(PNM_FAULT_ALLOC, folio_size(folio));
 	if (!bounce) {
 		*err = -ENOMEM;
 		wbc->pages_skipped += nr;

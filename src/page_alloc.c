@@ -427,7 +427,7 @@ static struct page *alloc_from_zonelist(gfp_t gfp, unsigned int order,
 
 	if (!pnm_mem.mem_map || order > MAX_PAGE_ORDER)
 		return NULL;
-	if (should_fail_alloc())
+	if (should_fail_alloc() || pnm_should_fail(PNM_FAULT_PAGE))
 		goto fail;
 	page = rmqueue_zonelist(order, zl, nr, &zone);
 	/*

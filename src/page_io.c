@@ -102,11 +102,14 @@ static void swap_io_error(struct swap_info_struct *si, bool write, int err)
 }
 
 /* pwrite()/pread() the whole page at @pos of the host file: 0 or -errno
- * (-EIO for a short transfer the host cannot complete). */
+ * (-EIO for a short transfer the host cannot complete, or an injected
+ * PNM_FAULT_PWRITE / PNM_FAULT_PREAD). */
 static int host_io(int fd, void *buf, off_t pos, bool write)
 {
 	size_t done = 0;
 
+	if (pnm_should_fail(write ? PNM_FAULT_PWRITE : PNM_FAULT_PREAD))
+		return -EIO;
 	while (done < PAGE_SIZE) {
 		ssize_t n = write ? pwrite(fd, (char *)buf + done, PAGE_SIZE - done,
 					   pos + (off_t)done)

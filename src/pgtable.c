@@ -178,7 +178,7 @@ void pnm_pgtable_free(struct mm_struct *mm, struct page *table)
 		pgtable_release(table);
 		return;
 	}
-	p = malloc(sizeof(*p));
+	p = pnm_malloc(PNM_FAULT_ALLOC, sizeof(*p));
 	if (!p) {
 		pnm_synchronize_rcu();
 		pgtable_release(table);
@@ -608,7 +608,7 @@ static bool record_leaf(struct check_state *cs, unsigned long pfn)
 		return false;
 	if (cs->nr_leaves == cs->cap_leaves) {
 		size_t cap = cs->cap_leaves ? 2 * cs->cap_leaves : 256;
-		unsigned long *f = realloc(cs->folios, cap * sizeof(*f));
+		unsigned long *f = pnm_realloc(PNM_FAULT_ALLOC, cs->folios, cap * sizeof(*f));
 
 		if (!f) {
 			cs->nomem = true;

@@ -119,7 +119,7 @@ static bool pb_resize(struct pnm_pin_budget *d, unsigned long nr_slots)
 	struct pb_slot *old = d->slots;
 	unsigned long old_nr = old ? d->mask + 1 : 0, i, j;
 
-	d->slots = calloc(nr_slots, sizeof(*d->slots));
+	d->slots = pnm_calloc(PNM_FAULT_ALLOC, nr_slots, sizeof(*d->slots));
 	if (!d->slots) {
 		d->slots = old;
 		return false;
@@ -222,7 +222,7 @@ static void pb_shrink(struct pnm_pin_budget *d)
 
 static struct pnm_pin_budget *pb_alloc(void)
 {
-	struct pnm_pin_budget *d = calloc(1, sizeof(*d));
+	struct pnm_pin_budget *d = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*d));
 
 	if (!d)
 		return NULL;

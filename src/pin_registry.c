@@ -584,7 +584,7 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 		return 0;
 	if (should_fail_record())
 		return -ENOMEM;
-	rec = malloc(sizeof(*rec) + nodes * sizeof(rec->nodes[0]));
+	rec = pnm_malloc(PNM_FAULT_PIN_RECORD, sizeof(*rec) + nodes * sizeof(rec->nodes[0]));
 	if (!rec)
 		return -ENOMEM;
 	memset(rec, 0, sizeof(*rec));

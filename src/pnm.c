@@ -292,7 +292,7 @@ int pnm_check_register(pnm_check_fn *fn, void *arg)
 
 	if (!fn || !pnm_initialised)
 		return -EINVAL;
-	new = calloc(1, sizeof(*new));
+	new = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*new));
 	if (!new)
 		return -ENOMEM;
 	new->fn = fn;

@@ -559,7 +559,7 @@ long pnm_nr_anon_vmas(long *chains)
 /* A new root anon_vma: refcount 1, its own root and parent. */
 static struct anon_vma *anon_vma_alloc(void)
 {
-	struct anon_vma_box *box = calloc(1, sizeof(*box));
+	struct anon_vma_box *box = pnm_calloc(PNM_FAULT_RMAP, 1, sizeof(*box));
 	struct anon_vma *av;
 
 	if (!box)
@@ -629,7 +629,7 @@ void put_anon_vma(struct anon_vma *anon_vma)
 
 static struct anon_vma_chain *anon_vma_chain_alloc(void)
 {
-	struct anon_vma_chain *avc = calloc(1, sizeof(*avc));
+	struct anon_vma_chain *avc = pnm_calloc(PNM_FAULT_RMAP, 1, sizeof(*avc));
 
 	if (avc)
 		atomic_long_inc(&nr_anon_vma_chains);

@@ -338,7 +338,7 @@ static const struct file_operations shmem_file_ops = {
 
 static int shmem_init_inode(struct pnm_inode *pi)
 {
-	struct shmem_inode_info *info = calloc(1, sizeof(*info));
+	struct shmem_inode_info *info = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*info));
 
 	if (!info)
 		return -ENOMEM;

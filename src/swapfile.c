@@ -345,7 +345,7 @@ static char *swap_file_path(const char *path)
 	if (!dir)
 		return NULL;
 	n = strlen(dir) + 1 + sizeof(PNM_SWAP_FILE_NAME);
-	p = malloc(n);
+	p = pnm_malloc(PNM_FAULT_ALLOC, n);
 	if (p)
 		snprintf(p, n, "%s/%s", dir, PNM_SWAP_FILE_NAME);
 	return p;
@@ -363,7 +363,7 @@ static int do_swapon(const char *path, unsigned long nr_pages)
 		return -EINVAL;
 	if (READ_ONCE(si->flags) & SWP_USED)
 		return -EBUSY;
-	map = calloc(nr_pages, sizeof(*map));
+	map = pnm_calloc(PNM_FAULT_ALLOC, nr_pages, sizeof(*map));
 	host = swap_file_path(path);
 	if (!map || !host) {
 		free(map);
@@ -376,7 +376,7 @@ static int do_swapon(const char *path, unsigned long nr_pages)
 		goto out_free;
 	}
 	/* Sparse: only written slots take host space. */
-	if (ftruncate(fd, (off_t)(nr_pages << PAGE_SHIFT))) {
+	if (pnm_ftruncate(fd, (off_t)(nr_pages << PAGE_SHIFT))) {
 		err = -errno;
 		close(fd);
 		if (!path)

@@ -47,7 +47,7 @@ static atomic_t next_pid = ATOMIC_INIT(1);
 /* A task struct with a fresh pid and one reference; not on the list. */
 static struct task_struct *task_alloc(const char *comm, struct task_struct *parent)
 {
-	struct task_struct *t = calloc(1, sizeof(*t));
+	struct task_struct *t = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*t));
 
 	if (!t)
 		return NULL;

@@ -131,7 +131,7 @@ int vaddr_pin_create(const struct vaddr_pin_params *params, struct vaddr_pin **v
 	memcpy(&p, params, min_t(size_t, params->size, sizeof(p)));
 	if (!p.task || (p.flags & ~VADDR_PIN_FLAGS))
 		return -EINVAL;
-	vp = calloc(1, sizeof(*vp));
+	vp = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*vp));
 	if (!vp)
 		return -ENOMEM;
 	/* Long-term pins are charged to the task's user of now (pin_budget.c). */
@@ -334,9 +334,9 @@ static long vp_pin_sited(struct vaddr_pin *vp, unsigned long start, unsigned lon
 	if (e)
 		return -EINVAL;
 
-	e = calloc(1, sizeof(*e));
+	e = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*e));
 	if (e)
-		e->pages = malloc(nr * sizeof(*e->pages));
+		e->pages = pnm_malloc(PNM_FAULT_ALLOC, nr * sizeof(*e->pages));
 	if (!e || !e->pages) {
 		free(e);
 		return -ENOMEM;
@@ -543,7 +543,7 @@ static void vp_extent_release(struct vaddr_pin *vp, struct vp_extent *e, bool ma
 		vp_unpin_pages(vp, e->pages, e->nr, make_dirty);
 		return;
 	}
-	runs = malloc(e->nr * sizeof(*runs));
+	runs = pnm_malloc(PNM_FAULT_ALLOC, e->nr * sizeof(*runs));
 	if (runs) {
 		n = vp_extent_runs(e, runs);
 		vp_unpin_pages(vp, runs, n, make_dirty);
@@ -596,7 +596,7 @@ static long vp_coalesce_sited(struct vaddr_pin *vp, unsigned long start)
 		up_write(&vp->extents_lock);
 		return found ? 0 : -EINVAL;
 	}
-	extra = malloc(found->nr * sizeof(*extra));
+	extra = pnm_malloc(PNM_FAULT_ALLOC, found->nr * sizeof(*extra));
 	if (!extra) {
 		up_write(&vp->extents_lock);
 		return -ENOMEM;
@@ -802,7 +802,7 @@ void pnm_vaddr_pin_revoke(struct inode *inode, bool force)
 			continue;
 		if (n == cap) {
 			unsigned long ncap = cap ? 2 * cap : 8;
-			struct vaddr_pin **more = realloc(held, ncap * sizeof(*held));
+			struct vaddr_pin **more = pnm_realloc(PNM_FAULT_ALLOC, held, ncap * sizeof(*held));
 
 			if (!more)
 				break;		/* the rest stay tied: warned at the break */

@@ -82,7 +82,7 @@ int vma_set_reserve(struct mm_struct *mm, int nr)
 	cap = set->cap ? set->cap : 16;
 	while (cap < set->nr + nr)
 		cap *= 2;
-	vmas = realloc(set->vmas, (size_t)cap * sizeof(*vmas));
+	vmas = pnm_realloc(PNM_FAULT_VMA, set->vmas, (size_t)cap * sizeof(*vmas));
 	if (!vmas)
 		return -ENOMEM;
 	set->vmas = vmas;
@@ -213,7 +213,7 @@ struct vm_area_struct *vma_next(struct vm_area_struct *vma)
  */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 {
-	struct vm_area_struct *vma = calloc(1, sizeof(*vma));
+	struct vm_area_struct *vma = pnm_calloc(PNM_FAULT_VMA, 1, sizeof(*vma));
 
 	if (vma) {
 		vma->vm_mm = mm;
@@ -239,7 +239,7 @@ _Static_assert(offsetof(struct vm_area_struct, anon_vma_chain) ==
 
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 {
-	struct vm_area_struct *vma = malloc(sizeof(*vma));
+	struct vm_area_struct *vma = pnm_malloc(PNM_FAULT_VMA, sizeof(*vma));
 
 	if (!vma)
 		return NULL;

@@ -227,7 +227,7 @@ int xa_store_locked(struct xarray *xa, unsigned long index, void *entry)
 		}
 	}
 	for (i = 0; i < need; i++) {
-		spare[i] = calloc(1, sizeof(struct xa_node));
+		spare[i] = pnm_calloc(PNM_FAULT_XA_NODE, 1, sizeof(struct xa_node));
 		if (!spare[i]) {
 			while (i--)
 				free(spare[i]);

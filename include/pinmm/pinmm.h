@@ -38,6 +38,7 @@
 #include <pinmm/io_uring.h>
 #include <pinmm/swap.h>
 #include <pinmm/thp.h>
+#include <pinmm/fault.h>
 
 PNM_BEGIN_DECLS
 

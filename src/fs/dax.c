@@ -320,7 +320,7 @@ int dax_writeback_range(struct inode *inode, loff_t start, loff_t end)
 	}
 	mutex_lock(&inode->i_lock);
 	if (fstat(fd, &st) ||
-	    (st.st_size != i_size_read(inode) && ftruncate(fd, i_size_read(inode)))) {
+	    (st.st_size != i_size_read(inode) && pnm_ftruncate(fd, i_size_read(inode)))) {
 		if (!ret)
 			ret = -EIO;
 	}
@@ -591,7 +591,7 @@ static int dax_setsize(struct inode *inode, loff_t size)
 	} else {
 		i_size_write(inode, size);
 	}
-	return ftruncate(PNM_I(inode)->host_fd, size) ? -EIO : 0;
+	return pnm_ftruncate(PNM_I(inode)->host_fd, size) ? -EIO : 0;
 }
 
 /*
@@ -623,7 +623,7 @@ static int dax_punch(struct inode *inode, loff_t start, loff_t end)
 			dax_zero_partial(inode, (pgoff_t)(end >> PAGE_SHIFT), 0,
 					 (size_t)((end + 1) & (PAGE_SIZE - 1)));
 	}
-	if (fallocate(PNM_I(inode)->host_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	if (pnm_fallocate(PNM_I(inode)->host_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      start, end - start + 1)) {
 		/* No hole punching on the host: the frames are gone, so the
 		 * next load would see the old bytes; zero them instead. */

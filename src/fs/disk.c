@@ -109,7 +109,7 @@ static int disk_attach_blocks(struct inode *inode, struct folio *folio)
 	if (err)
 		return err;
 	if (!b) {
-		b = calloc(1, sizeof(*b));
+		b = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*b));
 		if (!b)
 			return -ENOMEM;
 		b->magic = DISK_BLOCKS_MAGIC;
@@ -527,7 +527,7 @@ static int disk_sync_size(struct inode *inode)
 
 	if (fstat(fd, &st))
 		return -EIO;
-	if (st.st_size != size && ftruncate(fd, size))
+	if (st.st_size != size && pnm_ftruncate(fd, size))
 		return -EIO;
 	return 0;
 }
@@ -535,7 +535,9 @@ static int disk_sync_size(struct inode *inode)
 /*
  * ->fsync: write back and wait for [start, end], report this opener's
  * unseen writeback error (once), then make the host file's size and data
- * durable.  Caller holds no model lock.
+ * durable.  A failed host sync is a writeback error (pnm_host_sync()):
+ * this opener gets -EIO now, every other opener at its next fsync.
+ * Caller holds no model lock.
  */
 static int disk_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
@@ -547,8 +549,13 @@ static int disk_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	mutex_lock(&inode->i_lock);
 	err2 = disk_sync_size(inode);
 	mutex_unlock(&inode->i_lock);
-	if (!err2)
-		err2 = pnm_host_sync(inode);
+	if (!err2 && pnm_host_sync(inode)) {
+		/* Recorded in wb_err for every opener: this one sees it now,
+		 * and only now. */
+		err2 = file_check_and_advance_wb_err(file);
+		if (!err2)
+			err2 = -EIO;
+	}
 	return err ? err : err2;
 }
 
@@ -599,7 +606,7 @@ static void disk_evict_inode(struct pnm_inode *pi)
 static int disk_setsize(struct inode *inode, loff_t size)
 {
 	truncate_setsize(inode, size);
-	return ftruncate(PNM_I(inode)->host_fd, size) ? -EIO : 0;
+	return pnm_ftruncate(PNM_I(inode)->host_fd, size) ? -EIO : 0;
 }
 
 /* Zero [start, end] of the host file by writing zeroes (hosts without
@@ -631,7 +638,7 @@ static int host_write_zeroes(struct inode *inode, loff_t start, loff_t end)
 static int disk_punch(struct inode *inode, loff_t start, loff_t end)
 {
 	truncate_pagecache_range(inode, start, end);
-	if (!fallocate(PNM_I(inode)->host_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	if (!pnm_fallocate(PNM_I(inode)->host_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		       start, end - start + 1))
 		return 0;
 	return host_write_zeroes(inode, start, end);

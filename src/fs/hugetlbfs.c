@@ -217,7 +217,7 @@ static int hugetlbfs_init_inode_hstate(struct pnm_inode *pi, unsigned long size)
 
 	if (!h)
 		return -EINVAL;		/* the 1 GiB size is switched off */
-	info = calloc(1, sizeof(*info));
+	info = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*info));
 	if (!info)
 		return -ENOMEM;
 	info->resv_map = resv_map_alloc();
@@ -572,8 +572,8 @@ unsigned long hugetlbfs_unconsumed_reservations(struct hstate *h)
 		resv = inode_resv_map(inode);
 		spin_lock(&resv->lock);
 		nr = resv->nr;
-		from = malloc((nr ? nr : 1) * sizeof(*from));
-		to = malloc((nr ? nr : 1) * sizeof(*to));
+		from = pnm_malloc(PNM_FAULT_ALLOC, (nr ? nr : 1) * sizeof(*from));
+		to = pnm_malloc(PNM_FAULT_ALLOC, (nr ? nr : 1) * sizeof(*to));
 		if (!from || !to) {
 			/* The count is then short: the pass says why. */
 			pnm_check_nomem("hugetlb_check: a file's reservations");

@@ -99,7 +99,7 @@ int pnm_file_set_layout_lease(struct file *file, unsigned int break_ms)
 		return -EBADF;
 	if (!lease_fs_ok(file->f_inode) || break_ms > LEASE_BREAK_MS_MAX)
 		return -EINVAL;
-	l = calloc(1, sizeof(*l));
+	l = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	l->file = file;

@@ -229,12 +229,15 @@ static void remove_private_dir(void)
 
 /* --- host I/O ------------------------------------------------------------------ */
 
-/* pread of the host file until @n bytes or EOF (namei services, internal.h). */
+/* pread of the host file until @n bytes or EOF (namei services, internal.h);
+ * -EIO when PNM_FAULT_PREAD is injected. */
 ssize_t pnm_host_pread(struct inode *inode, void *buf, size_t n, loff_t off)
 {
 	int fd = PNM_I(inode)->host_fd;
 	size_t done = 0;
 
+	if (pnm_should_fail(PNM_FAULT_PREAD))
+		return -EIO;
 	while (done < n) {
 		ssize_t r = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
 
@@ -250,12 +253,15 @@ ssize_t pnm_host_pread(struct inode *inode, void *buf, size_t n, loff_t off)
 	return (ssize_t)done;
 }
 
-/* pwrite of the host file until all @n bytes are written (internal.h). */
+/* pwrite of the host file until all @n bytes are written (internal.h);
+ * -EIO, nothing written, when PNM_FAULT_PWRITE is injected. */
 ssize_t pnm_host_pwrite(struct inode *inode, const void *buf, size_t n, loff_t off)
 {
 	int fd = PNM_I(inode)->host_fd;
 	size_t done = 0;
 
+	if (pnm_should_fail(PNM_FAULT_PWRITE))
+		return -EIO;
 	while (done < n) {
 		ssize_t r = pwrite(fd, (const char *)buf + done, n - done, off + (off_t)done);
 
@@ -269,14 +275,26 @@ ssize_t pnm_host_pwrite(struct inode *inode, const void *buf, size_t n, loff_t o
 	return (ssize_t)done;
 }
 
-/* fdatasync of the host file, unless PINMM_NO_HOST_FSYNC is set (internal.h). */
+/*
+ * fdatasync of the host file, unless PINMM_NO_HOST_FSYNC is set (internal.h).
+ * A failure (the host's, or an injected PNM_FAULT_FDATASYNC; asked before
+ * the variable, so that injection works either way) is a writeback error
+ * like a failed ->writepage: recorded in the mapping's wb_err for every
+ * opener and counted in PNM_WB_IO_ERRORS; -EIO.
+ */
 int pnm_host_sync(struct inode *inode)
 {
-	const char *skip = getenv("PINMM_NO_HOST_FSYNC");
+	const char *skip;
 
-	if (skip && skip[0] && strcmp(skip, "0"))
-		return 0;
-	return fdatasync(PNM_I(inode)->host_fd) ? -EIO : 0;
+	if (!pnm_should_fail(PNM_FAULT_FDATASYNC)) {
+		skip = getenv("PINMM_NO_HOST_FSYNC");
+		if ((skip && skip[0] && strcmp(skip, "0")) ||
+		    !fdatasync(PNM_I(inode)->host_fd))
+			return 0;
+	}
+	mapping_set_error(inode->i_mapping, -EIO);
+	count_vm_event(PNM_WB_IO_ERRORS);
+	return -EIO;
 }
 
 /* --- injected faults ------------------------------------------------------------- */
@@ -345,7 +363,7 @@ static void inode_free_rcu(struct pnm_rcu_head *rh)
 /* A new inode of @fs, not yet in the table, one reference. */
 static struct pnm_inode *inode_alloc(enum pnm_fs_type fs, const char *name)
 {
-	struct pnm_inode_alloc *a = calloc(1, sizeof(*a));
+	struct pnm_inode_alloc *a = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*a));
 	struct pnm_inode *pi;
 
 	if (!a)
@@ -586,7 +604,7 @@ const char *pnm_inode_name(struct inode *inode)
 /* A new struct file on @inode (contract in internal.h). */
 struct file *pnm_alloc_file(struct inode *inode, int flags)
 {
-	struct pnm_file *pf = calloc(1, sizeof(*pf));
+	struct pnm_file *pf = pnm_calloc(PNM_FAULT_ALLOC, 1, sizeof(*pf));
 	struct file *file;
 	int acc = flags & O_ACCMODE;
 

@@ -272,6 +272,11 @@ use_of() {
 		echo '		pnm_task_swap_entry;'
 		echo '	n += (sw_on != NULL) + (sw_ent != NULL) + (int)sw_info.size + (int)sw_entry.size +'
 		echo '	     (PNM_SWAP_MAX_SLOTS > 0);' ;;
+	pinmm/fault.h)
+		echo '	static struct pnm_fault_stats fault_st;'
+		echo '	int (*fault_nth)(enum pnm_fault_kind, unsigned long) = pnm_fault_fail_nth;'
+		echo '	n += (fault_nth != NULL) + (int)fault_st.calls + (int)PNM_FAULT_NR_KINDS +'
+		echo '	     (pnm_fault_kind_name(PNM_FAULT_VMA) != NULL);' ;;
 	*)
 		# A header without a use here is a test that cannot fail for it.
 		echo "check_headers.sh: no use written for $1" >&2

@@ -2,12 +2,12 @@
 /*
  * test_xarray.c - the radix tree behind the page cache (xarray.c).
  *
- * White-box: this file includes src/xarray.c with calloc() redirected to a
- * counting wrapper, so that node allocation failures can be injected and
- * the "-ENOMEM leaves the tree unchanged" contract tested, and so that the
- * tree's height can be checked directly.  The included copy replaces the
- * library's xarray.o in this binary (same source; the archive member is
- * then never pulled in).
+ * White-box: this file includes src/xarray.c, so that the tree's height
+ * can be checked directly; node allocation failures are injected with
+ * pnm_fault_fail_nth(PNM_FAULT_XA_NODE) (pinmm/fault.h) to test the
+ * "-ENOMEM leaves the tree unchanged" contract.  The included copy
+ * replaces the library's xarray.o in this binary (same source; the
+ * archive member is then never pulled in).
  *
  * The random test runs seeded operations against a plain reference array
  * over a fixed set of candidate indexes chosen to exercise every level of
@@ -19,19 +19,7 @@
 #include "test_util.h"
 #include "pinmm_test_internal.h"
 
-/* Fail the n-th node allocation from now (1 = next); 0 = never. */
-static long xa_fail_nth;
-
-static void *xa_test_calloc(size_t n, size_t size)
-{
-	if (xa_fail_nth > 0 && --xa_fail_nth == 0)
-		return NULL;
-	return calloc(n, size);
-}
-
-#define calloc xa_test_calloc
 #include "../../src/xarray.c"
-#undef calloc
 
 /* Distinct, aligned fake entries. */
 #define ENTRY(i)	((void *)(uintptr_t)(((uintptr_t)(i) + 1) << 4))
@@ -135,9 +123,9 @@ static void test_enomem_unchanged(void **state)
 		for (k = 1; ; k++) {
 			int ret;
 
-			xa_fail_nth = k;
+			pnm_fault_fail_nth(PNM_FAULT_XA_NODE, (unsigned long)k);
 			ret = xa_store(&xa, idx[i], ENTRY(i + 100));
-			xa_fail_nth = 0;
+			pnm_fault_fail_nth(PNM_FAULT_XA_NODE, 0);
 			if (ret == 0)
 				break;
 			assert_int_equal(ret, -ENOMEM);
@@ -155,9 +143,9 @@ static void test_enomem_unchanged(void **state)
 		assert_true(pnm_check_xarray(&xa));
 	}
 	/* Replacing an entry needs no node and cannot fail. */
-	xa_fail_nth = 1;
+	pnm_fault_fail_nth(PNM_FAULT_XA_NODE, 1);
 	assert_int_equal(xa_store(&xa, 70, ENTRY(7)), 0);
-	xa_fail_nth = 0;
+	pnm_fault_fail_nth(PNM_FAULT_XA_NODE, 0);
 	xa_destroy(&xa);
 }
 
