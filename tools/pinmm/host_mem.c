@@ -926,6 +926,8 @@ const struct host_cmd host_mem_cmds[] = {
 	{ "swap on", swap_on_run, NULL },
 	{ "swap off", swap_off_run, NULL },
 	{ "swap inject", NULL, "I/O error injection into the model's swap device" },
+	{ "fail", NULL, "host fault injection into the model (" MODEL_ONLY ")" },
+	{ "expect fault", NULL, "host fault injection into the model (" MODEL_ONLY ")" },
 	{ "meminfo", NULL, "the model's hugetlb pool listing" },
 	{ "expect hugepages", NULL, "the host pool is shared with everything else on it" },
 	{ NULL, NULL, NULL },
