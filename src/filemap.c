@@ -909,7 +909,7 @@ ssize_t generic_perform_write(struct file *file, const void *buf, size_t count,
 bool pnm_check_mapping(struct address_space *mapping)
 {
 	unsigned long index = 0, n = 0, cap = 64, i, dirty = 0, wb = 0, pages = 0;
-	struct folio **folios = pnm_malloc(PNM_FAULT_ALLOC, cap * sizeof(*folios));
+	struct folio **folios = malloc(cap * sizeof(*folios));
 	bool ok = true;
 
 	if (!folios)
@@ -946,7 +946,7 @@ bool pnm_check_mapping(struct address_space *mapping)
 		if (!ok)
 			break;
 		if (n == cap) {
-			struct folio **bigger = pnm_realloc(PNM_FAULT_ALLOC, folios, 2 * cap * sizeof(*folios));
+			struct folio **bigger = realloc(folios, 2 * cap * sizeof(*folios));
 
 			if (!bigger) {
 				ok = pnm_check_nomem("pnm_check_mapping");

@@ -821,7 +821,8 @@ static void zone_init(struct zone *zone, enum zone_type idx,
  * list, then allocate the zero page from ZONE_NORMAL.  Pair with
  * pnm_page_alloc_fini().  Returns 0, -EINVAL (no NORMAL frames, or more
  * than PNM_MAX_FRAMES), -EBUSY (already built) or -ENOMEM (host mmap
- * failed; nothing is left mapped).  Single-threaded (pnm_init()).
+ * failed, or an injected PNM_FAULT_PAGE failed the zero page; nothing is
+ * left mapped).  Single-threaded (pnm_init()).
  */
 int pnm_page_alloc_init(const struct pnm_config *cfg)
 {
@@ -863,8 +864,10 @@ int pnm_page_alloc_init(const struct pnm_config *cfg)
 	mod_vm_stat(NR_FREE_PAGES, total);
 
 	zero = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
-	if (!zero)	/* impossible: NORMAL has at least 512 free frames */
-		PNM_DIE("no frame for the zero page", 0);
+	if (!zero) {	/* NORMAL has 512 free frames: only an injected fault */
+		pnm_page_alloc_fini();
+		return -ENOMEM;
+	}
 	SetPageReserved(zero);
 	pnm_mem.zero_pfn = page_to_pfn(zero);
 	return 0;

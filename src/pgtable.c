@@ -608,7 +608,7 @@ static bool record_leaf(struct check_state *cs, unsigned long pfn)
 		return false;
 	if (cs->nr_leaves == cs->cap_leaves) {
 		size_t cap = cs->cap_leaves ? 2 * cs->cap_leaves : 256;
-		unsigned long *f = pnm_realloc(PNM_FAULT_ALLOC, cs->folios, cap * sizeof(*f));
+		unsigned long *f = realloc(cs->folios, cap * sizeof(*f));
 
 		if (!f) {
 			cs->nomem = true;

@@ -572,8 +572,8 @@ unsigned long hugetlbfs_unconsumed_reservations(struct hstate *h)
 		resv = inode_resv_map(inode);
 		spin_lock(&resv->lock);
 		nr = resv->nr;
-		from = pnm_malloc(PNM_FAULT_ALLOC, (nr ? nr : 1) * sizeof(*from));
-		to = pnm_malloc(PNM_FAULT_ALLOC, (nr ? nr : 1) * sizeof(*to));
+		from = malloc((nr ? nr : 1) * sizeof(*from));
+		to = malloc((nr ? nr : 1) * sizeof(*to));
 		if (!from || !to) {
 			/* The count is then short: the pass says why. */
 			pnm_check_nomem("hugetlb_check: a file's reservations");
