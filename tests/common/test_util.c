@@ -528,3 +528,14 @@ void *stress_flusher_main(void *arg)
 	}
 	return NULL;
 }
+
+/* stress_fault_every - seeded every-Nth host fault injection; test_util.h. */
+void stress_fault_every(enum pnm_fault_kind kind, unsigned long every, uint64_t seed)
+{
+	uint64_t s = seed | 1;
+	unsigned long offset = every ? (unsigned long)(test_rand(&s) % every) : 0;
+
+	print_message("stress: one %s call in %lu fails (offset %lu)\n",
+		      pnm_fault_kind_name(kind), every, offset);
+	assert_int_equal(pnm_fault_fail_every(kind, every, offset), 0);
+}

@@ -282,6 +282,15 @@ void stress_helpers_join(struct stress_helper *hs, size_t n);
 /* Start @fn(@arg) as a thread of the test (fails the test if it cannot). */
 void stress_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
+/*
+ * Host fault injection for a stress run (pinmm/fault.h): every @every-th
+ * call of @kind fails from now on, the phase picked from @seed, so that
+ * the same seed arms the same calls.  Fails the test on a bad argument.
+ * pnm_fault_reset() (or the run's end) disarms it; the teardown's leak
+ * and invariant checks still apply.
+ */
+void stress_fault_every(enum pnm_fault_kind kind, unsigned long every, uint64_t seed);
+
 /* Fill @words words of @buf with @v; is every word @v? */
 static inline void stress_fill_words(uint64_t *buf, size_t words, uint64_t v)
 {
