@@ -44,8 +44,10 @@ int pnm_config_import(const struct pnm_config *cfg, size_t min_size,
 #include <stdlib.h>
 #include <unistd.h>
 #include <pinmm/fault.h>
-/* Non-zero while a kind is armed or calls are counted; relaxed atomic. */
-extern int pnm_fault_on;
+/* Non-zero while a kind is armed or calls are counted; relaxed atomic.
+ * Hidden here too (the library's preset hides it anyway), so that the
+ * compiler loads it PC-relative, not through the GOT. */
+extern int pnm_fault_on __attribute__((visibility("hidden")));
 /* Count one call of @kind; true if it must fail (only when pnm_fault_on). */
 bool pnm_fault_tick(enum pnm_fault_kind kind);
 /*
