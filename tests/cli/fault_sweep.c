@@ -33,20 +33,14 @@ static char first_broken[512];
 
 static void sink_begin(struct scn_sink *s, const char *file) { (void)s; (void)file; }
 
-/* The runner's own failures: a checker that failed, a checker that could
- * not run, frames left after teardown. */
+/* The runner's own verdict (scn_result.broken): a checker that failed, a
+ * checker that could not run, frames left after teardown. */
 static void sink_step(struct scn_sink *s, const struct scn_result *res)
 {
 	(void)s;
-	if (res->status != SCN_ST_FAIL || !res->detail)
-		return;
-	if (strstr(res->detail, "invariant violated") ||
-	    (!res->step && strstr(res->detail, "frames leaked")) ||
-	    strstr(res->detail, "checkers could not run")) {
-		if (!broken++)
-			snprintf(first_broken, sizeof(first_broken), "line %u: %s: %s", res->line,
-				 res->command, res->detail);
-	}
+	if (res->broken != SCN_BROKEN_NONE && !broken++)
+		snprintf(first_broken, sizeof(first_broken), "line %u: %s: %s", res->line,
+			 res->command, res->detail ? res->detail : "");
 }
 
 static void sink_end(struct scn_sink *s, const char *file, unsigned int p, unsigned int f,
