@@ -340,7 +340,7 @@ static char *swap_file_path(const char *path)
 	char *p;
 
 	if (path)
-		return strdup(path);
+		return pnm_should_fail(PNM_FAULT_ALLOC) ? NULL : strdup(path);
 	dir = pnm_fs_data_dir();
 	if (!dir)
 		return NULL;
@@ -559,7 +559,9 @@ static struct mm_struct **snapshot_mms(int *nr, bool users)
 	spin_lock(&pnm_mm_list_lock);
 	list_for_each_entry(mm, &pnm_mm_list, mmlist)
 		n++;
-	mms = malloc((size_t)(n ? n : 1) * sizeof(*mms));
+	/* swapoff's (@users) is injectable; the checker's is not. */
+	mms = users ? pnm_malloc(PNM_FAULT_ALLOC, (size_t)(n ? n : 1) * sizeof(*mms))
+		    : malloc((size_t)(n ? n : 1) * sizeof(*mms));
 	if (!mms) {
 		spin_unlock(&pnm_mm_list_lock);
 		return NULL;
