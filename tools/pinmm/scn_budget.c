@@ -330,7 +330,8 @@ static int budgets_run(struct scn_run *r, const struct scn_step *st, const struc
 	/* Every user named so far too, unless one process was asked for. */
 	for (size_t i = 0; !l.only && s && i < s->n; i++)
 		listing_add_user(&l, s->uid[i]);
-	qsort(l.uid, l.nuid, sizeof(*l.uid), cmp_int);
+	if (l.nuid)		/* qsort must not be given NULL, even for 0 */
+		qsort(l.uid, l.nuid, sizeof(*l.uid), cmp_int);
 	fputs("], \"users\": [", l.json);
 	for (size_t i = 0; i < l.nuid; i++) {
 		struct pnm_pin_budget_info b = { .size = sizeof(b) };
