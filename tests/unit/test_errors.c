@@ -23,6 +23,7 @@
 #include <pinmm/futex.h>
 #include <pinmm/hugetlb.h>
 #include <pinmm/dma.h>
+#include <pinmm/fault.h>
 #include <pinmm/inspect.h>
 #include <pinmm/kvm.h>
 #include <pinmm/kwrite.h>
@@ -1782,6 +1783,32 @@ ROW(dio_destroy_busy, "pnm_dio_dev_destroy", "a request not yet reaped", -EBUSY)
 	assert_true(pnm_dio_wait(req) >= 0);
 	assert_int_equal(pnm_dio_dev_destroy(dev), 0);
 	return ret;
+}
+
+/* --- fault.h ----------------------------------------------------------------- */
+
+ROW(fault_nth_kind, "pnm_fault_fail_nth", "an unknown kind", -EINVAL)
+{
+	(void)x;
+	return pnm_fault_fail_nth((enum pnm_fault_kind)999, 1);
+}
+
+ROW(fault_every_offset, "pnm_fault_fail_every", "an offset not below every", -EINVAL)
+{
+	(void)x;
+	return pnm_fault_fail_every(PNM_FAULT_VMA, 4, 4);
+}
+
+ROW(fault_stat_null, "pnm_fault_stat", "a NULL result", -EINVAL)
+{
+	(void)x;
+	return pnm_fault_stat(PNM_FAULT_VMA, NULL);
+}
+
+ROW(fault_lookup_unknown, "pnm_fault_kind_lookup", "an unknown name", -EINVAL)
+{
+	(void)x;
+	return pnm_fault_kind_lookup("no-such-kind");
 }
 
 /* --- the fixture and the driver ------------------------------------------- */
