@@ -393,6 +393,15 @@ static void finding_evidence(const struct fact *fa)
 	VEC_PUSH(audit_findings.v[audit_findings.n - 1].evidence, fa);
 }
 
+/* The lines that put @flag into the site's flags, as the last finding's
+ * evidence. */
+static void flag_evidence(const struct site *s, const char *flag)
+{
+	for (size_t i = 0; i < s->flag_lines.n; i++)
+		if (!strcmp(s->flag_lines.v[i]->text, flag))
+			finding_evidence(s->flag_lines.v[i]);
+}
+
 static void set_class(struct site *s, const char *cas, char group, const char *conf,
 		      const char *reason)
 {
@@ -953,17 +962,13 @@ void audit_analyse(struct site *s)
 		snprintf(msg, sizeof(msg), "FOLL_PIN passed to %s() by its caller: FOLL_PIN is "
 			 "internal to GUP, set by the pin_user_pages*() calls", c->name);
 		add_finding(s, FIND_FOLL_PIN, fp_direct ? "certain" : "likely", msg);
-		for (size_t i = 0; i < s->flag_lines.n; i++)
-			if (!strcmp(s->flag_lines.v[i]->text, "FOLL_PIN"))
-				finding_evidence(s->flag_lines.v[i]);
+		flag_evidence(s, "FOLL_PIN");
 	}
 	if (s->kind == FAM_GET && longterm) {
 		snprintf(msg, sizeof(msg), "FOLL_LONGTERM passed to %s(): a long-term reference "
 			 "must be a pin (pin_user_pages*() with FOLL_LONGTERM)", c->name);
 		add_finding(s, FIND_GET_LONGTERM, lt_direct ? "certain" : "likely", msg);
-		for (size_t i = 0; i < s->flag_lines.n; i++)
-			if (!strcmp(s->flag_lines.v[i]->text, "FOLL_LONGTERM"))
-				finding_evidence(s->flag_lines.v[i]);
+		flag_evidence(s, "FOLL_LONGTERM");
 	}
 	/*
 	 * A put only through a helper beside an unpin (or the reverse for a
