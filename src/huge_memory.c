@@ -59,7 +59,7 @@ void pgtable_trans_huge_deposit(pmd_t *pmd, struct page *pgtable)
 {
 	struct page *pmd_table = pmd_table_page(pmd);
 
-	lockdep_assert_held(&pmd_table->ptl);
+	lockdep_assert_held(ptlock_ptr(pmd_table));
 	list_add(&pgtable->pt_deposit, &pmd_table->pt_deposit);
 }
 
@@ -67,7 +67,7 @@ static struct page *pgtable_trans_huge_withdraw(pmd_t *pmd)
 {
 	struct page *pmd_table = pmd_table_page(pmd), *pgtable;
 
-	lockdep_assert_held(&pmd_table->ptl);
+	lockdep_assert_held(ptlock_ptr(pmd_table));
 	if (list_empty(&pmd_table->pt_deposit))
 		return NULL;
 	pgtable = list_first_entry(&pmd_table->pt_deposit, struct page, pt_deposit);

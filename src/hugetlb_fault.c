@@ -84,7 +84,7 @@ spinlock_t *huge_pte_lockptr(const struct hstate *h, struct mm_struct *mm, pte_t
 
 	if (h->order == HUGETLB_PUD_ORDER)
 		return &mm->page_table_lock;
-	return &pfn_to_page(off >> PAGE_SHIFT)->ptl;
+	return ptlock_ptr(pfn_to_page(off >> PAGE_SHIFT));
 }
 
 /* Install an entry: a release store (pairs with the acquire of lockless

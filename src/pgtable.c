@@ -90,17 +90,26 @@ pteval_t vm_get_page_prot(unsigned long vm_flags)
 /*
  * pnm_pgtable_alloc - allocate one zeroed table frame for level @level of
  * @mm (1 = PTE .. 4 = PGD).  The frame is PG_table with pt_mm, pt_level and
- * an initialised ptl, and is accounted in mm->pgtables_bytes and
- * NR_PAGETABLE.  Returns NULL if no frame is free.  No locks needed.
+ * its lock (ptlock_ptr()), which is allocated from the host beside the
+ * frame, and is accounted in mm->pgtables_bytes and NR_PAGETABLE.  Returns
+ * NULL if no frame is free or the host cannot allocate the lock (callers
+ * report -ENOMEM either way).  No locks needed.
  */
 struct page *pnm_pgtable_alloc(struct mm_struct *mm, int level)
 {
-	struct page *page = alloc_page(GFP_PGTABLE);
+	spinlock_t *ptl = malloc(sizeof(*ptl));
+	struct page *page;
 
-	if (!page)
+	if (!ptl)
 		return NULL;
+	page = alloc_page(GFP_PGTABLE);
+	if (!page) {
+		free(ptl);
+		return NULL;
+	}
+	spin_lock_init(ptl);
 	/* The ptdesc fields share storage with lru/mapping/index/private. */
-	spin_lock_init(&page->ptl);
+	page->ptl = ptl;
 	page->pt_mm = mm;
 	page->pt_level = (unsigned long)level;
 	INIT_LIST_HEAD(&page->pt_deposit);
@@ -113,15 +122,16 @@ struct page *pnm_pgtable_alloc(struct mm_struct *mm, int level)
 
 /*
  * Hand a table frame back to the page allocator: undo what
- * pnm_pgtable_alloc() did to the descriptor (PG_table, the lock, the
- * ptdesc fields) and drop the allocation's reference.  No walker can reach
- * the frame any more.
+ * pnm_pgtable_alloc() did to the descriptor (PG_table, the lock, which is
+ * freed here, the ptdesc fields) and drop the allocation's reference.  No
+ * walker can reach the frame any more, nor take its lock.
  */
 static void pgtable_release(struct page *table)
 {
 	VM_BUG_ON_PAGE(!list_empty(&table->pt_deposit), table);
 	ClearPageTable(table);
-	spin_lock_destroy(&table->ptl);
+	spin_lock_destroy(table->ptl);
+	free(table->ptl);
 	/* Hand the frame back with lru/mapping/index/private cleared. */
 	memset(&table->lru, 0,
 	       offsetof(struct page, _mapcount) - offsetof(struct page, lru));
@@ -315,7 +325,7 @@ pmd_t *pnm_pmd_alloc(struct mm_struct *mm, unsigned long addr)
  */
 spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd)
 {
-	spinlock_t *ptl = &table_page_of(pmd)->ptl;
+	spinlock_t *ptl = ptlock_ptr(table_page_of(pmd));
 
 	(void)mm;
 	spin_lock(ptl);
@@ -330,7 +340,7 @@ spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd)
 spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd)
 {
 	(void)mm;
-	return &pfn_to_page(pmd_pfn(pmdp_get_lockless(pmd)))->ptl;
+	return ptlock_ptr(pfn_to_page(pmd_pfn(pmdp_get_lockless(pmd))));
 }
 
 /*
@@ -383,7 +393,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 	(void)mm;
 	if (!pmd_is_table(val))
 		return NULL;
-	ptl = &pfn_to_page(pmd_pfn(val))->ptl;
+	ptl = ptlock_ptr(pfn_to_page(pmd_pfn(val)));
 	spin_lock(ptl);
 	if (!pmd_same(pmdp_get(pmd), val)) {
 		spin_unlock(ptl);
@@ -519,7 +529,7 @@ static void free_pmd_range(struct free_range *fr, pud_t *pud,
 			next = end;
 		if (!pmd_is_table(val))
 			continue;
-		maybe_free_child(fr, &pmd->pmd, &table_page_of(pmd)->ptl,
+		maybe_free_child(fr, &pmd->pmd, ptlock_ptr(table_page_of(pmd)),
 				 addr & PMD_MASK, PMD_SIZE);
 	}
 }

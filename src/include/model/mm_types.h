@@ -136,7 +136,11 @@ struct pnm_pin_budget;
 			unsigned long private;				\
 		};							\
 		struct {	/* a page-table page (ptdesc) */		\
-			spinlock_t ptl;	/* PTE/PMD table entries */	\
+			/* the lock of this table's entries (PTE/PMD	\
+			 * tables), allocated and freed with the table	\
+			 * (a spinlock_t is wider than a word: Linux's	\
+			 * split ptlock allocation); ptlock_ptr() */	\
+			spinlock_t *ptl;				\
 			struct mm_struct *pt_mm;	/* owning mm */		\
 			unsigned long pt_level;	/* 1=PTE .. 4=PGD */	\
 			/* PMD table: head of the PTE tables deposited	\
