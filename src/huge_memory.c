@@ -808,7 +808,7 @@ static void split_folio_struct(struct folio *folio)
 		 * a migration entry pair with it through folio_try_get() and
 		 * folio_wait_locked() on that folio.
 		 */
-		__atomic_store_n(&p->compound_head, 0, __ATOMIC_RELEASE);
+		clear_compound_head(p);
 	}
 	WRITE_ONCE(folio->_folio_order, 0);
 	atomic_set(&folio->_entire_mapcount, 0);

@@ -27,7 +27,8 @@
  * user of a frame to the next; free_pages_check() refuses (VM_BUG_ON) to
  * free a frame that is still mapped, pinned, locked, a page table or on an
  * rmap list.  A new allocation has refcount 1 on its head page; tails of a
- * large folio have refcount 0 and compound_head = head | 1.
+ * large folio have refcount 0 and compound_head = head | 1 (in the word of
+ * lru.next: a tail is on no list).
  *
  * Locking: zone->lock protects free_area[] and the buddy state of the
  * zone's frames (PG_buddy, private and lru of free block heads).  It is the
@@ -140,7 +141,8 @@ unsigned long pnm_nr_allocated_frames(void)
  * frame (it is neither free nor reachable by a mapping).  Fields that
  * lockless scanners may peek at (flags, mapping, compound_head, order,
  * private) are written with WRITE_ONCE so that such a peek is a benign
- * race, not a data race.
+ * race, not a data race; compound_head is the word of lru.next, which the
+ * empty list leaves even: not a tail.
  */
 static void reset_page(struct page *page)
 {
@@ -151,7 +153,6 @@ static void reset_page(struct page *page)
 	WRITE_ONCE(page->private, 0);
 	atomic_set(&page->_mapcount, 0);
 	atomic_set(&page->_refcount, 0);
-	WRITE_ONCE(page->compound_head, 0);
 	WRITE_ONCE(page->_folio_order, 0);
 	atomic_set(&page->_entire_mapcount, 0);
 	atomic_set(&page->_pincount, 0);
@@ -176,7 +177,7 @@ void prep_compound_page(struct page *head, unsigned int order)
 	atomic_set(&head->_entire_mapcount, 0);
 	atomic_set(&head->_pincount, 0);
 	for (i = 1; i < nr; i++)
-		WRITE_ONCE(head[i].compound_head, (unsigned long)head | 1);
+		set_compound_head(&head[i], head);
 }
 
 /* Make a block just taken from the buddy lists into an allocation. */

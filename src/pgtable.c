@@ -110,7 +110,7 @@ struct page *pnm_pgtable_alloc(struct mm_struct *mm, int level)
 	spin_lock_init(ptl);
 	/* The ptdesc fields share storage with lru/mapping/index/private. */
 	page->ptl = ptl;
-	page->pt_mm = mm;
+	WRITE_ONCE(page->pt_mm, mm);	/* the word read as compound_head */
 	page->pt_level = (unsigned long)level;
 	INIT_LIST_HEAD(&page->pt_deposit);
 	SetPageTable(page);
@@ -132,10 +132,13 @@ static void pgtable_release(struct page *table)
 	ClearPageTable(table);
 	spin_lock_destroy(table->ptl);
 	free(table->ptl);
-	/* Hand the frame back with lru/mapping/index/private cleared. */
-	memset(&table->lru, 0,
-	       offsetof(struct page, _mapcount) - offsetof(struct page, lru));
+	/* Hand the frame back with lru an empty list (its first word, which
+	 * lockless readers see as compound_head, pt_mm before: stored with
+	 * WRITE_ONCE by INIT_LIST_HEAD) and mapping/index/private cleared. */
 	INIT_LIST_HEAD(&table->lru);
+	WRITE_ONCE(table->mapping, NULL);
+	table->index = 0;
+	WRITE_ONCE(table->private, 0);
 	folio_put(page_folio(table));
 }
 
@@ -181,7 +184,7 @@ void pnm_pgtable_free(struct mm_struct *mm, struct page *table)
 	mod_vm_stat(NR_PAGETABLE, -1);
 	count_vm_event(PNM_PGTABLE_FREE);
 	/* The mm may be gone before the grace period ends. */
-	table->pt_mm = NULL;
+	WRITE_ONCE(table->pt_mm, NULL);
 
 	/* seq_cst loads after the caller's seq_cst unhooking (rcu.h). */
 	if (!pnm_lockless_walkers()) {

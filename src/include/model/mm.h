@@ -66,6 +66,27 @@ static inline struct page *compound_head(const struct page *p)
 	return (h & 1) ? (struct page *)(h - 1) : (struct page *)p;
 }
 static inline struct folio *page_folio(const struct page *p) { return (struct folio *)compound_head(p); }
+/*
+ * Make @p a tail of the folio headed by @head (the word it shares with
+ * lru.next).  The caller owns the frames: a new allocation, a hugetlb
+ * folio being put together; a lockless reader peeking meanwhile sees
+ * this or the even word before it, a head.
+ */
+static inline void set_compound_head(struct page *p, const struct page *head)
+{ WRITE_ONCE(p->compound_head, (unsigned long)head | 1); }
+/*
+ * @p stops being a tail (a split, a dissolved hugetlb folio): its lru
+ * becomes an empty list, as on a fresh page.  The store of the word read
+ * as compound_head comes last and is a release: a thread that finds @p
+ * its own folio (page_folio()) and then takes a reference on it (fully
+ * ordered) or waits for its lock sees every store the caller made to the
+ * descriptor before.
+ */
+static inline void clear_compound_head(struct page *p)
+{
+	WRITE_ONCE(p->lru.prev, &p->lru);
+	__atomic_store_n(&p->lru.next, &p->lru, __ATOMIC_RELEASE);
+}
 static inline struct page *folio_page(struct folio *f, unsigned long n) { return &f->page + n; }
 static inline struct folio *pfn_folio(unsigned long pfn) { return page_folio(pfn_to_page(pfn)); }
 static inline unsigned int folio_order(const struct folio *f) { return READ_ONCE(f->_folio_order); }

@@ -135,13 +135,26 @@ struct pnm_pin_budget;
 			/* buddy: block order; fs: block state */		\
 			unsigned long private;				\
 		};							\
+		struct {	/* a tail page of a large folio */		\
+			/* head page address | 1, set when the folio is	\
+			 * made (prep_compound_page) and cleared when it	\
+			 * is split or freed; lockless readers peek at it	\
+			 * (READ_ONCE, page_folio()).  It is the word of	\
+			 * lru.next and of pt_mm, which are even: bit 0	\
+			 * set means a tail, clear a head or order-0	\
+			 * page (list.h stores next with WRITE_ONCE) */	\
+			unsigned long compound_head;			\
+		};							\
 		struct {	/* a page-table page (ptdesc) */		\
+			/* owning mm; first, so the word read as	\
+			 * compound_head is even (NULL while the frame	\
+			 * waits for a grace period); WRITE_ONCE */	\
+			struct mm_struct *pt_mm;			\
 			/* the lock of this table's entries (PTE/PMD	\
 			 * tables), allocated and freed with the table	\
 			 * (a spinlock_t is wider than a word: Linux's	\
 			 * split ptlock allocation); ptlock_ptr() */	\
 			spinlock_t *ptl;				\
-			struct mm_struct *pt_mm;	/* owning mm */		\
 			unsigned long pt_level;	/* 1=PTE .. 4=PGD */	\
 			/* PMD table: head of the PTE tables deposited	\
 			 * for its huge PMDs; a deposited table: its	\
@@ -155,8 +168,6 @@ struct pnm_pin_budget;
 	/* head: references, including one per mapping, the page cache's	\
 	 * folio_nr_pages(), temporary gets and (issue 4) pins */	\
 	atomic_t _refcount;						\
-	/* tail: head page address | 1; head/order-0: 0.  Set at alloc */	\
-	unsigned long compound_head;					\
 	/* head: log2 of the number of frames; set at allocation */	\
 	unsigned int _folio_order;					\
 	/* head: PMD mappings of the whole folio; PMD ptl + mapcount lock */	\
