@@ -799,20 +799,19 @@ static void split_folio_struct(struct folio *folio)
 		p->index = folio->index + i;
 		WRITE_ONCE(p->private, 0);
 		WRITE_ONCE(p->_folio_order, 0);
-		atomic_set(&p->_entire_mapcount, 0);
-		atomic_set(&p->_pincount, 0);
 		atomic_set(&p->_refcount, 1);
 		/*
 		 * Release: a thread that sees this page become its own folio
 		 * (page_folio) sees it locked and referenced.  Faults meeting
 		 * a migration entry pair with it through folio_try_get() and
-		 * folio_wait_locked() on that folio.
+		 * folio_wait_locked() on that folio.  On page[1] this also
+		 * ends the folio's own fields there (_entire_mapcount,
+		 * _pincount: both 0, split_folio() saw no PMD mapping and
+		 * froze the only reference), whose words become its lru.
 		 */
 		clear_compound_head(p);
 	}
 	WRITE_ONCE(folio->_folio_order, 0);
-	atomic_set(&folio->_entire_mapcount, 0);
-	atomic_set(&folio->_pincount, 0);
 	ClearPageHead(head);
 	/* Unfreeze with the caller's reference; release publishes the above
 	 * to whoever folio_try_get()s the head next. */

@@ -116,8 +116,9 @@ static struct folio *prep_gigantic(unsigned long start, unsigned int order)
 		set_compound_head(&head[i], head);
 	SetPageHead(head);
 	WRITE_ONCE(head->_folio_order, order);
-	atomic_set(&head->_entire_mapcount, 0);
-	atomic_set(&head->_pincount, 0);
+	/* page[1], a tail now: the folio's fields (mm_types.h). */
+	atomic_set(&((struct folio *)head)->_entire_mapcount, 0);
+	atomic_set(&((struct folio *)head)->_pincount, 0);
 	atomic_set(&head->_refcount, 1);
 	return (struct folio *)head;
 }

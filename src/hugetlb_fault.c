@@ -169,7 +169,7 @@ static void hugetlb_remove_rmap(struct folio *folio)
 	spinlock_t *lock = folio_mapcount_lock(folio);
 
 	spin_lock(lock);
-	VM_BUG_ON_PAGE(atomic_read(&folio->_entire_mapcount) <= 0, &folio->page);
+	VM_BUG_ON_PAGE(folio_entire_mapcount(folio) <= 0, &folio->page);
 	if (atomic_sub_return(1, &folio->_entire_mapcount) == 0 && folio_test_anon(folio))
 		ClearPageAnonExclusive(&folio->page);
 	spin_unlock(lock);

@@ -154,15 +154,15 @@ static void reset_page(struct page *page)
 	atomic_set(&page->_mapcount, 0);
 	atomic_set(&page->_refcount, 0);
 	WRITE_ONCE(page->_folio_order, 0);
-	atomic_set(&page->_entire_mapcount, 0);
-	atomic_set(&page->_pincount, 0);
 	atomic_set(&page->pnm_pincount, 0);
 }
 
 /*
  * Turn a freshly allocated block of 2^@order frames at @head into a large
  * folio: PG_head and _folio_order on the head, compound_head = head | 1 on
- * every tail.  Idempotent; does nothing for order 0.  The caller owns the
+ * every tail, then the folio's fields on page[1] (_entire_mapcount,
+ * _pincount: after page[1]'s lru, whose words they share, was last
+ * written).  Idempotent; does nothing for order 0.  The caller owns the
  * frames (refcount 1 on the head, nobody else can see them).
  */
 void prep_compound_page(struct page *head, unsigned int order)
@@ -174,10 +174,10 @@ void prep_compound_page(struct page *head, unsigned int order)
 	VM_BUG_ON(order > MAX_PAGE_ORDER);
 	SetPageHead(head);
 	WRITE_ONCE(head->_folio_order, order);
-	atomic_set(&head->_entire_mapcount, 0);
-	atomic_set(&head->_pincount, 0);
 	for (i = 1; i < nr; i++)
 		set_compound_head(&head[i], head);
+	atomic_set(&((struct folio *)head)->_entire_mapcount, 0);
+	atomic_set(&((struct folio *)head)->_pincount, 0);
 }
 
 /* Make a block just taken from the buddy lists into an allocation. */
@@ -215,8 +215,9 @@ static void free_pages_check(struct page *page, unsigned int order)
 	VM_BUG_ON_PAGE(test_bit(PG_swapcache, &page->flags) || PageLru(page), page);
 	VM_BUG_ON_PAGE(PageHead(page) && folio_order((struct folio *)page) != order,
 		       page);
-	VM_BUG_ON_PAGE(atomic_read(&page->_entire_mapcount) != 0, page);
-	VM_BUG_ON_PAGE(atomic_read(&page->_pincount) != 0, page);
+	VM_BUG_ON_PAGE(PageHead(page) &&
+		       (folio_entire_mapcount((struct folio *)page) != 0 ||
+			atomic_read(&((struct folio *)page)->_pincount) != 0), page);
 	for (i = 0; i < nr; i++) {
 		struct page *p = &page[i];
 

@@ -697,10 +697,11 @@ static bool check_table_frame(struct check_state *cs, unsigned long pfn, int lev
 	cs->tables++;
 	return CHECK(cs, PageTable(page) && page->pt_mm == cs->mm &&
 			 page->pt_level == (unsigned long)level &&
-			 page_zonenum(page) == ZONE_NORMAL,
-		     "level %d table pfn %#lx for %#lx: table=%d mm ok=%d level %lu zone %d",
+			 page_zonenum(page) == ZONE_NORMAL && ptlock_ptr(page) &&
+			 !PageTail(page),
+		     "level %d table pfn %#lx for %#lx: table=%d mm ok=%d level %lu zone %d lock %p",
 		     level, pfn, addr, PageTable(page), page->pt_mm == cs->mm,
-		     page->pt_level, page_zonenum(page));
+		     page->pt_level, page_zonenum(page), (void *)ptlock_ptr(page));
 }
 
 /* Common checks of a present leaf mapping @pfn at @addr (PTE or PMD). */

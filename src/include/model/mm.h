@@ -149,19 +149,23 @@ static inline void put_page(struct page *p) { folio_put(page_folio(p)); }
 void folio_copy(struct folio *dst, struct folio *src);
 
 /* --- mapcounts (rmap.c maintains them) ------------------------------------ */
+/* PMD mappings of the whole folio (page[1]: large folios only; an order-0
+ * folio is never mapped whole). */
+static inline int folio_entire_mapcount(const struct folio *f)
+{ return folio_test_large(f) ? atomic_read(&f->_entire_mapcount) : 0; }
 static inline int page_mapcount(const struct page *p)
 {
 	struct folio *f = page_folio(p);
 
-	return atomic_read(&p->_mapcount) + atomic_read(&f->_entire_mapcount);
+	return atomic_read(&p->_mapcount) + folio_entire_mapcount(f);
 }
-static inline int folio_entire_mapcount(const struct folio *f) { return atomic_read(&f->_entire_mapcount); }
 /* Total mappings: PTE mappings of every page + PMD mappings x nr_pages. */
 int folio_mapcount(struct folio *folio);
 bool folio_mapped(struct folio *folio);
 
 /* --- pins (queried by fork/migration; taken by gup.c in the GUP issue) --- */
 #define GUP_PIN_COUNTING_BIAS	(1U << 10)
+/* Does @f count its pins in _pincount (page[1], large folios only)? */
 static inline bool folio_has_pincount(const struct folio *f) { return folio_test_large(f); }
 /*
  * May the folio be pinned for DMA?  No false negatives; Linux's false
