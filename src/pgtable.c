@@ -4,10 +4,11 @@
  *
  * The model's page tables have the x86-64 4-level shape (PGD, PUD, PMD,
  * PTE; no P4D).  Every table is one arena frame taken from ZONE_NORMAL and
- * marked PG_table; its struct page carries the owning mm, its level and the
- * table's lock (ptl).  An upper-level entry holds the pfn of the next table
- * ORed with _PAGE_TABLE; the entries of that table live at
- * page_address(pfn_to_page(pfn)).
+ * marked PG_table; its struct page carries the owning mm, its level and a
+ * pointer to the table's lock (ptlock_ptr()), allocated beside the frame
+ * by pnm_pgtable_alloc() and freed with it.  An upper-level entry holds
+ * the pfn of the next table ORed with _PAGE_TABLE; the entries of that
+ * table live at page_address(pfn_to_page(pfn)).
  *
  * Locking (see the lock order in mm_types.h):
  *   - PGD and PUD entries are populated under mm->page_table_lock;

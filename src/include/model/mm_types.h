@@ -83,7 +83,12 @@
  * Invariants (checked by pnm_check_folio(), pnm_check_mm()):
  *   refcount >= mapcount(PTE mappings) + PMD mappings + page-cache refs
  *   each page's _mapcount == the PTEs that map it, as a walk of the
- *     folio's reverse map finds them; _entire_mapcount == the PMDs
+ *     folio's reverse map finds them; _entire_mapcount (page[1], large
+ *     folios) == the PMDs
+ *   a large folio's tails: compound_head == head | 1, order 0, refcount
+ *     0; its page[1] holds _entire_mapcount and _pincount >= 0; an
+ *     order-0 folio has no fields beyond its own descriptor
+ *   a page-table frame: PG_table, pt_mm its mm, pt_level, a lock
  *   every present PTE/PMD of every mm is found by that walk: its VMA is
  *     linked to the folio's anon_vma (anon) or in its mapping's i_mmap
  *     (file), at the address the folio's index gives in that VMA
