@@ -8,9 +8,9 @@
  * the page shift, with a present bit, and a PMD leaf a huge bit.  Tables
  * live in one arena of 4 KiB frames, reached as the library reaches its
  * own: base + (entry & ~0xfff).  Descriptors: one per frame number, laid
- * out as the library's struct page is today (64 bytes; the compound_head
- * word at byte 8: head | 1 for a tail, even for a head; the reference
- * count at byte 52).
+ * out as the library's struct page is today (120 bytes; the reference
+ * count at byte 92, then the compound_head word: 0 for a head, head | 1
+ * for a tail).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,13 +29,12 @@
 #define NR_TABLES	4096
 
 struct desc {
-	unsigned long flags;
-	unsigned long compound_head;
-	unsigned char middle[36];
+	unsigned char before[92];
 	int refcount;
-	unsigned char after[8];
+	unsigned long compound_head;
+	unsigned char after[16];
 };
-_Static_assert(sizeof(struct desc) == 64, "the library's descriptor size");
+_Static_assert(sizeof(struct desc) == 120, "the library's descriptor size");
 
 static unsigned char *tables;		/* NR_TABLES frames of 512 entries */
 static unsigned long nr_tables;
