@@ -340,10 +340,13 @@ void dump_page(struct page *page, const char *reason)
 		print_flags(&l, READ_ONCE(head->flags));
 		line_log(&l);
 	}
-	line_add(&l, "  folio order %u refcount %d entire_mapcount %d pincount %d",
-		 READ_ONCE(head->_folio_order), atomic_read(&head->_refcount),
-		 atomic_read(&head->_entire_mapcount),
-		 atomic_read(&head->_pincount));
+	line_add(&l, "  folio order %u refcount %d", READ_ONCE(head->_folio_order),
+		 atomic_read(&head->_refcount));
+	/* page[1]'s words are the folio's only if it is large (mm_types.h). */
+	if (PageHead(head) && in_mem_map(head + 1))
+		line_add(&l, " entire_mapcount %d pincount %d",
+			 atomic_read(&((struct folio *)head)->_entire_mapcount),
+			 atomic_read(&((struct folio *)head)->_pincount));
 	if (!(READ_ONCE(head->flags) & BIT(PG_table)))
 		line_add(&l, " mapping %p index %#lx",
 			 (void *)READ_ONCE(head->mapping), READ_ONCE(head->index));
@@ -440,18 +443,26 @@ static bool check_compound(struct folio *folio)
 	if (!!order != PageHead(&folio->page))
 		return pnm_check_fail("folio %#lx: order %u but PG_head %d", pfn, order,
 				      PageHead(&folio->page));
+	/* A large folio's own fields, on page[1] (mm_types.h). */
+	if (order && (folio_entire_mapcount(folio) < 0 ||
+		      atomic_read(&folio->_pincount) < 0))
+		return pnm_check_fail("folio %#lx: page[1] holds entire mapcount %d, _pincount %d",
+				      pfn, folio_entire_mapcount(folio),
+				      atomic_read(&folio->_pincount));
 	for (i = 1; i < nr; i++) {
 		struct page *p = folio_page(folio, i);
 
+		/* The word of lru.next: a tail is on no list. */
 		if (READ_ONCE(p->compound_head) != ((unsigned long)folio | 1))
 			return pnm_check_fail("folio %#lx: tail %lu does not point at the head",
 					      pfn, i);
 		if (PageHead(p) || PageBuddy(p) || PageTable(p))
 			return pnm_check_fail("folio %#lx: tail %lu has flags %#lx",
 					      pfn, i, READ_ONCE(p->flags));
-		if (atomic_read(&p->_refcount))
-			return pnm_check_fail("folio %#lx: tail %lu has refcount %d",
-					      pfn, i, atomic_read(&p->_refcount));
+		if (atomic_read(&p->_refcount) || READ_ONCE(p->_folio_order))
+			return pnm_check_fail("folio %#lx: tail %lu has refcount %d order %u",
+					      pfn, i, atomic_read(&p->_refcount),
+					      READ_ONCE(p->_folio_order));
 	}
 	return true;
 }
@@ -501,7 +512,7 @@ bool pnm_check_folio(struct folio *folio)
 		return pnm_check_fail("folio %#lx: in use with refcount %d", pfn, refs);
 	nr = folio_nr_pages(folio);
 	anon = folio_test_anon(folio);
-	em = atomic_read(&folio->_entire_mapcount);
+	em = folio_entire_mapcount(folio);
 	if (is_huge_zero_folio(folio))
 		return pnm_check_huge_zero();	/* huge_memory.c owns it */
 	if (is_zero_folio(folio)) {
@@ -521,10 +532,6 @@ bool pnm_check_folio(struct folio *folio)
 	if (folio_test_swapcache(folio) && !swap_cache_holds(folio))
 		ok = pnm_check_fail("folio %#lx: PG_swapcache (entry %#lx) but not in the swap cache",
 				    pfn, folio_swap_entry(folio).val);
-	if (atomic_read(&folio->_pincount) < 0 ||
-	    (!folio_test_large(folio) && atomic_read(&folio->_pincount)))
-		ok = pnm_check_fail("folio %#lx: _pincount %d (order %u)", pfn,
-				    atomic_read(&folio->_pincount), folio_order(folio));
 
 	t = tally_alloc(nr);
 	if (!t)

@@ -229,7 +229,7 @@ static inline struct folio *grab_pages_fast(struct gup_fast_walk *w, struct page
 	 * split freezes the refcount).  If it was split before we got it,
 	 * @page (or part of the batch) belongs to another folio: let go.
 	 * The acquire side of our cmpxchg pairs with the release store of
-	 * compound_head in split_folio_struct().
+	 * compound_head (clear_compound_head()) in split_folio_struct().
 	 */
 	if (unlikely(page_folio(page) != folio ||
 		     folio_page_idx(folio, page) + (unsigned long)nr > folio_nr_pages(folio))) {

@@ -59,7 +59,7 @@ void pgtable_trans_huge_deposit(pmd_t *pmd, struct page *pgtable)
 {
 	struct page *pmd_table = pmd_table_page(pmd);
 
-	lockdep_assert_held(&pmd_table->ptl);
+	lockdep_assert_held(ptlock_ptr(pmd_table));
 	list_add(&pgtable->pt_deposit, &pmd_table->pt_deposit);
 }
 
@@ -67,7 +67,7 @@ static struct page *pgtable_trans_huge_withdraw(pmd_t *pmd)
 {
 	struct page *pmd_table = pmd_table_page(pmd), *pgtable;
 
-	lockdep_assert_held(&pmd_table->ptl);
+	lockdep_assert_held(ptlock_ptr(pmd_table));
 	if (list_empty(&pmd_table->pt_deposit))
 		return NULL;
 	pgtable = list_first_entry(&pmd_table->pt_deposit, struct page, pt_deposit);
@@ -799,20 +799,19 @@ static void split_folio_struct(struct folio *folio)
 		p->index = folio->index + i;
 		WRITE_ONCE(p->private, 0);
 		WRITE_ONCE(p->_folio_order, 0);
-		atomic_set(&p->_entire_mapcount, 0);
-		atomic_set(&p->_pincount, 0);
 		atomic_set(&p->_refcount, 1);
 		/*
 		 * Release: a thread that sees this page become its own folio
 		 * (page_folio) sees it locked and referenced.  Faults meeting
 		 * a migration entry pair with it through folio_try_get() and
-		 * folio_wait_locked() on that folio.
+		 * folio_wait_locked() on that folio.  On page[1] this also
+		 * ends the folio's own fields there (_entire_mapcount,
+		 * _pincount: both 0, split_folio() saw no PMD mapping and
+		 * froze the only reference), whose words become its lru.
 		 */
-		__atomic_store_n(&p->compound_head, 0, __ATOMIC_RELEASE);
+		clear_compound_head(p);
 	}
 	WRITE_ONCE(folio->_folio_order, 0);
-	atomic_set(&folio->_entire_mapcount, 0);
-	atomic_set(&folio->_pincount, 0);
 	ClearPageHead(head);
 	/* Unfreeze with the caller's reference; release publishes the above
 	 * to whoever folio_try_get()s the head next. */

@@ -113,11 +113,12 @@ static struct folio *prep_gigantic(unsigned long start, unsigned int order)
 		WRITE_ONCE(b->_folio_order, 0);
 	}
 	for (i = 1; i < nr; i++)
-		WRITE_ONCE(head[i].compound_head, (unsigned long)head | 1);
+		set_compound_head(&head[i], head);
 	SetPageHead(head);
 	WRITE_ONCE(head->_folio_order, order);
-	atomic_set(&head->_entire_mapcount, 0);
-	atomic_set(&head->_pincount, 0);
+	/* page[1], a tail now: the folio's fields (mm_types.h). */
+	atomic_set(&((struct folio *)head)->_entire_mapcount, 0);
+	atomic_set(&((struct folio *)head)->_pincount, 0);
 	atomic_set(&head->_refcount, 1);
 	return (struct folio *)head;
 }
@@ -159,7 +160,7 @@ static void free_gigantic_folio(struct folio *folio)
 	struct page *head = &folio->page;
 
 	for (i = 1; i < nr; i++)
-		WRITE_ONCE(head[i].compound_head, 0);
+		clear_compound_head(&head[i]);
 	ClearPageHead(head);
 	WRITE_ONCE(head->_folio_order, 0);
 	for (i = 0; i < nr; i += HPAGE_PMD_NR)

@@ -84,7 +84,7 @@ spinlock_t *huge_pte_lockptr(const struct hstate *h, struct mm_struct *mm, pte_t
 
 	if (h->order == HUGETLB_PUD_ORDER)
 		return &mm->page_table_lock;
-	return &pfn_to_page(off >> PAGE_SHIFT)->ptl;
+	return ptlock_ptr(pfn_to_page(off >> PAGE_SHIFT));
 }
 
 /* Install an entry: a release store (pairs with the acquire of lockless
@@ -169,7 +169,7 @@ static void hugetlb_remove_rmap(struct folio *folio)
 	spinlock_t *lock = folio_mapcount_lock(folio);
 
 	spin_lock(lock);
-	VM_BUG_ON_PAGE(atomic_read(&folio->_entire_mapcount) <= 0, &folio->page);
+	VM_BUG_ON_PAGE(folio_entire_mapcount(folio) <= 0, &folio->page);
 	if (atomic_sub_return(1, &folio->_entire_mapcount) == 0 && folio_test_anon(folio))
 		ClearPageAnonExclusive(&folio->page);
 	spin_unlock(lock);

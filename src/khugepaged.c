@@ -445,7 +445,7 @@ static enum scan_result collapse_huge_page(struct mm_struct *mm, unsigned long h
 	ptes = page_address(pgtable);
 
 	/* Step 5. */
-	ptl = &pgtable->ptl;
+	ptl = ptlock_ptr(pgtable);
 	spin_lock(ptl);
 	result = check_block(vma, haddr, ptes, cc, cf);
 	if (result != SCAN_SUCCEED) {

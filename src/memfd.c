@@ -108,7 +108,7 @@ int memfd_check_seals_mmap(struct file *file, unsigned long *vm_flags)
 static bool folio_has_extra_refs(struct folio *folio)
 {
 	unsigned long i, nr = folio_nr_pages(folio);
-	long mapped = atomic_read(&folio->_entire_mapcount);
+	long mapped = folio_entire_mapcount(folio);
 
 	for (i = 0; i < nr; i++)
 		mapped += atomic_read(&folio_page(folio, i)->_mapcount);

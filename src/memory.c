@@ -414,7 +414,7 @@ static bool wp_can_reuse_large_anon_folio(struct vm_fault *vmf, struct folio *fo
 			here++;
 	}
 	spin_lock(lock);
-	reuse = !atomic_read(&folio->_entire_mapcount);
+	reuse = !folio_entire_mapcount(folio);
 	for (i = 0; reuse && i < nr; i++)
 		mapcount += page_mapcount(folio_page(folio, i));
 	/* Acquire: as for a small folio below, pairs with the last sharer's

@@ -514,7 +514,7 @@ bool folio_partially_mapped(struct folio *folio)
 	unsigned long i, nr = folio_nr_pages(folio);
 	bool mapped = false, unmapped = false;
 
-	if (atomic_read(&folio->_entire_mapcount) > 0)
+	if (folio_entire_mapcount(folio) > 0)
 		return false;
 	for (i = 0; i < nr; i++) {
 		if (atomic_read(&folio_page(folio, i)->_mapcount) > 0)

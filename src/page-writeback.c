@@ -535,7 +535,8 @@ static enum wb_outcome wb_pinned_stable(struct address_space *mapping,
 static bool wb_maybe_pinned_after_mkclean(struct folio *folio)
 {
 	(void)atomic_add_return(0, &folio->_refcount);
-	(void)atomic_add_return(0, &folio->_pincount);
+	if (folio_has_pincount(folio))	/* page[1]: large folios only */
+		(void)atomic_add_return(0, &folio->_pincount);
 	(void)atomic_add_return(0, &folio->page.pnm_pincount);
 	return folio_maybe_dma_pinned(folio);
 }

@@ -27,7 +27,8 @@
  * user of a frame to the next; free_pages_check() refuses (VM_BUG_ON) to
  * free a frame that is still mapped, pinned, locked, a page table or on an
  * rmap list.  A new allocation has refcount 1 on its head page; tails of a
- * large folio have refcount 0 and compound_head = head | 1.
+ * large folio have refcount 0 and compound_head = head | 1 (in the word of
+ * lru.next: a tail is on no list).
  *
  * Locking: zone->lock protects free_area[] and the buddy state of the
  * zone's frames (PG_buddy, private and lru of free block heads).  It is the
@@ -43,6 +44,22 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+
+/*
+ * mem_map[] is host memory of its own (mmap), which LeakSanitizer does not
+ * scan, yet it holds the only pointer to each page table's lock
+ * (pgtable.c).  In ASan builds it is registered as a root region, so a run
+ * that ends with page tables in place (an exit in the middle of a
+ * scenario) does not report their locks as leaked.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define mem_map_lsan_root(p, n)		__lsan_register_root_region((p), (n))
+#define mem_map_lsan_unroot(p, n)	__lsan_unregister_root_region((p), (n))
+#else
+#define mem_map_lsan_root(p, n)		((void)(p), (void)(n))
+#define mem_map_lsan_unroot(p, n)	((void)(p), (void)(n))
+#endif
 
 struct pnm_mem pnm_mem;
 
@@ -140,7 +157,8 @@ unsigned long pnm_nr_allocated_frames(void)
  * frame (it is neither free nor reachable by a mapping).  Fields that
  * lockless scanners may peek at (flags, mapping, compound_head, order,
  * private) are written with WRITE_ONCE so that such a peek is a benign
- * race, not a data race.
+ * race, not a data race; compound_head is the word of lru.next, which the
+ * empty list leaves even: not a tail.
  */
 static void reset_page(struct page *page)
 {
@@ -151,17 +169,16 @@ static void reset_page(struct page *page)
 	WRITE_ONCE(page->private, 0);
 	atomic_set(&page->_mapcount, 0);
 	atomic_set(&page->_refcount, 0);
-	WRITE_ONCE(page->compound_head, 0);
 	WRITE_ONCE(page->_folio_order, 0);
-	atomic_set(&page->_entire_mapcount, 0);
-	atomic_set(&page->_pincount, 0);
 	atomic_set(&page->pnm_pincount, 0);
 }
 
 /*
  * Turn a freshly allocated block of 2^@order frames at @head into a large
  * folio: PG_head and _folio_order on the head, compound_head = head | 1 on
- * every tail.  Idempotent; does nothing for order 0.  The caller owns the
+ * every tail, then the folio's fields on page[1] (_entire_mapcount,
+ * _pincount: after page[1]'s lru, whose words they share, was last
+ * written).  Idempotent; does nothing for order 0.  The caller owns the
  * frames (refcount 1 on the head, nobody else can see them).
  */
 void prep_compound_page(struct page *head, unsigned int order)
@@ -173,10 +190,10 @@ void prep_compound_page(struct page *head, unsigned int order)
 	VM_BUG_ON(order > MAX_PAGE_ORDER);
 	SetPageHead(head);
 	WRITE_ONCE(head->_folio_order, order);
-	atomic_set(&head->_entire_mapcount, 0);
-	atomic_set(&head->_pincount, 0);
 	for (i = 1; i < nr; i++)
-		WRITE_ONCE(head[i].compound_head, (unsigned long)head | 1);
+		set_compound_head(&head[i], head);
+	atomic_set(&((struct folio *)head)->_entire_mapcount, 0);
+	atomic_set(&((struct folio *)head)->_pincount, 0);
 }
 
 /* Make a block just taken from the buddy lists into an allocation. */
@@ -214,8 +231,9 @@ static void free_pages_check(struct page *page, unsigned int order)
 	VM_BUG_ON_PAGE(test_bit(PG_swapcache, &page->flags) || PageLru(page), page);
 	VM_BUG_ON_PAGE(PageHead(page) && folio_order((struct folio *)page) != order,
 		       page);
-	VM_BUG_ON_PAGE(atomic_read(&page->_entire_mapcount) != 0, page);
-	VM_BUG_ON_PAGE(atomic_read(&page->_pincount) != 0, page);
+	VM_BUG_ON_PAGE(PageHead(page) &&
+		       (folio_entire_mapcount((struct folio *)page) != 0 ||
+			atomic_read(&((struct folio *)page)->_pincount) != 0), page);
 	for (i = 0; i < nr; i++) {
 		struct page *p = &page[i];
 
@@ -851,6 +869,7 @@ int pnm_page_alloc_init(const struct pnm_config *cfg)
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (pnm_mem.mem_map == MAP_FAILED)
 		goto out_unmap_base;
+	mem_map_lsan_root(pnm_mem.mem_map, mem_map_bytes);
 	pnm_mem.nr_frames = total;
 
 	atomic_long_set(&nr_allocated, 0);
@@ -891,6 +910,7 @@ void pnm_page_alloc_fini(void)
 		return;
 	for (z = 0; z < MAX_NR_ZONES; z++)
 		spin_lock_destroy(&pnm_mem.zones[z].lock);
+	mem_map_lsan_unroot(pnm_mem.mem_map, mem_map_bytes);
 	munmap(pnm_mem.mem_map, mem_map_bytes);
 	munmap(pnm_mem.base, arena_bytes);
 	memset(&pnm_mem, 0, sizeof(pnm_mem));

@@ -4,10 +4,11 @@
  *
  * The model's page tables have the x86-64 4-level shape (PGD, PUD, PMD,
  * PTE; no P4D).  Every table is one arena frame taken from ZONE_NORMAL and
- * marked PG_table; its struct page carries the owning mm, its level and the
- * table's lock (ptl).  An upper-level entry holds the pfn of the next table
- * ORed with _PAGE_TABLE; the entries of that table live at
- * page_address(pfn_to_page(pfn)).
+ * marked PG_table; its struct page carries the owning mm, its level and a
+ * pointer to the table's lock (ptlock_ptr()), allocated beside the frame
+ * by pnm_pgtable_alloc() and freed with it.  An upper-level entry holds
+ * the pfn of the next table ORed with _PAGE_TABLE; the entries of that
+ * table live at page_address(pfn_to_page(pfn)).
  *
  * Locking (see the lock order in mm_types.h):
  *   - PGD and PUD entries are populated under mm->page_table_lock;
@@ -90,18 +91,27 @@ pteval_t vm_get_page_prot(unsigned long vm_flags)
 /*
  * pnm_pgtable_alloc - allocate one zeroed table frame for level @level of
  * @mm (1 = PTE .. 4 = PGD).  The frame is PG_table with pt_mm, pt_level and
- * an initialised ptl, and is accounted in mm->pgtables_bytes and
- * NR_PAGETABLE.  Returns NULL if no frame is free.  No locks needed.
+ * its lock (ptlock_ptr()), which is allocated from the host beside the
+ * frame, and is accounted in mm->pgtables_bytes and NR_PAGETABLE.  Returns
+ * NULL if no frame is free or the host cannot allocate the lock (callers
+ * report -ENOMEM either way).  No locks needed.
  */
 struct page *pnm_pgtable_alloc(struct mm_struct *mm, int level)
 {
-	struct page *page = alloc_page(GFP_PGTABLE);
+	spinlock_t *ptl = malloc(sizeof(*ptl));
+	struct page *page;
 
-	if (!page)
+	if (!ptl)
 		return NULL;
+	page = alloc_page(GFP_PGTABLE);
+	if (!page) {
+		free(ptl);
+		return NULL;
+	}
+	spin_lock_init(ptl);
 	/* The ptdesc fields share storage with lru/mapping/index/private. */
-	spin_lock_init(&page->ptl);
-	page->pt_mm = mm;
+	page->ptl = ptl;
+	WRITE_ONCE(page->pt_mm, mm);	/* the word read as compound_head */
 	page->pt_level = (unsigned long)level;
 	INIT_LIST_HEAD(&page->pt_deposit);
 	SetPageTable(page);
@@ -113,19 +123,23 @@ struct page *pnm_pgtable_alloc(struct mm_struct *mm, int level)
 
 /*
  * Hand a table frame back to the page allocator: undo what
- * pnm_pgtable_alloc() did to the descriptor (PG_table, the lock, the
- * ptdesc fields) and drop the allocation's reference.  No walker can reach
- * the frame any more.
+ * pnm_pgtable_alloc() did to the descriptor (PG_table, the lock, which is
+ * freed here, the ptdesc fields) and drop the allocation's reference.  No
+ * walker can reach the frame any more, nor take its lock.
  */
 static void pgtable_release(struct page *table)
 {
 	VM_BUG_ON_PAGE(!list_empty(&table->pt_deposit), table);
 	ClearPageTable(table);
-	spin_lock_destroy(&table->ptl);
-	/* Hand the frame back with lru/mapping/index/private cleared. */
-	memset(&table->lru, 0,
-	       offsetof(struct page, _mapcount) - offsetof(struct page, lru));
+	spin_lock_destroy(table->ptl);
+	free(table->ptl);
+	/* Hand the frame back with lru an empty list (its first word, which
+	 * lockless readers see as compound_head, pt_mm before: stored with
+	 * WRITE_ONCE by INIT_LIST_HEAD) and mapping/index/private cleared. */
 	INIT_LIST_HEAD(&table->lru);
+	WRITE_ONCE(table->mapping, NULL);
+	table->index = 0;
+	WRITE_ONCE(table->private, 0);
 	folio_put(page_folio(table));
 }
 
@@ -171,7 +185,7 @@ void pnm_pgtable_free(struct mm_struct *mm, struct page *table)
 	mod_vm_stat(NR_PAGETABLE, -1);
 	count_vm_event(PNM_PGTABLE_FREE);
 	/* The mm may be gone before the grace period ends. */
-	table->pt_mm = NULL;
+	WRITE_ONCE(table->pt_mm, NULL);
 
 	/* seq_cst loads after the caller's seq_cst unhooking (rcu.h). */
 	if (!pnm_lockless_walkers()) {
@@ -315,7 +329,7 @@ pmd_t *pnm_pmd_alloc(struct mm_struct *mm, unsigned long addr)
  */
 spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd)
 {
-	spinlock_t *ptl = &table_page_of(pmd)->ptl;
+	spinlock_t *ptl = ptlock_ptr(table_page_of(pmd));
 
 	(void)mm;
 	spin_lock(ptl);
@@ -330,7 +344,7 @@ spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd)
 spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd)
 {
 	(void)mm;
-	return &pfn_to_page(pmd_pfn(pmdp_get_lockless(pmd)))->ptl;
+	return ptlock_ptr(pfn_to_page(pmd_pfn(pmdp_get_lockless(pmd))));
 }
 
 /*
@@ -383,7 +397,7 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 	(void)mm;
 	if (!pmd_is_table(val))
 		return NULL;
-	ptl = &pfn_to_page(pmd_pfn(val))->ptl;
+	ptl = ptlock_ptr(pfn_to_page(pmd_pfn(val)));
 	spin_lock(ptl);
 	if (!pmd_same(pmdp_get(pmd), val)) {
 		spin_unlock(ptl);
@@ -519,7 +533,7 @@ static void free_pmd_range(struct free_range *fr, pud_t *pud,
 			next = end;
 		if (!pmd_is_table(val))
 			continue;
-		maybe_free_child(fr, &pmd->pmd, &table_page_of(pmd)->ptl,
+		maybe_free_child(fr, &pmd->pmd, ptlock_ptr(table_page_of(pmd)),
 				 addr & PMD_MASK, PMD_SIZE);
 	}
 }
@@ -684,10 +698,11 @@ static bool check_table_frame(struct check_state *cs, unsigned long pfn, int lev
 	cs->tables++;
 	return CHECK(cs, PageTable(page) && page->pt_mm == cs->mm &&
 			 page->pt_level == (unsigned long)level &&
-			 page_zonenum(page) == ZONE_NORMAL,
-		     "level %d table pfn %#lx for %#lx: table=%d mm ok=%d level %lu zone %d",
+			 page_zonenum(page) == ZONE_NORMAL && ptlock_ptr(page) &&
+			 !PageTail(page),
+		     "level %d table pfn %#lx for %#lx: table=%d mm ok=%d level %lu zone %d lock %p",
 		     level, pfn, addr, PageTable(page), page->pt_mm == cs->mm,
-		     page->pt_level, page_zonenum(page));
+		     page->pt_level, page_zonenum(page), (void *)ptlock_ptr(page));
 }
 
 /* Common checks of a present leaf mapping @pfn at @addr (PTE or PMD). */

@@ -88,7 +88,7 @@ static bool account_pte(struct folio *folio, struct page *page,
 			struct mm_struct *mm, int delta)
 {
 	int mc = atomic_read(&page->_mapcount) + delta;
-	bool pmd_mapped = atomic_read(&folio->_entire_mapcount) > 0;
+	bool pmd_mapped = folio_entire_mapcount(folio) > 0;
 
 	VM_BUG_ON_PAGE(mc < 0, page);
 	atomic_set(&page->_mapcount, mc);
@@ -107,7 +107,7 @@ static bool account_pte(struct folio *folio, struct page *page,
 static void account_pmd(struct folio *folio, struct mm_struct *mm, int delta,
 			bool clear_excl)
 {
-	int em = atomic_read(&folio->_entire_mapcount) + delta;
+	int em = folio_entire_mapcount(folio) + delta;
 	unsigned long i, nr = folio_nr_pages(folio), alone = 0;
 
 	VM_BUG_ON_PAGE(em < 0, &folio->page);
@@ -194,7 +194,7 @@ static void folio_remove_rmap(struct folio *folio, struct page *page, unsigned l
 		}
 	} else {
 		account_pmd(folio, mm, -1, anon);
-		unmapped = anon && !atomic_read(&folio->_entire_mapcount);
+		unmapped = anon && !folio_entire_mapcount(folio);
 	}
 	partial = defer && unmapped && folio_order(folio) > 1 && folio_partially_mapped(folio);
 	spin_unlock(lock);
@@ -338,15 +338,15 @@ void folio_split_pmd_rmap(struct folio *folio)
 
 	VM_BUG_ON_PAGE(nr != HPAGE_PMD_NR, &folio->page);
 	spin_lock(lock);
-	VM_BUG_ON_PAGE(atomic_read(&folio->_entire_mapcount) <= 0, &folio->page);
+	VM_BUG_ON_PAGE(folio_entire_mapcount(folio) <= 0, &folio->page);
 	for (i = 0; i < nr; i++) {
 		struct page *p = folio_page(folio, i);
 
 		atomic_set(&p->_mapcount, atomic_read(&p->_mapcount) + 1);
 	}
 	atomic_set(&folio->_entire_mapcount,
-		   atomic_read(&folio->_entire_mapcount) - 1);
-	if (!atomic_read(&folio->_entire_mapcount) && folio_test_anon(folio))
+		   folio_entire_mapcount(folio) - 1);
+	if (!folio_entire_mapcount(folio) && folio_test_anon(folio))
 		mod_vm_stat(NR_ANON_THPS, -1);
 	spin_unlock(lock);
 }
@@ -382,7 +382,8 @@ bool folio_maybe_dma_pinned(struct folio *folio)
 static bool maybe_pinned_after_barrier(struct folio *folio)
 {
 	(void)atomic_add_return(0, &folio->_refcount);
-	(void)atomic_add_return(0, &folio->_pincount);
+	if (folio_has_pincount(folio))	/* page[1]: large folios only */
+		(void)atomic_add_return(0, &folio->_pincount);
 	(void)atomic_add_return(0, &folio->page.pnm_pincount);
 	return folio_maybe_dma_pinned(folio);
 }
@@ -510,10 +511,10 @@ void folio_dup_file_rmap_pmd(struct folio *folio, struct vm_area_struct *dst_vma
 int folio_mapcount(struct folio *folio)
 {
 	unsigned long i, nr = folio_nr_pages(folio);
-	int sum = atomic_read(&folio->_entire_mapcount) * (int)nr;
+	int sum = folio_entire_mapcount(folio) * (int)nr;
 
 	if (folio_test_hugetlb(folio))
-		return atomic_read(&folio->_entire_mapcount);
+		return folio_entire_mapcount(folio);
 
 	for (i = 0; i < nr; i++)
 		sum += atomic_read(&folio_page(folio, i)->_mapcount);
@@ -525,7 +526,7 @@ bool folio_mapped(struct folio *folio)
 {
 	unsigned long i, nr = folio_nr_pages(folio);
 
-	if (atomic_read(&folio->_entire_mapcount) > 0)
+	if (folio_entire_mapcount(folio) > 0)
 		return true;
 	for (i = 0; i < nr; i++)
 		if (atomic_read(&folio_page(folio, i)->_mapcount) > 0)

@@ -119,7 +119,8 @@ struct scan_control {
 static bool reclaim_maybe_pinned_after_unmap(struct folio *folio)
 {
 	(void)atomic_add_return(0, &folio->_refcount);
-	(void)atomic_add_return(0, &folio->_pincount);
+	if (folio_has_pincount(folio))	/* page[1]: large folios only */
+		(void)atomic_add_return(0, &folio->_pincount);
 	(void)atomic_add_return(0, &folio->page.pnm_pincount);
 	return folio_maybe_dma_pinned(folio);
 }

@@ -414,9 +414,15 @@ static void test_large_folio_wiring(void **state)
 				 free_before - (1UL << order));
 		folio_put(f);
 		assert_int_equal(global_stat(NR_FREE_PAGES), free_before);
-		/* Every descriptor was reset on free. */
-		for (i = 0; i < (1UL << order); i++)
-			assert_int_equal(pfn_to_page(folio_pfn(f) + i)->compound_head, 0);
+		/* Every descriptor was reset on free: no tail is left, and a
+		 * frame's lru (the word of compound_head) is an empty list
+		 * unless it heads a free block. */
+		for (i = 0; i < (1UL << order); i++) {
+			struct page *p = pfn_to_page(folio_pfn(f) + i);
+
+			assert_false(PageTail(p));
+			assert_true(PageBuddy(p) || list_empty(&p->lru));
+		}
 		CHECK_ALL();
 	}
 }

@@ -71,9 +71,9 @@ static void test_pgtable_alloc_free(void **state)
 	assert_int_equal(global_stat(PNM_PGTABLE_ALLOC), allocs + 1);
 	assert_int_equal(pnm_nr_free_frames(), free_before - 1);
 	/* The lock works. */
-	spin_lock(&page->ptl);
-	assert_true(spin_is_held(&page->ptl));
-	spin_unlock(&page->ptl);
+	spin_lock(ptlock_ptr(page));
+	assert_true(spin_is_held(ptlock_ptr(page)));
+	spin_unlock(ptlock_ptr(page));
 	pnm_pgtable_free(t->mm, page);
 	assert_false(PageTable(page));
 	assert_int_equal(pgt_bytes(t), bytes);
@@ -203,7 +203,7 @@ static void test_pte_offset_map_lock_revalidates(void **state)
 		spin_unlock(old_ptl);
 		assert_int_equal(pthread_join(th, NULL), 0);
 		if (l.result) {
-			assert_ptr_equal(l.ptl, &other->ptl);
+			assert_ptr_equal(l.ptl, ptlock_ptr(other));
 			assert_ptr_equal(l.result, (pte_t *)page_address(other) + pte_index(addr));
 		} else {
 			nulls++;

@@ -655,10 +655,30 @@ static void test_check_folio_catches_corruption(void **state)
 	SetPageSwapBacked(&folio->page);
 	assert_true(pnm_check_lru());
 
-	/* An entire mapcount without a PMD mapping. */
-	atomic_set(&folio->_entire_mapcount, 1);
-	assert_false(pnm_check_folio(folio));
-	atomic_set(&folio->_entire_mapcount, 0);
+	/* An entire mapcount without a PMD mapping, on a large folio's second
+	 * page (an order-0 folio has none: mm_types.h); then a tail whose
+	 * compound_head word does not point at its head. */
+	{
+		unsigned long y = test_mmap(a, 2 * HPAGE_PMD_SIZE, PROT_RW, MAP_ANON_PRIV);
+		unsigned long h = ALIGN(y, HPAGE_PMD_SIZE);
+		struct folio *large;
+		struct page *tail;
+
+		assert_int_equal(pnm_mm_madvise(a->mm, y, 2 * HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
+		test_write_byte(a, h, 3);
+		large = test_folio(a, h);
+		assert_true(folio_test_large(large));
+		assert_int_equal(folio_entire_mapcount(large), 1);
+		assert_true(pnm_check_folio(large));
+		atomic_set(&large->_entire_mapcount, 2);
+		assert_false(pnm_check_folio(large));
+		atomic_set(&large->_entire_mapcount, 1);
+		tail = folio_page(large, 7);
+		WRITE_ONCE(tail->compound_head, (unsigned long)folio_page(large, 1) | 1);
+		assert_false(pnm_check_folio(large));
+		set_compound_head(tail, &large->page);
+		assert_true(pnm_check_folio(large));
+	}
 
 	/* PG_anon_exclusive on a page two mms map. */
 	c = test_fork(a);

@@ -3,7 +3,13 @@
  * list.h - the kernel's circular doubly linked list.
  *
  * Not thread safe: every list is protected by the lock named at the field
- * that holds its head.
+ * that holds its head.  Stores of the links are WRITE_ONCE all the same:
+ * a struct page's lru shares its words with compound_head and a large
+ * folio's fields on its second page (mm_types.h), which lockless readers
+ * peek at with READ_ONCE/atomic loads while the page may be going onto a
+ * list; the relaxed stores make that a benign race (a stale or foreign
+ * value the reader rechecks), not a data race.  Reads stay plain: every
+ * reader of the links themselves holds the list's lock.
  */
 #ifndef PNM_MODEL_LIST_H
 #define PNM_MODEL_LIST_H
@@ -19,17 +25,17 @@ struct list_head {
 
 static inline void INIT_LIST_HEAD(struct list_head *l)
 {
-	l->next = l;
-	l->prev = l;
+	WRITE_ONCE(l->next, l);
+	WRITE_ONCE(l->prev, l);
 }
 
 static inline void __list_add(struct list_head *n, struct list_head *prev,
 			      struct list_head *next)
 {
-	next->prev = n;
-	n->next = next;
-	n->prev = prev;
-	prev->next = n;
+	WRITE_ONCE(next->prev, n);
+	WRITE_ONCE(n->next, next);
+	WRITE_ONCE(n->prev, prev);
+	WRITE_ONCE(prev->next, n);
 }
 
 static inline void list_add(struct list_head *n, struct list_head *head)
@@ -39,8 +45,8 @@ static inline void list_add_tail(struct list_head *n, struct list_head *head)
 
 static inline void list_del_init(struct list_head *e)
 {
-	e->next->prev = e->prev;
-	e->prev->next = e->next;
+	WRITE_ONCE(e->next->prev, e->prev);
+	WRITE_ONCE(e->prev->next, e->next);
 	INIT_LIST_HEAD(e);
 }
 static inline void list_del(struct list_head *e) { list_del_init(e); }

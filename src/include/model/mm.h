@@ -66,6 +66,27 @@ static inline struct page *compound_head(const struct page *p)
 	return (h & 1) ? (struct page *)(h - 1) : (struct page *)p;
 }
 static inline struct folio *page_folio(const struct page *p) { return (struct folio *)compound_head(p); }
+/*
+ * Make @p a tail of the folio headed by @head (the word it shares with
+ * lru.next).  The caller owns the frames: a new allocation, a hugetlb
+ * folio being put together; a lockless reader peeking meanwhile sees
+ * this or the even word before it, a head.
+ */
+static inline void set_compound_head(struct page *p, const struct page *head)
+{ WRITE_ONCE(p->compound_head, (unsigned long)head | 1); }
+/*
+ * @p stops being a tail (a split, a dissolved hugetlb folio): its lru
+ * becomes an empty list, as on a fresh page.  The store of the word read
+ * as compound_head comes last and is a release: a thread that finds @p
+ * its own folio (page_folio()) and then takes a reference on it (fully
+ * ordered) or waits for its lock sees every store the caller made to the
+ * descriptor before.
+ */
+static inline void clear_compound_head(struct page *p)
+{
+	WRITE_ONCE(p->lru.prev, &p->lru);
+	__atomic_store_n(&p->lru.next, &p->lru, __ATOMIC_RELEASE);
+}
 static inline struct page *folio_page(struct folio *f, unsigned long n) { return &f->page + n; }
 static inline struct folio *pfn_folio(unsigned long pfn) { return page_folio(pfn_to_page(pfn)); }
 static inline unsigned int folio_order(const struct folio *f) { return READ_ONCE(f->_folio_order); }
@@ -128,19 +149,23 @@ static inline void put_page(struct page *p) { folio_put(page_folio(p)); }
 void folio_copy(struct folio *dst, struct folio *src);
 
 /* --- mapcounts (rmap.c maintains them) ------------------------------------ */
+/* PMD mappings of the whole folio (page[1]: large folios only; an order-0
+ * folio is never mapped whole). */
+static inline int folio_entire_mapcount(const struct folio *f)
+{ return folio_test_large(f) ? atomic_read(&f->_entire_mapcount) : 0; }
 static inline int page_mapcount(const struct page *p)
 {
 	struct folio *f = page_folio(p);
 
-	return atomic_read(&p->_mapcount) + atomic_read(&f->_entire_mapcount);
+	return atomic_read(&p->_mapcount) + folio_entire_mapcount(f);
 }
-static inline int folio_entire_mapcount(const struct folio *f) { return atomic_read(&f->_entire_mapcount); }
 /* Total mappings: PTE mappings of every page + PMD mappings x nr_pages. */
 int folio_mapcount(struct folio *folio);
 bool folio_mapped(struct folio *folio);
 
 /* --- pins (queried by fork/migration; taken by gup.c in the GUP issue) --- */
 #define GUP_PIN_COUNTING_BIAS	(1U << 10)
+/* Does @f count its pins in _pincount (page[1], large folios only)? */
 static inline bool folio_has_pincount(const struct folio *f) { return folio_test_large(f); }
 /*
  * May the folio be pinned for DMA?  No false negatives; Linux's false

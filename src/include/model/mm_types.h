@@ -83,7 +83,12 @@
  * Invariants (checked by pnm_check_folio(), pnm_check_mm()):
  *   refcount >= mapcount(PTE mappings) + PMD mappings + page-cache refs
  *   each page's _mapcount == the PTEs that map it, as a walk of the
- *     folio's reverse map finds them; _entire_mapcount == the PMDs
+ *     folio's reverse map finds them; _entire_mapcount (page[1], large
+ *     folios) == the PMDs
+ *   a large folio's tails: compound_head == head | 1, order 0, refcount
+ *     0; its page[1] holds _entire_mapcount and _pincount >= 0; an
+ *     order-0 folio has no fields beyond its own descriptor
+ *   a page-table frame: PG_table, pt_mm its mm, pt_level, a lock
  *   every present PTE/PMD of every mm is found by that walk: its VMA is
  *     linked to the folio's anon_vma (anon) or in its mapping's i_mmap
  *     (file), at the address the folio's index gives in that VMA
@@ -117,6 +122,24 @@ struct pnm_pin_budget;
  * The fields of a frame descriptor, shared by struct page and struct folio
  * (a folio *is* its head page, as in Linux).  Fields marked "head" are only
  * meaningful on the head page of a folio (or on an order-0 page).
+ *
+ * 64 bytes, Linux's size (BUILD_BUG_ON below), by Linux's three devices:
+ * a page-table page points to its lock instead of holding it; a tail's
+ * compound_head is the word of lru.next (a tail is on no list); the
+ * fields only a large folio needs live on its second page (struct folio's
+ * page[1] overlay), in words a tail page leaves unused.  What each word
+ * holds therefore depends on what the frame is:
+ *
+ *   bytes   head / order-0 / free   tail              table (PG_table)
+ *   0..8    flags                   flags             flags
+ *   8..16   lru.next                compound_head     pt_mm
+ *   16..24  lru.prev                page[1]: folio's  ptl (a pointer)
+ *                                   _entire_mapcount,
+ *                                   _pincount
+ *   24..32  mapping                 (unused)          pt_level
+ *   32..40  index                   (unused)          pt_deposit.next
+ *   40..48  private                 (unused)          pt_deposit.prev
+ *   48..64  _mapcount, _refcount, _folio_order, pnm_pincount: every page
  */
 #define PNM_PAGE_FIELDS							\
 	unsigned long flags;		/* PG_* bits + zone; atomic bitops */	\
@@ -135,9 +158,28 @@ struct pnm_pin_budget;
 			/* buddy: block order; fs: block state */		\
 			unsigned long private;				\
 		};							\
+		struct {	/* a tail page of a large folio */		\
+			/* head page address | 1, set when the folio is	\
+			 * made (prep_compound_page) and cleared when it	\
+			 * is split or freed; lockless readers peek at it	\
+			 * (READ_ONCE, page_folio()).  It is the word of	\
+			 * lru.next and of pt_mm, which are even: bit 0	\
+			 * set means a tail, clear a head or order-0	\
+			 * page (list.h stores next with WRITE_ONCE) */	\
+			unsigned long compound_head;			\
+			/* page[1]: the folio's fields (struct folio) */	\
+			unsigned long _tail_folio_word;			\
+		};							\
 		struct {	/* a page-table page (ptdesc) */		\
-			spinlock_t ptl;	/* PTE/PMD table entries */	\
-			struct mm_struct *pt_mm;	/* owning mm */		\
+			/* owning mm; first, so the word read as	\
+			 * compound_head is even (NULL while the frame	\
+			 * waits for a grace period); WRITE_ONCE */	\
+			struct mm_struct *pt_mm;			\
+			/* the lock of this table's entries (PTE/PMD	\
+			 * tables), allocated and freed with the table	\
+			 * (a spinlock_t is wider than a word: Linux's	\
+			 * split ptlock allocation); ptlock_ptr() */	\
+			spinlock_t *ptl;				\
 			unsigned long pt_level;	/* 1=PTE .. 4=PGD */	\
 			/* PMD table: head of the PTE tables deposited	\
 			 * for its huge PMDs; a deposited table: its	\
@@ -151,14 +193,11 @@ struct pnm_pin_budget;
 	/* head: references, including one per mapping, the page cache's	\
 	 * folio_nr_pages(), temporary gets and (issue 4) pins */	\
 	atomic_t _refcount;						\
-	/* tail: head page address | 1; head/order-0: 0.  Set at alloc */	\
-	unsigned long compound_head;					\
-	/* head: log2 of the number of frames; set at allocation */	\
+	/* head: log2 of the number of frames, 0 for an order-0 page	\
+	 * (Linux keeps it on page[1], behind PG_head; here the word is	\
+	 * free, and folio_order() reads the head alone); set at	\
+	 * allocation */						\
 	unsigned int _folio_order;					\
-	/* head: PMD mappings of the whole folio; PMD ptl + mapcount lock */	\
-	atomic_t _entire_mapcount;					\
-	/* head, large folios: exact FOLL_PIN count (Linux _pincount) */	\
-	atomic_t _pincount;						\
 	/* per page: exact pins of this page ("exact" accounting) */	\
 	atomic_t pnm_pincount;
 
@@ -166,6 +205,19 @@ struct page {
 	PNM_PAGE_FIELDS
 };
 
+/*
+ * A folio spans its frames' descriptors: its head page, then (a large
+ * folio only) the second page's words that a tail leaves unused, which
+ * hold the fields only a large folio has, as Linux's struct folio overlays
+ * page[1].  An order-0 folio has no second page: those words belong to
+ * the next frame, so they are read only when folio_test_large(), through
+ * folio_entire_mapcount(), folio_has_pincount() and the like.  Set by
+ * prep_compound_page() (page_alloc.c, hugetlb.c's gigantic folios);
+ * split_folio_struct() resets them before the page becomes a folio of its
+ * own.  A lockless reader that raced with a split or a free reads some
+ * other use of the word (lru.prev, stored with WRITE_ONCE by list.h):
+ * atomics on both sides, a stale value it rechecks, not a data race.
+ */
 struct folio {
 	union {
 		struct {
@@ -173,9 +225,29 @@ struct folio {
 		};
 		struct page page;
 	};
+	union {
+		struct {
+			unsigned long _flags_1;		/* page[1].flags */
+			unsigned long _head_1;		/* page[1].compound_head */
+			/* PMD (hugetlb: PMD or PUD) mappings of the whole
+			 * folio; PMD ptl + folio mapcount lock */
+			atomic_t _entire_mapcount;
+			/* exact FOLL_PIN count (Linux's _pincount) */
+			atomic_t _pincount;
+		};
+		struct page __page_1;
+	};
 };
 
-BUILD_BUG_ON(sizeof(struct folio) != sizeof(struct page));
+BUILD_BUG_ON(sizeof(struct page) > 64);
+BUILD_BUG_ON(offsetof(struct folio, page) != 0);
+BUILD_BUG_ON(offsetof(struct folio, __page_1) != sizeof(struct page));
+BUILD_BUG_ON(offsetof(struct folio, _head_1) !=
+	     sizeof(struct page) + offsetof(struct page, compound_head));
+BUILD_BUG_ON(offsetof(struct folio, _entire_mapcount) !=
+	     sizeof(struct page) + offsetof(struct page, _tail_folio_word));
+BUILD_BUG_ON(offsetof(struct folio, _pincount) + sizeof(atomic_t) >
+	     sizeof(struct page) + offsetof(struct page, mapping));
 
 /* page->mapping low bit set: anonymous folio; the rest is its anon_vma. */
 #define PAGE_MAPPING_ANON	0x1UL

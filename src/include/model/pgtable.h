@@ -3,7 +3,7 @@
  * pgtable.h - x86-64-style 4-level page tables.
  *
  * Each table is one arena frame of 512 eight-byte entries (PG_table set on
- * its struct page, which carries the table's lock, ptl).  Levels:
+ * its struct page, which points to the table's lock, ptlock_ptr()).  Levels:
  *
  *   PGD  bits 47..39    PUD  bits 38..30    PMD  bits 29..21    PTE  bits 20..12
  *
@@ -330,6 +330,14 @@ static inline void pte_unmap_unlock(pte_t *pte, spinlock_t *ptl) { (void)pte; sp
 spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd);
 /* The lock of the PTE table *pmd points to (not taken). */
 spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd);
+/*
+ * The lock of the table frame @table (PG_table).  It lives outside the
+ * descriptor, allocated by pnm_pgtable_alloc() and freed with the frame,
+ * so the pointer is set before the table is published (the release store
+ * of its entry, or the mm's creation) and never changes while any entry
+ * of it can be found: a plain read.
+ */
+static inline spinlock_t *ptlock_ptr(const struct page *table) { return table->ptl; }
 
 /* Allocate/free one table frame (PG_table, ptl initialised, zeroed).
  * pnm_pgtable_free() is the single place a table is released: the mm's
