@@ -31,10 +31,10 @@
 /*
  * The part of a shadow descriptor the limit touches.  Descriptors are
  * desc_stride bytes apart, the library's size (pnm_page_desc_size()), and
- * this part sits desc_off bytes in: the reference count at byte 92 and the
- * compound head at byte 96 of a 120-byte descriptor (where the library
- * keeps them), in the last 16 bytes but 8 of a smaller one (bytes 52 and 56
- * of a 64-byte one, Linux's offsets).
+ * this part sits desc_off bytes in: in the last 16 bytes but 8 of the
+ * descriptor (bytes 52 and 56 of a 64-byte one).  The library keeps the
+ * reference count at byte 52 and a tail's compound head at byte 8: the
+ * same cache line, so the limit touches what the library touches.
  */
 struct desc {
 	int unused;

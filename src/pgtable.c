@@ -98,7 +98,7 @@ pteval_t vm_get_page_prot(unsigned long vm_flags)
  */
 struct page *pnm_pgtable_alloc(struct mm_struct *mm, int level)
 {
-	spinlock_t *ptl = malloc(sizeof(*ptl));
+	spinlock_t *ptl = pnm_malloc(PNM_FAULT_ALLOC, sizeof(*ptl));
 	struct page *page;
 
 	if (!ptl)
