@@ -401,9 +401,20 @@ static struct folio *gup_folio_next(struct page **pages, unsigned long npages,
 				    unsigned long i, unsigned long *nr)
 {
 	struct folio *folio = page_folio(pages[i]);
-	unsigned long j;
+	unsigned long j = i + 1, end = j;
 
-	for (j = i + 1; j < npages; j++)
+	/*
+	 * A large folio's pages are consecutive descriptors: an entry that
+	 * is the next descriptor, within the pages the folio has left, is
+	 * in it without reading its descriptor (a 2 MiB folio costs one
+	 * read, not 512).  Other entries are asked for their folio.
+	 */
+	if (folio_test_large(folio))
+		end = min_t(unsigned long, npages,
+			    i + folio_nr_pages(folio) - folio_page_idx(folio, pages[i]));
+	while (j < end && pages[j] == pages[i] + (j - i))
+		j++;
+	for (; j < npages; j++)
 		if (!pages[j] || page_folio(pages[j]) != folio)
 			break;
 	*nr = j - i;

@@ -366,6 +366,39 @@ static const struct folio_cfg cfgs[] = {
 	cmocka_unit_test_prestate_setup_teardown(fn, setup_cfg, pnm_test_teardown, (void *)&cfgs[6]), \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup_cfg, pnm_test_teardown, (void *)&cfgs[7])
 
+/*
+ * unpin_user_pages() finds a folio's run by descriptor adjacency first and
+ * by page_folio() after: an array of one THP's pages in and out of order,
+ * with an order-0 page between two runs, releases every pin exactly (the
+ * per-page counts, the registry and the statistics balance).
+ */
+static void test_unpin_runs_out_of_order(void **state)
+{
+	struct task_struct *t = gt_task("runs");
+	unsigned long huge = gt_thp(t, 0x5a);
+	unsigned long small = test_mmap(t, PG, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS);
+	struct folio *folio = test_folio(t, huge);
+	struct page *pages[8], *one, *mixed[9];
+	static const int order[8] = { 0, 1, 2, 5, 4, 3, 7, 6 };
+
+	(void)state;
+	test_write_byte(t, small, 1);
+	assert_int_equal(gt_pin(t, huge + 508 * PG, 4, FOLL_WRITE, pages), 4);
+	assert_int_equal(gt_pin(t, huge + 508 * PG - 4 * PG, 4, FOLL_WRITE, pages + 4), 4);
+	assert_int_equal(gt_pin(t, small, 1, FOLL_WRITE, &one), 1);
+	/* pages[0..3]: the folio's last four pages; pages[4..7]: the four
+	 * before them.  Mixed: 508..510 in order, the order-0 page, then the
+	 * rest out of order, ending on the folio's last page. */
+	for (int i = 0, k = 0; i < 9; i++)
+		mixed[i] = i == 3 ? one : pages[order[k++]];
+	unpin_user_pages(mixed, 9);
+	assert_unpinned(folio);
+	assert_false(folio_maybe_dma_pinned(page_folio(one)));
+	assert_int_equal(all_misuse(), 0);
+	CHECK_ALL();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +409,7 @@ int main(void)
 		MATRIX(test_batch_through_one_page),
 		MATRIX(test_gup_put_folio_tail_pin),
 		MATRIX(test_checker_pin_sum),
+		MATRIX(test_unpin_runs_out_of_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
