@@ -315,3 +315,14 @@ void bench_limit_put(void **slots, unsigned long n, unsigned long folio_pages)
 		i += folio_pages - (pfn & (folio_pages - 1));
 	}
 }
+
+void bench_config(struct pnm_config *cfg, unsigned long normal, unsigned long movable,
+		  bool registry)
+{
+	pnm_config_default(cfg);
+	cfg->zone_frames[PNM_ZONE_NORMAL] = normal;
+	cfg->zone_frames[PNM_ZONE_MOVABLE] = movable;
+	cfg->zone_frames[PNM_ZONE_CMA] = 0;
+	cfg->pin_registry = registry;
+	cfg->pin_debug = false;
+}

@@ -72,6 +72,15 @@ int bench_map_area(struct task_struct *t, unsigned long bytes, enum area_kind ki
 		   unsigned long *addr);
 
 /*
+ * The benchmarks' model configuration: the defaults with @normal and
+ * @movable frames (no CMA), the pin registry on or off, and misuse
+ * detection off (with the registry off, the production configuration of
+ * docs/performance.md).
+ */
+void bench_config(struct pnm_config *cfg, unsigned long normal, unsigned long movable,
+		  bool registry);
+
+/*
  * Create the (empty) shadow for an arena of @frames frames.  0, -EBUSY (one
  * exists already), -ENOMEM.
  */

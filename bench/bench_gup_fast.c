@@ -282,14 +282,7 @@ static void run_config(bool registry, struct result *res, bool quiet)
 	double base;
 	int err;
 
-	pnm_config_default(&cfg);
-	cfg.zone_frames[PNM_ZONE_NORMAL] = 16384;
-	cfg.zone_frames[PNM_ZONE_MOVABLE] = 3 * nr + 4 * HPAGE_PMD_NR;
-	cfg.zone_frames[PNM_ZONE_CMA] = 0;
-	cfg.pin_registry = registry;
-	/* Misuse detection off: with the registry off this is the production
-	 * configuration (docs/performance.md). */
-	cfg.pin_debug = false;
+	bench_config(&cfg, 16384, 3 * nr + 4 * HPAGE_PMD_NR, registry);
 	err = pnm_init(&cfg);
 	if (err)
 		die("pnm_init", err);

@@ -83,12 +83,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_gup_passes [PASSES] [registry]\n");
 		return 2;
 	}
-	pnm_config_default(&cfg);
-	cfg.zone_frames[PNM_ZONE_NORMAL] = 16384;
-	cfg.zone_frames[PNM_ZONE_MOVABLE] = 3 * NR_PAGES + 4 * 512;
-	cfg.zone_frames[PNM_ZONE_CMA] = 0;
-	cfg.pin_registry = argc > 2;
-	cfg.pin_debug = false;
+	bench_config(&cfg, 16384, 3 * NR_PAGES + 4 * 512, argc > 2);
 	err = pnm_init(&cfg);
 	if (err)
 		die("pnm_init", err);

@@ -402,14 +402,7 @@ int bench_model_run(const struct bench_opts *o, int reg, struct bench_cell *cell
 		need[b] = ranges_needed(cells, nr_cells, (enum bench_backing)b);
 		frames += need[b] * (nr + (b == BK_THP ? HPAGE_PMD_NR : 0) + nr / 256);
 	}
-	pnm_config_default(&cfg);
-	cfg.zone_frames[PNM_ZONE_NORMAL] = frames;
-	cfg.zone_frames[PNM_ZONE_MOVABLE] = 0;
-	cfg.zone_frames[PNM_ZONE_CMA] = 0;
-	cfg.pin_registry = reg == 0;
-	/* Misuse detection off: with the registry off this is the production
-	 * configuration (docs/performance.md). */
-	cfg.pin_debug = false;
+	bench_config(&cfg, frames, 0, reg == 0);
 	err = scn_model_init(&cfg);
 	if (err) {
 		fprintf(stderr, "pinmm bench: pnm_init (%lu frames): %s\n", frames, strerror(-err));

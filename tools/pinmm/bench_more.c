@@ -99,12 +99,7 @@ static int model_up(struct more *m, unsigned long normal, unsigned long movable)
 	struct pnm_config cfg;
 	int err;
 
-	pnm_config_default(&cfg);
-	cfg.zone_frames[PNM_ZONE_NORMAL] = normal + 8192;
-	cfg.zone_frames[PNM_ZONE_MOVABLE] = movable;
-	cfg.zone_frames[PNM_ZONE_CMA] = 0;
-	cfg.pin_registry = m->o->registry_on;
-	cfg.pin_debug = false;
+	bench_config(&cfg, normal + 8192, movable, m->o->registry_on);
 	err = scn_model_init(&cfg);
 	if (err) {
 		fprintf(stderr, "pinmm bench: pnm_init: %s\n", strerror(-err));
