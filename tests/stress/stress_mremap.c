@@ -39,6 +39,7 @@
  * threads stop when the mover is done.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,6 +300,11 @@ static void stress_mremap(bool thp)
 	assert_int_equal(pthread_create(&fw.thread, NULL, faulter_main, &fw), 0);
 	assert_int_equal(pthread_create(&mw.thread, NULL, migrator_main, &mw), 0);
 	mover(&sh, seed * 23 + 11);
+	/* The pinners may not have been scheduled between two moves (a
+	 * loaded machine, or moves faster than a pin): before they stop,
+	 * let them check pages at the final place -- bounded, not timed. */
+	for (long spin = 0; !atomic_long_read(&sh.checked) && spin < 1000000; spin++)
+		sched_yield();
 	atomic_set_release(&sh.done, 1);
 	for (int i = 0; i < NR_PINNERS; i++)
 		pthread_join(pn[i].thread, NULL);
