@@ -47,6 +47,25 @@ static void assert_collapsed(struct task_struct *t, unsigned long h)
 	assert_int_equal(folio_ref_count(folio), 1);
 }
 
+/* MADV_COLLAPSE of the block at @h, whose swapped pages only @t maps:
+ * it collapses (pnm_thp_collapsed one above @collapsed), every swap
+ * entry swapped in, no slot or swap cache copy left, and the block holds
+ * @tag throughout. */
+static void collapse_from_swap(struct task_struct *t, unsigned long h, unsigned int tag,
+			       long collapsed)
+{
+	assert_int_equal(pnm_madvise(t, h, HPAGE_PMD_SIZE, PNM_MADV_COLLAPSE), 0);
+	CHECK_ALL();
+	assert_collapsed(t, h);
+	assert_int_equal(global_stat(PNM_THP_COLLAPSED), collapsed + 1);
+	assert_int_equal(swap_test_swapents(t), 0);
+	/* The slots and the swap cache copies are gone with the old pages. */
+	assert_int_equal(swap_test_used(), 0);
+	assert_int_equal(swap_test_cached(), 0);
+	assert_true(swap_test_holds(t, h, 0, HPAGE_PMD_NR, tag));
+	CHECK_ALL();
+}
+
 /* MADV_COLLAPSE: no limit; everything swapped in, then collapsed. */
 static void test_collapse_swaps_in(void **state)
 {
@@ -61,18 +80,8 @@ static void test_collapse_swaps_in(void **state)
 	assert_int_equal(swap_test_swapents(a), 250);
 	assert_int_equal(swap_test_used(), 250);
 
-	assert_int_equal(pnm_madvise(a, h, HPAGE_PMD_SIZE, PNM_MADV_COLLAPSE), 0);
-	CHECK_ALL();
-	assert_collapsed(a, h);
-	assert_int_equal(global_stat(PNM_THP_COLLAPSED), collapsed + 1);
-	assert_int_equal(swap_test_swapents(a), 0);
-	/* The slots and the swap cache copies are gone with the old pages. */
-	assert_int_equal(swap_test_used(), 0);
-	assert_int_equal(swap_test_cached(), 0);
+	collapse_from_swap(a, h, 1, collapsed);
 	assert_int_equal(get_mm_counter(a->mm, MM_ANONPAGES), HPAGE_PMD_NR);
-	assert_true(swap_test_holds(a, h, 0, HPAGE_PMD_NR, 1));
-	assert_true(pmd_trans_huge(test_pmd_val(a, h)));
-	CHECK_ALL();
 }
 
 /* Nothing present: MADV_COLLAPSE needs no present (or writable) entry;
@@ -86,15 +95,7 @@ static void test_collapse_all_swapped(void **state)
 	(void)state;
 	h = small_page_block(a, 2);
 	page_out(a, h, 0, HPAGE_PMD_NR);
-	assert_int_equal(pnm_madvise(a, h, HPAGE_PMD_SIZE, PNM_MADV_COLLAPSE), 0);
-	CHECK_ALL();
-	assert_collapsed(a, h);
-	assert_int_equal(global_stat(PNM_THP_COLLAPSED), collapsed + 1);
-	assert_int_equal(swap_test_swapents(a), 0);
-	assert_int_equal(swap_test_used(), 0);
-	assert_int_equal(swap_test_cached(), 0);
-	assert_true(swap_test_holds(a, h, 0, HPAGE_PMD_NR, 2));
-	CHECK_ALL();
+	collapse_from_swap(a, h, 2, collapsed);
 }
 
 /* khugepaged: at most max_ptes_swap (64) swap entries. */
