@@ -267,7 +267,8 @@ static void dax_zero_partial(struct inode *inode, pgoff_t index, size_t off, siz
  * revoked by force) is left alone until its late unpin; then the host
  * size follows i_size and the host file is synced.  Injected write faults: -EIO/-ENOSPC skip the frame,
  * PNM_IO_SHORT writes half of it; each is recorded with
- * mapping_set_error() (PNM_WB_IO_ERRORS) and the first returned.
+ * mapping_set_error() (PNM_WB_IO_ERRORS) and the first returned; so is
+ * a host size that cannot be made i_size (fstat or ftruncate failing).
  * Caller holds no folio lock; takes i_lock for the size.
  */
 int dax_writeback_range(struct inode *inode, loff_t start, loff_t end)
@@ -321,6 +322,10 @@ int dax_writeback_range(struct inode *inode, loff_t start, loff_t end)
 	mutex_lock(&inode->i_lock);
 	if (fstat(fd, &st) ||
 	    (st.st_size != i_size_read(inode) && pnm_ftruncate(fd, i_size_read(inode)))) {
+		/* The host file's size is storage too: a writeback error
+		 * every opener's next fsync reports, as a failed sync. */
+		mapping_set_error(mapping, -EIO);
+		count_vm_event(PNM_WB_IO_ERRORS);
 		if (!ret)
 			ret = -EIO;
 	}

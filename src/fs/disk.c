@@ -517,25 +517,28 @@ static ssize_t disk_file_write(struct file *file, const void *buf, size_t count,
 	return ret;
 }
 
-/* Make the host file's size i_size (metadata sync).  Caller holds i_lock
- * or is the last user.  0 or -EIO. */
+/* Make the host file's size i_size (metadata sync).  A failure is a
+ * writeback error, recorded in wb_err (PNM_WB_IO_ERRORS) for every
+ * opener, as a failed data sync is.  Caller holds i_lock or is the last
+ * user.  0 or -EIO. */
 static int disk_sync_size(struct inode *inode)
 {
 	int fd = PNM_I(inode)->host_fd;
 	loff_t size = i_size_read(inode);
 	struct stat st;
 
-	if (fstat(fd, &st))
-		return -EIO;
-	if (st.st_size != size && pnm_ftruncate(fd, size))
-		return -EIO;
-	return 0;
+	if (!fstat(fd, &st) && (st.st_size == size || !pnm_ftruncate(fd, size)))
+		return 0;
+	mapping_set_error(inode->i_mapping, -EIO);
+	count_vm_event(PNM_WB_IO_ERRORS);
+	return -EIO;
 }
 
 /*
  * ->fsync: write back and wait for [start, end], report this opener's
  * unseen writeback error (once), then make the host file's size and data
- * durable.  A failed host sync is a writeback error (pnm_host_sync()):
+ * durable.  A failed host size or sync is a writeback error
+ * (disk_sync_size(), pnm_host_sync()):
  * this opener gets -EIO now, every other opener at its next fsync.
  * Caller holds no model lock.
  */
@@ -549,7 +552,9 @@ static int disk_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	mutex_lock(&inode->i_lock);
 	err2 = disk_sync_size(inode);
 	mutex_unlock(&inode->i_lock);
-	if (!err2 && pnm_host_sync(inode)) {
+	if (!err2)
+		err2 = pnm_host_sync(inode);
+	if (err2) {
 		/* Recorded in wb_err for every opener: this one sees it now,
 		 * and only now. */
 		err2 = file_check_and_advance_wb_err(file);

@@ -235,6 +235,49 @@ static void test_kind_pwrite_fdatasync(void **state)
 	pnm_file_close(f);
 }
 
+/* The host file's size is storage too.  A truncate whose ftruncate
+ * fails leaves the host file long (-EIO; the cache is cut); the next
+ * fsync makes the host size i_size, and when that ftruncate fails too it
+ * is a writeback error like a failed sync: each opener's next fsync
+ * reports EIO once.  On disk and on dax. */
+static void test_kind_ftruncate_at_fsync(void **state)
+{
+	static const enum pnm_fs_type fs[] = { PNM_FS_DISK, PNM_FS_DAX };
+	int item = pnm_stat_lookup("pnm_wb_io_errors");
+
+	(void)state;
+	for (unsigned int i = 0; i < ARRAY_SIZE(fs); i++) {
+		struct file *f = test_open(fs[i], "sz"), *g;
+		char c;
+		long errs, inj;
+
+		assert_int_equal(pnm_file_open(fs[i], "sz", O_RDWR, &g), 0);
+		assert_int_equal(pnm_file_write(f, "tail", 4, 3 * PG + 100), 4);
+		assert_int_equal(pnm_file_fsync(f, 0, INT64_MAX, false), 0);
+		assert_int_equal(test_host_byte(f, 3 * PG + 103), 'l');
+		assert_int_equal(pnm_fault_fail_nth(PNM_FAULT_FTRUNCATE, 1), 0);
+		assert_int_equal(pnm_file_truncate(f, PG), -EIO);
+		assert_int_equal(test_host_pread(f, &c, 1, 3 * PG + 103), 1);
+		CHECK_ALL();
+
+		errs = pnm_stat_read(item);
+		inj = injected(PNM_FAULT_FTRUNCATE);
+		assert_int_equal(pnm_fault_fail_nth(PNM_FAULT_FTRUNCATE, 1), 0);
+		assert_int_equal(pnm_file_fsync(f, 0, INT64_MAX, false), -EIO);
+		assert_int_equal(injected(PNM_FAULT_FTRUNCATE), inj + 1);
+		assert_int_equal(pnm_stat_read(item), errs + 1);
+		CHECK_ALL();
+		assert_int_equal(pnm_file_fsync(f, 0, INT64_MAX, false), 0);
+		assert_int_equal(pnm_file_fsync(g, 0, INT64_MAX, false), -EIO);
+		assert_int_equal(pnm_file_fsync(g, 0, INT64_MAX, false), 0);
+		/* The retry made the host file i_size. */
+		assert_int_equal(test_host_pread(f, &c, 1, 3 * PG + 103), 0);
+		CHECK_ALL();
+		pnm_file_close(g);
+		pnm_file_close(f);
+	}
+}
+
 /* pread: filling the cache fails with EIO, nothing is cached; ftruncate:
  * a size change fails with EIO; fallocate: a punch falls back to writing
  * zeroes, the range reads as zeroes either way. */
@@ -432,6 +475,7 @@ int main(void)
 		FAULT_TEST(test_kind_pin_record),
 		FAULT_TEST(test_kind_xa_node_and_page),
 		FAULT_TEST(test_kind_pwrite_fdatasync),
+		FAULT_TEST(test_kind_ftruncate_at_fsync),
 		FAULT_TEST(test_kind_pread_ftruncate_fallocate),
 		FAULT_TEST(test_kind_alloc),
 		FAULT_TEST(test_sweep_file_data),
