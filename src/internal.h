@@ -655,6 +655,9 @@ unsigned long pnm_vaddr_pin_teardown(unsigned long *pins, unsigned long *pages);
 /* pnm_fini(): report and free live owners, leaving their pins; returns
  * their number.  Single-threaded. */
 unsigned long pnm_vaddr_pin_fini(void);
+/* pnm_check_system(): every live owner's extents (list, tree, counters,
+ * pinned pages).  Model quiescent. */
+bool pnm_vaddr_pin_check(void);
 
 /*
  * folio_put_refs()'s cheap test before pnm_pin_check_put(): detection on,

@@ -790,7 +790,8 @@ static bool check_mms(void)
  * (except the zero pages and page tables, which their owners check), the
  * deferred split queue, every
  * live mm, the zero page, the huge zero page, the pin budgets
- * (pnm_pin_budget_check), and the frame accounting (free + allocated ==
+ * (pnm_pin_budget_check), the pin owners' extents (pnm_vaddr_pin_check),
+ * and the frame accounting (free + allocated ==
  * total, and nr_free_pages == the zones' free frames).  Call it while no
  * other thread changes the model.  Returns true if everything holds;
  * otherwise the first problem is in pnm_check_error().
@@ -847,6 +848,8 @@ static bool check_system(void)
 	if (!pnm_check_swap())
 		return false;
 	if (!pnm_pin_budget_check())
+		return false;
+	if (!pnm_vaddr_pin_check())
 		return false;
 	if (!check_mms())
 		return false;

@@ -40,7 +40,7 @@
  * which takes extents_lock under it; vp->extents_lock before the GUP,
  * registry and budget locks):
  *   vp_list_lock      the list of live owners (vp_list) and vp_next_id.
- *   vp->extents_lock  rw_semaphore: the extent list.  Pins and unpins
+ *   vp->extents_lock  rw_semaphore: the extent list and tree.  Pins and unpins
  *                     take it for write only to link or unlink an extent
  *                     (the pin itself runs unlocked); device transfers
  *                     take it for read for the whole transfer, so an
@@ -57,6 +57,9 @@
 /* One pin call's worth of an owner's pins. */
 struct vp_extent {
 	struct list_head list;		/* vp->extents; extents_lock */
+	/* vp->tree, keyed by the user range [start, start + nr pages - 1];
+	 * extents_lock */
+	struct interval_tree_node it;
 	unsigned long start;		/* user address of the first page */
 	unsigned long nr;		/* pages pinned */
 	struct page **pages;		/* the owner's copy of the array */
@@ -84,7 +87,11 @@ struct vaddr_pin {
 	void *ops_arg;
 	unsigned long long created;	/* set once */
 	struct rw_semaphore extents_lock;
-	struct list_head extents;	/* extents_lock */
+	struct list_head extents;	/* in pin order; extents_lock */
+	/* The same extents by user range (they never overlap): the lookups
+	 * by address of pins, unpins, transfers and listings are O(log n)
+	 * in the extents held; extents_lock */
+	struct pnm_itree_root tree;
 	atomic_long_t nr_extents;	/* changed under extents_lock (write) */
 	atomic_long_t nr_pages;		/* likewise */
 	atomic_long_t dma_write_bytes;	/* relaxed counters */
@@ -211,16 +218,41 @@ int vaddr_pin_destroy(struct vaddr_pin *vp)
 	return 0;
 }
 
-/* The extent of @vp overlapping [start, end), or NULL.  extents_lock. */
+/* The user address just past extent @e. */
+static inline unsigned long vp_extent_end(const struct vp_extent *e)
+{
+	return e->start + e->nr * PAGE_SIZE;
+}
+
+/* The extent of @vp overlapping [start, end) (start < end) with the
+ * lowest start, or NULL.  extents_lock. */
 static struct vp_extent *vp_overlap(struct vaddr_pin *vp, unsigned long start,
 				    unsigned long end)
 {
-	struct vp_extent *e;
+	struct interval_tree_node *n = interval_tree_iter_first(&vp->tree, start, end - 1);
 
-	list_for_each_entry(e, &vp->extents, list)
-		if (start < e->start + e->nr * PAGE_SIZE && e->start < end)
-			return e;
-	return NULL;
+	return n ? container_of(n, struct vp_extent, it) : NULL;
+}
+
+/* Link @e (start and nr set) into @vp's list and tree.  extents_lock
+ * (write). */
+static void vp_link(struct vaddr_pin *vp, struct vp_extent *e)
+{
+	e->it.start = e->start;
+	e->it.last = vp_extent_end(e) - 1;
+	interval_tree_insert(&e->it, &vp->tree);
+	list_add_tail(&e->list, &vp->extents);
+	atomic_long_inc(&vp->nr_extents);
+	atomic_long_add((long)e->nr, &vp->nr_pages);
+}
+
+/* Unlink @e from @vp's list and tree.  extents_lock (write). */
+static void vp_unlink(struct vaddr_pin *vp, struct vp_extent *e)
+{
+	interval_tree_remove(&e->it, &vp->tree);
+	list_del(&e->list);
+	atomic_long_dec(&vp->nr_extents);
+	atomic_long_sub((long)e->nr, &vp->nr_pages);
 }
 
 /* Does any of the @nr pages belong to @inode (its page cache or, dax,
@@ -439,9 +471,7 @@ static long vp_pin_sited(struct vaddr_pin *vp, unsigned long start, unsigned lon
 		goto out_free;
 	}
 	e->pinned = (unsigned long long)atomic_long_add_return(1, &vp_clock);
-	list_add_tail(&e->list, &vp->extents);
-	atomic_long_inc(&vp->nr_extents);
-	atomic_long_add((long)e->nr, &vp->nr_pages);
+	vp_link(vp, e);
 	if (pages)
 		memcpy(pages, e->pages, e->nr * sizeof(*pages));
 	up_write(&vp->extents_lock);
@@ -566,12 +596,9 @@ static void vp_extent_release(struct vaddr_pin *vp, struct vp_extent *e, bool ma
 /* The extent of @vp that starts at @start, or NULL.  extents_lock held. */
 static struct vp_extent *vp_find_extent(struct vaddr_pin *vp, unsigned long start)
 {
-	struct vp_extent *e;
+	struct vp_extent *e = vp_overlap(vp, start, start + 1);
 
-	list_for_each_entry(e, &vp->extents, list)
-		if (e->start == start)
-			return e;
-	return NULL;
+	return e && e->start == start ? e : NULL;
 }
 
 /*
@@ -635,11 +662,8 @@ static int vp_unpin_sited(struct vaddr_pin *vp, unsigned long start, bool make_d
 		return -EINVAL;
 	down_write(&vp->extents_lock);
 	found = vp_find_extent(vp, start);
-	if (found) {
-		list_del(&found->list);
-		atomic_long_dec(&vp->nr_extents);
-		atomic_long_sub((long)found->nr, &vp->nr_pages);
-	}
+	if (found)
+		vp_unlink(vp, found);
 	up_write(&vp->extents_lock);
 	if (!found)
 		return -EINVAL;
@@ -710,15 +734,15 @@ static int vp_dma(struct vaddr_pin *vp, unsigned long addr, void *buf, size_t le
 		count_vm_event(PNM_DMA_REVOKED);
 		return -EIO;
 	}
-	list_for_each_entry(e, &vp->extents, list) {
-		if (addr < e->start || addr + len > e->start + e->nr * PAGE_SIZE)
-			continue;
+	/* Extents never overlap: only the one holding @addr can hold the
+	 * whole transfer. */
+	e = vp_overlap(vp, addr, addr + 1);
+	if (e && addr + len <= vp_extent_end(e)) {
 		ret = write ? pnm_dma_write(e->pages, e->nr, addr - e->start, buf, len)
 			    : pnm_dma_read(e->pages, e->nr, addr - e->start, buf, len);
 		if (!ret)
 			atomic_long_add((long)len, write ? &vp->dma_write_bytes
 							 : &vp->dma_read_bytes);
-		break;
 	}
 	up_read(&vp->extents_lock);
 	return ret;
@@ -929,7 +953,7 @@ int pnm_vaddr_pin_extent_next(struct vaddr_pin *vp, unsigned long addr,
 			      struct pnm_vaddr_pin_extent *ext)
 {
 	struct pnm_vaddr_pin_extent snap;
-	struct vp_extent *e, *best = NULL;
+	struct vp_extent *best;
 	struct pnm_call_site site;
 	size_t size;
 
@@ -937,9 +961,15 @@ int pnm_vaddr_pin_extent_next(struct vaddr_pin *vp, unsigned long addr,
 		return -EINVAL;
 	size = ext->size;
 	down_read(&vp->extents_lock);
-	list_for_each_entry(e, &vp->extents, list)
-		if (e->start >= addr && (!best || e->start < best->start))
-			best = e;
+	/* The lowest extent reaching past @addr; if it starts below @addr
+	 * (it holds @addr), the one after it in the tree. */
+	best = vp_overlap(vp, addr, ULONG_MAX);
+	if (best && best->start < addr) {
+		struct interval_tree_node *n = interval_tree_iter_next(&best->it, addr,
+								       ULONG_MAX - 1);
+
+		best = n ? container_of(n, struct vp_extent, it) : NULL;
+	}
 	if (best)
 		vp_extent_snapshot(best, &snap, &site);
 	up_read(&vp->extents_lock);
@@ -1030,6 +1060,74 @@ unsigned long pnm_vaddr_pin_fini(void)
 	vp_next_id = 0;
 	atomic_long_set(&vp_clock, 0);
 	return owners;
+}
+
+/* One owner's part of pnm_vaddr_pin_check().  extents_lock held. */
+static bool vp_check_owner(struct vaddr_pin *vp)
+{
+	unsigned long nr = 0, pages = 0;
+	struct vp_extent *e;
+
+	if (!pnm_check_itree(&vp->tree, "pin owner extents"))
+		return false;
+	list_for_each_entry(e, &vp->extents, list) {
+		struct interval_tree_node *n;
+
+		nr++;
+		pages += e->nr;
+		if (!e->nr || (e->start & ~PAGE_MASK) || !e->pages)
+			return pnm_check_fail("pin owner %lu: extent at %#lx of %lu pages",
+					      vp->id, e->start, e->nr);
+		/* In the tree under its own range, overlapping no other. */
+		n = interval_tree_iter_first(&vp->tree, e->start, vp_extent_end(e) - 1);
+		if (n != &e->it || e->it.start != e->start ||
+		    e->it.last != vp_extent_end(e) - 1 ||
+		    interval_tree_iter_next(n, e->start, vp_extent_end(e) - 1))
+			return pnm_check_fail("pin owner %lu: extent %#lx-%#lx not alone in "
+					      "its range of the tree", vp->id, e->start,
+					      vp_extent_end(e));
+		for (unsigned long i = 0; i < e->nr; i++) {
+			struct folio *folio = page_folio(e->pages[i]);
+
+			/* Legacy mode's pins are plain references. */
+			if (!is_zero_folio(folio) &&
+			    (pnm_config.legacy_gup ? folio_ref_count(folio) < 1
+						   : !folio_maybe_dma_pinned(folio)))
+				return pnm_check_fail("pin owner %lu: page %lu of extent %#lx "
+						      "(pfn %#lx) is not pinned", vp->id, i,
+						      e->start, page_to_pfn(e->pages[i]));
+		}
+	}
+	if (nr != vp->tree.nr || (long)nr != atomic_long_read(&vp->nr_extents) ||
+	    (long)pages != atomic_long_read(&vp->nr_pages))
+		return pnm_check_fail("pin owner %lu: %lu extents of %lu pages listed, %lu in the "
+				      "tree, counters %ld and %ld", vp->id, nr, pages, vp->tree.nr,
+				      atomic_long_read(&vp->nr_extents),
+				      atomic_long_read(&vp->nr_pages));
+	return true;
+}
+
+/*
+ * pnm_vaddr_pin_check - pnm_check_system()'s part (internal.h): every
+ * live owner's extents are in its list and its tree alike, never overlap,
+ * add up to its counters, and hold pinned pages.  Takes vp_list_lock and
+ * each owner's extents_lock (read).  Model quiescent.
+ */
+bool pnm_vaddr_pin_check(void)
+{
+	struct vaddr_pin *vp;
+	bool ok = true;
+
+	spin_lock(&vp_list_lock);
+	list_for_each_entry(vp, &vp_list, node) {
+		down_read(&vp->extents_lock);
+		ok = vp_check_owner(vp);
+		up_read(&vp->extents_lock);
+		if (!ok)
+			break;
+	}
+	spin_unlock(&vp_list_lock);
+	return ok;
 }
 
 /*

@@ -140,6 +140,79 @@ static void test_pin_dma_unpin(void **state)
 	CHECK_ALL();
 }
 
+/*
+ * Many extents pinned in scrambled address order, of 1 to 3 pages with
+ * gaps between some: the listing walks them in address order from any
+ * address (inside an extent: the next one), every overlapping pin is
+ * refused, a transfer reaches the one extent holding it and no transfer
+ * crosses from one extent to the next, and unpins in another scrambled
+ * order leave the rest intact.
+ */
+static void test_many_extents(void **state)
+{
+	enum { N = 61, SLOT = 4 };	/* extent i: pages [SLOT i, SLOT i + len(i)) */
+	struct task_struct *t = test_task_create("t");
+	struct vaddr_pin *vp = owner(t, VADDR_PIN_WRITE, "many");
+	unsigned long a = test_mmap(t, N * SLOT * PG, RW, PRIV);
+	struct pnm_vaddr_pin_extent ext = { .size = sizeof(ext) };
+	unsigned long at, len[N];
+	unsigned int i, k;
+	char c;
+
+	(void)state;
+	/* Extent 5 is 4 pages: it touches extent 6's start. */
+	for (i = 0; i < N; i++)
+		len[i] = i == 5 ? SLOT : 1 + i % 3;
+	for (k = 0; k < N; k++) {	/* 17 is prime to N: a permutation */
+		i = (k * 17) % N;
+		assert_int_equal(vaddr_pin_user_pages(vp, a + i * SLOT * PG, len[i], NULL),
+				 (long)len[i]);
+	}
+	assert_int_equal(info_of(vp).extents, N);
+	CHECK_ALL();
+
+	for (i = 0, at = 0; i < N; i++) {
+		assert_int_equal(pnm_vaddr_pin_extent_next(vp, at, &ext), 0);
+		assert_int_equal(ext.start, a + i * SLOT * PG);
+		assert_int_equal(ext.pages, len[i]);
+		/* From inside it (its last byte), the next one. */
+		at = ext.start + ext.pages * PG - 1;
+		assert_int_equal(pnm_vaddr_pin_extent_next(vp, ext.start + 1, &ext),
+				 i + 1 < N ? 0 : -ENOENT);
+		if (i + 1 < N)
+			assert_int_equal(ext.start, a + (i + 1) * SLOT * PG);
+		/* Its last page; and its first, from the page before it. */
+		assert_int_equal(vaddr_pin_user_pages(vp, a + i * SLOT * PG + (len[i] - 1) * PG,
+						      1, NULL), -EINVAL);
+		if (i)
+			assert_int_equal(vaddr_pin_user_pages(vp, a + i * SLOT * PG - PG, 2, NULL),
+					 -EINVAL);
+	}
+	assert_int_equal(pnm_vaddr_pin_extent_next(vp, at + 1, &ext), -ENOENT);
+
+	/* A transfer inside extent 7 lands; one from 5 into 6 (adjacent)
+	 * and one into the gap after 8 are refused. */
+	c = 'x';
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, a + 7 * SLOT * PG + PG + 5, &c, 1), 0);
+	assert_int_equal(test_read_byte(t, a + 7 * SLOT * PG + PG + 5), 'x');
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, a + 6 * SLOT * PG - 1, "ab", 2), -EFAULT);
+	assert_int_equal(pnm_vaddr_pin_dma_write(vp, a + 8 * SLOT * PG + len[8] * PG, &c, 1),
+			 -EFAULT);
+	CHECK_ALL();
+
+	for (k = 0; k < N; k++) {	/* another permutation */
+		i = (k * 23 + 11) % N;
+		assert_int_equal(vaddr_unpin_user_pages(vp, a + i * SLOT * PG, false), 0);
+		assert_int_equal(vaddr_unpin_user_pages(vp, a + i * SLOT * PG, false), -EINVAL);
+		if (k % 8 == 0)
+			CHECK_ALL();
+	}
+	assert_int_equal(info_of(vp).extents, 0);
+	assert_int_equal(pnm_vaddr_pin_extent_next(vp, 0, &ext), -ENOENT);
+	assert_int_equal(vaddr_pin_destroy(vp), 0);
+	CHECK_ALL();
+}
+
 /* A read-only owner: its pins are R/O pins and the device may not write. */
 static void test_read_only_owner(void **state)
 {
@@ -507,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pins_outlive_exit, pnm_test_setup,
 						pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_listing, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_many_extents, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_extent_listing, pnm_test_setup,
 						pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_teardown_releases_owners, pnm_test_setup,
