@@ -396,6 +396,33 @@ static unsigned long unpin_run(struct folio *folio, struct page *const *list,
 	return unpin_folio_pins(folio, n);
 }
 
+/*
+ * How many entries of @list, from the first and at most @max (>= 1), are
+ * the consecutive descriptors from list[0] on.  Eight entries at a time
+ * with no early exit, which the compiler turns into vector compares (a
+ * 2 MiB folio's 512 entries cost about a cycle each, not a branch each),
+ * then one at a time from the first block that differs.  Compares
+ * addresses only: no descriptor is read.
+ */
+static unsigned long consecutive_entries(struct page *const *list, unsigned long max)
+{
+	const uintptr_t first = (uintptr_t)list[0];
+	unsigned long j = 1;
+
+	while (j + 8 <= max) {
+		uintptr_t diff = 0;
+
+		for (unsigned long k = j; k < j + 8; k++)
+			diff |= (uintptr_t)list[k] ^ (first + k * sizeof(struct page));
+		if (diff)
+			break;
+		j += 8;
+	}
+	while (j < max && (uintptr_t)list[j] == first + j * sizeof(struct page))
+		j++;
+	return j;
+}
+
 /* Consecutive entries of @pages from @i that belong to one folio. */
 static struct folio *gup_folio_next(struct page **pages, unsigned long npages,
 				    unsigned long i, unsigned long *nr)
@@ -412,8 +439,8 @@ static struct folio *gup_folio_next(struct page **pages, unsigned long npages,
 	if (folio_test_large(folio))
 		end = min_t(unsigned long, npages,
 			    i + folio_nr_pages(folio) - folio_page_idx(folio, pages[i]));
-	while (j < end && pages[j] == pages[i] + (j - i))
-		j++;
+	if (end > j)
+		j = i + consecutive_entries(pages + i, end - i);
 	for (; j < npages; j++)
 		if (!pages[j] || page_folio(pages[j]) != folio)
 			break;
@@ -454,28 +481,63 @@ void unpin_user_page(struct page *page)
 	pnm_gup_site_exit();
 }
 
+/*
+ * The release loop of unpin_pages() when there is nothing to check per
+ * entry (pnm_unpin_needs_check() false), outside legacy mode and in
+ * linux accounting: the production configuration.  An order-0 folio's
+ * run is the entries equal to its page (no other page belongs to it), so
+ * its descriptor is read once, and its pins are GUP_PIN_COUNTING_BIAS
+ * references each; large folios go through gup_folio_next() and
+ * unpin_folio_pins() as in the general loop.  Returns the pins released.
+ */
+static unsigned long unpin_pages_unchecked(struct page **pages, unsigned long n)
+{
+	const struct page *zero = pfn_to_page(pnm_mem.zero_pfn);
+	unsigned long i = 0, nr, released = 0;
+
+	while (i < n) {
+		struct page *page = pages[i];
+		struct folio *folio;
+
+		if (!page) {
+			i++;
+			continue;
+		}
+		if (!(READ_ONCE(page->compound_head) & 1) && !folio_order((struct folio *)page)) {
+			for (nr = 1; i + nr < n && pages[i + nr] == page; nr++)
+				;
+			i += nr;
+			if (page == zero)
+				continue;	/* the zero page's pins are not counted */
+			folio_put_refs((struct folio *)page, (int)(nr * GUP_PIN_COUNTING_BIAS));
+			released += nr;
+			continue;
+		}
+		folio = gup_folio_next(pages, n, i, &nr);
+		released += unpin_folio_pins(folio, nr);
+		i += nr;
+	}
+	return released;
+}
+
 /* Entries of @pages checked against the registry per pin_lock round trip
  * (the ok[] array lives on the stack): one 2 MiB folio's worth. */
 #define UNPIN_BATCH	HPAGE_PMD_NR
 
 /*
- * Shared body of unpin_user_pages*(), per batch of up to UNPIN_BATCH
+ * The general body of unpin_user_pages*(), per batch of up to UNPIN_BATCH
  * entries: dirty the folios (if asked), check and retire every entry in
  * one pnm_pin_registry_del_pages() call (one lock round trip), then
  * release each run of one folio with one refcount atomic (and one
  * _pincount atomic for a large folio).  NR_FOLL_PIN_RELEASED is added
  * once per call.
  */
-static void unpin_pages(struct page **pages, unsigned long npages, bool make_dirty)
+static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
+							 unsigned long npages, bool make_dirty)
 {
 	bool check = pnm_unpin_needs_check(), refused;
 	unsigned long base, i, nr, released = 0;
 	bool ok[UNPIN_BATCH];
-
-	/* An error value passed as a count: most likely a caller that
-	 * forwarded a failed pin's -errno.  Do nothing. */
-	if (VM_WARN_ON_ONCE(IS_ERR_VALUE(npages)))
-		return;
 	for (base = 0; base < npages; base += UNPIN_BATCH, pages += UNPIN_BATCH) {
 		unsigned long n = min_t(unsigned long, npages - base, UNPIN_BATCH);
 
@@ -505,6 +567,29 @@ static void unpin_pages(struct page **pages, unsigned long npages, bool make_dir
 						      check ? ok + i : NULL);
 		}
 	}
+	if (released)
+		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
+}
+
+/*
+ * unpin_pages_batched() or, when nothing is checked or dirtied in the
+ * production configuration, unpin_pages_unchecked(): without the batch
+ * loop's stack frame, which a one-page unpin would pay for.
+ */
+static inline void unpin_pages(struct page **pages, unsigned long npages, bool make_dirty)
+{
+	unsigned long released;
+
+	/* An error value passed as a count: most likely a caller that
+	 * forwarded a failed pin's -errno.  Do nothing. */
+	if (VM_WARN_ON_ONCE(IS_ERR_VALUE(npages)))
+		return;
+	if (make_dirty || pnm_unpin_needs_check() || pnm_config.legacy_gup ||
+	    pnm_config.pin_accounting != PNM_PIN_ACCOUNTING_LINUX) {
+		unpin_pages_batched(pages, npages, make_dirty);
+		return;
+	}
+	released = unpin_pages_unchecked(pages, npages);
 	if (released)
 		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
 }

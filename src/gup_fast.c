@@ -82,13 +82,21 @@
  * where it is kept (pnm_pin_shadow_count(), internal.h: exact accounting
  * or pin_debug on); the configuration, including that answer,
  * is read once per walk (struct gup_fast_walk), not per page.
- * NR_FOLL_PIN_ACQUIRED is added once per call.
+ * NR_FOLL_PIN_ACQUIRED is added once per call.  An order-0 folio whose
+ * grab needs no more than that one RMW (FOLL_GET, legacy pins, and
+ * short-term pins in linux accounting without shadow counts: the
+ * production configuration) takes a short path, gup_fast_small(): the
+ * same steps without the batch and large-folio cases.  The walk goes
+ * down from the PGD once per PMD (or PUD leaf) rather than in four
+ * nested loops.
  *
  * Legacy mode (pnm_config.legacy_gup): FOLL_PIN acquires are plain
  * references as before 2019: no pin counts, no MMF_HAS_PINNED, no
  * write_protect_seq handshake (it came with the pin counts, in 5.11) and
  * no unsharing; the registry still records them.
  */
+#include <string.h>
+
 #include "internal.h"
 #include "rcu.h"
 
@@ -112,10 +120,11 @@ static inline pud_t gup_pudp_get(pud_t *p) { return __pud(__atomic_load_n(&p->pu
 static inline pmd_t gup_pmdp_get(pmd_t *p) { return __pmd(__atomic_load_n(&p->pmd, __ATOMIC_SEQ_CST)); }
 static inline pte_t gup_ptep_get(pte_t *p) { return __pte(__atomic_load_n(&p->pte, __ATOMIC_SEQ_CST)); }
 
-/* The entries of the table in frame @pfn. */
+/* The entries of the table in frame @pfn: page_address(pfn_to_page(pfn)),
+ * without the round trip through the descriptor's address. */
 static inline void *gup_table(unsigned long pfn)
 {
-	return page_address(pfn_to_page(pfn));
+	return pnm_mem.base + (pfn << PAGE_SHIFT);
 }
 
 /* Per-call state of one walk. */
@@ -124,6 +133,12 @@ struct gup_fast_walk {
 	bool pin;			/* FOLL_PIN, not legacy: pin counts */
 	bool bias;			/* pins of small folios are GUP_PIN_COUNTING_BIAS */
 	bool shadow;			/* keep pnm_pincount (pnm_pin_shadow_count()) */
+	/* Refcount units one grab of an order-0 folio takes on the short
+	 * path (gup_fast_small()): 1 for a reference (FOLL_GET, legacy
+	 * pins), GUP_PIN_COUNTING_BIAS for a short-term pin in linux
+	 * accounting without shadow counts; 0: no short path (FOLL_LONGTERM,
+	 * exact accounting, shadow counts kept). */
+	int small_delta;
 	struct page **pages;
 	unsigned long nr;		/* pages recorded so far */
 	long acquired;			/* pins taken (NR_FOLL_PIN_ACQUIRED) */
@@ -139,6 +154,12 @@ static inline void gup_fast_walk_init(struct gup_fast_walk *w, unsigned int flag
 	w->pin = (flags & FOLL_PIN) && !gup_pin_is_legacy(flags);
 	w->bias = pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_LINUX;
 	w->shadow = pnm_pin_shadow_count();
+	if (!w->pin)
+		w->small_delta = 1;
+	else if (w->bias && !(flags & FOLL_LONGTERM) && !w->shadow)
+		w->small_delta = (int)GUP_PIN_COUNTING_BIAS;
+	else
+		w->small_delta = 0;
 	w->pages = pages;
 	w->nr = 0;
 	w->acquired = 0;
@@ -385,11 +406,86 @@ static int first_must_unshare(struct page *page, int nr, unsigned int flags)
 static void gup_fast_record(struct gup_fast_walk *w, struct folio *folio,
 			    struct page *page, int nr)
 {
+	struct page **dst = w->pages + w->nr;
+	int i = 0;
+
 	if (!PageReferenced(&folio->page))
 		SetPageReferenced(&folio->page);
-	for (int i = 0; i < nr; i++)
-		w->pages[w->nr + i] = page + i;
+	if (nr >= 4) {
+		/* Two entries per 16-byte store (a 2 MiB folio fills 512):
+		 * the compiler does not vectorise the plain loop by itself. */
+		typedef uintptr_t two_ptrs __attribute__((vector_size(16)));
+		const two_ptrs step = { 2 * sizeof(struct page), 2 * sizeof(struct page) };
+		two_ptrs v = { (uintptr_t)page, (uintptr_t)(page + 1) };
+
+		for (; i + 2 <= nr; i += 2, v += step)
+			memcpy(&dst[i], &v, sizeof(v));
+	}
+	for (; i < nr; i++)
+		dst[i] = page + i;
 	w->nr += nr;
+}
+
+/*
+ * The short path of gup_fast_pte_range() for the common case: a present,
+ * writable PTE @pte (read from @ptep, in the table @pmd read from @pmdp
+ * points to) mapping @page, an order-0 folio, grabbed with
+ * w->small_delta refcount units in one cmpxchg.  The same steps as the
+ * general path (grab_pages_fast() with nr = 1, the PMD and PTE re-reads,
+ * gup_fast_folio_allowed(), gup_fast_record()), without its batch and
+ * large-folio cases and without re-reading the walk's configuration.
+ * Returns 1 (page recorded), 0 (not an order-0 folio: nothing done, the
+ * caller takes the general path) or -1 (left to the slow path, nothing
+ * held).
+ */
+static inline int gup_fast_small(struct gup_fast_walk *w, pte_t pte, pte_t *ptep,
+				 pmd_t pmd, pmd_t *pmdp, struct page *page)
+{
+	struct folio *folio = (struct folio *)page;
+	struct address_space *mapping;
+
+	/* A head or order-0 page (bit 0 clear) of order 0.  Stale reads are
+	 * re-checked after the grab. */
+	if ((READ_ONCE(page->compound_head) & 1) || folio_order(folio))
+		return 0;
+	gup_fast_race(PNM_GUP_FAST_BEFORE_GRAB, page, 1);
+	if (!folio_try_get_refs(folio, w->small_delta))
+		return -1;
+	/*
+	 * We hold a reference: the folio can no longer be split, freed or
+	 * made part of a large folio.  If that happened before the grab
+	 * (freed and reused), the units taken are not what the new folio's
+	 * accounting expects: give them back exactly.  The acquire side of
+	 * the cmpxchg pairs with the release store of compound_head in
+	 * clear_compound_head(), as in grab_pages_fast().
+	 */
+	if (unlikely((READ_ONCE(page->compound_head) & 1) || folio_order(folio)))
+		goto undo;
+	gup_fast_race(PNM_GUP_FAST_BEFORE_RECHECK, page, 1);
+	/* Re-read (protocol step 3), after the seq_cst cmpxchg. */
+	if (pmd_val(gup_pmdp_get(pmdp)) != pmd_val(pmd) ||
+	    pte_val(gup_ptep_get(ptep)) != pte_val(pte))
+		goto undo;
+	/* gup_fast_folio_allowed() of an order-0 folio: anonymous, or the
+	 * file rules. */
+	mapping = READ_ONCE(folio->mapping);
+	if (!((unsigned long)mapping & PAGE_MAPPING_ANON) &&
+	    !gup_fast_file_folio_allowed(folio, w->flags, mapping))
+		goto undo;
+	if (!pte_write(pte) && !first_must_unshare(page, 1, w->flags))
+		goto undo;
+	if (w->pin)
+		w->acquired++;
+	/* gup_fast_record() of one page */
+	if (!PageReferenced(page))
+		SetPageReferenced(page);
+	w->pages[w->nr++] = page;
+	return 1;
+undo:
+	/* Exactly what the grab added; not counted acquired, so not
+	 * released either (no pin count or shadow count was touched). */
+	folio_put_refs(folio, w->small_delta);
+	return -1;
 }
 
 /* --- the walk --------------------------------------------------------------- */
@@ -413,6 +509,11 @@ static bool gup_fast_pte_range(struct gup_fast_walk *w, pmd_t pmd, pmd_t *pmdp,
 {
 	pte_t *ptep = (pte_t *)gup_table(pmd_pfn(pmd)) + pte_index(addr);
 	unsigned int flags = w->flags;
+	/* The bits a PTE the walk takes has and lacks, tested as one: present
+	 * and not protnone (_PAGE_USER), not special, writable for
+	 * FOLL_WRITE. */
+	const unsigned long must = _PAGE_PRESENT | _PAGE_USER | ((flags & FOLL_WRITE) ? _PAGE_RW : 0);
+	const unsigned long test = must | _PAGE_SPECIAL;
 
 	while (addr < end) {
 		pte_t pte = gup_ptep_get(ptep);
@@ -421,11 +522,22 @@ static bool gup_fast_pte_range(struct gup_fast_walk *w, pmd_t pmd, pmd_t *pmdp,
 		struct page *page;
 		int nr = 1, keep, i;
 
-		if (!pte_present(pte) || pte_protnone(pte) || pte_special(pte))
-			return false;
-		if ((flags & FOLL_WRITE) && !pte_write(pte))
+		/* !pte_present() || pte_protnone() || pte_special() ||
+		 * (FOLL_WRITE && !pte_write()) */
+		if ((pte_val(pte) & test) != must)
 			return false;
 		page = pfn_to_page(pte_pfn(pte));
+		if (likely(w->small_delta)) {
+			int r = gup_fast_small(w, pte, ptep, pmd, pmdp, page);
+
+			if (r < 0)
+				return false;
+			if (r) {
+				addr += PAGE_SIZE;
+				ptep++;
+				continue;
+			}
+		}
 		folio = page_folio(page);
 		/*
 		 * Batch the following PTEs that map the following pages of the
@@ -548,66 +660,50 @@ static bool gup_fast_pud_leaf(struct gup_fast_walk *w, pud_t pud, pud_t *pudp,
 	return true;
 }
 
-static bool gup_fast_pmd_range(struct gup_fast_walk *w, pud_t pud,
-			       unsigned long addr, unsigned long end)
-{
-	pmd_t *pmdp = (pmd_t *)gup_table(pud_pfn(pud)) + pmd_index(addr);
-	unsigned long next;
-
-	for (; addr < end; addr = next, pmdp++) {
-		pmd_t pmd = gup_pmdp_get(pmdp);
-
-		next = entry_end(addr, end, PMD_SIZE);
-		/* none, or a PMD migration entry */
-		if (!pmd_present(pmd))
-			return false;
-		if (pmd_trans_huge(pmd)) {
-			if (!gup_fast_pmd_leaf(w, pmd, pmdp, addr, next))
-				return false;
-		} else if (!gup_fast_pte_range(w, pmd, pmdp, addr, next)) {
-			return false;
-		}
-	}
-	return true;
-}
-
-static bool gup_fast_pud_range(struct gup_fast_walk *w, pgd_t pgd,
-			       unsigned long addr, unsigned long end)
-{
-	pud_t *pudp = (pud_t *)gup_table(pgd_pfn(pgd)) + pud_index(addr);
-	unsigned long next;
-
-	for (; addr < end; addr = next, pudp++) {
-		pud_t pud = gup_pudp_get(pudp);
-
-		next = entry_end(addr, end, PUD_SIZE);
-		/* none, or a hugetlb migration entry */
-		if (!pud_present(pud))
-			return false;
-		if (pud_leaf(pud)) {
-			if (!gup_fast_pud_leaf(w, pud, pudp, addr, next))
-				return false;
-		} else if (!gup_fast_pmd_range(w, pud, addr, next)) {
-			return false;
-		}
-	}
-	return true;
-}
-
+/*
+ * Walk [addr, end) of @mm one PMD (or PUD leaf) at a time, each from the
+ * PGD down: Linux's nested gup_fast_pgd_range() .. gup_fast_pmd_range()
+ * loops made one, so that a call within one PMD (most I/O requests) pays
+ * for one loop, not four.  Re-reading the PGD and PUD entries for every
+ * PMD is no weaker than reading them once: each read is a snapshot that
+ * the tables, kept allocated by the walk's section, make safe to follow,
+ * and every grab re-checks its own PMD or PUD entry.
+ */
 static void gup_fast_pgd_range(struct gup_fast_walk *w, struct mm_struct *mm,
 			       unsigned long addr, unsigned long end)
 {
-	pgd_t *pgdp = pgd_offset(mm, addr);
 	unsigned long next;
 
-	for (; addr < end; addr = next, pgdp++) {
-		pgd_t pgd = gup_pgdp_get(pgdp);
+	for (; addr < end; addr = next) {
+		pgd_t pgd = gup_pgdp_get((pgd_t *)mm->pgd + pgd_index(addr));
+		pud_t *pudp, pud;
+		pmd_t *pmdp, pmd;
 
-		next = entry_end(addr, end, PGDIR_SIZE);
 		if (!pgd_present(pgd))
 			return;
-		if (!gup_fast_pud_range(w, pgd, addr, next))
+		pudp = (pud_t *)gup_table(pgd_pfn(pgd)) + pud_index(addr);
+		pud = gup_pudp_get(pudp);
+		/* none, or a hugetlb migration entry */
+		if (!pud_present(pud))
 			return;
+		if (pud_leaf(pud)) {
+			next = entry_end(addr, end, PUD_SIZE);
+			if (!gup_fast_pud_leaf(w, pud, pudp, addr, next))
+				return;
+			continue;
+		}
+		pmdp = (pmd_t *)gup_table(pud_pfn(pud)) + pmd_index(addr);
+		pmd = gup_pmdp_get(pmdp);
+		next = entry_end(addr, end, PMD_SIZE);
+		/* none, or a PMD migration entry */
+		if (!pmd_present(pmd))
+			return;
+		if (pmd_trans_huge(pmd)) {
+			if (!gup_fast_pmd_leaf(w, pmd, pmdp, addr, next))
+				return;
+		} else if (!gup_fast_pte_range(w, pmd, pmdp, addr, next)) {
+			return;
+		}
 	}
 }
 

@@ -13,7 +13,10 @@
  * of the _fast entry points; the zero page, unsharing, FOLL_LONGTERM,
  * legacy and exact accounting, the overflow guard; MMF_HAS_PINNED; and
  * page-table frames that a lockless walker may still read being freed only
- * after a grace period (and at once when no walker runs).
+ * after a grace period (and at once when no walker runs).  The protocol
+ * tests run again in the production configuration (linux accounting,
+ * registry and pin_debug off), where order-0 folios take gup-fast's short
+ * path and unpin_user_pages() its unchecked loop.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -929,6 +932,98 @@ static void test_race_split_before_grab(void **state)
 	CHECK_ALL();
 }
 
+/* --- the production configuration ----------------------------------------- */
+
+/* Linux accounting with the registry and misuse detection off: no shadow
+ * counts, so gup-fast takes order-0 folios on its short path and
+ * unpin_user_pages() releases without any per-entry check. */
+static int production_setup(void **state)
+{
+	struct pnm_config cfg;
+
+	(void)state;
+	pnm_test_config(&cfg);
+	cfg.pin_accounting = PNM_PIN_ACCOUNTING_LINUX;
+	cfg.pin_registry = false;
+	cfg.pin_debug = false;
+	pnm_test_init_with(&cfg);
+	assert_false(pnm_unpin_needs_check());
+	return 0;
+}
+
+/*
+ * The short paths' arithmetic: a pin of an order-0 folio is
+ * GUP_PIN_COUNTING_BIAS references and a reference is one; one array
+ * holding two pins of one page (adjacent entries), a NULL entry, the zero
+ * page (pinned uncounted, R/O) and pages of a THP between small ones is
+ * released exactly, run by run, and the pin counters balance.
+ */
+static void test_production_pin_unpin(void **state)
+{
+	struct task_struct *t = enter_new_task("gupf");
+	unsigned long a = test_mmap(t, 4 * PG, RW, PRIV), z = test_mmap(t, PG, RW, PRIV);
+	unsigned long h = thp_area(t);
+	struct page *pages[4], *list[16], *zp, *ref[4];
+	struct folio *thp;
+	int ref0[4], thp0, n = 0;
+	long acq = global_stat(NR_FOLL_PIN_ACQUIRED), rel = global_stat(NR_FOLL_PIN_RELEASED);
+
+	(void)state;
+	touch_pages(t, a, 4);
+	test_write_byte(t, h, 1);
+	thp = folio_at(t, h);
+	assert_int_equal(folio_order(thp), HPAGE_PMD_ORDER);
+	thp0 = folio_ref_count(thp);
+	for (int i = 0; i < 4; i++)
+		ref0[i] = folio_ref_count(folio_at(t, a + i * PG));
+
+	assert_int_equal(pnm_pin_user_pages_fast_only(a, 4, FOLL_WRITE, pages), 4);
+	for (int i = 0; i < 4; i++) {
+		assert_ptr_equal(pages[i], &folio_at(t, a + i * PG)->page);
+		assert_int_equal(folio_ref_count(page_folio(pages[i])), ref0[i] + BIAS);
+		assert_true(page_maybe_dma_pinned(pages[i]));
+	}
+	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED), acq + 4);
+	/* FOLL_GET on the short path: one reference. */
+	assert_int_equal(get_user_pages_fast(a, 4, 0, ref), 4);
+	assert_int_equal(folio_ref_count(page_folio(ref[3])), ref0[3] + BIAS + 1);
+	for (int i = 0; i < 4; i++)
+		put_page(ref[i]);
+	/* A second pin of page 1, the zero page (slow path), 3 THP pages. */
+	assert_int_equal(pin_user_pages_fast(a + PG, 1, 0, &list[n]), 1);
+	assert_ptr_equal(list[n], pages[1]);
+	n++;
+	test_read_byte(t, z);			/* zero page */
+	assert_int_equal(pin_user_pages_fast(z, 1, 0, &zp), 1);
+	assert_true(is_zero_pfn(page_to_pfn(zp)));
+	assert_int_equal(pin_user_pages_fast(h + 7 * PG, 3, FOLL_WRITE, &list[n + 3]), 3);
+	assert_int_equal(folio_ref_count(thp), thp0 + 3);
+	assert_int_equal(atomic_read(&thp->_pincount), 3);
+	CHECK_ALL();
+
+	/* page 0, page 1 twice, NULL, the THP's pages, the zero page, 2, 3 */
+	list[0] = pages[0];
+	list[1] = pages[1];
+	list[2] = pages[1];
+	list[3] = NULL;
+	list[4] = list[n + 3];
+	list[5] = list[n + 4];
+	list[6] = list[n + 5];
+	list[7] = zp;
+	list[8] = pages[2];
+	list[9] = pages[3];
+	unpin_user_pages(list, 10);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(folio_ref_count(page_folio(pages[i])), ref0[i]);
+		assert_false(page_maybe_dma_pinned(pages[i]));
+	}
+	assert_int_equal(folio_ref_count(thp), thp0);
+	assert_int_equal(atomic_read(&thp->_pincount), 0);
+	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED) - acq, 8);
+	assert_int_equal(global_stat(NR_FOLL_PIN_RELEASED) - rel, 8);
+	CHECK_ALL();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -966,6 +1061,23 @@ int main(void)
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_race_split_before_grab,
 						pnm_test_setup, pnm_test_teardown),
+		/* The same protocol tests in the production configuration. */
+		cmocka_unit_test_setup_teardown(test_production_pin_unpin,
+						production_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_pin_fast_falls_back,
+						production_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_partial_results,
+						production_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_ro_pins_zero_page_and_unshare,
+						production_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_pgtable_free_grace_period,
+						production_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_race_zap_before_recheck,
+						production_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_race_wrprotect_before_recheck,
+						production_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_race_fork_during_walk,
+						production_setup, pnm_test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
