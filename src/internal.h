@@ -575,11 +575,13 @@ unsigned long pnm_pin_registry_del_folio(struct folio *folio, unsigned long nr);
 unsigned long pnm_pin_shadow_take(struct folio *folio, struct page *via, unsigned long nr);
 /*
  * pnm_pin_registry_del() for the @n entries of @pages (NULL entries are
- * skipped and get ok[i] false) under one pin_lock round trip: ok[i] says
- * whether pages[i] may be released; returns the number of refused
- * entries.  Same effects per page, in array order, as @n calls.  Callers
- * may skip it when pnm_unpin_needs_check() is false (then every entry
- * may be released and there is nothing to retire or decrement).
+ * skipped) under one pin_lock round trip; returns the number of refused
+ * entries.  Only when that is not 0, ok[i] says whether pages[i] may be
+ * released (false for NULL entries); when it is 0, ok[] is left as it
+ * was and every non-NULL entry may be released.  Same effects per page,
+ * in array order, as @n calls.  Callers may skip it when
+ * pnm_unpin_needs_check() is false (then every entry may be released and
+ * there is nothing to retire or decrement).
  */
 unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
 					 bool *ok);

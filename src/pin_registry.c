@@ -7,14 +7,23 @@
  * array to pnm_pin_registry_add(), which makes one record per call: the
  * owner (mm->owner_pid), the caller's tag (pnm_pin_set_tag), the call site
  * (see "Call sites" below), the user range, the FOLL_* flags and a logical
- * time.  Each page of the call gets a node in a
- * hash keyed by pfn; the nodes are allocated in the same block as their
- * record, so a call costs one allocation and one lock round trip.  Every
+ * time.  The pages of the call become nodes of 64 frames (struct
+ * pin_node), linked into a hash by block -- or, for a node of one frame
+ * (a call of one page), by frame; the nodes share one block with their
+ * record, and records are kept for reuse once freed, so a call costs one
+ * lock round trip and, in the steady state, no host allocation.  Every
  * unpin of a page first calls pnm_pin_registry_del(), which finds a live
  * node for that pfn -- or, since pins belong to the folio as in Linux, for
  * another page of the same folio -- and retires it; a record is freed
- * when its last page is unpinned (nr_live reaches 0).  Zero-page entries are not recorded:
- * Linux does not count their pins and unpinning them does nothing.
+ * when its last page is unpinned (nr_live reaches 0).  Zero-page entries
+ * are not recorded: Linux does not count their pins and unpinning them
+ * does nothing.
+ *
+ * The cheap cases (issue 15, docs/performance.md): a call over
+ * consecutive frames (one page, a THP) is recognised with one vector pass
+ * over its array and its nodes follow from its first frame; the release
+ * of such an array finds the first entry's node and retires the rest
+ * block by block from the record's following nodes.
  *
  * Misuse is detected at four places and reported (never aborting): kept
  * in a bounded ring (the last MISUSE_KEEP reports, pnm_misuse_foreach),
@@ -84,17 +93,25 @@
  * record has one node per run of its pages that stays in one block, so a
  * call over consecutive frames (a THP, or pages the buddy allocator
  * handed out in order) makes one node per 64 pages.  Allocated with the
- * record; linked into the hash of its block until the record is freed
- * (a node whose bits are all gone stays linked, empty, till then).
+ * record; linked into a hash until the record is freed (a node whose bits
+ * are all gone stays linked, empty, till then): a node made for one frame
+ * (a call of one page, the common small call) into pin_fhash by its frame, every other node into pin_hash by its block.  So when many
+ * calls pin one frame each of the same block, each release finds its node
+ * in a chain of its own frame, not among one node per call of the block.
  */
 struct pin_node {
 	struct pin_node *next;		/* hash chain; pin_lock */
-	struct pin_rec *rec;		/* set once */
-	unsigned long block;		/* set once */
+	struct pin_node **pprev;	/* the link to this node; pin_lock */
+	struct pin_rec *rec;		/* set when linked */
+	unsigned long block;		/* set when linked */
 	unsigned long live;		/* frames still pinned; pin_lock */
 };
 
-/* One pin call.  Allocated with its nodes in one block. */
+/*
+ * One pin call.  Allocated with room for its nodes in one block whose
+ * size is a class of rec_class() (kept for reuse on a free list of its
+ * class when its last pin goes: rec_put_locked()).
+ */
 struct pin_rec {
 	struct list_head list;		/* pin_records, oldest first; pin_lock */
 	struct pnm_pin_record pub;	/* pub.nr_live: pin_lock */
@@ -102,6 +119,8 @@ struct pin_rec {
 	 * been freed while the pins live on) */
 	const struct mm_struct *mm;
 	bool exit_reported;		/* PIN_AT_EXIT done; pin_lock */
+	int cls;			/* size class, -1: none (freed, not kept) */
+	struct pin_rec *next_free;	/* rec_cache[cls] link; pin_lock */
 	char tag[PIN_TAG_LEN];		/* pub.tag points here */
 	unsigned long nr_nodes;
 	struct pin_node nodes[];
@@ -134,9 +153,20 @@ struct misuse_ent {
 	char tag[PIN_TAG_LEN];
 };
 
+/*
+ * Records of up to 1, 2, 4, 8 and 16 nodes are kept for reuse when freed
+ * (a call of one page, of up to 64..., of one THP's 8 blocks): at most
+ * REC_CACHE_BYTES in all.  Larger ones are freed.
+ */
+#define REC_CLASSES	5
+#define REC_CACHE_BYTES	(8UL << 20)
+
 static spinlock_t pin_lock = { .m = PTHREAD_MUTEX_INITIALIZER, .owner = 0 };
 static LIST_HEAD(pin_records);				/* pin_lock */
-static struct pin_node *pin_hash[PIN_HASH_SIZE];	/* pin_lock */
+static struct pin_node *pin_hash[PIN_HASH_SIZE];	/* by block; pin_lock */
+static struct pin_node *pin_fhash[PIN_HASH_SIZE];	/* single nodes by pfn; pin_lock */
+static struct pin_rec *rec_cache[REC_CLASSES];		/* free records; pin_lock */
+static unsigned long rec_cache_bytes;			/* pin_lock */
 static unsigned long long pin_clock;			/* pin_lock */
 static unsigned long pin_next_id;			/* pin_lock */
 static struct pin_grave graves[GRAVE_KEEP];		/* pin_lock */
@@ -172,9 +202,19 @@ static const char *const misuse_names[PNM_NR_MISUSE] = {
 
 _Static_assert(PIN_BLOCK_PAGES == BITS_PER_LONG, "a node's bits are one word");
 
+/*
+ * The buckets are the low bits of the block or frame number: calls over
+ * neighbouring frames, which pin and release in turn, use neighbouring
+ * buckets (eight to a cache line) rather than a new line each.
+ */
 static inline struct pin_node **pin_bucket(unsigned long block)
 {
-	return &pin_hash[(block * 0x9E3779B97F4A7C15UL) >> (64 - PIN_HASH_BITS)];
+	return &pin_hash[block & (PIN_HASH_SIZE - 1)];
+}
+
+static inline struct pin_node **pin_fbucket(unsigned long pfn)
+{
+	return &pin_fhash[pfn & (PIN_HASH_SIZE - 1)];
 }
 
 static inline unsigned long pfn_block(unsigned long pfn)
@@ -247,6 +287,80 @@ unsigned long __run_len(struct page *const *pages, unsigned long i, unsigned lon
 	return len;
 }
 
+/*
+ * Are @pages[0..@nr) the consecutive descriptors from pages[0] (so none is
+ * NULL)?  One pass of vector compares, sixteen entries per step, without
+ * a branch per entry: what a call over one THP, or over frames handed out
+ * in order, looks like.
+ */
+static inline __attribute__((always_inline))
+bool __span_consecutive(struct page *const *pages, unsigned long nr)
+{
+	typedef unsigned long v4 __attribute__((vector_size(32)));
+	const unsigned long step = sizeof(struct page);
+	unsigned long e0 = (unsigned long)pages[0], j;
+	/* Entry j + 4q + l of a step of 16 should be w + off[q] + l * step:
+	 * one changing vector, four constant offsets. */
+	v4 w = { e0, e0 + step, e0 + 2 * step, e0 + 3 * step };
+	v4 inc = { 16 * step, 16 * step, 16 * step, 16 * step };
+	v4 o1 = { 4 * step, 4 * step, 4 * step, 4 * step };
+	v4 o2 = o1 + o1, o3 = o2 + o1;
+	v4 d0 = { 0, 0, 0, 0 }, d1 = d0, d2 = d0, d3 = d0;
+
+	for (j = 0; j + 16 <= nr; j += 16) {
+		v4 a, b, c, d;
+
+		__builtin_memcpy(&a, pages + j, sizeof(a));
+		__builtin_memcpy(&b, pages + j + 4, sizeof(b));
+		__builtin_memcpy(&c, pages + j + 8, sizeof(c));
+		__builtin_memcpy(&d, pages + j + 12, sizeof(d));
+		d0 |= a ^ w;
+		d1 |= (b - o1) ^ w;
+		d2 |= (c - o2) ^ w;
+		d3 |= (d - o3) ^ w;
+		w += inc;
+	}
+	d0 |= d1 | d2 | d3;
+	if (d0[0] | d0[1] | d0[2] | d0[3])
+		return false;
+	for (; j < nr; j++)
+		if (pages[j] != pages[0] + j)
+			return false;
+	return true;
+}
+
+typedef bool span_fn(struct page *const *pages, unsigned long nr);
+
+static bool span_consecutive_generic(struct page *const *pages, unsigned long nr)
+{
+	return __span_consecutive(pages, nr);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2")))
+static bool span_consecutive_avx2(struct page *const *pages, unsigned long nr)
+{
+	return __span_consecutive(pages, nr);
+}
+#endif
+
+/* Set by pnm_pin_registry_init() with run_len, read-only afterwards. */
+static span_fn *span_consecutive_fn = span_consecutive_generic;
+
+/*
+ * The frame of @pages[0] in *@pfn if @pages[0..@nr) are consecutive
+ * frames, none of them the zero page: true.  @nr > 0.
+ */
+static inline bool span_of(struct page *const *pages, unsigned long nr, unsigned long *pfn)
+{
+	if (!pages[0])
+		return false;
+	*pfn = page_to_pfn(pages[0]);
+	if (pnm_mem.zero_pfn - *pfn < nr)
+		return false;
+	return nr == 1 || span_consecutive_fn(pages, nr);
+}
+
 typedef unsigned long run_len_fn(struct page *const *pages, unsigned long i, unsigned long nr,
 				 unsigned long pfn);
 
@@ -274,10 +388,13 @@ static run_len_fn *run_len = run_len_generic;
 static void run_len_select(void)
 {
 	run_len = run_len_generic;
+	span_consecutive_fn = span_consecutive_generic;
 #if defined(__x86_64__)
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2"))
+	if (__builtin_cpu_supports("avx2")) {
 		run_len = run_len_avx2;
+		span_consecutive_fn = span_consecutive_avx2;
+	}
 #endif
 }
 
@@ -392,16 +509,14 @@ static void report_locked(enum pnm_misuse_kind kind, unsigned long pfn,
 		pnm_log(PNM_LOG_ERR, "pinmm: pin misuse: %s", e->r.text);
 }
 
-/* A node with @pfn live, or NULL.  pin_lock held. */
+struct del_ctx;
+static struct pin_node *pick_node(const struct del_ctx *c, unsigned long block,
+				  unsigned long mask, bool oldest);
+
+/* The most recent node with @pfn live, or NULL.  pin_lock held. */
 static struct pin_node *find_live(unsigned long pfn)
 {
-	unsigned long block = pfn_block(pfn), bit = pfn_bit(pfn);
-	struct pin_node *n;
-
-	for (n = *pin_bucket(block); n; n = n->next)
-		if (n->block == block && (n->live & bit))
-			return n;
-	return NULL;
+	return pick_node(NULL, pfn_block(pfn), pfn_bit(pfn), false);
 }
 
 /*
@@ -525,13 +640,99 @@ static void add_node_run(struct pin_rec *rec, struct pin_node **np, unsigned lon
 
 	if (!n || pfn_block(pfn) != n->block || (n->live & mask)) {
 		n = n ? n + 1 : rec->nodes;
-		n->rec = rec;
 		n->block = pfn_block(pfn);
 		n->live = 0;
-		n->next = NULL;
 		*np = n;
 	}
 	n->live |= mask;
+}
+
+/* The lowest live frame of @n (which has one). */
+static unsigned long node_first_pfn(const struct pin_node *n)
+{
+	return (n->block << PIN_BLOCK_SHIFT) + (unsigned long)__builtin_ctzl(n->live);
+}
+
+/*
+ * Link node @n of @rec (its block and live bits set, some live) into its
+ * hash: pin_fhash by its frame if it has one frame, else pin_hash by its
+ * block.  pin_lock held.
+ */
+static void node_link(struct pin_rec *rec, struct pin_node *n)
+{
+	struct pin_node **b;
+
+	n->rec = rec;
+	b = n->live & (n->live - 1) ? pin_bucket(n->block) : pin_fbucket(node_first_pfn(n));
+	n->next = *b;
+	if (n->next)
+		n->next->pprev = &n->next;
+	n->pprev = b;
+	*b = n;
+}
+
+/* Unlink @n from its hash.  pin_lock held. */
+static void node_unlink(struct pin_node *n)
+{
+	*n->pprev = n->next;
+	if (n->next)
+		n->next->pprev = n->pprev;
+}
+
+/* The size class of a record of @nodes nodes (room for 1 << class), -1
+ * for one too large to keep. */
+static int rec_class(unsigned long nodes)
+{
+	int cls = 0;
+
+	while (cls < REC_CLASSES && (1UL << cls) < nodes)
+		cls++;
+	return cls < REC_CLASSES ? cls : -1;
+}
+
+static size_t rec_size(unsigned long nodes)
+{
+	return sizeof(struct pin_rec) + nodes * sizeof(struct pin_node);
+}
+
+/* A new record with room for @nodes nodes from the host (sized to its
+ * class), or NULL.  Any context: takes no lock. */
+static struct pin_rec *rec_alloc(unsigned long nodes)
+{
+	int cls = rec_class(nodes);
+	struct pin_rec *rec = malloc(rec_size(cls >= 0 ? 1UL << cls : nodes));
+
+	if (rec)
+		rec->cls = cls;
+	return rec;
+}
+
+/* A record with room for @nodes nodes: a kept one of its class, else a
+ * new one (NULL if the host has none).  pin_lock held. */
+static struct pin_rec *rec_get_locked(unsigned long nodes)
+{
+	int cls = rec_class(nodes);
+	struct pin_rec *rec;
+
+	if (cls >= 0 && (rec = rec_cache[cls])) {
+		rec_cache[cls] = rec->next_free;
+		rec_cache_bytes -= rec_size(1UL << cls);
+		return rec;
+	}
+	return rec_alloc(nodes);
+}
+
+/* @rec (unlinked) is no longer used: keep it for reuse, or free it.
+ * pin_lock held. */
+static void rec_put_locked(struct pin_rec *rec)
+{
+	if (rec->cls >= 0 && rec_cache_bytes + rec_size(1UL << rec->cls) <= REC_CACHE_BYTES) {
+		rec->next_free = rec_cache[rec->cls];
+		rec_cache[rec->cls] = rec;
+		rec_cache_bytes += rec_size(1UL << rec->cls);
+		return;
+	}
+	free(rec);
 }
 
 /*
@@ -542,8 +743,10 @@ static void add_node_run(struct pin_rec *rec, struct pin_node **np, unsigned lon
  * recognised).  Consumes the thread's call site (file:line:func, or
  * file NULL and the entry point's return address) and copies its tag and
  * owner.  Call after the pins are counted and before the caller can unpin
- * them.  One allocation and one pin_lock round trip per call; the pages
- * become nodes of 64 frames each (see struct pin_node), so a call over
+ * them.  One pin_lock round trip per call; the record comes from the
+ * registry's kept records when one of its size is there (a record counts
+ * as an allocation for fault injection either way).  The pages become
+ * nodes of 64 frames each (see struct pin_node), so a call over
  * consecutive frames links one node per 64 pages.  Returns 0 (also when
  * the registry is off or there is nothing to record), or -ENOMEM if the
  * record cannot be allocated: nothing is recorded and the caller must
@@ -554,76 +757,101 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 {
 	const char *tag = pnm_pin_get_tag();
 	struct pnm_call_site site;
-	unsigned long i, pfn, len, tracked = 0, nodes = 0, block = ULONG_MAX, bits = 0;
+	unsigned long i, pfn = 0, len, tracked = 0, nodes = 0, block = ULONG_MAX, bits = 0;
 	struct add_run runs[ADD_RUNS];
 	unsigned long nr_runs = 0;
 	struct pin_node *n = NULL;
-	struct pin_rec *rec;
+	struct pin_rec *rec = NULL;
+	bool span;
 
 	pnm_gup_site_take(&site);
-	if (!pnm_config.pin_registry || !pages)
+	if (!pnm_config.pin_registry || !pages || !nr)
 		return 0;
-	/* A new node where the block changes, or where a frame repeats in
-	 * the same node (two user pages mapping one frame).  The first
-	 * ADD_RUNS runs are kept for the second pass. */
-	for (i = 0; next_run(pages, nr, &i, &pfn, &len); i += len) {
-		unsigned long mask = run_mask(pfn, len);
+	/* The common call, consecutive frames (one page, a THP, memory the
+	 * buddy allocator handed out in order): its nodes follow from its
+	 * first frame and its length. */
+	span = span_of(pages, nr, &pfn);
+	if (span) {
+		tracked = nr;
+		nodes = pfn_block(pfn + nr - 1) - pfn_block(pfn) + 1;
+	} else {
+		/* A new node where the block changes, or where a frame
+		 * repeats in the same node (two user pages mapping one
+		 * frame).  The first ADD_RUNS runs are kept for the second
+		 * pass. */
+		for (i = 0; next_run(pages, nr, &i, &pfn, &len); i += len) {
+			unsigned long mask = run_mask(pfn, len);
 
-		if (nr_runs < ADD_RUNS)
-			runs[nr_runs] = (struct add_run){ pfn, mask };
-		nr_runs++;
-		if (pfn_block(pfn) != block || (bits & mask)) {
-			nodes++;
-			block = pfn_block(pfn);
-			bits = 0;
+			if (nr_runs < ADD_RUNS)
+				runs[nr_runs] = (struct add_run){ pfn, mask };
+			nr_runs++;
+			if (pfn_block(pfn) != block || (bits & mask)) {
+				nodes++;
+				block = pfn_block(pfn);
+				bits = 0;
+			}
+			bits |= mask;
+			tracked += len;
 		}
-		bits |= mask;
-		tracked += len;
+		if (!tracked)
+			return 0;
 	}
-	if (!tracked)
-		return 0;
-	if (should_fail_record())
+	if (should_fail_record() || pnm_should_fail(PNM_FAULT_PIN_RECORD))
 		return -ENOMEM;
-	rec = pnm_malloc(PNM_FAULT_PIN_RECORD, sizeof(*rec) + nodes * sizeof(rec->nodes[0]));
-	if (!rec)
-		return -ENOMEM;
-	memset(rec, 0, sizeof(*rec));
-	rec->mm = mm;
-	rec->pub.pid = mm ? mm->owner_pid : 0;
-	if (tag) {
-		snprintf(rec->tag, sizeof(rec->tag), "%s", tag);
-		rec->pub.tag = rec->tag;
-	}
-	rec->pub.owner = pnm_pin_get_owner();
-	rec->pub.file = site.file;
-	rec->pub.line = site.line;
-	rec->pub.func = site.func;
-	rec->pub.caller = site.file ? NULL : site.caller;
-	rec->pub.start = start;
-	rec->pub.nr_pages = nr;
-	rec->pub.nr_live = tracked;
-	rec->pub.gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN;
-	if (pnm_config.legacy_gup)
-		rec->pub.gup_flags |= FOLL_GET;
-	rec->nr_nodes = nodes;
 	if (nr_runs > ADD_RUNS) {
-		/* Too many runs to have kept: find them again. */
+		/* Too many runs to have kept: find them again, before taking
+		 * the lock. */
+		rec = rec_alloc(nodes);
+		if (!rec)
+			return -ENOMEM;
 		for (i = 0; next_run(pages, nr, &i, &pfn, &len); i += len)
 			add_node_run(rec, &n, pfn, run_mask(pfn, len));
-	} else {
-		for (i = 0; i < nr_runs; i++)
-			add_node_run(rec, &n, runs[i].pfn, runs[i].mask);
 	}
 
 	spin_lock(&pin_lock);
-	rec->pub.id = ++pin_next_id;
-	rec->pub.seq = ++pin_clock;
-	for (i = 0; i < rec->nr_nodes; i++) {
-		struct pin_node **b = pin_bucket(rec->nodes[i].block);
-
-		rec->nodes[i].next = *b;
-		*b = &rec->nodes[i];
+	if (!rec) {
+		rec = rec_get_locked(nodes);
+		if (!rec) {
+			spin_unlock(&pin_lock);
+			return -ENOMEM;
+		}
+		if (span) {
+			for (i = 0; i < nodes; i++) {
+				rec->nodes[i].block = pfn_block(pfn) + i;
+				rec->nodes[i].live = block_range_mask(pfn_block(pfn) + i, pfn, nr);
+			}
+		} else {
+			for (i = 0; i < nr_runs; i++)
+				add_node_run(rec, &n, runs[i].pfn, runs[i].mask);
+		}
 	}
+	rec->mm = mm;
+	rec->exit_reported = false;
+	rec->tag[0] = '\0';
+	if (tag) {
+		len = strnlen(tag, PIN_TAG_LEN - 1);
+		memcpy(rec->tag, tag, len);
+		rec->tag[len] = '\0';
+	}
+	rec->pub = (struct pnm_pin_record){
+		.id = ++pin_next_id,
+		.pid = mm ? mm->owner_pid : 0,
+		.tag = tag ? rec->tag : NULL,
+		.file = site.file,
+		.line = site.line,
+		.func = site.func,
+		.caller = site.file ? NULL : site.caller,
+		.start = start,
+		.nr_pages = nr,
+		.nr_live = tracked,
+		.gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN |
+			     (pnm_config.legacy_gup ? FOLL_GET : 0),
+		.seq = ++pin_clock,
+		.owner = pnm_pin_get_owner(),
+	};
+	rec->nr_nodes = nodes;
+	for (i = 0; i < nodes; i++)
+		node_link(rec, &rec->nodes[i]);
 	list_add_tail(&rec->list, &pin_records);
 	spin_unlock(&pin_lock);
 	return 0;
@@ -719,26 +947,29 @@ static void del_flush(struct del_ctx *c)
 	c->pending = 0;
 }
 
-/* The lowest live frame of @n (which has one). */
-static unsigned long node_first_pfn(const struct pin_node *n)
-{
-	return (n->block << PIN_BLOCK_SHIFT) + (unsigned long)__builtin_ctzl(n->live);
-}
-
-/* Unlink every node of @rec from the hash and free it.  pin_lock held. */
+/* Unlink every node of @rec from its hash and the record from the list;
+ * keep or free it.  pin_lock held. */
 static void rec_free(struct pin_rec *rec)
 {
 	unsigned long i;
 
-	for (i = 0; i < rec->nr_nodes; i++) {
-		struct pin_node **link = pin_bucket(rec->nodes[i].block);
-
-		while (*link != &rec->nodes[i])
-			link = &(*link)->next;
-		*link = rec->nodes[i].next;
-	}
+	for (i = 0; i < rec->nr_nodes; i++)
+		node_unlink(&rec->nodes[i]);
 	list_del(&rec->list);
-	free(rec);
+	rec_put_locked(rec);
+}
+
+/* The pins @bits of @n were retired: drop their frames' shadow counts. */
+static void shadow_drop(const struct pin_node *n, unsigned long bits)
+{
+	unsigned long base = n->block << PIN_BLOCK_SHIFT;
+
+	/* A live pin implies its shadow pin: after the registry, before
+	 * the caller's refcount decrement. */
+	while (bits) {
+		atomic_dec(&pfn_to_page(base + (unsigned long)__builtin_ctzl(bits))->pnm_pincount);
+		bits &= bits - 1;
+	}
 }
 
 /*
@@ -758,16 +989,8 @@ static void retire(struct del_ctx *c, struct pin_rec *rec, unsigned long k, unsi
 	}
 	n->live &= ~bits;
 	c->pending |= bits;
-	if (c->shadow) {
-		unsigned long b = bits, base = n->block << PIN_BLOCK_SHIFT;
-
-		/* A live pin implies its shadow pin: after the registry,
-		 * before the caller's refcount decrement. */
-		while (b) {
-			atomic_dec(&pfn_to_page(base + (unsigned long)__builtin_ctzl(b))->pnm_pincount);
-			b &= b - 1;
-		}
-	}
+	if (c->shadow)
+		shadow_drop(n, bits);
 	pin_clock += nr;
 	rec->pub.nr_live -= nr;
 	if (!rec->pub.nr_live) {
@@ -788,30 +1011,76 @@ static inline bool rec_is_mine(const struct pin_rec *rec, const struct del_ctx *
 }
 
 /*
- * A node of @block with one of @mask live, the lowest such frame first:
- * among nodes with that frame live, with @any the oldest (head insertion:
- * later in the chain is older), else the most recent one of the caller's
- * own (rec_is_mine()).  Its index in its record in *@k.  pin_lock held.
+ * Is @n, whose lowest frame of interest is @low, a better pick than @pick
+ * (@best)?  The lower frame wins; for the same frame the older node if
+ * @oldest, else the more recent one.  Records are ordered by their seq;
+ * within a record a later node is the more recent (it was linked later).
  */
-static struct pin_rec *find_node(const struct del_ctx *c, unsigned long block,
-				 unsigned long mask, bool any, unsigned long *k)
+static inline bool node_better(const struct pin_node *n, unsigned long low,
+			       const struct pin_node *pick, unsigned long best, bool oldest)
+{
+	bool newer;
+
+	if (!pick || low < best)
+		return true;
+	if (low > best)
+		return false;
+	newer = n->rec->pub.seq > pick->rec->pub.seq || (n->rec == pick->rec && n > pick);
+	return newer != oldest;
+}
+
+/*
+ * A node of @block with one of @mask live, the lowest such frame first:
+ * among nodes with that frame live, the oldest if @oldest, else the most
+ * recent; only the caller's own (rec_is_mine(@c)) unless @c is NULL.
+ * Looks in the block's chain, then in the chains of the single nodes of
+ * the frames of @mask from the lowest up, stopping above the best frame
+ * found.  pin_lock held.
+ */
+static struct pin_node *pick_node(const struct del_ctx *c, unsigned long block,
+				  unsigned long mask, bool oldest)
 {
 	struct pin_node *n, *pick = NULL;
-	unsigned long best = 0;
+	unsigned long best = 0, m;
 
 	for (n = *pin_bucket(block); n; n = n->next) {
 		unsigned long low = n->live & mask;
 
-		if (n->block != block || !low || (!any && !rec_is_mine(n->rec, c)))
+		if (n->block != block || !low || (c && !rec_is_mine(n->rec, c)))
 			continue;
 		low &= -low;
-		/* A lower frame wins; for the same frame, the later node
-		 * (older) if @any, else the first (most recent). */
-		if (!pick || low < best || (any && low == best)) {
+		if (node_better(n, low, pick, best, oldest)) {
 			pick = n;
 			best = low;
 		}
 	}
+	for (m = mask; m; m &= m - 1) {
+		unsigned long bit = m & -m;
+
+		if (pick && bit > best)
+			break;
+		n = *pin_fbucket((block << PIN_BLOCK_SHIFT) + (unsigned long)__builtin_ctzl(bit));
+		for (; n; n = n->next) {
+			if (n->block != block || !(n->live & bit) || (c && !rec_is_mine(n->rec, c)))
+				continue;
+			if (node_better(n, bit, pick, best, oldest)) {
+				pick = n;
+				best = bit;
+			}
+		}
+	}
+	return pick;
+}
+
+/*
+ * pick_node() of the oldest node of anybody if @any, else of the caller's
+ * most recent: its record, and its index there in *@k.  pin_lock held.
+ */
+static struct pin_rec *find_node(const struct del_ctx *c, unsigned long block,
+				 unsigned long mask, bool any, unsigned long *k)
+{
+	struct pin_node *pick = pick_node(any ? NULL : c, block, mask, any);
+
 	if (!pick)
 		return NULL;
 	*k = (unsigned long)(pick - pick->rec->nodes);
@@ -872,6 +1141,52 @@ static bool take_continued_run(struct del_ctx *c, unsigned long pfn, unsigned lo
 }
 
 /*
+ * take_continued_run() for the consecutive frames [@pfn, @pfn + @nr),
+ * one block's part at a time, for as long as each part is held whole by
+ * the node the last release retired from or by the record's next one:
+ * the release of an array one call pinned over consecutive frames (a
+ * THP: 8 nodes) in one loop.  Returns the number of frames retired (the
+ * first ones), 0 if the first part could not be.  pin_lock held.
+ */
+static unsigned long take_continued_span(struct del_ctx *c, unsigned long pfn, unsigned long nr)
+{
+	struct pin_rec *rec = c->rec;
+	unsigned long done = 0;
+
+	if (!rec || !rec_is_mine(rec, c))
+		return 0;
+	while (done < nr) {
+		unsigned long p = pfn + done, block = pfn_block(p);
+		unsigned long len = min_t(unsigned long, nr - done,
+					  PIN_BLOCK_PAGES - (p & (PIN_BLOCK_PAGES - 1)));
+		unsigned long mask = run_mask(p, len);
+		struct pin_node *n = &rec->nodes[c->k];
+
+		if (n->block != block || (n->live & mask) != mask) {
+			if (c->k + 1 >= rec->nr_nodes || n[1].block != block ||
+			    (n[1].live & mask) != mask)
+				break;
+			del_flush(c);
+			c->k++;
+			n++;
+		}
+		n->live &= ~mask;
+		c->pending |= mask;
+		if (c->shadow)
+			shadow_drop(n, mask);
+		done += len;
+	}
+	pin_clock += done;
+	rec->pub.nr_live -= done;
+	if (!rec->pub.nr_live) {
+		del_flush(c);
+		c->rec = NULL;
+		rec_free(rec);
+	}
+	return done;
+}
+
+/*
  * Take one shadow pin of @page away if it has one: a cmpxchg loop that
  * never takes pnm_pincount below 0, so the check and the release are one
  * step (two unpins racing for the last pin cannot both pass).  Fully
@@ -926,8 +1241,18 @@ static unsigned long take_pins_locked(struct del_ctx *c, struct folio *folio, st
 	unsigned long done = 0, vpfn = via ? page_to_pfn(via) : 0;
 	int pass;
 
-	if (via && nr == 1 && take_continued_run(c, vpfn, pfn_bit(vpfn), 1))
-		return 1;
+	if (via && nr == 1) {
+		struct pin_node *n;
+
+		if (take_continued_run(c, vpfn, pfn_bit(vpfn), 1))
+			return 1;
+		/* The common release: a pin of @via's own, the caller's. */
+		n = pick_node(c, pfn_block(vpfn), pfn_bit(vpfn), false);
+		if (n) {
+			retire(c, n->rec, (unsigned long)(n - n->rec->nodes), pfn_bit(vpfn), 1);
+			return 1;
+		}
+	}
 	for (pass = 0; pass < 2 && done < nr; pass++) {
 		if (via)
 			done += take_range(c, vpfn, 1, nr - done, pass == 1);
@@ -1081,39 +1406,62 @@ unsigned long pnm_pin_registry_del_folio(struct folio *folio, unsigned long nr)
 /*
  * pnm_pin_registry_del() for each non-NULL entry of @pages[0..n), in
  * order, with pin_lock taken at most once for all of them (registry on,
- * or at the first report).  ok[i]: pages[i] may be released (false for
- * NULL entries).  Each entry first tries the record the previous entry's
- * pin came from, so releasing the array a call pinned costs one bit
- * operation per page.  Returns the number of non-NULL entries refused.
+ * or at the first report).  Returns the number of non-NULL entries
+ * refused; only if it is not 0, ok[i] says whether pages[i] may be
+ * released (false for NULL entries), for every i (ok[] is not written
+ * when nothing is refused: every non-NULL entry may be released).  Each
+ * entry first tries the record the previous entry's pin came from, so
+ * releasing the array a call pinned costs one word operation per run of
+ * consecutive frames in a block.
  */
 unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
 					 bool *ok)
 {
-	unsigned long i, len, refused = 0;
-	bool locked = false;
+	unsigned long i, j, len, refused = 0, first = 0;
+	bool locked = false, span, done;
 	struct del_ctx c;
 
 	del_begin(&c);
+	/* An array of consecutive frames (one THP, or the pages of one call
+	 * handed out in order): its runs are its blocks. */
+	span = pnm_config.pin_registry && n && span_of(pages, n, &first);
 	for (i = 0; i < n; i += len) {
 		len = 1;
 		if (!pages[i]) {
-			ok[i] = false;
+			if (refused)
+				ok[i] = false;
 			continue;
 		}
 		/* A run of consecutive frames all still pinned by the node
 		 * the previous entries retired from: one word operation. */
-		if (pnm_config.pin_registry && c.rec && !is_zero_pfn(page_to_pfn(pages[i]))) {
+		if (span && c.rec) {
+			len = take_continued_span(&c, first + i, n - i);
+			if (len) {
+				if (refused)
+					memset(ok + i, true, len);
+				continue;
+			}
+			len = 1;
+		} else if (pnm_config.pin_registry && c.rec && !is_zero_pfn(page_to_pfn(pages[i]))) {
 			unsigned long pfn = page_to_pfn(pages[i]);
 
 			len = run_len(pages, i, n, pfn);
 			if (take_continued_run(&c, pfn, run_mask(pfn, len), len)) {
-				memset(ok + i, true, len);
+				if (refused)
+					memset(ok + i, true, len);
 				continue;
 			}
 			len = 1;
 		}
-		ok[i] = del_pins(&c, page_folio(pages[i]), pages[i], 1, &locked);
-		refused += !ok[i];
+		done = del_pins(&c, page_folio(pages[i]), pages[i], 1, &locked);
+		if (!done && !refused) {
+			/* The first refusal: every entry before it passed. */
+			for (j = 0; j < i; j++)
+				ok[j] = pages[j] != NULL;
+		}
+		refused += !done;
+		if (refused)
+			ok[i] = done;
 	}
 	del_end(&c, locked);
 	return refused;
@@ -1383,7 +1731,15 @@ static void registry_reset(bool for_new_model)
 		list_del(&rec->list);
 		free(rec);
 	}
+	for (k = 0; k < REC_CLASSES; k++) {
+		while ((rec = rec_cache[k])) {
+			rec_cache[k] = rec->next_free;
+			free(rec);
+		}
+	}
+	rec_cache_bytes = 0;
 	memset(pin_hash, 0, sizeof(pin_hash));
+	memset(pin_fhash, 0, sizeof(pin_fhash));
 	pin_clock = 0;
 	pin_next_id = 0;
 	atomic_set(&pin_fail_nth, 0);
