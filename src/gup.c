@@ -538,6 +538,7 @@ static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 	bool check = pnm_unpin_needs_check(), refused;
 	unsigned long base, i, nr, released = 0;
 	bool ok[UNPIN_BATCH];
+
 	for (base = 0; base < npages; base += UNPIN_BATCH, pages += UNPIN_BATCH) {
 		unsigned long n = min_t(unsigned long, npages - base, UNPIN_BATCH);
 

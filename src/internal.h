@@ -523,6 +523,30 @@ unsigned long pnm_pin_set_owner(unsigned long owner);
 /* Test hook: the @nth pin record allocation from now fails (host ENOMEM);
  * 0 disables. */
 void pnm_pin_registry_fail_nth(unsigned long nth);
+/* Report a misuse of @kind about the frames [@pfn, @pfn + @nr) with the
+ * text @detail, naming a live pin of one of them, else the last released
+ * pin of @pfn.  Takes pin_lock (a leaf). */
+void pnm_pin_report_range(enum pnm_misuse_kind kind, unsigned long pfn, unsigned long nr,
+			  const char *detail);
+
+/* ---- pin_pages.c: runs of consecutive frames in a page array ---- */
+/* Frames per registry node (one word of bits). */
+#define PNM_PIN_BLOCK_PAGES	64
+/* The number of entries of @pages from @i (frame @pfn, not the zero page)
+ * that are consecutive frames of @pfn's 64-frame block, none the zero
+ * page.  Chosen for the CPU by pnm_pin_runs_select(). */
+typedef unsigned long pnm_pin_run_len_fn(struct page *const *pages, unsigned long i,
+					 unsigned long nr, unsigned long pfn);
+extern pnm_pin_run_len_fn *pnm_pin_run_len;
+/* Choose the vector code for this CPU (pnm_pin_registry_init()). */
+void pnm_pin_runs_select(void);
+/* @pages[0..@nr) (@nr > 0) are consecutive frames from *@pfn (set), none
+ * the zero page and none NULL: one vector pass. */
+bool pnm_pin_span_of(struct page *const *pages, unsigned long nr, unsigned long *pfn);
+/* The next run at or after entry *@i, skipping NULL entries and the zero
+ * page: first entry *@i, frame *@pfn, length *@len; false if none left. */
+bool pnm_pin_next_run(struct page *const *pages, unsigned long nr, unsigned long *i,
+		      unsigned long *pfn, unsigned long *len);
 /*
  * Call sites (pin_registry.c, "Call sites").  Every exported GUP and unpin
  * entry point starts with pnm_gup_site_enter(__builtin_return_address(0))
@@ -575,11 +599,13 @@ unsigned long pnm_pin_registry_del_folio(struct folio *folio, unsigned long nr);
 unsigned long pnm_pin_shadow_take(struct folio *folio, struct page *via, unsigned long nr);
 /*
  * pnm_pin_registry_del() for the @n entries of @pages (NULL entries are
- * skipped and get ok[i] false) under one pin_lock round trip: ok[i] says
- * whether pages[i] may be released; returns the number of refused
- * entries.  Same effects per page, in array order, as @n calls.  Callers
- * may skip it when pnm_unpin_needs_check() is false (then every entry
- * may be released and there is nothing to retire or decrement).
+ * skipped) under one pin_lock round trip; returns the number of refused
+ * entries.  Only when that is not 0, ok[i] says whether pages[i] may be
+ * released (false for NULL entries); when it is 0, ok[] is left as it
+ * was and every non-NULL entry may be released.  Same effects per page,
+ * in array order, as @n calls.  Callers may skip it when
+ * pnm_unpin_needs_check() is false (then every entry may be released and
+ * there is nothing to retire or decrement).
  */
 unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
 					 bool *ok);

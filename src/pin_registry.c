@@ -7,14 +7,23 @@
  * array to pnm_pin_registry_add(), which makes one record per call: the
  * owner (mm->owner_pid), the caller's tag (pnm_pin_set_tag), the call site
  * (see "Call sites" below), the user range, the FOLL_* flags and a logical
- * time.  Each page of the call gets a node in a
- * hash keyed by pfn; the nodes are allocated in the same block as their
- * record, so a call costs one allocation and one lock round trip.  Every
+ * time.  The pages of the call become nodes of 64 frames (struct
+ * pin_node), linked into a hash by block -- or, for a node of one frame
+ * (a call of one page), by frame; the nodes share one block with their
+ * record, and records are kept for reuse once freed, so a call costs one
+ * lock round trip and, in the steady state, no host allocation.  Every
  * unpin of a page first calls pnm_pin_registry_del(), which finds a live
  * node for that pfn -- or, since pins belong to the folio as in Linux, for
  * another page of the same folio -- and retires it; a record is freed
- * when its last page is unpinned (nr_live reaches 0).  Zero-page entries are not recorded:
- * Linux does not count their pins and unpinning them does nothing.
+ * when its last page is unpinned (nr_live reaches 0).  Zero-page entries
+ * are not recorded: Linux does not count their pins and unpinning them
+ * does nothing.
+ *
+ * The cheap cases (issue 15, docs/performance.md): a call over
+ * consecutive frames (one page, a THP) is recognised with one vector pass
+ * over its array and its nodes follow from its first frame; the release
+ * of such an array finds the first entry's node and retires the rest
+ * block by block from the record's following nodes.
  *
  * Misuse is detected at four places and reported (never aborting): kept
  * in a bounded ring (the last MISUSE_KEEP reports, pnm_misuse_foreach),
@@ -52,8 +61,10 @@
  *
  * Call sites, tags and owners: gup_site.c.
  *
- * Locking: pin_lock protects the record list, the hash, the graveyard, the
- * report ring and the logical clock.  It is a leaf among the model's
+ * Locking: pin_lock protects the record list, both hashes, the kept
+ * records, the graveyard, the report ring and the logical clock.  A
+ * record's host allocation may happen under it (malloc() calls nothing
+ * of the model).  It is a leaf among the model's
  * locks: folio_put_refs() may report with any model lock held, so no model
  * lock is ever taken under it (the callbacks of the foreach functions run
  * under it and must not pin, unpin or drop page references).  Naming a
@@ -76,7 +87,6 @@
 #define PIN_TAG_LEN	32	/* tags are copied, truncated to 31 chars */
 #define GRAVE_KEEP	256	/* batches of released pins remembered */
 #define MISUSE_KEEP	128	/* reports kept for pnm_misuse_foreach */
-#define CONFIRM_SNAPSHOTS 4	/* see pnm_pin_check_put() */
 
 /*
  * The live pins of one record in one block of PIN_BLOCK_PAGES frames (the
@@ -84,17 +94,25 @@
  * record has one node per run of its pages that stays in one block, so a
  * call over consecutive frames (a THP, or pages the buddy allocator
  * handed out in order) makes one node per 64 pages.  Allocated with the
- * record; linked into the hash of its block until the record is freed
- * (a node whose bits are all gone stays linked, empty, till then).
+ * record; linked into a hash until the record is freed (a node whose bits
+ * are all gone stays linked, empty, till then): a node made for one frame
+ * (a call of one page, the common small call) into pin_fhash by its frame, every other node into pin_hash by its block.  So when many
+ * calls pin one frame each of the same block, each release finds its node
+ * in a chain of its own frame, not among one node per call of the block.
  */
 struct pin_node {
 	struct pin_node *next;		/* hash chain; pin_lock */
-	struct pin_rec *rec;		/* set once */
-	unsigned long block;		/* set once */
+	struct pin_node **pprev;	/* the link to this node; pin_lock */
+	struct pin_rec *rec;		/* set when linked */
+	unsigned long block;		/* set when linked */
 	unsigned long live;		/* frames still pinned; pin_lock */
 };
 
-/* One pin call.  Allocated with its nodes in one block. */
+/*
+ * One pin call.  Allocated with room for its nodes in one block whose
+ * size is a class of rec_class() (kept for reuse on a free list of its
+ * class when its last pin goes: rec_put_locked()).
+ */
 struct pin_rec {
 	struct list_head list;		/* pin_records, oldest first; pin_lock */
 	struct pnm_pin_record pub;	/* pub.nr_live: pin_lock */
@@ -102,6 +120,8 @@ struct pin_rec {
 	 * been freed while the pins live on) */
 	const struct mm_struct *mm;
 	bool exit_reported;		/* PIN_AT_EXIT done; pin_lock */
+	int cls;			/* size class, -1: none (freed, not kept) */
+	struct pin_rec *next_free;	/* rec_cache[cls] link; pin_lock */
 	char tag[PIN_TAG_LEN];		/* pub.tag points here */
 	unsigned long nr_nodes;
 	struct pin_node nodes[];
@@ -134,9 +154,20 @@ struct misuse_ent {
 	char tag[PIN_TAG_LEN];
 };
 
+/*
+ * Records of up to 1, 2, 4, 8 and 16 nodes are kept for reuse when freed
+ * (a call of one page, of up to 64..., of one THP's 8 blocks): at most
+ * REC_CACHE_BYTES in all.  Larger ones are freed.
+ */
+#define REC_CLASSES	5
+#define REC_CACHE_BYTES	(8UL << 20)
+
 static spinlock_t pin_lock = { .m = PTHREAD_MUTEX_INITIALIZER, .owner = 0 };
 static LIST_HEAD(pin_records);				/* pin_lock */
-static struct pin_node *pin_hash[PIN_HASH_SIZE];	/* pin_lock */
+static struct pin_node *pin_hash[PIN_HASH_SIZE];	/* by block; pin_lock */
+static struct pin_node *pin_fhash[PIN_HASH_SIZE];	/* single nodes by pfn; pin_lock */
+static struct pin_rec *rec_cache[REC_CLASSES];		/* free records; pin_lock */
+static unsigned long rec_cache_bytes;			/* pin_lock */
 static unsigned long long pin_clock;			/* pin_lock */
 static unsigned long pin_next_id;			/* pin_lock */
 static struct pin_grave graves[GRAVE_KEEP];		/* pin_lock */
@@ -154,10 +185,6 @@ static struct misuse_ent misuse_ring[MISUSE_KEEP];	/* pin_lock */
 static unsigned long nr_misuse_kept;			/* pin_lock */
 static atomic_long_t misuse_counts[PNM_NR_MISUSE];
 
-/* pnm_pin_shadow_count() (internal.h): set by pnm_pin_registry_init()
- * from pnm_config, read-only afterwards. */
-bool pnm_pin_shadow;
-
 /* pnm_pin_registry_fail_nth(): the record allocation that fails, counted
  * down; 0: none. */
 static atomic_t pin_fail_nth;
@@ -171,10 +198,21 @@ static const char *const misuse_names[PNM_NR_MISUSE] = {
 };
 
 _Static_assert(PIN_BLOCK_PAGES == BITS_PER_LONG, "a node's bits are one word");
+_Static_assert(PIN_BLOCK_PAGES == PNM_PIN_BLOCK_PAGES, "pin_pages.c finds runs in blocks");
 
+/*
+ * The buckets are the low bits of the block or frame number: calls over
+ * neighbouring frames, which pin and release in turn, use neighbouring
+ * buckets (eight to a cache line) rather than a new line each.
+ */
 static inline struct pin_node **pin_bucket(unsigned long block)
 {
-	return &pin_hash[(block * 0x9E3779B97F4A7C15UL) >> (64 - PIN_HASH_BITS)];
+	return &pin_hash[block & (PIN_HASH_SIZE - 1)];
+}
+
+static inline struct pin_node **pin_fbucket(unsigned long pfn)
+{
+	return &pin_fhash[pfn & (PIN_HASH_SIZE - 1)];
 }
 
 static inline unsigned long pfn_block(unsigned long pfn)
@@ -206,102 +244,7 @@ static bool rec_is_legacy(const struct pnm_pin_record *rec)
 	return (rec->gup_flags & (FOLL_GET | FOLL_PIN)) == (FOLL_GET | FOLL_PIN);
 }
 
-/*
- * The number of entries of @pages from @i (whose frame is @pfn, not the
- * zero page) that are consecutive frames of @pfn's block, none of them
- * the zero page: a run whose pins one word of bits holds.
- */
-static inline __attribute__((always_inline))
-unsigned long __run_len(struct page *const *pages, unsigned long i, unsigned long nr,
-			unsigned long pfn)
-{
-	unsigned long room = min_t(unsigned long, PIN_BLOCK_PAGES - (pfn & (PIN_BLOCK_PAGES - 1)),
-				   nr - i);
-	unsigned long zero = pnm_mem.zero_pfn - pfn, len = 1;
-
-	/* Two entries at a time as integers (the compiler does not vectorise
-	 * loads of pointers): the whole run is checked without a branch per
-	 * entry -- the common case -- else the scalar loop finds the break. */
-	typedef unsigned long v4 __attribute__((vector_size(32)));
-	const unsigned long step = sizeof(struct page);
-	unsigned long e0 = (unsigned long)pages[i], j, bad;
-	v4 want = { e0, e0 + step, e0 + 2 * step, e0 + 3 * step };
-	v4 inc = { 4 * step, 4 * step, 4 * step, 4 * step }, diff = { 0, 0, 0, 0 };
-
-	if (zero < room)
-		room = zero;
-	for (j = 0; j + 4 <= room; j += 4) {
-		v4 got;
-
-		__builtin_memcpy(&got, pages + i + j, sizeof(got));
-		diff |= got ^ want;
-		want += inc;
-	}
-	bad = diff[0] | diff[1] | diff[2] | diff[3];
-	for (; !bad && j < room; j++)
-		bad = pages[i + j] != pages[i] + j;
-	if (!bad)
-		return room;
-	while (len < room && pages[i + len] == pages[i] + len)
-		len++;
-	return len;
-}
-
-typedef unsigned long run_len_fn(struct page *const *pages, unsigned long i, unsigned long nr,
-				 unsigned long pfn);
-
-static unsigned long run_len_generic(struct page *const *pages, unsigned long i,
-				     unsigned long nr, unsigned long pfn)
-{
-	return __run_len(pages, i, nr, pfn);
-}
-
-#if defined(__x86_64__)
-/* The same compiled for AVX2 (four entries per compare), chosen at
- * pnm_init() when the CPU has it.  Not an ifunc: resolvers run before a
- * sanitizer's runtime is up. */
-__attribute__((target("avx2")))
-static unsigned long run_len_avx2(struct page *const *pages, unsigned long i,
-				  unsigned long nr, unsigned long pfn)
-{
-	return __run_len(pages, i, nr, pfn);
-}
-#endif
-
-/* Set by pnm_pin_registry_init(), read-only afterwards. */
-static run_len_fn *run_len = run_len_generic;
-
-static void run_len_select(void)
-{
-	run_len = run_len_generic;
-#if defined(__x86_64__)
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2"))
-		run_len = run_len_avx2;
-#endif
-}
-
-/*
- * The next run of @pages at or after entry *@i, skipping NULL entries and
- * the zero page: its first entry in *@i, frame in *@pfn and length in
- * *@len.  False when none is left.
- */
-static bool next_run(struct page *const *pages, unsigned long nr, unsigned long *i,
-		     unsigned long *pfn, unsigned long *len)
-{
-	for (; *i < nr; (*i)++) {
-		if (!pages[*i])
-			continue;
-		*pfn = page_to_pfn(pages[*i]);
-		if (is_zero_pfn(*pfn))
-			continue;
-		*len = run_len(pages, *i, nr, *pfn);
-		return true;
-	}
-	return false;
-}
-
-/* The bits of the @len frames from @pfn (one run: see run_len()). */
+/* The bits of the @len frames from @pfn (one run: pnm_pin_run_len()). */
 static inline unsigned long run_mask(unsigned long pfn, unsigned long len)
 {
 	return (len == PIN_BLOCK_PAGES ? ~0UL : (1UL << len) - 1) << (pfn & (PIN_BLOCK_PAGES - 1));
@@ -392,16 +335,14 @@ static void report_locked(enum pnm_misuse_kind kind, unsigned long pfn,
 		pnm_log(PNM_LOG_ERR, "pinmm: pin misuse: %s", e->r.text);
 }
 
-/* A node with @pfn live, or NULL.  pin_lock held. */
+struct del_ctx;
+static struct pin_node *pick_node(const struct del_ctx *c, unsigned long block,
+				  unsigned long mask, bool oldest);
+
+/* The most recent node with @pfn live, or NULL.  pin_lock held. */
 static struct pin_node *find_live(unsigned long pfn)
 {
-	unsigned long block = pfn_block(pfn), bit = pfn_bit(pfn);
-	struct pin_node *n;
-
-	for (n = *pin_bucket(block); n; n = n->next)
-		if (n->block == block && (n->live & bit))
-			return n;
-	return NULL;
+	return pick_node(NULL, pfn_block(pfn), pfn_bit(pfn), false);
 }
 
 /*
@@ -435,8 +376,8 @@ static const struct pnm_pin_record *find_grave(unsigned long pfn, unsigned long 
  * Report @detail about the frames [@pfn, @pfn + @nr), naming a live pin
  * of one of them, else the last released pin of @pfn.  Takes pin_lock.
  */
-static void report_range(enum pnm_misuse_kind kind, unsigned long pfn,
-			 unsigned long nr, const char *detail)
+void pnm_pin_report_range(enum pnm_misuse_kind kind, unsigned long pfn, unsigned long nr,
+			  const char *detail)
 {
 	const struct pnm_pin_record *owner = NULL, *g;
 	bool last = false;
@@ -475,7 +416,7 @@ void pnm_misuse_report(enum pnm_misuse_kind kind, struct page *page,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	report_range(kind, page ? page_to_pfn(page) : 0, page ? 1 : 0, detail);
+	pnm_pin_report_range(kind, page ? page_to_pfn(page) : 0, page ? 1 : 0, detail);
 }
 
 /*
@@ -525,13 +466,99 @@ static void add_node_run(struct pin_rec *rec, struct pin_node **np, unsigned lon
 
 	if (!n || pfn_block(pfn) != n->block || (n->live & mask)) {
 		n = n ? n + 1 : rec->nodes;
-		n->rec = rec;
 		n->block = pfn_block(pfn);
 		n->live = 0;
-		n->next = NULL;
 		*np = n;
 	}
 	n->live |= mask;
+}
+
+/* The lowest live frame of @n (which has one). */
+static unsigned long node_first_pfn(const struct pin_node *n)
+{
+	return (n->block << PIN_BLOCK_SHIFT) + (unsigned long)__builtin_ctzl(n->live);
+}
+
+/*
+ * Link node @n of @rec (its block and live bits set, some live) into its
+ * hash: pin_fhash by its frame if it has one frame, else pin_hash by its
+ * block.  pin_lock held.
+ */
+static void node_link(struct pin_rec *rec, struct pin_node *n)
+{
+	struct pin_node **b;
+
+	n->rec = rec;
+	b = n->live & (n->live - 1) ? pin_bucket(n->block) : pin_fbucket(node_first_pfn(n));
+	n->next = *b;
+	if (n->next)
+		n->next->pprev = &n->next;
+	n->pprev = b;
+	*b = n;
+}
+
+/* Unlink @n from its hash.  pin_lock held. */
+static void node_unlink(struct pin_node *n)
+{
+	*n->pprev = n->next;
+	if (n->next)
+		n->next->pprev = n->pprev;
+}
+
+/* The size class of a record of @nodes nodes (room for 1 << class), -1
+ * for one too large to keep. */
+static int rec_class(unsigned long nodes)
+{
+	int cls = 0;
+
+	while (cls < REC_CLASSES && (1UL << cls) < nodes)
+		cls++;
+	return cls < REC_CLASSES ? cls : -1;
+}
+
+static size_t rec_size(unsigned long nodes)
+{
+	return sizeof(struct pin_rec) + nodes * sizeof(struct pin_node);
+}
+
+/* A new record with room for @nodes nodes from the host (sized to its
+ * class), or NULL.  Any context: takes no lock. */
+static struct pin_rec *rec_alloc(unsigned long nodes)
+{
+	int cls = rec_class(nodes);
+	struct pin_rec *rec = malloc(rec_size(cls >= 0 ? 1UL << cls : nodes));
+
+	if (rec)
+		rec->cls = cls;
+	return rec;
+}
+
+/* A record with room for @nodes nodes: a kept one of its class, else a
+ * new one (NULL if the host has none).  pin_lock held. */
+static struct pin_rec *rec_get_locked(unsigned long nodes)
+{
+	int cls = rec_class(nodes);
+	struct pin_rec *rec;
+
+	if (cls >= 0 && (rec = rec_cache[cls])) {
+		rec_cache[cls] = rec->next_free;
+		rec_cache_bytes -= rec_size(1UL << cls);
+		return rec;
+	}
+	return rec_alloc(nodes);
+}
+
+/* @rec (unlinked) is no longer used: keep it for reuse, or free it.
+ * pin_lock held. */
+static void rec_put_locked(struct pin_rec *rec)
+{
+	if (rec->cls >= 0 && rec_cache_bytes + rec_size(1UL << rec->cls) <= REC_CACHE_BYTES) {
+		rec->next_free = rec_cache[rec->cls];
+		rec_cache[rec->cls] = rec;
+		rec_cache_bytes += rec_size(1UL << rec->cls);
+		return;
+	}
+	free(rec);
 }
 
 /*
@@ -542,8 +569,10 @@ static void add_node_run(struct pin_rec *rec, struct pin_node **np, unsigned lon
  * recognised).  Consumes the thread's call site (file:line:func, or
  * file NULL and the entry point's return address) and copies its tag and
  * owner.  Call after the pins are counted and before the caller can unpin
- * them.  One allocation and one pin_lock round trip per call; the pages
- * become nodes of 64 frames each (see struct pin_node), so a call over
+ * them.  One pin_lock round trip per call; the record comes from the
+ * registry's kept records when one of its size is there (a record counts
+ * as an allocation for fault injection either way).  The pages become
+ * nodes of 64 frames each (see struct pin_node), so a call over
  * consecutive frames links one node per 64 pages.  Returns 0 (also when
  * the registry is off or there is nothing to record), or -ENOMEM if the
  * record cannot be allocated: nothing is recorded and the caller must
@@ -554,76 +583,101 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 {
 	const char *tag = pnm_pin_get_tag();
 	struct pnm_call_site site;
-	unsigned long i, pfn, len, tracked = 0, nodes = 0, block = ULONG_MAX, bits = 0;
+	unsigned long i, pfn = 0, len, tracked = 0, nodes = 0, block = ULONG_MAX, bits = 0;
 	struct add_run runs[ADD_RUNS];
 	unsigned long nr_runs = 0;
 	struct pin_node *n = NULL;
-	struct pin_rec *rec;
+	struct pin_rec *rec = NULL;
+	bool span;
 
 	pnm_gup_site_take(&site);
-	if (!pnm_config.pin_registry || !pages)
+	if (!pnm_config.pin_registry || !pages || !nr)
 		return 0;
-	/* A new node where the block changes, or where a frame repeats in
-	 * the same node (two user pages mapping one frame).  The first
-	 * ADD_RUNS runs are kept for the second pass. */
-	for (i = 0; next_run(pages, nr, &i, &pfn, &len); i += len) {
-		unsigned long mask = run_mask(pfn, len);
-
-		if (nr_runs < ADD_RUNS)
-			runs[nr_runs] = (struct add_run){ pfn, mask };
-		nr_runs++;
-		if (pfn_block(pfn) != block || (bits & mask)) {
-			nodes++;
-			block = pfn_block(pfn);
-			bits = 0;
-		}
-		bits |= mask;
-		tracked += len;
-	}
-	if (!tracked)
-		return 0;
-	if (should_fail_record())
-		return -ENOMEM;
-	rec = pnm_malloc(PNM_FAULT_PIN_RECORD, sizeof(*rec) + nodes * sizeof(rec->nodes[0]));
-	if (!rec)
-		return -ENOMEM;
-	memset(rec, 0, sizeof(*rec));
-	rec->mm = mm;
-	rec->pub.pid = mm ? mm->owner_pid : 0;
-	if (tag) {
-		snprintf(rec->tag, sizeof(rec->tag), "%s", tag);
-		rec->pub.tag = rec->tag;
-	}
-	rec->pub.owner = pnm_pin_get_owner();
-	rec->pub.file = site.file;
-	rec->pub.line = site.line;
-	rec->pub.func = site.func;
-	rec->pub.caller = site.file ? NULL : site.caller;
-	rec->pub.start = start;
-	rec->pub.nr_pages = nr;
-	rec->pub.nr_live = tracked;
-	rec->pub.gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN;
-	if (pnm_config.legacy_gup)
-		rec->pub.gup_flags |= FOLL_GET;
-	rec->nr_nodes = nodes;
-	if (nr_runs > ADD_RUNS) {
-		/* Too many runs to have kept: find them again. */
-		for (i = 0; next_run(pages, nr, &i, &pfn, &len); i += len)
-			add_node_run(rec, &n, pfn, run_mask(pfn, len));
+	/* The common call, consecutive frames (one page, a THP, memory the
+	 * buddy allocator handed out in order): its nodes follow from its
+	 * first frame and its length. */
+	span = pnm_pin_span_of(pages, nr, &pfn);
+	if (span) {
+		tracked = nr;
+		nodes = pfn_block(pfn + nr - 1) - pfn_block(pfn) + 1;
 	} else {
-		for (i = 0; i < nr_runs; i++)
-			add_node_run(rec, &n, runs[i].pfn, runs[i].mask);
+		/* A new node where the block changes, or where a frame
+		 * repeats in the same node (two user pages mapping one
+		 * frame).  The first ADD_RUNS runs are kept for the second
+		 * pass. */
+		for (i = 0; pnm_pin_next_run(pages, nr, &i, &pfn, &len); i += len) {
+			unsigned long mask = run_mask(pfn, len);
+
+			if (nr_runs < ADD_RUNS)
+				runs[nr_runs] = (struct add_run){ pfn, mask };
+			nr_runs++;
+			if (pfn_block(pfn) != block || (bits & mask)) {
+				nodes++;
+				block = pfn_block(pfn);
+				bits = 0;
+			}
+			bits |= mask;
+			tracked += len;
+		}
+		if (!tracked)
+			return 0;
+	}
+	if (should_fail_record() || pnm_should_fail(PNM_FAULT_PIN_RECORD))
+		return -ENOMEM;
+	if (nr_runs > ADD_RUNS) {
+		/* Too many runs to have kept: find them again, before taking
+		 * the lock. */
+		rec = rec_alloc(nodes);
+		if (!rec)
+			return -ENOMEM;
+		for (i = 0; pnm_pin_next_run(pages, nr, &i, &pfn, &len); i += len)
+			add_node_run(rec, &n, pfn, run_mask(pfn, len));
 	}
 
 	spin_lock(&pin_lock);
-	rec->pub.id = ++pin_next_id;
-	rec->pub.seq = ++pin_clock;
-	for (i = 0; i < rec->nr_nodes; i++) {
-		struct pin_node **b = pin_bucket(rec->nodes[i].block);
-
-		rec->nodes[i].next = *b;
-		*b = &rec->nodes[i];
+	if (!rec) {
+		rec = rec_get_locked(nodes);
+		if (!rec) {
+			spin_unlock(&pin_lock);
+			return -ENOMEM;
+		}
+		if (span) {
+			for (i = 0; i < nodes; i++) {
+				rec->nodes[i].block = pfn_block(pfn) + i;
+				rec->nodes[i].live = block_range_mask(pfn_block(pfn) + i, pfn, nr);
+			}
+		} else {
+			for (i = 0; i < nr_runs; i++)
+				add_node_run(rec, &n, runs[i].pfn, runs[i].mask);
+		}
 	}
+	rec->mm = mm;
+	rec->exit_reported = false;
+	rec->tag[0] = '\0';
+	if (tag) {
+		len = strnlen(tag, PIN_TAG_LEN - 1);
+		memcpy(rec->tag, tag, len);
+		rec->tag[len] = '\0';
+	}
+	rec->pub = (struct pnm_pin_record){
+		.id = ++pin_next_id,
+		.pid = mm ? mm->owner_pid : 0,
+		.tag = tag ? rec->tag : NULL,
+		.file = site.file,
+		.line = site.line,
+		.func = site.func,
+		.caller = site.file ? NULL : site.caller,
+		.start = start,
+		.nr_pages = nr,
+		.nr_live = tracked,
+		.gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN |
+			     (pnm_config.legacy_gup ? FOLL_GET : 0),
+		.seq = ++pin_clock,
+		.owner = pnm_pin_get_owner(),
+	};
+	rec->nr_nodes = nodes;
+	for (i = 0; i < nodes; i++)
+		node_link(rec, &rec->nodes[i]);
 	list_add_tail(&rec->list, &pin_records);
 	spin_unlock(&pin_lock);
 	return 0;
@@ -719,26 +773,29 @@ static void del_flush(struct del_ctx *c)
 	c->pending = 0;
 }
 
-/* The lowest live frame of @n (which has one). */
-static unsigned long node_first_pfn(const struct pin_node *n)
-{
-	return (n->block << PIN_BLOCK_SHIFT) + (unsigned long)__builtin_ctzl(n->live);
-}
-
-/* Unlink every node of @rec from the hash and free it.  pin_lock held. */
+/* Unlink every node of @rec from its hash and the record from the list;
+ * keep or free it.  pin_lock held. */
 static void rec_free(struct pin_rec *rec)
 {
 	unsigned long i;
 
-	for (i = 0; i < rec->nr_nodes; i++) {
-		struct pin_node **link = pin_bucket(rec->nodes[i].block);
-
-		while (*link != &rec->nodes[i])
-			link = &(*link)->next;
-		*link = rec->nodes[i].next;
-	}
+	for (i = 0; i < rec->nr_nodes; i++)
+		node_unlink(&rec->nodes[i]);
 	list_del(&rec->list);
-	free(rec);
+	rec_put_locked(rec);
+}
+
+/* The pins @bits of @n were retired: drop their frames' shadow counts. */
+static void shadow_drop(const struct pin_node *n, unsigned long bits)
+{
+	unsigned long base = n->block << PIN_BLOCK_SHIFT;
+
+	/* A live pin implies its shadow pin: after the registry, before
+	 * the caller's refcount decrement. */
+	while (bits) {
+		atomic_dec(&pfn_to_page(base + (unsigned long)__builtin_ctzl(bits))->pnm_pincount);
+		bits &= bits - 1;
+	}
 }
 
 /*
@@ -758,16 +815,8 @@ static void retire(struct del_ctx *c, struct pin_rec *rec, unsigned long k, unsi
 	}
 	n->live &= ~bits;
 	c->pending |= bits;
-	if (c->shadow) {
-		unsigned long b = bits, base = n->block << PIN_BLOCK_SHIFT;
-
-		/* A live pin implies its shadow pin: after the registry,
-		 * before the caller's refcount decrement. */
-		while (b) {
-			atomic_dec(&pfn_to_page(base + (unsigned long)__builtin_ctzl(b))->pnm_pincount);
-			b &= b - 1;
-		}
-	}
+	if (c->shadow)
+		shadow_drop(n, bits);
 	pin_clock += nr;
 	rec->pub.nr_live -= nr;
 	if (!rec->pub.nr_live) {
@@ -788,30 +837,76 @@ static inline bool rec_is_mine(const struct pin_rec *rec, const struct del_ctx *
 }
 
 /*
- * A node of @block with one of @mask live, the lowest such frame first:
- * among nodes with that frame live, with @any the oldest (head insertion:
- * later in the chain is older), else the most recent one of the caller's
- * own (rec_is_mine()).  Its index in its record in *@k.  pin_lock held.
+ * Is @n, whose lowest frame of interest is @low, a better pick than @pick
+ * (@best)?  The lower frame wins; for the same frame the older node if
+ * @oldest, else the more recent one.  Records are ordered by their seq;
+ * within a record a later node is the more recent (it was linked later).
  */
-static struct pin_rec *find_node(const struct del_ctx *c, unsigned long block,
-				 unsigned long mask, bool any, unsigned long *k)
+static inline bool node_better(const struct pin_node *n, unsigned long low,
+			       const struct pin_node *pick, unsigned long best, bool oldest)
+{
+	bool newer;
+
+	if (!pick || low < best)
+		return true;
+	if (low > best)
+		return false;
+	newer = n->rec->pub.seq > pick->rec->pub.seq || (n->rec == pick->rec && n > pick);
+	return newer != oldest;
+}
+
+/*
+ * A node of @block with one of @mask live, the lowest such frame first:
+ * among nodes with that frame live, the oldest if @oldest, else the most
+ * recent; only the caller's own (rec_is_mine(@c)) unless @c is NULL.
+ * Looks in the block's chain, then in the chains of the single nodes of
+ * the frames of @mask from the lowest up, stopping above the best frame
+ * found.  pin_lock held.
+ */
+static struct pin_node *pick_node(const struct del_ctx *c, unsigned long block,
+				  unsigned long mask, bool oldest)
 {
 	struct pin_node *n, *pick = NULL;
-	unsigned long best = 0;
+	unsigned long best = 0, m;
 
 	for (n = *pin_bucket(block); n; n = n->next) {
 		unsigned long low = n->live & mask;
 
-		if (n->block != block || !low || (!any && !rec_is_mine(n->rec, c)))
+		if (n->block != block || !low || (c && !rec_is_mine(n->rec, c)))
 			continue;
 		low &= -low;
-		/* A lower frame wins; for the same frame, the later node
-		 * (older) if @any, else the first (most recent). */
-		if (!pick || low < best || (any && low == best)) {
+		if (node_better(n, low, pick, best, oldest)) {
 			pick = n;
 			best = low;
 		}
 	}
+	for (m = mask; m; m &= m - 1) {
+		unsigned long bit = m & -m;
+
+		if (pick && bit > best)
+			break;
+		n = *pin_fbucket((block << PIN_BLOCK_SHIFT) + (unsigned long)__builtin_ctzl(bit));
+		for (; n; n = n->next) {
+			if (n->block != block || !(n->live & bit) || (c && !rec_is_mine(n->rec, c)))
+				continue;
+			if (node_better(n, bit, pick, best, oldest)) {
+				pick = n;
+				best = bit;
+			}
+		}
+	}
+	return pick;
+}
+
+/*
+ * pick_node() of the oldest node of anybody if @any, else of the caller's
+ * most recent: its record, and its index there in *@k.  pin_lock held.
+ */
+static struct pin_rec *find_node(const struct del_ctx *c, unsigned long block,
+				 unsigned long mask, bool any, unsigned long *k)
+{
+	struct pin_node *pick = pick_node(any ? NULL : c, block, mask, any);
+
 	if (!pick)
 		return NULL;
 	*k = (unsigned long)(pick - pick->rec->nodes);
@@ -872,42 +967,47 @@ static bool take_continued_run(struct del_ctx *c, unsigned long pfn, unsigned lo
 }
 
 /*
- * Take one shadow pin of @page away if it has one: a cmpxchg loop that
- * never takes pnm_pincount below 0, so the check and the release are one
- * step (two unpins racing for the last pin cannot both pass).  Fully
- * ordered: the pin count drops before the caller's refcount decrement
- * (ordering rule, pairs with pnm_pin_check_put()'s snapshots).
+ * take_continued_run() for the consecutive frames [@pfn, @pfn + @nr),
+ * one block's part at a time, for as long as each part is held whole by
+ * the node the last release retired from or by the record's next one:
+ * the release of an array one call pinned over consecutive frames (a
+ * THP: 8 nodes) in one loop.  Returns the number of frames retired (the
+ * first ones), 0 if the first part could not be.  pin_lock held.
  */
-static bool shadow_put(struct page *page)
+static unsigned long take_continued_span(struct del_ctx *c, unsigned long pfn, unsigned long nr)
 {
-	int c = atomic_read(&page->pnm_pincount);
+	struct pin_rec *rec = c->rec;
+	unsigned long done = 0;
 
-	do {
-		if (c <= 0)
-			return false;
-	} while (!atomic_try_cmpxchg(&page->pnm_pincount, &c, c - 1));
-	return true;
-}
+	if (!rec || !rec_is_mine(rec, c))
+		return 0;
+	while (done < nr) {
+		unsigned long p = pfn + done, block = pfn_block(p);
+		unsigned long len = min_t(unsigned long, nr - done,
+					  PIN_BLOCK_PAGES - (p & (PIN_BLOCK_PAGES - 1)));
+		unsigned long mask = run_mask(p, len);
+		struct pin_node *n = &rec->nodes[c->k];
 
-/*
- * pnm_pin_shadow_take - take up to @nr shadow pins (page->pnm_pincount)
- * of @folio away, from @via (may be NULL) first, then from the first
- * pinned pages from the head on (internal.h).  Never takes a count below
- * 0; each page's step is one cmpxchg (shadow_put()), so concurrent
- * releases of one folio cannot take the same pin.  Returns the number
- * taken.  Lock free.
- */
-unsigned long pnm_pin_shadow_take(struct folio *folio, struct page *via, unsigned long nr)
-{
-	unsigned long k, done = 0, end = folio_nr_pages(folio);
-
-	while (via && done < nr && shadow_put(via))
-		done++;
-	for (k = 0; k < end && done < nr; k++) {
-		struct page *p = folio_page(folio, k);
-
-		while (p != via && done < nr && shadow_put(p))
-			done++;
+		if (n->block != block || (n->live & mask) != mask) {
+			if (c->k + 1 >= rec->nr_nodes || n[1].block != block ||
+			    (n[1].live & mask) != mask)
+				break;
+			del_flush(c);
+			c->k++;
+			n++;
+		}
+		n->live &= ~mask;
+		c->pending |= mask;
+		if (c->shadow)
+			shadow_drop(n, mask);
+		done += len;
+	}
+	pin_clock += done;
+	rec->pub.nr_live -= done;
+	if (!rec->pub.nr_live) {
+		del_flush(c);
+		c->rec = NULL;
+		rec_free(rec);
 	}
 	return done;
 }
@@ -926,8 +1026,18 @@ static unsigned long take_pins_locked(struct del_ctx *c, struct folio *folio, st
 	unsigned long done = 0, vpfn = via ? page_to_pfn(via) : 0;
 	int pass;
 
-	if (via && nr == 1 && take_continued_run(c, vpfn, pfn_bit(vpfn), 1))
-		return 1;
+	if (via && nr == 1) {
+		struct pin_node *n;
+
+		if (take_continued_run(c, vpfn, pfn_bit(vpfn), 1))
+			return 1;
+		/* The common release: a pin of @via's own, the caller's. */
+		n = pick_node(c, pfn_block(vpfn), pfn_bit(vpfn), false);
+		if (n) {
+			retire(c, n->rec, (unsigned long)(n - n->rec->nodes), pfn_bit(vpfn), 1);
+			return 1;
+		}
+	}
 	for (pass = 0; pass < 2 && done < nr; pass++) {
 		if (via)
 			done += take_range(c, vpfn, 1, nr - done, pass == 1);
@@ -1081,39 +1191,62 @@ unsigned long pnm_pin_registry_del_folio(struct folio *folio, unsigned long nr)
 /*
  * pnm_pin_registry_del() for each non-NULL entry of @pages[0..n), in
  * order, with pin_lock taken at most once for all of them (registry on,
- * or at the first report).  ok[i]: pages[i] may be released (false for
- * NULL entries).  Each entry first tries the record the previous entry's
- * pin came from, so releasing the array a call pinned costs one bit
- * operation per page.  Returns the number of non-NULL entries refused.
+ * or at the first report).  Returns the number of non-NULL entries
+ * refused; only if it is not 0, ok[i] says whether pages[i] may be
+ * released (false for NULL entries), for every i (ok[] is not written
+ * when nothing is refused: every non-NULL entry may be released).  Each
+ * entry first tries the record the previous entry's pin came from, so
+ * releasing the array a call pinned costs one word operation per run of
+ * consecutive frames in a block.
  */
 unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
 					 bool *ok)
 {
-	unsigned long i, len, refused = 0;
-	bool locked = false;
+	unsigned long i, j, len, refused = 0, first = 0;
+	bool locked = false, span, done;
 	struct del_ctx c;
 
 	del_begin(&c);
+	/* An array of consecutive frames (one THP, or the pages of one call
+	 * handed out in order): its runs are its blocks. */
+	span = pnm_config.pin_registry && n && pnm_pin_span_of(pages, n, &first);
 	for (i = 0; i < n; i += len) {
 		len = 1;
 		if (!pages[i]) {
-			ok[i] = false;
+			if (refused)
+				ok[i] = false;
 			continue;
 		}
 		/* A run of consecutive frames all still pinned by the node
 		 * the previous entries retired from: one word operation. */
-		if (pnm_config.pin_registry && c.rec && !is_zero_pfn(page_to_pfn(pages[i]))) {
+		if (span && c.rec) {
+			len = take_continued_span(&c, first + i, n - i);
+			if (len) {
+				if (refused)
+					memset(ok + i, true, len);
+				continue;
+			}
+			len = 1;
+		} else if (pnm_config.pin_registry && c.rec && !is_zero_pfn(page_to_pfn(pages[i]))) {
 			unsigned long pfn = page_to_pfn(pages[i]);
 
-			len = run_len(pages, i, n, pfn);
+			len = pnm_pin_run_len(pages, i, n, pfn);
 			if (take_continued_run(&c, pfn, run_mask(pfn, len), len)) {
-				memset(ok + i, true, len);
+				if (refused)
+					memset(ok + i, true, len);
 				continue;
 			}
 			len = 1;
 		}
-		ok[i] = del_pins(&c, page_folio(pages[i]), pages[i], 1, &locked);
-		refused += !ok[i];
+		done = del_pins(&c, page_folio(pages[i]), pages[i], 1, &locked);
+		if (!done && !refused) {
+			/* The first refusal: every entry before it passed. */
+			for (j = 0; j < i; j++)
+				ok[j] = pages[j] != NULL;
+		}
+		refused += !done;
+		if (refused)
+			ok[i] = done;
 	}
 	del_end(&c, locked);
 	return refused;
@@ -1290,86 +1423,6 @@ void pnm_pin_registry_mm_exit(struct mm_struct *mm)
 	spin_unlock(&pin_lock);
 }
 
-/* --- put check ---------------------------------------------------------- */
-
-/*
- * What the pins of @folio hold of its refcount, read now.  Acquire: keeps
- * the refcount load that follows in a snapshot after this one (a pin
- * raised the refcount, fully ordered, before its pin counts).
- */
-static long pin_floor(struct folio *folio, bool large)
-{
-	long pins;
-
-	if (large)
-		return atomic_read_acquire(&folio->_pincount);
-	pins = atomic_read_acquire(&folio->page.pnm_pincount);
-	if (pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_LINUX)
-		return pins * GUP_PIN_COUNTING_BIAS;
-	return pins;
-}
-
-/*
- * folio_put_refs() hook (called when pnm_pin_check_wanted() says the
- * folio may hold pins): @after is the refcount its decrement produced.
- * The folio's pins hold pins * GUP_PIN_COUNTING_BIAS of it (small folio,
- * linux accounting) or pins (large folio: _pincount; exact accounting:
- * the page's pnm_pincount).  A count below that means some put released a
- * reference that belonged to a pin: PUT_ON_PIN is reported, naming the
- * pin.  Only with pin_debug, never in legacy mode.  Lock free unless it
- * reports (pin_lock).
- *
- * Why this has no false positives.  The refcount and the pin counts are
- * separate atomics, so a reader cannot see them at one instant; what
- * makes two reads comparable is gup.c's ordering rule (internal.h): a pin
- * raises _refcount before the pin counts, an unpin lowers the pin counts
- * before _refcount.  Hence at every instant refcount >= floor(pin
- * counts), and:
- *
- *   - `after` (read at the decrement) against pins read later can only be
- *     fooled by a pin that raced in between (its refcount part missed by
- *     `after`, its pin part seen): an unpin whose refcount part `after`
- *     already lacks had lowered the pin counts before, so the later read
- *     lacks it too;
- *   - a snapshot that reads the pins first and the refcount second can
- *     only be fooled by an unpin completing between the two loads: a pin
- *     seen by the first load raised the refcount before it, so the second
- *     load includes it.
- *
- * A report therefore needs `after` below the floor *and* CONFIRM_SNAPSHOTS
- * consecutive pins-then-refcount snapshots below it, i.e. a real deficit
- * rather than one race of each kind.  The folio may have been freed and
- * reused meanwhile (the caller no longer holds a reference): snapshots
- * give up when the frame is no longer that folio's head, so a report is
- * always about a real deficit on this frame.
- */
-void pnm_pin_check_put(struct folio *folio, int after)
-{
-	unsigned int order = folio_order(folio);
-	bool large = order > 0;
-	char detail[192];
-	long floor = 0;
-	int i;
-
-	if (!pnm_config.pin_debug || pnm_config.legacy_gup)
-		return;
-	if (after >= pin_floor(folio, large))
-		return;
-	for (i = 0; i < CONFIRM_SNAPSHOTS; i++) {
-		long refs;
-
-		floor = pin_floor(folio, large);
-		refs = folio_ref_count(folio);
-		if (PageTail(&folio->page) || folio_order(folio) != order ||
-		    refs >= floor || refs <= 0)
-			return;
-	}
-	snprintf(detail, sizeof(detail),
-		 "refcount %d after a put, below the %ld its pins hold: put_page() released a pin's reference",
-		 after, floor);
-	report_range(PNM_MISUSE_PUT_ON_PIN, folio_pfn(folio), 1UL << order, detail);
-}
-
 /* --- lifetime ------------------------------------------------------------ */
 
 /* Drop every record, grave and report; zero the counters. */
@@ -1383,7 +1436,15 @@ static void registry_reset(bool for_new_model)
 		list_del(&rec->list);
 		free(rec);
 	}
+	for (k = 0; k < REC_CLASSES; k++) {
+		while ((rec = rec_cache[k])) {
+			rec_cache[k] = rec->next_free;
+			free(rec);
+		}
+	}
+	rec_cache_bytes = 0;
 	memset(pin_hash, 0, sizeof(pin_hash));
+	memset(pin_fhash, 0, sizeof(pin_fhash));
 	pin_clock = 0;
 	pin_next_id = 0;
 	atomic_set(&pin_fail_nth, 0);
@@ -1414,41 +1475,8 @@ void pnm_pin_registry_init(void)
 {
 	pnm_pin_shadow = pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_EXACT ||
 			 pnm_config.pin_debug;
-	run_len_select();
+	pnm_pin_runs_select();
 	registry_reset(true);
-}
-
-/*
- * pnm_fini(), before the frames go: print the pins still held, which
- * explain frames that are still allocated (pins outlive the processes
- * that took them).  With the registry off, pages with a non-zero
- * pnm_pincount are listed instead (a few; none without shadow counts).  Returns the number of pinned
- * pages found.  Not thread safe.
- */
-unsigned long pnm_pin_registry_report_leaks(FILE *out)
-{
-	unsigned long nr = 0, pfn, shown = 0;
-
-	if (pnm_config.pin_registry) {
-		nr = pnm_pin_registry_count(-1);
-		if (nr) {
-			fprintf(out, "pinmm: pnm_fini: %lu page%s still pinned (unpin before pnm_fini):\n",
-				nr, nr == 1 ? "" : "s");
-			pnm_pin_registry_print(out, -1);
-		}
-		return nr;
-	}
-	for (pfn = 0; pfn < pnm_mem.nr_frames; pfn++) {
-		int pins = atomic_read(&pfn_to_page(pfn)->pnm_pincount);
-
-		if (pins <= 0)
-			continue;
-		if (!nr++)
-			fprintf(out, "pinmm: pnm_fini: pages still pinned (unpin before pnm_fini):\n");
-		if (shown++ < 8)
-			fprintf(out, "  pfn %#lx: %d pin%s\n", pfn, pins, pins == 1 ? "" : "s");
-	}
-	return nr;
 }
 
 /*
