@@ -483,8 +483,9 @@ void unpin_user_page(struct page *page)
 
 /*
  * The release loop of unpin_pages() when there is nothing to check per
- * entry (pnm_unpin_needs_check() false), outside legacy mode and in
- * linux accounting: the production configuration.  An order-0 folio's
+ * entry (pnm_unpin_needs_check() false, or the registry let every entry
+ * of a batch through), outside legacy mode and in linux accounting: the
+ * production configuration, and unpin_pages_batched() once checked.  An order-0 folio's
  * run is the entries equal to its page (no other page belongs to it), so
  * its descriptor is read once, and its pins are GUP_PIN_COUNTING_BIAS
  * references each; large folios go through gup_folio_next() and
@@ -536,6 +537,10 @@ static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 							 unsigned long npages, bool make_dirty)
 {
 	bool check = pnm_unpin_needs_check(), refused;
+	/* Nothing refused, pins as Linux counts them: the release itself is
+	 * the production loop's (the registry and shadow counts are done). */
+	bool plain = !pnm_config.legacy_gup &&
+		     pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_LINUX;
 	unsigned long base, i, nr, released = 0;
 	bool ok[UNPIN_BATCH];
 
@@ -553,6 +558,10 @@ static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 		}
 		/* With nothing refused every entry is released as is. */
 		refused = check && pnm_pin_registry_del_pages(pages, n, ok);
+		if (!refused && plain) {
+			released += unpin_pages_unchecked(pages, n);
+			continue;
+		}
 		for (i = 0; i < n; i += nr) {
 			struct folio *folio;
 
