@@ -18,7 +18,7 @@
  * fraction of a microsecond of each other rather than a futex wake-up apart.
  *
  * A twin row (bench_cell.twin) is one thread whose machine is as busy as a
- * 2-thread row's: a forked copy of the process runs the same benchmark on
+ * 2-thread row's: a forked copy of the process runs the limit's passes on
  * the second range all the while.  On this 2-vCPU virtual machine one
  * thread runs about twice as fast while the other vCPU is idle as while it
  * runs anything, even a register-only loop in another process (pin-fast
@@ -214,15 +214,17 @@ static void bench_put(struct worker *w, unsigned long held)
 }
 
 /*
- * The twin of a twin row: fork a copy of this process that pins and
- * releases the range at @addr as the row's benchmark does, pass after
- * pass, until it is killed.  The copy has its own copy of the model (the
- * fork's), so it shares no memory, lock or cache line with this process;
- * it says it is ready after two passes, when its copy-on-write faults are
- * done.  Not for vaddr_pin rows (the copy has no owner).  Called with no other thread of this process in the model (the
- * rows' threads are joined; a background thread's lock held at the fork
- * would hang the copy: the wait gives up after 10 s).  The copy's pid, or
- * -1 after a message.
+ * The twin of a twin row: fork a copy of this process that runs the
+ * limit's passes over the range at @addr (the same walk, descriptors and
+ * atomics the benchmark's pins touch), pass after pass, until it is
+ * killed.  The limit, not the model's pins: the copy has none of this
+ * process's threads, so a pin path that waits for one (an RCU callback
+ * never run, records never freed with the registry on) would make the
+ * copy's work grow pass by pass.  The copy works on its own copy of the
+ * memory (the fork's), so it shares no memory, lock or cache line with
+ * this process; it says it is ready after two passes, when its
+ * copy-on-write faults are done.  The wait gives up after 10 s.  The
+ * copy's pid, or -1 after a message.
  */
 static pid_t twin_start(struct row_run *rr, unsigned long addr)
 {
@@ -249,16 +251,15 @@ static pid_t twin_start(struct row_run *rr, unsigned long addr)
 		close(fd[0]);
 		w.rr = rr;
 		w.addr = addr;
-		w.pages = calloc(rr->nr, sizeof(*w.pages));
-		if (!w.pages)
+		w.slots = calloc(rr->nr, sizeof(*w.slots));
+		if (!w.slots)
 			_exit(1);
-		pnm_task_enter(rr->task);
-		for (unsigned long pass = 0; !w.err; pass++) {
-			bench_put(&w, bench_get(&w));
+		for (unsigned long pass = 0;; pass++) {
+			limit_get(&w);
+			limit_put(&w);
 			if (pass == 1 && write(fd[1], "r", 1) != 1)
 				_exit(1);
 		}
-		_exit(1);
 	}
 	close(fd[1]);
 	pfd = (struct pollfd){ .fd = fd[0], .events = POLLIN };
