@@ -142,6 +142,41 @@ static int dma_check_range(struct page **pages, unsigned long npages,
 	return 0;
 }
 
+/* What the device does with one chunk of a frame (dma_chunk()). */
+enum dma_chunk {
+	DMA_MOVE,		/* transfer it */
+	DMA_FREED,		/* the frame is free: reported; a read sees zeroes */
+	DMA_REFUSED,		/* a write into a zero page: warned, skipped */
+};
+
+/*
+ * The checks of one chunk of @chunk bytes at byte @in of @page before a
+ * transfer (@write: into the page): a freed frame is reported, a write
+ * into a zero page refused with a warning, a write into a truncated folio
+ * counted.  What to do with the chunk.
+ */
+static enum dma_chunk dma_chunk(struct page *page, size_t in, size_t chunk, bool write)
+{
+	if (!frame_allocated(page)) {
+		pnm_misuse_report(PNM_MISUSE_DMA_TO_FREED, page,
+				  "device %s of %zu byte%s at offset %zu of a freed frame",
+				  write ? "write" : "read", chunk, chunk == 1 ? "" : "s", in);
+		return DMA_FREED;
+	}
+	if (!write)
+		return DMA_MOVE;
+	if (is_zero_pfn(page_to_pfn(page)) || is_huge_zero_pfn(page_to_pfn(page))) {
+		pnm_warn_on_once(true, "device write into a zero page", __FILE__, __LINE__);
+		return DMA_REFUSED;
+	}
+	/* Relaxed peek: PG_pnm_truncated is set under the folio lock by
+	 * truncate; a transfer racing with the truncate may be counted
+	 * either way, as a real device write could land either side. */
+	if (test_bit(PG_pnm_truncated, &page_folio(page)->flags))
+		count_vm_events(PNM_DMA_WRITE_TRUNCATED, (long)chunk);
+	return DMA_MOVE;
+}
+
 /*
  * Move @len bytes between @buf and the pages, starting at byte @offset of
  * the array; @write says in which direction.  Returns the number of bytes
@@ -159,30 +194,20 @@ static size_t dma_transfer(struct page **pages, size_t offset, void *buf,
 		size_t chunk = min_t(size_t, len, PAGE_SIZE - in);
 		unsigned char *data = (unsigned char *)page_address(page) + in;
 
-		if (!frame_allocated(page)) {
-			pnm_misuse_report(PNM_MISUSE_DMA_TO_FREED, page,
-					  "device %s of %zu byte%s at offset %zu of a freed frame",
-					  write ? "write" : "read", chunk,
-					  chunk == 1 ? "" : "s", in);
+		switch (dma_chunk(page, in, chunk, write)) {
+		case DMA_MOVE:
+			if (write)
+				pnm_copy_to_page_racy(data, p, chunk);
+			else
+				pnm_copy_from_page_racy(p, data, chunk);
+			done += chunk;
+			break;
+		case DMA_FREED:
 			if (!write)
 				memset(p, 0, chunk);
-		} else if (write && (is_zero_pfn(page_to_pfn(page)) ||
-				     is_huge_zero_pfn(page_to_pfn(page)))) {
-			pnm_warn_on_once(true, "device write into a zero page",
-					 __FILE__, __LINE__);
-		} else {
-			if (write) {
-				/* Relaxed peek: PG_pnm_truncated is set under
-				 * the folio lock by truncate; a transfer racing
-				 * with the truncate may be counted either way,
-				 * as a real device write could land either side. */
-				if (test_bit(PG_pnm_truncated, &page_folio(page)->flags))
-					count_vm_events(PNM_DMA_WRITE_TRUNCATED, (long)chunk);
-				pnm_copy_to_page_racy(data, p, chunk);
-			} else {
-				pnm_copy_from_page_racy(p, data, chunk);
-			}
-			done += chunk;
+			break;
+		case DMA_REFUSED:
+			break;
 		}
 		p += chunk;
 		offset += chunk;
@@ -232,4 +257,162 @@ int pnm_dma_read(struct page **pages, unsigned long npages, size_t offset,
 	count_vm_events(PNM_DMA_READ_BYTES,
 			(long)dma_transfer(pages, offset, buf, len, false));
 	return 0;
+}
+
+/* What a device read of a freed frame hands the storage. */
+static const unsigned char dma_zeroes[PAGE_SIZE];
+
+#ifdef __SANITIZE_THREAD__
+/* ThreadSanitizer's: the calling thread's memory accesses, its interceptors'
+ * included, are not recorded between begin and end. */
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+void AnnotateIgnoreWritesBegin(const char *file, int line);
+void AnnotateIgnoreWritesEnd(const char *file, int line);
+#define dma_tsan_ignore_begin()	(AnnotateIgnoreReadsBegin(__FILE__, __LINE__), \
+				 AnnotateIgnoreWritesBegin(__FILE__, __LINE__))
+#define dma_tsan_ignore_end()	(AnnotateIgnoreWritesEnd(__FILE__, __LINE__), \
+				 AnnotateIgnoreReadsEnd(__FILE__, __LINE__))
+#else
+#define dma_tsan_ignore_begin()	((void)0)
+#define dma_tsan_ignore_end()	((void)0)
+#endif
+
+/*
+ * One run of frames adjacent in host memory (@data, @len bytes) to or from
+ * @file's storage at @foff.  0 or the storage's error.
+ *
+ * The host kernel's copy is the device's DMA: outside the C program, so
+ * not a C access that races.  ThreadSanitizer intercepts pread/pwrite and
+ * would record the copy as plain accesses of the frames, reporting the
+ * races with the model's relaxed readers (fork's and writeback's copies)
+ * that the model exists to show; so the call's memory accesses are not
+ * recorded.  What else the call touches is atomic or under a lock (the
+ * fault injection's io_lock, the event counters), and lock synchronisation
+ * is still recorded (only reads and writes are ignored), so nothing else
+ * is hidden.
+ */
+static int dma_file_run(struct file *file, unsigned char *data, size_t len, int64_t foff,
+			bool write)
+{
+	int err;
+
+	dma_tsan_ignore_begin();
+	err = write ? pnm_file_direct_read(file, data, len, foff) :
+		      pnm_file_direct_write(file, data, len, foff);
+	dma_tsan_ignore_end();
+	return err;
+}
+
+/*
+ * Move @len bytes between @file's storage at @foff and the pages from byte
+ * @offset of the array, with no copy in between: @write (into the pages)
+ * reads the storage straight into the frames, else the frames are written
+ * to the storage.  The frames are checked chunk by chunk as dma_transfer()
+ * does, and each run of frames adjacent in host memory is one storage
+ * transfer; a freed frame's bytes are skipped (write) or stored as zeroes
+ * (read).  Stops at the first storage error and returns it; else 0.  The
+ * bytes moved are added to *@done.
+ */
+static int dma_file(struct page **pages, size_t offset, struct file *file, int64_t foff,
+		    size_t len, bool write, size_t *done)
+{
+	unsigned char *run = NULL;
+	size_t run_len = 0;
+	int64_t run_off = 0;
+	int err = 0;
+
+	while (len && !err) {
+		struct page *page = pages[offset >> PAGE_SHIFT];
+		size_t in = offset & (PAGE_SIZE - 1);
+		size_t chunk = min_t(size_t, len, PAGE_SIZE - in);
+		unsigned char *data = (unsigned char *)page_address(page) + in;
+		enum dma_chunk what = dma_chunk(page, in, chunk, write);
+
+		if (what == DMA_MOVE && run && run + run_len == data) {
+			run_len += chunk;
+		} else {
+			if (run) {
+				err = dma_file_run(file, run, run_len, run_off, write);
+				if (!err)
+					*done += run_len;
+				run = NULL;
+			}
+			if (!err && what == DMA_MOVE) {
+				run = data;
+				run_len = chunk;
+				run_off = foff;
+			} else if (!err && what == DMA_FREED && !write) {
+				err = pnm_file_direct_write(file, dma_zeroes, chunk, foff);
+			}
+		}
+		foff += (int64_t)chunk;
+		offset += chunk;
+		len -= chunk;
+	}
+	if (run && !err) {
+		err = dma_file_run(file, run, run_len, run_off, write);
+		if (!err)
+			*done += run_len;
+	}
+	return err;
+}
+
+/*
+ * The device reads @len bytes at @foff of @file's storage straight into
+ * the pages of @pages (@npages entries) from byte @offset of the array:
+ * pnm_file_direct_read() into each run of frames adjacent in host memory,
+ * for a Direct IO request between pnm_file_dio_begin() and _end().  The
+ * frames are checked as by pnm_dma_write() (freed: reported and skipped;
+ * zero pages: refused; truncated folios: counted); the bytes landed are
+ * counted in pnm_dma_write_bytes.  Returns 0, -EINVAL (the range does not
+ * fit the array, or @offset, @foff or @len not a multiple of
+ * PNM_DIO_ALIGN; nothing moved), or the storage's error (the transfer
+ * stopped there, the runs before it landed).  Takes no model lock.
+ *
+ * The storage's bytes land as the host kernel copies them, with no word
+ * atomicity promised: a CPU or writeback reading the same frames
+ * meanwhile sees old and new bytes mixed, as with a real device's DMA.
+ * That race stays defined for the model's side (its readers use relaxed
+ * atomic loads, and the host's stores are no C access: ThreadSanitizer is
+ * told not to record the call's accesses, dma_file_run()).  Whoever needs the data orders after completion
+ * through its own synchronisation, as for pnm_dma_write().
+ */
+int pnm_dma_write_from_file(struct page **pages, unsigned long npages, size_t offset,
+			    struct file *file, int64_t foff, size_t len)
+{
+	size_t done = 0;
+	int err = dma_check_range(pages, npages, offset, len);
+
+	if (!err && ((offset | len | (size_t)foff) & (PNM_DIO_ALIGN - 1)))
+		err = -EINVAL;
+	if (err || !len)
+		return err;
+	err = dma_file(pages, offset, file, foff, len, true, &done);
+	count_vm_events(PNM_DMA_WRITE_BYTES, (long)done);
+	return err;
+}
+
+/*
+ * The device reads @len bytes of the pages of @pages from byte @offset of
+ * the array straight into @file's storage at @foff: pnm_file_direct_write()
+ * of each run of frames adjacent in host memory; a freed frame is reported
+ * and stored as zeroes.  Counts the bytes read from live frames in
+ * pnm_dma_read_bytes.  Returns as pnm_dma_write_from_file(); the host
+ * kernel reads the frames as a device would (no word atomicity promised
+ * against a CPU writing them meanwhile).  Takes no model lock.
+ */
+int pnm_dma_read_to_file(struct page **pages, unsigned long npages, size_t offset,
+			 struct file *file, int64_t foff, size_t len)
+{
+	size_t done = 0;
+	int err = dma_check_range(pages, npages, offset, len);
+
+	if (!err && ((offset | len | (size_t)foff) & (PNM_DIO_ALIGN - 1)))
+		err = -EINVAL;
+	if (err || !len)
+		return err;
+	err = dma_file(pages, offset, file, foff, len, false, &done);
+	count_vm_events(PNM_DMA_READ_BYTES, (long)done);
+	return err;
 }

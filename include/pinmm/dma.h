@@ -29,6 +29,22 @@ PNM_API int pnm_dma_write(struct page **pages, unsigned long npages, size_t offs
 PNM_API int pnm_dma_read(struct page **pages, unsigned long npages, size_t offset,
 			 void *buf, size_t len);
 
+/*
+ * A storage device's transfer with no bounce buffer (Direct IO): read
+ * @len bytes at @foff of @file's storage straight into the pages from byte
+ * @offset of the array, or write the pages' bytes straight to it
+ * (pnm_file_direct_read/_write() on the frames, within a request begun by
+ * pnm_file_dio_begin()).  @offset, @foff and @len multiples of
+ * PNM_DIO_ALIGN.  Frames are checked as above (a freed frame: reported,
+ * skipped, stored as zeroes).  Returns 0, -EINVAL, or the storage's error
+ * (the transfer stops there).  The storage's bytes move as the host copies
+ * them: no word atomicity against a CPU access meanwhile, as with real DMA.
+ */
+PNM_API int pnm_dma_write_from_file(struct page **pages, unsigned long npages, size_t offset,
+				    struct file *file, int64_t foff, size_t len);
+PNM_API int pnm_dma_read_to_file(struct page **pages, unsigned long npages, size_t offset,
+				 struct file *file, int64_t foff, size_t len);
+
 PNM_END_DECLS
 
 #endif /* PINMM_DMA_H */

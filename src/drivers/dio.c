@@ -23,9 +23,11 @@
  *       bio each) queued to the device (devq.c), and submit returns.
  *   device threads (no task: they reach memory only through the pinned
  *     page array, pnm_dma_*)
- *     - a read: the storage into a bounce buffer (pnm_file_direct_read),
- *       then DMA into the pages; a write: DMA out of the pages, then the
- *       storage (pnm_file_direct_write);
+ *     - a read: the storage straight into the pinned frames
+ *       (pnm_dma_write_from_file: pnm_file_direct_read on each run of
+ *       adjacent frames); a write: the frames straight to the storage
+ *       (pnm_dma_read_to_file); no bounce buffer, one copy, as a disk
+ *       controller's DMA;
  *     - the last transfer to finish completes the request: every page is
  *       unpinned, dirtied first for a read (unpin_user_pages_dirty_lock(),
  *       what bio_release_pages() does), the filesystem's completion runs
@@ -246,9 +248,11 @@ static void dio_complete(struct pnm_dio_req *req)
 }
 
 /*
- * One transfer, in a device thread: storage <-> bounce buffer <-> pinned
- * pages.  A read's DMA lands in the frames whatever maps them now (a
- * fork, a munmap since): that is what the pin is for.
+ * One transfer, in a device thread: storage <-> pinned pages, with no copy
+ * in between (pnm_dma_write_from_file / pnm_dma_read_to_file: the host's
+ * pread/pwrite on the frames themselves, as a disk controller's DMA).  A
+ * read's data lands in the frames whatever maps them now (a fork, a munmap
+ * since): that is what the pin is for.
  */
 static void dio_bio_fn(struct pnm_devq_work *work)
 {
@@ -259,21 +263,14 @@ static void dio_bio_fn(struct pnm_devq_work *work)
 	unsigned long first = boff / PG;
 	unsigned long npages = (boff % PG + bio->len + PG - 1) / PG;
 	int64_t foff = req->off + (int64_t)bio->start;
-	void *bounce = malloc(bio->len);
 	int err;
 
-	if (!bounce) {
-		err = -ENOMEM;
-	} else if (req->op == PNM_DIO_READ) {
-		err = pnm_file_direct_read(req->file, bounce, bio->len, foff);
-		if (!err)
-			err = pnm_dma_write(req->pages + first, npages, boff % PG, bounce, bio->len);
-	} else {
-		err = pnm_dma_read(req->pages + first, npages, boff % PG, bounce, bio->len);
-		if (!err)
-			err = pnm_file_direct_write(req->file, bounce, bio->len, foff);
-	}
-	free(bounce);
+	if (req->op == PNM_DIO_READ)
+		err = pnm_dma_write_from_file(req->pages + first, npages, boff % PG, req->file,
+					      foff, bio->len);
+	else
+		err = pnm_dma_read_to_file(req->pages + first, npages, boff % PG, req->file, foff,
+					   bio->len);
 	dev_lock(dev);
 	if (err && !req->error)
 		req->error = err;

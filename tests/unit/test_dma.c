@@ -4,8 +4,9 @@
  * byte offsets across pages, argument checks, writes that do not dirty,
  * writes that land in a frame the process no longer maps, transfers to
  * freed frames reported and skipped, the zero page never written, the
- * byte counters, and a write through a real pin released with
- * unpin_user_pages_dirty_lock().
+ * byte counters, a write through a real pin released with
+ * unpin_user_pages_dirty_lock(), and the storage's transfers straight to
+ * and from the frames (Direct IO's).
  */
 #include <string.h>
 
@@ -283,6 +284,95 @@ static void test_dma_through_pin(void **state)
 	CHECK_ALL();
 }
 
+/*
+ * Storage straight to and from the frames (pnm_dma_write_from_file and
+ * pnm_dma_read_to_file, Direct IO's transfer): the bytes land at the
+ * right offsets on both sides and are counted, the edges outside the
+ * range are not touched, misaligned or outside ranges are refused, a freed
+ * frame is reported and skipped (from the file) or stored as zeroes (to
+ * the file), and a storage error stops the transfer and is returned.
+ */
+static void test_dma_file_direct(void **state)
+{
+	struct task_struct *p = test_task_create("p");
+	unsigned long a = test_mmap(p, 3 * PG, RW, PRIV);
+	struct file *f = test_open(PNM_FS_DISK, "dmaf");
+	long wbytes = global_stat(PNM_DMA_WRITE_BYTES);
+	long rbytes = global_stat(PNM_DMA_READ_BYTES);
+	static unsigned char back[3 * PG];
+	struct page *pages[3];
+	unsigned char kept;
+	int i;
+
+	(void)state;
+	test_fill_user(p, a, 3 * PG, 3);
+	for (i = 0; i < 3; i++)
+		pages[i] = grab_page(p, a + (unsigned long)i * PG);
+	test_fill_file(f, 0, 3 * PG, 9);
+	assert_int_equal(pnm_file_fsync(f, 0, INT64_MAX, false), 0);
+	CHECK_ALL();
+
+	/* From byte 512 of the file into byte 1024 of the array, across all
+	 * three frames; the 1 KiB before and 512 bytes after keep seed 3. */
+	assert_int_equal(pnm_dma_write_from_file(pages, 3, 1024, f, 512, 3 * PG - 1536), 0);
+	assert_int_equal(global_stat(PNM_DMA_WRITE_BYTES), wbytes + 3 * PG - 1536);
+	assert_true(test_user_has(p, a, 1024, 3, 0));
+	assert_int_equal(pnm_user_read(p, a + 1024, back, 3 * PG - 1536), 0);
+	for (i = 0; i < (int)(3 * PG - 1536); i++)
+		if (back[i] != test_pattern(9, 512 + (size_t)i))
+			fail_msg("byte %d of the transfer", i);
+	assert_true(test_user_has(p, a + 3 * PG - 512, 512, 3, 3 * PG - 512));
+
+	/* Misaligned, or outside the array: nothing moves. */
+	assert_int_equal(pnm_dma_write_from_file(pages, 3, 100, f, 0, 512), -EINVAL);
+	assert_int_equal(pnm_dma_write_from_file(pages, 3, 0, f, 100, 512), -EINVAL);
+	assert_int_equal(pnm_dma_read_to_file(pages, 3, 0, f, 0, 700), -EINVAL);
+	assert_int_equal(pnm_dma_read_to_file(pages, 3, 2 * PG, f, 0, 2 * PG), -EINVAL);
+	assert_int_equal(global_stat(PNM_DMA_WRITE_BYTES), wbytes + 3 * PG - 1536);
+	assert_int_equal(global_stat(PNM_DMA_READ_BYTES), rbytes);
+
+	/* The frames to the file: what memory holds now. */
+	test_fill_user(p, a, 3 * PG, 4);
+	assert_int_equal(pnm_dma_read_to_file(pages, 3, 0, f, 0, 3 * PG), 0);
+	assert_int_equal(global_stat(PNM_DMA_READ_BYTES), rbytes + 3 * PG);
+	assert_true(test_host_has(f, 0, 3 * PG, 4));
+	assert_int_equal(all_misuse(), 0);
+
+	/* Frame 1 goes back to the allocator: reported; the file gets
+	 * zeroes for it, and a read from the file skips it. */
+	assert_int_equal(pnm_mm_munmap(p->mm, a, 3 * PG), 0);
+	put_page(pages[1]);
+	CHECK_ALL();
+	assert_int_equal(pnm_dma_read_to_file(pages, 3, 0, f, 0, 3 * PG), 0);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_DMA_TO_FREED), 1);
+	assert_int_equal(global_stat(PNM_DMA_READ_BYTES), rbytes + 5 * PG);
+	assert_int_equal(test_host_pread(f, back, 3 * PG, 0), (ssize_t)(3 * PG));
+	for (i = 0; i < (int)PG; i++)
+		if (back[PG + i] != 0)
+			fail_msg("byte %d of the freed frame's part", i);
+	assert_int_equal(back[0], test_pattern(4, 0));
+	assert_int_equal(back[2 * PG], test_pattern(4, 2 * PG));
+	kept = ((unsigned char *)page_address(pages[1]))[PG - 1];
+	test_fill_file(f, 0, 3 * PG, 11);
+	assert_int_equal(pnm_file_fsync(f, 0, INT64_MAX, false), 0);
+	wbytes = global_stat(PNM_DMA_WRITE_BYTES);
+	assert_int_equal(pnm_dma_write_from_file(pages, 3, 0, f, 0, 3 * PG), 0);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_DMA_TO_FREED), 2);
+	assert_int_equal(global_stat(PNM_DMA_WRITE_BYTES), wbytes + 2 * PG);
+	assert_int_equal(((unsigned char *)page_address(pages[1]))[PG - 1], kept);
+	assert_int_equal(((unsigned char *)page_address(pages[2]))[5], test_pattern(11, 2 * PG + 5));
+
+	/* A storage error stops the transfer and is its result. */
+	assert_int_equal(pnm_fs_inject_error(f, PNM_IO_READ, -EIO, 1), 0);
+	assert_int_equal(pnm_dma_write_from_file(pages, 3, 0, f, 0, PG), -EIO);
+	assert_int_equal(pnm_fs_inject_error(f, PNM_IO_WRITE, -ENOSPC, 1), 0);
+	assert_int_equal(pnm_dma_read_to_file(pages, 3, 2 * PG, f, 0, PG), -ENOSPC);
+	put_page(pages[0]);
+	put_page(pages[2]);
+	fput(f);
+	CHECK_ALL();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +383,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dma_zero_page_never_written, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_dma_thp_subpages, pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_dma_through_pin, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_dma_file_direct, pnm_test_setup, pnm_test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,6 +95,12 @@ struct bench_cell {
 	unsigned long batch;		/* pages per call */
 	unsigned int threads;
 	bool shared;			/* all threads on one range */
+	/* One thread beside a twin (bench_model.c): meanwhile a forked copy
+	 * of the process, with its own copy of the model, runs the same
+	 * benchmark on the second range, so that the other CPU is as busy as
+	 * in a 2-thread row; the baseline of the 2-thread targets.  Not a
+	 * table row (bench_hidden_cells()). */
+	bool twin;
 	struct bench_half half[2];	/* [0] registry on, [1] off */
 };
 

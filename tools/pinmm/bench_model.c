@@ -16,11 +16,26 @@
  * the wall time runs from the first thread's start to the last one's end.
  * The barrier spins (then yields), so that the threads start within a
  * fraction of a microsecond of each other rather than a futex wake-up apart.
+ *
+ * A twin row (bench_cell.twin) is one thread whose machine is as busy as a
+ * 2-thread row's: a forked copy of the process runs the limit's passes on
+ * the second range all the while.  On this 2-vCPU virtual machine one
+ * thread runs about twice as fast while the other vCPU is idle as while it
+ * runs anything, even a register-only loop in another process (pin-fast
+ * 4K x512 ~18-20 against ~35-38 ns/page, the limit ~11 against ~15): the
+ * host's, not the model's.  A 2-thread row always has both vCPUs busy, so
+ * against a lone thread its scaling measures whether the other vCPU
+ * happened to be idle; against the twin, which shares nothing with it (its
+ * own copy of the model, after fork), it measures what the threads share.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 /* The entry points alone, as bench/bench_gup_fast.c calls them: without the
  * header's call-site capture (one pnm_gup_set_call_site() per GUP call). */
 #define PNM_NO_CALL_SITE_CAPTURE
@@ -198,6 +213,73 @@ static void bench_put(struct worker *w, unsigned long held)
 	}
 }
 
+/*
+ * The twin of a twin row: fork a copy of this process that runs the
+ * limit's passes over the range at @addr (the same walk, descriptors and
+ * atomics the benchmark's pins touch), pass after pass, until it is
+ * killed.  The limit, not the model's pins: the copy has none of this
+ * process's threads, so a pin path that waits for one (an RCU callback
+ * never run, records never freed with the registry on) would make the
+ * copy's work grow pass by pass.  The copy works on its own copy of the
+ * memory (the fork's), so it shares no memory, lock or cache line with
+ * this process; it says it is ready after two passes, when its
+ * copy-on-write faults are done.  The wait gives up after 10 s.  The
+ * copy's pid, or -1 after a message.
+ */
+static pid_t twin_start(struct row_run *rr, unsigned long addr)
+{
+	struct pollfd pfd;
+	int fd[2];
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(fd)) {
+		perror("pinmm bench: pipe");
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("pinmm bench: fork");
+		close(fd[0]);
+		close(fd[1]);
+		return -1;
+	}
+	if (!pid) {
+		static struct worker w;
+
+		close(fd[0]);
+		w.rr = rr;
+		w.addr = addr;
+		w.slots = calloc(rr->nr, sizeof(*w.slots));
+		if (!w.slots)
+			_exit(1);
+		for (unsigned long pass = 0;; pass++) {
+			limit_get(&w);
+			limit_put(&w);
+			if (pass == 1 && write(fd[1], "r", 1) != 1)
+				_exit(1);
+		}
+	}
+	close(fd[1]);
+	pfd = (struct pollfd){ .fd = fd[0], .events = POLLIN };
+	if (poll(&pfd, 1, 10000) != 1 || read(fd[0], &c, 1) != 1 || c != 'r') {
+		fprintf(stderr, "pinmm bench: the twin process did not start its passes\n");
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(fd[0]);
+	return pid;
+}
+
+/* Stop the twin started by twin_start(). */
+static void twin_stop(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 /* One thread's part of a row: the untimed round, then every repeat. */
 static void *worker_main(void *arg)
 {
@@ -312,7 +394,17 @@ static int run_row(const struct bench_opts *o, struct row_run *rr, int reg,
 		}
 	}
 	rr->barrier = (struct spin_barrier){ .n = n };
-	if (!ret && n == 1) {
+	if (!ret && cc->twin) {
+		pid_t twin = twin_start(rr, ranges[1]);
+
+		if (twin < 0) {
+			ret = 1;
+		} else {
+			worker_main(&rr->w[0]);
+			started = 1;
+			twin_stop(twin);
+		}
+	} else if (!ret && n == 1) {
 		worker_main(&rr->w[0]);
 		started = 1;
 	} else if (!ret) {
@@ -366,19 +458,20 @@ static int run_row(const struct bench_opts *o, struct row_run *rr, int reg,
 	h->limit_ns_page = bench_median(b, rr->repeats);
 	h->ratio = bench_median(ratio, rr->repeats);
 	h->done = true;
-	if (lines)
+	if (lines && !cc->twin)
 		print_lines(lines, rr, reg);
 	return 0;
 }
 
-/* The most ranges a backing needs: the most threads of a disjoint row. */
+/* The most ranges a backing needs: the most threads of a disjoint row (2
+ * for a twin row: the twin's). */
 static unsigned int ranges_needed(const struct bench_cell *cells, unsigned int nr_cells,
 				  enum bench_backing b)
 {
 	unsigned int need = 0;
 
 	for (unsigned int i = 0; i < nr_cells; i++) {
-		unsigned int t = cells[i].shared ? 1 : cells[i].threads;
+		unsigned int t = cells[i].twin ? 2 : cells[i].shared ? 1 : cells[i].threads;
 
 		if (cells[i].backing == b && t > need)
 			need = t;
@@ -466,7 +559,8 @@ int bench_model_run(const struct bench_opts *o, int reg, struct bench_cell *cell
 		snprintf(what, sizeof(what), "registry %s: row %u of %u, %s %s x%lu, %u thread%s",
 			 reg ? "off" : "on", i + 1, nr_cells, bench_method_name[cells[i].method],
 			 bench_backing_name[cells[i].backing], cells[i].batch, cells[i].threads,
-			 cells[i].threads > 1 ? (cells[i].shared ? "s, shared" : "s, disjoint") : "");
+			 cells[i].threads > 1 ? (cells[i].shared ? "s, shared" : "s, disjoint") :
+			 cells[i].twin ? ", beside a twin" : "");
 		bench_progress(what);
 		rr->cell = &cells[i];
 		if (run_row(o, rr, reg, ranges[cells[i].backing], lines))
