@@ -164,7 +164,7 @@ static int validate_config(const struct pnm_config *cfg)
 int pnm_init(const struct pnm_config *cfg)
 {
 	struct pnm_config def;
-	int i, err;
+	int err;
 
 	if (pnm_initialised)
 		return -EBUSY;
@@ -193,8 +193,7 @@ int pnm_init(const struct pnm_config *cfg)
 
 	/* A fresh model starts from zero; the gauge of free frames is the
 	 * only one that is not zero at this point. */
-	for (i = 0; i < NR_VM_STAT_ITEMS; i++)
-		atomic_long_set(&vm_stat[i], 0);
+	pnm_stat_zero_all();
 	mod_vm_stat(NR_FREE_PAGES, pnm_nr_free_frames());
 	atomic_long_set(&pnm_nr_warnings, 0);
 	/* No pins, records or misuse reports yet. */

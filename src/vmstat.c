@@ -18,12 +18,108 @@
  * is taken with arbitrary model locks held, so it is innermost: a consumer
  * must not call back into the model.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
 
 atomic_long_t vm_stat[NR_VM_STAT_ITEMS];
+
+/* --- the per-thread counters (vmstat.h) ------------------------------------
+ *
+ * stat_hot_lock protects stat_hot_threads (the registered threads' slots)
+ * and, for the per-thread items, the vm_stat[] word the slots add to: a
+ * read sums it and the slots, an exiting thread folds its slots into it
+ * and unlinks, pnm_init()'s reset sets it to minus the slots' sum.  A leaf
+ * lock: nothing is taken under it.
+ */
+_Thread_local struct pnm_stat_hot pnm_stat_hot __attribute__((tls_model("initial-exec")));
+static pthread_mutex_t stat_hot_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pnm_stat_hot *stat_hot_threads;	/* stat_hot_lock */
+static pthread_key_t stat_hot_key;
+static pthread_once_t stat_hot_once = PTHREAD_ONCE_INIT;
+
+static const enum pnm_stat_item stat_hot_item[PNM_NR_STAT_HOT] = {
+	[PNM_STAT_HOT_ACQUIRED] = NR_FOLL_PIN_ACQUIRED,
+	[PNM_STAT_HOT_RELEASED] = NR_FOLL_PIN_RELEASED,
+};
+
+/* A registered thread's exit (its key's destructor): fold its counts
+ * into vm_stat[] and unlink its slots before its TLS goes away. */
+static void stat_hot_exit(void *arg)
+{
+	struct pnm_stat_hot *h = arg, **pp;
+	int s;
+
+	pthread_mutex_lock(&stat_hot_lock);
+	for (s = 0; s < PNM_NR_STAT_HOT; s++)
+		atomic_long_add(atomic_long_read(&h->v[s]), &vm_stat[stat_hot_item[s]]);
+	for (pp = &stat_hot_threads; *pp; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	pthread_mutex_unlock(&stat_hot_lock);
+}
+
+static void stat_hot_key_create(void)
+{
+	if (pthread_key_create(&stat_hot_key, stat_hot_exit))
+		pnm_fatal("pinmm: no thread-specific key for the per-thread counters");
+}
+
+/*
+ * pnm_stat_hot_register - vmstat.h.  The thread's slots start at 0 and
+ * join the list readers sum; the key's destructor takes them out at the
+ * thread's exit.
+ */
+void pnm_stat_hot_register(void)
+{
+	struct pnm_stat_hot *h = &pnm_stat_hot;
+
+	pthread_once(&stat_hot_once, stat_hot_key_create);
+	if (pthread_setspecific(stat_hot_key, h))
+		pnm_fatal("pinmm: cannot register a thread's counters");
+	pthread_mutex_lock(&stat_hot_lock);
+	h->next = stat_hot_threads;
+	stat_hot_threads = h;
+	h->registered = true;
+	pthread_mutex_unlock(&stat_hot_lock);
+}
+
+/* pnm_stat_hot_read - vmstat.h.  Takes stat_hot_lock. */
+long pnm_stat_hot_read(enum pnm_stat_item item, int slot)
+{
+	struct pnm_stat_hot *h;
+	long sum;
+
+	pthread_mutex_lock(&stat_hot_lock);
+	sum = atomic_long_read(&vm_stat[item]);
+	for (h = stat_hot_threads; h; h = h->next)
+		sum += atomic_long_read(&h->v[slot]);
+	pthread_mutex_unlock(&stat_hot_lock);
+	return sum;
+}
+
+/*
+ * pnm_stat_zero_all - vmstat.h: every vm_stat[] word 0, but a per-thread
+ * item's word minus its threads' slots, which only their owners write.
+ * Call it while the model is quiet.  Takes stat_hot_lock.
+ */
+void pnm_stat_zero_all(void)
+{
+	struct pnm_stat_hot *h;
+	int i, s;
+
+	pthread_mutex_lock(&stat_hot_lock);
+	for (i = 0; i < NR_VM_STAT_ITEMS; i++)
+		atomic_long_set(&vm_stat[i], 0);
+	for (h = stat_hot_threads; h; h = h->next)
+		for (s = 0; s < PNM_NR_STAT_HOT; s++)
+			atomic_long_sub(atomic_long_read(&h->v[s]), &vm_stat[stat_hot_item[s]]);
+	pthread_mutex_unlock(&stat_hot_lock);
+}
 
 /*
  * First event counter: items before it are gauges.  Items appended to the

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_vmstat.c - counter names, lookup, reset and printing, and the
- * trace hook (vmstat.c).
+ * test_vmstat.c - counter names, lookup, reset and printing, the
+ * per-thread counters (NR_FOLL_PIN_*: exact sums across live and exited
+ * threads, pnm_init's reset), and the trace hook (vmstat.c).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +103,72 @@ static void test_reset_keeps_gauges(void **state)
 	assert_int_equal(global_stat(NR_FREE_PAGES), free0);
 	mod_vm_stat(NR_ANON_MAPPED, -7);
 	CHECK_ALL();
+}
+
+/* Per-thread counters: each thread changes its own slots; a read sums
+ * them exactly while the threads live and after they exit. */
+struct hot_arg {
+	int id;
+	pthread_barrier_t *started, *stop;
+	long added;
+};
+
+static void *hot_thread(void *p)
+{
+	struct hot_arg *a = p;
+
+	for (int i = 0; i < 1000 + a->id; i++) {
+		mod_vm_stat(NR_FOLL_PIN_ACQUIRED, a->id + 1);
+		mod_vm_stat(NR_FOLL_PIN_RELEASED, 1);
+		a->added += a->id + 1;
+	}
+	pthread_barrier_wait(a->started);	/* counted: the reader checks live threads */
+	pthread_barrier_wait(a->stop);
+	return NULL;
+}
+
+static void test_per_thread_counters(void **state)
+{
+	enum { N = 4 };
+	long acq0 = global_stat(NR_FOLL_PIN_ACQUIRED), rel0 = global_stat(NR_FOLL_PIN_RELEASED);
+	long want_acq = 0, want_rel = 0;
+	pthread_barrier_t started, stop;
+	struct hot_arg args[N];
+	pthread_t th[N];
+
+	(void)state;
+	assert_int_equal(pthread_barrier_init(&started, NULL, N + 1), 0);
+	assert_int_equal(pthread_barrier_init(&stop, NULL, N + 1), 0);
+	for (int i = 0; i < N; i++) {
+		args[i] = (struct hot_arg){ .id = i, .started = &started, .stop = &stop };
+		assert_int_equal(pthread_create(&th[i], NULL, hot_thread, &args[i]), 0);
+	}
+	pthread_barrier_wait(&started);
+	for (int i = 0; i < N; i++) {
+		want_acq += args[i].added;
+		want_rel += 1000 + i;
+	}
+	/* Live threads: their slots are summed. */
+	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED), acq0 + want_acq);
+	assert_int_equal(global_stat(NR_FOLL_PIN_RELEASED), rel0 + want_rel);
+	assert_int_equal(pnm_stat_read(NR_FOLL_PIN_ACQUIRED), acq0 + want_acq);
+	pthread_barrier_wait(&stop);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	/* Exited threads: folded into the global word, nothing lost. */
+	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED), acq0 + want_acq);
+	assert_int_equal(global_stat(NR_FOLL_PIN_RELEASED), rel0 + want_rel);
+	/* This thread's own change, then the reset of a new model. */
+	mod_vm_stat(NR_FOLL_PIN_ACQUIRED, 3);
+	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED), acq0 + want_acq + 3);
+	pnm_stat_zero_all();
+	assert_int_equal(global_stat(NR_FOLL_PIN_ACQUIRED), 0);
+	assert_int_equal(global_stat(NR_FOLL_PIN_RELEASED), 0);
+	mod_vm_stat(NR_FOLL_PIN_RELEASED, 2);
+	assert_int_equal(global_stat(NR_FOLL_PIN_RELEASED), 2);
+	mod_vm_stat(NR_FOLL_PIN_RELEASED, -2);
+	pthread_barrier_destroy(&started);
+	pthread_barrier_destroy(&stop);
 }
 
 static void test_print(void **state)
@@ -236,6 +304,7 @@ int main(void)
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_print,
 						pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test(test_per_thread_counters),
 		cmocka_unit_test(test_trace_hook),
 		cmocka_unit_test(test_warn_on_once),
 	};

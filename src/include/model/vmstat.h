@@ -171,10 +171,67 @@ enum pnm_stat_item {
 extern const char *const vmstat_text[];
 extern atomic_long_t vm_stat[NR_VM_STAT_ITEMS];
 
-static inline void mod_vm_stat(enum pnm_stat_item i, long delta) { atomic_long_add(delta, &vm_stat[i]); }
+/*
+ * NR_FOLL_PIN_ACQUIRED and NR_FOLL_PIN_RELEASED change on every pin and
+ * unpin call, from every pinning thread: as shared atomics they would be a
+ * locked instruction per call on one cache line all those threads bounce.
+ * They are kept per thread instead, as Linux keeps per-CPU differentials:
+ * a thread adds to its own slot (a relaxed load and store: only the owner
+ * writes it), and a read sums vm_stat[] and every registered thread's
+ * slot under stat_hot_lock (vmstat.c).  A thread registers at its first
+ * change and, at its exit, folds its slots into vm_stat[] and leaves.
+ */
+enum { PNM_STAT_HOT_ACQUIRED, PNM_STAT_HOT_RELEASED, PNM_NR_STAT_HOT };
+
+struct pnm_stat_hot {
+	/* the thread's own counts: written by it alone, read by any thread
+	 * under stat_hot_lock (relaxed; a reader ordered after a change by
+	 * other means, a lock or a join, sees it) */
+	atomic_long_t v[PNM_NR_STAT_HOT];
+	struct pnm_stat_hot *next;	/* stat_hot_threads; stat_hot_lock */
+	bool registered;		/* the owner's own flag */
+};
+
+extern _Thread_local struct pnm_stat_hot pnm_stat_hot
+	__attribute__((tls_model("initial-exec")));
+/* Link the calling thread's slots into the readers' list (first change). */
+void pnm_stat_hot_register(void);
+/* vm_stat[@item] plus every thread's slot @slot. */
+long pnm_stat_hot_read(enum pnm_stat_item item, int slot);
+
+/* The per-thread slot of @i, or -1 for a counter kept in vm_stat[] only. */
+static inline int stat_hot_slot(enum pnm_stat_item i)
+{
+	return i == NR_FOLL_PIN_ACQUIRED ? PNM_STAT_HOT_ACQUIRED :
+	       i == NR_FOLL_PIN_RELEASED ? PNM_STAT_HOT_RELEASED : -1;
+}
+
+static inline void mod_vm_stat(enum pnm_stat_item i, long delta)
+{
+	int s = stat_hot_slot(i);
+
+	if (s >= 0) {
+		struct pnm_stat_hot *h = &pnm_stat_hot;
+
+		if (__builtin_expect(!h->registered, 0))
+			pnm_stat_hot_register();
+		/* Only this thread writes the slot: no RMW needed.  Relaxed:
+		 * readers order themselves after the change by other means. */
+		atomic_long_set(&h->v[s], atomic_long_read(&h->v[s]) + delta);
+		return;
+	}
+	atomic_long_add(delta, &vm_stat[i]);
+}
 static inline void count_vm_event(enum pnm_stat_item i) { mod_vm_stat(i, 1); }
 static inline void count_vm_events(enum pnm_stat_item i, long n) { mod_vm_stat(i, n); }
-static inline long global_stat(enum pnm_stat_item i) { return atomic_long_read(&vm_stat[i]); }
+static inline long global_stat(enum pnm_stat_item i)
+{
+	int s = stat_hot_slot(i);
+
+	return s >= 0 ? pnm_stat_hot_read(i, s) : atomic_long_read(&vm_stat[i]);
+}
+/* pnm_init()'s reset: every counter 0, the per-thread ones included. */
+void pnm_stat_zero_all(void);
 /* pnm_stat_lookup/reset/print and friends: pinmm/stat.h. */
 
 /* The counter of @item for anonymous folios of @order (2..9). */
