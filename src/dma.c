@@ -358,6 +358,24 @@ static int dma_file(struct page **pages, size_t offset, struct file *file, int64
 	return err;
 }
 
+/* Both public calls: the range and alignment checks, the transfer, and
+ * the bytes moved counted (pnm_dma_write_bytes when the device writes the
+ * frames, pnm_dma_read_bytes when it reads them). */
+static int dma_file_checked(struct page **pages, unsigned long npages, size_t offset,
+			    struct file *file, int64_t foff, size_t len, bool write)
+{
+	size_t done = 0;
+	int err = dma_check_range(pages, npages, offset, len);
+
+	if (!err && ((offset | len | (size_t)foff) & (PNM_DIO_ALIGN - 1)))
+		err = -EINVAL;
+	if (err || !len)
+		return err;
+	err = dma_file(pages, offset, file, foff, len, write, &done);
+	count_vm_events(write ? PNM_DMA_WRITE_BYTES : PNM_DMA_READ_BYTES, (long)done);
+	return err;
+}
+
 /*
  * The device reads @len bytes at @foff of @file's storage straight into
  * the pages of @pages (@npages entries) from byte @offset of the array:
@@ -381,16 +399,7 @@ static int dma_file(struct page **pages, size_t offset, struct file *file, int64
 int pnm_dma_write_from_file(struct page **pages, unsigned long npages, size_t offset,
 			    struct file *file, int64_t foff, size_t len)
 {
-	size_t done = 0;
-	int err = dma_check_range(pages, npages, offset, len);
-
-	if (!err && ((offset | len | (size_t)foff) & (PNM_DIO_ALIGN - 1)))
-		err = -EINVAL;
-	if (err || !len)
-		return err;
-	err = dma_file(pages, offset, file, foff, len, true, &done);
-	count_vm_events(PNM_DMA_WRITE_BYTES, (long)done);
-	return err;
+	return dma_file_checked(pages, npages, offset, file, foff, len, true);
 }
 
 /*
@@ -405,14 +414,5 @@ int pnm_dma_write_from_file(struct page **pages, unsigned long npages, size_t of
 int pnm_dma_read_to_file(struct page **pages, unsigned long npages, size_t offset,
 			 struct file *file, int64_t foff, size_t len)
 {
-	size_t done = 0;
-	int err = dma_check_range(pages, npages, offset, len);
-
-	if (!err && ((offset | len | (size_t)foff) & (PNM_DIO_ALIGN - 1)))
-		err = -EINVAL;
-	if (err || !len)
-		return err;
-	err = dma_file(pages, offset, file, foff, len, false, &done);
-	count_vm_events(PNM_DMA_READ_BYTES, (long)done);
-	return err;
+	return dma_file_checked(pages, npages, offset, file, foff, len, false);
 }
