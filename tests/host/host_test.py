@@ -7,6 +7,7 @@ usage: host_test.py PINMM HOST_DIR CASE [ARG]
 Exits 0 on success, 1 with a message on failure, 77 (ctest's skip code)
 with the reason when the host cannot run scenarios.
 """
+import fcntl
 import json
 import os
 import signal
@@ -327,5 +328,11 @@ if os.geteuid() != 0:
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 if CASE not in CASES:
     fail("unknown case " + CASE)
-CASES[CASE]()
+# The cases change machine-wide state (the real swap, THP switches, the
+# hugetlb pool, host-wide pin counters) and compare it before and after:
+# ctest's RESOURCE_LOCK orders them within one suite, this lock across
+# suites run side by side (two build trees, a CI clone beside a checkout).
+with open("/var/tmp/pinmm-host-tests.lock", "a") as machine_lock:
+    fcntl.flock(machine_lock, fcntl.LOCK_EX)
+    CASES[CASE]()
 print("ok")
