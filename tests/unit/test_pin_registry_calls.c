@@ -225,6 +225,20 @@ static void test_record_reuse(void **state)
 	CHECK_ALL();
 }
 
+/* A 2 MiB aligned THP of @p, faulted in: its address in *@h, its folio. */
+static struct folio *fault_thp(struct task_struct *p, unsigned long *h)
+{
+	unsigned long a = test_mmap(p, 2 * HPAGE_PMD_SIZE, RW, PRIV);
+	struct folio *folio;
+
+	*h = ALIGN(a, HPAGE_PMD_SIZE);
+	assert_int_equal(pnm_mm_madvise(p->mm, *h, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
+	test_write_byte(p, *h, 1);
+	folio = page_folio(pfn_to_page(test_pfn(p, *h)));
+	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
+	return folio;
+}
+
 /*
  * A THP pinned by one call of 512 pages; one page unpinned on its own
  * first, then the whole array: the folio's pins run out one entry before
@@ -234,19 +248,15 @@ static void test_record_reuse(void **state)
 static void test_thp_array_one_refused(void **state)
 {
 	struct task_struct *p = test_task_create("p");
-	unsigned long a = test_mmap(p, 2 * HPAGE_PMD_SIZE, RW, PRIV);
-	unsigned long h = ALIGN(a, HPAGE_PMD_SIZE);
 	struct page **pages = calloc(HPAGE_PMD_NR, sizeof(*pages));
 	long acq = global_stat(NR_FOLL_PIN_ACQUIRED), rel = global_stat(NR_FOLL_PIN_RELEASED);
 	struct folio *folio;
+	unsigned long h;
 	int refs;
 
 	(void)state;
 	assert_non_null(pages);
-	assert_int_equal(pnm_mm_madvise(p->mm, h, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
-	test_write_byte(p, h, 1);
-	folio = page_folio(pfn_to_page(test_pfn(p, h)));
-	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
+	folio = fault_thp(p, &h);
 	refs = folio_ref_count(folio);
 	assert_int_equal(pin_remote(p, h, HPAGE_PMD_NR, pages), HPAGE_PMD_NR);
 	assert_int_equal(atomic_read(&folio->_pincount), HPAGE_PMD_NR);
@@ -270,17 +280,14 @@ static void test_thp_array_one_refused(void **state)
 static void test_thp_array_clean(void **state)
 {
 	struct task_struct *p = test_task_create("p");
-	unsigned long a = test_mmap(p, 2 * HPAGE_PMD_SIZE, RW, PRIV);
-	unsigned long h = ALIGN(a, HPAGE_PMD_SIZE);
 	struct page **pages = calloc(2 * HPAGE_PMD_NR, sizeof(*pages));
 	struct folio *folio;
+	unsigned long h;
 	int refs;
 
 	(void)state;
 	assert_non_null(pages);
-	assert_int_equal(pnm_mm_madvise(p->mm, h, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
-	test_write_byte(p, h, 1);
-	folio = page_folio(pfn_to_page(test_pfn(p, h)));
+	folio = fault_thp(p, &h);
 	refs = folio_ref_count(folio);
 	/* Twice the same THP in two calls: two records of 8 nodes each. */
 	assert_int_equal(pin_remote(p, h, HPAGE_PMD_NR, pages), HPAGE_PMD_NR);
