@@ -79,53 +79,12 @@
 #include <string.h>
 
 #include "internal.h"
+#include "pin_registry.h"
 
 #define PIN_HASH_BITS	14	/* buckets of blocks */
 #define PIN_HASH_SIZE	(1UL << PIN_HASH_BITS)
-#define PIN_BLOCK_SHIFT	6	/* frames per node: one word of bits */
-#define PIN_BLOCK_PAGES	(1UL << PIN_BLOCK_SHIFT)
-#define PIN_TAG_LEN	32	/* tags are copied, truncated to 31 chars */
 #define GRAVE_KEEP	256	/* batches of released pins remembered */
 #define MISUSE_KEEP	128	/* reports kept for pnm_misuse_foreach */
-
-/*
- * The live pins of one record in one block of PIN_BLOCK_PAGES frames (the
- * frames whose pfn >> PIN_BLOCK_SHIFT is @block): one bit per frame.  A
- * record has one node per run of its pages that stays in one block, so a
- * call over consecutive frames (a THP, or pages the buddy allocator
- * handed out in order) makes one node per 64 pages.  Allocated with the
- * record; linked into a hash until the record is freed (a node whose bits
- * are all gone stays linked, empty, till then): a node made for one frame
- * (a call of one page, the common small call) into pin_fhash by its frame, every other node into pin_hash by its block.  So when many
- * calls pin one frame each of the same block, each release finds its node
- * in a chain of its own frame, not among one node per call of the block.
- */
-struct pin_node {
-	struct pin_node *next;		/* hash chain; pin_lock */
-	struct pin_node **pprev;	/* the link to this node; pin_lock */
-	struct pin_rec *rec;		/* set when linked */
-	unsigned long block;		/* set when linked */
-	unsigned long live;		/* frames still pinned; pin_lock */
-};
-
-/*
- * One pin call.  Allocated with room for its nodes in one block whose
- * size is a class of rec_class() (kept for reuse on a free list of its
- * class when its last pin goes: rec_put_locked()).
- */
-struct pin_rec {
-	struct list_head list;		/* pin_records, oldest first; pin_lock */
-	struct pnm_pin_record pub;	/* pub.nr_live: pin_lock */
-	/* the owner, as an identity only: never dereferenced (it may have
-	 * been freed while the pins live on) */
-	const struct mm_struct *mm;
-	bool exit_reported;		/* PIN_AT_EXIT done; pin_lock */
-	int cls;			/* size class, -1: none (freed, not kept) */
-	struct pin_rec *next_free;	/* rec_cache[cls] link; pin_lock */
-	char tag[PIN_TAG_LEN];		/* pub.tag points here */
-	unsigned long nr_nodes;
-	struct pin_node nodes[];
-};
 
 /*
  * Released pins of one record in one block (a batch of releases through
@@ -284,6 +243,44 @@ const char *pnm_misuse_name(enum pnm_misuse_kind kind)
 	return misuse_names[kind];
 }
 
+/* --- for the threads' caches (pin_registry.h) ---------------------------- */
+
+/* pnm_pin_lock, pnm_pin_unlock - pin_registry.h. */
+void pnm_pin_lock(void)
+{
+	spin_lock(&pin_lock);
+}
+
+void pnm_pin_unlock(void)
+{
+	spin_unlock(&pin_lock);
+}
+
+/* pnm_pin_record_should_fail - pin_registry.h. */
+bool pnm_pin_record_should_fail(void)
+{
+	return should_fail_record() || pnm_should_fail(PNM_FAULT_PIN_RECORD);
+}
+
+/* pnm_pin_reserve_locked - pin_registry.h. */
+void pnm_pin_reserve_locked(unsigned long n, unsigned long *id, unsigned long long *seq)
+{
+	*id = pin_next_id + 1;
+	*seq = pin_clock + 1;
+	pin_next_id += n;
+	pin_clock += n;
+}
+
+/* pnm_pin_unreserve_locked - pin_registry.h. */
+void pnm_pin_unreserve_locked(unsigned long id, unsigned long id_end,
+			      unsigned long long seq, unsigned long long seq_end)
+{
+	if (id < id_end && pin_next_id == id_end - 1)
+		pin_next_id = id - 1;
+	if (seq < seq_end && pin_clock == seq_end - 1)
+		pin_clock = seq - 1;
+}
+
 /* --- reports ------------------------------------------------------------- */
 
 /* "pin 3 pid 2 tag "dio" at file.c:12 func()" (or "at symbol+0x1c") */
@@ -384,6 +381,7 @@ void pnm_pin_report_range(enum pnm_misuse_kind kind, unsigned long pfn, unsigned
 	unsigned long i;
 
 	spin_lock(&pin_lock);
+	pnm_pin_tcache_sync_locked();
 	for (i = 0; i < nr && !owner; i++) {
 		struct pin_node *n = find_live(pfn + i);
 
@@ -561,6 +559,26 @@ static void rec_put_locked(struct pin_rec *rec)
 	free(rec);
 }
 
+/* pnm_pin_rec_alloc1 - pin_registry.h. */
+struct pin_rec *pnm_pin_rec_alloc1(void)
+{
+	return rec_alloc(1);
+}
+
+/*
+ * pnm_pin_rec_adopt_locked - pin_registry.h.  A cached record is recent:
+ * its place by seq is found from the newest end of the list.
+ */
+void pnm_pin_rec_adopt_locked(struct pin_rec *rec)
+{
+	struct list_head *pos = pin_records.prev;
+
+	while (pos != &pin_records && list_entry(pos, struct pin_rec, list)->pub.seq > rec->pub.seq)
+		pos = pos->prev;
+	list_add(&rec->list, pos);
+	node_link(rec, &rec->nodes[0]);
+}
+
 /*
  * Record a successful pin call: @nr entries of @pages (NULL entries and
  * the zero page are skipped), pinned from user address @start of @mm, with
@@ -569,7 +587,9 @@ static void rec_put_locked(struct pin_rec *rec)
  * recognised).  Consumes the thread's call site (file:line:func, or
  * file NULL and the entry point's return address) and copies its tag and
  * owner.  Call after the pins are counted and before the caller can unpin
- * them.  One pin_lock round trip per call; the record comes from the
+ * them.  A call of one page of an order-0 folio is recorded in the
+ * calling thread's cache when it can be (pin_tcache.c: no lock).  Else
+ * one pin_lock round trip per call; the record comes from the
  * registry's kept records when one of its size is there (a record counts
  * as an allocation for fault injection either way).  The pages become
  * nodes of 64 frames each (see struct pin_node), so a call over
@@ -593,6 +613,13 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 	pnm_gup_site_take(&site);
 	if (!pnm_config.pin_registry || !pages || !nr)
 		return 0;
+	/* One page: the thread's cache records it, if it can (pin_tcache.c). */
+	if (nr == 1 && pages[0] && !is_zero_pfn(page_to_pfn(pages[0]))) {
+		int ret = pnm_pin_tcache_add(mm, start, pages[0], flags, &site, tag);
+
+		if (ret)
+			return ret < 0 ? ret : 0;
+	}
 	/* The common call, consecutive frames (one page, a THP, memory the
 	 * buddy allocator handed out in order): its nodes follow from its
 	 * first frame and its length. */
@@ -622,7 +649,7 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 		if (!tracked)
 			return 0;
 	}
-	if (should_fail_record() || pnm_should_fail(PNM_FAULT_PIN_RECORD))
+	if (pnm_pin_record_should_fail())
 		return -ENOMEM;
 	if (nr_runs > ADD_RUNS) {
 		/* Too many runs to have kept: find them again, before taking
@@ -635,6 +662,8 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 	}
 
 	spin_lock(&pin_lock);
+	/* The thread's cached records come first (pin_tcache.c). */
+	pnm_pin_tcache_own_locked();
 	if (!rec) {
 		rec = rec_get_locked(nodes);
 		if (!rec) {
@@ -687,30 +716,54 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
  * Remember the release of the pins @mask of @n's block for later reports.
  * pin_lock held.
  */
-static void bury(const struct pin_node *n, unsigned long mask)
+static void bury_freed(const struct pin_rec *rec, unsigned long block, unsigned long mask,
+		       unsigned long freed)
 {
 	struct pin_grave *g;
 
 	if (!grave_bits || !mask)
 		return;
 	/* One copy of the record for its consecutive graves. */
-	if (!nr_grave_recs || grave_recs[(nr_grave_recs - 1) % GRAVE_KEEP].rec.id != n->rec->pub.id) {
+	if (!nr_grave_recs || grave_recs[(nr_grave_recs - 1) % GRAVE_KEEP].rec.id != rec->pub.id) {
 		struct grave_rec *gr = &grave_recs[nr_grave_recs++ % GRAVE_KEEP];
 
-		gr->rec = n->rec->pub;
-		memcpy(gr->tag, n->rec->tag, sizeof(gr->tag));
+		gr->rec = rec->pub;
+		memcpy(gr->tag, rec->tag, sizeof(gr->tag));
 	}
 	g = &graves[nr_graves++ % GRAVE_KEEP];
-	g->block = n->block;
+	g->block = block;
 	g->mask = mask;
-	g->freed = 0;
+	g->freed = freed;
 	g->ri = nr_grave_recs - 1;
-	/* One word, the block's 64 frames.  Every writer of grave_bits
-	 * holds pin_lock, so a plain read-modify-write loses nothing; the
-	 * store is atomic for the lock-free reader (pnm_pin_registry_forget()),
-	 * and relaxed: the unpin's fully ordered refcount decrement, which
+	/* One word, the block's 64 frames.  A thread's cache sets bits
+	 * without pin_lock (pnm_pin_grave_mark()), so this is an atomic OR;
+	 * relaxed: the unpin's fully ordered refcount decrement, which
 	 * follows, publishes it to whoever frees a frame. */
-	__atomic_store_n(&grave_bits[n->block], grave_bits[n->block] | mask, __ATOMIC_RELAXED);
+	if ((__atomic_load_n(&grave_bits[block], __ATOMIC_RELAXED) & mask) != mask)
+		__atomic_fetch_or(&grave_bits[block], mask, __ATOMIC_RELAXED);
+}
+
+static void bury(const struct pin_node *n, unsigned long mask)
+{
+	bury_freed(n->rec, n->block, mask, 0);
+}
+
+/* pnm_pin_rec_bury_locked - pin_registry.h. */
+void pnm_pin_rec_bury_locked(const struct pin_rec *rec, bool freed)
+{
+	bury_freed(rec, rec->nodes[0].block, rec->nodes[0].live, freed ? rec->nodes[0].live : 0);
+}
+
+/* pnm_pin_grave_mark - pin_registry.h.  Relaxed, as bury_freed()'s. */
+void pnm_pin_grave_mark(unsigned long pfn)
+{
+	unsigned long *w, bit = pfn_bit(pfn);
+
+	if (!grave_bits)
+		return;
+	w = &grave_bits[pfn_block(pfn)];
+	if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
+		__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
 }
 
 /*
@@ -736,18 +789,20 @@ void pnm_pin_registry_forget(struct folio *folio)
 		return;
 	spin_lock(&pin_lock);
 	for (; b <= last; b++) {
-		unsigned long bits = grave_bits[b] & block_range_mask(b, pfn, nr);
+		unsigned long bits = __atomic_load_n(&grave_bits[b], __ATOMIC_RELAXED) &
+				     block_range_mask(b, pfn, nr);
 
 		if (!bits)
 			continue;
-		/* Under pin_lock like every writer (see bury()); the
-		 * lock-free test above may see a stale bit, which just
-		 * takes the lock. */
-		__atomic_store_n(&grave_bits[b], grave_bits[b] & ~bits, __ATOMIC_RELAXED);
+		/* Atomic: threads' caches set bits without pin_lock (see
+		 * bury_freed()); the lock-free test above may see a stale
+		 * bit, which just takes the lock. */
+		__atomic_fetch_and(&grave_bits[b], ~bits, __ATOMIC_RELAXED);
 		for (i = 0; i < GRAVE_KEEP; i++)
 			if (graves[i].block == b)
 				graves[i].freed |= graves[i].mask & bits;
 	}
+	pnm_pin_tcache_forget_locked(pfn, nr);
 	spin_unlock(&pin_lock);
 }
 
@@ -1110,8 +1165,13 @@ static unsigned long del_pins(struct del_ctx *c, struct folio *folio, struct pag
 		if (!*locked) {
 			spin_lock(&pin_lock);
 			*locked = true;
+			/* The caller's cached pins are its own (pin_tcache.c). */
+			pnm_pin_tcache_own_locked();
 		}
 		done = take_pins_locked(c, folio, via, nr);
+		/* Another thread's cache may hold the pin. */
+		if (done < nr && pnm_pin_tcache_sync_locked())
+			done += take_pins_locked(c, folio, via, nr - done);
 	}
 	if (done == nr)
 		return done;
@@ -1164,6 +1224,8 @@ bool pnm_pin_registry_del(struct page *page)
 	struct del_ctx c;
 	unsigned long ok;
 
+	if (pnm_config.pin_registry && pnm_pin_tcache_del(page))
+		return true;
 	del_begin(&c);
 	ok = del_pins(&c, page_folio(page), page, 1, &locked);
 	del_end(&c, locked);
@@ -1202,15 +1264,23 @@ unsigned long pnm_pin_registry_del_folio(struct folio *folio, unsigned long nr)
 unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
 					 bool *ok)
 {
-	unsigned long i, j, len, refused = 0, first = 0;
+	unsigned long i, j, len, refused = 0, first = 0, skip = 0;
 	bool locked = false, span, done;
 	struct del_ctx c;
 
+	/* First the entries whose pins the calling thread's cache holds
+	 * (pin_tcache.c); the rest from the first it does not.  Those are
+	 * all released: if a later one is refused, ok[] says so below. */
+	if (pnm_config.pin_registry) {
+		skip = pnm_pin_tcache_del_pages(pages, n);
+		if (skip == n)
+			return 0;
+	}
 	del_begin(&c);
 	/* An array of consecutive frames (one THP, or the pages of one call
 	 * handed out in order): its runs are its blocks. */
 	span = pnm_config.pin_registry && n && pnm_pin_span_of(pages, n, &first);
-	for (i = 0; i < n; i += len) {
+	for (i = skip; i < n; i += len) {
 		len = 1;
 		if (!pages[i]) {
 			if (refused)
@@ -1285,6 +1355,7 @@ void pnm_pin_registry_foreach(int pid,
 	if (!pnm_config.pin_registry)
 		return;
 	spin_lock(&pin_lock);
+	pnm_pin_tcache_sync_locked();
 	list_for_each_entry(rec, &pin_records, list)
 		if (pid < 0 || rec->pub.pid == pid)
 			fn(&rec->pub, arg);
@@ -1305,6 +1376,7 @@ bool pnm_pin_registry_any_live(unsigned long *pfn)
 	if (!pnm_config.pin_registry)
 		return false;
 	spin_lock(&pin_lock);
+	pnm_pin_tcache_sync_locked();
 	list_for_each_entry(rec, &pin_records, list) {
 		for (i = 0; i < rec->nr_nodes; i++) {
 			if (rec->nodes[i].live) {
@@ -1331,6 +1403,7 @@ unsigned long pnm_pin_registry_count(int pid)
 	if (!pnm_config.pin_registry)
 		return 0;
 	spin_lock(&pin_lock);
+	pnm_pin_tcache_sync_locked();
 	list_for_each_entry(rec, &pin_records, list)
 		if (pid < 0 || rec->pub.pid == pid)
 			nr += rec->pub.nr_live;
@@ -1379,6 +1452,7 @@ void pnm_pin_registry_print(FILE *out, int pid)
 		return;
 	}
 	spin_lock(&pin_lock);
+	pnm_pin_tcache_sync_locked();
 	list_for_each_entry(rec, &pin_records, list) {
 		if (pid >= 0 && rec->pub.pid != pid)
 			continue;
@@ -1405,6 +1479,7 @@ void pnm_pin_registry_mm_exit(struct mm_struct *mm)
 	if (!pnm_config.pin_registry)
 		return;
 	spin_lock(&pin_lock);
+	pnm_pin_tcache_sync_locked();
 	list_for_each_entry(rec, &pin_records, list) {
 		if (rec->mm != mm || rec->exit_reported)
 			continue;
@@ -1432,6 +1507,7 @@ static void registry_reset(bool for_new_model)
 	int k;
 
 	spin_lock(&pin_lock);
+	pnm_pin_tcache_reset_locked();
 	list_for_each_entry_safe(rec, tmp, &pin_records, list) {
 		list_del(&rec->list);
 		free(rec);
@@ -1476,6 +1552,7 @@ void pnm_pin_registry_init(void)
 	pnm_pin_shadow = pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_EXACT ||
 			 pnm_config.pin_debug;
 	pnm_pin_runs_select();
+	pnm_pin_tcache_init();
 	registry_reset(true);
 }
 

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pin_registry.h - what pin_registry.c (the records of who pinned what) and
+ * pin_tcache.c (each thread's recent one-page pins, recorded without the
+ * registry's lock) share.  Private to those two files; the rest of the core
+ * calls the pnm_pin_registry_*() functions of internal.h.
+ *
+ * A one-page pin call of an order-0 folio is first recorded in the calling
+ * thread's cache (pin_tcache.c) as a complete record, and usually released
+ * there too by the same thread.  The registry's own structures hold every
+ * other record.  Whenever the registry must see every record -- a listing,
+ * a count, a report, a release it cannot match, an mm's exit -- it takes
+ * pin_lock and moves what the threads' caches hold into its own structures
+ * first (pnm_pin_tcache_sync_locked()).
+ *
+ * Lock order: pin_lock is a leaf.  Moving another thread's cache under it
+ * issues membarrier() and waits for that thread to leave a section in which
+ * it takes no lock at all (pin_tcache.c), so it stays a leaf.
+ */
+#ifndef PINMM_PIN_REGISTRY_H
+#define PINMM_PIN_REGISTRY_H
+
+#include "internal.h"
+
+#define PIN_BLOCK_SHIFT	6	/* frames per node: one word of bits */
+#define PIN_BLOCK_PAGES	(1UL << PIN_BLOCK_SHIFT)
+#define PIN_TAG_LEN	32	/* tags are copied, truncated to 31 chars */
+
+/*
+ * The live pins of one record in one block of PIN_BLOCK_PAGES frames (the
+ * frames whose pfn >> PIN_BLOCK_SHIFT is @block): one bit per frame.  A
+ * record has one node per run of its pages that stays in one block, so a
+ * call over consecutive frames (a THP, or pages the buddy allocator
+ * handed out in order) makes one node per 64 pages.  Allocated with the
+ * record; linked into a hash until the record is freed (a node whose bits
+ * are all gone stays linked, empty, till then): a node made for one frame
+ * (a call of one page, the common small call) into pin_fhash by its frame, every other node into pin_hash by its block.  So when many
+ * calls pin one frame each of the same block, each release finds its node
+ * in a chain of its own frame, not among one node per call of the block.
+ */
+struct pin_node {
+	/* hash chain: the registry's (pin_lock), or while the record is
+	 * in a thread's cache that cache's (pin_tcache.c) */
+	struct pin_node *next;
+	struct pin_node **pprev;	/* the link to this node */
+	struct pin_rec *rec;		/* set when linked */
+	unsigned long block;		/* set when linked */
+	unsigned long live;		/* frames still pinned; pin_lock */
+};
+
+/*
+ * One pin call.  Allocated with room for its nodes in one block whose
+ * size is a class of rec_class() (kept for reuse on a free list of its
+ * class when its last pin goes: rec_put_locked()).  A record in a thread's
+ * cache (pin_tcache.c) has one node and belongs to that cache: its fields
+ * are the cache's until the registry adopts it; list and exit_reported are
+ * unused there.
+ */
+struct pin_rec {
+	struct list_head list;		/* pin_records, oldest first; pin_lock */
+	struct pnm_pin_record pub;	/* pub.nr_live: pin_lock */
+	/* the owner, as an identity only: never dereferenced (it may have
+	 * been freed while the pins live on) */
+	const struct mm_struct *mm;
+	bool exit_reported;		/* PIN_AT_EXIT done; pin_lock */
+	int cls;			/* size class, -1: none (freed, not kept) */
+	struct pin_rec *next_free;	/* rec_cache[cls] or a cache's spare link */
+	/* a released record in a thread's cache: pnm_pin_tcache's forget
+	 * count when it was released (pin_tcache.c) */
+	unsigned long gen;
+	char tag[PIN_TAG_LEN];		/* pub.tag points here */
+	unsigned long nr_nodes;
+	struct pin_node nodes[];
+};
+
+
+/* --- pin_registry.c, for pin_tcache.c ------------------------------------ */
+
+/* Take and drop pin_lock. */
+void pnm_pin_lock(void);
+void pnm_pin_unlock(void);
+/* A record of one node from the host, of the class the registry keeps
+ * (so the registry may keep it once it has adopted it), or NULL.  Takes no
+ * lock. */
+struct pin_rec *pnm_pin_rec_alloc1(void);
+/* @n record ids and @n clock ticks for a thread's cache: the first of each
+ * in *@id and *@seq; the registry's own records get later ones.  pin_lock
+ * held. */
+void pnm_pin_reserve_locked(unsigned long n, unsigned long *id, unsigned long long *seq);
+/* A thread's cache drops its unused ids [@id, @id_end) and ticks [@seq,
+ * @seq_end): if nothing was reserved or recorded after them, the next
+ * record gets the first of them (ids stay consecutive in a program with
+ * one pinning thread).  pin_lock held. */
+void pnm_pin_unreserve_locked(unsigned long id, unsigned long id_end,
+			      unsigned long long seq, unsigned long long seq_end);
+/* Is this record allocation one that fault injection fails?  Consumes a
+ * tick of pnm_pin_registry_fail_nth() and of PNM_FAULT_PIN_RECORD. */
+bool pnm_pin_record_should_fail(void);
+/* The registry takes over @rec, a live one-node record from a thread's
+ * cache: linked into its hash and into its list by pub.seq.  pin_lock
+ * held. */
+void pnm_pin_rec_adopt_locked(struct pin_rec *rec);
+/* Keep a grave for @rec, a one-node record a thread's cache released (its
+ * frame's grave bit is set already); @freed: the frame has been freed
+ * since.  The caller keeps @rec.  pin_lock held. */
+void pnm_pin_rec_bury_locked(const struct pin_rec *rec, bool freed);
+/* Set @pfn's grave bit if it is not set (pnm_pin_registry_forget()).
+ * Lock free. */
+void pnm_pin_grave_mark(unsigned long pfn);
+
+/* --- pin_tcache.c --------------------------------------------------------- */
+
+/* Choose at pnm_pin_registry_init() whether threads cache their pins
+ * (membarrier() is needed).  Not thread safe. */
+void pnm_pin_tcache_init(void);
+/* Record a pin call of the one page @page (not the zero page) in the
+ * calling thread's cache: 1 if recorded, 0 if it is for the registry
+ * itself (a page of a large folio, no cache), -ENOMEM if fault injection
+ * fails the record.  Lock free in the steady state. */
+int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *page,
+		       unsigned int flags, const struct pnm_call_site *site, const char *tag);
+/* Retire the calling thread's most recent cached pin of @page (an order-0
+ * folio) if it is the caller's own (same pin owner and process): true, or
+ * false to leave the release to the registry.  Lock free. */
+bool pnm_pin_tcache_del(struct page *page);
+/* pnm_pin_tcache_del() for the entries of @pages[0..n) in order, as long
+ * as each is a pin the calling thread's cache holds (NULL entries and the
+ * zero page pass): the number of entries done.  Lock free. */
+unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long n);
+/* The registry takes over the calling thread's cached live records, and
+ * the thread's unused ids and clock ticks are dropped (so its next cached
+ * record comes after what the registry records now).  pin_lock held. */
+void pnm_pin_tcache_own_locked(void);
+/* The registry takes over every thread's cached live records and buries
+ * their released ones; true if there was anything.  pin_lock held. */
+bool pnm_pin_tcache_sync_locked(void);
+/* The frames [@pfn, @pfn + @nr) are being freed: graves still cached for
+ * them no longer describe the page there.  pin_lock held. */
+void pnm_pin_tcache_forget_locked(unsigned long pfn, unsigned long nr);
+/* Drop every cached record (pnm_init(), pnm_fini()).  pin_lock held; no
+ * thread may pin or unpin meanwhile. */
+void pnm_pin_tcache_reset_locked(void);
+
+#endif /* PINMM_PIN_REGISTRY_H */
