@@ -26,7 +26,7 @@
  * block by block from the record's following nodes.
  *
  * Misuse is detected at four places and reported (never aborting): kept
- * in a bounded ring (the last MISUSE_KEEP reports, pnm_misuse_foreach),
+ * in a bounded ring (the last MISUSE_KEEP reports, pnm_misuse_foreach: pin_list.c),
  * counted per kind and in vmstat's pnm_pin_misuse, and printed to stderr
  * when pnm_config.pin_debug is on.
  *
@@ -84,7 +84,6 @@
 #define PIN_HASH_BITS	14	/* buckets of blocks */
 #define PIN_HASH_SIZE	(1UL << PIN_HASH_BITS)
 #define GRAVE_KEEP	256	/* batches of released pins remembered */
-#define MISUSE_KEEP	128	/* reports kept for pnm_misuse_foreach */
 
 /*
  * Released pins of one record in one block (a batch of releases through
@@ -103,13 +102,6 @@ struct pin_grave {
 /* A released record's copy, for the graves. */
 struct grave_rec {
 	struct pnm_pin_record rec;	/* rec.tag fixed up on use */
-	char tag[PIN_TAG_LEN];
-};
-
-/* A kept misuse report; r.pin points at pin when the owner is known. */
-struct misuse_ent {
-	struct pnm_misuse_report r;
-	struct pnm_pin_record pin;
 	char tag[PIN_TAG_LEN];
 };
 
@@ -140,22 +132,10 @@ static unsigned long nr_graves;				/* pin_lock */
  * graves are kept and every stray unpin is UNPIN_UNPINNED).
  */
 static unsigned long *grave_bits;
-static struct misuse_ent misuse_ring[MISUSE_KEEP];	/* pin_lock */
-static unsigned long nr_misuse_kept;			/* pin_lock */
-static atomic_long_t misuse_counts[PNM_NR_MISUSE];
 
 /* pnm_pin_registry_fail_nth(): the record allocation that fails, counted
  * down; 0: none. */
 static atomic_t pin_fail_nth;
-static const char *const misuse_names[PNM_NR_MISUSE] = {
-	[PNM_MISUSE_PUT_ON_PIN]		= "put_on_pin",
-	[PNM_MISUSE_REVOKED]		= "revoked",
-	[PNM_MISUSE_UNPIN_UNPINNED]	= "unpin_unpinned",
-	[PNM_MISUSE_OVER_UNPIN]		= "over_unpin",
-	[PNM_MISUSE_PIN_AT_EXIT]	= "pin_at_exit",
-	[PNM_MISUSE_DMA_TO_FREED]	= "dma_to_freed",
-};
-
 _Static_assert(PIN_BLOCK_PAGES == BITS_PER_LONG, "a node's bits are one word");
 _Static_assert(PIN_BLOCK_PAGES == PNM_PIN_BLOCK_PAGES, "pin_pages.c finds runs in blocks");
 
@@ -198,11 +178,6 @@ static unsigned long block_range_mask(unsigned long block, unsigned long pfn, un
 	return (hi == PIN_BLOCK_PAGES ? ~0UL : (1UL << hi) - 1) & ~((1UL << lo) - 1);
 }
 
-static bool rec_is_legacy(const struct pnm_pin_record *rec)
-{
-	return (rec->gup_flags & (FOLL_GET | FOLL_PIN)) == (FOLL_GET | FOLL_PIN);
-}
-
 /* The bits of the @len frames from @pfn (one run: pnm_pin_run_len()). */
 static inline unsigned long run_mask(unsigned long pfn, unsigned long len)
 {
@@ -233,14 +208,6 @@ static bool should_fail_record(void)
 void pnm_pin_registry_fail_nth(unsigned long nth)
 {
 	atomic_set(&pin_fail_nth, nth > INT32_MAX ? INT32_MAX : (int)nth);
-}
-
-/* The printable name of a misuse kind ("put_on_pin"), or "?" if unknown. */
-const char *pnm_misuse_name(enum pnm_misuse_kind kind)
-{
-	if ((unsigned int)kind >= PNM_NR_MISUSE)
-		return "?";
-	return misuse_names[kind];
 }
 
 /* --- for the threads' caches (pin_registry.h) ---------------------------- */
@@ -282,55 +249,6 @@ void pnm_pin_unreserve_locked(unsigned long id, unsigned long id_end,
 }
 
 /* --- reports ------------------------------------------------------------- */
-
-/* "pin 3 pid 2 tag "dio" at file.c:12 func()" (or "at symbol+0x1c") */
-static void format_pin(char *buf, size_t size, const struct pnm_pin_record *rec)
-{
-	char site[128];
-
-	char owner[32] = "";
-
-	if (rec->owner)
-		snprintf(owner, sizeof(owner), " owner %lu", rec->owner);
-	snprintf(buf, size, "pin %lu pid %d%s tag %s%s%s at %s",
-		 rec->id, rec->pid, owner, rec->tag ? "\"" : "",
-		 rec->tag ? rec->tag : "-", rec->tag ? "\"" : "",
-		 pnm_format_site(site, sizeof(site), rec->file, rec->line, rec->func, rec->caller));
-}
-
-/*
- * Keep, count and print one report.  @owner (may be NULL) is the pin the
- * misuse concerns; @last says it was already released.  pin_lock held.
- */
-static void report_locked(enum pnm_misuse_kind kind, unsigned long pfn,
-			  const struct pnm_pin_record *owner, bool last,
-			  const char *detail)
-{
-	struct misuse_ent *e = &misuse_ring[nr_misuse_kept % MISUSE_KEEP];
-	char who[160] = "";
-
-	lockdep_assert_held(&pin_lock);
-	memset(e, 0, sizeof(*e));
-	e->r.kind = kind;
-	e->r.pfn = pfn;
-	if (owner) {
-		e->pin = *owner;
-		if (owner->tag) {
-			snprintf(e->tag, sizeof(e->tag), "%s", owner->tag);
-			e->pin.tag = e->tag;
-		}
-		e->r.pin = &e->pin;
-		format_pin(who, sizeof(who), &e->pin);
-	}
-	snprintf(e->r.text, sizeof(e->r.text), "%s pfn %#lx: %s%s%s%s",
-		 misuse_names[kind], pfn, detail, owner ? "; " : "",
-		 owner && last ? "last " : "", who);
-	nr_misuse_kept++;
-	atomic_long_inc(&misuse_counts[kind]);
-	count_vm_event(PNM_PIN_MISUSE);
-	if (pnm_config.pin_debug)
-		pnm_log(PNM_LOG_ERR, "pinmm: pin misuse: %s", e->r.text);
-}
 
 struct del_ctx;
 static struct pin_node *pick_node(const struct del_ctx *c, unsigned long block,
@@ -392,57 +310,7 @@ void pnm_pin_report_range(enum pnm_misuse_kind kind, unsigned long pfn, unsigned
 		owner = g;
 		last = true;
 	}
-	report_locked(kind, pfn, owner, last, detail);
-	spin_unlock(&pin_lock);
-}
-
-/*
- * Record a misuse report of @kind about @page (NULL: none) with the
- * detail text @fmt.  The owning pin is looked up: a live pin of the page,
- * else the last released one (the text then says "last pin").  Counted,
- * kept in the ring and printed to stderr when pnm_config.pin_debug is on.
- * Takes pin_lock (a leaf): callable with any model lock held.  Never fails.
- */
-void pnm_misuse_report(enum pnm_misuse_kind kind, struct page *page,
-		       const char *fmt, ...)
-{
-	char detail[192];
-	va_list ap;
-
-	if ((unsigned int)kind >= PNM_NR_MISUSE)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	pnm_pin_report_range(kind, page ? page_to_pfn(page) : 0, page ? 1 : 0, detail);
-}
-
-/*
- * Misuse reports of @kind made since pnm_init() (0 for an unknown kind).
- * Lock free (a relaxed counter).
- */
-unsigned long pnm_misuse_count(enum pnm_misuse_kind kind)
-{
-	if ((unsigned int)kind >= PNM_NR_MISUSE)
-		return 0;
-	return (unsigned long)atomic_long_read(&misuse_counts[kind]);
-}
-
-/*
- * Call @fn for each kept report, oldest first: the last MISUSE_KEEP (128)
- * reports since pnm_init().  r->pin, when set, is a copy of the pin
- * involved.  The registry lock is held across the walk: @fn must not pin,
- * unpin, drop page references or report.
- */
-void pnm_misuse_foreach(void (*fn)(const struct pnm_misuse_report *r, void *arg),
-			void *arg)
-{
-	unsigned long i, first;
-
-	spin_lock(&pin_lock);
-	first = nr_misuse_kept > MISUSE_KEEP ? nr_misuse_kept - MISUSE_KEEP : 0;
-	for (i = first; i < nr_misuse_kept; i++)
-		fn(&misuse_ring[i % MISUSE_KEEP].r, arg);
+	pnm_pin_report_locked(kind, pfn, owner, last, detail);
 	spin_unlock(&pin_lock);
 }
 
@@ -469,12 +337,6 @@ static void add_node_run(struct pin_rec *rec, struct pin_node **np, unsigned lon
 		*np = n;
 	}
 	n->live |= mask;
-}
-
-/* The lowest live frame of @n (which has one). */
-static unsigned long node_first_pfn(const struct pin_node *n)
-{
-	return (n->block << PIN_BLOCK_SHIFT) + (unsigned long)__builtin_ctzl(n->live);
 }
 
 /*
@@ -1136,7 +998,7 @@ static void report_stray_locked(struct folio *folio, struct page *page,
 		snprintf(detail + n, sizeof(detail) - (size_t)n, "; unpin at %s",
 			 pnm_format_site(site, sizeof(site), cur.file, cur.line, cur.func,
 					 cur.caller));
-	report_locked(g ? PNM_MISUSE_OVER_UNPIN : PNM_MISUSE_UNPIN_UNPINNED,
+	pnm_pin_report_locked(g ? PNM_MISUSE_OVER_UNPIN : PNM_MISUSE_UNPIN_UNPINNED,
 		      pfn, g, g != NULL, detail);
 }
 
@@ -1341,127 +1203,10 @@ unsigned long pnm_pin_registry_del_range(struct page *page, unsigned long n)
 	return done;
 }
 
-/*
- * Visit the live records owned by @pid (all if @pid < 0), oldest first.
- * pin_lock is held across the walk: @fn must not pin, unpin, drop page
- * references or report.  No-op with the registry off.
- */
-void pnm_pin_registry_foreach(int pid,
-			      void (*fn)(const struct pnm_pin_record *rec, void *arg),
-			      void *arg)
+/* pnm_pin_records_locked - pin_registry.h. */
+struct list_head *pnm_pin_records_locked(void)
 {
-	struct pin_rec *rec;
-
-	if (!pnm_config.pin_registry)
-		return;
-	spin_lock(&pin_lock);
-	pnm_pin_tcache_sync_locked();
-	list_for_each_entry(rec, &pin_records, list)
-		if (pid < 0 || rec->pub.pid == pid)
-			fn(&rec->pub, arg);
-	spin_unlock(&pin_lock);
-}
-
-/*
- * The frame of some pinned page the registry still records (the oldest
- * record's first live page) in *@pfn: true, or false if there is none or
- * the registry is off.  pnm_teardown() releases what is left with it,
- * legacy pins included (they keep no per-page count).  Takes pin_lock.
- */
-bool pnm_pin_registry_any_live(unsigned long *pfn)
-{
-	struct pin_rec *rec;
-	unsigned long i;
-
-	if (!pnm_config.pin_registry)
-		return false;
-	spin_lock(&pin_lock);
-	pnm_pin_tcache_sync_locked();
-	list_for_each_entry(rec, &pin_records, list) {
-		for (i = 0; i < rec->nr_nodes; i++) {
-			if (rec->nodes[i].live) {
-				*pfn = node_first_pfn(&rec->nodes[i]);
-				spin_unlock(&pin_lock);
-				return true;
-			}
-		}
-	}
-	spin_unlock(&pin_lock);
-	return false;
-}
-
-/*
- * Number of pinned pages still live in the records of @pid (all if
- * @pid < 0).  Zero-page pins are not included.  0 with the registry off.
- * Takes pin_lock.
- */
-unsigned long pnm_pin_registry_count(int pid)
-{
-	unsigned long nr = 0;
-	struct pin_rec *rec;
-
-	if (!pnm_config.pin_registry)
-		return 0;
-	spin_lock(&pin_lock);
-	pnm_pin_tcache_sync_locked();
-	list_for_each_entry(rec, &pin_records, list)
-		if (pid < 0 || rec->pub.pid == pid)
-			nr += rec->pub.nr_live;
-	spin_unlock(&pin_lock);
-	return nr;
-}
-
-/* One registry line; see pnm_pin_registry_print(). */
-static void print_rec(FILE *out, const struct pin_rec *rec)
-{
-	const struct pnm_pin_record *r = &rec->pub;
-	char flags[256], site[128];
-
-	char owner[32] = "";
-
-	pnm_gup_flags_str(r->gup_flags, flags, sizeof(flags));
-	if (r->owner)
-		snprintf(owner, sizeof(owner), " owner %lu", r->owner);
-	fprintf(out, "pin %lu pid %d%s tag %s at %s range %#lx-%#lx pages %lu/%lu %s%s%s seq %llu\n",
-		r->id, r->pid, owner, r->tag ? r->tag : "-",
-		pnm_format_site(site, sizeof(site), r->file, r->line, r->func, r->caller), r->start,
-		r->start + r->nr_pages * PAGE_SIZE, r->nr_live, r->nr_pages,
-		flags, rec_is_legacy(r) ? " legacy" : "",
-		rec->exit_reported ? " owner-exited" : "", r->seq);
-}
-
-/*
- * Print the records of @pid (all if @pid < 0), oldest first, one line
- * each:
- *   pin <id> pid <pid> [owner <id>] tag <tag|-> at <site> range
- *   <start>-<end> pages <live>/<total> <FOLL_...|...>[ legacy]
- *   [ owner-exited] seq <time>
- * where <site> is <file>:<line> <func>(), or for a call that recorded no
- * site its return address: <symbol>+<offset>, or <address>
- * (<object>+<offset>); or "no pins" if there is none ("pin registry off"
- * when disabled).
- * Takes pin_lock while printing.
- */
-void pnm_pin_registry_print(FILE *out, int pid)
-{
-	struct pin_rec *rec;
-	bool any = false;
-
-	if (!pnm_config.pin_registry) {
-		fprintf(out, "pin registry off\n");
-		return;
-	}
-	spin_lock(&pin_lock);
-	pnm_pin_tcache_sync_locked();
-	list_for_each_entry(rec, &pin_records, list) {
-		if (pid >= 0 && rec->pub.pid != pid)
-			continue;
-		print_rec(out, rec);
-		any = true;
-	}
-	spin_unlock(&pin_lock);
-	if (!any)
-		fprintf(out, "no pins\n");
+	return &pin_records;
 }
 
 /*
@@ -1492,7 +1237,7 @@ void pnm_pin_registry_mm_exit(struct mm_struct *mm)
 			 rec->pub.pid, rec->pub.nr_live,
 			 rec->pub.nr_live == 1 ? "" : "s", rec->pub.start,
 			 rec->pub.start + rec->pub.nr_pages * PAGE_SIZE);
-		report_locked(PNM_MISUSE_PIN_AT_EXIT, node_first_pfn(&rec->nodes[i]),
+		pnm_pin_report_locked(PNM_MISUSE_PIN_AT_EXIT, node_first_pfn(&rec->nodes[i]),
 			      &rec->pub, false, detail);
 	}
 	spin_unlock(&pin_lock);
@@ -1533,10 +1278,7 @@ static void registry_reset(bool for_new_model)
 	if (for_new_model)
 		grave_bits = calloc((pnm_mem.nr_frames + BITS_PER_LONG - 1) / BITS_PER_LONG,
 				    sizeof(*grave_bits));
-	nr_misuse_kept = 0;
-	memset(misuse_ring, 0, sizeof(misuse_ring));
-	for (k = 0; k < PNM_NR_MISUSE; k++)
-		atomic_long_set(&misuse_counts[k], 0);
+	pnm_pin_report_reset_locked();
 	spin_unlock(&pin_lock);
 	pnm_gup_site_reset();
 }

@@ -74,7 +74,16 @@ struct pin_rec {
 };
 
 
-/* --- pin_registry.c, for pin_tcache.c ------------------------------------ */
+/* The lowest live frame of @n (which has one). */
+static inline unsigned long node_first_pfn(const struct pin_node *n)
+{
+	return (n->block << PIN_BLOCK_SHIFT) + (unsigned long)__builtin_ctzl(n->live);
+}
+
+/* --- pin_registry.c, for pin_tcache.c and pin_list.c -------------------- */
+
+/* The live records, oldest first (by pub.seq).  pin_lock held. */
+struct list_head *pnm_pin_records_locked(void);
 
 /* Take and drop pin_lock. */
 void pnm_pin_lock(void);
@@ -107,6 +116,16 @@ void pnm_pin_rec_bury_locked(const struct pin_rec *rec, bool freed);
 /* Set @pfn's grave bit if it is not set (pnm_pin_registry_forget()).
  * Lock free. */
 void pnm_pin_grave_mark(unsigned long pfn);
+
+/* --- pin_list.c ------------------------------------------------------------ */
+
+/* Keep, count and print one misuse report about frame @pfn: @owner (may
+ * be NULL) is the pin it concerns, @last says that pin was already
+ * released.  pin_lock held. */
+void pnm_pin_report_locked(enum pnm_misuse_kind kind, unsigned long pfn,
+			   const struct pnm_pin_record *owner, bool last, const char *detail);
+/* Forget every report and zero the counts.  pin_lock held. */
+void pnm_pin_report_reset_locked(void);
 
 /* --- pin_tcache.c --------------------------------------------------------- */
 
