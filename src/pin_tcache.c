@@ -286,7 +286,7 @@ static struct pin_tcache *tc_ready(void)
 		tc->linked = true;
 		pnm_pin_unlock();
 	}
-	if (unlikely(!tc->hash || tc->nr_live > tc->hash_mask) && !tc_grow(tc))
+	if (unlikely(!tc->hash || count(&tc->nr_live) > tc->hash_mask) && !tc_grow(tc))
 		return NULL;
 	if (unlikely(tc->id == tc->id_end)) {
 		pnm_pin_lock();
