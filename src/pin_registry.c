@@ -421,10 +421,10 @@ static void rec_put_locked(struct pin_rec *rec)
 	free(rec);
 }
 
-/* pnm_pin_rec_alloc1 - pin_registry.h. */
-struct pin_rec *pnm_pin_rec_alloc1(void)
+/* pnm_pin_rec_get_locked - pin_registry.h. */
+struct pin_rec *pnm_pin_rec_get_locked(unsigned long nodes)
 {
-	return rec_alloc(1);
+	return rec_get_locked(nodes);
 }
 
 /*
@@ -578,19 +578,19 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
  * Remember the release of the pins @mask of @n's block for later reports.
  * pin_lock held.
  */
-static void bury_freed(const struct pin_rec *rec, unsigned long block, unsigned long mask,
-		       unsigned long freed)
+static void bury_freed(const struct pnm_pin_record *pub, const char *tag, unsigned long block,
+		       unsigned long mask, unsigned long freed)
 {
 	struct pin_grave *g;
 
 	if (!grave_bits || !mask)
 		return;
 	/* One copy of the record for its consecutive graves. */
-	if (!nr_grave_recs || grave_recs[(nr_grave_recs - 1) % GRAVE_KEEP].rec.id != rec->pub.id) {
+	if (!nr_grave_recs || grave_recs[(nr_grave_recs - 1) % GRAVE_KEEP].rec.id != pub->id) {
 		struct grave_rec *gr = &grave_recs[nr_grave_recs++ % GRAVE_KEEP];
 
-		gr->rec = rec->pub;
-		memcpy(gr->tag, rec->tag, sizeof(gr->tag));
+		gr->rec = *pub;
+		memcpy(gr->tag, tag, sizeof(gr->tag));
 	}
 	g = &graves[nr_graves++ % GRAVE_KEEP];
 	g->block = block;
@@ -607,13 +607,14 @@ static void bury_freed(const struct pin_rec *rec, unsigned long block, unsigned 
 
 static void bury(const struct pin_node *n, unsigned long mask)
 {
-	bury_freed(n->rec, n->block, mask, 0);
+	bury_freed(&n->rec->pub, n->rec->tag, n->block, mask, 0);
 }
 
-/* pnm_pin_rec_bury_locked - pin_registry.h. */
-void pnm_pin_rec_bury_locked(const struct pin_rec *rec, bool freed)
+/* pnm_pin_bury_locked - pin_registry.h. */
+void pnm_pin_bury_locked(const struct pnm_pin_record *pub, const char *tag, unsigned long pfn,
+			 bool freed)
 {
-	bury_freed(rec, rec->nodes[0].block, rec->nodes[0].live, freed ? rec->nodes[0].live : 0);
+	bury_freed(pub, tag, pfn_block(pfn), pfn_bit(pfn), freed ? pfn_bit(pfn) : 0);
 }
 
 /* pnm_pin_grave_mark - pin_registry.h.  Relaxed, as bury_freed()'s. */

@@ -39,10 +39,8 @@
  * in a chain of its own frame, not among one node per call of the block.
  */
 struct pin_node {
-	/* hash chain: the registry's (pin_lock), or while the record is
-	 * in a thread's cache that cache's (pin_tcache.c) */
-	struct pin_node *next;
-	struct pin_node **pprev;	/* the link to this node */
+	struct pin_node *next;		/* hash chain; pin_lock */
+	struct pin_node **pprev;	/* the link to this node; pin_lock */
 	struct pin_rec *rec;		/* set when linked */
 	unsigned long block;		/* set when linked */
 	unsigned long live;		/* frames still pinned; pin_lock */
@@ -51,10 +49,7 @@ struct pin_node {
 /*
  * One pin call.  Allocated with room for its nodes in one block whose
  * size is a class of rec_class() (kept for reuse on a free list of its
- * class when its last pin goes: rec_put_locked()).  A record in a thread's
- * cache (pin_tcache.c) has one node and belongs to that cache: its fields
- * are the cache's until the registry adopts it; list and exit_reported are
- * unused there.
+ * class when its last pin goes: rec_put_locked()).
  */
 struct pin_rec {
 	struct list_head list;		/* pin_records, oldest first; pin_lock */
@@ -64,10 +59,7 @@ struct pin_rec {
 	const struct mm_struct *mm;
 	bool exit_reported;		/* PIN_AT_EXIT done; pin_lock */
 	int cls;			/* size class, -1: none (freed, not kept) */
-	struct pin_rec *next_free;	/* rec_cache[cls] or a cache's spare link */
-	/* a released record in a thread's cache: pnm_pin_tcache's forget
-	 * count when it was released (pin_tcache.c) */
-	unsigned long gen;
+	struct pin_rec *next_free;	/* rec_cache[cls] link; pin_lock */
 	char tag[PIN_TAG_LEN];		/* pub.tag points here */
 	unsigned long nr_nodes;
 	struct pin_node nodes[];
@@ -88,10 +80,9 @@ struct list_head *pnm_pin_records_locked(void);
 /* Take and drop pin_lock. */
 void pnm_pin_lock(void);
 void pnm_pin_unlock(void);
-/* A record of one node from the host, of the class the registry keeps
- * (so the registry may keep it once it has adopted it), or NULL.  Takes no
- * lock. */
-struct pin_rec *pnm_pin_rec_alloc1(void);
+/* A record with room for @nodes nodes: one the registry kept, else a new
+ * one from the host; NULL if the host has none.  pin_lock held. */
+struct pin_rec *pnm_pin_rec_get_locked(unsigned long nodes);
 /* @n record ids and @n clock ticks for a thread's cache: the first of each
  * in *@id and *@seq; the registry's own records get later ones.  pin_lock
  * held. */
@@ -105,14 +96,16 @@ void pnm_pin_unreserve_locked(unsigned long id, unsigned long id_end,
 /* Is this record allocation one that fault injection fails?  Consumes a
  * tick of pnm_pin_registry_fail_nth() and of PNM_FAULT_PIN_RECORD. */
 bool pnm_pin_record_should_fail(void);
-/* The registry takes over @rec, a live one-node record from a thread's
- * cache: linked into its hash and into its list by pub.seq.  pin_lock
- * held. */
+/* The registry takes over @rec, a live one-node record made from a
+ * thread's cache entry (node block and live bits set): linked into its
+ * hash and into its list by pub.seq.  pin_lock held. */
 void pnm_pin_rec_adopt_locked(struct pin_rec *rec);
-/* Keep a grave for @rec, a one-node record a thread's cache released (its
- * frame's grave bit is set already); @freed: the frame has been freed
- * since.  The caller keeps @rec.  pin_lock held. */
-void pnm_pin_rec_bury_locked(const struct pin_rec *rec, bool freed);
+/* Keep a grave for the pin of frame @pfn that @pub records (tag text in
+ * @tag, PIN_TAG_LEN bytes), released by a thread's cache (the frame's
+ * grave bit is set already); @freed: the frame has been freed since.
+ * pin_lock held. */
+void pnm_pin_bury_locked(const struct pnm_pin_record *pub, const char *tag, unsigned long pfn,
+			 bool freed);
 /* Set @pfn's grave bit if it is not set (pnm_pin_registry_forget()).
  * Lock free. */
 void pnm_pin_grave_mark(unsigned long pfn);

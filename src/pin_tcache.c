@@ -10,15 +10,21 @@
  * thread that took them, soon after.  So a thread keeps the records of its
  * own one-page calls of order-0 folios in a cache of its own:
  *
- *   pin     pnm_pin_tcache_add() fills a record from the cache's spares
- *           with the same fields the registry would (its id and clock tick
- *           come from a range the thread reserved, TC_CHUNK at a time) and
- *           links it into the cache's hash by frame, newest first.
+ *   pin     pnm_pin_tcache_add() makes an entry: the frame, the user
+ *           address, the record id and clock tick (from a range the thread
+ *           reserved, TC_CHUNK at a time) and the call's context -- owner,
+ *           process, tag, call site, flags -- which consecutive calls of a
+ *           thread nearly always share, so it is kept once (struct tc_ctx,
+ *           compared, not rewritten) and the entry names it.  The entry
+ *           goes into the cache's hash by frame, newest first.  An entry is
+ *           48 bytes where a registry record is about 240: gup_test's
+ *           pattern (a whole range pinned one page per call, then
+ *           released) touches a sixth of the memory.
  *   unpin   pnm_pin_tcache_del() looks for the frame in that hash and, if
- *           the newest record of it is the caller's own (same pin owner,
+ *           the newest entry of it is the caller's own (same pin owner,
  *           same process, as the registry's release prefers), retires it:
- *           the record becomes one of the cache's last TC_GRAVES released
- *           records (its graves, for OVER_UNPIN reports), and the frame's
+ *           the entry becomes one of the cache's last TC_GRAVES released
+ *           ones (its graves, for OVER_UNPIN reports), and the frame's
  *           grave bit is set if it is not yet (pnm_pin_grave_mark()).
  *
  * Neither takes a lock or issues a locked instruction in the steady state.
@@ -30,10 +36,10 @@
  *   - before it reports a release it could not match, and before listing,
  *     counting or reporting, it takes over every thread's cached records
  *     and buries their released ones (pnm_pin_tcache_sync_locked()).
- * The hash grows with the live records (a thread may hold thousands: gup_test
- * pins a whole range one page per call before it releases any); a cache of
- * TC_LIVE live records hands them to the registry.  Released records are
- * kept as spares (up to TC_SPARE) for the next pins.
+ * The hash and the entries grow with the live pins (a thread may hold
+ * thousands: gup_test pins a whole range one page per call before it
+ * releases any); a cache of TC_LIVE live entries hands them to the
+ * registry, which makes them records (pnm_pin_rec_from_locked()).
  *
  * Taking over another thread's cache (steal) is asymmetric, so that the
  * owner's side needs no locked instruction:
@@ -81,6 +87,7 @@
  * pin_lock.
  */
 #include <errno.h>
+#include <limits.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
@@ -91,24 +98,53 @@
 
 #include "pin_registry.h"
 
-#define TC_HASH_MIN	256	/* buckets of live records, by frame, at first */
-#define TC_LIVE		65536	/* live records before the registry takes them */
-#define TC_GRAVES	64	/* released records kept */
-#define TC_SPARE	16384	/* free records kept */
+#define TC_HASH_MIN	256	/* buckets of live entries, by frame, at first */
+#define TC_ENTS_MIN	256	/* entries, at first */
+#define TC_LIVE		65536	/* live entries before the registry takes them */
+#define TC_GRAVES	64	/* released entries kept */
+#define TC_CTXS		8	/* call contexts */
 #define TC_CHUNK	64	/* ids and ticks reserved at a time */
 #define FORGET_KEEP	256	/* freed ranges remembered */
+#define TC_NIL		UINT_MAX
+
+/* What a thread's consecutive pin calls share: all of a record but the
+ * frame, the range, the id and the tick. */
+struct tc_ctx {
+	const struct mm_struct *mm;	/* identity only, as pin_rec's */
+	int pid;
+	unsigned int gup_flags;		/* as recorded */
+	unsigned long owner;
+	struct pnm_call_site site;
+	bool tagged;
+	char tag[PIN_TAG_LEN];
+	unsigned int refs;		/* entries naming it, live or graves */
+};
+
+/* One pin call of one page: live (in the hash), a grave, or free. */
+struct tc_ent {
+	unsigned long pfn;
+	unsigned long start;
+	unsigned long id;
+	unsigned long long seq;
+	unsigned long gen;		/* a grave: nr_forgotten at its release */
+	unsigned int next;		/* hash chain or free list; TC_NIL ends */
+	unsigned int ctx;		/* its context, an index of ctx[] */
+};
 
 struct pin_tcache {
 	int busy;			/* owner in a fast section; see above */
 	int steal;			/* a stealer holds the cache; see above */
-	unsigned int nr_live;		/* records in hash[] */
-	struct pin_node **hash;		/* live records by frame, newest first */
+	unsigned int nr_live;		/* entries in hash[] */
+	unsigned int *hash;		/* live entries by frame, newest first */
 	unsigned long hash_mask;	/* buckets - 1 */
-	struct pin_rec *graves[TC_GRAVES];	/* ring, by nr_graves */
-	unsigned long nr_graves;	/* released records ever */
+	struct tc_ent *ents;		/* every entry, by index */
+	unsigned int nr_ents;		/* ents[] allocated */
+	unsigned int free;		/* free entries' list */
+	unsigned int graves[TC_GRAVES];	/* ring of released entries, by nr_graves */
+	unsigned long nr_graves;	/* entries ever released */
 	unsigned long nr_buried;	/* of those, handed to the registry */
-	struct pin_rec *spare;		/* free records, via next_free */
-	unsigned int nr_spare;
+	struct tc_ctx ctx[TC_CTXS];
+	unsigned int cur;		/* the context of the last call */
 	unsigned long id, id_end;	/* reserved ids left: [id, id_end) */
 	unsigned long long seq, seq_end;	/* reserved ticks left */
 	struct list_head link;		/* tcaches; pin_lock */
@@ -131,6 +167,7 @@ static struct { unsigned long pfn, nr; } forgotten[FORGET_KEEP];	/* pin_lock */
  * release is counted after the value the release read.
  */
 static unsigned long nr_forgotten;
+
 
 /*
  * nr_live, nr_graves and nr_buried are read by stealers without holding
@@ -158,15 +195,10 @@ static inline void set_lcount(unsigned long *p, unsigned long v)
 	__atomic_store_n(p, v, __ATOMIC_RELAXED);
 }
 
-static inline struct pin_node **tc_bucket(struct pin_tcache *tc, unsigned long pfn)
+
+static inline unsigned int *tc_bucket(struct pin_tcache *tc, unsigned long pfn)
 {
 	return &tc->hash[pfn & tc->hash_mask];
-}
-
-static inline unsigned long rec_pfn(const struct pin_rec *rec)
-{
-	return (rec->nodes[0].block << PIN_BLOCK_SHIFT) +
-	       (unsigned long)__builtin_ctzl(rec->nodes[0].live);
 }
 
 /* --- the owner's side ----------------------------------------------------- */
@@ -194,10 +226,11 @@ static inline void tc_exit(struct pin_tcache *tc)
 	__atomic_store_n(&tc->busy, 0, __ATOMIC_RELEASE);
 }
 
-static void tc_free_recs(struct pin_tcache *tc);
+
+static void tc_free_all(struct pin_tcache *tc);
 static void tc_bury(struct pin_tcache *tc);
 
-/* Thread exit: the registry takes over the live records and the graves. */
+/* Thread exit: the registry takes over the live entries and the graves. */
 static void tc_thread_exit(void *arg)
 {
 	struct pin_tcache *tc = arg;
@@ -209,7 +242,7 @@ static void tc_thread_exit(void *arg)
 		list_del(&tc->link);
 		tc->linked = false;
 	}
-	tc_free_recs(tc);
+	tc_free_all(tc);
 	pnm_pin_unlock();
 }
 
@@ -218,17 +251,14 @@ static void tc_key_create(void)
 	tc_key_ok = pthread_key_create(&tc_key, tc_thread_exit) == 0;
 }
 
-/* Link @n (of a live record of frame @pfn) into @tc's hash, newest first.
- * The cache is held. */
-static void tc_hash_add(struct pin_tcache *tc, struct pin_node *n, unsigned long pfn)
+/* Link entry @i (live, of frame ents[i].pfn) into @tc's hash, newest
+ * first.  The cache is held. */
+static inline void tc_hash_add(struct pin_tcache *tc, unsigned int i)
 {
-	struct pin_node **b = tc_bucket(tc, pfn);
+	unsigned int *b = tc_bucket(tc, tc->ents[i].pfn);
 
-	n->next = *b;
-	if (*b)
-		(*b)->pprev = &n->next;
-	n->pprev = b;
-	*b = n;
+	tc->ents[i].next = *b;
+	*b = i;
 }
 
 /*
@@ -236,31 +266,37 @@ static void tc_hash_add(struct pin_tcache *tc, struct pin_node *n, unsigned long
  * allocated outside the section, filled inside it.  False if there is no
  * memory or a stealer holds the cache.
  */
-static bool tc_grow(struct pin_tcache *tc)
+static bool tc_grow_hash(struct pin_tcache *tc)
 {
-	unsigned long mask = tc->hash ? 2 * tc->hash_mask + 1 : TC_HASH_MIN - 1, i;
-	struct pin_node **old = tc->hash, **new = calloc(mask + 1, sizeof(*new));
+	unsigned long mask = tc->hash ? 2 * tc->hash_mask + 1 : TC_HASH_MIN - 1, b;
+	unsigned int *old = tc->hash, *new = malloc((mask + 1) * sizeof(*new));
 	unsigned long old_mask = tc->hash_mask;
 
 	if (!new)
 		return false;
+	memset(new, 0xff, (mask + 1) * sizeof(*new));	/* TC_NIL */
 	if (!tc_enter(tc)) {
 		free(new);
 		return false;
 	}
 	tc->hash = new;
 	tc->hash_mask = mask;
-	/* Oldest first from each old chain's tail, so each new chain stays
-	 * newest first. */
-	for (i = 0; old && i <= old_mask; i++) {
-		struct pin_node *n = old[i], *prev;
+	/* Each old chain, newest first, is split between two new chains:
+	 * append to keep each newest first. */
+	for (b = 0; old && b <= old_mask; b++) {
+		unsigned int i, next, tail[2] = { TC_NIL, TC_NIL };
 
-		while (n && n->next)
-			n = n->next;
-		for (; n; n = prev) {
-			prev = n->pprev == &old[i] ? NULL :
-			       container_of(n->pprev, struct pin_node, next);
-			tc_hash_add(tc, n, rec_pfn(n->rec));
+		for (i = old[b]; i != TC_NIL; i = next) {
+			unsigned int *head = tc_bucket(tc, tc->ents[i].pfn);
+			int half = (tc->ents[i].pfn & mask) != b;
+
+			next = tc->ents[i].next;
+			tc->ents[i].next = TC_NIL;
+			if (tail[half] == TC_NIL)
+				*head = i;
+			else
+				tc->ents[tail[half]].next = i;
+			tail[half] = i;
 		}
 	}
 	tc_exit(tc);
@@ -269,9 +305,39 @@ static bool tc_grow(struct pin_tcache *tc)
 }
 
 /*
- * The calling thread's cache, ready for a pin: on tcaches, with a spare
- * record and ids left.  Takes pin_lock when it must (the first pin, then
- * once per TC_CHUNK records); NULL if it cannot be made ready.
+ * Double the entries of the calling thread's cache (or make the first):
+ * moved inside a section, as stealers read them.  False if there is no
+ * memory or a stealer holds the cache.
+ */
+static bool tc_grow_ents(struct pin_tcache *tc)
+{
+	unsigned int n = tc->nr_ents ? 2 * tc->nr_ents : TC_ENTS_MIN, i;
+	struct tc_ent *new = malloc(n * sizeof(*new));
+
+	if (!new)
+		return false;
+	if (!tc_enter(tc)) {
+		free(new);
+		return false;
+	}
+	if (tc->nr_ents)
+		memcpy(new, tc->ents, tc->nr_ents * sizeof(*new));
+	/* The new entries go in front of what the free list holds. */
+	for (i = tc->nr_ents; i < n; i++)
+		new[i].next = i + 1 < n ? i + 1 : tc->free;
+	free(tc->ents);
+	tc->ents = new;
+	tc->free = tc->nr_ents;
+	tc->nr_ents = n;
+	tc_exit(tc);
+	return true;
+}
+
+/*
+ * The calling thread's cache, ready for a pin: on tcaches, with room in
+ * the hash and ids left (a free entry is seen to in a section).  Takes pin_lock when it must (the
+ * first pin, then once per TC_CHUNK pins); NULL if it cannot be made
+ * ready.
  */
 static struct pin_tcache *tc_ready(void)
 {
@@ -282,11 +348,14 @@ static struct pin_tcache *tc_ready(void)
 		if (!tc_key_ok || pthread_setspecific(tc_key, tc))
 			return NULL;
 		pnm_pin_lock();
+		tc->free = TC_NIL;
+		for (unsigned int k = 0; k < TC_GRAVES; k++)
+			tc->graves[k] = TC_NIL;
 		list_add(&tc->link, &tcaches);
 		tc->linked = true;
 		pnm_pin_unlock();
 	}
-	if (unlikely(!tc->hash || count(&tc->nr_live) > tc->hash_mask) && !tc_grow(tc))
+	if (unlikely(!tc->hash || count(&tc->nr_live) > tc->hash_mask) && !tc_grow_hash(tc))
 		return NULL;
 	if (unlikely(tc->id == tc->id_end)) {
 		pnm_pin_lock();
@@ -295,25 +364,61 @@ static struct pin_tcache *tc_ready(void)
 		tc->seq_end = tc->seq + TC_CHUNK;
 		pnm_pin_unlock();
 	}
-	if (unlikely(!tc->spare)) {
-		struct pin_rec *rec = pnm_pin_rec_alloc1();
-
-		if (!rec)
-			return NULL;
-		/* Spares are only ever the owner's (stealers leave them). */
-		rec->next_free = NULL;
-		tc->spare = rec;
-		tc->nr_spare = 1;
-	}
 	return tc;
 }
 
-/* A full cache: the registry takes its live records. */
+/* A full cache: the registry takes its live entries. */
 static void tc_hand_over(void)
 {
 	pnm_pin_lock();
 	pnm_pin_tcache_own_locked();
 	pnm_pin_unlock();
+}
+
+/* Is context @c the call's (@mm, @flags as recorded, @site, @tag, @owner)? */
+static inline bool tc_ctx_is(const struct tc_ctx *c, const struct mm_struct *mm,
+			     unsigned int flags, const struct pnm_call_site *site,
+			     const char *tag, unsigned long owner)
+{
+	return c->mm == mm && c->gup_flags == flags && c->owner == owner &&
+	       c->site.file == site->file && c->site.line == site->line &&
+	       c->site.func == site->func && c->site.caller == site->caller &&
+	       (tag ? c->tagged && !strncmp(c->tag, tag, PIN_TAG_LEN - 1) : !c->tagged);
+}
+
+/*
+ * The context of a call, an index of tc->ctx[]: the last call's if it
+ * matches, else one no entry names, filled in; -1 if every one is named.
+ * The cache is held.
+ */
+static int tc_ctx_for(struct pin_tcache *tc, struct mm_struct *mm, unsigned int flags,
+		      const struct pnm_call_site *site, const char *tag, unsigned long owner)
+{
+	struct tc_ctx *c = &tc->ctx[tc->cur];
+	unsigned int k;
+
+	if (likely(tc_ctx_is(c, mm, flags, site, tag, owner)))
+		return (int)tc->cur;
+	for (k = 0; k < TC_CTXS; k++) {
+		c = &tc->ctx[k];
+		if (c->refs && !tc_ctx_is(c, mm, flags, site, tag, owner))
+			continue;
+		if (!c->refs) {
+			*c = (struct tc_ctx){
+				.mm = mm, .pid = mm ? mm->owner_pid : 0, .gup_flags = flags,
+				.owner = owner, .site = *site, .tagged = tag != NULL,
+			};
+			if (tag) {
+				size_t len = strnlen(tag, PIN_TAG_LEN - 1);
+
+				memcpy(c->tag, tag, len);
+				c->tag[len] = '\0';
+			}
+		}
+		tc->cur = k;
+		return (int)k;
+	}
+	return -1;
 }
 
 /*
@@ -325,9 +430,13 @@ static void tc_hand_over(void)
 int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *page,
 		       unsigned int flags, const struct pnm_call_site *site, const char *tag)
 {
-	unsigned long pfn = page_to_pfn(page);
+	unsigned int gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN |
+				 (pnm_config.legacy_gup ? FOLL_GET : 0);
+	unsigned long owner = pnm_pin_get_owner();
 	struct pin_tcache *tc;
-	struct pin_rec *rec;
+	struct tc_ent *e;
+	unsigned int i;
+	int k;
 
 	if (!tc_on || folio_test_large(page_folio(page)))
 		return 0;
@@ -338,65 +447,39 @@ int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *p
 	tc = tc_ready();
 	if (!tc || !tc_enter(tc))
 		return 0;
-	rec = tc->spare;
-	tc->spare = rec->next_free;
-	tc->nr_spare--;
-	rec->mm = mm;
-	rec->exit_reported = false;
-	rec->nr_nodes = 1;
-	rec->nodes[0].rec = rec;
-	rec->nodes[0].block = pfn >> PIN_BLOCK_SHIFT;
-	rec->nodes[0].live = 1UL << (pfn & (PIN_BLOCK_PAGES - 1));
-	rec->tag[0] = '\0';
-	if (tag) {
-		size_t len = strnlen(tag, PIN_TAG_LEN - 1);
-
-		memcpy(rec->tag, tag, len);
-		rec->tag[len] = '\0';
+	/* Stealers only ever add to the free list (taking entries over). */
+	if (unlikely(tc->free == TC_NIL)) {
+		tc_exit(tc);
+		if (!tc_grow_ents(tc) || !tc_enter(tc))
+			return 0;
 	}
-	rec->pub = (struct pnm_pin_record){
-		.id = tc->id++,
-		.pid = mm ? mm->owner_pid : 0,
-		.tag = tag ? rec->tag : NULL,
-		.file = site->file,
-		.line = site->line,
-		.func = site->func,
-		.caller = site->file ? NULL : site->caller,
-		.start = start,
-		.nr_pages = 1,
-		.nr_live = 1,
-		.gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN |
-			     (pnm_config.legacy_gup ? FOLL_GET : 0),
-		.seq = tc->seq++,
-		.owner = pnm_pin_get_owner(),
-	};
-	tc_hash_add(tc, &rec->nodes[0], pfn);
+	k = tc_ctx_for(tc, mm, gup_flags, site, tag, owner);
+	if (unlikely(k < 0)) {
+		tc_exit(tc);
+		return 0;
+	}
+	tc->ctx[k].refs++;
+	i = tc->free;
+	e = &tc->ents[i];
+	tc->free = e->next;
+	e->pfn = page_to_pfn(page);
+	e->start = start;
+	e->id = tc->id++;
+	e->seq = tc->seq++;
+	e->ctx = (unsigned int)k;
+	tc_hash_add(tc, i);
 	set_count(&tc->nr_live, tc->nr_live + 1);
 	tc_exit(tc);
 	return 1;
 }
 
-/* Unlink live record @rec from its cache's hash.  The cache is held. */
-static void tc_unhash(struct pin_tcache *tc, struct pin_rec *rec)
+/* Entry @i (out of the hash) is no longer needed: back to the free list,
+ * its context's reference dropped.  The cache is held. */
+static void tc_release_ent(struct pin_tcache *tc, unsigned int i)
 {
-	struct pin_node *n = &rec->nodes[0];
-
-	*n->pprev = n->next;
-	if (n->next)
-		n->next->pprev = n->pprev;
-	set_count(&tc->nr_live, tc->nr_live - 1);
-}
-
-/* Give @rec (out of the cache) back to @tc's spares, or to the host. */
-static void tc_spare(struct pin_tcache *tc, struct pin_rec *rec)
-{
-	if (tc->nr_spare >= TC_SPARE) {
-		free(rec);
-		return;
-	}
-	rec->next_free = tc->spare;
-	tc->spare = rec;
-	tc->nr_spare++;
+	tc->ctx[tc->ents[i].ctx].refs--;
+	tc->ents[i].next = tc->free;
+	tc->free = i;
 }
 
 /*
@@ -408,27 +491,27 @@ static void tc_spare(struct pin_tcache *tc, struct pin_rec *rec)
 static inline bool tc_retire(struct pin_tcache *tc, struct page *page, unsigned long owner,
 			     int pid)
 {
-	unsigned long pfn = page_to_pfn(page), block = pfn >> PIN_BLOCK_SHIFT;
-	unsigned long bit = 1UL << (pfn & (PIN_BLOCK_PAGES - 1));
-	struct pin_node *n;
-	struct pin_rec *rec, *old;
+	unsigned long pfn = page_to_pfn(page);
+	unsigned int *p = tc_bucket(tc, pfn), i, old;
+	const struct tc_ctx *c;
+	struct tc_ent *e;
 
-	for (n = *tc_bucket(tc, pfn); n; n = n->next)
-		if (n->block == block && n->live == bit)
-			break;
-	if (!n)
+	for (i = *p; i != TC_NIL && tc->ents[i].pfn != pfn; i = tc->ents[i].next)
+		p = &tc->ents[i].next;
+	if (i == TC_NIL)
 		return false;
-	rec = n->rec;
-	if (rec->pub.owner != owner || (pid >= 0 && rec->pub.pid != pid))
+	e = &tc->ents[i];
+	c = &tc->ctx[e->ctx];
+	if (c->owner != owner || (pid >= 0 && c->pid != pid))
 		return false;
-	tc_unhash(tc, rec);
-	rec->pub.nr_live = 0;
-	rec->gen = __atomic_load_n(&nr_forgotten, __ATOMIC_RELAXED);
+	*p = e->next;
+	set_count(&tc->nr_live, tc->nr_live - 1);
+	e->gen = __atomic_load_n(&nr_forgotten, __ATOMIC_RELAXED);
 	old = tc->graves[tc->nr_graves % TC_GRAVES];
-	tc->graves[tc->nr_graves % TC_GRAVES] = rec;
+	tc->graves[tc->nr_graves % TC_GRAVES] = i;
 	set_lcount(&tc->nr_graves, tc->nr_graves + 1);
-	if (old)
-		tc_spare(tc, old);
+	if (old != TC_NIL)
+		tc_release_ent(tc, old);
 	pnm_pin_grave_mark(pfn);
 	/* A live pin implies its shadow pin, as in the registry's release:
 	 * after the record, before the caller's refcount decrement. */
@@ -479,17 +562,61 @@ unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long 
 
 /* --- the registry's side (pin_lock held) ------------------------------------ */
 
-/* Hand @tc's live records to the registry.  @tc is held. */
+/* The record entry @e of @tc stands for, with @nr_live. */
+static void tc_record(const struct pin_tcache *tc, const struct tc_ent *e, unsigned long nr_live,
+		      struct pnm_pin_record *pub)
+{
+	const struct tc_ctx *c = &tc->ctx[e->ctx];
+
+	*pub = (struct pnm_pin_record){
+		.id = e->id,
+		.pid = c->pid,
+		.file = c->site.file,
+		.line = c->site.line,
+		.func = c->site.func,
+		.caller = c->site.file ? NULL : c->site.caller,
+		.start = e->start,
+		.nr_pages = 1,
+		.nr_live = nr_live,
+		.gup_flags = c->gup_flags,
+		.seq = e->seq,
+		.owner = c->owner,
+	};
+}
+
+/*
+ * Hand @tc's live entries to the registry as records.  @tc is held.  An
+ * entry the registry has no memory for stays (host ENOMEM: the registry
+ * then misses that pin until it can take it).
+ */
 static void tc_adopt_live(struct pin_tcache *tc)
 {
-	unsigned long i;
+	unsigned long b;
 
-	for (i = 0; tc->hash && i <= tc->hash_mask && tc->nr_live; i++) {
-		struct pin_node *n;
+	for (b = 0; tc->hash && b <= tc->hash_mask && tc->nr_live; b++) {
+		unsigned int *p = &tc->hash[b], i;
 
-		while ((n = tc->hash[i])) {
-			tc_unhash(tc, n->rec);
-			pnm_pin_rec_adopt_locked(n->rec);
+		while ((i = *p) != TC_NIL) {
+			const struct tc_ent *e = &tc->ents[i];
+			const struct tc_ctx *c = &tc->ctx[e->ctx];
+			struct pin_rec *rec = pnm_pin_rec_get_locked(1);
+
+			if (!rec) {
+				p = &tc->ents[i].next;
+				continue;
+			}
+			tc_record(tc, e, 1, &rec->pub);
+			rec->pub.tag = c->tagged ? rec->tag : NULL;
+			memcpy(rec->tag, c->tag, sizeof(rec->tag));
+			rec->mm = c->mm;
+			rec->exit_reported = false;
+			rec->nr_nodes = 1;
+			rec->nodes[0].block = e->pfn >> PIN_BLOCK_SHIFT;
+			rec->nodes[0].live = 1UL << (e->pfn & (PIN_BLOCK_PAGES - 1));
+			pnm_pin_rec_adopt_locked(rec);
+			*p = e->next;
+			set_count(&tc->nr_live, tc->nr_live - 1);
+			tc_release_ent(tc, i);
 		}
 	}
 }
@@ -510,7 +637,7 @@ static bool tc_freed_since(unsigned long pfn, unsigned long gen)
 	return false;
 }
 
-/* Bury @tc's released records the registry has not seen, oldest first.
+/* Bury @tc's released entries the registry has not seen, oldest first.
  * @tc is held. */
 static void tc_bury(struct pin_tcache *tc)
 {
@@ -519,9 +646,13 @@ static void tc_bury(struct pin_tcache *tc)
 	if (tc->nr_graves - i > TC_GRAVES)
 		i = tc->nr_graves - TC_GRAVES;
 	for (; i < tc->nr_graves; i++) {
-		const struct pin_rec *rec = tc->graves[i % TC_GRAVES];
+		const struct tc_ent *e = &tc->ents[tc->graves[i % TC_GRAVES]];
+		const struct tc_ctx *c = &tc->ctx[e->ctx];
+		struct pnm_pin_record pub;
 
-		pnm_pin_rec_bury_locked(rec, tc_freed_since(rec_pfn(rec), rec->gen));
+		tc_record(tc, e, 0, &pub);
+		pub.tag = c->tagged ? c->tag : NULL;
+		pnm_pin_bury_locked(&pub, c->tag, e->pfn, tc_freed_since(e->pfn, e->gen));
 	}
 	set_lcount(&tc->nr_buried, tc->nr_graves);
 }
@@ -607,35 +738,26 @@ void pnm_pin_tcache_forget_locked(unsigned long pfn, unsigned long nr)
 	__atomic_store_n(&nr_forgotten, nr_forgotten + 1, __ATOMIC_RELAXED);
 }
 
-/* Free @tc's records (live, graves, spares) and empty it.  The cache is
- * held and out of use. */
-static void tc_free_recs(struct pin_tcache *tc)
+/* Free @tc's entries and hash and empty it.  The cache is held and out of
+ * use. */
+static void tc_free_all(struct pin_tcache *tc)
 {
-	unsigned long i;
-	struct pin_rec *rec;
+	unsigned int k;
 
-	for (i = 0; tc->hash && i <= tc->hash_mask; i++) {
-		struct pin_node *n;
-
-		while ((n = tc->hash[i])) {
-			tc_unhash(tc, n->rec);
-			free(n->rec);
-		}
-	}
 	free(tc->hash);
 	tc->hash = NULL;
 	tc->hash_mask = 0;
-	for (i = 0; i < TC_GRAVES; i++) {
-		free(tc->graves[i]);
-		tc->graves[i] = NULL;
-	}
-	while ((rec = tc->spare)) {
-		tc->spare = rec->next_free;
-		free(rec);
-	}
-	tc->nr_spare = 0;
+	free(tc->ents);
+	tc->ents = NULL;
+	tc->nr_ents = 0;
+	tc->free = TC_NIL;
+	set_count(&tc->nr_live, 0);
+	for (k = 0; k < TC_GRAVES; k++)
+		tc->graves[k] = TC_NIL;
 	set_lcount(&tc->nr_graves, 0);
 	set_lcount(&tc->nr_buried, 0);
+	for (k = 0; k < TC_CTXS; k++)
+		tc->ctx[k].refs = 0;
 	tc->id = tc->id_end = 0;
 	tc->seq = tc->seq_end = 0;
 }
@@ -646,7 +768,7 @@ void pnm_pin_tcache_reset_locked(void)
 	struct pin_tcache *tc;
 
 	list_for_each_entry(tc, &tcaches, link)
-		tc_free_recs(tc);
+		tc_free_all(tc);
 	nr_forgotten = 0;
 }
 
@@ -661,3 +783,4 @@ void pnm_pin_tcache_init(void)
 	tc_on = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
 		!syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
 }
+
