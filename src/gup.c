@@ -1404,7 +1404,10 @@ long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
 {
 	unsigned long i, n, released = 0;
 
-	if (nr <= 0 || !pnm_pin_registry_add(mm, start, pages, (unsigned long)nr, flags))
+	/* Registry off: nothing to record (the entry point's exit forgets
+	 * the call site). */
+	if (nr <= 0 || !pnm_config.pin_registry ||
+	    !pnm_pin_registry_add(mm, start, pages, (unsigned long)nr, flags))
 		return nr;
 	for (i = 0; i < (unsigned long)nr; i += n) {
 		struct folio *folio = gup_folio_next(pages, (unsigned long)nr, i, &n);

@@ -441,30 +441,15 @@ void pnm_pin_rec_adopt_locked(struct pin_rec *rec)
 	node_link(rec, &rec->nodes[0]);
 }
 
-/*
- * Record a successful pin call: @nr entries of @pages (NULL entries and
- * the zero page are skipped), pinned from user address @start of @mm, with
- * @flags (internal flags other than FOLL_PIN are dropped; FOLL_PIN is
- * added, in legacy mode FOLL_GET|FOLL_PIN, which is how a legacy record is
- * recognised).  Consumes the thread's call site (file:line:func, or
- * file NULL and the entry point's return address) and copies its tag and
- * owner.  Call after the pins are counted and before the caller can unpin
- * them.  A call of one page of an order-0 folio is recorded in the
- * calling thread's cache when it can be (pin_tcache.c: no lock).  Else
- * one pin_lock round trip per call; the record comes from the
- * registry's kept records when one of its size is there (a record counts
- * as an allocation for fault injection either way).  The pages become
- * nodes of 64 frames each (see struct pin_node), so a call over
- * consecutive frames links one node per 64 pages.  Returns 0 (also when
- * the registry is off or there is nothing to record), or -ENOMEM if the
- * record cannot be allocated: nothing is recorded and the caller must
- * release the pins and fail the call (gup.c: pnm_gup_record_pins()).
- */
-int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
-			 struct page **pages, unsigned long nr, unsigned int flags)
+/* pnm_pin_registry_add() under the registry's lock, for everything the
+ * thread's cache does not take: its own frame (the runs kept on the stack),
+ * off the cache's path. */
+static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned long start,
+						struct page **pages, unsigned long nr,
+						unsigned int flags, const char *tag,
+						const struct pnm_call_site *call)
 {
-	const char *tag = pnm_pin_get_tag();
-	struct pnm_call_site site;
+	const struct pnm_call_site site = *call;
 	unsigned long i, pfn = 0, len, tracked = 0, nodes = 0, block = ULONG_MAX, bits = 0;
 	struct add_run runs[ADD_RUNS];
 	unsigned long nr_runs = 0;
@@ -472,16 +457,6 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 	struct pin_rec *rec = NULL;
 	bool span;
 
-	pnm_gup_site_take(&site);
-	if (!pnm_config.pin_registry || !pages || !nr)
-		return 0;
-	/* One page: the thread's cache records it, if it can (pin_tcache.c). */
-	if (nr == 1 && pages[0] && !is_zero_pfn(page_to_pfn(pages[0]))) {
-		int ret = pnm_pin_tcache_add(mm, start, pages[0], flags, &site, tag);
-
-		if (ret)
-			return ret < 0 ? ret : 0;
-	}
 	/* The common call, consecutive frames (one page, a THP, memory the
 	 * buddy allocator handed out in order): its nodes follow from its
 	 * first frame and its length. */
@@ -572,6 +547,44 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 	list_add_tail(&rec->list, &pin_records);
 	spin_unlock(&pin_lock);
 	return 0;
+}
+
+/*
+ * Record a successful pin call: @nr entries of @pages (NULL entries and
+ * the zero page are skipped), pinned from user address @start of @mm, with
+ * @flags (internal flags other than FOLL_PIN are dropped; FOLL_PIN is
+ * added, in legacy mode FOLL_GET|FOLL_PIN, which is how a legacy record is
+ * recognised).  Consumes the thread's call site (file:line:func, or
+ * file NULL and the entry point's return address) and copies its tag and
+ * owner.  Call after the pins are counted and before the caller can unpin
+ * them.  A call of one page of an order-0 folio is recorded in the
+ * calling thread's cache when it can be (pin_tcache.c: no lock).  Else
+ * one pin_lock round trip per call; the record comes from the
+ * registry's kept records when one of its size is there (a record counts
+ * as an allocation for fault injection either way).  The pages become
+ * nodes of 64 frames each (see struct pin_node), so a call over
+ * consecutive frames links one node per 64 pages.  Returns 0 (also when
+ * the registry is off or there is nothing to record), or -ENOMEM if the
+ * record cannot be allocated: nothing is recorded and the caller must
+ * release the pins and fail the call (gup.c: pnm_gup_record_pins()).
+ */
+int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
+			 struct page **pages, unsigned long nr, unsigned int flags)
+{
+	const char *tag = pnm_pin_get_tag();
+	struct pnm_call_site site;
+
+	pnm_gup_site_take(&site);
+	if (!pnm_config.pin_registry || !pages || !nr)
+		return 0;
+	/* One page: the thread's cache records it, if it can (pin_tcache.c). */
+	if (nr == 1 && pages[0] && !is_zero_pfn(page_to_pfn(pages[0]))) {
+		int ret = pnm_pin_tcache_add(mm, start, pages[0], flags, &site, tag);
+
+		if (ret)
+			return ret < 0 ? ret : 0;
+	}
+	return add_record(mm, start, pages, nr, flags, tag, &site);
 }
 
 /*
