@@ -243,9 +243,12 @@ int pnm_grab_pages(struct page *page, int nr, unsigned int flags)
 	return __grab_folio(page_folio(page), page, nr, flags);
 }
 
-/* pnm_put_pages - undo pnm_grab_pages()/pnm_grab_pages_fast() (internal.h). */
+/* pnm_put_pages - undo pnm_grab_pages()/pnm_grab_pages_fast() (internal.h).
+ * A grab undone may be taken again by the slow path into the same array,
+ * so the fast walk's span hint no longer holds. */
 void pnm_put_pages(struct page *page, int nr, unsigned int flags)
 {
+	pnm_pin_span_hint_clear();
 	__put_folio(page_folio(page), page, nr, flags);
 }
 
@@ -453,6 +456,21 @@ static struct folio *gup_folio_next(struct page **pages, unsigned long npages,
 	return folio;
 }
 
+/*
+ * The folio of @page, the first of @max (>= 1) physically consecutive
+ * pages (entries a span pass found consecutive, none the zero page), and
+ * in *@nr how many of them from @page are in it: no entry is read.
+ */
+static inline struct folio *gup_span_folio(struct page *page, unsigned long max,
+					   unsigned long *nr)
+{
+	struct folio *folio = page_folio(page);
+
+	*nr = folio_test_large(folio) ?
+	      min_t(unsigned long, max, folio_nr_pages(folio) - folio_page_idx(folio, page)) : 1;
+	return folio;
+}
+
 /* Physically consecutive pages from @start + @i that belong to one folio. */
 static struct folio *gup_folio_range_next(struct page *start, unsigned long npages,
 					  unsigned long i, unsigned long *nr)
@@ -550,10 +568,18 @@ static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 	bool ok[UNPIN_BATCH];
 
 	for (base = 0; base < npages; base += UNPIN_BATCH, pages += UNPIN_BATCH) {
-		unsigned long n = min_t(unsigned long, npages - base, UNPIN_BATCH);
+		unsigned long n = min_t(unsigned long, npages - base, UNPIN_BATCH), pfn = 0;
+		/* One pass tells a batch of consecutive frames (a THP's
+		 * entries), for the dirtying, the registry and the release
+		 * alike.  One page is left to pnm_pin_registry_del_pages(). */
+		bool span = n > 1 && pnm_pin_span_of(pages, n, &pfn);
 
 		if (make_dirty) {
 			for (i = 0; i < n; i += nr) {
+				if (span) {
+					gup_dirty_folio(gup_span_folio(pages[0] + i, n - i, &nr));
+					continue;
+				}
 				if (!pages[i]) {
 					nr = 1;
 					continue;
@@ -562,7 +588,20 @@ static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 			}
 		}
 		/* With nothing refused every entry is released as is. */
-		refused = check && pnm_pin_registry_del_pages(pages, n, ok);
+		if (!check)
+			refused = false;
+		else if (n > 1)
+			refused = pnm_pin_registry_del_span(pages, n, ok, span ? &pfn : NULL);
+		else
+			refused = pnm_pin_registry_del_pages(pages, n, ok);
+		if (!refused && span) {
+			for (i = 0; i < n; i += nr) {
+				struct folio *folio = gup_span_folio(pages[0] + i, n - i, &nr);
+
+				released += unpin_folio_pins(folio, nr);
+			}
+			continue;
+		}
 		if (!refused && plain) {
 			released += unpin_pages_unchecked(pages, n);
 			continue;

@@ -596,7 +596,8 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 	/* The common call, consecutive frames (one page, a THP, memory the
 	 * buddy allocator handed out in order): its nodes follow from its
 	 * first frame and its length. */
-	span = pnm_pin_span_of(pages, nr, &pfn);
+	span = (nr > 1 && pnm_pin_span_hint_take(pages, nr, &pfn)) ||
+	       pnm_pin_span_of(pages, nr, &pfn);
 	if (span) {
 		tracked = nr;
 		nodes = pfn_block(pfn + nr - 1) - pfn_block(pfn) + 1;
@@ -1189,27 +1190,37 @@ unsigned long pnm_pin_registry_del_folio(struct folio *folio, unsigned long nr)
 }
 
 /*
- * pnm_pin_registry_del() for each non-NULL entry of @pages[0..n), in
- * order, with pin_lock taken at most once for all of them (registry on,
- * or at the first report).  Returns the number of non-NULL entries
- * refused; only if it is not 0, ok[i] says whether pages[i] may be
- * released (false for NULL entries), for every i (ok[] is not written
- * when nothing is refused: every non-NULL entry may be released).  Each
- * entry first tries the record the previous entry's pin came from, so
- * releasing the array a call pinned costs one word operation per run of
- * consecutive frames in a block.
+ * The body of pnm_pin_registry_del_pages() and _del_span(): @span says
+ * @pages[0..@n) are the consecutive frames from @first, none the zero
+ * page.  Each entry first tries the node the previous entry's pin came
+ * from (and the record's next one), so releasing the array a call pinned
+ * costs one word operation per run of consecutive frames in a block; a
+ * span whose first frame is the caller's own pin starts there without a
+ * per-entry step.
  */
-unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
-					 bool *ok)
+static unsigned long del_pages(struct page *const *pages, unsigned long n, bool *ok,
+			       bool span, unsigned long first)
 {
-	unsigned long i, j, len, refused = 0, first = 0;
-	bool locked = false, span, done;
+	unsigned long i, j, len, refused = 0;
+	bool locked = false, done;
 	struct del_ctx c;
 
 	del_begin(&c);
-	/* An array of consecutive frames (one THP, or the pages of one call
-	 * handed out in order): its runs are its blocks. */
-	span = pnm_config.pin_registry && n && pnm_pin_span_of(pages, n, &first);
+	span = span && pnm_config.pin_registry;
+	if (span) {
+		/* The caller's own most recent pin of the first frame: the
+		 * call that pinned this array, whose following nodes then
+		 * hold the rest (take_continued_span()). */
+		struct pin_node *nd;
+
+		spin_lock(&pin_lock);
+		locked = true;
+		nd = pick_node(&c, pfn_block(first), pfn_bit(first), false);
+		if (nd) {
+			c.rec = nd->rec;
+			c.k = (unsigned long)(nd - nd->rec->nodes);
+		}
+	}
 	for (i = 0; i < n; i += len) {
 		len = 1;
 		if (!pages[i]) {
@@ -1250,6 +1261,39 @@ unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned lon
 	}
 	del_end(&c, locked);
 	return refused;
+}
+
+/*
+ * pnm_pin_registry_del() for each non-NULL entry of @pages[0..n), in
+ * order, with pin_lock taken at most once for all of them (registry on,
+ * or at the first report).  Returns the number of non-NULL entries
+ * refused; only if it is not 0, ok[i] says whether pages[i] may be
+ * released (false for NULL entries), for every i (ok[] is not written
+ * when nothing is refused: every non-NULL entry may be released).  An
+ * array of consecutive frames (one THP, or the pages of one call handed
+ * out in order) is recognised with one vector pass and retired block by
+ * block (see del_pages()).
+ */
+unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
+					 bool *ok)
+{
+	unsigned long first = 0;
+	bool span = pnm_config.pin_registry && n && pnm_pin_span_of(pages, n, &first);
+
+	return del_pages(pages, n, ok, span, first);
+}
+
+/*
+ * pnm_pin_registry_del_pages() for @n (> 1) entries of @pages over which
+ * the caller already made pnm_pin_span_of()'s pass (unpin_user_pages()
+ * shares its one pass between this check and its release): @span_pfn
+ * points at the first frame if they are consecutive frames, none the
+ * zero page, and is NULL if they are not.  Same effects and result.
+ */
+unsigned long pnm_pin_registry_del_span(struct page *const *pages, unsigned long n,
+					bool *ok, const unsigned long *span_pfn)
+{
+	return del_pages(pages, n, ok, span_pfn != NULL, span_pfn ? *span_pfn : 0);
 }
 
 /*
