@@ -643,10 +643,13 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 			return -ENOMEM;
 		}
 		if (span) {
+			/* Whole blocks but the first and the last. */
 			for (i = 0; i < nodes; i++) {
 				rec->nodes[i].block = pfn_block(pfn) + i;
-				rec->nodes[i].live = block_range_mask(pfn_block(pfn) + i, pfn, nr);
+				rec->nodes[i].live = ~0UL;
 			}
+			rec->nodes[0].live = ~0UL << (pfn & (PIN_BLOCK_PAGES - 1));
+			rec->nodes[nodes - 1].live &= ~0UL >> ((-(pfn + nr)) & (PIN_BLOCK_PAGES - 1));
 		} else {
 			for (i = 0; i < nr_runs; i++)
 				add_node_run(rec, &n, runs[i].pfn, runs[i].mask);
@@ -685,33 +688,51 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 }
 
 /*
- * Remember the release of the pins @mask of @n's block for later reports.
- * pin_lock held.
+ * The index in grave_recs[] of @rec's copy for a grave about to be made:
+ * the last copy if it is @rec's (consecutive graves of one record share
+ * one), else a new one.  pin_lock held.
  */
-static void bury(const struct pin_node *n, unsigned long mask)
+static unsigned long grave_rec_of(const struct pin_rec *rec)
 {
-	struct pin_grave *g;
-
-	if (!grave_bits || !mask)
-		return;
-	/* One copy of the record for its consecutive graves. */
-	if (!nr_grave_recs || grave_recs[(nr_grave_recs - 1) % GRAVE_KEEP].rec.id != n->rec->pub.id) {
+	if (!nr_grave_recs || grave_recs[(nr_grave_recs - 1) % GRAVE_KEEP].rec.id != rec->pub.id) {
 		struct grave_rec *gr = &grave_recs[nr_grave_recs++ % GRAVE_KEEP];
 
-		gr->rec = n->rec->pub;
-		memcpy(gr->tag, n->rec->tag, sizeof(gr->tag));
+		gr->rec = rec->pub;
+		memcpy(gr->tag, rec->tag, sizeof(gr->tag));
 	}
-	g = &graves[nr_graves++ % GRAVE_KEEP];
-	g->block = n->block;
+	return nr_grave_recs - 1;
+}
+
+/*
+ * Remember the release of the pins @mask (not 0) of @block, by the record
+ * whose copy is grave_recs[@ri] (grave_rec_of(), no other record's grave
+ * made since).  pin_lock held, grave_bits allocated.
+ */
+static inline void bury_block(unsigned long block, unsigned long mask, unsigned long ri)
+{
+	struct pin_grave *g = &graves[nr_graves++ % GRAVE_KEEP];
+
+	g->block = block;
 	g->mask = mask;
 	g->freed = 0;
-	g->ri = nr_grave_recs - 1;
+	g->ri = ri;
 	/* One word, the block's 64 frames.  Every writer of grave_bits
 	 * holds pin_lock, so a plain read-modify-write loses nothing; the
 	 * store is atomic for the lock-free reader (pnm_pin_registry_forget()),
 	 * and relaxed: the unpin's fully ordered refcount decrement, which
 	 * follows, publishes it to whoever frees a frame. */
-	__atomic_store_n(&grave_bits[n->block], grave_bits[n->block] | mask, __ATOMIC_RELAXED);
+	__atomic_store_n(&grave_bits[block], grave_bits[block] | mask, __ATOMIC_RELAXED);
+}
+
+/*
+ * Remember the release of the pins @mask of @n's block for later reports.
+ * pin_lock held.
+ */
+static void bury(const struct pin_node *n, unsigned long mask)
+{
+	if (!grave_bits || !mask)
+		return;
+	bury_block(n->block, mask, grave_rec_of(n->rec));
 }
 
 /*
@@ -978,22 +999,30 @@ static bool take_continued_run(struct del_ctx *c, unsigned long pfn, unsigned lo
 static unsigned long take_continued_span(struct del_ctx *c, unsigned long pfn, unsigned long nr)
 {
 	struct pin_rec *rec = c->rec;
-	unsigned long done = 0;
+	unsigned long done = 0, ri = ULONG_MAX;
+	struct pin_node *n;
 
 	if (!rec || !rec_is_mine(rec, c))
 		return 0;
+	n = &rec->nodes[c->k];
 	while (done < nr) {
 		unsigned long p = pfn + done, block = pfn_block(p);
 		unsigned long len = min_t(unsigned long, nr - done,
 					  PIN_BLOCK_PAGES - (p & (PIN_BLOCK_PAGES - 1)));
 		unsigned long mask = run_mask(p, len);
-		struct pin_node *n = &rec->nodes[c->k];
 
 		if (n->block != block || (n->live & mask) != mask) {
 			if (c->k + 1 >= rec->nr_nodes || n[1].block != block ||
 			    (n[1].live & mask) != mask)
 				break;
-			del_flush(c);
+			/* del_flush() of node k, the record's copy made once
+			 * for all the nodes of the loop. */
+			if (c->pending && grave_bits) {
+				if (ri == ULONG_MAX)
+					ri = grave_rec_of(rec);
+				bury_block(n->block, c->pending, ri);
+			}
+			c->pending = 0;
 			c->k++;
 			n++;
 		}
