@@ -1031,6 +1031,23 @@ static unsigned long take_continued_span(struct del_ctx *c, unsigned long pfn, u
 		if (c->shadow)
 			shadow_drop(n, mask);
 		done += len;
+		/* Whole blocks held whole by the record's next nodes (a
+		 * THP's middle): one compare and one grave each. */
+		while (nr - done >= PIN_BLOCK_PAGES && c->k + 1 < rec->nr_nodes &&
+		       n[1].block == pfn_block(pfn + done) && n[1].live == ~0UL) {
+			if (grave_bits) {
+				if (ri == ULONG_MAX)
+					ri = grave_rec_of(rec);
+				bury_block(n->block, c->pending, ri);
+			}
+			c->k++;
+			n++;
+			n->live = 0;
+			c->pending = ~0UL;
+			if (c->shadow)
+				shadow_drop(n, ~0UL);
+			done += PIN_BLOCK_PAGES;
+		}
 	}
 	pin_clock += done;
 	rec->pub.nr_live -= done;
