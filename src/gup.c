@@ -551,10 +551,13 @@ static unsigned long unpin_pages_unchecked(struct page **pages, unsigned long n)
 /*
  * The general body of unpin_user_pages*(), per batch of up to UNPIN_BATCH
  * entries: dirty the folios (if asked), check and retire every entry in
- * one pnm_pin_registry_del_pages() call (one lock round trip), then
- * release each run of one folio with one refcount atomic (and one
- * _pincount atomic for a large folio).  NR_FOLL_PIN_RELEASED is added
- * once per call.
+ * one registry call (one lock round trip), then release each run of one
+ * folio with one refcount atomic (and one _pincount atomic for a large
+ * folio).  A batch of consecutive frames (a THP's entries) is found with
+ * one pass, pnm_pin_span_of(), which the dirtying, the registry
+ * (pnm_pin_registry_del_span()) and the release share: its folios then
+ * follow from its first page without reading an entry.
+ * NR_FOLL_PIN_RELEASED is added once per call.
  */
 static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 							 unsigned long npages, bool make_dirty)

@@ -4,13 +4,16 @@
  * runs of consecutive frames in a page array that its records and
  * releases are made of (vector compares, chosen for the CPU at
  * pnm_init()), the exact per-page shadow pin counts, the check that a
- * put did not release a pin's reference, and the report of pins left at
- * pnm_fini().  The records themselves: pin_registry.c.
+ * put did not release a pin's reference, the fast walk's span hint, the
+ * misuse names, pnm_misuse_report() and pnm_pin_registry_count() (made of
+ * the registry's calls), and the report of pins left at pnm_fini().  The
+ * records themselves: pin_registry.c.
  *
  * Locking: nothing here takes a lock but through pin_registry.c
  * (pnm_pin_report_range(), the registry listing); the shadow counts are
  * atomics whose ordering rule internal.h states.
  */
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "internal.h"
@@ -339,6 +342,66 @@ void pnm_pin_check_put(struct folio *folio, int after)
 		 "refcount %d after a put, below the %ld its pins hold: put_page() released a pin's reference",
 		 after, floor);
 	pnm_pin_report_range(PNM_MISUSE_PUT_ON_PIN, folio_pfn(folio), 1UL << order, detail);
+}
+
+/* --- the registry's reports and counts, through its calls ----------------- */
+
+static const char *const misuse_names[PNM_NR_MISUSE] = {
+	[PNM_MISUSE_PUT_ON_PIN]		= "put_on_pin",
+	[PNM_MISUSE_REVOKED]		= "revoked",
+	[PNM_MISUSE_UNPIN_UNPINNED]	= "unpin_unpinned",
+	[PNM_MISUSE_OVER_UNPIN]		= "over_unpin",
+	[PNM_MISUSE_PIN_AT_EXIT]	= "pin_at_exit",
+	[PNM_MISUSE_DMA_TO_FREED]	= "dma_to_freed",
+};
+
+/* The printable name of a misuse kind ("put_on_pin"), or "?" if unknown. */
+const char *pnm_misuse_name(enum pnm_misuse_kind kind)
+{
+	if ((unsigned int)kind >= PNM_NR_MISUSE)
+		return "?";
+	return misuse_names[kind];
+}
+
+/*
+ * Record a misuse report of @kind about @page (NULL: none) with the
+ * detail text @fmt.  The owning pin is looked up: a live pin of the page,
+ * else the last released one (the text then says "last pin").  Counted,
+ * kept in the ring and printed to stderr when pnm_config.pin_debug is on
+ * (pnm_pin_report_range()).  Takes pin_lock (a leaf): callable with any
+ * model lock held.  Never fails.
+ */
+void pnm_misuse_report(enum pnm_misuse_kind kind, struct page *page,
+		       const char *fmt, ...)
+{
+	char detail[192];
+	va_list ap;
+
+	if ((unsigned int)kind >= PNM_NR_MISUSE)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	pnm_pin_report_range(kind, page ? page_to_pfn(page) : 0, page ? 1 : 0, detail);
+}
+
+/* pnm_pin_registry_foreach() callback: add a record's live pages. */
+static void count_live(const struct pnm_pin_record *rec, void *arg)
+{
+	*(unsigned long *)arg += rec->nr_live;
+}
+
+/*
+ * Number of pinned pages still live in the records of @pid (all if
+ * @pid < 0).  Zero-page pins are not included.  0 with the registry off.
+ * Takes pin_lock.
+ */
+unsigned long pnm_pin_registry_count(int pid)
+{
+	unsigned long nr = 0;
+
+	pnm_pin_registry_foreach(pid, count_live, &nr);
+	return nr;
 }
 
 /* --- leaks --------------------------------------------------------------- */

@@ -21,9 +21,15 @@
  *
  * The cheap cases (issue 15, docs/performance.md): a call over
  * consecutive frames (one page, a THP) is recognised with one vector pass
- * over its array and its nodes follow from its first frame; the release
- * of such an array finds the first entry's node and retires the rest
- * block by block from the record's following nodes.
+ * over its array -- none for a THP the fast walk pinned through its PMD,
+ * which says so (the span hint, internal.h) -- and its nodes follow from
+ * its first frame; the release of such an array, whose one pass
+ * unpin_user_pages() shares with its own release
+ * (pnm_pin_registry_del_span()), finds the first frame's node and retires
+ * the rest from the record's following nodes, a whole middle block with
+ * one compare and one grave (take_continued_span()).  A THP is still 8
+ * nodes, each linked, retired and buried: one node per span was not
+ * done (docs/performance.md, "Where a target is missed").
  *
  * Misuse is detected at four places and reported (never aborting): kept
  * in a bounded ring (the last MISUSE_KEEP reports, pnm_misuse_foreach),
@@ -73,7 +79,6 @@
  * thread-local.
  */
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,14 +193,6 @@ static atomic_long_t misuse_counts[PNM_NR_MISUSE];
 /* pnm_pin_registry_fail_nth(): the record allocation that fails, counted
  * down; 0: none. */
 static atomic_t pin_fail_nth;
-static const char *const misuse_names[PNM_NR_MISUSE] = {
-	[PNM_MISUSE_PUT_ON_PIN]		= "put_on_pin",
-	[PNM_MISUSE_REVOKED]		= "revoked",
-	[PNM_MISUSE_UNPIN_UNPINNED]	= "unpin_unpinned",
-	[PNM_MISUSE_OVER_UNPIN]		= "over_unpin",
-	[PNM_MISUSE_PIN_AT_EXIT]	= "pin_at_exit",
-	[PNM_MISUSE_DMA_TO_FREED]	= "dma_to_freed",
-};
 
 _Static_assert(PIN_BLOCK_PAGES == BITS_PER_LONG, "a node's bits are one word");
 _Static_assert(PIN_BLOCK_PAGES == PNM_PIN_BLOCK_PAGES, "pin_pages.c finds runs in blocks");
@@ -276,14 +273,6 @@ void pnm_pin_registry_fail_nth(unsigned long nth)
 	atomic_set(&pin_fail_nth, nth > INT32_MAX ? INT32_MAX : (int)nth);
 }
 
-/* The printable name of a misuse kind ("put_on_pin"), or "?" if unknown. */
-const char *pnm_misuse_name(enum pnm_misuse_kind kind)
-{
-	if ((unsigned int)kind >= PNM_NR_MISUSE)
-		return "?";
-	return misuse_names[kind];
-}
-
 /* --- reports ------------------------------------------------------------- */
 
 /* "pin 3 pid 2 tag "dio" at file.c:12 func()" (or "at symbol+0x1c") */
@@ -326,7 +315,7 @@ static void report_locked(enum pnm_misuse_kind kind, unsigned long pfn,
 		format_pin(who, sizeof(who), &e->pin);
 	}
 	snprintf(e->r.text, sizeof(e->r.text), "%s pfn %#lx: %s%s%s%s",
-		 misuse_names[kind], pfn, detail, owner ? "; " : "",
+		 pnm_misuse_name(kind), pfn, detail, owner ? "; " : "",
 		 owner && last ? "last " : "", who);
 	nr_misuse_kept++;
 	atomic_long_inc(&misuse_counts[kind]);
@@ -396,27 +385,6 @@ void pnm_pin_report_range(enum pnm_misuse_kind kind, unsigned long pfn, unsigned
 	}
 	report_locked(kind, pfn, owner, last, detail);
 	spin_unlock(&pin_lock);
-}
-
-/*
- * Record a misuse report of @kind about @page (NULL: none) with the
- * detail text @fmt.  The owning pin is looked up: a live pin of the page,
- * else the last released one (the text then says "last pin").  Counted,
- * kept in the ring and printed to stderr when pnm_config.pin_debug is on.
- * Takes pin_lock (a leaf): callable with any model lock held.  Never fails.
- */
-void pnm_misuse_report(enum pnm_misuse_kind kind, struct page *page,
-		       const char *fmt, ...)
-{
-	char detail[192];
-	va_list ap;
-
-	if ((unsigned int)kind >= PNM_NR_MISUSE)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	pnm_pin_report_range(kind, page ? page_to_pfn(page) : 0, page ? 1 : 0, detail);
 }
 
 /*
@@ -965,36 +933,14 @@ static unsigned long take_range(struct del_ctx *c, unsigned long pfn, unsigned l
 }
 
 /*
- * The node the last release retired from, or the record's next one, if
- * it holds every frame of the @nr frames @mask (in @pfn's block) live and
- * may serve them: one of the caller's own records (rec_is_mine()).
- * Retires them and returns true, else false.  pin_lock held (the context
- * has a record only under it).
- */
-static bool take_continued_run(struct del_ctx *c, unsigned long pfn, unsigned long mask,
-			       unsigned long nr)
-{
-	struct pin_rec *rec = c->rec;
-	unsigned long k;
-
-	if (!rec || !rec_is_mine(rec, c))
-		return false;
-	for (k = c->k; k < rec->nr_nodes && k <= c->k + 1; k++) {
-		if (rec->nodes[k].block == pfn_block(pfn) && (rec->nodes[k].live & mask) == mask) {
-			retire(c, rec, k, mask, nr);
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * take_continued_run() for the consecutive frames [@pfn, @pfn + @nr),
- * one block's part at a time, for as long as each part is held whole by
- * the node the last release retired from or by the record's next one:
- * the release of an array one call pinned over consecutive frames (a
- * THP: 8 nodes) in one loop.  Returns the number of frames retired (the
- * first ones), 0 if the first part could not be.  pin_lock held.
+ * Retire the pins of the consecutive frames [@pfn, @pfn + @nr), one
+ * block's part at a time, for as long as each part is held whole by the
+ * node the last release retired from or by the record's next one, and
+ * the record is one of the caller's own (rec_is_mine()): the release of
+ * an array one call pinned over consecutive frames (a THP: 8 nodes) in
+ * one loop, or of one run in a block.  Returns the number of frames
+ * retired (the first ones), 0 if the first part could not be.  pin_lock
+ * held (the context has a record only under it).
  */
 static unsigned long take_continued_span(struct del_ctx *c, unsigned long pfn, unsigned long nr)
 {
@@ -1076,7 +1022,7 @@ static unsigned long take_pins_locked(struct del_ctx *c, struct folio *folio, st
 	if (via && nr == 1) {
 		struct pin_node *n;
 
-		if (take_continued_run(c, vpfn, pfn_bit(vpfn), 1))
+		if (take_continued_span(c, vpfn, 1))
 			return 1;
 		/* The common release: a pin of @via's own, the caller's. */
 		n = pick_node(c, pfn_block(vpfn), pfn_bit(vpfn), false);
@@ -1275,20 +1221,15 @@ static unsigned long del_pages(struct page *const *pages, unsigned long n, bool 
 			continue;
 		}
 		/* A run of consecutive frames all still pinned by the node
-		 * the previous entries retired from: one word operation. */
-		if (span && c.rec) {
-			len = take_continued_span(&c, first + i, n - i);
-			if (len) {
-				if (refused)
-					memset(ok + i, true, len);
-				continue;
-			}
-			len = 1;
-		} else if (pnm_config.pin_registry && c.rec && !is_zero_pfn(page_to_pfn(pages[i]))) {
-			unsigned long pfn = page_to_pfn(pages[i]);
+		 * the previous entries retired from: one word operation (the
+		 * rest of a span: one per block). */
+		if (pnm_config.pin_registry && c.rec &&
+		    (span || !is_zero_pfn(page_to_pfn(pages[i])))) {
+			unsigned long pfn = span ? first + i : page_to_pfn(pages[i]);
 
-			len = pnm_pin_run_len(pages, i, n, pfn);
-			if (take_continued_run(&c, pfn, run_mask(pfn, len), len)) {
+			len = take_continued_span(&c, pfn, span ? n - i :
+						  pnm_pin_run_len(pages, i, n, pfn));
+			if (len) {
 				if (refused)
 					memset(ok + i, true, len);
 				continue;
@@ -1406,26 +1347,6 @@ bool pnm_pin_registry_any_live(unsigned long *pfn)
 	}
 	spin_unlock(&pin_lock);
 	return false;
-}
-
-/*
- * Number of pinned pages still live in the records of @pid (all if
- * @pid < 0).  Zero-page pins are not included.  0 with the registry off.
- * Takes pin_lock.
- */
-unsigned long pnm_pin_registry_count(int pid)
-{
-	unsigned long nr = 0;
-	struct pin_rec *rec;
-
-	if (!pnm_config.pin_registry)
-		return 0;
-	spin_lock(&pin_lock);
-	list_for_each_entry(rec, &pin_records, list)
-		if (pid < 0 || rec->pub.pid == pid)
-			nr += rec->pub.nr_live;
-	spin_unlock(&pin_lock);
-	return nr;
 }
 
 /* One registry line; see pnm_pin_registry_print(). */
