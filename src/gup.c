@@ -511,10 +511,13 @@ void unpin_user_page(struct page *page)
  * production configuration, and unpin_pages_batched() once checked.  An order-0 folio's
  * run is the entries equal to its page (no other page belongs to it), so
  * its descriptor is read once, and its pins are GUP_PIN_COUNTING_BIAS
- * references each; large folios go through gup_folio_next() and
- * unpin_folio_pins() as in the general loop.  Returns the pins released.
+ * references each; large folios go through gup_folio_next() -- or, when
+ * @span says the entries are consecutive frames (a pass already made),
+ * gup_span_folio(), which reads no entry -- and unpin_folio_pins() as in
+ * the general loop.  Returns the pins released.
  */
-static unsigned long unpin_pages_unchecked(struct page **pages, unsigned long n)
+static inline __attribute__((always_inline))
+unsigned long __unpin_pages_unchecked(struct page **pages, unsigned long n, bool span)
 {
 	const struct page *zero = pfn_to_page(pnm_mem.zero_pfn);
 	unsigned long i = 0, nr, released = 0;
@@ -528,7 +531,8 @@ static unsigned long unpin_pages_unchecked(struct page **pages, unsigned long n)
 			continue;
 		}
 		if (!(READ_ONCE(page->compound_head) & 1) && !folio_order((struct folio *)page)) {
-			for (nr = 1; i + nr < n && pages[i + nr] == page; nr++)
+			/* (In a span no entry repeats.) */
+			for (nr = 1; !span && i + nr < n && pages[i + nr] == page; nr++)
 				;
 			i += nr;
 			if (page == zero)
@@ -537,11 +541,26 @@ static unsigned long unpin_pages_unchecked(struct page **pages, unsigned long n)
 			released += nr;
 			continue;
 		}
-		folio = gup_folio_next(pages, n, i, &nr);
+		folio = span ? gup_span_folio(page, n - i, &nr) : gup_folio_next(pages, n, i, &nr);
 		released += unpin_folio_pins(folio, nr);
 		i += nr;
 	}
 	return released;
+}
+
+/* __unpin_pages_unchecked() of any array (one copy each, so that the
+ * production loop stays as compact as it was). */
+static __attribute__((noinline)) unsigned long unpin_pages_unchecked(struct page **pages,
+								     unsigned long n)
+{
+	return __unpin_pages_unchecked(pages, n, false);
+}
+
+/* __unpin_pages_unchecked() of entries a pass found consecutive. */
+static __attribute__((noinline)) unsigned long unpin_span_unchecked(struct page **pages,
+								    unsigned long n)
+{
+	return __unpin_pages_unchecked(pages, n, true);
 }
 
 /* Entries of @pages checked against the registry per pin_lock round trip
@@ -597,16 +616,9 @@ static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 			refused = pnm_pin_registry_del_span(pages, n, ok, span ? &pfn : NULL);
 		else
 			refused = pnm_pin_registry_del_pages(pages, n, ok);
-		if (!refused && span) {
-			for (i = 0; i < n; i += nr) {
-				struct folio *folio = gup_span_folio(pages[0] + i, n - i, &nr);
-
-				released += unpin_folio_pins(folio, nr);
-			}
-			continue;
-		}
 		if (!refused && plain) {
-			released += unpin_pages_unchecked(pages, n);
+			released += span ? unpin_span_unchecked(pages, n) :
+					   unpin_pages_unchecked(pages, n);
 			continue;
 		}
 		for (i = 0; i < n; i += nr) {
@@ -616,7 +628,8 @@ static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 				nr = 1;
 				continue;
 			}
-			folio = gup_folio_next(pages, n, i, &nr);
+			folio = span ? gup_span_folio(pages[i], n - i, &nr) :
+				       gup_folio_next(pages, n, i, &nr);
 			if (check && !refused)
 				released += unpin_folio_pins(folio, nr);
 			else
