@@ -243,9 +243,12 @@ int pnm_grab_pages(struct page *page, int nr, unsigned int flags)
 	return __grab_folio(page_folio(page), page, nr, flags);
 }
 
-/* pnm_put_pages - undo pnm_grab_pages()/pnm_grab_pages_fast() (internal.h). */
+/* pnm_put_pages - undo pnm_grab_pages()/pnm_grab_pages_fast() (internal.h).
+ * A grab undone may be taken again by the slow path into the same array,
+ * so the fast walk's span hint no longer holds. */
 void pnm_put_pages(struct page *page, int nr, unsigned int flags)
 {
+	pnm_pin_span_hint_clear();
 	__put_folio(page_folio(page), page, nr, flags);
 }
 
@@ -453,6 +456,21 @@ static struct folio *gup_folio_next(struct page **pages, unsigned long npages,
 	return folio;
 }
 
+/*
+ * The folio of @page, the first of @max (>= 1) physically consecutive
+ * pages (entries a span pass found consecutive, none the zero page), and
+ * in *@nr how many of them from @page are in it: no entry is read.
+ */
+static inline struct folio *gup_span_folio(struct page *page, unsigned long max,
+					   unsigned long *nr)
+{
+	struct folio *folio = page_folio(page);
+
+	*nr = folio_test_large(folio) ?
+	      min_t(unsigned long, max, folio_nr_pages(folio) - folio_page_idx(folio, page)) : 1;
+	return folio;
+}
+
 /* Physically consecutive pages from @start + @i that belong to one folio. */
 static struct folio *gup_folio_range_next(struct page *start, unsigned long npages,
 					  unsigned long i, unsigned long *nr)
@@ -493,10 +511,13 @@ void unpin_user_page(struct page *page)
  * production configuration, and unpin_pages_batched() once checked.  An order-0 folio's
  * run is the entries equal to its page (no other page belongs to it), so
  * its descriptor is read once, and its pins are GUP_PIN_COUNTING_BIAS
- * references each; large folios go through gup_folio_next() and
- * unpin_folio_pins() as in the general loop.  Returns the pins released.
+ * references each; large folios go through gup_folio_next() -- or, when
+ * @span says the entries are consecutive frames (a pass already made),
+ * gup_span_folio(), which reads no entry -- and unpin_folio_pins() as in
+ * the general loop.  Returns the pins released.
  */
-static unsigned long unpin_pages_unchecked(struct page **pages, unsigned long n)
+static inline __attribute__((always_inline))
+unsigned long __unpin_pages_unchecked(struct page **pages, unsigned long n, bool span)
 {
 	const struct page *zero = pfn_to_page(pnm_mem.zero_pfn);
 	unsigned long i = 0, nr, released = 0;
@@ -510,7 +531,8 @@ static unsigned long unpin_pages_unchecked(struct page **pages, unsigned long n)
 			continue;
 		}
 		if (!(READ_ONCE(page->compound_head) & 1) && !folio_order((struct folio *)page)) {
-			for (nr = 1; i + nr < n && pages[i + nr] == page; nr++)
+			/* (In a span no entry repeats.) */
+			for (nr = 1; !span && i + nr < n && pages[i + nr] == page; nr++)
 				;
 			i += nr;
 			if (page == zero)
@@ -519,11 +541,26 @@ static unsigned long unpin_pages_unchecked(struct page **pages, unsigned long n)
 			released += nr;
 			continue;
 		}
-		folio = gup_folio_next(pages, n, i, &nr);
+		folio = span ? gup_span_folio(page, n - i, &nr) : gup_folio_next(pages, n, i, &nr);
 		released += unpin_folio_pins(folio, nr);
 		i += nr;
 	}
 	return released;
+}
+
+/* __unpin_pages_unchecked() of any array (one copy each, so that the
+ * production loop stays as compact as it was). */
+static __attribute__((noinline)) unsigned long unpin_pages_unchecked(struct page **pages,
+								     unsigned long n)
+{
+	return __unpin_pages_unchecked(pages, n, false);
+}
+
+/* __unpin_pages_unchecked() of entries a pass found consecutive. */
+static __attribute__((noinline)) unsigned long unpin_span_unchecked(struct page **pages,
+								    unsigned long n)
+{
+	return __unpin_pages_unchecked(pages, n, true);
 }
 
 /* Entries of @pages checked against the registry per pin_lock round trip
@@ -533,10 +570,13 @@ static unsigned long unpin_pages_unchecked(struct page **pages, unsigned long n)
 /*
  * The general body of unpin_user_pages*(), per batch of up to UNPIN_BATCH
  * entries: dirty the folios (if asked), check and retire every entry in
- * one pnm_pin_registry_del_pages() call (one lock round trip), then
- * release each run of one folio with one refcount atomic (and one
- * _pincount atomic for a large folio).  NR_FOLL_PIN_RELEASED is added
- * once per call.
+ * one registry call (one lock round trip), then release each run of one
+ * folio with one refcount atomic (and one _pincount atomic for a large
+ * folio).  A batch of consecutive frames (a THP's entries) is found with
+ * one pass, pnm_pin_span_of(), which the dirtying, the registry
+ * (pnm_pin_registry_del_span()) and the release share: its folios then
+ * follow from its first page without reading an entry.
+ * NR_FOLL_PIN_RELEASED is added once per call.
  */
 static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 							 unsigned long npages, bool make_dirty)
@@ -550,10 +590,18 @@ static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 	bool ok[UNPIN_BATCH];
 
 	for (base = 0; base < npages; base += UNPIN_BATCH, pages += UNPIN_BATCH) {
-		unsigned long n = min_t(unsigned long, npages - base, UNPIN_BATCH);
+		unsigned long n = min_t(unsigned long, npages - base, UNPIN_BATCH), pfn = 0;
+		/* One pass tells a batch of consecutive frames (a THP's
+		 * entries), for the dirtying, the registry and the release
+		 * alike.  One page is left to pnm_pin_registry_del_pages(). */
+		bool span = n > 1 && pnm_pin_span_of(pages, n, &pfn);
 
 		if (make_dirty) {
 			for (i = 0; i < n; i += nr) {
+				if (span) {
+					gup_dirty_folio(gup_span_folio(pages[0] + i, n - i, &nr));
+					continue;
+				}
 				if (!pages[i]) {
 					nr = 1;
 					continue;
@@ -562,9 +610,15 @@ static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 			}
 		}
 		/* With nothing refused every entry is released as is. */
-		refused = check && pnm_pin_registry_del_pages(pages, n, ok);
+		if (!check)
+			refused = false;
+		else if (n > 1)
+			refused = pnm_pin_registry_del_span(pages, n, ok, span ? &pfn : NULL);
+		else
+			refused = pnm_pin_registry_del_pages(pages, n, ok);
 		if (!refused && plain) {
-			released += unpin_pages_unchecked(pages, n);
+			released += span ? unpin_span_unchecked(pages, n) :
+					   unpin_pages_unchecked(pages, n);
 			continue;
 		}
 		for (i = 0; i < n; i += nr) {
@@ -574,7 +628,8 @@ static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 				nr = 1;
 				continue;
 			}
-			folio = gup_folio_next(pages, n, i, &nr);
+			folio = span ? gup_span_folio(pages[i], n - i, &nr) :
+				       gup_folio_next(pages, n, i, &nr);
 			if (check && !refused)
 				released += unpin_folio_pins(folio, nr);
 			else

@@ -622,6 +622,10 @@ static bool gup_fast_pmd_leaf(struct gup_fast_walk *w, pmd_t pmd, pmd_t *pmdp,
 		pnm_put_pages(page, nr, flags);
 		return false;
 	}
+	/* The walk's first pages, consecutive: the record of this pin call
+	 * needs no pass to know it (internal.h, pnm_pin_span_hint). */
+	if (!w->nr && (flags & FOLL_PIN) && pnm_config.pin_registry)
+		pnm_pin_span_hint_set(w->pages, page, (unsigned long)nr);
 	gup_fast_record(w, folio, page, nr);
 	return true;
 }

@@ -548,6 +548,36 @@ bool pnm_pin_span_of(struct page *const *pages, unsigned long nr, unsigned long 
 bool pnm_pin_next_run(struct page *const *pages, unsigned long nr, unsigned long *i,
 		      unsigned long *pfn, unsigned long *len);
 /*
+ * The fast walk's span hint (issue 15): "@pages[0..@nr) were just written
+ * as the consecutive descriptors from @first" -- what gup_fast_pmd_leaf()
+ * knows of a PMD leaf's pages without a pass over them.  Set by a FOLL_PIN
+ * walk with the registry on at its first record (the array's first
+ * entry); cleared by the registry's next look at it
+ * (pnm_pin_span_hint_take(), every pnm_pin_registry_add() of more than one
+ * page) and by pnm_put_pages() (a grab undone: the slow path may write the
+ * array again).  So it is only ever read by the record of the same call:
+ * every FOLL_PIN fast walk that records pages ends in
+ * pnm_gup_record_pins() or undoes them.  Thread-local.
+ */
+struct pnm_pin_span_hint {
+	struct page *const *pages;	/* NULL: none */
+	struct page *first;
+	unsigned long nr;
+};
+extern _Thread_local struct pnm_pin_span_hint pnm_pin_span_hint;
+static inline void pnm_pin_span_hint_set(struct page *const *pages, struct page *first,
+					 unsigned long nr)
+{
+	pnm_pin_span_hint = (struct pnm_pin_span_hint){ pages, first, nr };
+}
+static inline void pnm_pin_span_hint_clear(void)
+{
+	pnm_pin_span_hint.pages = NULL;
+}
+/* The hint for exactly @pages[0..@nr) (checked against its first and last
+ * entries too): true with the first frame in *@pfn.  Clears the hint. */
+bool pnm_pin_span_hint_take(struct page *const *pages, unsigned long nr, unsigned long *pfn);
+/*
  * Call sites (pin_registry.c, "Call sites").  Every exported GUP and unpin
  * entry point starts with pnm_gup_site_enter(__builtin_return_address(0))
  * -- the return address taken in the entry function itself, never in a
@@ -609,6 +639,12 @@ unsigned long pnm_pin_shadow_take(struct folio *folio, struct page *via, unsigne
  */
 unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
 					 bool *ok);
+/* pnm_pin_registry_del_pages() for @n (> 1) entries the caller already
+ * passed pnm_pin_span_of() over: *@span_pfn their first frame if they are
+ * consecutive (none the zero page), @span_pfn NULL if not.  The same
+ * effects without a pass of its own. */
+unsigned long pnm_pin_registry_del_span(struct page *const *pages, unsigned long n,
+					bool *ok, const unsigned long *span_pfn);
 /* pnm_pin_registry_del() for the @n consecutive pages from @page, all of
  * one folio, under one lock round trip; returns how many may be released. */
 unsigned long pnm_pin_registry_del_range(struct page *page, unsigned long n);

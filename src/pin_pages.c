@@ -4,8 +4,9 @@
  * runs of consecutive frames in a page array that its records and
  * releases are made of (vector compares, chosen for the CPU at
  * pnm_init()), the exact per-page shadow pin counts, the check that a
- * put did not release a pin's reference, and the report of pins left at
- * pnm_fini().  The records themselves: pin_registry.c.
+ * put did not release a pin's reference, the fast walk's span hint, and
+ * the report of pins left at pnm_fini().  The records themselves:
+ * pin_registry.c.
  *
  * Locking: nothing here takes a lock but through pin_registry.c
  * (pnm_pin_report_range(), the registry listing); the shadow counts are
@@ -136,6 +137,28 @@ bool pnm_pin_span_of(struct page *const *pages, unsigned long nr, unsigned long 
 	if (pnm_mem.zero_pfn - *pfn < nr)
 		return false;
 	return nr == 1 || span_consecutive_fn(pages, nr);
+}
+
+/* The fast walk's span hint (internal.h); this thread's only. */
+_Thread_local struct pnm_pin_span_hint pnm_pin_span_hint;
+
+/*
+ * pnm_pin_span_hint_take - is there a hint for exactly @pages[0..@nr)?
+ * True with pages[0]'s frame in *@pfn.  The hint is cleared either way,
+ * so it serves one record at most.  Its first and last entries are
+ * checked against the array as well: a cheap guard, not the proof (the
+ * hint's rule in internal.h is that).
+ */
+bool pnm_pin_span_hint_take(struct page *const *pages, unsigned long nr, unsigned long *pfn)
+{
+	struct pnm_pin_span_hint h = pnm_pin_span_hint;
+
+	pnm_pin_span_hint.pages = NULL;
+	if (h.pages != pages || h.nr != nr || !nr || pages[0] != h.first ||
+	    pages[nr - 1] != h.first + (nr - 1))
+		return false;
+	*pfn = page_to_pfn(h.first);
+	return true;
 }
 
 static unsigned long run_len_generic(struct page *const *pages, unsigned long i,

@@ -21,9 +21,15 @@
  *
  * The cheap cases (issue 15, docs/performance.md): a call over
  * consecutive frames (one page, a THP) is recognised with one vector pass
- * over its array and its nodes follow from its first frame; the release
- * of such an array finds the first entry's node and retires the rest
- * block by block from the record's following nodes.
+ * over its array -- none for a THP the fast walk pinned through its PMD,
+ * which says so (the span hint, internal.h) -- and its nodes follow from
+ * its first frame; the release of such an array, whose one pass
+ * unpin_user_pages() shares with its own release
+ * (pnm_pin_registry_del_span()), finds the first frame's node and retires
+ * the rest from the record's following nodes, a whole middle block with
+ * one compare and one grave (take_continued_span()).  A THP is still 8
+ * nodes, each linked, retired and buried: one node per span was not
+ * done (docs/performance.md, "Where a target is missed").
  *
  * Misuse is detected at four places and reported (never aborting): kept
  * in a bounded ring (the last MISUSE_KEEP reports, pnm_misuse_foreach: pin_list.c),
@@ -73,7 +79,6 @@
  * thread-local.
  */
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,7 +465,8 @@ static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned l
 	/* The common call, consecutive frames (one page, a THP, memory the
 	 * buddy allocator handed out in order): its nodes follow from its
 	 * first frame and its length. */
-	span = pnm_pin_span_of(pages, nr, &pfn);
+	span = (nr > 1 && pnm_pin_span_hint_take(pages, nr, &pfn)) ||
+	       pnm_pin_span_of(pages, nr, &pfn);
 	if (span) {
 		tracked = nr;
 		nodes = pfn_block(pfn + nr - 1) - pfn_block(pfn) + 1;
@@ -508,10 +514,13 @@ static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned l
 			return -ENOMEM;
 		}
 		if (span) {
+			/* Whole blocks but the first and the last. */
 			for (i = 0; i < nodes; i++) {
 				rec->nodes[i].block = pfn_block(pfn) + i;
-				rec->nodes[i].live = block_range_mask(pfn_block(pfn) + i, pfn, nr);
+				rec->nodes[i].live = ~0UL;
 			}
+			rec->nodes[0].live = ~0UL << (pfn & (PIN_BLOCK_PAGES - 1));
+			rec->nodes[nodes - 1].live &= ~0UL >> ((-(pfn + nr)) & (PIN_BLOCK_PAGES - 1));
 		} else {
 			for (i = 0; i < nr_runs; i++)
 				add_node_run(rec, &n, runs[i].pfn, runs[i].mask);
@@ -588,46 +597,64 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 }
 
 /*
- * Remember the release of the pins @mask of @n's block for later reports.
- * pin_lock held.
+ * The index in grave_recs[] of the copy of the record @pub (tag text @tag)
+ * for a grave about to be made: the last copy if it is that record's
+ * (consecutive graves of one record share one), else a new one.  pin_lock
+ * held.
  */
-static void bury_freed(const struct pnm_pin_record *pub, const char *tag, unsigned long block,
-		       unsigned long mask, unsigned long freed)
+static unsigned long grave_rec_of(const struct pnm_pin_record *pub, const char *tag)
 {
-	struct pin_grave *g;
-
-	if (!grave_bits || !mask)
-		return;
-	/* One copy of the record for its consecutive graves. */
 	if (!nr_grave_recs || grave_recs[(nr_grave_recs - 1) % GRAVE_KEEP].rec.id != pub->id) {
 		struct grave_rec *gr = &grave_recs[nr_grave_recs++ % GRAVE_KEEP];
 
 		gr->rec = *pub;
 		memcpy(gr->tag, tag, sizeof(gr->tag));
 	}
-	g = &graves[nr_graves++ % GRAVE_KEEP];
+	return nr_grave_recs - 1;
+}
+
+/*
+ * Remember the release of the pins @mask (not 0) of @block, of which
+ * @freed were freed since, by the record whose copy is grave_recs[@ri]
+ * (grave_rec_of(), no other record's grave made since).  pin_lock held,
+ * grave_bits allocated.
+ */
+static inline void bury_block(unsigned long block, unsigned long mask, unsigned long freed,
+			      unsigned long ri)
+{
+	struct pin_grave *g = &graves[nr_graves++ % GRAVE_KEEP];
+
 	g->block = block;
 	g->mask = mask;
 	g->freed = freed;
-	g->ri = nr_grave_recs - 1;
+	g->ri = ri;
 	/* One word, the block's 64 frames.  A thread's cache sets bits
-	 * without pin_lock (pnm_pin_grave_mark()), so this is an atomic OR;
-	 * relaxed: the unpin's fully ordered refcount decrement, which
-	 * follows, publishes it to whoever frees a frame. */
+	 * without pin_lock (pnm_pin_grave_mark()), so this is an atomic OR,
+	 * skipped when the bits are set already; relaxed: the unpin's fully
+	 * ordered refcount decrement, which follows, publishes it to whoever
+	 * frees a frame. */
 	if ((__atomic_load_n(&grave_bits[block], __ATOMIC_RELAXED) & mask) != mask)
 		__atomic_fetch_or(&grave_bits[block], mask, __ATOMIC_RELAXED);
 }
 
+/*
+ * Remember the release of the pins @mask of @n's block for later reports.
+ * pin_lock held.
+ */
 static void bury(const struct pin_node *n, unsigned long mask)
 {
-	bury_freed(&n->rec->pub, n->rec->tag, n->block, mask, 0);
+	if (!grave_bits || !mask)
+		return;
+	bury_block(n->block, mask, 0, grave_rec_of(&n->rec->pub, n->rec->tag));
 }
 
 /* pnm_pin_bury_locked - pin_registry.h. */
 void pnm_pin_bury_locked(const struct pnm_pin_record *pub, const char *tag, unsigned long pfn,
 			 bool freed)
 {
-	bury_freed(pub, tag, pfn_block(pfn), pfn_bit(pfn), freed ? pfn_bit(pfn) : 0);
+	if (!grave_bits)
+		return;
+	bury_block(pfn_block(pfn), pfn_bit(pfn), freed ? pfn_bit(pfn) : 0, grave_rec_of(pub, tag));
 }
 
 /* pnm_pin_grave_mark - pin_registry.h.  Relaxed, as bury_freed()'s. */
@@ -874,56 +901,42 @@ static unsigned long take_range(struct del_ctx *c, unsigned long pfn, unsigned l
 }
 
 /*
- * The node the last release retired from, or the record's next one, if
- * it holds every frame of the @nr frames @mask (in @pfn's block) live and
- * may serve them: one of the caller's own records (rec_is_mine()).
- * Retires them and returns true, else false.  pin_lock held (the context
- * has a record only under it).
- */
-static bool take_continued_run(struct del_ctx *c, unsigned long pfn, unsigned long mask,
-			       unsigned long nr)
-{
-	struct pin_rec *rec = c->rec;
-	unsigned long k;
-
-	if (!rec || !rec_is_mine(rec, c))
-		return false;
-	for (k = c->k; k < rec->nr_nodes && k <= c->k + 1; k++) {
-		if (rec->nodes[k].block == pfn_block(pfn) && (rec->nodes[k].live & mask) == mask) {
-			retire(c, rec, k, mask, nr);
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * take_continued_run() for the consecutive frames [@pfn, @pfn + @nr),
- * one block's part at a time, for as long as each part is held whole by
- * the node the last release retired from or by the record's next one:
- * the release of an array one call pinned over consecutive frames (a
- * THP: 8 nodes) in one loop.  Returns the number of frames retired (the
- * first ones), 0 if the first part could not be.  pin_lock held.
+ * Retire the pins of the consecutive frames [@pfn, @pfn + @nr), one
+ * block's part at a time, for as long as each part is held whole by the
+ * node the last release retired from or by the record's next one, and
+ * the record is one of the caller's own (rec_is_mine()): the release of
+ * an array one call pinned over consecutive frames (a THP: 8 nodes) in
+ * one loop, or of one run in a block.  Returns the number of frames
+ * retired (the first ones), 0 if the first part could not be.  pin_lock
+ * held (the context has a record only under it).
  */
 static unsigned long take_continued_span(struct del_ctx *c, unsigned long pfn, unsigned long nr)
 {
 	struct pin_rec *rec = c->rec;
-	unsigned long done = 0;
+	unsigned long done = 0, ri = ULONG_MAX;
+	struct pin_node *n;
 
 	if (!rec || !rec_is_mine(rec, c))
 		return 0;
+	n = &rec->nodes[c->k];
 	while (done < nr) {
 		unsigned long p = pfn + done, block = pfn_block(p);
 		unsigned long len = min_t(unsigned long, nr - done,
 					  PIN_BLOCK_PAGES - (p & (PIN_BLOCK_PAGES - 1)));
 		unsigned long mask = run_mask(p, len);
-		struct pin_node *n = &rec->nodes[c->k];
 
 		if (n->block != block || (n->live & mask) != mask) {
 			if (c->k + 1 >= rec->nr_nodes || n[1].block != block ||
 			    (n[1].live & mask) != mask)
 				break;
-			del_flush(c);
+			/* del_flush() of node k, the record's copy made once
+			 * for all the nodes of the loop. */
+			if (c->pending && grave_bits) {
+				if (ri == ULONG_MAX)
+					ri = grave_rec_of(&rec->pub, rec->tag);
+				bury_block(n->block, c->pending, 0, ri);
+			}
+			c->pending = 0;
 			c->k++;
 			n++;
 		}
@@ -932,6 +945,23 @@ static unsigned long take_continued_span(struct del_ctx *c, unsigned long pfn, u
 		if (c->shadow)
 			shadow_drop(n, mask);
 		done += len;
+		/* Whole blocks held whole by the record's next nodes (a
+		 * THP's middle): one compare and one grave each. */
+		while (nr - done >= PIN_BLOCK_PAGES && c->k + 1 < rec->nr_nodes &&
+		       n[1].block == pfn_block(pfn + done) && n[1].live == ~0UL) {
+			if (grave_bits) {
+				if (ri == ULONG_MAX)
+					ri = grave_rec_of(&rec->pub, rec->tag);
+				bury_block(n->block, c->pending, 0, ri);
+			}
+			c->k++;
+			n++;
+			n->live = 0;
+			c->pending = ~0UL;
+			if (c->shadow)
+				shadow_drop(n, ~0UL);
+			done += PIN_BLOCK_PAGES;
+		}
 	}
 	pin_clock += done;
 	rec->pub.nr_live -= done;
@@ -960,7 +990,7 @@ static unsigned long take_pins_locked(struct del_ctx *c, struct folio *folio, st
 	if (via && nr == 1) {
 		struct pin_node *n;
 
-		if (take_continued_run(c, vpfn, pfn_bit(vpfn), 1))
+		if (take_continued_span(c, vpfn, 1))
 			return 1;
 		/* The common release: a pin of @via's own, the caller's. */
 		n = pick_node(c, pfn_block(vpfn), pfn_bit(vpfn), false);
@@ -1127,21 +1157,19 @@ unsigned long pnm_pin_registry_del_folio(struct folio *folio, unsigned long nr)
 }
 
 /*
- * pnm_pin_registry_del() for each non-NULL entry of @pages[0..n), in
- * order, with pin_lock taken at most once for all of them (registry on,
- * or at the first report).  Returns the number of non-NULL entries
- * refused; only if it is not 0, ok[i] says whether pages[i] may be
- * released (false for NULL entries), for every i (ok[] is not written
- * when nothing is refused: every non-NULL entry may be released).  Each
- * entry first tries the record the previous entry's pin came from, so
- * releasing the array a call pinned costs one word operation per run of
- * consecutive frames in a block.
+ * The body of pnm_pin_registry_del_pages() and _del_span(): @span says
+ * @pages[0..@n) are the consecutive frames from @first, none the zero
+ * page.  Each entry first tries the node the previous entry's pin came
+ * from (and the record's next one), so releasing the array a call pinned
+ * costs one word operation per run of consecutive frames in a block; a
+ * span whose first frame is the caller's own pin starts there without a
+ * per-entry step.
  */
-unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
-					 bool *ok)
+static unsigned long del_pages(struct page *const *pages, unsigned long n, bool *ok,
+			       bool span, unsigned long first)
 {
-	unsigned long i, j, len, refused = 0, first = 0, skip = 0;
-	bool locked = false, span, done;
+	unsigned long i, j, len, refused = 0, skip = 0;
+	bool locked = false, done;
 	struct del_ctx c;
 
 	/* First the entries whose pins the calling thread's cache holds
@@ -1153,9 +1181,23 @@ unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned lon
 			return 0;
 	}
 	del_begin(&c);
-	/* An array of consecutive frames (one THP, or the pages of one call
-	 * handed out in order): its runs are its blocks. */
-	span = pnm_config.pin_registry && n && pnm_pin_span_of(pages, n, &first);
+	span = span && pnm_config.pin_registry && !skip;
+	if (span) {
+		/* The caller's own most recent pin of the first frame: the
+		 * call that pinned this array, whose following nodes then
+		 * hold the rest (take_continued_span()). */
+		struct pin_node *nd;
+
+		spin_lock(&pin_lock);
+		locked = true;
+		/* The caller's cached pins are its own (pin_tcache.c). */
+		pnm_pin_tcache_own_locked();
+		nd = pick_node(&c, pfn_block(first), pfn_bit(first), false);
+		if (nd) {
+			c.rec = nd->rec;
+			c.k = (unsigned long)(nd - nd->rec->nodes);
+		}
+	}
 	for (i = skip; i < n; i += len) {
 		len = 1;
 		if (!pages[i]) {
@@ -1164,20 +1206,15 @@ unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned lon
 			continue;
 		}
 		/* A run of consecutive frames all still pinned by the node
-		 * the previous entries retired from: one word operation. */
-		if (span && c.rec) {
-			len = take_continued_span(&c, first + i, n - i);
-			if (len) {
-				if (refused)
-					memset(ok + i, true, len);
-				continue;
-			}
-			len = 1;
-		} else if (pnm_config.pin_registry && c.rec && !is_zero_pfn(page_to_pfn(pages[i]))) {
-			unsigned long pfn = page_to_pfn(pages[i]);
+		 * the previous entries retired from: one word operation (the
+		 * rest of a span: one per block). */
+		if (pnm_config.pin_registry && c.rec &&
+		    (span || !is_zero_pfn(page_to_pfn(pages[i])))) {
+			unsigned long pfn = span ? first + i : page_to_pfn(pages[i]);
 
-			len = pnm_pin_run_len(pages, i, n, pfn);
-			if (take_continued_run(&c, pfn, run_mask(pfn, len), len)) {
+			len = take_continued_span(&c, pfn, span ? n - i :
+						  pnm_pin_run_len(pages, i, n, pfn));
+			if (len) {
 				if (refused)
 					memset(ok + i, true, len);
 				continue;
@@ -1196,6 +1233,39 @@ unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned lon
 	}
 	del_end(&c, locked);
 	return refused;
+}
+
+/*
+ * pnm_pin_registry_del() for each non-NULL entry of @pages[0..n), in
+ * order, with pin_lock taken at most once for all of them (registry on,
+ * or at the first report).  Returns the number of non-NULL entries
+ * refused; only if it is not 0, ok[i] says whether pages[i] may be
+ * released (false for NULL entries), for every i (ok[] is not written
+ * when nothing is refused: every non-NULL entry may be released).  An
+ * array of consecutive frames (one THP, or the pages of one call handed
+ * out in order) is recognised with one vector pass and retired block by
+ * block (see del_pages()).
+ */
+unsigned long pnm_pin_registry_del_pages(struct page *const *pages, unsigned long n,
+					 bool *ok)
+{
+	unsigned long first = 0;
+	bool span = pnm_config.pin_registry && n && pnm_pin_span_of(pages, n, &first);
+
+	return del_pages(pages, n, ok, span, first);
+}
+
+/*
+ * pnm_pin_registry_del_pages() for @n (> 1) entries of @pages over which
+ * the caller already made pnm_pin_span_of()'s pass (unpin_user_pages()
+ * shares its one pass between this check and its release): @span_pfn
+ * points at the first frame if they are consecutive frames, none the
+ * zero page, and is NULL if they are not.  Same effects and result.
+ */
+unsigned long pnm_pin_registry_del_span(struct page *const *pages, unsigned long n,
+					bool *ok, const unsigned long *span_pfn)
+{
+	return del_pages(pages, n, ok, span_pfn != NULL, span_pfn ? *span_pfn : 0);
 }
 
 /*

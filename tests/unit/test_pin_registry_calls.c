@@ -304,6 +304,252 @@ static void test_thp_array_clean(void **state)
 	CHECK_ALL();
 }
 
+/* --- THP spans pinned by the fast walk --------------------------------------- */
+
+/* pnm_misuse_foreach() callback: the last report's kind and pin id. */
+struct last_report {
+	int n;
+	enum pnm_misuse_kind kind;
+	unsigned long pin_id;
+	char text[256];
+};
+
+static void keep_last(const struct pnm_misuse_report *r, void *arg)
+{
+	struct last_report *l = arg;
+
+	l->n++;
+	l->kind = r->kind;
+	l->pin_id = r->pin ? r->pin->id : 0;
+	snprintf(l->text, sizeof(l->text), "%s", r->text);
+}
+
+/* pnm_pin_registry_print() into a string (free it). */
+static char *print_registry(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	assert_non_null(out);
+	pnm_pin_registry_print(out, -1);
+	fclose(out);
+	return text;
+}
+
+/* A THP of a task the calling thread runs as, pinned by one
+ * pin_user_pages_fast() call of 512 pages (a PMD leaf: the span hint's
+ * record).  Its record's id in *@id. */
+static struct folio *pin_thp_fast(struct page **pages, unsigned long *id, int *refs)
+{
+	struct task_struct *p = test_task_create("p");
+	struct folio *folio;
+	struct seen *s;
+	unsigned long h;
+
+	pnm_task_enter(p);
+	folio = fault_thp(p, &h);
+	*refs = folio_ref_count(folio);
+	assert_int_equal(pin_user_pages_fast(h, HPAGE_PMD_NR, FOLL_WRITE, pages), HPAGE_PMD_NR);
+	/* The hint served this record and is gone. */
+	assert_null(pnm_pin_span_hint.pages);
+	for (unsigned long i = 0; i < HPAGE_PMD_NR; i++)
+		assert_ptr_equal(pages[i], folio_page(folio, i));
+	assert_int_equal(atomic_read(&folio->_pincount), HPAGE_PMD_NR);
+	s = list_all();
+	assert_int_equal(s->nr, 1);
+	assert_int_equal(s->start[0], h);
+	*id = s->id[0];
+	free(s);
+	return folio;
+}
+
+/*
+ * A THP pinned through the fast walk, released in parts: a middle range
+ * (not block aligned) first, then one page already released (the folio
+ * rule retires another page's pin of the same call), then the two ends
+ * as two arrays.  The record and the listing follow every step; the
+ * ends' last entry finds the folio's pins all gone: one OVER_UNPIN naming
+ * the record.
+ */
+static void test_thp_fast_partial_unpins(void **state)
+{
+	struct page **pages = calloc(HPAGE_PMD_NR, sizeof(*pages));
+	struct last_report last = { 0 };
+	unsigned long id;
+	struct folio *folio;
+	char *text, want[64];
+	int refs;
+
+	(void)state;
+	assert_non_null(pages);
+	folio = pin_thp_fast(pages, &id, &refs);
+
+	unpin_user_pages(pages + 10, 290);
+	assert_int_equal(pnm_pin_registry_count(-1), HPAGE_PMD_NR - 290);
+	assert_int_equal(atomic_read(&folio->_pincount), HPAGE_PMD_NR - 290);
+	text = print_registry();
+	snprintf(want, sizeof(want), "pin %lu ", id);
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text, "pages 222/512"));
+	free(text);
+	assert_int_equal(all_misuse(), 0);
+
+	/* Through a page whose own pin is gone: another of the folio's. */
+	unpin_user_page(pages[20]);
+	assert_int_equal(pnm_pin_registry_count(-1), HPAGE_PMD_NR - 291);
+	assert_int_equal(atomic_read(&folio->_pincount), HPAGE_PMD_NR - 291);
+	assert_int_equal(all_misuse(), 0);
+
+	unpin_user_pages(pages + 300, HPAGE_PMD_NR - 300);
+	assert_int_equal(pnm_pin_registry_count(-1), 9);
+	text = print_registry();
+	assert_non_null(strstr(text, "pages 9/512"));
+	free(text);
+	unpin_user_pages(pages, 10);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_OVER_UNPIN), 1);
+	assert_int_equal(all_misuse(), 1);
+	pnm_misuse_foreach(keep_last, &last);
+	assert_int_equal(last.n, 1);
+	assert_int_equal(last.kind, PNM_MISUSE_OVER_UNPIN);
+	assert_int_equal(last.pin_id, id);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_int_equal(atomic_read(&folio->_pincount), 0);
+	assert_int_equal(folio_ref_count(folio), refs);
+	text = print_registry();
+	assert_string_equal(text, "no pins\n");
+	free(text);
+	free(pages);
+	CHECK_ALL();
+}
+
+/*
+ * A whole middle block of a fast-pinned THP released first, then the
+ * whole array: its entries of that block retire the following frames'
+ * pins (the folio rule), so the array's last 64 entries find none left:
+ * 64 OVER_UNPIN reports naming the record, every pin released once.
+ */
+static void test_thp_fast_block_then_all(void **state)
+{
+	struct page **pages = calloc(HPAGE_PMD_NR, sizeof(*pages));
+	struct last_report last = { 0 };
+	struct folio *folio;
+	unsigned long id;
+	int refs;
+
+	(void)state;
+	assert_non_null(pages);
+	folio = pin_thp_fast(pages, &id, &refs);
+	unpin_user_pages(pages + 64, 64);
+	assert_int_equal(pnm_pin_registry_count(-1), HPAGE_PMD_NR - 64);
+	unpin_user_pages(pages, HPAGE_PMD_NR);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_OVER_UNPIN), 64);
+	assert_int_equal(all_misuse(), 64);
+	pnm_misuse_foreach(keep_last, &last);
+	assert_int_equal(last.kind, PNM_MISUSE_OVER_UNPIN);
+	assert_int_equal(last.pin_id, id);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_int_equal(atomic_read(&folio->_pincount), 0);
+	assert_int_equal(folio_ref_count(folio), refs);
+	free(pages);
+	CHECK_ALL();
+}
+
+/*
+ * A fast-pinned THP unpinned twice as a whole: the first release is
+ * clean, the second is refused entry by entry, each an OVER_UNPIN that
+ * names the released record (its grave); nothing is released twice.
+ */
+static void test_thp_fast_double_unpin(void **state)
+{
+	struct page **pages = calloc(HPAGE_PMD_NR, sizeof(*pages));
+	struct last_report last = { 0 };
+	long rel = global_stat(NR_FOLL_PIN_RELEASED);
+	struct folio *folio;
+	unsigned long id;
+	int refs;
+
+	(void)state;
+	assert_non_null(pages);
+	folio = pin_thp_fast(pages, &id, &refs);
+	unpin_user_pages(pages, HPAGE_PMD_NR);
+	assert_int_equal(all_misuse(), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_int_equal(folio_ref_count(folio), refs);
+	/* Every block's frames keep the grave of their pin: a report about
+	 * a frame of each names it. */
+	for (unsigned long i = 0; i < HPAGE_PMD_NR; i += 64) {
+		memset(&last, 0, sizeof(last));
+		pnm_misuse_report(PNM_MISUSE_DMA_TO_FREED, pages[i + 7], "test");
+		pnm_misuse_foreach(keep_last, &last);
+		assert_int_equal(last.pin_id, id);
+		assert_non_null(strstr(last.text, "last pin"));
+	}
+	assert_int_equal(all_misuse(), HPAGE_PMD_NR / 64);
+	memset(&last, 0, sizeof(last));
+	unpin_user_pages(pages, HPAGE_PMD_NR);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_OVER_UNPIN), HPAGE_PMD_NR);
+	assert_int_equal(all_misuse(), HPAGE_PMD_NR + HPAGE_PMD_NR / 64);
+	pnm_misuse_foreach(keep_last, &last);
+	assert_int_equal(last.kind, PNM_MISUSE_OVER_UNPIN);
+	assert_int_equal(last.pin_id, id);
+	assert_non_null(strstr(last.text, "last pin"));
+	assert_int_equal(atomic_read(&folio->_pincount), 0);
+	assert_int_equal(folio_ref_count(folio), refs);
+	assert_int_equal(global_stat(NR_FOLL_PIN_RELEASED), rel + HPAGE_PMD_NR);
+	free(pages);
+	CHECK_ALL();
+}
+
+/*
+ * The span hint serves only the record of exactly its array: another
+ * length, another array or a different first or last entry is not
+ * trusted, and the hint is gone after any look.  A hint left standing
+ * with a non-consecutive array records the array's real runs.
+ */
+static void test_span_hint_rules(void **state)
+{
+	struct task_struct *p = test_task_create("p");
+	struct page **pages = calloc(HPAGE_PMD_NR, sizeof(*pages));
+	struct page *other[2];
+	struct folio *folio;
+	unsigned long h, pfn = 0, b;
+
+	(void)state;
+	assert_non_null(pages);
+	folio = fault_thp(p, &h);
+	for (unsigned long i = 0; i < HPAGE_PMD_NR; i++)
+		pages[i] = folio_page(folio, i);
+
+	pnm_pin_span_hint_set(pages, pages[0], HPAGE_PMD_NR);
+	assert_false(pnm_pin_span_hint_take(pages, HPAGE_PMD_NR - 1, &pfn));
+	assert_null(pnm_pin_span_hint.pages);
+	pnm_pin_span_hint_set(pages, pages[0], HPAGE_PMD_NR);
+	assert_false(pnm_pin_span_hint_take(pages + 1, HPAGE_PMD_NR, &pfn));
+	pnm_pin_span_hint_set(pages, pages[1], HPAGE_PMD_NR);
+	assert_false(pnm_pin_span_hint_take(pages, HPAGE_PMD_NR, &pfn));
+	pnm_pin_span_hint_set(pages, pages[0], HPAGE_PMD_NR);
+	assert_true(pnm_pin_span_hint_take(pages, HPAGE_PMD_NR, &pfn));
+	assert_int_equal(pfn, folio_pfn(folio));
+	assert_false(pnm_pin_span_hint_take(pages, HPAGE_PMD_NR, &pfn));
+
+	/* A stale hint for an array that now holds two other pages: the
+	 * record is of those pages (each unpin finds its pin). */
+	b = test_mmap(p, 2 * PG, RW, PRIV);
+	test_write_byte(p, b, 1);
+	test_write_byte(p, b + PG, 2);
+	pnm_pin_span_hint_set(other, pages[0], 2);
+	assert_int_equal(pin_remote(p, b, 2, other), 2);
+	assert_null(pnm_pin_span_hint.pages);
+	assert_int_equal(pnm_pin_registry_count(-1), 2);
+	unpin_user_page(other[1]);
+	unpin_user_page(other[0]);
+	assert_int_equal(all_misuse(), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	free(pages);
+	CHECK_ALL();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +560,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_thp_array_one_refused, pnm_test_setup,
 						pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_thp_array_clean, pnm_test_setup, pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_thp_fast_partial_unpins, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_thp_fast_block_then_all, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_thp_fast_double_unpin, pnm_test_setup,
+						pnm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_span_hint_rules, pnm_test_setup, pnm_test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
