@@ -146,13 +146,19 @@ static inline void pnm_rcu_register_thread(void)
 		__pnm_rcu_register_thread();
 }
 
+/* pnm_rcu_read_lock() for a thread known to be registered. */
+static inline void __pnm_rcu_read_lock(void)
+{
+	urcu_memb_read_lock();
+	/* Pairs with the release in pnm_call_rcu()/pnm_synchronize_rcu(). */
+	pnm_tsan_acquire(&pnm_rcu_tsan_update);
+}
+
 /* Enter a read-side critical section (nests).  Never blocks. */
 static inline void pnm_rcu_read_lock(void)
 {
 	pnm_rcu_register_thread();
-	urcu_memb_read_lock();
-	/* Pairs with the release in pnm_call_rcu()/pnm_synchronize_rcu(). */
-	pnm_tsan_acquire(&pnm_rcu_tsan_update);
+	__pnm_rcu_read_lock();
 }
 
 /* Leave a read-side critical section. */
@@ -267,7 +273,8 @@ static inline void pnm_lockless_walk_begin(void)
 		/* Fallback W1: in the seq_cst total order with F1 and F3. */
 		__atomic_fetch_add(&w->depth, 1, __ATOMIC_SEQ_CST);
 	}
-	pnm_rcu_read_lock();
+	/* Registered with liburcu by __pnm_walker_register(). */
+	__pnm_rcu_read_lock();
 }
 
 /*
