@@ -227,6 +227,16 @@ void pnm_rcu_barrier(void)
 	pthread_mutex_unlock(&cb_lock);
 }
 
+/* Is a thread other than @self marked inside a walk?  walker_lock held;
+ * @order for the slots' loads. */
+static bool walker_inside(struct pnm_walker *self, int order)
+{
+	for (struct pnm_walker *w = walkers; w; w = w->next)
+		if (w != self && __atomic_load_n(&w->depth, order))
+			return true;
+	return false;
+}
+
 /*
  * pnm_lockless_walkers - may a lockless walker other than the caller be
  * inside its walk?  F0, F2 and F3 of rcu.h's pairing, after the caller's
@@ -236,7 +246,7 @@ void pnm_rcu_barrier(void)
  */
 bool pnm_lockless_walkers(void)
 {
-	struct pnm_walker *self = &pnm_walker, *w;
+	struct pnm_walker *self = &pnm_walker;
 	bool found = false;
 	long others;
 
@@ -247,17 +257,21 @@ bool pnm_lockless_walkers(void)
 		 (self->registered ? 1 : 0);
 	if (!others)
 		return false;
-	/* F2: every running thread executes a full barrier (rcu.h).  The
-	 * protocol cannot change under us (it changes only while nobody
-	 * walks or frees). */
-	if (READ_ONCE(pnm_walker_membarrier) &&
-	    sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED))
-		return true;
 	pthread_mutex_lock(&walker_lock);
-	for (w = walkers; w && !found; w = w->next)
-		/* F3: acquire pairs with W4; seq_cst for the fallback's total
-		 * order (a plain load on x86). */
-		found = w != self && __atomic_load_n(&w->depth, __ATOMIC_SEQ_CST);
+	/* The protocol cannot change under us (it changes only while nobody
+	 * walks or frees). */
+	if (READ_ONCE(pnm_walker_membarrier)) {
+		/* A walker seen inside already: defer without the syscall
+		 * (deferring is always safe; only "none" needs F2). */
+		found = walker_inside(self, __ATOMIC_RELAXED);
+		/* F2: every running thread executes a full barrier (rcu.h). */
+		if (!found && sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+			found = true;
+	}
+	/* F3: acquire pairs with W4; seq_cst for the fallback's total order
+	 * (a plain load on x86). */
+	if (!found)
+		found = walker_inside(self, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&walker_lock);
 	return found;
 }

@@ -83,6 +83,13 @@
  * the free).  Either the walker cannot reach the table or the freer
  * defers -- the pairing W1/W2 with F1/F2, and W4 with F3.
  *
+ * F2 is the expensive half: a syscall and IPIs to the CPUs running the
+ * process's threads (0.1 us alone, 0.35-0.9 us with another thread
+ * running, on a 2-CPU VM), paid per table freed while another thread has
+ * a slot and none is seen inside a walk beforehand (a freer that already
+ * sees a walker marked defers without the syscall: deferring is always
+ * safe).  Page-table frees are rare next to gup-fast calls.
+ *
  * Slots appear and disappear (a thread's first walk registers it, thread
  * exit unregisters it), and the common case has no slot but maybe the
  * freer's own: the freer skips F2 and F3 when no thread other than itself
