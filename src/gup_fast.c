@@ -37,11 +37,12 @@
  * survived the re-read is still PageAnonExclusive when we test it.
  *
  * Page-table frames: the walk runs between pnm_lockless_walk_begin() and
- * _end() (rcu.h): an RCU read-side critical section plus a walker count.
- * pnm_pgtable_free() frees a table frame at once only if no walker is
- * counted, else after a grace period, so a table the walk reached stays
- * allocated (and full of none or stale entries, never of foreign data)
- * until the walk ends.  Linux disables interrupts for the same effect.
+ * _end() (rcu.h): an RCU read-side critical section plus a mark in the
+ * thread's walker slot (plain stores; the freer pays for the ordering with
+ * a membarrier).  pnm_pgtable_free() frees a table frame at once only if
+ * no walker is marked, else after a grace period, so a table the walk
+ * reached stays allocated (and full of none or stale entries, never of
+ * foreign data) until the walk ends.  Linux disables interrupts for the same effect.
  *
  * Fork (FOLL_PIN only, reference §5.3): dup_mmap() keeps the parent's
  * write_protect_seq odd while it write-protects PTEs for COW, after
@@ -108,12 +109,19 @@ atomic_long_t pnm_gup_fast_seq_retries;
 			 FOLL_PCI_P2PDMA | FOLL_HONOR_NUMA_FAULT)
 
 /*
- * Entry reads of the walk.  seq_cst loads (plain loads on x86): they are
- * ordered after the walker count increment (rcu.h) and, as re-reads, after
- * the grab's seq_cst RMWs (the protocol above).  They also have acquire
- * semantics, pairing with the release stores that install entries
- * (set_pte_at, set_pmd_at, set_pgd/set_pud in pgtable.c), so the walker
- * sees initialised tables and folios.
+ * Entry reads of the walk.  seq_cst loads (plain loads on x86).  What
+ * each protocol needs of them:
+ *   - installation: acquire, pairing with the release stores that install
+ *     entries (set_pte_at, set_pmd_at, set_pgd/set_pud in pgtable.c), so
+ *     the walker sees initialised tables and folios;
+ *   - table freeing (rcu.h, W3): acquire and after the walker's mark in
+ *     its slot, which the compiler barrier in pnm_lockless_walk_begin()
+ *     and the freer's membarrier give; seq_cst in the fallback protocol
+ *     (seq_cst RMW mark), to be in one total order with the freer's;
+ *   - the re-reads of step 3 above: seq_cst, after the grab's seq_cst
+ *     RMWs, whatever the freeing protocol.
+ * One seq_cst load serves all three; it costs nothing over an acquire
+ * load on x86.
  */
 static inline pgd_t gup_pgdp_get(pgd_t *p) { return __pgd(__atomic_load_n(&p->pgd, __ATOMIC_SEQ_CST)); }
 static inline pud_t gup_pudp_get(pud_t *p) { return __pud(__atomic_load_n(&p->pud, __ATOMIC_SEQ_CST)); }

@@ -167,7 +167,9 @@ static void pgtable_free_rcu(struct pnm_rcu_head *rh)
  * allocator:
  *   - at once if no lockless walker (gup-fast) is inside its walk: one that
  *     starts now cannot find the unhooked table (rcu.h explains the
- *     ordering), so single-threaded callers see exact frame counts;
+ *     ordering: a membarrier(2) on this side, nothing locked on the
+ *     walker's), so single-threaded callers see exact frame counts and
+ *     pay one uncontended RMW, no syscall;
  *   - otherwise after an RCU grace period (pnm_call_rcu), because a walker
  *     may still be reading the table's entries.  Until then the frame stays
  *     allocated with PG_table set and pt_mm NULL; the frame accounting of
@@ -187,7 +189,8 @@ void pnm_pgtable_free(struct mm_struct *mm, struct page *table)
 	/* The mm may be gone before the grace period ends. */
 	WRITE_ONCE(table->pt_mm, NULL);
 
-	/* seq_cst loads after the caller's seq_cst unhooking (rcu.h). */
+	/* After the caller's seq_cst unhooking (F1 in rcu.h): F0, the
+	 * membarrier F2 if another thread walks, and the slots' loads F3. */
 	if (!pnm_lockless_walkers()) {
 		pgtable_release(table);
 		return;

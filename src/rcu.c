@@ -4,38 +4,90 @@
  * (lazily, unregistered by a pthread key destructor at thread exit), the
  * call_rcu trampoline that tells ThreadSanitizer about grace periods,
  * synchronize/barrier wrappers (the barrier counts callbacks itself), and
- * the lockless-walker counters that let
+ * the lockless walkers' slots and the membarrier-based test that lets
  * pnm_pgtable_free() skip the grace period when no walker is running.
  *
  * The contracts and the pairing of every annotation are in rcu.h.
  */
+#include <linux/membarrier.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "rcu.h"
 
 char pnm_rcu_tsan_gp, pnm_rcu_tsan_update;
 
-_Thread_local bool pnm_rcu_registered;
+_Thread_local bool pnm_rcu_registered __attribute__((tls_model("initial-exec")));
 
-struct pnm_walker_shard pnm_walker_shards[PNM_WALKER_SHARDS];
+_Thread_local struct pnm_walker pnm_walker __attribute__((tls_model("initial-exec")));
+
+bool pnm_walker_membarrier;
 
 /*
- * Until the thread registers it points at shard 0, so that a walker that
- * somehow skipped registration is still counted.
+ * The walkers' slots (rcu.h).  walker_lock is a leaf: taken by a thread's
+ * first walk and its exit to link and unlink its slot, and by a freer
+ * (any locks held) to scan them.  nr_walkers counts the registered slots;
+ * only RMWs touch it (R1, F0 and the exit's decrement: rcu.h).
  */
-_Thread_local struct pnm_walker_shard *pnm_walker_shard = &pnm_walker_shards[0];
+static pthread_mutex_t walker_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pnm_walker *walkers;	/* walker_lock */
+static long nr_walkers;			/* atomic, RMW only */
+static pthread_once_t walker_once = PTHREAD_ONCE_INIT;
+/* The host has MEMBARRIER_CMD_PRIVATE_EXPEDITED and we registered for it;
+ * written once under walker_once. */
+static bool membarrier_ok;
 
 static pthread_key_t rcu_thread_key;
 static pthread_once_t rcu_key_once = PTHREAD_ONCE_INIT;
-/* Round-robin shard assignment; relaxed (any spread will do). */
-static unsigned int next_shard;
 
-/* Thread exit: leave liburcu's registry.  Never inside a read section
- * (rcu.h: sections do not span a return to the caller). */
+static long sys_membarrier(int cmd)
+{
+	return syscall(SYS_membarrier, cmd, 0, 0);
+}
+
+/*
+ * Choose the walkers' protocol, once, before the first walker registers:
+ * membarrier if the host offers the private expedited command and lets
+ * the process register for it (liburcu's memb flavour registers the same
+ * command when it finds it; registering twice is harmless).
+ */
+static void walker_init(void)
+{
+	long cmds = sys_membarrier(MEMBARRIER_CMD_QUERY);
+
+	membarrier_ok = cmds >= 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+		sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
+	WRITE_ONCE(pnm_walker_membarrier, membarrier_ok);
+}
+
+/* Take the calling thread's walker slot off the list (thread exit).  Its
+ * walks are over: the last W4 precedes the unlink. */
+static void walker_unregister(void)
+{
+	struct pnm_walker *w = &pnm_walker;
+
+	VM_BUG_ON(__atomic_load_n(&w->depth, __ATOMIC_RELAXED));
+	pthread_mutex_lock(&walker_lock);
+	if (w->next)
+		w->next->pprev = w->pprev;
+	*w->pprev = w->next;
+	pthread_mutex_unlock(&walker_lock);
+	/* Release: a freer whose F0 reads the smaller count is ordered after
+	 * this thread's walks. */
+	__atomic_fetch_sub(&nr_walkers, 1, __ATOMIC_RELEASE);
+	w->registered = false;
+}
+
+/* Thread exit: leave the walkers' list and liburcu's registry.  Never
+ * inside a read section (rcu.h: sections do not span a return to the
+ * caller). */
 static void rcu_thread_exit(void *arg)
 {
 	(void)arg;
+	if (pnm_walker.registered)
+		walker_unregister();
 	urcu_memb_unregister_thread();
 	pnm_rcu_registered = false;
 }
@@ -49,14 +101,13 @@ static void rcu_key_create(void)
 }
 
 /*
- * __pnm_rcu_register_thread - register the calling thread with liburcu and
- * give it a walker shard; the key's destructor unregisters it when the
- * thread exits.  Called through pnm_rcu_register_thread() (rcu.h) outside
- * any read section.  A pthread failure is fatal (PNM_DIE).
+ * __pnm_rcu_register_thread - register the calling thread with liburcu;
+ * the key's destructor unregisters it when the thread exits.  Called
+ * through pnm_rcu_register_thread() (rcu.h) outside any read section.  A
+ * pthread failure is fatal (PNM_DIE).
  */
 void __pnm_rcu_register_thread(void)
 {
-	unsigned int shard;
 	int err;
 
 	pthread_once(&rcu_key_once, rcu_key_create);
@@ -65,9 +116,33 @@ void __pnm_rcu_register_thread(void)
 	err = pthread_setspecific(rcu_thread_key, &pnm_rcu_registered);
 	if (err)
 		PNM_DIE("pthread_setspecific", err);
-	shard = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED);
-	pnm_walker_shard = &pnm_walker_shards[shard % PNM_WALKER_SHARDS];
 	pnm_rcu_registered = true;
+}
+
+/*
+ * __pnm_walker_register - put the calling thread's walker slot on the
+ * freers' list (rcu.h); the first call in the process chooses the
+ * protocol.  Called by pnm_lockless_walk_begin() outside any walk.
+ * Registers with liburcu too (the key's destructor then unregisters
+ * both).
+ */
+void __pnm_walker_register(void)
+{
+	struct pnm_walker *w = &pnm_walker;
+
+	pthread_once(&walker_once, walker_init);
+	pnm_rcu_register_thread();
+	pthread_mutex_lock(&walker_lock);
+	w->next = walkers;
+	w->pprev = &walkers;
+	if (walkers)
+		walkers->pprev = &w->next;
+	walkers = w;
+	pthread_mutex_unlock(&walker_lock);
+	/* R1: acq_rel, pairs with a freer's F0 (rcu.h): either it counts us,
+	 * or its unhooking happens before our first walk. */
+	__atomic_fetch_add(&nr_walkers, 1, __ATOMIC_ACQ_REL);
+	w->registered = true;
 }
 
 /*
@@ -152,17 +227,66 @@ void pnm_rcu_barrier(void)
 	pthread_mutex_unlock(&cb_lock);
 }
 
+/* Is a thread other than @self marked inside a walk?  walker_lock held;
+ * @order for the slots' loads. */
+static bool walker_inside(struct pnm_walker *self, int order)
+{
+	for (struct pnm_walker *w = walkers; w; w = w->next)
+		if (w != self && __atomic_load_n(&w->depth, order))
+			return true;
+	return false;
+}
+
 /*
- * pnm_lockless_walkers - may a lockless walker be inside its walk?  Sums
- * the shards with seq_cst loads (rcu.h explains the pairing with the
- * walker's increment and the freer's unhooking exchange).  A reader that
- * saw a shard reach zero through a walker's release decrement is ordered
- * after that walker's table reads.
+ * pnm_lockless_walkers - may a lockless walker other than the caller be
+ * inside its walk?  F0, F2 and F3 of rcu.h's pairing, after the caller's
+ * seq_cst unhooking (F1).  No syscall and no lock unless another thread
+ * has a walker slot.  A failed membarrier answers true (the caller defers:
+ * always safe).
  */
 bool pnm_lockless_walkers(void)
 {
-	for (int i = 0; i < PNM_WALKER_SHARDS; i++)
-		if (__atomic_load_n(&pnm_walker_shards[i].count, __ATOMIC_SEQ_CST))
-			return true;
-	return false;
+	struct pnm_walker *self = &pnm_walker;
+	bool found = false;
+	long others;
+
+	VM_BUG_ON(__atomic_load_n(&self->depth, __ATOMIC_RELAXED));
+	/* F0: an RMW, so that it pairs with R1 (__pnm_walker_register()) and
+	 * with the release of a thread's unregistration. */
+	others = __atomic_fetch_add(&nr_walkers, 0, __ATOMIC_ACQ_REL) -
+		 (self->registered ? 1 : 0);
+	if (!others)
+		return false;
+	pthread_mutex_lock(&walker_lock);
+	/* The protocol cannot change under us (it changes only while nobody
+	 * walks or frees). */
+	if (READ_ONCE(pnm_walker_membarrier)) {
+		/* A walker seen inside already: defer without the syscall
+		 * (deferring is always safe; only "none" needs F2). */
+		found = walker_inside(self, __ATOMIC_RELAXED);
+		/* F2: every running thread executes a full barrier (rcu.h). */
+		if (!found && sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+			found = true;
+	}
+	/* F3: acquire pairs with W4; seq_cst for the fallback's total order
+	 * (a plain load on x86). */
+	if (!found)
+		found = walker_inside(self, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&walker_lock);
+	return found;
+}
+
+/*
+ * pnm_lockless_walk_set_membarrier - choose the walkers' protocol (rcu.h;
+ * tests).  Asking for membarrier on a host without it keeps the fallback.
+ * Only while no thread walks or frees tables.
+ */
+bool pnm_lockless_walk_set_membarrier(bool on)
+{
+	bool was;
+
+	pthread_once(&walker_once, walker_init);
+	was = READ_ONCE(pnm_walker_membarrier);
+	WRITE_ONCE(pnm_walker_membarrier, on && membarrier_ok);
+	return was;
 }

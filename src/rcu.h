@@ -48,20 +48,75 @@
  * that.
  *
  * Walker accounting (pnm_lockless_walk_begin/end, pnm_lockless_walkers()):
- * besides the RCU read section, a walker increments one of a few
- * cache-line-sized counters.  pnm_pgtable_free() reads them after the table
- * has been unhooked: if no walker is inside a section at that moment, none
- * can reach the table any more and it is freed at once; otherwise it waits
- * for a grace period.  That keeps the core's frame accounting exact and
- * synchronous whenever no lockless walker runs (every single-threaded test
- * and scenario), and costs a walker two uncontended atomics per call.
- * Ordering: the walker's increment is a seq_cst RMW and its table reads
- * are seq_cst loads (gup_fast.c; plain loads on x86); the freer unhooks
- * the table with a seq_cst exchange (pgtable.c) and then reads the
- * counters with seq_cst loads.  All four are in the single total order of
- * seq_cst operations, so either the freer sees the walker's increment (and
- * defers), or the walker's reads come after the unhooking and cannot find
- * the table.  (No fences: ThreadSanitizer does not support them.)
+ * besides the RCU read section, a walker marks itself in a per-thread slot
+ * (struct pnm_walker, initial-exec TLS, on a list the freer can scan).
+ * pnm_pgtable_free() looks at the slots after the table has been unhooked:
+ * if no other thread is inside a walk at that moment, none can reach the
+ * table any more and it is freed at once; otherwise it waits for a grace
+ * period.  That keeps the core's frame accounting exact and synchronous
+ * whenever no lockless walker runs (every single-threaded test and
+ * scenario).
+ *
+ * The walker side has no locked instruction.  It is one half of a Dekker
+ * pattern whose other half is the freer, and the fence that pattern needs
+ * on the walker's side is paid by the freer instead (an asymmetric fence,
+ * membarrier(2)):
+ *
+ *   walker (pnm_lockless_walk_begin)     freer (pnm_pgtable_free)
+ *   W1 depth = 1 (relaxed store)         F1 unhook: entry = 0 (seq_cst
+ *   W2 compiler barrier                     exchange, the caller's)
+ *   W3 load the entries (gup_fast.c;     F2 membarrier(PRIVATE_EXPEDITED)
+ *      acquire at least)                 F3 load every other slot's depth
+ *   ...                                     (acquire); any nonzero: defer
+ *   W4 depth = 0 (release store)
+ *
+ * F2 makes every thread of the process that is running execute a full
+ * barrier, at some point of its execution inside the call (a thread that
+ * is not running passes through the scheduler's, which is as good).  W2
+ * keeps the compiler from moving W3 above W1, so the hardware is the only
+ * thing that could reorder them, and the IPI'd barrier stops it: if the
+ * barrier falls before W1 in the walker's order, W3 comes after it and so
+ * after F1 (the exchange was globally visible before the syscall sent
+ * anything), and finds the entry gone; if it falls after W1, W1 is
+ * visible before F2 returns, and F3 sees the walker (or W4 of that walk,
+ * which is a release its acquire reads: the walk's reads happen before
+ * the free).  Either the walker cannot reach the table or the freer
+ * defers -- the pairing W1/W2 with F1/F2, and W4 with F3.
+ *
+ * F2 is the expensive half: a syscall and IPIs to the CPUs running the
+ * process's threads (0.1 us alone, 0.35-0.9 us with another thread
+ * running, on a 2-CPU VM), paid per table freed while another thread has
+ * a slot and none is seen inside a walk beforehand (a freer that already
+ * sees a walker marked defers without the syscall: deferring is always
+ * safe).  Page-table frees are rare next to gup-fast calls.
+ *
+ * Slots appear and disappear (a thread's first walk registers it, thread
+ * exit unregisters it), and the common case has no slot but maybe the
+ * freer's own: the freer skips F2 and F3 when no thread other than itself
+ * is registered.  That test is an RMW on nr_walkers (acq_rel: F0 below)
+ * paired with the RMW by which a thread registers (R1) before its first
+ * W1: if F0 comes first in nr_walkers' modification order, R1 reads from
+ * it, so F1 happens before the new walker's W3 (the entry is gone); if R1
+ * comes first, F0 counts the walker and the freer goes on to F2.  A
+ * thread's own slot is skipped because the freer is never inside a walk
+ * (pnm_pgtable_free() is not called in a read section).
+ *
+ * If membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) is not available (an
+ * old kernel, a seccomp policy) the choice, made once when the first
+ * walker registers, is the previous protocol: W1 is a seq_cst RMW, the
+ * walk's entry loads are seq_cst and F3 seq_cst loads, so W1, W3, F1 and
+ * F3 are in the single total order of seq_cst operations (no fences:
+ * ThreadSanitizer does not support them).  Tests can force it
+ * (pnm_lockless_walk_set_membarrier()).
+ *
+ * ThreadSanitizer: the slot's depth is an atomic it sees, and W4 -> F3 is
+ * a release/acquire pair, so a table freed at once after F3 read a zero
+ * written by W4 is ordered after that walk's reads without annotations.
+ * The Dekker half (F2 ordering F1 before a later walk's W3) is not a
+ * happens-before edge it could need: the walker that comes after F2 reads
+ * the unhooked entry, an atomic whose exchange it synchronises with, and
+ * never touches the frame.  So nothing is annotated for the walkers; a
+ * deferred frame is ordered by the grace-period annotations above.
  */
 #ifndef PINMM_RCU_H
 #define PINMM_RCU_H
@@ -82,8 +137,9 @@ void __tsan_release(void *addr);
 /* Synchronisation objects for ThreadSanitizer (see above); never read. */
 extern char pnm_rcu_tsan_gp, pnm_rcu_tsan_update;
 
-/* Set once the calling thread is registered with liburcu. */
-extern _Thread_local bool pnm_rcu_registered;
+/* Set once the calling thread is registered with liburcu.  Initial-exec
+ * TLS, as pnm_walker below: tested at every read-side entry. */
+extern _Thread_local bool pnm_rcu_registered __attribute__((tls_model("initial-exec")));
 
 /*
  * Register the calling thread with liburcu if it is not yet; a pthread key
@@ -97,13 +153,19 @@ static inline void pnm_rcu_register_thread(void)
 		__pnm_rcu_register_thread();
 }
 
+/* pnm_rcu_read_lock() for a thread known to be registered. */
+static inline void __pnm_rcu_read_lock(void)
+{
+	urcu_memb_read_lock();
+	/* Pairs with the release in pnm_call_rcu()/pnm_synchronize_rcu(). */
+	pnm_tsan_acquire(&pnm_rcu_tsan_update);
+}
+
 /* Enter a read-side critical section (nests).  Never blocks. */
 static inline void pnm_rcu_read_lock(void)
 {
 	pnm_rcu_register_thread();
-	urcu_memb_read_lock();
-	/* Pairs with the release in pnm_call_rcu()/pnm_synchronize_rcu(). */
-	pnm_tsan_acquire(&pnm_rcu_tsan_update);
+	__pnm_rcu_read_lock();
 }
 
 /* Leave a read-side critical section. */
@@ -164,44 +226,91 @@ void pnm_rcu_barrier(void);
 
 /* --- lockless page-table walkers (gup-fast) ------------------------------- */
 
-#define PNM_WALKER_SHARDS	16
+/*
+ * A thread's walker slot.  @depth and @registered are written only by the
+ * owning thread; freers read @depth (atomic).  The slot is on the freers'
+ * list from the thread's first walk until it exits.
+ */
+struct pnm_walker {
+	unsigned long depth;		/* walks the thread is inside; atomic */
+	bool registered;		/* on the list (owner only) */
+	struct pnm_walker *next;	/* the list: rcu.c walker_lock */
+	struct pnm_walker **pprev;	/* walker_lock */
+};
 
-struct pnm_walker_shard {
-	long count;		/* walkers inside a section; atomic */
-} __attribute__((aligned(64)));
-
-extern struct pnm_walker_shard pnm_walker_shards[PNM_WALKER_SHARDS];
-/* This thread's shard, chosen at registration. */
-extern _Thread_local struct pnm_walker_shard *pnm_walker_shard;
+/* Initial-exec: the walk's hot path reaches it with one %fs-relative
+ * access (no __tls_get_addr call from the PIC library). */
+extern _Thread_local struct pnm_walker pnm_walker
+	__attribute__((tls_model("initial-exec")));
 
 /*
- * Start a lockless walk: count the walker (seq_cst RMW, pairing with the
- * unhook-then-count in pnm_pgtable_free(); the walk's table reads must be
- * seq_cst loads) and enter an RCU read section.  Page-table frames seen
- * after this stay allocated until pnm_lockless_walk_end().
+ * True: walkers use the membarrier protocol (relaxed W1); false: the
+ * seq_cst RMW fallback.  Chosen before the first walker registers, and
+ * changed only by pnm_lockless_walk_set_membarrier() while no walker runs.
+ */
+extern bool pnm_walker_membarrier;
+
+/*
+ * Put the calling thread's slot on the freers' list (and register it
+ * with liburcu).  Called through pnm_lockless_walk_begin(), outside any
+ * walk; the first call chooses the protocol.  A pthread failure is fatal.
+ */
+void __pnm_walker_register(void);
+
+/*
+ * Start a lockless walk: mark the walker in its slot (W1/W2 in the comment
+ * above, or the fallback's seq_cst RMW) and enter an RCU read section.
+ * Page-table frames seen after this stay allocated until
+ * pnm_lockless_walk_end().  The walk's entry loads must be acquire loads,
+ * and seq_cst loads in the fallback; gup_fast.c's are seq_cst in both.
  */
 static inline void pnm_lockless_walk_begin(void)
 {
-	pnm_rcu_register_thread();
-	__atomic_fetch_add(&pnm_walker_shard->count, 1, __ATOMIC_SEQ_CST);
-	pnm_rcu_read_lock();
+	struct pnm_walker *w = &pnm_walker;
+
+	if (unlikely(!w->registered))
+		__pnm_walker_register();
+	if (likely(__atomic_load_n(&pnm_walker_membarrier, __ATOMIC_RELAXED))) {
+		/* W1: only this thread writes @depth.  Pairs with F3 via the
+		 * freer's membarrier (F2). */
+		__atomic_store_n(&w->depth, w->depth + 1, __ATOMIC_RELAXED);
+		/* W2: a compiler barrier, made a full one by F2. */
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	} else {
+		/* Fallback W1: in the seq_cst total order with F1 and F3. */
+		__atomic_fetch_add(&w->depth, 1, __ATOMIC_SEQ_CST);
+	}
+	/* Registered with liburcu by __pnm_walker_register(). */
+	__pnm_rcu_read_lock();
 }
 
 /*
- * End a lockless walk.  The release decrement orders every table read of
- * the walk before a freer that sees the counters at zero.
+ * End a lockless walk.  W4: the release store orders every table read of
+ * the walk before a freer whose acquire load (F3) sees it.
  */
 static inline void pnm_lockless_walk_end(void)
 {
+	struct pnm_walker *w = &pnm_walker;
+
 	pnm_rcu_read_unlock();
-	__atomic_fetch_sub(&pnm_walker_shard->count, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->depth, w->depth - 1, __ATOMIC_RELEASE);
 }
 
 /*
- * True if some lockless walker may be inside its walk.  Called by
- * pnm_pgtable_free() after the table was unhooked with a seq_cst exchange;
- * seq_cst loads.
+ * True if a lockless walker other than the caller may be inside its walk.
+ * Called by pnm_pgtable_free() after the table was unhooked with a seq_cst
+ * exchange (F1), outside any walk; does F0, F2 and F3 of the comment
+ * above.  Returns true (defer) if the membarrier call fails.  Sleeps only
+ * on a leaf mutex (walker_lock), and only when another walker thread is
+ * registered.
  */
 bool pnm_lockless_walkers(void);
+
+/*
+ * Tests: use the membarrier protocol (@on, if the host has it) or the
+ * seq_cst fallback from now on.  Returns the protocol in force before the
+ * call.  Only while no thread is inside a walk or freeing a table.
+ */
+bool pnm_lockless_walk_set_membarrier(bool on);
 
 #endif /* PINMM_RCU_H */
