@@ -426,11 +426,6 @@ static void rec_put_locked(struct pin_rec *rec)
 	free(rec);
 }
 
-/* pnm_pin_rec_get_locked - pin_registry.h. */
-struct pin_rec *pnm_pin_rec_get_locked(unsigned long nodes)
-{
-	return rec_get_locked(nodes);
-}
 
 /*
  * pnm_pin_rec_adopt_locked - pin_registry.h.  A cached record is recent:
@@ -443,7 +438,25 @@ void pnm_pin_rec_adopt_locked(struct pin_rec *rec)
 	while (pos != &pin_records && list_entry(pos, struct pin_rec, list)->pub.seq > rec->pub.seq)
 		pos = pos->prev;
 	list_add(&rec->list, pos);
-	node_link(rec, &rec->nodes[0]);
+	for (unsigned long i = 0; i < rec->nr_nodes; i++)
+		node_link(rec, &rec->nodes[i]);
+}
+
+/* pnm_pin_rec_span_locked - pin_registry.h: the nodes of add_record()'s
+ * span branch. */
+struct pin_rec *pnm_pin_rec_span_locked(unsigned long pfn, unsigned long nr)
+{
+	unsigned long i, nodes = pfn_block(pfn + nr - 1) - pfn_block(pfn) + 1;
+	struct pin_rec *rec = rec_get_locked(nodes);
+
+	if (!rec)
+		return NULL;
+	for (i = 0; i < nodes; i++) {
+		rec->nodes[i].block = pfn_block(pfn) + i;
+		rec->nodes[i].live = block_range_mask(pfn_block(pfn) + i, pfn, nr);
+	}
+	rec->nr_nodes = nodes;
+	return rec;
 }
 
 /* pnm_pin_registry_add() under the registry's lock, for everything the
@@ -452,7 +465,8 @@ void pnm_pin_rec_adopt_locked(struct pin_rec *rec)
 static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned long start,
 						struct page **pages, unsigned long nr,
 						unsigned int flags, const char *tag,
-						const struct pnm_call_site *call)
+						const struct pnm_call_site *call, bool known,
+						const unsigned long *span_pfn)
 {
 	const struct pnm_call_site site = *call;
 	unsigned long i, pfn = 0, len, tracked = 0, nodes = 0, block = ULONG_MAX, bits = 0;
@@ -465,8 +479,14 @@ static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned l
 	/* The common call, consecutive frames (one page, a THP, memory the
 	 * buddy allocator handed out in order): its nodes follow from its
 	 * first frame and its length. */
-	span = (nr > 1 && pnm_pin_span_hint_take(pages, nr, &pfn)) ||
-	       pnm_pin_span_of(pages, nr, &pfn);
+	if (known) {
+		/* The caller looked already (pnm_pin_registry_add()). */
+		span = span_pfn != NULL;
+		if (span)
+			pfn = *span_pfn;
+	} else {
+		span = pnm_pin_span_of(pages, nr, &pfn);
+	}
 	if (span) {
 		tracked = nr;
 		nodes = pfn_block(pfn + nr - 1) - pfn_block(pfn) + 1;
@@ -582,18 +602,30 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 {
 	const char *tag = pnm_pin_get_tag();
 	struct pnm_call_site site;
+	int ret;
 
 	pnm_gup_site_take(&site);
 	if (!pnm_config.pin_registry || !pages || !nr)
 		return 0;
-	/* One page: the thread's cache records it, if it can (pin_tcache.c). */
-	if (nr == 1 && pages[0] && !is_zero_pfn(page_to_pfn(pages[0]))) {
-		int ret = pnm_pin_tcache_add(mm, start, pages[0], flags, &site, tag);
+	/* One page, or consecutive frames (a THP, pages handed out in
+	 * order): the thread's cache records it, if it can (pin_tcache.c). */
+	if (nr == 1) {
+		if (pages[0] && !is_zero_pfn(page_to_pfn(pages[0]))) {
+			ret = pnm_pin_tcache_add(mm, start, pages[0], 1, flags, &site, tag);
+			if (ret)
+				return ret < 0 ? ret : 0;
+		}
+	} else {
+		unsigned long pfn;
 
+		if (!pnm_pin_span_hint_take(pages, nr, &pfn) && !pnm_pin_span_of(pages, nr, &pfn))
+			return add_record(mm, start, pages, nr, flags, tag, &site, true, NULL);
+		ret = pnm_pin_tcache_add(mm, start, pfn_to_page(pfn), nr, flags, &site, tag);
 		if (ret)
 			return ret < 0 ? ret : 0;
+		return add_record(mm, start, pages, nr, flags, tag, &site, true, &pfn);
 	}
-	return add_record(mm, start, pages, nr, flags, tag, &site);
+	return add_record(mm, start, pages, nr, flags, tag, &site, false, NULL);
 }
 
 /*
@@ -648,25 +680,28 @@ static void bury(const struct pin_node *n, unsigned long mask)
 	bury_block(n->block, mask, 0, grave_rec_of(&n->rec->pub, n->rec->tag));
 }
 
-/* pnm_pin_bury_locked - pin_registry.h. */
-void pnm_pin_bury_locked(const struct pnm_pin_record *pub, const char *tag, unsigned long pfn,
-			 bool freed)
+/* pnm_pin_bury_block_locked - pin_registry.h. */
+void pnm_pin_bury_block_locked(const struct pnm_pin_record *pub, const char *tag,
+			       unsigned long block, unsigned long mask, unsigned long freed)
 {
-	if (!grave_bits)
+	if (!grave_bits || !mask)
 		return;
-	bury_block(pfn_block(pfn), pfn_bit(pfn), freed ? pfn_bit(pfn) : 0, grave_rec_of(pub, tag));
+	bury_block(block, mask, freed & mask, grave_rec_of(pub, tag));
 }
 
-/* pnm_pin_grave_mark - pin_registry.h.  Relaxed, as bury_freed()'s. */
-void pnm_pin_grave_mark(unsigned long pfn)
+/* pnm_pin_grave_mark - pin_registry.h.  Relaxed, as bury_block()'s. */
+void pnm_pin_grave_mark(unsigned long pfn, unsigned long nr)
 {
-	unsigned long *w, bit = pfn_bit(pfn);
+	unsigned long b;
 
 	if (!grave_bits)
 		return;
-	w = &grave_bits[pfn_block(pfn)];
-	if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
-		__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+	for (b = pfn_block(pfn); b <= pfn_block(pfn + nr - 1); b++) {
+		unsigned long *w = &grave_bits[b], mask = block_range_mask(b, pfn, nr);
+
+		if ((__atomic_load_n(w, __ATOMIC_RELAXED) & mask) != mask)
+			__atomic_fetch_or(w, mask, __ATOMIC_RELAXED);
+	}
 }
 
 /*
@@ -1176,6 +1211,8 @@ static unsigned long del_pages(struct page *const *pages, unsigned long n, bool 
 	 * (pin_tcache.c); the rest from the first it does not.  Those are
 	 * all released: if a later one is refused, ok[] says so below. */
 	if (pnm_config.pin_registry) {
+		if (span && n > 1 && pnm_pin_tcache_del_span(pfn_to_page(first), n))
+			return 0;
 		skip = pnm_pin_tcache_del_pages(pages, n);
 		if (skip == n)
 			return 0;

@@ -5,9 +5,9 @@
  * registry's lock) share.  Private to those two files; the rest of the core
  * calls the pnm_pin_registry_*() functions of internal.h.
  *
- * A one-page pin call of an order-0 folio is first recorded in the calling
- * thread's cache (pin_tcache.c) as a complete record, and usually released
- * there too by the same thread.  The registry's own structures hold every
+ * A pin call of one page of an order-0 folio, or of consecutive frames, is
+ * first recorded in the calling thread's cache (pin_tcache.c), and usually
+ * released there too by the same thread.  The registry's own structures hold every
  * other record.  Whenever the registry must see every record -- a listing,
  * a count, a report, a release it cannot match, an mm's exit -- it takes
  * pin_lock and moves what the threads' caches hold into its own structures
@@ -80,9 +80,11 @@ struct list_head *pnm_pin_records_locked(void);
 /* Take and drop pin_lock. */
 void pnm_pin_lock(void);
 void pnm_pin_unlock(void);
-/* A record with room for @nodes nodes: one the registry kept, else a new
- * one from the host; NULL if the host has none.  pin_lock held. */
-struct pin_rec *pnm_pin_rec_get_locked(unsigned long nodes);
+/* A record for the @nr consecutive frames from @pfn: its nodes set (block
+ * and live bits), the rest for the caller to fill; one the registry kept,
+ * else a new one from the host; NULL if the host has none.  pin_lock
+ * held. */
+struct pin_rec *pnm_pin_rec_span_locked(unsigned long pfn, unsigned long nr);
 /* @n record ids and @n clock ticks for a thread's cache: the first of each
  * in *@id and *@seq; the registry's own records get later ones.  pin_lock
  * held. */
@@ -96,19 +98,19 @@ void pnm_pin_unreserve_locked(unsigned long id, unsigned long id_end,
 /* Is this record allocation one that fault injection fails?  Consumes a
  * tick of pnm_pin_registry_fail_nth() and of PNM_FAULT_PIN_RECORD. */
 bool pnm_pin_record_should_fail(void);
-/* The registry takes over @rec, a live one-node record made from a
- * thread's cache entry (node block and live bits set): linked into its
- * hash and into its list by pub.seq.  pin_lock held. */
+/* The registry takes over @rec (from pnm_pin_rec_span_locked(), filled
+ * in from a thread's cache entry): its nodes linked into the hashes and
+ * the record into the list by pub.seq.  pin_lock held. */
 void pnm_pin_rec_adopt_locked(struct pin_rec *rec);
-/* Keep a grave for the pin of frame @pfn that @pub records (tag text in
- * @tag, PIN_TAG_LEN bytes), released by a thread's cache (the frame's
- * grave bit is set already); @freed: the frame has been freed since.
+/* Keep a grave for the pins @mask of block @block that @pub records (tag
+ * text in @tag, PIN_TAG_LEN bytes), released by a thread's cache (their
+ * grave bits are set already); @freed: those of them freed since.
  * pin_lock held. */
-void pnm_pin_bury_locked(const struct pnm_pin_record *pub, const char *tag, unsigned long pfn,
-			 bool freed);
-/* Set @pfn's grave bit if it is not set (pnm_pin_registry_forget()).
- * Lock free. */
-void pnm_pin_grave_mark(unsigned long pfn);
+void pnm_pin_bury_block_locked(const struct pnm_pin_record *pub, const char *tag,
+			       unsigned long block, unsigned long mask, unsigned long freed);
+/* Set the grave bits of the @nr frames from @pfn that are not set
+ * (pnm_pin_registry_forget()).  Lock free. */
+void pnm_pin_grave_mark(unsigned long pfn, unsigned long nr);
 
 /* --- pin_list.c ------------------------------------------------------------ */
 
@@ -125,16 +127,22 @@ void pnm_pin_report_reset_locked(void);
 /* Choose at pnm_pin_registry_init() whether threads cache their pins
  * (membarrier() is needed).  Not thread safe. */
 void pnm_pin_tcache_init(void);
-/* Record a pin call of the one page @page (not the zero page) in the
- * calling thread's cache: 1 if recorded, 0 if it is for the registry
- * itself (a page of a large folio, no cache), -ENOMEM if fault injection
- * fails the record.  Lock free in the steady state. */
+/* Record a pin call of the @nr pages from @page in the calling thread's
+ * cache: one page (not the zero page), or @nr > 1 consecutive frames.  1
+ * if recorded, 0 if it is for the registry itself (one page of a large
+ * folio, no cache), -ENOMEM if fault injection fails the record.  Lock
+ * free in the steady state. */
 int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *page,
-		       unsigned int flags, const struct pnm_call_site *site, const char *tag);
+		       unsigned long nr, unsigned int flags, const struct pnm_call_site *site,
+		       const char *tag);
 /* Retire the calling thread's most recent cached pin of @page (an order-0
  * folio) if it is the caller's own (same pin owner and process): true, or
  * false to leave the release to the registry.  Lock free. */
 bool pnm_pin_tcache_del(struct page *page);
+/* Retire the calling thread's most recent cached pin call whose first
+ * frame is @page's if it is the caller's own and was of exactly the @n
+ * (> 1) consecutive frames from there: true, else false.  Lock free. */
+bool pnm_pin_tcache_del_span(struct page *page, unsigned long n);
 /* pnm_pin_tcache_del() for the entries of @pages[0..n) in order, as long
  * as each is a pin the calling thread's cache holds (NULL entries and the
  * zero page pass): the number of entries done.  Lock free. */

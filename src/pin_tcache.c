@@ -1,31 +1,39 @@
 // SPDX-License-Identifier: MIT
 /*
- * pin_tcache.c - each thread's recent one-page pins, recorded without a lock.
+ * pin_tcache.c - each thread's recent pins, recorded without a lock.
  *
  * The pin registry (pin_registry.c) records every pin call: who, where,
  * what.  Its structures are shared by all threads under one lock, which
  * costs a pin call of one page and its release two lock round trips and
  * several hundred instructions -- most of the cost of such a call with the
- * registry on (docs/performance.md).  Most such pins are released by the
- * thread that took them, soon after.  So a thread keeps the records of its
- * own one-page calls of order-0 folios in a cache of its own:
+ * registry on -- and makes every pinning thread write the same lines
+ * (docs/performance.md).  Most pins are released by the thread that took
+ * them, the way they were taken.  So a thread keeps the records of its own
+ * pin calls of one page of an order-0 folio, and of its calls over
+ * consecutive frames (a THP, pages handed out in order), in a cache of its
+ * own:
  *
- *   pin     pnm_pin_tcache_add() makes an entry: the frame, the user
- *           address, the record id and clock tick (from a range the thread
+ *   pin     pnm_pin_tcache_add() makes an entry: the first frame and the
+ *           number of frames, the user address, the record id and clock tick (from a range the thread
  *           reserved, TC_CHUNK at a time) and the call's context -- owner,
  *           process, tag, call site, flags -- which consecutive calls of a
  *           thread nearly always share, so it is kept once (struct tc_ctx,
  *           compared, not rewritten) and the entry names it.  The entry
- *           goes into the cache's hash by frame, newest first.  An entry is
- *           48 bytes where a registry record is about 240: gup_test's
+ *           goes into the cache's hash by first frame, newest first.  An
+ *           entry is 56 bytes where a registry record is about 240: gup_test's
  *           pattern (a whole range pinned one page per call, then
  *           released) touches a sixth of the memory.
  *   unpin   pnm_pin_tcache_del() looks for the frame in that hash and, if
- *           the newest entry of it is the caller's own (same pin owner,
- *           same process, as the registry's release prefers), retires it:
- *           the entry becomes one of the cache's last TC_GRAVES released
- *           ones (its graves, for OVER_UNPIN reports), and the frame's
- *           grave bit is set if it is not yet (pnm_pin_grave_mark()).
+ *           the newest entry of it is one page's and the caller's own (same
+ *           pin owner, same process, as the registry's release prefers),
+ *           retires it; pnm_pin_tcache_del_span() does the same for the
+ *           release of a whole array of consecutive frames, if the newest
+ *           entry of its first frame is a call of exactly those frames.
+ *           The entry becomes one of the cache's last TC_GRAVES released
+ *           ones (its graves, for OVER_UNPIN reports), and the frames'
+ *           grave bits are set if they are not yet (pnm_pin_grave_mark()).
+ *           Any other release (part of a span, a page of a THP through
+ *           another) goes to the registry, which takes the entries over.
  *
  * Neither takes a lock or issues a locked instruction in the steady state.
  * Everything else goes to the registry, which first takes over what the
@@ -39,7 +47,7 @@
  * The hash and the entries grow with the live pins (a thread may hold
  * thousands: gup_test pins a whole range one page per call before it
  * releases any); a cache of TC_LIVE live entries hands them to the
- * registry, which makes them records (pnm_pin_rec_from_locked()).
+ * registry, which makes them records (pnm_pin_rec_span_locked()).
  *
  * Taking over another thread's cache (steal) is asymmetric, so that the
  * owner's side needs no locked instruction:
@@ -120,9 +128,11 @@ struct tc_ctx {
 	unsigned int refs;		/* entries naming it, live or graves */
 };
 
-/* One pin call of one page: live (in the hash), a grave, or free. */
+/* One pin call of one page or of consecutive frames: live (in the hash,
+ * by its first frame), a grave, or free. */
 struct tc_ent {
-	unsigned long pfn;
+	unsigned long pfn;		/* the first frame */
+	unsigned long nr;		/* frames */
 	unsigned long start;
 	unsigned long id;
 	unsigned long long seq;
@@ -428,7 +438,8 @@ static int tc_ctx_for(struct pin_tcache *tc, struct mm_struct *mm, unsigned int 
  * the thread), @tag the thread's tag (copied).
  */
 int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *page,
-		       unsigned int flags, const struct pnm_call_site *site, const char *tag)
+		       unsigned long nr, unsigned int flags, const struct pnm_call_site *site,
+		       const char *tag)
 {
 	unsigned int gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN |
 				 (pnm_config.legacy_gup ? FOLL_GET : 0);
@@ -438,7 +449,10 @@ int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *p
 	unsigned int i;
 	int k;
 
-	if (!tc_on || folio_test_large(page_folio(page)))
+	/* One page of a large folio: a release through another page of the
+	 * folio may retire its pin (the folio rule), which the registry's
+	 * lookups see and the cache's (by frame) do not. */
+	if (!tc_on || (nr == 1 && folio_test_large(page_folio(page))))
 		return 0;
 	if (unlikely(pnm_pin_record_should_fail()))
 		return -ENOMEM;
@@ -463,6 +477,7 @@ int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *p
 	e = &tc->ents[i];
 	tc->free = e->next;
 	e->pfn = page_to_pfn(page);
+	e->nr = nr;
 	e->start = start;
 	e->id = tc->id++;
 	e->seq = tc->seq++;
@@ -483,26 +498,39 @@ static void tc_release_ent(struct pin_tcache *tc, unsigned int i)
 }
 
 /*
- * Retire the newest cached pin of @page's frame if it is the caller's own
- * (@owner, @pid: as the registry's release prefers, its rec_is_mine()):
- * it becomes the newest grave.  The cache is held (a fast section).
- * A folio that became large since its pin cannot be: the pin held it.
+ * The newest live entry whose first frame is @pfn, and the link to it in
+ * *@pp; TC_NIL if there is none.  The cache is held.
  */
-static inline bool tc_retire(struct pin_tcache *tc, struct page *page, unsigned long owner,
-			     int pid)
+static inline unsigned int tc_find(struct pin_tcache *tc, unsigned long pfn, unsigned int **pp)
 {
-	unsigned long pfn = page_to_pfn(page);
-	unsigned int *p = tc_bucket(tc, pfn), i, old;
-	const struct tc_ctx *c;
-	struct tc_ent *e;
+	unsigned int *p = tc_bucket(tc, pfn), i;
 
 	for (i = *p; i != TC_NIL && tc->ents[i].pfn != pfn; i = tc->ents[i].next)
 		p = &tc->ents[i].next;
+	*pp = p;
+	return i;
+}
+
+/*
+ * Retire the newest cached pin call whose first frame is @pfn if it is of
+ * @nr frames and the caller's own (@owner, @pid: as the registry's release
+ * prefers, its rec_is_mine()): it becomes the newest grave, its frames'
+ * grave bits set and shadow counts (if kept) dropped.  The cache is held
+ * (a fast section).  A page of one page's pin cannot have become part of
+ * a large folio since: the pin held it.
+ */
+static inline bool tc_retire(struct pin_tcache *tc, unsigned long pfn, unsigned long nr,
+			     unsigned long owner, int pid)
+{
+	unsigned int *p, i = tc_find(tc, pfn, &p), old;
+	const struct tc_ctx *c;
+	struct tc_ent *e;
+
 	if (i == TC_NIL)
 		return false;
 	e = &tc->ents[i];
 	c = &tc->ctx[e->ctx];
-	if (c->owner != owner || (pid >= 0 && c->pid != pid))
+	if (e->nr != nr || c->owner != owner || (pid >= 0 && c->pid != pid))
 		return false;
 	*p = e->next;
 	set_count(&tc->nr_live, tc->nr_live - 1);
@@ -512,11 +540,12 @@ static inline bool tc_retire(struct pin_tcache *tc, struct page *page, unsigned 
 	set_lcount(&tc->nr_graves, tc->nr_graves + 1);
 	if (old != TC_NIL)
 		tc_release_ent(tc, old);
-	pnm_pin_grave_mark(pfn);
+	pnm_pin_grave_mark(pfn, nr);
 	/* A live pin implies its shadow pin, as in the registry's release:
 	 * after the record, before the caller's refcount decrement. */
 	if (pnm_pin_shadow && !pnm_config.legacy_gup)
-		atomic_dec(&page->pnm_pincount);
+		for (unsigned long k = 0; k < nr; k++)
+			atomic_dec(&pfn_to_page(pfn + k)->pnm_pincount);
 	return true;
 }
 
@@ -531,7 +560,25 @@ bool pnm_pin_tcache_del(struct page *page)
 
 	if (!count(&tc->nr_live) || !tc_enter(tc))
 		return false;
-	done = tc_retire(tc, page, pnm_pin_get_owner(), current ? current->pid : -1);
+	done = tc_retire(tc, page_to_pfn(page), 1, pnm_pin_get_owner(),
+			 current ? current->pid : -1);
+	tc_exit(tc);
+	return done;
+}
+
+/*
+ * pnm_pin_tcache_del_span - see pin_registry.h.  Called by the registry's
+ * release of an array of consecutive frames before it takes pin_lock.
+ */
+bool pnm_pin_tcache_del_span(struct page *page, unsigned long n)
+{
+	struct pin_tcache *tc = &tc_self;
+	bool done;
+
+	if (!count(&tc->nr_live) || !tc_enter(tc))
+		return false;
+	done = tc_retire(tc, page_to_pfn(page), n, pnm_pin_get_owner(),
+			 current ? current->pid : -1);
 	tc_exit(tc);
 	return done;
 }
@@ -553,7 +600,8 @@ unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long 
 	for (i = 0; i < n; i++) {
 		struct page *page = pages[i];
 
-		if (page && !is_zero_pfn(page_to_pfn(page)) && !tc_retire(tc, page, owner, pid))
+		if (page && !is_zero_pfn(page_to_pfn(page)) &&
+		    !tc_retire(tc, page_to_pfn(page), 1, owner, pid))
 			break;
 	}
 	tc_exit(tc);
@@ -576,7 +624,7 @@ static void tc_record(const struct pin_tcache *tc, const struct tc_ent *e, unsig
 		.func = c->site.func,
 		.caller = c->site.file ? NULL : c->site.caller,
 		.start = e->start,
-		.nr_pages = 1,
+		.nr_pages = e->nr,
 		.nr_live = nr_live,
 		.gup_flags = c->gup_flags,
 		.seq = e->seq,
@@ -599,20 +647,17 @@ static void tc_adopt_live(struct pin_tcache *tc)
 		while ((i = *p) != TC_NIL) {
 			const struct tc_ent *e = &tc->ents[i];
 			const struct tc_ctx *c = &tc->ctx[e->ctx];
-			struct pin_rec *rec = pnm_pin_rec_get_locked(1);
+			struct pin_rec *rec = pnm_pin_rec_span_locked(e->pfn, e->nr);
 
 			if (!rec) {
 				p = &tc->ents[i].next;
 				continue;
 			}
-			tc_record(tc, e, 1, &rec->pub);
+			tc_record(tc, e, e->nr, &rec->pub);
 			rec->pub.tag = c->tagged ? rec->tag : NULL;
 			memcpy(rec->tag, c->tag, sizeof(rec->tag));
 			rec->mm = c->mm;
 			rec->exit_reported = false;
-			rec->nr_nodes = 1;
-			rec->nodes[0].block = e->pfn >> PIN_BLOCK_SHIFT;
-			rec->nodes[0].live = 1UL << (e->pfn & (PIN_BLOCK_PAGES - 1));
 			pnm_pin_rec_adopt_locked(rec);
 			*p = e->next;
 			set_count(&tc->nr_live, tc->nr_live - 1);
@@ -621,20 +666,34 @@ static void tc_adopt_live(struct pin_tcache *tc)
 	}
 }
 
-/* Was @pfn freed after forget count @gen (or can it no longer be told)? */
-static bool tc_freed_since(unsigned long pfn, unsigned long gen)
+/* The frames [@pfn, @pfn + @nr) that lie in @block, as its bits. */
+static unsigned long tc_block_mask(unsigned long block, unsigned long pfn, unsigned long nr)
 {
-	unsigned long i;
+	unsigned long first = block << PIN_BLOCK_SHIFT;
+	unsigned long lo = pfn > first ? pfn - first : 0;
+	unsigned long hi = pfn + nr - first;
+
+	if (pfn + nr <= first || pfn >= first + PIN_BLOCK_PAGES)
+		return 0;
+	if (hi > PIN_BLOCK_PAGES)
+		hi = PIN_BLOCK_PAGES;
+	return (hi == PIN_BLOCK_PAGES ? ~0UL : (1UL << hi) - 1) & ~((1UL << lo) - 1);
+}
+
+/* Of the frames @mask of @block, those freed after forget count @gen (all
+ * if that can no longer be told). */
+static unsigned long tc_freed_since(unsigned long block, unsigned long mask, unsigned long gen)
+{
+	unsigned long i, freed = 0;
 
 	if (nr_forgotten - gen > FORGET_KEEP)
-		return true;
+		return mask;
 	for (i = gen; i < nr_forgotten; i++) {
 		const typeof(forgotten[0]) *f = &forgotten[i % FORGET_KEEP];
 
-		if (pfn - f->pfn < f->nr)
-			return true;
+		freed |= tc_block_mask(block, f->pfn, f->nr);
 	}
-	return false;
+	return freed & mask;
 }
 
 /* Bury @tc's released entries the registry has not seen, oldest first.
@@ -650,9 +709,16 @@ static void tc_bury(struct pin_tcache *tc)
 		const struct tc_ctx *c = &tc->ctx[e->ctx];
 		struct pnm_pin_record pub;
 
+		unsigned long b;
+
 		tc_record(tc, e, 0, &pub);
 		pub.tag = c->tagged ? c->tag : NULL;
-		pnm_pin_bury_locked(&pub, c->tag, e->pfn, tc_freed_since(e->pfn, e->gen));
+		for (b = e->pfn >> PIN_BLOCK_SHIFT; b <= (e->pfn + e->nr - 1) >> PIN_BLOCK_SHIFT; b++) {
+			unsigned long mask = tc_block_mask(b, e->pfn, e->nr);
+
+			pnm_pin_bury_block_locked(&pub, c->tag, b, mask,
+						  tc_freed_since(b, mask, e->gen));
+		}
 	}
 	set_lcount(&tc->nr_buried, tc->nr_graves);
 }

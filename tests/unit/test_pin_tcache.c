@@ -284,6 +284,88 @@ static void test_over_unpin_names_cached_pin(void **state)
 	CHECK_ALL();
 }
 
+/* A THP of @t, faulted in at a 2 MiB boundary: its address in *@h. */
+static void fault_thp(struct task_struct *t, unsigned long *h)
+{
+	unsigned long a = test_mmap(t, 2 * HPAGE_PMD_SIZE, RW, PRIV);
+
+	*h = ALIGN(a, HPAGE_PMD_SIZE);
+	assert_int_equal(pnm_mm_madvise(t->mm, *h, HPAGE_PMD_SIZE, MADV_HUGEPAGE), 0);
+	test_write_byte(t, *h, 1);
+	assert_int_equal(folio_order(page_folio(pfn_to_page(test_pfn(t, *h)))), HPAGE_PMD_ORDER);
+}
+
+struct span_release {
+	struct page **pages;
+	unsigned long n;
+};
+
+static void *release_span(void *arg)
+{
+	struct span_release *r = arg;
+
+	unpin_user_pages(r->pages, r->n);
+	return NULL;
+}
+
+/*
+ * A call over consecutive frames (a THP's 512 pages) is cached as one
+ * entry: listed as one record of 512 pages; released whole by its thread;
+ * released whole by another thread (which must find it in the pinning
+ * thread's cache); released one page first through the folio, then the
+ * rest (the registry takes the entry over as a record of 8 nodes).
+ * Nothing is reported and the folio's pins come out exact each time.
+ */
+static void test_span_entries(void **state)
+{
+	struct task_struct *t = test_task_create("t");
+	struct page **pages = calloc(HPAGE_PMD_NR, sizeof(*pages));
+	struct span_release r = { .pages = pages, .n = HPAGE_PMD_NR };
+	struct seen s = { 0 };
+	struct folio *folio;
+	unsigned long h;
+	pthread_t th;
+
+	(void)state;
+	assert_non_null(pages);
+	fault_thp(t, &h);
+	folio = page_folio(pfn_to_page(test_pfn(t, h)));
+
+	assert_int_equal(pin_remote(t, h, HPAGE_PMD_NR, pages), HPAGE_PMD_NR);
+	assert_int_equal(atomic_read(&folio->_pincount), HPAGE_PMD_NR);
+	pnm_pin_registry_foreach(-1, collect, &s);
+	assert_int_equal(s.nr, 1);
+	assert_int_equal(s.nr_pages[0], HPAGE_PMD_NR);
+	assert_int_equal(pnm_pin_registry_count(-1), HPAGE_PMD_NR);
+	unpin_user_pages(pages, HPAGE_PMD_NR);
+	assert_int_equal(atomic_read(&folio->_pincount), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+
+	assert_int_equal(pin_remote(t, h, HPAGE_PMD_NR, pages), HPAGE_PMD_NR);
+	assert_int_equal(pthread_create(&th, NULL, release_span, &r), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(atomic_read(&folio->_pincount), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+
+	assert_int_equal(pin_remote(t, h, HPAGE_PMD_NR, pages), HPAGE_PMD_NR);
+	unpin_user_page(pages[100]);
+	assert_int_equal(atomic_read(&folio->_pincount), HPAGE_PMD_NR - 1);
+	assert_int_equal(pnm_pin_registry_count(-1), HPAGE_PMD_NR - 1);
+	unpin_user_pages(pages + 1, HPAGE_PMD_NR - 1);
+	assert_int_equal(atomic_read(&folio->_pincount), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_int_equal(all_misuse(), 0);
+
+	/* A second release of a cached span's pins: refused, reported. */
+	assert_int_equal(pin_remote(t, h, HPAGE_PMD_NR, pages), HPAGE_PMD_NR);
+	unpin_user_pages(pages, HPAGE_PMD_NR);
+	unpin_user_page(pages[7]);
+	assert_int_equal(atomic_read(&folio->_pincount), 0);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_OVER_UNPIN), 1);
+	free(pages);
+	CHECK_ALL();
+}
+
 /* --- stress ------------------------------------------------------------------ */
 
 #define STRESS_PINNERS	2
@@ -441,6 +523,7 @@ int main(void)
 		PNM_TEST(test_thread_exit_hands_over),
 		PNM_TEST(test_order_of_records),
 		PNM_TEST(test_over_unpin_names_cached_pin),
+		PNM_TEST(test_span_entries),
 		PNM_TEST(test_stress_steal),
 	};
 
