@@ -7,8 +7,8 @@
  *
  * A pin call of one page of an order-0 folio, or of consecutive frames, is
  * first recorded in the calling thread's cache (pin_tcache.c), and usually
- * released there too by the same thread.  The registry's own structures hold every
- * other record.  Whenever the registry must see every record -- a listing,
+ * released there too by the same thread.  The registry's own structures
+ * hold every other record.  Whenever the registry must see every record -- a listing,
  * a count, a report, a release it cannot match, an mm's exit -- it takes
  * pin_lock and moves what the threads' caches hold into its own structures
  * first (pnm_pin_tcache_sync_locked()).
