@@ -696,6 +696,13 @@ void pnm_pin_grave_mark(unsigned long pfn, unsigned long nr)
 
 	if (!grave_bits)
 		return;
+	if (nr == 1) {
+		unsigned long *w = &grave_bits[pfn_block(pfn)], bit = pfn_bit(pfn);
+
+		if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
+			__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+		return;
+	}
 	for (b = pfn_block(pfn); b <= pfn_block(pfn + nr - 1); b++) {
 		unsigned long *w = &grave_bits[b], mask = block_range_mask(b, pfn, nr);
 
