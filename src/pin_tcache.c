@@ -206,9 +206,19 @@ static inline void set_lcount(unsigned long *p, unsigned long v)
 }
 
 
+/*
+ * The hash of a first frame: neighbouring frames (one-page calls over
+ * memory handed out in order) land in neighbouring buckets, and the first
+ * frames of THPs, all multiples of 512, do not all land in one.
+ */
+static inline unsigned long tc_hash(unsigned long pfn)
+{
+	return pfn ^ (pfn >> 9);
+}
+
 static inline unsigned int *tc_bucket(struct pin_tcache *tc, unsigned long pfn)
 {
-	return &tc->hash[pfn & tc->hash_mask];
+	return &tc->hash[tc_hash(pfn) & tc->hash_mask];
 }
 
 /* --- the owner's side ----------------------------------------------------- */
@@ -298,7 +308,7 @@ static bool tc_grow_hash(struct pin_tcache *tc)
 
 		for (i = old[b]; i != TC_NIL; i = next) {
 			unsigned int *head = tc_bucket(tc, tc->ents[i].pfn);
-			int half = (tc->ents[i].pfn & mask) != b;
+			int half = (tc_hash(tc->ents[i].pfn) & mask) != b;
 
 			next = tc->ents[i].next;
 			tc->ents[i].next = TC_NIL;
