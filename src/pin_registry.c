@@ -586,8 +586,9 @@ static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned l
  * recognised).  Consumes the thread's call site (file:line:func, or
  * file NULL and the entry point's return address) and copies its tag and
  * owner.  Call after the pins are counted and before the caller can unpin
- * them.  A call of one page of an order-0 folio is recorded in the
- * calling thread's cache when it can be (pin_tcache.c: no lock).  Else
+ * them.  A call of one page, or of up to 512 consecutive frames, is
+ * recorded in the calling thread's cache when it can be (pin_tcache.c:
+ * no lock).  Else
  * one pin_lock round trip per call; the record comes from the
  * registry's kept records when one of its size is there (a record counts
  * as an allocation for fault injection either way).  The pages become
@@ -620,9 +621,14 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 
 		if (!pnm_pin_span_hint_take(pages, nr, &pfn) && !pnm_pin_span_of(pages, nr, &pfn))
 			return add_record(mm, start, pages, nr, flags, tag, &site, true, NULL);
-		ret = pnm_pin_tcache_add(mm, start, pfn_to_page(pfn), nr, flags, &site, tag);
-		if (ret)
-			return ret < 0 ? ret : 0;
+		/* Up to a THP's worth: the unpin functions check and release
+		 * arrays in batches of that many (gup.c), and a cached call is
+		 * released whole, else by the registry. */
+		if (nr <= HPAGE_PMD_NR) {
+			ret = pnm_pin_tcache_add(mm, start, pfn_to_page(pfn), nr, flags, &site, tag);
+			if (ret)
+				return ret < 0 ? ret : 0;
+		}
 		return add_record(mm, start, pages, nr, flags, tag, &site, true, &pfn);
 	}
 	return add_record(mm, start, pages, nr, flags, tag, &site, false, NULL);
@@ -1218,9 +1224,7 @@ static unsigned long del_pages(struct page *const *pages, unsigned long n, bool 
 	 * (pin_tcache.c); the rest from the first it does not.  Those are
 	 * all released: if a later one is refused, ok[] says so below. */
 	if (pnm_config.pin_registry) {
-		if (span && n > 1 && pnm_pin_tcache_del_span(pfn_to_page(first), n))
-			return 0;
-		skip = pnm_pin_tcache_del_pages(pages, n);
+		skip = pnm_pin_tcache_del_pages(pages, n, span);
 		if (skip == n)
 			return 0;
 	}

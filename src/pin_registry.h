@@ -5,7 +5,7 @@
  * registry's lock) share.  Private to those two files; the rest of the core
  * calls the pnm_pin_registry_*() functions of internal.h.
  *
- * A pin call of one page of an order-0 folio, or of consecutive frames, is
+ * A pin call of one page, or of up to a THP's worth of consecutive frames, is
  * first recorded in the calling thread's cache (pin_tcache.c), and usually
  * released there too by the same thread.  The registry's own structures
  * hold every other record.  Whenever the registry must see every record -- a listing,
@@ -135,18 +135,18 @@ void pnm_pin_tcache_init(void);
 int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *page,
 		       unsigned long nr, unsigned int flags, const struct pnm_call_site *site,
 		       const char *tag);
-/* Retire the calling thread's most recent cached pin of @page (an order-0
- * folio) if it is the caller's own (same pin owner and process): true, or
- * false to leave the release to the registry.  Lock free. */
-bool pnm_pin_tcache_del(struct page *page);
 /* Retire the calling thread's most recent cached pin call whose first
- * frame is @page's if it is the caller's own and was of exactly the @n
- * (> 1) consecutive frames from there: true, else false.  Lock free. */
-bool pnm_pin_tcache_del_span(struct page *page, unsigned long n);
-/* pnm_pin_tcache_del() for the entries of @pages[0..n) in order, as long
- * as each is a pin the calling thread's cache holds (NULL entries and the
- * zero page pass): the number of entries done.  Lock free. */
-unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long n);
+ * frame is @page's if it was of that one page and is the caller's own
+ * (same pin owner and process): true, or false to leave the release to the
+ * registry.  Lock free. */
+bool pnm_pin_tcache_del(struct page *page);
+/* Release the pins of @pages[0..n) in order, as long as the calling
+ * thread's cache holds them: at each entry, its newest cached call whose
+ * first frame is that page's, if the caller's own and the next entries
+ * are that call's frames in order (@span: @pages are consecutive frames,
+ * nothing to check); NULL entries and the zero page pass.  Returns the
+ * number of entries done.  Lock free. */
+unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long n, bool span);
 /* The registry takes over the calling thread's cached live records, and
  * the thread's unused ids and clock ticks are dropped (so its next cached
  * record comes after what the registry records now).  pin_lock held. */

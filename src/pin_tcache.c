@@ -9,9 +9,8 @@
  * registry on -- and makes every pinning thread write the same lines
  * (docs/performance.md).  Most pins are released by the thread that took
  * them, the way they were taken.  So a thread keeps the records of its own
- * pin calls of one page of an order-0 folio, and of its calls over
- * consecutive frames (a THP, pages handed out in order), in a cache of its
- * own:
+ * pin calls of one page, and of its calls over up to 512 consecutive frames
+ * (a THP, pages handed out in order), in a cache of its own:
  *
  *   pin     pnm_pin_tcache_add() makes an entry: the first frame and the
  *           number of frames, the user address, the record id and clock tick (from a range the thread
@@ -26,9 +25,9 @@
  *   unpin   pnm_pin_tcache_del() looks for the frame in that hash and, if
  *           the newest entry of it is one page's and the caller's own (same
  *           pin owner, same process, as the registry's release prefers),
- *           retires it; pnm_pin_tcache_del_span() does the same for the
- *           release of a whole array of consecutive frames, if the newest
- *           entry of its first frame is a call of exactly those frames.
+ *           retires it; pnm_pin_tcache_del_pages() does the same along a
+ *           released array, an entry of n frames serving n entries of the
+ *           array that are its frames in order.
  *           The entry becomes one of the cache's last TC_GRAVES released
  *           ones (its graves, for OVER_UNPIN reports), and the frames'
  *           grave bits are set if they are not yet (pnm_pin_grave_mark()).
@@ -459,10 +458,10 @@ int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *p
 	unsigned int i;
 	int k;
 
-	/* One page of a large folio: a release through another page of the
-	 * folio may retire its pin (the folio rule), which the registry's
-	 * lookups see and the cache's (by frame) do not. */
-	if (!tc_on || (nr == 1 && folio_test_large(page_folio(page))))
+	/* A page of a large folio too: a release through another page of
+	 * the folio (the folio rule) misses in the cache, and the registry
+	 * takes the entry over before it looks. */
+	if (!tc_on)
 		return 0;
 	if (unlikely(pnm_pin_record_should_fail()))
 		return -ENOMEM;
@@ -529,17 +528,14 @@ static inline unsigned int tc_find(struct pin_tcache *tc, unsigned long pfn, uns
  * (a fast section).  A page of one page's pin cannot have become part of
  * a large folio since: the pin held it.
  */
-static inline bool tc_retire(struct pin_tcache *tc, unsigned long pfn, unsigned long nr,
-			     unsigned long owner, int pid)
+static inline bool tc_retire_at(struct pin_tcache *tc, unsigned int i, unsigned int *p,
+				unsigned long nr, unsigned long owner, int pid)
 {
-	unsigned int *p, i = tc_find(tc, pfn, &p), old;
-	const struct tc_ctx *c;
-	struct tc_ent *e;
+	struct tc_ent *e = &tc->ents[i];
+	const struct tc_ctx *c = &tc->ctx[e->ctx];
+	unsigned long pfn = e->pfn;
+	unsigned int old;
 
-	if (i == TC_NIL)
-		return false;
-	e = &tc->ents[i];
-	c = &tc->ctx[e->ctx];
 	if (e->nr != nr || c->owner != owner || (pid >= 0 && c->pid != pid))
 		return false;
 	*p = e->next;
@@ -557,6 +553,15 @@ static inline bool tc_retire(struct pin_tcache *tc, unsigned long pfn, unsigned 
 		for (unsigned long k = 0; k < nr; k++)
 			atomic_dec(&pfn_to_page(pfn + k)->pnm_pincount);
 	return true;
+}
+
+/* tc_retire_at() for the newest entry whose first frame is @pfn. */
+static inline bool tc_retire(struct pin_tcache *tc, unsigned long pfn, unsigned long nr,
+			     unsigned long owner, int pid)
+{
+	unsigned int *p, i = tc_find(tc, pfn, &p);
+
+	return i != TC_NIL && tc_retire_at(tc, i, p, nr, owner, pid);
 }
 
 /*
@@ -577,42 +582,46 @@ bool pnm_pin_tcache_del(struct page *page)
 }
 
 /*
- * pnm_pin_tcache_del_span - see pin_registry.h.  Called by the registry's
- * release of an array of consecutive frames before it takes pin_lock.
- */
-bool pnm_pin_tcache_del_span(struct page *page, unsigned long n)
-{
-	struct pin_tcache *tc = &tc_self;
-	bool done;
-
-	if (!count(&tc->nr_live) || !tc_enter(tc))
-		return false;
-	done = tc_retire(tc, page_to_pfn(page), n, pnm_pin_get_owner(),
-			 current ? current->pid : -1);
-	tc_exit(tc);
-	return done;
-}
-
-/*
  * pnm_pin_tcache_del_pages - see pin_registry.h.  One fast section for
- * the whole prefix.
+ * the whole prefix.  An entry of @nr > 1 frames serves the next @nr array
+ * entries if they are its frames in order (known if @span, else checked).
  */
-unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long n)
+unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long n, bool span)
 {
 	struct pin_tcache *tc = &tc_self;
-	unsigned long owner, i;
+	unsigned long owner, i = 0;
 	int pid;
 
 	if (!count(&tc->nr_live) || !tc_enter(tc))
 		return 0;
 	owner = pnm_pin_get_owner();
 	pid = current ? current->pid : -1;
-	for (i = 0; i < n; i++) {
+	while (i < n) {
 		struct page *page = pages[i];
+		unsigned long pfn, nr, first;
+		unsigned int *p, k;
 
-		if (page && !is_zero_pfn(page_to_pfn(page)) &&
-		    !tc_retire(tc, page_to_pfn(page), 1, owner, pid))
+		if (!page || is_zero_pfn(page_to_pfn(page))) {
+			i++;
+			continue;
+		}
+		pfn = page_to_pfn(page);
+		k = tc_find(tc, pfn, &p);
+		if (k == TC_NIL)
 			break;
+		nr = tc->ents[k].nr;
+		if (likely(nr == 1)) {
+			if (!tc_retire_at(tc, k, p, 1, owner, pid))
+				break;
+			i++;
+			continue;
+		}
+		if (nr > n - i || (!span &&
+				   (!pnm_pin_span_of(pages + i, nr, &first) || first != pfn)))
+			break;
+		if (!tc_retire_at(tc, k, p, nr, owner, pid))
+			break;
+		i += nr;
 	}
 	tc_exit(tc);
 	return i;
@@ -642,38 +651,75 @@ static void tc_record(const struct pin_tcache *tc, const struct tc_ent *e, unsig
 	};
 }
 
+/* Hand live entry @i of @tc to the registry as a record: false if the
+ * registry has no memory for it.  @tc is held. */
+static bool tc_adopt(struct pin_tcache *tc, unsigned int i)
+{
+	const struct tc_ent *e = &tc->ents[i];
+	const struct tc_ctx *c = &tc->ctx[e->ctx];
+	struct pin_rec *rec = pnm_pin_rec_span_locked(e->pfn, e->nr);
+	unsigned int *p;
+
+	if (!rec)
+		return false;
+	tc_record(tc, e, e->nr, &rec->pub);
+	rec->pub.tag = c->tagged ? rec->tag : NULL;
+	memcpy(rec->tag, c->tag, sizeof(rec->tag));
+	rec->mm = c->mm;
+	rec->exit_reported = false;
+	pnm_pin_rec_adopt_locked(rec);
+	for (p = tc_bucket(tc, e->pfn); *p != i; p = &tc->ents[*p].next)
+		;
+	*p = e->next;
+	set_count(&tc->nr_live, tc->nr_live - 1);
+	tc_release_ent(tc, i);
+	return true;
+}
+
+struct tc_by_seq {
+	unsigned long long seq;
+	unsigned int i;
+};
+
+static int tc_seq_cmp(const void *a, const void *b)
+{
+	const struct tc_by_seq *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 /*
- * Hand @tc's live entries to the registry as records.  @tc is held.  An
- * entry the registry has no memory for stays (host ENOMEM: the registry
- * then misses that pin until it can take it).
+ * Hand @tc's live entries to the registry as records, oldest first, so
+ * that each goes in at the end of the registry's list (ordered by tick)
+ * rather than after a walk back through it.  @tc is held.  An entry the
+ * registry has no memory for stays (host ENOMEM: the registry then misses
+ * that pin until it can take it).
  */
 static void tc_adopt_live(struct pin_tcache *tc)
 {
-	unsigned long b;
+	unsigned long b, n = 0, k;
+	struct tc_by_seq *v;
 
-	for (b = 0; tc->hash && b <= tc->hash_mask && tc->nr_live; b++) {
-		unsigned int *p = &tc->hash[b], i;
+	if (!tc->hash || !tc->nr_live)
+		return;
+	v = malloc(tc->nr_live * sizeof(*v));
+	for (b = 0; b <= tc->hash_mask; b++) {
+		unsigned int i, next;
 
-		while ((i = *p) != TC_NIL) {
-			const struct tc_ent *e = &tc->ents[i];
-			const struct tc_ctx *c = &tc->ctx[e->ctx];
-			struct pin_rec *rec = pnm_pin_rec_span_locked(e->pfn, e->nr);
-
-			if (!rec) {
-				p = &tc->ents[i].next;
-				continue;
-			}
-			tc_record(tc, e, e->nr, &rec->pub);
-			rec->pub.tag = c->tagged ? rec->tag : NULL;
-			memcpy(rec->tag, c->tag, sizeof(rec->tag));
-			rec->mm = c->mm;
-			rec->exit_reported = false;
-			pnm_pin_rec_adopt_locked(rec);
-			*p = e->next;
-			set_count(&tc->nr_live, tc->nr_live - 1);
-			tc_release_ent(tc, i);
+		for (i = tc->hash[b]; i != TC_NIL; i = next) {
+			next = tc->ents[i].next;
+			if (v)
+				v[n++] = (struct tc_by_seq){ tc->ents[i].seq, i };
+			else
+				tc_adopt(tc, i);	/* no memory to sort: as found */
 		}
 	}
+	if (!v)
+		return;
+	qsort(v, n, sizeof(*v), tc_seq_cmp);
+	for (k = 0; k < n; k++)
+		tc_adopt(tc, v[k].i);
+	free(v);
 }
 
 /* The frames [@pfn, @pfn + @nr) that lie in @block, as its bits. */

@@ -313,7 +313,9 @@ static void *release_span(void *arg)
  * entry: listed as one record of 512 pages; released whole by its thread;
  * released whole by another thread (which must find it in the pinning
  * thread's cache); released one page first through the folio, then the
- * rest (the registry takes the entry over as a record of 8 nodes).
+ * rest (the registry takes the entry over as a record of 8 nodes); 256
+ * calls of 2 pages released as one array, whole and around one page
+ * released first.
  * Nothing is reported and the folio's pins come out exact each time.
  */
 static void test_span_entries(void **state)
@@ -352,6 +354,24 @@ static void test_span_entries(void **state)
 	assert_int_equal(atomic_read(&folio->_pincount), HPAGE_PMD_NR - 1);
 	assert_int_equal(pnm_pin_registry_count(-1), HPAGE_PMD_NR - 1);
 	unpin_user_pages(pages + 1, HPAGE_PMD_NR - 1);
+	assert_int_equal(atomic_read(&folio->_pincount), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_int_equal(all_misuse(), 0);
+
+	/* 256 calls of 2 pages each, released as one array: one entry
+	 * per two array entries; then again with one page released first
+	 * through the folio (the registry takes the rest over). */
+	for (unsigned long i = 0; i < HPAGE_PMD_NR; i += 2)
+		assert_int_equal(pin_remote(t, h + i * PG, 2, pages + i), 2);
+	assert_int_equal(atomic_read(&folio->_pincount), HPAGE_PMD_NR);
+	unpin_user_pages(pages, HPAGE_PMD_NR);
+	assert_int_equal(atomic_read(&folio->_pincount), 0);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	for (unsigned long i = 0; i < HPAGE_PMD_NR; i += 2)
+		assert_int_equal(pin_remote(t, h + i * PG, 2, pages + i), 2);
+	unpin_user_page(pages[301]);
+	unpin_user_pages(pages, 301);
+	unpin_user_pages(pages + 302, HPAGE_PMD_NR - 302);
 	assert_int_equal(atomic_read(&folio->_pincount), 0);
 	assert_int_equal(pnm_pin_registry_count(-1), 0);
 	assert_int_equal(all_misuse(), 0);
