@@ -103,6 +103,40 @@ static struct task_struct *task_with_pages(unsigned long *addr, int nr)
 	return t;
 }
 
+/* Barriers of a worker that holds its pins until told to go on. */
+struct held_worker {
+	struct worker w;
+	pthread_barrier_t held, go;
+	pthread_t th;
+};
+
+/* Start @hw pinning K pages of a new task one call each; returns when
+ * they are pinned (the worker waits, alive, holding them). */
+static void held_worker_start(struct held_worker *hw, struct page **pages)
+{
+	unsigned long a;
+
+	hw->w = (struct worker){ .t = task_with_pages(&a, K), .addr = a, .nr = K,
+				 .pages = pages, .held = &hw->held, .go = &hw->go,
+				 .keep = true };
+	assert_int_equal(pthread_barrier_init(&hw->held, NULL, 2), 0);
+	assert_int_equal(pthread_barrier_init(&hw->go, NULL, 2), 0);
+	assert_int_equal(pthread_create(&hw->th, NULL, pin_worker, &hw->w), 0);
+	pthread_barrier_wait(&hw->held);
+}
+
+/* Let @hw's worker exit; it must have pinned all K pages. */
+static void held_worker_finish(struct held_worker *hw)
+{
+	void *ret;
+
+	pthread_barrier_wait(&hw->go);
+	assert_int_equal(pthread_join(hw->th, &ret), 0);
+	assert_null(ret);
+	pthread_barrier_destroy(&hw->held);
+	pthread_barrier_destroy(&hw->go);
+}
+
 /* --- tests ------------------------------------------------------------------- */
 
 /*
@@ -113,20 +147,11 @@ static struct task_struct *task_with_pages(unsigned long *addr, int nr)
 static void test_other_thread_sees_and_releases(void **state)
 {
 	struct page *pages[K];
-	pthread_barrier_t held, go;
-	struct worker w;
+	struct held_worker hw;
 	struct seen s = { 0 };
-	unsigned long a;
-	pthread_t th;
-	void *ret;
 
 	(void)state;
-	w = (struct worker){ .t = task_with_pages(&a, K), .addr = a, .nr = K, .pages = pages,
-			     .held = &held, .go = &go, .keep = true };
-	assert_int_equal(pthread_barrier_init(&held, NULL, 2), 0);
-	assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
-	assert_int_equal(pthread_create(&th, NULL, pin_worker, &w), 0);
-	pthread_barrier_wait(&held);
+	held_worker_start(&hw, pages);
 	/* The worker is alive and holds its pins in its cache. */
 	assert_int_equal(pnm_pin_registry_count(-1), K);
 	pnm_pin_registry_foreach(-1, collect, &s);
@@ -138,13 +163,9 @@ static void test_other_thread_sees_and_releases(void **state)
 		unpin_user_page(pages[i]);
 	assert_int_equal(pnm_pin_registry_count(-1), K - K / 2);
 	unpin_user_pages(pages + K / 2, K - K / 2);
-	pthread_barrier_wait(&go);
-	assert_int_equal(pthread_join(th, &ret), 0);
-	assert_null(ret);
+	held_worker_finish(&hw);
 	assert_int_equal(pnm_pin_registry_count(-1), 0);
 	assert_int_equal(all_misuse(), 0);
-	pthread_barrier_destroy(&held);
-	pthread_barrier_destroy(&go);
 	CHECK_ALL();
 }
 
@@ -156,26 +177,15 @@ static void test_other_thread_sees_and_releases(void **state)
 static void test_release_without_listing(void **state)
 {
 	struct page *pages[K];
-	pthread_barrier_t held, go;
-	struct worker w;
-	unsigned long a;
-	pthread_t th;
+	struct held_worker hw;
 
 	(void)state;
-	w = (struct worker){ .t = task_with_pages(&a, K), .addr = a, .nr = K, .pages = pages,
-			     .held = &held, .go = &go, .keep = true };
-	assert_int_equal(pthread_barrier_init(&held, NULL, 2), 0);
-	assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
-	assert_int_equal(pthread_create(&th, NULL, pin_worker, &w), 0);
-	pthread_barrier_wait(&held);
+	held_worker_start(&hw, pages);
 	for (int i = K - 1; i >= 0; i--)
 		unpin_user_page(pages[i]);
 	assert_int_equal(all_misuse(), 0);
-	pthread_barrier_wait(&go);
-	assert_int_equal(pthread_join(th, NULL), 0);
+	held_worker_finish(&hw);
 	assert_int_equal(pnm_pin_registry_count(-1), 0);
-	pthread_barrier_destroy(&held);
-	pthread_barrier_destroy(&go);
 	CHECK_ALL();
 }
 
