@@ -5,7 +5,7 @@
  * labels its pins with; and the spelling of FOLL_* flags and call sites
  * that records and reports use.
  *
- * Call sites.  Every exported GUP and unpin entry point (gup.c,
+ * Call sites.  Every exported GUP and unpin entry point (gup.c, gup_unpin.c,
  * gup_fast.c) brackets its work with pnm_gup_site_enter() and
  * pnm_gup_site_exit().  The site of the call is what the gup.h macros (or
  * a caller, with pnm_gup_set_call_site()) recorded on the thread just

@@ -394,11 +394,31 @@ void vma_expand_end(struct vm_area_struct *vma, unsigned long end);
  * accounting answers folio_maybe_dma_pinned() from it, the registry and
  * misuse detection rely on it.  Otherwise (linux accounting, registry and
  * pin_debug off: the production configuration) no path touches it and it
- * stays 0.  Every pin and unpin path (gup.c, gup_fast.c, pin_registry.c)
- * asks the same predicate, so acquire and release always agree.
+ * stays 0.  Every pin and unpin path (gup.c, gup_unpin.c, gup_fast.c,
+ * pin_registry.c) asks the same predicate, so acquire and release always
+ * agree.
  * Ordering rule shared with pin_registry.c's put check: a pin adds to
  * _refcount before it adds to the pin counts; an unpin subtracts from the
  * pin counts before it subtracts from _refcount. */
+
+/* What @refs pins add to @folio's refcount in the current accounting mode
+ * (gup.c's acquire side, gup_unpin.c's release side). */
+static inline int pnm_pin_refcount_units(struct folio *folio, int refs)
+{
+	if (folio_has_pincount(folio) ||
+	    pnm_config.pin_accounting == PNM_PIN_ACCOUNTING_EXACT)
+		return refs;
+	return refs * (int)GUP_PIN_COUNTING_BIAS;
+}
+
+/* gup_unpin.c: release @n pins of @folio already checked against the
+ * registry (one folio operation, _pincount first); returns the pins to add
+ * to NR_FOLL_PIN_RELEASED (0 in legacy mode and for the zero page). */
+unsigned long pnm_unpin_folio_pins(struct folio *folio, unsigned long n);
+/* gup_unpin.c: the folio of @pages[@i] and in *@nr how many consecutive
+ * entries from @i belong to it. */
+struct folio *pnm_gup_folio_next(struct page **pages, unsigned long npages,
+				 unsigned long i, unsigned long *nr);
 
 /*
  * pnm_gup_slow - the slow path behind the _fast entry points (Linux's

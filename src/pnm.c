@@ -864,7 +864,11 @@ bool pnm_check_system(void)
 	check_nomem = false;
 	/* A fresh pass number; relaxed: it only has to be unique. */
 	check_pass_cur = __atomic_add_fetch(&check_pass_last, 1, __ATOMIC_RELAXED);
+	/* liburcu's callback thread frees deferred page tables, inodes and
+	 * anon_vmas: the model's own "other thread" (rcu.h). */
+	pnm_rcu_callbacks_hold();
 	ok = check_system();
+	pnm_rcu_callbacks_release();
 	check_host_err = !ok && check_nomem ? -ENOMEM : 0;
 	check_nomem = false;
 	check_pass_cur = saved_pass;

@@ -174,6 +174,9 @@ void pnm_synchronize_rcu(void)
 static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cb_cond = PTHREAD_COND_INITIALIZER;
 static unsigned long cb_queued, cb_done;	/* cb_lock */
+/* Held for reading by each callback while it runs, for writing by
+ * pnm_rcu_callbacks_hold().  Lock order: before every model lock. */
+static pthread_rwlock_t cb_exclusion = PTHREAD_RWLOCK_INITIALIZER;
 
 /* The function liburcu calls after the grace period. */
 static void pnm_rcu_trampoline(struct rcu_head *head)
@@ -184,7 +187,9 @@ static void pnm_rcu_trampoline(struct rcu_head *head)
 	 * updater's work before pnm_call_rcu() is visible. */
 	pnm_tsan_acquire(&pnm_rcu_tsan_gp);
 	pnm_tsan_acquire(&pnm_rcu_tsan_update);
+	pthread_rwlock_rdlock(&cb_exclusion);
 	rh->func(rh);		/* may free @rh */
+	pthread_rwlock_unlock(&cb_exclusion);
 
 	pthread_mutex_lock(&cb_lock);
 	cb_done++;
@@ -207,6 +212,17 @@ void pnm_call_rcu(struct pnm_rcu_head *rh, void (*func)(struct pnm_rcu_head *rh)
 	/* Pairs with the acquire at the start of the trampoline. */
 	pnm_tsan_release(&pnm_rcu_tsan_update);
 	urcu_memb_call_rcu(&rh->head, pnm_rcu_trampoline);
+}
+
+/* pnm_rcu_callbacks_hold, pnm_rcu_callbacks_release - rcu.h. */
+void pnm_rcu_callbacks_hold(void)
+{
+	pthread_rwlock_wrlock(&cb_exclusion);
+}
+
+void pnm_rcu_callbacks_release(void)
+{
+	pthread_rwlock_unlock(&cb_exclusion);
 }
 
 /*

@@ -215,14 +215,26 @@ void pnm_call_rcu(struct pnm_rcu_head *rh, void (*func)(struct pnm_rcu_head *rh)
  * The rule for checkers and frame counts: a table frame whose release was
  * deferred is still allocated (PG_table set), so pnm_check_system()'s
  * accounting holds at any time without waiting -- but the release runs on
- * liburcu's call_rcu thread, which is "another thread changing the model"
- * for pnm_check_system()'s quiescence requirement.  So: after lockless
- * walkers ran concurrently with unmapping, call pnm_rcu_barrier() before
- * pnm_check_system() or before comparing frame counts.  pnm_fini() calls
- * it before it counts leaked frames.  Single-threaded code never defers,
- * so never needs it.
+ * liburcu's call_rcu thread, which would be "another thread changing the
+ * model" for pnm_check_system()'s quiescence requirement.  So
+ * pnm_check_system() holds the callbacks off while it runs
+ * (pnm_rcu_callbacks_hold()); code that compares frame counts itself must
+ * call pnm_rcu_barrier() first after lockless walkers ran concurrently with
+ * unmapping.  pnm_fini() calls it before it counts leaked frames.
+ * Single-threaded code never defers, so never needs it.
  */
 void pnm_rcu_barrier(void);
+
+/*
+ * Keep every callback from running until pnm_rcu_callbacks_release(): a
+ * callback that is due waits for it (on a rwlock each callback holds for
+ * reading while it runs; this takes it for writing, so it also waits for
+ * a callback that is running).  For pnm_check_system().  The caller holds
+ * no model lock (callbacks take model locks while they hold the rwlock)
+ * and must not wait for a callback meanwhile (no pnm_rcu_barrier()).
+ */
+void pnm_rcu_callbacks_hold(void);
+void pnm_rcu_callbacks_release(void);
 
 /* --- lockless page-table walkers (gup-fast) ------------------------------- */
 
