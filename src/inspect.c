@@ -300,26 +300,40 @@ static int mapped_snapshot(struct mm_struct *mm, unsigned long addr, struct pnm_
 	}
 	if (!pmd)
 		return -EFAULT;
-	if (pmd_trans_huge(pmdp_get_lockless(pmd))) {
-		pmd_t val;
+	/*
+	 * A THP may be split (its PMD becomes a table of PTEs mapping the
+	 * same pages) or a table collapsed into a PMD between the lockless
+	 * look and the lock, by paths that do not hold mmap_lock for writing
+	 * (reclaim's and the deferred split's splits, khugepaged): look again
+	 * rather than answer "nothing present".  Bounded: each retry follows
+	 * a change of the entry.
+	 */
+	for (int tries = 0;; tries++) {
+		if (pmd_trans_huge(pmdp_get_lockless(pmd))) {
+			pmd_t val;
 
-		ptl = pmd_lock(mm, pmd);
-		val = pmdp_get(pmd);
-		if (pmd_trans_huge(val)) {
-			frame_snapshot(pmd_pfn(val) + ((addr & ~PMD_MASK) >> PAGE_SHIFT), pi);
-			pi->flags |= PNM_PAGE_MAP_PMD;
-			if (pmd_write(val))
-				pi->flags |= PNM_PAGE_MAP_WRITE;
-			if (pmd_dirty(val))
-				pi->flags |= PNM_PAGE_MAP_DIRTY;
-			err = 0;
+			ptl = pmd_lock(mm, pmd);
+			val = pmdp_get(pmd);
+			if (pmd_trans_huge(val)) {
+				frame_snapshot(pmd_pfn(val) + ((addr & ~PMD_MASK) >> PAGE_SHIFT), pi);
+				pi->flags |= PNM_PAGE_MAP_PMD;
+				if (pmd_write(val))
+					pi->flags |= PNM_PAGE_MAP_WRITE;
+				if (pmd_dirty(val))
+					pi->flags |= PNM_PAGE_MAP_DIRTY;
+				err = 0;
+			}
+			spin_unlock(ptl);
+			if (!err || tries >= 8)
+				return err;
+			continue;
 		}
-		spin_unlock(ptl);
-		return err;
+		pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+		if (pte)
+			break;
+		if (tries >= 8 || !pmd_trans_huge(pmdp_get_lockless(pmd)))
+			return -EFAULT;
 	}
-	pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
-	if (!pte)
-		return -EFAULT;
 	entry = ptep_get(pte);
 	if (pte_present(entry) && pfn_valid(pte_pfn(entry))) {
 		frame_snapshot(pte_pfn(entry), pi);
