@@ -272,6 +272,15 @@ int pnm_pfn_info(unsigned long pfn, struct pnm_page_info *info)
  * lock held so the folio cannot go meanwhile, plus the entry's bits.
  * 0 or -EFAULT (nothing present).  Caller holds mmap_lock for read.
  */
+/* frame_snapshot() of @pfn mapped by an entry whose bits are @level (a
+ * PNM_PAGE_MAP_* level flag, or 0 for a PTE), @write and @dirty. */
+static void entry_snapshot(unsigned long pfn, unsigned int level, bool write, bool dirty,
+			   struct pnm_page_info *pi)
+{
+	frame_snapshot(pfn, pi);
+	pi->flags |= level | (write ? PNM_PAGE_MAP_WRITE : 0) | (dirty ? PNM_PAGE_MAP_DIRTY : 0);
+}
+
 static int mapped_snapshot(struct mm_struct *mm, unsigned long addr, struct pnm_page_info *pi)
 {
 	spinlock_t *ptl;
@@ -287,12 +296,9 @@ static int mapped_snapshot(struct mm_struct *mm, unsigned long addr, struct pnm_
 		spin_lock(&mm->page_table_lock);
 		val = pudp_get(pud);
 		if (pud_leaf(val)) {
-			frame_snapshot(pud_pfn(val) + ((addr & ~PUD_MASK) >> PAGE_SHIFT), pi);
-			pi->flags |= PNM_PAGE_MAP_PUD;
-			if (pud_write(val))
-				pi->flags |= PNM_PAGE_MAP_WRITE;
-			if (pud_val(val) & _PAGE_DIRTY)
-				pi->flags |= PNM_PAGE_MAP_DIRTY;
+			entry_snapshot(pud_pfn(val) + ((addr & ~PUD_MASK) >> PAGE_SHIFT),
+				       PNM_PAGE_MAP_PUD, pud_write(val),
+				       pud_val(val) & _PAGE_DIRTY, pi);
 			err = 0;
 		}
 		spin_unlock(&mm->page_table_lock);
@@ -315,12 +321,8 @@ static int mapped_snapshot(struct mm_struct *mm, unsigned long addr, struct pnm_
 			ptl = pmd_lock(mm, pmd);
 			val = pmdp_get(pmd);
 			if (pmd_trans_huge(val)) {
-				frame_snapshot(pmd_pfn(val) + ((addr & ~PMD_MASK) >> PAGE_SHIFT), pi);
-				pi->flags |= PNM_PAGE_MAP_PMD;
-				if (pmd_write(val))
-					pi->flags |= PNM_PAGE_MAP_WRITE;
-				if (pmd_dirty(val))
-					pi->flags |= PNM_PAGE_MAP_DIRTY;
+				entry_snapshot(pmd_pfn(val) + ((addr & ~PMD_MASK) >> PAGE_SHIFT),
+					       PNM_PAGE_MAP_PMD, pmd_write(val), pmd_dirty(val), pi);
 				err = 0;
 			}
 			spin_unlock(ptl);
@@ -336,11 +338,7 @@ static int mapped_snapshot(struct mm_struct *mm, unsigned long addr, struct pnm_
 	}
 	entry = ptep_get(pte);
 	if (pte_present(entry) && pfn_valid(pte_pfn(entry))) {
-		frame_snapshot(pte_pfn(entry), pi);
-		if (pte_write(entry))
-			pi->flags |= PNM_PAGE_MAP_WRITE;
-		if (pte_dirty(entry))
-			pi->flags |= PNM_PAGE_MAP_DIRTY;
+		entry_snapshot(pte_pfn(entry), 0, pte_write(entry), pte_dirty(entry), pi);
 		err = 0;
 	}
 	pte_unmap_unlock(pte, ptl);

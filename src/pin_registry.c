@@ -169,20 +169,6 @@ static inline unsigned long pfn_bit(unsigned long pfn)
 	return 1UL << (pfn & (PIN_BLOCK_PAGES - 1));
 }
 
-/* The frames of [@pfn, @pfn + @nr) that lie in @block, as its bits. */
-static unsigned long block_range_mask(unsigned long block, unsigned long pfn, unsigned long nr)
-{
-	unsigned long first = block << PIN_BLOCK_SHIFT, last = first + PIN_BLOCK_PAGES;
-	unsigned long lo = max_t(unsigned long, pfn, first);
-	unsigned long hi = min_t(unsigned long, pfn + nr, last);
-
-	if (lo >= hi)
-		return 0;
-	hi -= first;
-	lo -= first;
-	return (hi == PIN_BLOCK_PAGES ? ~0UL : (1UL << hi) - 1) & ~((1UL << lo) - 1);
-}
-
 /* The bits of the @len frames from @pfn (one run: pnm_pin_run_len()). */
 static inline unsigned long run_mask(unsigned long pfn, unsigned long len)
 {
@@ -442,19 +428,31 @@ void pnm_pin_rec_adopt_locked(struct pin_rec *rec)
 		node_link(rec, &rec->nodes[i]);
 }
 
-/* pnm_pin_rec_span_locked - pin_registry.h: the nodes of add_record()'s
- * span branch. */
+/* The @nodes nodes of @rec for the @nr consecutive frames from @pfn: whole
+ * blocks but the first and the last. */
+static void span_nodes(struct pin_rec *rec, unsigned long pfn, unsigned long nr,
+		       unsigned long nodes)
+{
+	unsigned long i;
+
+	for (i = 0; i < nodes; i++) {
+		rec->nodes[i].block = pfn_block(pfn) + i;
+		rec->nodes[i].live = ~0UL;
+	}
+	rec->nodes[0].live = ~0UL << (pfn & (PIN_BLOCK_PAGES - 1));
+	rec->nodes[nodes - 1].live &= ~0UL >> ((-(pfn + nr)) & (PIN_BLOCK_PAGES - 1));
+}
+
+/* pnm_pin_rec_span_locked - pin_registry.h: a record with add_record()'s
+ * span nodes. */
 struct pin_rec *pnm_pin_rec_span_locked(unsigned long pfn, unsigned long nr)
 {
-	unsigned long i, nodes = pfn_block(pfn + nr - 1) - pfn_block(pfn) + 1;
+	unsigned long nodes = pfn_block(pfn + nr - 1) - pfn_block(pfn) + 1;
 	struct pin_rec *rec = rec_get_locked(nodes);
 
 	if (!rec)
 		return NULL;
-	for (i = 0; i < nodes; i++) {
-		rec->nodes[i].block = pfn_block(pfn) + i;
-		rec->nodes[i].live = block_range_mask(pfn_block(pfn) + i, pfn, nr);
-	}
+	span_nodes(rec, pfn, nr, nodes);
 	rec->nr_nodes = nodes;
 	return rec;
 }
@@ -534,13 +532,7 @@ static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned l
 			return -ENOMEM;
 		}
 		if (span) {
-			/* Whole blocks but the first and the last. */
-			for (i = 0; i < nodes; i++) {
-				rec->nodes[i].block = pfn_block(pfn) + i;
-				rec->nodes[i].live = ~0UL;
-			}
-			rec->nodes[0].live = ~0UL << (pfn & (PIN_BLOCK_PAGES - 1));
-			rec->nodes[nodes - 1].live &= ~0UL >> ((-(pfn + nr)) & (PIN_BLOCK_PAGES - 1));
+			span_nodes(rec, pfn, nr, nodes);
 		} else {
 			for (i = 0; i < nr_runs; i++)
 				add_node_run(rec, &n, runs[i].pfn, runs[i].mask);
@@ -622,7 +614,7 @@ int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 		if (!pnm_pin_span_hint_take(pages, nr, &pfn) && !pnm_pin_span_of(pages, nr, &pfn))
 			return add_record(mm, start, pages, nr, flags, tag, &site, true, NULL);
 		/* Up to a THP's worth: the unpin functions check and release
-		 * arrays in batches of that many (gup.c), and a cached call is
+		 * arrays in batches of that many (gup_unpin.c), and a cached call is
 		 * released whole, else by the registry. */
 		if (nr <= HPAGE_PMD_NR) {
 			ret = pnm_pin_tcache_add(mm, start, pfn_to_page(pfn), nr, flags, &site, tag);
@@ -1155,8 +1147,8 @@ static void del_end(struct del_ctx *c, bool locked)
 }
 
 /*
- * Before gup.c releases one pin through @page: is there a pin to release?
- * Pins belong to the folio (as in Linux, where any page of a folio
+ * Before gup_unpin.c releases one pin through @page: is there a pin to
+ * release?  Pins belong to the folio (as in Linux, where any page of a folio
  * releases one of the folio's pins): a release through @page retires a
  * pin of @page itself if it has one, else one of another page of its
  * folio, from the head on -- with the registry on, the caller's own pins

@@ -66,6 +66,20 @@ struct pin_rec {
 };
 
 
+/* The frames of [@pfn, @pfn + @nr) that lie in @block, as its bits. */
+static inline unsigned long block_range_mask(unsigned long block, unsigned long pfn, unsigned long nr)
+{
+	unsigned long first = block << PIN_BLOCK_SHIFT, last = first + PIN_BLOCK_PAGES;
+	unsigned long lo = max_t(unsigned long, pfn, first);
+	unsigned long hi = min_t(unsigned long, pfn + nr, last);
+
+	if (lo >= hi)
+		return 0;
+	hi -= first;
+	lo -= first;
+	return (hi == PIN_BLOCK_PAGES ? ~0UL : (1UL << hi) - 1) & ~((1UL << lo) - 1);
+}
+
 /* The lowest live frame of @n (which has one). */
 static inline unsigned long node_first_pfn(const struct pin_node *n)
 {

@@ -722,20 +722,6 @@ static void tc_adopt_live(struct pin_tcache *tc)
 	free(v);
 }
 
-/* The frames [@pfn, @pfn + @nr) that lie in @block, as its bits. */
-static unsigned long tc_block_mask(unsigned long block, unsigned long pfn, unsigned long nr)
-{
-	unsigned long first = block << PIN_BLOCK_SHIFT;
-	unsigned long lo = pfn > first ? pfn - first : 0;
-	unsigned long hi = pfn + nr - first;
-
-	if (pfn + nr <= first || pfn >= first + PIN_BLOCK_PAGES)
-		return 0;
-	if (hi > PIN_BLOCK_PAGES)
-		hi = PIN_BLOCK_PAGES;
-	return (hi == PIN_BLOCK_PAGES ? ~0UL : (1UL << hi) - 1) & ~((1UL << lo) - 1);
-}
-
 /* Of the frames @mask of @block, those freed after forget count @gen (all
  * if that can no longer be told). */
 static unsigned long tc_freed_since(unsigned long block, unsigned long mask, unsigned long gen)
@@ -747,7 +733,7 @@ static unsigned long tc_freed_since(unsigned long block, unsigned long mask, uns
 	for (i = gen; i < nr_forgotten; i++) {
 		const typeof(forgotten[0]) *f = &forgotten[i % FORGET_KEEP];
 
-		freed |= tc_block_mask(block, f->pfn, f->nr);
+		freed |= block_range_mask(block, f->pfn, f->nr);
 	}
 	return freed & mask;
 }
@@ -770,7 +756,7 @@ static void tc_bury(struct pin_tcache *tc)
 		tc_record(tc, e, 0, &pub);
 		pub.tag = c->tagged ? c->tag : NULL;
 		for (b = e->pfn >> PIN_BLOCK_SHIFT; b <= (e->pfn + e->nr - 1) >> PIN_BLOCK_SHIFT; b++) {
-			unsigned long mask = tc_block_mask(b, e->pfn, e->nr);
+			unsigned long mask = block_range_mask(b, e->pfn, e->nr);
 
 			pnm_pin_bury_block_locked(&pub, c->tag, b, mask,
 						  tc_freed_since(b, mask, e->gen));
