@@ -185,6 +185,19 @@ static int fact_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->text, y->text);
 }
 
+/* Free what parse_record() allocated for @fa (split_args() makes each
+ * argument its own string). */
+static void fact_free(struct fact *fa)
+{
+	for (int i = 0; i < fa->nargs; i++)
+		free(fa->args[i]);
+	free(fa->args);
+	free(fa->file);
+	free(fa->func);
+	free(fa->name);
+	free(fa->text);
+}
+
 /* Sort the facts and drop the duplicates (rules that overlap report twice). */
 static void facts_sort(void)
 {
@@ -194,8 +207,10 @@ static void facts_sort(void)
 		return;
 	qsort(audit_facts.v, audit_facts.n, sizeof(audit_facts.v[0]), fact_cmp);
 	for (size_t i = 0; i < audit_facts.n; i++) {
-		if (o && !fact_cmp(&audit_facts.v[o - 1], &audit_facts.v[i]))
-			continue;	/* leaked: freed at exit */
+		if (o && !fact_cmp(&audit_facts.v[o - 1], &audit_facts.v[i])) {
+			fact_free(&audit_facts.v[i]);
+			continue;
+		}
 		audit_facts.v[o++] = audit_facts.v[i];
 	}
 	audit_facts.n = o;
