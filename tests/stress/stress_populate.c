@@ -74,9 +74,10 @@ static const char *const region_name[NR_REGIONS] = { "A", "H", "F", "S", "C" };
 #define MAX_HALF	(HPAGE / PG / 2)
 
 /* Windows: W_PROT (A/H read-only), W_FORK (P's private memory
- * write-protected), W_MIGRATE (migration, compaction: entries not present
- * for a moment), W_ZAP (F truncated, clean cache reclaimed, DONTNEED of F,
- * S and C), W_CHURN (C unmapped). */
+ * write-protected), W_MIGRATE (migration, compaction, and reclaim's split
+ * of a partly mapped THP: entries not present for a moment), W_ZAP (F
+ * truncated, clean cache reclaimed, DONTNEED of F, S and C), W_CHURN (C
+ * unmapped). */
 enum { W_PROT, W_FORK, W_MIGRATE, W_ZAP, W_CHURN, NR_WINDOWS };
 
 #ifdef PNM_TSAN
@@ -553,9 +554,14 @@ static void *storm_fn(void *arg)
 				ret = pnm_file_truncate(s->f, (int64_t)region_pages[R_F] * PG);
 			window_step(s, W_ZAP);
 			break;
-		case 6:		/* clean cache dropped: unmapped first, unless locked */
+		case 6:		/* clean cache dropped: unmapped first, unless locked;
+				 * then the deferred split queue: a THP partly
+				 * mapped since P's COW copies (H) is split, its
+				 * entries migration entries for a moment */
 			window_step(s, W_ZAP);
+			window_step(s, W_MIGRATE);
 			(void)pnm_reclaim_pages(1 + (rnd >> 8) % 32, true);
+			window_step(s, W_MIGRATE);
 			window_step(s, W_ZAP);
 			break;
 		case 7:
