@@ -251,7 +251,8 @@ void pnm_put_pages(struct page *page, int nr, unsigned int flags)
  * ZONE_CMA (pins would fragment the region), nor dax file storage.  The
  * zero page may: its pins are only pretended.  Lockless; the zone of a
  * frame never changes, and the dax test reads the mapping's host inside
- * an RCU read section (fs/namei.c frees inodes after a grace period).
+ * an RCU read section of its own (fs/namei.c frees inodes after a grace
+ * period, and after the lockless walks inside have ended).
  */
 bool folio_is_longterm_pinnable(struct folio *folio)
 {

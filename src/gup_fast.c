@@ -37,12 +37,13 @@
  * survived the re-read is still PageAnonExclusive when we test it.
  *
  * Page-table frames: the walk runs between pnm_lockless_walk_begin() and
- * _end() (rcu.h): an RCU read-side critical section plus a mark in the
- * thread's walker slot (plain stores; the freer pays for the ordering with
- * a membarrier).  pnm_pgtable_free() frees a table frame at once only if
- * no walker is marked, else after a grace period, so a table the walk
- * reached stays allocated (and full of none or stale entries, never of
- * foreign data) until the walk ends.  Linux disables interrupts for the same effect.
+ * _end() (rcu.h): a mark in the thread's walker slot (plain stores; the
+ * freer pays for the ordering with a membarrier).  pnm_pgtable_free()
+ * releases a table frame only once no walker that may have reached it is
+ * still inside its walk (it waits), so a table the walk reached stays
+ * allocated (and full of none or stale entries, never of foreign data)
+ * until the walk ends.  Linux disables interrupts for the same effect, and
+ * its freer's IPI waits the same way.  The walk must not block.
  *
  * Fork (FOLL_PIN only, reference §5.3): dup_mmap() keeps the parent's
  * write_protect_seq odd while it write-protects PTEs for COW, after
@@ -345,10 +346,11 @@ struct folio *pnm_grab_pages_fast(struct page *page, int nr, unsigned int flags)
  *     left to the slow path too.
  * We hold a reference, so the folio's fields are stable enough to read;
  * the mapping is read once.  Its address_space lives in an inode that
- * fs/namei.c frees only after an RCU grace period, and we run inside the
- * walk's RCU read section (Linux relies on the same for
- * gup_fast_folio_allowed()), so reading mapping->host and ->a_ops of a
- * folio that left its file meanwhile is safe.
+ * fs/namei.c frees only after the walks inside at that moment have ended
+ * (pnm_lockless_walkers_sync(); Linux relies on its RCU-freed inodes and
+ * the walk's interrupts-off section for gup_fast_folio_allowed()), so
+ * reading mapping->host and ->a_ops of a folio that left its file
+ * meanwhile is safe.
  *
  * In two parts for the per-folio cost of the common grabs: the inline
  * gup_fast_folio_allowed() answers for a large folio without

@@ -495,12 +495,12 @@ long pnm_pin_user_pages_fast_mm(struct mm_struct *mm, unsigned long start,
  * write_protect_seq changed under them (statistics for tests). */
 extern atomic_long_t pnm_gup_fast_seq_retries;
 /*
- * gup_fast.c, for tests: a hook called inside the lockless walk (RCU read
- * section, no lock held) right before a speculative grab of @nr pages
+ * gup_fast.c, for tests: a hook called inside the lockless walk (no lock
+ * held) right before a speculative grab of @nr pages
  * from @page, and right after a successful one, before the entries are
  * re-read -- where a racing page-table change must be caught.  The hook
- * may take mmap_lock and change the page tables (not free table frames
- * that need a grace period: no munmap).  pnm_gup_fast_set_race_hook()
+ * may take mmap_lock and change the page tables (not free table frames:
+ * no munmap, whose freer would wait for this very walk).  pnm_gup_fast_set_race_hook()
  * installs it (NULL removes), in every build, while no walk runs.
  */
 enum pnm_gup_fast_race { PNM_GUP_FAST_BEFORE_GRAB, PNM_GUP_FAST_BEFORE_RECHECK };
@@ -918,9 +918,10 @@ int pnm_fs_fini(unsigned long *nr_files);
 
 /*
  * The model's inode: the VFS inode plus what namei and the filesystems
- * keep about it.  Allocated and freed by namei.c (freed after an RCU
- * grace period, because gup-fast reads folio->mapping->host of folios it
- * found without locks, as Linux's gup_fast_folio_allowed() does).
+ * keep about it.  Allocated and freed by namei.c (freed once the lockless
+ * walks inside at the time have ended and an RCU grace period has passed,
+ * because gup-fast reads folio->mapping->host of folios it found without
+ * locks, as Linux's gup_fast_folio_allowed() does).
  */
 struct pnm_inode {
 	struct inode vfs;

@@ -18,8 +18,9 @@
  * Tables are only freed with mmap_lock held for write (free_pgd_range) or
  * when the mm is dead (pgd_free), so a walker holding mmap_lock (either
  * mode) may keep pointers to upper-level entries.  Every table release goes
- * through pnm_pgtable_free(), which defers it past an RCU grace period when
- * a lockless walker (gup-fast, which holds no mmap_lock) may be reading it.
+ * through pnm_pgtable_free(), which first waits for a lockless walker
+ * (gup-fast, which holds no mmap_lock) that may be reading it to finish
+ * its walk.
  *
  * Installing a table entry is a release store made after the new table was
  * zeroed and initialised; the acquire loads in the walkers below pair with
@@ -143,66 +144,32 @@ static void pgtable_release(struct page *table)
 	folio_put(page_folio(table));
 }
 
-/* A table frame waiting for the end of a grace period. */
-struct pgtable_rcu {
-	struct pnm_rcu_head rcu;
-	struct page *table;
-};
-
-/* call_rcu callback: the grace period is over, no walker sees the frame. */
-static void pgtable_free_rcu(struct pnm_rcu_head *rh)
-{
-	struct pgtable_rcu *p = container_of(rh, struct pgtable_rcu, rcu);
-
-	pgtable_release(p->table);
-	free(p);
-}
-
 /*
  * pnm_pgtable_free - release a table frame that no entry points to any more
  * (its entry was cleared with a seq_cst exchange, or it was never
  * installed) and that maps nothing.  The single release point of table
  * frames.  The mm's accounting (pgtables_bytes, NR_PAGETABLE,
- * pnm_pgtable_free) is undone at once; the frame itself goes back to the
- * allocator:
- *   - at once if no lockless walker (gup-fast) is inside its walk: one that
- *     starts now cannot find the unhooked table (rcu.h explains the
- *     ordering: a membarrier(2) on this side, nothing locked on the
- *     walker's), so single-threaded callers see exact frame counts and
- *     pay one uncontended RMW, no syscall;
- *   - otherwise after an RCU grace period (pnm_call_rcu), because a walker
- *     may still be reading the table's entries.  Until then the frame stays
- *     allocated with PG_table set and pt_mm NULL; the frame accounting of
- *     pnm_check_system() counts it as allocated, which it is.
- * If the host cannot allocate the deferral record, waits for a grace
- * period and frees at once (Linux's tlb_remove_table_one()).  Must not be
- * called inside an RCU read section; any locks may be held.
+ * pnm_pgtable_free) is undone, and the frame goes back to the allocator
+ * before the call returns: at once if no lockless walker (gup-fast) is
+ * inside its walk -- one that starts now cannot find the unhooked table
+ * (rcu.h explains the ordering: a membarrier(2) on this side, nothing
+ * locked on the walker's), so a single-threaded caller pays one
+ * uncontended RMW, no syscall -- else after the walks seen inside have
+ * ended (pnm_lockless_walkers_sync(): a walk never blocks, so the wait is
+ * short).  Not inside a lockless walk; any model lock may be held (rcu.h
+ * says why).
  */
 void pnm_pgtable_free(struct mm_struct *mm, struct page *table)
 {
-	struct pgtable_rcu *p;
-
 	VM_WARN_ON_ONCE(table->pt_mm != mm);
 	atomic_long_sub(PAGE_SIZE, &mm->pgtables_bytes);
 	mod_vm_stat(NR_PAGETABLE, -1);
 	count_vm_event(PNM_PGTABLE_FREE);
-	/* The mm may be gone before the grace period ends. */
 	WRITE_ONCE(table->pt_mm, NULL);
-
-	/* After the caller's seq_cst unhooking (F1 in rcu.h): F0, the
-	 * membarrier F2 if another thread walks, and the slots' loads F3. */
-	if (!pnm_lockless_walkers()) {
-		pgtable_release(table);
-		return;
-	}
-	p = pnm_malloc(PNM_FAULT_ALLOC, sizeof(*p));
-	if (!p) {
-		pnm_synchronize_rcu();
-		pgtable_release(table);
-		return;
-	}
-	p->table = table;
-	pnm_call_rcu(&p->rcu, pgtable_free_rcu);
+	/* After the caller's seq_cst unhooking (F1 in rcu.h): F0, F2, F3
+	 * and F4. */
+	pnm_lockless_walkers_sync();
+	pgtable_release(table);
 }
 
 /* --- walking -------------------------------------------------------------- */

@@ -403,8 +403,8 @@ static int model_fini(struct fini_leftovers *left)
 	pnm_writeback_fini();
 	if (pnm_fs_fini(&left->files))
 		ret = -EBUSY;
-	/* Table frames whose release waits for a grace period (pgtable.c)
-	 * must be back before the frames are counted. */
+	/* Inodes wait for a grace period (fs/namei.c): their callbacks
+	 * must have run before the frames are counted. */
 	pnm_rcu_barrier();
 	/* No mapping is left: the huge zero page goes back too, and the
 	 * hugetlb pools (their free pages: in-use ones leak, logged). */

@@ -4,12 +4,14 @@
  * (lazily, unregistered by a pthread key destructor at thread exit), the
  * call_rcu trampoline that tells ThreadSanitizer about grace periods,
  * synchronize/barrier wrappers (the barrier counts callbacks itself), and
- * the lockless walkers' slots and the membarrier-based test that lets
- * pnm_pgtable_free() skip the grace period when no walker is running.
+ * the lockless walkers' slots with the membarrier-based wait by which
+ * pnm_pgtable_free() knows no walker still reads a table it unhooked.
  *
  * The contracts and the pairing of every annotation are in rcu.h.
  */
+#include <errno.h>
 #include <linux/membarrier.h>
+#include <sched.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -243,27 +245,37 @@ void pnm_rcu_barrier(void)
 	pthread_mutex_unlock(&cb_lock);
 }
 
-/* Is a thread other than @self marked inside a walk?  walker_lock held;
- * @order for the slots' loads. */
-static bool walker_inside(struct pnm_walker *self, int order)
+/* F4 (rcu.h): wait until the walk @w was inside when we looked has
+ * ended.  walker_lock held. */
+static void walker_wait(struct pnm_walker *w)
 {
-	for (struct pnm_walker *w = walkers; w; w = w->next)
-		if (w != self && __atomic_load_n(&w->depth, order))
-			return true;
-	return false;
+	/* Acquire both: pair with W0 and W4 (rcu.h). */
+	unsigned long walks = __atomic_load_n(&w->walks, __ATOMIC_ACQUIRE);
+
+	while (__atomic_load_n(&w->depth, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&w->walks, __ATOMIC_ACQUIRE) == walks)
+		sched_yield();
+}
+
+/* F2 (rcu.h), retried while the host refuses for want of memory. */
+static void walker_membarrier(void)
+{
+	for (int tries = 0; sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED); tries++) {
+		if (tries >= 100)
+			PNM_DIE("membarrier", errno);
+		sched_yield();
+	}
 }
 
 /*
- * pnm_lockless_walkers - may a lockless walker other than the caller be
- * inside its walk?  F0, F2 and F3 of rcu.h's pairing, after the caller's
- * seq_cst unhooking (F1).  No syscall and no lock unless another thread
- * has a walker slot.  A failed membarrier answers true (the caller defers:
- * always safe).
+ * pnm_lockless_walkers_sync - wait out the lockless walkers that may see
+ * what the caller unhooked (rcu.h): F0, F2, F3 and F4 of rcu.h's pairing,
+ * after the caller's seq_cst unhooking (F1).  No syscall and no lock
+ * unless another thread has a walker slot.
  */
-bool pnm_lockless_walkers(void)
+void pnm_lockless_walkers_sync(void)
 {
 	struct pnm_walker *self = &pnm_walker;
-	bool found = false;
 	long others;
 
 	VM_BUG_ON(__atomic_load_n(&self->depth, __ATOMIC_RELAXED));
@@ -272,24 +284,19 @@ bool pnm_lockless_walkers(void)
 	others = __atomic_fetch_add(&nr_walkers, 0, __ATOMIC_ACQ_REL) -
 		 (self->registered ? 1 : 0);
 	if (!others)
-		return false;
+		return;
 	pthread_mutex_lock(&walker_lock);
 	/* The protocol cannot change under us (it changes only while nobody
-	 * walks or frees). */
-	if (READ_ONCE(pnm_walker_membarrier)) {
-		/* A walker seen inside already: defer without the syscall
-		 * (deferring is always safe; only "none" needs F2). */
-		found = walker_inside(self, __ATOMIC_RELAXED);
-		/* F2: every running thread executes a full barrier (rcu.h). */
-		if (!found && sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED))
-			found = true;
-	}
+	 * walks or frees).  F2: every running thread executes a full
+	 * barrier (rcu.h). */
+	if (READ_ONCE(pnm_walker_membarrier))
+		walker_membarrier();
 	/* F3: acquire pairs with W4; seq_cst for the fallback's total order
-	 * (a plain load on x86). */
-	if (!found)
-		found = walker_inside(self, __ATOMIC_SEQ_CST);
+	 * (a plain load on x86).  Then F4 for each walker seen inside. */
+	for (struct pnm_walker *w = walkers; w; w = w->next)
+		if (w != self && __atomic_load_n(&w->depth, __ATOMIC_SEQ_CST))
+			walker_wait(w);
 	pthread_mutex_unlock(&walker_lock);
-	return found;
 }
 
 /*

@@ -3,59 +3,32 @@
  * rcu.h - the model's RCU: liburcu (memb flavour) behind kernel-like names,
  * with the annotations ThreadSanitizer needs to see its grace periods.
  *
- * Who uses it: gup-fast (gup_fast.c) walks page tables without mmap_lock
- * inside pnm_lockless_walk_begin()/end(), which is an RCU read-side
- * critical section; pnm_pgtable_free() (pgtable.c) hands a table frame that
- * such a walker may still be reading to pnm_call_rcu(), so the frame goes
- * back to the buddy allocator only after every walker that could have seen
- * it has left.  Linux gets the same guarantee from disabling interrupts in
- * gup_fast() plus MMU_GATHER_RCU_TABLE_FREE (reference §5.1).
+ * Who uses it: the reverse map's walkers (rmap.c: anon_vma freed after a
+ * grace period), inodes (fs/namei.c), pnm_task_page_info()'s look at a
+ * folio's file (inspect.c).  gup-fast does not: its walks are fenced off
+ * from freers by the walker slots below, which cost the walk two plain
+ * stores and a compiler barrier where an RCU read section of liburcu's
+ * (out of line, its thread-local counter reached through __tls_get_addr
+ * from a shared library) cost about 80 instructions per call.
  *
- * Threads: liburcu's memb flavour needs every thread that enters a read
- * section or queues a callback to be registered.  The wrappers below
- * register the calling thread the first time it needs it (a thread-local
- * flag) and a pthread key destructor unregisters it when the thread exits,
- * so model threads never have to know.  A thread must not exit inside a
- * read section (nobody does: sections never span a return to the caller).
- *
- * ThreadSanitizer does not instrument liburcu, so on its own it cannot see
- * that a grace period orders a reader's accesses before a callback's free.
- * Under PNM_TSAN (the tsan preset) the wrappers tell it, on two
- * synchronisation objects:
- *
- *   pnm_rcu_tsan_gp       readers -> grace-period waiters.  Released at
- *                         every pnm_rcu_read_unlock(); acquired after
- *                         pnm_synchronize_rcu() returns and at the start of
- *                         every pnm_call_rcu() callback.  A reader that
- *                         could have seen the old pointer has left before
- *                         the grace period ends, so its accesses happen
- *                         before the free.
- *   pnm_rcu_tsan_update   updaters -> later readers and callbacks.
- *                         Released by pnm_call_rcu() and
- *                         pnm_synchronize_rcu() before they start; acquired
- *                         at pnm_rcu_read_lock() and at the start of every
- *                         callback (the callback sees what its updater did
- *                         before queueing it).
- *   (pnm_rcu_barrier() needs no annotation: it counts callbacks under a
- *   pthread mutex, which ThreadSanitizer sees; liburcu's rcu_barrier() is
- *   not used, see rcu.c.)
- *
- * The annotations over-approximate (every unlock is ordered before every
- * later grace-period end, not only the ones that grace period waited for),
- * which can hide a race but never invents one.  Page-table entries
- * themselves are published with release/acquire atomics (pgtable.h), which
- * ThreadSanitizer sees directly; nothing relies on the annotations for
- * that.
- *
- * Walker accounting (pnm_lockless_walk_begin/end, pnm_lockless_walkers()):
- * besides the RCU read section, a walker marks itself in a per-thread slot
- * (struct pnm_walker, initial-exec TLS, on a list the freer can scan).
- * pnm_pgtable_free() looks at the slots after the table has been unhooked:
- * if no other thread is inside a walk at that moment, none can reach the
- * table any more and it is freed at once; otherwise it waits for a grace
- * period.  That keeps the core's frame accounting exact and synchronous
- * whenever no lockless walker runs (every single-threaded test and
- * scenario).
+ * Walker accounting (pnm_lockless_walk_begin/end,
+ * pnm_lockless_walkers_sync()): a walker marks itself in a per-thread
+ * slot (struct pnm_walker, initial-exec TLS, on a list the freer can
+ * scan): @depth nonzero while inside, @walks counting the walks begun.
+ * pnm_pgtable_free() (pgtable.c) calls pnm_lockless_walkers_sync() after
+ * the table has been unhooked: if no other thread is inside a walk at
+ * that moment, none can reach the table any more; otherwise it waits
+ * until each thread seen inside has left that walk (its @depth back to 0,
+ * or @walks moved on: a later walk began after it ended).  Then the frame
+ * goes back to the allocator at once -- Linux's tlb_remove_table_sync_one(),
+ * whose IPI waits for every CPU to leave its interrupts-off gup_fast().
+ * Frame accounting is exact and synchronous.  The wait is short: a walk
+ * never blocks (no lock, no sleep: it only grabs references, and drops
+ * them again on a failed re-check), so a walker holds the freer up for at
+ * most the rest of one walk, or a time slice if it was preempted inside.
+ * Inode frees wait the same way before their grace period (fs/namei.c):
+ * a walker reads folio->mapping->host of a file folio it grabbed, whose
+ * file may be evicted meanwhile.
  *
  * The walker side has no locked instruction.  It is one half of a Dekker
  * pattern whose other half is the freer, and the fence that pattern needs
@@ -87,8 +60,19 @@
  * process's threads (0.1 us alone, 0.35-0.9 us with another thread
  * running, on a 2-CPU VM), paid per table freed while another thread has
  * a slot and none is seen inside a walk beforehand (a freer that already
- * sees a walker marked defers without the syscall: deferring is always
- * safe).  Page-table frees are rare next to gup-fast calls.
+ * sees a walker marked waits for it without the syscall: F2 only matters
+ * for the walkers it does not wait for).  Page-table frees are rare next
+ * to gup-fast calls.
+ *
+ * The wait (F4): for a slot seen inside, the freer reads @walks (acquire)
+ * and then @depth (acquire), and waits while @depth is nonzero and
+ * @walks is unchanged.  The walk that was inside at F2 is walk k; @walks
+ * was at least k then, so the value read afterwards is k or more.  If it
+ * is k, the wait ends when @depth reads 0 (W4 of walk k, a release) or
+ * @walks reads k + 1 (W0 of walk k + 1, a release store after walk k's
+ * W4 in program order): either way walk k's reads happen before the free.
+ * If it is more than k, walk k had already ended, and the acquire load
+ * read a release store that follows it.
  *
  * Slots appear and disappear (a thread's first walk registers it, thread
  * exit unregisters it), and the common case has no slot but maybe the
@@ -109,14 +93,13 @@
  * ThreadSanitizer does not support them).  Tests can force it
  * (pnm_lockless_walk_set_membarrier()).
  *
- * ThreadSanitizer: the slot's depth is an atomic it sees, and W4 -> F3 is
- * a release/acquire pair, so a table freed at once after F3 read a zero
- * written by W4 is ordered after that walk's reads without annotations.
+ * ThreadSanitizer: the slot's fields are atomics it sees, and W4 -> F3,
+ * W4 -> F4 and W0 -> F4 are release/acquire pairs, so a table freed after
+ * F3 or F4 is ordered after the walks' reads without annotations.
  * The Dekker half (F2 ordering F1 before a later walk's W3) is not a
  * happens-before edge it could need: the walker that comes after F2 reads
  * the unhooked entry, an atomic whose exchange it synchronises with, and
- * never touches the frame.  So nothing is annotated for the walkers; a
- * deferred frame is ordered by the grace-period annotations above.
+ * never touches the frame.  So nothing is annotated for the walkers.
  */
 #ifndef PINMM_RCU_H
 #define PINMM_RCU_H
@@ -239,12 +222,13 @@ void pnm_rcu_callbacks_release(void);
 /* --- lockless page-table walkers (gup-fast) ------------------------------- */
 
 /*
- * A thread's walker slot.  @depth and @registered are written only by the
- * owning thread; freers read @depth (atomic).  The slot is on the freers'
+ * A thread's walker slot.  @depth, @walks and @registered are written
+ * only by the owning thread; freers read @depth and @walks (atomic).  The slot is on the freers'
  * list from the thread's first walk until it exits.
  */
 struct pnm_walker {
 	unsigned long depth;		/* walks the thread is inside; atomic */
+	unsigned long walks;		/* walks begun (W0); atomic */
 	bool registered;		/* on the list (owner only) */
 	struct pnm_walker *next;	/* the list: rcu.c walker_lock */
 	struct pnm_walker **pprev;	/* walker_lock */
@@ -270,11 +254,13 @@ extern bool pnm_walker_membarrier;
 void __pnm_walker_register(void);
 
 /*
- * Start a lockless walk: mark the walker in its slot (W1/W2 in the comment
- * above, or the fallback's seq_cst RMW) and enter an RCU read section.
+ * Start a lockless walk: count it (W0) and mark the walker in its slot
+ * (W1/W2 in the comment above, or the fallback's seq_cst RMW).
  * Page-table frames seen after this stay allocated until
- * pnm_lockless_walk_end().  The walk's entry loads must be acquire loads,
- * and seq_cst loads in the fallback; gup_fast.c's are seq_cst in both.
+ * pnm_lockless_walk_end(): a freer waits for the walk to end
+ * (pnm_lockless_walkers_sync()).  No RCU read section.  The walk's entry
+ * loads must be acquire loads, and seq_cst loads in the fallback;
+ * gup_fast.c's are seq_cst in both.  Must not block until the end.
  */
 static inline void pnm_lockless_walk_begin(void)
 {
@@ -282,6 +268,9 @@ static inline void pnm_lockless_walk_begin(void)
 
 	if (unlikely(!w->registered))
 		__pnm_walker_register();
+	/* W0: only this thread writes @walks.  Release: a freer whose F4
+	 * reads it (acquire) is ordered after the thread's previous walks. */
+	__atomic_store_n(&w->walks, w->walks + 1, __ATOMIC_RELEASE);
 	if (likely(__atomic_load_n(&pnm_walker_membarrier, __ATOMIC_RELAXED))) {
 		/* W1: only this thread writes @depth.  Pairs with F3 via the
 		 * freer's membarrier (F2). */
@@ -292,31 +281,35 @@ static inline void pnm_lockless_walk_begin(void)
 		/* Fallback W1: in the seq_cst total order with F1 and F3. */
 		__atomic_fetch_add(&w->depth, 1, __ATOMIC_SEQ_CST);
 	}
-	/* Registered with liburcu by __pnm_walker_register(). */
-	__pnm_rcu_read_lock();
 }
 
 /*
  * End a lockless walk.  W4: the release store orders every table read of
- * the walk before a freer whose acquire load (F3) sees it.
+ * the walk before a freer whose acquire load (F3, F4) sees it.
  */
 static inline void pnm_lockless_walk_end(void)
 {
 	struct pnm_walker *w = &pnm_walker;
 
-	pnm_rcu_read_unlock();
 	__atomic_store_n(&w->depth, w->depth - 1, __ATOMIC_RELEASE);
 }
 
 /*
- * True if a lockless walker other than the caller may be inside its walk.
- * Called by pnm_pgtable_free() after the table was unhooked with a seq_cst
- * exchange (F1), outside any walk; does F0, F2 and F3 of the comment
- * above.  Returns true (defer) if the membarrier call fails.  Sleeps only
- * on a leaf mutex (walker_lock), and only when another walker thread is
- * registered.
+ * Wait until no lockless walker other than the caller can still be
+ * reading what the caller unhooked before the call: F0, F2, F3 and F4 of
+ * the comment above.  Called by pnm_pgtable_free() after the table was
+ * unhooked with a seq_cst exchange (F1), and before an inode's memory is
+ * handed to its grace period (fs/namei.c); never inside a walk.  No
+ * syscall and no lock unless another thread has a walker slot; then takes
+ * walker_lock (a leaf: walkers never take it inside a walk) and waits
+ * (sched_yield()) for walks seen inside to end.  Any model lock may be
+ * held: a walk takes none that a freer could hold (it may free a folio it
+ * grabbed: the page allocator's and the pin registry's locks, which no
+ * freer holds while it frees a table).  A failing membarrier is retried;
+ * one that keeps failing is fatal (PNM_DIE): the process registered for
+ * it, so only a broken host gets there.
  */
-bool pnm_lockless_walkers(void);
+void pnm_lockless_walkers_sync(void);
 
 /*
  * Tests: use the membarrier protocol (@on, if the host has it) or the

@@ -29,9 +29,12 @@
  * lookups' increments happen under inode_lock, so a lookup never revives
  * an inode whose eviction has begun (Linux's atomic_dec_and_lock).
  *
- * Inodes are freed through pnm_call_rcu(): gup-fast looks at
- * folio->mapping->host of a folio it grabbed without locks (dax and
- * writeback-capable mappings bail), inside its RCU read section.
+ * Inodes are freed through pnm_call_rcu() (pnm_task_page_info() looks at
+ * a folio's file under rcu_read_lock), after the lockless walkers seen
+ * inside a walk have left it (pnm_lockless_walkers_sync(), rcu.h):
+ * gup-fast looks at folio->mapping->host of a folio it grabbed without
+ * locks (dax and writeback-capable mappings bail), and its walks hold no
+ * RCU read section.
  *
  * Open files are kept on pnm_files (files_lock, a leaf) so that
  * pnm_fs_fini() can report, and close, what callers left open.
@@ -397,6 +400,9 @@ static void inode_free(struct pnm_inode *pi)
 		close(pi->host_fd);
 		pi->host_fd = -1;
 	}
+	/* The folios left the mapping before (eviction truncated them):
+	 * a walk that begins now cannot reach the inode. */
+	pnm_lockless_walkers_sync();
 	pnm_call_rcu(&a->rcu, inode_free_rcu);
 }
 

@@ -634,9 +634,10 @@ static void test_legacy_mode(void **state)
 
 /*
  * Page-table frames: freed at once when no lockless walker runs; while a
- * walker is inside its walk (another thread), a frame unhooked by munmap
- * stays allocated (PG_table, no owner) and the system checks still hold,
- * and it is freed once the walker has left and a grace period passed.
+ * walker is inside its walk (another thread), munmap (a third thread)
+ * unhooks the table and drops its accounting, then waits: the frame stays
+ * allocated until the walker leaves, and is back with the allocator when
+ * munmap returns.
  */
 struct walker {
 	atomic_t state;		/* 0 start, 1 inside, 2 leave */
@@ -655,13 +656,31 @@ static void *walker_main(void *arg)
 	return NULL;
 }
 
-static void test_pgtable_free_grace_period(void **state)
+struct freer {
+	struct mm_struct *mm;
+	unsigned long addr;
+	int ret;
+	atomic_t done;
+	pthread_t thread;
+};
+
+static void *freer_main(void *arg)
+{
+	struct freer *f = arg;
+
+	f->ret = pnm_mm_munmap(f->mm, f->addr, 4 * PG);
+	atomic_set_release(&f->done, 1);
+	return NULL;
+}
+
+static void test_pgtable_free_waits_for_walker(void **state)
 {
 	struct task_struct *t = enter_new_task("gupf");
-	unsigned long a = test_mmap(t, 4 * PG, RW, PRIV), b;
+	unsigned long a = test_mmap(t, 4 * PG, RW, PRIV);
 	long frames, nr_pt;
 	struct page *table;
 	struct walker w;
+	struct freer f;
 
 	(void)state;
 	/* No walker: the table goes back with the munmap. */
@@ -674,39 +693,39 @@ static void test_pgtable_free_grace_period(void **state)
 	assert_true((long)pnm_nr_allocated_frames() <= frames - 5);
 	CHECK_ALL();
 
-	/* A walker inside its walk: the frame waits for the grace period. */
-	b = test_mmap(t, 4 * PG, RW, PRIV);
-	touch_pages(t, b, 4);
-	table = pte_table_at(t->mm, b);
+	/* A walker inside its walk: munmap waits for it. */
+	f.mm = t->mm;
+	f.addr = test_mmap(t, 4 * PG, RW, PRIV);
+	atomic_set(&f.done, 0);
+	touch_pages(t, f.addr, 4);
+	table = pte_table_at(t->mm, f.addr);
 	assert_non_null(table);
 	atomic_set(&w.state, 0);
 	assert_int_equal(pthread_create(&w.thread, NULL, walker_main, &w), 0);
 	while (atomic_read_acquire(&w.state) != 1)
 		sched_yield();
-	assert_true(pnm_lockless_walkers());
 	nr_pt = global_stat(NR_PAGETABLE);
 	frames = (long)pnm_nr_allocated_frames();
-	assert_int_equal(pnm_mm_munmap(t->mm, b, 4 * PG), 0);
-	/* Accounting dropped at once, the frame itself is still there. */
-	assert_true(global_stat(NR_PAGETABLE) < nr_pt);
-	assert_true(PageTable(table));
-	assert_null(table->pt_mm);
-	assert_int_equal(page_ref_count(table), 1);
-	assert_true((long)pnm_nr_allocated_frames() > frames - 4 - (nr_pt - global_stat(NR_PAGETABLE)));
-	CHECK_ALL();
-	/* Still there after more work, whatever the timing: the walker holds
-	 * the grace period open. */
-	for (int i = 0; i < 4; i++) {
-		unsigned long c = test_mmap(t, PG, RW, PRIV);
-
-		touch_pages(t, c, 1);
-		assert_int_equal(pnm_mm_munmap(t->mm, c, PG), 0);
+	assert_int_equal(pthread_create(&f.thread, NULL, freer_main, &f), 0);
+	/* pt_mm goes NULL once the table is unhooked and its accounting
+	 * dropped, just before the wait (a freer that does not wait frees
+	 * the frame, and munmap returns). */
+	while (READ_ONCE(table->pt_mm) && !atomic_read_acquire(&f.done))
+		sched_yield();
+	/* Whatever the timing, the frame cannot go while the walker is
+	 * inside, nor munmap return. */
+	for (int i = 0; i < 64; i++) {
+		assert_true(PageTable(table));
+		assert_int_equal(page_ref_count(table), 1);
+		assert_int_equal(atomic_read_acquire(&f.done), 0);
+		sched_yield();
 	}
-	assert_true(PageTable(table));
+	assert_true(global_stat(NR_PAGETABLE) < nr_pt);
 	atomic_set_release(&w.state, 2);
-	pthread_join(w.thread, NULL);
-	assert_false(pnm_lockless_walkers());
-	pnm_rcu_barrier();
+	assert_int_equal(pthread_join(w.thread, NULL), 0);
+	assert_int_equal(pthread_join(f.thread, NULL), 0);
+	assert_int_equal(f.ret, 0);
+	/* Freed before munmap returned: no grace period to wait for. */
 	assert_false(PageTable(table));
 	assert_int_equal(page_ref_count(table), 0);
 	assert_int_equal((long)pnm_nr_allocated_frames(),
@@ -1051,7 +1070,7 @@ int main(void)
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_teardown(test_exact_accounting, pnm_test_teardown),
 		cmocka_unit_test_teardown(test_legacy_mode, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_pgtable_free_grace_period,
+		cmocka_unit_test_setup_teardown(test_pgtable_free_waits_for_walker,
 						pnm_test_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_race_zap_before_recheck,
 						pnm_test_setup, pnm_test_teardown),
@@ -1070,7 +1089,7 @@ int main(void)
 						production_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_ro_pins_zero_page_and_unshare,
 						production_setup, pnm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_pgtable_free_grace_period,
+		cmocka_unit_test_setup_teardown(test_pgtable_free_waits_for_walker,
 						production_setup, pnm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_race_zap_before_recheck,
 						production_setup, pnm_test_teardown),
