@@ -159,13 +159,19 @@ static void pgtable_release(struct page *table)
  * short).  Not inside a lockless walk; any model lock may be held (rcu.h
  * says why).
  */
-void pnm_pgtable_free(struct mm_struct *mm, struct page *table)
+/* The accounting half of pnm_pgtable_free(): @table leaves @mm. */
+static void pgtable_unaccount(struct mm_struct *mm, struct page *table)
 {
 	VM_WARN_ON_ONCE(table->pt_mm != mm);
 	atomic_long_sub(PAGE_SIZE, &mm->pgtables_bytes);
 	mod_vm_stat(NR_PAGETABLE, -1);
 	count_vm_event(PNM_PGTABLE_FREE);
 	WRITE_ONCE(table->pt_mm, NULL);
+}
+
+void pnm_pgtable_free(struct mm_struct *mm, struct page *table)
+{
+	pgtable_unaccount(mm, table);
 	/* After the caller's seq_cst unhooking (F1 in rcu.h): F0, F2, F3
 	 * and F4. */
 	pnm_lockless_walkers_sync();
@@ -461,10 +467,28 @@ static bool span_within(unsigned long start, unsigned long size,
 	return start >= floor && start + size - 1 <= ceiling - 1;
 }
 
+/* Tables free_pgd_range() unhooked and frees after one wait for the
+ * walkers (a membarrier per table otherwise, when other threads walk). */
+#define FREE_BATCH	64
+
 struct free_range {
 	struct mm_struct *mm;
 	unsigned long floor, ceiling;
+	unsigned int nr_pending;
+	struct page *pending[FREE_BATCH];	/* unhooked, unaccounted */
 };
+
+/* Release the pending tables: every one was unhooked with a seq_cst
+ * exchange (F1 in rcu.h) before this one wait (F0, F2, F3, F4). */
+static void free_range_flush(struct free_range *fr)
+{
+	if (!fr->nr_pending)
+		return;
+	pnm_lockless_walkers_sync();
+	for (unsigned int i = 0; i < fr->nr_pending; i++)
+		pgtable_release(fr->pending[i]);
+	fr->nr_pending = 0;
+}
 
 /*
  * Clear entry @entry (pointing to table @child of span @size at @start)
@@ -486,7 +510,10 @@ static void maybe_free_child(struct free_range *fr, unsigned long *entry,
 	 * upper entry (GUP-fast); the frame itself is released below. */
 	__atomic_exchange_n(entry, 0UL, __ATOMIC_SEQ_CST);
 	spin_unlock(lock);
-	pnm_pgtable_free(fr->mm, pfn_to_page(pfn));
+	pgtable_unaccount(fr->mm, pfn_to_page(pfn));
+	fr->pending[fr->nr_pending++] = pfn_to_page(pfn);
+	if (fr->nr_pending == FREE_BATCH)
+		free_range_flush(fr);
 }
 
 static void free_pmd_range(struct free_range *fr, pud_t *pud,
@@ -532,7 +559,10 @@ static void free_pud_range(struct free_range *fr, pgd_t *pgd,
  * [addr, end) whose whole span lies inside [floor, ceiling) (ceiling 0 =
  * top of the address space) and that map nothing any more.  Tables that
  * still hold an entry are kept, so a partial zap never frees a live table.
- * Caller holds mmap_lock for write and has zapped [addr, end).
+ * The frames go back FREE_BATCH at a time, each batch after one wait for
+ * the lockless walkers (pnm_pgtable_free() would wait per table), all of
+ * them before the call returns.  Caller holds mmap_lock for write and has
+ * zapped [addr, end).
  */
 void free_pgd_range(struct mm_struct *mm, unsigned long addr, unsigned long end,
 		    unsigned long floor, unsigned long ceiling)
@@ -555,6 +585,7 @@ void free_pgd_range(struct mm_struct *mm, unsigned long addr, unsigned long end,
 		maybe_free_child(&fr, &pgd->pgd, &mm->page_table_lock,
 				 addr & PGDIR_MASK, PGDIR_SIZE);
 	}
+	free_range_flush(&fr);
 }
 
 /* --- the checker --------------------------------------------------------- */
