@@ -981,23 +981,12 @@ static struct mm_struct *gup_current_mm(void)
 	return pnm_thread_mm;
 }
 
-/*
- * pnm_gup_record_pins - a pin call pinned @nr (> 0) pages: record them
- * (flags as the caller passed them; the registry adds FOLL_PIN, and
- * FOLL_GET in legacy mode).  If the record cannot be allocated the pins
- * are released again, uncounted and unchecked, so that nothing stays
- * pinned, and the call fails with -ENOMEM.  Returns @nr or -ENOMEM.
- */
-long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
-			 struct page **pages, long nr, unsigned int flags)
+/* The @nr pins of @pages whose record failed: released again, uncounted
+ * and unchecked (pnm_gup_record_pins()).  Returns -ENOMEM. */
+static __attribute__((noinline)) long record_failed(struct page **pages, long nr)
 {
 	unsigned long i, n, released = 0;
 
-	/* Registry off: nothing to record (the entry point's exit forgets
-	 * the call site). */
-	if (nr <= 0 || !pnm_config.pin_registry ||
-	    !pnm_pin_registry_add(mm, start, pages, (unsigned long)nr, flags))
-		return nr;
 	for (i = 0; i < (unsigned long)nr; i += n) {
 		struct folio *folio = pnm_gup_folio_next(pages, (unsigned long)nr, i, &n);
 		unsigned long k;
@@ -1010,6 +999,24 @@ long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
 	if (released)
 		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
 	return -ENOMEM;
+}
+
+/*
+ * pnm_gup_record_pins - a pin call pinned @nr (> 0) pages: record them
+ * (flags as the caller passed them; the registry adds FOLL_PIN, and
+ * FOLL_GET in legacy mode).  If the record cannot be allocated the pins
+ * are released again, uncounted and unchecked, so that nothing stays
+ * pinned, and the call fails with -ENOMEM.  Returns @nr or -ENOMEM.
+ */
+long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
+			 struct page **pages, long nr, unsigned int flags)
+{
+	/* Registry off: nothing to record (the entry point's exit forgets
+	 * the call site). */
+	if (nr <= 0 || !pnm_config.pin_registry ||
+	    likely(!pnm_pin_registry_add(mm, start, pages, (unsigned long)nr, flags)))
+		return nr;
+	return record_failed(pages, nr);
 }
 
 /*

@@ -143,7 +143,12 @@ struct tc_ent {
 struct pin_tcache {
 	int busy;			/* owner in a fast section; see above */
 	int steal;			/* a stealer holds the cache; see above */
+	/* Pins the owner may cache before it looks at anything but the
+	 * call's context (tc_refill()); the owner's, zeroed by pin_lock
+	 * holders that take its ids or empty the cache. */
+	unsigned int room;
 	unsigned int nr_live;		/* entries in hash[] */
+	unsigned int nr_free;		/* entries on the free list */
 	unsigned int *hash;		/* live entries by frame, newest first */
 	unsigned long hash_mask;	/* buckets - 1 */
 	struct tc_ent *ents;		/* every entry, by index */
@@ -180,9 +185,10 @@ static unsigned long nr_forgotten;
 
 /*
  * nr_live, nr_graves and nr_buried are read by stealers without holding
- * the cache (tc_has_any(), a hint) while its owner writes them: relaxed
- * atomics, which are plain moves.  Holders of the cache write them with
- * these too.
+ * the cache (tc_has_any(), a hint) while its owner writes them, and
+ * nr_live and nr_free by the owner outside a fast section (tc_refill())
+ * while a stealer may write them: relaxed atomics, which are plain moves.
+ * Holders of the cache write them with these too.
  */
 static inline unsigned int count(const unsigned int *p)
 {
@@ -221,6 +227,19 @@ static inline unsigned int *tc_bucket(struct pin_tcache *tc, unsigned long pfn)
 }
 
 /* --- the owner's side ----------------------------------------------------- */
+
+/*
+ * The calling thread's cache, as an address in a register: its fields are
+ * then reached from it, and an element of ctx[] or graves[] costs one
+ * address computation, not one from the thread pointer each time.
+ */
+static inline struct pin_tcache *tc_this(void)
+{
+	struct pin_tcache *tc = &tc_self;
+
+	__asm__("" : "+r"(tc));
+	return tc;
+}
 
 /* Enter a fast section: false if a stealer holds the cache (give up). */
 static inline bool tc_enter(struct pin_tcache *tc)
@@ -347,43 +366,10 @@ static bool tc_grow_ents(struct pin_tcache *tc)
 	free(tc->ents);
 	tc->ents = new;
 	tc->free = tc->nr_ents;
+	set_count(&tc->nr_free, tc->nr_free + (n - tc->nr_ents));
 	tc->nr_ents = n;
 	tc_exit(tc);
 	return true;
-}
-
-/*
- * The calling thread's cache, ready for a pin: on tcaches, with room in
- * the hash and ids left (a free entry is seen to in a section).  Takes pin_lock when it must (the
- * first pin, then once per TC_CHUNK pins); NULL if it cannot be made
- * ready.
- */
-static struct pin_tcache *tc_ready(void)
-{
-	struct pin_tcache *tc = &tc_self;
-
-	if (unlikely(!tc->linked)) {
-		pthread_once(&tc_once, tc_key_create);
-		if (!tc_key_ok || pthread_setspecific(tc_key, tc))
-			return NULL;
-		pnm_pin_lock();
-		tc->free = TC_NIL;
-		for (unsigned int k = 0; k < TC_GRAVES; k++)
-			tc->graves[k] = TC_NIL;
-		list_add(&tc->link, &tcaches);
-		tc->linked = true;
-		pnm_pin_unlock();
-	}
-	if (unlikely(!tc->hash || count(&tc->nr_live) > tc->hash_mask) && !tc_grow_hash(tc))
-		return NULL;
-	if (unlikely(tc->id == tc->id_end)) {
-		pnm_pin_lock();
-		pnm_pin_reserve_locked(TC_CHUNK, &tc->id, &tc->seq);
-		tc->id_end = tc->id + TC_CHUNK;
-		tc->seq_end = tc->seq + TC_CHUNK;
-		pnm_pin_unlock();
-	}
-	return tc;
 }
 
 /* A full cache: the registry takes its live entries. */
@@ -392,6 +378,57 @@ static void tc_hand_over(void)
 	pnm_pin_lock();
 	pnm_pin_tcache_own_locked();
 	pnm_pin_unlock();
+}
+
+/*
+ * Make the calling thread's cache ready for the next pins, outside a
+ * section: a full cache handed to the registry; on tcaches, with room in
+ * the hash, ids left and a free entry (stealers only ever add to the free
+ * list and take from the live entries, so what is seen here stays true).
+ * Takes pin_lock when it must (the first pin, then once per TC_CHUNK
+ * pins).  Sets tc->room to how many pins may then be cached before the
+ * next call here, and returns false if none may.
+ */
+static __attribute__((noinline)) bool tc_refill(struct pin_tcache *tc)
+{
+	unsigned long live, room;
+
+	if (unlikely(count(&tc->nr_live) >= TC_LIVE))
+		tc_hand_over();
+	if (unlikely(!tc->linked)) {
+		pthread_once(&tc_once, tc_key_create);
+		if (!tc_key_ok || pthread_setspecific(tc_key, tc))
+			return false;
+		pnm_pin_lock();
+		tc->free = TC_NIL;
+		set_count(&tc->nr_free, 0);
+		for (unsigned int k = 0; k < TC_GRAVES; k++)
+			tc->graves[k] = TC_NIL;
+		list_add(&tc->link, &tcaches);
+		tc->linked = true;
+		pnm_pin_unlock();
+	}
+	if ((!tc->hash || count(&tc->nr_live) > tc->hash_mask) && !tc_grow_hash(tc))
+		return false;
+	if (tc->id == tc->id_end) {
+		pnm_pin_lock();
+		pnm_pin_reserve_locked(TC_CHUNK, &tc->id, &tc->seq);
+		tc->id_end = tc->id + TC_CHUNK;
+		tc->seq_end = tc->seq + TC_CHUNK;
+		pnm_pin_unlock();
+	}
+	if (!count(&tc->nr_free) && !tc_grow_ents(tc))
+		return false;
+	/* Each pin cached takes an id, a free entry and a place in the hash
+	 * (which grows past one live entry per bucket).  A cache the
+	 * registry could not take over (host ENOMEM) still caches one pin
+	 * per call, trying again each time. */
+	live = count(&tc->nr_live);
+	room = min_t(unsigned long, tc->id_end - tc->id, count(&tc->nr_free));
+	room = min_t(unsigned long, room, tc->hash_mask + 1 - live);
+	room = min_t(unsigned long, room, live < TC_LIVE ? TC_LIVE - live : 1);
+	tc->room = (unsigned int)room;
+	return room != 0;
 }
 
 /* Is context @c the call's (@mm, @flags as recorded, @site, @tag, @owner)? */
@@ -406,18 +443,18 @@ static inline bool tc_ctx_is(const struct tc_ctx *c, const struct mm_struct *mm,
 }
 
 /*
- * The context of a call, an index of tc->ctx[]: the last call's if it
- * matches, else one no entry names, filled in; -1 if every one is named.
- * The cache is held.
+ * The context of a call whose context is not the last call's, an index
+ * of tc->ctx[], made the current one: one that matches, else one no entry
+ * names, filled in; -1 if every one is named.  The cache is held.
  */
-static int tc_ctx_for(struct pin_tcache *tc, struct mm_struct *mm, unsigned int flags,
-		      const struct pnm_call_site *site, const char *tag, unsigned long owner)
+static __attribute__((noinline)) int tc_ctx_for(struct pin_tcache *tc, struct mm_struct *mm,
+						unsigned int flags,
+						const struct pnm_call_site *site,
+						const char *tag, unsigned long owner)
 {
-	struct tc_ctx *c = &tc->ctx[tc->cur];
+	struct tc_ctx *c;
 	unsigned int k;
 
-	if (likely(tc_ctx_is(c, mm, flags, site, tag, owner)))
-		return (int)tc->cur;
 	for (k = 0; k < TC_CTXS; k++) {
 		c = &tc->ctx[k];
 		if (c->refs && !tc_ctx_is(c, mm, flags, site, tag, owner))
@@ -441,60 +478,142 @@ static int tc_ctx_for(struct pin_tcache *tc, struct mm_struct *mm, unsigned int 
 }
 
 /*
+ * The body of pnm_pin_tcache_add() and _add_one(): an entry for the @nr
+ * frames from @pfn in the calling thread's cache, of the context (@mm,
+ * @flags as the caller passed them, @site, @tag and the thread's owner).
+ * Returns as pnm_pin_tcache_add().  In the steady state: a check of the
+ * room left, fault injection's two loads, the section, one compare with
+ * the last call's context and the entry.
+ */
+static inline __attribute__((always_inline))
+int tc_add(struct mm_struct *mm, unsigned long start, unsigned long pfn, unsigned long nr,
+	   unsigned int flags, const struct pnm_call_site *site, const char *tag)
+{
+	struct pin_tcache *tc = &tc_self;
+	unsigned int gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN |
+				 (pnm_config.legacy_gup ? FOLL_GET : 0);
+	unsigned long owner = pnm_pin_thread.owner;
+	struct tc_ent *e;
+	unsigned int i;
+
+	/* A page of a large folio too: a release through another page of
+	 * the folio (the folio rule) misses in the cache, and the registry
+	 * takes the entry over before it looks.  Room implies the caches
+	 * are on (tc_on). */
+	if (likely(tc->room)) {
+		if (unlikely(pnm_pin_record_should_fail()))
+			return -ENOMEM;
+	} else {
+		if (!tc_on)
+			return 0;
+		if (unlikely(pnm_pin_record_should_fail()))
+			return -ENOMEM;
+		if (!tc_refill(tc))
+			return 0;
+	}
+	if (unlikely(!tc_enter(tc)))
+		return 0;
+	if (unlikely(!tc_ctx_is(&tc->ctx[tc->cur], mm, gup_flags, site, tag, owner)) &&
+	    tc_ctx_for(tc, mm, gup_flags, site, tag, owner) < 0) {
+		tc_exit(tc);
+		return 0;
+	}
+	tc->ctx[tc->cur].refs++;
+	tc->room--;
+	i = tc->free;
+	e = &tc->ents[i];
+	tc->free = e->next;
+	set_count(&tc->nr_free, tc->nr_free - 1);
+	e->pfn = pfn;
+	e->nr = nr;
+	e->start = start;
+	e->id = tc->id++;
+	e->seq = tc->seq++;
+	e->ctx = tc->cur;
+	tc_hash_add(tc, i);
+	set_count(&tc->nr_live, tc->nr_live + 1);
+	tc_exit(tc);
+	return 1;
+}
+
+/*
  * pnm_pin_tcache_add - see pin_registry.h.  Called by
- * pnm_pin_registry_add() for a call of one page with the registry on,
- * after the pin is counted; @site is the call's site (already taken from
- * the thread), @tag the thread's tag (copied).
+ * pnm_pin_registry_add() for a call of consecutive frames with the
+ * registry on, after the pins are counted; @site is the call's site
+ * (already taken from the thread), @tag the thread's tag (copied).
  */
 int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *page,
 		       unsigned long nr, unsigned int flags, const struct pnm_call_site *site,
 		       const char *tag)
 {
+	return tc_add(mm, start, page_to_pfn(page), nr, flags, site, tag);
+}
+
+/* The call site's record consumes it, as pnm_gup_site_take() does. */
+static inline void tc_site_consume(void)
+{
+	pnm_pin_thread.site = (struct pnm_call_site){ NULL, 0, NULL, NULL };
+}
+
+/* pnm_pin_tcache_add_one() off its steady state: tc_add(), else the
+ * registry. */
+static __attribute__((noinline)) int tc_add_one_slow(struct mm_struct *mm, unsigned long start,
+						     struct page **pages, unsigned int flags)
+{
+	int ret = tc_add(mm, start, page_to_pfn(pages[0]), 1, flags, &pnm_pin_thread.site,
+			 pnm_pin_thread.tag);
+
+	if (!ret)
+		return pnm_pin_registry_add_slow(mm, start, pages, 1, flags);
+	tc_site_consume();
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * pnm_pin_tcache_add_one - see pin_registry.h.  tc_add() for one page in
+ * the steady state (room left, no fault injection armed, the last call's
+ * context), with no call; anything else goes to tc_add_one_slow(), which
+ * does it all again the general way.
+ */
+int pnm_pin_tcache_add_one(struct mm_struct *mm, unsigned long start, struct page **pages,
+			   unsigned int flags)
+{
+	struct pin_tcache *tc = tc_this();
 	unsigned int gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN |
 				 (pnm_config.legacy_gup ? FOLL_GET : 0);
-	unsigned long owner = pnm_pin_get_owner();
-	struct pin_tcache *tc;
+	struct tc_ctx *c;
 	struct tc_ent *e;
 	unsigned int i;
-	int k;
 
-	/* A page of a large folio too: a release through another page of
-	 * the folio (the folio rule) misses in the cache, and the registry
-	 * takes the entry over before it looks. */
-	if (!tc_on)
-		return 0;
-	if (unlikely(pnm_pin_record_should_fail()))
-		return -ENOMEM;
-	if (unlikely(count(&tc_self.nr_live) >= TC_LIVE))
-		tc_hand_over();
-	tc = tc_ready();
-	if (!tc || !tc_enter(tc))
-		return 0;
-	/* Stealers only ever add to the free list (taking entries over). */
-	if (unlikely(tc->free == TC_NIL)) {
+	/* No room: the caches may be off, or need the lock (tc_refill()).
+	 * A tag: its text is compared there. */
+	if (unlikely(!tc->room || pnm_pin_record_fail_armed() || pnm_pin_thread.tag))
+		return tc_add_one_slow(mm, start, pages, flags);
+	if (unlikely(!tc_enter(tc)))
+		return pnm_pin_registry_add_slow(mm, start, pages, 1, flags);
+	c = &tc->ctx[tc->cur];
+	if (unlikely(!tc_ctx_is(c, mm, gup_flags, &pnm_pin_thread.site, NULL,
+				pnm_pin_thread.owner))) {
 		tc_exit(tc);
-		if (!tc_grow_ents(tc) || !tc_enter(tc))
-			return 0;
+		return tc_add_one_slow(mm, start, pages, flags);
 	}
-	k = tc_ctx_for(tc, mm, gup_flags, site, tag, owner);
-	if (unlikely(k < 0)) {
-		tc_exit(tc);
-		return 0;
-	}
-	tc->ctx[k].refs++;
+	c->refs++;
+	tc->room--;
 	i = tc->free;
 	e = &tc->ents[i];
 	tc->free = e->next;
-	e->pfn = page_to_pfn(page);
-	e->nr = nr;
+	set_count(&tc->nr_free, tc->nr_free - 1);
+	e->pfn = page_to_pfn(pages[0]);
+	e->nr = 1;
 	e->start = start;
 	e->id = tc->id++;
 	e->seq = tc->seq++;
-	e->ctx = (unsigned int)k;
+	e->ctx = tc->cur;
 	tc_hash_add(tc, i);
 	set_count(&tc->nr_live, tc->nr_live + 1);
 	tc_exit(tc);
-	return 1;
+	tc_site_consume();
+	return 0;
 }
 
 /* Entry @i (out of the hash) is no longer needed: back to the free list,
@@ -504,6 +623,7 @@ static void tc_release_ent(struct pin_tcache *tc, unsigned int i)
 	tc->ctx[tc->ents[i].ctx].refs--;
 	tc->ents[i].next = tc->free;
 	tc->free = i;
+	set_count(&tc->nr_free, tc->nr_free + 1);
 }
 
 /*
@@ -570,12 +690,12 @@ static inline bool tc_retire(struct pin_tcache *tc, unsigned long pfn, unsigned 
  */
 bool pnm_pin_tcache_del(struct page *page)
 {
-	struct pin_tcache *tc = &tc_self;
+	struct pin_tcache *tc = tc_this();
 	bool done;
 
 	if (!count(&tc->nr_live) || !tc_enter(tc))
 		return false;
-	done = tc_retire(tc, page_to_pfn(page), 1, pnm_pin_get_owner(),
+	done = tc_retire(tc, page_to_pfn(page), 1, pnm_pin_thread.owner,
 			 current ? current->pid : -1);
 	tc_exit(tc);
 	return done;
@@ -594,7 +714,7 @@ unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long 
 
 	if (!count(&tc->nr_live) || !tc_enter(tc))
 		return 0;
-	owner = pnm_pin_get_owner();
+	owner = pnm_pin_thread.owner;
 	pid = current ? current->pid : -1;
 	while (i < n) {
 		struct page *page = pages[i];
@@ -777,6 +897,7 @@ void pnm_pin_tcache_own_locked(void)
 	pnm_pin_unreserve_locked(tc->id, tc->id_end, tc->seq, tc->seq_end);
 	tc->id = tc->id_end;
 	tc->seq = tc->seq_end;
+	tc->room = 0;		/* the ids went */
 }
 
 /* membarrier(), falling back to the global command if this process could
@@ -859,6 +980,8 @@ static void tc_free_all(struct pin_tcache *tc)
 	tc->ents = NULL;
 	tc->nr_ents = 0;
 	tc->free = TC_NIL;
+	set_count(&tc->nr_free, 0);
+	tc->room = 0;
 	set_count(&tc->nr_live, 0);
 	for (k = 0; k < TC_GRAVES; k++)
 		tc->graves[k] = TC_NIL;
