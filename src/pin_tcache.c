@@ -136,7 +136,7 @@ struct tc_ent {
 	unsigned long id;
 	unsigned long long seq;
 	unsigned long gen;		/* a grave: nr_forgotten at its release */
-	unsigned int next;		/* hash chain or free list; TC_NIL ends */
+	unsigned int next;		/* hash chain; TC_NIL ends */
 	unsigned int ctx;		/* its context, an index of ctx[] */
 };
 
@@ -147,14 +147,23 @@ struct pin_tcache {
 	 * call's context (tc_refill()); the owner's, zeroed by pin_lock
 	 * holders that take its ids or empty the cache. */
 	unsigned int room;
-	unsigned int nr_live;		/* entries in hash[] */
+	unsigned int nr_live;		/* entries in hash[] and newest */
 	unsigned int nr_free;		/* entries on the free list */
-	unsigned int *hash;		/* live entries by frame, newest first */
+	/* The newest live entry, kept out of hash[] until the next one
+	 * comes (a chain of one ahead of the hash: a call released before
+	 * the thread's next pin, the common pattern, never enters the
+	 * hash); TC_NIL: none. */
+	unsigned int newest;
+	unsigned long newest_pfn;	/* its first frame, if there is one */
+	unsigned int *hash;		/* older live entries by frame, newest first */
 	unsigned long hash_mask;	/* buckets - 1 */
 	struct tc_ent *ents;		/* every entry, by index */
 	unsigned int nr_ents;		/* ents[] allocated */
-	unsigned int free;		/* free entries' list */
+	/* The free entries' indices, nr_free of them, the last freed on top:
+	 * freeing an entry does not touch it. */
+	unsigned int *free;
 	unsigned int graves[TC_GRAVES];	/* ring of released entries, by nr_graves */
+	unsigned char grave_ctx[TC_GRAVES];	/* their contexts */
 	unsigned long nr_graves;	/* entries ever released */
 	unsigned long nr_buried;	/* of those, handed to the registry */
 	struct tc_ctx ctx[TC_CTXS];
@@ -299,6 +308,26 @@ static inline void tc_hash_add(struct pin_tcache *tc, unsigned int i)
 	*b = i;
 }
 
+/* Entry @i (live) is the newest: the one before it goes into the hash.
+ * The cache is held. */
+static inline void tc_link_newest(struct pin_tcache *tc, unsigned int i)
+{
+	if (tc->newest != TC_NIL)
+		tc_hash_add(tc, tc->newest);
+	tc->ents[i].next = TC_NIL;
+	tc->newest = i;
+	tc->newest_pfn = tc->ents[i].pfn;
+}
+
+/* Every live entry into the hash, for a walk of it.  The cache is held. */
+static inline void tc_flush_newest(struct pin_tcache *tc)
+{
+	if (tc->newest != TC_NIL) {
+		tc_hash_add(tc, tc->newest);
+		tc->newest = TC_NIL;
+	}
+}
+
 /*
  * Double the hash of the calling thread's cache (or make its first):
  * allocated outside the section, filled inside it.  False if there is no
@@ -349,24 +378,28 @@ static bool tc_grow_hash(struct pin_tcache *tc)
  */
 static bool tc_grow_ents(struct pin_tcache *tc)
 {
-	unsigned int n = tc->nr_ents ? 2 * tc->nr_ents : TC_ENTS_MIN, i;
+	unsigned int n = tc->nr_ents ? 2 * tc->nr_ents : TC_ENTS_MIN, i, nr_free;
 	struct tc_ent *new = malloc(n * sizeof(*new));
+	unsigned int *new_free = malloc(n * sizeof(*new_free));
 
-	if (!new)
-		return false;
-	if (!tc_enter(tc)) {
+	if (!new || !new_free || !tc_enter(tc)) {
 		free(new);
+		free(new_free);
 		return false;
 	}
 	if (tc->nr_ents)
 		memcpy(new, tc->ents, tc->nr_ents * sizeof(*new));
-	/* The new entries go in front of what the free list holds. */
-	for (i = tc->nr_ents; i < n; i++)
-		new[i].next = i + 1 < n ? i + 1 : tc->free;
+	nr_free = tc->nr_free;
+	if (nr_free)
+		memcpy(new_free, tc->free, nr_free * sizeof(*new_free));
+	/* The new entries go on top, the lowest first out. */
+	for (i = n; i-- > tc->nr_ents;)
+		new_free[nr_free++] = i;
 	free(tc->ents);
+	free(tc->free);
 	tc->ents = new;
-	tc->free = tc->nr_ents;
-	set_count(&tc->nr_free, tc->nr_free + (n - tc->nr_ents));
+	tc->free = new_free;
+	set_count(&tc->nr_free, nr_free);
 	tc->nr_ents = n;
 	tc_exit(tc);
 	return true;
@@ -400,7 +433,8 @@ static __attribute__((noinline)) bool tc_refill(struct pin_tcache *tc)
 		if (!tc_key_ok || pthread_setspecific(tc_key, tc))
 			return false;
 		pnm_pin_lock();
-		tc->free = TC_NIL;
+		tc->newest = TC_NIL;
+		tc->newest_pfn = ULONG_MAX;
 		set_count(&tc->nr_free, 0);
 		for (unsigned int k = 0; k < TC_GRAVES; k++)
 			tc->graves[k] = TC_NIL;
@@ -520,17 +554,16 @@ int tc_add(struct mm_struct *mm, unsigned long start, unsigned long pfn, unsigne
 	}
 	tc->ctx[tc->cur].refs++;
 	tc->room--;
-	i = tc->free;
-	e = &tc->ents[i];
-	tc->free = e->next;
+	i = tc->free[tc->nr_free - 1];
 	set_count(&tc->nr_free, tc->nr_free - 1);
+	e = &tc->ents[i];
 	e->pfn = pfn;
 	e->nr = nr;
 	e->start = start;
 	e->id = tc->id++;
 	e->seq = tc->seq++;
 	e->ctx = tc->cur;
-	tc_hash_add(tc, i);
+	tc_link_newest(tc, i);
 	set_count(&tc->nr_live, tc->nr_live + 1);
 	tc_exit(tc);
 	return 1;
@@ -599,89 +632,105 @@ int pnm_pin_tcache_add_one(struct mm_struct *mm, unsigned long start, struct pag
 	}
 	c->refs++;
 	tc->room--;
-	i = tc->free;
-	e = &tc->ents[i];
-	tc->free = e->next;
+	i = tc->free[tc->nr_free - 1];
 	set_count(&tc->nr_free, tc->nr_free - 1);
+	e = &tc->ents[i];
 	e->pfn = page_to_pfn(pages[0]);
 	e->nr = 1;
 	e->start = start;
 	e->id = tc->id++;
 	e->seq = tc->seq++;
 	e->ctx = tc->cur;
-	tc_hash_add(tc, i);
+	tc_link_newest(tc, i);
 	set_count(&tc->nr_live, tc->nr_live + 1);
 	tc_exit(tc);
 	tc_site_consume();
 	return 0;
 }
 
-/* Entry @i (out of the hash) is no longer needed: back to the free list,
- * its context's reference dropped.  The cache is held. */
-static void tc_release_ent(struct pin_tcache *tc, unsigned int i)
+/* Entry @i (out of the hash, of context @k) is no longer needed: back to
+ * the free entries, its context's reference dropped.  The cache is held. */
+static inline void tc_release_ent(struct pin_tcache *tc, unsigned int i, unsigned int k)
 {
-	tc->ctx[tc->ents[i].ctx].refs--;
-	tc->ents[i].next = tc->free;
-	tc->free = i;
+	tc->ctx[k].refs--;
+	tc->free[tc->nr_free] = i;
 	set_count(&tc->nr_free, tc->nr_free + 1);
 }
 
 /*
  * The newest live entry whose first frame is @pfn, and the link to it in
- * *@pp; TC_NIL if there is none.  The cache is held.
+ * *@pp (&tc->newest, or in a chain of the hash); TC_NIL if there is none.
+ * The cache is held.
  */
 static inline unsigned int tc_find(struct pin_tcache *tc, unsigned long pfn, unsigned int **pp)
 {
-	unsigned int *p = tc_bucket(tc, pfn), i;
+	unsigned int *p, i;
 
+	if (tc->newest_pfn == pfn && tc->newest != TC_NIL) {
+		*pp = &tc->newest;
+		return tc->newest;
+	}
+	p = tc_bucket(tc, pfn);
 	for (i = *p; i != TC_NIL && tc->ents[i].pfn != pfn; i = tc->ents[i].next)
 		p = &tc->ents[i].next;
 	*pp = p;
 	return i;
 }
 
+/* Is context @c the caller's own (@owner, @pid: as the registry's release
+ * prefers, its rec_is_mine())? */
+static inline bool tc_ctx_mine(const struct tc_ctx *c, unsigned long owner, int pid)
+{
+	return c->owner == owner && (pid < 0 || c->pid == pid);
+}
+
 /*
- * Retire the newest cached pin call whose first frame is @pfn if it is of
- * @nr frames and the caller's own (@owner, @pid: as the registry's release
- * prefers, its rec_is_mine()): it becomes the newest grave, its frames'
- * grave bits set and shadow counts (if kept) dropped.  The cache is held
- * (a fast section).  A page of one page's pin cannot have become part of
- * a large folio since: the pin held it.
+ * Retire live entry @i, the caller's own, of @nr frames, at the link *@p
+ * (tc_find()): it becomes the newest grave, its frames' grave bits set (@bits:
+ * pnm_pin_grave_bits) and shadow counts dropped if @shadow (kept, and not
+ * legacy mode).  The cache is held (a fast section).  A page of one page's
+ * pin cannot have become part of a large folio since: the pin held it.
  */
-static inline bool tc_retire_at(struct pin_tcache *tc, unsigned int i, unsigned int *p,
-				unsigned long nr, unsigned long owner, int pid)
+static inline void tc_retire_at(struct pin_tcache *tc, unsigned int i, unsigned int *p,
+				unsigned long nr, unsigned long *bits, bool shadow)
 {
 	struct tc_ent *e = &tc->ents[i];
-	const struct tc_ctx *c = &tc->ctx[e->ctx];
 	unsigned long pfn = e->pfn;
-	unsigned int old;
+	unsigned int old, slot;
 
-	if (e->nr != nr || c->owner != owner || (pid >= 0 && c->pid != pid))
-		return false;
 	*p = e->next;
 	set_count(&tc->nr_live, tc->nr_live - 1);
 	e->gen = __atomic_load_n(&nr_forgotten, __ATOMIC_RELAXED);
-	old = tc->graves[tc->nr_graves % TC_GRAVES];
-	tc->graves[tc->nr_graves % TC_GRAVES] = i;
-	set_lcount(&tc->nr_graves, tc->nr_graves + 1);
+	slot = tc->nr_graves % TC_GRAVES;
+	old = tc->graves[slot];
 	if (old != TC_NIL)
-		tc_release_ent(tc, old);
-	pnm_pin_grave_mark(pfn, nr);
+		tc_release_ent(tc, old, tc->grave_ctx[slot]);
+	tc->graves[slot] = i;
+	tc->grave_ctx[slot] = (unsigned char)e->ctx;
+	set_lcount(&tc->nr_graves, tc->nr_graves + 1);
+	if (likely(nr == 1)) {
+		/* pnm_pin_grave_mark() of one frame, @bits loaded once. */
+		if (bits) {
+			unsigned long *w = &bits[pfn >> PIN_BLOCK_SHIFT];
+			unsigned long bit = 1UL << (pfn & (PIN_BLOCK_PAGES - 1));
+
+			if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
+				__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+		}
+	} else {
+		pnm_pin_grave_mark_range(pfn, nr);
+	}
 	/* A live pin implies its shadow pin, as in the registry's release:
 	 * after the record, before the caller's refcount decrement. */
-	if (pnm_pin_shadow && !pnm_config.legacy_gup)
+	if (shadow)
 		for (unsigned long k = 0; k < nr; k++)
 			atomic_dec(&pfn_to_page(pfn + k)->pnm_pincount);
-	return true;
 }
 
-/* tc_retire_at() for the newest entry whose first frame is @pfn. */
-static inline bool tc_retire(struct pin_tcache *tc, unsigned long pfn, unsigned long nr,
-			     unsigned long owner, int pid)
+/* The shadow counts a release drops (tc_retire_at()). */
+static inline bool tc_shadow(void)
 {
-	unsigned int *p, i = tc_find(tc, pfn, &p);
-
-	return i != TC_NIL && tc_retire_at(tc, i, p, nr, owner, pid);
+	return pnm_pin_shadow && !pnm_config.legacy_gup;
 }
 
 /*
@@ -691,12 +740,18 @@ static inline bool tc_retire(struct pin_tcache *tc, unsigned long pfn, unsigned 
 bool pnm_pin_tcache_del(struct page *page)
 {
 	struct pin_tcache *tc = tc_this();
-	bool done;
+	unsigned int *p, i;
+	bool done = false;
 
 	if (!count(&tc->nr_live) || !tc_enter(tc))
 		return false;
-	done = tc_retire(tc, page_to_pfn(page), 1, pnm_pin_thread.owner,
-			 current ? current->pid : -1);
+	i = tc_find(tc, page_to_pfn(page), &p);
+	if (i != TC_NIL && tc->ents[i].nr == 1 &&
+	    tc_ctx_mine(&tc->ctx[tc->ents[i].ctx], pnm_pin_thread.owner,
+			current ? current->pid : -1)) {
+		tc_retire_at(tc, i, p, 1, pnm_pin_grave_bits, tc_shadow());
+		done = true;
+	}
 	tc_exit(tc);
 	return done;
 }
@@ -708,39 +763,47 @@ bool pnm_pin_tcache_del(struct page *page)
  */
 unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long n, bool span)
 {
-	struct pin_tcache *tc = &tc_self;
-	unsigned long owner, i = 0;
+	struct pin_tcache *tc = tc_this();
+	const struct page *mem_map = pnm_mem.mem_map, *zero;
+	unsigned long *bits = pnm_pin_grave_bits, owner, i = 0;
+	unsigned int mine = 0, k;
+	bool shadow = tc_shadow();
 	int pid;
 
 	if (!count(&tc->nr_live) || !tc_enter(tc))
 		return 0;
+	/* Which contexts are the caller's own, once for the array (only
+	 * this thread changes them, and not meanwhile). */
 	owner = pnm_pin_thread.owner;
 	pid = current ? current->pid : -1;
+	for (k = 0; k < TC_CTXS; k++)
+		mine |= (unsigned int)tc_ctx_mine(&tc->ctx[k], owner, pid) << k;
+	zero = &mem_map[pnm_mem.zero_pfn];
 	while (i < n) {
-		struct page *page = pages[i];
+		const struct page *page = pages[i];
 		unsigned long pfn, nr, first;
-		unsigned int *p, k;
+		unsigned int *p;
 
-		if (!page || is_zero_pfn(page_to_pfn(page))) {
+		if (!page || page == zero) {
 			i++;
 			continue;
 		}
-		pfn = page_to_pfn(page);
+		pfn = (unsigned long)(page - mem_map);
 		k = tc_find(tc, pfn, &p);
-		if (k == TC_NIL)
+		if (k == TC_NIL || !(mine & (1U << tc->ents[k].ctx)))
 			break;
-		nr = tc->ents[k].nr;
-		if (likely(nr == 1)) {
-			if (!tc_retire_at(tc, k, p, 1, owner, pid))
-				break;
+		/* One page: the next entry's index does not wait for this
+		 * entry's load (the loop's iterations overlap). */
+		if (likely(tc->ents[k].nr == 1)) {
+			tc_retire_at(tc, k, p, 1, bits, shadow);
 			i++;
 			continue;
 		}
+		nr = tc->ents[k].nr;
 		if (nr > n - i || (!span &&
 				   (!pnm_pin_span_of(pages + i, nr, &first) || first != pfn)))
 			break;
-		if (!tc_retire_at(tc, k, p, nr, owner, pid))
-			break;
+		tc_retire_at(tc, k, p, nr, bits, shadow);
 		i += nr;
 	}
 	tc_exit(tc);
@@ -792,7 +855,7 @@ static bool tc_adopt(struct pin_tcache *tc, unsigned int i)
 		;
 	*p = e->next;
 	set_count(&tc->nr_live, tc->nr_live - 1);
-	tc_release_ent(tc, i);
+	tc_release_ent(tc, i, e->ctx);
 	return true;
 }
 
@@ -822,6 +885,7 @@ static void tc_adopt_live(struct pin_tcache *tc)
 
 	if (!tc->hash || !tc->nr_live)
 		return;
+	tc_flush_newest(tc);
 	v = malloc(tc->nr_live * sizeof(*v));
 	for (b = 0; b <= tc->hash_mask; b++) {
 		unsigned int i, next;
@@ -979,7 +1043,10 @@ static void tc_free_all(struct pin_tcache *tc)
 	free(tc->ents);
 	tc->ents = NULL;
 	tc->nr_ents = 0;
-	tc->free = TC_NIL;
+	free(tc->free);
+	tc->free = NULL;
+	tc->newest = TC_NIL;
+	tc->newest_pfn = ULONG_MAX;
 	set_count(&tc->nr_free, 0);
 	tc->room = 0;
 	set_count(&tc->nr_live, 0);
