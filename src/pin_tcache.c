@@ -18,19 +18,29 @@
  *           process, tag, call site, flags -- which consecutive calls of a
  *           thread nearly always share, so it is kept once (struct tc_ctx,
  *           compared, not rewritten) and the entry names it.  The entry
- *           goes into the cache's hash by first frame, newest first.  An
+ *           is the cache's newest; the one before it goes into the
+ *           cache's hash by first frame, newest first (a pin released
+ *           before the thread's next one never enters the hash).  An
  *           entry is 56 bytes where a registry record is about 240: gup_test's
  *           pattern (a whole range pinned one page per call, then
- *           released) touches a sixth of the memory.
- *   unpin   pnm_pin_tcache_del() looks for the frame in that hash and, if
- *           the newest entry of it is one page's and the caller's own (same
- *           pin owner, same process, as the registry's release prefers),
- *           retires it; pnm_pin_tcache_del_pages() does the same along a
- *           released array, an entry of n frames serving n entries of the
- *           array that are its frames in order.
+ *           released) touches a sixth of the memory.  A call of one page
+ *           in the steady state (pnm_pin_tcache_add_one()) checks one
+ *           count of room left (tc_refill() sees to the hash, the ids and
+ *           the free entries ahead, TC_CHUNK calls at a time), reads the
+ *           thread's context inline (struct pnm_pin_thread) and compares
+ *           it with the last call's.
+ *   unpin   pnm_pin_tcache_del() looks for the frame (the newest entry,
+ *           then the hash) and, if the newest entry of it is one page's
+ *           and the caller's own (same pin owner, same process, as the
+ *           registry's release prefers), retires it -- unpin_user_pages()
+ *           of one page asks it first; pnm_pin_tcache_del_pages() does the
+ *           same along a released array, an entry of n frames serving n
+ *           entries of the array that are its frames in order.
  *           The entry becomes one of the cache's last TC_GRAVES released
- *           ones (its graves, for OVER_UNPIN reports), and the frames'
- *           grave bits are set if they are not yet (pnm_pin_grave_mark()).
+ *           ones (its graves, for OVER_UNPIN reports; the one that leaves
+ *           the ring goes back to the free entries, a stack of indices),
+ *           and the frames' grave bits are set if they are not yet
+ *           (pnm_pin_grave_mark()).
  *           Any other release (part of a span, a page of a THP through
  *           another) goes to the registry, which takes the entries over.
  *
