@@ -322,8 +322,12 @@ static inline void tc_hash_add(struct pin_tcache *tc, unsigned int i)
  * The cache is held. */
 static inline void tc_link_newest(struct pin_tcache *tc, unsigned int i)
 {
-	if (tc->newest != TC_NIL)
-		tc_hash_add(tc, tc->newest);
+	if (tc->newest != TC_NIL) {
+		unsigned int *b = tc_bucket(tc, tc->newest_pfn);
+
+		tc->ents[tc->newest].next = *b;
+		*b = tc->newest;
+	}
 	tc->ents[i].next = TC_NIL;
 	tc->newest = i;
 	tc->newest_pfn = tc->ents[i].pfn;
