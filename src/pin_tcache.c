@@ -699,33 +699,64 @@ static inline bool tc_ctx_mine(const struct tc_ctx *c, unsigned long owner, int 
 }
 
 /*
- * Retire live entry @i, the caller's own, of @nr frames, at the link *@p
- * (tc_find()): it becomes the newest grave, its frames' grave bits set (@bits:
- * pnm_pin_grave_bits) and shadow counts dropped if @shadow (kept, and not
- * legacy mode).  The cache is held (a fast section).  A page of one page's
- * pin cannot have become part of a large folio since: the pin held it.
+ * What releases change of the cache besides the entries, the hash and the
+ * graves ring, kept in locals (registers) across a run of releases in one
+ * fast section: tc_rel_begin(), tc_retire_at()..., tc_rel_end().
  */
-static inline void tc_retire_at(struct pin_tcache *tc, unsigned int i, unsigned int *p,
-				unsigned long nr, unsigned long *bits, bool shadow)
+struct tc_rel {
+	struct tc_ent *ents;
+	unsigned int *free;
+	unsigned int nr_live, nr_free;
+	unsigned long nr_graves;
+	unsigned long *bits;		/* pnm_pin_grave_bits */
+	bool shadow;			/* drop the shadow counts */
+};
+
+static inline void tc_rel_begin(const struct pin_tcache *tc, struct tc_rel *r, bool shadow)
 {
-	struct tc_ent *e = &tc->ents[i];
-	unsigned long pfn = e->pfn;
-	unsigned int old, slot;
+	*r = (struct tc_rel){
+		.ents = tc->ents, .free = tc->free, .nr_live = tc->nr_live,
+		.nr_free = tc->nr_free, .nr_graves = tc->nr_graves,
+		.bits = pnm_pin_grave_bits, .shadow = shadow,
+	};
+}
+
+static inline void tc_rel_end(struct pin_tcache *tc, const struct tc_rel *r)
+{
+	set_count(&tc->nr_live, r->nr_live);
+	set_count(&tc->nr_free, r->nr_free);
+	set_lcount(&tc->nr_graves, r->nr_graves);
+}
+
+/*
+ * Retire live entry @i, the caller's own, of @nr frames, at the link *@p
+ * (tc_find()): it becomes the newest grave (the oldest one goes back to
+ * the free entries), its frames' grave bits set and shadow counts dropped
+ * if @r->shadow (kept, and not legacy mode).  The cache is held (a fast
+ * section).  A page of one page's pin cannot have become part of a large
+ * folio since: the pin held it.
+ */
+static inline void tc_retire_at(struct pin_tcache *tc, struct tc_rel *r, unsigned int i,
+				unsigned int *p, unsigned long nr)
+{
+	struct tc_ent *e = &r->ents[i];
+	unsigned long pfn = e->pfn, slot = r->nr_graves % TC_GRAVES;
+	unsigned int old = tc->graves[slot];
 
 	*p = e->next;
-	set_count(&tc->nr_live, tc->nr_live - 1);
+	r->nr_live--;
 	e->gen = __atomic_load_n(&nr_forgotten, __ATOMIC_RELAXED);
-	slot = tc->nr_graves % TC_GRAVES;
-	old = tc->graves[slot];
-	if (old != TC_NIL)
-		tc_release_ent(tc, old, tc->grave_ctx[slot]);
+	if (old != TC_NIL) {
+		tc->ctx[tc->grave_ctx[slot]].refs--;
+		r->free[r->nr_free++] = old;
+	}
 	tc->graves[slot] = i;
 	tc->grave_ctx[slot] = (unsigned char)e->ctx;
-	set_lcount(&tc->nr_graves, tc->nr_graves + 1);
+	r->nr_graves++;
 	if (likely(nr == 1)) {
-		/* pnm_pin_grave_mark() of one frame, @bits loaded once. */
-		if (bits) {
-			unsigned long *w = &bits[pfn >> PIN_BLOCK_SHIFT];
+		/* pnm_pin_grave_mark() of one frame. */
+		if (r->bits) {
+			unsigned long *w = &r->bits[pfn >> PIN_BLOCK_SHIFT];
 			unsigned long bit = 1UL << (pfn & (PIN_BLOCK_PAGES - 1));
 
 			if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
@@ -736,7 +767,7 @@ static inline void tc_retire_at(struct pin_tcache *tc, unsigned int i, unsigned 
 	}
 	/* A live pin implies its shadow pin, as in the registry's release:
 	 * after the record, before the caller's refcount decrement. */
-	if (shadow)
+	if (r->shadow)
 		for (unsigned long k = 0; k < nr; k++)
 			atomic_dec(&pfn_to_page(pfn + k)->pnm_pincount);
 }
@@ -754,6 +785,7 @@ static inline bool tc_shadow(void)
 bool pnm_pin_tcache_del(struct page *page)
 {
 	struct pin_tcache *tc = tc_this();
+	struct tc_rel r;
 	unsigned int *p, i;
 	bool done = false;
 
@@ -763,7 +795,9 @@ bool pnm_pin_tcache_del(struct page *page)
 	if (i != TC_NIL && tc->ents[i].nr == 1 &&
 	    tc_ctx_mine(&tc->ctx[tc->ents[i].ctx], pnm_pin_thread.owner,
 			current ? current->pid : -1)) {
-		tc_retire_at(tc, i, p, 1, pnm_pin_grave_bits, tc_shadow());
+		tc_rel_begin(tc, &r, tc_shadow());
+		tc_retire_at(tc, &r, i, p, 1);
+		tc_rel_end(tc, &r);
 		done = true;
 	}
 	tc_exit(tc);
@@ -779,13 +813,15 @@ unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long 
 {
 	struct pin_tcache *tc = tc_this();
 	const struct page *mem_map = pnm_mem.mem_map, *zero;
-	unsigned long *bits = pnm_pin_grave_bits, owner, i = 0;
+	unsigned long owner, i = 0;
 	unsigned int mine = 0, k;
 	bool shadow = tc_shadow();
+	struct tc_rel r;
 	int pid;
 
 	if (!count(&tc->nr_live) || !tc_enter(tc))
 		return 0;
+	tc_rel_begin(tc, &r, shadow);
 	/* Which contexts are the caller's own, once for the array (only
 	 * this thread changes them, and not meanwhile). */
 	owner = pnm_pin_thread.owner;
@@ -809,7 +845,7 @@ unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long 
 		/* One page: the next entry's index does not wait for this
 		 * entry's load (the loop's iterations overlap). */
 		if (likely(tc->ents[k].nr == 1)) {
-			tc_retire_at(tc, k, p, 1, bits, shadow);
+			tc_retire_at(tc, &r, k, p, 1);
 			i++;
 			continue;
 		}
@@ -817,9 +853,10 @@ unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long 
 		if (nr > n - i || (!span &&
 				   (!pnm_pin_span_of(pages + i, nr, &first) || first != pfn)))
 			break;
-		tc_retire_at(tc, k, p, nr, bits, shadow);
+		tc_retire_at(tc, &r, k, p, nr);
 		i += nr;
 	}
+	tc_rel_end(tc, &r);
 	tc_exit(tc);
 	return i;
 }
