@@ -605,10 +605,10 @@ int pnm_pin_registry_add_slow(struct mm_struct *mm, unsigned long start,
 			      struct page **pages, unsigned long nr, unsigned int flags)
 {
 	const char *tag = pnm_pin_thread.tag;
-	struct pnm_call_site site = pnm_pin_thread.site;
+	struct pnm_call_site site;
 	int ret;
 
-	pnm_pin_thread.site = (struct pnm_call_site){ NULL, 0, NULL, NULL };
+	pnm_gup_site_take(&site);
 	if (!pnm_config.pin_registry || !pages || !nr)
 		return 0;
 	/* Consecutive frames (a THP, pages handed out in order): the
@@ -692,13 +692,20 @@ void pnm_pin_bury_block_locked(const struct pnm_pin_record *pub, const char *tag
 	bury_block(block, mask, freed & mask, grave_rec_of(pub, tag));
 }
 
-/* pnm_pin_grave_mark_range - pin_registry.h.  Relaxed, as bury_block()'s. */
-void pnm_pin_grave_mark_range(unsigned long pfn, unsigned long nr)
+/* pnm_pin_grave_mark - pin_registry.h.  Relaxed, as bury_block()'s. */
+void pnm_pin_grave_mark(unsigned long pfn, unsigned long nr)
 {
 	unsigned long b;
 
 	if (!pnm_pin_grave_bits)
 		return;
+	if (nr == 1) {
+		unsigned long *w = &pnm_pin_grave_bits[pfn_block(pfn)], bit = pfn_bit(pfn);
+
+		if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
+			__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+		return;
+	}
 	for (b = pfn_block(pfn); b <= pfn_block(pfn + nr - 1); b++) {
 		unsigned long *w = &pnm_pin_grave_bits[b], mask = block_range_mask(b, pfn, nr);
 

@@ -178,28 +178,10 @@ void pnm_pin_bury_block_locked(const struct pnm_pin_record *pub, const char *tag
  * meanwhile).
  */
 extern unsigned long *pnm_pin_grave_bits;
-/* The grave bits of more than one frame (pnm_pin_grave_mark()). */
-void pnm_pin_grave_mark_range(unsigned long pfn, unsigned long nr);
 /* Set the grave bits of the @nr frames from @pfn that are not set
- * (pnm_pin_registry_forget()).  Lock free; for one frame a load and a test
- * when its bit is set already.  Relaxed, as the registry's own: the
- * unpin's fully ordered refcount decrement, which follows, publishes the
- * bits to whoever frees a frame. */
-static inline void pnm_pin_grave_mark(unsigned long pfn, unsigned long nr)
-{
-	unsigned long *w, bit;
-
-	if (nr != 1) {
-		pnm_pin_grave_mark_range(pfn, nr);
-		return;
-	}
-	if (!pnm_pin_grave_bits)
-		return;
-	w = &pnm_pin_grave_bits[pfn >> PIN_BLOCK_SHIFT];
-	bit = 1UL << (pfn & (PIN_BLOCK_PAGES - 1));
-	if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
-		__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
-}
+ * (pnm_pin_registry_forget()).  Lock free (a thread's cache inlines the
+ * one-frame case: tc_retire_at()). */
+void pnm_pin_grave_mark(unsigned long pfn, unsigned long nr);
 
 /* --- pin_list.c ------------------------------------------------------------ */
 

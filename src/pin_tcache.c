@@ -754,7 +754,9 @@ static inline void tc_retire_at(struct pin_tcache *tc, struct tc_rel *r, unsigne
 	tc->grave_ctx[slot] = (unsigned char)e->ctx;
 	r->nr_graves++;
 	if (likely(nr == 1)) {
-		/* pnm_pin_grave_mark() of one frame. */
+		/* pnm_pin_grave_mark() of one frame; relaxed, as its: the
+		 * unpin's fully ordered refcount decrement, which follows,
+		 * publishes the bit to whoever frees the frame. */
 		if (r->bits) {
 			unsigned long *w = &r->bits[pfn >> PIN_BLOCK_SHIFT];
 			unsigned long bit = 1UL << (pfn & (PIN_BLOCK_PAGES - 1));
@@ -763,7 +765,7 @@ static inline void tc_retire_at(struct pin_tcache *tc, struct tc_rel *r, unsigne
 				__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
 		}
 	} else {
-		pnm_pin_grave_mark_range(pfn, nr);
+		pnm_pin_grave_mark(pfn, nr);
 	}
 	/* A live pin implies its shadow pin, as in the registry's release:
 	 * after the record, before the caller's refcount decrement. */
