@@ -84,6 +84,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "pin_registry.h"	/* pnm_pin_tcache_add_one() */
 
 /* follow_page_mask()'s "no usable page here: fault it in" (Linux's NULL). */
 #define GUP_NEED_FAULT		1
@@ -1011,12 +1012,19 @@ static __attribute__((noinline)) long record_failed(struct page **pages, long nr
 long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
 			 struct page **pages, long nr, unsigned int flags)
 {
+	int ret;
+
 	/* Registry off: nothing to record (the entry point's exit forgets
 	 * the call site). */
-	if (nr <= 0 || !pnm_config.pin_registry ||
-	    likely(!pnm_pin_registry_add(mm, start, pages, (unsigned long)nr, flags)))
+	if (nr <= 0 || !pnm_config.pin_registry)
 		return nr;
-	return record_failed(pages, nr);
+	/* One page: pnm_pin_registry_add()'s first step, here (the
+	 * thread's cache, pin_tcache.c). */
+	if (nr == 1 && pages && pages[0] && !is_zero_pfn(page_to_pfn(pages[0])))
+		ret = pnm_pin_tcache_add_one(mm, start, pages, flags);
+	else
+		ret = pnm_pin_registry_add(mm, start, pages, (unsigned long)nr, flags);
+	return likely(!ret) ? nr : record_failed(pages, nr);
 }
 
 /*

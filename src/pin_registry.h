@@ -17,10 +17,11 @@
  * issues membarrier() and waits for that thread to leave a section in which
  * it takes no lock at all (pin_tcache.c), so it stays a leaf.
  *
- * Two more files include it for the one-page fast paths: gup_site.c, which
- * keeps the calling thread's pin context (struct pnm_pin_thread), and
- * gup_unpin.c, whose one-page release asks the thread's cache first
- * (pnm_pin_tcache_del()).
+ * Three more files include it for the one-page fast paths: gup_site.c,
+ * which keeps the calling thread's pin context (struct pnm_pin_thread);
+ * gup.c, whose pnm_gup_record_pins() hands a one-page call to the
+ * thread's cache (pnm_pin_tcache_add_one()); and gup_unpin.c, whose
+ * one-page release asks the thread's cache first (pnm_pin_tcache_del()).
  */
 #ifndef PINMM_PIN_REGISTRY_H
 #define PINMM_PIN_REGISTRY_H

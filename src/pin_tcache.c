@@ -130,6 +130,10 @@ struct tc_ctx {
 	const struct mm_struct *mm;	/* identity only, as pin_rec's */
 	int pid;
 	unsigned int gup_flags;		/* as recorded */
+	/* The flags as the last call of this context passed them, whose
+	 * gup_flags these are (UINT_MAX: none; a new model may record
+	 * others): the steady state's compare. */
+	unsigned int call_flags;
 	unsigned long owner;
 	struct pnm_call_site site;
 	bool tagged;
@@ -449,6 +453,8 @@ static __attribute__((noinline)) bool tc_refill(struct pin_tcache *tc)
 		pnm_pin_lock();
 		tc->newest = TC_NIL;
 		tc->newest_pfn = ULONG_MAX;
+		for (unsigned int k = 0; k < TC_CTXS; k++)
+			tc->ctx[k].call_flags = UINT_MAX;
 		set_count(&tc->nr_free, 0);
 		for (unsigned int k = 0; k < TC_GRAVES; k++)
 			tc->graves[k] = TC_NIL;
@@ -491,6 +497,23 @@ static inline bool tc_ctx_is(const struct tc_ctx *c, const struct mm_struct *mm,
 }
 
 /*
+ * Is context @c the one of an untagged call of @mm with @flags as passed,
+ * by the thread's owner from its current site?  The steady state's
+ * compare: the flags as passed, the same as the last call's of @c, record
+ * the same gup_flags (tc_ctx_is() compares those).
+ */
+static inline bool tc_ctx_same(const struct tc_ctx *c, const struct mm_struct *mm,
+			       unsigned int flags)
+{
+	const struct pnm_pin_thread *t = &pnm_pin_thread;
+
+	return c->mm == mm && c->call_flags == flags && c->owner == t->owner &&
+	       c->site.file == t->site.file && c->site.line == t->site.line &&
+	       c->site.func == t->site.func && c->site.caller == t->site.caller &&
+	       !c->tagged;
+}
+
+/*
  * The context of a call whose context is not the last call's, an index
  * of tc->ctx[], made the current one: one that matches, else one no entry
  * names, filled in; -1 if every one is named.  The cache is held.
@@ -498,7 +521,8 @@ static inline bool tc_ctx_is(const struct tc_ctx *c, const struct mm_struct *mm,
 static __attribute__((noinline)) int tc_ctx_for(struct pin_tcache *tc, struct mm_struct *mm,
 						unsigned int flags,
 						const struct pnm_call_site *site,
-						const char *tag, unsigned long owner)
+						const char *tag, unsigned long owner,
+						unsigned int call_flags)
 {
 	struct tc_ctx *c;
 	unsigned int k;
@@ -519,6 +543,7 @@ static __attribute__((noinline)) int tc_ctx_for(struct pin_tcache *tc, struct mm
 				c->tag[len] = '\0';
 			}
 		}
+		c->call_flags = call_flags;
 		tc->cur = k;
 		return (int)k;
 	}
@@ -562,10 +587,11 @@ int tc_add(struct mm_struct *mm, unsigned long start, unsigned long pfn, unsigne
 	if (unlikely(!tc_enter(tc)))
 		return 0;
 	if (unlikely(!tc_ctx_is(&tc->ctx[tc->cur], mm, gup_flags, site, tag, owner)) &&
-	    tc_ctx_for(tc, mm, gup_flags, site, tag, owner) < 0) {
+	    tc_ctx_for(tc, mm, gup_flags, site, tag, owner, flags) < 0) {
 		tc_exit(tc);
 		return 0;
 	}
+	tc->ctx[tc->cur].call_flags = flags;
 	tc->ctx[tc->cur].refs++;
 	tc->room--;
 	i = tc->free[tc->nr_free - 1];
@@ -626,8 +652,6 @@ int pnm_pin_tcache_add_one(struct mm_struct *mm, unsigned long start, struct pag
 			   unsigned int flags)
 {
 	struct pin_tcache *tc = tc_this();
-	unsigned int gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN |
-				 (pnm_config.legacy_gup ? FOLL_GET : 0);
 	struct tc_ctx *c;
 	struct tc_ent *e;
 	unsigned int i;
@@ -639,8 +663,7 @@ int pnm_pin_tcache_add_one(struct mm_struct *mm, unsigned long start, struct pag
 	if (unlikely(!tc_enter(tc)))
 		return pnm_pin_registry_add_slow(mm, start, pages, 1, flags);
 	c = &tc->ctx[tc->cur];
-	if (unlikely(!tc_ctx_is(c, mm, gup_flags, &pnm_pin_thread.site, NULL,
-				pnm_pin_thread.owner))) {
+	if (unlikely(!tc_ctx_same(c, mm, flags))) {
 		tc_exit(tc);
 		return tc_add_one_slow(mm, start, pages, flags);
 	}
@@ -1107,8 +1130,10 @@ static void tc_free_all(struct pin_tcache *tc)
 		tc->graves[k] = TC_NIL;
 	set_lcount(&tc->nr_graves, 0);
 	set_lcount(&tc->nr_buried, 0);
-	for (k = 0; k < TC_CTXS; k++)
+	for (k = 0; k < TC_CTXS; k++) {
 		tc->ctx[k].refs = 0;
+		tc->ctx[k].call_flags = UINT_MAX;	/* a new model */
+	}
 	tc->id = tc->id_end = 0;
 	tc->seq = tc->seq_end = 0;
 }
