@@ -20,7 +20,8 @@
  * Three more files include it for the one-page fast paths: gup_site.c,
  * which keeps the calling thread's pin context (struct pnm_pin_thread);
  * gup.c, whose pnm_gup_record_pins() hands a one-page call to the
- * thread's cache (pnm_pin_tcache_add_one()); and gup_unpin.c, whose
+ * thread's cache (pnm_pin_tcache_add_one()) and any other to
+ * pnm_pin_registry_add_slow(); and gup_unpin.c, whose
  * one-page release asks the thread's cache first (pnm_pin_tcache_del()).
  */
 #ifndef PINMM_PIN_REGISTRY_H
@@ -153,10 +154,11 @@ static inline bool pnm_pin_record_should_fail(void)
 {
 	return unlikely(pnm_pin_record_fail_armed()) && pnm_pin_record_should_fail_slow();
 }
-/* pnm_pin_registry_add() but for the thread's cache's one-page path:
- * what it does when that path does not record the call (the thread's
- * call site still to take).  Not for one page the cache was not asked
- * about. */
+/* pnm_pin_registry_add() but for the thread's cache's one-page path
+ * (pnm_pin_tcache_add_one()): what it does when that path does not record
+ * the call (the thread's call site still to take), and for every call
+ * that path is not for.  Not for one page (not NULL, not the zero page,
+ * registry on) the cache was not asked about. */
 int pnm_pin_registry_add_slow(struct mm_struct *mm, unsigned long start,
 			      struct page **pages, unsigned long nr, unsigned int flags);
 /* The registry takes over @rec (from pnm_pin_rec_span_locked(), filled
