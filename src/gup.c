@@ -84,6 +84,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "pin_registry.h"	/* pnm_pin_tcache_add_one() */
 
 /* follow_page_mask()'s "no usable page here: fault it in" (Linux's NULL). */
 #define GUP_NEED_FAULT		1
@@ -982,23 +983,12 @@ static struct mm_struct *gup_current_mm(void)
 	return pnm_thread_mm;
 }
 
-/*
- * pnm_gup_record_pins - a pin call pinned @nr (> 0) pages: record them
- * (flags as the caller passed them; the registry adds FOLL_PIN, and
- * FOLL_GET in legacy mode).  If the record cannot be allocated the pins
- * are released again, uncounted and unchecked, so that nothing stays
- * pinned, and the call fails with -ENOMEM.  Returns @nr or -ENOMEM.
- */
-long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
-			 struct page **pages, long nr, unsigned int flags)
+/* The @nr pins of @pages whose record failed: released again, uncounted
+ * and unchecked (pnm_gup_record_pins()).  Returns -ENOMEM. */
+static __attribute__((noinline)) long record_failed(struct page **pages, long nr)
 {
 	unsigned long i, n, released = 0;
 
-	/* Registry off: nothing to record (the entry point's exit forgets
-	 * the call site). */
-	if (nr <= 0 || !pnm_config.pin_registry ||
-	    !pnm_pin_registry_add(mm, start, pages, (unsigned long)nr, flags))
-		return nr;
 	for (i = 0; i < (unsigned long)nr; i += n) {
 		struct folio *folio = pnm_gup_folio_next(pages, (unsigned long)nr, i, &n);
 		unsigned long k;
@@ -1011,6 +1001,31 @@ long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
 	if (released)
 		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
 	return -ENOMEM;
+}
+
+/*
+ * pnm_gup_record_pins - a pin call pinned @nr (> 0) pages: record them
+ * (flags as the caller passed them; the registry adds FOLL_PIN, and
+ * FOLL_GET in legacy mode).  If the record cannot be allocated the pins
+ * are released again, uncounted and unchecked, so that nothing stays
+ * pinned, and the call fails with -ENOMEM.  Returns @nr or -ENOMEM.
+ */
+long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
+			 struct page **pages, long nr, unsigned int flags)
+{
+	int ret;
+
+	/* Registry off: nothing to record (the entry point's exit forgets
+	 * the call site). */
+	if (nr <= 0 || !pnm_config.pin_registry)
+		return nr;
+	/* pnm_pin_registry_add()'s two ways, chosen here: one page to the
+	 * thread's cache (pin_tcache.c), anything else to the rest. */
+	if (nr == 1 && pages && pages[0] && !is_zero_pfn(page_to_pfn(pages[0])))
+		ret = pnm_pin_tcache_add_one(mm, start, pages, flags);
+	else
+		ret = pnm_pin_registry_add_slow(mm, start, pages, (unsigned long)nr, flags);
+	return likely(!ret) ? nr : record_failed(pages, nr);
 }
 
 /*

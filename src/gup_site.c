@@ -25,20 +25,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "pin_registry.h"
 
-/* The thread's current call site: file:line:func as recorded, or (file
- * NULL) the return address of the entry point running. */
-struct call_site {
-	const char *file;
-	int line;
-	const char *func;
-	const void *caller;
-};
-
-static _Thread_local const char *pin_tag;
-static _Thread_local unsigned long pin_owner;	/* pnm_pin_set_owner() */
-static _Thread_local struct call_site gup_site;
+/*
+ * The calling thread's tag, pin owner and current call site (file:line:func
+ * as recorded, or file NULL and the return address of the entry point
+ * running): one initial-exec block, which the registry and the threads'
+ * pin caches read inline (pin_registry.h).  Its thread's alone.
+ */
+_Thread_local struct pnm_pin_thread pnm_pin_thread __attribute__((tls_model("initial-exec")));
 
 /* FOLL_* names by bit, for pnm_gup_flags_str(). */
 static const char *const foll_names[] = {
@@ -70,13 +65,13 @@ static const char *site_file(const char *file)
  */
 void pnm_pin_set_tag(const char *tag)
 {
-	pin_tag = tag;
+	pnm_pin_thread.tag = tag;
 }
 
 /* The calling thread's tag (internal.h), so a caller can put it back. */
 const char *pnm_pin_get_tag(void)
 {
-	return pin_tag;
+	return pnm_pin_thread.tag;
 }
 
 /*
@@ -86,16 +81,16 @@ const char *pnm_pin_get_tag(void)
  */
 unsigned long pnm_pin_set_owner(unsigned long owner)
 {
-	unsigned long old = pin_owner;
+	unsigned long old = pnm_pin_thread.owner;
 
-	pin_owner = owner;
+	pnm_pin_thread.owner = owner;
 	return old;
 }
 
 /* The pin owner the calling thread's pins belong to (0: none). */
 unsigned long pnm_pin_get_owner(void)
 {
-	return pin_owner;
+	return pnm_pin_thread.owner;
 }
 
 /*
@@ -104,18 +99,17 @@ unsigned long pnm_pin_get_owner(void)
  */
 void pnm_gup_site_take(struct pnm_call_site *site)
 {
-	*site = (struct pnm_call_site){ gup_site.file, gup_site.line, gup_site.func,
-					gup_site.caller };
-	gup_site = (struct call_site){ NULL, 0, NULL, NULL };
+	*site = pnm_pin_thread.site;
+	pnm_pin_thread.site = (struct pnm_call_site){ NULL, 0, NULL, NULL };
 }
 
 /* A new model (pnm_init(), pnm_fini()): the calling thread's tag, owner
  * and call site are forgotten. */
 void pnm_gup_site_reset(void)
 {
-	pin_tag = NULL;
-	pin_owner = 0;
-	gup_site = (struct call_site){ NULL, 0, NULL, NULL };
+	pnm_pin_thread.tag = NULL;
+	pnm_pin_thread.owner = 0;
+	pnm_pin_thread.site = (struct pnm_call_site){ NULL, 0, NULL, NULL };
 }
 
 /*
@@ -127,7 +121,7 @@ void pnm_gup_site_reset(void)
  */
 void pnm_gup_set_call_site(const char *file, int line, const char *func)
 {
-	gup_site = (struct call_site){ file, line, func, NULL };
+	pnm_pin_thread.site = (struct pnm_call_site){ file, line, func, NULL };
 }
 
 /*
@@ -140,14 +134,14 @@ void pnm_gup_set_call_site(const char *file, int line, const char *func)
  */
 void pnm_gup_site_enter(const void *caller)
 {
-	if (!gup_site.file && !gup_site.caller)
-		gup_site = (struct call_site){ NULL, 0, NULL, caller };
+	if (!pnm_pin_thread.site.file && !pnm_pin_thread.site.caller)
+		pnm_pin_thread.site = (struct pnm_call_site){ NULL, 0, NULL, caller };
 }
 
 /* pnm_gup_site_exit - the entry point returns: forget its site. */
 void pnm_gup_site_exit(void)
 {
-	gup_site = (struct call_site){ NULL, 0, NULL, NULL };
+	pnm_pin_thread.site = (struct pnm_call_site){ NULL, 0, NULL, NULL };
 }
 
 /*
@@ -225,8 +219,7 @@ size_t pnm_gup_flags_str(unsigned int flags, char *buf, size_t size)
 /* pnm_gup_site_get - the calling thread's current call site (internal.h). */
 void pnm_gup_site_get(struct pnm_call_site *site)
 {
-	*site = (struct pnm_call_site){ gup_site.file, gup_site.line, gup_site.func,
-					gup_site.caller };
+	*site = pnm_pin_thread.site;
 }
 
 /* A kept call site printed as the registry prints one (internal.h). */

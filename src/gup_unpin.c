@@ -22,6 +22,7 @@
  * nothing else here sleeps.  The registry's lock is a leaf.
  */
 #include "internal.h"
+#include "pin_registry.h"	/* pnm_pin_tcache_del(): a one-page release */
 
 /* --- dirtying ----------------------------------------------------------------- */
 
@@ -263,6 +264,23 @@ static __attribute__((noinline)) unsigned long unpin_pages_unchecked(struct page
 	return __unpin_pages_unchecked(pages, n, false);
 }
 
+/*
+ * __unpin_pages_unchecked() of a one-entry array, inline: an order-0
+ * folio's page (the common one-page release) released here, anything else
+ * by unpin_pages_unchecked().
+ */
+static inline unsigned long unpin_one_unchecked(struct page **pages)
+{
+	struct page *page = pages[0];
+
+	if (!page || (READ_ONCE(page->compound_head) & 1) || folio_order((struct folio *)page))
+		return unpin_pages_unchecked(pages, 1);
+	if (page == pfn_to_page(pnm_mem.zero_pfn))
+		return 0;	/* the zero page's pins are not counted */
+	folio_put_refs((struct folio *)page, GUP_PIN_COUNTING_BIAS);
+	return 1;
+}
+
 /* __unpin_pages_unchecked() of entries a pass found consecutive. */
 static __attribute__((noinline)) unsigned long unpin_span_unchecked(struct page **pages,
 								    unsigned long n)
@@ -351,7 +369,11 @@ static __attribute__((noinline)) void unpin_pages_batched(struct page **pages,
 /*
  * unpin_pages_batched() or, when nothing is checked or dirtied in the
  * production configuration, unpin_pages_unchecked(): without the batch
- * loop's stack frame, which a one-page unpin would pay for.
+ * loop's stack frame, which a one-page unpin would pay for.  With the
+ * registry on, a one-page release whose pin the calling thread's cache
+ * holds is retired there (pin_tcache.c) and then released as the
+ * production loop releases it -- what unpin_pages_batched() would do for
+ * it, without its set-up; any other goes through unpin_pages_batched().
  */
 static inline void unpin_pages(struct page **pages, unsigned long npages, bool make_dirty)
 {
@@ -361,12 +383,15 @@ static inline void unpin_pages(struct page **pages, unsigned long npages, bool m
 	 * forwarded a failed pin's -errno.  Do nothing. */
 	if (VM_WARN_ON_ONCE(IS_ERR_VALUE(npages)))
 		return;
-	if (make_dirty || pnm_unpin_needs_check() || pnm_config.legacy_gup ||
-	    pnm_config.pin_accounting != PNM_PIN_ACCOUNTING_LINUX) {
+	if (make_dirty || pnm_config.legacy_gup ||
+	    pnm_config.pin_accounting != PNM_PIN_ACCOUNTING_LINUX ||
+	    (pnm_unpin_needs_check() &&
+	     !(npages == 1 && pnm_config.pin_registry && pages[0] &&
+	       pnm_pin_tcache_del(pages[0])))) {
 		unpin_pages_batched(pages, npages, make_dirty);
 		return;
 	}
-	released = unpin_pages_unchecked(pages, npages);
+	released = npages == 1 ? unpin_one_unchecked(pages) : unpin_pages_unchecked(pages, npages);
 	if (released)
 		mod_vm_stat(NR_FOLL_PIN_RELEASED, (long)released);
 }

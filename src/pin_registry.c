@@ -130,17 +130,13 @@ static struct pin_grave graves[GRAVE_KEEP];		/* pin_lock */
 static struct grave_rec grave_recs[GRAVE_KEEP];		/* pin_lock */
 static unsigned long nr_grave_recs;			/* pin_lock */
 static unsigned long nr_graves;				/* pin_lock */
-/*
- * One bit per frame: the frame has a grave not yet marked freed.  Set
- * under pin_lock; tested without it by the free path (atomic bitops), see
- * pnm_pin_registry_forget().  NULL if it could not be allocated (then no
- * graves are kept and every stray unpin is UNPIN_UNPINNED).
- */
-static unsigned long *grave_bits;
+/* One bit per frame: the frame has a grave not yet marked freed (see
+ * pin_registry.h). */
+unsigned long *pnm_pin_grave_bits;
 
 /* pnm_pin_registry_fail_nth(): the record allocation that fails, counted
- * down; 0: none. */
-static atomic_t pin_fail_nth;
+ * down; 0: none (pin_registry.h). */
+atomic_t pnm_pin_fail_nth;
 _Static_assert(PIN_BLOCK_PAGES == BITS_PER_LONG, "a node's bits are one word");
 _Static_assert(PIN_BLOCK_PAGES == PNM_PIN_BLOCK_PAGES, "pin_pages.c finds runs in blocks");
 
@@ -182,10 +178,10 @@ static inline unsigned long run_mask(unsigned long pfn, unsigned long len)
  */
 static bool should_fail_record(void)
 {
-	int n = atomic_read(&pin_fail_nth);
+	int n = atomic_read(&pnm_pin_fail_nth);
 
 	while (n > 0) {
-		if (atomic_try_cmpxchg(&pin_fail_nth, &n, n - 1))
+		if (atomic_try_cmpxchg(&pnm_pin_fail_nth, &n, n - 1))
 			return n == 1;
 	}
 	return false;
@@ -198,7 +194,7 @@ static bool should_fail_record(void)
  */
 void pnm_pin_registry_fail_nth(unsigned long nth)
 {
-	atomic_set(&pin_fail_nth, nth > INT32_MAX ? INT32_MAX : (int)nth);
+	atomic_set(&pnm_pin_fail_nth, nth > INT32_MAX ? INT32_MAX : (int)nth);
 }
 
 /* --- for the threads' caches (pin_registry.h) ---------------------------- */
@@ -214,8 +210,8 @@ void pnm_pin_unlock(void)
 	spin_unlock(&pin_lock);
 }
 
-/* pnm_pin_record_should_fail - pin_registry.h. */
-bool pnm_pin_record_should_fail(void)
+/* pnm_pin_record_should_fail_slow - pin_registry.h. */
+bool pnm_pin_record_should_fail_slow(void)
 {
 	return should_fail_record() || pnm_should_fail(PNM_FAULT_PIN_RECORD);
 }
@@ -560,7 +556,7 @@ static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned l
 		.gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN |
 			     (pnm_config.legacy_gup ? FOLL_GET : 0),
 		.seq = ++pin_clock,
-		.owner = pnm_pin_get_owner(),
+		.owner = pnm_pin_thread.owner,
 	};
 	rec->nr_nodes = nodes;
 	for (i = 0; i < nodes; i++)
@@ -593,22 +589,31 @@ static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned l
 int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
 			 struct page **pages, unsigned long nr, unsigned int flags)
 {
-	const char *tag = pnm_pin_get_tag();
+	/* One page: the thread's cache records it, if it can, reading the
+	 * thread's tag, owner and site itself (pin_tcache.c); else it comes
+	 * back to pnm_pin_registry_add_slow(). */
+	if (likely(nr == 1 && pages && pages[0]) && pnm_config.pin_registry &&
+	    !is_zero_pfn(page_to_pfn(pages[0])))
+		return pnm_pin_tcache_add_one(mm, start, pages, flags);
+	return pnm_pin_registry_add_slow(mm, start, pages, nr, flags);
+}
+
+/* pnm_pin_registry_add_slow - pin_registry.h: the rest of
+ * pnm_pin_registry_add(). */
+__attribute__((noinline))
+int pnm_pin_registry_add_slow(struct mm_struct *mm, unsigned long start,
+			      struct page **pages, unsigned long nr, unsigned int flags)
+{
+	const char *tag = pnm_pin_thread.tag;
 	struct pnm_call_site site;
 	int ret;
 
 	pnm_gup_site_take(&site);
 	if (!pnm_config.pin_registry || !pages || !nr)
 		return 0;
-	/* One page, or consecutive frames (a THP, pages handed out in
-	 * order): the thread's cache records it, if it can (pin_tcache.c). */
-	if (nr == 1) {
-		if (pages[0] && !is_zero_pfn(page_to_pfn(pages[0]))) {
-			ret = pnm_pin_tcache_add(mm, start, pages[0], 1, flags, &site, tag);
-			if (ret)
-				return ret < 0 ? ret : 0;
-		}
-	} else {
+	/* Consecutive frames (a THP, pages handed out in order): the
+	 * thread's cache records them too, if it can. */
+	if (nr > 1) {
 		unsigned long pfn;
 
 		if (!pnm_pin_span_hint_take(pages, nr, &pfn) && !pnm_pin_span_of(pages, nr, &pfn))
@@ -647,7 +652,7 @@ static unsigned long grave_rec_of(const struct pnm_pin_record *pub, const char *
  * Remember the release of the pins @mask (not 0) of @block, of which
  * @freed were freed since, by the record whose copy is grave_recs[@ri]
  * (grave_rec_of(), no other record's grave made since).  pin_lock held,
- * grave_bits allocated.
+ * pnm_pin_grave_bits allocated.
  */
 static inline void bury_block(unsigned long block, unsigned long mask, unsigned long freed,
 			      unsigned long ri)
@@ -663,8 +668,8 @@ static inline void bury_block(unsigned long block, unsigned long mask, unsigned 
 	 * skipped when the bits are set already; relaxed: the unpin's fully
 	 * ordered refcount decrement, which follows, publishes it to whoever
 	 * frees a frame. */
-	if ((__atomic_load_n(&grave_bits[block], __ATOMIC_RELAXED) & mask) != mask)
-		__atomic_fetch_or(&grave_bits[block], mask, __ATOMIC_RELAXED);
+	if ((__atomic_load_n(&pnm_pin_grave_bits[block], __ATOMIC_RELAXED) & mask) != mask)
+		__atomic_fetch_or(&pnm_pin_grave_bits[block], mask, __ATOMIC_RELAXED);
 }
 
 /*
@@ -673,7 +678,7 @@ static inline void bury_block(unsigned long block, unsigned long mask, unsigned 
  */
 static void bury(const struct pin_node *n, unsigned long mask)
 {
-	if (!grave_bits || !mask)
+	if (!pnm_pin_grave_bits || !mask)
 		return;
 	bury_block(n->block, mask, 0, grave_rec_of(&n->rec->pub, n->rec->tag));
 }
@@ -682,7 +687,7 @@ static void bury(const struct pin_node *n, unsigned long mask)
 void pnm_pin_bury_block_locked(const struct pnm_pin_record *pub, const char *tag,
 			       unsigned long block, unsigned long mask, unsigned long freed)
 {
-	if (!grave_bits || !mask)
+	if (!pnm_pin_grave_bits || !mask)
 		return;
 	bury_block(block, mask, freed & mask, grave_rec_of(pub, tag));
 }
@@ -692,17 +697,17 @@ void pnm_pin_grave_mark(unsigned long pfn, unsigned long nr)
 {
 	unsigned long b;
 
-	if (!grave_bits)
+	if (!pnm_pin_grave_bits)
 		return;
 	if (nr == 1) {
-		unsigned long *w = &grave_bits[pfn_block(pfn)], bit = pfn_bit(pfn);
+		unsigned long *w = &pnm_pin_grave_bits[pfn_block(pfn)], bit = pfn_bit(pfn);
 
 		if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
 			__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
 		return;
 	}
 	for (b = pfn_block(pfn); b <= pfn_block(pfn + nr - 1); b++) {
-		unsigned long *w = &grave_bits[b], mask = block_range_mask(b, pfn, nr);
+		unsigned long *w = &pnm_pin_grave_bits[b], mask = block_range_mask(b, pfn, nr);
 
 		if ((__atomic_load_n(w, __ATOMIC_RELAXED) & mask) != mask)
 			__atomic_fetch_or(w, mask, __ATOMIC_RELAXED);
@@ -722,17 +727,17 @@ void pnm_pin_registry_forget(struct folio *folio)
 	unsigned long pfn = folio_pfn(folio), nr = folio_nr_pages(folio);
 	unsigned long b, first = pfn_block(pfn), last = pfn_block(pfn + nr - 1), i;
 
-	if (!grave_bits)
+	if (!pnm_pin_grave_bits)
 		return;
 	for (b = first; b <= last; b++)
-		if (__atomic_load_n(&grave_bits[b], __ATOMIC_RELAXED) &
+		if (__atomic_load_n(&pnm_pin_grave_bits[b], __ATOMIC_RELAXED) &
 		    block_range_mask(b, pfn, nr))
 			break;
 	if (b > last)
 		return;
 	spin_lock(&pin_lock);
 	for (; b <= last; b++) {
-		unsigned long bits = __atomic_load_n(&grave_bits[b], __ATOMIC_RELAXED) &
+		unsigned long bits = __atomic_load_n(&pnm_pin_grave_bits[b], __ATOMIC_RELAXED) &
 				     block_range_mask(b, pfn, nr);
 
 		if (!bits)
@@ -740,7 +745,7 @@ void pnm_pin_registry_forget(struct folio *folio)
 		/* Atomic: threads' caches set bits without pin_lock (see
 		 * bury_freed()); the lock-free test above may see a stale
 		 * bit, which just takes the lock. */
-		__atomic_fetch_and(&grave_bits[b], ~bits, __ATOMIC_RELAXED);
+		__atomic_fetch_and(&pnm_pin_grave_bits[b], ~bits, __ATOMIC_RELAXED);
 		for (i = 0; i < GRAVE_KEEP; i++)
 			if (graves[i].block == b)
 				graves[i].freed |= graves[i].mask & bits;
@@ -971,7 +976,7 @@ static unsigned long take_continued_span(struct del_ctx *c, unsigned long pfn, u
 				break;
 			/* del_flush() of node k, the record's copy made once
 			 * for all the nodes of the loop. */
-			if (c->pending && grave_bits) {
+			if (c->pending && pnm_pin_grave_bits) {
 				if (ri == ULONG_MAX)
 					ri = grave_rec_of(&rec->pub, rec->tag);
 				bury_block(n->block, c->pending, 0, ri);
@@ -989,7 +994,7 @@ static unsigned long take_continued_span(struct del_ctx *c, unsigned long pfn, u
 		 * THP's middle): one compare and one grave each. */
 		while (nr - done >= PIN_BLOCK_PAGES && c->k + 1 < rec->nr_nodes &&
 		       n[1].block == pfn_block(pfn + done) && n[1].live == ~0UL) {
-			if (grave_bits) {
+			if (pnm_pin_grave_bits) {
 				if (ri == ULONG_MAX)
 					ri = grave_rec_of(&rec->pub, rec->tag);
 				bury_block(n->block, c->pending, 0, ri);
@@ -1134,7 +1139,7 @@ static void del_begin(struct del_ctx *c)
 	*c = (struct del_ctx){
 		.shadow = pnm_pin_shadow && !pnm_config.legacy_gup,
 		.pid = current ? current->pid : -1,
-		.owner = pnm_pin_get_owner(),
+		.owner = pnm_pin_thread.owner,
 	};
 }
 
@@ -1392,16 +1397,16 @@ static void registry_reset(bool for_new_model)
 	memset(pin_fhash, 0, sizeof(pin_fhash));
 	pin_clock = 0;
 	pin_next_id = 0;
-	atomic_set(&pin_fail_nth, 0);
+	atomic_set(&pnm_pin_fail_nth, 0);
 	nr_graves = 0;
 	memset(graves, 0, sizeof(graves));
 	nr_grave_recs = 0;
 	memset(grave_recs, 0, sizeof(grave_recs));
-	free(grave_bits);
-	grave_bits = NULL;
+	free(pnm_pin_grave_bits);
+	pnm_pin_grave_bits = NULL;
 	if (for_new_model)
-		grave_bits = calloc((pnm_mem.nr_frames + BITS_PER_LONG - 1) / BITS_PER_LONG,
-				    sizeof(*grave_bits));
+		pnm_pin_grave_bits = calloc((pnm_mem.nr_frames + BITS_PER_LONG - 1) /
+					    BITS_PER_LONG, sizeof(*pnm_pin_grave_bits));
 	pnm_pin_report_reset_locked();
 	spin_unlock(&pin_lock);
 	pnm_gup_site_reset();

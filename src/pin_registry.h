@@ -16,6 +16,13 @@
  * Lock order: pin_lock is a leaf.  Moving another thread's cache under it
  * issues membarrier() and waits for that thread to leave a section in which
  * it takes no lock at all (pin_tcache.c), so it stays a leaf.
+ *
+ * Three more files include it for the one-page fast paths: gup_site.c,
+ * which keeps the calling thread's pin context (struct pnm_pin_thread);
+ * gup.c, whose pnm_gup_record_pins() hands a one-page call to the
+ * thread's cache (pnm_pin_tcache_add_one()) and any other to
+ * pnm_pin_registry_add_slow(); and gup_unpin.c, whose
+ * one-page release asks the thread's cache first (pnm_pin_tcache_del()).
  */
 #ifndef PINMM_PIN_REGISTRY_H
 #define PINMM_PIN_REGISTRY_H
@@ -86,6 +93,24 @@ static inline unsigned long node_first_pfn(const struct pin_node *n)
 	return (n->block << PIN_BLOCK_SHIFT) + (unsigned long)__builtin_ctzl(n->live);
 }
 
+/* --- gup_site.c: the calling thread's pin context ------------------------ */
+
+/*
+ * What a pin call records of its thread besides its pages: the tag
+ * (pnm_pin_set_tag()), the pin owner (pnm_pin_set_owner()) and the call
+ * site of the entry point running (pnm_gup_site_enter(), the gup.h
+ * macros; consumed by the call's record).  One initial-exec block, so that
+ * the registry and the threads' caches read it inline.  Written by its
+ * own thread only (gup_site.c), read by it only.
+ */
+struct pnm_pin_thread {
+	const char *tag;
+	unsigned long owner;
+	struct pnm_call_site site;
+};
+extern _Thread_local struct pnm_pin_thread pnm_pin_thread
+	__attribute__((tls_model("initial-exec")));
+
 /* --- pin_registry.c, for pin_tcache.c and pin_list.c -------------------- */
 
 /* The live records, oldest first (by pub.seq).  pin_lock held. */
@@ -109,9 +134,33 @@ void pnm_pin_reserve_locked(unsigned long n, unsigned long *id, unsigned long lo
  * one pinning thread).  pin_lock held. */
 void pnm_pin_unreserve_locked(unsigned long id, unsigned long id_end,
 			      unsigned long long seq, unsigned long long seq_end);
+/* pnm_pin_registry_fail_nth()'s count down: the record allocation that
+ * fails; 0 (or less): none.  Atomic. */
+extern atomic_t pnm_pin_fail_nth;
+/* pnm_pin_record_should_fail() when a count is set or faults are
+ * injected. */
+bool pnm_pin_record_should_fail_slow(void);
+/* May a record allocation fail now (pnm_pin_registry_fail_nth() counts, or
+ * host faults are injected)?  Two relaxed loads; false means
+ * pnm_pin_record_should_fail() would be false and consume nothing. */
+static inline bool pnm_pin_record_fail_armed(void)
+{
+	return atomic_read(&pnm_pin_fail_nth) > 0 ||
+	       __atomic_load_n(&pnm_fault_on, __ATOMIC_RELAXED);
+}
 /* Is this record allocation one that fault injection fails?  Consumes a
  * tick of pnm_pin_registry_fail_nth() and of PNM_FAULT_PIN_RECORD. */
-bool pnm_pin_record_should_fail(void);
+static inline bool pnm_pin_record_should_fail(void)
+{
+	return unlikely(pnm_pin_record_fail_armed()) && pnm_pin_record_should_fail_slow();
+}
+/* pnm_pin_registry_add() but for the thread's cache's one-page path
+ * (pnm_pin_tcache_add_one()): what it does when that path does not record
+ * the call (the thread's call site still to take), and for every call
+ * that path is not for.  Not for one page (not NULL, not the zero page,
+ * registry on) the cache was not asked about. */
+int pnm_pin_registry_add_slow(struct mm_struct *mm, unsigned long start,
+			      struct page **pages, unsigned long nr, unsigned int flags);
 /* The registry takes over @rec (from pnm_pin_rec_span_locked(), filled
  * in from a thread's cache entry): its nodes linked into the hashes and
  * the record into the list by pub.seq.  pin_lock held. */
@@ -122,8 +171,19 @@ void pnm_pin_rec_adopt_locked(struct pin_rec *rec);
  * pin_lock held. */
 void pnm_pin_bury_block_locked(const struct pnm_pin_record *pub, const char *tag,
 			       unsigned long block, unsigned long mask, unsigned long freed);
+/*
+ * One bit per frame: the frame has a grave not yet marked freed.  Set
+ * under pin_lock, or by a thread's cache without it (pnm_pin_grave_mark());
+ * tested and cleared without it by the free path (atomic bitops), see
+ * pnm_pin_registry_forget().  NULL if it could not be allocated (then no
+ * graves are kept and every stray unpin is UNPIN_UNPINNED).  The pointer
+ * changes only at pnm_pin_registry_init() and _fini() (no pin calls
+ * meanwhile).
+ */
+extern unsigned long *pnm_pin_grave_bits;
 /* Set the grave bits of the @nr frames from @pfn that are not set
- * (pnm_pin_registry_forget()).  Lock free. */
+ * (pnm_pin_registry_forget()).  Lock free (a thread's cache inlines the
+ * one-frame case: tc_retire_at()). */
 void pnm_pin_grave_mark(unsigned long pfn, unsigned long nr);
 
 /* --- pin_list.c ------------------------------------------------------------ */
@@ -149,10 +209,18 @@ void pnm_pin_tcache_init(void);
 int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *page,
 		       unsigned long nr, unsigned int flags, const struct pnm_call_site *site,
 		       const char *tag);
+/* pnm_pin_registry_add() of one page, @pages[0] (not NULL, not the zero
+ * page), with the registry on: recorded in the calling thread's cache if
+ * it can be, with the thread's call site (consumed), tag and owner read
+ * here, else by the registry (pnm_pin_registry_add_slow()).  Returns as
+ * pnm_pin_registry_add().  Lock free in the steady state: one compare
+ * with the last call's context and the entry. */
+int pnm_pin_tcache_add_one(struct mm_struct *mm, unsigned long start, struct page **pages,
+			   unsigned int flags);
 /* Retire the calling thread's most recent cached pin call whose first
  * frame is @page's if it was of that one page and is the caller's own
  * (same pin owner and process): true, or false to leave the release to the
- * registry.  Lock free. */
+ * registry (nothing done).  Lock free. */
 bool pnm_pin_tcache_del(struct page *page);
 /* Release the pins of @pages[0..n) in order, as long as the calling
  * thread's cache holds them: at each entry, its newest cached call whose

@@ -18,19 +18,29 @@
  *           process, tag, call site, flags -- which consecutive calls of a
  *           thread nearly always share, so it is kept once (struct tc_ctx,
  *           compared, not rewritten) and the entry names it.  The entry
- *           goes into the cache's hash by first frame, newest first.  An
+ *           is the cache's newest; the one before it goes into the
+ *           cache's hash by first frame, newest first (a pin released
+ *           before the thread's next one never enters the hash).  An
  *           entry is 56 bytes where a registry record is about 240: gup_test's
  *           pattern (a whole range pinned one page per call, then
- *           released) touches a sixth of the memory.
- *   unpin   pnm_pin_tcache_del() looks for the frame in that hash and, if
- *           the newest entry of it is one page's and the caller's own (same
- *           pin owner, same process, as the registry's release prefers),
- *           retires it; pnm_pin_tcache_del_pages() does the same along a
- *           released array, an entry of n frames serving n entries of the
- *           array that are its frames in order.
+ *           released) touches a sixth of the memory.  A call of one page
+ *           in the steady state (pnm_pin_tcache_add_one()) checks one
+ *           count of room left (tc_refill() sees to the hash, the ids and
+ *           the free entries ahead, TC_CHUNK calls at a time), reads the
+ *           thread's context inline (struct pnm_pin_thread) and compares
+ *           it with the last call's.
+ *   unpin   pnm_pin_tcache_del() looks for the frame (the newest entry,
+ *           then the hash) and, if the newest entry of it is one page's
+ *           and the caller's own (same pin owner, same process, as the
+ *           registry's release prefers), retires it -- unpin_user_pages()
+ *           of one page asks it first; pnm_pin_tcache_del_pages() does the
+ *           same along a released array, an entry of n frames serving n
+ *           entries of the array that are its frames in order.
  *           The entry becomes one of the cache's last TC_GRAVES released
- *           ones (its graves, for OVER_UNPIN reports), and the frames'
- *           grave bits are set if they are not yet (pnm_pin_grave_mark()).
+ *           ones (its graves, for OVER_UNPIN reports; the one that leaves
+ *           the ring goes back to the free entries, a stack of indices),
+ *           and the frames' grave bits are set if they are not yet
+ *           (pnm_pin_grave_mark()).
  *           Any other release (part of a span, a page of a THP through
  *           another) goes to the registry, which takes the entries over.
  *
@@ -120,6 +130,10 @@ struct tc_ctx {
 	const struct mm_struct *mm;	/* identity only, as pin_rec's */
 	int pid;
 	unsigned int gup_flags;		/* as recorded */
+	/* The flags as the last call of this context passed them, whose
+	 * gup_flags these are (UINT_MAX: none; a new model may record
+	 * others): the steady state's compare. */
+	unsigned int call_flags;
 	unsigned long owner;
 	struct pnm_call_site site;
 	bool tagged;
@@ -136,20 +150,34 @@ struct tc_ent {
 	unsigned long id;
 	unsigned long long seq;
 	unsigned long gen;		/* a grave: nr_forgotten at its release */
-	unsigned int next;		/* hash chain or free list; TC_NIL ends */
+	unsigned int next;		/* hash chain; TC_NIL ends */
 	unsigned int ctx;		/* its context, an index of ctx[] */
 };
 
 struct pin_tcache {
 	int busy;			/* owner in a fast section; see above */
 	int steal;			/* a stealer holds the cache; see above */
-	unsigned int nr_live;		/* entries in hash[] */
-	unsigned int *hash;		/* live entries by frame, newest first */
+	/* Pins the owner may cache before it looks at anything but the
+	 * call's context (tc_refill()); the owner's, zeroed by pin_lock
+	 * holders that take its ids or empty the cache. */
+	unsigned int room;
+	unsigned int nr_live;		/* entries in hash[] and newest */
+	unsigned int nr_free;		/* entries on the free list */
+	/* The newest live entry, kept out of hash[] until the next one
+	 * comes (a chain of one ahead of the hash: a call released before
+	 * the thread's next pin, the common pattern, never enters the
+	 * hash); TC_NIL: none. */
+	unsigned int newest;
+	unsigned long newest_pfn;	/* its first frame, if there is one */
+	unsigned int *hash;		/* older live entries by frame, newest first */
 	unsigned long hash_mask;	/* buckets - 1 */
 	struct tc_ent *ents;		/* every entry, by index */
 	unsigned int nr_ents;		/* ents[] allocated */
-	unsigned int free;		/* free entries' list */
+	/* The free entries' indices, nr_free of them, the last freed on top:
+	 * freeing an entry does not touch it. */
+	unsigned int *free;
 	unsigned int graves[TC_GRAVES];	/* ring of released entries, by nr_graves */
+	unsigned char grave_ctx[TC_GRAVES];	/* their contexts */
 	unsigned long nr_graves;	/* entries ever released */
 	unsigned long nr_buried;	/* of those, handed to the registry */
 	struct tc_ctx ctx[TC_CTXS];
@@ -180,9 +208,10 @@ static unsigned long nr_forgotten;
 
 /*
  * nr_live, nr_graves and nr_buried are read by stealers without holding
- * the cache (tc_has_any(), a hint) while its owner writes them: relaxed
- * atomics, which are plain moves.  Holders of the cache write them with
- * these too.
+ * the cache (tc_has_any(), a hint) while its owner writes them, and
+ * nr_live and nr_free by the owner outside a fast section (tc_refill())
+ * while a stealer may write them: relaxed atomics, which are plain moves.
+ * Holders of the cache write them with these too.
  */
 static inline unsigned int count(const unsigned int *p)
 {
@@ -221,6 +250,19 @@ static inline unsigned int *tc_bucket(struct pin_tcache *tc, unsigned long pfn)
 }
 
 /* --- the owner's side ----------------------------------------------------- */
+
+/*
+ * The calling thread's cache, as an address in a register: its fields are
+ * then reached from it, and an element of ctx[] or graves[] costs one
+ * address computation, not one from the thread pointer each time.
+ */
+static inline struct pin_tcache *tc_this(void)
+{
+	struct pin_tcache *tc = &tc_self;
+
+	__asm__("" : "+r"(tc));
+	return tc;
+}
 
 /* Enter a fast section: false if a stealer holds the cache (give up). */
 static inline bool tc_enter(struct pin_tcache *tc)
@@ -280,6 +322,30 @@ static inline void tc_hash_add(struct pin_tcache *tc, unsigned int i)
 	*b = i;
 }
 
+/* Entry @i (live) is the newest: the one before it goes into the hash.
+ * The cache is held. */
+static inline void tc_link_newest(struct pin_tcache *tc, unsigned int i)
+{
+	if (tc->newest != TC_NIL) {
+		unsigned int *b = tc_bucket(tc, tc->newest_pfn);
+
+		tc->ents[tc->newest].next = *b;
+		*b = tc->newest;
+	}
+	tc->ents[i].next = TC_NIL;
+	tc->newest = i;
+	tc->newest_pfn = tc->ents[i].pfn;
+}
+
+/* Every live entry into the hash, for a walk of it.  The cache is held. */
+static inline void tc_flush_newest(struct pin_tcache *tc)
+{
+	if (tc->newest != TC_NIL) {
+		tc_hash_add(tc, tc->newest);
+		tc->newest = TC_NIL;
+	}
+}
+
 /*
  * Double the hash of the calling thread's cache (or make its first):
  * allocated outside the section, filled inside it.  False if there is no
@@ -330,60 +396,31 @@ static bool tc_grow_hash(struct pin_tcache *tc)
  */
 static bool tc_grow_ents(struct pin_tcache *tc)
 {
-	unsigned int n = tc->nr_ents ? 2 * tc->nr_ents : TC_ENTS_MIN, i;
+	unsigned int n = tc->nr_ents ? 2 * tc->nr_ents : TC_ENTS_MIN, i, nr_free;
 	struct tc_ent *new = malloc(n * sizeof(*new));
+	unsigned int *new_free = malloc(n * sizeof(*new_free));
 
-	if (!new)
-		return false;
-	if (!tc_enter(tc)) {
+	if (!new || !new_free || !tc_enter(tc)) {
 		free(new);
+		free(new_free);
 		return false;
 	}
 	if (tc->nr_ents)
 		memcpy(new, tc->ents, tc->nr_ents * sizeof(*new));
-	/* The new entries go in front of what the free list holds. */
-	for (i = tc->nr_ents; i < n; i++)
-		new[i].next = i + 1 < n ? i + 1 : tc->free;
+	nr_free = tc->nr_free;
+	if (nr_free)
+		memcpy(new_free, tc->free, nr_free * sizeof(*new_free));
+	/* The new entries go on top, the lowest first out. */
+	for (i = n; i-- > tc->nr_ents;)
+		new_free[nr_free++] = i;
 	free(tc->ents);
+	free(tc->free);
 	tc->ents = new;
-	tc->free = tc->nr_ents;
+	tc->free = new_free;
+	set_count(&tc->nr_free, nr_free);
 	tc->nr_ents = n;
 	tc_exit(tc);
 	return true;
-}
-
-/*
- * The calling thread's cache, ready for a pin: on tcaches, with room in
- * the hash and ids left (a free entry is seen to in a section).  Takes pin_lock when it must (the
- * first pin, then once per TC_CHUNK pins); NULL if it cannot be made
- * ready.
- */
-static struct pin_tcache *tc_ready(void)
-{
-	struct pin_tcache *tc = &tc_self;
-
-	if (unlikely(!tc->linked)) {
-		pthread_once(&tc_once, tc_key_create);
-		if (!tc_key_ok || pthread_setspecific(tc_key, tc))
-			return NULL;
-		pnm_pin_lock();
-		tc->free = TC_NIL;
-		for (unsigned int k = 0; k < TC_GRAVES; k++)
-			tc->graves[k] = TC_NIL;
-		list_add(&tc->link, &tcaches);
-		tc->linked = true;
-		pnm_pin_unlock();
-	}
-	if (unlikely(!tc->hash || count(&tc->nr_live) > tc->hash_mask) && !tc_grow_hash(tc))
-		return NULL;
-	if (unlikely(tc->id == tc->id_end)) {
-		pnm_pin_lock();
-		pnm_pin_reserve_locked(TC_CHUNK, &tc->id, &tc->seq);
-		tc->id_end = tc->id + TC_CHUNK;
-		tc->seq_end = tc->seq + TC_CHUNK;
-		pnm_pin_unlock();
-	}
-	return tc;
 }
 
 /* A full cache: the registry takes its live entries. */
@@ -392,6 +429,60 @@ static void tc_hand_over(void)
 	pnm_pin_lock();
 	pnm_pin_tcache_own_locked();
 	pnm_pin_unlock();
+}
+
+/*
+ * Make the calling thread's cache ready for the next pins, outside a
+ * section: a full cache handed to the registry; on tcaches, with room in
+ * the hash, ids left and a free entry (stealers only ever add to the free
+ * list and take from the live entries, so what is seen here stays true).
+ * Takes pin_lock when it must (the first pin, then once per TC_CHUNK
+ * pins).  Sets tc->room to how many pins may then be cached before the
+ * next call here, and returns false if none may.
+ */
+static __attribute__((noinline)) bool tc_refill(struct pin_tcache *tc)
+{
+	unsigned long live, room;
+
+	if (unlikely(count(&tc->nr_live) >= TC_LIVE))
+		tc_hand_over();
+	if (unlikely(!tc->linked)) {
+		pthread_once(&tc_once, tc_key_create);
+		if (!tc_key_ok || pthread_setspecific(tc_key, tc))
+			return false;
+		pnm_pin_lock();
+		tc->newest = TC_NIL;
+		tc->newest_pfn = ULONG_MAX;
+		for (unsigned int k = 0; k < TC_CTXS; k++)
+			tc->ctx[k].call_flags = UINT_MAX;
+		set_count(&tc->nr_free, 0);
+		for (unsigned int k = 0; k < TC_GRAVES; k++)
+			tc->graves[k] = TC_NIL;
+		list_add(&tc->link, &tcaches);
+		tc->linked = true;
+		pnm_pin_unlock();
+	}
+	if ((!tc->hash || count(&tc->nr_live) > tc->hash_mask) && !tc_grow_hash(tc))
+		return false;
+	if (tc->id == tc->id_end) {
+		pnm_pin_lock();
+		pnm_pin_reserve_locked(TC_CHUNK, &tc->id, &tc->seq);
+		tc->id_end = tc->id + TC_CHUNK;
+		tc->seq_end = tc->seq + TC_CHUNK;
+		pnm_pin_unlock();
+	}
+	if (!count(&tc->nr_free) && !tc_grow_ents(tc))
+		return false;
+	/* Each pin cached takes an id, a free entry and a place in the hash
+	 * (which grows past one live entry per bucket).  A cache the
+	 * registry could not take over (host ENOMEM) still caches one pin
+	 * per call, trying again each time. */
+	live = count(&tc->nr_live);
+	room = min_t(unsigned long, tc->id_end - tc->id, count(&tc->nr_free));
+	room = min_t(unsigned long, room, tc->hash_mask + 1 - live);
+	room = min_t(unsigned long, room, live < TC_LIVE ? TC_LIVE - live : 1);
+	tc->room = (unsigned int)room;
+	return room != 0;
 }
 
 /* Is context @c the call's (@mm, @flags as recorded, @site, @tag, @owner)? */
@@ -406,18 +497,36 @@ static inline bool tc_ctx_is(const struct tc_ctx *c, const struct mm_struct *mm,
 }
 
 /*
- * The context of a call, an index of tc->ctx[]: the last call's if it
- * matches, else one no entry names, filled in; -1 if every one is named.
- * The cache is held.
+ * Is context @c the one of an untagged call of @mm with @flags as passed,
+ * by the thread's owner from its current site?  The steady state's
+ * compare: the flags as passed, the same as the last call's of @c, record
+ * the same gup_flags (tc_ctx_is() compares those).
  */
-static int tc_ctx_for(struct pin_tcache *tc, struct mm_struct *mm, unsigned int flags,
-		      const struct pnm_call_site *site, const char *tag, unsigned long owner)
+static inline bool tc_ctx_same(const struct tc_ctx *c, const struct mm_struct *mm,
+			       unsigned int flags)
 {
-	struct tc_ctx *c = &tc->ctx[tc->cur];
+	const struct pnm_pin_thread *t = &pnm_pin_thread;
+
+	return c->mm == mm && c->call_flags == flags && c->owner == t->owner &&
+	       c->site.file == t->site.file && c->site.line == t->site.line &&
+	       c->site.func == t->site.func && c->site.caller == t->site.caller &&
+	       !c->tagged;
+}
+
+/*
+ * The context of a call whose context is not the last call's, an index
+ * of tc->ctx[], made the current one: one that matches, else one no entry
+ * names, filled in; -1 if every one is named.  The cache is held.
+ */
+static __attribute__((noinline)) int tc_ctx_for(struct pin_tcache *tc, struct mm_struct *mm,
+						unsigned int flags,
+						const struct pnm_call_site *site,
+						const char *tag, unsigned long owner,
+						unsigned int call_flags)
+{
+	struct tc_ctx *c;
 	unsigned int k;
 
-	if (likely(tc_ctx_is(c, mm, flags, site, tag, owner)))
-		return (int)tc->cur;
 	for (k = 0; k < TC_CTXS; k++) {
 		c = &tc->ctx[k];
 		if (c->refs && !tc_ctx_is(c, mm, flags, site, tag, owner))
@@ -434,6 +543,7 @@ static int tc_ctx_for(struct pin_tcache *tc, struct mm_struct *mm, unsigned int 
 				c->tag[len] = '\0';
 			}
 		}
+		c->call_flags = call_flags;
 		tc->cur = k;
 		return (int)k;
 	}
@@ -441,127 +551,256 @@ static int tc_ctx_for(struct pin_tcache *tc, struct mm_struct *mm, unsigned int 
 }
 
 /*
- * pnm_pin_tcache_add - see pin_registry.h.  Called by
- * pnm_pin_registry_add() for a call of one page with the registry on,
- * after the pin is counted; @site is the call's site (already taken from
- * the thread), @tag the thread's tag (copied).
+ * The body of pnm_pin_tcache_add() and _add_one(): an entry for the @nr
+ * frames from @pfn in the calling thread's cache, of the context (@mm,
+ * @flags as the caller passed them, @site, @tag and the thread's owner).
+ * Returns as pnm_pin_tcache_add().  In the steady state: a check of the
+ * room left, fault injection's two loads, the section, one compare with
+ * the last call's context and the entry.
  */
-int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *page,
-		       unsigned long nr, unsigned int flags, const struct pnm_call_site *site,
-		       const char *tag)
+static inline __attribute__((always_inline))
+int tc_add(struct mm_struct *mm, unsigned long start, unsigned long pfn, unsigned long nr,
+	   unsigned int flags, const struct pnm_call_site *site, const char *tag)
 {
+	struct pin_tcache *tc = &tc_self;
 	unsigned int gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN |
 				 (pnm_config.legacy_gup ? FOLL_GET : 0);
-	unsigned long owner = pnm_pin_get_owner();
-	struct pin_tcache *tc;
+	unsigned long owner = pnm_pin_thread.owner;
 	struct tc_ent *e;
 	unsigned int i;
-	int k;
 
 	/* A page of a large folio too: a release through another page of
 	 * the folio (the folio rule) misses in the cache, and the registry
-	 * takes the entry over before it looks. */
-	if (!tc_on)
-		return 0;
-	if (unlikely(pnm_pin_record_should_fail()))
-		return -ENOMEM;
-	if (unlikely(count(&tc_self.nr_live) >= TC_LIVE))
-		tc_hand_over();
-	tc = tc_ready();
-	if (!tc || !tc_enter(tc))
-		return 0;
-	/* Stealers only ever add to the free list (taking entries over). */
-	if (unlikely(tc->free == TC_NIL)) {
-		tc_exit(tc);
-		if (!tc_grow_ents(tc) || !tc_enter(tc))
+	 * takes the entry over before it looks.  Room implies the caches
+	 * are on (tc_on). */
+	if (likely(tc->room)) {
+		if (unlikely(pnm_pin_record_should_fail()))
+			return -ENOMEM;
+	} else {
+		if (!tc_on)
+			return 0;
+		if (unlikely(pnm_pin_record_should_fail()))
+			return -ENOMEM;
+		if (!tc_refill(tc))
 			return 0;
 	}
-	k = tc_ctx_for(tc, mm, gup_flags, site, tag, owner);
-	if (unlikely(k < 0)) {
+	if (unlikely(!tc_enter(tc)))
+		return 0;
+	if (unlikely(!tc_ctx_is(&tc->ctx[tc->cur], mm, gup_flags, site, tag, owner)) &&
+	    tc_ctx_for(tc, mm, gup_flags, site, tag, owner, flags) < 0) {
 		tc_exit(tc);
 		return 0;
 	}
-	tc->ctx[k].refs++;
-	i = tc->free;
+	tc->ctx[tc->cur].call_flags = flags;
+	tc->ctx[tc->cur].refs++;
+	tc->room--;
+	i = tc->free[tc->nr_free - 1];
+	set_count(&tc->nr_free, tc->nr_free - 1);
 	e = &tc->ents[i];
-	tc->free = e->next;
-	e->pfn = page_to_pfn(page);
+	e->pfn = pfn;
 	e->nr = nr;
 	e->start = start;
 	e->id = tc->id++;
 	e->seq = tc->seq++;
-	e->ctx = (unsigned int)k;
-	tc_hash_add(tc, i);
+	e->ctx = tc->cur;
+	tc_link_newest(tc, i);
 	set_count(&tc->nr_live, tc->nr_live + 1);
 	tc_exit(tc);
 	return 1;
 }
 
-/* Entry @i (out of the hash) is no longer needed: back to the free list,
- * its context's reference dropped.  The cache is held. */
-static void tc_release_ent(struct pin_tcache *tc, unsigned int i)
+/*
+ * pnm_pin_tcache_add - see pin_registry.h.  Called by
+ * pnm_pin_registry_add() for a call of consecutive frames with the
+ * registry on, after the pins are counted; @site is the call's site
+ * (already taken from the thread), @tag the thread's tag (copied).
+ */
+int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *page,
+		       unsigned long nr, unsigned int flags, const struct pnm_call_site *site,
+		       const char *tag)
 {
-	tc->ctx[tc->ents[i].ctx].refs--;
-	tc->ents[i].next = tc->free;
-	tc->free = i;
+	return tc_add(mm, start, page_to_pfn(page), nr, flags, site, tag);
+}
+
+/* The call site's record consumes it, as pnm_gup_site_take() does. */
+static inline void tc_site_consume(void)
+{
+	pnm_pin_thread.site = (struct pnm_call_site){ NULL, 0, NULL, NULL };
+}
+
+/* pnm_pin_tcache_add_one() off its steady state: tc_add(), else the
+ * registry. */
+static __attribute__((noinline)) int tc_add_one_slow(struct mm_struct *mm, unsigned long start,
+						     struct page **pages, unsigned int flags)
+{
+	int ret = tc_add(mm, start, page_to_pfn(pages[0]), 1, flags, &pnm_pin_thread.site,
+			 pnm_pin_thread.tag);
+
+	if (!ret)
+		return pnm_pin_registry_add_slow(mm, start, pages, 1, flags);
+	tc_site_consume();
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * pnm_pin_tcache_add_one - see pin_registry.h.  tc_add() for one page in
+ * the steady state (room left, no fault injection armed, the last call's
+ * context), with no call; anything else goes to tc_add_one_slow(), which
+ * does it all again the general way.
+ */
+int pnm_pin_tcache_add_one(struct mm_struct *mm, unsigned long start, struct page **pages,
+			   unsigned int flags)
+{
+	struct pin_tcache *tc = tc_this();
+	struct tc_ctx *c;
+	struct tc_ent *e;
+	unsigned int i;
+
+	/* No room: the caches may be off, or need the lock (tc_refill()).
+	 * A tag: its text is compared there. */
+	if (unlikely(!tc->room || pnm_pin_record_fail_armed() || pnm_pin_thread.tag))
+		return tc_add_one_slow(mm, start, pages, flags);
+	if (unlikely(!tc_enter(tc)))
+		return pnm_pin_registry_add_slow(mm, start, pages, 1, flags);
+	c = &tc->ctx[tc->cur];
+	if (unlikely(!tc_ctx_same(c, mm, flags))) {
+		tc_exit(tc);
+		return tc_add_one_slow(mm, start, pages, flags);
+	}
+	c->refs++;
+	tc->room--;
+	i = tc->free[tc->nr_free - 1];
+	set_count(&tc->nr_free, tc->nr_free - 1);
+	e = &tc->ents[i];
+	e->pfn = page_to_pfn(pages[0]);
+	e->nr = 1;
+	e->start = start;
+	e->id = tc->id++;
+	e->seq = tc->seq++;
+	e->ctx = tc->cur;
+	tc_link_newest(tc, i);
+	set_count(&tc->nr_live, tc->nr_live + 1);
+	tc_exit(tc);
+	tc_site_consume();
+	return 0;
+}
+
+/* Entry @i (out of the hash, of context @k) is no longer needed: back to
+ * the free entries, its context's reference dropped.  The cache is held. */
+static inline void tc_release_ent(struct pin_tcache *tc, unsigned int i, unsigned int k)
+{
+	tc->ctx[k].refs--;
+	tc->free[tc->nr_free] = i;
+	set_count(&tc->nr_free, tc->nr_free + 1);
 }
 
 /*
  * The newest live entry whose first frame is @pfn, and the link to it in
- * *@pp; TC_NIL if there is none.  The cache is held.
+ * *@pp (&tc->newest, or in a chain of the hash); TC_NIL if there is none.
+ * The cache is held.
  */
 static inline unsigned int tc_find(struct pin_tcache *tc, unsigned long pfn, unsigned int **pp)
 {
-	unsigned int *p = tc_bucket(tc, pfn), i;
+	unsigned int *p, i;
 
+	if (tc->newest_pfn == pfn && tc->newest != TC_NIL) {
+		*pp = &tc->newest;
+		return tc->newest;
+	}
+	p = tc_bucket(tc, pfn);
 	for (i = *p; i != TC_NIL && tc->ents[i].pfn != pfn; i = tc->ents[i].next)
 		p = &tc->ents[i].next;
 	*pp = p;
 	return i;
 }
 
-/*
- * Retire the newest cached pin call whose first frame is @pfn if it is of
- * @nr frames and the caller's own (@owner, @pid: as the registry's release
- * prefers, its rec_is_mine()): it becomes the newest grave, its frames'
- * grave bits set and shadow counts (if kept) dropped.  The cache is held
- * (a fast section).  A page of one page's pin cannot have become part of
- * a large folio since: the pin held it.
- */
-static inline bool tc_retire_at(struct pin_tcache *tc, unsigned int i, unsigned int *p,
-				unsigned long nr, unsigned long owner, int pid)
+/* Is context @c the caller's own (@owner, @pid: as the registry's release
+ * prefers, its rec_is_mine())? */
+static inline bool tc_ctx_mine(const struct tc_ctx *c, unsigned long owner, int pid)
 {
-	struct tc_ent *e = &tc->ents[i];
-	const struct tc_ctx *c = &tc->ctx[e->ctx];
-	unsigned long pfn = e->pfn;
-	unsigned int old;
-
-	if (e->nr != nr || c->owner != owner || (pid >= 0 && c->pid != pid))
-		return false;
-	*p = e->next;
-	set_count(&tc->nr_live, tc->nr_live - 1);
-	e->gen = __atomic_load_n(&nr_forgotten, __ATOMIC_RELAXED);
-	old = tc->graves[tc->nr_graves % TC_GRAVES];
-	tc->graves[tc->nr_graves % TC_GRAVES] = i;
-	set_lcount(&tc->nr_graves, tc->nr_graves + 1);
-	if (old != TC_NIL)
-		tc_release_ent(tc, old);
-	pnm_pin_grave_mark(pfn, nr);
-	/* A live pin implies its shadow pin, as in the registry's release:
-	 * after the record, before the caller's refcount decrement. */
-	if (pnm_pin_shadow && !pnm_config.legacy_gup)
-		for (unsigned long k = 0; k < nr; k++)
-			atomic_dec(&pfn_to_page(pfn + k)->pnm_pincount);
-	return true;
+	return c->owner == owner && (pid < 0 || c->pid == pid);
 }
 
-/* tc_retire_at() for the newest entry whose first frame is @pfn. */
-static inline bool tc_retire(struct pin_tcache *tc, unsigned long pfn, unsigned long nr,
-			     unsigned long owner, int pid)
-{
-	unsigned int *p, i = tc_find(tc, pfn, &p);
+/*
+ * What releases change of the cache besides the entries, the hash and the
+ * graves ring, kept in locals (registers) across a run of releases in one
+ * fast section: tc_rel_begin(), tc_retire_at()..., tc_rel_end().
+ */
+struct tc_rel {
+	struct tc_ent *ents;
+	unsigned int *free;
+	unsigned int nr_live, nr_free;
+	unsigned long nr_graves;
+	unsigned long *bits;		/* pnm_pin_grave_bits */
+	bool shadow;			/* drop the shadow counts */
+};
 
-	return i != TC_NIL && tc_retire_at(tc, i, p, nr, owner, pid);
+static inline void tc_rel_begin(const struct pin_tcache *tc, struct tc_rel *r, bool shadow)
+{
+	*r = (struct tc_rel){
+		.ents = tc->ents, .free = tc->free, .nr_live = tc->nr_live,
+		.nr_free = tc->nr_free, .nr_graves = tc->nr_graves,
+		.bits = pnm_pin_grave_bits, .shadow = shadow,
+	};
+}
+
+static inline void tc_rel_end(struct pin_tcache *tc, const struct tc_rel *r)
+{
+	set_count(&tc->nr_live, r->nr_live);
+	set_count(&tc->nr_free, r->nr_free);
+	set_lcount(&tc->nr_graves, r->nr_graves);
+}
+
+/*
+ * Retire live entry @i, the caller's own, of @nr frames, at the link *@p
+ * (tc_find()): it becomes the newest grave (the oldest one goes back to
+ * the free entries), its frames' grave bits set and shadow counts dropped
+ * if @r->shadow (kept, and not legacy mode).  The cache is held (a fast
+ * section).  A page of one page's pin cannot have become part of a large
+ * folio since: the pin held it.
+ */
+static inline void tc_retire_at(struct pin_tcache *tc, struct tc_rel *r, unsigned int i,
+				unsigned int *p, unsigned long nr)
+{
+	struct tc_ent *e = &r->ents[i];
+	unsigned long pfn = e->pfn, slot = r->nr_graves % TC_GRAVES;
+	unsigned int old = tc->graves[slot];
+
+	*p = e->next;
+	r->nr_live--;
+	e->gen = __atomic_load_n(&nr_forgotten, __ATOMIC_RELAXED);
+	if (old != TC_NIL) {
+		tc->ctx[tc->grave_ctx[slot]].refs--;
+		r->free[r->nr_free++] = old;
+	}
+	tc->graves[slot] = i;
+	tc->grave_ctx[slot] = (unsigned char)e->ctx;
+	r->nr_graves++;
+	if (likely(nr == 1)) {
+		/* pnm_pin_grave_mark() of one frame; relaxed, as its: the
+		 * unpin's fully ordered refcount decrement, which follows,
+		 * publishes the bit to whoever frees the frame. */
+		if (r->bits) {
+			unsigned long *w = &r->bits[pfn >> PIN_BLOCK_SHIFT];
+			unsigned long bit = 1UL << (pfn & (PIN_BLOCK_PAGES - 1));
+
+			if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
+				__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+		}
+	} else {
+		pnm_pin_grave_mark(pfn, nr);
+	}
+	/* A live pin implies its shadow pin, as in the registry's release:
+	 * after the record, before the caller's refcount decrement. */
+	if (r->shadow)
+		for (unsigned long k = 0; k < nr; k++)
+			atomic_dec(&pfn_to_page(pfn + k)->pnm_pincount);
+}
+
+/* The shadow counts a release drops (tc_retire_at()). */
+static inline bool tc_shadow(void)
+{
+	return pnm_pin_shadow && !pnm_config.legacy_gup;
 }
 
 /*
@@ -570,13 +809,22 @@ static inline bool tc_retire(struct pin_tcache *tc, unsigned long pfn, unsigned 
  */
 bool pnm_pin_tcache_del(struct page *page)
 {
-	struct pin_tcache *tc = &tc_self;
-	bool done;
+	struct pin_tcache *tc = tc_this();
+	struct tc_rel r;
+	unsigned int *p, i;
+	bool done = false;
 
 	if (!count(&tc->nr_live) || !tc_enter(tc))
 		return false;
-	done = tc_retire(tc, page_to_pfn(page), 1, pnm_pin_get_owner(),
-			 current ? current->pid : -1);
+	i = tc_find(tc, page_to_pfn(page), &p);
+	if (i != TC_NIL && tc->ents[i].nr == 1 &&
+	    tc_ctx_mine(&tc->ctx[tc->ents[i].ctx], pnm_pin_thread.owner,
+			current ? current->pid : -1)) {
+		tc_rel_begin(tc, &r, tc_shadow());
+		tc_retire_at(tc, &r, i, p, 1);
+		tc_rel_end(tc, &r);
+		done = true;
+	}
 	tc_exit(tc);
 	return done;
 }
@@ -588,41 +836,52 @@ bool pnm_pin_tcache_del(struct page *page)
  */
 unsigned long pnm_pin_tcache_del_pages(struct page *const *pages, unsigned long n, bool span)
 {
-	struct pin_tcache *tc = &tc_self;
+	struct pin_tcache *tc = tc_this();
+	const struct page *mem_map = pnm_mem.mem_map, *zero;
 	unsigned long owner, i = 0;
+	unsigned int mine = 0, k;
+	bool shadow = tc_shadow();
+	struct tc_rel r;
 	int pid;
 
 	if (!count(&tc->nr_live) || !tc_enter(tc))
 		return 0;
-	owner = pnm_pin_get_owner();
+	tc_rel_begin(tc, &r, shadow);
+	/* Which contexts are the caller's own, once for the array (only
+	 * this thread changes them, and not meanwhile). */
+	owner = pnm_pin_thread.owner;
 	pid = current ? current->pid : -1;
+	for (k = 0; k < TC_CTXS; k++)
+		mine |= (unsigned int)tc_ctx_mine(&tc->ctx[k], owner, pid) << k;
+	zero = &mem_map[pnm_mem.zero_pfn];
 	while (i < n) {
-		struct page *page = pages[i];
+		const struct page *page = pages[i];
 		unsigned long pfn, nr, first;
-		unsigned int *p, k;
+		unsigned int *p;
 
-		if (!page || is_zero_pfn(page_to_pfn(page))) {
+		if (!page || page == zero) {
 			i++;
 			continue;
 		}
-		pfn = page_to_pfn(page);
+		pfn = (unsigned long)(page - mem_map);
 		k = tc_find(tc, pfn, &p);
-		if (k == TC_NIL)
+		if (k == TC_NIL || !(mine & (1U << tc->ents[k].ctx)))
 			break;
-		nr = tc->ents[k].nr;
-		if (likely(nr == 1)) {
-			if (!tc_retire_at(tc, k, p, 1, owner, pid))
-				break;
+		/* One page: the next entry's index does not wait for this
+		 * entry's load (the loop's iterations overlap). */
+		if (likely(tc->ents[k].nr == 1)) {
+			tc_retire_at(tc, &r, k, p, 1);
 			i++;
 			continue;
 		}
+		nr = tc->ents[k].nr;
 		if (nr > n - i || (!span &&
 				   (!pnm_pin_span_of(pages + i, nr, &first) || first != pfn)))
 			break;
-		if (!tc_retire_at(tc, k, p, nr, owner, pid))
-			break;
+		tc_retire_at(tc, &r, k, p, nr);
 		i += nr;
 	}
+	tc_rel_end(tc, &r);
 	tc_exit(tc);
 	return i;
 }
@@ -672,7 +931,7 @@ static bool tc_adopt(struct pin_tcache *tc, unsigned int i)
 		;
 	*p = e->next;
 	set_count(&tc->nr_live, tc->nr_live - 1);
-	tc_release_ent(tc, i);
+	tc_release_ent(tc, i, e->ctx);
 	return true;
 }
 
@@ -702,6 +961,7 @@ static void tc_adopt_live(struct pin_tcache *tc)
 
 	if (!tc->hash || !tc->nr_live)
 		return;
+	tc_flush_newest(tc);
 	v = malloc(tc->nr_live * sizeof(*v));
 	for (b = 0; b <= tc->hash_mask; b++) {
 		unsigned int i, next;
@@ -777,6 +1037,7 @@ void pnm_pin_tcache_own_locked(void)
 	pnm_pin_unreserve_locked(tc->id, tc->id_end, tc->seq, tc->seq_end);
 	tc->id = tc->id_end;
 	tc->seq = tc->seq_end;
+	tc->room = 0;		/* the ids went */
 }
 
 /* membarrier(), falling back to the global command if this process could
@@ -858,14 +1119,21 @@ static void tc_free_all(struct pin_tcache *tc)
 	free(tc->ents);
 	tc->ents = NULL;
 	tc->nr_ents = 0;
-	tc->free = TC_NIL;
+	free(tc->free);
+	tc->free = NULL;
+	tc->newest = TC_NIL;
+	tc->newest_pfn = ULONG_MAX;
+	set_count(&tc->nr_free, 0);
+	tc->room = 0;
 	set_count(&tc->nr_live, 0);
 	for (k = 0; k < TC_GRAVES; k++)
 		tc->graves[k] = TC_NIL;
 	set_lcount(&tc->nr_graves, 0);
 	set_lcount(&tc->nr_buried, 0);
-	for (k = 0; k < TC_CTXS; k++)
+	for (k = 0; k < TC_CTXS; k++) {
 		tc->ctx[k].refs = 0;
+		tc->ctx[k].call_flags = UINT_MAX;	/* a new model */
+	}
 	tc->id = tc->id_end = 0;
 	tc->seq = tc->seq_end = 0;
 }

@@ -294,6 +294,81 @@ static void test_over_unpin_names_cached_pin(void **state)
 	CHECK_ALL();
 }
 
+/*
+ * One page per call, released through unpin_user_pages() of one page (the
+ * release the thread's cache serves without the batch loop): the same
+ * page pinned twice is two pins, released newest first; a third release
+ * is OVER_UNPIN naming the last pin released and releases nothing.  Pins
+ * held across many calls whose context changes every few calls (a tag)
+ * are listed in the order and with the tags of their calls, and released
+ * one call each and then as one array, after a listing took the cache
+ * over.
+ */
+static void test_one_page_calls(void **state)
+{
+	unsigned long a;
+	struct task_struct *t = task_with_pages(&a, K);
+	struct find_report f = { .kind = PNM_MISUSE_OVER_UNPIN };
+	struct page *pages[K], *twice[2];
+	struct seen s = { 0 };
+	int refs[K];
+
+	(void)state;
+	pnm_task_enter(t);
+	assert_int_equal(pin_user_pages_fast(a, 1, FOLL_WRITE, twice), 1);
+	refs[0] = page_ref_count(twice[0]) - (int)GUP_PIN_COUNTING_BIAS;
+	pnm_pin_set_tag("second");
+	assert_int_equal(pin_user_pages_fast(a, 1, FOLL_WRITE, twice + 1), 1);
+	pnm_pin_set_tag(NULL);
+	assert_ptr_equal(twice[0], twice[1]);
+	unpin_user_pages(twice + 1, 1);
+	assert_int_equal(pnm_pin_registry_count(-1), 1);
+	pnm_pin_registry_foreach(-1, collect, &s);
+	assert_int_equal(s.nr, 1);
+	assert_string_equal(s.tag[0], "-");	/* the newest ("second") went first */
+	unpin_user_pages(twice, 1);
+	assert_int_equal(page_ref_count(twice[0]), refs[0]);
+	assert_int_equal(all_misuse(), 0);
+	unpin_user_pages(twice, 1);
+	assert_int_equal(page_ref_count(twice[0]), refs[0]);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_OVER_UNPIN), 1);
+	pnm_misuse_foreach(find_report, &f);
+	assert_true(f.found);
+	assert_null(strstr(f.text, "second"));
+
+	for (int i = 0; i < K; i++) {
+		char tag[16];
+
+		snprintf(tag, sizeof(tag), "t%d", i / 8);
+		pnm_pin_set_tag(i % 16 < 8 ? tag : NULL);
+		refs[i] = page_ref_count(pfn_to_page(test_pfn(t, a + (unsigned long)i * PG)));
+		assert_int_equal(pin_user_pages_fast(a + (unsigned long)i * PG, 1, FOLL_WRITE,
+						     pages + i), 1);
+	}
+	pnm_pin_set_tag(NULL);
+	memset(&s, 0, sizeof(s));
+	pnm_pin_registry_foreach(-1, collect, &s);
+	assert_int_equal(s.nr, K);
+	for (int i = 0; i < K; i++) {
+		char tag[16];
+
+		snprintf(tag, sizeof(tag), "t%d", i / 8);
+		assert_string_equal(s.tag[i], i % 16 < 8 ? tag : "-");
+		if (i)
+			assert_true(s.id[i] > s.id[i - 1] && s.seq[i] > s.seq[i - 1]);
+	}
+	for (int i = K / 2 - 1; i >= 0; i--)
+		unpin_user_pages(pages + i, 1);
+	unpin_user_pages(pages + K / 2, K - K / 2);
+	for (int i = 0; i < K; i++)
+		assert_int_equal(page_ref_count(pages[i]), refs[i]);
+	assert_int_equal(pnm_pin_registry_count(-1), 0);
+	assert_int_equal(pnm_misuse_count(PNM_MISUSE_OVER_UNPIN), 1);
+	assert_int_equal(all_misuse(), 1);
+	pnm_task_enter(NULL);
+	CHECK_ALL();
+}
+
 /* A THP of @t, faulted in at a 2 MiB boundary: its address in *@h. */
 static void fault_thp(struct task_struct *t, unsigned long *h)
 {
@@ -564,6 +639,7 @@ int main(void)
 		PNM_TEST(test_thread_exit_hands_over),
 		PNM_TEST(test_order_of_records),
 		PNM_TEST(test_over_unpin_names_cached_pin),
+		PNM_TEST(test_one_page_calls),
 		PNM_TEST(test_span_entries),
 		PNM_TEST(test_stress_steal),
 	};
