@@ -213,6 +213,21 @@ void unpin_user_page(struct page *page)
 }
 
 /*
+ * folio_put_refs() of an order-0 folio's pin references with the
+ * decrement inline (the production unpin loop's one atomic per page);
+ * the rest -- freeing at zero, an underflow, pin_debug's check -- out of
+ * line, only when it has something to do.
+ */
+static inline void unpin_put_refs(struct folio *folio, int nr)
+{
+	/* Fully ordered, as folio_put_refs()'s (swap.c). */
+	int refs = atomic_sub_return(nr, &folio->_refcount);
+
+	if (unlikely(refs <= 0 || pnm_config.pin_debug))
+		__folio_put_refs_done(folio, refs);
+}
+
+/*
  * The release loop of unpin_pages() when there is nothing to check per
  * entry (pnm_unpin_needs_check() false, or the registry let every entry
  * of a batch through), outside legacy mode and in linux accounting: the
@@ -245,7 +260,7 @@ unsigned long __unpin_pages_unchecked(struct page **pages, unsigned long n, bool
 			i += nr;
 			if (page == zero)
 				continue;	/* the zero page's pins are not counted */
-			folio_put_refs((struct folio *)page, (int)(nr * GUP_PIN_COUNTING_BIAS));
+			unpin_put_refs((struct folio *)page, (int)(nr * GUP_PIN_COUNTING_BIAS));
 			released += nr;
 			continue;
 		}
@@ -277,7 +292,7 @@ static inline unsigned long unpin_one_unchecked(struct page **pages)
 		return unpin_pages_unchecked(pages, 1);
 	if (page == pfn_to_page(pnm_mem.zero_pfn))
 		return 0;	/* the zero page's pins are not counted */
-	folio_put_refs((struct folio *)page, GUP_PIN_COUNTING_BIAS);
+	unpin_put_refs((struct folio *)page, GUP_PIN_COUNTING_BIAS);
 	return 1;
 }
 

@@ -42,11 +42,20 @@
  */
 void folio_put_refs(struct folio *folio, int nr)
 {
-	int refs;
-
 	VM_BUG_ON_PAGE(PageTail(&folio->page), &folio->page);
 	/* Fully ordered: see the comment at the top of the file. */
-	refs = atomic_sub_return(nr, &folio->_refcount);
+	__folio_put_refs_done(folio, atomic_sub_return(nr, &folio->_refcount));
+}
+
+/*
+ * __folio_put_refs_done - the rest of folio_put_refs() once its atomic
+ * left @refs references (mm.h): free the folio at zero, abort on an
+ * underflow, check a put_page() on a pinned folio (pin_debug).  For
+ * callers that inline the decrement and call this only when
+ * folio_put_refs_quiet() says so.
+ */
+void __folio_put_refs_done(struct folio *folio, int refs)
+{
 	if (unlikely(refs < 0)) {
 		dump_page(&folio->page, "folio_put_refs: refcount underflow");
 		PNM_DIE("folio refcount underflow", 0);

@@ -143,6 +143,8 @@ static inline void get_page(struct page *p) { folio_get(page_folio(p)); }
 static inline bool folio_try_get(struct folio *f) { return atomic_add_unless(&f->_refcount, 1, 0); }
 /* Drop @nr references; frees the folio when the count reaches zero. */
 void folio_put_refs(struct folio *folio, int nr);
+/* The part of folio_put_refs() after its decrement left @refs (swap.c). */
+void __folio_put_refs_done(struct folio *folio, int refs);
 static inline void folio_put(struct folio *f) { folio_put_refs(f, 1); }
 static inline void put_page(struct page *p) { folio_put(page_folio(p)); }
 /* Copy a folio's data (same order). */
