@@ -337,6 +337,27 @@ static inline void tc_link_newest(struct pin_tcache *tc, unsigned int i)
 	tc->newest_pfn = tc->ents[i].pfn;
 }
 
+/* A live entry of the current context for @nr frames from @pfn, mapped
+ * at @start, the newest.  The cache is held and has room. */
+static inline void tc_new_entry(struct pin_tcache *tc, unsigned long pfn, unsigned long nr,
+				unsigned long start)
+{
+	unsigned int i = tc->free[tc->nr_free - 1];
+	struct tc_ent *e = &tc->ents[i];
+
+	tc->ctx[tc->cur].refs++;
+	tc->room--;
+	set_count(&tc->nr_free, tc->nr_free - 1);
+	e->pfn = pfn;
+	e->nr = nr;
+	e->start = start;
+	e->id = tc->id++;
+	e->seq = tc->seq++;
+	e->ctx = tc->cur;
+	tc_link_newest(tc, i);
+	set_count(&tc->nr_live, tc->nr_live + 1);
+}
+
 /* Every live entry into the hash, for a walk of it.  The cache is held. */
 static inline void tc_flush_newest(struct pin_tcache *tc)
 {
@@ -566,8 +587,6 @@ int tc_add(struct mm_struct *mm, unsigned long start, unsigned long pfn, unsigne
 	unsigned int gup_flags = (flags & ~INTERNAL_GUP_FLAGS) | FOLL_PIN |
 				 (pnm_config.legacy_gup ? FOLL_GET : 0);
 	unsigned long owner = pnm_pin_thread.owner;
-	struct tc_ent *e;
-	unsigned int i;
 
 	/* A page of a large folio too: a release through another page of
 	 * the folio (the folio rule) misses in the cache, and the registry
@@ -592,19 +611,7 @@ int tc_add(struct mm_struct *mm, unsigned long start, unsigned long pfn, unsigne
 		return 0;
 	}
 	tc->ctx[tc->cur].call_flags = flags;
-	tc->ctx[tc->cur].refs++;
-	tc->room--;
-	i = tc->free[tc->nr_free - 1];
-	set_count(&tc->nr_free, tc->nr_free - 1);
-	e = &tc->ents[i];
-	e->pfn = pfn;
-	e->nr = nr;
-	e->start = start;
-	e->id = tc->id++;
-	e->seq = tc->seq++;
-	e->ctx = tc->cur;
-	tc_link_newest(tc, i);
-	set_count(&tc->nr_live, tc->nr_live + 1);
+	tc_new_entry(tc, pfn, nr, start);
 	tc_exit(tc);
 	return 1;
 }
@@ -653,8 +660,6 @@ int pnm_pin_tcache_add_one(struct mm_struct *mm, unsigned long start, struct pag
 {
 	struct pin_tcache *tc = tc_this();
 	struct tc_ctx *c;
-	struct tc_ent *e;
-	unsigned int i;
 
 	/* No room: the caches may be off, or need the lock (tc_refill()).
 	 * A tag: its text is compared there. */
@@ -667,19 +672,7 @@ int pnm_pin_tcache_add_one(struct mm_struct *mm, unsigned long start, struct pag
 		tc_exit(tc);
 		return tc_add_one_slow(mm, start, pages, flags);
 	}
-	c->refs++;
-	tc->room--;
-	i = tc->free[tc->nr_free - 1];
-	set_count(&tc->nr_free, tc->nr_free - 1);
-	e = &tc->ents[i];
-	e->pfn = page_to_pfn(pages[0]);
-	e->nr = 1;
-	e->start = start;
-	e->id = tc->id++;
-	e->seq = tc->seq++;
-	e->ctx = tc->cur;
-	tc_link_newest(tc, i);
-	set_count(&tc->nr_live, tc->nr_live + 1);
+	tc_new_entry(tc, page_to_pfn(pages[0]), 1, start);
 	tc_exit(tc);
 	tc_site_consume();
 	return 0;
