@@ -506,13 +506,20 @@ static __attribute__((noinline)) bool tc_refill(struct pin_tcache *tc)
 	return room != 0;
 }
 
+/* The process @mm belongs to, as a context records it.  A context's mm
+ * pointer alone could name a new mm allocated where a freed one was. */
+static inline int tc_mm_pid(const struct mm_struct *mm)
+{
+	return mm ? mm->owner_pid : 0;
+}
+
 /* Is context @c the call's (@mm, @flags as recorded, @site, @tag, @owner)? */
 static inline bool tc_ctx_is(const struct tc_ctx *c, const struct mm_struct *mm,
 			     unsigned int flags, const struct pnm_call_site *site,
 			     const char *tag, unsigned long owner)
 {
-	return c->mm == mm && c->gup_flags == flags && c->owner == owner &&
-	       c->site.file == site->file && c->site.line == site->line &&
+	return c->mm == mm && c->pid == tc_mm_pid(mm) && c->gup_flags == flags &&
+	       c->owner == owner && c->site.file == site->file && c->site.line == site->line &&
 	       c->site.func == site->func && c->site.caller == site->caller &&
 	       (tag ? c->tagged && !strncmp(c->tag, tag, PIN_TAG_LEN - 1) : !c->tagged);
 }
@@ -528,7 +535,8 @@ static inline bool tc_ctx_same(const struct tc_ctx *c, const struct mm_struct *m
 {
 	const struct pnm_pin_thread *t = &pnm_pin_thread;
 
-	return c->mm == mm && c->call_flags == flags && c->owner == t->owner &&
+	return c->mm == mm && c->pid == tc_mm_pid(mm) && c->call_flags == flags &&
+	       c->owner == t->owner &&
 	       c->site.file == t->site.file && c->site.line == t->site.line &&
 	       c->site.func == t->site.func && c->site.caller == t->site.caller &&
 	       !c->tagged;
@@ -554,7 +562,7 @@ static __attribute__((noinline)) int tc_ctx_for(struct pin_tcache *tc, struct mm
 			continue;
 		if (!c->refs) {
 			*c = (struct tc_ctx){
-				.mm = mm, .pid = mm ? mm->owner_pid : 0, .gup_flags = flags,
+				.mm = mm, .pid = tc_mm_pid(mm), .gup_flags = flags,
 				.owner = owner, .site = *site, .tagged = tag != NULL,
 			};
 			if (tag) {

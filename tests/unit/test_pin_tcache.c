@@ -30,6 +30,7 @@ struct seen {
 	unsigned long id[K * 2];
 	unsigned long long seq[K * 2];
 	unsigned long nr_pages[K * 2];
+	int pid[K * 2];
 	char tag[K * 2][32];
 };
 
@@ -42,6 +43,7 @@ static void collect(const struct pnm_pin_record *rec, void *arg)
 	s->id[s->nr] = rec->id;
 	s->seq[s->nr] = rec->seq;
 	s->nr_pages[s->nr] = rec->nr_pages;
+	s->pid[s->nr] = rec->pid;
 	snprintf(s->tag[s->nr], sizeof(s->tag[0]), "%s", rec->tag ? rec->tag : "-");
 	s->nr++;
 }
@@ -631,6 +633,57 @@ static void test_stress_steal(void **state)
 	CHECK_ALL();
 }
 
+/*
+ * A call's context names its process, not only its mm: a process that
+ * exited leaves the thread's last context behind (its graves named it),
+ * and a new process's mm may be allocated where the old one was -- its
+ * one-page pins must still be recorded with its own pid.  Several rounds,
+ * so that the allocator reuses the address in at least one (reported).
+ */
+static __attribute__((noinline)) void pin_one_here(unsigned long addr, struct page **page)
+{
+	/* One call site for both processes' pins. */
+	assert_int_equal(pin_user_pages_fast(addr, 1, FOLL_WRITE, page), 1);
+}
+
+static void test_ctx_new_mm(void **state)
+{
+	int reused = 0;
+
+	(void)state;
+	for (int round = 0; round < 4; round++) {
+		unsigned long a, b;
+		struct task_struct *t1 = task_with_pages(&a, 1), *t2;
+		struct page *page;
+		struct seen s = { 0 };
+		uintptr_t old_mm;
+
+		pnm_task_enter(t1);
+		pin_one_here(a, &page);
+		unpin_user_pages(&page, 1);
+		pnm_task_enter(NULL);
+		old_mm = (uintptr_t)t1->mm;
+		pnm_task_exit(t1);
+		pnm_task_put(t1);
+
+		t2 = task_with_pages(&b, 1);
+		reused += (uintptr_t)t2->mm == old_mm;
+		pnm_task_enter(t2);
+		pin_one_here(b, &page);
+		pnm_pin_registry_foreach(-1, collect, &s);
+		assert_int_equal(s.nr, 1);
+		assert_int_equal(s.pid[0], t2->pid);
+		unpin_user_pages(&page, 1);
+		pnm_task_enter(NULL);
+		pnm_task_exit(t2);
+		pnm_task_put(t2);
+		CHECK_ALL();
+	}
+	if (!reused)
+		print_message("no mm address was reused: the stale-context case did not arise\n");
+	assert_int_equal(all_misuse(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +693,7 @@ int main(void)
 		PNM_TEST(test_order_of_records),
 		PNM_TEST(test_over_unpin_names_cached_pin),
 		PNM_TEST(test_one_page_calls),
+		PNM_TEST(test_ctx_new_mm),
 		PNM_TEST(test_span_entries),
 		PNM_TEST(test_stress_steal),
 	};
