@@ -89,10 +89,13 @@ static void walker_pause_point(struct shared *s)
  * Wait (bounded) until the main thread's munmap of @round has unhooked
  * @table from the PMD entry at @pmdp (we are inside our walk, so the PMD
  * table stays allocated), or has returned (it freed no table there).
+ * No @pmdp: the PMD table above was unhooked already, after the table.
  */
 static bool wait_unhooked(struct shared *s, unsigned long round, pmd_t *pmdp,
 			  struct page *table)
 {
+	if (!pmdp)
+		return true;
 	for (unsigned long i = 0; i < WAIT_BOUND; i++) {
 		pmd_t m = pmdp_get_lockless(pmdp);
 
@@ -187,7 +190,8 @@ static void walker_hook(enum pnm_gup_fast_race where, struct page *page, int nr)
 	if (__atomic_load_n(&s->unmapped, __ATOMIC_ACQUIRE) >= hook_state.round)
 		return;
 	__atomic_store_n(&s->inside, hook_state.round, __ATOMIC_RELEASE);
-	/* The PMD table above the area outlives our walk too. */
+	/* The PMD table above the area outlives our walk too, but it may
+	 * be unhooked already (NULL from the lookup). */
 	if (!wait_unhooked(s, hook_state.round,
 			   pnm_pmd_lookup(s->t->mm, s->area[hook_state.round].addr),
 			   hook_state.table))
