@@ -340,7 +340,12 @@ retry_avoidcopy:
 		ret = VM_FAULT_OOM;
 		goto out_release_all;
 	}
-	folio_copy(new_folio, old_folio);
+	/* A device may be writing the page through another mapping's pin
+	 * (a shared mapping of the same file, or legacy mode's pinned COW
+	 * page): read it with the device's own relaxed accesses (dma.c), as
+	 * fork's copy does; the copy gets whatever was written so far. */
+	pnm_copy_from_page_racy(folio_address(new_folio), folio_address(old_folio),
+				folio_size(old_folio));
 	folio_mark_uptodate(new_folio);
 
 	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, mm, haddr, haddr + huge_page_size(h));

@@ -329,8 +329,11 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct page *old_page)
 		ret = VM_FAULT_OOM;
 		goto out_put_old;
 	}
+	/* A device may be writing the old page through a pin (a shared
+	 * mapping of the same file; legacy mode's pinned COW page): the
+	 * device's own relaxed accesses (dma.c), as fork's copy. */
 	if (old_page)
-		memcpy(folio_address(folio), page_address(old_page), PAGE_SIZE);
+		pnm_copy_from_page_racy(folio_address(folio), page_address(old_page), PAGE_SIZE);
 	entry = mk_pte(&folio->page, vm_get_page_prot(vma->vm_flags));
 	if (!unshare)
 		entry = pte_mkdirty(maybe_mkwrite(entry, vma));
@@ -663,7 +666,9 @@ static vm_fault_t do_cow_fault(struct vm_fault *vmf)
 	if (ret & FAULT_DONE_MASK)
 		goto out_put_new;
 	folio = page_folio(vmf->page);
-	memcpy(folio_address(new), page_address(vmf->page), PAGE_SIZE);
+	/* The cache page may be under a device write through another
+	 * mapping's pin: relaxed accesses (dma.c), as wp_page_copy(). */
+	pnm_copy_from_page_racy(folio_address(new), page_address(vmf->page), PAGE_SIZE);
 	folio_unlock(folio);
 	folio_put(folio);
 	entry = mk_pte(&new->page, vm_get_page_prot(vma->vm_flags));
