@@ -674,10 +674,11 @@ static inline bool pnm_unpin_needs_check(void)
 {
 	return pnm_config.pin_registry || (pnm_pin_shadow && !pnm_config.legacy_gup);
 }
-/* folio_put_refs() hook: @after is the refcount its decrement produced;
- * reports PNM_MISUSE_PUT_ON_PIN if it fell below what the folio's pins
+/* folio_put_refs() hook: @after is the refcount its decrement produced,
+ * and the caller holds @held references again (taken after it); reports
+ * PNM_MISUSE_PUT_ON_PIN if @after fell below what the folio's pins
  * account for.  Cheap when the folio has no pins. */
-void pnm_pin_check_put(struct folio *folio, int after);
+void pnm_pin_check_put(struct folio *folio, int after, int held);
 /* The last user of @mm is gone (mmput): report pins it still owns. */
 void pnm_pin_registry_mm_exit(struct mm_struct *mm);
 /* Record a misuse report (also printed when detection is on). */

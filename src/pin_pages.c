@@ -310,12 +310,14 @@ static long pin_floor(struct folio *folio, bool large)
  *
  * A report therefore needs `after` below the floor *and* CONFIRM_SNAPSHOTS
  * consecutive pins-then-refcount snapshots below it, i.e. a real deficit
- * rather than one race of each kind.  The folio may have been freed and
- * reused meanwhile (the caller no longer holds a reference): snapshots
+ * rather than one race of each kind.  The caller's put may have let the
+ * folio be freed and its frames reused, so the caller looks only under a
+ * new reference of its own (@held references it holds now, left out of
+ * the snapshots): a frame freed meanwhile is never read, and snapshots
  * give up when the frame is no longer that folio's head, so a report is
  * always about a real deficit on this frame.
  */
-void pnm_pin_check_put(struct folio *folio, int after)
+void pnm_pin_check_put(struct folio *folio, int after, int held)
 {
 	unsigned int order = folio_order(folio);
 	bool large = order > 0;
@@ -331,7 +333,7 @@ void pnm_pin_check_put(struct folio *folio, int after)
 		long refs;
 
 		floor = pin_floor(folio, large);
-		refs = folio_ref_count(folio);
+		refs = folio_ref_count(folio) - held;
 		if (PageTail(&folio->page) || folio_order(folio) != order ||
 		    refs >= floor || refs <= 0)
 			return;

@@ -48,11 +48,29 @@ void folio_put_refs(struct folio *folio, int nr)
 }
 
 /*
+ * pin_debug: was that put a put_page() of a pin's reference?  Our
+ * references are gone, so another thread may free the folio and reuse its
+ * frames meanwhile: look only under a reference taken anew (none if the
+ * count reached 0), and drop it the way folio_put_refs() would, without
+ * checking again.
+ */
+static void pin_check_after_put(struct folio *folio, int refs)
+{
+	if (!folio_try_get(folio))
+		return;
+	if (pnm_pin_check_wanted(folio))
+		pnm_pin_check_put(folio, refs, 1);
+	/* Fully ordered, as folio_put_refs(). */
+	if (!atomic_sub_return(1, &folio->_refcount))
+		__folio_put_refs_done(folio, 0);
+}
+
+/*
  * __folio_put_refs_done - the rest of folio_put_refs() once its atomic
  * left @refs references (mm.h): free the folio at zero, abort on an
  * underflow, check a put_page() on a pinned folio (pin_debug).  For
- * callers that inline the decrement and call this only when
- * folio_put_refs_quiet() says so.
+ * callers that inline the decrement and call this only when the count
+ * reached 0 (or below) or pin_debug is on (gup_unpin.c).
  */
 void __folio_put_refs_done(struct folio *folio, int refs)
 {
@@ -75,8 +93,8 @@ void __folio_put_refs_done(struct folio *folio, int refs)
 			folio_del_lru(folio);
 		free_folio_frames(folio);
 	}
-	else if (pnm_pin_check_wanted(folio))
-		pnm_pin_check_put(folio, refs);	/* put_page() on a pin? */
+	else if (unlikely(pnm_config.pin_debug) && !pnm_config.legacy_gup)
+		pin_check_after_put(folio, refs);
 }
 
 /*
