@@ -1019,7 +1019,7 @@ long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
 	 * the call site). */
 	if (nr <= 0 || !pnm_config.pin_registry)
 		return nr;
-	/* pnm_pin_registry_add()'s two ways, chosen here: one page to the
+	/* The record's two ways, chosen here: one page to the
 	 * thread's cache (pin_tcache.c), anything else to the rest. */
 	if (nr == 1 && pages && pages[0] && !is_zero_pfn(page_to_pfn(pages[0])))
 		ret = pnm_pin_tcache_add_one(mm, start, pages, flags);

@@ -87,12 +87,6 @@ unsigned long pnm_pin_set_owner(unsigned long owner)
 	return old;
 }
 
-/* The pin owner the calling thread's pins belong to (0: none). */
-unsigned long pnm_pin_get_owner(void)
-{
-	return pnm_pin_thread.owner;
-}
-
 /*
  * pnm_gup_site_take - the calling thread's current call site into @site,
  * forgetting it (a pin call's record consumes it).

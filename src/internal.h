@@ -522,14 +522,10 @@ void pnm_copy_to_page_racy(void *dst, const void *src, size_t n);
 /* ---- pin_registry.c (GUP issue) ---- */
 void pnm_pin_registry_init(void);
 void pnm_pin_registry_fini(void);
-/* After a successful pin call (FOLL_PIN, or a legacy-mode pin): record the
- * @nr pages in @pages (user range from @start) for @mm, with the thread's
- * call site, tag and owner.  0, or -ENOMEM with nothing recorded (the
- * caller releases the pins and fails: pnm_gup_record_pins()). */
-int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
-			 struct page **pages, unsigned long nr, unsigned int flags);
-/* gup.c: pnm_pin_registry_add() for a pin call that pinned @nr (> 0)
- * pages; on -ENOMEM releases them all (nothing stays pinned) and returns
+/* gup.c: after a successful pin call (FOLL_PIN, or a legacy-mode pin),
+ * record the @nr (> 0) pages in @pages (user range from @start) for @mm,
+ * with the thread's call site, tag and owner (the registry, pin_registry.h);
+ * on -ENOMEM releases them all (nothing stays pinned) and returns
  * -ENOMEM, else returns @nr. */
 long pnm_gup_record_pins(struct mm_struct *mm, unsigned long start,
 			 struct page **pages, long nr, unsigned int flags);
@@ -573,7 +569,7 @@ bool pnm_pin_next_run(struct page *const *pages, unsigned long nr, unsigned long
  * knows of a PMD leaf's pages without a pass over them.  Set by a FOLL_PIN
  * walk with the registry on at its first record (the array's first
  * entry); cleared by the registry's next look at it
- * (pnm_pin_span_hint_take(), every pnm_pin_registry_add() of more than one
+ * (pnm_pin_span_hint_take(), every pnm_pin_registry_add_slow() of more than one
  * page) and by pnm_put_pages() (a grab undone: the slow path may write the
  * array again).  So it is only ever read by the record of the same call:
  * every FOLL_PIN fast walk that records pages ends in
@@ -698,9 +694,8 @@ unsigned long pnm_pin_registry_report_leaks(FILE *out);
  * with *@pfn set, false if none (or the registry is off). */
 bool pnm_pin_registry_any_live(unsigned long *pfn);
 /* gup_site.c: the calling thread's pin tag (pnm_pin_set_tag()), NULL if
- * none; its pin owner (pnm_pin_set_owner()), 0 if none. */
+ * none (its owner: pnm_pin_thread.owner, pin_registry.h). */
 const char *pnm_pin_get_tag(void);
-unsigned long pnm_pin_get_owner(void);
 /* gup_site.c: take (and forget) the calling thread's call site; forget
  * the thread's tag, owner and site (a new model). */
 struct pnm_call_site;

@@ -4,7 +4,7 @@
  *
  * Linux only counts pins; it cannot say who took them.  pinmm also keeps
  * provenance: every successful pin call (gup.c, gup_fast.c) hands its page
- * array to pnm_pin_registry_add(), which makes one record per call: the
+ * array to pnm_pin_registry_add_slow(), which makes one record per call: the
  * owner (mm->owner_pid), the caller's tag (pnm_pin_set_tag), the call site
  * (see "Call sites" below), the user range, the FOLL_* flags and a logical
  * time.  The pages of the call become nodes of 64 frames (struct
@@ -303,7 +303,7 @@ void pnm_pin_report_range(enum pnm_misuse_kind kind, unsigned long pfn, unsigned
 
 /* --- records ------------------------------------------------------------- */
 
-/* A run of pnm_pin_registry_add()'s pages: its first frame and its bits. */
+/* A run of pnm_pin_registry_add_slow()'s pages: its first frame and its bits. */
 struct add_run {
 	unsigned long pfn;
 	unsigned long mask;
@@ -311,7 +311,7 @@ struct add_run {
 #define ADD_RUNS	32	/* runs kept on the stack between the passes */
 
 /* Add the run @mask (of @pfn's block) to the record's current node *@np,
- * or to a new one.  Second pass of pnm_pin_registry_add(). */
+ * or to a new one.  Second pass of pnm_pin_registry_add_slow(). */
 static void add_node_run(struct pin_rec *rec, struct pin_node **np, unsigned long pfn,
 			 unsigned long mask)
 {
@@ -453,7 +453,7 @@ struct pin_rec *pnm_pin_rec_span_locked(unsigned long pfn, unsigned long nr)
 	return rec;
 }
 
-/* pnm_pin_registry_add() under the registry's lock, for everything the
+/* pnm_pin_registry_add_slow() under the registry's lock, for everything the
  * thread's cache does not take: its own frame (the runs kept on the stack),
  * off the cache's path. */
 static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned long start,
@@ -474,7 +474,7 @@ static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned l
 	 * buddy allocator handed out in order): its nodes follow from its
 	 * first frame and its length. */
 	if (known) {
-		/* The caller looked already (pnm_pin_registry_add()). */
+		/* The caller looked already (pnm_pin_registry_add_slow()). */
 		span = span_pfn != NULL;
 		if (span)
 			pfn = *span_pfn;
@@ -567,8 +567,11 @@ static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned l
 }
 
 /*
- * Record a successful pin call: @nr entries of @pages (NULL entries and
- * the zero page are skipped), pinned from user address @start of @mm, with
+ * pnm_pin_registry_add_slow - record a successful pin call
+ * (pnm_gup_record_pins() sends every call here but one of one page, which
+ * goes to the thread's cache's short path, pnm_pin_tcache_add_one(),
+ * first): @nr entries of @pages (NULL entries and the zero page are
+ * skipped), pinned from user address @start of @mm, with
  * @flags (internal flags other than FOLL_PIN are dropped; FOLL_PIN is
  * added, in legacy mode FOLL_GET|FOLL_PIN, which is how a legacy record is
  * recognised).  Consumes the thread's call site (file:line:func, or
@@ -586,20 +589,6 @@ static __attribute__((noinline)) int add_record(struct mm_struct *mm, unsigned l
  * record cannot be allocated: nothing is recorded and the caller must
  * release the pins and fail the call (gup.c: pnm_gup_record_pins()).
  */
-int pnm_pin_registry_add(struct mm_struct *mm, unsigned long start,
-			 struct page **pages, unsigned long nr, unsigned int flags)
-{
-	/* One page: the thread's cache records it, if it can, reading the
-	 * thread's tag, owner and site itself (pin_tcache.c); else it comes
-	 * back to pnm_pin_registry_add_slow(). */
-	if (likely(nr == 1 && pages && pages[0]) && pnm_config.pin_registry &&
-	    !is_zero_pfn(page_to_pfn(pages[0])))
-		return pnm_pin_tcache_add_one(mm, start, pages, flags);
-	return pnm_pin_registry_add_slow(mm, start, pages, nr, flags);
-}
-
-/* pnm_pin_registry_add_slow - pin_registry.h: the rest of
- * pnm_pin_registry_add(). */
 __attribute__((noinline))
 int pnm_pin_registry_add_slow(struct mm_struct *mm, unsigned long start,
 			      struct page **pages, unsigned long nr, unsigned int flags)

@@ -154,11 +154,10 @@ static inline bool pnm_pin_record_should_fail(void)
 {
 	return unlikely(pnm_pin_record_fail_armed()) && pnm_pin_record_should_fail_slow();
 }
-/* pnm_pin_registry_add() but for the thread's cache's one-page path
- * (pnm_pin_tcache_add_one()): what it does when that path does not record
- * the call (the thread's call site still to take), and for every call
- * that path is not for.  Not for one page (not NULL, not the zero page,
- * registry on) the cache was not asked about. */
+/* The registry's record of a pin call (contract above its definition):
+ * every call but one of one page (not NULL, not the zero page, registry
+ * on), and such a call the thread's cache's short path did not record
+ * (pnm_pin_tcache_add_one(); the thread's call site still to take). */
 int pnm_pin_registry_add_slow(struct mm_struct *mm, unsigned long start,
 			      struct page **pages, unsigned long nr, unsigned int flags);
 /* The registry takes over @rec (from pnm_pin_rec_span_locked(), filled
@@ -209,11 +208,11 @@ void pnm_pin_tcache_init(void);
 int pnm_pin_tcache_add(struct mm_struct *mm, unsigned long start, struct page *page,
 		       unsigned long nr, unsigned int flags, const struct pnm_call_site *site,
 		       const char *tag);
-/* pnm_pin_registry_add() of one page, @pages[0] (not NULL, not the zero
+/* The record of a pin call of one page, @pages[0] (not NULL, not the zero
  * page), with the registry on: recorded in the calling thread's cache if
  * it can be, with the thread's call site (consumed), tag and owner read
  * here, else by the registry (pnm_pin_registry_add_slow()).  Returns as
- * pnm_pin_registry_add().  Lock free in the steady state: one compare
+ * pnm_pin_registry_add_slow().  Lock free in the steady state: one compare
  * with the last call's context and the entry. */
 int pnm_pin_tcache_add_one(struct mm_struct *mm, unsigned long start, struct page **pages,
 			   unsigned int flags);

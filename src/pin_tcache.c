@@ -626,7 +626,7 @@ int tc_add(struct mm_struct *mm, unsigned long start, unsigned long pfn, unsigne
 
 /*
  * pnm_pin_tcache_add - see pin_registry.h.  Called by
- * pnm_pin_registry_add() for a call of consecutive frames with the
+ * pnm_pin_registry_add_slow() for a call of consecutive frames with the
  * registry on, after the pins are counted; @site is the call's site
  * (already taken from the thread), @tag the thread's tag (copied).
  */

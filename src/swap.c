@@ -93,8 +93,8 @@ void __folio_put_refs_done(struct folio *folio, int refs)
 			folio_del_lru(folio);
 		free_folio_frames(folio);
 	}
-	else if (unlikely(pnm_config.pin_debug) && !pnm_config.legacy_gup)
-		pin_check_after_put(folio, refs);
+	else if (unlikely(pnm_config.pin_debug))
+		pin_check_after_put(folio, refs);	/* put_page() on a pin? */
 }
 
 /*

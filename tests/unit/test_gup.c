@@ -720,9 +720,9 @@ static void test_unpin_family_edges(void **state)
 	mmap_read_unlock(t->mm);
 	/* try_grab_folio pins are not recorded: record them as a pin call
 	 * would, so that the registry lets them go. */
-	pnm_pin_registry_add(t->mm, a, pages, 1, 0);
-	pnm_pin_registry_add(t->mm, a, pages, 1, 0);
-	pnm_pin_registry_add(t->mm, a + PG, pages + 1, 1, 0);
+	pnm_gup_record_pins(t->mm, a, pages, 1, 0);
+	pnm_gup_record_pins(t->mm, a, pages, 1, 0);
+	pnm_gup_record_pins(t->mm, a + PG, pages + 1, 1, 0);
 	assert_int_equal(atomic_read(&pages[0]->pnm_pincount), 2);
 	assert_true(folio_maybe_dma_pinned(folios[0]));
 	unpin_folios(folios, (unsigned long)-EINVAL);
